@@ -1,0 +1,39 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// commas formats n with thousands separators: 24512 → "24,512".
+func commas(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// rate formats a per-second rate: whole numbers once they are big enough
+// for decimals to be noise.
+func rate(v float64) string {
+	if v >= 100 {
+		return commas(int64(v + 0.5))
+	}
+	return fmt.Sprintf("%.1f", v)
+}
+
+// mib formats a kB count from /proc as MiB.
+func mib(kb int64) string {
+	return fmt.Sprintf("%.1f MiB", float64(kb)/1024)
+}

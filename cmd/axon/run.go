@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/server"
+)
+
+func runCmd(args []string) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	configPath := fs.String("config", "axon.yaml", "path to the config file")
+	components := fs.String("components", "", "comma-separated components to run (polylith); default all")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadOrCreateConfig(*configPath)
+	if err != nil {
+		return err
+	}
+	if *components != "" {
+		cfg.Components = splitList(*components)
+		if err := cfg.Validate(); err != nil {
+			return err
+		}
+	}
+	log := newLogger(cfg.Logging)
+	slog.SetDefault(log)
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	srv, err := server.New(startCtx, cfg, log)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("start-up failed: %w", err)
+	}
+	if err := srv.Listen(); err != nil {
+		srv.Shutdown(context.Background())
+		return err
+	}
+	log.Info("axon is running", "server_name", cfg.ServerName, "version", version,
+		"client_url", "http://"+srv.Addr("client"), "registration", cfg.Registration.Mode)
+	<-ctx.Done()
+	log.Info("shutting down (send the signal again to force)")
+	stop()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	srv.Shutdown(shutdownCtx)
+	log.Info("stopped")
+	return nil
+}
+
+// loadOrCreateConfig loads path; if it does not exist, writes the example
+// config there first so a newcomer's first `axon run` just works.
+func loadOrCreateConfig(path string) (*config.Config, error) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		if err := os.WriteFile(path, []byte(config.Example("")), 0o600); err != nil {
+			return nil, fmt.Errorf("write default config: %w", err)
+		}
+		fmt.Fprintf(os.Stderr, "axon: no config found; wrote a default one to %s (SQLite + embedded NATS in ./data, registration closed)\n", path)
+	}
+	return config.Load(path)
+}
+
+func newLogger(c config.Logging) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}

@@ -1,0 +1,402 @@
+// Package config loads, defaults and validates axon.yaml, and writes the
+// commented example that `axon generate-config` prints.
+package config
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole of axon.yaml.
+type Config struct {
+	ServerName string `yaml:"server_name"`
+	// PublicBaseURL is what /.well-known/matrix/client advertises.
+	PublicBaseURL string `yaml:"public_base_url"`
+	// WellKnownServer is what /.well-known/matrix/server advertises
+	// (host:port of the federation listener as seen from outside).
+	WellKnownServer string `yaml:"well_known_server"`
+	DataDir         string `yaml:"data_dir"`
+	SigningKeyPath  string `yaml:"signing_key_path"`
+
+	Listeners    Listeners    `yaml:"listeners"`
+	Database     Database     `yaml:"database"`
+	NATS         NATS         `yaml:"nats"`
+	Registration Registration `yaml:"registration"`
+	RateLimits   RateLimits   `yaml:"rate_limits"`
+	Logging      Logging      `yaml:"logging"`
+	Limits       Limits       `yaml:"limits"`
+	Rooms        Rooms        `yaml:"rooms"`
+	Presence     Presence     `yaml:"presence"`
+	Federation   Federation   `yaml:"federation"`
+
+	// Components to run; empty runs all (monolith).
+	Components []string `yaml:"components"`
+
+	// Resolved at load time.
+	SigningKey ed25519.PrivateKey `yaml:"-"`
+	KeyID      string             `yaml:"-"`
+	// Path the config was loaded from (for resolving relative paths).
+	path string
+}
+
+type Listener struct {
+	// Address to listen on, "host:port". Empty disables the listener.
+	Address string `yaml:"address"`
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+}
+
+type Listeners struct {
+	Client     Listener `yaml:"client"`
+	Federation Listener `yaml:"federation"`
+	Metrics    Listener `yaml:"metrics"`
+}
+
+type Database struct {
+	// Default DSN for every component: "sqlite" (one file per component in
+	// data_dir) or "postgres://user@host/db".
+	Default    string `yaml:"default"`
+	UserAPI    string `yaml:"userapi"`
+	RoomServer string `yaml:"roomserver"`
+	SyncAPI    string `yaml:"syncapi"`
+	KeyServer  string `yaml:"keyserver"`
+	MediaAPI   string `yaml:"mediaapi"`
+	Federation string `yaml:"federationapi"`
+}
+
+type NATS struct {
+	// URLs of an external NATS JetStream cluster; empty runs NATS embedded.
+	URLs     []string `yaml:"urls"`
+	Prefix   string   `yaml:"prefix"`
+	Replicas int      `yaml:"replicas"`
+}
+
+type Registration struct {
+	// Mode: closed, open, token (registration tokens), shared_secret.
+	Mode           string   `yaml:"mode"`
+	SharedSecret   string   `yaml:"shared_secret"`
+	Tokens         []string `yaml:"tokens"`
+	AllowGuests    bool     `yaml:"allow_guests"`
+	MinPasswordLen int      `yaml:"min_password_length"`
+	// AccessTokenLifetime > 0 issues expiring access tokens with refresh
+	// tokens to clients that ask for them.
+	AccessTokenLifetime time.Duration `yaml:"access_token_lifetime"`
+}
+
+type Rate struct {
+	PerSecond float64 `yaml:"per_second"`
+	Burst     int     `yaml:"burst"`
+}
+
+type RateLimits struct {
+	Enabled bool `yaml:"enabled"`
+	// Login: per client IP and per user.
+	Login Rate `yaml:"login"`
+	// Registration: per client IP.
+	Registration Rate `yaml:"registration"`
+	// Messages: events sent per user.
+	Messages Rate `yaml:"messages"`
+	// ExemptIPs are never rate-limited (e.g. a bridge on localhost).
+	ExemptIPs []string `yaml:"exempt_ips"`
+}
+
+type Logging struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+type Limits struct {
+	MaxRequestBytes int64 `yaml:"max_request_bytes"`
+	MaxUploadBytes  int64 `yaml:"max_upload_bytes"`
+}
+
+type Rooms struct {
+	DefaultVersion string `yaml:"default_version"`
+}
+
+type Presence struct {
+	Enabled bool `yaml:"enabled"`
+}
+
+type Federation struct {
+	Enabled bool `yaml:"enabled"`
+	// InsecureSkipVerify disables TLS certificate checks towards other
+	// servers. Only for private test networks.
+	InsecureSkipVerify bool     `yaml:"insecure_skip_verify"`
+	TrustedKeyServers  []string `yaml:"trusted_key_servers"`
+}
+
+// Defaults returns a config with every default filled in.
+func Defaults() *Config {
+	return &Config{
+		ServerName:     "localhost:8008",
+		DataDir:        "./data",
+		SigningKeyPath: "signing.key",
+		Listeners: Listeners{
+			Client:     Listener{Address: "127.0.0.1:8008"},
+			Federation: Listener{Address: ""},
+			Metrics:    Listener{Address: "127.0.0.1:9108"},
+		},
+		Database: Database{Default: "sqlite"},
+		NATS:     NATS{Prefix: "axon", Replicas: 1},
+		Registration: Registration{
+			Mode:           "closed",
+			MinPasswordLen: 8,
+		},
+		RateLimits: RateLimits{
+			Enabled:      true,
+			Login:        Rate{PerSecond: 0.5, Burst: 10},
+			Registration: Rate{PerSecond: 1, Burst: 20},
+			Messages:     Rate{PerSecond: 20, Burst: 100},
+		},
+		Logging:  Logging{Level: "info", Format: "text"},
+		Limits:   Limits{MaxRequestBytes: 32 << 20, MaxUploadBytes: 100 << 20},
+		Rooms:    Rooms{DefaultVersion: "10"},
+		Presence: Presence{Enabled: true},
+		Federation: Federation{
+			Enabled:           true,
+			TrustedKeyServers: []string{"matrix.org"},
+		},
+	}
+}
+
+// Load reads path, applies defaults for what it leaves out, validates and
+// loads the signing key. Unknown keys are errors naming the key.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	cfg, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	cfg.path = path
+	if err := cfg.LoadSigningKey(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// Parse decodes YAML over the defaults and validates it.
+func Parse(data []byte) (*Config, error) {
+	cfg := Defaults()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("invalid config: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// Validate checks every value, naming the key at fault.
+func (c *Config) Validate() error {
+	var errs []string
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, key+": "+fmt.Sprintf(format, args...))
+	}
+	if c.ServerName == "" {
+		bad("server_name", "must be set (e.g. example.org)")
+	} else if strings.ContainsAny(c.ServerName, "/ @#!") || strings.Contains(c.ServerName, "://") {
+		bad("server_name", "%q is not a valid server name: use a hostname with an optional :port, no scheme", c.ServerName)
+	}
+	if c.DataDir == "" {
+		bad("data_dir", "must be set")
+	}
+	checkAddr := func(key string, l Listener, required bool) {
+		if l.Address == "" {
+			if required {
+				bad(key+".address", "must be set")
+			}
+			return
+		}
+		if _, _, err := net.SplitHostPort(l.Address); err != nil {
+			bad(key+".address", "%q is not host:port", l.Address)
+		}
+		if (l.TLSCert == "") != (l.TLSKey == "") {
+			bad(key, "tls_cert and tls_key must be set together")
+		}
+	}
+	checkAddr("listeners.client", c.Listeners.Client, true)
+	checkAddr("listeners.federation", c.Listeners.Federation, false)
+	checkAddr("listeners.metrics", c.Listeners.Metrics, false)
+	for key, dsn := range c.databaseDSNs() {
+		if dsn != "" && dsn != "sqlite" && !strings.HasPrefix(dsn, "sqlite:") && !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+			bad("database."+key, "%q must be \"sqlite\", \"sqlite:/path/file.db\" or \"postgres://…\"", dsn)
+		}
+	}
+	for i, u := range c.NATS.URLs {
+		if !strings.HasPrefix(u, "nats://") && !strings.HasPrefix(u, "tls://") {
+			bad(fmt.Sprintf("nats.urls[%d]", i), "%q must start with nats:// or tls://", u)
+		}
+	}
+	if c.NATS.Prefix == "" || strings.ContainsAny(c.NATS.Prefix, ". *>") {
+		bad("nats.prefix", "%q must be non-empty without dots, spaces or wildcards", c.NATS.Prefix)
+	}
+	switch c.Registration.Mode {
+	case "closed", "open":
+	case "token":
+		if len(c.Registration.Tokens) == 0 {
+			bad("registration.tokens", "mode \"token\" needs at least one token")
+		}
+	case "shared_secret":
+		if c.Registration.SharedSecret == "" {
+			bad("registration.shared_secret", "mode \"shared_secret\" needs a secret")
+		}
+	default:
+		bad("registration.mode", "%q must be one of closed, open, token, shared_secret", c.Registration.Mode)
+	}
+	if c.Registration.MinPasswordLen < 0 {
+		bad("registration.min_password_length", "must not be negative")
+	}
+	for name, r := range map[string]Rate{"login": c.RateLimits.Login, "registration": c.RateLimits.Registration, "messages": c.RateLimits.Messages} {
+		if r.PerSecond < 0 || r.Burst < 0 || (c.RateLimits.Enabled && r.PerSecond > 0 && r.Burst == 0) {
+			bad("rate_limits."+name, "per_second and burst must be positive")
+		}
+	}
+	for i, ip := range c.RateLimits.ExemptIPs {
+		if net.ParseIP(ip) == nil {
+			if _, _, err := net.ParseCIDR(ip); err != nil {
+				bad(fmt.Sprintf("rate_limits.exempt_ips[%d]", i), "%q is not an IP or CIDR", ip)
+			}
+		}
+	}
+	switch strings.ToLower(c.Logging.Level) {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("logging.level", "%q must be debug, info, warn or error", c.Logging.Level)
+	}
+	switch c.Logging.Format {
+	case "text", "json":
+	default:
+		bad("logging.format", "%q must be text or json", c.Logging.Format)
+	}
+	if c.Limits.MaxRequestBytes < 65536 {
+		bad("limits.max_request_bytes", "must be at least 65536")
+	}
+	if c.Limits.MaxUploadBytes <= 0 {
+		bad("limits.max_upload_bytes", "must be positive")
+	}
+	if !validRoomVersion(c.Rooms.DefaultVersion) {
+		bad("rooms.default_version", "%q is not a supported room version (1-12)", c.Rooms.DefaultVersion)
+	}
+	known := map[string]bool{"clientapi": true, "userapi": true, "roomserver": true, "syncapi": true, "federationapi": true, "keyserver": true, "mediaapi": true, "appservice": true}
+	for i, comp := range c.Components {
+		if !known[comp] {
+			bad(fmt.Sprintf("components[%d]", i), "unknown component %q", comp)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("invalid config:\n  %s", strings.Join(errs, "\n  "))
+	}
+	return nil
+}
+
+func validRoomVersion(v string) bool {
+	switch v {
+	case "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12":
+		return true
+	}
+	return false
+}
+
+func (c *Config) databaseDSNs() map[string]string {
+	return map[string]string{
+		"default": c.Database.Default, "userapi": c.Database.UserAPI, "roomserver": c.Database.RoomServer,
+		"syncapi": c.Database.SyncAPI, "keyserver": c.Database.KeyServer, "mediaapi": c.Database.MediaAPI,
+		"federationapi": c.Database.Federation,
+	}
+}
+
+// DatabaseDSN is the DSN component uses: its own setting, else the default;
+// "sqlite" means a file named after the component in data_dir.
+func (c *Config) DatabaseDSN(component string) string {
+	dsn := c.databaseDSNs()[component]
+	if dsn == "" {
+		dsn = c.Database.Default
+	}
+	if dsn == "" || dsn == "sqlite" {
+		return filepath.Join(c.DataDir, component+".db")
+	}
+	return dsn
+}
+
+// Runs reports whether this process runs component.
+func (c *Config) Runs(component string) bool {
+	if len(c.Components) == 0 {
+		return true
+	}
+	for _, comp := range c.Components {
+		if comp == component {
+			return true
+		}
+	}
+	return false
+}
+
+// ResolvePath makes p relative to the data dir unless it is absolute.
+func (c *Config) ResolvePath(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.DataDir, p)
+}
+
+// LoadSigningKey reads the ed25519 key ("ed25519 <id> <base64 seed>", the
+// format most homeservers use), creating one if the file does not exist.
+func (c *Config) LoadSigningKey() error {
+	path := c.ResolvePath(c.SigningKeyPath)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return fmt.Errorf("signing_key_path: %w", err)
+		}
+		data = []byte(NewSigningKey())
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			return fmt.Errorf("signing_key_path: write new key: %w", err)
+		}
+	} else if err != nil {
+		return fmt.Errorf("signing_key_path: %w", err)
+	}
+	key, id, err := ParseSigningKey(string(data))
+	if err != nil {
+		return fmt.Errorf("signing_key_path %s: %w", path, err)
+	}
+	c.SigningKey, c.KeyID = key, id
+	return nil
+}
+
+// NewSigningKey returns a fresh key in the file format.
+func NewSigningKey() string {
+	_, priv, _ := ed25519.GenerateKey(nil)
+	id := base64.RawURLEncoding.EncodeToString(priv.Public().(ed25519.PublicKey)[:4])
+	id = strings.NewReplacer("-", "a", "_", "b").Replace(id)
+	return fmt.Sprintf("ed25519 a_%s %s\n", id, base64.RawStdEncoding.EncodeToString(priv.Seed()))
+}
+
+// ParseSigningKey parses "ed25519 <id> <base64 seed>".
+func ParseSigningKey(text string) (ed25519.PrivateKey, string, error) {
+	fields := strings.Fields(text)
+	if len(fields) != 3 || fields[0] != "ed25519" {
+		return nil, "", errors.New(`expected "ed25519 <key id> <base64 seed>"`)
+	}
+	seed, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(fields[2], "="))
+	if err != nil || len(seed) != ed25519.SeedSize {
+		return nil, "", errors.New("key seed is not 32 bytes of base64")
+	}
+	return ed25519.NewKeyFromSeed(seed), "ed25519:" + fields[1], nil
+}

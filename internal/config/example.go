@@ -1,0 +1,143 @@
+package config
+
+import (
+	"strings"
+)
+
+// Example returns the commented config `axon generate-config` writes.
+// Every key is listed with its default so operators see what they can set.
+func Example(serverName string) string {
+	if serverName == "" {
+		serverName = "localhost:8008"
+	}
+	return strings.ReplaceAll(exampleTemplate, "{{SERVER_NAME}}", serverName)
+}
+
+const exampleTemplate = `# Axon homeserver configuration.
+# Relative paths are resolved against data_dir. Unknown keys are errors.
+
+# The name in your users' IDs (@alice:{{SERVER_NAME}}) and room IDs.
+# It cannot be changed once users exist.
+server_name: "{{SERVER_NAME}}"
+
+# Where clients reach the server, advertised at /.well-known/matrix/client.
+# Leave empty to not serve that file.
+public_base_url: ""
+
+# host:port other servers should use for federation, advertised at
+# /.well-known/matrix/server. Leave empty to not serve that file.
+well_known_server: ""
+
+# Databases, media, the embedded NATS store and the signing key live here.
+data_dir: "./data"
+
+# The server's ed25519 signing key. Created on first start if missing.
+# Keep it safe: other servers remember it.
+signing_key_path: "signing.key"
+
+listeners:
+  # The Client-Server API (what Element and other apps talk to).
+  client:
+    address: "127.0.0.1:8008"
+    # Serve HTTPS directly (optional; most set-ups put a reverse proxy in front).
+    tls_cert: ""
+    tls_key: ""
+  # The Server-Server (federation) API. Empty address: served on the
+  # client listener instead.
+  federation:
+    address: ""
+    tls_cert: ""
+    tls_key: ""
+  # Prometheus metrics at /metrics. Empty address disables it.
+  metrics:
+    address: "127.0.0.1:9108"
+
+database:
+  # "sqlite": one SQLite file per component in data_dir (zero set-up).
+  # "postgres://user:password@host:5432/axon?sslmode=disable": one shared
+  # PostgreSQL database; each component keeps its own tables.
+  default: "sqlite"
+  # Per-component overrides (empty: use default).
+  userapi: ""
+  roomserver: ""
+  syncapi: ""
+  keyserver: ""
+  mediaapi: ""
+  federationapi: ""
+
+nats:
+  # Empty: run NATS JetStream embedded in the process (store in data_dir).
+  # Set to an external cluster to run components on several machines:
+  # ["nats://10.0.0.1:4222", "nats://10.0.0.2:4222"]
+  urls: []
+  # Namespaces streams so several deployments can share a cluster.
+  prefix: "axon"
+  # Stream replicas on an external cluster.
+  replicas: 1
+
+registration:
+  # closed: only 'axon create-account' and the shared-secret admin API.
+  # open: anyone may register.  token: needs a registration token.
+  # shared_secret: like closed, with the shared-secret admin API enabled.
+  mode: "closed"
+  # Enables /_synapse/admin/v1/register (HMAC of this secret). Works in
+  # every mode when set.
+  shared_secret: ""
+  # Registration tokens accepted in mode "token".
+  tokens: []
+  allow_guests: false
+  min_password_length: 8
+  # If set (e.g. 1h), clients that support refresh tokens get access tokens
+  # that expire after this long, plus a refresh token.
+  access_token_lifetime: 0s
+
+rate_limits:
+  enabled: true
+  # Per client IP and per user.
+  login:
+    per_second: 0.5
+    burst: 10
+  # Per client IP.
+  registration:
+    per_second: 1
+    burst: 20
+  # Events sent, per user.
+  messages:
+    per_second: 20
+    burst: 100
+  # IPs or CIDRs never limited (bridges, load tests).
+  exempt_ips: []
+
+logging:
+  # debug, info, warn or error.
+  level: "info"
+  # text (for people) or json (for log collectors).
+  format: "text"
+
+limits:
+  # Largest request body accepted (media uploads excepted).
+  max_request_bytes: 33554432
+  # Largest media upload.
+  max_upload_bytes: 104857600
+
+rooms:
+  # Room version for new rooms; clients may ask for another (1-12).
+  default_version: "10"
+
+presence:
+  # Turn off to save work on large servers.
+  enabled: true
+
+federation:
+  enabled: true
+  # Skip TLS certificate checks towards other servers. Private test
+  # networks only: never on the public network.
+  insecure_skip_verify: false
+  # Servers trusted to vouch for other servers' keys.
+  trusted_key_servers: ["matrix.org"]
+
+# Components this process runs. Empty: all of them (monolith). For a
+# polylith, start the same binary several times with different lists,
+# sharing PostgreSQL and an external NATS cluster.
+components: []
+`

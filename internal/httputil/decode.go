@@ -1,0 +1,78 @@
+package httputil
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"unicode/utf8"
+)
+
+// DefaultMaxBodyBytes bounds JSON request bodies (media uploads have their
+// own limit). The spec caps events at 64 KiB; other bodies such as key
+// uploads may be larger, so the request limit is looser.
+const DefaultMaxBodyBytes = 1 << 20
+
+// ReadBody reads at most limit bytes of the request body. A larger body
+// gives M_TOO_LARGE.
+func ReadBody(req *http.Request, limit int64) ([]byte, *JSONResponse) {
+	if req.Body == nil {
+		return nil, nil
+	}
+	data, err := io.ReadAll(io.LimitReader(req.Body, limit+1))
+	if err != nil {
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			r := TooLarge("Request body too large")
+			return nil, &r
+		}
+		r := Unknown("Could not read request body")
+		return nil, &r
+	}
+	if int64(len(data)) > limit {
+		r := TooLarge("Request body too large (limit %d bytes)", limit)
+		return nil, &r
+	}
+	return data, nil
+}
+
+// DecodeJSON reads the request body into v. An empty body decodes as {}.
+// Malformed JSON gives M_NOT_JSON; well-formed JSON of the wrong shape
+// gives M_BAD_JSON.
+func DecodeJSON(req *http.Request, v any) *JSONResponse {
+	data, errResp := ReadBody(req, DefaultMaxBodyBytes)
+	if errResp != nil {
+		return errResp
+	}
+	return UnmarshalJSON(data, v)
+}
+
+// UnmarshalJSON decodes data into v with the same errors as DecodeJSON.
+func UnmarshalJSON(data []byte, v any) *JSONResponse {
+	if len(bytes.TrimSpace(data)) == 0 {
+		data = []byte("{}")
+	}
+	if !utf8.Valid(data) {
+		r := NotJSON("Request body is not valid UTF-8")
+		return &r
+	}
+	if !json.Valid(data) {
+		r := NotJSON("Request body is not valid JSON")
+		return &r
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			field := typeErr.Field
+			if field == "" {
+				field = "body"
+			}
+			r := BadJSON("Wrong type for %q: expected %s", field, typeErr.Type.String())
+			return &r
+		}
+		r := BadJSON("Invalid JSON: %v", err)
+		return &r
+	}
+	return nil
+}

@@ -1,0 +1,67 @@
+// Package setup holds what every component is built from: the config, the
+// log (NATS), the HTTP routers and a way to open its own database. It
+// knows no component, so any component may import it.
+package setup
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/storage"
+	"github.com/axon-hs/axon/internal/stream"
+)
+
+// Base is handed to every component's constructor.
+type Base struct {
+	Cfg *config.Config
+	Bus *stream.Bus
+	// Client serves the Client-Server API (and well-known, media).
+	Client *httputil.Router
+	// Federation serves the Server-Server API. It is the same router as
+	// Client when no separate federation listener is configured.
+	Federation *httputil.Router
+	Log        *slog.Logger
+
+	mu  sync.Mutex
+	dbs []*storage.DB
+}
+
+// OpenDB opens component's database (per the config) and brings its schema
+// up to date. It is closed by Close.
+func (b *Base) OpenDB(ctx context.Context, component string, migrations []storage.Migration) (*storage.DB, error) {
+	dsn := b.Cfg.DatabaseDSN(component)
+	db, err := storage.Open(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("%s database: %w", component, err)
+	}
+	if err := db.Migrate(ctx, component, migrations); err != nil {
+		db.Close()
+		return nil, err
+	}
+	b.mu.Lock()
+	b.dbs = append(b.dbs, db)
+	b.mu.Unlock()
+	return db, nil
+}
+
+// Stream opens one of the named streams (see stream.RoomEvents etc.),
+// keeping messages without an age limit.
+func (b *Base) Stream(ctx context.Context, name string) (*stream.Stream, error) {
+	return b.Bus.Stream(ctx, name, 0, 0)
+}
+
+// CloseDatabases closes every database opened through OpenDB.
+func (b *Base) CloseDatabases() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, db := range b.dbs {
+		if err := db.Close(); err != nil {
+			b.Log.Warn("closing database", "error", err)
+		}
+	}
+	b.dbs = nil
+}

@@ -1,0 +1,251 @@
+// Package storage opens the SQL databases the components keep their tables
+// in, and runs their migrations.
+//
+// One SQL text serves both engines: queries are written with PostgreSQL's
+// numbered placeholders ($1, $2, …), which are rewritten to SQLite's ?NNN
+// form once, when a statement is first seen. Schemas use a few macros (see
+// schema.go) for the handful of types the engines spell differently.
+//
+// SQLite is opened twice: a single writer connection (so writers queue in Go
+// instead of failing with "database is locked") and a pool of read-only
+// connections that WAL mode lets run beside the writer.
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "github.com/mattn/go-sqlite3"    // registers the "sqlite3" driver
+)
+
+// Dialect names the SQL engine behind a DB.
+type Dialect int
+
+const (
+	SQLite Dialect = iota
+	Postgres
+)
+
+func (d Dialect) String() string {
+	if d == Postgres {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// DB is one component's database. Reads go to a pool; writes go through
+// WriteTx, which on SQLite is serialised onto one connection.
+type DB struct {
+	Dialect Dialect
+	reader  *sql.DB
+	writer  *sql.DB // same as reader on PostgreSQL
+	// writeMu serialises SQLite write transactions in Go so the single
+	// writer connection is never contended inside SQLite itself.
+	writeMu sync.Mutex
+
+	rebound sync.Map // original query -> SQLite query
+}
+
+// Open connects to dsn: "postgres://…" / "postgresql://…" for PostgreSQL,
+// anything else is taken as an SQLite file path (an optional "sqlite:" or
+// "file:" prefix is stripped).
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	if IsPostgres(dsn) {
+		return openPostgres(ctx, dsn)
+	}
+	return openSQLite(ctx, SQLitePath(dsn))
+}
+
+// IsPostgres reports whether dsn names a PostgreSQL database.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// SQLitePath strips the optional scheme from an SQLite DSN.
+func SQLitePath(dsn string) string {
+	dsn = strings.TrimPrefix(dsn, "sqlite:")
+	dsn = strings.TrimPrefix(dsn, "file:")
+	return strings.TrimPrefix(dsn, "//")
+}
+
+func openPostgres(ctx context.Context, dsn string) (*DB, error) {
+	pool, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	pool.SetMaxOpenConns(20)
+	pool.SetMaxIdleConns(20)
+	pool.SetConnMaxIdleTime(5 * time.Minute)
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.PingContext(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to postgres (%s): %w", redactDSN(dsn), err)
+	}
+	return &DB{Dialect: Postgres, reader: pool, writer: pool}, nil
+}
+
+func openSQLite(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("empty sqlite path")
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("create database directory: %w", err)
+		}
+	}
+	// busy_timeout only matters for WAL checkpoints and other processes:
+	// our own writers never contend because there is exactly one.
+	common := "_busy_timeout=30000&_foreign_keys=on&_synchronous=NORMAL&_cache_size=-16000"
+	writer, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL&_txlock=immediate&"+common)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
+	writer.SetConnMaxLifetime(0)
+	writer.SetConnMaxIdleTime(0)
+	if err := writer.PingContext(ctx); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	reader, err := sql.Open("sqlite3", "file:"+path+"?_query_only=true&"+common)
+	if err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	reader.SetMaxOpenConns(8)
+	reader.SetMaxIdleConns(8)
+	return &DB{Dialect: SQLite, reader: reader, writer: writer}, nil
+}
+
+// Close closes every connection.
+func (db *DB) Close() error {
+	err := db.reader.Close()
+	if db.writer != db.reader {
+		if werr := db.writer.Close(); err == nil {
+			err = werr
+		}
+	}
+	return err
+}
+
+var placeholder = regexp.MustCompile(`\$(\d+)`)
+
+// Q returns query in this database's placeholder syntax.
+func (db *DB) Q(query string) string {
+	if db.Dialect == Postgres {
+		return query
+	}
+	if q, ok := db.rebound.Load(query); ok {
+		return q.(string)
+	}
+	q := placeholder.ReplaceAllString(query, "?$1")
+	db.rebound.Store(query, q)
+	return q
+}
+
+// QueryContext runs a read on the reader pool.
+func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return db.reader.QueryContext(ctx, db.Q(query), args...)
+}
+
+// QueryRowContext runs a single-row read on the reader pool.
+func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return db.reader.QueryRowContext(ctx, db.Q(query), args...)
+}
+
+// ExecContext runs one write statement in its own transaction.
+func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	var res sql.Result
+	err := db.WriteTx(ctx, func(tx *Tx) error {
+		var err error
+		res, err = tx.ExecContext(ctx, query, args...)
+		return err
+	})
+	return res, err
+}
+
+// WriteTx runs fn in a write transaction, committing if fn returns nil.
+// On SQLite all write transactions of one database run one at a time.
+func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	if db.Dialect == SQLite {
+		db.writeMu.Lock()
+		defer db.writeMu.Unlock()
+	}
+	sqlTx, err := db.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	tx := &Tx{db: db, tx: sqlTx}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = sqlTx.Rollback()
+			panic(p)
+		}
+	}()
+	if err = fn(tx); err != nil {
+		_ = sqlTx.Rollback()
+		return err
+	}
+	if err = sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Tx is a write transaction. Reads made through it see its own writes.
+type Tx struct {
+	db *DB
+	tx *sql.Tx
+}
+
+// Dialect is the engine this transaction runs on.
+func (tx *Tx) Dialect() Dialect { return tx.db.Dialect }
+
+func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return tx.tx.ExecContext(ctx, tx.db.Q(query), args...)
+}
+
+func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return tx.tx.QueryContext(ctx, tx.db.Q(query), args...)
+}
+
+func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return tx.tx.QueryRowContext(ctx, tx.db.Q(query), args...)
+}
+
+// Querier is what both *DB (reads) and *Tx can run queries with, so a
+// storage function can serve both a plain read and a read inside a write.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// IsUniqueViolation reports whether err is a unique/primary key conflict.
+func IsUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "UNIQUE constraint failed") || // sqlite
+		strings.Contains(msg, "SQLSTATE 23505") // postgres unique_violation
+}
+
+func redactDSN(dsn string) string {
+	if i := strings.Index(dsn, "@"); i > 0 {
+		if j := strings.Index(dsn, "://"); j > 0 && j < i {
+			return dsn[:j+3] + "***" + dsn[i:]
+		}
+	}
+	return dsn
+}

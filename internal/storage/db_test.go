@@ -1,0 +1,90 @@
+package storage_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/axon-hs/axon/internal/storage"
+	"github.com/axon-hs/axon/internal/storage/storagetest"
+)
+
+var testMigrations = []storage.Migration{
+	{Version: 1, Name: "items", SQL: `CREATE TABLE items (id {{SERIAL}}, name TEXT NOT NULL UNIQUE, data {{BLOB}});
+		CREATE INDEX items_name ON items(name);`},
+	{Version: 2, Name: "items flag", SQL: `ALTER TABLE items ADD COLUMN flag BOOLEAN NOT NULL DEFAULT FALSE`},
+}
+
+func TestStorageBothBackends(t *testing.T) {
+	for _, b := range storagetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			dsn := b.NewDSN(t)
+			db, err := storage.Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Migrate(ctx, "test", testMigrations); err != nil {
+				t.Fatal(err)
+			}
+			// Running again is a no-op.
+			if err := db.Migrate(ctx, "test", testMigrations); err != nil {
+				t.Fatalf("second migrate: %v", err)
+			}
+
+			// Many concurrent writers and readers: no "database is locked".
+			var wg sync.WaitGroup
+			errs := make(chan error, 400)
+			for i := 0; i < 200; i++ {
+				wg.Add(2)
+				go func(i int) {
+					defer wg.Done()
+					_, err := db.ExecContext(ctx, `INSERT INTO items (name, data, flag) VALUES ($1, $2, $3)`, fmt.Sprintf("n%d", i), []byte{byte(i)}, i%2 == 0)
+					if err != nil {
+						errs <- err
+					}
+				}(i)
+				go func() {
+					defer wg.Done()
+					var n int
+					if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM items`).Scan(&n); err != nil {
+						errs <- err
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Errorf("concurrent access: %v", err)
+			}
+			var n int
+			if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM items WHERE flag = $1`, true).Scan(&n); err != nil || n != 100 {
+				t.Fatalf("flag count = %d, %v; want 100", n, err)
+			}
+			// Placeholder order need not match argument order.
+			var name string
+			if err := db.QueryRowContext(ctx, `SELECT name FROM items WHERE flag = $2 AND name = $1`, "n3", false).Scan(&name); err != nil || name != "n3" {
+				t.Fatalf("reordered placeholders: %q %v", name, err)
+			}
+			// Unique violations are recognised on both engines.
+			_, err = db.ExecContext(ctx, `INSERT INTO items (name) VALUES ($1)`, "n1")
+			if !storage.IsUniqueViolation(err) {
+				t.Fatalf("want unique violation, got %v", err)
+			}
+			// A failed transaction leaves nothing behind.
+			_ = db.WriteTx(ctx, func(tx *storage.Tx) error {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO items (name) VALUES ($1)`, "rolled-back"); err != nil {
+					return err
+				}
+				return fmt.Errorf("abort")
+			})
+			if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM items WHERE name = $1`, "rolled-back").Scan(&n); err != nil || n != 0 {
+				t.Fatalf("rollback left %d rows (%v)", n, err)
+			}
+			if err := db.Close(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

@@ -1,0 +1,285 @@
+// Package stream is Axon's log between components: durable, ordered
+// streams on NATS JetStream. In the default (monolith) setup the NATS
+// server runs embedded in the process with its store in the data dir and
+// no network port; for scale it points at an external NATS cluster.
+//
+// Consumers here are position-based: a component stores the sequence of
+// the last message it applied in its own database, in the same
+// transaction as the effect, and asks to resume after it on start. That
+// makes application exactly-once across restarts without JetStream-side
+// durable consumer state.
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Config says where the log lives.
+type Config struct {
+	// URLs of an external NATS server/cluster. Empty means embedded.
+	URLs []string
+	// StoreDir is the embedded server's JetStream directory.
+	StoreDir string
+	// Prefix namespaces stream names and subjects so several Axon
+	// deployments can share one NATS cluster.
+	Prefix string
+	// Replicas for streams on an external cluster (1 when embedded).
+	Replicas int
+	// InMemory keeps streams in memory (tests only).
+	InMemory bool
+}
+
+// Bus is a connection to the log.
+type Bus struct {
+	cfg    Config
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	server *server.Server // nil with an external cluster
+}
+
+// Connect starts the embedded server if no URLs are configured, then
+// connects to it.
+func Connect(ctx context.Context, cfg Config) (*Bus, error) {
+	if cfg.Prefix == "" {
+		cfg.Prefix = "axon"
+	}
+	if cfg.Replicas <= 0 {
+		cfg.Replicas = 1
+	}
+	b := &Bus{cfg: cfg}
+	var opts []nats.Option
+	opts = append(opts, nats.Name("axon"), nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond))
+	url := ""
+	if len(cfg.URLs) == 0 {
+		srv, err := startEmbedded(cfg.StoreDir)
+		if err != nil {
+			return nil, err
+		}
+		b.server = srv
+		opts = append(opts, nats.InProcessServer(srv))
+	} else {
+		for i, u := range cfg.URLs {
+			if i > 0 {
+				url += ","
+			}
+			url += u
+		}
+	}
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		b.shutdownServer()
+		return nil, fmt.Errorf("connect to NATS %s: %w", url, err)
+	}
+	b.nc = nc
+	js, err := jetstream.New(nc)
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	b.js = js
+	return b, nil
+}
+
+func startEmbedded(storeDir string) (*server.Server, error) {
+	if storeDir == "" {
+		return nil, errors.New("embedded NATS needs a store directory")
+	}
+	if err := os.MkdirAll(storeDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create NATS store dir: %w", err)
+	}
+	abs, _ := filepath.Abs(storeDir)
+	srv, err := server.NewServer(&server.Options{
+		ServerName:         "axon-embedded",
+		DontListen:         true,
+		JetStream:          true,
+		StoreDir:           abs,
+		NoSigs:             true,
+		NoLog:              true,
+		MaxPayload:         8 << 20,
+		JetStreamMaxMemory: 256 << 20,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("embedded NATS: %w", err)
+	}
+	srv.Start()
+	if !srv.ReadyForConnections(30 * time.Second) {
+		srv.Shutdown()
+		return nil, errors.New("embedded NATS did not start within 30s")
+	}
+	return srv, nil
+}
+
+// Close drains the connection (flushing pending publishes) and stops the
+// embedded server.
+func (b *Bus) Close() {
+	if b.nc != nil {
+		_ = b.nc.Drain()
+		deadline := time.Now().Add(5 * time.Second)
+		for !b.nc.IsClosed() && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		b.nc.Close()
+	}
+	b.shutdownServer()
+}
+
+func (b *Bus) shutdownServer() {
+	if b.server != nil {
+		b.server.Shutdown()
+		b.server.WaitForShutdown()
+	}
+}
+
+// Conn is the raw NATS connection (for request/reply adapters).
+func (b *Bus) Conn() *nats.Conn { return b.nc }
+
+// Stream is one named log, e.g. "room_events".
+type Stream struct {
+	bus     *Bus
+	name    string // JetStream stream name
+	subject string
+	js      jetstream.Stream
+}
+
+// Subject returns the subject messages are published on.
+func (s *Stream) Subject() string { return s.subject }
+
+// Stream creates (or opens) the named stream. maxAge 0 keeps messages
+// until maxBytes is reached (0: unlimited).
+func (b *Bus) Stream(ctx context.Context, name string, maxAge time.Duration, maxBytes int64) (*Stream, error) {
+	full := b.cfg.Prefix + "_" + name
+	subject := b.cfg.Prefix + "." + name
+	storage := jetstream.FileStorage
+	if b.cfg.InMemory {
+		storage = jetstream.MemoryStorage
+	}
+	if maxBytes == 0 {
+		maxBytes = -1
+	}
+	js, err := b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:      full,
+		Subjects:  []string{subject, subject + ".>"},
+		Storage:   storage,
+		Retention: jetstream.LimitsPolicy,
+		MaxAge:    maxAge,
+		MaxBytes:  maxBytes,
+		Replicas:  b.cfg.Replicas,
+		Discard:   jetstream.DiscardOld,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create stream %s: %w", full, err)
+	}
+	return &Stream{bus: b, name: full, subject: subject, js: js}, nil
+}
+
+// Publish appends data and waits for the log to acknowledge it, returning
+// its sequence number. key (optional) is appended to the subject so
+// consumers can filter, e.g. by room.
+func (s *Stream) Publish(ctx context.Context, data []byte, headers map[string]string) (uint64, error) {
+	msg := &nats.Msg{Subject: s.subject, Data: data}
+	if len(headers) > 0 {
+		msg.Header = nats.Header{}
+		for k, v := range headers {
+			msg.Header.Set(k, v)
+		}
+	}
+	ack, err := s.bus.js.PublishMsg(ctx, msg)
+	if err != nil {
+		return 0, fmt.Errorf("publish to %s: %w", s.name, err)
+	}
+	return ack.Sequence, nil
+}
+
+// Message is one delivered log entry.
+type Message struct {
+	Seq     uint64
+	Data    []byte
+	Headers nats.Header
+	Time    time.Time
+}
+
+// Handler applies one message. It must record msg.Seq as its new position
+// in the same transaction as the effect. An error is logged and the same
+// message retried with backoff: a message is never skipped.
+type Handler func(ctx context.Context, msg Message) error
+
+// Consume delivers every message after afterSeq, in order, to h until ctx
+// is cancelled. It returns once the subscription is set up; delivery runs
+// in the background. The returned channel closes when delivery stops.
+func (s *Stream) Consume(ctx context.Context, consumerName string, afterSeq uint64, h Handler) (<-chan struct{}, error) {
+	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
+	if afterSeq > 0 {
+		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+		cfg.OptStartSeq = afterSeq + 1
+	}
+	cons, err := s.js.OrderedConsumer(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("consume %s: %w", s.name, err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(256))
+	if err != nil {
+		return nil, fmt.Errorf("consume %s: %w", s.name, err)
+	}
+	done := make(chan struct{})
+	go func() {
+		<-ctx.Done()
+		it.Stop()
+	}()
+	go func() {
+		defer close(done)
+		log := slog.With("stream", s.name, "consumer", consumerName)
+		for {
+			m, err := it.Next()
+			if err != nil {
+				if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+					return
+				}
+				log.Warn("stream read error", "error", err)
+				continue
+			}
+			meta, err := m.Metadata()
+			if err != nil {
+				log.Error("message without metadata", "error", err)
+				continue
+			}
+			msg := Message{Seq: meta.Sequence.Stream, Data: m.Data(), Headers: m.Headers(), Time: meta.Timestamp}
+			backoff := 50 * time.Millisecond
+			for {
+				err := h(ctx, msg)
+				if err == nil {
+					break
+				}
+				if ctx.Err() != nil {
+					return
+				}
+				log.Error("applying stream message failed; retrying", "seq", msg.Seq, "error", err, "retry_in", backoff)
+				select {
+				case <-time.After(backoff):
+				case <-ctx.Done():
+					return
+				}
+				backoff = min(backoff*2, 10*time.Second)
+			}
+		}
+	}()
+	return done, nil
+}
+
+// LastSeq is the sequence of the newest message in the stream.
+func (s *Stream) LastSeq(ctx context.Context) (uint64, error) {
+	info, err := s.js.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return info.State.LastSeq, nil
+}

@@ -1,0 +1,94 @@
+package stream_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/axon-hs/axon/internal/stream"
+)
+
+// busConfigs returns the embedded server and, unless AXON_SKIP_NATS=1, the
+// real NATS server on 127.0.0.1:4222 (each test on its own prefix).
+func busConfigs(t *testing.T) map[string]stream.Config {
+	prefix := fmt.Sprintf("axontest%d", time.Now().UnixNano())
+	out := map[string]stream.Config{
+		"embedded": {StoreDir: t.TempDir(), Prefix: prefix},
+	}
+	if os.Getenv("AXON_SKIP_NATS") != "1" {
+		url := os.Getenv("AXON_TEST_NATS")
+		if url == "" {
+			url = "nats://127.0.0.1:4222"
+		}
+		out["external"] = stream.Config{URLs: []string{url}, Prefix: prefix, InMemory: true}
+	}
+	return out
+}
+
+func TestPublishConsumeResume(t *testing.T) {
+	for name, cfg := range busConfigs(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			bus, err := stream.Connect(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := bus.Stream(ctx, "test", time.Hour, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 1; i <= 10; i++ {
+				seq, err := s.Publish(ctx, []byte(fmt.Sprint(i)), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if seq != uint64(i) {
+					t.Fatalf("seq = %d, want %d", seq, i)
+				}
+			}
+			// A consumer that has applied up to 4 resumes at 5, and a
+			// failing handler is retried, not skipped.
+			var mu sync.Mutex
+			var got []string
+			failedOnce := false
+			cctx, cancel := context.WithCancel(ctx)
+			done, err := s.Consume(cctx, "c", 4, func(ctx context.Context, m stream.Message) error {
+				mu.Lock()
+				defer mu.Unlock()
+				if string(m.Data) == "7" && !failedOnce {
+					failedOnce = true
+					return fmt.Errorf("transient")
+				}
+				got = append(got, string(m.Data))
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				mu.Lock()
+				n := len(got)
+				mu.Unlock()
+				if n >= 6 || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			cancel()
+			<-done
+			want := []string{"5", "6", "7", "8", "9", "10"}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("got %v, want %v", got, want)
+			}
+			last, err := s.LastSeq(ctx)
+			if err != nil || last != 10 {
+				t.Fatalf("LastSeq = %d, %v", last, err)
+			}
+			bus.Close()
+		})
+	}
+}

@@ -1,0 +1,63 @@
+package api
+
+import "encoding/json"
+
+// OutputType says which field of an OutputEvent is set.
+type OutputType string
+
+const (
+	OutputTypeNewRoomEvent OutputType = "new_room_event"
+	OutputTypeRedaction    OutputType = "redaction"
+)
+
+// OutputEvent is one message on the room_events stream, written by the
+// roomserver in per-room order after the event is committed. Consumers
+// (syncapi, later federation sender, appservices, push) apply them in
+// stream order.
+type OutputEvent struct {
+	Type         OutputType          `json:"type"`
+	NewRoomEvent *OutputNewRoomEvent `json:"new_room_event,omitempty"`
+	Redaction    *OutputRedaction    `json:"redaction,omitempty"`
+}
+
+// OutputNewRoomEvent is an accepted event (not rejected; soft-failed
+// events are not sent). State deltas say how the room's current state
+// changed because of it.
+type OutputNewRoomEvent struct {
+	RoomID      string `json:"room_id"`
+	RoomVersion string `json:"room_version"`
+	EventID     string `json:"event_id"`
+	// Event is the full PDU JSON as stored (room-version format, signed).
+	Event json.RawMessage `json:"event"`
+	// AddsStateEventIDs / RemovesStateEventIDs: the change to current state.
+	// For a local state event this is usually just itself (and the event it
+	// replaced); after a fork merge it may be many.
+	AddsStateEventIDs    []string `json:"adds_state_event_ids,omitempty"`
+	RemovesStateEventIDs []string `json:"removes_state_event_ids,omitempty"`
+	// AddedStateEvents holds the PDUs of state events in AddsStateEventIDs
+	// that were never output before (e.g. state learned over federation),
+	// so consumers need not query the roomserver for them.
+	AddedStateEvents []json.RawMessage `json:"added_state_events,omitempty"`
+	// HistoryVisibility in force for this event.
+	HistoryVisibility string `json:"history_visibility,omitempty"`
+	// TransactionID is set for events sent by a local client with a txnId,
+	// so /sync can echo unsigned.transaction_id to that device only.
+	TransactionID *TransactionID `json:"transaction_id,omitempty"`
+	// SendAsServer is set when a local event must be federated.
+	SendAsServer string `json:"send_as_server,omitempty"`
+}
+
+// TransactionID identifies the client request that sent an event.
+type TransactionID struct {
+	DeviceID      string `json:"device_id"`
+	TransactionID string `json:"txn_id"`
+}
+
+// OutputRedaction tells consumers to redact a stored event.
+type OutputRedaction struct {
+	RoomID           string `json:"room_id"`
+	RedactedEventID  string `json:"redacted_event_id"`
+	RedactionEventID string `json:"redaction_event_id"`
+	// RedactedEvent is the redacted PDU JSON to store in place.
+	RedactedEvent json.RawMessage `json:"redacted_event"`
+}
