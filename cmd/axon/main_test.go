@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/axon-hs/axon/internal/config"
+)
+
+// buildBinary compiles axon once per test run.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "axon")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func freePort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// TestProcessLifecycle runs the real binary: first-run config creation,
+// serving, metrics, account creation, and graceful shutdown on SIGTERM.
+func TestProcessLifecycle(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+
+	// generate-config writes a config that parses.
+	out, err := exec.Command(bin, "generate-config", "--server-name", "example.test").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := config.Parse(out); err != nil || !strings.Contains(string(out), `server_name: "example.test"`) {
+		t.Fatalf("generated config invalid: %v", err)
+	}
+
+	clientAddr, metricsAddr := freePort(t), freePort(t)
+	cfgText := strings.NewReplacer(
+		`address: "127.0.0.1:8008"`, fmt.Sprintf("address: %q", clientAddr),
+		`address: "127.0.0.1:9108"`, fmt.Sprintf("address: %q", metricsAddr),
+		`data_dir: "./data"`, fmt.Sprintf("data_dir: %q", filepath.Join(dir, "data")),
+	).Replace(config.Example("example.test"))
+	cfgPath := filepath.Join(dir, "axon.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	cmd := exec.Command(bin, "run", "--config", cfgPath)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	logs := make(chan string, 1000)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			select {
+			case logs <- sc.Text():
+			default:
+			}
+		}
+		close(logs)
+	}()
+	defer cmd.Process.Kill()
+
+	base := "http://" + clientAddr
+	waitFor(t, base+"/_matrix/client/versions")
+	resp, err := http.Get(base + "/_matrix/client/v3/does-not-exist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 404 || !strings.Contains(string(body), "M_UNRECOGNIZED") {
+		t.Fatalf("unknown endpoint: %d %s", resp.StatusCode, body)
+	}
+	resp, err = http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "axon_http_request_duration_seconds") {
+		t.Fatalf("metrics missing request histogram")
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("server did not stop within 30s of SIGTERM")
+	}
+	var sawStopped bool
+	for line := range logs {
+		if strings.Contains(line, "stopped") {
+			sawStopped = true
+		}
+	}
+	if !sawStopped {
+		t.Fatal("no 'stopped' log line after graceful shutdown")
+	}
+
+	// Start-up errors name the bad key and exit non-zero.
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("server_name: x\nregistration:\n  mode: maybe\n"), 0o600)
+	out, err = exec.Command(bin, "run", "--config", bad).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "registration.mode") {
+		t.Fatalf("bad config: err=%v out=%s", err, out)
+	}
+}
+
+func waitFor(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("server at %s did not come up", url)
+}
