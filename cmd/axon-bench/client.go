@@ -81,7 +81,8 @@ type apiError struct {
 	Message      string `json:"error"`
 	RetryAfterMs int64  `json:"retry_after_ms"`
 
-	retryAfterHeader time.Duration
+	retryAfterHeader time.Duration // valid when hasRetryAfter
+	hasRetryAfter    bool
 	body             []byte // raw body, e.g. for UIA flows in a 401
 }
 
@@ -98,7 +99,7 @@ func (e *apiError) retryAfter() time.Duration {
 	switch {
 	case e.RetryAfterMs > 0:
 		d = time.Duration(e.RetryAfterMs) * time.Millisecond
-	case e.retryAfterHeader > 0:
+	case e.hasRetryAfter:
 		d = e.retryAfterHeader
 	}
 	return min(d, maxRetryAfter)
@@ -180,8 +181,8 @@ func (c *client) once(ctx context.Context, r request, payload []byte) (response,
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		ae := &apiError{Status: resp.StatusCode, body: data}
 		_ = json.Unmarshal(data, ae) // non-JSON error bodies keep just the status
-		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil {
-			ae.retryAfterHeader = time.Duration(secs) * time.Second
+		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs >= 0 {
+			ae.retryAfterHeader, ae.hasRetryAfter = time.Duration(secs)*time.Second, true
 		}
 		return res, ae
 	}

@@ -48,7 +48,6 @@ func scenarios() []scenario {
 func defaultGlobalOpts() globalOpts {
 	return globalOpts{
 		HS:       "http://127.0.0.1:8008",
-		Prefix:   "axb" + randomHex(3),
 		Password: "axon-bench-Passw0rd!",
 		Timeout:  2 * time.Minute,
 	}
@@ -62,7 +61,7 @@ func bindGlobal(fs *flag.FlagSet, g *globalOpts) {
 	fs.IntVar(&g.PID, "pid", g.PID, "server process `PID`: report its peak/current RSS after each phase")
 	fs.StringVar(&g.SharedSecret, "shared-secret", g.SharedSecret, "register users via /_synapse/admin/v1/register with this `secret`")
 	fs.StringVar(&g.RegToken, "registration-token", g.RegToken, "complete m.login.registration_token with this `token`")
-	fs.StringVar(&g.Prefix, "prefix", g.Prefix, "username prefix (random per run by default)")
+	fs.StringVar(&g.Prefix, "prefix", g.Prefix, "username `prefix` (default: random per run, so reruns don't collide)")
 	fs.StringVar(&g.Password, "password", g.Password, "password for created users")
 	fs.DurationVar(&g.Timeout, "timeout", g.Timeout, "per-request timeout (long-poll syncs get their poll time on top)")
 	fs.BoolVar(&g.Quiet, "quiet", g.Quiet, "no live progress line")
@@ -77,6 +76,9 @@ func (g *globalOpts) validate() error {
 		return fmt.Errorf("--hs %q: want an http:// or https:// URL", g.HS)
 	}
 	g.HS = strings.TrimRight(g.HS, "/")
+	if g.Prefix == "" {
+		g.Prefix = "axb" + randomHex(3)
+	}
 	if !localpartRE.MatchString(g.Prefix) {
 		return fmt.Errorf("--prefix %q: only lowercase a-z, 0-9 and ._=-/+ are allowed in Matrix user IDs", g.Prefix)
 	}

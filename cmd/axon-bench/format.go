@@ -37,3 +37,11 @@ func rate(v float64) string {
 func mib(kb int64) string {
 	return fmt.Sprintf("%.1f MiB", float64(kb)/1024)
 }
+
+// seconds formats a duration in seconds with precision that suits its size.
+func seconds(s float64) string {
+	if s < 10 {
+		return fmt.Sprintf("%.2fs", s)
+	}
+	return fmt.Sprintf("%.1fs", s)
+}

@@ -33,9 +33,9 @@ const (
 
 // uiaState is the body of a User-Interactive Auth 401.
 type uiaState struct {
-	Session   string `json:"session"`
+	Session   string                      `json:"session"`
 	Flows     []struct{ Stages []string } `json:"flows"`
-	Completed []string `json:"completed"`
+	Completed []string                    `json:"completed"`
 }
 
 // registerUIA registers username via POST /register, completing the UIA

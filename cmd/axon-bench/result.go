@@ -42,7 +42,7 @@ func (r *result) title() string {
 func (r *result) print(w io.Writer) {
 	fmt.Fprintf(w, "\n== %s ==\n", r.title())
 	fmt.Fprintf(w, "  %-13s %s\n", "params", formatMap(r.Params))
-	fmt.Fprintf(w, "  %-13s %s %s in %.1fs = %s %s/s\n", "ok", commas(r.OK), r.Unit, r.DurationS, rate(r.PerSecond), r.Unit)
+	fmt.Fprintf(w, "  %-13s %s %s in %s = %s %s/s\n", "ok", commas(r.OK), r.Unit, seconds(r.DurationS), rate(r.PerSecond), r.Unit)
 	if l := r.Latency; l != nil {
 		fmt.Fprintf(w, "  %-13s p50 %.1f  p95 %.1f  p99 %.1f  (min %.1f, mean %.1f, max %.1f; %s)\n",
 			"latency ms", l.P50, l.P95, l.P99, l.Min, l.Mean, l.Max, r.LatencyOf)

@@ -32,7 +32,7 @@ func (s *sendScenario) summary() string { return "C concurrent senders send mess
 
 func (s *sendScenario) bind(fs *flag.FlagSet) {
 	fs.IntVar(&s.c, "c", s.c, "concurrent senders (one user each)")
-	fs.Var(secondsFlag{&s.dur}, "t", "duration of each variant (seconds or e.g. 30s)")
+	fs.Var(secondsFlag{&s.dur}, "t", "`duration` of each variant, in seconds or like 30s or 2m")
 	fs.StringVar(&s.rooms, "rooms", s.rooms, "one (all senders share a room), each (a room per sender) or both")
 	fs.IntVar(&s.maxEvents, "max-events", s.maxEvents, "stop a variant after this many send attempts")
 }

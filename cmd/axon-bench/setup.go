@@ -10,6 +10,23 @@ import (
 // Setup helpers: everything a scenario needs before its measured phase.
 // Any error here is fatal for the scenario.
 
+// setupStep is the progress line of one setup step:
+// "setup <tag>: <what> done/total (Ns)".
+type setupStep struct {
+	done atomic.Int64
+	p    *progress
+}
+
+func (b *bench) setupStep(tag, what string, total int) *setupStep {
+	s := &setupStep{}
+	s.p = b.showProgress(func(el time.Duration) string {
+		return fmt.Sprintf("setup %s: %s %s/%s (%.0fs)", tag, what, commas(s.done.Load()), commas(int64(total)), el.Seconds())
+	})
+	return s
+}
+
+func (s *setupStep) stop() { s.p.Stop() }
+
 // localpart names user i of a scenario: <prefix>-<tag>-<i>.
 func (b *bench) localpart(tag string, i int) string {
 	return fmt.Sprintf("%s-%s-%d", b.opts.Prefix, tag, i)
@@ -27,11 +44,8 @@ func (b *bench) register(ctx context.Context, localpart string) (*account, respo
 // run with the same --prefix is logged in instead, so fixed prefixes work.
 func (b *bench) newUsers(ctx context.Context, tag string, n, c int) ([]*account, error) {
 	users := make([]*account, n)
-	var done atomic.Int64
-	p := b.showProgress(func(el time.Duration) string {
-		return fmt.Sprintf("setup %s: registering users %s/%s (%.0fs)", tag, commas(done.Load()), commas(int64(n)), el.Seconds())
-	})
-	defer p.Stop()
+	step := b.setupStep(tag, "registering users", n)
+	defer step.stop()
 	err := forEach(ctx, n, c, func(ctx context.Context, i int) error {
 		lp := b.localpart(tag, i)
 		acc, _, err := b.register(ctx, lp)
@@ -42,7 +56,7 @@ func (b *bench) newUsers(ctx context.Context, tag string, n, c int) ([]*account,
 			return fmt.Errorf("registering %s: %w", lp, err)
 		}
 		users[i] = acc
-		done.Add(1)
+		step.done.Add(1)
 		return nil
 	})
 	return users, err
@@ -51,15 +65,12 @@ func (b *bench) newUsers(ctx context.Context, tag string, n, c int) ([]*account,
 // createRooms has creators[i] create one room each, in parallel.
 func (b *bench) createRooms(ctx context.Context, tag string, creators []*account, c int) ([]string, error) {
 	rooms := make([]string, len(creators))
-	var done atomic.Int64
-	p := b.showProgress(func(el time.Duration) string {
-		return fmt.Sprintf("setup %s: creating rooms %s/%s (%.0fs)", tag, commas(done.Load()), commas(int64(len(rooms))), el.Seconds())
-	})
-	defer p.Stop()
+	step := b.setupStep(tag, "creating rooms", len(rooms))
+	defer step.stop()
 	err := forEach(ctx, len(creators), c, func(ctx context.Context, i int) error {
 		id, err := b.c.createRoom(ctx, creators[i], fmt.Sprintf("axon-bench %s %d", tag, i))
 		rooms[i] = id
-		done.Add(1)
+		step.done.Add(1)
 		return err
 	})
 	return rooms, err
@@ -67,14 +78,11 @@ func (b *bench) createRooms(ctx context.Context, tag string, creators []*account
 
 // joinAll makes every user join roomID.
 func (b *bench) joinAll(ctx context.Context, tag string, users []*account, roomID string, c int) error {
-	var done atomic.Int64
-	p := b.showProgress(func(el time.Duration) string {
-		return fmt.Sprintf("setup %s: joining %s/%s (%.0fs)", tag, commas(done.Load()), commas(int64(len(users))), el.Seconds())
-	})
-	defer p.Stop()
+	step := b.setupStep(tag, "joining", len(users))
+	defer step.stop()
 	return forEach(ctx, len(users), c, func(ctx context.Context, i int) error {
 		err := b.c.joinRoom(ctx, users[i], roomID)
-		done.Add(1)
+		step.done.Add(1)
 		return err
 	})
 }
@@ -83,18 +91,15 @@ func (b *bench) joinAll(ctx context.Context, tag string, users []*account, roomI
 // requests in flight.
 func (b *bench) fill(ctx context.Context, tag string, senders []*account, rooms []string, count, c int) error {
 	total := len(rooms) * count
-	var done atomic.Int64
-	p := b.showProgress(func(el time.Duration) string {
-		return fmt.Sprintf("setup %s: sending messages %s/%s (%.0fs)", tag, commas(done.Load()), commas(int64(total)), el.Seconds())
-	})
-	defer p.Stop()
+	step := b.setupStep(tag, "sending messages", total)
+	defer step.stop()
 	return forEach(ctx, total, c, func(ctx context.Context, i int) error {
 		room := rooms[i%len(rooms)]
 		_, err := b.c.sendText(ctx, senders[i%len(senders)], room, b.nextTxn(), fmt.Sprintf("filler message %d", i/len(rooms)))
 		if err != nil {
 			return fmt.Errorf("filling %s: %w", room, err)
 		}
-		done.Add(1)
+		step.done.Add(1)
 		return nil
 	})
 }

@@ -1,0 +1,33 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"time"
+)
+
+// allScenario runs every scenario with moderate sizes: a few minutes in
+// total against a healthy server, enough to compare servers side by side.
+type allScenario struct{}
+
+func (allScenario) name() string          { return "all" }
+func (allScenario) summary() string       { return "every scenario in sequence with moderate sizes" }
+func (allScenario) bind(fs *flag.FlagSet) {}
+func (allScenario) validate() error       { return nil }
+
+func (allScenario) run(ctx context.Context, b *bench) error {
+	steps := []scenario{
+		&registerScenario{n: 200, c: 20},
+		&sendScenario{c: 20, dur: 15 * time.Second, rooms: "both", maxEvents: 1_000_000},
+		&syncLatencyScenario{m: 100, wait: 10 * time.Second},
+		&initialSyncScenario{r: 50, k: 20, repeat: 5, c: 16},
+		&herdScenario{h: 100, members: 100, events: 300, c: 32},
+	}
+	for _, sc := range steps {
+		if err := sc.run(ctx, b); err != nil {
+			return fmt.Errorf("%s: %w", sc.name(), err)
+		}
+	}
+	return nil
+}
