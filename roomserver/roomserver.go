@@ -2,19 +2,88 @@ package roomserver
 
 import (
 	"context"
+	"crypto/ed25519"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/matrix-org/gomatrixserverlib"
+	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	"github.com/axon-hs/axon/internal/setup"
+	"github.com/axon-hs/axon/internal/stream"
+	"github.com/axon-hs/axon/roomserver/api"
+	"github.com/axon-hs/axon/roomserver/storage"
 )
 
 // RoomServer implements api.RoomserverAPI.
 type RoomServer struct {
 	base *setup.Base
+	db   *storage.DB
+	out  publisher
+	log  *slog.Logger
+
+	serverName spec.ServerName
+	keyID      gomatrixserverlib.KeyID
+	key        ed25519.PrivateKey
+
+	roomsMu sync.Mutex
+	rooms   map[string]*room
+
+	events    *lru[int64, *stored]
+	snapshots *lru[int64, cachedSnapshot]
+	txns      *lru[txnKey, string]
+
+	workers sync.WaitGroup
+	closeMu sync.RWMutex
+	closed  bool
+}
+
+var _ api.RoomserverAPI = (*RoomServer)(nil)
+
+// publisher is the part of *stream.Stream the roomserver uses (tests and
+// benchmarks may swap it).
+type publisher interface {
+	Publish(ctx context.Context, data []byte, headers map[string]string) (uint64, error)
 }
 
 // New opens the roomserver's storage and output stream.
 func New(ctx context.Context, base *setup.Base) (*RoomServer, error) {
-	return &RoomServer{base: base}, nil
+	db, err := base.OpenDB(ctx, "roomserver", storage.Migrations)
+	if err != nil {
+		return nil, err
+	}
+	out, err := base.Stream(ctx, stream.RoomEvents)
+	if err != nil {
+		return nil, fmt.Errorf("room events stream: %w", err)
+	}
+	return newRoomServer(base, storage.New(db), out), nil
+}
+
+func newRoomServer(base *setup.Base, db *storage.DB, out publisher) *RoomServer {
+	log := base.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	return &RoomServer{
+		base:       base,
+		db:         db,
+		out:        out,
+		log:        log.With("component", "roomserver"),
+		serverName: spec.ServerName(base.Cfg.ServerName),
+		keyID:      gomatrixserverlib.KeyID(base.Cfg.KeyID),
+		key:        base.Cfg.SigningKey,
+		rooms:      make(map[string]*room),
+		events:     newLRU[int64, *stored](50000),
+		snapshots:  newLRU[int64, cachedSnapshot](256),
+		txns:       newLRU[txnKey, string](20000),
+	}
 }
 
 // Close stops the per-room workers after they finish their current event.
-func (r *RoomServer) Close() {}
+func (r *RoomServer) Close() {
+	r.closeMu.Lock()
+	r.closed = true
+	r.closeMu.Unlock()
+	r.workers.Wait()
+}

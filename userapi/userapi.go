@@ -2,32 +2,99 @@ package userapi
 
 import (
 	"context"
-	"net/http"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
 
-	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/setup"
+	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/userapi/api"
+	"github.com/axon-hs/axon/userapi/storage"
 )
 
 // UserAPI implements api.UserAPI and httputil.Authenticator.
 type UserAPI struct {
-	base *setup.Base
+	base        *setup.Base
+	serverName  string
+	db          *storage.Database
+	accountData *stream.Stream
+	tokens      *tokenCache
+	lastSeen    *lastSeenTracker
+	// userLocks serialise a user's account data writes with their
+	// publication, so the stream order matches the database order.
+	userLocks [64]sync.Mutex
+
+	stop chan struct{}
+	done chan struct{}
 }
 
-// New opens the userapi's storage.
+var _ api.UserAPI = (*UserAPI)(nil)
+
+// New opens the userapi's storage and starts the last-seen writer.
 func New(ctx context.Context, base *setup.Base) (*UserAPI, error) {
-	return &UserAPI{base: base}, nil
+	db, err := base.OpenDB(ctx, "userapi", storage.Migrations)
+	if err != nil {
+		return nil, err
+	}
+	s, err := base.Stream(ctx, stream.AccountData)
+	if err != nil {
+		return nil, err
+	}
+	u := &UserAPI{
+		base:        base,
+		serverName:  base.Cfg.ServerName,
+		db:          storage.New(db),
+		accountData: s,
+		tokens:      newTokenCache(100_000),
+		lastSeen:    newLastSeenTracker(),
+		stop:        make(chan struct{}),
+		done:        make(chan struct{}),
+	}
+	go u.flushLastSeenLoop(5 * time.Second)
+	return u, nil
 }
 
-// AuthenticateToken implements httputil.Authenticator.
-func (u *UserAPI) AuthenticateToken(req *http.Request, token string) (*api.Device, *httputil.MatrixError) {
-	return nil, &httputil.MatrixError{ErrCode: "M_UNKNOWN_TOKEN", Err: "Unknown access token"}
+// Close stops background work, writing pending last-seen data first.
+func (u *UserAPI) Close() {
+	select {
+	case <-u.stop:
+		return
+	default:
+	}
+	close(u.stop)
+	<-u.done
 }
 
-// CreateAccount is used by `axon create-account`.
-func (u *UserAPI) CreateAccount(ctx context.Context, localpart, password string, admin bool) (string, error) {
-	return "", nil
+// userID builds a local user ID.
+func (u *UserAPI) userID(localpart string) string {
+	return "@" + localpart + ":" + u.serverName
 }
 
-// Close stops background work.
-func (u *UserAPI) Close() {}
+// localpart returns the localpart of a local user ID, or ErrNotFound for
+// malformed and remote IDs.
+func (u *UserAPI) localpart(userID string) (string, error) {
+	if !strings.HasPrefix(userID, "@") {
+		return "", fmt.Errorf("%w: %q is not a user ID", api.ErrNotFound, userID)
+	}
+	local, server, ok := strings.Cut(userID[1:], ":")
+	if !ok || local == "" || server != u.serverName {
+		return "", fmt.Errorf("%w: %q is not a local user", api.ErrNotFound, userID)
+	}
+	return local, nil
+}
+
+// account returns a local user's account or api.ErrNotFound.
+func (u *UserAPI) account(ctx context.Context, userID string) (*storage.Account, error) {
+	local, err := u.localpart(userID)
+	if err != nil {
+		return nil, err
+	}
+	acc, err := u.db.Account(ctx, local)
+	if err == storage.ErrNotFound {
+		return nil, fmt.Errorf("%w: no user %s", api.ErrNotFound, userID)
+	}
+	return acc, err
+}
+
+func nowMs() int64 { return time.Now().UnixMilli() }

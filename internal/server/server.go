@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/axon-hs/axon/clientapi"
+	"github.com/axon-hs/axon/federationapi"
 	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/setup"
@@ -33,6 +34,7 @@ type Server struct {
 	Users *userapi.UserAPI
 	Rooms *roomserver.RoomServer
 	Sync  *syncapi.SyncAPI
+	Fed   *federationapi.FederationAPI
 
 	listeners []*listener
 	wg        sync.WaitGroup
@@ -87,6 +89,11 @@ func (s *Server) build(ctx context.Context) error {
 		return fmt.Errorf("syncapi: %w", err)
 	}
 	clientapi.New(base, users, s.Rooms)
+	if base.Cfg.Federation.Enabled {
+		if s.Fed, err = federationapi.New(ctx, base, s.Rooms, users); err != nil {
+			return fmt.Errorf("federationapi: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -188,6 +195,9 @@ func (s *Server) Shutdown(ctx context.Context) {
 }
 
 func (s *Server) closeComponents() {
+	if s.Fed != nil {
+		s.Fed.Close()
+	}
 	if s.Rooms != nil {
 		s.Rooms.Close()
 	}

@@ -1,7 +1,65 @@
 // Package api is the roomserver's public surface: the Go interface other
-// components call and the types on its output stream. It holds no logic.
+// components call, the request/response and output-stream types, and two
+// pure helpers every reader of room events needs (client event format and
+// history visibility), so syncapi and clientapi apply identical rules.
 package api
+
+import (
+	"context"
+)
 
 // RoomserverAPI is what other components may ask of the roomserver.
 type RoomserverAPI interface {
+	// InputRoomEvents is the single write path: local events to build and
+	// sign, and (later) federation PDUs. Events of one request are applied
+	// in order in one room; results come back per event.
+	InputRoomEvents(ctx context.Context, req *InputRoomEventsRequest) (*InputRoomEventsResponse, error)
+
+	// QueryRoomVersion returns ErrRoomNotFound for unknown rooms.
+	QueryRoomVersion(ctx context.Context, roomID string) (string, error)
+	// QueryCurrentState returns current state events for the tuples asked
+	// (all current state when tuples is empty).
+	QueryCurrentState(ctx context.Context, roomID string, tuples []StateKey) ([]*Event, error)
+	// QueryStateAfterEvent returns the room state after eventID (including
+	// it when it is a state event), filtered like QueryCurrentState.
+	QueryStateAfterEvent(ctx context.Context, roomID, eventID string, tuples []StateKey) ([]*Event, error)
+	// QueryEvents returns the events it knows, in request order, skipping
+	// unknown IDs. Redacted events come back redacted.
+	QueryEvents(ctx context.Context, eventIDs []string) ([]*Event, error)
+	// QueryMembership is a user's current membership ("" if none) and the
+	// member event ID.
+	QueryMembership(ctx context.Context, roomID, userID string) (membership, eventID string, err error)
+	// QueryRoomsForUser lists rooms where the user's current membership is
+	// membership (not forgotten).
+	QueryRoomsForUser(ctx context.Context, userID, membership string) ([]string, error)
+	// QueryEventVisibility says, for each event, whether userID may see it
+	// under the room's history visibility rules.
+	QueryEventVisibility(ctx context.Context, userID string, events []*Event) ([]bool, error)
+	// QueryForwardExtremities lists the room's current DAG tips.
+	QueryForwardExtremities(ctx context.Context, roomID string) ([]string, error)
+	// CheckDAG verifies every stored event's prev_events exist and that the
+	// forward extremities are exactly the events nothing points at.
+	CheckDAG(ctx context.Context, roomID string) error
+	// QueryEventByTimestamp finds the closest event at or after (dir "f")
+	// or at or before (dir "b") ts in ms.
+	QueryEventByTimestamp(ctx context.Context, roomID string, ts int64, dir string) (eventID string, eventTS int64, err error)
+	// QueryRoomSummary is what the directory and hierarchy show.
+	QueryRoomSummary(ctx context.Context, roomID string) (*RoomSummary, error)
+
+	// Aliases.
+	SetRoomAlias(ctx context.Context, alias, roomID, creator string) error
+	RemoveRoomAlias(ctx context.Context, alias string) error
+	QueryAlias(ctx context.Context, alias string) (roomID, creator string, err error)
+	QueryAliasesForRoom(ctx context.Context, roomID string) ([]string, error)
+	// MoveAliases re-points every alias of one room to another (upgrades).
+	MoveAliases(ctx context.Context, fromRoomID, toRoomID string) error
+
+	// Room directory visibility ("public" / "private").
+	SetRoomVisibility(ctx context.Context, roomID, visibility string) error
+	QueryRoomVisibility(ctx context.Context, roomID string) (string, error)
+	// QueryPublicRooms pages through published rooms, largest first.
+	QueryPublicRooms(ctx context.Context, req *PublicRoomsRequest) (*PublicRoomsResponse, error)
+
+	// ForgetRoom hides a left room from the user (spec /forget).
+	ForgetRoom(ctx context.Context, userID, roomID string) error
 }

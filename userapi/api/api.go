@@ -1,6 +1,132 @@
 package api
 
+import (
+	"context"
+	"encoding/json"
+)
+
 // UserAPI is what other components may ask of the userapi. In a monolith
-// it is the userapi itself; in a polylith, a NATS request/reply client.
+// it is the userapi itself; in a polylith, a NATS request/reply client, so
+// every argument and result is plain data.
+//
+// User IDs are full Matrix IDs ("@alice:example.org"); methods given a
+// user of another server return ErrNotFound. Errors that callers are
+// expected to branch on are the Err* values below (test with errors.Is).
 type UserAPI interface {
+	// CreateAccount registers localpart with password (bcrypt-hashed) and
+	// its display name set to the localpart. ErrInvalidUsername,
+	// ErrUserInUse. It does not log in: see Login.
+	CreateAccount(ctx context.Context, localpart, password string, admin bool) (userID string, err error)
+	// CreateGuestAccount registers a guest with a numeric localpart and no
+	// password.
+	CreateGuestAccount(ctx context.Context) (userID string, err error)
+	// CheckLocalpart says whether localpart could be registered now: nil,
+	// ErrInvalidUsername or ErrUserInUse.
+	CheckLocalpart(ctx context.Context, localpart string) error
+	// QueryAccount returns the account (deactivated ones too), or
+	// ErrNotFound.
+	QueryAccount(ctx context.Context, userID string) (*Account, error)
+	// CheckPassword verifies a password: nil, ErrInvalidPassword (also
+	// for unknown users, taking the same time) or ErrUserDeactivated.
+	CheckPassword(ctx context.Context, userID, password string) error
+	// SetPassword changes the password. If logoutOtherDevices, every
+	// device but keepDeviceID is deleted with its tokens.
+	SetPassword(ctx context.Context, userID, password string, logoutOtherDevices bool, keepDeviceID string) error
+	// DeactivateAccount marks the account deactivated (its name stays
+	// taken), deletes every device and token and clears the profile.
+	DeactivateAccount(ctx context.Context, userID string) error
+
+	// Login opens a session for an already-authenticated user: creates
+	// (or reuses) the device and issues an access token, plus a refresh
+	// token when asked for and access tokens are configured to expire.
+	// Reusing a device revokes its earlier tokens.
+	Login(ctx context.Context, req LoginRequest) (*Session, error)
+	// Refresh exchanges a refresh token for a new access and refresh
+	// token (spec /refresh). ErrUnknownToken if it is unknown or spent.
+	Refresh(ctx context.Context, refreshToken string) (*Session, error)
+
+	// QueryDevices lists the user's devices (last-seen data may lag by
+	// a few seconds behind requests).
+	QueryDevices(ctx context.Context, userID string) ([]DeviceInfo, error)
+	// QueryDevice returns one device or ErrNotFound.
+	QueryDevice(ctx context.Context, userID, deviceID string) (*DeviceInfo, error)
+	// SetDeviceDisplayName renames a device; ErrNotFound if it does not
+	// exist.
+	SetDeviceDisplayName(ctx context.Context, userID, deviceID, displayName string) error
+	// DeleteDevices deletes devices and revokes their tokens (logout).
+	// Unknown device IDs are ignored.
+	DeleteDevices(ctx context.Context, userID string, deviceIDs []string) error
+	// DeleteAllDevices deletes every device except exceptDeviceID (which
+	// may be empty) and revokes their tokens (logout/all).
+	DeleteAllDevices(ctx context.Context, userID, exceptDeviceID string) error
+
+	// QueryProfile returns a local user's display name and avatar URL
+	// ("" when unset), or ErrNotFound if there is no such user.
+	QueryProfile(ctx context.Context, userID string) (displayName, avatarURL string, err error)
+	// QueryProfileFields returns every profile field (displayname,
+	// avatar_url, m.tz, custom keys) as raw JSON values, or ErrNotFound.
+	QueryProfileFields(ctx context.Context, userID string) (map[string]json.RawMessage, error)
+	// SetProfileField sets one profile field to a JSON value; a nil value
+	// deletes it. ErrProfileTooLarge if the profile would exceed 64 KiB.
+	SetProfileField(ctx context.Context, userID, field string, value json.RawMessage) error
+
+	// AccountData returns the content of one item of account data
+	// (global when roomID is ""), or nil when it is not set.
+	AccountData(ctx context.Context, userID, roomID, dataType string) (json.RawMessage, error)
+	// SetAccountData stores content (a JSON object) and publishes an
+	// OutputAccountData on the account_data stream before returning.
+	SetAccountData(ctx context.Context, userID, roomID, dataType string, content json.RawMessage) error
+	// AllAccountData returns all of a user's account data.
+	AllAccountData(ctx context.Context, userID string) (*AccountDataSet, error)
+}
+
+// Account is a local user account.
+type Account struct {
+	UserID      string `json:"user_id"`
+	Localpart   string `json:"localpart"`
+	CreatedTS   int64  `json:"created_ts"` // ms since the epoch
+	IsAdmin     bool   `json:"is_admin"`
+	IsGuest     bool   `json:"is_guest"`
+	Deactivated bool   `json:"deactivated"`
+}
+
+// LoginRequest opens a session for UserID.
+type LoginRequest struct {
+	UserID string `json:"user_id"`
+	// DeviceID to (re)use; empty generates one.
+	DeviceID string `json:"device_id,omitempty"`
+	// DisplayName for a new device (ignored for an existing one).
+	DisplayName string `json:"display_name,omitempty"`
+	// IP and UserAgent are recorded as the device's last seen.
+	IP        string `json:"ip,omitempty"`
+	UserAgent string `json:"user_agent,omitempty"`
+	// WantRefreshToken: the client supports refresh tokens.
+	WantRefreshToken bool `json:"want_refresh_token,omitempty"`
+}
+
+// Session is what a login, registration or refresh hands the client.
+type Session struct {
+	UserID      string `json:"user_id"`
+	DeviceID    string `json:"device_id"`
+	AccessToken string `json:"access_token"`
+	// RefreshToken and ExpiresInMs are set only for expiring tokens.
+	RefreshToken string `json:"refresh_token,omitempty"`
+	ExpiresInMs  int64  `json:"expires_in_ms,omitempty"`
+}
+
+// DeviceInfo is a device as /devices shows it.
+type DeviceInfo struct {
+	UserID            string `json:"user_id"`
+	DeviceID          string `json:"device_id"`
+	DisplayName       string `json:"display_name,omitempty"`
+	LastSeenTS        int64  `json:"last_seen_ts,omitempty"`
+	LastSeenIP        string `json:"last_seen_ip,omitempty"`
+	LastSeenUserAgent string `json:"last_seen_user_agent,omitempty"`
+}
+
+// AccountDataSet is all of a user's account data.
+type AccountDataSet struct {
+	Global map[string]json.RawMessage `json:"global"`
+	// Rooms maps room ID → type → content.
+	Rooms map[string]map[string]json.RawMessage `json:"rooms"`
 }

@@ -1,0 +1,153 @@
+package clientapi
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha1"
+	"encoding/hex"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/axon-hs/axon/internal/httputil"
+	uapi "github.com/axon-hs/axon/userapi/api"
+)
+
+// The Synapse-compatible shared-secret registration admin API, for
+// provisioning scripts and load tests: GET a nonce, then POST the account
+// with HMAC-SHA1(secret, nonce\0username\0password\0admin|notadmin
+// [\0user_type]) in hex. It works in every registration mode when
+// registration.shared_secret is set, and bypasses UIA and rate limits.
+
+const sharedSecretPath = "/_synapse/admin/v1/register"
+
+const (
+	nonceTTL  = time.Minute
+	maxNonces = 10_000
+)
+
+// nonceStore holds single-use nonces.
+type nonceStore struct {
+	mu sync.Mutex
+	m  map[string]time.Time // nonce → expiry
+}
+
+func newNonceStore() *nonceStore { return &nonceStore{m: map[string]time.Time{}} }
+
+func (s *nonceStore) issue() (string, bool) {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	nonce := hex.EncodeToString(b[:])
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.m) >= maxNonces {
+		for k, exp := range s.m {
+			if now.After(exp) {
+				delete(s.m, k)
+			}
+		}
+		if len(s.m) >= maxNonces {
+			return "", false
+		}
+	}
+	s.m[nonce] = now.Add(nonceTTL)
+	return nonce, true
+}
+
+// use consumes nonce, reporting whether it was issued and unexpired.
+func (s *nonceStore) use(nonce string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	exp, ok := s.m[nonce]
+	delete(s.m, nonce)
+	return ok && time.Now().Before(exp)
+}
+
+func (a *accountRoutes) sharedSecretDisabled() *httputil.JSONResponse {
+	if a.cfg.Registration.SharedSecret != "" {
+		return nil
+	}
+	r := httputil.Error(http.StatusBadRequest, "M_UNKNOWN", "Shared secret registration is not enabled (set registration.shared_secret)")
+	return &r
+}
+
+// sharedSecretNonce: GET /_synapse/admin/v1/register.
+func (a *accountRoutes) sharedSecretNonce(req *http.Request) httputil.JSONResponse {
+	if errResp := a.sharedSecretDisabled(); errResp != nil {
+		return *errResp
+	}
+	nonce, ok := a.nonces.issue()
+	if !ok {
+		return httputil.LimitExceeded(1000)
+	}
+	return httputil.OK(map[string]string{"nonce": nonce})
+}
+
+type sharedSecretRequest struct {
+	Nonce       string `json:"nonce"`
+	Username    string `json:"username"`
+	Password    string `json:"password"`
+	Admin       bool   `json:"admin"`
+	DisplayName string `json:"displayname"`
+	UserType    string `json:"user_type"`
+	MAC         string `json:"mac"`
+}
+
+// mac is what the client must send for r.
+func (r *sharedSecretRequest) mac(secret string) []byte {
+	m := hmac.New(sha1.New, []byte(secret))
+	role := "notadmin"
+	if r.Admin {
+		role = "admin"
+	}
+	parts := []string{r.Nonce, r.Username, r.Password, role}
+	if r.UserType != "" {
+		parts = append(parts, r.UserType)
+	}
+	for i, p := range parts {
+		if i > 0 {
+			m.Write([]byte{0})
+		}
+		m.Write([]byte(p))
+	}
+	return m.Sum(nil)
+}
+
+// sharedSecretRegister: POST /_synapse/admin/v1/register.
+func (a *accountRoutes) sharedSecretRegister(req *http.Request) httputil.JSONResponse {
+	if errResp := a.sharedSecretDisabled(); errResp != nil {
+		return *errResp
+	}
+	var body sharedSecretRequest
+	if errResp := httputil.DecodeJSON(req, &body); errResp != nil {
+		return *errResp
+	}
+	if body.Nonce == "" || body.Username == "" || body.Password == "" || body.MAC == "" {
+		return httputil.MissingParam("nonce, username, password and mac are required")
+	}
+	if !a.nonces.use(body.Nonce) {
+		return httputil.Unknown("Unrecognised or expired nonce")
+	}
+	got, err := hex.DecodeString(body.MAC)
+	if err != nil || !hmac.Equal(got, body.mac(a.cfg.Registration.SharedSecret)) {
+		return httputil.Forbidden("HMAC incorrect")
+	}
+	userID, err := a.users.CreateAccount(req.Context(), body.Username, body.Password, body.Admin)
+	if err != nil {
+		return a.userError(err, "shared-secret registration")
+	}
+	if body.DisplayName != "" {
+		name, _ := jsonString(body.DisplayName)
+		if err := a.users.SetProfileField(req.Context(), userID, "displayname", name); err != nil {
+			return a.userError(err, "set display name")
+		}
+	}
+	sess, err := a.users.Login(req.Context(), uapi.LoginRequest{
+		UserID: userID, IP: httputil.ClientIP(req), UserAgent: req.UserAgent(),
+	})
+	if err != nil {
+		return a.userError(err, "log in new account")
+	}
+	return httputil.OK(a.sessionResponse(sess))
+}

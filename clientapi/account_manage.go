@@ -1,0 +1,75 @@
+package clientapi
+
+import (
+	"net/http"
+	"unicode/utf8"
+
+	"github.com/axon-hs/axon/internal/httputil"
+	uapi "github.com/axon-hs/axon/userapi/api"
+)
+
+// whoami: GET /account/whoami.
+func (a *accountRoutes) whoami(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	return httputil.OK(map[string]any{"user_id": dev.UserID, "device_id": dev.ID, "is_guest": dev.IsGuest})
+}
+
+// passwordOp is UIA by the account's current password.
+func passwordOp(action string, dev *uapi.Device) uiaOp {
+	return uiaOp{Key: action + "\x00" + dev.UserID, Flows: [][]string{{stagePassword}}, UserID: dev.UserID}
+}
+
+// changePassword: POST /account/password. Unless logout_devices is false,
+// every other device is logged out.
+func (a *accountRoutes) changePassword(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	if dev.IsGuest {
+		return guestForbidden()
+	}
+	var body struct {
+		Auth          *uiaAuth `json:"auth"`
+		NewPassword   string   `json:"new_password"`
+		LogoutDevices *bool    `json:"logout_devices"`
+	}
+	if errResp := httputil.DecodeJSON(req, &body); errResp != nil {
+		return *errResp
+	}
+	session, challenge := a.authenticate(req, body.Auth, passwordOp("password", dev))
+	if challenge != nil {
+		return *challenge
+	}
+	if body.NewPassword == "" {
+		return httputil.MissingParam("new_password is required")
+	}
+	if utf8.RuneCountInString(body.NewPassword) < a.cfg.Registration.MinPasswordLen {
+		return weakPassword(a.cfg.Registration.MinPasswordLen)
+	}
+	logout := body.LogoutDevices == nil || *body.LogoutDevices
+	if err := a.users.SetPassword(req.Context(), dev.UserID, body.NewPassword, logout, dev.ID); err != nil {
+		return a.userError(err, "change password")
+	}
+	a.uia.finish(session)
+	return httputil.Empty()
+}
+
+// deactivate: POST /account/deactivate.
+func (a *accountRoutes) deactivate(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	if dev.IsGuest {
+		return guestForbidden()
+	}
+	var body struct {
+		Auth  *uiaAuth `json:"auth"`
+		Erase bool     `json:"erase"`
+	}
+	if errResp := httputil.DecodeJSON(req, &body); errResp != nil {
+		return *errResp
+	}
+	session, challenge := a.authenticate(req, body.Auth, passwordOp("deactivate", dev))
+	if challenge != nil {
+		return *challenge
+	}
+	if err := a.users.DeactivateAccount(req.Context(), dev.UserID); err != nil {
+		return a.userError(err, "deactivate")
+	}
+	a.uia.finish(session)
+	// No identity servers are ever bound.
+	return httputil.OK(map[string]string{"id_server_unbind_result": "no-support"})
+}

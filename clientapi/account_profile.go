@@ -1,0 +1,159 @@
+package clientapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/axon-hs/axon/internal/httputil"
+	uapi "github.com/axon-hs/axon/userapi/api"
+)
+
+// profileKey is the spec's grammar for profile field names.
+var profileKey = regexp.MustCompile(`^(avatar_url|displayname|m\.tz|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+)$`)
+
+// maxDisplayNameBytes matches what other servers accept, so names
+// survive federation.
+const maxDisplayNameBytes = 256
+
+// profileUser checks the {userId} of a profile path.
+func (a *accountRoutes) profileUser(req *http.Request) (string, *httputil.JSONResponse) {
+	userID := req.PathValue("userId")
+	if _, server, ok := parseUserID(userID); !ok {
+		r := httputil.InvalidParam("%q is not a user ID", userID)
+		return "", &r
+	} else if server != a.cfg.ServerName {
+		// Remote profiles need federation, which this server does not
+		// query yet.
+		r := httputil.NotFound("Profile of a remote user is not available")
+		return "", &r
+	}
+	return userID, nil
+}
+
+// getProfile: GET /profile/{userId}.
+func (a *accountRoutes) getProfile(req *http.Request) httputil.JSONResponse {
+	userID, errResp := a.profileUser(req)
+	if errResp != nil {
+		return *errResp
+	}
+	fields, err := a.users.QueryProfileFields(req.Context(), userID)
+	if err != nil {
+		return a.userError(err, "get profile")
+	}
+	return httputil.OK(fields)
+}
+
+// getProfileField: GET /profile/{userId}/{keyName}.
+func (a *accountRoutes) getProfileField(req *http.Request) httputil.JSONResponse {
+	userID, errResp := a.profileUser(req)
+	if errResp != nil {
+		return *errResp
+	}
+	key := req.PathValue("keyName")
+	fields, err := a.users.QueryProfileFields(req.Context(), userID)
+	if err != nil {
+		return a.userError(err, "get profile")
+	}
+	value, ok := fields[key]
+	if !ok {
+		return httputil.NotFound("No %s set for this user", key)
+	}
+	return httputil.OK(map[string]json.RawMessage{key: value})
+}
+
+// ownProfileField checks a write to a profile field: the caller's own
+// profile, a valid key, and guests only their display name.
+func (a *accountRoutes) ownProfileField(req *http.Request, dev *uapi.Device) (string, *httputil.JSONResponse) {
+	userID, errResp := a.profileUser(req)
+	if errResp != nil {
+		return "", errResp
+	}
+	if userID != dev.UserID {
+		r := httputil.Forbidden("You may only change your own profile")
+		return "", &r
+	}
+	key := req.PathValue("keyName")
+	if len(key) > 255 {
+		r := httputil.Error(http.StatusBadRequest, "M_KEY_TOO_LARGE", "Profile keys may be at most 255 bytes")
+		return "", &r
+	}
+	if !profileKey.MatchString(key) {
+		r := httputil.InvalidParam("Invalid profile key %q", key)
+		return "", &r
+	}
+	if dev.IsGuest && key != "displayname" {
+		r := guestForbidden()
+		return "", &r
+	}
+	return key, nil
+}
+
+// setProfileField: PUT /profile/{userId}/{keyName}.
+func (a *accountRoutes) setProfileField(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	key, errResp := a.ownProfileField(req, dev)
+	if errResp != nil {
+		return *errResp
+	}
+	var body map[string]json.RawMessage
+	if errResp := httputil.DecodeJSON(req, &body); errResp != nil {
+		return *errResp
+	}
+	value, ok := body[key]
+	if !ok {
+		return httputil.MissingParam("The body must contain %q", key)
+	}
+	value, errResp = checkProfileValue(key, value)
+	if errResp != nil {
+		return *errResp
+	}
+	if err := a.users.SetProfileField(req.Context(), dev.UserID, key, value); err != nil {
+		return a.userError(err, "set profile")
+	}
+	return httputil.Empty()
+}
+
+// checkProfileValue validates the standard fields. An empty or null
+// display name or avatar means "remove it" (a nil result).
+func checkProfileValue(key string, value json.RawMessage) (json.RawMessage, *httputil.JSONResponse) {
+	bad := func(format string, args ...any) (json.RawMessage, *httputil.JSONResponse) {
+		r := httputil.BadJSON(format, args...)
+		return nil, &r
+	}
+	switch key {
+	case "displayname", "avatar_url", "m.tz":
+		if string(value) == "null" {
+			return nil, nil
+		}
+		var s string
+		if err := json.Unmarshal(value, &s); err != nil {
+			return bad("%s must be a string", key)
+		}
+		if s == "" {
+			return nil, nil
+		}
+		if key == "displayname" && len(s) > maxDisplayNameBytes {
+			r := httputil.InvalidParam("displayname is longer than %d bytes", maxDisplayNameBytes)
+			return nil, &r
+		}
+		if key == "avatar_url" && !strings.HasPrefix(s, "mxc://") {
+			return bad("avatar_url must be an mxc:// URI")
+		}
+	}
+	return value, nil
+}
+
+// deleteProfileField: DELETE /profile/{userId}/{keyName}.
+func (a *accountRoutes) deleteProfileField(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	key, errResp := a.ownProfileField(req, dev)
+	if errResp != nil {
+		return *errResp
+	}
+	if err := a.users.SetProfileField(req.Context(), dev.UserID, key, nil); err != nil {
+		return a.userError(err, "delete profile field")
+	}
+	return httputil.Empty()
+}
+
+func jsonString(s string) (json.RawMessage, error) { return json.Marshal(s) }

@@ -1,0 +1,89 @@
+package clientapi
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/setup"
+	uapi "github.com/axon-hs/axon/userapi/api"
+)
+
+// accountRoutes holds what the account handlers share. It lives as long
+// as the ClientAPI (one per server, so tests may run several).
+type accountRoutes struct {
+	cfg    *config.Config
+	log    *slog.Logger
+	users  uapi.UserAPI
+	uia    *uiaSessions
+	nonces *nonceStore
+	limits rateLimits
+}
+
+func newAccountRoutes(base *setup.Base, users uapi.UserAPI) *accountRoutes {
+	return &accountRoutes{
+		cfg:    base.Cfg,
+		log:    base.Log,
+		users:  users,
+		uia:    newUIASessions(),
+		nonces: newNonceStore(),
+		limits: newRateLimits(base.Cfg.RateLimits),
+	}
+}
+
+// userError answers a UserAPI error with its Matrix error; anything
+// unexpected is logged and hidden behind a 500.
+func (a *accountRoutes) userError(err error, action string) httputil.JSONResponse {
+	msg := err.Error()
+	switch {
+	case errors.Is(err, uapi.ErrNotFound):
+		return httputil.NotFound("%s", msg)
+	case errors.Is(err, uapi.ErrUserInUse):
+		return httputil.Error(http.StatusBadRequest, "M_USER_IN_USE", "User ID already taken")
+	case errors.Is(err, uapi.ErrInvalidUsername):
+		return httputil.Error(http.StatusBadRequest, "M_INVALID_USERNAME", "%s", msg)
+	case errors.Is(err, uapi.ErrInvalidPassword):
+		return httputil.Forbidden("Invalid username or password")
+	case errors.Is(err, uapi.ErrUserDeactivated):
+		return httputil.Error(http.StatusForbidden, "M_USER_DEACTIVATED", "This account has been deactivated")
+	case errors.Is(err, uapi.ErrUnknownToken):
+		return httputil.Error(http.StatusUnauthorized, "M_UNKNOWN_TOKEN", "Unknown or expired token")
+	case errors.Is(err, uapi.ErrProfileTooLarge):
+		return httputil.Error(http.StatusBadRequest, "M_PROFILE_TOO_LARGE", "The profile would exceed 64 KiB")
+	}
+	if a.log != nil {
+		a.log.Error(action, "error", err)
+	}
+	return httputil.InternalError()
+}
+
+// guestForbidden is the answer to guests on endpoints not open to them.
+func guestForbidden() httputil.JSONResponse {
+	return httputil.Error(http.StatusForbidden, "M_GUEST_ACCESS_FORBIDDEN", "Guest accounts cannot use this endpoint")
+}
+
+// parseUserID checks the shape "@localpart:server" of a user ID in a path.
+func parseUserID(userID string) (localpart, server string, ok bool) {
+	if !strings.HasPrefix(userID, "@") {
+		return "", "", false
+	}
+	localpart, server, ok = strings.Cut(userID[1:], ":")
+	return localpart, server, ok && localpart != "" && server != ""
+}
+
+// validDeviceID accepts client-chosen device IDs of 1-255 bytes without
+// control characters or whitespace.
+func validDeviceID(id string) bool {
+	if id == "" || len(id) > 255 {
+		return false
+	}
+	for _, c := range id {
+		if c <= ' ' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}

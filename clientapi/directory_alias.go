@@ -1,0 +1,120 @@
+package clientapi
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/axon-hs/axon/internal/httputil"
+	rsapi "github.com/axon-hs/axon/roomserver/api"
+	uapi "github.com/axon-hs/axon/userapi/api"
+)
+
+func (h *roomRoutes) checkLocalAlias(alias string) *httputil.JSONResponse {
+	if !validRoomAlias(alias) {
+		r := httputil.InvalidParam("Invalid room alias %q", alias)
+		return &r
+	}
+	if !strings.HasSuffix(alias, ":"+h.server) {
+		r := httputil.InvalidParam("Room alias %s is not on this server", alias)
+		return &r
+	}
+	return nil
+}
+
+func (h *roomRoutes) putAlias(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	ctx := req.Context()
+	alias := req.PathValue("roomAlias")
+	var body struct {
+		RoomID string `json:"room_id"`
+	}
+	if r := httputil.DecodeJSON(req, &body); r != nil {
+		return *r
+	}
+	if r := h.checkLocalAlias(alias); r != nil {
+		return *r
+	}
+	if body.RoomID == "" {
+		return httputil.MissingParam("Missing room_id")
+	}
+	if r := h.roomExists(ctx, body.RoomID, httputil.NotFound("Unknown room %s", body.RoomID)); r != nil {
+		return *r
+	}
+	if m, _, err := h.rs.QueryMembership(ctx, body.RoomID, dev.UserID); err != nil {
+		return h.rsError(err, "membership")
+	} else if m != "join" && !dev.IsAdmin {
+		return httputil.Forbidden("You must be in the room to give it an alias")
+	}
+	if err := h.rs.SetRoomAlias(ctx, alias, body.RoomID, dev.UserID); err != nil {
+		if e, ok := rsapi.AsError(err); ok && e.Code == rsapi.CodeInUse {
+			return httputil.Error(http.StatusConflict, "M_UNKNOWN", "Room alias %s already exists", alias)
+		}
+		return h.rsError(err, "set alias")
+	}
+	return httputil.Empty()
+}
+
+func (h *roomRoutes) getAlias(req *http.Request) httputil.JSONResponse {
+	alias := req.PathValue("roomAlias")
+	if !validRoomAlias(alias) {
+		return httputil.InvalidParam("Invalid room alias %q", alias)
+	}
+	roomID, _, err := h.rs.QueryAlias(req.Context(), alias)
+	if err != nil {
+		return h.rsError(err, "alias")
+	}
+	if roomID == "" {
+		return httputil.NotFound("Room alias %s not found", alias)
+	}
+	return httputil.OK(map[string]any{"room_id": roomID, "servers": []string{h.server}})
+}
+
+// deleteAlias: the alias's creator, a server admin, or a room member who
+// may change the canonical alias.
+func (h *roomRoutes) deleteAlias(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	ctx := req.Context()
+	alias := req.PathValue("roomAlias")
+	if !validRoomAlias(alias) {
+		return httputil.InvalidParam("Invalid room alias %q", alias)
+	}
+	roomID, creator, err := h.rs.QueryAlias(ctx, alias)
+	if err != nil {
+		return h.rsError(err, "alias")
+	}
+	if roomID == "" {
+		return httputil.NotFound("Room alias %s not found", alias)
+	}
+	if creator != dev.UserID && !dev.IsAdmin {
+		level, needed, err := h.powerLevel(ctx, roomID, dev.UserID, "m.room.canonical_alias")
+		if err != nil {
+			return h.rsError(err, "power levels")
+		}
+		m, _, _ := h.rs.QueryMembership(ctx, roomID, dev.UserID)
+		if m != "join" || level < needed {
+			return httputil.Forbidden("You may not remove this alias")
+		}
+	}
+	if err := h.rs.RemoveRoomAlias(ctx, alias); err != nil {
+		return h.rsError(err, "remove alias")
+	}
+	return httputil.Empty()
+}
+
+func (h *roomRoutes) roomAliases(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	ctx := req.Context()
+	roomID := req.PathValue("roomId")
+	at, r := h.visibleState(ctx, dev, roomID)
+	if r != nil {
+		return *r
+	}
+	if at != "" {
+		return httputil.Forbidden("You are not in this room")
+	}
+	aliases, err := h.rs.QueryAliasesForRoom(ctx, roomID)
+	if err != nil {
+		return h.rsError(err, "aliases")
+	}
+	if aliases == nil {
+		aliases = []string{}
+	}
+	return httputil.OK(map[string]any{"aliases": aliases})
+}

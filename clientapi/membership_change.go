@@ -1,0 +1,256 @@
+package clientapi
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/axon-hs/axon/internal/httputil"
+	rsapi "github.com/axon-hs/axon/roomserver/api"
+	uapi "github.com/axon-hs/axon/userapi/api"
+)
+
+// membershipBody is the body of invite/kick/ban/unban/join/leave/knock.
+type membershipBody struct {
+	UserID string `json:"user_id"`
+	Reason string `json:"reason"`
+}
+
+// setMembership sends an m.room.member event for target. Joins, invites
+// and knocks carry the target's profile.
+func (h *roomRoutes) setMembership(ctx context.Context, sender, roomID, target, membership, reason string, extra map[string]any) (string, *httputil.JSONResponse) {
+	content := map[string]any{"membership": membership}
+	if reason != "" {
+		content["reason"] = reason
+	}
+	if membership == "join" || membership == "invite" || membership == "knock" {
+		if dn, av := h.profile(ctx, target); dn != "" || av != "" {
+			if dn != "" {
+				content["displayname"] = dn
+			}
+			if av != "" {
+				content["avatar_url"] = av
+			}
+		}
+	}
+	for k, v := range extra {
+		content[k] = v
+	}
+	sk := target
+	return h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: sender, Type: "m.room.member", StateKey: &sk, Content: mustMarshal(content)}, nil)
+}
+
+func (h *roomRoutes) joinRoomIDOrAlias(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	roomID, r := h.resolveRoom(req.Context(), req.PathValue("roomIdOrAlias"))
+	if r != nil {
+		return *r
+	}
+	return h.doJoin(req, dev, roomID)
+}
+
+func (h *roomRoutes) joinRoom(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	return h.doJoin(req, dev, req.PathValue("roomId"))
+}
+
+// doJoin joins a local room. Restricted rooms need a local member who may
+// invite to vouch for the join (join_authorised_via_users_server).
+func (h *roomRoutes) doJoin(req *http.Request, dev *uapi.Device, roomID string) httputil.JSONResponse {
+	ctx := req.Context()
+	var body membershipBody
+	if r := httputil.DecodeJSON(req, &body); r != nil {
+		return *r
+	}
+	unknown := httputil.NotFound("Room %s is not known to this server; joining over federation is not supported yet", roomID)
+	if r := h.roomExists(ctx, roomID, unknown); r != nil {
+		return *r
+	}
+	extra := map[string]any{}
+	current, _, err := h.rs.QueryMembership(ctx, roomID, dev.UserID)
+	if err != nil {
+		return h.rsError(err, "membership")
+	}
+	summary, err := h.rs.QueryRoomSummary(ctx, roomID)
+	if err != nil {
+		return h.rsError(err, "summary")
+	}
+	if dev.IsGuest && !summary.GuestCanJoin {
+		return httputil.Forbidden("Guest access is not allowed in this room")
+	}
+	if (summary.JoinRule == "restricted" || summary.JoinRule == "knock_restricted") && current != "invite" && current != "join" {
+		via, r := h.restrictedAuthoriser(ctx, roomID, dev.UserID, summary.AllowedRoomIDs)
+		if r != nil {
+			return *r
+		}
+		extra["join_authorised_via_users_server"] = via
+	}
+	if _, r := h.setMembership(ctx, dev.UserID, roomID, dev.UserID, "join", body.Reason, extra); r != nil {
+		return *r
+	}
+	return httputil.OK(map[string]string{"room_id": roomID})
+}
+
+// restrictedAuthoriser finds a local joined user allowed to invite, if
+// the joiner is in one of the allowed rooms.
+func (h *roomRoutes) restrictedAuthoriser(ctx context.Context, roomID, userID string, allowed []string) (string, *httputil.JSONResponse) {
+	ok := false
+	for _, a := range allowed {
+		if m, _, err := h.rs.QueryMembership(ctx, a, userID); err == nil && m == "join" {
+			ok = true
+			break
+		}
+	}
+	if !ok {
+		r := httputil.Forbidden("You are not a member of any room that grants access to this restricted room")
+		return "", &r
+	}
+	members, err := h.rs.QueryCurrentState(ctx, roomID, []rsapi.StateKey{{Type: "m.room.member", StateKey: "*"}})
+	if err != nil {
+		r := h.rsError(err, "members")
+		return "", &r
+	}
+	pl, _, _ := h.stateContent(ctx, roomID, "m.room.power_levels", "")
+	inviteLevel := int64(0)
+	if v := gjson.GetBytes(pl, "invite"); v.Exists() {
+		inviteLevel = v.Int()
+	}
+	for _, m := range members {
+		uid := *m.StateKey()
+		if gjson.GetBytes(m.Content(), "membership").Str != "join" || !strings.HasSuffix(uid, ":"+h.server) {
+			continue
+		}
+		if level, _, err := h.powerLevel(ctx, roomID, uid, "m.room.member"); err == nil && level >= inviteLevel {
+			return uid, nil
+		}
+	}
+	r := httputil.Forbidden("No local user can authorise a join to this restricted room")
+	return "", &r
+}
+
+func (h *roomRoutes) knock(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	ctx := req.Context()
+	var body membershipBody
+	if r := httputil.DecodeJSON(req, &body); r != nil {
+		return *r
+	}
+	roomID, r := h.resolveRoom(ctx, req.PathValue("roomIdOrAlias"))
+	if r != nil {
+		return *r
+	}
+	if r := h.roomExists(ctx, roomID, httputil.NotFound("Room %s is not known to this server", roomID)); r != nil {
+		return *r
+	}
+	if _, r := h.setMembership(ctx, dev.UserID, roomID, dev.UserID, "knock", body.Reason, nil); r != nil {
+		return *r
+	}
+	return httputil.OK(map[string]string{"room_id": roomID})
+}
+
+// otherMembership runs invite/kick/ban/unban: body.user_id is the target.
+func (h *roomRoutes) otherMembership(req *http.Request, dev *uapi.Device, membership string, requireCurrent ...string) httputil.JSONResponse {
+	ctx := req.Context()
+	roomID := req.PathValue("roomId")
+	var body membershipBody
+	if r := httputil.DecodeJSON(req, &body); r != nil {
+		return *r
+	}
+	if body.UserID == "" {
+		return httputil.MissingParam("Missing user_id")
+	}
+	if _, _, ok := parseUserIDParts(body.UserID); !ok {
+		return httputil.InvalidParam("Invalid user_id")
+	}
+	if r := h.roomExists(ctx, roomID, httputil.Forbidden("You are not in room %s", roomID)); r != nil {
+		return *r
+	}
+	if len(requireCurrent) > 0 {
+		cur, _, err := h.rs.QueryMembership(ctx, roomID, body.UserID)
+		if err != nil {
+			return h.rsError(err, "membership")
+		}
+		found := false
+		for _, m := range requireCurrent {
+			found = found || m == cur
+		}
+		if !found {
+			return httputil.Forbidden("The user's membership is %q, so they cannot be %s", cur, pastTense(membership, requireCurrent))
+		}
+	}
+	if _, r := h.setMembership(ctx, dev.UserID, roomID, body.UserID, membership, body.Reason, nil); r != nil {
+		return *r
+	}
+	return httputil.Empty()
+}
+
+func pastTense(membership string, from []string) string {
+	if membership == "leave" && len(from) == 1 && from[0] == "ban" {
+		return "unbanned"
+	}
+	return "kicked"
+}
+
+func parseUserIDParts(userID string) (string, string, bool) {
+	if len(userID) < 3 || userID[0] != '@' {
+		return "", "", false
+	}
+	local, server, ok := strings.Cut(userID[1:], ":")
+	return local, server, ok && local != "" && server != ""
+}
+
+func (h *roomRoutes) invite(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	return h.otherMembership(req, dev, "invite")
+}
+
+func (h *roomRoutes) kick(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	return h.otherMembership(req, dev, "leave", "join", "invite", "knock")
+}
+
+func (h *roomRoutes) ban(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	return h.otherMembership(req, dev, "ban")
+}
+
+func (h *roomRoutes) unban(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	return h.otherMembership(req, dev, "leave", "ban")
+}
+
+func (h *roomRoutes) leave(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	ctx := req.Context()
+	roomID := req.PathValue("roomId")
+	var body membershipBody
+	if r := httputil.DecodeJSON(req, &body); r != nil {
+		return *r
+	}
+	if r := h.roomExists(ctx, roomID, httputil.NotFound("Unknown room %s", roomID)); r != nil {
+		return *r
+	}
+	cur, _, err := h.rs.QueryMembership(ctx, roomID, dev.UserID)
+	if err != nil {
+		return h.rsError(err, "membership")
+	}
+	if cur == "leave" {
+		return httputil.Empty() // already left: leaving again is a no-op
+	}
+	if cur == "" || cur == "ban" {
+		return httputil.Forbidden("You are not in room %s", roomID)
+	}
+	if _, r := h.setMembership(ctx, dev.UserID, roomID, dev.UserID, "leave", body.Reason, nil); r != nil {
+		return *r
+	}
+	return httputil.Empty()
+}
+
+func (h *roomRoutes) forget(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	ctx := req.Context()
+	roomID := req.PathValue("roomId")
+	if r := h.roomExists(ctx, roomID, httputil.NotFound("Unknown room %s", roomID)); r != nil {
+		return *r
+	}
+	if err := h.rs.ForgetRoom(ctx, dev.UserID, roomID); err != nil {
+		if e, ok := rsapi.AsError(err); ok && e.Code == rsapi.CodeForbidden {
+			return httputil.Error(http.StatusBadRequest, "M_UNKNOWN", "%s", e.Message)
+		}
+		return h.rsError(err, "forget")
+	}
+	return httputil.Empty()
+}

@@ -1,0 +1,239 @@
+package clientapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/axon-hs/axon/internal/httputil"
+	rsapi "github.com/axon-hs/axon/roomserver/api"
+	uapi "github.com/axon-hs/axon/userapi/api"
+)
+
+type createRoomBody struct {
+	Visibility                string            `json:"visibility"`
+	RoomAliasName             string            `json:"room_alias_name"`
+	Name                      *string           `json:"name"`
+	Topic                     *string           `json:"topic"`
+	Invite                    []string          `json:"invite"`
+	RoomVersion               string            `json:"room_version"`
+	CreationContent           json.RawMessage   `json:"creation_content"`
+	InitialState              []initialState    `json:"initial_state"`
+	Preset                    string            `json:"preset"`
+	IsDirect                  bool              `json:"is_direct"`
+	PowerLevelContentOverride json.RawMessage   `json:"power_level_content_override"`
+	Extra                     map[string]string `json:"-"`
+}
+
+type initialState struct {
+	Type     string          `json:"type"`
+	StateKey string          `json:"state_key"`
+	Content  json.RawMessage `json:"content"`
+}
+
+// presetState is what each preset sets: join rule, history visibility,
+// guest access, and whether invitees get the creator's power.
+var presetState = map[string]struct {
+	joinRule, history, guest string
+	trusted                  bool
+}{
+	"private_chat":         {"invite", "shared", "can_join", false},
+	"trusted_private_chat": {"invite", "shared", "can_join", true},
+	"public_chat":          {"public", "shared", "forbidden", false},
+}
+
+func (h *roomRoutes) createRoom(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	ctx := req.Context()
+	var body createRoomBody
+	if r := httputil.DecodeJSON(req, &body); r != nil {
+		return *r
+	}
+	if body.Visibility != "" && body.Visibility != "public" && body.Visibility != "private" {
+		return httputil.BadJSON("visibility must be public or private")
+	}
+	if body.Preset == "" {
+		body.Preset = "private_chat"
+		if body.Visibility == "public" {
+			body.Preset = "public_chat"
+		}
+	}
+	preset, ok := presetState[body.Preset]
+	if !ok {
+		return httputil.BadJSON("Unknown preset %q", body.Preset)
+	}
+	version := body.RoomVersion
+	if version == "" {
+		version = h.c.base.Cfg.Rooms.DefaultVersion
+	}
+	for _, inv := range body.Invite {
+		if _, _, ok := parseUserIDParts(inv); !ok {
+			return httputil.InvalidParam("Invalid user ID to invite: %q", inv)
+		}
+	}
+	for _, s := range body.InitialState {
+		if s.Type == "" {
+			return httputil.Error(http.StatusBadRequest, "M_INVALID_ROOM_STATE", "initial_state event without a type")
+		}
+		var obj map[string]json.RawMessage
+		if len(s.Content) == 0 || json.Unmarshal(s.Content, &obj) != nil {
+			return httputil.Error(http.StatusBadRequest, "M_INVALID_ROOM_STATE", "initial_state content must be an object")
+		}
+	}
+	alias := ""
+	if body.RoomAliasName != "" {
+		alias = "#" + body.RoomAliasName + ":" + h.server
+		if strings.ContainsAny(body.RoomAliasName, ": \t\n#") || !validRoomAlias(alias) {
+			return httputil.InvalidParam("Invalid room_alias_name")
+		}
+		if existing, _, err := h.rs.QueryAlias(ctx, alias); err != nil {
+			return h.rsError(err, "alias")
+		} else if existing != "" {
+			return httputil.Error(http.StatusBadRequest, "M_ROOM_IN_USE", "Room alias %s already exists", alias)
+		}
+	}
+
+	creation := map[string]any{}
+	if len(body.CreationContent) > 0 {
+		if err := json.Unmarshal(body.CreationContent, &creation); err != nil {
+			return httputil.BadJSON("creation_content must be an object")
+		}
+	}
+	creation["room_version"] = version
+	events := []rsapi.InputRoomEvent{h.stateEv(dev, "m.room.create", "", creation)}
+	events[0].Local.RoomVersion = version
+
+	joinContent := map[string]any{"membership": "join"}
+	if dn, av := h.profile(ctx, dev.UserID); dn != "" || av != "" {
+		if dn != "" {
+			joinContent["displayname"] = dn
+		}
+		if av != "" {
+			joinContent["avatar_url"] = av
+		}
+	}
+	if body.IsDirect {
+		joinContent["is_direct"] = true
+	}
+	events = append(events, h.stateEv(dev, "m.room.member", dev.UserID, joinContent))
+
+	pl, r := h.initialPowerLevels(dev.UserID, version, body, preset.trusted)
+	if r != nil {
+		return *r
+	}
+	events = append(events, h.stateEv(dev, "m.room.power_levels", "", pl))
+	if alias != "" {
+		events = append(events, h.stateEv(dev, "m.room.canonical_alias", "", map[string]any{"alias": alias}))
+	}
+	events = append(events,
+		h.stateEv(dev, "m.room.join_rules", "", map[string]any{"join_rule": preset.joinRule}),
+		h.stateEv(dev, "m.room.history_visibility", "", map[string]any{"history_visibility": preset.history}),
+		h.stateEv(dev, "m.room.guest_access", "", map[string]any{"guest_access": preset.guest}),
+	)
+	for _, s := range body.InitialState {
+		ev := h.stateEv(dev, s.Type, s.StateKey, nil)
+		ev.Local.Content = s.Content
+		events = append(events, ev)
+	}
+	if body.Name != nil {
+		events = append(events, h.stateEv(dev, "m.room.name", "", map[string]any{"name": *body.Name}))
+	}
+	if body.Topic != nil {
+		events = append(events, h.stateEv(dev, "m.room.topic", "", map[string]any{"topic": *body.Topic}))
+	}
+	for _, inv := range body.Invite {
+		c := map[string]any{"membership": "invite"}
+		if body.IsDirect {
+			c["is_direct"] = true
+		}
+		if dn, av := h.profile(ctx, inv); dn != "" || av != "" {
+			if dn != "" {
+				c["displayname"] = dn
+			}
+			if av != "" {
+				c["avatar_url"] = av
+			}
+		}
+		events = append(events, h.stateEv(dev, "m.room.member", inv, c))
+	}
+
+	resp, errResp := h.input(ctx, events...)
+	if resp == nil || resp.RoomID == "" {
+		if errResp != nil {
+			return *errResp
+		}
+		return httputil.InternalError()
+	}
+	roomID := resp.RoomID
+	if alias != "" {
+		if err := h.rs.SetRoomAlias(ctx, alias, roomID, dev.UserID); err != nil {
+			return h.rsError(err, "set alias")
+		}
+	}
+	if body.Visibility == "public" {
+		if err := h.rs.SetRoomVisibility(ctx, roomID, "public"); err != nil {
+			return h.rsError(err, "publish")
+		}
+	}
+	if errResp != nil {
+		// The room exists but some requested state was refused: say so
+		// (the client cannot get the room ID otherwise anyway).
+		return *errResp
+	}
+	return httputil.OK(map[string]string{"room_id": roomID})
+}
+
+// stateEv is a local state event for a room being created (no room ID
+// yet: the roomserver fills it in).
+func (h *roomRoutes) stateEv(dev *uapi.Device, evType, stateKey string, content any) rsapi.InputRoomEvent {
+	sk := stateKey
+	return rsapi.InputRoomEvent{Kind: rsapi.KindNew, Local: &rsapi.LocalEvent{
+		Sender: dev.UserID, Type: evType, StateKey: &sk, Content: mustMarshal(content),
+	}}
+}
+
+// initialPowerLevels is the default power levels for a new room, with
+// invitees raised for trusted_private_chat and the client's override
+// merged on top. Room v12 creators are implicitly all-powerful and must
+// not be listed.
+func (h *roomRoutes) initialPowerLevels(creator, version string, body createRoomBody, trusted bool) (map[string]any, *httputil.JSONResponse) {
+	users := map[string]any{}
+	if version != "12" {
+		users[creator] = 100
+	}
+	if trusted {
+		for _, inv := range body.Invite {
+			users[inv] = 100
+		}
+	}
+	invite := 0
+	if body.Preset == "public_chat" {
+		invite = 50
+	}
+	pl := map[string]any{
+		"users":          users,
+		"users_default":  0,
+		"events_default": 0,
+		"state_default":  50,
+		"ban":            50,
+		"kick":           50,
+		"redact":         50,
+		"invite":         invite,
+		"events": map[string]any{
+			"m.room.name": 50, "m.room.power_levels": 100, "m.room.history_visibility": 100,
+			"m.room.canonical_alias": 50, "m.room.avatar": 50, "m.room.tombstone": 100,
+			"m.room.server_acl": 100, "m.room.encryption": 100,
+		},
+		"notifications": map[string]any{"room": 50},
+	}
+	if len(body.PowerLevelContentOverride) > 0 {
+		var override map[string]json.RawMessage
+		if err := json.Unmarshal(body.PowerLevelContentOverride, &override); err != nil {
+			r := httputil.BadJSON("power_level_content_override must be an object")
+			return nil, &r
+		}
+		for k, v := range override {
+			pl[k] = v
+		}
+	}
+	return pl, nil
+}

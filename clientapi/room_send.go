@@ -1,0 +1,177 @@
+package clientapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/axon-hs/axon/internal/httputil"
+	rsapi "github.com/axon-hs/axon/roomserver/api"
+	uapi "github.com/axon-hs/axon/userapi/api"
+)
+
+// maxEventContent caps a request body for an event: the whole event must
+// fit in 64 KiB, so a bigger body can only fail.
+const maxEventContent = 65536
+
+func mustMarshal(v any) json.RawMessage {
+	data, _ := json.Marshal(v)
+	return data
+}
+
+// readContent reads an event content body: a JSON object of at most 64 KiB.
+func readContent(req *http.Request) (json.RawMessage, *httputil.JSONResponse) {
+	data, r := httputil.ReadBody(req, maxEventContent)
+	if r != nil {
+		return nil, r
+	}
+	var obj map[string]json.RawMessage
+	if r := httputil.UnmarshalJSON(data, &obj); r != nil {
+		return nil, r
+	}
+	if len(strings.TrimSpace(string(data))) == 0 {
+		data = []byte("{}")
+	}
+	return data, nil
+}
+
+func (h *roomRoutes) sendMessage(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	ctx := req.Context()
+	if r := h.msgLimit.Check(req, dev.UserID); r != nil {
+		return *r
+	}
+	roomID, evType, txnID := req.PathValue("roomId"), req.PathValue("eventType"), req.PathValue("txnId")
+	if evType == "" || txnID == "" {
+		return httputil.InvalidParam("Missing event type or transaction ID")
+	}
+	content, r := readContent(req)
+	if r != nil {
+		return *r
+	}
+	if r := h.roomExists(ctx, roomID, httputil.NotFound("Unknown room %s", roomID)); r != nil {
+		return *r
+	}
+	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: evType, Content: content},
+		&rsapi.TransactionID{DeviceID: dev.ID, TransactionID: txnID})
+	if r != nil {
+		return *r
+	}
+	return httputil.OK(map[string]string{"event_id": id})
+}
+
+func (h *roomRoutes) putState(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	ctx := req.Context()
+	if r := h.msgLimit.Check(req, dev.UserID); r != nil {
+		return *r
+	}
+	roomID, evType, stateKey := req.PathValue("roomId"), req.PathValue("eventType"), req.PathValue("stateKey")
+	if evType == "" {
+		return httputil.InvalidParam("Missing event type")
+	}
+	content, r := readContent(req)
+	if r != nil {
+		return *r
+	}
+	if r := h.roomExists(ctx, roomID, httputil.NotFound("Unknown room %s", roomID)); r != nil {
+		return *r
+	}
+	if evType == "m.room.canonical_alias" {
+		if r := h.checkCanonicalAlias(req, roomID, content); r != nil {
+			return *r
+		}
+	}
+	// Setting state to what it already is returns the existing event
+	// instead of growing the DAG (clients re-send state freely).
+	if cur, ev, err := h.stateContent(ctx, roomID, evType, stateKey); err == nil && ev != nil &&
+		string(ev.SenderID()) == dev.UserID && jsonEqual(cur, content) {
+		return httputil.OK(map[string]string{"event_id": ev.EventID()})
+	}
+	sk := stateKey
+	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: evType, StateKey: &sk, Content: content}, nil)
+	if r != nil {
+		return *r
+	}
+	return httputil.OK(map[string]string{"event_id": id})
+}
+
+func jsonEqual(a, b json.RawMessage) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	xa, _ := json.Marshal(x)
+	ya, _ := json.Marshal(y)
+	return string(xa) == string(ya)
+}
+
+// checkCanonicalAlias: every alias named must exist and point here
+// (400 M_BAD_ALIAS otherwise), per the spec.
+func (h *roomRoutes) checkCanonicalAlias(req *http.Request, roomID string, content json.RawMessage) *httputil.JSONResponse {
+	c := gjson.ParseBytes(content)
+	var aliases []string
+	if a := c.Get("alias"); a.Exists() {
+		if a.Type != gjson.String {
+			r := httputil.BadJSON("alias must be a string")
+			return &r
+		}
+		aliases = append(aliases, a.Str)
+	}
+	if alts := c.Get("alt_aliases"); alts.Exists() {
+		if !alts.IsArray() {
+			r := httputil.BadJSON("alt_aliases must be an array")
+			return &r
+		}
+		for _, a := range alts.Array() {
+			aliases = append(aliases, a.Str)
+		}
+	}
+	for _, a := range aliases {
+		if a == "" {
+			continue
+		}
+		target, _, err := h.rs.QueryAlias(req.Context(), a)
+		if err != nil {
+			r := h.rsError(err, "alias")
+			return &r
+		}
+		if !validRoomAlias(a) || target != roomID {
+			r := httputil.Error(http.StatusBadRequest, "M_BAD_ALIAS", "Alias %s does not point to this room", a)
+			return &r
+		}
+	}
+	return nil
+}
+
+type redactBody struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+func (h *roomRoutes) redact(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	ctx := req.Context()
+	if r := h.msgLimit.Check(req, dev.UserID); r != nil {
+		return *r
+	}
+	roomID, eventID, txnID := req.PathValue("roomId"), req.PathValue("eventId"), req.PathValue("txnId")
+	var body redactBody
+	if r := httputil.DecodeJSON(req, &body); r != nil {
+		return *r
+	}
+	if !strings.HasPrefix(eventID, "$") {
+		return httputil.InvalidParam("Invalid event ID")
+	}
+	if r := h.roomExists(ctx, roomID, httputil.NotFound("Unknown room %s", roomID)); r != nil {
+		return *r
+	}
+	content := map[string]any{}
+	if body.Reason != "" {
+		content["reason"] = body.Reason
+	}
+	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: "m.room.redaction", Redacts: eventID, Content: mustMarshal(content)},
+		&rsapi.TransactionID{DeviceID: dev.ID, TransactionID: "redact:" + txnID})
+	if r != nil {
+		return *r
+	}
+	return httputil.OK(map[string]string{"event_id": id})
+}

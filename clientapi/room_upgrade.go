@@ -1,0 +1,149 @@
+package clientapi
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/matrix-org/gomatrixserverlib"
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
+
+	"github.com/axon-hs/axon/internal/httputil"
+	rsapi "github.com/axon-hs/axon/roomserver/api"
+	uapi "github.com/axon-hs/axon/userapi/api"
+)
+
+// carriedState is the state copied into an upgraded room.
+var carriedState = []string{
+	"m.room.join_rules", "m.room.history_visibility", "m.room.guest_access", "m.room.name", "m.room.topic",
+	"m.room.avatar", "m.room.encryption", "m.room.server_acl", "m.room.canonical_alias", "m.room.related_groups",
+}
+
+// upgrade replaces a room with a new one of another version: the new room
+// is created with the old one's state and a predecessor link, the old
+// room gets a tombstone and is restricted, and local aliases (and the
+// directory listing) move across.
+func (h *roomRoutes) upgrade(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	ctx := req.Context()
+	roomID := req.PathValue("roomId")
+	var body struct {
+		NewVersion string `json:"new_version"`
+	}
+	if r := httputil.DecodeJSON(req, &body); r != nil {
+		return *r
+	}
+	if body.NewVersion == "" {
+		return httputil.MissingParam("Missing new_version")
+	}
+	if v, err := gomatrixserverlib.GetRoomVersion(gomatrixserverlib.RoomVersion(body.NewVersion)); err != nil || !v.Stable() {
+		return httputil.Error(http.StatusBadRequest, "M_UNSUPPORTED_ROOM_VERSION", "Room version %q is not supported", body.NewVersion)
+	}
+	if r := h.roomExists(ctx, roomID, httputil.NotFound("Unknown room %s", roomID)); r != nil {
+		return *r
+	}
+	if m, _, err := h.rs.QueryMembership(ctx, roomID, dev.UserID); err != nil {
+		return h.rsError(err, "membership")
+	} else if m != "join" {
+		return httputil.Forbidden("You are not in room %s", roomID)
+	}
+	level, needed, err := h.powerLevel(ctx, roomID, dev.UserID, "m.room.tombstone")
+	if err != nil {
+		return h.rsError(err, "power levels")
+	}
+	if level < needed {
+		return httputil.Forbidden("You need power level %d to upgrade this room", needed)
+	}
+	state, err := h.rs.QueryCurrentState(ctx, roomID, nil)
+	if err != nil {
+		return h.rsError(err, "state")
+	}
+	byKey := map[string]*rsapi.Event{}
+	for _, ev := range state {
+		if sk := ev.StateKey(); sk != nil && *sk == "" {
+			byKey[ev.Type()] = ev
+		}
+	}
+	ext, err := h.rs.QueryForwardExtremities(ctx, roomID)
+	if err != nil || len(ext) == 0 {
+		return h.rsError(err, "extremities")
+	}
+
+	// New room: create (with predecessor and the old type/federate flags),
+	// creator join, power levels, carried state.
+	creation := map[string]any{"room_version": body.NewVersion, "predecessor": map[string]string{"room_id": roomID, "event_id": ext[0]}}
+	if old := byKey["m.room.create"]; old != nil {
+		c := gjson.ParseBytes(old.Content())
+		for _, k := range []string{"type", "m.federate"} {
+			if v := c.Get(k); v.Exists() {
+				creation[k] = json.RawMessage(v.Raw)
+			}
+		}
+	}
+	events := []rsapi.InputRoomEvent{h.stateEv(dev, "m.room.create", "", creation)}
+	events[0].Local.RoomVersion = body.NewVersion
+	joinContent := map[string]any{"membership": "join"}
+	if dn, av := h.profile(ctx, dev.UserID); dn != "" {
+		joinContent["displayname"] = dn
+		if av != "" {
+			joinContent["avatar_url"] = av
+		}
+	}
+	events = append(events, h.stateEv(dev, "m.room.member", dev.UserID, joinContent))
+	pl := json.RawMessage(`{}`)
+	if old := byKey["m.room.power_levels"]; old != nil {
+		pl = old.Content()
+	}
+	newPL, _ := sjson.SetBytes(pl, "users."+gjsonEscape(dev.UserID), max(level, 100))
+	if body.NewVersion == "12" {
+		newPL, _ = sjson.DeleteBytes(newPL, "users."+gjsonEscape(dev.UserID))
+	}
+	plEv := h.stateEv(dev, "m.room.power_levels", "", nil)
+	plEv.Local.Content = newPL
+	events = append(events, plEv)
+	for _, t := range carriedState {
+		if old := byKey[t]; old != nil {
+			ev := h.stateEv(dev, t, "", nil)
+			ev.Local.Content = old.Content()
+			events = append(events, ev)
+		}
+	}
+	resp, errResp := h.input(ctx, events...)
+	if resp == nil || resp.RoomID == "" {
+		if errResp != nil {
+			return *errResp
+		}
+		return httputil.InternalError()
+	}
+	newRoom := resp.RoomID
+
+	// Old room: tombstone, then stop ordinary users talking or inviting.
+	tomb := &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: "m.room.tombstone", StateKey: new(string),
+		Content: mustMarshal(map[string]string{"body": "This room has been replaced", "replacement_room": newRoom})}
+	if _, r := h.sendLocal(ctx, tomb, nil); r != nil {
+		return *r
+	}
+	if old := byKey["m.room.power_levels"]; old != nil {
+		c := gjson.ParseBytes(old.Content())
+		restrict := max(50, c.Get("users_default").Int()+1)
+		restricted, _ := sjson.SetBytes(old.Content(), "events_default", restrict)
+		restricted, _ = sjson.SetBytes(restricted, "invite", restrict)
+		sk := ""
+		if _, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: "m.room.power_levels", StateKey: &sk, Content: restricted}, nil); r != nil {
+			return *r
+		}
+	}
+	if err := h.rs.MoveAliases(ctx, roomID, newRoom); err != nil {
+		return h.rsError(err, "move aliases")
+	}
+	if byKey["m.room.canonical_alias"] != nil {
+		sk := ""
+		if _, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: "m.room.canonical_alias", StateKey: &sk, Content: json.RawMessage(`{}`)}, nil); r != nil {
+			return *r
+		}
+	}
+	if v, err := h.rs.QueryRoomVisibility(ctx, roomID); err == nil && v == "public" {
+		_ = h.rs.SetRoomVisibility(ctx, newRoom, "public")
+		_ = h.rs.SetRoomVisibility(ctx, roomID, "private")
+	}
+	return httputil.OK(map[string]string{"replacement_room": newRoom})
+}

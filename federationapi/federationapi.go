@@ -1,0 +1,113 @@
+package federationapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/matrix-org/gomatrixserverlib"
+	"github.com/matrix-org/gomatrixserverlib/fclient"
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
+	"github.com/axon-hs/axon/federationapi/keys"
+	"github.com/axon-hs/axon/federationapi/sender"
+	"github.com/axon-hs/axon/federationapi/storage"
+	"github.com/axon-hs/axon/federationapi/transport"
+	"github.com/axon-hs/axon/internal/setup"
+	"github.com/axon-hs/axon/internal/stream"
+	rsapi "github.com/axon-hs/axon/roomserver/api"
+	uapi "github.com/axon-hs/axon/userapi/api"
+)
+
+// requestTimeout bounds every outbound federation request.
+const requestTimeout = 60 * time.Second
+
+// FederationAPI is the federation component.
+type FederationAPI struct {
+	base  *setup.Base
+	rooms rsapi.RoomserverAPI
+	users uapi.UserAPI
+	store *storage.Store
+	id    *keys.Identity
+	ring  *keys.Ring
+	// Client makes signed requests to other servers.
+	Client fclient.FederationClient
+	sender *sender.Sender
+	rt     *transport.RoundTripper
+
+	cancel   context.CancelFunc
+	consumer <-chan struct{}
+}
+
+// New opens the federation database, builds the client, key ring and
+// sender, starts consuming room events and registers the federation and
+// key routes on base.Federation.
+func New(ctx context.Context, base *setup.Base, rooms rsapi.RoomserverAPI, users uapi.UserAPI) (*FederationAPI, error) {
+	cfg := base.Cfg
+	db, err := base.OpenDB(ctx, storage.Component, storage.Migrations)
+	if err != nil {
+		return nil, err
+	}
+	f := &FederationAPI{base: base, rooms: rooms, users: users, store: &storage.Store{DB: db}}
+	f.id = &keys.Identity{ServerName: spec.ServerName(cfg.ServerName), KeyID: gomatrixserverlib.KeyID(cfg.KeyID), PrivateKey: cfg.SigningKey}
+
+	insecure := cfg.Federation.InsecureSkipVerify
+	wk := &transport.WellKnownFetcher{Client: &http.Client{
+		Timeout:   10 * time.Second,
+		Transport: &http.Transport{TLSClientConfig: transport.TLSConfig("", insecure), TLSHandshakeTimeout: 10 * time.Second},
+	}}
+	f.rt = transport.NewRoundTripper(transport.NewResolver(wk.Lookup), insecure)
+	f.Client = fclient.NewFederationClient(
+		[]*fclient.SigningIdentity{{ServerName: f.id.ServerName, KeyID: f.id.KeyID, PrivateKey: f.id.PrivateKey}},
+		fclient.WithTransport(f.rt), fclient.WithTimeout(requestTimeout), fclient.WithUserAgent("Axon"),
+	)
+	keyClient := fclient.NewClient(fclient.WithTransport(f.rt), fclient.WithTimeout(requestTimeout), fclient.WithUserAgent("Axon"))
+	f.ring = keys.NewRing(f.id, f.store, keyClient, cfg.Federation.TrustedKeyServers)
+
+	f.sender = sender.New(f.store, f.Client, sender.Config{Origin: f.id.ServerName, Log: base.Log.With("component", "federation-sender")})
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	f.cancel = cancel
+	if err := f.sender.Start(runCtx); err != nil {
+		cancel()
+		return nil, err
+	}
+	s, err := base.Stream(ctx, stream.RoomEvents)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	consumer := &sender.RoomEvents{Store: f.store, Rooms: rooms, Sender: f.sender}
+	if f.consumer, err = consumer.Start(runCtx, s); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("federationapi: %w", err)
+	}
+	f.registerRoutes()
+	return f, nil
+}
+
+// Close stops the consumer and the destination queues (queued items stay
+// stored for the next start).
+func (f *FederationAPI) Close() {
+	if f.cancel != nil {
+		f.cancel()
+	}
+	if f.consumer != nil {
+		<-f.consumer
+	}
+	if f.sender != nil {
+		f.sender.Stop()
+	}
+	if f.rt != nil {
+		f.rt.CloseIdleConnections()
+	}
+}
+
+// KeyRing verifies signatures of other servers (events, requests).
+func (f *FederationAPI) KeyRing() gomatrixserverlib.JSONVerifier { return f.ring }
+
+func (f *FederationAPI) registerRoutes() {
+	f.registerKeyRoutes()
+	f.registerVersionRoute()
+	f.registerSendRoute()
+}

@@ -1,0 +1,160 @@
+package federationapi
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+
+	"github.com/matrix-org/gomatrixserverlib"
+	"github.com/matrix-org/gomatrixserverlib/spec"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/axon-hs/axon/internal/httputil"
+	rsapi "github.com/axon-hs/axon/roomserver/api"
+)
+
+// pduInputter is the part of the roomserver inbound PDUs go to.
+type pduInputter interface {
+	QueryRoomVersion(ctx context.Context, roomID string) (string, error)
+	InputRoomEvents(ctx context.Context, req *rsapi.InputRoomEventsRequest) (*rsapi.InputRoomEventsResponse, error)
+}
+
+// pduResult is one entry of the /send response.
+type pduResult struct {
+	Error string `json:"error,omitempty"`
+}
+
+// txnProcessor handles inbound transactions: signature and hash checks,
+// then the roomserver's input path. A repeated (origin, txnId) gets the
+// first answer without reprocessing.
+type txnProcessor struct {
+	rooms    pduInputter
+	verifier gomatrixserverlib.JSONVerifier
+	log      interface {
+		Warn(msg string, args ...any)
+	}
+
+	inflight singleflight.Group
+	mu       sync.Mutex
+	done     map[string]map[string]pduResult
+	order    []string
+}
+
+// recentTxns is how many answered transactions are remembered for retries.
+const recentTxns = 1024
+
+func (f *FederationAPI) registerSendRoute() {
+	p := &txnProcessor{rooms: f.rooms, verifier: f.ring, log: f.base.Log}
+	f.handleAuthed("PUT /_matrix/federation/v1/send/{txnID}", func(req *FedRequest) httputil.JSONResponse {
+		txn, errResp := parseTransaction(req.Content)
+		if errResp != nil {
+			return *errResp
+		}
+		if txn.Origin != "" && spec.ServerName(txn.Origin) != req.Origin {
+			return httputil.Forbidden("Transaction origin does not match the signing server")
+		}
+		results := p.process(req.Context(), req.Origin, req.PathValue("txnID"), txn)
+		return httputil.OK(map[string]any{"pdus": results})
+	})
+}
+
+func (p *txnProcessor) process(ctx context.Context, origin spec.ServerName, txnID string, txn *inboundTxn) map[string]pduResult {
+	key := string(origin) + "\x00" + txnID
+	p.mu.Lock()
+	if r, ok := p.done[key]; ok {
+		p.mu.Unlock()
+		return r
+	}
+	p.mu.Unlock()
+	v, _, _ := p.inflight.Do(key, func() (any, error) {
+		r := p.processPDUs(context.WithoutCancel(ctx), txn.PDUs)
+		p.remember(key, r)
+		return r, nil
+	})
+	return v.(map[string]pduResult)
+}
+
+func (p *txnProcessor) remember(key string, r map[string]pduResult) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.done == nil {
+		p.done = map[string]map[string]pduResult{}
+	}
+	p.done[key] = r
+	p.order = append(p.order, key)
+	if len(p.order) > recentTxns {
+		delete(p.done, p.order[0])
+		p.order = p.order[1:]
+	}
+}
+
+// processPDUs checks every PDU and inputs the good ones, room by room in
+// transaction order. PDUs for rooms we do not know, or that cannot be
+// parsed at all, have no event ID we could report and are dropped.
+func (p *txnProcessor) processPDUs(ctx context.Context, pdus []json.RawMessage) map[string]pduResult {
+	results := map[string]pduResult{}
+	byRoom := map[string][]gomatrixserverlib.PDU{}
+	var roomOrder []string
+	for _, raw := range pdus {
+		pdu, err := p.parsePDU(ctx, raw)
+		if err != nil {
+			p.log.Warn("dropping unparseable PDU", "error", err)
+			continue
+		}
+		if err := gomatrixserverlib.VerifyEventSignatures(ctx, pdu, p.verifier, userIDForSender); err != nil {
+			results[pdu.EventID()] = pduResult{Error: "signature check failed: " + err.Error()}
+			continue
+		}
+		if _, ok := byRoom[pdu.RoomID().String()]; !ok {
+			roomOrder = append(roomOrder, pdu.RoomID().String())
+		}
+		byRoom[pdu.RoomID().String()] = append(byRoom[pdu.RoomID().String()], pdu)
+	}
+	for _, roomID := range roomOrder {
+		events := byRoom[roomID]
+		req := &rsapi.InputRoomEventsRequest{}
+		for _, e := range events {
+			req.Events = append(req.Events, rsapi.InputRoomEvent{Kind: rsapi.KindNew, Event: rsapi.NewEvent(e)})
+		}
+		resp, err := p.rooms.InputRoomEvents(ctx, req)
+		for i, e := range events {
+			switch {
+			case err != nil:
+				results[e.EventID()] = pduResult{Error: "not processed: " + err.Error()}
+			case resp == nil || i >= len(resp.Results):
+				results[e.EventID()] = pduResult{Error: "not processed"}
+			case resp.Results[i].Err != nil:
+				results[e.EventID()] = pduResult{Error: resp.Results[i].Err.Error()}
+			default:
+				results[e.EventID()] = pduResult{}
+			}
+		}
+	}
+	return results
+}
+
+// parsePDU reads a PDU in its room's version. A content hash mismatch
+// makes gomatrixserverlib redact the event, as the spec requires.
+func (p *txnProcessor) parsePDU(ctx context.Context, raw json.RawMessage) (gomatrixserverlib.PDU, error) {
+	var head struct {
+		RoomID string `json:"room_id"`
+	}
+	if err := json.Unmarshal(raw, &head); err != nil {
+		return nil, err
+	}
+	version, err := p.rooms.QueryRoomVersion(ctx, head.RoomID)
+	if err != nil {
+		return nil, err
+	}
+	verImpl, err := gomatrixserverlib.GetRoomVersion(gomatrixserverlib.RoomVersion(version))
+	if err != nil {
+		return nil, err
+	}
+	return verImpl.NewEventFromUntrustedJSON(raw)
+}
+
+// userIDForSender: in the room versions we support, the sender is the
+// user ID itself.
+func userIDForSender(_ spec.RoomID, senderID spec.SenderID) (*spec.UserID, error) {
+	return spec.NewUserID(string(senderID), true)
+}

@@ -1,0 +1,175 @@
+package sender
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/matrix-org/gomatrixserverlib"
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
+	"github.com/axon-hs/axon/federationapi/storage"
+	"github.com/axon-hs/axon/internal/stream"
+	rsapi "github.com/axon-hs/axon/roomserver/api"
+)
+
+// ConsumerName is this consumer's position key (and stream consumer name).
+const ConsumerName = "federationapi_room_events"
+
+// EventQuerier is the part of the roomserver the consumer needs (to read
+// state events the stream names only by ID).
+type EventQuerier interface {
+	QueryEvents(ctx context.Context, eventIDs []string) ([]*rsapi.Event, error)
+}
+
+// RoomEvents applies the roomserver's output: it keeps the servers joined
+// to each room from the state deltas, and queues every locally-originated
+// event for the other servers in the room.
+type RoomEvents struct {
+	Store  *storage.Store
+	Rooms  EventQuerier
+	Sender *Sender
+	// BacklogUntil: messages up to this sequence only update joined
+	// servers. Set on a first start so enabling federation on an
+	// existing server does not send its whole history.
+	BacklogUntil uint64
+}
+
+// Start consumes s from the stored position.
+func (c *RoomEvents) Start(ctx context.Context, s *stream.Stream) (<-chan struct{}, error) {
+	pos, err := c.Store.Position(ctx, ConsumerName)
+	if err != nil {
+		return nil, err
+	}
+	if pos == 0 {
+		if c.BacklogUntil, err = s.LastSeq(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return s.Consume(ctx, ConsumerName, pos, c.Handle)
+}
+
+// Handle applies one stream message; the queue rows, joined-server
+// changes and the new position commit together.
+func (c *RoomEvents) Handle(ctx context.Context, msg stream.Message) error {
+	var out rsapi.OutputEvent
+	if err := json.Unmarshal(msg.Data, &out); err != nil {
+		// Undecodable output can never apply; skip it rather than wedge.
+		return c.Store.DB.WriteTx(ctx, func(tx *storage.Tx) error { return storage.SetPosition(ctx, tx, ConsumerName, msg.Seq) })
+	}
+	ev := out.NewRoomEvent
+	if out.Type != rsapi.OutputTypeNewRoomEvent || ev == nil {
+		return c.Store.DB.WriteTx(ctx, func(tx *storage.Tx) error { return storage.SetPosition(ctx, tx, ConsumerName, msg.Seq) })
+	}
+	joins, err := c.addedJoins(ctx, ev)
+	if err != nil {
+		return err
+	}
+	local := msg.Seq > c.BacklogUntil && c.isLocal(ev)
+	var dests []string
+	err = c.Store.DB.WriteTx(ctx, func(tx *storage.Tx) error {
+		before, err := storage.JoinedServers(ctx, tx, ev.RoomID)
+		if err != nil {
+			return err
+		}
+		if err := storage.RemoveJoined(ctx, tx, ev.RoomID, ev.RemovesStateEventIDs); err != nil {
+			return err
+		}
+		for eventID, server := range joins {
+			if err := storage.AddJoined(ctx, tx, ev.RoomID, eventID, server); err != nil {
+				return err
+			}
+		}
+		if local {
+			after, err := storage.JoinedServers(ctx, tx, ev.RoomID)
+			if err != nil {
+				return err
+			}
+			// Servers that were or now are in the room: a leaving
+			// server still needs to hear about its own leave.
+			dests = c.destinations(ctx, before, after)
+			if err := storage.Enqueue(ctx, tx, dests, false, ev.Event); err != nil {
+				return err
+			}
+		}
+		return storage.SetPosition(ctx, tx, ConsumerName, msg.Seq)
+	})
+	if err != nil {
+		return err
+	}
+	c.Sender.Notify(dests...)
+	return nil
+}
+
+// isLocal: did this server originate the event (so must federate it)?
+func (c *RoomEvents) isLocal(ev *rsapi.OutputNewRoomEvent) bool {
+	if ev.SendAsServer != "" {
+		return spec.ServerName(ev.SendAsServer) == c.Sender.cfg.Origin
+	}
+	var e struct {
+		Sender string `json:"sender"`
+	}
+	if json.Unmarshal(ev.Event, &e) != nil {
+		return false
+	}
+	_, domain, err := gomatrixserverlib.SplitID('@', e.Sender)
+	return err == nil && domain == c.Sender.cfg.Origin
+}
+
+func (c *RoomEvents) destinations(ctx context.Context, before, after []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, list := range [][]string{before, after} {
+		for _, s := range list {
+			if seen[s] || spec.ServerName(s) == c.Sender.cfg.Origin || c.Sender.IsBlacklisted(ctx, s) {
+				continue
+			}
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// addedJoins maps each join membership event entering current state to
+// the server of the joined user.
+func (c *RoomEvents) addedJoins(ctx context.Context, ev *rsapi.OutputNewRoomEvent) (map[string]string, error) {
+	if len(ev.AddsStateEventIDs) == 0 {
+		return nil, nil
+	}
+	known := map[string]gomatrixserverlib.PDU{}
+	for _, raw := range append([]json.RawMessage{ev.Event}, ev.AddedStateEvents...) {
+		if e, err := rsapi.ParseEvent(ev.RoomVersion, raw); err == nil {
+			known[e.EventID()] = e.PDU
+		}
+	}
+	var missing []string
+	for _, id := range ev.AddsStateEventIDs {
+		if _, ok := known[id]; !ok {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		events, err := c.Rooms.QueryEvents(ctx, missing)
+		if err != nil {
+			return nil, fmt.Errorf("query added state events: %w", err)
+		}
+		for _, e := range events {
+			known[e.EventID()] = e.PDU
+		}
+	}
+	joins := map[string]string{}
+	for _, id := range ev.AddsStateEventIDs {
+		e, ok := known[id]
+		if !ok || e.Type() != spec.MRoomMember || e.StateKey() == nil {
+			continue
+		}
+		if m, err := e.Membership(); err != nil || m != spec.Join {
+			continue
+		}
+		if _, domain, err := gomatrixserverlib.SplitID('@', *e.StateKey()); err == nil {
+			joins[id] = string(domain)
+		}
+	}
+	return joins, nil
+}

@@ -1,0 +1,91 @@
+package sender
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/matrix-org/gomatrixserverlib"
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
+	"github.com/axon-hs/axon/federationapi/storage"
+	"github.com/axon-hs/axon/internal/stream"
+	rsapi "github.com/axon-hs/axon/roomserver/api"
+)
+
+type noEvents struct{}
+
+func (noEvents) QueryEvents(context.Context, []string) ([]*rsapi.Event, error) { return nil, nil }
+
+func member(t *testing.T, origin, roomID, userID, membership string) gomatrixserverlib.PDU {
+	t.Helper()
+	_, key, _ := ed25519.GenerateKey(nil)
+	v := gomatrixserverlib.MustGetRoomVersion(gomatrixserverlib.RoomVersionV10)
+	sk := userID
+	b := v.NewEventBuilderFromProtoEvent(&gomatrixserverlib.ProtoEvent{SenderID: userID, RoomID: roomID, Type: "m.room.member",
+		StateKey: &sk, PrevEvents: []string{}, AuthEvents: []string{}, Depth: 1})
+	_ = b.SetContent(map[string]string{"membership": membership})
+	pdu, err := b.Build(time.Now(), spec.ServerName(origin), "ed25519:x", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pdu
+}
+
+func output(t *testing.T, seq uint64, e gomatrixserverlib.PDU, adds, removes []string) stream.Message {
+	t.Helper()
+	data, _ := json.Marshal(rsapi.OutputEvent{Type: rsapi.OutputTypeNewRoomEvent, NewRoomEvent: &rsapi.OutputNewRoomEvent{
+		RoomID: e.RoomID().String(), RoomVersion: "10", EventID: e.EventID(), Event: e.JSON(),
+		AddsStateEventIDs: adds, RemovesStateEventIDs: removes,
+	}})
+	return stream.Message{Seq: seq, Data: data}
+}
+
+func TestRoomEventsJoinedServersAndQueueing(t *testing.T) {
+	forEach(t, func(t *testing.T, store *storage.Store) {
+		ctx := context.Background()
+		s := New(store, newFake(), testConfig()) // not started: only the queue rows matter
+		c := &RoomEvents{Store: store, Rooms: noEvents{}, Sender: s, BacklogUntil: 2}
+		room := "!r:me.org"
+		remoteJoin := member(t, "far.org", room, "@x:far.org", "join")
+		localJoin := member(t, "me.org", room, "@me:me.org", "join")
+		remoteLeave := member(t, "far.org", room, "@x:far.org", "leave")
+
+		// seq 1: remote join (tracked, not sent); seq 2: local join inside
+		// the backlog (tracked, not sent).
+		for _, m := range []stream.Message{
+			output(t, 1, remoteJoin, []string{remoteJoin.EventID()}, nil),
+			output(t, 2, localJoin, []string{localJoin.EventID()}, nil),
+		} {
+			if err := c.Handle(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, _ := storage.JoinedServers(ctx, store.DB, room); len(got) != 2 {
+			t.Fatalf("joined servers %v", got)
+		}
+		if dests, _ := store.PendingDestinations(ctx); len(dests) != 0 {
+			t.Fatalf("backlog or remote events queued for %v", dests)
+		}
+		// seq 3: a local event after the backlog goes to far.org only.
+		msg := member(t, "me.org", room, "@me:me.org", "join")
+		if err := c.Handle(ctx, output(t, 3, msg, nil, nil)); err != nil {
+			t.Fatal(err)
+		}
+		if dests, _ := store.PendingDestinations(ctx); len(dests) != 1 || dests[0] != "far.org" {
+			t.Fatalf("queued for %v, want [far.org]", dests)
+		}
+		// seq 4: far.org leaves; it drops out of the room.
+		if err := c.Handle(ctx, output(t, 4, remoteLeave, []string{remoteLeave.EventID()}, []string{remoteJoin.EventID()})); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := storage.JoinedServers(ctx, store.DB, room); len(got) != 1 || got[0] != "me.org" {
+			t.Fatalf("joined servers after leave %v", got)
+		}
+		if pos, _ := store.Position(ctx, ConsumerName); pos != 4 {
+			t.Fatalf("position %d", pos)
+		}
+	})
+}

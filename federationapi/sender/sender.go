@@ -1,0 +1,249 @@
+// Package sender delivers PDUs and EDUs to other servers: one queue (and
+// goroutine) per destination, batches of at most 50 PDUs and 100 EDUs per
+// transaction, everything persisted until the destination acknowledges it
+// (a restart resends), exponential backoff for unreachable servers reset
+// by any success, and a blacklist after a day of failures. Destinations
+// never wait on each other.
+package sender
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/matrix-org/gomatrixserverlib"
+	"github.com/matrix-org/gomatrixserverlib/fclient"
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
+	"github.com/axon-hs/axon/federationapi/storage"
+)
+
+// Client sends one transaction; fclient.FederationClient implements it.
+type Client interface {
+	SendTransaction(ctx context.Context, t gomatrixserverlib.Transaction) (fclient.RespSend, error)
+}
+
+// Config tunes the sender; zero fields take the defaults.
+type Config struct {
+	Origin spec.ServerName
+	// MaxPDUs / MaxEDUs per transaction (spec limits: 50 / 100).
+	MaxPDUs, MaxEDUs int
+	// BaseBackoff doubles per consecutive failure up to MaxBackoff.
+	BaseBackoff, MaxBackoff time.Duration
+	// BlacklistAfter: a destination failing this long is given up on
+	// (queue dropped) until it contacts us.
+	BlacklistAfter time.Duration
+	// RequestTimeout bounds one transaction.
+	RequestTimeout time.Duration
+	// IdleExit: a queue goroutine with nothing to do exits after this.
+	IdleExit time.Duration
+	Log      *slog.Logger
+	Now      func() time.Time
+}
+
+func (c *Config) defaults() {
+	if c.MaxPDUs <= 0 {
+		c.MaxPDUs = 50
+	}
+	if c.MaxEDUs <= 0 {
+		c.MaxEDUs = 100
+	}
+	if c.BaseBackoff <= 0 {
+		c.BaseBackoff = 2 * time.Second
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = time.Hour
+	}
+	if c.BlacklistAfter <= 0 {
+		c.BlacklistAfter = 24 * time.Hour
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = 60 * time.Second
+	}
+	if c.IdleExit <= 0 {
+		c.IdleExit = time.Minute
+	}
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// Sender owns the destination queues.
+type Sender struct {
+	cfg    Config
+	store  *storage.Store
+	client Client
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	queues map[string]*queue
+	// troubled holds destinations with stored failures, so MarkAlive
+	// (called on every inbound request) skips the store for healthy ones.
+	troubled sync.Map
+
+	// Transaction IDs are unique per process start (epoch) and counter;
+	// a resent batch keeps its ID until acknowledged.
+	epoch   int64
+	counter atomic.Int64
+}
+
+// New returns a stopped sender; call Start.
+func New(store *storage.Store, client Client, cfg Config) *Sender {
+	cfg.defaults()
+	return &Sender{cfg: cfg, store: store, client: client, queues: map[string]*queue{}, epoch: cfg.Now().UnixMilli()}
+}
+
+// Start resumes every destination with queued items.
+func (s *Sender) Start(ctx context.Context) error {
+	s.mu.Lock()
+	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	s.mu.Unlock()
+	pending, err := s.store.PendingDestinations(ctx)
+	if err != nil {
+		return fmt.Errorf("federation sender: %w", err)
+	}
+	failing, err := s.store.FailingDestinations(ctx)
+	if err != nil {
+		return fmt.Errorf("federation sender: %w", err)
+	}
+	for _, d := range failing {
+		s.troubled.Store(d, true)
+	}
+	s.Notify(pending...)
+	return nil
+}
+
+// Stop ends every queue goroutine; queued items stay stored.
+func (s *Sender) Stop() {
+	s.mu.Lock()
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.queues = map[string]*queue{}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+// Notify wakes the queues of destinations after items were enqueued.
+func (s *Sender) Notify(destinations ...string) {
+	for _, d := range destinations {
+		if spec.ServerName(d) == s.cfg.Origin {
+			continue
+		}
+		s.wakeQueue(d, false)
+	}
+}
+
+// MarkAlive ends backoff (and blacklisting) for a server that just
+// reached us, and resumes sending to it.
+func (s *Sender) MarkAlive(server spec.ServerName) {
+	s.mu.Lock()
+	q, ok := s.queues[string(server)]
+	if ok {
+		q.wake(true)
+	}
+	s.mu.Unlock()
+	if ok {
+		return
+	}
+	// No queue running: touch the store only if it records a failure.
+	if _, troubled := s.troubled.Load(string(server)); !troubled {
+		return
+	}
+	s.mu.Lock()
+	ctx := s.ctx
+	if ctx == nil || ctx.Err() != nil {
+		s.mu.Unlock()
+		return
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		if err := s.store.SetDestination(ctx, storage.Destination{ServerName: string(server)}); err == nil {
+			s.troubled.Delete(string(server))
+			s.Notify(string(server))
+		}
+	}()
+}
+
+// IsBlacklisted reports whether destination was given up on.
+func (s *Sender) IsBlacklisted(ctx context.Context, destination string) bool {
+	d, err := s.store.Destination(ctx, destination)
+	return err == nil && d.Blacklisted
+}
+
+// wakeQueue wakes (starting if needed) dest's queue. It holds s.mu so a
+// queue cannot exit between being found and being woken.
+func (s *Sender) wakeQueue(dest string, alive bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx == nil || s.ctx.Err() != nil {
+		return // not running: Start picks up whatever is stored
+	}
+	q, ok := s.queues[dest]
+	if !ok {
+		q = &queue{s: s, dest: dest, notify: make(chan struct{}, 1), alive: make(chan struct{}, 1)}
+		s.queues[dest] = q
+		s.wg.Add(1)
+		go q.run()
+	}
+	q.wake(alive)
+}
+
+// Enqueue stores a PDU (or EDU) for destinations in its own transaction
+// and wakes their queues.
+func (s *Sender) Enqueue(ctx context.Context, destinations []string, isEDU bool, body []byte) error {
+	var dests []string
+	for _, d := range destinations {
+		if spec.ServerName(d) != s.cfg.Origin && !s.IsBlacklisted(ctx, d) {
+			dests = append(dests, d)
+		}
+	}
+	err := s.store.DB.WriteTx(ctx, func(tx *storage.Tx) error {
+		return storage.Enqueue(ctx, tx, dests, isEDU, body)
+	})
+	if err != nil {
+		return err
+	}
+	s.Notify(dests...)
+	return nil
+}
+
+// exit removes q if nothing woke it meanwhile; it reports whether q may
+// stop.
+func (s *Sender) exit(q *queue) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-q.notify:
+		return false
+	case <-q.alive:
+		return false
+	default:
+	}
+	delete(s.queues, q.dest)
+	return true
+}
+
+func (s *Sender) nextTxnID() gomatrixserverlib.TransactionID {
+	return gomatrixserverlib.TransactionID(fmt.Sprintf("%d-%d", s.epoch, s.counter.Add(1)))
+}
+
+// backoff is the wait after the n-th consecutive failure.
+func (c *Config) backoff(n int64) time.Duration {
+	d := c.BaseBackoff
+	for i := int64(1); i < n && d < c.MaxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, c.MaxBackoff)
+}

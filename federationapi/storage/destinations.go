@@ -1,0 +1,56 @@
+package storage
+
+import "context"
+
+// Destination is a remote server's delivery health.
+type Destination struct {
+	ServerName     string
+	Failures       int64
+	FirstFailureTS int64 // ms; 0 when healthy
+	RetryAtTS      int64 // ms; do not try before
+	Blacklisted    bool
+}
+
+// Destination returns the stored state, or a healthy zero state.
+func (s *Store) Destination(ctx context.Context, serverName string) (Destination, error) {
+	d := Destination{ServerName: serverName}
+	err := s.DB.QueryRowContext(ctx, `SELECT failures, first_failure_ts, retry_at_ts, blacklisted
+		FROM federationapi_destinations WHERE server_name = $1`, serverName).
+		Scan(&d.Failures, &d.FirstFailureTS, &d.RetryAtTS, &d.Blacklisted)
+	if isNoRows(err) {
+		return d, nil
+	}
+	return d, err
+}
+
+// SetDestination stores d; a healthy state deletes the row.
+func (s *Store) SetDestination(ctx context.Context, d Destination) error {
+	if d.Failures == 0 && !d.Blacklisted {
+		_, err := s.DB.ExecContext(ctx, `DELETE FROM federationapi_destinations WHERE server_name = $1`, d.ServerName)
+		return err
+	}
+	_, err := s.DB.ExecContext(ctx, `INSERT INTO federationapi_destinations (server_name, failures, first_failure_ts, retry_at_ts, blacklisted)
+		VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (server_name) DO UPDATE SET failures = excluded.failures, first_failure_ts = excluded.first_failure_ts,
+			retry_at_ts = excluded.retry_at_ts, blacklisted = excluded.blacklisted`,
+		d.ServerName, d.Failures, d.FirstFailureTS, d.RetryAtTS, d.Blacklisted)
+	return err
+}
+
+// FailingDestinations lists servers with recorded failures or blacklisted.
+func (s *Store) FailingDestinations(ctx context.Context) ([]string, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT server_name FROM federationapi_destinations`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		out = append(out, name)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,106 @@
+// Package storage keeps the federation component's tables: remote signing
+// keys (and the raw key responses a notary re-serves), the outbound queue,
+// per-destination backoff state, the servers joined to each room and the
+// component's stream positions. One implementation serves SQLite and
+// PostgreSQL.
+package storage
+
+import (
+	"context"
+
+	istorage "github.com/axon-hs/axon/internal/storage"
+)
+
+// Component is the name the database is opened (and migrated) under.
+const Component = "federationapi"
+
+// Migrations is the federationapi schema.
+var Migrations = []istorage.Migration{{
+	Version: 1,
+	Name:    "initial",
+	SQL: `
+CREATE TABLE IF NOT EXISTS federationapi_server_keys (
+	server_name TEXT NOT NULL,
+	key_id TEXT NOT NULL,
+	public_key TEXT NOT NULL,
+	valid_until_ts BIGINT NOT NULL,
+	expired_ts BIGINT NOT NULL,
+	PRIMARY KEY (server_name, key_id)
+);
+CREATE TABLE IF NOT EXISTS federationapi_key_responses (
+	server_name TEXT NOT NULL PRIMARY KEY,
+	response TEXT NOT NULL,
+	valid_until_ts BIGINT NOT NULL,
+	fetched_ts BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS federationapi_queue (
+	id {{SERIAL}},
+	destination TEXT NOT NULL,
+	is_edu BOOLEAN NOT NULL,
+	body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS federationapi_queue_destination ON federationapi_queue (destination, id);
+CREATE TABLE IF NOT EXISTS federationapi_destinations (
+	server_name TEXT NOT NULL PRIMARY KEY,
+	failures BIGINT NOT NULL,
+	first_failure_ts BIGINT NOT NULL,
+	retry_at_ts BIGINT NOT NULL,
+	blacklisted BOOLEAN NOT NULL
+);
+CREATE TABLE IF NOT EXISTS federationapi_joined_servers (
+	room_id TEXT NOT NULL,
+	event_id TEXT NOT NULL,
+	server_name TEXT NOT NULL,
+	PRIMARY KEY (room_id, event_id)
+);
+CREATE INDEX IF NOT EXISTS federationapi_joined_servers_room ON federationapi_joined_servers (room_id, server_name);
+CREATE TABLE IF NOT EXISTS federationapi_positions (
+	name TEXT NOT NULL PRIMARY KEY,
+	seq BIGINT NOT NULL
+);
+`,
+}}
+
+// Store is the federationapi database.
+type Store struct {
+	DB *istorage.DB
+}
+
+// Open opens dsn and migrates it (tests; the component uses base.OpenDB).
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	db, err := istorage.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx, Component, Migrations); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &Store{DB: db}, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.DB.Close() }
+
+// Position is the last stream sequence the consumer name applied.
+func (s *Store) Position(ctx context.Context, name string) (uint64, error) {
+	var seq int64
+	err := s.DB.QueryRowContext(ctx, `SELECT seq FROM federationapi_positions WHERE name = $1`, name).Scan(&seq)
+	if isNoRows(err) {
+		return 0, nil
+	}
+	return uint64(seq), err
+}
+
+// SetPosition records seq for name inside tx.
+func SetPosition(ctx context.Context, tx *Tx, name string, seq uint64) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO federationapi_positions (name, seq) VALUES ($1, $2)
+		ON CONFLICT (name) DO UPDATE SET seq = excluded.seq`, name, int64(seq))
+	return err
+}
+
+// Tx is a write transaction.
+type Tx = istorage.Tx
+
+// Querier runs reads on the DB or inside a Tx.
+type Querier = istorage.Querier

@@ -1,0 +1,54 @@
+package federationapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+
+	"github.com/axon-hs/axon/internal/httputil"
+)
+
+// Spec limits on one inbound transaction.
+const (
+	maxTxnPDUs = 50
+	maxTxnEDUs = 100
+)
+
+// inboundTxn is the body of PUT /_matrix/federation/v1/send/{txnId}.
+type inboundTxn struct {
+	Origin         string            `json:"origin"`
+	OriginServerTS int64             `json:"origin_server_ts"`
+	PDUs           []json.RawMessage `json:"pdus"`
+	EDUs           []inboundEDU      `json:"edus"`
+}
+
+type inboundEDU struct {
+	Type    string          `json:"edu_type"`
+	Content json.RawMessage `json:"content"`
+}
+
+// parseTransaction decodes and bounds a transaction body. It never panics
+// on any input (see FuzzParseTransaction).
+func parseTransaction(body []byte) (*inboundTxn, *httputil.JSONResponse) {
+	fail := func(r httputil.JSONResponse) (*inboundTxn, *httputil.JSONResponse) { return nil, &r }
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] != '{' || !json.Valid(trimmed) {
+		return fail(httputil.NotJSON("Transaction body is not a JSON object"))
+	}
+	var txn inboundTxn
+	if err := json.Unmarshal(trimmed, &txn); err != nil {
+		return fail(httputil.BadJSON("Malformed transaction: %v", err))
+	}
+	if len(txn.PDUs) > maxTxnPDUs {
+		return fail(httputil.Error(http.StatusBadRequest, "M_BAD_JSON", "Transaction has %d PDUs; at most %d allowed", len(txn.PDUs), maxTxnPDUs))
+	}
+	if len(txn.EDUs) > maxTxnEDUs {
+		return fail(httputil.Error(http.StatusBadRequest, "M_BAD_JSON", "Transaction has %d EDUs; at most %d allowed", len(txn.EDUs), maxTxnEDUs))
+	}
+	for _, p := range txn.PDUs {
+		if t := bytes.TrimSpace(p); len(t) == 0 || t[0] != '{' {
+			return fail(httputil.BadJSON("Every PDU must be a JSON object"))
+		}
+	}
+	return &txn, nil
+}

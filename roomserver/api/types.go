@@ -1,0 +1,160 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// InputKind says how an event reached us, which decides the checks and
+// whether it moves the room's current state.
+type InputKind int
+
+const (
+	// KindNew: a live event (local, or federation /send). Auth-checked
+	// against its auth events, the state before it and the current state.
+	KindNew InputKind = iota
+	// KindOutlier: an event with no known state (auth chains, invites
+	// from other servers). Checked against its auth events only.
+	KindOutlier
+	// KindBackfill: a historical event; stored with its state, never
+	// changes current state or forward extremities.
+	KindBackfill
+)
+
+// InputRoomEventsRequest holds events for one room, applied in order.
+// Exactly one of Event / Local is set per entry.
+type InputRoomEventsRequest struct {
+	Events []InputRoomEvent `json:"events"`
+}
+
+// InputRoomEvent is one event to input.
+type InputRoomEvent struct {
+	Kind InputKind `json:"kind"`
+	// Event is a PDU built elsewhere (federation).
+	Event *Event `json:"event,omitempty"`
+	// Local is an event this server builds, signs and sends: the
+	// roomserver fills room-version format, prev/auth events and depth.
+	Local *LocalEvent `json:"local,omitempty"`
+	// TransactionID makes local sends idempotent per device: the same
+	// (user, device, room, txn) returns the first event ID.
+	TransactionID *TransactionID `json:"transaction_id,omitempty"`
+	// SendAsServer asks the federation sender to send it.
+	SendAsServer string `json:"send_as_server,omitempty"`
+}
+
+// LocalEvent is an event a local user sends. RoomID is empty only for the
+// m.room.create of a new room (its ID then comes from the response, which
+// matters for v12 where the room ID is the create event's hash); later
+// events in the same request with an empty RoomID go to that new room.
+type LocalEvent struct {
+	RoomID   string          `json:"room_id"`
+	Sender   string          `json:"sender"`
+	Type     string          `json:"type"`
+	StateKey *string         `json:"state_key,omitempty"`
+	Content  json.RawMessage `json:"content"`
+	Redacts  string          `json:"redacts,omitempty"`
+	// RoomVersion is used only for a create event.
+	RoomVersion string `json:"room_version,omitempty"`
+	// OriginServerTS defaults to now.
+	OriginServerTS time.Time `json:"origin_server_ts,omitzero"`
+}
+
+// InputRoomEventsResponse has one result per input event.
+type InputRoomEventsResponse struct {
+	RoomID  string        `json:"room_id"`
+	Results []InputResult `json:"results"`
+}
+
+// InputResult is the outcome of one event. Err is nil for accepted
+// events; for local events a rejection is not stored.
+type InputResult struct {
+	EventID string `json:"event_id"`
+	// SoftFailed: stored but not part of the timeline (federation).
+	SoftFailed bool `json:"soft_failed,omitempty"`
+	// Duplicate: txnId or event already seen; EventID is the first one.
+	Duplicate bool   `json:"duplicate,omitempty"`
+	Err       *Error `json:"error,omitempty"`
+}
+
+// ErrorCode classifies a rejected input or failed query.
+type ErrorCode string
+
+const (
+	CodeNotFound  ErrorCode = "M_NOT_FOUND"
+	CodeForbidden ErrorCode = "M_FORBIDDEN"
+	CodeBadJSON   ErrorCode = "M_BAD_JSON"
+	CodeTooLarge  ErrorCode = "M_TOO_LARGE"
+	CodeBadAlias  ErrorCode = "M_INVALID_PARAM"
+	CodeInUse     ErrorCode = "M_ROOM_IN_USE"
+	CodeVersion   ErrorCode = "M_UNSUPPORTED_ROOM_VERSION"
+)
+
+// Error is a client-meaningful failure (as opposed to an internal one,
+// which comes back as a plain error).
+type Error struct {
+	Code    ErrorCode `json:"code"`
+	Message string    `json:"message"`
+}
+
+func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
+
+// Errorf builds an *Error.
+func Errorf(code ErrorCode, msg string) *Error { return &Error{Code: code, Message: msg} }
+
+// ErrRoomNotFound is returned by queries on rooms the server has no state for.
+var ErrRoomNotFound = Errorf(CodeNotFound, "room not found")
+
+// AsError extracts an *Error from err.
+func AsError(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}
+
+// StateKey is an (event type, state key) pair.
+type StateKey struct {
+	Type     string `json:"type"`
+	StateKey string `json:"state_key"`
+}
+
+// RoomSummary is the public view of a room for directories and spaces.
+type RoomSummary struct {
+	RoomID            string          `json:"room_id"`
+	Name              string          `json:"name,omitempty"`
+	Topic             string          `json:"topic,omitempty"`
+	AvatarURL         string          `json:"avatar_url,omitempty"`
+	CanonicalAlias    string          `json:"canonical_alias,omitempty"`
+	NumJoinedMembers  int             `json:"num_joined_members"`
+	JoinRule          string          `json:"join_rule,omitempty"`
+	GuestCanJoin      bool            `json:"guest_can_join"`
+	WorldReadable     bool            `json:"world_readable"`
+	RoomType          string          `json:"room_type,omitempty"`
+	RoomVersion       string          `json:"room_version,omitempty"`
+	HistoryVisibility string          `json:"-"`
+	AllowedRoomIDs    []string        `json:"-"`
+	Children          []SpaceChild    `json:"-"`
+	ChildrenState     []*Event        `json:"-"`
+	Extra             json.RawMessage `json:"-"`
+}
+
+// SpaceChild is one m.space.child of a space.
+type SpaceChild struct {
+	RoomID string   `json:"room_id"`
+	Via    []string `json:"via"`
+}
+
+// PublicRoomsRequest pages the public room directory.
+type PublicRoomsRequest struct {
+	Limit  int    `json:"limit"`
+	Since  string `json:"since"`
+	Filter string `json:"filter"`
+}
+
+// PublicRoomsResponse is one page of it.
+type PublicRoomsResponse struct {
+	Chunk     []RoomSummary `json:"chunk"`
+	NextBatch string        `json:"next_batch,omitempty"`
+	PrevBatch string        `json:"prev_batch,omitempty"`
+	Total     int           `json:"total_room_count_estimate"`
+}

@@ -1,0 +1,201 @@
+package roomserver
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/axon-hs/axon/roomserver/api"
+	"github.com/axon-hs/axon/roomserver/storage"
+)
+
+// SetRoomAlias implements api.RoomserverAPI.
+func (r *RoomServer) SetRoomAlias(ctx context.Context, alias, roomID, creator string) error {
+	if _, err := r.mustRoom(ctx, roomID); err != nil {
+		return err
+	}
+	err := r.db.InsertAlias(ctx, alias, roomID, creator)
+	if errors.Is(err, storage.ErrAliasExists) {
+		return api.Errorf(api.CodeInUse, "room alias "+alias+" already exists")
+	}
+	return err
+}
+
+// RemoveRoomAlias implements api.RoomserverAPI.
+func (r *RoomServer) RemoveRoomAlias(ctx context.Context, alias string) error {
+	ok, err := r.db.DeleteAlias(ctx, alias)
+	if err == nil && !ok {
+		return api.Errorf(api.CodeNotFound, "room alias "+alias+" not found")
+	}
+	return err
+}
+
+// QueryAlias implements api.RoomserverAPI; roomID is empty when unknown.
+func (r *RoomServer) QueryAlias(ctx context.Context, alias string) (string, string, error) {
+	return r.db.Alias(ctx, alias)
+}
+
+// QueryAliasesForRoom implements api.RoomserverAPI.
+func (r *RoomServer) QueryAliasesForRoom(ctx context.Context, roomID string) ([]string, error) {
+	return r.db.AliasesForRoom(ctx, roomID)
+}
+
+// MoveAliases re-points a room's aliases to another (room upgrades).
+func (r *RoomServer) MoveAliases(ctx context.Context, from, to string) error {
+	return r.db.MoveAliases(ctx, from, to)
+}
+
+// SetRoomVisibility implements api.RoomserverAPI.
+func (r *RoomServer) SetRoomVisibility(ctx context.Context, roomID, visibility string) error {
+	if _, err := r.mustRoom(ctx, roomID); err != nil {
+		return err
+	}
+	return r.db.SetPublished(ctx, roomID, visibility == "public")
+}
+
+// QueryRoomVisibility implements api.RoomserverAPI.
+func (r *RoomServer) QueryRoomVisibility(ctx context.Context, roomID string) (string, error) {
+	row, err := r.db.RoomByID(ctx, r.db, roomID)
+	if err != nil {
+		return "", err
+	}
+	if row == nil {
+		return "", api.ErrRoomNotFound
+	}
+	if row.Published {
+		return "public", nil
+	}
+	return "private", nil
+}
+
+// QueryRoomSummary implements api.RoomserverAPI from current state.
+func (r *RoomServer) QueryRoomSummary(ctx context.Context, roomID string) (*api.RoomSummary, error) {
+	rm, err := r.mustRoom(ctx, roomID)
+	if err != nil {
+		return nil, err
+	}
+	s := &api.RoomSummary{RoomID: roomID, RoomVersion: string(rm.version.Version()), HistoryVisibility: api.VisibilityShared}
+	full := rm.snapshot(nil)
+	interesting := storage.StateMap{}
+	for t, nid := range full {
+		switch t.EventType {
+		case "m.room.member":
+			continue // counted below without loading events
+		case "m.room.name", "m.room.topic", "m.room.avatar", "m.room.canonical_alias", "m.room.join_rules",
+			"m.room.guest_access", "m.room.history_visibility", "m.room.create", "m.space.child":
+			interesting[t] = nid
+		}
+	}
+	evs, err := r.stateEvents(ctx, rm, interesting)
+	if err != nil {
+		return nil, err
+	}
+	for _, ev := range evs {
+		c := ev.Content()
+		switch ev.Type() {
+		case "m.room.name":
+			s.Name = gjson.GetBytes(c, "name").Str
+		case "m.room.topic":
+			s.Topic = gjson.GetBytes(c, "topic").Str
+		case "m.room.avatar":
+			s.AvatarURL = gjson.GetBytes(c, "url").Str
+		case "m.room.canonical_alias":
+			s.CanonicalAlias = gjson.GetBytes(c, "alias").Str
+		case "m.room.join_rules":
+			s.JoinRule = gjson.GetBytes(c, "join_rule").Str
+			for _, a := range gjson.GetBytes(c, "allow").Array() {
+				if a.Get("type").Str == "m.room_membership" && a.Get("room_id").Str != "" {
+					s.AllowedRoomIDs = append(s.AllowedRoomIDs, a.Get("room_id").Str)
+				}
+			}
+		case "m.room.guest_access":
+			s.GuestCanJoin = gjson.GetBytes(c, "guest_access").Str == "can_join"
+		case "m.room.history_visibility":
+			s.HistoryVisibility = visibilityOf(ev.PDU)
+			s.WorldReadable = s.HistoryVisibility == api.VisibilityWorldReadable
+		case "m.room.create":
+			s.RoomType = gjson.GetBytes(c, "type").Str
+		case "m.space.child":
+			via := gjson.GetBytes(c, "via").Array()
+			if len(via) == 0 {
+				continue // an empty via removes the child
+			}
+			child := api.SpaceChild{RoomID: *ev.StateKey()}
+			for _, v := range via {
+				child.Via = append(child.Via, v.Str)
+			}
+			s.Children = append(s.Children, child)
+			s.ChildrenState = append(s.ChildrenState, ev)
+		}
+	}
+	s.NumJoinedMembers, err = r.joinedCount(ctx, rm, full)
+	return s, err
+}
+
+// joinedCount counts joined members of state s.
+func (r *RoomServer) joinedCount(ctx context.Context, rm *room, s storage.StateMap) (int, error) {
+	var nids []int64
+	for t, nid := range s {
+		if t.EventType == "m.room.member" {
+			nids = append(nids, nid)
+		}
+	}
+	evs, err := r.eventsByNID(ctx, r.db, rm.version, nids)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range evs {
+		if membershipOf(e.pdu) == "join" {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// QueryPublicRooms implements api.RoomserverAPI: published rooms, most
+// members first; Since is an offset into that order.
+func (r *RoomServer) QueryPublicRooms(ctx context.Context, req *api.PublicRoomsRequest) (*api.PublicRoomsResponse, error) {
+	ids, err := r.db.PublishedRooms(ctx)
+	if err != nil {
+		return nil, err
+	}
+	term := strings.ToLower(strings.TrimSpace(req.Filter))
+	var all []api.RoomSummary
+	for _, id := range ids {
+		s, err := r.QueryRoomSummary(ctx, id)
+		if err != nil {
+			if _, ok := api.AsError(err); ok {
+				continue
+			}
+			return nil, err
+		}
+		if term != "" && !strings.Contains(strings.ToLower(s.Name+"\x00"+s.Topic+"\x00"+s.CanonicalAlias+"\x00"+s.RoomID), term) {
+			continue
+		}
+		all = append(all, *s)
+	}
+	slices.SortStableFunc(all, func(a, b api.RoomSummary) int { return b.NumJoinedMembers - a.NumJoinedMembers })
+	offset, _ := strconv.Atoi(req.Since)
+	offset = max(0, min(offset, len(all)))
+	limit := req.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 500
+	}
+	end := min(offset+limit, len(all))
+	resp := &api.PublicRoomsResponse{Chunk: all[offset:end], Total: len(all)}
+	if resp.Chunk == nil {
+		resp.Chunk = []api.RoomSummary{}
+	}
+	if end < len(all) {
+		resp.NextBatch = strconv.Itoa(end)
+	}
+	if offset > 0 {
+		resp.PrevBatch = strconv.Itoa(max(0, offset-limit))
+	}
+	return resp, nil
+}

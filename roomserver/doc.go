@@ -1,0 +1,27 @@
+// Package roomserver owns rooms: it is the only writer of room events and
+// room state.
+//
+// Input: InputRoomEvents is the single write path, for local events (which
+// it builds, signs and hashes) and, later, federation PDUs (Kind New,
+// Outlier, Backfill). Each room has a queue drained by one worker at a
+// time; a worker takes every pending request of its room into one
+// database transaction, so a room's events are strictly ordered (local
+// sends never fork the DAG) while different rooms proceed in parallel.
+// Events are checked for format and size (64 KiB), auth-checked with
+// gomatrixserverlib against their auth events, the state before them and
+// the current state (soft-fail), then stored with their state.
+//
+// Output: after commit, api.OutputEvent messages (new events with state
+// deltas, redactions) go to the room_events stream in per-room order.
+//
+// State: snapshots of (type, state_key) → event, stored as deltas on a
+// parent snapshot with periodic full snapshots (see storage). A message
+// shares its room's current snapshot; a state event adds one delta row.
+// Forks are merged with the room version's state resolution. Current
+// state, parsed events and recent snapshots are cached in memory.
+//
+// Tables (prefix roomserver_): rooms, events, state_snapshots,
+// state_entries, memberships (current membership per user, for
+// joined_rooms), aliases, txns (client transaction IDs, for idempotent
+// sends that survive restarts).
+package roomserver

@@ -1,0 +1,102 @@
+package roomserver
+
+import (
+	"context"
+	"errors"
+
+	"github.com/axon-hs/axon/roomserver/api"
+)
+
+// ErrClosed is returned for input after Close.
+var ErrClosed = errors.New("roomserver is shutting down")
+
+// inputTask is one InputRoomEvents call waiting for its room's worker.
+type inputTask struct {
+	req  *api.InputRoomEventsRequest
+	resp *api.InputRoomEventsResponse
+	err  error
+	done chan struct{}
+}
+
+// InputRoomEvents queues the events on their room's worker and waits for
+// the result. All events of a room go through one worker at a time, so
+// the DAG never forks locally; rooms run in parallel. A request that
+// starts with the m.room.create of a new room runs directly: nobody else
+// can know the room yet.
+func (r *RoomServer) InputRoomEvents(ctx context.Context, req *api.InputRoomEventsRequest) (*api.InputRoomEventsResponse, error) {
+	if len(req.Events) == 0 {
+		return &api.InputRoomEventsResponse{}, nil
+	}
+	r.closeMu.RLock()
+	if r.closed {
+		r.closeMu.RUnlock()
+		return nil, ErrClosed
+	}
+	r.workers.Add(1)
+	r.closeMu.RUnlock()
+
+	roomID, isCreate := targetRoom(&req.Events[0])
+	if isCreate {
+		defer r.workers.Done()
+		return r.createRoom(req)
+	}
+	rm, err := r.room(ctx, roomID)
+	if err != nil {
+		r.workers.Done()
+		return nil, err
+	}
+	if rm == nil {
+		r.workers.Done()
+		return nil, api.ErrRoomNotFound
+	}
+	t := &inputTask{req: req, done: make(chan struct{})}
+	rm.qmu.Lock()
+	rm.pending = append(rm.pending, t)
+	start := !rm.running
+	rm.running = true
+	rm.qmu.Unlock()
+	if start {
+		go r.worker(rm)
+	} else {
+		r.workers.Done() // the running worker holds the count
+	}
+	// The task runs to completion even if ctx ends: once queued, the
+	// client's event may be committed, and so must be published.
+	select {
+	case <-t.done:
+		return t.resp, t.err
+	case <-ctx.Done():
+		<-t.done
+		return t.resp, t.err
+	}
+}
+
+// targetRoom says which room an input event is for, and whether it
+// creates a new one.
+func targetRoom(ev *api.InputRoomEvent) (string, bool) {
+	if ev.Local != nil {
+		return ev.Local.RoomID, ev.Local.RoomID == "" && ev.Local.Type == "m.room.create"
+	}
+	if ev.Event != nil && ev.Event.PDU != nil {
+		return ev.Event.RoomID().String(), false
+	}
+	return "", false
+}
+
+// worker drains the room's queue, one batch (all tasks pending) per
+// database transaction.
+func (r *RoomServer) worker(rm *room) {
+	defer r.workers.Done()
+	for {
+		rm.qmu.Lock()
+		tasks := rm.pending
+		rm.pending = nil
+		if len(tasks) == 0 {
+			rm.running = false
+			rm.qmu.Unlock()
+			return
+		}
+		rm.qmu.Unlock()
+		r.runBatch(rm, tasks)
+	}
+}

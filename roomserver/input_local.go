@@ -1,0 +1,287 @@
+package roomserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/matrix-org/gomatrixserverlib"
+	"github.com/matrix-org/gomatrixserverlib/spec"
+	"github.com/matrix-org/util"
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
+
+	"github.com/axon-hs/axon/roomserver/api"
+	"github.com/axon-hs/axon/roomserver/storage"
+)
+
+// MaxEventBytes is the spec's limit on a PDU, signatures included.
+const MaxEventBytes = 65536
+
+type txnKey struct{ user, device, room, txn string }
+
+// processLocal builds, signs, auth-checks and stores a local event on top
+// of the room's current head. Local events are never soft-failed: the
+// state before them is the current state.
+func (r *RoomServer) processLocal(ctx context.Context, b *batch, in *api.InputRoomEvent) (api.InputResult, error) {
+	le := in.Local
+	isCreate := le.Type == spec.MRoomCreate && le.StateKey != nil && *le.StateKey == ""
+	if isCreate && (!b.newRoom || b.rm.nid != 0) {
+		return reject(api.CodeForbidden, "the room already exists"), nil
+	}
+	if !isCreate && b.rm.nid == 0 {
+		return reject(api.CodeForbidden, "the room was not created"), nil
+	}
+	if le.RoomID != "" && b.rm.id != "" && le.RoomID != b.rm.id {
+		return reject(api.CodeBadJSON, "events of one request must be in one room"), nil
+	}
+	if msg := validateLocal(le); msg != "" {
+		return reject(api.CodeBadJSON, msg), nil
+	}
+
+	var key txnKey
+	if in.TransactionID != nil && !isCreate {
+		key = txnKey{le.Sender, in.TransactionID.DeviceID, b.rm.id, in.TransactionID.TransactionID}
+		if id, err := r.txnEvent(ctx, b, key); err != nil || id != "" {
+			return api.InputResult{EventID: id, Duplicate: true}, err
+		}
+	}
+
+	prev := b.extremities
+	if prev == nil {
+		prev = []string{}
+	}
+	proto := gomatrixserverlib.ProtoEvent{
+		SenderID: le.Sender, RoomID: b.rm.id, Type: le.Type, StateKey: le.StateKey,
+		Content: spec.RawJSON(le.Content), Redacts: le.Redacts,
+		PrevEvents: prev, Depth: b.depth + 1,
+	}
+	if isCreate {
+		ver, content, roomID, rej := r.prepareCreate(le)
+		if rej != nil {
+			return api.InputResult{Err: rej}, nil
+		}
+		b.rm.version = ver
+		proto.Content, proto.RoomID, proto.Depth = content, roomID, 1
+	}
+	if le.Type == "m.room.redaction" && le.Redacts != "" && !gjson.GetBytes(proto.Content, "redacts").Exists() && redactsInContent(b.rm.version) {
+		proto.Content, _ = sjson.SetBytes(proto.Content, "redacts", le.Redacts)
+	}
+	proto.Version = b.rm.version
+
+	needed, err := gomatrixserverlib.StateNeededForProtoEvent(&proto)
+	if err != nil {
+		return reject(api.CodeBadJSON, trimAuthErr(err)), nil
+	}
+	authEvents, err := r.authProvider(ctx, b, needed.Tuples())
+	if err != nil {
+		return api.InputResult{}, err
+	}
+	builder := b.rm.version.NewEventBuilderFromProtoEvent(&proto)
+	if err := builder.AddAuthEvents(authEvents); err != nil {
+		return api.InputResult{}, err
+	}
+	ts := le.OriginServerTS
+	if ts.IsZero() {
+		ts = now()
+	}
+	ev, err := builder.Build(ts, r.serverName, r.keyID, r.key)
+	if err != nil {
+		var verr gomatrixserverlib.EventValidationError
+		if errors.As(err, &verr) && verr.Code == gomatrixserverlib.EventValidationTooLarge {
+			return reject(api.CodeTooLarge, "event too large: "+verr.Message), nil
+		}
+		return reject(api.CodeBadJSON, "invalid event: "+err.Error()), nil
+	}
+	if len(ev.JSON()) > MaxEventBytes {
+		return reject(api.CodeTooLarge, fmt.Sprintf("event is %d bytes, over the %d limit", len(ev.JSON()), MaxEventBytes)), nil
+	}
+	if isCreate {
+		if err := r.startNewRoom(ctx, b, ev); err != nil {
+			return api.InputResult{}, err
+		}
+		if err := authEvents.AddEvent(ev); err != nil {
+			return api.InputResult{}, err
+		}
+	}
+	if err := gomatrixserverlib.Allowed(ev, authEvents, userIDForSender); err != nil {
+		if isCreate {
+			b.rm.nid = 0
+		}
+		return reject(api.CodeForbidden, trimAuthErr(err)), nil
+	}
+	if ev.Type() == "m.room.redaction" {
+		if msg, err := r.checkLocalRedaction(ctx, b, ev); err != nil || msg != "" {
+			return reject(api.CodeForbidden, msg), err
+		}
+	}
+	if _, err := r.commitEvent(ctx, b, ev, in, storage.StatusAccepted, b.snapNID, true); err != nil {
+		return api.InputResult{}, err
+	}
+	if in.TransactionID != nil && !isCreate {
+		if err := r.db.InsertTxn(ctx, b.tx, key.user, key.device, key.room, key.txn, ev.EventID()); err != nil {
+			return api.InputResult{}, err
+		}
+		b.txns[key] = ev.EventID()
+	}
+	return api.InputResult{EventID: ev.EventID()}, nil
+}
+
+func reject(code api.ErrorCode, msg string) api.InputResult {
+	return api.InputResult{Err: api.Errorf(code, msg)}
+}
+
+func trimAuthErr(err error) string {
+	return strings.TrimPrefix(err.Error(), "eventauth: ")
+}
+
+func redactsInContent(v gomatrixserverlib.IRoomVersion) bool {
+	switch v.Version() {
+	case "1", "2", "3", "4", "5", "6", "7", "8", "9", "10":
+		return false
+	}
+	return true
+}
+
+// validateLocal checks what the builder would otherwise accept or fail
+// on obscurely: type and state key lengths, content a JSON object, a
+// member event's state key a user ID.
+func validateLocal(le *api.LocalEvent) string {
+	switch {
+	case le.Type == "":
+		return "event type must not be empty"
+	case len(le.Type) > 255 || !utf8.ValidString(le.Type):
+		return "event type is too long or not UTF-8"
+	case le.StateKey != nil && (len(*le.StateKey) > 255 || !utf8.ValidString(*le.StateKey)):
+		return "state key is too long or not UTF-8"
+	case len(le.Content) == 0 || !gjson.ValidBytes(le.Content) || !gjson.ParseBytes(le.Content).IsObject():
+		return "content must be a JSON object"
+	case !strings.HasPrefix(le.Sender, "@"):
+		return "invalid sender"
+	}
+	if le.Type == spec.MRoomMember {
+		if le.StateKey == nil {
+			return "m.room.member needs a state key"
+		}
+		if _, err := spec.NewUserID(*le.StateKey, true); err != nil {
+			return "m.room.member state key must be a user ID"
+		}
+		if m := gjson.GetBytes(le.Content, "membership"); m.Type != gjson.String {
+			return "m.room.member content needs a membership string"
+		}
+	}
+	return ""
+}
+
+// prepareCreate checks the room version and fills content.room_version
+// (and creator for versions that still carry it). For versions with a
+// server-named room ID, it picks a fresh ID; v12+ IDs come from the hash.
+func (r *RoomServer) prepareCreate(le *api.LocalEvent) (gomatrixserverlib.IRoomVersion, spec.RawJSON, string, *api.Error) {
+	verStr := le.RoomVersion
+	if verStr == "" {
+		verStr = gjson.GetBytes(le.Content, "room_version").Str
+	}
+	if verStr == "" {
+		verStr = r.base.Cfg.Rooms.DefaultVersion
+	}
+	ver, err := gomatrixserverlib.GetRoomVersion(gomatrixserverlib.RoomVersion(verStr))
+	if err != nil || !ver.Stable() {
+		return nil, nil, "", api.Errorf(api.CodeVersion, fmt.Sprintf("room version %q is not supported", verStr))
+	}
+	content := []byte(le.Content)
+	content, _ = sjson.SetBytes(content, "room_version", verStr)
+	if ver.CreatorInCreateEvent() {
+		content, _ = sjson.SetBytes(content, "creator", le.Sender)
+	} else {
+		content, _ = sjson.DeleteBytes(content, "creator")
+	}
+	roomID := ""
+	if !ver.DomainlessRoomIDs() {
+		roomID = "!" + util.RandomString(18) + ":" + string(r.serverName)
+	}
+	return ver, content, roomID, nil
+}
+
+// startNewRoom inserts the room row once its create event is built.
+func (r *RoomServer) startNewRoom(ctx context.Context, b *batch, create gomatrixserverlib.PDU) error {
+	b.rm.id = create.RoomID().String()
+	nid, err := r.db.InsertRoom(ctx, b.tx, b.rm.id, string(b.rm.version.Version()))
+	if err != nil {
+		return err
+	}
+	b.rm.nid = nid
+	return nil
+}
+
+// txnEvent finds a previous send of the same client transaction.
+func (r *RoomServer) txnEvent(ctx context.Context, b *batch, key txnKey) (string, error) {
+	if id, ok := b.txns[key]; ok {
+		return id, nil
+	}
+	if id, ok := r.txns.get(key); ok {
+		return id, nil
+	}
+	return r.db.TxnEvent(ctx, b.tx, key.user, key.device, key.room, key.txn)
+}
+
+// checkLocalRedaction: a user may redact their own events, or others'
+// with the redact power level (also enforced by auth rules in v1/v2).
+func (r *RoomServer) checkLocalRedaction(ctx context.Context, b *batch, ev gomatrixserverlib.PDU) (string, error) {
+	target := api.RedactsOf(ev)
+	if target == "" {
+		return "redaction without redacts", nil
+	}
+	evs, err := r.eventsByID(ctx, b.tx, b.rm.version, []string{target})
+	if err != nil {
+		return "", err
+	}
+	t := evs[target]
+	if t == nil || t.roomNID != b.rm.nid {
+		return "", nil // unknown target: the redaction is stored and applied if it arrives
+	}
+	if t.pdu.SenderID() == ev.SenderID() {
+		return "", nil
+	}
+	pl, err := r.powerLevels(ctx, b)
+	if err != nil {
+		return "", err
+	}
+	if r.userLevel(ctx, b, pl, string(ev.SenderID())) >= pl.Redact {
+		return "", nil
+	}
+	return "You don't have permission to redact other users' events", nil
+}
+
+// powerLevels is the current m.room.power_levels content (defaults if none).
+func (r *RoomServer) powerLevels(ctx context.Context, b *batch) (gomatrixserverlib.PowerLevelContent, error) {
+	ev, err := r.currentPDU(ctx, b, storage.Tuple{EventType: spec.MRoomPowerLevels})
+	if err != nil {
+		return gomatrixserverlib.PowerLevelContent{}, err
+	}
+	if ev == nil {
+		var c gomatrixserverlib.PowerLevelContent
+		c.Defaults()
+		return c, nil
+	}
+	return gomatrixserverlib.NewPowerLevelContentFromEvent(ev)
+}
+
+// userLevel honours v12 privileged creators and the no-PL-event creator.
+func (r *RoomServer) userLevel(ctx context.Context, b *batch, pl gomatrixserverlib.PowerLevelContent, userID string) int64 {
+	create, _ := r.currentPDU(ctx, b, storage.Tuple{EventType: spec.MRoomCreate})
+	if create != nil {
+		if b.rm.version.PrivilegedCreators() {
+			for _, c := range gomatrixserverlib.CreatorsFromCreateEvent(create) {
+				if c == userID {
+					return 1 << 53
+				}
+			}
+		}
+		if b.get(storage.Tuple{EventType: spec.MRoomPowerLevels}) == 0 && string(create.SenderID()) == userID {
+			return 100
+		}
+	}
+	return pl.UserLevel(spec.SenderID(userID))
+}

@@ -1,0 +1,275 @@
+package roomserver
+
+import (
+	"context"
+	"maps"
+	"slices"
+
+	"github.com/matrix-org/gomatrixserverlib"
+
+	"github.com/axon-hs/axon/roomserver/api"
+	"github.com/axon-hs/axon/roomserver/storage"
+)
+
+// processPDU inputs an event built by another server (or replayed):
+//  1. it must pass auth against its own auth_events (else stored rejected),
+//  2. outliers stop there,
+//  3. it must pass auth against the state before it, resolved from its
+//     prev_events (else stored rejected),
+//  4. backfilled events are stored with that state and stop there,
+//  5. it must pass auth against the current state, else it is stored
+//     soft-failed (kept out of the timeline and of current state),
+//  6. otherwise current state becomes the state after it, resolved with
+//     the current state when it does not descend from every tip.
+//
+// Signature and hash checks belong to the federation receiver, before
+// this point. Missing prev/auth events are the caller's to fetch first.
+func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoomEvent) (api.InputResult, error) {
+	ev := in.Event.PDU
+	res := api.InputResult{EventID: ev.EventID()}
+	switch {
+	case b.rm.nid == 0:
+		return reject(api.CodeNotFound, "unknown room"), nil
+	case ev.RoomID().String() != b.rm.id:
+		return reject(api.CodeBadJSON, "event is for another room"), nil
+	case ev.Version() != b.rm.version.Version():
+		return reject(api.CodeBadJSON, "event has the wrong room version"), nil
+	case len(ev.JSON()) > MaxEventBytes:
+		return reject(api.CodeTooLarge, "event too large"), nil
+	}
+	if err := gomatrixserverlib.CheckFields(ev); err != nil {
+		return reject(api.CodeBadJSON, err.Error()), nil
+	}
+	known, err := r.eventsByID(ctx, b.tx, b.rm.version, append(append([]string{ev.EventID()}, ev.AuthEventIDs()...), ev.PrevEventIDs()...))
+	if err != nil {
+		return res, err
+	}
+	if known[ev.EventID()] != nil {
+		res.Duplicate = true
+		return res, nil
+	}
+
+	// 1. auth events
+	var authPDUs []gomatrixserverlib.PDU
+	for _, id := range ev.AuthEventIDs() {
+		a := known[id]
+		if a == nil {
+			return reject(api.CodeNotFound, "missing auth event "+id), nil
+		}
+		if a.status == storage.StatusRejected {
+			return r.storeRejected(ctx, b, ev, in, "auth event "+id+" was rejected")
+		}
+		authPDUs = append(authPDUs, a.pdu)
+	}
+	provider, err := gomatrixserverlib.NewAuthEvents(authPDUs)
+	if err != nil {
+		return r.storeRejected(ctx, b, ev, in, err.Error())
+	}
+	if err := gomatrixserverlib.Allowed(ev, provider, userIDForSender); err != nil {
+		return r.storeRejected(ctx, b, ev, in, trimAuthErr(err))
+	}
+	// 2. outliers
+	if in.Kind == api.KindOutlier {
+		_, err := r.commitEvent(ctx, b, ev, in, storage.StatusOutlier, 0, false)
+		return res, err
+	}
+	// 3. state before
+	var prevs []*stored
+	for _, id := range ev.PrevEventIDs() {
+		p := known[id]
+		if p == nil || p.status == storage.StatusOutlier {
+			return reject(api.CodeNotFound, "missing prev event "+id), nil
+		}
+		prevs = append(prevs, p)
+	}
+	before, beforeSnap, err := r.stateBefore(ctx, b, prevs)
+	if err != nil {
+		return res, err
+	}
+	if ok, err := r.allowedBy(ctx, b, ev, before); err != nil || !ok {
+		if err != nil {
+			return res, err
+		}
+		return r.storeRejected(ctx, b, ev, in, "not allowed by the state before the event")
+	}
+	// 4. backfill
+	if in.Kind == api.KindBackfill {
+		_, err := r.commitEvent(ctx, b, ev, in, storage.StatusAccepted, beforeSnap, false)
+		return res, err
+	}
+	// 5. soft-fail
+	current := b.fullState()
+	if ok, err := r.allowedBy(ctx, b, ev, current); err != nil || !ok {
+		if err != nil {
+			return res, err
+		}
+		_, err := r.commitEvent(ctx, b, ev, in, storage.StatusSoftFailed, beforeSnap, false)
+		res.SoftFailed = true
+		return res, err
+	}
+	// 6. advance
+	descendsFromAll := coversAll(ev.PrevEventIDs(), b.extremities)
+	if descendsFromAll && beforeSnap == b.snapNID {
+		_, err := r.commitEvent(ctx, b, ev, in, storage.StatusAccepted, beforeSnap, true)
+		return res, err
+	}
+	nid, err := r.commitEvent(ctx, b, ev, in, storage.StatusAccepted, beforeSnap, false)
+	if err != nil {
+		return res, err
+	}
+	after := maps.Clone(before)
+	if sk := ev.StateKey(); sk != nil {
+		after[storage.Tuple{EventType: ev.Type(), StateKey: *sk}] = nid
+	}
+	next := after
+	if !descendsFromAll {
+		if next, err = r.resolveState(ctx, b.tx, b.rm.version, []storage.StateMap{current, after}); err != nil {
+			return res, err
+		}
+	}
+	return res, r.replaceState(ctx, b, ev, in, current, next)
+}
+
+func coversAll(prevs, extremities []string) bool {
+	for _, x := range extremities {
+		if !slices.Contains(prevs, x) {
+			return false
+		}
+	}
+	return true
+}
+
+// allowedBy checks ev against the given state.
+func (r *RoomServer) allowedBy(ctx context.Context, b *batch, ev gomatrixserverlib.PDU, state storage.StateMap) (bool, error) {
+	needed := gomatrixserverlib.StateNeededForAuth([]gomatrixserverlib.PDU{ev}).Tuples()
+	nids := make([]int64, 0, len(needed))
+	for _, t := range needed {
+		if nid := state[t]; nid != 0 {
+			nids = append(nids, nid)
+		}
+	}
+	evs, err := r.eventsByNID(ctx, b.tx, b.rm.version, nids)
+	if err != nil {
+		return false, err
+	}
+	pdus := make([]gomatrixserverlib.PDU, 0, len(evs))
+	for _, e := range evs {
+		pdus = append(pdus, e.pdu)
+	}
+	provider, err := gomatrixserverlib.NewAuthEvents(pdus)
+	if err != nil {
+		return false, nil
+	}
+	return gomatrixserverlib.Allowed(ev, provider, userIDForSender) == nil, nil
+}
+
+// stateBefore is the state after each prev event, resolved when there are
+// several. It returns a snapshot NID for it, writing one if needed.
+func (r *RoomServer) stateBefore(ctx context.Context, b *batch, prevs []*stored) (storage.StateMap, int64, error) {
+	sets := make([]storage.StateMap, 0, len(prevs))
+	var single *stored
+	for _, p := range prevs {
+		s, _, err := r.loadSnapshot(ctx, b.tx, p.snapshotNID)
+		if err != nil {
+			return nil, 0, err
+		}
+		if sk := p.pdu.StateKey(); sk != nil {
+			s = maps.Clone(s)
+			s[storage.Tuple{EventType: p.pdu.Type(), StateKey: *sk}] = p.nid
+		}
+		sets = append(sets, s)
+		single = p
+	}
+	if len(prevs) == 1 {
+		if single.pdu.StateKey() == nil {
+			return sets[0], single.snapshotNID, nil
+		}
+		if maps.Equal(sets[0], b.fullState()) {
+			return sets[0], b.snapNID, nil
+		}
+		sk := storage.Tuple{EventType: single.pdu.Type(), StateKey: *single.pdu.StateKey()}
+		snap, err := r.db.InsertSnapshot(ctx, b.tx, b.rm.nid, single.snapshotNID, 1, storage.StateMap{sk: single.nid})
+		return sets[0], snap, err
+	}
+	resolved, err := r.resolveState(ctx, b.tx, b.rm.version, sets)
+	if err != nil {
+		return nil, 0, err
+	}
+	snap, err := r.db.InsertSnapshot(ctx, b.tx, b.rm.nid, 0, 0, resolved)
+	return resolved, snap, err
+}
+
+// storeRejected keeps a rejected PDU (so it is not re-fetched and events
+// citing it are rejected too) and reports it.
+func (r *RoomServer) storeRejected(ctx context.Context, b *batch, ev gomatrixserverlib.PDU, in *api.InputRoomEvent, why string) (api.InputResult, error) {
+	if _, err := r.commitEvent(ctx, b, ev, in, storage.StatusRejected, 0, false); err != nil {
+		return api.InputResult{}, err
+	}
+	return api.InputResult{EventID: ev.EventID(), Err: api.Errorf(api.CodeForbidden, why)}, nil
+}
+
+// replaceState makes next the current state after ev (a fork merge):
+// a full snapshot, membership rows for changed members, and an output
+// carrying the whole state delta.
+func (r *RoomServer) replaceState(ctx context.Context, b *batch, ev gomatrixserverlib.PDU, in *api.InputRoomEvent, current, next storage.StateMap) error {
+	out := &api.OutputNewRoomEvent{
+		RoomID: b.rm.id, RoomVersion: string(b.rm.version.Version()), EventID: ev.EventID(), Event: ev.JSON(),
+		TransactionID: in.TransactionID, SendAsServer: in.SendAsServer,
+	}
+	var err error
+	if out.HistoryVisibility, err = r.historyVisibility(ctx, b); err != nil {
+		return err
+	}
+	var changed []int64
+	for t, nid := range next {
+		if current[t] != nid {
+			changed = append(changed, nid)
+			b.changes[t] = nid
+		}
+	}
+	var removed []int64
+	for t, nid := range current {
+		if next[t] != nid {
+			removed = append(removed, nid)
+			if _, ok := next[t]; !ok {
+				b.changes[t] = 0
+			}
+		}
+	}
+	evs, err := r.eventsByNID(ctx, b.tx, b.rm.version, append(slices.Clone(changed), removed...))
+	if err != nil {
+		return err
+	}
+	for _, nid := range changed {
+		e := evs[nid]
+		if e == nil {
+			continue
+		}
+		out.AddsStateEventIDs = append(out.AddsStateEventIDs, e.pdu.EventID())
+		if e.pdu.EventID() != ev.EventID() {
+			out.AddedStateEvents = append(out.AddedStateEvents, e.pdu.JSON())
+		}
+		if e.pdu.Type() == "m.room.member" {
+			if err := r.db.UpsertMembership(ctx, b.tx, b.rm.nid, *e.pdu.StateKey(), membershipOf(e.pdu), nid); err != nil {
+				return err
+			}
+		}
+	}
+	for _, nid := range removed {
+		if e := evs[nid]; e != nil {
+			out.RemovesStateEventIDs = append(out.RemovesStateEventIDs, e.pdu.EventID())
+		}
+	}
+	if b.snapNID, err = r.db.InsertSnapshot(ctx, b.tx, b.rm.nid, 0, 0, next); err != nil {
+		return err
+	}
+	b.chainLen, b.stateLen = 0, len(next)
+	b.extremities = nextExtremities(b.extremities, ev)
+	b.depth = max(b.depth, ev.Depth())
+	b.headChanged = true
+	b.outputs = append(b.outputs, api.OutputEvent{Type: api.OutputTypeNewRoomEvent, NewRoomEvent: out})
+	if ev.Type() == "m.room.redaction" {
+		return r.applyRedaction(ctx, b, ev)
+	}
+	return nil
+}

@@ -1,0 +1,177 @@
+package roomserver
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/matrix-org/gomatrixserverlib"
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
+	"github.com/axon-hs/axon/internal/storage/storagetest"
+	"github.com/axon-hs/axon/roomserver/api"
+)
+
+// remote builds PDUs as another server would.
+type remote struct {
+	t   *testing.T
+	rs  *RoomServer
+	key ed25519.PrivateKey
+}
+
+func newRemote(t *testing.T, rs *RoomServer) *remote {
+	_, key, _ := ed25519.GenerateKey(nil)
+	return &remote{t: t, rs: rs, key: key}
+}
+
+// stateIDs returns current state event IDs for tuples (type, state key).
+func (r *remote) stateIDs(roomID string, tuples ...api.StateKey) []string {
+	evs, err := r.rs.QueryCurrentState(context.Background(), roomID, tuples)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	var ids []string
+	for _, e := range evs {
+		ids = append(ids, e.EventID())
+	}
+	return ids
+}
+
+func (r *remote) build(roomID, sender, typ string, stateKey *string, content any, prev, auth []string, depth int64, ts time.Time) *api.Event {
+	r.t.Helper()
+	c, _ := json.Marshal(content)
+	v := gomatrixserverlib.MustGetRoomVersion("10")
+	b := v.NewEventBuilderFromProtoEvent(&gomatrixserverlib.ProtoEvent{
+		SenderID: sender, RoomID: roomID, Type: typ, StateKey: stateKey, Content: c,
+		PrevEvents: prev, AuthEvents: auth, Depth: depth,
+	})
+	ev, err := b.Build(ts, spec.ServerName("other.test"), "ed25519:o", r.key)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return api.NewEvent(ev)
+}
+
+func (r *remote) input(ev *api.Event) api.InputResult {
+	r.t.Helper()
+	resp, err := r.rs.InputRoomEvents(context.Background(), &api.InputRoomEventsRequest{Events: []api.InputRoomEvent{{Kind: api.KindNew, Event: ev}}})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return resp.Results[0]
+}
+
+var (
+	tCreate = api.StateKey{Type: "m.room.create"}
+	tPL     = api.StateKey{Type: "m.room.power_levels"}
+	tJR     = api.StateKey{Type: "m.room.join_rules"}
+)
+
+func TestSoftFail(t *testing.T) {
+	for _, be := range storagetest.Backends() {
+		t.Run(be.Name, func(t *testing.T) {
+			ctx := context.Background()
+			rs, pub := newTestServer(t, be.NewDSN(t))
+			rem := newRemote(t, rs)
+			alice, bob := "@alice:"+testServer, "@bob:other.test"
+			roomID := createTestRoom(t, rs, alice, "10", "public")
+			ext, _ := rs.QueryForwardExtremities(ctx, roomID)
+			join := rem.build(roomID, bob, "m.room.member", strp(bob), map[string]string{"membership": "join"},
+				ext, rem.stateIDs(roomID, tCreate, tPL, tJR), 10, time.Now())
+			if res := rem.input(join); res.Err != nil || res.SoftFailed {
+				t.Fatalf("remote join: %+v", res)
+			}
+			if m, _, _ := rs.QueryMembership(ctx, roomID, bob); m != "join" {
+				t.Fatalf("bob membership %q", m)
+			}
+			// Alice bans bob; bob, not yet aware, sends on top of his join.
+			if res := send(t, rs, local(roomID, alice, "m.room.member", strp(bob), map[string]string{"membership": "ban"})); res.Err != nil {
+				t.Fatal(res.Err)
+			}
+			tipsBefore, _ := rs.QueryForwardExtremities(ctx, roomID)
+			outputsBefore := len(pub.outputs())
+			msg := rem.build(roomID, bob, "m.room.message", nil, map[string]string{"body": "am I banned?"},
+				[]string{join.EventID()}, append(rem.stateIDs(roomID, tCreate, tPL), join.EventID()), 12, time.Now())
+			res := rem.input(msg)
+			if res.Err != nil || !res.SoftFailed {
+				t.Fatalf("expected soft-fail, got %+v", res)
+			}
+			if len(pub.outputs()) != outputsBefore {
+				t.Fatal("soft-failed event was output")
+			}
+			tips, _ := rs.QueryForwardExtremities(ctx, roomID)
+			if len(tips) != 1 || tips[0] != tipsBefore[0] {
+				t.Fatalf("soft-failed event moved the extremities: %v", tips)
+			}
+			if evs, _ := rs.QueryEvents(ctx, []string{msg.EventID()}); len(evs) != 0 {
+				t.Fatal("soft-failed event served")
+			}
+			// An event failing its own auth events is rejected outright.
+			forged := rem.build(roomID, "@mallory:other.test", "m.room.message", nil, map[string]string{"body": "x"},
+				tips, rem.stateIDs(roomID, tCreate, tPL), 13, time.Now())
+			if res := rem.input(forged); res.Err == nil || res.Err.Code != api.CodeForbidden {
+				t.Fatalf("forged: %+v", res)
+			}
+		})
+	}
+}
+
+// TestForkStateResolution: a remote branch off an old event conflicts
+// with local state; the merge resolves it with state res v2 and the next
+// local event heals the DAG to one extremity.
+func TestForkStateResolution(t *testing.T) {
+	for _, be := range storagetest.Backends() {
+		t.Run(be.Name, func(t *testing.T) {
+			ctx := context.Background()
+			rs, pub := newTestServer(t, be.NewDSN(t))
+			rem := newRemote(t, rs)
+			alice, bob := "@alice:"+testServer, "@bob:other.test"
+			roomID := createTestRoom(t, rs, alice, "10", "public")
+			// Give bob power 100 and let him join.
+			send(t, rs, local(roomID, alice, "m.room.power_levels", strp(""), map[string]any{"users": map[string]int{alice: 100, bob: 100}}))
+			ext, _ := rs.QueryForwardExtremities(ctx, roomID)
+			join := rem.build(roomID, bob, "m.room.member", strp(bob), map[string]string{"membership": "join"},
+				ext, rem.stateIDs(roomID, tCreate, tPL, tJR), 10, time.Now())
+			if res := rem.input(join); res.Err != nil {
+				t.Fatal(res.Err)
+			}
+			forkPoint := join.EventID()
+			// Local branch: alice names the room.
+			if res := send(t, rs, local(roomID, alice, "m.room.name", strp(""), map[string]string{"name": "A"})); res.Err != nil {
+				t.Fatal(res.Err)
+			}
+			// Remote branch from the fork point: bob names it too, later.
+			bName := rem.build(roomID, bob, "m.room.name", strp(""), map[string]string{"name": "B"},
+				[]string{forkPoint}, append(rem.stateIDs(roomID, tCreate, tPL), forkPoint), 11, time.Now().Add(time.Second))
+			if res := rem.input(bName); res.Err != nil || res.SoftFailed {
+				t.Fatalf("fork event: %+v", res)
+			}
+			tips, _ := rs.QueryForwardExtremities(ctx, roomID)
+			if len(tips) != 2 {
+				t.Fatalf("expected 2 tips after the fork, got %v", tips)
+			}
+			name, _ := rs.QueryCurrentState(ctx, roomID, []api.StateKey{{Type: "m.room.name"}})
+			if len(name) != 1 || name[0].EventID() != bName.EventID() {
+				t.Fatalf("resolved name is not bob's later event: %v", name)
+			}
+			last := pub.outputs()[len(pub.outputs())-1].NewRoomEvent
+			if last == nil || last.EventID != bName.EventID() || len(last.RemovesStateEventIDs) != 1 {
+				t.Fatalf("merge output %+v", last)
+			}
+			// Alice's next event points at both tips.
+			res := send(t, rs, local(roomID, alice, "m.room.message", nil, map[string]string{"body": "merged"}))
+			evs, _ := rs.QueryEvents(ctx, []string{res.EventID})
+			if len(evs[0].PrevEventIDs()) != 2 {
+				t.Fatalf("merge event prev_events %v", evs[0].PrevEventIDs())
+			}
+			if err := rs.CheckDAG(ctx, roomID); err != nil {
+				t.Fatal(err)
+			}
+			if tips, _ := rs.QueryForwardExtremities(ctx, roomID); len(tips) != 1 {
+				t.Fatalf("tips after merge %v", tips)
+			}
+		})
+	}
+}

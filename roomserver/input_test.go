@@ -1,0 +1,108 @@
+package roomserver
+
+import (
+	"context"
+	"testing"
+
+	"github.com/axon-hs/axon/internal/storage/storagetest"
+	"github.com/axon-hs/axon/roomserver/api"
+)
+
+func TestCreateRoomAllVersions(t *testing.T) {
+	rs, _ := newTestServer(t, storagetest.SQLiteDSN(t))
+	for _, v := range []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"} {
+		t.Run("v"+v, func(t *testing.T) {
+			alice := "@alice:" + testServer
+			roomID := createTestRoom(t, rs, alice, v, "public")
+			got, err := rs.QueryRoomVersion(context.Background(), roomID)
+			if err != nil || got != v {
+				t.Fatalf("version %q %v", got, err)
+			}
+			res := send(t, rs, local(roomID, alice, "m.room.message", nil, map[string]any{"body": "hi", "msgtype": "m.text"}))
+			if res.Err != nil {
+				t.Fatal(res.Err)
+			}
+			bob := "@bob:" + testServer
+			if res := send(t, rs, local(roomID, bob, "m.room.member", strp(bob), map[string]any{"membership": "join"})); res.Err != nil {
+				t.Fatal(res.Err)
+			}
+			if err := rs.CheckDAG(context.Background(), roomID); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestUnsupportedVersion(t *testing.T) {
+	rs, _ := newTestServer(t, storagetest.SQLiteDSN(t))
+	create := local("", "@a:"+testServer, "m.room.create", strp(""), map[string]any{})
+	create.Local.RoomVersion = "99"
+	resp, err := rs.InputRoomEvents(context.Background(), &api.InputRoomEventsRequest{Events: []api.InputRoomEvent{create}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Results[0].Err == nil || resp.Results[0].Err.Code != api.CodeVersion {
+		t.Fatalf("got %+v", resp.Results[0])
+	}
+}
+
+func TestAuthRejection(t *testing.T) {
+	for _, b := range storagetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			rs, pub := newTestServer(t, b.NewDSN(t))
+			alice, mallory := "@alice:"+testServer, "@mallory:"+testServer
+			roomID := createTestRoom(t, rs, alice, "10", "invite")
+			before := len(pub.outputs())
+			// Not invited: cannot join an invite-only room.
+			res := send(t, rs, local(roomID, mallory, "m.room.member", strp(mallory), map[string]any{"membership": "join"}))
+			if res.Err == nil || res.Err.Code != api.CodeForbidden {
+				t.Fatalf("join: %+v", res)
+			}
+			// Not in the room: cannot send.
+			res = send(t, rs, local(roomID, mallory, "m.room.message", nil, map[string]any{"body": "x"}))
+			if res.Err == nil || res.Err.Code != api.CodeForbidden {
+				t.Fatalf("send: %+v", res)
+			}
+			if got := len(pub.outputs()); got != before {
+				t.Fatalf("rejected events were output: %d -> %d", before, got)
+			}
+			m, _, err := rs.QueryMembership(context.Background(), roomID, mallory)
+			if err != nil || m != "" {
+				t.Fatalf("membership %q %v", m, err)
+			}
+			// Bad input.
+			res = send(t, rs, local(roomID, alice, "m.room.member", strp("not-a-user"), map[string]any{"membership": "join"}))
+			if res.Err == nil || res.Err.Code != api.CodeBadJSON {
+				t.Fatalf("bad state key: %+v", res)
+			}
+			big := make([]byte, 70000)
+			for i := range big {
+				big[i] = 'a'
+			}
+			res = send(t, rs, local(roomID, alice, "m.room.message", nil, map[string]any{"body": string(big)}))
+			if res.Err == nil || res.Err.Code != api.CodeTooLarge {
+				t.Fatalf("big: %+v", res.Err)
+			}
+		})
+	}
+}
+
+func TestTxnIdempotent(t *testing.T) {
+	dsn := storagetest.SQLiteDSN(t)
+	rs, _ := newTestServer(t, dsn)
+	alice := "@alice:" + testServer
+	roomID := createTestRoom(t, rs, alice, "10", "public")
+	ev := local(roomID, alice, "m.room.message", nil, map[string]any{"body": "once"})
+	ev.TransactionID = &api.TransactionID{DeviceID: "DEV", TransactionID: "t1"}
+	first := send(t, rs, ev)
+	second := send(t, rs, ev)
+	if first.Err != nil || second.EventID != first.EventID || !second.Duplicate {
+		t.Fatalf("first %+v second %+v", first, second)
+	}
+	// A fresh server on the same database (restart) still knows it.
+	rs2, _ := newTestServer(t, dsn)
+	third := send(t, rs2, ev)
+	if third.EventID != first.EventID {
+		t.Fatalf("after restart %+v", third)
+	}
+}

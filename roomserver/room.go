@@ -1,0 +1,116 @@
+package roomserver
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/matrix-org/gomatrixserverlib"
+
+	"github.com/axon-hs/axon/roomserver/api"
+	"github.com/axon-hs/axon/roomserver/storage"
+)
+
+// room is the in-memory head of a room: its current state (state key →
+// event NID), forward extremities and depth. Only the room's input worker
+// changes it, after its transaction commits; queries read it under mu.
+type room struct {
+	nid     int64
+	id      string
+	version gomatrixserverlib.IRoomVersion
+
+	// queue of input tasks; one worker drains it at a time.
+	qmu     sync.Mutex
+	pending []*inputTask
+	running bool
+
+	mu          sync.RWMutex
+	snapNID     int64
+	chainLen    int
+	state       storage.StateMap
+	extremities []string
+	depth       int64
+}
+
+// stateNID reads one current state entry.
+func (rm *room) stateNID(t storage.Tuple) int64 {
+	rm.mu.RLock()
+	defer rm.mu.RUnlock()
+	return rm.state[t]
+}
+
+// snapshot copies the current state (filtered to tuples when given).
+func (rm *room) snapshot(tuples []api.StateKey) storage.StateMap {
+	rm.mu.RLock()
+	defer rm.mu.RUnlock()
+	return filterState(rm.state, tuples)
+}
+
+func filterState(s storage.StateMap, tuples []api.StateKey) storage.StateMap {
+	if len(tuples) == 0 {
+		out := make(storage.StateMap, len(s))
+		for k, v := range s {
+			out[k] = v
+		}
+		return out
+	}
+	out := make(storage.StateMap, len(tuples))
+	for _, t := range tuples {
+		k := storage.Tuple{EventType: t.Type, StateKey: t.StateKey}
+		if t.StateKey == "*" {
+			for sk, v := range s {
+				if sk.EventType == t.Type {
+					out[sk] = v
+				}
+			}
+			continue
+		}
+		if v, ok := s[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// room returns the loaded room, or nil (and no error) if unknown.
+func (r *RoomServer) room(ctx context.Context, roomID string) (*room, error) {
+	r.roomsMu.Lock()
+	rm := r.rooms[roomID]
+	r.roomsMu.Unlock()
+	if rm != nil {
+		return rm, nil
+	}
+	row, err := r.db.RoomByID(ctx, r.db, roomID)
+	if err != nil || row == nil {
+		return nil, err
+	}
+	ver, err := gomatrixserverlib.GetRoomVersion(gomatrixserverlib.RoomVersion(row.Version))
+	if err != nil {
+		return nil, fmt.Errorf("room %s has unknown version %q", roomID, row.Version)
+	}
+	state, chainLen, err := r.db.LoadSnapshot(ctx, r.db, row.SnapshotNID)
+	if err != nil {
+		return nil, err
+	}
+	rm = &room{nid: row.NID, id: roomID, version: ver, snapNID: row.SnapshotNID, chainLen: chainLen,
+		state: state, extremities: row.Extremities, depth: row.Depth}
+	r.roomsMu.Lock()
+	defer r.roomsMu.Unlock()
+	if existing := r.rooms[roomID]; existing != nil {
+		return existing, nil // someone loaded (and maybe changed) it meanwhile
+	}
+	r.rooms[roomID] = rm
+	return rm, nil
+}
+
+// mustRoom is room() with ErrRoomNotFound for unknown rooms.
+func (r *RoomServer) mustRoom(ctx context.Context, roomID string) (*room, error) {
+	rm, err := r.room(ctx, roomID)
+	if err != nil {
+		return nil, err
+	}
+	if rm == nil {
+		return nil, api.ErrRoomNotFound
+	}
+	return rm, nil
+}

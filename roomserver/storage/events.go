@@ -1,0 +1,172 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+
+	"github.com/axon-hs/axon/internal/storage"
+)
+
+// Event statuses.
+const (
+	StatusAccepted   = 0
+	StatusSoftFailed = 1
+	StatusRejected   = 2
+	StatusOutlier    = 3
+)
+
+// Event is a row of roomserver_events.
+type Event struct {
+	NID            int64
+	RoomNID        int64
+	EventID        string
+	Type           string
+	StateKey       *string
+	Depth          int64
+	OriginServerTS int64
+	SnapshotNID    int64 // state before the event
+	Status         int
+	RedactedBy     string
+	JSON           []byte
+}
+
+// InsertEvent stores an event; it returns the new NID.
+func (d *DB) InsertEvent(ctx context.Context, tx *storage.Tx, e *Event) (int64, error) {
+	var nid int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO roomserver_events
+		(room_nid, event_id, event_type, state_key, depth, origin_server_ts, snapshot_nid, status, event_json)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING event_nid`,
+		e.RoomNID, e.EventID, e.Type, e.StateKey, e.Depth, e.OriginServerTS, e.SnapshotNID, e.Status, string(e.JSON)).Scan(&nid)
+	return nid, err
+}
+
+// UpdateEventJSON rewrites a stored event (redaction).
+func (d *DB) UpdateEventJSON(ctx context.Context, tx *storage.Tx, nid int64, eventJSON []byte, redactedBy string) error {
+	_, err := tx.ExecContext(ctx, `UPDATE roomserver_events SET event_json = $1, redacted_by = $2 WHERE event_nid = $3`,
+		string(eventJSON), redactedBy, nid)
+	return err
+}
+
+const eventCols = `event_nid, room_nid, event_id, event_type, state_key, depth, origin_server_ts, snapshot_nid, status, redacted_by, event_json`
+
+func scanEvent(sc interface{ Scan(...any) error }) (*Event, error) {
+	var e Event
+	var sk sql.NullString
+	var js string
+	if err := sc.Scan(&e.NID, &e.RoomNID, &e.EventID, &e.Type, &sk, &e.Depth, &e.OriginServerTS, &e.SnapshotNID, &e.Status, &e.RedactedBy, &js); err != nil {
+		return nil, err
+	}
+	if sk.Valid {
+		e.StateKey = &sk.String
+	}
+	e.JSON = []byte(js)
+	return &e, nil
+}
+
+func (d *DB) queryEvents(ctx context.Context, q storage.Querier, where string, args ...any) ([]*Event, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+eventCols+` FROM roomserver_events WHERE `+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Event
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// inList returns "$n, $n+1, …" for count placeholders starting at first.
+func inList(first, count int) string {
+	var b strings.Builder
+	for i := 0; i < count; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$")
+		b.WriteString(itoa(first + i))
+	}
+	return b.String()
+}
+
+func itoa(i int) string {
+	if i < 10 {
+		return string(rune('0' + i))
+	}
+	return itoa(i/10) + string(rune('0'+i%10))
+}
+
+// EventsByID returns the stored events among ids (any order).
+func (d *DB) EventsByID(ctx context.Context, q storage.Querier, ids []string) ([]*Event, error) {
+	var out []*Event
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		evs, err := d.queryEvents(ctx, q, `event_id IN (`+inList(1, len(chunk))+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, evs...)
+	}
+	return out, nil
+}
+
+// EventsByNID returns the stored events among nids (any order).
+func (d *DB) EventsByNID(ctx context.Context, q storage.Querier, nids []int64) ([]*Event, error) {
+	var out []*Event
+	for start := 0; start < len(nids); start += 500 {
+		chunk := nids[start:min(start+500, len(nids))]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		evs, err := d.queryEvents(ctx, q, `event_nid IN (`+inList(1, len(chunk))+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, evs...)
+	}
+	return out, nil
+}
+
+// EventByID returns nil, nil when unknown.
+func (d *DB) EventByID(ctx context.Context, q storage.Querier, id string) (*Event, error) {
+	evs, err := d.queryEvents(ctx, q, `event_id = $1`, id)
+	if err != nil || len(evs) == 0 {
+		return nil, err
+	}
+	return evs[0], nil
+}
+
+// RoomEvents lists every event of a room that is part of the DAG (not
+// outliers or rejected), for DAG checks.
+func (d *DB) RoomEvents(ctx context.Context, roomNID int64) ([]*Event, error) {
+	return d.queryEvents(ctx, d, `room_nid = $1 AND status IN (0, 1) ORDER BY event_nid`, roomNID)
+}
+
+// EventByTimestamp finds the accepted event closest to ts in direction
+// forward (at or after) or backward (at or before).
+func (d *DB) EventByTimestamp(ctx context.Context, roomNID, ts int64, forward bool) (string, int64, error) {
+	q := `SELECT event_id, origin_server_ts FROM roomserver_events WHERE room_nid = $1 AND status = 0 AND origin_server_ts <= $2
+		ORDER BY origin_server_ts DESC, event_nid DESC LIMIT 1`
+	if forward {
+		q = `SELECT event_id, origin_server_ts FROM roomserver_events WHERE room_nid = $1 AND status = 0 AND origin_server_ts >= $2
+		ORDER BY origin_server_ts ASC, event_nid ASC LIMIT 1`
+	}
+	var id string
+	var got int64
+	err := d.QueryRowContext(ctx, q, roomNID, ts).Scan(&id, &got)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", 0, nil
+	}
+	return id, got, err
+}

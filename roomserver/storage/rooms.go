@@ -1,0 +1,100 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+
+	"github.com/axon-hs/axon/internal/storage"
+)
+
+// DB is the roomserver database.
+type DB struct {
+	*storage.DB
+}
+
+// New wraps an opened (and migrated) database.
+func New(db *storage.DB) *DB { return &DB{DB: db} }
+
+// Room is a row of roomserver_rooms.
+type Room struct {
+	NID         int64
+	RoomID      string
+	Version     string
+	SnapshotNID int64
+	Extremities []string
+	Depth       int64
+	Published   bool
+}
+
+// RoomByID returns nil, nil when the room is unknown.
+func (d *DB) RoomByID(ctx context.Context, q storage.Querier, roomID string) (*Room, error) {
+	r := Room{RoomID: roomID}
+	var ext string
+	err := q.QueryRowContext(ctx, `SELECT room_nid, room_version, snapshot_nid, extremities, depth, published
+		FROM roomserver_rooms WHERE room_id = $1`, roomID).Scan(&r.NID, &r.Version, &r.SnapshotNID, &ext, &r.Depth, &r.Published)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(ext), &r.Extremities); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// InsertRoom creates a room row.
+func (d *DB) InsertRoom(ctx context.Context, tx *storage.Tx, roomID, version string) (int64, error) {
+	var nid int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO roomserver_rooms (room_id, room_version) VALUES ($1, $2) RETURNING room_nid`,
+		roomID, version).Scan(&nid)
+	return nid, err
+}
+
+// UpdateRoomHead records the room's current state, DAG tips and depth.
+func (d *DB) UpdateRoomHead(ctx context.Context, tx *storage.Tx, roomNID, snapshotNID int64, extremities []string, depth int64) error {
+	ext, err := json.Marshal(extremities)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE roomserver_rooms SET snapshot_nid = $1, extremities = $2, depth = $3 WHERE room_nid = $4`,
+		snapshotNID, string(ext), depth, roomNID)
+	return err
+}
+
+// SetPublished lists or unlists a room in the public directory.
+func (d *DB) SetPublished(ctx context.Context, roomID string, published bool) error {
+	_, err := d.ExecContext(ctx, `UPDATE roomserver_rooms SET published = $1 WHERE room_id = $2`, published, roomID)
+	return err
+}
+
+// PublishedRooms lists rooms in the public directory.
+func (d *DB) PublishedRooms(ctx context.Context) ([]string, error) {
+	rows, err := d.QueryContext(ctx, `SELECT room_id FROM roomserver_rooms WHERE published = $1 ORDER BY room_nid`, true)
+	if err != nil {
+		return nil, err
+	}
+	return scanStrings(rows)
+}
+
+func scanStrings(rows *sql.Rows) ([]string, error) {
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// RoomByNID returns the ID and version of a room by NID.
+func (d *DB) RoomByNID(ctx context.Context, nid int64) (roomID, version string, err error) {
+	err = d.QueryRowContext(ctx, `SELECT room_id, room_version FROM roomserver_rooms WHERE room_nid = $1`, nid).Scan(&roomID, &version)
+	return
+}

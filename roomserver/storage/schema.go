@@ -1,0 +1,84 @@
+// Package storage holds the roomserver's tables. One implementation serves
+// SQLite and PostgreSQL (see internal/storage).
+//
+// State is stored as snapshots: a snapshot row names a parent snapshot and
+// the entries that differ from it (a delta), so a new state event costs one
+// snapshot row plus one entry row however big the room is. Every so often
+// (when a chain grows long relative to the state size) a full snapshot is
+// written instead, bounding the work to read one back. Non-state events
+// create no snapshot at all: they point at the snapshot current when they
+// were sent.
+package storage
+
+import "github.com/axon-hs/axon/internal/storage"
+
+// Migrations is the roomserver schema.
+var Migrations = []storage.Migration{{
+	Version: 1,
+	Name:    "initial",
+	SQL: `
+CREATE TABLE roomserver_rooms (
+	room_nid {{SERIAL}},
+	room_id TEXT NOT NULL UNIQUE,
+	room_version TEXT NOT NULL,
+	-- current state snapshot, DAG tips (JSON list) and max depth
+	snapshot_nid BIGINT NOT NULL DEFAULT 0,
+	extremities TEXT NOT NULL DEFAULT '[]',
+	depth BIGINT NOT NULL DEFAULT 0,
+	published BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE TABLE roomserver_events (
+	event_nid {{SERIAL}},
+	room_nid BIGINT NOT NULL,
+	event_id TEXT NOT NULL UNIQUE,
+	event_type TEXT NOT NULL,
+	state_key TEXT,
+	depth BIGINT NOT NULL,
+	origin_server_ts BIGINT NOT NULL,
+	-- state before the event (0 for outliers)
+	snapshot_nid BIGINT NOT NULL DEFAULT 0,
+	-- 0 accepted, 1 soft-failed, 2 rejected, 3 outlier
+	status INTEGER NOT NULL DEFAULT 0,
+	redacted_by TEXT NOT NULL DEFAULT '',
+	event_json TEXT NOT NULL
+);
+CREATE INDEX roomserver_events_room_ts ON roomserver_events (room_nid, origin_server_ts);
+CREATE TABLE roomserver_state_snapshots (
+	snapshot_nid {{SERIAL}},
+	room_nid BIGINT NOT NULL,
+	-- 0 for a full snapshot; otherwise entries are a delta on the parent
+	parent_nid BIGINT NOT NULL DEFAULT 0,
+	chain_len INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE roomserver_state_entries (
+	snapshot_nid BIGINT NOT NULL,
+	event_type TEXT NOT NULL,
+	state_key TEXT NOT NULL,
+	event_nid BIGINT NOT NULL,
+	PRIMARY KEY (snapshot_nid, event_type, state_key)
+);
+CREATE TABLE roomserver_memberships (
+	room_nid BIGINT NOT NULL,
+	user_id TEXT NOT NULL,
+	membership TEXT NOT NULL,
+	event_nid BIGINT NOT NULL,
+	forgotten BOOLEAN NOT NULL DEFAULT FALSE,
+	PRIMARY KEY (room_nid, user_id)
+);
+CREATE INDEX roomserver_memberships_user ON roomserver_memberships (user_id, membership);
+CREATE TABLE roomserver_aliases (
+	alias TEXT PRIMARY KEY,
+	room_id TEXT NOT NULL,
+	creator TEXT NOT NULL
+);
+CREATE INDEX roomserver_aliases_room ON roomserver_aliases (room_id);
+CREATE TABLE roomserver_txns (
+	user_id TEXT NOT NULL,
+	device_id TEXT NOT NULL,
+	room_id TEXT NOT NULL,
+	txn_id TEXT NOT NULL,
+	event_id TEXT NOT NULL,
+	PRIMARY KEY (user_id, device_id, room_id, txn_id)
+);
+`,
+}}

@@ -1,0 +1,183 @@
+// Package notifier wakes long-polling /sync requests. It holds the newest
+// committed position of every stream and, per user, a channel that is
+// closed when something for that user arrives — no polling.
+package notifier
+
+import (
+	"sync"
+
+	"github.com/axon-hs/axon/syncapi/types"
+)
+
+// Notifier is safe for concurrent use.
+type Notifier struct {
+	mu      sync.Mutex
+	pos     types.StreamToken
+	waiters map[string]chan struct{} // user -> closed on wake
+	rooms   map[string]map[string]struct{}
+	closed  chan struct{}
+	once    sync.Once
+}
+
+// New returns a notifier starting at pos with the given joined members.
+func New(pos types.StreamToken, joined map[string][]string) *Notifier {
+	n := &Notifier{pos: pos, waiters: map[string]chan struct{}{}, rooms: map[string]map[string]struct{}{}, closed: make(chan struct{})}
+	for room, users := range joined {
+		set := make(map[string]struct{}, len(users))
+		for _, u := range users {
+			set[u] = struct{}{}
+		}
+		n.rooms[room] = set
+	}
+	return n
+}
+
+// Current returns the newest committed position of every stream.
+func (n *Notifier) Current() types.StreamToken {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.pos
+}
+
+// Wait returns a channel closed when userID next has news (or on Close).
+// Take it BEFORE reading data so nothing that lands in between is missed.
+func (n *Notifier) Wait(userID string) <-chan struct{} {
+	select {
+	case <-n.closed:
+		return n.closed
+	default:
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	ch, ok := n.waiters[userID]
+	if !ok {
+		ch = make(chan struct{})
+		n.waiters[userID] = ch
+	}
+	return ch
+}
+
+// Closed is closed when the notifier shuts down.
+func (n *Notifier) Closed() <-chan struct{} { return n.closed }
+
+// Close wakes every waiter for good.
+func (n *Notifier) Close() {
+	n.once.Do(func() {
+		close(n.closed)
+		n.mu.Lock()
+		for u, ch := range n.waiters {
+			close(ch)
+			delete(n.waiters, u)
+		}
+		n.mu.Unlock()
+	})
+}
+
+func (n *Notifier) wakeLocked(userID string) {
+	if ch, ok := n.waiters[userID]; ok {
+		close(ch)
+		delete(n.waiters, userID)
+	}
+}
+
+// Advance applies update to the positions, then wakes users.
+func (n *Notifier) Advance(update func(t *types.StreamToken), users ...string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if update != nil {
+		var next types.StreamToken
+		next = n.pos
+		update(&next)
+		n.pos = n.pos.Max(next)
+	}
+	for _, u := range users {
+		n.wakeLocked(u)
+	}
+}
+
+// OnRoomEvent records membership changes (user -> membership) made by a
+// room event at pos, advances the PDU stream and wakes the room's joined
+// users plus everyone whose membership changed.
+func (n *Notifier) OnRoomEvent(roomID string, pos types.StreamPosition, memberships map[string]string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if pos > n.pos.PDU {
+		n.pos.PDU = pos
+	}
+	set := n.rooms[roomID]
+	for u, m := range memberships {
+		if m == "join" {
+			if set == nil {
+				set = map[string]struct{}{}
+				n.rooms[roomID] = set
+			}
+			set[u] = struct{}{}
+		} else if set != nil {
+			delete(set, u)
+		}
+		n.wakeLocked(u)
+	}
+	for u := range set {
+		n.wakeLocked(u)
+	}
+}
+
+// WakeRoom wakes every joined user of roomID (typing, receipts).
+func (n *Notifier) WakeRoom(roomID string, update func(t *types.StreamToken)) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if update != nil {
+		next := n.pos
+		update(&next)
+		n.pos = n.pos.Max(next)
+	}
+	for u := range n.rooms[roomID] {
+		n.wakeLocked(u)
+	}
+}
+
+// JoinedUsers returns the joined users of roomID.
+func (n *Notifier) JoinedUsers(roomID string) []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := make([]string, 0, len(n.rooms[roomID]))
+	for u := range n.rooms[roomID] {
+		out = append(out, u)
+	}
+	return out
+}
+
+// SharesRoom reports whether a and b are joined to a common room (for
+// presence fan-out).
+func (n *Notifier) SharesRoom(a, b string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, set := range n.rooms {
+		_, okA := set[a]
+		_, okB := set[b]
+		if okA && okB {
+			return true
+		}
+	}
+	return false
+}
+
+// UsersSharingRoom returns everyone joined to a room with userID.
+func (n *Notifier) UsersSharingRoom(userID string) []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	seen := map[string]struct{}{}
+	for _, set := range n.rooms {
+		if _, ok := set[userID]; !ok {
+			continue
+		}
+		for u := range set {
+			seen[u] = struct{}{}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for u := range seen {
+		out = append(out, u)
+	}
+	return out
+}

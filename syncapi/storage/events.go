@@ -1,0 +1,271 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/axon-hs/axon/internal/storage"
+	"github.com/axon-hs/axon/syncapi/types"
+)
+
+const eventColumns = `pos, event_id, room_id, type, sender, state_key, origin_ts, json, txn_device, txn_id,
+	history_visibility, membership, relates_to, rel_type, thread_id, contains_url, redacted`
+
+func scanEvent(row interface{ Scan(...any) error }) (*types.Event, error) {
+	var ev types.Event
+	var sk sql.NullString
+	var js string
+	if err := row.Scan(&ev.Pos, &ev.EventID, &ev.RoomID, &ev.Type, &ev.Sender, &sk, &ev.OriginTS, &js,
+		&ev.TxnDevice, &ev.TxnID, &ev.HistoryVisibility, &ev.Membership, &ev.RelatesTo, &ev.RelType,
+		&ev.ThreadID, &ev.ContainsURL, &ev.Redacted); err != nil {
+		return nil, err
+	}
+	if sk.Valid {
+		s := sk.String
+		ev.StateKey = &s
+	}
+	ev.JSON = []byte(js)
+	return &ev, nil
+}
+
+func scanEvents(rows *sql.Rows, err error) ([]*types.Event, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*types.Event
+	for rows.Next() {
+		ev, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
+	}
+	return out, rows.Err()
+}
+
+// InsertEvent stores ev at a new PDU position (set on ev). It returns
+// false, without error, if the event is already stored.
+func InsertEvent(ctx context.Context, tx *storage.Tx, ev *types.Event, inTimeline bool) (bool, error) {
+	var existing int64
+	err := tx.QueryRowContext(ctx, `SELECT pos FROM syncapi_events WHERE event_id = $1`, ev.EventID).Scan(&existing)
+	if err == nil {
+		ev.Pos = types.StreamPosition(existing)
+		return false, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return false, err
+	}
+	pos, err := NextPos(ctx, tx, CounterPDU)
+	if err != nil {
+		return false, err
+	}
+	ev.Pos = pos
+	var sk any
+	if ev.StateKey != nil {
+		sk = *ev.StateKey
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO syncapi_events (`+eventColumns+`, in_timeline)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)`,
+		int64(pos), ev.EventID, ev.RoomID, ev.Type, ev.Sender, sk, ev.OriginTS, string(ev.JSON), ev.TxnDevice, ev.TxnID,
+		ev.HistoryVisibility, ev.Membership, ev.RelatesTo, ev.RelType, ev.ThreadID, ev.ContainsURL, ev.Redacted, inTimeline)
+	if err != nil {
+		return false, fmt.Errorf("insert event %s: %w", ev.EventID, err)
+	}
+	return true, nil
+}
+
+// UpdateEventJSON replaces a stored event's JSON (after a redaction).
+func UpdateEventJSON(ctx context.Context, tx *storage.Tx, eventID string, js []byte, redacted bool) error {
+	_, err := tx.ExecContext(ctx, `UPDATE syncapi_events SET json = $1, redacted = $2, contains_url = FALSE WHERE event_id = $3`, string(js), redacted, eventID)
+	return err
+}
+
+// EventByID returns one stored event, or nil.
+func (d *Database) EventByID(ctx context.Context, q storage.Querier, eventID string) (*types.Event, error) {
+	if q == nil {
+		q = d.DB
+	}
+	ev, err := scanEvent(q.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM syncapi_events WHERE event_id = $1`, eventID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return ev, err
+}
+
+// EventsByIDs returns the stored events among ids (any order).
+func (d *Database) EventsByIDs(ctx context.Context, ids []string) ([]*types.Event, error) {
+	var out []*types.Event
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		args := make([]any, n)
+		for i := range n {
+			args[i] = ids[i]
+		}
+		evs, err := scanEvents(d.DB.QueryContext(ctx, `SELECT `+eventColumns+` FROM syncapi_events WHERE event_id IN (`+inList(1, n)+`)`, args...))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, evs...)
+		ids = ids[n:]
+	}
+	return out, nil
+}
+
+// RoomEvents returns timeline events of roomID with from < pos <= to,
+// newest first when backwards, at most limit rows.
+func (d *Database) RoomEvents(ctx context.Context, roomID string, from, to types.StreamPosition, limit int, backwards bool) ([]*types.Event, error) {
+	order := "ASC"
+	if backwards {
+		order = "DESC"
+	}
+	return scanEvents(d.DB.QueryContext(ctx, `SELECT `+eventColumns+` FROM syncapi_events
+		WHERE room_id = $1 AND in_timeline AND pos > $2 AND pos <= $3 ORDER BY pos `+order+` LIMIT $4`,
+		roomID, int64(from), int64(to), limit))
+}
+
+// RoomsWithEvents lists rooms among roomIDs that have timeline events in (from, to].
+func (d *Database) RoomsWithEvents(ctx context.Context, from, to types.StreamPosition) (map[string]bool, error) {
+	rows, err := d.DB.QueryContext(ctx, `SELECT DISTINCT room_id FROM syncapi_events WHERE pos > $1 AND pos <= $2 AND in_timeline`, int64(from), int64(to))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var r string
+		if err := rows.Scan(&r); err != nil {
+			return nil, err
+		}
+		out[r] = true
+	}
+	return out, rows.Err()
+}
+
+// LatestRoomPositions returns the newest timeline position of each room
+// in roomIDs (rooms without events are absent).
+func (d *Database) LatestRoomPositions(ctx context.Context, roomIDs []string, upTo types.StreamPosition) (map[string]types.StreamPosition, error) {
+	out := map[string]types.StreamPosition{}
+	for len(roomIDs) > 0 {
+		n := min(len(roomIDs), 500)
+		args := []any{int64(upTo)}
+		for i := range n {
+			args = append(args, roomIDs[i])
+		}
+		rows, err := d.DB.QueryContext(ctx, `SELECT room_id, MAX(pos) FROM syncapi_events WHERE pos <= $1 AND in_timeline AND room_id IN (`+inList(2, n)+`) GROUP BY room_id`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var r string
+			var p int64
+			if err := rows.Scan(&r, &p); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[r] = types.StreamPosition(p)
+		}
+		rows.Close()
+		roomIDs = roomIDs[n:]
+	}
+	return out, nil
+}
+
+// Relations returns events relating to eventID (optionally of relType and
+// evType), in pos order, with from < pos <= to.
+func (d *Database) Relations(ctx context.Context, eventID, relType, evType string, from, to types.StreamPosition, limit int, backwards bool) ([]*types.Event, error) {
+	order := "ASC"
+	if backwards {
+		order = "DESC"
+	}
+	q := `SELECT ` + eventColumns + ` FROM syncapi_events WHERE relates_to = $1 AND pos > $2 AND pos <= $3`
+	args := []any{eventID, int64(from), int64(to)}
+	if relType != "" {
+		args = append(args, relType)
+		q += fmt.Sprintf(" AND rel_type = $%d", len(args))
+	}
+	if evType != "" {
+		args = append(args, evType)
+		q += fmt.Sprintf(" AND type = $%d", len(args))
+	}
+	args = append(args, limit)
+	q += fmt.Sprintf(" ORDER BY pos %s LIMIT $%d", order, len(args))
+	return scanEvents(d.DB.QueryContext(ctx, q, args...))
+}
+
+// RelationRow is one child of a relation, for bundled aggregations.
+type RelationRow struct {
+	Parent, EventID, RelType, Sender, Type string
+	Pos                                    types.StreamPosition
+	OriginTS                               int64
+}
+
+// RelationsOf returns every relation (child rows, pos ascending) pointing
+// at one of parents, for m.relations aggregation.
+func (d *Database) RelationsOf(ctx context.Context, parents []string, upTo types.StreamPosition) ([]RelationRow, error) {
+	var out []RelationRow
+	for len(parents) > 0 {
+		n := min(len(parents), 500)
+		args := []any{int64(upTo)}
+		for i := range n {
+			args = append(args, parents[i])
+		}
+		rows, err := d.DB.QueryContext(ctx, `SELECT relates_to, event_id, rel_type, sender, type, pos, origin_ts FROM syncapi_events
+			WHERE pos <= $1 AND redacted = FALSE AND relates_to IN (`+inList(2, n)+`) ORDER BY pos ASC`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var r RelationRow
+			if err := rows.Scan(&r.Parent, &r.EventID, &r.RelType, &r.Sender, &r.Type, &r.Pos, &r.OriginTS); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out = append(out, r)
+		}
+		rows.Close()
+		parents = parents[n:]
+	}
+	return out, nil
+}
+
+// ThreadRoot is a thread in a room with its latest reply position.
+type ThreadRoot struct {
+	RootID  string
+	Latest  types.StreamPosition
+}
+
+// Threads lists the thread roots of roomID ordered by latest activity
+// (newest first), with latest reply pos < before (0: no bound).
+func (d *Database) Threads(ctx context.Context, roomID string, before types.StreamPosition, participant string, limit int) ([]ThreadRoot, error) {
+	q := `SELECT thread_id, MAX(pos) AS latest FROM syncapi_events WHERE room_id = $1 AND thread_id <> ''`
+	args := []any{roomID}
+	if participant != "" {
+		args = append(args, participant)
+		q += fmt.Sprintf(` AND thread_id IN (SELECT thread_id FROM syncapi_events WHERE room_id = $1 AND thread_id <> '' AND sender = $%d
+			UNION SELECT event_id FROM syncapi_events WHERE room_id = $1 AND sender = $%d)`, len(args), len(args))
+	}
+	q += ` GROUP BY thread_id`
+	if before > 0 {
+		args = append(args, int64(before))
+		q += fmt.Sprintf(` HAVING MAX(pos) < $%d`, len(args))
+	}
+	args = append(args, limit)
+	q += fmt.Sprintf(` ORDER BY latest DESC LIMIT $%d`, len(args))
+	rows, err := d.DB.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ThreadRoot
+	for rows.Next() {
+		var t ThreadRoot
+		if err := rows.Scan(&t.RootID, &t.Latest); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}

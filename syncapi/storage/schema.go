@@ -1,0 +1,127 @@
+package storage
+
+import "github.com/axon-hs/axon/internal/storage"
+
+// migrations is the syncapi schema. Every table is prefixed syncapi_.
+var migrations = []storage.Migration{{
+	Version: 1,
+	Name:    "initial",
+	SQL: `
+CREATE TABLE syncapi_consumer_seqs (
+	stream TEXT PRIMARY KEY,
+	seq BIGINT NOT NULL
+);
+CREATE TABLE syncapi_counters (
+	name TEXT PRIMARY KEY,
+	value BIGINT NOT NULL
+);
+CREATE TABLE syncapi_events (
+	pos BIGINT PRIMARY KEY,
+	event_id TEXT NOT NULL UNIQUE,
+	room_id TEXT NOT NULL,
+	type TEXT NOT NULL,
+	sender TEXT NOT NULL,
+	state_key TEXT,
+	origin_ts BIGINT NOT NULL,
+	json TEXT NOT NULL,
+	txn_device TEXT NOT NULL DEFAULT '',
+	txn_id TEXT NOT NULL DEFAULT '',
+	history_visibility TEXT NOT NULL DEFAULT 'shared',
+	membership TEXT NOT NULL DEFAULT '',
+	relates_to TEXT NOT NULL DEFAULT '',
+	rel_type TEXT NOT NULL DEFAULT '',
+	thread_id TEXT NOT NULL DEFAULT '',
+	contains_url BOOLEAN NOT NULL DEFAULT FALSE,
+	redacted BOOLEAN NOT NULL DEFAULT FALSE,
+	in_timeline BOOLEAN NOT NULL DEFAULT TRUE
+);
+CREATE INDEX syncapi_events_room_pos ON syncapi_events (room_id, pos);
+CREATE INDEX syncapi_events_relates ON syncapi_events (relates_to, rel_type, pos);
+CREATE INDEX syncapi_events_thread ON syncapi_events (room_id, thread_id, pos);
+CREATE TABLE syncapi_current_state (
+	room_id TEXT NOT NULL,
+	type TEXT NOT NULL,
+	state_key TEXT NOT NULL,
+	event_id TEXT NOT NULL,
+	event_pos BIGINT NOT NULL,
+	added_at BIGINT NOT NULL,
+	membership TEXT NOT NULL DEFAULT '',
+	PRIMARY KEY (room_id, type, state_key)
+);
+CREATE INDEX syncapi_current_state_member ON syncapi_current_state (state_key, type, membership);
+CREATE INDEX syncapi_current_state_added ON syncapi_current_state (room_id, added_at);
+CREATE TABLE syncapi_memberships (
+	user_id TEXT NOT NULL,
+	room_id TEXT NOT NULL,
+	pos BIGINT NOT NULL,
+	membership TEXT NOT NULL,
+	event_id TEXT NOT NULL,
+	PRIMARY KEY (user_id, room_id, pos)
+);
+CREATE INDEX syncapi_memberships_user_pos ON syncapi_memberships (user_id, pos);
+CREATE TABLE syncapi_account_data (
+	user_id TEXT NOT NULL,
+	room_id TEXT NOT NULL DEFAULT '',
+	type TEXT NOT NULL,
+	content TEXT NOT NULL,
+	pos BIGINT NOT NULL,
+	PRIMARY KEY (user_id, room_id, type)
+);
+CREATE INDEX syncapi_account_data_pos ON syncapi_account_data (user_id, pos);
+CREATE TABLE syncapi_receipts (
+	room_id TEXT NOT NULL,
+	receipt_type TEXT NOT NULL,
+	user_id TEXT NOT NULL,
+	thread_id TEXT NOT NULL DEFAULT '',
+	event_id TEXT NOT NULL,
+	event_pos BIGINT NOT NULL,
+	ts BIGINT NOT NULL,
+	pos BIGINT NOT NULL,
+	PRIMARY KEY (room_id, receipt_type, user_id, thread_id)
+);
+CREATE INDEX syncapi_receipts_room_pos ON syncapi_receipts (room_id, pos);
+CREATE TABLE syncapi_send_to_device (
+	pos BIGINT PRIMARY KEY,
+	user_id TEXT NOT NULL,
+	device_id TEXT NOT NULL,
+	sender TEXT NOT NULL,
+	type TEXT NOT NULL,
+	content TEXT NOT NULL
+);
+CREATE INDEX syncapi_send_to_device_dev ON syncapi_send_to_device (user_id, device_id, pos);
+CREATE TABLE syncapi_to_device_txns (
+	user_id TEXT NOT NULL,
+	device_id TEXT NOT NULL,
+	txn_id TEXT NOT NULL,
+	ts BIGINT NOT NULL,
+	PRIMARY KEY (user_id, device_id, txn_id)
+);
+CREATE TABLE syncapi_presence (
+	user_id TEXT PRIMARY KEY,
+	presence TEXT NOT NULL,
+	status_msg TEXT,
+	last_active_ts BIGINT NOT NULL,
+	currently_active BOOLEAN NOT NULL DEFAULT FALSE,
+	pos BIGINT NOT NULL
+);
+CREATE INDEX syncapi_presence_pos ON syncapi_presence (pos);
+CREATE TABLE syncapi_filters (
+	id {{SERIAL}},
+	user_id TEXT NOT NULL,
+	filter TEXT NOT NULL
+);
+CREATE INDEX syncapi_filters_user ON syncapi_filters (user_id, filter);
+CREATE TABLE syncapi_notifications (
+	id {{SERIAL}},
+	user_id TEXT NOT NULL,
+	room_id TEXT NOT NULL,
+	event_id TEXT NOT NULL,
+	event_pos BIGINT NOT NULL,
+	thread_id TEXT NOT NULL DEFAULT '',
+	highlight BOOLEAN NOT NULL,
+	actions TEXT NOT NULL,
+	ts BIGINT NOT NULL
+);
+CREATE INDEX syncapi_notifications_room ON syncapi_notifications (user_id, room_id, event_pos);
+`,
+}}

@@ -1,0 +1,125 @@
+// Package storage is the syncapi's database: the room events, current
+// state, membership history and ephemeral streams it serves /sync from.
+// One implementation runs on SQLite and PostgreSQL.
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/axon-hs/axon/internal/storage"
+	"github.com/axon-hs/axon/syncapi/types"
+)
+
+// Counter names for the syncapi's own stream positions.
+const (
+	CounterPDU         = "pdu"
+	CounterAccountData = "account_data"
+	CounterReceipt     = "receipt"
+	CounterToDevice    = "to_device"
+	CounterPresence    = "presence"
+)
+
+// Migrations is the schema, exported for setup.Base.OpenDB.
+func Migrations() []storage.Migration { return migrations }
+
+// Database wraps the component's *storage.DB.
+type Database struct {
+	DB *storage.DB
+}
+
+// New wraps an opened, migrated database.
+func New(db *storage.DB) *Database { return &Database{DB: db} }
+
+// Open opens dsn and migrates it (used by tests; the server goes through
+// setup.Base.OpenDB).
+func Open(ctx context.Context, dsn string) (*Database, error) {
+	db, err := storage.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx, "syncapi", migrations); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return New(db), nil
+}
+
+// NextPos allocates the next position of a counter inside tx. The row
+// lock held until commit makes positions commit in order.
+func NextPos(ctx context.Context, tx *storage.Tx, counter string) (types.StreamPosition, error) {
+	var v int64
+	err := tx.QueryRowContext(ctx, `UPDATE syncapi_counters SET value = value + 1 WHERE name = $1 RETURNING value`, counter).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		if _, err = tx.ExecContext(ctx, `INSERT INTO syncapi_counters (name, value) VALUES ($1, 1)`, counter); err != nil {
+			return 0, fmt.Errorf("init counter %s: %w", counter, err)
+		}
+		return 1, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("next %s position: %w", counter, err)
+	}
+	return types.StreamPosition(v), nil
+}
+
+// MaxPositions reads the newest committed position of every stored stream.
+func (d *Database) MaxPositions(ctx context.Context) (types.StreamToken, error) {
+	var t types.StreamToken
+	rows, err := d.DB.QueryContext(ctx, `SELECT name, value FROM syncapi_counters`)
+	if err != nil {
+		return t, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var v int64
+		if err := rows.Scan(&name, &v); err != nil {
+			return t, err
+		}
+		switch name {
+		case CounterPDU:
+			t.PDU = types.StreamPosition(v)
+		case CounterAccountData:
+			t.AccountData = types.StreamPosition(v)
+		case CounterReceipt:
+			t.Receipt = types.StreamPosition(v)
+		case CounterToDevice:
+			t.ToDevice = types.StreamPosition(v)
+		case CounterPresence:
+			t.Presence = types.StreamPosition(v)
+		}
+	}
+	return t, rows.Err()
+}
+
+// ConsumerSeq is the last applied sequence of a consumed stream.
+func (d *Database) ConsumerSeq(ctx context.Context, stream string) (uint64, error) {
+	var seq int64
+	err := d.DB.QueryRowContext(ctx, `SELECT seq FROM syncapi_consumer_seqs WHERE stream = $1`, stream).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return uint64(seq), err
+}
+
+// SetConsumerSeq records seq as applied, inside the effect's transaction.
+func SetConsumerSeq(ctx context.Context, tx *storage.Tx, stream string, seq uint64) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO syncapi_consumer_seqs (stream, seq) VALUES ($1, $2)
+		ON CONFLICT (stream) DO UPDATE SET seq = excluded.seq`, stream, int64(seq))
+	return err
+}
+
+// inList builds "$n,$n+1,..." for an IN clause starting at placeholder n.
+func inList(start, count int) string {
+	b := make([]byte, 0, count*4)
+	for i := 0; i < count; i++ {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '$')
+		b = append(b, fmt.Sprint(start+i)...)
+	}
+	return string(b)
+}

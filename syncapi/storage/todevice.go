@@ -1,0 +1,68 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/axon-hs/axon/internal/storage"
+	"github.com/axon-hs/axon/syncapi/types"
+)
+
+// ToDeviceMessage is one queued to-device event.
+type ToDeviceMessage struct {
+	Pos     types.StreamPosition
+	Sender  string
+	Type    string
+	Content json.RawMessage
+}
+
+// ToDeviceTxnSeen records a (user, device, txn) and reports whether it had
+// been seen before, so retried requests deliver once.
+func ToDeviceTxnSeen(ctx context.Context, tx *storage.Tx, userID, deviceID, txnID string, now int64) (bool, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO syncapi_to_device_txns (user_id, device_id, txn_id, ts) VALUES ($1, $2, $3, $4)
+		ON CONFLICT DO NOTHING`, userID, deviceID, txnID, now)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n == 0, nil
+}
+
+// InsertToDevice queues a message for one device.
+func InsertToDevice(ctx context.Context, tx *storage.Tx, userID, deviceID, sender, evType string, content []byte) (types.StreamPosition, error) {
+	pos, err := NextPos(ctx, tx, CounterToDevice)
+	if err != nil {
+		return 0, err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO syncapi_send_to_device (pos, user_id, device_id, sender, type, content) VALUES ($1, $2, $3, $4, $5, $6)`,
+		int64(pos), userID, deviceID, sender, evType, string(content))
+	return pos, err
+}
+
+// ToDeviceBetween returns the device's messages in (from, to], oldest first, at most limit.
+func (d *Database) ToDeviceBetween(ctx context.Context, userID, deviceID string, from, to types.StreamPosition, limit int) ([]ToDeviceMessage, error) {
+	rows, err := d.DB.QueryContext(ctx, `SELECT pos, sender, type, content FROM syncapi_send_to_device
+		WHERE user_id = $1 AND device_id = $2 AND pos > $3 AND pos <= $4 ORDER BY pos LIMIT $5`, userID, deviceID, int64(from), int64(to), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ToDeviceMessage
+	for rows.Next() {
+		var m ToDeviceMessage
+		var c string
+		if err := rows.Scan(&m.Pos, &m.Sender, &m.Type, &c); err != nil {
+			return nil, err
+		}
+		m.Content = json.RawMessage(c)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// DeleteToDeviceUpTo deletes messages the device acknowledged by syncing
+// with a since token at or after pos.
+func (d *Database) DeleteToDeviceUpTo(ctx context.Context, userID, deviceID string, pos types.StreamPosition) error {
+	_, err := d.DB.ExecContext(ctx, `DELETE FROM syncapi_send_to_device WHERE user_id = $1 AND device_id = $2 AND pos <= $3`, userID, deviceID, int64(pos))
+	return err
+}

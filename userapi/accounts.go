@@ -1,0 +1,140 @@
+package userapi
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"math/big"
+
+	"github.com/axon-hs/axon/userapi/api"
+	"github.com/axon-hs/axon/userapi/storage"
+)
+
+// CreateAccount implements api.UserAPI (also used by `axon create-account`).
+func (u *UserAPI) CreateAccount(ctx context.Context, localpart, password string, admin bool) (string, error) {
+	if err := u.validateLocalpart(localpart, false); err != nil {
+		return "", err
+	}
+	// Hash before the write transaction: bcrypt is slow and the SQLite
+	// writer is shared.
+	hash, err := hashPassword(password)
+	if err != nil {
+		return "", err
+	}
+	err = u.db.CreateAccount(ctx, storage.Account{
+		Localpart: localpart, PasswordHash: hash, CreatedTS: nowMs(), IsAdmin: admin,
+	}, localpart)
+	if errors.Is(err, storage.ErrExists) {
+		return "", fmt.Errorf("%w: %s", api.ErrUserInUse, u.userID(localpart))
+	}
+	if err != nil {
+		return "", err
+	}
+	return u.userID(localpart), nil
+}
+
+// CreateGuestAccount implements api.UserAPI.
+func (u *UserAPI) CreateGuestAccount(ctx context.Context) (string, error) {
+	for range 5 {
+		n, err := rand.Int(rand.Reader, big.NewInt(1e12))
+		if err != nil {
+			return "", err
+		}
+		localpart := n.String()
+		err = u.db.CreateAccount(ctx, storage.Account{Localpart: localpart, CreatedTS: nowMs(), IsGuest: true}, "")
+		if errors.Is(err, storage.ErrExists) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		return u.userID(localpart), nil
+	}
+	return "", errors.New("could not find a free guest user ID")
+}
+
+// CheckLocalpart implements api.UserAPI.
+func (u *UserAPI) CheckLocalpart(ctx context.Context, localpart string) error {
+	if err := u.validateLocalpart(localpart, false); err != nil {
+		return err
+	}
+	_, err := u.db.Account(ctx, localpart)
+	switch {
+	case err == nil:
+		return fmt.Errorf("%w: %s", api.ErrUserInUse, u.userID(localpart))
+	case errors.Is(err, storage.ErrNotFound):
+		return nil
+	default:
+		return err
+	}
+}
+
+// QueryAccount implements api.UserAPI.
+func (u *UserAPI) QueryAccount(ctx context.Context, userID string) (*api.Account, error) {
+	acc, err := u.account(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	return &api.Account{
+		UserID: u.userID(acc.Localpart), Localpart: acc.Localpart, CreatedTS: acc.CreatedTS,
+		IsAdmin: acc.IsAdmin, IsGuest: acc.IsGuest, Deactivated: acc.Deactivated,
+	}, nil
+}
+
+// CheckPassword implements api.UserAPI.
+func (u *UserAPI) CheckPassword(ctx context.Context, userID, password string) error {
+	acc, err := u.account(ctx, userID)
+	if errors.Is(err, api.ErrNotFound) {
+		passwordMatches("", password) // same time as a real check
+		return api.ErrInvalidPassword
+	}
+	if err != nil {
+		return err
+	}
+	if acc.Deactivated {
+		return api.ErrUserDeactivated
+	}
+	if !passwordMatches(acc.PasswordHash, password) {
+		return api.ErrInvalidPassword
+	}
+	return nil
+}
+
+// SetPassword implements api.UserAPI.
+func (u *UserAPI) SetPassword(ctx context.Context, userID, password string, logoutOtherDevices bool, keepDeviceID string) error {
+	acc, err := u.account(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if acc.Deactivated {
+		return api.ErrUserDeactivated
+	}
+	hash, err := hashPassword(password)
+	if err != nil {
+		return err
+	}
+	if err := u.db.SetPasswordHash(ctx, acc.Localpart, hash, logoutOtherDevices, keepDeviceID); err != nil {
+		return err
+	}
+	if logoutOtherDevices {
+		u.tokens.invalidateUserExcept(acc.Localpart, keepDeviceID)
+	}
+	return nil
+}
+
+// DeactivateAccount implements api.UserAPI.
+func (u *UserAPI) DeactivateAccount(ctx context.Context, userID string) error {
+	local, err := u.localpart(userID)
+	if err != nil {
+		return err
+	}
+	if err := u.db.Deactivate(ctx, local); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("%w: no user %s", api.ErrNotFound, userID)
+		}
+		return err
+	}
+	u.tokens.invalidateUserExcept(local, "")
+	return nil
+}

@@ -1,0 +1,99 @@
+package userapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/axon-hs/axon/userapi/api"
+	"github.com/axon-hs/axon/userapi/storage"
+)
+
+func (u *UserAPI) deviceInfo(d storage.Device) api.DeviceInfo {
+	info := api.DeviceInfo{
+		UserID: u.userID(d.Localpart), DeviceID: d.DeviceID, DisplayName: d.DisplayName,
+		LastSeenTS: d.LastSeenTS, LastSeenIP: d.LastSeenIP, LastSeenUserAgent: d.LastSeenUserAgent,
+	}
+	if s, ok := u.lastSeen.overlay(d.Localpart, d.DeviceID); ok && s.TS > info.LastSeenTS {
+		info.LastSeenTS, info.LastSeenIP, info.LastSeenUserAgent = s.TS, s.IP, s.UserAgent
+	}
+	return info
+}
+
+// QueryDevices implements api.UserAPI.
+func (u *UserAPI) QueryDevices(ctx context.Context, userID string) ([]api.DeviceInfo, error) {
+	local, err := u.localpart(userID)
+	if err != nil {
+		return nil, err
+	}
+	devs, err := u.db.Devices(ctx, local)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.DeviceInfo, 0, len(devs))
+	for _, d := range devs {
+		out = append(out, u.deviceInfo(d))
+	}
+	return out, nil
+}
+
+// QueryDevice implements api.UserAPI.
+func (u *UserAPI) QueryDevice(ctx context.Context, userID, deviceID string) (*api.DeviceInfo, error) {
+	local, err := u.localpart(userID)
+	if err != nil {
+		return nil, err
+	}
+	d, err := u.db.Device(ctx, local, deviceID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, fmt.Errorf("%w: no device %s", api.ErrNotFound, deviceID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	info := u.deviceInfo(*d)
+	return &info, nil
+}
+
+// SetDeviceDisplayName implements api.UserAPI.
+func (u *UserAPI) SetDeviceDisplayName(ctx context.Context, userID, deviceID, displayName string) error {
+	local, err := u.localpart(userID)
+	if err != nil {
+		return err
+	}
+	err = u.db.SetDeviceDisplayName(ctx, local, deviceID, displayName)
+	if errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("%w: no device %s", api.ErrNotFound, deviceID)
+	}
+	if err == nil {
+		u.tokens.invalidateDevice(local, deviceID) // cached Device carries the name
+	}
+	return err
+}
+
+// DeleteDevices implements api.UserAPI.
+func (u *UserAPI) DeleteDevices(ctx context.Context, userID string, deviceIDs []string) error {
+	local, err := u.localpart(userID)
+	if err != nil {
+		return err
+	}
+	if err := u.db.DeleteDevices(ctx, local, deviceIDs); err != nil {
+		return err
+	}
+	for _, id := range deviceIDs {
+		u.tokens.invalidateDevice(local, id)
+	}
+	return nil
+}
+
+// DeleteAllDevices implements api.UserAPI.
+func (u *UserAPI) DeleteAllDevices(ctx context.Context, userID, exceptDeviceID string) error {
+	local, err := u.localpart(userID)
+	if err != nil {
+		return err
+	}
+	if err := u.db.DeleteDevicesExcept(ctx, local, exceptDeviceID); err != nil {
+		return err
+	}
+	u.tokens.invalidateUserExcept(local, exceptDeviceID)
+	return nil
+}

@@ -1,0 +1,19 @@
+// Package userapi owns local users: accounts (bcrypt password hashes),
+// devices, access and refresh tokens, profiles and account data. It
+// implements api.UserAPI for the other components and
+// httputil.Authenticator for the HTTP routers.
+//
+// Tables (userapi/storage): userapi_accounts, userapi_devices,
+// userapi_access_tokens, userapi_refresh_tokens (tokens stored as SHA-256
+// hashes), userapi_profile_fields, userapi_account_data.
+//
+// Streams out: account_data (api.OutputAccountData) whenever account data
+// changes. Streams in: none.
+//
+// Access tokens are checked on every request, so resolved tokens are kept
+// in an in-process cache, dropped on logout, device deletion, password
+// change and deactivation, and re-read from the database after a few
+// minutes (which bounds staleness if several processes serve the userapi).
+// Device last-seen data is batched and written every few seconds rather
+// than on each request.
+package userapi

@@ -1,0 +1,88 @@
+package storage
+
+import (
+	"context"
+
+	"github.com/axon-hs/axon/internal/storage"
+)
+
+// Account is a row of userapi_accounts.
+type Account struct {
+	Localpart    string
+	PasswordHash string
+	CreatedTS    int64
+	IsAdmin      bool
+	IsGuest      bool
+	Deactivated  bool
+}
+
+// CreateAccount inserts acc and, if displayName is not empty, its initial
+// display name. ErrExists if the localpart is taken (even by a deactivated
+// account).
+func (d *Database) CreateAccount(ctx context.Context, acc Account, displayName string) error {
+	return d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO userapi_accounts
+			(localpart, password_hash, created_ts, is_admin, is_guest, deactivated)
+			VALUES ($1, $2, $3, $4, $5, FALSE)`,
+			acc.Localpart, acc.PasswordHash, acc.CreatedTS, acc.IsAdmin, acc.IsGuest)
+		if storage.IsUniqueViolation(err) {
+			return ErrExists
+		}
+		if err != nil {
+			return err
+		}
+		if displayName == "" {
+			return nil
+		}
+		return setProfileField(ctx, tx, acc.Localpart, "displayname", jsonString(displayName))
+	})
+}
+
+// Account returns the account or ErrNotFound.
+func (d *Database) Account(ctx context.Context, localpart string) (*Account, error) {
+	a := Account{Localpart: localpart}
+	err := d.db.QueryRowContext(ctx, `SELECT password_hash, created_ts, is_admin, is_guest, deactivated
+		FROM userapi_accounts WHERE localpart = $1`, localpart).
+		Scan(&a.PasswordHash, &a.CreatedTS, &a.IsAdmin, &a.IsGuest, &a.Deactivated)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return &a, nil
+}
+
+// SetPasswordHash replaces the password hash; if logoutOthers, it also
+// deletes every device but keepDeviceID, in the same transaction.
+func (d *Database) SetPasswordHash(ctx context.Context, localpart, hash string, logoutOthers bool, keepDeviceID string) error {
+	return d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE userapi_accounts SET password_hash = $2 WHERE localpart = $1`, localpart, hash)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		if !logoutOthers {
+			return nil
+		}
+		return deleteDevicesExcept(ctx, tx, localpart, keepDeviceID)
+	})
+}
+
+// Deactivate marks the account deactivated and removes its devices,
+// tokens and profile. The row stays so the name cannot be taken again.
+func (d *Database) Deactivate(ctx context.Context, localpart string) error {
+	return d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE userapi_accounts SET deactivated = TRUE, password_hash = '' WHERE localpart = $1`, localpart)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		if err := deleteDevicesExcept(ctx, tx, localpart, ""); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM userapi_profile_fields WHERE localpart = $1`, localpart)
+		return err
+	})
+}

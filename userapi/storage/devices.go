@@ -1,0 +1,129 @@
+package storage
+
+import (
+	"context"
+
+	"github.com/axon-hs/axon/internal/storage"
+)
+
+// Device is a row of userapi_devices.
+type Device struct {
+	Localpart         string
+	DeviceID          string
+	DisplayName       string
+	CreatedTS         int64
+	LastSeenTS        int64
+	LastSeenIP        string
+	LastSeenUserAgent string
+}
+
+const deviceColumns = `device_id, display_name, created_ts, last_seen_ts, last_seen_ip, last_seen_user_agent`
+
+func scanDevice(localpart string, row interface{ Scan(...any) error }) (Device, error) {
+	d := Device{Localpart: localpart}
+	err := row.Scan(&d.DeviceID, &d.DisplayName, &d.CreatedTS, &d.LastSeenTS, &d.LastSeenIP, &d.LastSeenUserAgent)
+	return d, err
+}
+
+// Devices lists a user's devices, oldest first.
+func (d *Database) Devices(ctx context.Context, localpart string) ([]Device, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT `+deviceColumns+` FROM userapi_devices
+		WHERE localpart = $1 ORDER BY created_ts, device_id`, localpart)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Device
+	for rows.Next() {
+		dev, err := scanDevice(localpart, rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, dev)
+	}
+	return out, rows.Err()
+}
+
+// Device returns one device or ErrNotFound.
+func (d *Database) Device(ctx context.Context, localpart, deviceID string) (*Device, error) {
+	dev, err := scanDevice(localpart, d.db.QueryRowContext(ctx, `SELECT `+deviceColumns+` FROM userapi_devices
+		WHERE localpart = $1 AND device_id = $2`, localpart, deviceID))
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return &dev, nil
+}
+
+// SetDeviceDisplayName renames a device, or returns ErrNotFound.
+func (d *Database) SetDeviceDisplayName(ctx context.Context, localpart, deviceID, name string) error {
+	res, err := d.db.ExecContext(ctx, `UPDATE userapi_devices SET display_name = $3
+		WHERE localpart = $1 AND device_id = $2`, localpart, deviceID, name)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// DeleteDevices deletes the devices and every token they hold.
+func (d *Database) DeleteDevices(ctx context.Context, localpart string, deviceIDs []string) error {
+	return d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+		for _, id := range deviceIDs {
+			for _, q := range []string{
+				`DELETE FROM userapi_access_tokens WHERE localpart = $1 AND device_id = $2`,
+				`DELETE FROM userapi_refresh_tokens WHERE localpart = $1 AND device_id = $2`,
+				`DELETE FROM userapi_devices WHERE localpart = $1 AND device_id = $2`,
+			} {
+				if _, err := tx.ExecContext(ctx, q, localpart, id); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// DeleteDevicesExcept deletes every device of the user but except (which
+// may be "") and their tokens.
+func (d *Database) DeleteDevicesExcept(ctx context.Context, localpart, except string) error {
+	return d.db.WriteTx(ctx, func(tx *storage.Tx) error { return deleteDevicesExcept(ctx, tx, localpart, except) })
+}
+
+func deleteDevicesExcept(ctx context.Context, tx *storage.Tx, localpart, except string) error {
+	for _, q := range []string{
+		`DELETE FROM userapi_access_tokens WHERE localpart = $1 AND device_id <> $2`,
+		`DELETE FROM userapi_refresh_tokens WHERE localpart = $1 AND device_id <> $2`,
+		`DELETE FROM userapi_devices WHERE localpart = $1 AND device_id <> $2`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, localpart, except); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LastSeen is a device's latest activity.
+type LastSeen struct {
+	Localpart, DeviceID string
+	TS                  int64
+	IP, UserAgent       string
+}
+
+// UpdateLastSeen records a batch of activity in one transaction.
+func (d *Database) UpdateLastSeen(ctx context.Context, batch []LastSeen) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	return d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+		for _, s := range batch {
+			if _, err := tx.ExecContext(ctx, `UPDATE userapi_devices
+				SET last_seen_ts = $3, last_seen_ip = $4, last_seen_user_agent = $5
+				WHERE localpart = $1 AND device_id = $2`, s.Localpart, s.DeviceID, s.TS, s.IP, s.UserAgent); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

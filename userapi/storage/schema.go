@@ -1,0 +1,71 @@
+package storage
+
+import "github.com/axon-hs/axon/internal/storage"
+
+// Migrations is the userapi schema. Users are keyed by localpart: the
+// userapi only stores local users. Tokens are stored as hex SHA-256
+// hashes, never in the clear.
+var Migrations = []storage.Migration{{
+	Version: 1,
+	Name:    "accounts, devices, tokens, profiles, account data",
+	SQL: `
+CREATE TABLE userapi_accounts (
+	localpart TEXT PRIMARY KEY,
+	password_hash TEXT NOT NULL DEFAULT '',
+	created_ts BIGINT NOT NULL,
+	is_admin BOOLEAN NOT NULL DEFAULT FALSE,
+	is_guest BOOLEAN NOT NULL DEFAULT FALSE,
+	deactivated BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE TABLE userapi_devices (
+	localpart TEXT NOT NULL,
+	device_id TEXT NOT NULL,
+	display_name TEXT NOT NULL DEFAULT '',
+	created_ts BIGINT NOT NULL,
+	last_seen_ts BIGINT NOT NULL DEFAULT 0,
+	last_seen_ip TEXT NOT NULL DEFAULT '',
+	last_seen_user_agent TEXT NOT NULL DEFAULT '',
+	PRIMARY KEY (localpart, device_id)
+);
+-- expires_ts 0: never expires. refresh_token_id: the refresh token issued
+-- together with this access token (0: none).
+CREATE TABLE userapi_access_tokens (
+	id {{SERIAL}},
+	token_hash TEXT NOT NULL UNIQUE,
+	localpart TEXT NOT NULL,
+	device_id TEXT NOT NULL,
+	created_ts BIGINT NOT NULL,
+	expires_ts BIGINT NOT NULL DEFAULT 0,
+	refresh_token_id BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX userapi_access_tokens_device ON userapi_access_tokens (localpart, device_id);
+CREATE INDEX userapi_access_tokens_refresh ON userapi_access_tokens (refresh_token_id);
+-- prev_id: the refresh token this one replaced, kept valid until this one
+-- (or its access token) is first used (spec /refresh).
+CREATE TABLE userapi_refresh_tokens (
+	id {{SERIAL}},
+	token_hash TEXT NOT NULL UNIQUE,
+	localpart TEXT NOT NULL,
+	device_id TEXT NOT NULL,
+	created_ts BIGINT NOT NULL,
+	prev_id BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX userapi_refresh_tokens_device ON userapi_refresh_tokens (localpart, device_id);
+CREATE INDEX userapi_refresh_tokens_prev ON userapi_refresh_tokens (prev_id);
+-- value is the field's JSON value.
+CREATE TABLE userapi_profile_fields (
+	localpart TEXT NOT NULL,
+	field TEXT NOT NULL,
+	value TEXT NOT NULL,
+	PRIMARY KEY (localpart, field)
+);
+-- room_id '' holds global account data.
+CREATE TABLE userapi_account_data (
+	localpart TEXT NOT NULL,
+	room_id TEXT NOT NULL,
+	data_type TEXT NOT NULL,
+	content TEXT NOT NULL,
+	PRIMARY KEY (localpart, room_id, data_type)
+);
+`,
+}}
