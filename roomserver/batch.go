@@ -27,9 +27,24 @@ type batch struct {
 	depth       int64
 	headChanged bool
 	outputs     []api.OutputEvent
+	staged      *pendingOutputs
 	txns        map[txnKey]string
 	// newRoom is set while creating a room: it is registered on commit.
 	newRoom bool
+	// reader serves reads before the transaction is open.
+	reader istorage.Querier
+	// prepared is the batch's first local event, built and signed before
+	// the write transaction (see runBatch).
+	prepared *preparedLocal
+}
+
+// q reads through the transaction once open (to see its own writes),
+// before that from the reader pool.
+func (b *batch) q() istorage.Querier {
+	if b.tx != nil {
+		return b.tx
+	}
+	return b.reader
 }
 
 func newBatch(rm *room, tx *istorage.Tx) *batch {
@@ -96,7 +111,7 @@ func (r *RoomServer) authProvider(ctx context.Context, b *batch, tuples []gomatr
 			nids = append(nids, nid)
 		}
 	}
-	evs, err := r.eventsByNID(ctx, b.tx, b.rm.version, nids)
+	evs, err := r.eventsByNID(ctx, b.q(), b.rm.version, nids)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +130,7 @@ func (r *RoomServer) currentPDU(ctx context.Context, b *batch, t storage.Tuple) 
 	if nid == 0 {
 		return nil, nil
 	}
-	evs, err := r.eventsByNID(ctx, b.tx, b.rm.version, []int64{nid})
+	evs, err := r.eventsByNID(ctx, b.q(), b.rm.version, []int64{nid})
 	if err != nil || evs[nid] == nil {
 		return nil, err
 	}
@@ -126,9 +141,22 @@ func (r *RoomServer) currentPDU(ctx context.Context, b *batch, t storage.Tuple) 
 // memory, publishes the outputs in order and answers the callers.
 func (r *RoomServer) runBatch(rm *room, tasks []*inputTask) {
 	ctx := context.Background()
-	var b *batch
+	b := newBatch(rm, nil)
+	b.reader = r.db
+	// Build and sign the first event before taking the (on SQLite,
+	// server-wide) write lock: with many rooms, batches are mostly one
+	// event, and signing is the costliest CPU step, so this lets it run
+	// in parallel across rooms.
+	if first := &tasks[0].req.Events[0]; first.Local != nil && first.Local.Type != "m.room.create" {
+		pre, err := r.prepareLocal(ctx, b, first)
+		if err != nil {
+			r.failBatch(rm, tasks, err)
+			return
+		}
+		b.prepared = pre
+	}
 	err := r.db.WriteTx(ctx, func(tx *istorage.Tx) error {
-		b = newBatch(rm, tx)
+		b.tx = tx
 		for _, t := range tasks {
 			resp, err := r.processTask(ctx, b, t.req)
 			if err != nil {
@@ -137,24 +165,35 @@ func (r *RoomServer) runBatch(rm *room, tasks []*inputTask) {
 			t.resp = resp
 		}
 		if b.headChanged {
-			return r.db.UpdateRoomHead(ctx, tx, rm.nid, b.snapNID, b.extremities, b.depth)
+			if err := r.db.UpdateRoomHead(ctx, tx, rm.nid, b.snapNID, b.extremities, b.depth); err != nil {
+				return err
+			}
 		}
-		return nil
+		var err error
+		b.staged, err = r.stageOutputs(ctx, tx, rm.id, b.outputs)
+		return err
 	})
 	if err != nil {
-		r.log.Error("room input failed", "room_id", rm.id, "error", err)
-		for _, t := range tasks {
-			t.resp, t.err = nil, err
-			close(t.done)
-		}
+		r.failBatch(rm, tasks, err)
 		return
 	}
 	b.apply()
 	for k, v := range b.txns {
 		r.txns.put(k, v)
 	}
-	r.publish(rm.id, b.outputs)
+	// The events are committed: answer the callers, then publish (the
+	// outbox makes publishing certain; the worker publishes before its
+	// next batch, keeping the room's order on the stream).
 	for _, t := range tasks {
+		close(t.done)
+	}
+	r.publish(b.staged)
+}
+
+func (r *RoomServer) failBatch(rm *room, tasks []*inputTask, err error) {
+	r.log.Error("room input failed", "room_id", rm.id, "error", err)
+	for _, t := range tasks {
+		t.resp, t.err = nil, err
 		close(t.done)
 	}
 }
@@ -168,6 +207,7 @@ func (r *RoomServer) createRoom(req *api.InputRoomEventsRequest) (*api.InputRoom
 	err := r.db.WriteTx(ctx, func(tx *istorage.Tx) error {
 		rm.nid, rm.id, rm.version = 0, "", nil
 		b = newBatch(rm, tx)
+		b.reader = r.db
 		b.newRoom = true
 		var err error
 		if resp, err = r.processTask(ctx, b, req); err != nil {
@@ -176,7 +216,11 @@ func (r *RoomServer) createRoom(req *api.InputRoomEventsRequest) (*api.InputRoom
 		if rm.nid == 0 { // the create event was rejected
 			return nil
 		}
-		return r.db.UpdateRoomHead(ctx, tx, rm.nid, b.snapNID, b.extremities, b.depth)
+		if err := r.db.UpdateRoomHead(ctx, tx, rm.nid, b.snapNID, b.extremities, b.depth); err != nil {
+			return err
+		}
+		b.staged, err = r.stageOutputs(ctx, tx, rm.id, b.outputs)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -191,7 +235,7 @@ func (r *RoomServer) createRoom(req *api.InputRoomEventsRequest) (*api.InputRoom
 	for k, v := range b.txns {
 		r.txns.put(k, v)
 	}
-	r.publish(rm.id, b.outputs)
+	r.publish(b.staged)
 	return resp, nil
 }
 

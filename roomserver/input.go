@@ -40,6 +40,10 @@ func (r *RoomServer) InputRoomEvents(ctx context.Context, req *api.InputRoomEven
 		defer r.workers.Done()
 		return r.createRoom(req)
 	}
+	if resp, err := r.preTxnCheck(ctx, req); resp != nil || err != nil {
+		r.workers.Done()
+		return resp, err
+	}
 	rm, err := r.room(ctx, roomID)
 	if err != nil {
 		r.workers.Done()

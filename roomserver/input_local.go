@@ -26,26 +26,84 @@ type txnKey struct{ user, device, room, txn string }
 // of the room's current head. Local events are never soft-failed: the
 // state before them is the current state.
 func (r *RoomServer) processLocal(ctx context.Context, b *batch, in *api.InputRoomEvent) (api.InputResult, error) {
+	pre := b.prepared
+	b.prepared = nil
+	if pre == nil || pre.in != in {
+		var err error
+		if pre, err = r.prepareLocal(ctx, b, in); err != nil {
+			return api.InputResult{}, err
+		}
+	}
+	if pre.result != nil {
+		return *pre.result, nil
+	}
+	ev, isCreate, key := pre.ev, pre.isCreate, pre.key
+	if isCreate {
+		if err := r.startNewRoom(ctx, b, ev); err != nil {
+			return api.InputResult{}, err
+		}
+	}
+	if _, err := r.commitEvent(ctx, b, ev, in, storage.StatusAccepted, b.snapNID, true); err != nil {
+		return api.InputResult{}, err
+	}
+	if in.TransactionID != nil && !isCreate {
+		if err := r.db.InsertTxn(ctx, b.tx, key.user, key.device, key.room, key.txn, ev.EventID()); err != nil {
+			return api.InputResult{}, err
+		}
+		b.txns[key] = ev.EventID()
+	}
+	return api.InputResult{EventID: ev.EventID()}, nil
+}
+
+// preparedLocal is a built, signed and auth-checked local event, or the
+// reason it was refused (result).
+type preparedLocal struct {
+	in       *api.InputRoomEvent
+	ev       gomatrixserverlib.PDU
+	isCreate bool
+	key      txnKey
+	result   *api.InputResult
+}
+
+// prepareLocal does everything for a local event but write it: it needs
+// no transaction, reading through b.q().
+func (r *RoomServer) prepareLocal(ctx context.Context, b *batch, in *api.InputRoomEvent) (*preparedLocal, error) {
+	pre := &preparedLocal{in: in}
+	res, err := r.buildLocal(ctx, b, in, pre)
+	if err != nil {
+		return nil, err
+	}
+	if res != nil {
+		pre.result = res
+	}
+	return pre, nil
+}
+
+func (r *RoomServer) buildLocal(ctx context.Context, b *batch, in *api.InputRoomEvent, pre *preparedLocal) (*api.InputResult, error) {
+	rej := func(code api.ErrorCode, msg string) (*api.InputResult, error) {
+		res := reject(code, msg)
+		return &res, nil
+	}
 	le := in.Local
 	isCreate := le.Type == spec.MRoomCreate && le.StateKey != nil && *le.StateKey == ""
 	if isCreate && (!b.newRoom || b.rm.nid != 0) {
-		return reject(api.CodeForbidden, "the room already exists"), nil
+		return rej(api.CodeForbidden, "the room already exists")
 	}
 	if !isCreate && b.rm.nid == 0 {
-		return reject(api.CodeForbidden, "the room was not created"), nil
+		return rej(api.CodeForbidden, "the room was not created")
 	}
 	if le.RoomID != "" && b.rm.id != "" && le.RoomID != b.rm.id {
-		return reject(api.CodeBadJSON, "events of one request must be in one room"), nil
+		return rej(api.CodeBadJSON, "events of one request must be in one room")
 	}
 	if msg := validateLocal(le); msg != "" {
-		return reject(api.CodeBadJSON, msg), nil
+		return rej(api.CodeBadJSON, msg)
 	}
 
 	var key txnKey
 	if in.TransactionID != nil && !isCreate {
 		key = txnKey{le.Sender, in.TransactionID.DeviceID, b.rm.id, in.TransactionID.TransactionID}
 		if id, err := r.txnEvent(ctx, b, key); err != nil || id != "" {
-			return api.InputResult{EventID: id, Duplicate: true}, err
+			return &api.InputResult{EventID: id, Duplicate: true}, err
 		}
 	}
 
@@ -59,9 +117,9 @@ func (r *RoomServer) processLocal(ctx context.Context, b *batch, in *api.InputRo
 		PrevEvents: prev, Depth: b.depth + 1,
 	}
 	if isCreate {
-		ver, content, roomID, rej := r.prepareCreate(le)
-		if rej != nil {
-			return api.InputResult{Err: rej}, nil
+		ver, content, roomID, rejErr := r.prepareCreate(le)
+		if rejErr != nil {
+			return &api.InputResult{Err: rejErr}, nil
 		}
 		b.rm.version = ver
 		proto.Content, proto.RoomID, proto.Depth = content, roomID, 1
@@ -73,15 +131,15 @@ func (r *RoomServer) processLocal(ctx context.Context, b *batch, in *api.InputRo
 
 	needed, err := gomatrixserverlib.StateNeededForProtoEvent(&proto)
 	if err != nil {
-		return reject(api.CodeBadJSON, trimAuthErr(err)), nil
+		return rej(api.CodeBadJSON, trimAuthErr(err))
 	}
 	authEvents, err := r.authProvider(ctx, b, needed.Tuples())
 	if err != nil {
-		return api.InputResult{}, err
+		return nil, err
 	}
 	builder := b.rm.version.NewEventBuilderFromProtoEvent(&proto)
 	if err := builder.AddAuthEvents(authEvents); err != nil {
-		return api.InputResult{}, err
+		return nil, err
 	}
 	ts := le.OriginServerTS
 	if ts.IsZero() {
@@ -91,42 +149,31 @@ func (r *RoomServer) processLocal(ctx context.Context, b *batch, in *api.InputRo
 	if err != nil {
 		var verr gomatrixserverlib.EventValidationError
 		if errors.As(err, &verr) && verr.Code == gomatrixserverlib.EventValidationTooLarge {
-			return reject(api.CodeTooLarge, "event too large: "+verr.Message), nil
+			return rej(api.CodeTooLarge, "event too large: "+verr.Message)
 		}
-		return reject(api.CodeBadJSON, "invalid event: "+err.Error()), nil
+		return rej(api.CodeBadJSON, "invalid event: "+err.Error())
 	}
 	if len(ev.JSON()) > MaxEventBytes {
-		return reject(api.CodeTooLarge, fmt.Sprintf("event is %d bytes, over the %d limit", len(ev.JSON()), MaxEventBytes)), nil
+		return rej(api.CodeTooLarge, fmt.Sprintf("event is %d bytes, over the %d limit", len(ev.JSON()), MaxEventBytes))
 	}
 	if isCreate {
-		if err := r.startNewRoom(ctx, b, ev); err != nil {
-			return api.InputResult{}, err
-		}
 		if err := authEvents.AddEvent(ev); err != nil {
-			return api.InputResult{}, err
+			return nil, err
 		}
 	}
 	if err := gomatrixserverlib.Allowed(ev, authEvents, userIDForSender); err != nil {
-		if isCreate {
-			b.rm.nid = 0
-		}
-		return reject(api.CodeForbidden, trimAuthErr(err)), nil
+		return rej(api.CodeForbidden, trimAuthErr(err))
 	}
 	if ev.Type() == "m.room.redaction" {
 		if msg, err := r.checkLocalRedaction(ctx, b, ev); err != nil || msg != "" {
-			return reject(api.CodeForbidden, msg), err
+			if err != nil {
+				return nil, err
+			}
+			return rej(api.CodeForbidden, msg)
 		}
 	}
-	if _, err := r.commitEvent(ctx, b, ev, in, storage.StatusAccepted, b.snapNID, true); err != nil {
-		return api.InputResult{}, err
-	}
-	if in.TransactionID != nil && !isCreate {
-		if err := r.db.InsertTxn(ctx, b.tx, key.user, key.device, key.room, key.txn, ev.EventID()); err != nil {
-			return api.InputResult{}, err
-		}
-		b.txns[key] = ev.EventID()
-	}
-	return api.InputResult{EventID: ev.EventID()}, nil
+	pre.ev, pre.isCreate, pre.key = ev, isCreate, key
+	return nil, nil
 }
 
 func reject(code api.ErrorCode, msg string) api.InputResult {
@@ -223,7 +270,31 @@ func (r *RoomServer) txnEvent(ctx context.Context, b *batch, key txnKey) (string
 	if id, ok := r.txns.get(key); ok {
 		return id, nil
 	}
-	return r.db.TxnEvent(ctx, b.tx, key.user, key.device, key.room, key.txn)
+	// The database was consulted before queueing (preTxnCheck); anything
+	// committed since is in r.txns, so no read is needed under the lock.
+	return "", nil
+}
+
+// preTxnCheck answers a repeated client transaction from the database
+// before the request takes a place in the room's queue (and the write
+// lock): the common retry after a restart or a lost response.
+func (r *RoomServer) preTxnCheck(ctx context.Context, req *api.InputRoomEventsRequest) (*api.InputRoomEventsResponse, error) {
+	if len(req.Events) != 1 || req.Events[0].Local == nil || req.Events[0].TransactionID == nil {
+		return nil, nil
+	}
+	le, txn := req.Events[0].Local, req.Events[0].TransactionID
+	key := txnKey{le.Sender, txn.DeviceID, le.RoomID, txn.TransactionID}
+	id, ok := r.txns.get(key)
+	if !ok {
+		var err error
+		if id, err = r.db.TxnEvent(ctx, r.db, key.user, key.device, key.room, key.txn); err != nil {
+			return nil, err
+		}
+	}
+	if id == "" {
+		return nil, nil
+	}
+	return &api.InputRoomEventsResponse{RoomID: le.RoomID, Results: []api.InputResult{{EventID: id, Duplicate: true}}}, nil
 }
 
 // checkLocalRedaction: a user may redact their own events, or others'
@@ -233,7 +304,7 @@ func (r *RoomServer) checkLocalRedaction(ctx context.Context, b *batch, ev gomat
 	if target == "" {
 		return "redaction without redacts", nil
 	}
-	evs, err := r.eventsByID(ctx, b.tx, b.rm.version, []string{target})
+	evs, err := r.eventsByID(ctx, b.q(), b.rm.version, []string{target})
 	if err != nil {
 		return "", err
 	}

@@ -34,6 +34,12 @@ type RoomServer struct {
 	snapshots *lru[int64, cachedSnapshot]
 	txns      *lru[txnKey, string]
 
+	// outboxAcked carries outbox rows the log has acknowledged to the
+	// cleaner goroutine; outboxDone closes when it has finished.
+	outboxAcked chan int64
+	outboxDone  chan struct{}
+	closeOnce   sync.Once
+
 	workers sync.WaitGroup
 	closeMu sync.RWMutex
 	closed  bool
@@ -57,7 +63,12 @@ func New(ctx context.Context, base *setup.Base) (*RoomServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("room events stream: %w", err)
 	}
-	return newRoomServer(base, storage.New(db), out), nil
+	r := newRoomServer(base, storage.New(db), out)
+	if err := r.replayOutbox(ctx); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
 }
 
 func newRoomServer(base *setup.Base, db *storage.DB, out publisher) *RoomServer {
@@ -65,19 +76,23 @@ func newRoomServer(base *setup.Base, db *storage.DB, out publisher) *RoomServer 
 	if log == nil {
 		log = slog.Default()
 	}
-	return &RoomServer{
-		base:       base,
-		db:         db,
-		out:        out,
-		log:        log.With("component", "roomserver"),
-		serverName: spec.ServerName(base.Cfg.ServerName),
-		keyID:      gomatrixserverlib.KeyID(base.Cfg.KeyID),
-		key:        base.Cfg.SigningKey,
-		rooms:      make(map[string]*room),
-		events:     newLRU[int64, *stored](50000),
-		snapshots:  newLRU[int64, cachedSnapshot](256),
-		txns:       newLRU[txnKey, string](20000),
+	r := &RoomServer{
+		base:        base,
+		outboxAcked: make(chan int64, 4096),
+		outboxDone:  make(chan struct{}),
+		db:          db,
+		out:         out,
+		log:         log.With("component", "roomserver"),
+		serverName:  spec.ServerName(base.Cfg.ServerName),
+		keyID:       gomatrixserverlib.KeyID(base.Cfg.KeyID),
+		key:         base.Cfg.SigningKey,
+		rooms:       make(map[string]*room),
+		events:      newLRU[int64, *stored](50000),
+		snapshots:   newLRU[int64, cachedSnapshot](256),
+		txns:        newLRU[txnKey, string](20000),
 	}
+	go r.cleanOutbox()
+	return r
 }
 
 // Close stops the per-room workers after they finish their current event.
@@ -86,4 +101,14 @@ func (r *RoomServer) Close() {
 	r.closed = true
 	r.closeMu.Unlock()
 	r.workers.Wait()
+	r.closeOnce.Do(func() {
+		close(r.outboxAcked)
+		<-r.outboxDone
+	})
+}
+
+func (r *RoomServer) isClosed() bool {
+	r.closeMu.RLock()
+	defer r.closeMu.RUnlock()
+	return r.closed
 }

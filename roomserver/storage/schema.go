@@ -81,4 +81,16 @@ CREATE TABLE roomserver_txns (
 	PRIMARY KEY (user_id, device_id, room_id, txn_id)
 );
 `,
+}, {
+	Version: 2,
+	Name:    "output outbox",
+	// Outputs are written here in the same transaction as their events and
+	// deleted once the log has acknowledged them, so a log outage or a
+	// crash between commit and publish loses nothing: leftovers are
+	// published again on start.
+	SQL: `CREATE TABLE roomserver_outbox (
+	outbox_id {{SERIAL}},
+	room_id TEXT NOT NULL,
+	output_json TEXT NOT NULL
+)`,
 }}
