@@ -48,9 +48,13 @@ type DB struct {
 	Dialect Dialect
 	reader  *sql.DB
 	writer  *sql.DB // same as reader on PostgreSQL
-	// writeMu serialises SQLite write transactions in Go so the single
-	// writer connection is never contended inside SQLite itself.
-	writeMu sync.Mutex
+	// SQLite write transactions go through one writer goroutine (see
+	// groupcommit.go), so the single writer connection is never contended
+	// inside SQLite itself.
+	writeQueue chan *writeReq
+	writerDone chan struct{}
+	closeMu    sync.RWMutex
+	closed     bool
 
 	rebound sync.Map // original query -> SQLite query
 }
@@ -125,11 +129,22 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	reader.SetMaxOpenConns(8)
 	reader.SetMaxIdleConns(8)
-	return &DB{Dialect: SQLite, reader: reader, writer: writer}, nil
+	db := &DB{Dialect: SQLite, reader: reader, writer: writer}
+	db.startWriter()
+	return db, nil
 }
 
 // Close closes every connection.
 func (db *DB) Close() error {
+	if db.writeQueue != nil {
+		db.closeMu.Lock()
+		if !db.closed {
+			db.closed = true
+			close(db.writeQueue)
+		}
+		db.closeMu.Unlock()
+		<-db.writerDone
+	}
 	err := db.reader.Close()
 	if db.writer != db.reader {
 		if werr := db.writer.Close(); err == nil {
@@ -176,11 +191,12 @@ func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 }
 
 // WriteTx runs fn in a write transaction, committing if fn returns nil.
-// On SQLite all write transactions of one database run one at a time.
+// On SQLite all write transactions of one database run one at a time on
+// the single writer, several to a commit when they queue up (see
+// groupcommit.go); fn must not start another WriteTx on the same database.
 func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
-	if db.Dialect == SQLite {
-		db.writeMu.Lock()
-		defer db.writeMu.Unlock()
+	if db.writeQueue != nil {
+		return db.groupedWriteTx(ctx, fn)
 	}
 	sqlTx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {

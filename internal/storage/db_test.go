@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/axon-hs/axon/internal/storage"
@@ -85,6 +86,95 @@ func TestStorageBothBackends(t *testing.T) {
 			if err := db.Close(); err != nil {
 				t.Fatal(err)
 			}
+		})
+	}
+}
+
+// TestGroupCommitIsolation: when many write transactions share one commit,
+// a failing one rolls back only its own writes.
+func TestGroupCommitIsolation(t *testing.T) {
+	for _, b := range storagetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db, err := storage.Open(ctx, b.NewDSN(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if err := db.Migrate(ctx, "test", testMigrations); err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			errs := make([]error, 300)
+			for i := 0; i < 300; i++ {
+				wg.Add(1)
+				go func(i int) {
+					defer wg.Done()
+					errs[i] = db.WriteTx(ctx, func(tx *storage.Tx) error {
+						for j := 0; j < 2; j++ {
+							if _, err := tx.ExecContext(ctx, `INSERT INTO items (name) VALUES ($1)`, fmt.Sprintf("g%d_%d", i, j)); err != nil {
+								return err
+							}
+						}
+						if i%3 == 0 {
+							return fmt.Errorf("fail %d", i)
+						}
+						return nil
+					})
+				}(i)
+			}
+			wg.Wait()
+			for i, err := range errs {
+				if (i%3 == 0) != (err != nil) {
+					t.Fatalf("tx %d: err = %v", i, err)
+				}
+			}
+			var n int
+			if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM items`).Scan(&n); err != nil || n != 400 {
+				t.Fatalf("rows = %d (%v), want 400 (200 transactions × 2)", n, err)
+			}
+			// A panic inside a write transaction reaches its caller, and the
+			// writer keeps working.
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Error("panic was swallowed")
+					}
+				}()
+				_ = db.WriteTx(ctx, func(tx *storage.Tx) error { panic("boom") })
+			}()
+			if _, err := db.ExecContext(ctx, `INSERT INTO items (name) VALUES ($1)`, "after-panic"); err != nil {
+				t.Fatalf("writer broken after panic: %v", err)
+			}
+		})
+	}
+}
+
+// BenchmarkSmallWrites measures many concurrent one-row write transactions
+// (the shape of message sends), which group commit batches on SQLite.
+func BenchmarkSmallWrites(b *testing.B) {
+	for _, be := range storagetest.Backends() {
+		b.Run(be.Name, func(b *testing.B) {
+			ctx := context.Background()
+			db, err := storage.Open(ctx, be.NewDSN(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			if err := db.Migrate(ctx, "test", testMigrations); err != nil {
+				b.Fatal(err)
+			}
+			var n atomic.Int64
+			b.SetParallelism(25)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := n.Add(1)
+					if _, err := db.ExecContext(ctx, `INSERT INTO items (name, data) VALUES ($1, $2)`, fmt.Sprintf("b%d", i), make([]byte, 500)); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 		})
 	}
 }

@@ -1,0 +1,146 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+)
+
+// Group commit for SQLite. SQLite has one writer, and with many small
+// write transactions the commit itself dominates. So write transactions
+// queue for one writer goroutine, which runs whatever is queued (up to
+// maxGroup) inside a single SQLite transaction, each in its own SAVEPOINT
+// so one caller's failure rolls back only its own work, then commits once
+// and answers every caller. A caller's WriteTx returns only after that
+// commit, so "returned nil" still means "durable".
+
+const maxGroup = 64
+
+type writeReq struct {
+	ctx  context.Context
+	fn   func(tx *Tx) error
+	done chan error
+}
+
+// errClosed is returned by WriteTx after Close.
+var errClosed = errors.New("database is closed")
+
+// panicError carries a panic from a write function back to its caller,
+// which re-panics in its own goroutine.
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (p *panicError) Error() string { return fmt.Sprintf("panic in write transaction: %v", p.value) }
+
+func (db *DB) startWriter() {
+	db.writeQueue = make(chan *writeReq, 1024)
+	db.writerDone = make(chan struct{})
+	go db.writeLoop()
+}
+
+func (db *DB) writeLoop() {
+	defer close(db.writerDone)
+	group := make([]*writeReq, 0, maxGroup)
+	for req := range db.writeQueue {
+		group = append(group[:0], req)
+	fill:
+		for len(group) < maxGroup {
+			select {
+			case r, ok := <-db.writeQueue:
+				if !ok {
+					break fill
+				}
+				group = append(group, r)
+			default:
+				break fill
+			}
+		}
+		db.runGroup(group)
+	}
+}
+
+func (db *DB) groupedWriteTx(ctx context.Context, fn func(tx *Tx) error) error {
+	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	db.closeMu.RLock()
+	if db.closed {
+		db.closeMu.RUnlock()
+		return errClosed
+	}
+	db.writeQueue <- req
+	db.closeMu.RUnlock()
+	err := <-req.done
+	var p *panicError
+	if errors.As(err, &p) {
+		panic(fmt.Sprintf("%v\n%s", p.value, p.stack))
+	}
+	return err
+}
+
+// runGroup runs the queued functions in one transaction.
+func (db *DB) runGroup(group []*writeReq) {
+	live := group[:0:0]
+	for _, r := range group {
+		if err := r.ctx.Err(); err != nil {
+			r.done <- err
+			continue
+		}
+		live = append(live, r)
+	}
+	if len(live) == 0 {
+		return
+	}
+	sqlTx, err := db.writer.BeginTx(context.Background(), nil)
+	if err != nil {
+		for _, r := range live {
+			r.done <- fmt.Errorf("begin: %w", err)
+		}
+		return
+	}
+	tx := &Tx{db: db, tx: sqlTx}
+	results := make([]error, len(live))
+	single := len(live) == 1
+	for i, r := range live {
+		if single {
+			results[i] = callWrite(r.fn, tx)
+			continue
+		}
+		if _, err := sqlTx.Exec("SAVEPOINT axon_group"); err != nil {
+			results[i] = err
+			continue
+		}
+		results[i] = callWrite(r.fn, tx)
+		if results[i] != nil {
+			_, _ = sqlTx.Exec("ROLLBACK TO SAVEPOINT axon_group")
+		}
+		_, _ = sqlTx.Exec("RELEASE SAVEPOINT axon_group")
+	}
+	if single && results[0] != nil {
+		_ = sqlTx.Rollback()
+		live[0].done <- results[0]
+		return
+	}
+	if err := sqlTx.Commit(); err != nil {
+		for i, r := range live {
+			if results[i] == nil {
+				results[i] = fmt.Errorf("commit: %w", err)
+			}
+			r.done <- results[i]
+		}
+		return
+	}
+	for i, r := range live {
+		r.done <- results[i]
+	}
+}
+
+func callWrite(fn func(tx *Tx) error, tx *Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &panicError{value: p, stack: debug.Stack()}
+		}
+	}()
+	return fn(tx)
+}
