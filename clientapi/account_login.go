@@ -57,7 +57,9 @@ func (a *accountRoutes) login(req *http.Request) httputil.JSONResponse {
 	if err != nil {
 		return a.userError(err, "log in")
 	}
-	return httputil.OK(a.sessionResponse(sess))
+	resp := a.sessionResponse(sess)
+	resp.WellKnown = a.clientWellKnown()
+	return httputil.OK(resp)
 }
 
 // logout: POST /logout deletes the calling device and its tokens.

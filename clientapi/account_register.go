@@ -31,6 +31,8 @@ type sessionResponse struct {
 	HomeServer   string `json:"home_server,omitempty"`
 	RefreshToken string `json:"refresh_token,omitempty"`
 	ExpiresInMs  int64  `json:"expires_in_ms,omitempty"`
+	// WellKnown (login only) tells the client the server's public URL.
+	WellKnown map[string]any `json:"well_known,omitempty"`
 }
 
 func (a *accountRoutes) sessionResponse(s *uapi.Session) sessionResponse {
@@ -38,6 +40,15 @@ func (a *accountRoutes) sessionResponse(s *uapi.Session) sessionResponse {
 		UserID: s.UserID, AccessToken: s.AccessToken, DeviceID: s.DeviceID, HomeServer: a.cfg.ServerName,
 		RefreshToken: s.RefreshToken, ExpiresInMs: s.ExpiresInMs,
 	}
+}
+
+// clientWellKnown is the body of /.well-known/matrix/client, or nil if
+// public_base_url is not set.
+func (a *accountRoutes) clientWellKnown() map[string]any {
+	if a.cfg.PublicBaseURL == "" {
+		return nil
+	}
+	return map[string]any{"m.homeserver": map[string]string{"base_url": a.cfg.PublicBaseURL}}
 }
 
 // registrationFlows are the UIA flows /register offers in the current mode.

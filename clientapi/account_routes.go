@@ -1,6 +1,7 @@
 package clientapi
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -54,7 +55,7 @@ func (a *accountRoutes) userError(err error, action string) httputil.JSONRespons
 	case errors.Is(err, uapi.ErrProfileTooLarge):
 		return httputil.Error(http.StatusBadRequest, "M_PROFILE_TOO_LARGE", "The profile would exceed 64 KiB")
 	}
-	if a.log != nil {
+	if a.log != nil && !errors.Is(err, context.Canceled) { // a client that left is no server error
 		a.log.Error(action, "error", err)
 	}
 	return httputil.InternalError()

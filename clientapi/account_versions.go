@@ -25,10 +25,11 @@ func (a *accountRoutes) versions(req *http.Request) httputil.JSONResponse {
 
 // wellKnownClient: GET /.well-known/matrix/client, from public_base_url.
 func (a *accountRoutes) wellKnownClient(req *http.Request) httputil.JSONResponse {
-	if a.cfg.PublicBaseURL == "" {
+	wk := a.clientWellKnown()
+	if wk == nil {
 		return httputil.NotFound("No client well-known is configured (public_base_url)")
 	}
-	return httputil.OK(map[string]any{"m.homeserver": map[string]string{"base_url": a.cfg.PublicBaseURL}})
+	return httputil.OK(wk)
 }
 
 // wellKnownServer: GET /.well-known/matrix/server, from well_known_server.

@@ -87,15 +87,28 @@ func (s *uiaSessions) create(op string) (string, *uiaSession) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.m) >= maxUIASession {
-		for k, v := range s.m {
-			if now.After(v.expires) || len(s.m) >= maxUIASession {
-				delete(s.m, k)
-			}
-		}
+		s.evictLocked(now)
 	}
 	sess := &uiaSession{op: op, expires: now.Add(uiaSessionTTL)}
 	s.m[id] = sess
 	return id, sess
+}
+
+// evictLocked drops expired sessions and, if that is not enough (a flood
+// of new sessions), arbitrary ones down to 90% of the cap, so that the
+// scan runs rarely.
+func (s *uiaSessions) evictLocked(now time.Time) {
+	for k, v := range s.m {
+		if now.After(v.expires) {
+			delete(s.m, k)
+		}
+	}
+	for k := range s.m {
+		if len(s.m) < maxUIASession*9/10 {
+			break
+		}
+		delete(s.m, k)
+	}
 }
 
 func (s *uiaSessions) get(id string) *uiaSession {

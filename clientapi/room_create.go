@@ -44,6 +44,9 @@ var presetState = map[string]struct {
 
 func (h *roomRoutes) createRoom(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	ctx := req.Context()
+	if dev.IsGuest {
+		return httputil.Error(http.StatusForbidden, "M_GUEST_ACCESS_FORBIDDEN", "Guests cannot create rooms")
+	}
 	var body createRoomBody
 	if r := httputil.DecodeJSON(req, &body); r != nil {
 		return *r

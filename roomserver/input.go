@@ -50,6 +50,10 @@ func (r *RoomServer) InputRoomEvents(ctx context.Context, req *api.InputRoomEven
 		return nil, err
 	}
 	if rm == nil {
+		if startsRemoteRoom(&req.Events[0]) {
+			defer r.workers.Done()
+			return r.createRoom(req)
+		}
 		r.workers.Done()
 		return nil, api.ErrRoomNotFound
 	}

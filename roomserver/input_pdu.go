@@ -27,9 +27,12 @@ import (
 func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoomEvent) (api.InputResult, error) {
 	ev := in.Event.PDU
 	res := api.InputResult{EventID: ev.EventID()}
+	if b.rm.nid == 0 {
+		if rej := r.startRemoteRoom(ctx, b, in); rej != nil {
+			return *rej, nil
+		}
+	}
 	switch {
-	case b.rm.nid == 0:
-		return reject(api.CodeNotFound, "unknown room"), nil
 	case ev.RoomID().String() != b.rm.id:
 		return reject(api.CodeBadJSON, "event is for another room"), nil
 	case ev.Version() != b.rm.version.Version():
@@ -48,14 +51,19 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 		res.Duplicate = true
 		return res, nil
 	}
+	if in.Kind == api.KindOutOfBand {
+		return r.storeOutOfBand(ctx, b, ev, in)
+	}
 
 	// 1. auth events
+	if missing := missingAuth(ev, known); len(missing) > 0 {
+		res := reject(api.CodeNotFound, "missing auth events")
+		res.EventID, res.MissingAuthEvents = ev.EventID(), missing
+		return res, nil
+	}
 	var authPDUs []gomatrixserverlib.PDU
 	for _, id := range ev.AuthEventIDs() {
 		a := known[id]
-		if a == nil {
-			return reject(api.CodeNotFound, "missing auth event "+id), nil
-		}
 		if a.status == storage.StatusRejected {
 			return r.storeRejected(ctx, b, ev, in, "auth event "+id+" was rejected")
 		}
@@ -73,18 +81,32 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 		_, err := r.commitEvent(ctx, b, ev, in, storage.StatusOutlier, 0, false)
 		return res, err
 	}
-	// 3. state before
-	var prevs []*stored
-	for _, id := range ev.PrevEventIDs() {
-		p := known[id]
-		if p == nil || p.status == storage.StatusOutlier {
-			return reject(api.CodeNotFound, "missing prev event "+id), nil
+	// 3. state before: from the prev events, or given (HasState)
+	var before storage.StateMap
+	var beforeSnap int64
+	if in.HasState {
+		var missing []string
+		if before, beforeSnap, missing, err = r.givenState(ctx, b, in.StateEventIDs); err != nil {
+			return res, err
 		}
-		prevs = append(prevs, p)
-	}
-	before, beforeSnap, err := r.stateBefore(ctx, b, prevs)
-	if err != nil {
-		return res, err
+		if len(missing) > 0 {
+			res := reject(api.CodeNotFound, "missing state events")
+			res.EventID, res.MissingAuthEvents = ev.EventID(), missing
+			return res, nil
+		}
+	} else {
+		if missing := missingPrev(ev, known); len(missing) > 0 {
+			res := reject(api.CodeNotFound, "missing prev events")
+			res.EventID, res.MissingPrevEvents = ev.EventID(), missing
+			return res, nil
+		}
+		prevs := make([]*stored, 0, len(ev.PrevEventIDs()))
+		for _, id := range ev.PrevEventIDs() {
+			prevs = append(prevs, known[id])
+		}
+		if before, beforeSnap, err = r.stateBefore(ctx, b, prevs); err != nil {
+			return res, err
+		}
 	}
 	if ok, err := r.allowedBy(ctx, b, ev, before); err != nil || !ok {
 		if err != nil {
@@ -97,8 +119,17 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 		_, err := r.commitEvent(ctx, b, ev, in, storage.StatusAccepted, beforeSnap, false)
 		return res, err
 	}
-	// 5. soft-fail
+	// 5. soft-fail (unless the given state replaces stale current state)
 	current := b.fullState()
+	if in.HasState {
+		stale, err := r.staleState(ctx, b, current)
+		if err != nil {
+			return res, err
+		}
+		if stale {
+			return res, r.adoptState(ctx, b, ev, in, current, before, beforeSnap)
+		}
+	}
 	if ok, err := r.allowedBy(ctx, b, ev, current); err != nil || !ok {
 		if err != nil {
 			return res, err

@@ -132,7 +132,11 @@ func (r *RoomServer) QueryMembership(ctx context.Context, roomID, userID string)
 	if err != nil {
 		return "", "", err
 	}
-	return r.membership(ctx, rm, rm.snapshot([]api.StateKey{{Type: spec.MRoomMember, StateKey: userID}}), userID)
+	m, id, err := r.membership(ctx, rm, rm.snapshot([]api.StateKey{{Type: spec.MRoomMember, StateKey: userID}}), userID)
+	if err != nil || m != "" {
+		return m, id, err
+	}
+	return r.outOfBandMembership(ctx, rm, userID)
 }
 
 // membership reads userID's membership in state s.

@@ -2,22 +2,154 @@ package syncapi
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
 
 	"github.com/axon-hs/axon/internal/setup"
+	"github.com/axon-hs/axon/internal/stream"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
+	"github.com/axon-hs/axon/syncapi/notifier"
+	"github.com/axon-hs/axon/syncapi/storage"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
 // SyncAPI consumes the streams into its own tables and serves /sync.
 type SyncAPI struct {
-	base *setup.Base
+	base   *setup.Base
+	log    *slog.Logger
+	db     *storage.Database
+	users  uapi.UserAPI
+	rooms  rsapi.RoomserverAPI
+	notif  *notifier.Notifier
+	cache  *stateCache
+	push   *pushCache
+	typing *typingState
+	// initialSlots bounds concurrent initial syncs, the expensive kind.
+	initialSlots chan struct{}
+	streams      map[string]*stream.Stream
+	sliding      *slidingConns
+	progress     *progress
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	done   []<-chan struct{}
+	once   sync.Once
 }
 
 // New opens syncapi storage, starts its stream consumers and registers its
 // routes on base.Client.
 func New(ctx context.Context, base *setup.Base, users uapi.UserAPI, rooms rsapi.RoomserverAPI) (*SyncAPI, error) {
-	return &SyncAPI{base: base}, nil
+	sdb, err := base.OpenDB(ctx, "syncapi", storage.Migrations())
+	if err != nil {
+		return nil, err
+	}
+	db := storage.New(sdb)
+	pos, err := db.MaxPositions(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("syncapi positions: %w", err)
+	}
+	joined, err := db.AllJoinedMembers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("syncapi members: %w", err)
+	}
+	log := base.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &SyncAPI{
+		base: base, log: log.With("component", "syncapi"), db: db, users: users, rooms: rooms,
+		cache:        newStateCache(db),
+		push:         newPushCache(),
+		typing:       newTypingState(),
+		initialSlots: make(chan struct{}, 8),
+		streams:      map[string]*stream.Stream{},
+		sliding:      newSlidingConns(),
+		progress:     newProgress(),
+	}
+	pos.Typing = s.typing.Position()
+	s.notif = notifier.New(pos, joined)
+	runCtx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	for _, name := range []string{stream.RoomEvents, stream.AccountData, stream.Typing, stream.Receipts, stream.Presence, stream.SendToDevice} {
+		st, err := base.Stream(ctx, name)
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		s.streams[name] = st
+	}
+	if err := s.startConsumers(ctx, runCtx); err != nil {
+		cancel()
+		return nil, err
+	}
+	s.wg.Add(1)
+	go s.typing.expireLoop(runCtx, &s.wg, s.onTypingExpired)
+	if base.Client != nil {
+		s.registerRoutes()
+	}
+	return s, nil
+}
+
+func (s *SyncAPI) startConsumers(ctx, runCtx context.Context) error {
+	consumers := map[string]func(context.Context, stream.Message) error{
+		stream.RoomEvents:  s.onRoomEventMsg,
+		stream.AccountData: s.onAccountDataMsg,
+	}
+	for name, h := range consumers {
+		seq, err := s.db.ConsumerSeq(ctx, name)
+		if err != nil {
+			return fmt.Errorf("syncapi %s position: %w", name, err)
+		}
+		s.progress.set(name, seq)
+		name, h := name, h
+		done, err := s.streams[name].Consume(runCtx, "syncapi", seq, func(ctx context.Context, msg stream.Message) error {
+			if err := h(ctx, msg); err != nil {
+				return err
+			}
+			s.progress.set(name, msg.Seq)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		s.done = append(s.done, done)
+	}
+	return nil
 }
 
 // Close stops the consumers and wakes long-polls so they return.
-func (s *SyncAPI) Close() {}
+func (s *SyncAPI) Close() {
+	s.once.Do(func() {
+		s.notif.Close()
+		s.cancel()
+		for _, d := range s.done {
+			<-d
+		}
+		s.wg.Wait()
+	})
+}
+
+// isLocal reports whether userID belongs to this server.
+func (s *SyncAPI) isLocal(userID string) bool {
+	return strings.HasSuffix(userID, ":"+s.base.Cfg.ServerName)
+}
+
+// publishEDU writes a local ephemeral change to its stream for the
+// federation sender. It is already applied locally, so a failure is
+// logged rather than failing the client's request.
+func (s *SyncAPI) publishEDU(ctx context.Context, name string, v any) {
+	st := s.streams[name]
+	if st == nil {
+		return
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return
+	}
+	if _, err := st.Publish(ctx, data, nil); err != nil {
+		s.log.Warn("publish ephemeral update", "stream", name, "error", err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"sync"
+	"time"
 
 	"github.com/axon-hs/axon/userapi/api"
 )
@@ -32,6 +33,10 @@ func (u *UserAPI) SetAccountData(ctx context.Context, userID, roomID, dataType s
 	if err != nil {
 		return fmt.Errorf("account data is not valid JSON: %w", err)
 	}
+	// Once stored, the change must also be published even if the client
+	// goes away, or consumers would miss it.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
 	lock := u.userLock(local)
 	lock.Lock()
 	defer lock.Unlock()

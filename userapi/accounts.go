@@ -18,7 +18,7 @@ func (u *UserAPI) CreateAccount(ctx context.Context, localpart, password string,
 	}
 	// Hash before the write transaction: bcrypt is slow and the SQLite
 	// writer is shared.
-	hash, err := hashPassword(password)
+	hash, err := hashPassword(ctx, password)
 	if err != nil {
 		return "", err
 	}
@@ -86,7 +86,9 @@ func (u *UserAPI) QueryAccount(ctx context.Context, userID string) (*api.Account
 func (u *UserAPI) CheckPassword(ctx context.Context, userID, password string) error {
 	acc, err := u.account(ctx, userID)
 	if errors.Is(err, api.ErrNotFound) {
-		passwordMatches("", password) // same time as a real check
+		if _, err := passwordMatches(ctx, "", password); err != nil { // same time as a real check
+			return err
+		}
 		return api.ErrInvalidPassword
 	}
 	if err != nil {
@@ -95,7 +97,11 @@ func (u *UserAPI) CheckPassword(ctx context.Context, userID, password string) er
 	if acc.Deactivated {
 		return api.ErrUserDeactivated
 	}
-	if !passwordMatches(acc.PasswordHash, password) {
+	ok, err := passwordMatches(ctx, acc.PasswordHash, password)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		return api.ErrInvalidPassword
 	}
 	return nil
@@ -110,7 +116,7 @@ func (u *UserAPI) SetPassword(ctx context.Context, userID, password string, logo
 	if acc.Deactivated {
 		return api.ErrUserDeactivated
 	}
-	hash, err := hashPassword(password)
+	hash, err := hashPassword(ctx, password)
 	if err != nil {
 		return err
 	}

@@ -1,10 +1,12 @@
 package userapi
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"runtime"
 	"sync"
 
 	"golang.org/x/crypto/bcrypt"
@@ -24,11 +26,31 @@ func passwordInput(password string) []byte {
 	return []byte(base64.StdEncoding.EncodeToString(sum[:]))
 }
 
-func hashPassword(password string) (string, error) {
+// bcryptSlots bounds concurrent hashing to the CPUs: a burst of logins
+// then completes first-come first-served instead of all slowing down
+// together, and requests abandoned while queued skip the work.
+var bcryptSlots = make(chan struct{}, runtime.GOMAXPROCS(0))
+
+func withBcryptSlot(ctx context.Context, fn func()) error {
+	select {
+	case bcryptSlots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-bcryptSlots }()
+	fn()
+	return nil
+}
+
+func hashPassword(ctx context.Context, password string) (string, error) {
 	if password == "" {
 		return "", nil // no password: password login impossible
 	}
-	h, err := bcrypt.GenerateFromPassword(passwordInput(password), bcryptCost)
+	var h []byte
+	var err error
+	if slotErr := withBcryptSlot(ctx, func() { h, err = bcrypt.GenerateFromPassword(passwordInput(password), bcryptCost) }); slotErr != nil {
+		return "", slotErr
+	}
 	return string(h), err
 }
 
@@ -40,13 +62,17 @@ var (
 // passwordMatches compares in constant time per hash. With no hash (no
 // such user, or no password) it still spends a bcrypt comparison so the
 // response time does not reveal which users exist.
-func passwordMatches(hash, password string) bool {
-	if hash == "" {
-		dummyOnce.Do(func() { dummyHash, _ = bcrypt.GenerateFromPassword([]byte("dummy password"), bcryptCost) })
-		_ = bcrypt.CompareHashAndPassword(dummyHash, passwordInput(password))
-		return false
-	}
-	return bcrypt.CompareHashAndPassword([]byte(hash), passwordInput(password)) == nil
+func passwordMatches(ctx context.Context, hash, password string) (bool, error) {
+	ok := false
+	err := withBcryptSlot(ctx, func() {
+		if hash == "" {
+			dummyOnce.Do(func() { dummyHash, _ = bcrypt.GenerateFromPassword([]byte("dummy password"), bcryptCost) })
+			_ = bcrypt.CompareHashAndPassword(dummyHash, passwordInput(password))
+			return
+		}
+		ok = bcrypt.CompareHashAndPassword([]byte(hash), passwordInput(password)) == nil
+	})
+	return ok, err
 }
 
 // newToken returns a random opaque token with a recognisable prefix.

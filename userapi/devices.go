@@ -14,7 +14,7 @@ func (u *UserAPI) deviceInfo(d storage.Device) api.DeviceInfo {
 		UserID: u.userID(d.Localpart), DeviceID: d.DeviceID, DisplayName: d.DisplayName,
 		LastSeenTS: d.LastSeenTS, LastSeenIP: d.LastSeenIP, LastSeenUserAgent: d.LastSeenUserAgent,
 	}
-	if s, ok := u.lastSeen.overlay(d.Localpart, d.DeviceID); ok && s.TS > info.LastSeenTS {
+	if s, ok := u.lastSeen.overlay(d.Localpart, d.DeviceID); ok && s.TS >= info.LastSeenTS {
 		info.LastSeenTS, info.LastSeenIP, info.LastSeenUserAgent = s.TS, s.IP, s.UserAgent
 	}
 	return info

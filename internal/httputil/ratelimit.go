@@ -13,7 +13,7 @@ import (
 
 // maxLimiterKeys bounds a Limiter's memory: past it, idle buckets (which
 // have refilled and so are equivalent to new ones) are dropped, and if
-// none are idle, arbitrary ones.
+// too few are idle, arbitrary ones down to 90% (so the scan is rare).
 const maxLimiterKeys = 100_000
 
 // Limiter is a set of token buckets keyed by string (a client IP, a user
@@ -107,8 +107,8 @@ func (l *Limiter) evictLocked(now time.Time) {
 			delete(l.buckets, k)
 		}
 	}
-	for k := range l.buckets {
-		if len(l.buckets) < l.maxKeys {
+	for k := range l.buckets { // still full: a flood of new keys
+		if len(l.buckets) < l.maxKeys*9/10 {
 			break
 		}
 		delete(l.buckets, k)

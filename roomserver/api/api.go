@@ -62,4 +62,19 @@ type RoomserverAPI interface {
 
 	// ForgetRoom hides a left room from the user (spec /forget).
 	ForgetRoom(ctx context.Context, userID, roomID string) error
+
+	// Federation support (types in federation.go).
+
+	// QueryEventTemplate builds an unsigned event on the room's current
+	// head (prev/auth events, depth) for a user of another server
+	// (make_join, make_leave, make_knock) or for an invite this server
+	// signs and sends for countersigning. It is auth-checked against the
+	// current state: CodeForbidden when not allowed.
+	QueryEventTemplate(ctx context.Context, req *EventTemplateRequest) (*EventTemplate, error)
+	// QueryStateBeforeEvent is the room state before eventID (federation
+	// /state and /state_ids).
+	QueryStateBeforeEvent(ctx context.Context, roomID, eventID string) ([]*Event, error)
+	// QueryServerInRoom says whether serverName has a joined member in
+	// the room's current state.
+	QueryServerInRoom(ctx context.Context, roomID, serverName string) (bool, error)
 }

@@ -20,6 +20,13 @@ const (
 	// KindBackfill: a historical event; stored with its state, never
 	// changes current state or forward extremities.
 	KindBackfill
+	// KindOutOfBand: a membership event for a room this server is not in
+	// (an invite from another server, or our own leave sent with
+	// send_leave). Its auth events are unknown, so it is not auth-checked
+	// (the caller checked its signatures); it is stored as an outlier,
+	// creates a stub room if the room is unknown, updates the user's
+	// membership and is output so their clients see it.
+	KindOutOfBand
 )
 
 // InputRoomEventsRequest holds events for one room, applied in order.
@@ -41,6 +48,12 @@ type InputRoomEvent struct {
 	TransactionID *TransactionID `json:"transaction_id,omitempty"`
 	// SendAsServer asks the federation sender to send it.
 	SendAsServer string `json:"send_as_server,omitempty"`
+	// HasState: the state before Event is StateEventIDs (events already
+	// stored, e.g. as outliers) rather than what its prev events give.
+	// Used for a remote join (the send_join state) and to step over a gap
+	// in the DAG (state from /state_ids). See roomserver/import.go.
+	HasState      bool     `json:"has_state,omitempty"`
+	StateEventIDs []string `json:"state_event_ids,omitempty"`
 }
 
 // LocalEvent is an event a local user sends. RoomID is empty only for the
@@ -75,6 +88,11 @@ type InputResult struct {
 	// Duplicate: txnId or event already seen; EventID is the first one.
 	Duplicate bool   `json:"duplicate,omitempty"`
 	Err       *Error `json:"error,omitempty"`
+	// MissingPrevEvents / MissingAuthEvents: the event was not stored
+	// because these are unknown (prev events stored only as outliers
+	// count as unknown); the federation receiver fetches them and retries.
+	MissingPrevEvents []string `json:"missing_prev_events,omitempty"`
+	MissingAuthEvents []string `json:"missing_auth_events,omitempty"`
 }
 
 // ErrorCode classifies a rejected input or failed query.

@@ -10,14 +10,14 @@ import (
 	"github.com/axon-hs/axon/syncapi/types"
 )
 
-const eventColumns = `pos, event_id, room_id, type, sender, state_key, origin_ts, json, txn_device, txn_id,
+const eventColumns = `pos, event_id, room_id, type, sender, state_key, origin_ts, json, room_version, txn_device, txn_id,
 	history_visibility, membership, relates_to, rel_type, thread_id, contains_url, redacted`
 
 func scanEvent(row interface{ Scan(...any) error }) (*types.Event, error) {
 	var ev types.Event
 	var sk sql.NullString
 	var js string
-	if err := row.Scan(&ev.Pos, &ev.EventID, &ev.RoomID, &ev.Type, &ev.Sender, &sk, &ev.OriginTS, &js,
+	if err := row.Scan(&ev.Pos, &ev.EventID, &ev.RoomID, &ev.Type, &ev.Sender, &sk, &ev.OriginTS, &js, &ev.RoomVersion,
 		&ev.TxnDevice, &ev.TxnID, &ev.HistoryVisibility, &ev.Membership, &ev.RelatesTo, &ev.RelType,
 		&ev.ThreadID, &ev.ContainsURL, &ev.Redacted); err != nil {
 		return nil, err
@@ -68,8 +68,8 @@ func InsertEvent(ctx context.Context, tx *storage.Tx, ev *types.Event, inTimelin
 		sk = *ev.StateKey
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO syncapi_events (`+eventColumns+`, in_timeline)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)`,
-		int64(pos), ev.EventID, ev.RoomID, ev.Type, ev.Sender, sk, ev.OriginTS, string(ev.JSON), ev.TxnDevice, ev.TxnID,
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)`,
+		int64(pos), ev.EventID, ev.RoomID, ev.Type, ev.Sender, sk, ev.OriginTS, string(ev.JSON), ev.RoomVersion, ev.TxnDevice, ev.TxnID,
 		ev.HistoryVisibility, ev.Membership, ev.RelatesTo, ev.RelType, ev.ThreadID, ev.ContainsURL, ev.Redacted, inTimeline)
 	if err != nil {
 		return false, fmt.Errorf("insert event %s: %w", ev.EventID, err)
@@ -233,8 +233,8 @@ func (d *Database) RelationsOf(ctx context.Context, parents []string, upTo types
 
 // ThreadRoot is a thread in a room with its latest reply position.
 type ThreadRoot struct {
-	RootID  string
-	Latest  types.StreamPosition
+	RootID string
+	Latest types.StreamPosition
 }
 
 // Threads lists the thread roots of roomID ordered by latest activity

@@ -42,50 +42,72 @@ type Count struct {
 	Highlight    int `json:"highlight_count"`
 }
 
-// Unread counts the user's notifications in roomID after its read
+// UnreadForRooms counts the user's notifications per room after its read
 // receipts: the unthreaded receipt covers everything; a threaded one
-// covers its thread ("main" is the main timeline).
-func (d *Database) Unread(ctx context.Context, userID, roomID string, upTo types.StreamPosition) (UnreadCounts, error) {
-	out := UnreadCounts{Threads: map[string]Count{}}
-	read, err := d.ReadUpTo(ctx, userID, roomID)
+// covers its thread ("main" is the main timeline). Rooms not in rooms
+// are skipped; rooms without unread notifications are absent.
+func (d *Database) UnreadForRooms(ctx context.Context, userID string, rooms map[string]bool, upTo types.StreamPosition) (map[string]*UnreadCounts, error) {
+	read := map[[2]string]types.StreamPosition{}
+	rows, err := d.DB.QueryContext(ctx, `SELECT room_id, thread_id, MAX(event_pos) FROM syncapi_receipts
+		WHERE user_id = $1 AND receipt_type IN ('m.read', 'm.read.private') GROUP BY room_id, thread_id`, userID)
 	if err != nil {
-		return out, err
+		return nil, err
 	}
-	floor := read[""]
-	rows, err := d.DB.QueryContext(ctx, `SELECT thread_id, event_pos, highlight FROM syncapi_notifications
-		WHERE user_id = $1 AND room_id = $2 AND event_pos > $3 AND event_pos <= $4`, userID, roomID, int64(floor), int64(upTo))
+	for rows.Next() {
+		var r, t string
+		var p int64
+		if err := rows.Scan(&r, &t, &p); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		read[[2]string{r, t}] = types.StreamPosition(p)
+	}
+	rows.Close()
+	rows, err = d.DB.QueryContext(ctx, `SELECT room_id, thread_id, event_pos, highlight FROM syncapi_notifications n
+		WHERE user_id = $1 AND event_pos <= $2 AND event_pos > COALESCE((SELECT MAX(r.event_pos) FROM syncapi_receipts r
+			WHERE r.user_id = n.user_id AND r.room_id = n.room_id AND r.thread_id = '' AND r.receipt_type IN ('m.read', 'm.read.private')), 0)`,
+		userID, int64(upTo))
 	if err != nil {
-		return out, err
+		return nil, err
 	}
 	defer rows.Close()
+	out := map[string]*UnreadCounts{}
 	for rows.Next() {
-		var thread string
+		var room, thread string
 		var pos int64
 		var hl bool
-		if err := rows.Scan(&thread, &pos, &hl); err != nil {
-			return out, err
+		if err := rows.Scan(&room, &thread, &pos, &hl); err != nil {
+			return nil, err
+		}
+		if rooms != nil && !rooms[room] {
+			continue
 		}
 		key := thread
 		if key == "" {
 			key = "main"
 		}
-		if types.StreamPosition(pos) <= read[key] {
+		if types.StreamPosition(pos) <= read[[2]string{room, key}] {
 			continue
+		}
+		c := out[room]
+		if c == nil {
+			c = &UnreadCounts{Threads: map[string]Count{}}
+			out[room] = c
 		}
 		h := 0
 		if hl {
 			h = 1
 		}
-		out.Notification++
-		out.Highlight += h
+		c.Notification++
+		c.Highlight += h
 		if thread == "" {
-			out.Main.Notification++
-			out.Main.Highlight += h
+			c.Main.Notification++
+			c.Main.Highlight += h
 		} else {
-			c := out.Threads[thread]
-			c.Notification++
-			c.Highlight += h
-			out.Threads[thread] = c
+			tc := c.Threads[thread]
+			tc.Notification++
+			tc.Highlight += h
+			c.Threads[thread] = tc
 		}
 	}
 	return out, rows.Err()

@@ -24,6 +24,7 @@ CREATE TABLE syncapi_events (
 	state_key TEXT,
 	origin_ts BIGINT NOT NULL,
 	json TEXT NOT NULL,
+	room_version TEXT NOT NULL DEFAULT '',
 	txn_device TEXT NOT NULL DEFAULT '',
 	txn_id TEXT NOT NULL DEFAULT '',
 	history_visibility TEXT NOT NULL DEFAULT 'shared',

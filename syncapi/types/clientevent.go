@@ -6,48 +6,27 @@ import (
 
 	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
+
+	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
 
-// This file is the one place PDUs become client-format events. When the
-// roomserver grows a shared formatter it replaces ToClientJSON.
-
-// clientEvent is the spec's ClientEvent (without room-less variants).
-type clientEvent struct {
-	Content        json.RawMessage `json:"content"`
-	EventID        string          `json:"event_id"`
-	OriginServerTS int64           `json:"origin_server_ts"`
-	RoomID         string          `json:"room_id"`
-	Sender         string          `json:"sender"`
-	StateKey       *string         `json:"state_key,omitempty"`
-	Type           string          `json:"type"`
-	Redacts        string          `json:"redacts,omitempty"`
-	Unsigned       json.RawMessage `json:"unsigned,omitempty"`
-}
-
-// ToClientJSON formats a PDU for clients. unsigned replaces the PDU's own
-// unsigned object when non-nil (e.g. to add redacted_because).
-func ToClientJSON(pdu gomatrixserverlib.PDU, unsigned json.RawMessage) ([]byte, error) {
-	content := json.RawMessage(pdu.Content())
-	if len(content) == 0 {
-		content = json.RawMessage("{}")
+// ToClientJSON formats a PDU for clients with the roomserver's shared
+// formatter. unsigned fields in extra are merged in. The age field is
+// dropped: stored JSON would make it stale.
+func ToClientJSON(pdu gomatrixserverlib.PDU, extra map[string]any) ([]byte, error) {
+	ce := rsapi.ToClientEvent(pdu, rsapi.FormatOptions{ExtraUnsigned: extra})
+	js, err := json.Marshal(ce)
+	if err != nil {
+		return nil, err
 	}
-	ce := clientEvent{
-		Content:        content,
-		EventID:        pdu.EventID(),
-		OriginServerTS: int64(pdu.OriginServerTS()),
-		RoomID:         pdu.RoomID().String(),
-		Sender:         string(pdu.SenderID()),
-		StateKey:       pdu.StateKey(),
-		Type:           pdu.Type(),
-		Redacts:        pdu.Redacts(),
-		Unsigned:       unsigned,
+	if out, err := sjson.DeleteBytes(js, "unsigned.age"); err == nil {
+		js = out
 	}
-	if ce.Unsigned == nil {
-		if u := pdu.Unsigned(); len(u) > 0 && gjson.ValidBytes(u) && string(u) != "{}" {
-			ce.Unsigned = u
-		}
+	if u := gjson.GetBytes(js, "unsigned"); u.Exists() && u.Raw == "{}" {
+		js, _ = sjson.DeleteBytes(js, "unsigned")
 	}
-	return json.Marshal(ce)
+	return js, nil
 }
 
 // EventFromPDU builds the stored form of pdu.
@@ -64,6 +43,7 @@ func EventFromPDU(pdu gomatrixserverlib.PDU, historyVisibility string) (*Event, 
 		StateKey:          pdu.StateKey(),
 		OriginTS:          int64(pdu.OriginServerTS()),
 		JSON:              js,
+		RoomVersion:       string(pdu.Version()),
 		HistoryVisibility: historyVisibility,
 		Redacted:          pdu.Redacted(),
 	}

@@ -18,6 +18,7 @@ type Event struct {
 	StateKey          *string
 	OriginTS          int64
 	JSON              []byte
+	RoomVersion       string
 	TxnDevice         string
 	TxnID             string
 	HistoryVisibility string

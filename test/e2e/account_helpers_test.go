@@ -27,7 +27,7 @@ func (r acctResp) str(key string) string {
 	return s
 }
 
-var acctHTTPClient = &http.Client{Timeout: 30 * time.Second}
+var acctHTTPClient = &http.Client{Timeout: 3 * time.Minute} // generous: bcrypt under -race is slow
 
 // acctDo sends body (a string or []byte as-is, anything else as JSON) to
 // url with an optional access token. Every response must be JSON and

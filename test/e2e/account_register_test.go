@@ -42,7 +42,7 @@ func TestRegisterOpen(t *testing.T) {
 			t.Fatalf("register response: %s", reg.Raw)
 		}
 		dev := acctDo(t, "GET", inst.URL+"/_matrix/client/v3/devices/GINADEVICE", reg.str("access_token"), nil)
-		if dev.str("display_name") != "Gina's laptop" {
+		if dev.str("display_name") != "Gina's laptop" || dev.str("last_seen_ip") != "127.0.0.1" || dev.Body["last_seen_ts"] == nil {
 			t.Fatalf("device: %s", dev.Raw)
 		}
 		acctExpect(t, "taken", acctRegister(t, inst.URL, map[string]any{"username": "gina", "password": "password123"}),
@@ -157,6 +157,9 @@ func TestRegisterTokenGuestAndSharedSecret(t *testing.T) {
 			"mac": acctSharedSecretMAC("wrong secret", n, "kate2", "password123", true)})
 		acctExpect(t, "bad mac", forged, http.StatusForbidden, "M_FORBIDDEN")
 
+		if login := acctLogin(t, inst.URL, "judy", "password123", nil); !strings.Contains(login.Raw, `"well_known":{"m.homeserver"`) {
+			t.Fatalf("login well_known: %s", login.Raw)
+		}
 		wk := acctDo(t, "GET", inst.URL+"/.well-known/matrix/client", "", nil)
 		if !strings.Contains(wk.Raw, `"base_url":"https://matrix.example.org"`) {
 			t.Fatalf("well-known client: %s", wk.Raw)

@@ -39,7 +39,7 @@ func must(t *testing.T, err error) {
 	}
 }
 
-func TestAccounts(t *testing.T) {
+func TestAccountStorageAccounts(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, d *storage.Database) {
 		ctx := context.Background()
 		must(t, d.CreateAccount(ctx, storage.Account{Localpart: "alice", PasswordHash: "h1", CreatedTS: 5, IsAdmin: true}, "alice"))
@@ -94,7 +94,7 @@ func session(local, dev, accessHash, refreshHash string) storage.NewSession {
 		UserAgent: "test", AccessHash: accessHash, RefreshHash: refreshHash, Now: 1000}
 }
 
-func TestDevicesAndTokens(t *testing.T) {
+func TestAccountStorageDevicesAndTokens(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, d *storage.Database) {
 		ctx := context.Background()
 		must(t, d.CreateAccount(ctx, storage.Account{Localpart: "bob", CreatedTS: 1}, ""))
@@ -153,7 +153,7 @@ func TestDevicesAndTokens(t *testing.T) {
 	})
 }
 
-func TestRefreshTokens(t *testing.T) {
+func TestAccountStorageRefreshTokens(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, d *storage.Database) {
 		ctx := context.Background()
 		must(t, d.CreateAccount(ctx, storage.Account{Localpart: "carol", CreatedTS: 1}, ""))
@@ -208,7 +208,7 @@ func TestRefreshTokens(t *testing.T) {
 	})
 }
 
-func TestProfileFields(t *testing.T) {
+func TestAccountStorageProfileFields(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, d *storage.Database) {
 		ctx := context.Background()
 		must(t, d.SetProfileField(ctx, "dave", "displayname", json.RawMessage(`"Dave"`), 100))
@@ -230,7 +230,7 @@ func TestProfileFields(t *testing.T) {
 	})
 }
 
-func TestAccountData(t *testing.T) {
+func TestAccountStorageAccountData(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, d *storage.Database) {
 		ctx := context.Background()
 		got, err := d.AccountData(ctx, "erin", "", "m.direct")

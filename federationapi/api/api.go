@@ -1,0 +1,97 @@
+// Package api is what other components may ask of the federation
+// component: act in rooms on other servers (join, leave, invite),
+// look things up on them (aliases, profiles) and fetch history.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+)
+
+// FederationAPI is served by federationapi.FederationAPI. Every method
+// bounds its network calls with timeouts.
+type FederationAPI interface {
+	// PerformJoin joins a local user to a room this server is not in,
+	// through make_join/send_join on the first of ServerNames that
+	// answers (then the room ID's domain). It returns the room ID.
+	PerformJoin(ctx context.Context, req *PerformJoinRequest) (*PerformJoinResponse, error)
+	// PerformLeave leaves (or rejects an invite to) a room this server is
+	// not in, through make_leave/send_leave.
+	PerformLeave(ctx context.Context, req *PerformLeaveRequest) error
+	// PerformInvite invites a user of another server to a local room: the
+	// invite is countersigned by their server (/invite v2), then sent.
+	PerformInvite(ctx context.Context, req *PerformInviteRequest) (eventID string, err error)
+	// QueryRoomAlias resolves an alias of another server.
+	QueryRoomAlias(ctx context.Context, alias string) (*RoomAlias, error)
+	// QueryProfile reads a remote user's profile (field "" for all).
+	QueryProfile(ctx context.Context, userID, field string) (map[string]json.RawMessage, error)
+	// Backfill fetches up to limit events before fromEventIDs from the
+	// other servers in the room and inputs them as history.
+	Backfill(ctx context.Context, roomID string, fromEventIDs []string, limit int) (int, error)
+}
+
+// PerformJoinRequest joins UserID to RoomIDOrAlias.
+type PerformJoinRequest struct {
+	RoomIDOrAlias string          `json:"room_id_or_alias"`
+	UserID        string          `json:"user_id"`
+	ServerNames   []string        `json:"server_names,omitempty"`
+	Content       json.RawMessage `json:"content,omitempty"`
+}
+
+// PerformJoinResponse names the joined room.
+type PerformJoinResponse struct {
+	RoomID  string `json:"room_id"`
+	EventID string `json:"event_id"`
+}
+
+// PerformLeaveRequest leaves RoomID.
+type PerformLeaveRequest struct {
+	RoomID      string          `json:"room_id"`
+	UserID      string          `json:"user_id"`
+	ServerNames []string        `json:"server_names,omitempty"`
+	Content     json.RawMessage `json:"content,omitempty"`
+}
+
+// PerformInviteRequest invites Invitee (on another server) to RoomID.
+type PerformInviteRequest struct {
+	RoomID  string          `json:"room_id"`
+	Inviter string          `json:"inviter"`
+	Invitee string          `json:"invitee"`
+	Content json.RawMessage `json:"content,omitempty"`
+}
+
+// RoomAlias is a resolved alias.
+type RoomAlias struct {
+	RoomID  string   `json:"room_id"`
+	Servers []string `json:"servers"`
+}
+
+// Error is a failure the caller can report to a client: Code is the
+// Matrix errcode, Status the HTTP status.
+type Error struct {
+	Status  int    `json:"status"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Registry lets components built from the same setup.Base find the
+// federation component (nil when federation is off). It is keyed by any
+// comparable owner (the *setup.Base) so this package imports nothing.
+var registry sync.Map
+
+// Register makes f the federation component for owner.
+func Register(owner any, f FederationAPI) { registry.Store(owner, f) }
+
+// Unregister forgets it (on shutdown).
+func Unregister(owner any) { registry.Delete(owner) }
+
+// Lookup returns the federation component for owner, or nil.
+func Lookup(owner any) FederationAPI {
+	if v, ok := registry.Load(owner); ok {
+		return v.(FederationAPI)
+	}
+	return nil
+}

@@ -1,0 +1,156 @@
+package federationapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/matrix-org/gomatrixserverlib"
+	"github.com/matrix-org/gomatrixserverlib/fclient"
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
+	fedapi "github.com/axon-hs/axon/federationapi/api"
+	rsapi "github.com/axon-hs/axon/roomserver/api"
+)
+
+// roomLocks serialises remote joins/leaves per room, so two users joining
+// the same new room at once do not both import it.
+type roomLocks struct{ m sync.Map }
+
+func (l *roomLocks) lock(roomID string) func() {
+	v, _ := l.m.LoadOrStore(roomID, &sync.Mutex{})
+	mu := v.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
+}
+
+// PerformJoin implements fedapi.FederationAPI.
+func (f *FederationAPI) PerformJoin(ctx context.Context, req *fedapi.PerformJoinRequest) (*fedapi.PerformJoinResponse, error) {
+	roomID := req.RoomIDOrAlias
+	servers := req.ServerNames
+	if strings.HasPrefix(roomID, "#") {
+		ra, err := f.QueryRoomAlias(ctx, roomID)
+		if err != nil {
+			return nil, err
+		}
+		roomID = ra.RoomID
+		servers = append(append([]string{}, servers...), ra.Servers...)
+	}
+	if _, err := spec.NewRoomID(roomID); err != nil {
+		return nil, fedErr(http.StatusBadRequest, "M_INVALID_PARAM", "invalid room ID %q", roomID)
+	}
+	if _, err := spec.NewUserID(req.UserID, true); err != nil || domainOf(req.UserID) != f.id.ServerName {
+		return nil, fedErr(http.StatusBadRequest, "M_INVALID_PARAM", "can only join local users")
+	}
+	content := map[string]any{}
+	if len(req.Content) > 0 {
+		_ = json.Unmarshal(req.Content, &content)
+	}
+	content["membership"] = spec.Join
+	candidates := f.candidates(servers, []string{string(domainOf(roomID))})
+	if len(candidates) == 0 {
+		return nil, fedErr(http.StatusNotFound, "M_NOT_FOUND", "no server to join %s through", roomID)
+	}
+	defer f.joinLocks.lock(roomID)()
+	var last *fedapi.Error
+	for _, server := range candidates {
+		eventID, err := f.joinVia(ctx, server, roomID, req.UserID, content)
+		if err == nil {
+			return &fedapi.PerformJoinResponse{RoomID: roomID, EventID: eventID}, nil
+		}
+		last = remoteError(server, err)
+		f.base.Log.Info("remote join failed", "room_id", roomID, "server", server, "error", err)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, last
+}
+
+// joinVia runs make_join/send_join against one server and imports the
+// room: auth chain and state as outliers, then the join with that state.
+func (f *FederationAPI) joinVia(ctx context.Context, server spec.ServerName, roomID, userID string, content map[string]any) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, performTimeout)
+	defer cancel()
+	mj, err := f.Client.MakeJoin(ctx, f.id.ServerName, server, roomID, userID)
+	if err != nil {
+		return "", err
+	}
+	ver, ferr := roomVersion(mj.RoomVersion)
+	if ferr != nil {
+		return "", ferr
+	}
+	proto := mj.JoinEvent
+	proto.Type, proto.RoomID, proto.SenderID, proto.StateKey, proto.Redacts = spec.MRoomMember, roomID, userID, &userID, ""
+	join, err := f.buildSigned(ver, proto, content)
+	if err != nil {
+		return "", fedErr(http.StatusBadGateway, "M_UNKNOWN", "%s sent an unusable join template: %v", server, err)
+	}
+	sj, err := f.Client.SendJoin(ctx, f.id.ServerName, server, join)
+	if err != nil {
+		return "", err
+	}
+	// The resident server may add its signature (restricted joins).
+	if len(sj.Event) > 0 {
+		if signed, err := ver.NewEventFromUntrustedJSON(sj.Event); err == nil && signed.EventID() == join.EventID() {
+			join = signed
+		}
+	}
+	return join.EventID(), f.importRoom(ctx, server, ver, join, &fclient.RespState{StateEvents: sj.StateEvents, AuthEvents: sj.AuthEvents})
+}
+
+// importRoom checks a state response (signatures via the key ring, auth
+// rules) and hands it to the roomserver with ev, whose state before it is.
+func (f *FederationAPI) importRoom(ctx context.Context, server spec.ServerName, ver gomatrixserverlib.IRoomVersion, ev gomatrixserverlib.PDU, state gomatrixserverlib.StateResponse) error {
+	var fetched []gomatrixserverlib.PDU
+	provider := func(_ gomatrixserverlib.RoomVersion, ids []string) ([]gomatrixserverlib.PDU, error) {
+		var out []gomatrixserverlib.PDU
+		for _, id := range ids {
+			e, err := f.fetchEvent(ctx, server, ver, id)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, e)
+		}
+		fetched = append(fetched, out...)
+		return out, nil
+	}
+	checked, err := gomatrixserverlib.CheckSendJoinResponse(ctx, ver.Version(), state, f.ring, ev, provider, userIDForSender)
+	if err != nil {
+		return fedErr(http.StatusBadGateway, "M_UNKNOWN", "%s sent an invalid room state: %v", server, err)
+	}
+	all := gomatrixserverlib.LineariseStateResponse(ver.Version(), checked)
+	all = append(fetched, all...)
+	var stateIDs []string
+	for _, e := range checked.GetStateEvents().UntrustedEvents(ver.Version()) {
+		stateIDs = append(stateIDs, e.EventID())
+	}
+	in := make([]rsapi.InputRoomEvent, 0, len(all)+1)
+	// The create event first: for a new room it creates the room.
+	seen := map[string]bool{}
+	for pass := 0; pass < 2; pass++ {
+		for _, e := range all {
+			isCreate := e.Type() == spec.MRoomCreate && e.StateKeyEquals("")
+			if (pass == 0) != isCreate || seen[e.EventID()] || e.EventID() == ev.EventID() {
+				continue
+			}
+			seen[e.EventID()] = true
+			in = append(in, rsapi.InputRoomEvent{Kind: rsapi.KindOutlier, Event: rsapi.NewEvent(e)})
+		}
+	}
+	in = append(in, rsapi.InputRoomEvent{Kind: rsapi.KindNew, Event: rsapi.NewEvent(ev), HasState: true, StateEventIDs: stateIDs})
+	resp, err := f.rooms.InputRoomEvents(ctx, &rsapi.InputRoomEventsRequest{Events: in})
+	if err != nil {
+		return err
+	}
+	if n := len(resp.Results); n == 0 || resp.Results[n-1].Err != nil {
+		msg := "no result"
+		if n > 0 {
+			msg = resp.Results[n-1].Err.Error()
+		}
+		return fedErr(http.StatusForbidden, "M_FORBIDDEN", "the room state from %s does not allow the event: %s", server, msg)
+	}
+	return nil
+}

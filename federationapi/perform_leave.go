@@ -1,0 +1,71 @@
+package federationapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
+	fedapi "github.com/axon-hs/axon/federationapi/api"
+	rsapi "github.com/axon-hs/axon/roomserver/api"
+)
+
+// PerformLeave implements fedapi.FederationAPI: make_leave/send_leave
+// through the inviter's server (or the given ones), then the leave is
+// stored out of band so the user's clients see the invite go.
+func (f *FederationAPI) PerformLeave(ctx context.Context, req *fedapi.PerformLeaveRequest) error {
+	if domainOf(req.UserID) != f.id.ServerName {
+		return fedErr(http.StatusBadRequest, "M_INVALID_PARAM", "can only leave for local users")
+	}
+	servers := append([]string{}, req.ServerNames...)
+	if _, eventID, err := f.rooms.QueryMembership(ctx, req.RoomID, req.UserID); err == nil && eventID != "" {
+		if evs, err := f.rooms.QueryEvents(ctx, []string{eventID}); err == nil && len(evs) == 1 {
+			servers = append(servers, string(domainOf(string(evs[0].SenderID()))))
+		}
+	}
+	content := map[string]any{}
+	if len(req.Content) > 0 {
+		_ = json.Unmarshal(req.Content, &content)
+	}
+	content["membership"] = spec.Leave
+	defer f.joinLocks.lock(req.RoomID)()
+	var last *fedapi.Error = fedErr(http.StatusNotFound, "M_NOT_FOUND", "no server to leave %s through", req.RoomID)
+	for _, server := range f.candidates(servers, []string{string(domainOf(req.RoomID))}) {
+		err := f.leaveVia(ctx, server, req.RoomID, req.UserID, content)
+		if err == nil {
+			return nil
+		}
+		last = remoteError(server, err)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return last
+}
+
+func (f *FederationAPI) leaveVia(ctx context.Context, server spec.ServerName, roomID, userID string, content map[string]any) error {
+	ctx, cancel := context.WithTimeout(ctx, performTimeout)
+	defer cancel()
+	ml, err := f.Client.MakeLeave(ctx, f.id.ServerName, server, roomID, userID)
+	if err != nil {
+		return err
+	}
+	ver, ferr := roomVersion(ml.RoomVersion)
+	if ferr != nil {
+		return ferr
+	}
+	proto := ml.LeaveEvent
+	proto.Type, proto.RoomID, proto.SenderID, proto.StateKey, proto.Redacts = spec.MRoomMember, roomID, userID, &userID, ""
+	leave, err := f.buildSigned(ver, proto, content)
+	if err != nil {
+		return err
+	}
+	if err := f.Client.SendLeave(ctx, f.id.ServerName, server, leave); err != nil {
+		return err
+	}
+	_, err = f.rooms.InputRoomEvents(ctx, &rsapi.InputRoomEventsRequest{Events: []rsapi.InputRoomEvent{
+		{Kind: rsapi.KindOutOfBand, Event: rsapi.NewEvent(leave)},
+	}})
+	return err
+}

@@ -1,0 +1,50 @@
+package federationapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+
+	fedapi "github.com/axon-hs/axon/federationapi/api"
+)
+
+// QueryRoomAlias implements fedapi.FederationAPI (/query/directory).
+func (f *FederationAPI) QueryRoomAlias(ctx context.Context, alias string) (*fedapi.RoomAlias, error) {
+	server := domainOf(alias)
+	if server == "" {
+		return nil, fedErr(http.StatusBadRequest, "M_INVALID_PARAM", "invalid alias %q", alias)
+	}
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	resp, err := f.Client.LookupRoomAlias(ctx, f.id.ServerName, server, alias)
+	if err != nil {
+		return nil, remoteError(server, err)
+	}
+	out := &fedapi.RoomAlias{RoomID: resp.RoomID}
+	for _, s := range resp.Servers {
+		out.Servers = append(out.Servers, string(s))
+	}
+	return out, nil
+}
+
+// QueryProfile implements fedapi.FederationAPI (/query/profile).
+func (f *FederationAPI) QueryProfile(ctx context.Context, userID, field string) (map[string]json.RawMessage, error) {
+	server := domainOf(userID)
+	if server == "" {
+		return nil, fedErr(http.StatusBadRequest, "M_INVALID_PARAM", "invalid user ID %q", userID)
+	}
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	resp, err := f.Client.LookupProfile(ctx, f.id.ServerName, server, userID, field)
+	if err != nil {
+		return nil, remoteError(server, err)
+	}
+	out := map[string]json.RawMessage{}
+	if resp.DisplayName != "" {
+		out["displayname"], _ = json.Marshal(resp.DisplayName)
+	}
+	if resp.AvatarURL != "" {
+		out["avatar_url"], _ = json.Marshal(resp.AvatarURL)
+	}
+	return out, nil
+}

@@ -1,0 +1,130 @@
+package roomserver
+
+import (
+	"context"
+	"slices"
+
+	"github.com/matrix-org/gomatrixserverlib"
+	"github.com/matrix-org/gomatrixserverlib/spec"
+	"github.com/tidwall/gjson"
+
+	"github.com/axon-hs/axon/roomserver/api"
+	"github.com/axon-hs/axon/roomserver/storage"
+)
+
+// QueryEventTemplate implements api.RoomserverAPI: an unsigned event on
+// the room's current head, auth-checked against current state. The head
+// may move before the event comes back signed; that only forks the DAG,
+// which input merges.
+func (r *RoomServer) QueryEventTemplate(ctx context.Context, req *api.EventTemplateRequest) (*api.EventTemplate, error) {
+	rm, err := r.mustRoom(ctx, req.RoomID)
+	if err != nil {
+		return nil, err
+	}
+	le := &api.LocalEvent{RoomID: req.RoomID, Sender: req.Sender, Type: req.Type, StateKey: req.StateKey, Content: req.Content}
+	if msg := validateLocal(le); msg != "" {
+		return nil, api.Errorf(api.CodeBadJSON, msg)
+	}
+	rm.mu.RLock()
+	prev := slices.Clone(rm.extremities)
+	depth := rm.depth + 1
+	rm.mu.RUnlock()
+	if prev == nil {
+		prev = []string{}
+	}
+	proto := gomatrixserverlib.ProtoEvent{
+		SenderID: req.Sender, RoomID: req.RoomID, Type: req.Type, StateKey: req.StateKey,
+		Content: spec.RawJSON(req.Content), PrevEvents: prev, Depth: depth, Version: rm.version,
+	}
+	needed, err := gomatrixserverlib.StateNeededForProtoEvent(&proto)
+	if err != nil {
+		return nil, api.Errorf(api.CodeBadJSON, trimAuthErr(err))
+	}
+	var nids []int64
+	for _, t := range needed.Tuples() {
+		if nid := rm.stateNID(t); nid != 0 {
+			nids = append(nids, nid)
+		}
+	}
+	evs, err := r.eventsByNID(ctx, r.db, rm.version, nids)
+	if err != nil {
+		return nil, err
+	}
+	var pdus []gomatrixserverlib.PDU
+	for _, nid := range nids {
+		if e := evs[nid]; e != nil {
+			pdus = append(pdus, e.pdu)
+		}
+	}
+	provider, err := gomatrixserverlib.NewAuthEvents(pdus)
+	if err != nil {
+		return nil, err
+	}
+	builder := rm.version.NewEventBuilderFromProtoEvent(&proto)
+	if err := builder.AddAuthEvents(provider); err != nil {
+		return nil, err
+	}
+	// Build (signed with our key, discarded) only to run the auth rules.
+	ev, err := builder.Build(now(), r.serverName, r.keyID, r.key)
+	if err != nil {
+		return nil, api.Errorf(api.CodeBadJSON, "invalid event: "+err.Error())
+	}
+	if err := gomatrixserverlib.Allowed(ev, provider, userIDForSender); err != nil {
+		return nil, api.Errorf(api.CodeForbidden, trimAuthErr(err))
+	}
+	proto.AuthEvents = builder.AuthEvents
+	return &api.EventTemplate{RoomVersion: string(rm.version.Version()), Proto: proto}, nil
+}
+
+// QueryStateBeforeEvent implements api.RoomserverAPI.
+func (r *RoomServer) QueryStateBeforeEvent(ctx context.Context, roomID, eventID string) ([]*api.Event, error) {
+	rm, err := r.mustRoom(ctx, roomID)
+	if err != nil {
+		return nil, err
+	}
+	evs, err := r.eventsByID(ctx, r.db, rm.version, []string{eventID})
+	if err != nil {
+		return nil, err
+	}
+	e := evs[eventID]
+	if e == nil || e.roomNID != rm.nid || e.status == storage.StatusRejected || e.status == storage.StatusOutlier || e.snapshotNID == 0 {
+		return nil, api.Errorf(api.CodeNotFound, "event not found or its state is unknown")
+	}
+	s, _, err := r.loadSnapshot(ctx, r.db, e.snapshotNID)
+	if err != nil {
+		return nil, err
+	}
+	return r.stateEvents(ctx, rm, s)
+}
+
+// QueryServerInRoom implements api.RoomserverAPI.
+func (r *RoomServer) QueryServerInRoom(ctx context.Context, roomID, serverName string) (bool, error) {
+	rm, err := r.mustRoom(ctx, roomID)
+	if err != nil {
+		return false, err
+	}
+	return r.serverJoined(ctx, rm, rm.snapshot([]api.StateKey{{Type: spec.MRoomMember, StateKey: "*"}}), serverName)
+}
+
+// serverJoined: does state s have a joined member of serverName?
+func (r *RoomServer) serverJoined(ctx context.Context, rm *room, s storage.StateMap, serverName string) (bool, error) {
+	var nids []int64
+	for t, nid := range s {
+		if t.EventType == spec.MRoomMember && serverOf(t.StateKey) == serverName {
+			nids = append(nids, nid)
+		}
+	}
+	if len(nids) == 0 {
+		return false, nil
+	}
+	evs, err := r.eventsByNID(ctx, r.db, rm.version, nids)
+	if err != nil {
+		return false, err
+	}
+	for _, e := range evs {
+		if gjson.GetBytes(e.pdu.Content(), "membership").Str == spec.Join {
+			return true, nil
+		}
+	}
+	return false, nil
+}

@@ -1,0 +1,49 @@
+// Package api holds the types syncapi publishes on the ephemeral streams
+// (typing, receipts, presence, send_to_device) for the federation sender
+// and other readers. Local changes are applied by syncapi before they are
+// published; the messages carry Origin so a reader can tell them apart
+// from ones a federation receiver publishes.
+package api
+
+import "encoding/json"
+
+// OutputTyping is one typing change (stream.Typing).
+type OutputTyping struct {
+	Origin    string `json:"origin"`
+	RoomID    string `json:"room_id"`
+	UserID    string `json:"user_id"`
+	Typing    bool   `json:"typing"`
+	TimeoutMS int64  `json:"timeout_ms,omitempty"`
+}
+
+// OutputReceipt is one receipt (stream.Receipts).
+type OutputReceipt struct {
+	Origin   string `json:"origin"`
+	RoomID   string `json:"room_id"`
+	UserID   string `json:"user_id"`
+	Type     string `json:"receipt_type"`
+	EventID  string `json:"event_id"`
+	ThreadID string `json:"thread_id,omitempty"`
+	TS       int64  `json:"ts"`
+}
+
+// OutputPresence is one presence change (stream.Presence).
+type OutputPresence struct {
+	Origin          string  `json:"origin"`
+	UserID          string  `json:"user_id"`
+	Presence        string  `json:"presence"`
+	StatusMsg       *string `json:"status_msg,omitempty"`
+	LastActiveTS    int64   `json:"last_active_ts"`
+	CurrentlyActive bool    `json:"currently_active"`
+}
+
+// OutputSendToDevice is one to-device message for one device
+// (stream.SendToDevice). DeviceID "*" means every device of UserID.
+type OutputSendToDevice struct {
+	Origin   string          `json:"origin"`
+	Sender   string          `json:"sender"`
+	UserID   string          `json:"user_id"`
+	DeviceID string          `json:"device_id"`
+	Type     string          `json:"type"`
+	Content  json.RawMessage `json:"content"`
+}

@@ -1,0 +1,44 @@
+package syncapi
+
+import (
+	"context"
+	"encoding/json"
+
+	istorage "github.com/axon-hs/axon/internal/storage"
+	"github.com/axon-hs/axon/internal/stream"
+	"github.com/axon-hs/axon/syncapi/storage"
+	"github.com/axon-hs/axon/syncapi/types"
+	uapi "github.com/axon-hs/axon/userapi/api"
+)
+
+// onAccountDataMsg copies a userapi account data change into syncapi
+// storage at a new account data position.
+func (s *SyncAPI) onAccountDataMsg(ctx context.Context, msg stream.Message) error {
+	var ad uapi.OutputAccountData
+	if err := json.Unmarshal(msg.Data, &ad); err != nil || ad.UserID == "" || ad.Type == "" {
+		s.log.Error("malformed account data output; skipping", "seq", msg.Seq, "error", err)
+		return s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
+			return storage.SetConsumerSeq(ctx, tx, stream.AccountData, msg.Seq)
+		})
+	}
+	content := ad.Content
+	if len(content) == 0 {
+		content = json.RawMessage("{}")
+	}
+	var pos types.StreamPosition
+	err := s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
+		var err error
+		if pos, err = storage.UpsertAccountData(ctx, tx, ad.UserID, ad.RoomID, ad.Type, content); err != nil {
+			return err
+		}
+		return storage.SetConsumerSeq(ctx, tx, stream.AccountData, msg.Seq)
+	})
+	if err != nil {
+		return err
+	}
+	if ad.Type == "m.push_rules" && ad.RoomID == "" {
+		s.push.set(ad.UserID, content)
+	}
+	s.notif.Advance(func(t *types.StreamToken) { t.AccountData = pos }, ad.UserID)
+	return nil
+}

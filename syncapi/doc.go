@@ -1,0 +1,33 @@
+// Package syncapi serves what clients read: GET /sync (v3), simplified
+// sliding sync (MSC4186), /messages, /context, /relations, /threads,
+// filters, typing, receipts, read markers, presence, to-device, push
+// rules and /notifications.
+//
+// Streams in: room_events (roomserver/api.OutputEvent) and account_data
+// (userapi/api.OutputAccountData), applied by consumers that store the
+// stream sequence in the same transaction as the effect and resume from
+// it on start. Streams out: typing, receipts, presence, send_to_device
+// (syncapi/api types) for the federation sender; syncapi applies local
+// changes itself before publishing them.
+//
+// Positions: syncapi numbers every stream itself (syncapi_counters);
+// a /sync token "s<pdu>_<account_data>_<receipt>_<typing>_<to_device>_<presence>_<device_list>"
+// holds one per stream. Typing is in memory, numbered from the wall clock
+// in ms so positions keep growing across restarts. /messages tokens are
+// "t<pdu pos>" (a point between events); /sync tokens are accepted too.
+//
+// Long-polls wait on a per-user channel in notifier (closed when data for
+// that user commits), never by polling. Requests first wait until the
+// consumers have applied everything in the log (read-your-writes).
+// Initial syncs are bounded (initialSlots) and share a per-room current
+// state cache (statecache.go).
+//
+// Tables (prefix syncapi_): consumer_seqs, counters, events (client JSON
+// per event, with visibility, relation and thread columns), current_state,
+// memberships (history, for visibility and leave/join deltas),
+// account_data, receipts, send_to_device, to_device_txns, presence,
+// filters, notifications (push rule results, for unread counts).
+//
+// Push rules live in m.push_rules account data written through the
+// userapi; the spec defaults are merged in (pushrules package).
+package syncapi

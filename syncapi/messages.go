@@ -1,0 +1,290 @@
+package syncapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/syncapi/types"
+	uapi "github.com/axon-hs/axon/userapi/api"
+)
+
+// paging is a parsed from/to/dir/limit.
+type paging struct {
+	from, to  types.StreamPosition
+	hasTo     bool
+	backwards bool
+	limit     int
+}
+
+func parsePaging(from, to, dir, limit, defaultDir string, cur types.StreamPosition) (*paging, *httputil.JSONResponse) {
+	bad := func(msg string) (*paging, *httputil.JSONResponse) {
+		r := httputil.InvalidParam("%s", msg)
+		return nil, &r
+	}
+	if dir == "" {
+		dir = defaultDir
+	}
+	if dir != "b" && dir != "f" {
+		return bad("dir must be 'b' or 'f'")
+	}
+	p := &paging{backwards: dir == "b", limit: 10}
+	if limit != "" {
+		n, err := strconv.Atoi(limit)
+		if err != nil || n < 0 {
+			return bad("limit must be a non-negative integer")
+		}
+		p.limit = min(n, types.MaxTimelineLimit)
+	}
+	if from != "" {
+		tok, err := types.ParsePaginationToken(from)
+		if err != nil {
+			return bad("Invalid from token")
+		}
+		p.from = min(tok.Pos, cur)
+	} else if p.backwards {
+		p.from = cur
+	}
+	if to != "" {
+		tok, err := types.ParsePaginationToken(to)
+		if err != nil {
+			return bad("Invalid to token")
+		}
+		p.to, p.hasTo = tok.Pos, true
+	}
+	return p, nil
+}
+
+// bounds is the (lo, hi] position range the paging covers.
+func (p *paging) bounds() (types.StreamPosition, types.StreamPosition) {
+	if p.backwards {
+		lo := types.StreamPosition(0)
+		if p.hasTo {
+			lo = p.to
+		}
+		return lo, p.from
+	}
+	hi := types.StreamPosition(1<<62 - 1)
+	if p.hasTo {
+		hi = p.to
+	}
+	return p.from, hi
+}
+
+// nextToken is the token continuing after the event at last.
+func (p *paging) nextToken(last types.StreamPosition) types.TopologyToken {
+	if p.backwards {
+		return types.TopologyToken{Pos: last - 1}
+	}
+	return types.TopologyToken{Pos: last}
+}
+
+// paginate walks roomID in one direction from the paging's start,
+// returning up to limit visible events passing filter (in walk order),
+// the position of the last event it examined and whether more remain.
+func (s *SyncAPI) paginate(ctx context.Context, roomID string, p *paging, hiCap types.StreamPosition, filter *types.RoomEventFilter, mv *memberView) ([]*types.Event, types.StreamPosition, bool, error) {
+	lo, hi := p.bounds()
+	hi = min(hi, hiCap)
+	var out []*types.Event
+	var last types.StreamPosition
+	batch := p.limit + 1
+	if filter != nil && !filter.IsEmpty() {
+		batch = max(batch, 100)
+	}
+	for lo < hi && len(out) < p.limit {
+		rows, err := s.db.RoomEvents(ctx, roomID, lo, hi, batch, p.backwards)
+		if err != nil {
+			return nil, 0, false, err
+		}
+		for _, ev := range rows {
+			if len(out) == p.limit {
+				return out, last, true, mv.err
+			}
+			last = ev.Pos
+			if (filter == nil || filter.AllowsEvent(ev)) && mv.visible(ev) {
+				out = append(out, ev)
+			}
+		}
+		if len(rows) < batch {
+			return out, last, false, mv.err
+		}
+		if p.backwards {
+			hi = rows[len(rows)-1].Pos - 1
+		} else {
+			lo = rows[len(rows)-1].Pos
+		}
+	}
+	return out, last, lo < hi && len(out) > 0, mv.err
+}
+
+// roomEventFilterParam parses the filter query parameter of /messages and /context.
+func roomEventFilterParam(v string) (*types.RoomEventFilter, *httputil.JSONResponse) {
+	f := &types.RoomEventFilter{}
+	if v == "" {
+		return f, nil
+	}
+	if err := json.Unmarshal([]byte(v), f); err != nil {
+		r := httputil.BadJSON("Invalid filter: %v", err)
+		return nil, &r
+	}
+	return f, nil
+}
+
+// accessibleView returns the user's view of the room, or an error
+// response if they never had any membership there and it is not world
+// readable.
+func (s *SyncAPI) accessibleView(ctx context.Context, userID, roomID string, cur types.StreamPosition) (*memberView, *httputil.JSONResponse) {
+	mv, err := s.roomView(ctx, userID, roomID, cur)
+	if err != nil {
+		s.log.Error("membership view", "error", err)
+		r := httputil.InternalError()
+		return nil, &r
+	}
+	if mv.current == "" {
+		rs, err := s.cache.get(ctx, roomID)
+		if err != nil || rs.contentField("m.room.history_visibility", "", "history_visibility").String() != "world_readable" {
+			r := httputil.Forbidden("You are not allowed to view this room")
+			return nil, &r
+		}
+	}
+	return mv, nil
+}
+
+// handleMessages serves GET /rooms/{roomId}/messages.
+func (s *SyncAPI) handleMessages(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	ctx := req.Context()
+	roomID := req.PathValue("roomId")
+	q := req.URL.Query()
+	s.waitCaughtUp(ctx)
+	cur := s.notif.Current().PDU
+	p, errResp := parsePaging(q.Get("from"), q.Get("to"), q.Get("dir"), q.Get("limit"), "b", cur)
+	if errResp != nil {
+		return *errResp
+	}
+	filter, errResp := roomEventFilterParam(q.Get("filter"))
+	if errResp != nil {
+		return *errResp
+	}
+	if filter.Limit != nil && q.Get("limit") == "" {
+		p.limit = min(*filter.Limit, types.MaxTimelineLimit)
+	}
+	mv, errResp := s.accessibleView(ctx, dev.UserID, roomID, cur)
+	if errResp != nil {
+		return *errResp
+	}
+	evs, last, more, err := s.paginate(ctx, roomID, p, cur, filter, mv)
+	if err != nil {
+		s.log.Error("messages", "error", err)
+		return httputil.InternalError()
+	}
+	rels, err := s.aggregations(ctx, evs, cur, dev.UserID)
+	if err != nil {
+		s.log.Error("messages", "error", err)
+		return httputil.InternalError()
+	}
+	chunk := make([]json.RawMessage, 0, len(evs))
+	for _, ev := range evs {
+		chunk = append(chunk, ev.Serve(dev.ID, rels[ev.EventID]))
+	}
+	start := types.TopologyToken{Pos: p.from}
+	resp := map[string]any{"start": start.String(), "chunk": chunk}
+	if more {
+		resp["end"] = p.nextToken(last).String()
+	}
+	if filter.LazyLoadMembers && len(evs) > 0 {
+		rs, err := s.cache.get(ctx, roomID)
+		if err == nil {
+			state := []json.RawMessage{}
+			for _, m := range lazyMembers(rs, evs, dev.UserID) {
+				state = append(state, m.Serve("", nil))
+			}
+			resp["state"] = state
+		}
+	}
+	return httputil.OK(resp)
+}
+
+// handleContext serves GET /rooms/{roomId}/context/{eventId}.
+func (s *SyncAPI) handleContext(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	ctx := req.Context()
+	roomID, eventID := req.PathValue("roomId"), req.PathValue("eventId")
+	q := req.URL.Query()
+	limit := 10
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return httputil.InvalidParam("limit must be a non-negative integer")
+		}
+		limit = min(n, 100)
+	}
+	filter, errResp := roomEventFilterParam(q.Get("filter"))
+	if errResp != nil {
+		return *errResp
+	}
+	s.waitCaughtUp(ctx)
+	cur := s.notif.Current().PDU
+	mv, errResp := s.accessibleView(ctx, dev.UserID, roomID, cur)
+	if errResp != nil {
+		return *errResp
+	}
+	ev, err := s.db.EventByID(ctx, nil, eventID)
+	if err != nil {
+		s.log.Error("context", "error", err)
+		return httputil.InternalError()
+	}
+	if ev == nil || ev.RoomID != roomID || !mv.visible(ev) {
+		return httputil.NotFound("Event not found")
+	}
+	before, after := limit/2, limit-limit/2
+	pb := &paging{from: ev.Pos - 1, backwards: true, limit: before}
+	evsBefore, lastB, _, err := s.paginate(ctx, roomID, pb, cur, filter, mv)
+	if err != nil {
+		s.log.Error("context", "error", err)
+		return httputil.InternalError()
+	}
+	pf := &paging{from: ev.Pos, limit: after}
+	evsAfter, lastF, _, err := s.paginate(ctx, roomID, pf, cur, filter, mv)
+	if err != nil {
+		s.log.Error("context", "error", err)
+		return httputil.InternalError()
+	}
+	all := append(append([]*types.Event{ev}, evsBefore...), evsAfter...)
+	rels, err := s.aggregations(ctx, all, cur, dev.UserID)
+	if err != nil {
+		s.log.Error("context", "error", err)
+		return httputil.InternalError()
+	}
+	serve := func(evs []*types.Event) []json.RawMessage {
+		out := make([]json.RawMessage, 0, len(evs))
+		for _, e := range evs {
+			out = append(out, e.Serve(dev.ID, rels[e.EventID]))
+		}
+		return out
+	}
+	start, end := types.TopologyToken{Pos: ev.Pos - 1}, types.TopologyToken{Pos: ev.Pos}
+	if len(evsBefore) > 0 {
+		start = pb.nextToken(lastB)
+	}
+	if len(evsAfter) > 0 {
+		end = pf.nextToken(lastF)
+	}
+	rs, err := s.cache.get(ctx, roomID)
+	if err != nil {
+		s.log.Error("context", "error", err)
+		return httputil.InternalError()
+	}
+	stateFilter := *filter
+	state := s.stateEvents(rs.events, nil, &stateFilter, dev.UserID)
+	if filter.LazyLoadMembers {
+		state = []json.RawMessage{}
+		for _, m := range lazyMembers(rs, all, dev.UserID) {
+			state = append(state, m.Serve("", nil))
+		}
+	}
+	return httputil.OK(map[string]any{
+		"event": ev.Serve(dev.ID, rels[ev.EventID]), "events_before": serve(evsBefore), "events_after": serve(evsAfter),
+		"start": start.String(), "end": end.String(), "state": state,
+	})
+}

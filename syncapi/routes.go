@@ -1,0 +1,39 @@
+package syncapi
+
+import "github.com/axon-hs/axon/internal/httputil"
+
+// registerRoutes adds syncapi's Client-Server endpoints to base.Client.
+func (s *SyncAPI) registerRoutes() {
+	r := s.base.Client
+	r.HandleClientAuthed("GET /sync", s.handleSync)
+	r.HandleClientAuthed("POST /user/{userId}/filter", s.handlePostFilter)
+	r.HandleClientAuthed("GET /user/{userId}/filter/{filterId}", s.handleGetFilter)
+	r.HandleClientAuthed("GET /rooms/{roomId}/messages", s.handleMessages)
+	r.HandleClientAuthed("GET /rooms/{roomId}/context/{eventId}", s.handleContext)
+	r.HandleClientAuthed("PUT /rooms/{roomId}/typing/{userId}", s.handleTyping)
+	r.HandleClientAuthed("POST /rooms/{roomId}/receipt/{receiptType}/{eventId}", s.handleReceipt)
+	r.HandleClientAuthed("POST /rooms/{roomId}/read_markers", s.handleReadMarkers)
+	r.HandleClientAuthed("GET /presence/{userId}/status", s.handleGetPresence)
+	r.HandleClientAuthed("PUT /presence/{userId}/status", s.handleSetPresence)
+	r.HandleClientAuthed("PUT /sendToDevice/{eventType}/{txnId}", s.handleSendToDevice)
+	r.HandleClientAuthed("GET /notifications", s.handleNotifications)
+
+	r.HandleClientAuthed("GET /pushrules/{$}", s.handleGetAllPushRules)
+	r.HandleClientAuthed("GET /pushrules/{scope}/{$}", s.handleGetAllPushRules)
+	r.HandleClientAuthed("GET /pushrules/{scope}/{kind}/{ruleId}", s.handleGetPushRule)
+	r.HandleClientAuthed("GET /pushrules/{scope}/{kind}/{ruleId}/{attr}", s.handleGetPushRule)
+	r.HandleClientAuthed("PUT /pushrules/{scope}/{kind}/{ruleId}", s.handlePutPushRule)
+	r.HandleClientAuthed("PUT /pushrules/{scope}/{kind}/{ruleId}/{attr}", s.handlePutPushRuleAttr)
+	r.HandleClientAuthed("DELETE /pushrules/{scope}/{kind}/{ruleId}", s.handleDeletePushRule)
+
+	// Relations and threads are v1 endpoints; v3 is served too for older clients.
+	for _, prefix := range []string{"/_matrix/client/v1", "/_matrix/client/v3"} {
+		r.HandleAuthed("GET "+prefix+"/rooms/{roomId}/relations/{eventId}", s.handleRelations)
+		r.HandleAuthed("GET "+prefix+"/rooms/{roomId}/relations/{eventId}/{relType}", s.handleRelations)
+		r.HandleAuthed("GET "+prefix+"/rooms/{roomId}/relations/{eventId}/{relType}/{eventType}", s.handleRelations)
+		r.HandleAuthed("GET "+prefix+"/rooms/{roomId}/threads", s.handleThreads)
+	}
+	r.HandleAuthed("POST /_matrix/client/unstable/org.matrix.simplified_msc3575/sync", s.handleSlidingSync)
+}
+
+var _ httputil.AuthedHandler = (*SyncAPI)(nil).handleSync

@@ -1,0 +1,150 @@
+package storage_test
+
+import (
+	"context"
+	"testing"
+
+	istorage "github.com/axon-hs/axon/internal/storage"
+	"github.com/axon-hs/axon/internal/storage/storagetest"
+	"github.com/axon-hs/axon/syncapi/storage"
+	"github.com/axon-hs/axon/syncapi/types"
+)
+
+func TestStorage(t *testing.T) {
+	ctx := context.Background()
+	for _, b := range storagetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			d, err := storage.Open(ctx, b.NewDSN(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.DB.Close()
+			sk := ""
+			member := "@u:x"
+			evs := []*types.Event{
+				{EventID: "$c", RoomID: "!r", Type: "m.room.create", Sender: "@u:x", StateKey: &sk, JSON: []byte(`{}`)},
+				{EventID: "$m", RoomID: "!r", Type: "m.room.member", Sender: "@u:x", StateKey: &member, Membership: "join", JSON: []byte(`{}`)},
+				{EventID: "$1", RoomID: "!r", Type: "m.room.message", Sender: "@u:x", JSON: []byte(`{}`)},
+				{EventID: "$2", RoomID: "!r", Type: "m.room.message", Sender: "@u:x", JSON: []byte(`{}`), RelatesTo: "$1", RelType: "m.thread", ThreadID: "$1"},
+			}
+			err = d.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
+				for _, ev := range evs {
+					if ok, err := storage.InsertEvent(ctx, tx, ev, true); err != nil || !ok {
+						t.Fatalf("insert %s: %v %v", ev.EventID, ok, err)
+					}
+					if ev.StateKey != nil {
+						if _, err := storage.ApplyStateDelta(ctx, tx, "!r", ev.Pos, nil, []*types.Event{ev}); err != nil {
+							return err
+						}
+					}
+				}
+				// Inserting again is a no-op that reports the stored position.
+				dup := &types.Event{EventID: "$1", RoomID: "!r", Type: "m.room.message", JSON: []byte(`{}`)}
+				if ok, err := storage.InsertEvent(ctx, tx, dup, true); err != nil || ok || dup.Pos != evs[2].Pos {
+					t.Fatalf("duplicate insert: %v %v %d", ok, err, dup.Pos)
+				}
+				return storage.SetConsumerSeq(ctx, tx, "room_events", 42)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if seq, _ := d.ConsumerSeq(ctx, "room_events"); seq != 42 {
+				t.Fatalf("seq %d", seq)
+			}
+			max, _ := d.MaxPositions(ctx)
+			if max.PDU != 4 {
+				t.Fatalf("max positions %+v", max)
+			}
+			back, _ := d.RoomEvents(ctx, "!r", 0, 4, 2, true)
+			if len(back) != 2 || back[0].EventID != "$2" || back[1].EventID != "$1" {
+				t.Fatalf("backwards page %v", back)
+			}
+			state, _ := d.CurrentState(ctx, nil, "!r")
+			if len(state) != 2 {
+				t.Fatalf("state %d", len(state))
+			}
+			ms, _ := d.MembershipsAt(ctx, member, 4)
+			if len(ms) != 1 || ms[0].Membership != "join" {
+				t.Fatalf("memberships %+v", ms)
+			}
+			if ms, _ := d.MembershipsAt(ctx, member, 1); len(ms) != 0 {
+				t.Fatalf("membership before join %+v", ms)
+			}
+			rels, _ := d.RelationsOf(ctx, []string{"$1"}, 4)
+			if len(rels) != 1 || rels[0].EventID != "$2" {
+				t.Fatalf("relations %+v", rels)
+			}
+			threads, _ := d.Threads(ctx, "!r", 0, "", 10)
+			if len(threads) != 1 || threads[0].RootID != "$1" {
+				t.Fatalf("threads %+v", threads)
+			}
+			// Receipts, notifications, unread counts.
+			err = d.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
+				for _, pos := range []types.StreamPosition{3, 4} {
+					if err := storage.InsertNotification(ctx, tx, storage.Notification{UserID: "@v:x", RoomID: "!r", EventID: "$", EventPos: pos, Actions: []byte(`[]`), Highlight: pos == 4}); err != nil {
+						return err
+					}
+				}
+				_, err := storage.UpsertReceipt(ctx, tx, storage.Receipt{RoomID: "!r", Type: "m.read", UserID: "@v:x", EventID: "$1", EventPos: 3})
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			un, _ := d.UnreadForRooms(ctx, "@v:x", nil, 10)
+			if c := un["!r"]; c == nil || c.Notification != 1 || c.Highlight != 1 {
+				t.Fatalf("unread %+v", un["!r"])
+			}
+			// A receipt never moves backwards.
+			err = d.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
+				pos, err := storage.UpsertReceipt(ctx, tx, storage.Receipt{RoomID: "!r", Type: "m.read", UserID: "@v:x", EventID: "$c", EventPos: 1})
+				if pos != 0 {
+					t.Fatalf("backwards receipt stored at %d", pos)
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// To-device: txn dedupe, delivery range, deletion on ack.
+			err = d.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
+				if seen, err := storage.ToDeviceTxnSeen(ctx, tx, "@a:x", "D", "t1", 1); err != nil || seen {
+					t.Fatalf("first txn: %v %v", seen, err)
+				}
+				if seen, _ := storage.ToDeviceTxnSeen(ctx, tx, "@a:x", "D", "t1", 1); !seen {
+					t.Fatal("txn not remembered")
+				}
+				_, err := storage.InsertToDevice(ctx, tx, "@b:x", "E", "@a:x", "m.test", []byte(`{}`))
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			msgs, _ := d.ToDeviceBetween(ctx, "@b:x", "E", 0, 10, 100)
+			if len(msgs) != 1 {
+				t.Fatalf("to-device %d", len(msgs))
+			}
+			_ = d.DeleteToDeviceUpTo(ctx, "@b:x", "E", msgs[0].Pos)
+			if msgs, _ := d.ToDeviceBetween(ctx, "@b:x", "E", 0, 10, 100); len(msgs) != 0 {
+				t.Fatal("acknowledged message not deleted")
+			}
+			// Filters and account data.
+			id1, _ := d.InsertFilter(ctx, "@a:x", []byte(`{"x":1}`))
+			id2, _ := d.InsertFilter(ctx, "@a:x", []byte(`{"x":1}`))
+			if id1 != id2 {
+				t.Fatal("identical filter got a new ID")
+			}
+			if f, _ := d.GetFilter(ctx, "@b:x", id1); f != nil {
+				t.Fatal("filter visible to another user")
+			}
+			_ = d.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
+				_, err := storage.UpsertAccountData(ctx, tx, "@a:x", "", "m.x", []byte(`{"a":1}`))
+				return err
+			})
+			ad, _ := d.AccountDataBetween(ctx, "@a:x", 0, 100)
+			if len(ad) != 1 || string(ad[0].Content) != `{"a":1}` {
+				t.Fatalf("account data %+v", ad)
+			}
+		})
+	}
+}

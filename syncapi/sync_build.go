@@ -1,0 +1,339 @@
+package syncapi
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+
+	"github.com/axon-hs/axon/syncapi/storage"
+	"github.com/axon-hs/axon/syncapi/types"
+	uapi "github.com/axon-hs/axon/userapi/api"
+)
+
+// buildSync computes the response for (since, cur]. hasData says whether
+// anything changed for the user (an empty incremental sync waits).
+func (s *SyncAPI) buildSync(ctx context.Context, sr *syncRequest, cur types.StreamToken) (*syncResponse, bool, error) {
+	var since types.StreamToken
+	if sr.since != nil {
+		since = *sr.since
+		since = clampToken(since, cur)
+	}
+	initial := sr.since == nil
+	userID := sr.device.UserID
+	resp := newSyncResponse()
+	next := cur
+
+	// Global and room account data.
+	ad, err := s.db.AccountDataBetween(ctx, userID, since.AccountData, cur.AccountData)
+	if err != nil {
+		return nil, false, err
+	}
+	roomAD := map[string][]json.RawMessage{}
+	for _, a := range ad {
+		ev, _ := json.Marshal(map[string]any{"type": a.Type, "content": a.Content})
+		if a.RoomID == "" {
+			if sr.filter.AccountData.Allows(a.Type, "") {
+				resp.AccountData.Events = append(resp.AccountData.Events, ev)
+			}
+		} else if sr.filter.Room.AccountData.Allows(a.Type, "") && sr.filter.Room.AccountData.AllowsRoom(a.RoomID) {
+			roomAD[a.RoomID] = append(roomAD[a.RoomID], ev)
+		}
+	}
+
+	// Rooms.
+	if err := s.buildRooms(ctx, sr, since, cur, initial, resp, roomAD); err != nil {
+		return nil, false, err
+	}
+
+	// Presence of users sharing a room, and our own.
+	if s.base.Cfg.Presence.Enabled && (sr.filter.Presence.Limit == nil || *sr.filter.Presence.Limit > 0) {
+		if err := s.addPresence(ctx, userID, since.Presence, cur.Presence, sr.filter, resp); err != nil {
+			return nil, false, err
+		}
+	}
+
+	// To-device, delivered until acknowledged by a later since.
+	msgs, err := s.db.ToDeviceBetween(ctx, userID, sr.device.ID, since.ToDevice, cur.ToDevice, 100)
+	if err != nil {
+		return nil, false, err
+	}
+	for _, m := range msgs {
+		ev, _ := json.Marshal(map[string]any{"sender": m.Sender, "type": m.Type, "content": m.Content})
+		resp.ToDevice.Events = append(resp.ToDevice.Events, ev)
+	}
+	if len(msgs) == 100 {
+		next.ToDevice = msgs[len(msgs)-1].Pos
+	}
+
+	resp.NextBatch = next.String()
+	hasData := len(resp.Rooms.Join)+len(resp.Rooms.Invite)+len(resp.Rooms.Leave)+len(resp.Rooms.Knock) > 0 ||
+		len(resp.AccountData.Events) > 0 || len(resp.Presence.Events) > 0 || len(resp.ToDevice.Events) > 0
+	return resp, hasData, nil
+}
+
+// clampToken keeps a client's token within what the server has (after a
+// database reset or clock skew), so no stream is skipped forever.
+func clampToken(t, cur types.StreamToken) types.StreamToken {
+	c := func(a, b types.StreamPosition) types.StreamPosition { return min(a, b) }
+	return types.StreamToken{
+		PDU: c(t.PDU, cur.PDU), AccountData: c(t.AccountData, cur.AccountData), Receipt: c(t.Receipt, cur.Receipt),
+		Typing: c(t.Typing, cur.Typing), ToDevice: c(t.ToDevice, cur.ToDevice), Presence: c(t.Presence, cur.Presence),
+		DeviceList: c(t.DeviceList, cur.DeviceList),
+	}
+}
+
+// buildRooms fills rooms.join/invite/leave/knock.
+func (s *SyncAPI) buildRooms(ctx context.Context, sr *syncRequest, since, cur types.StreamToken, initial bool, resp *syncResponse, roomAD map[string][]json.RawMessage) error {
+	userID := sr.device.UserID
+	rf := &sr.filter.Room
+	memberships, err := s.db.MembershipsAt(ctx, userID, cur.PDU)
+	if err != nil {
+		return err
+	}
+	changed := map[string]bool{}
+	var eventRooms map[string]bool
+	if !initial {
+		changes, err := s.db.MembershipChangesBetween(ctx, userID, since.PDU, cur.PDU)
+		if err != nil {
+			return err
+		}
+		for _, c := range changes {
+			changed[c.RoomID] = true
+		}
+		if eventRooms, err = s.db.RoomsWithEvents(ctx, since.PDU, cur.PDU); err != nil {
+			return err
+		}
+	}
+	var joined []string
+	for _, m := range memberships {
+		if !rf.AllowsRoom(m.RoomID) {
+			continue
+		}
+		switch m.Membership {
+		case "join":
+			joined = append(joined, m.RoomID)
+			if !initial && !sr.fullState && !changed[m.RoomID] && !eventRooms[m.RoomID] && roomAD[m.RoomID] == nil {
+				continue // maybe ephemeral only; handled below
+			}
+			jr, err := s.joinedRoomSection(ctx, sr, m, since, cur, initial || sr.fullState || changed[m.RoomID])
+			if err != nil {
+				return err
+			}
+			resp.Rooms.Join[m.RoomID] = jr
+		case "invite":
+			if initial || changed[m.RoomID] {
+				ir, err := s.invitedRoomSection(ctx, m)
+				if err != nil {
+					return err
+				}
+				resp.Rooms.Invite[m.RoomID] = ir
+			}
+		case "knock":
+			if initial || changed[m.RoomID] {
+				ev, err := s.db.EventByID(ctx, nil, m.EventID)
+				if err != nil {
+					return err
+				}
+				kr := &knockedRoom{KnockState: eventList{Events: []json.RawMessage{}}}
+				if ev != nil {
+					kr.KnockState.Events = append(s.strippedRoomState(ctx, m.RoomID), ev.StrippedState())
+				}
+				resp.Rooms.Knock[m.RoomID] = kr
+			}
+		case "leave", "ban":
+			if (initial && rf.IncludeLeave) || (!initial && changed[m.RoomID]) {
+				lr, err := s.leftRoomSection(ctx, sr, m, since, initial)
+				if err != nil {
+					return err
+				}
+				if lr != nil {
+					resp.Rooms.Leave[m.RoomID] = lr
+				}
+			}
+		}
+	}
+	return s.addRoomExtras(ctx, sr, since, cur, initial, joined, resp, roomAD)
+}
+
+// joinedRoomSection builds one joined room. full means send the whole
+// state (initial sync, full_state, or joined since the last sync).
+func (s *SyncAPI) joinedRoomSection(ctx context.Context, sr *syncRequest, m storage.MembershipChange, since, cur types.StreamToken, full bool) (*joinedRoom, error) {
+	userID := sr.device.UserID
+	rf := &sr.filter.Room
+	mv := s.newMemberView(ctx, userID, m.RoomID, m, "join")
+	lo := since.PDU
+	if full {
+		lo = 0
+	}
+	limit := sr.filter.TimelineLimit()
+	evs, limited, err := s.fetchTimeline(ctx, m.RoomID, lo, cur.PDU, limit, &rf.Timeline, mv)
+	if err != nil {
+		return nil, err
+	}
+	jr := newJoinedRoom()
+	jr.Timeline.Limited = limited
+	if err := s.fillTimeline(ctx, &jr.Timeline, evs, sr.device, cur.PDU); err != nil {
+		return nil, err
+	}
+	rs, err := s.cache.get(ctx, m.RoomID)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case full:
+		jr.State.Events = s.stateEvents(rs.events, evs, &rf.State, userID)
+	case limited && len(evs) > 0:
+		delta, err := s.db.StateChangedBetween(ctx, m.RoomID, since.PDU, evs[0].Pos)
+		if err != nil {
+			return nil, err
+		}
+		if rf.State.LazyLoadMembers {
+			delta = append(delta, lazyMembers(rs, evs, userID)...)
+		}
+		jr.State.Events = s.stateEvents(dedupe(delta), evs, &rf.State, userID)
+	}
+	jr.Summary = summarize(rs, userID)
+	return jr, nil
+}
+
+// fillTimeline serves evs (with per-device txn IDs and bundled
+// aggregations) and sets prev_batch.
+func (s *SyncAPI) fillTimeline(ctx context.Context, t *timeline, evs []*types.Event, dev *uapi.Device, upTo types.StreamPosition) error {
+	deviceID, userID := dev.ID, dev.UserID
+	rels, err := s.aggregations(ctx, evs, upTo, userID)
+	if err != nil {
+		return err
+	}
+	for _, ev := range evs {
+		t.Events = append(t.Events, ev.Serve(deviceID, rels[ev.EventID]))
+	}
+	if len(evs) > 0 {
+		t.PrevBatch = types.TopologyToken{Pos: evs[0].Pos - 1}.String()
+	} else {
+		t.PrevBatch = types.TopologyToken{Pos: upTo}.String()
+	}
+	return nil
+}
+
+// stateEvents serves state minus what the timeline already carries,
+// applying the state filter and lazy loading.
+func (s *SyncAPI) stateEvents(state []*types.Event, tl []*types.Event, f *types.RoomEventFilter, userID string) []json.RawMessage {
+	inTimeline := make(map[string]bool, len(tl))
+	senders := map[string]bool{userID: true}
+	for _, ev := range tl {
+		inTimeline[ev.EventID] = true
+		senders[ev.Sender] = true
+	}
+	out := []json.RawMessage{}
+	for _, ev := range state {
+		if inTimeline[ev.EventID] || !f.AllowsEvent(ev) {
+			continue
+		}
+		if f.LazyLoadMembers && ev.Type == "m.room.member" && !senders[*ev.StateKey] {
+			continue
+		}
+		out = append(out, ev.Serve("", nil))
+	}
+	return out
+}
+
+// lazyMembers returns the current member events of timeline senders.
+func lazyMembers(rs *roomState, tl []*types.Event, userID string) []*types.Event {
+	var out []*types.Event
+	seen := map[string]bool{}
+	for _, ev := range tl {
+		if seen[ev.Sender] {
+			continue
+		}
+		seen[ev.Sender] = true
+		if m := rs.get("m.room.member", ev.Sender); m != nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func dedupe(evs []*types.Event) []*types.Event {
+	seen := map[string]bool{}
+	out := evs[:0]
+	for _, ev := range evs {
+		if !seen[ev.EventID] {
+			seen[ev.EventID] = true
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// summarize builds the room summary (heroes only for unnamed rooms).
+func summarize(rs *roomState, userID string) *roomSummary {
+	j, i := len(rs.joined), len(rs.invited)
+	sum := &roomSummary{JoinedCount: &j, InvitedCnt: &i}
+	if rs.get("m.room.name", "") == nil && rs.get("m.room.canonical_alias", "") == nil {
+		sum.Heroes = heroes(rs, userID, 5)
+	}
+	return sum
+}
+
+func heroes(rs *roomState, userID string, n int) []string {
+	var out []string
+	for _, u := range append(append([]string{}, rs.joined...), rs.invited...) {
+		if u != userID {
+			out = append(out, u)
+		}
+	}
+	sort.Strings(out)
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
+// invitedRoomSection serves stripped state: the invite's own
+// invite_room_state when the inviter's server sent one, else ours.
+func (s *SyncAPI) invitedRoomSection(ctx context.Context, m storage.MembershipChange) (*invitedRoom, error) {
+	ir := &invitedRoom{InviteState: eventList{Events: []json.RawMessage{}}}
+	ev, err := s.db.EventByID(ctx, nil, m.EventID)
+	if err != nil || ev == nil {
+		return ir, err
+	}
+	ir.InviteState.Events = append(s.strippedRoomState(ctx, m.RoomID), ev.StrippedState())
+	return ir, nil
+}
+
+// strippedStateTypes are what invite/knock state shows (spec "Stripped state").
+var strippedStateTypes = []string{"m.room.create", "m.room.join_rules", "m.room.name", "m.room.avatar", "m.room.canonical_alias", "m.room.encryption", "m.room.topic"}
+
+func (s *SyncAPI) strippedRoomState(ctx context.Context, roomID string) []json.RawMessage {
+	out := []json.RawMessage{}
+	rs, err := s.cache.get(ctx, roomID)
+	if err != nil {
+		return out
+	}
+	for _, t := range strippedStateTypes {
+		if ev := rs.get(t, ""); ev != nil {
+			out = append(out, ev.StrippedState())
+		}
+	}
+	return out
+}
+
+// leftRoomSection serves a room the user left or was banned from, with
+// the timeline up to (and including) the leave.
+func (s *SyncAPI) leftRoomSection(ctx context.Context, sr *syncRequest, m storage.MembershipChange, since types.StreamToken, initial bool) (*leftRoom, error) {
+	rf := &sr.filter.Room
+	mv := s.newMemberView(ctx, sr.device.UserID, m.RoomID, m, m.Membership)
+	lo := since.PDU
+	if initial {
+		lo = 0
+	}
+	evs, limited, err := s.fetchTimeline(ctx, m.RoomID, lo, m.Pos, sr.filter.TimelineLimit(), &rf.Timeline, mv)
+	if err != nil {
+		return nil, err
+	}
+	lr := &leftRoom{State: eventList{Events: []json.RawMessage{}}, Timeline: timeline{Events: []json.RawMessage{}, Limited: limited}, AccountData: eventList{Events: []json.RawMessage{}}}
+	if err := s.fillTimeline(ctx, &lr.Timeline, evs, sr.device, m.Pos); err != nil {
+		return nil, err
+	}
+	return lr, nil
+}

@@ -1,0 +1,215 @@
+package syncapi
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	istorage "github.com/axon-hs/axon/internal/storage"
+	"github.com/axon-hs/axon/internal/stream"
+	"github.com/axon-hs/axon/syncapi/api"
+	"github.com/axon-hs/axon/syncapi/storage"
+	"github.com/axon-hs/axon/syncapi/types"
+)
+
+// addRoomExtras adds ephemeral events, room account data and unread
+// counts to joined rooms, creating room entries that only have those.
+func (s *SyncAPI) addRoomExtras(ctx context.Context, sr *syncRequest, since, cur types.StreamToken, initial bool, joined []string, resp *syncResponse, roomAD map[string][]json.RawMessage) error {
+	userID := sr.device.UserID
+	ef := &sr.filter.Room.Ephemeral
+	ephemeralOn := ef.Limit == nil || *ef.Limit > 0
+	room := func(id string) *joinedRoom {
+		jr := resp.Rooms.Join[id]
+		if jr == nil {
+			jr = newJoinedRoom()
+			jr.Timeline.PrevBatch = types.TopologyToken{Pos: cur.PDU}.String()
+			resp.Rooms.Join[id] = jr
+		}
+		return jr
+	}
+	isJoined := make(map[string]bool, len(joined))
+	for _, id := range joined {
+		isJoined[id] = true
+	}
+	if ephemeralOn && ef.Allows("m.typing", "") {
+		for _, id := range joined {
+			if !ef.AllowsRoom(id) {
+				continue
+			}
+			users, changed := s.typing.Users(id, since.Typing)
+			if (initial && len(users) == 0) || (!initial && !changed) {
+				continue
+			}
+			ev, _ := json.Marshal(map[string]any{"type": "m.typing", "content": map[string]any{"user_ids": users}})
+			room(id).Ephemeral.Events = append(room(id).Ephemeral.Events, ev)
+		}
+	}
+	if ephemeralOn && ef.Allows("m.receipt", "") && (initial || cur.Receipt > since.Receipt) {
+		receipts, err := s.db.ReceiptsBetween(ctx, joined, since.Receipt, cur.Receipt)
+		if err != nil {
+			return err
+		}
+		for id, ev := range receiptEvents(receipts, userID) {
+			if ef.AllowsRoom(id) {
+				room(id).Ephemeral.Events = append(room(id).Ephemeral.Events, ev)
+			}
+		}
+	}
+	for id, evs := range roomAD {
+		if isJoined[id] {
+			room(id).AccountData.Events = append(room(id).AccountData.Events, evs...)
+		}
+	}
+	if len(resp.Rooms.Join) == 0 {
+		return nil
+	}
+	inResp := make(map[string]bool, len(resp.Rooms.Join))
+	for id := range resp.Rooms.Join {
+		inResp[id] = true
+	}
+	counts, err := s.db.UnreadForRooms(ctx, userID, inResp, cur.PDU)
+	if err != nil {
+		return err
+	}
+	threaded := sr.filter.Room.Timeline.UnreadThreadNotifications
+	for id, jr := range resp.Rooms.Join {
+		c := counts[id]
+		if c == nil {
+			continue
+		}
+		if !threaded {
+			jr.UnreadNotifications = unreadCounts{Notification: c.Notification, Highlight: c.Highlight}
+			continue
+		}
+		jr.UnreadNotifications = unreadCounts{Notification: c.Main.Notification, Highlight: c.Main.Highlight}
+		if len(c.Threads) > 0 {
+			jr.UnreadThreadNotifications = map[string]unreadCounts{}
+			for t, tc := range c.Threads {
+				jr.UnreadThreadNotifications[t] = unreadCounts{Notification: tc.Notification, Highlight: tc.Highlight}
+			}
+		}
+	}
+	return nil
+}
+
+// receiptEvents groups receipts into one m.receipt event per room.
+// Private receipts are shown only to their owner.
+func receiptEvents(receipts []storage.Receipt, viewer string) map[string]json.RawMessage {
+	type entry struct {
+		TS       int64  `json:"ts"`
+		ThreadID string `json:"thread_id,omitempty"`
+	}
+	byRoom := map[string]map[string]map[string]map[string]entry{} // room -> event -> type -> user
+	for _, r := range receipts {
+		if r.Type == "m.read.private" && r.UserID != viewer {
+			continue
+		}
+		evs := byRoom[r.RoomID]
+		if evs == nil {
+			evs = map[string]map[string]map[string]entry{}
+			byRoom[r.RoomID] = evs
+		}
+		ts := evs[r.EventID]
+		if ts == nil {
+			ts = map[string]map[string]entry{}
+			evs[r.EventID] = ts
+		}
+		us := ts[r.Type]
+		if us == nil {
+			us = map[string]entry{}
+			ts[r.Type] = us
+		}
+		us[r.UserID] = entry{TS: r.TS, ThreadID: r.ThreadID}
+	}
+	out := make(map[string]json.RawMessage, len(byRoom))
+	for room, content := range byRoom {
+		out[room], _ = json.Marshal(map[string]any{"type": "m.receipt", "content": content})
+	}
+	return out
+}
+
+// addPresence adds presence changes of users who share a room with userID.
+func (s *SyncAPI) addPresence(ctx context.Context, userID string, from, to types.StreamPosition, f *types.Filter, resp *syncResponse) error {
+	if to <= from {
+		return nil
+	}
+	limit := f.Presence.LimitOr(100)
+	ps, err := s.db.PresenceBetween(ctx, from, to, 1000)
+	if err != nil {
+		return err
+	}
+	visible := map[string]bool{userID: true}
+	for _, u := range s.notif.UsersSharingRoom(userID) {
+		visible[u] = true
+	}
+	for _, p := range ps {
+		if !visible[p.UserID] || !f.Presence.Allows("m.presence", p.UserID) {
+			continue
+		}
+		resp.Presence.Events = append(resp.Presence.Events, presenceEvent(p))
+		if len(resp.Presence.Events) >= limit {
+			break
+		}
+	}
+	return nil
+}
+
+// presenceEvent formats an m.presence event.
+func presenceEvent(p storage.Presence) json.RawMessage {
+	b, _ := json.Marshal(map[string]any{"type": "m.presence", "sender": p.UserID, "content": presenceContent(p)})
+	return b
+}
+
+func presenceContent(p storage.Presence) map[string]any {
+	c := map[string]any{"presence": p.Presence}
+	if p.LastActiveTS > 0 {
+		c["last_active_ago"] = max(time.Now().UnixMilli()-p.LastActiveTS, 0)
+	}
+	if p.Presence == "online" {
+		c["currently_active"] = p.CurrentlyActive
+	}
+	if p.StatusMsg != nil {
+		c["status_msg"] = *p.StatusMsg
+	}
+	return c
+}
+
+// touchPresence applies set_presence from /sync: changes the state, or
+// refreshes last_active at most every minute so syncing clients do not
+// write on every request.
+func (s *SyncAPI) touchPresence(ctx context.Context, userID, presence string) {
+	cur, err := s.db.GetPresence(ctx, userID)
+	if err != nil {
+		s.log.Warn("read presence", "error", err)
+		return
+	}
+	now := time.Now().UnixMilli()
+	if cur != nil && cur.Presence == presence && (presence != "online" || now-cur.LastActiveTS < 60_000) {
+		return
+	}
+	p := storage.Presence{UserID: userID, Presence: presence, LastActiveTS: now, CurrentlyActive: presence == "online"}
+	if cur != nil {
+		p.StatusMsg = cur.StatusMsg
+	}
+	if err := s.setPresence(ctx, p); err != nil {
+		s.log.Warn("set presence", "error", err)
+	}
+}
+
+// setPresence stores p, wakes everyone who can see it and publishes it.
+func (s *SyncAPI) setPresence(ctx context.Context, p storage.Presence) error {
+	var pos types.StreamPosition
+	err := s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
+		var err error
+		pos, err = storage.UpsertPresence(ctx, tx, p)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	users := append(s.notif.UsersSharingRoom(p.UserID), p.UserID)
+	s.notif.Advance(func(t *types.StreamToken) { t.Presence = pos }, users...)
+	s.publishEDU(ctx, stream.Presence, &api.OutputPresence{Origin: s.base.Cfg.ServerName, UserID: p.UserID, Presence: p.Presence,
+		StatusMsg: p.StatusMsg, LastActiveTS: p.LastActiveTS, CurrentlyActive: p.CurrentlyActive})
+	return nil
+}

@@ -1,0 +1,153 @@
+package syncapi
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/syncapi/types"
+	uapi "github.com/axon-hs/axon/userapi/api"
+)
+
+// maxSyncTimeout caps a long-poll whatever the client asks.
+const maxSyncTimeout = 5 * time.Minute
+
+// syncRequest is a parsed GET /sync.
+type syncRequest struct {
+	device    *uapi.Device
+	since     *types.StreamToken
+	timeout   time.Duration
+	fullState bool
+	filter    *types.Filter
+	presence  string
+}
+
+func (s *SyncAPI) parseSyncRequest(req *http.Request, dev *uapi.Device) (*syncRequest, *httputil.JSONResponse) {
+	q := req.URL.Query()
+	sr := &syncRequest{device: dev, filter: &types.Filter{}}
+	if v := q.Get("since"); v != "" {
+		tok, err := types.ParseStreamToken(v)
+		if err != nil {
+			r := httputil.InvalidParam("Invalid since token")
+			return nil, &r
+		}
+		sr.since = &tok
+	}
+	if v := q.Get("timeout"); v != "" {
+		ms, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || ms < 0 {
+			r := httputil.InvalidParam("timeout must be a non-negative integer")
+			return nil, &r
+		}
+		sr.timeout = min(time.Duration(ms)*time.Millisecond, maxSyncTimeout)
+	}
+	switch v := q.Get("full_state"); v {
+	case "", "false":
+	case "true":
+		sr.fullState = true
+	default:
+		r := httputil.InvalidParam("full_state must be true or false")
+		return nil, &r
+	}
+	switch v := q.Get("set_presence"); v {
+	case "", "online", "offline", "unavailable":
+		sr.presence = v
+	default:
+		r := httputil.InvalidParam("set_presence must be online, offline or unavailable")
+		return nil, &r
+	}
+	if v := q.Get("filter"); v != "" {
+		f, errResp := s.loadFilter(req.Context(), dev.UserID, v)
+		if errResp != nil {
+			return nil, errResp
+		}
+		sr.filter = f
+	}
+	return sr, nil
+}
+
+// loadFilter resolves a filter query parameter: inline JSON or a filter ID.
+func (s *SyncAPI) loadFilter(ctx context.Context, userID, v string) (*types.Filter, *httputil.JSONResponse) {
+	data := []byte(v)
+	if !strings.HasPrefix(strings.TrimSpace(v), "{") {
+		stored, err := s.db.GetFilter(ctx, userID, v)
+		if err != nil {
+			s.log.Error("load filter", "error", err)
+			r := httputil.InternalError()
+			return nil, &r
+		}
+		if stored == nil {
+			r := httputil.InvalidParam("No such filter %q", v)
+			return nil, &r
+		}
+		data = stored
+	}
+	f, err := types.ParseFilter(data)
+	if err != nil {
+		r := httputil.BadJSON("Invalid filter: %v", err)
+		return nil, &r
+	}
+	return f, nil
+}
+
+// handleSync serves GET /sync: compute a response from `since`; if it is
+// empty, wait on the user's notifier channel until data or timeout.
+func (s *SyncAPI) handleSync(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	sr, errResp := s.parseSyncRequest(req, dev)
+	if errResp != nil {
+		return *errResp
+	}
+	ctx := req.Context()
+	if sr.presence != "" && s.base.Cfg.Presence.Enabled {
+		s.touchPresence(ctx, dev.UserID, sr.presence)
+	}
+	if sr.since != nil {
+		// A since token acknowledges the to-device messages before it.
+		if err := s.db.DeleteToDeviceUpTo(ctx, dev.UserID, dev.ID, sr.since.ToDevice); err != nil {
+			s.log.Warn("delete acknowledged to-device messages", "error", err)
+		}
+	}
+	s.waitCaughtUp(ctx)
+	initial := sr.since == nil || sr.fullState
+	if initial {
+		select {
+		case s.initialSlots <- struct{}{}:
+			defer func() { <-s.initialSlots }()
+		case <-ctx.Done():
+			return httputil.Unknown("Request cancelled")
+		}
+	}
+	var timer <-chan time.Time
+	if sr.timeout > 0 && !initial {
+		t := time.NewTimer(sr.timeout)
+		defer t.Stop()
+		timer = t.C
+	}
+	for {
+		wake := s.notif.Wait(dev.UserID)
+		cur := s.notif.Current()
+		resp, hasData, err := s.buildSync(ctx, sr, cur)
+		if err != nil {
+			if ctx.Err() != nil {
+				return httputil.Unknown("Request cancelled")
+			}
+			s.log.Error("sync failed", "user_id", dev.UserID, "error", err)
+			return httputil.InternalError()
+		}
+		if hasData || initial || timer == nil {
+			return httputil.OK(resp)
+		}
+		select {
+		case <-wake:
+		case <-timer:
+			return httputil.OK(resp)
+		case <-ctx.Done():
+			return httputil.OK(resp)
+		case <-s.notif.Closed():
+			return httputil.OK(resp)
+		}
+	}
+}

@@ -1,0 +1,103 @@
+package syncapi
+
+import "encoding/json"
+
+// The /sync response shapes (spec GET /sync). Events are pre-encoded
+// json.RawMessage so encoding a response copies bytes, not trees.
+
+type eventList struct {
+	Events []json.RawMessage `json:"events"`
+}
+
+type timeline struct {
+	Events    []json.RawMessage `json:"events"`
+	Limited   bool              `json:"limited"`
+	PrevBatch string            `json:"prev_batch,omitempty"`
+}
+
+type roomSummary struct {
+	Heroes      []string `json:"m.heroes,omitempty"`
+	JoinedCount *int     `json:"m.joined_member_count,omitempty"`
+	InvitedCnt  *int     `json:"m.invited_member_count,omitempty"`
+}
+
+type unreadCounts struct {
+	Notification int `json:"notification_count"`
+	Highlight    int `json:"highlight_count"`
+}
+
+type joinedRoom struct {
+	Summary                   *roomSummary            `json:"summary,omitempty"`
+	State                     eventList               `json:"state"`
+	Timeline                  timeline                `json:"timeline"`
+	Ephemeral                 eventList               `json:"ephemeral"`
+	AccountData               eventList               `json:"account_data"`
+	UnreadNotifications       unreadCounts            `json:"unread_notifications"`
+	UnreadThreadNotifications map[string]unreadCounts `json:"unread_thread_notifications,omitempty"`
+}
+
+type invitedRoom struct {
+	InviteState eventList `json:"invite_state"`
+}
+
+type knockedRoom struct {
+	KnockState eventList `json:"knock_state"`
+}
+
+type leftRoom struct {
+	State       eventList `json:"state"`
+	Timeline    timeline  `json:"timeline"`
+	AccountData eventList `json:"account_data"`
+}
+
+type syncRooms struct {
+	Join   map[string]*joinedRoom  `json:"join"`
+	Invite map[string]*invitedRoom `json:"invite"`
+	Leave  map[string]*leftRoom    `json:"leave"`
+	Knock  map[string]*knockedRoom `json:"knock"`
+}
+
+type deviceLists struct {
+	Changed []string `json:"changed"`
+	Left    []string `json:"left"`
+}
+
+type syncResponse struct {
+	NextBatch                  string         `json:"next_batch"`
+	Rooms                      syncRooms      `json:"rooms"`
+	Presence                   eventList      `json:"presence"`
+	AccountData                eventList      `json:"account_data"`
+	ToDevice                   eventList      `json:"to_device"`
+	DeviceLists                deviceLists    `json:"device_lists"`
+	DeviceOneTimeKeysCount     map[string]int `json:"device_one_time_keys_count"`
+	DeviceUnusedFallbackKeyTyp []string       `json:"device_unused_fallback_key_types"`
+}
+
+func newSyncResponse() *syncResponse {
+	return &syncResponse{
+		Rooms: syncRooms{
+			Join: map[string]*joinedRoom{}, Invite: map[string]*invitedRoom{},
+			Leave: map[string]*leftRoom{}, Knock: map[string]*knockedRoom{},
+		},
+		Presence:                   eventList{Events: []json.RawMessage{}},
+		AccountData:                eventList{Events: []json.RawMessage{}},
+		ToDevice:                   eventList{Events: []json.RawMessage{}},
+		DeviceLists:                deviceLists{Changed: []string{}, Left: []string{}},
+		DeviceOneTimeKeysCount:     map[string]int{},
+		DeviceUnusedFallbackKeyTyp: []string{},
+	}
+}
+
+func newJoinedRoom() *joinedRoom {
+	return &joinedRoom{
+		State:       eventList{Events: []json.RawMessage{}},
+		Timeline:    timeline{Events: []json.RawMessage{}},
+		Ephemeral:   eventList{Events: []json.RawMessage{}},
+		AccountData: eventList{Events: []json.RawMessage{}},
+	}
+}
+
+// empty reports whether the room section carries nothing new.
+func (j *joinedRoom) empty() bool {
+	return len(j.State.Events) == 0 && len(j.Timeline.Events) == 0 && len(j.Ephemeral.Events) == 0 && len(j.AccountData.Events) == 0
+}

@@ -1,0 +1,96 @@
+package types
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func TestStreamTokenRoundTrip(t *testing.T) {
+	tok := StreamToken{PDU: 12, AccountData: 3, Receipt: 4, Typing: 1700000000000, ToDevice: 5, Presence: 6, DeviceList: 7}
+	got, err := ParseStreamToken(tok.String())
+	if err != nil || got != tok {
+		t.Fatalf("round trip: %v %v", got, err)
+	}
+	short, err := ParseStreamToken("s5_2")
+	if err != nil || short.PDU != 5 || short.AccountData != 2 || short.Receipt != 0 {
+		t.Fatalf("short token: %v %v", short, err)
+	}
+	for _, bad := range []string{"", "s", "x1_2", "s1_-2", "s1_2_3_4_5_6_7_8", "s1__2", "sabc", "t5"} {
+		if _, err := ParseStreamToken(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if !tok.IsAfter(StreamToken{PDU: 12}) || (StreamToken{PDU: 1}).IsAfter(tok) {
+		t.Fatal("IsAfter")
+	}
+	m := StreamToken{PDU: 20}.Max(tok)
+	if m.PDU != 20 || m.Typing != tok.Typing {
+		t.Fatalf("Max %v", m)
+	}
+	pt, err := ParsePaginationToken("t42")
+	if err != nil || pt.Pos != 42 || pt.String() != "t42" {
+		t.Fatalf("topology %v %v", pt, err)
+	}
+	if pt, err := ParsePaginationToken(tok.String()); err != nil || pt.Pos != 12 {
+		t.Fatalf("sync token as pagination token: %v %v", pt, err)
+	}
+	if _, err := ParsePaginationToken("t-1"); err == nil {
+		t.Fatal("negative accepted")
+	}
+}
+
+func TestFilters(t *testing.T) {
+	f, err := ParseFilter([]byte(`{"room":{"rooms":["!a"],"not_rooms":["!b"],"timeline":{"limit":5,"types":["m.room.*"],"not_types":["m.room.member"],"not_senders":["@spam:x"],"contains_url":true},"state":{"lazy_load_members":true},"include_leave":true}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.TimelineLimit() != 5 || !f.Room.IncludeLeave || !f.Room.State.LazyLoadMembers {
+		t.Fatalf("parsed %+v", f)
+	}
+	if !f.Room.AllowsRoom("!a") || f.Room.AllowsRoom("!b") || f.Room.AllowsRoom("!c") {
+		t.Fatal("room allow lists")
+	}
+	tl := &f.Room.Timeline
+	ok := &Event{Type: "m.room.message", Sender: "@a:x", RoomID: "!a", ContainsURL: true}
+	if !tl.AllowsEvent(ok) {
+		t.Fatal("message rejected")
+	}
+	for name, ev := range map[string]*Event{
+		"not_types":    {Type: "m.room.member", Sender: "@a:x", ContainsURL: true},
+		"types":        {Type: "org.custom", Sender: "@a:x", ContainsURL: true},
+		"not_senders":  {Type: "m.room.message", Sender: "@spam:x", ContainsURL: true},
+		"contains_url": {Type: "m.room.message", Sender: "@a:x"},
+	} {
+		if tl.AllowsEvent(ev) {
+			t.Errorf("%s: allowed", name)
+		}
+	}
+	if _, err := ParseFilter([]byte(`{"room":{"timeline":{"limit":-1}}}`)); err == nil {
+		t.Fatal("negative limit accepted")
+	}
+	if _, err := ParseFilter([]byte(`{"event_format":"xml"}`)); err == nil {
+		t.Fatal("bad event_format accepted")
+	}
+	if _, err := ParseFilter([]byte(`{"room":{"timeline":{"senders":"x"}}}`)); err == nil {
+		t.Fatal("wrong type accepted")
+	}
+	big, _ := ParseFilter([]byte(`{"room":{"timeline":{"limit":100000}}}`))
+	if big.TimelineLimit() != MaxTimelineLimit {
+		t.Fatal("limit not capped")
+	}
+	for pat, cases := range map[string]map[string]bool{
+		"m.*":       {"m.room.message": true, "org.m": false},
+		"*.message": {"m.room.message": true, "m.room.member": false},
+		"m.*.mem*":  {"m.room.member": true, "m.room.message": false},
+	} {
+		for v, want := range cases {
+			if matchType(pat, v) != want {
+				t.Errorf("%s ~ %s != %v", pat, v, want)
+			}
+		}
+	}
+	out, _ := json.Marshal(f)
+	if _, err := ParseFilter(out); err != nil {
+		t.Fatal(err)
+	}
+}
