@@ -168,16 +168,16 @@ func (a *accountRoutes) authenticate(req *http.Request, auth *uiaAuth, op uiaOp)
 		if !nextStageAllowed(op.Flows, completed, auth.Type) {
 			return "", a.challenge(id, op, completed, "M_UNKNOWN", "Auth type "+auth.Type+" is not expected now")
 		}
-		if errResp, limited := a.runStage(req, auth, op); errResp != "" {
-			return "", a.challenge(id, op, completed, "M_FORBIDDEN", errResp)
-		} else if limited != nil {
-			return "", limited
+		if failure, errResp := a.runStage(req, auth, op); failure != "" {
+			return "", a.challenge(id, op, completed, "M_FORBIDDEN", failure)
+		} else if errResp != nil {
+			return "", errResp
 		}
 		a.uia.complete(sess, auth.Type)
 		completed = a.uia.completedStages(sess)
 	}
 	for _, flow := range op.Flows {
-		if slices.Equal(flow, completed[:min(len(completed), len(flow))]) && len(completed) >= len(flow) {
+		if len(completed) >= len(flow) && slices.Equal(flow, completed[:len(flow)]) {
 			return id, nil
 		}
 	}
@@ -195,7 +195,8 @@ func nextStageAllowed(flows [][]string, completed []string, stage string) bool {
 }
 
 // runStage checks one stage's credentials. A failure returns its message
-// (answered with a 401 challenge); a rate limit returns the 429.
+// (answered with a 401 challenge); a rate limit or internal error returns
+// the response to send instead.
 func (a *accountRoutes) runStage(req *http.Request, auth *uiaAuth, op uiaOp) (string, *httputil.JSONResponse) {
 	switch auth.Type {
 	case stageDummy:

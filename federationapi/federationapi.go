@@ -10,6 +10,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/fclient"
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
+	fedapi "github.com/axon-hs/axon/federationapi/api"
 	"github.com/axon-hs/axon/federationapi/keys"
 	"github.com/axon-hs/axon/federationapi/sender"
 	"github.com/axon-hs/axon/federationapi/storage"
@@ -38,6 +39,14 @@ type FederationAPI struct {
 
 	cancel   context.CancelFunc
 	consumer <-chan struct{}
+	// edus are the outbound ephemeral consumers (see edu_out.go).
+	edus []<-chan struct{}
+	// streams are the ephemeral streams (inbound EDUs are published on
+	// them, local ones read from them).
+	streams map[string]*stream.Stream
+
+	joinLocks roomLocks
+	acls      aclCache
 }
 
 // New opens the federation database, builds the client, key ring and
@@ -82,18 +91,36 @@ func New(ctx context.Context, base *setup.Base, rooms rsapi.RoomserverAPI, users
 		f.Close()
 		return nil, fmt.Errorf("federationapi: %w", err)
 	}
+	f.streams = map[string]*stream.Stream{}
+	for _, name := range []string{stream.Typing, stream.Receipts, stream.Presence, stream.SendToDevice, stream.DeviceListUpdates} {
+		if f.streams[name], err = base.Stream(ctx, name); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("federationapi: %w", err)
+		}
+	}
+	if err := f.startEDUConsumers(ctx, runCtx); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("federationapi: %w", err)
+	}
 	f.registerRoutes()
+	fedapi.Register(base, f)
 	return f, nil
 }
+
+var _ fedapi.FederationAPI = (*FederationAPI)(nil)
 
 // Close stops the consumer and the destination queues (queued items stay
 // stored for the next start).
 func (f *FederationAPI) Close() {
+	fedapi.Unregister(f.base)
 	if f.cancel != nil {
 		f.cancel()
 	}
 	if f.consumer != nil {
 		<-f.consumer
+	}
+	for _, done := range f.edus {
+		<-done
 	}
 	if f.sender != nil {
 		f.sender.Stop()
@@ -110,4 +137,7 @@ func (f *FederationAPI) registerRoutes() {
 	f.registerKeyRoutes()
 	f.registerVersionRoute()
 	f.registerSendRoute()
+	f.registerMembershipRoutes()
+	f.registerRoomRoutes()
+	f.registerQueryRoutes()
 }

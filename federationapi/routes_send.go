@@ -13,12 +13,6 @@ import (
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
 
-// pduInputter is the part of the roomserver inbound PDUs go to.
-type pduInputter interface {
-	QueryRoomVersion(ctx context.Context, roomID string) (string, error)
-	InputRoomEvents(ctx context.Context, req *rsapi.InputRoomEventsRequest) (*rsapi.InputRoomEventsResponse, error)
-}
-
 // pduResult is one entry of the /send response.
 type pduResult struct {
 	Error string `json:"error,omitempty"`
@@ -28,11 +22,7 @@ type pduResult struct {
 // then the roomserver's input path. A repeated (origin, txnId) gets the
 // first answer without reprocessing.
 type txnProcessor struct {
-	rooms    pduInputter
-	verifier gomatrixserverlib.JSONVerifier
-	log      interface {
-		Warn(msg string, args ...any)
-	}
+	f *FederationAPI
 
 	inflight singleflight.Group
 	mu       sync.Mutex
@@ -44,7 +34,7 @@ type txnProcessor struct {
 const recentTxns = 1024
 
 func (f *FederationAPI) registerSendRoute() {
-	p := &txnProcessor{rooms: f.rooms, verifier: f.ring, log: f.base.Log}
+	p := &txnProcessor{f: f}
 	f.handleAuthed("PUT /_matrix/federation/v1/send/{txnID}", func(req *FedRequest) httputil.JSONResponse {
 		txn, errResp := parseTransaction(req.Content)
 		if errResp != nil {
@@ -67,7 +57,9 @@ func (p *txnProcessor) process(ctx context.Context, origin spec.ServerName, txnI
 	}
 	p.mu.Unlock()
 	v, _, _ := p.inflight.Do(key, func() (any, error) {
-		r := p.processPDUs(context.WithoutCancel(ctx), txn.PDUs)
+		ctx := context.WithoutCancel(ctx)
+		r := p.processPDUs(ctx, origin, txn.PDUs)
+		p.f.processEDUs(ctx, origin, txn.EDUs)
 		p.remember(key, r)
 		return r, nil
 	})
@@ -88,44 +80,50 @@ func (p *txnProcessor) remember(key string, r map[string]pduResult) {
 	}
 }
 
-// processPDUs checks every PDU and inputs the good ones, room by room in
-// transaction order. PDUs for rooms we do not know, or that cannot be
-// parsed at all, have no event ID we could report and are dropped.
-func (p *txnProcessor) processPDUs(ctx context.Context, pdus []json.RawMessage) map[string]pduResult {
+// processPDUs checks every PDU (server ACL, signatures, hashes) and
+// inputs the good ones, room by room in transaction order, fetching
+// what is missing for any the roomserver cannot place. PDUs for rooms we
+// do not know, or that cannot be parsed at all, have no event ID we
+// could report and are dropped.
+func (p *txnProcessor) processPDUs(ctx context.Context, origin spec.ServerName, pdus []json.RawMessage) map[string]pduResult {
 	results := map[string]pduResult{}
 	byRoom := map[string][]gomatrixserverlib.PDU{}
 	var roomOrder []string
+	denied := map[string]bool{}
 	for _, raw := range pdus {
 		pdu, err := p.parsePDU(ctx, raw)
 		if err != nil {
-			p.log.Warn("dropping unparseable PDU", "error", err)
+			p.f.base.Log.Warn("dropping unparseable PDU", "origin", origin, "error", err)
 			continue
 		}
-		if err := gomatrixserverlib.VerifyEventSignatures(ctx, pdu, p.verifier, userIDForSender); err != nil {
+		roomID := pdu.RoomID().String()
+		if _, checked := denied[roomID]; !checked {
+			denied[roomID] = p.f.aclDenies(ctx, roomID, origin)
+		}
+		if denied[roomID] {
+			results[pdu.EventID()] = pduResult{Error: "the room's server ACL denies " + string(origin)}
+			continue
+		}
+		if err := gomatrixserverlib.VerifyEventSignatures(ctx, pdu, p.f.ring, userIDForSender); err != nil {
 			results[pdu.EventID()] = pduResult{Error: "signature check failed: " + err.Error()}
 			continue
 		}
-		if _, ok := byRoom[pdu.RoomID().String()]; !ok {
-			roomOrder = append(roomOrder, pdu.RoomID().String())
+		if _, ok := byRoom[roomID]; !ok {
+			roomOrder = append(roomOrder, roomID)
 		}
-		byRoom[pdu.RoomID().String()] = append(byRoom[pdu.RoomID().String()], pdu)
+		byRoom[roomID] = append(byRoom[roomID], pdu)
 	}
 	for _, roomID := range roomOrder {
 		events := byRoom[roomID]
-		req := &rsapi.InputRoomEventsRequest{}
-		for _, e := range events {
-			req.Events = append(req.Events, rsapi.InputRoomEvent{Kind: rsapi.KindNew, Event: rsapi.NewEvent(e)})
-		}
-		resp, err := p.rooms.InputRoomEvents(ctx, req)
+		res := p.f.inputPDUs(ctx, rsapi.KindNew, events)
 		for i, e := range events {
-			switch {
-			case err != nil:
-				results[e.EventID()] = pduResult{Error: "not processed: " + err.Error()}
-			case resp == nil || i >= len(resp.Results):
-				results[e.EventID()] = pduResult{Error: "not processed"}
-			case resp.Results[i].Err != nil:
-				results[e.EventID()] = pduResult{Error: resp.Results[i].Err.Error()}
-			default:
+			r := res[i]
+			if needsFetch(r) {
+				r = p.f.fillGapAndRetry(ctx, origin, e, r)
+			}
+			if r.Err != nil {
+				results[e.EventID()] = pduResult{Error: r.Err.Error()}
+			} else {
 				results[e.EventID()] = pduResult{}
 			}
 		}
@@ -142,7 +140,7 @@ func (p *txnProcessor) parsePDU(ctx context.Context, raw json.RawMessage) (gomat
 	if err := json.Unmarshal(raw, &head); err != nil {
 		return nil, err
 	}
-	version, err := p.rooms.QueryRoomVersion(ctx, head.RoomID)
+	version, err := p.f.rooms.QueryRoomVersion(ctx, head.RoomID)
 	if err != nil {
 		return nil, err
 	}

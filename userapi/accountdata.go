@@ -25,6 +25,9 @@ func (u *UserAPI) AccountData(ctx context.Context, userID, roomID, dataType stri
 // the order they were stored. If publishing fails the error is returned
 // (the client retries; the content is the same, so that is harmless).
 func (u *UserAPI) SetAccountData(ctx context.Context, userID, roomID, dataType string, content json.RawMessage) error {
+	if u.accountData == nil {
+		return errNoLog
+	}
 	local, err := u.localpart(userID)
 	if err != nil {
 		return err

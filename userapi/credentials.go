@@ -8,12 +8,19 @@ import (
 	"encoding/hex"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/crypto/bcrypt"
 )
 
 // bcryptCost trades login latency (~50ms at 10) against offline cracking.
-const bcryptCost = 10
+// It comes from registration.password_hash_cost; it is process-wide
+// because the timing-equaliser hash below is too.
+var bcryptCost atomic.Int32
+
+func init() { bcryptCost.Store(10) }
+
+func cost() int { return int(bcryptCost.Load()) }
 
 // passwordInput is what bcrypt sees: bcrypt reads at most 72 bytes, so
 // longer passwords are first reduced to a SHA-256 digest that keeps all
@@ -48,7 +55,7 @@ func hashPassword(ctx context.Context, password string) (string, error) {
 	}
 	var h []byte
 	var err error
-	if slotErr := withBcryptSlot(ctx, func() { h, err = bcrypt.GenerateFromPassword(passwordInput(password), bcryptCost) }); slotErr != nil {
+	if slotErr := withBcryptSlot(ctx, func() { h, err = bcrypt.GenerateFromPassword(passwordInput(password), cost()) }); slotErr != nil {
 		return "", slotErr
 	}
 	return string(h), err
@@ -66,7 +73,7 @@ func passwordMatches(ctx context.Context, hash, password string) (bool, error) {
 	ok := false
 	err := withBcryptSlot(ctx, func() {
 		if hash == "" {
-			dummyOnce.Do(func() { dummyHash, _ = bcrypt.GenerateFromPassword([]byte("dummy password"), bcryptCost) })
+			dummyOnce.Do(func() { dummyHash, _ = bcrypt.GenerateFromPassword([]byte("dummy password"), cost()) })
 			_ = bcrypt.CompareHashAndPassword(dummyHash, passwordInput(password))
 			return
 		}

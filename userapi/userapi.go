@@ -2,6 +2,7 @@ package userapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -31,15 +32,24 @@ type UserAPI struct {
 
 var _ api.UserAPI = (*UserAPI)(nil)
 
+// errNoLog is returned for account data writes by a UserAPI built
+// without the log.
+var errNoLog = errors.New("userapi: account data changes need the log (NATS), which this process has not started")
+
 // New opens the userapi's storage and starts the last-seen writer.
 func New(ctx context.Context, base *setup.Base) (*UserAPI, error) {
 	db, err := base.OpenDB(ctx, "userapi", storage.Migrations)
 	if err != nil {
 		return nil, err
 	}
-	s, err := base.Stream(ctx, stream.AccountData)
-	if err != nil {
-		return nil, err
+	// Without a log (the create-account command, which must not start a
+	// second embedded NATS beside a running server) account data cannot
+	// change; everything else works.
+	var s *stream.Stream
+	if base.Bus != nil {
+		if s, err = base.Stream(ctx, stream.AccountData); err != nil {
+			return nil, err
+		}
 	}
 	u := &UserAPI{
 		base:        base,
@@ -50,6 +60,9 @@ func New(ctx context.Context, base *setup.Base) (*UserAPI, error) {
 		lastSeen:    newLastSeenTracker(),
 		stop:        make(chan struct{}),
 		done:        make(chan struct{}),
+	}
+	if c := base.Cfg.Registration.PasswordHashCost; c > 0 {
+		bcryptCost.Store(int32(c))
 	}
 	go u.flushLastSeenLoop(5 * time.Second)
 	return u, nil

@@ -63,6 +63,15 @@ func TestProcessLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// create-account works before the server runs (and refuses a duplicate).
+	out, err = exec.Command(bin, "create-account", "--config", cfgPath, "--user", "admin1", "--password", "correct horse", "--admin").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "@admin1:example.test") {
+		t.Fatalf("create-account: %v\n%s", err, out)
+	}
+	if out, err = exec.Command(bin, "create-account", "--config", cfgPath, "--user", "admin1", "--password", "x").CombinedOutput(); err == nil {
+		t.Fatalf("duplicate create-account succeeded: %s", out)
+	}
+
 	cmd := exec.Command(bin, "run", "--config", cfgPath)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
@@ -91,6 +100,17 @@ func TestProcessLifecycle(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 404 || !strings.Contains(string(body), "M_UNRECOGNIZED") {
 		t.Fatalf("unknown endpoint: %d %s", resp.StatusCode, body)
+	}
+	// The account created offline can log in.
+	resp, err = http.Post(base+"/_matrix/client/v3/login", "application/json", strings.NewReader(
+		`{"type":"m.login.password","identifier":{"type":"m.id.user","user":"admin1"},"password":"correct horse"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "access_token") {
+		t.Fatalf("login as created account: %d %s", resp.StatusCode, body)
 	}
 	resp, err = http.Get("http://" + metricsAddr + "/metrics")
 	if err != nil {

@@ -27,7 +27,10 @@ type Config struct {
 	// (host:port of the federation listener as seen from outside).
 	WellKnownServer string `yaml:"well_known_server"`
 	DataDir         string `yaml:"data_dir"`
-	SigningKeyPath  string `yaml:"signing_key_path"`
+	// TrustedProxies are reverse proxies (IPs or CIDRs) whose
+	// X-Forwarded-For header names the real client.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	SigningKeyPath string   `yaml:"signing_key_path"`
 
 	Listeners    Listeners    `yaml:"listeners"`
 	Database     Database     `yaml:"database"`
@@ -89,6 +92,9 @@ type Registration struct {
 	Tokens         []string `yaml:"tokens"`
 	AllowGuests    bool     `yaml:"allow_guests"`
 	MinPasswordLen int      `yaml:"min_password_length"`
+	// PasswordHashCost is the bcrypt cost (4-14): each +1 doubles the
+	// CPU a login costs.
+	PasswordHashCost int `yaml:"password_hash_cost"`
 	// AccessTokenLifetime > 0 issues expiring access tokens with refresh
 	// tokens to clients that ask for them.
 	AccessTokenLifetime time.Duration `yaml:"access_token_lifetime"`
@@ -151,8 +157,9 @@ func Defaults() *Config {
 		Database: Database{Default: "sqlite"},
 		NATS:     NATS{Prefix: "axon", Replicas: 1},
 		Registration: Registration{
-			Mode:           "closed",
-			MinPasswordLen: 8,
+			Mode:             "closed",
+			MinPasswordLen:   8,
+			PasswordHashCost: 10,
 		},
 		RateLimits: RateLimits{
 			Enabled:      true,
@@ -259,6 +266,16 @@ func (c *Config) Validate() error {
 		}
 	default:
 		bad("registration.mode", "%q must be one of closed, open, token, shared_secret", c.Registration.Mode)
+	}
+	if c.Registration.PasswordHashCost < 4 || c.Registration.PasswordHashCost > 14 {
+		bad("registration.password_hash_cost", "%d must be between 4 and 14", c.Registration.PasswordHashCost)
+	}
+	for i, p := range c.TrustedProxies {
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				bad(fmt.Sprintf("trusted_proxies[%d]", i), "%q is not an IP or CIDR", p)
+			}
+		}
 	}
 	if c.Registration.MinPasswordLen < 0 {
 		bad("registration.min_password_length", "must not be negative")

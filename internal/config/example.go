@@ -31,6 +31,10 @@ well_known_server: ""
 # Databases, media, the embedded NATS store and the signing key live here.
 data_dir: "./data"
 
+# Reverse proxies (IPs or CIDRs) trusted to report the client's address in
+# X-Forwarded-For. Rate limits and logs then use the real client IP.
+trusted_proxies: []
+
 # The server's ed25519 signing key. Created on first start if missing.
 # Keep it safe: other servers remember it.
 signing_key_path: "signing.key"
@@ -87,6 +91,9 @@ registration:
   tokens: []
   allow_guests: false
   min_password_length: 8
+  # bcrypt cost for stored passwords (4-14). Each +1 doubles the CPU one
+  # login or registration costs; 10 is about 50 ms on one core.
+  password_hash_cost: 10
   # If set (e.g. 1h), clients that support refresh tokens get access tokens
   # that expire after this long, plus a refresh token.
   access_token_lifetime: 0s

@@ -32,6 +32,8 @@ type Router struct {
 	// MaxBodyBytes caps every request body (media uploads register with
 	// HandleRaw and set their own).
 	MaxBodyBytes int64
+	// Proxies whose X-Forwarded-For is believed.
+	Proxies TrustedProxies
 }
 
 // NewRouter returns an empty router.
@@ -124,6 +126,7 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			InternalError().Write(w)
 		}
 	}()
+	r.Proxies.rewriteRemoteAddr(req)
 	if r.MaxBodyBytes > 0 && req.Body != nil {
 		req.Body = http.MaxBytesReader(w, req.Body, r.MaxBodyBytes)
 	}

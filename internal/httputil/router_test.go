@@ -128,3 +128,25 @@ func FuzzUnmarshalJSON(f *testing.F) {
 		}
 	})
 }
+
+func TestTrustedProxies(t *testing.T) {
+	tp := ParseTrustedProxies([]string{"10.0.0.1", "192.168.0.0/16"})
+	cases := []struct{ remote, xff, want string }{
+		{"10.0.0.1:5000", "203.0.113.9", "203.0.113.9"},
+		{"10.0.0.1:5000", "1.2.3.4, 203.0.113.9, 192.168.1.1", "203.0.113.9"}, // right-most untrusted
+		{"8.8.8.8:5000", "203.0.113.9", "8.8.8.8"},                            // untrusted peer: header ignored
+		{"10.0.0.1:5000", "", "10.0.0.1"},
+		{"10.0.0.1:5000", "garbage", "10.0.0.1"},
+	}
+	for _, c := range cases {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.RemoteAddr = c.remote
+		if c.xff != "" {
+			req.Header.Set("X-Forwarded-For", c.xff)
+		}
+		tp.rewriteRemoteAddr(req)
+		if got := ClientIP(req); got != c.want {
+			t.Errorf("remote %s xff %q: client %s, want %s", c.remote, c.xff, got, c.want)
+		}
+	}
+}

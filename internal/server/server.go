@@ -78,10 +78,12 @@ func (s *Server) build(ctx context.Context) error {
 	s.Users = users
 	base.Client = httputil.NewRouter(users)
 	base.Client.MaxBodyBytes = base.Cfg.Limits.MaxRequestBytes
+	base.Client.Proxies = httputil.ParseTrustedProxies(base.Cfg.TrustedProxies)
 	base.Federation = base.Client
 	if base.Cfg.Listeners.Federation.Address != "" {
 		base.Federation = httputil.NewRouter(users)
 		base.Federation.MaxBodyBytes = base.Cfg.Limits.MaxRequestBytes
+		base.Federation.Proxies = base.Client.Proxies
 	}
 	if s.Rooms, err = roomserver.New(ctx, base); err != nil {
 		return fmt.Errorf("roomserver: %w", err)

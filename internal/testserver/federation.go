@@ -26,8 +26,16 @@ import (
 //	inst := testserver.Start(t, testserver.Options{Backend: b, Configure: testserver.Federated(t)})
 func Federated(t testing.TB) func(cfg *config.Config) {
 	t.Helper()
+	return FederatedAt(t, "127.0.0.1")
+}
+
+// FederatedAt is Federated on another loopback address (e.g. 127.0.0.3):
+// server ACLs match server names without their port, so a test that
+// denies one server needs it on a host of its own.
+func FederatedAt(t testing.TB, host string) func(cfg *config.Config) {
+	t.Helper()
 	return func(cfg *config.Config) {
-		addr := freeLoopbackAddr(t)
+		addr := freeAddrOn(t, host)
 		certPath, keyPath := selfSignedCert(t, cfg.DataDir)
 		cfg.ServerName = addr
 		cfg.Listeners.Federation = config.Listener{Address: addr, TLSCert: certPath, TLSKey: keyPath}
@@ -51,7 +59,7 @@ func selfSignedCert(t testing.TB, dir string) (certPath, keyPath string) {
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(time.Now().UnixNano()),
 		Subject:      pkix.Name{CommonName: "127.0.0.1"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv4(127, 0, 0, 2), net.IPv4(127, 0, 0, 3), net.IPv4(127, 0, 0, 4)},
 		DNSNames:     []string{"localhost"},
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(24 * time.Hour),
@@ -77,4 +85,16 @@ func selfSignedCert(t testing.TB, dir string) (certPath, keyPath string) {
 		t.Fatal(err)
 	}
 	return certPath, keyPath
+}
+
+// freeAddrOn asks the kernel for a free port on a loopback host.
+func freeAddrOn(t testing.TB, host string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
 }

@@ -65,6 +65,8 @@ func NewConfig(t testing.TB, opts Options) *config.Config {
 	cfg.Registration.Mode = "open"
 	cfg.Registration.SharedSecret = "test-shared-secret"
 	cfg.RateLimits.Enabled = false
+	// Cheapest bcrypt: tests register hundreds of users on 2 cores.
+	cfg.Registration.PasswordHashCost = 4
 	cfg.Logging.Level = "warn"
 	cfg.Federation.Enabled = false
 	cfg.NATS.Prefix = fmt.Sprintf("axontest%d_%d", os.Getpid(), prefixCounter.Add(1))

@@ -1,6 +1,9 @@
 package pushrules
 
-import "testing"
+import (
+	"encoding/json"
+	"testing"
+)
 
 func TestDefaults(t *testing.T) {
 	rs := Defaults("@alice:hs")
@@ -44,6 +47,72 @@ func TestGlob(t *testing.T) {
 		r := Evaluate(rs, []byte(`{"type":"m.room.message","content":{"body":"`+body+`"}}`), &Context{})
 		if r.Notify != want {
 			t.Errorf("%q: %v", body, r.Notify)
+		}
+	}
+}
+
+func TestCompiledConditions(t *testing.T) {
+	rule := func(conds ...Condition) *Ruleset {
+		return &Ruleset{Override: []*Rule{{RuleID: "r", Enabled: true, Conditions: conds, Actions: []json.RawMessage{actNotify}}}}
+	}
+	ev := `{"type":"m.room.message","room_id":"!R:hs","sender":"@Bob:hs","content":{"body":"Hello World_x","n":3,"tags":["a",1,true],"flag":false}}`
+	cases := []struct {
+		name string
+		rs   *Ruleset
+		want bool
+	}{
+		{"literal is case-insensitive", rule(match("type", "M.ROOM.MESSAGE")), true},
+		{"literal is whole-value", rule(match("type", "m.room")), false},
+		{"wildcard", rule(match("type", "m.room.*")), true},
+		{"question mark", rule(match("sender", "@bo?:hs")), true},
+		{"body word literal", rule(match("content.body", "world_x")), true},
+		{"body word boundary", rule(match("content.body", "world")), false},
+		{"body word wildcard", rule(match("content.body", "hel*")), true},
+		{"non-string value", rule(match("content.n", "3")), false},
+		{"missing key", rule(match("content.nope", "*")), false},
+		{"property is number", rule(Condition{Kind: "event_property_is", Key: "content.n", Value: raw("3")}), true},
+		{"property is false", rule(Condition{Kind: "event_property_is", Key: "content.flag", Value: raw("false")}), true},
+		{"property is wrong type", rule(Condition{Kind: "event_property_is", Key: "content.n", Value: raw(`"3"`)}), false},
+		{"property is object value never matches", rule(Condition{Kind: "event_property_is", Key: "content", Value: raw(`{}`)}), false},
+		{"contains", rule(Condition{Kind: "event_property_contains", Key: "content.tags", Value: raw("true")}), true},
+		{"contains missing", rule(Condition{Kind: "event_property_contains", Key: "content.tags", Value: raw(`"b"`)}), false},
+		{"member count >=", rule(Condition{Kind: "room_member_count", Is: ">=3"}), true},
+		{"member count <", rule(Condition{Kind: "room_member_count", Is: "<3"}), false},
+		{"member count malformed", rule(Condition{Kind: "room_member_count", Is: "~3"}), false},
+		{"unknown condition kind", rule(Condition{Kind: "org.example.future"}), false},
+		{"display name", rule(Condition{Kind: "contains_display_name"}), false},
+	}
+	c := &Context{UserID: "@alice:hs", DisplayName: "Alice", MemberCount: 3}
+	for _, tc := range cases {
+		if r := Evaluate(tc.rs, []byte(ev), c); r.Notify != tc.want {
+			t.Errorf("%s: notify=%v", tc.name, r.Notify)
+		}
+	}
+	room := &Ruleset{Room: []*Rule{{RuleID: "!R:hs", Enabled: true, Actions: []json.RawMessage{actNotify}}},
+		Sender: []*Rule{{RuleID: "@bob:hs", Enabled: true, Actions: []json.RawMessage{actNotify}}}}
+	if r := Evaluate(room, []byte(ev), c); !r.Notify || r.RuleID != "!R:hs" {
+		t.Errorf("room rule: %+v", r)
+	}
+	room.Room[0].Enabled = false
+	if r := Evaluate(room, []byte(ev), c); r.Notify {
+		t.Errorf("sender rule must compare user IDs exactly: %+v", r)
+	}
+	if r := Evaluate(Defaults("@alice:hs"), []byte(ev), c); string(r.ActionsJSON) != `["notify"]` {
+		t.Errorf("actions JSON %s", r.ActionsJSON)
+	}
+}
+
+func TestContainsWord(t *testing.T) {
+	for _, tc := range []struct {
+		hay, needle string
+		want        bool
+	}{
+		{"alice", "alice", true}, {"hi alice!", "alice", true}, {"malice", "alice", false},
+		{"malice alice", "alice", true}, {"alice_", "alice", false}, {"", "alice", false}, {"alice", "", false},
+		{"bob smith:", "bob smith", true},
+	} {
+		if got := containsWord(tc.hay, tc.needle); got != tc.want {
+			t.Errorf("containsWord(%q, %q) = %v", tc.hay, tc.needle, got)
 		}
 	}
 }

@@ -1,0 +1,83 @@
+package storage
+
+import "github.com/axon-hs/axon/internal/storage"
+
+// Migrations is the keyserver schema. Key objects are stored as the exact
+// JSON the client uploaded (its signatures cover it).
+var Migrations = []storage.Migration{{
+	Version: 1,
+	Name:    "device, one-time, fallback and cross-signing keys; key backup; device list streams",
+	SQL: `
+CREATE TABLE keyserver_device_keys (
+	user_id TEXT NOT NULL,
+	device_id TEXT NOT NULL,
+	key_json TEXT NOT NULL,
+	ts BIGINT NOT NULL,
+	PRIMARY KEY (user_id, device_id)
+);
+-- id orders claims: keys go out in the order they were uploaded.
+CREATE TABLE keyserver_one_time_keys (
+	id {{SERIAL}},
+	user_id TEXT NOT NULL,
+	device_id TEXT NOT NULL,
+	algorithm TEXT NOT NULL,
+	key_id TEXT NOT NULL,
+	key_json TEXT NOT NULL,
+	UNIQUE (user_id, device_id, algorithm, key_id)
+);
+CREATE INDEX keyserver_one_time_keys_claim ON keyserver_one_time_keys (user_id, device_id, algorithm, id);
+CREATE TABLE keyserver_fallback_keys (
+	user_id TEXT NOT NULL,
+	device_id TEXT NOT NULL,
+	algorithm TEXT NOT NULL,
+	key_id TEXT NOT NULL,
+	key_json TEXT NOT NULL,
+	used BOOLEAN NOT NULL DEFAULT FALSE,
+	PRIMARY KEY (user_id, device_id, algorithm)
+);
+-- key_type: master, self_signing, user_signing.
+CREATE TABLE keyserver_cross_signing_keys (
+	user_id TEXT NOT NULL,
+	key_type TEXT NOT NULL,
+	key_json TEXT NOT NULL,
+	PRIMARY KEY (user_id, key_type)
+);
+-- A signature by origin's key on target's key (a device ID or a
+-- cross-signing public key), merged into the key when served.
+CREATE TABLE keyserver_cross_signing_sigs (
+	origin_user_id TEXT NOT NULL,
+	origin_key_id TEXT NOT NULL,
+	target_user_id TEXT NOT NULL,
+	target_key_id TEXT NOT NULL,
+	signature TEXT NOT NULL,
+	PRIMARY KEY (target_user_id, target_key_id, origin_user_id, origin_key_id)
+);
+-- Per-user device list version, bumped with every change to the user's
+-- device or cross-signing keys (federation's stream_id).
+CREATE TABLE keyserver_device_list_streams (
+	user_id TEXT PRIMARY KEY,
+	stream_id BIGINT NOT NULL
+);
+-- Deleted versions stay (deleted TRUE) so version numbers are never reused.
+CREATE TABLE keyserver_backup_versions (
+	user_id TEXT NOT NULL,
+	version BIGINT NOT NULL,
+	algorithm TEXT NOT NULL,
+	auth_data TEXT NOT NULL,
+	etag BIGINT NOT NULL DEFAULT 0,
+	deleted BOOLEAN NOT NULL DEFAULT FALSE,
+	PRIMARY KEY (user_id, version)
+);
+CREATE TABLE keyserver_backup_keys (
+	user_id TEXT NOT NULL,
+	version BIGINT NOT NULL,
+	room_id TEXT NOT NULL,
+	session_id TEXT NOT NULL,
+	first_message_index BIGINT NOT NULL,
+	forwarded_count BIGINT NOT NULL,
+	is_verified BOOLEAN NOT NULL,
+	session_data TEXT NOT NULL,
+	PRIMARY KEY (user_id, version, room_id, session_id)
+);
+`,
+}}

@@ -1,0 +1,63 @@
+// Package storage is the keyserver's SQL storage: one implementation for
+// SQLite and PostgreSQL (see internal/storage), tested on both.
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/axon-hs/axon/internal/storage"
+)
+
+// ErrNotFound: no such row.
+var ErrNotFound = errors.New("not found")
+
+// Database holds the keyserver tables.
+type Database struct {
+	db *storage.DB
+}
+
+// New wraps db, whose schema Migrations must already have been applied.
+func New(db *storage.DB) *Database { return &Database{db: db} }
+
+// bumpStream advances userID's device list stream inside tx and returns
+// the new stream ID. The row lock orders concurrent changes of one user.
+func bumpStream(ctx context.Context, tx *storage.Tx, userID string) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO keyserver_device_list_streams (user_id, stream_id) VALUES ($1, 1)
+		ON CONFLICT (user_id) DO UPDATE SET stream_id = keyserver_device_list_streams.stream_id + 1
+		RETURNING stream_id`, userID).Scan(&id)
+	return id, err
+}
+
+// StreamID is userID's current device list stream ID (0 if it never
+// changed).
+func (d *Database) StreamID(ctx context.Context, userID string) (int64, error) {
+	var id int64
+	err := d.db.QueryRowContext(ctx, `SELECT stream_id FROM keyserver_device_list_streams WHERE user_id = $1`, userID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return id, err
+}
+
+// inList builds "$n,$n+1,..." for an IN clause starting at placeholder n.
+func inList(start, count int) string {
+	b := make([]byte, 0, count*4)
+	for i := range count {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '$')
+		b = appendInt(b, start+i)
+	}
+	return string(b)
+}
+
+func appendInt(b []byte, n int) []byte {
+	if n >= 10 {
+		b = appendInt(b, n/10)
+	}
+	return append(b, byte('0'+n%10))
+}

@@ -1,0 +1,43 @@
+package pushrules
+
+import (
+	"strings"
+
+	"github.com/tidwall/gjson"
+)
+
+// Event is an event parsed once for evaluation against many users' rules:
+// each field looked up is cached, as is the lower-cased body. Not safe
+// for concurrent use.
+type Event struct {
+	root   gjson.Result
+	fields map[string]gjson.Result
+	body   string
+	bodyOK bool
+	lowerd bool
+}
+
+// NewEvent wraps client-format event JSON.
+func NewEvent(js []byte) *Event {
+	return &Event{root: gjson.ParseBytes(js), fields: make(map[string]gjson.Result, 8)}
+}
+
+func (e *Event) get(path string) gjson.Result {
+	if v, ok := e.fields[path]; ok {
+		return v
+	}
+	v := e.root.Get(path)
+	e.fields[path] = v
+	return v
+}
+
+// lowerBody is content.body lower-cased, and whether it is a string.
+func (e *Event) lowerBody() (string, bool) {
+	if !e.lowerd {
+		e.lowerd = true
+		if v := e.get("content.body"); v.Type == gjson.String {
+			e.body, e.bodyOK = strings.ToLower(v.Str), true
+		}
+	}
+	return e.body, e.bodyOK
+}
