@@ -43,7 +43,17 @@ func (h *roomRoutes) setMembership(ctx context.Context, sender, roomID, target, 
 }
 
 func (h *roomRoutes) joinRoomIDOrAlias(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
-	roomID, r := h.resolveRoom(req.Context(), req.PathValue("roomIdOrAlias"))
+	idOrAlias := req.PathValue("roomIdOrAlias")
+	if strings.HasPrefix(idOrAlias, "#") && validRoomAlias(idOrAlias) && !strings.HasSuffix(idOrAlias, ":"+h.server) {
+		// A remote alias: resolved (over federation) by the join itself,
+		// which also learns the servers to join through.
+		var body membershipBody
+		if r := httputil.DecodeJSON(req, &body); r != nil {
+			return *r
+		}
+		return h.remoteJoin(req.Context(), dev.UserID, idOrAlias, viaServers(req), body.Reason)
+	}
+	roomID, r := h.resolveRoom(req.Context(), idOrAlias)
 	if r != nil {
 		return *r
 	}
@@ -62,8 +72,15 @@ func (h *roomRoutes) doJoin(req *http.Request, dev *uapi.Device, roomID string) 
 	if r := httputil.DecodeJSON(req, &body); r != nil {
 		return *r
 	}
-	unknown := httputil.NotFound("Room %s is not known to this server; joining over federation is not supported yet", roomID)
-	if r := h.roomExists(ctx, roomID, unknown); r != nil {
+	if !strings.HasPrefix(roomID, "!") {
+		return httputil.InvalidParam("Invalid room ID")
+	}
+	if vias := viaServers(req); !h.serverInRoom(ctx, roomID) && (len(vias) > 0 || !h.createdHere(ctx, roomID)) {
+		// Unknown here, known only through an invite, or left: join
+		// through the servers given, the inviter's and the room ID's.
+		return h.remoteJoin(ctx, dev.UserID, roomID, vias, body.Reason)
+	}
+	if r := h.roomExists(ctx, roomID, httputil.NotFound("Room %s is not known to this server", roomID)); r != nil {
 		return *r
 	}
 	extra := map[string]any{}
@@ -164,6 +181,12 @@ func (h *roomRoutes) otherMembership(req *http.Request, dev *uapi.Device, member
 	if r := h.roomExists(ctx, roomID, httputil.Forbidden("You are not in room %s", roomID)); r != nil {
 		return *r
 	}
+	if membership == "invite" && h.isRemoteUser(body.UserID) {
+		if cur, _, err := h.rs.QueryMembership(ctx, roomID, body.UserID); err == nil && (cur == "join" || cur == "ban") {
+			return httputil.Forbidden("The user's membership is %q, so they cannot be invited", cur)
+		}
+		return h.remoteInvite(ctx, dev.UserID, roomID, body.UserID, body.Reason)
+	}
 	if len(requireCurrent) > 0 {
 		cur, _, err := h.rs.QueryMembership(ctx, roomID, body.UserID)
 		if err != nil {
@@ -233,6 +256,9 @@ func (h *roomRoutes) leave(req *http.Request, dev *uapi.Device) httputil.JSONRes
 	}
 	if cur == "" || cur == "ban" {
 		return httputil.Forbidden("You are not in room %s", roomID)
+	}
+	if (cur == "invite" || cur == "knock") && !h.serverInRoom(ctx, roomID) {
+		return h.remoteLeave(ctx, dev.UserID, roomID, body.Reason)
 	}
 	if _, r := h.setMembership(ctx, dev.UserID, roomID, dev.UserID, "leave", body.Reason, nil); r != nil {
 		return *r

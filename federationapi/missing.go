@@ -81,7 +81,7 @@ func (f *FederationAPI) fillGapAndRetry(ctx context.Context, origin spec.ServerN
 	}
 	f.fetchMissingEvents(ctx, origin, ver, ev)
 	if res = f.inputPDUs(ctx, rsapi.KindNew, []gomatrixserverlib.PDU{ev})[0]; needsFetch(res) {
-		res = f.inputWithRemoteState(ctx, origin, ver, ev)
+		res = f.inputWithRemoteState(ctx, origin, ver, ev, rsapi.KindNew)
 	}
 	return res
 }
@@ -117,14 +117,14 @@ func (f *FederationAPI) fetchMissingEvents(ctx context.Context, origin spec.Serv
 		res := f.inputPDUs(ctx, rsapi.KindNew, []gomatrixserverlib.PDU{e})[0]
 		if needsFetch(res) && stateFetches < 2 {
 			stateFetches++
-			f.inputWithRemoteState(ctx, origin, ver, e)
+			f.inputWithRemoteState(ctx, origin, ver, e, rsapi.KindNew)
 		}
 	}
 }
 
 // inputWithRemoteState inputs ev with the state before it as origin
 // reports it (/state_ids), fetching the events we lack.
-func (f *FederationAPI) inputWithRemoteState(ctx context.Context, origin spec.ServerName, ver gomatrixserverlib.IRoomVersion, ev gomatrixserverlib.PDU) rsapi.InputResult {
+func (f *FederationAPI) inputWithRemoteState(ctx context.Context, origin spec.ServerName, ver gomatrixserverlib.IRoomVersion, ev gomatrixserverlib.PDU, kind rsapi.InputKind) rsapi.InputResult {
 	roomID := ev.RoomID().String()
 	ids, err := f.Client.LookupStateIDs(ctx, f.id.ServerName, origin, roomID, ev.EventID())
 	if err != nil {
@@ -135,7 +135,7 @@ func (f *FederationAPI) inputWithRemoteState(ctx context.Context, origin spec.Se
 		return inputErr(err)
 	}
 	resp, err := f.rooms.InputRoomEvents(ctx, &rsapi.InputRoomEventsRequest{Events: []rsapi.InputRoomEvent{
-		{Kind: rsapi.KindNew, Event: rsapi.NewEvent(ev), HasState: true, StateEventIDs: ids.StateEventIDs},
+		{Kind: kind, Event: rsapi.NewEvent(ev), HasState: true, StateEventIDs: ids.StateEventIDs},
 	}})
 	if err != nil || len(resp.Results) != 1 {
 		return inputErr(fmt.Errorf("input with state: %v", err))

@@ -2,7 +2,6 @@ package syncapi
 
 import (
 	"context"
-	"encoding/json"
 	"sync"
 	"time"
 
@@ -14,20 +13,25 @@ import (
 	"github.com/axon-hs/axon/syncapi/types"
 )
 
-// pushCache holds parsed push rules per user; m.push_rules account data
-// updates replace an entry.
+// pushCache holds each user's compiled push rules (parsed, defaults
+// merged, globs compiled) so the consumer evaluates an event for a member
+// without parsing anything; m.push_rules account data updates replace an
+// entry.
 type pushCache struct {
 	mu    sync.Mutex
-	rules map[string]*pushrules.Ruleset
+	rules map[string]*pushrules.Compiled
 }
 
-func newPushCache() *pushCache { return &pushCache{rules: map[string]*pushrules.Ruleset{}} }
+// maxCachedRuleSets bounds memory; past it the cache starts over.
+const maxCachedRuleSets = 100000
+
+func newPushCache() *pushCache { return &pushCache{rules: map[string]*pushrules.Compiled{}} }
 
 func (p *pushCache) set(userID string, content []byte) {
-	rs := pushrules.WithDefaults(userID, content)
+	rs := pushrules.Compile(pushrules.WithDefaults(userID, content))
 	p.mu.Lock()
-	if len(p.rules) > 100000 {
-		p.rules = map[string]*pushrules.Ruleset{}
+	if len(p.rules) > maxCachedRuleSets {
+		p.rules = map[string]*pushrules.Compiled{}
 	}
 	p.rules[userID] = rs
 	p.mu.Unlock()
@@ -35,7 +39,7 @@ func (p *pushCache) set(userID string, content []byte) {
 
 // rulesFor returns the user's rules, loading them from syncapi's copy of
 // account data on first use.
-func (s *SyncAPI) rulesFor(ctx context.Context, userID string) (*pushrules.Ruleset, error) {
+func (s *SyncAPI) rulesFor(ctx context.Context, userID string) (*pushrules.Compiled, error) {
 	s.push.mu.Lock()
 	rs, ok := s.push.rules[userID]
 	s.push.mu.Unlock()
@@ -77,6 +81,9 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, ev *
 		return nil
 	}
 	senderPL, levels := powerLevels(rs, ev.Sender)
+	pev := pushrules.NewEvent(ev.JSON) // parsed once for every member
+	now := time.Now().UnixMilli()
+	var notes []storage.Notification
 	for _, u := range targets {
 		rules, err := s.rulesFor(ctx, u)
 		if err != nil {
@@ -84,21 +91,18 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, ev *
 		}
 		pc := &pushrules.Context{
 			UserID: u, MemberCount: memberCount, SenderPowerLevel: senderPL, NotificationLevels: levels,
-			DisplayName: rs.contentField("m.room.member", u, "displayname").String(),
+			DisplayName: rs.displayName(u),
 		}
-		res := pushrules.Evaluate(rules, ev.JSON, pc)
+		res := rules.Evaluate(pev, pc)
 		if !res.Notify {
 			continue
 		}
-		actions, _ := json.Marshal(res.Actions)
-		if err := storage.InsertNotification(ctx, tx, storage.Notification{
+		notes = append(notes, storage.Notification{
 			UserID: u, RoomID: ev.RoomID, EventID: ev.EventID, EventPos: ev.Pos, ThreadID: ev.ThreadID,
-			Highlight: res.Highlight, Actions: actions, TS: time.Now().UnixMilli(),
-		}); err != nil {
-			return err
-		}
+			Highlight: res.Highlight, Actions: res.ActionsJSON, TS: now,
+		})
 	}
-	return nil
+	return storage.InsertNotifications(ctx, tx, notes)
 }
 
 // powerLevels returns the sender's level and the notifications levels.

@@ -16,6 +16,9 @@ type roomState struct {
 	byKey   map[stateKey]*types.Event
 	joined  []string
 	invited []string
+
+	namesOnce sync.Once
+	names     map[string]string // user ID -> display name, built on first use
 }
 
 type stateKey struct{ typ, key string }
@@ -29,6 +32,21 @@ func (r *roomState) contentField(typ, key, field string) gjson.Result {
 		return gjson.Result{}
 	}
 	return gjson.GetBytes(ev.JSON, "content."+field)
+}
+
+// displayName is userID's display name in the room ("" if none).
+func (r *roomState) displayName(userID string) string {
+	r.namesOnce.Do(func() {
+		r.names = map[string]string{}
+		for _, ev := range r.events {
+			if ev.Type == "m.room.member" {
+				if n := gjson.GetBytes(ev.JSON, "content.displayname"); n.Type == gjson.String && n.Str != "" {
+					r.names[*ev.StateKey] = n.Str
+				}
+			}
+		}
+	})
+	return r.names[userID]
 }
 
 // maxCachedRooms bounds memory; past it the cache starts over.

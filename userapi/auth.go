@@ -1,6 +1,9 @@
 package userapi
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -9,46 +12,70 @@ import (
 	"github.com/axon-hs/axon/userapi/storage"
 )
 
-// AuthenticateToken implements httputil.Authenticator. Resolved tokens
-// are served from memory; the database is read on a miss.
-func (u *UserAPI) AuthenticateToken(req *http.Request, token string) (*api.Device, *httputil.MatrixError) {
+// QueryAccessToken implements api.UserAPI. Resolved tokens are served from
+// memory; the database is read on a miss.
+func (u *UserAPI) QueryAccessToken(ctx context.Context, token, ip, userAgent string) (*api.Device, error) {
 	hash := hashToken(token)
 	e := u.tokens.get(hash)
 	if e == nil {
-		var merr *httputil.MatrixError
-		if e, merr = u.loadToken(req, hash); merr != nil {
-			return nil, merr
+		var err error
+		if e, err = u.loadToken(ctx, hash); err != nil {
+			return nil, err
 		}
 	}
 	now := time.Now().UnixMilli()
 	if e.expiresTS != 0 && now >= e.expiresTS {
-		return nil, &httputil.MatrixError{ErrCode: "M_UNKNOWN_TOKEN", Err: "Access token has expired", SoftLogout: true}
+		return nil, api.ErrTokenExpired
 	}
 	// Record activity at most every 10s per token.
 	if seen := e.seenAt.Load(); now-seen > 10_000 && e.seenAt.CompareAndSwap(seen, now) {
 		u.lastSeen.record(storage.LastSeen{
 			Localpart: e.localpart, DeviceID: e.device.ID, TS: now,
-			IP: httputil.ClientIP(req), UserAgent: req.UserAgent(),
+			IP: ip, UserAgent: userAgent,
 		})
 	}
 	dev := e.device // a copy: handlers cannot alter the cached one
 	return &dev, nil
 }
 
-func (u *UserAPI) loadToken(req *http.Request, hash string) (*cachedToken, *httputil.MatrixError) {
-	gen := u.tokens.generation()
-	info, err := u.db.LookupAccessToken(req.Context(), hash)
-	if err == storage.ErrNotFound {
+// AuthenticateToken implements httputil.Authenticator.
+func (u *UserAPI) AuthenticateToken(req *http.Request, token string) (*api.Device, *httputil.MatrixError) {
+	return TokenAuthenticator{API: u}.AuthenticateToken(req, token)
+}
+
+// TokenAuthenticator adapts any api.UserAPI (local, or remote over RPC in
+// a polylith) to httputil.Authenticator.
+type TokenAuthenticator struct{ API api.UserAPI }
+
+// AuthenticateToken implements httputil.Authenticator.
+func (a TokenAuthenticator) AuthenticateToken(req *http.Request, token string) (*api.Device, *httputil.MatrixError) {
+	dev, err := a.API.QueryAccessToken(req.Context(), token, httputil.ClientIP(req), req.UserAgent())
+	switch {
+	case err == nil:
+		return dev, nil
+	case errors.Is(err, api.ErrTokenExpired):
+		return nil, &httputil.MatrixError{ErrCode: "M_UNKNOWN_TOKEN", Err: "Access token has expired", SoftLogout: true}
+	case errors.Is(err, api.ErrUnknownToken):
 		return nil, &httputil.MatrixError{ErrCode: "M_UNKNOWN_TOKEN", Err: "Unknown access token"}
+	default:
+		return nil, &httputil.MatrixError{ErrCode: "M_UNKNOWN", Err: "Could not check the access token; try again"}
+	}
+}
+
+func (u *UserAPI) loadToken(ctx context.Context, hash string) (*cachedToken, error) {
+	gen := u.tokens.generation()
+	info, err := u.db.LookupAccessToken(ctx, hash)
+	if err == storage.ErrNotFound {
+		return nil, api.ErrUnknownToken
 	}
 	if err != nil {
 		u.base.Log.Error("looking up access token", "error", err)
-		return nil, &httputil.MatrixError{ErrCode: "M_UNKNOWN", Err: "Could not check the access token; try again"}
+		return nil, fmt.Errorf("look up access token: %w", err)
 	}
 	if info.PrevRefreshID != 0 {
 		// First use of a refreshed token: the refresh token it replaced
 		// is now spent.
-		if err := u.db.RevokePrevRefresh(req.Context(), info.RefreshID); err != nil {
+		if err := u.db.RevokePrevRefresh(ctx, info.RefreshID); err != nil {
 			u.base.Log.Warn("revoking used refresh token", "error", err)
 		}
 	}

@@ -317,6 +317,9 @@ func (c *Config) Validate() error {
 			bad(fmt.Sprintf("components[%d]", i), "unknown component %q", comp)
 		}
 	}
+	if len(c.Components) > 0 && len(c.NATS.URLs) == 0 {
+		bad("nats.urls", "running only some components (%v) needs an external NATS cluster shared by all processes", c.Components)
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid config:\n  %s", strings.Join(errs, "\n  "))
 	}

@@ -68,6 +68,13 @@ func RegisterErrorType(kind string, example error) {
 func encodeError(err error) *wireError {
 	errMu.RLock()
 	defer errMu.RUnlock()
+	// Sentinels first: a sentinel may also be of a registered type, and
+	// callers compare sentinels with errors.Is.
+	for kind, s := range sentinels {
+		if errors.Is(err, s) {
+			return &wireError{Kind: kind, Message: err.Error()}
+		}
+	}
 	for kind, t := range errorTypes {
 		target := reflect.New(t)
 		if errors.As(err, target.Interface()) {
@@ -75,11 +82,6 @@ func encodeError(err error) *wireError {
 			if jerr == nil {
 				return &wireError{Kind: kind, Message: err.Error(), Data: data}
 			}
-		}
-	}
-	for kind, s := range sentinels {
-		if errors.Is(err, s) {
-			return &wireError{Kind: kind, Message: err.Error()}
 		}
 	}
 	return &wireError{Message: err.Error()}

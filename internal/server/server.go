@@ -25,18 +25,28 @@ import (
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/roomserver"
+	rsapi "github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/syncapi"
 	"github.com/axon-hs/axon/userapi"
+	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
-// Server is a running Axon process.
+// Server is a running Axon process. In a monolith every component runs
+// here; in a polylith (config "components") the ones that don't are
+// reached over NATS RPC through the same Go interfaces.
 type Server struct {
-	Base  *setup.Base
+	Base *setup.Base
+	// UserAPI and RoomAPI are the interfaces every component uses: the
+	// local component, or an RPC client for one running elsewhere.
+	UserAPI uapi.UserAPI
+	RoomAPI rsapi.RoomserverAPI
+	// The components running in this process (nil when elsewhere).
 	Users *userapi.UserAPI
 	Rooms *roomserver.RoomServer
 	Sync  *syncapi.SyncAPI
 	Fed   *federationapi.FederationAPI
 
+	stopRPC   context.CancelFunc
 	listeners []*listener
 	wg        sync.WaitGroup
 }
@@ -71,33 +81,67 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 
 func (s *Server) build(ctx context.Context) error {
 	base := s.Base
-	users, err := userapi.New(ctx, base)
-	if err != nil {
-		return fmt.Errorf("userapi: %w", err)
+	cfg := base.Cfg
+	rpcCtx, stopRPC := context.WithCancel(context.Background())
+	s.stopRPC = stopRPC
+
+	var auth httputil.Authenticator
+	if cfg.Runs("userapi") {
+		users, err := userapi.New(ctx, base)
+		if err != nil {
+			return fmt.Errorf("userapi: %w", err)
+		}
+		s.Users, s.UserAPI, auth = users, users, users
+		if err := s.serveRPC(rpcCtx, "userapi", (*uapi.UserAPI)(nil), users); err != nil {
+			return err
+		}
+	} else {
+		s.UserAPI = &uapi.UserAPIClient{C: s.rpcClient("userapi")}
+		auth = userapi.TokenAuthenticator{API: s.UserAPI}
 	}
-	s.Users = users
-	base.Client = httputil.NewRouter(users)
-	base.Client.MaxBodyBytes = base.Cfg.Limits.MaxRequestBytes
-	base.Client.Proxies = httputil.ParseTrustedProxies(base.Cfg.TrustedProxies)
-	base.Federation = base.Client
-	if base.Cfg.Listeners.Federation.Address != "" {
-		base.Federation = httputil.NewRouter(users)
-		base.Federation.MaxBodyBytes = base.Cfg.Limits.MaxRequestBytes
-		base.Federation.Proxies = base.Client.Proxies
+	s.buildRouters(auth)
+
+	if cfg.Runs("roomserver") {
+		rooms, err := roomserver.New(ctx, base)
+		if err != nil {
+			return fmt.Errorf("roomserver: %w", err)
+		}
+		s.Rooms, s.RoomAPI = rooms, rooms
+		if err := s.serveRPC(rpcCtx, "roomserver", (*rsapi.RoomserverAPI)(nil), rooms); err != nil {
+			return err
+		}
+	} else {
+		s.RoomAPI = &rsapi.RoomserverAPIClient{C: s.rpcClient("roomserver")}
 	}
-	if s.Rooms, err = roomserver.New(ctx, base); err != nil {
-		return fmt.Errorf("roomserver: %w", err)
+
+	var err error
+	if cfg.Runs("syncapi") {
+		if s.Sync, err = syncapi.New(ctx, base, s.UserAPI, s.RoomAPI); err != nil {
+			return fmt.Errorf("syncapi: %w", err)
+		}
 	}
-	if s.Sync, err = syncapi.New(ctx, base, users, s.Rooms); err != nil {
-		return fmt.Errorf("syncapi: %w", err)
+	if cfg.Runs("clientapi") {
+		clientapi.New(base, s.UserAPI, s.RoomAPI)
 	}
-	clientapi.New(base, users, s.Rooms)
-	if base.Cfg.Federation.Enabled {
-		if s.Fed, err = federationapi.New(ctx, base, s.Rooms, users); err != nil {
+	if cfg.Federation.Enabled && cfg.Runs("federationapi") {
+		if s.Fed, err = federationapi.New(ctx, base, s.RoomAPI, s.UserAPI); err != nil {
 			return fmt.Errorf("federationapi: %w", err)
 		}
 	}
 	return nil
+}
+
+func (s *Server) buildRouters(auth httputil.Authenticator) {
+	base := s.Base
+	base.Client = httputil.NewRouter(auth)
+	base.Client.MaxBodyBytes = base.Cfg.Limits.MaxRequestBytes
+	base.Client.Proxies = httputil.ParseTrustedProxies(base.Cfg.TrustedProxies)
+	base.Federation = base.Client
+	if base.Cfg.Listeners.Federation.Address != "" {
+		base.Federation = httputil.NewRouter(auth)
+		base.Federation.MaxBodyBytes = base.Cfg.Limits.MaxRequestBytes
+		base.Federation.Proxies = base.Client.Proxies
+	}
 }
 
 // Listen binds the configured listeners (so a test can read the chosen
@@ -203,6 +247,9 @@ func (s *Server) Shutdown(ctx context.Context) {
 }
 
 func (s *Server) closeComponents() {
+	if s.stopRPC != nil {
+		s.stopRPC()
+	}
 	if s.Fed != nil {
 		s.Fed.Close()
 	}

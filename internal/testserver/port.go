@@ -5,10 +5,10 @@ import (
 	"testing"
 )
 
-// freeLoopbackAddr asks the kernel for a free loopback port. There is a
+// FreeLoopbackAddr asks the kernel for a free loopback port. There is a
 // small window before the server binds it; tests run few enough servers
 // for that not to matter.
-func freeLoopbackAddr(t testing.TB) string {
+func FreeLoopbackAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -103,7 +103,7 @@ func StartWithConfig(t testing.TB, cfg *config.Config) *Instance {
 	if cfg.ServerName == "" {
 		// The server name must be known before the server is built; bind
 		// a port now and hand it over.
-		addr := freeLoopbackAddr(t)
+		addr := FreeLoopbackAddr(t)
 		cfg.ServerName = addr
 		cfg.Listeners.Client.Address = addr
 	}

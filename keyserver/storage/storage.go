@@ -41,23 +41,3 @@ func (d *Database) StreamID(ctx context.Context, userID string) (int64, error) {
 	}
 	return id, err
 }
-
-// inList builds "$n,$n+1,..." for an IN clause starting at placeholder n.
-func inList(start, count int) string {
-	b := make([]byte, 0, count*4)
-	for i := range count {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, '$')
-		b = appendInt(b, start+i)
-	}
-	return string(b)
-}
-
-func appendInt(b []byte, n int) []byte {
-	if n >= 10 {
-		b = appendInt(b, n/10)
-	}
-	return append(b, byte('0'+n%10))
-}

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"encoding/json"
+	"strings"
 
 	"github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/syncapi/types"
@@ -23,9 +24,34 @@ type Notification struct {
 
 // InsertNotification records n.
 func InsertNotification(ctx context.Context, tx *storage.Tx, n Notification) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO syncapi_notifications (user_id, room_id, event_id, event_pos, thread_id, highlight, actions, ts)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, n.UserID, n.RoomID, n.EventID, int64(n.EventPos), n.ThreadID, n.Highlight, string(n.Actions), n.TS)
-	return err
+	return InsertNotifications(ctx, tx, []Notification{n})
+}
+
+// notificationBatch is how many rows one INSERT carries (8 parameters
+// each, far below either engine's parameter limit).
+const notificationBatch = 100
+
+// InsertNotifications records ns with one multi-row INSERT per batch: an
+// event in a big room notifies hundreds of members at once.
+func InsertNotifications(ctx context.Context, tx *storage.Tx, ns []Notification) error {
+	for len(ns) > 0 {
+		n := min(len(ns), notificationBatch)
+		var b strings.Builder
+		b.WriteString(`INSERT INTO syncapi_notifications (user_id, room_id, event_id, event_pos, thread_id, highlight, actions, ts) VALUES `)
+		args := make([]any, 0, n*8)
+		for i, x := range ns[:n] {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString("(" + inList(len(args)+1, 8) + ")")
+			args = append(args, x.UserID, x.RoomID, x.EventID, int64(x.EventPos), x.ThreadID, x.Highlight, string(x.Actions), x.TS)
+		}
+		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+			return err
+		}
+		ns = ns[n:]
+	}
+	return nil
 }
 
 // UnreadCounts is notification/highlight counts for one room, total and per thread.

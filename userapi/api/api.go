@@ -1,5 +1,8 @@
 package api
 
+
+//go:generate go run github.com/axon-hs/axon/internal/rpc/rpcgen -iface UserAPI
+
 import (
 	"context"
 	"encoding/json"
@@ -13,6 +16,11 @@ import (
 // user of another server return ErrNotFound. Errors that callers are
 // expected to branch on are the Err* values below (test with errors.Is).
 type UserAPI interface {
+	// QueryAccessToken resolves an access token to its device, recording
+	// the caller's ip and user agent as last seen. ErrUnknownToken,
+	// ErrTokenExpired (the device still exists: soft logout).
+	QueryAccessToken(ctx context.Context, token, ip, userAgent string) (*Device, error)
+
 	// CreateAccount registers localpart with password (bcrypt-hashed) and
 	// its display name set to the localpart. ErrInvalidUsername,
 	// ErrUserInUse. It does not log in: see Login.

@@ -11,5 +11,6 @@ var (
 	ErrInvalidPassword = errors.New("invalid username or password")
 	ErrUserDeactivated = errors.New("user account has been deactivated")
 	ErrUnknownToken    = errors.New("unknown or expired token")
+	ErrTokenExpired    = errors.New("access token has expired")
 	ErrProfileTooLarge = errors.New("profile would exceed 64 KiB")
 )

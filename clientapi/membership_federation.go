@@ -1,0 +1,143 @@
+package clientapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	fedapi "github.com/axon-hs/axon/federationapi/api"
+	"github.com/axon-hs/axon/internal/httputil"
+	rsapi "github.com/axon-hs/axon/roomserver/api"
+)
+
+// Membership of rooms on other servers goes through the federation
+// component (nil when federation is off).
+func (h *roomRoutes) fed() fedapi.FederationAPI { return fedapi.Lookup(h.c.base) }
+
+// fedError turns a federation failure into a response.
+func (h *roomRoutes) fedError(err error, action string) httputil.JSONResponse {
+	var fe *fedapi.Error
+	if errors.As(err, &fe) {
+		status := fe.Status
+		if status < 400 || status >= 600 || status == http.StatusInternalServerError {
+			status = http.StatusBadGateway
+		}
+		return httputil.Error(status, fe.Code, "%s", fe.Message)
+	}
+	if _, ok := rsapi.AsError(err); ok {
+		return h.rsError(err, action)
+	}
+	return h.rsError(err, action)
+}
+
+// serverInRoom: is this server in the room (so can act in it locally)?
+// False for unknown rooms and for stubs holding only a remote invite.
+func (h *roomRoutes) serverInRoom(ctx context.Context, roomID string) bool {
+	in, err := h.rs.QueryServerInRoom(ctx, roomID, h.server)
+	return err == nil && in
+}
+
+// createdHere: was the room created by a user of this server? Such a
+// room's state is complete here even when no local user is in it.
+func (h *roomRoutes) createdHere(ctx context.Context, roomID string) bool {
+	_, create, err := h.stateContent(ctx, roomID, "m.room.create", "")
+	if err != nil || create == nil {
+		return false
+	}
+	_, server, _ := strings.Cut(string(create.SenderID()), ":")
+	return server == h.server
+}
+
+// viaServers reads ?server_name= and ?via= of a join request.
+func viaServers(req *http.Request) []string {
+	q := req.URL.Query()
+	return append(append([]string{}, q["server_name"]...), q["via"]...)
+}
+
+// inviterServer is the server of whoever invited userID (from the
+// stored invite), so a join or rejection can go through it.
+func (h *roomRoutes) inviterServer(ctx context.Context, roomID, userID string) []string {
+	m, eventID, err := h.rs.QueryMembership(ctx, roomID, userID)
+	if err != nil || eventID == "" || (m != "invite" && m != "knock") {
+		return nil
+	}
+	evs, err := h.rs.QueryEvents(ctx, []string{eventID})
+	if err != nil || len(evs) != 1 {
+		return nil
+	}
+	if _, server, ok := strings.Cut(string(evs[0].SenderID()), ":"); ok {
+		return []string{server}
+	}
+	return nil
+}
+
+// remoteJoin joins through other servers.
+func (h *roomRoutes) remoteJoin(ctx context.Context, userID, roomIDOrAlias string, servers []string, reason string) httputil.JSONResponse {
+	fed := h.fed()
+	if fed == nil {
+		return httputil.NotFound("Room %s is not known to this server and federation is disabled", roomIDOrAlias)
+	}
+	content := map[string]any{}
+	if reason != "" {
+		content["reason"] = reason
+	}
+	if dn, av := h.profile(ctx, userID); dn != "" || av != "" {
+		if dn != "" {
+			content["displayname"] = dn
+		}
+		if av != "" {
+			content["avatar_url"] = av
+		}
+	}
+	if strings.HasPrefix(roomIDOrAlias, "!") {
+		servers = append(servers, h.inviterServer(ctx, roomIDOrAlias, userID)...)
+	}
+	raw, _ := json.Marshal(content)
+	resp, err := fed.PerformJoin(ctx, &fedapi.PerformJoinRequest{RoomIDOrAlias: roomIDOrAlias, UserID: userID, ServerNames: servers, Content: raw})
+	if err != nil {
+		return h.fedError(err, "remote join")
+	}
+	return httputil.OK(map[string]string{"room_id": resp.RoomID})
+}
+
+// remoteLeave rejects an invite (or withdraws a knock) for a room this
+// server is not in.
+func (h *roomRoutes) remoteLeave(ctx context.Context, userID, roomID, reason string) httputil.JSONResponse {
+	fed := h.fed()
+	if fed == nil {
+		return httputil.Forbidden("You are not in room %s", roomID)
+	}
+	var content json.RawMessage
+	if reason != "" {
+		content, _ = json.Marshal(map[string]string{"reason": reason})
+	}
+	if err := fed.PerformLeave(ctx, &fedapi.PerformLeaveRequest{RoomID: roomID, UserID: userID, Content: content}); err != nil {
+		return h.fedError(err, "remote leave")
+	}
+	return httputil.Empty()
+}
+
+// remoteInvite invites a user of another server.
+func (h *roomRoutes) remoteInvite(ctx context.Context, inviter, roomID, invitee, reason string) httputil.JSONResponse {
+	fed := h.fed()
+	if fed == nil {
+		return httputil.Forbidden("Cannot invite users of other servers: federation is disabled")
+	}
+	content := map[string]any{}
+	if reason != "" {
+		content["reason"] = reason
+	}
+	raw, _ := json.Marshal(content)
+	if _, err := fed.PerformInvite(ctx, &fedapi.PerformInviteRequest{RoomID: roomID, Inviter: inviter, Invitee: invitee, Content: raw}); err != nil {
+		return h.fedError(err, "remote invite")
+	}
+	return httputil.Empty()
+}
+
+// isRemoteUser: does userID belong to another server?
+func (h *roomRoutes) isRemoteUser(userID string) bool {
+	_, server, ok := parseUserIDParts(userID)
+	return ok && server != h.server
+}

@@ -1,0 +1,74 @@
+package federationapi
+
+import (
+	"context"
+	"net/http"
+	"slices"
+
+	"github.com/matrix-org/gomatrixserverlib"
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
+	rsapi "github.com/axon-hs/axon/roomserver/api"
+)
+
+// Backfill implements fedapi.FederationAPI: history before fromEventIDs
+// from the first joined server that has it, input oldest first as
+// KindBackfill (the oldest with its state from /state_ids). Backfilled
+// events are stored with their state but, as the roomserver does not
+// output history, syncapi does not see them yet (see the report in
+// docs: /messages does not page into backfilled history).
+func (f *FederationAPI) Backfill(ctx context.Context, roomID string, fromEventIDs []string, limit int) (int, error) {
+	v, err := f.rooms.QueryRoomVersion(ctx, roomID)
+	if err != nil {
+		return 0, err
+	}
+	ver, ferr := roomVersion(gomatrixserverlib.RoomVersion(v))
+	if ferr != nil {
+		return 0, ferr
+	}
+	limit = min(max(limit, 1), maxBackfill)
+	var last error = fedErr(http.StatusNotFound, "M_NOT_FOUND", "no server to backfill %s from", roomID)
+	for _, server := range f.candidates(f.roomServers(ctx, roomID), []string{string(domainOf(roomID))}) {
+		n, err := f.backfillFrom(ctx, server, ver, roomID, fromEventIDs, limit)
+		if err == nil {
+			return n, nil
+		}
+		last = remoteError(server, err)
+	}
+	return 0, last
+}
+
+func (f *FederationAPI) backfillFrom(ctx context.Context, server spec.ServerName, ver gomatrixserverlib.IRoomVersion, roomID string, from []string, limit int) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, performTimeout)
+	defer cancel()
+	txn, err := f.Client.Backfill(ctx, f.id.ServerName, server, roomID, limit, from)
+	if err != nil {
+		return 0, err
+	}
+	var evs []gomatrixserverlib.PDU
+	for _, raw := range txn.PDUs {
+		e, err := ver.NewEventFromUntrustedJSON(raw)
+		if err != nil || e.RoomID().String() != roomID {
+			continue
+		}
+		if gomatrixserverlib.VerifyEventSignatures(ctx, e, f.ring, userIDForSender) == nil {
+			evs = append(evs, e)
+		}
+	}
+	slices.SortStableFunc(evs, func(a, b gomatrixserverlib.PDU) int { return int(a.Depth() - b.Depth()) })
+	n := 0
+	for _, e := range evs {
+		res := f.inputPDUs(ctx, rsapi.KindBackfill, []gomatrixserverlib.PDU{e})[0]
+		if len(res.MissingAuthEvents) > 0 {
+			_ = f.fetchAuthChain(ctx, server, ver, e)
+			res = f.inputPDUs(ctx, rsapi.KindBackfill, []gomatrixserverlib.PDU{e})[0]
+		}
+		if needsFetch(res) {
+			res = f.inputWithRemoteState(ctx, server, ver, e, rsapi.KindBackfill)
+		}
+		if res.Err == nil && !res.Duplicate {
+			n++
+		}
+	}
+	return n, nil
+}

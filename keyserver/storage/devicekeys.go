@@ -1,0 +1,127 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/axon-hs/axon/internal/storage"
+)
+
+// Key is a one-time or fallback key: "algorithm:key_id" split in two,
+// and the signed key object.
+type Key struct {
+	Algorithm string
+	KeyID     string
+	JSON      json.RawMessage
+}
+
+// Upload is what one /keys/upload stores for a device.
+type Upload struct {
+	UserID, DeviceID string
+	// DeviceKeys nil leaves the stored identity keys alone.
+	DeviceKeys   json.RawMessage
+	OneTimeKeys  []Key
+	FallbackKeys []Key
+}
+
+// Upload stores u in one transaction. streamID is the user's new device
+// list stream ID when the identity keys changed, else 0. One-time keys
+// already stored under the same ID are kept as they are.
+func (d *Database) Upload(ctx context.Context, u Upload) (streamID int64, err error) {
+	err = d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+		if u.DeviceKeys != nil {
+			var old string
+			err := tx.QueryRowContext(ctx, `SELECT key_json FROM keyserver_device_keys WHERE user_id = $1 AND device_id = $2`,
+				u.UserID, u.DeviceID).Scan(&old)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if err != nil || !bytes.Equal([]byte(old), u.DeviceKeys) {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO keyserver_device_keys (user_id, device_id, key_json, ts) VALUES ($1, $2, $3, $4)
+					ON CONFLICT (user_id, device_id) DO UPDATE SET key_json = excluded.key_json, ts = excluded.ts`,
+					u.UserID, u.DeviceID, string(u.DeviceKeys), time.Now().UnixMilli()); err != nil {
+					return err
+				}
+				if streamID, err = bumpStream(ctx, tx, u.UserID); err != nil {
+					return err
+				}
+			}
+		}
+		for _, k := range u.OneTimeKeys {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO keyserver_one_time_keys (user_id, device_id, algorithm, key_id, key_json)
+				VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, device_id, algorithm, key_id) DO NOTHING`,
+				u.UserID, u.DeviceID, k.Algorithm, k.KeyID, string(k.JSON)); err != nil {
+				return err
+			}
+		}
+		for _, k := range u.FallbackKeys {
+			// Re-uploading the same key keeps its used flag; a new key
+			// starts unused.
+			if _, err := tx.ExecContext(ctx, `INSERT INTO keyserver_fallback_keys (user_id, device_id, algorithm, key_id, key_json, used)
+				VALUES ($1, $2, $3, $4, $5, FALSE) ON CONFLICT (user_id, device_id, algorithm) DO UPDATE SET
+				used = CASE WHEN keyserver_fallback_keys.key_id = excluded.key_id AND keyserver_fallback_keys.key_json = excluded.key_json
+					THEN keyserver_fallback_keys.used ELSE FALSE END,
+				key_id = excluded.key_id, key_json = excluded.key_json`,
+				u.UserID, u.DeviceID, k.Algorithm, k.KeyID, string(k.JSON)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return streamID, err
+}
+
+// DeviceKeys returns userID's stored identity keys by device ID.
+func (d *Database) DeviceKeys(ctx context.Context, userID string) (map[string]json.RawMessage, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT device_id, key_json FROM keyserver_device_keys WHERE user_id = $1`, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]json.RawMessage{}
+	for rows.Next() {
+		var id, js string
+		if err := rows.Scan(&id, &js); err != nil {
+			return nil, err
+		}
+		out[id] = json.RawMessage(js)
+	}
+	return out, rows.Err()
+}
+
+// DeleteDevices forgets every key of the given devices. streamID is the
+// user's new device list stream ID, or 0 if none of them had identity
+// keys (nobody can have seen them, so nothing changed).
+func (d *Database) DeleteDevices(ctx context.Context, userID string, deviceIDs []string) (deleted []string, streamID int64, err error) {
+	err = d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+		deleted = deleted[:0]
+		for _, dev := range deviceIDs {
+			res, err := tx.ExecContext(ctx, `DELETE FROM keyserver_device_keys WHERE user_id = $1 AND device_id = $2`, userID, dev)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				deleted = append(deleted, dev)
+			}
+			for _, table := range []string{"keyserver_one_time_keys", "keyserver_fallback_keys"} {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE user_id = $1 AND device_id = $2`, userID, dev); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM keyserver_cross_signing_sigs WHERE target_user_id = $1 AND target_key_id = $2`, userID, dev); err != nil {
+				return err
+			}
+		}
+		if len(deleted) > 0 {
+			var err error
+			streamID, err = bumpStream(ctx, tx, userID)
+			return err
+		}
+		return nil
+	})
+	return deleted, streamID, err
+}

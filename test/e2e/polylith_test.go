@@ -1,0 +1,69 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/testserver"
+)
+
+// TestPolylith runs Axon as two processes' worth of components sharing an
+// external NATS: "core" runs userapi + roomserver, "edge" runs the HTTP
+// components (clientapi, syncapi), reaching the core over NATS RPC and the
+// room_events stream. A client talking only to the edge registers, creates
+// a room, sends and syncs.
+func TestPolylith(t *testing.T) {
+	if os.Getenv("AXON_SKIP_NATS") == "1" {
+		t.Skip("needs the external NATS server")
+	}
+	prefix := fmt.Sprintf("axonpoly%d", time.Now().UnixNano())
+	edgeName := ""
+	mk := func(components ...string) *config.Config {
+		cfg := testserver.NewConfig(t, testserver.Options{ExternalNATS: true, Configure: func(c *config.Config) {
+			c.NATS.Prefix = prefix
+			c.Components = components
+		}})
+		return cfg
+	}
+	edgeCfg := mk("clientapi", "syncapi")
+	coreCfg := mk("userapi", "roomserver")
+	// Both must agree on the server name: the edge's client address.
+	edgeAddr := testserver.FreeLoopbackAddr(t)
+	edgeName = edgeAddr
+	edgeCfg.ServerName, edgeCfg.Listeners.Client.Address = edgeName, edgeAddr
+	coreCfg.ServerName = edgeName
+	coreCfg.Listeners.Client.Address = "127.0.0.1:0"
+	// Same signing key for the deployment.
+	coreCfg.SigningKeyPath = edgeCfg.ResolvePath("signing.key")
+	if err := edgeCfg.LoadSigningKey(); err != nil {
+		t.Fatal(err)
+	}
+
+	core := testserver.StartWithConfig(t, coreCfg)
+	edge := testserver.StartWithConfig(t, edgeCfg)
+	if core.Server.Sync != nil || edge.Server.Users != nil || edge.Server.Rooms != nil {
+		t.Fatal("components not split as configured")
+	}
+
+	alice := edge.Register("alice", "password123")
+	bob := edge.Register("bob", "password123")
+	room := syncRoom(t, alice, bob)
+	since := syncOnce(t, bob, "", 0, "").NextBatch
+	syncSend(t, alice, room, "across processes")
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		resp := syncOnce(t, bob, since, 2000, "")
+		since = resp.NextBatch
+		if jr, ok := resp.Rooms.Join[room]; ok {
+			for _, b := range syncBodies(jr.Timeline.Events) {
+				if b == "across processes" {
+					return
+				}
+			}
+		}
+	}
+	t.Fatal("message sent through the edge never reached /sync")
+}
