@@ -46,8 +46,12 @@ const catchUpTimeout = 3 * time.Second
 func (s *SyncAPI) waitCaughtUp(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, catchUpTimeout)
 	defer cancel()
-	for _, name := range []string{stream.RoomEvents, stream.AccountData} {
-		last, err := s.streams[name].LastSeq(ctx)
+	for _, name := range []string{stream.RoomEvents, stream.AccountData, stream.DeviceListUpdates} {
+		st := s.streams[name]
+		if st == nil { // device lists: only once AttachKeys ran
+			continue
+		}
+		last, err := st.LastSeq(ctx)
 		if err != nil {
 			return
 		}

@@ -7,19 +7,21 @@ import (
 )
 
 // BenchmarkConsumeMessage is the consumer's cost for one message in a room
-// of 200 local members: store, state cache, push rules for every member
+// of benchMembers local members: store, state cache, push rules for every member
 // and the notification rows, in one transaction.
 func BenchmarkConsumeMessage(b *testing.B) {
 	s := newTestSyncAPI(b, filepath.Join(b.TempDir(), "bench.db"))
 	r := newTestRoom(b, "!bench:test")
 	r.create(s, "@u0:test")
-	for i := 1; i < 200; i++ {
+	for i := 1; i < benchMembers; i++ {
 		r.join(s, fmt.Sprintf("@u%d:test", i))
 	}
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		r.say(s, fmt.Sprintf("@u%d:test", i%200), fmt.Sprintf("message %d", i))
+		r.say(s, fmt.Sprintf("@u%d:test", i%benchMembers), fmt.Sprintf("message %d", i))
 		i++
 	}
 }
+
+const benchMembers = 500

@@ -121,6 +121,7 @@ func (s *SyncAPI) applyNewRoomEvent(ctx context.Context, seq uint64, ore *rsapi.
 		memberships[c.UserID] = c.Membership
 	}
 	s.notif.OnRoomEvent(ore.RoomID, ev.Pos, memberships)
+	s.presenceActivity(ctx, ev.Sender)
 	return nil
 }
 

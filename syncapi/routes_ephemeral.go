@@ -54,6 +54,7 @@ func (s *SyncAPI) handleTyping(req *http.Request, dev *uapi.Device) httputil.JSO
 	if body.Timeout != nil && *body.Timeout > 0 {
 		timeout = min(time.Duration(*body.Timeout)*time.Millisecond, 2*time.Minute)
 	}
+	s.presenceActivity(req.Context(), dev.UserID)
 	if pos := s.typing.Set(roomID, dev.UserID, *body.Typing, timeout); pos > 0 {
 		s.notif.WakeRoom(roomID, func(t *types.StreamToken) { t.Typing = pos })
 	}
@@ -154,6 +155,7 @@ func (s *SyncAPI) setReceipt(ctx context.Context, userID, roomID, rtype, eventID
 		s.log.Error("store receipt", "error", err)
 		return httputil.InternalError()
 	}
+	s.presenceActivity(ctx, userID)
 	if pos == 0 {
 		return httputil.Empty() // older than the current receipt
 	}
@@ -203,6 +205,7 @@ func (s *SyncAPI) handleGetPresence(req *http.Request, dev *uapi.Device) httputi
 	if p == nil {
 		return httputil.OK(map[string]any{"presence": "offline"})
 	}
+	p.LastActiveTS = s.presence.lastActive(p.UserID, p.LastActiveTS)
 	return httputil.OK(presenceContent(*p))
 }
 
@@ -232,6 +235,7 @@ func (s *SyncAPI) handleSetPresence(req *http.Request, dev *uapi.Device) httputi
 		s.log.Error("set presence", "error", err)
 		return httputil.InternalError()
 	}
+	s.presence.stored(dev.UserID, body.Presence, false)
 	return httputil.Empty()
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -67,10 +66,8 @@ type slidingRoomConfig struct {
 
 type slidingList struct {
 	slidingRoomConfig
-	Ranges  [][2]int `json:"ranges"`
-	Filters *struct {
-		IsInvite *bool `json:"is_invite"`
-	} `json:"filters"`
+	Ranges  [][2]int        `json:"ranges"`
+	Filters *slidingFilters `json:"filters"`
 }
 
 type slidingRequest struct {
@@ -164,25 +161,23 @@ func (s *SyncAPI) buildSliding(ctx context.Context, dev *uapi.Device, body *slid
 			ids = append(ids, m.RoomID)
 		}
 	}
-	bump, err := s.db.LatestRoomPositions(ctx, ids, cur.PDU)
+	bump, err := s.roomOrder(ctx, ids, byRoom, cur.PDU)
 	if err != nil {
 		return nil, false, err
 	}
-	sort.Slice(ids, func(i, j int) bool {
-		if bump[ids[i]] != bump[ids[j]] {
-			return bump[ids[i]] > bump[ids[j]]
-		}
-		return ids[i] < ids[j]
-	})
 	want := map[string]slidingRoomConfig{}
 	lists := map[string]any{}
+	fc := &filterContext{s: s, ctx: ctx, userID: dev.UserID, byRoom: byRoom, inSpace: map[string]map[string]bool{}}
 	for name, l := range body.Lists {
 		var matched []string
 		for _, id := range ids {
-			if l.Filters != nil && l.Filters.IsInvite != nil && *l.Filters.IsInvite != (byRoom[id].Membership == "invite") {
-				continue
+			ok, err := fc.allows(l.Filters, id)
+			if err != nil {
+				return nil, false, err
 			}
-			matched = append(matched, id)
+			if ok {
+				matched = append(matched, id)
+			}
 		}
 		lists[name] = map[string]int{"count": len(matched)}
 		for _, r := range l.Ranges {
@@ -346,7 +341,12 @@ func (s *SyncAPI) slidingExtensions(ctx context.Context, dev *uapi.Device, body 
 		ext["to_device"] = map[string]any{"next_batch": strconv.FormatInt(int64(cur.ToDevice), 10), "events": evs}
 	}
 	if on("e2ee") {
-		ext["e2ee"] = map[string]any{"device_lists": deviceLists{Changed: []string{}, Left: []string{}}, "device_one_time_keys_count": map[string]int{}, "device_unused_fallback_key_types": []string{}}
+		e2ee, changed, err := s.e2eeExtension(ctx, dev, from, cur, initial)
+		if err != nil {
+			return nil, false, err
+		}
+		hasData = hasData || changed
+		ext["e2ee"] = e2ee
 	}
 	if on("account_data") {
 		ad, err := s.db.AccountDataBetween(ctx, dev.UserID, from.AccountData, cur.AccountData)

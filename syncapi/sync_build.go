@@ -65,8 +65,13 @@ func (s *SyncAPI) buildSync(ctx context.Context, sr *syncRequest, cur types.Stre
 		next.ToDevice = msgs[len(msgs)-1].Pos
 	}
 
+	if err := s.addE2EE(ctx, sr.device, since, cur, initial, resp); err != nil {
+		return nil, false, err
+	}
+
 	resp.NextBatch = next.String()
 	hasData := len(resp.Rooms.Join)+len(resp.Rooms.Invite)+len(resp.Rooms.Leave)+len(resp.Rooms.Knock) > 0 ||
+		len(resp.DeviceLists.Changed)+len(resp.DeviceLists.Left) > 0 ||
 		len(resp.AccountData.Events) > 0 || len(resp.Presence.Events) > 0 || len(resp.ToDevice.Events) > 0
 	return resp, hasData, nil
 }

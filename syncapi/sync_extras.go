@@ -146,6 +146,7 @@ func (s *SyncAPI) addPresence(ctx context.Context, userID string, from, to types
 		if !visible[p.UserID] || !f.Presence.Allows("m.presence", p.UserID) {
 			continue
 		}
+		p.LastActiveTS = s.presence.lastActive(p.UserID, p.LastActiveTS)
 		resp.Presence.Events = append(resp.Presence.Events, presenceEvent(p))
 		if len(resp.Presence.Events) >= limit {
 			break
@@ -172,28 +173,6 @@ func presenceContent(p storage.Presence) map[string]any {
 		c["status_msg"] = *p.StatusMsg
 	}
 	return c
-}
-
-// touchPresence applies set_presence from /sync: changes the state, or
-// refreshes last_active at most every minute so syncing clients do not
-// write on every request.
-func (s *SyncAPI) touchPresence(ctx context.Context, userID, presence string) {
-	cur, err := s.db.GetPresence(ctx, userID)
-	if err != nil {
-		s.log.Warn("read presence", "error", err)
-		return
-	}
-	now := time.Now().UnixMilli()
-	if cur != nil && cur.Presence == presence && (presence != "online" || now-cur.LastActiveTS < 60_000) {
-		return
-	}
-	p := storage.Presence{UserID: userID, Presence: presence, LastActiveTS: now, CurrentlyActive: presence == "online"}
-	if cur != nil {
-		p.StatusMsg = cur.StatusMsg
-	}
-	if err := s.setPresence(ctx, p); err != nil {
-		s.log.Warn("set presence", "error", err)
-	}
 }
 
 // setPresence stores p, wakes everyone who can see it and publishes it.

@@ -101,7 +101,8 @@ func (s *SyncAPI) handleSync(req *http.Request, dev *uapi.Device) httputil.JSONR
 		return *errResp
 	}
 	ctx := req.Context()
-	if sr.presence != "" && s.base.Cfg.Presence.Enabled {
+	if s.base.Cfg.Presence.Enabled {
+		defer s.presence.syncStarted(dev.UserID)()
 		s.touchPresence(ctx, dev.UserID, sr.presence)
 	}
 	if sr.since != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/internal/stream"
+	ksapi "github.com/axon-hs/axon/keyserver/api"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/syncapi/notifier"
 	"github.com/axon-hs/axon/syncapi/storage"
@@ -27,11 +28,15 @@ type SyncAPI struct {
 	cache  *stateCache
 	push   *pushCache
 	typing *typingState
+	// presence tracks syncs and activity for the presence timers.
+	presence *presenceTracker
 	// initialSlots bounds concurrent initial syncs, the expensive kind.
 	initialSlots chan struct{}
 	streams      map[string]*stream.Stream
 	sliding      *slidingConns
 	progress     *progress
+	// keys is set by AttachKeys (devicelists.go).
+	keys ksapi.KeyserverAPI
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -64,6 +69,7 @@ func New(ctx context.Context, base *setup.Base, users uapi.UserAPI, rooms rsapi.
 		cache:        newStateCache(db),
 		push:         newPushCache(),
 		typing:       newTypingState(),
+		presence:     newPresenceTracker(),
 		initialSlots: make(chan struct{}, 8),
 		streams:      map[string]*stream.Stream{},
 		sliding:      newSlidingConns(),
@@ -85,8 +91,15 @@ func New(ctx context.Context, base *setup.Base, users uapi.UserAPI, rooms rsapi.
 		cancel()
 		return nil, err
 	}
-	s.wg.Add(1)
+	if base.Cfg.Presence.Enabled {
+		if err := s.loadPresenceStates(ctx); err != nil {
+			cancel()
+			return nil, fmt.Errorf("syncapi presence: %w", err)
+		}
+	}
+	s.wg.Add(2)
 	go s.typing.expireLoop(runCtx, &s.wg, s.onTypingExpired)
+	go s.maintenanceLoop(runCtx, &s.wg)
 	if base.Client != nil {
 		s.registerRoutes()
 	}

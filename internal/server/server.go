@@ -24,6 +24,8 @@ import (
 	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/internal/stream"
+	"github.com/axon-hs/axon/keyserver"
+	ksapi "github.com/axon-hs/axon/keyserver/api"
 	"github.com/axon-hs/axon/roomserver"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/syncapi"
@@ -40,8 +42,10 @@ type Server struct {
 	// local component, or an RPC client for one running elsewhere.
 	UserAPI uapi.UserAPI
 	RoomAPI rsapi.RoomserverAPI
+	KeyAPI  ksapi.KeyserverAPI
 	// The components running in this process (nil when elsewhere).
 	Users *userapi.UserAPI
+	Keys  *keyserver.Keyserver
 	Rooms *roomserver.RoomServer
 	Sync  *syncapi.SyncAPI
 	Fed   *federationapi.FederationAPI
@@ -101,6 +105,19 @@ func (s *Server) build(ctx context.Context) error {
 	}
 	s.buildRouters(auth)
 
+	if cfg.Runs("keyserver") {
+		keys, err := keyserver.New(ctx, base, s.UserAPI)
+		if err != nil {
+			return fmt.Errorf("keyserver: %w", err)
+		}
+		s.Keys, s.KeyAPI = keys, keys
+		if err := s.serveRPC(rpcCtx, "keyserver", (*ksapi.KeyserverAPI)(nil), keys); err != nil {
+			return err
+		}
+	} else {
+		s.KeyAPI = &ksapi.KeyserverAPIClient{C: s.rpcClient("keyserver")}
+	}
+
 	if cfg.Runs("roomserver") {
 		rooms, err := roomserver.New(ctx, base)
 		if err != nil {
@@ -118,6 +135,9 @@ func (s *Server) build(ctx context.Context) error {
 	if cfg.Runs("syncapi") {
 		if s.Sync, err = syncapi.New(ctx, base, s.UserAPI, s.RoomAPI); err != nil {
 			return fmt.Errorf("syncapi: %w", err)
+		}
+		if err := s.Sync.AttachKeys(ctx, s.KeyAPI); err != nil {
+			return fmt.Errorf("syncapi device lists: %w", err)
 		}
 	}
 	if cfg.Runs("clientapi") {
@@ -255,6 +275,9 @@ func (s *Server) closeComponents() {
 	}
 	if s.Rooms != nil {
 		s.Rooms.Close()
+	}
+	if s.Keys != nil {
+		s.Keys.Close()
 	}
 	if s.Users != nil {
 		s.Users.Close()

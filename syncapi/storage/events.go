@@ -145,8 +145,9 @@ func (d *Database) RoomsWithEvents(ctx context.Context, from, to types.StreamPos
 }
 
 // LatestRoomPositions returns the newest timeline position of each room
-// in roomIDs (rooms without events are absent).
-func (d *Database) LatestRoomPositions(ctx context.Context, roomIDs []string, upTo types.StreamPosition) (map[string]types.StreamPosition, error) {
+// in roomIDs, counting only events of evTypes when given (rooms without
+// such events are absent).
+func (d *Database) LatestRoomPositions(ctx context.Context, roomIDs []string, upTo types.StreamPosition, evTypes ...string) (map[string]types.StreamPosition, error) {
 	out := map[string]types.StreamPosition{}
 	for len(roomIDs) > 0 {
 		n := min(len(roomIDs), 500)
@@ -154,7 +155,14 @@ func (d *Database) LatestRoomPositions(ctx context.Context, roomIDs []string, up
 		for i := range n {
 			args = append(args, roomIDs[i])
 		}
-		rows, err := d.DB.QueryContext(ctx, `SELECT room_id, MAX(pos) FROM syncapi_events WHERE pos <= $1 AND in_timeline AND room_id IN (`+inList(2, n)+`) GROUP BY room_id`, args...)
+		typeClause := ""
+		if len(evTypes) > 0 {
+			typeClause = ` AND type IN (` + inList(len(args)+1, len(evTypes)) + `)`
+			for _, t := range evTypes {
+				args = append(args, t)
+			}
+		}
+		rows, err := d.DB.QueryContext(ctx, `SELECT room_id, MAX(pos) FROM syncapi_events WHERE pos <= $1 AND in_timeline AND room_id IN (`+inList(2, n)+`)`+typeClause+` GROUP BY room_id`, args...)
 		if err != nil {
 			return nil, err
 		}

@@ -172,3 +172,62 @@ func (d *Database) Notifications(ctx context.Context, userID string, from int64,
 	}
 	return out, rows.Err()
 }
+
+// PruneNotifications deletes notifications older than before (unix ms)
+// and, per user, all but the newest keep. It returns the rows deleted.
+// IDs grow with time, so the age cut is "every id below the first young
+// row", found by walking the primary key from the oldest end.
+func (d *Database) PruneNotifications(ctx context.Context, before int64, keep int) (int64, error) {
+	var deleted int64
+	err := d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
+		var firstYoung int64
+		err := tx.QueryRowContext(ctx, `SELECT COALESCE((SELECT id FROM syncapi_notifications WHERE ts >= $1 ORDER BY id ASC LIMIT 1),
+			(SELECT MAX(id) + 1 FROM syncapi_notifications), 0)`, before).Scan(&firstYoung)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM syncapi_notifications WHERE id < $1`, firstYoung)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		deleted += n
+		return nil
+	})
+	if err != nil {
+		return deleted, err
+	}
+	rows, err := d.DB.QueryContext(ctx, `SELECT user_id FROM syncapi_notifications GROUP BY user_id HAVING COUNT(*) > $1`, keep)
+	if err != nil {
+		return deleted, err
+	}
+	var users []string
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			rows.Close()
+			return deleted, err
+		}
+		users = append(users, u)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return deleted, err
+	}
+	for _, u := range users {
+		err := d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
+			res, err := tx.ExecContext(ctx, `DELETE FROM syncapi_notifications WHERE user_id = $1 AND id <= (
+				SELECT id FROM syncapi_notifications WHERE user_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)`, u, keep)
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			deleted += n
+			return nil
+		})
+		if err != nil {
+			return deleted, err
+		}
+	}
+	return deleted, nil
+}

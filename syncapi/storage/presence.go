@@ -68,3 +68,21 @@ func (d *Database) PresenceBetween(ctx context.Context, from, to types.StreamPos
 	}
 	return out, rows.Err()
 }
+
+// PresenceNotOffline returns every user whose stored presence is not offline.
+func (d *Database) PresenceNotOffline(ctx context.Context) ([]Presence, error) {
+	rows, err := d.DB.QueryContext(ctx, `SELECT user_id, presence, last_active_ts FROM syncapi_presence WHERE presence <> 'offline'`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Presence
+	for rows.Next() {
+		var p Presence
+		if err := rows.Scan(&p.UserID, &p.Presence, &p.LastActiveTS); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}

@@ -148,3 +148,51 @@ func TestStorage(t *testing.T) {
 		})
 	}
 }
+
+func TestPruneNotifications(t *testing.T) {
+	ctx := context.Background()
+	for _, b := range storagetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			d, err := storage.Open(ctx, b.NewDSN(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.DB.Close()
+			// alice: 3 old + 5 young; bob: 2 young.
+			var ns []storage.Notification
+			add := func(user string, ts int64) {
+				ns = append(ns, storage.Notification{UserID: user, RoomID: "!r", EventID: "$e", EventPos: types.StreamPosition(len(ns) + 1), Actions: []byte(`["notify"]`), TS: ts})
+			}
+			for i := 0; i < 3; i++ {
+				add("@alice:x", 100)
+			}
+			for i := 0; i < 5; i++ {
+				add("@alice:x", 2000)
+				if i < 2 {
+					add("@bob:x", 2000)
+				}
+			}
+			if err := d.DB.WriteTx(ctx, func(tx *istorage.Tx) error { return storage.InsertNotifications(ctx, tx, ns) }); err != nil {
+				t.Fatal(err)
+			}
+			n, err := d.PruneNotifications(ctx, 1000, 4)
+			if err != nil || n != 4 {
+				t.Fatalf("pruned %d, %v; want 3 old + 1 over the cap", n, err)
+			}
+			alice, _ := d.Notifications(ctx, "@alice:x", 0, 100, false)
+			bob, _ := d.Notifications(ctx, "@bob:x", 0, 100, false)
+			if len(alice) != 4 || len(bob) != 2 {
+				t.Fatalf("left alice %d bob %d", len(alice), len(bob))
+			}
+			if alice[0].EventPos != 10 { // the newest survive
+				t.Fatalf("alice's newest is gone: %+v", alice[0])
+			}
+			if n, err := d.PruneNotifications(ctx, 1000, 4); err != nil || n != 0 {
+				t.Fatalf("second prune %d %v", n, err)
+			}
+			if n, err := d.PruneNotifications(ctx, 1<<50, 4); err != nil || n != 6 {
+				t.Fatalf("prune all %d %v", n, err)
+			}
+		})
+	}
+}

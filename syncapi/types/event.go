@@ -1,7 +1,11 @@
 package types
 
 import (
+	"bytes"
 	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
@@ -37,22 +41,53 @@ type Event struct {
 // IsState reports whether the event has a state key.
 func (e *Event) IsState() bool { return e.StateKey != nil }
 
-// Serve returns the event's JSON for viewerDevice: the transaction ID is
+// Serve returns the event's JSON for viewerDevice: unsigned.age is
+// computed now (stored JSON cannot carry it), the transaction ID is
 // echoed only to the device that sent it, and bundled aggregations (may
 // be nil) are attached as unsigned.m.relations.
 func (e *Event) Serve(viewerDevice string, relations json.RawMessage) json.RawMessage {
-	out := e.JSON
+	out := withAge(e.JSON, max(time.Now().UnixMilli()-e.OriginTS, 0))
 	if e.TxnID != "" && viewerDevice != "" && viewerDevice == e.TxnDevice {
-		if b, err := sjson.SetBytes(clone(out), "unsigned.transaction_id", e.TxnID); err == nil {
+		if b, err := sjson.SetBytes(out, "unsigned.transaction_id", e.TxnID); err == nil {
 			out = b
 		}
 	}
 	if len(relations) > 0 {
-		if b, err := sjson.SetRawBytes(clone(out), "unsigned.m\\.relations", relations); err == nil {
+		if b, err := sjson.SetRawBytes(out, "unsigned.m\\.relations", relations); err == nil {
 			out = b
 		}
 	}
 	return out
+}
+
+// withAge returns a copy of the event JSON js with unsigned.age set,
+// splicing bytes rather than re-encoding (every served event pays this).
+func withAge(js []byte, age int64) []byte {
+	u := gjson.GetBytes(js, "unsigned")
+	switch {
+	case u.Exists() && u.IsObject() && u.Index > 0 && !u.Get("age").Exists():
+		at := u.Index + strings.IndexByte(u.Raw, '{') + 1
+		field := `"age":` + strconv.FormatInt(age, 10)
+		if strings.TrimSpace(u.Raw[strings.IndexByte(u.Raw, '{')+1:]) != "}" {
+			field += ","
+		}
+		return splice(js, at, field)
+	case !u.Exists():
+		if end := bytes.LastIndexByte(js, '}'); end > 0 {
+			return splice(js, end, `,"unsigned":{"age":`+strconv.FormatInt(age, 10)+`}`)
+		}
+	}
+	if b, err := sjson.SetBytes(clone(js), "unsigned.age", age); err == nil {
+		return b
+	}
+	return clone(js)
+}
+
+func splice(js []byte, at int, insert string) []byte {
+	out := make([]byte, 0, len(js)+len(insert))
+	out = append(out, js[:at]...)
+	out = append(out, insert...)
+	return append(out, js[at:]...)
 }
 
 // StrippedState is the event reduced to type, state_key, sender and

@@ -1,6 +1,10 @@
 package types
 
 import (
+	"time"
+
+	"github.com/tidwall/gjson"
+
 	"encoding/json"
 	"testing"
 )
@@ -92,5 +96,33 @@ func TestFilters(t *testing.T) {
 	out, _ := json.Marshal(f)
 	if _, err := ParseFilter(out); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestServeAddsAge(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`{"type":"m.x","content":{}}`, `{"type":"m.x","content":{},"unsigned":{"age":42}}`},
+		{`{"type":"m.x","unsigned":{"prev_content":{}}}`, `{"type":"m.x","unsigned":{"age":42,"prev_content":{}}}`},
+		{`{"type":"m.x","unsigned":{}}`, `{"type":"m.x","unsigned":{"age":42}}`},
+		{`{"type":"m.x","unsigned":{"age":1}}`, `{"type":"m.x","unsigned":{"age":42}}`},
+	} {
+		in := []byte(tc.in)
+		if got := string(withAge(in, 42)); got != tc.want {
+			t.Errorf("withAge(%s) = %s, want %s", tc.in, got, tc.want)
+		}
+		if string(in) != tc.in {
+			t.Errorf("withAge modified its input: %s", in)
+		}
+	}
+	ev := &Event{JSON: []byte(`{"type":"m.x","content":{}}`), OriginTS: time.Now().UnixMilli() - 5000, TxnID: "t1", TxnDevice: "D"}
+	out := gjson.ParseBytes(ev.Serve("D", nil))
+	if age := out.Get("unsigned.age").Int(); age < 5000 || age > 60000 {
+		t.Errorf("age %d", age)
+	}
+	if out.Get("unsigned.transaction_id").Str != "t1" {
+		t.Errorf("transaction_id missing: %s", out.Raw)
+	}
+	if gjson.GetBytes(ev.Serve("OTHER", nil), "unsigned.transaction_id").Exists() {
+		t.Error("transaction_id leaked to another device")
 	}
 }

@@ -2,6 +2,11 @@ package e2e
 
 import (
 	"testing"
+	"time"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
 
 	"github.com/axon-hs/axon/internal/testserver"
 )
@@ -56,3 +61,111 @@ func TestSlidingSync(t *testing.T) {
 		}
 	})
 }
+
+// TestSlidingSyncFilters: list filters select rooms by DM, encryption,
+// invite, room type and space; only bump events move a room up.
+func TestSlidingSyncFilters(t *testing.T) {
+	testserver.ForEachBackend(t, func(t *testing.T, opts testserver.Options) {
+		inst := testserver.Start(t, opts)
+		alice := inst.Register("alice", "password123")
+		bob := inst.Register("bob", "password123")
+		plain := syncRoom(t, alice)
+		enc, err := alice.CreateRoom(syncCtx, &mautrix.ReqCreateRoom{InitialState: []*event.Event{{
+			Type: event.StateEncryption, StateKey: ptr(""), Content: event.Content{Raw: map[string]any{"algorithm": "m.megolm.v1.aes-sha2"}}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		space, err := alice.CreateRoom(syncCtx, &mautrix.ReqCreateRoom{CreationContent: map[string]any{"type": "m.space"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		child := syncRoom(t, alice)
+		if _, err := alice.SendStateEvent(syncCtx, space.RoomID, event.StateSpaceChild, string(child), map[string]any{"via": []string{inst.Cfg.ServerName}}); err != nil {
+			t.Fatal(err)
+		}
+		dm, err := alice.CreateRoom(syncCtx, &mautrix.ReqCreateRoom{IsDirect: true, Invite: []id.UserID{bob.UserID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := alice.SetAccountData(syncCtx, "m.direct", map[string][]id.RoomID{string(bob.UserID): {dm.RoomID}}); err != nil {
+			t.Fatal(err)
+		}
+		path := "/_matrix/client/unstable/org.matrix.simplified_msc3575/sync"
+		list := func(c *mautrix.Client, filters map[string]any) (int, map[string]any) {
+			t.Helper()
+			r := roomsDo(t, c, "POST", path, map[string]any{"lists": map[string]any{"l": map[string]any{
+				"ranges": [][2]int{{0, 99}}, "timeline_limit": 1, "filters": filters}}})
+			if r.Status != 200 {
+				t.Fatalf("sliding sync: %d %v", r.Status, r.Body)
+			}
+			return int(r.Body["lists"].(map[string]any)["l"].(map[string]any)["count"].(float64)), r.Body["rooms"].(map[string]any)
+		}
+		only := func(name string, c *mautrix.Client, filters map[string]any, want ...id.RoomID) {
+			t.Helper()
+			n, rooms := list(c, filters)
+			if n != len(want) || len(rooms) != len(want) {
+				t.Fatalf("%s: count %d, rooms %d, want %v", name, n, len(rooms), want)
+			}
+			for _, r := range want {
+				if _, ok := rooms[string(r)]; !ok {
+					t.Fatalf("%s: %s missing", name, r)
+				}
+			}
+		}
+		if n, _ := list(alice, nil); n != 5 {
+			t.Fatalf("unfiltered count %d", n)
+		}
+		only("is_dm", alice, map[string]any{"is_dm": true}, dm.RoomID)
+		only("is_encrypted", alice, map[string]any{"is_encrypted": true}, enc.RoomID)
+		only("room_types space", alice, map[string]any{"room_types": []any{"m.space"}}, space.RoomID)
+		if n, _ := list(alice, map[string]any{"not_room_types": []any{"m.space", nil}}); n != 0 {
+			t.Fatalf("not_room_types [space, null] count %d", n)
+		}
+		only("spaces", alice, map[string]any{"spaces": []any{space.RoomID}}, child)
+		only("bob is_invite", bob, map[string]any{"is_invite": true}, dm.RoomID)
+		only("bob is_dm invite", bob, map[string]any{"is_dm": true}, dm.RoomID)
+		only("bob not invite", bob, map[string]any{"is_invite": false})
+
+		// Ordering: a message bumps a room; state changes and reactions do not.
+		top := func() string {
+			t.Helper()
+			r := roomsDo(t, alice, "POST", path, map[string]any{"lists": map[string]any{"l": map[string]any{"ranges": [][2]int{{0, 0}}, "timeline_limit": 1}}})
+			for id := range r.Body["rooms"].(map[string]any) {
+				return id
+			}
+			return ""
+		}
+		// The send is answered before the roomserver publishes it; wait until
+		// /sync has delivered each event before asking for the order.
+		since := syncOnce(t, alice, "", 0, `{"room":{"timeline":{"limit":1}}}`).NextBatch
+		seen := func(room id.RoomID, ev id.EventID) {
+			t.Helper()
+			since = syncUntil(t, alice, since, 10*time.Second, func(r *mautrix.RespSync) bool {
+				for _, e := range r.Rooms.Join[room].Timeline.Events {
+					if e.ID == ev {
+						return true
+					}
+				}
+				return false
+			})
+		}
+		msg := syncSend(t, alice, plain, "bump")
+		seen(plain, msg)
+		if got := top(); got != string(plain) {
+			t.Fatalf("top room %s, want the one with the newest message %s", got, plain)
+		}
+		if _, err := alice.SendStateEvent(syncCtx, enc.RoomID, event.StateTopic, "", map[string]any{"topic": "t"}); err != nil {
+			t.Fatal(err)
+		}
+		reaction, err := alice.SendReaction(syncCtx, child, msg, "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen(child, reaction.EventID)
+		if got := top(); got != string(plain) {
+			t.Fatalf("a topic change or reaction bumped %s", got)
+		}
+	})
+}
+
+func ptr[T any](v T) *T { return &v }

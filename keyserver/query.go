@@ -1,0 +1,247 @@
+package keyserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/axon-hs/axon/keyserver/api"
+	"github.com/axon-hs/axon/keyserver/storage"
+	uapi "github.com/axon-hs/axon/userapi/api"
+)
+
+// defaultRemoteTimeout bounds a remote key request when the client names
+// no timeout (the spec's recommended 10 s).
+const defaultRemoteTimeout = 10 * time.Second
+
+// QueryKeys implements api.KeyserverAPI.
+func (k *Keyserver) QueryKeys(ctx context.Context, req *api.QueryKeysRequest) (*api.QueryKeysResponse, error) {
+	resp := &api.QueryKeysResponse{
+		Failures:        map[string]json.RawMessage{},
+		DeviceKeys:      map[string]map[string]json.RawMessage{},
+		MasterKeys:      map[string]json.RawMessage{},
+		SelfSigningKeys: map[string]json.RawMessage{},
+		UserSigningKeys: map[string]json.RawMessage{},
+	}
+	remote := map[string]map[string][]string{}
+	for userID, devices := range req.DeviceKeys {
+		if !k.isLocal(userID) {
+			if server := serverOf(userID); server != "" {
+				if remote[server] == nil {
+					remote[server] = map[string][]string{}
+				}
+				remote[server][userID] = devices
+			}
+			continue
+		}
+		if err := k.queryLocal(ctx, req.UserID, userID, devices, resp); err != nil {
+			return nil, err
+		}
+	}
+	k.queryRemote(ctx, remote, time.Duration(req.TimeoutMs)*time.Millisecond, resp)
+	return resp, nil
+}
+
+// queryLocal adds one local user's keys to resp. Keys of devices the
+// userapi no longer has are deleted (and the change announced) here,
+// because device deletions are not published.
+func (k *Keyserver) queryLocal(ctx context.Context, requester, userID string, want []string, resp *api.QueryKeysResponse) error {
+	devices, err := k.users.QueryDevices(ctx, userID)
+	if errors.Is(err, uapi.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	stored, err := k.db.DeviceKeys(ctx, userID)
+	if err != nil {
+		return err
+	}
+	names := make(map[string]string, len(devices))
+	for _, d := range devices {
+		names[d.DeviceID] = d.DisplayName
+	}
+	var gone []string
+	for id := range stored {
+		if _, ok := names[id]; !ok {
+			gone = append(gone, id)
+		}
+	}
+	if len(gone) > 0 {
+		if err := k.DeleteDeviceKeys(ctx, userID, gone); err != nil {
+			return err
+		}
+	}
+	sigs, err := k.signaturesFor(ctx, requester, userID)
+	if err != nil {
+		return err
+	}
+	wanted := map[string]bool{}
+	for _, d := range want {
+		wanted[d] = true
+	}
+	out := map[string]json.RawMessage{}
+	for id, js := range stored {
+		name, exists := names[id]
+		if !exists || (len(wanted) > 0 && !wanted[id]) {
+			continue
+		}
+		unsigned := map[string]any{}
+		if name != "" {
+			unsigned["device_display_name"] = name
+		}
+		out[id] = withSignatures(js, sigs[id], unsigned)
+	}
+	resp.DeviceKeys[userID] = out
+
+	cs, err := k.db.CrossSigningKeys(ctx, userID)
+	if err != nil {
+		return err
+	}
+	for typ, dst := range map[string]map[string]json.RawMessage{
+		storage.KeyMaster: resp.MasterKeys, storage.KeySelfSigning: resp.SelfSigningKeys, storage.KeyUserSigning: resp.UserSigningKeys,
+	} {
+		js, ok := cs[typ]
+		if !ok || (typ == storage.KeyUserSigning && requester != userID) {
+			continue
+		}
+		var extra map[string]map[string]string
+		if o, err := parseKeyObject(js); err == nil {
+			if pub, err := o.crossSigningPublic(); err == nil {
+				extra = sigs[pub]
+			}
+		}
+		dst[userID] = withSignatures(js, extra, nil)
+	}
+	return nil
+}
+
+// signaturesFor returns the stored signatures on userID's keys that
+// requester may see — the user's own, and requester's (a user-signing
+// signature is private to its maker) — as target key → signer → key ID
+// → signature.
+func (k *Keyserver) signaturesFor(ctx context.Context, requester, userID string) (map[string]map[string]map[string]string, error) {
+	sigs, err := k.db.Signatures(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]map[string]map[string]string{}
+	for _, s := range sigs {
+		if s.OriginUserID != userID && s.OriginUserID != requester {
+			continue
+		}
+		if out[s.TargetKeyID] == nil {
+			out[s.TargetKeyID] = map[string]map[string]string{}
+		}
+		if out[s.TargetKeyID][s.OriginUserID] == nil {
+			out[s.TargetKeyID][s.OriginUserID] = map[string]string{}
+		}
+		out[s.TargetKeyID][s.OriginUserID][s.OriginKeyID] = s.Signature
+	}
+	return out, nil
+}
+
+// queryRemote asks each server in parallel, within the timeout.
+func (k *Keyserver) queryRemote(ctx context.Context, byServer map[string]map[string][]string, timeout time.Duration, resp *api.QueryKeysResponse) {
+	if len(byServer) == 0 {
+		return
+	}
+	r := k.getRemote()
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for server, users := range byServer {
+		if r == nil {
+			resp.Failures[server] = unavailable("federation is not available")
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(ctx, remoteTimeout(timeout))
+			defer cancel()
+			res, err := r.QueryRemoteKeys(ctx, server, users)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				resp.Failures[server] = unavailable(err.Error())
+				return
+			}
+			for u, devs := range res.DeviceKeys {
+				if serverOf(u) == server {
+					resp.DeviceKeys[u] = devs
+				}
+			}
+			for u, key := range res.MasterKeys {
+				if serverOf(u) == server {
+					resp.MasterKeys[u] = key
+				}
+			}
+			for u, key := range res.SelfSigningKeys {
+				if serverOf(u) == server {
+					resp.SelfSigningKeys[u] = key
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func remoteTimeout(asked time.Duration) time.Duration {
+	if asked <= 0 || asked > time.Minute {
+		return defaultRemoteTimeout
+	}
+	return asked
+}
+
+// unavailable is a `failures` entry for a server that did not answer.
+func unavailable(msg string) json.RawMessage {
+	b, _ := json.Marshal(map[string]any{"status": 503, "message": msg})
+	return b
+}
+
+// LocalUserDevices implements api.KeyserverAPI.
+func (k *Keyserver) LocalUserDevices(ctx context.Context, userID string) (*api.UserDevices, error) {
+	if !k.isLocal(userID) {
+		return nil, api.ErrNotLocal
+	}
+	q, err := k.QueryKeys(ctx, &api.QueryKeysRequest{DeviceKeys: map[string][]string{userID: nil}})
+	if err != nil {
+		return nil, err
+	}
+	streamID, err := k.db.StreamID(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	out := &api.UserDevices{UserID: userID, StreamID: streamID, Devices: []api.DeviceKeys{},
+		MasterKey: q.MasterKeys[userID], SelfSigningKey: q.SelfSigningKeys[userID]}
+	for id, keys := range q.DeviceKeys[userID] {
+		d := api.DeviceKeys{DeviceID: id, Keys: keys}
+		var o struct {
+			Unsigned struct {
+				Name string `json:"device_display_name"`
+			} `json:"unsigned"`
+		}
+		if json.Unmarshal(keys, &o) == nil {
+			d.DisplayName = o.Unsigned.Name
+		}
+		out.Devices = append(out.Devices, d)
+	}
+	return out, nil
+}
+
+// DeleteDeviceKeys implements api.KeyserverAPI.
+func (k *Keyserver) DeleteDeviceKeys(ctx context.Context, userID string, deviceIDs []string) error {
+	defer k.lockUser(userID).Unlock()
+	deleted, streamID, err := k.db.DeleteDevices(ctx, userID, deviceIDs)
+	if err != nil || streamID == 0 {
+		return err
+	}
+	updates := make([]api.DeviceListUpdate, 0, len(deleted))
+	for _, dev := range deleted {
+		// One stream ID covers the whole deletion.
+		updates = append(updates, api.DeviceListUpdate{UserID: userID, DeviceID: dev, Deleted: true, StreamID: streamID})
+	}
+	return k.publish(ctx, updates...)
+}

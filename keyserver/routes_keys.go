@@ -1,0 +1,123 @@
+package keyserver
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/keyserver/api"
+	uapi "github.com/axon-hs/axon/userapi/api"
+)
+
+// POST /keys/upload
+func (k *Keyserver) handleUpload(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	var body struct {
+		DeviceKeys   json.RawMessage            `json:"device_keys"`
+		OneTimeKeys  map[string]json.RawMessage `json:"one_time_keys"`
+		FallbackKeys map[string]json.RawMessage `json:"fallback_keys"`
+	}
+	if r := httputil.DecodeJSON(req, &body); r != nil {
+		return *r
+	}
+	if len(body.DeviceKeys) > 0 && body.DeviceKeys[0] != '{' && string(body.DeviceKeys) != "null" {
+		return httputil.BadJSON("device_keys must be an object")
+	}
+	resp, err := k.UploadKeys(req.Context(), &api.UploadKeysRequest{UserID: dev.UserID, DeviceID: dev.ID,
+		DeviceKeys: body.DeviceKeys, OneTimeKeys: body.OneTimeKeys, FallbackKeys: body.FallbackKeys})
+	if err != nil {
+		return k.apiError(err, "upload keys")
+	}
+	return httputil.OK(resp)
+}
+
+// POST /keys/query
+func (k *Keyserver) handleQuery(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	var body struct {
+		DeviceKeys map[string][]string `json:"device_keys"`
+		Timeout    int64               `json:"timeout"`
+	}
+	if r := httputil.DecodeJSON(req, &body); r != nil {
+		return *r
+	}
+	resp, err := k.QueryKeys(req.Context(), &api.QueryKeysRequest{UserID: dev.UserID, DeviceKeys: body.DeviceKeys, TimeoutMs: body.Timeout})
+	if err != nil {
+		return k.apiError(err, "query keys")
+	}
+	return httputil.OK(resp)
+}
+
+// POST /keys/claim
+func (k *Keyserver) handleClaim(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	var body struct {
+		OneTimeKeys map[string]map[string]string `json:"one_time_keys"`
+		Timeout     int64                        `json:"timeout"`
+	}
+	if r := httputil.DecodeJSON(req, &body); r != nil {
+		return *r
+	}
+	resp, err := k.ClaimKeys(req.Context(), &api.ClaimKeysRequest{OneTimeKeys: body.OneTimeKeys, TimeoutMs: body.Timeout})
+	if err != nil {
+		return k.apiError(err, "claim keys")
+	}
+	return httputil.OK(resp)
+}
+
+// POST /keys/device_signing/upload. UIA is skipped, as the spec allows,
+// when the user has no master key yet or the request changes nothing.
+func (k *Keyserver) handleDeviceSigningUpload(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	var body struct {
+		api.CrossSigningKeys
+		Auth *uiaAuth `json:"auth"`
+	}
+	if r := httputil.DecodeJSON(req, &body); r != nil {
+		return *r
+	}
+	ctx := req.Context()
+	stored, err := k.CrossSigningKeys(ctx, dev.UserID)
+	if err != nil {
+		return k.apiError(err, "cross-signing keys")
+	}
+	if stored.Master != nil && !unchanged(&body.CrossSigningKeys, stored) && dev.AppserviceID == "" {
+		if r := k.authenticate(req, body.Auth, dev.UserID); r != nil {
+			return *r
+		}
+	}
+	if err := k.UploadCrossSigningKeys(ctx, dev.UserID, &body.CrossSigningKeys); err != nil {
+		return k.apiError(err, "upload cross-signing keys")
+	}
+	return httputil.Empty()
+}
+
+// unchanged reports whether every key given equals the stored one.
+func unchanged(given, stored *api.CrossSigningKeys) bool {
+	pairs := [][2]json.RawMessage{{given.Master, stored.Master}, {given.SelfSigning, stored.SelfSigning}, {given.UserSigning, stored.UserSigning}}
+	for _, p := range pairs {
+		if len(p[0]) == 0 || string(p[0]) == "null" {
+			continue
+		}
+		if p[1] == nil || !sameKey(p[0], p[1]) {
+			return false
+		}
+	}
+	return true
+}
+
+// POST /keys/signatures/upload
+func (k *Keyserver) handleSignaturesUpload(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	var body map[string]map[string]json.RawMessage
+	if r := httputil.DecodeJSON(req, &body); r != nil {
+		return *r
+	}
+	for _, byKey := range body {
+		for _, obj := range byKey {
+			if len(obj) == 0 || obj[0] != '{' {
+				return httputil.BadJSON("Signed keys must be objects")
+			}
+		}
+	}
+	failures, err := k.UploadSignatures(req.Context(), dev.UserID, body)
+	if err != nil {
+		return k.apiError(err, "upload signatures")
+	}
+	return httputil.OK(map[string]any{"failures": failures})
+}
