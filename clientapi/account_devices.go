@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/uia"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
@@ -71,7 +72,7 @@ func (a *accountRoutes) updateDevice(req *http.Request, dev *uapi.Device) httput
 // deleteDevice: DELETE /devices/{deviceId}, with UIA.
 func (a *accountRoutes) deleteDevice(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	var body struct {
-		Auth *uiaAuth `json:"auth"`
+		Auth *uia.Auth `json:"auth"`
 	}
 	if errResp := httputil.DecodeJSON(req, &body); errResp != nil {
 		return *errResp
@@ -82,8 +83,8 @@ func (a *accountRoutes) deleteDevice(req *http.Request, dev *uapi.Device) httput
 // deleteDevices: POST /delete_devices, with UIA.
 func (a *accountRoutes) deleteDevices(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	var body struct {
-		Auth    *uiaAuth `json:"auth"`
-		Devices []string `json:"devices"`
+		Auth    *uia.Auth `json:"auth"`
+		Devices []string  `json:"devices"`
 	}
 	if errResp := httputil.DecodeJSON(req, &body); errResp != nil {
 		return *errResp
@@ -94,17 +95,17 @@ func (a *accountRoutes) deleteDevices(req *http.Request, dev *uapi.Device) httpu
 	return a.removeDevices(req, dev, body.Auth, body.Devices)
 }
 
-func (a *accountRoutes) removeDevices(req *http.Request, dev *uapi.Device, auth *uiaAuth, ids []string) httputil.JSONResponse {
+func (a *accountRoutes) removeDevices(req *http.Request, dev *uapi.Device, auth *uia.Auth, ids []string) httputil.JSONResponse {
 	if dev.IsGuest {
 		return guestForbidden()
 	}
-	session, challenge := a.authenticate(req, auth, passwordOp("delete_devices", dev))
+	session, challenge := a.uia.Authenticate(req, auth, uia.PasswordOp("delete_devices", dev.UserID))
 	if challenge != nil {
 		return *challenge
 	}
 	if err := a.users.DeleteDevices(req.Context(), dev.UserID, ids); err != nil {
 		return a.userError(err, "delete devices")
 	}
-	a.uia.finish(session)
+	a.uia.Finish(session)
 	return httputil.Empty()
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/setup"
+	"github.com/axon-hs/axon/internal/uia"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
@@ -105,7 +106,7 @@ func FuzzRegisterRequest(f *testing.F) {
 			checkResponse(t, mode+" register", body, first)
 			// Second round: the same body with the session from the
 			// challenge, as a client would send it.
-			if ch, ok := first.JSON.(uiaChallenge); ok {
+			if ch, ok := first.JSON.(uia.Challenge); ok {
 				var obj map[string]any
 				if json.Unmarshal(body, &obj) == nil && obj != nil {
 					auth, _ := obj["auth"].(map[string]any)
@@ -120,11 +121,11 @@ func FuzzRegisterRequest(f *testing.F) {
 			}
 			checkResponse(t, mode+" login", body, a.login(req("", body)))
 			var parsed struct {
-				Auth *uiaAuth `json:"auth"`
+				Auth *uia.Auth `json:"auth"`
 			}
 			if httputil.UnmarshalJSON(body, &parsed) == nil {
 				dev := &uapi.Device{UserID: "@u:test", ID: "DEV"}
-				if _, resp := a.authenticate(req("", body), parsed.Auth, passwordOp("delete_devices", dev)); resp != nil {
+				if _, resp := a.uia.Authenticate(req("", body), parsed.Auth, uia.PasswordOp("delete_devices", dev.UserID)); resp != nil {
 					checkResponse(t, mode+" uia", body, *resp)
 				}
 			}

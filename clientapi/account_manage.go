@@ -5,17 +5,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/uia"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
 // whoami: GET /account/whoami.
 func (a *accountRoutes) whoami(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	return httputil.OK(map[string]any{"user_id": dev.UserID, "device_id": dev.ID, "is_guest": dev.IsGuest})
-}
-
-// passwordOp is UIA by the account's current password.
-func passwordOp(action string, dev *uapi.Device) uiaOp {
-	return uiaOp{Key: action + "\x00" + dev.UserID, Flows: [][]string{{stagePassword}}, UserID: dev.UserID}
 }
 
 // changePassword: POST /account/password. Unless logout_devices is false,
@@ -25,14 +21,14 @@ func (a *accountRoutes) changePassword(req *http.Request, dev *uapi.Device) http
 		return guestForbidden()
 	}
 	var body struct {
-		Auth          *uiaAuth `json:"auth"`
-		NewPassword   string   `json:"new_password"`
-		LogoutDevices *bool    `json:"logout_devices"`
+		Auth          *uia.Auth `json:"auth"`
+		NewPassword   string    `json:"new_password"`
+		LogoutDevices *bool     `json:"logout_devices"`
 	}
 	if errResp := httputil.DecodeJSON(req, &body); errResp != nil {
 		return *errResp
 	}
-	session, challenge := a.authenticate(req, body.Auth, passwordOp("password", dev))
+	session, challenge := a.uia.Authenticate(req, body.Auth, uia.PasswordOp("password", dev.UserID))
 	if challenge != nil {
 		return *challenge
 	}
@@ -46,7 +42,7 @@ func (a *accountRoutes) changePassword(req *http.Request, dev *uapi.Device) http
 	if err := a.users.SetPassword(req.Context(), dev.UserID, body.NewPassword, logout, dev.ID); err != nil {
 		return a.userError(err, "change password")
 	}
-	a.uia.finish(session)
+	a.uia.Finish(session)
 	return httputil.Empty()
 }
 
@@ -56,20 +52,20 @@ func (a *accountRoutes) deactivate(req *http.Request, dev *uapi.Device) httputil
 		return guestForbidden()
 	}
 	var body struct {
-		Auth  *uiaAuth `json:"auth"`
-		Erase bool     `json:"erase"`
+		Auth  *uia.Auth `json:"auth"`
+		Erase bool      `json:"erase"`
 	}
 	if errResp := httputil.DecodeJSON(req, &body); errResp != nil {
 		return *errResp
 	}
-	session, challenge := a.authenticate(req, body.Auth, passwordOp("deactivate", dev))
+	session, challenge := a.uia.Authenticate(req, body.Auth, uia.PasswordOp("deactivate", dev.UserID))
 	if challenge != nil {
 		return *challenge
 	}
 	if err := a.users.DeactivateAccount(req.Context(), dev.UserID); err != nil {
 		return a.userError(err, "deactivate")
 	}
-	a.uia.finish(session)
+	a.uia.Finish(session)
 	// No identity servers are ever bound.
 	return httputil.OK(map[string]string{"id_server_unbind_result": "no-support"})
 }

@@ -7,18 +7,19 @@ import (
 	"unicode/utf8"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/uia"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
 // registerRequest is the body of POST /register.
 type registerRequest struct {
-	Auth                     *uiaAuth `json:"auth"`
-	Username                 string   `json:"username"`
-	Password                 string   `json:"password"`
-	DeviceID                 string   `json:"device_id"`
-	InitialDeviceDisplayName string   `json:"initial_device_display_name"`
-	InhibitLogin             bool     `json:"inhibit_login"`
-	RefreshToken             bool     `json:"refresh_token"`
+	Auth                     *uia.Auth `json:"auth"`
+	Username                 string    `json:"username"`
+	Password                 string    `json:"password"`
+	DeviceID                 string    `json:"device_id"`
+	InitialDeviceDisplayName string    `json:"initial_device_display_name"`
+	InhibitLogin             bool      `json:"inhibit_login"`
+	RefreshToken             bool      `json:"refresh_token"`
 	// Type "m.login.application_service" registers an appservice user.
 	Type string `json:"type"`
 }
@@ -95,7 +96,7 @@ func (a *accountRoutes) register(req *http.Request) httputil.JSONResponse {
 	if body.Password != "" && utf8.RuneCountInString(body.Password) < a.cfg.Registration.MinPasswordLen {
 		return weakPassword(a.cfg.Registration.MinPasswordLen)
 	}
-	session, challenge := a.authenticate(req, body.Auth, uiaOp{Key: "register", Flows: a.registrationFlows()})
+	session, challenge := a.uia.Authenticate(req, body.Auth, uia.Op{Key: "register", Flows: a.registrationFlows()})
 	if challenge != nil {
 		return *challenge
 	}
@@ -106,7 +107,7 @@ func (a *accountRoutes) register(req *http.Request) httputil.JSONResponse {
 	if err != nil {
 		return a.userError(err, "create account")
 	}
-	a.uia.finish(session)
+	a.uia.Finish(session)
 	return a.startSession(req, userID, &body)
 }
 

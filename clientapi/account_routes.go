@@ -10,6 +10,7 @@ import (
 	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/setup"
+	"github.com/axon-hs/axon/internal/uia"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
@@ -19,20 +20,21 @@ type accountRoutes struct {
 	cfg    *config.Config
 	log    *slog.Logger
 	users  uapi.UserAPI
-	uia    *uiaSessions
+	uia    *uia.Authenticator
 	nonces *nonceStore
 	limits rateLimits
 }
 
 func newAccountRoutes(base *setup.Base, users uapi.UserAPI) *accountRoutes {
-	return &accountRoutes{
+	a := &accountRoutes{
 		cfg:    base.Cfg,
 		log:    base.Log,
 		users:  users,
-		uia:    newUIASessions(),
 		nonces: newNonceStore(),
 		limits: newRateLimits(base.Cfg.RateLimits),
 	}
+	a.uia = a.newUIA()
+	return a
 }
 
 // userError answers a UserAPI error with its Matrix error; anything

@@ -12,12 +12,29 @@
 //     transport);
 //   - the outbound sender: per-destination persistent queues with
 //     backoff (package sender);
-//   - inbound transactions (PUT /send/{txnId}) handed to the roomserver.
+//   - inbound transactions (PUT /send/{txnId}): server ACL, signature
+//     and hash checks, then the roomserver; PDUs whose prev/auth events
+//     are missing are completed through /get_missing_events, /event_auth
+//     and /state_ids + /event (missing.go);
+//   - the other inbound routes: make_/send_ join, leave and knock,
+//     invite v2, /event, /state, /state_ids, /event_auth, /backfill,
+//     /get_missing_events, /timestamp_to_event, /query/directory,
+//     /query/profile, /publicRooms, /user/devices (routes_*.go). Room
+//     routes need the origin in the room and allowed by m.room.server_acl;
+//   - acting on other servers for local users (perform_*.go, the
+//     fedapi.FederationAPI interface in package api): remote join (import
+//     of the send_join state as outliers, then the join with that state),
+//     leave/invite rejection, invites countersigned by the invitee's
+//     server, alias and profile lookups, backfill.
 //
 // Streams in: room_events (roomserver/api.OutputEvent), consumed as
 // "federationapi_room_events" to track joined servers per room and to
-// queue locally-originated events for them.
-// Streams out: none (inbound PDUs go through RoomserverAPI.InputRoomEvents).
+// queue locally-originated events for them; typing, receipts, presence,
+// send_to_device (syncapi/api types, Origin = us) queued as EDUs for the
+// servers concerned (edu_out.go).
+// Streams out: inbound EDUs are published on typing, receipts, presence,
+// send_to_device (Origin = the sending server) and device_list_updates
+// (edu_in.go). Inbound PDUs go through RoomserverAPI.InputRoomEvents.
 //
 // Tables (package storage): federationapi_server_keys,
 // federationapi_key_responses, federationapi_queue,

@@ -60,6 +60,11 @@ func (r *fakeRooms) InputRoomEvents(_ context.Context, req *rsapi.InputRoomEvent
 
 func (r *fakeRooms) QueryEvents(context.Context, []string) ([]*rsapi.Event, error) { return nil, nil }
 
+// QueryCurrentState: no state, so no server ACL.
+func (r *fakeRooms) QueryCurrentState(context.Context, string, []rsapi.StateKey) ([]*rsapi.Event, error) {
+	return nil, nil
+}
+
 func (r *fakeRooms) received() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -9,8 +9,10 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/internal/stream"
+	"github.com/axon-hs/axon/internal/uia"
 	"github.com/axon-hs/axon/keyserver/api"
 	"github.com/axon-hs/axon/keyserver/storage"
 	uapi "github.com/axon-hs/axon/userapi/api"
@@ -30,7 +32,7 @@ type Keyserver struct {
 	db         *storage.Database
 	users      uapi.UserAPI
 	updates    *stream.Stream
-	uia        *uiaSessions
+	uia        *uia.Authenticator
 
 	remoteMu sync.RWMutex
 	remote   Remote
@@ -63,7 +65,10 @@ func New(ctx context.Context, base *setup.Base, users uapi.UserAPI) (*Keyserver,
 		db:         storage.New(db),
 		users:      users,
 		updates:    st,
-		uia:        newUIASessions(),
+		uia: uia.New(uia.Config{
+			ServerName: base.Cfg.ServerName, Passwords: users, Log: log,
+			RateLimit: httputil.NewRateLimiter(base.Cfg.RateLimits, base.Cfg.RateLimits.Login).Check,
+		}),
 	}
 	if base.Client != nil {
 		k.registerRoutes(base)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/uia"
 	"github.com/axon-hs/axon/keyserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
@@ -67,7 +68,7 @@ func (k *Keyserver) handleClaim(req *http.Request, dev *uapi.Device) httputil.JS
 func (k *Keyserver) handleDeviceSigningUpload(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	var body struct {
 		api.CrossSigningKeys
-		Auth *uiaAuth `json:"auth"`
+		Auth *uia.Auth `json:"auth"`
 	}
 	if r := httputil.DecodeJSON(req, &body); r != nil {
 		return *r
@@ -77,14 +78,17 @@ func (k *Keyserver) handleDeviceSigningUpload(req *http.Request, dev *uapi.Devic
 	if err != nil {
 		return k.apiError(err, "cross-signing keys")
 	}
+	session := ""
 	if stored.Master != nil && !unchanged(&body.CrossSigningKeys, stored) && dev.AppserviceID == "" {
-		if r := k.authenticate(req, body.Auth, dev.UserID); r != nil {
+		var r *httputil.JSONResponse
+		if session, r = k.uia.Authenticate(req, body.Auth, uia.PasswordOp("device_signing", dev.UserID)); r != nil {
 			return *r
 		}
 	}
 	if err := k.UploadCrossSigningKeys(ctx, dev.UserID, &body.CrossSigningKeys); err != nil {
 		return k.apiError(err, "upload cross-signing keys")
 	}
+	k.uia.Finish(session)
 	return httputil.Empty()
 }
 

@@ -3,6 +3,7 @@ package roomserver
 import (
 	"context"
 	"encoding/json"
+	"sync"
 	"time"
 
 	"github.com/matrix-org/gomatrixserverlib"
@@ -181,13 +182,19 @@ func (r *RoomServer) runBatch(rm *room, tasks []*inputTask) {
 	for k, v := range b.txns {
 		r.txns.put(k, v)
 	}
-	// The events are committed: answer the callers, then publish (the
-	// outbox makes publishing certain; the worker publishes before its
-	// next batch, keeping the room's order on the stream).
-	for _, t := range tasks {
-		close(t.done)
-	}
+	// Publish, then answer: a client that got its 200 can then read its
+	// own event everywhere (syncapi waits for what the log holds). If the
+	// log is slow or down, answer anyway after answerAfter: the events are
+	// committed and the outbox will publish them.
+	answer := sync.OnceFunc(func() {
+		for _, t := range tasks {
+			close(t.done)
+		}
+	})
+	timer := time.AfterFunc(r.answerAfter, answer)
 	r.publish(b.staged)
+	timer.Stop()
+	answer()
 }
 
 func (r *RoomServer) failBatch(rm *room, tasks []*inputTask, err error) {

@@ -11,6 +11,17 @@
 // gomatrixserverlib against their auth events, the state before them and
 // the current state (soft-fail), then stored with their state.
 //
+// Federation (import.go, template.go): a remote join arrives as the
+// room's auth chain and state as outliers (the outlier create event of an
+// unknown room creates it) and the join with HasState, whose given state
+// replaces empty or stale current state; HasState also steps over DAG
+// gaps. Events with unknown prev/auth events are not stored: their
+// result names them (MissingPrevEvents/MissingAuthEvents) for the
+// federation receiver to fetch. KindOutOfBand stores a membership of a
+// room we are not in (remote invite, rejected invite) as an outlier with
+// a memberships row and an output, making a stub room if needed.
+// QueryEventTemplate serves make_join/leave/knock and outbound invites.
+//
 // Output: after commit, api.OutputEvent messages (new events with state
 // deltas, redactions) go to the room_events stream in per-room order.
 //

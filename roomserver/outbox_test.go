@@ -37,6 +37,7 @@ func TestOutboxSurvivesLogOutage(t *testing.T) {
 			// until Close, and the output stays in the outbox.
 			down := &downPublisher{}
 			rs.out = down
+			rs.answerAfter = 50 * time.Millisecond
 			res := send(t, rs, local(roomID, "@alice:"+testServer, "m.room.message", nil, map[string]any{"body": "while down", "msgtype": "m.text"}))
 			if res.Err != nil {
 				t.Fatalf("send: %v", res.Err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/matrix-org/gomatrixserverlib/spec"
@@ -39,6 +40,9 @@ type RoomServer struct {
 	outboxAcked chan int64
 	outboxDone  chan struct{}
 	closeOnce   sync.Once
+	// answerAfter bounds how long a sender waits for its committed event
+	// to reach the log before being answered anyway.
+	answerAfter time.Duration
 
 	workers sync.WaitGroup
 	closeMu sync.RWMutex
@@ -80,6 +84,7 @@ func newRoomServer(base *setup.Base, db *storage.DB, out publisher) *RoomServer 
 		base:        base,
 		outboxAcked: make(chan int64, 4096),
 		outboxDone:  make(chan struct{}),
+		answerAfter: 5 * time.Second,
 		db:          db,
 		out:         out,
 		log:         log.With("component", "roomserver"),

@@ -29,5 +29,15 @@
 // filters, notifications (push rule results, for unread counts).
 //
 // Push rules live in m.push_rules account data written through the
-// userapi; the spec defaults are merged in (pushrules package).
+// userapi; the spec defaults are merged in (pushrules package). Each
+// user's rules are compiled once (push.go, replaced when the account data
+// changes) and each event parsed once for all members; notifications are
+// inserted in multi-row batches and pruned hourly (30 days, 5,000 per
+// user; maintenance.go).
+//
+// Presence (presence.go): a /sync without set_presence makes an offline
+// user online; an in-memory tracker of syncs and activity (events sent,
+// receipts, typing) turns online users unavailable after 5 minutes idle
+// and offline 30 s after their last sync ends. Only state changes are
+// written. unsigned.age is added when an event is served.
 package syncapi

@@ -15,4 +15,7 @@ const (
 	SendToDevice = "send_to_device"
 	// DeviceListUpdates: device and key changes (keyserver, userapi).
 	DeviceListUpdates = "device_list_updates"
+	// UserDevices: local devices deleted (userapi/api.OutputDeviceChange),
+	// read by the keyserver.
+	UserDevices = "user_devices"
 )

@@ -32,30 +32,24 @@ func (d *Database) CrossSigningKeys(ctx context.Context, userID string) (map[str
 	return out, rows.Err()
 }
 
-// StoreCrossSigningKeys replaces the given keys (key type → key) and
-// returns the user's new device list stream ID. A new master key
+// StoreCrossSigningKeys replaces the given keys (key type → key) inside
+// tx and returns the user's new device list stream ID. A new master key
 // invalidates every signature made on the user's keys by others' old
 // user-signing keys, which is the client's business to redo; stored
 // signatures by the user on their own keys are dropped with it.
-func (d *Database) StoreCrossSigningKeys(ctx context.Context, userID string, keys map[string]json.RawMessage) (int64, error) {
-	var streamID int64
-	err := d.db.WriteTx(ctx, func(tx *storage.Tx) error {
-		for t, k := range keys {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO keyserver_cross_signing_keys (user_id, key_type, key_json) VALUES ($1, $2, $3)
-				ON CONFLICT (user_id, key_type) DO UPDATE SET key_json = excluded.key_json`, userID, t, string(k)); err != nil {
-				return err
-			}
+func (d *Database) StoreCrossSigningKeys(ctx context.Context, tx *storage.Tx, userID string, keys map[string]json.RawMessage) (int64, error) {
+	for t, k := range keys {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO keyserver_cross_signing_keys (user_id, key_type, key_json) VALUES ($1, $2, $3)
+			ON CONFLICT (user_id, key_type) DO UPDATE SET key_json = excluded.key_json`, userID, t, string(k)); err != nil {
+			return 0, err
 		}
-		if _, ok := keys[KeyMaster]; ok {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM keyserver_cross_signing_sigs WHERE origin_user_id = $1 AND target_user_id = $1`, userID); err != nil {
-				return err
-			}
+	}
+	if _, ok := keys[KeyMaster]; ok {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM keyserver_cross_signing_sigs WHERE origin_user_id = $1 AND target_user_id = $1`, userID); err != nil {
+			return 0, err
 		}
-		var err error
-		streamID, err = bumpStream(ctx, tx, userID)
-		return err
-	})
-	return streamID, err
+	}
+	return bumpStream(ctx, tx, userID)
 }
 
 // Signature is one stored signature: origin's key OriginKeyID (e.g.
@@ -69,31 +63,27 @@ type Signature struct {
 	Signature    string
 }
 
-// StoreSignatures adds sigs and returns the new device list stream ID of
-// every target user.
-func (d *Database) StoreSignatures(ctx context.Context, sigs []Signature) (map[string]int64, error) {
+// StoreSignatures adds sigs inside tx and returns the new device list
+// stream ID of every target user.
+func (d *Database) StoreSignatures(ctx context.Context, tx *storage.Tx, sigs []Signature) (map[string]int64, error) {
 	streams := map[string]int64{}
-	err := d.db.WriteTx(ctx, func(tx *storage.Tx) error {
-		clear(streams)
-		for _, s := range sigs {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO keyserver_cross_signing_sigs
-				(origin_user_id, origin_key_id, target_user_id, target_key_id, signature) VALUES ($1, $2, $3, $4, $5)
-				ON CONFLICT (target_user_id, target_key_id, origin_user_id, origin_key_id) DO UPDATE SET signature = excluded.signature`,
-				s.OriginUserID, s.OriginKeyID, s.TargetUserID, s.TargetKeyID, s.Signature); err != nil {
-				return err
-			}
-			streams[s.TargetUserID] = 0
+	for _, s := range sigs {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO keyserver_cross_signing_sigs
+			(origin_user_id, origin_key_id, target_user_id, target_key_id, signature) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (target_user_id, target_key_id, origin_user_id, origin_key_id) DO UPDATE SET signature = excluded.signature`,
+			s.OriginUserID, s.OriginKeyID, s.TargetUserID, s.TargetKeyID, s.Signature); err != nil {
+			return nil, err
 		}
-		for u := range streams {
-			id, err := bumpStream(ctx, tx, u)
-			if err != nil {
-				return err
-			}
-			streams[u] = id
+		streams[s.TargetUserID] = 0
+	}
+	for u := range streams {
+		id, err := bumpStream(ctx, tx, u)
+		if err != nil {
+			return nil, err
 		}
-		return nil
-	})
-	return streams, err
+		streams[u] = id
+	}
+	return streams, nil
 }
 
 // Signatures returns the stored signatures on targetUserID's keys.

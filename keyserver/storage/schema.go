@@ -1,6 +1,12 @@
 package storage
 
-import "github.com/axon-hs/axon/internal/storage"
+import (
+	"github.com/axon-hs/axon/internal/outbox"
+	"github.com/axon-hs/axon/internal/storage"
+)
+
+// OutboxTable holds device list updates committed but not yet published.
+const OutboxTable = "keyserver_outbox"
 
 // Migrations is the keyserver schema. Key objects are stored as the exact
 // JSON the client uploaded (its signatures cover it).
@@ -78,6 +84,16 @@ CREATE TABLE keyserver_backup_keys (
 	is_verified BOOLEAN NOT NULL,
 	session_data TEXT NOT NULL,
 	PRIMARY KEY (user_id, version, room_id, session_id)
+);
+`,
+}, {
+	Version: 2,
+	Name:    "outbox; consumed stream positions",
+	SQL: outbox.Schema(OutboxTable) + `
+-- The last applied message of each consumed stream (user_devices).
+CREATE TABLE keyserver_consumer_seqs (
+	stream TEXT PRIMARY KEY,
+	seq BIGINT NOT NULL
 );
 `,
 }}

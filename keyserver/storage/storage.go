@@ -21,6 +21,32 @@ type Database struct {
 // New wraps db, whose schema Migrations must already have been applied.
 func New(db *storage.DB) *Database { return &Database{db: db} }
 
+// WriteTx runs fn in one write transaction: the write methods taking a
+// tx, the outbox and the consumer positions go together.
+func (d *Database) WriteTx(ctx context.Context, fn func(tx *storage.Tx) error) error {
+	return d.db.WriteTx(ctx, fn)
+}
+
+// DB is the underlying database (for the outbox).
+func (d *Database) DB() *storage.DB { return d.db }
+
+// ConsumerSeq is the last applied sequence of a consumed stream.
+func (d *Database) ConsumerSeq(ctx context.Context, stream string) (uint64, error) {
+	var seq int64
+	err := d.db.QueryRowContext(ctx, `SELECT seq FROM keyserver_consumer_seqs WHERE stream = $1`, stream).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return uint64(seq), err
+}
+
+// SetConsumerSeq records seq as applied, inside the effect's transaction.
+func SetConsumerSeq(ctx context.Context, tx *storage.Tx, stream string, seq uint64) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO keyserver_consumer_seqs (stream, seq) VALUES ($1, $2)
+		ON CONFLICT (stream) DO UPDATE SET seq = excluded.seq`, stream, int64(seq))
+	return err
+}
+
 // bumpStream advances userID's device list stream inside tx and returns
 // the new stream ID. The row lock orders concurrent changes of one user.
 func bumpStream(ctx context.Context, tx *storage.Tx, userID string) (int64, error) {

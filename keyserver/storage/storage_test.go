@@ -31,6 +31,33 @@ func forEachBackend(t *testing.T, fn func(t *testing.T, d *storage.Database)) {
 	}
 }
 
+// tx runs fn in a write transaction of d.
+func tx(t *testing.T, d *storage.Database, fn func(tx *istorage.Tx) error) error {
+	t.Helper()
+	return d.WriteTx(context.Background(), fn)
+}
+
+func upload(t *testing.T, d *storage.Database, u storage.Upload) (id int64, err error) {
+	err = tx(t, d, func(tx *istorage.Tx) error { id, err = d.Upload(context.Background(), tx, u); return err })
+	return id, err
+}
+
+func deleteDevices(t *testing.T, d *storage.Database, user string, ids []string) (deleted []string, id int64, err error) {
+	err = tx(t, d, func(tx *istorage.Tx) error {
+		deleted, id, err = d.DeleteDevices(context.Background(), tx, user, ids)
+		return err
+	})
+	return deleted, id, err
+}
+
+func storeCS(t *testing.T, d *storage.Database, user string, keys map[string]json.RawMessage) (id int64, err error) {
+	err = tx(t, d, func(tx *istorage.Tx) error {
+		id, err = d.StoreCrossSigningKeys(context.Background(), tx, user, keys)
+		return err
+	})
+	return id, err
+}
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
@@ -45,18 +72,18 @@ func otk(id, key string) storage.Key {
 func TestDeviceKeysAndStreams(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, d *storage.Database) {
 		ctx := context.Background()
-		id, err := d.Upload(ctx, storage.Upload{UserID: "@a:x", DeviceID: "D1", DeviceKeys: json.RawMessage(`{"k":1}`)})
+		id, err := upload(t, d, storage.Upload{UserID: "@a:x", DeviceID: "D1", DeviceKeys: json.RawMessage(`{"k":1}`)})
 		must(t, err)
 		if id != 1 {
 			t.Fatalf("first stream id %d", id)
 		}
 		// Same keys again: no change.
-		id, err = d.Upload(ctx, storage.Upload{UserID: "@a:x", DeviceID: "D1", DeviceKeys: json.RawMessage(`{"k":1}`)})
+		id, err = upload(t, d, storage.Upload{UserID: "@a:x", DeviceID: "D1", DeviceKeys: json.RawMessage(`{"k":1}`)})
 		must(t, err)
 		if id != 0 {
 			t.Fatalf("unchanged upload bumped stream to %d", id)
 		}
-		id, err = d.Upload(ctx, storage.Upload{UserID: "@a:x", DeviceID: "D2", DeviceKeys: json.RawMessage(`{"k":2}`)})
+		id, err = upload(t, d, storage.Upload{UserID: "@a:x", DeviceID: "D2", DeviceKeys: json.RawMessage(`{"k":2}`)})
 		must(t, err)
 		if id != 2 {
 			t.Fatalf("second stream id %d", id)
@@ -66,12 +93,12 @@ func TestDeviceKeysAndStreams(t *testing.T) {
 		if len(keys) != 2 || string(keys["D2"]) != `{"k":2}` {
 			t.Fatalf("keys %v", keys)
 		}
-		deleted, id, err := d.DeleteDevices(ctx, "@a:x", []string{"D1", "NOPE"})
+		deleted, id, err := deleteDevices(t, d, "@a:x", []string{"D1", "NOPE"})
 		must(t, err)
 		if len(deleted) != 1 || deleted[0] != "D1" || id != 3 {
 			t.Fatalf("delete: %v %d", deleted, id)
 		}
-		if _, id, _ := d.DeleteDevices(ctx, "@a:x", []string{"NOPE"}); id != 0 {
+		if _, id, _ := deleteDevices(t, d, "@a:x", []string{"NOPE"}); id != 0 {
 			t.Fatalf("deleting nothing bumped stream")
 		}
 		cur, err := d.StreamID(ctx, "@a:x")
@@ -85,10 +112,10 @@ func TestDeviceKeysAndStreams(t *testing.T) {
 func TestClaimOrderAndFallback(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, d *storage.Database) {
 		ctx := context.Background()
-		_, err := d.Upload(ctx, storage.Upload{UserID: "@a:x", DeviceID: "D", OneTimeKeys: []storage.Key{otk("A", "a")},
+		_, err := upload(t, d, storage.Upload{UserID: "@a:x", DeviceID: "D", OneTimeKeys: []storage.Key{otk("A", "a")},
 			FallbackKeys: []storage.Key{otk("F", "f")}})
 		must(t, err)
-		_, err = d.Upload(ctx, storage.Upload{UserID: "@a:x", DeviceID: "D", OneTimeKeys: []storage.Key{otk("B", "b"), otk("A", "dup")}})
+		_, err = upload(t, d, storage.Upload{UserID: "@a:x", DeviceID: "D", OneTimeKeys: []storage.Key{otk("B", "b"), otk("A", "dup")}})
 		must(t, err)
 		counts, err := d.OneTimeKeyCounts(ctx, "@a:x", "D")
 		must(t, err)
@@ -108,12 +135,12 @@ func TestClaimOrderAndFallback(t *testing.T) {
 			t.Fatalf("fallback still unused: %v", algs)
 		}
 		// Same fallback again stays used; a new one is unused.
-		_, err = d.Upload(ctx, storage.Upload{UserID: "@a:x", DeviceID: "D", FallbackKeys: []storage.Key{otk("F", "f")}})
+		_, err = upload(t, d, storage.Upload{UserID: "@a:x", DeviceID: "D", FallbackKeys: []storage.Key{otk("F", "f")}})
 		must(t, err)
 		if algs, _ := d.UnusedFallbackAlgorithms(ctx, "@a:x", "D"); len(algs) != 0 {
 			t.Fatalf("re-upload reset used flag")
 		}
-		_, err = d.Upload(ctx, storage.Upload{UserID: "@a:x", DeviceID: "D", FallbackKeys: []storage.Key{otk("G", "g")}})
+		_, err = upload(t, d, storage.Upload{UserID: "@a:x", DeviceID: "D", FallbackKeys: []storage.Key{otk("G", "g")}})
 		must(t, err)
 		if algs, _ := d.UnusedFallbackAlgorithms(ctx, "@a:x", "D"); len(algs) != 1 {
 			t.Fatalf("new fallback not unused: %v", algs)
@@ -131,7 +158,7 @@ func TestConcurrentClaimsNeverShareAKey(t *testing.T) {
 		for i := range 20 {
 			keys = append(keys, otk(string(rune('a'+i)), "k"))
 		}
-		_, err := d.Upload(ctx, storage.Upload{UserID: "@a:x", DeviceID: "D", OneTimeKeys: keys})
+		_, err := upload(t, d, storage.Upload{UserID: "@a:x", DeviceID: "D", OneTimeKeys: keys})
 		must(t, err)
 		var mu sync.Mutex
 		seen := map[string]bool{}
@@ -163,17 +190,20 @@ func TestConcurrentClaimsNeverShareAKey(t *testing.T) {
 func TestCrossSigningAndSignatures(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, d *storage.Database) {
 		ctx := context.Background()
-		id, err := d.StoreCrossSigningKeys(ctx, "@a:x", map[string]json.RawMessage{
+		id, err := storeCS(t, d, "@a:x", map[string]json.RawMessage{
 			storage.KeyMaster: json.RawMessage(`{"m":1}`), storage.KeySelfSigning: json.RawMessage(`{"s":1}`)})
 		must(t, err)
 		if id != 1 {
 			t.Fatalf("stream %d", id)
 		}
-		streams, err := d.StoreSignatures(ctx, []storage.Signature{
-			{OriginUserID: "@a:x", OriginKeyID: "ed25519:S", TargetUserID: "@a:x", TargetKeyID: "D", Signature: "sig1"},
-			{OriginUserID: "@b:x", OriginKeyID: "ed25519:U", TargetUserID: "@a:x", TargetKeyID: "M", Signature: "sig2"},
-		})
-		must(t, err)
+		var streams map[string]int64
+		must(t, tx(t, d, func(tx *istorage.Tx) error {
+			streams, err = d.StoreSignatures(ctx, tx, []storage.Signature{
+				{OriginUserID: "@a:x", OriginKeyID: "ed25519:S", TargetUserID: "@a:x", TargetKeyID: "D", Signature: "sig1"},
+				{OriginUserID: "@b:x", OriginKeyID: "ed25519:U", TargetUserID: "@a:x", TargetKeyID: "M", Signature: "sig2"},
+			})
+			return err
+		}))
 		if streams["@a:x"] != 2 {
 			t.Fatalf("streams %v", streams)
 		}
@@ -183,7 +213,7 @@ func TestCrossSigningAndSignatures(t *testing.T) {
 			t.Fatalf("sigs %v", sigs)
 		}
 		// A new master key drops the user's own signatures only.
-		_, err = d.StoreCrossSigningKeys(ctx, "@a:x", map[string]json.RawMessage{storage.KeyMaster: json.RawMessage(`{"m":2}`)})
+		_, err = storeCS(t, d, "@a:x", map[string]json.RawMessage{storage.KeyMaster: json.RawMessage(`{"m":2}`)})
 		must(t, err)
 		sigs, _ = d.Signatures(ctx, "@a:x")
 		if len(sigs) != 1 || sigs[0].OriginUserID != "@b:x" {

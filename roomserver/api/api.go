@@ -4,7 +4,6 @@
 // history visibility), so syncapi and clientapi apply identical rules.
 package api
 
-
 //go:generate go run github.com/axon-hs/axon/internal/rpc/rpcgen -iface RoomserverAPI
 
 import (

@@ -141,8 +141,9 @@ func TestSlidingSyncFilters(t *testing.T) {
 		seen := func(room id.RoomID, ev id.EventID) {
 			t.Helper()
 			since = syncUntil(t, alice, since, 10*time.Second, func(r *mautrix.RespSync) bool {
-				for _, e := range r.Rooms.Join[room].Timeline.Events {
-					if e.ID == ev {
+				jr := r.Rooms.Join[room]
+				for i := 0; jr != nil && i < len(jr.Timeline.Events); i++ {
+					if jr.Timeline.Events[i].ID == ev {
 						return true
 					}
 				}

@@ -10,3 +10,12 @@ type OutputAccountData struct {
 	Type    string          `json:"type"`
 	Content json.RawMessage `json:"content"`
 }
+
+// OutputDeviceChange is one message on the user_devices stream: devices
+// of a local user were deleted (logout, device deletion, password change
+// with logout, deactivation). The keyserver forgets their keys and
+// announces the user's new device list.
+type OutputDeviceChange struct {
+	UserID           string   `json:"user_id"`
+	DeletedDeviceIDs []string `json:"deleted_device_ids"`
+}

@@ -1,0 +1,327 @@
+// Package outbox makes a component's stream output as durable as its
+// database writes (the transactional outbox): a message is written to the
+// component's outbox table in the same transaction as the change it
+// announces, and published after the commit by one background publisher,
+// in order, with a Nats-Msg-Id header so that JetStream drops a
+// re-publish. Published rows are deleted in batches; rows a previous run
+// left (log down, crash) are published again on start. A failed publish
+// is retried, never lost, and never fails the request that made the
+// change.
+//
+// Order: messages go out in the order Send was called, so a caller that
+// commits and sends one key's changes under a lock (e.g. per user) keeps
+// that key's order on the stream.
+package outbox
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/axon-hs/axon/internal/storage"
+)
+
+// Publisher is the log the outbox publishes to (a *stream.Stream).
+type Publisher interface {
+	Publish(ctx context.Context, data []byte, headers map[string]string) (uint64, error)
+}
+
+// Schema is the CREATE TABLE of an outbox table, for the component's
+// migrations.
+func Schema(table string) string {
+	return `CREATE TABLE ` + table + ` (
+	outbox_id {{SERIAL}},
+	msg_key TEXT NOT NULL,
+	output_json TEXT NOT NULL
+);`
+}
+
+// Config names a component's outbox.
+type Config struct {
+	// Table was created with Schema, e.g. "keyserver_outbox".
+	Table string
+	// KeyHeader, if set, is the header carrying each message's key
+	// (e.g. "user_id"), so consumers can tell keys apart cheaply.
+	KeyHeader string
+	// MsgIDPrefix makes Nats-Msg-Id (prefix + row ID) unique among the
+	// outboxes publishing to one stream, e.g. "axon-ks-".
+	MsgIDPrefix string
+	Log         *slog.Logger
+}
+
+// Entry is one staged message.
+type Entry struct {
+	ID   int64
+	Key  string
+	Data []byte
+}
+
+const (
+	// maxQueue bounds the messages held in memory while the log is down;
+	// beyond it they wait in the table and are reloaded from there.
+	maxQueue     = 10_000
+	deleteBatch  = 500
+	cleanEvery   = 200 * time.Millisecond
+	maxBackoff   = 5 * time.Second
+	publishLimit = 10 * time.Second
+)
+
+// Outbox is one component's outbox. Start it after opening the database;
+// Close it before closing the database.
+type Outbox struct {
+	cfg Config
+	db  *storage.DB
+	out Publisher // nil: stage only; a later run publishes
+
+	mu       sync.Mutex
+	queue    []Entry
+	overflow bool // rows were left out of queue: reload from the table
+	sent     uint64
+	queued   uint64
+	advanced chan struct{} // closed (and replaced) when sent grows
+
+	kick      chan struct{}
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+// New returns an outbox over db publishing to out (a nil interface when
+// this process has no log).
+func New(db *storage.DB, out Publisher, cfg Config) *Outbox {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	return &Outbox{cfg: cfg, db: db, out: out, advanced: make(chan struct{}),
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+}
+
+// Start queues what a previous run left unpublished, to go out before
+// anything sent from now on, and starts the publisher.
+func (o *Outbox) Start(ctx context.Context) error {
+	if o.out == nil {
+		close(o.done)
+		return nil
+	}
+	if err := o.reload(ctx, nil); err != nil {
+		return fmt.Errorf("read %s: %w", o.cfg.Table, err)
+	}
+	go o.run()
+	return nil
+}
+
+// Close stops the publisher; unpublished rows stay for the next start.
+func (o *Outbox) Close() {
+	o.closeOnce.Do(func() { close(o.stop) })
+	<-o.done
+}
+
+// Stage writes msgs, in order, to the outbox inside tx. Pass the entries
+// to Send once tx has committed.
+func (o *Outbox) Stage(ctx context.Context, tx *storage.Tx, key string, msgs ...[]byte) ([]Entry, error) {
+	out := make([]Entry, 0, len(msgs))
+	for _, m := range msgs {
+		e := Entry{Key: key, Data: m}
+		err := tx.QueryRowContext(ctx, `INSERT INTO `+o.cfg.Table+` (msg_key, output_json) VALUES ($1, $2) RETURNING outbox_id`,
+			key, string(m)).Scan(&e.ID)
+		if err != nil {
+			return nil, fmt.Errorf("outbox: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// Send queues committed entries for publication and waits until they are
+// published or ctx is done. The error only says the wait ended early:
+// the entries are published anyway.
+func (o *Outbox) Send(ctx context.Context, entries []Entry) error {
+	if len(entries) == 0 || o.out == nil {
+		return nil
+	}
+	o.mu.Lock()
+	if o.overflow || len(o.queue)+len(entries) > maxQueue {
+		o.overflow = true // the publisher reloads them from the table
+		o.mu.Unlock()
+		o.wake()
+		return nil
+	}
+	o.queue = append(o.queue, entries...)
+	o.queued += uint64(len(entries))
+	ticket := o.queued
+	o.mu.Unlock()
+	o.wake()
+	for {
+		o.mu.Lock()
+		sent, ch := o.sent, o.advanced
+		o.mu.Unlock()
+		if sent >= ticket {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-o.done:
+			return fmt.Errorf("outbox closed; published on next start")
+		}
+	}
+}
+
+func (o *Outbox) wake() {
+	select {
+	case o.kick <- struct{}{}:
+	default:
+	}
+}
+
+// run is the publisher: the queue head is published until the log takes
+// it, then popped.
+func (o *Outbox) run() {
+	defer close(o.done)
+	var acked []int64
+	clean := time.NewTicker(cleanEvery)
+	defer clean.Stop()
+	defer func() { o.deleteRows(acked) }()
+	backoff := 50 * time.Millisecond
+	for {
+		select {
+		case <-o.stop:
+			return
+		default:
+		}
+		o.mu.Lock()
+		var head *Entry
+		if len(o.queue) > 0 {
+			head = &o.queue[0]
+		}
+		reload := head == nil && o.overflow
+		o.mu.Unlock()
+		switch {
+		case head != nil:
+			if err := o.publish(*head); err != nil {
+				o.cfg.Log.Error("publish from outbox; retrying", "table", o.cfg.Table, "error", err, "retry_in", backoff)
+				select {
+				case <-time.After(backoff):
+				case <-o.stop:
+					return
+				}
+				backoff = min(backoff*2, maxBackoff)
+				continue
+			}
+			backoff = 50 * time.Millisecond
+			acked = append(acked, head.ID)
+			o.pop()
+			if len(acked) >= deleteBatch {
+				acked = o.deleteRows(acked)
+			}
+		case reload:
+			if err := o.reload(context.Background(), acked); err != nil {
+				o.cfg.Log.Error("read outbox; retrying", "table", o.cfg.Table, "error", err)
+				select {
+				case <-time.After(time.Second):
+				case <-o.stop:
+					return
+				}
+			}
+		default:
+			select {
+			case <-o.kick:
+			case <-clean.C:
+				acked = o.deleteRows(acked)
+			case <-o.stop:
+				return
+			}
+		}
+	}
+}
+
+func (o *Outbox) publish(e Entry) error {
+	headers := map[string]string{"Nats-Msg-Id": o.cfg.MsgIDPrefix + strconv.FormatInt(e.ID, 10)}
+	if o.cfg.KeyHeader != "" {
+		headers[o.cfg.KeyHeader] = e.Key
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), publishLimit)
+	defer cancel()
+	_, err := o.out.Publish(ctx, e.Data, headers)
+	return err
+}
+
+func (o *Outbox) pop() {
+	o.mu.Lock()
+	o.queue[0] = Entry{}
+	o.queue = o.queue[1:]
+	o.sent++
+	close(o.advanced)
+	o.advanced = make(chan struct{})
+	o.mu.Unlock()
+}
+
+// reload queues the table's unpublished rows (oldest first), skipping
+// those published but not yet deleted. A row also sent meanwhile is
+// published twice; the Nats-Msg-Id makes the log drop the second.
+func (o *Outbox) reload(ctx context.Context, acked []int64) error {
+	skip := make(map[int64]bool, len(acked))
+	for _, id := range acked {
+		skip[id] = true
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	rows, err := o.db.QueryContext(ctx, `SELECT outbox_id, msg_key, output_json FROM `+o.cfg.Table+
+		` ORDER BY outbox_id LIMIT `+strconv.Itoa(maxQueue+len(acked)))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var loaded []Entry
+	n := 0
+	for rows.Next() {
+		var e Entry
+		var js string
+		if err := rows.Scan(&e.ID, &e.Key, &js); err != nil {
+			return err
+		}
+		n++
+		if !skip[e.ID] {
+			e.Data = []byte(js)
+			loaded = append(loaded, e)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(loaded) > 0 {
+		o.cfg.Log.Info("publishing outbox rows not yet published", "table", o.cfg.Table, "count", len(loaded))
+	}
+	o.mu.Lock()
+	o.queue = append(o.queue, loaded...)
+	o.queued += uint64(len(loaded))
+	o.overflow = n >= maxQueue+len(acked) // more left in the table
+	o.mu.Unlock()
+	return nil
+}
+
+// deleteRows removes published rows, returning what is still to delete
+// (all of them after a failure, tried again later).
+func (o *Outbox) deleteRows(ids []int64) []int64 {
+	if len(ids) == 0 {
+		return ids
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	args := make([]any, len(ids))
+	marks := make([]string, len(ids))
+	for i, id := range ids {
+		args[i], marks[i] = id, "$"+strconv.Itoa(i+1)
+	}
+	_, err := o.db.ExecContext(ctx, `DELETE FROM `+o.cfg.Table+` WHERE outbox_id IN (`+strings.Join(marks, ",")+`)`, args...)
+	if err != nil {
+		o.cfg.Log.Warn("clean outbox", "table", o.cfg.Table, "error", err)
+		return ids
+	}
+	return ids[:0]
+}
