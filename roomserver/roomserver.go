@@ -92,7 +92,7 @@ func newRoomServer(base *setup.Base, db *storage.DB, out publisher) *RoomServer 
 		keyID:       gomatrixserverlib.KeyID(base.Cfg.KeyID),
 		key:         base.Cfg.SigningKey,
 		rooms:       make(map[string]*room),
-		events:      newLRU[int64, *stored](50000),
+		events:      newLRU[int64, *stored](10000),
 		snapshots:   newLRU[int64, cachedSnapshot](256),
 		txns:        newLRU[txnKey, string](20000),
 	}
