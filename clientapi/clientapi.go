@@ -1,6 +1,7 @@
 package clientapi
 
 import (
+	fedapi "github.com/axon-hs/axon/federationapi/api"
 	"github.com/axon-hs/axon/internal/setup"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
@@ -12,11 +13,14 @@ type ClientAPI struct {
 	base  *setup.Base
 	users uapi.UserAPI
 	rooms rsapi.RoomserverAPI
+	// fed acts on other servers (remote joins, invites); nil when
+	// federation is disabled.
+	fed fedapi.FederationAPI
 }
 
 // New registers the client routes on base.Client.
-func New(base *setup.Base, users uapi.UserAPI, rooms rsapi.RoomserverAPI) *ClientAPI {
-	c := &ClientAPI{base: base, users: users, rooms: rooms}
+func New(base *setup.Base, users uapi.UserAPI, rooms rsapi.RoomserverAPI, fed fedapi.FederationAPI) *ClientAPI {
+	c := &ClientAPI{base: base, users: users, rooms: rooms, fed: fed}
 	c.registerAccountRoutes()
 	c.registerRoomRoutes()
 	return c

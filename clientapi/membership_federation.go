@@ -14,7 +14,8 @@ import (
 
 // Membership of rooms on other servers goes through the federation
 // component (nil when federation is off).
-func (h *roomRoutes) fed() fedapi.FederationAPI { return fedapi.Lookup(h.c.base) }
+// fed is the federation component, or nil when federation is off.
+func (h *roomRoutes) fed() fedapi.FederationAPI { return h.c.fed }
 
 // fedError turns a federation failure into a response.
 func (h *roomRoutes) fedError(err error, action string) httputil.JSONResponse {

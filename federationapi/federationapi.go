@@ -103,7 +103,6 @@ func New(ctx context.Context, base *setup.Base, rooms rsapi.RoomserverAPI, users
 		return nil, fmt.Errorf("federationapi: %w", err)
 	}
 	f.registerRoutes()
-	fedapi.Register(base, f)
 	return f, nil
 }
 
@@ -112,7 +111,6 @@ var _ fedapi.FederationAPI = (*FederationAPI)(nil)
 // Close stops the consumer and the destination queues (queued items stay
 // stored for the next start).
 func (f *FederationAPI) Close() {
-	fedapi.Unregister(f.base)
 	if f.cancel != nil {
 		f.cancel()
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/keyserver/api"
 	"github.com/axon-hs/axon/keyserver/storage"
 )
@@ -68,12 +69,11 @@ func (k *Keyserver) UploadCrossSigningKeys(ctx context.Context, userID string, i
 			}
 		}
 	}
-	streamID, err := k.db.StoreCrossSigningKeys(ctx, userID, given)
-	if err != nil {
-		return err
-	}
-	return k.publish(ctx, api.DeviceListUpdate{UserID: userID, StreamID: streamID,
-		MasterKey: given[storage.KeyMaster], SelfSigningKey: given[storage.KeySelfSigning]})
+	return k.commit(ctx, func(tx *istorage.Tx) ([]api.DeviceListUpdate, error) {
+		streamID, err := k.db.StoreCrossSigningKeys(ctx, tx, userID, given)
+		return []api.DeviceListUpdate{{UserID: userID, StreamID: streamID,
+			MasterKey: given[storage.KeyMaster], SelfSigningKey: given[storage.KeySelfSigning]}}, err
+	})
 }
 
 // checkCrossSigningKey validates the shape of one cross-signing key.
@@ -153,16 +153,26 @@ func (k *Keyserver) UploadSignatures(ctx context.Context, userID string, signed 
 	if len(sigs) == 0 {
 		return failures, nil
 	}
-	streams, err := k.db.StoreSignatures(ctx, sigs)
-	if err != nil {
-		return nil, err
+	targets := make([]string, 0, len(sigs))
+	for _, s := range sigs {
+		targets = append(targets, s.TargetUserID)
 	}
-	for u, id := range streams {
-		if k.isLocal(u) {
-			if err := k.publish(ctx, api.DeviceListUpdate{UserID: u, StreamID: id}); err != nil {
-				return nil, err
+	defer k.lockUsers(targets)()
+	err = k.commit(ctx, func(tx *istorage.Tx) ([]api.DeviceListUpdate, error) {
+		streams, err := k.db.StoreSignatures(ctx, tx, sigs)
+		if err != nil {
+			return nil, err
+		}
+		var updates []api.DeviceListUpdate
+		for u, id := range streams {
+			if k.isLocal(u) {
+				updates = append(updates, api.DeviceListUpdate{UserID: u, StreamID: id})
 			}
 		}
+		return updates, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return failures, nil
 }

@@ -2,14 +2,14 @@ package keyserver
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/outbox"
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/internal/uia"
@@ -31,8 +31,12 @@ type Keyserver struct {
 	log        *slog.Logger
 	db         *storage.Database
 	users      uapi.UserAPI
-	updates    *stream.Stream
+	outbox     *outbox.Outbox
 	uia        *uia.Authenticator
+	// stopConsumer ends the user_devices consumer; consumerDone closes
+	// when it has stopped.
+	stopConsumer context.CancelFunc
+	consumerDone <-chan struct{}
 
 	remoteMu sync.RWMutex
 	remote   Remote
@@ -64,11 +68,19 @@ func New(ctx context.Context, base *setup.Base, users uapi.UserAPI) (*Keyserver,
 		log:        log.With("component", "keyserver"),
 		db:         storage.New(db),
 		users:      users,
-		updates:    st,
+		outbox: outbox.New(db, st, outbox.Config{Table: storage.OutboxTable, KeyHeader: "user_id",
+			MsgIDPrefix: "axon-ks-", Log: log.With("component", "keyserver")}),
 		uia: uia.New(uia.Config{
 			ServerName: base.Cfg.ServerName, Passwords: users, Log: log,
 			RateLimit: httputil.NewRateLimiter(base.Cfg.RateLimits, base.Cfg.RateLimits.Login).Check,
 		}),
+	}
+	if err := k.outbox.Start(ctx); err != nil {
+		return nil, err
+	}
+	if err := k.consumeDeviceChanges(ctx, base); err != nil {
+		k.outbox.Close()
+		return nil, err
 	}
 	if base.Client != nil {
 		k.registerRoutes(base)
@@ -76,9 +88,16 @@ func New(ctx context.Context, base *setup.Base, users uapi.UserAPI) (*Keyserver,
 	return k, nil
 }
 
-// Close releases nothing yet: the database is closed by setup.Base. It
-// exists so the server closes every component the same way.
-func (k *Keyserver) Close() {}
+// Close stops consuming and publishing (what is unpublished stays in the
+// outbox for the next start). The database is closed by setup.Base.
+func (k *Keyserver) Close() {
+	if k.stopConsumer != nil {
+		k.stopConsumer()
+		<-k.consumerDone
+		k.stopConsumer = nil
+	}
+	k.outbox.Close()
+}
 
 // SetRemote installs the federation hook for users of other servers.
 func (k *Keyserver) SetRemote(r Remote) {
@@ -95,11 +114,34 @@ func (k *Keyserver) getRemote() Remote {
 
 // lockUser returns the held lock for userID's key changes.
 func (k *Keyserver) lockUser(userID string) *sync.Mutex {
-	h := fnv.New32a()
-	h.Write([]byte(userID))
-	mu := &k.userLocks[h.Sum32()%uint32(len(k.userLocks))]
+	mu := &k.userLocks[k.lockIndex(userID)]
 	mu.Lock()
 	return mu
+}
+
+// lockUsers takes the locks of several users (in index order, so two
+// callers cannot deadlock) and returns their release.
+func (k *Keyserver) lockUsers(userIDs []string) (unlock func()) {
+	idx := make([]int, 0, len(userIDs))
+	for _, u := range userIDs {
+		idx = append(idx, k.lockIndex(u))
+	}
+	slices.Sort(idx)
+	idx = slices.Compact(idx)
+	for _, i := range idx {
+		k.userLocks[i].Lock()
+	}
+	return func() {
+		for _, i := range idx {
+			k.userLocks[i].Unlock()
+		}
+	}
+}
+
+func (k *Keyserver) lockIndex(userID string) int {
+	h := fnv.New32a()
+	h.Write([]byte(userID))
+	return int(h.Sum32() % uint32(len(k.userLocks)))
 }
 
 // isLocal reports whether userID is of this server.
@@ -117,23 +159,4 @@ func serverOf(userID string) string {
 		return ""
 	}
 	return server
-}
-
-// publish announces device list changes. The keys are already committed,
-// so a failure is returned to the caller (who may retry) and logged.
-func (k *Keyserver) publish(ctx context.Context, updates ...api.DeviceListUpdate) error {
-	for _, u := range updates {
-		if u.StreamID > 1 && u.PrevID == nil {
-			u.PrevID = []int64{u.StreamID - 1}
-		}
-		data, err := json.Marshal(u)
-		if err != nil {
-			return err
-		}
-		if _, err := k.updates.Publish(ctx, data, nil); err != nil {
-			k.log.Error("publish device list update", "user_id", u.UserID, "error", err)
-			return fmt.Errorf("publish device list update: %w", err)
-		}
-	}
-	return nil
 }

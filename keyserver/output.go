@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/axon-hs/axon/internal/outbox"
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/keyserver/api"
 )
@@ -28,8 +29,8 @@ func (k *Keyserver) commit(ctx context.Context, write func(tx *istorage.Tx) ([]a
 }
 
 // stageTx is commit without the publication.
-func (k *Keyserver) stageTx(ctx context.Context, write func(tx *istorage.Tx) ([]api.DeviceListUpdate, error)) ([]outboxEntry, error) {
-	var staged []outboxEntry
+func (k *Keyserver) stageTx(ctx context.Context, write func(tx *istorage.Tx) ([]api.DeviceListUpdate, error)) ([]outbox.Entry, error) {
+	var staged []outbox.Entry
 	err := k.db.WriteTx(ctx, func(tx *istorage.Tx) error {
 		staged = staged[:0] // the transaction may be run again
 		updates, err := write(tx)
@@ -56,7 +57,7 @@ func (k *Keyserver) stageTx(ctx context.Context, write func(tx *istorage.Tx) ([]
 }
 
 // send publishes committed updates, waiting a little for the log.
-func (k *Keyserver) send(ctx context.Context, staged []outboxEntry) {
+func (k *Keyserver) send(ctx context.Context, staged []outbox.Entry) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendWait)
 	defer cancel()
 	if err := k.outbox.Send(ctx, staged); err != nil {

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/keyserver/api"
 	"github.com/axon-hs/axon/keyserver/storage"
 	uapi "github.com/axon-hs/axon/userapi/api"
@@ -234,14 +235,22 @@ func (k *Keyserver) LocalUserDevices(ctx context.Context, userID string) (*api.U
 // DeleteDeviceKeys implements api.KeyserverAPI.
 func (k *Keyserver) DeleteDeviceKeys(ctx context.Context, userID string, deviceIDs []string) error {
 	defer k.lockUser(userID).Unlock()
-	deleted, streamID, err := k.db.DeleteDevices(ctx, userID, deviceIDs)
+	return k.commit(ctx, func(tx *istorage.Tx) ([]api.DeviceListUpdate, error) {
+		return k.deleteKeys(ctx, tx, userID, deviceIDs)
+	})
+}
+
+// deleteKeys forgets the devices' keys inside tx and returns the updates
+// announcing it (none if they had no identity keys).
+func (k *Keyserver) deleteKeys(ctx context.Context, tx *istorage.Tx, userID string, deviceIDs []string) ([]api.DeviceListUpdate, error) {
+	deleted, streamID, err := k.db.DeleteDevices(ctx, tx, userID, deviceIDs)
 	if err != nil || streamID == 0 {
-		return err
+		return nil, err
 	}
 	updates := make([]api.DeviceListUpdate, 0, len(deleted))
 	for _, dev := range deleted {
 		// One stream ID covers the whole deletion.
 		updates = append(updates, api.DeviceListUpdate{UserID: userID, DeviceID: dev, Deleted: true, StreamID: streamID})
 	}
-	return k.publish(ctx, updates...)
+	return updates, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/keyserver/api"
 	"github.com/axon-hs/axon/keyserver/storage"
 )
@@ -45,16 +46,21 @@ func (k *Keyserver) UploadKeys(ctx context.Context, req *api.UploadKeysRequest) 
 
 // store commits an upload and announces changed identity keys.
 func (k *Keyserver) store(ctx context.Context, up storage.Upload) error {
+	update := api.DeviceListUpdate{UserID: up.UserID, DeviceID: up.DeviceID, Keys: up.DeviceKeys}
+	if up.DeviceKeys != nil { // federation's update carries the device's name
+		if dev, err := k.users.QueryDevice(ctx, up.UserID, up.DeviceID); err == nil {
+			update.DisplayName = dev.DisplayName
+		}
+	}
 	defer k.lockUser(up.UserID).Unlock()
-	streamID, err := k.db.Upload(ctx, up)
-	if err != nil || streamID == 0 {
-		return err
-	}
-	update := api.DeviceListUpdate{UserID: up.UserID, DeviceID: up.DeviceID, StreamID: streamID, Keys: up.DeviceKeys}
-	if dev, err := k.users.QueryDevice(ctx, up.UserID, up.DeviceID); err == nil {
-		update.DisplayName = dev.DisplayName
-	}
-	return k.publish(ctx, update)
+	return k.commit(ctx, func(tx *istorage.Tx) ([]api.DeviceListUpdate, error) {
+		streamID, err := k.db.Upload(ctx, tx, up)
+		if err != nil || streamID == 0 {
+			return nil, err
+		}
+		update.StreamID = streamID
+		return []api.DeviceListUpdate{update}, nil
+	})
 }
 
 // splitKeys turns {"alg:id": key} into storage keys.

@@ -2,6 +2,7 @@ package syncapi
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 	"time"
 
@@ -57,50 +58,96 @@ func (s *SyncAPI) rulesFor(ctx context.Context, userID string) (*pushrules.Compi
 }
 
 // recordNotifications evaluates push rules of the room's local members
-// (and an invited local user) for ev and stores the notifying ones, in the
-// consumer's transaction.
-func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, ev *types.Event) error {
+// (and an invited local user) for ev, in the consumer's transaction. The
+// outcome most joined members share is stored once for the event, and a
+// row per member only where it differs (a mention, a muted room, own
+// rules): a plain message in a big room costs one row, not one per member.
+func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *roomState, ev *types.Event) error {
 	if ev.Type == "m.room.create" {
 		return nil
 	}
-	rs, err := s.cache.get(ctx, ev.RoomID) // state before ev: the consumer is the only writer
-	if err != nil {
-		return err
-	}
-	targets := make([]string, 0, len(rs.joined)+1)
+	joined := make([]string, 0, len(rs.joined))
 	for _, u := range rs.joined {
 		if u != ev.Sender && s.isLocal(u) {
-			targets = append(targets, u)
+			joined = append(joined, u)
 		}
 	}
-	memberCount := len(rs.joined)
+	invitee := ""
 	if ev.Type == "m.room.member" && ev.StateKey != nil && s.isLocal(*ev.StateKey) && *ev.StateKey != ev.Sender && ev.Membership == "invite" {
-		targets = append(targets, *ev.StateKey)
+		invitee = *ev.StateKey
 	}
-	if len(targets) == 0 {
+	if len(joined) == 0 && invitee == "" {
 		return nil
 	}
 	senderPL, levels := powerLevels(rs, ev.Sender)
 	pev := pushrules.NewEvent(ev.JSON) // parsed once for every member
-	now := time.Now().UnixMilli()
-	var notes []storage.Notification
-	for _, u := range targets {
+	eval := func(u string) (*pushrules.Result, error) {
 		rules, err := s.rulesFor(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		return rules.Evaluate(pev, &pushrules.Context{
+			UserID: u, MemberCount: len(rs.joined), SenderPowerLevel: senderPL, NotificationLevels: levels,
+			DisplayName: rs.displayName(u),
+		}), nil
+	}
+	type outcome struct {
+		notify, highlight bool
+		actions           string
+	}
+	results := make([]outcome, len(joined))
+	tally := map[outcome]int{}
+	for i, u := range joined {
+		res, err := eval(u)
 		if err != nil {
 			return err
 		}
-		pc := &pushrules.Context{
-			UserID: u, MemberCount: memberCount, SenderPowerLevel: senderPL, NotificationLevels: levels,
-			DisplayName: rs.displayName(u),
+		o := outcome{notify: res.Notify}
+		if res.Notify {
+			o.highlight, o.actions = res.Highlight, string(res.ActionsJSON)
 		}
-		res := rules.Evaluate(pev, pc)
-		if !res.Notify {
-			continue
+		results[i] = o
+		tally[o]++
+	}
+	var shared outcome // zero: nobody shares a notification
+	for o, n := range tally {
+		if o.notify && (n > tally[shared] || (n == tally[shared] && o.actions < shared.actions)) {
+			shared = o
 		}
-		notes = append(notes, storage.Notification{
+	}
+	now := time.Now().UnixMilli()
+	note := func(u string, o outcome) storage.Notification {
+		return storage.Notification{
 			UserID: u, RoomID: ev.RoomID, EventID: ev.EventID, EventPos: ev.Pos, ThreadID: ev.ThreadID,
-			Highlight: res.Highlight, Actions: res.ActionsJSON, TS: now,
+			Highlight: o.highlight, Suppress: !o.notify, Actions: json.RawMessage(o.actions), TS: now,
+		}
+	}
+	var notes []storage.Notification
+	for i, u := range joined {
+		if o := results[i]; o != shared && (o.notify || shared.notify) {
+			if !o.notify {
+				o.actions = "[]"
+			}
+			notes = append(notes, note(u, o))
+		}
+	}
+	if invitee != "" {
+		res, err := eval(invitee)
+		if err != nil {
+			return err
+		}
+		if res.Notify {
+			notes = append(notes, note(invitee, outcome{true, res.Highlight, string(res.ActionsJSON)}))
+		}
+	}
+	if shared.notify {
+		err := storage.InsertSharedNotification(ctx, tx, storage.SharedNotification{
+			RoomID: ev.RoomID, EventID: ev.EventID, EventPos: ev.Pos, ThreadID: ev.ThreadID, Sender: ev.Sender,
+			Highlight: shared.highlight, Actions: json.RawMessage(shared.actions), TS: now,
 		})
+		if err != nil {
+			return err
+		}
 	}
 	return storage.InsertNotifications(ctx, tx, notes)
 }

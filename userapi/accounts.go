@@ -120,12 +120,14 @@ func (u *UserAPI) SetPassword(ctx context.Context, userID, password string, logo
 	if err != nil {
 		return err
 	}
-	if err := u.db.SetPasswordHash(ctx, acc.Localpart, hash, logoutOtherDevices, keepDeviceID); err != nil {
+	d := u.deletion(ctx, acc.Localpart)
+	if err := u.db.SetPasswordHash(ctx, acc.Localpart, hash, logoutOtherDevices, keepDeviceID, d.stage); err != nil {
 		return err
 	}
 	if logoutOtherDevices {
 		u.tokens.invalidateUserExcept(acc.Localpart, keepDeviceID)
 	}
+	d.send()
 	return nil
 }
 
@@ -135,12 +137,14 @@ func (u *UserAPI) DeactivateAccount(ctx context.Context, userID string) error {
 	if err != nil {
 		return err
 	}
-	if err := u.db.Deactivate(ctx, local); err != nil {
+	d := u.deletion(ctx, local)
+	if err := u.db.Deactivate(ctx, local, d.stage); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
 			return fmt.Errorf("%w: no user %s", api.ErrNotFound, userID)
 		}
 		return err
 	}
 	u.tokens.invalidateUserExcept(local, "")
+	d.send()
 	return nil
 }

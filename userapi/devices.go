@@ -2,8 +2,12 @@ package userapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/axon-hs/axon/internal/outbox"
+	istorage "github.com/axon-hs/axon/internal/storage"
 
 	"github.com/axon-hs/axon/userapi/api"
 	"github.com/axon-hs/axon/userapi/storage"
@@ -76,12 +80,14 @@ func (u *UserAPI) DeleteDevices(ctx context.Context, userID string, deviceIDs []
 	if err != nil {
 		return err
 	}
-	if err := u.db.DeleteDevices(ctx, local, deviceIDs); err != nil {
+	d := u.deletion(ctx, local)
+	if err := u.db.DeleteDevices(ctx, local, deviceIDs, d.stage); err != nil {
 		return err
 	}
 	for _, id := range deviceIDs {
 		u.tokens.invalidateDevice(local, id)
 	}
+	d.send()
 	return nil
 }
 
@@ -91,9 +97,44 @@ func (u *UserAPI) DeleteAllDevices(ctx context.Context, userID, exceptDeviceID s
 	if err != nil {
 		return err
 	}
-	if err := u.db.DeleteDevicesExcept(ctx, local, exceptDeviceID); err != nil {
+	d := u.deletion(ctx, local)
+	if err := u.db.DeleteDevicesExcept(ctx, local, exceptDeviceID, d.stage); err != nil {
 		return err
 	}
 	u.tokens.invalidateUserExcept(local, exceptDeviceID)
+	d.send()
 	return nil
 }
+
+// deviceDeletion announces one deletion on the user_devices stream: the
+// message is staged in the outbox inside the deletion's transaction
+// (stage is a storage.OnDeleted) and published after the commit (send),
+// so the keyserver hears of every deleted device even if the log is down
+// at that moment.
+type deviceDeletion struct {
+	u      *UserAPI
+	ctx    context.Context
+	userID string
+	staged []outbox.Entry
+}
+
+func (u *UserAPI) deletion(ctx context.Context, local string) *deviceDeletion {
+	return &deviceDeletion{u: u, ctx: ctx, userID: u.userID(local)}
+}
+
+func (d *deviceDeletion) stage(tx *istorage.Tx, deleted []string) error {
+	d.staged = nil // the transaction may be run again
+	if len(deleted) == 0 {
+		return nil
+	}
+	data, err := json.Marshal(api.OutputDeviceChange{UserID: d.userID, DeletedDeviceIDs: deleted})
+	if err != nil {
+		return err
+	}
+	d.staged, err = d.u.outbox.Stage(d.ctx, tx, d.userID, data)
+	return err
+}
+
+// send hands the committed message to the publisher without waiting:
+// a logout must not wait for the log.
+func (d *deviceDeletion) send() { d.u.outbox.Enqueue(d.staged) }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/axon-hs/axon/internal/outbox"
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/userapi/api"
@@ -20,8 +21,10 @@ type UserAPI struct {
 	serverName  string
 	db          *storage.Database
 	accountData *stream.Stream
-	tokens      *tokenCache
-	lastSeen    *lastSeenTracker
+	// outbox carries device deletions to the user_devices stream.
+	outbox   *outbox.Outbox
+	tokens   *tokenCache
+	lastSeen *lastSeenTracker
 	// userLocks serialise a user's account data writes with their
 	// publication, so the stream order matches the database order.
 	userLocks [64]sync.Mutex
@@ -45,9 +48,15 @@ func New(ctx context.Context, base *setup.Base) (*UserAPI, error) {
 	// Without a log (the create-account command, which must not start a
 	// second embedded NATS beside a running server) account data cannot
 	// change; everything else works.
+	// Device deletions made without it wait in the outbox for a process
+	// that has the log.
 	var s *stream.Stream
+	var devicesOut outbox.Publisher
 	if base.Bus != nil {
 		if s, err = base.Stream(ctx, stream.AccountData); err != nil {
+			return nil, err
+		}
+		if devicesOut, err = base.Stream(ctx, stream.UserDevices); err != nil {
 			return nil, err
 		}
 	}
@@ -56,13 +65,18 @@ func New(ctx context.Context, base *setup.Base) (*UserAPI, error) {
 		serverName:  base.Cfg.ServerName,
 		db:          storage.New(db),
 		accountData: s,
-		tokens:      newTokenCache(100_000),
-		lastSeen:    newLastSeenTracker(),
-		stop:        make(chan struct{}),
-		done:        make(chan struct{}),
+		outbox: outbox.New(db, devicesOut, outbox.Config{Table: storage.OutboxTable, KeyHeader: "user_id",
+			MsgIDPrefix: "axon-ua-", Log: base.Log}),
+		tokens:   newTokenCache(100_000),
+		lastSeen: newLastSeenTracker(),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
 	}
 	if c := base.Cfg.Registration.PasswordHashCost; c > 0 {
 		bcryptCost.Store(int32(c))
+	}
+	if err := u.outbox.Start(ctx); err != nil {
+		return nil, err
 	}
 	go u.flushLastSeenLoop(5 * time.Second)
 	return u, nil
@@ -77,6 +91,7 @@ func (u *UserAPI) Close() {
 	}
 	close(u.stop)
 	<-u.done
+	u.outbox.Close()
 }
 
 // userID builds a local user ID.

@@ -3,10 +3,11 @@
 // look things up on them (aliases, profiles) and fetch history.
 package api
 
+//go:generate go run github.com/axon-hs/axon/internal/rpc/rpcgen -iface FederationAPI
+
 import (
 	"context"
 	"encoding/json"
-	"sync"
 )
 
 // FederationAPI is served by federationapi.FederationAPI. Every method
@@ -76,22 +77,3 @@ type Error struct {
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
-
-// Registry lets components built from the same setup.Base find the
-// federation component (nil when federation is off). It is keyed by any
-// comparable owner (the *setup.Base) so this package imports nothing.
-var registry sync.Map
-
-// Register makes f the federation component for owner.
-func Register(owner any, f FederationAPI) { registry.Store(owner, f) }
-
-// Unregister forgets it (on shutdown).
-func Unregister(owner any) { registry.Delete(owner) }
-
-// Lookup returns the federation component for owner, or nil.
-func Lookup(owner any) FederationAPI {
-	if v, ok := registry.Load(owner); ok {
-		return v.(FederationAPI)
-	}
-	return nil
-}

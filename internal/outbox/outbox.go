@@ -136,25 +136,17 @@ func (o *Outbox) Stage(ctx context.Context, tx *storage.Tx, key string, msgs ...
 	return out, nil
 }
 
+// Enqueue queues committed entries for publication without waiting.
+func (o *Outbox) Enqueue(entries []Entry) { o.enqueue(entries) }
+
 // Send queues committed entries for publication and waits until they are
 // published or ctx is done. The error only says the wait ended early:
 // the entries are published anyway.
 func (o *Outbox) Send(ctx context.Context, entries []Entry) error {
-	if len(entries) == 0 || o.out == nil {
+	ticket, ok := o.enqueue(entries)
+	if !ok {
 		return nil
 	}
-	o.mu.Lock()
-	if o.overflow || len(o.queue)+len(entries) > maxQueue {
-		o.overflow = true // the publisher reloads them from the table
-		o.mu.Unlock()
-		o.wake()
-		return nil
-	}
-	o.queue = append(o.queue, entries...)
-	o.queued += uint64(len(entries))
-	ticket := o.queued
-	o.mu.Unlock()
-	o.wake()
 	for {
 		o.mu.Lock()
 		sent, ch := o.sent, o.advanced
@@ -170,6 +162,24 @@ func (o *Outbox) Send(ctx context.Context, entries []Entry) error {
 			return fmt.Errorf("outbox closed; published on next start")
 		}
 	}
+}
+
+// enqueue returns the count of sent messages at which entries are all
+// published, and false when there is nothing to wait for.
+func (o *Outbox) enqueue(entries []Entry) (uint64, bool) {
+	if len(entries) == 0 || o.out == nil {
+		return 0, false
+	}
+	o.mu.Lock()
+	defer o.wake()
+	defer o.mu.Unlock()
+	if o.overflow || len(o.queue)+len(entries) > maxQueue {
+		o.overflow = true // the publisher reloads them from the table
+		return 0, false
+	}
+	o.queue = append(o.queue, entries...)
+	o.queued += uint64(len(entries))
+	return o.queued, true
 }
 
 func (o *Outbox) wake() {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 
+	fedapi "github.com/axon-hs/axon/federationapi/api"
 	"github.com/axon-hs/axon/internal/rpc"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
@@ -22,6 +23,7 @@ func init() {
 		rpc.RegisterSentinel(name, err)
 	}
 	rpc.RegisterErrorType("roomserver.error", &rsapi.Error{})
+	rpc.RegisterErrorType("federationapi.error", &fedapi.Error{})
 }
 
 // serveRPC makes a local component callable by other processes of a

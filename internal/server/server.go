@@ -20,6 +20,7 @@ import (
 
 	"github.com/axon-hs/axon/clientapi"
 	"github.com/axon-hs/axon/federationapi"
+	fedapi "github.com/axon-hs/axon/federationapi/api"
 	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/setup"
@@ -140,13 +141,22 @@ func (s *Server) build(ctx context.Context) error {
 			return fmt.Errorf("syncapi device lists: %w", err)
 		}
 	}
-	if cfg.Runs("clientapi") {
-		clientapi.New(base, s.UserAPI, s.RoomAPI)
-	}
-	if cfg.Federation.Enabled && cfg.Runs("federationapi") {
-		if s.Fed, err = federationapi.New(ctx, base, s.RoomAPI, s.UserAPI); err != nil {
-			return fmt.Errorf("federationapi: %w", err)
+	var fed fedapi.FederationAPI
+	if cfg.Federation.Enabled {
+		if cfg.Runs("federationapi") {
+			if s.Fed, err = federationapi.New(ctx, base, s.RoomAPI, s.UserAPI); err != nil {
+				return fmt.Errorf("federationapi: %w", err)
+			}
+			fed = s.Fed
+			if err := s.serveRPC(rpcCtx, "federationapi", (*fedapi.FederationAPI)(nil), s.Fed); err != nil {
+				return err
+			}
+		} else {
+			fed = &fedapi.FederationAPIClient{C: s.rpcClient("federationapi")}
 		}
+	}
+	if cfg.Runs("clientapi") {
+		clientapi.New(base, s.UserAPI, s.RoomAPI, fed)
 	}
 	return nil
 }

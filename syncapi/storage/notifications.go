@@ -2,7 +2,10 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"math"
+	"sort"
 	"strings"
 
 	"github.com/axon-hs/axon/internal/storage"
@@ -18,8 +21,12 @@ type Notification struct {
 	EventPos  types.StreamPosition
 	ThreadID  string
 	Highlight bool
-	Actions   json.RawMessage
-	TS        int64
+	// Suppress marks a member excepted from the event's shared outcome
+	// (SharedNotification) who gets no notification: a muted room,
+	// other rules. Zero value: an ordinary notification.
+	Suppress bool
+	Actions  json.RawMessage
+	TS       int64
 }
 
 // InsertNotification records n.
@@ -27,24 +34,25 @@ func InsertNotification(ctx context.Context, tx *storage.Tx, n Notification) err
 	return InsertNotifications(ctx, tx, []Notification{n})
 }
 
-// notificationBatch is how many rows one INSERT carries (8 parameters
+// notificationBatch is how many rows one INSERT carries (9 parameters
 // each, far below either engine's parameter limit).
 const notificationBatch = 100
 
-// InsertNotifications records ns with one multi-row INSERT per batch: an
-// event in a big room notifies hundreds of members at once.
+// InsertNotifications records per-user rows (exceptions to an event's
+// shared outcome, or every notified user when there is none) with one
+// multi-row INSERT per batch.
 func InsertNotifications(ctx context.Context, tx *storage.Tx, ns []Notification) error {
 	for len(ns) > 0 {
 		n := min(len(ns), notificationBatch)
 		var b strings.Builder
-		b.WriteString(`INSERT INTO syncapi_notifications (user_id, room_id, event_id, event_pos, thread_id, highlight, actions, ts) VALUES `)
-		args := make([]any, 0, n*8)
+		b.WriteString(`INSERT INTO syncapi_notifications (user_id, room_id, event_id, event_pos, thread_id, highlight, notify, actions, ts) VALUES `)
+		args := make([]any, 0, n*9)
 		for i, x := range ns[:n] {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString("(" + inList(len(args)+1, 8) + ")")
-			args = append(args, x.UserID, x.RoomID, x.EventID, int64(x.EventPos), x.ThreadID, x.Highlight, string(x.Actions), x.TS)
+			b.WriteString("(" + inList(len(args)+1, 9) + ")")
+			args = append(args, x.UserID, x.RoomID, x.EventID, int64(x.EventPos), x.ThreadID, x.Highlight, !x.Suppress, string(x.Actions), x.TS)
 		}
 		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
 			return err
@@ -53,6 +61,37 @@ func InsertNotifications(ctx context.Context, tx *storage.Tx, ns []Notification)
 	}
 	return nil
 }
+
+// SharedNotification is an event's push outcome common to its room's
+// joined members: stored once instead of a row per member, it applies to
+// every user whose membership before the event was join, except the
+// sender and users with their own row in syncapi_notifications.
+type SharedNotification struct {
+	RoomID    string
+	EventID   string
+	EventPos  types.StreamPosition
+	ThreadID  string
+	Sender    string
+	Highlight bool
+	Actions   json.RawMessage
+	TS        int64
+}
+
+// InsertSharedNotification records n.
+func InsertSharedNotification(ctx context.Context, tx *storage.Tx, n SharedNotification) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO syncapi_notify_events (room_id, event_pos, event_id, thread_id, sender, highlight, actions, ts)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (room_id, event_pos) DO NOTHING`,
+		n.RoomID, int64(n.EventPos), n.EventID, n.ThreadID, n.Sender, n.Highlight, string(n.Actions), n.TS)
+	return err
+}
+
+// sharedForUser restricts syncapi_notify_events c to rows that apply to
+// user $1: not the sender, joined just before the event (memberships
+// are keyed by the position their change took effect), no own row.
+const sharedForUser = ` c.sender <> $1
+	AND (SELECT m.membership FROM syncapi_memberships m WHERE m.user_id = $1 AND m.room_id = c.room_id AND m.pos < c.event_pos
+		ORDER BY m.pos DESC LIMIT 1) = 'join'
+	AND NOT EXISTS (SELECT 1 FROM syncapi_notifications x WHERE x.user_id = $1 AND x.room_id = c.room_id AND x.event_pos = c.event_pos)`
 
 // UnreadCounts is notification/highlight counts for one room, total and per thread.
 type UnreadCounts struct {
@@ -89,31 +128,17 @@ func (d *Database) UnreadForRooms(ctx context.Context, userID string, rooms map[
 		read[[2]string{r, t}] = types.StreamPosition(p)
 	}
 	rows.Close()
-	rows, err = d.DB.QueryContext(ctx, `SELECT room_id, thread_id, event_pos, highlight FROM syncapi_notifications n
-		WHERE user_id = $1 AND event_pos <= $2 AND event_pos > COALESCE((SELECT MAX(r.event_pos) FROM syncapi_receipts r
-			WHERE r.user_id = n.user_id AND r.room_id = n.room_id AND r.thread_id = '' AND r.receipt_type IN ('m.read', 'm.read.private')), 0)`,
-		userID, int64(upTo))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	out := map[string]*UnreadCounts{}
-	for rows.Next() {
-		var room, thread string
-		var pos int64
-		var hl bool
-		if err := rows.Scan(&room, &thread, &pos, &hl); err != nil {
-			return nil, err
-		}
+	add := func(room, thread string, pos types.StreamPosition, hl bool) {
 		if rooms != nil && !rooms[room] {
-			continue
+			return
 		}
 		key := thread
 		if key == "" {
 			key = "main"
 		}
-		if types.StreamPosition(pos) <= read[[2]string{room, key}] {
-			continue
+		if pos <= read[[2]string{room, key}] {
+			return
 		}
 		c := out[room]
 		if c == nil {
@@ -136,39 +161,116 @@ func (d *Database) UnreadForRooms(ctx context.Context, userID string, rooms map[
 			c.Threads[thread] = tc
 		}
 	}
-	return out, rows.Err()
+	// Own rows, then shared rows of rooms the user joined at some point,
+	// both after the unthreaded receipt.
+	const unthreadedRead = `COALESCE((SELECT MAX(r.event_pos) FROM syncapi_receipts r WHERE r.user_id = $1 AND r.room_id = n.room_id
+		AND r.thread_id = '' AND r.receipt_type IN ('m.read', 'm.read.private')), 0)`
+	queries := []string{
+		`SELECT n.room_id, n.thread_id, n.event_pos, n.highlight FROM syncapi_notifications n
+			WHERE n.user_id = $1 AND n.notify AND n.event_pos <= $2 AND n.event_pos > ` + unthreadedRead,
+		`SELECT c.room_id, c.thread_id, c.event_pos, c.highlight FROM syncapi_notify_events c
+			JOIN (SELECT room_id, MIN(pos) AS first_join FROM syncapi_memberships WHERE user_id = $1 AND membership = 'join' GROUP BY room_id) n
+			ON n.room_id = c.room_id
+			WHERE c.event_pos > n.first_join AND c.event_pos <= $2 AND c.event_pos > ` + unthreadedRead + ` AND` + sharedForUser,
+	}
+	for _, q := range queries {
+		if err := scanCounts(ctx, d, q, userID, upTo, add); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
-// Notifications lists the user's notifications newest first, with id < from (0: newest).
+func scanCounts(ctx context.Context, d *Database, q, userID string, upTo types.StreamPosition, add func(string, string, types.StreamPosition, bool)) error {
+	rows, err := d.DB.QueryContext(ctx, q, userID, int64(upTo))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var room, thread string
+		var pos int64
+		var hl bool
+		if err := rows.Scan(&room, &thread, &pos, &hl); err != nil {
+			return err
+		}
+		add(room, thread, types.StreamPosition(pos), hl)
+	}
+	return rows.Err()
+}
+
+// Notifications lists the user's notifications newest first, with
+// event position < from (0: newest). ID is the event position, the
+// paging token. Own rows come from one query; shared rows from one
+// bounded query per room the user joined, merged.
 func (d *Database) Notifications(ctx context.Context, userID string, from int64, limit int, onlyHighlight bool) ([]Notification, error) {
-	q := `SELECT id, room_id, event_id, event_pos, thread_id, highlight, actions, ts FROM syncapi_notifications WHERE user_id = $1`
-	args := []any{userID}
-	if from > 0 {
-		q += ` AND id < $2`
-		args = append(args, from)
-	} else {
-		q += ` AND $2 = 0`
-		args = append(args, 0)
+	if from <= 0 {
+		from = math.MaxInt64
 	}
+	hl := ""
 	if onlyHighlight {
-		q += ` AND highlight`
+		hl = ` AND highlight`
 	}
-	q += ` ORDER BY id DESC LIMIT $3`
-	args = append(args, limit)
-	rows, err := d.DB.QueryContext(ctx, q, args...)
+	out, err := scanNotifications(d.DB.QueryContext(ctx, `SELECT event_pos, room_id, event_id, thread_id, highlight, actions, ts
+		FROM syncapi_notifications WHERE user_id = $1 AND notify AND event_pos < $2`+hl+` ORDER BY event_pos DESC LIMIT $3`,
+		userID, from, limit))
+	if err != nil {
+		return nil, err
+	}
+	rooms, err := scanStrings(d.DB.QueryContext(ctx, `SELECT DISTINCT room_id FROM syncapi_memberships WHERE user_id = $1 AND membership = 'join'`, userID))
+	if err != nil {
+		return nil, err
+	}
+	for _, room := range rooms {
+		ns, err := scanNotifications(d.DB.QueryContext(ctx, `SELECT c.event_pos, c.room_id, c.event_id, c.thread_id, c.highlight, c.actions, c.ts
+			FROM syncapi_notify_events c WHERE c.room_id = $4 AND c.event_pos < $2`+hl+` AND`+sharedForUser+`
+			ORDER BY c.event_pos DESC LIMIT $3`, userID, from, limit, room))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ns...)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	for i := range out {
+		out[i].UserID = userID
+	}
+	return out, nil
+}
+
+func scanNotifications(rows *sql.Rows, err error) ([]Notification, error) {
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []Notification
 	for rows.Next() {
-		n := Notification{UserID: userID}
+		var n Notification
 		var a string
-		if err := rows.Scan(&n.ID, &n.RoomID, &n.EventID, &n.EventPos, &n.ThreadID, &n.Highlight, &a, &n.TS); err != nil {
+		if err := rows.Scan(&n.ID, &n.RoomID, &n.EventID, &n.ThreadID, &n.Highlight, &a, &n.TS); err != nil {
 			return nil, err
 		}
+		n.EventPos = types.StreamPosition(n.ID)
 		n.Actions = json.RawMessage(a)
 		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+func scanStrings(rows *sql.Rows, err error) ([]string, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
 	}
 	return out, rows.Err()
 }
@@ -192,12 +294,20 @@ func (d *Database) PruneNotifications(ctx context.Context, before int64, keep in
 		}
 		n, _ := res.RowsAffected()
 		deleted += n
+		// Shared rows and their exceptions carry the same ts, so they go together.
+		if res, err = tx.ExecContext(ctx, `DELETE FROM syncapi_notify_events WHERE ts < $1`, before); err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		deleted += n
 		return nil
 	})
 	if err != nil {
 		return deleted, err
 	}
-	rows, err := d.DB.QueryContext(ctx, `SELECT user_id FROM syncapi_notifications GROUP BY user_id HAVING COUNT(*) > $1`, keep)
+	// The per-user cap counts own notifying rows only: deleting a
+	// suppressing row would resurrect the shared notification.
+	rows, err := d.DB.QueryContext(ctx, `SELECT user_id FROM syncapi_notifications WHERE notify GROUP BY user_id HAVING COUNT(*) > $1`, keep)
 	if err != nil {
 		return deleted, err
 	}
@@ -216,8 +326,8 @@ func (d *Database) PruneNotifications(ctx context.Context, before int64, keep in
 	}
 	for _, u := range users {
 		err := d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
-			res, err := tx.ExecContext(ctx, `DELETE FROM syncapi_notifications WHERE user_id = $1 AND id <= (
-				SELECT id FROM syncapi_notifications WHERE user_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)`, u, keep)
+			res, err := tx.ExecContext(ctx, `DELETE FROM syncapi_notifications WHERE user_id = $1 AND notify AND id <= (
+				SELECT id FROM syncapi_notifications WHERE user_id = $1 AND notify ORDER BY id DESC LIMIT 1 OFFSET $2)`, u, keep)
 			if err != nil {
 				return err
 			}

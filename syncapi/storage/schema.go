@@ -125,4 +125,26 @@ CREATE TABLE syncapi_notifications (
 );
 CREATE INDEX syncapi_notifications_room ON syncapi_notifications (user_id, room_id, event_pos);
 `,
+}, {
+	// Per event the push outcome most joined members share is stored once
+	// (syncapi_notify_events); syncapi_notifications keeps only the members
+	// whose outcome differs, notify = FALSE meaning "not for this user".
+	Version: 2,
+	Name:    "shared notifications",
+	SQL: `
+CREATE TABLE syncapi_notify_events (
+	room_id TEXT NOT NULL,
+	event_pos BIGINT NOT NULL,
+	event_id TEXT NOT NULL,
+	thread_id TEXT NOT NULL DEFAULT '',
+	sender TEXT NOT NULL,
+	highlight BOOLEAN NOT NULL,
+	actions TEXT NOT NULL,
+	ts BIGINT NOT NULL,
+	PRIMARY KEY (room_id, event_pos)
+);
+CREATE INDEX syncapi_notify_events_ts ON syncapi_notify_events (ts);
+ALTER TABLE syncapi_notifications ADD COLUMN notify BOOLEAN NOT NULL DEFAULT TRUE;
+CREATE INDEX syncapi_notifications_user_pos ON syncapi_notifications (user_id, event_pos);
+`,
 }}

@@ -52,7 +52,7 @@ func (d *Database) Account(ctx context.Context, localpart string) (*Account, err
 
 // SetPasswordHash replaces the password hash; if logoutOthers, it also
 // deletes every device but keepDeviceID, in the same transaction.
-func (d *Database) SetPasswordHash(ctx context.Context, localpart, hash string, logoutOthers bool, keepDeviceID string) error {
+func (d *Database) SetPasswordHash(ctx context.Context, localpart, hash string, logoutOthers bool, keepDeviceID string, onDeleted OnDeleted) error {
 	return d.db.WriteTx(ctx, func(tx *storage.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE userapi_accounts SET password_hash = $2 WHERE localpart = $1`, localpart, hash)
 		if err != nil {
@@ -64,13 +64,13 @@ func (d *Database) SetPasswordHash(ctx context.Context, localpart, hash string, 
 		if !logoutOthers {
 			return nil
 		}
-		return deleteDevicesExcept(ctx, tx, localpart, keepDeviceID)
+		return deleteDevicesExcept(ctx, tx, localpart, keepDeviceID, onDeleted)
 	})
 }
 
 // Deactivate marks the account deactivated and removes its devices,
 // tokens and profile. The row stays so the name cannot be taken again.
-func (d *Database) Deactivate(ctx context.Context, localpart string) error {
+func (d *Database) Deactivate(ctx context.Context, localpart string, onDeleted OnDeleted) error {
 	return d.db.WriteTx(ctx, func(tx *storage.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE userapi_accounts SET deactivated = TRUE, password_hash = '' WHERE localpart = $1`, localpart)
 		if err != nil {
@@ -79,7 +79,7 @@ func (d *Database) Deactivate(ctx context.Context, localpart string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNotFound
 		}
-		if err := deleteDevicesExcept(ctx, tx, localpart, ""); err != nil {
+		if err := deleteDevicesExcept(ctx, tx, localpart, "", onDeleted); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM userapi_profile_fields WHERE localpart = $1`, localpart)

@@ -67,41 +67,76 @@ func (d *Database) SetDeviceDisplayName(ctx context.Context, localpart, deviceID
 	return nil
 }
 
+// OnDeleted is called inside a deletion's transaction with the IDs of
+// the devices it deleted (possibly none), so that the deletion's
+// announcement commits with it. nil: nothing to do.
+type OnDeleted func(tx *storage.Tx, deleted []string) error
+
+func (f OnDeleted) call(tx *storage.Tx, deleted []string) error {
+	if f == nil {
+		return nil
+	}
+	return f(tx, deleted)
+}
+
 // DeleteDevices deletes the devices and every token they hold.
-func (d *Database) DeleteDevices(ctx context.Context, localpart string, deviceIDs []string) error {
+func (d *Database) DeleteDevices(ctx context.Context, localpart string, deviceIDs []string, onDeleted OnDeleted) error {
 	return d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+		var deleted []string
 		for _, id := range deviceIDs {
 			for _, q := range []string{
 				`DELETE FROM userapi_access_tokens WHERE localpart = $1 AND device_id = $2`,
 				`DELETE FROM userapi_refresh_tokens WHERE localpart = $1 AND device_id = $2`,
-				`DELETE FROM userapi_devices WHERE localpart = $1 AND device_id = $2`,
 			} {
 				if _, err := tx.ExecContext(ctx, q, localpart, id); err != nil {
 					return err
 				}
 			}
+			res, err := tx.ExecContext(ctx, `DELETE FROM userapi_devices WHERE localpart = $1 AND device_id = $2`, localpart, id)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				deleted = append(deleted, id)
+			}
 		}
-		return nil
+		return onDeleted.call(tx, deleted)
 	})
 }
 
 // DeleteDevicesExcept deletes every device of the user but except (which
 // may be "") and their tokens.
-func (d *Database) DeleteDevicesExcept(ctx context.Context, localpart, except string) error {
-	return d.db.WriteTx(ctx, func(tx *storage.Tx) error { return deleteDevicesExcept(ctx, tx, localpart, except) })
+func (d *Database) DeleteDevicesExcept(ctx context.Context, localpart, except string, onDeleted OnDeleted) error {
+	return d.db.WriteTx(ctx, func(tx *storage.Tx) error { return deleteDevicesExcept(ctx, tx, localpart, except, onDeleted) })
 }
 
-func deleteDevicesExcept(ctx context.Context, tx *storage.Tx, localpart, except string) error {
+func deleteDevicesExcept(ctx context.Context, tx *storage.Tx, localpart, except string, onDeleted OnDeleted) error {
 	for _, q := range []string{
 		`DELETE FROM userapi_access_tokens WHERE localpart = $1 AND device_id <> $2`,
 		`DELETE FROM userapi_refresh_tokens WHERE localpart = $1 AND device_id <> $2`,
-		`DELETE FROM userapi_devices WHERE localpart = $1 AND device_id <> $2`,
 	} {
 		if _, err := tx.ExecContext(ctx, q, localpart, except); err != nil {
 			return err
 		}
 	}
-	return nil
+	rows, err := tx.QueryContext(ctx, `DELETE FROM userapi_devices WHERE localpart = $1 AND device_id <> $2 RETURNING device_id`, localpart, except)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var deleted []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		deleted = append(deleted, id)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	return onDeleted.call(tx, deleted)
 }
 
 // LastSeen is a device's latest activity.

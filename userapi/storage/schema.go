@@ -1,6 +1,12 @@
 package storage
 
-import "github.com/axon-hs/axon/internal/storage"
+import (
+	"github.com/axon-hs/axon/internal/outbox"
+	"github.com/axon-hs/axon/internal/storage"
+)
+
+// OutboxTable holds user_devices messages committed but not yet published.
+const OutboxTable = "userapi_outbox"
 
 // Migrations is the userapi schema. Users are keyed by localpart: the
 // userapi only stores local users. Tokens are stored as hex SHA-256
@@ -68,4 +74,8 @@ CREATE TABLE userapi_account_data (
 	PRIMARY KEY (localpart, room_id, data_type)
 );
 `,
+}, {
+	Version: 2,
+	Name:    "outbox",
+	SQL:     outbox.Schema(OutboxTable),
 }}

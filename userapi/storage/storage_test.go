@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -59,17 +60,17 @@ func TestAccountStorageAccounts(t *testing.T) {
 		if string(fields["displayname"]) != `"alice"` {
 			t.Fatalf("initial display name: %s", fields["displayname"])
 		}
-		must(t, d.SetPasswordHash(ctx, "alice", "h2", false, ""))
+		must(t, d.SetPasswordHash(ctx, "alice", "h2", false, "", nil))
 		acc, _ = d.Account(ctx, "alice")
 		if acc.PasswordHash != "h2" {
 			t.Fatalf("password hash not changed")
 		}
-		if err := d.SetPasswordHash(ctx, "nobody", "h", false, ""); !errors.Is(err, storage.ErrNotFound) {
+		if err := d.SetPasswordHash(ctx, "nobody", "h", false, "", nil); !errors.Is(err, storage.ErrNotFound) {
 			t.Fatalf("password for missing: %v", err)
 		}
 
 		must(t, d.CreateSession(ctx, session("alice", "DEV1", "tok1", "")))
-		must(t, d.Deactivate(ctx, "alice"))
+		must(t, d.Deactivate(ctx, "alice", nil))
 		acc, _ = d.Account(ctx, "alice")
 		if !acc.Deactivated || acc.PasswordHash != "" {
 			t.Fatalf("after deactivate: %+v", acc)
@@ -130,7 +131,13 @@ func TestAccountStorageDevicesAndTokens(t *testing.T) {
 			t.Fatalf("device B: %+v", dev)
 		}
 
-		must(t, d.DeleteDevices(ctx, "bob", []string{"B", "nonexistent"}))
+		// Each deletion reports the devices it really deleted.
+		var deleted []string
+		record := func(_ *istorage.Tx, ids []string) error { deleted = ids; return nil }
+		must(t, d.DeleteDevices(ctx, "bob", []string{"B", "nonexistent"}, record))
+		if fmt.Sprint(deleted) != "[B]" {
+			t.Fatalf("reported deleted %v", deleted)
+		}
 		if _, err := d.LookupAccessToken(ctx, "tokB"); !errors.Is(err, storage.ErrNotFound) {
 			t.Fatalf("deleted device's token: %v", err)
 		}
@@ -138,7 +145,10 @@ func TestAccountStorageDevicesAndTokens(t *testing.T) {
 		if len(devs) != 2 {
 			t.Fatalf("devices: %+v", devs)
 		}
-		must(t, d.DeleteDevicesExcept(ctx, "bob", "C"))
+		must(t, d.DeleteDevicesExcept(ctx, "bob", "C", record))
+		if len(deleted) != 1 || deleted[0] == "C" {
+			t.Fatalf("delete except C reported %v", deleted)
+		}
 		devs, _ = d.Devices(ctx, "bob")
 		if len(devs) != 1 || devs[0].DeviceID != "C" {
 			t.Fatalf("after delete except C: %+v", devs)
@@ -146,7 +156,10 @@ func TestAccountStorageDevicesAndTokens(t *testing.T) {
 		if _, err := d.LookupAccessToken(ctx, "tokC"); err != nil {
 			t.Fatalf("kept device's token: %v", err)
 		}
-		must(t, d.SetPasswordHash(ctx, "bob", "h", true, ""))
+		must(t, d.SetPasswordHash(ctx, "bob", "h", true, "", record))
+		if fmt.Sprint(deleted) != "[C]" {
+			t.Fatalf("password change reported %v", deleted)
+		}
 		if _, err := d.LookupAccessToken(ctx, "tokC"); !errors.Is(err, storage.ErrNotFound) {
 			t.Fatalf("password change with logout kept a token: %v", err)
 		}
@@ -201,7 +214,7 @@ func TestAccountStorageRefreshTokens(t *testing.T) {
 		// Using ref2 directly spends it too and keeps the chain going.
 		_, _, err = d.Refresh(ctx, "ref2", "acc3", 0, "ref3", 4000)
 		must(t, err)
-		must(t, d.DeleteDevices(ctx, "carol", []string{"D"}))
+		must(t, d.DeleteDevices(ctx, "carol", []string{"D"}, nil))
 		if _, _, err := d.Refresh(ctx, "ref3", "x", 0, "y", 0); !errors.Is(err, storage.ErrNotFound) {
 			t.Fatalf("refresh token of deleted device: %v", err)
 		}

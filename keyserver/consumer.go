@@ -1,0 +1,61 @@
+package keyserver
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/axon-hs/axon/internal/setup"
+	istorage "github.com/axon-hs/axon/internal/storage"
+	"github.com/axon-hs/axon/internal/stream"
+	"github.com/axon-hs/axon/keyserver/api"
+	"github.com/axon-hs/axon/keyserver/storage"
+	uapi "github.com/axon-hs/axon/userapi/api"
+)
+
+// consumeDeviceChanges follows the userapi's user_devices stream: keys of
+// deleted devices are forgotten and the user's new device list announced
+// at once, rather than when someone next queries the user's keys.
+func (k *Keyserver) consumeDeviceChanges(ctx context.Context, base *setup.Base) error {
+	st, err := base.Stream(ctx, stream.UserDevices)
+	if err != nil {
+		return err
+	}
+	seq, err := k.db.ConsumerSeq(ctx, stream.UserDevices)
+	if err != nil {
+		return fmt.Errorf("keyserver %s position: %w", stream.UserDevices, err)
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	done, err := st.Consume(runCtx, "keyserver", seq, k.onDeviceChange)
+	if err != nil {
+		cancel()
+		return err
+	}
+	k.stopConsumer, k.consumerDone = cancel, done
+	return nil
+}
+
+// onDeviceChange applies one message, recording its position in the same
+// transaction as the deletion and its announcement.
+func (k *Keyserver) onDeviceChange(ctx context.Context, msg stream.Message) error {
+	var c uapi.OutputDeviceChange
+	if err := json.Unmarshal(msg.Data, &c); err != nil || !k.isLocal(c.UserID) {
+		k.log.Error("malformed user_devices message; skipping", "seq", msg.Seq, "error", err)
+		return k.db.WriteTx(ctx, func(tx *istorage.Tx) error {
+			return storage.SetConsumerSeq(ctx, tx, stream.UserDevices, msg.Seq)
+		})
+	}
+	defer k.lockUser(c.UserID).Unlock()
+	staged, err := k.stageTx(ctx, func(tx *istorage.Tx) ([]api.DeviceListUpdate, error) {
+		updates, err := k.deleteKeys(ctx, tx, c.UserID, c.DeletedDeviceIDs)
+		if err != nil {
+			return nil, err
+		}
+		return updates, storage.SetConsumerSeq(ctx, tx, stream.UserDevices, msg.Seq)
+	})
+	if err != nil {
+		return err
+	}
+	k.send(ctx, staged)
+	return nil
+}
