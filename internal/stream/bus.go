@@ -283,3 +283,24 @@ func (s *Stream) LastSeq(ctx context.Context) (uint64, error) {
 	}
 	return info.State.LastSeq, nil
 }
+
+// DeleteStreams removes every stream of this bus's prefix. Tests on a
+// shared NATS server use it to leave nothing behind.
+func (b *Bus) DeleteStreams(ctx context.Context) error {
+	names := b.js.StreamNames(ctx)
+	var toDelete []string
+	for name := range names.Name() {
+		if len(name) > len(b.cfg.Prefix) && name[:len(b.cfg.Prefix)+1] == b.cfg.Prefix+"_" {
+			toDelete = append(toDelete, name)
+		}
+	}
+	if err := names.Err(); err != nil {
+		return err
+	}
+	for _, name := range toDelete {
+		if err := b.js.DeleteStream(ctx, name); err != nil {
+			return fmt.Errorf("delete stream %s: %w", name, err)
+		}
+	}
+	return nil
+}

@@ -88,6 +88,12 @@ func TestPublishConsumeResume(t *testing.T) {
 			if err != nil || last != 10 {
 				t.Fatalf("LastSeq = %d, %v", last, err)
 			}
+			if err := bus.DeleteStreams(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.LastSeq(ctx); err == nil {
+				t.Fatal("stream still exists after DeleteStreams")
+			}
 			bus.Close()
 		})
 	}

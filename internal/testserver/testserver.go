@@ -21,6 +21,7 @@ import (
 	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/internal/server"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
+	"github.com/axon-hs/axon/internal/stream"
 )
 
 // Options shape one test server.
@@ -84,6 +85,7 @@ func NewConfig(t testing.TB, opts Options) *config.Config {
 	if opts.Configure != nil {
 		opts.Configure(cfg)
 	}
+	cleanupExternalNATS(t, cfg)
 	return cfg
 }
 
@@ -144,6 +146,27 @@ func (i *Instance) Stop() {
 	defer cancel()
 	i.Server.Shutdown(ctx)
 	i.Server = nil
+}
+
+// cleanupExternalNATS deletes the test's streams from a shared NATS server
+// once the test is over (not on Stop: a restarted server must find them).
+func cleanupExternalNATS(t testing.TB, cfg *config.Config) {
+	if len(cfg.NATS.URLs) == 0 {
+		return
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		bus, err := stream.Connect(ctx, stream.Config{URLs: cfg.NATS.URLs, Prefix: cfg.NATS.Prefix})
+		if err != nil {
+			t.Logf("cleanup NATS streams: %v", err)
+			return
+		}
+		defer bus.Close()
+		if err := bus.DeleteStreams(ctx); err != nil {
+			t.Logf("cleanup NATS streams: %v", err)
+		}
+	})
 }
 
 // Restart stops the server and starts it again on the same config, data
