@@ -66,6 +66,9 @@ func (a *accountRoutes) deactivate(req *http.Request, dev *uapi.Device) httputil
 		return a.userError(err, "deactivate")
 	}
 	a.uia.Finish(session)
+	// After deactivating (its tokens are gone, so it cannot rejoin
+	// meanwhile), the account leaves every room.
+	a.rooms.leaveAll(req.Context(), dev.UserID)
 	// No identity servers are ever bound.
 	return httputil.OK(map[string]string{"id_server_unbind_result": "no-support"})
 }

@@ -111,6 +111,7 @@ func (a *accountRoutes) setProfileField(req *http.Request, dev *uapi.Device) htt
 	if err := a.users.SetProfileField(req.Context(), dev.UserID, key, value); err != nil {
 		return a.userError(err, "set profile")
 	}
+	a.profileChanged(dev.UserID, key)
 	return httputil.Empty()
 }
 
@@ -153,7 +154,15 @@ func (a *accountRoutes) deleteProfileField(req *http.Request, dev *uapi.Device) 
 	if err := a.users.SetProfileField(req.Context(), dev.UserID, key, nil); err != nil {
 		return a.userError(err, "delete profile field")
 	}
+	a.profileChanged(dev.UserID, key)
 	return httputil.Empty()
+}
+
+// profileChanged updates the user's rooms when a field they show changed.
+func (a *accountRoutes) profileChanged(userID, key string) {
+	if key == "displayname" || key == "avatar_url" {
+		a.rooms.profileChanged(userID)
+	}
 }
 
 func jsonString(s string) (json.RawMessage, error) { return json.Marshal(s) }

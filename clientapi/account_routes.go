@@ -23,6 +23,9 @@ type accountRoutes struct {
 	uia    *uia.Authenticator
 	nonces *nonceStore
 	limits rateLimits
+	// rooms, when set, carries profile changes and deactivation into
+	// the user's rooms.
+	rooms *accountRooms
 }
 
 func newAccountRoutes(base *setup.Base, users uapi.UserAPI) *accountRoutes {

@@ -17,6 +17,7 @@ import (
 	"github.com/axon-hs/axon/federationapi/transport"
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/internal/stream"
+	ksapi "github.com/axon-hs/axon/keyserver/api"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
@@ -29,9 +30,12 @@ type FederationAPI struct {
 	base  *setup.Base
 	rooms rsapi.RoomserverAPI
 	users uapi.UserAPI
-	store *storage.Store
-	id    *keys.Identity
-	ring  *keys.Ring
+	// keyAPI serves our users' device lists and keys to other servers (nil:
+	// none are served).
+	keyAPI ksapi.KeyserverAPI
+	store  *storage.Store
+	id     *keys.Identity
+	ring   *keys.Ring
 	// Client makes signed requests to other servers.
 	Client fclient.FederationClient
 	sender *sender.Sender
@@ -51,14 +55,15 @@ type FederationAPI struct {
 
 // New opens the federation database, builds the client, key ring and
 // sender, starts consuming room events and registers the federation and
-// key routes on base.Federation.
-func New(ctx context.Context, base *setup.Base, rooms rsapi.RoomserverAPI, users uapi.UserAPI) (*FederationAPI, error) {
+// key routes on base.Federation. keyAPI may be nil (no E2EE key routes
+// content, no device list EDUs).
+func New(ctx context.Context, base *setup.Base, rooms rsapi.RoomserverAPI, users uapi.UserAPI, keyAPI ksapi.KeyserverAPI) (*FederationAPI, error) {
 	cfg := base.Cfg
 	db, err := base.OpenDB(ctx, storage.Component, storage.Migrations)
 	if err != nil {
 		return nil, err
 	}
-	f := &FederationAPI{base: base, rooms: rooms, users: users, store: &storage.Store{DB: db}}
+	f := &FederationAPI{base: base, rooms: rooms, users: users, keyAPI: keyAPI, store: &storage.Store{DB: db}}
 	f.id = &keys.Identity{ServerName: spec.ServerName(cfg.ServerName), KeyID: gomatrixserverlib.KeyID(cfg.KeyID), PrivateKey: cfg.SigningKey}
 
 	insecure := cfg.Federation.InsecureSkipVerify
@@ -138,4 +143,5 @@ func (f *FederationAPI) registerRoutes() {
 	f.registerMembershipRoutes()
 	f.registerRoomRoutes()
 	f.registerQueryRoutes()
+	f.registerUserKeyRoutes()
 }

@@ -17,7 +17,6 @@ func (f *FederationAPI) registerQueryRoutes() {
 	f.handleAuthed("GET /_matrix/federation/v1/query/profile", f.queryProfile)
 	f.handleAuthed("GET /_matrix/federation/v1/publicRooms", f.publicRooms)
 	f.handleAuthed("POST /_matrix/federation/v1/publicRooms", f.publicRooms)
-	f.handleAuthed("GET /_matrix/federation/v1/user/devices/{userID}", f.userDevices)
 }
 
 func (f *FederationAPI) queryDirectory(req *FedRequest) httputil.JSONResponse {
@@ -127,17 +126,4 @@ func (f *FederationAPI) publicRooms(req *FedRequest) httputil.JSONResponse {
 		})
 	}
 	return httputil.OK(out)
-}
-
-// userDevices lists a local user's devices. Device keys belong to the
-// keyserver, which does not exist yet, so the list is empty for now.
-func (f *FederationAPI) userDevices(req *FedRequest) httputil.JSONResponse {
-	userID := req.PathValue("userID")
-	if domainOf(userID) != f.id.ServerName {
-		return httputil.InvalidParam("User %s is not on this server", userID)
-	}
-	if acct, err := f.users.QueryAccount(req.Context(), userID); err != nil || acct == nil {
-		return httputil.NotFound("Unknown user %s", userID)
-	}
-	return httputil.OK(map[string]any{"user_id": userID, "stream_id": 0, "devices": []any{}})
 }

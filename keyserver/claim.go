@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/axon-hs/axon/keyserver/api"
@@ -20,12 +19,7 @@ func (k *Keyserver) ClaimKeys(ctx context.Context, req *api.ClaimKeysRequest) (*
 	remote := map[string]map[string]map[string]string{}
 	for userID, devices := range req.OneTimeKeys {
 		if !k.isLocal(userID) {
-			if server := serverOf(userID); server != "" {
-				if remote[server] == nil {
-					remote[server] = map[string]map[string]string{}
-				}
-				remote[server][userID] = devices
-			}
+			addRemote(remote, userID, devices)
 			continue
 		}
 		for deviceID, alg := range devices {
@@ -42,42 +36,12 @@ func (k *Keyserver) ClaimKeys(ctx context.Context, req *api.ClaimKeysRequest) (*
 			resp.OneTimeKeys[userID][deviceID] = map[string]json.RawMessage{key.Algorithm + ":" + key.KeyID: key.JSON}
 		}
 	}
-	k.claimRemote(ctx, remote, time.Duration(req.TimeoutMs)*time.Millisecond, resp)
+	askServers(ctx, k.getRemote(), remote, time.Duration(req.TimeoutMs)*time.Millisecond, resp.Failures,
+		func(ctx context.Context, r Remote, server string, users map[string]map[string]string) (*api.ClaimKeysResponse, error) {
+			return r.ClaimRemoteKeys(ctx, server, users)
+		},
+		func(server string, res *api.ClaimKeysResponse) { mergeFrom(server, resp.OneTimeKeys, res.OneTimeKeys) })
 	return resp, nil
-}
-
-func (k *Keyserver) claimRemote(ctx context.Context, byServer map[string]map[string]map[string]string, timeout time.Duration, resp *api.ClaimKeysResponse) {
-	if len(byServer) == 0 {
-		return
-	}
-	r := k.getRemote()
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for server, users := range byServer {
-		if r == nil {
-			resp.Failures[server] = unavailable("federation is not available")
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx, cancel := context.WithTimeout(ctx, remoteTimeout(timeout))
-			defer cancel()
-			res, err := r.ClaimRemoteKeys(ctx, server, users)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				resp.Failures[server] = unavailable(err.Error())
-				return
-			}
-			for u, devs := range res.OneTimeKeys {
-				if serverOf(u) == server {
-					resp.OneTimeKeys[u] = devs
-				}
-			}
-		}()
-	}
-	wg.Wait()
 }
 
 // KeyCounts implements api.KeyserverAPI.

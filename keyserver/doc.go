@@ -3,20 +3,32 @@
 // server-side key backup, and each user's device list version. It
 // implements api.KeyserverAPI and serves the Client-Server /keys/* and
 // /room_keys/* routes (except GET /keys/changes, which syncapi serves
-// because it owns the /sync token positions it is asked about).
+// because it owns the /sync token positions it is asked about). The
+// routes go through the KeyserverAPI (RegisterRoutes), so a polylith
+// process running the client API without the keyserver serves them over
+// RPC.
 //
 // Tables (keyserver/storage, prefix keyserver_): device_keys,
 // one_time_keys, fallback_keys, cross_signing_keys, cross_signing_sigs,
 // device_list_streams (per-user stream_id for federation),
-// backup_versions, backup_keys.
+// backup_versions, backup_keys, outbox (updates committed but not yet
+// published), consumer_seqs (position in each consumed stream).
 //
 // Streams out: device_list_updates (api.DeviceListUpdate) whenever a
 // local user's device keys, cross-signing keys or signatures on them
 // change, or a device with keys is deleted; syncapi turns it into
-// device_lists in /sync, the federation sender into EDUs. Streams in:
-// none. The userapi does not announce device deletions, so deleted
-// devices are noticed when their keys are next queried (and callers that
-// delete devices may call DeleteDeviceKeys directly).
+// device_lists in /sync, the federation sender into EDUs. Updates are
+// written to the outbox in the transaction of the change and published
+// after it (internal/outbox), so a log outage delays them but loses none
+// and does not fail the request.
+//
+// Streams in: user_devices (userapi/api.OutputDeviceChange): the keys of
+// deleted devices are forgotten and the change announced, in one
+// transaction with the consumed position. (A device deleted without a
+// message, e.g. before this existed, is still noticed when its keys are
+// next queried.)
+//
+// The cross-signing upload's user-interactive auth is internal/uia.
 //
 // Users of other servers are asked through a Remote (set by
 // federationapi with SetRemote); without one they are reported in

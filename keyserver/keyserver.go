@@ -7,12 +7,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
-	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/outbox"
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/internal/stream"
-	"github.com/axon-hs/axon/internal/uia"
 	"github.com/axon-hs/axon/keyserver/api"
 	"github.com/axon-hs/axon/keyserver/storage"
 	uapi "github.com/axon-hs/axon/userapi/api"
@@ -32,7 +31,7 @@ type Keyserver struct {
 	db         *storage.Database
 	users      uapi.UserAPI
 	outbox     *outbox.Outbox
-	uia        *uia.Authenticator
+	sendWait   time.Duration
 	// stopConsumer ends the user_devices consumer; consumerDone closes
 	// when it has stopped.
 	stopConsumer context.CancelFunc
@@ -68,12 +67,9 @@ func New(ctx context.Context, base *setup.Base, users uapi.UserAPI) (*Keyserver,
 		log:        log.With("component", "keyserver"),
 		db:         storage.New(db),
 		users:      users,
+		sendWait:   defaultSendWait,
 		outbox: outbox.New(db, st, outbox.Config{Table: storage.OutboxTable, KeyHeader: "user_id",
 			MsgIDPrefix: "axon-ks-", Log: log.With("component", "keyserver")}),
-		uia: uia.New(uia.Config{
-			ServerName: base.Cfg.ServerName, Passwords: users, Log: log,
-			RateLimit: httputil.NewRateLimiter(base.Cfg.RateLimits, base.Cfg.RateLimits.Login).Check,
-		}),
 	}
 	if err := k.outbox.Start(ctx); err != nil {
 		return nil, err
@@ -83,7 +79,7 @@ func New(ctx context.Context, base *setup.Base, users uapi.UserAPI) (*Keyserver,
 		return nil, err
 	}
 	if base.Client != nil {
-		k.registerRoutes(base)
+		RegisterRoutes(base, k, users)
 	}
 	return k, nil
 }

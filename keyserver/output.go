@@ -10,10 +10,10 @@ import (
 	"github.com/axon-hs/axon/keyserver/api"
 )
 
-// sendWait bounds how long a request waits for its announcement to be
-// published. After that it is answered anyway: the outbox publishes the
-// committed update when the log is back.
-const sendWait = 3 * time.Second
+// defaultSendWait bounds how long a request waits for its announcement
+// to be published. After that it is answered anyway: the outbox
+// publishes the committed update when the log is back.
+const defaultSendWait = 3 * time.Second
 
 // commit runs write in one transaction together with the device list
 // updates it returns, which go to the outbox and are published after the
@@ -58,7 +58,7 @@ func (k *Keyserver) stageTx(ctx context.Context, write func(tx *istorage.Tx) ([]
 
 // send publishes committed updates, waiting a little for the log.
 func (k *Keyserver) send(ctx context.Context, staged []outbox.Entry) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendWait)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), k.sendWait)
 	defer cancel()
 	if err := k.outbox.Send(ctx, staged); err != nil {
 		k.log.Warn("device list update not yet published; the outbox retries", "error", err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"sync"
 	"time"
 
 	istorage "github.com/axon-hs/axon/internal/storage"
@@ -12,10 +11,6 @@ import (
 	"github.com/axon-hs/axon/keyserver/storage"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
-
-// defaultRemoteTimeout bounds a remote key request when the client names
-// no timeout (the spec's recommended 10 s).
-const defaultRemoteTimeout = 10 * time.Second
 
 // QueryKeys implements api.KeyserverAPI.
 func (k *Keyserver) QueryKeys(ctx context.Context, req *api.QueryKeysRequest) (*api.QueryKeysResponse, error) {
@@ -29,19 +24,22 @@ func (k *Keyserver) QueryKeys(ctx context.Context, req *api.QueryKeysRequest) (*
 	remote := map[string]map[string][]string{}
 	for userID, devices := range req.DeviceKeys {
 		if !k.isLocal(userID) {
-			if server := serverOf(userID); server != "" {
-				if remote[server] == nil {
-					remote[server] = map[string][]string{}
-				}
-				remote[server][userID] = devices
-			}
+			addRemote(remote, userID, devices)
 			continue
 		}
 		if err := k.queryLocal(ctx, req.UserID, userID, devices, resp); err != nil {
 			return nil, err
 		}
 	}
-	k.queryRemote(ctx, remote, time.Duration(req.TimeoutMs)*time.Millisecond, resp)
+	askServers(ctx, k.getRemote(), remote, time.Duration(req.TimeoutMs)*time.Millisecond, resp.Failures,
+		func(ctx context.Context, r Remote, server string, users map[string][]string) (*api.QueryKeysResponse, error) {
+			return r.QueryRemoteKeys(ctx, server, users)
+		},
+		func(server string, res *api.QueryKeysResponse) {
+			mergeFrom(server, resp.DeviceKeys, res.DeviceKeys)
+			mergeFrom(server, resp.MasterKeys, res.MasterKeys)
+			mergeFrom(server, resp.SelfSigningKeys, res.SelfSigningKeys)
+		})
 	return resp, nil
 }
 
@@ -142,64 +140,6 @@ func (k *Keyserver) signaturesFor(ctx context.Context, requester, userID string)
 		out[s.TargetKeyID][s.OriginUserID][s.OriginKeyID] = s.Signature
 	}
 	return out, nil
-}
-
-// queryRemote asks each server in parallel, within the timeout.
-func (k *Keyserver) queryRemote(ctx context.Context, byServer map[string]map[string][]string, timeout time.Duration, resp *api.QueryKeysResponse) {
-	if len(byServer) == 0 {
-		return
-	}
-	r := k.getRemote()
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for server, users := range byServer {
-		if r == nil {
-			resp.Failures[server] = unavailable("federation is not available")
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx, cancel := context.WithTimeout(ctx, remoteTimeout(timeout))
-			defer cancel()
-			res, err := r.QueryRemoteKeys(ctx, server, users)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				resp.Failures[server] = unavailable(err.Error())
-				return
-			}
-			for u, devs := range res.DeviceKeys {
-				if serverOf(u) == server {
-					resp.DeviceKeys[u] = devs
-				}
-			}
-			for u, key := range res.MasterKeys {
-				if serverOf(u) == server {
-					resp.MasterKeys[u] = key
-				}
-			}
-			for u, key := range res.SelfSigningKeys {
-				if serverOf(u) == server {
-					resp.SelfSigningKeys[u] = key
-				}
-			}
-		}()
-	}
-	wg.Wait()
-}
-
-func remoteTimeout(asked time.Duration) time.Duration {
-	if asked <= 0 || asked > time.Minute {
-		return defaultRemoteTimeout
-	}
-	return asked
-}
-
-// unavailable is a `failures` entry for a server that did not answer.
-func unavailable(msg string) json.RawMessage {
-	b, _ := json.Marshal(map[string]any{"status": 503, "message": msg})
-	return b
 }
 
 // LocalUserDevices implements api.KeyserverAPI.

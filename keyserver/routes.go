@@ -2,14 +2,37 @@ package keyserver
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 
 	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/setup"
+	"github.com/axon-hs/axon/internal/uia"
 	"github.com/axon-hs/axon/keyserver/api"
+	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
-func (k *Keyserver) registerRoutes(base *setup.Base) {
+// routes serves the keyserver's Client-Server routes through the
+// KeyserverAPI, so that a process without the keyserver (a polylith's
+// HTTP edge) serves them over RPC just as the keyserver itself does.
+type routes struct {
+	api.KeyserverAPI
+	uia *uia.Authenticator
+	log *slog.Logger
+}
+
+// RegisterRoutes serves /keys/* and /room_keys/* on base.Client through
+// keys. New does it for a local keyserver.
+func RegisterRoutes(base *setup.Base, keys api.KeyserverAPI, users uapi.UserAPI) {
+	log := base.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("component", "keyserver")
+	k := &routes{KeyserverAPI: keys, log: log, uia: uia.New(uia.Config{
+		ServerName: base.Cfg.ServerName, Passwords: users, Log: log,
+		RateLimit: httputil.NewRateLimiter(base.Cfg.RateLimits, base.Cfg.RateLimits.Login).Check,
+	})}
 	r := base.Client
 	r.HandleClientAuthed("POST /keys/upload", k.handleUpload)
 	r.HandleClientAuthed("POST /keys/query", k.handleQuery)
@@ -31,7 +54,7 @@ func (k *Keyserver) registerRoutes(base *setup.Base) {
 
 // apiError answers an error from the KeyserverAPI: the known ones as
 // their Matrix errors, anything else as a logged 500.
-func (k *Keyserver) apiError(err error, what string) httputil.JSONResponse {
+func (k *routes) apiError(err error, what string) httputil.JSONResponse {
 	switch {
 	case errors.Is(err, api.ErrInvalidKeys):
 		return httputil.InvalidParam("%v", err)

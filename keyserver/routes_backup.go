@@ -29,7 +29,7 @@ func (b *backupVersionBody) check() *httputil.JSONResponse {
 }
 
 // POST /room_keys/version
-func (k *Keyserver) handleCreateBackup(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+func (k *routes) handleCreateBackup(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	var body backupVersionBody
 	if r := httputil.DecodeJSON(req, &body); r != nil {
 		return *r
@@ -45,7 +45,7 @@ func (k *Keyserver) handleCreateBackup(req *http.Request, dev *uapi.Device) http
 }
 
 // GET /room_keys/version[/{version}]
-func (k *Keyserver) handleGetBackup(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+func (k *routes) handleGetBackup(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	info, err := k.BackupVersion(req.Context(), dev.UserID, req.PathValue("version"))
 	if errors.Is(err, api.ErrNoBackup) {
 		return httputil.NotFound("No current backup version")
@@ -57,7 +57,7 @@ func (k *Keyserver) handleGetBackup(req *http.Request, dev *uapi.Device) httputi
 }
 
 // PUT /room_keys/version/{version}
-func (k *Keyserver) handleUpdateBackup(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+func (k *routes) handleUpdateBackup(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	var body backupVersionBody
 	if r := httputil.DecodeJSON(req, &body); r != nil {
 		return *r
@@ -77,7 +77,7 @@ func (k *Keyserver) handleUpdateBackup(req *http.Request, dev *uapi.Device) http
 }
 
 // DELETE /room_keys/version/{version}
-func (k *Keyserver) handleDeleteBackup(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+func (k *routes) handleDeleteBackup(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	if err := k.DeleteBackupVersion(req.Context(), dev.UserID, req.PathValue("version")); err != nil {
 		return k.apiError(err, "delete backup version")
 	}
@@ -95,7 +95,7 @@ func roomKeysPath(req *http.Request) (version, roomID, sessionID string, errResp
 }
 
 // GET /room_keys/keys[/{roomId}[/{sessionId}]]
-func (k *Keyserver) handleGetRoomKeys(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+func (k *routes) handleGetRoomKeys(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	version, roomID, sessionID, r := roomKeysPath(req)
 	if r != nil {
 		return *r
@@ -128,7 +128,7 @@ func roomSessions(s map[string]*api.KeyBackupData) map[string]any {
 }
 
 // PUT /room_keys/keys[/{roomId}[/{sessionId}]]
-func (k *Keyserver) handlePutRoomKeys(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+func (k *routes) handlePutRoomKeys(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	version, roomID, sessionID, r := roomKeysPath(req)
 	if r != nil {
 		return *r
@@ -185,7 +185,7 @@ func (k *Keyserver) handlePutRoomKeys(req *http.Request, dev *uapi.Device) httpu
 }
 
 // DELETE /room_keys/keys[/{roomId}[/{sessionId}]]
-func (k *Keyserver) handleDeleteRoomKeys(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+func (k *routes) handleDeleteRoomKeys(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	version, roomID, sessionID, r := roomKeysPath(req)
 	if r != nil {
 		return *r

@@ -11,7 +11,7 @@ import (
 )
 
 // POST /keys/upload
-func (k *Keyserver) handleUpload(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+func (k *routes) handleUpload(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	var body struct {
 		DeviceKeys   json.RawMessage            `json:"device_keys"`
 		OneTimeKeys  map[string]json.RawMessage `json:"one_time_keys"`
@@ -32,7 +32,7 @@ func (k *Keyserver) handleUpload(req *http.Request, dev *uapi.Device) httputil.J
 }
 
 // POST /keys/query
-func (k *Keyserver) handleQuery(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+func (k *routes) handleQuery(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	var body struct {
 		DeviceKeys map[string][]string `json:"device_keys"`
 		Timeout    int64               `json:"timeout"`
@@ -48,7 +48,7 @@ func (k *Keyserver) handleQuery(req *http.Request, dev *uapi.Device) httputil.JS
 }
 
 // POST /keys/claim
-func (k *Keyserver) handleClaim(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+func (k *routes) handleClaim(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	var body struct {
 		OneTimeKeys map[string]map[string]string `json:"one_time_keys"`
 		Timeout     int64                        `json:"timeout"`
@@ -65,7 +65,7 @@ func (k *Keyserver) handleClaim(req *http.Request, dev *uapi.Device) httputil.JS
 
 // POST /keys/device_signing/upload. UIA is skipped, as the spec allows,
 // when the user has no master key yet or the request changes nothing.
-func (k *Keyserver) handleDeviceSigningUpload(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+func (k *routes) handleDeviceSigningUpload(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	var body struct {
 		api.CrossSigningKeys
 		Auth *uia.Auth `json:"auth"`
@@ -107,7 +107,7 @@ func unchanged(given, stored *api.CrossSigningKeys) bool {
 }
 
 // POST /keys/signatures/upload
-func (k *Keyserver) handleSignaturesUpload(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+func (k *routes) handleSignaturesUpload(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	var body map[string]map[string]json.RawMessage
 	if r := httputil.DecodeJSON(req, &body); r != nil {
 		return *r

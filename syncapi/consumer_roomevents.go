@@ -12,35 +12,89 @@ import (
 	"github.com/axon-hs/axon/syncapi/types"
 )
 
-// onRoomEventMsg applies one roomserver output in one transaction that
-// also records the stream sequence, then wakes the affected users.
-func (s *SyncAPI) onRoomEventMsg(ctx context.Context, msg stream.Message) error {
-	var out rsapi.OutputEvent
-	if err := json.Unmarshal(msg.Data, &out); err != nil {
-		// A malformed message can never succeed: record it as applied.
-		s.log.Error("malformed room event output; skipping", "seq", msg.Seq, "error", err)
-		return s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
-			return storage.SetConsumerSeq(ctx, tx, stream.RoomEvents, msg.Seq)
-		})
+// onRoomEventBatch applies consecutive roomserver outputs in one
+// transaction that also records the last stream sequence, then runs each
+// output's effects (cache invalidation, wakeups) in order.
+func (s *SyncAPI) onRoomEventBatch(ctx context.Context, msgs []stream.Message) error {
+	outs := make([]*rsapi.OutputEvent, 0, len(msgs))
+	for _, msg := range msgs {
+		var out rsapi.OutputEvent
+		if err := json.Unmarshal(msg.Data, &out); err != nil {
+			// A malformed message can never succeed: it is applied as nothing.
+			s.log.Error("malformed room event output; skipping", "seq", msg.Seq, "error", err)
+			continue
+		}
+		outs = append(outs, &out)
 	}
-	switch {
-	case out.Type == rsapi.OutputTypeNewRoomEvent && out.NewRoomEvent != nil:
-		return s.applyNewRoomEvent(ctx, msg.Seq, out.NewRoomEvent)
-	case out.Type == rsapi.OutputTypeRedaction && out.Redaction != nil:
-		return s.applyRedaction(ctx, msg.Seq, out.Redaction)
-	}
-	return s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
-		return storage.SetConsumerSeq(ctx, tx, stream.RoomEvents, msg.Seq)
-	})
+	return s.applyRoomOutputs(ctx, outs, msgs[len(msgs)-1].Seq)
 }
 
-// ApplyNewRoomEvent is the consumer's effect for one event, exported to
-// tests through applyNewRoomEvent with seq 0 meaning "no stream".
+// applyNewRoomEvent applies one event; seq 0 means "no stream" (tests).
 func (s *SyncAPI) applyNewRoomEvent(ctx context.Context, seq uint64, ore *rsapi.OutputNewRoomEvent) error {
+	return s.applyRoomOutputs(ctx, []*rsapi.OutputEvent{{Type: rsapi.OutputTypeNewRoomEvent, NewRoomEvent: ore}}, seq)
+}
+
+// applyRedaction applies one redaction; seq 0 means "no stream" (tests).
+func (s *SyncAPI) applyRedaction(ctx context.Context, seq uint64, r *rsapi.OutputRedaction) error {
+	return s.applyRoomOutputs(ctx, []*rsapi.OutputEvent{{Type: rsapi.OutputTypeRedaction, Redaction: r}}, seq)
+}
+
+// roomBatch is one transaction's worth of outputs being applied.
+type roomBatch struct {
+	s  *SyncAPI
+	tx *istorage.Tx
+	// dirty rooms had their state changed earlier in this transaction:
+	// their state is read through tx, since the cache and the reader pool
+	// only see committed state.
+	dirty map[string]bool
+	after []func() // effects to run after commit, in output order
+}
+
+func (s *SyncAPI) applyRoomOutputs(ctx context.Context, outs []*rsapi.OutputEvent, seq uint64) error {
+	var b *roomBatch
+	err := s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
+		b = &roomBatch{s: s, tx: tx, dirty: map[string]bool{}}
+		for _, out := range outs {
+			var err error
+			switch {
+			case out.Type == rsapi.OutputTypeNewRoomEvent && out.NewRoomEvent != nil:
+				err = b.newRoomEvent(ctx, out.NewRoomEvent)
+			case out.Type == rsapi.OutputTypeRedaction && out.Redaction != nil:
+				err = b.redaction(ctx, out.Redaction)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return s.setSeq(ctx, tx, seq)
+	})
+	if err != nil {
+		return err
+	}
+	for _, f := range b.after {
+		f()
+	}
+	return nil
+}
+
+// stateBefore is the room's state as of the transaction so far.
+func (b *roomBatch) stateBefore(ctx context.Context, roomID string) (*roomState, error) {
+	if !b.dirty[roomID] {
+		return b.s.cache.get(ctx, roomID)
+	}
+	evs, err := b.s.db.CurrentState(ctx, b.tx, roomID)
+	if err != nil {
+		return nil, err
+	}
+	return newRoomState(evs), nil
+}
+
+func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEvent) error {
+	s, tx := b.s, b.tx
 	pdu, err := types.ParsePDU(ore.RoomVersion, ore.Event, false)
 	if err != nil {
 		s.log.Error("unparseable event in output; skipping", "event_id", ore.EventID, "error", err)
-		return s.recordSeq(ctx, seq)
+		return nil
 	}
 	ev, err := types.EventFromPDU(pdu, ore.HistoryVisibility)
 	if err != nil {
@@ -66,62 +120,61 @@ func (s *SyncAPI) applyNewRoomEvent(ctx context.Context, seq uint64, ore *rsapi.
 	if adds == nil && removes == nil && ev.IsState() {
 		adds = []string{ev.EventID} // producer gave no delta: the event replaces its slot
 	}
-	var changes []storage.MembershipChange
-	inserted := false
-	err = s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
-		changes, inserted = nil, false
-		if ev.HistoryVisibility == "" {
-			ev.HistoryVisibility = s.currentHistoryVisibility(ctx, tx, ore.RoomID)
+	if ev.HistoryVisibility == "" {
+		ev.HistoryVisibility = s.currentHistoryVisibility(ctx, tx, ore.RoomID)
+	}
+	for id, a := range added {
+		if id == ev.EventID {
+			continue
 		}
-		for id, a := range added {
-			if id == ev.EventID {
-				continue
-			}
-			if _, err := storage.InsertEvent(ctx, tx, a, false); err != nil {
-				return err
-			}
-		}
-		var err error
-		if inserted, err = storage.InsertEvent(ctx, tx, ev, true); err != nil {
+		if _, err := storage.InsertEvent(ctx, tx, a, false); err != nil {
 			return err
 		}
-		if !inserted {
-			return s.setSeq(ctx, tx, seq)
-		}
-		addEvents := make([]*types.Event, 0, len(adds))
-		for _, id := range adds {
-			a := added[id]
-			if a == nil {
-				if a, err = s.db.EventByID(ctx, tx, id); err != nil {
-					return err
-				}
-			}
-			if a == nil {
-				s.log.Warn("state delta names an unknown event", "room_id", ore.RoomID, "event_id", id)
-				continue
-			}
-			addEvents = append(addEvents, a)
-		}
-		if changes, err = storage.ApplyStateDelta(ctx, tx, ore.RoomID, ev.Pos, removes, addEvents); err != nil {
-			return err
-		}
-		if err := s.recordNotifications(ctx, tx, ev); err != nil {
-			return fmt.Errorf("notifications: %w", err)
-		}
-		return s.setSeq(ctx, tx, seq)
-	})
+	}
+	inserted, err := storage.InsertEvent(ctx, tx, ev, true)
 	if err != nil || !inserted {
 		return err
 	}
-	if len(adds) > 0 || len(removes) > 0 {
-		s.cache.invalidate(ore.RoomID)
+	addEvents := make([]*types.Event, 0, len(adds))
+	for _, id := range adds {
+		a := added[id]
+		if a == nil {
+			if a, err = s.db.EventByID(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		if a == nil {
+			s.log.Warn("state delta names an unknown event", "room_id", ore.RoomID, "event_id", id)
+			continue
+		}
+		addEvents = append(addEvents, a)
+	}
+	rs, err := b.stateBefore(ctx, ore.RoomID)
+	if err != nil {
+		return err
+	}
+	changes, err := storage.ApplyStateDelta(ctx, tx, ore.RoomID, ev.Pos, removes, addEvents)
+	if err != nil {
+		return err
+	}
+	stateChanged := len(adds) > 0 || len(removes) > 0
+	if stateChanged {
+		b.dirty[ore.RoomID] = true
+	}
+	if err := s.recordNotifications(ctx, tx, rs, ev); err != nil {
+		return fmt.Errorf("notifications: %w", err)
 	}
 	memberships := make(map[string]string, len(changes))
 	for _, c := range changes {
 		memberships[c.UserID] = c.Membership
 	}
-	s.notif.OnRoomEvent(ore.RoomID, ev.Pos, memberships)
-	s.presenceActivity(ctx, ev.Sender)
+	b.after = append(b.after, func() {
+		if stateChanged {
+			s.cache.invalidate(ore.RoomID)
+		}
+		s.notif.OnRoomEvent(ore.RoomID, ev.Pos, memberships)
+		s.presenceActivity(ctx, ev.Sender)
+	})
 	return nil
 }
 
@@ -143,37 +196,34 @@ func (s *SyncAPI) currentHistoryVisibility(ctx context.Context, q istorage.Queri
 	return c.Content.HistoryVisibility
 }
 
-func (s *SyncAPI) applyRedaction(ctx context.Context, seq uint64, r *rsapi.OutputRedaction) error {
-	err := s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
-		target, err := s.db.EventByID(ctx, tx, r.RedactedEventID)
-		if err != nil {
-			return err
-		}
-		if target == nil || target.Redacted {
-			return s.setSeq(ctx, tx, seq)
-		}
-		pdu, err := types.ParsePDU(target.RoomVersion, r.RedactedEvent, true)
-		if err != nil {
-			s.log.Error("unparseable redacted event; skipping", "event_id", r.RedactedEventID, "error", err)
-			return s.setSeq(ctx, tx, seq)
-		}
-		extra := map[string]any{}
-		if redaction, err := s.db.EventByID(ctx, tx, r.RedactionEventID); err == nil && redaction != nil {
-			extra["redacted_because"] = json.RawMessage(redaction.JSON)
-		}
-		js, err := types.ToClientJSON(pdu, extra)
-		if err != nil {
-			return err
-		}
-		if err := storage.UpdateEventJSON(ctx, tx, r.RedactedEventID, js, true); err != nil {
-			return err
-		}
-		return s.setSeq(ctx, tx, seq)
-	})
-	if err == nil {
-		s.cache.invalidate(r.RoomID)
+func (b *roomBatch) redaction(ctx context.Context, r *rsapi.OutputRedaction) error {
+	s, tx := b.s, b.tx
+	target, err := s.db.EventByID(ctx, tx, r.RedactedEventID)
+	if err != nil {
+		return err
 	}
-	return err
+	if target == nil || target.Redacted {
+		return nil
+	}
+	pdu, err := types.ParsePDU(target.RoomVersion, r.RedactedEvent, true)
+	if err != nil {
+		s.log.Error("unparseable redacted event; skipping", "event_id", r.RedactedEventID, "error", err)
+		return nil
+	}
+	extra := map[string]any{}
+	if redaction, err := s.db.EventByID(ctx, tx, r.RedactionEventID); err == nil && redaction != nil {
+		extra["redacted_because"] = json.RawMessage(redaction.JSON)
+	}
+	js, err := types.ToClientJSON(pdu, extra)
+	if err != nil {
+		return err
+	}
+	if err := storage.UpdateEventJSON(ctx, tx, r.RedactedEventID, js, true); err != nil {
+		return err
+	}
+	b.dirty[r.RoomID] = true // a redacted state event changes what state says
+	b.after = append(b.after, func() { s.cache.invalidate(r.RoomID) })
+	return nil
 }
 
 func (s *SyncAPI) setSeq(ctx context.Context, tx *istorage.Tx, seq uint64) error {
@@ -181,8 +231,4 @@ func (s *SyncAPI) setSeq(ctx context.Context, tx *istorage.Tx, seq uint64) error
 		return nil
 	}
 	return storage.SetConsumerSeq(ctx, tx, stream.RoomEvents, seq)
-}
-
-func (s *SyncAPI) recordSeq(ctx context.Context, seq uint64) error {
-	return s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error { return s.setSeq(ctx, tx, seq) })
 }

@@ -6,7 +6,9 @@
 // Streams in: room_events (roomserver/api.OutputEvent) and account_data
 // (userapi/api.OutputAccountData), applied by consumers that store the
 // stream sequence in the same transaction as the effect and resume from
-// it on start. Streams out: typing, receipts, presence, send_to_device
+// it on start; room_events are applied up to 64 per transaction when
+// queued (stream.ConsumeBatch; consumer_roomevents.go), each event's
+// effects and wakeups run in order after the commit. Streams out: typing, receipts, presence, send_to_device
 // (syncapi/api types) for the federation sender; syncapi applies local
 // changes itself before publishing them.
 //
@@ -26,14 +28,18 @@
 // per event, with visibility, relation and thread columns), current_state,
 // memberships (history, for visibility and leave/join deltas),
 // account_data, receipts, send_to_device, to_device_txns, presence,
-// filters, notifications (push rule results, for unread counts).
+// filters, notify_events (an event's push outcome shared by most joined
+// members, stored once), notifications (per-user rows only where a
+// member's outcome differs: a mention, a muted room, own rules; notify =
+// FALSE suppresses the shared row for that user). Unread counts and
+// /notifications join the shared rows with the user's membership history
+// (joined just before the event, not the sender) at read time.
 //
 // Push rules live in m.push_rules account data written through the
 // userapi; the spec defaults are merged in (pushrules package). Each
 // user's rules are compiled once (push.go, replaced when the account data
 // changes) and each event parsed once for all members; notifications are
-// inserted in multi-row batches and pruned hourly (30 days, 5,000 per
-// user; maintenance.go).
+// pruned hourly (30 days; 5,000 own rows per user; maintenance.go).
 //
 // Presence (presence.go): a /sync without set_presence makes an offline
 // user online; an in-memory tracker of syncs and activity (events sent,

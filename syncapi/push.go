@@ -81,10 +81,10 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *
 	}
 	senderPL, levels := powerLevels(rs, ev.Sender)
 	pev := pushrules.NewEvent(ev.JSON) // parsed once for every member
-	eval := func(u string) (*pushrules.Result, error) {
+	eval := func(u string) (pushrules.Result, error) {
 		rules, err := s.rulesFor(ctx, u)
 		if err != nil {
-			return nil, err
+			return pushrules.Result{}, err
 		}
 		return rules.Evaluate(pev, &pushrules.Context{
 			UserID: u, MemberCount: len(rs.joined), SenderPowerLevel: senderPL, NotificationLevels: levels,

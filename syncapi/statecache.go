@@ -85,6 +85,20 @@ func (c *stateCache) get(ctx context.Context, roomID string) (*roomState, error)
 	if err != nil {
 		return nil, err
 	}
+	rs := newRoomState(evs)
+	c.mu.Lock()
+	if c.gen[roomID] == gen {
+		if len(c.rooms) >= maxCachedRooms {
+			c.rooms = map[string]*roomState{}
+		}
+		c.rooms[roomID] = rs
+	}
+	c.mu.Unlock()
+	return rs, nil
+}
+
+// newRoomState indexes a room's current state events.
+func newRoomState(evs []*types.Event) *roomState {
 	rs := &roomState{events: evs, byKey: make(map[stateKey]*types.Event, len(evs))}
 	for _, ev := range evs {
 		rs.byKey[stateKey{ev.Type, *ev.StateKey}] = ev
@@ -97,13 +111,5 @@ func (c *stateCache) get(ctx context.Context, roomID string) (*roomState, error)
 			}
 		}
 	}
-	c.mu.Lock()
-	if c.gen[roomID] == gen {
-		if len(c.rooms) >= maxCachedRooms {
-			c.rooms = map[string]*roomState{}
-		}
-		c.rooms[roomID] = rs
-	}
-	c.mu.Unlock()
-	return rs, nil
+	return rs
 }

@@ -107,31 +107,44 @@ func New(ctx context.Context, base *setup.Base, users uapi.UserAPI, rooms rsapi.
 }
 
 func (s *SyncAPI) startConsumers(ctx, runCtx context.Context) error {
-	consumers := map[string]func(context.Context, stream.Message) error{
-		stream.RoomEvents:  s.onRoomEventMsg,
-		stream.AccountData: s.onAccountDataMsg,
-	}
-	for name, h := range consumers {
+	seqs := map[string]uint64{}
+	for _, name := range []string{stream.RoomEvents, stream.AccountData} {
 		seq, err := s.db.ConsumerSeq(ctx, name)
 		if err != nil {
 			return fmt.Errorf("syncapi %s position: %w", name, err)
 		}
 		s.progress.set(name, seq)
-		name, h := name, h
-		done, err := s.streams[name].Consume(runCtx, "syncapi", seq, func(ctx context.Context, msg stream.Message) error {
-			if err := h(ctx, msg); err != nil {
+		seqs[name] = seq
+	}
+	// Room events come in bursts (a busy room): several per transaction.
+	done, err := s.streams[stream.RoomEvents].ConsumeBatch(runCtx, "syncapi", seqs[stream.RoomEvents], stream.BatchOptions{MaxMessages: roomEventBatch},
+		func(ctx context.Context, msgs []stream.Message) error {
+			if err := s.onRoomEventBatch(ctx, msgs); err != nil {
 				return err
 			}
-			s.progress.set(name, msg.Seq)
+			s.progress.set(stream.RoomEvents, msgs[len(msgs)-1].Seq)
 			return nil
 		})
-		if err != nil {
+	if err != nil {
+		return err
+	}
+	s.done = append(s.done, done)
+	done, err = s.streams[stream.AccountData].Consume(runCtx, "syncapi", seqs[stream.AccountData], func(ctx context.Context, msg stream.Message) error {
+		if err := s.onAccountDataMsg(ctx, msg); err != nil {
 			return err
 		}
-		s.done = append(s.done, done)
+		s.progress.set(stream.AccountData, msg.Seq)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
+	s.done = append(s.done, done)
 	return nil
 }
+
+// roomEventBatch is the most room_events messages applied per transaction.
+const roomEventBatch = 64
 
 // Close stops the consumers and wakes long-polls so they return.
 func (s *SyncAPI) Close() {

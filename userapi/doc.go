@@ -5,10 +5,14 @@
 //
 // Tables (userapi/storage): userapi_accounts, userapi_devices,
 // userapi_access_tokens, userapi_refresh_tokens (tokens stored as SHA-256
-// hashes), userapi_profile_fields, userapi_account_data.
+// hashes), userapi_profile_fields, userapi_account_data, userapi_outbox.
 //
 // Streams out: account_data (api.OutputAccountData) whenever account data
-// changes. Streams in: none.
+// changes; user_devices (api.OutputDeviceChange) whenever devices are
+// deleted (logout, DELETE /devices, password change with logout,
+// deactivation), staged in userapi_outbox in the deletion's transaction
+// and published after it (internal/outbox), so the keyserver hears of
+// every deletion. Streams in: none.
 //
 // Access tokens are checked on every request, so resolved tokens are kept
 // in an in-process cache, dropped on logout, device deletion, password

@@ -117,6 +117,9 @@ func (s *Server) build(ctx context.Context) error {
 		}
 	} else {
 		s.KeyAPI = &ksapi.KeyserverAPIClient{C: s.rpcClient("keyserver")}
+		if cfg.Runs("clientapi") { // serve /keys and /room_keys here, over RPC
+			keyserver.RegisterRoutes(base, s.KeyAPI, s.UserAPI)
+		}
 	}
 
 	if cfg.Runs("roomserver") {

@@ -3,10 +3,14 @@ package storage
 import (
 	"github.com/axon-hs/axon/internal/outbox"
 	"github.com/axon-hs/axon/internal/storage"
+	"github.com/axon-hs/axon/internal/streampos"
 )
 
 // OutboxTable holds device list updates committed but not yet published.
 const OutboxTable = "keyserver_outbox"
+
+// consumerTable holds the position in each consumed stream (user_devices).
+const consumerTable = "keyserver_consumer_seqs"
 
 // Migrations is the keyserver schema. Key objects are stored as the exact
 // JSON the client uploaded (its signatures cover it).
@@ -89,11 +93,5 @@ CREATE TABLE keyserver_backup_keys (
 }, {
 	Version: 2,
 	Name:    "outbox; consumed stream positions",
-	SQL: outbox.Schema(OutboxTable) + `
--- The last applied message of each consumed stream (user_devices).
-CREATE TABLE keyserver_consumer_seqs (
-	stream TEXT PRIMARY KEY,
-	seq BIGINT NOT NULL
-);
-`,
+	SQL:     outbox.Schema(OutboxTable) + "\n" + streampos.Schema(consumerTable),
 }}

@@ -8,6 +8,7 @@ import (
 	"errors"
 
 	"github.com/axon-hs/axon/internal/storage"
+	"github.com/axon-hs/axon/internal/streampos"
 )
 
 // ErrNotFound: no such row.
@@ -32,19 +33,12 @@ func (d *Database) DB() *storage.DB { return d.db }
 
 // ConsumerSeq is the last applied sequence of a consumed stream.
 func (d *Database) ConsumerSeq(ctx context.Context, stream string) (uint64, error) {
-	var seq int64
-	err := d.db.QueryRowContext(ctx, `SELECT seq FROM keyserver_consumer_seqs WHERE stream = $1`, stream).Scan(&seq)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	return uint64(seq), err
+	return streampos.Get(ctx, d.db, consumerTable, stream)
 }
 
 // SetConsumerSeq records seq as applied, inside the effect's transaction.
 func SetConsumerSeq(ctx context.Context, tx *storage.Tx, stream string, seq uint64) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO keyserver_consumer_seqs (stream, seq) VALUES ($1, $2)
-		ON CONFLICT (stream) DO UPDATE SET seq = excluded.seq`, stream, int64(seq))
-	return err
+	return streampos.Set(ctx, tx, consumerTable, stream, seq)
 }
 
 // bumpStream advances userID's device list stream inside tx and returns

@@ -71,3 +71,50 @@ func TestKeysDeviceListsLeftAndDeletedDevice(t *testing.T) {
 		})
 	})
 }
+
+// Deleting a device (DELETE /devices/{id}, with UIA) reaches the
+// keyserver through the user_devices stream: bob sees alice in
+// device_lists.changed without anyone querying her keys first, and the
+// deleted device's keys are gone.
+func TestKeysDeletedDeviceAnnounced(t *testing.T) {
+	testserver.ForEachBackend(t, func(t *testing.T, opts testserver.Options) {
+		inst := testserver.Start(t, opts)
+		alice := inst.Register("alice", "password123")
+		bob := inst.Register("bob", "password123")
+		syncRoom(t, alice, bob)
+		user := alice.UserID.String()
+
+		alice2 := inst.Client()
+		if _, err := alice2.Login(context.Background(), &mautrix.ReqLogin{Type: mautrix.AuthTypePassword, Password: "password123",
+			Identifier: mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: "alice"}, StoreCredentials: true}); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []*mautrix.Client{alice, alice2} {
+			if r := keysDo(t, c, "POST", "/keys/upload", map[string]any{"device_keys": newKeysDevice(t, c).deviceKeys(t)}); r.Status != 200 {
+				t.Fatalf("upload: %d %s", r.Status, r.Raw)
+			}
+		}
+		bobSync := func(s string) acctResp {
+			return keysDo(t, bob, "GET", "/sync?timeout=5000&since="+url.QueryEscape(s), nil)
+		}
+		_, _, first := keysSyncCounts(t, bob, "")
+		since := first.str("next_batch")
+
+		gone := alice2.DeviceID.String()
+		path := "/devices/" + url.PathEscape(gone)
+		ch := keysDo(t, alice, "DELETE", path, map[string]any{})
+		if ch.Status != 401 || ch.str("session") == "" {
+			t.Fatalf("want UIA challenge: %d %s", ch.Status, ch.Raw)
+		}
+		if r := keysDo(t, alice, "DELETE", path, map[string]any{"auth": acctPasswordAuth(user, "password123", ch.str("session"))}); r.Status != 200 {
+			t.Fatalf("delete device: %d %s", r.Status, r.Raw)
+		}
+		keysSyncUntil(t, bobSync, since, "alice in changed after device deletion", func(r acctResp) bool { return keysChanged(r, user) })
+
+		q := keysDo(t, bob, "POST", "/keys/query", map[string]any{"device_keys": map[string]any{user: []string{}}})
+		devs, _ := q.Body["device_keys"].(map[string]any)[user].(map[string]any)
+		if devs[gone] != nil || devs[alice.DeviceID.String()] == nil {
+			t.Fatalf("want only %s's keys, got %s", alice.DeviceID, q.Raw)
+		}
+	})
+}

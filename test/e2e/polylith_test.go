@@ -11,10 +11,10 @@ import (
 )
 
 // TestPolylith runs Axon as two processes' worth of components sharing an
-// external NATS: "core" runs userapi + roomserver, "edge" runs the HTTP
-// components (clientapi, syncapi), reaching the core over NATS RPC and the
-// room_events stream. A client talking only to the edge registers, creates
-// a room, sends and syncs.
+// external NATS: "core" runs userapi + roomserver + keyserver, "edge" runs
+// the HTTP components (clientapi, syncapi), reaching the core over NATS
+// RPC and the streams. A client talking only to the edge registers,
+// uploads and queries keys, creates a room, sends and syncs.
 func TestPolylith(t *testing.T) {
 	if os.Getenv("AXON_SKIP_NATS") == "1" {
 		t.Skip("needs the external NATS server")
@@ -29,7 +29,7 @@ func TestPolylith(t *testing.T) {
 		return cfg
 	}
 	edgeCfg := mk("clientapi", "syncapi")
-	coreCfg := mk("userapi", "roomserver")
+	coreCfg := mk("userapi", "roomserver", "keyserver")
 	// Both must agree on the server name: the edge's client address.
 	edgeAddr := testserver.FreeLoopbackAddr(t)
 	edgeName = edgeAddr
@@ -44,12 +44,29 @@ func TestPolylith(t *testing.T) {
 
 	core := testserver.StartWithConfig(t, coreCfg)
 	edge := testserver.StartWithConfig(t, edgeCfg)
-	if core.Server.Sync != nil || edge.Server.Users != nil || edge.Server.Rooms != nil {
+	if core.Server.Sync != nil || edge.Server.Users != nil || edge.Server.Rooms != nil || edge.Server.Keys != nil {
 		t.Fatal("components not split as configured")
 	}
 
 	alice := edge.Register("alice", "password123")
 	bob := edge.Register("bob", "password123")
+
+	// Keys through the edge's /keys routes, served over RPC by the core.
+	ad := newKeysDevice(t, alice)
+	up := keysDo(t, alice, "POST", "/keys/upload", map[string]any{"device_keys": ad.deviceKeys(t), "one_time_keys": ad.otks(t, "k", 2, false)})
+	if up.Status != 200 {
+		t.Fatalf("keys/upload through the edge: %d %s", up.Status, up.Raw)
+	}
+	if counts, _ := up.Body["one_time_key_counts"].(map[string]any); counts["signed_curve25519"] != float64(2) {
+		t.Fatalf("one-time key counts: %s", up.Raw)
+	}
+	q := keysDo(t, bob, "POST", "/keys/query", map[string]any{"device_keys": map[string]any{alice.UserID.String(): []string{}}})
+	if devs, _ := q.Body["device_keys"].(map[string]any)[alice.UserID.String()].(map[string]any); q.Status != 200 || devs[alice.DeviceID.String()] == nil {
+		t.Fatalf("keys/query through the edge: %d %s", q.Status, q.Raw)
+	}
+	// A keyserver error keeps its Matrix error across RPC.
+	bad := keysDo(t, alice, "POST", "/keys/upload", map[string]any{"device_keys": map[string]any{"user_id": "@someone:else", "device_id": "X"}})
+	acctExpect(t, "foreign device_keys through the edge", bad, 400, "M_INVALID_PARAM")
 	room := syncRoom(t, alice, bob)
 	since := syncOnce(t, bob, "", 0, "").NextBatch
 	syncSend(t, alice, room, "across processes")

@@ -1,6 +1,5 @@
 package api
 
-
 //go:generate go run github.com/axon-hs/axon/internal/rpc/rpcgen -iface UserAPI
 
 import (

@@ -1,0 +1,148 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// BatchHandler applies consecutive messages, in order, together — one
+// database transaction for all of them, recording the last msgs' Seq in
+// it. An error retries the same batch: it must leave nothing applied.
+type BatchHandler func(ctx context.Context, msgs []Message) error
+
+// BatchOptions bound a batch.
+type BatchOptions struct {
+	// MaxMessages per batch (default 64).
+	MaxMessages int
+	// MaxWait is how long to wait for more messages after the first.
+	// 0 takes only what is already queued, so a lone message is applied
+	// at once; batches form on their own while the previous one is applied.
+	MaxWait time.Duration
+}
+
+// ConsumeBatch is Consume for a handler that applies several messages
+// per transaction: messages are read ahead into a buffer while a batch is
+// applied, and the next batch takes whatever is buffered.
+func (s *Stream) ConsumeBatch(ctx context.Context, consumerName string, afterSeq uint64, opts BatchOptions, h BatchHandler) (<-chan struct{}, error) {
+	if opts.MaxMessages <= 0 {
+		opts.MaxMessages = 64
+	}
+	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
+	if afterSeq > 0 {
+		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+		cfg.OptStartSeq = afterSeq + 1
+	}
+	cons, err := s.js.OrderedConsumer(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("consume %s: %w", s.name, err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(256))
+	if err != nil {
+		return nil, fmt.Errorf("consume %s: %w", s.name, err)
+	}
+	log := slog.With("stream", s.name, "consumer", consumerName)
+	queue := make(chan Message, 2*opts.MaxMessages)
+	readerDone := make(chan struct{})
+	go func() {
+		<-ctx.Done()
+		it.Stop()
+	}()
+	go func() { // reader: keeps the queue full while a batch is applied
+		defer close(readerDone)
+		for {
+			m, err := it.Next()
+			if err != nil {
+				if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+					return
+				}
+				log.Warn("stream read error", "error", err)
+				continue
+			}
+			meta, err := m.Metadata()
+			if err != nil {
+				log.Error("message without metadata", "error", err)
+				continue
+			}
+			select {
+			case queue <- Message{Seq: meta.Sequence.Stream, Data: m.Data(), Headers: m.Headers(), Time: meta.Timestamp}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() { <-readerDone }()
+		batch := make([]Message, 0, opts.MaxMessages)
+		for {
+			select {
+			case m := <-queue:
+				batch = append(batch[:0], m)
+			case <-ctx.Done():
+				return
+			}
+			batch = fillBatch(ctx, queue, batch, opts)
+			if !applyWithRetry(ctx, log, batch, h) {
+				return
+			}
+		}
+	}()
+	return done, nil
+}
+
+// fillBatch adds queued messages to batch, waiting up to opts.MaxWait.
+func fillBatch(ctx context.Context, queue <-chan Message, batch []Message, opts BatchOptions) []Message {
+	var deadline <-chan time.Time
+	if opts.MaxWait > 0 {
+		t := time.NewTimer(opts.MaxWait)
+		defer t.Stop()
+		deadline = t.C
+	}
+	for len(batch) < opts.MaxMessages {
+		if deadline == nil {
+			select {
+			case m := <-queue:
+				batch = append(batch, m)
+				continue
+			default:
+				return batch
+			}
+		}
+		select {
+		case m := <-queue:
+			batch = append(batch, m)
+		case <-deadline:
+			return batch
+		case <-ctx.Done():
+			return batch
+		}
+	}
+	return batch
+}
+
+// applyWithRetry runs h until it succeeds; false means ctx ended first.
+func applyWithRetry(ctx context.Context, log *slog.Logger, batch []Message, h BatchHandler) bool {
+	backoff := 50 * time.Millisecond
+	for {
+		err := h(ctx, batch)
+		if err == nil {
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		log.Error("applying stream messages failed; retrying", "first_seq", batch[0].Seq, "last_seq", batch[len(batch)-1].Seq, "error", err, "retry_in", backoff)
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return false
+		}
+		backoff = min(backoff*2, 10*time.Second)
+	}
+}

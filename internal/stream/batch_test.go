@@ -1,0 +1,77 @@
+package stream_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/axon-hs/axon/internal/stream"
+)
+
+// TestConsumeBatch: a backlog arrives in order, in batches no larger than
+// the maximum, starting after afterSeq; a failed batch is retried whole.
+func TestConsumeBatch(t *testing.T) {
+	for name, cfg := range busConfigs(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			bus, err := stream.Connect(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer bus.Close()
+			defer func() { _ = bus.DeleteStreams(ctx) }() // the external server is shared
+			s, err := bus.Stream(ctx, "batch", time.Hour, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 1; i <= 50; i++ {
+				if _, err := s.Publish(ctx, []byte(fmt.Sprint(i)), nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var mu sync.Mutex
+			var got []uint64
+			biggest, failed := 0, false
+			cctx, cancel := context.WithCancel(ctx)
+			done, err := s.ConsumeBatch(cctx, "c", 5, stream.BatchOptions{MaxMessages: 8, MaxWait: 20 * time.Millisecond}, func(ctx context.Context, msgs []stream.Message) error {
+				mu.Lock()
+				defer mu.Unlock()
+				if !failed && len(got) > 10 {
+					failed = true
+					return errors.New("transient")
+				}
+				biggest = max(biggest, len(msgs))
+				for _, m := range msgs {
+					got = append(got, m.Seq)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				mu.Lock()
+				n := len(got)
+				mu.Unlock()
+				if n >= 45 || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			cancel()
+			<-done
+			if len(got) != 45 || biggest > 8 || biggest < 2 || !failed {
+				t.Fatalf("got %d messages, biggest batch %d, failed %v", len(got), biggest, failed)
+			}
+			for i, seq := range got {
+				if seq != uint64(i+6) {
+					t.Fatalf("message %d has seq %d", i, seq)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,36 @@
+package streampos
+
+import (
+	"context"
+	"testing"
+
+	"github.com/axon-hs/axon/internal/storage"
+	"github.com/axon-hs/axon/internal/storage/storagetest"
+)
+
+func TestGetSet(t *testing.T) {
+	for _, b := range storagetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db, err := storage.Open(ctx, b.NewDSN(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if err := db.Migrate(ctx, "test", []storage.Migration{{Version: 1, Name: "positions", SQL: Schema("test_positions")}}); err != nil {
+				t.Fatal(err)
+			}
+			if seq, err := Get(ctx, db, "test_positions", "s"); err != nil || seq != 0 {
+				t.Fatalf("fresh: %d %v", seq, err)
+			}
+			for _, want := range []uint64{5, 9} {
+				if err := db.WriteTx(ctx, func(tx *storage.Tx) error { return Set(ctx, tx, "test_positions", "s", want) }); err != nil {
+					t.Fatal(err)
+				}
+				if seq, err := Get(ctx, db, "test_positions", "s"); err != nil || seq != want {
+					t.Fatalf("after set %d: %d %v", want, seq, err)
+				}
+			}
+		})
+	}
+}
