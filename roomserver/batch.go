@@ -3,7 +3,7 @@ package roomserver
 import (
 	"context"
 	"encoding/json"
-	"sync"
+	"github.com/axon-hs/axon/internal/outbox"
 	"time"
 
 	"github.com/matrix-org/gomatrixserverlib"
@@ -28,7 +28,7 @@ type batch struct {
 	depth       int64
 	headChanged bool
 	outputs     []api.OutputEvent
-	staged      *pendingOutputs
+	staged      []outbox.Entry
 	txns        map[txnKey]string
 	// newRoom is set while creating a room: it is registered on commit.
 	newRoom bool
@@ -182,19 +182,11 @@ func (r *RoomServer) runBatch(rm *room, tasks []*inputTask) {
 	for k, v := range b.txns {
 		r.txns.put(k, v)
 	}
-	// Publish, then answer: a client that got its 200 can then read its
-	// own event everywhere (syncapi waits for what the log holds). If the
-	// log is slow or down, answer anyway after answerAfter: the events are
-	// committed and the outbox will publish them.
-	answer := sync.OnceFunc(func() {
-		for _, t := range tasks {
-			close(t.done)
-		}
-	})
-	timer := time.AfterFunc(r.answerAfter, answer)
+	// Publish, then answer (see publish).
 	r.publish(b.staged)
-	timer.Stop()
-	answer()
+	for _, t := range tasks {
+		close(t.done)
+	}
 }
 
 func (r *RoomServer) failBatch(rm *room, tasks []*inputTask, err error) {

@@ -57,7 +57,10 @@ func newTestServer(tb testing.TB, dsn string) (*RoomServer, *memPublisher) {
 		tb.Fatal(err)
 	}
 	pub := &memPublisher{}
-	rs := newRoomServer(&setup.Base{Cfg: cfg}, storage.New(db), pub)
+	rs, err := newRoomServer(ctx, &setup.Base{Cfg: cfg}, storage.New(db), pub)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	tb.Cleanup(rs.Close)
 	return rs, pub
 }

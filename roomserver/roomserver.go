@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"github.com/axon-hs/axon/internal/outbox"
 	"log/slog"
 	"sync"
 	"time"
@@ -35,11 +36,8 @@ type RoomServer struct {
 	snapshots *lru[int64, cachedSnapshot]
 	txns      *lru[txnKey, string]
 
-	// outboxAcked carries outbox rows the log has acknowledged to the
-	// cleaner goroutine; outboxDone closes when it has finished.
-	outboxAcked chan int64
-	outboxDone  chan struct{}
-	closeOnce   sync.Once
+	// outbox publishes outputs committed with their events.
+	outbox *outbox.Outbox
 	// answerAfter bounds how long a sender waits for its committed event
 	// to reach the log before being answered anyway.
 	answerAfter time.Duration
@@ -67,23 +65,16 @@ func New(ctx context.Context, base *setup.Base) (*RoomServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("room events stream: %w", err)
 	}
-	r := newRoomServer(base, storage.New(db), out)
-	if err := r.replayOutbox(ctx); err != nil {
-		r.Close()
-		return nil, err
-	}
-	return r, nil
+	return newRoomServer(ctx, base, storage.New(db), out)
 }
 
-func newRoomServer(base *setup.Base, db *storage.DB, out publisher) *RoomServer {
+func newRoomServer(ctx context.Context, base *setup.Base, db *storage.DB, out publisher) (*RoomServer, error) {
 	log := base.Log
 	if log == nil {
 		log = slog.Default()
 	}
 	r := &RoomServer{
 		base:        base,
-		outboxAcked: make(chan int64, 4096),
-		outboxDone:  make(chan struct{}),
 		answerAfter: 5 * time.Second,
 		db:          db,
 		out:         out,
@@ -96,8 +87,13 @@ func newRoomServer(base *setup.Base, db *storage.DB, out publisher) *RoomServer 
 		snapshots:   newLRU[int64, cachedSnapshot](256),
 		txns:        newLRU[txnKey, string](20000),
 	}
-	go r.cleanOutbox()
-	return r
+	r.outbox = outbox.New(db.DB, out, outboxConfig(r))
+	// Outputs a previous run committed but did not publish go out before
+	// any new input.
+	if err := r.outbox.Start(ctx); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // Close stops the per-room workers after they finish their current event.
@@ -106,14 +102,5 @@ func (r *RoomServer) Close() {
 	r.closed = true
 	r.closeMu.Unlock()
 	r.workers.Wait()
-	r.closeOnce.Do(func() {
-		close(r.outboxAcked)
-		<-r.outboxDone
-	})
-}
-
-func (r *RoomServer) isClosed() bool {
-	r.closeMu.RLock()
-	defer r.closeMu.RUnlock()
-	return r.closed
+	r.outbox.Close()
 }

@@ -147,7 +147,7 @@ func (s *Server) build(ctx context.Context) error {
 	var fed fedapi.FederationAPI
 	if cfg.Federation.Enabled {
 		if cfg.Runs("federationapi") {
-			if s.Fed, err = federationapi.New(ctx, base, s.RoomAPI, s.UserAPI); err != nil {
+			if s.Fed, err = federationapi.New(ctx, base, s.RoomAPI, s.UserAPI, s.KeyAPI); err != nil {
 				return fmt.Errorf("federationapi: %w", err)
 			}
 			fed = s.Fed
@@ -156,6 +156,9 @@ func (s *Server) build(ctx context.Context) error {
 			}
 		} else {
 			fed = &fedapi.FederationAPIClient{C: s.rpcClient("federationapi")}
+		}
+		if s.Keys != nil { // remote users' keys are asked through federation (over RPC in a polylith)
+			s.Keys.SetRemote(fed)
 		}
 	}
 	if cfg.Runs("clientapi") {

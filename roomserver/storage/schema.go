@@ -93,4 +93,8 @@ CREATE TABLE roomserver_txns (
 	room_id TEXT NOT NULL,
 	output_json TEXT NOT NULL
 )`,
+}, {
+	Version: 3,
+	Name:    "outbox on the shared internal/outbox layout",
+	SQL:     `ALTER TABLE roomserver_outbox RENAME COLUMN room_id TO msg_key`,
 }}
