@@ -7,6 +7,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	"github.com/axon-hs/axon/internal/stream"
+	ksapi "github.com/axon-hs/axon/keyserver/api"
 	syncapi "github.com/axon-hs/axon/syncapi/api"
 )
 
@@ -30,10 +31,10 @@ func (f *FederationAPI) processEDUs(ctx context.Context, origin spec.ServerName,
 			f.inboundPresence(ctx, origin, e.Content)
 		case "m.direct_to_device":
 			f.inboundToDevice(ctx, origin, e.Content)
-		case "m.device_list_update", "m.signing_key_update":
-			// No keyserver yet: pass the update on for whoever consumes
-			// device lists.
-			f.publish(ctx, stream.DeviceListUpdates, map[string]any{"origin": origin, "edu_type": e.Type, "content": e.Content})
+		case "m.device_list_update":
+			f.inboundDeviceList(ctx, origin, e.Content)
+		case "m.signing_key_update":
+			f.inboundSigningKeys(ctx, origin, e.Content)
 		}
 	}
 }
@@ -137,6 +138,68 @@ func (f *FederationAPI) inboundToDevice(ctx context.Context, origin spec.ServerN
 				UserID: userID, DeviceID: deviceID, Type: c.Type, Content: msg})
 		}
 	}
+}
+
+// inboundDeviceList publishes a remote user's device change on
+// device_list_updates, where syncapi tells local users sharing a room
+// with them (their keys are fetched from the origin on the next query).
+func (f *FederationAPI) inboundDeviceList(ctx context.Context, origin spec.ServerName, content json.RawMessage) {
+	var c struct {
+		UserID      string          `json:"user_id"`
+		DeviceID    string          `json:"device_id"`
+		DisplayName string          `json:"device_display_name"`
+		StreamID    int64           `json:"stream_id"`
+		PrevID      []int64         `json:"prev_id"`
+		Deleted     bool            `json:"deleted"`
+		Keys        json.RawMessage `json:"keys"`
+	}
+	if json.Unmarshal(content, &c) != nil || domainOf(c.UserID) != origin || c.DeviceID == "" {
+		return
+	}
+	if len(c.Keys) > 0 && !keysOwnedBy(c.Keys, c.UserID, c.DeviceID) {
+		return
+	}
+	if c.Deleted {
+		c.Keys = nil
+	}
+	f.publish(ctx, stream.DeviceListUpdates, &ksapi.DeviceListUpdate{UserID: c.UserID, DeviceID: c.DeviceID,
+		DisplayName: c.DisplayName, StreamID: c.StreamID, PrevID: c.PrevID, Deleted: c.Deleted, Keys: c.Keys})
+}
+
+// inboundSigningKeys publishes a remote user's cross-signing change.
+func (f *FederationAPI) inboundSigningKeys(ctx context.Context, origin spec.ServerName, content json.RawMessage) {
+	var c struct {
+		UserID         string          `json:"user_id"`
+		MasterKey      json.RawMessage `json:"master_key"`
+		SelfSigningKey json.RawMessage `json:"self_signing_key"`
+	}
+	if json.Unmarshal(content, &c) != nil || domainOf(c.UserID) != origin {
+		return
+	}
+	for _, k := range []json.RawMessage{c.MasterKey, c.SelfSigningKey} {
+		if len(k) > 0 && !keysOwnedBy(k, c.UserID, "") {
+			return
+		}
+	}
+	if len(c.MasterKey) == 0 && len(c.SelfSigningKey) == 0 {
+		return
+	}
+	f.publish(ctx, stream.DeviceListUpdates, &ksapi.DeviceListUpdate{UserID: c.UserID,
+		MasterKey: c.MasterKey, SelfSigningKey: c.SelfSigningKey})
+}
+
+// keysOwnedBy reports whether a key object names userID (and deviceID,
+// when given) as its owner, so one user's update cannot carry another's
+// keys.
+func keysOwnedBy(raw json.RawMessage, userID, deviceID string) bool {
+	var k struct {
+		UserID   string `json:"user_id"`
+		DeviceID string `json:"device_id"`
+	}
+	if json.Unmarshal(raw, &k) != nil || k.UserID != userID {
+		return false
+	}
+	return deviceID == "" || k.DeviceID == deviceID
 }
 
 // publish writes v to a stream opened at start; failures are logged (an

@@ -11,12 +11,14 @@ import (
 
 	"github.com/axon-hs/axon/federationapi/storage"
 	"github.com/axon-hs/axon/internal/stream"
+	ksapi "github.com/axon-hs/axon/keyserver/api"
 	syncapi "github.com/axon-hs/axon/syncapi/api"
 )
 
-// Outbound EDUs: local typing, receipts, presence and to-device messages
-// are read from their streams (messages whose Origin is us; inbound ones
-// carry the remote origin) and queued for the servers that need them.
+// Outbound EDUs: local typing, receipts, presence, to-device messages and
+// device list changes are read from their streams (messages whose Origin
+// is us, or for device lists whose user is ours; inbound ones carry the
+// remote origin or user) and queued for the servers that need them.
 // The queue rows and the stream position commit together. On a first
 // start the backlog is skipped: old typing notices are worthless.
 
@@ -67,7 +69,44 @@ func (f *FederationAPI) eduConsumers() map[string]func(ctx context.Context, data
 			}
 			return "m.presence", map[string]any{"push": []any{push}}, f.userServers(ctx, m.UserID)
 		},
+		stream.DeviceListUpdates: func(ctx context.Context, data []byte) (string, any, []string) {
+			var m ksapi.DeviceListUpdate
+			// Remote users' updates (published by edu_in.go) are not ours to send.
+			if json.Unmarshal(data, &m) != nil || domainOf(m.UserID) != f.id.ServerName {
+				return "", nil, nil
+			}
+			eduType, content := deviceListEDU(&m)
+			return eduType, content, f.userServers(ctx, m.UserID)
+		},
 	}
+}
+
+// deviceListEDU is the EDU announcing a local key change: a device's
+// (m.device_list_update) or the cross-signing keys' (m.signing_key_update).
+func deviceListEDU(m *ksapi.DeviceListUpdate) (string, any) {
+	if m.DeviceID == "" {
+		c := map[string]any{"user_id": m.UserID}
+		if len(m.MasterKey) > 0 {
+			c["master_key"] = m.MasterKey
+		}
+		if len(m.SelfSigningKey) > 0 {
+			c["self_signing_key"] = m.SelfSigningKey
+		}
+		return "m.signing_key_update", c
+	}
+	prev := m.PrevID
+	if prev == nil {
+		prev = []int64{}
+	}
+	c := map[string]any{"user_id": m.UserID, "device_id": m.DeviceID, "stream_id": m.StreamID,
+		"prev_id": prev, "deleted": m.Deleted}
+	if m.DisplayName != "" {
+		c["device_display_name"] = m.DisplayName
+	}
+	if len(m.Keys) > 0 && !m.Deleted {
+		c["keys"] = m.Keys
+	}
+	return "m.device_list_update", c
 }
 
 // roomServers are the other servers joined to a room.

@@ -10,7 +10,11 @@
 // queued (stream.ConsumeBatch; consumer_roomevents.go), each event's
 // effects and wakeups run in order after the commit. Streams out: typing, receipts, presence, send_to_device
 // (syncapi/api types) for the federation sender; syncapi applies local
-// changes itself before publishing them.
+// changes itself before publishing them. The same four streams are
+// consumed for other servers' data, which the federation receiver
+// publishes with Origin set to the sending server (consumer_ephemeral.go;
+// messages with our own Origin are skipped): receipts, presence and
+// to-device resume from stored positions, typing from the newest message.
 //
 // Positions: syncapi numbers every stream itself (syncapi_counters);
 // a /sync token "s<pdu>_<account_data>_<receipt>_<typing>_<to_device>_<presence>_<device_list>"

@@ -340,5 +340,10 @@ func (s *SyncAPI) leftRoomSection(ctx context.Context, sr *syncRequest, m storag
 	if err := s.fillTimeline(ctx, &lr.Timeline, evs, sr.device, m.Pos); err != nil {
 		return nil, err
 	}
+	state, err := s.stateAtLeave(ctx, m, lo)
+	if err != nil {
+		return nil, err
+	}
+	lr.State.Events = s.stateEvents(state, evs, &rf.State, sr.device.UserID)
 	return lr, nil
 }

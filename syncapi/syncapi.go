@@ -91,6 +91,10 @@ func New(ctx context.Context, base *setup.Base, users uapi.UserAPI, rooms rsapi.
 		cancel()
 		return nil, err
 	}
+	if err := s.startEphemeralConsumers(ctx, runCtx); err != nil {
+		cancel()
+		return nil, err
+	}
 	if base.Cfg.Presence.Enabled {
 		if err := s.loadPresenceStates(ctx); err != nil {
 			cancel()

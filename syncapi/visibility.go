@@ -49,7 +49,12 @@ func (m *memberView) membershipAt(ev *types.Event) string {
 	return h[i-1].Membership
 }
 
+// visible: the user's own membership events are always theirs to see
+// (their leave, kick or ban ends a rooms.leave timeline).
 func (m *memberView) visible(ev *types.Event) bool {
+	if ev.Type == "m.room.member" && ev.StateKey != nil && *ev.StateKey == m.userID {
+		return true
+	}
 	return rsapi.HistoryVisible(ev.HistoryVisibility, m.membershipAt(ev), m.current)
 }
 

@@ -8,6 +8,8 @@ package api
 import (
 	"context"
 	"encoding/json"
+
+	ksapi "github.com/axon-hs/axon/keyserver/api"
 )
 
 // FederationAPI is served by federationapi.FederationAPI. Every method
@@ -30,6 +32,13 @@ type FederationAPI interface {
 	// Backfill fetches up to limit events before fromEventIDs from the
 	// other servers in the room and inputs them as history.
 	Backfill(ctx context.Context, roomID string, fromEventIDs []string, limit int) (int, error)
+
+	// QueryRemoteKeys and ClaimRemoteKeys ask server for its users' keys
+	// (federation /user/keys/query and /user/keys/claim); they make this
+	// interface a keyserver.Remote, so the keyserver can federate through
+	// it in a polylith too.
+	QueryRemoteKeys(ctx context.Context, server string, deviceKeys map[string][]string) (*ksapi.QueryKeysResponse, error)
+	ClaimRemoteKeys(ctx context.Context, server string, oneTimeKeys map[string]map[string]string) (*ksapi.ClaimKeysResponse, error)
 }
 
 // PerformJoinRequest joins UserID to RoomIDOrAlias.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"github.com/axon-hs/axon/internal/rpc"
+	ksapi "github.com/axon-hs/axon/keyserver/api"
 )
 
 // FederationAPIClient calls a FederationAPI served by another process (see internal/rpc).
@@ -40,5 +41,15 @@ func (c *FederationAPIClient) QueryProfile(ctx context.Context, a1 string, a2 st
 
 func (c *FederationAPIClient) Backfill(ctx context.Context, a1 string, a2 []string, a3 int) (r0 int, r1 error) {
 	r1 = c.C.Call(ctx, "Backfill", []any{a1, a2, a3}, &r0)
+	return
+}
+
+func (c *FederationAPIClient) QueryRemoteKeys(ctx context.Context, a1 string, a2 map[string][]string) (r0 *ksapi.QueryKeysResponse, r1 error) {
+	r1 = c.C.Call(ctx, "QueryRemoteKeys", []any{a1, a2}, &r0)
+	return
+}
+
+func (c *FederationAPIClient) ClaimRemoteKeys(ctx context.Context, a1 string, a2 map[string]map[string]string) (r0 *ksapi.ClaimKeysResponse, r1 error) {
+	r1 = c.C.Call(ctx, "ClaimRemoteKeys", []any{a1, a2}, &r0)
 	return
 }
