@@ -8,7 +8,7 @@ import (
 
 	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/internal/setup"
-	istorage "github.com/axon-hs/axon/internal/storage"
+	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/roomserver/storage"
 )
@@ -48,14 +48,7 @@ func newTestServer(tb testing.TB, dsn string) (*RoomServer, *memPublisher) {
 		tb.Fatal(err)
 	}
 	cfg.SigningKey, cfg.KeyID = key, id
-	db, err := istorage.Open(ctx, dsn)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx, "roomserver", storage.Migrations); err != nil {
-		tb.Fatal(err)
-	}
+	db := storagetest.OpenMigrated(tb, dsn, "roomserver", storage.Migrations)
 	pub := &memPublisher{}
 	rs, err := newRoomServer(ctx, &setup.Base{Cfg: cfg}, storage.New(db), pub)
 	if err != nil {

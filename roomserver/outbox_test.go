@@ -9,7 +9,6 @@ import (
 
 	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/internal/setup"
-	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/roomserver/storage"
 )
@@ -30,14 +29,7 @@ func TestOutputsSurviveLogOutage(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
 			dsn := b.NewDSN(t)
-			db, err := istorage.Open(ctx, dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if err := db.Migrate(ctx, "roomserver", storage.Migrations); err != nil {
-				t.Fatal(err)
-			}
+			db := storagetest.OpenMigrated(t, dsn, "roomserver", storage.Migrations)
 			cfg := config.Defaults()
 			cfg.ServerName = testServer
 			cfg.SigningKey, cfg.KeyID, _ = config.ParseSigningKey(config.NewSigningKey())

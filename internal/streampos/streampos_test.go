@@ -12,14 +12,7 @@ func TestGetSet(t *testing.T) {
 	for _, b := range storagetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
-			db, err := storage.Open(ctx, b.NewDSN(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if err := db.Migrate(ctx, "test", []storage.Migration{{Version: 1, Name: "positions", SQL: Schema("test_positions")}}); err != nil {
-				t.Fatal(err)
-			}
+			db := storagetest.OpenMigrated(t, b.NewDSN(t), "test", []storage.Migration{{Version: 1, Name: "positions", SQL: Schema("test_positions")}})
 			if seq, err := Get(ctx, db, "test_positions", "s"); err != nil || seq != 0 {
 				t.Fatalf("fresh: %d %v", seq, err)
 			}

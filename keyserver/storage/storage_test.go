@@ -13,22 +13,7 @@ import (
 )
 
 func forEachBackend(t *testing.T, fn func(t *testing.T, d *storage.Database)) {
-	for _, b := range storagetest.Backends() {
-		t.Run(b.Name, func(t *testing.T) {
-			ctx := context.Background()
-			db, err := istorage.Open(ctx, b.NewDSN(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			for range 2 { // migrations are idempotent
-				if err := db.Migrate(ctx, "keyserver", storage.Migrations); err != nil {
-					t.Fatal(err)
-				}
-			}
-			fn(t, storage.New(db))
-		})
-	}
+	storagetest.ForEachBackend(t, "keyserver", storage.Migrations, func(t *testing.T, db *istorage.DB) { fn(t, storage.New(db)) })
 }
 
 // tx runs fn in a write transaction of d.

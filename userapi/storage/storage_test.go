@@ -15,22 +15,7 @@ import (
 
 // open runs fn on a fresh userapi database on every backend.
 func forEachBackend(t *testing.T, fn func(t *testing.T, d *storage.Database)) {
-	for _, b := range storagetest.Backends() {
-		t.Run(b.Name, func(t *testing.T) {
-			ctx := context.Background()
-			db, err := istorage.Open(ctx, b.NewDSN(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			for range 2 { // migrations are idempotent
-				if err := db.Migrate(ctx, "userapi", storage.Migrations); err != nil {
-					t.Fatal(err)
-				}
-			}
-			fn(t, storage.New(db))
-		})
-	}
+	storagetest.ForEachBackend(t, "userapi", storage.Migrations, func(t *testing.T, db *istorage.DB) { fn(t, storage.New(db)) })
 }
 
 func must(t *testing.T, err error) {

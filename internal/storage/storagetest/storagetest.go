@@ -14,6 +14,8 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/axon-hs/axon/internal/storage"
 )
 
 // Backend is one engine a test runs against.
@@ -84,4 +86,30 @@ func replaceDBName(dsn, name string) string {
 		dsn = dsn[:i]
 	}
 	return dsn + "/" + name + q
+}
+
+// OpenMigrated opens dsn and runs component's migrations on it twice (the
+// second run must be a no-op), closing the database when the test ends.
+func OpenMigrated(t testing.TB, dsn, component string, migrations []storage.Migration) *storage.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := storage.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	for range 2 {
+		if err := db.Migrate(ctx, component, migrations); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db
+}
+
+// ForEachBackend runs fn as a subtest on a fresh, migrated database of
+// component on every backend.
+func ForEachBackend(t *testing.T, component string, migrations []storage.Migration, fn func(t *testing.T, db *storage.DB)) {
+	for _, b := range Backends() {
+		t.Run(b.Name, func(t *testing.T) { fn(t, OpenMigrated(t, b.NewDSN(t), component, migrations)) })
+	}
 }
