@@ -19,8 +19,13 @@
 //   - the other inbound routes: make_/send_ join, leave and knock,
 //     invite v2, /event, /state, /state_ids, /event_auth, /backfill,
 //     /get_missing_events, /timestamp_to_event, /query/directory,
-//     /query/profile, /publicRooms, /user/devices (routes_*.go). Room
-//     routes need the origin in the room and allowed by m.room.server_acl;
+//     /query/profile, /publicRooms (routes_*.go). Room routes need the
+//     origin in the room and allowed by m.room.server_acl;
+//   - end-to-end encryption between servers: /user/devices,
+//     /user/keys/query and /user/keys/claim for local users, answered from
+//     the keyserver (routes_userkeys.go); QueryRemoteKeys/ClaimRemoteKeys,
+//     the keyserver.Remote it asks other servers' users' keys through
+//     (keys_remote.go);
 //   - acting on other servers for local users (perform_*.go, the
 //     fedapi.FederationAPI interface in package api): remote join (import
 //     of the send_join state as outliers, then the join with that state),
@@ -30,11 +35,14 @@
 // Streams in: room_events (roomserver/api.OutputEvent), consumed as
 // "federationapi_room_events" to track joined servers per room and to
 // queue locally-originated events for them; typing, receipts, presence,
-// send_to_device (syncapi/api types, Origin = us) queued as EDUs for the
-// servers concerned (edu_out.go).
+// send_to_device (syncapi/api types, Origin = us) and device_list_updates
+// (keyserver/api.DeviceListUpdate of local users) queued as EDUs for the
+// servers concerned (edu_out.go; device lists become
+// m.device_list_update, cross-signing changes m.signing_key_update).
 // Streams out: inbound EDUs are published on typing, receipts, presence,
 // send_to_device (Origin = the sending server) and device_list_updates
-// (edu_in.go). Inbound PDUs go through RoomserverAPI.InputRoomEvents.
+// (a DeviceListUpdate whose user is the sending server's, which is how
+// consumers tell it from a local change) (edu_in.go). Inbound PDUs go through RoomserverAPI.InputRoomEvents.
 //
 // Tables (package storage): federationapi_server_keys,
 // federationapi_key_responses, federationapi_queue,

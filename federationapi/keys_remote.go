@@ -2,6 +2,7 @@ package federationapi
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/matrix-org/gomatrixserverlib/fclient"
@@ -29,7 +30,29 @@ func (f *FederationAPI) QueryRemoteKeys(ctx context.Context, server string, devi
 	if err := f.remoteKeyRequest(ctx, server, "/_matrix/federation/v1/user/keys/query", map[string]any{"device_keys": body}, &resp); err != nil {
 		return nil, err
 	}
+	dropForeignKeys(&resp)
 	return &resp, nil
+}
+
+// dropForeignKeys removes keys filed under a user or device they do not
+// name, so a server cannot pass one device's keys off as another's, and
+// user-signing keys, which are never shared between servers.
+func dropForeignKeys(resp *ksapi.QueryKeysResponse) {
+	for u, devs := range resp.DeviceKeys {
+		for d, k := range devs {
+			if !keysOwnedBy(k, u, d) {
+				delete(devs, d)
+			}
+		}
+	}
+	for _, m := range []map[string]json.RawMessage{resp.MasterKeys, resp.SelfSigningKeys} {
+		for u, k := range m {
+			if !keysOwnedBy(k, u, "") {
+				delete(m, u)
+			}
+		}
+	}
+	resp.UserSigningKeys = nil
 }
 
 // ClaimRemoteKeys claims one-time keys of server's devices (POST

@@ -34,6 +34,10 @@ func (k *fakeKeys) QueryKeys(_ context.Context, req *ksapi.QueryKeysRequest) (*k
 		k.asked = append(k.asked, u)
 		resp.DeviceKeys[u] = map[string]json.RawMessage{"DEV": json.RawMessage(`{"user_id":"` + u + `","device_id":"DEV"}`)}
 		resp.UserSigningKeys[u] = json.RawMessage(`{"secret":true}`)
+		// Keys filed under the wrong device or user are dropped by the asker.
+		resp.DeviceKeys[u]["FAKE"] = json.RawMessage(`{"user_id":"` + u + `","device_id":"DEV"}`)
+		resp.MasterKeys[u] = json.RawMessage(`{"user_id":"@someone:else"}`)
+		resp.SelfSigningKeys[u] = json.RawMessage(`{"user_id":"` + u + `"}`)
 	}
 	return resp, nil
 }
@@ -80,7 +84,8 @@ func TestFederationUserKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if q.DeviceKeys[alice]["DEV"] == nil || q.DeviceKeys[eve] != nil || len(q.UserSigningKeys) != 0 {
+	if q.DeviceKeys[alice]["DEV"] == nil || q.DeviceKeys[alice]["FAKE"] != nil || q.DeviceKeys[eve] != nil ||
+		len(q.UserSigningKeys) != 0 || q.MasterKeys[alice] != nil || q.SelfSigningKeys[alice] == nil {
 		t.Fatalf("query answer: %+v", q)
 	}
 	c, err := b.api.ClaimRemoteKeys(ctx, a.name, map[string]map[string]string{alice: {"DEV": "signed_curve25519"}, eve: {"X": "y"}})

@@ -116,8 +116,10 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 	}
 	// 4. backfill
 	if in.Kind == api.KindBackfill {
-		_, err := r.commitEvent(ctx, b, ev, in, storage.StatusAccepted, beforeSnap, false)
-		return res, err
+		if _, err := r.commitEvent(ctx, b, ev, in, storage.StatusAccepted, beforeSnap, false); err != nil {
+			return res, err
+		}
+		return res, r.outputBackfill(ctx, b, ev, before)
 	}
 	// 5. soft-fail (unless the given state replaces stale current state)
 	current := b.fullState()

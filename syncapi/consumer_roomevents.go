@@ -61,6 +61,8 @@ func (s *SyncAPI) applyRoomOutputs(ctx context.Context, outs []*rsapi.OutputEven
 				err = b.newRoomEvent(ctx, out.NewRoomEvent)
 			case out.Type == rsapi.OutputTypeRedaction && out.Redaction != nil:
 				err = b.redaction(ctx, out.Redaction)
+			case out.Type == rsapi.OutputTypeBackfill && out.Backfill != nil:
+				err = b.backfill(ctx, out.Backfill)
 			}
 			if err != nil {
 				return err

@@ -3,7 +3,8 @@
 // filters, typing, receipts, read markers, presence, to-device, push
 // rules and /notifications.
 //
-// Streams in: room_events (roomserver/api.OutputEvent) and account_data
+// Streams in: room_events (roomserver/api.OutputEvent: new events,
+// redactions, backfilled history) and account_data
 // (userapi/api.OutputAccountData), applied by consumers that store the
 // stream sequence in the same transaction as the effect and resume from
 // it on start; room_events are applied up to 64 per transaction when
@@ -21,6 +22,12 @@
 // holds one per stream. Typing is in memory, numbered from the wall clock
 // in ms so positions keep growing across restarts. /messages tokens are
 // "t<pdu pos>" (a point between events); /sync tokens are accepted too.
+//
+// Backfill (backfill.go): when /messages pages backwards past a room's
+// oldest event (not its creation), syncapi asks the FederationAPI (given
+// by AttachFederation) for earlier history; the roomserver outputs it as
+// OutputTypeBackfill and it is stored at negative positions ordered by
+// depth (types.BackfillPos), below live history and outside /sync ranges.
 //
 // Long-polls wait on a per-user channel in notifier (closed when data for
 // that user commits), never by polling. Requests first wait until the

@@ -60,7 +60,7 @@ func parsePaging(from, to, dir, limit, defaultDir string, cur types.StreamPositi
 // bounds is the (lo, hi] position range the paging covers.
 func (p *paging) bounds() (types.StreamPosition, types.StreamPosition) {
 	if p.backwards {
-		lo := types.StreamPosition(0)
+		lo := types.MinBackfillPos - 1 // into backfilled history
 		if p.hasTo {
 			lo = p.to
 		}
@@ -175,6 +175,12 @@ func (s *SyncAPI) handleMessages(req *http.Request, dev *uapi.Device) httputil.J
 		return *errResp
 	}
 	evs, last, more, err := s.paginate(ctx, roomID, p, cur, filter, mv)
+	if err == nil && p.backwards && !more && !p.hasTo && s.backfillRoom(ctx, roomID, p.limit) {
+		evs, last, more, err = s.paginate(ctx, roomID, p, cur, filter, mv)
+		// Other servers had history: there may be more before it, which
+		// the next page backfills.
+		more = more || len(evs) > 0
+	}
 	if err != nil {
 		s.log.Error("messages", "error", err)
 		return httputil.InternalError()

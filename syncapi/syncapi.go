@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 
+	fedapi "github.com/axon-hs/axon/federationapi/api"
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/internal/stream"
 	ksapi "github.com/axon-hs/axon/keyserver/api"
@@ -37,6 +39,9 @@ type SyncAPI struct {
 	progress     *progress
 	// keys is set by AttachKeys (devicelists.go).
 	keys ksapi.KeyserverAPI
+	// fed is set by AttachFederation (backfill.go).
+	fed       atomic.Pointer[fedapi.FederationAPI]
+	backfills backfillTries
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup

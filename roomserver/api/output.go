@@ -8,6 +8,8 @@ type OutputType string
 const (
 	OutputTypeNewRoomEvent OutputType = "new_room_event"
 	OutputTypeRedaction    OutputType = "redaction"
+	// OutputTypeBackfill: a historical event stored by backfill.
+	OutputTypeBackfill OutputType = "backfill"
 )
 
 // OutputEvent is one message on the room_events stream, written by the
@@ -18,6 +20,7 @@ type OutputEvent struct {
 	Type         OutputType          `json:"type"`
 	NewRoomEvent *OutputNewRoomEvent `json:"new_room_event,omitempty"`
 	Redaction    *OutputRedaction    `json:"redaction,omitempty"`
+	Backfill     *OutputBackfill     `json:"backfill,omitempty"`
 }
 
 // OutputNewRoomEvent is an accepted event (not rejected; soft-failed
@@ -60,4 +63,19 @@ type OutputRedaction struct {
 	RedactionEventID string `json:"redaction_event_id"`
 	// RedactedEvent is the redacted PDU JSON to store in place.
 	RedactedEvent json.RawMessage `json:"redacted_event"`
+}
+
+// OutputBackfill is a historical event input as KindBackfill (fetched
+// from another server for history before what this server has). It does
+// not change current state and is not new: consumers place it in the
+// room's history (syncapi: /messages), never in live streams.
+type OutputBackfill struct {
+	RoomID      string          `json:"room_id"`
+	RoomVersion string          `json:"room_version"`
+	EventID     string          `json:"event_id"`
+	Event       json.RawMessage `json:"event"`
+	// Depth orders backfilled events: an older event has a lower depth.
+	Depth int64 `json:"depth"`
+	// HistoryVisibility in force for this event (the state before it).
+	HistoryVisibility string `json:"history_visibility,omitempty"`
 }

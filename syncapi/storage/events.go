@@ -63,18 +63,26 @@ func InsertEvent(ctx context.Context, tx *storage.Tx, ev *types.Event, inTimelin
 		return false, err
 	}
 	ev.Pos = pos
+	if err := insertEventAt(ctx, tx, ev, inTimeline); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// insertEventAt writes ev at ev.Pos.
+func insertEventAt(ctx context.Context, tx *storage.Tx, ev *types.Event, inTimeline bool) error {
 	var sk any
 	if ev.StateKey != nil {
 		sk = *ev.StateKey
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO syncapi_events (`+eventColumns+`, in_timeline)
+	_, err := tx.ExecContext(ctx, `INSERT INTO syncapi_events (`+eventColumns+`, in_timeline)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)`,
-		int64(pos), ev.EventID, ev.RoomID, ev.Type, ev.Sender, sk, ev.OriginTS, string(ev.JSON), ev.RoomVersion, ev.TxnDevice, ev.TxnID,
+		int64(ev.Pos), ev.EventID, ev.RoomID, ev.Type, ev.Sender, sk, ev.OriginTS, string(ev.JSON), ev.RoomVersion, ev.TxnDevice, ev.TxnID,
 		ev.HistoryVisibility, ev.Membership, ev.RelatesTo, ev.RelType, ev.ThreadID, ev.ContainsURL, ev.Redacted, inTimeline)
 	if err != nil {
-		return false, fmt.Errorf("insert event %s: %w", ev.EventID, err)
+		return fmt.Errorf("insert event %s: %w", ev.EventID, err)
 	}
-	return true, nil
+	return nil
 }
 
 // UpdateEventJSON replaces a stored event's JSON (after a redaction).

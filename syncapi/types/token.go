@@ -92,7 +92,7 @@ func (t TopologyToken) String() string { return "t" + strconv.FormatInt(int64(t.
 func ParsePaginationToken(s string) (TopologyToken, error) {
 	if strings.HasPrefix(s, "t") {
 		v, err := strconv.ParseInt(s[1:], 10, 64)
-		if err != nil || v < 0 {
+		if err != nil || v < int64(MinBackfillPos)-1 { // negative: backfilled history
 			return TopologyToken{}, fmt.Errorf("invalid pagination token %q", s)
 		}
 		return TopologyToken{Pos: StreamPosition(v)}, nil

@@ -38,8 +38,15 @@ func TestStreamTokenRoundTrip(t *testing.T) {
 	if pt, err := ParsePaginationToken(tok.String()); err != nil || pt.Pos != 12 {
 		t.Fatalf("sync token as pagination token: %v %v", pt, err)
 	}
-	if _, err := ParsePaginationToken("t-1"); err == nil {
-		t.Fatal("negative accepted")
+	// Negative positions are backfilled history, down to MinBackfillPos-1.
+	if pt, err := ParsePaginationToken("t-1"); err != nil || pt.Pos != -1 {
+		t.Fatalf("backfill position: %v %v", pt, err)
+	}
+	if _, err := ParsePaginationToken((TopologyToken{Pos: MinBackfillPos - 2}).String()); err == nil {
+		t.Fatal("position below backfilled history accepted")
+	}
+	if _, err := ParseStreamToken("s-1_0_0_0_0_0_0"); err == nil {
+		t.Fatal("negative stream token accepted")
 	}
 }
 

@@ -17,10 +17,14 @@ import (
 // through federation (/user/keys/query), claims her one-time keys
 // (/user/keys/claim), fetches her device list (/user/devices), and sees
 // her new device and cross-signing keys in device_lists.changed on B
-// after A's m.device_list_update and m.signing_key_update EDUs.
+// after A's m.device_list_update and m.signing_key_update EDUs. Runs on
+// SQLite and PostgreSQL.
 func TestFederationKeys(t *testing.T) {
+	testserver.ForEachBackend(t, func(t *testing.T, opts testserver.Options) { federationKeys(t, opts) })
+}
+
+func federationKeys(t *testing.T, opts testserver.Options) {
 	ctx := context.Background()
-	opts := testserver.Options{Backend: "sqlite"}
 	a, b := fedStart(t, opts, "127.0.0.1"), fedStart(t, opts, "127.0.0.2")
 	alice, bob := a.Register("alice", "password123"), b.Register("bob", "password123")
 	aliceID := alice.UserID.String()

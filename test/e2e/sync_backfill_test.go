@@ -1,0 +1,64 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix"
+
+	"github.com/axon-hs/axon/internal/testserver"
+)
+
+// A server that joins a room late pages back into the history from
+// before its join: /messages backfills it from the other server, page
+// after page, and serves it in order until the other server has no more.
+// (State events the joining server already had from the join, like the
+// room's creation, are not backfilled into the timeline.)
+func TestSyncBackfillMessages(t *testing.T) {
+	ctx := context.Background()
+	a, b := fedStart(t, testserver.Options{}, "127.0.0.1"), fedStart(t, testserver.Options{}, "127.0.0.2")
+	// Until the monolith wires it (internal/server), attach here.
+	b.Server.Sync.AttachFederation(b.Server.Fed)
+	alice, bob := a.Register("alice", "password123"), b.Register("bob", "password123")
+
+	room := roomsCreate(t, alice, &mautrix.ReqCreateRoom{Preset: "public_chat"})
+	const n = 25
+	var want []string
+	for i := range n {
+		body := fmt.Sprintf("history %02d", i)
+		syncSend(t, alice, room, body)
+		want = append(want, body)
+	}
+	if _, err := bob.JoinRoom(ctx, room.String(), &mautrix.ReqJoinRoom{Via: []string{a.Cfg.ServerName}}); err != nil {
+		t.Fatalf("bob joins via A: %v", err)
+	}
+	syncSend(t, alice, room, "after join")
+	bs := newFedSyncer(t, bob)
+	bs.until(20*time.Second, "message after bob's join", func() bool { return bs.hasBody(room, "after join") })
+
+	// Page backwards 10 at a time from now to the start.
+	var got []string
+	from := ""
+	for page := 0; ; page++ {
+		if page > 20 {
+			t.Fatalf("pagination does not end")
+		}
+		resp, err := bob.Messages(ctx, room, from, "", mautrix.DirectionBackward, nil, 10)
+		if err != nil {
+			t.Fatalf("messages: %v", err)
+		}
+		got = append(got, syncBodies(resp.Chunk)...)
+		if resp.End == "" {
+			break
+		}
+		from = resp.End
+	}
+	slices.Reverse(got)
+	wantAll := append(slices.Clone(want), "after join")
+	if !slices.Equal(got, wantAll) {
+		t.Fatalf("history through backfill:\n got %q\nwant %q", got, wantAll)
+	}
+}
