@@ -13,10 +13,10 @@ import (
 
 // Backfill implements fedapi.FederationAPI: history before fromEventIDs
 // from the first joined server that has it, input oldest first as
-// KindBackfill (the oldest with its state from /state_ids). Backfilled
-// events are stored with their state but, as the roomserver does not
-// output history, syncapi does not see them yet (see the report in
-// docs: /messages does not page into backfilled history).
+// KindBackfill (the oldest with its state from /state_ids). The
+// roomserver outputs them as backfill, which syncapi stores before the
+// room's known history; syncapi's /messages calls this when a client
+// pages past the oldest event it has.
 func (f *FederationAPI) Backfill(ctx context.Context, roomID string, fromEventIDs []string, limit int) (int, error) {
 	v, err := f.rooms.QueryRoomVersion(ctx, roomID)
 	if err != nil {

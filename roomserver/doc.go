@@ -22,8 +22,11 @@
 // a memberships row and an output, making a stub room if needed.
 // QueryEventTemplate serves make_join/leave/knock and outbound invites.
 //
-// Output: after commit, api.OutputEvent messages (new events with state
-// deltas, redactions) go to the room_events stream in per-room order.
+// Output: api.OutputEvent messages (new events with state deltas,
+// redactions, backfilled history) are written to the outbox table in the
+// same transaction as the events and published to the room_events stream
+// in per-room order (internal/outbox); a sender is answered once its
+// event is on the stream.
 //
 // State: snapshots of (type, state_key) → event, stored as deltas on a
 // parent snapshot with periodic full snapshots (see storage). A message

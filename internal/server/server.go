@@ -160,6 +160,9 @@ func (s *Server) build(ctx context.Context) error {
 		if s.Keys != nil { // remote users' keys are asked through federation (over RPC in a polylith)
 			s.Keys.SetRemote(fed)
 		}
+		if s.Sync != nil { // /messages backfills history from other servers
+			s.Sync.AttachFederation(fed)
+		}
 	}
 	if cfg.Runs("clientapi") {
 		clientapi.New(base, s.UserAPI, s.RoomAPI, fed)

@@ -20,8 +20,6 @@ import (
 func TestSyncBackfillMessages(t *testing.T) {
 	ctx := context.Background()
 	a, b := fedStart(t, testserver.Options{}, "127.0.0.1"), fedStart(t, testserver.Options{}, "127.0.0.2")
-	// Until the monolith wires it (internal/server), attach here.
-	b.Server.Sync.AttachFederation(b.Server.Fed)
 	alice, bob := a.Register("alice", "password123"), b.Register("bob", "password123")
 
 	room := roomsCreate(t, alice, &mautrix.ReqCreateRoom{Preset: "public_chat"})
