@@ -5,6 +5,7 @@
 #
 #   scripts/baseline.sh sqlite   [outdir]
 #   scripts/baseline.sh postgres [outdir]   # needs PostgreSQL on 127.0.0.1:5432
+#   MEMORY_LIMIT_MB=128 scripts/baseline.sh sqlite   # with limits.memory_limit_mb
 #
 # Only loopback addresses are used.
 set -euo pipefail
@@ -34,6 +35,7 @@ registration: {mode: open}
 rate_limits: {enabled: false}
 federation: {enabled: false}
 logging: {level: warn}
+limits: {memory_limit_mb: ${MEMORY_LIMIT_MB:-0}}
 YAML
 
 "$out/axon" run --config "$out/axon.yaml" 2>"$out/server.log" &

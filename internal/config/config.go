@@ -125,6 +125,9 @@ type Logging struct {
 type Limits struct {
 	MaxRequestBytes int64 `yaml:"max_request_bytes"`
 	MaxUploadBytes  int64 `yaml:"max_upload_bytes"`
+	// MemoryLimitMB is a soft limit for the Go heap (GOMEMLIMIT); 0 leaves
+	// Go's default (heap may grow to twice what is live).
+	MemoryLimitMB int64 `yaml:"memory_limit_mb"`
 }
 
 type Rooms struct {
@@ -304,6 +307,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Limits.MaxRequestBytes < 65536 {
 		bad("limits.max_request_bytes", "must be at least 65536")
+	}
+	if c.Limits.MemoryLimitMB < 0 || (c.Limits.MemoryLimitMB > 0 && c.Limits.MemoryLimitMB < 32) {
+		bad("limits.memory_limit_mb", "must be 0 (no limit) or at least 32")
 	}
 	if c.Limits.MaxUploadBytes <= 0 {
 		bad("limits.max_upload_bytes", "must be positive")

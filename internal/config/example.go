@@ -126,6 +126,10 @@ limits:
   max_request_bytes: 33554432
   # Largest media upload.
   max_upload_bytes: 104857600
+  # Soft memory limit in MiB for the Go heap: the garbage collector works
+  # harder as the heap nears it, trading CPU for a smaller footprint.
+  # 0 leaves Go's default. The GOMEMLIMIT environment variable overrides it.
+  memory_limit_mb: 0
 
 rooms:
   # Room version for new rooms; clients may ask for another (1-12).
