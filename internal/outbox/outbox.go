@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/axon-hs/axon/internal/storage"
+	"github.com/axon-hs/axon/internal/stream"
 )
 
 // Publisher is the log the outbox publishes to (a *stream.Stream).
@@ -68,6 +69,8 @@ const (
 	cleanEvery   = 200 * time.Millisecond
 	maxBackoff   = 5 * time.Second
 	publishLimit = 10 * time.Second
+	// publishBatch messages are pipelined to the log at a time.
+	publishBatch = 64
 )
 
 // Outbox is one component's outbox. Start it after opening the database;
@@ -205,15 +208,20 @@ func (o *Outbox) run() {
 		default:
 		}
 		o.mu.Lock()
-		var head *Entry
-		if len(o.queue) > 0 {
-			head = &o.queue[0]
-		}
-		reload := head == nil && o.overflow
+		batch := append([]Entry(nil), o.queue[:min(len(o.queue), publishBatch)]...)
+		reload := len(batch) == 0 && o.overflow
 		o.mu.Unlock()
 		switch {
-		case head != nil:
-			if err := o.publish(*head); err != nil {
+		case len(batch) > 0:
+			n, err := o.publish(batch)
+			for _, e := range batch[:n] {
+				acked = append(acked, e.ID)
+			}
+			o.pop(n)
+			if len(acked) >= deleteBatch {
+				acked = o.deleteRows(acked)
+			}
+			if err != nil {
 				o.cfg.Log.Error("publish from outbox; retrying", "table", o.cfg.Table, "error", err, "retry_in", backoff)
 				select {
 				case <-time.After(backoff):
@@ -224,11 +232,6 @@ func (o *Outbox) run() {
 				continue
 			}
 			backoff = 50 * time.Millisecond
-			acked = append(acked, head.ID)
-			o.pop()
-			if len(acked) >= deleteBatch {
-				acked = o.deleteRows(acked)
-			}
 		case reload:
 			if err := o.reload(context.Background(), acked); err != nil {
 				o.cfg.Log.Error("read outbox; retrying", "table", o.cfg.Table, "error", err)
@@ -250,22 +253,44 @@ func (o *Outbox) run() {
 	}
 }
 
-func (o *Outbox) publish(e Entry) error {
-	headers := map[string]string{"Nats-Msg-Id": o.cfg.MsgIDPrefix + strconv.FormatInt(e.ID, 10)}
-	if o.cfg.KeyHeader != "" {
-		headers[o.cfg.KeyHeader] = e.Key
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), publishLimit)
-	defer cancel()
-	_, err := o.out.Publish(ctx, e.Data, headers)
-	return err
+// BatchPublisher is a Publisher that can pipeline several messages
+// (a *stream.Stream): acknowledgements are awaited together.
+type BatchPublisher interface {
+	PublishBatch(ctx context.Context, msgs []stream.OutMsg) (int, error)
 }
 
-func (o *Outbox) pop() {
+// publish sends entries in order and returns how many the log took.
+func (o *Outbox) publish(entries []Entry) (int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), publishLimit)
+	defer cancel()
+	msgs := make([]stream.OutMsg, len(entries))
+	for i, e := range entries {
+		headers := map[string]string{"Nats-Msg-Id": o.cfg.MsgIDPrefix + strconv.FormatInt(e.ID, 10)}
+		if o.cfg.KeyHeader != "" {
+			headers[o.cfg.KeyHeader] = e.Key
+		}
+		msgs[i] = stream.OutMsg{Data: e.Data, Headers: headers}
+	}
+	if bp, ok := o.out.(BatchPublisher); ok {
+		return bp.PublishBatch(ctx, msgs)
+	}
+	for i, m := range msgs {
+		if _, err := o.out.Publish(ctx, m.Data, m.Headers); err != nil {
+			return i, err
+		}
+	}
+	return len(msgs), nil
+}
+
+// pop removes n published entries from the queue head.
+func (o *Outbox) pop(n int) {
+	if n == 0 {
+		return
+	}
 	o.mu.Lock()
-	o.queue[0] = Entry{}
-	o.queue = o.queue[1:]
-	o.sent++
+	clear(o.queue[:n])
+	o.queue = o.queue[n:]
+	o.sent += uint64(n)
 	close(o.advanced)
 	o.advanced = make(chan struct{})
 	o.mu.Unlock()

@@ -304,3 +304,43 @@ func (b *Bus) DeleteStreams(ctx context.Context) error {
 	}
 	return nil
 }
+
+// OutMsg is one message of a PublishBatch.
+type OutMsg struct {
+	Data    []byte
+	Headers map[string]string
+}
+
+// PublishBatch publishes msgs in order without waiting for each
+// acknowledgement in turn, then waits for all of them. It returns how
+// many (from the start) the log acknowledged; on error the rest must be
+// published again (a Nats-Msg-Id header makes that safe).
+func (s *Stream) PublishBatch(ctx context.Context, msgs []OutMsg) (int, error) {
+	futures := make([]jetstream.PubAckFuture, 0, len(msgs))
+	var sendErr error
+	for _, m := range msgs {
+		msg := &nats.Msg{Subject: s.subject, Data: m.Data, Header: nats.Header{}}
+		for k, v := range m.Headers {
+			msg.Header.Set(k, v)
+		}
+		f, err := s.bus.js.PublishMsgAsync(msg)
+		if err != nil {
+			sendErr = err // wait for those already sent, report the rest
+			break
+		}
+		futures = append(futures, f)
+	}
+	for i, f := range futures {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			return i, fmt.Errorf("publish to %s: %w", s.name, err)
+		case <-ctx.Done():
+			return i, ctx.Err()
+		}
+	}
+	if sendErr != nil {
+		return len(futures), fmt.Errorf("publish to %s: %w", s.name, sendErr)
+	}
+	return len(futures), nil
+}

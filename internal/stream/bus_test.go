@@ -98,3 +98,56 @@ func TestPublishConsumeResume(t *testing.T) {
 		})
 	}
 }
+
+// TestPublishBatch: pipelined publishes keep their order and the
+// Nats-Msg-Id header de-duplicates a re-sent batch.
+func TestPublishBatch(t *testing.T) {
+	ctx := context.Background()
+	bus, err := stream.Connect(ctx, stream.Config{StoreDir: t.TempDir(), Prefix: "batchtest"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bus.Close()
+	s, err := bus.Stream(ctx, "b", time.Hour, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []stream.OutMsg
+	for i := 0; i < 100; i++ {
+		msgs = append(msgs, stream.OutMsg{Data: []byte(fmt.Sprint(i)), Headers: map[string]string{"Nats-Msg-Id": fmt.Sprint("m", i)}})
+	}
+	for range 2 { // the second time everything is a duplicate
+		if n, err := s.PublishBatch(ctx, msgs); err != nil || n != 100 {
+			t.Fatalf("PublishBatch = %d, %v", n, err)
+		}
+	}
+	if last, err := s.LastSeq(ctx); err != nil || last != 100 {
+		t.Fatalf("LastSeq = %d, %v; want 100 (duplicates dropped)", last, err)
+	}
+	var got []string
+	cctx, cancel := context.WithCancel(ctx)
+	done, err := s.Consume(cctx, "c", 0, func(_ context.Context, m stream.Message) error {
+		got = append(got, string(m.Data))
+		if len(got) == 100 {
+			cancel()
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		cancel()
+		<-done
+	}
+	for i, g := range got {
+		if g != fmt.Sprint(i) {
+			t.Fatalf("message %d = %s: order lost", i, g)
+		}
+	}
+	if len(got) != 100 {
+		t.Fatalf("consumed %d messages", len(got))
+	}
+}
