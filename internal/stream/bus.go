@@ -14,7 +14,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -217,62 +216,9 @@ type Handler func(ctx context.Context, msg Message) error
 // is cancelled. It returns once the subscription is set up; delivery runs
 // in the background. The returned channel closes when delivery stops.
 func (s *Stream) Consume(ctx context.Context, consumerName string, afterSeq uint64, h Handler) (<-chan struct{}, error) {
-	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
-	if afterSeq > 0 {
-		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
-		cfg.OptStartSeq = afterSeq + 1
-	}
-	cons, err := s.js.OrderedConsumer(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("consume %s: %w", s.name, err)
-	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(256))
-	if err != nil {
-		return nil, fmt.Errorf("consume %s: %w", s.name, err)
-	}
-	done := make(chan struct{})
-	go func() {
-		<-ctx.Done()
-		it.Stop()
-	}()
-	go func() {
-		defer close(done)
-		log := slog.With("stream", s.name, "consumer", consumerName)
-		for {
-			m, err := it.Next()
-			if err != nil {
-				if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-					return
-				}
-				log.Warn("stream read error", "error", err)
-				continue
-			}
-			meta, err := m.Metadata()
-			if err != nil {
-				log.Error("message without metadata", "error", err)
-				continue
-			}
-			msg := Message{Seq: meta.Sequence.Stream, Data: m.Data(), Headers: m.Headers(), Time: meta.Timestamp}
-			backoff := 50 * time.Millisecond
-			for {
-				err := h(ctx, msg)
-				if err == nil {
-					break
-				}
-				if ctx.Err() != nil {
-					return
-				}
-				log.Error("applying stream message failed; retrying", "seq", msg.Seq, "error", err, "retry_in", backoff)
-				select {
-				case <-time.After(backoff):
-				case <-ctx.Done():
-					return
-				}
-				backoff = min(backoff*2, 10*time.Second)
-			}
-		}
-	}()
-	return done, nil
+	return s.ConsumeBatch(ctx, consumerName, afterSeq, BatchOptions{MaxMessages: 1}, func(ctx context.Context, msgs []Message) error {
+		return h(ctx, msgs[0])
+	})
 }
 
 // LastSeq is the sequence of the newest message in the stream.
