@@ -20,7 +20,7 @@ func (c *ClientAPI) registerRoomRoutes() {
 
 	r.HandleClientAuthed("POST /join/{roomIdOrAlias}", h.joinRoomIDOrAlias)
 	r.HandleClientAuthed("POST /rooms/{roomId}/join", h.joinRoom)
-	r.HandleClientAuthed("POST /knock/{roomIdOrAlias}", h.knock)
+	r.HandleClientAuthed("POST /knock/{roomIdOrAlias}", h.knockAnywhere)
 	r.HandleClientAuthed("POST /rooms/{roomId}/invite", h.invite)
 	r.HandleClientAuthed("POST /rooms/{roomId}/leave", h.leave)
 	r.HandleClientAuthed("POST /rooms/{roomId}/kick", h.kick)
@@ -43,6 +43,7 @@ func (c *ClientAPI) registerRoomRoutes() {
 	r.HandleAuthed("GET /_matrix/client/v1/rooms/{roomId}/timestamp_to_event", h.timestampToEvent)
 	r.HandleClientAuthed("POST /rooms/{roomId}/upgrade", h.upgrade)
 	r.HandleAuthed("GET /_matrix/client/v1/rooms/{roomId}/hierarchy", h.hierarchy)
+	r.HandleClientAuthed("POST /user/{userId}/openid/request_token", h.openIDToken)
 
 	r.HandleClientAuthed("PUT /directory/room/{roomAlias}", h.putAlias)
 	r.HandleClient("GET /directory/room/{roomAlias}", h.getAlias)

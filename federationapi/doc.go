@@ -19,8 +19,12 @@
 //   - the other inbound routes: make_/send_ join, leave and knock,
 //     invite v2, /event, /state, /state_ids, /event_auth, /backfill,
 //     /get_missing_events, /timestamp_to_event, /query/directory,
-//     /query/profile, /publicRooms (routes_*.go). Room routes need the
+//     /query/profile, /publicRooms, /hierarchy (one space and its direct
+//     children, routes_hierarchy.go) (routes_*.go). Room routes need the
 //     origin in the room and allowed by m.room.server_acl;
+//   - OpenID: tokens issued for the CS /openid/request_token and checked
+//     by the unsigned /openid/userinfo (openid.go); kept in memory only,
+//     so a restart invalidates them (they live an hour);
 //   - end-to-end encryption between servers: /user/devices,
 //     /user/keys/query and /user/keys/claim for local users, answered from
 //     the keyserver (routes_userkeys.go); QueryRemoteKeys/ClaimRemoteKeys,
@@ -29,7 +33,8 @@
 //   - acting on other servers for local users (perform_*.go, the
 //     fedapi.FederationAPI interface in package api): remote join (import
 //     of the send_join state as outliers, then the join with that state),
-//     leave/invite rejection, invites countersigned by the invitee's
+//     leave/invite rejection, knock (make_knock/send_knock, stored out of
+//     band like a remote invite), invites countersigned by the invitee's
 //     server, alias and profile lookups, backfill.
 //
 // Streams in: room_events (roomserver/api.OutputEvent), consumed as

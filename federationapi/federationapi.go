@@ -51,6 +51,7 @@ type FederationAPI struct {
 
 	joinLocks roomLocks
 	acls      aclCache
+	openID    openIDTokens
 }
 
 // New opens the federation database, builds the client, key ring and
@@ -144,4 +145,6 @@ func (f *FederationAPI) registerRoutes() {
 	f.registerRoomRoutes()
 	f.registerQueryRoutes()
 	f.registerUserKeyRoutes()
+	f.registerOpenIDRoute()
+	f.registerHierarchyRoute()
 }

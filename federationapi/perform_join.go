@@ -28,30 +28,9 @@ func (l *roomLocks) lock(roomID string) func() {
 
 // PerformJoin implements fedapi.FederationAPI.
 func (f *FederationAPI) PerformJoin(ctx context.Context, req *fedapi.PerformJoinRequest) (*fedapi.PerformJoinResponse, error) {
-	roomID := req.RoomIDOrAlias
-	servers := req.ServerNames
-	if strings.HasPrefix(roomID, "#") {
-		ra, err := f.QueryRoomAlias(ctx, roomID)
-		if err != nil {
-			return nil, err
-		}
-		roomID = ra.RoomID
-		servers = append(append([]string{}, servers...), ra.Servers...)
-	}
-	if _, err := spec.NewRoomID(roomID); err != nil {
-		return nil, fedErr(http.StatusBadRequest, "M_INVALID_PARAM", "invalid room ID %q", roomID)
-	}
-	if _, err := spec.NewUserID(req.UserID, true); err != nil || domainOf(req.UserID) != f.id.ServerName {
-		return nil, fedErr(http.StatusBadRequest, "M_INVALID_PARAM", "can only join local users")
-	}
-	content := map[string]any{}
-	if len(req.Content) > 0 {
-		_ = json.Unmarshal(req.Content, &content)
-	}
-	content["membership"] = spec.Join
-	candidates := f.candidates(servers, []string{string(domainOf(roomID))})
-	if len(candidates) == 0 {
-		return nil, fedErr(http.StatusNotFound, "M_NOT_FOUND", "no server to join %s through", roomID)
+	roomID, candidates, content, ferr := f.remoteTarget(ctx, req, spec.Join)
+	if ferr != nil {
+		return nil, ferr
 	}
 	defer f.joinLocks.lock(roomID)()
 	var last *fedapi.Error
@@ -67,6 +46,38 @@ func (f *FederationAPI) PerformJoin(ctx context.Context, req *fedapi.PerformJoin
 		}
 	}
 	return nil, last
+}
+
+// remoteTarget checks a join or knock request: it resolves an alias, and
+// returns the room ID, the servers to try (given ones, then the alias's,
+// then the room ID's domain) and the membership content.
+func (f *FederationAPI) remoteTarget(ctx context.Context, req *fedapi.PerformJoinRequest, membership string) (string, []spec.ServerName, map[string]any, *fedapi.Error) {
+	roomID := req.RoomIDOrAlias
+	servers := req.ServerNames
+	if strings.HasPrefix(roomID, "#") {
+		ra, err := f.QueryRoomAlias(ctx, roomID)
+		if err != nil {
+			return "", nil, nil, remoteError(domainOf(roomID), err)
+		}
+		roomID = ra.RoomID
+		servers = append(append([]string{}, servers...), ra.Servers...)
+	}
+	if _, err := spec.NewRoomID(roomID); err != nil {
+		return "", nil, nil, fedErr(http.StatusBadRequest, "M_INVALID_PARAM", "invalid room ID %q", roomID)
+	}
+	if _, err := spec.NewUserID(req.UserID, true); err != nil || domainOf(req.UserID) != f.id.ServerName {
+		return "", nil, nil, fedErr(http.StatusBadRequest, "M_INVALID_PARAM", "can only %s for local users", membership)
+	}
+	content := map[string]any{}
+	if len(req.Content) > 0 {
+		_ = json.Unmarshal(req.Content, &content)
+	}
+	content["membership"] = membership
+	candidates := f.candidates(servers, []string{string(domainOf(roomID))})
+	if len(candidates) == 0 {
+		return "", nil, nil, fedErr(http.StatusNotFound, "M_NOT_FOUND", "no server to %s %s through", membership, roomID)
+	}
+	return roomID, candidates, content, nil
 }
 
 // joinVia runs make_join/send_join against one server and imports the

@@ -25,6 +25,13 @@ type FederationAPI interface {
 	// PerformInvite invites a user of another server to a local room: the
 	// invite is countersigned by their server (/invite v2), then sent.
 	PerformInvite(ctx context.Context, req *PerformInviteRequest) (eventID string, err error)
+	// PerformKnock knocks on a room of another server for a local user,
+	// through make_knock/send_knock (same request shape as a join).
+	PerformKnock(ctx context.Context, req *PerformJoinRequest) (*PerformJoinResponse, error)
+	// RequestOpenIDToken issues a short-lived OpenID token that other
+	// servers can check with federation /openid/userinfo. Tokens are held
+	// in memory: a restart invalidates them.
+	RequestOpenIDToken(ctx context.Context, userID string) (*OpenIDToken, error)
 	// QueryRoomAlias resolves an alias of another server.
 	QueryRoomAlias(ctx context.Context, alias string) (*RoomAlias, error)
 	// QueryProfile reads a remote user's profile (field "" for all).
@@ -69,6 +76,14 @@ type PerformInviteRequest struct {
 	Inviter string          `json:"inviter"`
 	Invitee string          `json:"invitee"`
 	Content json.RawMessage `json:"content,omitempty"`
+}
+
+// OpenIDToken is the body of a CS /openid/request_token response.
+type OpenIDToken struct {
+	AccessToken      string `json:"access_token"`
+	TokenType        string `json:"token_type"`
+	MatrixServerName string `json:"matrix_server_name"`
+	ExpiresIn        int    `json:"expires_in"`
 }
 
 // RoomAlias is a resolved alias.

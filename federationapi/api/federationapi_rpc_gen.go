@@ -29,6 +29,16 @@ func (c *FederationAPIClient) PerformInvite(ctx context.Context, a1 *PerformInvi
 	return
 }
 
+func (c *FederationAPIClient) PerformKnock(ctx context.Context, a1 *PerformJoinRequest) (r0 *PerformJoinResponse, r1 error) {
+	r1 = c.C.Call(ctx, "PerformKnock", []any{a1}, &r0)
+	return
+}
+
+func (c *FederationAPIClient) RequestOpenIDToken(ctx context.Context, a1 string) (r0 *OpenIDToken, r1 error) {
+	r1 = c.C.Call(ctx, "RequestOpenIDToken", []any{a1}, &r0)
+	return
+}
+
 func (c *FederationAPIClient) QueryRoomAlias(ctx context.Context, a1 string) (r0 *RoomAlias, r1 error) {
 	r1 = c.C.Call(ctx, "QueryRoomAlias", []any{a1}, &r0)
 	return
