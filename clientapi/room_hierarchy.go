@@ -1,7 +1,6 @@
 package clientapi
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 
@@ -13,15 +12,7 @@ import (
 // hierarchyRoom is one room of a /hierarchy response.
 type hierarchyRoom struct {
 	rsapi.RoomSummary
-	ChildrenState []strippedEvent `json:"children_state"`
-}
-
-type strippedEvent struct {
-	Type           string `json:"type"`
-	StateKey       string `json:"state_key"`
-	Content        any    `json:"content"`
-	Sender         string `json:"sender"`
-	OriginServerTS int64  `json:"origin_server_ts"`
+	ChildrenState []rsapi.StrippedChild `json:"children_state"`
 }
 
 // hierarchy walks a space's m.space.child links breadth-first over local
@@ -69,15 +60,9 @@ func (h *roomRoutes) hierarchy(req *http.Request, dev *uapi.Device) httputil.JSO
 		if it.roomID != root && !h.canSeeRoom(req, dev, it.roomID) {
 			continue
 		}
-		hr := hierarchyRoom{RoomSummary: *s, ChildrenState: []strippedEvent{}}
-		for i, ev := range s.ChildrenState {
-			if suggestedOnly && !gjsonBool(ev.Content(), "suggested") {
-				continue
-			}
-			hr.ChildrenState = append(hr.ChildrenState, strippedEvent{
-				Type: ev.Type(), StateKey: *ev.StateKey(), Content: json.RawMessage(ev.Content()), Sender: string(ev.SenderID()),
-				OriginServerTS: int64(ev.OriginServerTS()),
-			})
+		children, idx := s.StrippedChildren(suggestedOnly)
+		hr := hierarchyRoom{RoomSummary: *s, ChildrenState: children}
+		for _, i := range idx {
 			child := s.Children[i].RoomID
 			if it.depth < maxDepth && !seen[child] {
 				seen[child] = true

@@ -2,9 +2,7 @@ package federationapi
 
 import (
 	"context"
-	"encoding/json"
 
-	"github.com/matrix-org/gomatrixserverlib/fclient"
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	"github.com/axon-hs/axon/internal/httputil"
@@ -14,8 +12,8 @@ import (
 // fedHierarchyRoom is one room of a federation /hierarchy response.
 type fedHierarchyRoom struct {
 	rsapi.RoomSummary
-	ChildrenState  []fclient.RoomHierarchyStrippedEvent `json:"children_state"`
-	AllowedRoomIDs []string                             `json:"allowed_room_ids,omitempty"`
+	ChildrenState  []rsapi.StrippedChild `json:"children_state"`
+	AllowedRoomIDs []string              `json:"allowed_room_ids,omitempty"`
 }
 
 func (f *FederationAPI) registerHierarchyRoute() {
@@ -73,19 +71,6 @@ func (f *FederationAPI) hierarchyVisible(ctx context.Context, s *rsapi.RoomSumma
 // hierarchyEntry is a room with its m.space.child events (only the
 // suggested ones with suggestedOnly).
 func hierarchyEntry(s *rsapi.RoomSummary, suggestedOnly bool) fedHierarchyRoom {
-	out := fedHierarchyRoom{RoomSummary: *s, AllowedRoomIDs: s.AllowedRoomIDs, ChildrenState: []fclient.RoomHierarchyStrippedEvent{}}
-	for _, ev := range s.ChildrenState {
-		var c struct {
-			Suggested bool `json:"suggested"`
-		}
-		_ = json.Unmarshal(ev.Content(), &c)
-		if (suggestedOnly && !c.Suggested) || ev.StateKey() == nil {
-			continue
-		}
-		out.ChildrenState = append(out.ChildrenState, fclient.RoomHierarchyStrippedEvent{
-			Type: ev.Type(), StateKey: *ev.StateKey(), Content: json.RawMessage(ev.Content()),
-			Sender: string(ev.SenderID()), OriginServerTS: ev.OriginServerTS(),
-		})
-	}
-	return out
+	children, _ := s.StrippedChildren(suggestedOnly)
+	return fedHierarchyRoom{RoomSummary: *s, AllowedRoomIDs: s.AllowedRoomIDs, ChildrenState: children}
 }
