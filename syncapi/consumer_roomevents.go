@@ -93,7 +93,7 @@ func (b *roomBatch) stateBefore(ctx context.Context, roomID string) (*roomState,
 
 func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEvent) error {
 	s, tx := b.s, b.tx
-	pdu, err := types.ParsePDU(ore.RoomVersion, ore.Event, false)
+	pdu, err := types.ParsePDUWithID(ore.RoomVersion, ore.EventID, ore.Event, false)
 	if err != nil {
 		s.log.Error("unparseable event in output; skipping", "event_id", ore.EventID, "error", err)
 		return nil
