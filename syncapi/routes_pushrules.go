@@ -36,6 +36,20 @@ func (s *SyncAPI) saveRules(ctx context.Context, userID string, rs *pushrules.Ru
 }
 
 // pushRuleTarget validates scope/kind/ruleId and loads the rule set.
+// existingPushRule is pushRuleTarget for a rule that must already exist.
+func (s *SyncAPI) existingPushRule(req *http.Request, dev *uapi.Device) (*pushrules.Ruleset, string, string, *pushrules.Rule, *httputil.JSONResponse) {
+	rs, kind, id, errResp := s.pushRuleTarget(req, dev)
+	if errResp != nil {
+		return nil, "", "", nil, errResp
+	}
+	r := rs.Find(kind, id)
+	if r == nil {
+		nf := httputil.NotFound("Unknown push rule")
+		return nil, "", "", nil, &nf
+	}
+	return rs, kind, id, r, nil
+}
+
 func (s *SyncAPI) pushRuleTarget(req *http.Request, dev *uapi.Device) (*pushrules.Ruleset, string, string, *httputil.JSONResponse) {
 	scope, kind, id := req.PathValue("scope"), req.PathValue("kind"), req.PathValue("ruleId")
 	fail := func(r httputil.JSONResponse) (*pushrules.Ruleset, string, string, *httputil.JSONResponse) {
@@ -71,13 +85,9 @@ func (s *SyncAPI) handleGetAllPushRules(req *http.Request, dev *uapi.Device) htt
 }
 
 func (s *SyncAPI) handleGetPushRule(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
-	rs, kind, id, errResp := s.pushRuleTarget(req, dev)
+	_, _, _, r, errResp := s.existingPushRule(req, dev)
 	if errResp != nil {
 		return *errResp
-	}
-	r := rs.Find(kind, id)
-	if r == nil {
-		return httputil.NotFound("Unknown push rule")
 	}
 	switch req.PathValue("attr") {
 	case "":
@@ -91,13 +101,9 @@ func (s *SyncAPI) handleGetPushRule(req *http.Request, dev *uapi.Device) httputi
 }
 
 func (s *SyncAPI) handlePutPushRuleAttr(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
-	rs, kind, id, errResp := s.pushRuleTarget(req, dev)
+	rs, _, _, r, errResp := s.existingPushRule(req, dev)
 	if errResp != nil {
 		return *errResp
-	}
-	r := rs.Find(kind, id)
-	if r == nil {
-		return httputil.NotFound("Unknown push rule")
 	}
 	switch req.PathValue("attr") {
 	case "enabled":
@@ -220,13 +226,9 @@ func removeRule(list *[]*pushrules.Rule, id string) {
 }
 
 func (s *SyncAPI) handleDeletePushRule(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
-	rs, kind, id, errResp := s.pushRuleTarget(req, dev)
+	rs, kind, id, r, errResp := s.existingPushRule(req, dev)
 	if errResp != nil {
 		return *errResp
-	}
-	r := rs.Find(kind, id)
-	if r == nil {
-		return httputil.NotFound("Unknown push rule")
 	}
 	if r.Default {
 		return httputil.InvalidParam("Cannot delete a server-default rule")
