@@ -196,6 +196,12 @@ func (s *SyncAPI) joinedRoomSection(ctx context.Context, sr *syncRequest, m stor
 			delta = append(delta, lazyMembers(rs, evs, userID)...)
 		}
 		jr.State.Events = s.stateEvents(dedupe(delta), evs, &rf.State, userID)
+	case rf.State.LazyLoadMembers && len(evs) > 0:
+		// A gapless incremental timeline has no state delta, but a
+		// lazy-loading client may never have been sent the member event
+		// of someone who now speaks. Redundant ones are sent again
+		// (include_redundant_members is not tracked per device yet).
+		jr.State.Events = s.stateEvents(lazyMembers(rs, evs, userID), evs, &rf.State, userID)
 	}
 	jr.Summary = summarize(rs, userID)
 	return jr, nil

@@ -38,6 +38,24 @@ func TestSyncLazyLoadMembers(t *testing.T) {
 		if !members[string(bob.UserID)] || members[string(carol.UserID)] {
 			t.Fatalf("lazy-loaded members %v", members)
 		}
+		// Carol speaks for the first time after that sync: the next
+		// (gapless) incremental sync must carry her member event.
+		syncSend(t, carol, room, "from carol")
+		var carolMember bool
+		for since, deadline := resp.NextBatch, time.Now().Add(10*time.Second); !carolMember && time.Now().Before(deadline); {
+			inc := syncOnce(t, alice, since, 2000, `{"room":{"timeline":{"limit":10},"state":{"lazy_load_members":true}}}`)
+			since = inc.NextBatch
+			if jr := inc.Rooms.Join[room]; jr != nil {
+				for _, ev := range jr.State.Events {
+					if ev.Type == event.StateMember && *ev.StateKey == string(carol.UserID) {
+						carolMember = true
+					}
+				}
+			}
+		}
+		if !carolMember {
+			t.Fatal("incremental lazy-loading sync lacks the new speaker's member event")
+		}
 		full := syncOnce(t, alice, "", 0, `{"room":{"timeline":{"limit":3}}}`)
 		n := 0
 		for _, ev := range full.Rooms.Join[room].State.Events {
