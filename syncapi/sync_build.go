@@ -186,6 +186,10 @@ func (s *SyncAPI) joinedRoomSection(ctx context.Context, sr *syncRequest, m stor
 	}
 	switch {
 	case full:
+		if rf.State.LazyLoadMembers { // the client's room state starts over
+			s.lazy.reset(userID, sr.device.ID, m.RoomID)
+			s.lazy.unsent(userID, sr.device.ID, m.RoomID, lazyMembers(rs, evs, userID))
+		}
 		jr.State.Events = s.stateEvents(rs.events, evs, &rf.State, userID)
 	case limited && len(evs) > 0:
 		delta, err := s.db.StateChangedBetween(ctx, m.RoomID, since.PDU, evs[0].Pos)
@@ -193,15 +197,14 @@ func (s *SyncAPI) joinedRoomSection(ctx context.Context, sr *syncRequest, m stor
 			return nil, err
 		}
 		if rf.State.LazyLoadMembers {
-			delta = append(delta, lazyMembers(rs, evs, userID)...)
+			delta = append(delta, s.lazyMembersToSend(sr, m.RoomID, rs, evs, &rf.State)...)
 		}
 		jr.State.Events = s.stateEvents(dedupe(delta), evs, &rf.State, userID)
 	case rf.State.LazyLoadMembers && len(evs) > 0:
 		// A gapless incremental timeline has no state delta, but a
-		// lazy-loading client may never have been sent the member event
-		// of someone who now speaks. Redundant ones are sent again
-		// (include_redundant_members is not tracked per device yet).
-		jr.State.Events = s.stateEvents(lazyMembers(rs, evs, userID), evs, &rf.State, userID)
+		// lazy-loading client may not have the member event of someone
+		// who now speaks.
+		jr.State.Events = s.stateEvents(s.lazyMembersToSend(sr, m.RoomID, rs, evs, &rf.State), evs, &rf.State, userID)
 	}
 	jr.Summary = summarize(rs, userID)
 	return jr, nil
@@ -246,6 +249,17 @@ func (s *SyncAPI) stateEvents(state []*types.Event, tl []*types.Event, f *types.
 		out = append(out, ev.Serve("", nil))
 	}
 	return out
+}
+
+// lazyMembersToSend is lazyMembers minus those this device already has,
+// unless the filter asks for redundant members.
+func (s *SyncAPI) lazyMembersToSend(sr *syncRequest, roomID string, rs *roomState, tl []*types.Event, f *types.RoomEventFilter) []*types.Event {
+	members := lazyMembers(rs, tl, sr.device.UserID)
+	unsent := s.lazy.unsent(sr.device.UserID, sr.device.ID, roomID, members)
+	if f.IncludeRedundantMembers {
+		return members
+	}
+	return unsent
 }
 
 // lazyMembers returns the current member events of timeline senders.

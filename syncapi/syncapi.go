@@ -21,13 +21,15 @@ import (
 
 // SyncAPI consumes the streams into its own tables and serves /sync.
 type SyncAPI struct {
-	base   *setup.Base
-	log    *slog.Logger
-	db     *storage.Database
-	users  uapi.UserAPI
-	rooms  rsapi.RoomserverAPI
-	notif  *notifier.Notifier
-	cache  *stateCache
+	base  *setup.Base
+	log   *slog.Logger
+	db    *storage.Database
+	users uapi.UserAPI
+	rooms rsapi.RoomserverAPI
+	notif *notifier.Notifier
+	cache *stateCache
+	// lazy remembers lazy-loaded member events sent to each device.
+	lazy   *lazySent
 	push   *pushCache
 	typing *typingState
 	// presence tracks syncs and activity for the presence timers.
@@ -72,6 +74,7 @@ func New(ctx context.Context, base *setup.Base, users uapi.UserAPI, rooms rsapi.
 	s := &SyncAPI{
 		base: base, log: log.With("component", "syncapi"), db: db, users: users, rooms: rooms,
 		cache:        newStateCache(db),
+		lazy:         newLazySent(),
 		push:         newPushCache(),
 		typing:       newTypingState(),
 		presence:     newPresenceTracker(),

@@ -56,6 +56,40 @@ func TestSyncLazyLoadMembers(t *testing.T) {
 		if !carolMember {
 			t.Fatal("incremental lazy-loading sync lacks the new speaker's member event")
 		}
+		// Once sent, it is not sent again, unless the filter asks for
+		// redundant members.
+		memberOf := func(filter string) (seenMsg, seenMember bool) {
+			syncSend(t, carol, room, "carol again")
+			for since, deadline := resp.NextBatch, time.Now().Add(10*time.Second); !seenMsg && time.Now().Before(deadline); {
+				inc := syncOnce(t, alice, since, 2000, filter)
+				since = inc.NextBatch
+				resp.NextBatch = since
+				jr := inc.Rooms.Join[room]
+				if jr == nil {
+					continue
+				}
+				seenMsg = len(syncBodies(jr.Timeline.Events)) > 0
+				for _, ev := range jr.State.Events {
+					if ev.Type == event.StateMember && *ev.StateKey == string(carol.UserID) {
+						seenMember = true
+					}
+				}
+			}
+			return seenMsg, seenMember
+		}
+		resp.NextBatch = ""
+		for since, deadline := "", time.Now().Add(10*time.Second); since == "" && time.Now().Before(deadline); {
+			since = syncOnce(t, alice, "", 0, `{"room":{"timeline":{"limit":1},"state":{"lazy_load_members":true}}}`).NextBatch
+			resp.NextBatch = since
+		}
+		// The initial sync above (timeline: carol's last message) sent
+		// carol's member event; an incremental one must not repeat it.
+		if msg, member := memberOf(`{"room":{"timeline":{"limit":10},"state":{"lazy_load_members":true}}}`); !msg || member {
+			t.Fatalf("redundant member resent: message %v, member %v", msg, member)
+		}
+		if msg, member := memberOf(`{"room":{"timeline":{"limit":10},"state":{"lazy_load_members":true,"include_redundant_members":true}}}`); !msg || !member {
+			t.Fatalf("include_redundant_members ignored: message %v, member %v", msg, member)
+		}
 		full := syncOnce(t, alice, "", 0, `{"room":{"timeline":{"limit":3}}}`)
 		n := 0
 		for _, ev := range full.Rooms.Join[room].State.Events {
