@@ -1,6 +1,10 @@
 package storage
 
-import "context"
+import (
+	"context"
+
+	istorage "github.com/axon-hs/axon/internal/storage"
+)
 
 // Destination is a remote server's delivery health.
 type Destination struct {
@@ -39,18 +43,5 @@ func (s *Store) SetDestination(ctx context.Context, d Destination) error {
 
 // FailingDestinations lists servers with recorded failures or blacklisted.
 func (s *Store) FailingDestinations(ctx context.Context) ([]string, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT server_name FROM federationapi_destinations`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return nil, err
-		}
-		out = append(out, name)
-	}
-	return out, rows.Err()
+	return istorage.Strings(s.DB.QueryContext(ctx, `SELECT server_name FROM federationapi_destinations`))
 }

@@ -1,6 +1,10 @@
 package storage
 
-import "context"
+import (
+	"context"
+
+	istorage "github.com/axon-hs/axon/internal/storage"
+)
 
 // AddJoined records that the join event eventID puts serverName in roomID.
 func AddJoined(ctx context.Context, tx *Tx, roomID, eventID, serverName string) error {
@@ -22,18 +26,5 @@ func RemoveJoined(ctx context.Context, tx *Tx, roomID string, eventIDs []string)
 // JoinedServers lists the distinct servers with a joined member in roomID.
 // q may be the DB (reads) or a Tx (to see the transaction's own writes).
 func JoinedServers(ctx context.Context, q Querier, roomID string) ([]string, error) {
-	rows, err := q.QueryContext(ctx, `SELECT DISTINCT server_name FROM federationapi_joined_servers WHERE room_id = $1 ORDER BY server_name`, roomID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return istorage.Strings(q.QueryContext(ctx, `SELECT DISTINCT server_name FROM federationapi_joined_servers WHERE room_id = $1 ORDER BY server_name`, roomID))
 }

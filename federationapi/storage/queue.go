@@ -3,6 +3,8 @@ package storage
 import (
 	"context"
 	"encoding/json"
+
+	istorage "github.com/axon-hs/axon/internal/storage"
 )
 
 // QueuedItem is one PDU or EDU waiting for a destination to acknowledge it.
@@ -77,18 +79,5 @@ func (s *Store) DropQueue(ctx context.Context, destination string) error {
 // PendingDestinations lists destinations with something queued, so a
 // restart can resume sending.
 func (s *Store) PendingDestinations(ctx context.Context) ([]string, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT DISTINCT destination FROM federationapi_queue`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var d string
-		if err := rows.Scan(&d); err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return istorage.Strings(s.DB.QueryContext(ctx, `SELECT DISTINCT destination FROM federationapi_queue`))
 }

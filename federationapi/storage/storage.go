@@ -9,6 +9,7 @@ import (
 	"context"
 
 	istorage "github.com/axon-hs/axon/internal/storage"
+	"github.com/axon-hs/axon/internal/streampos"
 )
 
 // Component is the name the database is opened (and migrated) under.
@@ -59,7 +60,14 @@ CREATE TABLE IF NOT EXISTS federationapi_positions (
 	seq BIGINT NOT NULL
 );
 `,
+}, {
+	Version: 2,
+	Name:    "positions in the internal/streampos layout",
+	SQL:     `ALTER TABLE federationapi_positions RENAME COLUMN name TO stream`,
 }}
+
+// positionsTable holds the consumers' stream positions (internal/streampos).
+const positionsTable = "federationapi_positions"
 
 // Store is the federationapi database.
 type Store struct {
@@ -84,19 +92,12 @@ func (s *Store) Close() error { return s.DB.Close() }
 
 // Position is the last stream sequence the consumer name applied.
 func (s *Store) Position(ctx context.Context, name string) (uint64, error) {
-	var seq int64
-	err := s.DB.QueryRowContext(ctx, `SELECT seq FROM federationapi_positions WHERE name = $1`, name).Scan(&seq)
-	if isNoRows(err) {
-		return 0, nil
-	}
-	return uint64(seq), err
+	return streampos.Get(ctx, s.DB, positionsTable, name)
 }
 
 // SetPosition records seq for name inside tx.
 func SetPosition(ctx context.Context, tx *Tx, name string, seq uint64) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO federationapi_positions (name, seq) VALUES ($1, $2)
-		ON CONFLICT (name) DO UPDATE SET seq = excluded.seq`, name, int64(seq))
-	return err
+	return streampos.Set(ctx, tx, positionsTable, name, seq)
 }
 
 // Tx is a write transaction.

@@ -273,3 +273,21 @@ func redactDSN(dsn string) string {
 	}
 	return dsn
 }
+
+// Strings reads a one-column result of text values, closing the rows:
+// return storage.Strings(db.QueryContext(ctx, query, args...)).
+func Strings(rows *sql.Rows, err error) ([]string, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}

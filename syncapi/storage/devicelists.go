@@ -50,21 +50,8 @@ func (d *Database) DeviceListPosition(ctx context.Context) (types.StreamPosition
 
 // DeviceListChangesBetween lists the users whose keys changed in (from, to].
 func (d *Database) DeviceListChangesBetween(ctx context.Context, from, to types.StreamPosition) ([]string, error) {
-	rows, err := d.DB.QueryContext(ctx, `SELECT DISTINCT user_id FROM syncapi_device_list_changes WHERE pos > $1 AND pos <= $2`,
-		int64(from), int64(to))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var u string
-		if err := rows.Scan(&u); err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return storage.Strings(d.DB.QueryContext(ctx, `SELECT DISTINCT user_id FROM syncapi_device_list_changes WHERE pos > $1 AND pos <= $2`,
+		int64(from), int64(to)))
 }
 
 // MemberEventsBetween returns the membership events in (from, to], oldest

@@ -83,20 +83,7 @@ func (d *Database) RoomMembers(ctx context.Context, q storage.Querier, roomID, m
 	if q == nil {
 		q = d.DB
 	}
-	rows, err := q.QueryContext(ctx, `SELECT state_key FROM syncapi_current_state WHERE room_id = $1 AND type = 'm.room.member' AND membership = $2`, roomID, membership)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var u string
-		if err := rows.Scan(&u); err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return storage.Strings(q.QueryContext(ctx, `SELECT state_key FROM syncapi_current_state WHERE room_id = $1 AND type = 'm.room.member' AND membership = $2`, roomID, membership))
 }
 
 // AllJoinedMembers maps every room to its joined users (notifier start-up).

@@ -10,6 +10,7 @@ import (
 	"fmt"
 
 	"github.com/axon-hs/axon/internal/storage"
+	"github.com/axon-hs/axon/internal/streampos"
 	"github.com/axon-hs/axon/syncapi/types"
 )
 
@@ -96,19 +97,12 @@ func (d *Database) MaxPositions(ctx context.Context) (types.StreamToken, error) 
 
 // ConsumerSeq is the last applied sequence of a consumed stream.
 func (d *Database) ConsumerSeq(ctx context.Context, stream string) (uint64, error) {
-	var seq int64
-	err := d.DB.QueryRowContext(ctx, `SELECT seq FROM syncapi_consumer_seqs WHERE stream = $1`, stream).Scan(&seq)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	return uint64(seq), err
+	return streampos.Get(ctx, d.DB, "syncapi_consumer_seqs", stream)
 }
 
 // SetConsumerSeq records seq as applied, inside the effect's transaction.
 func SetConsumerSeq(ctx context.Context, tx *storage.Tx, stream string, seq uint64) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO syncapi_consumer_seqs (stream, seq) VALUES ($1, $2)
-		ON CONFLICT (stream) DO UPDATE SET seq = excluded.seq`, stream, int64(seq))
-	return err
+	return streampos.Set(ctx, tx, "syncapi_consumer_seqs", stream, seq)
 }
 
 // inList builds "$n,$n+1,..." for an IN clause starting at placeholder n.
