@@ -5,12 +5,13 @@ import (
 	"strings"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
 func (h *roomRoutes) checkLocalAlias(alias string) *httputil.JSONResponse {
-	if !validRoomAlias(alias) {
+	if !matrixrules.ValidRoomAlias(alias) {
 		r := httputil.InvalidParam("Invalid room alias %q", alias)
 		return &r
 	}
@@ -55,7 +56,7 @@ func (h *roomRoutes) putAlias(req *http.Request, dev *uapi.Device) httputil.JSON
 
 func (h *roomRoutes) getAlias(req *http.Request) httputil.JSONResponse {
 	alias := req.PathValue("roomAlias")
-	if !validRoomAlias(alias) {
+	if !matrixrules.ValidRoomAlias(alias) {
 		return httputil.InvalidParam("Invalid room alias %q", alias)
 	}
 	roomID, _, err := h.rs.QueryAlias(req.Context(), alias)
@@ -73,7 +74,7 @@ func (h *roomRoutes) getAlias(req *http.Request) httputil.JSONResponse {
 func (h *roomRoutes) deleteAlias(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	ctx := req.Context()
 	alias := req.PathValue("roomAlias")
-	if !validRoomAlias(alias) {
+	if !matrixrules.ValidRoomAlias(alias) {
 		return httputil.InvalidParam("Invalid room alias %q", alias)
 	}
 	roomID, creator, err := h.rs.QueryAlias(ctx, alias)

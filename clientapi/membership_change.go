@@ -8,6 +8,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
@@ -44,7 +45,7 @@ func (h *roomRoutes) setMembership(ctx context.Context, sender, roomID, target, 
 
 func (h *roomRoutes) joinRoomIDOrAlias(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	idOrAlias := req.PathValue("roomIdOrAlias")
-	if strings.HasPrefix(idOrAlias, "#") && validRoomAlias(idOrAlias) && !strings.HasSuffix(idOrAlias, ":"+h.server) {
+	if strings.HasPrefix(idOrAlias, "#") && matrixrules.ValidRoomAlias(idOrAlias) && !strings.HasSuffix(idOrAlias, ":"+h.server) {
 		// A remote alias: resolved (over federation) by the join itself,
 		// which also learns the servers to join through.
 		var body membershipBody
@@ -95,7 +96,7 @@ func (h *roomRoutes) doJoin(req *http.Request, dev *uapi.Device, roomID string) 
 	if dev.IsGuest && !summary.GuestCanJoin {
 		return httputil.Forbidden("Guest access is not allowed in this room")
 	}
-	if (summary.JoinRule == "restricted" || summary.JoinRule == "knock_restricted") && current != "invite" && current != "join" {
+	if matrixrules.NeedsRestrictedAuthoriser(summary.JoinRule, current) {
 		via, r := h.restrictedAuthoriser(ctx, roomID, dev.UserID, summary.AllowedRoomIDs)
 		if r != nil {
 			return *r
@@ -127,17 +128,17 @@ func (h *roomRoutes) restrictedAuthoriser(ctx context.Context, roomID, userID st
 		r := h.rsError(err, "members")
 		return "", &r
 	}
-	pl, _, _ := h.stateContent(ctx, roomID, "m.room.power_levels", "")
-	inviteLevel := int64(0)
-	if v := gjson.GetBytes(pl, "invite"); v.Exists() {
-		inviteLevel = v.Int()
+	pl, err := h.powerLevels(ctx, roomID)
+	if err != nil {
+		r := h.rsError(err, "power levels")
+		return "", &r
 	}
 	for _, m := range members {
 		uid := *m.StateKey()
 		if gjson.GetBytes(m.Content(), "membership").Str != "join" || !strings.HasSuffix(uid, ":"+h.server) {
 			continue
 		}
-		if level, _, err := h.powerLevel(ctx, roomID, uid, "m.room.member"); err == nil && level >= inviteLevel {
+		if pl.UserLevel(uid) >= pl.Invite {
 			return uid, nil
 		}
 	}
@@ -165,7 +166,7 @@ func (h *roomRoutes) knock(req *http.Request, dev *uapi.Device) httputil.JSONRes
 }
 
 // otherMembership runs invite/kick/ban/unban: body.user_id is the target.
-func (h *roomRoutes) otherMembership(req *http.Request, dev *uapi.Device, membership string, requireCurrent ...string) httputil.JSONResponse {
+func (h *roomRoutes) otherMembership(req *http.Request, dev *uapi.Device, action matrixrules.Action) httputil.JSONResponse {
 	ctx := req.Context()
 	roomID := req.PathValue("roomId")
 	var body membershipBody
@@ -181,36 +182,29 @@ func (h *roomRoutes) otherMembership(req *http.Request, dev *uapi.Device, member
 	if r := h.roomExists(ctx, roomID, httputil.Forbidden("You are not in room %s", roomID)); r != nil {
 		return *r
 	}
-	if membership == "invite" && h.isRemoteUser(body.UserID) {
-		if cur, _, err := h.rs.QueryMembership(ctx, roomID, body.UserID); err == nil && (cur == "join" || cur == "ban") {
-			return httputil.Forbidden("The user's membership is %q, so they cannot be invited", cur)
+	if action == matrixrules.ActionInvite && h.isRemoteUser(body.UserID) {
+		if cur, _, err := h.rs.QueryMembership(ctx, roomID, body.UserID); err == nil {
+			if err := matrixrules.CheckTransition(action, cur); err != nil {
+				return httputil.Forbidden("%s", err.Error())
+			}
 		}
 		return h.remoteInvite(ctx, dev.UserID, roomID, body.UserID, body.Reason)
 	}
-	if len(requireCurrent) > 0 {
+	if action == matrixrules.ActionKick || action == matrixrules.ActionUnban {
+		// The auth rules would accept a leave over a leave; these
+		// requests ask for a change, so say why there is none.
 		cur, _, err := h.rs.QueryMembership(ctx, roomID, body.UserID)
 		if err != nil {
 			return h.rsError(err, "membership")
 		}
-		found := false
-		for _, m := range requireCurrent {
-			found = found || m == cur
-		}
-		if !found {
-			return httputil.Forbidden("The user's membership is %q, so they cannot be %s", cur, pastTense(membership, requireCurrent))
+		if err := matrixrules.CheckTransition(action, cur); err != nil {
+			return httputil.Forbidden("%s", err.Error())
 		}
 	}
-	if _, r := h.setMembership(ctx, dev.UserID, roomID, body.UserID, membership, body.Reason, nil); r != nil {
+	if _, r := h.setMembership(ctx, dev.UserID, roomID, body.UserID, matrixrules.ResultingMembership(action), body.Reason, nil); r != nil {
 		return *r
 	}
 	return httputil.Empty()
-}
-
-func pastTense(membership string, from []string) string {
-	if membership == "leave" && len(from) == 1 && from[0] == "ban" {
-		return "unbanned"
-	}
-	return "kicked"
 }
 
 func parseUserIDParts(userID string) (string, string, bool) {
@@ -222,19 +216,19 @@ func parseUserIDParts(userID string) (string, string, bool) {
 }
 
 func (h *roomRoutes) invite(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
-	return h.otherMembership(req, dev, "invite")
+	return h.otherMembership(req, dev, matrixrules.ActionInvite)
 }
 
 func (h *roomRoutes) kick(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
-	return h.otherMembership(req, dev, "leave", "join", "invite", "knock")
+	return h.otherMembership(req, dev, matrixrules.ActionKick)
 }
 
 func (h *roomRoutes) ban(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
-	return h.otherMembership(req, dev, "ban")
+	return h.otherMembership(req, dev, matrixrules.ActionBan)
 }
 
 func (h *roomRoutes) unban(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
-	return h.otherMembership(req, dev, "leave", "ban")
+	return h.otherMembership(req, dev, matrixrules.ActionUnban)
 }
 
 func (h *roomRoutes) leave(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
@@ -254,7 +248,7 @@ func (h *roomRoutes) leave(req *http.Request, dev *uapi.Device) httputil.JSONRes
 	if cur == "leave" {
 		return httputil.Empty() // already left: leaving again is a no-op
 	}
-	if cur == "" || cur == "ban" {
+	if matrixrules.CheckTransition(matrixrules.ActionLeave, cur) != nil {
 		return httputil.Forbidden("You are not in room %s", roomID)
 	}
 	if (cur == "invite" || cur == "knock") && !h.serverInRoom(ctx, roomID) {

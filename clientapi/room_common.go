@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/matrix-org/gomatrixserverlib/spec"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
@@ -98,49 +100,34 @@ func (h *roomRoutes) stateContent(ctx context.Context, roomID, evType, stateKey 
 	return evs[0].Content(), evs[0], nil
 }
 
+// powerLevels reads the room's create and power levels events in one
+// query and applies the room version's power rules to them.
+func (h *roomRoutes) powerLevels(ctx context.Context, roomID string) (*matrixrules.PowerLevels, error) {
+	evs, err := h.rs.QueryCurrentState(ctx, roomID, []rsapi.StateKey{{Type: spec.MRoomCreate}, {Type: spec.MRoomPowerLevels}})
+	if err != nil {
+		return nil, err
+	}
+	var room matrixrules.Room
+	for _, ev := range evs {
+		switch ev.Type() {
+		case spec.MRoomCreate:
+			room.CreateSender, room.CreateContent = string(ev.SenderID()), ev.Content()
+			room.Version = matrixrules.VersionOfCreate(room.CreateContent)
+		case spec.MRoomPowerLevels:
+			room.PowerLevels = ev.Content()
+		}
+	}
+	return matrixrules.NewPowerLevels(room)
+}
+
 // powerLevel returns the user's power level and the level needed to send
 // a state event of evType (state) in the room's current state.
 func (h *roomRoutes) powerLevel(ctx context.Context, roomID, userID, evType string) (user, needed int64, err error) {
-	create, _, err := h.stateContent(ctx, roomID, "m.room.create", "")
+	pl, err := h.powerLevels(ctx, roomID)
 	if err != nil {
 		return 0, 0, err
 	}
-	_, createEv, _ := h.stateContent(ctx, roomID, "m.room.create", "")
-	pl, _, err := h.stateContent(ctx, roomID, "m.room.power_levels", "")
-	if err != nil {
-		return 0, 0, err
-	}
-	needed = 50
-	if pl == nil {
-		if createEv != nil && string(createEv.SenderID()) == userID {
-			return 100, needed, nil
-		}
-		return 0, needed, nil
-	}
-	p := gjson.ParseBytes(pl)
-	if v := p.Get("state_default"); v.Exists() {
-		needed = v.Int()
-	}
-	if v := p.Get("events." + gjsonEscape(evType)); v.Exists() {
-		needed = v.Int()
-	}
-	user = p.Get("users_default").Int()
-	if v := p.Get("users." + gjsonEscape(userID)); v.Exists() {
-		user = v.Int()
-	}
-	if createEv != nil {
-		if rv := gjson.GetBytes(create, "room_version").Str; rv == "12" {
-			if string(createEv.SenderID()) == userID {
-				return 1 << 53, needed, nil
-			}
-			for _, c := range gjson.GetBytes(create, "additional_creators").Array() {
-				if c.Str == userID {
-					return 1 << 53, needed, nil
-				}
-			}
-		}
-	}
-	return user, needed, nil
+	return pl.UserLevel(userID), pl.StateLevel(evType), nil
 }
 
 // gjsonEscape escapes gjson path metacharacters in a key.
@@ -200,21 +187,12 @@ func (h *roomRoutes) roomState(ctx context.Context, roomID, atEventID string, tu
 	return h.rs.QueryStateAfterEvent(ctx, roomID, atEventID, tuples)
 }
 
-// validRoomAlias checks "#localpart:server".
-func validRoomAlias(alias string) bool {
-	if len(alias) < 4 || len(alias) > 255 || alias[0] != '#' {
-		return false
-	}
-	local, server, ok := strings.Cut(alias[1:], ":")
-	return ok && local != "" && server != "" && !strings.ContainsAny(local, " \t\n:")
-}
-
 // resolveRoom maps a room ID or local alias to a room ID.
 func (h *roomRoutes) resolveRoom(ctx context.Context, idOrAlias string) (string, *httputil.JSONResponse) {
 	if strings.HasPrefix(idOrAlias, "!") {
 		return idOrAlias, nil
 	}
-	if !validRoomAlias(idOrAlias) {
+	if !matrixrules.ValidRoomAlias(idOrAlias) {
 		r := httputil.InvalidParam("Invalid room ID or alias %q", idOrAlias)
 		return "", &r
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
@@ -85,7 +86,7 @@ func (h *roomRoutes) createRoom(req *http.Request, dev *uapi.Device) httputil.JS
 	alias := ""
 	if body.RoomAliasName != "" {
 		alias = "#" + body.RoomAliasName + ":" + h.server
-		if strings.ContainsAny(body.RoomAliasName, ": \t\n#") || !validRoomAlias(alias) {
+		if strings.ContainsAny(body.RoomAliasName, ": \t\n#") || !matrixrules.ValidRoomAlias(alias) {
 			return httputil.InvalidParam("Invalid room_alias_name")
 		}
 		if existing, _, err := h.rs.QueryAlias(ctx, alias); err != nil {
@@ -196,11 +197,11 @@ func (h *roomRoutes) stateEv(dev *uapi.Device, evType, stateKey string, content 
 
 // initialPowerLevels is the default power levels for a new room, with
 // invitees raised for trusted_private_chat and the client's override
-// merged on top. Room v12 creators are implicitly all-powerful and must
-// not be listed.
+// merged on top. Privileged creators (v12) are implicitly all-powerful
+// and must not be listed.
 func (h *roomRoutes) initialPowerLevels(creator, version string, body createRoomBody, trusted bool) (map[string]any, *httputil.JSONResponse) {
 	users := map[string]any{}
-	if version != "12" {
+	if !matrixrules.FeaturesOf(version).PrivilegedCreators {
 		users[creator] = 100
 	}
 	if trusted {

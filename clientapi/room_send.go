@@ -5,9 +5,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/tidwall/gjson"
-
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
@@ -109,34 +108,18 @@ func jsonEqual(a, b json.RawMessage) bool {
 // checkCanonicalAlias: every alias named must exist and point here
 // (400 M_BAD_ALIAS otherwise), per the spec.
 func (h *roomRoutes) checkCanonicalAlias(req *http.Request, roomID string, content json.RawMessage) *httputil.JSONResponse {
-	c := gjson.ParseBytes(content)
-	var aliases []string
-	if a := c.Get("alias"); a.Exists() {
-		if a.Type != gjson.String {
-			r := httputil.BadJSON("alias must be a string")
-			return &r
-		}
-		aliases = append(aliases, a.Str)
-	}
-	if alts := c.Get("alt_aliases"); alts.Exists() {
-		if !alts.IsArray() {
-			r := httputil.BadJSON("alt_aliases must be an array")
-			return &r
-		}
-		for _, a := range alts.Array() {
-			aliases = append(aliases, a.Str)
-		}
+	aliases, msg := matrixrules.CheckCanonicalAliasShape(content)
+	if msg != "" {
+		r := httputil.BadJSON("%s", msg)
+		return &r
 	}
 	for _, a := range aliases {
-		if a == "" {
-			continue
-		}
 		target, _, err := h.rs.QueryAlias(req.Context(), a)
 		if err != nil {
 			r := h.rsError(err, "alias")
 			return &r
 		}
-		if !validRoomAlias(a) || target != roomID {
+		if !matrixrules.ValidRoomAlias(a) || target != roomID {
 			r := httputil.Error(http.StatusBadRequest, "M_BAD_ALIAS", "Alias %s does not point to this room", a)
 			return &r
 		}

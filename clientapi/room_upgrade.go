@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"net/http"
 
-	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
@@ -35,7 +35,7 @@ func (h *roomRoutes) upgrade(req *http.Request, dev *uapi.Device) httputil.JSONR
 	if body.NewVersion == "" {
 		return httputil.MissingParam("Missing new_version")
 	}
-	if v, err := gomatrixserverlib.GetRoomVersion(gomatrixserverlib.RoomVersion(body.NewVersion)); err != nil || !v.Stable() {
+	if !matrixrules.IsSupported(body.NewVersion) {
 		return httputil.Error(http.StatusBadRequest, "M_UNSUPPORTED_ROOM_VERSION", "Room version %q is not supported", body.NewVersion)
 	}
 	if r := h.roomExists(ctx, roomID, httputil.NotFound("Unknown room %s", roomID)); r != nil {
@@ -94,7 +94,7 @@ func (h *roomRoutes) upgrade(req *http.Request, dev *uapi.Device) httputil.JSONR
 		pl = old.Content()
 	}
 	newPL, _ := sjson.SetBytes(pl, "users."+gjsonEscape(dev.UserID), max(level, 100))
-	if body.NewVersion == "12" {
+	if matrixrules.FeaturesOf(body.NewVersion).PrivilegedCreators {
 		newPL, _ = sjson.DeleteBytes(newPL, "users."+gjsonEscape(dev.UserID))
 	}
 	plEv := h.stateEv(dev, "m.room.power_levels", "", nil)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/roomserver/api"
@@ -73,8 +74,8 @@ func createTestRoom(tb testing.TB, rs *RoomServer, creator, version, joinRule st
 	create := local("", creator, "m.room.create", strp(""), map[string]any{})
 	create.Local.RoomVersion = version
 	users := map[string]int{creator: 100}
-	if version == "12" {
-		users = map[string]int{} // v12 creators are privileged and must not be listed
+	if matrixrules.FeaturesOf(version).PrivilegedCreators {
+		users = map[string]int{} // privileged creators must not be listed
 	}
 	resp, err := rs.InputRoomEvents(context.Background(), &api.InputRoomEventsRequest{Events: []api.InputRoomEvent{
 		create,

@@ -4,13 +4,14 @@ import (
 	"context"
 	"testing"
 
+	"github.com/axon-hs/axon/internal/matrixrules"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/roomserver/api"
 )
 
 func TestCreateRoomAllVersions(t *testing.T) {
 	rs, _ := newTestServer(t, storagetest.SQLiteDSN(t))
-	for _, v := range []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"} {
+	for _, v := range matrixrules.SupportedVersions {
 		t.Run("v"+v, func(t *testing.T) {
 			alice := "@alice:" + testServer
 			roomID := createTestRoom(t, rs, alice, v, "public")

@@ -8,6 +8,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
+	"github.com/axon-hs/axon/internal/matrixrules"
 	"github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/roomserver/storage"
 )
@@ -229,7 +230,7 @@ func (r *RoomServer) ForgetRoom(ctx context.Context, userID, roomID string) erro
 	if err != nil {
 		return err
 	}
-	if m == "join" || m == "invite" || m == "knock" {
+	if matrixrules.IsActive(m) {
 		return api.Errorf(api.CodeForbidden, "you must leave the room before forgetting it")
 	}
 	return r.db.Forget(ctx, rm.nid, userID)

@@ -8,6 +8,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
 
+	"github.com/axon-hs/axon/internal/matrixrules"
 	"github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/roomserver/storage"
 )
@@ -21,8 +22,7 @@ func (r *RoomServer) QueryEventTemplate(ctx context.Context, req *api.EventTempl
 	if err != nil {
 		return nil, err
 	}
-	le := &api.LocalEvent{RoomID: req.RoomID, Sender: req.Sender, Type: req.Type, StateKey: req.StateKey, Content: req.Content}
-	if msg := validateLocal(le); msg != "" {
+	if msg := matrixrules.CheckLocalEvent(req.Type, req.StateKey, req.Content, req.Sender); msg != "" {
 		return nil, api.Errorf(api.CodeBadJSON, msg)
 	}
 	rm.mu.RLock()

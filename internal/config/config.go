@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/axon-hs/axon/internal/matrixrules"
 )
 
 // Config is the whole of axon.yaml.
@@ -172,7 +174,7 @@ func Defaults() *Config {
 		},
 		Logging:  Logging{Level: "info", Format: "text"},
 		Limits:   Limits{MaxRequestBytes: 32 << 20, MaxUploadBytes: 100 << 20},
-		Rooms:    Rooms{DefaultVersion: "10"},
+		Rooms:    Rooms{DefaultVersion: matrixrules.DefaultVersion},
 		Presence: Presence{Enabled: true},
 		Federation: Federation{
 			Enabled:           true,
@@ -314,8 +316,8 @@ func (c *Config) Validate() error {
 	if c.Limits.MaxUploadBytes <= 0 {
 		bad("limits.max_upload_bytes", "must be positive")
 	}
-	if !validRoomVersion(c.Rooms.DefaultVersion) {
-		bad("rooms.default_version", "%q is not a supported room version (1-12)", c.Rooms.DefaultVersion)
+	if !matrixrules.IsSupported(c.Rooms.DefaultVersion) {
+		bad("rooms.default_version", "%q is not a supported room version (%s)", c.Rooms.DefaultVersion, matrixrules.SupportedList())
 	}
 	known := map[string]bool{"clientapi": true, "userapi": true, "roomserver": true, "syncapi": true, "federationapi": true, "keyserver": true, "mediaapi": true, "appservice": true}
 	for i, comp := range c.Components {
@@ -330,14 +332,6 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("invalid config:\n  %s", strings.Join(errs, "\n  "))
 	}
 	return nil
-}
-
-func validRoomVersion(v string) bool {
-	switch v {
-	case "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12":
-		return true
-	}
-	return false
 }
 
 func (c *Config) databaseDSNs() map[string]string {
