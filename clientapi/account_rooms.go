@@ -118,7 +118,7 @@ func (ar *accountRooms) updateMember(ctx context.Context, userID, roomID, displa
 		return err
 	}
 	sk := userID
-	_, r := ar.h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: userID, Type: "m.room.member", StateKey: &sk, Content: data}, nil)
+	_, r := ar.h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: userID, Type: "m.room.member", StateKey: &sk, Content: data}, nil, unknownRoom(roomID))
 	return responseError(r)
 }
 
@@ -161,7 +161,7 @@ func (ar *accountRooms) leave(ctx context.Context, userID, roomID, current strin
 		r := ar.h.remoteLeave(ctx, userID, roomID, "")
 		return responseError(&r)
 	}
-	_, r := ar.h.setMembership(ctx, userID, roomID, userID, "leave", "", nil)
+	_, r := ar.h.setMembership(ctx, userID, roomID, userID, "leave", "", nil, unknownRoom(roomID))
 	return responseError(r)
 }
 

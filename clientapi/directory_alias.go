@@ -37,11 +37,11 @@ func (h *roomRoutes) putAlias(req *http.Request, dev *uapi.Device) httputil.JSON
 	if body.RoomID == "" {
 		return httputil.MissingParam("Missing room_id")
 	}
-	if r := h.roomExists(ctx, body.RoomID, httputil.NotFound("Unknown room %s", body.RoomID)); r != nil {
+	if r := checkRoomID(body.RoomID); r != nil {
 		return *r
 	}
 	if m, _, err := h.rs.QueryMembership(ctx, body.RoomID, dev.UserID); err != nil {
-		return h.rsError(err, "membership")
+		return h.rsErrorOr(err, "membership", unknownRoom(body.RoomID))
 	} else if m != "join" && !dev.IsAdmin {
 		return httputil.Forbidden("You must be in the room to give it an alias")
 	}

@@ -13,7 +13,7 @@ func (h *roomRoutes) getVisibility(req *http.Request) httputil.JSONResponse {
 	roomID := req.PathValue("roomId")
 	v, err := h.rs.QueryRoomVisibility(req.Context(), roomID)
 	if err != nil {
-		return h.rsError(err, "visibility")
+		return h.rsErrorOr(err, "visibility", unknownRoom(roomID))
 	}
 	return httputil.OK(map[string]string{"visibility": v})
 }
@@ -32,13 +32,13 @@ func (h *roomRoutes) putVisibility(req *http.Request, dev *uapi.Device) httputil
 	if body.Visibility != "public" && body.Visibility != "private" {
 		return httputil.InvalidParam("visibility must be public or private")
 	}
-	if r := h.roomExists(ctx, roomID, httputil.NotFound("Unknown room %s", roomID)); r != nil {
+	if r := checkRoomID(roomID); r != nil {
 		return *r
 	}
 	if !dev.IsAdmin {
 		m, _, err := h.rs.QueryMembership(ctx, roomID, dev.UserID)
 		if err != nil {
-			return h.rsError(err, "membership")
+			return h.rsErrorOr(err, "membership", unknownRoom(roomID))
 		}
 		level, needed, err := h.powerLevel(ctx, roomID, dev.UserID, "m.room.canonical_alias")
 		if err != nil {
@@ -49,7 +49,7 @@ func (h *roomRoutes) putVisibility(req *http.Request, dev *uapi.Device) httputil
 		}
 	}
 	if err := h.rs.SetRoomVisibility(ctx, roomID, body.Visibility); err != nil {
-		return h.rsError(err, "visibility")
+		return h.rsErrorOr(err, "visibility", unknownRoom(roomID))
 	}
 	return httputil.Empty()
 }

@@ -21,7 +21,7 @@ type membershipBody struct {
 
 // setMembership sends an m.room.member event for target. Joins, invites
 // and knocks carry the target's profile.
-func (h *roomRoutes) setMembership(ctx context.Context, sender, roomID, target, membership, reason string, extra map[string]any) (string, *httputil.JSONResponse) {
+func (h *roomRoutes) setMembership(ctx context.Context, sender, roomID, target, membership, reason string, extra map[string]any, unknown httputil.JSONResponse) (string, *httputil.JSONResponse) {
 	content := map[string]any{"membership": membership}
 	if reason != "" {
 		content["reason"] = reason
@@ -40,7 +40,7 @@ func (h *roomRoutes) setMembership(ctx context.Context, sender, roomID, target, 
 		content[k] = v
 	}
 	sk := target
-	return h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: sender, Type: "m.room.member", StateKey: &sk, Content: mustMarshal(content)}, nil)
+	return h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: sender, Type: "m.room.member", StateKey: &sk, Content: mustMarshal(content)}, nil, unknown)
 }
 
 func (h *roomRoutes) joinRoomIDOrAlias(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
@@ -81,13 +81,11 @@ func (h *roomRoutes) doJoin(req *http.Request, dev *uapi.Device, roomID string) 
 		// through the servers given, the inviter's and the room ID's.
 		return h.remoteJoin(ctx, dev.UserID, roomID, vias, body.Reason)
 	}
-	if r := h.roomExists(ctx, roomID, httputil.NotFound("Room %s is not known to this server", roomID)); r != nil {
-		return *r
-	}
+	unknown := httputil.NotFound("Room %s is not known to this server", roomID)
 	extra := map[string]any{}
 	current, _, err := h.rs.QueryMembership(ctx, roomID, dev.UserID)
 	if err != nil {
-		return h.rsError(err, "membership")
+		return h.rsErrorOr(err, "membership", unknown)
 	}
 	summary, err := h.rs.QueryRoomSummary(ctx, roomID)
 	if err != nil {
@@ -103,7 +101,7 @@ func (h *roomRoutes) doJoin(req *http.Request, dev *uapi.Device, roomID string) 
 		}
 		extra["join_authorised_via_users_server"] = via
 	}
-	if _, r := h.setMembership(ctx, dev.UserID, roomID, dev.UserID, "join", body.Reason, extra); r != nil {
+	if _, r := h.setMembership(ctx, dev.UserID, roomID, dev.UserID, "join", body.Reason, extra, unknown); r != nil {
 		return *r
 	}
 	return httputil.OK(map[string]string{"room_id": roomID})
@@ -156,10 +154,8 @@ func (h *roomRoutes) knock(req *http.Request, dev *uapi.Device) httputil.JSONRes
 	if r != nil {
 		return *r
 	}
-	if r := h.roomExists(ctx, roomID, httputil.NotFound("Room %s is not known to this server", roomID)); r != nil {
-		return *r
-	}
-	if _, r := h.setMembership(ctx, dev.UserID, roomID, dev.UserID, "knock", body.Reason, nil); r != nil {
+	unknown := httputil.NotFound("Room %s is not known to this server", roomID)
+	if _, r := h.setMembership(ctx, dev.UserID, roomID, dev.UserID, "knock", body.Reason, nil, unknown); r != nil {
 		return *r
 	}
 	return httputil.OK(map[string]string{"room_id": roomID})
@@ -179,14 +175,17 @@ func (h *roomRoutes) otherMembership(req *http.Request, dev *uapi.Device, action
 	if _, _, ok := parseUserIDParts(body.UserID); !ok {
 		return httputil.InvalidParam("Invalid user_id")
 	}
-	if r := h.roomExists(ctx, roomID, httputil.Forbidden("You are not in room %s", roomID)); r != nil {
+	if r := checkRoomID(roomID); r != nil {
 		return *r
 	}
+	unknown := httputil.Forbidden("You are not in room %s", roomID)
 	if action == matrixrules.ActionInvite && h.isRemoteUser(body.UserID) {
-		if cur, _, err := h.rs.QueryMembership(ctx, roomID, body.UserID); err == nil {
-			if err := matrixrules.CheckTransition(action, cur); err != nil {
-				return httputil.Forbidden("%s", err.Error())
-			}
+		cur, _, err := h.rs.QueryMembership(ctx, roomID, body.UserID)
+		if err != nil {
+			return h.rsErrorOr(err, "membership", unknown)
+		}
+		if err := matrixrules.CheckTransition(action, cur); err != nil {
+			return httputil.Forbidden("%s", err.Error())
 		}
 		return h.remoteInvite(ctx, dev.UserID, roomID, body.UserID, body.Reason)
 	}
@@ -195,13 +194,13 @@ func (h *roomRoutes) otherMembership(req *http.Request, dev *uapi.Device, action
 		// requests ask for a change, so say why there is none.
 		cur, _, err := h.rs.QueryMembership(ctx, roomID, body.UserID)
 		if err != nil {
-			return h.rsError(err, "membership")
+			return h.rsErrorOr(err, "membership", unknown)
 		}
 		if err := matrixrules.CheckTransition(action, cur); err != nil {
 			return httputil.Forbidden("%s", err.Error())
 		}
 	}
-	if _, r := h.setMembership(ctx, dev.UserID, roomID, body.UserID, matrixrules.ResultingMembership(action), body.Reason, nil); r != nil {
+	if _, r := h.setMembership(ctx, dev.UserID, roomID, body.UserID, matrixrules.ResultingMembership(action), body.Reason, nil, unknown); r != nil {
 		return *r
 	}
 	return httputil.Empty()
@@ -238,12 +237,12 @@ func (h *roomRoutes) leave(req *http.Request, dev *uapi.Device) httputil.JSONRes
 	if r := httputil.DecodeJSON(req, &body); r != nil {
 		return *r
 	}
-	if r := h.roomExists(ctx, roomID, httputil.NotFound("Unknown room %s", roomID)); r != nil {
+	if r := checkRoomID(roomID); r != nil {
 		return *r
 	}
 	cur, _, err := h.rs.QueryMembership(ctx, roomID, dev.UserID)
 	if err != nil {
-		return h.rsError(err, "membership")
+		return h.rsErrorOr(err, "membership", unknownRoom(roomID))
 	}
 	if cur == "leave" {
 		return httputil.Empty() // already left: leaving again is a no-op
@@ -254,7 +253,7 @@ func (h *roomRoutes) leave(req *http.Request, dev *uapi.Device) httputil.JSONRes
 	if (cur == "invite" || cur == "knock") && !h.serverInRoom(ctx, roomID) {
 		return h.remoteLeave(ctx, dev.UserID, roomID, body.Reason)
 	}
-	if _, r := h.setMembership(ctx, dev.UserID, roomID, dev.UserID, "leave", body.Reason, nil); r != nil {
+	if _, r := h.setMembership(ctx, dev.UserID, roomID, dev.UserID, "leave", body.Reason, nil, unknownRoom(roomID)); r != nil {
 		return *r
 	}
 	return httputil.Empty()
@@ -263,14 +262,14 @@ func (h *roomRoutes) leave(req *http.Request, dev *uapi.Device) httputil.JSONRes
 func (h *roomRoutes) forget(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	ctx := req.Context()
 	roomID := req.PathValue("roomId")
-	if r := h.roomExists(ctx, roomID, httputil.NotFound("Unknown room %s", roomID)); r != nil {
+	if r := checkRoomID(roomID); r != nil {
 		return *r
 	}
 	if err := h.rs.ForgetRoom(ctx, dev.UserID, roomID); err != nil {
 		if e, ok := rsapi.AsError(err); ok && e.Code == rsapi.CodeForbidden {
 			return httputil.Error(http.StatusBadRequest, "M_UNKNOWN", "%s", e.Message)
 		}
-		return h.rsError(err, "forget")
+		return h.rsErrorOr(err, "forget", unknownRoom(roomID))
 	}
 	return httputil.Empty()
 }

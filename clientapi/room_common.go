@@ -28,9 +28,15 @@ type roomRoutes struct {
 // input sends local events (one room) and maps a failure to a response:
 // the first rejected event's error, or an internal error.
 func (h *roomRoutes) input(ctx context.Context, events ...rsapi.InputRoomEvent) (*rsapi.InputRoomEventsResponse, *httputil.JSONResponse) {
+	return h.inputOr(ctx, httputil.NotFound("Unknown room"), events...)
+}
+
+// inputOr is input answering unknown when the room does not exist: the
+// input call says so itself, so writes make no separate lookup first.
+func (h *roomRoutes) inputOr(ctx context.Context, unknown httputil.JSONResponse, events ...rsapi.InputRoomEvent) (*rsapi.InputRoomEventsResponse, *httputil.JSONResponse) {
 	resp, err := h.rs.InputRoomEvents(ctx, &rsapi.InputRoomEventsRequest{Events: events})
 	if err != nil {
-		r := h.rsError(err, "input events")
+		r := h.rsErrorOr(err, "input events", unknown)
 		return nil, &r
 	}
 	for _, res := range resp.Results {
@@ -42,13 +48,28 @@ func (h *roomRoutes) input(ctx context.Context, events ...rsapi.InputRoomEvent) 
 	return resp, nil
 }
 
-// sendLocal sends one local event and returns its ID.
-func (h *roomRoutes) sendLocal(ctx context.Context, le *rsapi.LocalEvent, txn *rsapi.TransactionID) (string, *httputil.JSONResponse) {
-	resp, errResp := h.input(ctx, rsapi.InputRoomEvent{Kind: rsapi.KindNew, Local: le, TransactionID: txn})
+// sendLocal sends one local event to an existing room and returns its ID;
+// unknown is the answer if the room does not exist.
+func (h *roomRoutes) sendLocal(ctx context.Context, le *rsapi.LocalEvent, txn *rsapi.TransactionID, unknown httputil.JSONResponse) (string, *httputil.JSONResponse) {
+	resp, errResp := h.inputOr(ctx, unknown, rsapi.InputRoomEvent{Kind: rsapi.KindNew, Local: le, TransactionID: txn})
 	if errResp != nil {
 		return "", errResp
 	}
 	return resp.Results[0].EventID, nil
+}
+
+// unknownRoom is the usual answer for a room this server does not know.
+func unknownRoom(roomID string) httputil.JSONResponse {
+	return httputil.NotFound("Unknown room %s", roomID)
+}
+
+// rsErrorOr is rsError answering unknown for "room not found": a
+// handler's first roomserver call answers whether the room exists.
+func (h *roomRoutes) rsErrorOr(err error, action string, unknown httputil.JSONResponse) httputil.JSONResponse {
+	if errors.Is(err, rsapi.ErrRoomNotFound) {
+		return unknown
+	}
+	return h.rsError(err, action)
 }
 
 // rsError turns a roomserver error into a Matrix error response.
@@ -75,11 +96,21 @@ func (h *roomRoutes) rsError(err error, action string) httputil.JSONResponse {
 	return httputil.BadJSON("%s", e.Message)
 }
 
-// roomExists is false (and a response) for unknown or malformed room IDs.
-func (h *roomRoutes) roomExists(ctx context.Context, roomID string, unknown httputil.JSONResponse) *httputil.JSONResponse {
+// checkRoomID refuses what cannot be a room ID, before any lookup.
+func checkRoomID(roomID string) *httputil.JSONResponse {
 	if !strings.HasPrefix(roomID, "!") {
 		r := httputil.InvalidParam("Invalid room ID")
 		return &r
+	}
+	return nil
+}
+
+// roomExists is false (and a response) for unknown or malformed room IDs,
+// for reads that would otherwise not tell an unknown room from an empty
+// answer.
+func (h *roomRoutes) roomExists(ctx context.Context, roomID string, unknown httputil.JSONResponse) *httputil.JSONResponse {
+	if r := checkRoomID(roomID); r != nil {
+		return r
 	}
 	if _, err := h.rs.QueryRoomVersion(ctx, roomID); err != nil {
 		if errors.Is(err, rsapi.ErrRoomNotFound) {

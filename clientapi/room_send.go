@@ -49,11 +49,11 @@ func (h *roomRoutes) sendMessage(req *http.Request, dev *uapi.Device) httputil.J
 	if r != nil {
 		return *r
 	}
-	if r := h.roomExists(ctx, roomID, httputil.NotFound("Unknown room %s", roomID)); r != nil {
+	if r := checkRoomID(roomID); r != nil {
 		return *r
 	}
 	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: evType, Content: content},
-		&rsapi.TransactionID{DeviceID: dev.ID, TransactionID: txnID})
+		&rsapi.TransactionID{DeviceID: dev.ID, TransactionID: txnID}, unknownRoom(roomID))
 	if r != nil {
 		return *r
 	}
@@ -73,7 +73,7 @@ func (h *roomRoutes) putState(req *http.Request, dev *uapi.Device) httputil.JSON
 	if r != nil {
 		return *r
 	}
-	if r := h.roomExists(ctx, roomID, httputil.NotFound("Unknown room %s", roomID)); r != nil {
+	if r := checkRoomID(roomID); r != nil {
 		return *r
 	}
 	if evType == "m.room.canonical_alias" {
@@ -88,7 +88,7 @@ func (h *roomRoutes) putState(req *http.Request, dev *uapi.Device) httputil.JSON
 		return httputil.OK(map[string]string{"event_id": ev.EventID()})
 	}
 	sk := stateKey
-	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: evType, StateKey: &sk, Content: content}, nil)
+	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: evType, StateKey: &sk, Content: content}, nil, unknownRoom(roomID))
 	if r != nil {
 		return *r
 	}
@@ -144,7 +144,7 @@ func (h *roomRoutes) redact(req *http.Request, dev *uapi.Device) httputil.JSONRe
 	if !strings.HasPrefix(eventID, "$") {
 		return httputil.InvalidParam("Invalid event ID")
 	}
-	if r := h.roomExists(ctx, roomID, httputil.NotFound("Unknown room %s", roomID)); r != nil {
+	if r := checkRoomID(roomID); r != nil {
 		return *r
 	}
 	content := map[string]any{}
@@ -152,7 +152,7 @@ func (h *roomRoutes) redact(req *http.Request, dev *uapi.Device) httputil.JSONRe
 		content["reason"] = body.Reason
 	}
 	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: "m.room.redaction", Redacts: eventID, Content: mustMarshal(content)},
-		&rsapi.TransactionID{DeviceID: dev.ID, TransactionID: "redact:" + txnID})
+		&rsapi.TransactionID{DeviceID: dev.ID, TransactionID: "redact:" + txnID}, unknownRoom(roomID))
 	if r != nil {
 		return *r
 	}

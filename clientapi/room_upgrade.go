@@ -38,11 +38,11 @@ func (h *roomRoutes) upgrade(req *http.Request, dev *uapi.Device) httputil.JSONR
 	if !matrixrules.IsSupported(body.NewVersion) {
 		return httputil.Error(http.StatusBadRequest, "M_UNSUPPORTED_ROOM_VERSION", "Room version %q is not supported", body.NewVersion)
 	}
-	if r := h.roomExists(ctx, roomID, httputil.NotFound("Unknown room %s", roomID)); r != nil {
+	if r := checkRoomID(roomID); r != nil {
 		return *r
 	}
 	if m, _, err := h.rs.QueryMembership(ctx, roomID, dev.UserID); err != nil {
-		return h.rsError(err, "membership")
+		return h.rsErrorOr(err, "membership", unknownRoom(roomID))
 	} else if m != "join" {
 		return httputil.Forbidden("You are not in room %s", roomID)
 	}
@@ -119,7 +119,7 @@ func (h *roomRoutes) upgrade(req *http.Request, dev *uapi.Device) httputil.JSONR
 	// Old room: tombstone, then stop ordinary users talking or inviting.
 	tomb := &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: "m.room.tombstone", StateKey: new(string),
 		Content: mustMarshal(map[string]string{"body": "This room has been replaced", "replacement_room": newRoom})}
-	if _, r := h.sendLocal(ctx, tomb, nil); r != nil {
+	if _, r := h.sendLocal(ctx, tomb, nil, unknownRoom(roomID)); r != nil {
 		return *r
 	}
 	if old := byKey["m.room.power_levels"]; old != nil {
@@ -128,7 +128,7 @@ func (h *roomRoutes) upgrade(req *http.Request, dev *uapi.Device) httputil.JSONR
 		restricted, _ := sjson.SetBytes(old.Content(), "events_default", restrict)
 		restricted, _ = sjson.SetBytes(restricted, "invite", restrict)
 		sk := ""
-		if _, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: "m.room.power_levels", StateKey: &sk, Content: restricted}, nil); r != nil {
+		if _, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: "m.room.power_levels", StateKey: &sk, Content: restricted}, nil, unknownRoom(roomID)); r != nil {
 			return *r
 		}
 	}
@@ -137,7 +137,7 @@ func (h *roomRoutes) upgrade(req *http.Request, dev *uapi.Device) httputil.JSONR
 	}
 	if byKey["m.room.canonical_alias"] != nil {
 		sk := ""
-		if _, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: "m.room.canonical_alias", StateKey: &sk, Content: json.RawMessage(`{}`)}, nil); r != nil {
+		if _, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: "m.room.canonical_alias", StateKey: &sk, Content: json.RawMessage(`{}`)}, nil, unknownRoom(roomID)); r != nil {
 			return *r
 		}
 	}

@@ -41,23 +41,32 @@ func (p *progress) get(name string) (uint64, <-chan struct{}) {
 // catchUpTimeout bounds how long a request waits for the consumers.
 const catchUpTimeout = 3 * time.Second
 
+// caughtUpStreams are the streams a read waits for (device lists only
+// once AttachKeys ran).
+var caughtUpStreams = []string{stream.RoomEvents, stream.AccountData, stream.DeviceListUpdates}
+
 // waitCaughtUp waits until the consumed streams have applied every
-// message that was in the log when called.
+// message that was in the log when called. The senders were answered
+// once their messages were in the log, so that is every write the client
+// saw succeed; one listing of the log gives all the streams' heads.
 func (s *SyncAPI) waitCaughtUp(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, catchUpTimeout)
 	defer cancel()
-	for _, name := range []string{stream.RoomEvents, stream.AccountData, stream.DeviceListUpdates} {
-		st := s.streams[name]
-		if st == nil { // device lists: only once AttachKeys ran
-			continue
+	var names []string
+	var streams []*stream.Stream
+	for _, name := range caughtUpStreams {
+		if st := s.streams[name]; st != nil {
+			names, streams = append(names, name), append(streams, st)
 		}
-		last, err := st.LastSeq(ctx)
-		if err != nil {
-			return
-		}
+	}
+	heads, err := s.base.Bus.LastSeqs(ctx, streams...)
+	if err != nil {
+		return
+	}
+	for i, name := range names {
 		for {
 			applied, changed := s.progress.get(name)
-			if applied >= last {
+			if applied >= heads[i] {
 				break
 			}
 			select {
