@@ -7,14 +7,15 @@ import (
 	"strings"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
 // serverManagedAccountData are types with their own endpoints, which the
 // spec forbids setting through the account data API.
 var serverManagedAccountData = map[string]string{
-	"m.fully_read": "Cannot set m.fully_read through this API; use /rooms/{roomId}/read_markers",
-	"m.push_rules": "Cannot set m.push_rules through this API; use /pushrules",
+	matrixrules.MFullyRead: "Cannot set m.fully_read through this API; use /rooms/{roomId}/read_markers",
+	matrixrules.MPushRules: "Cannot set m.push_rules through this API; use /pushrules",
 }
 
 // accountDataTarget checks the {userId}, {roomId} and {type} of an

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
 	"github.com/axon-hs/axon/internal/httputil"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
@@ -90,7 +92,7 @@ func (ar *accountRooms) profileChanged(userID string) {
 // updateMember sends a join with the new profile, keeping the rest of
 // the current member event's content.
 func (ar *accountRooms) updateMember(ctx context.Context, userID, roomID, displayName, avatarURL string) error {
-	raw, _, err := ar.h.stateContent(ctx, roomID, "m.room.member", userID)
+	raw, _, err := ar.h.stateContent(ctx, roomID, spec.MRoomMember, userID)
 	if err != nil {
 		return err
 	}
@@ -118,7 +120,7 @@ func (ar *accountRooms) updateMember(ctx context.Context, userID, roomID, displa
 		return err
 	}
 	sk := userID
-	_, r := ar.h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: userID, Type: "m.room.member", StateKey: &sk, Content: data}, nil, unknownRoom(roomID))
+	_, r := ar.h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: userID, Type: spec.MRoomMember, StateKey: &sk, Content: data}, nil, unknownRoom(roomID))
 	return responseError(r)
 }
 

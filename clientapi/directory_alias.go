@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
 	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/matrixrules"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
@@ -85,7 +87,7 @@ func (h *roomRoutes) deleteAlias(req *http.Request, dev *uapi.Device) httputil.J
 		return httputil.NotFound("Room alias %s not found", alias)
 	}
 	if creator != dev.UserID && !dev.IsAdmin {
-		level, needed, err := h.powerLevel(ctx, roomID, dev.UserID, "m.room.canonical_alias")
+		level, needed, err := h.powerLevel(ctx, roomID, dev.UserID, spec.MRoomCanonicalAlias)
 		if err != nil {
 			return h.rsError(err, "power levels")
 		}

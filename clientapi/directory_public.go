@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
 	"github.com/axon-hs/axon/internal/httputil"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
@@ -40,7 +42,7 @@ func (h *roomRoutes) putVisibility(req *http.Request, dev *uapi.Device) httputil
 		if err != nil {
 			return h.rsErrorOr(err, "membership", unknownRoom(roomID))
 		}
-		level, needed, err := h.powerLevel(ctx, roomID, dev.UserID, "m.room.canonical_alias")
+		level, needed, err := h.powerLevel(ctx, roomID, dev.UserID, spec.MRoomCanonicalAlias)
 		if err != nil {
 			return h.rsError(err, "power levels")
 		}

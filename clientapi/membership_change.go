@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
 
 	"github.com/axon-hs/axon/internal/httputil"
@@ -40,7 +41,7 @@ func (h *roomRoutes) setMembership(ctx context.Context, sender, roomID, target, 
 		content[k] = v
 	}
 	sk := target
-	return h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: sender, Type: "m.room.member", StateKey: &sk, Content: mustMarshal(content)}, nil, unknown)
+	return h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: sender, Type: spec.MRoomMember, StateKey: &sk, Content: mustMarshal(content)}, nil, unknown)
 }
 
 func (h *roomRoutes) joinRoomIDOrAlias(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
@@ -121,7 +122,7 @@ func (h *roomRoutes) restrictedAuthoriser(ctx context.Context, roomID, userID st
 		r := httputil.Forbidden("You are not a member of any room that grants access to this restricted room")
 		return "", &r
 	}
-	members, err := h.rs.QueryCurrentState(ctx, roomID, []rsapi.StateKey{{Type: "m.room.member", StateKey: "*"}})
+	members, err := h.rs.QueryCurrentState(ctx, roomID, []rsapi.StateKey{{Type: spec.MRoomMember, StateKey: "*"}})
 	if err != nil {
 		r := h.rsError(err, "members")
 		return "", &r

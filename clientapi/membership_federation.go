@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
 	fedapi "github.com/axon-hs/axon/federationapi/api"
 	"github.com/axon-hs/axon/internal/httputil"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
@@ -43,7 +45,7 @@ func (h *roomRoutes) serverInRoom(ctx context.Context, roomID string) bool {
 // createdHere: was the room created by a user of this server? Such a
 // room's state is complete here even when no local user is in it.
 func (h *roomRoutes) createdHere(ctx context.Context, roomID string) bool {
-	_, create, err := h.stateContent(ctx, roomID, "m.room.create", "")
+	_, create, err := h.stateContent(ctx, roomID, spec.MRoomCreate, "")
 	if err != nil || create == nil {
 		return false
 	}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
 
 	"github.com/axon-hs/axon/internal/httputil"
@@ -36,7 +37,7 @@ func (h *roomRoutes) members(req *http.Request, dev *uapi.Device) httputil.JSONR
 	if a := q.Get("at"); strings.HasPrefix(a, "$") && at == "" {
 		at = a
 	}
-	evs, err := h.roomState(ctx, roomID, at, []rsapi.StateKey{{Type: "m.room.member", StateKey: "*"}})
+	evs, err := h.roomState(ctx, roomID, at, []rsapi.StateKey{{Type: spec.MRoomMember, StateKey: "*"}})
 	if err != nil {
 		return h.rsError(err, "members")
 	}
@@ -64,7 +65,7 @@ func (h *roomRoutes) joinedMembers(req *http.Request, dev *uapi.Device) httputil
 	if r != nil {
 		return *r
 	}
-	evs, err := h.roomState(ctx, roomID, at, []rsapi.StateKey{{Type: "m.room.member", StateKey: "*"}})
+	evs, err := h.roomState(ctx, roomID, at, []rsapi.StateKey{{Type: spec.MRoomMember, StateKey: "*"}})
 	if err != nil {
 		return h.rsError(err, "members")
 	}

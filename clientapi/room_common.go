@@ -199,7 +199,7 @@ func (h *roomRoutes) visibleState(ctx context.Context, dev *uapi.Device, roomID 
 	case "leave", "ban":
 		return evID, nil
 	}
-	hv, _, err := h.stateContent(ctx, roomID, "m.room.history_visibility", "")
+	hv, _, err := h.stateContent(ctx, roomID, spec.MRoomHistoryVisibility, "")
 	if err != nil {
 		r := h.rsError(err, "history visibility")
 		return "", &r

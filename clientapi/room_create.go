@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
 	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/matrixrules"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
@@ -103,7 +105,7 @@ func (h *roomRoutes) createRoom(req *http.Request, dev *uapi.Device) httputil.JS
 		}
 	}
 	creation["room_version"] = version
-	events := []rsapi.InputRoomEvent{h.stateEv(dev, "m.room.create", "", creation)}
+	events := []rsapi.InputRoomEvent{h.stateEv(dev, spec.MRoomCreate, "", creation)}
 	events[0].Local.RoomVersion = version
 
 	joinContent := map[string]any{"membership": "join"}
@@ -118,20 +120,20 @@ func (h *roomRoutes) createRoom(req *http.Request, dev *uapi.Device) httputil.JS
 	if body.IsDirect {
 		joinContent["is_direct"] = true
 	}
-	events = append(events, h.stateEv(dev, "m.room.member", dev.UserID, joinContent))
+	events = append(events, h.stateEv(dev, spec.MRoomMember, dev.UserID, joinContent))
 
 	pl, r := h.initialPowerLevels(dev.UserID, version, body, preset.trusted)
 	if r != nil {
 		return *r
 	}
-	events = append(events, h.stateEv(dev, "m.room.power_levels", "", pl))
+	events = append(events, h.stateEv(dev, spec.MRoomPowerLevels, "", pl))
 	if alias != "" {
-		events = append(events, h.stateEv(dev, "m.room.canonical_alias", "", map[string]any{"alias": alias}))
+		events = append(events, h.stateEv(dev, spec.MRoomCanonicalAlias, "", map[string]any{"alias": alias}))
 	}
 	events = append(events,
-		h.stateEv(dev, "m.room.join_rules", "", map[string]any{"join_rule": preset.joinRule}),
-		h.stateEv(dev, "m.room.history_visibility", "", map[string]any{"history_visibility": preset.history}),
-		h.stateEv(dev, "m.room.guest_access", "", map[string]any{"guest_access": preset.guest}),
+		h.stateEv(dev, spec.MRoomJoinRules, "", map[string]any{"join_rule": preset.joinRule}),
+		h.stateEv(dev, spec.MRoomHistoryVisibility, "", map[string]any{"history_visibility": preset.history}),
+		h.stateEv(dev, spec.MRoomGuestAccess, "", map[string]any{"guest_access": preset.guest}),
 	)
 	for _, s := range body.InitialState {
 		ev := h.stateEv(dev, s.Type, s.StateKey, nil)
@@ -139,10 +141,10 @@ func (h *roomRoutes) createRoom(req *http.Request, dev *uapi.Device) httputil.JS
 		events = append(events, ev)
 	}
 	if body.Name != nil {
-		events = append(events, h.stateEv(dev, "m.room.name", "", map[string]any{"name": *body.Name}))
+		events = append(events, h.stateEv(dev, spec.MRoomName, "", map[string]any{"name": *body.Name}))
 	}
 	if body.Topic != nil {
-		events = append(events, h.stateEv(dev, "m.room.topic", "", map[string]any{"topic": *body.Topic}))
+		events = append(events, h.stateEv(dev, spec.MRoomTopic, "", map[string]any{"topic": *body.Topic}))
 	}
 	for _, inv := range body.Invite {
 		c := map[string]any{"membership": "invite"}
@@ -157,7 +159,7 @@ func (h *roomRoutes) createRoom(req *http.Request, dev *uapi.Device) httputil.JS
 				c["avatar_url"] = av
 			}
 		}
-		events = append(events, h.stateEv(dev, "m.room.member", inv, c))
+		events = append(events, h.stateEv(dev, spec.MRoomMember, inv, c))
 	}
 
 	resp, errResp := h.input(ctx, events...)
@@ -223,9 +225,9 @@ func (h *roomRoutes) initialPowerLevels(creator, version string, body createRoom
 		"redact":         50,
 		"invite":         invite,
 		"events": map[string]any{
-			"m.room.name": 50, "m.room.power_levels": 100, "m.room.history_visibility": 100,
-			"m.room.canonical_alias": 50, "m.room.avatar": 50, "m.room.tombstone": 100,
-			"m.room.server_acl": 100, "m.room.encryption": 100,
+			spec.MRoomName: 50, spec.MRoomPowerLevels: 100, spec.MRoomHistoryVisibility: 100,
+			spec.MRoomCanonicalAlias: 50, spec.MRoomAvatar: 50, matrixrules.MRoomTombstone: 100,
+			matrixrules.MRoomServerACL: 100, spec.MRoomEncryption: 100,
 		},
 		"notifications": map[string]any{"room": 50},
 	}

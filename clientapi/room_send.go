@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
 	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/matrixrules"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
@@ -76,7 +78,7 @@ func (h *roomRoutes) putState(req *http.Request, dev *uapi.Device) httputil.JSON
 	if r := checkRoomID(roomID); r != nil {
 		return *r
 	}
-	if evType == "m.room.canonical_alias" {
+	if evType == spec.MRoomCanonicalAlias {
 		if r := h.checkCanonicalAlias(req, roomID, content); r != nil {
 			return *r
 		}
@@ -151,7 +153,7 @@ func (h *roomRoutes) redact(req *http.Request, dev *uapi.Device) httputil.JSONRe
 	if body.Reason != "" {
 		content["reason"] = body.Reason
 	}
-	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: "m.room.redaction", Redacts: eventID, Content: mustMarshal(content)},
+	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: spec.MRoomRedaction, Redacts: eventID, Content: mustMarshal(content)},
 		&rsapi.TransactionID{DeviceID: dev.ID, TransactionID: "redact:" + txnID}, unknownRoom(roomID))
 	if r != nil {
 		return *r

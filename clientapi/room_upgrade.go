@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
@@ -15,8 +16,8 @@ import (
 
 // carriedState is the state copied into an upgraded room.
 var carriedState = []string{
-	"m.room.join_rules", "m.room.history_visibility", "m.room.guest_access", "m.room.name", "m.room.topic",
-	"m.room.avatar", "m.room.encryption", "m.room.server_acl", "m.room.canonical_alias", "m.room.related_groups",
+	spec.MRoomJoinRules, spec.MRoomHistoryVisibility, spec.MRoomGuestAccess, spec.MRoomName, spec.MRoomTopic,
+	spec.MRoomAvatar, spec.MRoomEncryption, matrixrules.MRoomServerACL, spec.MRoomCanonicalAlias, matrixrules.MRoomRelatedGroups,
 }
 
 // upgrade replaces a room with a new one of another version: the new room
@@ -46,7 +47,7 @@ func (h *roomRoutes) upgrade(req *http.Request, dev *uapi.Device) httputil.JSONR
 	} else if m != "join" {
 		return httputil.Forbidden("You are not in room %s", roomID)
 	}
-	level, needed, err := h.powerLevel(ctx, roomID, dev.UserID, "m.room.tombstone")
+	level, needed, err := h.powerLevel(ctx, roomID, dev.UserID, matrixrules.MRoomTombstone)
 	if err != nil {
 		return h.rsError(err, "power levels")
 	}
@@ -71,7 +72,7 @@ func (h *roomRoutes) upgrade(req *http.Request, dev *uapi.Device) httputil.JSONR
 	// New room: create (with predecessor and the old type/federate flags),
 	// creator join, power levels, carried state.
 	creation := map[string]any{"room_version": body.NewVersion, "predecessor": map[string]string{"room_id": roomID, "event_id": ext[0]}}
-	if old := byKey["m.room.create"]; old != nil {
+	if old := byKey[spec.MRoomCreate]; old != nil {
 		c := gjson.ParseBytes(old.Content())
 		for _, k := range []string{"type", "m.federate"} {
 			if v := c.Get(k); v.Exists() {
@@ -79,7 +80,7 @@ func (h *roomRoutes) upgrade(req *http.Request, dev *uapi.Device) httputil.JSONR
 			}
 		}
 	}
-	events := []rsapi.InputRoomEvent{h.stateEv(dev, "m.room.create", "", creation)}
+	events := []rsapi.InputRoomEvent{h.stateEv(dev, spec.MRoomCreate, "", creation)}
 	events[0].Local.RoomVersion = body.NewVersion
 	joinContent := map[string]any{"membership": "join"}
 	if dn, av := h.profile(ctx, dev.UserID); dn != "" {
@@ -88,16 +89,16 @@ func (h *roomRoutes) upgrade(req *http.Request, dev *uapi.Device) httputil.JSONR
 			joinContent["avatar_url"] = av
 		}
 	}
-	events = append(events, h.stateEv(dev, "m.room.member", dev.UserID, joinContent))
+	events = append(events, h.stateEv(dev, spec.MRoomMember, dev.UserID, joinContent))
 	pl := json.RawMessage(`{}`)
-	if old := byKey["m.room.power_levels"]; old != nil {
+	if old := byKey[spec.MRoomPowerLevels]; old != nil {
 		pl = old.Content()
 	}
 	newPL, _ := sjson.SetBytes(pl, "users."+gjsonEscape(dev.UserID), max(level, 100))
 	if matrixrules.FeaturesOf(body.NewVersion).PrivilegedCreators {
 		newPL, _ = sjson.DeleteBytes(newPL, "users."+gjsonEscape(dev.UserID))
 	}
-	plEv := h.stateEv(dev, "m.room.power_levels", "", nil)
+	plEv := h.stateEv(dev, spec.MRoomPowerLevels, "", nil)
 	plEv.Local.Content = newPL
 	events = append(events, plEv)
 	for _, t := range carriedState {
@@ -117,27 +118,27 @@ func (h *roomRoutes) upgrade(req *http.Request, dev *uapi.Device) httputil.JSONR
 	newRoom := resp.RoomID
 
 	// Old room: tombstone, then stop ordinary users talking or inviting.
-	tomb := &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: "m.room.tombstone", StateKey: new(string),
+	tomb := &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: matrixrules.MRoomTombstone, StateKey: new(string),
 		Content: mustMarshal(map[string]string{"body": "This room has been replaced", "replacement_room": newRoom})}
 	if _, r := h.sendLocal(ctx, tomb, nil, unknownRoom(roomID)); r != nil {
 		return *r
 	}
-	if old := byKey["m.room.power_levels"]; old != nil {
+	if old := byKey[spec.MRoomPowerLevels]; old != nil {
 		c := gjson.ParseBytes(old.Content())
 		restrict := max(50, c.Get("users_default").Int()+1)
 		restricted, _ := sjson.SetBytes(old.Content(), "events_default", restrict)
 		restricted, _ = sjson.SetBytes(restricted, "invite", restrict)
 		sk := ""
-		if _, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: "m.room.power_levels", StateKey: &sk, Content: restricted}, nil, unknownRoom(roomID)); r != nil {
+		if _, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: spec.MRoomPowerLevels, StateKey: &sk, Content: restricted}, nil, unknownRoom(roomID)); r != nil {
 			return *r
 		}
 	}
 	if err := h.rs.MoveAliases(ctx, roomID, newRoom); err != nil {
 		return h.rsError(err, "move aliases")
 	}
-	if byKey["m.room.canonical_alias"] != nil {
+	if byKey[spec.MRoomCanonicalAlias] != nil {
 		sk := ""
-		if _, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: "m.room.canonical_alias", StateKey: &sk, Content: json.RawMessage(`{}`)}, nil, unknownRoom(roomID)); r != nil {
+		if _, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: spec.MRoomCanonicalAlias, StateKey: &sk, Content: json.RawMessage(`{}`)}, nil, unknownRoom(roomID)); r != nil {
 			return *r
 		}
 	}

@@ -16,8 +16,8 @@ import (
 // strippedStateTypes is the room state sent with invites and knocks
 // (spec "Stripped state").
 var strippedStateTypes = []string{
-	spec.MRoomCreate, spec.MRoomJoinRules, spec.MRoomName, "m.room.avatar",
-	spec.MRoomCanonicalAlias, "m.room.encryption", spec.MRoomTopic,
+	spec.MRoomCreate, spec.MRoomJoinRules, spec.MRoomName, spec.MRoomAvatar,
+	spec.MRoomCanonicalAlias, spec.MRoomEncryption, spec.MRoomTopic,
 }
 
 // strippedState is the room's stripped state, plus extra events.

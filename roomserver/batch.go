@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/matrix-org/gomatrixserverlib"
+	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/roomserver/api"
@@ -148,7 +149,7 @@ func (r *RoomServer) runBatch(rm *room, tasks []*inputTask) {
 	// server-wide) write lock: with many rooms, batches are mostly one
 	// event, and signing is the costliest CPU step, so this lets it run
 	// in parallel across rooms.
-	if first := &tasks[0].req.Events[0]; first.Local != nil && first.Local.Type != "m.room.create" {
+	if first := &tasks[0].req.Events[0]; first.Local != nil && first.Local.Type != spec.MRoomCreate {
 		pre, err := r.prepareLocal(ctx, b, first)
 		if err != nil {
 			r.failBatch(rm, tasks, err)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
 
 	"github.com/axon-hs/axon/roomserver/api"
@@ -83,10 +84,10 @@ func (r *RoomServer) QueryRoomSummary(ctx context.Context, roomID string) (*api.
 	interesting := storage.StateMap{}
 	for t, nid := range full {
 		switch t.EventType {
-		case "m.room.member":
+		case spec.MRoomMember:
 			continue // counted below without loading events
-		case "m.room.name", "m.room.topic", "m.room.avatar", "m.room.canonical_alias", "m.room.join_rules",
-			"m.room.guest_access", "m.room.history_visibility", "m.room.create", "m.space.child":
+		case spec.MRoomName, spec.MRoomTopic, spec.MRoomAvatar, spec.MRoomCanonicalAlias, spec.MRoomJoinRules,
+			spec.MRoomGuestAccess, spec.MRoomHistoryVisibility, spec.MRoomCreate, spec.MSpaceChild:
 			interesting[t] = nid
 		}
 	}
@@ -97,29 +98,29 @@ func (r *RoomServer) QueryRoomSummary(ctx context.Context, roomID string) (*api.
 	for _, ev := range evs {
 		c := ev.Content()
 		switch ev.Type() {
-		case "m.room.name":
+		case spec.MRoomName:
 			s.Name = gjson.GetBytes(c, "name").Str
-		case "m.room.topic":
+		case spec.MRoomTopic:
 			s.Topic = gjson.GetBytes(c, "topic").Str
-		case "m.room.avatar":
+		case spec.MRoomAvatar:
 			s.AvatarURL = gjson.GetBytes(c, "url").Str
-		case "m.room.canonical_alias":
+		case spec.MRoomCanonicalAlias:
 			s.CanonicalAlias = gjson.GetBytes(c, "alias").Str
-		case "m.room.join_rules":
+		case spec.MRoomJoinRules:
 			s.JoinRule = gjson.GetBytes(c, "join_rule").Str
 			for _, a := range gjson.GetBytes(c, "allow").Array() {
 				if a.Get("type").Str == "m.room_membership" && a.Get("room_id").Str != "" {
 					s.AllowedRoomIDs = append(s.AllowedRoomIDs, a.Get("room_id").Str)
 				}
 			}
-		case "m.room.guest_access":
+		case spec.MRoomGuestAccess:
 			s.GuestCanJoin = gjson.GetBytes(c, "guest_access").Str == "can_join"
-		case "m.room.history_visibility":
+		case spec.MRoomHistoryVisibility:
 			s.HistoryVisibility = visibilityOf(ev.PDU)
 			s.WorldReadable = s.HistoryVisibility == api.VisibilityWorldReadable
-		case "m.room.create":
+		case spec.MRoomCreate:
 			s.RoomType = gjson.GetBytes(c, "type").Str
-		case "m.space.child":
+		case spec.MSpaceChild:
 			via := gjson.GetBytes(c, "via").Array()
 			if len(via) == 0 {
 				continue // an empty via removes the child
@@ -140,7 +141,7 @@ func (r *RoomServer) QueryRoomSummary(ctx context.Context, roomID string) (*api.
 func (r *RoomServer) joinedCount(ctx context.Context, rm *room, s storage.StateMap) (int, error) {
 	var nids []int64
 	for t, nid := range s {
-		if t.EventType == "m.room.member" {
+		if t.EventType == spec.MRoomMember {
 			nids = append(nids, nid)
 		}
 	}

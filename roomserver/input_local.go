@@ -124,7 +124,7 @@ func (r *RoomServer) buildLocal(ctx context.Context, b *batch, in *api.InputRoom
 		b.rm.version = ver
 		proto.Content, proto.RoomID, proto.Depth = content, roomID, 1
 	}
-	if le.Type == "m.room.redaction" && le.Redacts != "" && !gjson.GetBytes(proto.Content, "redacts").Exists() && matrixrules.FeaturesOf(string(b.rm.version.Version())).RedactsInContent {
+	if le.Type == spec.MRoomRedaction && le.Redacts != "" && !gjson.GetBytes(proto.Content, "redacts").Exists() && matrixrules.FeaturesOf(string(b.rm.version.Version())).RedactsInContent {
 		proto.Content, _ = sjson.SetBytes(proto.Content, "redacts", le.Redacts)
 	}
 	proto.Version = b.rm.version
@@ -164,7 +164,7 @@ func (r *RoomServer) buildLocal(ctx context.Context, b *batch, in *api.InputRoom
 	if err := gomatrixserverlib.Allowed(ev, authEvents, userIDForSender); err != nil {
 		return rej(api.CodeForbidden, trimAuthErr(err))
 	}
-	if ev.Type() == "m.room.redaction" {
+	if ev.Type() == spec.MRoomRedaction {
 		if msg, err := r.checkLocalRedaction(ctx, b, ev); err != nil || msg != "" {
 			if err != nil {
 				return nil, err

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/matrix-org/gomatrixserverlib"
+	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	"github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/roomserver/storage"
@@ -282,7 +283,7 @@ func (r *RoomServer) replaceState(ctx context.Context, b *batch, ev gomatrixserv
 		if e.pdu.EventID() != ev.EventID() {
 			out.AddedStateEvents = append(out.AddedStateEvents, e.pdu.JSON())
 		}
-		if e.pdu.Type() == "m.room.member" {
+		if e.pdu.Type() == spec.MRoomMember {
 			if err := r.db.UpsertMembership(ctx, b.tx, b.rm.nid, *e.pdu.StateKey(), membershipOf(e.pdu), nid); err != nil {
 				return err
 			}
@@ -301,7 +302,7 @@ func (r *RoomServer) replaceState(ctx context.Context, b *batch, ev gomatrixserv
 	b.depth = max(b.depth, ev.Depth())
 	b.headChanged = true
 	b.outputs = append(b.outputs, api.OutputEvent{Type: api.OutputTypeNewRoomEvent, NewRoomEvent: out})
-	if ev.Type() == "m.room.redaction" {
+	if ev.Type() == spec.MRoomRedaction {
 		return r.applyRedaction(ctx, b, ev)
 	}
 	return nil

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
 	fedapi "github.com/axon-hs/axon/federationapi/api"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/syncapi/storage"
@@ -67,7 +69,7 @@ func (s *SyncAPI) backfillRoom(ctx context.Context, roomID string, limit int) bo
 		return false
 	}
 	oldest, err := s.db.RoomEvents(ctx, roomID, types.MinBackfillPos-1, types.StreamPosition(1<<62-1), 1, false)
-	if err != nil || len(oldest) == 0 || oldest[0].Type == "m.room.create" {
+	if err != nil || len(oldest) == 0 || oldest[0].Type == spec.MRoomCreate {
 		return false
 	}
 	if !s.backfills.claim(roomID, oldest[0].EventID) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/axon-hs/axon/internal/matrixrules"
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/syncapi/storage"
@@ -36,7 +37,7 @@ func (s *SyncAPI) onAccountDataMsg(ctx context.Context, msg stream.Message) erro
 	if err != nil {
 		return err
 	}
-	if ad.Type == "m.push_rules" && ad.RoomID == "" {
+	if ad.Type == matrixrules.MPushRules && ad.RoomID == "" {
 		s.push.set(ad.UserID, content)
 	}
 	s.notif.Advance(func(t *types.StreamToken) { t.AccountData = pos }, ad.UserID)

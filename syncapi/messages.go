@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
 	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/syncapi/types"
 	uapi "github.com/axon-hs/axon/userapi/api"
@@ -144,7 +146,7 @@ func (s *SyncAPI) accessibleView(ctx context.Context, userID, roomID string, cur
 	}
 	if mv.current == "" {
 		rs, err := s.cache.get(ctx, roomID)
-		if err != nil || rs.contentField("m.room.history_visibility", "", "history_visibility").String() != "world_readable" {
+		if err != nil || rs.contentField(spec.MRoomHistoryVisibility, "", "history_visibility").String() != "world_readable" {
 			r := httputil.Forbidden("You are not allowed to view this room")
 			return nil, &r
 		}

@@ -50,7 +50,7 @@ func (s *SyncAPI) rulesFor(ctx context.Context, userID string) (*pushrules.Compi
 	if ok {
 		return rs, nil
 	}
-	content, err := s.db.GetAccountData(ctx, userID, "", "m.push_rules")
+	content, err := s.db.GetAccountData(ctx, userID, "", matrixrules.MPushRules)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func (s *SyncAPI) rulesFor(ctx context.Context, userID string) (*pushrules.Compi
 // row per member only where it differs (a mention, a muted room, own
 // rules): a plain message in a big room costs one row, not one per member.
 func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *roomState, ev *types.Event) error {
-	if ev.Type == "m.room.create" {
+	if ev.Type == spec.MRoomCreate {
 		return nil
 	}
 	joined := make([]string, 0, len(rs.joined))
@@ -76,7 +76,7 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *
 		}
 	}
 	invitee := ""
-	if ev.Type == "m.room.member" && ev.StateKey != nil && s.isLocal(*ev.StateKey) && *ev.StateKey != ev.Sender && ev.Membership == "invite" {
+	if ev.Type == spec.MRoomMember && ev.StateKey != nil && s.isLocal(*ev.StateKey) && *ev.StateKey != ev.Sender && ev.Membership == "invite" {
 		invitee = *ev.StateKey
 	}
 	if len(joined) == 0 && invitee == "" {

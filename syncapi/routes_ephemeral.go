@@ -7,7 +7,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/syncapi/api"
@@ -22,7 +25,7 @@ func (s *SyncAPI) isJoined(ctx context.Context, userID, roomID string) (bool, er
 	if err != nil {
 		return false, err
 	}
-	m := rs.get("m.room.member", userID)
+	m := rs.get(spec.MRoomMember, userID)
 	return m != nil && m.Membership == "join", nil
 }
 
@@ -74,7 +77,7 @@ func (s *SyncAPI) handleReceipt(req *http.Request, dev *uapi.Device) httputil.JS
 	roomID, rtype, eventID := req.PathValue("roomId"), req.PathValue("receiptType"), req.PathValue("eventId")
 	switch rtype {
 	case "m.read", "m.read.private":
-	case "m.fully_read":
+	case matrixrules.MFullyRead:
 		if body.ThreadID != "" {
 			return httputil.InvalidParam("m.fully_read cannot be threaded")
 		}
@@ -175,7 +178,7 @@ func (s *SyncAPI) setFullyRead(ctx context.Context, userID, roomID, eventID stri
 		return *errResp
 	}
 	content, _ := json.Marshal(map[string]string{"event_id": eventID})
-	if err := s.setAccountData(ctx, userID, roomID, "m.fully_read", content); err != nil {
+	if err := s.setAccountData(ctx, userID, roomID, matrixrules.MFullyRead, content); err != nil {
 		s.log.Error("set m.fully_read", "error", err)
 		return httputil.InternalError()
 	}

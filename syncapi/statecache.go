@@ -6,6 +6,7 @@ import (
 
 	"github.com/axon-hs/axon/syncapi/storage"
 	"github.com/axon-hs/axon/syncapi/types"
+	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
 )
 
@@ -39,7 +40,7 @@ func (r *roomState) displayName(userID string) string {
 	r.namesOnce.Do(func() {
 		r.names = map[string]string{}
 		for _, ev := range r.events {
-			if ev.Type == "m.room.member" {
+			if ev.Type == spec.MRoomMember {
 				if n := gjson.GetBytes(ev.JSON, "content.displayname"); n.Type == gjson.String && n.Str != "" {
 					r.names[*ev.StateKey] = n.Str
 				}
@@ -102,7 +103,7 @@ func newRoomState(evs []*types.Event) *roomState {
 	rs := &roomState{events: evs, byKey: make(map[stateKey]*types.Event, len(evs))}
 	for _, ev := range evs {
 		rs.byKey[stateKey{ev.Type, *ev.StateKey}] = ev
-		if ev.Type == "m.room.member" {
+		if ev.Type == spec.MRoomMember {
 			switch ev.Membership {
 			case "join":
 				rs.joined = append(rs.joined, *ev.StateKey)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sort"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/syncapi/storage"
 	"github.com/axon-hs/axon/syncapi/types"
@@ -31,7 +33,7 @@ func (s *SyncAPI) newMemberView(ctx context.Context, userID, roomID string, late
 // membershipAt is the user's membership just before ev (its own member
 // event counts with the new membership).
 func (m *memberView) membershipAt(ev *types.Event) string {
-	if ev.Type == "m.room.member" && ev.StateKey != nil && *ev.StateKey == m.userID {
+	if ev.Type == spec.MRoomMember && ev.StateKey != nil && *ev.StateKey == m.userID {
 		return ev.Membership
 	}
 	if m.latest.Pos > 0 && ev.Pos > m.latest.Pos {
@@ -52,7 +54,7 @@ func (m *memberView) membershipAt(ev *types.Event) string {
 // visible: the user's own membership events are always theirs to see
 // (their leave, kick or ban ends a rooms.leave timeline).
 func (m *memberView) visible(ev *types.Event) bool {
-	if ev.Type == "m.room.member" && ev.StateKey != nil && *ev.StateKey == m.userID {
+	if ev.Type == spec.MRoomMember && ev.StateKey != nil && *ev.StateKey == m.userID {
 		return true
 	}
 	return rsapi.HistoryVisible(ev.HistoryVisibility, m.membershipAt(ev), m.current)
