@@ -30,7 +30,7 @@ func RegisterRoutes(base *setup.Base, keys api.KeyserverAPI, users uapi.UserAPI)
 	}
 	log = log.With("component", "keyserver")
 	k := &routes{KeyserverAPI: keys, log: log, uia: uia.New(uia.Config{
-		ServerName: base.Cfg.ServerName, Passwords: users, Log: log,
+		ServerName: base.Cfg.ServerName, Passwords: users, Rejected: uapi.IsRejectedCredentials, Log: log,
 		RateLimit: httputil.NewRateLimiter(base.Cfg.RateLimits, base.Cfg.RateLimits.Login).Check,
 	})}
 	r := base.Client

@@ -14,3 +14,9 @@ var (
 	ErrTokenExpired    = errors.New("access token has expired")
 	ErrProfileTooLarge = errors.New("profile would exceed 64 KiB")
 )
+
+// IsRejectedCredentials reports whether a CheckPassword error means the
+// password was refused (wrong, unknown user or deactivated account).
+func IsRejectedCredentials(err error) bool {
+	return errors.Is(err, ErrInvalidPassword) || errors.Is(err, ErrUserDeactivated)
+}
