@@ -3,7 +3,9 @@ package internal
 import (
 	"go/build"
 	"io/fs"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -39,5 +41,49 @@ func TestImportsNoComponent(t *testing.T) {
 	}
 	if checked < 10 {
 		t.Fatalf("checked only %d packages; the walk is broken", checked)
+	}
+}
+
+// sqlText matches the start of an SQL statement in a Go string literal.
+var sqlText = regexp.MustCompile("[`\"]\\s*(SELECT\\s|INSERT\\s+INTO\\s|UPDATE\\s+\\w+\\s+SET\\s|DELETE\\s+FROM\\s)")
+
+// TestSQLOnlyInStorage keeps every query of a component in its storage/
+// package (internal/ is the storage machinery itself).
+func TestSQLOnlyInStorage(t *testing.T) {
+	checked := 0
+	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel := filepath.ToSlash(path)
+		if d.IsDir() {
+			switch d.Name() {
+			case ".git", "testdata", "storage":
+				return filepath.SkipDir
+			}
+			if rel == "../internal" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		checked++
+		if loc := sqlText.FindIndex(src); loc != nil {
+			line := 1 + strings.Count(string(src[:loc[0]]), "\n")
+			t.Errorf("%s:%d: SQL outside a storage/ package", strings.TrimPrefix(rel, "../"), line)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked < 50 {
+		t.Fatalf("checked only %d files; the walk is broken", checked)
 	}
 }

@@ -7,7 +7,6 @@ import (
 
 	fedapi "github.com/axon-hs/axon/federationapi/api"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
-	"github.com/axon-hs/axon/syncapi/storage"
 	"github.com/axon-hs/axon/syncapi/types"
 )
 
@@ -99,6 +98,6 @@ func (b *roomBatch) backfill(ctx context.Context, ob *rsapi.OutputBackfill) erro
 	if err != nil {
 		return err
 	}
-	_, err = storage.InsertBackfilledEvent(ctx, b.tx, ev, ob.Depth)
+	_, err = b.s.db.InsertBackfilledEvent(ctx, b.tx, ev, ob.Depth)
 	return err
 }

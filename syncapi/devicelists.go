@@ -10,7 +10,6 @@ import (
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
 	ksapi "github.com/axon-hs/axon/keyserver/api"
-	"github.com/axon-hs/axon/syncapi/storage"
 	"github.com/axon-hs/axon/syncapi/types"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
@@ -26,9 +25,6 @@ import (
 // updates and serves GET /keys/changes. Without it /sync carries empty
 // E2EE fields.
 func (s *SyncAPI) AttachKeys(ctx context.Context, keys ksapi.KeyserverAPI) error {
-	if err := s.db.DB.Migrate(ctx, "syncapi_devicelists", storage.DeviceListMigrations); err != nil {
-		return err
-	}
 	pos, err := s.db.DeviceListPosition(ctx)
 	if err != nil {
 		return err
@@ -74,16 +70,16 @@ func (s *SyncAPI) onDeviceListMsg(ctx context.Context, msg stream.Message) error
 	if err := json.Unmarshal(msg.Data, &u); err != nil || u.UserID == "" {
 		s.log.Error("malformed device list update; skipping", "seq", msg.Seq, "error", err)
 		return s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
-			return storage.SetConsumerSeq(ctx, tx, stream.DeviceListUpdates, msg.Seq)
+			return s.db.SetConsumerSeq(ctx, tx, stream.DeviceListUpdates, msg.Seq)
 		})
 	}
 	var pos types.StreamPosition
 	err := s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
 		var err error
-		if pos, err = storage.AddDeviceListChange(ctx, tx, u.UserID); err != nil {
+		if pos, err = s.db.AddDeviceListChange(ctx, tx, u.UserID); err != nil {
 			return err
 		}
-		return storage.SetConsumerSeq(ctx, tx, stream.DeviceListUpdates, msg.Seq)
+		return s.db.SetConsumerSeq(ctx, tx, stream.DeviceListUpdates, msg.Seq)
 	})
 	if err != nil {
 		return err

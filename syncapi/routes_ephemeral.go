@@ -148,7 +148,7 @@ func (s *SyncAPI) setReceipt(ctx context.Context, userID, roomID, rtype, eventID
 	var pos types.StreamPosition
 	err := s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
 		var err error
-		pos, err = storage.UpsertReceipt(ctx, tx, r)
+		pos, err = s.db.UpsertReceipt(ctx, tx, r)
 		return err
 	})
 	if err != nil {
@@ -279,11 +279,11 @@ func (s *SyncAPI) handleSendToDevice(req *http.Request, dev *uapi.Device) httput
 	seen := false
 	err := s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
 		var err error
-		if seen, err = storage.ToDeviceTxnSeen(ctx, tx, dev.UserID, dev.ID, evType+"/"+txnID, time.Now().UnixMilli()); err != nil || seen {
+		if seen, err = s.db.ToDeviceTxnSeen(ctx, tx, dev.UserID, dev.ID, evType+"/"+txnID, time.Now().UnixMilli()); err != nil || seen {
 			return err
 		}
 		for t, content := range local {
-			if pos, err = storage.InsertToDevice(ctx, tx, t.user, t.device, dev.UserID, evType, content); err != nil {
+			if pos, err = s.db.InsertToDevice(ctx, tx, t.user, t.device, dev.UserID, evType, content); err != nil {
 				return err
 			}
 		}

@@ -23,7 +23,7 @@ import (
 type SyncAPI struct {
 	base  *setup.Base
 	log   *slog.Logger
-	db    *storage.Database
+	db    *storage.DB
 	users uapi.UserAPI
 	rooms rsapi.RoomserverAPI
 	notif *notifier.Notifier
@@ -54,7 +54,7 @@ type SyncAPI struct {
 // New opens syncapi storage, starts its stream consumers and registers its
 // routes on base.Client.
 func New(ctx context.Context, base *setup.Base, users uapi.UserAPI, rooms rsapi.RoomserverAPI) (*SyncAPI, error) {
-	sdb, err := base.OpenDB(ctx, "syncapi", storage.Migrations())
+	sdb, err := base.OpenDB(ctx, "syncapi", storage.Migrations)
 	if err != nil {
 		return nil, err
 	}

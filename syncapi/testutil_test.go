@@ -13,6 +13,7 @@ import (
 
 	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/internal/setup"
+	"github.com/axon-hs/axon/internal/storage/storagetest"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/syncapi/notifier"
 	"github.com/axon-hs/axon/syncapi/storage"
@@ -24,11 +25,7 @@ import (
 // tests feed OutputEvents straight into the consumer.
 func newTestSyncAPI(t testing.TB, dsn string) *SyncAPI {
 	t.Helper()
-	db, err := storage.Open(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.DB.Close() })
+	db := storage.New(storagetest.OpenMigrated(t, dsn, "syncapi", storage.Migrations))
 	cfg := config.Defaults()
 	cfg.ServerName = "test"
 	s := &SyncAPI{

@@ -39,7 +39,7 @@ func (d *DB) InsertSnapshot(ctx context.Context, tx *storage.Tx, roomNID, parent
 				q = append(q, ',')
 			}
 			q = append(q, '(')
-			q = append(q, inList(i*4+1, 4)...)
+			q = append(q, storage.InList(i*4+1, 4)...)
 			q = append(q, ')')
 		}
 		_, err := tx.ExecContext(ctx, string(q), batch...)
