@@ -28,16 +28,6 @@ func (s *SyncAPI) onRoomEventBatch(ctx context.Context, msgs []stream.Message) e
 	return s.applyRoomOutputs(ctx, outs, msgs[len(msgs)-1].Seq)
 }
 
-// applyNewRoomEvent applies one event; seq 0 means "no stream" (tests).
-func (s *SyncAPI) applyNewRoomEvent(ctx context.Context, seq uint64, ore *rsapi.OutputNewRoomEvent) error {
-	return s.applyRoomOutputs(ctx, []*rsapi.OutputEvent{{Type: rsapi.OutputTypeNewRoomEvent, NewRoomEvent: ore}}, seq)
-}
-
-// applyRedaction applies one redaction; seq 0 means "no stream" (tests).
-func (s *SyncAPI) applyRedaction(ctx context.Context, seq uint64, r *rsapi.OutputRedaction) error {
-	return s.applyRoomOutputs(ctx, []*rsapi.OutputEvent{{Type: rsapi.OutputTypeRedaction, Redaction: r}}, seq)
-}
-
 // roomBatch is one transaction's worth of outputs being applied.
 type roomBatch struct {
 	s  *SyncAPI
@@ -67,7 +57,7 @@ func (s *SyncAPI) applyRoomOutputs(ctx context.Context, outs []*rsapi.OutputEven
 				return err
 			}
 		}
-		return s.setSeq(ctx, tx, seq)
+		return s.db.SetConsumerSeq(ctx, tx, stream.RoomEvents, seq)
 	})
 	if err != nil {
 		return err
@@ -223,11 +213,4 @@ func (b *roomBatch) redaction(ctx context.Context, r *rsapi.OutputRedaction) err
 	b.dirty[r.RoomID] = true // a redacted state event changes what state says
 	b.after = append(b.after, func() { s.cache.invalidate(r.RoomID) })
 	return nil
-}
-
-func (s *SyncAPI) setSeq(ctx context.Context, tx *istorage.Tx, seq uint64) error {
-	if seq == 0 {
-		return nil
-	}
-	return s.db.SetConsumerSeq(ctx, tx, stream.RoomEvents, seq)
 }

@@ -21,10 +21,10 @@ import (
 // on syncapi's own device list position (the last field of a /sync
 // token), so GET /keys/changes, which takes /sync tokens, is served here.
 
-// AttachKeys connects the keyserver: starts consuming device list
-// updates and serves GET /keys/changes. Without it /sync carries empty
-// E2EE fields.
-func (s *SyncAPI) AttachKeys(ctx context.Context, keys ksapi.KeyserverAPI) error {
+// startDeviceLists connects the keyserver (New does it when given one):
+// starts consuming device list updates and serves GET /keys/changes.
+// Without it /sync carries empty E2EE fields.
+func (s *SyncAPI) startDeviceLists(ctx context.Context, keys Keys) error {
 	pos, err := s.db.DeviceListPosition(ctx)
 	if err != nil {
 		return err
@@ -57,9 +57,6 @@ func (s *SyncAPI) AttachKeys(ctx context.Context, keys ksapi.KeyserverAPI) error
 		return err
 	}
 	s.done = append(s.done, done)
-	if s.base.Client != nil {
-		s.base.Client.HandleClientAuthed("GET /keys/changes", s.handleKeyChanges)
-	}
 	return nil
 }
 

@@ -24,8 +24,8 @@
 // "t<pdu pos>" (a point between events); /sync tokens are accepted too.
 //
 // Backfill (backfill.go): when /messages pages backwards past a room's
-// oldest event (not its creation), syncapi asks the FederationAPI (given
-// by AttachFederation) for earlier history; the roomserver outputs it as
+// oldest event (not its creation), syncapi asks the FederationAPI (a
+// New argument) for earlier history; the roomserver outputs it as
 // OutputTypeBackfill and it is stored at negative positions ordered by
 // depth (types.BackfillPos), below live history and outside /sync ranges.
 //

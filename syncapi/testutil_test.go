@@ -87,6 +87,16 @@ func (r *testRoom) event(sender, typ string, stateKey *string, content any) *rsa
 
 func sk(s string) *string { return &s }
 
+// applyNewRoomEvent applies one event as the consumer would at seq.
+func (s *SyncAPI) applyNewRoomEvent(ctx context.Context, seq uint64, ore *rsapi.OutputNewRoomEvent) error {
+	return s.applyRoomOutputs(ctx, []*rsapi.OutputEvent{{Type: rsapi.OutputTypeNewRoomEvent, NewRoomEvent: ore}}, seq)
+}
+
+// applyRedaction applies one redaction as the consumer would at seq.
+func (s *SyncAPI) applyRedaction(ctx context.Context, seq uint64, r *rsapi.OutputRedaction) error {
+	return s.applyRoomOutputs(ctx, []*rsapi.OutputEvent{{Type: rsapi.OutputTypeRedaction, Redaction: r}}, seq)
+}
+
 func (s *SyncAPI) mustApply(t testing.TB, seq uint64, ev *rsapi.OutputNewRoomEvent) {
 	t.Helper()
 	if err := s.applyNewRoomEvent(context.Background(), seq, ev); err != nil {

@@ -97,14 +97,3 @@ func (d *DB) LoadSnapshot(ctx context.Context, q storage.Querier, snapshotNID in
 	}
 	return out, chainLen, rows.Err()
 }
-
-// SnapshotRowCount counts entry rows of a room's snapshots (tests use it
-// to prove snapshots are shared, not copied).
-func (d *DB) SnapshotRowCount(ctx context.Context, roomNID int64) (snapshots, entries int, err error) {
-	if err = d.QueryRowContext(ctx, `SELECT COUNT(*) FROM roomserver_state_snapshots WHERE room_nid = $1`, roomNID).Scan(&snapshots); err != nil {
-		return
-	}
-	err = d.QueryRowContext(ctx, `SELECT COUNT(*) FROM roomserver_state_entries e JOIN roomserver_state_snapshots s
-		ON s.snapshot_nid = e.snapshot_nid WHERE s.room_nid = $1`, roomNID).Scan(&entries)
-	return
-}
