@@ -34,9 +34,9 @@ type SyncAPI struct {
 	streams      map[string]*stream.Stream
 	sliding      *slidingConns
 	progress     *progress
-	// keys serves the E2EE fields of /sync (devicelists.go); nil: none.
+	// keys serves the E2EE fields of /sync (e2ee_devicelists.go); nil: none.
 	keys Keys
-	// fed backfills /messages from other servers (backfill.go); nil when
+	// fed backfills /messages from other servers (messages_backfill.go); nil when
 	// federation is off.
 	fed       Federation
 	backfills backfillTries
