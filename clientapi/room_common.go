@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/matrix-org/gomatrixserverlib/spec"
-	"log/slog"
-	"net/http"
 	"strings"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
 
 	"github.com/axon-hs/axon/internal/httputil"
@@ -70,30 +68,6 @@ func (h *roomRoutes) rsErrorOr(err error, action string, unknown httputil.JSONRe
 		return unknown
 	}
 	return h.rsError(err, action)
-}
-
-// rsError turns a roomserver error into a Matrix error response.
-func (h *roomRoutes) rsError(err error, action string) httputil.JSONResponse {
-	e, ok := rsapi.AsError(err)
-	if !ok {
-		slog.Error("roomserver call failed", "action", action, "error", err)
-		return httputil.InternalError()
-	}
-	switch e.Code {
-	case rsapi.CodeNotFound:
-		return httputil.NotFound("%s", e.Message)
-	case rsapi.CodeForbidden:
-		return httputil.Forbidden("%s", e.Message)
-	case rsapi.CodeTooLarge:
-		return httputil.TooLarge("%s", e.Message)
-	case rsapi.CodeVersion:
-		return httputil.Error(http.StatusBadRequest, "M_UNSUPPORTED_ROOM_VERSION", "%s", e.Message)
-	case rsapi.CodeInUse:
-		return httputil.Error(http.StatusBadRequest, "M_ROOM_IN_USE", "%s", e.Message)
-	case rsapi.CodeBadAlias:
-		return httputil.InvalidParam("%s", e.Message)
-	}
-	return httputil.BadJSON("%s", e.Message)
 }
 
 // checkRoomID refuses what cannot be a room ID, before any lookup.

@@ -1,0 +1,81 @@
+package syncapi
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/axon-hs/axon/internal/stream"
+)
+
+// progress tracks the last stream sequence each consumer applied, so a
+// request can wait until everything acknowledged before it arrived has
+// been applied (read-your-writes: a client that got 200 for a send sees
+// it in its next /sync).
+type progress struct {
+	mu      sync.Mutex
+	applied map[string]uint64
+	changed chan struct{}
+}
+
+func newProgress() *progress {
+	return &progress{applied: map[string]uint64{}, changed: make(chan struct{})}
+}
+
+func (p *progress) set(name string, seq uint64) {
+	p.mu.Lock()
+	if seq > p.applied[name] {
+		p.applied[name] = seq
+	}
+	close(p.changed)
+	p.changed = make(chan struct{})
+	p.mu.Unlock()
+}
+
+func (p *progress) get(name string) (uint64, <-chan struct{}) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.applied[name], p.changed
+}
+
+// catchUpTimeout bounds how long a request waits for the consumers.
+const catchUpTimeout = 3 * time.Second
+
+// caughtUpStreams are the streams a read waits for (device lists only
+// with a keyserver).
+var caughtUpStreams = []string{stream.RoomEvents, stream.AccountData, stream.DeviceListUpdates}
+
+// waitCaughtUp waits until the consumed streams have applied every
+// message that was in the log when called. The senders were answered
+// once their messages were in the log, so that is every write the client
+// saw succeed; one listing of the log gives all the streams' heads.
+func (s *SyncAPI) waitCaughtUp(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, catchUpTimeout)
+	defer cancel()
+	var names []string
+	var streams []*stream.Stream
+	for _, name := range caughtUpStreams {
+		if st := s.streams[name]; st != nil {
+			names, streams = append(names, name), append(streams, st)
+		}
+	}
+	heads, err := s.base.Bus.LastSeqs(ctx, streams...)
+	if err != nil {
+		return
+	}
+	for i, name := range names {
+		for {
+			applied, changed := s.progress.get(name)
+			if applied >= heads[i] {
+				break
+			}
+			select {
+			case <-changed:
+			case <-ctx.Done():
+				return
+			case <-s.notif.Closed():
+				return
+			}
+		}
+	}
+}
