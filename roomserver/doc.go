@@ -2,7 +2,7 @@
 // room state.
 //
 // Input: InputRoomEvents is the single write path, for local events (which
-// it builds, signs and hashes) and, later, federation PDUs (Kind New,
+// it builds, signs and hashes) and federation PDUs (Kind New,
 // Outlier, Backfill). Each room has a queue drained by one worker at a
 // time; a worker takes every pending request of its room into one
 // database transaction, so a room's events are strictly ordered (local
