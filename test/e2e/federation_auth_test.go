@@ -80,7 +80,7 @@ func TestFederationKeysAndRequestAuth(t *testing.T) {
 		}
 
 		// After a restart A keeps its key and B's cached key still verifies.
-		a = a.Restart()
+		a.Restart()
 		if err := sendEmptyTxn("e2e-3"); err != nil {
 			t.Fatalf("after restart: %v", err)
 		}
