@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/axon-hs/axon/internal/config"
-	"github.com/axon-hs/axon/internal/testserver"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 // TestMediaFederation: a user on B downloads and thumbnails media

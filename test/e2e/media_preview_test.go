@@ -11,7 +11,7 @@ import (
 	"maunium.net/go/mautrix"
 
 	"github.com/axon-hs/axon/internal/config"
-	"github.com/axon-hs/axon/internal/testserver"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 func TestMediaURLPreview(t *testing.T) {

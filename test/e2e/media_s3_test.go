@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/axon-hs/axon/internal/config"
-	"github.com/axon-hs/axon/internal/testserver"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 // TestMediaS3 runs uploads, downloads, thumbnails and a restart on the S3

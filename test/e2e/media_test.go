@@ -15,7 +15,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/axon-hs/axon/internal/config"
-	"github.com/axon-hs/axon/internal/testserver"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 func TestMediaUploadDownload(t *testing.T) {
