@@ -14,7 +14,7 @@ import (
 	"maunium.net/go/mautrix"
 
 	"github.com/axon-hs/axon/internal/config"
-	"github.com/axon-hs/axon/internal/testserver"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 // BenchmarkMediaUpload10MB and BenchmarkMediaDownload10MB report MB/s
