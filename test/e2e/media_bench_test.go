@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"io"
@@ -117,26 +116,8 @@ func BenchmarkMediaFederation50Concurrent(b *testing.B) {
 		_, _ = rand.Read(data)
 		uri := mediaUpload(b, alice, data, "application/octet-stream", "")
 		b.StartTimer()
-		errs := make(chan error, 50)
-		for j := 0; j < 50; j++ {
-			go func() {
-				resp, err := bob.Download(context.Background(), uri)
-				if err != nil {
-					errs <- err
-					return
-				}
-				got, err := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if err == nil && !bytes.Equal(got, data) {
-					err = io.ErrUnexpectedEOF
-				}
-				errs <- err
-			}()
-		}
-		for j := 0; j < 50; j++ {
-			if err := <-errs; err != nil {
-				b.Fatal(err)
-			}
+		if err := mediaConcurrentDownloads(bob, uri, data, 50); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
