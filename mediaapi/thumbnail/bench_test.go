@@ -27,3 +27,16 @@ func BenchmarkThumbnail4000x3000JPEG(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkDecode4000x3000JPEG(b *testing.B) {
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, testImage(4000, 3000), &jpeg.Options{Quality: 90}); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := Decode(bytes.NewReader(buf.Bytes()), 32_000_000, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
