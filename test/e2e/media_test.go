@@ -301,3 +301,25 @@ func TestMediaUploadRateLimit(t *testing.T) {
 		t.Fatalf("limited upload: %d %s", r.Status, r.Raw)
 	}
 }
+
+// TestMediaVersionsHonest: a server advertising Matrix 1.11 or later
+// must serve authenticated media.
+func TestMediaVersionsHonest(t *testing.T) {
+	inst := testserver.Start(t, testserver.Options{})
+	alice := inst.Register("alice", "password123")
+	v := acctDo(t, http.MethodGet, inst.URL+"/_matrix/client/versions", "", nil)
+	versions, _ := v.Body["versions"].([]any)
+	advertised := false
+	for _, s := range versions {
+		advertised = advertised || s == "v1.11"
+	}
+	if !advertised {
+		t.Fatalf("versions %v: v1.11 expected now that authenticated media exists", versions)
+	}
+	for _, path := range []string{"/_matrix/client/v1/media/config", "/_matrix/client/v1/media/preview_url?url=https://example.org/"} {
+		r := acctDo(t, http.MethodGet, inst.URL+path, alice.AccessToken, nil)
+		if r.errcode() == "M_UNRECOGNIZED" || r.Status >= 500 {
+			t.Fatalf("%s: %d %s", path, r.Status, r.Raw)
+		}
+	}
+}
