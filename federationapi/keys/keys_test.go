@@ -36,9 +36,12 @@ func (f *fakeNet) GetServerKeys(_ context.Context, s spec.ServerName) (gomatrixs
 	if !ok || f.down[s] {
 		return gomatrixserverlib.ServerKeys{}, errors.New("unreachable")
 	}
-	raw, _ := id.ServerKeys(time.Now())
+	raw, err := id.ServerKeys(time.Now())
+	if err != nil {
+		return gomatrixserverlib.ServerKeys{}, err
+	}
 	var keys gomatrixserverlib.ServerKeys
-	err := json.Unmarshal(raw, &keys)
+	err = json.Unmarshal(raw, &keys)
 	return keys, err
 }
 
@@ -53,10 +56,18 @@ func (f *fakeNet) LookupServerKeys(_ context.Context, notary spec.ServerName, re
 		if !ok {
 			continue
 		}
-		raw, _ := id.ServerKeys(time.Now())
-		signed, _ := f.notary.Sign(raw)
+		raw, err := id.ServerKeys(time.Now())
+		if err != nil {
+			return nil, err
+		}
+		signed, err := f.notary.Sign(raw)
+		if err != nil {
+			return nil, err
+		}
 		var keys gomatrixserverlib.ServerKeys
-		_ = json.Unmarshal(signed, &keys)
+		if err := json.Unmarshal(signed, &keys); err != nil {
+			return nil, err
+		}
 		out = append(out, keys)
 	}
 	return out, nil
@@ -84,16 +95,7 @@ func verify(t *testing.T, r *Ring, server spec.ServerName, msg []byte) error {
 }
 
 func forEach(t *testing.T, fn func(t *testing.T, store *storage.Store)) {
-	for _, b := range storagetest.Backends() {
-		t.Run(b.Name, func(t *testing.T) {
-			s, err := storage.Open(context.Background(), b.NewDSN(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			fn(t, s)
-		})
-	}
+	storagetest.ForEachBackendWith(t, storage.Component, storage.Migrations, storage.New, fn)
 }
 
 func TestOwnServerKeys(t *testing.T) {
@@ -113,7 +115,9 @@ func TestOwnServerKeys(t *testing.T) {
 		t.Fatalf("valid_until_ts too soon: %v", keys.ValidUntilTS.Time())
 	}
 	var generic map[string]any
-	_ = json.Unmarshal(raw, &generic)
+	if err := json.Unmarshal(raw, &generic); err != nil {
+		t.Fatal(err)
+	}
 	if _, ok := generic["old_verify_keys"]; !ok {
 		t.Fatal("old_verify_keys missing")
 	}

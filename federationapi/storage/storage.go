@@ -74,6 +74,9 @@ type Store struct {
 	DB *istorage.DB
 }
 
+// New wraps an opened, migrated database.
+func New(db *istorage.DB) *Store { return &Store{DB: db} }
+
 // Open opens dsn and migrates it (tests; the component uses base.OpenDB).
 func Open(ctx context.Context, dsn string) (*Store, error) {
 	db, err := istorage.Open(ctx, dsn)
