@@ -15,6 +15,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/axon-hs/axon/internal/testserver"
+	"github.com/axon-hs/axon/internal/testutil"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
 
@@ -67,7 +68,7 @@ func TestFederationSenderRetryAcrossRestart(t *testing.T) {
 	bob, _ = mautrix.NewClient(b.URL, bob.UserID, bob.AccessToken)
 	// B talking to A ends A's backoff for B at once.
 	syncSend(t, bob, room, "back")
-	fedWait(t, 60*time.Second, "all 100 messages on B", func() bool {
+	testutil.Eventually(t, 60*time.Second, "all 100 messages on B", func() bool {
 		got := messageBodies(t, bob, room)
 		for i := range 100 {
 			if !got[fmt.Sprintf("offline %d", i)] {
@@ -84,7 +85,7 @@ func TestFederationSenderRetryAcrossRestart(t *testing.T) {
 func TestFederationRejectsForgedEvent(t *testing.T) {
 	ctx := context.Background()
 	a, b, _, bob, room := fedJoinedPair(t, testserver.Options{})
-	fedWait(t, 20*time.Second, "bob joined on A", func() bool {
+	testutil.Eventually(t, 20*time.Second, "bob joined on A", func() bool {
 		m, _, _ := a.Server.Rooms.QueryMembership(ctx, room.String(), bob.UserID.String())
 		return m == "join"
 	})
@@ -143,7 +144,7 @@ func TestFederationServerACL(t *testing.T) {
 	if _, err := alice.SendStateEvent(ctx, room, event.StateServerACL, "", acl); err != nil {
 		t.Fatalf("set ACL: %v", err)
 	}
-	fedWait(t, 20*time.Second, "ACL on B and C", func() bool {
+	testutil.Eventually(t, 20*time.Second, "ACL on B and C", func() bool {
 		for _, inst := range []*testserver.Instance{b, c} {
 			evs, _ := inst.Server.Rooms.QueryCurrentState(ctx, room.String(), []rsapi.StateKey{{Type: "m.room.server_acl"}})
 			if len(evs) == 0 {

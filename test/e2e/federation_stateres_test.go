@@ -9,6 +9,7 @@ import (
 	"maunium.net/go/mautrix/event"
 
 	"github.com/axon-hs/axon/internal/testserver"
+	"github.com/axon-hs/axon/internal/testutil"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
 
@@ -33,7 +34,7 @@ func TestFederationStateResolutionConverges(t *testing.T) {
 		}
 		return evs[0].EventID()
 	}
-	fedWait(t, 20*time.Second, "bob's power on B", func() bool { return currentPL(b) == currentPL(a) })
+	testutil.Eventually(t, 20*time.Second, "bob's power on B", func() bool { return currentPL(b) == currentPL(a) })
 
 	b.Stop()
 	if _, err := alice.SendStateEvent(ctx, room, event.StatePowerLevels, "", pl(60)); err != nil {
@@ -50,7 +51,7 @@ func TestFederationStateResolutionConverges(t *testing.T) {
 	// Traffic both ways ends each side's backoff for the other.
 	syncSend(t, alice, room, "A is back")
 	syncSend(t, bob, room, "B is back")
-	fedWait(t, 90*time.Second, "both sides resolve to the same power levels", func() bool {
+	testutil.Eventually(t, 90*time.Second, "both sides resolve to the same power levels", func() bool {
 		pa, pb := currentPL(a), currentPL(b)
 		return pa != "" && pa == pb
 	})
