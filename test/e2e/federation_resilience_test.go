@@ -135,10 +135,30 @@ func TestFederationServerACL(t *testing.T) {
 	a, b, c := fedStart(t, opts, "127.0.0.1"), fedStart(t, opts, "127.0.0.2"), fedStart(t, opts, "127.0.0.3")
 	alice, bob, carol, carl := a.Register("alice", "password123"), b.Register("bob", "password123"), c.Register("carol", "password123"), c.Register("carl", "password123")
 	room := roomsCreate(t, alice, &mautrix.ReqCreateRoom{Preset: "public_chat"})
-	for _, u := range []*mautrix.Client{bob, carol} {
-		if _, err := u.JoinRoom(ctx, room.String(), &mautrix.ReqJoinRoom{Via: []string{a.Cfg.ServerName}}); err != nil {
-			t.Fatalf("%s joins: %v", u.UserID, err)
+	// A second room without an ACL carries markers: C's events for both
+	// rooms leave C in the order they were sent, in one queue per
+	// destination, and a transaction is processed before it is answered,
+	// so once a marker sent after a denied event is stored on A and B, the
+	// denied event has been through their checks.
+	markers := roomsCreate(t, alice, &mautrix.ReqCreateRoom{Preset: "public_chat"})
+	for _, r := range []id.RoomID{room, markers} {
+		for _, u := range []*mautrix.Client{bob, carol} {
+			if _, err := u.JoinRoom(ctx, r.String(), &mautrix.ReqJoinRoom{Via: []string{a.Cfg.ServerName}}); err != nil {
+				t.Fatalf("%s joins: %v", u.UserID, err)
+			}
 		}
+	}
+	markerArrived := func(what string) {
+		t.Helper()
+		marker := syncSend(t, carol, markers, what)
+		testutil.Eventually(t, 20*time.Second, what+" from C on A and B", func() bool {
+			for _, inst := range []*testserver.Instance{a, b} {
+				if evs, err := inst.Server.Rooms.QueryEvents(ctx, []string{marker.String()}); err != nil || len(evs) == 0 {
+					return false
+				}
+			}
+			return true
+		})
 	}
 	acl := map[string]any{"allow": []string{"*"}, "deny": []string{"127.0.0.3"}, "allow_ip_literals": true}
 	if _, err := alice.SendStateEvent(ctx, room, event.StateServerACL, "", acl); err != nil {
@@ -157,9 +177,9 @@ func TestFederationServerACL(t *testing.T) {
 	syncSend(t, bob, room, "from an allowed server")
 	as := newFedSyncer(t, alice)
 	as.until(20*time.Second, "B's message", func() bool { return as.hasBody(room, "from an allowed server") })
-	time.Sleep(2 * time.Second) // C's transaction has had time to arrive
+	markerArrived("marker after the denied message")
 	for _, inst := range []*testserver.Instance{a, b} {
-		if evs, _ := inst.Server.Rooms.QueryEvents(ctx, []string{denied.String()}); len(evs) != 0 {
+		if evs, err := inst.Server.Rooms.QueryEvents(ctx, []string{denied.String()}); err != nil || len(evs) != 0 {
 			t.Fatalf("%s accepted an event from a denied server", inst.Cfg.ServerName)
 		}
 	}
@@ -172,9 +192,9 @@ func TestFederationServerACL(t *testing.T) {
 		room.String(), carl.UserID.String()); err == nil {
 		t.Fatal("A gave a denied server a join template")
 	}
-	time.Sleep(time.Second)
-	if m, _, _ := a.Server.Rooms.QueryMembership(ctx, room.String(), carl.UserID.String()); m != "" {
-		t.Fatalf("A accepted a join from a denied server: %q", m)
+	markerArrived("marker after carl's join")
+	if m, _, err := a.Server.Rooms.QueryMembership(ctx, room.String(), carl.UserID.String()); err != nil || m != "" {
+		t.Fatalf("A accepted a join from a denied server: %q (%v)", m, err)
 	}
 }
 
