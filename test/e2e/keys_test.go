@@ -15,6 +15,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/axon-hs/axon/internal/testserver"
+	"github.com/axon-hs/axon/internal/testutil"
 )
 
 // Alice uploads device keys and one-time keys; Bob, who shares a room
@@ -44,15 +45,12 @@ func TestKeysUploadQueryClaim(t *testing.T) {
 		}
 
 		// Bob's long-poll wakes with Alice in device_lists.changed.
-		r := keysDo(t, bob, "GET", "/sync?timeout=10000&since="+url.QueryEscape(bobSince), nil)
-		if !keysChanged(r, alice.UserID.String()) {
-			deadline := time.Now().Add(10 * time.Second)
-			for !keysChanged(r, alice.UserID.String()) && time.Now().Before(deadline) {
-				r = keysDo(t, bob, "GET", "/sync?timeout=5000&since="+url.QueryEscape(bobSince), nil)
-			}
-			if !keysChanged(r, alice.UserID.String()) {
-				t.Fatalf("bob's sync lacks alice in device_lists.changed: %s", r.Raw)
-			}
+		var r acctResp
+		if !testutil.Within(20*time.Second, func() bool {
+			r = keysDo(t, bob, "GET", "/sync?timeout=5000&since="+url.QueryEscape(bobSince), nil)
+			return keysChanged(r, alice.UserID.String())
+		}) {
+			t.Fatalf("bob's sync lacks alice in device_lists.changed: %s", r.Raw)
 		}
 		kc := keysDo(t, bob, "GET", "/keys/changes?from="+url.QueryEscape(bobSince)+"&to="+url.QueryEscape(r.str("next_batch")), nil)
 		if !strings.Contains(kc.Raw, alice.UserID.String()) {
