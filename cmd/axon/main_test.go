@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/testutil"
 )
 
 // buildBinary compiles axon once per test run.
@@ -156,14 +157,11 @@ func TestProcessLifecycle(t *testing.T) {
 
 func waitFor(t *testing.T, url string) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
+	testutil.Eventually(t, 60*time.Second, "the server at "+url+" to come up", func() bool {
 		resp, err := http.Get(url)
 		if err == nil {
 			resp.Body.Close()
-			return
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("server at %s did not come up", url)
+		return err == nil
+	})
 }
