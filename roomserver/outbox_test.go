@@ -33,7 +33,9 @@ func TestOutputsSurviveLogOutage(t *testing.T) {
 			db := storagetest.OpenMigrated(t, dsn, "roomserver", storage.Migrations)
 			cfg := config.Defaults()
 			cfg.ServerName = testServer
-			cfg.SigningKey, cfg.KeyID, _ = config.ParseSigningKey(config.NewSigningKey())
+			var err error
+			cfg.SigningKey, cfg.KeyID, err = config.ParseSigningKey(config.NewSigningKey())
+			must(t, err)
 
 			down := &downPublisher{}
 			rs, err := newRoomServer(ctx, &setup.Base{Cfg: cfg}, storage.New(db), down)

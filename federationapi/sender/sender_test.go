@@ -85,12 +85,7 @@ func forEach(t *testing.T, fn func(t *testing.T, store *storage.Store)) {
 }
 
 // must fails the test on a set-up error.
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
+var must = testutil.Must
 
 // deliveredNs returns the "n" of every PDU delivered to d, in order.
 func (f *fakeClient) deliveredNs(t *testing.T, d string) []int {

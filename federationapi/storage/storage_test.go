@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/axon-hs/axon/internal/testutil"
+
 	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
@@ -14,12 +16,8 @@ func forEach(t *testing.T, fn func(t *testing.T, s *Store)) {
 	storagetest.ForEachBackendWith(t, Component, Migrations, New, fn)
 }
 
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
+// must fails the test on a set-up error.
+var must = testutil.Must
 
 func TestServerKeys(t *testing.T) {
 	forEach(t, func(t *testing.T, s *Store) {

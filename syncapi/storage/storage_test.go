@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/axon-hs/axon/internal/testutil"
+
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/syncapi/storage"
@@ -16,12 +18,8 @@ func forEachBackend(t *testing.T, fn func(t *testing.T, d *storage.Database)) {
 	storagetest.ForEachBackendWith(t, "syncapi", storage.Migrations(), storage.New, fn)
 }
 
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
+// must fails the test on a set-up error.
+var must = testutil.Must
 
 func TestStorage(t *testing.T) {
 	ctx := context.Background()

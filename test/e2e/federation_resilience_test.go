@@ -65,7 +65,8 @@ func TestFederationSenderRetryAcrossRestart(t *testing.T) {
 		syncSend(t, alice, room, fmt.Sprintf("offline %d", i))
 	}
 	b = b.Restart()
-	bob, _ = mautrix.NewClient(b.URL, bob.UserID, bob.AccessToken)
+	bob, err := mautrix.NewClient(b.URL, bob.UserID, bob.AccessToken)
+	must(t, err)
 	// B talking to A ends A's backoff for B at once.
 	syncSend(t, bob, room, "back")
 	testutil.Eventually(t, 60*time.Second, "all 100 messages on B", func() bool {
@@ -86,7 +87,8 @@ func TestFederationRejectsForgedEvent(t *testing.T) {
 	ctx := context.Background()
 	a, b, _, bob, room := fedJoinedPair(t, testserver.Options{})
 	testutil.Eventually(t, 20*time.Second, "bob joined on A", func() bool {
-		m, _, _ := a.Server.Rooms.QueryMembership(ctx, room.String(), bob.UserID.String())
+		m, _, err := a.Server.Rooms.QueryMembership(ctx, room.String(), bob.UserID.String())
+		must(t, err)
 		return m == "join"
 	})
 	prev, err := a.Server.Rooms.QueryForwardExtremities(ctx, room.String())
@@ -106,7 +108,7 @@ func TestFederationRejectsForgedEvent(t *testing.T) {
 	sender := bob.UserID.String()
 	builder := ver.NewEventBuilderFromProtoEvent(&gomatrixserverlib.ProtoEvent{SenderID: sender, RoomID: room.String(),
 		Type: "m.room.message", PrevEvents: prev, AuthEvents: auth, Depth: 1000})
-	_ = builder.SetContent(map[string]string{"msgtype": "m.text", "body": "forged"})
+	must(t, builder.SetContent(map[string]string{"msgtype": "m.text", "body": "forged"}))
 	_, wrongKey, _ := ed25519.GenerateKey(nil)
 	forged, err := builder.Build(time.Now(), spec.ServerName(b.Cfg.ServerName), gomatrixserverlib.KeyID(b.Cfg.KeyID), wrongKey)
 	if err != nil {
@@ -122,7 +124,7 @@ func TestFederationRejectsForgedEvent(t *testing.T) {
 	if r, ok := resp.PDUs[forged.EventID()]; !ok || r.Error == "" {
 		t.Fatalf("forged event accepted: %+v", resp.PDUs)
 	}
-	if evs, _ := a.Server.Rooms.QueryEvents(ctx, []string{forged.EventID()}); len(evs) != 0 {
+	if evs, err := a.Server.Rooms.QueryEvents(ctx, []string{forged.EventID()}); err != nil || len(evs) != 0 {
 		t.Fatal("forged event stored")
 	}
 }
@@ -166,7 +168,8 @@ func TestFederationServerACL(t *testing.T) {
 	}
 	testutil.Eventually(t, 20*time.Second, "ACL on B and C", func() bool {
 		for _, inst := range []*testserver.Instance{b, c} {
-			evs, _ := inst.Server.Rooms.QueryCurrentState(ctx, room.String(), []rsapi.StateKey{{Type: "m.room.server_acl"}})
+			evs, err := inst.Server.Rooms.QueryCurrentState(ctx, room.String(), []rsapi.StateKey{{Type: "m.room.server_acl"}})
+			must(t, err)
 			if len(evs) == 0 {
 				return false
 			}

@@ -68,7 +68,8 @@ func TestKeysUploadQueryClaim(t *testing.T) {
 		}
 		raw := keysDo(t, bob, "POST", "/keys/query", map[string]any{"device_keys": map[string]any{alice.UserID.String(): []string{}}})
 		devJSON, _ := json.Marshal(raw.Body["device_keys"].(map[string]any)[alice.UserID.String()].(map[string]any)[alice.DeviceID.String()])
-		pub, _ := base64.RawStdEncoding.DecodeString(ad.key.pub)
+		pub, err := base64.RawStdEncoding.DecodeString(ad.key.pub)
+		must(t, err)
 		if err := gomatrixserverlib.VerifyJSON(alice.UserID.String(), gomatrixserverlib.KeyID("ed25519:"+alice.DeviceID.String()), ed25519.PublicKey(pub), devJSON); err != nil {
 			t.Fatalf("served device keys do not verify: %v", err)
 		}
@@ -130,7 +131,7 @@ func TestKeysUploadBadInput(t *testing.T) {
 	bd := newKeysDevice(t, bob)
 	acctExpect(t, "someone else's device keys", keysDo(t, alice, "POST", "/keys/upload", map[string]any{"device_keys": bd.deviceKeys(t)}), 400, "M_INVALID_PARAM")
 	var dk map[string]any
-	_ = json.Unmarshal(ad.deviceKeys(t), &dk)
+	must(t, json.Unmarshal(ad.deviceKeys(t), &dk))
 	dk["device_id"] = "OTHER"
 	acctExpect(t, "other device ID", keysDo(t, alice, "POST", "/keys/upload", map[string]any{"device_keys": dk}), 400, "M_INVALID_PARAM")
 	acctExpect(t, "device_keys not an object", keysDo(t, alice, "POST", "/keys/upload", map[string]any{"device_keys": "nope"}), 400, "M_BAD_JSON")

@@ -14,6 +14,9 @@ import (
 	"maunium.net/go/mautrix/id"
 )
 
+// must fails the test on a set-up error.
+var must = testutil.Must
+
 var syncCtx = context.Background()
 
 // syncOnce does one /sync and fails the test on error.
