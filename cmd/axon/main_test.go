@@ -74,7 +74,10 @@ func TestProcessLifecycle(t *testing.T) {
 	}
 
 	cmd := exec.Command(bin, "run", "--config", cfgPath)
-	stderr, _ := cmd.StderrPipe()
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -97,8 +100,11 @@ func TestProcessLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := io.ReadAll(resp.Body)
+	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if resp.StatusCode != 404 || !strings.Contains(string(body), "M_UNRECOGNIZED") {
 		t.Fatalf("unknown endpoint: %d %s", resp.StatusCode, body)
 	}
@@ -108,8 +114,11 @@ func TestProcessLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ = io.ReadAll(resp.Body)
+	body, err = io.ReadAll(resp.Body)
 	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if resp.StatusCode != 200 || !strings.Contains(string(body), "access_token") {
 		t.Fatalf("login as created account: %d %s", resp.StatusCode, body)
 	}
@@ -117,8 +126,11 @@ func TestProcessLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ = io.ReadAll(resp.Body)
+	body, err = io.ReadAll(resp.Body)
 	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !strings.Contains(string(body), "axon_http_request_duration_seconds") {
 		t.Fatalf("metrics missing request histogram")
 	}
