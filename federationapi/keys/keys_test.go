@@ -94,7 +94,7 @@ func verify(t *testing.T, r *Ring, server spec.ServerName, msg []byte) error {
 	return res[0].Error
 }
 
-func forEach(t *testing.T, fn func(t *testing.T, store *storage.Store)) {
+func forEach(t *testing.T, fn func(t *testing.T, store *storage.DB)) {
 	storagetest.ForEachBackendWith(t, storage.Component, storage.Migrations, storage.New, fn)
 }
 
@@ -124,7 +124,7 @@ func TestOwnServerKeys(t *testing.T) {
 }
 
 func TestRingDirectAndCache(t *testing.T) {
-	forEach(t, func(t *testing.T, store *storage.Store) {
+	forEach(t, func(t *testing.T, store *storage.DB) {
 		me, remote, liar := newIdentity("me.org"), newIdentity("remote.org"), newIdentity("liar.org")
 		net := &fakeNet{servers: map[spec.ServerName]*Identity{"remote.org": remote}}
 		ring := NewRing(me, store, net, nil)
@@ -166,7 +166,7 @@ func TestRingDirectAndCache(t *testing.T) {
 }
 
 func TestRingNotary(t *testing.T) {
-	forEach(t, func(t *testing.T, store *storage.Store) {
+	forEach(t, func(t *testing.T, store *storage.DB) {
 		me, remote, notary := newIdentity("me.org"), newIdentity("remote.org"), newIdentity("notary.org")
 		net := &fakeNet{
 			servers: map[spec.ServerName]*Identity{"remote.org": remote, "notary.org": notary},
@@ -199,7 +199,7 @@ func TestRingNotary(t *testing.T) {
 }
 
 func TestNotaryQuery(t *testing.T) {
-	forEach(t, func(t *testing.T, store *storage.Store) {
+	forEach(t, func(t *testing.T, store *storage.DB) {
 		me, remote := newIdentity("me.org"), newIdentity("remote.org")
 		net := &fakeNet{servers: map[spec.ServerName]*Identity{"remote.org": remote}}
 		ring := NewRing(me, store, net, nil)

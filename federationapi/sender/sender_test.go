@@ -80,7 +80,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	testutil.Eventually(t, 10*time.Second, what, cond)
 }
 
-func forEach(t *testing.T, fn func(t *testing.T, store *storage.Store)) {
+func forEach(t *testing.T, fn func(t *testing.T, store *storage.DB)) {
 	storagetest.ForEachBackendWith(t, storage.Component, storage.Migrations, storage.New, fn)
 }
 
@@ -111,7 +111,7 @@ func testConfig() Config {
 }
 
 func TestBatchesRespectLimitsAndOrder(t *testing.T) {
-	forEach(t, func(t *testing.T, store *storage.Store) {
+	forEach(t, func(t *testing.T, store *storage.DB) {
 		ctx := context.Background()
 		client := newFake()
 		s := New(store, client, testConfig())
@@ -160,7 +160,7 @@ func TestBatchesRespectLimitsAndOrder(t *testing.T) {
 }
 
 func TestBackoffAndResetAndIsolation(t *testing.T) {
-	forEach(t, func(t *testing.T, store *storage.Store) {
+	forEach(t, func(t *testing.T, store *storage.DB) {
 		ctx := context.Background()
 		client := newFake()
 		client.set(client.failing, "flaky.org", true)
@@ -212,7 +212,7 @@ func TestBackoffCurve(t *testing.T) {
 }
 
 func TestRestartResendsUnacknowledged(t *testing.T) {
-	forEach(t, func(t *testing.T, store *storage.Store) {
+	forEach(t, func(t *testing.T, store *storage.DB) {
 		ctx := context.Background()
 		down := newFake()
 		down.set(down.failing, "b.org", true)
@@ -234,7 +234,7 @@ func TestRestartResendsUnacknowledged(t *testing.T) {
 }
 
 func TestBlacklistAndRevive(t *testing.T) {
-	forEach(t, func(t *testing.T, store *storage.Store) {
+	forEach(t, func(t *testing.T, store *storage.DB) {
 		ctx := context.Background()
 		client := newFake()
 		client.set(client.failing, "gone.org", true)

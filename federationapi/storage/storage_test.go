@@ -2,8 +2,10 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"testing"
 
+	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/testutil"
 
 	"github.com/matrix-org/gomatrixserverlib"
@@ -12,7 +14,7 @@ import (
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 )
 
-func forEach(t *testing.T, fn func(t *testing.T, s *Store)) {
+func forEach(t *testing.T, fn func(t *testing.T, s *DB)) {
 	storagetest.ForEachBackendWith(t, Component, Migrations, New, fn)
 }
 
@@ -20,7 +22,7 @@ func forEach(t *testing.T, fn func(t *testing.T, s *Store)) {
 var must = testutil.Must
 
 func TestServerKeys(t *testing.T) {
-	forEach(t, func(t *testing.T, s *Store) {
+	forEach(t, func(t *testing.T, s *DB) {
 		ctx := context.Background()
 		req := gomatrixserverlib.PublicKeyLookupRequest{ServerName: "a.org", KeyID: "ed25519:1"}
 		fresh := gomatrixserverlib.PublicKeyLookupResult{VerifyKey: gomatrixserverlib.VerifyKey{Key: []byte("0123456789abcdef0123456789abcdef")}, ValidUntilTS: 2000}
@@ -49,7 +51,7 @@ func TestServerKeys(t *testing.T) {
 			t.Fatalf("expired not stored: %+v", got[req])
 		}
 
-		if r, err := s.KeyResponse(ctx, "a.org"); err != nil || r != nil {
+		if r, err := s.KeyResponse(ctx, "a.org"); !errors.Is(err, istorage.ErrNotFound) || r != nil {
 			t.Fatalf("want none, got %v %v", r, err)
 		}
 		must(t, s.StoreKeyResponse(ctx, KeyResponse{ServerName: "a.org", Response: []byte(`{"v":2}`), ValidUntilTS: 20, FetchedTS: 1}))
@@ -62,18 +64,18 @@ func TestServerKeys(t *testing.T) {
 }
 
 func TestQueueAndPositions(t *testing.T) {
-	forEach(t, func(t *testing.T, s *Store) {
+	forEach(t, func(t *testing.T, s *DB) {
 		ctx := context.Background()
-		err := s.DB.WriteTx(ctx, func(tx *Tx) error {
+		err := s.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
 			for i := 0; i < 3; i++ {
-				if err := Enqueue(ctx, tx, []string{"a.org", "b.org"}, false, []byte(`{"pdu":1}`)); err != nil {
+				if err := s.Enqueue(ctx, tx, []string{"a.org", "b.org"}, false, []byte(`{"pdu":1}`)); err != nil {
 					return err
 				}
 			}
-			if err := Enqueue(ctx, tx, []string{"a.org"}, true, []byte(`{"edu":1}`)); err != nil {
+			if err := s.Enqueue(ctx, tx, []string{"a.org"}, true, []byte(`{"edu":1}`)); err != nil {
 				return err
 			}
-			return SetPosition(ctx, tx, "room_events", 42)
+			return s.SetPosition(ctx, tx, "room_events", 42)
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -107,7 +109,7 @@ func TestQueueAndPositions(t *testing.T) {
 }
 
 func TestDestinationsAndJoined(t *testing.T) {
-	forEach(t, func(t *testing.T, s *Store) {
+	forEach(t, func(t *testing.T, s *DB) {
 		ctx := context.Background()
 		d, err := s.Destination(ctx, "a.org")
 		if err != nil || d.Failures != 0 {
@@ -126,18 +128,18 @@ func TestDestinationsAndJoined(t *testing.T) {
 			t.Fatalf("not reset: %+v %v", got, err)
 		}
 
-		err = s.DB.WriteTx(ctx, func(tx *Tx) error {
+		err = s.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
 			for _, j := range [][2]string{{"$1", "a.org"}, {"$2", "a.org"}, {"$3", "b.org"}} {
-				if err := AddJoined(ctx, tx, "!r:x", j[0], j[1]); err != nil {
+				if err := s.AddJoined(ctx, tx, "!r:x", j[0], j[1]); err != nil {
 					return err
 				}
 			}
-			return RemoveJoined(ctx, tx, "!r:x", []string{"$3"})
+			return s.RemoveJoined(ctx, tx, "!r:x", []string{"$3"})
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		servers, err := JoinedServers(ctx, s.DB, "!r:x")
+		servers, err := s.JoinedServers(ctx, s, "!r:x")
 		if err != nil || len(servers) != 1 || servers[0] != "a.org" {
 			t.Fatalf("%v %v", servers, err)
 		}

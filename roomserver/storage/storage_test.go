@@ -68,7 +68,7 @@ func TestRooms(t *testing.T) {
 			t.Fatalf("new room: %+v", r)
 		}
 		// A second room with the same ID is refused.
-		if err := d.WriteTx(ctx, func(tx *istorage.Tx) error { _, err := d.InsertRoom(ctx, tx, "!a:x", "11"); return err }); !storage.IsUnique(err) {
+		if err := d.WriteTx(ctx, func(tx *istorage.Tx) error { _, err := d.InsertRoom(ctx, tx, "!a:x", "11"); return err }); !istorage.IsUniqueViolation(err) {
 			t.Fatalf("duplicate room: %v", err)
 		}
 		write(t, d, func(tx *istorage.Tx) error { return d.UpdateRoomHead(ctx, tx, nid, 7, []string{"$x", "$y"}, 12) })
@@ -110,7 +110,7 @@ func TestEvents(t *testing.T) {
 			t.Fatalf("NIDs %d, %d: want increasing, non-zero", create.NID, msg.NID)
 		}
 		dup := &storage.Event{RoomNID: room, EventID: "$msg", Type: "m.room.message", JSON: []byte(`{}`)}
-		if err := d.WriteTx(ctx, func(tx *istorage.Tx) error { _, err := d.InsertEvent(ctx, tx, dup); return err }); !storage.IsUnique(err) {
+		if err := d.WriteTx(ctx, func(tx *istorage.Tx) error { _, err := d.InsertEvent(ctx, tx, dup); return err }); !istorage.IsUniqueViolation(err) {
 			t.Fatalf("duplicate event ID: %v", err)
 		}
 
@@ -365,7 +365,7 @@ func TestClientTxns(t *testing.T) {
 				t.Fatalf("txn of another device/room %v: %q %v", k, id, err)
 			}
 		}
-		if err := d.WriteTx(ctx, func(tx *istorage.Tx) error { return d.InsertTxn(ctx, tx, "@u:x", "D", "!r:x", "t1", "$e2") }); !storage.IsUnique(err) {
+		if err := d.WriteTx(ctx, func(tx *istorage.Tx) error { return d.InsertTxn(ctx, tx, "@u:x", "D", "!r:x", "t1", "$e2") }); !istorage.IsUniqueViolation(err) {
 			t.Fatalf("repeated txn: %v", err)
 		}
 	})

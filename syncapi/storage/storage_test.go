@@ -14,8 +14,8 @@ import (
 )
 
 // forEachBackend runs fn on a fresh syncapi database of each engine.
-func forEachBackend(t *testing.T, fn func(t *testing.T, d *storage.Database)) {
-	storagetest.ForEachBackendWith(t, "syncapi", storage.Migrations(), storage.New, fn)
+func forEachBackend(t *testing.T, fn func(t *testing.T, d *storage.DB)) {
+	storagetest.ForEachBackendWith(t, "syncapi", storage.Migrations, storage.New, fn)
 }
 
 // must fails the test on a set-up error.
@@ -23,7 +23,7 @@ var must = testutil.Must
 
 func TestStorage(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, d *storage.Database) {
+	forEachBackend(t, func(t *testing.T, d *storage.DB) {
 		sk := ""
 		member := "@u:x"
 		evs := []*types.Event{
@@ -36,21 +36,21 @@ func TestStorage(t *testing.T) {
 		// failures as errors, never t.Fatal.
 		err := d.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
 			for _, ev := range evs {
-				if ok, err := storage.InsertEvent(ctx, tx, ev, true); err != nil || !ok {
+				if ok, err := d.InsertEvent(ctx, tx, ev, true); err != nil || !ok {
 					return fmt.Errorf("insert %s: %v %v", ev.EventID, ok, err)
 				}
 				if ev.StateKey != nil {
-					if _, err := storage.ApplyStateDelta(ctx, tx, "!r", ev.Pos, nil, []*types.Event{ev}); err != nil {
+					if _, err := d.ApplyStateDelta(ctx, tx, "!r", ev.Pos, nil, []*types.Event{ev}); err != nil {
 						return err
 					}
 				}
 			}
 			// Inserting again is a no-op that reports the stored position.
 			dup := &types.Event{EventID: "$1", RoomID: "!r", Type: "m.room.message", JSON: []byte(`{}`)}
-			if ok, err := storage.InsertEvent(ctx, tx, dup, true); err != nil || ok || dup.Pos != evs[2].Pos {
+			if ok, err := d.InsertEvent(ctx, tx, dup, true); err != nil || ok || dup.Pos != evs[2].Pos {
 				return fmt.Errorf("duplicate insert: %v %v %d", ok, err, dup.Pos)
 			}
-			return storage.SetConsumerSeq(ctx, tx, "room_events", 42)
+			return d.SetConsumerSeq(ctx, tx, "room_events", 42)
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -92,11 +92,11 @@ func TestStorage(t *testing.T) {
 		// Receipts, notifications, unread counts.
 		err = d.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
 			for _, pos := range []types.StreamPosition{3, 4} {
-				if err := storage.InsertNotification(ctx, tx, storage.Notification{UserID: "@v:x", RoomID: "!r", EventID: "$", EventPos: pos, Actions: []byte(`[]`), Highlight: pos == 4}); err != nil {
+				if err := d.InsertNotification(ctx, tx, storage.Notification{UserID: "@v:x", RoomID: "!r", EventID: "$", EventPos: pos, Actions: []byte(`[]`), Highlight: pos == 4}); err != nil {
 					return err
 				}
 			}
-			_, err := storage.UpsertReceipt(ctx, tx, storage.Receipt{RoomID: "!r", Type: "m.read", UserID: "@v:x", EventID: "$1", EventPos: 3})
+			_, err := d.UpsertReceipt(ctx, tx, storage.Receipt{RoomID: "!r", Type: "m.read", UserID: "@v:x", EventID: "$1", EventPos: 3})
 			return err
 		})
 		if err != nil {
@@ -109,7 +109,7 @@ func TestStorage(t *testing.T) {
 		}
 		// A receipt never moves backwards.
 		err = d.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
-			pos, err := storage.UpsertReceipt(ctx, tx, storage.Receipt{RoomID: "!r", Type: "m.read", UserID: "@v:x", EventID: "$c", EventPos: 1})
+			pos, err := d.UpsertReceipt(ctx, tx, storage.Receipt{RoomID: "!r", Type: "m.read", UserID: "@v:x", EventID: "$c", EventPos: 1})
 			if err == nil && pos != 0 {
 				return fmt.Errorf("backwards receipt stored at %d", pos)
 			}
@@ -120,13 +120,13 @@ func TestStorage(t *testing.T) {
 		}
 		// To-device: txn dedupe, delivery range, deletion on ack.
 		err = d.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
-			if seen, err := storage.ToDeviceTxnSeen(ctx, tx, "@a:x", "D", "t1", 1); err != nil || seen {
+			if seen, err := d.ToDeviceTxnSeen(ctx, tx, "@a:x", "D", "t1", 1); err != nil || seen {
 				return fmt.Errorf("first txn: %v %v", seen, err)
 			}
-			if seen, err := storage.ToDeviceTxnSeen(ctx, tx, "@a:x", "D", "t1", 1); err != nil || !seen {
+			if seen, err := d.ToDeviceTxnSeen(ctx, tx, "@a:x", "D", "t1", 1); err != nil || !seen {
 				return fmt.Errorf("txn not remembered: %v", err)
 			}
-			_, err := storage.InsertToDevice(ctx, tx, "@b:x", "E", "@a:x", "m.test", []byte(`{}`))
+			_, err := d.InsertToDevice(ctx, tx, "@b:x", "E", "@a:x", "m.test", []byte(`{}`))
 			return err
 		})
 		if err != nil {
@@ -152,7 +152,7 @@ func TestStorage(t *testing.T) {
 			t.Fatalf("filter visible to another user (%v)", err)
 		}
 		must(t, d.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
-			_, err := storage.UpsertAccountData(ctx, tx, "@a:x", "", "m.x", []byte(`{"a":1}`))
+			_, err := d.UpsertAccountData(ctx, tx, "@a:x", "", "m.x", []byte(`{"a":1}`))
 			return err
 		}))
 		ad, err := d.AccountDataBetween(ctx, "@a:x", 0, 100)
@@ -165,7 +165,7 @@ func TestStorage(t *testing.T) {
 
 func TestPruneNotifications(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, d *storage.Database) {
+	forEachBackend(t, func(t *testing.T, d *storage.DB) {
 		// alice: 3 old + 5 young; bob: 2 young.
 		var ns []storage.Notification
 		add := func(user string, ts int64) {
@@ -180,7 +180,7 @@ func TestPruneNotifications(t *testing.T) {
 				add("@bob:x", 2000)
 			}
 		}
-		if err := d.DB.WriteTx(ctx, func(tx *istorage.Tx) error { return storage.InsertNotifications(ctx, tx, ns) }); err != nil {
+		if err := d.DB.WriteTx(ctx, func(tx *istorage.Tx) error { return d.InsertNotifications(ctx, tx, ns) }); err != nil {
 			t.Fatal(err)
 		}
 		n, err := d.PruneNotifications(ctx, 1000, 4)

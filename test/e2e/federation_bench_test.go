@@ -12,8 +12,8 @@ import (
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 
-	"github.com/axon-hs/axon/internal/testserver"
 	"github.com/axon-hs/axon/internal/testutil"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 func envInt(name string, def int) int {

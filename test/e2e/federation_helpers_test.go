@@ -12,8 +12,8 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
-	"github.com/axon-hs/axon/internal/testserver"
 	"github.com/axon-hs/axon/internal/testutil"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 // fedStart starts a federating server on a loopback host of its own

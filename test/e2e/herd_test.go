@@ -19,8 +19,8 @@ import (
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/id"
 
-	"github.com/axon-hs/axon/internal/testserver"
 	"github.com/axon-hs/axon/internal/testutil"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 // Herd sizes from the issue: 300 clients of a room with 500 members and

@@ -9,8 +9,8 @@ import (
 
 	"maunium.net/go/mautrix"
 
-	"github.com/axon-hs/axon/internal/testserver"
 	"github.com/axon-hs/axon/internal/testutil"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 // Speed is measured here and by cmd/axon-bench (sync-latency,
