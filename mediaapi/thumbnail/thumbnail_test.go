@@ -2,6 +2,7 @@ package thumbnail
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
@@ -194,5 +195,22 @@ func TestHalve(t *testing.T) {
 	}
 	if one := halve(image.NewRGBA(image.Rect(0, 0, 1, 1))); one.Rect.Dx() != 1 {
 		t.Fatal("1×1 image must stay 1×1")
+	}
+}
+
+// tinyWebP is a 1×1 lossless WebP (x/image has a WebP decoder, no encoder).
+const tinyWebP = "UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA=="
+
+func TestWebP(t *testing.T) {
+	data, err := base64.StdEncoding.DecodeString(tinyWebP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := Decode(bytes.NewReader(data), 100, false)
+	if err != nil || src.Info.Format != "webp" || src.Info.Width != 1 {
+		t.Fatalf("webp: %+v %v", src, err)
+	}
+	if _, err := src.Make(Size{32, 32, Crop}); !errors.Is(err, ErrNotSmaller) {
+		t.Fatalf("1×1 webp thumbnail: %v", err)
 	}
 }
