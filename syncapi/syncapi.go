@@ -44,6 +44,8 @@ type SyncAPI struct {
 	// fed is set by AttachFederation (backfill.go).
 	fed       atomic.Pointer[fedapi.FederationAPI]
 	backfills backfillTries
+	// pusher is set by AttachPusher (push_source.go).
+	pusher atomic.Pointer[PushWaker]
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup

@@ -42,6 +42,7 @@ type Config struct {
 	Rooms        Rooms        `yaml:"rooms"`
 	Presence     Presence     `yaml:"presence"`
 	Federation   Federation   `yaml:"federation"`
+	Push         Push         `yaml:"push"`
 
 	// Components to run; empty runs all (monolith).
 	Components []string `yaml:"components"`
@@ -136,6 +137,14 @@ type Rooms struct {
 
 type Presence struct {
 	Enabled bool `yaml:"enabled"`
+}
+
+// Push configures delivery to push gateways (pushserver).
+type Push struct {
+	// AllowPrivateGateways lets pushers name gateways on loopback or
+	// private addresses. Off by default: users choose gateway URLs, so
+	// they could otherwise make the server POST to internal services.
+	AllowPrivateGateways bool `yaml:"allow_private_gateways"`
 }
 
 type Federation struct {

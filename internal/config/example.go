@@ -139,6 +139,12 @@ presence:
   # Turn off to save work on large servers.
   enabled: true
 
+push:
+  # Let pushers use push gateways on loopback or private networks
+  # (a gateway in your own network). Users choose gateway URLs, so this
+  # lets them make the server send requests inside that network.
+  allow_private_gateways: false
+
 federation:
   enabled: true
   # Skip TLS certificate checks towards other servers. Private test

@@ -26,6 +26,7 @@ import (
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/keyserver"
+	"github.com/axon-hs/axon/pushserver"
 	ksapi "github.com/axon-hs/axon/keyserver/api"
 	"github.com/axon-hs/axon/roomserver"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
@@ -49,6 +50,7 @@ type Server struct {
 	Keys  *keyserver.Keyserver
 	Rooms *roomserver.RoomServer
 	Sync  *syncapi.SyncAPI
+	Push  *pushserver.PushServer
 	Fed   *federationapi.FederationAPI
 
 	stopRPC   context.CancelFunc
@@ -143,6 +145,11 @@ func (s *Server) build(ctx context.Context) error {
 		if err := s.Sync.AttachKeys(ctx, s.KeyAPI); err != nil {
 			return fmt.Errorf("syncapi device lists: %w", err)
 		}
+		// Push delivery reads syncapi's notifications, so it runs beside it.
+		if s.Push, err = pushserver.New(ctx, base, s.Sync); err != nil {
+			return fmt.Errorf("pushserver: %w", err)
+		}
+		s.Sync.AttachPusher(s.Push)
 	}
 	var fed fedapi.FederationAPI
 	if cfg.Federation.Enabled {
@@ -288,6 +295,9 @@ func (s *Server) Shutdown(ctx context.Context) {
 func (s *Server) closeComponents() {
 	if s.stopRPC != nil {
 		s.stopRPC()
+	}
+	if s.Push != nil {
+		s.Push.Close()
 	}
 	if s.Fed != nil {
 		s.Fed.Close()
