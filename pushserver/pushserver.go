@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/pushserver/storage"
@@ -36,10 +37,38 @@ type PushServer struct {
 	once   sync.Once
 }
 
+// Wakeups carries syncapi's "new notifications" / "user read" signals to
+// the pushserver. It exists before both (syncapi is built first and the
+// pushserver reads from it); signals before the pushserver starts are
+// dropped, which loses nothing: on start every pusher catches up from its
+// stored position.
+type Wakeups struct {
+	to atomic.Pointer[PushServer]
+}
+
+// NewWakeups returns signals for New to take over.
+func NewWakeups() *Wakeups { return &Wakeups{} }
+
+// Notified wakes the pushers of users with new notifications.
+func (w *Wakeups) Notified(userIDs []string) {
+	if p := w.to.Load(); p != nil {
+		for _, u := range userIDs {
+			p.del.wake(u, false)
+		}
+	}
+}
+
+// Read sends the user's pushers a badge update.
+func (w *Wakeups) Read(userID string) {
+	if p := w.to.Load(); p != nil {
+		p.del.wake(userID, true)
+	}
+}
+
 // New opens the pushserver's database, starts delivery for every stored
-// pusher (catching up on what arrived while it was down) and registers
-// its routes.
-func New(ctx context.Context, base *setup.Base, src NotificationSource) (*PushServer, error) {
+// pusher (catching up on what arrived while it was down), takes over
+// wake's signals and registers its routes.
+func New(ctx context.Context, base *setup.Base, src NotificationSource, wake *Wakeups) (*PushServer, error) {
 	sdb, err := base.OpenDB(ctx, "pushserver", storage.Migrations)
 	if err != nil {
 		return nil, err
@@ -64,21 +93,12 @@ func New(ctx context.Context, base *setup.Base, src NotificationSource) (*PushSe
 		cancel()
 		return nil, err
 	}
+	wake.to.Store(p)
 	if base.Client != nil {
 		p.registerRoutes()
 	}
 	return p, nil
 }
-
-// Notified wakes the pushers of users with new notifications.
-func (p *PushServer) Notified(userIDs []string) {
-	for _, u := range userIDs {
-		p.del.wake(u, false)
-	}
-}
-
-// Read sends the user's pushers a badge update.
-func (p *PushServer) Read(userID string) { p.del.wake(userID, true) }
 
 // Close stops delivery (in-flight requests are cancelled; positions are
 // stored, so the next start resumes).

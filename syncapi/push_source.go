@@ -11,26 +11,22 @@ import (
 )
 
 // PushWaker is told when users get new notifications or read some, so
-// their pushers deliver (the pushserver; see AttachPusher). Calls must
-// not block: they run on the consumer's path.
+// their pushers deliver (the pushserver). Calls must not block: they run
+// on the consumer's path.
 type PushWaker interface {
 	Notified(userIDs []string)
 	Read(userID string)
 }
 
-// AttachPusher makes syncapi wake w after notifications commit and after
-// a user's read receipt.
-func (s *SyncAPI) AttachPusher(w PushWaker) { s.pusher.Store(&w) }
-
 func (s *SyncAPI) wakePushers(users []string) {
-	if w := s.pusher.Load(); w != nil && len(users) > 0 {
-		(*w).Notified(users)
+	if s.pusher != nil && len(users) > 0 {
+		s.pusher.Notified(users)
 	}
 }
 
 func (s *SyncAPI) pushersRead(userID string) {
-	if w := s.pusher.Load(); w != nil {
-		(*w).Read(userID)
+	if s.pusher != nil {
+		s.pusher.Read(userID)
 	}
 }
 
