@@ -51,6 +51,9 @@
 // user's rules are compiled once (push.go, replaced when the account data
 // changes) and each event parsed once for all members; notifications are
 // pruned hourly (30 days; 5,000 own rows per user; maintenance.go).
+// The pushserver delivers them: syncapi serves it a user's notifications
+// after a position and badge counts (push_source.go) and wakes it (the
+// PushWaker given to New) after commits and read receipts.
 //
 // Presence (ephemeral_presence.go): a /sync without set_presence makes an offline
 // user online; an in-memory tracker of syncs and activity (events sent,
