@@ -151,6 +151,10 @@ func (d *deliverer) deliverPending(w *pusherWorker, p *storage.Pusher) (bool, in
 		}
 		for i := range ns {
 			n := &ns[i]
+			if n.Skip {
+				p.DeliveredPos = n.Pos
+				continue
+			}
 			ok := d.retryUntil(w, gatewayURL(p), time.Now().Add(giveUpAfter), func() (error, bool) {
 				c, err := d.p.src.PushCounts(d.ctx, p.UserID)
 				if err != nil {

@@ -55,6 +55,10 @@
 // after a position and badge counts (push_source.go) and wakes it (the
 // PushWaker given to New) after commits and read receipts.
 //
+// Ignored users (ignore.go): m.ignored_user_list is cached per user and
+// applied by memberView.visible (every timeline read), to invites,
+// to-device, /notifications and push outcomes.
+//
 // Presence (ephemeral_presence.go): a /sync without set_presence makes an offline
 // user online; an in-memory tracker of syncs and activity (events sent,
 // receipts, typing) turns online users unavailable after 5 minutes idle

@@ -69,12 +69,13 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *
 	}
 	joined := make([]string, 0, len(rs.joined))
 	for _, u := range rs.joined {
-		if u != ev.Sender && s.isLocal(u) {
+		if u != ev.Sender && s.isLocal(u) && !s.ignoredBy(ctx, u)[ev.Sender] {
 			joined = append(joined, u)
 		}
 	}
 	invitee := ""
-	if ev.Type == "m.room.member" && ev.StateKey != nil && s.isLocal(*ev.StateKey) && *ev.StateKey != ev.Sender && ev.Membership == "invite" {
+	if ev.Type == "m.room.member" && ev.StateKey != nil && s.isLocal(*ev.StateKey) && *ev.StateKey != ev.Sender && ev.Membership == "invite" &&
+		!s.ignoredBy(ctx, *ev.StateKey)[ev.Sender] {
 		invitee = *ev.StateKey
 	}
 	if len(joined) == 0 && invitee == "" {

@@ -56,6 +56,7 @@ func (s *SyncAPI) PushNotificationsAfter(ctx context.Context, userID string, aft
 		byID[ev.EventID] = ev.JSON
 	}
 	out := make([]api.PushNotification, 0, len(ns))
+	ignored := s.ignoredBy(ctx, userID)
 	for _, n := range ns {
 		js := byID[n.EventID]
 		p := api.PushNotification{Pos: n.ID, RoomID: n.RoomID, EventID: n.EventID, Highlight: n.Highlight, Tweaks: tweaks(n.Actions)}
@@ -68,6 +69,7 @@ func (s *SyncAPI) PushNotificationsAfter(ctx context.Context, userID string, aft
 			if sk := gjson.GetBytes(js, "state_key"); p.Type == "m.room.member" && sk.Str == userID {
 				p.UserIsTarget = true
 			}
+			p.Skip = ignored[p.Sender]
 		}
 		if rs, err := s.cache.get(ctx, n.RoomID); err == nil {
 			p.RoomName = rs.contentField("m.room.name", "", "name").Str

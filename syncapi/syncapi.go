@@ -26,6 +26,8 @@ type SyncAPI struct {
 	// lazy remembers lazy-loaded member events sent to each device.
 	lazy   *lazySent
 	push   *pushCache
+	// ignores caches m.ignored_user_list per user (ignore.go).
+	ignores *ignoreCache
 	typing *typingState
 	// presence tracks syncs and activity for the presence timers.
 	presence *presenceTracker
@@ -76,6 +78,7 @@ func New(ctx context.Context, base *setup.Base, users Users, rooms Rooms, keys K
 		cache:        newStateCache(db),
 		lazy:         newLazySent(),
 		push:         newPushCache(),
+		ignores:      newIgnoreCache(),
 		typing:       newTypingState(),
 		presence:     newPresenceTracker(),
 		initialSlots: make(chan struct{}, 8),

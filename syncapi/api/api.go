@@ -66,6 +66,9 @@ type PushNotification struct {
 	RoomName          string `json:"room_name,omitempty"`
 	RoomAlias         string `json:"room_alias,omitempty"`
 	UserIsTarget      bool   `json:"user_is_target,omitempty"`
+	// Skip: the user has since come to ignore the sender; a pusher moves
+	// past it without sending.
+	Skip bool `json:"skip,omitempty"`
 }
 
 // PushCounts are a user's badge counts over all rooms.
