@@ -24,11 +24,11 @@ type SyncAPI struct {
 	notif *notifier.Notifier
 	cache *stateCache
 	// lazy remembers lazy-loaded member events sent to each device.
-	lazy   *lazySent
-	push   *pushCache
+	lazy *lazySent
+	push *pushCache
 	// ignores caches m.ignored_user_list per user (ignore.go).
 	ignores *ignoreCache
-	typing *typingState
+	typing  *typingState
 	// presence tracks syncs and activity for the presence timers.
 	presence *presenceTracker
 	// initialSlots bounds concurrent initial syncs, the expensive kind.
