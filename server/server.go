@@ -27,6 +27,7 @@ import (
 	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/keyserver"
 	ksapi "github.com/axon-hs/axon/keyserver/api"
+	"github.com/axon-hs/axon/mediaapi"
 	"github.com/axon-hs/axon/pushserver"
 	"github.com/axon-hs/axon/roomserver"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
@@ -52,6 +53,7 @@ type Server struct {
 	Sync  *syncapi.SyncAPI
 	Push  *pushserver.PushServer
 	Fed   *federationapi.FederationAPI
+	Media *mediaapi.MediaAPI
 
 	stopRPC   context.CancelFunc
 	listeners []*listener
@@ -172,7 +174,27 @@ func (s *Server) build(ctx context.Context) error {
 	if cfg.Runs("clientapi") {
 		clientapi.New(base, s.UserAPI, s.RoomAPI, fed)
 	}
+	if cfg.Runs("mediaapi") {
+		if s.Media, err = mediaapi.New(ctx, base, s.mediaDeps(fed)); err != nil {
+			return fmt.Errorf("mediaapi: %w", err)
+		}
+	}
 	return nil
+}
+
+// mediaDeps: signatures are checked by federationapi (here or over RPC);
+// media is fetched over its transport, shared when it runs here.
+func (s *Server) mediaDeps(fed fedapi.FederationAPI) mediaapi.Deps {
+	if fed == nil {
+		return mediaapi.Deps{}
+	}
+	deps := mediaapi.Deps{Verifier: fed}
+	if s.Fed != nil {
+		deps.Remote = s.Fed.RawClient()
+	} else {
+		deps.Remote = federationapi.NewRawClient(s.Base.Cfg)
+	}
+	return deps
 }
 
 func (s *Server) buildRouters(auth httputil.Authenticator) {
@@ -296,6 +318,9 @@ func (s *Server) closeComponents() {
 	}
 	if s.Push != nil {
 		s.Push.Close()
+	}
+	if s.Media != nil {
+		s.Media.Close()
 	}
 	if s.Fed != nil {
 		s.Fed.Close()
