@@ -29,6 +29,7 @@ import (
 	ksapi "github.com/axon-hs/axon/keyserver/api"
 	"github.com/axon-hs/axon/mediaapi"
 	"github.com/axon-hs/axon/pushserver"
+	"github.com/axon-hs/axon/reports"
 	"github.com/axon-hs/axon/roomserver"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/syncapi"
@@ -52,8 +53,10 @@ type Server struct {
 	Rooms *roomserver.RoomServer
 	Sync  *syncapi.SyncAPI
 	Push  *pushserver.PushServer
-	Fed   *federationapi.FederationAPI
-	Media *mediaapi.MediaAPI
+	// Reports holds users' content reports (with clientapi).
+	Reports *reports.Reports
+	Fed     *federationapi.FederationAPI
+	Media   *mediaapi.MediaAPI
 
 	stopRPC   context.CancelFunc
 	listeners []*listener
@@ -173,6 +176,9 @@ func (s *Server) build(ctx context.Context) error {
 	}
 	if cfg.Runs("clientapi") {
 		clientapi.New(base, s.UserAPI, s.RoomAPI, fed)
+		if s.Reports, err = reports.New(ctx, base); err != nil {
+			return fmt.Errorf("reports: %w", err)
+		}
 	}
 	if cfg.Runs("mediaapi") {
 		if s.Media, err = mediaapi.New(ctx, base, s.mediaDeps(fed)); err != nil {

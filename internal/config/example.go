@@ -116,6 +116,10 @@ rate_limits:
   media_uploads:
     per_second: 1
     burst: 20
+  # Reports of rooms, events and users, per user.
+  reports:
+    per_second: 0.1
+    burst: 10
   # IPs or CIDRs never limited (bridges, load tests).
   exempt_ips: []
 
