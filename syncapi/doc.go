@@ -55,6 +55,11 @@
 // after a position and badge counts (push_source.go) and wakes it (the
 // PushWaker given to New) after commits and read receipts.
 //
+// Search (search.go; storage/search.go): message bodies, room names and
+// topics are indexed when stored (syncapi_search, plus syncapi_search_fts
+// on SQLite) and leave the index when redacted; POST /search checks every
+// candidate with memberView like /messages.
+//
 // Ignored users (ignore.go): m.ignored_user_list is cached per user and
 // applied by memberView.visible (every timeline read), to invites,
 // to-device, /notifications and push outcomes.
