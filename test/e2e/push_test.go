@@ -10,6 +10,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/server/testserver"
 )
 
@@ -41,7 +42,7 @@ func TestPushDelivery(t *testing.T) {
 		// A plain message: low priority, one unread, full content to
 		// "full", only IDs to "idonly" (with its data minus url).
 		hello := string(syncSend(t, alice, room, "hello"))
-		fedWait(t, pushWithin, "notify for hello", func() bool {
+		testutil.Eventually(t, pushWithin, "notify for hello", func() bool {
 			return len(gw.find("full", forEvent(hello))) > 0 && len(gw.find("idonly", forEvent(hello))) > 0
 		})
 		full := gw.find("full", forEvent(hello))[0]
@@ -59,7 +60,7 @@ func TestPushDelivery(t *testing.T) {
 
 		// A mention highlights: high priority, highlight tweak, two unread.
 		mention := sendMention(t, alice, room, bob.UserID)
-		fedWait(t, pushWithin, "notify for mention", func() bool { return len(gw.find("full", forEvent(mention))) > 0 })
+		testutil.Eventually(t, pushWithin, "notify for mention", func() bool { return len(gw.find("full", forEvent(mention))) > 0 })
 		m := gw.find("full", forEvent(mention))[0]
 		if m.Prio != "high" || m.Counts["unread"] != 2 || string(m.Devices[0].Tweaks["highlight"]) != "true" {
 			t.Fatalf("mention notification: %+v", m)
@@ -70,10 +71,10 @@ func TestPushDelivery(t *testing.T) {
 
 		// Reading clears the badge: a counts-only notify with unread 0.
 		// (The receipt is refused until syncapi has applied the event.)
-		fedWait(t, pushWithin, "receipt", func() bool {
+		testutil.Eventually(t, pushWithin, "receipt", func() bool {
 			return bob.SendReceipt(syncCtx, room, id.EventID(own), event.ReceiptTypeRead, nil) == nil
 		})
-		fedWait(t, pushWithin, "badge update", func() bool {
+		testutil.Eventually(t, pushWithin, "badge update", func() bool {
 			return len(gw.find("full", func(n pushNotify) bool { return n.EventID == "" && n.Counts["unread"] == 0 })) > 0
 		})
 		if n := gw.find("full", forEvent(own)); len(n) != 0 {
@@ -83,15 +84,15 @@ func TestPushDelivery(t *testing.T) {
 		// The gateway rejects "idonly": that pusher is removed.
 		gw.reject("idonly")
 		rej := string(syncSend(t, alice, room, "rejected"))
-		fedWait(t, pushWithin, "rejected pusher removed", func() bool { return !slices.Contains(pushKeys(t, bob), "idonly") })
-		fedWait(t, pushWithin, "notify after reject", func() bool { return len(gw.find("full", forEvent(rej))) > 0 })
+		testutil.Eventually(t, pushWithin, "rejected pusher removed", func() bool { return !slices.Contains(pushKeys(t, bob), "idonly") })
+		testutil.Eventually(t, pushWithin, "notify after reject", func() bool { return len(gw.find("full", forEvent(rej))) > 0 })
 
 		// Gateway down, then up: nothing is lost.
 		gw.setDown(true)
 		down1 := string(syncSend(t, alice, room, "while down 1"))
 		down2 := string(syncSend(t, alice, room, "while down 2"))
 		gw.setDown(false)
-		fedWait(t, pushWithin, "delivery after the gateway is back", func() bool {
+		testutil.Eventually(t, pushWithin, "delivery after the gateway is back", func() bool {
 			return len(gw.find("full", forEvent(down1))) > 0 && len(gw.find("full", forEvent(down2))) > 0
 		})
 
@@ -100,7 +101,7 @@ func TestPushDelivery(t *testing.T) {
 		before := string(syncSend(t, alice, room, "before restart"))
 		inst = inst.Restart()
 		gw.setDown(false)
-		fedWait(t, pushWithin, "delivery after restart", func() bool { return len(gw.find("full", forEvent(before))) > 0 })
+		testutil.Eventually(t, pushWithin, "delivery after restart", func() bool { return len(gw.find("full", forEvent(before))) > 0 })
 		if keys := pushKeys(t, bob); !slices.Equal(keys, []string{"full"}) {
 			t.Fatalf("pushers after restart: %v", keys)
 		}

@@ -7,6 +7,7 @@ import (
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 
+	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/server/testserver"
 )
 
@@ -113,7 +114,7 @@ func TestSearch(t *testing.T) {
 		if _, err := bob.RedactEvent(syncCtx, room, foxes); err != nil {
 			t.Fatalf("redact: %v", err)
 		}
-		fedWait(t, pushWithin, "redacted event gone from search", func() bool {
+		testutil.Eventually(t, pushWithin, "redacted event gone from search", func() bool {
 			ids, _ := searchIDs(search(alice, map[string]any{"search_term": "fox"}, ""))
 			return !slices.Contains(ids, foxes.String())
 		})

@@ -9,6 +9,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/server/testserver"
 )
 
@@ -99,7 +100,7 @@ func TestIgnoreUsers(t *testing.T) {
 
 		// Push and /notifications: carol's message only (delivery is in
 		// order, so bob's would have come first).
-		fedWait(t, pushWithin, "push for carol", func() bool { return len(gw.find("alice-phone", forEvent(string(fromCarol)))) > 0 })
+		testutil.Eventually(t, pushWithin, "push for carol", func() bool { return len(gw.find("alice-phone", forEvent(string(fromCarol)))) > 0 })
 		if n := gw.find("alice-phone", forEvent(string(fromBob))); len(n) != 0 {
 			t.Fatalf("pushed an ignored user's message: %+v", n)
 		}
