@@ -35,7 +35,7 @@ func newTestSyncAPI(t testing.TB, dsn string) *SyncAPI {
 	cfg.ServerName = "test"
 	s := &SyncAPI{
 		base: &setup.Base{Cfg: cfg, Log: slog.New(slog.DiscardHandler)}, log: slog.New(slog.DiscardHandler), db: db,
-		cache: newStateCache(db), push: newPushCache(), typing: newTypingState(), presence: newPresenceTracker(), initialSlots: make(chan struct{}, 8),
+		cache: newStateCache(db), push: newPushCache(), ignores: newIgnoreCache(), typing: newTypingState(), presence: newPresenceTracker(), initialSlots: make(chan struct{}, 8),
 		sliding: newSlidingConns(), progress: newProgress(),
 	}
 	s.notif = notifier.New(types.StreamToken{}, nil)
