@@ -205,7 +205,7 @@ func (i *Instance) Register(localpart, password string) *mautrix.Client {
 	if err != nil {
 		i.t.Fatalf("register %s: %v", localpart, err)
 	}
-	c.SetCredentials(resp.UserID, resp.AccessToken)
+	c.UserID, c.AccessToken = resp.UserID, resp.AccessToken
 	c.DeviceID = resp.DeviceID
 	return c
 }

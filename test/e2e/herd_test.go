@@ -136,7 +136,7 @@ func herdRegister(t testing.TB, inst *testserver.Instance, n int) []*mautrix.Cli
 		if err != nil {
 			return err
 		}
-		c.SetCredentials(resp.UserID, resp.AccessToken)
+		c.UserID, c.AccessToken = resp.UserID, resp.AccessToken
 		c.DeviceID = resp.DeviceID
 		users[i] = c
 		return nil
