@@ -81,16 +81,18 @@ func TestProcessLifecycle(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	logs := make(chan string, 1000)
+	// The log is read to its end (EOF when the process exits) before
+	// cmd.Wait, which closes the pipe and would lose the last lines.
+	var sawStopped bool
+	logEnd := make(chan struct{})
 	go func() {
+		defer close(logEnd)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
-			select {
-			case logs <- sc.Text():
-			default:
+			if strings.Contains(sc.Text(), "stopped") {
+				sawStopped = true
 			}
 		}
-		close(logs)
 	}()
 	defer cmd.Process.Kill()
 
@@ -138,21 +140,13 @@ func TestProcessLifecycle(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v", err)
-		}
+	case <-logEnd:
 	case <-time.After(30 * time.Second):
 		t.Fatal("server did not stop within 30s of SIGTERM")
 	}
-	var sawStopped bool
-	for line := range logs {
-		if strings.Contains(line, "stopped") {
-			sawStopped = true
-		}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
 	}
 	if !sawStopped {
 		t.Fatal("no 'stopped' log line after graceful shutdown")
