@@ -125,6 +125,15 @@ type Logging struct {
 type Limits struct {
 	MaxRequestBytes int64 `yaml:"max_request_bytes"`
 	MaxUploadBytes  int64 `yaml:"max_upload_bytes"`
+	// HeaderTimeout bounds reading a request's headers, BodyTimeout its
+	// body (per max_request_bytes: larger uploads get proportionally
+	// more), IdleTimeout an idle keep-alive connection.
+	HeaderTimeout time.Duration `yaml:"header_timeout"`
+	BodyTimeout   time.Duration `yaml:"body_timeout"`
+	IdleTimeout   time.Duration `yaml:"idle_timeout"`
+	// MaxConnectionsPerIP caps open connections from one client IP on
+	// each listener (trusted proxies excepted); 0 disables.
+	MaxConnectionsPerIP int `yaml:"max_connections_per_ip"`
 	// MemoryLimitMB is a soft limit for the Go heap (GOMEMLIMIT); 0 leaves
 	// Go's default (heap may grow to twice what is live).
 	MemoryLimitMB int64 `yaml:"memory_limit_mb"`
@@ -170,8 +179,12 @@ func Defaults() *Config {
 			Registration: Rate{PerSecond: 1, Burst: 20},
 			Messages:     Rate{PerSecond: 20, Burst: 100},
 		},
-		Logging:  Logging{Level: "info", Format: "text"},
-		Limits:   Limits{MaxRequestBytes: 32 << 20, MaxUploadBytes: 100 << 20},
+		Logging: Logging{Level: "info", Format: "text"},
+		Limits: Limits{
+			MaxRequestBytes: 1 << 20, MaxUploadBytes: 100 << 20,
+			HeaderTimeout: 10 * time.Second, BodyTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
+			MaxConnectionsPerIP: 500,
+		},
 		Rooms:    Rooms{DefaultVersion: "10"},
 		Presence: Presence{Enabled: true},
 		Federation: Federation{
@@ -310,6 +323,14 @@ func (c *Config) Validate() error {
 	}
 	if c.Limits.MemoryLimitMB < 0 || (c.Limits.MemoryLimitMB > 0 && c.Limits.MemoryLimitMB < 32) {
 		bad("limits.memory_limit_mb", "must be 0 (no limit) or at least 32")
+	}
+	for key, d := range map[string]time.Duration{"header_timeout": c.Limits.HeaderTimeout, "body_timeout": c.Limits.BodyTimeout, "idle_timeout": c.Limits.IdleTimeout} {
+		if d < time.Second {
+			bad("limits."+key, "%s must be at least 1s", d)
+		}
+	}
+	if c.Limits.MaxConnectionsPerIP < 0 {
+		bad("limits.max_connections_per_ip", "must be 0 (no cap) or positive")
 	}
 	if c.Limits.MaxUploadBytes <= 0 {
 		bad("limits.max_upload_bytes", "must be positive")

@@ -122,10 +122,22 @@ logging:
   format: "text"
 
 limits:
-  # Largest request body accepted (media uploads excepted).
-  max_request_bytes: 33554432
+  # Largest request body accepted (media uploads excepted). A larger
+  # declared Content-Length is refused (413) before reading.
+  max_request_bytes: 1048576
   # Largest media upload.
   max_upload_bytes: 104857600
+  # Time allowed to receive a request's headers, and its body (a body
+  # larger than max_request_bytes, i.e. an upload, gets proportionally
+  # more: a minimum transfer rate). Slow clients past it are cut off so
+  # they cannot hold connections open.
+  header_timeout: 10s
+  body_timeout: 60s
+  # Idle keep-alive connections are closed after this long.
+  idle_timeout: 120s
+  # Open connections allowed from one client IP per listener; more are
+  # closed at once. Trusted proxies are exempt. 0: no cap.
+  max_connections_per_ip: 500
   # Soft memory limit in MiB for the Go heap: the garbage collector works
   # harder as the heap nears it, trading CPU for a smaller footprint.
   # 0 leaves Go's default. The GOMEMLIMIT environment variable overrides it.
