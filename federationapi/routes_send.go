@@ -35,7 +35,7 @@ const recentTxns = 1024
 
 func (f *FederationAPI) registerSendRoute() {
 	p := &txnProcessor{f: f}
-	f.handleAuthed("PUT /_matrix/federation/v1/send/{txnID}", func(req *FedRequest) httputil.JSONResponse {
+	f.handleAuthedBody("PUT /_matrix/federation/v1/send/{txnID}", func(req *FedRequest) httputil.JSONResponse {
 		txn, errResp := parseTransaction(req.Content)
 		if errResp != nil {
 			return *errResp

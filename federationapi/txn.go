@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"slices"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/jsontext"
 )
 
 // Spec limits on one inbound transaction.
@@ -50,5 +52,12 @@ func parseTransaction(body []byte) (*inboundTxn, *httputil.JSONResponse) {
 			return fail(httputil.BadJSON("Every PDU must be a JSON object"))
 		}
 	}
+	// PDUs and EDUs the input text rule refuses are dropped one by one
+	// (refusing the transaction would make the sender retry it forever,
+	// holding back everything else it has for us).
+	txn.PDUs = slices.DeleteFunc(txn.PDUs, func(p json.RawMessage) bool { return jsontext.Check(p) != nil })
+	txn.EDUs = slices.DeleteFunc(txn.EDUs, func(e inboundEDU) bool {
+		return jsontext.CheckString(e.Type) != nil || jsontext.Check(e.Content) != nil
+	})
 	return &txn, nil
 }
