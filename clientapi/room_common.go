@@ -21,6 +21,8 @@ type roomRoutes struct {
 	rs       rsapi.RoomserverAPI
 	server   string
 	msgLimit *httputil.Limiter
+	// createLimit limits createRoom per user.
+	createLimit *httputil.Limiter
 }
 
 // input sends local events (one room) and maps a failure to a response:

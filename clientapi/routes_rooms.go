@@ -9,10 +9,11 @@ import (
 // membership_*.go and directory_*.go as methods of roomRoutes.
 func (c *ClientAPI) registerRoomRoutes() {
 	h := &roomRoutes{
-		c:        c,
-		rs:       c.rooms,
-		server:   c.base.Cfg.ServerName,
-		msgLimit: httputil.NewRateLimiter(c.base.Cfg.RateLimits, c.base.Cfg.RateLimits.Messages),
+		c:           c,
+		rs:          c.rooms,
+		server:      c.base.Cfg.ServerName,
+		msgLimit:    httputil.NewRateLimiter(c.base.Cfg.RateLimits, c.base.Cfg.RateLimits.Messages),
+		createLimit: httputil.NewRateLimiter(c.base.Cfg.RateLimits, c.base.Cfg.RateLimits.RoomCreation),
 	}
 	r := c.base.Client
 

@@ -32,6 +32,9 @@ func (s *SyncAPI) handleTyping(req *http.Request, dev *uapi.Device) httputil.JSO
 	if req.PathValue("userId") != dev.UserID {
 		return httputil.Forbidden("Cannot set typing for another user")
 	}
+	if r := s.typingLimit.Check(req, dev.UserID); r != nil {
+		return *r
+	}
 	var body struct {
 		Typing  *bool  `json:"typing"`
 		Timeout *int64 `json:"timeout"`
@@ -244,6 +247,9 @@ func (s *SyncAPI) handleSetPresence(req *http.Request, dev *uapi.Device) httputi
 func (s *SyncAPI) handleSendToDevice(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	ctx := req.Context()
 	evType, txnID := req.PathValue("eventType"), req.PathValue("txnId")
+	if r := s.toDeviceLimit.Check(req, dev.UserID); r != nil {
+		return *r
+	}
 	var body struct {
 		Messages map[string]map[string]json.RawMessage `json:"messages"`
 	}

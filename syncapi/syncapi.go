@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	fedapi "github.com/axon-hs/axon/federationapi/api"
+	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/internal/stream"
 	ksapi "github.com/axon-hs/axon/keyserver/api"
@@ -36,9 +37,13 @@ type SyncAPI struct {
 	presence *presenceTracker
 	// initialSlots bounds concurrent initial syncs, the expensive kind.
 	initialSlots chan struct{}
-	streams      map[string]*stream.Stream
-	sliding      *slidingConns
-	progress     *progress
+	// polls caps each user's concurrent long-polls.
+	polls pollSlots
+	// Per-user limits on typing and to-device requests.
+	typingLimit, toDeviceLimit *httputil.Limiter
+	streams                    map[string]*stream.Stream
+	sliding                    *slidingConns
+	progress                   *progress
 	// keys is set by AttachKeys (devicelists.go).
 	keys ksapi.KeyserverAPI
 	// fed is set by AttachFederation (backfill.go).
@@ -73,15 +78,17 @@ func New(ctx context.Context, base *setup.Base, users uapi.UserAPI, rooms rsapi.
 	}
 	s := &SyncAPI{
 		base: base, log: log.With("component", "syncapi"), db: db, users: users, rooms: rooms,
-		cache:        newStateCache(db),
-		lazy:         newLazySent(),
-		push:         newPushCache(),
-		typing:       newTypingState(),
-		presence:     newPresenceTracker(),
-		initialSlots: make(chan struct{}, 8),
-		streams:      map[string]*stream.Stream{},
-		sliding:      newSlidingConns(),
-		progress:     newProgress(),
+		cache:         newStateCache(db),
+		lazy:          newLazySent(),
+		push:          newPushCache(),
+		typing:        newTypingState(),
+		presence:      newPresenceTracker(),
+		initialSlots:  make(chan struct{}, 8),
+		streams:       map[string]*stream.Stream{},
+		typingLimit:   httputil.NewRateLimiter(base.Cfg.RateLimits, base.Cfg.RateLimits.Typing),
+		toDeviceLimit: httputil.NewRateLimiter(base.Cfg.RateLimits, base.Cfg.RateLimits.ToDevice),
+		sliding:       newSlidingConns(),
+		progress:      newProgress(),
 	}
 	pos.Typing = s.typing.Position()
 	s.notif = notifier.New(pos, joined)

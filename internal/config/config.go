@@ -113,6 +113,10 @@ type RateLimits struct {
 	Registration Rate `yaml:"registration"`
 	// Messages: events sent per user.
 	Messages Rate `yaml:"messages"`
+	// RoomCreation, Typing and ToDevice: requests per user.
+	RoomCreation Rate `yaml:"room_creation"`
+	Typing       Rate `yaml:"typing"`
+	ToDevice     Rate `yaml:"to_device"`
 	// ExemptIPs are never rate-limited (e.g. a bridge on localhost).
 	ExemptIPs []string `yaml:"exempt_ips"`
 }
@@ -178,6 +182,9 @@ func Defaults() *Config {
 			Login:        Rate{PerSecond: 0.5, Burst: 10},
 			Registration: Rate{PerSecond: 1, Burst: 20},
 			Messages:     Rate{PerSecond: 20, Burst: 100},
+			RoomCreation: Rate{PerSecond: 0.05, Burst: 10},
+			Typing:       Rate{PerSecond: 2, Burst: 20},
+			ToDevice:     Rate{PerSecond: 20, Burst: 100},
 		},
 		Logging: Logging{Level: "info", Format: "text"},
 		Limits: Limits{
@@ -296,7 +303,8 @@ func (c *Config) Validate() error {
 	if c.Registration.MinPasswordLen < 0 {
 		bad("registration.min_password_length", "must not be negative")
 	}
-	for name, r := range map[string]Rate{"login": c.RateLimits.Login, "registration": c.RateLimits.Registration, "messages": c.RateLimits.Messages} {
+	for name, r := range map[string]Rate{"login": c.RateLimits.Login, "registration": c.RateLimits.Registration, "messages": c.RateLimits.Messages,
+		"room_creation": c.RateLimits.RoomCreation, "typing": c.RateLimits.Typing, "to_device": c.RateLimits.ToDevice} {
 		if r.PerSecond < 0 || r.Burst < 0 || (c.RateLimits.Enabled && r.PerSecond > 0 && r.Burst == 0) {
 			bad("rate_limits."+name, "per_second and burst must be positive")
 		}

@@ -112,6 +112,18 @@ rate_limits:
   messages:
     per_second: 20
     burst: 100
+  # Rooms created, per user (each is several events and state to keep).
+  room_creation:
+    per_second: 0.05
+    burst: 10
+  # Typing notifications, per user.
+  typing:
+    per_second: 2
+    burst: 20
+  # /sendToDevice requests, per user (one request may address many devices).
+  to_device:
+    per_second: 20
+    burst: 100
   # IPs or CIDRs never limited (bridges, load tests).
   exempt_ips: []
 
