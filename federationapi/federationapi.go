@@ -68,11 +68,14 @@ func New(ctx context.Context, base *setup.Base, rooms rsapi.RoomserverAPI, users
 	f.id = &keys.Identity{ServerName: spec.ServerName(cfg.ServerName), KeyID: gomatrixserverlib.KeyID(cfg.KeyID), PrivateKey: cfg.SigningKey}
 
 	insecure := cfg.Federation.InsecureSkipVerify
+	guard := transport.NewGuard(cfg.Federation.AllowedPrivateNetworks)
 	wk := &transport.WellKnownFetcher{Client: &http.Client{
-		Timeout:   10 * time.Second,
-		Transport: &http.Transport{TLSClientConfig: transport.TLSConfig("", insecure), TLSHandshakeTimeout: 10 * time.Second},
+		Timeout: 10 * time.Second,
+		Transport: &http.Transport{TLSClientConfig: transport.TLSConfig("", insecure), TLSHandshakeTimeout: 10 * time.Second,
+			DialContext: guard.Dialer().DialContext},
 	}}
 	f.rt = transport.NewRoundTripper(transport.NewResolver(wk.Lookup), insecure)
+	f.rt.Guard = guard
 	f.Client = fclient.NewFederationClient(
 		[]*fclient.SigningIdentity{{ServerName: f.id.ServerName, KeyID: f.id.KeyID, PrivateKey: f.id.PrivateKey}},
 		fclient.WithTransport(f.rt), fclient.WithTimeout(requestTimeout), fclient.WithUserAgent("Axon"),

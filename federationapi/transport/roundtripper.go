@@ -3,7 +3,6 @@ package transport
 import (
 	"crypto/tls"
 	"fmt"
-	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -16,6 +15,7 @@ const (
 	tlsHandshakeTimeout   = 10 * time.Second
 	responseHeaderTimeout = 60 * time.Second
 	idleConnTimeout       = 90 * time.Second
+	keepAlive             = 30 * time.Second
 )
 
 // RoundTripper sends matrix://<server name>/path requests to where the
@@ -24,6 +24,8 @@ type RoundTripper struct {
 	Resolver *Resolver
 	// InsecureSkipVerify turns off certificate checks (test networks).
 	InsecureSkipVerify bool
+	// Guard refuses non-public destinations; nil allows every address.
+	Guard *Guard
 
 	mu         sync.Mutex
 	transports map[string]*http.Transport // by TLS name
@@ -51,7 +53,7 @@ func (rt *RoundTripper) transport(tlsName string) *http.Transport {
 		rt.transports = map[string]*http.Transport{}
 	}
 	t := &http.Transport{
-		DialContext:           (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:           rt.Guard.Dialer().DialContext,
 		TLSClientConfig:       TLSConfig(tlsName, rt.InsecureSkipVerify),
 		TLSHandshakeTimeout:   tlsHandshakeTimeout,
 		ResponseHeaderTimeout: responseHeaderTimeout,

@@ -157,6 +157,11 @@ type Federation struct {
 	// servers. Only for private test networks.
 	InsecureSkipVerify bool     `yaml:"insecure_skip_verify"`
 	TrustedKeyServers  []string `yaml:"trusted_key_servers"`
+	// AllowedPrivateNetworks are non-public IPs/CIDRs (loopback, private,
+	// link-local…) that outbound federation may still connect to; all
+	// others are refused, so a server name cannot point us at our own
+	// network.
+	AllowedPrivateNetworks []string `yaml:"allowed_private_networks"`
 }
 
 // Defaults returns a config with every default filled in.
@@ -307,6 +312,13 @@ func (c *Config) Validate() error {
 		"room_creation": c.RateLimits.RoomCreation, "typing": c.RateLimits.Typing, "to_device": c.RateLimits.ToDevice} {
 		if r.PerSecond < 0 || r.Burst < 0 || (c.RateLimits.Enabled && r.PerSecond > 0 && r.Burst == 0) {
 			bad("rate_limits."+name, "per_second and burst must be positive")
+		}
+	}
+	for i, n := range c.Federation.AllowedPrivateNetworks {
+		if net.ParseIP(n) == nil {
+			if _, _, err := net.ParseCIDR(n); err != nil {
+				bad(fmt.Sprintf("federation.allowed_private_networks[%d]", i), "%q is not an IP or CIDR", n)
+			}
 		}
 	}
 	for i, ip := range c.RateLimits.ExemptIPs {

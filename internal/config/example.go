@@ -170,6 +170,11 @@ federation:
   insecure_skip_verify: false
   # Servers trusted to vouch for other servers' keys.
   trusted_key_servers: ["matrix.org"]
+  # Outbound federation never connects to loopback, private, link-local
+  # or other non-public addresses (so a server name like "127.0.0.1:5432"
+  # cannot make us probe our own network), except those listed here
+  # (IPs or CIDRs), e.g. ["10.0.0.0/8"] for a private federation.
+  allowed_private_networks: []
 
 # Components this process runs. Empty: all of them (monolith). For a
 # polylith, start the same binary several times with different lists,
