@@ -3,7 +3,6 @@ package federationapi
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/matrix-org/gomatrixserverlib"
@@ -33,7 +32,7 @@ type FederationAPI struct {
 	// keyAPI serves our users' device lists and keys to other servers (nil:
 	// none are served).
 	keyAPI ksapi.KeyserverAPI
-	store  *storage.Store
+	store  *storage.DB
 	id     *keys.Identity
 	ring   *keys.Ring
 	// Client makes signed requests to other servers.
@@ -64,18 +63,10 @@ func New(ctx context.Context, base *setup.Base, rooms rsapi.RoomserverAPI, users
 	if err != nil {
 		return nil, err
 	}
-	f := &FederationAPI{base: base, rooms: rooms, users: users, keyAPI: keyAPI, store: &storage.Store{DB: db}}
+	f := &FederationAPI{base: base, rooms: rooms, users: users, keyAPI: keyAPI, store: storage.New(db)}
 	f.id = &keys.Identity{ServerName: spec.ServerName(cfg.ServerName), KeyID: gomatrixserverlib.KeyID(cfg.KeyID), PrivateKey: cfg.SigningKey}
 
-	insecure := cfg.Federation.InsecureSkipVerify
-	guard := transport.NewGuard(cfg.Federation.AllowedPrivateNetworks)
-	wk := &transport.WellKnownFetcher{Client: &http.Client{
-		Timeout: 10 * time.Second,
-		Transport: &http.Transport{TLSClientConfig: transport.TLSConfig("", insecure), TLSHandshakeTimeout: 10 * time.Second,
-			DialContext: guard.Dialer().DialContext},
-	}}
-	f.rt = transport.NewRoundTripper(transport.NewResolver(wk.Lookup), insecure)
-	f.rt.Guard = guard
+	f.rt = newRoundTripper(cfg)
 	f.Client = fclient.NewFederationClient(
 		[]*fclient.SigningIdentity{{ServerName: f.id.ServerName, KeyID: f.id.KeyID, PrivateKey: f.id.PrivateKey}},
 		fclient.WithTransport(f.rt), fclient.WithTimeout(requestTimeout), fclient.WithUserAgent("Axon"),

@@ -42,6 +42,7 @@ type Config struct {
 	Rooms        Rooms        `yaml:"rooms"`
 	Presence     Presence     `yaml:"presence"`
 	Federation   Federation   `yaml:"federation"`
+	Media        Media        `yaml:"media"`
 
 	// Components to run; empty runs all (monolith).
 	Components []string `yaml:"components"`
@@ -117,6 +118,8 @@ type RateLimits struct {
 	RoomCreation Rate `yaml:"room_creation"`
 	Typing       Rate `yaml:"typing"`
 	ToDevice     Rate `yaml:"to_device"`
+	// MediaUploads: uploads (and /create) per user.
+	MediaUploads Rate `yaml:"media_uploads"`
 	// ExemptIPs are never rate-limited (e.g. a bridge on localhost).
 	ExemptIPs []string `yaml:"exempt_ips"`
 }
@@ -190,6 +193,7 @@ func Defaults() *Config {
 			RoomCreation: Rate{PerSecond: 0.05, Burst: 10},
 			Typing:       Rate{PerSecond: 2, Burst: 20},
 			ToDevice:     Rate{PerSecond: 20, Burst: 100},
+			MediaUploads: Rate{PerSecond: 1, Burst: 20},
 		},
 		Logging: Logging{Level: "info", Format: "text"},
 		Limits: Limits{
@@ -203,6 +207,7 @@ func Defaults() *Config {
 			Enabled:           true,
 			TrustedKeyServers: []string{"matrix.org"},
 		},
+		Media: mediaDefaults(),
 	}
 }
 
@@ -309,7 +314,7 @@ func (c *Config) Validate() error {
 		bad("registration.min_password_length", "must not be negative")
 	}
 	for name, r := range map[string]Rate{"login": c.RateLimits.Login, "registration": c.RateLimits.Registration, "messages": c.RateLimits.Messages,
-		"room_creation": c.RateLimits.RoomCreation, "typing": c.RateLimits.Typing, "to_device": c.RateLimits.ToDevice} {
+		"room_creation": c.RateLimits.RoomCreation, "typing": c.RateLimits.Typing, "to_device": c.RateLimits.ToDevice, "media_uploads": c.RateLimits.MediaUploads} {
 		if r.PerSecond < 0 || r.Burst < 0 || (c.RateLimits.Enabled && r.PerSecond > 0 && r.Burst == 0) {
 			bad("rate_limits."+name, "per_second and burst must be positive")
 		}
@@ -355,6 +360,7 @@ func (c *Config) Validate() error {
 	if c.Limits.MaxUploadBytes <= 0 {
 		bad("limits.max_upload_bytes", "must be positive")
 	}
+	c.Media.validate(bad)
 	if !validRoomVersion(c.Rooms.DefaultVersion) {
 		bad("rooms.default_version", "%q is not a supported room version (1-12)", c.Rooms.DefaultVersion)
 	}

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/axon-hs/axon/internal/config"
-	"github.com/axon-hs/axon/internal/testserver"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 // ssrfProbe is a loopback TCP port that counts the connections made to it.

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/axon-hs/axon/internal/config"
-	"github.com/axon-hs/axon/internal/testserver"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 // TestInputCreateRoomBounded: every list in a createRoom request is

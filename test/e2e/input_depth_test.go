@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/axon-hs/axon/internal/testserver"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 // TestInputJSONDepthAndPushRuleBounds: one nesting limit for every JSON

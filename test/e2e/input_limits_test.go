@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/axon-hs/axon/internal/config"
-	"github.com/axon-hs/axon/internal/testserver"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 // inputConn opens a raw TCP connection to the server's client listener.

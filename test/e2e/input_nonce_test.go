@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/axon-hs/axon/internal/testserver"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 // TestInputSharedSecretNoncesPerIP: one IP asking for nonces in bulk is

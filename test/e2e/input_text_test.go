@@ -9,7 +9,7 @@ import (
 
 	"maunium.net/go/mautrix"
 
-	"github.com/axon-hs/axon/internal/testserver"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 // TestInputTextRejectsNULAndInvalidUTF8: a NUL byte or invalid UTF-8 in a

@@ -1,0 +1,67 @@
+package clientapi
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/setup"
+	"github.com/axon-hs/axon/internal/uia"
+	uapi "github.com/axon-hs/axon/userapi/api"
+)
+
+// accountRoutes holds what the account handlers share. It lives as long
+// as the ClientAPI (one per server, so tests may run several).
+type accountRoutes struct {
+	cfg    *config.Config
+	log    *slog.Logger
+	users  uapi.UserAPI
+	uia    *uia.Authenticator
+	nonces *nonceStore
+	limits rateLimits
+	// rooms, when set, carries profile changes and deactivation into
+	// the user's rooms.
+	rooms *accountRooms
+}
+
+func newAccountRoutes(base *setup.Base, users uapi.UserAPI) *accountRoutes {
+	a := &accountRoutes{
+		cfg:    base.Cfg,
+		log:    base.Log,
+		users:  users,
+		nonces: newNonceStore(),
+		limits: newRateLimits(base.Cfg.RateLimits),
+	}
+	a.uia = a.newUIA()
+	return a
+}
+
+// guestForbidden is the answer to guests on endpoints not open to them.
+func guestForbidden() httputil.JSONResponse {
+	return httputil.Error(http.StatusForbidden, "M_GUEST_ACCESS_FORBIDDEN", "Guest accounts cannot use this endpoint")
+}
+
+// parseUserID checks the shape "@localpart:server" of a user ID in a path.
+func parseUserID(userID string) (localpart, server string, ok bool) {
+	if !strings.HasPrefix(userID, "@") {
+		return "", "", false
+	}
+	localpart, server, ok = strings.Cut(userID[1:], ":")
+	return localpart, server, ok && localpart != "" && server != ""
+}
+
+// validDeviceID accepts client-chosen device IDs of 1-255 bytes without
+// control characters or whitespace.
+func validDeviceID(id string) bool {
+	if id == "" || len(id) > 255 {
+		return false
+	}
+	for _, c := range id {
+		if c <= ' ' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}

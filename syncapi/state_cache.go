@@ -1,0 +1,116 @@
+package syncapi
+
+import (
+	"context"
+	"sync"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/axon-hs/axon/syncapi/storage"
+	"github.com/axon-hs/axon/syncapi/types"
+)
+
+// roomState is a room's current state, shared read-only by every request
+// until the consumer changes that room's state.
+type roomState struct {
+	events  []*types.Event
+	byKey   map[stateKey]*types.Event
+	joined  []string
+	invited []string
+
+	namesOnce sync.Once
+	names     map[string]string // user ID -> display name, built on first use
+}
+
+type stateKey struct{ typ, key string }
+
+func (r *roomState) get(typ, key string) *types.Event { return r.byKey[stateKey{typ, key}] }
+
+// content returns a field of a state event's content ("" if absent).
+func (r *roomState) contentField(typ, key, field string) gjson.Result {
+	ev := r.get(typ, key)
+	if ev == nil {
+		return gjson.Result{}
+	}
+	return gjson.GetBytes(ev.JSON, "content."+field)
+}
+
+// displayName is userID's display name in the room ("" if none).
+func (r *roomState) displayName(userID string) string {
+	r.namesOnce.Do(func() {
+		r.names = map[string]string{}
+		for _, ev := range r.events {
+			if ev.Type == "m.room.member" {
+				if n := gjson.GetBytes(ev.JSON, "content.displayname"); n.Type == gjson.String && n.Str != "" {
+					r.names[*ev.StateKey] = n.Str
+				}
+			}
+		}
+	})
+	return r.names[userID]
+}
+
+// maxCachedRooms bounds memory; past it the cache starts over.
+const maxCachedRooms = 20000
+
+// stateCache caches roomState per room. A per-room generation, bumped on
+// invalidation, keeps a slow reader from caching state older than a
+// concurrent change.
+type stateCache struct {
+	db    *storage.DB
+	mu    sync.Mutex
+	rooms map[string]*roomState
+	gen   map[string]uint64
+}
+
+func newStateCache(db *storage.DB) *stateCache {
+	return &stateCache{db: db, rooms: map[string]*roomState{}, gen: map[string]uint64{}}
+}
+
+func (c *stateCache) invalidate(roomID string) {
+	c.mu.Lock()
+	delete(c.rooms, roomID)
+	c.gen[roomID]++
+	c.mu.Unlock()
+}
+
+func (c *stateCache) get(ctx context.Context, roomID string) (*roomState, error) {
+	c.mu.Lock()
+	if rs, ok := c.rooms[roomID]; ok {
+		c.mu.Unlock()
+		return rs, nil
+	}
+	gen := c.gen[roomID]
+	c.mu.Unlock()
+	evs, err := c.db.CurrentState(ctx, nil, roomID)
+	if err != nil {
+		return nil, err
+	}
+	rs := newRoomState(evs)
+	c.mu.Lock()
+	if c.gen[roomID] == gen {
+		if len(c.rooms) >= maxCachedRooms {
+			c.rooms = map[string]*roomState{}
+		}
+		c.rooms[roomID] = rs
+	}
+	c.mu.Unlock()
+	return rs, nil
+}
+
+// newRoomState indexes a room's current state events.
+func newRoomState(evs []*types.Event) *roomState {
+	rs := &roomState{events: evs, byKey: make(map[stateKey]*types.Event, len(evs))}
+	for _, ev := range evs {
+		rs.byKey[stateKey{ev.Type, *ev.StateKey}] = ev
+		if ev.Type == "m.room.member" {
+			switch ev.Membership {
+			case "join":
+				rs.joined = append(rs.joined, *ev.StateKey)
+			case "invite":
+				rs.invited = append(rs.invited, *ev.StateKey)
+			}
+		}
+	}
+	return rs
+}

@@ -1,0 +1,72 @@
+package syncapi
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/axon-hs/axon/internal/stream"
+)
+
+// progress tracks the last stream sequence each consumer applied, so a
+// request can wait until everything acknowledged before it arrived has
+// been applied (read-your-writes: a client that got 200 for a send sees
+// it in its next /sync).
+type progress struct {
+	mu      sync.Mutex
+	applied map[string]uint64
+	changed chan struct{}
+}
+
+func newProgress() *progress {
+	return &progress{applied: map[string]uint64{}, changed: make(chan struct{})}
+}
+
+func (p *progress) set(name string, seq uint64) {
+	p.mu.Lock()
+	if seq > p.applied[name] {
+		p.applied[name] = seq
+	}
+	close(p.changed)
+	p.changed = make(chan struct{})
+	p.mu.Unlock()
+}
+
+func (p *progress) get(name string) (uint64, <-chan struct{}) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.applied[name], p.changed
+}
+
+// catchUpTimeout bounds how long a request waits for the consumers.
+const catchUpTimeout = 3 * time.Second
+
+// waitCaughtUp waits until the consumed streams have applied every
+// message that was in the log when called.
+func (s *SyncAPI) waitCaughtUp(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, catchUpTimeout)
+	defer cancel()
+	for _, name := range []string{stream.RoomEvents, stream.AccountData, stream.DeviceListUpdates} {
+		st := s.streams[name]
+		if st == nil { // device lists: only with a keyserver
+			continue
+		}
+		last, err := st.LastSeq(ctx)
+		if err != nil {
+			return
+		}
+		for {
+			applied, changed := s.progress.get(name)
+			if applied >= last {
+				break
+			}
+			select {
+			case <-changed:
+			case <-ctx.Done():
+				return
+			case <-s.notif.Closed():
+				return
+			}
+		}
+	}
+}
