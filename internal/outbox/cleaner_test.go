@@ -9,19 +9,8 @@ import (
 
 	"github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
+	"github.com/axon-hs/axon/internal/testutil"
 )
-
-// waitUntil polls cond until it holds or within passes.
-func waitUntil(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, within)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 // TestOutboxPublishesWhileCleanupWaits: deleting published rows needs the
 // database's write lock, which one long transaction (a huge createRoom)
@@ -76,14 +65,14 @@ func TestOutboxPublishesWhileCleanupWaits(t *testing.T) {
 				t.Fatal(err)
 			}
 			o.Enqueue(first) // a full delete batch: its cleanup now waits for the lock
-			waitUntil(t, 20*time.Second, "first batch published", func() bool { return len(log.got()) == deleteBatch })
+			testutil.Eventually(t, 20*time.Second, "first batch published", func() bool { return len(log.got()) == deleteBatch })
 			o.Enqueue(later)
-			waitUntil(t, 20*time.Second, "a later message published while cleanup waits", func() bool { return len(log.got()) == deleteBatch+1 })
+			testutil.Eventually(t, 20*time.Second, "a later message published while cleanup waits", func() bool { return len(log.got()) == deleteBatch+1 })
 			unlock()
 			if err := <-held; err != nil {
 				t.Fatal(err)
 			}
-			waitUntil(t, 30*time.Second, "published rows deleted once the lock is free", func() bool { return rowCount(t, db) == 0 })
+			testutil.Eventually(t, 30*time.Second, "published rows deleted once the lock is free", func() bool { return rowCount(t, db) == 0 })
 		})
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/server/testserver"
 )
 
@@ -111,7 +112,7 @@ func TestInputConnectionsPerIPCapped(t *testing.T) {
 	}
 	// The server accepts in order, so the fourth is refused only once
 	// the three are counted: poll until a fresh connection is closed.
-	fedWait(t, 30*time.Second, "a connection over the cap is closed", func() bool {
+	testutil.Eventually(t, 30*time.Second, "a connection over the cap is closed", func() bool {
 		c := inputConn(t, inst)
 		defer c.Close()
 		if _, err := io.WriteString(c, "GET /_matrix/client/versions HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
@@ -120,7 +121,7 @@ func TestInputConnectionsPerIPCapped(t *testing.T) {
 		return !strings.Contains(inputReadToClose(t, c), "200 OK")
 	})
 	held[0].Close()
-	fedWait(t, 30*time.Second, "a slot frees up after a close", func() bool {
+	testutil.Eventually(t, 30*time.Second, "a slot frees up after a close", func() bool {
 		resp, err := http.Get(inst.URL + "/_matrix/client/versions")
 		if err != nil {
 			return false

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/server/testserver"
 )
 
@@ -46,7 +47,7 @@ func TestInputLongPollsCappedPerUser(t *testing.T) {
 		}()
 	}
 	// Once the 100 are waiting, a further poll is refused.
-	fedWait(t, 60*time.Second, "a poll over the cap refused", func() bool {
+	testutil.Eventually(t, 60*time.Second, "a poll over the cap refused", func() bool {
 		r, err := acctTry("GET", inst.URL+"/_matrix/client/v3/sync?timeout=1&since="+since, c.AccessToken, nil)
 		return err == nil && r.Status == http.StatusTooManyRequests && r.errcode() == "M_LIMIT_EXCEEDED"
 	})
