@@ -131,14 +131,7 @@ func (h *roomRoutes) createRoom(req *http.Request, dev *uapi.Device) httputil.JS
 	events[0].Local.RoomVersion = version
 
 	joinContent := map[string]any{"membership": "join"}
-	if dn, av := h.profile(ctx, dev.UserID); dn != "" || av != "" {
-		if dn != "" {
-			joinContent["displayname"] = dn
-		}
-		if av != "" {
-			joinContent["avatar_url"] = av
-		}
-	}
+	h.addProfile(ctx, dev.UserID, joinContent)
 	if body.IsDirect {
 		joinContent["is_direct"] = true
 	}
@@ -207,14 +200,7 @@ func (h *roomRoutes) createInvites(ctx context.Context, dev *uapi.Device, roomID
 			if body.IsDirect {
 				c["is_direct"] = true
 			}
-			if dn, av := h.profile(ctx, inv); dn != "" || av != "" {
-				if dn != "" {
-					c["displayname"] = dn
-				}
-				if av != "" {
-					c["avatar_url"] = av
-				}
-			}
+			h.addProfile(ctx, inv, c)
 			ev := h.stateEv(dev, "m.room.member", inv, c)
 			ev.Local.RoomID = roomID
 			events = append(events, ev)
