@@ -42,6 +42,7 @@ type Config struct {
 	Rooms        Rooms        `yaml:"rooms"`
 	Presence     Presence     `yaml:"presence"`
 	Federation   Federation   `yaml:"federation"`
+	Push         Push         `yaml:"push"`
 	Media        Media        `yaml:"media"`
 
 	// Components to run; empty runs all (monolith).
@@ -120,6 +121,8 @@ type RateLimits struct {
 	ToDevice     Rate `yaml:"to_device"`
 	// MediaUploads: uploads (and /create) per user.
 	MediaUploads Rate `yaml:"media_uploads"`
+	// Reports: content reports (rooms, events, users) per user.
+	Reports Rate `yaml:"reports"`
 	// ExemptIPs are never rate-limited (e.g. a bridge on localhost).
 	ExemptIPs []string `yaml:"exempt_ips"`
 }
@@ -152,6 +155,14 @@ type Rooms struct {
 
 type Presence struct {
 	Enabled bool `yaml:"enabled"`
+}
+
+// Push configures delivery to push gateways (pushserver).
+type Push struct {
+	// AllowPrivateGateways lets pushers name gateways on loopback or
+	// private addresses. Off by default: users choose gateway URLs, so
+	// they could otherwise make the server POST to internal services.
+	AllowPrivateGateways bool `yaml:"allow_private_gateways"`
 }
 
 type Federation struct {
@@ -194,6 +205,7 @@ func Defaults() *Config {
 			Typing:       Rate{PerSecond: 2, Burst: 20},
 			ToDevice:     Rate{PerSecond: 20, Burst: 100},
 			MediaUploads: Rate{PerSecond: 1, Burst: 20},
+			Reports:      Rate{PerSecond: 0.1, Burst: 10},
 		},
 		Logging: Logging{Level: "info", Format: "text"},
 		Limits: Limits{
@@ -314,7 +326,8 @@ func (c *Config) Validate() error {
 		bad("registration.min_password_length", "must not be negative")
 	}
 	for name, r := range map[string]Rate{"login": c.RateLimits.Login, "registration": c.RateLimits.Registration, "messages": c.RateLimits.Messages,
-		"room_creation": c.RateLimits.RoomCreation, "typing": c.RateLimits.Typing, "to_device": c.RateLimits.ToDevice, "media_uploads": c.RateLimits.MediaUploads} {
+		"room_creation": c.RateLimits.RoomCreation, "typing": c.RateLimits.Typing, "to_device": c.RateLimits.ToDevice,
+		"media_uploads": c.RateLimits.MediaUploads, "reports": c.RateLimits.Reports} {
 		if r.PerSecond < 0 || r.Burst < 0 || (c.RateLimits.Enabled && r.PerSecond > 0 && r.Burst == 0) {
 			bad("rate_limits."+name, "per_second and burst must be positive")
 		}
