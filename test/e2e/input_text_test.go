@@ -95,3 +95,30 @@ func TestInputTextRejectsNULAndInvalidUTF8(t *testing.T) {
 		})
 	})
 }
+
+// TestInputHeadersMustBeText: a header that is stored (User-Agent, kept
+// with the device's last-seen data; a media upload's Content-Type) with
+// bytes that are not UTF-8 is refused like any other input, not a 500.
+func TestInputHeadersMustBeText(t *testing.T) {
+	testserver.ForEachBackend(t, func(t *testing.T, opts testserver.Options) {
+		inst := testserver.Start(t, opts)
+		c := inst.Register("agent", "password123")
+		req, err := http.NewRequest("GET", inst.URL+"/_matrix/client/v3/account/whoami", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+c.AccessToken)
+		req.Header.Set("User-Agent", "bot\xff\xfe")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("User-Agent not UTF-8: got %d, want 400", resp.StatusCode)
+		}
+		if _, err := c.Whoami(t.Context()); err != nil {
+			t.Fatalf("the device works after: %v", err)
+		}
+	})
+}
