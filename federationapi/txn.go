@@ -22,6 +22,8 @@ type inboundTxn struct {
 	OriginServerTS int64             `json:"origin_server_ts"`
 	PDUs           []json.RawMessage `json:"pdus"`
 	EDUs           []inboundEDU      `json:"edus"`
+	// Refused counts the PDUs and EDUs dropped by the text rule.
+	Refused int `json:"-"`
 }
 
 type inboundEDU struct {
@@ -55,9 +57,11 @@ func parseTransaction(body []byte) (*inboundTxn, *httputil.JSONResponse) {
 	// PDUs and EDUs the input text rule refuses are dropped one by one
 	// (refusing the transaction would make the sender retry it forever,
 	// holding back everything else it has for us).
+	n := len(txn.PDUs) + len(txn.EDUs)
 	txn.PDUs = slices.DeleteFunc(txn.PDUs, func(p json.RawMessage) bool { return jsontext.Check(p) != nil })
 	txn.EDUs = slices.DeleteFunc(txn.EDUs, func(e inboundEDU) bool {
 		return jsontext.CheckString(e.Type) != nil || jsontext.Check(e.Content) != nil
 	})
+	txn.Refused = n - len(txn.PDUs) - len(txn.EDUs)
 	return &txn, nil
 }

@@ -77,7 +77,7 @@ func TestParseTransactionDropsUnstorableItems(t *testing.T) {
 	if resp != nil {
 		t.Fatalf("transaction refused: %+v", resp.JSON)
 	}
-	if len(txn.PDUs) != 1 || len(txn.EDUs) != 1 {
-		t.Fatalf("kept %d PDUs and %d EDUs, want the 1 good of each", len(txn.PDUs), len(txn.EDUs))
+	if len(txn.PDUs) != 1 || len(txn.EDUs) != 1 || txn.Refused != 3 {
+		t.Fatalf("kept %d PDUs and %d EDUs (%d refused), want the 1 good of each", len(txn.PDUs), len(txn.EDUs), txn.Refused)
 	}
 }
