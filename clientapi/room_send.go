@@ -39,7 +39,7 @@ func readContent(req *http.Request) (json.RawMessage, *httputil.JSONResponse) {
 
 func (h *roomRoutes) sendMessage(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	ctx := req.Context()
-	if r := h.msgLimit.Check(req, dev.UserID); r != nil {
+	if r := h.checkMsgLimit(req, dev); r != nil {
 		return *r
 	}
 	roomID, evType, txnID := req.PathValue("roomId"), req.PathValue("eventType"), req.PathValue("txnId")
@@ -63,7 +63,7 @@ func (h *roomRoutes) sendMessage(req *http.Request, dev *uapi.Device) httputil.J
 
 func (h *roomRoutes) putState(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	ctx := req.Context()
-	if r := h.msgLimit.Check(req, dev.UserID); r != nil {
+	if r := h.checkMsgLimit(req, dev); r != nil {
 		return *r
 	}
 	roomID, evType, stateKey := req.PathValue("roomId"), req.PathValue("eventType"), req.PathValue("stateKey")
@@ -150,7 +150,7 @@ type redactBody struct {
 
 func (h *roomRoutes) redact(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	ctx := req.Context()
-	if r := h.msgLimit.Check(req, dev.UserID); r != nil {
+	if r := h.checkMsgLimit(req, dev); r != nil {
 		return *r
 	}
 	roomID, eventID, txnID := req.PathValue("roomId"), req.PathValue("eventId"), req.PathValue("txnId")

@@ -7,6 +7,7 @@ package clientapi
 // accountRoutes.
 func (c *ClientAPI) registerAccountRoutes() {
 	a := newAccountRoutes(c.base, c.users)
+	a.appservices = c.appservices
 	a.rooms = c.newAccountRooms()
 	r := c.base.Client
 

@@ -309,8 +309,8 @@ func (a *AppService) validate() error {
 	if a.ASToken != "" && a.ASToken == a.HSToken {
 		bad("hs_token", "must differ from as_token")
 	}
-	if !validLocalpart(a.SenderLocalpart) {
-		bad("sender_localpart", "%q must be a non-empty user ID localpart (a-z, 0-9, ._=-/+)", a.SenderLocalpart)
+	if !validSenderLocalpart(a.SenderLocalpart) {
+		bad("sender_localpart", "%q must be a non-empty user ID localpart (printable ASCII without spaces or ':')", a.SenderLocalpart)
 	}
 	compile := func(key string, list []Namespace) {
 		for i := range list {
@@ -342,15 +342,15 @@ func (a *AppService) validate() error {
 	return nil
 }
 
-// validLocalpart is the historical user ID grammar (what registration accepts).
-func validLocalpart(s string) bool {
+// validSenderLocalpart accepts the historical user ID grammar (printable
+// ASCII without ':'), not only what registration allows today: bridges
+// generate random mixed-case sender localparts.
+func validSenderLocalpart(s string) bool {
 	if s == "" || len(s) > 255 {
 		return false
 	}
 	for _, c := range s {
-		switch {
-		case c >= '0' && c <= '9', c >= 'a' && c <= 'z', strings.ContainsRune("._=-/+", c):
-		default:
+		if c < 0x21 || c > 0x7e || c == ':' {
 			return false
 		}
 	}

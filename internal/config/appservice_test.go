@@ -93,7 +93,7 @@ func TestAppServiceRegistrationErrorsNameFileAndKey(t *testing.T) {
 		{"bad url", []string{strings.Replace(goodRegistration, "http://127.0.0.1:9999", "ftp://x", 1)}, []string{"url:"}},
 		{"no as_token", []string{strings.Replace(goodRegistration, "as_token: as-secret\n", "", 1)}, []string{"as_token: must be set"}},
 		{"same tokens", []string{strings.Replace(goodRegistration, "hs-secret", "as-secret", 1)}, []string{"hs_token: must differ"}},
-		{"bad sender", []string{strings.Replace(goodRegistration, "_irc_bot", "Bad Bot", 1)}, []string{"sender_localpart"}},
+		{"bad sender", []string{strings.Replace(goodRegistration, "_irc_bot", "bad:bot", 1)}, []string{"sender_localpart"}},
 		{"no namespaces", []string{goodRegistration[:strings.Index(goodRegistration, "namespaces:")]}, []string{"namespaces: must be set"}},
 		{"not yaml", []string{"id: [unclosed"}, []string{"rega.yaml", "not a YAML registration"}},
 		{"wrong type", []string{strings.Replace(goodRegistration, "rate_limited: false", "rate_limited: sometimes", 1)}, []string{"rega.yaml", "line 6"}},

@@ -18,6 +18,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/axon-hs/axon/appservice"
+	asapi "github.com/axon-hs/axon/appservice/api"
 	"github.com/axon-hs/axon/clientapi"
 	"github.com/axon-hs/axon/federationapi"
 	fedapi "github.com/axon-hs/axon/federationapi/api"
@@ -50,6 +52,7 @@ type Server struct {
 	Rooms *roomserver.RoomServer
 	Sync  *syncapi.SyncAPI
 	Fed   *federationapi.FederationAPI
+	AS    *appservice.Component
 
 	stopRPC   context.CancelFunc
 	listeners []*listener
@@ -104,6 +107,8 @@ func (s *Server) build(ctx context.Context) error {
 		s.UserAPI = &uapi.UserAPIClient{C: s.rpcClient("userapi")}
 		auth = userapi.TokenAuthenticator{API: s.UserAPI}
 	}
+	// Appservice as_tokens are resolved from the registrations, here.
+	auth = &appservice.Authenticator{Cfg: cfg, Next: auth, Users: s.UserAPI}
 	s.buildRouters(auth)
 
 	if cfg.Runs("keyserver") {
@@ -164,8 +169,22 @@ func (s *Server) build(ctx context.Context) error {
 			s.Sync.AttachFederation(fed)
 		}
 	}
+	var as asapi.AppserviceAPI
+	if cfg.Runs("appservice") {
+		if s.AS, err = appservice.New(ctx, base, s.UserAPI, s.RoomAPI); err != nil {
+			return fmt.Errorf("appservice: %w", err)
+		}
+		as = s.AS
+		if err := s.serveRPC(rpcCtx, "appservice", (*asapi.AppserviceAPI)(nil), s.AS); err != nil {
+			return err
+		}
+	} else {
+		as = &asapi.AppserviceAPIClient{C: s.rpcClient("appservice")}
+	}
 	if cfg.Runs("clientapi") {
-		clientapi.New(base, s.UserAPI, s.RoomAPI, fed)
+		c := clientapi.New(base, s.UserAPI, s.RoomAPI, fed)
+		c.AttachAppservices(as)
+		appservice.RegisterRoutes(base, as)
 	}
 	return nil
 }
@@ -288,6 +307,9 @@ func (s *Server) Shutdown(ctx context.Context) {
 func (s *Server) closeComponents() {
 	if s.stopRPC != nil {
 		s.stopRPC()
+	}
+	if s.AS != nil {
+		s.AS.Close()
 	}
 	if s.Fed != nil {
 		s.Fed.Close()
