@@ -154,6 +154,18 @@ func (c *Config) AppServiceByID(id string) *AppService {
 	return nil
 }
 
+// ToDeviceForAppservice says whether to-device messages for userID (a
+// local user) must reach an appservice (MSC4203), so the server that
+// stores them also publishes them for the appservice component.
+func (c *Config) ToDeviceForAppservice(userID string) bool {
+	for _, a := range c.AppServices {
+		if a.HasURL() && a.WantsToDevice() && a.OwnsUser(userID, c.ServerName) {
+			return true
+		}
+	}
+	return false
+}
+
 // ExclusiveUserOwner is the appservice that holds userID in an exclusive
 // namespace, or nil.
 func (c *Config) ExclusiveUserOwner(userID string) *AppService {

@@ -1,0 +1,262 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/axon-hs/axon/internal/testserver"
+)
+
+// TestAppserviceBridge runs a real mautrix bridge against Axon: its bot
+// and a ghost register with the as_token, an invite reaches the bridge,
+// the ghost joins by masquerading, messages flow both ways exactly once,
+// namespaces are exclusive, alias queries create rooms, ephemeral and
+// to-device data arrive, ping works.
+func TestAppserviceBridge(t *testing.T) {
+	testserver.ForEachBackend(t, func(t *testing.T, opts testserver.Options) {
+		br := newTestBridge(t, "bridge", nil)
+		inst := startWithBridges(t, opts, map[string]string{"bridge": "org.matrix.msc4203.receive_to_device: true\n"}, br)
+		server := inst.Cfg.ServerName
+
+		bot := br.AS.BotIntent()
+		if err := bot.EnsureRegistered(asCtx); err != nil {
+			t.Fatalf("bot registration: %v", err)
+		}
+		ghostID := id.NewUserID("_bridge_alice", server)
+		ghost := br.AS.Intent(ghostID)
+		if err := ghost.EnsureRegistered(asCtx); err != nil {
+			t.Fatalf("ghost registration: %v", err)
+		}
+		if who, err := ghost.Whoami(asCtx); err != nil || who.UserID != ghostID {
+			t.Fatalf("whoami as ghost: %+v %v", who, err)
+		}
+
+		// Ping reaches the bridge's /_matrix/app/v1/ping with the hs_token.
+		if resp, err := br.AS.BotClient().AppservicePing(asCtx, "bridge", "ping-1"); err != nil || resp.DurationMS < 0 {
+			t.Fatalf("ping: %+v %v", resp, err)
+		}
+		other := newTestBridge(t, "other", nil)
+		acctExpect(t, "ping of another appservice", asRaw(t, inst, br, "POST", "/_matrix/client/v1/appservice/other/ping", "", map[string]any{}), http.StatusForbidden, "M_FORBIDDEN")
+		_ = other
+
+		// A normal user invites the ghost; the bridge sees the invite and
+		// joins as the ghost.
+		alice := inst.Register("alice", "password123")
+		room, err := alice.CreateRoom(asCtx, &mautrix.ReqCreateRoom{Preset: "private_chat", Invite: []id.UserID{ghostID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		br.waitFor("the invite in a transaction", func() bool {
+			for _, ev := range br.events() {
+				if ev.Type == "m.room.member" && ev.StateKey != nil && *ev.StateKey == ghostID.String() && ev.Content["membership"] == "invite" {
+					return true
+				}
+			}
+			return false
+		})
+		if _, err := ghost.JoinRoomByID(asCtx, room.RoomID); err != nil {
+			t.Fatalf("ghost join: %v", err)
+		}
+
+		// Matrix → bridge, exactly once.
+		syncSend(t, alice, room.RoomID, "m2b first")
+		syncSend(t, alice, room.RoomID, "m2b second")
+		br.waitFor("messages reach the bridge", func() bool { return len(br.bodies("m2b")) >= 2 })
+		if got := br.bodies("m2b"); !slices.Equal(got, []string{"m2b first", "m2b second"}) {
+			t.Fatalf("bridge got %v", got)
+		}
+		for _, txn := range br.txnsCopy() {
+			if !slices.Equal(rawStrings(txn.Ephemeral), rawStrings(txn.MSC2409Ephemeral)) || !slices.Equal(rawStrings(txn.ToDevice), rawStrings(txn.MSC2409ToDevice)) {
+				t.Fatalf("stable and MSC2409 sections differ in txn %s", txn.ID)
+			}
+		}
+
+		// Bridge → Matrix: the ghost's message reaches alice's /sync.
+		if _, err := ghost.SendText(asCtx, room.RoomID, "b2m hello"); err != nil {
+			t.Fatalf("ghost send: %v", err)
+		}
+		syncUntil(t, alice, "", 30*time.Second, func(r *mautrix.RespSync) bool {
+			return slices.Contains(syncBodies(r.Rooms.Join[room.RoomID].Timeline.Events), "b2m hello")
+		})
+
+		// Typing and receipts are pushed as ephemeral data with room_id.
+		if _, err := alice.UserTyping(asCtx, room.RoomID, true, 10*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		last := syncSend(t, alice, room.RoomID, "m2b read me")
+		syncUntil(t, alice, "", 30*time.Second, func(r *mautrix.RespSync) bool { // receipts need the event in syncapi
+			return slices.Contains(syncBodies(r.Rooms.Join[room.RoomID].Timeline.Events), "m2b read me")
+		})
+		if err := alice.SendReceipt(asCtx, room.RoomID, last, event.ReceiptTypeRead, nil); err != nil {
+			t.Fatal(err)
+		}
+		br.waitFor("typing and receipt pushed", func() bool {
+			typing, receipt := false, false
+			for _, ev := range br.ephemeral() {
+				users, _ := ev.Content["user_ids"].([]any)
+				typing = typing || (ev.Type == "m.typing" && ev.RoomID == room.RoomID.String() && slices.Contains(users, any(alice.UserID.String())))
+				receipt = receipt || (ev.Type == "m.receipt" && ev.RoomID == room.RoomID.String() && ev.Content[last.String()] != nil)
+			}
+			return typing && receipt
+		})
+
+		// /login with m.login.application_service gives the ghost a
+		// device; device_id masquerading then acts on it, and to-device
+		// messages for it are pushed.
+		login, err := ghost.Client.Login(asCtx, &mautrix.ReqLogin{
+			Type:       mautrix.AuthTypeAppservice,
+			Identifier: mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: ghostID.String()},
+		})
+		if err != nil {
+			t.Fatalf("appservice login: %v", err)
+		}
+		who := asRaw(t, inst, br, "GET", "/_matrix/client/v3/account/whoami?device_id="+login.DeviceID.String(), ghostID.String(), nil)
+		if who.str("device_id") != login.DeviceID.String() || who.str("user_id") != ghostID.String() {
+			t.Fatalf("device masquerading: %s", who.Raw)
+		}
+		acctExpect(t, "unknown device", asRaw(t, inst, br, "GET", "/_matrix/client/v3/account/whoami?device_id=NOPE", ghostID.String(), nil), http.StatusBadRequest, "M_UNKNOWN_DEVICE")
+		_, err = alice.SendToDevice(asCtx, event.Type{Type: "org.example.hello", Class: event.ToDeviceEventType}, &mautrix.ReqSendToDevice{
+			Messages: map[id.UserID]map[id.DeviceID]*event.Content{ghostID: {login.DeviceID: {Raw: map[string]any{"hi": "there"}}}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		br.waitFor("to-device pushed", func() bool {
+			for _, ev := range br.toDevice() {
+				if ev.Type == "org.example.hello" && ev.ToUserID == ghostID.String() && ev.ToDevice == login.DeviceID.String() && ev.Sender == alice.UserID.String() {
+					return true
+				}
+			}
+			return false
+		})
+
+		// Exclusive namespaces: not for normal users, and an appservice
+		// only masquerades inside its own.
+		acctExpect(t, "normal registration in the namespace",
+			acctDo(t, "POST", inst.URL+"/_matrix/client/v3/register", "", map[string]any{"username": "_bridge_x", "password": "password123"}),
+			http.StatusBadRequest, "M_EXCLUSIVE")
+		acctExpect(t, "availability in the namespace",
+			acctDo(t, "GET", inst.URL+"/_matrix/client/v3/register/available?username=_bridge_x", "", nil), http.StatusBadRequest, "M_EXCLUSIVE")
+		_, err = alice.CreateAlias(asCtx, id.RoomAlias("#_bridge_mine:"+server), room.RoomID)
+		if !isMatrixErr(err, "M_EXCLUSIVE") {
+			t.Fatalf("alias in an exclusive namespace: %v", err)
+		}
+		acctExpect(t, "masquerade outside the namespace", asRaw(t, inst, br, "GET", "/_matrix/client/v3/account/whoami", alice.UserID.String(), nil), http.StatusForbidden, "M_EXCLUSIVE")
+		acctExpect(t, "masquerade as an unregistered ghost", asRaw(t, inst, br, "GET", "/_matrix/client/v3/account/whoami", "@_bridge_nobody:"+server, nil), http.StatusForbidden, "M_FORBIDDEN")
+		acctExpect(t, "appservice registration outside the namespace",
+			asRaw(t, inst, br, "POST", "/_matrix/client/v3/register", "", map[string]any{"type": "m.login.application_service", "username": "bob"}),
+			http.StatusBadRequest, "M_EXCLUSIVE")
+		acctExpect(t, "appservice registration with a wrong token",
+			acctDo(t, "POST", inst.URL+"/_matrix/client/v3/register", "wrong", map[string]any{"type": "m.login.application_service", "username": "_bridge_y"}),
+			http.StatusUnauthorized, "M_UNKNOWN_TOKEN")
+
+		// Alias query: joining an unknown alias in the namespace asks the
+		// bridge, which creates the room; the join then succeeds.
+		alias := id.RoomAlias("#_bridge_foo:" + server)
+		joined, err := alice.JoinRoom(asCtx, alias.String(), nil)
+		if err != nil {
+			t.Fatalf("join %s: %v", alias, err)
+		}
+		if resolved, err := alice.ResolveAlias(asCtx, alias); err != nil || resolved.RoomID != joined.RoomID {
+			t.Fatalf("alias resolves to %+v %v, joined %s", resolved, err, joined.RoomID)
+		}
+		// User query: the profile of an unknown ghost makes the bridge create it.
+		if _, err := alice.GetProfile(asCtx, id.NewUserID("_bridge_carol", server)); err != nil {
+			t.Fatalf("profile of a ghost the bridge creates on demand: %v", err)
+		}
+		if _, err := alice.GetProfile(asCtx, id.NewUserID("nobody", server)); !isMatrixErr(err, "M_NOT_FOUND") {
+			t.Fatalf("profile outside namespaces: %v", err)
+		}
+	})
+}
+
+func rawStrings(raws []jsonRaw) []string {
+	out := make([]string, len(raws))
+	for i, r := range raws {
+		out[i] = string(r)
+	}
+	return out
+}
+
+// TestAppserviceBridgeDownAndAxonRestart: events sent while the bridge is
+// down arrive when it returns, all of them, once, in order; a restart of
+// Axon with a queue pending loses nothing.
+func TestAppserviceBridgeDownAndAxonRestart(t *testing.T) {
+	br := newTestBridge(t, "bridge", nil)
+	inst := startWithBridges(t, testserver.Options{}, nil, br)
+	ghostID := id.NewUserID("_bridge_bob", inst.Cfg.ServerName)
+	ghost := br.AS.Intent(ghostID)
+	if err := ghost.EnsureRegistered(asCtx); err != nil {
+		t.Fatal(err)
+	}
+	alice := inst.Register("alice", "password123")
+	room := syncRoom(t, alice)
+	if _, err := alice.InviteUser(asCtx, room, &mautrix.ReqInviteUser{UserID: ghostID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ghost.JoinRoomByID(asCtx, room); err != nil {
+		t.Fatal(err)
+	}
+
+	br.stop()
+	var want []string
+	for i := range 100 {
+		want = append(want, fmt.Sprintf("down %03d", i))
+		syncSend(t, alice, room, want[i])
+	}
+	br.start()
+	// Real bridges ping on start-up: delivery resumes at once.
+	if _, err := br.AS.BotClient().AppservicePing(asCtx, "bridge", ""); err != nil {
+		t.Fatalf("ping: %v", err)
+	}
+	br.waitFor("all 100 events after the bridge returned", func() bool { return len(br.bodies("down")) >= 100 })
+	if got := br.bodies("down"); !slices.Equal(got, want) {
+		t.Fatalf("bridge got %d events, out of order or duplicated: %v", len(got), got)
+	}
+
+	// Axon restarts while events are queued for the (again down) bridge.
+	br.stop()
+	want = nil
+	for i := range 30 {
+		want = append(want, fmt.Sprintf("restart %03d", i))
+		syncSend(t, alice, room, want[i])
+	}
+	inst = inst.Restart()
+	br.start()
+	if _, err := br.AS.BotClient().AppservicePing(asCtx, "bridge", ""); err != nil {
+		t.Fatalf("ping after restart: %v", err)
+	}
+	br.waitFor("events queued across the restart", func() bool { return len(br.bodies("restart")) >= 30 })
+	if got := br.bodies("restart"); !slices.Equal(got, want) {
+		t.Fatalf("after restart the bridge got %v", got)
+	}
+	_ = inst
+}
+
+// TestAppserviceSlowBridgeDoesNotDelayOthers: a bridge that never answers
+// holds up only its own queue.
+func TestAppserviceSlowBridgeDoesNotDelayOthers(t *testing.T) {
+	roomsNS := func(reg *appserviceRegistration) {
+		reg.Namespaces.RoomIDs = append(reg.Namespaces.RoomIDs, appserviceNamespace{Regex: "!.*", Exclusive: false})
+	}
+	slow := newTestBridge(t, "slow", roomsNS)
+	slow.Block = make(chan struct{})
+	fast := newTestBridge(t, "fast", roomsNS)
+	inst := startWithBridges(t, testserver.Options{}, nil, slow, fast)
+	alice := inst.Register("alice", "password123")
+	room := syncRoom(t, alice)
+	for i := range 5 {
+		syncSend(t, alice, room, fmt.Sprintf("both %d", i))
+	}
+	fast.waitFor("the fast bridge gets every event while the slow one hangs", func() bool { return len(fast.bodies("both")) == 5 })
+	if n := len(slow.txnsCopy()); n != 0 {
+		t.Fatalf("the blocked bridge completed %d transactions", n)
+	}
+}
