@@ -32,6 +32,7 @@ var asCtx = context.Background()
 // asTxn is one transaction as the bridge received it.
 type asTxn struct {
 	ID        string
+	Received  time.Time
 	Events    []json.RawMessage `json:"events"`
 	Ephemeral []json.RawMessage `json:"ephemeral"`
 	ToDevice  []json.RawMessage `json:"to_device"`
@@ -190,7 +191,7 @@ func (b *testBridge) serve(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		if r.Header.Get("Authorization") == "Bearer "+b.Reg.ServerToken {
-			txn := asTxn{ID: strings.TrimPrefix(r.URL.Path, "/_matrix/app/v1/transactions/")}
+			txn := asTxn{ID: strings.TrimPrefix(r.URL.Path, "/_matrix/app/v1/transactions/"), Received: time.Now()}
 			if json.Unmarshal(body, &txn) == nil {
 				b.mu.Lock()
 				b.txns = append(b.txns, txn)

@@ -1,0 +1,63 @@
+package e2e
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/axon-hs/axon/internal/testserver"
+)
+
+// BenchmarkAppserviceDelivery: events sent one after another by one user
+// reach a bridge; reports events/s reaching the bridge and the delay
+// from send to the bridge receiving each event (p50/p99).
+func BenchmarkAppserviceDelivery(b *testing.B) {
+	br := newTestBridge(b, "bench", func(reg *appserviceRegistration) {
+		reg.Namespaces.RoomIDs = append(reg.Namespaces.RoomIDs, appserviceNamespace{Regex: "!.*"})
+	})
+	inst := startWithBridges(b, testserver.Options{}, nil, br)
+	alice := inst.Register("alice", "password123")
+	room := syncRoom(b, alice)
+	sent := make([]time.Time, b.N)
+	b.ResetTimer()
+	start := time.Now()
+	for i := range b.N {
+		sent[i] = time.Now()
+		syncSend(b, alice, room, fmt.Sprintf("bench %d", i))
+	}
+	fedWait(b, 5*time.Minute, "all events at the bridge", func() bool { return len(br.bodies("bench ")) >= b.N })
+	elapsed := time.Since(start)
+	b.StopTimer()
+	var delays []time.Duration
+	seen := map[string]bool{}
+	for _, txn := range br.txnsCopy() {
+		if seen[txn.ID] {
+			continue
+		}
+		seen[txn.ID] = true
+		for _, raw := range txn.Events {
+			var i int
+			if _, err := fmt.Sscanf(string(raw[indexBody(raw):]), "bench %d", &i); err == nil && i < b.N {
+				delays = append(delays, txn.Received.Sub(sent[i]))
+			}
+		}
+	}
+	slices.Sort(delays)
+	if len(delays) == 0 {
+		b.Fatal("no delays measured")
+	}
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
+	b.ReportMetric(float64(delays[len(delays)/2].Microseconds())/1000, "p50_ms")
+	b.ReportMetric(float64(delays[len(delays)*99/100].Microseconds())/1000, "p99_ms")
+}
+
+// indexBody finds the body's value in a raw event ("body":"…).
+func indexBody(raw []byte) int {
+	for i := 0; i+8 <= len(raw); i++ {
+		if string(raw[i:i+8]) == `"body":"` {
+			return i + 8
+		}
+	}
+	return len(raw)
+}
