@@ -11,6 +11,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/internal/testserver"
 )
 
@@ -258,5 +259,45 @@ func TestAppserviceSlowBridgeDoesNotDelayOthers(t *testing.T) {
 	fast.waitFor("the fast bridge gets every event while the slow one hangs", func() bool { return len(fast.bodies("both")) == 5 })
 	if n := len(slow.txnsCopy()); n != 0 {
 		t.Fatalf("the blocked bridge completed %d transactions", n)
+	}
+}
+
+// TestAppserviceRateLimits: with rate_limited: false the bridge's users
+// are not limited, a normal user is.
+func TestAppserviceRateLimits(t *testing.T) {
+	br := newTestBridge(t, "bridge", nil)
+	opts := testserver.Options{Configure: func(cfg *config.Config) {
+		cfg.RateLimits.Enabled = true
+		cfg.RateLimits.Messages = config.Rate{PerSecond: 0.01, Burst: 3}
+	}}
+	inst := startWithBridges(t, opts, nil, br)
+	ghostID := id.NewUserID("_bridge_fast", inst.Cfg.ServerName)
+	ghost := br.AS.Intent(ghostID)
+	if err := ghost.EnsureRegistered(asCtx); err != nil {
+		t.Fatal(err)
+	}
+	room, err := ghost.CreateRoom(asCtx, &mautrix.ReqCreateRoom{Preset: "public_chat"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		if _, err := ghost.SendText(asCtx, room.RoomID, fmt.Sprintf("unlimited %d", i)); err != nil {
+			t.Fatalf("ghost message %d: %v", i, err)
+		}
+	}
+	alice := inst.Register("alice", "password123")
+	if _, err := alice.JoinRoomByID(asCtx, room.RoomID); err != nil {
+		t.Fatal(err)
+	}
+	limited := false
+	for i := range 10 {
+		r := roomsDo(t, alice, "PUT", fmt.Sprintf("/_matrix/client/v3/rooms/%s/send/m.room.message/t%d", room.RoomID, i), map[string]any{"msgtype": "m.text", "body": "x"})
+		if r.errcode() == "M_LIMIT_EXCEEDED" {
+			limited = true
+			break
+		}
+	}
+	if !limited {
+		t.Fatal("a normal user was never rate-limited")
 	}
 }
