@@ -9,7 +9,6 @@ import (
 
 	"github.com/axon-hs/axon/appservice/storage"
 	"github.com/axon-hs/axon/internal/config"
-	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
 	syncapi "github.com/axon-hs/axon/syncapi/api"
 )
@@ -29,17 +28,7 @@ func (c *Component) consumeInto(streamName string, f itemsFunc) stream.BatchHand
 			}
 			items = append(items, got...)
 		}
-		err := c.db.WriteTx(ctx, func(tx *istorage.Tx) error {
-			if err := c.db.Enqueue(ctx, tx, items); err != nil {
-				return err
-			}
-			return c.db.SetConsumerSeq(ctx, tx, streamName, msgs[len(msgs)-1].Seq)
-		})
-		if err != nil {
-			return err
-		}
-		c.notify(items)
-		return nil
+		return c.queue(ctx, streamName, msgs[len(msgs)-1].Seq, items)
 	}
 }
 

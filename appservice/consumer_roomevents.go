@@ -30,11 +30,17 @@ func (c *Component) onRoomEvents(ctx context.Context, msgs []stream.Message) err
 		}
 		items = append(items, got...)
 	}
+	return c.queue(ctx, stream.RoomEvents, msgs[len(msgs)-1].Seq, items)
+}
+
+// queue stores items and the stream position in one transaction, then
+// wakes the senders concerned.
+func (c *Component) queue(ctx context.Context, streamName string, seq uint64, items []storage.Item) error {
 	err := c.db.WriteTx(ctx, func(tx *istorage.Tx) error {
 		if err := c.db.Enqueue(ctx, tx, items); err != nil {
 			return err
 		}
-		return c.db.SetConsumerSeq(ctx, tx, stream.RoomEvents, msgs[len(msgs)-1].Seq)
+		return c.db.SetConsumerSeq(ctx, tx, streamName, seq)
 	})
 	if err != nil {
 		return err
