@@ -9,7 +9,6 @@ import (
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/keyserver/api"
-	"github.com/axon-hs/axon/keyserver/storage"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
@@ -42,7 +41,7 @@ func (k *Keyserver) onDeviceChange(ctx context.Context, msg stream.Message) erro
 	if err := json.Unmarshal(msg.Data, &c); err != nil || !k.isLocal(c.UserID) {
 		k.log.Error("malformed user_devices message; skipping", "seq", msg.Seq, "error", err)
 		return k.db.WriteTx(ctx, func(tx *istorage.Tx) error {
-			return storage.SetConsumerSeq(ctx, tx, stream.UserDevices, msg.Seq)
+			return k.db.SetConsumerSeq(ctx, tx, stream.UserDevices, msg.Seq)
 		})
 	}
 	defer k.lockUser(c.UserID).Unlock()
@@ -51,7 +50,7 @@ func (k *Keyserver) onDeviceChange(ctx context.Context, msg stream.Message) erro
 		if err != nil {
 			return nil, err
 		}
-		return updates, storage.SetConsumerSeq(ctx, tx, stream.UserDevices, msg.Seq)
+		return updates, k.db.SetConsumerSeq(ctx, tx, stream.UserDevices, msg.Seq)
 	})
 	if err != nil {
 		return err

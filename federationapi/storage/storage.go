@@ -69,39 +69,20 @@ CREATE TABLE IF NOT EXISTS federationapi_positions (
 // positionsTable holds the consumers' stream positions (internal/streampos).
 const positionsTable = "federationapi_positions"
 
-// Store is the federationapi database.
-type Store struct {
-	DB *istorage.DB
+// DB holds the federationapi tables. Not found is storage.ErrNotFound.
+type DB struct {
+	*istorage.DB
 }
 
-// Open opens dsn and migrates it (tests; the component uses base.OpenDB).
-func Open(ctx context.Context, dsn string) (*Store, error) {
-	db, err := istorage.Open(ctx, dsn)
-	if err != nil {
-		return nil, err
-	}
-	if err := db.Migrate(ctx, Component, Migrations); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return &Store{DB: db}, nil
-}
-
-// Close closes the database.
-func (s *Store) Close() error { return s.DB.Close() }
+// New wraps db, whose schema Migrations must already have been applied.
+func New(db *istorage.DB) *DB { return &DB{DB: db} }
 
 // Position is the last stream sequence the consumer name applied.
-func (s *Store) Position(ctx context.Context, name string) (uint64, error) {
+func (s *DB) Position(ctx context.Context, name string) (uint64, error) {
 	return streampos.Get(ctx, s.DB, positionsTable, name)
 }
 
 // SetPosition records seq for name inside tx.
-func SetPosition(ctx context.Context, tx *Tx, name string, seq uint64) error {
+func (s *DB) SetPosition(ctx context.Context, tx *istorage.Tx, name string, seq uint64) error {
 	return streampos.Set(ctx, tx, positionsTable, name, seq)
 }
-
-// Tx is a write transaction.
-type Tx = istorage.Tx
-
-// Querier runs reads on the DB or inside a Tx.
-type Querier = istorage.Querier

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/axon-hs/axon/internal/testserver"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 // BenchmarkAppserviceDelivery: events sent one after another by one user

@@ -103,3 +103,13 @@ func (s *SyncAPI) fetchTimeline(ctx context.Context, roomID string, lo, hi types
 	}
 	return out, limited, nil
 }
+
+// isJoined reports whether userID is joined to roomID now.
+func (s *SyncAPI) isJoined(ctx context.Context, userID, roomID string) (bool, error) {
+	rs, err := s.cache.get(ctx, roomID)
+	if err != nil {
+		return false, err
+	}
+	m := rs.get("m.room.member", userID)
+	return m != nil && m.Membership == "join", nil
+}
