@@ -138,6 +138,22 @@ func TestAppserviceBridge(t *testing.T) {
 			return false
 		})
 
+		// MSC4190 / v1.17 device management: the appservice creates a
+		// device with PUT /devices/{id}, acts on it, deletes it without UIA.
+		devClient := br.AS.NewMautrixClient(ghostID)
+		if err := devClient.CreateDeviceMSC4190(asCtx, "BRIDGEDEV", "bridge device"); err != nil {
+			t.Fatalf("create device: %v", err)
+		}
+		if who, err := devClient.Whoami(asCtx); err != nil || who.DeviceID != "BRIDGEDEV" {
+			t.Fatalf("whoami on the created device: %+v %v", who, err)
+		}
+		if err := devClient.DeleteDevice(asCtx, "BRIDGEDEV", nil); err != nil {
+			t.Fatalf("delete device without UIA: %v", err)
+		}
+		if _, err := devClient.Whoami(asCtx); !isMatrixErr(err, "M_UNKNOWN_DEVICE") {
+			t.Fatalf("deleted device still usable: %v", err)
+		}
+
 		// Exclusive namespaces: not for normal users, and an appservice
 		// only masquerades inside its own.
 		acctExpect(t, "normal registration in the namespace",
