@@ -3,7 +3,9 @@ package clientapi
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/internal/httputil"
@@ -91,6 +93,26 @@ func (s *appservices) askForAlias(ctx context.Context, alias string) bool {
 	ok, err := s.q.QueryRoomAlias(ctx, alias)
 	return err == nil && ok
 }
+
+// massagedTS is the ?ts= an appservice may give send and state requests
+// (timestamp massaging: the time the message was sent on the bridged
+// network), or the zero time (now). Others' ts is ignored.
+func massagedTS(req *http.Request, dev *uapi.Device) (time.Time, *httputil.JSONResponse) {
+	raw := req.URL.Query().Get("ts")
+	if raw == "" || dev.AppserviceID == "" {
+		return time.Time{}, nil
+	}
+	ms, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || ms < 0 || ms > maxTimestampMS {
+		r := httputil.InvalidParam("ts must be a timestamp in milliseconds")
+		return time.Time{}, &r
+	}
+	return time.UnixMilli(ms), nil
+}
+
+// maxTimestampMS is the largest origin_server_ts (canonical JSON integers
+// are at most 2^53-1).
+const maxTimestampMS = 1<<53 - 1
 
 // appserviceCaller is the registration whose as_token authenticates req
 // (an m.login.application_service /register or /login), or the error

@@ -53,7 +53,11 @@ func (h *roomRoutes) sendMessage(req *http.Request, dev *uapi.Device) httputil.J
 	if r := h.roomExists(ctx, roomID, httputil.NotFound("Unknown room %s", roomID)); r != nil {
 		return *r
 	}
-	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: evType, Content: content},
+	ts, r := massagedTS(req, dev)
+	if r != nil {
+		return *r
+	}
+	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: evType, Content: content, OriginServerTS: ts},
 		&rsapi.TransactionID{DeviceID: dev.ID, TransactionID: txnID})
 	if r != nil {
 		return *r
@@ -89,7 +93,11 @@ func (h *roomRoutes) putState(req *http.Request, dev *uapi.Device) httputil.JSON
 		return httputil.OK(map[string]string{"event_id": ev.EventID()})
 	}
 	sk := stateKey
-	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: evType, StateKey: &sk, Content: content}, nil)
+	ts, r := massagedTS(req, dev)
+	if r != nil {
+		return *r
+	}
+	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: evType, StateKey: &sk, Content: content, OriginServerTS: ts}, nil)
 	if r != nil {
 		return *r
 	}

@@ -48,6 +48,7 @@ type asEvent struct {
 	RoomID   string         `json:"room_id"`
 	Sender   string         `json:"sender"`
 	StateKey *string        `json:"state_key"`
+	TS       int64          `json:"origin_server_ts"`
 	ToUserID string         `json:"to_user_id"`
 	ToDevice string         `json:"to_device_id"`
 	Content  map[string]any `json:"content"`

@@ -87,6 +87,20 @@ func TestAppserviceBridge(t *testing.T) {
 			return slices.Contains(syncBodies(r.Rooms.Join[room.RoomID].Timeline.Events), "b2m hello")
 		})
 
+		// Timestamp massaging: the bridge dates a message as on its network.
+		const then = int64(1_600_000_000_000)
+		if _, err := ghost.SendMassagedMessageEvent(asCtx, room.RoomID, event.EventMessage, map[string]any{"msgtype": "m.text", "body": "b2m old"}, then); err != nil {
+			t.Fatalf("massaged send: %v", err)
+		}
+		br.waitFor("the massaged event", func() bool {
+			for _, ev := range br.events() {
+				if ev.Content["body"] == "b2m old" {
+					return ev.TS == then
+				}
+			}
+			return false
+		})
+
 		// Typing and receipts are pushed as ephemeral data with room_id.
 		if _, err := alice.UserTyping(asCtx, room.RoomID, true, 10*time.Second); err != nil {
 			t.Fatal(err)
