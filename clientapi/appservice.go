@@ -26,13 +26,8 @@ type AppserviceQuerier interface {
 // exclusive namespaces, and asking a bridge for what it may create.
 type appservices struct {
 	cfg *config.Config
-	// q is nil until AttachAppservices (no appservice component).
-	q AppserviceQuerier
+	q   AppserviceQuerier
 }
-
-// AttachAppservices lets client requests for unknown users and aliases
-// in appservice namespaces ask the appservices.
-func (c *ClientAPI) AttachAppservices(q AppserviceQuerier) { c.appservices.q = q }
 
 func exclusive(format string, args ...any) *httputil.JSONResponse {
 	r := httputil.Error(http.StatusBadRequest, "M_EXCLUSIVE", format, args...)

@@ -20,9 +20,10 @@ type ClientAPI struct {
 	appservices *appservices
 }
 
-// New registers the client routes on base.Client.
-func New(base *setup.Base, users uapi.UserAPI, rooms rsapi.RoomserverAPI, fed fedapi.FederationAPI) *ClientAPI {
-	c := &ClientAPI{base: base, users: users, rooms: rooms, fed: fed, appservices: &appservices{cfg: base.Cfg}}
+// New registers the client routes on base.Client. as answers queries for
+// unknown users and aliases in appservice namespaces.
+func New(base *setup.Base, users uapi.UserAPI, rooms rsapi.RoomserverAPI, fed fedapi.FederationAPI, as AppserviceQuerier) *ClientAPI {
+	c := &ClientAPI{base: base, users: users, rooms: rooms, fed: fed, appservices: &appservices{cfg: base.Cfg, q: as}}
 	c.registerRoutes()
 	return c
 }

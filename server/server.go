@@ -180,8 +180,7 @@ func (s *Server) build(ctx context.Context) error {
 		as = &asapi.AppserviceAPIClient{C: s.rpcClient("appservice")}
 	}
 	if cfg.Runs("clientapi") {
-		c := clientapi.New(base, s.UserAPI, s.RoomAPI, fed)
-		c.AttachAppservices(as)
+		clientapi.New(base, s.UserAPI, s.RoomAPI, fed, as)
 		appservice.RegisterRoutes(base, as)
 	}
 	return nil
