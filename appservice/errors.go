@@ -6,6 +6,7 @@ import (
 
 	"github.com/axon-hs/axon/appservice/api"
 	"github.com/axon-hs/axon/internal/httputil"
+	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
 
 // pingError maps a failed ping to the spec's answers.
@@ -32,6 +33,14 @@ func pingError(err error) httputil.JSONResponse {
 func thirdPartyError(err error) httputil.JSONResponse {
 	if errors.Is(err, api.ErrUnknownProtocol) {
 		return httputil.NotFound("No application service provides this protocol")
+	}
+	return httputil.InternalError()
+}
+
+// roomError answers a roomserver error about roomID.
+func roomError(err error, roomID string) httputil.JSONResponse {
+	if e, ok := rsapi.AsError(err); ok && e.Code == rsapi.CodeNotFound {
+		return httputil.NotFound("Unknown room %s", roomID)
 	}
 	return httputil.InternalError()
 }

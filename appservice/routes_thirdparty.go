@@ -30,6 +30,10 @@ func (r *routes) protocol(req *http.Request, _ *uapi.Device) httputil.JSONRespon
 func (r *routes) lookup(kind string) httputil.AuthedHandler {
 	return func(req *http.Request, _ *uapi.Device) httputil.JSONResponse {
 		q := req.URL.Query()
+		// Never pass on the caller's credentials or masquerading.
+		for _, k := range []string{"access_token", "user_id", "device_id", "org.matrix.msc3202.device_id"} {
+			q.Del(k)
+		}
 		if len(q) > maxLookupFields {
 			return httputil.InvalidParam("Too many search fields")
 		}

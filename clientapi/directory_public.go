@@ -61,6 +61,9 @@ type publicRoomsBody struct {
 	Filter struct {
 		GenericSearchTerm string `json:"generic_search_term"`
 	} `json:"filter"`
+	// Appservice network directories (see /thirdparty/protocols).
+	IncludeAllNetworks   bool   `json:"include_all_networks"`
+	ThirdPartyInstanceID string `json:"third_party_instance_id"`
 }
 
 func (h *roomRoutes) publicRoomsGet(req *http.Request) httputil.JSONResponse {
@@ -97,7 +100,11 @@ func (h *roomRoutes) publicRooms(req *http.Request, body publicRoomsBody) httput
 			return httputil.InvalidParam("Invalid since token")
 		}
 	}
-	resp, err := h.rs.QueryPublicRooms(req.Context(), &rsapi.PublicRoomsRequest{Limit: body.Limit, Since: body.Since, Filter: body.Filter.GenericSearchTerm})
+	if body.IncludeAllNetworks && body.ThirdPartyInstanceID != "" {
+		return httputil.InvalidParam("include_all_networks and third_party_instance_id cannot be used together")
+	}
+	resp, err := h.rs.QueryPublicRooms(req.Context(), &rsapi.PublicRoomsRequest{Limit: body.Limit, Since: body.Since, Filter: body.Filter.GenericSearchTerm,
+		ThirdPartyInstanceID: body.ThirdPartyInstanceID, AllNetworks: body.IncludeAllNetworks})
 	if err != nil {
 		return h.rsError(err, "public rooms")
 	}

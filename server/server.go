@@ -181,7 +181,7 @@ func (s *Server) build(ctx context.Context) error {
 	}
 	if cfg.Runs("clientapi") {
 		clientapi.New(base, s.UserAPI, s.RoomAPI, fed, as)
-		appservice.RegisterRoutes(base, as)
+		appservice.RegisterRoutes(base, as, s.RoomAPI)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -70,6 +71,7 @@ type testBridge struct {
 	txns    []asTxn         // raw, including retries
 	handled []*event.Event  // what mautrix handed the bridge (retries removed)
 	aliases map[string]bool // alias queries answered by creating the room
+	queries []url.Values    // third-party location lookups' parameters
 }
 
 // newTestBridge generates a registration (users and aliases "_<name>_*",
@@ -123,6 +125,7 @@ func (b *testBridge) attach(inst *testserver.Instance) {
 	}
 	as.QueryHandler = b
 	b.AS = as
+	b.serveThirdParty()
 	go b.drain()
 	b.start()
 	b.t.Cleanup(func() {
@@ -201,6 +204,34 @@ func (b *testBridge) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	b.AS.Router.ServeHTTP(w, r)
+}
+
+// serveThirdParty answers third-party lookups for the "irc" protocol, as
+// an IRC bridge would (mautrix leaves these routes to the bridge).
+func (b *testBridge) serveThirdParty() {
+	reply := func(w http.ResponseWriter, r *http.Request, body any) {
+		if !b.AS.CheckServerToken(w, r) {
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(body)
+	}
+	b.AS.Router.HandleFunc("GET /_matrix/app/v1/thirdparty/protocol/irc", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, r, map[string]any{
+			"user_fields": []string{"network", "nickname"}, "location_fields": []string{"network", "channel"},
+			"icon": "mxc://example.org/irc", "field_types": map[string]any{},
+			"instances": []any{map[string]any{"network_id": "libera", "desc": "Libera", "fields": map[string]any{}}},
+		})
+	})
+	b.AS.Router.HandleFunc("GET /_matrix/app/v1/thirdparty/location/irc", func(w http.ResponseWriter, r *http.Request) {
+		b.mu.Lock()
+		b.queries = append(b.queries, r.URL.Query())
+		b.mu.Unlock()
+		reply(w, r, []any{map[string]any{"alias": "#_" + b.Reg.ID + "_" + r.URL.Query().Get("channel") + ":x", "protocol": "irc", "fields": map[string]any{"channel": r.URL.Query().Get("channel")}}})
+	})
+	b.AS.Router.HandleFunc("GET /_matrix/app/v1/thirdparty/user", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, r, []any{map[string]any{"userid": r.URL.Query().Get("userid"), "protocol": "irc", "fields": map[string]any{"nickname": "n"}}})
+	})
 }
 
 // QueryAlias implements appservice.QueryHandler: "#_<id>_…" aliases are
@@ -326,3 +357,36 @@ type (
 	appserviceRegistration = appservice.Registration
 	appserviceNamespace    = appservice.Namespace
 )
+
+// sawQuery says whether a lookup passed on parameter key.
+func (b *testBridge) sawQuery(key string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, q := range b.queries {
+		if q.Has(key) {
+			return true
+		}
+	}
+	return false
+}
+
+// acctTryList GETs a JSON array of objects with token.
+func acctTryList(u, token string) ([]map[string]any, error) {
+	req, err := http.NewRequest("GET", u, nil)
+	if err != nil {
+		return nil, err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := acctHTTPClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	var out []map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		return nil, fmt.Errorf("GET %s: %d, not a JSON array: %w", u, res.StatusCode, err)
+	}
+	return out, nil
+}

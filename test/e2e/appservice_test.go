@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"testing"
 	"time"
@@ -22,7 +23,7 @@ import (
 // to-device data arrive, ping works.
 func TestAppserviceBridge(t *testing.T) {
 	testserver.ForEachBackend(t, func(t *testing.T, opts testserver.Options) {
-		br := newTestBridge(t, "bridge", nil)
+		br := newTestBridge(t, "bridge", func(reg *appserviceRegistration) { reg.Protocols = []string{"irc"} })
 		inst := startWithBridges(t, opts, map[string]string{"bridge": "org.matrix.msc4203.receive_to_device: true\n"}, br)
 		server := inst.Cfg.ServerName
 
@@ -198,6 +199,46 @@ func TestAppserviceBridge(t *testing.T) {
 		if resolved, err := alice.ResolveAlias(asCtx, alias); err != nil || resolved.RoomID != joined.RoomID {
 			t.Fatalf("alias resolves to %+v %v, joined %s", resolved, err, joined.RoomID)
 		}
+		// Network directory: the bridge lists the bridged room for its
+		// network; /publicRooms shows it only for that instance.
+		path := "/_matrix/client/v3/directory/list/appservice/irc/" + joined.RoomID.String()
+		acctExpect(t, "network listing by a normal user", acctDo(t, "PUT", inst.URL+path, alice.AccessToken, map[string]any{"visibility": "public"}), http.StatusForbidden, "M_FORBIDDEN")
+		if r := asRaw(t, inst, br, "PUT", path, "", map[string]any{"visibility": "public"}); r.Status != http.StatusOK {
+			t.Fatalf("network listing: %s", r.Raw)
+		}
+		listed := func(body map[string]any) bool {
+			r := acctDo(t, "POST", inst.URL+"/_matrix/client/v3/publicRooms", alice.AccessToken, body)
+			chunk, _ := r.Body["chunk"].([]any)
+			for _, c := range chunk {
+				if m, _ := c.(map[string]any); m["room_id"] == joined.RoomID.String() {
+					return true
+				}
+			}
+			return false
+		}
+		if !listed(map[string]any{"third_party_instance_id": "bridge|irc"}) || !listed(map[string]any{"include_all_networks": true}) || listed(map[string]any{}) {
+			t.Fatal("network directory listing wrong")
+		}
+		acctExpect(t, "both network filters", acctDo(t, "POST", inst.URL+"/_matrix/client/v3/publicRooms", alice.AccessToken,
+			map[string]any{"include_all_networks": true, "third_party_instance_id": "bridge|irc"}), http.StatusBadRequest, "M_INVALID_PARAM")
+
+		// Third-party lookups are proxied to the bridge declaring the protocol.
+		protos := acctDo(t, "GET", inst.URL+"/_matrix/client/v3/thirdparty/protocols", alice.AccessToken, nil)
+		irc, _ := protos.Body["irc"].(map[string]any)
+		instances, _ := irc["instances"].([]any)
+		if len(instances) != 1 || instances[0].(map[string]any)["instance_id"] != "bridge|libera" {
+			t.Fatalf("protocols: %s", protos.Raw)
+		}
+		acctExpect(t, "unknown protocol", acctDo(t, "GET", inst.URL+"/_matrix/client/v3/thirdparty/protocol/xmpp", alice.AccessToken, nil), http.StatusNotFound, "M_NOT_FOUND")
+		locs, err := acctTryList(inst.URL+"/_matrix/client/v3/thirdparty/location/irc?channel=matrix&access_token="+alice.AccessToken, "")
+		if err != nil || len(locs) != 1 || locs[0]["protocol"] != "irc" || br.sawQuery("access_token") {
+			t.Fatalf("location lookup: %v %v", locs, err)
+		}
+		users, err := acctTryList(inst.URL+"/_matrix/client/v3/thirdparty/user?userid="+url.QueryEscape(ghostID.String()), alice.AccessToken)
+		if err != nil || len(users) != 1 || users[0]["userid"] != ghostID.String() {
+			t.Fatalf("reverse user lookup: %v %v", users, err)
+		}
+
 		// User query: the profile of an unknown ghost makes the bridge create it.
 		if _, err := alice.GetProfile(asCtx, id.NewUserID("_bridge_carol", server)); err != nil {
 			t.Fatalf("profile of a ghost the bridge creates on demand: %v", err)
