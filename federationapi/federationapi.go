@@ -3,7 +3,6 @@ package federationapi
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/matrix-org/gomatrixserverlib"
@@ -67,12 +66,7 @@ func New(ctx context.Context, base *setup.Base, rooms rsapi.RoomserverAPI, users
 	f := &FederationAPI{base: base, rooms: rooms, users: users, keyAPI: keyAPI, store: storage.New(db)}
 	f.id = &keys.Identity{ServerName: spec.ServerName(cfg.ServerName), KeyID: gomatrixserverlib.KeyID(cfg.KeyID), PrivateKey: cfg.SigningKey}
 
-	insecure := cfg.Federation.InsecureSkipVerify
-	wk := &transport.WellKnownFetcher{Client: &http.Client{
-		Timeout:   10 * time.Second,
-		Transport: &http.Transport{TLSClientConfig: transport.TLSConfig("", insecure), TLSHandshakeTimeout: 10 * time.Second},
-	}}
-	f.rt = transport.NewRoundTripper(transport.NewResolver(wk.Lookup), insecure)
+	f.rt = newRoundTripper(cfg)
 	f.Client = fclient.NewFederationClient(
 		[]*fclient.SigningIdentity{{ServerName: f.id.ServerName, KeyID: f.id.KeyID, PrivateKey: f.id.PrivateKey}},
 		fclient.WithTransport(f.rt), fclient.WithTimeout(requestTimeout), fclient.WithUserAgent("Axon"),

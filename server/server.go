@@ -29,6 +29,7 @@ import (
 	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/keyserver"
 	ksapi "github.com/axon-hs/axon/keyserver/api"
+	"github.com/axon-hs/axon/mediaapi"
 	"github.com/axon-hs/axon/roomserver"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/syncapi"
@@ -53,6 +54,7 @@ type Server struct {
 	Sync  *syncapi.SyncAPI
 	Fed   *federationapi.FederationAPI
 	AS    *appservice.Component
+	Media *mediaapi.MediaAPI
 
 	stopRPC   context.CancelFunc
 	listeners []*listener
@@ -183,7 +185,27 @@ func (s *Server) build(ctx context.Context) error {
 		clientapi.New(base, s.UserAPI, s.RoomAPI, fed, as)
 		appservice.RegisterRoutes(base, as, s.RoomAPI)
 	}
+	if cfg.Runs("mediaapi") {
+		if s.Media, err = mediaapi.New(ctx, base, s.mediaDeps(fed)); err != nil {
+			return fmt.Errorf("mediaapi: %w", err)
+		}
+	}
 	return nil
+}
+
+// mediaDeps: signatures are checked by federationapi (here or over RPC);
+// media is fetched over its transport, shared when it runs here.
+func (s *Server) mediaDeps(fed fedapi.FederationAPI) mediaapi.Deps {
+	if fed == nil {
+		return mediaapi.Deps{}
+	}
+	deps := mediaapi.Deps{Verifier: fed}
+	if s.Fed != nil {
+		deps.Remote = s.Fed.RawClient()
+	} else {
+		deps.Remote = federationapi.NewRawClient(s.Base.Cfg)
+	}
+	return deps
 }
 
 func (s *Server) buildRouters(auth httputil.Authenticator) {
@@ -307,6 +329,9 @@ func (s *Server) closeComponents() {
 	}
 	if s.AS != nil {
 		s.AS.Close()
+	}
+	if s.Media != nil {
+		s.Media.Close()
 	}
 	if s.Fed != nil {
 		s.Fed.Close()

@@ -42,6 +42,7 @@ type Config struct {
 	Rooms        Rooms        `yaml:"rooms"`
 	Presence     Presence     `yaml:"presence"`
 	Federation   Federation   `yaml:"federation"`
+	Media        Media        `yaml:"media"`
 
 	// Components to run; empty runs all (monolith).
 	Components []string `yaml:"components"`
@@ -123,6 +124,8 @@ type RateLimits struct {
 	Registration Rate `yaml:"registration"`
 	// Messages: events sent per user.
 	Messages Rate `yaml:"messages"`
+	// MediaUploads: uploads (and /create) per user.
+	MediaUploads Rate `yaml:"media_uploads"`
 	// ExemptIPs are never rate-limited (e.g. a bridge on localhost).
 	ExemptIPs []string `yaml:"exempt_ips"`
 }
@@ -179,6 +182,7 @@ func Defaults() *Config {
 			Login:        Rate{PerSecond: 0.5, Burst: 10},
 			Registration: Rate{PerSecond: 1, Burst: 20},
 			Messages:     Rate{PerSecond: 20, Burst: 100},
+			MediaUploads: Rate{PerSecond: 1, Burst: 20},
 		},
 		Logging:  Logging{Level: "info", Format: "text"},
 		Limits:   Limits{MaxRequestBytes: 32 << 20, MaxUploadBytes: 100 << 20},
@@ -188,6 +192,7 @@ func Defaults() *Config {
 			Enabled:           true,
 			TrustedKeyServers: []string{"matrix.org"},
 		},
+		Media: mediaDefaults(),
 	}
 }
 
@@ -296,7 +301,7 @@ func (c *Config) Validate() error {
 	if c.Registration.MinPasswordLen < 0 {
 		bad("registration.min_password_length", "must not be negative")
 	}
-	for name, r := range map[string]Rate{"login": c.RateLimits.Login, "registration": c.RateLimits.Registration, "messages": c.RateLimits.Messages} {
+	for name, r := range map[string]Rate{"login": c.RateLimits.Login, "registration": c.RateLimits.Registration, "messages": c.RateLimits.Messages, "media_uploads": c.RateLimits.MediaUploads} {
 		if r.PerSecond < 0 || r.Burst < 0 || (c.RateLimits.Enabled && r.PerSecond > 0 && r.Burst == 0) {
 			bad("rate_limits."+name, "per_second and burst must be positive")
 		}
@@ -327,6 +332,7 @@ func (c *Config) Validate() error {
 	if c.Limits.MaxUploadBytes <= 0 {
 		bad("limits.max_upload_bytes", "must be positive")
 	}
+	c.Media.validate(bad)
 	if !validRoomVersion(c.Rooms.DefaultVersion) {
 		bad("rooms.default_version", "%q is not a supported room version (1-12)", c.Rooms.DefaultVersion)
 	}

@@ -1,0 +1,179 @@
+package thumbnail
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"image/color/palette"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"runtime"
+	"testing"
+)
+
+func testImage(w, h int) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			img.Set(x, y, color.RGBA{uint8(x), uint8(y), 128, 255})
+		}
+	}
+	return img
+}
+
+func encodePNG(t testing.TB, img image.Image) []byte {
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// BombPNG is a valid small PNG whose header declares w×h pixels.
+func BombPNG(t testing.TB, w, h uint32) []byte {
+	data := encodePNG(t, testImage(1, 1))
+	// IHDR data starts at 16: width, height; CRC after 13 data bytes.
+	binary.BigEndian.PutUint32(data[16:], w)
+	binary.BigEndian.PutUint32(data[20:], h)
+	binary.BigEndian.PutUint32(data[29:], crc32.ChecksumIEEE(data[12:29]))
+	return data
+}
+
+func TestBombRefusedWithoutAllocating(t *testing.T) {
+	bomb := BombPNG(t, 100_000, 100_000) // 10^10 pixels: 40 GB decoded
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := Decode(bytes.NewReader(bomb), 32_000_000, false)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrTooManyPixels) {
+		t.Fatalf("err = %v, want ErrTooManyPixels", err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+		t.Fatalf("refusing the bomb allocated %d bytes", grew)
+	}
+}
+
+func TestMakeSizes(t *testing.T) {
+	var jb bytes.Buffer
+	if err := jpeg.Encode(&jb, testImage(1000, 500), nil); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name   string
+		data   []byte
+		sz     Size
+		w, h   int
+		ctype  string
+		format string
+	}{
+		{"png scale", encodePNG(t, testImage(1000, 500)), Size{320, 240, Scale}, 320, 160, "image/png", "png"},
+		{"png crop", encodePNG(t, testImage(1000, 500)), Size{96, 96, Crop}, 96, 96, "image/png", "png"},
+		{"jpeg scale", jb.Bytes(), Size{640, 480, Scale}, 640, 320, "image/jpeg", "jpeg"},
+		{"jpeg crop", jb.Bytes(), Size{32, 32, Crop}, 32, 32, "image/jpeg", "jpeg"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			src, err := Decode(bytes.NewReader(c.data), 1<<24, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			th, err := src.Make(c.sz)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, format, err := image.DecodeConfig(bytes.NewReader(th.Data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Width != c.w || cfg.Height != c.h || format != c.format || th.ContentType != c.ctype {
+				t.Fatalf("got %dx%d %s (%s), want %dx%d %s", cfg.Width, cfg.Height, format, th.ContentType, c.w, c.h, c.format)
+			}
+		})
+	}
+}
+
+func TestNoUpscale(t *testing.T) {
+	src, err := Decode(bytes.NewReader(encodePNG(t, testImage(20, 20))), 1<<24, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Make(Size{32, 32, Crop}); !errors.Is(err, ErrNotSmaller) {
+		t.Fatalf("err = %v, want ErrNotSmaller", err)
+	}
+}
+
+func animatedGIF(t testing.TB, frames int) []byte {
+	g := &gif.GIF{}
+	for i := 0; i < frames; i++ {
+		p := image.NewPaletted(image.Rect(0, 0, 200, 100), palette.Plan9)
+		for x := 0; x < 200; x++ {
+			p.SetColorIndex(x, (x+i*10)%100, uint8(i*40))
+		}
+		g.Image = append(g.Image, p)
+		g.Delay = append(g.Delay, 5)
+	}
+	var b bytes.Buffer
+	if err := gif.EncodeAll(&b, g); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestAnimatedGIF(t *testing.T) {
+	data := animatedGIF(t, 3)
+	src, err := Decode(bytes.NewReader(data), 1<<24, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src.Info.Frames != 3 || !src.Animated() {
+		t.Fatalf("info %+v animated %v", src.Info, src.Animated())
+	}
+	th, err := src.Make(Size{96, 96, Crop})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := gif.DecodeAll(bytes.NewReader(th.Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Image) != 3 || g.Config.Width != 96 || g.Config.Height != 96 || th.ContentType != "image/gif" {
+		t.Fatalf("%d frames %dx%d %s", len(g.Image), g.Config.Width, g.Config.Height, th.ContentType)
+	}
+	still, err := Decode(bytes.NewReader(data), 1<<24, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	th, err = still.Make(Size{96, 96, Crop})
+	if err != nil || th.ContentType != "image/png" || th.Animated {
+		t.Fatalf("static thumbnail of a GIF: %v %s", err, th.ContentType)
+	}
+}
+
+func TestUnsupported(t *testing.T) {
+	if _, err := Probe(bytes.NewReader([]byte("%PDF-1.4 not an image")), 1<<24); !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// FuzzProbe: no header, however broken, panics, hangs or gets past the
+// pixel limit.
+func FuzzProbe(f *testing.F) {
+	f.Add(encodePNG(f, testImage(3, 2)))
+	f.Add(BombPNG(f, 1<<30, 1<<30))
+	f.Add(animatedGIF(f, 2))
+	var jb bytes.Buffer
+	_ = jpeg.Encode(&jb, testImage(4, 4), nil)
+	f.Add(jb.Bytes())
+	f.Add([]byte("GIF89a"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		info, err := Probe(bytes.NewReader(data), 1<<20)
+		if err == nil && (info.Pixels() > 1<<20 || info.Frames < 1) {
+			t.Fatalf("accepted %+v", info)
+		}
+	})
+}
