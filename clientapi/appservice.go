@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/axon-hs/axon/internal/config"
@@ -58,21 +57,10 @@ func (s *appservices) checkAlias(dev *uapi.Device, alias string) *httputil.JSONR
 	return nil
 }
 
-// covered says whether some appservice with a URL has the namespace (only
-// then is one asked).
-func (s *appservices) covered(in func(*config.AppService) bool) bool {
-	for _, a := range s.cfg.AppServices {
-		if a.HasURL() && in(a) {
-			return true
-		}
-	}
-	return false
-}
-
 // askForUser asks the appservices about a local user that does not
 // exist: true when one created it.
 func (s *appservices) askForUser(ctx context.Context, userID string) bool {
-	if s.q == nil || !strings.HasSuffix(userID, ":"+s.cfg.ServerName) || !s.covered(func(a *config.AppService) bool { return a.InUserNamespace(userID) }) {
+	if s.q == nil || !s.cfg.AppServiceMayCreateUser(userID) {
 		return false
 	}
 	ok, err := s.q.QueryUserID(ctx, userID)
@@ -82,7 +70,7 @@ func (s *appservices) askForUser(ctx context.Context, userID string) bool {
 // askForAlias asks the appservices about a local alias that does not
 // exist: true when one created it.
 func (s *appservices) askForAlias(ctx context.Context, alias string) bool {
-	if s.q == nil || !strings.HasSuffix(alias, ":"+s.cfg.ServerName) || !s.covered(func(a *config.AppService) bool { return a.InAliasNamespace(alias) }) {
+	if s.q == nil || !s.cfg.AppServiceMayCreateAlias(alias) {
 		return false
 	}
 	ok, err := s.q.QueryRoomAlias(ctx, alias)

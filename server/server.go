@@ -143,10 +143,22 @@ func (s *Server) build(ctx context.Context) error {
 	}
 
 	var err error
+	var as asapi.AppserviceAPI
+	if cfg.Runs("appservice") {
+		if s.AS, err = appservice.New(ctx, base, s.UserAPI, s.RoomAPI); err != nil {
+			return fmt.Errorf("appservice: %w", err)
+		}
+		as = s.AS
+		if err := s.serveRPC(rpcCtx, "appservice", (*asapi.AppserviceAPI)(nil), s.AS); err != nil {
+			return err
+		}
+	} else {
+		as = &asapi.AppserviceAPIClient{C: s.rpcClient("appservice")}
+	}
 	var fed fedapi.FederationAPI
 	if cfg.Federation.Enabled {
 		if cfg.Runs("federationapi") {
-			if s.Fed, err = federationapi.New(ctx, base, s.RoomAPI, s.UserAPI, s.KeyAPI); err != nil {
+			if s.Fed, err = federationapi.New(ctx, base, s.RoomAPI, s.UserAPI, s.KeyAPI, as); err != nil {
 				return fmt.Errorf("federationapi: %w", err)
 			}
 			fed = s.Fed
@@ -168,18 +180,6 @@ func (s *Server) build(ctx context.Context) error {
 		if s.Sync, err = syncapi.New(ctx, base, s.UserAPI, s.RoomAPI, s.KeyAPI, fed); err != nil {
 			return fmt.Errorf("syncapi: %w", err)
 		}
-	}
-	var as asapi.AppserviceAPI
-	if cfg.Runs("appservice") {
-		if s.AS, err = appservice.New(ctx, base, s.UserAPI, s.RoomAPI); err != nil {
-			return fmt.Errorf("appservice: %w", err)
-		}
-		as = s.AS
-		if err := s.serveRPC(rpcCtx, "appservice", (*asapi.AppserviceAPI)(nil), s.AS); err != nil {
-			return err
-		}
-	} else {
-		as = &asapi.AppserviceAPIClient{C: s.rpcClient("appservice")}
 	}
 	if cfg.Runs("clientapi") {
 		clientapi.New(base, s.UserAPI, s.RoomAPI, fed, as)

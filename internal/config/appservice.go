@@ -166,6 +166,26 @@ func (c *Config) ToDeviceForAppservice(userID string) bool {
 	return false
 }
 
+// AppServiceMayCreateUser says whether a missing local userID is worth
+// asking the appservices about (one with a URL has it in its namespaces).
+func (c *Config) AppServiceMayCreateUser(userID string) bool {
+	return strings.HasSuffix(userID, ":"+c.ServerName) && c.anyPushed(func(a *AppService) bool { return a.InUserNamespace(userID) })
+}
+
+// AppServiceMayCreateAlias is AppServiceMayCreateUser for room aliases.
+func (c *Config) AppServiceMayCreateAlias(alias string) bool {
+	return strings.HasSuffix(alias, ":"+c.ServerName) && c.anyPushed(func(a *AppService) bool { return a.InAliasNamespace(alias) })
+}
+
+func (c *Config) anyPushed(in func(*AppService) bool) bool {
+	for _, a := range c.AppServices {
+		if a.HasURL() && in(a) {
+			return true
+		}
+	}
+	return false
+}
+
 // ExclusiveUserOwner is the appservice that holds userID in an exclusive
 // namespace, or nil.
 func (c *Config) ExclusiveUserOwner(userID string) *AppService {

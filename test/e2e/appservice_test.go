@@ -372,3 +372,26 @@ func TestAppserviceRateLimits(t *testing.T) {
 		t.Fatal("a normal user was never rate-limited")
 	}
 }
+
+// TestAppserviceFederationQueries: another server's directory and profile
+// queries for unknown entities in a bridge's namespaces ask the bridge.
+func TestAppserviceFederationQueries(t *testing.T) {
+	br := newTestBridge(t, "bridge", nil)
+	a := startWithBridges(t, testserver.Options{Configure: testserver.FederatedAt(t, "127.0.0.1")}, nil, br)
+	b := fedStart(t, testserver.Options{}, "127.0.0.2")
+	alias := "#_bridge_fed:" + a.Cfg.ServerName
+	got, err := b.Server.Fed.QueryRoomAlias(asCtx, alias)
+	if err != nil || got.RoomID == "" {
+		t.Fatalf("remote directory query: %+v %v", got, err)
+	}
+	if roomID, err := br.AS.BotClient().ResolveAlias(asCtx, id.RoomAlias(alias)); err != nil || roomID.RoomID.String() != got.RoomID {
+		t.Fatalf("alias the bridge created: %+v %v", roomID, err)
+	}
+	ghost := "@_bridge_remote:" + a.Cfg.ServerName
+	if _, err := b.Server.Fed.QueryProfile(asCtx, ghost, ""); err != nil {
+		t.Fatalf("remote profile query of a ghost created on demand: %v", err)
+	}
+	if _, err := b.Server.Fed.QueryProfile(asCtx, "@nobody:"+a.Cfg.ServerName, ""); err == nil {
+		t.Fatal("profile of an unknown user outside namespaces")
+	}
+}
