@@ -36,8 +36,8 @@ type FederationAPI struct {
 	// namespaces (nil: none).
 	appservices AppserviceQuerier
 	store       *storage.DB
-	id     *keys.Identity
-	ring   *keys.Ring
+	id          *keys.Identity
+	ring        *keys.Ring
 	// Client makes signed requests to other servers.
 	Client fclient.FederationClient
 	sender *sender.Sender
