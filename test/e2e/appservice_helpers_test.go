@@ -65,13 +65,16 @@ type testBridge struct {
 	addr string
 	// Block makes every transaction hang until the test ends (a stuck bridge).
 	Block chan struct{}
+	// FailFirst transactions are answered 500 (recorded in attempts).
+	FailFirst int
 
-	mu      sync.Mutex
-	srv     *http.Server
-	txns    []asTxn         // raw, including retries
-	handled []*event.Event  // what mautrix handed the bridge (retries removed)
-	aliases map[string]bool // alias queries answered by creating the room
-	queries []url.Values    // third-party location lookups' parameters
+	mu       sync.Mutex
+	srv      *http.Server
+	txns     []asTxn         // raw, including retries
+	attempts []asTxn         // failed ones
+	handled  []*event.Event  // what mautrix handed the bridge (retries removed)
+	aliases  map[string]bool // alias queries answered by creating the room
+	queries  []url.Values    // third-party location lookups' parameters
 }
 
 // newTestBridge generates a registration (users and aliases "_<name>_*",
@@ -198,8 +201,17 @@ func (b *testBridge) serve(w http.ResponseWriter, r *http.Request) {
 			txn := asTxn{ID: strings.TrimPrefix(r.URL.Path, "/_matrix/app/v1/transactions/"), Received: time.Now()}
 			if json.Unmarshal(body, &txn) == nil {
 				b.mu.Lock()
-				b.txns = append(b.txns, txn)
+				fail := len(b.attempts) < b.FailFirst
+				if fail {
+					b.attempts = append(b.attempts, txn)
+				} else {
+					b.txns = append(b.txns, txn)
+				}
 				b.mu.Unlock()
+				if fail {
+					http.Error(w, `{"errcode":"M_UNKNOWN","error":"bridge hiccup"}`, http.StatusInternalServerError)
+					return
+				}
 			}
 		}
 	}

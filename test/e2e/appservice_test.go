@@ -395,3 +395,36 @@ func TestAppserviceFederationQueries(t *testing.T) {
 		t.Fatal("profile of an unknown user outside namespaces")
 	}
 }
+
+// TestAppserviceRetrySameTransaction: a bridge that fails a transaction
+// gets the same txnId with the same events again, and nothing more is
+// added to it meanwhile.
+func TestAppserviceRetrySameTransaction(t *testing.T) {
+	br := newTestBridge(t, "bridge", func(reg *appserviceRegistration) {
+		reg.Namespaces.RoomIDs = append(reg.Namespaces.RoomIDs, appserviceNamespace{Regex: "!.*"})
+	})
+	br.FailFirst = 2
+	inst := startWithBridges(t, testserver.Options{}, nil, br)
+	alice := inst.Register("alice", "password123")
+	room := syncRoom(t, alice)
+	syncSend(t, alice, room, "retry 1")
+	br.waitFor("the bridge failed twice", func() bool {
+		br.mu.Lock()
+		defer br.mu.Unlock()
+		return len(br.attempts) == 2
+	})
+	syncSend(t, alice, room, "retry 2")
+	br.waitFor("both messages delivered", func() bool { return len(br.bodies("retry")) == 2 })
+	br.mu.Lock()
+	attempts := append([]asTxn(nil), br.attempts...)
+	br.mu.Unlock()
+	first := br.txnsCopy()[0]
+	for _, a := range attempts {
+		if a.ID != first.ID || !slices.Equal(rawStrings(a.Events), rawStrings(first.Events)) {
+			t.Fatalf("retry changed the transaction: attempt %s %d events, delivered %s %d events", a.ID, len(a.Events), first.ID, len(first.Events))
+		}
+	}
+	if got := br.bodies("retry"); !slices.Equal(got, []string{"retry 1", "retry 2"}) {
+		t.Fatalf("delivered %v", got)
+	}
+}
