@@ -28,6 +28,7 @@ type Component struct {
 	log      *slog.Logger
 	db       *storage.DB
 	users    UserQuerier
+	keys     KeyCounter
 	interest *interest
 	typing   typingRooms
 	http     *http.Client
@@ -42,14 +43,15 @@ type Component struct {
 var _ api.AppserviceAPI = (*Component)(nil)
 
 // New opens the component's database, makes sure each appservice's
-// sender user exists and starts consuming and pushing.
-func New(ctx context.Context, base *setup.Base, users UserQuerier, rooms roomQuerier) (*Component, error) {
+// sender user exists and starts consuming and pushing. keys (may be nil)
+// gives MSC3202 one-time key counts.
+func New(ctx context.Context, base *setup.Base, users UserQuerier, rooms roomQuerier, keys KeyCounter) (*Component, error) {
 	sqlDB, err := base.OpenDB(ctx, "appservice", storage.Migrations)
 	if err != nil {
 		return nil, err
 	}
 	c := &Component{
-		cfg: base.Cfg, log: base.Log.With("component", "appservice"), db: storage.New(sqlDB), users: users,
+		cfg: base.Cfg, log: base.Log.With("component", "appservice"), db: storage.New(sqlDB), users: users, keys: keys,
 		// Per-call timeouts are set on each request's context.
 		http:    &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4, Proxy: http.ProxyFromEnvironment}},
 		senders: map[string]*sender{}, clients: map[string]*asClient{},
@@ -81,7 +83,7 @@ func New(ctx context.Context, base *setup.Base, users UserQuerier, rooms roomQue
 		return nil, err
 	}
 	for _, reg := range pushed {
-		s := newSender(reg, c.db, c.clients[reg.ID], c.log, sharedMetrics)
+		s := newSender(reg, c.db, c.clients[reg.ID], c.keys, c.log, sharedMetrics)
 		c.senders[reg.ID] = s
 		c.wg.Add(1)
 		go func() { defer c.wg.Done(); s.run(runCtx) }()
@@ -105,8 +107,8 @@ func (c *Component) ensureSenders(ctx context.Context) {
 	}
 }
 
-// startConsumers consumes room_events, and the ephemeral and to-device
-// streams when some registration asks for them.
+// startConsumers consumes room_events, and the ephemeral, to-device and
+// device list streams when some registration asks for them.
 func (c *Component) startConsumers(ctx, runCtx context.Context, base *setup.Base, pushed []*config.AppService) error {
 	handlers := map[string]stream.BatchHandler{
 		stream.RoomEvents: c.onRoomEvents,
@@ -119,6 +121,9 @@ func (c *Component) startConsumers(ctx, runCtx context.Context, base *setup.Base
 		}
 		if a.WantsToDevice() {
 			handlers[stream.SendToDevice] = c.consumeInto(stream.SendToDevice, c.toDeviceItems)
+		}
+		if a.MSC3202 {
+			handlers[stream.DeviceListUpdates] = c.consumeInto(stream.DeviceListUpdates, c.deviceListItems)
 		}
 	}
 	for name, h := range handlers {

@@ -10,6 +10,7 @@ import (
 	"github.com/axon-hs/axon/appservice/storage"
 	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/internal/stream"
+	ksapi "github.com/axon-hs/axon/keyserver/api"
 	syncapi "github.com/axon-hs/axon/syncapi/api"
 )
 
@@ -155,10 +156,16 @@ func (c *Component) presenceItems(ctx context.Context, data []byte) ([]storage.I
 
 // presenceApps: the appservices owning the user or sharing a room with it.
 func (c *Component) presenceApps(ctx context.Context, userID string) ([]*config.AppService, error) {
+	return c.appsSharingUser(ctx, userID, wantsEphemeral)
+}
+
+// appsSharingUser lists the appservices (among those only allows) that own
+// userID or have one of their users joined to a room with it.
+func (c *Component) appsSharingUser(ctx context.Context, userID string, only func(*config.AppService) bool) ([]*config.AppService, error) {
 	var out []*config.AppService
 	pending := map[*config.AppService]bool{}
 	for _, a := range c.interest.apps {
-		if !a.WantsEphemeral() {
+		if !only(a) {
 			continue
 		}
 		if c.interest.userInterested(a, userID) {
@@ -231,4 +238,19 @@ func (c *Component) toDeviceItems(ctx context.Context, data []byte) ([]storage.I
 		items = append(items, got...)
 	}
 	return items, nil
+}
+
+// deviceListItems queues a device list change (MSC3202) for the
+// appservices that own the user or share a room with it.
+func (c *Component) deviceListItems(ctx context.Context, data []byte) ([]storage.Item, error) {
+	var ev ksapi.DeviceListUpdate
+	if err := json.Unmarshal(data, &ev); err != nil || ev.UserID == "" {
+		c.log.Error("malformed device list update; skipping", "error", err)
+		return nil, nil
+	}
+	apps, err := c.appsSharingUser(ctx, ev.UserID, func(a *config.AppService) bool { return a.MSC3202 })
+	if err != nil {
+		return nil, err
+	}
+	return ephemeralItems(apps, storage.KindDeviceList, ev.UserID)
 }

@@ -2,9 +2,9 @@
 // the server, per the Application Service API.
 //
 // It owns:
-//   - pushing: consumers of room_events (and typing, receipts, presence
-//     and send_to_device when a registration asks for ephemeral data or
-//     to-device messages) select what each appservice is interested in
+//   - pushing: consumers of room_events (and typing, receipts, presence,
+//     send_to_device and device_list_updates when a registration asks for
+//     ephemeral data, to-device messages or MSC3202) select what each appservice is interested in
 //     (its users as sender or membership target, rooms and aliases in its
 //     namespaces, rooms where one of its users is joined) and queue it
 //     durably per appservice, in the same transaction as the stream

@@ -19,7 +19,9 @@ func (fakeRooms) QueryCurrentState(context.Context, string, []rsapi.StateKey) ([
 func (f fakeRooms) QueryAliasesForRoom(_ context.Context, roomID string) ([]string, error) {
 	return f.aliases[roomID], nil
 }
-func (fakeRooms) QueryRoomsForUser(context.Context, string, string) ([]string, error) { return nil, nil }
+func (fakeRooms) QueryRoomsForUser(context.Context, string, string) ([]string, error) {
+	return nil, nil
+}
 
 func registration(t *testing.T, yaml string) *config.AppService {
 	t.Helper()

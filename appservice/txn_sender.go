@@ -29,14 +29,16 @@ type sender struct {
 	client  *asClient
 	log     *slog.Logger
 	metrics *metrics
+	// keys gives one-time key counts (MSC3202); nil without a keyserver.
+	keys KeyCounter
 	// queued is signalled when items were queued; retry when the
 	// appservice is known to be back (a ping succeeded).
 	queued, retry chan struct{}
 }
 
-func newSender(reg *config.AppService, db *storage.DB, client *asClient, log *slog.Logger, m *metrics) *sender {
+func newSender(reg *config.AppService, db *storage.DB, client *asClient, keys KeyCounter, log *slog.Logger, m *metrics) *sender {
 	return &sender{
-		reg: reg, db: db, client: client, metrics: m,
+		reg: reg, db: db, client: client, metrics: m, keys: keys,
 		log:    log.With("appservice", reg.ID),
 		queued: make(chan struct{}, 1),
 		retry:  make(chan struct{}, 1),
@@ -139,10 +141,20 @@ type transactionBody struct {
 	MSC2409Ephemeral []json.RawMessage `json:"de.sorunome.msc2409.ephemeral,omitempty"`
 	ToDevice         []json.RawMessage `json:"to_device,omitempty"`
 	MSC2409ToDevice  []json.RawMessage `json:"de.sorunome.msc2409.to_device,omitempty"`
+	// MSC3202 (unstable names only, as the proposal defines them).
+	DeviceLists      *deviceLists                         `json:"org.matrix.msc3202.device_lists,omitempty"`
+	OTKCounts        map[string]map[string]map[string]int `json:"org.matrix.msc3202.device_one_time_keys_count,omitempty"`
+	FallbackKeyTypes map[string]map[string][]string       `json:"org.matrix.msc3202.device_unused_fallback_key_types,omitempty"`
+}
+
+type deviceLists struct {
+	Changed []string `json:"changed"`
+	Left    []string `json:"left"`
 }
 
 func buildTransaction(items []storage.Item) transactionBody {
 	body := transactionBody{Events: []json.RawMessage{}}
+	changed := map[string]bool{}
 	for _, it := range items {
 		switch it.Kind {
 		case storage.KindEvent:
@@ -151,6 +163,15 @@ func buildTransaction(items []storage.Item) transactionBody {
 			body.Ephemeral = append(body.Ephemeral, it.Body)
 		case storage.KindToDevice:
 			body.ToDevice = append(body.ToDevice, it.Body)
+		case storage.KindDeviceList:
+			var user string
+			if json.Unmarshal(it.Body, &user) == nil && !changed[user] {
+				changed[user] = true
+				if body.DeviceLists == nil {
+					body.DeviceLists = &deviceLists{Left: []string{}}
+				}
+				body.DeviceLists.Changed = append(body.DeviceLists.Changed, user)
+			}
 		}
 	}
 	body.MSC2409Ephemeral, body.MSC2409ToDevice = body.Ephemeral, body.ToDevice
@@ -158,7 +179,11 @@ func buildTransaction(items []storage.Item) transactionBody {
 }
 
 func (s *sender) send(ctx context.Context, txnID int64, items []storage.Item) error {
-	res, err := s.client.do(ctx, transactionTimeout, "PUT", "/_matrix/app/v1/transactions/"+strconv.FormatInt(txnID, 10), nil, buildTransaction(items))
+	body := buildTransaction(items)
+	if s.reg.MSC3202 && s.keys != nil {
+		s.addKeyCounts(ctx, &body)
+	}
+	res, err := s.client.do(ctx, transactionTimeout, "PUT", "/_matrix/app/v1/transactions/"+strconv.FormatInt(txnID, 10), nil, body)
 	if err != nil {
 		return err
 	}

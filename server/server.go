@@ -145,7 +145,7 @@ func (s *Server) build(ctx context.Context) error {
 	var err error
 	var as asapi.AppserviceAPI
 	if cfg.Runs("appservice") {
-		if s.AS, err = appservice.New(ctx, base, s.UserAPI, s.RoomAPI); err != nil {
+		if s.AS, err = appservice.New(ctx, base, s.UserAPI, s.RoomAPI, s.KeyAPI); err != nil {
 			return fmt.Errorf("appservice: %w", err)
 		}
 		as = s.AS

@@ -20,6 +20,8 @@ const (
 	KindEvent     = "event"
 	KindEphemeral = "ephemeral"
 	KindToDevice  = "to_device"
+	// KindDeviceList: a user (JSON string) whose devices changed (MSC3202).
+	KindDeviceList = "device_list"
 )
 
 // Item is one thing queued for an appservice.

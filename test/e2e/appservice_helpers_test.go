@@ -40,6 +40,11 @@ type asTxn struct {
 	// Unstable names, which must carry the same.
 	MSC2409Ephemeral []json.RawMessage `json:"de.sorunome.msc2409.ephemeral"`
 	MSC2409ToDevice  []json.RawMessage `json:"de.sorunome.msc2409.to_device"`
+	// MSC3202.
+	DeviceLists *struct {
+		Changed []string `json:"changed"`
+	} `json:"org.matrix.msc3202.device_lists"`
+	OTKCounts map[string]map[string]map[string]int `json:"org.matrix.msc3202.device_one_time_keys_count"`
 }
 
 // asEvent is the part of a pushed event the tests look at.

@@ -23,7 +23,7 @@ import (
 // to-device data arrive, ping works.
 func TestAppserviceBridge(t *testing.T) {
 	testserver.ForEachBackend(t, func(t *testing.T, opts testserver.Options) {
-		br := newTestBridge(t, "bridge", func(reg *appserviceRegistration) { reg.Protocols = []string{"irc"} })
+		br := newTestBridge(t, "bridge", func(reg *appserviceRegistration) { reg.Protocols, reg.MSC3202 = []string{"irc"}, true })
 		inst := startWithBridges(t, opts, map[string]string{"bridge": "org.matrix.msc4203.receive_to_device: true\n"}, br)
 		server := inst.Cfg.ServerName
 
@@ -138,6 +138,27 @@ func TestAppserviceBridge(t *testing.T) {
 			t.Fatalf("device masquerading: %s", who.Raw)
 		}
 		acctExpect(t, "unknown device", asRaw(t, inst, br, "GET", "/_matrix/client/v3/account/whoami?device_id=NOPE", ghostID.String(), nil), http.StatusBadRequest, "M_UNKNOWN_DEVICE")
+		// MSC3202: the bridge uploads keys for the ghost's device; its
+		// one-time key count rides along with the to-device message below.
+		ghostDev := newKeysDevice(t, &mautrix.Client{UserID: ghostID, DeviceID: login.DeviceID})
+		up := asRaw(t, inst, br, "POST", "/_matrix/client/v3/keys/upload?device_id="+login.DeviceID.String(), ghostID.String(),
+			map[string]any{"device_keys": ghostDev.deviceKeys(t), "one_time_keys": ghostDev.otks(t, "g", 3, false)})
+		if up.Status != http.StatusOK {
+			t.Fatalf("keys upload as the ghost's device: %s", up.Raw)
+		}
+		// MSC3202: alice's device list change reaches the bridge (she shares a room with the ghost).
+		aliceDev := newKeysDevice(t, alice)
+		if r := keysDo(t, alice, "POST", "/keys/upload", map[string]any{"device_keys": aliceDev.deviceKeys(t)}); r.Status != http.StatusOK {
+			t.Fatalf("alice keys upload: %s", r.Raw)
+		}
+		br.waitFor("device list change pushed", func() bool {
+			for _, txn := range br.txnsCopy() {
+				if txn.DeviceLists != nil && slices.Contains(txn.DeviceLists.Changed, alice.UserID.String()) {
+					return true
+				}
+			}
+			return false
+		})
 		_, err = alice.SendToDevice(asCtx, event.Type{Type: "org.example.hello", Class: event.ToDeviceEventType}, &mautrix.ReqSendToDevice{
 			Messages: map[id.UserID]map[id.DeviceID]*event.Content{ghostID: {login.DeviceID: {Raw: map[string]any{"hi": "there"}}}},
 		})
@@ -152,6 +173,15 @@ func TestAppserviceBridge(t *testing.T) {
 			}
 			return false
 		})
+		otkSeen := false
+		for _, txn := range br.txnsCopy() {
+			if len(txn.ToDevice) > 0 && txn.OTKCounts[ghostID.String()][login.DeviceID.String()]["signed_curve25519"] == 3 {
+				otkSeen = true
+			}
+		}
+		if !otkSeen {
+			t.Fatal("no transaction carried the ghost device's one-time key count with its to-device message")
+		}
 
 		// MSC4190 / v1.17 device management: the appservice creates a
 		// device with PUT /devices/{id}, acts on it, deletes it without UIA.
