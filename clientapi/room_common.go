@@ -227,5 +227,3 @@ func (h *roomRoutes) queryAlias(ctx context.Context, alias string) (string, erro
 	roomID, _, err = h.rs.QueryAlias(ctx, alias)
 	return roomID, err
 }
-
-func gjsonBool(data []byte, path string) bool { return gjson.GetBytes(data, path).Bool() }

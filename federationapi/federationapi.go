@@ -133,15 +133,3 @@ func (f *FederationAPI) Close() {
 
 // KeyRing verifies signatures of other servers (events, requests).
 func (f *FederationAPI) KeyRing() gomatrixserverlib.JSONVerifier { return f.ring }
-
-func (f *FederationAPI) registerRoutes() {
-	f.registerKeyRoutes()
-	f.registerVersionRoute()
-	f.registerSendRoute()
-	f.registerMembershipRoutes()
-	f.registerRoomRoutes()
-	f.registerQueryRoutes()
-	f.registerUserKeyRoutes()
-	f.registerOpenIDRoute()
-	f.registerHierarchyRoute()
-}

@@ -46,7 +46,7 @@ type MediaAPI struct {
 	serverName string
 	maxUpload  int64
 	log        *slog.Logger
-	auth       httputil.Authenticator
+	router     *httputil.Router // base.Client: its RequireAuth checks tokens
 	db         *storage.DB
 	store      blob.Store
 	tmpDir     string
@@ -90,9 +90,7 @@ func New(ctx context.Context, base *setup.Base, deps Deps) (*MediaAPI, error) {
 		uploads:    httputil.NewRateLimiter(cfg.RateLimits, cfg.RateLimits.MediaUploads),
 		thumbSem:   make(chan struct{}, 2),
 	}
-	if base.Client != nil {
-		m.auth = base.Client.Auth
-	}
+	m.router = base.Client
 	switch cfg.Media.Storage {
 	case "s3":
 		m.store, err = blob.NewS3Store(ctx, cfg.Media.S3)
@@ -111,6 +109,9 @@ func New(ctx context.Context, base *setup.Base, deps Deps) (*MediaAPI, error) {
 		if m.preview, err = preview.NewFetcher(previewConfig(cfg.Media.URLPreview)); err != nil {
 			return nil, fmt.Errorf("mediaapi: %w", err)
 		}
+	}
+	if err := blob.RemoveStale(m.tmpDir, time.Hour); err != nil {
+		m.log.Warn("removing stale upload files", "error", err)
 	}
 	m.stopCtx, m.stop = context.WithCancel(context.WithoutCancel(ctx))
 	m.bg.Add(1)

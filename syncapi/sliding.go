@@ -132,13 +132,7 @@ func (s *SyncAPI) handleSlidingSync(req *http.Request, dev *uapi.Device) httputi
 		if hasData || timer == nil {
 			return httputil.OK(resp)
 		}
-		select {
-		case <-wake:
-		case <-timer:
-			return httputil.OK(resp)
-		case <-ctx.Done():
-			return httputil.OK(resp)
-		case <-s.notif.Closed():
+		if !s.waitForNews(ctx, wake, timer) {
 			return httputil.OK(resp)
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/axon-hs/axon/internal/testutil"
+
 	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
@@ -20,6 +22,9 @@ import (
 	"github.com/axon-hs/axon/syncapi/types"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
+
+// must fails the test on a set-up error.
+var must = testutil.Must
 
 // newTestSyncAPI builds a SyncAPI on dsn without streams or HTTP, so
 // tests feed OutputEvents straight into the consumer.

@@ -50,6 +50,8 @@ type Source struct {
 	Info  Info
 	still image.Image
 	anim  *gif.GIF // set when animated frames were decoded
+	// levels is the halving pyramid of still, built as sizes need it.
+	levels []*image.RGBA
 }
 
 // Decode probes then decodes r. animated decodes every frame of an
@@ -135,13 +137,15 @@ func (s *Source) Make(sz Size) (*Thumbnail, error) {
 		}
 		t.ContentType, t.Animated = "image/gif", true
 	case s.Info.Format == "jpeg":
-		if err := jpeg.Encode(&buf, scale(s.still, from, outW, outH), &jpeg.Options{Quality: 85}); err != nil {
+		img, r := s.reducedSource(from, outW, outH)
+		if err := jpeg.Encode(&buf, scale(img, r, outW, outH), &jpeg.Options{Quality: 85}); err != nil {
 			return nil, err
 		}
 		t.ContentType = "image/jpeg"
 	default:
 		enc := png.Encoder{CompressionLevel: png.BestSpeed}
-		if err := enc.Encode(&buf, scale(s.still, from, outW, outH)); err != nil {
+		img, r := s.reducedSource(from, outW, outH)
+		if err := enc.Encode(&buf, scale(img, r, outW, outH)); err != nil {
 			return nil, err
 		}
 		t.ContentType = "image/png"
@@ -150,8 +154,8 @@ func (s *Source) Make(sz Size) (*Thumbnail, error) {
 	return t, nil
 }
 
+// scale renders the from part of src (in src's coordinates) at w×h.
 func scale(src image.Image, from image.Rectangle, w, h int) image.Image {
-	from = from.Add(src.Bounds().Min)
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
 	draw.BiLinear.Scale(dst, dst.Bounds(), src, from, draw.Src, nil)
 	return dst

@@ -177,3 +177,22 @@ func FuzzProbe(f *testing.F) {
 		}
 	})
 }
+
+func TestHalve(t *testing.T) {
+	src := image.NewRGBA(image.Rect(0, 0, 3, 3))
+	src.Set(0, 0, color.RGBA{0, 0, 0, 255})
+	src.Set(1, 0, color.RGBA{100, 0, 0, 255})
+	src.Set(0, 1, color.RGBA{0, 200, 0, 255})
+	src.Set(1, 1, color.RGBA{100, 200, 40, 255})
+	src.Set(2, 2, color.RGBA{255, 255, 255, 255}) // dropped: odd edge
+	h := halve(src)
+	if h.Rect.Dx() != 1 || h.Rect.Dy() != 1 {
+		t.Fatalf("halved to %v", h.Rect)
+	}
+	if got := h.RGBAAt(0, 0); got != (color.RGBA{50, 100, 10, 255}) {
+		t.Fatalf("average %v", got)
+	}
+	if one := halve(image.NewRGBA(image.Rect(0, 0, 1, 1))); one.Rect.Dx() != 1 {
+		t.Fatal("1×1 image must stay 1×1")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/server/testserver"
 )
 
@@ -26,7 +27,7 @@ func BenchmarkAppserviceDelivery(b *testing.B) {
 		sent[i] = time.Now()
 		syncSend(b, alice, room, fmt.Sprintf("bench %d", i))
 	}
-	fedWait(b, 5*time.Minute, "all events at the bridge", func() bool { return len(br.bodies("bench ")) >= b.N })
+	testutil.Eventually(b, 5*time.Minute, "all events at the bridge", func() bool { return len(br.bodies("bench ")) >= b.N })
 	elapsed := time.Since(start)
 	b.StopTimer()
 	var delays []time.Duration

@@ -25,6 +25,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/server/testserver"
 )
 
@@ -164,7 +165,7 @@ func (b *testBridge) start() {
 	b.t.Helper()
 	var ln net.Listener
 	var err error
-	fedWait(b.t, 10*time.Second, "bridge port free again", func() bool {
+	testutil.Eventually(b.t, 10*time.Second, "bridge port free again", func() bool {
 		ln, err = net.Listen("tcp", b.addr)
 		return err == nil
 	})
@@ -318,7 +319,7 @@ func (b *testBridge) bodies(prefix string) []string {
 // waitFor polls what the bridge received until cond holds.
 func (b *testBridge) waitFor(what string, cond func() bool) {
 	b.t.Helper()
-	fedWait(b.t, 30*time.Second, what, cond)
+	testutil.Eventually(b.t, 30*time.Second, what, cond)
 }
 
 // startWithBridges runs Axon with the bridges' registrations and attaches them.

@@ -16,10 +16,6 @@ type fedHierarchyRoom struct {
 	AllowedRoomIDs []string              `json:"allowed_room_ids,omitempty"`
 }
 
-func (f *FederationAPI) registerHierarchyRoute() {
-	f.handleAuthed("GET /_matrix/federation/v1/hierarchy/{roomID}", f.hierarchy)
-}
-
 // hierarchy answers for one space and its direct children (the asking
 // server walks further itself). Children unknown here are left out;
 // known ones the origin could not join or peek are listed as

@@ -12,16 +12,6 @@ import (
 	"github.com/axon-hs/axon/internal/httputil"
 )
 
-// Key endpoints need no request signature: they are how signatures get
-// checked in the first place.
-func (f *FederationAPI) registerKeyRoutes() {
-	r := f.base.Federation
-	r.Handle("GET /_matrix/key/v2/server", f.serverKeys)
-	r.Handle("GET /_matrix/key/v2/server/{keyID}", f.serverKeys) // deprecated form
-	r.Handle("POST /_matrix/key/v2/query", f.queryKeys)
-	r.Handle("GET /_matrix/key/v2/query/{serverName}", f.queryKeysForServer)
-}
-
 func (f *FederationAPI) serverKeys(req *http.Request) httputil.JSONResponse {
 	raw, err := f.id.ServerKeys(time.Now())
 	if err != nil {

@@ -33,9 +33,10 @@ type txnProcessor struct {
 // recentTxns is how many answered transactions are remembered for retries.
 const recentTxns = 1024
 
-func (f *FederationAPI) registerSendRoute() {
-	p := &txnProcessor{f: f}
-	f.handleAuthed("PUT /_matrix/federation/v1/send/{txnID}", func(req *FedRequest) httputil.JSONResponse {
+// sendTransaction serves /send/{txnID} with p, which remembers the
+// transactions being processed.
+func (f *FederationAPI) sendTransaction(p *txnProcessor) FedHandler {
+	return func(req *FedRequest) httputil.JSONResponse {
 		txn, errResp := parseTransaction(req.Content)
 		if errResp != nil {
 			return *errResp
@@ -45,7 +46,7 @@ func (f *FederationAPI) registerSendRoute() {
 		}
 		results := p.process(req.Context(), req.Origin, req.PathValue("txnID"), txn)
 		return httputil.OK(map[string]any{"pdus": results})
-	})
+	}
 }
 
 func (p *txnProcessor) process(ctx context.Context, origin spec.ServerName, txnID string, txn *inboundTxn) map[string]pduResult {

@@ -14,14 +14,6 @@ import (
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
-// Queries other servers make about our aliases, users and directory.
-func (f *FederationAPI) registerQueryRoutes() {
-	f.handleAuthed("GET /_matrix/federation/v1/query/directory", f.queryDirectory)
-	f.handleAuthed("GET /_matrix/federation/v1/query/profile", f.queryProfile)
-	f.handleAuthed("GET /_matrix/federation/v1/publicRooms", f.publicRooms)
-	f.handleAuthed("POST /_matrix/federation/v1/publicRooms", f.publicRooms)
-}
-
 func (f *FederationAPI) queryDirectory(req *FedRequest) httputil.JSONResponse {
 	alias := req.URL.Query().Get("room_alias")
 	if alias == "" {

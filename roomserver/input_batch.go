@@ -2,9 +2,9 @@ package roomserver
 
 import (
 	"context"
-	"encoding/json"
-	"github.com/axon-hs/axon/internal/outbox"
 	"time"
+
+	"github.com/axon-hs/axon/internal/outbox"
 
 	"github.com/matrix-org/gomatrixserverlib"
 
@@ -265,8 +265,3 @@ func (r *RoomServer) processTask(ctx context.Context, b *batch, req *api.InputRo
 
 // now is replaceable in tests.
 var now = time.Now
-
-func mustJSON(v any) json.RawMessage {
-	data, _ := json.Marshal(v)
-	return data
-}

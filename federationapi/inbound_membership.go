@@ -12,19 +12,6 @@ import (
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
 
-// Joining, leaving and knocking from another server: make_X hands out a
-// template on our room head, send_X takes the signed event back, checks
-// it, inputs it and (for joins) returns the room state.
-func (f *FederationAPI) registerMembershipRoutes() {
-	f.handleAuthed("GET /_matrix/federation/v1/make_join/{roomID}/{userID}", f.makeMembership(spec.Join, true))
-	f.handleAuthed("GET /_matrix/federation/v1/make_leave/{roomID}/{userID}", f.makeMembership(spec.Leave, false))
-	f.handleAuthed("GET /_matrix/federation/v1/make_knock/{roomID}/{userID}", f.makeMembership(spec.Knock, true))
-	f.handleAuthed("PUT /_matrix/federation/v2/send_join/{roomID}/{eventID}", f.sendMembership(spec.Join))
-	f.handleAuthed("PUT /_matrix/federation/v2/send_leave/{roomID}/{eventID}", f.sendMembership(spec.Leave))
-	f.handleAuthed("PUT /_matrix/federation/v1/send_knock/{roomID}/{eventID}", f.sendMembership(spec.Knock))
-	f.handleAuthed("PUT /_matrix/federation/v2/invite/{roomID}/{eventID}", f.inviteV2)
-}
-
 func (f *FederationAPI) makeMembership(membership string, checkVersions bool) FedHandler {
 	return func(req *FedRequest) httputil.JSONResponse {
 		ctx := req.Context()

@@ -13,16 +13,6 @@ import (
 // maxKeyUsers bounds the users one key query or claim may name.
 const maxKeyUsers = 1000
 
-// End-to-end encryption routes other servers call about our users:
-// their device list and their keys, read from the keyserver. Only local
-// users are answered; others are silently left out (a server must not
-// make us federate on its behalf).
-func (f *FederationAPI) registerUserKeyRoutes() {
-	f.handleAuthed("GET /_matrix/federation/v1/user/devices/{userID}", f.userDevices)
-	f.handleAuthed("POST /_matrix/federation/v1/user/keys/query", f.userKeysQuery)
-	f.handleAuthed("POST /_matrix/federation/v1/user/keys/claim", f.userKeysClaim)
-}
-
 // userDevices lists a local user's devices with their keys.
 func (f *FederationAPI) userDevices(req *FedRequest) httputil.JSONResponse {
 	userID := req.PathValue("userID")

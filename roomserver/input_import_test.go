@@ -70,10 +70,10 @@ func TestImportRemoteRoom(t *testing.T) {
 					t.Fatalf("import event %d: %v", i, r.Err)
 				}
 			}
-			if m, _, _ := joiner.QueryMembership(ctx, roomID, user); m != "join" {
+			if m, _, err := joiner.QueryMembership(ctx, roomID, user); err != nil || m != "join" {
 				t.Fatalf("joiner sees membership %q", m)
 			}
-			if in, _ := joiner.QueryServerInRoom(ctx, roomID, "other.test"); !in {
+			if in, err := joiner.QueryServerInRoom(ctx, roomID, "other.test"); err != nil || !in {
 				t.Fatal("joined server not in room")
 			}
 			last := out.outputs()[len(out.outputs())-1].NewRoomEvent
@@ -83,9 +83,11 @@ func TestImportRemoteRoom(t *testing.T) {
 
 			// An event after a gap: its prev events are reported missing.
 			msg := send(t, resident, local(roomID, "@alice:"+testServer, "m.room.message", nil, map[string]any{"body": "x"}))
-			gapEv, _ := resident.QueryEvents(ctx, []string{msg.EventID})
+			gapEv, err := resident.QueryEvents(ctx, []string{msg.EventID})
+			must(t, err)
 			next := send(t, resident, local(roomID, "@alice:"+testServer, "m.room.message", nil, map[string]any{"body": "y"}))
-			nextEv, _ := resident.QueryEvents(ctx, []string{next.EventID})
+			nextEv, err := resident.QueryEvents(ctx, []string{next.EventID})
+			must(t, err)
 			r, err := joiner.InputRoomEvents(ctx, &api.InputRoomEventsRequest{Events: []api.InputRoomEvent{{Kind: api.KindNew, Event: nextEv[0]}}})
 			if err != nil || len(r.Results[0].MissingPrevEvents) != 1 || r.Results[0].MissingPrevEvents[0] != gapEv[0].EventID() {
 				t.Fatalf("missing prev not reported: %+v %v", r, err)
@@ -99,10 +101,10 @@ func TestImportRemoteRoom(t *testing.T) {
 			if err != nil || r.Results[0].Err != nil {
 				t.Fatalf("out-of-band invite: %+v %v", r, err)
 			}
-			if m, id, _ := joiner.QueryMembership(ctx, inviteRoom, target); m != "invite" || id != inv.EventID() {
+			if m, id, err := joiner.QueryMembership(ctx, inviteRoom, target); err != nil || m != "invite" || id != inv.EventID() {
 				t.Fatalf("stub membership %q %q", m, id)
 			}
-			if rooms, _ := joiner.QueryRoomsForUser(ctx, target, "invite"); len(rooms) != 1 || rooms[0] != inviteRoom {
+			if rooms, err := joiner.QueryRoomsForUser(ctx, target, "invite"); err != nil || len(rooms) != 1 || rooms[0] != inviteRoom {
 				t.Fatalf("invited rooms %v", rooms)
 			}
 		})

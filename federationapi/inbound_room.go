@@ -19,18 +19,6 @@ const (
 	maxMissingEvents = 100
 )
 
-// Reading a room's events and state. Every route requires the origin to
-// be in the room and allowed by its server ACL.
-func (f *FederationAPI) registerRoomRoutes() {
-	f.handleAuthed("GET /_matrix/federation/v1/event/{eventID}", f.getEvent)
-	f.handleAuthed("GET /_matrix/federation/v1/state/{roomID}", f.getState(false))
-	f.handleAuthed("GET /_matrix/federation/v1/state_ids/{roomID}", f.getState(true))
-	f.handleAuthed("GET /_matrix/federation/v1/event_auth/{roomID}/{eventID}", f.getEventAuth)
-	f.handleAuthed("GET /_matrix/federation/v1/backfill/{roomID}", f.backfill)
-	f.handleAuthed("POST /_matrix/federation/v1/get_missing_events/{roomID}", f.getMissingEvents)
-	f.handleAuthed("GET /_matrix/federation/v1/timestamp_to_event/{roomID}", f.timestampToEvent)
-}
-
 func (f *FederationAPI) txnResponse(pdus []*rsapi.Event) httputil.JSONResponse {
 	return httputil.OK(map[string]any{"origin": f.id.ServerName, "origin_server_ts": spec.AsTimestamp(time.Now()), "pdus": eventJSONs(pdus)})
 }
