@@ -291,8 +291,12 @@ func rawStrings(raws []jsonRaw) []string {
 // down arrive when it returns, all of them, once, in order; a restart of
 // Axon with a queue pending loses nothing.
 func TestAppserviceBridgeDownAndAxonRestart(t *testing.T) {
+	testserver.ForEachBackend(t, func(t *testing.T, opts testserver.Options) { bridgeDownAndAxonRestart(t, opts) })
+}
+
+func bridgeDownAndAxonRestart(t *testing.T, opts testserver.Options) {
 	br := newTestBridge(t, "bridge", nil)
-	inst := startWithBridges(t, testserver.Options{}, nil, br)
+	inst := startWithBridges(t, opts, nil, br)
 	ghostID := id.NewUserID("_bridge_bob", inst.Cfg.ServerName)
 	ghost := br.AS.Intent(ghostID)
 	if err := ghost.EnsureRegistered(asCtx); err != nil {
