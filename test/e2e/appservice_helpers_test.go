@@ -87,7 +87,7 @@ type testBridge struct {
 // exclusive) and listens on a free port.
 func newTestBridge(t testing.TB, name string, edit func(reg *appservice.Registration)) *testBridge {
 	t.Helper()
-	b := &testBridge{t: t, addr: testserver.FreeLoopbackAddr(t), aliases: map[string]bool{}}
+	b := &testBridge{t: t, addr: testserver.FreeLoopbackAddr(t)}
 	reg := appservice.CreateRegistration()
 	reg.ID = name
 	reg.URL = "http://" + b.addr
@@ -257,15 +257,25 @@ func (b *testBridge) serveThirdParty() {
 func (b *testBridge) QueryAlias(alias id.RoomAlias) bool {
 	local := strings.TrimPrefix(strings.SplitN(string(alias), ":", 2)[0], "#")
 	_, err := b.AS.BotIntent().CreateRoom(asCtx, &mautrix.ReqCreateRoom{RoomAliasName: local, Preset: "public_chat", Name: "Bridged " + local})
-	b.mu.Lock()
-	b.aliases[string(alias)] = err == nil
-	b.mu.Unlock()
 	return err == nil
 }
 
 // QueryUser implements appservice.QueryHandler: any ghost may exist.
 func (b *testBridge) QueryUser(userID id.UserID) bool {
 	return b.AS.Intent(userID).EnsureRegistered(asCtx) == nil
+}
+
+// handledCount counts the messages with body mautrix handed the bridge.
+func (b *testBridge) handledCount(body string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := 0
+	for _, ev := range b.handled {
+		if ev.Type == event.EventMessage && ev.Content.Raw["body"] == body {
+			n++
+		}
+	}
+	return n
 }
 
 // txnsCopy returns the transactions received so far.

@@ -74,6 +74,10 @@ func TestAppserviceBridge(t *testing.T) {
 		if got := br.bodies("m2b"); !slices.Equal(got, []string{"m2b first", "m2b second"}) {
 			t.Fatalf("bridge got %v", got)
 		}
+		br.waitFor("mautrix handed the bridge the messages", func() bool { return br.handledCount("m2b second") == 1 })
+		if n := br.handledCount("m2b first"); n != 1 {
+			t.Fatalf("mautrix handed the bridge %q %d times", "m2b first", n)
+		}
 		for _, txn := range br.txnsCopy() {
 			if !slices.Equal(rawStrings(txn.Ephemeral), rawStrings(txn.MSC2409Ephemeral)) || !slices.Equal(rawStrings(txn.ToDevice), rawStrings(txn.MSC2409ToDevice)) {
 				t.Fatalf("stable and MSC2409 sections differ in txn %s", txn.ID)
@@ -113,14 +117,18 @@ func TestAppserviceBridge(t *testing.T) {
 		if err := alice.SendReceipt(asCtx, room.RoomID, last, event.ReceiptTypeRead, nil); err != nil {
 			t.Fatal(err)
 		}
-		br.waitFor("typing and receipt pushed", func() bool {
-			typing, receipt := false, false
+		if err := alice.SetPresence(asCtx, mautrix.ReqPresence{Presence: event.PresenceUnavailable, StatusMsg: "away for lunch"}); err != nil {
+			t.Fatal(err)
+		}
+		br.waitFor("typing, receipt and presence pushed", func() bool {
+			typing, receipt, presence := false, false, false
 			for _, ev := range br.ephemeral() {
 				users, _ := ev.Content["user_ids"].([]any)
 				typing = typing || (ev.Type == "m.typing" && ev.RoomID == room.RoomID.String() && slices.Contains(users, any(alice.UserID.String())))
 				receipt = receipt || (ev.Type == "m.receipt" && ev.RoomID == room.RoomID.String() && ev.Content[last.String()] != nil)
+				presence = presence || (ev.Type == "m.presence" && ev.Sender == alice.UserID.String() && ev.Content["status_msg"] == "away for lunch")
 			}
-			return typing && receipt
+			return typing && receipt && presence
 		})
 
 		// /login with m.login.application_service gives the ghost a
