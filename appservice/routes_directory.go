@@ -15,20 +15,15 @@ func (r *routes) publishInNetwork(req *http.Request, dev *uapi.Device) httputil.
 	if dev.AppserviceID == "" {
 		return httputil.Forbidden("Only application services may publish rooms in a network directory")
 	}
-	var body struct {
-		Visibility string `json:"visibility"`
-	}
-	if r := httputil.DecodeJSON(req, &body); r != nil {
-		return *r
-	}
-	if body.Visibility != "public" && body.Visibility != "private" {
-		return httputil.InvalidParam("visibility must be public or private")
+	visibility, errResp := httputil.DecodeVisibility(req)
+	if errResp != nil {
+		return *errResp
 	}
 	networkID, roomID := req.PathValue("networkId"), req.PathValue("roomId")
 	if networkID == "" || len(networkID) > 255 {
 		return httputil.InvalidParam("Invalid network ID")
 	}
-	if err := r.directory.SetNetworkRoomVisibility(req.Context(), dev.AppserviceID, networkID, roomID, body.Visibility); err != nil {
+	if err := r.directory.SetNetworkRoomVisibility(req.Context(), dev.AppserviceID, networkID, roomID, visibility); err != nil {
 		return roomError(err, roomID)
 	}
 	return httputil.Empty()

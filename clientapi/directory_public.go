@@ -23,14 +23,9 @@ func (h *roomRoutes) getVisibility(req *http.Request) httputil.JSONResponse {
 func (h *roomRoutes) putVisibility(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	ctx := req.Context()
 	roomID := req.PathValue("roomId")
-	var body struct {
-		Visibility string `json:"visibility"`
-	}
-	if r := httputil.DecodeJSON(req, &body); r != nil {
-		return *r
-	}
-	if body.Visibility != "public" && body.Visibility != "private" {
-		return httputil.InvalidParam("visibility must be public or private")
+	visibility, errResp := httputil.DecodeVisibility(req)
+	if errResp != nil {
+		return *errResp
 	}
 	if r := h.roomExists(ctx, roomID, httputil.NotFound("Unknown room %s", roomID)); r != nil {
 		return *r
@@ -48,7 +43,7 @@ func (h *roomRoutes) putVisibility(req *http.Request, dev *uapi.Device) httputil
 			return httputil.Forbidden("You may not change this room's directory visibility")
 		}
 	}
-	if err := h.rs.SetRoomVisibility(ctx, roomID, body.Visibility); err != nil {
+	if err := h.rs.SetRoomVisibility(ctx, roomID, visibility); err != nil {
 		return h.rsError(err, "visibility")
 	}
 	return httputil.Empty()
