@@ -62,3 +62,22 @@ func indexBody(raw []byte) int {
 	}
 	return len(raw)
 }
+
+// BenchmarkSyncDeliveryWithBridge is BenchmarkSyncDelivery with a bridge
+// interested in every room, up (receiving each event) or down (its queue
+// grows, Axon retries with backoff): /sync must not wait for either.
+func BenchmarkSyncDeliveryWithBridge(b *testing.B) {
+	for _, down := range []bool{false, true} {
+		name := map[bool]string{false: "up", true: "down"}[down]
+		b.Run(name, func(b *testing.B) {
+			br := newTestBridge(b, "bench", func(reg *appserviceRegistration) {
+				reg.Namespaces.RoomIDs = append(reg.Namespaces.RoomIDs, appserviceNamespace{Regex: "!.*"})
+			})
+			inst := startWithBridges(b, testserver.Options{Backend: benchBackend()}, nil, br)
+			if down {
+				br.stop()
+			}
+			reportSyncDelivery(b, inst)
+		})
+	}
+}
