@@ -3,6 +3,7 @@ package appservice
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sort"
 	"sync"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/axon-hs/axon/internal/stream"
 	ksapi "github.com/axon-hs/axon/keyserver/api"
 	syncapi "github.com/axon-hs/axon/syncapi/api"
+	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
 // itemsFunc turns one stream message into queue items.
@@ -219,6 +221,9 @@ func (c *Component) toDeviceItems(ctx context.Context, data []byte) ([]storage.I
 	devices := []string{ev.DeviceID}
 	if ev.DeviceID == "*" {
 		infos, err := c.users.QueryDevices(ctx, ev.UserID)
+		if errors.Is(err, uapi.ErrNotFound) {
+			return nil, nil // no such user: nothing to deliver
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -80,7 +80,7 @@ func (in *interest) room(ctx context.Context, roomID string) (*roomInfo, error) 
 	in.mu.Unlock()
 	if info == nil {
 		evs, err := in.rooms.QueryCurrentState(ctx, roomID, []rsapi.StateKey{{Type: "m.room.member", StateKey: "*"}})
-		if err != nil {
+		if err != nil && !roomGone(err) { // retried by the consumer; a room the roomserver lacks has no members
 			return nil, err
 		}
 		info = &roomInfo{members: map[string]bool{}}
@@ -119,11 +119,11 @@ func (in *interest) aliasesAt(info *roomInfo) time.Time {
 // and alt_aliases.
 func (in *interest) loadAliases(ctx context.Context, roomID string) ([]string, error) {
 	aliases, err := in.rooms.QueryAliasesForRoom(ctx, roomID)
-	if err != nil {
+	if err != nil && !roomGone(err) {
 		return nil, err
 	}
 	evs, err := in.rooms.QueryCurrentState(ctx, roomID, []rsapi.StateKey{{Type: "m.room.canonical_alias"}})
-	if err != nil {
+	if err != nil && !roomGone(err) {
 		return nil, err
 	}
 	for _, ev := range evs {
@@ -136,6 +136,13 @@ func (in *interest) loadAliases(ctx context.Context, roomID string) ([]string, e
 		}
 	}
 	return aliases, nil
+}
+
+// roomGone: the roomserver does not know the room (nothing to load;
+// retrying would stop the consumer on one message forever).
+func roomGone(err error) bool {
+	e, ok := rsapi.AsError(err)
+	return ok && e.Code == rsapi.CodeNotFound
 }
 
 // observe updates the cached room from one event: membership of owned

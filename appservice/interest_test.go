@@ -13,7 +13,10 @@ import (
 // fakeRooms serves no state: rooms start with no appservice members.
 type fakeRooms struct{ aliases map[string][]string }
 
-func (fakeRooms) QueryCurrentState(context.Context, string, []rsapi.StateKey) ([]*rsapi.Event, error) {
+func (fakeRooms) QueryCurrentState(_ context.Context, roomID string, _ []rsapi.StateKey) ([]*rsapi.Event, error) {
+	if roomID == "!gone:hs" {
+		return nil, rsapi.ErrRoomNotFound
+	}
 	return nil, nil
 }
 func (f fakeRooms) QueryAliasesForRoom(_ context.Context, roomID string) ([]string, error) {
@@ -58,6 +61,7 @@ func TestInterest(t *testing.T) {
 		{"state key of another type does not count", "!r:hs", "@alice:hs", "m.custom", sk("@_irc_bob:hs"), nil},
 		{"room namespace", "!logged:hs", "@alice:hs", "m.room.message", nil, []string{"log"}},
 		{"alias namespace", "!aliased:hs", "@alice:hs", "m.room.message", nil, []string{"irc"}},
+		{"room unknown to the roomserver", "!gone:hs", "@_irc_bob:hs", "m.room.message", nil, []string{"irc"}},
 	}
 	for _, c := range cases {
 		got, err := in.forEvent(ctx, c.room, c.sender, c.stateKey, c.evType)
