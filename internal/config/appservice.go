@@ -224,8 +224,7 @@ var knownRegistrationKeys = map[string]bool{
 // app_services. Errors name the file and the key. Unknown keys come back
 // as warnings.
 func (c *Config) LoadAppServices() (warnings []string, err error) {
-	c.AppServices = nil
-	c.appServiceTokens = map[string]*AppService{}
+	c.AppServices, c.appServiceTokens = nil, nil
 	var errs []string
 	for i, p := range c.AppServicePaths {
 		path := c.ResolvePath(p)
@@ -245,15 +244,26 @@ func (c *Config) LoadAppServices() (warnings []string, err error) {
 		reg.File = path
 		c.AppServices = append(c.AppServices, reg)
 	}
-	errs = append(errs, c.crossCheckAppServices()...)
 	if len(errs) > 0 {
-		c.AppServices, c.appServiceTokens = nil, nil
+		c.AppServices = nil
 		return warnings, fmt.Errorf("invalid application service registration:\n  %s", strings.Join(errs, "\n  "))
 	}
+	return warnings, c.IndexAppServices()
+}
+
+// IndexAppServices checks the registrations in AppServices against each
+// other and indexes their as_tokens (LoadAppServices calls it; tests
+// that build registrations in memory call it themselves).
+func (c *Config) IndexAppServices() error {
+	if errs := c.crossCheckAppServices(); len(errs) > 0 {
+		c.AppServices, c.appServiceTokens = nil, nil
+		return fmt.Errorf("invalid application service registration:\n  %s", strings.Join(errs, "\n  "))
+	}
+	c.appServiceTokens = make(map[string]*AppService, len(c.AppServices))
 	for _, a := range c.AppServices {
 		c.appServiceTokens[a.ASToken] = a
 	}
-	return warnings, nil
+	return nil
 }
 
 // crossCheckAppServices finds what no single file can show: IDs and
