@@ -25,6 +25,11 @@
 // (app_services). Exclusive namespaces on /register and aliases are
 // enforced by clientapi with the same registrations.
 //
+// Files: consumer_* (streams → queue), interest.go (who wants what),
+// txn_* (pushing transactions), query_*, ping*, thirdparty*, directory_*
+// (features; *_routes.go their HTTP handlers, listed in routes.go),
+// auth.go (as_token), client.go (HTTP to appservices), errors.go.
+//
 // Tables (storage/): appservice_queue, appservice_txn_ids,
 // appservice_consumer_seqs.
 package appservice
