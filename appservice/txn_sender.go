@@ -34,7 +34,13 @@ type sender struct {
 	// queued is signalled when items were queued; retry when the
 	// appservice is known to be back (a ping succeeded).
 	queued, retry chan struct{}
+	// depthAt is when the queue depth metric was last counted.
+	depthAt time.Time
 }
+
+// depthEvery bounds how often the queue is counted for the metric (a
+// count is a scan of the appservice's backlog).
+const depthEvery = 10 * time.Second
 
 func newSender(reg *config.AppService, db *storage.DB, client *asClient, keys KeyCounter, log *slog.Logger, m *metrics) *sender {
 	return &sender{
@@ -127,6 +133,10 @@ func (s *sender) wait(ctx context.Context, d time.Duration, wake chan struct{}) 
 }
 
 func (s *sender) updateDepth(ctx context.Context) {
+	if time.Since(s.depthAt) < depthEvery {
+		return
+	}
+	s.depthAt = time.Now()
 	if n, err := s.db.QueueDepth(ctx, s.reg.ID); err == nil {
 		s.metrics.setDepth(s.reg.ID, n)
 	}
