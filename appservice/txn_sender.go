@@ -72,7 +72,8 @@ func (s *sender) run(ctx context.Context) {
 			}
 			continue
 		}
-		if txnID == 0 {
+		if txnID == 0 { // nothing queued
+			s.metrics.setDepth(s.reg.ID, 0)
 			s.wait(ctx, 0, s.queued)
 			continue
 		}
