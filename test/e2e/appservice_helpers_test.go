@@ -418,3 +418,18 @@ func acctTryList(u, token string) ([]map[string]any, error) {
 	}
 	return out, nil
 }
+
+// acctRawGet is the body of a plain GET (not JSON).
+func acctRawGet(t testing.TB, u string) string {
+	t.Helper()
+	res, err := acctHTTPClient.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}

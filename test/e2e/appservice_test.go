@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/server/testserver"
 )
 
@@ -442,11 +444,12 @@ func TestAppserviceFederationQueries(t *testing.T) {
 // gets the same txnId with the same events again, and nothing more is
 // added to it meanwhile.
 func TestAppserviceRetrySameTransaction(t *testing.T) {
-	br := newTestBridge(t, "bridge", func(reg *appserviceRegistration) {
+	name := "retry" + randomHex(t) // metrics are per process: a label of its own
+	br := newTestBridge(t, name, func(reg *appserviceRegistration) {
 		reg.Namespaces.RoomIDs = append(reg.Namespaces.RoomIDs, appserviceNamespace{Regex: "!.*"})
 	})
 	br.FailFirst = 2
-	inst := startWithBridges(t, testserver.Options{}, nil, br)
+	inst := startWithBridges(t, testserver.Options{Configure: func(cfg *config.Config) { cfg.Listeners.Metrics.Address = "127.0.0.1:0" }}, nil, br)
 	alice := inst.Register("alice", "password123")
 	room := syncRoom(t, alice)
 	syncSend(t, alice, room, "retry 1")
@@ -468,5 +471,15 @@ func TestAppserviceRetrySameTransaction(t *testing.T) {
 	}
 	if got := br.bodies("retry"); !slices.Equal(got, []string{"retry 1", "retry 2"}) {
 		t.Fatalf("delivered %v", got)
+	}
+	// Operators see it: failures counted, the bridge up again, nothing queued.
+	for _, want := range []string{
+		`axon_appservice_failed_transactions_total{appservice="` + name + `"} 2`,
+		`axon_appservice_up{appservice="` + name + `"} 1`,
+		`axon_appservice_queue_depth{appservice="` + name + `"} 0`,
+	} {
+		testutil.Eventually(t, 10*time.Second, "metric "+want, func() bool {
+			return strings.Contains(acctRawGet(t, "http://"+inst.Server.Addr("metrics")+"/metrics"), want)
+		})
 	}
 }
