@@ -77,14 +77,16 @@ func New(ctx context.Context, base *setup.Base, users UserQuerier, rooms roomQue
 		}
 		return c, nil
 	}
+	// Senders exist before the consumers that wake them.
+	for _, reg := range pushed {
+		c.senders[reg.ID] = newSender(reg, c.db, c.clients[reg.ID], c.keys, c.log, sharedMetrics)
+	}
 	if err := c.startConsumers(ctx, runCtx, base, pushed); err != nil {
 		stop()
 		c.wg.Wait()
 		return nil, err
 	}
-	for _, reg := range pushed {
-		s := newSender(reg, c.db, c.clients[reg.ID], c.keys, c.log, sharedMetrics)
-		c.senders[reg.ID] = s
+	for _, s := range c.senders {
 		c.wg.Add(1)
 		go func() { defer c.wg.Done(); s.run(runCtx) }()
 	}
