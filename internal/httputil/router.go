@@ -105,13 +105,16 @@ func (r *Router) RequireAuth(h AuthedHandler) Handler {
 }
 
 // authErrorStatus: a bad token is 401; an appservice token asserting a
-// user or device it may not is 403 or 400.
+// user or device it may not is 403 or 400; a failure to check the token
+// is 503, so clients retry instead of dropping their session.
 func authErrorStatus(errcode string) int {
 	switch errcode {
 	case "M_FORBIDDEN", "M_EXCLUSIVE":
 		return http.StatusForbidden
 	case "M_UNKNOWN_DEVICE":
 		return http.StatusBadRequest
+	case "M_UNKNOWN":
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusUnauthorized
 }
