@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -21,6 +22,15 @@ type roomRoutes struct {
 	msgLimit *httputil.Limiter
 	// createLimit limits createRoom per user.
 	createLimit *httputil.Limiter
+}
+
+// checkMsgLimit applies the per-user message limit, which appservice
+// users are exempt from when their registration says so.
+func (h *roomRoutes) checkMsgLimit(req *http.Request, dev *uapi.Device) *httputil.JSONResponse {
+	if dev.RateLimitExempt {
+		return nil
+	}
+	return h.msgLimit.Check(req, dev.UserID)
 }
 
 // input sends local events (one room) and maps a failure to a response:
@@ -206,7 +216,7 @@ func (h *roomRoutes) resolveRoom(ctx context.Context, idOrAlias string) (string,
 		r := httputil.InvalidParam("Invalid room ID or alias %q", idOrAlias)
 		return "", &r
 	}
-	roomID, _, err := h.rs.QueryAlias(ctx, idOrAlias)
+	roomID, err := h.queryAlias(ctx, idOrAlias)
 	if err != nil {
 		r := h.rsError(err, "alias")
 		return "", &r
@@ -219,4 +229,15 @@ func (h *roomRoutes) resolveRoom(ctx context.Context, idOrAlias string) (string,
 		return "", &r
 	}
 	return roomID, nil
+}
+
+// queryAlias resolves an alias, asking the appservices when it is in one
+// of their namespaces and unknown: the bridge may create it there and then.
+func (h *roomRoutes) queryAlias(ctx context.Context, alias string) (string, error) {
+	roomID, _, err := h.rs.QueryAlias(ctx, alias)
+	if err != nil || roomID != "" || !h.c.appservices.askForAlias(ctx, alias) {
+		return roomID, err
+	}
+	roomID, _, err = h.rs.QueryAlias(ctx, alias)
+	return roomID, err
 }

@@ -110,6 +110,9 @@ func (h *roomRoutes) createRoom(req *http.Request, dev *uapi.Device) httputil.JS
 		if strings.ContainsAny(body.RoomAliasName, ": \t\n#") || !validRoomAlias(alias) {
 			return httputil.InvalidParam("Invalid room_alias_name")
 		}
+		if r := h.c.appservices.checkAlias(dev, alias); r != nil {
+			return *r
+		}
 		if existing, _, err := h.rs.QueryAlias(ctx, alias); err != nil {
 			return h.rsError(err, "alias")
 		} else if existing != "" {

@@ -17,6 +17,7 @@ import (
 func (c *ClientAPI) registerRoutes() {
 	a := newAccountRoutes(c.base, c.users)
 	a.rooms = c.newAccountRooms()
+	a.appservices = c.appservices
 	h := &roomRoutes{
 		c:           c,
 		rs:          c.rooms,

@@ -116,7 +116,7 @@ func startServer(t *testing.T, newDSN func(testing.TB) string) *testServer {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	base := &setup.Base{Cfg: cfg, Bus: bus, Federation: httputil.NewRouter(nil), Log: log}
 	rooms := &fakeRooms{versions: map[string]string{}}
-	api, err := New(ctx, base, rooms, nil, nil)
+	api, err := New(ctx, base, rooms, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

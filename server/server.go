@@ -17,6 +17,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/axon-hs/axon/appservice"
+	asapi "github.com/axon-hs/axon/appservice/api"
 	"github.com/axon-hs/axon/clientapi"
 	"github.com/axon-hs/axon/federationapi"
 	fedapi "github.com/axon-hs/axon/federationapi/api"
@@ -55,6 +57,7 @@ type Server struct {
 	// Reports holds users' content reports (with clientapi).
 	Reports *reports.Reports
 	Fed     *federationapi.FederationAPI
+	AS      *appservice.Component
 	Media   *mediaapi.MediaAPI
 
 	stopRPC   context.CancelFunc
@@ -110,6 +113,8 @@ func (s *Server) build(ctx context.Context) error {
 		s.UserAPI = &uapi.UserAPIClient{C: s.rpcClient("userapi")}
 		auth = userapi.TokenAuthenticator{API: s.UserAPI}
 	}
+	// Appservice as_tokens are resolved from the registrations, here.
+	auth = &appservice.Authenticator{Cfg: cfg, Next: auth, Users: s.UserAPI}
 	s.buildRouters(auth)
 
 	if cfg.Runs("keyserver") {
@@ -142,10 +147,22 @@ func (s *Server) build(ctx context.Context) error {
 	}
 
 	var err error
+	var as asapi.AppserviceAPI
+	if cfg.Runs("appservice") {
+		if s.AS, err = appservice.New(ctx, base, s.UserAPI, s.RoomAPI, s.KeyAPI); err != nil {
+			return fmt.Errorf("appservice: %w", err)
+		}
+		as = s.AS
+		if err := s.serveRPC(rpcCtx, "appservice", (*asapi.AppserviceAPI)(nil), s.AS); err != nil {
+			return err
+		}
+	} else {
+		as = &asapi.AppserviceAPIClient{C: s.rpcClient("appservice")}
+	}
 	var fed fedapi.FederationAPI
 	if cfg.Federation.Enabled {
 		if cfg.Runs("federationapi") {
-			if s.Fed, err = federationapi.New(ctx, base, s.RoomAPI, s.UserAPI, s.KeyAPI); err != nil {
+			if s.Fed, err = federationapi.New(ctx, base, s.RoomAPI, s.UserAPI, s.KeyAPI, as); err != nil {
 				return fmt.Errorf("federationapi: %w", err)
 			}
 			fed = s.Fed
@@ -174,7 +191,8 @@ func (s *Server) build(ctx context.Context) error {
 		}
 	}
 	if cfg.Runs("clientapi") {
-		clientapi.New(base, s.UserAPI, s.RoomAPI, fed)
+		clientapi.New(base, s.UserAPI, s.RoomAPI, fed, as)
+		appservice.RegisterRoutes(base, as, s.RoomAPI)
 		if s.Reports, err = reports.New(ctx, base); err != nil {
 			return fmt.Errorf("reports: %w", err)
 		}
@@ -323,6 +341,9 @@ func (s *Server) Shutdown(ctx context.Context) {
 func (s *Server) closeComponents() {
 	if s.stopRPC != nil {
 		s.stopRPC()
+	}
+	if s.AS != nil {
+		s.AS.Close()
 	}
 	if s.Push != nil {
 		s.Push.Close()

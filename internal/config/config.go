@@ -48,6 +48,15 @@ type Config struct {
 	// Components to run; empty runs all (monolith).
 	Components []string `yaml:"components"`
 
+	// AppServicePaths are application service registration files
+	// (bridges, bots), relative to data_dir unless absolute.
+	AppServicePaths []string `yaml:"app_services"`
+	// AppServices are the loaded registrations (LoadAppServices), and
+	// AppServiceWarnings what was noticed but accepted while loading them.
+	AppServices        []*AppService `yaml:"-"`
+	AppServiceWarnings []string      `yaml:"-"`
+	appServiceTokens   map[string]*AppService
+
 	// Resolved at load time.
 	SigningKey ed25519.PrivateKey `yaml:"-"`
 	KeyID      string             `yaml:"-"`
@@ -78,6 +87,7 @@ type Database struct {
 	KeyServer  string `yaml:"keyserver"`
 	MediaAPI   string `yaml:"mediaapi"`
 	Federation string `yaml:"federationapi"`
+	AppService string `yaml:"appservice"`
 }
 
 type NATS struct {
@@ -238,6 +248,9 @@ func Load(path string) (*Config, error) {
 	if err := cfg.LoadSigningKey(); err != nil {
 		return nil, err
 	}
+	if cfg.AppServiceWarnings, err = cfg.LoadAppServices(); err != nil {
+		return nil, err
+	}
 	return cfg, nil
 }
 
@@ -383,6 +396,11 @@ func (c *Config) Validate() error {
 			bad(fmt.Sprintf("components[%d]", i), "unknown component %q", comp)
 		}
 	}
+	for i, p := range c.AppServicePaths {
+		if strings.TrimSpace(p) == "" {
+			bad(fmt.Sprintf("app_services[%d]", i), "must be a path to a registration file")
+		}
+	}
 	if len(c.Components) > 0 && len(c.NATS.URLs) == 0 {
 		bad("nats.urls", "running only some components (%v) needs an external NATS cluster shared by all processes", c.Components)
 	}
@@ -404,7 +422,7 @@ func (c *Config) databaseDSNs() map[string]string {
 	return map[string]string{
 		"default": c.Database.Default, "userapi": c.Database.UserAPI, "roomserver": c.Database.RoomServer,
 		"syncapi": c.Database.SyncAPI, "keyserver": c.Database.KeyServer, "mediaapi": c.Database.MediaAPI,
-		"federationapi": c.Database.Federation,
+		"federationapi": c.Database.Federation, "appservice": c.Database.AppService,
 	}
 }
 

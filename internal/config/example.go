@@ -68,6 +68,7 @@ database:
   keyserver: ""
   mediaapi: ""
   federationapi: ""
+  appservice: ""
 
 nats:
   # Empty: run NATS JetStream embedded in the process (store in data_dir).
@@ -244,6 +245,14 @@ media:
     max_page_bytes: 10485760
     max_redirects: 5
     timeout: 10s
+
+# Application services (bridges to IRC, Slack, WhatsApp…, bots): paths to
+# the registration YAML files the bridges generate (id, url, as_token,
+# hs_token, sender_localpart, namespaces…). Relative paths are resolved
+# against data_dir. Checked at start-up: a bad file stops the server with
+# the file and key at fault. See docs/appservices.md.
+# app_services: ["/etc/axon/whatsapp-registration.yaml"]
+app_services: []
 
 # Components this process runs. Empty: all of them (monolith). For a
 # polylith, start the same binary several times with different lists,

@@ -93,3 +93,20 @@ func UnmarshalJSON(data []byte, v any) *JSONResponse {
 	}
 	return nil
 }
+
+// DecodeVisibility reads a directory visibility body
+// ({"visibility": "public"|"private"}), shared by the room directory and
+// the appservice network directories.
+func DecodeVisibility(req *http.Request) (string, *JSONResponse) {
+	var body struct {
+		Visibility string `json:"visibility"`
+	}
+	if r := DecodeJSON(req, &body); r != nil {
+		return "", r
+	}
+	if body.Visibility != "public" && body.Visibility != "private" {
+		r := InvalidParam("visibility must be public or private")
+		return "", &r
+	}
+	return body.Visibility, nil
+}

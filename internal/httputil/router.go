@@ -113,10 +113,25 @@ func (r *Router) RequireAuth(h AuthedHandler) Handler {
 		}
 		dev, merr := r.Auth.AuthenticateToken(req, token)
 		if merr != nil {
-			return JSONResponse{Code: http.StatusUnauthorized, JSON: merr}
+			return JSONResponse{Code: authErrorStatus(merr.ErrCode), JSON: merr}
 		}
 		return h(req, dev)
 	}
+}
+
+// authErrorStatus: a bad token is 401; an appservice token asserting a
+// user or device it may not is 403 or 400; a failure to check the token
+// is 503, so clients retry instead of dropping their session.
+func authErrorStatus(errcode string) int {
+	switch errcode {
+	case "M_FORBIDDEN", "M_EXCLUSIVE":
+		return http.StatusForbidden
+	case "M_UNKNOWN_DEVICE":
+		return http.StatusBadRequest
+	case "M_UNKNOWN":
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusUnauthorized
 }
 
 // AccessToken finds the token in the Authorization header or, for older

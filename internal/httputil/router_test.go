@@ -127,3 +127,14 @@ func TestTrustedProxies(t *testing.T) {
 		}
 	}
 }
+
+func TestAuthErrorStatus(t *testing.T) {
+	for code, want := range map[string]int{
+		"M_UNKNOWN_TOKEN": 401, "M_MISSING_TOKEN": 401, "M_FORBIDDEN": 403, "M_EXCLUSIVE": 403,
+		"M_UNKNOWN_DEVICE": 400, "M_UNKNOWN": 503,
+	} {
+		if got := authErrorStatus(code); got != want {
+			t.Errorf("%s: %d, want %d", code, got, want)
+		}
+	}
+}
