@@ -56,9 +56,15 @@ func (m *MediaAPI) fetchRemote(ctx context.Context, ref mediaRef) (*storage.Medi
 	m.remoteGet.Add(1)
 	row := &storage.Media{Origin: ref.origin, MediaID: ref.mediaID}
 	sp, err := m.fetchFederation(ctx, ref, row)
+	result := "ok"
 	if errors.Is(err, errEndpointUnsupported) {
+		result = "legacy"
 		sp, err = m.fetchLegacy(ctx, ref, row)
 	}
+	if err != nil {
+		result = "error"
+	}
+	remoteFetches.WithLabelValues(result).Inc()
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return nil, errRemoteTimeout

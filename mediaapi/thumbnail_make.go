@@ -50,6 +50,7 @@ func (m *MediaAPI) storeThumbnail(ctx context.Context, row *storage.Media, src *
 	if err != nil {
 		return nil, err
 	}
+	thumbnailsMade.Inc()
 	sp, err := m.spool(bytes.NewReader(th.Data), int64(len(th.Data)), errThumbTooLarge)
 	if err != nil {
 		return nil, err

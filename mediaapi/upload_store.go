@@ -44,7 +44,11 @@ func (m *MediaAPI) spoolBody(req *http.Request) (*blob.Spooled, error) {
 	if req.ContentLength > m.maxUpload {
 		return nil, errTooLarge
 	}
-	return m.spool(req.Body, m.maxUpload, errTooLarge)
+	sp, err := m.spool(req.Body, m.maxUpload, errTooLarge)
+	if err == nil {
+		uploadedBytes.Add(float64(sp.Size))
+	}
+	return sp, err
 }
 
 // spool writes r (at most limit bytes, else tooLarge) to a temporary file.
