@@ -43,12 +43,15 @@ func TestMediaFederation(t *testing.T) {
 			if !c.newEndpoint { // A really lacks the endpoint: B must have used the legacy one
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 				resp, err := federationapi.NewRawClient(b.Cfg).Get(ctx, a.Cfg.ServerName, "/_matrix/federation/v1/media/download/"+uri.FileID, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, err := io.ReadAll(resp.Body) // before cancel: the body is read under ctx
+				resp.Body.Close()
 				cancel()
 				if err != nil {
 					t.Fatal(err)
 				}
-				body, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
 				if resp.StatusCode != 404 || !strings.Contains(string(body), "M_UNRECOGNIZED") {
 					t.Fatalf("A with serve_federation_media off: %d %s", resp.StatusCode, body)
 				}
