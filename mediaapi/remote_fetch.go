@@ -76,12 +76,9 @@ func (m *MediaAPI) fetchRemote(ctx context.Context, ref mediaRef) (*storage.Medi
 		}
 		return nil, err
 	}
-	if err := m.commit(ctx, sp); err != nil {
-		return nil, err
-	}
 	now := time.Now().UnixMilli()
 	row.Size, row.SHA256, row.CreatedTS, row.LastAccess = sp.Size, sp.SHA256, now, now
-	if err := m.db.UpsertRemote(ctx, row); err != nil {
+	if err := m.commitAndRecord(ctx, sp, func() error { return m.db.UpsertRemote(ctx, row) }); err != nil {
 		return nil, err
 	}
 	return row, nil
