@@ -116,6 +116,10 @@ rate_limits:
   media_uploads:
     per_second: 1
     burst: 20
+  # Reports of rooms, events and users, per user.
+  reports:
+    per_second: 0.1
+    burst: 10
   # IPs or CIDRs never limited (bridges, load tests).
   exempt_ips: []
 
@@ -142,6 +146,12 @@ rooms:
 presence:
   # Turn off to save work on large servers.
   enabled: true
+
+push:
+  # Let pushers use push gateways on loopback or private networks
+  # (a gateway in your own network). Users choose gateway URLs, so this
+  # lets them make the server send requests inside that network.
+  allow_private_gateways: false
 
 federation:
   enabled: true

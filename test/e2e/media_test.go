@@ -97,7 +97,7 @@ func TestMediaUploadDownload(t *testing.T) {
 		}
 
 		// Restart: what was uploaded is still served.
-		inst = inst.Restart() // same address and databases: the token still works
+		inst.Restart() // same address and databases: the token still works
 		if _, got := mediaDownload(t, alice, uri); !bytes.Equal(got, data) {
 			t.Fatal("download after restart differs")
 		}
