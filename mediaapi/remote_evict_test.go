@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -17,12 +16,7 @@ import (
 func TestEvictRemote(t *testing.T) {
 	storagetest.ForEachBackend(t, storage.Component, storage.Migrations, func(t *testing.T, db *istorage.DB) {
 		ctx := context.Background()
-		dir := t.TempDir()
-		fs, err := blob.NewFileStore(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := &MediaAPI{serverName: "us", db: storage.New(db), store: fs, tmpDir: blob.TempDir(dir), log: slog.Default(), maxUpload: 1 << 20}
+		m := testMedia(t, db, nil, nil)
 		old, recent := time.Now().Add(-48*time.Hour).UnixMilli(), time.Now().UnixMilli()
 		put := func(content string, row *storage.Media) string {
 			t.Helper()
@@ -59,7 +53,7 @@ func TestEvictRemote(t *testing.T) {
 			t.Fatal("local media evicted")
 		}
 		for sha, gone := range map[string]bool{shared: false, unique: true, fresh: false} {
-			f, err := fs.Open(ctx, sha)
+			f, err := m.store.Open(ctx, sha)
 			if gone != errors.Is(err, blob.ErrNotFound) {
 				t.Fatalf("file %s: %v", sha[:8], err)
 			}
