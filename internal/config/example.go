@@ -234,6 +234,9 @@ media:
   serve_federation_media: true
   # Bound for fetching one file from another server.
   remote_timeout: 2m0s
+  # Cached remote media not downloaded for this long is dropped (and
+  # fetched again when asked for). 0s keeps it forever.
+  remote_cache_max_age: 0s
   url_preview:
     # Off by default: the server fetches any URL a user asks for.
     enabled: false

@@ -41,7 +41,10 @@ type Media struct {
 	ServeFederationMedia bool `yaml:"serve_federation_media"`
 	// RemoteTimeout bounds fetching one file from another server.
 	RemoteTimeout time.Duration `yaml:"remote_timeout"`
-	URLPreview    URLPreview    `yaml:"url_preview"`
+	// RemoteCacheMaxAge drops cached remote media not downloaded for this
+	// long (fetched again if asked for); 0 keeps it forever.
+	RemoteCacheMaxAge time.Duration `yaml:"remote_cache_max_age"`
+	URLPreview        URLPreview    `yaml:"url_preview"`
 }
 
 // MediaS3 is an S3-compatible bucket.
@@ -159,6 +162,9 @@ func (m Media) validate(bad func(key, format string, args ...any)) {
 	}
 	if _, err := parseFreeze(m.FreezeLegacyAfter); err != nil {
 		bad("media.freeze_legacy_after", "%q must be a date (2024-09-01) or an RFC 3339 time", m.FreezeLegacyAfter)
+	}
+	if m.RemoteCacheMaxAge != 0 && m.RemoteCacheMaxAge < time.Hour {
+		bad("media.remote_cache_max_age", "must be 0 (keep) or at least 1h")
 	}
 	if m.RemoteTimeout < time.Second {
 		bad("media.remote_timeout", "must be at least 1s")
