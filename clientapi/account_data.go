@@ -21,26 +21,36 @@ var serverManagedAccountData = map[string]string{
 // accountDataTarget checks the {userId}, {roomId} and {type} of an
 // account data path and returns the room ("" for global) and type.
 func (a *accountRoutes) accountDataTarget(req *http.Request, dev *uapi.Device) (roomID, dataType string, errResp *httputil.JSONResponse) {
-	if req.PathValue("userId") != dev.UserID {
-		r := httputil.Forbidden("You may only access your own account data")
-		return "", "", &r
+	if roomID, errResp = a.ownRoomTarget(req, dev); errResp != nil {
+		return "", "", errResp
 	}
-	if dev.IsGuest {
-		r := guestForbidden()
-		return "", "", &r
-	}
-	roomID, dataType = req.PathValue("roomId"), req.PathValue("type")
-	if strings.Contains(req.Pattern, "{roomId}") {
-		if _, server, ok := strings.Cut(roomID, ":"); !strings.HasPrefix(roomID, "!") || !ok || server == "" {
-			r := httputil.InvalidParam("%q is not a room ID", roomID)
-			return "", "", &r
-		}
-	}
+	dataType = req.PathValue("type")
 	if dataType == "" || len(dataType) > 255 {
 		r := httputil.InvalidParam("The account data type must be 1-255 bytes")
 		return "", "", &r
 	}
 	return roomID, dataType, nil
+}
+
+// ownRoomTarget checks that {userId} is the caller (not a guest) and
+// {roomId}, when the path has one, is a room ID.
+func (a *accountRoutes) ownRoomTarget(req *http.Request, dev *uapi.Device) (roomID string, errResp *httputil.JSONResponse) {
+	if req.PathValue("userId") != dev.UserID {
+		r := httputil.Forbidden("You may only access your own account data")
+		return "", &r
+	}
+	if dev.IsGuest {
+		r := guestForbidden()
+		return "", &r
+	}
+	roomID = req.PathValue("roomId")
+	if strings.Contains(req.Pattern, "{roomId}") {
+		if _, server, ok := strings.Cut(roomID, ":"); !strings.HasPrefix(roomID, "!") || !ok || server == "" {
+			r := httputil.InvalidParam("%q is not a room ID", roomID)
+			return "", &r
+		}
+	}
+	return roomID, nil
 }
 
 // getAccountData: GET /user/{userId}[/rooms/{roomId}]/account_data/{type}.
@@ -68,7 +78,7 @@ func (a *accountRoutes) setAccountData(req *http.Request, dev *uapi.Device) http
 	if msg, ok := serverManagedAccountData[dataType]; ok {
 		return httputil.Error(http.StatusMethodNotAllowed, "M_BAD_JSON", "%s", msg)
 	}
-	data, errResp := httputil.ReadBody(req, httputil.DefaultMaxBodyBytes)
+	data, errResp := httputil.ReadBody(req, httputil.BodyLimit(req))
 	if errResp != nil {
 		return *errResp
 	}

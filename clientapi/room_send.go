@@ -33,14 +33,18 @@ func readContent(req *http.Request) (json.RawMessage, *httputil.JSONResponse) {
 		return nil, r
 	}
 	if len(strings.TrimSpace(string(data))) == 0 {
-		data = []byte("{}")
+		return []byte("{}"), nil
+	}
+	if obj == nil { // JSON null decodes without error
+		r := httputil.BadJSON("Event content must be a JSON object")
+		return nil, &r
 	}
 	return data, nil
 }
 
 func (h *roomRoutes) sendMessage(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	ctx := req.Context()
-	if r := h.msgLimit.Check(req, dev.UserID); r != nil {
+	if r := h.checkMsgLimit(req, dev); r != nil {
 		return *r
 	}
 	roomID, evType, txnID := req.PathValue("roomId"), req.PathValue("eventType"), req.PathValue("txnId")
@@ -54,7 +58,11 @@ func (h *roomRoutes) sendMessage(req *http.Request, dev *uapi.Device) httputil.J
 	if r := checkRoomID(roomID); r != nil {
 		return *r
 	}
-	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: evType, Content: content},
+	ts, r := massagedTS(req, dev)
+	if r != nil {
+		return *r
+	}
+	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: evType, Content: content, OriginServerTS: ts},
 		&rsapi.TransactionID{DeviceID: dev.ID, TransactionID: txnID}, unknownRoom(roomID))
 	if r != nil {
 		return *r
@@ -64,7 +72,7 @@ func (h *roomRoutes) sendMessage(req *http.Request, dev *uapi.Device) httputil.J
 
 func (h *roomRoutes) putState(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	ctx := req.Context()
-	if r := h.msgLimit.Check(req, dev.UserID); r != nil {
+	if r := h.checkMsgLimit(req, dev); r != nil {
 		return *r
 	}
 	roomID, evType, stateKey := req.PathValue("roomId"), req.PathValue("eventType"), req.PathValue("stateKey")
@@ -90,7 +98,11 @@ func (h *roomRoutes) putState(req *http.Request, dev *uapi.Device) httputil.JSON
 		return httputil.OK(map[string]string{"event_id": ev.EventID()})
 	}
 	sk := stateKey
-	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: evType, StateKey: &sk, Content: content}, nil, unknownRoom(roomID))
+	ts, r := massagedTS(req, dev)
+	if r != nil {
+		return *r
+	}
+	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: evType, StateKey: &sk, Content: content, OriginServerTS: ts}, nil, unknownRoom(roomID))
 	if r != nil {
 		return *r
 	}
@@ -135,7 +147,7 @@ type redactBody struct {
 
 func (h *roomRoutes) redact(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	ctx := req.Context()
-	if r := h.msgLimit.Check(req, dev.UserID); r != nil {
+	if r := h.checkMsgLimit(req, dev); r != nil {
 		return *r
 	}
 	roomID, eventID, txnID := req.PathValue("roomId"), req.PathValue("eventId"), req.PathValue("txnId")

@@ -17,11 +17,13 @@ import (
 func (c *ClientAPI) registerRoutes() {
 	a := newAccountRoutes(c.base, c.users)
 	a.rooms = c.newAccountRooms()
+	a.appservices = c.appservices
 	h := &roomRoutes{
-		c:        c,
-		rs:       c.rooms,
-		server:   c.base.Cfg.ServerName,
-		msgLimit: httputil.NewRateLimiter(c.base.Cfg.RateLimits, c.base.Cfg.RateLimits.Messages),
+		c:           c,
+		rs:          c.rooms,
+		server:      c.base.Cfg.ServerName,
+		msgLimit:    httputil.NewRateLimiter(c.base.Cfg.RateLimits, c.base.Cfg.RateLimits.Messages),
+		createLimit: httputil.NewRateLimiter(c.base.Cfg.RateLimits, c.base.Cfg.RateLimits.RoomCreation),
 	}
 	r := c.base.Client
 
@@ -63,6 +65,9 @@ func (c *ClientAPI) registerRoutes() {
 	r.HandleClientAuthed("PUT /user/{userId}/account_data/{type}", a.setAccountData)
 	r.HandleClientAuthed("GET /user/{userId}/rooms/{roomId}/account_data/{type}", a.getAccountData)
 	r.HandleClientAuthed("PUT /user/{userId}/rooms/{roomId}/account_data/{type}", a.setAccountData)
+	r.HandleClientAuthed("GET /user/{userId}/rooms/{roomId}/tags", a.getTags)
+	r.HandleClientAuthed("PUT /user/{userId}/rooms/{roomId}/tags/{tag}", a.putTag)
+	r.HandleClientAuthed("DELETE /user/{userId}/rooms/{roomId}/tags/{tag}", a.deleteTag)
 
 	// Rooms
 	r.HandleClientAuthed("POST /createRoom", h.createRoom)

@@ -16,9 +16,7 @@ import (
 	"github.com/axon-hs/axon/federationapi/transport"
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/internal/stream"
-	ksapi "github.com/axon-hs/axon/keyserver/api"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
-	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
 // requestTimeout bounds every outbound federation request.
@@ -28,13 +26,16 @@ const requestTimeout = 60 * time.Second
 type FederationAPI struct {
 	base  *setup.Base
 	rooms rsapi.RoomserverAPI
-	users uapi.UserAPI
+	users Users
 	// keyAPI serves our users' device lists and keys to other servers (nil:
 	// none are served).
-	keyAPI ksapi.KeyserverAPI
-	store  *storage.DB
-	id     *keys.Identity
-	ring   *keys.Ring
+	keyAPI Keys
+	// appservices are asked about unknown users and aliases in their
+	// namespaces (nil: none).
+	appservices AppserviceQuerier
+	store       *storage.DB
+	id          *keys.Identity
+	ring        *keys.Ring
 	// Client makes signed requests to other servers.
 	Client fclient.FederationClient
 	sender *sender.Sender
@@ -57,13 +58,13 @@ type FederationAPI struct {
 // sender, starts consuming room events and registers the federation and
 // key routes on base.Federation. keyAPI may be nil (no E2EE key routes
 // content, no device list EDUs).
-func New(ctx context.Context, base *setup.Base, rooms rsapi.RoomserverAPI, users uapi.UserAPI, keyAPI ksapi.KeyserverAPI) (*FederationAPI, error) {
+func New(ctx context.Context, base *setup.Base, rooms rsapi.RoomserverAPI, users Users, keyAPI Keys, appservices AppserviceQuerier) (*FederationAPI, error) {
 	cfg := base.Cfg
 	db, err := base.OpenDB(ctx, storage.Component, storage.Migrations)
 	if err != nil {
 		return nil, err
 	}
-	f := &FederationAPI{base: base, rooms: rooms, users: users, keyAPI: keyAPI, store: storage.New(db)}
+	f := &FederationAPI{base: base, rooms: rooms, users: users, keyAPI: keyAPI, appservices: appservices, store: storage.New(db)}
 	f.id = &keys.Identity{ServerName: spec.ServerName(cfg.ServerName), KeyID: gomatrixserverlib.KeyID(cfg.KeyID), PrivateKey: cfg.SigningKey}
 
 	f.rt = newRoundTripper(cfg)
@@ -130,15 +131,3 @@ func (f *FederationAPI) Close() {
 
 // KeyRing verifies signatures of other servers (events, requests).
 func (f *FederationAPI) KeyRing() gomatrixserverlib.JSONVerifier { return f.ring }
-
-func (f *FederationAPI) registerRoutes() {
-	f.registerKeyRoutes()
-	f.registerVersionRoute()
-	f.registerSendRoute()
-	f.registerMembershipRoutes()
-	f.registerRoomRoutes()
-	f.registerQueryRoutes()
-	f.registerUserKeyRoutes()
-	f.registerOpenIDRoute()
-	f.registerHierarchyRoute()
-}

@@ -80,6 +80,12 @@ func (m *MediaAPI) download(authenticated bool) mediaHandler {
 func (m *MediaAPI) resolve(ctx context.Context, ref mediaRef, authenticated bool) (*storage.Media, error) {
 	var row *storage.Media
 	var err error
+	frozen := !authenticated && !m.freeze.IsZero()
+	if frozen {
+		// Whatever would be fetched now is "new", so frozen: do not let
+		// unauthenticated requests make us fetch from other servers.
+		ref.allowRemote = false
+	}
 	if ref.origin == m.serverName {
 		row, err = m.localMedia(ctx, ref)
 	} else {
@@ -91,7 +97,7 @@ func (m *MediaAPI) resolve(ctx context.Context, ref mediaRef, authenticated bool
 	if row.Quarantined {
 		return nil, errNotFound
 	}
-	if !authenticated && !m.freeze.IsZero() && row.CreatedTS >= m.freeze.UnixMilli() {
+	if frozen && row.CreatedTS >= m.freeze.UnixMilli() {
 		return nil, errNotFound // frozen: only the authenticated endpoints serve it
 	}
 	m.touch(row)
@@ -140,7 +146,9 @@ func (m *MediaAPI) touch(row *storage.Media) {
 	if now-row.LastAccess < time.Hour.Milliseconds() {
 		return
 	}
-	if err := m.db.TouchMedia(context.WithoutCancel(context.Background()), row.Origin, row.MediaID, now); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := m.db.TouchMedia(ctx, row.Origin, row.MediaID, now); err != nil {
 		m.log.Warn("recording media access", "error", err)
 	}
 }

@@ -1,6 +1,7 @@
 package mediaapi
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -49,6 +50,9 @@ func errorResponse(log *slog.Logger, err error) httputil.JSONResponse {
 	var me *mediaError
 	if errors.As(err, &me) {
 		return httputil.Error(me.status, me.code, "%s", me.msg)
+	}
+	if errors.Is(err, context.Canceled) { // the client went away: nothing to log
+		return httputil.Unknown("Request cancelled")
 	}
 	log.Error("media request failed", "error", err)
 	return httputil.InternalError()

@@ -46,7 +46,7 @@ type MediaAPI struct {
 	serverName string
 	maxUpload  int64
 	log        *slog.Logger
-	auth       httputil.Authenticator
+	router     *httputil.Router // base.Client: its RequireAuth checks tokens
 	db         *storage.DB
 	store      blob.Store
 	tmpDir     string
@@ -58,6 +58,7 @@ type MediaAPI struct {
 	// (address-checked like previews: the URL is the remote's choice).
 	redirect *preview.Fetcher
 
+	blobs     sync.RWMutex // commit+record (read) vs. eviction's check+delete (write)
 	uploaded  uploadNotifier
 	fetches   singleflight.Group // remote fetches, by origin/mediaID
 	thumbs    singleflight.Group // thumbnail generation, by key
@@ -90,9 +91,7 @@ func New(ctx context.Context, base *setup.Base, deps Deps) (*MediaAPI, error) {
 		uploads:    httputil.NewRateLimiter(cfg.RateLimits, cfg.RateLimits.MediaUploads),
 		thumbSem:   make(chan struct{}, 2),
 	}
-	if base.Client != nil {
-		m.auth = base.Client.Auth
-	}
+	m.router = base.Client
 	switch cfg.Media.Storage {
 	case "s3":
 		m.store, err = blob.NewS3Store(ctx, cfg.Media.S3)
@@ -112,9 +111,16 @@ func New(ctx context.Context, base *setup.Base, deps Deps) (*MediaAPI, error) {
 			return nil, fmt.Errorf("mediaapi: %w", err)
 		}
 	}
+	if err := blob.RemoveStale(m.tmpDir, time.Hour); err != nil {
+		m.log.Warn("removing stale upload files", "error", err)
+	}
 	m.stopCtx, m.stop = context.WithCancel(context.WithoutCancel(ctx))
 	m.bg.Add(1)
 	go m.expirePendingLoop()
+	if m.cfg.RemoteCacheMaxAge > 0 {
+		m.bg.Add(1)
+		go m.evictRemoteLoop()
+	}
 	if base.Client != nil {
 		m.registerRoutes(base)
 	}

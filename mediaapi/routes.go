@@ -57,20 +57,19 @@ func (m *MediaAPI) registerRoutes(base *setup.Base) {
 // (or the origin server for federation requests).
 type mediaHandler func(w http.ResponseWriter, req *http.Request, userID string)
 
-// authed runs h with the user of a valid access token.
+// authed runs h with the user of a valid access token, checked by the
+// router's RequireAuth (one place for the token rules).
 func (m *MediaAPI) authed(h mediaHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		token, ok := httputil.AccessToken(req)
-		if !ok {
-			httputil.Error(http.StatusUnauthorized, "M_MISSING_TOKEN", "Missing access token").Write(w)
-			return
+		served := false
+		refused := m.router.RequireAuth(func(req *http.Request, dev *httputil.Device) httputil.JSONResponse {
+			served = true
+			h(w, req, dev.UserID)
+			return httputil.JSONResponse{}
+		})(req)
+		if !served {
+			refused.Write(w)
 		}
-		dev, merr := m.auth.AuthenticateToken(req, token)
-		if merr != nil {
-			httputil.JSONResponse{Code: http.StatusUnauthorized, JSON: merr}.Write(w)
-			return
-		}
-		h(w, req, dev.UserID)
 	})
 }
 

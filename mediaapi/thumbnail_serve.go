@@ -143,7 +143,7 @@ func pickThumbnail(stored []storage.Thumbnail, tr thumbRequest) *storage.Thumbna
 
 // targetSize rounds a request up to the smallest configured size of its
 // method that covers it, so odd sizes share thumbnails; larger requests
-// are made as asked.
+// are rounded up to multiples of 64.
 func (m *MediaAPI) targetSize(tr thumbRequest) thumbnail.Size {
 	var best *thumbnail.Size
 	for _, s := range m.cfg.ThumbnailSizes {
@@ -157,5 +157,8 @@ func (m *MediaAPI) targetSize(tr thumbRequest) thumbnail.Size {
 	if best != nil {
 		return *best
 	}
-	return thumbnail.Size{Width: tr.width, Height: tr.height, Method: tr.method}
+	// Round up to a multiple of 64 (never smaller than asked), so the
+	// sizes kept per file stay few however clients ask.
+	up := func(n int) int { return min(maxThumbnailSide, (n+63)/64*64) }
+	return thumbnail.Size{Width: up(tr.width), Height: up(tr.height), Method: tr.method}
 }

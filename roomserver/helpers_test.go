@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/axon-hs/axon/internal/testutil"
+
 	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/internal/matrixrules"
 	"github.com/axon-hs/axon/internal/setup"
@@ -13,6 +15,9 @@ import (
 	"github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/roomserver/storage"
 )
+
+// must fails the test on a set-up error.
+var must = testutil.Must
 
 // memPublisher records outputs instead of writing to NATS.
 type memPublisher struct {

@@ -120,6 +120,11 @@ func (s *SyncAPI) handleSlidingSync(req *http.Request, dev *uapi.Device) httputi
 	s.waitCaughtUp(ctx)
 	var timer <-chan time.Time
 	if since != nil && timeout > 0 {
+		release, errResp := s.polls.take(dev.UserID)
+		if errResp != nil {
+			return *errResp
+		}
+		defer release()
 		t := time.NewTimer(timeout)
 		defer t.Stop()
 		timer = t.C
@@ -135,13 +140,7 @@ func (s *SyncAPI) handleSlidingSync(req *http.Request, dev *uapi.Device) httputi
 		if hasData || timer == nil {
 			return httputil.OK(resp)
 		}
-		select {
-		case <-wake:
-		case <-timer:
-			return httputil.OK(resp)
-		case <-ctx.Done():
-			return httputil.OK(resp)
-		case <-s.notif.Closed():
+		if !s.waitForNews(ctx, wake, timer) {
 			return httputil.OK(resp)
 		}
 	}
@@ -153,6 +152,9 @@ func (s *SyncAPI) buildSliding(ctx context.Context, dev *uapi.Device, body *slid
 		from = clampToken(*since, cur)
 	}
 	memberships, err := s.db.MembershipsAt(ctx, dev.UserID, cur.PDU)
+	if err == nil {
+		memberships, err = s.dropIgnoredInvites(ctx, dev.UserID, memberships)
+	}
 	if err != nil {
 		return nil, false, err
 	}
@@ -336,7 +338,7 @@ func (s *SyncAPI) slidingExtensions(ctx context.Context, dev *uapi.Device, body 
 			_ = s.db.DeleteToDeviceUpTo(ctx, dev.UserID, dev.ID, from.ToDevice)
 		}
 		evs := []json.RawMessage{}
-		for _, m := range msgs {
+		for _, m := range s.dropIgnoredToDevice(ctx, dev.UserID, msgs) {
 			ev, _ := json.Marshal(map[string]any{"sender": m.Sender, "type": m.Type, "content": m.Content})
 			evs = append(evs, ev)
 		}

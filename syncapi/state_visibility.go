@@ -24,10 +24,11 @@ type memberView struct {
 	history []storage.MembershipChange
 	loaded  bool
 	err     error
+	ignored map[string]bool // senders the user ignores (ignore.go)
 }
 
 func (s *SyncAPI) newMemberView(ctx context.Context, userID, roomID string, latest storage.MembershipChange, current string) *memberView {
-	return &memberView{s: s, ctx: ctx, userID: userID, roomID: roomID, latest: latest, current: current}
+	return &memberView{s: s, ctx: ctx, userID: userID, roomID: roomID, latest: latest, current: current, ignored: s.ignoredBy(ctx, userID)}
 }
 
 // membershipAt is the user's membership just before ev (its own member
@@ -52,10 +53,14 @@ func (m *memberView) membershipAt(ev *types.Event) string {
 }
 
 // visible: the user's own membership events are always theirs to see
-// (their leave, kick or ban ends a rooms.leave timeline).
+// (their leave, kick or ban ends a rooms.leave timeline); events of users
+// they ignore are not.
 func (m *memberView) visible(ev *types.Event) bool {
 	if ev.Type == spec.MRoomMember && ev.StateKey != nil && *ev.StateKey == m.userID {
 		return true
+	}
+	if hiddenByIgnore(ev, m.ignored) {
+		return false
 	}
 	return rsapi.HistoryVisible(ev.HistoryVisibility, m.membershipAt(ev), m.current)
 }

@@ -45,25 +45,36 @@ const catchUpTimeout = 3 * time.Second
 // with a keyserver).
 var caughtUpStreams = []string{stream.RoomEvents, stream.AccountData, stream.DeviceListUpdates}
 
+// readHeads reads the newest sequence of each of caughtUpStreams (0 for
+// one this server does not consume).
+func (s *SyncAPI) readHeads(ctx context.Context) ([]uint64, error) {
+	heads := make([]uint64, len(caughtUpStreams))
+	for i, name := range caughtUpStreams {
+		st := s.streams[name]
+		if st == nil {
+			continue
+		}
+		last, err := st.LastSeq(ctx)
+		if err != nil {
+			return nil, err
+		}
+		heads[i] = last
+	}
+	return heads, nil
+}
+
 // waitCaughtUp waits until the consumed streams have applied every
 // message that was in the log when called. The senders were answered
 // once their messages were in the log, so that is every write the client
-// saw succeed; one listing of the log gives all the streams' heads.
+// saw succeed. Concurrent requests share the head reads (headReads).
 func (s *SyncAPI) waitCaughtUp(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, catchUpTimeout)
 	defer cancel()
-	var names []string
-	var streams []*stream.Stream
-	for _, name := range caughtUpStreams {
-		if st := s.streams[name]; st != nil {
-			names, streams = append(names, name), append(streams, st)
-		}
-	}
-	heads, err := s.base.Bus.LastSeqs(ctx, streams...)
+	heads, err := s.heads.get(ctx)
 	if err != nil {
 		return
 	}
-	for i, name := range names {
+	for i, name := range caughtUpStreams {
 		for {
 			applied, changed := s.progress.get(name)
 			if applied >= heads[i] {

@@ -123,6 +123,11 @@ func (s *SyncAPI) handleSync(req *http.Request, dev *uapi.Device) httputil.JSONR
 	}
 	var timer <-chan time.Time
 	if sr.timeout > 0 && !initial {
+		release, errResp := s.polls.take(dev.UserID)
+		if errResp != nil {
+			return *errResp
+		}
+		defer release()
 		t := time.NewTimer(sr.timeout)
 		defer t.Stop()
 		timer = t.C
@@ -141,13 +146,7 @@ func (s *SyncAPI) handleSync(req *http.Request, dev *uapi.Device) httputil.JSONR
 		if hasData || initial || timer == nil {
 			return httputil.OK(resp)
 		}
-		select {
-		case <-wake:
-		case <-timer:
-			return httputil.OK(resp)
-		case <-ctx.Done():
-			return httputil.OK(resp)
-		case <-s.notif.Closed():
+		if !s.waitForNews(ctx, wake, timer) {
 			return httputil.OK(resp)
 		}
 	}

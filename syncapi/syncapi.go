@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/syncapi/notifier"
@@ -24,22 +25,32 @@ type SyncAPI struct {
 	notif *notifier.Notifier
 	cache *stateCache
 	// lazy remembers lazy-loaded member events sent to each device.
-	lazy   *lazySent
-	push   *pushCache
-	typing *typingState
+	lazy *lazySent
+	push *pushCache
+	// ignores caches m.ignored_user_list per user (ignore.go).
+	ignores *ignoreCache
+	typing  *typingState
 	// presence tracks syncs and activity for the presence timers.
 	presence *presenceTracker
 	// initialSlots bounds concurrent initial syncs, the expensive kind.
 	initialSlots chan struct{}
-	streams      map[string]*stream.Stream
-	sliding      *slidingConns
-	progress     *progress
+	// polls caps each user's concurrent long-polls.
+	polls pollSlots
+	// Per-user limits on typing and to-device requests.
+	typingLimit, toDeviceLimit *httputil.Limiter
+	streams                    map[string]*stream.Stream
+	sliding                    *slidingConns
+	progress                   *progress
+	heads                      *headReads // stream head reads shared by concurrent requests (sync_heads.go)
 	// keys serves the E2EE fields of /sync (e2ee_devicelists.go); nil: none.
 	keys Keys
 	// fed backfills /messages from other servers (messages_backfill.go); nil when
 	// federation is off.
 	fed       Federation
 	backfills backfillTries
+	// pusher is woken when notifications commit or a user reads
+	// (push_source.go); nil: no push delivery.
+	pusher PushWaker
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -49,8 +60,8 @@ type SyncAPI struct {
 
 // New opens syncapi storage, starts its stream consumers and registers its
 // routes on base.Client. keys and fed may be nil (no E2EE fields, no
-// backfill from other servers).
-func New(ctx context.Context, base *setup.Base, users Users, rooms Rooms, keys Keys, fed Federation) (*SyncAPI, error) {
+// backfill from other servers); so may pusher (no push delivery).
+func New(ctx context.Context, base *setup.Base, users Users, rooms Rooms, keys Keys, fed Federation, pusher PushWaker) (*SyncAPI, error) {
 	sdb, err := base.OpenDB(ctx, "syncapi", storage.Migrations)
 	if err != nil {
 		return nil, err
@@ -69,17 +80,21 @@ func New(ctx context.Context, base *setup.Base, users Users, rooms Rooms, keys K
 		log = slog.Default()
 	}
 	s := &SyncAPI{
-		base: base, log: log.With("component", "syncapi"), db: db, users: users, rooms: rooms, fed: fed,
-		cache:        newStateCache(db),
-		lazy:         newLazySent(),
-		push:         newPushCache(),
-		typing:       newTypingState(),
-		presence:     newPresenceTracker(),
-		initialSlots: make(chan struct{}, 8),
-		streams:      map[string]*stream.Stream{},
-		sliding:      newSlidingConns(),
-		progress:     newProgress(),
+		base: base, log: log.With("component", "syncapi"), db: db, users: users, rooms: rooms, fed: fed, pusher: pusher,
+		cache:         newStateCache(db),
+		lazy:          newLazySent(),
+		push:          newPushCache(),
+		ignores:       newIgnoreCache(),
+		typing:        newTypingState(),
+		presence:      newPresenceTracker(),
+		initialSlots:  make(chan struct{}, 8),
+		streams:       map[string]*stream.Stream{},
+		typingLimit:   httputil.NewRateLimiter(base.Cfg.RateLimits, base.Cfg.RateLimits.Typing),
+		toDeviceLimit: httputil.NewRateLimiter(base.Cfg.RateLimits, base.Cfg.RateLimits.ToDevice),
+		sliding:       newSlidingConns(),
+		progress:      newProgress(),
 	}
+	s.heads = &headReads{read: s.readHeads}
 	pos.Typing = s.typing.Position()
 	s.notif = notifier.New(pos, joined)
 	runCtx, cancel := context.WithCancel(context.Background())

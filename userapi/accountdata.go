@@ -32,10 +32,6 @@ func (u *UserAPI) SetAccountData(ctx context.Context, userID, roomID, dataType s
 	if err != nil {
 		return err
 	}
-	msg, err := json.Marshal(api.OutputAccountData{UserID: u.userID(local), RoomID: roomID, Type: dataType, Content: content})
-	if err != nil {
-		return fmt.Errorf("account data is not valid JSON: %w", err)
-	}
 	// Once stored, the change must also be published even if the client
 	// goes away, or consumers would miss it.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -43,11 +39,65 @@ func (u *UserAPI) SetAccountData(ctx context.Context, userID, roomID, dataType s
 	lock := u.userLock(local)
 	lock.Lock()
 	defer lock.Unlock()
+	return u.storeAccountData(ctx, local, roomID, dataType, content)
+}
+
+// storeAccountData writes and publishes one item; the caller holds the
+// user's lock.
+func (u *UserAPI) storeAccountData(ctx context.Context, local, roomID, dataType string, content json.RawMessage) error {
+	msg, err := json.Marshal(api.OutputAccountData{UserID: u.userID(local), RoomID: roomID, Type: dataType, Content: content})
+	if err != nil {
+		return fmt.Errorf("account data is not valid JSON: %w", err)
+	}
 	if err := u.db.SetAccountData(ctx, local, roomID, dataType, content); err != nil {
 		return err
 	}
 	_, err = u.accountData.Publish(ctx, msg, nil)
 	return err
+}
+
+// SetRoomTag implements api.UserAPI: a read-modify-write of m.tag under
+// the user's lock, so concurrent tag changes do not lose each other.
+func (u *UserAPI) SetRoomTag(ctx context.Context, userID, roomID, tag string, content json.RawMessage) error {
+	if u.accountData == nil {
+		return errNoLog
+	}
+	local, err := u.localpart(userID)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	lock := u.userLock(local)
+	lock.Lock()
+	defer lock.Unlock()
+	old, err := u.db.AccountData(ctx, local, roomID, "m.tag")
+	if err != nil {
+		return err
+	}
+	var tags struct {
+		Tags map[string]json.RawMessage `json:"tags"`
+	}
+	_ = json.Unmarshal(old, &tags) // unset or not an object: start empty
+	if tags.Tags == nil {
+		tags.Tags = map[string]json.RawMessage{}
+	}
+	if content == nil {
+		if _, ok := tags.Tags[tag]; !ok {
+			return nil
+		}
+		delete(tags.Tags, tag)
+	} else {
+		if _, ok := tags.Tags[tag]; !ok && len(tags.Tags) >= api.MaxRoomTags {
+			return api.ErrTooManyTags
+		}
+		tags.Tags[tag] = content
+	}
+	data, err := json.Marshal(tags)
+	if err != nil {
+		return err
+	}
+	return u.storeAccountData(ctx, local, roomID, "m.tag", data)
 }
 
 // AllAccountData implements api.UserAPI.

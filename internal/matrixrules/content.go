@@ -2,10 +2,11 @@ package matrixrules
 
 import (
 	"strings"
-	"unicode/utf8"
 
 	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
+
+	"github.com/axon-hs/axon/internal/jsontext"
 )
 
 // MaxEventBytes is the spec's limit on a PDU, signatures included.
@@ -22,12 +23,14 @@ func CheckLocalEvent(evType string, stateKey *string, content []byte, sender str
 	switch {
 	case evType == "":
 		return "event type must not be empty"
-	case len(evType) > MaxTypeBytes || !utf8.ValidString(evType):
-		return "event type is too long or not UTF-8"
-	case stateKey != nil && (len(*stateKey) > MaxTypeBytes || !utf8.ValidString(*stateKey)):
-		return "state key is too long or not UTF-8"
+	case len(evType) > MaxTypeBytes || jsontext.CheckString(evType) != nil:
+		return "event type is too long or not text"
+	case stateKey != nil && (len(*stateKey) > MaxTypeBytes || jsontext.CheckString(*stateKey) != nil):
+		return "state key is too long or not text"
 	case len(content) == 0 || !gjson.ValidBytes(content) || !gjson.ParseBytes(content).IsObject():
 		return "content must be a JSON object"
+	case jsontext.Check(content) != nil:
+		return "content refused: " + jsontext.Check(content).Error()
 	case !strings.HasPrefix(sender, "@"):
 		return "invalid sender"
 	}

@@ -230,29 +230,6 @@ func (s *Stream) LastSeq(ctx context.Context) (uint64, error) {
 	return info.State.LastSeq, nil
 }
 
-// LastSeqs is LastSeq of several streams of this bus in one request to
-// the log (a stream listing filtered to the bus's subjects) instead of one
-// request each: read-your-writes checks ask it on every client read.
-func (b *Bus) LastSeqs(ctx context.Context, streams ...*Stream) ([]uint64, error) {
-	last := make(map[string]uint64, len(streams))
-	lister := b.js.ListStreams(ctx, jetstream.WithStreamListSubject(b.cfg.Prefix+".>"))
-	for info := range lister.Info() {
-		last[info.Config.Name] = info.State.LastSeq
-	}
-	if err := lister.Err(); err != nil {
-		return nil, err
-	}
-	out := make([]uint64, len(streams))
-	for i, s := range streams {
-		seq, ok := last[s.name]
-		if !ok {
-			return nil, fmt.Errorf("stream %s is not in the log", s.name)
-		}
-		out[i] = seq
-	}
-	return out, nil
-}
-
 // DeleteStreams removes every stream of this bus's prefix. Tests on a
 // shared NATS server use it to leave nothing behind.
 func (b *Bus) DeleteStreams(ctx context.Context) error {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/axon-hs/axon/internal/stream"
+	"github.com/axon-hs/axon/internal/testutil"
 )
 
 // busConfigs returns the embedded server and, unless AXON_SKIP_NATS=1, the
@@ -68,16 +69,7 @@ func TestPublishConsumeResume(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			deadline := time.Now().Add(10 * time.Second)
-			for {
-				mu.Lock()
-				n := len(got)
-				mu.Unlock()
-				if n >= 6 || time.Now().After(deadline) {
-					break
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
+			testutil.Within(10*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(got) >= 6 })
 			cancel()
 			<-done
 			want := []string{"5", "6", "7", "8", "9", "10"}
@@ -149,48 +141,5 @@ func TestPublishBatch(t *testing.T) {
 	}
 	if len(got) != 100 {
 		t.Fatalf("consumed %d messages", len(got))
-	}
-}
-
-// TestLastSeqs: one listing answers the newest sequence of each stream,
-// and only this bus's streams count.
-func TestLastSeqs(t *testing.T) {
-	for name, cfg := range busConfigs(t) {
-		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			bus, err := stream.Connect(ctx, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = bus.DeleteStreams(ctx); bus.Close() })
-			a, err := bus.Stream(ctx, "a", time.Hour, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := bus.Stream(ctx, "b", time.Hour, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := 0; i < 3; i++ {
-				if _, err := a.Publish(ctx, []byte("x"), nil); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if _, err := b.Publish(ctx, []byte("y"), nil); err != nil {
-				t.Fatal(err)
-			}
-			got, err := bus.LastSeqs(ctx, a, b)
-			if err != nil || len(got) != 2 || got[0] != 3 || got[1] != 1 {
-				t.Fatalf("LastSeqs = %v, %v; want [3 1]", got, err)
-			}
-			other, err := stream.Connect(ctx, stream.Config{URLs: cfg.URLs, StoreDir: t.TempDir(), Prefix: cfg.Prefix + "x", InMemory: cfg.InMemory})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer other.Close()
-			if _, err := other.LastSeqs(ctx, a); err == nil {
-				t.Fatal("another prefix's bus found this bus's stream")
-			}
-		})
 	}
 }

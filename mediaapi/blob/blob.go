@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // ErrNotFound: no file with that hash is stored.
@@ -121,3 +122,24 @@ func validSHA(sha string) error {
 
 // relPath spreads files over 256×256 directories: ab/cd/abcd….
 func relPath(sha string) string { return filepath.Join(sha[:2], sha[2:4], sha) }
+
+// RemoveStale deletes spooled files older than age in dir: left by a
+// crash between spool and commit.
+func RemoveStale(dir string, age time.Duration) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	cutoff := time.Now().Add(-age)
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || e.IsDir() || !info.ModTime().Before(cutoff) {
+			continue
+		}
+		_ = os.Remove(filepath.Join(dir, e.Name()))
+	}
+	return nil
+}

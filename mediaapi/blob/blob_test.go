@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/axon-hs/axon/internal/config"
 )
@@ -156,4 +157,30 @@ func TestS3Store(t *testing.T) {
 		t.Fatalf("S3 server (started by .ci/run; AXON_SKIP_S3=1 skips): %v", err)
 	}
 	runStoreSuite(t, s, filepath.Join(t.TempDir(), "tmp"))
+}
+
+func TestRemoveStale(t *testing.T) {
+	dir := t.TempDir()
+	old, fresh := filepath.Join(dir, "upload-old"), filepath.Join(dir, "upload-new")
+	for _, p := range []string{old, fresh} {
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	past := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(old, past, past); err != nil {
+		t.Fatal(err)
+	}
+	if err := RemoveStale(dir, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(old); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("stale file kept")
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Fatal("fresh file removed (an upload in progress)")
+	}
+	if err := RemoveStale(filepath.Join(dir, "missing"), time.Hour); err != nil {
+		t.Fatalf("missing dir: %v", err)
+	}
 }

@@ -38,8 +38,17 @@ func NewS3Store(ctx context.Context, cfg config.MediaS3) (*S3Store, error) {
 	if cfg.PathStyle {
 		lookup = minio.BucketLookupPath
 	}
+	tr, err := minio.DefaultTransport(secure)
+	if err != nil {
+		return nil, fmt.Errorf("media.s3: %w", err)
+	}
+	// A stuck object store must not hold requests forever: bound waiting
+	// for each response's headers (bodies stream under the caller's
+	// context and Commit's deadline).
+	tr.ResponseHeaderTimeout = s3Timeout
 	client, err := minio.New(endpoint, &minio.Options{
 		Creds:        credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+		Transport:    tr,
 		Secure:       secure,
 		Region:       cfg.Region,
 		BucketLookup: lookup,
@@ -85,7 +94,10 @@ func (s *S3Store) Commit(ctx context.Context, sp *Spooled) error {
 	if !isNoSuchKey(err) {
 		return fmt.Errorf("s3 stat: %w", err)
 	}
-	_, err = s.client.FPutObject(ctx, s.bucket, s.key(sp.SHA256), sp.Path, minio.PutObjectOptions{ContentType: "application/octet-stream"})
+	// Time for the upload: the fixed bound plus 1 s per MiB (1 MiB/s).
+	putCtx, cancel := context.WithTimeout(ctx, s3Timeout+time.Duration(sp.Size>>20)*time.Second)
+	defer cancel()
+	_, err = s.client.FPutObject(putCtx, s.bucket, s.key(sp.SHA256), sp.Path, minio.PutObjectOptions{ContentType: "application/octet-stream"})
 	if err != nil {
 		return fmt.Errorf("s3 put: %w", err)
 	}

@@ -13,7 +13,7 @@ import (
 // RoomserverAPI is what other components may ask of the roomserver.
 type RoomserverAPI interface {
 	// InputRoomEvents is the single write path: local events to build and
-	// sign, and (later) federation PDUs. Events of one request are applied
+	// sign, and federation PDUs. Events of one request are applied
 	// in order in one room; results come back per event.
 	InputRoomEvents(ctx context.Context, req *InputRoomEventsRequest) (*InputRoomEventsResponse, error)
 
@@ -56,6 +56,9 @@ type RoomserverAPI interface {
 	// Room directory visibility ("public" / "private").
 	SetRoomVisibility(ctx context.Context, roomID, visibility string) error
 	QueryRoomVisibility(ctx context.Context, roomID string) (string, error)
+	// SetNetworkRoomVisibility lists ("public") or unlists a room in an
+	// appservice's directory of one of its networks.
+	SetNetworkRoomVisibility(ctx context.Context, appserviceID, networkID, roomID, visibility string) error
 	// QueryPublicRooms pages through published rooms, largest first.
 	QueryPublicRooms(ctx context.Context, req *PublicRoomsRequest) (*PublicRoomsResponse, error)
 

@@ -63,14 +63,14 @@ func (d *DB) InsertEvent(ctx context.Context, tx *storage.Tx, ev *types.Event, i
 		return false, err
 	}
 	ev.Pos = pos
-	if err := insertEventAt(ctx, tx, ev, inTimeline); err != nil {
+	if err := d.insertEventAt(ctx, tx, ev, inTimeline); err != nil {
 		return false, err
 	}
 	return true, nil
 }
 
 // insertEventAt writes ev at ev.Pos.
-func insertEventAt(ctx context.Context, tx *storage.Tx, ev *types.Event, inTimeline bool) error {
+func (d *DB) insertEventAt(ctx context.Context, tx *storage.Tx, ev *types.Event, inTimeline bool) error {
 	var sk any
 	if ev.StateKey != nil {
 		sk = *ev.StateKey
@@ -82,13 +82,19 @@ func insertEventAt(ctx context.Context, tx *storage.Tx, ev *types.Event, inTimel
 	if err != nil {
 		return fmt.Errorf("insert event %s: %w", ev.EventID, err)
 	}
-	return nil
+	return indexEvent(ctx, tx, ev)
 }
 
 // UpdateEventJSON replaces a stored event's JSON (after a redaction).
+// A redacted event leaves the search index.
 func (d *DB) UpdateEventJSON(ctx context.Context, tx *storage.Tx, eventID string, js []byte, redacted bool) error {
-	_, err := tx.ExecContext(ctx, `UPDATE syncapi_events SET json = $1, redacted = $2, contains_url = FALSE WHERE event_id = $3`, string(js), redacted, eventID)
-	return err
+	if _, err := tx.ExecContext(ctx, `UPDATE syncapi_events SET json = $1, redacted = $2, contains_url = FALSE WHERE event_id = $3`, string(js), redacted, eventID); err != nil {
+		return err
+	}
+	if redacted {
+		return unindexEvent(ctx, tx, eventID)
+	}
+	return nil
 }
 
 // EventByID returns one stored event, or nil.

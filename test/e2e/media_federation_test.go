@@ -5,13 +5,17 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
-	"fmt"
+	"image"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
-	"sync"
+	"net/textproto"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/axon-hs/axon/federationapi"
 	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/server/testserver"
 )
@@ -36,6 +40,22 @@ func TestMediaFederation(t *testing.T) {
 			data := make([]byte, 200_000)
 			_, _ = rand.Read(data)
 			uri := mediaUpload(t, alice, data, "application/zip", "archive.zip")
+			if !c.newEndpoint { // A really lacks the endpoint: B must have used the legacy one
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				resp, err := federationapi.NewRawClient(b.Cfg).Get(ctx, a.Cfg.ServerName, "/_matrix/federation/v1/media/download/"+uri.FileID, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, err := io.ReadAll(resp.Body) // before cancel: the body is read under ctx
+				resp.Body.Close()
+				cancel()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if resp.StatusCode != 404 || !strings.Contains(string(body), "M_UNRECOGNIZED") {
+					t.Fatalf("A with serve_federation_media off: %d %s", resp.StatusCode, body)
+				}
+			}
 			h, got := mediaDownload(t, bob, uri)
 			if !bytes.Equal(got, data) {
 				t.Fatal("remote download differs from the upload")
@@ -66,14 +86,18 @@ func TestMediaFederation(t *testing.T) {
 	}
 }
 
-// TestMediaFederationEndpointAuth: the federation endpoint needs a valid
-// X-Matrix signature and serves the multipart form.
-func TestMediaFederationEndpointAuth(t *testing.T) {
+// TestMediaFederationEndpoints: the federation endpoints need a valid
+// X-Matrix signature and answer in the multipart form (JSON metadata,
+// then the content).
+func TestMediaFederationEndpoints(t *testing.T) {
 	a := testserver.Start(t, testserver.Options{Configure: testserver.Federated(t)})
+	b := testserver.Start(t, testserver.Options{Configure: testserver.Federated(t)})
 	alice := a.Register("alice", "password123")
-	uri := mediaUpload(t, alice, []byte("x"), "text/plain", "")
+	textURI := mediaUpload(t, alice, []byte("plain text"), "text/plain", "note.txt")
+	imgURI := mediaUpload(t, alice, mediaPNG(t, 300, 200), "image/png", "")
+
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // self-signed test certs
-	resp, err := client.Get(a.FederationURL() + "/_matrix/federation/v1/media/download/" + uri.FileID)
+	resp, err := client.Get(a.FederationURL() + "/_matrix/federation/v1/media/download/" + textURI.FileID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,6 +105,48 @@ func TestMediaFederationEndpointAuth(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 401 {
 		t.Fatalf("unsigned federation media request: %d %s", resp.StatusCode, body)
+	}
+
+	// Signed by B, as B's media fetches are.
+	signed := federationapi.NewRawClient(b.Cfg)
+	get := func(uri string) (textproto.MIMEHeader, []byte) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		resp, err := signed.Get(ctx, a.Cfg.ServerName, uri, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		mt, params, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+		if resp.StatusCode != 200 || mt != "multipart/mixed" {
+			b, _ := io.ReadAll(resp.Body)
+			t.Fatalf("%s: %d %s %s", uri, resp.StatusCode, resp.Header.Get("Content-Type"), b)
+		}
+		mr := multipart.NewReader(resp.Body, params["boundary"])
+		meta, err := mr.NextPart()
+		if err != nil {
+			t.Fatal(err)
+		}
+		metaBody, _ := io.ReadAll(meta)
+		if meta.Header.Get("Content-Type") != "application/json" || string(metaBody) != "{}" {
+			t.Fatalf("metadata part %v %q", meta.Header, metaBody)
+		}
+		content, err := mr.NextPart()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(content)
+		return content.Header, data
+	}
+	h, data := get("/_matrix/federation/v1/media/download/" + textURI.FileID)
+	if string(data) != "plain text" || h.Get("Content-Type") != "text/plain" || h.Get("Content-Disposition") != "inline; filename=note.txt" {
+		t.Fatalf("download part %v %q", h, data)
+	}
+	h, data = get("/_matrix/federation/v1/media/thumbnail/" + imgURI.FileID + "?width=32&height=32&method=crop")
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil || cfg.Width != 32 || cfg.Height != 32 || format != "png" || h.Get("Content-Type") != "image/png" {
+		t.Fatalf("thumbnail part %v: %dx%d %s %v", h, cfg.Width, cfg.Height, format, err)
 	}
 }
 
@@ -94,34 +160,8 @@ func TestMediaFederationConcurrentFetch(t *testing.T) {
 	data := make([]byte, 2<<20)
 	_, _ = rand.Read(data)
 	uri := mediaUpload(t, alice, data, "application/octet-stream", "")
-	url := b.URL + "/_matrix/client/v1/media/download/" + uri.Homeserver + "/" + uri.FileID
-	errs := make(chan error, 50)
-	var wg sync.WaitGroup
-	for i := 0; i < 50; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, url, nil)
-			req.Header.Set("Authorization", "Bearer "+bob.AccessToken)
-			resp, err := acctHTTPClient.Do(req)
-			if err != nil {
-				errs <- err
-				return
-			}
-			defer resp.Body.Close()
-			got, err := io.ReadAll(resp.Body)
-			if err == nil && (resp.StatusCode != 200 || !bytes.Equal(got, data)) {
-				err = fmt.Errorf("status %d, %d bytes", resp.StatusCode, len(got))
-			}
-			errs <- err
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
+	if err := mediaConcurrentDownloads(bob, uri, data, 50); err != nil {
+		t.Fatal(err)
 	}
 	if n := b.Server.Media.RemoteFetches(); n != 1 {
 		t.Fatalf("%d federation fetches for 50 concurrent downloads, want 1", n)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/color"
@@ -125,4 +126,33 @@ func setPNGSize(data []byte, w, h uint32) {
 	binary.BigEndian.PutUint32(data[16:], w)
 	binary.BigEndian.PutUint32(data[20:], h)
 	binary.BigEndian.PutUint32(data[29:], crc32.ChecksumIEEE(data[12:29]))
+}
+
+// mediaConcurrentDownloads has n clients download uri at once (the same
+// client's token) and checks each got data; the first failure is
+// returned (safe off the test goroutine).
+func mediaConcurrentDownloads(c *mautrix.Client, uri id.ContentURI, data []byte, n int) error {
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			resp, err := c.Download(context.Background(), uri)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer resp.Body.Close()
+			got, err := io.ReadAll(resp.Body)
+			if err == nil && !bytes.Equal(got, data) {
+				err = fmt.Errorf("download of %s: %d bytes, want %d", uri, len(got), len(data))
+			}
+			errs <- err
+		}()
+	}
+	var first error
+	for i := 0; i < n; i++ {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }

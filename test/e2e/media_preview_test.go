@@ -70,4 +70,3 @@ func TestMediaURLPreview(t *testing.T) {
 		}
 	})
 }
-

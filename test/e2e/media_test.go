@@ -5,6 +5,10 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"image"
+	"image/color/palette"
+	"image/gif"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -63,6 +67,20 @@ func TestMediaUploadDownload(t *testing.T) {
 			t.Fatalf("HTML disposition %q", h.Get("Content-Disposition"))
 		}
 
+		// Ranges (resumable downloads, media seeking).
+		req, _ := http.NewRequest(http.MethodGet, inst.URL+"/_matrix/client/v1/media/download/"+uri.Homeserver+"/"+uri.FileID, nil)
+		req.Header.Set("Authorization", "Bearer "+alice.AccessToken)
+		req.Header.Set("Range", "bytes=100-199")
+		resp, err := acctHTTPClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		part, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(part, data[100:200]) {
+			t.Fatalf("range request: %d, %d bytes", resp.StatusCode, len(part))
+		}
+
 		// Identical uploads are stored once (content-addressed) but get
 		// their own IDs.
 		again := mediaUpload(t, alice, data, "application/pdf", "")
@@ -79,7 +97,7 @@ func TestMediaUploadDownload(t *testing.T) {
 		}
 
 		// Restart: what was uploaded is still served.
-		inst = inst.Restart() // same address and databases: the token still works
+		inst.Restart() // same address and databases: the token still works
 		if _, got := mediaDownload(t, alice, uri); !bytes.Equal(got, data) {
 			t.Fatal("download after restart differs")
 		}
@@ -230,7 +248,7 @@ func TestMediaThumbnails(t *testing.T) {
 				{640, 480, "scale", 640, 480},
 				{800, 600, "scale", 800, 600},
 				{50, 50, "crop", 96, 96},         // rounded up to a stored size, never smaller
-				{1000, 300, "scale", 400, 300},   // made on demand: fits the box
+				{1000, 300, "scale", 426, 320},   // made on demand for 1024×320 (rounded up): fits the box
 				{2000, 2000, "scale", 1200, 900}, // larger than the image: the original
 			} {
 				cfg, format, h := mediaThumbnailSize(t, alice, uri, s.w, s.h, s.method)
@@ -299,5 +317,60 @@ func TestMediaUploadRateLimit(t *testing.T) {
 	r := acctDo(t, http.MethodPost, inst.URL+"/_matrix/media/v3/upload", alice.AccessToken, []byte("4"))
 	if r.Status != 429 || r.Body["retry_after_ms"] == nil {
 		t.Fatalf("limited upload: %d %s", r.Status, r.Raw)
+	}
+}
+
+// TestMediaVersionsHonest: a server advertising Matrix 1.11 or later
+// must serve authenticated media.
+func TestMediaVersionsHonest(t *testing.T) {
+	inst := testserver.Start(t, testserver.Options{})
+	alice := inst.Register("alice", "password123")
+	v := acctDo(t, http.MethodGet, inst.URL+"/_matrix/client/versions", "", nil)
+	versions, _ := v.Body["versions"].([]any)
+	advertised := false
+	for _, s := range versions {
+		advertised = advertised || s == "v1.11"
+	}
+	if !advertised {
+		t.Fatalf("versions %v: v1.11 expected now that authenticated media exists", versions)
+	}
+	for _, path := range []string{"/_matrix/client/v1/media/config", "/_matrix/client/v1/media/preview_url?url=https://example.org/"} {
+		r := acctDo(t, http.MethodGet, inst.URL+path, alice.AccessToken, nil)
+		if r.errcode() == "M_UNRECOGNIZED" || r.Status >= 500 {
+			t.Fatalf("%s: %d %s", path, r.Status, r.Raw)
+		}
+	}
+}
+
+// TestMediaAnimatedThumbnail: animated=true keeps a GIF's animation;
+// without it the thumbnail is a still PNG.
+func TestMediaAnimatedThumbnail(t *testing.T) {
+	inst := testserver.Start(t, testserver.Options{})
+	alice := inst.Register("alice", "password123")
+	g := &gif.GIF{}
+	for i := 0; i < 3; i++ {
+		p := image.NewPaletted(image.Rect(0, 0, 200, 100), palette.Plan9)
+		for x := 0; x < 200; x++ {
+			p.SetColorIndex(x, (x+i*10)%100, uint8(i*40+1))
+		}
+		g.Image, g.Delay = append(g.Image, p), append(g.Delay, 5)
+	}
+	var buf bytes.Buffer
+	if err := gif.EncodeAll(&buf, g); err != nil {
+		t.Fatal(err)
+	}
+	uri := mediaUpload(t, alice, buf.Bytes(), "image/gif", "anim.gif")
+	resp, err := alice.DownloadThumbnail(context.Background(), uri, 96, 96, mautrix.DownloadThumbnailExtra{Method: "crop", Animated: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	anim, err := gif.DecodeAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || len(anim.Image) != 3 || anim.Config.Width != 96 || resp.Header.Get("Content-Type") != "image/gif" {
+		t.Fatalf("animated thumbnail: %v, %s", err, resp.Header.Get("Content-Type"))
+	}
+	_, format, _ := mediaThumbnailSize(t, alice, uri, 96, 96, "crop")
+	if format != "png" {
+		t.Fatalf("still thumbnail of a GIF is %s, want png", format)
 	}
 }
