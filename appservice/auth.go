@@ -8,13 +8,14 @@ import (
 
 	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
 // AccountQuerier is what appservice authentication needs of the userapi.
 type AccountQuerier interface {
-	QueryAccount(ctx context.Context, userID string) (*uapi.Account, error)
-	QueryDevice(ctx context.Context, userID, deviceID string) (*uapi.DeviceInfo, error)
+	QueryAccount(ctx context.Context, userID matrixid.UserID) (*uapi.Account, error)
+	QueryDevice(ctx context.Context, userID matrixid.UserID, deviceID string) (*uapi.DeviceInfo, error)
 }
 
 // Authenticator lets an appservice's as_token act as its users
@@ -43,7 +44,7 @@ func (a *Authenticator) AuthenticateToken(req *http.Request, token string) (*uap
 		if !strings.HasSuffix(userID, ":"+a.Cfg.ServerName) || !reg.InUserNamespace(userID) {
 			return nil, &httputil.MatrixError{ErrCode: "M_EXCLUSIVE", Err: "Application service cannot masquerade as " + userID + ": not in its namespaces"}
 		}
-		acc, err := a.Users.QueryAccount(req.Context(), userID)
+		acc, err := a.Users.QueryAccount(req.Context(), matrixid.UserID(userID))
 		switch {
 		case errors.Is(err, uapi.ErrNotFound), err == nil && acc.Deactivated:
 			return nil, &httputil.MatrixError{ErrCode: "M_FORBIDDEN", Err: "Application service has not registered " + userID}
@@ -61,7 +62,7 @@ func (a *Authenticator) AuthenticateToken(req *http.Request, token string) (*uap
 		deviceID = q.Get("org.matrix.msc3202.device_id")
 	}
 	if deviceID != "" {
-		_, err := a.Users.QueryDevice(req.Context(), userID, deviceID)
+		_, err := a.Users.QueryDevice(req.Context(), matrixid.UserID(userID), deviceID)
 		switch {
 		case errors.Is(err, uapi.ErrNotFound):
 			return nil, &httputil.MatrixError{ErrCode: "M_UNKNOWN_DEVICE", Err: "Device " + deviceID + " does not belong to " + userID}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/axon-hs/axon/appservice/storage"
 	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/matrixrules"
 	"github.com/axon-hs/axon/internal/stream"
 	ksapi "github.com/axon-hs/axon/keyserver/api"
@@ -180,17 +181,17 @@ func (c *Component) appsSharingUser(ctx context.Context, userID string, only fun
 	if len(pending) == 0 {
 		return out, nil
 	}
-	rooms, err := c.interest.rooms.QueryRoomsForUser(ctx, userID, "join")
+	rooms, err := c.interest.rooms.QueryRoomsForUser(ctx, matrixid.UserID(userID), "join")
 	if err != nil {
 		return nil, err
 	}
 	for _, roomID := range rooms {
-		info, err := c.interest.room(ctx, roomID)
+		info, err := c.interest.room(ctx, string(roomID))
 		if err != nil {
 			return nil, err
 		}
 		for a := range pending {
-			if c.interest.roomInterested(a, roomID, info) {
+			if c.interest.roomInterested(a, string(roomID), info) {
 				out = append(out, a)
 				delete(pending, a)
 			}
@@ -221,7 +222,7 @@ func (c *Component) toDeviceItems(ctx context.Context, data []byte) ([]storage.I
 	}
 	devices := []string{ev.DeviceID}
 	if ev.DeviceID == "*" {
-		infos, err := c.users.QueryDevices(ctx, ev.UserID)
+		infos, err := c.users.QueryDevices(ctx, matrixid.UserID(ev.UserID))
 		if errors.Is(err, uapi.ErrNotFound) {
 			return nil, nil // no such user: nothing to deliver
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/matrixid"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
 
@@ -20,9 +21,9 @@ const aliasRefresh = time.Minute
 
 // roomQuerier is what interest needs of the roomserver.
 type roomQuerier interface {
-	QueryCurrentState(ctx context.Context, roomID string, tuples []rsapi.StateKey) ([]*rsapi.Event, error)
-	QueryAliasesForRoom(ctx context.Context, roomID string) ([]string, error)
-	QueryRoomsForUser(ctx context.Context, userID, membership string) ([]string, error)
+	QueryCurrentState(ctx context.Context, roomID matrixid.RoomID, tuples []rsapi.StateKey) ([]*rsapi.Event, error)
+	QueryAliasesForRoom(ctx context.Context, roomID matrixid.RoomID) ([]string, error)
+	QueryRoomsForUser(ctx context.Context, userID matrixid.UserID, membership string) ([]matrixid.RoomID, error)
 }
 
 // roomInfo is what decides which appservices a room's events go to.
@@ -80,7 +81,7 @@ func (in *interest) room(ctx context.Context, roomID string) (*roomInfo, error) 
 	info := in.cache[roomID]
 	in.mu.Unlock()
 	if info == nil {
-		evs, err := in.rooms.QueryCurrentState(ctx, roomID, []rsapi.StateKey{{Type: spec.MRoomMember, StateKey: "*"}})
+		evs, err := in.rooms.QueryCurrentState(ctx, matrixid.RoomID(roomID), []rsapi.StateKey{{Type: spec.MRoomMember, StateKey: "*"}})
 		if err != nil && !roomGone(err) { // retried by the consumer; a room the roomserver lacks has no members
 			return nil, err
 		}
@@ -119,11 +120,11 @@ func (in *interest) aliasesAt(info *roomInfo) time.Time {
 // loadAliases is the room's directory aliases and its canonical alias
 // and alt_aliases.
 func (in *interest) loadAliases(ctx context.Context, roomID string) ([]string, error) {
-	aliases, err := in.rooms.QueryAliasesForRoom(ctx, roomID)
+	aliases, err := in.rooms.QueryAliasesForRoom(ctx, matrixid.RoomID(roomID))
 	if err != nil && !roomGone(err) {
 		return nil, err
 	}
-	evs, err := in.rooms.QueryCurrentState(ctx, roomID, []rsapi.StateKey{{Type: spec.MRoomCanonicalAlias}})
+	evs, err := in.rooms.QueryCurrentState(ctx, matrixid.RoomID(roomID), []rsapi.StateKey{{Type: spec.MRoomCanonicalAlias}})
 	if err != nil && !roomGone(err) {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/matrixrules"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
@@ -59,7 +60,7 @@ func (a *accountRoutes) getAccountData(req *http.Request, dev *uapi.Device) http
 	if errResp != nil {
 		return *errResp
 	}
-	content, err := a.users.AccountData(req.Context(), dev.UserID, roomID, dataType)
+	content, err := a.users.AccountData(req.Context(), matrixid.UserID(dev.UserID), matrixid.RoomID(roomID), dataType)
 	if err != nil {
 		return a.userError(err, "get account data")
 	}
@@ -94,7 +95,7 @@ func (a *accountRoutes) setAccountData(req *http.Request, dev *uapi.Device) http
 		content.Reset()
 		content.WriteString("{}") // an empty body decodes as {}
 	}
-	if err := a.users.SetAccountData(req.Context(), dev.UserID, roomID, dataType, content.Bytes()); err != nil {
+	if err := a.users.SetAccountData(req.Context(), matrixid.UserID(dev.UserID), matrixid.RoomID(roomID), dataType, content.Bytes()); err != nil {
 		return a.userError(err, "set account data")
 	}
 	return httputil.Empty()

@@ -12,6 +12,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
 
@@ -75,13 +76,13 @@ func (ar *accountRooms) profileChanged(userID string) {
 		mu.Lock()
 		defer mu.Unlock()
 		ctx := context.Background()
-		rooms, err := ar.h.rs.QueryRoomsForUser(ctx, userID, "join")
+		rooms, err := ar.h.rs.QueryRoomsForUser(ctx, matrixid.UserID(userID), "join")
 		if err != nil {
 			ar.log.Warn("profile change: listing rooms", "user_id", userID, "error", err)
 			return
 		}
 		dn, av := ar.h.profile(ctx, userID)
-		forEachRoom(ctx, rooms, func(ctx context.Context, roomID string) error {
+		forEachRoom(ctx, matrixid.Strings(rooms), func(ctx context.Context, roomID string) error {
 			return ar.updateMember(ctx, userID, roomID, dn, av)
 		}, func(roomID string, err error) {
 			ar.log.Warn("profile change: updating membership", "user_id", userID, "room_id", roomID, "error", err)
@@ -120,7 +121,7 @@ func (ar *accountRooms) updateMember(ctx context.Context, userID, roomID, displa
 		return err
 	}
 	sk := userID
-	_, r := ar.h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: userID, Type: spec.MRoomMember, StateKey: &sk, Content: data}, nil, unknownRoom(roomID))
+	_, r := ar.h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: matrixid.RoomID(roomID), Sender: matrixid.UserID(userID), Type: spec.MRoomMember, StateKey: &sk, Content: data}, nil, unknownRoom(roomID))
 	return responseError(r)
 }
 
@@ -143,12 +144,12 @@ func (ar *accountRooms) leaveAll(ctx context.Context, userID string) {
 	}
 	ctx = context.WithoutCancel(ctx) // finish even if the client goes away
 	for _, membership := range []string{"join", "invite", "knock"} {
-		rooms, err := ar.h.rs.QueryRoomsForUser(ctx, userID, membership)
+		rooms, err := ar.h.rs.QueryRoomsForUser(ctx, matrixid.UserID(userID), membership)
 		if err != nil {
 			ar.log.Warn("deactivation: listing rooms", "user_id", userID, "membership", membership, "error", err)
 			continue
 		}
-		forEachRoom(ctx, rooms, func(ctx context.Context, roomID string) error {
+		forEachRoom(ctx, matrixid.Strings(rooms), func(ctx context.Context, roomID string) error {
 			return ar.leave(ctx, userID, roomID, membership)
 		}, func(roomID string, err error) {
 			ar.log.Warn("deactivation: leaving room", "user_id", userID, "room_id", roomID, "error", err)

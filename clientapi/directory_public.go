@@ -7,13 +7,14 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
 func (h *roomRoutes) getVisibility(req *http.Request) httputil.JSONResponse {
 	roomID := req.PathValue("roomId")
-	v, err := h.rs.QueryRoomVisibility(req.Context(), roomID)
+	v, err := h.rs.QueryRoomVisibility(req.Context(), matrixid.RoomID(roomID))
 	if err != nil {
 		return h.rsErrorOr(err, "visibility", unknownRoom(roomID))
 	}
@@ -33,7 +34,7 @@ func (h *roomRoutes) putVisibility(req *http.Request, dev *uapi.Device) httputil
 		return *r
 	}
 	if !dev.IsAdmin {
-		m, _, err := h.rs.QueryMembership(ctx, roomID, dev.UserID)
+		m, _, err := h.rs.QueryMembership(ctx, matrixid.RoomID(roomID), matrixid.UserID(dev.UserID))
 		if err != nil {
 			return h.rsErrorOr(err, "membership", unknownRoom(roomID))
 		}
@@ -45,7 +46,7 @@ func (h *roomRoutes) putVisibility(req *http.Request, dev *uapi.Device) httputil
 			return httputil.Forbidden("You may not change this room's directory visibility")
 		}
 	}
-	if err := h.rs.SetRoomVisibility(ctx, roomID, visibility); err != nil {
+	if err := h.rs.SetRoomVisibility(ctx, matrixid.RoomID(roomID), visibility); err != nil {
 		return h.rsErrorOr(err, "visibility", unknownRoom(roomID))
 	}
 	return httputil.Empty()

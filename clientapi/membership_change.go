@@ -9,6 +9,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/matrixrules"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
@@ -34,7 +35,7 @@ func (h *roomRoutes) setMembership(ctx context.Context, sender, roomID, target, 
 		content[k] = v
 	}
 	sk := target
-	return h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: sender, Type: spec.MRoomMember, StateKey: &sk, Content: mustMarshal(content)}, nil, unknown)
+	return h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: matrixid.RoomID(roomID), Sender: matrixid.UserID(sender), Type: spec.MRoomMember, StateKey: &sk, Content: mustMarshal(content)}, nil, unknown)
 }
 
 func (h *roomRoutes) joinRoomIDOrAlias(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
@@ -77,11 +78,11 @@ func (h *roomRoutes) doJoin(req *http.Request, dev *uapi.Device, roomID string) 
 	}
 	unknown := httputil.NotFound("Room %s is not known to this server", roomID)
 	extra := map[string]any{}
-	current, _, err := h.rs.QueryMembership(ctx, roomID, dev.UserID)
+	current, _, err := h.rs.QueryMembership(ctx, matrixid.RoomID(roomID), matrixid.UserID(dev.UserID))
 	if err != nil {
 		return h.rsErrorOr(err, "membership", unknown)
 	}
-	summary, err := h.rs.QueryRoomSummary(ctx, roomID)
+	summary, err := h.rs.QueryRoomSummary(ctx, matrixid.RoomID(roomID))
 	if err != nil {
 		return h.rsError(err, "summary")
 	}
@@ -106,7 +107,7 @@ func (h *roomRoutes) doJoin(req *http.Request, dev *uapi.Device, roomID string) 
 func (h *roomRoutes) restrictedAuthoriser(ctx context.Context, roomID, userID string, allowed []string) (string, *httputil.JSONResponse) {
 	ok := false
 	for _, a := range allowed {
-		if m, _, err := h.rs.QueryMembership(ctx, a, userID); err == nil && m == "join" {
+		if m, _, err := h.rs.QueryMembership(ctx, matrixid.RoomID(a), matrixid.UserID(userID)); err == nil && m == "join" {
 			ok = true
 			break
 		}
@@ -115,7 +116,7 @@ func (h *roomRoutes) restrictedAuthoriser(ctx context.Context, roomID, userID st
 		r := httputil.Forbidden("You are not a member of any room that grants access to this restricted room")
 		return "", &r
 	}
-	members, err := h.rs.QueryCurrentState(ctx, roomID, []rsapi.StateKey{{Type: spec.MRoomMember, StateKey: "*"}})
+	members, err := h.rs.QueryCurrentState(ctx, matrixid.RoomID(roomID), []rsapi.StateKey{{Type: spec.MRoomMember, StateKey: "*"}})
 	if err != nil {
 		r := h.rsError(err, "members")
 		return "", &r
@@ -174,7 +175,7 @@ func (h *roomRoutes) otherMembership(req *http.Request, dev *uapi.Device, action
 	}
 	unknown := httputil.Forbidden("You are not in room %s", roomID)
 	if action == matrixrules.ActionInvite && h.isRemoteUser(body.UserID) {
-		cur, _, err := h.rs.QueryMembership(ctx, roomID, body.UserID)
+		cur, _, err := h.rs.QueryMembership(ctx, matrixid.RoomID(roomID), matrixid.UserID(body.UserID))
 		if err != nil {
 			return h.rsErrorOr(err, "membership", unknown)
 		}
@@ -186,7 +187,7 @@ func (h *roomRoutes) otherMembership(req *http.Request, dev *uapi.Device, action
 	if action == matrixrules.ActionKick || action == matrixrules.ActionUnban {
 		// The auth rules would accept a leave over a leave; these
 		// requests ask for a change, so say why there is none.
-		cur, _, err := h.rs.QueryMembership(ctx, roomID, body.UserID)
+		cur, _, err := h.rs.QueryMembership(ctx, matrixid.RoomID(roomID), matrixid.UserID(body.UserID))
 		if err != nil {
 			return h.rsErrorOr(err, "membership", unknown)
 		}
@@ -234,7 +235,7 @@ func (h *roomRoutes) leave(req *http.Request, dev *uapi.Device) httputil.JSONRes
 	if r := checkRoomID(roomID); r != nil {
 		return *r
 	}
-	cur, _, err := h.rs.QueryMembership(ctx, roomID, dev.UserID)
+	cur, _, err := h.rs.QueryMembership(ctx, matrixid.RoomID(roomID), matrixid.UserID(dev.UserID))
 	if err != nil {
 		return h.rsErrorOr(err, "membership", unknownRoom(roomID))
 	}
@@ -259,7 +260,7 @@ func (h *roomRoutes) forget(req *http.Request, dev *uapi.Device) httputil.JSONRe
 	if r := checkRoomID(roomID); r != nil {
 		return *r
 	}
-	if err := h.rs.ForgetRoom(ctx, dev.UserID, roomID); err != nil {
+	if err := h.rs.ForgetRoom(ctx, matrixid.UserID(dev.UserID), matrixid.RoomID(roomID)); err != nil {
 		if e, ok := rsapi.AsError(err); ok && e.Code == rsapi.CodeForbidden {
 			return httputil.Error(http.StatusBadRequest, "M_UNKNOWN", "%s", e.Message)
 		}

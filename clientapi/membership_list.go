@@ -8,17 +8,18 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
 func (h *roomRoutes) joinedRooms(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
-	rooms, err := h.rs.QueryRoomsForUser(req.Context(), dev.UserID, "join")
+	rooms, err := h.rs.QueryRoomsForUser(req.Context(), matrixid.UserID(dev.UserID), "join")
 	if err != nil {
 		return h.rsError(err, "joined rooms")
 	}
 	if rooms == nil {
-		rooms = []string{}
+		rooms = []matrixid.RoomID{}
 	}
 	return httputil.OK(map[string]any{"joined_rooms": rooms})
 }

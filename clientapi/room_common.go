@@ -11,6 +11,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/matrixrules"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
@@ -65,7 +66,7 @@ func (h *roomRoutes) sendLocal(ctx context.Context, le *rsapi.LocalEvent, txn *r
 	if errResp != nil {
 		return "", errResp
 	}
-	return resp.Results[0].EventID, nil
+	return string(resp.Results[0].EventID), nil
 }
 
 // unknownRoom is the usual answer for a room this server does not know.
@@ -98,7 +99,7 @@ func (h *roomRoutes) roomExists(ctx context.Context, roomID string, unknown http
 	if r := checkRoomID(roomID); r != nil {
 		return r
 	}
-	if _, err := h.rs.QueryRoomVersion(ctx, roomID); err != nil {
+	if _, err := h.rs.QueryRoomVersion(ctx, matrixid.RoomID(roomID)); err != nil {
 		if errors.Is(err, rsapi.ErrRoomNotFound) {
 			return &unknown
 		}
@@ -110,7 +111,7 @@ func (h *roomRoutes) roomExists(ctx context.Context, roomID string, unknown http
 
 // stateContent reads one current state event's content (nil if none).
 func (h *roomRoutes) stateContent(ctx context.Context, roomID, evType, stateKey string) (json.RawMessage, *rsapi.Event, error) {
-	evs, err := h.rs.QueryCurrentState(ctx, roomID, []rsapi.StateKey{{Type: evType, StateKey: stateKey}})
+	evs, err := h.rs.QueryCurrentState(ctx, matrixid.RoomID(roomID), []rsapi.StateKey{{Type: matrixid.EventType(evType), StateKey: stateKey}})
 	if err != nil || len(evs) == 0 {
 		return nil, nil, err
 	}
@@ -120,7 +121,7 @@ func (h *roomRoutes) stateContent(ctx context.Context, roomID, evType, stateKey 
 // powerLevels reads the room's create and power levels events in one
 // query and applies the room version's power rules to them.
 func (h *roomRoutes) powerLevels(ctx context.Context, roomID string) (*matrixrules.PowerLevels, error) {
-	evs, err := h.rs.QueryCurrentState(ctx, roomID, []rsapi.StateKey{{Type: spec.MRoomCreate}, {Type: spec.MRoomPowerLevels}})
+	evs, err := h.rs.QueryCurrentState(ctx, matrixid.RoomID(roomID), []rsapi.StateKey{{Type: spec.MRoomCreate}, {Type: spec.MRoomPowerLevels}})
 	if err != nil {
 		return nil, err
 	}
@@ -155,13 +156,11 @@ func gjsonEscape(k string) string {
 
 // profile is the user's display name and avatar for member events.
 func (h *roomRoutes) profile(ctx context.Context, userID string) (string, string) {
-	type profiler interface {
-		QueryProfile(ctx context.Context, userID string) (string, string, error)
+	if h.c.users == nil {
+		return "", ""
 	}
-	if p, ok := any(h.c.users).(profiler); ok && p != nil {
-		if dn, av, err := p.QueryProfile(ctx, userID); err == nil {
-			return dn, av
-		}
+	if dn, av, err := h.c.users.QueryProfile(ctx, matrixid.UserID(userID)); err == nil {
+		return dn, av
 	}
 	return "", ""
 }
@@ -186,7 +185,7 @@ func (h *roomRoutes) visibleState(ctx context.Context, dev *uapi.Device, roomID 
 	if r := h.roomExists(ctx, roomID, notMember); r != nil {
 		return "", r
 	}
-	m, evID, err := h.rs.QueryMembership(ctx, roomID, dev.UserID)
+	m, evID, err := h.rs.QueryMembership(ctx, matrixid.RoomID(roomID), matrixid.UserID(dev.UserID))
 	if err != nil {
 		r := h.rsError(err, "membership")
 		return "", &r
@@ -195,7 +194,7 @@ func (h *roomRoutes) visibleState(ctx context.Context, dev *uapi.Device, roomID 
 	case "join":
 		return "", nil
 	case "leave", "ban":
-		return evID, nil
+		return string(evID), nil
 	}
 	hv, _, err := h.stateContent(ctx, roomID, spec.MRoomHistoryVisibility, "")
 	if err != nil {
@@ -211,9 +210,9 @@ func (h *roomRoutes) visibleState(ctx context.Context, dev *uapi.Device, roomID 
 // roomState returns current state, or the state after atEventID.
 func (h *roomRoutes) roomState(ctx context.Context, roomID, atEventID string, tuples []rsapi.StateKey) ([]*rsapi.Event, error) {
 	if atEventID == "" {
-		return h.rs.QueryCurrentState(ctx, roomID, tuples)
+		return h.rs.QueryCurrentState(ctx, matrixid.RoomID(roomID), tuples)
 	}
-	return h.rs.QueryStateAfterEvent(ctx, roomID, atEventID, tuples)
+	return h.rs.QueryStateAfterEvent(ctx, matrixid.RoomID(roomID), matrixid.EventID(atEventID), tuples)
 }
 
 // resolveRoom maps a room ID or local alias to a room ID.
@@ -245,8 +244,8 @@ func (h *roomRoutes) resolveRoom(ctx context.Context, idOrAlias string) (string,
 func (h *roomRoutes) queryAlias(ctx context.Context, alias string) (string, error) {
 	roomID, _, err := h.rs.QueryAlias(ctx, alias)
 	if err != nil || roomID != "" || !h.c.appservices.askForAlias(ctx, alias) {
-		return roomID, err
+		return string(roomID), err
 	}
 	roomID, _, err = h.rs.QueryAlias(ctx, alias)
-	return roomID, err
+	return string(roomID), err
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/matrixrules"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
@@ -176,15 +177,15 @@ func (h *roomRoutes) createRoom(req *http.Request, dev *uapi.Device) httputil.JS
 	}
 	roomID := resp.RoomID
 	if errResp == nil {
-		errResp = h.createInvites(ctx, dev, roomID, body)
+		errResp = h.createInvites(ctx, dev, string(roomID), body)
 	}
 	if alias != "" {
-		if err := h.rs.SetRoomAlias(ctx, alias, roomID, dev.UserID); err != nil {
+		if err := h.rs.SetRoomAlias(ctx, alias, matrixid.RoomID(roomID), matrixid.UserID(dev.UserID)); err != nil {
 			return h.rsError(err, "set alias")
 		}
 	}
 	if body.Visibility == "public" {
-		if err := h.rs.SetRoomVisibility(ctx, roomID, "public"); err != nil {
+		if err := h.rs.SetRoomVisibility(ctx, matrixid.RoomID(roomID), "public"); err != nil {
 			return h.rsError(err, "publish")
 		}
 	}
@@ -193,7 +194,7 @@ func (h *roomRoutes) createRoom(req *http.Request, dev *uapi.Device) httputil.JS
 		// (the client cannot get the room ID otherwise anyway).
 		return *errResp
 	}
-	return httputil.OK(map[string]string{"room_id": roomID})
+	return httputil.OK(map[string]string{"room_id": string(roomID)})
 }
 
 // createInvites sends the invites of a new room, inviteStep per
@@ -208,7 +209,7 @@ func (h *roomRoutes) createInvites(ctx context.Context, dev *uapi.Device, roomID
 			}
 			h.addProfile(ctx, inv, c)
 			ev := h.stateEv(dev, spec.MRoomMember, inv, c)
-			ev.Local.RoomID = roomID
+			ev.Local.RoomID = matrixid.RoomID(roomID)
 			events = append(events, ev)
 		}
 		if _, errResp := h.input(ctx, events...); errResp != nil {
@@ -258,7 +259,7 @@ func checkCreateBounds(body *createRoomBody) *httputil.JSONResponse {
 func (h *roomRoutes) stateEv(dev *uapi.Device, evType, stateKey string, content any) rsapi.InputRoomEvent {
 	sk := stateKey
 	return rsapi.InputRoomEvent{Kind: rsapi.KindNew, Local: &rsapi.LocalEvent{
-		Sender: dev.UserID, Type: evType, StateKey: &sk, Content: mustMarshal(content),
+		Sender: matrixid.UserID(dev.UserID), Type: matrixid.EventType(evType), StateKey: &sk, Content: mustMarshal(content),
 	}}
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/matrixrules"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
@@ -62,7 +63,7 @@ func (h *roomRoutes) sendMessage(req *http.Request, dev *uapi.Device) httputil.J
 	if r != nil {
 		return *r
 	}
-	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: evType, Content: content, OriginServerTS: ts},
+	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: matrixid.RoomID(roomID), Sender: matrixid.UserID(dev.UserID), Type: matrixid.EventType(evType), Content: content, OriginServerTS: ts},
 		&rsapi.TransactionID{DeviceID: dev.ID, TransactionID: txnID}, unknownRoom(roomID))
 	if r != nil {
 		return *r
@@ -102,7 +103,7 @@ func (h *roomRoutes) putState(req *http.Request, dev *uapi.Device) httputil.JSON
 	if r != nil {
 		return *r
 	}
-	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: evType, StateKey: &sk, Content: content, OriginServerTS: ts}, nil, unknownRoom(roomID))
+	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: matrixid.RoomID(roomID), Sender: matrixid.UserID(dev.UserID), Type: matrixid.EventType(evType), StateKey: &sk, Content: content, OriginServerTS: ts}, nil, unknownRoom(roomID))
 	if r != nil {
 		return *r
 	}
@@ -133,7 +134,7 @@ func (h *roomRoutes) checkCanonicalAlias(req *http.Request, roomID string, conte
 			r := h.rsError(err, "alias")
 			return &r
 		}
-		if !matrixrules.ValidRoomAlias(a) || target != roomID {
+		if !matrixrules.ValidRoomAlias(a) || target != matrixid.RoomID(roomID) {
 			r := httputil.Error(http.StatusBadRequest, "M_BAD_ALIAS", "Alias %s does not point to this room", a)
 			return &r
 		}
@@ -165,7 +166,7 @@ func (h *roomRoutes) redact(req *http.Request, dev *uapi.Device) httputil.JSONRe
 	if body.Reason != "" {
 		content["reason"] = body.Reason
 	}
-	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: spec.MRoomRedaction, Redacts: eventID, Content: mustMarshal(content)},
+	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: matrixid.RoomID(roomID), Sender: matrixid.UserID(dev.UserID), Type: spec.MRoomRedaction, Redacts: matrixid.EventID(eventID), Content: mustMarshal(content)},
 		&rsapi.TransactionID{DeviceID: dev.ID, TransactionID: "redact:" + txnID}, unknownRoom(roomID))
 	if r != nil {
 		return *r

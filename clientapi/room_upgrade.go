@@ -9,6 +9,7 @@ import (
 	"github.com/tidwall/sjson"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/matrixrules"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
@@ -42,7 +43,7 @@ func (h *roomRoutes) upgrade(req *http.Request, dev *uapi.Device) httputil.JSONR
 	if r := checkRoomID(roomID); r != nil {
 		return *r
 	}
-	if m, _, err := h.rs.QueryMembership(ctx, roomID, dev.UserID); err != nil {
+	if m, _, err := h.rs.QueryMembership(ctx, matrixid.RoomID(roomID), matrixid.UserID(dev.UserID)); err != nil {
 		return h.rsErrorOr(err, "membership", unknownRoom(roomID))
 	} else if m != "join" {
 		return httputil.Forbidden("You are not in room %s", roomID)
@@ -54,7 +55,7 @@ func (h *roomRoutes) upgrade(req *http.Request, dev *uapi.Device) httputil.JSONR
 	if level < needed {
 		return httputil.Forbidden("You need power level %d to upgrade this room", needed)
 	}
-	state, err := h.rs.QueryCurrentState(ctx, roomID, nil)
+	state, err := h.rs.QueryCurrentState(ctx, matrixid.RoomID(roomID), nil)
 	if err != nil {
 		return h.rsError(err, "state")
 	}
@@ -64,14 +65,14 @@ func (h *roomRoutes) upgrade(req *http.Request, dev *uapi.Device) httputil.JSONR
 			byKey[ev.Type()] = ev
 		}
 	}
-	ext, err := h.rs.QueryForwardExtremities(ctx, roomID)
+	ext, err := h.rs.QueryForwardExtremities(ctx, matrixid.RoomID(roomID))
 	if err != nil || len(ext) == 0 {
 		return h.rsError(err, "extremities")
 	}
 
 	// New room: create (with predecessor and the old type/federate flags),
 	// creator join, power levels, carried state.
-	creation := map[string]any{"room_version": body.NewVersion, "predecessor": map[string]string{"room_id": roomID, "event_id": ext[0]}}
+	creation := map[string]any{"room_version": body.NewVersion, "predecessor": map[string]string{"room_id": roomID, "event_id": string(ext[0])}}
 	if old := byKey[spec.MRoomCreate]; old != nil {
 		c := gjson.ParseBytes(old.Content())
 		for _, k := range []string{"type", "m.federate"} {
@@ -118,8 +119,8 @@ func (h *roomRoutes) upgrade(req *http.Request, dev *uapi.Device) httputil.JSONR
 	newRoom := resp.RoomID
 
 	// Old room: tombstone, then stop ordinary users talking or inviting.
-	tomb := &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: matrixrules.MRoomTombstone, StateKey: new(string),
-		Content: mustMarshal(map[string]string{"body": "This room has been replaced", "replacement_room": newRoom})}
+	tomb := &rsapi.LocalEvent{RoomID: matrixid.RoomID(roomID), Sender: matrixid.UserID(dev.UserID), Type: matrixrules.MRoomTombstone, StateKey: new(string),
+		Content: mustMarshal(map[string]string{"body": "This room has been replaced", "replacement_room": string(newRoom)})}
 	if _, r := h.sendLocal(ctx, tomb, nil, unknownRoom(roomID)); r != nil {
 		return *r
 	}
@@ -129,22 +130,22 @@ func (h *roomRoutes) upgrade(req *http.Request, dev *uapi.Device) httputil.JSONR
 		restricted, _ := sjson.SetBytes(old.Content(), "events_default", restrict)
 		restricted, _ = sjson.SetBytes(restricted, "invite", restrict)
 		sk := ""
-		if _, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: spec.MRoomPowerLevels, StateKey: &sk, Content: restricted}, nil, unknownRoom(roomID)); r != nil {
+		if _, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: matrixid.RoomID(roomID), Sender: matrixid.UserID(dev.UserID), Type: spec.MRoomPowerLevels, StateKey: &sk, Content: restricted}, nil, unknownRoom(roomID)); r != nil {
 			return *r
 		}
 	}
-	if err := h.rs.MoveAliases(ctx, roomID, newRoom); err != nil {
+	if err := h.rs.MoveAliases(ctx, matrixid.RoomID(roomID), matrixid.RoomID(newRoom)); err != nil {
 		return h.rsError(err, "move aliases")
 	}
 	if byKey[spec.MRoomCanonicalAlias] != nil {
 		sk := ""
-		if _, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: spec.MRoomCanonicalAlias, StateKey: &sk, Content: json.RawMessage(`{}`)}, nil, unknownRoom(roomID)); r != nil {
+		if _, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: matrixid.RoomID(roomID), Sender: matrixid.UserID(dev.UserID), Type: spec.MRoomCanonicalAlias, StateKey: &sk, Content: json.RawMessage(`{}`)}, nil, unknownRoom(roomID)); r != nil {
 			return *r
 		}
 	}
-	if v, err := h.rs.QueryRoomVisibility(ctx, roomID); err == nil && v == "public" {
-		_ = h.rs.SetRoomVisibility(ctx, newRoom, "public")
-		_ = h.rs.SetRoomVisibility(ctx, roomID, "private")
+	if v, err := h.rs.QueryRoomVisibility(ctx, matrixid.RoomID(roomID)); err == nil && v == "public" {
+		_ = h.rs.SetRoomVisibility(ctx, matrixid.RoomID(newRoom), "public")
+		_ = h.rs.SetRoomVisibility(ctx, matrixid.RoomID(roomID), "private")
 	}
-	return httputil.OK(map[string]string{"replacement_room": newRoom})
+	return httputil.OK(map[string]string{"replacement_room": string(newRoom)})
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/matrix-org/util"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/matrixrules"
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
@@ -118,14 +119,14 @@ func (f *FederationAPI) roomServers(ctx context.Context, roomID string) []string
 
 // userServers are the servers sharing a room with userID.
 func (f *FederationAPI) userServers(ctx context.Context, userID string) []string {
-	rooms, err := f.rooms.QueryRoomsForUser(ctx, userID, spec.Join)
+	rooms, err := f.rooms.QueryRoomsForUser(ctx, matrixid.UserID(userID), spec.Join)
 	if err != nil {
 		return nil
 	}
 	seen := map[string]bool{}
 	var out []string
 	for _, r := range rooms {
-		for _, s := range f.roomServers(ctx, r) {
+		for _, s := range f.roomServers(ctx, string(r)) {
 			if !seen[s] {
 				seen[s] = true
 				out = append(out, s)

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
 
@@ -144,7 +145,7 @@ func (p *txnProcessor) parsePDU(ctx context.Context, raw json.RawMessage) (gomat
 	if err := json.Unmarshal(raw, &head); err != nil {
 		return nil, err
 	}
-	version, err := p.f.rooms.QueryRoomVersion(ctx, head.RoomID)
+	version, err := p.f.rooms.QueryRoomVersion(ctx, matrixid.RoomID(head.RoomID))
 	if err != nil {
 		return nil, err
 	}

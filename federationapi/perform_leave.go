@@ -8,6 +8,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	fedapi "github.com/axon-hs/axon/federationapi/api"
+	"github.com/axon-hs/axon/internal/matrixid"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
 
@@ -19,8 +20,8 @@ func (f *FederationAPI) PerformLeave(ctx context.Context, req *fedapi.PerformLea
 		return fedErr(http.StatusBadRequest, "M_INVALID_PARAM", "can only leave for local users")
 	}
 	servers := append([]string{}, req.ServerNames...)
-	if _, eventID, err := f.rooms.QueryMembership(ctx, req.RoomID, req.UserID); err == nil && eventID != "" {
-		if evs, err := f.rooms.QueryEvents(ctx, []string{eventID}); err == nil && len(evs) == 1 {
+	if _, eventID, err := f.rooms.QueryMembership(ctx, matrixid.RoomID(req.RoomID), matrixid.UserID(req.UserID)); err == nil && eventID != "" {
+		if evs, err := f.rooms.QueryEvents(ctx, []matrixid.EventID{eventID}); err == nil && len(evs) == 1 {
 			servers = append(servers, string(domainOf(string(evs[0].SenderID()))))
 		}
 	}

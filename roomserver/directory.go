@@ -10,16 +10,17 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/roomserver/storage"
 )
 
 // SetRoomAlias implements api.RoomserverAPI.
-func (r *RoomServer) SetRoomAlias(ctx context.Context, alias, roomID, creator string) error {
-	if _, err := r.mustRoom(ctx, roomID); err != nil {
+func (r *RoomServer) SetRoomAlias(ctx context.Context, alias string, roomID matrixid.RoomID, creator matrixid.UserID) error {
+	if _, err := r.mustRoom(ctx, string(roomID)); err != nil {
 		return err
 	}
-	err := r.db.InsertAlias(ctx, alias, roomID, creator)
+	err := r.db.InsertAlias(ctx, alias, string(roomID), string(creator))
 	if errors.Is(err, storage.ErrAliasExists) {
 		return api.Errorf(api.CodeInUse, "room alias "+alias+" already exists")
 	}
@@ -36,34 +37,35 @@ func (r *RoomServer) RemoveRoomAlias(ctx context.Context, alias string) error {
 }
 
 // QueryAlias implements api.RoomserverAPI; roomID is empty when unknown.
-func (r *RoomServer) QueryAlias(ctx context.Context, alias string) (string, string, error) {
-	return r.db.Alias(ctx, alias)
+func (r *RoomServer) QueryAlias(ctx context.Context, alias string) (matrixid.RoomID, matrixid.UserID, error) {
+	roomID, creator, err := r.db.Alias(ctx, alias)
+	return matrixid.RoomID(roomID), matrixid.UserID(creator), err
 }
 
 // QueryAliasesForRoom implements api.RoomserverAPI.
-func (r *RoomServer) QueryAliasesForRoom(ctx context.Context, roomID string) ([]string, error) {
-	return r.db.AliasesForRoom(ctx, roomID)
+func (r *RoomServer) QueryAliasesForRoom(ctx context.Context, roomID matrixid.RoomID) ([]string, error) {
+	return r.db.AliasesForRoom(ctx, string(roomID))
 }
 
 // MoveAliases re-points a room's aliases to another (room upgrades).
-func (r *RoomServer) MoveAliases(ctx context.Context, from, to string) error {
-	return r.db.MoveAliases(ctx, from, to)
+func (r *RoomServer) MoveAliases(ctx context.Context, from, to matrixid.RoomID) error {
+	return r.db.MoveAliases(ctx, string(from), string(to))
 }
 
 // SetRoomVisibility implements api.RoomserverAPI.
-func (r *RoomServer) SetRoomVisibility(ctx context.Context, roomID, visibility string) error {
-	if _, err := r.mustRoom(ctx, roomID); err != nil {
+func (r *RoomServer) SetRoomVisibility(ctx context.Context, roomID matrixid.RoomID, visibility string) error {
+	if _, err := r.mustRoom(ctx, string(roomID)); err != nil {
 		return err
 	}
-	return r.db.SetPublished(ctx, roomID, visibility == "public")
+	return r.db.SetPublished(ctx, string(roomID), visibility == "public")
 }
 
 // SetNetworkRoomVisibility implements api.RoomserverAPI.
-func (r *RoomServer) SetNetworkRoomVisibility(ctx context.Context, appserviceID, networkID, roomID, visibility string) error {
-	if _, err := r.mustRoom(ctx, roomID); err != nil {
+func (r *RoomServer) SetNetworkRoomVisibility(ctx context.Context, appserviceID, networkID string, roomID matrixid.RoomID, visibility string) error {
+	if _, err := r.mustRoom(ctx, string(roomID)); err != nil {
 		return err
 	}
-	return r.db.SetNetworkPublished(ctx, appserviceID, networkID, roomID, visibility == "public")
+	return r.db.SetNetworkPublished(ctx, appserviceID, networkID, string(roomID), visibility == "public")
 }
 
 // publicRoomIDs are the rooms of the directory req asks for.
@@ -96,8 +98,8 @@ func (r *RoomServer) publicRoomIDs(ctx context.Context, req *api.PublicRoomsRequ
 }
 
 // QueryRoomVisibility implements api.RoomserverAPI.
-func (r *RoomServer) QueryRoomVisibility(ctx context.Context, roomID string) (string, error) {
-	row, err := r.db.RoomByID(ctx, r.db, roomID)
+func (r *RoomServer) QueryRoomVisibility(ctx context.Context, roomID matrixid.RoomID) (string, error) {
+	row, err := r.db.RoomByID(ctx, r.db, string(roomID))
 	if err != nil {
 		return "", err
 	}
@@ -111,12 +113,12 @@ func (r *RoomServer) QueryRoomVisibility(ctx context.Context, roomID string) (st
 }
 
 // QueryRoomSummary implements api.RoomserverAPI from current state.
-func (r *RoomServer) QueryRoomSummary(ctx context.Context, roomID string) (*api.RoomSummary, error) {
-	rm, err := r.mustRoom(ctx, roomID)
+func (r *RoomServer) QueryRoomSummary(ctx context.Context, roomID matrixid.RoomID) (*api.RoomSummary, error) {
+	rm, err := r.mustRoom(ctx, string(roomID))
 	if err != nil {
 		return nil, err
 	}
-	s := &api.RoomSummary{RoomID: roomID, RoomVersion: string(rm.version.Version()), HistoryVisibility: api.VisibilityShared}
+	s := &api.RoomSummary{RoomID: string(roomID), RoomVersion: string(rm.version.Version()), HistoryVisibility: api.VisibilityShared}
 	full := rm.snapshot(nil)
 	interesting := storage.StateMap{}
 	for t, nid := range full {
@@ -205,7 +207,7 @@ func (r *RoomServer) QueryPublicRooms(ctx context.Context, req *api.PublicRoomsR
 	term := strings.ToLower(strings.TrimSpace(req.Filter))
 	var all []api.RoomSummary
 	for _, id := range ids {
-		s, err := r.QueryRoomSummary(ctx, id)
+		s, err := r.QueryRoomSummary(ctx, matrixid.RoomID(id))
 		if err != nil {
 			if _, ok := api.AsError(err); ok {
 				continue

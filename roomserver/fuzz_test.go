@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/roomserver/api"
 )
@@ -33,7 +34,7 @@ func FuzzLocalEvent(f *testing.F) {
 		if isState {
 			sk = &stateKey
 		}
-		ev := api.InputRoomEvent{Kind: api.KindNew, Local: &api.LocalEvent{RoomID: roomID, Sender: alice, Type: typ, StateKey: sk, Content: []byte(content)}}
+		ev := api.InputRoomEvent{Kind: api.KindNew, Local: &api.LocalEvent{RoomID: matrixid.RoomID(roomID), Sender: matrixid.UserID(alice), Type: matrixid.EventType(typ), StateKey: sk, Content: []byte(content)}}
 		resp, err := rs.InputRoomEvents(context.Background(), &api.InputRoomEventsRequest{Events: []api.InputRoomEvent{ev}})
 		if err != nil {
 			t.Fatalf("internal error: %v", err)

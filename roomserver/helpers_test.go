@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/testutil"
 
 	"github.com/axon-hs/axon/internal/config"
@@ -69,7 +70,7 @@ func strp(s string) *string { return &s }
 // local is a LocalEvent input.
 func local(roomID, sender, typ string, stateKey *string, content any) api.InputRoomEvent {
 	c, _ := json.Marshal(content)
-	return api.InputRoomEvent{Kind: api.KindNew, Local: &api.LocalEvent{RoomID: roomID, Sender: sender, Type: typ, StateKey: stateKey, Content: c}}
+	return api.InputRoomEvent{Kind: api.KindNew, Local: &api.LocalEvent{RoomID: matrixid.RoomID(roomID), Sender: matrixid.UserID(sender), Type: matrixid.EventType(typ), StateKey: stateKey, Content: c}}
 }
 
 // createTestRoom makes a room with creator joined, power levels and the
@@ -96,7 +97,7 @@ func createTestRoom(tb testing.TB, rs *RoomServer, creator, version, joinRule st
 			tb.Fatalf("create event %d: %v", i, res.Err)
 		}
 	}
-	return resp.RoomID
+	return string(resp.RoomID)
 }
 
 // send inputs one local event and returns its result.

@@ -85,7 +85,7 @@ func (r *RoomServer) InputRoomEvents(ctx context.Context, req *api.InputRoomEven
 // creates a new one.
 func targetRoom(ev *api.InputRoomEvent) (string, bool) {
 	if ev.Local != nil {
-		return ev.Local.RoomID, ev.Local.RoomID == "" && ev.Local.Type == spec.MRoomCreate
+		return string(ev.Local.RoomID), ev.Local.RoomID == "" && ev.Local.Type == spec.MRoomCreate
 	}
 	if ev.Event != nil && ev.Event.PDU != nil {
 		return ev.Event.RoomID().String(), false

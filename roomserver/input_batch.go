@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/outbox"
 
 	"github.com/matrix-org/gomatrixserverlib"
@@ -260,7 +261,7 @@ func (r *RoomServer) processTask(ctx context.Context, b *batch, req *api.InputRo
 		}
 		resp.Results = append(resp.Results, res)
 	}
-	resp.RoomID = b.rm.id
+	resp.RoomID = matrixid.RoomID(b.rm.id)
 	return resp, nil
 }
 

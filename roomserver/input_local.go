@@ -12,6 +12,7 @@ import (
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/matrixrules"
 	"github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/roomserver/storage"
@@ -52,7 +53,7 @@ func (r *RoomServer) processLocal(ctx context.Context, b *batch, in *api.InputRo
 		}
 		b.txns[key] = ev.EventID()
 	}
-	return api.InputResult{EventID: ev.EventID()}, nil
+	return api.InputResult{EventID: matrixid.EventID(ev.EventID())}, nil
 }
 
 // preparedLocal is a built, signed and auth-checked local event, or the
@@ -92,18 +93,18 @@ func (r *RoomServer) buildLocal(ctx context.Context, b *batch, in *api.InputRoom
 	if !isCreate && b.rm.nid == 0 {
 		return rej(api.CodeForbidden, "the room was not created")
 	}
-	if le.RoomID != "" && b.rm.id != "" && le.RoomID != b.rm.id {
+	if le.RoomID != "" && b.rm.id != "" && le.RoomID != matrixid.RoomID(b.rm.id) {
 		return rej(api.CodeBadJSON, "events of one request must be in one room")
 	}
-	if msg := matrixrules.CheckLocalEvent(le.Type, le.StateKey, le.Content, le.Sender); msg != "" {
+	if msg := matrixrules.CheckLocalEvent(string(le.Type), le.StateKey, le.Content, string(le.Sender)); msg != "" {
 		return rej(api.CodeBadJSON, msg)
 	}
 
 	var key txnKey
 	if in.TransactionID != nil && !isCreate {
-		key = txnKey{le.Sender, in.TransactionID.DeviceID, b.rm.id, in.TransactionID.TransactionID}
+		key = txnKey{string(le.Sender), in.TransactionID.DeviceID, b.rm.id, in.TransactionID.TransactionID}
 		if id, err := r.txnEvent(ctx, b, key); err != nil || id != "" {
-			return &api.InputResult{EventID: id, Duplicate: true}, err
+			return &api.InputResult{EventID: matrixid.EventID(id), Duplicate: true}, err
 		}
 	}
 
@@ -112,8 +113,8 @@ func (r *RoomServer) buildLocal(ctx context.Context, b *batch, in *api.InputRoom
 		prev = []string{}
 	}
 	proto := gomatrixserverlib.ProtoEvent{
-		SenderID: le.Sender, RoomID: b.rm.id, Type: le.Type, StateKey: le.StateKey,
-		Content: spec.RawJSON(le.Content), Redacts: le.Redacts,
+		SenderID: string(le.Sender), RoomID: b.rm.id, Type: string(le.Type), StateKey: le.StateKey,
+		Content: spec.RawJSON(le.Content), Redacts: string(le.Redacts),
 		PrevEvents: prev, Depth: b.depth + 1,
 	}
 	if isCreate {
@@ -245,7 +246,7 @@ func (r *RoomServer) preTxnCheck(ctx context.Context, req *api.InputRoomEventsRe
 		return nil, nil
 	}
 	le, txn := req.Events[0].Local, req.Events[0].TransactionID
-	key := txnKey{le.Sender, txn.DeviceID, le.RoomID, txn.TransactionID}
+	key := txnKey{string(le.Sender), txn.DeviceID, string(le.RoomID), txn.TransactionID}
 	id, ok := r.txns.get(key)
 	if !ok {
 		var err error
@@ -256,7 +257,7 @@ func (r *RoomServer) preTxnCheck(ctx context.Context, req *api.InputRoomEventsRe
 	if id == "" {
 		return nil, nil
 	}
-	return &api.InputRoomEventsResponse{RoomID: le.RoomID, Results: []api.InputResult{{EventID: id, Duplicate: true}}}, nil
+	return &api.InputRoomEventsResponse{RoomID: le.RoomID, Results: []api.InputResult{{EventID: matrixid.EventID(id), Duplicate: true}}}, nil
 }
 
 // checkLocalRedaction: a user may redact their own events, or others'

@@ -9,6 +9,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	"github.com/axon-hs/axon/internal/jsontext"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/roomserver/storage"
 )
@@ -28,7 +29,7 @@ import (
 // this point. Missing prev/auth events are the caller's to fetch first.
 func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoomEvent) (api.InputResult, error) {
 	ev := in.Event.PDU
-	res := api.InputResult{EventID: ev.EventID()}
+	res := api.InputResult{EventID: matrixid.EventID(ev.EventID())}
 	if b.rm.nid == 0 {
 		if rej := r.startRemoteRoom(ctx, b, in); rej != nil {
 			return *rej, nil
@@ -65,7 +66,7 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 	// 1. auth events
 	if missing := missingAuth(ev, known); len(missing) > 0 {
 		res := reject(api.CodeNotFound, "missing auth events")
-		res.EventID, res.MissingAuthEvents = ev.EventID(), missing
+		res.EventID, res.MissingAuthEvents = matrixid.EventID(ev.EventID()), missing
 		return res, nil
 	}
 	var authPDUs []gomatrixserverlib.PDU
@@ -98,13 +99,13 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 		}
 		if len(missing) > 0 {
 			res := reject(api.CodeNotFound, "missing state events")
-			res.EventID, res.MissingAuthEvents = ev.EventID(), missing
+			res.EventID, res.MissingAuthEvents = matrixid.EventID(ev.EventID()), missing
 			return res, nil
 		}
 	} else {
 		if missing := missingPrev(ev, known); len(missing) > 0 {
 			res := reject(api.CodeNotFound, "missing prev events")
-			res.EventID, res.MissingPrevEvents = ev.EventID(), missing
+			res.EventID, res.MissingPrevEvents = matrixid.EventID(ev.EventID()), missing
 			return res, nil
 		}
 		prevs := make([]*stored, 0, len(ev.PrevEventIDs()))
@@ -245,7 +246,7 @@ func (r *RoomServer) storeRejected(ctx context.Context, b *batch, ev gomatrixser
 	if _, err := r.commitEvent(ctx, b, ev, in, storage.StatusRejected, 0, false); err != nil {
 		return api.InputResult{}, err
 	}
-	return api.InputResult{EventID: ev.EventID(), Err: api.Errorf(api.CodeForbidden, why)}, nil
+	return api.InputResult{EventID: matrixid.EventID(ev.EventID()), Err: api.Errorf(api.CodeForbidden, why)}, nil
 }
 
 // replaceState makes next the current state after ev (a fork merge):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/matrixrules"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/roomserver/api"
@@ -15,7 +16,7 @@ func TestCreateRoomAllVersions(t *testing.T) {
 		t.Run("v"+v, func(t *testing.T) {
 			alice := "@alice:" + testServer
 			roomID := createTestRoom(t, rs, alice, v, "public")
-			got, err := rs.QueryRoomVersion(context.Background(), roomID)
+			got, err := rs.QueryRoomVersion(context.Background(), matrixid.RoomID(roomID))
 			if err != nil || got != v {
 				t.Fatalf("version %q %v", got, err)
 			}
@@ -67,7 +68,7 @@ func TestAuthRejection(t *testing.T) {
 			if got := len(pub.outputs()); got != before {
 				t.Fatalf("rejected events were output: %d -> %d", before, got)
 			}
-			m, _, err := rs.QueryMembership(context.Background(), roomID, mallory)
+			m, _, err := rs.QueryMembership(context.Background(), matrixid.RoomID(roomID), matrixid.UserID(mallory))
 			if err != nil || m != "" {
 				t.Fatalf("membership %q %v", m, err)
 			}

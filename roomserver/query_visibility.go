@@ -5,13 +5,14 @@ import (
 
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/roomserver/storage"
 )
 
 // QueryEventVisibility implements api.RoomserverAPI with
 // api.HistoryVisible, reading the state before each event.
-func (r *RoomServer) QueryEventVisibility(ctx context.Context, userID string, events []*api.Event) ([]bool, error) {
+func (r *RoomServer) QueryEventVisibility(ctx context.Context, userID matrixid.UserID, events []*api.Event) ([]bool, error) {
 	out := make([]bool, len(events))
 	for i, ev := range events {
 		rm, err := r.room(ctx, ev.RoomID().String())
@@ -43,14 +44,14 @@ func (r *RoomServer) QueryEventVisibility(ctx context.Context, userID string, ev
 				vis = visibilityOf(hv[nid].pdu)
 			}
 		}
-		atEvent, _, err := r.membership(ctx, rm, before, userID)
+		atEvent, _, err := r.membership(ctx, rm, before, string(userID))
 		if err != nil {
 			return nil, err
 		}
-		if ev.Type() == spec.MRoomMember && ev.StateKeyEquals(userID) {
+		if ev.Type() == spec.MRoomMember && ev.StateKeyEquals(string(userID)) {
 			atEvent = membershipOf(ev.PDU)
 		}
-		current, _, err := r.membership(ctx, rm, rm.snapshot([]api.StateKey{{Type: spec.MRoomMember, StateKey: userID}}), userID)
+		current, _, err := r.membership(ctx, rm, rm.snapshot([]api.StateKey{{Type: spec.MRoomMember, StateKey: string(userID)}}), string(userID))
 		if err != nil {
 			return nil, err
 		}

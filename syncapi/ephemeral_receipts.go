@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/matrixrules"
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
@@ -139,5 +140,5 @@ func (s *SyncAPI) setFullyRead(ctx context.Context, userID, roomID, eventID stri
 // setAccountData writes through the userapi (which publishes to the
 // account_data stream that syncapi consumes).
 func (s *SyncAPI) setAccountData(ctx context.Context, userID, roomID, typ string, content json.RawMessage) error {
-	return s.users.SetAccountData(ctx, userID, roomID, typ, content)
+	return s.users.SetAccountData(ctx, matrixid.UserID(userID), matrixid.RoomID(roomID), typ, content)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/syncapi/types"
 )
@@ -68,7 +69,7 @@ func (s *SyncAPI) backfillRoom(ctx context.Context, roomID string, limit int) bo
 	}
 	bctx, cancel := context.WithTimeout(ctx, backfillTimeout)
 	defer cancel()
-	n, err := s.fed.Backfill(bctx, roomID, []string{oldest[0].EventID}, min(max(limit, 10), 100))
+	n, err := s.fed.Backfill(bctx, matrixid.RoomID(roomID), []matrixid.EventID{matrixid.EventID(oldest[0].EventID)}, min(max(limit, 10), 100))
 	if err != nil {
 		s.log.Warn("backfill", "room_id", roomID, "error", err)
 		return false

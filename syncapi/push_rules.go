@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/matrixrules"
 	"github.com/axon-hs/axon/syncapi/pushrules"
 	uapi "github.com/axon-hs/axon/userapi/api"
@@ -15,7 +16,7 @@ import (
 // loadRules reads the user's push rules from the userapi (the source of
 // truth, so a PUT is visible to the next GET at once).
 func (s *SyncAPI) loadRules(ctx context.Context, userID string) (*pushrules.Ruleset, error) {
-	content, err := s.users.AccountData(ctx, userID, "", matrixrules.MPushRules)
+	content, err := s.users.AccountData(ctx, matrixid.UserID(userID), "", matrixrules.MPushRules)
 	if err != nil {
 		return nil, err
 	}

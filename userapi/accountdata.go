@@ -8,27 +8,28 @@ import (
 	"sync"
 	"time"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/userapi/api"
 )
 
 // AccountData implements api.UserAPI.
-func (u *UserAPI) AccountData(ctx context.Context, userID, roomID, dataType string) (json.RawMessage, error) {
-	local, err := u.localpart(userID)
+func (u *UserAPI) AccountData(ctx context.Context, userID matrixid.UserID, roomID matrixid.RoomID, dataType string) (json.RawMessage, error) {
+	local, err := u.localpart(string(userID))
 	if err != nil {
 		return nil, err
 	}
-	return u.db.AccountData(ctx, local, roomID, dataType)
+	return u.db.AccountData(ctx, local, string(roomID), dataType)
 }
 
 // SetAccountData implements api.UserAPI. The write and its publication
 // happen under a per-user lock so that consumers see a user's changes in
 // the order they were stored. If publishing fails the error is returned
 // (the client retries; the content is the same, so that is harmless).
-func (u *UserAPI) SetAccountData(ctx context.Context, userID, roomID, dataType string, content json.RawMessage) error {
+func (u *UserAPI) SetAccountData(ctx context.Context, userID matrixid.UserID, roomID matrixid.RoomID, dataType string, content json.RawMessage) error {
 	if u.accountData == nil {
 		return errNoLog
 	}
-	local, err := u.localpart(userID)
+	local, err := u.localpart(string(userID))
 	if err != nil {
 		return err
 	}
@@ -39,7 +40,7 @@ func (u *UserAPI) SetAccountData(ctx context.Context, userID, roomID, dataType s
 	lock := u.userLock(local)
 	lock.Lock()
 	defer lock.Unlock()
-	return u.storeAccountData(ctx, local, roomID, dataType, content)
+	return u.storeAccountData(ctx, local, string(roomID), dataType, content)
 }
 
 // storeAccountData writes and publishes one item; the caller holds the
@@ -58,11 +59,11 @@ func (u *UserAPI) storeAccountData(ctx context.Context, local, roomID, dataType 
 
 // SetRoomTag implements api.UserAPI: a read-modify-write of m.tag under
 // the user's lock, so concurrent tag changes do not lose each other.
-func (u *UserAPI) SetRoomTag(ctx context.Context, userID, roomID, tag string, content json.RawMessage) error {
+func (u *UserAPI) SetRoomTag(ctx context.Context, userID matrixid.UserID, roomID matrixid.RoomID, tag string, content json.RawMessage) error {
 	if u.accountData == nil {
 		return errNoLog
 	}
-	local, err := u.localpart(userID)
+	local, err := u.localpart(string(userID))
 	if err != nil {
 		return err
 	}
@@ -71,7 +72,7 @@ func (u *UserAPI) SetRoomTag(ctx context.Context, userID, roomID, tag string, co
 	lock := u.userLock(local)
 	lock.Lock()
 	defer lock.Unlock()
-	old, err := u.db.AccountData(ctx, local, roomID, "m.tag")
+	old, err := u.db.AccountData(ctx, local, string(roomID), "m.tag")
 	if err != nil {
 		return err
 	}
@@ -97,12 +98,12 @@ func (u *UserAPI) SetRoomTag(ctx context.Context, userID, roomID, tag string, co
 	if err != nil {
 		return err
 	}
-	return u.storeAccountData(ctx, local, roomID, "m.tag", data)
+	return u.storeAccountData(ctx, local, string(roomID), "m.tag", data)
 }
 
 // AllAccountData implements api.UserAPI.
-func (u *UserAPI) AllAccountData(ctx context.Context, userID string) (*api.AccountDataSet, error) {
-	local, err := u.localpart(userID)
+func (u *UserAPI) AllAccountData(ctx context.Context, userID matrixid.UserID) (*api.AccountDataSet, error) {
+	local, err := u.localpart(string(userID))
 	if err != nil {
 		return nil, err
 	}
