@@ -141,7 +141,10 @@ func TestInboundDeviceListEDUs(t *testing.T) {
 	var mu sync.Mutex
 	var got []ksapi.DeviceListUpdate
 	cctx, stop := context.WithCancel(ctx)
-	done, err := st.Consume(cctx, "test", after, func(_ context.Context, m stream.Message) error {
+	done, err := st.Consume(cctx, "test", after, func(_ context.Context, m stream.Message, cause error) error {
+		t.Errorf("update %d dead-lettered: %v", m.Seq, cause)
+		return nil
+	}, func(_ context.Context, m stream.Message) error {
 		var u ksapi.DeviceListUpdate
 		_ = json.Unmarshal(m.Data, &u)
 		mu.Lock()

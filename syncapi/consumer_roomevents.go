@@ -20,9 +20,8 @@ func (s *SyncAPI) onRoomEventBatch(ctx context.Context, msgs []stream.Message) e
 	for _, msg := range msgs {
 		var out rsapi.OutputEvent
 		if err := json.Unmarshal(msg.Data, &out); err != nil {
-			// A malformed message can never succeed: it is applied as nothing.
-			s.log.Error("malformed room event output; skipping", "seq", msg.Seq, "error", err)
-			continue
+			// A malformed message can never succeed: dead-letter it.
+			return stream.Poison(fmt.Errorf("malformed room event output (seq %d): %w", msg.Seq, err))
 		}
 		outs = append(outs, &out)
 	}

@@ -170,7 +170,10 @@ func TestAccountDataPublished(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Consume(ctx, "test", 0, func(_ context.Context, m stream.Message) error {
+		if _, err := s.Consume(ctx, "test", 0, func(_ context.Context, m stream.Message, cause error) error {
+			t.Errorf("message %d dead-lettered: %v", m.Seq, cause)
+			return nil
+		}, func(_ context.Context, m stream.Message) error {
 			var out api.OutputAccountData
 			if err := json.Unmarshal(m.Data, &out); err != nil {
 				return err

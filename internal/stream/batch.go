@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,7 +13,9 @@ import (
 
 // BatchHandler applies consecutive messages, in order, together — one
 // database transaction for all of them, recording the last msgs' Seq in
-// it. An error retries the same batch: it must leave nothing applied.
+// it. An error must leave nothing applied: the messages are then applied
+// one at a time (a slice of one), and one that keeps failing is
+// dead-lettered (see deadletter.go).
 type BatchHandler func(ctx context.Context, msgs []Message) error
 
 // BatchOptions bound a batch.
@@ -23,6 +26,13 @@ type BatchOptions struct {
 	// 0 takes only what is already queued, so a lone message is applied
 	// at once; batches form on their own while the previous one is applied.
 	MaxWait time.Duration
+	// DeadLetter records a message given up on (required: no consumer
+	// may be stopped by one bad message).
+	DeadLetter DeadLetterFunc
+	// MaxAttempts per message before it is dead-lettered (default
+	// DefaultMaxAttempts); RetryBackoff is the first wait between them.
+	MaxAttempts  int
+	RetryBackoff time.Duration
 }
 
 // ConsumeBatch is Consume for a handler that applies several messages
@@ -31,6 +41,9 @@ type BatchOptions struct {
 func (s *Stream) ConsumeBatch(ctx context.Context, consumerName string, afterSeq uint64, opts BatchOptions, h BatchHandler) (<-chan struct{}, error) {
 	if opts.MaxMessages <= 0 {
 		opts.MaxMessages = 64
+	}
+	if opts.DeadLetter == nil {
+		return nil, fmt.Errorf("consume %s: consumer %s has no dead-letter store", s.name, consumerName)
 	}
 	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
 	if afterSeq > 0 {
@@ -46,6 +59,8 @@ func (s *Stream) ConsumeBatch(ctx context.Context, consumerName string, afterSeq
 		return nil, fmt.Errorf("consume %s: %w", s.name, err)
 	}
 	log := slog.With("stream", s.name, "consumer", consumerName)
+	app := &applier{stream: s.short, consumer: consumerName, log: log, h: h, deadLetter: opts.DeadLetter,
+		maxAttempts: cmp.Or(opts.MaxAttempts, DefaultMaxAttempts), backoff: cmp.Or(opts.RetryBackoff, defaultRetryBackoff)}
 	queue := make(chan Message, 2*opts.MaxMessages)
 	readerDone := make(chan struct{})
 	go func() {
@@ -88,7 +103,7 @@ func (s *Stream) ConsumeBatch(ctx context.Context, consumerName string, afterSeq
 				return
 			}
 			batch = fillBatch(ctx, queue, batch, opts)
-			if !applyWithRetry(ctx, log, batch, h) {
+			if !app.apply(ctx, batch) {
 				return
 			}
 		}
@@ -124,25 +139,4 @@ func fillBatch(ctx context.Context, queue <-chan Message, batch []Message, opts 
 		}
 	}
 	return batch
-}
-
-// applyWithRetry runs h until it succeeds; false means ctx ended first.
-func applyWithRetry(ctx context.Context, log *slog.Logger, batch []Message, h BatchHandler) bool {
-	backoff := 50 * time.Millisecond
-	for {
-		err := h(ctx, batch)
-		if err == nil {
-			return true
-		}
-		if ctx.Err() != nil {
-			return false
-		}
-		log.Error("applying stream messages failed; retrying", "first_seq", batch[0].Seq, "last_seq", batch[len(batch)-1].Seq, "error", err, "retry_in", backoff)
-		select {
-		case <-time.After(backoff):
-		case <-ctx.Done():
-			return false
-		}
-		backoff = min(backoff*2, 10*time.Second)
-	}
 }

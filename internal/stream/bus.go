@@ -146,6 +146,7 @@ func (b *Bus) Conn() *nats.Conn { return b.nc }
 type Stream struct {
 	bus     *Bus
 	name    string // JetStream stream name
+	short   string // name without the deployment prefix, e.g. "room_events"
 	subject string
 	js      jetstream.Stream
 }
@@ -178,7 +179,7 @@ func (b *Bus) Stream(ctx context.Context, name string, maxAge time.Duration, max
 	if err != nil {
 		return nil, fmt.Errorf("create stream %s: %w", full, err)
 	}
-	return &Stream{bus: b, name: full, subject: subject, js: js}, nil
+	return &Stream{bus: b, name: full, short: name, subject: subject, js: js}, nil
 }
 
 // Publish appends data and waits for the log to acknowledge it, returning
@@ -209,14 +210,15 @@ type Message struct {
 
 // Handler applies one message. It must record msg.Seq as its new position
 // in the same transaction as the effect. An error is logged and the same
-// message retried with backoff: a message is never skipped.
+// message retried with backoff; one that keeps failing is handed to
+// deadLetter and the stream goes on (see deadletter.go).
 type Handler func(ctx context.Context, msg Message) error
 
 // Consume delivers every message after afterSeq, in order, to h until ctx
 // is cancelled. It returns once the subscription is set up; delivery runs
 // in the background. The returned channel closes when delivery stops.
-func (s *Stream) Consume(ctx context.Context, consumerName string, afterSeq uint64, h Handler) (<-chan struct{}, error) {
-	return s.ConsumeBatch(ctx, consumerName, afterSeq, BatchOptions{MaxMessages: 1}, func(ctx context.Context, msgs []Message) error {
+func (s *Stream) Consume(ctx context.Context, consumerName string, afterSeq uint64, deadLetter DeadLetterFunc, h Handler) (<-chan struct{}, error) {
+	return s.ConsumeBatch(ctx, consumerName, afterSeq, BatchOptions{MaxMessages: 1, DeadLetter: deadLetter}, func(ctx context.Context, msgs []Message) error {
 		return h(ctx, msgs[0])
 	})
 }

@@ -94,4 +94,11 @@ CREATE TABLE keyserver_backup_keys (
 	Version: 2,
 	Name:    "outbox; consumed stream positions",
 	SQL:     outbox.Schema(OutboxTable) + "\n" + streampos.Schema(consumerTable),
+}, {
+	Version: 3,
+	Name:    "dead letters",
+	SQL:     streampos.DeadLetterSchema(consumerTables.DeadLetters),
 }}
+
+// consumerTables add the messages the consumer gave up on.
+var consumerTables = streampos.Tables{Positions: consumerTable, DeadLetters: "keyserver_dead_letters"}

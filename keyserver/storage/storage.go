@@ -8,6 +8,7 @@ import (
 	"errors"
 
 	"github.com/axon-hs/axon/internal/storage"
+	istream "github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/internal/streampos"
 )
 
@@ -34,6 +35,16 @@ func (d *Database) DB() *storage.DB { return d.db }
 // ConsumerSeq is the last applied sequence of a consumed stream.
 func (d *Database) ConsumerSeq(ctx context.Context, stream string) (uint64, error) {
 	return streampos.Get(ctx, d.db, consumerTable, stream)
+}
+
+// DeadLetterer records the messages of stream the consumer gives up on.
+func (d *Database) DeadLetterer(stream string) istream.DeadLetterFunc {
+	return consumerTables.DeadLetterer(d.db, stream)
+}
+
+// DeadLetters lists the messages the consumer gave up on.
+func (d *Database) DeadLetters(ctx context.Context) ([]streampos.DeadLetter, error) {
+	return streampos.DeadLetters(ctx, d.db, consumerTables.DeadLetters)
 }
 
 // SetConsumerSeq records seq as applied, inside the effect's transaction.

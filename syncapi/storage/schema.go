@@ -1,6 +1,9 @@
 package storage
 
-import "github.com/axon-hs/axon/internal/storage"
+import (
+	"github.com/axon-hs/axon/internal/storage"
+	"github.com/axon-hs/axon/internal/streampos"
+)
 
 // migrations is the syncapi schema. Every table is prefixed syncapi_.
 var migrations = []storage.Migration{{
@@ -147,4 +150,8 @@ CREATE INDEX syncapi_notify_events_ts ON syncapi_notify_events (ts);
 ALTER TABLE syncapi_notifications ADD COLUMN notify BOOLEAN NOT NULL DEFAULT TRUE;
 CREATE INDEX syncapi_notifications_user_pos ON syncapi_notifications (user_id, event_pos);
 `,
+}, {
+	Version: 3,
+	Name:    "dead letters",
+	SQL:     streampos.DeadLetterSchema(consumerTables.DeadLetters),
 }}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 
 	"github.com/axon-hs/axon/internal/storage"
+	istream "github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/internal/streampos"
 	"github.com/axon-hs/axon/syncapi/types"
 )
@@ -95,14 +96,27 @@ func (d *Database) MaxPositions(ctx context.Context) (types.StreamToken, error) 
 	return t, rows.Err()
 }
 
+// consumerTables keep the consumed streams' positions and dead letters.
+var consumerTables = streampos.Tables{Positions: "syncapi_consumer_seqs", DeadLetters: "syncapi_dead_letters"}
+
 // ConsumerSeq is the last applied sequence of a consumed stream.
 func (d *Database) ConsumerSeq(ctx context.Context, stream string) (uint64, error) {
-	return streampos.Get(ctx, d.DB, "syncapi_consumer_seqs", stream)
+	return streampos.Get(ctx, d.DB, consumerTables.Positions, stream)
 }
 
 // SetConsumerSeq records seq as applied, inside the effect's transaction.
 func SetConsumerSeq(ctx context.Context, tx *storage.Tx, stream string, seq uint64) error {
-	return streampos.Set(ctx, tx, "syncapi_consumer_seqs", stream, seq)
+	return streampos.Set(ctx, tx, consumerTables.Positions, stream, seq)
+}
+
+// DeadLetterer records the messages of stream the consumer gives up on.
+func (d *Database) DeadLetterer(stream string) istream.DeadLetterFunc {
+	return consumerTables.DeadLetterer(d.DB, stream)
+}
+
+// DeadLetters lists the messages the consumers gave up on.
+func (d *Database) DeadLetters(ctx context.Context) ([]streampos.DeadLetter, error) {
+	return streampos.DeadLetters(ctx, d.DB, consumerTables.DeadLetters)
 }
 
 // inList builds "$n,$n+1,..." for an IN clause starting at placeholder n.
