@@ -5,8 +5,6 @@ package storage
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/axon-hs/axon/internal/storage"
@@ -52,15 +50,11 @@ func Open(ctx context.Context, dsn string) (*Database, error) {
 // NextPos allocates the next position of a counter inside tx. The row
 // lock held until commit makes positions commit in order.
 func NextPos(ctx context.Context, tx *storage.Tx, counter string) (types.StreamPosition, error) {
+	// One upsert, so concurrent first uses of a counter cannot both
+	// insert it.
 	var v int64
-	err := tx.QueryRowContext(ctx, `UPDATE syncapi_counters SET value = value + 1 WHERE name = $1 RETURNING value`, counter).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		if _, err = tx.ExecContext(ctx, `INSERT INTO syncapi_counters (name, value) VALUES ($1, 1)`, counter); err != nil {
-			return 0, fmt.Errorf("init counter %s: %w", counter, err)
-		}
-		return 1, nil
-	}
-	if err != nil {
+	if err := tx.QueryRowContext(ctx, `INSERT INTO syncapi_counters (name, value) VALUES ($1, 1)
+		ON CONFLICT (name) DO UPDATE SET value = syncapi_counters.value + 1 RETURNING value`, counter).Scan(&v); err != nil {
 		return 0, fmt.Errorf("next %s position: %w", counter, err)
 	}
 	return types.StreamPosition(v), nil
