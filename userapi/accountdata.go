@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/axon-hs/axon/internal/outbox"
+	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/userapi/api"
 )
 
@@ -20,14 +22,10 @@ func (u *UserAPI) AccountData(ctx context.Context, userID, roomID, dataType stri
 	return u.db.AccountData(ctx, local, roomID, dataType)
 }
 
-// SetAccountData implements api.UserAPI. The write and its publication
-// happen under a per-user lock so that consumers see a user's changes in
-// the order they were stored. If publishing fails the error is returned
-// (the client retries; the content is the same, so that is harmless).
+// SetAccountData implements api.UserAPI. The write and its stream message
+// commit together and are queued for publication under a per-user lock,
+// so consumers see a user's changes in the order they were stored.
 func (u *UserAPI) SetAccountData(ctx context.Context, userID, roomID, dataType string, content json.RawMessage) error {
-	if u.accountData == nil {
-		return errNoLog
-	}
 	local, err := u.localpart(userID)
 	if err != nil {
 		return err
@@ -36,19 +34,37 @@ func (u *UserAPI) SetAccountData(ctx context.Context, userID, roomID, dataType s
 	if err != nil {
 		return fmt.Errorf("account data is not valid JSON: %w", err)
 	}
-	// Once stored, the change must also be published even if the client
-	// goes away, or consumers would miss it.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
+	// The change and its stream message commit together (the outbox
+	// publishes it, also if the log is down now); the lock keeps a user's
+	// changes in order on the stream.
 	lock := u.userLock(local)
 	lock.Lock()
-	defer lock.Unlock()
-	if err := u.db.SetAccountData(ctx, local, roomID, dataType, content); err != nil {
+	var staged []outbox.Entry
+	err = u.db.SetAccountData(ctx, local, roomID, dataType, content, func(tx *istorage.Tx) error {
+		var err error
+		staged, err = u.accountData.Stage(ctx, tx, u.userID(local), msg)
+		return err
+	})
+	var ticket outbox.Ticket
+	if err == nil {
+		ticket = u.accountData.Queue(staged)
+	}
+	lock.Unlock()
+	if err != nil {
 		return err
 	}
-	_, err = u.accountData.Publish(ctx, msg, nil)
-	return err
+	// Answered once the log has it, so the client's next /sync shows it;
+	// if the log is slow or down, from the commit.
+	wait, cancel := context.WithTimeout(context.WithoutCancel(ctx), accountDataPublishWait)
+	defer cancel()
+	if err := u.accountData.Wait(wait, ticket); err != nil {
+		u.base.Log.Warn("account data not yet published; the outbox will publish it", "user_id", u.userID(local), "error", err)
+	}
+	return nil
 }
+
+// accountDataPublishWait bounds how long a write waits for the log.
+const accountDataPublishWait = 3 * time.Second
 
 // AllAccountData implements api.UserAPI.
 func (u *UserAPI) AllAccountData(ctx context.Context, userID string) (*api.AccountDataSet, error) {

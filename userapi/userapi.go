@@ -2,7 +2,6 @@ package userapi
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -19,10 +18,11 @@ import (
 type UserAPI struct {
 	base        *setup.Base
 	serverName  string
-	db          *storage.Database
-	accountData *stream.Stream
-	// outbox carries device deletions to the user_devices stream.
-	outbox   *outbox.Outbox
+	db *storage.Database
+	// accountData carries account data changes to their stream; outbox
+	// carries device deletions to the user_devices stream.
+	accountData *outbox.Outbox
+	outbox      *outbox.Outbox
 	tokens   *tokenCache
 	lastSeen *lastSeenTracker
 	// userLocks serialise a user's account data writes with their
@@ -35,9 +35,6 @@ type UserAPI struct {
 
 var _ api.UserAPI = (*UserAPI)(nil)
 
-// errNoLog is returned for account data writes by a UserAPI built
-// without the log.
-var errNoLog = errors.New("userapi: account data changes need the log (NATS), which this process has not started")
 
 // New opens the userapi's storage and starts the last-seen writer.
 func New(ctx context.Context, base *setup.Base) (*UserAPI, error) {
@@ -46,14 +43,11 @@ func New(ctx context.Context, base *setup.Base) (*UserAPI, error) {
 		return nil, err
 	}
 	// Without a log (the create-account command, which must not start a
-	// second embedded NATS beside a running server) account data cannot
-	// change; everything else works.
-	// Device deletions made without it wait in the outbox for a process
-	// that has the log.
-	var s *stream.Stream
-	var devicesOut outbox.Publisher
+	// second embedded NATS beside a running server) account data changes
+	// and device deletions wait in the outboxes for a process that has it.
+	var accountDataOut, devicesOut outbox.Publisher
 	if base.Bus != nil {
-		if s, err = base.Stream(ctx, stream.AccountData); err != nil {
+		if accountDataOut, err = base.Stream(ctx, stream.AccountData); err != nil {
 			return nil, err
 		}
 		if devicesOut, err = base.Stream(ctx, stream.UserDevices); err != nil {
@@ -64,7 +58,8 @@ func New(ctx context.Context, base *setup.Base) (*UserAPI, error) {
 		base:        base,
 		serverName:  base.Cfg.ServerName,
 		db:          storage.New(db),
-		accountData: s,
+		accountData: outbox.New(db, accountDataOut, outbox.Config{Table: storage.AccountDataOutboxTable, KeyHeader: "user_id",
+			MsgIDPrefix: "axon-uad-", Log: base.Log}),
 		outbox: outbox.New(db, devicesOut, outbox.Config{Table: storage.OutboxTable, KeyHeader: "user_id",
 			MsgIDPrefix: "axon-ua-", Log: base.Log}),
 		tokens:   newTokenCache(100_000),
@@ -75,8 +70,10 @@ func New(ctx context.Context, base *setup.Base) (*UserAPI, error) {
 	if c := base.Cfg.Registration.PasswordHashCost; c > 0 {
 		bcryptCost.Store(int32(c))
 	}
-	if err := u.outbox.Start(ctx); err != nil {
-		return nil, err
+	for _, o := range []*outbox.Outbox{u.accountData, u.outbox} {
+		if err := o.Start(ctx); err != nil {
+			return nil, err
+		}
 	}
 	go u.flushLastSeenLoop(5 * time.Second)
 	return u, nil
@@ -91,6 +88,7 @@ func (u *UserAPI) Close() {
 	}
 	close(u.stop)
 	<-u.done
+	u.accountData.Close()
 	u.outbox.Close()
 }
 

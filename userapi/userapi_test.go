@@ -26,6 +26,13 @@ var natsPrefix atomic.Int64
 // forEachBackend runs fn with a UserAPI on a fresh database of each
 // engine and an embedded NATS.
 func forEachBackend(t *testing.T, fn func(t *testing.T, u *UserAPI)) {
+	forEachBackendOnBus(t, func(t *testing.T) stream.Config {
+		return stream.Config{StoreDir: t.TempDir(), InMemory: true}
+	}, fn)
+}
+
+// forEachBackendOnBus is forEachBackend on the log busConfig returns.
+func forEachBackendOnBus(t *testing.T, busConfig func(t *testing.T) stream.Config, fn func(t *testing.T, u *UserAPI)) {
 	for _, b := range storagetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
@@ -36,10 +43,9 @@ func forEachBackend(t *testing.T, fn func(t *testing.T, u *UserAPI)) {
 			if b.Name == "sqlite" {
 				cfg.Database.Default = "sqlite:" + cfg.Database.Default
 			}
-			bus, err := stream.Connect(ctx, stream.Config{
-				StoreDir: t.TempDir(), InMemory: true,
-				Prefix: fmt.Sprintf("uapitest%d_%d", os.Getpid(), natsPrefix.Add(1)),
-			})
+			busCfg := busConfig(t)
+			busCfg.Prefix = fmt.Sprintf("uapitest%d_%d", os.Getpid(), natsPrefix.Add(1))
+			bus, err := stream.Connect(ctx, busCfg)
 			if err != nil {
 				t.Fatal(err)
 			}

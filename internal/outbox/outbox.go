@@ -146,10 +146,30 @@ func (o *Outbox) Enqueue(entries []Entry) { o.enqueue(entries) }
 // published or ctx is done. The error only says the wait ended early:
 // the entries are published anyway.
 func (o *Outbox) Send(ctx context.Context, entries []Entry) error {
-	ticket, ok := o.enqueue(entries)
-	if !ok {
+	return o.Wait(ctx, o.Queue(entries))
+}
+
+// Ticket says when queued entries are published (see Queue).
+type Ticket struct {
+	sent uint64
+	ok   bool
+}
+
+// Queue queues committed entries like Send without waiting: call it
+// where the order of commits is kept (under the caller's lock), then Wait
+// outside it.
+func (o *Outbox) Queue(entries []Entry) Ticket {
+	sent, ok := o.enqueue(entries)
+	return Ticket{sent: sent, ok: ok}
+}
+
+// Wait waits until the entries of t are published or ctx is done; the
+// error only says the wait ended early.
+func (o *Outbox) Wait(ctx context.Context, t Ticket) error {
+	if !t.ok {
 		return nil
 	}
+	ticket := t.sent
 	for {
 		o.mu.Lock()
 		sent, ch := o.sent, o.advanced

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+
+	"github.com/axon-hs/axon/internal/storage"
 )
 
 // AccountData returns one item (roomID "" for global), or nil if unset.
@@ -21,13 +23,18 @@ func (d *Database) AccountData(ctx context.Context, localpart, roomID, dataType 
 	return json.RawMessage(content), nil
 }
 
-// SetAccountData stores one item, replacing any earlier content.
-func (d *Database) SetAccountData(ctx context.Context, localpart, roomID, dataType string, content json.RawMessage) error {
-	_, err := d.db.ExecContext(ctx, `INSERT INTO userapi_account_data (localpart, room_id, data_type, content)
-		VALUES ($1, $2, $3, $4)
-		ON CONFLICT (localpart, room_id, data_type) DO UPDATE SET content = excluded.content`,
-		localpart, roomID, dataType, string(content))
-	return err
+// SetAccountData stores one item, replacing any earlier content, and
+// runs stage (the outbox write announcing it) in the same transaction.
+func (d *Database) SetAccountData(ctx context.Context, localpart, roomID, dataType string, content json.RawMessage, stage func(tx *storage.Tx) error) error {
+	return d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO userapi_account_data (localpart, room_id, data_type, content)
+			VALUES ($1, $2, $3, $4)
+			ON CONFLICT (localpart, room_id, data_type) DO UPDATE SET content = excluded.content`,
+			localpart, roomID, dataType, string(content)); err != nil {
+			return err
+		}
+		return stage(tx)
+	})
 }
 
 // AllAccountData returns a user's global and per-room account data.

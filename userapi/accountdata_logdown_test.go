@@ -1,0 +1,69 @@
+package userapi
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/axon-hs/axon/internal/stream"
+	"github.com/axon-hs/axon/internal/stream/natstest"
+	"github.com/axon-hs/axon/userapi/api"
+)
+
+// TestAccountDataAnsweredWhileLogDown: with NATS down, an account data
+// write is answered from its commit (it used to block 30 s and fail
+// although stored), and is published once the log is back.
+func TestAccountDataAnsweredWhileLogDown(t *testing.T) {
+	var nats *natstest.Server
+	forEachBackendOnBus(t, func(t *testing.T) stream.Config {
+		nats = natstest.Start(t)
+		return stream.Config{URLs: []string{nats.URL()}}
+	}, func(t *testing.T, u *UserAPI) {
+		ctx := context.Background()
+		userID, err := u.CreateAccount(ctx, "carol", "password123", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := u.base.Stream(ctx, stream.AccountData)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nats.Stop()
+		if err := u.SetAccountData(ctx, userID, "", "org.example.down", json.RawMessage(`{"n":1}`)); err != nil {
+			t.Fatalf("account data write while the log is down: %v", err)
+		}
+		set, err := u.AllAccountData(ctx, userID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(set.Global["org.example.down"]) != `{"n":1}` {
+			t.Fatalf("stored account data: %s", set.Global["org.example.down"])
+		}
+		nats.Restart()
+		got := make(chan api.OutputAccountData, 1)
+		cctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		if _, err := s.Consume(cctx, "test", 0, func(_ context.Context, m stream.Message, cause error) error {
+			t.Errorf("message %d dead-lettered: %v", m.Seq, cause)
+			return nil
+		}, func(_ context.Context, m stream.Message) error {
+			var out api.OutputAccountData
+			if err := json.Unmarshal(m.Data, &out); err != nil {
+				return err
+			}
+			got <- out
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case out := <-got:
+			if out.Type != "org.example.down" || string(out.Content) != `{"n":1}` {
+				t.Fatalf("published %+v", out)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("account data written while the log was down never published")
+		}
+	})
+}
