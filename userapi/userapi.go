@@ -16,15 +16,15 @@ import (
 
 // UserAPI implements api.UserAPI and httputil.Authenticator.
 type UserAPI struct {
-	base        *setup.Base
-	serverName  string
-	db *storage.Database
+	base       *setup.Base
+	serverName string
+	db         *storage.Database
 	// accountData carries account data changes to their stream; outbox
 	// carries device deletions to the user_devices stream.
 	accountData *outbox.Outbox
 	outbox      *outbox.Outbox
-	tokens   *tokenCache
-	lastSeen *lastSeenTracker
+	tokens      *tokenCache
+	lastSeen    *lastSeenTracker
 	// userLocks serialise a user's account data writes with their
 	// publication, so the stream order matches the database order.
 	userLocks [64]sync.Mutex
@@ -34,7 +34,6 @@ type UserAPI struct {
 }
 
 var _ api.UserAPI = (*UserAPI)(nil)
-
 
 // New opens the userapi's storage and starts the last-seen writer.
 func New(ctx context.Context, base *setup.Base) (*UserAPI, error) {
@@ -55,9 +54,9 @@ func New(ctx context.Context, base *setup.Base) (*UserAPI, error) {
 		}
 	}
 	u := &UserAPI{
-		base:        base,
-		serverName:  base.Cfg.ServerName,
-		db:          storage.New(db),
+		base:       base,
+		serverName: base.Cfg.ServerName,
+		db:         storage.New(db),
 		accountData: outbox.New(db, accountDataOut, outbox.Config{Table: storage.AccountDataOutboxTable, KeyHeader: "user_id",
 			MsgIDPrefix: "axon-uad-", Log: base.Log}),
 		outbox: outbox.New(db, devicesOut, outbox.Config{Table: storage.OutboxTable, KeyHeader: "user_id",
