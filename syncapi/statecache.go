@@ -25,6 +25,11 @@ type stateKey struct{ typ, key string }
 
 func (r *roomState) get(typ, key string) *types.Event { return r.byKey[stateKey{typ, key}] }
 
+// worldReadable: may anyone read the room's history now?
+func (r *roomState) worldReadable() bool {
+	return r.contentField("m.room.history_visibility", "", "history_visibility").String() == "world_readable"
+}
+
 // content returns a field of a state event's content ("" if absent).
 func (r *roomState) contentField(typ, key, field string) gjson.Result {
 	ev := r.get(typ, key)
