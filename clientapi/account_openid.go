@@ -24,7 +24,7 @@ func (h *roomRoutes) openIDToken(req *http.Request, dev *uapi.Device) httputil.J
 	}
 	tok, err := fed.RequestOpenIDToken(req.Context(), dev.UserID)
 	if err != nil {
-		return h.fedError(err, "openid token")
+		return h.rsError(err, "openid token")
 	}
 	return httputil.OK(tok)
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/uia"
+	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
 // User-Interactive Authentication for the account routes: the generic
@@ -22,6 +23,7 @@ func (a *accountRoutes) newUIA() *uia.Authenticator {
 	return uia.New(uia.Config{
 		ServerName: a.cfg.ServerName,
 		Passwords:  a.users,
+		Rejected:   uapi.IsRejectedCredentials,
 		RateLimit:  a.limits.loginUser.Check,
 		Stages:     map[string]uia.StageFunc{stageRegistrationToken: a.registrationTokenStage},
 		Log:        a.log,

@@ -21,7 +21,6 @@ type ClientAPI struct {
 // New registers the client routes on base.Client.
 func New(base *setup.Base, users uapi.UserAPI, rooms rsapi.RoomserverAPI, fed fedapi.FederationAPI) *ClientAPI {
 	c := &ClientAPI{base: base, users: users, rooms: rooms, fed: fed}
-	c.registerAccountRoutes()
-	c.registerRoomRoutes()
+	c.registerRoutes()
 	return c
 }

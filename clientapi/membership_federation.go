@@ -3,35 +3,17 @@ package clientapi
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 
 	fedapi "github.com/axon-hs/axon/federationapi/api"
 	"github.com/axon-hs/axon/internal/httputil"
-	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
 
 // Membership of rooms on other servers goes through the federation
 // component (nil when federation is off).
 // fed is the federation component, or nil when federation is off.
 func (h *roomRoutes) fed() fedapi.FederationAPI { return h.c.fed }
-
-// fedError turns a federation failure into a response.
-func (h *roomRoutes) fedError(err error, action string) httputil.JSONResponse {
-	var fe *fedapi.Error
-	if errors.As(err, &fe) {
-		status := fe.Status
-		if status < 400 || status >= 600 || status == http.StatusInternalServerError {
-			status = http.StatusBadGateway
-		}
-		return httputil.Error(status, fe.Code, "%s", fe.Message)
-	}
-	if _, ok := rsapi.AsError(err); ok {
-		return h.rsError(err, action)
-	}
-	return h.rsError(err, action)
-}
 
 // serverInRoom: is this server in the room (so can act in it locally)?
 // False for unknown rooms and for stubs holding only a remote invite.
@@ -98,7 +80,7 @@ func (h *roomRoutes) remoteJoin(ctx context.Context, userID, roomIDOrAlias strin
 	raw, _ := json.Marshal(content)
 	resp, err := fed.PerformJoin(ctx, &fedapi.PerformJoinRequest{RoomIDOrAlias: roomIDOrAlias, UserID: userID, ServerNames: servers, Content: raw})
 	if err != nil {
-		return h.fedError(err, "remote join")
+		return h.rsError(err, "remote join")
 	}
 	return httputil.OK(map[string]string{"room_id": resp.RoomID})
 }
@@ -115,7 +97,7 @@ func (h *roomRoutes) remoteLeave(ctx context.Context, userID, roomID, reason str
 		content, _ = json.Marshal(map[string]string{"reason": reason})
 	}
 	if err := fed.PerformLeave(ctx, &fedapi.PerformLeaveRequest{RoomID: roomID, UserID: userID, Content: content}); err != nil {
-		return h.fedError(err, "remote leave")
+		return h.rsError(err, "remote leave")
 	}
 	return httputil.Empty()
 }
@@ -132,7 +114,7 @@ func (h *roomRoutes) remoteInvite(ctx context.Context, inviter, roomID, invitee,
 	}
 	raw, _ := json.Marshal(content)
 	if _, err := fed.PerformInvite(ctx, &fedapi.PerformInviteRequest{RoomID: roomID, Inviter: inviter, Invitee: invitee, Content: raw}); err != nil {
-		return h.fedError(err, "remote invite")
+		return h.rsError(err, "remote invite")
 	}
 	return httputil.Empty()
 }

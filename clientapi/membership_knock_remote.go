@@ -48,7 +48,7 @@ func (h *roomRoutes) knockAnywhere(req *http.Request, dev *uapi.Device) httputil
 	raw, _ := json.Marshal(content)
 	resp, err := fed.PerformKnock(ctx, &fedapi.PerformJoinRequest{RoomIDOrAlias: idOrAlias, UserID: dev.UserID, ServerNames: vias, Content: raw})
 	if err != nil {
-		return h.fedError(err, "remote knock")
+		return h.rsError(err, "remote knock")
 	}
 	return httputil.OK(map[string]string{"room_id": resp.RoomID})
 }

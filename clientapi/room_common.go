@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
-	"net/http"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -47,30 +45,6 @@ func (h *roomRoutes) sendLocal(ctx context.Context, le *rsapi.LocalEvent, txn *r
 		return "", errResp
 	}
 	return resp.Results[0].EventID, nil
-}
-
-// rsError turns a roomserver error into a Matrix error response.
-func (h *roomRoutes) rsError(err error, action string) httputil.JSONResponse {
-	e, ok := rsapi.AsError(err)
-	if !ok {
-		slog.Error("roomserver call failed", "action", action, "error", err)
-		return httputil.InternalError()
-	}
-	switch e.Code {
-	case rsapi.CodeNotFound:
-		return httputil.NotFound("%s", e.Message)
-	case rsapi.CodeForbidden:
-		return httputil.Forbidden("%s", e.Message)
-	case rsapi.CodeTooLarge:
-		return httputil.TooLarge("%s", e.Message)
-	case rsapi.CodeVersion:
-		return httputil.Error(http.StatusBadRequest, "M_UNSUPPORTED_ROOM_VERSION", "%s", e.Message)
-	case rsapi.CodeInUse:
-		return httputil.Error(http.StatusBadRequest, "M_ROOM_IN_USE", "%s", e.Message)
-	case rsapi.CodeBadAlias:
-		return httputil.InvalidParam("%s", e.Message)
-	}
-	return httputil.BadJSON("%s", e.Message)
 }
 
 // roomExists is false (and a response) for unknown or malformed room IDs.

@@ -9,7 +9,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/matrix-org/util"
 
-	"github.com/axon-hs/axon/federationapi/storage"
+	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
 	ksapi "github.com/axon-hs/axon/keyserver/api"
 	syncapi "github.com/axon-hs/axon/syncapi/api"
@@ -111,7 +111,7 @@ func deviceListEDU(m *ksapi.DeviceListUpdate) (string, any) {
 
 // roomServers are the other servers joined to a room.
 func (f *FederationAPI) roomServers(ctx context.Context, roomID string) []string {
-	servers, _ := storage.JoinedServers(ctx, f.store.DB, roomID)
+	servers, _ := f.store.JoinedServers(ctx, f.store, roomID)
 	return servers
 }
 
@@ -162,13 +162,13 @@ func (f *FederationAPI) startEDUConsumers(ctx, runCtx context.Context) error {
 					return fmt.Errorf("encode EDU: %w", err)
 				}
 			}
-			err := f.store.DB.WriteTx(ctx, func(tx *storage.Tx) error {
+			err := f.store.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
 				if body != nil {
-					if err := storage.Enqueue(ctx, tx, dests, true, body); err != nil {
+					if err := f.store.Enqueue(ctx, tx, dests, true, body); err != nil {
 						return err
 					}
 				}
-				return storage.SetPosition(ctx, tx, consumer, msg.Seq)
+				return f.store.SetPosition(ctx, tx, consumer, msg.Seq)
 			})
 			if err == nil && body != nil {
 				f.sender.Notify(dests...)

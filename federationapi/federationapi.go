@@ -33,7 +33,7 @@ type FederationAPI struct {
 	// keyAPI serves our users' device lists and keys to other servers (nil:
 	// none are served).
 	keyAPI ksapi.KeyserverAPI
-	store  *storage.Store
+	store  *storage.DB
 	id     *keys.Identity
 	ring   *keys.Ring
 	// Client makes signed requests to other servers.
@@ -64,7 +64,7 @@ func New(ctx context.Context, base *setup.Base, rooms rsapi.RoomserverAPI, users
 	if err != nil {
 		return nil, err
 	}
-	f := &FederationAPI{base: base, rooms: rooms, users: users, keyAPI: keyAPI, store: &storage.Store{DB: db}}
+	f := &FederationAPI{base: base, rooms: rooms, users: users, keyAPI: keyAPI, store: storage.New(db)}
 	f.id = &keys.Identity{ServerName: spec.ServerName(cfg.ServerName), KeyID: gomatrixserverlib.KeyID(cfg.KeyID), PrivateKey: cfg.SigningKey}
 
 	insecure := cfg.Federation.InsecureSkipVerify

@@ -3,7 +3,6 @@ package federationapi
 import (
 	"context"
 	"errors"
-	"net/http"
 
 	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/matrix-org/gomatrixserverlib/spec"
@@ -45,31 +44,6 @@ func (f *FederationAPI) roomAccess(ctx context.Context, roomID string, origin sp
 		}
 	}
 	return ver, nil
-}
-
-// internal logs the cause of an internal failure and answers 500.
-func (f *FederationAPI) internal(what string, err error) httputil.JSONResponse {
-	f.base.Log.Error("federation request failed", "what", what, "error", err)
-	return httputil.InternalError()
-}
-
-// rsError maps a roomserver error to a response.
-func (f *FederationAPI) rsError(what string, err error) httputil.JSONResponse {
-	e, ok := rsapi.AsError(err)
-	if !ok {
-		return f.internal(what, err)
-	}
-	switch e.Code {
-	case rsapi.CodeNotFound:
-		return httputil.NotFound("%s", e.Message)
-	case rsapi.CodeForbidden:
-		return httputil.Forbidden("%s", e.Message)
-	case rsapi.CodeVersion:
-		return httputil.Error(http.StatusBadRequest, "M_UNSUPPORTED_ROOM_VERSION", "%s", e.Message)
-	case rsapi.CodeTooLarge:
-		return httputil.TooLarge("%s", e.Message)
-	}
-	return httputil.BadJSON("%s", e.Message)
 }
 
 // authChain walks auth_events from events, returning every ancestor we

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 
+	istorage "github.com/axon-hs/axon/internal/storage"
+
 	"github.com/axon-hs/axon/keyserver/api"
 	"github.com/axon-hs/axon/keyserver/storage"
 )
@@ -26,7 +28,7 @@ func parseVersion(v string) (int64, error) {
 // backupErr maps storage errors to the api's.
 func backupErr(err error) error {
 	switch {
-	case errors.Is(err, storage.ErrNotFound):
+	case errors.Is(err, istorage.ErrNotFound):
 		return api.ErrNoBackup
 	case errors.Is(err, storage.ErrWrongVersion):
 		return api.ErrWrongBackupVersion

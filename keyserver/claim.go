@@ -6,8 +6,9 @@ import (
 	"errors"
 	"time"
 
+	istorage "github.com/axon-hs/axon/internal/storage"
+
 	"github.com/axon-hs/axon/keyserver/api"
-	"github.com/axon-hs/axon/keyserver/storage"
 )
 
 // ClaimKeys implements api.KeyserverAPI.
@@ -24,7 +25,7 @@ func (k *Keyserver) ClaimKeys(ctx context.Context, req *api.ClaimKeysRequest) (*
 		}
 		for deviceID, alg := range devices {
 			key, err := k.db.Claim(ctx, userID, deviceID, alg)
-			if errors.Is(err, storage.ErrNotFound) {
+			if errors.Is(err, istorage.ErrNotFound) {
 				continue
 			}
 			if err != nil {

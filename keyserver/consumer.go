@@ -9,7 +9,6 @@ import (
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/keyserver/api"
-	"github.com/axon-hs/axon/keyserver/storage"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
@@ -45,7 +44,7 @@ func (k *Keyserver) onDeviceChange(ctx context.Context, msg stream.Message) erro
 	if !k.isLocal(c.UserID) {
 		k.log.Error("user_devices message for another server's user; skipping", "seq", msg.Seq, "user_id", c.UserID)
 		return k.db.WriteTx(ctx, func(tx *istorage.Tx) error {
-			return storage.SetConsumerSeq(ctx, tx, stream.UserDevices, msg.Seq)
+			return k.db.SetConsumerSeq(ctx, tx, stream.UserDevices, msg.Seq)
 		})
 	}
 	defer k.lockUser(c.UserID).Unlock()
@@ -54,7 +53,7 @@ func (k *Keyserver) onDeviceChange(ctx context.Context, msg stream.Message) erro
 		if err != nil {
 			return nil, err
 		}
-		return updates, storage.SetConsumerSeq(ctx, tx, stream.UserDevices, msg.Seq)
+		return updates, k.db.SetConsumerSeq(ctx, tx, stream.UserDevices, msg.Seq)
 	})
 	if err != nil {
 		return err

@@ -28,7 +28,7 @@ type Remote interface {
 type Keyserver struct {
 	serverName string
 	log        *slog.Logger
-	db         *storage.Database
+	db         *storage.DB
 	users      uapi.UserAPI
 	outbox     *outbox.Outbox
 	sendWait   time.Duration

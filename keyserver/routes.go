@@ -1,9 +1,7 @@
 package keyserver
 
 import (
-	"errors"
 	"log/slog"
-	"net/http"
 
 	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/setup"
@@ -30,7 +28,7 @@ func RegisterRoutes(base *setup.Base, keys api.KeyserverAPI, users uapi.UserAPI)
 	}
 	log = log.With("component", "keyserver")
 	k := &routes{KeyserverAPI: keys, log: log, uia: uia.New(uia.Config{
-		ServerName: base.Cfg.ServerName, Passwords: users, Log: log,
+		ServerName: base.Cfg.ServerName, Passwords: users, Rejected: uapi.IsRejectedCredentials, Log: log,
 		RateLimit: httputil.NewRateLimiter(base.Cfg.RateLimits, base.Cfg.RateLimits.Login).Check,
 	})}
 	r := base.Client
@@ -50,25 +48,4 @@ func RegisterRoutes(base *setup.Base, keys api.KeyserverAPI, users uapi.UserAPI)
 		r.HandleClientAuthed("PUT "+path, k.handlePutRoomKeys)
 		r.HandleClientAuthed("DELETE "+path, k.handleDeleteRoomKeys)
 	}
-}
-
-// apiError answers an error from the KeyserverAPI: the known ones as
-// their Matrix errors, anything else as a logged 500.
-func (k *routes) apiError(err error, what string) httputil.JSONResponse {
-	switch {
-	case errors.Is(err, api.ErrInvalidKeys):
-		return httputil.InvalidParam("%v", err)
-	case errors.Is(err, api.ErrInvalidSignature):
-		return httputil.Error(http.StatusBadRequest, "M_INVALID_SIGNATURE", "%v", err)
-	case errors.Is(err, api.ErrMissingMasterKey):
-		return httputil.MissingParam("No master signing key is available")
-	case errors.Is(err, api.ErrKeyInUse):
-		return httputil.Forbidden("%v", err)
-	case errors.Is(err, api.ErrNoBackup):
-		return httputil.NotFound("Unknown backup version")
-	case errors.Is(err, api.ErrNotLocal):
-		return httputil.Forbidden("Not a local user")
-	}
-	k.log.Error(what, "error", err)
-	return httputil.InternalError()
 }

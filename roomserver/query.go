@@ -168,7 +168,10 @@ func (r *RoomServer) QueryForwardExtremities(ctx context.Context, roomID string)
 	return slices.Clone(rm.extremities), nil
 }
 
-// CheckDAG implements api.RoomserverAPI.
+// CheckDAG verifies that every stored event's prev_events exist and that
+// the forward extremities are exactly the unreferenced accepted events.
+// It is a consistency check for tests and debugging, not part of the
+// RoomserverAPI (so it is not served over RPC).
 func (r *RoomServer) CheckDAG(ctx context.Context, roomID string) error {
 	rm, err := r.mustRoom(ctx, roomID)
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
-	"github.com/axon-hs/axon/syncapi/storage"
 	"github.com/axon-hs/axon/syncapi/types"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
@@ -26,10 +25,10 @@ func (s *SyncAPI) onAccountDataMsg(ctx context.Context, msg stream.Message) erro
 	var pos types.StreamPosition
 	err := s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
 		var err error
-		if pos, err = storage.UpsertAccountData(ctx, tx, ad.UserID, ad.RoomID, ad.Type, content); err != nil {
+		if pos, err = s.db.UpsertAccountData(ctx, tx, ad.UserID, ad.RoomID, ad.Type, content); err != nil {
 			return err
 		}
-		return storage.SetConsumerSeq(ctx, tx, stream.AccountData, msg.Seq)
+		return s.db.SetConsumerSeq(ctx, tx, stream.AccountData, msg.Seq)
 	})
 	if err != nil {
 		return err

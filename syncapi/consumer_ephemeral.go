@@ -83,7 +83,7 @@ func (s *SyncAPI) consumeRemote(runCtx context.Context, name string, afterSeq ui
 // for us), so it is not read again after a restart.
 func (s *SyncAPI) skipMsg(ctx context.Context, name string, seq uint64) error {
 	return s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
-		return storage.SetConsumerSeq(ctx, tx, name, seq)
+		return s.db.SetConsumerSeq(ctx, tx, name, seq)
 	})
 }
 
@@ -123,10 +123,10 @@ func (s *SyncAPI) applyRemoteReceipt(ctx context.Context, data []byte, seq uint6
 	r := storage.Receipt{RoomID: m.RoomID, Type: m.Type, UserID: m.UserID, ThreadID: m.ThreadID, EventID: m.EventID, EventPos: eventPos, TS: m.TS}
 	var pos types.StreamPosition
 	err = s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
-		if pos, err = storage.UpsertReceipt(ctx, tx, r); err != nil {
+		if pos, err = s.db.UpsertReceipt(ctx, tx, r); err != nil {
 			return err
 		}
-		return storage.SetConsumerSeq(ctx, tx, stream.Receipts, seq)
+		return s.db.SetConsumerSeq(ctx, tx, stream.Receipts, seq)
 	})
 	if err != nil {
 		return err
@@ -151,10 +151,10 @@ func (s *SyncAPI) applyRemotePresence(ctx context.Context, data []byte, seq uint
 	var pos types.StreamPosition
 	err := s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
 		var err error
-		if pos, err = storage.UpsertPresence(ctx, tx, p); err != nil {
+		if pos, err = s.db.UpsertPresence(ctx, tx, p); err != nil {
 			return err
 		}
-		return storage.SetConsumerSeq(ctx, tx, stream.Presence, seq)
+		return s.db.SetConsumerSeq(ctx, tx, stream.Presence, seq)
 	})
 	if err != nil {
 		return err
@@ -184,11 +184,11 @@ func (s *SyncAPI) applyRemoteToDevice(ctx context.Context, data []byte, seq uint
 	err := s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
 		for _, d := range devices {
 			var err error
-			if pos, err = storage.InsertToDevice(ctx, tx, m.UserID, d, m.Sender, m.Type, m.Content); err != nil {
+			if pos, err = s.db.InsertToDevice(ctx, tx, m.UserID, d, m.Sender, m.Type, m.Content); err != nil {
 				return err
 			}
 		}
-		return storage.SetConsumerSeq(ctx, tx, stream.SendToDevice, seq)
+		return s.db.SetConsumerSeq(ctx, tx, stream.SendToDevice, seq)
 	})
 	if err != nil {
 		return err

@@ -8,7 +8,6 @@ import (
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
-	"github.com/axon-hs/axon/syncapi/storage"
 	"github.com/axon-hs/axon/syncapi/types"
 )
 
@@ -26,16 +25,6 @@ func (s *SyncAPI) onRoomEventBatch(ctx context.Context, msgs []stream.Message) e
 		outs = append(outs, &out)
 	}
 	return s.applyRoomOutputs(ctx, outs, msgs[len(msgs)-1].Seq)
-}
-
-// applyNewRoomEvent applies one event; seq 0 means "no stream" (tests).
-func (s *SyncAPI) applyNewRoomEvent(ctx context.Context, seq uint64, ore *rsapi.OutputNewRoomEvent) error {
-	return s.applyRoomOutputs(ctx, []*rsapi.OutputEvent{{Type: rsapi.OutputTypeNewRoomEvent, NewRoomEvent: ore}}, seq)
-}
-
-// applyRedaction applies one redaction; seq 0 means "no stream" (tests).
-func (s *SyncAPI) applyRedaction(ctx context.Context, seq uint64, r *rsapi.OutputRedaction) error {
-	return s.applyRoomOutputs(ctx, []*rsapi.OutputEvent{{Type: rsapi.OutputTypeRedaction, Redaction: r}}, seq)
 }
 
 // roomBatch is one transaction's worth of outputs being applied.
@@ -67,7 +56,7 @@ func (s *SyncAPI) applyRoomOutputs(ctx context.Context, outs []*rsapi.OutputEven
 				return err
 			}
 		}
-		return s.setSeq(ctx, tx, seq)
+		return s.db.SetConsumerSeq(ctx, tx, stream.RoomEvents, seq)
 	})
 	if err != nil {
 		return err
@@ -128,11 +117,11 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 		if id == ev.EventID {
 			continue
 		}
-		if _, err := storage.InsertEvent(ctx, tx, a, false); err != nil {
+		if _, err := s.db.InsertEvent(ctx, tx, a, false); err != nil {
 			return err
 		}
 	}
-	inserted, err := storage.InsertEvent(ctx, tx, ev, true)
+	inserted, err := s.db.InsertEvent(ctx, tx, ev, true)
 	if err != nil || !inserted {
 		return err
 	}
@@ -154,7 +143,7 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 	if err != nil {
 		return err
 	}
-	changes, err := storage.ApplyStateDelta(ctx, tx, ore.RoomID, ev.Pos, removes, addEvents)
+	changes, err := s.db.ApplyStateDelta(ctx, tx, ore.RoomID, ev.Pos, removes, addEvents)
 	if err != nil {
 		return err
 	}
@@ -180,10 +169,8 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 }
 
 func (s *SyncAPI) currentHistoryVisibility(ctx context.Context, q istorage.Querier, roomID string) string {
-	var js string
-	err := q.QueryRowContext(ctx, `SELECT e.json FROM syncapi_current_state s JOIN syncapi_events e ON e.event_id = s.event_id
-		WHERE s.room_id = $1 AND s.type = 'm.room.history_visibility' AND s.state_key = ''`, roomID).Scan(&js)
-	if err != nil {
+	ev, err := s.db.StateEvent(ctx, q, roomID, "m.room.history_visibility", "")
+	if err != nil || ev == nil {
 		return rsapi.VisibilityShared
 	}
 	var c struct {
@@ -191,7 +178,7 @@ func (s *SyncAPI) currentHistoryVisibility(ctx context.Context, q istorage.Queri
 			HistoryVisibility string `json:"history_visibility"`
 		} `json:"content"`
 	}
-	if json.Unmarshal([]byte(js), &c) != nil || c.Content.HistoryVisibility == "" {
+	if json.Unmarshal(ev.JSON, &c) != nil || c.Content.HistoryVisibility == "" {
 		return rsapi.VisibilityShared
 	}
 	return c.Content.HistoryVisibility
@@ -219,17 +206,10 @@ func (b *roomBatch) redaction(ctx context.Context, r *rsapi.OutputRedaction) err
 	if err != nil {
 		return err
 	}
-	if err := storage.UpdateEventJSON(ctx, tx, r.RedactedEventID, js, true); err != nil {
+	if err := s.db.UpdateEventJSON(ctx, tx, r.RedactedEventID, js, true); err != nil {
 		return err
 	}
 	b.dirty[r.RoomID] = true // a redacted state event changes what state says
 	b.after = append(b.after, func() { s.cache.invalidate(r.RoomID) })
 	return nil
-}
-
-func (s *SyncAPI) setSeq(ctx context.Context, tx *istorage.Tx, seq uint64) error {
-	if seq == 0 {
-		return nil
-	}
-	return storage.SetConsumerSeq(ctx, tx, stream.RoomEvents, seq)
 }

@@ -23,9 +23,9 @@
 // in ms so positions keep growing across restarts. /messages tokens are
 // "t<pdu pos>" (a point between events); /sync tokens are accepted too.
 //
-// Backfill (backfill.go): when /messages pages backwards past a room's
-// oldest event (not its creation), syncapi asks the FederationAPI (given
-// by AttachFederation) for earlier history; the roomserver outputs it as
+// Backfill (messages_backfill.go): when /messages pages backwards past a room's
+// oldest event (not its creation), syncapi asks the FederationAPI (a
+// New argument) for earlier history; the roomserver outputs it as
 // OutputTypeBackfill and it is stored at negative positions ordered by
 // depth (types.BackfillPos), below live history and outside /sync ranges.
 //
@@ -33,7 +33,7 @@
 // that user commits), never by polling. Requests first wait until the
 // consumers have applied everything in the log (read-your-writes).
 // Initial syncs are bounded (initialSlots) and share a per-room current
-// state cache (statecache.go).
+// state cache (state_cache.go).
 //
 // Tables (prefix syncapi_): consumer_seqs, counters, events (client JSON
 // per event, with visibility, relation and thread columns), current_state,
@@ -52,9 +52,17 @@
 // changes) and each event parsed once for all members; notifications are
 // pruned hourly (30 days; 5,000 own rows per user; maintenance.go).
 //
-// Presence (presence.go): a /sync without set_presence makes an offline
+// Presence (ephemeral_presence.go): a /sync without set_presence makes an offline
 // user online; an in-memory tracker of syncs and activity (events sent,
 // receipts, typing) turns online users unavailable after 5 minutes idle
 // and offline 30 s after their last sync ends. Only state changes are
 // written. unsigned.age is added when an event is served.
+//
+// Files are named by feature: routes.go (the route table), sync_ (GET
+// /sync: request, build, response, catch-up, lazy members, filters),
+// sliding_ (sliding sync), messages_ (/messages, /context, relations,
+// threads, backfill), push_ (push outcomes, push rules, /notifications),
+// ephemeral_ (typing, receipts, presence, to-device), e2ee_ (device lists,
+// key counts), state_ (current state cache, history visibility),
+// consumer_ (stream consumers); all SQL is in storage/.
 package syncapi

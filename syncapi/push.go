@@ -141,7 +141,7 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *
 		}
 	}
 	if shared.notify {
-		err := storage.InsertSharedNotification(ctx, tx, storage.SharedNotification{
+		err := s.db.InsertSharedNotification(ctx, tx, storage.SharedNotification{
 			RoomID: ev.RoomID, EventID: ev.EventID, EventPos: ev.Pos, ThreadID: ev.ThreadID, Sender: ev.Sender,
 			Highlight: shared.highlight, Actions: json.RawMessage(shared.actions), TS: now,
 		})
@@ -149,7 +149,7 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *
 			return err
 		}
 	}
-	return storage.InsertNotifications(ctx, tx, notes)
+	return s.db.InsertNotifications(ctx, tx, notes)
 }
 
 // powerLevels returns the sender's level and the notifications levels.

@@ -17,6 +17,9 @@ func (s *SyncAPI) registerRoutes() {
 	r.HandleClientAuthed("PUT /presence/{userId}/status", s.handleSetPresence)
 	r.HandleClientAuthed("PUT /sendToDevice/{eventType}/{txnId}", s.handleSendToDevice)
 	r.HandleClientAuthed("GET /notifications", s.handleNotifications)
+	if s.keys != nil { // takes /sync tokens, so it is served here
+		r.HandleClientAuthed("GET /keys/changes", s.handleKeyChanges)
+	}
 
 	r.HandleClientAuthed("GET /pushrules/{$}", s.handleGetAllPushRules)
 	r.HandleClientAuthed("GET /pushrules/{scope}/{$}", s.handleGetAllPushRules)

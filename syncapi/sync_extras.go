@@ -180,7 +180,7 @@ func (s *SyncAPI) setPresence(ctx context.Context, p storage.Presence) error {
 	var pos types.StreamPosition
 	err := s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
 		var err error
-		pos, err = storage.UpsertPresence(ctx, tx, p)
+		pos, err = s.db.UpsertPresence(ctx, tx, p)
 		return err
 	})
 	if err != nil {

@@ -7,25 +7,20 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
-	"sync/atomic"
 
-	fedapi "github.com/axon-hs/axon/federationapi/api"
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/internal/stream"
-	ksapi "github.com/axon-hs/axon/keyserver/api"
-	rsapi "github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/syncapi/notifier"
 	"github.com/axon-hs/axon/syncapi/storage"
-	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
 // SyncAPI consumes the streams into its own tables and serves /sync.
 type SyncAPI struct {
 	base  *setup.Base
 	log   *slog.Logger
-	db    *storage.Database
-	users uapi.UserAPI
-	rooms rsapi.RoomserverAPI
+	db    *storage.DB
+	users Users
+	rooms Rooms
 	notif *notifier.Notifier
 	cache *stateCache
 	// lazy remembers lazy-loaded member events sent to each device.
@@ -39,10 +34,11 @@ type SyncAPI struct {
 	streams      map[string]*stream.Stream
 	sliding      *slidingConns
 	progress     *progress
-	// keys is set by AttachKeys (devicelists.go).
-	keys ksapi.KeyserverAPI
-	// fed is set by AttachFederation (backfill.go).
-	fed       atomic.Pointer[fedapi.FederationAPI]
+	// keys serves the E2EE fields of /sync (e2ee_devicelists.go); nil: none.
+	keys Keys
+	// fed backfills /messages from other servers (messages_backfill.go); nil when
+	// federation is off.
+	fed       Federation
 	backfills backfillTries
 
 	cancel context.CancelFunc
@@ -52,9 +48,10 @@ type SyncAPI struct {
 }
 
 // New opens syncapi storage, starts its stream consumers and registers its
-// routes on base.Client.
-func New(ctx context.Context, base *setup.Base, users uapi.UserAPI, rooms rsapi.RoomserverAPI) (*SyncAPI, error) {
-	sdb, err := base.OpenDB(ctx, "syncapi", storage.Migrations())
+// routes on base.Client. keys and fed may be nil (no E2EE fields, no
+// backfill from other servers).
+func New(ctx context.Context, base *setup.Base, users Users, rooms Rooms, keys Keys, fed Federation) (*SyncAPI, error) {
+	sdb, err := base.OpenDB(ctx, "syncapi", storage.Migrations)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +69,7 @@ func New(ctx context.Context, base *setup.Base, users uapi.UserAPI, rooms rsapi.
 		log = slog.Default()
 	}
 	s := &SyncAPI{
-		base: base, log: log.With("component", "syncapi"), db: db, users: users, rooms: rooms,
+		base: base, log: log.With("component", "syncapi"), db: db, users: users, rooms: rooms, fed: fed,
 		cache:        newStateCache(db),
 		lazy:         newLazySent(),
 		push:         newPushCache(),
@@ -102,6 +99,12 @@ func New(ctx context.Context, base *setup.Base, users uapi.UserAPI, rooms rsapi.
 	if err := s.startEphemeralConsumers(ctx, runCtx); err != nil {
 		cancel()
 		return nil, err
+	}
+	if keys != nil {
+		if err := s.startDeviceLists(ctx, keys); err != nil {
+			cancel()
+			return nil, fmt.Errorf("syncapi device lists: %w", err)
+		}
 	}
 	if base.Cfg.Presence.Enabled {
 		if err := s.loadPresenceStates(ctx); err != nil {

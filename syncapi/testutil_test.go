@@ -13,6 +13,7 @@ import (
 
 	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/internal/setup"
+	"github.com/axon-hs/axon/internal/storage/storagetest"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/syncapi/notifier"
 	"github.com/axon-hs/axon/syncapi/storage"
@@ -24,11 +25,7 @@ import (
 // tests feed OutputEvents straight into the consumer.
 func newTestSyncAPI(t testing.TB, dsn string) *SyncAPI {
 	t.Helper()
-	db, err := storage.Open(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.DB.Close() })
+	db := storage.New(storagetest.OpenMigrated(t, dsn, "syncapi", storage.Migrations))
 	cfg := config.Defaults()
 	cfg.ServerName = "test"
 	s := &SyncAPI{
@@ -89,6 +86,16 @@ func (r *testRoom) event(sender, typ string, stateKey *string, content any) *rsa
 }
 
 func sk(s string) *string { return &s }
+
+// applyNewRoomEvent applies one event as the consumer would at seq.
+func (s *SyncAPI) applyNewRoomEvent(ctx context.Context, seq uint64, ore *rsapi.OutputNewRoomEvent) error {
+	return s.applyRoomOutputs(ctx, []*rsapi.OutputEvent{{Type: rsapi.OutputTypeNewRoomEvent, NewRoomEvent: ore}}, seq)
+}
+
+// applyRedaction applies one redaction as the consumer would at seq.
+func (s *SyncAPI) applyRedaction(ctx context.Context, seq uint64, r *rsapi.OutputRedaction) error {
+	return s.applyRoomOutputs(ctx, []*rsapi.OutputEvent{{Type: rsapi.OutputTypeRedaction, Redaction: r}}, seq)
+}
 
 func (s *SyncAPI) mustApply(t testing.TB, seq uint64, ev *rsapi.OutputNewRoomEvent) {
 	t.Helper()

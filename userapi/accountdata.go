@@ -40,7 +40,10 @@ func (u *UserAPI) SetAccountData(ctx context.Context, userID, roomID, dataType s
 	lock := u.userLock(local)
 	lock.Lock()
 	var staged []outbox.Entry
-	err = u.db.SetAccountData(ctx, local, roomID, dataType, content, func(tx *istorage.Tx) error {
+	err = u.db.WriteTx(ctx, func(tx *istorage.Tx) error {
+		if err := u.db.SetAccountData(ctx, tx, local, roomID, dataType, content); err != nil {
+			return err
+		}
 		var err error
 		staged, err = u.accountData.Stage(ctx, tx, u.userID(local), msg)
 		return err

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math/big"
 
+	istorage "github.com/axon-hs/axon/internal/storage"
+
 	"github.com/axon-hs/axon/userapi/api"
 	"github.com/axon-hs/axon/userapi/storage"
 )
@@ -63,7 +65,7 @@ func (u *UserAPI) CheckLocalpart(ctx context.Context, localpart string) error {
 	switch {
 	case err == nil:
 		return fmt.Errorf("%w: %s", api.ErrUserInUse, u.userID(localpart))
-	case errors.Is(err, storage.ErrNotFound):
+	case errors.Is(err, istorage.ErrNotFound):
 		return nil
 	default:
 		return err
@@ -139,7 +141,7 @@ func (u *UserAPI) DeactivateAccount(ctx context.Context, userID string) error {
 	}
 	d := u.deletion(ctx, local)
 	if err := u.db.Deactivate(ctx, local, d.stage); err != nil {
-		if errors.Is(err, storage.ErrNotFound) {
+		if errors.Is(err, istorage.ErrNotFound) {
 			return fmt.Errorf("%w: no user %s", api.ErrNotFound, userID)
 		}
 		return err

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"time"
 
+	istorage "github.com/axon-hs/axon/internal/storage"
+
 	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/userapi/api"
 	"github.com/axon-hs/axon/userapi/storage"
@@ -65,7 +67,7 @@ func (a TokenAuthenticator) AuthenticateToken(req *http.Request, token string) (
 func (u *UserAPI) loadToken(ctx context.Context, hash string) (*cachedToken, error) {
 	gen := u.tokens.generation()
 	info, err := u.db.LookupAccessToken(ctx, hash)
-	if err == storage.ErrNotFound {
+	if err == istorage.ErrNotFound {
 		return nil, api.ErrUnknownToken
 	}
 	if err != nil {

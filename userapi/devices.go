@@ -48,7 +48,7 @@ func (u *UserAPI) QueryDevice(ctx context.Context, userID, deviceID string) (*ap
 		return nil, err
 	}
 	d, err := u.db.Device(ctx, local, deviceID)
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, istorage.ErrNotFound) {
 		return nil, fmt.Errorf("%w: no device %s", api.ErrNotFound, deviceID)
 	}
 	if err != nil {
@@ -65,7 +65,7 @@ func (u *UserAPI) SetDeviceDisplayName(ctx context.Context, userID, deviceID, di
 		return err
 	}
 	err = u.db.SetDeviceDisplayName(ctx, local, deviceID, displayName)
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, istorage.ErrNotFound) {
 		return fmt.Errorf("%w: no device %s", api.ErrNotFound, deviceID)
 	}
 	if err == nil {

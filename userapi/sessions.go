@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	istorage "github.com/axon-hs/axon/internal/storage"
+
 	"github.com/axon-hs/axon/userapi/api"
 	"github.com/axon-hs/axon/userapi/storage"
 )
@@ -63,7 +65,7 @@ func (u *UserAPI) Refresh(ctx context.Context, refreshToken string) (*api.Sessio
 	}
 	local, deviceID, err := u.db.Refresh(ctx, hashToken(refreshToken), hashToken(sess.AccessToken), expiresTS,
 		hashToken(sess.RefreshToken), now.UnixMilli())
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, istorage.ErrNotFound) {
 		return nil, api.ErrUnknownToken
 	}
 	if err != nil {

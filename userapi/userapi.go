@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	istorage "github.com/axon-hs/axon/internal/storage"
+
 	"github.com/axon-hs/axon/internal/outbox"
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/internal/stream"
@@ -18,7 +20,7 @@ import (
 type UserAPI struct {
 	base       *setup.Base
 	serverName string
-	db         *storage.Database
+	db         *storage.DB
 	// accountData carries account data changes to their stream; outbox
 	// carries device deletions to the user_devices stream.
 	accountData *outbox.Outbox
@@ -116,7 +118,7 @@ func (u *UserAPI) account(ctx context.Context, userID string) (*storage.Account,
 		return nil, err
 	}
 	acc, err := u.db.Account(ctx, local)
-	if err == storage.ErrNotFound {
+	if err == istorage.ErrNotFound {
 		return nil, fmt.Errorf("%w: no user %s", api.ErrNotFound, userID)
 	}
 	return acc, err

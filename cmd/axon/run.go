@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/axon-hs/axon/internal/config"
-	"github.com/axon-hs/axon/internal/server"
+	"github.com/axon-hs/axon/server"
 )
 
 func runCmd(args []string) error {

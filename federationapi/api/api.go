@@ -91,13 +91,3 @@ type RoomAlias struct {
 	RoomID  string   `json:"room_id"`
 	Servers []string `json:"servers"`
 }
-
-// Error is a failure the caller can report to a client: Code is the
-// Matrix errcode, Status the HTTP status.
-type Error struct {
-	Status  int    `json:"status"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-func (e *Error) Error() string { return e.Code + ": " + e.Message }

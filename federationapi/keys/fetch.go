@@ -31,7 +31,7 @@ const failureHold = time.Minute
 // share one request.
 type directFetcher struct {
 	client gomatrixserverlib.KeyClient
-	store  *storage.Store
+	store  *storage.DB
 	now    func() time.Time
 
 	group singleflight.Group
@@ -133,7 +133,7 @@ type notaryFetcher struct {
 	notary spec.ServerName
 	client gomatrixserverlib.KeyClient
 	direct *directFetcher
-	store  *storage.Store
+	store  *storage.DB
 	now    func() time.Time
 }
 

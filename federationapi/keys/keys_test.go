@@ -13,6 +13,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	"github.com/axon-hs/axon/federationapi/storage"
+	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 )
 
@@ -83,17 +84,8 @@ func verify(t *testing.T, r *Ring, server spec.ServerName, msg []byte) error {
 	return res[0].Error
 }
 
-func forEach(t *testing.T, fn func(t *testing.T, store *storage.Store)) {
-	for _, b := range storagetest.Backends() {
-		t.Run(b.Name, func(t *testing.T) {
-			s, err := storage.Open(context.Background(), b.NewDSN(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			fn(t, s)
-		})
-	}
+func forEach(t *testing.T, fn func(t *testing.T, store *storage.DB)) {
+	storagetest.ForEachBackend(t, storage.Component, storage.Migrations, func(t *testing.T, db *istorage.DB) { fn(t, storage.New(db)) })
 }
 
 func TestOwnServerKeys(t *testing.T) {
@@ -120,7 +112,7 @@ func TestOwnServerKeys(t *testing.T) {
 }
 
 func TestRingDirectAndCache(t *testing.T) {
-	forEach(t, func(t *testing.T, store *storage.Store) {
+	forEach(t, func(t *testing.T, store *storage.DB) {
 		me, remote, liar := newIdentity("me.org"), newIdentity("remote.org"), newIdentity("liar.org")
 		net := &fakeNet{servers: map[spec.ServerName]*Identity{"remote.org": remote}}
 		ring := NewRing(me, store, net, nil)
@@ -162,7 +154,7 @@ func TestRingDirectAndCache(t *testing.T) {
 }
 
 func TestRingNotary(t *testing.T) {
-	forEach(t, func(t *testing.T, store *storage.Store) {
+	forEach(t, func(t *testing.T, store *storage.DB) {
 		me, remote, notary := newIdentity("me.org"), newIdentity("remote.org"), newIdentity("notary.org")
 		net := &fakeNet{
 			servers: map[spec.ServerName]*Identity{"remote.org": remote, "notary.org": notary},
@@ -195,7 +187,7 @@ func TestRingNotary(t *testing.T) {
 }
 
 func TestNotaryQuery(t *testing.T) {
-	forEach(t, func(t *testing.T, store *storage.Store) {
+	forEach(t, func(t *testing.T, store *storage.DB) {
 		me, remote := newIdentity("me.org"), newIdentity("remote.org")
 		net := &fakeNet{servers: map[spec.ServerName]*Identity{"remote.org": remote}}
 		ring := NewRing(me, store, net, nil)

@@ -3,9 +3,12 @@ package keys
 import (
 	"context"
 	"encoding/json"
+	"errors"
 
 	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/matrix-org/gomatrixserverlib/spec"
+
+	istorage "github.com/axon-hs/axon/internal/storage"
 )
 
 // NotaryQuery answers /_matrix/key/v2/query: for each server, its latest
@@ -27,7 +30,7 @@ func (r *Ring) NotaryQuery(ctx context.Context, criteria map[spec.ServerName]map
 			minValid = max(minValid, c.MinimumValidUntilTS)
 		}
 		stored, err := r.store.KeyResponse(ctx, string(server))
-		if err != nil {
+		if err != nil && !errors.Is(err, istorage.ErrNotFound) {
 			continue
 		}
 		if stored == nil || spec.Timestamp(stored.ValidUntilTS) < minValid {

@@ -16,13 +16,13 @@ type Ring struct {
 	ring   gomatrixserverlib.KeyRing
 	direct *directFetcher
 	id     *Identity
-	store  *storage.Store
+	store  *storage.DB
 	now    func() time.Time
 }
 
 // NewRing builds a key ring: cached keys first, then the server itself,
 // then each trusted notary in order.
-func NewRing(id *Identity, store *storage.Store, client gomatrixserverlib.KeyClient, notaries []string) *Ring {
+func NewRing(id *Identity, store *storage.DB, client gomatrixserverlib.KeyClient, notaries []string) *Ring {
 	now := time.Now
 	direct := &directFetcher{client: client, store: store, now: now}
 	fetchers := []gomatrixserverlib.KeyFetcher{direct}
@@ -44,7 +44,7 @@ func (r *Ring) VerifyJSONs(ctx context.Context, requests []gomatrixserverlib.Ver
 
 // keyDB is the store, answering for our own keys without a lookup.
 type keyDB struct {
-	store *storage.Store
+	store *storage.DB
 	id    *Identity
 }
 

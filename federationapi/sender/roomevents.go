@@ -9,6 +9,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	"github.com/axon-hs/axon/federationapi/storage"
+	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
@@ -26,7 +27,7 @@ type EventQuerier interface {
 // to each room from the state deltas, and queues every locally-originated
 // event for the other servers in the room.
 type RoomEvents struct {
-	Store  *storage.Store
+	Store  *storage.DB
 	Rooms  EventQuerier
 	Sender *Sender
 	// BacklogUntil: messages up to this sequence only update joined
@@ -59,7 +60,7 @@ func (c *RoomEvents) Handle(ctx context.Context, msg stream.Message) error {
 	}
 	ev := out.NewRoomEvent
 	if out.Type != rsapi.OutputTypeNewRoomEvent || ev == nil {
-		return c.Store.DB.WriteTx(ctx, func(tx *storage.Tx) error { return storage.SetPosition(ctx, tx, ConsumerName, msg.Seq) })
+		return c.Store.DB.WriteTx(ctx, func(tx *istorage.Tx) error { return c.Store.SetPosition(ctx, tx, ConsumerName, msg.Seq) })
 	}
 	joins, err := c.addedJoins(ctx, ev)
 	if err != nil {
@@ -67,32 +68,32 @@ func (c *RoomEvents) Handle(ctx context.Context, msg stream.Message) error {
 	}
 	local := msg.Seq > c.BacklogUntil && c.isLocal(ev)
 	var dests []string
-	err = c.Store.DB.WriteTx(ctx, func(tx *storage.Tx) error {
-		before, err := storage.JoinedServers(ctx, tx, ev.RoomID)
+	err = c.Store.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
+		before, err := c.Store.JoinedServers(ctx, tx, ev.RoomID)
 		if err != nil {
 			return err
 		}
-		if err := storage.RemoveJoined(ctx, tx, ev.RoomID, ev.RemovesStateEventIDs); err != nil {
+		if err := c.Store.RemoveJoined(ctx, tx, ev.RoomID, ev.RemovesStateEventIDs); err != nil {
 			return err
 		}
 		for eventID, server := range joins {
-			if err := storage.AddJoined(ctx, tx, ev.RoomID, eventID, server); err != nil {
+			if err := c.Store.AddJoined(ctx, tx, ev.RoomID, eventID, server); err != nil {
 				return err
 			}
 		}
 		if local {
-			after, err := storage.JoinedServers(ctx, tx, ev.RoomID)
+			after, err := c.Store.JoinedServers(ctx, tx, ev.RoomID)
 			if err != nil {
 				return err
 			}
 			// Servers that were or now are in the room: a leaving
 			// server still needs to hear about its own leave.
 			dests = c.destinations(ctx, before, after)
-			if err := storage.Enqueue(ctx, tx, dests, false, ev.Event); err != nil {
+			if err := c.Store.Enqueue(ctx, tx, dests, false, ev.Event); err != nil {
 				return err
 			}
 		}
-		return storage.SetPosition(ctx, tx, ConsumerName, msg.Seq)
+		return c.Store.SetPosition(ctx, tx, ConsumerName, msg.Seq)
 	})
 	if err != nil {
 		return err

@@ -44,7 +44,7 @@ func output(t *testing.T, seq uint64, e gomatrixserverlib.PDU, adds, removes []s
 }
 
 func TestRoomEventsJoinedServersAndQueueing(t *testing.T) {
-	forEach(t, func(t *testing.T, store *storage.Store) {
+	forEach(t, func(t *testing.T, store *storage.DB) {
 		ctx := context.Background()
 		s := New(store, newFake(), testConfig()) // not started: only the queue rows matter
 		c := &RoomEvents{Store: store, Rooms: noEvents{}, Sender: s, BacklogUntil: 2}
@@ -63,7 +63,7 @@ func TestRoomEventsJoinedServersAndQueueing(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if got, _ := storage.JoinedServers(ctx, store.DB, room); len(got) != 2 {
+		if got, _ := store.JoinedServers(ctx, store, room); len(got) != 2 {
 			t.Fatalf("joined servers %v", got)
 		}
 		if dests, _ := store.PendingDestinations(ctx); len(dests) != 0 {
@@ -81,7 +81,7 @@ func TestRoomEventsJoinedServersAndQueueing(t *testing.T) {
 		if err := c.Handle(ctx, output(t, 4, remoteLeave, []string{remoteLeave.EventID()}, []string{remoteJoin.EventID()})); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := storage.JoinedServers(ctx, store.DB, room); len(got) != 1 || got[0] != "me.org" {
+		if got, _ := store.JoinedServers(ctx, store, room); len(got) != 1 || got[0] != "me.org" {
 			t.Fatalf("joined servers after leave %v", got)
 		}
 		if pos, _ := store.Position(ctx, ConsumerName); pos != 4 {

@@ -19,6 +19,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	"github.com/axon-hs/axon/federationapi/storage"
+	istorage "github.com/axon-hs/axon/internal/storage"
 )
 
 // Client sends one transaction; fclient.FederationClient implements it.
@@ -77,7 +78,7 @@ func (c *Config) defaults() {
 // Sender owns the destination queues.
 type Sender struct {
 	cfg    Config
-	store  *storage.Store
+	store  *storage.DB
 	client Client
 
 	ctx    context.Context
@@ -97,7 +98,7 @@ type Sender struct {
 }
 
 // New returns a stopped sender; call Start.
-func New(store *storage.Store, client Client, cfg Config) *Sender {
+func New(store *storage.DB, client Client, cfg Config) *Sender {
 	cfg.defaults()
 	return &Sender{cfg: cfg, store: store, client: client, queues: map[string]*queue{}, epoch: cfg.Now().UnixMilli()}
 }
@@ -209,8 +210,8 @@ func (s *Sender) Enqueue(ctx context.Context, destinations []string, isEDU bool,
 			dests = append(dests, d)
 		}
 	}
-	err := s.store.DB.WriteTx(ctx, func(tx *storage.Tx) error {
-		return storage.Enqueue(ctx, tx, dests, isEDU, body)
+	err := s.store.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
+		return s.store.Enqueue(ctx, tx, dests, isEDU, body)
 	})
 	if err != nil {
 		return err

@@ -15,6 +15,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/fclient"
 
 	"github.com/axon-hs/axon/federationapi/storage"
+	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 )
 
@@ -85,17 +86,8 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func forEach(t *testing.T, fn func(t *testing.T, store *storage.Store)) {
-	for _, b := range storagetest.Backends() {
-		t.Run(b.Name, func(t *testing.T) {
-			s, err := storage.Open(context.Background(), b.NewDSN(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			fn(t, s)
-		})
-	}
+func forEach(t *testing.T, fn func(t *testing.T, store *storage.DB)) {
+	storagetest.ForEachBackend(t, storage.Component, storage.Migrations, func(t *testing.T, db *istorage.DB) { fn(t, storage.New(db)) })
 }
 
 func pdu(i int) []byte { return []byte(fmt.Sprintf(`{"n":%d}`, i)) }
@@ -107,7 +99,7 @@ func testConfig() Config {
 }
 
 func TestBatchesRespectLimitsAndOrder(t *testing.T) {
-	forEach(t, func(t *testing.T, store *storage.Store) {
+	forEach(t, func(t *testing.T, store *storage.DB) {
 		ctx := context.Background()
 		client := newFake()
 		s := New(store, client, testConfig())
@@ -153,7 +145,7 @@ func TestBatchesRespectLimitsAndOrder(t *testing.T) {
 }
 
 func TestBackoffAndResetAndIsolation(t *testing.T) {
-	forEach(t, func(t *testing.T, store *storage.Store) {
+	forEach(t, func(t *testing.T, store *storage.DB) {
 		ctx := context.Background()
 		client := newFake()
 		client.set(client.failing, "flaky.org", true)
@@ -197,7 +189,7 @@ func TestBackoffCurve(t *testing.T) {
 }
 
 func TestRestartResendsUnacknowledged(t *testing.T) {
-	forEach(t, func(t *testing.T, store *storage.Store) {
+	forEach(t, func(t *testing.T, store *storage.DB) {
 		ctx := context.Background()
 		down := newFake()
 		down.set(down.failing, "b.org", true)
@@ -219,7 +211,7 @@ func TestRestartResendsUnacknowledged(t *testing.T) {
 }
 
 func TestBlacklistAndRevive(t *testing.T) {
-	forEach(t, func(t *testing.T, store *storage.Store) {
+	forEach(t, func(t *testing.T, store *storage.DB) {
 		ctx := context.Background()
 		client := newFake()
 		client.set(client.failing, "gone.org", true)

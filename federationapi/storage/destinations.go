@@ -16,7 +16,7 @@ type Destination struct {
 }
 
 // Destination returns the stored state, or a healthy zero state.
-func (s *Store) Destination(ctx context.Context, serverName string) (Destination, error) {
+func (s *DB) Destination(ctx context.Context, serverName string) (Destination, error) {
 	d := Destination{ServerName: serverName}
 	err := s.DB.QueryRowContext(ctx, `SELECT failures, first_failure_ts, retry_at_ts, blacklisted
 		FROM federationapi_destinations WHERE server_name = $1`, serverName).
@@ -28,7 +28,7 @@ func (s *Store) Destination(ctx context.Context, serverName string) (Destination
 }
 
 // SetDestination stores d; a healthy state deletes the row.
-func (s *Store) SetDestination(ctx context.Context, d Destination) error {
+func (s *DB) SetDestination(ctx context.Context, d Destination) error {
 	if d.Failures == 0 && !d.Blacklisted {
 		_, err := s.DB.ExecContext(ctx, `DELETE FROM federationapi_destinations WHERE server_name = $1`, d.ServerName)
 		return err
@@ -42,6 +42,6 @@ func (s *Store) SetDestination(ctx context.Context, d Destination) error {
 }
 
 // FailingDestinations lists servers with recorded failures or blacklisted.
-func (s *Store) FailingDestinations(ctx context.Context) ([]string, error) {
+func (s *DB) FailingDestinations(ctx context.Context) ([]string, error) {
 	return istorage.Strings(s.DB.QueryContext(ctx, `SELECT server_name FROM federationapi_destinations`))
 }

@@ -7,14 +7,14 @@ import (
 )
 
 // AddJoined records that the join event eventID puts serverName in roomID.
-func AddJoined(ctx context.Context, tx *Tx, roomID, eventID, serverName string) error {
+func (s *DB) AddJoined(ctx context.Context, tx *istorage.Tx, roomID, eventID, serverName string) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO federationapi_joined_servers (room_id, event_id, server_name) VALUES ($1, $2, $3)
 		ON CONFLICT (room_id, event_id) DO NOTHING`, roomID, eventID, serverName)
 	return err
 }
 
 // RemoveJoined forgets the membership events that left current state.
-func RemoveJoined(ctx context.Context, tx *Tx, roomID string, eventIDs []string) error {
+func (s *DB) RemoveJoined(ctx context.Context, tx *istorage.Tx, roomID string, eventIDs []string) error {
 	for _, id := range eventIDs {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM federationapi_joined_servers WHERE room_id = $1 AND event_id = $2`, roomID, id); err != nil {
 			return err
@@ -25,6 +25,6 @@ func RemoveJoined(ctx context.Context, tx *Tx, roomID string, eventIDs []string)
 
 // JoinedServers lists the distinct servers with a joined member in roomID.
 // q may be the DB (reads) or a Tx (to see the transaction's own writes).
-func JoinedServers(ctx context.Context, q Querier, roomID string) ([]string, error) {
+func (s *DB) JoinedServers(ctx context.Context, q istorage.Querier, roomID string) ([]string, error) {
 	return istorage.Strings(q.QueryContext(ctx, `SELECT DISTINCT server_name FROM federationapi_joined_servers WHERE room_id = $1 ORDER BY server_name`, roomID))
 }

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 
+	istorage "github.com/axon-hs/axon/internal/storage"
+
 	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/matrix-org/gomatrixserverlib/spec"
 )
@@ -13,7 +15,7 @@ func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
 // FetchKeys returns the stored keys among requests (it implements the
 // read half of gomatrixserverlib.KeyDatabase).
-func (s *Store) FetchKeys(ctx context.Context, requests map[gomatrixserverlib.PublicKeyLookupRequest]spec.Timestamp) (map[gomatrixserverlib.PublicKeyLookupRequest]gomatrixserverlib.PublicKeyLookupResult, error) {
+func (s *DB) FetchKeys(ctx context.Context, requests map[gomatrixserverlib.PublicKeyLookupRequest]spec.Timestamp) (map[gomatrixserverlib.PublicKeyLookupRequest]gomatrixserverlib.PublicKeyLookupResult, error) {
 	out := map[gomatrixserverlib.PublicKeyLookupRequest]gomatrixserverlib.PublicKeyLookupResult{}
 	for req := range requests {
 		var key string
@@ -41,11 +43,11 @@ func (s *Store) FetchKeys(ctx context.Context, requests map[gomatrixserverlib.Pu
 
 // StoreKeys upserts keys, never replacing a key with one that is valid for
 // less long (a stale copy from a notary must not shorten a fresh one).
-func (s *Store) StoreKeys(ctx context.Context, results map[gomatrixserverlib.PublicKeyLookupRequest]gomatrixserverlib.PublicKeyLookupResult) error {
+func (s *DB) StoreKeys(ctx context.Context, results map[gomatrixserverlib.PublicKeyLookupRequest]gomatrixserverlib.PublicKeyLookupResult) error {
 	if len(results) == 0 {
 		return nil
 	}
-	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+	return s.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
 		for req, res := range results {
 			_, err := tx.ExecContext(ctx, `INSERT INTO federationapi_server_keys (server_name, key_id, public_key, valid_until_ts, expired_ts)
 				VALUES ($1, $2, $3, $4, $5)
@@ -71,7 +73,7 @@ type KeyResponse struct {
 }
 
 // StoreKeyResponse keeps the newest response for a server.
-func (s *Store) StoreKeyResponse(ctx context.Context, r KeyResponse) error {
+func (s *DB) StoreKeyResponse(ctx context.Context, r KeyResponse) error {
 	_, err := s.DB.ExecContext(ctx, `INSERT INTO federationapi_key_responses (server_name, response, valid_until_ts, fetched_ts)
 		VALUES ($1, $2, $3, $4)
 		ON CONFLICT (server_name) DO UPDATE SET response = excluded.response,
@@ -81,17 +83,15 @@ func (s *Store) StoreKeyResponse(ctx context.Context, r KeyResponse) error {
 	return err
 }
 
-// KeyResponse returns the stored response for serverName, or nil.
-func (s *Store) KeyResponse(ctx context.Context, serverName string) (*KeyResponse, error) {
+// KeyResponse returns the stored response for serverName, or
+// storage.ErrNotFound.
+func (s *DB) KeyResponse(ctx context.Context, serverName string) (*KeyResponse, error) {
 	r := KeyResponse{ServerName: serverName}
 	var body string
 	err := s.DB.QueryRowContext(ctx, `SELECT response, valid_until_ts, fetched_ts FROM federationapi_key_responses WHERE server_name = $1`,
 		serverName).Scan(&body, &r.ValidUntilTS, &r.FetchedTS)
-	if isNoRows(err) {
-		return nil, nil
-	}
 	if err != nil {
-		return nil, err
+		return nil, istorage.NotFound(err)
 	}
 	r.Response = []byte(body)
 	return &r, nil

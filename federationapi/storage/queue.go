@@ -16,7 +16,7 @@ type QueuedItem struct {
 
 // Enqueue adds body for each destination inside tx (so it commits with the
 // stream position that produced it).
-func Enqueue(ctx context.Context, tx *Tx, destinations []string, isEDU bool, body []byte) error {
+func (s *DB) Enqueue(ctx context.Context, tx *istorage.Tx, destinations []string, isEDU bool, body []byte) error {
 	for _, d := range destinations {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO federationapi_queue (destination, is_edu, body) VALUES ($1, $2, $3)`,
 			d, isEDU, string(body)); err != nil {
@@ -28,7 +28,7 @@ func Enqueue(ctx context.Context, tx *Tx, destinations []string, isEDU bool, bod
 
 // NextBatch returns, oldest first, at most maxPDUs PDUs and maxEDUs EDUs
 // queued for destination.
-func (s *Store) NextBatch(ctx context.Context, destination string, maxPDUs, maxEDUs int) ([]QueuedItem, error) {
+func (s *DB) NextBatch(ctx context.Context, destination string, maxPDUs, maxEDUs int) ([]QueuedItem, error) {
 	var out []QueuedItem
 	for _, isEDU := range []bool{false, true} {
 		limit := maxPDUs
@@ -59,8 +59,8 @@ func (s *Store) NextBatch(ctx context.Context, destination string, maxPDUs, maxE
 }
 
 // Ack deletes items a destination acknowledged.
-func (s *Store) Ack(ctx context.Context, ids []int64) error {
-	return s.DB.WriteTx(ctx, func(tx *Tx) error {
+func (s *DB) Ack(ctx context.Context, ids []int64) error {
+	return s.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
 		for _, id := range ids {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM federationapi_queue WHERE id = $1`, id); err != nil {
 				return err
@@ -71,13 +71,13 @@ func (s *Store) Ack(ctx context.Context, ids []int64) error {
 }
 
 // DropQueue forgets everything queued for destination (blacklisted).
-func (s *Store) DropQueue(ctx context.Context, destination string) error {
+func (s *DB) DropQueue(ctx context.Context, destination string) error {
 	_, err := s.DB.ExecContext(ctx, `DELETE FROM federationapi_queue WHERE destination = $1`, destination)
 	return err
 }
 
 // PendingDestinations lists destinations with something queued, so a
 // restart can resume sending.
-func (s *Store) PendingDestinations(ctx context.Context) ([]string, error) {
+func (s *DB) PendingDestinations(ctx context.Context) ([]string, error) {
 	return istorage.Strings(s.DB.QueryContext(ctx, `SELECT DISTINCT destination FROM federationapi_queue`))
 }

@@ -78,48 +78,29 @@ const positionsTable = "federationapi_positions"
 var consumerTables = streampos.Tables{Positions: positionsTable, DeadLetters: "federationapi_dead_letters"}
 
 // DeadLetterer records the messages the consumer name gives up on.
-func (s *Store) DeadLetterer(name string) stream.DeadLetterFunc {
+func (s *DB) DeadLetterer(name string) stream.DeadLetterFunc {
 	return consumerTables.DeadLetterer(s.DB, name)
 }
 
 // DeadLetters lists the messages the consumers gave up on.
-func (s *Store) DeadLetters(ctx context.Context) ([]streampos.DeadLetter, error) {
+func (s *DB) DeadLetters(ctx context.Context) ([]streampos.DeadLetter, error) {
 	return streampos.DeadLetters(ctx, s.DB, consumerTables.DeadLetters)
 }
 
-// Store is the federationapi database.
-type Store struct {
-	DB *istorage.DB
+// DB holds the federationapi tables. Not found is storage.ErrNotFound.
+type DB struct {
+	*istorage.DB
 }
 
-// Open opens dsn and migrates it (tests; the component uses base.OpenDB).
-func Open(ctx context.Context, dsn string) (*Store, error) {
-	db, err := istorage.Open(ctx, dsn)
-	if err != nil {
-		return nil, err
-	}
-	if err := db.Migrate(ctx, Component, Migrations); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return &Store{DB: db}, nil
-}
-
-// Close closes the database.
-func (s *Store) Close() error { return s.DB.Close() }
+// New wraps db, whose schema Migrations must already have been applied.
+func New(db *istorage.DB) *DB { return &DB{DB: db} }
 
 // Position is the last stream sequence the consumer name applied.
-func (s *Store) Position(ctx context.Context, name string) (uint64, error) {
+func (s *DB) Position(ctx context.Context, name string) (uint64, error) {
 	return streampos.Get(ctx, s.DB, positionsTable, name)
 }
 
 // SetPosition records seq for name inside tx.
-func SetPosition(ctx context.Context, tx *Tx, name string, seq uint64) error {
+func (s *DB) SetPosition(ctx context.Context, tx *istorage.Tx, name string, seq uint64) error {
 	return streampos.Set(ctx, tx, positionsTable, name, seq)
 }
-
-// Tx is a write transaction.
-type Tx = istorage.Tx
-
-// Querier runs reads on the DB or inside a Tx.
-type Querier = istorage.Querier

@@ -2,7 +2,10 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"testing"
+
+	istorage "github.com/axon-hs/axon/internal/storage"
 
 	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/matrix-org/gomatrixserverlib/spec"
@@ -10,21 +13,12 @@ import (
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 )
 
-func forEach(t *testing.T, fn func(t *testing.T, s *Store)) {
-	for _, b := range storagetest.Backends() {
-		t.Run(b.Name, func(t *testing.T) {
-			s, err := Open(context.Background(), b.NewDSN(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			fn(t, s)
-		})
-	}
+func forEach(t *testing.T, fn func(t *testing.T, s *DB)) {
+	storagetest.ForEachBackend(t, Component, Migrations, func(t *testing.T, db *istorage.DB) { fn(t, New(db)) })
 }
 
 func TestServerKeys(t *testing.T) {
-	forEach(t, func(t *testing.T, s *Store) {
+	forEach(t, func(t *testing.T, s *DB) {
 		ctx := context.Background()
 		req := gomatrixserverlib.PublicKeyLookupRequest{ServerName: "a.org", KeyID: "ed25519:1"}
 		fresh := gomatrixserverlib.PublicKeyLookupResult{VerifyKey: gomatrixserverlib.VerifyKey{Key: []byte("0123456789abcdef0123456789abcdef")}, ValidUntilTS: 2000}
@@ -52,7 +46,7 @@ func TestServerKeys(t *testing.T) {
 			t.Fatalf("expired not stored: %+v", got[req])
 		}
 
-		if r, err := s.KeyResponse(ctx, "a.org"); err != nil || r != nil {
+		if r, err := s.KeyResponse(ctx, "a.org"); !errors.Is(err, istorage.ErrNotFound) || r != nil {
 			t.Fatalf("want none, got %v %v", r, err)
 		}
 		_ = s.StoreKeyResponse(ctx, KeyResponse{ServerName: "a.org", Response: []byte(`{"v":2}`), ValidUntilTS: 20, FetchedTS: 1})
@@ -65,18 +59,18 @@ func TestServerKeys(t *testing.T) {
 }
 
 func TestQueueAndPositions(t *testing.T) {
-	forEach(t, func(t *testing.T, s *Store) {
+	forEach(t, func(t *testing.T, s *DB) {
 		ctx := context.Background()
-		err := s.DB.WriteTx(ctx, func(tx *Tx) error {
+		err := s.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
 			for i := 0; i < 3; i++ {
-				if err := Enqueue(ctx, tx, []string{"a.org", "b.org"}, false, []byte(`{"pdu":1}`)); err != nil {
+				if err := s.Enqueue(ctx, tx, []string{"a.org", "b.org"}, false, []byte(`{"pdu":1}`)); err != nil {
 					return err
 				}
 			}
-			if err := Enqueue(ctx, tx, []string{"a.org"}, true, []byte(`{"edu":1}`)); err != nil {
+			if err := s.Enqueue(ctx, tx, []string{"a.org"}, true, []byte(`{"edu":1}`)); err != nil {
 				return err
 			}
-			return SetPosition(ctx, tx, "room_events", 42)
+			return s.SetPosition(ctx, tx, "room_events", 42)
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -110,7 +104,7 @@ func TestQueueAndPositions(t *testing.T) {
 }
 
 func TestDestinationsAndJoined(t *testing.T) {
-	forEach(t, func(t *testing.T, s *Store) {
+	forEach(t, func(t *testing.T, s *DB) {
 		ctx := context.Background()
 		d, err := s.Destination(ctx, "a.org")
 		if err != nil || d.Failures != 0 {
@@ -129,16 +123,16 @@ func TestDestinationsAndJoined(t *testing.T) {
 			t.Fatalf("not reset: %+v", got)
 		}
 
-		err = s.DB.WriteTx(ctx, func(tx *Tx) error {
-			_ = AddJoined(ctx, tx, "!r:x", "$1", "a.org")
-			_ = AddJoined(ctx, tx, "!r:x", "$2", "a.org")
-			_ = AddJoined(ctx, tx, "!r:x", "$3", "b.org")
-			return RemoveJoined(ctx, tx, "!r:x", []string{"$3"})
+		err = s.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
+			_ = s.AddJoined(ctx, tx, "!r:x", "$1", "a.org")
+			_ = s.AddJoined(ctx, tx, "!r:x", "$2", "a.org")
+			_ = s.AddJoined(ctx, tx, "!r:x", "$3", "b.org")
+			return s.RemoveJoined(ctx, tx, "!r:x", []string{"$3"})
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		servers, err := JoinedServers(ctx, s.DB, "!r:x")
+		servers, err := s.JoinedServers(ctx, s, "!r:x")
 		if err != nil || len(servers) != 1 || servers[0] != "a.org" {
 			t.Fatalf("%v %v", servers, err)
 		}

@@ -6,22 +6,20 @@ import (
 	"net/http/httptest"
 	"strings"
 	"time"
-
-	"github.com/axon-hs/axon/userapi/api"
 )
 
 // Authenticator resolves an access token to a device. userapi implements it.
 type Authenticator interface {
 	// AuthenticateToken returns the device for token, or a *MatrixError
 	// (M_UNKNOWN_TOKEN) when it is unknown, expired or revoked.
-	AuthenticateToken(req *http.Request, token string) (*api.Device, *MatrixError)
+	AuthenticateToken(req *http.Request, token string) (*Device, *MatrixError)
 }
 
 // Handler answers a request without auth.
 type Handler func(req *http.Request) JSONResponse
 
 // AuthedHandler answers a request made with a valid access token.
-type AuthedHandler func(req *http.Request, device *api.Device) JSONResponse
+type AuthedHandler func(req *http.Request, device *Device) JSONResponse
 
 // Router is the server's single ServeMux plus the shared wrapping every
 // route gets: panics become 500 M_UNKNOWN, unknown endpoints M_UNRECOGNIZED,

@@ -6,15 +6,13 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/axon-hs/axon/userapi/api"
 )
 
 type fakeAuth struct{}
 
-func (fakeAuth) AuthenticateToken(req *http.Request, token string) (*api.Device, *MatrixError) {
+func (fakeAuth) AuthenticateToken(req *http.Request, token string) (*Device, *MatrixError) {
 	if token == "good" {
-		return &api.Device{UserID: "@a:x", ID: "D"}, nil
+		return &Device{UserID: "@a:x", ID: "D"}, nil
 	}
 	return nil, &MatrixError{ErrCode: "M_UNKNOWN_TOKEN", Err: "Unknown token"}
 }
@@ -38,7 +36,7 @@ func newTestRouter() *Router {
 		}
 		return OK(body)
 	})
-	r.HandleClientAuthed("GET /me", func(req *http.Request, d *api.Device) JSONResponse {
+	r.HandleClientAuthed("GET /me", func(req *http.Request, d *Device) JSONResponse {
 		return OK(map[string]string{"user_id": d.UserID})
 	})
 	r.HandleClient("GET /panic", func(req *http.Request) JSONResponse { panic("boom") })

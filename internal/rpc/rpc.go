@@ -65,6 +65,10 @@ func RegisterErrorType(kind string, example error) {
 	errorTypes[kind] = reflect.TypeOf(example)
 }
 
+// RoundTrip returns err as a caller in another process receives it
+// (encoded and decoded as on the wire), for tests of the registrations.
+func RoundTrip(err error) error { return decodeError(encodeError(err)) }
+
 func encodeError(err error) *wireError {
 	errMu.RLock()
 	defer errMu.RUnlock()

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/axon-hs/axon/internal/httputil"
-	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
 // The stages offered somewhere on this server.
@@ -73,8 +72,8 @@ type Challenge struct {
 	Session   string         `json:"session"`
 }
 
-// PasswordChecker verifies a user's password (uapi.UserAPI has it):
-// nil, uapi.ErrInvalidPassword or uapi.ErrUserDeactivated.
+// PasswordChecker verifies a user's password (the userapi has it): nil,
+// an error Config.Rejected recognises, or an internal error.
 type PasswordChecker interface {
 	CheckPassword(ctx context.Context, userID, password string) error
 }
@@ -88,6 +87,10 @@ type StageFunc func(req *http.Request, auth *Auth, op Op) (failure string, resp 
 type Config struct {
 	ServerName string
 	Passwords  PasswordChecker
+	// Rejected reports whether a PasswordChecker error means the
+	// credentials were refused (answered with a challenge) rather than an
+	// internal failure (userapi/api.IsRejectedCredentials).
+	Rejected func(error) bool
 	// RateLimit, if set, is asked before each password check of userID
 	// (login rate limiting); a non-nil answer is sent as is.
 	RateLimit func(req *http.Request, userID string) *httputil.JSONResponse
@@ -204,7 +207,7 @@ func (a *Authenticator) checkPassword(req *http.Request, auth *Auth, op Op) (str
 	switch {
 	case err == nil:
 		return "", nil
-	case errors.Is(err, uapi.ErrInvalidPassword), errors.Is(err, uapi.ErrUserDeactivated):
+	case a.cfg.Rejected != nil && a.cfg.Rejected(err):
 		return invalid, nil
 	}
 	if !errors.Is(err, context.Canceled) { // a client that left is no server error

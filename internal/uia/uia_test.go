@@ -2,23 +2,27 @@ package uia
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/axon-hs/axon/internal/httputil"
-	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
 type fakePasswords struct{ calls int }
+
+var errWrongPassword = errors.New("wrong password")
+
+func isWrongPassword(err error) bool { return errors.Is(err, errWrongPassword) }
 
 func (f *fakePasswords) CheckPassword(_ context.Context, userID, pw string) error {
 	f.calls++
 	if userID == "@alice:test" && pw == "right" {
 		return nil
 	}
-	return uapi.ErrInvalidPassword
+	return errWrongPassword
 }
 
 func challengeOf(t *testing.T, r *httputil.JSONResponse) Challenge {
@@ -31,7 +35,7 @@ func challengeOf(t *testing.T, r *httputil.JSONResponse) Challenge {
 
 func TestPasswordFlow(t *testing.T) {
 	pw := &fakePasswords{}
-	a := New(Config{ServerName: "test", Passwords: pw})
+	a := New(Config{ServerName: "test", Passwords: pw, Rejected: isWrongPassword})
 	req := httptest.NewRequest("POST", "/", nil)
 	op := PasswordOp("delete_devices", "@alice:test")
 
@@ -68,7 +72,7 @@ func TestPasswordFlow(t *testing.T) {
 
 func TestStageOrderCustomStageAndRateLimit(t *testing.T) {
 	limited := httputil.LimitExceeded(1000)
-	a := New(Config{ServerName: "test", Passwords: &fakePasswords{},
+	a := New(Config{ServerName: "test", Passwords: &fakePasswords{}, Rejected: isWrongPassword,
 		RateLimit: func(*http.Request, string) *httputil.JSONResponse { return &limited },
 		Stages: map[string]StageFunc{"x.token": func(_ *http.Request, auth *Auth, _ Op) (string, *httputil.JSONResponse) {
 			if auth.Token != "ok" {

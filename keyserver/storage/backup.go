@@ -46,9 +46,9 @@ func (k *BackupKey) better(old *BackupKey) bool {
 
 // CreateBackupVersion adds a version numbered after every earlier one,
 // deleted ones included, and makes it current.
-func (d *Database) CreateBackupVersion(ctx context.Context, userID, algorithm string, authData json.RawMessage) (int64, error) {
+func (d *DB) CreateBackupVersion(ctx context.Context, userID, algorithm string, authData json.RawMessage) (int64, error) {
 	var v int64
-	err := d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+	err := d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO keyserver_backup_version_counters (user_id, last) VALUES ($1, 1)
 			ON CONFLICT (user_id) DO UPDATE SET last = keyserver_backup_version_counters.last + 1 RETURNING last`,
 			userID).Scan(&v); err != nil {
@@ -69,57 +69,57 @@ func currentVersion(ctx context.Context, q storage.Querier, userID string) (int6
 	return v, err
 }
 
-// BackupVersion returns version (the current one when 0), or ErrNotFound.
-func (d *Database) BackupVersion(ctx context.Context, userID string, version int64) (*BackupVersion, error) {
+// BackupVersion returns version (the current one when 0), or storage.ErrNotFound.
+func (d *DB) BackupVersion(ctx context.Context, userID string, version int64) (*BackupVersion, error) {
 	if version == 0 {
 		var err error
-		if version, err = currentVersion(ctx, d.db, userID); err != nil {
+		if version, err = currentVersion(ctx, d.DB, userID); err != nil {
 			return nil, err
 		}
 	}
 	b := &BackupVersion{Version: version}
 	var auth string
-	err := d.db.QueryRowContext(ctx, `SELECT algorithm, auth_data, etag FROM keyserver_backup_versions
+	err := d.DB.QueryRowContext(ctx, `SELECT algorithm, auth_data, etag FROM keyserver_backup_versions
 		WHERE user_id = $1 AND version = $2 AND deleted = FALSE`, userID, version).Scan(&b.Algorithm, &auth, &b.ETag)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
+		return nil, storage.ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
 	b.AuthData = json.RawMessage(auth)
-	if err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM keyserver_backup_keys WHERE user_id = $1 AND version = $2`,
+	if err := d.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM keyserver_backup_keys WHERE user_id = $1 AND version = $2`,
 		userID, version).Scan(&b.Count); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// UpdateBackupAuthData replaces a version's auth_data; ErrNotFound.
-func (d *Database) UpdateBackupAuthData(ctx context.Context, userID string, version int64, authData json.RawMessage) error {
-	return d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+// UpdateBackupAuthData replaces a version's auth_data; storage.ErrNotFound.
+func (d *DB) UpdateBackupAuthData(ctx context.Context, userID string, version int64, authData json.RawMessage) error {
+	return d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE keyserver_backup_versions SET auth_data = $3
 			WHERE user_id = $1 AND version = $2 AND deleted = FALSE`, userID, version, string(authData))
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
+			return storage.ErrNotFound
 		}
 		return nil
 	})
 }
 
-// DeleteBackupVersion deletes a version and its keys; ErrNotFound.
-func (d *Database) DeleteBackupVersion(ctx context.Context, userID string, version int64) error {
-	return d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+// DeleteBackupVersion deletes a version and its keys; storage.ErrNotFound.
+func (d *DB) DeleteBackupVersion(ctx context.Context, userID string, version int64) error {
+	return d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE keyserver_backup_versions SET deleted = TRUE
 			WHERE user_id = $1 AND version = $2 AND deleted = FALSE`, userID, version)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
+			return storage.ErrNotFound
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM keyserver_backup_keys WHERE user_id = $1 AND version = $2`, userID, version)
 		return err
@@ -127,10 +127,10 @@ func (d *Database) DeleteBackupVersion(ctx context.Context, userID string, versi
 }
 
 // PutBackupKeys stores keys into version, which must be the current one
-// (ErrNotFound if it does not exist, ErrWrongVersion if it is not
+// (storage.ErrNotFound if it does not exist, ErrWrongVersion if it is not
 // current), and returns the version's count and etag afterwards.
-func (d *Database) PutBackupKeys(ctx context.Context, userID string, version int64, keys []BackupKey) (count, etag int64, err error) {
-	err = d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+func (d *DB) PutBackupKeys(ctx context.Context, userID string, version int64, keys []BackupKey) (count, etag int64, err error) {
+	err = d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
 		cur, err := currentVersion(ctx, tx, userID)
 		if err != nil {
 			return err
@@ -145,7 +145,7 @@ func (d *Database) PutBackupKeys(ctx context.Context, userID string, version int
 		for i := range keys {
 			k := &keys[i]
 			old, err := backupKey(ctx, tx, userID, version, k.RoomID, k.SessionID)
-			if err != nil && !errors.Is(err, ErrNotFound) {
+			if err != nil && !errors.Is(err, storage.ErrNotFound) {
 				return err
 			}
 			if old != nil && !k.better(old) {
@@ -172,12 +172,12 @@ func (d *Database) PutBackupKeys(ctx context.Context, userID string, version int
 }
 
 // BackupKeys reads the keys of version (any room when roomID is "", any
-// session when sessionID is ""). ErrNotFound if the version does not exist.
-func (d *Database) BackupKeys(ctx context.Context, userID string, version int64, roomID, sessionID string) ([]BackupKey, error) {
-	if err := versionExists(ctx, d.db, userID, version); err != nil {
+// session when sessionID is ""). storage.ErrNotFound if the version does not exist.
+func (d *DB) BackupKeys(ctx context.Context, userID string, version int64, roomID, sessionID string) ([]BackupKey, error) {
+	if err := versionExists(ctx, d.DB, userID, version); err != nil {
 		return nil, err
 	}
-	rows, err := d.db.QueryContext(ctx, `SELECT room_id, session_id, first_message_index, forwarded_count, is_verified, session_data
+	rows, err := d.DB.QueryContext(ctx, `SELECT room_id, session_id, first_message_index, forwarded_count, is_verified, session_data
 		FROM keyserver_backup_keys WHERE user_id = $1 AND version = $2 AND ($3 = '' OR room_id = $3) AND ($4 = '' OR session_id = $4)`,
 		userID, version, roomID, sessionID)
 	if err != nil {
@@ -199,8 +199,8 @@ func (d *Database) BackupKeys(ctx context.Context, userID string, version int64,
 
 // DeleteBackupKeys deletes keys of version (filtered like BackupKeys)
 // and returns its count and etag afterwards.
-func (d *Database) DeleteBackupKeys(ctx context.Context, userID string, version int64, roomID, sessionID string) (count, etag int64, err error) {
-	err = d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+func (d *DB) DeleteBackupKeys(ctx context.Context, userID string, version int64, roomID, sessionID string) (count, etag int64, err error) {
+	err = d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
 		if err := versionExists(ctx, tx, userID, version); err != nil {
 			return err
 		}
@@ -225,7 +225,7 @@ func versionExists(ctx context.Context, q storage.Querier, userID string, versio
 	err := q.QueryRowContext(ctx, `SELECT 1 FROM keyserver_backup_versions WHERE user_id = $1 AND version = $2 AND deleted = FALSE`,
 		userID, version).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
-		return ErrNotFound
+		return storage.ErrNotFound
 	}
 	return err
 }
@@ -237,7 +237,7 @@ func backupKey(ctx context.Context, q storage.Querier, userID string, version in
 		WHERE user_id = $1 AND version = $2 AND room_id = $3 AND session_id = $4`, userID, version, roomID, sessionID).
 		Scan(&k.FirstMessageIndex, &k.ForwardedCount, &k.IsVerified, &data)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
+		return nil, storage.ErrNotFound
 	}
 	k.SessionData = json.RawMessage(data)
 	return k, err

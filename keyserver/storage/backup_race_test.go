@@ -14,7 +14,7 @@ import (
 // one user all succeed, numbered 1..20 (MAX()+1 used to collide on
 // PostgreSQL).
 func TestBackupVersionsConcurrent(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, d *storage.Database) {
+	forEachBackend(t, func(t *testing.T, d *storage.DB) {
 		ctx := context.Background()
 		const n = 20
 		var wg sync.WaitGroup

@@ -15,8 +15,8 @@ const (
 )
 
 // CrossSigningKeys returns userID's keys by key type.
-func (d *Database) CrossSigningKeys(ctx context.Context, userID string) (map[string]json.RawMessage, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT key_type, key_json FROM keyserver_cross_signing_keys WHERE user_id = $1`, userID)
+func (d *DB) CrossSigningKeys(ctx context.Context, userID string) (map[string]json.RawMessage, error) {
+	rows, err := d.DB.QueryContext(ctx, `SELECT key_type, key_json FROM keyserver_cross_signing_keys WHERE user_id = $1`, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -37,7 +37,7 @@ func (d *Database) CrossSigningKeys(ctx context.Context, userID string) (map[str
 // invalidates every signature made on the user's keys by others' old
 // user-signing keys, which is the client's business to redo; stored
 // signatures by the user on their own keys are dropped with it.
-func (d *Database) StoreCrossSigningKeys(ctx context.Context, tx *storage.Tx, userID string, keys map[string]json.RawMessage) (int64, error) {
+func (d *DB) StoreCrossSigningKeys(ctx context.Context, tx *storage.Tx, userID string, keys map[string]json.RawMessage) (int64, error) {
 	for t, k := range keys {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO keyserver_cross_signing_keys (user_id, key_type, key_json) VALUES ($1, $2, $3)
 			ON CONFLICT (user_id, key_type) DO UPDATE SET key_json = excluded.key_json`, userID, t, string(k)); err != nil {
@@ -65,7 +65,7 @@ type Signature struct {
 
 // StoreSignatures adds sigs inside tx and returns the new device list
 // stream ID of every target user.
-func (d *Database) StoreSignatures(ctx context.Context, tx *storage.Tx, sigs []Signature) (map[string]int64, error) {
+func (d *DB) StoreSignatures(ctx context.Context, tx *storage.Tx, sigs []Signature) (map[string]int64, error) {
 	streams := map[string]int64{}
 	for _, s := range sigs {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO keyserver_cross_signing_sigs
@@ -87,8 +87,8 @@ func (d *Database) StoreSignatures(ctx context.Context, tx *storage.Tx, sigs []S
 }
 
 // Signatures returns the stored signatures on targetUserID's keys.
-func (d *Database) Signatures(ctx context.Context, targetUserID string) ([]Signature, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT origin_user_id, origin_key_id, target_key_id, signature
+func (d *DB) Signatures(ctx context.Context, targetUserID string) ([]Signature, error) {
+	rows, err := d.DB.QueryContext(ctx, `SELECT origin_user_id, origin_key_id, target_key_id, signature
 		FROM keyserver_cross_signing_sigs WHERE target_user_id = $1`, targetUserID)
 	if err != nil {
 		return nil, err

@@ -31,7 +31,7 @@ type Upload struct {
 // Upload stores u inside tx. streamID is the user's new device list
 // stream ID when the identity keys changed, else 0. One-time keys
 // already stored under the same ID are kept as they are.
-func (d *Database) Upload(ctx context.Context, tx *storage.Tx, u Upload) (streamID int64, err error) {
+func (d *DB) Upload(ctx context.Context, tx *storage.Tx, u Upload) (streamID int64, err error) {
 	if u.DeviceKeys != nil {
 		if streamID, err = storeDeviceKeys(ctx, tx, u); err != nil {
 			return 0, err
@@ -80,8 +80,8 @@ func storeDeviceKeys(ctx context.Context, tx *storage.Tx, u Upload) (int64, erro
 }
 
 // DeviceKeys returns userID's stored identity keys by device ID.
-func (d *Database) DeviceKeys(ctx context.Context, userID string) (map[string]json.RawMessage, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT device_id, key_json FROM keyserver_device_keys WHERE user_id = $1`, userID)
+func (d *DB) DeviceKeys(ctx context.Context, userID string) (map[string]json.RawMessage, error) {
+	rows, err := d.DB.QueryContext(ctx, `SELECT device_id, key_json FROM keyserver_device_keys WHERE user_id = $1`, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +100,7 @@ func (d *Database) DeviceKeys(ctx context.Context, userID string) (map[string]js
 // DeleteDevices forgets every key of the given devices inside tx.
 // streamID is the user's new device list stream ID, or 0 if none of them
 // had identity keys (nobody can have seen them, so nothing changed).
-func (d *Database) DeleteDevices(ctx context.Context, tx *storage.Tx, userID string, deviceIDs []string) (deleted []string, streamID int64, err error) {
+func (d *DB) DeleteDevices(ctx context.Context, tx *storage.Tx, userID string, deviceIDs []string) (deleted []string, streamID int64, err error) {
 	for _, dev := range deviceIDs {
 		res, err := tx.ExecContext(ctx, `DELETE FROM keyserver_device_keys WHERE user_id = $1 AND device_id = $2`, userID, dev)
 		if err != nil {

@@ -10,8 +10,8 @@ import (
 )
 
 // OneTimeKeyCounts counts a device's unclaimed one-time keys by algorithm.
-func (d *Database) OneTimeKeyCounts(ctx context.Context, userID, deviceID string) (map[string]int, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT algorithm, COUNT(*) FROM keyserver_one_time_keys
+func (d *DB) OneTimeKeyCounts(ctx context.Context, userID, deviceID string) (map[string]int, error) {
+	rows, err := d.DB.QueryContext(ctx, `SELECT algorithm, COUNT(*) FROM keyserver_one_time_keys
 		WHERE user_id = $1 AND device_id = $2 GROUP BY algorithm`, userID, deviceID)
 	if err != nil {
 		return nil, err
@@ -31,8 +31,8 @@ func (d *Database) OneTimeKeyCounts(ctx context.Context, userID, deviceID string
 
 // UnusedFallbackAlgorithms lists the algorithms of a device's fallback
 // keys that have not been claimed yet.
-func (d *Database) UnusedFallbackAlgorithms(ctx context.Context, userID, deviceID string) ([]string, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT algorithm FROM keyserver_fallback_keys
+func (d *DB) UnusedFallbackAlgorithms(ctx context.Context, userID, deviceID string) ([]string, error) {
+	rows, err := d.DB.QueryContext(ctx, `SELECT algorithm FROM keyserver_fallback_keys
 		WHERE user_id = $1 AND device_id = $2 AND used = FALSE ORDER BY algorithm`, userID, deviceID)
 	if err != nil {
 		return nil, err
@@ -50,11 +50,11 @@ func (d *Database) UnusedFallbackAlgorithms(ctx context.Context, userID, deviceI
 }
 
 // Claim takes the oldest one-time key of algorithm for the device, or
-// else marks its fallback key used and returns it. ErrNotFound when the
+// else marks its fallback key used and returns it. storage.ErrNotFound when the
 // device has neither.
-func (d *Database) Claim(ctx context.Context, userID, deviceID, algorithm string) (Key, error) {
+func (d *DB) Claim(ctx context.Context, userID, deviceID, algorithm string) (Key, error) {
 	var k Key
-	err := d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+	err := d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
 		for {
 			var id int64
 			var js string
@@ -83,7 +83,7 @@ func (d *Database) Claim(ctx context.Context, userID, deviceID, algorithm string
 			WHERE user_id = $1 AND device_id = $2 AND algorithm = $3 RETURNING key_id, key_json`,
 			userID, deviceID, algorithm).Scan(&k.KeyID, &js)
 		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
+			return storage.ErrNotFound
 		}
 		if err != nil {
 			return err

@@ -12,43 +12,33 @@ import (
 	"github.com/axon-hs/axon/internal/streampos"
 )
 
-// ErrNotFound: no such row.
-var ErrNotFound = errors.New("not found")
-
-// Database holds the keyserver tables.
-type Database struct {
-	db *storage.DB
+// DB holds the keyserver tables. Its WriteTx runs the write methods
+// taking a tx, the outbox and the consumer positions together. Not found
+// is storage.ErrNotFound.
+type DB struct {
+	*storage.DB
 }
 
 // New wraps db, whose schema Migrations must already have been applied.
-func New(db *storage.DB) *Database { return &Database{db: db} }
-
-// WriteTx runs fn in one write transaction: the write methods taking a
-// tx, the outbox and the consumer positions go together.
-func (d *Database) WriteTx(ctx context.Context, fn func(tx *storage.Tx) error) error {
-	return d.db.WriteTx(ctx, fn)
-}
-
-// DB is the underlying database (for the outbox).
-func (d *Database) DB() *storage.DB { return d.db }
+func New(db *storage.DB) *DB { return &DB{DB: db} }
 
 // ConsumerSeq is the last applied sequence of a consumed stream.
-func (d *Database) ConsumerSeq(ctx context.Context, stream string) (uint64, error) {
-	return streampos.Get(ctx, d.db, consumerTable, stream)
+func (d *DB) ConsumerSeq(ctx context.Context, stream string) (uint64, error) {
+	return streampos.Get(ctx, d.DB, consumerTable, stream)
 }
 
 // DeadLetterer records the messages of stream the consumer gives up on.
-func (d *Database) DeadLetterer(stream string) istream.DeadLetterFunc {
-	return consumerTables.DeadLetterer(d.db, stream)
+func (d *DB) DeadLetterer(stream string) istream.DeadLetterFunc {
+	return consumerTables.DeadLetterer(d.DB, stream)
 }
 
 // DeadLetters lists the messages the consumer gave up on.
-func (d *Database) DeadLetters(ctx context.Context) ([]streampos.DeadLetter, error) {
-	return streampos.DeadLetters(ctx, d.db, consumerTables.DeadLetters)
+func (d *DB) DeadLetters(ctx context.Context) ([]streampos.DeadLetter, error) {
+	return streampos.DeadLetters(ctx, d.DB, consumerTables.DeadLetters)
 }
 
 // SetConsumerSeq records seq as applied, inside the effect's transaction.
-func SetConsumerSeq(ctx context.Context, tx *storage.Tx, stream string, seq uint64) error {
+func (d *DB) SetConsumerSeq(ctx context.Context, tx *storage.Tx, stream string, seq uint64) error {
 	return streampos.Set(ctx, tx, consumerTable, stream, seq)
 }
 
@@ -64,9 +54,9 @@ func bumpStream(ctx context.Context, tx *storage.Tx, userID string) (int64, erro
 
 // StreamID is userID's current device list stream ID (0 if it never
 // changed).
-func (d *Database) StreamID(ctx context.Context, userID string) (int64, error) {
+func (d *DB) StreamID(ctx context.Context, userID string) (int64, error) {
 	var id int64
-	err := d.db.QueryRowContext(ctx, `SELECT stream_id FROM keyserver_device_list_streams WHERE user_id = $1`, userID).Scan(&id)
+	err := d.DB.QueryRowContext(ctx, `SELECT stream_id FROM keyserver_device_list_streams WHERE user_id = $1`, userID).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}

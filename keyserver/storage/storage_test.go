@@ -12,22 +12,22 @@ import (
 	"github.com/axon-hs/axon/keyserver/storage"
 )
 
-func forEachBackend(t *testing.T, fn func(t *testing.T, d *storage.Database)) {
+func forEachBackend(t *testing.T, fn func(t *testing.T, d *storage.DB)) {
 	storagetest.ForEachBackend(t, "keyserver", storage.Migrations, func(t *testing.T, db *istorage.DB) { fn(t, storage.New(db)) })
 }
 
 // tx runs fn in a write transaction of d.
-func tx(t *testing.T, d *storage.Database, fn func(tx *istorage.Tx) error) error {
+func tx(t *testing.T, d *storage.DB, fn func(tx *istorage.Tx) error) error {
 	t.Helper()
 	return d.WriteTx(context.Background(), fn)
 }
 
-func upload(t *testing.T, d *storage.Database, u storage.Upload) (id int64, err error) {
+func upload(t *testing.T, d *storage.DB, u storage.Upload) (id int64, err error) {
 	err = tx(t, d, func(tx *istorage.Tx) error { id, err = d.Upload(context.Background(), tx, u); return err })
 	return id, err
 }
 
-func deleteDevices(t *testing.T, d *storage.Database, user string, ids []string) (deleted []string, id int64, err error) {
+func deleteDevices(t *testing.T, d *storage.DB, user string, ids []string) (deleted []string, id int64, err error) {
 	err = tx(t, d, func(tx *istorage.Tx) error {
 		deleted, id, err = d.DeleteDevices(context.Background(), tx, user, ids)
 		return err
@@ -35,7 +35,7 @@ func deleteDevices(t *testing.T, d *storage.Database, user string, ids []string)
 	return deleted, id, err
 }
 
-func storeCS(t *testing.T, d *storage.Database, user string, keys map[string]json.RawMessage) (id int64, err error) {
+func storeCS(t *testing.T, d *storage.DB, user string, keys map[string]json.RawMessage) (id int64, err error) {
 	err = tx(t, d, func(tx *istorage.Tx) error {
 		id, err = d.StoreCrossSigningKeys(context.Background(), tx, user, keys)
 		return err
@@ -55,7 +55,7 @@ func otk(id, key string) storage.Key {
 }
 
 func TestDeviceKeysAndStreams(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, d *storage.Database) {
+	forEachBackend(t, func(t *testing.T, d *storage.DB) {
 		ctx := context.Background()
 		id, err := upload(t, d, storage.Upload{UserID: "@a:x", DeviceID: "D1", DeviceKeys: json.RawMessage(`{"k":1}`)})
 		must(t, err)
@@ -95,7 +95,7 @@ func TestDeviceKeysAndStreams(t *testing.T) {
 }
 
 func TestClaimOrderAndFallback(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, d *storage.Database) {
+	forEachBackend(t, func(t *testing.T, d *storage.DB) {
 		ctx := context.Background()
 		_, err := upload(t, d, storage.Upload{UserID: "@a:x", DeviceID: "D", OneTimeKeys: []storage.Key{otk("A", "a")},
 			FallbackKeys: []storage.Key{otk("F", "f")}})
@@ -130,14 +130,14 @@ func TestClaimOrderAndFallback(t *testing.T) {
 		if algs, _ := d.UnusedFallbackAlgorithms(ctx, "@a:x", "D"); len(algs) != 1 {
 			t.Fatalf("new fallback not unused: %v", algs)
 		}
-		if _, err := d.Claim(ctx, "@a:x", "OTHER", "signed_curve25519"); !errors.Is(err, storage.ErrNotFound) {
+		if _, err := d.Claim(ctx, "@a:x", "OTHER", "signed_curve25519"); !errors.Is(err, istorage.ErrNotFound) {
 			t.Fatalf("claim from keyless device: %v", err)
 		}
 	})
 }
 
 func TestConcurrentClaimsNeverShareAKey(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, d *storage.Database) {
+	forEachBackend(t, func(t *testing.T, d *storage.DB) {
 		ctx := context.Background()
 		var keys []storage.Key
 		for i := range 20 {
@@ -173,7 +173,7 @@ func TestConcurrentClaimsNeverShareAKey(t *testing.T) {
 }
 
 func TestCrossSigningAndSignatures(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, d *storage.Database) {
+	forEachBackend(t, func(t *testing.T, d *storage.DB) {
 		ctx := context.Background()
 		id, err := storeCS(t, d, "@a:x", map[string]json.RawMessage{
 			storage.KeyMaster: json.RawMessage(`{"m":1}`), storage.KeySelfSigning: json.RawMessage(`{"s":1}`)})
@@ -213,9 +213,9 @@ func TestCrossSigningAndSignatures(t *testing.T) {
 }
 
 func TestKeyBackup(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, d *storage.Database) {
+	forEachBackend(t, func(t *testing.T, d *storage.DB) {
 		ctx := context.Background()
-		if _, err := d.BackupVersion(ctx, "@a:x", 0); !errors.Is(err, storage.ErrNotFound) {
+		if _, err := d.BackupVersion(ctx, "@a:x", 0); !errors.Is(err, istorage.ErrNotFound) {
 			t.Fatalf("no backup: %v", err)
 		}
 		v1, err := d.CreateBackupVersion(ctx, "@a:x", "alg", json.RawMessage(`{"p":1}`))
@@ -256,7 +256,7 @@ func TestKeyBackup(t *testing.T) {
 		}
 		must(t, d.UpdateBackupAuthData(ctx, "@a:x", v2, json.RawMessage(`{"p":3}`)))
 		must(t, d.DeleteBackupVersion(ctx, "@a:x", v2))
-		if _, err := d.BackupKeys(ctx, "@a:x", v2, "", ""); !errors.Is(err, storage.ErrNotFound) {
+		if _, err := d.BackupKeys(ctx, "@a:x", v2, "", ""); !errors.Is(err, istorage.ErrNotFound) {
 			t.Fatalf("deleted version: %v", err)
 		}
 		cur, err = d.BackupVersion(ctx, "@a:x", 0)

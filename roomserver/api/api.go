@@ -39,9 +39,6 @@ type RoomserverAPI interface {
 	QueryEventVisibility(ctx context.Context, userID string, events []*Event) ([]bool, error)
 	// QueryForwardExtremities lists the room's current DAG tips.
 	QueryForwardExtremities(ctx context.Context, roomID string) ([]string, error)
-	// CheckDAG verifies every stored event's prev_events exist and that the
-	// forward extremities are exactly the events nothing points at.
-	CheckDAG(ctx context.Context, roomID string) error
 	// QueryEventByTimestamp finds the closest event at or after (dir "f")
 	// or at or before (dir "b") ts in ms.
 	QueryEventByTimestamp(ctx context.Context, roomID string, ts int64, dir string) (eventID string, eventTS int64, err error)

@@ -57,11 +57,6 @@ func (c *RoomserverAPIClient) QueryForwardExtremities(ctx context.Context, a1 st
 	return
 }
 
-func (c *RoomserverAPIClient) CheckDAG(ctx context.Context, a1 string) (r0 error) {
-	r0 = c.C.Call(ctx, "CheckDAG", []any{a1})
-	return
-}
-
 func (c *RoomserverAPIClient) QueryEventByTimestamp(ctx context.Context, a1 string, a2 int64, a3 string) (r0 string, r1 int64, r2 error) {
 	r2 = c.C.Call(ctx, "QueryEventByTimestamp", []any{a1, a2, a3}, &r0, &r1)
 	return

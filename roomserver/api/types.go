@@ -2,7 +2,6 @@ package api
 
 import (
 	"encoding/json"
-	"errors"
 	"time"
 )
 
@@ -93,41 +92,6 @@ type InputResult struct {
 	// count as unknown); the federation receiver fetches them and retries.
 	MissingPrevEvents []string `json:"missing_prev_events,omitempty"`
 	MissingAuthEvents []string `json:"missing_auth_events,omitempty"`
-}
-
-// ErrorCode classifies a rejected input or failed query.
-type ErrorCode string
-
-const (
-	CodeNotFound  ErrorCode = "M_NOT_FOUND"
-	CodeForbidden ErrorCode = "M_FORBIDDEN"
-	CodeBadJSON   ErrorCode = "M_BAD_JSON"
-	CodeTooLarge  ErrorCode = "M_TOO_LARGE"
-	CodeBadAlias  ErrorCode = "M_INVALID_PARAM"
-	CodeInUse     ErrorCode = "M_ROOM_IN_USE"
-	CodeVersion   ErrorCode = "M_UNSUPPORTED_ROOM_VERSION"
-)
-
-// Error is a client-meaningful failure (as opposed to an internal one,
-// which comes back as a plain error).
-type Error struct {
-	Code    ErrorCode `json:"code"`
-	Message string    `json:"message"`
-}
-
-func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
-
-// Errorf builds an *Error.
-func Errorf(code ErrorCode, msg string) *Error { return &Error{Code: code, Message: msg} }
-
-// ErrRoomNotFound is returned by queries on rooms the server has no state for.
-var ErrRoomNotFound = Errorf(CodeNotFound, "room not found")
-
-// AsError extracts an *Error from err.
-func AsError(err error) (*Error, bool) {
-	var e *Error
-	ok := errors.As(err, &e)
-	return e, ok
 }
 
 // StateKey is an (event type, state key) pair.

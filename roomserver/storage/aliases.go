@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+
+	"github.com/axon-hs/axon/internal/storage"
 )
 
 // ErrAliasExists is returned when an alias is taken.
@@ -12,7 +14,7 @@ var ErrAliasExists = errors.New("alias already exists")
 // InsertAlias maps alias to roomID.
 func (d *DB) InsertAlias(ctx context.Context, alias, roomID, creator string) error {
 	_, err := d.ExecContext(ctx, `INSERT INTO roomserver_aliases (alias, room_id, creator) VALUES ($1, $2, $3)`, alias, roomID, creator)
-	if IsUnique(err) {
+	if storage.IsUniqueViolation(err) {
 		return ErrAliasExists
 	}
 	return err
@@ -39,11 +41,7 @@ func (d *DB) Alias(ctx context.Context, alias string) (roomID, creator string, e
 
 // AliasesForRoom lists a room's aliases.
 func (d *DB) AliasesForRoom(ctx context.Context, roomID string) ([]string, error) {
-	rows, err := d.QueryContext(ctx, `SELECT alias FROM roomserver_aliases WHERE room_id = $1 ORDER BY alias`, roomID)
-	if err != nil {
-		return nil, err
-	}
-	return scanStrings(rows)
+	return storage.Strings(d.QueryContext(ctx, `SELECT alias FROM roomserver_aliases WHERE room_id = $1 ORDER BY alias`, roomID))
 }
 
 // MoveAliases re-points every alias of from to to (room upgrades).

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 
 	"github.com/axon-hs/axon/internal/storage"
 )
@@ -82,26 +81,6 @@ func (d *DB) queryEvents(ctx context.Context, q storage.Querier, where string, a
 	return out, rows.Err()
 }
 
-// inList returns "$n, $n+1, …" for count placeholders starting at first.
-func inList(first, count int) string {
-	var b strings.Builder
-	for i := 0; i < count; i++ {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("$")
-		b.WriteString(itoa(first + i))
-	}
-	return b.String()
-}
-
-func itoa(i int) string {
-	if i < 10 {
-		return string(rune('0' + i))
-	}
-	return itoa(i/10) + string(rune('0'+i%10))
-}
-
 // EventsByID returns the stored events among ids (any order).
 func (d *DB) EventsByID(ctx context.Context, q storage.Querier, ids []string) ([]*Event, error) {
 	var out []*Event
@@ -111,7 +90,7 @@ func (d *DB) EventsByID(ctx context.Context, q storage.Querier, ids []string) ([
 		for i, id := range chunk {
 			args[i] = id
 		}
-		evs, err := d.queryEvents(ctx, q, `event_id IN (`+inList(1, len(chunk))+`)`, args...)
+		evs, err := d.queryEvents(ctx, q, `event_id IN (`+storage.InList(1, len(chunk))+`)`, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -129,7 +108,7 @@ func (d *DB) EventsByNID(ctx context.Context, q storage.Querier, nids []int64) (
 		for i, id := range chunk {
 			args[i] = id
 		}
-		evs, err := d.queryEvents(ctx, q, `event_nid IN (`+inList(1, len(chunk))+`)`, args...)
+		evs, err := d.queryEvents(ctx, q, `event_nid IN (`+storage.InList(1, len(chunk))+`)`, args...)
 		if err != nil {
 			return nil, err
 		}

@@ -18,12 +18,8 @@ func (d *DB) UpsertMembership(ctx context.Context, tx *storage.Tx, roomNID int64
 
 // RoomsForUser lists the rooms where userID's membership is membership.
 func (d *DB) RoomsForUser(ctx context.Context, userID, membership string) ([]string, error) {
-	rows, err := d.QueryContext(ctx, `SELECT r.room_id FROM roomserver_memberships m JOIN roomserver_rooms r ON r.room_nid = m.room_nid
-		WHERE m.user_id = $1 AND m.membership = $2 AND m.forgotten = FALSE ORDER BY r.room_nid`, userID, membership)
-	if err != nil {
-		return nil, err
-	}
-	return scanStrings(rows)
+	return storage.Strings(d.QueryContext(ctx, `SELECT r.room_id FROM roomserver_memberships m JOIN roomserver_rooms r ON r.room_nid = m.room_nid
+		WHERE m.user_id = $1 AND m.membership = $2 AND m.forgotten = FALSE ORDER BY r.room_nid`, userID, membership))
 }
 
 // Forget hides a room the user is no longer in.

@@ -73,24 +73,7 @@ func (d *DB) SetPublished(ctx context.Context, roomID string, published bool) er
 
 // PublishedRooms lists rooms in the public directory.
 func (d *DB) PublishedRooms(ctx context.Context) ([]string, error) {
-	rows, err := d.QueryContext(ctx, `SELECT room_id FROM roomserver_rooms WHERE published = $1 ORDER BY room_nid`, true)
-	if err != nil {
-		return nil, err
-	}
-	return scanStrings(rows)
-}
-
-func scanStrings(rows *sql.Rows) ([]string, error) {
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return storage.Strings(d.QueryContext(ctx, `SELECT room_id FROM roomserver_rooms WHERE published = $1 ORDER BY room_nid`, true))
 }
 
 // RoomByNID returns the ID and version of a room by NID.

@@ -39,7 +39,7 @@ func (d *DB) InsertSnapshot(ctx context.Context, tx *storage.Tx, roomNID, parent
 				q = append(q, ',')
 			}
 			q = append(q, '(')
-			q = append(q, inList(i*4+1, 4)...)
+			q = append(q, storage.InList(i*4+1, 4)...)
 			q = append(q, ')')
 		}
 		_, err := tx.ExecContext(ctx, string(q), batch...)
@@ -96,15 +96,4 @@ func (d *DB) LoadSnapshot(ctx context.Context, q storage.Querier, snapshotNID in
 		}
 	}
 	return out, chainLen, rows.Err()
-}
-
-// SnapshotRowCount counts entry rows of a room's snapshots (tests use it
-// to prove snapshots are shared, not copied).
-func (d *DB) SnapshotRowCount(ctx context.Context, roomNID int64) (snapshots, entries int, err error) {
-	if err = d.QueryRowContext(ctx, `SELECT COUNT(*) FROM roomserver_state_snapshots WHERE room_nid = $1`, roomNID).Scan(&snapshots); err != nil {
-		return
-	}
-	err = d.QueryRowContext(ctx, `SELECT COUNT(*) FROM roomserver_state_entries e JOIN roomserver_state_snapshots s
-		ON s.snapshot_nid = e.snapshot_nid WHERE s.room_nid = $1`, roomNID).Scan(&entries)
-	return
 }

@@ -8,9 +8,6 @@ import (
 	"github.com/axon-hs/axon/internal/storage"
 )
 
-// IsUnique reports a unique-constraint violation.
-func IsUnique(err error) bool { return storage.IsUniqueViolation(err) }
-
 // TxnEvent returns the event ID already sent for a client transaction.
 func (d *DB) TxnEvent(ctx context.Context, q storage.Querier, userID, deviceID, roomID, txnID string) (string, error) {
 	var id string

@@ -17,8 +17,8 @@ type AccountData struct {
 }
 
 // UpsertAccountData stores content at a new account data position.
-func UpsertAccountData(ctx context.Context, tx *storage.Tx, userID, roomID, evType string, content []byte) (types.StreamPosition, error) {
-	pos, err := NextPos(ctx, tx, CounterAccountData)
+func (d *DB) UpsertAccountData(ctx context.Context, tx *storage.Tx, userID, roomID, evType string, content []byte) (types.StreamPosition, error) {
+	pos, err := d.NextPos(ctx, tx, CounterAccountData)
 	if err != nil {
 		return 0, err
 	}
@@ -29,7 +29,7 @@ func UpsertAccountData(ctx context.Context, tx *storage.Tx, userID, roomID, evTy
 }
 
 // AccountDataBetween returns the user's account data changed in (from, to].
-func (d *Database) AccountDataBetween(ctx context.Context, userID string, from, to types.StreamPosition) ([]AccountData, error) {
+func (d *DB) AccountDataBetween(ctx context.Context, userID string, from, to types.StreamPosition) ([]AccountData, error) {
 	rows, err := d.DB.QueryContext(ctx, `SELECT room_id, type, content, pos FROM syncapi_account_data
 		WHERE user_id = $1 AND pos > $2 AND pos <= $3 ORDER BY pos`, userID, int64(from), int64(to))
 	if err != nil {
@@ -50,7 +50,7 @@ func (d *Database) AccountDataBetween(ctx context.Context, userID string, from, 
 }
 
 // GetAccountData returns one entry's content, or nil.
-func (d *Database) GetAccountData(ctx context.Context, userID, roomID, evType string) (json.RawMessage, error) {
+func (d *DB) GetAccountData(ctx context.Context, userID, roomID, evType string) (json.RawMessage, error) {
 	var c string
 	err := d.DB.QueryRowContext(ctx, `SELECT content FROM syncapi_account_data WHERE user_id = $1 AND room_id = $2 AND type = $3`,
 		userID, roomID, evType).Scan(&c)

@@ -15,7 +15,7 @@ import (
 // within a depth comes from the event ID, moved on if taken. It returns
 // false, without error, if the event is already stored or cannot be
 // placed.
-func InsertBackfilledEvent(ctx context.Context, tx *storage.Tx, ev *types.Event, depth int64) (bool, error) {
+func (d *DB) InsertBackfilledEvent(ctx context.Context, tx *storage.Tx, ev *types.Event, depth int64) (bool, error) {
 	var existing int64
 	err := tx.QueryRowContext(ctx, `SELECT pos FROM syncapi_events WHERE event_id = $1`, ev.EventID).Scan(&existing)
 	if err == nil {

@@ -16,23 +16,20 @@ func TestBackfilledEvents(t *testing.T) {
 	ctx := context.Background()
 	for _, b := range storagetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
-			d, err := storage.Open(ctx, b.NewDSN(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer d.DB.Close()
+			d := storage.New(storagetest.OpenMigrated(t, b.NewDSN(t), "syncapi", storage.Migrations))
+			var err error
 			ev := func(id string) *types.Event {
 				return &types.Event{EventID: id, RoomID: "!r", Type: "m.room.message", Sender: "@u:x", JSON: []byte(`{}`)}
 			}
 			err = d.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
-				if _, err := storage.InsertEvent(ctx, tx, ev("$live"), true); err != nil {
+				if _, err := d.InsertEvent(ctx, tx, ev("$live"), true); err != nil {
 					return err
 				}
 				for _, e := range []struct {
 					id    string
 					depth int64
 				}{{"$d5", 5}, {"$d3", 3}, {"$d4a", 4}, {"$d4b", 4}, {"$d5", 5}} {
-					if _, err := storage.InsertBackfilledEvent(ctx, tx, ev(e.id), e.depth); err != nil {
+					if _, err := d.InsertBackfilledEvent(ctx, tx, ev(e.id), e.depth); err != nil {
 						return err
 					}
 				}

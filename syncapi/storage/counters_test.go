@@ -17,14 +17,9 @@ import (
 // positions of a fresh counter at once all succeed with distinct values
 // (the first use used to race into a duplicate key on PostgreSQL).
 func TestCounterConcurrentFirstUse(t *testing.T) {
-	ctx := context.Background()
 	for _, b := range storagetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
-			d, err := storage.Open(ctx, b.NewDSN(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer d.DB.Close()
+			d := storage.New(storagetest.OpenMigrated(t, b.NewDSN(t), "syncapi", storage.Migrations))
 			// Several fresh counters: each first use is a chance to race.
 			for c := range 10 {
 				counter := fmt.Sprintf("race%d", c)
@@ -34,7 +29,7 @@ func TestCounterConcurrentFirstUse(t *testing.T) {
 	}
 }
 
-func takeConcurrently(t *testing.T, d *storage.Database, counter string) {
+func takeConcurrently(t *testing.T, d *storage.DB, counter string) {
 	ctx := context.Background()
 	const n = 20
 	var wg sync.WaitGroup
@@ -48,7 +43,7 @@ func takeConcurrently(t *testing.T, d *storage.Database, counter string) {
 			var pos types.StreamPosition
 			err := d.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
 				var err error
-				pos, err = storage.NextPos(ctx, tx, counter)
+				pos, err = d.NextPos(ctx, tx, counter)
 				return err
 			})
 			mu.Lock()

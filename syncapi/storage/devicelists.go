@@ -13,24 +13,10 @@ import (
 // or cross-signing keys changed, from the device_list_updates stream).
 const CounterDeviceList = "device_list"
 
-// DeviceListMigrations add the device list table. They are kept apart
-// from the main schema (applied as component "syncapi_devicelists") so
-// the device list work can land without renumbering syncapi migrations.
-var DeviceListMigrations = []storage.Migration{{
-	Version: 1,
-	Name:    "device list changes",
-	SQL: `
-CREATE TABLE syncapi_device_list_changes (
-	pos BIGINT PRIMARY KEY,
-	user_id TEXT NOT NULL
-);
-`,
-}}
-
 // AddDeviceListChange records that userID's keys changed, at a new
 // device list position.
-func AddDeviceListChange(ctx context.Context, tx *storage.Tx, userID string) (types.StreamPosition, error) {
-	pos, err := NextPos(ctx, tx, CounterDeviceList)
+func (d *DB) AddDeviceListChange(ctx context.Context, tx *storage.Tx, userID string) (types.StreamPosition, error) {
+	pos, err := d.NextPos(ctx, tx, CounterDeviceList)
 	if err != nil {
 		return 0, err
 	}
@@ -39,7 +25,7 @@ func AddDeviceListChange(ctx context.Context, tx *storage.Tx, userID string) (ty
 }
 
 // DeviceListPosition is the newest device list position.
-func (d *Database) DeviceListPosition(ctx context.Context) (types.StreamPosition, error) {
+func (d *DB) DeviceListPosition(ctx context.Context) (types.StreamPosition, error) {
 	var v int64
 	err := d.DB.QueryRowContext(ctx, `SELECT value FROM syncapi_counters WHERE name = $1`, CounterDeviceList).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -49,14 +35,14 @@ func (d *Database) DeviceListPosition(ctx context.Context) (types.StreamPosition
 }
 
 // DeviceListChangesBetween lists the users whose keys changed in (from, to].
-func (d *Database) DeviceListChangesBetween(ctx context.Context, from, to types.StreamPosition) ([]string, error) {
+func (d *DB) DeviceListChangesBetween(ctx context.Context, from, to types.StreamPosition) ([]string, error) {
 	return storage.Strings(d.DB.QueryContext(ctx, `SELECT DISTINCT user_id FROM syncapi_device_list_changes WHERE pos > $1 AND pos <= $2`,
 		int64(from), int64(to)))
 }
 
 // MemberEventsBetween returns the membership events in (from, to], oldest
 // first (for device list joins and leaves).
-func (d *Database) MemberEventsBetween(ctx context.Context, from, to types.StreamPosition) ([]MembershipChange, error) {
+func (d *DB) MemberEventsBetween(ctx context.Context, from, to types.StreamPosition) ([]MembershipChange, error) {
 	rows, err := d.DB.QueryContext(ctx, `SELECT room_id, state_key, membership, pos FROM syncapi_events
 		WHERE pos > $1 AND pos <= $2 AND type = 'm.room.member' AND state_key IS NOT NULL ORDER BY pos`, int64(from), int64(to))
 	if err != nil {

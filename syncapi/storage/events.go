@@ -48,7 +48,7 @@ func scanEvents(rows *sql.Rows, err error) ([]*types.Event, error) {
 
 // InsertEvent stores ev at a new PDU position (set on ev). It returns
 // false, without error, if the event is already stored.
-func InsertEvent(ctx context.Context, tx *storage.Tx, ev *types.Event, inTimeline bool) (bool, error) {
+func (d *DB) InsertEvent(ctx context.Context, tx *storage.Tx, ev *types.Event, inTimeline bool) (bool, error) {
 	var existing int64
 	err := tx.QueryRowContext(ctx, `SELECT pos FROM syncapi_events WHERE event_id = $1`, ev.EventID).Scan(&existing)
 	if err == nil {
@@ -58,7 +58,7 @@ func InsertEvent(ctx context.Context, tx *storage.Tx, ev *types.Event, inTimelin
 	if !errors.Is(err, sql.ErrNoRows) {
 		return false, err
 	}
-	pos, err := NextPos(ctx, tx, CounterPDU)
+	pos, err := d.NextPos(ctx, tx, CounterPDU)
 	if err != nil {
 		return false, err
 	}
@@ -86,13 +86,13 @@ func insertEventAt(ctx context.Context, tx *storage.Tx, ev *types.Event, inTimel
 }
 
 // UpdateEventJSON replaces a stored event's JSON (after a redaction).
-func UpdateEventJSON(ctx context.Context, tx *storage.Tx, eventID string, js []byte, redacted bool) error {
+func (d *DB) UpdateEventJSON(ctx context.Context, tx *storage.Tx, eventID string, js []byte, redacted bool) error {
 	_, err := tx.ExecContext(ctx, `UPDATE syncapi_events SET json = $1, redacted = $2, contains_url = FALSE WHERE event_id = $3`, string(js), redacted, eventID)
 	return err
 }
 
 // EventByID returns one stored event, or nil.
-func (d *Database) EventByID(ctx context.Context, q storage.Querier, eventID string) (*types.Event, error) {
+func (d *DB) EventByID(ctx context.Context, q storage.Querier, eventID string) (*types.Event, error) {
 	if q == nil {
 		q = d.DB
 	}
@@ -104,7 +104,7 @@ func (d *Database) EventByID(ctx context.Context, q storage.Querier, eventID str
 }
 
 // EventsByIDs returns the stored events among ids (any order).
-func (d *Database) EventsByIDs(ctx context.Context, ids []string) ([]*types.Event, error) {
+func (d *DB) EventsByIDs(ctx context.Context, ids []string) ([]*types.Event, error) {
 	var out []*types.Event
 	for len(ids) > 0 {
 		n := min(len(ids), 500)
@@ -112,7 +112,7 @@ func (d *Database) EventsByIDs(ctx context.Context, ids []string) ([]*types.Even
 		for i := range n {
 			args[i] = ids[i]
 		}
-		evs, err := scanEvents(d.DB.QueryContext(ctx, `SELECT `+eventColumns+` FROM syncapi_events WHERE event_id IN (`+inList(1, n)+`)`, args...))
+		evs, err := scanEvents(d.DB.QueryContext(ctx, `SELECT `+eventColumns+` FROM syncapi_events WHERE event_id IN (`+storage.InList(1, n)+`)`, args...))
 		if err != nil {
 			return nil, err
 		}
@@ -124,7 +124,7 @@ func (d *Database) EventsByIDs(ctx context.Context, ids []string) ([]*types.Even
 
 // RoomEvents returns timeline events of roomID with from < pos <= to,
 // newest first when backwards, at most limit rows.
-func (d *Database) RoomEvents(ctx context.Context, roomID string, from, to types.StreamPosition, limit int, backwards bool) ([]*types.Event, error) {
+func (d *DB) RoomEvents(ctx context.Context, roomID string, from, to types.StreamPosition, limit int, backwards bool) ([]*types.Event, error) {
 	order := "ASC"
 	if backwards {
 		order = "DESC"
@@ -135,7 +135,7 @@ func (d *Database) RoomEvents(ctx context.Context, roomID string, from, to types
 }
 
 // RoomsWithEvents lists rooms among roomIDs that have timeline events in (from, to].
-func (d *Database) RoomsWithEvents(ctx context.Context, from, to types.StreamPosition) (map[string]bool, error) {
+func (d *DB) RoomsWithEvents(ctx context.Context, from, to types.StreamPosition) (map[string]bool, error) {
 	rows, err := d.DB.QueryContext(ctx, `SELECT DISTINCT room_id FROM syncapi_events WHERE pos > $1 AND pos <= $2 AND in_timeline`, int64(from), int64(to))
 	if err != nil {
 		return nil, err
@@ -155,7 +155,7 @@ func (d *Database) RoomsWithEvents(ctx context.Context, from, to types.StreamPos
 // LatestRoomPositions returns the newest timeline position of each room
 // in roomIDs, counting only events of evTypes when given (rooms without
 // such events are absent).
-func (d *Database) LatestRoomPositions(ctx context.Context, roomIDs []string, upTo types.StreamPosition, evTypes ...string) (map[string]types.StreamPosition, error) {
+func (d *DB) LatestRoomPositions(ctx context.Context, roomIDs []string, upTo types.StreamPosition, evTypes ...string) (map[string]types.StreamPosition, error) {
 	out := map[string]types.StreamPosition{}
 	for len(roomIDs) > 0 {
 		n := min(len(roomIDs), 500)
@@ -165,12 +165,12 @@ func (d *Database) LatestRoomPositions(ctx context.Context, roomIDs []string, up
 		}
 		typeClause := ""
 		if len(evTypes) > 0 {
-			typeClause = ` AND type IN (` + inList(len(args)+1, len(evTypes)) + `)`
+			typeClause = ` AND type IN (` + storage.InList(len(args)+1, len(evTypes)) + `)`
 			for _, t := range evTypes {
 				args = append(args, t)
 			}
 		}
-		rows, err := d.DB.QueryContext(ctx, `SELECT room_id, MAX(pos) FROM syncapi_events WHERE pos <= $1 AND in_timeline AND room_id IN (`+inList(2, n)+`)`+typeClause+` GROUP BY room_id`, args...)
+		rows, err := d.DB.QueryContext(ctx, `SELECT room_id, MAX(pos) FROM syncapi_events WHERE pos <= $1 AND in_timeline AND room_id IN (`+storage.InList(2, n)+`)`+typeClause+` GROUP BY room_id`, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -191,7 +191,7 @@ func (d *Database) LatestRoomPositions(ctx context.Context, roomIDs []string, up
 
 // Relations returns events relating to eventID (optionally of relType and
 // evType), in pos order, with from < pos <= to.
-func (d *Database) Relations(ctx context.Context, eventID, relType, evType string, from, to types.StreamPosition, limit int, backwards bool) ([]*types.Event, error) {
+func (d *DB) Relations(ctx context.Context, eventID, relType, evType string, from, to types.StreamPosition, limit int, backwards bool) ([]*types.Event, error) {
 	order := "ASC"
 	if backwards {
 		order = "DESC"
@@ -220,7 +220,7 @@ type RelationRow struct {
 
 // RelationsOf returns every relation (child rows, pos ascending) pointing
 // at one of parents, for m.relations aggregation.
-func (d *Database) RelationsOf(ctx context.Context, parents []string, upTo types.StreamPosition) ([]RelationRow, error) {
+func (d *DB) RelationsOf(ctx context.Context, parents []string, upTo types.StreamPosition) ([]RelationRow, error) {
 	var out []RelationRow
 	for len(parents) > 0 {
 		n := min(len(parents), 500)
@@ -229,7 +229,7 @@ func (d *Database) RelationsOf(ctx context.Context, parents []string, upTo types
 			args = append(args, parents[i])
 		}
 		rows, err := d.DB.QueryContext(ctx, `SELECT relates_to, event_id, rel_type, sender, type, pos, origin_ts FROM syncapi_events
-			WHERE pos <= $1 AND redacted = FALSE AND relates_to IN (`+inList(2, n)+`) ORDER BY pos ASC`, args...)
+			WHERE pos <= $1 AND redacted = FALSE AND relates_to IN (`+storage.InList(2, n)+`) ORDER BY pos ASC`, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -255,7 +255,7 @@ type ThreadRoot struct {
 
 // Threads lists the thread roots of roomID ordered by latest activity
 // (newest first), with latest reply pos < before (0: no bound).
-func (d *Database) Threads(ctx context.Context, roomID string, before types.StreamPosition, participant string, limit int) ([]ThreadRoot, error) {
+func (d *DB) Threads(ctx context.Context, roomID string, before types.StreamPosition, participant string, limit int) ([]ThreadRoot, error) {
 	q := `SELECT thread_id, MAX(pos) AS latest FROM syncapi_events WHERE room_id = $1 AND thread_id <> ''`
 	args := []any{roomID}
 	if participant != "" {

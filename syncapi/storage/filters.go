@@ -11,7 +11,7 @@ import (
 
 // InsertFilter stores filter JSON for userID, reusing the ID of an
 // identical filter, and returns its ID.
-func (d *Database) InsertFilter(ctx context.Context, userID string, filter []byte) (string, error) {
+func (d *DB) InsertFilter(ctx context.Context, userID string, filter []byte) (string, error) {
 	var id int64
 	err := d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
 		err := tx.QueryRowContext(ctx, `SELECT id FROM syncapi_filters WHERE user_id = $1 AND filter = $2`, userID, string(filter)).Scan(&id)
@@ -24,7 +24,7 @@ func (d *Database) InsertFilter(ctx context.Context, userID string, filter []byt
 }
 
 // GetFilter returns a stored filter's JSON, or nil.
-func (d *Database) GetFilter(ctx context.Context, userID, filterID string) ([]byte, error) {
+func (d *DB) GetFilter(ctx context.Context, userID, filterID string) ([]byte, error) {
 	id, err := strconv.ParseInt(filterID, 10, 64)
 	if err != nil {
 		return nil, nil

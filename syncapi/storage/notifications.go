@@ -30,8 +30,8 @@ type Notification struct {
 }
 
 // InsertNotification records n.
-func InsertNotification(ctx context.Context, tx *storage.Tx, n Notification) error {
-	return InsertNotifications(ctx, tx, []Notification{n})
+func (d *DB) InsertNotification(ctx context.Context, tx *storage.Tx, n Notification) error {
+	return d.InsertNotifications(ctx, tx, []Notification{n})
 }
 
 // notificationBatch is how many rows one INSERT carries (9 parameters
@@ -41,7 +41,7 @@ const notificationBatch = 100
 // InsertNotifications records per-user rows (exceptions to an event's
 // shared outcome, or every notified user when there is none) with one
 // multi-row INSERT per batch.
-func InsertNotifications(ctx context.Context, tx *storage.Tx, ns []Notification) error {
+func (d *DB) InsertNotifications(ctx context.Context, tx *storage.Tx, ns []Notification) error {
 	for len(ns) > 0 {
 		n := min(len(ns), notificationBatch)
 		var b strings.Builder
@@ -51,7 +51,7 @@ func InsertNotifications(ctx context.Context, tx *storage.Tx, ns []Notification)
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString("(" + inList(len(args)+1, 9) + ")")
+			b.WriteString("(" + storage.InList(len(args)+1, 9) + ")")
 			args = append(args, x.UserID, x.RoomID, x.EventID, int64(x.EventPos), x.ThreadID, x.Highlight, !x.Suppress, string(x.Actions), x.TS)
 		}
 		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
@@ -78,7 +78,7 @@ type SharedNotification struct {
 }
 
 // InsertSharedNotification records n.
-func InsertSharedNotification(ctx context.Context, tx *storage.Tx, n SharedNotification) error {
+func (d *DB) InsertSharedNotification(ctx context.Context, tx *storage.Tx, n SharedNotification) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO syncapi_notify_events (room_id, event_pos, event_id, thread_id, sender, highlight, actions, ts)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (room_id, event_pos) DO NOTHING`,
 		n.RoomID, int64(n.EventPos), n.EventID, n.ThreadID, n.Sender, n.Highlight, string(n.Actions), n.TS)
@@ -111,7 +111,7 @@ type Count struct {
 // receipts: the unthreaded receipt covers everything; a threaded one
 // covers its thread ("main" is the main timeline). Rooms not in rooms
 // are skipped; rooms without unread notifications are absent.
-func (d *Database) UnreadForRooms(ctx context.Context, userID string, rooms map[string]bool, upTo types.StreamPosition) (map[string]*UnreadCounts, error) {
+func (d *DB) UnreadForRooms(ctx context.Context, userID string, rooms map[string]bool, upTo types.StreamPosition) (map[string]*UnreadCounts, error) {
 	read := map[[2]string]types.StreamPosition{}
 	rows, err := d.DB.QueryContext(ctx, `SELECT room_id, thread_id, MAX(event_pos) FROM syncapi_receipts
 		WHERE user_id = $1 AND receipt_type IN ('m.read', 'm.read.private') GROUP BY room_id, thread_id`, userID)
@@ -181,7 +181,7 @@ func (d *Database) UnreadForRooms(ctx context.Context, userID string, rooms map[
 	return out, nil
 }
 
-func scanCounts(ctx context.Context, d *Database, q, userID string, upTo types.StreamPosition, add func(string, string, types.StreamPosition, bool)) error {
+func scanCounts(ctx context.Context, d *DB, q, userID string, upTo types.StreamPosition, add func(string, string, types.StreamPosition, bool)) error {
 	rows, err := d.DB.QueryContext(ctx, q, userID, int64(upTo))
 	if err != nil {
 		return err
@@ -203,7 +203,7 @@ func scanCounts(ctx context.Context, d *Database, q, userID string, upTo types.S
 // event position < from (0: newest). ID is the event position, the
 // paging token. Own rows come from one query; shared rows from one
 // bounded query per room the user joined, merged.
-func (d *Database) Notifications(ctx context.Context, userID string, from int64, limit int, onlyHighlight bool) ([]Notification, error) {
+func (d *DB) Notifications(ctx context.Context, userID string, from int64, limit int, onlyHighlight bool) ([]Notification, error) {
 	if from <= 0 {
 		from = math.MaxInt64
 	}
@@ -217,7 +217,7 @@ func (d *Database) Notifications(ctx context.Context, userID string, from int64,
 	if err != nil {
 		return nil, err
 	}
-	rooms, err := scanStrings(d.DB.QueryContext(ctx, `SELECT DISTINCT room_id FROM syncapi_memberships WHERE user_id = $1 AND membership = 'join'`, userID))
+	rooms, err := storage.Strings(d.DB.QueryContext(ctx, `SELECT DISTINCT room_id FROM syncapi_memberships WHERE user_id = $1 AND membership = 'join'`, userID))
 	if err != nil {
 		return nil, err
 	}
@@ -259,27 +259,11 @@ func scanNotifications(rows *sql.Rows, err error) ([]Notification, error) {
 	return out, rows.Err()
 }
 
-func scanStrings(rows *sql.Rows, err error) ([]string, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
-}
-
 // PruneNotifications deletes notifications older than before (unix ms)
 // and, per user, all but the newest keep. It returns the rows deleted.
 // IDs grow with time, so the age cut is "every id below the first young
 // row", found by walking the primary key from the oldest end.
-func (d *Database) PruneNotifications(ctx context.Context, before int64, keep int) (int64, error) {
+func (d *DB) PruneNotifications(ctx context.Context, before int64, keep int) (int64, error) {
 	var deleted int64
 	err := d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
 		var firstYoung int64

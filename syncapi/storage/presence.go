@@ -19,8 +19,8 @@ type Presence struct {
 }
 
 // UpsertPresence stores p at a new presence position.
-func UpsertPresence(ctx context.Context, tx *storage.Tx, p Presence) (types.StreamPosition, error) {
-	pos, err := NextPos(ctx, tx, CounterPresence)
+func (d *DB) UpsertPresence(ctx context.Context, tx *storage.Tx, p Presence) (types.StreamPosition, error) {
+	pos, err := d.NextPos(ctx, tx, CounterPresence)
 	if err != nil {
 		return 0, err
 	}
@@ -32,7 +32,7 @@ func UpsertPresence(ctx context.Context, tx *storage.Tx, p Presence) (types.Stre
 }
 
 // GetPresence returns a user's presence, or nil.
-func (d *Database) GetPresence(ctx context.Context, userID string) (*Presence, error) {
+func (d *DB) GetPresence(ctx context.Context, userID string) (*Presence, error) {
 	p := Presence{UserID: userID}
 	var msg sql.NullString
 	err := d.DB.QueryRowContext(ctx, `SELECT presence, status_msg, last_active_ts, currently_active, pos FROM syncapi_presence WHERE user_id = $1`, userID).
@@ -47,7 +47,7 @@ func (d *Database) GetPresence(ctx context.Context, userID string) (*Presence, e
 }
 
 // PresenceBetween returns presence of users changed in (from, to].
-func (d *Database) PresenceBetween(ctx context.Context, from, to types.StreamPosition, limit int) ([]Presence, error) {
+func (d *DB) PresenceBetween(ctx context.Context, from, to types.StreamPosition, limit int) ([]Presence, error) {
 	rows, err := d.DB.QueryContext(ctx, `SELECT user_id, presence, status_msg, last_active_ts, currently_active, pos FROM syncapi_presence
 		WHERE pos > $1 AND pos <= $2 ORDER BY pos LIMIT $3`, int64(from), int64(to), limit)
 	if err != nil {
@@ -70,7 +70,7 @@ func (d *Database) PresenceBetween(ctx context.Context, from, to types.StreamPos
 }
 
 // PresenceNotOffline returns every user whose stored presence is not offline.
-func (d *Database) PresenceNotOffline(ctx context.Context) ([]Presence, error) {
+func (d *DB) PresenceNotOffline(ctx context.Context) ([]Presence, error) {
 	rows, err := d.DB.QueryContext(ctx, `SELECT user_id, presence, last_active_ts FROM syncapi_presence WHERE presence <> 'offline'`)
 	if err != nil {
 		return nil, err

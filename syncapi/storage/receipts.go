@@ -17,7 +17,7 @@ type Receipt struct {
 
 // UpsertReceipt stores r at a new receipt position unless it would move
 // the user's receipt backwards. It returns the position (0 if ignored).
-func UpsertReceipt(ctx context.Context, tx *storage.Tx, r Receipt) (types.StreamPosition, error) {
+func (d *DB) UpsertReceipt(ctx context.Context, tx *storage.Tx, r Receipt) (types.StreamPosition, error) {
 	var cur int64
 	err := tx.QueryRowContext(ctx, `SELECT event_pos FROM syncapi_receipts WHERE room_id = $1 AND receipt_type = $2 AND user_id = $3 AND thread_id = $4`,
 		r.RoomID, r.Type, r.UserID, r.ThreadID).Scan(&cur)
@@ -27,7 +27,7 @@ func UpsertReceipt(ctx context.Context, tx *storage.Tx, r Receipt) (types.Stream
 	if err = ignoreNoRows(err); err != nil {
 		return 0, err
 	}
-	pos, err := NextPos(ctx, tx, CounterReceipt)
+	pos, err := d.NextPos(ctx, tx, CounterReceipt)
 	if err != nil {
 		return 0, err
 	}
@@ -41,7 +41,7 @@ func UpsertReceipt(ctx context.Context, tx *storage.Tx, r Receipt) (types.Stream
 
 // ReceiptsBetween returns receipts in rooms changed in (from, to]. With
 // from == 0 it returns every receipt of those rooms.
-func (d *Database) ReceiptsBetween(ctx context.Context, roomIDs []string, from, to types.StreamPosition) ([]Receipt, error) {
+func (d *DB) ReceiptsBetween(ctx context.Context, roomIDs []string, from, to types.StreamPosition) ([]Receipt, error) {
 	var out []Receipt
 	for len(roomIDs) > 0 {
 		n := min(len(roomIDs), 500)
@@ -50,7 +50,7 @@ func (d *Database) ReceiptsBetween(ctx context.Context, roomIDs []string, from, 
 			args = append(args, roomIDs[i])
 		}
 		rows, err := d.DB.QueryContext(ctx, `SELECT room_id, receipt_type, user_id, thread_id, event_id, event_pos, ts, pos FROM syncapi_receipts
-			WHERE pos > $1 AND pos <= $2 AND room_id IN (`+inList(3, n)+`)`, args...)
+			WHERE pos > $1 AND pos <= $2 AND room_id IN (`+storage.InList(3, n)+`)`, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -71,7 +71,7 @@ func (d *Database) ReceiptsBetween(ctx context.Context, roomIDs []string, from, 
 // ReadUpTo returns the user's read positions in roomID: the unthreaded
 // one ("" key: main/unthreaded receipts) and per thread. Both m.read and
 // m.read.private count.
-func (d *Database) ReadUpTo(ctx context.Context, userID, roomID string) (map[string]types.StreamPosition, error) {
+func (d *DB) ReadUpTo(ctx context.Context, userID, roomID string) (map[string]types.StreamPosition, error) {
 	rows, err := d.DB.QueryContext(ctx, `SELECT thread_id, MAX(event_pos) FROM syncapi_receipts
 		WHERE user_id = $1 AND room_id = $2 AND receipt_type IN ('m.read', 'm.read.private') GROUP BY thread_id`, userID, roomID)
 	if err != nil {

@@ -5,8 +5,8 @@ import (
 	"github.com/axon-hs/axon/internal/streampos"
 )
 
-// migrations is the syncapi schema. Every table is prefixed syncapi_.
-var migrations = []storage.Migration{{
+// Migrations is the syncapi schema. Every table is prefixed syncapi_.
+var Migrations = []storage.Migration{{
 	Version: 1,
 	Name:    "initial",
 	SQL: `
@@ -151,7 +151,19 @@ ALTER TABLE syncapi_notifications ADD COLUMN notify BOOLEAN NOT NULL DEFAULT TRU
 CREATE INDEX syncapi_notifications_user_pos ON syncapi_notifications (user_id, event_pos);
 `,
 }, {
+	// The device list table was first applied as its own component
+	// ("syncapi_devicelists"); IF NOT EXISTS lets databases that already
+	// have it take this version unchanged.
 	Version: 3,
+	Name:    "device list changes",
+	SQL: `
+CREATE TABLE IF NOT EXISTS syncapi_device_list_changes (
+	pos BIGINT PRIMARY KEY,
+	user_id TEXT NOT NULL
+);
+`,
+}, {
+	Version: 4,
 	Name:    "dead letters",
 	SQL:     streampos.DeadLetterSchema(consumerTables.DeadLetters),
 }}

@@ -18,7 +18,7 @@ type MembershipChange struct {
 // ApplyStateDelta updates current state: removes first, then adds (each
 // a stored event), all recorded as changed at pos. Member events also
 // append to the membership history. It returns those membership changes.
-func ApplyStateDelta(ctx context.Context, tx *storage.Tx, roomID string, pos types.StreamPosition, removes []string, adds []*types.Event) ([]MembershipChange, error) {
+func (d *DB) ApplyStateDelta(ctx context.Context, tx *storage.Tx, roomID string, pos types.StreamPosition, removes []string, adds []*types.Event) ([]MembershipChange, error) {
 	for _, id := range removes {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM syncapi_current_state WHERE room_id = $1 AND event_id = $2`, roomID, id); err != nil {
 			return nil, err
@@ -51,7 +51,7 @@ func ApplyStateDelta(ctx context.Context, tx *storage.Tx, roomID string, pos typ
 }
 
 // CurrentState returns the room's current state events.
-func (d *Database) CurrentState(ctx context.Context, q storage.Querier, roomID string) ([]*types.Event, error) {
+func (d *DB) CurrentState(ctx context.Context, q storage.Querier, roomID string) ([]*types.Event, error) {
 	if q == nil {
 		q = d.DB
 	}
@@ -61,15 +61,16 @@ func (d *Database) CurrentState(ctx context.Context, q storage.Querier, roomID s
 
 // StateChangedBetween returns current state events of roomID that became
 // current in (from, to).
-func (d *Database) StateChangedBetween(ctx context.Context, roomID string, from, to types.StreamPosition) ([]*types.Event, error) {
+func (d *DB) StateChangedBetween(ctx context.Context, roomID string, from, to types.StreamPosition) ([]*types.Event, error) {
 	return scanEvents(d.DB.QueryContext(ctx, `SELECT `+prefixed("e.")+` FROM syncapi_current_state s
 		JOIN syncapi_events e ON e.event_id = s.event_id WHERE s.room_id = $1 AND s.added_at > $2 AND s.added_at < $3`,
 		roomID, int64(from), int64(to)))
 }
 
-// StateEvent returns one current state event, or nil.
-func (d *Database) StateEvent(ctx context.Context, roomID, evType, stateKey string) (*types.Event, error) {
-	ev, err := scanEvent(d.DB.QueryRowContext(ctx, `SELECT `+prefixed("e.")+` FROM syncapi_current_state s
+// StateEvent returns one current state event, or nil. q may be the DB or
+// a Tx (to see the transaction's own writes).
+func (d *DB) StateEvent(ctx context.Context, q storage.Querier, roomID, evType, stateKey string) (*types.Event, error) {
+	ev, err := scanEvent(q.QueryRowContext(ctx, `SELECT `+prefixed("e.")+` FROM syncapi_current_state s
 		JOIN syncapi_events e ON e.event_id = s.event_id WHERE s.room_id = $1 AND s.type = $2 AND s.state_key = $3`,
 		roomID, evType, stateKey))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -79,7 +80,7 @@ func (d *Database) StateEvent(ctx context.Context, roomID, evType, stateKey stri
 }
 
 // RoomMembers returns user IDs with membership in roomID now.
-func (d *Database) RoomMembers(ctx context.Context, q storage.Querier, roomID, membership string) ([]string, error) {
+func (d *DB) RoomMembers(ctx context.Context, q storage.Querier, roomID, membership string) ([]string, error) {
 	if q == nil {
 		q = d.DB
 	}
@@ -87,7 +88,7 @@ func (d *Database) RoomMembers(ctx context.Context, q storage.Querier, roomID, m
 }
 
 // AllJoinedMembers maps every room to its joined users (notifier start-up).
-func (d *Database) AllJoinedMembers(ctx context.Context) (map[string][]string, error) {
+func (d *DB) AllJoinedMembers(ctx context.Context) (map[string][]string, error) {
 	rows, err := d.DB.QueryContext(ctx, `SELECT room_id, state_key FROM syncapi_current_state WHERE type = 'm.room.member' AND membership = 'join'`)
 	if err != nil {
 		return nil, err
@@ -106,7 +107,7 @@ func (d *Database) AllJoinedMembers(ctx context.Context) (map[string][]string, e
 
 // MembershipsAt returns the user's latest membership in every room it has
 // ever had one in, as of position at.
-func (d *Database) MembershipsAt(ctx context.Context, userID string, at types.StreamPosition) ([]MembershipChange, error) {
+func (d *DB) MembershipsAt(ctx context.Context, userID string, at types.StreamPosition) ([]MembershipChange, error) {
 	rows, err := d.DB.QueryContext(ctx, `SELECT m.room_id, m.membership, m.event_id, m.pos FROM syncapi_memberships m
 		WHERE m.user_id = $1 AND m.pos = (SELECT MAX(pos) FROM syncapi_memberships
 			WHERE user_id = $1 AND room_id = m.room_id AND pos <= $2)`, userID, int64(at))
@@ -114,14 +115,14 @@ func (d *Database) MembershipsAt(ctx context.Context, userID string, at types.St
 }
 
 // MembershipChangesBetween returns the user's membership changes in (from, to], oldest first.
-func (d *Database) MembershipChangesBetween(ctx context.Context, userID string, from, to types.StreamPosition) ([]MembershipChange, error) {
+func (d *DB) MembershipChangesBetween(ctx context.Context, userID string, from, to types.StreamPosition) ([]MembershipChange, error) {
 	rows, err := d.DB.QueryContext(ctx, `SELECT room_id, membership, event_id, pos FROM syncapi_memberships
 		WHERE user_id = $1 AND pos > $2 AND pos <= $3 ORDER BY pos ASC`, userID, int64(from), int64(to))
 	return scanMemberships(rows, err, userID)
 }
 
 // MembershipHistory returns the user's membership changes in roomID, oldest first.
-func (d *Database) MembershipHistory(ctx context.Context, userID, roomID string) ([]MembershipChange, error) {
+func (d *DB) MembershipHistory(ctx context.Context, userID, roomID string) ([]MembershipChange, error) {
 	rows, err := d.DB.QueryContext(ctx, `SELECT room_id, membership, event_id, pos FROM syncapi_memberships
 		WHERE user_id = $1 AND room_id = $2 ORDER BY pos ASC`, userID, roomID)
 	return scanMemberships(rows, err, userID)

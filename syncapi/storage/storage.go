@@ -22,34 +22,17 @@ const (
 	CounterPresence    = "presence"
 )
 
-// Migrations is the schema, exported for setup.Base.OpenDB.
-func Migrations() []storage.Migration { return migrations }
-
-// Database wraps the component's *storage.DB.
-type Database struct {
-	DB *storage.DB
+// DB holds the syncapi tables.
+type DB struct {
+	*storage.DB
 }
 
-// New wraps an opened, migrated database.
-func New(db *storage.DB) *Database { return &Database{DB: db} }
-
-// Open opens dsn and migrates it (used by tests; the server goes through
-// setup.Base.OpenDB).
-func Open(ctx context.Context, dsn string) (*Database, error) {
-	db, err := storage.Open(ctx, dsn)
-	if err != nil {
-		return nil, err
-	}
-	if err := db.Migrate(ctx, "syncapi", migrations); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return New(db), nil
-}
+// New wraps db, whose schema Migrations must already have been applied.
+func New(db *storage.DB) *DB { return &DB{DB: db} }
 
 // NextPos allocates the next position of a counter inside tx. The row
 // lock held until commit makes positions commit in order.
-func NextPos(ctx context.Context, tx *storage.Tx, counter string) (types.StreamPosition, error) {
+func (d *DB) NextPos(ctx context.Context, tx *storage.Tx, counter string) (types.StreamPosition, error) {
 	// One upsert, so concurrent first uses of a counter cannot both
 	// insert it.
 	var v int64
@@ -61,7 +44,7 @@ func NextPos(ctx context.Context, tx *storage.Tx, counter string) (types.StreamP
 }
 
 // MaxPositions reads the newest committed position of every stored stream.
-func (d *Database) MaxPositions(ctx context.Context) (types.StreamToken, error) {
+func (d *DB) MaxPositions(ctx context.Context) (types.StreamToken, error) {
 	var t types.StreamToken
 	rows, err := d.DB.QueryContext(ctx, `SELECT name, value FROM syncapi_counters`)
 	if err != nil {
@@ -94,34 +77,21 @@ func (d *Database) MaxPositions(ctx context.Context) (types.StreamToken, error) 
 var consumerTables = streampos.Tables{Positions: "syncapi_consumer_seqs", DeadLetters: "syncapi_dead_letters"}
 
 // ConsumerSeq is the last applied sequence of a consumed stream.
-func (d *Database) ConsumerSeq(ctx context.Context, stream string) (uint64, error) {
+func (d *DB) ConsumerSeq(ctx context.Context, stream string) (uint64, error) {
 	return streampos.Get(ctx, d.DB, consumerTables.Positions, stream)
 }
 
 // SetConsumerSeq records seq as applied, inside the effect's transaction.
-func SetConsumerSeq(ctx context.Context, tx *storage.Tx, stream string, seq uint64) error {
+func (d *DB) SetConsumerSeq(ctx context.Context, tx *storage.Tx, stream string, seq uint64) error {
 	return streampos.Set(ctx, tx, consumerTables.Positions, stream, seq)
 }
 
 // DeadLetterer records the messages of stream the consumer gives up on.
-func (d *Database) DeadLetterer(stream string) istream.DeadLetterFunc {
+func (d *DB) DeadLetterer(stream string) istream.DeadLetterFunc {
 	return consumerTables.DeadLetterer(d.DB, stream)
 }
 
 // DeadLetters lists the messages the consumers gave up on.
-func (d *Database) DeadLetters(ctx context.Context) ([]streampos.DeadLetter, error) {
+func (d *DB) DeadLetters(ctx context.Context) ([]streampos.DeadLetter, error) {
 	return streampos.DeadLetters(ctx, d.DB, consumerTables.DeadLetters)
-}
-
-// inList builds "$n,$n+1,..." for an IN clause starting at placeholder n.
-func inList(start, count int) string {
-	b := make([]byte, 0, count*4)
-	for i := 0; i < count; i++ {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, '$')
-		b = append(b, fmt.Sprint(start+i)...)
-	}
-	return string(b)
 }

@@ -14,11 +14,8 @@ func TestStorage(t *testing.T) {
 	ctx := context.Background()
 	for _, b := range storagetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
-			d, err := storage.Open(ctx, b.NewDSN(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer d.DB.Close()
+			d := storage.New(storagetest.OpenMigrated(t, b.NewDSN(t), "syncapi", storage.Migrations))
+			var err error
 			sk := ""
 			member := "@u:x"
 			evs := []*types.Event{
@@ -29,21 +26,21 @@ func TestStorage(t *testing.T) {
 			}
 			err = d.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
 				for _, ev := range evs {
-					if ok, err := storage.InsertEvent(ctx, tx, ev, true); err != nil || !ok {
+					if ok, err := d.InsertEvent(ctx, tx, ev, true); err != nil || !ok {
 						t.Fatalf("insert %s: %v %v", ev.EventID, ok, err)
 					}
 					if ev.StateKey != nil {
-						if _, err := storage.ApplyStateDelta(ctx, tx, "!r", ev.Pos, nil, []*types.Event{ev}); err != nil {
+						if _, err := d.ApplyStateDelta(ctx, tx, "!r", ev.Pos, nil, []*types.Event{ev}); err != nil {
 							return err
 						}
 					}
 				}
 				// Inserting again is a no-op that reports the stored position.
 				dup := &types.Event{EventID: "$1", RoomID: "!r", Type: "m.room.message", JSON: []byte(`{}`)}
-				if ok, err := storage.InsertEvent(ctx, tx, dup, true); err != nil || ok || dup.Pos != evs[2].Pos {
+				if ok, err := d.InsertEvent(ctx, tx, dup, true); err != nil || ok || dup.Pos != evs[2].Pos {
 					t.Fatalf("duplicate insert: %v %v %d", ok, err, dup.Pos)
 				}
-				return storage.SetConsumerSeq(ctx, tx, "room_events", 42)
+				return d.SetConsumerSeq(ctx, tx, "room_events", 42)
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -81,11 +78,11 @@ func TestStorage(t *testing.T) {
 			// Receipts, notifications, unread counts.
 			err = d.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
 				for _, pos := range []types.StreamPosition{3, 4} {
-					if err := storage.InsertNotification(ctx, tx, storage.Notification{UserID: "@v:x", RoomID: "!r", EventID: "$", EventPos: pos, Actions: []byte(`[]`), Highlight: pos == 4}); err != nil {
+					if err := d.InsertNotification(ctx, tx, storage.Notification{UserID: "@v:x", RoomID: "!r", EventID: "$", EventPos: pos, Actions: []byte(`[]`), Highlight: pos == 4}); err != nil {
 						return err
 					}
 				}
-				_, err := storage.UpsertReceipt(ctx, tx, storage.Receipt{RoomID: "!r", Type: "m.read", UserID: "@v:x", EventID: "$1", EventPos: 3})
+				_, err := d.UpsertReceipt(ctx, tx, storage.Receipt{RoomID: "!r", Type: "m.read", UserID: "@v:x", EventID: "$1", EventPos: 3})
 				return err
 			})
 			if err != nil {
@@ -97,7 +94,7 @@ func TestStorage(t *testing.T) {
 			}
 			// A receipt never moves backwards.
 			err = d.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
-				pos, err := storage.UpsertReceipt(ctx, tx, storage.Receipt{RoomID: "!r", Type: "m.read", UserID: "@v:x", EventID: "$c", EventPos: 1})
+				pos, err := d.UpsertReceipt(ctx, tx, storage.Receipt{RoomID: "!r", Type: "m.read", UserID: "@v:x", EventID: "$c", EventPos: 1})
 				if pos != 0 {
 					t.Fatalf("backwards receipt stored at %d", pos)
 				}
@@ -108,13 +105,13 @@ func TestStorage(t *testing.T) {
 			}
 			// To-device: txn dedupe, delivery range, deletion on ack.
 			err = d.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
-				if seen, err := storage.ToDeviceTxnSeen(ctx, tx, "@a:x", "D", "t1", 1); err != nil || seen {
+				if seen, err := d.ToDeviceTxnSeen(ctx, tx, "@a:x", "D", "t1", 1); err != nil || seen {
 					t.Fatalf("first txn: %v %v", seen, err)
 				}
-				if seen, _ := storage.ToDeviceTxnSeen(ctx, tx, "@a:x", "D", "t1", 1); !seen {
+				if seen, _ := d.ToDeviceTxnSeen(ctx, tx, "@a:x", "D", "t1", 1); !seen {
 					t.Fatal("txn not remembered")
 				}
-				_, err := storage.InsertToDevice(ctx, tx, "@b:x", "E", "@a:x", "m.test", []byte(`{}`))
+				_, err := d.InsertToDevice(ctx, tx, "@b:x", "E", "@a:x", "m.test", []byte(`{}`))
 				return err
 			})
 			if err != nil {
@@ -138,7 +135,7 @@ func TestStorage(t *testing.T) {
 				t.Fatal("filter visible to another user")
 			}
 			_ = d.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
-				_, err := storage.UpsertAccountData(ctx, tx, "@a:x", "", "m.x", []byte(`{"a":1}`))
+				_, err := d.UpsertAccountData(ctx, tx, "@a:x", "", "m.x", []byte(`{"a":1}`))
 				return err
 			})
 			ad, _ := d.AccountDataBetween(ctx, "@a:x", 0, 100)
@@ -153,11 +150,8 @@ func TestPruneNotifications(t *testing.T) {
 	ctx := context.Background()
 	for _, b := range storagetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
-			d, err := storage.Open(ctx, b.NewDSN(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer d.DB.Close()
+			d := storage.New(storagetest.OpenMigrated(t, b.NewDSN(t), "syncapi", storage.Migrations))
+			var err error
 			// alice: 3 old + 5 young; bob: 2 young.
 			var ns []storage.Notification
 			add := func(user string, ts int64) {
@@ -172,7 +166,7 @@ func TestPruneNotifications(t *testing.T) {
 					add("@bob:x", 2000)
 				}
 			}
-			if err := d.DB.WriteTx(ctx, func(tx *istorage.Tx) error { return storage.InsertNotifications(ctx, tx, ns) }); err != nil {
+			if err := d.DB.WriteTx(ctx, func(tx *istorage.Tx) error { return d.InsertNotifications(ctx, tx, ns) }); err != nil {
 				t.Fatal(err)
 			}
 			n, err := d.PruneNotifications(ctx, 1000, 4)

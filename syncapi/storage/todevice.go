@@ -18,7 +18,7 @@ type ToDeviceMessage struct {
 
 // ToDeviceTxnSeen records a (user, device, txn) and reports whether it had
 // been seen before, so retried requests deliver once.
-func ToDeviceTxnSeen(ctx context.Context, tx *storage.Tx, userID, deviceID, txnID string, now int64) (bool, error) {
+func (d *DB) ToDeviceTxnSeen(ctx context.Context, tx *storage.Tx, userID, deviceID, txnID string, now int64) (bool, error) {
 	res, err := tx.ExecContext(ctx, `INSERT INTO syncapi_to_device_txns (user_id, device_id, txn_id, ts) VALUES ($1, $2, $3, $4)
 		ON CONFLICT DO NOTHING`, userID, deviceID, txnID, now)
 	if err != nil {
@@ -29,8 +29,8 @@ func ToDeviceTxnSeen(ctx context.Context, tx *storage.Tx, userID, deviceID, txnI
 }
 
 // InsertToDevice queues a message for one device.
-func InsertToDevice(ctx context.Context, tx *storage.Tx, userID, deviceID, sender, evType string, content []byte) (types.StreamPosition, error) {
-	pos, err := NextPos(ctx, tx, CounterToDevice)
+func (d *DB) InsertToDevice(ctx context.Context, tx *storage.Tx, userID, deviceID, sender, evType string, content []byte) (types.StreamPosition, error) {
+	pos, err := d.NextPos(ctx, tx, CounterToDevice)
 	if err != nil {
 		return 0, err
 	}
@@ -40,7 +40,7 @@ func InsertToDevice(ctx context.Context, tx *storage.Tx, userID, deviceID, sende
 }
 
 // ToDeviceBetween returns the device's messages in (from, to], oldest first, at most limit.
-func (d *Database) ToDeviceBetween(ctx context.Context, userID, deviceID string, from, to types.StreamPosition, limit int) ([]ToDeviceMessage, error) {
+func (d *DB) ToDeviceBetween(ctx context.Context, userID, deviceID string, from, to types.StreamPosition, limit int) ([]ToDeviceMessage, error) {
 	rows, err := d.DB.QueryContext(ctx, `SELECT pos, sender, type, content FROM syncapi_send_to_device
 		WHERE user_id = $1 AND device_id = $2 AND pos > $3 AND pos <= $4 ORDER BY pos LIMIT $5`, userID, deviceID, int64(from), int64(to), limit)
 	if err != nil {
@@ -62,7 +62,7 @@ func (d *Database) ToDeviceBetween(ctx context.Context, userID, deviceID string,
 
 // DeleteToDeviceUpTo deletes messages the device acknowledged by syncing
 // with a since token at or after pos.
-func (d *Database) DeleteToDeviceUpTo(ctx context.Context, userID, deviceID string, pos types.StreamPosition) error {
+func (d *DB) DeleteToDeviceUpTo(ctx context.Context, userID, deviceID string, pos types.StreamPosition) error {
 	_, err := d.DB.ExecContext(ctx, `DELETE FROM syncapi_send_to_device WHERE user_id = $1 AND device_id = $2 AND pos <= $3`, userID, deviceID, int64(pos))
 	return err
 }

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/axon-hs/axon/internal/config"
-	"github.com/axon-hs/axon/internal/testserver"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 // TestBadInputAccount: malformed requests get Matrix errors with the

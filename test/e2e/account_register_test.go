@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/axon-hs/axon/internal/config"
-	"github.com/axon-hs/axon/internal/testserver"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 // TestRegisterOpen: UIA flows, validation and options of open registration.

@@ -10,7 +10,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/axon-hs/axon/internal/config"
-	"github.com/axon-hs/axon/internal/testserver"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 // TestAccountLifecycle drives one account through the CS API with the

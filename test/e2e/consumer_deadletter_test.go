@@ -15,7 +15,7 @@ import (
 	"github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/internal/streampos"
-	"github.com/axon-hs/axon/internal/testserver"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 // consumedStreams lists, per component, the streams its consumers read

@@ -11,7 +11,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
-	"github.com/axon-hs/axon/internal/testserver"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 // EDUs cross servers: bob@B sees alice@A typing, her read receipt, her

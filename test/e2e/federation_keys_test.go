@@ -10,7 +10,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 	"maunium.net/go/mautrix"
 
-	"github.com/axon-hs/axon/internal/testserver"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 // End-to-end encryption across servers: bob on B reads alice's keys on A

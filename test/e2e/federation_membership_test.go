@@ -7,7 +7,7 @@ import (
 
 	"maunium.net/go/mautrix"
 
-	"github.com/axon-hs/axon/internal/testserver"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 // Three servers in one room: B joins through A, C through B. Messages

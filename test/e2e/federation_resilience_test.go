@@ -14,8 +14,8 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
-	"github.com/axon-hs/axon/internal/testserver"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 // fedJoinedPair: alice's public room on A, bob (on B) joined to it.

@@ -8,7 +8,7 @@ import (
 
 	"maunium.net/go/mautrix"
 
-	"github.com/axon-hs/axon/internal/testserver"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 // A room on A joined from B over federation (via server_name); messages

@@ -8,8 +8,8 @@ import (
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 
-	"github.com/axon-hs/axon/internal/testserver"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 // Concurrent power-level changes on A and B while they are partitioned

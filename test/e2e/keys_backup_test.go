@@ -3,7 +3,7 @@ package e2e
 import (
 	"testing"
 
-	"github.com/axon-hs/axon/internal/testserver"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 // Key backup: versions, sessions with the spec's replacement rules,

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/axon-hs/axon/internal/testserver"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 // crossSigningKey builds a cross-signing key of usage for user, signed by

@@ -8,7 +8,7 @@ import (
 
 	"maunium.net/go/mautrix"
 
-	"github.com/axon-hs/axon/internal/testserver"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 // keysSyncUntil long-polls c from since until cond holds for a response.

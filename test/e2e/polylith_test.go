@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/axon-hs/axon/internal/config"
-	"github.com/axon-hs/axon/internal/testserver"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 // TestPolylith runs Axon as two processes' worth of components sharing an

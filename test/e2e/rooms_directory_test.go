@@ -9,7 +9,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
-	"github.com/axon-hs/axon/internal/testserver"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 func TestRoomsAliasesAndDirectory(t *testing.T) {

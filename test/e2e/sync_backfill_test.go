@@ -9,7 +9,7 @@ import (
 
 	"maunium.net/go/mautrix"
 
-	"github.com/axon-hs/axon/internal/testserver"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 // A server that joins a room late pages back into the history from

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/axon-hs/axon/internal/testserver"
+	"github.com/axon-hs/axon/server/testserver"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"

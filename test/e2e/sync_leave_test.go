@@ -8,7 +8,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
-	"github.com/axon-hs/axon/internal/testserver"
+	"github.com/axon-hs/axon/server/testserver"
 )
 
 // memberEvent reports whether evs holds userID's member event with membership.

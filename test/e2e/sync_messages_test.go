@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/axon-hs/axon/internal/testserver"
+	"github.com/axon-hs/axon/server/testserver"
 	"maunium.net/go/mautrix"
 )
 

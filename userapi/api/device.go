@@ -2,15 +2,9 @@
 // interface other components call. It holds no logic.
 package api
 
+import "github.com/axon-hs/axon/internal/httputil"
+
 // Device is an authenticated session: who is calling, from which device.
-type Device struct {
-	UserID      string
-	ID          string
-	DisplayName string
-	// SessionID identifies the access token row (for logout / revocation).
-	SessionID int64
-	IsAdmin   bool
-	IsGuest   bool
-	// AppserviceID is set when the caller is an application service.
-	AppserviceID string
-}
+// It is declared in internal/httputil, which authenticates requests
+// without depending on this component.
+type Device = httputil.Device

@@ -1,6 +1,10 @@
 package api
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/axon-hs/axon/internal/rpc"
+)
 
 // Errors the UserAPI returns for conditions callers answer differently.
 // They may be wrapped with detail; match with errors.Is.
@@ -14,3 +18,22 @@ var (
 	ErrTokenExpired    = errors.New("access token has expired")
 	ErrProfileTooLarge = errors.New("profile would exceed 64 KiB")
 )
+
+// The errors cross internal/rpc as themselves, so errors.Is works the
+// same in a polylith.
+func init() {
+	for kind, err := range map[string]error{
+		"userapi.not_found": ErrNotFound, "userapi.user_in_use": ErrUserInUse,
+		"userapi.invalid_username": ErrInvalidUsername, "userapi.invalid_password": ErrInvalidPassword,
+		"userapi.deactivated": ErrUserDeactivated, "userapi.unknown_token": ErrUnknownToken,
+		"userapi.token_expired": ErrTokenExpired, "userapi.profile_too_large": ErrProfileTooLarge,
+	} {
+		rpc.RegisterSentinel(kind, err)
+	}
+}
+
+// IsRejectedCredentials reports whether a CheckPassword error means the
+// password was refused (wrong, unknown user or deactivated account).
+func IsRejectedCredentials(err error) bool {
+	return errors.Is(err, ErrInvalidPassword) || errors.Is(err, ErrUserDeactivated)
+}

@@ -10,9 +10,9 @@ import (
 )
 
 // AccountData returns one item (roomID "" for global), or nil if unset.
-func (d *Database) AccountData(ctx context.Context, localpart, roomID, dataType string) (json.RawMessage, error) {
+func (d *DB) AccountData(ctx context.Context, localpart, roomID, dataType string) (json.RawMessage, error) {
 	var content string
-	err := d.db.QueryRowContext(ctx, `SELECT content FROM userapi_account_data
+	err := d.DB.QueryRowContext(ctx, `SELECT content FROM userapi_account_data
 		WHERE localpart = $1 AND room_id = $2 AND data_type = $3`, localpart, roomID, dataType).Scan(&content)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -23,23 +23,19 @@ func (d *Database) AccountData(ctx context.Context, localpart, roomID, dataType 
 	return json.RawMessage(content), nil
 }
 
-// SetAccountData stores one item, replacing any earlier content, and
-// runs stage (the outbox write announcing it) in the same transaction.
-func (d *Database) SetAccountData(ctx context.Context, localpart, roomID, dataType string, content json.RawMessage, stage func(tx *storage.Tx) error) error {
-	return d.db.WriteTx(ctx, func(tx *storage.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO userapi_account_data (localpart, room_id, data_type, content)
-			VALUES ($1, $2, $3, $4)
-			ON CONFLICT (localpart, room_id, data_type) DO UPDATE SET content = excluded.content`,
-			localpart, roomID, dataType, string(content)); err != nil {
-			return err
-		}
-		return stage(tx)
-	})
+// SetAccountData stores one item inside tx (with the outbox message
+// announcing it), replacing any earlier content.
+func (d *DB) SetAccountData(ctx context.Context, tx *storage.Tx, localpart, roomID, dataType string, content json.RawMessage) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO userapi_account_data (localpart, room_id, data_type, content)
+		VALUES ($1, $2, $3, $4)
+		ON CONFLICT (localpart, room_id, data_type) DO UPDATE SET content = excluded.content`,
+		localpart, roomID, dataType, string(content))
+	return err
 }
 
 // AllAccountData returns a user's global and per-room account data.
-func (d *Database) AllAccountData(ctx context.Context, localpart string) (global map[string]json.RawMessage, rooms map[string]map[string]json.RawMessage, err error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT room_id, data_type, content FROM userapi_account_data WHERE localpart = $1`, localpart)
+func (d *DB) AllAccountData(ctx context.Context, localpart string) (global map[string]json.RawMessage, rooms map[string]map[string]json.RawMessage, err error) {
+	rows, err := d.DB.QueryContext(ctx, `SELECT room_id, data_type, content FROM userapi_account_data WHERE localpart = $1`, localpart)
 	if err != nil {
 		return nil, nil, err
 	}

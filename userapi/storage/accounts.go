@@ -19,8 +19,8 @@ type Account struct {
 // CreateAccount inserts acc and, if displayName is not empty, its initial
 // display name. ErrExists if the localpart is taken (even by a deactivated
 // account).
-func (d *Database) CreateAccount(ctx context.Context, acc Account, displayName string) error {
-	return d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+func (d *DB) CreateAccount(ctx context.Context, acc Account, displayName string) error {
+	return d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO userapi_accounts
 			(localpart, password_hash, created_ts, is_admin, is_guest, deactivated)
 			VALUES ($1, $2, $3, $4, $5, FALSE)`,
@@ -38,28 +38,28 @@ func (d *Database) CreateAccount(ctx context.Context, acc Account, displayName s
 	})
 }
 
-// Account returns the account or ErrNotFound.
-func (d *Database) Account(ctx context.Context, localpart string) (*Account, error) {
+// Account returns the account or storage.ErrNotFound.
+func (d *DB) Account(ctx context.Context, localpart string) (*Account, error) {
 	a := Account{Localpart: localpart}
-	err := d.db.QueryRowContext(ctx, `SELECT password_hash, created_ts, is_admin, is_guest, deactivated
+	err := d.DB.QueryRowContext(ctx, `SELECT password_hash, created_ts, is_admin, is_guest, deactivated
 		FROM userapi_accounts WHERE localpart = $1`, localpart).
 		Scan(&a.PasswordHash, &a.CreatedTS, &a.IsAdmin, &a.IsGuest, &a.Deactivated)
 	if err != nil {
-		return nil, notFound(err)
+		return nil, storage.NotFound(err)
 	}
 	return &a, nil
 }
 
 // SetPasswordHash replaces the password hash; if logoutOthers, it also
 // deletes every device but keepDeviceID, in the same transaction.
-func (d *Database) SetPasswordHash(ctx context.Context, localpart, hash string, logoutOthers bool, keepDeviceID string, onDeleted OnDeleted) error {
-	return d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+func (d *DB) SetPasswordHash(ctx context.Context, localpart, hash string, logoutOthers bool, keepDeviceID string, onDeleted OnDeleted) error {
+	return d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE userapi_accounts SET password_hash = $2 WHERE localpart = $1`, localpart, hash)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
+			return storage.ErrNotFound
 		}
 		if !logoutOthers {
 			return nil
@@ -70,14 +70,14 @@ func (d *Database) SetPasswordHash(ctx context.Context, localpart, hash string, 
 
 // Deactivate marks the account deactivated and removes its devices,
 // tokens and profile. The row stays so the name cannot be taken again.
-func (d *Database) Deactivate(ctx context.Context, localpart string, onDeleted OnDeleted) error {
-	return d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+func (d *DB) Deactivate(ctx context.Context, localpart string, onDeleted OnDeleted) error {
+	return d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE userapi_accounts SET deactivated = TRUE, password_hash = '' WHERE localpart = $1`, localpart)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
+			return storage.ErrNotFound
 		}
 		if err := deleteDevicesExcept(ctx, tx, localpart, "", onDeleted); err != nil {
 			return err

@@ -26,8 +26,8 @@ func scanDevice(localpart string, row interface{ Scan(...any) error }) (Device, 
 }
 
 // Devices lists a user's devices, oldest first.
-func (d *Database) Devices(ctx context.Context, localpart string) ([]Device, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT `+deviceColumns+` FROM userapi_devices
+func (d *DB) Devices(ctx context.Context, localpart string) ([]Device, error) {
+	rows, err := d.DB.QueryContext(ctx, `SELECT `+deviceColumns+` FROM userapi_devices
 		WHERE localpart = $1 ORDER BY created_ts, device_id`, localpart)
 	if err != nil {
 		return nil, err
@@ -44,25 +44,25 @@ func (d *Database) Devices(ctx context.Context, localpart string) ([]Device, err
 	return out, rows.Err()
 }
 
-// Device returns one device or ErrNotFound.
-func (d *Database) Device(ctx context.Context, localpart, deviceID string) (*Device, error) {
-	dev, err := scanDevice(localpart, d.db.QueryRowContext(ctx, `SELECT `+deviceColumns+` FROM userapi_devices
+// Device returns one device or storage.ErrNotFound.
+func (d *DB) Device(ctx context.Context, localpart, deviceID string) (*Device, error) {
+	dev, err := scanDevice(localpart, d.DB.QueryRowContext(ctx, `SELECT `+deviceColumns+` FROM userapi_devices
 		WHERE localpart = $1 AND device_id = $2`, localpart, deviceID))
 	if err != nil {
-		return nil, notFound(err)
+		return nil, storage.NotFound(err)
 	}
 	return &dev, nil
 }
 
-// SetDeviceDisplayName renames a device, or returns ErrNotFound.
-func (d *Database) SetDeviceDisplayName(ctx context.Context, localpart, deviceID, name string) error {
-	res, err := d.db.ExecContext(ctx, `UPDATE userapi_devices SET display_name = $3
+// SetDeviceDisplayName renames a device, or returns storage.ErrNotFound.
+func (d *DB) SetDeviceDisplayName(ctx context.Context, localpart, deviceID, name string) error {
+	res, err := d.DB.ExecContext(ctx, `UPDATE userapi_devices SET display_name = $3
 		WHERE localpart = $1 AND device_id = $2`, localpart, deviceID, name)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
+		return storage.ErrNotFound
 	}
 	return nil
 }
@@ -80,8 +80,8 @@ func (f OnDeleted) call(tx *storage.Tx, deleted []string) error {
 }
 
 // DeleteDevices deletes the devices and every token they hold.
-func (d *Database) DeleteDevices(ctx context.Context, localpart string, deviceIDs []string, onDeleted OnDeleted) error {
-	return d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+func (d *DB) DeleteDevices(ctx context.Context, localpart string, deviceIDs []string, onDeleted OnDeleted) error {
+	return d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
 		var deleted []string
 		for _, id := range deviceIDs {
 			for _, q := range []string{
@@ -106,8 +106,8 @@ func (d *Database) DeleteDevices(ctx context.Context, localpart string, deviceID
 
 // DeleteDevicesExcept deletes every device of the user but except (which
 // may be "") and their tokens.
-func (d *Database) DeleteDevicesExcept(ctx context.Context, localpart, except string, onDeleted OnDeleted) error {
-	return d.db.WriteTx(ctx, func(tx *storage.Tx) error { return deleteDevicesExcept(ctx, tx, localpart, except, onDeleted) })
+func (d *DB) DeleteDevicesExcept(ctx context.Context, localpart, except string, onDeleted OnDeleted) error {
+	return d.DB.WriteTx(ctx, func(tx *storage.Tx) error { return deleteDevicesExcept(ctx, tx, localpart, except, onDeleted) })
 }
 
 func deleteDevicesExcept(ctx context.Context, tx *storage.Tx, localpart, except string, onDeleted OnDeleted) error {
@@ -147,11 +147,11 @@ type LastSeen struct {
 }
 
 // UpdateLastSeen records a batch of activity in one transaction.
-func (d *Database) UpdateLastSeen(ctx context.Context, batch []LastSeen) error {
+func (d *DB) UpdateLastSeen(ctx context.Context, batch []LastSeen) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	return d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+	return d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
 		for _, s := range batch {
 			if _, err := tx.ExecContext(ctx, `UPDATE userapi_devices
 				SET last_seen_ts = $3, last_seen_ip = $4, last_seen_user_agent = $5

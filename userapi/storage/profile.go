@@ -8,8 +8,8 @@ import (
 )
 
 // ProfileFields returns a user's profile fields as raw JSON values.
-func (d *Database) ProfileFields(ctx context.Context, localpart string) (map[string]json.RawMessage, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT field, value FROM userapi_profile_fields WHERE localpart = $1`, localpart)
+func (d *DB) ProfileFields(ctx context.Context, localpart string) (map[string]json.RawMessage, error) {
+	rows, err := d.DB.QueryContext(ctx, `SELECT field, value FROM userapi_profile_fields WHERE localpart = $1`, localpart)
 	if err != nil {
 		return nil, err
 	}
@@ -28,8 +28,8 @@ func (d *Database) ProfileFields(ctx context.Context, localpart string) (map[str
 // SetProfileField stores one field; a nil value deletes it. If maxTotal
 // > 0 and the profile (keys and values) would exceed maxTotal bytes,
 // nothing changes and ErrTooLarge is returned.
-func (d *Database) SetProfileField(ctx context.Context, localpart, field string, value json.RawMessage, maxTotal int) error {
-	return d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+func (d *DB) SetProfileField(ctx context.Context, localpart, field string, value json.RawMessage, maxTotal int) error {
+	return d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
 		if value == nil {
 			_, err := tx.ExecContext(ctx, `DELETE FROM userapi_profile_fields WHERE localpart = $1 AND field = $2`, localpart, field)
 			return err

@@ -3,14 +3,10 @@
 package storage
 
 import (
-	"database/sql"
 	"errors"
 
 	"github.com/axon-hs/axon/internal/storage"
 )
-
-// ErrNotFound: no such row.
-var ErrNotFound = errors.New("not found")
 
 // ErrExists: a row with this key already exists.
 var ErrExists = errors.New("already exists")
@@ -18,18 +14,10 @@ var ErrExists = errors.New("already exists")
 // ErrTooLarge: the write would exceed a size limit.
 var ErrTooLarge = errors.New("too large")
 
-// Database holds the userapi tables.
-type Database struct {
-	db *storage.DB
+// DB holds the userapi tables. Not found is storage.ErrNotFound.
+type DB struct {
+	*storage.DB
 }
 
 // New wraps db, whose schema Migrations must already have been applied.
-func New(db *storage.DB) *Database { return &Database{db: db} }
-
-// notFound maps sql.ErrNoRows to ErrNotFound.
-func notFound(err error) error {
-	if errors.Is(err, sql.ErrNoRows) {
-		return ErrNotFound
-	}
-	return err
-}
+func New(db *storage.DB) *DB { return &DB{DB: db} }

@@ -14,7 +14,7 @@ import (
 )
 
 // open runs fn on a fresh userapi database on every backend.
-func forEachBackend(t *testing.T, fn func(t *testing.T, d *storage.Database)) {
+func forEachBackend(t *testing.T, fn func(t *testing.T, d *storage.DB)) {
 	storagetest.ForEachBackend(t, "userapi", storage.Migrations, func(t *testing.T, db *istorage.DB) { fn(t, storage.New(db)) })
 }
 
@@ -26,7 +26,7 @@ func must(t *testing.T, err error) {
 }
 
 func TestAccountStorageAccounts(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, d *storage.Database) {
+	forEachBackend(t, func(t *testing.T, d *storage.DB) {
 		ctx := context.Background()
 		must(t, d.CreateAccount(ctx, storage.Account{Localpart: "alice", PasswordHash: "h1", CreatedTS: 5, IsAdmin: true}, "alice"))
 		if err := d.CreateAccount(ctx, storage.Account{Localpart: "alice", CreatedTS: 6}, ""); !errors.Is(err, storage.ErrExists) {
@@ -37,7 +37,7 @@ func TestAccountStorageAccounts(t *testing.T) {
 		if acc.PasswordHash != "h1" || acc.CreatedTS != 5 || !acc.IsAdmin || acc.IsGuest || acc.Deactivated {
 			t.Fatalf("account: %+v", acc)
 		}
-		if _, err := d.Account(ctx, "bob"); !errors.Is(err, storage.ErrNotFound) {
+		if _, err := d.Account(ctx, "bob"); !errors.Is(err, istorage.ErrNotFound) {
 			t.Fatalf("missing: got %v", err)
 		}
 		fields, err := d.ProfileFields(ctx, "alice")
@@ -50,7 +50,7 @@ func TestAccountStorageAccounts(t *testing.T) {
 		if acc.PasswordHash != "h2" {
 			t.Fatalf("password hash not changed")
 		}
-		if err := d.SetPasswordHash(ctx, "nobody", "h", false, "", nil); !errors.Is(err, storage.ErrNotFound) {
+		if err := d.SetPasswordHash(ctx, "nobody", "h", false, "", nil); !errors.Is(err, istorage.ErrNotFound) {
 			t.Fatalf("password for missing: %v", err)
 		}
 
@@ -60,7 +60,7 @@ func TestAccountStorageAccounts(t *testing.T) {
 		if !acc.Deactivated || acc.PasswordHash != "" {
 			t.Fatalf("after deactivate: %+v", acc)
 		}
-		if _, err := d.LookupAccessToken(ctx, "tok1"); !errors.Is(err, storage.ErrNotFound) {
+		if _, err := d.LookupAccessToken(ctx, "tok1"); !errors.Is(err, istorage.ErrNotFound) {
 			t.Fatalf("token survived deactivation: %v", err)
 		}
 		if devs, _ := d.Devices(ctx, "alice"); len(devs) != 0 {
@@ -81,7 +81,7 @@ func session(local, dev, accessHash, refreshHash string) storage.NewSession {
 }
 
 func TestAccountStorageDevicesAndTokens(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, d *storage.Database) {
+	forEachBackend(t, func(t *testing.T, d *storage.DB) {
 		ctx := context.Background()
 		must(t, d.CreateAccount(ctx, storage.Account{Localpart: "bob", CreatedTS: 1}, ""))
 		must(t, d.CreateSession(ctx, session("bob", "A", "tokA", "")))
@@ -97,7 +97,7 @@ func TestAccountStorageDevicesAndTokens(t *testing.T) {
 		s := session("bob", "A", "tokA2", "")
 		s.DisplayName = "ignored"
 		must(t, d.CreateSession(ctx, s))
-		if _, err := d.LookupAccessToken(ctx, "tokA"); !errors.Is(err, storage.ErrNotFound) {
+		if _, err := d.LookupAccessToken(ctx, "tokA"); !errors.Is(err, istorage.ErrNotFound) {
 			t.Fatalf("old token of reused device: %v", err)
 		}
 		dev, err := d.Device(ctx, "bob", "A")
@@ -107,7 +107,7 @@ func TestAccountStorageDevicesAndTokens(t *testing.T) {
 		}
 
 		must(t, d.SetDeviceDisplayName(ctx, "bob", "B", "laptop"))
-		if err := d.SetDeviceDisplayName(ctx, "bob", "Z", "x"); !errors.Is(err, storage.ErrNotFound) {
+		if err := d.SetDeviceDisplayName(ctx, "bob", "Z", "x"); !errors.Is(err, istorage.ErrNotFound) {
 			t.Fatalf("rename missing device: %v", err)
 		}
 		must(t, d.UpdateLastSeen(ctx, []storage.LastSeen{{Localpart: "bob", DeviceID: "B", TS: 99, IP: "1.2.3.4", UserAgent: "ua"}}))
@@ -123,7 +123,7 @@ func TestAccountStorageDevicesAndTokens(t *testing.T) {
 		if fmt.Sprint(deleted) != "[B]" {
 			t.Fatalf("reported deleted %v", deleted)
 		}
-		if _, err := d.LookupAccessToken(ctx, "tokB"); !errors.Is(err, storage.ErrNotFound) {
+		if _, err := d.LookupAccessToken(ctx, "tokB"); !errors.Is(err, istorage.ErrNotFound) {
 			t.Fatalf("deleted device's token: %v", err)
 		}
 		devs, _ := d.Devices(ctx, "bob")
@@ -145,14 +145,14 @@ func TestAccountStorageDevicesAndTokens(t *testing.T) {
 		if fmt.Sprint(deleted) != "[C]" {
 			t.Fatalf("password change reported %v", deleted)
 		}
-		if _, err := d.LookupAccessToken(ctx, "tokC"); !errors.Is(err, storage.ErrNotFound) {
+		if _, err := d.LookupAccessToken(ctx, "tokC"); !errors.Is(err, istorage.ErrNotFound) {
 			t.Fatalf("password change with logout kept a token: %v", err)
 		}
 	})
 }
 
 func TestAccountStorageRefreshTokens(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, d *storage.Database) {
+	forEachBackend(t, func(t *testing.T, d *storage.DB) {
 		ctx := context.Background()
 		must(t, d.CreateAccount(ctx, storage.Account{Localpart: "carol", CreatedTS: 1}, ""))
 		s := session("carol", "D", "acc0", "ref0")
@@ -169,17 +169,17 @@ func TestAccountStorageRefreshTokens(t *testing.T) {
 		if local != "carol" || dev != "D" {
 			t.Fatalf("refresh owner: %s %s", local, dev)
 		}
-		if _, err := d.LookupAccessToken(ctx, "acc0"); !errors.Is(err, storage.ErrNotFound) {
+		if _, err := d.LookupAccessToken(ctx, "acc0"); !errors.Is(err, istorage.ErrNotFound) {
 			t.Fatalf("old access token after refresh: %v", err)
 		}
 		// The response was lost: the client refreshes with ref0 again. The
 		// unused acc1/ref1 are revoked.
 		_, _, err = d.Refresh(ctx, "ref0", "acc2", 9000, "ref2", 3000)
 		must(t, err)
-		if _, err := d.LookupAccessToken(ctx, "acc1"); !errors.Is(err, storage.ErrNotFound) {
+		if _, err := d.LookupAccessToken(ctx, "acc1"); !errors.Is(err, istorage.ErrNotFound) {
 			t.Fatalf("unused access token: %v", err)
 		}
-		if _, _, err := d.Refresh(ctx, "ref1", "x", 0, "y", 0); !errors.Is(err, storage.ErrNotFound) {
+		if _, _, err := d.Refresh(ctx, "ref1", "x", 0, "y", 0); !errors.Is(err, istorage.ErrNotFound) {
 			t.Fatalf("unused refresh token: %v", err)
 		}
 		// First use of acc2 spends ref0.
@@ -189,7 +189,7 @@ func TestAccountStorageRefreshTokens(t *testing.T) {
 			t.Fatalf("acc2 has no previous refresh token: %+v", info)
 		}
 		must(t, d.RevokePrevRefresh(ctx, info.RefreshID))
-		if _, _, err := d.Refresh(ctx, "ref0", "x", 0, "y", 0); !errors.Is(err, storage.ErrNotFound) {
+		if _, _, err := d.Refresh(ctx, "ref0", "x", 0, "y", 0); !errors.Is(err, istorage.ErrNotFound) {
 			t.Fatalf("spent refresh token: %v", err)
 		}
 		info, _ = d.LookupAccessToken(ctx, "acc2")
@@ -200,14 +200,14 @@ func TestAccountStorageRefreshTokens(t *testing.T) {
 		_, _, err = d.Refresh(ctx, "ref2", "acc3", 0, "ref3", 4000)
 		must(t, err)
 		must(t, d.DeleteDevices(ctx, "carol", []string{"D"}, nil))
-		if _, _, err := d.Refresh(ctx, "ref3", "x", 0, "y", 0); !errors.Is(err, storage.ErrNotFound) {
+		if _, _, err := d.Refresh(ctx, "ref3", "x", 0, "y", 0); !errors.Is(err, istorage.ErrNotFound) {
 			t.Fatalf("refresh token of deleted device: %v", err)
 		}
 	})
 }
 
 func TestAccountStorageProfileFields(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, d *storage.Database) {
+	forEachBackend(t, func(t *testing.T, d *storage.DB) {
 		ctx := context.Background()
 		must(t, d.SetProfileField(ctx, "dave", "displayname", json.RawMessage(`"Dave"`), 100))
 		must(t, d.SetProfileField(ctx, "dave", "avatar_url", json.RawMessage(`"mxc://x/y"`), 100))
@@ -229,17 +229,17 @@ func TestAccountStorageProfileFields(t *testing.T) {
 }
 
 func TestAccountStorageAccountData(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, d *storage.Database) {
+	forEachBackend(t, func(t *testing.T, d *storage.DB) {
 		ctx := context.Background()
 		got, err := d.AccountData(ctx, "erin", "", "m.direct")
 		must(t, err)
 		if got != nil {
 			t.Fatalf("unset: %s", got)
 		}
-		must(t, d.SetAccountData(ctx, "erin", "", "m.direct", json.RawMessage(`{"a":1}`), noStage))
-		must(t, d.SetAccountData(ctx, "erin", "", "m.direct", json.RawMessage(`{"a":2}`), noStage))
-		must(t, d.SetAccountData(ctx, "erin", "!r:x", "m.tag", json.RawMessage(`{"tags":{}}`), noStage))
-		must(t, d.SetAccountData(ctx, "frank", "", "m.direct", json.RawMessage(`{"b":1}`), noStage))
+		must(t, setAccountData(d, "erin", "", "m.direct", json.RawMessage(`{"a":1}`)))
+		must(t, setAccountData(d, "erin", "", "m.direct", json.RawMessage(`{"a":2}`)))
+		must(t, setAccountData(d, "erin", "!r:x", "m.tag", json.RawMessage(`{"tags":{}}`)))
+		must(t, setAccountData(d, "frank", "", "m.direct", json.RawMessage(`{"b":1}`)))
 		got, _ = d.AccountData(ctx, "erin", "", "m.direct")
 		if string(got) != `{"a":2}` {
 			t.Fatalf("global: %s", got)
@@ -256,5 +256,8 @@ func TestAccountStorageAccountData(t *testing.T) {
 	})
 }
 
-// noStage stages nothing beside a write.
-func noStage(*istorage.Tx) error { return nil }
+// setAccountData stores one item in its own transaction.
+func setAccountData(d *storage.DB, localpart, roomID, dataType string, content json.RawMessage) error {
+	ctx := context.Background()
+	return d.WriteTx(ctx, func(tx *istorage.Tx) error { return d.SetAccountData(ctx, tx, localpart, roomID, dataType, content) })
+}

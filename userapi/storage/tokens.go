@@ -22,8 +22,8 @@ type NewSession struct {
 
 // CreateSession creates the device (or, if it exists, revokes its earlier
 // tokens) and stores the new tokens, in one transaction.
-func (d *Database) CreateSession(ctx context.Context, s NewSession) error {
-	return d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+func (d *DB) CreateSession(ctx context.Context, s NewSession) error {
+	return d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO userapi_devices
 			(localpart, device_id, display_name, created_ts, last_seen_ts, last_seen_ip, last_seen_user_agent)
 			VALUES ($1, $2, $3, $4, $4, $5, $6)
@@ -76,10 +76,10 @@ type TokenInfo struct {
 	PrevRefreshID int64
 }
 
-// LookupAccessToken resolves a hashed access token, or ErrNotFound.
-func (d *Database) LookupAccessToken(ctx context.Context, hash string) (*TokenInfo, error) {
+// LookupAccessToken resolves a hashed access token, or storage.ErrNotFound.
+func (d *DB) LookupAccessToken(ctx context.Context, hash string) (*TokenInfo, error) {
 	var t TokenInfo
-	err := d.db.QueryRowContext(ctx, `SELECT t.localpart, t.device_id, COALESCE(dev.display_name, ''), t.expires_ts,
+	err := d.DB.QueryRowContext(ctx, `SELECT t.localpart, t.device_id, COALESCE(dev.display_name, ''), t.expires_ts,
 			a.is_admin, a.is_guest, t.refresh_token_id, COALESCE(r.prev_id, 0)
 		FROM userapi_access_tokens t
 		JOIN userapi_accounts a ON a.localpart = t.localpart
@@ -88,15 +88,15 @@ func (d *Database) LookupAccessToken(ctx context.Context, hash string) (*TokenIn
 		WHERE t.token_hash = $1 AND NOT a.deactivated`, hash).
 		Scan(&t.Localpart, &t.DeviceID, &t.DisplayName, &t.ExpiresTS, &t.IsAdmin, &t.IsGuest, &t.RefreshID, &t.PrevRefreshID)
 	if err != nil {
-		return nil, notFound(err)
+		return nil, storage.NotFound(err)
 	}
 	return &t, nil
 }
 
 // RevokePrevRefresh revokes the refresh token that refreshID replaced:
 // the spec keeps it valid only until the new tokens are first used.
-func (d *Database) RevokePrevRefresh(ctx context.Context, refreshID int64) error {
-	return d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+func (d *DB) RevokePrevRefresh(ctx context.Context, refreshID int64) error {
+	return d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
 		var prev int64
 		err := tx.QueryRowContext(ctx, `SELECT prev_id FROM userapi_refresh_tokens WHERE id = $1`, refreshID).Scan(&prev)
 		if err != nil || prev == 0 {
@@ -123,14 +123,14 @@ func revokeRefresh(ctx context.Context, tx *storage.Tx, id int64) error {
 // device and revokes the access token issued with it. The old refresh
 // token itself stays valid until the new tokens are used (if the client
 // never received them, it may refresh again: the unused ones are then
-// revoked). Returns the device's owner, or ErrNotFound.
-func (d *Database) Refresh(ctx context.Context, oldHash, accessHash string, expiresTS int64, refreshHash string, now int64) (localpart, deviceID string, err error) {
-	err = d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+// revoked). Returns the device's owner, or storage.ErrNotFound.
+func (d *DB) Refresh(ctx context.Context, oldHash, accessHash string, expiresTS int64, refreshHash string, now int64) (localpart, deviceID string, err error) {
+	err = d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
 		var id, prev int64
 		err := tx.QueryRowContext(ctx, `SELECT id, localpart, device_id, prev_id FROM userapi_refresh_tokens WHERE token_hash = $1`, oldHash).
 			Scan(&id, &localpart, &deviceID, &prev)
 		if err != nil {
-			return notFound(err)
+			return storage.NotFound(err)
 		}
 		if prev != 0 { // this token is now in use: its predecessor goes
 			if err := revokeRefresh(ctx, tx, prev); err != nil {
@@ -172,7 +172,7 @@ func (d *Database) Refresh(ctx context.Context, oldHash, accessHash string, expi
 }
 
 func notFoundOK(err error) error {
-	if notFound(err) == ErrNotFound {
+	if storage.NotFound(err) == storage.ErrNotFound {
 		return nil
 	}
 	return err

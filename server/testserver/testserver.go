@@ -19,9 +19,9 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/axon-hs/axon/internal/config"
-	"github.com/axon-hs/axon/internal/server"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/internal/stream"
+	"github.com/axon-hs/axon/server"
 )
 
 // Options shape one test server.

@@ -2,10 +2,13 @@ package syncapi
 
 import (
 	"context"
+	"net/http"
 	"sync"
 	"time"
 
+	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/syncapi/storage"
+	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
 // Presence timing. The spec leaves it to servers; these follow common
@@ -216,4 +219,55 @@ func (s *SyncAPI) reapPresence(ctx context.Context, now time.Time) {
 	for _, c := range changes {
 		s.changePresence(ctx, c.user, c.state, c.idled)
 	}
+}
+
+// handleGetPresence serves GET /presence/{userId}/status.
+func (s *SyncAPI) handleGetPresence(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	userID := req.PathValue("userId")
+	if !s.base.Cfg.Presence.Enabled {
+		return httputil.OK(map[string]any{"presence": "offline"})
+	}
+	if userID != dev.UserID && !s.notif.SharesRoom(userID, dev.UserID) {
+		return httputil.Forbidden("You do not share a room with this user")
+	}
+	p, err := s.db.GetPresence(req.Context(), userID)
+	if err != nil {
+		s.log.Error("get presence", "error", err)
+		return httputil.InternalError()
+	}
+	if p == nil {
+		return httputil.OK(map[string]any{"presence": "offline"})
+	}
+	p.LastActiveTS = s.presence.lastActive(p.UserID, p.LastActiveTS)
+	return httputil.OK(presenceContent(*p))
+}
+
+// handleSetPresence serves PUT /presence/{userId}/status.
+func (s *SyncAPI) handleSetPresence(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	if req.PathValue("userId") != dev.UserID {
+		return httputil.Forbidden("Cannot set presence for another user")
+	}
+	var body struct {
+		Presence  string  `json:"presence"`
+		StatusMsg *string `json:"status_msg"`
+	}
+	if errResp := httputil.DecodeJSON(req, &body); errResp != nil {
+		return *errResp
+	}
+	switch body.Presence {
+	case "online", "offline", "unavailable":
+	default:
+		return httputil.InvalidParam("presence must be online, offline or unavailable")
+	}
+	if !s.base.Cfg.Presence.Enabled {
+		return httputil.Empty()
+	}
+	p := storage.Presence{UserID: dev.UserID, Presence: body.Presence, StatusMsg: body.StatusMsg,
+		LastActiveTS: time.Now().UnixMilli(), CurrentlyActive: body.Presence == "online"}
+	if err := s.setPresence(req.Context(), p); err != nil {
+		s.log.Error("set presence", "error", err)
+		return httputil.InternalError()
+	}
+	s.presence.stored(dev.UserID, body.Presence, false)
+	return httputil.Empty()
 }

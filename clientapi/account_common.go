@@ -1,8 +1,6 @@
 package clientapi
 
 import (
-	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -38,32 +36,6 @@ func newAccountRoutes(base *setup.Base, users uapi.UserAPI) *accountRoutes {
 	}
 	a.uia = a.newUIA()
 	return a
-}
-
-// userError answers a UserAPI error with its Matrix error; anything
-// unexpected is logged and hidden behind a 500.
-func (a *accountRoutes) userError(err error, action string) httputil.JSONResponse {
-	msg := err.Error()
-	switch {
-	case errors.Is(err, uapi.ErrNotFound):
-		return httputil.NotFound("%s", msg)
-	case errors.Is(err, uapi.ErrUserInUse):
-		return httputil.Error(http.StatusBadRequest, "M_USER_IN_USE", "User ID already taken")
-	case errors.Is(err, uapi.ErrInvalidUsername):
-		return httputil.Error(http.StatusBadRequest, "M_INVALID_USERNAME", "%s", msg)
-	case errors.Is(err, uapi.ErrInvalidPassword):
-		return httputil.Forbidden("Invalid username or password")
-	case errors.Is(err, uapi.ErrUserDeactivated):
-		return httputil.Error(http.StatusForbidden, "M_USER_DEACTIVATED", "This account has been deactivated")
-	case errors.Is(err, uapi.ErrUnknownToken):
-		return httputil.Error(http.StatusUnauthorized, "M_UNKNOWN_TOKEN", "Unknown or expired token")
-	case errors.Is(err, uapi.ErrProfileTooLarge):
-		return httputil.Error(http.StatusBadRequest, "M_PROFILE_TOO_LARGE", "The profile would exceed 64 KiB")
-	}
-	if a.log != nil && !errors.Is(err, context.Canceled) { // a client that left is no server error
-		a.log.Error(action, "error", err)
-	}
-	return httputil.InternalError()
 }
 
 // guestForbidden is the answer to guests on endpoints not open to them.

@@ -61,7 +61,7 @@ func (s *SyncAPI) waitCaughtUp(ctx context.Context) {
 	defer cancel()
 	for _, name := range []string{stream.RoomEvents, stream.AccountData, stream.DeviceListUpdates} {
 		st := s.streams[name]
-		if st == nil { // device lists: only once AttachKeys ran
+		if st == nil { // device lists: only with a keyserver
 			continue
 		}
 		last, err := st.LastSeq(ctx)

@@ -2,11 +2,16 @@ package syncapi
 
 import (
 	"context"
+	"net/http"
 	"sort"
 	"sync"
 	"time"
 
+	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/stream"
+	"github.com/axon-hs/axon/syncapi/api"
 	"github.com/axon-hs/axon/syncapi/types"
+	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
 // typingState is in-memory typing with expiry. Positions start at the
@@ -112,4 +117,41 @@ func (t *typingState) expireLoop(ctx context.Context, wg *sync.WaitGroup, onExpi
 
 func (s *SyncAPI) onTypingExpired(roomID string, pos types.StreamPosition) {
 	s.notif.WakeRoom(roomID, func(t *types.StreamToken) { t.Typing = pos })
+}
+
+// handleTyping serves PUT /rooms/{roomId}/typing/{userId}.
+func (s *SyncAPI) handleTyping(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	roomID := req.PathValue("roomId")
+	if req.PathValue("userId") != dev.UserID {
+		return httputil.Forbidden("Cannot set typing for another user")
+	}
+	var body struct {
+		Typing  *bool  `json:"typing"`
+		Timeout *int64 `json:"timeout"`
+	}
+	if errResp := httputil.DecodeJSON(req, &body); errResp != nil {
+		return *errResp
+	}
+	if body.Typing == nil {
+		return httputil.BadJSON("Missing 'typing'")
+	}
+	joined, err := s.isJoined(req.Context(), dev.UserID, roomID)
+	if err != nil {
+		s.log.Error("typing", "error", err)
+		return httputil.InternalError()
+	}
+	if !joined {
+		return httputil.Forbidden("You are not in this room")
+	}
+	timeout := 30 * time.Second
+	if body.Timeout != nil && *body.Timeout > 0 {
+		timeout = min(time.Duration(*body.Timeout)*time.Millisecond, 2*time.Minute)
+	}
+	s.presenceActivity(req.Context(), dev.UserID)
+	if pos := s.typing.Set(roomID, dev.UserID, *body.Typing, timeout); pos > 0 {
+		s.notif.WakeRoom(roomID, func(t *types.StreamToken) { t.Typing = pos })
+	}
+	s.publishEDU(req.Context(), stream.Typing, &api.OutputTyping{Origin: s.base.Cfg.ServerName, RoomID: roomID, UserID: dev.UserID,
+		Typing: *body.Typing, TimeoutMS: timeout.Milliseconds()})
+	return httputil.Empty()
 }

@@ -157,3 +157,13 @@ func (s *SyncAPI) viewerState(ctx context.Context, mv *memberView, roomID string
 	}
 	return newRoomState(evs), mv.horizon(cur, worldReadable), nil
 }
+
+// isJoined reports whether userID is joined to roomID now.
+func (s *SyncAPI) isJoined(ctx context.Context, userID, roomID string) (bool, error) {
+	rs, err := s.cache.get(ctx, roomID)
+	if err != nil {
+		return false, err
+	}
+	m := rs.get("m.room.member", userID)
+	return m != nil && m.Membership == "join", nil
+}

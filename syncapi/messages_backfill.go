@@ -5,9 +5,7 @@ import (
 	"sync"
 	"time"
 
-	fedapi "github.com/axon-hs/axon/federationapi/api"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
-	"github.com/axon-hs/axon/syncapi/storage"
 	"github.com/axon-hs/axon/syncapi/types"
 )
 
@@ -25,12 +23,6 @@ const (
 	// sooner (the other servers had nothing, or failed).
 	backfillRetryAfter = 5 * time.Minute
 )
-
-// AttachFederation lets /messages backfill from other servers. Without
-// it /messages ends at the oldest event this server has.
-func (s *SyncAPI) AttachFederation(fed fedapi.FederationAPI) {
-	s.fed.Store(&fed)
-}
 
 // backfillTries remembers, per room, the oldest event last backfilled
 // from and when, so a room with no more history is not asked every page.
@@ -62,8 +54,7 @@ func (t *backfillTries) claim(roomID, eventID string) bool {
 // backfillRoom fetches history before the room's oldest stored event and
 // waits until it has been applied. It reports whether anything came.
 func (s *SyncAPI) backfillRoom(ctx context.Context, roomID string, limit int) bool {
-	fp := s.fed.Load()
-	if fp == nil {
+	if s.fed == nil { // federation off: /messages ends at our oldest event
 		return false
 	}
 	oldest, err := s.db.RoomEvents(ctx, roomID, types.MinBackfillPos-1, types.StreamPosition(1<<62-1), 1, false)
@@ -75,7 +66,7 @@ func (s *SyncAPI) backfillRoom(ctx context.Context, roomID string, limit int) bo
 	}
 	bctx, cancel := context.WithTimeout(ctx, backfillTimeout)
 	defer cancel()
-	n, err := (*fp).Backfill(bctx, roomID, []string{oldest[0].EventID}, min(max(limit, 10), 100))
+	n, err := s.fed.Backfill(bctx, roomID, []string{oldest[0].EventID}, min(max(limit, 10), 100))
 	if err != nil {
 		s.log.Warn("backfill", "room_id", roomID, "error", err)
 		return false
@@ -99,6 +90,6 @@ func (b *roomBatch) backfill(ctx context.Context, ob *rsapi.OutputBackfill) erro
 	if err != nil {
 		return err
 	}
-	_, err = storage.InsertBackfilledEvent(ctx, b.tx, ev, ob.Depth)
+	_, err = b.s.db.InsertBackfilledEvent(ctx, b.tx, ev, ob.Depth)
 	return err
 }

@@ -136,14 +136,6 @@ func (s *Server) build(ctx context.Context) error {
 	}
 
 	var err error
-	if cfg.Runs("syncapi") {
-		if s.Sync, err = syncapi.New(ctx, base, s.UserAPI, s.RoomAPI); err != nil {
-			return fmt.Errorf("syncapi: %w", err)
-		}
-		if err := s.Sync.AttachKeys(ctx, s.KeyAPI); err != nil {
-			return fmt.Errorf("syncapi device lists: %w", err)
-		}
-	}
 	var fed fedapi.FederationAPI
 	if cfg.Federation.Enabled {
 		if cfg.Runs("federationapi") {
@@ -157,11 +149,17 @@ func (s *Server) build(ctx context.Context) error {
 		} else {
 			fed = &fedapi.FederationAPIClient{C: s.rpcClient("federationapi")}
 		}
-		if s.Keys != nil { // remote users' keys are asked through federation (over RPC in a polylith)
+		// The one late binding, closing the one cycle: the keyserver asks
+		// federation for remote users' keys, federation serves local keys
+		// from the keyserver. Every other dependency is a constructor
+		// argument, built in dependency order.
+		if s.Keys != nil {
 			s.Keys.SetRemote(fed)
 		}
-		if s.Sync != nil { // /messages backfills history from other servers
-			s.Sync.AttachFederation(fed)
+	}
+	if cfg.Runs("syncapi") {
+		if s.Sync, err = syncapi.New(ctx, base, s.UserAPI, s.RoomAPI, s.KeyAPI, fed); err != nil {
+			return fmt.Errorf("syncapi: %w", err)
 		}
 	}
 	if cfg.Runs("clientapi") {

@@ -73,7 +73,7 @@ func TestSharedNotificationExceptions(t *testing.T) {
 			// dave reads up to the last event: his count resets, carol's stays.
 			lastEv, _ := s.db.EventByID(ctx, nil, last)
 			err := s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
-				_, err := storage.UpsertReceipt(ctx, tx, storage.Receipt{RoomID: r.id, Type: "m.read", UserID: dave, EventID: last, EventPos: lastEv.Pos, TS: 1})
+				_, err := s.db.UpsertReceipt(ctx, tx, storage.Receipt{RoomID: r.id, Type: "m.read", UserID: dave, EventID: last, EventPos: lastEv.Pos, TS: 1})
 				return err
 			})
 			if err != nil {

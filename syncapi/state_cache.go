@@ -4,9 +4,10 @@ import (
 	"context"
 	"sync"
 
+	"github.com/tidwall/gjson"
+
 	"github.com/axon-hs/axon/syncapi/storage"
 	"github.com/axon-hs/axon/syncapi/types"
-	"github.com/tidwall/gjson"
 )
 
 // roomState is a room's current state, shared read-only by every request
@@ -61,13 +62,13 @@ const maxCachedRooms = 20000
 // invalidation, keeps a slow reader from caching state older than a
 // concurrent change.
 type stateCache struct {
-	db    *storage.Database
+	db    *storage.DB
 	mu    sync.Mutex
 	rooms map[string]*roomState
 	gen   map[string]uint64
 }
 
-func newStateCache(db *storage.Database) *stateCache {
+func newStateCache(db *storage.DB) *stateCache {
 	return &stateCache{db: db, rooms: map[string]*roomState{}, gen: map[string]uint64{}}
 }
 

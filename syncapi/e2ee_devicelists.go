@@ -10,7 +10,6 @@ import (
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
 	ksapi "github.com/axon-hs/axon/keyserver/api"
-	"github.com/axon-hs/axon/syncapi/storage"
 	"github.com/axon-hs/axon/syncapi/types"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
@@ -22,13 +21,10 @@ import (
 // on syncapi's own device list position (the last field of a /sync
 // token), so GET /keys/changes, which takes /sync tokens, is served here.
 
-// AttachKeys connects the keyserver: starts consuming device list
-// updates and serves GET /keys/changes. Without it /sync carries empty
-// E2EE fields.
-func (s *SyncAPI) AttachKeys(ctx context.Context, keys ksapi.KeyserverAPI) error {
-	if err := s.db.DB.Migrate(ctx, "syncapi_devicelists", storage.DeviceListMigrations); err != nil {
-		return err
-	}
+// startDeviceLists connects the keyserver (New does it when given one):
+// starts consuming device list updates and serves GET /keys/changes.
+// Without it /sync carries empty E2EE fields.
+func (s *SyncAPI) startDeviceLists(ctx context.Context, keys Keys) error {
 	pos, err := s.db.DeviceListPosition(ctx)
 	if err != nil {
 		return err
@@ -61,9 +57,6 @@ func (s *SyncAPI) AttachKeys(ctx context.Context, keys ksapi.KeyserverAPI) error
 		return err
 	}
 	s.done = append(s.done, done)
-	if s.base.Client != nil {
-		s.base.Client.HandleClientAuthed("GET /keys/changes", s.handleKeyChanges)
-	}
 	return nil
 }
 
@@ -77,10 +70,10 @@ func (s *SyncAPI) onDeviceListMsg(ctx context.Context, msg stream.Message) error
 	var pos types.StreamPosition
 	err := s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
 		var err error
-		if pos, err = storage.AddDeviceListChange(ctx, tx, u.UserID); err != nil {
+		if pos, err = s.db.AddDeviceListChange(ctx, tx, u.UserID); err != nil {
 			return err
 		}
-		return storage.SetConsumerSeq(ctx, tx, stream.DeviceListUpdates, msg.Seq)
+		return s.db.SetConsumerSeq(ctx, tx, stream.DeviceListUpdates, msg.Seq)
 	})
 	if err != nil {
 		return err

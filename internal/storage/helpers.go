@@ -1,0 +1,35 @@
+package storage
+
+import (
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+)
+
+// ErrNotFound is every storage package's "no such row"; match it with
+// errors.Is (storage methods may wrap it with detail).
+var ErrNotFound = errors.New("not found")
+
+// NotFound maps sql.ErrNoRows to ErrNotFound and returns other errors
+// unchanged: return storage.NotFound(row.Scan(&v)).
+func NotFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
+}
+
+// InList returns "$first, $first+1, …" with count placeholders, for an
+// IN (...) clause whose arguments start at position first.
+func InList(first, count int) string {
+	var b strings.Builder
+	for i := range count {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(first + i))
+	}
+	return b.String()
+}

@@ -1,0 +1,32 @@
+package storage
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"testing"
+)
+
+func TestInList(t *testing.T) {
+	for _, c := range []struct {
+		first, count int
+		want         string
+	}{{1, 0, ""}, {1, 1, "$1"}, {3, 3, "$3, $4, $5"}, {9, 2, "$9, $10"}} {
+		if got := InList(c.first, c.count); got != c.want {
+			t.Errorf("InList(%d, %d) = %q, want %q", c.first, c.count, got, c.want)
+		}
+	}
+}
+
+func TestNotFound(t *testing.T) {
+	if err := NotFound(fmt.Errorf("scan: %w", sql.ErrNoRows)); err != ErrNotFound {
+		t.Fatalf("no rows: got %v", err)
+	}
+	other := errors.New("disk on fire")
+	if err := NotFound(other); err != other {
+		t.Fatalf("other error changed: %v", err)
+	}
+	if NotFound(nil) != nil {
+		t.Fatal("nil changed")
+	}
+}

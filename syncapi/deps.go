@@ -1,0 +1,35 @@
+package syncapi
+
+import (
+	"context"
+	"encoding/json"
+
+	ksapi "github.com/axon-hs/axon/keyserver/api"
+	rsapi "github.com/axon-hs/axon/roomserver/api"
+	uapi "github.com/axon-hs/axon/userapi/api"
+)
+
+// What syncapi asks of other components, declared here so each need is
+// visible and a fake (or an RPC client) has to provide only this much.
+
+// Users is the part of the userapi syncapi calls.
+type Users interface {
+	QueryDevices(ctx context.Context, userID string) ([]uapi.DeviceInfo, error)
+	AccountData(ctx context.Context, userID, roomID, dataType string) (json.RawMessage, error)
+	SetAccountData(ctx context.Context, userID, roomID, dataType string, content json.RawMessage) error
+}
+
+// Rooms is the part of the roomserver syncapi calls.
+type Rooms interface {
+	QueryStateAfterEvent(ctx context.Context, roomID, eventID string, tuples []rsapi.StateKey) ([]*rsapi.Event, error)
+}
+
+// Keys gives /sync its E2EE counts (the keyserver).
+type Keys interface {
+	KeyCounts(ctx context.Context, userID, deviceID string) (*ksapi.KeyCounts, error)
+}
+
+// Federation backfills /messages from other servers (the federationapi).
+type Federation interface {
+	Backfill(ctx context.Context, roomID string, fromEventIDs []string, limit int) (int, error)
+}
