@@ -25,7 +25,7 @@ func (a *accountRoutes) accountDataTarget(req *http.Request, dev *uapi.Device) (
 		return "", "", &r
 	}
 	if dev.IsGuest {
-		r := guestForbidden()
+		r := httputil.GuestForbidden()
 		return "", "", &r
 	}
 	roomID, dataType = req.PathValue("roomId"), req.PathValue("type")

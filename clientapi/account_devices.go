@@ -97,7 +97,7 @@ func (a *accountRoutes) deleteDevices(req *http.Request, dev *uapi.Device) httpu
 
 func (a *accountRoutes) removeDevices(req *http.Request, dev *uapi.Device, auth *uia.Auth, ids []string) httputil.JSONResponse {
 	if dev.IsGuest {
-		return guestForbidden()
+		return httputil.GuestForbidden()
 	}
 	session, challenge := a.uia.Authenticate(req, auth, uia.PasswordOp("delete_devices", dev.UserID))
 	if challenge != nil {
