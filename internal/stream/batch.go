@@ -3,12 +3,9 @@ package stream
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
-
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // BatchHandler applies consecutive messages, in order, together — one
@@ -33,6 +30,9 @@ type BatchOptions struct {
 	// DefaultMaxAttempts); RetryBackoff is the first wait between them.
 	MaxAttempts  int
 	RetryBackoff time.Duration
+	// ResetCheckEvery is how often the stream is checked for a reset
+	// (default 2 s; see reset.go).
+	ResetCheckEvery time.Duration
 }
 
 // ConsumeBatch is Consume for a handler that applies several messages
@@ -45,50 +45,20 @@ func (s *Stream) ConsumeBatch(ctx context.Context, consumerName string, afterSeq
 	if opts.DeadLetter == nil {
 		return nil, fmt.Errorf("consume %s: consumer %s has no dead-letter store", s.name, consumerName)
 	}
-	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
-	if afterSeq > 0 {
-		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
-		cfg.OptStartSeq = afterSeq + 1
-	}
-	cons, err := s.js.OrderedConsumer(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("consume %s: %w", s.name, err)
-	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(256))
-	if err != nil {
-		return nil, fmt.Errorf("consume %s: %w", s.name, err)
-	}
 	log := slog.With("stream", s.name, "consumer", consumerName)
+	rd := &reader{s: s, consumer: consumerName, log: log, queue: make(chan Message, 2*opts.MaxMessages),
+		checkEvery: cmp.Or(opts.ResetCheckEvery, defaultResetCheckEvery)}
+	it, epoch, err := rd.start(ctx, afterSeq)
+	if err != nil {
+		return nil, err
+	}
 	app := &applier{stream: s.short, consumer: consumerName, log: log, h: h, deadLetter: opts.DeadLetter,
 		maxAttempts: cmp.Or(opts.MaxAttempts, DefaultMaxAttempts), backoff: cmp.Or(opts.RetryBackoff, defaultRetryBackoff)}
-	queue := make(chan Message, 2*opts.MaxMessages)
+	queue := rd.queue
 	readerDone := make(chan struct{})
-	go func() {
-		<-ctx.Done()
-		it.Stop()
-	}()
 	go func() { // reader: keeps the queue full while a batch is applied
 		defer close(readerDone)
-		for {
-			m, err := it.Next()
-			if err != nil {
-				if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-					return
-				}
-				log.Warn("stream read error", "error", err)
-				continue
-			}
-			meta, err := m.Metadata()
-			if err != nil {
-				log.Error("message without metadata", "error", err)
-				continue
-			}
-			select {
-			case queue <- Message{Seq: meta.Sequence.Stream, Data: m.Data(), Headers: m.Headers(), Time: meta.Timestamp}:
-			case <-ctx.Done():
-				return
-			}
-		}
+		rd.run(ctx, it, epoch)
 	}()
 	done := make(chan struct{})
 	go func() {

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -148,7 +149,8 @@ type Stream struct {
 	name    string // JetStream stream name
 	short   string // name without the deployment prefix, e.g. "room_events"
 	subject string
-	js      jetstream.Stream
+	cfg     jetstream.StreamConfig
+	js      atomic.Pointer[jetstream.Stream] // replaced when recreated (reset.go)
 }
 
 // Subject returns the subject messages are published on.
@@ -166,7 +168,7 @@ func (b *Bus) Stream(ctx context.Context, name string, maxAge time.Duration, max
 	if maxBytes == 0 {
 		maxBytes = -1
 	}
-	js, err := b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	s := &Stream{bus: b, name: full, short: name, subject: subject, cfg: jetstream.StreamConfig{
 		Name:      full,
 		Subjects:  []string{subject, subject + ".>"},
 		Storage:   storage,
@@ -175,11 +177,11 @@ func (b *Bus) Stream(ctx context.Context, name string, maxAge time.Duration, max
 		MaxBytes:  maxBytes,
 		Replicas:  b.cfg.Replicas,
 		Discard:   jetstream.DiscardOld,
-	})
-	if err != nil {
+	}}
+	if err := s.recreate(ctx); err != nil {
 		return nil, fmt.Errorf("create stream %s: %w", full, err)
 	}
-	return &Stream{bus: b, name: full, short: name, subject: subject, js: js}, nil
+	return s, nil
 }
 
 // Publish appends data and waits for the log to acknowledge it, returning
@@ -194,6 +196,9 @@ func (s *Stream) Publish(ctx context.Context, data []byte, headers map[string]st
 		}
 	}
 	ack, err := s.bus.js.PublishMsg(ctx, msg)
+	if err != nil && streamMissing(err) && s.recreate(ctx) == nil {
+		ack, err = s.bus.js.PublishMsg(ctx, msg)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("publish to %s: %w", s.name, err)
 	}
@@ -225,7 +230,7 @@ func (s *Stream) Consume(ctx context.Context, consumerName string, afterSeq uint
 
 // LastSeq is the sequence of the newest message in the stream.
 func (s *Stream) LastSeq(ctx context.Context) (uint64, error) {
-	info, err := s.js.Info(ctx)
+	info, err := s.handle().Info(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -282,6 +287,9 @@ func (s *Stream) PublishBatch(ctx context.Context, msgs []OutMsg) (int, error) {
 		select {
 		case <-f.Ok():
 		case err := <-f.Err():
+			if streamMissing(err) {
+				_ = s.recreate(ctx) // the caller publishes the rest again
+			}
 			return i, fmt.Errorf("publish to %s: %w", s.name, err)
 		case <-ctx.Done():
 			return i, ctx.Err()
