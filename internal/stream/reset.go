@@ -144,11 +144,13 @@ func (r *reader) watch(ctx context.Context, it jetstream.MessagesContext, epoch 
 			return
 		case <-t.C:
 		}
+		// Read before asking: everything queued by then is on the stream
+		// the answer describes, unless the stream was reset.
+		delivered := r.delivered.Load()
 		info, err := r.s.info(ctx)
 		if err != nil {
 			continue // NATS unreachable: nothing to tell yet
 		}
-		delivered := r.delivered.Load()
 		switch {
 		case !info.Created.Equal(epoch):
 			r.reset("stream recreated", delivered, info.State.LastSeq)

@@ -25,10 +25,11 @@ const (
 // DB holds the syncapi tables.
 type DB struct {
 	*storage.DB
+	unread *unreadCache
 }
 
 // New wraps db, whose schema Migrations must already have been applied.
-func New(db *storage.DB) *DB { return &DB{DB: db} }
+func New(db *storage.DB) *DB { return &DB{DB: db, unread: newUnreadCache()} }
 
 // NextPos allocates the next position of a counter inside tx. The row
 // lock held until commit makes positions commit in order.

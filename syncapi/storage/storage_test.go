@@ -49,7 +49,8 @@ func TestStorage(t *testing.T) {
 				t.Fatalf("seq %d", seq)
 			}
 			max, _ := d.MaxPositions(ctx)
-			if max.PDU != 4 {
+			if max.PDU < 4 { // a duplicate may leave a position unused
+
 				t.Fatalf("max positions %+v", max)
 			}
 			back, _ := d.RoomEvents(ctx, "!r", 0, 4, 2, true)
