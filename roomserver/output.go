@@ -43,5 +43,21 @@ func (r *RoomServer) publish(entries []outbox.Entry) {
 	defer cancel()
 	if err := r.outbox.Send(ctx, entries); err != nil {
 		r.log.Warn("room output not yet published; the outbox will publish it", "error", err)
+		return
+	}
+	// Back-pressure: while this process's consumers (syncapi, federation
+	// sender) are far behind, the room waits (within answerAfter) rather
+	// than accepting writes faster than /sync can deliver them.
+	if w, ok := r.out.(consumerWaiter); ok {
+		_ = w.WaitForConsumers(ctx, maxConsumerLag)
 	}
 }
+
+// consumerWaiter is the part of *stream.Stream that applies back-pressure.
+type consumerWaiter interface {
+	WaitForConsumers(ctx context.Context, maxLag uint64) error
+}
+
+// maxConsumerLag is how many room outputs the local consumers may be
+// behind before rooms wait for them: well under a second of syncapi work.
+const maxConsumerLag = 100

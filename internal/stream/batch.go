@@ -60,10 +60,12 @@ func (s *Stream) ConsumeBatch(ctx context.Context, consumerName string, afterSeq
 		defer close(readerDone)
 		rd.run(ctx, it, epoch)
 	}()
+	slot := s.bus.board(s.name).join(rd.delivered.Load())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		defer func() { <-readerDone }()
+		defer slot.leave()
 		batch := make([]Message, 0, opts.MaxMessages)
 		for {
 			select {
@@ -76,6 +78,7 @@ func (s *Stream) ConsumeBatch(ctx context.Context, consumerName string, afterSeq
 			if !app.apply(ctx, batch) {
 				return
 			}
+			slot.set(batch[len(batch)-1].Seq)
 		}
 	}()
 	return done, nil

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -45,6 +46,9 @@ type Bus struct {
 	nc     *nats.Conn
 	js     jetstream.JetStream
 	server *server.Server // nil with an external cluster
+
+	boardsMu sync.Mutex
+	boards   map[string]*progressBoard // by stream (backpressure.go)
 }
 
 // Connect starts the embedded server if no URLs are configured, then
@@ -202,6 +206,7 @@ func (s *Stream) Publish(ctx context.Context, data []byte, headers map[string]st
 	if err != nil {
 		return 0, fmt.Errorf("publish to %s: %w", s.name, err)
 	}
+	s.bus.board(s.name).publishedUpTo(ack.Sequence)
 	return ack.Sequence, nil
 }
 
@@ -283,9 +288,11 @@ func (s *Stream) PublishBatch(ctx context.Context, msgs []OutMsg) (int, error) {
 		}
 		futures = append(futures, f)
 	}
+	board := s.bus.board(s.name)
 	for i, f := range futures {
 		select {
-		case <-f.Ok():
+		case ack := <-f.Ok():
+			board.publishedUpTo(ack.Sequence)
 		case err := <-f.Err():
 			if streamMissing(err) {
 				_ = s.recreate(ctx) // the caller publishes the rest again
