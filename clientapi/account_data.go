@@ -20,26 +20,36 @@ var serverManagedAccountData = map[string]string{
 // accountDataTarget checks the {userId}, {roomId} and {type} of an
 // account data path and returns the room ("" for global) and type.
 func (a *accountRoutes) accountDataTarget(req *http.Request, dev *uapi.Device) (roomID, dataType string, errResp *httputil.JSONResponse) {
-	if req.PathValue("userId") != dev.UserID {
-		r := httputil.Forbidden("You may only access your own account data")
-		return "", "", &r
+	if roomID, errResp = a.ownRoomTarget(req, dev); errResp != nil {
+		return "", "", errResp
 	}
-	if dev.IsGuest {
-		r := httputil.GuestForbidden()
-		return "", "", &r
-	}
-	roomID, dataType = req.PathValue("roomId"), req.PathValue("type")
-	if strings.Contains(req.Pattern, "{roomId}") {
-		if _, server, ok := strings.Cut(roomID, ":"); !strings.HasPrefix(roomID, "!") || !ok || server == "" {
-			r := httputil.InvalidParam("%q is not a room ID", roomID)
-			return "", "", &r
-		}
-	}
+	dataType = req.PathValue("type")
 	if dataType == "" || len(dataType) > 255 {
 		r := httputil.InvalidParam("The account data type must be 1-255 bytes")
 		return "", "", &r
 	}
 	return roomID, dataType, nil
+}
+
+// ownRoomTarget checks that {userId} is the caller (not a guest) and
+// {roomId}, when the path has one, is a room ID.
+func (a *accountRoutes) ownRoomTarget(req *http.Request, dev *uapi.Device) (roomID string, errResp *httputil.JSONResponse) {
+	if req.PathValue("userId") != dev.UserID {
+		r := httputil.Forbidden("You may only access your own account data")
+		return "", &r
+	}
+	if dev.IsGuest {
+		r := httputil.GuestForbidden()
+		return "", &r
+	}
+	roomID = req.PathValue("roomId")
+	if strings.Contains(req.Pattern, "{roomId}") {
+		if _, server, ok := strings.Cut(roomID, ":"); !strings.HasPrefix(roomID, "!") || !ok || server == "" {
+			r := httputil.InvalidParam("%q is not a room ID", roomID)
+			return "", &r
+		}
+	}
+	return roomID, nil
 }
 
 // getAccountData: GET /user/{userId}[/rooms/{roomId}]/account_data/{type}.

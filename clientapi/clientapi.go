@@ -8,7 +8,7 @@ import (
 )
 
 // ClientAPI serves the Client-Server API routes that are not owned by
-// syncapi (or, later, mediaapi/keyserver).
+// syncapi or the keyserver.
 type ClientAPI struct {
 	base  *setup.Base
 	users uapi.UserAPI

@@ -10,7 +10,8 @@
 // the userapi and roomserver interfaces (local, or over NATS RPC in a
 // polylith) and answers with Matrix errors.
 //
-// Files: account_*.go (accounts), auth_*.go (login identifiers, UIA),
-// room_*.go / membership_*.go / directory_*.go (rooms), routes_*.go (the
-// route tables), ratelimit.go (per-route limits).
+// Files: routes.go (the one route table), errors.go (other components'
+// errors as Matrix errors, one place), account_*.go (accounts), auth_*.go
+// (login identifiers, UIA), room_*.go / membership_*.go / directory_*.go
+// (rooms), ratelimit.go (per-route limits).
 package clientapi

@@ -47,6 +47,8 @@ func userError(err error) (httputil.JSONResponse, bool) {
 		return httputil.Error(http.StatusUnauthorized, "M_UNKNOWN_TOKEN", "Unknown or expired token"), true
 	case errors.Is(err, uapi.ErrProfileTooLarge):
 		return httputil.Error(http.StatusBadRequest, "M_PROFILE_TOO_LARGE", "The profile would exceed 64 KiB"), true
+	case errors.Is(err, uapi.ErrTooManyTags):
+		return httputil.Error(http.StatusBadRequest, "M_LIMIT_EXCEEDED", "A room may have at most %d tags", uapi.MaxRoomTags), true
 	}
 	return httputil.JSONResponse{}, false
 }

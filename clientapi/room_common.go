@@ -206,5 +206,3 @@ func (h *roomRoutes) resolveRoom(ctx context.Context, idOrAlias string) (string,
 	}
 	return roomID, nil
 }
-
-func gjsonBool(data []byte, path string) bool { return gjson.GetBytes(data, path).Bool() }

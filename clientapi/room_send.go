@@ -32,7 +32,11 @@ func readContent(req *http.Request) (json.RawMessage, *httputil.JSONResponse) {
 		return nil, r
 	}
 	if len(strings.TrimSpace(string(data))) == 0 {
-		data = []byte("{}")
+		return []byte("{}"), nil
+	}
+	if obj == nil { // JSON null decodes without error
+		r := httputil.BadJSON("Event content must be a JSON object")
+		return nil, &r
 	}
 	return data, nil
 }

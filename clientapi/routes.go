@@ -63,6 +63,9 @@ func (c *ClientAPI) registerRoutes() {
 	r.HandleClientAuthed("PUT /user/{userId}/account_data/{type}", a.setAccountData)
 	r.HandleClientAuthed("GET /user/{userId}/rooms/{roomId}/account_data/{type}", a.getAccountData)
 	r.HandleClientAuthed("PUT /user/{userId}/rooms/{roomId}/account_data/{type}", a.setAccountData)
+	r.HandleClientAuthed("GET /user/{userId}/rooms/{roomId}/tags", a.getTags)
+	r.HandleClientAuthed("PUT /user/{userId}/rooms/{roomId}/tags/{tag}", a.putTag)
+	r.HandleClientAuthed("DELETE /user/{userId}/rooms/{roomId}/tags/{tag}", a.deleteTag)
 
 	// Rooms
 	r.HandleClientAuthed("POST /createRoom", h.createRoom)

@@ -1,6 +1,7 @@
 package federationapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/fclient"
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
+	fedapi "github.com/axon-hs/axon/federationapi/api"
 	"github.com/axon-hs/axon/internal/httputil"
 )
 
@@ -35,9 +37,28 @@ func unauthorized(msg string) httputil.JSONResponse {
 // destination (always us) and the JSON body.
 func authenticate(req *http.Request, us spec.ServerName, verifier gomatrixserverlib.JSONVerifier, now time.Time) (*FedRequest, *httputil.JSONResponse) {
 	fail := func(r httputil.JSONResponse) (*FedRequest, *httputil.JSONResponse) { return nil, &r }
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return fail(httputil.TooLarge("Request body too large"))
+		}
+		return fail(httputil.Unknown("Could not read request body"))
+	}
+	origin, errResp := verifyXMatrix(req.Context(), req.Method, req.URL.RequestURI(), req.Header.Values("Authorization"), body, us, verifier, now)
+	if errResp != nil {
+		return nil, errResp
+	}
+	return &FedRequest{Request: req, Origin: origin, Content: body}, nil
+}
+
+// verifyXMatrix checks X-Matrix authorization headers over method, uri and
+// body, returning the authenticated origin.
+func verifyXMatrix(ctx context.Context, method, uri string, authHeaders []string, body []byte, us spec.ServerName, verifier gomatrixserverlib.JSONVerifier, now time.Time) (spec.ServerName, *httputil.JSONResponse) {
+	fail := func(r httputil.JSONResponse) (spec.ServerName, *httputil.JSONResponse) { return "", &r }
 	var origin spec.ServerName
 	sigs := map[gomatrixserverlib.KeyID]string{}
-	for _, h := range req.Header.Values("Authorization") {
+	for _, h := range authHeaders {
 		scheme, o, dest, key, sig := fclient.ParseAuthorization(h)
 		if scheme != "X-Matrix" {
 			continue
@@ -60,14 +81,6 @@ func authenticate(req *http.Request, us spec.ServerName, verifier gomatrixserver
 	if _, _, ok := spec.ParseAndValidateServerName(origin); !ok {
 		return fail(unauthorized("Invalid origin server name"))
 	}
-	body, err := io.ReadAll(req.Body)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return fail(httputil.TooLarge("Request body too large"))
-		}
-		return fail(httputil.Unknown("Could not read request body"))
-	}
 	signed := struct {
 		Method      string                                                 `json:"method"`
 		URI         string                                                 `json:"uri"`
@@ -75,7 +88,7 @@ func authenticate(req *http.Request, us spec.ServerName, verifier gomatrixserver
 		Destination spec.ServerName                                        `json:"destination"`
 		Content     json.RawMessage                                        `json:"content,omitempty"`
 		Signatures  map[spec.ServerName]map[gomatrixserverlib.KeyID]string `json:"signatures"`
-	}{req.Method, req.URL.RequestURI(), origin, us, nil, map[spec.ServerName]map[gomatrixserverlib.KeyID]string{origin: sigs}}
+	}{method, uri, origin, us, nil, map[spec.ServerName]map[gomatrixserverlib.KeyID]string{origin: sigs}}
 	if len(body) > 0 {
 		if !json.Valid(body) {
 			return fail(httputil.NotJSON("Request body is not valid JSON"))
@@ -86,7 +99,7 @@ func authenticate(req *http.Request, us spec.ServerName, verifier gomatrixserver
 	if err != nil {
 		return fail(httputil.BadJSON("Request body is not valid JSON"))
 	}
-	results, err := verifier.VerifyJSONs(req.Context(), []gomatrixserverlib.VerifyJSONRequest{{
+	results, err := verifier.VerifyJSONs(ctx, []gomatrixserverlib.VerifyJSONRequest{{
 		ServerName: origin, AtTS: spec.AsTimestamp(now), Message: msg,
 		ValidityCheckingFunc: gomatrixserverlib.StrictValiditySignatureCheck,
 	}})
@@ -96,7 +109,24 @@ func authenticate(req *http.Request, us spec.ServerName, verifier gomatrixserver
 	if results[0].Error != nil {
 		return fail(unauthorized("Invalid request signature"))
 	}
-	return &FedRequest{Request: req, Origin: origin, Content: body}, nil
+	return origin, nil
+}
+
+// VerifyRequest checks the X-Matrix signature of a request another
+// component received (media routes, which stream their responses).
+func (f *FederationAPI) VerifyRequest(ctx context.Context, req *fedapi.SignedRequest) (string, error) {
+	origin, errResp := verifyXMatrix(ctx, req.Method, req.RequestURI, req.Authorization, req.Content, f.id.ServerName, f.ring, time.Now())
+	if errResp != nil {
+		me, _ := errResp.JSON.(*httputil.MatrixError)
+		if me == nil {
+			me = &httputil.MatrixError{ErrCode: "M_UNKNOWN", Err: "Request verification failed"}
+		}
+		return "", &fedapi.Error{Status: errResp.Code, Code: me.ErrCode, Message: me.Err}
+	}
+	if f.sender != nil {
+		f.sender.MarkAlive(origin)
+	}
+	return string(origin), nil
 }
 
 // handleAuthed registers an X-Matrix authenticated federation route.

@@ -20,14 +20,14 @@
 //     invite v2, /event, /state, /state_ids, /event_auth, /backfill,
 //     /get_missing_events, /timestamp_to_event, /query/directory,
 //     /query/profile, /publicRooms, /hierarchy (one space and its direct
-//     children, routes_hierarchy.go) (routes_*.go). Room routes need the
+//     children, inbound_hierarchy.go) (inbound_*.go; the table is routes.go). Room routes need the
 //     origin in the room and allowed by m.room.server_acl;
 //   - OpenID: tokens issued for the CS /openid/request_token and checked
 //     by the unsigned /openid/userinfo (openid.go); kept in memory only,
 //     so a restart invalidates them (they live an hour);
 //   - end-to-end encryption between servers: /user/devices,
 //     /user/keys/query and /user/keys/claim for local users, answered from
-//     the keyserver (routes_userkeys.go); QueryRemoteKeys/ClaimRemoteKeys,
+//     the keyserver (inbound_userkeys.go); QueryRemoteKeys/ClaimRemoteKeys,
 //     the keyserver.Remote it asks other servers' users' keys through
 //     (keys_remote.go);
 //   - acting on other servers for local users (perform_*.go, the

@@ -26,6 +26,7 @@ import (
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/internal/stream"
+	"github.com/axon-hs/axon/internal/testutil"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
 
@@ -150,7 +151,10 @@ func publish(t *testing.T, s *testServer, ev rsapi.OutputNewRoomEvent) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, _ := json.Marshal(rsapi.OutputEvent{Type: rsapi.OutputTypeNewRoomEvent, NewRoomEvent: &ev})
+	data, err := json.Marshal(rsapi.OutputEvent{Type: rsapi.OutputTypeNewRoomEvent, NewRoomEvent: &ev})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := st.Publish(context.Background(), data, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -158,13 +162,7 @@ func publish(t *testing.T, s *testServer, ev rsapi.OutputNewRoomEvent) {
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.Eventually(t, 15*time.Second, what, cond)
 }
 
 func insecureHTTP() *http.Client {
@@ -192,8 +190,11 @@ func TestFederationOverTLS(t *testing.T) {
 			})
 			t.Run("version", func(t *testing.T) {
 				var v fclient.Version
-				req, _ := http.NewRequest("GET", "matrix://"+a.name+"/_matrix/federation/v1/version", nil)
-				err := b.api.Client.DoRequestAndParseResponse(ctx, req, &v)
+				req, err := http.NewRequest("GET", "matrix://"+a.name+"/_matrix/federation/v1/version", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				err = b.api.Client.DoRequestAndParseResponse(ctx, req, &v)
 				if err != nil || v.Server.Name != "Axon" {
 					t.Fatalf("%+v %v", v, err)
 				}
@@ -222,8 +223,12 @@ func TestFederationOverTLS(t *testing.T) {
 				body := []byte(`{"origin":"` + b.name + `","origin_server_ts":1,"pdus":[]}`)
 				signedHeader := func(dest, signedBody string, key ed25519.PrivateKey) string {
 					r := fclient.NewFederationRequest("PUT", spec.ServerName(b.name), spec.ServerName(dest), path)
-					_ = r.SetContent(json.RawMessage(signedBody))
-					_ = r.Sign(spec.ServerName(b.name), b.api.id.KeyID, key)
+					if err := r.SetContent(json.RawMessage(signedBody)); err != nil {
+						t.Fatal(err)
+					}
+					if err := r.Sign(spec.ServerName(b.name), b.api.id.KeyID, key); err != nil {
+						t.Fatal(err)
+					}
 					hr, err := r.HTTPRequest()
 					if err != nil {
 						t.Fatal(err)
@@ -239,7 +244,10 @@ func TestFederationOverTLS(t *testing.T) {
 					"wrong destination": signedHeader("elsewhere.org", string(body), b.api.id.PrivateKey),
 				}
 				for name, auth := range cases {
-					req, _ := http.NewRequest("PUT", a.url+path, bytes.NewReader(body))
+					req, err := http.NewRequest("PUT", a.url+path, bytes.NewReader(body))
+					if err != nil {
+						t.Fatal(err)
+					}
 					req.Header.Set("Content-Type", "application/json")
 					if auth != "" {
 						req.Header.Set("Authorization", auth)
@@ -249,14 +257,20 @@ func TestFederationOverTLS(t *testing.T) {
 						t.Fatal(err)
 					}
 					var e struct{ ErrCode string }
-					_ = json.NewDecoder(resp.Body).Decode(&e)
+					decErr := json.NewDecoder(resp.Body).Decode(&e)
 					resp.Body.Close()
+					if decErr != nil {
+						t.Errorf("%s: error body: %v", name, decErr)
+					}
 					if resp.StatusCode != 401 || e.ErrCode != "M_UNAUTHORIZED" {
 						t.Errorf("%s: got %d %s, want 401 M_UNAUTHORIZED", name, resp.StatusCode, e.ErrCode)
 					}
 				}
 				// The correctly signed request passes the same checks.
-				req, _ := http.NewRequest("PUT", a.url+path, bytes.NewReader(body))
+				req, err := http.NewRequest("PUT", a.url+path, bytes.NewReader(body))
+				if err != nil {
+					t.Fatal(err)
+				}
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("Authorization", signedHeader(a.name, string(body), b.api.id.PrivateKey))
 				resp, err := insecureHTTP().Do(req)

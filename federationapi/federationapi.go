@@ -3,7 +3,6 @@ package federationapi
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/matrix-org/gomatrixserverlib"
@@ -17,9 +16,7 @@ import (
 	"github.com/axon-hs/axon/federationapi/transport"
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/internal/stream"
-	ksapi "github.com/axon-hs/axon/keyserver/api"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
-	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
 // requestTimeout bounds every outbound federation request.
@@ -29,10 +26,10 @@ const requestTimeout = 60 * time.Second
 type FederationAPI struct {
 	base  *setup.Base
 	rooms rsapi.RoomserverAPI
-	users uapi.UserAPI
+	users Users
 	// keyAPI serves our users' device lists and keys to other servers (nil:
 	// none are served).
-	keyAPI ksapi.KeyserverAPI
+	keyAPI Keys
 	store  *storage.DB
 	id     *keys.Identity
 	ring   *keys.Ring
@@ -58,7 +55,7 @@ type FederationAPI struct {
 // sender, starts consuming room events and registers the federation and
 // key routes on base.Federation. keyAPI may be nil (no E2EE key routes
 // content, no device list EDUs).
-func New(ctx context.Context, base *setup.Base, rooms rsapi.RoomserverAPI, users uapi.UserAPI, keyAPI ksapi.KeyserverAPI) (*FederationAPI, error) {
+func New(ctx context.Context, base *setup.Base, rooms rsapi.RoomserverAPI, users Users, keyAPI Keys) (*FederationAPI, error) {
 	cfg := base.Cfg
 	db, err := base.OpenDB(ctx, storage.Component, storage.Migrations)
 	if err != nil {
@@ -67,12 +64,7 @@ func New(ctx context.Context, base *setup.Base, rooms rsapi.RoomserverAPI, users
 	f := &FederationAPI{base: base, rooms: rooms, users: users, keyAPI: keyAPI, store: storage.New(db)}
 	f.id = &keys.Identity{ServerName: spec.ServerName(cfg.ServerName), KeyID: gomatrixserverlib.KeyID(cfg.KeyID), PrivateKey: cfg.SigningKey}
 
-	insecure := cfg.Federation.InsecureSkipVerify
-	wk := &transport.WellKnownFetcher{Client: &http.Client{
-		Timeout:   10 * time.Second,
-		Transport: &http.Transport{TLSClientConfig: transport.TLSConfig("", insecure), TLSHandshakeTimeout: 10 * time.Second},
-	}}
-	f.rt = transport.NewRoundTripper(transport.NewResolver(wk.Lookup), insecure)
+	f.rt = newRoundTripper(cfg)
 	f.Client = fclient.NewFederationClient(
 		[]*fclient.SigningIdentity{{ServerName: f.id.ServerName, KeyID: f.id.KeyID, PrivateKey: f.id.PrivateKey}},
 		fclient.WithTransport(f.rt), fclient.WithTimeout(requestTimeout), fclient.WithUserAgent("Axon"),
@@ -136,15 +128,3 @@ func (f *FederationAPI) Close() {
 
 // KeyRing verifies signatures of other servers (events, requests).
 func (f *FederationAPI) KeyRing() gomatrixserverlib.JSONVerifier { return f.ring }
-
-func (f *FederationAPI) registerRoutes() {
-	f.registerKeyRoutes()
-	f.registerVersionRoute()
-	f.registerSendRoute()
-	f.registerMembershipRoutes()
-	f.registerRoomRoutes()
-	f.registerQueryRoutes()
-	f.registerUserKeyRoutes()
-	f.registerOpenIDRoute()
-	f.registerHierarchyRoute()
-}

@@ -128,7 +128,10 @@ func TestInboundDeviceListEDUs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	after, _ := st.LastSeq(ctx)
+	after, err := st.LastSeq(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	edus := []inboundEDU{
 		{Type: "m.device_list_update", Content: json.RawMessage(`{"user_id":"@x:other.example","device_id":"D","stream_id":1}`)},
 		{Type: "m.device_list_update", Content: json.RawMessage(`{"user_id":"@u:remote.example","device_id":"D","stream_id":2,"keys":{"user_id":"@u:remote.example","device_id":"OTHER"}}`)},
@@ -140,15 +143,17 @@ func TestInboundDeviceListEDUs(t *testing.T) {
 
 	var mu sync.Mutex
 	var got []ksapi.DeviceListUpdate
+	var decodeErr error
 	cctx, stop := context.WithCancel(ctx)
 	done, err := st.Consume(cctx, "test", after, func(_ context.Context, m stream.Message, cause error) error {
 		t.Errorf("update %d dead-lettered: %v", m.Seq, cause)
 		return nil
 	}, func(_ context.Context, m stream.Message) error {
 		var u ksapi.DeviceListUpdate
-		_ = json.Unmarshal(m.Data, &u)
+		err := json.Unmarshal(m.Data, &u)
 		mu.Lock()
 		got = append(got, u)
+		decodeErr = errors.Join(decodeErr, err)
 		mu.Unlock()
 		return nil
 	})
@@ -158,6 +163,9 @@ func TestInboundDeviceListEDUs(t *testing.T) {
 	eventually(t, "two updates", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) >= 2 })
 	stop()
 	<-done
+	if decodeErr != nil {
+		t.Fatal(decodeErr)
+	}
 	if len(got) != 2 {
 		t.Fatalf("published %d updates, want 2: %+v", len(got), got)
 	}

@@ -68,14 +68,12 @@ func (f *FederationAPI) RequestOpenIDToken(_ context.Context, userID string) (*f
 	}, nil
 }
 
-// registerOpenIDRoute: /openid/userinfo is not X-Matrix signed (the
-// caller may be any service holding a token), per the spec.
-func (f *FederationAPI) registerOpenIDRoute() {
-	f.base.Federation.Handle("GET /_matrix/federation/v1/openid/userinfo", func(req *http.Request) httputil.JSONResponse {
-		userID, ok := f.openID.lookup(req.URL.Query().Get("access_token"), time.Now())
-		if !ok {
-			return httputil.Error(http.StatusUnauthorized, "M_UNKNOWN_TOKEN", "Unknown or expired OpenID token")
-		}
-		return httputil.OK(map[string]string{"sub": userID})
-	})
+// openIDUserInfo serves /openid/userinfo: the user an OpenID token
+// was issued to.
+func (f *FederationAPI) openIDUserInfo(req *http.Request) httputil.JSONResponse {
+	userID, ok := f.openID.lookup(req.URL.Query().Get("access_token"), time.Now())
+	if !ok {
+		return httputil.Error(http.StatusUnauthorized, "M_UNKNOWN_TOKEN", "Unknown or expired OpenID token")
+	}
+	return httputil.OK(map[string]string{"sub": userID})
 }

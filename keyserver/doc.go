@@ -30,7 +30,12 @@
 //
 // The cross-signing upload's user-interactive auth is internal/uia.
 //
-// Users of other servers are asked through a Remote (set by
-// federationapi with SetRemote); without one they are reported in
+// Users of other servers are asked through a Remote (the federationapi,
+// set by the assembly with SetRemote); without one they are reported in
 // `failures`.
+//
+// Files: routes.go (the route table), errors.go (domain errors as Matrix
+// errors), keys_*.go (upload, query, claim, cross-signing, remote users;
+// keys_handlers.go the HTTP side), backup*.go (key backup),
+// devicelists_*.go (the user_devices consumer, the outbox of updates).
 package keyserver

@@ -2,7 +2,7 @@
 // room state.
 //
 // Input: InputRoomEvents is the single write path, for local events (which
-// it builds, signs and hashes) and, later, federation PDUs (Kind New,
+// it builds, signs and hashes) and federation PDUs (Kind New,
 // Outlier, Backfill). Each room has a queue drained by one worker at a
 // time; a worker takes every pending request of its room into one
 // database transaction, so a room's events are strictly ordered (local
@@ -11,7 +11,7 @@
 // gomatrixserverlib against their auth events, the state before them and
 // the current state (soft-fail), then stored with their state.
 //
-// Federation (import.go, template.go): a remote join arrives as the
+// Federation (input_import.go, query_template.go): a remote join arrives as the
 // room's auth chain and state as outliers (the outlier create event of an
 // unknown room creates it) and the join with HasState, whose given state
 // replaces empty or stale current state; HasState also steps over DAG
@@ -38,4 +38,11 @@
 // state_entries, memberships (current membership per user, for
 // joined_rooms), aliases, txns (client transaction IDs, for idempotent
 // sends that survive restarts).
+//
+// Files: input*.go (the write path: batch, auth, commit, redactions,
+// imported federation state), query*.go (read-only RoomserverAPI methods,
+// event templates, history visibility), output*.go (what goes to the
+// room_events stream), room.go / events.go / cache.go / stateres.go (the
+// in-memory room head, parsed events, caches, state resolution),
+// directory.go (aliases and the room directory).
 package roomserver

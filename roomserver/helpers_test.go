@@ -6,12 +6,17 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/axon-hs/axon/internal/testutil"
+
 	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/roomserver/storage"
 )
+
+// must fails the test on a set-up error.
+var must = testutil.Must
 
 // memPublisher records outputs instead of writing to NATS.
 type memPublisher struct {

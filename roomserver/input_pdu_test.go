@@ -41,7 +41,8 @@ func (r *remote) stateIDs(roomID string, tuples ...api.StateKey) []string {
 
 func (r *remote) build(roomID, sender, typ string, stateKey *string, content any, prev, auth []string, depth int64, ts time.Time) *api.Event {
 	r.t.Helper()
-	c, _ := json.Marshal(content)
+	c, err := json.Marshal(content)
+	must(r.t, err)
 	v := gomatrixserverlib.MustGetRoomVersion("10")
 	b := v.NewEventBuilderFromProtoEvent(&gomatrixserverlib.ProtoEvent{
 		SenderID: sender, RoomID: roomID, Type: typ, StateKey: stateKey, Content: c,
@@ -77,20 +78,22 @@ func TestSoftFail(t *testing.T) {
 			rem := newRemote(t, rs)
 			alice, bob := "@alice:"+testServer, "@bob:other.test"
 			roomID := createTestRoom(t, rs, alice, "10", "public")
-			ext, _ := rs.QueryForwardExtremities(ctx, roomID)
+			ext, err := rs.QueryForwardExtremities(ctx, roomID)
+			must(t, err)
 			join := rem.build(roomID, bob, "m.room.member", strp(bob), map[string]string{"membership": "join"},
 				ext, rem.stateIDs(roomID, tCreate, tPL, tJR), 10, time.Now())
 			if res := rem.input(join); res.Err != nil || res.SoftFailed {
 				t.Fatalf("remote join: %+v", res)
 			}
-			if m, _, _ := rs.QueryMembership(ctx, roomID, bob); m != "join" {
+			if m, _, err := rs.QueryMembership(ctx, roomID, bob); err != nil || m != "join" {
 				t.Fatalf("bob membership %q", m)
 			}
 			// Alice bans bob; bob, not yet aware, sends on top of his join.
 			if res := send(t, rs, local(roomID, alice, "m.room.member", strp(bob), map[string]string{"membership": "ban"})); res.Err != nil {
 				t.Fatal(res.Err)
 			}
-			tipsBefore, _ := rs.QueryForwardExtremities(ctx, roomID)
+			tipsBefore, err := rs.QueryForwardExtremities(ctx, roomID)
+			must(t, err)
 			outputsBefore := len(pub.outputs())
 			msg := rem.build(roomID, bob, "m.room.message", nil, map[string]string{"body": "am I banned?"},
 				[]string{join.EventID()}, append(rem.stateIDs(roomID, tCreate, tPL), join.EventID()), 12, time.Now())
@@ -101,11 +104,12 @@ func TestSoftFail(t *testing.T) {
 			if len(pub.outputs()) != outputsBefore {
 				t.Fatal("soft-failed event was output")
 			}
-			tips, _ := rs.QueryForwardExtremities(ctx, roomID)
+			tips, err := rs.QueryForwardExtremities(ctx, roomID)
+			must(t, err)
 			if len(tips) != 1 || tips[0] != tipsBefore[0] {
 				t.Fatalf("soft-failed event moved the extremities: %v", tips)
 			}
-			if evs, _ := rs.QueryEvents(ctx, []string{msg.EventID()}); len(evs) != 0 {
+			if evs, err := rs.QueryEvents(ctx, []string{msg.EventID()}); err != nil || len(evs) != 0 {
 				t.Fatal("soft-failed event served")
 			}
 			// An event failing its own auth events is rejected outright.
@@ -131,7 +135,8 @@ func TestForkStateResolution(t *testing.T) {
 			roomID := createTestRoom(t, rs, alice, "10", "public")
 			// Give bob power 100 and let him join.
 			send(t, rs, local(roomID, alice, "m.room.power_levels", strp(""), map[string]any{"users": map[string]int{alice: 100, bob: 100}}))
-			ext, _ := rs.QueryForwardExtremities(ctx, roomID)
+			ext, err := rs.QueryForwardExtremities(ctx, roomID)
+			must(t, err)
 			join := rem.build(roomID, bob, "m.room.member", strp(bob), map[string]string{"membership": "join"},
 				ext, rem.stateIDs(roomID, tCreate, tPL, tJR), 10, time.Now())
 			if res := rem.input(join); res.Err != nil {
@@ -148,11 +153,13 @@ func TestForkStateResolution(t *testing.T) {
 			if res := rem.input(bName); res.Err != nil || res.SoftFailed {
 				t.Fatalf("fork event: %+v", res)
 			}
-			tips, _ := rs.QueryForwardExtremities(ctx, roomID)
+			tips, err := rs.QueryForwardExtremities(ctx, roomID)
+			must(t, err)
 			if len(tips) != 2 {
 				t.Fatalf("expected 2 tips after the fork, got %v", tips)
 			}
-			name, _ := rs.QueryCurrentState(ctx, roomID, []api.StateKey{{Type: "m.room.name"}})
+			name, err := rs.QueryCurrentState(ctx, roomID, []api.StateKey{{Type: "m.room.name"}})
+			must(t, err)
 			if len(name) != 1 || name[0].EventID() != bName.EventID() {
 				t.Fatalf("resolved name is not bob's later event: %v", name)
 			}
@@ -162,14 +169,15 @@ func TestForkStateResolution(t *testing.T) {
 			}
 			// Alice's next event points at both tips.
 			res := send(t, rs, local(roomID, alice, "m.room.message", nil, map[string]string{"body": "merged"}))
-			evs, _ := rs.QueryEvents(ctx, []string{res.EventID})
+			evs, err := rs.QueryEvents(ctx, []string{res.EventID})
+			must(t, err)
 			if len(evs[0].PrevEventIDs()) != 2 {
 				t.Fatalf("merge event prev_events %v", evs[0].PrevEventIDs())
 			}
 			if err := rs.CheckDAG(ctx, roomID); err != nil {
 				t.Fatal(err)
 			}
-			if tips, _ := rs.QueryForwardExtremities(ctx, roomID); len(tips) != 1 {
+			if tips, err := rs.QueryForwardExtremities(ctx, roomID); err != nil || len(tips) != 1 {
 				t.Fatalf("tips after merge %v", tips)
 			}
 		})

@@ -10,6 +10,7 @@ import (
 	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
+	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/roomserver/storage"
 )
 
@@ -32,7 +33,9 @@ func TestOutputsSurviveLogOutage(t *testing.T) {
 			db := storagetest.OpenMigrated(t, dsn, "roomserver", storage.Migrations)
 			cfg := config.Defaults()
 			cfg.ServerName = testServer
-			cfg.SigningKey, cfg.KeyID, _ = config.ParseSigningKey(config.NewSigningKey())
+			var err error
+			cfg.SigningKey, cfg.KeyID, err = config.ParseSigningKey(config.NewSigningKey())
+			must(t, err)
 
 			down := &downPublisher{}
 			rs, err := newRoomServer(ctx, &setup.Base{Cfg: cfg}, storage.New(db), down)
@@ -58,20 +61,16 @@ func TestOutputsSurviveLogOutage(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer rs2.Close()
-			deadline := time.Now().Add(10 * time.Second)
 			var ids []string
-			for time.Now().Before(deadline) {
+			testutil.Within(10*time.Second, func() bool {
 				ids = ids[:0]
 				for _, o := range pub.outputs() {
 					if o.NewRoomEvent != nil {
 						ids = append(ids, o.NewRoomEvent.EventID)
 					}
 				}
-				if len(ids) > 0 && ids[len(ids)-1] == res.EventID {
-					break
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
+				return len(ids) > 0 && ids[len(ids)-1] == res.EventID
+			})
 			if len(ids) < 5 || ids[len(ids)-1] != res.EventID {
 				t.Fatalf("replayed %v; want the room's events ending with %s", ids, res.EventID)
 			}

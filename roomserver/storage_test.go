@@ -26,7 +26,8 @@ func TestStateSnapshotsShared(t *testing.T) {
 					t.Fatal(res.Err)
 				}
 			}
-			rm, _ := rs.room(ctx, roomID)
+			rm, err := rs.room(ctx, roomID)
+			must(t, err)
 			snaps, entries, err := snapshotRowCount(ctx, rs, rm.nid)
 			if err != nil {
 				t.Fatal(err)
@@ -38,7 +39,8 @@ func TestStateSnapshotsShared(t *testing.T) {
 			for i := 0; i < 50; i++ {
 				send(t, rs, local(roomID, owner, "m.room.message", nil, map[string]any{"body": "hi"}))
 			}
-			snaps2, entries2, _ := snapshotRowCount(ctx, rs, rm.nid)
+			snaps2, entries2, err := snapshotRowCount(ctx, rs, rm.nid)
+			must(t, err)
 			if snaps2 != snaps || entries2 != entries {
 				t.Fatalf("messages wrote state rows: %d/%d -> %d/%d", snaps, entries, snaps2, entries2)
 			}

@@ -27,6 +27,9 @@ import (
 	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/keyserver"
 	ksapi "github.com/axon-hs/axon/keyserver/api"
+	"github.com/axon-hs/axon/mediaapi"
+	"github.com/axon-hs/axon/pushserver"
+	"github.com/axon-hs/axon/reports"
 	"github.com/axon-hs/axon/roomserver"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/syncapi"
@@ -49,7 +52,11 @@ type Server struct {
 	Keys  *keyserver.Keyserver
 	Rooms *roomserver.RoomServer
 	Sync  *syncapi.SyncAPI
-	Fed   *federationapi.FederationAPI
+	Push  *pushserver.PushServer
+	// Reports holds users' content reports (with clientapi).
+	Reports *reports.Reports
+	Fed     *federationapi.FederationAPI
+	Media   *mediaapi.MediaAPI
 
 	stopRPC   context.CancelFunc
 	listeners []*listener
@@ -158,14 +165,42 @@ func (s *Server) build(ctx context.Context) error {
 		}
 	}
 	if cfg.Runs("syncapi") {
-		if s.Sync, err = syncapi.New(ctx, base, s.UserAPI, s.RoomAPI, s.KeyAPI, fed); err != nil {
+		wake := pushserver.NewWakeups()
+		if s.Sync, err = syncapi.New(ctx, base, s.UserAPI, s.RoomAPI, s.KeyAPI, fed, wake); err != nil {
 			return fmt.Errorf("syncapi: %w", err)
+		}
+		// Push delivery reads syncapi's notifications, so it runs beside it.
+		if s.Push, err = pushserver.New(ctx, base, s.Sync, wake); err != nil {
+			return fmt.Errorf("pushserver: %w", err)
 		}
 	}
 	if cfg.Runs("clientapi") {
 		clientapi.New(base, s.UserAPI, s.RoomAPI, fed)
+		if s.Reports, err = reports.New(ctx, base); err != nil {
+			return fmt.Errorf("reports: %w", err)
+		}
+	}
+	if cfg.Runs("mediaapi") {
+		if s.Media, err = mediaapi.New(ctx, base, s.mediaDeps(fed)); err != nil {
+			return fmt.Errorf("mediaapi: %w", err)
+		}
 	}
 	return nil
+}
+
+// mediaDeps: signatures are checked by federationapi (here or over RPC);
+// media is fetched over its transport, shared when it runs here.
+func (s *Server) mediaDeps(fed fedapi.FederationAPI) mediaapi.Deps {
+	if fed == nil {
+		return mediaapi.Deps{}
+	}
+	deps := mediaapi.Deps{Verifier: fed}
+	if s.Fed != nil {
+		deps.Remote = s.Fed.RawClient()
+	} else {
+		deps.Remote = federationapi.NewRawClient(s.Base.Cfg)
+	}
+	return deps
 }
 
 func (s *Server) buildRouters(auth httputil.Authenticator) {
@@ -286,6 +321,12 @@ func (s *Server) Shutdown(ctx context.Context) {
 func (s *Server) closeComponents() {
 	if s.stopRPC != nil {
 		s.stopRPC()
+	}
+	if s.Push != nil {
+		s.Push.Close()
+	}
+	if s.Media != nil {
+		s.Media.Close()
 	}
 	if s.Fed != nil {
 		s.Fed.Close()

@@ -36,6 +36,9 @@ func (s *SyncAPI) onAccountDataMsg(ctx context.Context, msg stream.Message) erro
 	if ad.Type == "m.push_rules" && ad.RoomID == "" {
 		s.push.set(ad.UserID, content)
 	}
+	if ad.Type == "m.ignored_user_list" && ad.RoomID == "" {
+		s.ignores.set(ad.UserID, content)
+	}
 	s.notif.Advance(func(t *types.StreamToken) { t.AccountData = pos }, ad.UserID)
 	return nil
 }

@@ -150,7 +150,8 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 	if stateChanged {
 		b.states[ore.RoomID] = rs.withDelta(removes, addEvents)
 	}
-	if err := s.recordNotifications(ctx, tx, rs, ev); err != nil {
+	notified, err := s.recordNotifications(ctx, tx, rs, ev)
+	if err != nil {
 		return fmt.Errorf("notifications: %w", err)
 	}
 	memberships := make(map[string]string, len(changes))
@@ -162,6 +163,7 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 			s.cache.invalidate(ore.RoomID)
 		}
 		s.notif.OnRoomEvent(ore.RoomID, ev.Pos, memberships)
+		s.wakePushers(notified)
 		s.presenceActivity(ctx, ev.Sender)
 	})
 	return nil

@@ -47,7 +47,8 @@ func TestConsumerAndSync(t *testing.T) {
 			if got := bodies(jr.Timeline.Events); fmt.Sprint(got) != "[before bob]" {
 				t.Fatalf("bob's view of history before his join: %v", got)
 			}
-			since, _ := types.ParseStreamToken(first.NextBatch)
+			since, err := types.ParseStreamToken(first.NextBatch)
+			must(t, err)
 			id1 := r.say(s, alice, "one")
 			ev2 := r.event(alice, "m.room.message", nil, map[string]any{"msgtype": "m.text", "body": "two @bob"})
 			ev2.TransactionID = &rsapi.TransactionID{DeviceID: "ALICEDEV", TransactionID: "txn2"}
@@ -63,7 +64,8 @@ func TestConsumerAndSync(t *testing.T) {
 			if got := inc.Rooms.Join[r.id].UnreadNotifications; got.Notification != 2 {
 				t.Fatalf("unread %+v", got)
 			}
-			seq, _ := s.db.ConsumerSeq(context.Background(), "room_events")
+			seq, err := s.db.ConsumerSeq(context.Background(), "room_events")
+			must(t, err)
 			if seq != 8 {
 				t.Fatalf("stored seq %d", seq)
 			}
@@ -77,7 +79,8 @@ func TestConsumerAndSync(t *testing.T) {
 			if err := s.applyRedaction(context.Background(), 0, &rsapi.OutputRedaction{RoomID: r.id, RedactedEventID: id1, RedactionEventID: red.EventID, RedactedEvent: redactedPDU}); err != nil {
 				t.Fatal(err)
 			}
-			target, _ := s.db.EventByID(context.Background(), nil, id1)
+			target, err := s.db.EventByID(context.Background(), nil, id1)
+			must(t, err)
 			if !target.Redacted || gjson.GetBytes(target.JSON, "content.body").Exists() || gjson.GetBytes(target.JSON, "unsigned.redacted_because.event_id").Str != red.EventID {
 				t.Fatalf("not redacted: %s", target.JSON)
 			}

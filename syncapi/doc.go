@@ -51,6 +51,18 @@
 // user's rules are compiled once (push.go, replaced when the account data
 // changes) and each event parsed once for all members; notifications are
 // pruned hourly (30 days; 5,000 own rows per user; maintenance.go).
+// The pushserver delivers them: syncapi serves it a user's notifications
+// after a position and badge counts (push_source.go) and wakes it (the
+// PushWaker given to New) after commits and read receipts.
+//
+// Search (search.go; storage/search.go): message bodies, room names and
+// topics are indexed when stored (syncapi_search, plus syncapi_search_fts
+// on SQLite) and leave the index when redacted; POST /search checks every
+// candidate with memberView like /messages.
+//
+// Ignored users (ignore.go): m.ignored_user_list is cached per user and
+// applied by memberView.visible (every timeline read), to invites,
+// to-device, /notifications and push outcomes.
 //
 // Presence (ephemeral_presence.go): a /sync without set_presence makes an offline
 // user online; an in-memory tracker of syncs and activity (events sent,

@@ -111,6 +111,7 @@ func (s *SyncAPI) setReceipt(ctx context.Context, userID, roomID, rtype, eventID
 	if pos == 0 {
 		return httputil.Empty() // older than the current receipt
 	}
+	s.pushersRead(userID) // badge counts went down
 	if rtype == "m.read.private" {
 		s.notif.Advance(func(t *types.StreamToken) { t.Receipt = pos }, userID)
 		return httputil.Empty()

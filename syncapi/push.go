@@ -58,26 +58,28 @@ func (s *SyncAPI) rulesFor(ctx context.Context, userID string) (*pushrules.Compi
 }
 
 // recordNotifications evaluates push rules of the room's local members
-// (and an invited local user) for ev, in the consumer's transaction. The
+// (and an invited local user) for ev, in the consumer's transaction, and
+// returns the users notified (for their pushers). The
 // outcome most joined members share is stored once for the event, and a
 // row per member only where it differs (a mention, a muted room, own
 // rules): a plain message in a big room costs one row, not one per member.
-func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *roomState, ev *types.Event) error {
+func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *roomState, ev *types.Event) ([]string, error) {
 	if ev.Type == "m.room.create" {
-		return nil
+		return nil, nil
 	}
 	joined := make([]string, 0, len(rs.joined))
 	for _, u := range rs.joined {
-		if u != ev.Sender && s.isLocal(u) {
+		if u != ev.Sender && s.isLocal(u) && !s.ignoredBy(ctx, u)[ev.Sender] {
 			joined = append(joined, u)
 		}
 	}
 	invitee := ""
-	if ev.Type == "m.room.member" && ev.StateKey != nil && s.isLocal(*ev.StateKey) && *ev.StateKey != ev.Sender && ev.Membership == "invite" {
+	if ev.Type == "m.room.member" && ev.StateKey != nil && s.isLocal(*ev.StateKey) && *ev.StateKey != ev.Sender && ev.Membership == "invite" &&
+		!s.ignoredBy(ctx, *ev.StateKey)[ev.Sender] {
 		invitee = *ev.StateKey
 	}
 	if len(joined) == 0 && invitee == "" {
-		return nil
+		return nil, nil
 	}
 	senderPL, levels := powerLevels(rs, ev.Sender)
 	pev := pushrules.NewEvent(ev.JSON) // parsed once for every member
@@ -100,7 +102,7 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *
 	for i, u := range joined {
 		res, err := eval(u)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		o := outcome{notify: res.Notify}
 		if res.Notify {
@@ -123,7 +125,11 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *
 		}
 	}
 	var notes []storage.Notification
+	var notified []string
 	for i, u := range joined {
+		if results[i].notify {
+			notified = append(notified, u)
+		}
 		if o := results[i]; o != shared && (o.notify || shared.notify) {
 			if !o.notify {
 				o.actions = "[]"
@@ -134,10 +140,11 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *
 	if invitee != "" {
 		res, err := eval(invitee)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if res.Notify {
 			notes = append(notes, note(invitee, outcome{true, res.Highlight, string(res.ActionsJSON)}))
+			notified = append(notified, invitee)
 		}
 	}
 	if shared.notify {
@@ -146,10 +153,10 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *
 			Highlight: shared.highlight, Actions: json.RawMessage(shared.actions), TS: now,
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return s.db.InsertNotifications(ctx, tx, notes)
+	return notified, s.db.InsertNotifications(ctx, tx, notes)
 }
 
 // powerLevels returns the sender's level and the notifications levels.

@@ -51,8 +51,11 @@ func (s *SyncAPI) handleNotifications(req *http.Request, dev *uapi.Device) httpu
 		return httputil.InternalError()
 	}
 	byID := map[string]json.RawMessage{}
+	ignored := s.ignoredBy(ctx, dev.UserID)
 	for _, ev := range evs {
-		byID[ev.EventID] = ev.Serve("", nil)
+		if !hiddenByIgnore(ev, ignored) {
+			byID[ev.EventID] = ev.Serve("", nil)
+		}
 	}
 	readUpTo := map[string]map[string]int64{}
 	out := []map[string]any{}

@@ -56,7 +56,8 @@ func TestSharedNotificationExceptions(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				hls, _ := s.db.Notifications(ctx, c.user, 0, 100, true)
+				hls, err := s.db.Notifications(ctx, c.user, 0, 100, true)
+				must(t, err)
 				if len(all) != c.listed || len(hls) != c.listedHL {
 					t.Errorf("%s: /notifications %d (highlight %d), want %d (%d)", c.user, len(all), len(hls), c.listed, c.listedHL)
 				}
@@ -65,14 +66,17 @@ func TestSharedNotificationExceptions(t *testing.T) {
 				}
 			}
 			// Paging walks newest first without repeats.
-			page1, _ := s.db.Notifications(ctx, dave, 0, 2, false)
-			page2, _ := s.db.Notifications(ctx, dave, page1[len(page1)-1].ID, 2, false)
+			page1, err := s.db.Notifications(ctx, dave, 0, 2, false)
+			must(t, err)
+			page2, err := s.db.Notifications(ctx, dave, page1[len(page1)-1].ID, 2, false)
+			must(t, err)
 			if len(page1) != 2 || len(page2) != 1 || page1[0].EventID != last || page2[0].EventPos >= page1[1].EventPos {
 				t.Fatalf("paging %+v then %+v", page1, page2)
 			}
 			// dave reads up to the last event: his count resets, carol's stays.
-			lastEv, _ := s.db.EventByID(ctx, nil, last)
-			err := s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
+			lastEv, err := s.db.EventByID(ctx, nil, last)
+			must(t, err)
+			err = s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
 				_, err := s.db.UpsertReceipt(ctx, tx, storage.Receipt{RoomID: r.id, Type: "m.read", UserID: dave, EventID: last, EventPos: lastEv.Pos, TS: 1})
 				return err
 			})
@@ -92,7 +96,7 @@ func TestSharedNotificationExceptions(t *testing.T) {
 			// A member who left gets no count for later events.
 			s.mustApply(t, 0, r.event(dave, "m.room.member", sk(dave), map[string]any{"membership": "leave"}))
 			r.say(s, alice, "fifth")
-			if ns, _ := s.db.Notifications(ctx, dave, 0, 100, false); len(ns) != 4 {
+			if ns, err := s.db.Notifications(ctx, dave, 0, 100, false); err != nil || len(ns) != 4 {
 				t.Fatalf("dave's notifications after leaving %d, want 4", len(ns))
 			}
 		})
@@ -123,7 +127,7 @@ func TestRoomOutputsBatch(t *testing.T) {
 			if err := s.applyRoomOutputs(ctx, outs, 42); err != nil {
 				t.Fatal(err)
 			}
-			if seq, _ := s.db.ConsumerSeq(ctx, "room_events"); seq != 42 {
+			if seq, err := s.db.ConsumerSeq(ctx, "room_events"); err != nil || seq != 42 {
 				t.Fatalf("stored seq %d", seq)
 			}
 			for user, want := range map[string][2]int{bob: {2, 0}, carol: {1, 1}} {

@@ -17,6 +17,7 @@ func (s *SyncAPI) registerRoutes() {
 	r.HandleClientAuthed("PUT /presence/{userId}/status", s.handleSetPresence)
 	r.HandleClientAuthed("PUT /sendToDevice/{eventType}/{txnId}", s.handleSendToDevice)
 	r.HandleClientAuthed("GET /notifications", s.handleNotifications)
+	r.HandleClientAuthed("POST /search", s.handleSearch)
 	if s.keys != nil { // takes /sync tokens, so it is served here
 		r.HandleClientAuthed("GET /keys/changes", s.handleKeyChanges)
 	}

@@ -132,13 +132,7 @@ func (s *SyncAPI) handleSlidingSync(req *http.Request, dev *uapi.Device) httputi
 		if hasData || timer == nil {
 			return httputil.OK(resp)
 		}
-		select {
-		case <-wake:
-		case <-timer:
-			return httputil.OK(resp)
-		case <-ctx.Done():
-			return httputil.OK(resp)
-		case <-s.notif.Closed():
+		if !s.waitForNews(ctx, wake, timer) {
 			return httputil.OK(resp)
 		}
 	}
@@ -150,6 +144,9 @@ func (s *SyncAPI) buildSliding(ctx context.Context, dev *uapi.Device, body *slid
 		from = clampToken(*since, cur)
 	}
 	memberships, err := s.db.MembershipsAt(ctx, dev.UserID, cur.PDU)
+	if err == nil {
+		memberships, err = s.dropIgnoredInvites(ctx, dev.UserID, memberships)
+	}
 	if err != nil {
 		return nil, false, err
 	}
@@ -333,7 +330,7 @@ func (s *SyncAPI) slidingExtensions(ctx context.Context, dev *uapi.Device, body 
 			_ = s.db.DeleteToDeviceUpTo(ctx, dev.UserID, dev.ID, from.ToDevice)
 		}
 		evs := []json.RawMessage{}
-		for _, m := range msgs {
+		for _, m := range s.dropIgnoredToDevice(ctx, dev.UserID, msgs) {
 			ev, _ := json.Marshal(map[string]any{"sender": m.Sender, "type": m.Type, "content": m.Content})
 			evs = append(evs, ev)
 		}

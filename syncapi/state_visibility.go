@@ -24,10 +24,11 @@ type memberView struct {
 	history []storage.MembershipChange
 	loaded  bool
 	err     error
+	ignored map[string]bool // senders the user ignores (ignore.go)
 }
 
 func (s *SyncAPI) newMemberView(ctx context.Context, userID, roomID string, latest storage.MembershipChange, current string) *memberView {
-	return &memberView{s: s, ctx: ctx, userID: userID, roomID: roomID, latest: latest, current: current}
+	return &memberView{s: s, ctx: ctx, userID: userID, roomID: roomID, latest: latest, current: current, ignored: s.ignoredBy(ctx, userID)}
 }
 
 // membershipBefore is the user's membership in the state before ev.
@@ -64,8 +65,13 @@ func (m *memberView) loadHistory() []storage.MembershipChange {
 	return m.history
 }
 
-// visible applies the roomserver's history visibility rule to ev.
+// visible applies the roomserver's history visibility rule to ev; events
+// of users they ignore are hidden (their own membership events never).
 func (m *memberView) visible(ev *types.Event) bool {
+	own := ev.Type == "m.room.member" && ev.StateKey != nil && *ev.StateKey == m.userID
+	if !own && hiddenByIgnore(ev, m.ignored) {
+		return false
+	}
 	c := rsapi.VisibilityCheck{Visibility: ev.HistoryVisibility, MembershipBefore: m.membershipBefore(ev)}
 	if ev.StateKey != nil {
 		switch {

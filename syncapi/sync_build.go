@@ -57,7 +57,7 @@ func (s *SyncAPI) buildSync(ctx context.Context, sr *syncRequest, cur types.Stre
 	if err != nil {
 		return nil, false, err
 	}
-	for _, m := range msgs {
+	for _, m := range s.dropIgnoredToDevice(ctx, userID, msgs) {
 		ev, _ := json.Marshal(map[string]any{"sender": m.Sender, "type": m.Type, "content": m.Content})
 		resp.ToDevice.Events = append(resp.ToDevice.Events, ev)
 	}
@@ -92,6 +92,9 @@ func (s *SyncAPI) buildRooms(ctx context.Context, sr *syncRequest, since, cur ty
 	userID := sr.device.UserID
 	rf := &sr.filter.Room
 	memberships, err := s.db.MembershipsAt(ctx, userID, cur.PDU)
+	if err == nil {
+		memberships, err = s.dropIgnoredInvites(ctx, userID, memberships)
+	}
 	if err != nil {
 		return err
 	}

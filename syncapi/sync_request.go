@@ -141,13 +141,7 @@ func (s *SyncAPI) handleSync(req *http.Request, dev *uapi.Device) httputil.JSONR
 		if hasData || initial || timer == nil {
 			return httputil.OK(resp)
 		}
-		select {
-		case <-wake:
-		case <-timer:
-			return httputil.OK(resp)
-		case <-ctx.Done():
-			return httputil.OK(resp)
-		case <-s.notif.Closed():
+		if !s.waitForNews(ctx, wake, timer) {
 			return httputil.OK(resp)
 		}
 	}

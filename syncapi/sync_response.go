@@ -96,8 +96,3 @@ func newJoinedRoom() *joinedRoom {
 		AccountData: eventList{Events: []json.RawMessage{}},
 	}
 }
-
-// empty reports whether the room section carries nothing new.
-func (j *joinedRoom) empty() bool {
-	return len(j.State.Events) == 0 && len(j.Timeline.Events) == 0 && len(j.Ephemeral.Events) == 0 && len(j.AccountData.Events) == 0
-}

@@ -24,9 +24,11 @@ type SyncAPI struct {
 	notif *notifier.Notifier
 	cache *stateCache
 	// lazy remembers lazy-loaded member events sent to each device.
-	lazy   *lazySent
-	push   *pushCache
-	typing *typingState
+	lazy *lazySent
+	push *pushCache
+	// ignores caches m.ignored_user_list per user (ignore.go).
+	ignores *ignoreCache
+	typing  *typingState
 	// presence tracks syncs and activity for the presence timers.
 	presence *presenceTracker
 	// initialSlots bounds concurrent initial syncs, the expensive kind.
@@ -40,6 +42,9 @@ type SyncAPI struct {
 	// federation is off.
 	fed       Federation
 	backfills backfillTries
+	// pusher is woken when notifications commit or a user reads
+	// (push_source.go); nil: no push delivery.
+	pusher PushWaker
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -49,8 +54,8 @@ type SyncAPI struct {
 
 // New opens syncapi storage, starts its stream consumers and registers its
 // routes on base.Client. keys and fed may be nil (no E2EE fields, no
-// backfill from other servers).
-func New(ctx context.Context, base *setup.Base, users Users, rooms Rooms, keys Keys, fed Federation) (*SyncAPI, error) {
+// backfill from other servers); so may pusher (no push delivery).
+func New(ctx context.Context, base *setup.Base, users Users, rooms Rooms, keys Keys, fed Federation, pusher PushWaker) (*SyncAPI, error) {
 	sdb, err := base.OpenDB(ctx, "syncapi", storage.Migrations)
 	if err != nil {
 		return nil, err
@@ -69,10 +74,11 @@ func New(ctx context.Context, base *setup.Base, users Users, rooms Rooms, keys K
 		log = slog.Default()
 	}
 	s := &SyncAPI{
-		base: base, log: log.With("component", "syncapi"), db: db, users: users, rooms: rooms, fed: fed,
+		base: base, log: log.With("component", "syncapi"), db: db, users: users, rooms: rooms, fed: fed, pusher: pusher,
 		cache:        newStateCache(db),
 		lazy:         newLazySent(),
 		push:         newPushCache(),
+		ignores:      newIgnoreCache(),
 		typing:       newTypingState(),
 		presence:     newPresenceTracker(),
 		initialSlots: make(chan struct{}, 8),

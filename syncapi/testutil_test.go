@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/axon-hs/axon/internal/testutil"
+
 	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
@@ -21,6 +23,9 @@ import (
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
+// must fails the test on a set-up error.
+var must = testutil.Must
+
 // newTestSyncAPI builds a SyncAPI on dsn without streams or HTTP, so
 // tests feed OutputEvents straight into the consumer.
 func newTestSyncAPI(t testing.TB, dsn string) *SyncAPI {
@@ -30,7 +35,7 @@ func newTestSyncAPI(t testing.TB, dsn string) *SyncAPI {
 	cfg.ServerName = "test"
 	s := &SyncAPI{
 		base: &setup.Base{Cfg: cfg, Log: slog.New(slog.DiscardHandler)}, log: slog.New(slog.DiscardHandler), db: db,
-		cache: newStateCache(db), push: newPushCache(), typing: newTypingState(), presence: newPresenceTracker(), initialSlots: make(chan struct{}, 8),
+		cache: newStateCache(db), push: newPushCache(), ignores: newIgnoreCache(), typing: newTypingState(), presence: newPresenceTracker(), initialSlots: make(chan struct{}, 8),
 		sliding: newSlidingConns(), progress: newProgress(),
 	}
 	s.notif = notifier.New(types.StreamToken{}, nil)
@@ -58,7 +63,8 @@ func newTestRoom(t testing.TB, id string) *testRoom {
 // event builds the next event and the OutputNewRoomEvent for it.
 func (r *testRoom) event(sender, typ string, stateKey *string, content any) *rsapi.OutputNewRoomEvent {
 	r.t.Helper()
-	c, _ := json.Marshal(content)
+	c, err := json.Marshal(content)
+	must(r.t, err)
 	pe := &gomatrixserverlib.ProtoEvent{SenderID: sender, RoomID: r.id, Type: typ, StateKey: stateKey, Content: c, Depth: r.depth + 1}
 	if r.prev != "" {
 		pe.PrevEvents = []string{r.prev}

@@ -30,15 +30,25 @@ func (u *UserAPI) SetAccountData(ctx context.Context, userID, roomID, dataType s
 	if err != nil {
 		return err
 	}
-	msg, err := json.Marshal(api.OutputAccountData{UserID: u.userID(local), RoomID: roomID, Type: dataType, Content: content})
-	if err != nil {
-		return fmt.Errorf("account data is not valid JSON: %w", err)
-	}
-	// The change and its stream message commit together (the outbox
-	// publishes it, also if the log is down now); the lock keeps a user's
-	// changes in order on the stream.
 	lock := u.userLock(local)
 	lock.Lock()
+	ticket, err := u.storeAccountData(ctx, local, roomID, dataType, content)
+	lock.Unlock()
+	if err != nil {
+		return err
+	}
+	u.awaitPublished(ctx, local, ticket)
+	return nil
+}
+
+// storeAccountData writes one item with its stream message (the outbox
+// publishes it, also if the log is down now); the caller holds the
+// user's lock.
+func (u *UserAPI) storeAccountData(ctx context.Context, local, roomID, dataType string, content json.RawMessage) (outbox.Ticket, error) {
+	msg, err := json.Marshal(api.OutputAccountData{UserID: u.userID(local), RoomID: roomID, Type: dataType, Content: content})
+	if err != nil {
+		return outbox.Ticket{}, fmt.Errorf("account data is not valid JSON: %w", err)
+	}
 	var staged []outbox.Entry
 	err = u.db.WriteTx(ctx, func(tx *istorage.Tx) error {
 		if err := u.db.SetAccountData(ctx, tx, local, roomID, dataType, content); err != nil {
@@ -48,26 +58,72 @@ func (u *UserAPI) SetAccountData(ctx context.Context, userID, roomID, dataType s
 		staged, err = u.accountData.Stage(ctx, tx, u.userID(local), msg)
 		return err
 	})
-	var ticket outbox.Ticket
-	if err == nil {
-		ticket = u.accountData.Queue(staged)
-	}
-	lock.Unlock()
 	if err != nil {
-		return err
+		return outbox.Ticket{}, err
 	}
-	// Answered once the log has it, so the client's next /sync shows it;
-	// if the log is slow or down, from the commit.
+	return u.accountData.Queue(staged), nil
+}
+
+// awaitPublished answers once the log has the change, so the client's
+// next /sync shows it; if the log is slow or down, from the commit.
+func (u *UserAPI) awaitPublished(ctx context.Context, local string, ticket outbox.Ticket) {
 	wait, cancel := context.WithTimeout(context.WithoutCancel(ctx), accountDataPublishWait)
 	defer cancel()
 	if err := u.accountData.Wait(wait, ticket); err != nil {
 		u.base.Log.Warn("account data not yet published; the outbox will publish it", "user_id", u.userID(local), "error", err)
 	}
-	return nil
 }
 
 // accountDataPublishWait bounds how long a write waits for the log.
 const accountDataPublishWait = 3 * time.Second
+
+// SetRoomTag implements api.UserAPI: a read-modify-write of m.tag under
+// the user's lock, so concurrent tag changes do not lose each other.
+func (u *UserAPI) SetRoomTag(ctx context.Context, userID, roomID, tag string, content json.RawMessage) error {
+	local, err := u.localpart(userID)
+	if err != nil {
+		return err
+	}
+	lock := u.userLock(local)
+	lock.Lock()
+	ticket, err := u.setRoomTagLocked(ctx, local, roomID, tag, content)
+	lock.Unlock()
+	if err != nil {
+		return err
+	}
+	u.awaitPublished(ctx, local, ticket)
+	return nil
+}
+
+func (u *UserAPI) setRoomTagLocked(ctx context.Context, local, roomID, tag string, content json.RawMessage) (outbox.Ticket, error) {
+	old, err := u.db.AccountData(ctx, local, roomID, "m.tag")
+	if err != nil {
+		return outbox.Ticket{}, err
+	}
+	var tags struct {
+		Tags map[string]json.RawMessage `json:"tags"`
+	}
+	_ = json.Unmarshal(old, &tags) // unset or not an object: start empty
+	if tags.Tags == nil {
+		tags.Tags = map[string]json.RawMessage{}
+	}
+	if content == nil {
+		if _, ok := tags.Tags[tag]; !ok {
+			return outbox.Ticket{}, nil
+		}
+		delete(tags.Tags, tag)
+	} else {
+		if _, ok := tags.Tags[tag]; !ok && len(tags.Tags) >= api.MaxRoomTags {
+			return outbox.Ticket{}, api.ErrTooManyTags
+		}
+		tags.Tags[tag] = content
+	}
+	data, err := json.Marshal(tags)
+	if err != nil {
+		return outbox.Ticket{}, err
+	}
+	return u.storeAccountData(ctx, local, roomID, "m.tag", data)
+}
 
 // AllAccountData implements api.UserAPI.
 func (u *UserAPI) AllAccountData(ctx context.Context, userID string) (*api.AccountDataSet, error) {

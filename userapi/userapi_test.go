@@ -126,7 +126,7 @@ func TestAccountUserAPI(t *testing.T) {
 		if err := u.SetDeviceDisplayName(ctx, userID, s1.DeviceID, "renamed"); err != nil {
 			t.Fatal(err)
 		}
-		if dev, _ := u.AuthenticateToken(req, s1.AccessToken); dev.DisplayName != "renamed" {
+		if dev, err := u.AuthenticateToken(req, s1.AccessToken); err != nil || dev.DisplayName != "renamed" {
 			t.Fatalf("cached device not refreshed after rename: %+v", dev)
 		}
 		// Last seen shows before it is written, and after.
@@ -140,7 +140,7 @@ func TestAccountUserAPI(t *testing.T) {
 			}
 		}
 		u.flushLastSeen()
-		if d, _ := u.QueryDevice(ctx, userID, s1.DeviceID); d.LastSeenIP != "192.0.2.7" || d.LastSeenTS == 0 {
+		if d, err := u.QueryDevice(ctx, userID, s1.DeviceID); err != nil || d.LastSeenIP != "192.0.2.7" || d.LastSeenTS == 0 {
 			t.Fatalf("last seen after flush: %+v", d)
 		}
 		if err := u.DeleteDevices(ctx, userID, []string{s1.DeviceID}); err != nil {

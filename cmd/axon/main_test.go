@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/testutil"
 )
 
 // buildBinary compiles axon once per test run.
@@ -73,7 +74,10 @@ func TestProcessLifecycle(t *testing.T) {
 	}
 
 	cmd := exec.Command(bin, "run", "--config", cfgPath)
-	stderr, _ := cmd.StderrPipe()
+	// An io.Pipe, not StderrPipe: Wait then returns only after every line
+	// the process wrote has been copied, so the last ones are not lost.
+	stderr, stderrW := io.Pipe()
+	cmd.Stderr = stderrW
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -96,8 +100,11 @@ func TestProcessLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := io.ReadAll(resp.Body)
+	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if resp.StatusCode != 404 || !strings.Contains(string(body), "M_UNRECOGNIZED") {
 		t.Fatalf("unknown endpoint: %d %s", resp.StatusCode, body)
 	}
@@ -107,8 +114,11 @@ func TestProcessLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ = io.ReadAll(resp.Body)
+	body, err = io.ReadAll(resp.Body)
 	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if resp.StatusCode != 200 || !strings.Contains(string(body), "access_token") {
 		t.Fatalf("login as created account: %d %s", resp.StatusCode, body)
 	}
@@ -116,8 +126,11 @@ func TestProcessLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ = io.ReadAll(resp.Body)
+	body, err = io.ReadAll(resp.Body)
 	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !strings.Contains(string(body), "axon_http_request_duration_seconds") {
 		t.Fatalf("metrics missing request histogram")
 	}
@@ -126,7 +139,7 @@ func TestProcessLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	go func() { err := cmd.Wait(); stderrW.Close(); done <- err }()
 	select {
 	case err := <-done:
 		if err != nil {
@@ -156,14 +169,11 @@ func TestProcessLifecycle(t *testing.T) {
 
 func waitFor(t *testing.T, url string) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
+	testutil.Eventually(t, 60*time.Second, "the server at "+url+" to come up", func() bool {
 		resp, err := http.Get(url)
 		if err == nil {
 			resp.Body.Close()
-			return
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("server at %s did not come up", url)
+		return err == nil
+	})
 }

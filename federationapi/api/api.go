@@ -46,6 +46,19 @@ type FederationAPI interface {
 	// it in a polylith too.
 	QueryRemoteKeys(ctx context.Context, server string, deviceKeys map[string][]string) (*ksapi.QueryKeysResponse, error)
 	ClaimRemoteKeys(ctx context.Context, server string, oneTimeKeys map[string]map[string]string) (*ksapi.ClaimKeysResponse, error)
+
+	// VerifyRequest checks the X-Matrix signature of a federation request
+	// another component received (mediaapi's streaming routes) and returns
+	// the origin server; an *Error (401 M_UNAUTHORIZED) when it fails.
+	VerifyRequest(ctx context.Context, req *SignedRequest) (origin string, err error)
+}
+
+// SignedRequest is what an X-Matrix signature covers.
+type SignedRequest struct {
+	Method        string          `json:"method"`
+	RequestURI    string          `json:"request_uri"`
+	Authorization []string        `json:"authorization"`
+	Content       json.RawMessage `json:"content,omitempty"`
 }
 
 // PerformJoinRequest joins UserID to RoomIDOrAlias.

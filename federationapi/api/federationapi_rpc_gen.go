@@ -63,3 +63,8 @@ func (c *FederationAPIClient) ClaimRemoteKeys(ctx context.Context, a1 string, a2
 	r1 = c.C.Call(ctx, "ClaimRemoteKeys", []any{a1, a2}, &r0)
 	return
 }
+
+func (c *FederationAPIClient) VerifyRequest(ctx context.Context, a1 *SignedRequest) (r0 string, r1 error) {
+	r1 = c.C.Call(ctx, "VerifyRequest", []any{a1}, &r0)
+	return
+}

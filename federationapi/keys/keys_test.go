@@ -13,7 +13,6 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	"github.com/axon-hs/axon/federationapi/storage"
-	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 )
 
@@ -37,9 +36,12 @@ func (f *fakeNet) GetServerKeys(_ context.Context, s spec.ServerName) (gomatrixs
 	if !ok || f.down[s] {
 		return gomatrixserverlib.ServerKeys{}, errors.New("unreachable")
 	}
-	raw, _ := id.ServerKeys(time.Now())
+	raw, err := id.ServerKeys(time.Now())
+	if err != nil {
+		return gomatrixserverlib.ServerKeys{}, err
+	}
 	var keys gomatrixserverlib.ServerKeys
-	err := json.Unmarshal(raw, &keys)
+	err = json.Unmarshal(raw, &keys)
 	return keys, err
 }
 
@@ -54,10 +56,18 @@ func (f *fakeNet) LookupServerKeys(_ context.Context, notary spec.ServerName, re
 		if !ok {
 			continue
 		}
-		raw, _ := id.ServerKeys(time.Now())
-		signed, _ := f.notary.Sign(raw)
+		raw, err := id.ServerKeys(time.Now())
+		if err != nil {
+			return nil, err
+		}
+		signed, err := f.notary.Sign(raw)
+		if err != nil {
+			return nil, err
+		}
 		var keys gomatrixserverlib.ServerKeys
-		_ = json.Unmarshal(signed, &keys)
+		if err := json.Unmarshal(signed, &keys); err != nil {
+			return nil, err
+		}
 		out = append(out, keys)
 	}
 	return out, nil
@@ -85,7 +95,7 @@ func verify(t *testing.T, r *Ring, server spec.ServerName, msg []byte) error {
 }
 
 func forEach(t *testing.T, fn func(t *testing.T, store *storage.DB)) {
-	storagetest.ForEachBackend(t, storage.Component, storage.Migrations, func(t *testing.T, db *istorage.DB) { fn(t, storage.New(db)) })
+	storagetest.ForEachBackendWith(t, storage.Component, storage.Migrations, storage.New, fn)
 }
 
 func TestOwnServerKeys(t *testing.T) {
@@ -105,7 +115,9 @@ func TestOwnServerKeys(t *testing.T) {
 		t.Fatalf("valid_until_ts too soon: %v", keys.ValidUntilTS.Time())
 	}
 	var generic map[string]any
-	_ = json.Unmarshal(raw, &generic)
+	if err := json.Unmarshal(raw, &generic); err != nil {
+		t.Fatal(err)
+	}
 	if _, ok := generic["old_verify_keys"]; !ok {
 		t.Fatal("old_verify_keys missing")
 	}

@@ -26,7 +26,7 @@ func member(t *testing.T, origin, roomID, userID, membership string) gomatrixser
 	sk := userID
 	b := v.NewEventBuilderFromProtoEvent(&gomatrixserverlib.ProtoEvent{SenderID: userID, RoomID: roomID, Type: "m.room.member",
 		StateKey: &sk, PrevEvents: []string{}, AuthEvents: []string{}, Depth: 1})
-	_ = b.SetContent(map[string]string{"membership": membership})
+	must(t, b.SetContent(map[string]string{"membership": membership}))
 	pdu, err := b.Build(time.Now(), spec.ServerName(origin), "ed25519:x", key)
 	if err != nil {
 		t.Fatal(err)
@@ -36,10 +36,11 @@ func member(t *testing.T, origin, roomID, userID, membership string) gomatrixser
 
 func output(t *testing.T, seq uint64, e gomatrixserverlib.PDU, adds, removes []string) stream.Message {
 	t.Helper()
-	data, _ := json.Marshal(rsapi.OutputEvent{Type: rsapi.OutputTypeNewRoomEvent, NewRoomEvent: &rsapi.OutputNewRoomEvent{
+	data, err := json.Marshal(rsapi.OutputEvent{Type: rsapi.OutputTypeNewRoomEvent, NewRoomEvent: &rsapi.OutputNewRoomEvent{
 		RoomID: e.RoomID().String(), RoomVersion: "10", EventID: e.EventID(), Event: e.JSON(),
 		AddsStateEventIDs: adds, RemovesStateEventIDs: removes,
 	}})
+	must(t, err)
 	return stream.Message{Seq: seq, Data: data}
 }
 
@@ -63,10 +64,10 @@ func TestRoomEventsJoinedServersAndQueueing(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if got, _ := store.JoinedServers(ctx, store, room); len(got) != 2 {
+		if got, err := store.JoinedServers(ctx, store, room); err != nil || len(got) != 2 {
 			t.Fatalf("joined servers %v", got)
 		}
-		if dests, _ := store.PendingDestinations(ctx); len(dests) != 0 {
+		if dests, err := store.PendingDestinations(ctx); err != nil || len(dests) != 0 {
 			t.Fatalf("backlog or remote events queued for %v", dests)
 		}
 		// seq 3: a local event after the backlog goes to far.org only.
@@ -74,17 +75,17 @@ func TestRoomEventsJoinedServersAndQueueing(t *testing.T) {
 		if err := c.Handle(ctx, output(t, 3, msg, nil, nil)); err != nil {
 			t.Fatal(err)
 		}
-		if dests, _ := store.PendingDestinations(ctx); len(dests) != 1 || dests[0] != "far.org" {
+		if dests, err := store.PendingDestinations(ctx); err != nil || len(dests) != 1 || dests[0] != "far.org" {
 			t.Fatalf("queued for %v, want [far.org]", dests)
 		}
 		// seq 4: far.org leaves; it drops out of the room.
 		if err := c.Handle(ctx, output(t, 4, remoteLeave, []string{remoteLeave.EventID()}, []string{remoteJoin.EventID()})); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := store.JoinedServers(ctx, store, room); len(got) != 1 || got[0] != "me.org" {
+		if got, err := store.JoinedServers(ctx, store, room); err != nil || len(got) != 1 || got[0] != "me.org" {
 			t.Fatalf("joined servers after leave %v", got)
 		}
-		if pos, _ := store.Position(ctx, ConsumerName); pos != 4 {
+		if pos, err := store.Position(ctx, ConsumerName); err != nil || pos != 4 {
 			t.Fatalf("position %d", pos)
 		}
 	})

@@ -15,8 +15,8 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/fclient"
 
 	"github.com/axon-hs/axon/federationapi/storage"
-	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
+	"github.com/axon-hs/axon/internal/testutil"
 )
 
 // fakeClient records transactions per destination and fails or hangs on
@@ -77,17 +77,29 @@ func (f *fakeClient) attemptCount(d string) int {
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.Eventually(t, 10*time.Second, what, cond)
 }
 
 func forEach(t *testing.T, fn func(t *testing.T, store *storage.DB)) {
-	storagetest.ForEachBackend(t, storage.Component, storage.Migrations, func(t *testing.T, db *istorage.DB) { fn(t, storage.New(db)) })
+	storagetest.ForEachBackendWith(t, storage.Component, storage.Migrations, storage.New, fn)
+}
+
+// must fails the test on a set-up error.
+var must = testutil.Must
+
+// deliveredNs returns the "n" of every PDU delivered to d, in order.
+func (f *fakeClient) deliveredNs(t *testing.T, d string) []int {
+	t.Helper()
+	_, _, txns := f.delivered(d)
+	var ns []int
+	for _, txn := range txns {
+		for _, p := range txn.PDUs {
+			var v struct{ N int }
+			must(t, json.Unmarshal(p, &v))
+			ns = append(ns, v.N)
+		}
+	}
+	return ns
 }
 
 func pdu(i int) []byte { return []byte(fmt.Sprintf(`{"n":%d}`, i)) }
@@ -110,7 +122,7 @@ func TestBatchesRespectLimitsAndOrder(t *testing.T) {
 			}
 		}
 		for i := 0; i < 150; i++ {
-			_ = s.Enqueue(ctx, []string{"a.org"}, true, []byte(`{"edu_type":"m.typing","content":{}}`))
+			must(t, s.Enqueue(ctx, []string{"a.org"}, true, []byte(`{"edu_type":"m.typing","content":{}}`)))
 		}
 		if err := s.Start(ctx); err != nil {
 			t.Fatal(err)
@@ -130,7 +142,7 @@ func TestBatchesRespectLimitsAndOrder(t *testing.T) {
 			seen[txn.TransactionID] = true
 			for _, p := range txn.PDUs {
 				var v struct{ N int }
-				_ = json.Unmarshal(p, &v)
+				must(t, json.Unmarshal(p, &v))
 				if v.N != next {
 					t.Fatalf("PDU %d out of order, want %d", v.N, next)
 				}
@@ -140,7 +152,10 @@ func TestBatchesRespectLimitsAndOrder(t *testing.T) {
 		if client.attemptCount("me.org") != 0 {
 			t.Fatal("sent a transaction to ourselves")
 		}
-		eventually(t, "everything acked", func() bool { left, _ := store.NextBatch(ctx, "a.org", 50, 100); return len(left) == 0 })
+		eventually(t, "everything acked", func() bool {
+			left, err := store.NextBatch(ctx, "a.org", 50, 100)
+			return err == nil && len(left) == 0
+		})
 	})
 }
 
@@ -150,31 +165,39 @@ func TestBackoffAndResetAndIsolation(t *testing.T) {
 		client := newFake()
 		client.set(client.failing, "flaky.org", true)
 		client.set(client.hanging, "dead.org", true)
-		s := New(store, client, testConfig())
-		if err := s.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
+		cfg := testConfig()
+		s := New(store, client, cfg)
+		must(t, s.Start(ctx))
 		defer s.Stop()
-		_ = s.Enqueue(ctx, []string{"dead.org", "flaky.org"}, false, pdu(1))
-		_ = s.Enqueue(ctx, []string{"good.org"}, false, pdu(1))
+		must(t, s.Enqueue(ctx, []string{"dead.org", "flaky.org"}, false, pdu(1)))
+		must(t, s.Enqueue(ctx, []string{"good.org"}, false, pdu(1)))
 		// A hanging peer does not hold up a healthy one.
 		eventually(t, "good.org delivery", func() bool { p, _, _ := client.delivered("good.org"); return p == 1 })
 
 		eventually(t, "several retries", func() bool { return client.attemptCount("flaky.org") >= 5 })
-		d, _ := store.Destination(ctx, "flaky.org")
-		if d.Failures < 4 || d.RetryAtTS == 0 {
+		d, err := store.Destination(ctx, "flaky.org")
+		must(t, err)
+		if d.Failures < 4 || d.FirstFailureTS == 0 {
 			t.Fatalf("failures not recorded: %+v", d)
 		}
 		client.mu.Lock()
 		at := append([]time.Time(nil), client.attempts["flaky.org"]...)
 		client.mu.Unlock()
-		// Gaps grow: the 4th gap is at least 4x the base.
-		if gap := at[4].Sub(at[3]); gap < 40*time.Millisecond {
-			t.Fatalf("no exponential backoff: gap %v", gap)
+		// Failure n (of attempt at[n-1]) schedules the next try one backoff
+		// step later, and the queue waits it out. Lower bounds only (load
+		// can only lengthen the waits), less a millisecond for the stored
+		// rounding; the curve itself is TestBackoffCurve's.
+		if retry, want := time.UnixMilli(d.RetryAtTS), at[d.Failures-1].Add(cfg.backoff(d.Failures)); retry.Before(want.Add(-time.Millisecond)) {
+			t.Fatalf("after %d failures retry at %v, want at least %v later than the failed attempt", d.Failures, retry, cfg.backoff(d.Failures))
+		}
+		for n := 1; n < len(at); n++ {
+			if gap, want := at[n].Sub(at[n-1]), cfg.backoff(int64(n)); gap < want-time.Millisecond {
+				t.Fatalf("attempt %d came %v after the previous one, backoff is %v", n+1, gap, want)
+			}
 		}
 		client.set(client.failing, "flaky.org", false)
 		eventually(t, "flaky.org recovery", func() bool { p, _, _ := client.delivered("flaky.org"); return p == 1 })
-		eventually(t, "backoff reset", func() bool { d, _ := store.Destination(ctx, "flaky.org"); return d.Failures == 0 })
+		eventually(t, "backoff reset", func() bool { d, err := store.Destination(ctx, "flaky.org"); return err == nil && d.Failures == 0 })
 	})
 }
 
@@ -194,8 +217,8 @@ func TestRestartResendsUnacknowledged(t *testing.T) {
 		down := newFake()
 		down.set(down.failing, "b.org", true)
 		s := New(store, down, testConfig())
-		_ = s.Start(ctx)
-		_ = s.Enqueue(ctx, []string{"b.org"}, false, pdu(7))
+		must(t, s.Start(ctx))
+		must(t, s.Enqueue(ctx, []string{"b.org"}, false, pdu(7)))
 		eventually(t, "an attempt", func() bool { return down.attemptCount("b.org") > 0 })
 		s.Stop()
 
@@ -218,23 +241,36 @@ func TestBlacklistAndRevive(t *testing.T) {
 		cfg := testConfig()
 		cfg.BlacklistAfter = 60 * time.Millisecond
 		s := New(store, client, cfg)
-		_ = s.Start(ctx)
+		must(t, s.Start(ctx))
 		defer s.Stop()
-		_ = s.Enqueue(ctx, []string{"gone.org"}, false, pdu(1))
+		must(t, s.Enqueue(ctx, []string{"gone.org"}, false, pdu(1)))
 		eventually(t, "blacklisting", func() bool { return s.IsBlacklisted(ctx, "gone.org") })
-		if left, _ := store.NextBatch(ctx, "gone.org", 50, 100); len(left) != 0 {
+		left, err := store.NextBatch(ctx, "gone.org", 50, 100)
+		must(t, err)
+		if len(left) != 0 {
 			t.Fatal("queue of a blacklisted destination kept")
 		}
-		n := client.attemptCount("gone.org")
-		_ = s.Enqueue(ctx, []string{"gone.org"}, false, pdu(2)) // dropped: blacklisted
-		time.Sleep(50 * time.Millisecond)
-		if client.attemptCount("gone.org") != n {
-			t.Fatal("sent to a blacklisted destination")
+		// Dropped, not queued: nothing is waiting for the destination...
+		must(t, s.Enqueue(ctx, []string{"gone.org"}, false, pdu(2)))
+		if left, err := store.NextBatch(ctx, "gone.org", 50, 100); err != nil || len(left) != 0 {
+			t.Fatalf("enqueue to a blacklisted destination queued %d items (%v)", len(left), err)
 		}
 		client.set(client.failing, "gone.org", false)
 		s.MarkAlive("gone.org")
 		eventually(t, "revival", func() bool { return !s.IsBlacklisted(ctx, "gone.org") })
-		_ = s.Enqueue(ctx, []string{"gone.org"}, false, pdu(3))
-		eventually(t, "delivery after revival", func() bool { p, _, _ := client.delivered("gone.org"); return p == 1 })
+		must(t, s.Enqueue(ctx, []string{"gone.org"}, false, pdu(3)))
+		// ...so once it is back, the marker PDU 3 arrives and PDU 2 never does
+		// (the queue is FIFO: a kept PDU 2 would have come first). PDU 1 may
+		// come again: it was in the transaction in flight when the queue was
+		// dropped.
+		eventually(t, "marker delivered after revival", func() bool {
+			ns := client.deliveredNs(t, "gone.org")
+			return len(ns) > 0 && ns[len(ns)-1] == 3
+		})
+		for _, n := range client.deliveredNs(t, "gone.org") {
+			if n == 2 {
+				t.Fatal("PDU enqueued while blacklisted was delivered")
+			}
+		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	istorage "github.com/axon-hs/axon/internal/storage"
+	"github.com/axon-hs/axon/internal/testutil"
 
 	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/matrix-org/gomatrixserverlib/spec"
@@ -14,8 +15,11 @@ import (
 )
 
 func forEach(t *testing.T, fn func(t *testing.T, s *DB)) {
-	storagetest.ForEachBackend(t, Component, Migrations, func(t *testing.T, db *istorage.DB) { fn(t, New(db)) })
+	storagetest.ForEachBackendWith(t, Component, Migrations, New, fn)
 }
+
+// must fails the test on a set-up error.
+var must = testutil.Must
 
 func TestServerKeys(t *testing.T) {
 	forEach(t, func(t *testing.T, s *DB) {
@@ -40,8 +44,9 @@ func TestServerKeys(t *testing.T) {
 		// Expiry always wins: an old key stays old.
 		old := fresh
 		old.ValidUntilTS, old.ExpiredTS = 0, 1500
-		_ = s.StoreKeys(ctx, map[gomatrixserverlib.PublicKeyLookupRequest]gomatrixserverlib.PublicKeyLookupResult{req: old})
-		got, _ = s.FetchKeys(ctx, map[gomatrixserverlib.PublicKeyLookupRequest]spec.Timestamp{req: 0})
+		must(t, s.StoreKeys(ctx, map[gomatrixserverlib.PublicKeyLookupRequest]gomatrixserverlib.PublicKeyLookupResult{req: old}))
+		got, err = s.FetchKeys(ctx, map[gomatrixserverlib.PublicKeyLookupRequest]spec.Timestamp{req: 0})
+		must(t, err)
 		if got[req].ExpiredTS != 1500 {
 			t.Fatalf("expired not stored: %+v", got[req])
 		}
@@ -49,8 +54,8 @@ func TestServerKeys(t *testing.T) {
 		if r, err := s.KeyResponse(ctx, "a.org"); !errors.Is(err, istorage.ErrNotFound) || r != nil {
 			t.Fatalf("want none, got %v %v", r, err)
 		}
-		_ = s.StoreKeyResponse(ctx, KeyResponse{ServerName: "a.org", Response: []byte(`{"v":2}`), ValidUntilTS: 20, FetchedTS: 1})
-		_ = s.StoreKeyResponse(ctx, KeyResponse{ServerName: "a.org", Response: []byte(`{"v":1}`), ValidUntilTS: 10, FetchedTS: 2})
+		must(t, s.StoreKeyResponse(ctx, KeyResponse{ServerName: "a.org", Response: []byte(`{"v":2}`), ValidUntilTS: 20, FetchedTS: 1}))
+		must(t, s.StoreKeyResponse(ctx, KeyResponse{ServerName: "a.org", Response: []byte(`{"v":1}`), ValidUntilTS: 10, FetchedTS: 2}))
 		r, err := s.KeyResponse(ctx, "a.org")
 		if err != nil || string(r.Response) != `{"v":2}` {
 			t.Fatalf("got %+v %v", r, err)
@@ -75,30 +80,30 @@ func TestQueueAndPositions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p, _ := s.Position(ctx, "room_events"); p != 42 {
-			t.Fatalf("position %d", p)
+		if p, err := s.Position(ctx, "room_events"); err != nil || p != 42 {
+			t.Fatalf("position %d %v", p, err)
 		}
-		if p, _ := s.Position(ctx, "other"); p != 0 {
-			t.Fatalf("position %d", p)
+		if p, err := s.Position(ctx, "other"); err != nil || p != 0 {
+			t.Fatalf("position %d %v", p, err)
 		}
 		batch, err := s.NextBatch(ctx, "a.org", 2, 100)
 		if err != nil || len(batch) != 3 || batch[0].IsEDU || !batch[2].IsEDU {
 			t.Fatalf("batch %+v %v", batch, err)
 		}
-		dests, _ := s.PendingDestinations(ctx)
-		if len(dests) != 2 {
-			t.Fatalf("dests %v", dests)
+		dests, err := s.PendingDestinations(ctx)
+		if err != nil || len(dests) != 2 {
+			t.Fatalf("dests %v %v", dests, err)
 		}
 		if err := s.Ack(ctx, []int64{batch[0].ID, batch[1].ID, batch[2].ID}); err != nil {
 			t.Fatal(err)
 		}
-		batch, _ = s.NextBatch(ctx, "a.org", 50, 100)
-		if len(batch) != 1 {
-			t.Fatalf("left %d", len(batch))
+		batch, err = s.NextBatch(ctx, "a.org", 50, 100)
+		if err != nil || len(batch) != 1 {
+			t.Fatalf("left %d %v", len(batch), err)
 		}
-		_ = s.DropQueue(ctx, "b.org")
-		if batch, _ = s.NextBatch(ctx, "b.org", 50, 100); len(batch) != 0 {
-			t.Fatalf("dropped queue still has %d", len(batch))
+		must(t, s.DropQueue(ctx, "b.org"))
+		if batch, err = s.NextBatch(ctx, "b.org", 50, 100); err != nil || len(batch) != 0 {
+			t.Fatalf("dropped queue still has %d %v", len(batch), err)
 		}
 	})
 }
@@ -114,19 +119,21 @@ func TestDestinationsAndJoined(t *testing.T) {
 		if err := s.SetDestination(ctx, d); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := s.Destination(ctx, "a.org"); got != d {
-			t.Fatalf("got %+v", got)
+		if got, err := s.Destination(ctx, "a.org"); err != nil || got != d {
+			t.Fatalf("got %+v %v", got, err)
 		}
 		d.Failures, d.RetryAtTS, d.FirstFailureTS = 0, 0, 0
-		_ = s.SetDestination(ctx, d)
-		if got, _ := s.Destination(ctx, "a.org"); got.Failures != 0 {
-			t.Fatalf("not reset: %+v", got)
+		must(t, s.SetDestination(ctx, d))
+		if got, err := s.Destination(ctx, "a.org"); err != nil || got.Failures != 0 {
+			t.Fatalf("not reset: %+v %v", got, err)
 		}
 
 		err = s.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
-			_ = s.AddJoined(ctx, tx, "!r:x", "$1", "a.org")
-			_ = s.AddJoined(ctx, tx, "!r:x", "$2", "a.org")
-			_ = s.AddJoined(ctx, tx, "!r:x", "$3", "b.org")
+			for _, j := range [][2]string{{"$1", "a.org"}, {"$2", "a.org"}, {"$3", "b.org"}} {
+				if err := s.AddJoined(ctx, tx, "!r:x", j[0], j[1]); err != nil {
+					return err
+				}
+			}
 			return s.RemoveJoined(ctx, tx, "!r:x", []string{"$3"})
 		})
 		if err != nil {

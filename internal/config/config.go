@@ -42,6 +42,8 @@ type Config struct {
 	Rooms        Rooms        `yaml:"rooms"`
 	Presence     Presence     `yaml:"presence"`
 	Federation   Federation   `yaml:"federation"`
+	Push         Push         `yaml:"push"`
+	Media        Media        `yaml:"media"`
 
 	// Components to run; empty runs all (monolith).
 	Components []string `yaml:"components"`
@@ -113,6 +115,10 @@ type RateLimits struct {
 	Registration Rate `yaml:"registration"`
 	// Messages: events sent per user.
 	Messages Rate `yaml:"messages"`
+	// MediaUploads: uploads (and /create) per user.
+	MediaUploads Rate `yaml:"media_uploads"`
+	// Reports: content reports (rooms, events, users) per user.
+	Reports Rate `yaml:"reports"`
 	// ExemptIPs are never rate-limited (e.g. a bridge on localhost).
 	ExemptIPs []string `yaml:"exempt_ips"`
 }
@@ -136,6 +142,14 @@ type Rooms struct {
 
 type Presence struct {
 	Enabled bool `yaml:"enabled"`
+}
+
+// Push configures delivery to push gateways (pushserver).
+type Push struct {
+	// AllowPrivateGateways lets pushers name gateways on loopback or
+	// private addresses. Off by default: users choose gateway URLs, so
+	// they could otherwise make the server POST to internal services.
+	AllowPrivateGateways bool `yaml:"allow_private_gateways"`
 }
 
 type Federation struct {
@@ -169,6 +183,8 @@ func Defaults() *Config {
 			Login:        Rate{PerSecond: 0.5, Burst: 10},
 			Registration: Rate{PerSecond: 1, Burst: 20},
 			Messages:     Rate{PerSecond: 20, Burst: 100},
+			MediaUploads: Rate{PerSecond: 1, Burst: 20},
+			Reports:      Rate{PerSecond: 0.1, Burst: 10},
 		},
 		Logging:  Logging{Level: "info", Format: "text"},
 		Limits:   Limits{MaxRequestBytes: 32 << 20, MaxUploadBytes: 100 << 20},
@@ -178,6 +194,7 @@ func Defaults() *Config {
 			Enabled:           true,
 			TrustedKeyServers: []string{"matrix.org"},
 		},
+		Media: mediaDefaults(),
 	}
 }
 
@@ -283,7 +300,7 @@ func (c *Config) Validate() error {
 	if c.Registration.MinPasswordLen < 0 {
 		bad("registration.min_password_length", "must not be negative")
 	}
-	for name, r := range map[string]Rate{"login": c.RateLimits.Login, "registration": c.RateLimits.Registration, "messages": c.RateLimits.Messages} {
+	for name, r := range map[string]Rate{"login": c.RateLimits.Login, "registration": c.RateLimits.Registration, "messages": c.RateLimits.Messages, "media_uploads": c.RateLimits.MediaUploads, "reports": c.RateLimits.Reports} {
 		if r.PerSecond < 0 || r.Burst < 0 || (c.RateLimits.Enabled && r.PerSecond > 0 && r.Burst == 0) {
 			bad("rate_limits."+name, "per_second and burst must be positive")
 		}
@@ -314,6 +331,7 @@ func (c *Config) Validate() error {
 	if c.Limits.MaxUploadBytes <= 0 {
 		bad("limits.max_upload_bytes", "must be positive")
 	}
+	c.Media.validate(bad)
 	if !validRoomVersion(c.Rooms.DefaultVersion) {
 		bad("rooms.default_version", "%q is not a supported room version (1-12)", c.Rooms.DefaultVersion)
 	}

@@ -112,6 +112,14 @@ rate_limits:
   messages:
     per_second: 20
     burst: 100
+  # Media uploads (and asynchronous upload IDs), per user.
+  media_uploads:
+    per_second: 1
+    burst: 20
+  # Reports of rooms, events and users, per user.
+  reports:
+    per_second: 0.1
+    burst: 10
   # IPs or CIDRs never limited (bridges, load tests).
   exempt_ips: []
 
@@ -139,6 +147,12 @@ presence:
   # Turn off to save work on large servers.
   enabled: true
 
+push:
+  # Let pushers use push gateways on loopback or private networks
+  # (a gateway in your own network). Users choose gateway URLs, so this
+  # lets them make the server send requests inside that network.
+  allow_private_gateways: false
+
 federation:
   enabled: true
   # Skip TLS certificate checks towards other servers. Private test
@@ -146,6 +160,61 @@ federation:
   insecure_skip_verify: false
   # Servers trusted to vouch for other servers' keys.
   trusted_key_servers: ["matrix.org"]
+
+# The content repository (uploads, downloads, thumbnails, URL previews).
+# The largest upload is limits.max_upload_bytes.
+media:
+  # "file": content-addressed files under base_path (identical uploads
+  # are stored once). "s3": an S3-compatible object store (below).
+  storage: "file"
+  # Files (and, for s3, temporary upload files); relative to data_dir.
+  base_path: "media"
+  s3:
+    # host:port or an http(s):// URL (http:// means no TLS).
+    endpoint: ""
+    bucket: ""
+    access_key: ""
+    secret_key: ""
+    region: ""
+    # Bucket in the path (most self-hosted servers) rather than in the
+    # host name.
+    path_style: false
+    # Put before every object key.
+    prefix: ""
+  # Made for every uploaded image; other sizes are made when asked for.
+  thumbnail_sizes:
+    - {width: 32, height: 32, method: crop}
+    - {width: 96, height: 96, method: crop}
+    - {width: 320, height: 240, method: scale}
+    - {width: 640, height: 480, method: scale}
+    - {width: 800, height: 600, method: scale}
+  # Images declaring more pixels are not decoded (decompression bombs):
+  # they download but get no thumbnail.
+  max_image_pixels: 32000000
+  # How long an ID from /_matrix/media/v1/create waits for its upload.
+  unused_expiry: 24h0m0s
+  # Created-but-not-uploaded IDs one user may hold.
+  max_pending_uploads: 10
+  # Date (2024-09-01) or RFC 3339 time from which newly uploaded or
+  # cached media is served only by the authenticated endpoints (the
+  # Matrix 1.12 "freeze"). Empty: legacy downloads serve everything.
+  freeze_legacy_after: ""
+  # Serve /_matrix/federation/v1/media/* to other servers. Turning it off
+  # makes peers use the legacy download.
+  serve_federation_media: true
+  # Bound for fetching one file from another server.
+  remote_timeout: 2m0s
+  url_preview:
+    # Off by default: the server fetches any URL a user asks for.
+    enabled: false
+    # Never fetched from, checked on the resolved address of every
+    # connection (redirects too). Default: every non-public range.
+    ip_range_blacklist: ["127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "192.0.0.0/24", "169.254.0.0/16", "192.88.99.0/24", "198.18.0.0/15", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4", "0.0.0.0/8", "255.255.255.255/32", "::1/128", "::/128", "fe80::/10", "fc00::/7", "2001:db8::/32", "ff00::/8", "fec0::/10", "64:ff9b::/96", "::ffff:0:0/96", "2001::/32", "2002::/16"]
+    # Allowed even when in the blacklist.
+    ip_range_whitelist: []
+    max_page_bytes: 10485760
+    max_redirects: 5
+    timeout: 10s
 
 # Components this process runs. Empty: all of them (monolith). For a
 # polylith, start the same binary several times with different lists,

@@ -32,6 +32,8 @@ type Router struct {
 	MaxBodyBytes int64
 	// Proxies whose X-Forwarded-For is believed.
 	Proxies TrustedProxies
+	// routeLimits override MaxBodyBytes per pattern (media uploads).
+	routeLimits map[string]int64
 }
 
 // NewRouter returns an empty router.
@@ -75,6 +77,16 @@ func (r *Router) HandleRaw(pattern string, h http.Handler) {
 	_, path, _ := strings.Cut(pattern, " ")
 	route := routeLabel(path)
 	r.mux.Handle(pattern, instrument(route, h))
+}
+
+// HandleRawLimit registers a plain http.Handler whose bodies may be up to
+// maxBytes instead of MaxBodyBytes (media uploads).
+func (r *Router) HandleRawLimit(pattern string, maxBytes int64, h http.Handler) {
+	if r.routeLimits == nil {
+		r.routeLimits = map[string]int64{}
+	}
+	r.routeLimits[pattern] = maxBytes
+	r.HandleRaw(pattern, h)
 }
 
 // RequireAuth wraps h so it runs only with a valid access token.
@@ -125,9 +137,6 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		}
 	}()
 	r.Proxies.rewriteRemoteAddr(req)
-	if r.MaxBodyBytes > 0 && req.Body != nil {
-		req.Body = http.MaxBytesReader(w, req.Body, r.MaxBodyBytes)
-	}
 	h, pattern := r.mux.Handler(req)
 	if pattern == "" {
 		// Not found or wrong method: ask the mux which, answer in Matrix.
@@ -146,6 +155,13 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		}
 		Unrecognized("Unrecognized request").Write(w)
 		return
+	}
+	limit := r.MaxBodyBytes
+	if l, ok := r.routeLimits[pattern]; ok {
+		limit = l
+	}
+	if limit > 0 && req.Body != nil {
+		req.Body = http.MaxBytesReader(w, req.Body, limit)
 	}
 	r.mux.ServeHTTP(w, req)
 }

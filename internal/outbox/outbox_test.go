@@ -11,6 +11,7 @@ import (
 
 	"github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
+	"github.com/axon-hs/axon/internal/testutil"
 )
 
 // memLog records publications; while down it fails them.
@@ -150,10 +151,7 @@ func TestOutboxWithoutLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer o2.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for len(log.got()) == 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.Within(5*time.Second, func() bool { return len(log.got()) > 0 })
 	if got := log.got(); fmt.Sprint(got) != "[a]" {
 		t.Fatalf("published %v", got)
 	}

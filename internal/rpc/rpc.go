@@ -3,8 +3,8 @@
 // process through the very interface a monolith calls directly.
 //
 // The server side is generic (reflection over the interface's methods);
-// the client side is generated (cmd/rpcgen writes one small method per
-// interface method that calls Client.Call). Methods must look like
+// the client side is generated (internal/rpc/rpcgen writes one small
+// method per interface method that calls Client.Call). Methods must look like
 // Method(ctx context.Context, args...) (results..., error) with
 // JSON-encodable args and results.
 package rpc
@@ -51,6 +51,8 @@ var (
 )
 
 // RegisterSentinel makes err cross the wire as itself (errors.Is works).
+// Each api package registers its own errors in its init(), so any process
+// that can call a component knows that component's errors.
 func RegisterSentinel(kind string, err error) {
 	errMu.Lock()
 	defer errMu.Unlock()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
+	"github.com/axon-hs/axon/internal/testutil"
 )
 
 // terminateBackends kills every other connection to dsn's database, as
@@ -93,7 +94,7 @@ func TestTerminatedConnectionsAreRetried(t *testing.T) {
 		marker++
 		errc := make(chan error, 1)
 		go func() { errc <- run() }()
-		pollUntil(t, 20*time.Second, "statement to sleep", func() bool {
+		testutil.Eventually(t, 20*time.Second, "statement to sleep", func() bool {
 			var n int
 			if err := admin.QueryRow(`SELECT COUNT(*) FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND query LIKE '%pg_sleep(CASE%'`, dbName).Scan(&n); err != nil {
 				t.Fatal(err)
@@ -139,15 +140,3 @@ func TestTerminatedConnectionsAreRetried(t *testing.T) {
 }
 
 func markerName(n int) string { return "marker" + strconv.Itoa(n) }
-
-// pollUntil polls cond until it holds, failing the test after within.
-func pollUntil(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, within)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}

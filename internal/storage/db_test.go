@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -74,12 +75,15 @@ func TestStorageBothBackends(t *testing.T) {
 				t.Fatalf("want unique violation, got %v", err)
 			}
 			// A failed transaction leaves nothing behind.
-			_ = db.WriteTx(ctx, func(tx *storage.Tx) error {
+			errAbort := errors.New("abort")
+			if err := db.WriteTx(ctx, func(tx *storage.Tx) error {
 				if _, err := tx.ExecContext(ctx, `INSERT INTO items (name) VALUES ($1)`, "rolled-back"); err != nil {
 					return err
 				}
-				return fmt.Errorf("abort")
-			})
+				return errAbort
+			}); !errors.Is(err, errAbort) {
+				t.Fatalf("WriteTx returned %v, want the function's error", err)
+			}
 			if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM items WHERE name = $1`, "rolled-back").Scan(&n); err != nil || n != 0 {
 				t.Fatalf("rollback left %d rows (%v)", n, err)
 			}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/axon-hs/axon/internal/stream"
+	"github.com/axon-hs/axon/internal/testutil"
 )
 
 // TestConsumeBatch: a backlog arrives in order, in batches no larger than
@@ -53,16 +54,7 @@ func TestConsumeBatch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			deadline := time.Now().Add(10 * time.Second)
-			for {
-				mu.Lock()
-				n := len(got)
-				mu.Unlock()
-				if n >= 45 || time.Now().After(deadline) {
-					break
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
+			testutil.Within(10*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(got) >= 45 })
 			cancel()
 			<-done
 			if len(got) != 45 || biggest > 8 || biggest < 2 || !failed {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/axon-hs/axon/internal/stream"
+	"github.com/axon-hs/axon/internal/testutil"
 )
 
 // busConfigs returns the embedded server and, unless AXON_SKIP_NATS=1, the
@@ -68,16 +69,7 @@ func TestPublishConsumeResume(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			deadline := time.Now().Add(10 * time.Second)
-			for {
-				mu.Lock()
-				n := len(got)
-				mu.Unlock()
-				if n >= 6 || time.Now().After(deadline) {
-					break
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
+			testutil.Within(10*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(got) >= 6 })
 			cancel()
 			<-done
 			want := []string{"5", "6", "7", "8", "9", "10"}

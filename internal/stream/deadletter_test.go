@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/axon-hs/axon/internal/stream"
+	"github.com/axon-hs/axon/internal/testutil"
 )
 
 // deadLetters is an in-memory dead-letter store for the machinery tests
@@ -92,7 +93,7 @@ func TestPoisonMessageIsDeadLettered(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			waitUntil(t, 20*time.Second, "18 messages applied", func() bool {
+			testutil.Eventually(t, 20*time.Second, "18 messages applied", func() bool {
 				mu.Lock()
 				defer mu.Unlock()
 				return len(applied) >= 18

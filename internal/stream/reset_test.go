@@ -9,6 +9,7 @@ import (
 
 	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/internal/stream/natstest"
+	"github.com/axon-hs/axon/internal/testutil"
 )
 
 // TestStreamResetIsNotSkipped: an external NATS that loses its store
@@ -66,7 +67,7 @@ func TestStreamResetIsNotSkipped(t *testing.T) {
 		}
 	}
 	consume(2)
-	waitUntil(t, 10*time.Second, "c, d, e consumed", has("c", "d", "e"))
+	testutil.Eventually(t, 10*time.Second, "c, d, e consumed", has("c", "d", "e"))
 
 	nats.Stop()
 	nats.WipeStore()
@@ -84,12 +85,12 @@ func TestStreamResetIsNotSkipped(t *testing.T) {
 			}
 		}
 	}
-	waitUntil(t, 20*time.Second, "messages of the new stream consumed", has("after1", "after2"))
+	testutil.Eventually(t, 20*time.Second, "messages of the new stream consumed", has("after1", "after2"))
 
 	// A consumer starting at a position beyond the new stream's end.
 	mu.Lock()
 	got = nil
 	mu.Unlock()
 	consume(5)
-	waitUntil(t, 10*time.Second, "new stream consumed from its start", has("after1", "after2"))
+	testutil.Eventually(t, 10*time.Second, "new stream consumed from its start", has("after1", "after2"))
 }

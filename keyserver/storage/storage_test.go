@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/axon-hs/axon/internal/testutil"
+
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/keyserver/storage"
@@ -43,12 +45,8 @@ func storeCS(t *testing.T, d *storage.DB, user string, keys map[string]json.RawM
 	return id, err
 }
 
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
+// must fails the test on a set-up error.
+var must = testutil.Must
 
 func otk(id, key string) storage.Key {
 	return storage.Key{Algorithm: "signed_curve25519", KeyID: id, JSON: json.RawMessage(`{"key":"` + key + `"}`)}
@@ -83,7 +81,7 @@ func TestDeviceKeysAndStreams(t *testing.T) {
 		if len(deleted) != 1 || deleted[0] != "D1" || id != 3 {
 			t.Fatalf("delete: %v %d", deleted, id)
 		}
-		if _, id, _ := deleteDevices(t, d, "@a:x", []string{"NOPE"}); id != 0 {
+		if _, id, err := deleteDevices(t, d, "@a:x", []string{"NOPE"}); err != nil || id != 0 {
 			t.Fatalf("deleting nothing bumped stream")
 		}
 		cur, err := d.StreamID(ctx, "@a:x")
@@ -122,12 +120,12 @@ func TestClaimOrderAndFallback(t *testing.T) {
 		// Same fallback again stays used; a new one is unused.
 		_, err = upload(t, d, storage.Upload{UserID: "@a:x", DeviceID: "D", FallbackKeys: []storage.Key{otk("F", "f")}})
 		must(t, err)
-		if algs, _ := d.UnusedFallbackAlgorithms(ctx, "@a:x", "D"); len(algs) != 0 {
+		if algs, err := d.UnusedFallbackAlgorithms(ctx, "@a:x", "D"); err != nil || len(algs) != 0 {
 			t.Fatalf("re-upload reset used flag")
 		}
 		_, err = upload(t, d, storage.Upload{UserID: "@a:x", DeviceID: "D", FallbackKeys: []storage.Key{otk("G", "g")}})
 		must(t, err)
-		if algs, _ := d.UnusedFallbackAlgorithms(ctx, "@a:x", "D"); len(algs) != 1 {
+		if algs, err := d.UnusedFallbackAlgorithms(ctx, "@a:x", "D"); err != nil || len(algs) != 1 {
 			t.Fatalf("new fallback not unused: %v", algs)
 		}
 		if _, err := d.Claim(ctx, "@a:x", "OTHER", "signed_curve25519"); !errors.Is(err, istorage.ErrNotFound) {
@@ -200,7 +198,8 @@ func TestCrossSigningAndSignatures(t *testing.T) {
 		// A new master key drops the user's own signatures only.
 		_, err = storeCS(t, d, "@a:x", map[string]json.RawMessage{storage.KeyMaster: json.RawMessage(`{"m":2}`)})
 		must(t, err)
-		sigs, _ = d.Signatures(ctx, "@a:x")
+		sigs, err = d.Signatures(ctx, "@a:x")
+		must(t, err)
 		if len(sigs) != 1 || sigs[0].OriginUserID != "@b:x" {
 			t.Fatalf("sigs after new master %v", sigs)
 		}
@@ -264,7 +263,8 @@ func TestKeyBackup(t *testing.T) {
 		if cur.Version != v1 || cur.Count != 2 {
 			t.Fatalf("after delete current %+v", cur)
 		}
-		v3, _ := d.CreateBackupVersion(ctx, "@a:x", "alg", json.RawMessage(`{}`))
+		v3, err := d.CreateBackupVersion(ctx, "@a:x", "alg", json.RawMessage(`{}`))
+		must(t, err)
 		if v3 != v2+1 {
 			t.Fatalf("version reused: %d", v3)
 		}

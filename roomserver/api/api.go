@@ -13,7 +13,7 @@ import (
 // RoomserverAPI is what other components may ask of the roomserver.
 type RoomserverAPI interface {
 	// InputRoomEvents is the single write path: local events to build and
-	// sign, and (later) federation PDUs. Events of one request are applied
+	// sign, and federation PDUs. Events of one request are applied
 	// in order in one room; results come back per event.
 	InputRoomEvents(ctx context.Context, req *InputRoomEventsRequest) (*InputRoomEventsResponse, error)
 

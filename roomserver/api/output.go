@@ -14,7 +14,7 @@ const (
 
 // OutputEvent is one message on the room_events stream, written by the
 // roomserver in per-room order after the event is committed. Consumers
-// (syncapi, later federation sender, appservices, push) apply them in
+// (syncapi, the federation sender) apply them in
 // stream order.
 type OutputEvent struct {
 	Type         OutputType          `json:"type"`

@@ -173,7 +173,11 @@ func cleanupExternalNATS(t testing.TB, cfg *config.Config) {
 // dir, databases and address.
 func (i *Instance) Restart() *Instance {
 	i.Stop()
-	return StartWithConfig(i.t, i.Cfg)
+	// What a new process reads from disk is read again: a key that was
+	// only in memory would not survive a real restart.
+	cfg := *i.Cfg
+	cfg.SigningKey, cfg.KeyID = nil, ""
+	return StartWithConfig(i.t, &cfg)
 }
 
 // DataPath is a path inside the server's data dir.
@@ -201,7 +205,7 @@ func (i *Instance) Register(localpart, password string) *mautrix.Client {
 	if err != nil {
 		i.t.Fatalf("register %s: %v", localpart, err)
 	}
-	c.SetCredentials(resp.UserID, resp.AccessToken)
+	c.UserID, c.AccessToken = resp.UserID, resp.AccessToken
 	c.DeviceID = resp.DeviceID
 	return c
 }

@@ -47,3 +47,32 @@ type OutputSendToDevice struct {
 	Type     string          `json:"type"`
 	Content  json.RawMessage `json:"content"`
 }
+
+// PushNotification is one notification a pusher delivers: an event push
+// rules said notifies the user, with what a push gateway shows.
+type PushNotification struct {
+	// Pos orders a user's notifications; a pusher stores the last it delivered.
+	Pos       int64           `json:"pos"`
+	RoomID    string          `json:"room_id"`
+	EventID   string          `json:"event_id"`
+	Type      string          `json:"type"`
+	Sender    string          `json:"sender"`
+	Content   json.RawMessage `json:"content,omitempty"`
+	Highlight bool            `json:"highlight"`
+	// Tweaks are the set_tweak actions of the rule that matched.
+	Tweaks map[string]json.RawMessage `json:"tweaks,omitempty"`
+	// SenderDisplayName, RoomName and RoomAlias come from the room's current state.
+	SenderDisplayName string `json:"sender_display_name,omitempty"`
+	RoomName          string `json:"room_name,omitempty"`
+	RoomAlias         string `json:"room_alias,omitempty"`
+	UserIsTarget      bool   `json:"user_is_target,omitempty"`
+	// Skip: the user has since come to ignore the sender; a pusher moves
+	// past it without sending.
+	Skip bool `json:"skip,omitempty"`
+}
+
+// PushCounts are a user's badge counts over all rooms.
+type PushCounts struct {
+	Unread      int `json:"unread"`
+	MissedCalls int `json:"missed_calls"`
+}

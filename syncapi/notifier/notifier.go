@@ -85,8 +85,7 @@ func (n *Notifier) Advance(update func(t *types.StreamToken), users ...string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if update != nil {
-		var next types.StreamToken
-		next = n.pos
+		next := n.pos
 		update(&next)
 		n.pos = n.pos.Max(next)
 	}

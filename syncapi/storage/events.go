@@ -57,7 +57,7 @@ func (d *DB) InsertEvent(ctx context.Context, tx *storage.Tx, ev *types.Event, i
 		return false, err
 	}
 	ev.Pos = pos
-	inserted, err := insertEventAt(ctx, tx, ev, inTimeline)
+	inserted, err := d.insertEventAt(ctx, tx, ev, inTimeline)
 	if err != nil || inserted {
 		return inserted, err
 	}
@@ -69,9 +69,9 @@ func (d *DB) InsertEvent(ctx context.Context, tx *storage.Tx, ev *types.Event, i
 	return false, nil
 }
 
-// insertEventAt writes ev at ev.Pos; false if an event with its ID is
-// stored already.
-func insertEventAt(ctx context.Context, tx *storage.Tx, ev *types.Event, inTimeline bool) (bool, error) {
+// insertEventAt writes (and indexes) ev at ev.Pos; false if an event with
+// its ID is stored already.
+func (d *DB) insertEventAt(ctx context.Context, tx *storage.Tx, ev *types.Event, inTimeline bool) (bool, error) {
 	var sk any
 	if ev.StateKey != nil {
 		sk = *ev.StateKey
@@ -83,14 +83,22 @@ func insertEventAt(ctx context.Context, tx *storage.Tx, ev *types.Event, inTimel
 	if err != nil {
 		return false, fmt.Errorf("insert event %s: %w", ev.EventID, err)
 	}
-	n, err := res.RowsAffected()
-	return n > 0, err
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return false, err
+	}
+	return true, indexEvent(ctx, tx, ev)
 }
 
 // UpdateEventJSON replaces a stored event's JSON (after a redaction).
+// A redacted event leaves the search index.
 func (d *DB) UpdateEventJSON(ctx context.Context, tx *storage.Tx, eventID string, js []byte, redacted bool) error {
-	_, err := tx.ExecContext(ctx, `UPDATE syncapi_events SET json = $1, redacted = $2, contains_url = FALSE WHERE event_id = $3`, string(js), redacted, eventID)
-	return err
+	if _, err := tx.ExecContext(ctx, `UPDATE syncapi_events SET json = $1, redacted = $2, contains_url = FALSE WHERE event_id = $3`, string(js), redacted, eventID); err != nil {
+		return err
+	}
+	if redacted {
+		return unindexEvent(ctx, tx, eventID)
+	}
+	return nil
 }
 
 // EventByID returns one stored event, or nil.

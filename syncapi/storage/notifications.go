@@ -161,7 +161,7 @@ func (d *DB) UnreadForRooms(ctx context.Context, userID string, rooms map[string
 			WHERE c.event_pos > n.first_join AND c.event_pos <= $2 AND c.event_pos > $3 AND c.event_pos > ` + unthreadedRead + ` AND` + sharedForUser,
 	}
 	for _, q := range queries {
-		if err := scanCounts(ctx, d, q, userID, from, upTo, add); err != nil {
+		if err := d.scanCounts(ctx, q, userID, from, upTo, add); err != nil {
 			return nil, err
 		}
 	}
@@ -169,7 +169,7 @@ func (d *DB) UnreadForRooms(ctx context.Context, userID string, rooms map[string
 	return all.pick(rooms), nil
 }
 
-func scanCounts(ctx context.Context, d *DB, q, userID string, from, upTo types.StreamPosition, add func(string, string, types.StreamPosition, bool)) error {
+func (d *DB) scanCounts(ctx context.Context, q, userID string, from, upTo types.StreamPosition, add func(string, string, types.StreamPosition, bool)) error {
 	rows, err := d.DB.QueryContext(ctx, q, userID, int64(upTo), int64(from))
 	if err != nil {
 		return err
@@ -313,4 +313,51 @@ func (d *DB) PruneNotifications(ctx context.Context, before int64, keep int) (in
 		}
 	}
 	return deleted, nil
+}
+
+// NotificationsAfter lists the user's notifications with event position
+// > after, oldest first: what a pusher has not delivered yet. ID is the
+// event position.
+func (d *DB) NotificationsAfter(ctx context.Context, userID string, after int64, limit int) ([]Notification, error) {
+	own, err := scanNotifications(d.DB.QueryContext(ctx, `SELECT event_pos, room_id, event_id, thread_id, highlight, actions, ts
+		FROM syncapi_notifications WHERE user_id = $1 AND notify AND event_pos > $2 ORDER BY event_pos ASC LIMIT $3`,
+		userID, after, limit))
+	if err != nil {
+		return nil, err
+	}
+	shared, err := scanNotifications(d.DB.QueryContext(ctx, `SELECT c.event_pos, c.room_id, c.event_id, c.thread_id, c.highlight, c.actions, c.ts
+		FROM syncapi_notify_events c
+		WHERE c.event_pos > $2 AND c.room_id IN (SELECT room_id FROM syncapi_memberships WHERE user_id = $1 AND membership = 'join')
+		AND`+sharedForUser+` ORDER BY c.event_pos ASC LIMIT $3`, userID, after, limit))
+	if err != nil {
+		return nil, err
+	}
+	out := append(own, shared...)
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	for i := range out {
+		out[i].UserID = userID
+	}
+	return out, nil
+}
+
+// UnreadOfType counts the user's notifications for events of evType after
+// the room's unthreaded read receipt (missed calls: m.call.invite).
+func (d *DB) UnreadOfType(ctx context.Context, userID, evType string) (int, error) {
+	unread := func(t string) string {
+		return ` AND ` + t + `.event_pos > COALESCE((SELECT MAX(r.event_pos) FROM syncapi_receipts r WHERE r.user_id = $1 AND r.room_id = ` + t + `.room_id
+		AND r.thread_id = '' AND r.receipt_type IN ('m.read', 'm.read.private')), 0)
+		AND EXISTS (SELECT 1 FROM syncapi_events e WHERE e.pos = ` + t + `.event_pos AND e.type = $2)`
+	}
+	var own, shared int
+	err := d.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM syncapi_notifications n WHERE n.user_id = $1 AND n.notify`+unread("n"), userID, evType).Scan(&own)
+	if err != nil {
+		return 0, err
+	}
+	err = d.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM syncapi_notify_events c
+		WHERE c.room_id IN (SELECT room_id FROM syncapi_memberships WHERE user_id = $1 AND membership = 'join') AND`+sharedForUser+unread("c"),
+		userID, evType).Scan(&shared)
+	return own + shared, err
 }

@@ -163,7 +163,44 @@ CREATE TABLE IF NOT EXISTS syncapi_device_list_changes (
 );
 `,
 }, {
+	// Full-text search over message bodies, room names and topics: one
+	// row per searchable event (syncapi_search; the key says which field)
+	// with the text in the engine's own index (SQLite FTS4, built into the
+	// driver without build tags; PostgreSQL tsvector + GIN). Existing
+	// events are indexed by the migration.
 	Version: 4,
+	Name:    "search",
+	SQL: `
+CREATE TABLE syncapi_search (
+	pos BIGINT PRIMARY KEY,
+	room_id TEXT NOT NULL,
+	key TEXT NOT NULL
+);
+CREATE INDEX syncapi_search_room ON syncapi_search (room_id, pos);
+CREATE VIRTUAL TABLE syncapi_search_fts USING fts4(body, tokenize=unicode61);
+INSERT INTO syncapi_search (pos, room_id, key)
+	SELECT pos, room_id, CASE type WHEN 'm.room.message' THEN 'content.body' WHEN 'm.room.name' THEN 'content.name' ELSE 'content.topic' END
+	FROM syncapi_events WHERE NOT redacted AND json_type(json, '$.content.' || CASE type WHEN 'm.room.message' THEN 'body' WHEN 'm.room.name' THEN 'name' WHEN 'm.room.topic' THEN 'topic' ELSE 'none' END) = 'text';
+INSERT INTO syncapi_search_fts (docid, body)
+	SELECT s.pos, substr(json_extract(e.json, '$.' || s.key), 1, 16384) FROM syncapi_search s JOIN syncapi_events e ON e.pos = s.pos;
+`,
+	Postgres: `
+CREATE TABLE syncapi_search (
+	pos BIGINT PRIMARY KEY,
+	room_id TEXT NOT NULL,
+	key TEXT NOT NULL,
+	vec TSVECTOR NOT NULL
+);
+CREATE INDEX syncapi_search_room ON syncapi_search (room_id, pos);
+CREATE INDEX syncapi_search_vec ON syncapi_search USING GIN (vec);
+INSERT INTO syncapi_search (pos, room_id, key, vec)
+	SELECT pos, room_id, 'content.' || field, to_tsvector('simple', substr(json::jsonb -> 'content' ->> field, 1, 16384))
+	FROM (SELECT pos, room_id, json, CASE type WHEN 'm.room.message' THEN 'body' WHEN 'm.room.name' THEN 'name' ELSE 'topic' END AS field
+		FROM syncapi_events WHERE NOT redacted AND type IN ('m.room.message', 'm.room.name', 'm.room.topic')) e
+	WHERE jsonb_typeof(json::jsonb -> 'content' -> field) = 'string';
+`,
+}, {
+	Version: 5,
 	Name:    "dead letters",
 	SQL:     streampos.DeadLetterSchema(consumerTables.DeadLetters),
 }}

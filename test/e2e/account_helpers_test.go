@@ -72,7 +72,10 @@ func acctTry(method, url, token string, body any) (acctResp, error) {
 		return acctResp{}, fmt.Errorf("%s %s: %w", method, url, err)
 	}
 	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		return acctResp{}, fmt.Errorf("%s %s: read response: %w", method, url, err)
+	}
 	out := acctResp{Status: res.StatusCode, Raw: string(data)}
 	if res.StatusCode >= 500 {
 		return out, fmt.Errorf("%s %s: server error %d: %s", method, url, res.StatusCode, data)

@@ -9,6 +9,7 @@ import (
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/server/testserver"
 )
 
@@ -30,16 +31,9 @@ func acctMember(t *testing.T, c *mautrix.Client, room id.RoomID, user string) ma
 // acctMemberUntil polls until cond holds for user's member content.
 func acctMemberUntil(t *testing.T, c *mautrix.Client, room id.RoomID, user, what string, cond func(map[string]any) bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		content := acctMember(t, c, room, user)
-		if cond(content) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: member content is %v", what, content)
-		}
-		time.Sleep(50 * time.Millisecond)
+	var content map[string]any
+	if !testutil.Within(15*time.Second, func() bool { content = acctMember(t, c, room, user); return cond(content) }) {
+		t.Fatalf("%s: member content is %v", what, content)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/server/testserver"
 )
 
@@ -278,8 +279,12 @@ func TestAccountRefreshTokens(t *testing.T) {
 		acctExpect(t, "old refresh token after new one used", refresh(login.str("refresh_token")), http.StatusUnauthorized, "M_UNKNOWN_TOKEN")
 		acctExpect(t, "unknown refresh token", refresh("nope"), http.StatusUnauthorized, "M_UNKNOWN_TOKEN")
 
-		time.Sleep(lifetime + 200*time.Millisecond)
-		expired := whoami(r2.str("access_token"))
+		// Valid until it expires (3 s after it was issued), then refused.
+		var expired acctResp
+		testutil.Eventually(t, lifetime+10*time.Second, "the access token to expire", func() bool {
+			expired = whoami(r2.str("access_token"))
+			return expired.Status != http.StatusOK
+		})
 		acctExpect(t, "expired access token", expired, http.StatusUnauthorized, "M_UNKNOWN_TOKEN")
 		if expired.Body["soft_logout"] != true {
 			t.Fatalf("expired token should be a soft logout: %s", expired.Raw)

@@ -15,6 +15,7 @@ import (
 	"github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/internal/streampos"
+	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/server/testserver"
 )
 
@@ -32,7 +33,8 @@ var consumedStreams = map[string]map[string]string{
 		stream.Receipts: "federationapi_receipts", stream.Presence: "federationapi_presence",
 		stream.SendToDevice: "federationapi_send_to_device", stream.DeviceListUpdates: "federationapi_device_list_updates",
 	},
-	"keyserver": {stream.UserDevices: stream.UserDevices},
+	"keyserver":  {stream.UserDevices: stream.UserDevices},
+	"pushserver": {stream.UserDevices: stream.UserDevices},
 }
 
 // TestPoisonMessagesAreDeadLettered: two undecodable messages on every
@@ -105,7 +107,7 @@ func TestPoisonMessagesAreDeadLettered(t *testing.T) {
 			if component == "syncapi" {
 				expected = published
 			}
-			fedWait(t, 30*time.Second, component+" dead letters", func() bool {
+			testutil.Eventually(t, 30*time.Second, component+" dead letters", func() bool {
 				got, err = streampos.DeadLetters(ctx, db, table)
 				if err != nil {
 					t.Fatal(err)

@@ -29,18 +29,26 @@ func TestFederationKeysAndRequestAuth(t *testing.T) {
 		https := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // self-signed test certs
 
 		// Published keys are self-signed and for the right server.
-		resp, err := https.Get(a.FederationURL() + "/_matrix/key/v2/server")
-		if err != nil {
-			t.Fatal(err)
+		serverKeys := func(inst *testserver.Instance) gomatrixserverlib.ServerKeys {
+			t.Helper()
+			resp, err := https.Get(inst.FederationURL() + "/_matrix/key/v2/server")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var keys gomatrixserverlib.ServerKeys
+			if err := json.NewDecoder(resp.Body).Decode(&keys); err != nil {
+				t.Fatal(err)
+			}
+			if checks, _ := gomatrixserverlib.CheckKeys(nameA, time.Now(), keys); !checks.AllChecksOK {
+				t.Fatalf("A's key response fails checks: %+v", checks)
+			}
+			if len(keys.VerifyKeys) == 0 {
+				t.Fatal("A publishes no verify key")
+			}
+			return keys
 		}
-		var keys gomatrixserverlib.ServerKeys
-		if err := json.NewDecoder(resp.Body).Decode(&keys); err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if checks, _ := gomatrixserverlib.CheckKeys(nameA, time.Now(), keys); !checks.AllChecksOK {
-			t.Fatalf("A's key response fails checks: %+v", checks)
-		}
+		keys := serverKeys(a)
 
 		sendEmptyTxn := func(id string) error {
 			_, err := b.Server.Fed.Client.SendTransaction(ctx, gomatrixserverlib.Transaction{
@@ -53,15 +61,21 @@ func TestFederationKeysAndRequestAuth(t *testing.T) {
 			t.Fatalf("signed transaction refused: %v", err)
 		}
 		// No signature: 401 M_UNAUTHORIZED.
-		req, _ := http.NewRequest("PUT", a.FederationURL()+"/_matrix/federation/v1/send/e2e-2", bytes.NewReader([]byte(`{"pdus":[]}`)))
+		req, err := http.NewRequest("PUT", a.FederationURL()+"/_matrix/federation/v1/send/e2e-2", bytes.NewReader([]byte(`{"pdus":[]}`)))
+		if err != nil {
+			t.Fatal(err)
+		}
 		req.Header.Set("Content-Type", "application/json")
-		resp, err = https.Do(req)
+		resp, err := https.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var merr struct{ ErrCode string }
-		_ = json.NewDecoder(resp.Body).Decode(&merr)
+		decErr := json.NewDecoder(resp.Body).Decode(&merr)
 		resp.Body.Close()
+		if decErr != nil {
+			t.Fatalf("unsigned request: error body: %v", decErr)
+		}
 		if resp.StatusCode != http.StatusUnauthorized || merr.ErrCode != "M_UNAUTHORIZED" {
 			t.Fatalf("unsigned request: %d %s", resp.StatusCode, merr.ErrCode)
 		}
@@ -79,10 +93,29 @@ func TestFederationKeysAndRequestAuth(t *testing.T) {
 			}
 		}
 
-		// After a restart A keeps its key and B's cached key still verifies.
+		// After a restart A publishes the same key (same ID, same public
+		// key: a regenerated one would break every server that cached it)...
 		a = a.Restart()
+		after := serverKeys(a)
+		if len(after.VerifyKeys) != len(keys.VerifyKeys) {
+			t.Fatalf("A's keys before restart %v, after %v", keys.VerifyKeys, after.VerifyKeys)
+		}
+		for keyID, key := range keys.VerifyKeys {
+			if got, ok := after.VerifyKeys[keyID]; !ok || !bytes.Equal(got.Key, key.Key) {
+				t.Fatalf("key %s before restart %s, after %v (present %v)", keyID, key.Key.Encode(), got.Key.Encode(), ok)
+			}
+		}
+		if keyID := gomatrixserverlib.KeyID(a.Cfg.KeyID); after.VerifyKeys[keyID].Key == nil {
+			t.Fatalf("A signs with %s, which it does not publish", keyID)
+		}
+		// ...and signed requests still pass both ways.
 		if err := sendEmptyTxn("e2e-3"); err != nil {
 			t.Fatalf("after restart: %v", err)
+		}
+		if _, err := a.Server.Fed.Client.SendTransaction(ctx, gomatrixserverlib.Transaction{
+			TransactionID: "e2e-4", Origin: nameA, Destination: nameB, PDUs: []json.RawMessage{},
+		}); err != nil {
+			t.Fatalf("A's request after restart refused by B: %v", err)
 		}
 	})
 }

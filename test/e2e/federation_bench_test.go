@@ -12,6 +12,7 @@ import (
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 
+	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/server/testserver"
 )
 
@@ -47,13 +48,23 @@ func TestFederationBenchmark(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			u := a.Register(fmt.Sprintf("member%d", i), "password123")
+			// Not a.Register: it calls t.Fatal, which must not run here.
+			u := a.Client()
+			resp, err := u.RegisterDummy(ctx, &mautrix.ReqRegister{Username: fmt.Sprintf("member%d", i), Password: "password123"})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			u.UserID, u.AccessToken = resp.UserID, resp.AccessToken
 			if _, err := u.JoinRoomByID(ctx, room); err != nil {
 				t.Error(err)
 			}
 		}()
 	}
 	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
 	for i := range stateN {
 		if _, err := alice.SendStateEvent(ctx, room, event.NewEventType("org.axon.bench"), strconv.Itoa(i), map[string]int{"i": i}); err != nil {
 			t.Fatal(err)
@@ -90,10 +101,13 @@ func TestFederationBenchmark(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
 	sent := time.Since(start)
-	fedWait(t, 5*time.Minute, "every live event on B", func() bool {
-		evs, _ := b.Server.Rooms.QueryEvents(ctx, ids)
-		return len(evs) == sendN
+	testutil.Eventually(t, 5*time.Minute, "every live event on B", func() bool {
+		evs, err := b.Server.Rooms.QueryEvents(ctx, ids)
+		return err == nil && len(evs) == sendN
 	})
 	took := time.Since(start)
 	t.Logf("live: %d messages sent on A in %s (%.0f/s); all on B after %s (%.0f events/s through /send)",

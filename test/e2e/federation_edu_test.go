@@ -11,6 +11,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/server/testserver"
 )
 
@@ -36,20 +37,14 @@ func TestFederationEDUs(t *testing.T) {
 	// Each check follows bob's /sync, collecting what it looks for.
 	follow := func(what string, cond func(*mautrix.RespSync) bool) {
 		t.Helper()
-		deadline := time.Now().Add(wait)
-		for {
+		testutil.Eventually(t, wait, what+", seen by bob", func() bool {
 			resp, err := bob.SyncRequest(ctx, 1000, bs.since, "", false, "")
 			if err != nil {
 				t.Fatalf("bob syncs: %v", err)
 			}
 			bs.since = resp.NextBatch
-			if cond(resp) {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: not seen by bob within %s", what, wait)
-			}
-		}
+			return cond(resp)
+		})
 	}
 	ephemeral := func(resp *mautrix.RespSync, typ event.Type) []*event.Event {
 		r := resp.Rooms.Join[room]

@@ -40,7 +40,7 @@ func TestFederationOpenID(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		var body map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&body)
+		must(t, json.NewDecoder(resp.Body).Decode(&body))
 		return resp.StatusCode, body
 	}
 	if code, body := userinfo(token); code != 200 || body["sub"] != string(alice.UserID) {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/server/testserver"
 )
 
@@ -63,16 +65,13 @@ func (s *fedSyncer) once(timeoutMS int) {
 // until syncs until cond holds.
 func (s *fedSyncer) until(within time.Duration, what string, cond func() bool) {
 	s.t.Helper()
-	deadline := time.Now().Add(within)
-	for {
+	testutil.Eventually(s.t, within, fmt.Sprintf("%s, as seen by %s", what, s.c.UserID), func() bool {
 		if cond() {
-			return
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("%s: not seen by %s within %s", what, s.c.UserID, within)
+			return true
 		}
 		s.once(1000)
-	}
+		return cond()
+	})
 }
 
 func (s *fedSyncer) hasBody(roomID id.RoomID, body string) bool {
@@ -92,15 +91,4 @@ func (s *fedSyncer) membershipOf(roomID id.RoomID, userID id.UserID) string {
 		}
 	}
 	return m
-}
-
-func fedWait(t testing.TB, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, within)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }

@@ -122,7 +122,9 @@ func sameJSONKeys(t testing.TB, a, b []byte) bool {
 	}
 	delete(x, "unsigned")
 	delete(y, "unsigned")
-	xa, _ := json.Marshal(x)
-	ya, _ := json.Marshal(y)
+	xa, err := json.Marshal(x)
+	must(t, err)
+	ya, err := json.Marshal(y)
+	must(t, err)
 	return string(xa) == string(ya)
 }

@@ -90,7 +90,7 @@ func TestFederationThreeServersMembership(t *testing.T) {
 	// (syncapi's leave section omits the user's own leave event from its
 	// timeline, so the section itself is what is checked.)
 	bs.until(wait, "bob's kick on B", func() bool { return bs.left[room] })
-	if m, _, _ := b.Server.Rooms.QueryMembership(ctx, room.String(), bob.UserID.String()); m != "leave" {
+	if m, _, err := b.Server.Rooms.QueryMembership(ctx, room.String(), bob.UserID.String()); err != nil || m != "leave" {
 		t.Fatalf("B has bob as %q after the kick", m)
 	}
 	if _, err := bob.SendText(ctx, room, "still here?"); err == nil {
@@ -100,7 +100,7 @@ func TestFederationThreeServersMembership(t *testing.T) {
 		t.Fatalf("ban dave: %v", err)
 	}
 	ds.until(wait, "dave's ban on B", func() bool { return ds.left[room] })
-	if m, _, _ := b.Server.Rooms.QueryMembership(ctx, room.String(), dave.UserID.String()); m != "ban" {
+	if m, _, err := b.Server.Rooms.QueryMembership(ctx, room.String(), dave.UserID.String()); err != nil || m != "ban" {
 		t.Fatalf("B has dave as %q after the ban", m)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/axon-hs/axon/internal/testutil"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/server/testserver"
 )
@@ -54,8 +55,7 @@ func messageBodies(t *testing.T, c *mautrix.Client, room id.RoomID) map[string]b
 // B is down while A sends 100 messages; after B restarts it has all of
 // them (A's sender kept them and retried).
 func TestFederationSenderRetryAcrossRestart(t *testing.T) {
-	ctx := context.Background()
-	a, b, alice, bob, room := fedJoinedPair(t, testserver.Options{})
+	_, b, alice, bob, room := fedJoinedPair(t, testserver.Options{})
 	bs := newFedSyncer(t, bob)
 	bs.until(20*time.Second, "joined", func() bool { return bs.membershipOf(room, bob.UserID) == "join" })
 
@@ -64,10 +64,11 @@ func TestFederationSenderRetryAcrossRestart(t *testing.T) {
 		syncSend(t, alice, room, fmt.Sprintf("offline %d", i))
 	}
 	b = b.Restart()
-	bob, _ = mautrix.NewClient(b.URL, bob.UserID, bob.AccessToken)
+	bob, err := mautrix.NewClient(b.URL, bob.UserID, bob.AccessToken)
+	must(t, err)
 	// B talking to A ends A's backoff for B at once.
 	syncSend(t, bob, room, "back")
-	fedWait(t, 60*time.Second, "all 100 messages on B", func() bool {
+	testutil.Eventually(t, 60*time.Second, "all 100 messages on B", func() bool {
 		got := messageBodies(t, bob, room)
 		for i := range 100 {
 			if !got[fmt.Sprintf("offline %d", i)] {
@@ -76,16 +77,15 @@ func TestFederationSenderRetryAcrossRestart(t *testing.T) {
 		}
 		return true
 	})
-	_ = a
-	_ = ctx
 }
 
 // A PDU with a bad signature is refused and never stored.
 func TestFederationRejectsForgedEvent(t *testing.T) {
 	ctx := context.Background()
 	a, b, _, bob, room := fedJoinedPair(t, testserver.Options{})
-	fedWait(t, 20*time.Second, "bob joined on A", func() bool {
-		m, _, _ := a.Server.Rooms.QueryMembership(ctx, room.String(), bob.UserID.String())
+	testutil.Eventually(t, 20*time.Second, "bob joined on A", func() bool {
+		m, _, err := a.Server.Rooms.QueryMembership(ctx, room.String(), bob.UserID.String())
+		must(t, err)
 		return m == "join"
 	})
 	prev, err := a.Server.Rooms.QueryForwardExtremities(ctx, room.String())
@@ -105,7 +105,7 @@ func TestFederationRejectsForgedEvent(t *testing.T) {
 	sender := bob.UserID.String()
 	builder := ver.NewEventBuilderFromProtoEvent(&gomatrixserverlib.ProtoEvent{SenderID: sender, RoomID: room.String(),
 		Type: "m.room.message", PrevEvents: prev, AuthEvents: auth, Depth: 1000})
-	_ = builder.SetContent(map[string]string{"msgtype": "m.text", "body": "forged"})
+	must(t, builder.SetContent(map[string]string{"msgtype": "m.text", "body": "forged"}))
 	_, wrongKey, _ := ed25519.GenerateKey(nil)
 	forged, err := builder.Build(time.Now(), spec.ServerName(b.Cfg.ServerName), gomatrixserverlib.KeyID(b.Cfg.KeyID), wrongKey)
 	if err != nil {
@@ -121,7 +121,7 @@ func TestFederationRejectsForgedEvent(t *testing.T) {
 	if r, ok := resp.PDUs[forged.EventID()]; !ok || r.Error == "" {
 		t.Fatalf("forged event accepted: %+v", resp.PDUs)
 	}
-	if evs, _ := a.Server.Rooms.QueryEvents(ctx, []string{forged.EventID()}); len(evs) != 0 {
+	if evs, err := a.Server.Rooms.QueryEvents(ctx, []string{forged.EventID()}); err != nil || len(evs) != 0 {
 		t.Fatal("forged event stored")
 	}
 }
@@ -134,18 +134,39 @@ func TestFederationServerACL(t *testing.T) {
 	a, b, c := fedStart(t, opts, "127.0.0.1"), fedStart(t, opts, "127.0.0.2"), fedStart(t, opts, "127.0.0.3")
 	alice, bob, carol, carl := a.Register("alice", "password123"), b.Register("bob", "password123"), c.Register("carol", "password123"), c.Register("carl", "password123")
 	room := roomsCreate(t, alice, &mautrix.ReqCreateRoom{Preset: "public_chat"})
-	for _, u := range []*mautrix.Client{bob, carol} {
-		if _, err := u.JoinRoom(ctx, room.String(), &mautrix.ReqJoinRoom{Via: []string{a.Cfg.ServerName}}); err != nil {
-			t.Fatalf("%s joins: %v", u.UserID, err)
+	// A second room without an ACL carries markers: C's events for both
+	// rooms leave C in the order they were sent, in one queue per
+	// destination, and a transaction is processed before it is answered,
+	// so once a marker sent after a denied event is stored on A and B, the
+	// denied event has been through their checks.
+	markers := roomsCreate(t, alice, &mautrix.ReqCreateRoom{Preset: "public_chat"})
+	for _, r := range []id.RoomID{room, markers} {
+		for _, u := range []*mautrix.Client{bob, carol} {
+			if _, err := u.JoinRoom(ctx, r.String(), &mautrix.ReqJoinRoom{Via: []string{a.Cfg.ServerName}}); err != nil {
+				t.Fatalf("%s joins: %v", u.UserID, err)
+			}
 		}
+	}
+	markerArrived := func(what string) {
+		t.Helper()
+		marker := syncSend(t, carol, markers, what)
+		testutil.Eventually(t, 20*time.Second, what+" from C on A and B", func() bool {
+			for _, inst := range []*testserver.Instance{a, b} {
+				if evs, err := inst.Server.Rooms.QueryEvents(ctx, []string{marker.String()}); err != nil || len(evs) == 0 {
+					return false
+				}
+			}
+			return true
+		})
 	}
 	acl := map[string]any{"allow": []string{"*"}, "deny": []string{"127.0.0.3"}, "allow_ip_literals": true}
 	if _, err := alice.SendStateEvent(ctx, room, event.StateServerACL, "", acl); err != nil {
 		t.Fatalf("set ACL: %v", err)
 	}
-	fedWait(t, 20*time.Second, "ACL on B and C", func() bool {
+	testutil.Eventually(t, 20*time.Second, "ACL on B and C", func() bool {
 		for _, inst := range []*testserver.Instance{b, c} {
-			evs, _ := inst.Server.Rooms.QueryCurrentState(ctx, room.String(), []rsapi.StateKey{{Type: "m.room.server_acl"}})
+			evs, err := inst.Server.Rooms.QueryCurrentState(ctx, room.String(), []rsapi.StateKey{{Type: "m.room.server_acl"}})
+			must(t, err)
 			if len(evs) == 0 {
 				return false
 			}
@@ -156,9 +177,9 @@ func TestFederationServerACL(t *testing.T) {
 	syncSend(t, bob, room, "from an allowed server")
 	as := newFedSyncer(t, alice)
 	as.until(20*time.Second, "B's message", func() bool { return as.hasBody(room, "from an allowed server") })
-	time.Sleep(2 * time.Second) // C's transaction has had time to arrive
+	markerArrived("marker after the denied message")
 	for _, inst := range []*testserver.Instance{a, b} {
-		if evs, _ := inst.Server.Rooms.QueryEvents(ctx, []string{denied.String()}); len(evs) != 0 {
+		if evs, err := inst.Server.Rooms.QueryEvents(ctx, []string{denied.String()}); err != nil || len(evs) != 0 {
 			t.Fatalf("%s accepted an event from a denied server", inst.Cfg.ServerName)
 		}
 	}
@@ -171,9 +192,9 @@ func TestFederationServerACL(t *testing.T) {
 		room.String(), carl.UserID.String()); err == nil {
 		t.Fatal("A gave a denied server a join template")
 	}
-	time.Sleep(time.Second)
-	if m, _, _ := a.Server.Rooms.QueryMembership(ctx, room.String(), carl.UserID.String()); m != "" {
-		t.Fatalf("A accepted a join from a denied server: %q", m)
+	markerArrived("marker after carl's join")
+	if m, _, err := a.Server.Rooms.QueryMembership(ctx, room.String(), carl.UserID.String()); err != nil || m != "" {
+		t.Fatalf("A accepted a join from a denied server: %q (%v)", m, err)
 	}
 }
 

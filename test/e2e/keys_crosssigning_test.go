@@ -12,7 +12,8 @@ import (
 func crossSigningKey(t *testing.T, user, usage string, k, signer *keysSigner) json.RawMessage {
 	obj := map[string]any{"user_id": user, "usage": []string{usage}, "keys": map[string]string{"ed25519:" + k.pub: k.pub}}
 	if signer == nil {
-		data, _ := json.Marshal(obj)
+		data, err := json.Marshal(obj)
+		must(t, err)
 		return data
 	}
 	return signer.sign(t, user, signer.pub, obj)
@@ -80,13 +81,13 @@ func TestKeysCrossSigning(t *testing.T) {
 
 		// Alice's self-signing key signs her device; her device signs her master key.
 		var dev map[string]any
-		_ = json.Unmarshal(ad.deviceKeys(t), &dev)
+		must(t, json.Unmarshal(ad.deviceKeys(t), &dev))
 		q := keysDo(t, alice, "POST", "/keys/query", map[string]any{"device_keys": map[string]any{user: []string{}}})
 		stored := q.Body["device_keys"].(map[string]any)[user].(map[string]any)[alice.DeviceID.String()].(map[string]any)
 		delete(stored, "unsigned")
 		signedDev := ssk.sign(t, user, ssk.pub, stored)
 		var mk map[string]any
-		_ = json.Unmarshal(crossSigningKey(t, user, "master", master2, nil), &mk)
+		must(t, json.Unmarshal(crossSigningKey(t, user, "master", master2, nil), &mk))
 		signedMaster := ad.key.sign(t, user, alice.DeviceID.String(), mk)
 		sr := keysDo(t, alice, "POST", "/keys/signatures/upload", map[string]any{user: map[string]any{
 			alice.DeviceID.String(): signedDev, master2.pub: signedMaster, "NOSUCHKEY": map[string]any{"x": 1},

@@ -8,22 +8,18 @@ import (
 
 	"maunium.net/go/mautrix"
 
+	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/server/testserver"
 )
 
 // keysSyncUntil long-polls c from since until cond holds for a response.
 func keysSyncUntil(t *testing.T, do func(since string) acctResp, since, what string, cond func(acctResp) bool) acctResp {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		r := do(since)
-		if cond(r) {
-			return r
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: never seen; last sync %s", what, r.Raw)
-		}
+	var r acctResp
+	if !testutil.Within(15*time.Second, func() bool { r = do(since); return cond(r) }) {
+		t.Fatalf("%s: never seen; last sync %s", what, r.Raw)
 	}
+	return r
 }
 
 // Leaving the only shared room puts the other user in device_lists.left;

@@ -14,6 +14,7 @@ import (
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/server/testserver"
 )
 
@@ -44,15 +45,12 @@ func TestKeysUploadQueryClaim(t *testing.T) {
 		}
 
 		// Bob's long-poll wakes with Alice in device_lists.changed.
-		r := keysDo(t, bob, "GET", "/sync?timeout=10000&since="+url.QueryEscape(bobSince), nil)
-		if !keysChanged(r, alice.UserID.String()) {
-			deadline := time.Now().Add(10 * time.Second)
-			for !keysChanged(r, alice.UserID.String()) && time.Now().Before(deadline) {
-				r = keysDo(t, bob, "GET", "/sync?timeout=5000&since="+url.QueryEscape(bobSince), nil)
-			}
-			if !keysChanged(r, alice.UserID.String()) {
-				t.Fatalf("bob's sync lacks alice in device_lists.changed: %s", r.Raw)
-			}
+		var r acctResp
+		if !testutil.Within(20*time.Second, func() bool {
+			r = keysDo(t, bob, "GET", "/sync?timeout=5000&since="+url.QueryEscape(bobSince), nil)
+			return keysChanged(r, alice.UserID.String())
+		}) {
+			t.Fatalf("bob's sync lacks alice in device_lists.changed: %s", r.Raw)
 		}
 		kc := keysDo(t, bob, "GET", "/keys/changes?from="+url.QueryEscape(bobSince)+"&to="+url.QueryEscape(r.str("next_batch")), nil)
 		if !strings.Contains(kc.Raw, alice.UserID.String()) {
@@ -70,7 +68,8 @@ func TestKeysUploadQueryClaim(t *testing.T) {
 		}
 		raw := keysDo(t, bob, "POST", "/keys/query", map[string]any{"device_keys": map[string]any{alice.UserID.String(): []string{}}})
 		devJSON, _ := json.Marshal(raw.Body["device_keys"].(map[string]any)[alice.UserID.String()].(map[string]any)[alice.DeviceID.String()])
-		pub, _ := base64.RawStdEncoding.DecodeString(ad.key.pub)
+		pub, err := base64.RawStdEncoding.DecodeString(ad.key.pub)
+		must(t, err)
 		if err := gomatrixserverlib.VerifyJSON(alice.UserID.String(), gomatrixserverlib.KeyID("ed25519:"+alice.DeviceID.String()), ed25519.PublicKey(pub), devJSON); err != nil {
 			t.Fatalf("served device keys do not verify: %v", err)
 		}
@@ -132,7 +131,7 @@ func TestKeysUploadBadInput(t *testing.T) {
 	bd := newKeysDevice(t, bob)
 	acctExpect(t, "someone else's device keys", keysDo(t, alice, "POST", "/keys/upload", map[string]any{"device_keys": bd.deviceKeys(t)}), 400, "M_INVALID_PARAM")
 	var dk map[string]any
-	_ = json.Unmarshal(ad.deviceKeys(t), &dk)
+	must(t, json.Unmarshal(ad.deviceKeys(t), &dk))
 	dk["device_id"] = "OTHER"
 	acctExpect(t, "other device ID", keysDo(t, alice, "POST", "/keys/upload", map[string]any{"device_keys": dk}), 400, "M_INVALID_PARAM")
 	acctExpect(t, "device_keys not an object", keysDo(t, alice, "POST", "/keys/upload", map[string]any{"device_keys": "nope"}), 400, "M_BAD_JSON")

@@ -3,10 +3,12 @@ package e2e
 import (
 	"fmt"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/server/testserver"
 )
 
@@ -70,17 +72,12 @@ func TestPolylith(t *testing.T) {
 	room := syncRoom(t, alice, bob)
 	since := syncOnce(t, bob, "", 0, "").NextBatch
 	syncSend(t, alice, room, "across processes")
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
+	testutil.Eventually(t, 15*time.Second, "the message sent through the edge in /sync", func() bool {
 		resp := syncOnce(t, bob, since, 2000, "")
 		since = resp.NextBatch
 		if jr, ok := resp.Rooms.Join[room]; ok {
-			for _, b := range syncBodies(jr.Timeline.Events) {
-				if b == "across processes" {
-					return
-				}
-			}
+			return slices.Contains(syncBodies(jr.Timeline.Events), "across processes")
 		}
-	}
-	t.Fatal("message sent through the edge never reached /sync")
+		return false
+	})
 }

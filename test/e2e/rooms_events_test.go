@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -91,9 +92,11 @@ func TestRoomsSendTxnAndRedaction(t *testing.T) {
 		if r.Status != 400 || r.errcode() != "M_BAD_JSON" {
 			t.Fatalf("bad member state key: %d %v", r.Status, r.Body)
 		}
-		r = roomsDo(t, alice, "PUT", "/_matrix/client/v3/rooms/"+string(roomID)+"/send/m.room.message/t9", `[1,2]`)
-		if r.Status != 400 {
-			t.Fatalf("array content: %d %v", r.Status, r.Body)
+		for i, body := range []string{`[1,2]`, `null`, `"text"`} {
+			r = roomsDo(t, alice, "PUT", fmt.Sprintf("/_matrix/client/v3/rooms/%s/send/m.room.message/t9-%d", roomID, i), body)
+			if r.Status != 400 || r.errcode() != "M_BAD_JSON" {
+				t.Fatalf("content %s: %d %v, want 400 M_BAD_JSON", body, r.Status, r.Body)
+			}
 		}
 		r = roomsDo(t, alice, "PUT", "/_matrix/client/v3/rooms/!nope:"+inst.Cfg.ServerName+"/send/m.room.message/t9", `{}`)
 		if r.Status != 404 && r.Status != 403 {

@@ -11,6 +11,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/server/testserver"
 )
 
@@ -52,7 +53,7 @@ func TestGuestRules(t *testing.T) {
 			m, _ := c["membership"].(string)
 			return m
 		}
-		fedWait(t, 10*time.Second, "guest removed", func() bool { return membership(id.UserID(guestID)) == "leave" })
+		testutil.Eventually(t, 10*time.Second, "guest removed", func() bool { return membership(id.UserID(guestID)) == "leave" })
 		if m := membership(bob.UserID); m != "join" {
 			t.Fatalf("bob (not a guest) was removed too: %q", m)
 		}

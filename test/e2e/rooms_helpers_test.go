@@ -35,10 +35,12 @@ func roomsDo(t testing.TB, c *mautrix.Client, method, path string, body any) roo
 	case string:
 		rd = bytes.NewReader([]byte(b))
 	default:
-		data, _ := json.Marshal(b)
+		data, err := json.Marshal(b)
+		must(t, err)
 		rd = bytes.NewReader(data)
 	}
-	req, _ := http.NewRequest(method, c.HomeserverURL.String()+path, rd)
+	req, err := http.NewRequest(method, c.HomeserverURL.String()+path, rd)
+	must(t, err)
 	if c.AccessToken != "" {
 		req.Header.Set("Authorization", "Bearer "+c.AccessToken)
 	}
@@ -47,7 +49,10 @@ func roomsDo(t testing.TB, c *mautrix.Client, method, path string, body any) roo
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: read response: %v", method, path, err)
+	}
 	out := roomsRaw{Status: resp.StatusCode}
 	var v any
 	if err := json.Unmarshal(data, &v); err != nil {

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/server/testserver"
 	"maunium.net/go/mautrix"
 )
@@ -25,8 +26,7 @@ func TestSyncMessagesExactlyOnce(t *testing.T) {
 		for i := 0; i < 20; i++ {
 			syncSend(t, alice, room, "msg"+string(rune('a'+i)))
 		}
-		deadline := time.Now().Add(10 * time.Second)
-		for len(got) < 20 && time.Now().Before(deadline) {
+		testutil.Eventually(t, 10*time.Second, "20 messages in bob's /sync", func() bool {
 			resp := syncOnce(t, bob, since, 2000, `{"room":{"timeline":{"limit":100}}}`)
 			since = resp.NextBatch
 			if jr, ok := resp.Rooms.Join[room]; ok {
@@ -35,7 +35,8 @@ func TestSyncMessagesExactlyOnce(t *testing.T) {
 				}
 				got = append(got, syncBodies(jr.Timeline.Events)...)
 			}
-		}
+			return len(got) >= 20
+		})
 		if len(got) != 20 {
 			t.Fatalf("got %d messages: %v", len(got), got)
 		}
@@ -56,7 +57,10 @@ func TestSyncMessagesExactlyOnce(t *testing.T) {
 	})
 }
 
-// TestSyncLongPollWakes: a waiting /sync returns as soon as a message is sent.
+// TestSyncLongPollWakes: a /sync that is already waiting returns as soon
+// as a message is sent. The message goes out only once the server reports
+// the long-poll parked, so it cannot be picked up by the request's first
+// read: only the wake-up can deliver it.
 func TestSyncLongPollWakes(t *testing.T) {
 	testserver.ForEachBackend(t, func(t *testing.T, opts testserver.Options) {
 		inst := testserver.Start(t, opts)
@@ -64,30 +68,31 @@ func TestSyncLongPollWakes(t *testing.T) {
 		bob := inst.Register("bob", "password123")
 		room := syncRoom(t, alice, bob)
 		since := syncOnce(t, bob, "", 0, "").NextBatch
-		done := make(chan *mautrix.RespSync, 1)
-		start := time.Now()
+		if n := parkedLongPolls(t); n != 0 {
+			t.Fatalf("%d long-polls parked before the test's", n)
+		}
+		type result struct {
+			resp *mautrix.RespSync
+			err  error
+		}
+		done := make(chan result, 1)
 		go func() {
-			resp, err := bob.SyncRequest(syncCtx, 20000, since, "", false, "")
-			if err != nil {
-				t.Error(err)
-			}
-			done <- resp
+			resp, err := bob.SyncRequest(syncCtx, 60000, since, "", false, "")
+			done <- result{resp, err}
 		}()
-		time.Sleep(200 * time.Millisecond)
+		testutil.Eventually(t, 10*time.Second, "bob's long-poll to park", func() bool { return parkedLongPolls(t) == 1 })
 		syncSend(t, alice, room, "wake up")
 		select {
-		case resp := <-done:
-			if resp == nil {
-				return
+		case r := <-done:
+			if r.err != nil {
+				t.Fatal(r.err)
 			}
-			if b := syncBodies(resp.Rooms.Join[room].Timeline.Events); len(b) != 1 || b[0] != "wake up" {
+			if b := syncBodies(r.resp.Rooms.Join[room].Timeline.Events); len(b) != 1 || b[0] != "wake up" {
 				t.Fatalf("woken sync has %v", b)
 			}
-			if time.Since(start) > 5*time.Second {
-				t.Fatalf("long-poll took %s", time.Since(start))
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("long-poll not woken")
+		case <-time.After(30 * time.Second): // half the long-poll's own timeout
+			t.Fatal("long-poll not woken by the message")
 		}
+		testutil.Eventually(t, 10*time.Second, "the woken long-poll to leave the gauge", func() bool { return parkedLongPolls(t) == 0 })
 	})
 }

@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/server/testserver"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
-	"maunium.net/go/mautrix/id"
 )
 
 // TestSyncLazyLoadMembers: with lazy_load_members the state carries only
@@ -41,32 +41,29 @@ func TestSyncLazyLoadMembers(t *testing.T) {
 		// Carol speaks for the first time after that sync: the next
 		// (gapless) incremental sync must carry her member event.
 		syncSend(t, carol, room, "from carol")
-		var carolMember bool
-		for since, deadline := resp.NextBatch, time.Now().Add(10*time.Second); !carolMember && time.Now().Before(deadline); {
+		since := resp.NextBatch
+		testutil.Eventually(t, 10*time.Second, "the new speaker's member event in an incremental lazy-loading sync", func() bool {
 			inc := syncOnce(t, alice, since, 2000, `{"room":{"timeline":{"limit":10},"state":{"lazy_load_members":true}}}`)
 			since = inc.NextBatch
 			if jr := inc.Rooms.Join[room]; jr != nil {
 				for _, ev := range jr.State.Events {
 					if ev.Type == event.StateMember && *ev.StateKey == string(carol.UserID) {
-						carolMember = true
+						return true
 					}
 				}
 			}
-		}
-		if !carolMember {
-			t.Fatal("incremental lazy-loading sync lacks the new speaker's member event")
-		}
+			return false
+		})
 		// Once sent, it is not sent again, unless the filter asks for
 		// redundant members.
 		memberOf := func(filter string) (seenMsg, seenMember bool) {
 			syncSend(t, carol, room, "carol again")
-			for since, deadline := resp.NextBatch, time.Now().Add(10*time.Second); !seenMsg && time.Now().Before(deadline); {
-				inc := syncOnce(t, alice, since, 2000, filter)
-				since = inc.NextBatch
-				resp.NextBatch = since
+			testutil.Within(10*time.Second, func() bool {
+				inc := syncOnce(t, alice, resp.NextBatch, 2000, filter)
+				resp.NextBatch = inc.NextBatch
 				jr := inc.Rooms.Join[room]
 				if jr == nil {
-					continue
+					return false
 				}
 				seenMsg = len(syncBodies(jr.Timeline.Events)) > 0
 				for _, ev := range jr.State.Events {
@@ -74,14 +71,11 @@ func TestSyncLazyLoadMembers(t *testing.T) {
 						seenMember = true
 					}
 				}
-			}
+				return seenMsg
+			})
 			return seenMsg, seenMember
 		}
-		resp.NextBatch = ""
-		for since, deadline := "", time.Now().Add(10*time.Second); since == "" && time.Now().Before(deadline); {
-			since = syncOnce(t, alice, "", 0, `{"room":{"timeline":{"limit":1},"state":{"lazy_load_members":true}}}`).NextBatch
-			resp.NextBatch = since
-		}
+		resp.NextBatch = syncOnce(t, alice, "", 0, `{"room":{"timeline":{"limit":1},"state":{"lazy_load_members":true}}}`).NextBatch
 		// The initial sync above (timeline: carol's last message) sent
 		// carol's member event; an incremental one must not repeat it.
 		if msg, member := memberOf(`{"room":{"timeline":{"limit":10},"state":{"lazy_load_members":true}}}`); !msg || member {
@@ -229,16 +223,24 @@ func TestSyncTypingReceiptsToDevice(t *testing.T) {
 				t.Fatalf("sendToDevice: %d %v", r.Status, r.Body)
 			}
 		}
-		count := 0
-		deadline := time.Now().Add(5 * time.Second)
-		for time.Now().Before(deadline) {
-			r := syncOnce(t, bob, since, 500, "")
-			since = r.NextBatch
-			count += len(r.ToDevice.Events)
-			if count > 0 && len(r.ToDevice.Events) == 0 {
-				break
-			}
+		// A marker with another txn ID, sent after: to-device messages reach
+		// a device in order, so a duplicate would arrive before it.
+		marker := map[string]any{"messages": map[string]any{string(bob.UserID): map[string]any{string(bob.DeviceID): map[string]any{"marker": true}}}}
+		if r := roomsDo(t, alice, "PUT", "/_matrix/client/v3/sendToDevice/org.example.test/txn2", marker); r.Status != http.StatusOK {
+			t.Fatalf("sendToDevice: %d %v", r.Status, r.Body)
 		}
+		count := 0
+		testutil.Eventually(t, 10*time.Second, "the marker to-device message", func() bool {
+			r := syncOnce(t, bob, since, 1000, "")
+			since = r.NextBatch
+			for _, ev := range r.ToDevice.Events {
+				if ev.Content.Raw["marker"] == true {
+					return true
+				}
+				count++
+			}
+			return false
+		})
 		if count != 1 {
 			t.Fatalf("to-device delivered %d times", count)
 		}
@@ -269,14 +271,14 @@ func TestSyncRestartMidStream(t *testing.T) {
 			syncSend(t, alice, room, "post")
 		}
 		var got []string
-		deadline := time.Now().Add(10 * time.Second)
-		for len(got) < 10 && time.Now().Before(deadline) {
+		testutil.Eventually(t, 10*time.Second, "the 10 messages sent around the restart", func() bool {
 			r := syncOnce(t, bob, since, 1000, `{"room":{"timeline":{"limit":50}}}`)
 			since = r.NextBatch
 			if jr, ok := r.Rooms.Join[room]; ok {
 				got = append(got, syncBodies(jr.Timeline.Events)...)
 			}
-		}
+			return len(got) >= 10
+		})
 		if seen != 5 || len(got) != 10 {
 			t.Fatalf("before restart %d, after %d: %v", seen, len(got), got)
 		}
@@ -351,6 +353,5 @@ func TestSyncBadInput(t *testing.T) {
 		if n := len(resp.Rooms.Join[room].Timeline.Events); n != 2 {
 			t.Fatalf("stored filter limit 2 gave %d events", n)
 		}
-		_ = id.RoomID("")
 	})
 }

@@ -7,10 +7,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/axon-hs/axon/internal/testutil"
+	"github.com/prometheus/client_golang/prometheus"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 )
+
+// must fails the test on a set-up error.
+var must = testutil.Must
 
 var syncCtx = context.Background()
 
@@ -67,15 +72,11 @@ func syncBodies(evs []*event.Event) []string {
 // responses or the deadline passes; it returns the last next_batch.
 func syncUntil(t testing.TB, c *mautrix.Client, since string, within time.Duration, cond func(*mautrix.RespSync) bool) string {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
+	testutil.Eventually(t, within, "a /sync response meeting the condition", func() bool {
 		resp := syncOnce(t, c, since, 1000, "")
 		since = resp.NextBatch
-		if cond(resp) {
-			return since
-		}
-	}
-	t.Fatalf("condition not met within %s", within)
+		return cond(resp)
+	})
 	return since
 }
 
@@ -86,4 +87,22 @@ func mustURL(t testing.TB, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// parkedLongPolls is the server's gauge of sync long-polls waiting for
+// news (the test process holds the servers, so it reads the registry
+// directly).
+func parkedLongPolls(t testing.TB) int {
+	t.Helper()
+	families, err := prometheus.DefaultGatherer.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == "axon_sync_long_polls_waiting" {
+			return int(f.GetMetric()[0].GetGauge().GetValue())
+		}
+	}
+	t.Fatal("gauge axon_sync_long_polls_waiting not registered")
+	return 0
 }

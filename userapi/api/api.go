@@ -85,7 +85,15 @@ type UserAPI interface {
 	SetAccountData(ctx context.Context, userID, roomID, dataType string, content json.RawMessage) error
 	// AllAccountData returns all of a user's account data.
 	AllAccountData(ctx context.Context, userID string) (*AccountDataSet, error)
+	// SetRoomTag sets (content: a JSON object) or, with nil content,
+	// removes one tag in the user's m.tag account data for roomID, and
+	// publishes the new m.tag as SetAccountData does. ErrTooManyTags when
+	// the room would have more than MaxRoomTags.
+	SetRoomTag(ctx context.Context, userID, roomID, tag string, content json.RawMessage) error
 }
+
+// MaxRoomTags bounds the tags of one room.
+const MaxRoomTags = 100
 
 // Account is a local user account.
 type Account struct {

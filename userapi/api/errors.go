@@ -17,6 +17,7 @@ var (
 	ErrUnknownToken    = errors.New("unknown or expired token")
 	ErrTokenExpired    = errors.New("access token has expired")
 	ErrProfileTooLarge = errors.New("profile would exceed 64 KiB")
+	ErrTooManyTags     = errors.New("too many tags on this room")
 )
 
 // The errors cross internal/rpc as themselves, so errors.Is works the
@@ -27,6 +28,7 @@ func init() {
 		"userapi.invalid_username": ErrInvalidUsername, "userapi.invalid_password": ErrInvalidPassword,
 		"userapi.deactivated": ErrUserDeactivated, "userapi.unknown_token": ErrUnknownToken,
 		"userapi.token_expired": ErrTokenExpired, "userapi.profile_too_large": ErrProfileTooLarge,
+		"userapi.too_many_tags": ErrTooManyTags,
 	} {
 		rpc.RegisterSentinel(kind, err)
 	}

@@ -117,3 +117,8 @@ func (c *UserAPIClient) AllAccountData(ctx context.Context, a1 string) (r0 *Acco
 	r1 = c.C.Call(ctx, "AllAccountData", []any{a1}, &r0)
 	return
 }
+
+func (c *UserAPIClient) SetRoomTag(ctx context.Context, a1 string, a2 string, a3 string, a4 json.RawMessage) (r0 error) {
+	r0 = c.C.Call(ctx, "SetRoomTag", []any{a1, a2, a3, a4})
+	return
+}

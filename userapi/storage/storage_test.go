@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/axon-hs/axon/internal/testutil"
+
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/userapi/storage"
@@ -18,12 +20,8 @@ func forEachBackend(t *testing.T, fn func(t *testing.T, d *storage.DB)) {
 	storagetest.ForEachBackend(t, "userapi", storage.Migrations, func(t *testing.T, db *istorage.DB) { fn(t, storage.New(db)) })
 }
 
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
+// must fails the test on a set-up error.
+var must = testutil.Must
 
 func TestAccountStorageAccounts(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, d *storage.DB) {
@@ -46,7 +44,8 @@ func TestAccountStorageAccounts(t *testing.T) {
 			t.Fatalf("initial display name: %s", fields["displayname"])
 		}
 		must(t, d.SetPasswordHash(ctx, "alice", "h2", false, "", nil))
-		acc, _ = d.Account(ctx, "alice")
+		acc, err = d.Account(ctx, "alice")
+		must(t, err)
 		if acc.PasswordHash != "h2" {
 			t.Fatalf("password hash not changed")
 		}
@@ -56,17 +55,18 @@ func TestAccountStorageAccounts(t *testing.T) {
 
 		must(t, d.CreateSession(ctx, session("alice", "DEV1", "tok1", "")))
 		must(t, d.Deactivate(ctx, "alice", nil))
-		acc, _ = d.Account(ctx, "alice")
+		acc, err = d.Account(ctx, "alice")
+		must(t, err)
 		if !acc.Deactivated || acc.PasswordHash != "" {
 			t.Fatalf("after deactivate: %+v", acc)
 		}
 		if _, err := d.LookupAccessToken(ctx, "tok1"); !errors.Is(err, istorage.ErrNotFound) {
 			t.Fatalf("token survived deactivation: %v", err)
 		}
-		if devs, _ := d.Devices(ctx, "alice"); len(devs) != 0 {
+		if devs, err := d.Devices(ctx, "alice"); err != nil || len(devs) != 0 {
 			t.Fatalf("devices survived deactivation: %+v", devs)
 		}
-		if fields, _ := d.ProfileFields(ctx, "alice"); len(fields) != 0 {
+		if fields, err := d.ProfileFields(ctx, "alice"); err != nil || len(fields) != 0 {
 			t.Fatalf("profile survived deactivation: %v", fields)
 		}
 		if err := d.CreateAccount(ctx, storage.Account{Localpart: "alice", CreatedTS: 7}, ""); !errors.Is(err, storage.ErrExists) {
@@ -111,7 +111,8 @@ func TestAccountStorageDevicesAndTokens(t *testing.T) {
 			t.Fatalf("rename missing device: %v", err)
 		}
 		must(t, d.UpdateLastSeen(ctx, []storage.LastSeen{{Localpart: "bob", DeviceID: "B", TS: 99, IP: "1.2.3.4", UserAgent: "ua"}}))
-		dev, _ = d.Device(ctx, "bob", "B")
+		dev, err = d.Device(ctx, "bob", "B")
+		must(t, err)
 		if dev.DisplayName != "laptop" || dev.LastSeenTS != 99 || dev.LastSeenIP != "1.2.3.4" || dev.LastSeenUserAgent != "ua" {
 			t.Fatalf("device B: %+v", dev)
 		}
@@ -126,7 +127,8 @@ func TestAccountStorageDevicesAndTokens(t *testing.T) {
 		if _, err := d.LookupAccessToken(ctx, "tokB"); !errors.Is(err, istorage.ErrNotFound) {
 			t.Fatalf("deleted device's token: %v", err)
 		}
-		devs, _ := d.Devices(ctx, "bob")
+		devs, err := d.Devices(ctx, "bob")
+		must(t, err)
 		if len(devs) != 2 {
 			t.Fatalf("devices: %+v", devs)
 		}
@@ -134,7 +136,8 @@ func TestAccountStorageDevicesAndTokens(t *testing.T) {
 		if len(deleted) != 1 || deleted[0] == "C" {
 			t.Fatalf("delete except C reported %v", deleted)
 		}
-		devs, _ = d.Devices(ctx, "bob")
+		devs, err = d.Devices(ctx, "bob")
+		must(t, err)
 		if len(devs) != 1 || devs[0].DeviceID != "C" {
 			t.Fatalf("after delete except C: %+v", devs)
 		}
@@ -192,7 +195,8 @@ func TestAccountStorageRefreshTokens(t *testing.T) {
 		if _, _, err := d.Refresh(ctx, "ref0", "x", 0, "y", 0); !errors.Is(err, istorage.ErrNotFound) {
 			t.Fatalf("spent refresh token: %v", err)
 		}
-		info, _ = d.LookupAccessToken(ctx, "acc2")
+		info, err = d.LookupAccessToken(ctx, "acc2")
+		must(t, err)
 		if info.PrevRefreshID != 0 {
 			t.Fatalf("prev not cleared: %+v", info)
 		}
@@ -221,7 +225,8 @@ func TestAccountStorageProfileFields(t *testing.T) {
 			t.Fatalf("fields: %v", fields)
 		}
 		must(t, d.SetProfileField(ctx, "dave", "avatar_url", nil, 100))
-		fields, _ = d.ProfileFields(ctx, "dave")
+		fields, err = d.ProfileFields(ctx, "dave")
+		must(t, err)
 		if _, ok := fields["avatar_url"]; ok || len(fields) != 1 {
 			t.Fatalf("after delete: %v", fields)
 		}
@@ -240,11 +245,13 @@ func TestAccountStorageAccountData(t *testing.T) {
 		must(t, setAccountData(d, "erin", "", "m.direct", json.RawMessage(`{"a":2}`)))
 		must(t, setAccountData(d, "erin", "!r:x", "m.tag", json.RawMessage(`{"tags":{}}`)))
 		must(t, setAccountData(d, "frank", "", "m.direct", json.RawMessage(`{"b":1}`)))
-		got, _ = d.AccountData(ctx, "erin", "", "m.direct")
+		got, err = d.AccountData(ctx, "erin", "", "m.direct")
+		must(t, err)
 		if string(got) != `{"a":2}` {
 			t.Fatalf("global: %s", got)
 		}
-		got, _ = d.AccountData(ctx, "erin", "!r:x", "m.tag")
+		got, err = d.AccountData(ctx, "erin", "!r:x", "m.tag")
+		must(t, err)
 		if string(got) != `{"tags":{}}` {
 			t.Fatalf("room: %s", got)
 		}

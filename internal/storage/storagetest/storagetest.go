@@ -109,7 +109,14 @@ func OpenMigrated(t testing.TB, dsn, component string, migrations []storage.Migr
 // ForEachBackend runs fn as a subtest on a fresh, migrated database of
 // component on every backend.
 func ForEachBackend(t *testing.T, component string, migrations []storage.Migration, fn func(t *testing.T, db *storage.DB)) {
+	ForEachBackendWith(t, component, migrations, func(db *storage.DB) *storage.DB { return db }, fn)
+}
+
+// ForEachBackendWith is ForEachBackend handing fn the component's own
+// handle, open(db) (typically the storage package's New), so a storage
+// suite needs no per-file copy of the backend loop.
+func ForEachBackendWith[T any](t *testing.T, component string, migrations []storage.Migration, open func(*storage.DB) T, fn func(t *testing.T, d T)) {
 	for _, b := range Backends() {
-		t.Run(b.Name, func(t *testing.T) { fn(t, OpenMigrated(t, b.NewDSN(t), component, migrations)) })
+		t.Run(b.Name, func(t *testing.T) { fn(t, open(OpenMigrated(t, b.NewDSN(t), component, migrations))) })
 	}
 }

@@ -1,0 +1,225 @@
+package federationapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+
+	"github.com/matrix-org/gomatrixserverlib"
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
+	"github.com/axon-hs/axon/internal/httputil"
+	rsapi "github.com/axon-hs/axon/roomserver/api"
+)
+
+func (f *FederationAPI) makeMembership(membership string, checkVersions bool) FedHandler {
+	return func(req *FedRequest) httputil.JSONResponse {
+		ctx := req.Context()
+		roomID, userID := req.PathValue("roomID"), req.PathValue("userID")
+		if _, err := spec.NewUserID(userID, true); err != nil || domainOf(userID) != req.Origin {
+			return httputil.Forbidden("The user must belong to the requesting server")
+		}
+		ver, r := f.roomAccess(ctx, roomID, req.Origin, false)
+		if r != nil {
+			return *r
+		}
+		if checkVersions {
+			supported := req.URL.Query()["ver"]
+			if len(supported) == 0 {
+				supported = []string{"1"}
+			}
+			if !slices.Contains(supported, string(ver.Version())) {
+				return httputil.JSONResponse{Code: http.StatusBadRequest, JSON: map[string]string{
+					"errcode": "M_INCOMPATIBLE_ROOM_VERSION", "error": "Your server does not support this room's version",
+					"room_version": string(ver.Version()),
+				}}
+			}
+		}
+		in, err := f.rooms.QueryServerInRoom(ctx, roomID, string(f.id.ServerName))
+		if err != nil {
+			return f.internal("server in room", err)
+		}
+		if !in {
+			return httputil.NotFound("This server is not in room %s", roomID)
+		}
+		content, _ := json.Marshal(map[string]string{"membership": membership})
+		tmpl, err := f.rooms.QueryEventTemplate(ctx, &rsapi.EventTemplateRequest{
+			RoomID: roomID, Sender: userID, Type: spec.MRoomMember, StateKey: &userID, Content: content,
+		})
+		if err != nil {
+			return f.rsError("event template", err)
+		}
+		return httputil.OK(map[string]any{"event": tmpl.Proto, "room_version": tmpl.RoomVersion})
+	}
+}
+
+// parseMembershipEvent checks a signed membership event from the origin.
+func (f *FederationAPI) parseMembershipEvent(req *FedRequest, ver gomatrixserverlib.IRoomVersion, raw []byte, membership string) (gomatrixserverlib.PDU, *httputil.JSONResponse) {
+	fail := func(r httputil.JSONResponse) (gomatrixserverlib.PDU, *httputil.JSONResponse) { return nil, &r }
+	ev, err := ver.NewEventFromUntrustedJSON(raw)
+	if err != nil {
+		return fail(httputil.BadJSON("Invalid event: %v", err))
+	}
+	switch m, _ := ev.Membership(); {
+	case ev.RoomID().String() != req.PathValue("roomID"):
+		return fail(httputil.BadJSON("The event is for another room"))
+	case ev.EventID() != req.PathValue("eventID"):
+		return fail(httputil.BadJSON("The event ID does not match the path"))
+	case ev.Type() != spec.MRoomMember || ev.StateKey() == nil:
+		return fail(httputil.BadJSON("Not a membership event"))
+	case m != membership:
+		return fail(httputil.BadJSON("Membership must be %q", membership))
+	case membership != spec.Invite && !ev.StateKeyEquals(string(ev.SenderID())):
+		return fail(httputil.BadJSON("The state key must be the sender"))
+	case domainOf(string(ev.SenderID())) != req.Origin:
+		return fail(httputil.Forbidden("The sender must belong to the requesting server"))
+	}
+	if err := f.verifyOriginSignature(req, ver, ev); err != nil {
+		return fail(httputil.Forbidden("Signature check failed: %v", err))
+	}
+	return ev, nil
+}
+
+// verifyOriginSignature checks the requesting server's signature only:
+// an invite is not yet signed by the invitee's server (us), which
+// gomatrixserverlib.VerifyEventSignatures would demand.
+func (f *FederationAPI) verifyOriginSignature(req *FedRequest, ver gomatrixserverlib.IRoomVersion, ev gomatrixserverlib.PDU) error {
+	redacted, err := ver.RedactEventJSON(ev.JSON())
+	if err != nil {
+		return err
+	}
+	res, err := f.ring.VerifyJSONs(req.Context(), []gomatrixserverlib.VerifyJSONRequest{{
+		ServerName: req.Origin, Message: redacted, AtTS: ev.OriginServerTS(),
+		ValidityCheckingFunc: gomatrixserverlib.StrictValiditySignatureCheck,
+	}})
+	if err != nil {
+		return err
+	}
+	return res[0].Error
+}
+
+func (f *FederationAPI) sendMembership(membership string) FedHandler {
+	return func(req *FedRequest) httputil.JSONResponse {
+		ctx := req.Context()
+		roomID := req.PathValue("roomID")
+		ver, r := f.roomAccess(ctx, roomID, req.Origin, false)
+		if r != nil {
+			return *r
+		}
+		ev, r := f.parseMembershipEvent(req, ver, req.Content, membership)
+		if r != nil {
+			return *r
+		}
+		// The resident server passes the event on to the room's other
+		// servers (SendAsServer), so they learn of it without waiting
+		// for the joiner.
+		res, err := f.rooms.InputRoomEvents(ctx, &rsapi.InputRoomEventsRequest{Events: []rsapi.InputRoomEvent{
+			{Kind: rsapi.KindNew, Event: rsapi.NewEvent(ev), SendAsServer: string(f.id.ServerName)},
+		}})
+		if err != nil {
+			return f.rsError("input "+membership, err)
+		}
+		if len(res.Results) != 1 {
+			return f.internal("input "+membership, nil)
+		}
+		switch out := res.Results[0]; {
+		case len(out.MissingPrevEvents) > 0 || len(out.MissingAuthEvents) > 0:
+			return httputil.BadJSON("The event refers to events this server does not have; use a template from make_%s", membership)
+		case out.Err != nil:
+			return httputil.Forbidden("%s", out.Err.Message)
+		case out.SoftFailed:
+			return httputil.Forbidden("The event is not allowed by the room's current state")
+		}
+		switch membership {
+		case spec.Join:
+			return f.sendJoinResponse(req, ev)
+		case spec.Knock:
+			return httputil.OK(map[string]any{"knock_room_state": f.strippedState(ctx, roomID)})
+		}
+		return httputil.Empty()
+	}
+}
+
+// sendJoinResponse is the state before the join and its auth chain.
+func (f *FederationAPI) sendJoinResponse(req *FedRequest, join gomatrixserverlib.PDU) httputil.JSONResponse {
+	ctx := req.Context()
+	state, err := f.rooms.QueryStateBeforeEvent(ctx, join.RoomID().String(), join.EventID())
+	if err != nil {
+		return f.rsError("state before join", err)
+	}
+	chain, err := f.authChain(ctx, append(state, rsapi.NewEvent(join)))
+	if err != nil {
+		return f.internal("auth chain", err)
+	}
+	var servers []string
+	seen := map[string]bool{}
+	for _, e := range state {
+		if e.Type() == spec.MRoomMember && e.StateKey() != nil {
+			if m, _ := e.Membership(); m == spec.Join && !seen[string(domainOf(*e.StateKey()))] {
+				seen[string(domainOf(*e.StateKey()))] = true
+				servers = append(servers, string(domainOf(*e.StateKey())))
+			}
+		}
+	}
+	return httputil.OK(map[string]any{
+		"origin": f.id.ServerName, "state": eventJSONs(state), "auth_chain": eventJSONs(chain),
+		"event": spec.RawJSON(join.JSON()), "members_omitted": false, "servers_in_room": servers,
+	})
+}
+
+// inviteV2 countersigns an invite of one of our users. When we are in
+// the room the invite also arrives through /send; otherwise it is stored
+// out of band (with the stripped state the inviter sent) for the
+// invitee's clients.
+func (f *FederationAPI) inviteV2(req *FedRequest) httputil.JSONResponse {
+	ctx := req.Context()
+	var body struct {
+		RoomVersion     gomatrixserverlib.RoomVersion `json:"room_version"`
+		Event           json.RawMessage               `json:"event"`
+		InviteRoomState []json.RawMessage             `json:"invite_room_state"`
+	}
+	if err := json.Unmarshal(req.Content, &body); err != nil || len(body.Event) == 0 {
+		return httputil.BadJSON("Invalid invite request")
+	}
+	ver, ferr := roomVersion(body.RoomVersion)
+	if ferr != nil {
+		return httputil.JSONResponse{Code: http.StatusBadRequest, JSON: map[string]string{
+			"errcode": "M_INCOMPATIBLE_ROOM_VERSION", "error": ferr.Message, "room_version": string(body.RoomVersion)}}
+	}
+	ev, r := f.parseMembershipEvent(req, ver, body.Event, spec.Invite)
+	if r != nil {
+		return *r
+	}
+	invitee := *ev.StateKey()
+	if domainOf(invitee) != f.id.ServerName {
+		return httputil.BadJSON("The invitee is not a user of this server")
+	}
+	if acct, err := f.users.QueryAccount(ctx, invitee); err != nil || acct == nil {
+		return httputil.NotFound("Unknown user %s", invitee)
+	}
+	roomID := ev.RoomID().String()
+	if _, err := f.rooms.QueryRoomVersion(ctx, roomID); err == nil && f.aclDenies(ctx, roomID, req.Origin) {
+		return httputil.Forbidden("Server %s is denied by the room's server ACL", req.Origin)
+	}
+	signed := ev.Sign(string(f.id.ServerName), f.id.KeyID, f.id.PrivateKey)
+	// The inviter gets the event without our unsigned additions.
+	reply := spec.RawJSON(signed.JSON())
+	if len(body.InviteRoomState) > 0 {
+		if withState, err := signed.SetUnsigned(map[string]any{"invite_room_state": body.InviteRoomState}); err == nil {
+			signed = withState
+		}
+	}
+	in, _ := f.rooms.QueryServerInRoom(ctx, roomID, string(f.id.ServerName))
+	if !in {
+		res, err := f.rooms.InputRoomEvents(ctx, &rsapi.InputRoomEventsRequest{Events: []rsapi.InputRoomEvent{
+			{Kind: rsapi.KindOutOfBand, Event: rsapi.NewEvent(signed)},
+		}})
+		if err != nil {
+			return f.rsError("store invite", err)
+		}
+		if len(res.Results) == 1 && res.Results[0].Err != nil {
+			return f.rsError("store invite", res.Results[0].Err)
+		}
+	}
+	return httputil.OK(map[string]any{"event": reply})
+}

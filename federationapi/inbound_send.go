@@ -1,0 +1,159 @@
+package federationapi
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+
+	"github.com/matrix-org/gomatrixserverlib"
+	"github.com/matrix-org/gomatrixserverlib/spec"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/axon-hs/axon/internal/httputil"
+	rsapi "github.com/axon-hs/axon/roomserver/api"
+)
+
+// pduResult is one entry of the /send response.
+type pduResult struct {
+	Error string `json:"error,omitempty"`
+}
+
+// txnProcessor handles inbound transactions: signature and hash checks,
+// then the roomserver's input path. A repeated (origin, txnId) gets the
+// first answer without reprocessing.
+type txnProcessor struct {
+	f *FederationAPI
+
+	inflight singleflight.Group
+	mu       sync.Mutex
+	done     map[string]map[string]pduResult
+	order    []string
+}
+
+// recentTxns is how many answered transactions are remembered for retries.
+const recentTxns = 1024
+
+// sendTransaction serves /send/{txnID} with p, which remembers the
+// transactions being processed.
+func (f *FederationAPI) sendTransaction(p *txnProcessor) FedHandler {
+	return func(req *FedRequest) httputil.JSONResponse {
+		txn, errResp := parseTransaction(req.Content)
+		if errResp != nil {
+			return *errResp
+		}
+		if txn.Origin != "" && spec.ServerName(txn.Origin) != req.Origin {
+			return httputil.Forbidden("Transaction origin does not match the signing server")
+		}
+		results := p.process(req.Context(), req.Origin, req.PathValue("txnID"), txn)
+		return httputil.OK(map[string]any{"pdus": results})
+	}
+}
+
+func (p *txnProcessor) process(ctx context.Context, origin spec.ServerName, txnID string, txn *inboundTxn) map[string]pduResult {
+	key := string(origin) + "\x00" + txnID
+	p.mu.Lock()
+	if r, ok := p.done[key]; ok {
+		p.mu.Unlock()
+		return r
+	}
+	p.mu.Unlock()
+	v, _, _ := p.inflight.Do(key, func() (any, error) {
+		ctx := context.WithoutCancel(ctx)
+		r := p.processPDUs(ctx, origin, txn.PDUs)
+		p.f.processEDUs(ctx, origin, txn.EDUs)
+		p.remember(key, r)
+		return r, nil
+	})
+	return v.(map[string]pduResult)
+}
+
+func (p *txnProcessor) remember(key string, r map[string]pduResult) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.done == nil {
+		p.done = map[string]map[string]pduResult{}
+	}
+	p.done[key] = r
+	p.order = append(p.order, key)
+	if len(p.order) > recentTxns {
+		delete(p.done, p.order[0])
+		p.order = p.order[1:]
+	}
+}
+
+// processPDUs checks every PDU (server ACL, signatures, hashes) and
+// inputs the good ones, room by room in transaction order, fetching
+// what is missing for any the roomserver cannot place. PDUs for rooms we
+// do not know, or that cannot be parsed at all, have no event ID we
+// could report and are dropped.
+func (p *txnProcessor) processPDUs(ctx context.Context, origin spec.ServerName, pdus []json.RawMessage) map[string]pduResult {
+	results := map[string]pduResult{}
+	byRoom := map[string][]gomatrixserverlib.PDU{}
+	var roomOrder []string
+	denied := map[string]bool{}
+	for _, raw := range pdus {
+		pdu, err := p.parsePDU(ctx, raw)
+		if err != nil {
+			p.f.base.Log.Warn("dropping unparseable PDU", "origin", origin, "error", err)
+			continue
+		}
+		roomID := pdu.RoomID().String()
+		if _, checked := denied[roomID]; !checked {
+			denied[roomID] = p.f.aclDenies(ctx, roomID, origin)
+		}
+		if denied[roomID] {
+			results[pdu.EventID()] = pduResult{Error: "the room's server ACL denies " + string(origin)}
+			continue
+		}
+		if err := gomatrixserverlib.VerifyEventSignatures(ctx, pdu, p.f.ring, userIDForSender); err != nil {
+			results[pdu.EventID()] = pduResult{Error: "signature check failed: " + err.Error()}
+			continue
+		}
+		if _, ok := byRoom[roomID]; !ok {
+			roomOrder = append(roomOrder, roomID)
+		}
+		byRoom[roomID] = append(byRoom[roomID], pdu)
+	}
+	for _, roomID := range roomOrder {
+		events := byRoom[roomID]
+		res := p.f.inputPDUs(ctx, rsapi.KindNew, events)
+		for i, e := range events {
+			r := res[i]
+			if needsFetch(r) {
+				r = p.f.fillGapAndRetry(ctx, origin, e, r)
+			}
+			if r.Err != nil {
+				results[e.EventID()] = pduResult{Error: r.Err.Error()}
+			} else {
+				results[e.EventID()] = pduResult{}
+			}
+		}
+	}
+	return results
+}
+
+// parsePDU reads a PDU in its room's version. A content hash mismatch
+// makes gomatrixserverlib redact the event, as the spec requires.
+func (p *txnProcessor) parsePDU(ctx context.Context, raw json.RawMessage) (gomatrixserverlib.PDU, error) {
+	var head struct {
+		RoomID string `json:"room_id"`
+	}
+	if err := json.Unmarshal(raw, &head); err != nil {
+		return nil, err
+	}
+	version, err := p.f.rooms.QueryRoomVersion(ctx, head.RoomID)
+	if err != nil {
+		return nil, err
+	}
+	verImpl, err := gomatrixserverlib.GetRoomVersion(gomatrixserverlib.RoomVersion(version))
+	if err != nil {
+		return nil, err
+	}
+	return verImpl.NewEventFromUntrustedJSON(raw)
+}
+
+// userIDForSender: in the room versions we support, the sender is the
+// user ID itself.
+func userIDForSender(_ spec.RoomID, senderID spec.SenderID) (*spec.UserID, error) {
+	return spec.NewUserID(string(senderID), true)
+}

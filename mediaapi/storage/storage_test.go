@@ -1,0 +1,88 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	istorage "github.com/axon-hs/axon/internal/storage"
+	"github.com/axon-hs/axon/internal/storage/storagetest"
+	"github.com/axon-hs/axon/mediaapi/storage"
+)
+
+const sha = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+func TestMediaRows(t *testing.T) {
+	storagetest.ForEachBackend(t, storage.Component, storage.Migrations, func(t *testing.T, db *istorage.DB) {
+		ctx := context.Background()
+		d := storage.New(db)
+		must := func(err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := d.Media(ctx, "hs", "nope"); !errors.Is(err, istorage.ErrNotFound) {
+			t.Fatalf("missing row: %v", err)
+		}
+		must(d.InsertMedia(ctx, &storage.Media{Origin: "hs", MediaID: "a", Uploader: "@u:hs", ContentType: "image/png",
+			FileName: "a.png", Size: 5, SHA256: sha, CreatedTS: 1, LastAccess: 1}))
+		if err := d.InsertMedia(ctx, &storage.Media{Origin: "hs", MediaID: "a", CreatedTS: 1}); !istorage.IsUniqueViolation(err) {
+			t.Fatalf("duplicate ID: %v", err)
+		}
+		m, err := d.Media(ctx, "hs", "a")
+		must(err)
+		if m.Uploader != "@u:hs" || m.Size != 5 || m.SHA256 != sha || m.Pending() || m.Quarantined {
+			t.Fatalf("row %+v", m)
+		}
+		must(d.SetQuarantined(ctx, "hs", "a", true))
+		if m, _ = d.Media(ctx, "hs", "a"); !m.Quarantined {
+			t.Fatal("quarantine not stored")
+		}
+
+		// Pending uploads: counted until completed or expired.
+		must(d.InsertMedia(ctx, &storage.Media{Origin: "hs", MediaID: "p", Uploader: "@u:hs", CreatedTS: 10, ExpiresTS: 100, LastAccess: 10}))
+		must(d.InsertMedia(ctx, &storage.Media{Origin: "hs", MediaID: "old", Uploader: "@u:hs", CreatedTS: 10, ExpiresTS: 20, LastAccess: 10}))
+		if n, err := d.CountPending(ctx, "@u:hs", 50); err != nil || n != 1 {
+			t.Fatalf("pending %d %v", n, err)
+		}
+		if ok, err := d.CompletePending(ctx, &storage.Media{Origin: "hs", MediaID: "p", Uploader: "@other:hs", SHA256: sha}, 50); err != nil || ok {
+			t.Fatalf("someone else completed it: %v %v", ok, err)
+		}
+		ok, err := d.CompletePending(ctx, &storage.Media{Origin: "hs", MediaID: "p", Uploader: "@u:hs", ContentType: "text/plain", Size: 3, SHA256: sha}, 50)
+		if err != nil || !ok {
+			t.Fatalf("complete: %v %v", ok, err)
+		}
+		if ok, _ := d.CompletePending(ctx, &storage.Media{Origin: "hs", MediaID: "p", Uploader: "@u:hs", SHA256: sha}, 51); ok {
+			t.Fatal("completed twice")
+		}
+		if n, err := d.DeleteExpiredPending(ctx, 50); err != nil || n != 1 {
+			t.Fatalf("expired deleted %d %v", n, err)
+		}
+
+		// Remote cache rows and thumbnails.
+		must(d.UpsertRemote(ctx, &storage.Media{Origin: "other", MediaID: "r", ContentType: "image/jpeg", Size: 9, SHA256: sha, CreatedTS: 5, LastAccess: 5}))
+		must(d.UpsertRemote(ctx, &storage.Media{Origin: "other", MediaID: "r", ContentType: "image/jpeg", Size: 10, SHA256: sha, CreatedTS: 6, LastAccess: 6}))
+		if m, _ = d.Media(ctx, "other", "r"); m.Size != 10 || m.Uploader != "" {
+			t.Fatalf("remote row %+v", m)
+		}
+		th := &storage.Thumbnail{Origin: "hs", MediaID: "a", Width: 32, Height: 32, Method: "crop", ContentType: "image/png", Size: 1, SHA256: sha, CreatedTS: 1}
+		must(d.InsertThumbnail(ctx, th))
+		must(d.InsertThumbnail(ctx, th)) // same key: replaced
+		must(d.InsertThumbnail(ctx, &storage.Thumbnail{Origin: "hs", MediaID: "a", Width: 32, Height: 32, Method: "crop", Animated: true, ContentType: "image/gif", Size: 1, SHA256: sha, CreatedTS: 1}))
+		ths, err := d.Thumbnails(ctx, "hs", "a")
+		if err != nil || len(ths) != 2 {
+			t.Fatalf("thumbnails %v %v", ths, err)
+		}
+
+		// URL preview cache.
+		must(d.StoreURLPreview(ctx, "https://x/", 7, `{"og:title":"x"}`, 1000, 0))
+		if og, err := d.URLPreview(ctx, "https://x/", 7); err != nil || og != `{"og:title":"x"}` {
+			t.Fatalf("preview %q %v", og, err)
+		}
+		must(d.StoreURLPreview(ctx, "https://y/", 8, `{}`, 5000, 2000)) // drops the older one
+		if _, err := d.URLPreview(ctx, "https://x/", 7); !errors.Is(err, istorage.ErrNotFound) {
+			t.Fatalf("old preview kept: %v", err)
+		}
+	})
+}

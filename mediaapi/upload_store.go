@@ -1,0 +1,68 @@
+package mediaapi
+
+import (
+	"context"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/axon-hs/axon/mediaapi/blob"
+)
+
+// maxFileNameBytes bounds a file name given with an upload.
+const maxFileNameBytes = 255
+
+// uploadParams are what a client says about an upload.
+type uploadParams struct {
+	contentType string
+	fileName    string
+}
+
+// parseUploadParams reads Content-Type and ?filename. The content type is
+// kept as given (clients rely on it), but only used for inline display
+// when it is on the safe list (see disposition).
+func parseUploadParams(req *http.Request) (uploadParams, error) {
+	p := uploadParams{contentType: req.Header.Get("Content-Type"), fileName: req.URL.Query().Get("filename")}
+	if p.contentType == "" {
+		p.contentType = "application/octet-stream"
+	} else if _, _, err := mime.ParseMediaType(p.contentType); err != nil || len(p.contentType) > 255 {
+		return p, invalidParam("Content-Type is not a valid media type")
+	}
+	if len(p.fileName) > maxFileNameBytes || !utf8.ValidString(p.fileName) ||
+		strings.ContainsFunc(p.fileName, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '/' || r == '\\' }) {
+		return p, invalidParam("filename must be at most 255 bytes of UTF-8 without control characters or slashes")
+	}
+	return p, nil
+}
+
+// spoolBody writes the request body to a temporary file, refusing more
+// than max_upload_bytes before reading when Content-Length says so.
+func (m *MediaAPI) spoolBody(req *http.Request) (*blob.Spooled, error) {
+	if req.ContentLength > m.maxUpload {
+		return nil, errTooLarge
+	}
+	return m.spool(req.Body, m.maxUpload, errTooLarge)
+}
+
+// spool writes r (at most limit bytes, else tooLarge) to a temporary file.
+func (m *MediaAPI) spool(r io.Reader, limit int64, tooLarge error) (*blob.Spooled, error) {
+	sp, err := blob.Spool(m.spoolDir(), r, limit)
+	var maxErr *http.MaxBytesError
+	if errors.Is(err, blob.ErrTooLarge) || errors.As(err, &maxErr) {
+		return nil, tooLarge
+	}
+	return sp, err
+}
+
+// commit stores the spooled file; after it the content is readable by
+// hash, so rows may point at it.
+func (m *MediaAPI) commit(ctx context.Context, sp *blob.Spooled) error {
+	if err := m.store.Commit(ctx, sp); err != nil {
+		sp.Remove()
+		return err
+	}
+	return nil
+}

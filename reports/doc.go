@@ -1,0 +1,12 @@
+// Package reports takes users' reports of rooms, events and other users
+// (POST /rooms/{roomId}/report[/{eventId}], POST /users/{userId}/report)
+// and stores them (reporter, target, reason, score, time) for server
+// administrators; an admin API to read them comes later.
+//
+// Every well-formed report is answered 200, whether or not the room,
+// event or user exists or the reporter may see it, as the spec allows: a
+// 404 would tell the reporter about rooms they are not in. Reports are
+// rate-limited per user (rate_limits.reports) and bounded in size.
+//
+// Tables (prefix reports_): reports. No streams in or out.
+package reports

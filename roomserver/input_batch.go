@@ -1,0 +1,267 @@
+package roomserver
+
+import (
+	"context"
+	"time"
+
+	"github.com/axon-hs/axon/internal/outbox"
+
+	"github.com/matrix-org/gomatrixserverlib"
+
+	istorage "github.com/axon-hs/axon/internal/storage"
+	"github.com/axon-hs/axon/roomserver/api"
+	"github.com/axon-hs/axon/roomserver/storage"
+)
+
+// batch is the room head while one transaction of input runs: changes
+// are collected here and applied to the room only after commit, so a
+// rolled-back transaction leaves memory untouched and queries never see
+// uncommitted state.
+type batch struct {
+	rm          *room
+	tx          *istorage.Tx
+	snapNID     int64
+	chainLen    int
+	stateLen    int
+	changes     storage.StateMap
+	extremities []string
+	depth       int64
+	headChanged bool
+	outputs     []api.OutputEvent
+	staged      []outbox.Entry
+	txns        map[txnKey]string
+	// newRoom is set while creating a room: it is registered on commit.
+	newRoom bool
+	// reader serves reads before the transaction is open.
+	reader istorage.Querier
+	// prepared is the batch's first local event, built and signed before
+	// the write transaction (see runBatch).
+	prepared *preparedLocal
+}
+
+// q reads through the transaction once open (to see its own writes),
+// before that from the reader pool.
+func (b *batch) q() istorage.Querier {
+	if b.tx != nil {
+		return b.tx
+	}
+	return b.reader
+}
+
+func newBatch(rm *room, tx *istorage.Tx) *batch {
+	return &batch{rm: rm, tx: tx, snapNID: rm.snapNID, chainLen: rm.chainLen, stateLen: len(rm.state),
+		changes: storage.StateMap{}, extremities: rm.extremities, depth: rm.depth, txns: map[txnKey]string{}}
+}
+
+// get reads current state as of this batch. Only the room's worker
+// changes rm.state, and it is the caller, so no lock is needed.
+func (b *batch) get(t storage.Tuple) int64 {
+	if v, ok := b.changes[t]; ok {
+		return v
+	}
+	return b.rm.state[t]
+}
+
+func (b *batch) set(t storage.Tuple, nid int64) {
+	if _, had := b.changes[t]; !had {
+		if _, had := b.rm.state[t]; !had {
+			b.stateLen++
+		}
+	}
+	b.changes[t] = nid
+}
+
+// fullState is the current state as of this batch (a new map).
+func (b *batch) fullState() storage.StateMap {
+	out := make(storage.StateMap, len(b.rm.state)+len(b.changes))
+	for k, v := range b.rm.state {
+		out[k] = v
+	}
+	for k, v := range b.changes {
+		if v == 0 {
+			delete(out, k)
+		} else {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// apply publishes the committed batch into the room.
+func (b *batch) apply() {
+	rm := b.rm
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	for k, v := range b.changes {
+		if v == 0 {
+			delete(rm.state, k)
+		} else {
+			rm.state[k] = v
+		}
+	}
+	rm.snapNID, rm.chainLen = b.snapNID, b.chainLen
+	rm.extremities, rm.depth = b.extremities, b.depth
+}
+
+// authProvider gathers the current-state events for the tuples an event
+// needs for auth.
+func (r *RoomServer) authProvider(ctx context.Context, b *batch, tuples []gomatrixserverlib.StateKeyTuple) (*gomatrixserverlib.AuthEvents, error) {
+	nids := make([]int64, 0, len(tuples))
+	for _, t := range tuples {
+		if nid := b.get(t); nid != 0 {
+			nids = append(nids, nid)
+		}
+	}
+	evs, err := r.eventsByNID(ctx, b.q(), b.rm.version, nids)
+	if err != nil {
+		return nil, err
+	}
+	pdus := make([]gomatrixserverlib.PDU, 0, len(evs))
+	for _, nid := range nids {
+		if e := evs[nid]; e != nil {
+			pdus = append(pdus, e.pdu)
+		}
+	}
+	return gomatrixserverlib.NewAuthEvents(pdus)
+}
+
+// currentPDU is the current state event for t, or nil.
+func (r *RoomServer) currentPDU(ctx context.Context, b *batch, t storage.Tuple) (gomatrixserverlib.PDU, error) {
+	nid := b.get(t)
+	if nid == 0 {
+		return nil, nil
+	}
+	evs, err := r.eventsByNID(ctx, b.q(), b.rm.version, []int64{nid})
+	if err != nil || evs[nid] == nil {
+		return nil, err
+	}
+	return evs[nid].pdu, nil
+}
+
+// runBatch processes tasks in one transaction, then applies the result to
+// memory, publishes the outputs in order and answers the callers.
+func (r *RoomServer) runBatch(rm *room, tasks []*inputTask) {
+	ctx := context.Background()
+	b := newBatch(rm, nil)
+	b.reader = r.db
+	// Build and sign the first event before taking the (on SQLite,
+	// server-wide) write lock: with many rooms, batches are mostly one
+	// event, and signing is the costliest CPU step, so this lets it run
+	// in parallel across rooms.
+	if first := &tasks[0].req.Events[0]; first.Local != nil && first.Local.Type != "m.room.create" {
+		pre, err := r.prepareLocal(ctx, b, first)
+		if err != nil {
+			r.failBatch(rm, tasks, err)
+			return
+		}
+		b.prepared = pre
+	}
+	err := r.db.WriteTx(ctx, func(tx *istorage.Tx) error {
+		b.tx = tx
+		for _, t := range tasks {
+			resp, err := r.processTask(ctx, b, t.req)
+			if err != nil {
+				return err
+			}
+			t.resp = resp
+		}
+		if b.headChanged {
+			if err := r.db.UpdateRoomHead(ctx, tx, rm.nid, b.snapNID, b.extremities, b.depth); err != nil {
+				return err
+			}
+		}
+		var err error
+		b.staged, err = r.stageOutputs(ctx, tx, rm.id, b.outputs)
+		return err
+	})
+	if err != nil {
+		r.failBatch(rm, tasks, err)
+		return
+	}
+	b.apply()
+	for k, v := range b.txns {
+		r.txns.put(k, v)
+	}
+	// Publish, then answer (see publish).
+	r.publish(b.staged)
+	for _, t := range tasks {
+		close(t.done)
+	}
+}
+
+func (r *RoomServer) failBatch(rm *room, tasks []*inputTask, err error) {
+	r.log.Error("room input failed", "room_id", rm.id, "error", err)
+	for _, t := range tasks {
+		t.resp, t.err = nil, err
+		close(t.done)
+	}
+}
+
+// createRoom runs a request whose first event creates a new room.
+func (r *RoomServer) createRoom(req *api.InputRoomEventsRequest) (*api.InputRoomEventsResponse, error) {
+	ctx := context.Background()
+	rm := &room{state: storage.StateMap{}}
+	var b *batch
+	var resp *api.InputRoomEventsResponse
+	err := r.db.WriteTx(ctx, func(tx *istorage.Tx) error {
+		rm.nid, rm.id, rm.version = 0, "", nil
+		b = newBatch(rm, tx)
+		b.reader = r.db
+		b.newRoom = true
+		var err error
+		if resp, err = r.processTask(ctx, b, req); err != nil {
+			return err
+		}
+		if rm.nid == 0 { // the create event was rejected
+			return nil
+		}
+		if err := r.db.UpdateRoomHead(ctx, tx, rm.nid, b.snapNID, b.extremities, b.depth); err != nil {
+			return err
+		}
+		b.staged, err = r.stageOutputs(ctx, tx, rm.id, b.outputs)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if rm.nid == 0 {
+		return resp, nil
+	}
+	b.apply()
+	r.roomsMu.Lock()
+	r.rooms[rm.id] = rm
+	r.roomsMu.Unlock()
+	for k, v := range b.txns {
+		r.txns.put(k, v)
+	}
+	r.publish(b.staged)
+	return resp, nil
+}
+
+// processTask inputs one request's events in order. A returned error is
+// internal (the transaction rolls back); rejections are per-event results.
+func (r *RoomServer) processTask(ctx context.Context, b *batch, req *api.InputRoomEventsRequest) (*api.InputRoomEventsResponse, error) {
+	resp := &api.InputRoomEventsResponse{Results: make([]api.InputResult, 0, len(req.Events))}
+	for i := range req.Events {
+		in := &req.Events[i]
+		var res api.InputResult
+		var err error
+		switch {
+		case in.Local != nil:
+			res, err = r.processLocal(ctx, b, in)
+		case in.Event != nil && in.Event.PDU != nil:
+			res, err = r.processPDU(ctx, b, in)
+		default:
+			res.Err = api.Errorf(api.CodeBadJSON, "input event has neither a PDU nor a local event")
+		}
+		if err != nil {
+			return nil, err
+		}
+		resp.Results = append(resp.Results, res)
+	}
+	resp.RoomID = b.rm.id
+	return resp, nil
+}
+
+// now is replaceable in tests.
+var now = time.Now

@@ -1,0 +1,119 @@
+package syncapi
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/axon-hs/axon/syncapi/api"
+)
+
+// PushWaker is told when users get new notifications or read some, so
+// their pushers deliver (the pushserver). Calls must not block: they run
+// on the consumer's path.
+type PushWaker interface {
+	Notified(userIDs []string)
+	Read(userID string)
+}
+
+func (s *SyncAPI) wakePushers(users []string) {
+	if s.pusher != nil && len(users) > 0 {
+		s.pusher.Notified(users)
+	}
+}
+
+func (s *SyncAPI) pushersRead(userID string) {
+	if s.pusher != nil {
+		s.pusher.Read(userID)
+	}
+}
+
+// PushPosition is the newest event position: a new pusher delivers what
+// comes after it.
+func (s *SyncAPI) PushPosition(ctx context.Context) (int64, error) {
+	return int64(s.notif.Current().PDU), nil
+}
+
+// PushNotificationsAfter lists the user's notifications after position
+// after, oldest first, with what a push gateway shows of each event.
+func (s *SyncAPI) PushNotificationsAfter(ctx context.Context, userID string, after int64, limit int) ([]api.PushNotification, error) {
+	ns, err := s.db.NotificationsAfter(ctx, userID, after, limit)
+	if err != nil || len(ns) == 0 {
+		return nil, err
+	}
+	ids := make([]string, len(ns))
+	for i, n := range ns {
+		ids[i] = n.EventID
+	}
+	evs, err := s.db.EventsByIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string][]byte, len(evs))
+	for _, ev := range evs {
+		byID[ev.EventID] = ev.JSON
+	}
+	out := make([]api.PushNotification, 0, len(ns))
+	ignored := s.ignoredBy(ctx, userID)
+	for _, n := range ns {
+		js := byID[n.EventID]
+		p := api.PushNotification{Pos: n.ID, RoomID: n.RoomID, EventID: n.EventID, Highlight: n.Highlight, Tweaks: tweaks(n.Actions)}
+		if js != nil {
+			p.Type = gjson.GetBytes(js, "type").Str
+			p.Sender = gjson.GetBytes(js, "sender").Str
+			if c := gjson.GetBytes(js, "content"); c.IsObject() {
+				p.Content = json.RawMessage(c.Raw)
+			}
+			if sk := gjson.GetBytes(js, "state_key"); p.Type == "m.room.member" && sk.Str == userID {
+				p.UserIsTarget = true
+			}
+			p.Skip = ignored[p.Sender]
+		}
+		if rs, err := s.cache.get(ctx, n.RoomID); err == nil {
+			p.RoomName = rs.contentField("m.room.name", "", "name").Str
+			p.RoomAlias = rs.contentField("m.room.canonical_alias", "", "alias").Str
+			p.SenderDisplayName = rs.displayName(p.Sender)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// PushCounts are the user's badge counts: unread notifications over all
+// rooms, and unread call invites.
+func (s *SyncAPI) PushCounts(ctx context.Context, userID string) (api.PushCounts, error) {
+	rooms, err := s.db.UnreadForRooms(ctx, userID, nil, math.MaxInt64)
+	if err != nil {
+		return api.PushCounts{}, err
+	}
+	var c api.PushCounts
+	for _, r := range rooms {
+		c.Unread += r.Notification
+	}
+	c.MissedCalls, err = s.db.UnreadOfType(ctx, userID, "m.call.invite")
+	return c, err
+}
+
+// tweaks collects the set_tweak actions ({"set_tweak": "sound", "value":
+// "default"}); a tweak without value (highlight) means true.
+func tweaks(actions json.RawMessage) map[string]json.RawMessage {
+	var out map[string]json.RawMessage
+	gjson.ParseBytes(actions).ForEach(func(_, a gjson.Result) bool {
+		name := a.Get("set_tweak")
+		if name.Type != gjson.String {
+			return true
+		}
+		if out == nil {
+			out = map[string]json.RawMessage{}
+		}
+		if v := a.Get("value"); v.Exists() {
+			out[name.Str] = json.RawMessage(v.Raw)
+		} else {
+			out[name.Str] = json.RawMessage("true")
+		}
+		return true
+	})
+	return out
+}

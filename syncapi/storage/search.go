@@ -1,0 +1,188 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/axon-hs/axon/internal/storage"
+	"github.com/axon-hs/axon/syncapi/types"
+)
+
+// SearchKey is the one rule of what server-side search indexes: the body
+// of messages, the name and the topic of rooms, as the spec's search keys
+// name them ("" for events that are not searchable).
+func SearchKey(evType string) string {
+	switch evType {
+	case "m.room.message":
+		return "content.body"
+	case "m.room.name":
+		return "content.name"
+	case "m.room.topic":
+		return "content.topic"
+	}
+	return ""
+}
+
+// maxIndexedBytes bounds the text indexed per event.
+const maxIndexedBytes = 16384
+
+// indexEvent adds ev's searchable text to the full-text index.
+func indexEvent(ctx context.Context, tx *storage.Tx, ev *types.Event) error {
+	key := SearchKey(ev.Type)
+	if key == "" || ev.Redacted {
+		return nil
+	}
+	v := gjson.GetBytes(ev.JSON, key)
+	if v.Type != gjson.String || v.Str == "" {
+		return nil
+	}
+	text := v.Str
+	if len(text) > maxIndexedBytes {
+		text = text[:maxIndexedBytes]
+		for !utf8.ValidString(text) {
+			text = text[:len(text)-1]
+		}
+	}
+	if tx.Dialect() == storage.Postgres {
+		_, err := tx.ExecContext(ctx, `INSERT INTO syncapi_search (pos, room_id, key, vec) VALUES ($1, $2, $3, to_tsvector('simple', $4))
+			ON CONFLICT (pos) DO NOTHING`, int64(ev.Pos), ev.RoomID, key, text)
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO syncapi_search (pos, room_id, key) VALUES ($1, $2, $3)`, int64(ev.Pos), ev.RoomID, key); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO syncapi_search_fts (docid, body) VALUES ($1, $2)`, int64(ev.Pos), text)
+	return err
+}
+
+// unindexEvent removes a (redacted) event from the index.
+func unindexEvent(ctx context.Context, tx *storage.Tx, eventID string) error {
+	var pos int64
+	if err := tx.QueryRowContext(ctx, `SELECT pos FROM syncapi_events WHERE event_id = $1`, eventID).Scan(&pos); err != nil {
+		return ignoreNoRows(err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM syncapi_search WHERE pos = $1`, pos); err != nil {
+		return err
+	}
+	if tx.Dialect() == storage.Postgres {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM syncapi_search_fts WHERE docid = $1`, pos)
+	return err
+}
+
+// SearchQuery is one page of a full-text search.
+type SearchQuery struct {
+	// Terms are words (letters and digits only); all must match.
+	Terms []string
+	Rooms []string
+	Keys  []string
+	// ByRank orders by relevance (paged by Offset), else newest first
+	// (paged by Before, an exclusive position bound; 0: none).
+	ByRank bool
+	Offset int
+	Before int64
+	Limit  int
+}
+
+// SearchHit is one matching event.
+type SearchHit struct {
+	Pos    types.StreamPosition
+	RoomID string
+	Rank   float64
+}
+
+// searchWhere is the shared FROM/WHERE of a search and its arguments.
+func (d *DB) searchWhere(q *SearchQuery) (from, where string, args []any) {
+	if d.DB.Dialect == storage.Postgres {
+		args = []any{strings.Join(q.Terms, " ")}
+		from = `syncapi_search s, plainto_tsquery('simple', $1) q`
+		where = `s.vec @@ q`
+	} else {
+		quoted := make([]string, len(q.Terms))
+		for i, t := range q.Terms {
+			quoted[i] = `"` + t + `"`
+		}
+		args = []any{strings.Join(quoted, " ")}
+		from = `syncapi_search_fts JOIN syncapi_search s ON s.pos = syncapi_search_fts.docid`
+		where = `syncapi_search_fts MATCH $1`
+	}
+	where += ` AND s.room_id IN (` + storage.InList(len(args)+1, len(q.Rooms)) + `)`
+	for _, r := range q.Rooms {
+		args = append(args, r)
+	}
+	where += ` AND s.key IN (` + storage.InList(len(args)+1, len(q.Keys)) + `)`
+	for _, k := range q.Keys {
+		args = append(args, k)
+	}
+	return from, where, args
+}
+
+// Search returns one page of matches in q.Rooms.
+func (d *DB) Search(ctx context.Context, q SearchQuery) ([]SearchHit, error) {
+	if len(q.Terms) == 0 || len(q.Rooms) == 0 || len(q.Keys) == 0 {
+		return nil, nil
+	}
+	from, where, args := d.searchWhere(&q)
+	// Rank: PostgreSQL's ts_rank; on SQLite the number of term hits
+	// (from offsets()) damped by the text's length.
+	rank := `ts_rank(s.vec, q)`
+	if d.DB.Dialect != storage.Postgres {
+		rank = `(length(offsets(syncapi_search_fts)) - length(replace(offsets(syncapi_search_fts), ' ', '')) + 1) / 4.0
+			/ (1.0 + length(syncapi_search_fts.body) / 100.0)`
+	}
+	order := ` ORDER BY rank DESC, s.pos DESC`
+	if !q.ByRank {
+		order = ` ORDER BY s.pos DESC`
+		if q.Before != 0 {
+			where += fmt.Sprintf(` AND s.pos < $%d`, len(args)+1)
+			args = append(args, q.Before)
+		}
+	}
+	args = append(args, q.Limit, q.Offset)
+	rows, err := d.DB.QueryContext(ctx, `SELECT s.pos, s.room_id, `+rank+` AS rank FROM `+from+` WHERE `+where+order+
+		fmt.Sprintf(` LIMIT $%d OFFSET $%d`, len(args)-1, len(args)), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []SearchHit
+	for rows.Next() {
+		var h SearchHit
+		var pos int64
+		if err := rows.Scan(&pos, &h.RoomID, &h.Rank); err != nil {
+			return nil, err
+		}
+		h.Pos = types.StreamPosition(pos)
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// SearchCount counts all matches of q (before visibility checks: the
+// spec's count is approximate).
+func (d *DB) SearchCount(ctx context.Context, q SearchQuery) (int, error) {
+	if len(q.Terms) == 0 || len(q.Rooms) == 0 || len(q.Keys) == 0 {
+		return 0, nil
+	}
+	from, where, args := d.searchWhere(&q)
+	var n int
+	err := d.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+from+` WHERE `+where, args...).Scan(&n)
+	return n, err
+}
+
+// EventsByPos returns the stored events at the given positions.
+func (d *DB) EventsByPos(ctx context.Context, pos []types.StreamPosition) ([]*types.Event, error) {
+	if len(pos) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(pos))
+	for i, p := range pos {
+		args[i] = int64(p)
+	}
+	return scanEvents(d.DB.QueryContext(ctx, `SELECT `+eventColumns+` FROM syncapi_events WHERE pos IN (`+storage.InList(1, len(pos))+`)`, args...))
+}
