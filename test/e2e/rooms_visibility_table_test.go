@@ -21,6 +21,9 @@ import (
 // (client-server "Room history visibility"), and none of the room's state
 // from after he left (a new name, a member who joined later).
 //
+// Read paths: /messages, /threads, /event, /relations, /search,
+// /context, /state, /members, /sync (with left rooms), sliding sync.
+//
 // Bob's story in each room: alice sends "pre" (bob not in the room),
 // invites bob, sends "invited", bob joins, alice sends "during", bob's
 // membership ends, alice sends "after", renames the room and carol joins.
@@ -217,6 +220,25 @@ func visCheck(t *testing.T, bob *mautrix.Client, r *visRoom) {
 			if got := visBodies(c); !slices.Equal(got, []string{phase + "-reply"}) {
 				t.Fatalf("/relations of %q: %v", phase, got)
 			}
+		}
+		// /search
+		sr := roomsDo(t, bob, "POST", "/_matrix/client/v3/search", map[string]any{"search_categories": map[string]any{
+			"room_events": map[string]any{"search_term": phase, "filter": map[string]any{"rooms": []string{string(r.id)}}}}})
+		if sr.Status != 200 {
+			t.Fatalf("/search %q: %d %v", phase, sr.Status, sr.Body)
+		}
+		var found []any
+		if cats, ok := sr.Body["search_categories"].(map[string]any); ok {
+			if re, ok := cats["room_events"].(map[string]any); ok {
+				results, _ := re["results"].([]any)
+				for _, res := range results {
+					found = append(found, res.(map[string]any)["result"])
+				}
+			}
+		}
+		got := visBodies(found)
+		if allowed && !slices.Equal(got, []string{phase, phase + "-reply"}) || !allowed && len(got) > 0 {
+			t.Fatalf("/search %q shows %v (allowed: %v)", phase, got, allowed)
 		}
 		// /context
 		c := roomsDo(t, bob, "GET", base+"/context/"+root+"?limit=100", nil)
