@@ -8,7 +8,6 @@ import (
 
 	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/internal/stream/natstest"
-	"github.com/axon-hs/axon/userapi/api"
 )
 
 // TestAccountDataAnsweredWhileLogDown: with NATS down, an account data
@@ -41,22 +40,9 @@ func TestAccountDataAnsweredWhileLogDown(t *testing.T) {
 			t.Fatalf("stored account data: %s", set.Global["org.example.down"])
 		}
 		nats.Restart()
-		got := make(chan api.OutputAccountData, 1)
 		cctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		if _, err := s.Consume(cctx, "test", 0, func(_ context.Context, m stream.Message, cause error) error {
-			t.Errorf("message %d dead-lettered: %v", m.Seq, cause)
-			return nil
-		}, func(_ context.Context, m stream.Message) error {
-			var out api.OutputAccountData
-			if err := json.Unmarshal(m.Data, &out); err != nil {
-				return err
-			}
-			got <- out
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
+		got := consumeAccountData(cctx, t, s)
 		select {
 		case out := <-got:
 			if out.Type != "org.example.down" || string(out.Content) != `{"n":1}` {

@@ -171,24 +171,11 @@ func TestAccountDataPublished(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := make(chan api.OutputAccountData, 10)
 		s, err := u.base.Stream(ctx, stream.AccountData)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Consume(ctx, "test", 0, func(_ context.Context, m stream.Message, cause error) error {
-			t.Errorf("message %d dead-lettered: %v", m.Seq, cause)
-			return nil
-		}, func(_ context.Context, m stream.Message) error {
-			var out api.OutputAccountData
-			if err := json.Unmarshal(m.Data, &out); err != nil {
-				return err
-			}
-			got <- out
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
+		got := consumeAccountData(ctx, t, s)
 		if err := u.SetAccountData(ctx, userID, "", "m.direct", json.RawMessage(`{"a": 1}`)); err != nil {
 			t.Fatal(err)
 		}
@@ -237,4 +224,25 @@ func TestAccountTokenCacheRace(t *testing.T) {
 	if len(c.byHash) > 10 {
 		t.Fatalf("cache grew to %d entries, cap 10", len(c.byHash))
 	}
+}
+
+// consumeAccountData delivers the account_data stream's messages from its
+// start until ctx ends.
+func consumeAccountData(ctx context.Context, t *testing.T, s *stream.Stream) <-chan api.OutputAccountData {
+	t.Helper()
+	got := make(chan api.OutputAccountData, 10)
+	if _, err := s.Consume(ctx, "test", 0, func(_ context.Context, m stream.Message, cause error) error {
+		t.Errorf("message %d dead-lettered: %v", m.Seq, cause)
+		return nil
+	}, func(_ context.Context, m stream.Message) error {
+		var out api.OutputAccountData
+		if err := json.Unmarshal(m.Data, &out); err != nil {
+			return err
+		}
+		got <- out
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return got
 }

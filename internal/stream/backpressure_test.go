@@ -14,19 +14,11 @@ import (
 // once it catches up.
 func TestWaitForConsumers(t *testing.T) {
 	ctx := context.Background()
-	bus, err := stream.Connect(ctx, stream.Config{StoreDir: t.TempDir(), Prefix: fmt.Sprintf("bp%d", time.Now().UnixNano())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bus.Close()
-	s, err := bus.Stream(ctx, "bp", time.Hour, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStream(t, stream.Config{StoreDir: t.TempDir(), Prefix: fmt.Sprintf("bp%d", time.Now().UnixNano())}, "bp")
 	release := make(chan struct{})
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	_, err = s.ConsumeBatch(cctx, "slow", 0, stream.BatchOptions{MaxMessages: 1, DeadLetter: unexpectedDeadLetter(t)}, func(ctx context.Context, msgs []stream.Message) error {
+	_, err := s.ConsumeBatch(cctx, "slow", 0, stream.BatchOptions{MaxMessages: 1, DeadLetter: unexpectedDeadLetter(t)}, func(ctx context.Context, msgs []stream.Message) error {
 		if msgs[0].Seq == 1 {
 			select {
 			case <-release:

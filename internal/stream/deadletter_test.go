@@ -44,16 +44,7 @@ func TestPoisonMessageIsDeadLettered(t *testing.T) {
 	for name, cfg := range busConfigs(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			bus, err := stream.Connect(ctx, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer bus.Close()
-			defer func() { _ = bus.DeleteStreams(ctx) }()
-			s, err := bus.Stream(ctx, "poison", time.Hour, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := openStream(t, cfg, "poison")
 			for i := 1; i <= 20; i++ {
 				body := fmt.Sprint(i)
 				switch i {

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/keyserver/storage"
 )
 
@@ -14,29 +15,21 @@ import (
 // one user all succeed, numbered 1..20 (MAX()+1 used to collide on
 // PostgreSQL).
 func TestBackupVersionsConcurrent(t *testing.T) {
+	const algorithm = "m.megolm_backup.v1.curve25519-aes-sha2"
 	forEachBackend(t, func(t *testing.T, d *storage.DB) {
 		ctx := context.Background()
 		const n = 20
-		var wg sync.WaitGroup
 		var mu sync.Mutex
 		var got []int64
-		var errs []error
-		start := make(chan struct{})
-		for range n {
-			wg.Go(func() {
-				<-start
-				v, err := d.CreateBackupVersion(ctx, "@u:x", "m.megolm_backup.v1.curve25519-aes-sha2", json.RawMessage(`{}`))
+		errs := testutil.Concurrently(n, func(int) error {
+			v, err := d.CreateBackupVersion(ctx, "@u:x", algorithm, json.RawMessage(`{}`))
+			if err == nil {
 				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					errs = append(errs, err)
-					return
-				}
 				got = append(got, v)
-			})
-		}
-		close(start)
-		wg.Wait()
+				mu.Unlock()
+			}
+			return err
+		})
 		if len(errs) > 0 {
 			t.Fatalf("%d of %d failed, first: %v", len(errs), n, errs[0])
 		}
@@ -50,7 +43,7 @@ func TestBackupVersionsConcurrent(t *testing.T) {
 		if err := d.DeleteBackupVersion(ctx, "@u:x", n); err != nil {
 			t.Fatal(err)
 		}
-		if v, err := d.CreateBackupVersion(ctx, "@u:x", "m.megolm_backup.v1.curve25519-aes-sha2", json.RawMessage(`{}`)); err != nil || v != n+1 {
+		if v, err := d.CreateBackupVersion(ctx, "@u:x", algorithm, json.RawMessage(`{}`)); err != nil || v != n+1 {
 			t.Fatalf("after delete: version %d, %v", v, err)
 		}
 	})
