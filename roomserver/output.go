@@ -1,6 +1,8 @@
 package roomserver
 
 import (
+	"time"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,8 +15,14 @@ import (
 // outboxConfig: outputs go through the shared transactional outbox (see
 // internal/outbox), keyed by room.
 func outboxConfig(r *RoomServer) outbox.Config {
-	return outbox.Config{Table: "roomserver_outbox", KeyHeader: "room_id", MsgIDPrefix: "axon-rs-", Log: r.log}
+	return outbox.Config{Table: "roomserver_outbox", KeyHeader: "room_id", MsgIDPrefix: "axon-rs-", Log: r.log,
+		Retain: outputRetention}
 }
+
+// outputRetention is how long published outputs are kept to be published
+// again if the stream is lost: well beyond how far behind back-pressure
+// lets the consumers fall.
+const outputRetention = time.Minute
 
 // stageOutputs encodes the batch's outputs and writes them to the outbox
 // in the same transaction as the events, so what is committed is

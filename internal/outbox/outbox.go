@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -52,6 +51,9 @@ type Config struct {
 	// outboxes publishing to one stream, e.g. "axon-ks-".
 	MsgIDPrefix string
 	Log         *slog.Logger
+	// Retain keeps published rows this long, to publish them again if
+	// the stream is lost (retain.go; the table needs RetainSchema).
+	Retain time.Duration
 }
 
 // Entry is one staged message.
@@ -87,6 +89,9 @@ type Outbox struct {
 	queued   uint64
 	advanced chan struct{} // closed (and replaced) when sent grows
 
+	seenResets uint64    // the publisher's Resets when last checked
+	lastPurge  time.Time // retained rows last purged
+
 	kick      chan struct{}
 	stop      chan struct{}
 	done      chan struct{}
@@ -109,6 +114,9 @@ func (o *Outbox) Start(ctx context.Context) error {
 	if o.out == nil {
 		close(o.done)
 		return nil
+	}
+	if rc, ok := o.out.(resetCounter); ok {
+		o.seenResets = rc.Resets()
 	}
 	if err := o.reload(ctx, nil); err != nil {
 		return fmt.Errorf("read %s: %w", o.cfg.Table, err)
@@ -227,6 +235,12 @@ func (o *Outbox) run() {
 			return
 		default:
 		}
+		if o.streamWasReset() {
+			acked = o.deleteRows(acked)
+			if err := o.replayRetained(context.Background()); err != nil {
+				o.cfg.Log.Error("read retained outbox rows", "table", o.cfg.Table, "error", err)
+			}
+		}
 		o.mu.Lock()
 		batch := append([]Entry(nil), o.queue[:min(len(o.queue), publishBatch)]...)
 		reload := len(batch) == 0 && o.overflow
@@ -266,6 +280,7 @@ func (o *Outbox) run() {
 			case <-o.kick:
 			case <-clean.C:
 				acked = o.deleteRows(acked)
+				o.purge()
 			case <-o.stop:
 				return
 			}
@@ -326,7 +341,7 @@ func (o *Outbox) reload(ctx context.Context, acked []int64) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	rows, err := o.db.QueryContext(ctx, `SELECT outbox_id, msg_key, output_json FROM `+o.cfg.Table+
+	rows, err := o.db.QueryContext(ctx, `SELECT outbox_id, msg_key, output_json FROM `+o.cfg.Table+o.unpublishedOnly()+
 		` ORDER BY outbox_id LIMIT `+strconv.Itoa(maxQueue+len(acked)))
 	if err != nil {
 		return err
@@ -360,21 +375,16 @@ func (o *Outbox) reload(ctx context.Context, acked []int64) error {
 	return nil
 }
 
-// deleteRows removes published rows, returning what is still to delete
-// (all of them after a failure, tried again later).
+// deleteRows marks published rows (deleting them unless retained),
+// returning what is still to mark (all of them after a failure, tried
+// again later).
 func (o *Outbox) deleteRows(ids []int64) []int64 {
 	if len(ids) == 0 {
 		return ids
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	args := make([]any, len(ids))
-	marks := make([]string, len(ids))
-	for i, id := range ids {
-		args[i], marks[i] = id, "$"+strconv.Itoa(i+1)
-	}
-	_, err := o.db.ExecContext(ctx, `DELETE FROM `+o.cfg.Table+` WHERE outbox_id IN (`+strings.Join(marks, ",")+`)`, args...)
-	if err != nil {
+	if err := o.markPublished(ctx, ids); err != nil {
 		o.cfg.Log.Warn("clean outbox", "table", o.cfg.Table, "error", err)
 		return ids
 	}

@@ -17,6 +17,7 @@ import (
 type progressBoard struct {
 	mu        sync.Mutex
 	published uint64
+	resets    uint64 // times a publisher here created the stream again (reset.go)
 	applied   map[*consumerSlot]uint64
 	changed   chan struct{}
 }

@@ -200,7 +200,7 @@ func (s *Stream) Publish(ctx context.Context, data []byte, headers map[string]st
 		}
 	}
 	ack, err := s.bus.js.PublishMsg(ctx, msg)
-	if err != nil && streamMissing(err) && s.recreate(ctx) == nil {
+	if err != nil && streamMissing(err) && s.restore(ctx) == nil {
 		ack, err = s.bus.js.PublishMsg(ctx, msg)
 	}
 	if err != nil {
@@ -295,7 +295,7 @@ func (s *Stream) PublishBatch(ctx context.Context, msgs []OutMsg) (int, error) {
 			board.publishedUpTo(ack.Sequence)
 		case err := <-f.Err():
 			if streamMissing(err) {
-				_ = s.recreate(ctx) // the caller publishes the rest again
+				_ = s.restore(ctx) // the caller publishes the rest again
 			}
 			return i, fmt.Errorf("publish to %s: %w", s.name, err)
 		case <-ctx.Done():

@@ -18,16 +18,17 @@ import (
 // again. Positions stored by consumers then point past its end, and
 // resuming "after" them would silently skip every new message. So:
 //
-//   - publishing to a stream that no longer exists creates it again;
+//   - publishing to a stream that no longer exists creates it again, and
+//     an outbox that keeps published messages a while (the roomserver's)
+//     publishes them again first;
 //   - a consumer notices a reset — at start, its position beyond the
 //     stream's last message; while running, the stream gone, recreated
 //     (a new creation time) or its last sequence below what was already
 //     delivered — logs it, counts it in axon_stream_resets_total and
 //     consumes the new stream from its first message.
 //
-// Messages that were on the lost store and not yet consumed are gone
-// from the log; producers publishing through an outbox republish what
-// they had not yet had acknowledged.
+// What a producer without such retention had published and no consumer
+// had read yet is gone with the store.
 
 const defaultResetCheckEvery = 2 * time.Second
 
@@ -164,15 +165,11 @@ func (r *reader) watch(ctx context.Context, it jetstream.MessagesContext, epoch 
 	}
 }
 
-// info reads the stream's state, creating the stream again if it is gone.
+// info reads the stream's state. A stream that is gone is left to its
+// producers to create again (restore), so they notice the loss and can
+// replay what the lost store held.
 func (s *Stream) info(ctx context.Context) (*jetstream.StreamInfo, error) {
-	info, err := s.handle().Info(ctx)
-	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		if err = s.recreate(ctx); err == nil {
-			info, err = s.handle().Info(ctx)
-		}
-	}
-	return info, err
+	return s.handle().Info(ctx)
 }
 
 // open starts an ordered consumer after afterSeq (0: from the start).
@@ -200,6 +197,29 @@ func (s *Stream) recreate(ctx context.Context) error {
 }
 
 func (s *Stream) handle() jetstream.Stream { return *s.js.Load() }
+
+// restore creates the stream again after it was lost, counting the loss
+// for producers that replay (Resets).
+func (s *Stream) restore(ctx context.Context) error {
+	if err := s.recreate(ctx); err != nil {
+		return err
+	}
+	b := s.bus.board(s.name)
+	b.mu.Lock()
+	b.resets++
+	b.mu.Unlock()
+	return nil
+}
+
+// Resets counts the times this process created the stream again after it
+// was lost. An outbox that keeps published messages republishes them when
+// it changes (internal/outbox, Config.Retain).
+func (s *Stream) Resets() uint64 {
+	b := s.bus.board(s.name)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.resets
+}
 
 // streamMissing: did a publish fail because no stream takes the subject?
 func streamMissing(err error) bool {

@@ -10,7 +10,10 @@
 // were sent.
 package storage
 
-import "github.com/axon-hs/axon/internal/storage"
+import (
+	"github.com/axon-hs/axon/internal/outbox"
+	"github.com/axon-hs/axon/internal/storage"
+)
 
 // Migrations is the roomserver schema.
 var Migrations = []storage.Migration{{
@@ -97,4 +100,10 @@ CREATE TABLE roomserver_txns (
 	Version: 3,
 	Name:    "outbox on the shared internal/outbox layout",
 	SQL:     `ALTER TABLE roomserver_outbox RENAME COLUMN room_id TO msg_key`,
+}, {
+	// Published outputs are kept a minute, to publish them again if an
+	// external NATS loses the stream (internal/outbox, Config.Retain).
+	Version: 4,
+	Name:    "outbox retention",
+	SQL:     outbox.RetainSchema("roomserver_outbox"),
 }}
