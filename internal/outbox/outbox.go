@@ -90,8 +90,9 @@ type Outbox struct {
 	advanced chan struct{} // closed (and replaced) when sent grows
 
 	seenResets uint64    // the publisher's Resets when last checked
-	lastPurge  time.Time // retained rows last purged
+	lastPurge  time.Time // retained rows last purged (cleaner goroutine)
 
+	clean     *cleaner
 	kick      chan struct{}
 	stop      chan struct{}
 	done      chan struct{}
@@ -104,7 +105,7 @@ func New(db *storage.DB, out Publisher, cfg Config) *Outbox {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &Outbox{cfg: cfg, db: db, out: out, advanced: make(chan struct{}),
+	return &Outbox{cfg: cfg, db: db, out: out, advanced: make(chan struct{}), clean: newCleaner(),
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 }
 
@@ -121,7 +122,11 @@ func (o *Outbox) Start(ctx context.Context) error {
 	if err := o.reload(ctx, nil); err != nil {
 		return fmt.Errorf("read %s: %w", o.cfg.Table, err)
 	}
-	go o.run()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); o.run() }()
+	go func() { defer wg.Done(); o.runCleaner() }()
+	go func() { wg.Wait(); close(o.done) }()
 	return nil
 }
 
@@ -223,11 +228,6 @@ func (o *Outbox) wake() {
 // run is the publisher: the queue head is published until the log takes
 // it, then popped.
 func (o *Outbox) run() {
-	defer close(o.done)
-	var acked []int64
-	clean := time.NewTicker(cleanEvery)
-	defer clean.Stop()
-	defer func() { o.deleteRows(acked) }()
 	backoff := 50 * time.Millisecond
 	for {
 		select {
@@ -236,7 +236,6 @@ func (o *Outbox) run() {
 		default:
 		}
 		if o.streamWasReset() {
-			acked = o.deleteRows(acked)
 			if err := o.replayRetained(context.Background()); err != nil {
 				o.cfg.Log.Error("read retained outbox rows", "table", o.cfg.Table, "error", err)
 			}
@@ -248,13 +247,12 @@ func (o *Outbox) run() {
 		switch {
 		case len(batch) > 0:
 			n, err := o.publish(batch)
-			for _, e := range batch[:n] {
-				acked = append(acked, e.ID)
+			ids := make([]int64, n)
+			for i, e := range batch[:n] {
+				ids[i] = e.ID
 			}
+			o.clean.add(ids)
 			o.pop(n)
-			if len(acked) >= deleteBatch {
-				acked = o.deleteRows(acked)
-			}
 			if err != nil {
 				o.cfg.Log.Error("publish from outbox; retrying", "table", o.cfg.Table, "error", err, "retry_in", backoff)
 				select {
@@ -267,7 +265,7 @@ func (o *Outbox) run() {
 			}
 			backoff = 50 * time.Millisecond
 		case reload:
-			if err := o.reload(context.Background(), acked); err != nil {
+			if err := o.reload(context.Background(), o.clean.pending()); err != nil {
 				o.cfg.Log.Error("read outbox; retrying", "table", o.cfg.Table, "error", err)
 				select {
 				case <-time.After(time.Second):
@@ -278,9 +276,6 @@ func (o *Outbox) run() {
 		default:
 			select {
 			case <-o.kick:
-			case <-clean.C:
-				acked = o.deleteRows(acked)
-				o.purge()
 			case <-o.stop:
 				return
 			}
@@ -373,20 +368,4 @@ func (o *Outbox) reload(ctx context.Context, acked []int64) error {
 	o.overflow = n >= maxQueue+len(acked) // more left in the table
 	o.mu.Unlock()
 	return nil
-}
-
-// deleteRows marks published rows (deleting them unless retained),
-// returning what is still to mark (all of them after a failure, tried
-// again later).
-func (o *Outbox) deleteRows(ids []int64) []int64 {
-	if len(ids) == 0 {
-		return ids
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := o.markPublished(ctx, ids); err != nil {
-		o.cfg.Log.Warn("clean outbox", "table", o.cfg.Table, "error", err)
-		return ids
-	}
-	return ids[:0]
 }

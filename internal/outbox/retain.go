@@ -82,13 +82,19 @@ func (o *Outbox) streamWasReset() bool {
 	return true
 }
 
-// replayRetained queues the retained published rows, oldest first, ahead
-// of everything not yet published. acked rows must be marked first.
+// replayRetained queues the rows already published (retained, or not
+// yet marked), oldest first, ahead of everything not yet published.
 func (o *Outbox) replayRetained(ctx context.Context) error {
+	o.mu.Lock()
+	queued := make(map[int64]bool, len(o.queue))
+	for _, e := range o.queue {
+		queued[e.ID] = true
+	}
+	o.mu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	rows, err := o.db.QueryContext(ctx, `SELECT outbox_id, msg_key, output_json FROM `+o.cfg.Table+
-		` WHERE published_at > 0 ORDER BY outbox_id LIMIT `+strconv.Itoa(maxQueue))
+		` ORDER BY outbox_id LIMIT `+strconv.Itoa(2*maxQueue))
 	if err != nil {
 		return err
 	}
@@ -100,8 +106,10 @@ func (o *Outbox) replayRetained(ctx context.Context) error {
 		if err := rows.Scan(&e.ID, &e.Key, &js); err != nil {
 			return err
 		}
-		e.Data = []byte(js)
-		loaded = append(loaded, e)
+		if !queued[e.ID] {
+			e.Data = []byte(js)
+			loaded = append(loaded, e)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return err

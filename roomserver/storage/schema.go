@@ -101,9 +101,20 @@ CREATE TABLE roomserver_txns (
 	Name:    "outbox on the shared internal/outbox layout",
 	SQL:     `ALTER TABLE roomserver_outbox RENAME COLUMN room_id TO msg_key`,
 }, {
+	Version: 4,
+	Name:    "appservice network directories",
+	// Rooms an appservice lists in its published directory for one of its
+	// networks (third_party_instance_id "<appservice id>|<network id>").
+	SQL: `CREATE TABLE roomserver_network_rooms (
+	appservice_id TEXT NOT NULL,
+	network_id TEXT NOT NULL,
+	room_id TEXT NOT NULL,
+	PRIMARY KEY (appservice_id, network_id, room_id)
+)`,
+}, {
 	// Published outputs are kept a minute, to publish them again if an
 	// external NATS loses the stream (internal/outbox, Config.Retain).
-	Version: 4,
+	Version: 5,
 	Name:    "outbox retention",
 	SQL:     outbox.RetainSchema("roomserver_outbox"),
 }}
