@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 )
@@ -54,6 +55,15 @@ func IsPoison(err error) bool {
 	return errors.As(err, &p)
 }
 
+// unavailable: did the handler fail because another component or NATS
+// could not be reached (an RPC in a polylith)? That says nothing about
+// the message, so it is retried without counting towards dead-lettering.
+func unavailable(err error) bool {
+	return errors.Is(err, nats.ErrNoResponders) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, nats.ErrDisconnected) ||
+		errors.Is(err, context.DeadlineExceeded)
+}
+
 // applier applies batches for one consumer: a failed batch is retried
 // message by message, so one poison message is found and dead-lettered
 // while its neighbours are applied.
@@ -100,7 +110,9 @@ func (a *applier) applyOne(ctx context.Context, one []Message) bool {
 		if ctx.Err() != nil {
 			return false
 		}
-		attempts++
+		if !unavailable(err) {
+			attempts++
+		}
 		if IsPoison(err) || attempts >= a.maxAttempts {
 			dlErr := a.deadLetter(ctx, one[0], err)
 			if dlErr == nil {

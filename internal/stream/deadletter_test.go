@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/internal/testutil"
 )
@@ -112,4 +114,36 @@ func TestPoisonMessageIsDeadLettered(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestUnreachableComponentIsNotPoison: a handler failing because another
+// component cannot be reached (RPC: no responders) is retried past the
+// dead-letter bound, and applies once the component is back.
+func TestUnreachableComponentIsNotPoison(t *testing.T) {
+	ctx := context.Background()
+	s := openStream(t, stream.Config{StoreDir: t.TempDir(), Prefix: fmt.Sprintf("unreach%d", time.Now().UnixNano())}, "unreach")
+	if _, err := s.Publish(ctx, []byte("m"), nil); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	tries, applied := 0, false
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	opts := stream.BatchOptions{DeadLetter: unexpectedDeadLetter(t), RetryBackoff: time.Millisecond}
+	if _, err := s.ConsumeBatch(cctx, "c", 0, opts, func(context.Context, []stream.Message) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if tries++; tries <= stream.DefaultMaxAttempts+2 {
+			return fmt.Errorf("rpc roomserver.QueryEvents: %w", nats.ErrNoResponders)
+		}
+		applied = true
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 30*time.Second, "message applied once the component is back", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return applied
+	})
 }
