@@ -165,7 +165,9 @@ func (d *DB) UnreadForRooms(ctx context.Context, userID string, rooms map[string
 			return nil, err
 		}
 	}
-	d.unread.store(userID, read, upTo, all)
+	if upTo != math.MaxInt64 { // "up to now": no position to keep the counts at
+		d.unread.store(userID, read, upTo, all)
+	}
 	return all.pick(rooms), nil
 }
 

@@ -37,6 +37,7 @@ func (c *unreadCache) start(userID string, read map[[2]string]types.StreamPositi
 	defer c.mu.Unlock()
 	u := c.users[userID]
 	if u == nil || u.pos > upTo || !maps.Equal(u.read, read) {
+		// Counted against other receipts, or beyond what is asked.
 		return 0, unreadSet{}
 	}
 	return u.pos, u.counts.clone()

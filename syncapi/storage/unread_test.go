@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"math"
 	"testing"
 
 	istorage "github.com/axon-hs/axon/internal/storage"
@@ -65,4 +66,27 @@ func TestUnreadCountsIncremental(t *testing.T) {
 			want(6, 1, 1) // per-user cap of 1 kept the newest only
 		})
 	}
+}
+
+// TestUnreadCountsUpToNow: counts asked "up to now" (push) are not kept
+// at a position nothing reached, so later notifications still count.
+func TestUnreadCountsUpToNow(t *testing.T) {
+	ctx := context.Background()
+	forEachBackend(t, func(t *testing.T, d *storage.DB) {
+		for i, pos := range []types.StreamPosition{1, 2} {
+			err := d.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
+				return d.InsertNotification(ctx, tx, storage.Notification{UserID: "@v:x", RoomID: "!r", EventID: "$", EventPos: pos, Actions: []byte(`[]`), TS: 1})
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			un, err := d.UnreadForRooms(ctx, "@v:x", nil, math.MaxInt64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c := un["!r"]; c == nil || c.Notification != i+1 {
+				t.Fatalf("after %d notifications: %+v", i+1, c)
+			}
+		}
+	})
 }
