@@ -43,7 +43,9 @@ type Config struct {
 	Presence     Presence     `yaml:"presence"`
 	Federation   Federation   `yaml:"federation"`
 	Push         Push         `yaml:"push"`
-	Media        Media        `yaml:"media"`
+	// UserDirectory shapes POST /user_directory/search.
+	UserDirectory UserDirectory `yaml:"user_directory"`
+	Media         Media         `yaml:"media"`
 
 	// Components to run; empty runs all (monolith).
 	Components []string `yaml:"components"`
@@ -142,6 +144,13 @@ type Rooms struct {
 
 type Presence struct {
 	Enabled bool `yaml:"enabled"`
+}
+
+// UserDirectory: whom a user directory search finds.
+type UserDirectory struct {
+	// SearchAllUsers finds every local user, not only those sharing a
+	// room with the searcher or in a public room.
+	SearchAllUsers bool `yaml:"search_all_users"`
 }
 
 // Push configures delivery to push gateways (pushserver).
