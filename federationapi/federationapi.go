@@ -16,9 +16,7 @@ import (
 	"github.com/axon-hs/axon/federationapi/transport"
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/internal/stream"
-	ksapi "github.com/axon-hs/axon/keyserver/api"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
-	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
 // requestTimeout bounds every outbound federation request.
@@ -28,10 +26,10 @@ const requestTimeout = 60 * time.Second
 type FederationAPI struct {
 	base  *setup.Base
 	rooms rsapi.RoomserverAPI
-	users uapi.UserAPI
+	users Users
 	// keyAPI serves our users' device lists and keys to other servers (nil:
 	// none are served).
-	keyAPI ksapi.KeyserverAPI
+	keyAPI Keys
 	store  *storage.DB
 	id     *keys.Identity
 	ring   *keys.Ring
@@ -57,7 +55,7 @@ type FederationAPI struct {
 // sender, starts consuming room events and registers the federation and
 // key routes on base.Federation. keyAPI may be nil (no E2EE key routes
 // content, no device list EDUs).
-func New(ctx context.Context, base *setup.Base, rooms rsapi.RoomserverAPI, users uapi.UserAPI, keyAPI ksapi.KeyserverAPI) (*FederationAPI, error) {
+func New(ctx context.Context, base *setup.Base, rooms rsapi.RoomserverAPI, users Users, keyAPI Keys) (*FederationAPI, error) {
 	cfg := base.Cfg
 	db, err := base.OpenDB(ctx, storage.Component, storage.Migrations)
 	if err != nil {

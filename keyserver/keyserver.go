@@ -14,7 +14,6 @@ import (
 	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/keyserver/api"
 	"github.com/axon-hs/axon/keyserver/storage"
-	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
 // Remote asks other servers for keys (federation /user/keys/query and
@@ -29,7 +28,7 @@ type Keyserver struct {
 	serverName string
 	log        *slog.Logger
 	db         *storage.DB
-	users      uapi.UserAPI
+	users      Users
 	outbox     *outbox.Outbox
 	sendWait   time.Duration
 	// stopConsumer ends the user_devices consumer; consumerDone closes
@@ -49,7 +48,7 @@ var _ api.KeyserverAPI = (*Keyserver)(nil)
 
 // New opens the keyserver's storage and, when base has a client router,
 // registers its routes.
-func New(ctx context.Context, base *setup.Base, users uapi.UserAPI) (*Keyserver, error) {
+func New(ctx context.Context, base *setup.Base, users Users) (*Keyserver, error) {
 	db, err := base.OpenDB(ctx, "keyserver", storage.Migrations)
 	if err != nil {
 		return nil, err

@@ -21,7 +21,7 @@ type routes struct {
 
 // RegisterRoutes serves /keys/* and /room_keys/* on base.Client through
 // keys. New does it for a local keyserver.
-func RegisterRoutes(base *setup.Base, keys api.KeyserverAPI, users uapi.UserAPI) {
+func RegisterRoutes(base *setup.Base, keys api.KeyserverAPI, users Users) {
 	log := base.Log
 	if log == nil {
 		log = slog.Default()

@@ -24,6 +24,11 @@
 // legacy download for older servers; it is cached, and concurrent
 // requests for one file share a single fetch (singleflight).
 //
+// In a polylith, /_matrix/media/*, /_matrix/client/v1/media/* and
+// /_matrix/federation/v1/media/* must be routed to the process running
+// mediaapi; tokens are checked through userapi and signatures through
+// federationapi over RPC.
+//
 // Thumbnails (thumbnail/) are made for the configured sizes at upload and
 // for other sizes on demand, then kept; image headers are checked against
 // media.max_image_pixels before decoding. URL previews (preview/) fetch

@@ -20,9 +20,13 @@ fi
 cat > "$DIR/s3.json" <<'JSON'
 {"identities":[{"name":"axon","credentials":[{"accessKey":"axon","secretKey":"axon-test-secret"}],"actions":["Admin","Read","Write","List","Tagging"]}]}
 JSON
-start-stop-daemon --start --oknodo --background --chdir "$DIR" --exec "$BIN" -- \
+start-stop-daemon --start --oknodo --background --chdir "$DIR" --output "$DIR/weed.log" --exec "$BIN" -- \
   server -ip=127.0.0.1 -ip.bind=127.0.0.1 -dir="$DIR/data" -volume.max=0 -master.volumeSizeLimitMB=64 \
   -s3 -s3.port=8333 -s3.config="$DIR/s3.json"
-for _ in $(seq 1 60); do (exec 3<>/dev/tcp/127.0.0.1/8333) 2>/dev/null && exit 0; sleep 1; done
-echo "SeaweedFS S3 did not come up on 127.0.0.1:8333" >&2
+for _ in $(seq 1 90); do
+  [ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8333/healthz 2>/dev/null)" = 200 ] && exit 0
+  sleep 1
+done
+echo "SeaweedFS S3 did not come up on 127.0.0.1:8333; its log:" >&2
+tail -20 "$DIR/weed.log" >&2
 exit 1

@@ -63,7 +63,8 @@ func newTestRoom(t testing.TB, id string) *testRoom {
 // event builds the next event and the OutputNewRoomEvent for it.
 func (r *testRoom) event(sender, typ string, stateKey *string, content any) *rsapi.OutputNewRoomEvent {
 	r.t.Helper()
-	c, _ := json.Marshal(content)
+	c, err := json.Marshal(content)
+	must(r.t, err)
 	pe := &gomatrixserverlib.ProtoEvent{SenderID: sender, RoomID: r.id, Type: typ, StateKey: stateKey, Content: c, Depth: r.depth + 1}
 	if r.prev != "" {
 		pe.PrevEvents = []string{r.prev}

@@ -14,17 +14,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/axon-hs/axon/internal/testutil"
-
 	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/userapi/api"
 )
-
-// must fails the test on a set-up error.
-var must = testutil.Must
 
 var natsPrefix atomic.Int64
 

@@ -74,10 +74,10 @@ func TestProcessLifecycle(t *testing.T) {
 	}
 
 	cmd := exec.Command(bin, "run", "--config", cfgPath)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	// An io.Pipe, not StderrPipe: Wait then returns only after every line
+	// the process wrote has been copied, so the last ones are not lost.
+	stderr, stderrW := io.Pipe()
+	cmd.Stderr = stderrW
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestProcessLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	go func() { err := cmd.Wait(); stderrW.Close(); done <- err }()
 	select {
 	case err := <-done:
 		if err != nil {

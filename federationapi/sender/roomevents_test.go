@@ -36,10 +36,11 @@ func member(t *testing.T, origin, roomID, userID, membership string) gomatrixser
 
 func output(t *testing.T, seq uint64, e gomatrixserverlib.PDU, adds, removes []string) stream.Message {
 	t.Helper()
-	data, _ := json.Marshal(rsapi.OutputEvent{Type: rsapi.OutputTypeNewRoomEvent, NewRoomEvent: &rsapi.OutputNewRoomEvent{
+	data, err := json.Marshal(rsapi.OutputEvent{Type: rsapi.OutputTypeNewRoomEvent, NewRoomEvent: &rsapi.OutputNewRoomEvent{
 		RoomID: e.RoomID().String(), RoomVersion: "10", EventID: e.EventID(), Event: e.JSON(),
 		AddsStateEventIDs: adds, RemovesStateEventIDs: removes,
 	}})
+	must(t, err)
 	return stream.Message{Seq: seq, Data: data}
 }
 

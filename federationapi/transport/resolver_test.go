@@ -88,12 +88,16 @@ func TestResolveCaches(t *testing.T) {
 		t.Fatalf("well-known fetched %d times, want 1 (cached)", dns.wkCalls)
 	}
 	now = now.Add(2 * time.Hour) // past the 1h TTL the fake returns
-	_, _ = r.Resolve(context.Background(), "wk.org")
+	if _, err := r.Resolve(context.Background(), "wk.org"); err != nil {
+		t.Fatal(err)
+	}
 	if dns.wkCalls != 2 {
 		t.Fatalf("expired cache not refreshed: %d calls", dns.wkCalls)
 	}
 	r.Forget("wk.org")
-	_, _ = r.Resolve(context.Background(), "wk.org")
+	if _, err := r.Resolve(context.Background(), "wk.org"); err != nil {
+		t.Fatal(err)
+	}
 	if dns.wkCalls != 3 {
 		t.Fatalf("Forget did not drop the entry: %d calls", dns.wkCalls)
 	}

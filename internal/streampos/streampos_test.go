@@ -9,21 +9,19 @@ import (
 )
 
 func TestGetSet(t *testing.T) {
-	for _, b := range storagetest.Backends() {
-		t.Run(b.Name, func(t *testing.T) {
-			ctx := context.Background()
-			db := storagetest.OpenMigrated(t, b.NewDSN(t), "test", []storage.Migration{{Version: 1, Name: "positions", SQL: Schema("test_positions")}})
-			if seq, err := Get(ctx, db, "test_positions", "s"); err != nil || seq != 0 {
-				t.Fatalf("fresh: %d %v", seq, err)
+	migrations := []storage.Migration{{Version: 1, Name: "positions", SQL: Schema("test_positions")}}
+	storagetest.ForEachBackend(t, "test", migrations, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		if seq, err := Get(ctx, db, "test_positions", "s"); err != nil || seq != 0 {
+			t.Fatalf("fresh: %d %v", seq, err)
+		}
+		for _, want := range []uint64{5, 9} {
+			if err := db.WriteTx(ctx, func(tx *storage.Tx) error { return Set(ctx, tx, "test_positions", "s", want) }); err != nil {
+				t.Fatal(err)
 			}
-			for _, want := range []uint64{5, 9} {
-				if err := db.WriteTx(ctx, func(tx *storage.Tx) error { return Set(ctx, tx, "test_positions", "s", want) }); err != nil {
-					t.Fatal(err)
-				}
-				if seq, err := Get(ctx, db, "test_positions", "s"); err != nil || seq != want {
-					t.Fatalf("after set %d: %d %v", want, seq, err)
-				}
+			if seq, err := Get(ctx, db, "test_positions", "s"); err != nil || seq != want {
+				t.Fatalf("after set %d: %d %v", want, seq, err)
 			}
-		})
-	}
+		}
+	})
 }

@@ -61,7 +61,7 @@ func (d *DB) CreateBackupVersion(ctx context.Context, userID, algorithm string, 
 }
 
 // currentVersion is the newest undeleted version, or 0.
-func currentVersion(ctx context.Context, q storage.Querier, userID string) (int64, error) {
+func (d *DB) currentVersion(ctx context.Context, q storage.Querier, userID string) (int64, error) {
 	var v int64
 	err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM keyserver_backup_versions WHERE user_id = $1 AND deleted = FALSE`,
 		userID).Scan(&v)
@@ -72,7 +72,7 @@ func currentVersion(ctx context.Context, q storage.Querier, userID string) (int6
 func (d *DB) BackupVersion(ctx context.Context, userID string, version int64) (*BackupVersion, error) {
 	if version == 0 {
 		var err error
-		if version, err = currentVersion(ctx, d.DB, userID); err != nil {
+		if version, err = d.currentVersion(ctx, d.DB, userID); err != nil {
 			return nil, err
 		}
 	}
@@ -130,12 +130,12 @@ func (d *DB) DeleteBackupVersion(ctx context.Context, userID string, version int
 // current), and returns the version's count and etag afterwards.
 func (d *DB) PutBackupKeys(ctx context.Context, userID string, version int64, keys []BackupKey) (count, etag int64, err error) {
 	err = d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
-		cur, err := currentVersion(ctx, tx, userID)
+		cur, err := d.currentVersion(ctx, tx, userID)
 		if err != nil {
 			return err
 		}
 		if cur != version {
-			if err := versionExists(ctx, tx, userID, version); err != nil {
+			if err := d.versionExists(ctx, tx, userID, version); err != nil {
 				return err
 			}
 			return ErrWrongVersion
@@ -143,7 +143,7 @@ func (d *DB) PutBackupKeys(ctx context.Context, userID string, version int64, ke
 		changed := false
 		for i := range keys {
 			k := &keys[i]
-			old, err := backupKey(ctx, tx, userID, version, k.RoomID, k.SessionID)
+			old, err := d.backupKey(ctx, tx, userID, version, k.RoomID, k.SessionID)
 			if err != nil && !errors.Is(err, storage.ErrNotFound) {
 				return err
 			}
@@ -160,11 +160,11 @@ func (d *DB) PutBackupKeys(ctx context.Context, userID string, version int64, ke
 			changed = true
 		}
 		if changed {
-			if err := bumpETag(ctx, tx, userID, version); err != nil {
+			if err := d.bumpETag(ctx, tx, userID, version); err != nil {
 				return err
 			}
 		}
-		count, etag, err = countAndETag(ctx, tx, userID, version)
+		count, etag, err = d.countAndETag(ctx, tx, userID, version)
 		return err
 	})
 	return count, etag, err
@@ -173,7 +173,7 @@ func (d *DB) PutBackupKeys(ctx context.Context, userID string, version int64, ke
 // BackupKeys reads the keys of version (any room when roomID is "", any
 // session when sessionID is ""). storage.ErrNotFound if the version does not exist.
 func (d *DB) BackupKeys(ctx context.Context, userID string, version int64, roomID, sessionID string) ([]BackupKey, error) {
-	if err := versionExists(ctx, d.DB, userID, version); err != nil {
+	if err := d.versionExists(ctx, d.DB, userID, version); err != nil {
 		return nil, err
 	}
 	rows, err := d.DB.QueryContext(ctx, `SELECT room_id, session_id, first_message_index, forwarded_count, is_verified, session_data
@@ -200,7 +200,7 @@ func (d *DB) BackupKeys(ctx context.Context, userID string, version int64, roomI
 // and returns its count and etag afterwards.
 func (d *DB) DeleteBackupKeys(ctx context.Context, userID string, version int64, roomID, sessionID string) (count, etag int64, err error) {
 	err = d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
-		if err := versionExists(ctx, tx, userID, version); err != nil {
+		if err := d.versionExists(ctx, tx, userID, version); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM keyserver_backup_keys WHERE user_id = $1 AND version = $2
@@ -209,17 +209,17 @@ func (d *DB) DeleteBackupKeys(ctx context.Context, userID string, version int64,
 			return err
 		}
 		if n, _ := res.RowsAffected(); n > 0 {
-			if err := bumpETag(ctx, tx, userID, version); err != nil {
+			if err := d.bumpETag(ctx, tx, userID, version); err != nil {
 				return err
 			}
 		}
-		count, etag, err = countAndETag(ctx, tx, userID, version)
+		count, etag, err = d.countAndETag(ctx, tx, userID, version)
 		return err
 	})
 	return count, etag, err
 }
 
-func versionExists(ctx context.Context, q storage.Querier, userID string, version int64) error {
+func (d *DB) versionExists(ctx context.Context, q storage.Querier, userID string, version int64) error {
 	var one int
 	err := q.QueryRowContext(ctx, `SELECT 1 FROM keyserver_backup_versions WHERE user_id = $1 AND version = $2 AND deleted = FALSE`,
 		userID, version).Scan(&one)
@@ -229,7 +229,7 @@ func versionExists(ctx context.Context, q storage.Querier, userID string, versio
 	return err
 }
 
-func backupKey(ctx context.Context, q storage.Querier, userID string, version int64, roomID, sessionID string) (*BackupKey, error) {
+func (d *DB) backupKey(ctx context.Context, q storage.Querier, userID string, version int64, roomID, sessionID string) (*BackupKey, error) {
 	k := &BackupKey{RoomID: roomID, SessionID: sessionID}
 	var data string
 	err := q.QueryRowContext(ctx, `SELECT first_message_index, forwarded_count, is_verified, session_data FROM keyserver_backup_keys
@@ -242,12 +242,12 @@ func backupKey(ctx context.Context, q storage.Querier, userID string, version in
 	return k, err
 }
 
-func bumpETag(ctx context.Context, tx *storage.Tx, userID string, version int64) error {
+func (d *DB) bumpETag(ctx context.Context, tx *storage.Tx, userID string, version int64) error {
 	_, err := tx.ExecContext(ctx, `UPDATE keyserver_backup_versions SET etag = etag + 1 WHERE user_id = $1 AND version = $2`, userID, version)
 	return err
 }
 
-func countAndETag(ctx context.Context, q storage.Querier, userID string, version int64) (count, etag int64, err error) {
+func (d *DB) countAndETag(ctx context.Context, q storage.Querier, userID string, version int64) (count, etag int64, err error) {
 	err = q.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM keyserver_backup_keys WHERE user_id = $1 AND version = $2),
 		etag FROM keyserver_backup_versions WHERE user_id = $1 AND version = $2`, userID, version).Scan(&count, &etag)
 	return count, etag, err

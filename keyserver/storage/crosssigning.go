@@ -49,7 +49,7 @@ func (d *DB) StoreCrossSigningKeys(ctx context.Context, tx *storage.Tx, userID s
 			return 0, err
 		}
 	}
-	return bumpStream(ctx, tx, userID)
+	return d.bumpStream(ctx, tx, userID)
 }
 
 // Signature is one stored signature: origin's key OriginKeyID (e.g.
@@ -77,7 +77,7 @@ func (d *DB) StoreSignatures(ctx context.Context, tx *storage.Tx, sigs []Signatu
 		streams[s.TargetUserID] = 0
 	}
 	for u := range streams {
-		id, err := bumpStream(ctx, tx, u)
+		id, err := d.bumpStream(ctx, tx, u)
 		if err != nil {
 			return nil, err
 		}

@@ -33,7 +33,7 @@ type Upload struct {
 // already stored under the same ID are kept as they are.
 func (d *DB) Upload(ctx context.Context, tx *storage.Tx, u Upload) (streamID int64, err error) {
 	if u.DeviceKeys != nil {
-		if streamID, err = storeDeviceKeys(ctx, tx, u); err != nil {
+		if streamID, err = d.storeDeviceKeys(ctx, tx, u); err != nil {
 			return 0, err
 		}
 	}
@@ -61,7 +61,7 @@ func (d *DB) Upload(ctx context.Context, tx *storage.Tx, u Upload) (streamID int
 
 // storeDeviceKeys replaces the device's identity keys, bumping the
 // user's stream only when they changed.
-func storeDeviceKeys(ctx context.Context, tx *storage.Tx, u Upload) (int64, error) {
+func (d *DB) storeDeviceKeys(ctx context.Context, tx *storage.Tx, u Upload) (int64, error) {
 	var old string
 	err := tx.QueryRowContext(ctx, `SELECT key_json FROM keyserver_device_keys WHERE user_id = $1 AND device_id = $2`,
 		u.UserID, u.DeviceID).Scan(&old)
@@ -76,7 +76,7 @@ func storeDeviceKeys(ctx context.Context, tx *storage.Tx, u Upload) (int64, erro
 		u.UserID, u.DeviceID, string(u.DeviceKeys), time.Now().UnixMilli()); err != nil {
 		return 0, err
 	}
-	return bumpStream(ctx, tx, u.UserID)
+	return d.bumpStream(ctx, tx, u.UserID)
 }
 
 // DeviceKeys returns userID's stored identity keys by device ID.
@@ -120,7 +120,7 @@ func (d *DB) DeleteDevices(ctx context.Context, tx *storage.Tx, userID string, d
 		}
 	}
 	if len(deleted) > 0 {
-		if streamID, err = bumpStream(ctx, tx, userID); err != nil {
+		if streamID, err = d.bumpStream(ctx, tx, userID); err != nil {
 			return nil, 0, err
 		}
 	}

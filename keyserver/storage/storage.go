@@ -33,7 +33,7 @@ func (d *DB) SetConsumerSeq(ctx context.Context, tx *storage.Tx, stream string, 
 
 // bumpStream advances userID's device list stream inside tx and returns
 // the new stream ID. The row lock orders concurrent changes of one user.
-func bumpStream(ctx context.Context, tx *storage.Tx, userID string) (int64, error) {
+func (d *DB) bumpStream(ctx context.Context, tx *storage.Tx, userID string) (int64, error) {
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO keyserver_device_list_streams (user_id, stream_id) VALUES ($1, 1)
 		ON CONFLICT (user_id) DO UPDATE SET stream_id = keyserver_device_list_streams.stream_id + 1

@@ -126,15 +126,6 @@ func (d *DB) SetQuarantined(ctx context.Context, origin, mediaID string, q bool)
 	return nil
 }
 
-// SHA256InUse reports whether any media row or thumbnail still refers to
-// the file sha (before deleting the file).
-func (d *DB) SHA256InUse(ctx context.Context, sha string) (bool, error) {
-	var n int
-	err := d.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM mediaapi_media WHERE sha256 = $1)
-		+ (SELECT COUNT(*) FROM mediaapi_thumbnails WHERE sha256 = $1)`, sha).Scan(&n)
-	return n > 0, err
-}
-
 // Thumbnail is one row of mediaapi_thumbnails.
 type Thumbnail struct {
 	Origin, MediaID string

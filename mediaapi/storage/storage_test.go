@@ -59,9 +59,6 @@ func TestMediaRows(t *testing.T) {
 		if n, err := d.DeleteExpiredPending(ctx, 50); err != nil || n != 1 {
 			t.Fatalf("expired deleted %d %v", n, err)
 		}
-		if used, err := d.SHA256InUse(ctx, sha); err != nil || !used {
-			t.Fatalf("in use %v %v", used, err)
-		}
 
 		// Remote cache rows and thumbnails.
 		must(d.UpsertRemote(ctx, &storage.Media{Origin: "other", MediaID: "r", ContentType: "image/jpeg", Size: 9, SHA256: sha, CreatedTS: 5, LastAccess: 5}))

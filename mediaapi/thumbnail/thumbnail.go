@@ -52,6 +52,8 @@ type Source struct {
 	anim  *gif.GIF // set when animated frames were decoded
 	// levels is the halving pyramid of still, built as sizes need it.
 	levels []*image.RGBA
+	// orientation is the JPEG's EXIF orientation (1: as stored).
+	orientation int
 }
 
 // Decode probes then decodes r. animated decodes every frame of an
@@ -64,7 +66,13 @@ func Decode(r io.ReadSeeker, maxPixels int64, animated bool) (*Source, error) {
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	src := &Source{Info: info}
+	src := &Source{Info: info, orientation: 1}
+	if info.Format == "jpeg" {
+		src.orientation = jpegOrientation(r)
+		if _, err := r.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+	}
 	if animated && info.Format == "gif" && info.Frames > 1 && info.Frames <= maxFrames &&
 		info.Pixels()*int64(info.Frames) <= 4*maxPixels {
 		g, err := gif.DecodeAll(bufio.NewReader(r))
@@ -124,11 +132,18 @@ func dims(srcW, srcH int, sz Size) (outW, outH int, from image.Rectangle, err er
 // Make renders one thumbnail: an animated GIF from an animated source,
 // JPEG from a JPEG, PNG otherwise (keeps transparency).
 func (s *Source) Make(sz Size) (*Thumbnail, error) {
-	outW, outH, from, err := dims(s.Info.Width, s.Info.Height, sz)
+	box := sz // in stored (unrotated) coordinates
+	if swapsAxes(s.orientation) {
+		box.Width, box.Height = sz.Height, sz.Width
+	}
+	outW, outH, from, err := dims(s.Info.Width, s.Info.Height, box)
 	if err != nil {
 		return nil, err
 	}
 	t := &Thumbnail{Size: sz, ImageWidth: outW, ImageHeight: outH}
+	if swapsAxes(s.orientation) {
+		t.ImageWidth, t.ImageHeight = outH, outW
+	}
 	var buf bytes.Buffer
 	switch {
 	case s.anim != nil:
@@ -138,7 +153,7 @@ func (s *Source) Make(sz Size) (*Thumbnail, error) {
 		t.ContentType, t.Animated = "image/gif", true
 	case s.Info.Format == "jpeg":
 		img, r := s.reducedSource(from, outW, outH)
-		if err := jpeg.Encode(&buf, scale(img, r, outW, outH), &jpeg.Options{Quality: 85}); err != nil {
+		if err := jpeg.Encode(&buf, orient(scale(img, r, outW, outH), s.orientation), &jpeg.Options{Quality: 85}); err != nil {
 			return nil, err
 		}
 		t.ContentType = "image/jpeg"
@@ -155,7 +170,7 @@ func (s *Source) Make(sz Size) (*Thumbnail, error) {
 }
 
 // scale renders the from part of src (in src's coordinates) at w×h.
-func scale(src image.Image, from image.Rectangle, w, h int) image.Image {
+func scale(src image.Image, from image.Rectangle, w, h int) *image.RGBA {
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
 	draw.BiLinear.Scale(dst, dst.Bounds(), src, from, draw.Src, nil)
 	return dst

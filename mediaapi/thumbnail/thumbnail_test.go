@@ -2,6 +2,7 @@ package thumbnail
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
@@ -195,4 +196,96 @@ func TestHalve(t *testing.T) {
 	if one := halve(image.NewRGBA(image.Rect(0, 0, 1, 1))); one.Rect.Dx() != 1 {
 		t.Fatal("1×1 image must stay 1×1")
 	}
+}
+
+// tinyWebP is a 1×1 lossless WebP (x/image has a WebP decoder, no encoder).
+const tinyWebP = "UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA=="
+
+func TestWebP(t *testing.T) {
+	data, err := base64.StdEncoding.DecodeString(tinyWebP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := Decode(bytes.NewReader(data), 100, false)
+	if err != nil || src.Info.Format != "webp" || src.Info.Width != 1 {
+		t.Fatalf("webp: %+v %v", src, err)
+	}
+	if _, err := src.Make(Size{32, 32, Crop}); !errors.Is(err, ErrNotSmaller) {
+		t.Fatalf("1×1 webp thumbnail: %v", err)
+	}
+}
+
+// withOrientation inserts an EXIF APP1 segment (orientation o, big-endian
+// TIFF) right after the JPEG's SOI marker.
+func withOrientation(jpg []byte, o uint16) []byte {
+	tiff := []byte{'M', 'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, byte(o >> 8), byte(o), 0, 0, 0, 0, 0, 0, 0, 0}
+	payload := append([]byte("Exif\x00\x00"), tiff...)
+	seg := []byte{0xFF, 0xE1, byte((len(payload) + 2) >> 8), byte(len(payload) + 2)}
+	out := append([]byte{0xFF, 0xD8}, seg...)
+	out = append(out, payload...)
+	return append(out, jpg[2:]...)
+}
+
+func TestEXIFOrientation(t *testing.T) {
+	// 400×200 as stored: left half red, right half blue.
+	img := image.NewRGBA(image.Rect(0, 0, 400, 200))
+	for y := 0; y < 200; y++ {
+		for x := 0; x < 400; x++ {
+			c := color.RGBA{255, 0, 0, 255}
+			if x >= 200 {
+				c = color.RGBA{0, 0, 255, 255}
+			}
+			img.Set(x, y, c)
+		}
+	}
+	var jb bytes.Buffer
+	if err := jpeg.Encode(&jb, img, &jpeg.Options{Quality: 95}); err != nil {
+		t.Fatal(err)
+	}
+	data := withOrientation(jb.Bytes(), 6) // shown turned 90° clockwise: 200×400, red on top
+	if o := jpegOrientation(bytes.NewReader(data)); o != 6 {
+		t.Fatalf("orientation %d", o)
+	}
+	src, err := Decode(bytes.NewReader(data), 1<<24, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	th, err := src.Make(Size{100, 100, Scale})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := jpeg.Decode(bytes.NewReader(th.Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := out.Bounds(); b.Dx() != 50 || b.Dy() != 100 {
+		t.Fatalf("rotated thumbnail is %v, want 50×100", b)
+	}
+	top, bottom := color.RGBAModel.Convert(out.At(25, 10)).(color.RGBA), color.RGBAModel.Convert(out.At(25, 90)).(color.RGBA)
+	if top.R < 200 || top.B > 60 || bottom.B < 200 || bottom.R > 60 {
+		t.Fatalf("top %v bottom %v: want red on top, blue below", top, bottom)
+	}
+	for o := 1; o <= 8; o++ { // every orientation keeps or swaps the size
+		r := orient(image.NewRGBA(image.Rect(0, 0, 3, 2)), o)
+		if swapsAxes(o) != (r.Rect.Dx() == 2) {
+			t.Fatalf("orientation %d: %v", o, r.Rect)
+		}
+	}
+	if jpegOrientation(bytes.NewReader(jb.Bytes())) != 1 {
+		t.Fatal("no EXIF: orientation must be 1")
+	}
+}
+
+// FuzzJPEGOrientation: any header gives an orientation in 1..8.
+func FuzzJPEGOrientation(f *testing.F) {
+	var jb bytes.Buffer
+	_ = jpeg.Encode(&jb, testImage(4, 4), nil)
+	f.Add(withOrientation(jb.Bytes(), 6))
+	f.Add(jb.Bytes())
+	f.Add([]byte{0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x02})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if o := jpegOrientation(bytes.NewReader(data)); o < 1 || o > 8 {
+			t.Fatalf("orientation %d", o)
+		}
+	})
 }

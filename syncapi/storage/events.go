@@ -63,14 +63,14 @@ func (d *DB) InsertEvent(ctx context.Context, tx *storage.Tx, ev *types.Event, i
 		return false, err
 	}
 	ev.Pos = pos
-	if err := insertEventAt(ctx, tx, ev, inTimeline); err != nil {
+	if err := d.insertEventAt(ctx, tx, ev, inTimeline); err != nil {
 		return false, err
 	}
 	return true, nil
 }
 
 // insertEventAt writes ev at ev.Pos.
-func insertEventAt(ctx context.Context, tx *storage.Tx, ev *types.Event, inTimeline bool) error {
+func (d *DB) insertEventAt(ctx context.Context, tx *storage.Tx, ev *types.Event, inTimeline bool) error {
 	var sk any
 	if ev.StateKey != nil {
 		sk = *ev.StateKey

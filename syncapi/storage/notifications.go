@@ -174,14 +174,14 @@ func (d *DB) UnreadForRooms(ctx context.Context, userID string, rooms map[string
 			WHERE c.event_pos > n.first_join AND c.event_pos <= $2 AND c.event_pos > ` + unthreadedRead + ` AND` + sharedForUser,
 	}
 	for _, q := range queries {
-		if err := scanCounts(ctx, d, q, userID, upTo, add); err != nil {
+		if err := d.scanCounts(ctx, q, userID, upTo, add); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
-func scanCounts(ctx context.Context, d *DB, q, userID string, upTo types.StreamPosition, add func(string, string, types.StreamPosition, bool)) error {
+func (d *DB) scanCounts(ctx context.Context, q, userID string, upTo types.StreamPosition, add func(string, string, types.StreamPosition, bool)) error {
 	rows, err := d.DB.QueryContext(ctx, q, userID, int64(upTo))
 	if err != nil {
 		return err

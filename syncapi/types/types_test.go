@@ -85,8 +85,8 @@ func TestFilters(t *testing.T) {
 	if _, err := ParseFilter([]byte(`{"room":{"timeline":{"senders":"x"}}}`)); err == nil {
 		t.Fatal("wrong type accepted")
 	}
-	big, _ := ParseFilter([]byte(`{"room":{"timeline":{"limit":100000}}}`))
-	if big.TimelineLimit() != MaxTimelineLimit {
+	big, err := ParseFilter([]byte(`{"room":{"timeline":{"limit":100000}}}`))
+	if err != nil || big.TimelineLimit() != MaxTimelineLimit {
 		t.Fatal("limit not capped")
 	}
 	for pat, cases := range map[string]map[string]bool{

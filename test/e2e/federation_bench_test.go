@@ -55,7 +55,7 @@ func TestFederationBenchmark(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			u.SetCredentials(resp.UserID, resp.AccessToken)
+			u.UserID, u.AccessToken = resp.UserID, resp.AccessToken
 			if _, err := u.JoinRoomByID(ctx, room); err != nil {
 				t.Error(err)
 			}

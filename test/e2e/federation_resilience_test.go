@@ -55,8 +55,7 @@ func messageBodies(t *testing.T, c *mautrix.Client, room id.RoomID) map[string]b
 // B is down while A sends 100 messages; after B restarts it has all of
 // them (A's sender kept them and retried).
 func TestFederationSenderRetryAcrossRestart(t *testing.T) {
-	ctx := context.Background()
-	a, b, alice, bob, room := fedJoinedPair(t, testserver.Options{})
+	_, b, alice, bob, room := fedJoinedPair(t, testserver.Options{})
 	bs := newFedSyncer(t, bob)
 	bs.until(20*time.Second, "joined", func() bool { return bs.membershipOf(room, bob.UserID) == "join" })
 
@@ -78,8 +77,6 @@ func TestFederationSenderRetryAcrossRestart(t *testing.T) {
 		}
 		return true
 	})
-	_ = a
-	_ = ctx
 }
 
 // A PDU with a bad signature is refused and never stored.

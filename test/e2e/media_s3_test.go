@@ -41,7 +41,7 @@ func TestMediaS3(t *testing.T) {
 	if cfg.Width != 320 || cfg.Height != 240 {
 		t.Fatalf("S3 thumbnail %dx%d", cfg.Width, cfg.Height)
 	}
-	inst = inst.Restart()
+	inst.Restart()
 	if _, got := mediaDownload(t, alice, uri); !bytes.Equal(got, data) {
 		t.Fatal("S3 download after restart differs")
 	}

@@ -5,6 +5,9 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"image"
+	"image/color/palette"
+	"image/gif"
 	"io"
 	"net/http"
 	"strings"
@@ -94,7 +97,7 @@ func TestMediaUploadDownload(t *testing.T) {
 		}
 
 		// Restart: what was uploaded is still served.
-		inst = inst.Restart() // same address and databases: the token still works
+		inst.Restart() // same address and databases: the token still works
 		if _, got := mediaDownload(t, alice, uri); !bytes.Equal(got, data) {
 			t.Fatal("download after restart differs")
 		}
@@ -336,5 +339,38 @@ func TestMediaVersionsHonest(t *testing.T) {
 		if r.errcode() == "M_UNRECOGNIZED" || r.Status >= 500 {
 			t.Fatalf("%s: %d %s", path, r.Status, r.Raw)
 		}
+	}
+}
+
+// TestMediaAnimatedThumbnail: animated=true keeps a GIF's animation;
+// without it the thumbnail is a still PNG.
+func TestMediaAnimatedThumbnail(t *testing.T) {
+	inst := testserver.Start(t, testserver.Options{})
+	alice := inst.Register("alice", "password123")
+	g := &gif.GIF{}
+	for i := 0; i < 3; i++ {
+		p := image.NewPaletted(image.Rect(0, 0, 200, 100), palette.Plan9)
+		for x := 0; x < 200; x++ {
+			p.SetColorIndex(x, (x+i*10)%100, uint8(i*40+1))
+		}
+		g.Image, g.Delay = append(g.Image, p), append(g.Delay, 5)
+	}
+	var buf bytes.Buffer
+	if err := gif.EncodeAll(&buf, g); err != nil {
+		t.Fatal(err)
+	}
+	uri := mediaUpload(t, alice, buf.Bytes(), "image/gif", "anim.gif")
+	resp, err := alice.DownloadThumbnail(context.Background(), uri, 96, 96, mautrix.DownloadThumbnailExtra{Method: "crop", Animated: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	anim, err := gif.DecodeAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || len(anim.Image) != 3 || anim.Config.Width != 96 || resp.Header.Get("Content-Type") != "image/gif" {
+		t.Fatalf("animated thumbnail: %v, %s", err, resp.Header.Get("Content-Type"))
+	}
+	_, format, _ := mediaThumbnailSize(t, alice, uri, 96, 96, "crop")
+	if format != "png" {
+		t.Fatalf("still thumbnail of a GIF is %s, want png", format)
 	}
 }

@@ -34,7 +34,7 @@ func (d *DB) CreateAccount(ctx context.Context, acc Account, displayName string)
 		if displayName == "" {
 			return nil
 		}
-		return setProfileField(ctx, tx, acc.Localpart, "displayname", jsonString(displayName))
+		return d.setProfileField(ctx, tx, acc.Localpart, "displayname", jsonString(displayName))
 	})
 }
 
@@ -64,7 +64,7 @@ func (d *DB) SetPasswordHash(ctx context.Context, localpart, hash string, logout
 		if !logoutOthers {
 			return nil
 		}
-		return deleteDevicesExcept(ctx, tx, localpart, keepDeviceID, onDeleted)
+		return d.deleteDevicesExcept(ctx, tx, localpart, keepDeviceID, onDeleted)
 	})
 }
 
@@ -79,7 +79,7 @@ func (d *DB) Deactivate(ctx context.Context, localpart string, onDeleted OnDelet
 		if n, _ := res.RowsAffected(); n == 0 {
 			return storage.ErrNotFound
 		}
-		if err := deleteDevicesExcept(ctx, tx, localpart, "", onDeleted); err != nil {
+		if err := d.deleteDevicesExcept(ctx, tx, localpart, "", onDeleted); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM userapi_profile_fields WHERE localpart = $1`, localpart)

@@ -107,10 +107,10 @@ func (d *DB) DeleteDevices(ctx context.Context, localpart string, deviceIDs []st
 // DeleteDevicesExcept deletes every device of the user but except (which
 // may be "") and their tokens.
 func (d *DB) DeleteDevicesExcept(ctx context.Context, localpart, except string, onDeleted OnDeleted) error {
-	return d.DB.WriteTx(ctx, func(tx *storage.Tx) error { return deleteDevicesExcept(ctx, tx, localpart, except, onDeleted) })
+	return d.DB.WriteTx(ctx, func(tx *storage.Tx) error { return d.deleteDevicesExcept(ctx, tx, localpart, except, onDeleted) })
 }
 
-func deleteDevicesExcept(ctx context.Context, tx *storage.Tx, localpart, except string, onDeleted OnDeleted) error {
+func (d *DB) deleteDevicesExcept(ctx context.Context, tx *storage.Tx, localpart, except string, onDeleted OnDeleted) error {
 	for _, q := range []string{
 		`DELETE FROM userapi_access_tokens WHERE localpart = $1 AND device_id <> $2`,
 		`DELETE FROM userapi_refresh_tokens WHERE localpart = $1 AND device_id <> $2`,

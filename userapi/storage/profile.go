@@ -46,11 +46,11 @@ func (d *DB) SetProfileField(ctx context.Context, localpart, field string, value
 				return ErrTooLarge
 			}
 		}
-		return setProfileField(ctx, tx, localpart, field, value)
+		return d.setProfileField(ctx, tx, localpart, field, value)
 	})
 }
 
-func setProfileField(ctx context.Context, tx *storage.Tx, localpart, field string, value json.RawMessage) error {
+func (d *DB) setProfileField(ctx context.Context, tx *storage.Tx, localpart, field string, value json.RawMessage) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO userapi_profile_fields (localpart, field, value) VALUES ($1, $2, $3)
 		ON CONFLICT (localpart, field) DO UPDATE SET value = excluded.value`, localpart, field, string(value))
 	return err

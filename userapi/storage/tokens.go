@@ -41,13 +41,13 @@ func (d *DB) CreateSession(ctx context.Context, s NewSession) error {
 				return err
 			}
 		}
-		return insertTokens(ctx, tx, s.Localpart, s.DeviceID, s.AccessHash, s.ExpiresTS, s.RefreshHash, 0, s.Now)
+		return d.insertTokens(ctx, tx, s.Localpart, s.DeviceID, s.AccessHash, s.ExpiresTS, s.RefreshHash, 0, s.Now)
 	})
 }
 
 // insertTokens stores an access token and, if refreshHash is set, the
 // refresh token issued with it.
-func insertTokens(ctx context.Context, tx *storage.Tx, localpart, deviceID, accessHash string, expiresTS int64, refreshHash string, prevRefreshID, now int64) error {
+func (d *DB) insertTokens(ctx context.Context, tx *storage.Tx, localpart, deviceID, accessHash string, expiresTS int64, refreshHash string, prevRefreshID, now int64) error {
 	var refreshID int64
 	if refreshHash != "" {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO userapi_refresh_tokens
@@ -102,7 +102,7 @@ func (d *DB) RevokePrevRefresh(ctx context.Context, refreshID int64) error {
 		if err != nil || prev == 0 {
 			return notFoundOK(err)
 		}
-		if err := revokeRefresh(ctx, tx, prev); err != nil {
+		if err := d.revokeRefresh(ctx, tx, prev); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE userapi_refresh_tokens SET prev_id = 0 WHERE id = $1`, refreshID)
@@ -111,7 +111,7 @@ func (d *DB) RevokePrevRefresh(ctx context.Context, refreshID int64) error {
 }
 
 // revokeRefresh deletes a refresh token and the access token issued with it.
-func revokeRefresh(ctx context.Context, tx *storage.Tx, id int64) error {
+func (d *DB) revokeRefresh(ctx context.Context, tx *storage.Tx, id int64) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM userapi_access_tokens WHERE refresh_token_id = $1`, id); err != nil {
 		return err
 	}
@@ -133,7 +133,7 @@ func (d *DB) Refresh(ctx context.Context, oldHash, accessHash string, expiresTS 
 			return storage.NotFound(err)
 		}
 		if prev != 0 { // this token is now in use: its predecessor goes
-			if err := revokeRefresh(ctx, tx, prev); err != nil {
+			if err := d.revokeRefresh(ctx, tx, prev); err != nil {
 				return err
 			}
 		}
@@ -156,7 +156,7 @@ func (d *DB) Refresh(ctx context.Context, oldHash, accessHash string, expiresTS 
 			return err
 		}
 		for _, u := range unused {
-			if err := revokeRefresh(ctx, tx, u); err != nil {
+			if err := d.revokeRefresh(ctx, tx, u); err != nil {
 				return err
 			}
 		}
@@ -166,7 +166,7 @@ func (d *DB) Refresh(ctx context.Context, oldHash, accessHash string, expiresTS 
 		if _, err := tx.ExecContext(ctx, `UPDATE userapi_refresh_tokens SET prev_id = 0 WHERE id = $1`, id); err != nil {
 			return err
 		}
-		return insertTokens(ctx, tx, localpart, deviceID, accessHash, expiresTS, refreshHash, id, now)
+		return d.insertTokens(ctx, tx, localpart, deviceID, accessHash, expiresTS, refreshHash, id, now)
 	})
 	return localpart, deviceID, err
 }

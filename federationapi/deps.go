@@ -1,0 +1,24 @@
+package federationapi
+
+import (
+	"context"
+	"encoding/json"
+
+	ksapi "github.com/axon-hs/axon/keyserver/api"
+	uapi "github.com/axon-hs/axon/userapi/api"
+)
+
+// Users is the part of the userapi the federation routes call (profile
+// queries, OpenID).
+type Users interface {
+	QueryAccount(ctx context.Context, userID string) (*uapi.Account, error)
+	QueryProfileFields(ctx context.Context, userID string) (map[string]json.RawMessage, error)
+}
+
+// Keys is the part of the keyserver other servers reach through us: our
+// users' device lists and keys.
+type Keys interface {
+	LocalUserDevices(ctx context.Context, userID string) (*ksapi.UserDevices, error)
+	QueryKeys(ctx context.Context, req *ksapi.QueryKeysRequest) (*ksapi.QueryKeysResponse, error)
+	ClaimKeys(ctx context.Context, req *ksapi.ClaimKeysRequest) (*ksapi.ClaimKeysResponse, error)
+}
