@@ -8,6 +8,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	fedapi "github.com/axon-hs/axon/federationapi/api"
 	"github.com/axon-hs/axon/internal/httputil"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
@@ -19,6 +20,8 @@ type roomRoutes struct {
 	rs       rsapi.RoomserverAPI
 	server   string
 	msgLimit *httputil.Limiter
+	// remoteAliases caches aliases other servers resolved (directory_alias.go).
+	remoteAliases *ttlCache[*fedapi.RoomAlias]
 }
 
 // input sends local events (one room) and maps a failure to a response:

@@ -1,6 +1,9 @@
 package clientapi
 
 import (
+	"time"
+
+	fedapi "github.com/axon-hs/axon/federationapi/api"
 	"github.com/axon-hs/axon/internal/httputil"
 )
 
@@ -17,11 +20,16 @@ import (
 func (c *ClientAPI) registerRoutes() {
 	a := newAccountRoutes(c.base, c.users)
 	a.rooms = c.newAccountRooms()
+	if c.fed != nil {
+		a.remote = newRemoteProfileCache(c.fed)
+	}
 	h := &roomRoutes{
 		c:        c,
 		rs:       c.rooms,
 		server:   c.base.Cfg.ServerName,
 		msgLimit: httputil.NewRateLimiter(c.base.Cfg.RateLimits, c.base.Cfg.RateLimits.Messages),
+
+		remoteAliases: newTTLCache[*fedapi.RoomAlias](time.Minute, 10000),
 	}
 	r := c.base.Client
 

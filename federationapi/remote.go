@@ -38,7 +38,8 @@ func remoteError(server spec.ServerName, err error) *fedapi.Error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return &fedapi.Error{Status: http.StatusGatewayTimeout, Code: "M_UNKNOWN", Message: fmt.Sprintf("%s did not answer in time", server)}
 	}
-	return &fedapi.Error{Status: http.StatusBadGateway, Code: "M_UNKNOWN", Message: fmt.Sprintf("%s: %v", server, err)}
+	// The cause (a dial error) would show our resolver's addresses to clients.
+	return &fedapi.Error{Status: http.StatusBadGateway, Code: "M_UNKNOWN", Message: fmt.Sprintf("%s could not be reached", server)}
 }
 
 func fedErr(status int, code, format string, args ...any) *fedapi.Error {

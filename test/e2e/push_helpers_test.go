@@ -22,6 +22,8 @@ type pushGateway struct {
 	got      []pushNotify
 	down     bool
 	rejected map[string]bool
+	// arrived, when set, gets each notified event ID (benchmarks).
+	arrived chan string
 }
 
 // pushNotify is the notification object of one POST, as received.
@@ -65,6 +67,9 @@ func newPushGateway(t testing.TB) *pushGateway {
 			return
 		}
 		g.got = append(g.got, body.Notification)
+		if g.arrived != nil && body.Notification.EventID != "" {
+			g.arrived <- body.Notification.EventID
+		}
 		rejected := []string{}
 		for _, d := range body.Notification.Devices {
 			if g.rejected[d.PushKey] {
