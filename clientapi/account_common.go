@@ -27,6 +27,8 @@ type accountRoutes struct {
 	// remote answers profile reads of other servers' users; nil when
 	// federation is off.
 	remote *remoteProfileCache
+	// appservices: exclusive namespaces and user queries.
+	appservices *appservices
 }
 
 func newAccountRoutes(base *setup.Base, users uapi.UserAPI) *accountRoutes {
@@ -36,6 +38,8 @@ func newAccountRoutes(base *setup.Base, users uapi.UserAPI) *accountRoutes {
 		users:  users,
 		nonces: newNonceStore(),
 		limits: newRateLimits(base.Cfg.RateLimits),
+		// Replaced by the ClientAPI's (shared with the room routes).
+		appservices: &appservices{cfg: base.Cfg},
 	}
 	a.uia = a.newUIA()
 	return a

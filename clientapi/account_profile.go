@@ -1,7 +1,9 @@
 package clientapi
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"regexp"
 	"strings"
@@ -39,7 +41,7 @@ func (a *accountRoutes) profileFields(req *http.Request) (map[string]json.RawMes
 	var err error
 	switch {
 	case !remote:
-		fields, err = a.users.QueryProfileFields(req.Context(), userID)
+		fields, err = a.localProfileFields(req.Context(), userID)
 	case a.remote == nil:
 		r := httputil.NotFound("Profiles of other servers' users need federation, which is disabled")
 		return nil, &r
@@ -51,6 +53,16 @@ func (a *accountRoutes) profileFields(req *http.Request) (map[string]json.RawMes
 		return nil, &r
 	}
 	return fields, nil
+}
+
+// localProfileFields reads a local profile; an unknown user in an
+// appservice namespace is asked of the appservice first, which may create it.
+func (a *accountRoutes) localProfileFields(ctx context.Context, userID string) (map[string]json.RawMessage, error) {
+	fields, err := a.users.QueryProfileFields(ctx, userID)
+	if errors.Is(err, uapi.ErrNotFound) && a.appservices.askForUser(ctx, userID) {
+		fields, err = a.users.QueryProfileFields(ctx, userID)
+	}
+	return fields, err
 }
 
 // getProfile: GET /profile/{userId}.

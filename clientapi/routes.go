@@ -23,11 +23,13 @@ func (c *ClientAPI) registerRoutes() {
 	if c.fed != nil {
 		a.remote = newRemoteProfileCache(c.fed)
 	}
+	a.appservices = c.appservices
 	h := &roomRoutes{
-		c:        c,
-		rs:       c.rooms,
-		server:   c.base.Cfg.ServerName,
-		msgLimit: httputil.NewRateLimiter(c.base.Cfg.RateLimits, c.base.Cfg.RateLimits.Messages),
+		c:           c,
+		rs:          c.rooms,
+		server:      c.base.Cfg.ServerName,
+		msgLimit:    httputil.NewRateLimiter(c.base.Cfg.RateLimits, c.base.Cfg.RateLimits.Messages),
+		createLimit: httputil.NewRateLimiter(c.base.Cfg.RateLimits, c.base.Cfg.RateLimits.RoomCreation),
 
 		remoteAliases: newTTLCache[*fedapi.RoomAlias](time.Minute, 10000),
 	}

@@ -80,7 +80,7 @@ func New(ctx context.Context, base *setup.Base, src NotificationSource, wake *Wa
 	p := &PushServer{base: base, log: log.With("component", "pushserver"), db: storage.New(sdb), src: src}
 	runCtx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
-	p.del = newDeliverer(runCtx, p, newGatewayClient(base.Cfg.Push.AllowPrivateGateways))
+	p.del = newDeliverer(runCtx, p, newGatewayClient(base.Cfg.Push.AllowedPrivateNetworks))
 	// Take the signals before loading: a wake-up dropped before a pusher
 	// is added came after a commit its first read will see.
 	wake.to.Store(p)

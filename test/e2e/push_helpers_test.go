@@ -117,7 +117,9 @@ func forEvent(eventID string) func(pushNotify) bool {
 }
 
 // allowLoopbackGateways lets pushers use the test's local gateway.
-func allowLoopbackGateways(cfg *config.Config) { cfg.Push.AllowPrivateGateways = true }
+func allowLoopbackGateways(cfg *config.Config) {
+	cfg.Push.AllowedPrivateNetworks = []string{"127.0.0.0/8"}
+}
 
 // pushSet calls POST /pushers/set with an http pusher to gw.
 func pushSet(t testing.TB, c *mautrix.Client, gw *pushGateway, pushkey string, data map[string]any, extra map[string]any) roomsRaw {
