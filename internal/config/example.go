@@ -173,11 +173,16 @@ presence:
   # Turn off to save work on large servers.
   enabled: true
 
+user_directory:
+  # Users find the people they share a room with and the members of
+  # public rooms; true also finds every local user.
+  search_all_users: false
+
 push:
-  # Let pushers use push gateways on loopback or private networks
-  # (a gateway in your own network). Users choose gateway URLs, so this
-  # lets them make the server send requests inside that network.
-  allow_private_gateways: false
+  # Non-public IPs/CIDRs push gateways may be on (a gateway in your own
+  # network). Users choose gateway URLs, so each entry lets them make the
+  # server send requests there.
+  allowed_private_networks: []
 
 federation:
   enabled: true
