@@ -38,7 +38,7 @@ func TestFederationSendJoinLeaveV1(t *testing.T) {
 			kind = spec.Join // any template will do for events A must refuse
 		}
 		var tmpl struct {
-			Event       gomatrixserverlib.ProtoEvent `json:"event"`
+			Event       gomatrixserverlib.ProtoEvent  `json:"event"`
 			RoomVersion gomatrixserverlib.RoomVersion `json:"room_version"`
 		}
 		path := "/_matrix/federation/v1/make_" + kind + "/" + url.PathEscape(room.String()) + "/" + url.PathEscape(bob) + "?ver=10&ver=11&ver=12"
