@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	asapi "github.com/axon-hs/axon/appservice/api"
 	fedapi "github.com/axon-hs/axon/federationapi/api"
 	"github.com/axon-hs/axon/internal/rpc"
 	ksapi "github.com/axon-hs/axon/keyserver/api"
@@ -34,7 +35,10 @@ var apiErrors = map[string]map[string]error{
 	},
 	"../roomserver/api":    {"ErrRoomNotFound": rsapi.ErrRoomNotFound},
 	"../federationapi/api": {},
-	"../syncapi/api":       {},
+	"../appservice/api": {
+		"ErrUnknownAppservice": asapi.ErrUnknownAppservice, "ErrNoURL": asapi.ErrNoURL, "ErrUnknownProtocol": asapi.ErrUnknownProtocol,
+	},
+	"../syncapi/api": {},
 }
 
 // TestAPIErrorsListed finds the exported Err* variables in the api
@@ -101,6 +105,10 @@ func TestAPIErrorsCrossRPC(t *testing.T) {
 	var rs *rsapi.Error
 	if got := rpc.RoundTrip(fmt.Errorf("x: %w", rsapi.Errorf(rsapi.CodeForbidden, "no"))); !errors.As(got, &rs) || rs.Code != rsapi.CodeForbidden {
 		t.Errorf("roomserver error after RPC: %v", got)
+	}
+	var pe *asapi.PingError
+	if got := rpc.RoundTrip(&asapi.PingError{Kind: "status", Status: 403, Body: "no"}); !errors.As(got, &pe) || pe.Status != 403 || pe.Body != "no" {
+		t.Errorf("appservice ping error after RPC: %v", got)
 	}
 	var fe *fedapi.Error
 	if got := rpc.RoundTrip(&fedapi.Error{Status: 404, Code: "M_NOT_FOUND", Message: "gone"}); !errors.As(got, &fe) || fe.Status != 404 {
