@@ -22,6 +22,9 @@ const (
 	KindToDevice  = "to_device"
 	// KindDeviceList: a user (JSON string) whose devices changed (MSC3202).
 	KindDeviceList = "device_list"
+	// KindDeviceListLeft: a user (JSON string) who no longer shares a
+	// room with the appservice's users (MSC3202).
+	KindDeviceListLeft = "device_list_left"
 )
 
 // Item is one thing queued for an appservice.
