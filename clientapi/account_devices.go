@@ -86,7 +86,13 @@ func (a *accountRoutes) deleteDevice(req *http.Request, dev *uapi.Device) httput
 	if errResp := httputil.DecodeJSON(req, &body); errResp != nil {
 		return *errResp
 	}
-	return a.removeDevices(req, dev, body.Auth, []string{req.PathValue("deviceId")})
+	// The spec's 404 for a device the user does not have (someone else's
+	// included), before asking for authentication.
+	id := req.PathValue("deviceId")
+	if _, err := a.users.QueryDevice(req.Context(), dev.UserID, id); err != nil {
+		return a.userError(err, "delete device")
+	}
+	return a.removeDevices(req, dev, body.Auth, []string{id})
 }
 
 // deleteDevices: POST /delete_devices, with UIA.

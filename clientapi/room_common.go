@@ -20,6 +20,8 @@ type roomRoutes struct {
 	rs       rsapi.RoomserverAPI
 	server   string
 	msgLimit *httputil.Limiter
+	// createLimit limits createRoom per user.
+	createLimit *httputil.Limiter
 }
 
 // checkMsgLimit applies the per-user message limit, which appservice
@@ -144,6 +146,18 @@ func (h *roomRoutes) profile(ctx context.Context, userID string) (string, string
 		}
 	}
 	return "", ""
+}
+
+// addProfile puts userID's display name and avatar (when set) into a
+// member event's content, as the spec asks of joins, invites and knocks.
+func (h *roomRoutes) addProfile(ctx context.Context, userID string, content map[string]any) {
+	dn, av := h.profile(ctx, userID)
+	if dn != "" {
+		content["displayname"] = dn
+	}
+	if av != "" {
+		content["avatar_url"] = av
+	}
 }
 
 // visibleState decides which state a user may read: current state when

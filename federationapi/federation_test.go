@@ -104,6 +104,7 @@ func startServer(t *testing.T, newDSN func(testing.TB) string) *testServer {
 	cfg.Database.Default = newDSN(t)
 	cfg.Federation.InsecureSkipVerify = true
 	cfg.Federation.TrustedKeyServers = nil
+	cfg.Federation.AllowedPrivateNetworks = []string{"127.0.0.0/8"} // test servers federate over loopback
 	var err error
 	if cfg.SigningKey, cfg.KeyID, err = config.ParseSigningKey(config.NewSigningKey()); err != nil {
 		t.Fatal(err)

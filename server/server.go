@@ -14,7 +14,6 @@ import (
 	"net/http/pprof"
 	"path/filepath"
 	"sync"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -225,11 +224,13 @@ func (s *Server) buildRouters(auth httputil.Authenticator) {
 	base := s.Base
 	base.Client = httputil.NewRouter(auth)
 	base.Client.MaxBodyBytes = base.Cfg.Limits.MaxRequestBytes
+	base.Client.BodyTimeout = base.Cfg.Limits.BodyTimeout
 	base.Client.Proxies = httputil.ParseTrustedProxies(base.Cfg.TrustedProxies)
 	base.Federation = base.Client
 	if base.Cfg.Listeners.Federation.Address != "" {
 		base.Federation = httputil.NewRouter(auth)
 		base.Federation.MaxBodyBytes = base.Cfg.Limits.MaxRequestBytes
+		base.Federation.BodyTimeout = base.Cfg.Limits.BodyTimeout
 		base.Federation.Proxies = base.Client.Proxies
 	}
 }
@@ -246,10 +247,11 @@ func (s *Server) Listen() error {
 		if err != nil {
 			return fmt.Errorf("listeners.%s: listen on %s: %w", name, l.Address, err)
 		}
+		ln = httputil.LimitConnsPerIP(ln, cfg.Limits.MaxConnectionsPerIP, s.Base.Client.Proxies)
 		srv := &http.Server{
 			Handler:           h,
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       120 * time.Second,
+			ReadHeaderTimeout: cfg.Limits.HeaderTimeout,
+			IdleTimeout:       cfg.Limits.IdleTimeout,
 			ErrorLog:          slog.NewLogLogger(s.Base.Log.Handler(), slog.LevelDebug),
 		}
 		lis := &listener{name: name, srv: srv, ln: ln}

@@ -18,6 +18,9 @@ import (
 func (s *SyncAPI) handleSendToDevice(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	ctx := req.Context()
 	evType, txnID := req.PathValue("eventType"), req.PathValue("txnId")
+	if r := s.toDeviceLimit.Check(req, dev.UserID); r != nil {
+		return *r
+	}
 	var body struct {
 		Messages map[string]map[string]json.RawMessage `json:"messages"`
 	}
