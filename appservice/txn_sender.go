@@ -81,6 +81,7 @@ func (s *sender) run(ctx context.Context) {
 		if err == nil {
 			if ackErr := s.db.Ack(ctx, s.reg.ID, txnID); ackErr != nil {
 				s.log.Error("acknowledging a delivered transaction; it will be sent again", "txn_id", txnID, "error", ackErr)
+				s.wait(ctx, minBackoff, nil)
 				continue
 			}
 			s.metrics.delivered(s.reg.ID, len(items))
