@@ -10,6 +10,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
 
+	fedapi "github.com/axon-hs/axon/federationapi/api"
 	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/matrixrules"
@@ -23,6 +24,8 @@ type roomRoutes struct {
 	rs       rsapi.RoomserverAPI
 	server   string
 	msgLimit *httputil.Limiter
+	// remoteAliases caches aliases other servers resolved (directory_alias.go).
+	remoteAliases *ttlCache[*fedapi.RoomAlias]
 	// createLimit limits createRoom per user.
 	createLimit *httputil.Limiter
 }

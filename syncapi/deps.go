@@ -18,6 +18,7 @@ type Users interface {
 	QueryDevices(ctx context.Context, userID matrixid.UserID) ([]uapi.DeviceInfo, error)
 	AccountData(ctx context.Context, userID matrixid.UserID, roomID matrixid.RoomID, dataType string) (json.RawMessage, error)
 	SetAccountData(ctx context.Context, userID matrixid.UserID, roomID matrixid.RoomID, dataType string, content json.RawMessage) error
+	SearchUsers(ctx context.Context, term string, limit int) ([]uapi.DirectoryUser, error)
 }
 
 // Rooms is the part of the roomserver syncapi calls.
