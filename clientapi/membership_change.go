@@ -179,8 +179,8 @@ func (h *roomRoutes) otherMembership(req *http.Request, dev *uapi.Device, action
 		if err != nil {
 			return h.rsErrorOr(err, "membership", unknown)
 		}
-		if err := matrixrules.CheckTransition(action, cur); err != nil {
-			return httputil.Forbidden("%s", err.Error())
+		if msg := matrixrules.CheckTransition(action, cur); msg != "" {
+			return httputil.Forbidden("%s", msg)
 		}
 		return h.remoteInvite(ctx, dev.UserID, roomID, body.UserID, body.Reason)
 	}
@@ -191,8 +191,8 @@ func (h *roomRoutes) otherMembership(req *http.Request, dev *uapi.Device, action
 		if err != nil {
 			return h.rsErrorOr(err, "membership", unknown)
 		}
-		if err := matrixrules.CheckTransition(action, cur); err != nil {
-			return httputil.Forbidden("%s", err.Error())
+		if msg := matrixrules.CheckTransition(action, cur); msg != "" {
+			return httputil.Forbidden("%s", msg)
 		}
 	}
 	if _, r := h.setMembership(ctx, dev.UserID, roomID, body.UserID, matrixrules.ResultingMembership(action), body.Reason, nil, unknown); r != nil {
@@ -242,7 +242,7 @@ func (h *roomRoutes) leave(req *http.Request, dev *uapi.Device) httputil.JSONRes
 	if cur == "leave" {
 		return httputil.Empty() // already left: leaving again is a no-op
 	}
-	if matrixrules.CheckTransition(matrixrules.ActionLeave, cur) != nil {
+	if matrixrules.CheckTransition(matrixrules.ActionLeave, cur) != "" {
 		return httputil.Forbidden("You are not in room %s", roomID)
 	}
 	if (cur == "invite" || cur == "knock") && !h.serverInRoom(ctx, roomID) {

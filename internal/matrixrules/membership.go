@@ -50,24 +50,24 @@ func ResultingMembership(a Action) string {
 }
 
 // CheckTransition says whether a user whose membership is current can be
-// the target of a; the error is for the client.
-func CheckTransition(a Action, current string) error {
+// the target of a: "" if so, otherwise the message for the client.
+func CheckTransition(a Action, current string) string {
 	allowed, ok := transitions[a]
 	if !ok {
-		return fmt.Errorf("unknown membership action %q", a)
+		return fmt.Sprintf("unknown membership action %q", a)
 	}
 	if slices.Contains(allowed, current) {
-		return nil
+		return ""
 	}
 	switch a {
 	case ActionInvite:
-		return fmt.Errorf("The user's membership is %q, so they cannot be invited", current)
+		return fmt.Sprintf("The user's membership is %q, so they cannot be invited", current)
 	case ActionKick:
-		return fmt.Errorf("The user's membership is %q, so they cannot be kicked", current)
+		return fmt.Sprintf("The user's membership is %q, so they cannot be kicked", current)
 	case ActionUnban:
-		return fmt.Errorf("The user's membership is %q, so they cannot be unbanned", current)
+		return fmt.Sprintf("The user's membership is %q, so they cannot be unbanned", current)
 	}
-	return fmt.Errorf("membership %q cannot change by %s", current, a)
+	return fmt.Sprintf("membership %q cannot change by %s", current, a)
 }
 
 // IsActive: the user is in the room or asking to be (joined, invited or
