@@ -39,6 +39,8 @@ func (c *ClientAPI) registerRoutes() {
 	r.Handle("GET /_matrix/client/versions", a.versions)
 	r.Handle("GET /.well-known/matrix/client", a.wellKnownClient)
 	r.Handle("GET /.well-known/matrix/server", a.wellKnownServer)
+	r.Handle("GET /.well-known/matrix/support", a.wellKnownSupport)
+	r.HandleClientAuthed("GET /voip/turnServer", a.turnServer)
 	r.HandleClientAuthed("GET /capabilities", a.capabilities)
 
 	r.HandleClient("POST /register", a.register)
