@@ -156,8 +156,9 @@ limits:
   body_timeout: 60s
   # Idle keep-alive connections are closed after this long.
   idle_timeout: 120s
-  # Open connections allowed from one client IP per listener; more are
-  # closed at once. Trusted proxies are exempt. 0: no cap.
+  # Open connections allowed from one client IP (IPv6: one /64) per
+  # listener; more are closed at once. Trusted proxies are exempt.
+  # 0: no cap.
   max_connections_per_ip: 500
   # Soft memory limit in MiB for the Go heap: the garbage collector works
   # harder as the heap nears it, trading CPU for a smaller footprint.
