@@ -1,6 +1,7 @@
 package clientapi
 
 import (
+	"encoding/json"
 	"time"
 
 	fedapi "github.com/axon-hs/axon/federationapi/api"
@@ -31,7 +32,8 @@ func (c *ClientAPI) registerRoutes() {
 		msgLimit:    httputil.NewRateLimiter(c.base.Cfg.RateLimits, c.base.Cfg.RateLimits.Messages),
 		createLimit: httputil.NewRateLimiter(c.base.Cfg.RateLimits, c.base.Cfg.RateLimits.RoomCreation),
 
-		remoteAliases: newTTLCache[*fedapi.RoomAlias](time.Minute, 10000),
+		remoteAliases:     newTTLCache[*fedapi.RoomAlias](time.Minute, 10000),
+		remoteDirectories: newTTLCache[json.RawMessage](30*time.Second, 1000),
 	}
 	r := c.base.Client
 
