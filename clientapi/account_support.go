@@ -48,7 +48,7 @@ func (a *accountRoutes) turnServer(req *http.Request, dev *uapi.Device) httputil
 		return httputil.Empty()
 	}
 	if dev.IsGuest && !v.TURNAllowGuests {
-		return guestForbidden()
+		return httputil.GuestForbidden()
 	}
 	username, password := turnCredentials(v.TURNSharedSecret, dev.UserID, time.Now().Add(time.Duration(v.TURNUserLifetimeSeconds)*time.Second))
 	return httputil.OK(map[string]any{"username": username, "password": password, "uris": v.TURNURIs, "ttl": v.TURNUserLifetimeSeconds})
