@@ -36,3 +36,21 @@ func HistoryVisible(visibility, membershipAtEvent, currentMembership string) boo
 	}
 	return false
 }
+
+// ServerHistoryVisible is HistoryVisible for another server reading
+// history over federation (get_missing_events, backfill): the server
+// counts as its most privileged user at the event (memberships are those
+// of its users in the state before the event), and as joined now (callers
+// have checked it is in the room). What it may not see it gets redacted.
+func ServerHistoryVisible(visibility string, membershipsAtEvent []string) bool {
+	best := ""
+	for _, m := range membershipsAtEvent {
+		switch m {
+		case "join":
+			return HistoryVisible(visibility, "join", "join")
+		case "invite":
+			best = "invite"
+		}
+	}
+	return HistoryVisible(visibility, best, "join")
+}
