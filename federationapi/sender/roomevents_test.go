@@ -90,3 +90,52 @@ func TestRoomEventsJoinedServersAndQueueing(t *testing.T) {
 		}
 	})
 }
+
+// A join we relay for another server (send_join, SendAsServer) goes to
+// the room's other servers, never back to the joining server: the first
+// thing it hears from us must be the room's next event (Complement
+// TestOutboundFederationSend).
+func TestRoomEventsRelayedJoinNotSentBack(t *testing.T) {
+	forEach(t, func(t *testing.T, store *storage.DB) {
+		ctx := context.Background()
+		s := New(store, newFake(), testConfig())
+		c := &RoomEvents{Store: store, Rooms: noEvents{}, Sender: s}
+		room := "!r:me.org"
+		localJoin := member(t, "me.org", room, "@me:me.org", "join")
+		otherJoin := member(t, "other.org", room, "@y:other.org", "join")
+		farJoin := member(t, "far.org", room, "@x:far.org", "join")
+		for i, m := range []stream.Message{
+			output(t, 1, localJoin, []string{localJoin.EventID()}, nil),
+			output(t, 2, otherJoin, []string{otherJoin.EventID()}, nil),
+		} {
+			if err := c.Handle(ctx, m); err != nil {
+				t.Fatalf("message %d: %v", i, err)
+			}
+		}
+		if _, err := store.PendingDestinations(ctx); err != nil {
+			t.Fatal(err)
+		}
+		relayed := output(t, 3, farJoin, []string{farJoin.EventID()}, nil)
+		var out rsapi.OutputEvent
+		must(t, json.Unmarshal(relayed.Data, &out))
+		out.NewRoomEvent.SendAsServer = "me.org"
+		data, err := json.Marshal(out)
+		must(t, err)
+		relayed.Data = data
+		if err := c.Handle(ctx, relayed); err != nil {
+			t.Fatal(err)
+		}
+		dests, err := store.PendingDestinations(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range dests {
+			if d == "far.org" {
+				t.Fatalf("far.org's own join queued back to it: %v", dests)
+			}
+		}
+		if len(dests) != 1 || dests[0] != "other.org" {
+			t.Fatalf("relayed join queued for %v, want [other.org]", dests)
+		}
+	})
+}
