@@ -122,3 +122,8 @@ func (c *UserAPIClient) SetRoomTag(ctx context.Context, a1 string, a2 string, a3
 	r0 = c.C.Call(ctx, "SetRoomTag", []any{a1, a2, a3, a4})
 	return
 }
+
+func (c *UserAPIClient) SearchUsers(ctx context.Context, a1 string, a2 int) (r0 []DirectoryUser, r1 error) {
+	r1 = c.C.Call(ctx, "SearchUsers", []any{a1, a2}, &r0)
+	return
+}
