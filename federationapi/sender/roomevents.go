@@ -88,6 +88,12 @@ func (c *RoomEvents) Handle(ctx context.Context, msg stream.Message) error {
 			}
 			// Servers that were or now are in the room: a leaving
 			// server still needs to hear about its own leave.
+			// The server of a membership's target hears of it even
+			// when it is not in the room: a rescinded invite must reach
+			// the invitee.
+			if target := memberTargetServer(ev); target != "" {
+				after = append(after, string(target))
+			}
 			dests = c.destinations(ctx, senderServer(ev), before, after)
 			if err := c.Store.Enqueue(ctx, tx, dests, false, ev.Event); err != nil {
 				return err
@@ -108,6 +114,23 @@ func (c *RoomEvents) isLocal(ev *rsapi.OutputNewRoomEvent) bool {
 		return spec.ServerName(ev.SendAsServer) == c.Sender.cfg.Origin
 	}
 	return senderServer(ev) == c.Sender.cfg.Origin
+}
+
+// memberTargetServer is the server of the user a membership event is
+// about ("" for other events).
+func memberTargetServer(ev *rsapi.OutputNewRoomEvent) spec.ServerName {
+	var e struct {
+		Type     string  `json:"type"`
+		StateKey *string `json:"state_key"`
+	}
+	if json.Unmarshal(ev.Event, &e) != nil || e.Type != spec.MRoomMember || e.StateKey == nil {
+		return ""
+	}
+	_, domain, err := gomatrixserverlib.SplitID('@', *e.StateKey)
+	if err != nil {
+		return ""
+	}
+	return domain
 }
 
 // senderServer is the server of the event's sender ("" if unreadable).

@@ -21,17 +21,7 @@ func (noEvents) QueryEvents(context.Context, []string) ([]*rsapi.Event, error) {
 
 func member(t *testing.T, origin, roomID, userID, membership string) gomatrixserverlib.PDU {
 	t.Helper()
-	_, key, _ := ed25519.GenerateKey(nil)
-	v := gomatrixserverlib.MustGetRoomVersion(gomatrixserverlib.RoomVersionV10)
-	sk := userID
-	b := v.NewEventBuilderFromProtoEvent(&gomatrixserverlib.ProtoEvent{SenderID: userID, RoomID: roomID, Type: "m.room.member",
-		StateKey: &sk, PrevEvents: []string{}, AuthEvents: []string{}, Depth: 1})
-	must(t, b.SetContent(map[string]string{"membership": membership}))
-	pdu, err := b.Build(time.Now(), spec.ServerName(origin), "ed25519:x", key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pdu
+	return memberOf(t, origin, roomID, userID, userID, membership)
 }
 
 func output(t *testing.T, seq uint64, e gomatrixserverlib.PDU, adds, removes []string) stream.Message {
@@ -138,4 +128,43 @@ func TestRoomEventsRelayedJoinNotSentBack(t *testing.T) {
 			t.Fatalf("relayed join queued for %v, want [other.org]", dests)
 		}
 	})
+}
+
+// A local membership change of a user whose server is not in the room (a
+// rescinded invite) is sent to that server (Complement
+// TestFederationRoomsInvite "Inviter user can rescind invite over
+// federation").
+func TestRoomEventsRescindReachesInvitee(t *testing.T) {
+	forEach(t, func(t *testing.T, store *storage.DB) {
+		ctx := context.Background()
+		s := New(store, newFake(), testConfig())
+		c := &RoomEvents{Store: store, Rooms: noEvents{}, Sender: s}
+		room := "!r:me.org"
+		localJoin := member(t, "me.org", room, "@me:me.org", "join")
+		if err := c.Handle(ctx, output(t, 1, localJoin, []string{localJoin.EventID()}, nil)); err != nil {
+			t.Fatal(err)
+		}
+		rescind := memberOf(t, "me.org", room, "@me:me.org", "@x:far.org", "leave")
+		if err := c.Handle(ctx, output(t, 2, rescind, []string{rescind.EventID()}, nil)); err != nil {
+			t.Fatal(err)
+		}
+		if dests, err := store.PendingDestinations(ctx); err != nil || len(dests) != 1 || dests[0] != "far.org" {
+			t.Fatalf("rescind queued for %v (%v), want [far.org]", dests, err)
+		}
+	})
+}
+
+// memberOf is a membership event sent by sender about target.
+func memberOf(t *testing.T, origin, roomID, sender, target, membership string) gomatrixserverlib.PDU {
+	t.Helper()
+	_, key, _ := ed25519.GenerateKey(nil)
+	v := gomatrixserverlib.MustGetRoomVersion(gomatrixserverlib.RoomVersionV10)
+	b := v.NewEventBuilderFromProtoEvent(&gomatrixserverlib.ProtoEvent{SenderID: sender, RoomID: roomID, Type: "m.room.member",
+		StateKey: &target, PrevEvents: []string{}, AuthEvents: []string{}, Depth: 1})
+	must(t, b.SetContent(map[string]string{"membership": membership}))
+	pdu, err := b.Build(time.Now(), spec.ServerName(origin), "ed25519:x", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pdu
 }

@@ -52,3 +52,22 @@ func TestFederationRejectInviteToEmptyRoom(t *testing.T) {
 	}
 	bs.until(wait, "the invite gone from bob's sync", func() bool { return bs.left[room] && !bs.invite[room] })
 }
+
+// An invite the inviter rescinds (kicks the invitee) disappears for an
+// invitee whose server is not in the room (Complement
+// TestFederationRoomsInvite "Inviter user can rescind invite over
+// federation").
+func TestFederationRescindInvite(t *testing.T) {
+	ctx := context.Background()
+	a, b := fedStart(t, testserver.Options{}, "127.0.0.1"), fedStart(t, testserver.Options{}, "127.0.0.2")
+	alice, bob := a.Register("alice", "password123"), b.Register("bob", "password123")
+	bs := newFedSyncer(t, bob)
+	const wait = 20 * time.Second
+
+	room := roomsCreate(t, alice, &mautrix.ReqCreateRoom{Preset: "private_chat", Invite: []id.UserID{bob.UserID}})
+	bs.until(wait, "bob's invite", func() bool { return bs.invite[room] })
+	if _, err := alice.KickUser(ctx, room, &mautrix.ReqKickUser{UserID: bob.UserID, Reason: "changed my mind"}); err != nil {
+		t.Fatalf("alice rescinds: %v", err)
+	}
+	bs.until(wait, "the rescinded invite gone from bob's sync", func() bool { return bs.left[room] && !bs.invite[room] })
+}
