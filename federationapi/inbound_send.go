@@ -173,7 +173,7 @@ func userIDForSender(_ spec.RoomID, senderID spec.SenderID) (*spec.UserID, error
 // invite (or knock) we hold out of band, for a room we are not in (the
 // inviter rescinding it)? Such an event cannot be placed in a DAG we do
 // not have; it is stored out of band so the user's clients see the
-// invite go.
+// invite go. Only the inviter's own leave counts.
 func (f *FederationAPI) retiresOutOfBandInvite(ctx context.Context, pdu gomatrixserverlib.PDU) bool {
 	if pdu.Type() != spec.MRoomMember || pdu.StateKey() == nil || domainOf(*pdu.StateKey()) != f.id.ServerName {
 		return false
@@ -185,6 +185,12 @@ func (f *FederationAPI) retiresOutOfBandInvite(ctx context.Context, pdu gomatrix
 	if in, err := f.rooms.QueryServerInRoom(ctx, roomID, string(f.id.ServerName)); err != nil || in {
 		return false
 	}
-	cur, _, err := f.rooms.QueryMembership(ctx, roomID, *pdu.StateKey())
-	return err == nil && (cur == spec.Invite || cur == spec.Knock)
+	cur, eventID, err := f.rooms.QueryMembership(ctx, roomID, *pdu.StateKey())
+	if err != nil || (cur != spec.Invite && cur != spec.Knock) {
+		return false
+	}
+	// Only the inviter may rescind an invite: we cannot check anyone
+	// else's power without the room.
+	evs, err := f.rooms.QueryEvents(ctx, []string{eventID})
+	return err == nil && len(evs) == 1 && evs[0].SenderID() == pdu.SenderID()
 }

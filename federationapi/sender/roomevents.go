@@ -116,14 +116,18 @@ func (c *RoomEvents) isLocal(ev *rsapi.OutputNewRoomEvent) bool {
 	return senderServer(ev) == c.Sender.cfg.Origin
 }
 
-// memberTargetServer is the server of the user a membership event is
-// about ("" for other events).
+// memberTargetServer is the server of the user a leave or ban is about
+// ("" for other events; invites travel through /invite).
 func memberTargetServer(ev *rsapi.OutputNewRoomEvent) spec.ServerName {
 	var e struct {
 		Type     string  `json:"type"`
 		StateKey *string `json:"state_key"`
+		Content  struct {
+			Membership string `json:"membership"`
+		} `json:"content"`
 	}
-	if json.Unmarshal(ev.Event, &e) != nil || e.Type != spec.MRoomMember || e.StateKey == nil {
+	if json.Unmarshal(ev.Event, &e) != nil || e.Type != spec.MRoomMember || e.StateKey == nil ||
+		(e.Content.Membership != spec.Leave && e.Content.Membership != spec.Ban) {
 		return ""
 	}
 	_, domain, err := gomatrixserverlib.SplitID('@', *e.StateKey)
