@@ -152,7 +152,7 @@ func (c *Component) startConsumers(ctx, runCtx context.Context, base *setup.Base
 		if err != nil {
 			return fmt.Errorf("appservice: %s position: %w", name, err)
 		}
-		done, err := st.ConsumeBatch(runCtx, "appservice", seq, stream.BatchOptions{}, h)
+		done, err := st.ConsumeBatch(runCtx, "appservice", seq, stream.BatchOptions{DeadLetter: c.db.DeadLetterer(name)}, h)
 		if err != nil {
 			return fmt.Errorf("appservice: consume %s: %w", name, err)
 		}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/axon-hs/axon/internal/storage"
+	istream "github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/internal/streampos"
 )
 
@@ -43,6 +44,11 @@ type DB struct {
 
 // New wraps db, whose schema Migrations must already have been applied.
 func New(db *storage.DB) *DB { return &DB{db: db} }
+
+// DeadLetterer records the messages of stream the consumers give up on.
+func (d *DB) DeadLetterer(stream string) istream.DeadLetterFunc {
+	return consumerTables.DeadLetterer(d.db, stream)
+}
 
 // WriteTx runs fn in one write transaction (queueing and the stream
 // position go together).

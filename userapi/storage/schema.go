@@ -8,6 +8,10 @@ import (
 // OutboxTable holds user_devices messages committed but not yet published.
 const OutboxTable = "userapi_outbox"
 
+// AccountDataOutboxTable holds account_data messages committed but not
+// yet published.
+const AccountDataOutboxTable = "userapi_account_data_outbox"
+
 // Migrations is the userapi schema. Users are keyed by localpart: the
 // userapi only stores local users. Tokens are stored as hex SHA-256
 // hashes, never in the clear.
@@ -78,4 +82,8 @@ CREATE TABLE userapi_account_data (
 	Version: 2,
 	Name:    "outbox",
 	SQL:     outbox.Schema(OutboxTable),
+}, {
+	Version: 3,
+	Name:    "account data outbox",
+	SQL:     outbox.Schema(AccountDataOutboxTable),
 }}
