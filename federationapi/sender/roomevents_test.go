@@ -24,6 +24,12 @@ func member(t *testing.T, origin, roomID, userID, membership string) gomatrixser
 	return memberOf(t, origin, roomID, userID, userID, membership)
 }
 
+// testRoomEvents is a consumer over store with a sender that is not
+// started: only the queue rows matter.
+func testRoomEvents(store *storage.DB) *RoomEvents {
+	return &RoomEvents{Store: store, Rooms: noEvents{}, Sender: New(store, newFake(), testConfig())}
+}
+
 func output(t *testing.T, seq uint64, e gomatrixserverlib.PDU, adds, removes []string) stream.Message {
 	t.Helper()
 	data, err := json.Marshal(rsapi.OutputEvent{Type: rsapi.OutputTypeNewRoomEvent, NewRoomEvent: &rsapi.OutputNewRoomEvent{
@@ -87,10 +93,7 @@ func TestRoomEventsJoinedServersAndQueueing(t *testing.T) {
 // TestOutboundFederationSend).
 func TestRoomEventsRelayedJoinNotSentBack(t *testing.T) {
 	forEach(t, func(t *testing.T, store *storage.DB) {
-		ctx := context.Background()
-		s := New(store, newFake(), testConfig())
-		c := &RoomEvents{Store: store, Rooms: noEvents{}, Sender: s}
-		room := "!r:me.org"
+		ctx, c, room := context.Background(), testRoomEvents(store), "!r:me.org"
 		localJoin := member(t, "me.org", room, "@me:me.org", "join")
 		otherJoin := member(t, "other.org", room, "@y:other.org", "join")
 		farJoin := member(t, "far.org", room, "@x:far.org", "join")
@@ -136,10 +139,7 @@ func TestRoomEventsRelayedJoinNotSentBack(t *testing.T) {
 // federation").
 func TestRoomEventsRescindReachesInvitee(t *testing.T) {
 	forEach(t, func(t *testing.T, store *storage.DB) {
-		ctx := context.Background()
-		s := New(store, newFake(), testConfig())
-		c := &RoomEvents{Store: store, Rooms: noEvents{}, Sender: s}
-		room := "!r:me.org"
+		ctx, c, room := context.Background(), testRoomEvents(store), "!r:me.org"
 		localJoin := member(t, "me.org", room, "@me:me.org", "join")
 		if err := c.Handle(ctx, output(t, 1, localJoin, []string{localJoin.EventID()}, nil)); err != nil {
 			t.Fatal(err)

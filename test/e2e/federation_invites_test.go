@@ -7,8 +7,6 @@ import (
 
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/id"
-
-	"github.com/axon-hs/axon/server/testserver"
 )
 
 // createRoom's invite list reaches users of other servers: the invite is
@@ -16,7 +14,7 @@ import (
 // Complement TestFederationRoomsInvite).
 func TestFederationCreateRoomInvitesRemoteUser(t *testing.T) {
 	ctx := context.Background()
-	a, b := fedStart(t, testserver.Options{}, "127.0.0.1"), fedStart(t, testserver.Options{}, "127.0.0.2")
+	a, b := fedPair(t)
 	alice, bob := a.Register("alice", "password123"), b.Register("bob", "password123")
 	as, bs := newFedSyncer(t, alice), newFedSyncer(t, bob)
 	const wait = 20 * time.Second
@@ -34,7 +32,7 @@ func TestFederationCreateRoomInvitesRemoteUser(t *testing.T) {
 // empty room"): the rejection must not fail with "Unknown room".
 func TestFederationRejectInviteToEmptyRoom(t *testing.T) {
 	ctx := context.Background()
-	a, b := fedStart(t, testserver.Options{}, "127.0.0.1"), fedStart(t, testserver.Options{}, "127.0.0.2")
+	a, b := fedPair(t)
 	alice, bob := a.Register("alice", "password123"), b.Register("bob", "password123")
 	bs := newFedSyncer(t, bob)
 	const wait = 20 * time.Second
@@ -59,7 +57,7 @@ func TestFederationRejectInviteToEmptyRoom(t *testing.T) {
 // federation").
 func TestFederationRescindInvite(t *testing.T) {
 	ctx := context.Background()
-	a, b := fedStart(t, testserver.Options{}, "127.0.0.1"), fedStart(t, testserver.Options{}, "127.0.0.2")
+	a, b := fedPair(t)
 	alice, bob := a.Register("alice", "password123"), b.Register("bob", "password123")
 	bs := newFedSyncer(t, bob)
 	const wait = 20 * time.Second
@@ -77,7 +75,7 @@ func TestFederationRescindInvite(t *testing.T) {
 // (Complement "Non-invitee user cannot rescind invite over federation").
 func TestFederationNonInviterCannotRescind(t *testing.T) {
 	ctx := context.Background()
-	a, b := fedStart(t, testserver.Options{}, "127.0.0.1"), fedStart(t, testserver.Options{}, "127.0.0.2")
+	a, b := fedPair(t)
 	alice, carol, bob := a.Register("alice", "password123"), a.Register("carol", "password123"), b.Register("bob", "password123")
 	bs := newFedSyncer(t, bob)
 	const wait = 20 * time.Second

@@ -10,7 +10,6 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/axon-hs/axon/internal/testutil"
-	"github.com/axon-hs/axon/server/testserver"
 )
 
 // In an encrypted room shared across two servers (device lists flow over
@@ -20,7 +19,7 @@ import (
 // Complement TestDeviceListsUpdateOverFederation).
 func TestFederationLongPollReturnsOnlyWithNews(t *testing.T) {
 	ctx := context.Background()
-	a, b := fedStart(t, testserver.Options{}, "127.0.0.1"), fedStart(t, testserver.Options{}, "127.0.0.2")
+	a, b := fedPair(t)
 	alice, bob := a.Register("alice", "password123"), b.Register("bob", "password123")
 	bs := newFedSyncer(t, bob)
 	const wait = 20 * time.Second

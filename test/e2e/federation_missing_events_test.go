@@ -12,8 +12,6 @@ import (
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
-
-	"github.com/axon-hs/axon/server/testserver"
 )
 
 // get_missing_events hands another server only what its users may see
@@ -23,7 +21,7 @@ import (
 func TestFederationMissingEventsFollowHistoryVisibility(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	a, b := fedStart(t, testserver.Options{}, "127.0.0.1"), fedStart(t, testserver.Options{}, "127.0.0.2")
+	a, b := fedPair(t)
 	alice, bob := a.Register("alice", "password123"), b.Register("bob", "password123")
 	for _, c := range []struct {
 		visibility string
