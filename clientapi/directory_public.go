@@ -1,11 +1,15 @@
 package clientapi
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
+	fedapi "github.com/axon-hs/axon/federationapi/api"
 	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/matrixid"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
@@ -90,16 +94,16 @@ func (h *roomRoutes) publicRoomsPost(req *http.Request, _ *uapi.Device) httputil
 }
 
 func (h *roomRoutes) publicRooms(req *http.Request, body publicRoomsBody) httputil.JSONResponse {
+	if body.IncludeAllNetworks && body.ThirdPartyInstanceID != "" {
+		return httputil.InvalidParam("include_all_networks and third_party_instance_id cannot be used together")
+	}
 	if body.Server != "" && body.Server != h.server {
-		return httputil.NotFound("Querying other servers' directories is not supported yet")
+		return h.remotePublicRooms(req, body)
 	}
 	if body.Since != "" {
 		if n, err := strconv.Atoi(body.Since); err != nil || n < 0 {
 			return httputil.InvalidParam("Invalid since token")
 		}
-	}
-	if body.IncludeAllNetworks && body.ThirdPartyInstanceID != "" {
-		return httputil.InvalidParam("include_all_networks and third_party_instance_id cannot be used together")
 	}
 	resp, err := h.rs.QueryPublicRooms(req.Context(), &rsapi.PublicRoomsRequest{Limit: body.Limit, Since: body.Since, Filter: body.Filter.GenericSearchTerm,
 		ThirdPartyInstanceID: body.ThirdPartyInstanceID, AllNetworks: body.IncludeAllNetworks})
@@ -107,4 +111,25 @@ func (h *roomRoutes) publicRooms(req *http.Request, body publicRoomsBody) httput
 		return h.rsError(err, "public rooms")
 	}
 	return httputil.OK(resp)
+}
+
+// remotePublicRooms pages another server's directory over federation,
+// caching each page for 30 s (directory views are opened repeatedly).
+func (h *roomRoutes) remotePublicRooms(req *http.Request, body publicRoomsBody) httputil.JSONResponse {
+	if h.c.fed == nil {
+		return httputil.NotFound("Other servers' directories need federation, which is disabled")
+	}
+	if len(body.Server) > 255 || strings.ContainsAny(body.Server, "/?#@ ") {
+		return httputil.InvalidParam("Invalid server name %q", body.Server)
+	}
+	q := fedapi.PublicRoomsQuery{Limit: min(body.Limit, 500), Since: body.Since, Filter: body.Filter.GenericSearchTerm,
+		IncludeAllNetworks: body.IncludeAllNetworks, ThirdPartyInstanceID: body.ThirdPartyInstanceID}
+	key, _ := json.Marshal([]any{body.Server, q})
+	page, err := h.remoteDirectories.get(req.Context(), string(key), func(ctx context.Context) (json.RawMessage, error) {
+		return h.c.fed.QueryPublicRooms(ctx, body.Server, q)
+	})
+	if err != nil {
+		return h.rsError(err, "remote public rooms")
+	}
+	return httputil.OK(page)
 }

@@ -26,6 +26,8 @@ type roomRoutes struct {
 	msgLimit *httputil.Limiter
 	// remoteAliases caches aliases other servers resolved (directory_alias.go).
 	remoteAliases *ttlCache[*fedapi.RoomAlias]
+	// remoteDirectories caches pages of other servers' room directories.
+	remoteDirectories *ttlCache[json.RawMessage]
 	// createLimit limits createRoom per user.
 	createLimit *httputil.Limiter
 }

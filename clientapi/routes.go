@@ -1,6 +1,7 @@
 package clientapi
 
 import (
+	"encoding/json"
 	"time"
 
 	fedapi "github.com/axon-hs/axon/federationapi/api"
@@ -31,7 +32,8 @@ func (c *ClientAPI) registerRoutes() {
 		msgLimit:    httputil.NewRateLimiter(c.base.Cfg.RateLimits, c.base.Cfg.RateLimits.Messages),
 		createLimit: httputil.NewRateLimiter(c.base.Cfg.RateLimits, c.base.Cfg.RateLimits.RoomCreation),
 
-		remoteAliases: newTTLCache[*fedapi.RoomAlias](time.Minute, 10000),
+		remoteAliases:     newTTLCache[*fedapi.RoomAlias](time.Minute, 10000),
+		remoteDirectories: newTTLCache[json.RawMessage](30*time.Second, 1000),
 	}
 	r := c.base.Client
 
@@ -39,6 +41,8 @@ func (c *ClientAPI) registerRoutes() {
 	r.Handle("GET /_matrix/client/versions", a.versions)
 	r.Handle("GET /.well-known/matrix/client", a.wellKnownClient)
 	r.Handle("GET /.well-known/matrix/server", a.wellKnownServer)
+	r.Handle("GET /.well-known/matrix/support", a.wellKnownSupport)
+	r.HandleClientAuthed("GET /voip/turnServer", a.turnServer)
 	r.HandleClientAuthed("GET /capabilities", a.capabilities)
 
 	r.HandleClient("POST /register", a.register)
@@ -105,6 +109,8 @@ func (c *ClientAPI) registerRoutes() {
 	r.HandleAuthed("GET /_matrix/client/v1/rooms/{roomId}/timestamp_to_event", h.timestampToEvent)
 	r.HandleClientAuthed("POST /rooms/{roomId}/upgrade", h.upgrade)
 	r.HandleAuthed("GET /_matrix/client/v1/rooms/{roomId}/hierarchy", h.hierarchy)
+	r.Handle("GET /_matrix/client/v1/room_summary/{roomIdOrAlias}", h.roomSummary)
+	r.Handle("GET /_matrix/client/unstable/im.nheko.summary/rooms/{roomIdOrAlias}/summary", h.roomSummary)
 	r.HandleClientAuthed("POST /user/{userId}/openid/request_token", h.openIDToken)
 
 	r.HandleClientAuthed("PUT /directory/room/{roomAlias}", h.putAlias)

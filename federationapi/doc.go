@@ -21,7 +21,10 @@
 //     /get_missing_events, /timestamp_to_event, /query/directory,
 //     /query/profile, /publicRooms, /hierarchy (one space and its direct
 //     children, inbound_hierarchy.go) (inbound_*.go; the table is routes.go). Room routes need the
-//     origin in the room and allowed by m.room.server_acl;
+//     origin in the room and allowed by m.room.server_acl; send_join and
+//     send_leave also answer in the deprecated v1 shape; /get_missing_events
+//     and /backfill redact what the origin may not see under history
+//     visibility (inbound_visibility.go, rsapi.ServerHistoryVisible);
 //   - OpenID: tokens issued for the CS /openid/request_token and checked
 //     by the unsigned /openid/userinfo (openid.go); kept in memory only,
 //     so a restart invalidates them (they live an hour);

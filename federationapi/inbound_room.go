@@ -152,6 +152,9 @@ func (f *FederationAPI) backfill(req *FedRequest) httputil.JSONResponse {
 	if err != nil {
 		return f.internal("backfill", err)
 	}
+	if evs, err = f.redactInvisible(req.Context(), req.Origin, roomID, evs); err != nil {
+		return f.internal("backfill visibility", err)
+	}
 	return f.txnResponse(evs)
 }
 
@@ -175,6 +178,9 @@ func (f *FederationAPI) getMissingEvents(req *FedRequest) httputil.JSONResponse 
 	evs, err := f.walkBack(req, roomID, body.Latest, body.Earliest, min(body.Limit, maxMissingEvents), body.MinDepth, false)
 	if err != nil {
 		return f.internal("missing events", err)
+	}
+	if evs, err = f.redactInvisible(req.Context(), req.Origin, roomID, evs); err != nil {
+		return f.internal("missing events visibility", err)
 	}
 	slices.Reverse(evs) // oldest first
 	return httputil.OK(map[string]any{"events": eventJSONs(evs)})

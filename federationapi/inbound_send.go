@@ -113,6 +113,14 @@ func (p *txnProcessor) processPDUs(ctx context.Context, origin spec.ServerName, 
 			results[pdu.EventID()] = pduResult{Error: "signature check failed: " + err.Error()}
 			continue
 		}
+		if p.f.retiresOutOfBandInvite(ctx, pdu) {
+			res := p.f.inputPDUs(ctx, rsapi.KindOutOfBand, []gomatrixserverlib.PDU{pdu})[0]
+			results[pdu.EventID()] = pduResult{}
+			if res.Err != nil {
+				results[pdu.EventID()] = pduResult{Error: res.Err.Error()}
+			}
+			continue
+		}
 		if _, ok := byRoom[roomID]; !ok {
 			roomOrder = append(roomOrder, roomID)
 		}
@@ -160,4 +168,30 @@ func (p *txnProcessor) parsePDU(ctx context.Context, raw json.RawMessage) (gomat
 // user ID itself.
 func userIDForSender(_ spec.RoomID, senderID spec.SenderID) (*spec.UserID, error) {
 	return spec.NewUserID(string(senderID), true)
+}
+
+// retiresOutOfBandInvite: is pdu a leave or ban of one of our users whose
+// invite (or knock) we hold out of band, for a room we are not in (the
+// inviter rescinding it)? Such an event cannot be placed in a DAG we do
+// not have; it is stored out of band so the user's clients see the
+// invite go. Only the inviter's own leave counts.
+func (f *FederationAPI) retiresOutOfBandInvite(ctx context.Context, pdu gomatrixserverlib.PDU) bool {
+	if pdu.Type() != spec.MRoomMember || pdu.StateKey() == nil || domainOf(*pdu.StateKey()) != f.id.ServerName {
+		return false
+	}
+	if m, _ := pdu.Membership(); m != spec.Leave && m != spec.Ban {
+		return false
+	}
+	roomID := pdu.RoomID().String()
+	if in, err := f.rooms.QueryServerInRoom(ctx, matrixid.RoomID(roomID), string(f.id.ServerName)); err != nil || in {
+		return false
+	}
+	cur, eventID, err := f.rooms.QueryMembership(ctx, matrixid.RoomID(roomID), matrixid.UserID(*pdu.StateKey()))
+	if err != nil || (cur != spec.Invite && cur != spec.Knock) {
+		return false
+	}
+	// Only the inviter may rescind an invite: we cannot check anyone
+	// else's power without the room.
+	evs, err := f.rooms.QueryEvents(ctx, []matrixid.EventID{matrixid.EventID(string(eventID))})
+	return err == nil && len(evs) == 1 && evs[0].SenderID() == pdu.SenderID()
 }

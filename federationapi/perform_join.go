@@ -151,7 +151,11 @@ func (f *FederationAPI) importRoom(ctx context.Context, server spec.ServerName, 
 			in = append(in, rsapi.InputRoomEvent{Kind: rsapi.KindOutlier, Event: rsapi.NewEvent(e)})
 		}
 	}
-	in = append(in, rsapi.InputRoomEvent{Kind: rsapi.KindNew, Event: rsapi.NewEvent(ev), HasState: true, StateEventIDs: stateIDs})
+	// The resident server took ev through send_join and passes it to the
+	// room's other servers (SendAsServer): we must not send it again,
+	// least of all to the resident server, whose first event from us
+	// would then be its own copy of our join.
+	in = append(in, rsapi.InputRoomEvent{Kind: rsapi.KindNew, Event: rsapi.NewEvent(ev), HasState: true, StateEventIDs: stateIDs, SendAsServer: string(server)})
 	resp, err := f.rooms.InputRoomEvents(ctx, &rsapi.InputRoomEventsRequest{Events: in})
 	if err != nil {
 		return err

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/matrix-org/gomatrixserverlib/fclient"
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
 	fedapi "github.com/axon-hs/axon/federationapi/api"
 	"github.com/axon-hs/axon/internal/matrixid"
 )
@@ -48,4 +51,18 @@ func (f *FederationAPI) QueryProfile(ctx context.Context, userID matrixid.UserID
 		out["avatar_url"], _ = json.Marshal(resp.AvatarURL)
 	}
 	return out, nil
+}
+
+// QueryPublicRooms implements fedapi.FederationAPI (POST /publicRooms).
+func (f *FederationAPI) QueryPublicRooms(ctx context.Context, server string, q fedapi.PublicRoomsQuery) (json.RawMessage, error) {
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	resp, err := f.Client.GetPublicRoomsFiltered(ctx, f.id.ServerName, spec.ServerName(server), q.Limit, q.Since, q.Filter, q.IncludeAllNetworks, q.ThirdPartyInstanceID)
+	if err != nil {
+		return nil, remoteError(spec.ServerName(server), err)
+	}
+	if resp.Chunk == nil {
+		resp.Chunk = []fclient.PublicRoom{}
+	}
+	return json.Marshal(resp)
 }

@@ -9,7 +9,10 @@
 // sends never fork the DAG) while different rooms proceed in parallel.
 // Events are checked for format and size (64 KiB), auth-checked with
 // gomatrixserverlib against their auth events, the state before them and
-// the current state (soft-fail), then stored with their state.
+// the current state (soft-fail), then stored with their state. A panic
+// while a batch is processed (input_panic.go) rolls it back and fails
+// only the input that panics (a batch of several is re-run one by one);
+// the room and the process go on.
 //
 // Federation (input_import.go, query_template.go): a remote join arrives as the
 // room's auth chain and state as outliers (the outlier create event of an

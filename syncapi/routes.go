@@ -39,6 +39,9 @@ func (s *SyncAPI) registerRoutes() {
 		r.HandleAuthed("GET "+prefix+"/rooms/{roomId}/threads", s.handleThreads)
 	}
 	r.HandleAuthed("POST /_matrix/client/unstable/org.matrix.simplified_msc3575/sync", s.handleSlidingSync)
+	// MSC2666, as clients call it (unstable prefix), and its stable form.
+	r.HandleAuthed("GET /_matrix/client/unstable/uk.half-shot.msc2666/user/mutual_rooms", s.handleMutualRooms)
+	r.HandleAuthed("GET /_matrix/client/v1/user/mutual_rooms", s.handleMutualRooms)
 }
 
 var _ httputil.AuthedHandler = (*SyncAPI)(nil).handleSync

@@ -37,6 +37,9 @@ type FederationAPI interface {
 	QueryRoomAlias(ctx context.Context, alias string) (*RoomAlias, error)
 	// QueryProfile reads a remote user's profile (field "" for all).
 	QueryProfile(ctx context.Context, userID matrixid.UserID, field string) (map[string]json.RawMessage, error)
+	// QueryPublicRooms reads a page of another server's public room
+	// directory (POST /publicRooms), returned as that server sent it.
+	QueryPublicRooms(ctx context.Context, server string, q PublicRoomsQuery) (json.RawMessage, error)
 	// Backfill fetches up to limit events before fromEventIDs from the
 	// other servers in the room and inputs them as history.
 	Backfill(ctx context.Context, roomID matrixid.RoomID, fromEventIDs []matrixid.EventID, limit int) (int, error)
@@ -104,4 +107,13 @@ type OpenIDToken struct {
 type RoomAlias struct {
 	RoomID  string   `json:"room_id"`
 	Servers []string `json:"servers"`
+}
+
+// PublicRoomsQuery is a page request of a remote room directory.
+type PublicRoomsQuery struct {
+	Limit                int    `json:"limit,omitempty"`
+	Since                string `json:"since,omitempty"`
+	Filter               string `json:"filter,omitempty"`
+	IncludeAllNetworks   bool   `json:"include_all_networks,omitempty"`
+	ThirdPartyInstanceID string `json:"third_party_instance_id,omitempty"`
 }

@@ -50,6 +50,11 @@ func (c *FederationAPIClient) QueryProfile(ctx context.Context, a1 matrixid.User
 	return
 }
 
+func (c *FederationAPIClient) QueryPublicRooms(ctx context.Context, a1 string, a2 PublicRoomsQuery) (r0 json.RawMessage, r1 error) {
+	r1 = c.C.Call(ctx, "QueryPublicRooms", []any{a1, a2}, &r0)
+	return
+}
+
 func (c *FederationAPIClient) Backfill(ctx context.Context, a1 matrixid.RoomID, a2 []matrixid.EventID, a3 int) (r0 int, r1 error) {
 	r1 = c.C.Call(ctx, "Backfill", []any{a1, a2, a3}, &r0)
 	return

@@ -89,7 +89,13 @@ func (c *RoomEvents) Handle(ctx context.Context, msg stream.Message) error {
 			}
 			// Servers that were or now are in the room: a leaving
 			// server still needs to hear about its own leave.
-			dests = c.destinations(ctx, before, after)
+			// The server of a membership's target hears of it even
+			// when it is not in the room: a rescinded invite must reach
+			// the invitee.
+			if target := memberTargetServer(ev); target != "" {
+				after = append(after, string(target))
+			}
+			dests = c.destinations(ctx, senderServer(ev), before, after)
 			if err := c.Store.Enqueue(ctx, tx, dests, false, ev.Event); err != nil {
 				return err
 			}
@@ -108,18 +114,50 @@ func (c *RoomEvents) isLocal(ev *rsapi.OutputNewRoomEvent) bool {
 	if ev.SendAsServer != "" {
 		return spec.ServerName(ev.SendAsServer) == c.Sender.cfg.Origin
 	}
+	return senderServer(ev) == c.Sender.cfg.Origin
+}
+
+// memberTargetServer is the server of the user a leave or ban is about
+// ("" for other events; invites travel through /invite).
+func memberTargetServer(ev *rsapi.OutputNewRoomEvent) spec.ServerName {
+	var e struct {
+		Type     string  `json:"type"`
+		StateKey *string `json:"state_key"`
+		Content  struct {
+			Membership string `json:"membership"`
+		} `json:"content"`
+	}
+	if json.Unmarshal(ev.Event, &e) != nil || e.Type != spec.MRoomMember || e.StateKey == nil ||
+		(e.Content.Membership != spec.Leave && e.Content.Membership != spec.Ban) {
+		return ""
+	}
+	_, domain, err := gomatrixserverlib.SplitID('@', *e.StateKey)
+	if err != nil {
+		return ""
+	}
+	return domain
+}
+
+// senderServer is the server of the event's sender ("" if unreadable).
+func senderServer(ev *rsapi.OutputNewRoomEvent) spec.ServerName {
 	var e struct {
 		Sender string `json:"sender"`
 	}
 	if json.Unmarshal(ev.Event, &e) != nil {
-		return false
+		return ""
 	}
 	_, domain, err := gomatrixserverlib.SplitID('@', e.Sender)
-	return err == nil && domain == c.Sender.cfg.Origin
+	if err != nil {
+		return ""
+	}
+	return domain
 }
 
-func (c *RoomEvents) destinations(ctx context.Context, before, after []string) []string {
-	seen := map[string]bool{}
+// destinations are the servers to send an event to: those in the room
+// before or after it, but not us nor the server whose user sent it (it
+// has the event: we only relay it, from send_join or send_leave).
+func (c *RoomEvents) destinations(ctx context.Context, origin spec.ServerName, before, after []string) []string {
+	seen := map[string]bool{string(origin): origin != ""}
 	var out []string
 	for _, list := range [][]string{before, after} {
 		for _, s := range list {

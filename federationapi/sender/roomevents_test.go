@@ -24,17 +24,13 @@ func (noEvents) QueryEvents(context.Context, []matrixid.EventID) ([]*rsapi.Event
 
 func member(t *testing.T, origin, roomID, userID, membership string) gomatrixserverlib.PDU {
 	t.Helper()
-	_, key, _ := ed25519.GenerateKey(nil)
-	v := gomatrixserverlib.MustGetRoomVersion(gomatrixserverlib.RoomVersionV10)
-	sk := userID
-	b := v.NewEventBuilderFromProtoEvent(&gomatrixserverlib.ProtoEvent{SenderID: userID, RoomID: roomID, Type: "m.room.member",
-		StateKey: &sk, PrevEvents: []string{}, AuthEvents: []string{}, Depth: 1})
-	must(t, b.SetContent(map[string]string{"membership": membership}))
-	pdu, err := b.Build(time.Now(), spec.ServerName(origin), "ed25519:x", key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pdu
+	return memberOf(t, origin, roomID, userID, userID, membership)
+}
+
+// testRoomEvents is a consumer over store with a sender that is not
+// started: only the queue rows matter.
+func testRoomEvents(store *storage.DB) *RoomEvents {
+	return &RoomEvents{Store: store, Rooms: noEvents{}, Sender: New(store, newFake(), testConfig())}
 }
 
 func output(t *testing.T, seq uint64, e gomatrixserverlib.PDU, adds, removes []string) stream.Message {
@@ -92,4 +88,86 @@ func TestRoomEventsJoinedServersAndQueueing(t *testing.T) {
 			t.Fatalf("position %d", pos)
 		}
 	})
+}
+
+// A join we relay for another server (send_join, SendAsServer) goes to
+// the room's other servers, never back to the joining server: the first
+// thing it hears from us must be the room's next event (Complement
+// TestOutboundFederationSend).
+func TestRoomEventsRelayedJoinNotSentBack(t *testing.T) {
+	forEach(t, func(t *testing.T, store *storage.DB) {
+		ctx, c, room := context.Background(), testRoomEvents(store), "!r:me.org"
+		localJoin := member(t, "me.org", room, "@me:me.org", "join")
+		otherJoin := member(t, "other.org", room, "@y:other.org", "join")
+		farJoin := member(t, "far.org", room, "@x:far.org", "join")
+		for i, m := range []stream.Message{
+			output(t, 1, localJoin, []string{localJoin.EventID()}, nil),
+			output(t, 2, otherJoin, []string{otherJoin.EventID()}, nil),
+		} {
+			if err := c.Handle(ctx, m); err != nil {
+				t.Fatalf("message %d: %v", i, err)
+			}
+		}
+		if _, err := store.PendingDestinations(ctx); err != nil {
+			t.Fatal(err)
+		}
+		relayed := output(t, 3, farJoin, []string{farJoin.EventID()}, nil)
+		var out rsapi.OutputEvent
+		must(t, json.Unmarshal(relayed.Data, &out))
+		out.NewRoomEvent.SendAsServer = "me.org"
+		data, err := json.Marshal(out)
+		must(t, err)
+		relayed.Data = data
+		if err := c.Handle(ctx, relayed); err != nil {
+			t.Fatal(err)
+		}
+		dests, err := store.PendingDestinations(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range dests {
+			if d == "far.org" {
+				t.Fatalf("far.org's own join queued back to it: %v", dests)
+			}
+		}
+		if len(dests) != 1 || dests[0] != "other.org" {
+			t.Fatalf("relayed join queued for %v, want [other.org]", dests)
+		}
+	})
+}
+
+// A local membership change of a user whose server is not in the room (a
+// rescinded invite) is sent to that server (Complement
+// TestFederationRoomsInvite "Inviter user can rescind invite over
+// federation").
+func TestRoomEventsRescindReachesInvitee(t *testing.T) {
+	forEach(t, func(t *testing.T, store *storage.DB) {
+		ctx, c, room := context.Background(), testRoomEvents(store), "!r:me.org"
+		localJoin := member(t, "me.org", room, "@me:me.org", "join")
+		if err := c.Handle(ctx, output(t, 1, localJoin, []string{localJoin.EventID()}, nil)); err != nil {
+			t.Fatal(err)
+		}
+		rescind := memberOf(t, "me.org", room, "@me:me.org", "@x:far.org", "leave")
+		if err := c.Handle(ctx, output(t, 2, rescind, []string{rescind.EventID()}, nil)); err != nil {
+			t.Fatal(err)
+		}
+		if dests, err := store.PendingDestinations(ctx); err != nil || len(dests) != 1 || dests[0] != "far.org" {
+			t.Fatalf("rescind queued for %v (%v), want [far.org]", dests, err)
+		}
+	})
+}
+
+// memberOf is a membership event sent by sender about target.
+func memberOf(t *testing.T, origin, roomID, sender, target, membership string) gomatrixserverlib.PDU {
+	t.Helper()
+	_, key, _ := ed25519.GenerateKey(nil)
+	v := gomatrixserverlib.MustGetRoomVersion(gomatrixserverlib.RoomVersionV10)
+	b := v.NewEventBuilderFromProtoEvent(&gomatrixserverlib.ProtoEvent{SenderID: sender, RoomID: roomID, Type: "m.room.member",
+		StateKey: &target, PrevEvents: []string{}, AuthEvents: []string{}, Depth: 1})
+	must(t, b.SetContent(map[string]string{"membership": membership}))
+	pdu, err := b.Build(time.Now(), spec.ServerName(origin), "ed25519:x", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pdu
 }

@@ -45,6 +45,10 @@ type Config struct {
 	Presence     Presence     `yaml:"presence"`
 	Federation   Federation   `yaml:"federation"`
 	Push         Push         `yaml:"push"`
+	// Support is what /.well-known/matrix/support advertises.
+	Support Support `yaml:"support"`
+	// VoIP hands out TURN credentials (GET /voip/turnServer).
+	VoIP VoIP `yaml:"voip"`
 	// UserDirectory shapes POST /user_directory/search.
 	UserDirectory UserDirectory `yaml:"user_directory"`
 	Media         Media         `yaml:"media"`
@@ -171,6 +175,30 @@ type Presence struct {
 	Enabled bool `yaml:"enabled"`
 }
 
+// Support lists whom to contact about this server (MSC1929, spec 1.10).
+type Support struct {
+	Contacts    []SupportContact `yaml:"contacts"`
+	SupportPage string           `yaml:"support_page"`
+}
+
+// SupportContact is one admin or security contact.
+type SupportContact struct {
+	// Role is m.role.admin or m.role.security.
+	Role         string `yaml:"role"`
+	MatrixID     string `yaml:"matrix_id"`
+	EmailAddress string `yaml:"email_address"`
+}
+
+// VoIP configures TURN with coturn's shared-secret scheme
+// (use-auth-secret / static-auth-secret).
+type VoIP struct {
+	TURNURIs         []string `yaml:"turn_uris"`
+	TURNSharedSecret string   `yaml:"turn_shared_secret"`
+	// TURNUserLifetimeSeconds is how long credentials are valid.
+	TURNUserLifetimeSeconds int  `yaml:"turn_user_lifetime_seconds"`
+	TURNAllowGuests         bool `yaml:"turn_allow_guests"`
+}
+
 // UserDirectory: whom a user directory search finds.
 type UserDirectory struct {
 	// SearchAllUsers finds every local user, not only those sharing a
@@ -237,6 +265,7 @@ func Defaults() *Config {
 		},
 		Rooms:    Rooms{DefaultVersion: matrixrules.DefaultVersion},
 		Presence: Presence{Enabled: true},
+		VoIP:     VoIP{TURNUserLifetimeSeconds: 86400, TURNAllowGuests: true},
 		Federation: Federation{
 			Enabled:           true,
 			TrustedKeyServers: []string{"matrix.org"},
@@ -356,6 +385,29 @@ func (c *Config) Validate() error {
 		if r.PerSecond < 0 || r.Burst < 0 || (c.RateLimits.Enabled && r.PerSecond > 0 && r.Burst == 0) {
 			bad("rate_limits."+name, "per_second and burst must be positive")
 		}
+	}
+	for i, sc := range c.Support.Contacts {
+		key := fmt.Sprintf("support.contacts[%d]", i)
+		if sc.Role != "m.role.admin" && sc.Role != "m.role.security" {
+			bad(key+".role", "%q must be m.role.admin or m.role.security", sc.Role)
+		}
+		if sc.MatrixID == "" && sc.EmailAddress == "" {
+			bad(key, "needs matrix_id or email_address")
+		}
+	}
+	if c.Support.SupportPage != "" && !strings.HasPrefix(c.Support.SupportPage, "https://") && !strings.HasPrefix(c.Support.SupportPage, "http://") {
+		bad("support.support_page", "%q must be an http(s) URL", c.Support.SupportPage)
+	}
+	if len(c.VoIP.TURNURIs) > 0 && c.VoIP.TURNSharedSecret == "" {
+		bad("voip.turn_shared_secret", "is required with turn_uris")
+	}
+	for i, u := range c.VoIP.TURNURIs {
+		if !strings.HasPrefix(u, "turn:") && !strings.HasPrefix(u, "turns:") {
+			bad(fmt.Sprintf("voip.turn_uris[%d]", i), "%q must be a turn: or turns: URI", u)
+		}
+	}
+	if c.VoIP.TURNUserLifetimeSeconds < 60 {
+		bad("voip.turn_user_lifetime_seconds", "must be at least 60")
 	}
 	for key, list := range map[string][]string{"federation": c.Federation.AllowedPrivateNetworks, "push": c.Push.AllowedPrivateNetworks} {
 		for i, n := range list {

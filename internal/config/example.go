@@ -173,6 +173,24 @@ presence:
   # Turn off to save work on large servers.
   enabled: true
 
+# Whom to contact about this server (/.well-known/matrix/support);
+# unset: 404.
+support:
+  # - role: m.role.admin          # or m.role.security
+  #   matrix_id: "@admin:example.org"
+  #   email_address: admin@example.org
+  contacts: []
+  support_page: ""
+
+# TURN for voice and video calls, with coturn's shared secret
+# (use-auth-secret, static-auth-secret). Without turn_uris clients get
+# no TURN server.
+voip:
+  turn_uris: []             # e.g. ["turn:turn.example.org:3478?transport=udp"]
+  turn_shared_secret: ""
+  turn_user_lifetime_seconds: 86400
+  turn_allow_guests: true
+
 user_directory:
   # Users find the people they share a room with and the members of
   # public rooms; true also finds every local user.

@@ -66,3 +66,22 @@ func historyVisible(visibility, membership string, joinedAfter bool) bool {
 	}
 	return false
 }
+
+// ServerHistoryVisible is the same rule for another server reading
+// history over federation (get_missing_events, backfill): the server
+// counts as its most privileged user at the event (memberships are those
+// of its users in the state before the event), and as joined after it
+// (callers have checked it is in the room). What it may not see it gets
+// redacted.
+func ServerHistoryVisible(visibility string, membershipsAtEvent []string) bool {
+	best := ""
+	for _, m := range membershipsAtEvent {
+		switch m {
+		case "join":
+			return historyVisible(visibility, "join", true)
+		case "invite":
+			best = "invite"
+		}
+	}
+	return historyVisible(visibility, best, true)
+}

@@ -80,3 +80,12 @@ func (d *DB) SearchDirectory(ctx context.Context, searcher, term string, limit i
 	}
 	return out, rows.Err()
 }
+
+// MutualRooms lists rooms both users are joined to, ordered by room ID,
+// after the room ID after ("" from the start), at most limit.
+func (d *DB) MutualRooms(ctx context.Context, a, b, after string, limit int) ([]string, error) {
+	return storage.Strings(d.DB.QueryContext(ctx, `SELECT x.room_id FROM syncapi_current_state x
+		JOIN syncapi_current_state y ON y.room_id = x.room_id AND y.type = 'm.room.member' AND y.state_key = $2 AND y.membership = 'join'
+		WHERE x.type = 'm.room.member' AND x.state_key = $1 AND x.membership = 'join' AND x.room_id > $3
+		ORDER BY x.room_id LIMIT $4`, a, b, after, limit))
+}

@@ -24,6 +24,13 @@ func fedStart(t testing.TB, opts testserver.Options, host string) *testserver.In
 	return testserver.Start(t, opts)
 }
 
+// fedPair starts two federating servers, A on 127.0.0.1 and B on
+// 127.0.0.2, with default options.
+func fedPair(t testing.TB) (a, b *testserver.Instance) {
+	t.Helper()
+	return fedStart(t, testserver.Options{}, "127.0.0.1"), fedStart(t, testserver.Options{}, "127.0.0.2")
+}
+
 // fedSyncer follows one client's /sync, accumulating what it sees.
 type fedSyncer struct {
 	t      testing.TB

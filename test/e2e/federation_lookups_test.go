@@ -12,8 +12,8 @@ import (
 	"github.com/axon-hs/axon/server/testserver"
 )
 
-// TestFederationLookups: two Axons answer each other's profile and alias
-// lookups; 404 only when the other server said so, and an unreachable
+// TestFederationLookups: two Axons answer each other's profile, alias and
+// public room directory lookups; 404 only when the other server said so, and an unreachable
 // server's error shows no addresses.
 func TestFederationLookups(t *testing.T) {
 	testserver.ForEachBackend(t, func(t *testing.T, opts testserver.Options) {
@@ -23,7 +23,7 @@ func TestFederationLookups(t *testing.T) {
 		if err := bob.SetDisplayName(syncCtx, "Bob on B"); err != nil {
 			t.Fatal(err)
 		}
-		room := roomsCreate(t, bob, &mautrix.ReqCreateRoom{Preset: "public_chat", RoomAliasName: "lobby"})
+		room := roomsCreate(t, bob, &mautrix.ReqCreateRoom{Preset: "public_chat", RoomAliasName: "lobby", Visibility: "public", Name: "Lobby"})
 
 		p := roomsDo(t, alice, "GET", "/_matrix/client/v3/profile/"+url.PathEscape(bob.UserID.String()), nil)
 		if p.Status != 200 || p.Body["displayname"] != "Bob on B" {
@@ -46,6 +46,17 @@ func TestFederationLookups(t *testing.T) {
 		}
 		if r := roomsDo(t, alice, "GET", "/_matrix/client/v3/directory/room/"+url.PathEscape("#nope:"+b.Cfg.ServerName), nil); r.Status != 404 || r.errcode() != "M_NOT_FOUND" {
 			t.Fatalf("unknown remote alias: %d %v", r.Status, r.Body)
+		}
+
+		// B's public room directory, through A.
+		for _, r := range []roomsRaw{
+			roomsDo(t, alice, "GET", "/_matrix/client/v3/publicRooms?server="+url.QueryEscape(b.Cfg.ServerName), nil),
+			roomsDo(t, alice, "POST", "/_matrix/client/v3/publicRooms", map[string]any{"server": b.Cfg.ServerName, "filter": map[string]any{"generic_search_term": "lob"}}),
+		} {
+			chunk, _ := r.Body["chunk"].([]any)
+			if r.Status != 200 || len(chunk) != 1 || chunk[0].(map[string]any)["room_id"] != room.String() || chunk[0].(map[string]any)["name"] != "Lobby" {
+				t.Fatalf("remote directory: %d %v", r.Status, r.Body)
+			}
 		}
 
 		// A server that does not answer: a gateway error naming it, no addresses.

@@ -24,7 +24,7 @@ import (
 func TestFederationSendJoinLeaveV1(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	a, b := fedStart(t, testserver.Options{}, "127.0.0.1"), fedStart(t, testserver.Options{}, "127.0.0.2")
+	a, b := fedPair(t)
 	alice := a.Register("alice", "password123")
 	room := roomsCreate(t, alice, &mautrix.ReqCreateRoom{Preset: "public_chat"})
 	nameA, nameB := spec.ServerName(a.Cfg.ServerName), spec.ServerName(b.Cfg.ServerName)

@@ -172,3 +172,30 @@ func jsonHas(raw json.RawMessage, key, want string) bool {
 	_ = json.Unmarshal(raw, &m)
 	return m[key] == want
 }
+
+// TestPusherRemovedWithDevice: logging a device out removes the pushers
+// it created, not those of the user's other devices.
+func TestPusherRemovedWithDevice(t *testing.T) {
+	inst := testserver.Start(t, testserver.Options{Configure: allowLoopbackGateways})
+	gw := newPushGateway(t)
+	phone := inst.Register("bob", "password1")
+	resp, err := inst.Client().Login(syncCtx, &mautrix.ReqLogin{Type: mautrix.AuthTypePassword,
+		Identifier: mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: "bob"}, Password: "password1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tablet := inst.Client()
+	tablet.SetCredentials(resp.UserID, resp.AccessToken)
+	if r := pushSet(t, phone, gw, "phone", nil, nil); r.Status != 200 {
+		t.Fatalf("set: %d %v", r.Status, r.Body)
+	}
+	if r := pushSet(t, tablet, gw, "tablet", nil, nil); r.Status != 200 {
+		t.Fatalf("set: %d %v", r.Status, r.Body)
+	}
+	if _, err := tablet.Logout(syncCtx); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 20*time.Second, "the tablet's pusher removed", func() bool {
+		return slices.Equal(pushKeys(t, phone), []string{"phone"})
+	})
+}

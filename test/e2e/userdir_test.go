@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net/url"
 	"slices"
 	"testing"
 	"time"
@@ -99,4 +100,27 @@ func dirSearch(t testing.TB, c *mautrix.Client, term string, limit int) []string
 		out = append(out, id)
 	}
 	return out
+}
+
+// TestMutualRooms: MSC2666 lists the rooms both users are joined to.
+func TestMutualRooms(t *testing.T) {
+	inst := testserver.Start(t, testserver.Options{})
+	alice := inst.Register("alice", "password1")
+	bob := inst.Register("bob", "password1")
+	carol := inst.Register("carol", "password1")
+	both := syncRoom(t, alice, bob)
+	syncRoom(t, alice, carol) // not bob's
+	left := syncRoom(t, alice, bob)
+	if _, err := bob.LeaveRoom(syncCtx, left); err != nil {
+		t.Fatal(err)
+	}
+	for _, prefix := range []string{"/_matrix/client/unstable/uk.half-shot.msc2666", "/_matrix/client/v1"} {
+		r := roomsDo(t, alice, "GET", prefix+"/user/mutual_rooms?user_id="+url.QueryEscape(bob.UserID.String()), nil)
+		if got := anyStrings(r.Body["joined"]); r.Status != 200 || !slices.Equal(got, []string{both.String()}) {
+			t.Fatalf("%s: %d %v", prefix, r.Status, r.Body)
+		}
+	}
+	if r := roomsDo(t, alice, "GET", "/_matrix/client/v1/user/mutual_rooms", nil); r.Status != 400 || r.errcode() != "M_MISSING_PARAM" {
+		t.Fatalf("no user_id: %d %v", r.Status, r.Body)
+	}
 }
