@@ -18,6 +18,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/axon-hs/axon/adminapi"
 	"github.com/axon-hs/axon/clientapi"
 	"github.com/axon-hs/axon/federationapi"
 	fedapi "github.com/axon-hs/axon/federationapi/api"
@@ -176,6 +177,7 @@ func (s *Server) build(ctx context.Context) error {
 	}
 	if cfg.Runs("clientapi") {
 		clientapi.New(base, s.UserAPI, s.RoomAPI, fed)
+		adminapi.New(base, adminapi.Deps{Users: s.UserAPI, Rooms: s.RoomAPI, Version: federationapi.Version})
 		if s.Reports, err = reports.New(ctx, base); err != nil {
 			return fmt.Errorf("reports: %w", err)
 		}

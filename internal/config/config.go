@@ -276,10 +276,7 @@ func (c *Config) Validate() error {
 	}
 	switch c.Registration.Mode {
 	case "closed", "open":
-	case "token":
-		if len(c.Registration.Tokens) == 0 {
-			bad("registration.tokens", "mode \"token\" needs at least one token")
-		}
+	case "token": // tokens may also be created with the admin API
 	case "shared_secret":
 		if c.Registration.SharedSecret == "" {
 			bad("registration.shared_secret", "mode \"shared_secret\" needs a secret")

@@ -87,7 +87,9 @@ registration:
   # Enables /_synapse/admin/v1/register (HMAC of this secret). Works in
   # every mode when set.
   shared_secret: ""
-  # Registration tokens accepted in mode "token".
+  # Registration tokens accepted in mode "token". They are copied into the
+  # database on start (unlimited uses, never expiring); more can be made,
+  # limited or removed with the admin API (/_synapse/admin/v1/registration_tokens).
   tokens: []
   allow_guests: false
   min_password_length: 8

@@ -58,3 +58,12 @@ func jsonString(s string) json.RawMessage {
 	b, _ := json.Marshal(s)
 	return b
 }
+
+// unquoteJSONString decodes a stored JSON string value ("" if it is not one).
+func unquoteJSONString(v string) string {
+	var s string
+	if json.Unmarshal([]byte(v), &s) != nil {
+		return ""
+	}
+	return s
+}
