@@ -113,6 +113,7 @@ func (s *Server) build(ctx context.Context) error {
 		auth = userapi.TokenAuthenticator{API: s.UserAPI}
 	}
 	s.buildRouters(auth)
+	s.registerHealth()
 
 	if cfg.Runs("keyserver") {
 		keys, err := keyserver.New(ctx, base, s.UserAPI)
