@@ -22,46 +22,97 @@ import (
 const sharedSecretPath = "/_synapse/admin/v1/register"
 
 const (
-	nonceTTL  = time.Minute
-	maxNonces = 10_000
+	nonceTTL = time.Minute
+	// maxNoncesPerIP live nonces per client IP: a provisioning script
+	// needs one at a time, so this only stops one client from holding
+	// the store.
+	maxNoncesPerIP = 100
+	// maxNonces bounds the store's memory; past it the oldest nonces
+	// (of any IP) are dropped, so a flood from many IPs cannot lock
+	// registration out either.
+	maxNonces = 100_000
 )
 
-// nonceStore holds single-use nonces.
+// nonceStore holds single-use nonces, limited per client IP.
 type nonceStore struct {
-	mu sync.Mutex
-	m  map[string]time.Time // nonce → expiry
+	mu    sync.Mutex
+	m     map[string]issuedNonce
+	order []string               // nonces in issue (so expiry) order; used ones are skipped
+	byIP  map[string][]time.Time // each IP's live nonces' expiries, oldest first
 }
 
-func newNonceStore() *nonceStore { return &nonceStore{m: map[string]time.Time{}} }
+type issuedNonce struct {
+	ip  string
+	exp time.Time
+}
 
-func (s *nonceStore) issue() (string, bool) {
+func newNonceStore() *nonceStore {
+	return &nonceStore{m: map[string]issuedNonce{}, byIP: map[string][]time.Time{}}
+}
+
+// issue returns a new nonce for ip, or how long until ip may have one.
+func (s *nonceStore) issue(ip string) (string, time.Duration) {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	nonce := hex.EncodeToString(b[:])
 	now := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.m) >= maxNonces {
-		for k, exp := range s.m {
-			if now.After(exp) {
-				delete(s.m, k)
-			}
+	s.expireLocked(now)
+	if live := s.byIP[ip]; len(live) >= maxNoncesPerIP {
+		return "", live[0].Sub(now)
+	}
+	for len(s.m) >= maxNonces || len(s.order) >= 2*maxNonces {
+		s.dropLocked(s.order[0])
+		s.order = s.order[1:]
+	}
+	exp := now.Add(nonceTTL)
+	s.m[nonce] = issuedNonce{ip: ip, exp: exp}
+	s.order = append(s.order, nonce)
+	s.byIP[ip] = append(s.byIP[ip], exp)
+	return nonce, 0
+}
+
+// expireLocked drops nonces past their expiry from the head of order.
+func (s *nonceStore) expireLocked(now time.Time) {
+	for len(s.order) > 0 {
+		n, ok := s.m[s.order[0]]
+		if ok && now.Before(n.exp) {
+			return
 		}
-		if len(s.m) >= maxNonces {
-			return "", false
+		s.dropLocked(s.order[0])
+		s.order = s.order[1:]
+	}
+}
+
+// dropLocked forgets nonce (if still live) and its place in its IP's list.
+func (s *nonceStore) dropLocked(nonce string) {
+	n, ok := s.m[nonce]
+	if !ok {
+		return
+	}
+	delete(s.m, nonce)
+	live := s.byIP[n.ip]
+	for i, exp := range live {
+		if exp.Equal(n.exp) {
+			live = append(live[:i], live[i+1:]...)
+			break
 		}
 	}
-	s.m[nonce] = now.Add(nonceTTL)
-	return nonce, true
+	if len(live) == 0 {
+		delete(s.byIP, n.ip)
+	} else {
+		s.byIP[n.ip] = live
+	}
 }
 
 // use consumes nonce, reporting whether it was issued and unexpired.
 func (s *nonceStore) use(nonce string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	exp, ok := s.m[nonce]
-	delete(s.m, nonce)
-	return ok && time.Now().Before(exp)
+	n, ok := s.m[nonce]
+	s.dropLocked(nonce)
+	return ok && time.Now().Before(n.exp)
 }
 
 func (a *accountRoutes) sharedSecretDisabled() *httputil.JSONResponse {
@@ -77,9 +128,9 @@ func (a *accountRoutes) sharedSecretNonce(req *http.Request) httputil.JSONRespon
 	if errResp := a.sharedSecretDisabled(); errResp != nil {
 		return *errResp
 	}
-	nonce, ok := a.nonces.issue()
-	if !ok {
-		return httputil.LimitExceeded(1000)
+	nonce, wait := a.nonces.issue(httputil.ClientIP(req))
+	if nonce == "" {
+		return httputil.LimitExceeded(max(wait.Milliseconds(), 1))
 	}
 	return httputil.OK(map[string]string{"nonce": nonce})
 }

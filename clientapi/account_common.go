@@ -24,6 +24,8 @@ type accountRoutes struct {
 	// rooms, when set, carries profile changes and deactivation into
 	// the user's rooms.
 	rooms *accountRooms
+	// appservices: exclusive namespaces and user queries.
+	appservices *appservices
 }
 
 func newAccountRoutes(base *setup.Base, users uapi.UserAPI) *accountRoutes {
@@ -33,6 +35,8 @@ func newAccountRoutes(base *setup.Base, users uapi.UserAPI) *accountRoutes {
 		users:  users,
 		nonces: newNonceStore(),
 		limits: newRateLimits(base.Cfg.RateLimits),
+		// Replaced by the ClientAPI's (shared with the room routes).
+		appservices: &appservices{cfg: base.Cfg},
 	}
 	a.uia = a.newUIA()
 	return a

@@ -77,7 +77,7 @@ func (a *accountRoutes) setAccountData(req *http.Request, dev *uapi.Device) http
 	if msg, ok := serverManagedAccountData[dataType]; ok {
 		return httputil.Error(http.StatusMethodNotAllowed, "M_BAD_JSON", "%s", msg)
 	}
-	data, errResp := httputil.ReadBody(req, httputil.DefaultMaxBodyBytes)
+	data, errResp := httputil.ReadBody(req, httputil.BodyLimit(req))
 	if errResp != nil {
 		return *errResp
 	}

@@ -1,6 +1,7 @@
 package clientapi
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/axon-hs/axon/internal/httputil"
@@ -54,6 +55,14 @@ func (a *accountRoutes) updateDevice(req *http.Request, dev *uapi.Device) httput
 		return *errResp
 	}
 	deviceID := req.PathValue("deviceId")
+	if dev.AppserviceID != "" { // appservices create their users' devices here
+		if created, r := a.createAppserviceDevice(req, dev, deviceID, body.DisplayName); r != nil || created {
+			if r != nil {
+				return *r
+			}
+			return httputil.JSONResponse{Code: http.StatusCreated, JSON: struct{}{}}
+		}
+	}
 	if body.DisplayName == nil { // nothing to change; the device must exist
 		if _, err := a.users.QueryDevice(req.Context(), dev.UserID, deviceID); err != nil {
 			return a.userError(err, "get device")
@@ -77,7 +86,13 @@ func (a *accountRoutes) deleteDevice(req *http.Request, dev *uapi.Device) httput
 	if errResp := httputil.DecodeJSON(req, &body); errResp != nil {
 		return *errResp
 	}
-	return a.removeDevices(req, dev, body.Auth, []string{req.PathValue("deviceId")})
+	// The spec's 404 for a device the user does not have (someone else's
+	// included), before asking for authentication.
+	id := req.PathValue("deviceId")
+	if _, err := a.users.QueryDevice(req.Context(), dev.UserID, id); err != nil {
+		return a.userError(err, "delete device")
+	}
+	return a.removeDevices(req, dev, body.Auth, []string{id})
 }
 
 // deleteDevices: POST /delete_devices, with UIA.
@@ -99,13 +114,52 @@ func (a *accountRoutes) removeDevices(req *http.Request, dev *uapi.Device, auth 
 	if dev.IsGuest {
 		return guestForbidden()
 	}
-	session, challenge := a.uia.Authenticate(req, auth, uia.PasswordOp("delete_devices", dev.UserID))
-	if challenge != nil {
-		return *challenge
+	// Appservices manage their users' devices without UIA (they have no passwords).
+	session := ""
+	if dev.AppserviceID == "" {
+		var challenge *httputil.JSONResponse
+		if session, challenge = a.uia.Authenticate(req, auth, uia.PasswordOp("delete_devices", dev.UserID)); challenge != nil {
+			return *challenge
+		}
 	}
 	if err := a.users.DeleteDevices(req.Context(), dev.UserID, ids); err != nil {
 		return a.userError(err, "delete devices")
 	}
-	a.uia.Finish(session)
+	if session != "" {
+		a.uia.Finish(session)
+	}
 	return httputil.Empty()
+}
+
+// createAppserviceDevice makes deviceID for an appservice's user if it
+// does not exist yet (true when it did so). The device gets an access
+// token like any login, which nobody is told: the appservice acts on it
+// with its as_token and device_id.
+func (a *accountRoutes) createAppserviceDevice(req *http.Request, dev *uapi.Device, deviceID string, name *string) (bool, *httputil.JSONResponse) {
+	_, err := a.users.QueryDevice(req.Context(), dev.UserID, deviceID)
+	if err == nil {
+		return false, nil
+	}
+	if !errors.Is(err, uapi.ErrNotFound) {
+		r := a.userError(err, "get device")
+		return false, &r
+	}
+	if !validDeviceID(deviceID) {
+		r := httputil.InvalidParam("device_id must be 1-255 bytes without spaces or control characters")
+		return false, &r
+	}
+	display := ""
+	if name != nil {
+		if len(*name) > maxDeviceNameBytes {
+			r := httputil.InvalidParam("display_name is longer than %d bytes", maxDeviceNameBytes)
+			return false, &r
+		}
+		display = *name
+	}
+	if _, err := a.users.Login(req.Context(), uapi.LoginRequest{UserID: dev.UserID, DeviceID: deviceID, DisplayName: display,
+		IP: httputil.ClientIP(req), UserAgent: req.UserAgent()}); err != nil {
+		r := a.userError(err, "create appservice device")
+		return false, &r
+	}
+	return true, nil
 }

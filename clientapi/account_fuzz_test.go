@@ -89,6 +89,12 @@ func FuzzRegisterRequest(f *testing.F) {
 		`{"type":"m.login.application_service","username":"x"}`, `{"type":"m.login.password","user":"u","password":"right-password"}`,
 		`{"type":"m.login.password","identifier":{"type":"m.id.user","user":"@u:other"},"password":"x"}`,
 		"{\"username\":\"\xff\"}",
+		// NUL bytes, invalid UTF-8, deep nesting, huge arrays.
+		`{"username":"a\u0000b","password":"password123"}`, `{"initial_device_display_name":"\u0000"}`,
+		`{"auth":{"type":"m.login.dummy","session":"\u0000"}}`, "{\"password\":\"\xc3\x28\"}", "{\"device_id\":\"\xed\xa0\x80\"}",
+		`{"auth":` + strings.Repeat(`{"a":`, 100) + `1` + strings.Repeat(`}`, 100) + `}`,
+		`{"username":"u","password":"password123","x":` + strings.Repeat(`[`, 5000) + strings.Repeat(`]`, 5000) + `}`,
+		`{"auth":{"type":"m.login.password","identifier":{"type":"m.id.user","user":[` + strings.Repeat(`"x",`, 20000) + `"x"]}}}`,
 	} {
 		f.Add([]byte(seed), "")
 		f.Add([]byte(seed), "guest")

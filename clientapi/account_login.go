@@ -21,21 +21,23 @@ type loginRequest struct {
 
 // loginFlows: GET /login.
 func (a *accountRoutes) loginFlows(req *http.Request) httputil.JSONResponse {
-	return httputil.OK(map[string]any{"flows": []map[string]string{{"type": stagePassword}}})
+	return httputil.OK(map[string]any{"flows": []map[string]string{{"type": stagePassword}, {"type": loginTypeAppservice}}})
 }
 
 // login: POST /login. Attempts are limited per client IP and per target
 // user, successful or not.
 func (a *accountRoutes) login(req *http.Request) httputil.JSONResponse {
-	if limited := a.limits.loginIP.CheckIP(req); limited != nil {
-		return *limited
-	}
 	var body loginRequest
 	if errResp := httputil.DecodeJSON(req, &body); errResp != nil {
 		return *errResp
 	}
-	if body.Type != stagePassword {
-		return httputil.Error(http.StatusBadRequest, "M_UNKNOWN", "Unknown login type %q; this server supports %s", body.Type, stagePassword)
+	if body.Type != stagePassword && body.Type != loginTypeAppservice {
+		return httputil.Error(http.StatusBadRequest, "M_UNKNOWN", "Unknown login type %q; this server supports %s and %s", body.Type, stagePassword, loginTypeAppservice)
+	}
+	if body.Type == stagePassword {
+		if limited := a.limits.loginIP.CheckIP(req); limited != nil {
+			return *limited
+		}
 	}
 	userID, errResp := a.identifierUserID(body.Identifier, body.User)
 	if errResp != nil {
@@ -44,11 +46,17 @@ func (a *accountRoutes) login(req *http.Request) httputil.JSONResponse {
 	if body.DeviceID != "" && !validDeviceID(body.DeviceID) {
 		return httputil.InvalidParam("device_id must be 1-255 bytes without spaces or control characters")
 	}
-	if limited := a.limits.loginUser.Check(req, userID); limited != nil {
-		return *limited
-	}
-	if err := a.users.CheckPassword(req.Context(), userID, body.Password); err != nil {
-		return a.userError(err, "check password")
+	if body.Type == loginTypeAppservice {
+		if r := a.checkAppserviceLogin(req, userID); r != nil {
+			return *r
+		}
+	} else {
+		if limited := a.limits.loginUser.Check(req, userID); limited != nil {
+			return *limited
+		}
+		if err := a.users.CheckPassword(req.Context(), userID, body.Password); err != nil {
+			return a.userError(err, "check password")
+		}
 	}
 	sess, err := a.users.Login(req.Context(), uapi.LoginRequest{
 		UserID: userID, DeviceID: body.DeviceID, DisplayName: body.InitialDeviceDisplayName,
@@ -60,6 +68,27 @@ func (a *accountRoutes) login(req *http.Request) httputil.JSONResponse {
 	resp := a.sessionResponse(sess)
 	resp.WellKnown = a.clientWellKnown()
 	return httputil.OK(resp)
+}
+
+// checkAppserviceLogin: m.login.application_service logs an appservice
+// in as an existing user of its namespaces, with its as_token.
+func (a *accountRoutes) checkAppserviceLogin(req *http.Request, userID string) *httputil.JSONResponse {
+	reg, errResp := a.appservices.appserviceCaller(req)
+	if errResp != nil {
+		return errResp
+	}
+	if !reg.OwnsUser(userID, a.cfg.ServerName) {
+		return exclusive("User ID %s is outside the application service's namespaces", userID)
+	}
+	acc, err := a.users.QueryAccount(req.Context(), userID)
+	if err == nil && acc.Deactivated {
+		err = uapi.ErrUserDeactivated
+	}
+	if err != nil {
+		r := a.userError(err, "appservice login")
+		return &r
+	}
+	return nil
 }
 
 // logout: POST /logout deletes the calling device and its tokens.

@@ -1,7 +1,9 @@
 package clientapi
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"regexp"
 	"strings"
@@ -32,13 +34,23 @@ func (a *accountRoutes) profileUser(req *http.Request) (string, *httputil.JSONRe
 	return userID, nil
 }
 
+// profileFields reads a local profile; an unknown user in an appservice
+// namespace is asked of the appservice first, which may create it.
+func (a *accountRoutes) profileFields(ctx context.Context, userID string) (map[string]json.RawMessage, error) {
+	fields, err := a.users.QueryProfileFields(ctx, userID)
+	if errors.Is(err, uapi.ErrNotFound) && a.appservices.askForUser(ctx, userID) {
+		fields, err = a.users.QueryProfileFields(ctx, userID)
+	}
+	return fields, err
+}
+
 // getProfile: GET /profile/{userId}.
 func (a *accountRoutes) getProfile(req *http.Request) httputil.JSONResponse {
 	userID, errResp := a.profileUser(req)
 	if errResp != nil {
 		return *errResp
 	}
-	fields, err := a.users.QueryProfileFields(req.Context(), userID)
+	fields, err := a.profileFields(req.Context(), userID)
 	if err != nil {
 		return a.userError(err, "get profile")
 	}
@@ -52,7 +64,7 @@ func (a *accountRoutes) getProfileField(req *http.Request) httputil.JSONResponse
 		return *errResp
 	}
 	key := req.PathValue("keyName")
-	fields, err := a.users.QueryProfileFields(req.Context(), userID)
+	fields, err := a.profileFields(req.Context(), userID)
 	if err != nil {
 		return a.userError(err, "get profile")
 	}

@@ -66,8 +66,11 @@ func (a *accountRoutes) register(req *http.Request) httputil.JSONResponse {
 	if kind != "" && kind != "user" && kind != "guest" {
 		return httputil.InvalidParam("kind must be user or guest")
 	}
-	if limited := a.limits.registerIP.CheckIP(req); limited != nil {
-		return *limited
+	// Appservices register their users in bulk: not limited per IP.
+	if _, notAS := a.appservices.appserviceCaller(req); notAS != nil {
+		if limited := a.limits.registerIP.CheckIP(req); limited != nil {
+			return *limited
+		}
 	}
 	var body registerRequest
 	if errResp := httputil.DecodeJSON(req, &body); errResp != nil {
@@ -75,6 +78,9 @@ func (a *accountRoutes) register(req *http.Request) httputil.JSONResponse {
 	}
 	if body.DeviceID != "" && !validDeviceID(body.DeviceID) {
 		return httputil.InvalidParam("device_id must be 1-255 bytes without spaces or control characters")
+	}
+	if body.Type == loginTypeAppservice {
+		return a.registerAppservice(req, &body)
 	}
 	if kind == "guest" {
 		return a.registerGuest(req, &body)
@@ -84,13 +90,13 @@ func (a *accountRoutes) register(req *http.Request) httputil.JSONResponse {
 	default:
 		return httputil.Forbidden("Registration is disabled on this server")
 	}
-	if body.Type == "m.login.application_service" {
-		return httputil.Error(http.StatusUnauthorized, "M_MISSING_TOKEN", "Application service registration needs an application service token")
-	}
 	// Check what can be checked before asking the client to authenticate.
 	if body.Username != "" {
 		if err := a.users.CheckLocalpart(req.Context(), body.Username); err != nil {
 			return a.userError(err, "check username")
+		}
+		if r := a.appservices.checkUserNamespace(a.userID(body.Username), ""); r != nil {
+			return *r
 		}
 	}
 	if body.Password != "" && utf8.RuneCountInString(body.Password) < a.cfg.Registration.MinPasswordLen {
@@ -111,13 +117,46 @@ func (a *accountRoutes) register(req *http.Request) httputil.JSONResponse {
 	return a.startSession(req, userID, &body)
 }
 
+// registerAppservice: POST /register with m.login.application_service and
+// the as_token creates a passwordless user in the appservice's namespace,
+// whatever the registration mode, without UIA.
+func (a *accountRoutes) registerAppservice(req *http.Request, body *registerRequest) httputil.JSONResponse {
+	reg, errResp := a.appservices.appserviceCaller(req)
+	if errResp != nil {
+		return *errResp
+	}
+	if body.Username == "" {
+		return httputil.MissingParam("username is required")
+	}
+	userID := a.userID(body.Username)
+	if !reg.OwnsUser(userID, a.cfg.ServerName) {
+		return *exclusive("User ID %s is outside the application service's namespaces", userID)
+	}
+	if r := a.appservices.checkUserNamespace(userID, reg.ID); r != nil {
+		return *r
+	}
+	if _, err := a.users.CreateAccount(req.Context(), body.Username, "", false); err != nil {
+		return a.userError(err, "register appservice user")
+	}
+	return a.startSession(req, userID, body)
+}
+
+// userID is the full ID of a local localpart.
+func (a *accountRoutes) userID(localpart string) string {
+	return "@" + localpart + ":" + a.cfg.ServerName
+}
+
 // createAccount creates the account, picking a name if none was asked for.
 func (a *accountRoutes) createAccount(req *http.Request, username, password string) (string, error) {
 	if username != "" {
 		return a.users.CreateAccount(req.Context(), username, password, false)
 	}
 	for range 10 {
-		userID, err := a.users.CreateAccount(req.Context(), generatedLocalpart(), password, false)
+		localpart := generatedLocalpart()
+		if a.appservices.checkUserNamespace(a.userID(localpart), "") != nil {
+			continue
+		}
+		userID, err := a.users.CreateAccount(req.Context(), localpart, password, false)
 		if !errors.Is(err, uapi.ErrUserInUse) {
 			return userID, err
 		}
@@ -178,6 +217,9 @@ func (a *accountRoutes) registerAvailable(req *http.Request) httputil.JSONRespon
 	}
 	if err := a.users.CheckLocalpart(req.Context(), username); err != nil {
 		return a.userError(err, "check username")
+	}
+	if r := a.appservices.checkUserNamespace(a.userID(username), ""); r != nil {
+		return *r
 	}
 	return httputil.OK(map[string]bool{"available": true})
 }

@@ -16,11 +16,14 @@ type ClientAPI struct {
 	// fed acts on other servers (remote joins, invites); nil when
 	// federation is disabled.
 	fed fedapi.FederationAPI
+	// appservices is shared by the account and room routes.
+	appservices *appservices
 }
 
-// New registers the client routes on base.Client.
-func New(base *setup.Base, users uapi.UserAPI, rooms rsapi.RoomserverAPI, fed fedapi.FederationAPI) *ClientAPI {
-	c := &ClientAPI{base: base, users: users, rooms: rooms, fed: fed}
+// New registers the client routes on base.Client. as answers queries for
+// unknown users and aliases in appservice namespaces.
+func New(base *setup.Base, users uapi.UserAPI, rooms rsapi.RoomserverAPI, fed fedapi.FederationAPI, as AppserviceQuerier) *ClientAPI {
+	c := &ClientAPI{base: base, users: users, rooms: rooms, fed: fed, appservices: &appservices{cfg: base.Cfg, q: as}}
 	c.registerRoutes()
 	return c
 }

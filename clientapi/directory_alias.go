@@ -33,6 +33,9 @@ func (h *roomRoutes) putAlias(req *http.Request, dev *uapi.Device) httputil.JSON
 	if r := h.checkLocalAlias(alias); r != nil {
 		return *r
 	}
+	if r := h.c.appservices.checkAlias(dev, alias); r != nil {
+		return *r
+	}
 	if body.RoomID == "" {
 		return httputil.MissingParam("Missing room_id")
 	}
@@ -58,7 +61,7 @@ func (h *roomRoutes) getAlias(req *http.Request) httputil.JSONResponse {
 	if !validRoomAlias(alias) {
 		return httputil.InvalidParam("Invalid room alias %q", alias)
 	}
-	roomID, _, err := h.rs.QueryAlias(req.Context(), alias)
+	roomID, err := h.queryAlias(req.Context(), alias)
 	if err != nil {
 		return h.rsError(err, "alias")
 	}
@@ -82,6 +85,9 @@ func (h *roomRoutes) deleteAlias(req *http.Request, dev *uapi.Device) httputil.J
 	}
 	if roomID == "" {
 		return httputil.NotFound("Room alias %s not found", alias)
+	}
+	if r := h.c.appservices.checkAlias(dev, alias); r != nil {
+		return *r
 	}
 	if creator != dev.UserID && !dev.IsAdmin {
 		level, needed, err := h.powerLevel(ctx, roomID, dev.UserID, "m.room.canonical_alias")

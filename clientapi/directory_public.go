@@ -23,14 +23,9 @@ func (h *roomRoutes) getVisibility(req *http.Request) httputil.JSONResponse {
 func (h *roomRoutes) putVisibility(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	ctx := req.Context()
 	roomID := req.PathValue("roomId")
-	var body struct {
-		Visibility string `json:"visibility"`
-	}
-	if r := httputil.DecodeJSON(req, &body); r != nil {
-		return *r
-	}
-	if body.Visibility != "public" && body.Visibility != "private" {
-		return httputil.InvalidParam("visibility must be public or private")
+	visibility, errResp := httputil.DecodeVisibility(req)
+	if errResp != nil {
+		return *errResp
 	}
 	if r := h.roomExists(ctx, roomID, httputil.NotFound("Unknown room %s", roomID)); r != nil {
 		return *r
@@ -48,7 +43,7 @@ func (h *roomRoutes) putVisibility(req *http.Request, dev *uapi.Device) httputil
 			return httputil.Forbidden("You may not change this room's directory visibility")
 		}
 	}
-	if err := h.rs.SetRoomVisibility(ctx, roomID, body.Visibility); err != nil {
+	if err := h.rs.SetRoomVisibility(ctx, roomID, visibility); err != nil {
 		return h.rsError(err, "visibility")
 	}
 	return httputil.Empty()
@@ -61,6 +56,9 @@ type publicRoomsBody struct {
 	Filter struct {
 		GenericSearchTerm string `json:"generic_search_term"`
 	} `json:"filter"`
+	// Appservice network directories (see /thirdparty/protocols).
+	IncludeAllNetworks   bool   `json:"include_all_networks"`
+	ThirdPartyInstanceID string `json:"third_party_instance_id"`
 }
 
 func (h *roomRoutes) publicRoomsGet(req *http.Request) httputil.JSONResponse {
@@ -97,7 +95,11 @@ func (h *roomRoutes) publicRooms(req *http.Request, body publicRoomsBody) httput
 			return httputil.InvalidParam("Invalid since token")
 		}
 	}
-	resp, err := h.rs.QueryPublicRooms(req.Context(), &rsapi.PublicRoomsRequest{Limit: body.Limit, Since: body.Since, Filter: body.Filter.GenericSearchTerm})
+	if body.IncludeAllNetworks && body.ThirdPartyInstanceID != "" {
+		return httputil.InvalidParam("include_all_networks and third_party_instance_id cannot be used together")
+	}
+	resp, err := h.rs.QueryPublicRooms(req.Context(), &rsapi.PublicRoomsRequest{Limit: body.Limit, Since: body.Since, Filter: body.Filter.GenericSearchTerm,
+		ThirdPartyInstanceID: body.ThirdPartyInstanceID, AllNetworks: body.IncludeAllNetworks})
 	if err != nil {
 		return h.rsError(err, "public rooms")
 	}

@@ -26,14 +26,7 @@ func (h *roomRoutes) setMembership(ctx context.Context, sender, roomID, target, 
 		content["reason"] = reason
 	}
 	if membership == "join" || membership == "invite" || membership == "knock" {
-		if dn, av := h.profile(ctx, target); dn != "" || av != "" {
-			if dn != "" {
-				content["displayname"] = dn
-			}
-			if av != "" {
-				content["avatar_url"] = av
-			}
-		}
+		h.addProfile(ctx, target, content)
 	}
 	for k, v := range extra {
 		content[k] = v

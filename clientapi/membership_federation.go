@@ -66,14 +66,7 @@ func (h *roomRoutes) remoteJoin(ctx context.Context, userID, roomIDOrAlias strin
 	if reason != "" {
 		content["reason"] = reason
 	}
-	if dn, av := h.profile(ctx, userID); dn != "" || av != "" {
-		if dn != "" {
-			content["displayname"] = dn
-		}
-		if av != "" {
-			content["avatar_url"] = av
-		}
-	}
+	h.addProfile(ctx, userID, content)
 	if strings.HasPrefix(roomIDOrAlias, "!") {
 		servers = append(servers, h.inviterServer(ctx, roomIDOrAlias, userID)...)
 	}

@@ -37,14 +37,7 @@ func (h *roomRoutes) knockAnywhere(req *http.Request, dev *uapi.Device) httputil
 	if body.Reason != "" {
 		content["reason"] = body.Reason
 	}
-	if dn, av := h.profile(ctx, dev.UserID); dn != "" || av != "" {
-		if dn != "" {
-			content["displayname"] = dn
-		}
-		if av != "" {
-			content["avatar_url"] = av
-		}
-	}
+	h.addProfile(ctx, dev.UserID, content)
 	raw, _ := json.Marshal(content)
 	resp, err := fed.PerformKnock(ctx, &fedapi.PerformJoinRequest{RoomIDOrAlias: idOrAlias, UserID: dev.UserID, ServerNames: vias, Content: raw})
 	if err != nil {

@@ -1,6 +1,7 @@
 package clientapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -10,12 +11,27 @@ import (
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
+// Bounds on a createRoom request's lists: generous for people, and small
+// enough that one request is a bounded amount of work.
+const (
+	maxCreateInvites      = 200
+	maxCreateInvites3PID  = 50
+	maxCreateInitialState = 100
+	// maxCreatePLEntries bounds each map in power_level_content_override.
+	maxCreatePLEntries = 500
+	// inviteStep invites are input per roomserver request after the
+	// room is made, so a room with many is created in short steps that
+	// other rooms' events pass between.
+	inviteStep = 50
+)
+
 type createRoomBody struct {
 	Visibility                string            `json:"visibility"`
 	RoomAliasName             string            `json:"room_alias_name"`
 	Name                      *string           `json:"name"`
 	Topic                     *string           `json:"topic"`
 	Invite                    []string          `json:"invite"`
+	Invite3PID                []json.RawMessage `json:"invite_3pid"`
 	RoomVersion               string            `json:"room_version"`
 	CreationContent           json.RawMessage   `json:"creation_content"`
 	InitialState              []initialState    `json:"initial_state"`
@@ -47,8 +63,14 @@ func (h *roomRoutes) createRoom(req *http.Request, dev *uapi.Device) httputil.JS
 	if dev.IsGuest {
 		return httputil.Error(http.StatusForbidden, "M_GUEST_ACCESS_FORBIDDEN", "Guests cannot create rooms")
 	}
+	if r := h.createLimit.Check(req, dev.UserID); r != nil {
+		return *r
+	}
 	var body createRoomBody
 	if r := httputil.DecodeJSON(req, &body); r != nil {
+		return *r
+	}
+	if r := checkCreateBounds(&body); r != nil {
 		return *r
 	}
 	if body.Visibility != "" && body.Visibility != "public" && body.Visibility != "private" {
@@ -88,6 +110,9 @@ func (h *roomRoutes) createRoom(req *http.Request, dev *uapi.Device) httputil.JS
 		if strings.ContainsAny(body.RoomAliasName, ": \t\n#") || !validRoomAlias(alias) {
 			return httputil.InvalidParam("Invalid room_alias_name")
 		}
+		if r := h.c.appservices.checkAlias(dev, alias); r != nil {
+			return *r
+		}
 		if existing, _, err := h.rs.QueryAlias(ctx, alias); err != nil {
 			return h.rsError(err, "alias")
 		} else if existing != "" {
@@ -95,25 +120,21 @@ func (h *roomRoutes) createRoom(req *http.Request, dev *uapi.Device) httputil.JS
 		}
 	}
 
-	creation := map[string]any{}
+	var creation map[string]any
 	if len(body.CreationContent) > 0 {
 		if err := json.Unmarshal(body.CreationContent, &creation); err != nil {
 			return httputil.BadJSON("creation_content must be an object")
 		}
+	}
+	if creation == nil { // absent or null
+		creation = map[string]any{}
 	}
 	creation["room_version"] = version
 	events := []rsapi.InputRoomEvent{h.stateEv(dev, "m.room.create", "", creation)}
 	events[0].Local.RoomVersion = version
 
 	joinContent := map[string]any{"membership": "join"}
-	if dn, av := h.profile(ctx, dev.UserID); dn != "" || av != "" {
-		if dn != "" {
-			joinContent["displayname"] = dn
-		}
-		if av != "" {
-			joinContent["avatar_url"] = av
-		}
-	}
+	h.addProfile(ctx, dev.UserID, joinContent)
 	if body.IsDirect {
 		joinContent["is_direct"] = true
 	}
@@ -143,22 +164,6 @@ func (h *roomRoutes) createRoom(req *http.Request, dev *uapi.Device) httputil.JS
 	if body.Topic != nil {
 		events = append(events, h.stateEv(dev, "m.room.topic", "", map[string]any{"topic": *body.Topic}))
 	}
-	for _, inv := range body.Invite {
-		c := map[string]any{"membership": "invite"}
-		if body.IsDirect {
-			c["is_direct"] = true
-		}
-		if dn, av := h.profile(ctx, inv); dn != "" || av != "" {
-			if dn != "" {
-				c["displayname"] = dn
-			}
-			if av != "" {
-				c["avatar_url"] = av
-			}
-		}
-		events = append(events, h.stateEv(dev, "m.room.member", inv, c))
-	}
-
 	resp, errResp := h.input(ctx, events...)
 	if resp == nil || resp.RoomID == "" {
 		if errResp != nil {
@@ -167,6 +172,9 @@ func (h *roomRoutes) createRoom(req *http.Request, dev *uapi.Device) httputil.JS
 		return httputil.InternalError()
 	}
 	roomID := resp.RoomID
+	if errResp == nil {
+		errResp = h.createInvites(ctx, dev, roomID, body)
+	}
 	if alias != "" {
 		if err := h.rs.SetRoomAlias(ctx, alias, roomID, dev.UserID); err != nil {
 			return h.rsError(err, "set alias")
@@ -183,6 +191,63 @@ func (h *roomRoutes) createRoom(req *http.Request, dev *uapi.Device) httputil.JS
 		return *errResp
 	}
 	return httputil.OK(map[string]string{"room_id": roomID})
+}
+
+// createInvites sends the invites of a new room, inviteStep per
+// roomserver request (see inviteStep).
+func (h *roomRoutes) createInvites(ctx context.Context, dev *uapi.Device, roomID string, body createRoomBody) *httputil.JSONResponse {
+	for start := 0; start < len(body.Invite); start += inviteStep {
+		var events []rsapi.InputRoomEvent
+		for _, inv := range body.Invite[start:min(start+inviteStep, len(body.Invite))] {
+			c := map[string]any{"membership": "invite"}
+			if body.IsDirect {
+				c["is_direct"] = true
+			}
+			h.addProfile(ctx, inv, c)
+			ev := h.stateEv(dev, "m.room.member", inv, c)
+			ev.Local.RoomID = roomID
+			events = append(events, ev)
+		}
+		if _, errResp := h.input(ctx, events...); errResp != nil {
+			return errResp
+		}
+	}
+	return nil
+}
+
+// checkCreateBounds refuses a createRoom request with a list longer than
+// its bound, before any work.
+func checkCreateBounds(body *createRoomBody) *httputil.JSONResponse {
+	over := func(field string, n, limit int) *httputil.JSONResponse {
+		if n <= limit {
+			return nil
+		}
+		r := httputil.BadJSON("%s has %d entries; at most %d allowed", field, n, limit)
+		return &r
+	}
+	if r := over("invite", len(body.Invite), maxCreateInvites); r != nil {
+		return r
+	}
+	if r := over("invite_3pid", len(body.Invite3PID), maxCreateInvites3PID); r != nil {
+		return r
+	}
+	if r := over("initial_state", len(body.InitialState), maxCreateInitialState); r != nil {
+		return r
+	}
+	if len(body.PowerLevelContentOverride) > 0 {
+		var maps map[string]json.RawMessage
+		if json.Unmarshal(body.PowerLevelContentOverride, &maps) == nil {
+			for _, key := range []string{"users", "events", "notifications"} {
+				var m map[string]json.RawMessage
+				if json.Unmarshal(maps[key], &m) == nil {
+					if r := over("power_level_content_override."+key, len(m), maxCreatePLEntries); r != nil {
+						return r
+					}
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // stateEv is a local state event for a room being created (no room ID

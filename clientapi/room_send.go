@@ -43,7 +43,7 @@ func readContent(req *http.Request) (json.RawMessage, *httputil.JSONResponse) {
 
 func (h *roomRoutes) sendMessage(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	ctx := req.Context()
-	if r := h.msgLimit.Check(req, dev.UserID); r != nil {
+	if r := h.checkMsgLimit(req, dev); r != nil {
 		return *r
 	}
 	roomID, evType, txnID := req.PathValue("roomId"), req.PathValue("eventType"), req.PathValue("txnId")
@@ -57,7 +57,11 @@ func (h *roomRoutes) sendMessage(req *http.Request, dev *uapi.Device) httputil.J
 	if r := h.roomExists(ctx, roomID, httputil.NotFound("Unknown room %s", roomID)); r != nil {
 		return *r
 	}
-	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: evType, Content: content},
+	ts, r := massagedTS(req, dev)
+	if r != nil {
+		return *r
+	}
+	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: evType, Content: content, OriginServerTS: ts},
 		&rsapi.TransactionID{DeviceID: dev.ID, TransactionID: txnID})
 	if r != nil {
 		return *r
@@ -67,7 +71,7 @@ func (h *roomRoutes) sendMessage(req *http.Request, dev *uapi.Device) httputil.J
 
 func (h *roomRoutes) putState(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	ctx := req.Context()
-	if r := h.msgLimit.Check(req, dev.UserID); r != nil {
+	if r := h.checkMsgLimit(req, dev); r != nil {
 		return *r
 	}
 	roomID, evType, stateKey := req.PathValue("roomId"), req.PathValue("eventType"), req.PathValue("stateKey")
@@ -93,7 +97,11 @@ func (h *roomRoutes) putState(req *http.Request, dev *uapi.Device) httputil.JSON
 		return httputil.OK(map[string]string{"event_id": ev.EventID()})
 	}
 	sk := stateKey
-	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: evType, StateKey: &sk, Content: content}, nil)
+	ts, r := massagedTS(req, dev)
+	if r != nil {
+		return *r
+	}
+	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: evType, StateKey: &sk, Content: content, OriginServerTS: ts}, nil)
 	if r != nil {
 		return *r
 	}
@@ -154,7 +162,7 @@ type redactBody struct {
 
 func (h *roomRoutes) redact(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	ctx := req.Context()
-	if r := h.msgLimit.Check(req, dev.UserID); r != nil {
+	if r := h.checkMsgLimit(req, dev); r != nil {
 		return *r
 	}
 	roomID, eventID, txnID := req.PathValue("roomId"), req.PathValue("eventId"), req.PathValue("txnId")

@@ -17,11 +17,13 @@ import (
 func (c *ClientAPI) registerRoutes() {
 	a := newAccountRoutes(c.base, c.users)
 	a.rooms = c.newAccountRooms()
+	a.appservices = c.appservices
 	h := &roomRoutes{
-		c:        c,
-		rs:       c.rooms,
-		server:   c.base.Cfg.ServerName,
-		msgLimit: httputil.NewRateLimiter(c.base.Cfg.RateLimits, c.base.Cfg.RateLimits.Messages),
+		c:           c,
+		rs:          c.rooms,
+		server:      c.base.Cfg.ServerName,
+		msgLimit:    httputil.NewRateLimiter(c.base.Cfg.RateLimits, c.base.Cfg.RateLimits.Messages),
+		createLimit: httputil.NewRateLimiter(c.base.Cfg.RateLimits, c.base.Cfg.RateLimits.RoomCreation),
 	}
 	r := c.base.Client
 

@@ -42,11 +42,11 @@ func TestSharedSecretMAC(t *testing.T) {
 
 func TestNoncesAreSingleUseAndExpire(t *testing.T) {
 	s := newNonceStore()
-	n, ok := s.issue()
-	if !ok || len(n) != 32 {
-		t.Fatalf("issue: %q %v", n, ok)
+	n, _ := s.issue("ip1")
+	if len(n) != 32 {
+		t.Fatalf("issue: %q", n)
 	}
-	if other, _ := s.issue(); other == n {
+	if other, _ := s.issue("ip1"); other == n {
 		t.Fatal("two nonces alike")
 	}
 	if !s.use(n) {
@@ -58,26 +58,55 @@ func TestNoncesAreSingleUseAndExpire(t *testing.T) {
 	if s.use("never-issued") {
 		t.Fatal("unknown nonce accepted")
 	}
-	old, _ := s.issue()
-	s.m[old] = time.Now().Add(-time.Second)
+	old, _ := s.issue("ip1")
+	s.m[old] = issuedNonce{ip: "ip1", exp: time.Now().Add(-time.Second)}
 	if s.use(old) {
 		t.Fatal("expired nonce accepted")
 	}
+}
 
-	// Full of live nonces: no more are issued (memory stays bounded)...
+// TestNoncesLimitedPerIP: one IP holding its cap of live nonces gets none
+// (with the wait until its oldest expires), other IPs still do, and a
+// used nonce frees its slot. Past the global bound the oldest nonce is
+// dropped rather than everyone locked out.
+func TestNoncesLimitedPerIP(t *testing.T) {
+	s := newNonceStore()
+	var first string
+	for i := range maxNoncesPerIP {
+		n, wait := s.issue("greedy")
+		if n == "" {
+			t.Fatalf("nonce %d refused (wait %s)", i, wait)
+		}
+		if i == 0 {
+			first = n
+		}
+	}
+	n, wait := s.issue("greedy")
+	if n != "" || wait <= nonceTTL/2 || wait > nonceTTL {
+		t.Fatalf("over the per-IP cap: nonce %q, wait %s", n, wait)
+	}
+	if n, _ := s.issue("other"); n == "" {
+		t.Fatal("another IP refused")
+	}
+	if !s.use(first) {
+		t.Fatal("a live nonce refused")
+	}
+	if n, _ := s.issue("greedy"); n == "" {
+		t.Fatal("a used nonce did not free its slot")
+	}
+
 	s = newNonceStore()
-	for i := range maxNonces {
-		s.m[fmt.Sprint(i)] = time.Now().Add(time.Hour)
+	oldest, _ := s.issue("ip0")
+	for i := 1; i < maxNonces+1; i++ {
+		if n, _ := s.issue(fmt.Sprint("ip", i)); n == "" {
+			t.Fatalf("nonce %d refused under the global bound", i)
+		}
 	}
-	if _, ok := s.issue(); ok {
-		t.Fatal("issued past the cap")
+	if len(s.m) != maxNonces {
+		t.Fatalf("%d nonces kept, want the bound %d", len(s.m), maxNonces)
 	}
-	// ...but expired ones make room.
-	for i := range maxNonces / 2 {
-		s.m[fmt.Sprint(i)] = time.Now().Add(-time.Second)
-	}
-	if _, ok := s.issue(); !ok || len(s.m) != maxNonces/2+1 {
-		t.Fatalf("expired nonces not swept: %d kept", len(s.m))
+	if s.use(oldest) {
+		t.Fatal("the oldest nonce was not the one dropped")
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	fedapi "github.com/axon-hs/axon/federationapi/api"
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/jsontext"
 )
 
 // FedRequest is an inbound request whose X-Matrix signature checked out.
@@ -129,8 +130,22 @@ func (f *FederationAPI) VerifyRequest(ctx context.Context, req *fedapi.SignedReq
 	return string(origin), nil
 }
 
-// handleAuthed registers an X-Matrix authenticated federation route.
+// handleAuthed registers an X-Matrix authenticated federation route. Its
+// body must pass the input text rule as a whole.
 func (f *FederationAPI) handleAuthed(pattern string, h FedHandler) {
+	f.handleAuthedBody(pattern, func(req *FedRequest) httputil.JSONResponse {
+		if len(req.Content) > 0 {
+			if err := jsontext.Check(req.Content); err != nil {
+				return httputil.BadJSON("Request body refused: %v", err)
+			}
+		}
+		return h(req)
+	})
+}
+
+// handleAuthedBody is handleAuthed for a route that applies the text rule
+// itself, item by item (/send: one bad PDU must not refuse the others).
+func (f *FederationAPI) handleAuthedBody(pattern string, h FedHandler) {
 	f.base.Federation.Handle(pattern, func(req *http.Request) httputil.JSONResponse {
 		fr, errResp := authenticate(req, f.id.ServerName, f.ring, time.Now())
 		if errResp != nil {

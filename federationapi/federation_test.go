@@ -104,6 +104,7 @@ func startServer(t *testing.T, newDSN func(testing.TB) string) *testServer {
 	cfg.Database.Default = newDSN(t)
 	cfg.Federation.InsecureSkipVerify = true
 	cfg.Federation.TrustedKeyServers = nil
+	cfg.Federation.AllowedPrivateNetworks = []string{"127.0.0.0/8"} // test servers federate over loopback
 	var err error
 	if cfg.SigningKey, cfg.KeyID, err = config.ParseSigningKey(config.NewSigningKey()); err != nil {
 		t.Fatal(err)
@@ -115,7 +116,7 @@ func startServer(t *testing.T, newDSN func(testing.TB) string) *testServer {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	base := &setup.Base{Cfg: cfg, Bus: bus, Federation: httputil.NewRouter(nil), Log: log}
 	rooms := &fakeRooms{versions: map[string]string{}}
-	api, err := New(ctx, base, rooms, nil, nil)
+	api, err := New(ctx, base, rooms, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

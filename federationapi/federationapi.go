@@ -30,9 +30,12 @@ type FederationAPI struct {
 	// keyAPI serves our users' device lists and keys to other servers (nil:
 	// none are served).
 	keyAPI Keys
-	store  *storage.DB
-	id     *keys.Identity
-	ring   *keys.Ring
+	// appservices are asked about unknown users and aliases in their
+	// namespaces (nil: none).
+	appservices AppserviceQuerier
+	store       *storage.DB
+	id          *keys.Identity
+	ring        *keys.Ring
 	// Client makes signed requests to other servers.
 	Client fclient.FederationClient
 	sender *sender.Sender
@@ -55,13 +58,13 @@ type FederationAPI struct {
 // sender, starts consuming room events and registers the federation and
 // key routes on base.Federation. keyAPI may be nil (no E2EE key routes
 // content, no device list EDUs).
-func New(ctx context.Context, base *setup.Base, rooms rsapi.RoomserverAPI, users Users, keyAPI Keys) (*FederationAPI, error) {
+func New(ctx context.Context, base *setup.Base, rooms rsapi.RoomserverAPI, users Users, keyAPI Keys, appservices AppserviceQuerier) (*FederationAPI, error) {
 	cfg := base.Cfg
 	db, err := base.OpenDB(ctx, storage.Component, storage.Migrations)
 	if err != nil {
 		return nil, err
 	}
-	f := &FederationAPI{base: base, rooms: rooms, users: users, keyAPI: keyAPI, store: storage.New(db)}
+	f := &FederationAPI{base: base, rooms: rooms, users: users, keyAPI: keyAPI, appservices: appservices, store: storage.New(db)}
 	f.id = &keys.Identity{ServerName: spec.ServerName(cfg.ServerName), KeyID: gomatrixserverlib.KeyID(cfg.KeyID), PrivateKey: cfg.SigningKey}
 
 	f.rt = newRoundTripper(cfg)

@@ -1,7 +1,9 @@
 package federationapi
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"strconv"
 
 	"github.com/matrix-org/gomatrixserverlib/fclient"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/axon-hs/axon/internal/httputil"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
+	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
 func (f *FederationAPI) queryDirectory(req *FedRequest) httputil.JSONResponse {
@@ -20,6 +23,11 @@ func (f *FederationAPI) queryDirectory(req *FedRequest) httputil.JSONResponse {
 		return httputil.NotFound("Room alias %s is not on this server", alias)
 	}
 	roomID, _, err := f.rooms.QueryAlias(req.Context(), alias)
+	if err == nil && roomID == "" && f.appservices != nil && f.base.Cfg.AppServiceMayCreateAlias(alias) {
+		if created, _ := f.appservices.QueryRoomAlias(req.Context(), alias); created {
+			roomID, _, err = f.rooms.QueryAlias(req.Context(), alias)
+		}
+	}
 	if err != nil {
 		return f.rsError("alias", err)
 	}
@@ -52,6 +60,13 @@ func (f *FederationAPI) candidatesWithSelf(servers []string) []string {
 	return out
 }
 
+// AppserviceQuerier asks appservices about users and aliases that do not
+// exist yet (appservice/api.AppserviceAPI).
+type AppserviceQuerier interface {
+	QueryUserID(ctx context.Context, userID string) (bool, error)
+	QueryRoomAlias(ctx context.Context, alias string) (bool, error)
+}
+
 func (f *FederationAPI) queryProfile(req *FedRequest) httputil.JSONResponse {
 	ctx := req.Context()
 	userID := req.URL.Query().Get("user_id")
@@ -65,7 +80,13 @@ func (f *FederationAPI) queryProfile(req *FedRequest) httputil.JSONResponse {
 	if domainOf(userID) != f.id.ServerName {
 		return httputil.InvalidParam("User %s is not on this server", userID)
 	}
-	if acct, err := f.users.QueryAccount(ctx, userID); err != nil || acct == nil {
+	acct, err := f.users.QueryAccount(ctx, userID)
+	if errors.Is(err, uapi.ErrNotFound) && f.appservices != nil && f.base.Cfg.AppServiceMayCreateUser(userID) {
+		if created, _ := f.appservices.QueryUserID(ctx, userID); created {
+			acct, err = f.users.QueryAccount(ctx, userID)
+		}
+	}
+	if err != nil || acct == nil {
 		return httputil.NotFound("Unknown user %s", userID)
 	}
 	fields, err := f.users.QueryProfileFields(ctx, userID)

@@ -44,6 +44,9 @@ func (f *FederationAPI) sendTransaction(p *txnProcessor) FedHandler {
 		if txn.Origin != "" && spec.ServerName(txn.Origin) != req.Origin {
 			return httputil.Forbidden("Transaction origin does not match the signing server")
 		}
+		if txn.Refused > 0 {
+			f.base.Log.Warn("dropped PDUs/EDUs with NUL, invalid UTF-8 or over-deep JSON", "origin", req.Origin, "count", txn.Refused)
+		}
 		results := p.process(req.Context(), req.Origin, req.PathValue("txnID"), txn)
 		return httputil.OK(map[string]any{"pdus": results})
 	}

@@ -12,17 +12,25 @@ import (
 	"github.com/axon-hs/axon/federationapi/keys"
 	"github.com/axon-hs/axon/federationapi/transport"
 	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/netguard"
 )
 
 // newRoundTripper is the federation transport: server discovery
 // (well-known, SRV) and TLS towards other servers.
 func newRoundTripper(cfg *config.Config) *transport.RoundTripper {
 	insecure := cfg.Federation.InsecureSkipVerify
+	guard, err := netguard.New(netguard.NonPublic, cfg.Federation.AllowedPrivateNetworks)
+	if err != nil { // the config validated the list; refuse all private addresses if not
+		guard, _ = netguard.New(netguard.NonPublic, nil)
+	}
 	wk := &transport.WellKnownFetcher{Client: &http.Client{
-		Timeout:   10 * time.Second,
-		Transport: &http.Transport{TLSClientConfig: transport.TLSConfig("", insecure), TLSHandshakeTimeout: 10 * time.Second},
+		Timeout: 10 * time.Second,
+		Transport: &http.Transport{TLSClientConfig: transport.TLSConfig("", insecure), TLSHandshakeTimeout: 10 * time.Second,
+			DialContext: transport.Dialer(guard).DialContext},
 	}}
-	return transport.NewRoundTripper(transport.NewResolver(wk.Lookup), insecure)
+	rt := transport.NewRoundTripper(transport.NewResolver(wk.Lookup), insecure)
+	rt.Guard = guard
+	return rt
 }
 
 // RawClient sends GET requests to other servers over the federation

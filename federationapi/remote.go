@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -29,7 +30,8 @@ func remoteError(server spec.ServerName, err error) *fedapi.Error {
 		if errors.As(he.WrappedError, &re) && re.ErrCode != "" {
 			return &fedapi.Error{Status: he.Code, Code: re.ErrCode, Message: fmt.Sprintf("%s: %s", server, re.Err)}
 		}
-		return &fedapi.Error{Status: http.StatusBadGateway, Code: "M_UNKNOWN", Message: fmt.Sprintf("%s answered HTTP %d", server, he.Code)}
+		slog.Debug("federation request failed", "server", server, "status", he.Code)
+		return &fedapi.Error{Status: http.StatusBadGateway, Code: "M_UNKNOWN", Message: fmt.Sprintf("Could not reach %s", server)}
 	}
 	var fe *fedapi.Error
 	if errors.As(err, &fe) {
@@ -38,7 +40,11 @@ func remoteError(server spec.ServerName, err error) *fedapi.Error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return &fedapi.Error{Status: http.StatusGatewayTimeout, Code: "M_UNKNOWN", Message: fmt.Sprintf("%s did not answer in time", server)}
 	}
-	return &fedapi.Error{Status: http.StatusBadGateway, Code: "M_UNKNOWN", Message: fmt.Sprintf("%s: %v", server, err)}
+	// The cause (refused, reset, no route, not public, TLS…) is logged,
+	// not shown: told apart, it would let a client probe which ports are
+	// open wherever a server name points.
+	slog.Debug("federation request failed", "server", server, "error", err)
+	return &fedapi.Error{Status: http.StatusBadGateway, Code: "M_UNKNOWN", Message: fmt.Sprintf("Could not reach %s", server)}
 }
 
 func fedErr(status int, code, format string, args ...any) *fedapi.Error {

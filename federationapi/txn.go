@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"slices"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/jsontext"
 )
 
 // Spec limits on one inbound transaction.
@@ -20,6 +22,8 @@ type inboundTxn struct {
 	OriginServerTS int64             `json:"origin_server_ts"`
 	PDUs           []json.RawMessage `json:"pdus"`
 	EDUs           []inboundEDU      `json:"edus"`
+	// Refused counts the PDUs and EDUs dropped by the text rule.
+	Refused int `json:"-"`
 }
 
 type inboundEDU struct {
@@ -50,5 +54,14 @@ func parseTransaction(body []byte) (*inboundTxn, *httputil.JSONResponse) {
 			return fail(httputil.BadJSON("Every PDU must be a JSON object"))
 		}
 	}
+	// PDUs and EDUs the input text rule refuses are dropped one by one
+	// (refusing the transaction would make the sender retry it forever,
+	// holding back everything else it has for us).
+	n := len(txn.PDUs) + len(txn.EDUs)
+	txn.PDUs = slices.DeleteFunc(txn.PDUs, func(p json.RawMessage) bool { return jsontext.Check(p) != nil })
+	txn.EDUs = slices.DeleteFunc(txn.EDUs, func(e inboundEDU) bool {
+		return jsontext.CheckString(e.Type) != nil || jsontext.Check(e.Content) != nil
+	})
+	txn.Refused = n - len(txn.PDUs) - len(txn.EDUs)
 	return &txn, nil
 }

@@ -3,6 +3,8 @@ package federationapi
 import (
 	"strings"
 	"testing"
+
+	"github.com/axon-hs/axon/internal/jsontext"
 )
 
 // FuzzParseTransaction: any body gives either a transaction within the
@@ -13,6 +15,12 @@ func FuzzParseTransaction(f *testing.F) {
 		`{"origin":"a.org","origin_server_ts":1,"pdus":[{"type":"m.room.message"}],"edus":[{"edu_type":"m.typing","content":{}}]}`,
 		`{"pdus":[1,2]}`, `{"pdus":{}}`, `{"edus":[{"edu_type":5}]}`, `{"pdus":[` + strings.Repeat(`{},`, 50) + `{}]}`,
 		`{"edus":[` + strings.Repeat(`{},`, 100) + `{}]}`, `{"pdus":[{}]`, "{\"pdus\":[\"\xff\"]}",
+		// NUL bytes, invalid UTF-8, deep nesting, huge arrays.
+		`{"pdus":[{"room_id":"!a\u0000:x"}],"edus":[{"edu_type":"m.typing","content":{"room_id":"\u0000"}}]}`,
+		"{\"pdus\":[{\"content\":{\"body\":\"\xff\xfe\"}}]}", `{"edus":[{"edu_type":"m\u0000","content":{}}]}`,
+		`{"pdus":[{"content":` + strings.Repeat(`{"a":`, 200) + `1` + strings.Repeat(`}`, 200) + `}]}`,
+		`{"pdus":[{"prev_events":[` + strings.Repeat(`"$x",`, 10000) + `"$y"]}]}`,
+		`{"edus":[{"edu_type":"m.receipt","content":` + strings.Repeat(`[`, 10001) + strings.Repeat(`]`, 10001) + `}]}`,
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
@@ -27,6 +35,16 @@ func FuzzParseTransaction(f *testing.F) {
 		}
 		if len(txn.PDUs) > maxTxnPDUs || len(txn.EDUs) > maxTxnEDUs {
 			t.Fatalf("over limits accepted: %d PDUs %d EDUs", len(txn.PDUs), len(txn.EDUs))
+		}
+		for _, p := range txn.PDUs {
+			if jsontext.Check(p) != nil {
+				t.Fatalf("PDU the text rule refuses kept: %q", p)
+			}
+		}
+		for _, e := range txn.EDUs {
+			if jsontext.Check(e.Content) != nil || jsontext.CheckString(e.Type) != nil {
+				t.Fatalf("EDU the text rule refuses kept: %q", e.Content)
+			}
 		}
 	})
 }
@@ -47,5 +65,19 @@ func TestParseTransactionLimits(t *testing.T) {
 		if _, resp := parseTransaction([]byte(body)); resp == nil || resp.Code != 400 {
 			t.Errorf("%s: want 400, got %+v", name, resp)
 		}
+	}
+}
+
+// TestParseTransactionDropsUnstorableItems: one PDU or EDU with a NUL or
+// nested too deeply is dropped; the rest of the transaction goes through.
+func TestParseTransactionDropsUnstorableItems(t *testing.T) {
+	body := `{"pdus":[{"room_id":"!a:x"},{"room_id":"!a\u0000:x"},{"content":` + strings.Repeat(`[`, 100) + strings.Repeat(`]`, 100) + `}],` +
+		`"edus":[{"edu_type":"m.typing","content":{"room_id":"!a:x"}},{"edu_type":"m.typing","content":{"room_id":"\u0000"}}]}`
+	txn, resp := parseTransaction([]byte(body))
+	if resp != nil {
+		t.Fatalf("transaction refused: %+v", resp.JSON)
+	}
+	if len(txn.PDUs) != 1 || len(txn.EDUs) != 1 || txn.Refused != 3 {
+		t.Fatalf("kept %d PDUs and %d EDUs (%d refused), want the 1 good of each", len(txn.PDUs), len(txn.EDUs), txn.Refused)
 	}
 }

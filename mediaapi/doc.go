@@ -22,7 +22,9 @@
 // Remote media (serverName not ours) is fetched through federationapi's
 // transport (Deps.Remote): the authenticated federation endpoint, else the
 // legacy download for older servers; it is cached, and concurrent
-// requests for one file share a single fetch (singleflight).
+// requests for one file share a single fetch (singleflight). With
+// media.remote_cache_max_age, cached remote files unused that long are
+// dropped hourly (with files no other row uses).
 //
 // In a polylith, /_matrix/media/*, /_matrix/client/v1/media/* and
 // /_matrix/federation/v1/media/* must be routed to the process running

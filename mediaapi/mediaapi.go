@@ -58,6 +58,7 @@ type MediaAPI struct {
 	// (address-checked like previews: the URL is the remote's choice).
 	redirect *preview.Fetcher
 
+	blobs     sync.RWMutex // commit+record (read) vs. eviction's check+delete (write)
 	uploaded  uploadNotifier
 	fetches   singleflight.Group // remote fetches, by origin/mediaID
 	thumbs    singleflight.Group // thumbnail generation, by key
@@ -116,6 +117,10 @@ func New(ctx context.Context, base *setup.Base, deps Deps) (*MediaAPI, error) {
 	m.stopCtx, m.stop = context.WithCancel(context.WithoutCancel(ctx))
 	m.bg.Add(1)
 	go m.expirePendingLoop()
+	if m.cfg.RemoteCacheMaxAge > 0 {
+		m.bg.Add(1)
+		go m.evictRemoteLoop()
+	}
 	if base.Client != nil {
 		m.registerRoutes(base)
 	}

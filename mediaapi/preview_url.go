@@ -127,14 +127,11 @@ func (m *MediaAPI) previewImage(ctx context.Context, og map[string]any, resp *pr
 	}
 	info, perr := thumbnail.Probe(f, m.cfg.MaxImagePixels)
 	f.Close()
-	if err := m.commit(ctx, sp); err != nil {
-		return err
-	}
 	now := time.Now().UnixMilli()
 	ct, _, _ := mime.ParseMediaType(resp.ContentType)
 	row := &storage.Media{Origin: m.serverName, MediaID: newMediaID(), Uploader: userID, ContentType: ct,
 		Size: sp.Size, SHA256: sp.SHA256, CreatedTS: now, LastAccess: now}
-	if err := m.db.InsertMedia(ctx, row); err != nil {
+	if err := m.commitAndRecord(ctx, sp, func() error { return m.db.InsertMedia(ctx, row) }); err != nil {
 		return err
 	}
 	og["og:image"] = "mxc://" + m.serverName + "/" + row.MediaID

@@ -56,9 +56,15 @@ func (m *MediaAPI) fetchRemote(ctx context.Context, ref mediaRef) (*storage.Medi
 	m.remoteGet.Add(1)
 	row := &storage.Media{Origin: ref.origin, MediaID: ref.mediaID}
 	sp, err := m.fetchFederation(ctx, ref, row)
+	result := "ok"
 	if errors.Is(err, errEndpointUnsupported) {
+		result = "legacy"
 		sp, err = m.fetchLegacy(ctx, ref, row)
 	}
+	if err != nil {
+		result = "error"
+	}
+	remoteFetches.WithLabelValues(result).Inc()
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return nil, errRemoteTimeout
@@ -70,12 +76,9 @@ func (m *MediaAPI) fetchRemote(ctx context.Context, ref mediaRef) (*storage.Medi
 		}
 		return nil, err
 	}
-	if err := m.commit(ctx, sp); err != nil {
-		return nil, err
-	}
 	now := time.Now().UnixMilli()
 	row.Size, row.SHA256, row.CreatedTS, row.LastAccess = sp.Size, sp.SHA256, now, now
-	if err := m.db.UpsertRemote(ctx, row); err != nil {
+	if err := m.commitAndRecord(ctx, sp, func() error { return m.db.UpsertRemote(ctx, row) }); err != nil {
 		return nil, err
 	}
 	return row, nil

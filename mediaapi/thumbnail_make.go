@@ -50,17 +50,15 @@ func (m *MediaAPI) storeThumbnail(ctx context.Context, row *storage.Media, src *
 	if err != nil {
 		return nil, err
 	}
+	thumbnailsMade.Inc()
 	sp, err := m.spool(bytes.NewReader(th.Data), int64(len(th.Data)), errThumbTooLarge)
 	if err != nil {
-		return nil, err
-	}
-	if err := m.commit(ctx, sp); err != nil {
 		return nil, err
 	}
 	t := &storage.Thumbnail{Origin: row.Origin, MediaID: row.MediaID, Width: size.Width, Height: size.Height,
 		Method: string(size.Method), Animated: th.Animated, ContentType: th.ContentType, Size: sp.Size,
 		SHA256: sp.SHA256, CreatedTS: time.Now().UnixMilli()}
-	return t, m.db.InsertThumbnail(ctx, t)
+	return t, m.commitAndRecord(ctx, sp, func() error { return m.db.InsertThumbnail(ctx, t) })
 }
 
 // pregenerateThumbnails makes the configured sizes of a new image upload

@@ -75,12 +75,12 @@ func (m *MediaAPI) uploadAsync(w http.ResponseWriter, req *http.Request, userID 
 		fail(err)
 		return
 	}
-	if err := m.commit(req.Context(), sp); err != nil {
-		fail(err)
-		return
-	}
 	row.ContentType, row.FileName, row.Size, row.SHA256 = params.contentType, params.fileName, sp.Size, sp.SHA256
-	ok, err := m.db.CompletePending(req.Context(), row, time.Now().UnixMilli())
+	var ok bool
+	err = m.commitAndRecord(req.Context(), sp, func() (err error) {
+		ok, err = m.db.CompletePending(req.Context(), row, time.Now().UnixMilli())
+		return err
+	})
 	if err != nil {
 		fail(err)
 		return

@@ -44,7 +44,11 @@ func (m *MediaAPI) spoolBody(req *http.Request) (*blob.Spooled, error) {
 	if req.ContentLength > m.maxUpload {
 		return nil, errTooLarge
 	}
-	return m.spool(req.Body, m.maxUpload, errTooLarge)
+	sp, err := m.spool(req.Body, m.maxUpload, errTooLarge)
+	if err == nil {
+		uploadedBytes.Add(float64(sp.Size))
+	}
+	return sp, err
 }
 
 // spool writes r (at most limit bytes, else tooLarge) to a temporary file.
@@ -57,12 +61,15 @@ func (m *MediaAPI) spool(r io.Reader, limit int64, tooLarge error) (*blob.Spoole
 	return sp, err
 }
 
-// commit stores the spooled file; after it the content is readable by
-// hash, so rows may point at it.
-func (m *MediaAPI) commit(ctx context.Context, sp *blob.Spooled) error {
+// commitAndRecord stores the spooled file, then runs record (which writes
+// the row pointing at it). Eviction deletes files only between such
+// pairs, never inside one, so no row is written for a file being deleted.
+func (m *MediaAPI) commitAndRecord(ctx context.Context, sp *blob.Spooled, record func() error) error {
+	m.blobs.RLock()
+	defer m.blobs.RUnlock()
 	if err := m.store.Commit(ctx, sp); err != nil {
 		sp.Remove()
 		return err
 	}
-	return nil
+	return record()
 }

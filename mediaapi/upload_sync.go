@@ -24,14 +24,10 @@ func (m *MediaAPI) uploadSync(w http.ResponseWriter, req *http.Request, userID s
 		errorResponse(m.log, err).Write(w)
 		return
 	}
-	if err := m.commit(req.Context(), sp); err != nil {
-		errorResponse(m.log, err).Write(w)
-		return
-	}
 	now := time.Now().UnixMilli()
 	row := &storage.Media{Origin: m.serverName, MediaID: newMediaID(), Uploader: userID, ContentType: params.contentType,
 		FileName: params.fileName, Size: sp.Size, SHA256: sp.SHA256, CreatedTS: now, LastAccess: now}
-	if err := m.db.InsertMedia(req.Context(), row); err != nil {
+	if err := m.commitAndRecord(req.Context(), sp, func() error { return m.db.InsertMedia(req.Context(), row) }); err != nil {
 		errorResponse(m.log, err).Write(w)
 		return
 	}

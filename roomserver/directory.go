@@ -57,6 +57,43 @@ func (r *RoomServer) SetRoomVisibility(ctx context.Context, roomID, visibility s
 	return r.db.SetPublished(ctx, roomID, visibility == "public")
 }
 
+// SetNetworkRoomVisibility implements api.RoomserverAPI.
+func (r *RoomServer) SetNetworkRoomVisibility(ctx context.Context, appserviceID, networkID, roomID, visibility string) error {
+	if _, err := r.mustRoom(ctx, roomID); err != nil {
+		return err
+	}
+	return r.db.SetNetworkPublished(ctx, appserviceID, networkID, roomID, visibility == "public")
+}
+
+// publicRoomIDs are the rooms of the directory req asks for.
+func (r *RoomServer) publicRoomIDs(ctx context.Context, req *api.PublicRoomsRequest) ([]string, error) {
+	if req.ThirdPartyInstanceID != "" {
+		as, network, ok := strings.Cut(req.ThirdPartyInstanceID, "|")
+		if !ok || as == "" {
+			return nil, nil
+		}
+		return r.db.NetworkPublishedRooms(ctx, as, network)
+	}
+	ids, err := r.db.PublishedRooms(ctx)
+	if err != nil || !req.AllNetworks {
+		return ids, err
+	}
+	more, err := r.db.NetworkPublishedRooms(ctx, "", "")
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		seen[id] = true
+	}
+	for _, id := range more {
+		if !seen[id] {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
 // QueryRoomVisibility implements api.RoomserverAPI.
 func (r *RoomServer) QueryRoomVisibility(ctx context.Context, roomID string) (string, error) {
 	row, err := r.db.RoomByID(ctx, r.db, roomID)
@@ -160,7 +197,7 @@ func (r *RoomServer) joinedCount(ctx context.Context, rm *room, s storage.StateM
 // QueryPublicRooms implements api.RoomserverAPI: published rooms, most
 // members first; Since is an offset into that order.
 func (r *RoomServer) QueryPublicRooms(ctx context.Context, req *api.PublicRoomsRequest) (*api.PublicRoomsResponse, error) {
-	ids, err := r.db.PublishedRooms(ctx)
+	ids, err := r.publicRoomIDs(ctx, req)
 	if err != nil {
 		return nil, err
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/matrix-org/gomatrixserverlib/spec"
@@ -13,6 +12,7 @@ import (
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
+	"github.com/axon-hs/axon/internal/jsontext"
 	"github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/roomserver/storage"
 )
@@ -199,12 +199,14 @@ func validateLocal(le *api.LocalEvent) string {
 	switch {
 	case le.Type == "":
 		return "event type must not be empty"
-	case len(le.Type) > 255 || !utf8.ValidString(le.Type):
-		return "event type is too long or not UTF-8"
-	case le.StateKey != nil && (len(*le.StateKey) > 255 || !utf8.ValidString(*le.StateKey)):
-		return "state key is too long or not UTF-8"
+	case len(le.Type) > 255 || jsontext.CheckString(le.Type) != nil:
+		return "event type is too long or not text"
+	case le.StateKey != nil && (len(*le.StateKey) > 255 || jsontext.CheckString(*le.StateKey) != nil):
+		return "state key is too long or not text"
 	case len(le.Content) == 0 || !gjson.ValidBytes(le.Content) || !gjson.ParseBytes(le.Content).IsObject():
 		return "content must be a JSON object"
+	case jsontext.Check(le.Content) != nil:
+		return "content refused: " + jsontext.Check(le.Content).Error()
 	case !strings.HasPrefix(le.Sender, "@"):
 		return "invalid sender"
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/matrix-org/gomatrixserverlib"
 
+	"github.com/axon-hs/axon/internal/jsontext"
 	"github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/roomserver/storage"
 )
@@ -39,6 +40,11 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 		return reject(api.CodeBadJSON, "event has the wrong room version"), nil
 	case len(ev.JSON()) > MaxEventBytes:
 		return reject(api.CodeTooLarge, "event too large"), nil
+	}
+	if err := jsontext.Check(ev.JSON()); err != nil {
+		// Refused before anything is stored: such an event could not be
+		// kept on PostgreSQL, and would stop every consumer that copies it.
+		return reject(api.CodeBadJSON, "event refused: "+err.Error()), nil
 	}
 	if err := gomatrixserverlib.CheckFields(ev); err != nil {
 		return reject(api.CodeBadJSON, err.Error()), nil

@@ -14,11 +14,12 @@ import (
 	"net/http/pprof"
 	"path/filepath"
 	"sync"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/axon-hs/axon/adminapi"
+	"github.com/axon-hs/axon/appservice"
+	asapi "github.com/axon-hs/axon/appservice/api"
 	"github.com/axon-hs/axon/clientapi"
 	"github.com/axon-hs/axon/federationapi"
 	fedapi "github.com/axon-hs/axon/federationapi/api"
@@ -57,6 +58,7 @@ type Server struct {
 	// Reports holds users' content reports (with clientapi).
 	Reports *reports.Reports
 	Fed     *federationapi.FederationAPI
+	AS      *appservice.Component
 	Media   *mediaapi.MediaAPI
 
 	stopRPC   context.CancelFunc
@@ -112,6 +114,8 @@ func (s *Server) build(ctx context.Context) error {
 		s.UserAPI = &uapi.UserAPIClient{C: s.rpcClient("userapi")}
 		auth = userapi.TokenAuthenticator{API: s.UserAPI}
 	}
+	// Appservice as_tokens are resolved from the registrations, here.
+	auth = &appservice.Authenticator{Cfg: cfg, Next: auth, Users: s.UserAPI}
 	s.buildRouters(auth)
 	s.registerHealth()
 
@@ -145,10 +149,22 @@ func (s *Server) build(ctx context.Context) error {
 	}
 
 	var err error
+	var as asapi.AppserviceAPI
+	if cfg.Runs("appservice") {
+		if s.AS, err = appservice.New(ctx, base, s.UserAPI, s.RoomAPI, s.KeyAPI); err != nil {
+			return fmt.Errorf("appservice: %w", err)
+		}
+		as = s.AS
+		if err := s.serveRPC(rpcCtx, "appservice", (*asapi.AppserviceAPI)(nil), s.AS); err != nil {
+			return err
+		}
+	} else {
+		as = &asapi.AppserviceAPIClient{C: s.rpcClient("appservice")}
+	}
 	var fed fedapi.FederationAPI
 	if cfg.Federation.Enabled {
 		if cfg.Runs("federationapi") {
-			if s.Fed, err = federationapi.New(ctx, base, s.RoomAPI, s.UserAPI, s.KeyAPI); err != nil {
+			if s.Fed, err = federationapi.New(ctx, base, s.RoomAPI, s.UserAPI, s.KeyAPI, as); err != nil {
 				return fmt.Errorf("federationapi: %w", err)
 			}
 			fed = s.Fed
@@ -177,7 +193,8 @@ func (s *Server) build(ctx context.Context) error {
 		}
 	}
 	if cfg.Runs("clientapi") {
-		clientapi.New(base, s.UserAPI, s.RoomAPI, fed)
+		clientapi.New(base, s.UserAPI, s.RoomAPI, fed, as)
+		appservice.RegisterRoutes(base, as, s.RoomAPI)
 		adminapi.New(base, adminapi.Deps{Users: s.UserAPI, Rooms: s.RoomAPI, Version: federationapi.Version})
 		if s.Reports, err = reports.New(ctx, base); err != nil {
 			return fmt.Errorf("reports: %w", err)
@@ -210,11 +227,13 @@ func (s *Server) buildRouters(auth httputil.Authenticator) {
 	base := s.Base
 	base.Client = httputil.NewRouter(auth)
 	base.Client.MaxBodyBytes = base.Cfg.Limits.MaxRequestBytes
+	base.Client.BodyTimeout = base.Cfg.Limits.BodyTimeout
 	base.Client.Proxies = httputil.ParseTrustedProxies(base.Cfg.TrustedProxies)
 	base.Federation = base.Client
 	if base.Cfg.Listeners.Federation.Address != "" {
 		base.Federation = httputil.NewRouter(auth)
 		base.Federation.MaxBodyBytes = base.Cfg.Limits.MaxRequestBytes
+		base.Federation.BodyTimeout = base.Cfg.Limits.BodyTimeout
 		base.Federation.Proxies = base.Client.Proxies
 	}
 }
@@ -231,10 +250,11 @@ func (s *Server) Listen() error {
 		if err != nil {
 			return fmt.Errorf("listeners.%s: listen on %s: %w", name, l.Address, err)
 		}
+		ln = httputil.LimitConnsPerIP(ln, cfg.Limits.MaxConnectionsPerIP, s.Base.Client.Proxies)
 		srv := &http.Server{
 			Handler:           h,
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       120 * time.Second,
+			ReadHeaderTimeout: cfg.Limits.HeaderTimeout,
+			IdleTimeout:       cfg.Limits.IdleTimeout,
 			ErrorLog:          slog.NewLogLogger(s.Base.Log.Handler(), slog.LevelDebug),
 		}
 		lis := &listener{name: name, srv: srv, ln: ln}
@@ -324,6 +344,9 @@ func (s *Server) Shutdown(ctx context.Context) {
 func (s *Server) closeComponents() {
 	if s.stopRPC != nil {
 		s.stopRPC()
+	}
+	if s.AS != nil {
+		s.AS.Close()
 	}
 	if s.Push != nil {
 		s.Push.Close()

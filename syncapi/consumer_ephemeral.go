@@ -162,7 +162,9 @@ func (s *SyncAPI) applyRemotePresence(ctx context.Context, data []byte, seq uint
 
 func (s *SyncAPI) applyRemoteToDevice(ctx context.Context, data []byte, seq uint64) error {
 	var m api.OutputSendToDevice
-	if json.Unmarshal(data, &m) != nil || !s.isLocal(m.UserID) || m.DeviceID == "" || m.Type == "" ||
+	// Messages from this server were stored when sent; they are on the
+	// stream only for appservices.
+	if json.Unmarshal(data, &m) != nil || m.Origin == s.base.Cfg.ServerName || !s.isLocal(m.UserID) || m.DeviceID == "" || m.Type == "" ||
 		len(m.Content) == 0 || m.Content[0] != '{' {
 		return s.skipMsg(ctx, stream.SendToDevice, seq)
 	}

@@ -18,6 +18,9 @@ import (
 func (s *SyncAPI) handleSendToDevice(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	ctx := req.Context()
 	evType, txnID := req.PathValue("eventType"), req.PathValue("txnId")
+	if r := s.toDeviceLimit.Check(req, dev.UserID); r != nil {
+		return *r
+	}
 	var body struct {
 		Messages map[string]map[string]json.RawMessage `json:"messages"`
 	}
@@ -26,15 +29,18 @@ func (s *SyncAPI) handleSendToDevice(req *http.Request, dev *uapi.Device) httput
 	}
 	type target struct{ user, device string }
 	local := map[target]json.RawMessage{}
-	var remote []api.OutputSendToDevice
+	var publish []api.OutputSendToDevice // for other servers and appservices
 	for userID, devices := range body.Messages {
 		for deviceID, content := range devices {
 			if !json.Valid(content) || len(content) == 0 || content[0] != '{' {
 				return httputil.BadJSON("Message content for %s/%s must be an object", userID, deviceID)
 			}
 			if !s.isLocal(userID) {
-				remote = append(remote, api.OutputSendToDevice{Origin: s.base.Cfg.ServerName, Sender: dev.UserID, UserID: userID, DeviceID: deviceID, Type: evType, Content: content})
+				publish = append(publish, api.OutputSendToDevice{Origin: s.base.Cfg.ServerName, Sender: dev.UserID, UserID: userID, DeviceID: deviceID, Type: evType, Content: content})
 				continue
+			}
+			if s.base.Cfg.ToDeviceForAppservice(userID) { // the appservice component pushes it on (syncapi skips its own)
+				publish = append(publish, api.OutputSendToDevice{Origin: s.base.Cfg.ServerName, Sender: dev.UserID, UserID: userID, DeviceID: deviceID, Type: evType, Content: content})
 			}
 			if deviceID != "*" {
 				local[target{userID, deviceID}] = content
@@ -77,8 +83,8 @@ func (s *SyncAPI) handleSendToDevice(req *http.Request, dev *uapi.Device) httput
 		}
 		s.notif.Advance(func(t *types.StreamToken) { t.ToDevice = pos }, users...)
 	}
-	for i := range remote {
-		s.publishEDU(ctx, stream.SendToDevice, &remote[i])
+	for i := range publish {
+		s.publishEDU(ctx, stream.SendToDevice, &publish[i])
 	}
 	return httputil.Empty()
 }

@@ -125,6 +125,9 @@ func (s *SyncAPI) handleTyping(req *http.Request, dev *uapi.Device) httputil.JSO
 	if req.PathValue("userId") != dev.UserID {
 		return httputil.Forbidden("Cannot set typing for another user")
 	}
+	if r := s.typingLimit.Check(req, dev.UserID); r != nil {
+		return *r
+	}
 	var body struct {
 		Typing  *bool  `json:"typing"`
 		Timeout *int64 `json:"timeout"`

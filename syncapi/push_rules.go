@@ -126,6 +126,9 @@ func (s *SyncAPI) handlePutPushRuleAttr(req *http.Request, dev *uapi.Device) htt
 			return httputil.BadJSON("Missing 'actions'")
 		}
 		r.Actions = body.Actions
+		if err := pushrules.CheckRule(r); err != nil {
+			return httputil.BadJSON("%v", err)
+		}
 	default:
 		return httputil.Unrecognized("Unknown push rule attribute")
 	}
@@ -168,8 +171,13 @@ func (s *SyncAPI) handlePutPushRule(req *http.Request, dev *uapi.Device) httputi
 	} else if rule.Conditions == nil {
 		rule.Conditions = []pushrules.Condition{}
 	}
+	if err := pushrules.CheckRule(rule); err != nil {
+		return httputil.BadJSON("%v", err)
+	}
 	if old := rs.Find(kind, id); old != nil {
 		rule.Enabled = old.Enabled
+	} else if rs.UserRules() >= pushrules.MaxUserRules {
+		return httputil.BadJSON("At most %d push rules per user", pushrules.MaxUserRules)
 	}
 	list := rs.List(kind)
 	removeRule(list, id)

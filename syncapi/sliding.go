@@ -117,6 +117,11 @@ func (s *SyncAPI) handleSlidingSync(req *http.Request, dev *uapi.Device) httputi
 	s.waitCaughtUp(ctx)
 	var timer <-chan time.Time
 	if since != nil && timeout > 0 {
+		release, errResp := s.polls.take(dev.UserID)
+		if errResp != nil {
+			return *errResp
+		}
+		defer release()
 		t := time.NewTimer(timeout)
 		defer t.Stop()
 		timer = t.C

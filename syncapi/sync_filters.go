@@ -15,7 +15,7 @@ func (s *SyncAPI) handlePostFilter(req *http.Request, dev *uapi.Device) httputil
 	if req.PathValue("userId") != dev.UserID {
 		return httputil.Forbidden("Cannot create filters for other users")
 	}
-	data, errResp := httputil.ReadBody(req, httputil.DefaultMaxBodyBytes)
+	data, errResp := httputil.ReadBody(req, httputil.DefaultMaxBodyBytes) // filters are small
 	if errResp != nil {
 		return *errResp
 	}

@@ -123,6 +123,11 @@ func (s *SyncAPI) handleSync(req *http.Request, dev *uapi.Device) httputil.JSONR
 	}
 	var timer <-chan time.Time
 	if sr.timeout > 0 && !initial {
+		release, errResp := s.polls.take(dev.UserID)
+		if errResp != nil {
+			return *errResp
+		}
+		defer release()
 		t := time.NewTimer(sr.timeout)
 		defer t.Stop()
 		timer = t.C

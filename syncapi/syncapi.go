@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/syncapi/notifier"
@@ -33,9 +34,13 @@ type SyncAPI struct {
 	presence *presenceTracker
 	// initialSlots bounds concurrent initial syncs, the expensive kind.
 	initialSlots chan struct{}
-	streams      map[string]*stream.Stream
-	sliding      *slidingConns
-	progress     *progress
+	// polls caps each user's concurrent long-polls.
+	polls pollSlots
+	// Per-user limits on typing and to-device requests.
+	typingLimit, toDeviceLimit *httputil.Limiter
+	streams                    map[string]*stream.Stream
+	sliding                    *slidingConns
+	progress                   *progress
 	// keys serves the E2EE fields of /sync (e2ee_devicelists.go); nil: none.
 	keys Keys
 	// fed backfills /messages from other servers (messages_backfill.go); nil when
@@ -75,16 +80,18 @@ func New(ctx context.Context, base *setup.Base, users Users, rooms Rooms, keys K
 	}
 	s := &SyncAPI{
 		base: base, log: log.With("component", "syncapi"), db: db, users: users, rooms: rooms, fed: fed, pusher: pusher,
-		cache:        newStateCache(db),
-		lazy:         newLazySent(),
-		push:         newPushCache(),
-		ignores:      newIgnoreCache(),
-		typing:       newTypingState(),
-		presence:     newPresenceTracker(),
-		initialSlots: make(chan struct{}, 8),
-		streams:      map[string]*stream.Stream{},
-		sliding:      newSlidingConns(),
-		progress:     newProgress(),
+		cache:         newStateCache(db),
+		lazy:          newLazySent(),
+		push:          newPushCache(),
+		ignores:       newIgnoreCache(),
+		typing:        newTypingState(),
+		presence:      newPresenceTracker(),
+		initialSlots:  make(chan struct{}, 8),
+		streams:       map[string]*stream.Stream{},
+		typingLimit:   httputil.NewRateLimiter(base.Cfg.RateLimits, base.Cfg.RateLimits.Typing),
+		toDeviceLimit: httputil.NewRateLimiter(base.Cfg.RateLimits, base.Cfg.RateLimits.ToDevice),
+		sliding:       newSlidingConns(),
+		progress:      newProgress(),
 	}
 	pos.Typing = s.typing.Position()
 	s.notif = notifier.New(pos, joined)

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/axon-hs/axon/internal/netguard"
 )
 
 // Timeouts for every outbound connection; the whole request is further
@@ -16,6 +18,7 @@ const (
 	tlsHandshakeTimeout   = 10 * time.Second
 	responseHeaderTimeout = 60 * time.Second
 	idleConnTimeout       = 90 * time.Second
+	keepAlive             = 30 * time.Second
 )
 
 // RoundTripper sends matrix://<server name>/path requests to where the
@@ -24,6 +27,8 @@ type RoundTripper struct {
 	Resolver *Resolver
 	// InsecureSkipVerify turns off certificate checks (test networks).
 	InsecureSkipVerify bool
+	// Guard refuses non-public destinations; nil allows every address.
+	Guard *netguard.Guard
 
 	mu         sync.Mutex
 	transports map[string]*http.Transport // by TLS name
@@ -39,6 +44,16 @@ func TLSConfig(tlsName string, insecure bool) *tls.Config {
 	return &tls.Config{ServerName: tlsName, InsecureSkipVerify: insecure, MinVersion: tls.VersionTLS12} //nolint:gosec // opt-in for test networks
 }
 
+// Dialer is a net.Dialer with the outbound timeouts that connects only
+// where guard allows (anywhere if guard is nil).
+func Dialer(guard *netguard.Guard) *net.Dialer {
+	d := &net.Dialer{Timeout: dialTimeout, KeepAlive: keepAlive}
+	if guard != nil {
+		d.Control = guard.Control
+	}
+	return d
+}
+
 // transport returns the pooled transport whose certificate checks use
 // tlsName (one per name, since SNI is per transport).
 func (rt *RoundTripper) transport(tlsName string) *http.Transport {
@@ -51,7 +66,7 @@ func (rt *RoundTripper) transport(tlsName string) *http.Transport {
 		rt.transports = map[string]*http.Transport{}
 	}
 	t := &http.Transport{
-		DialContext:           (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:           Dialer(rt.Guard).DialContext,
 		TLSClientConfig:       TLSConfig(tlsName, rt.InsecureSkipVerify),
 		TLSHandshakeTimeout:   tlsHandshakeTimeout,
 		ResponseHeaderTimeout: responseHeaderTimeout,

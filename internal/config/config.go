@@ -48,6 +48,15 @@ type Config struct {
 	// Components to run; empty runs all (monolith).
 	Components []string `yaml:"components"`
 
+	// AppServicePaths are application service registration files
+	// (bridges, bots), relative to data_dir unless absolute.
+	AppServicePaths []string `yaml:"app_services"`
+	// AppServices are the loaded registrations (LoadAppServices), and
+	// AppServiceWarnings what was noticed but accepted while loading them.
+	AppServices        []*AppService `yaml:"-"`
+	AppServiceWarnings []string      `yaml:"-"`
+	appServiceTokens   map[string]*AppService
+
 	// Resolved at load time.
 	SigningKey ed25519.PrivateKey `yaml:"-"`
 	KeyID      string             `yaml:"-"`
@@ -78,6 +87,7 @@ type Database struct {
 	KeyServer  string `yaml:"keyserver"`
 	MediaAPI   string `yaml:"mediaapi"`
 	Federation string `yaml:"federationapi"`
+	AppService string `yaml:"appservice"`
 }
 
 type NATS struct {
@@ -115,6 +125,10 @@ type RateLimits struct {
 	Registration Rate `yaml:"registration"`
 	// Messages: events sent per user.
 	Messages Rate `yaml:"messages"`
+	// RoomCreation, Typing and ToDevice: requests per user.
+	RoomCreation Rate `yaml:"room_creation"`
+	Typing       Rate `yaml:"typing"`
+	ToDevice     Rate `yaml:"to_device"`
 	// MediaUploads: uploads (and /create) per user.
 	MediaUploads Rate `yaml:"media_uploads"`
 	// Reports: content reports (rooms, events, users) per user.
@@ -131,6 +145,15 @@ type Logging struct {
 type Limits struct {
 	MaxRequestBytes int64 `yaml:"max_request_bytes"`
 	MaxUploadBytes  int64 `yaml:"max_upload_bytes"`
+	// HeaderTimeout bounds reading a request's headers, BodyTimeout its
+	// body (per max_request_bytes: larger uploads get proportionally
+	// more), IdleTimeout an idle keep-alive connection.
+	HeaderTimeout time.Duration `yaml:"header_timeout"`
+	BodyTimeout   time.Duration `yaml:"body_timeout"`
+	IdleTimeout   time.Duration `yaml:"idle_timeout"`
+	// MaxConnectionsPerIP caps open connections from one client IP on
+	// each listener (trusted proxies excepted); 0 disables.
+	MaxConnectionsPerIP int `yaml:"max_connections_per_ip"`
 	// MemoryLimitMB is a soft limit for the Go heap (GOMEMLIMIT); 0 leaves
 	// Go's default (heap may grow to twice what is live).
 	MemoryLimitMB int64 `yaml:"memory_limit_mb"`
@@ -158,6 +181,11 @@ type Federation struct {
 	// servers. Only for private test networks.
 	InsecureSkipVerify bool     `yaml:"insecure_skip_verify"`
 	TrustedKeyServers  []string `yaml:"trusted_key_servers"`
+	// AllowedPrivateNetworks are non-public IPs/CIDRs (loopback, private,
+	// link-local…) that outbound federation may still connect to; all
+	// others are refused, so a server name cannot point us at our own
+	// network.
+	AllowedPrivateNetworks []string `yaml:"allowed_private_networks"`
 }
 
 // Defaults returns a config with every default filled in.
@@ -183,11 +211,18 @@ func Defaults() *Config {
 			Login:        Rate{PerSecond: 0.5, Burst: 10},
 			Registration: Rate{PerSecond: 1, Burst: 20},
 			Messages:     Rate{PerSecond: 20, Burst: 100},
+			RoomCreation: Rate{PerSecond: 0.05, Burst: 10},
+			Typing:       Rate{PerSecond: 2, Burst: 20},
+			ToDevice:     Rate{PerSecond: 20, Burst: 100},
 			MediaUploads: Rate{PerSecond: 1, Burst: 20},
 			Reports:      Rate{PerSecond: 0.1, Burst: 10},
 		},
-		Logging:  Logging{Level: "info", Format: "text"},
-		Limits:   Limits{MaxRequestBytes: 32 << 20, MaxUploadBytes: 100 << 20},
+		Logging: Logging{Level: "info", Format: "text"},
+		Limits: Limits{
+			MaxRequestBytes: 1 << 20, MaxUploadBytes: 100 << 20,
+			HeaderTimeout: 10 * time.Second, BodyTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
+			MaxConnectionsPerIP: 500,
+		},
 		Rooms:    Rooms{DefaultVersion: "10"},
 		Presence: Presence{Enabled: true},
 		Federation: Federation{
@@ -211,6 +246,9 @@ func Load(path string) (*Config, error) {
 	}
 	cfg.path = path
 	if err := cfg.LoadSigningKey(); err != nil {
+		return nil, err
+	}
+	if cfg.AppServiceWarnings, err = cfg.LoadAppServices(); err != nil {
 		return nil, err
 	}
 	return cfg, nil
@@ -297,9 +335,18 @@ func (c *Config) Validate() error {
 	if c.Registration.MinPasswordLen < 0 {
 		bad("registration.min_password_length", "must not be negative")
 	}
-	for name, r := range map[string]Rate{"login": c.RateLimits.Login, "registration": c.RateLimits.Registration, "messages": c.RateLimits.Messages, "media_uploads": c.RateLimits.MediaUploads, "reports": c.RateLimits.Reports} {
+	for name, r := range map[string]Rate{"login": c.RateLimits.Login, "registration": c.RateLimits.Registration, "messages": c.RateLimits.Messages,
+		"room_creation": c.RateLimits.RoomCreation, "typing": c.RateLimits.Typing, "to_device": c.RateLimits.ToDevice,
+		"media_uploads": c.RateLimits.MediaUploads, "reports": c.RateLimits.Reports} {
 		if r.PerSecond < 0 || r.Burst < 0 || (c.RateLimits.Enabled && r.PerSecond > 0 && r.Burst == 0) {
 			bad("rate_limits."+name, "per_second and burst must be positive")
+		}
+	}
+	for i, n := range c.Federation.AllowedPrivateNetworks {
+		if net.ParseIP(n) == nil {
+			if _, _, err := net.ParseCIDR(n); err != nil {
+				bad(fmt.Sprintf("federation.allowed_private_networks[%d]", i), "%q is not an IP or CIDR", n)
+			}
 		}
 	}
 	for i, ip := range c.RateLimits.ExemptIPs {
@@ -325,6 +372,14 @@ func (c *Config) Validate() error {
 	if c.Limits.MemoryLimitMB < 0 || (c.Limits.MemoryLimitMB > 0 && c.Limits.MemoryLimitMB < 32) {
 		bad("limits.memory_limit_mb", "must be 0 (no limit) or at least 32")
 	}
+	for key, d := range map[string]time.Duration{"header_timeout": c.Limits.HeaderTimeout, "body_timeout": c.Limits.BodyTimeout, "idle_timeout": c.Limits.IdleTimeout} {
+		if d < time.Second {
+			bad("limits."+key, "%s must be at least 1s", d)
+		}
+	}
+	if c.Limits.MaxConnectionsPerIP < 0 {
+		bad("limits.max_connections_per_ip", "must be 0 (no cap) or positive")
+	}
 	if c.Limits.MaxUploadBytes <= 0 {
 		bad("limits.max_upload_bytes", "must be positive")
 	}
@@ -336,6 +391,11 @@ func (c *Config) Validate() error {
 	for i, comp := range c.Components {
 		if !known[comp] {
 			bad(fmt.Sprintf("components[%d]", i), "unknown component %q", comp)
+		}
+	}
+	for i, p := range c.AppServicePaths {
+		if strings.TrimSpace(p) == "" {
+			bad(fmt.Sprintf("app_services[%d]", i), "must be a path to a registration file")
 		}
 	}
 	if len(c.Components) > 0 && len(c.NATS.URLs) == 0 {
@@ -359,7 +419,7 @@ func (c *Config) databaseDSNs() map[string]string {
 	return map[string]string{
 		"default": c.Database.Default, "userapi": c.Database.UserAPI, "roomserver": c.Database.RoomServer,
 		"syncapi": c.Database.SyncAPI, "keyserver": c.Database.KeyServer, "mediaapi": c.Database.MediaAPI,
-		"federationapi": c.Database.Federation,
+		"federationapi": c.Database.Federation, "appservice": c.Database.AppService,
 	}
 }
 

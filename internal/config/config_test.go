@@ -52,14 +52,19 @@ func TestEmptyConfigIsDefaults(t *testing.T) {
 
 func TestErrorsNameTheKey(t *testing.T) {
 	cases := map[string]string{
-		"server_nmae: x\n":                              "server_nmae",
-		"registration:\n  mode: sometimes\n":            "registration.mode",
-		"listeners:\n  client:\n    address: nope\n":    "listeners.client.address",
-		"database:\n  default: mysql://x\n":             "database.default",
-		"rooms:\n  default_version: \"99\"\n":           "rooms.default_version",
-		"logging:\n  level: loud\n":                     "logging.level",
-		"rate_limits:\n  login:\n    per_second: abc\n": "line 3",
-		"nats:\n  urls: [\"http://x\"]\n":               "nats.urls[0]",
+		"server_nmae: x\n":                                  "server_nmae",
+		"registration:\n  mode: sometimes\n":                "registration.mode",
+		"listeners:\n  client:\n    address: nope\n":        "listeners.client.address",
+		"database:\n  default: mysql://x\n":                 "database.default",
+		"rooms:\n  default_version: \"99\"\n":               "rooms.default_version",
+		"logging:\n  level: loud\n":                         "logging.level",
+		"rate_limits:\n  login:\n    per_second: abc\n":     "line 3",
+		"nats:\n  urls: [\"http://x\"]\n":                   "nats.urls[0]",
+		"limits:\n  body_timeout: 0s\n":                     "limits.body_timeout",
+		"limits:\n  header_timeout: 10ms\n":                 "limits.header_timeout",
+		"limits:\n  max_connections_per_ip: -1\n":           "limits.max_connections_per_ip",
+		"federation:\n  allowed_private_networks: [nope]\n": "federation.allowed_private_networks[0]",
+		"rate_limits:\n  typing:\n    per_second: -1\n":     "rate_limits.typing",
 	}
 	for input, key := range cases {
 		_, err := Parse([]byte(input))

@@ -68,6 +68,7 @@ database:
   keyserver: ""
   mediaapi: ""
   federationapi: ""
+  appservice: ""
 
 nats:
   # Empty: run NATS JetStream embedded in the process (store in data_dir).
@@ -114,6 +115,18 @@ rate_limits:
   messages:
     per_second: 20
     burst: 100
+  # Rooms created, per user (each is several events and state to keep).
+  room_creation:
+    per_second: 0.05
+    burst: 10
+  # Typing notifications, per user.
+  typing:
+    per_second: 2
+    burst: 20
+  # /sendToDevice requests, per user (one request may address many devices).
+  to_device:
+    per_second: 20
+    burst: 100
   # Media uploads (and asynchronous upload IDs), per user.
   media_uploads:
     per_second: 1
@@ -132,10 +145,22 @@ logging:
   format: "text"
 
 limits:
-  # Largest request body accepted (media uploads excepted).
-  max_request_bytes: 33554432
+  # Largest request body accepted (media uploads excepted). A larger
+  # declared Content-Length is refused (413) before reading.
+  max_request_bytes: 1048576
   # Largest media upload.
   max_upload_bytes: 104857600
+  # Time allowed to receive a request's headers, and its body (a body
+  # larger than max_request_bytes, i.e. an upload, gets proportionally
+  # more: a minimum transfer rate). Slow clients past it are cut off so
+  # they cannot hold connections open.
+  header_timeout: 10s
+  body_timeout: 60s
+  # Idle keep-alive connections are closed after this long.
+  idle_timeout: 120s
+  # Open connections allowed from one client IP per listener; more are
+  # closed at once. Trusted proxies are exempt. 0: no cap.
+  max_connections_per_ip: 500
   # Soft memory limit in MiB for the Go heap: the garbage collector works
   # harder as the heap nears it, trading CPU for a smaller footprint.
   # 0 leaves Go's default. The GOMEMLIMIT environment variable overrides it.
@@ -162,6 +187,11 @@ federation:
   insecure_skip_verify: false
   # Servers trusted to vouch for other servers' keys.
   trusted_key_servers: ["matrix.org"]
+  # Outbound federation never connects to loopback, private, link-local
+  # or other non-public addresses (so a server name like "127.0.0.1:5432"
+  # cannot make us probe our own network), except those listed here
+  # (IPs or CIDRs), e.g. ["10.0.0.0/8"] for a private federation.
+  allowed_private_networks: []
 
 # The content repository (uploads, downloads, thumbnails, URL previews).
 # The largest upload is limits.max_upload_bytes.
@@ -206,6 +236,9 @@ media:
   serve_federation_media: true
   # Bound for fetching one file from another server.
   remote_timeout: 2m0s
+  # Cached remote media not downloaded for this long is dropped (and
+  # fetched again when asked for). 0s keeps it forever.
+  remote_cache_max_age: 0s
   url_preview:
     # Off by default: the server fetches any URL a user asks for.
     enabled: false
@@ -217,6 +250,14 @@ media:
     max_page_bytes: 10485760
     max_redirects: 5
     timeout: 10s
+
+# Application services (bridges to IRC, Slack, WhatsApp…, bots): paths to
+# the registration YAML files the bridges generate (id, url, as_token,
+# hs_token, sender_localpart, namespaces…). Relative paths are resolved
+# against data_dir. Checked at start-up: a bad file stops the server with
+# the file and key at fault. See docs/appservices.md.
+# app_services: ["/etc/axon/whatsapp-registration.yaml"]
+app_services: []
 
 # Components this process runs. Empty: all of them (monolith). For a
 # polylith, start the same binary several times with different lists,

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/axon-hs/axon/internal/netguard"
 )
 
 // Media configures the content repository (component mediaapi). The
@@ -39,7 +41,10 @@ type Media struct {
 	ServeFederationMedia bool `yaml:"serve_federation_media"`
 	// RemoteTimeout bounds fetching one file from another server.
 	RemoteTimeout time.Duration `yaml:"remote_timeout"`
-	URLPreview    URLPreview    `yaml:"url_preview"`
+	// RemoteCacheMaxAge drops cached remote media not downloaded for this
+	// long (fetched again if asked for); 0 keeps it forever.
+	RemoteCacheMaxAge time.Duration `yaml:"remote_cache_max_age"`
+	URLPreview        URLPreview    `yaml:"url_preview"`
 }
 
 // MediaS3 is an S3-compatible bucket.
@@ -78,13 +83,7 @@ type URLPreview struct {
 }
 
 // DefaultPreviewBlacklist is every range that is not the public internet.
-var DefaultPreviewBlacklist = []string{
-	"127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
-	"192.0.0.0/24", "169.254.0.0/16", "192.88.99.0/24", "198.18.0.0/15", "192.0.2.0/24",
-	"198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4", "0.0.0.0/8",
-	"255.255.255.255/32", "::1/128", "::/128", "fe80::/10", "fc00::/7", "2001:db8::/32",
-	"ff00::/8", "fec0::/10", "64:ff9b::/96", "::ffff:0:0/96", "2001::/32", "2002::/16",
-}
+var DefaultPreviewBlacklist = netguard.NonPublic
 
 func mediaDefaults() Media {
 	return Media{
@@ -163,6 +162,9 @@ func (m Media) validate(bad func(key, format string, args ...any)) {
 	}
 	if _, err := parseFreeze(m.FreezeLegacyAfter); err != nil {
 		bad("media.freeze_legacy_after", "%q must be a date (2024-09-01) or an RFC 3339 time", m.FreezeLegacyAfter)
+	}
+	if m.RemoteCacheMaxAge != 0 && m.RemoteCacheMaxAge < time.Hour {
+		bad("media.remote_cache_max_age", "must be 0 (keep) or at least 1h")
 	}
 	if m.RemoteTimeout < time.Second {
 		bad("media.remote_timeout", "must be at least 1s")

@@ -17,6 +17,7 @@ func TestMediaErrorsNameTheKey(t *testing.T) {
 		"media:\n  url_preview:\n    ip_range_whitelist: [\"127.0.0.1\"]\n":  "media.url_preview.ip_range_whitelist[0]",
 		"media:\n  url_preview:\n    timeout: 0s\n":                          "media.url_preview.timeout",
 		"media:\n  max_pending_uploads: 0\n":                                 "media.max_pending_uploads",
+		"media:\n  remote_cache_max_age: 5m\n":                               "media.remote_cache_max_age",
 		"rate_limits:\n  media_uploads:\n    per_second: 1\n    burst: 0\n":  "rate_limits.media_uploads",
 	}
 	for input, key := range cases {

@@ -7,12 +7,24 @@ import (
 	"io"
 	"net/http"
 	"unicode/utf8"
+
+	"github.com/axon-hs/axon/internal/jsontext"
 )
 
-// DefaultMaxBodyBytes bounds JSON request bodies (media uploads have their
-// own limit). The spec caps events at 64 KiB; other bodies such as key
-// uploads may be larger, so the request limit is looser.
+// DefaultMaxBodyBytes bounds JSON request bodies when no router set a
+// limit (handlers called directly in tests). Behind a Router the limit is
+// its MaxBodyBytes (limits.max_request_bytes).
 const DefaultMaxBodyBytes = 1 << 20
+
+type bodyLimitKey struct{}
+
+// BodyLimit is the body size limit the router set for req.
+func BodyLimit(req *http.Request) int64 {
+	if n, ok := req.Context().Value(bodyLimitKey{}).(int64); ok && n > 0 {
+		return n
+	}
+	return DefaultMaxBodyBytes
+}
 
 // ReadBody reads at most limit bytes of the request body. A larger body
 // gives M_TOO_LARGE.
@@ -41,7 +53,7 @@ func ReadBody(req *http.Request, limit int64) ([]byte, *JSONResponse) {
 // Malformed JSON gives M_NOT_JSON; well-formed JSON of the wrong shape
 // gives M_BAD_JSON.
 func DecodeJSON(req *http.Request, v any) *JSONResponse {
-	data, errResp := ReadBody(req, DefaultMaxBodyBytes)
+	data, errResp := ReadBody(req, BodyLimit(req))
 	if errResp != nil {
 		return errResp
 	}
@@ -49,6 +61,7 @@ func DecodeJSON(req *http.Request, v any) *JSONResponse {
 }
 
 // UnmarshalJSON decodes data into v with the same errors as DecodeJSON.
+// Text rules (no NUL, nesting depth) are jsontext's: M_BAD_JSON.
 func UnmarshalJSON(data []byte, v any) *JSONResponse {
 	if len(bytes.TrimSpace(data)) == 0 {
 		data = []byte("{}")
@@ -59,6 +72,10 @@ func UnmarshalJSON(data []byte, v any) *JSONResponse {
 	}
 	if !json.Valid(data) {
 		r := NotJSON("Request body is not valid JSON")
+		return &r
+	}
+	if err := jsontext.Check(data); err != nil {
+		r := BadJSON("Request body refused: %v", err)
 		return &r
 	}
 	if err := json.Unmarshal(data, v); err != nil {
@@ -75,4 +92,21 @@ func UnmarshalJSON(data []byte, v any) *JSONResponse {
 		return &r
 	}
 	return nil
+}
+
+// DecodeVisibility reads a directory visibility body
+// ({"visibility": "public"|"private"}), shared by the room directory and
+// the appservice network directories.
+func DecodeVisibility(req *http.Request) (string, *JSONResponse) {
+	var body struct {
+		Visibility string `json:"visibility"`
+	}
+	if r := DecodeJSON(req, &body); r != nil {
+		return "", r
+	}
+	if body.Visibility != "public" && body.Visibility != "private" {
+		r := InvalidParam("visibility must be public or private")
+		return "", &r
+	}
+	return body.Visibility, nil
 }

@@ -13,4 +13,7 @@ type Device struct {
 	IsGuest   bool
 	// AppserviceID is set when the caller is an application service.
 	AppserviceID string
+	// RateLimitExempt: an appservice user the registration exempts from
+	// rate limits.
+	RateLimitExempt bool
 }

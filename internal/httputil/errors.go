@@ -1,7 +1,9 @@
 // Package httputil holds what every HTTP-facing component shares: Matrix
 // error responses, JSON decoding with limits, the router (with Matrix
 // errors for unknown endpoints), access-token auth, rate limits, CORS and
-// request metrics.
+// request metrics. The router applies the input text rule (jsontext) to
+// every path and query, body size limits and body read deadlines;
+// LimitConnsPerIP caps connections per client IP on a listener.
 package httputil
 
 import (

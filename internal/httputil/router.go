@@ -1,6 +1,7 @@
 package httputil
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -27,9 +28,13 @@ type AuthedHandler func(req *http.Request, device *Device) JSONResponse
 type Router struct {
 	mux  *http.ServeMux
 	Auth Authenticator
-	// MaxBodyBytes caps every request body (media uploads register with
-	// HandleRaw and set their own).
+	// MaxBodyBytes caps every request body (limits.max_request_bytes); a
+	// larger declared Content-Length is refused before reading.
 	MaxBodyBytes int64
+	// BodyTimeout bounds the time to receive a request body
+	// (limits.body_timeout), so a client trickling bytes cannot hold a
+	// connection; 0 disables.
+	BodyTimeout time.Duration
 	// Proxies whose X-Forwarded-For is believed.
 	Proxies TrustedProxies
 	// routeLimits override MaxBodyBytes per pattern (media uploads).
@@ -89,6 +94,16 @@ func (r *Router) HandleRawLimit(pattern string, maxBytes int64, h http.Handler) 
 	r.HandleRaw(pattern, h)
 }
 
+// bodyTimeout is BodyTimeout for bodies up to MaxBodyBytes, and grows in
+// proportion for routes allowing more (an upload of 100 times the size
+// gets 100 times the time), so it acts as a minimum transfer rate.
+func (r *Router) bodyTimeout(limit int64) time.Duration {
+	if r.MaxBodyBytes <= 0 || limit <= r.MaxBodyBytes {
+		return r.BodyTimeout
+	}
+	return r.BodyTimeout * time.Duration((limit+r.MaxBodyBytes-1)/r.MaxBodyBytes)
+}
+
 // RequireAuth wraps h so it runs only with a valid access token.
 func (r *Router) RequireAuth(h AuthedHandler) Handler {
 	return func(req *http.Request) JSONResponse {
@@ -98,10 +113,25 @@ func (r *Router) RequireAuth(h AuthedHandler) Handler {
 		}
 		dev, merr := r.Auth.AuthenticateToken(req, token)
 		if merr != nil {
-			return JSONResponse{Code: http.StatusUnauthorized, JSON: merr}
+			return JSONResponse{Code: authErrorStatus(merr.ErrCode), JSON: merr}
 		}
 		return h(req, dev)
 	}
+}
+
+// authErrorStatus: a bad token is 401; an appservice token asserting a
+// user or device it may not is 403 or 400; a failure to check the token
+// is 503, so clients retry instead of dropping their session.
+func authErrorStatus(errcode string) int {
+	switch errcode {
+	case "M_FORBIDDEN", "M_EXCLUSIVE":
+		return http.StatusForbidden
+	case "M_UNKNOWN_DEVICE":
+		return http.StatusBadRequest
+	case "M_UNKNOWN":
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusUnauthorized
 }
 
 // AccessToken finds the token in the Authorization header or, for older
@@ -137,6 +167,10 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		}
 	}()
 	r.Proxies.rewriteRemoteAddr(req)
+	if resp := checkRequestText(req); resp != nil {
+		resp.Write(w)
+		return
+	}
 	h, pattern := r.mux.Handler(req)
 	if pattern == "" {
 		// Not found or wrong method: ask the mux which, answer in Matrix.
@@ -160,8 +194,21 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if l, ok := r.routeLimits[pattern]; ok {
 		limit = l
 	}
-	if limit > 0 && req.Body != nil {
-		req.Body = http.MaxBytesReader(w, req.Body, limit)
+	if limit > 0 && req.ContentLength > limit {
+		// Answer now rather than read what we would refuse; the unread
+		// body makes the connection unusable, so close it.
+		w.Header().Set("Connection", "close")
+		TooLarge("Request body too large (limit %d bytes)", limit).Write(w)
+		return
+	}
+	if req.Body != nil && req.Body != http.NoBody {
+		if limit > 0 {
+			req.Body = http.MaxBytesReader(w, req.Body, limit)
+			req = req.WithContext(context.WithValue(req.Context(), bodyLimitKey{}, limit))
+		}
+		if r.BodyTimeout > 0 {
+			req.Body = newDeadlineBody(w, req.Body, r.bodyTimeout(limit))
+		}
 	}
 	r.mux.ServeHTTP(w, req)
 }

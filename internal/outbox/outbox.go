@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -87,6 +86,7 @@ type Outbox struct {
 	queued   uint64
 	advanced chan struct{} // closed (and replaced) when sent grows
 
+	clean     *cleaner
 	kick      chan struct{}
 	stop      chan struct{}
 	done      chan struct{}
@@ -99,7 +99,7 @@ func New(db *storage.DB, out Publisher, cfg Config) *Outbox {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &Outbox{cfg: cfg, db: db, out: out, advanced: make(chan struct{}),
+	return &Outbox{cfg: cfg, db: db, out: out, advanced: make(chan struct{}), clean: newCleaner(),
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 }
 
@@ -113,7 +113,11 @@ func (o *Outbox) Start(ctx context.Context) error {
 	if err := o.reload(ctx, nil); err != nil {
 		return fmt.Errorf("read %s: %w", o.cfg.Table, err)
 	}
-	go o.run()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); o.run() }()
+	go func() { defer wg.Done(); o.runCleaner() }()
+	go func() { wg.Wait(); close(o.done) }()
 	return nil
 }
 
@@ -195,11 +199,6 @@ func (o *Outbox) wake() {
 // run is the publisher: the queue head is published until the log takes
 // it, then popped.
 func (o *Outbox) run() {
-	defer close(o.done)
-	var acked []int64
-	clean := time.NewTicker(cleanEvery)
-	defer clean.Stop()
-	defer func() { o.deleteRows(acked) }()
 	backoff := 50 * time.Millisecond
 	for {
 		select {
@@ -214,13 +213,12 @@ func (o *Outbox) run() {
 		switch {
 		case len(batch) > 0:
 			n, err := o.publish(batch)
-			for _, e := range batch[:n] {
-				acked = append(acked, e.ID)
+			ids := make([]int64, n)
+			for i, e := range batch[:n] {
+				ids[i] = e.ID
 			}
+			o.clean.add(ids)
 			o.pop(n)
-			if len(acked) >= deleteBatch {
-				acked = o.deleteRows(acked)
-			}
 			if err != nil {
 				o.cfg.Log.Error("publish from outbox; retrying", "table", o.cfg.Table, "error", err, "retry_in", backoff)
 				select {
@@ -233,7 +231,7 @@ func (o *Outbox) run() {
 			}
 			backoff = 50 * time.Millisecond
 		case reload:
-			if err := o.reload(context.Background(), acked); err != nil {
+			if err := o.reload(context.Background(), o.clean.pending()); err != nil {
 				o.cfg.Log.Error("read outbox; retrying", "table", o.cfg.Table, "error", err)
 				select {
 				case <-time.After(time.Second):
@@ -244,8 +242,6 @@ func (o *Outbox) run() {
 		default:
 			select {
 			case <-o.kick:
-			case <-clean.C:
-				acked = o.deleteRows(acked)
 			case <-o.stop:
 				return
 			}
@@ -338,25 +334,4 @@ func (o *Outbox) reload(ctx context.Context, acked []int64) error {
 	o.overflow = n >= maxQueue+len(acked) // more left in the table
 	o.mu.Unlock()
 	return nil
-}
-
-// deleteRows removes published rows, returning what is still to delete
-// (all of them after a failure, tried again later).
-func (o *Outbox) deleteRows(ids []int64) []int64 {
-	if len(ids) == 0 {
-		return ids
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	args := make([]any, len(ids))
-	marks := make([]string, len(ids))
-	for i, id := range ids {
-		args[i], marks[i] = id, "$"+strconv.Itoa(i+1)
-	}
-	_, err := o.db.ExecContext(ctx, `DELETE FROM `+o.cfg.Table+` WHERE outbox_id IN (`+strings.Join(marks, ",")+`)`, args...)
-	if err != nil {
-		o.cfg.Log.Warn("clean outbox", "table", o.cfg.Table, "error", err)
-		return ids
-	}
-	return ids[:0]
 }

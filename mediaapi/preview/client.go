@@ -2,17 +2,17 @@ package preview
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
-	"syscall"
 	"time"
+
+	"github.com/axon-hs/axon/internal/netguard"
 )
 
 // ErrForbiddenAddress: the URL resolves to a blacklisted address.
-var ErrForbiddenAddress = errors.New("preview: address not allowed")
+var ErrForbiddenAddress = netguard.ErrForbidden
 
 // Config bounds fetches.
 type Config struct {
@@ -25,63 +25,11 @@ type Config struct {
 	LookupIP func(ctx context.Context, host string) ([]netip.Addr, error)
 }
 
-// ipFilter decides which addresses may be connected to.
-type ipFilter struct {
-	black, white []netip.Prefix
-}
-
-func newIPFilter(black, white []string) (*ipFilter, error) {
-	f := &ipFilter{}
-	for _, lists := range []struct {
-		in  []string
-		out *[]netip.Prefix
-	}{{black, &f.black}, {white, &f.white}} {
-		for _, c := range lists.in {
-			p, err := netip.ParsePrefix(c)
-			if err != nil {
-				return nil, fmt.Errorf("preview: %q is not a CIDR", c)
-			}
-			*lists.out = append(*lists.out, p.Masked())
-		}
-	}
-	return f, nil
-}
-
-// allowed: whitelisted, or in no blacklisted range. IPv4-mapped IPv6
-// addresses are judged as the IPv4 address they carry.
-func (f *ipFilter) allowed(ip netip.Addr) bool {
-	ip = ip.Unmap()
-	for _, p := range f.white {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	for _, p := range f.black {
-		if p.Contains(ip) {
-			return false
-		}
-	}
-	return true
-}
-
-// control runs after resolution, just before each connect: the one place
-// where the address really dialled is known.
-func (f *ipFilter) control(network, address string, _ syscall.RawConn) error {
-	ap, err := netip.ParseAddrPort(address)
-	if err != nil {
-		return fmt.Errorf("%w: %s", ErrForbiddenAddress, address)
-	}
-	if !f.allowed(ap.Addr()) {
-		return fmt.Errorf("%w: %s", ErrForbiddenAddress, ap.Addr())
-	}
-	return nil
-}
-
 // NewClient is an HTTP client that connects only to allowed addresses,
 // follows at most cfg.MaxRedirects redirects (http and https only) and
 // gives up after cfg.Timeout.
 func NewClient(cfg Config) (*http.Client, error) {
-	filter, err := newIPFilter(cfg.Blacklist, cfg.Whitelist)
+	filter, err := netguard.New(cfg.Blacklist, cfg.Whitelist)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +42,7 @@ func NewClient(cfg Config) (*http.Client, error) {
 	// The dialer's Control hook checks the address actually connected to
 	// (whatever resolved it); dial resolves here so the resolver can be
 	// injected and every address of a name is tried in turn.
-	dialer := &net.Dialer{Timeout: 5 * time.Second, Control: filter.control}
+	dialer := &net.Dialer{Timeout: 5 * time.Second, Control: filter.Control}
 	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
 		host, port, err := net.SplitHostPort(addr)
 		if err != nil {

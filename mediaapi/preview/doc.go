@@ -4,7 +4,7 @@
 // Safety (SSRF): the server fetches URLs users give it, so every
 // connection's RESOLVED address is checked against a blacklist (by default
 // every non-public range: loopback, private, link-local, CGNAT, multicast,
-// ULA, ...) in the dialer itself. That covers redirects, DNS names that
-// resolve to internal addresses and DNS rebinding, which checking the URL
-// alone would not.
+// ULA, ...) in the dialer itself (internal/netguard). That covers
+// redirects, DNS names that resolve to internal addresses and DNS
+// rebinding, which checking the URL alone would not.
 package preview

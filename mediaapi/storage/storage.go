@@ -126,6 +126,55 @@ func (d *DB) SetQuarantined(ctx context.Context, origin, mediaID string, q bool)
 	return nil
 }
 
+// StaleRemote lists cached remote media (not from ours) last accessed
+// before the given time, oldest first.
+func (d *DB) StaleRemote(ctx context.Context, ours string, before int64, limit int) ([]Media, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT `+mediaColumns+` FROM mediaapi_media
+		WHERE origin <> $1 AND uploader = '' AND last_access_ts < $2 ORDER BY last_access_ts LIMIT $3`, ours, before, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Media
+	for rows.Next() {
+		m, err := scanMedia(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *m)
+	}
+	return out, rows.Err()
+}
+
+// DeleteMedia removes a media row and its thumbnails, returning the file
+// hashes they referred to (delete the files no row uses any more).
+func (d *DB) DeleteMedia(ctx context.Context, origin, mediaID string) ([]string, error) {
+	var shas []string
+	err := d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+		shas = nil
+		rows, err := tx.QueryContext(ctx, `SELECT sha256 FROM mediaapi_media WHERE origin = $1 AND media_id = $2 AND sha256 <> ''
+			UNION SELECT sha256 FROM mediaapi_thumbnails WHERE origin = $1 AND media_id = $2`, origin, mediaID)
+		if shas, err = storage.Strings(rows, err); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM mediaapi_thumbnails WHERE origin = $1 AND media_id = $2`, origin, mediaID); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM mediaapi_media WHERE origin = $1 AND media_id = $2`, origin, mediaID)
+		return err
+	})
+	return shas, err
+}
+
+// SHA256InUse reports whether any media row or thumbnail still refers to
+// the file sha.
+func (d *DB) SHA256InUse(ctx context.Context, sha string) (bool, error) {
+	var n int
+	err := d.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM mediaapi_media WHERE sha256 = $1)
+		+ (SELECT COUNT(*) FROM mediaapi_thumbnails WHERE sha256 = $1)`, sha).Scan(&n)
+	return n > 0, err
+}
+
 // Thumbnail is one row of mediaapi_thumbnails.
 type Thumbnail struct {
 	Origin, MediaID string

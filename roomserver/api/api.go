@@ -59,6 +59,9 @@ type RoomserverAPI interface {
 	// Room directory visibility ("public" / "private").
 	SetRoomVisibility(ctx context.Context, roomID, visibility string) error
 	QueryRoomVisibility(ctx context.Context, roomID string) (string, error)
+	// SetNetworkRoomVisibility lists ("public") or unlists a room in an
+	// appservice's directory of one of its networks.
+	SetNetworkRoomVisibility(ctx context.Context, appserviceID, networkID, roomID, visibility string) error
 	// QueryPublicRooms pages through published rooms, largest first.
 	QueryPublicRooms(ctx context.Context, req *PublicRoomsRequest) (*PublicRoomsResponse, error)
 

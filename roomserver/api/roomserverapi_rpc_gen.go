@@ -107,6 +107,11 @@ func (c *RoomserverAPIClient) QueryRoomVisibility(ctx context.Context, a1 string
 	return
 }
 
+func (c *RoomserverAPIClient) SetNetworkRoomVisibility(ctx context.Context, a1 string, a2 string, a3 string, a4 string) (r0 error) {
+	r0 = c.C.Call(ctx, "SetNetworkRoomVisibility", []any{a1, a2, a3, a4})
+	return
+}
+
 func (c *RoomserverAPIClient) QueryPublicRooms(ctx context.Context, a1 *PublicRoomsRequest) (r0 *PublicRoomsResponse, r1 error) {
 	r1 = c.C.Call(ctx, "QueryPublicRooms", []any{a1}, &r0)
 	return

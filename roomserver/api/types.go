@@ -131,6 +131,11 @@ type PublicRoomsRequest struct {
 	Limit  int    `json:"limit"`
 	Since  string `json:"since"`
 	Filter string `json:"filter"`
+	// ThirdPartyInstanceID ("<appservice id>|<network id>") pages through
+	// that appservice network's directory instead of the server's.
+	ThirdPartyInstanceID string `json:"third_party_instance_id,omitempty"`
+	// AllNetworks adds every appservice network directory to the server's.
+	AllNetworks bool `json:"include_all_networks,omitempty"`
 }
 
 // PublicRoomsResponse is one page of it.

@@ -76,6 +76,27 @@ func (d *DB) PublishedRooms(ctx context.Context) ([]string, error) {
 	return storage.Strings(d.QueryContext(ctx, `SELECT room_id FROM roomserver_rooms WHERE published = $1 ORDER BY room_nid`, true))
 }
 
+// SetNetworkPublished lists or unlists a room in an appservice's
+// directory of one network.
+func (d *DB) SetNetworkPublished(ctx context.Context, appserviceID, networkID, roomID string, published bool) error {
+	q := `DELETE FROM roomserver_network_rooms WHERE appservice_id = $1 AND network_id = $2 AND room_id = $3`
+	if published {
+		q = `INSERT INTO roomserver_network_rooms (appservice_id, network_id, room_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`
+	}
+	_, err := d.ExecContext(ctx, q, appserviceID, networkID, roomID)
+	return err
+}
+
+// NetworkPublishedRooms lists the rooms of one appservice network
+// directory, or of all of them when appserviceID is "".
+func (d *DB) NetworkPublishedRooms(ctx context.Context, appserviceID, networkID string) ([]string, error) {
+	if appserviceID == "" {
+		return storage.Strings(d.QueryContext(ctx, `SELECT DISTINCT room_id FROM roomserver_network_rooms ORDER BY room_id`))
+	}
+	return storage.Strings(d.QueryContext(ctx, `SELECT room_id FROM roomserver_network_rooms WHERE appservice_id = $1 AND network_id = $2 ORDER BY room_id`,
+		appserviceID, networkID))
+}
+
 // RoomByNID returns the ID and version of a room by NID.
 func (d *DB) RoomByNID(ctx context.Context, nid int64) (roomID, version string, err error) {
 	err = d.QueryRowContext(ctx, `SELECT room_id, room_version FROM roomserver_rooms WHERE room_nid = $1`, nid).Scan(&roomID, &version)

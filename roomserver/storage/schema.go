@@ -97,4 +97,15 @@ CREATE TABLE roomserver_txns (
 	Version: 3,
 	Name:    "outbox on the shared internal/outbox layout",
 	SQL:     `ALTER TABLE roomserver_outbox RENAME COLUMN room_id TO msg_key`,
+}, {
+	Version: 4,
+	Name:    "appservice network directories",
+	// Rooms an appservice lists in its published directory for one of its
+	// networks (third_party_instance_id "<appservice id>|<network id>").
+	SQL: `CREATE TABLE roomserver_network_rooms (
+	appservice_id TEXT NOT NULL,
+	network_id TEXT NOT NULL,
+	room_id TEXT NOT NULL,
+	PRIMARY KEY (appservice_id, network_id, room_id)
+)`,
 }}

@@ -21,7 +21,8 @@ import (
 // listener on a free loopback port with a self-signed certificate made
 // for the test, the server name set to that listener's address (so other
 // test servers reach it with no DNS), certificate checks towards other
-// servers off and no notary. Compose with your own Configure:
+// servers off, no notary, and loopback allowed as a federation
+// destination. Compose with your own Configure:
 //
 //	inst := testserver.Start(t, testserver.Options{Backend: b, Configure: testserver.Federated(t)})
 func Federated(t testing.TB) func(cfg *config.Config) {
@@ -42,6 +43,7 @@ func FederatedAt(t testing.TB, host string) func(cfg *config.Config) {
 		cfg.Federation.Enabled = true
 		cfg.Federation.InsecureSkipVerify = true
 		cfg.Federation.TrustedKeyServers = nil
+		cfg.Federation.AllowedPrivateNetworks = []string{"127.0.0.0/8", "::1"} // the test servers' loopback network
 	}
 }
 

@@ -117,6 +117,11 @@ func StartWithConfig(t testing.TB, cfg *config.Config) *Instance {
 			t.Fatal(err)
 		}
 	}
+	if len(cfg.AppServicePaths) > 0 {
+		if _, err := cfg.LoadAppServices(); err != nil {
+			t.Fatalf("test config: %v", err)
+		}
+	}
 	log := slog.New(slog.NewTextHandler(logWriter(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	srv, err := server.New(ctx, cfg, log)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+
+	"github.com/axon-hs/axon/internal/jsontext"
 )
 
 // EventFilter is the spec's EventFilter (presence, global account data).
@@ -58,6 +60,9 @@ const MaxTimelineLimit = 1000
 func ParseFilter(data []byte) (*Filter, error) {
 	var f Filter
 	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, err
+	}
+	if err := jsontext.Check(data); err != nil { // inline filters skip the body decoder
 		return nil, err
 	}
 	if err := f.Validate(); err != nil {

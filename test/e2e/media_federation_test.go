@@ -11,6 +11,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,6 +40,22 @@ func TestMediaFederation(t *testing.T) {
 			data := make([]byte, 200_000)
 			_, _ = rand.Read(data)
 			uri := mediaUpload(t, alice, data, "application/zip", "archive.zip")
+			if !c.newEndpoint { // A really lacks the endpoint: B must have used the legacy one
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				resp, err := federationapi.NewRawClient(b.Cfg).Get(ctx, a.Cfg.ServerName, "/_matrix/federation/v1/media/download/"+uri.FileID, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, err := io.ReadAll(resp.Body) // before cancel: the body is read under ctx
+				resp.Body.Close()
+				cancel()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if resp.StatusCode != 404 || !strings.Contains(string(body), "M_UNRECOGNIZED") {
+					t.Fatalf("A with serve_federation_media off: %d %s", resp.StatusCode, body)
+				}
+			}
 			h, got := mediaDownload(t, bob, uri)
 			if !bytes.Equal(got, data) {
 				t.Fatal("remote download differs from the upload")

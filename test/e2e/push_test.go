@@ -99,7 +99,7 @@ func TestPushDelivery(t *testing.T) {
 		// Axon restarts while the gateway is down: delivered after both are back.
 		gw.setDown(true)
 		before := string(syncSend(t, alice, room, "before restart"))
-		inst = inst.Restart()
+		inst.Restart()
 		gw.setDown(false)
 		testutil.Eventually(t, pushWithin, "delivery after restart", func() bool { return len(gw.find("full", forEvent(before))) > 0 })
 		if keys := pushKeys(t, bob); !slices.Equal(keys, []string{"full"}) {

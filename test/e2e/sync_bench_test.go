@@ -24,6 +24,12 @@ import (
 // send request included), p50 and p99 over b.N messages.
 func BenchmarkSyncDelivery(b *testing.B) {
 	inst := testserver.Start(b, testserver.Options{Backend: benchBackend()})
+	reportSyncDelivery(b, inst)
+}
+
+// reportSyncDelivery measures send → response of bob's parked long-poll
+// on inst, b.N times, and reports p50/p99.
+func reportSyncDelivery(b *testing.B, inst *testserver.Instance) {
 	alice := inst.Register("alice", "password123")
 	bob := inst.Register("bob", "password123")
 	room := syncRoom(b, alice, bob)
