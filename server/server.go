@@ -236,6 +236,10 @@ func (s *Server) buildRouters(auth httputil.Authenticator) {
 		base.Federation.BodyTimeout = base.Cfg.Limits.BodyTimeout
 		base.Federation.Proxies = base.Client.Proxies
 	}
+	if base.Cfg.Logging.AccessLog && base.Log != nil {
+		access := base.Log.With("log", "access")
+		base.Client.AccessLog, base.Federation.AccessLog = access, access
+	}
 }
 
 // Listen binds the configured listeners (so a test can read the chosen

@@ -140,6 +140,9 @@ type RateLimits struct {
 type Logging struct {
 	Level  string `yaml:"level"`
 	Format string `yaml:"format"`
+	// AccessLog logs one line per HTTP request (method, route, status,
+	// duration, user) at info level.
+	AccessLog bool `yaml:"access_log"`
 }
 
 type Limits struct {

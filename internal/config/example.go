@@ -141,8 +141,12 @@ rate_limits:
 logging:
   # debug, info, warn or error.
   level: "info"
-  # text (for people) or json (for log collectors).
+  # text (for people) or json (for log collectors). Libraries' logs
+  # (gomatrixserverlib) go through the same logger and format.
   format: "text"
+  # One line per HTTP request: method, route template (not the raw path,
+  # so no IDs or tokens), status, duration and the authenticated user.
+  access_log: false
 
 limits:
   # Largest request body accepted (media uploads excepted). A larger
