@@ -1,9 +1,12 @@
 package adminapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 
+	"github.com/axon-hs/axon/adminapi/storage"
 	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/setup"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
@@ -18,22 +21,30 @@ type AdminAPI struct {
 	users      uapi.UserAPI
 	rooms      rsapi.RoomserverAPI
 	version    string
+	db         *storage.DB
+	// noticeLocks serialise finding-or-creating a user's notices room.
+	noticeLocks [16]sync.Mutex
 }
 
-// New registers the admin routes on base.Client.
-func New(base *setup.Base, deps Deps) *AdminAPI {
+// New opens the adminapi database and registers the admin routes on
+// base.Client.
+func New(ctx context.Context, base *setup.Base, deps Deps) (*AdminAPI, error) {
+	sdb, err := base.OpenDB(ctx, "adminapi", storage.Migrations)
+	if err != nil {
+		return nil, err
+	}
 	log := base.Log
 	if log == nil {
 		log = slog.Default()
 	}
 	a := &AdminAPI{
 		base: base, log: log.With("component", "adminapi"), serverName: base.Cfg.ServerName,
-		users: deps.Users, rooms: deps.Rooms, version: deps.Version,
+		users: deps.Users, rooms: deps.Rooms, version: deps.Version, db: storage.New(sdb),
 	}
 	if base.Client != nil {
 		a.registerRoutes()
 	}
-	return a
+	return a, nil
 }
 
 // adminHandler answers a request from a server admin.

@@ -8,11 +8,17 @@
 // /_synapse/admin/v1/users/{userId}/admin); anyone else gets 403
 // M_FORBIDDEN.
 //
-// It owns no tables: it reaches the userapi and the roomserver through
-// their api interfaces (so it works in a polylith), declared narrowly in
-// deps.go. Registration tokens are stored by the userapi.
+// It reaches the userapi and the roomserver through their api interfaces
+// (so it works in a polylith). Registration tokens are stored by the
+// userapi. Its one table (prefix adminapi_) maps each user to their server
+// notices room. No streams in or out.
+//
+// Server notices (server_notices in the config): the notices user (created
+// on first use) invites the user to a read-only room of their own, tagged
+// m.server_notice for them, and sends the notice there; later notices go
+// to the same room until the user leaves it.
 //
 // Files, by feature prefix: users_ (accounts, devices, whois, login as),
 // rooms_ (room list, details, members, state), tokens_ (registration
-// tokens), server_ (server version).
+// tokens), notices_ (server notices), server_ (server version).
 package adminapi

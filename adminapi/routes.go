@@ -34,6 +34,9 @@ func (a *AdminAPI) registerRoutes() {
 	route("GET /v1/rooms/{roomId}/members", a.roomMembers)
 	route("GET /v1/rooms/{roomId}/state", a.roomState)
 
+	// Server notices.
+	route("POST /v1/send_server_notice", a.sendServerNotice)
+
 	// Registration tokens.
 	route("GET /v1/registration_tokens", a.listTokens)
 	route("POST /v1/registration_tokens/new", a.createToken)

@@ -170,18 +170,9 @@ func (a *AdminAPI) deactivate(ctx context.Context, userID string) error {
 
 // leave sends userID's own leave event into roomID.
 func (a *AdminAPI) leave(ctx context.Context, userID, roomID string) error {
-	resp, err := a.rooms.InputRoomEvents(ctx, &rsapi.InputRoomEventsRequest{Events: []rsapi.InputRoomEvent{{
-		Kind: rsapi.KindNew,
-		Local: &rsapi.LocalEvent{RoomID: roomID, Sender: userID, Type: "m.room.member", StateKey: &userID,
-			Content: json.RawMessage(`{"membership":"leave"}`)},
-	}}})
-	if err != nil {
-		return err
-	}
-	if len(resp.Results) == 1 && resp.Results[0].Err != nil {
-		return resp.Results[0].Err
-	}
-	return nil
+	_, err := a.send(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: userID, Type: "m.room.member", StateKey: &userID,
+		Content: json.RawMessage(`{"membership":"leave"}`)})
+	return err
 }
 
 // deactivateUser: POST /_synapse/admin/v1/deactivate/{userId} {erase}.

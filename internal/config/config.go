@@ -44,6 +44,9 @@ type Config struct {
 	Federation   Federation   `yaml:"federation"`
 	Push         Push         `yaml:"push"`
 	Media        Media        `yaml:"media"`
+	// ServerNotices: the spec's server notices room, written to by the
+	// admin API's send_server_notice.
+	ServerNotices ServerNotices `yaml:"server_notices"`
 
 	// Components to run; empty runs all (monolith).
 	Components []string `yaml:"components"`
@@ -137,6 +140,15 @@ type RateLimits struct {
 	ExemptIPs []string `yaml:"exempt_ips"`
 }
 
+type ServerNotices struct {
+	Enabled bool `yaml:"enabled"`
+	// Localpart of the user that sends notices (created on first use).
+	Localpart   string `yaml:"localpart"`
+	DisplayName string `yaml:"display_name"`
+	// RoomName of each user's notices room.
+	RoomName string `yaml:"room_name"`
+}
+
 type Logging struct {
 	Level  string `yaml:"level"`
 	Format string `yaml:"format"`
@@ -226,8 +238,9 @@ func Defaults() *Config {
 			HeaderTimeout: 10 * time.Second, BodyTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
 			MaxConnectionsPerIP: 500,
 		},
-		Rooms:    Rooms{DefaultVersion: "10"},
-		Presence: Presence{Enabled: true},
+		Rooms:         Rooms{DefaultVersion: "10"},
+		ServerNotices: ServerNotices{Localpart: "notices", DisplayName: "Server Notices", RoomName: "Server Notices"},
+		Presence:      Presence{Enabled: true},
 		Federation: Federation{
 			Enabled:           true,
 			TrustedKeyServers: []string{"matrix.org"},
@@ -358,6 +371,9 @@ func (c *Config) Validate() error {
 				bad(fmt.Sprintf("rate_limits.exempt_ips[%d]", i), "%q is not an IP or CIDR", ip)
 			}
 		}
+	}
+	if c.ServerNotices.Enabled && (c.ServerNotices.Localpart == "" || strings.ContainsAny(c.ServerNotices.Localpart, ":@ ")) {
+		bad("server_notices.localpart", "%q must be a plain localpart", c.ServerNotices.Localpart)
 	}
 	switch strings.ToLower(c.Logging.Level) {
 	case "debug", "info", "warn", "error":

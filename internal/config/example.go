@@ -138,6 +138,16 @@ rate_limits:
   # IPs or CIDRs never limited (bridges, load tests).
   exempt_ips: []
 
+# Server notices: messages from the server to a user (terms of service,
+# maintenance) in a room of its own, tagged m.server_notice, sent with
+# POST /_synapse/admin/v1/send_server_notice or "axon admin notice".
+server_notices:
+  enabled: false
+  # The sending user, created on first use.
+  localpart: "notices"
+  display_name: "Server Notices"
+  room_name: "Server Notices"
+
 logging:
   # debug, info, warn or error.
   level: "info"

@@ -42,6 +42,7 @@ func TestAdminForbidden(t *testing.T) {
 		{"GET", "/v1/rooms/" + r},
 		{"GET", "/v1/rooms/" + r + "/members"},
 		{"GET", "/v1/rooms/" + r + "/state"},
+		{"POST", "/v1/send_server_notice"},
 		{"GET", "/v1/registration_tokens"},
 		{"POST", "/v1/registration_tokens/new"},
 		{"GET", "/v1/registration_tokens/abc"},
