@@ -23,10 +23,10 @@ const sharedSecretPath = "/_synapse/admin/v1/register"
 
 const (
 	nonceTTL = time.Minute
-	// maxNoncesPerIP live nonces per client IP: a provisioning script
-	// needs one at a time, so this only stops one client from holding
-	// the store.
-	maxNoncesPerIP = 100
+	// maxNoncesPerIP live nonces per client IP: enough for a load tool
+	// registering with hundreds of workers, while one client flooding
+	// the endpoint holds at most this many and locks out no one else.
+	maxNoncesPerIP = 1000
 	// maxNonces bounds the store's memory; past it the oldest nonces
 	// (of any IP) are dropped, so a flood from many IPs cannot lock
 	// registration out either.

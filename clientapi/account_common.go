@@ -24,6 +24,9 @@ type accountRoutes struct {
 	// rooms, when set, carries profile changes and deactivation into
 	// the user's rooms.
 	rooms *accountRooms
+	// remote answers profile reads of other servers' users; nil when
+	// federation is off.
+	remote *remoteProfileCache
 	// appservices: exclusive namespaces and user queries.
 	appservices *appservices
 }

@@ -19,24 +19,45 @@ var profileKey = regexp.MustCompile(`^(avatar_url|displayname|m\.tz|[a-z][a-z0-9
 // survive federation.
 const maxDisplayNameBytes = 256
 
-// profileUser checks the {userId} of a profile path.
-func (a *accountRoutes) profileUser(req *http.Request) (string, *httputil.JSONResponse) {
+// profileUser checks the {userId} of a profile path and says whether the
+// user is another server's.
+func (a *accountRoutes) profileUser(req *http.Request) (string, bool, *httputil.JSONResponse) {
 	userID := req.PathValue("userId")
-	if _, server, ok := parseUserID(userID); !ok {
+	_, server, ok := parseUserID(userID)
+	if !ok {
 		r := httputil.InvalidParam("%q is not a user ID", userID)
-		return "", &r
-	} else if server != a.cfg.ServerName {
-		// Remote profiles need federation, which this server does not
-		// query yet.
-		r := httputil.NotFound("Profile of a remote user is not available")
-		return "", &r
+		return "", false, &r
 	}
-	return userID, nil
+	return userID, server != a.cfg.ServerName, nil
 }
 
-// profileFields reads a local profile; an unknown user in an appservice
-// namespace is asked of the appservice first, which may create it.
-func (a *accountRoutes) profileFields(ctx context.Context, userID string) (map[string]json.RawMessage, error) {
+// profileFields reads a local profile, or a remote one over federation.
+func (a *accountRoutes) profileFields(req *http.Request) (map[string]json.RawMessage, *httputil.JSONResponse) {
+	userID, remote, errResp := a.profileUser(req)
+	if errResp != nil {
+		return nil, errResp
+	}
+	var fields map[string]json.RawMessage
+	var err error
+	switch {
+	case !remote:
+		fields, err = a.localProfileFields(req.Context(), userID)
+	case a.remote == nil:
+		r := httputil.NotFound("Profiles of other servers' users need federation, which is disabled")
+		return nil, &r
+	default:
+		fields, err = a.remote.get(req.Context(), userID)
+	}
+	if err != nil {
+		r := a.userError(err, "get profile")
+		return nil, &r
+	}
+	return fields, nil
+}
+
+// localProfileFields reads a local profile; an unknown user in an
+// appservice namespace is asked of the appservice first, which may create it.
+func (a *accountRoutes) localProfileFields(ctx context.Context, userID string) (map[string]json.RawMessage, error) {
 	fields, err := a.users.QueryProfileFields(ctx, userID)
 	if errors.Is(err, uapi.ErrNotFound) && a.appservices.askForUser(ctx, userID) {
 		fields, err = a.users.QueryProfileFields(ctx, userID)
@@ -46,27 +67,19 @@ func (a *accountRoutes) profileFields(ctx context.Context, userID string) (map[s
 
 // getProfile: GET /profile/{userId}.
 func (a *accountRoutes) getProfile(req *http.Request) httputil.JSONResponse {
-	userID, errResp := a.profileUser(req)
+	fields, errResp := a.profileFields(req)
 	if errResp != nil {
 		return *errResp
-	}
-	fields, err := a.profileFields(req.Context(), userID)
-	if err != nil {
-		return a.userError(err, "get profile")
 	}
 	return httputil.OK(fields)
 }
 
 // getProfileField: GET /profile/{userId}/{keyName}.
 func (a *accountRoutes) getProfileField(req *http.Request) httputil.JSONResponse {
-	userID, errResp := a.profileUser(req)
+	key := req.PathValue("keyName")
+	fields, errResp := a.profileFields(req)
 	if errResp != nil {
 		return *errResp
-	}
-	key := req.PathValue("keyName")
-	fields, err := a.profileFields(req.Context(), userID)
-	if err != nil {
-		return a.userError(err, "get profile")
 	}
 	value, ok := fields[key]
 	if !ok {
@@ -78,7 +91,7 @@ func (a *accountRoutes) getProfileField(req *http.Request) httputil.JSONResponse
 // ownProfileField checks a write to a profile field: the caller's own
 // profile, a valid key, and guests only their display name.
 func (a *accountRoutes) ownProfileField(req *http.Request, dev *uapi.Device) (string, *httputil.JSONResponse) {
-	userID, errResp := a.profileUser(req)
+	userID, _, errResp := a.profileUser(req)
 	if errResp != nil {
 		return "", errResp
 	}

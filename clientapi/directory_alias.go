@@ -1,9 +1,11 @@
 package clientapi
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
+	fedapi "github.com/axon-hs/axon/federationapi/api"
 	"github.com/axon-hs/axon/internal/httputil"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
@@ -61,6 +63,9 @@ func (h *roomRoutes) getAlias(req *http.Request) httputil.JSONResponse {
 	if !validRoomAlias(alias) {
 		return httputil.InvalidParam("Invalid room alias %q", alias)
 	}
+	if _, server, _ := strings.Cut(alias, ":"); server != h.server {
+		return h.getRemoteAlias(req, alias, server)
+	}
 	roomID, err := h.queryAlias(req.Context(), alias)
 	if err != nil {
 		return h.rsError(err, "alias")
@@ -69,6 +74,25 @@ func (h *roomRoutes) getAlias(req *http.Request) httputil.JSONResponse {
 		return httputil.NotFound("Room alias %s not found", alias)
 	}
 	return httputil.OK(map[string]any{"room_id": roomID, "servers": []string{h.server}})
+}
+
+// getRemoteAlias asks the alias's server (/query/directory), caching the
+// answer for a minute; M_NOT_FOUND only when that server said so.
+func (h *roomRoutes) getRemoteAlias(req *http.Request, alias, server string) httputil.JSONResponse {
+	if h.c.fed == nil {
+		return httputil.NotFound("Aliases of other servers need federation, which is disabled")
+	}
+	ra, err := h.remoteAliases.get(req.Context(), alias, func(ctx context.Context) (*fedapi.RoomAlias, error) {
+		return h.c.fed.QueryRoomAlias(ctx, alias)
+	})
+	if err != nil {
+		return h.rsError(err, "remote alias")
+	}
+	servers := ra.Servers
+	if len(servers) == 0 {
+		servers = []string{server}
+	}
+	return httputil.OK(map[string]any{"room_id": ra.RoomID, "servers": servers})
 }
 
 // deleteAlias: the alias's creator, a server admin, or a room member who

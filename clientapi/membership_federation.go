@@ -97,19 +97,38 @@ func (h *roomRoutes) remoteLeave(ctx context.Context, userID, roomID, reason str
 
 // remoteInvite invites a user of another server.
 func (h *roomRoutes) remoteInvite(ctx context.Context, inviter, roomID, invitee, reason string) httputil.JSONResponse {
-	fed := h.fed()
-	if fed == nil {
-		return httputil.Forbidden("Cannot invite users of other servers: federation is disabled")
-	}
 	content := map[string]any{}
 	if reason != "" {
 		content["reason"] = reason
 	}
-	raw, _ := json.Marshal(content)
-	if _, err := fed.PerformInvite(ctx, &fedapi.PerformInviteRequest{RoomID: roomID, Inviter: inviter, Invitee: invitee, Content: raw}); err != nil {
-		return h.rsError(err, "remote invite")
+	if r := h.performRemoteInvite(ctx, inviter, roomID, invitee, content); r != nil {
+		return *r
 	}
 	return httputil.Empty()
+}
+
+// remoteCreateInvite is one invitee of createRoom's invite list on
+// another server.
+func (h *roomRoutes) remoteCreateInvite(ctx context.Context, inviter, roomID, invitee string, isDirect bool) *httputil.JSONResponse {
+	content := map[string]any{}
+	if isDirect {
+		content["is_direct"] = true
+	}
+	return h.performRemoteInvite(ctx, inviter, roomID, invitee, content)
+}
+
+func (h *roomRoutes) performRemoteInvite(ctx context.Context, inviter, roomID, invitee string, content map[string]any) *httputil.JSONResponse {
+	fed := h.fed()
+	if fed == nil {
+		r := httputil.Forbidden("Cannot invite users of other servers: federation is disabled")
+		return &r
+	}
+	raw, _ := json.Marshal(content)
+	if _, err := fed.PerformInvite(ctx, &fedapi.PerformInviteRequest{RoomID: roomID, Inviter: inviter, Invitee: invitee, Content: raw}); err != nil {
+		r := h.rsError(err, "remote invite")
+		return &r
+	}
+	return nil
 }
 
 // isRemoteUser: does userID belong to another server?

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	fedapi "github.com/axon-hs/axon/federationapi/api"
 	"github.com/axon-hs/axon/internal/httputil"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
@@ -20,6 +21,8 @@ type roomRoutes struct {
 	rs       rsapi.RoomserverAPI
 	server   string
 	msgLimit *httputil.Limiter
+	// remoteAliases caches aliases other servers resolved (directory_alias.go).
+	remoteAliases *ttlCache[*fedapi.RoomAlias]
 	// createLimit limits createRoom per user.
 	createLimit *httputil.Limiter
 }

@@ -193,12 +193,23 @@ func (h *roomRoutes) createRoom(req *http.Request, dev *uapi.Device) httputil.JS
 	return httputil.OK(map[string]string{"room_id": roomID})
 }
 
-// createInvites sends the invites of a new room, inviteStep per
-// roomserver request (see inviteStep).
+// createInvites sends the invites of a new room: local invitees
+// inviteStep per roomserver request (see inviteStep), users of other
+// servers each through the federation invite their server countersigns.
 func (h *roomRoutes) createInvites(ctx context.Context, dev *uapi.Device, roomID string, body createRoomBody) *httputil.JSONResponse {
-	for start := 0; start < len(body.Invite); start += inviteStep {
+	var locals []string
+	for _, inv := range body.Invite {
+		if !h.isRemoteUser(inv) {
+			locals = append(locals, inv)
+			continue
+		}
+		if r := h.remoteCreateInvite(ctx, dev.UserID, roomID, inv, body.IsDirect); r != nil {
+			return r
+		}
+	}
+	for start := 0; start < len(locals); start += inviteStep {
 		var events []rsapi.InputRoomEvent
-		for _, inv := range body.Invite[start:min(start+inviteStep, len(body.Invite))] {
+		for _, inv := range locals[start:min(start+inviteStep, len(locals))] {
 			c := map[string]any{"membership": "invite"}
 			if body.IsDirect {
 				c["is_direct"] = true

@@ -1,6 +1,9 @@
 package clientapi
 
 import (
+	"time"
+
+	fedapi "github.com/axon-hs/axon/federationapi/api"
 	"github.com/axon-hs/axon/internal/httputil"
 )
 
@@ -17,6 +20,9 @@ import (
 func (c *ClientAPI) registerRoutes() {
 	a := newAccountRoutes(c.base, c.users)
 	a.rooms = c.newAccountRooms()
+	if c.fed != nil {
+		a.remote = newRemoteProfileCache(c.fed)
+	}
 	a.appservices = c.appservices
 	h := &roomRoutes{
 		c:           c,
@@ -24,6 +30,8 @@ func (c *ClientAPI) registerRoutes() {
 		server:      c.base.Cfg.ServerName,
 		msgLimit:    httputil.NewRateLimiter(c.base.Cfg.RateLimits, c.base.Cfg.RateLimits.Messages),
 		createLimit: httputil.NewRateLimiter(c.base.Cfg.RateLimits, c.base.Cfg.RateLimits.RoomCreation),
+
+		remoteAliases: newTTLCache[*fedapi.RoomAlias](time.Minute, 10000),
 	}
 	r := c.base.Client
 

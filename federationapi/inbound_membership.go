@@ -141,6 +141,22 @@ func (f *FederationAPI) sendMembership(membership string) FedHandler {
 }
 
 // sendJoinResponse is the state before the join and its auth chain.
+// v1Response wraps a successful answer in the v1 send_join/send_leave
+// shape, [200, body]; errors stay plain Matrix errors.
+func v1Response(h FedHandler) FedHandler {
+	return func(req *FedRequest) httputil.JSONResponse {
+		resp := h(req)
+		if resp.Code != http.StatusOK {
+			return resp
+		}
+		body := resp.JSON
+		if body == nil {
+			body = struct{}{}
+		}
+		return httputil.OK([]any{http.StatusOK, body})
+	}
+}
+
 func (f *FederationAPI) sendJoinResponse(req *FedRequest, join gomatrixserverlib.PDU) httputil.JSONResponse {
 	ctx := req.Context()
 	state, err := f.rooms.QueryStateBeforeEvent(ctx, join.RoomID().String(), join.EventID())

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	fedapi "github.com/axon-hs/axon/federationapi/api"
@@ -19,9 +20,13 @@ func (f *FederationAPI) PerformLeave(ctx context.Context, req *fedapi.PerformLea
 		return fedErr(http.StatusBadRequest, "M_INVALID_PARAM", "can only leave for local users")
 	}
 	servers := append([]string{}, req.ServerNames...)
-	if _, eventID, err := f.rooms.QueryMembership(ctx, req.RoomID, req.UserID); err == nil && eventID != "" {
+	var invite gomatrixserverlib.PDU // the invite (or knock) being retired, if we hold it
+	if m, eventID, err := f.rooms.QueryMembership(ctx, req.RoomID, req.UserID); err == nil && eventID != "" {
 		if evs, err := f.rooms.QueryEvents(ctx, []string{eventID}); err == nil && len(evs) == 1 {
 			servers = append(servers, string(domainOf(string(evs[0].SenderID()))))
+			if m == spec.Invite || m == spec.Knock {
+				invite = evs[0].PDU
+			}
 		}
 	}
 	content := map[string]any{}
@@ -41,7 +46,36 @@ func (f *FederationAPI) PerformLeave(ctx context.Context, req *fedapi.PerformLea
 			break
 		}
 	}
+	if invite != nil {
+		// No server would take the rejection (the inviter's server may
+		// have no one left in the room): retire the invite here, so the
+		// user is not stuck with it.
+		return f.leaveLocally(ctx, invite, req.UserID, content)
+	}
 	return last
+}
+
+// leaveLocally stores a leave we signed ourselves on top of the user's
+// invite or knock, out of band: their clients see the invite go, and no
+// other server has to accept it.
+func (f *FederationAPI) leaveLocally(ctx context.Context, invite gomatrixserverlib.PDU, userID string, content map[string]any) error {
+	ver, err := gomatrixserverlib.GetRoomVersion(invite.Version())
+	if err != nil {
+		return err
+	}
+	raw, _ := json.Marshal(content)
+	proto := gomatrixserverlib.ProtoEvent{
+		Type: spec.MRoomMember, RoomID: invite.RoomID().String(), SenderID: userID, StateKey: &userID,
+		PrevEvents: []string{invite.EventID()}, AuthEvents: []string{invite.EventID()}, Depth: invite.Depth() + 1, Content: raw,
+	}
+	leave, err := f.buildSigned(ver, proto, nil)
+	if err != nil {
+		return err
+	}
+	_, err = f.rooms.InputRoomEvents(ctx, &rsapi.InputRoomEventsRequest{Events: []rsapi.InputRoomEvent{
+		{Kind: rsapi.KindOutOfBand, Event: rsapi.NewEvent(leave)},
+	}})
+	return err
 }
 
 func (f *FederationAPI) leaveVia(ctx context.Context, server spec.ServerName, roomID, userID string, content map[string]any) error {

@@ -31,6 +31,10 @@ func (f *FederationAPI) registerRoutes() {
 	f.handleAuthed("PUT /_matrix/federation/v2/send_join/{roomID}/{eventID}", f.sendMembership(spec.Join))
 	f.handleAuthed("PUT /_matrix/federation/v2/send_leave/{roomID}/{eventID}", f.sendMembership(spec.Leave))
 	f.handleAuthed("PUT /_matrix/federation/v1/send_knock/{roomID}/{eventID}", f.sendMembership(spec.Knock))
+	// The deprecated v1 forms, still called by older servers: same
+	// checks, the answer wrapped as [200, body].
+	f.handleAuthed("PUT /_matrix/federation/v1/send_join/{roomID}/{eventID}", v1Response(f.sendMembership(spec.Join)))
+	f.handleAuthed("PUT /_matrix/federation/v1/send_leave/{roomID}/{eventID}", v1Response(f.sendMembership(spec.Leave)))
 	f.handleAuthed("PUT /_matrix/federation/v2/invite/{roomID}/{eventID}", f.inviteV2)
 
 	// Reading a room's events and state. Every route requires the origin

@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
-	"syscall"
 	"time"
+
+	"github.com/axon-hs/axon/internal/netguard"
 )
 
 // gatewayTimeout bounds one notify request, connection included.
@@ -25,21 +24,14 @@ type gatewayClient struct {
 	http httpClient
 }
 
-var errPrivateAddress = errors.New("push gateway address is not public (push.allow_private_gateways is off)")
-
-func newGatewayClient(allowPrivate bool) *gatewayClient {
-	dialer := &net.Dialer{Timeout: gatewayTimeout}
-	if !allowPrivate {
-		// Checked on the address actually dialled, so DNS answers
-		// cannot point a pusher at an internal service.
-		dialer.Control = func(_, address string, _ syscall.RawConn) error {
-			ap, err := netip.ParseAddrPort(address)
-			if err != nil || !isPublic(ap.Addr()) {
-				return errPrivateAddress
-			}
-			return nil
-		}
+// newGatewayClient builds the client; non-public addresses are refused
+// (internal/netguard, checked on the address dialled) unless allowed.
+func newGatewayClient(allowedPrivate []string) *gatewayClient {
+	guard, err := netguard.New(netguard.NonPublic, allowedPrivate)
+	if err != nil { // the config validated the list; refuse all private addresses if not
+		guard, _ = netguard.New(netguard.NonPublic, nil)
 	}
+	dialer := &net.Dialer{Timeout: gatewayTimeout, Control: guard.Control}
 	transport := &http.Transport{
 		DialContext:           dialer.DialContext,
 		TLSHandshakeTimeout:   gatewayTimeout,
@@ -53,12 +45,6 @@ func newGatewayClient(allowPrivate bool) *gatewayClient {
 		// A gateway answers; it does not send us elsewhere.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
-}
-
-func isPublic(a netip.Addr) bool {
-	a = a.Unmap()
-	return a.IsGlobalUnicast() && !a.IsPrivate() && !a.IsLoopback() && !a.IsLinkLocalUnicast() &&
-		!netip.MustParsePrefix("100.64.0.0/10").Contains(a)
 }
 
 // notify POSTs body to url and returns the pushkeys the gateway rejected.

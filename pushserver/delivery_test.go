@@ -2,24 +2,11 @@ package pushserver
 
 import (
 	"encoding/json"
-	"net/netip"
 	"testing"
 
 	"github.com/axon-hs/axon/pushserver/storage"
 	syncapi "github.com/axon-hs/axon/syncapi/api"
 )
-
-func TestIsPublic(t *testing.T) {
-	for addr, want := range map[string]bool{
-		"8.8.8.8": true, "2001:4860:4860::8888": true,
-		"127.0.0.1": false, "::1": false, "10.1.2.3": false, "192.168.0.1": false, "172.16.0.1": false,
-		"169.254.169.254": false, "100.64.0.1": false, "0.0.0.0": false, "::ffff:127.0.0.1": false, "fd00::1": false, "224.0.0.1": false,
-	} {
-		if got := isPublic(netip.MustParseAddr(addr)); got != want {
-			t.Errorf("isPublic(%s) = %v, want %v", addr, got, want)
-		}
-	}
-}
 
 func TestNotificationPayload(t *testing.T) {
 	p := &storage.Pusher{AppID: "app", PushKey: "k", PushKeyTS: 7, Data: json.RawMessage(`{"url":"https://gw/_matrix/push/v1/notify","format":"event_id_only","x":1}`)}

@@ -16,7 +16,8 @@
 // URL backs off exponentially (1 s to 5 min) for all its pushers; a
 // notification a gateway keeps refusing for a day is skipped; pushkeys a
 // gateway lists in "rejected" lose their pusher. Gateways on private or
-// loopback addresses are refused unless push.allow_private_gateways.
+// loopback addresses are refused (internal/netguard) unless listed in
+// push.allowed_private_networks.
 // Only "http" pushers exist: "email" pushers are refused (not built).
 //
 // Tables (prefix pushserver_): pushers (with delivered_pos). A pusher

@@ -80,7 +80,10 @@ func New(ctx context.Context, base *setup.Base, src NotificationSource, wake *Wa
 	p := &PushServer{base: base, log: log.With("component", "pushserver"), db: storage.New(sdb), src: src}
 	runCtx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
-	p.del = newDeliverer(runCtx, p, newGatewayClient(base.Cfg.Push.AllowPrivateGateways))
+	p.del = newDeliverer(runCtx, p, newGatewayClient(base.Cfg.Push.AllowedPrivateNetworks))
+	// Take the signals before loading: a wake-up dropped before a pusher
+	// is added came after a commit its first read will see.
+	wake.to.Store(p)
 	pushers, err := p.db.AllPushers(ctx)
 	if err != nil {
 		cancel()
@@ -93,7 +96,6 @@ func New(ctx context.Context, base *setup.Base, src NotificationSource, wake *Wa
 		cancel()
 		return nil, err
 	}
-	wake.to.Store(p)
 	if base.Client != nil {
 		p.registerRoutes()
 	}

@@ -38,7 +38,7 @@ func (r *RoomServer) InputRoomEvents(ctx context.Context, req *api.InputRoomEven
 	roomID, isCreate := targetRoom(&req.Events[0])
 	if isCreate {
 		defer r.workers.Done()
-		return r.createRoom(req)
+		return r.createRoomContained(req)
 	}
 	if resp, err := r.preTxnCheck(ctx, req); resp != nil || err != nil {
 		r.workers.Done()
@@ -52,7 +52,7 @@ func (r *RoomServer) InputRoomEvents(ctx context.Context, req *api.InputRoomEven
 	if rm == nil {
 		if startsRemoteRoom(&req.Events[0]) {
 			defer r.workers.Done()
-			return r.createRoom(req)
+			return r.createRoomContained(req)
 		}
 		r.workers.Done()
 		return nil, api.ErrRoomNotFound

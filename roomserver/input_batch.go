@@ -141,6 +141,33 @@ func (r *RoomServer) currentPDU(ctx context.Context, b *batch, t storage.Tuple) 
 // runBatch processes tasks in one transaction, then applies the result to
 // memory, publishes the outputs in order and answers the callers.
 func (r *RoomServer) runBatch(rm *room, tasks []*inputTask) {
+	b, err := r.commitBatchContained(rm, tasks)
+	if isInputPanic(err) && len(tasks) > 1 {
+		// The panic rolled back everyone's input: run each alone so only
+		// the input that panics fails.
+		for _, t := range tasks {
+			r.runBatch(rm, []*inputTask{t})
+		}
+		return
+	}
+	if err != nil {
+		r.failBatch(rm, tasks, err)
+		return
+	}
+	b.apply()
+	for k, v := range b.txns {
+		r.txns.put(k, v)
+	}
+	// Publish, then answer (see publish).
+	r.publish(b.staged)
+	for _, t := range tasks {
+		close(t.done)
+	}
+}
+
+// commitBatch runs the tasks in one write transaction and returns the
+// committed batch, not yet applied to memory.
+func (r *RoomServer) commitBatch(rm *room, tasks []*inputTask) (*batch, error) {
 	ctx := context.Background()
 	b := newBatch(rm, nil)
 	b.reader = r.db
@@ -151,8 +178,7 @@ func (r *RoomServer) runBatch(rm *room, tasks []*inputTask) {
 	if first := &tasks[0].req.Events[0]; first.Local != nil && first.Local.Type != "m.room.create" {
 		pre, err := r.prepareLocal(ctx, b, first)
 		if err != nil {
-			r.failBatch(rm, tasks, err)
-			return
+			return nil, err
 		}
 		b.prepared = pre
 	}
@@ -175,18 +201,9 @@ func (r *RoomServer) runBatch(rm *room, tasks []*inputTask) {
 		return err
 	})
 	if err != nil {
-		r.failBatch(rm, tasks, err)
-		return
+		return nil, err
 	}
-	b.apply()
-	for k, v := range b.txns {
-		r.txns.put(k, v)
-	}
-	// Publish, then answer (see publish).
-	r.publish(b.staged)
-	for _, t := range tasks {
-		close(t.done)
-	}
+	return b, nil
 }
 
 func (r *RoomServer) failBatch(rm *room, tasks []*inputTask, err error) {

@@ -16,14 +16,15 @@ import (
 
 // remote builds PDUs as another server would.
 type remote struct {
-	t   *testing.T
-	rs  *RoomServer
-	key ed25519.PrivateKey
+	t       testing.TB
+	rs      *RoomServer
+	key     ed25519.PrivateKey
+	version string // room version of the events it builds; "10" unless set
 }
 
 func newRemote(t *testing.T, rs *RoomServer) *remote {
 	_, key, _ := ed25519.GenerateKey(nil)
-	return &remote{t: t, rs: rs, key: key}
+	return &remote{t: t, rs: rs, key: key, version: "10"}
 }
 
 // stateIDs returns current state event IDs for tuples (type, state key).
@@ -41,18 +42,28 @@ func (r *remote) stateIDs(roomID string, tuples ...api.StateKey) []string {
 
 func (r *remote) build(roomID, sender, typ string, stateKey *string, content any, prev, auth []string, depth int64, ts time.Time) *api.Event {
 	r.t.Helper()
+	ev, err := r.tryBuild(roomID, sender, typ, stateKey, content, prev, auth, depth, ts)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return ev
+}
+
+func (r *remote) tryBuild(roomID, sender, typ string, stateKey *string, content any, prev, auth []string, depth int64, ts time.Time) (*api.Event, error) {
 	c, err := json.Marshal(content)
-	must(r.t, err)
-	v := gomatrixserverlib.MustGetRoomVersion("10")
+	if err != nil {
+		return nil, err
+	}
+	v := gomatrixserverlib.MustGetRoomVersion(gomatrixserverlib.RoomVersion(r.version))
 	b := v.NewEventBuilderFromProtoEvent(&gomatrixserverlib.ProtoEvent{
 		SenderID: sender, RoomID: roomID, Type: typ, StateKey: stateKey, Content: c,
 		PrevEvents: prev, AuthEvents: auth, Depth: depth,
 	})
 	ev, err := b.Build(ts, spec.ServerName("other.test"), "ed25519:o", r.key)
 	if err != nil {
-		r.t.Fatal(err)
+		return nil, err
 	}
-	return api.NewEvent(ev)
+	return api.NewEvent(ev), nil
 }
 
 func (r *remote) input(ev *api.Event) api.InputResult {
@@ -179,6 +190,51 @@ func TestForkStateResolution(t *testing.T) {
 			}
 			if tips, err := rs.QueryForwardExtremities(ctx, roomID); err != nil || len(tips) != 1 {
 				t.Fatalf("tips after merge %v", tips)
+			}
+		})
+	}
+}
+
+// TestForkStateResolutionV2_1: a conflicting remote branch in a room of
+// version 12 (state res v2.1, which walks the conflicted subgraph) merges
+// without taking the server down. The conflicted events themselves are
+// not in any auth chain; the library looks them up there and used to get
+// nil back (issue 17: a remote server could crash Axon this way).
+func TestForkStateResolutionV2_1(t *testing.T) {
+	for _, be := range storagetest.Backends() {
+		t.Run(be.Name, func(t *testing.T) {
+			ctx := context.Background()
+			rs, _ := newTestServer(t, be.NewDSN(t))
+			rem := newRemote(t, rs)
+			rem.version = "12"
+			alice, bob := "@alice:"+testServer, "@bob:other.test"
+			roomID := createTestRoom(t, rs, alice, "12", "public")
+			send(t, rs, local(roomID, alice, "m.room.power_levels", strp(""), map[string]any{"users": map[string]int{bob: 100}}))
+			ext, err := rs.QueryForwardExtremities(ctx, roomID)
+			must(t, err)
+			join := rem.build(roomID, bob, "m.room.member", strp(bob), map[string]string{"membership": "join"},
+				ext, rem.stateIDs(roomID, tPL, tJR), 10, time.Now())
+			if res := rem.input(join); res.Err != nil {
+				t.Fatal(res.Err)
+			}
+			if res := send(t, rs, local(roomID, alice, "m.room.name", strp(""), map[string]string{"name": "A"})); res.Err != nil {
+				t.Fatal(res.Err)
+			}
+			bName := rem.build(roomID, bob, "m.room.name", strp(""), map[string]string{"name": "B"},
+				[]string{join.EventID()}, append(rem.stateIDs(roomID, tPL), join.EventID()), 11, time.Now().Add(time.Second))
+			if res := rem.input(bName); res.Err != nil || res.SoftFailed {
+				t.Fatalf("fork event: %+v", res)
+			}
+			// The room goes on: the next local event merges both branches.
+			res := send(t, rs, local(roomID, alice, "m.room.message", nil, map[string]string{"body": "merged"}))
+			if res.Err != nil {
+				t.Fatal(res.Err)
+			}
+			if tips, err := rs.QueryForwardExtremities(ctx, roomID); err != nil || len(tips) != 1 {
+				t.Fatalf("tips after merge %v (%v)", tips, err)
+			}
+			if err := rs.CheckDAG(ctx, roomID); err != nil {
+				t.Fatal(err)
 			}
 		})
 	}

@@ -49,7 +49,7 @@ func (r *RoomServer) resolveState(ctx context.Context, q istorage.Querier, versi
 	if err != nil {
 		return nil, err
 	}
-	resolved, err := gomatrixserverlib.ResolveConflictsNew(version.Version(), stateSets, authChain, userIDForSender,
+	resolved, err := gomatrixserverlib.ResolveConflictsNew(version.Version(), stateSets, withStateEvents(authChain, stateSets), userIDForSender,
 		func(id string) bool { return rejected[id] })
 	if err != nil {
 		return nil, err
@@ -101,6 +101,28 @@ func (r *RoomServer) authChain(ctx context.Context, q istorage.Querier, version 
 		}
 	}
 	return chain, nil
+}
+
+// withStateEvents adds the events of the state sets to their auth chain:
+// state res v2.1 looks every conflicted event up among the auth events
+// when it walks the conflicted subgraph, and an event that is in no auth
+// chain (a conflicted name, say) would otherwise come back nil and crash
+// the library.
+func withStateEvents(authChain []gomatrixserverlib.PDU, sets [][]gomatrixserverlib.PDU) []gomatrixserverlib.PDU {
+	seen := make(map[string]bool, len(authChain))
+	out := append([]gomatrixserverlib.PDU(nil), authChain...)
+	for _, ev := range authChain {
+		seen[ev.EventID()] = true
+	}
+	for _, s := range sets {
+		for _, ev := range s {
+			if !seen[ev.EventID()] {
+				seen[ev.EventID()] = true
+				out = append(out, ev)
+			}
+		}
+	}
+	return out
 }
 
 func allEqual(sets []storage.StateMap) bool {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	asapi "github.com/axon-hs/axon/appservice/api"
 	fedapi "github.com/axon-hs/axon/federationapi/api"
 	"github.com/axon-hs/axon/internal/rpc"
 	ksapi "github.com/axon-hs/axon/keyserver/api"
@@ -32,7 +33,10 @@ var apiErrors = map[string]map[string]error{
 		"ErrMissingMasterKey": ksapi.ErrMissingMasterKey, "ErrKeyInUse": ksapi.ErrKeyInUse, "ErrNoBackup": ksapi.ErrNoBackup,
 		"ErrWrongBackupVersion": ksapi.ErrWrongBackupVersion, "ErrNotLocal": ksapi.ErrNotLocal,
 	},
-	"../roomserver/api":    {"ErrRoomNotFound": rsapi.ErrRoomNotFound},
+	"../roomserver/api": {"ErrRoomNotFound": rsapi.ErrRoomNotFound},
+	"../appservice/api": {
+		"ErrUnknownAppservice": asapi.ErrUnknownAppservice, "ErrNoURL": asapi.ErrNoURL, "ErrUnknownProtocol": asapi.ErrUnknownProtocol,
+	},
 	"../federationapi/api": {},
 	"../syncapi/api":       {},
 }
@@ -40,6 +44,15 @@ var apiErrors = map[string]map[string]error{
 // TestAPIErrorsListed finds the exported Err* variables in the api
 // packages' source, so a new one cannot be left out of the RPC test.
 func TestAPIErrorsListed(t *testing.T) {
+	dirs, err := filepath.Glob("../*/api")
+	if err != nil || len(dirs) < 5 {
+		t.Fatalf("api packages: %v %v", dirs, err)
+	}
+	for _, dir := range dirs {
+		if _, ok := apiErrors[filepath.ToSlash(dir)]; !ok {
+			t.Errorf("%s is not in apiErrors (add its exported errors)", dir)
+		}
+	}
 	for dir, listed := range apiErrors {
 		found := map[string]bool{}
 		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
@@ -101,6 +114,10 @@ func TestAPIErrorsCrossRPC(t *testing.T) {
 	var rs *rsapi.Error
 	if got := rpc.RoundTrip(fmt.Errorf("x: %w", rsapi.Errorf(rsapi.CodeForbidden, "no"))); !errors.As(got, &rs) || rs.Code != rsapi.CodeForbidden {
 		t.Errorf("roomserver error after RPC: %v", got)
+	}
+	var pe *asapi.PingError
+	if got := rpc.RoundTrip(&asapi.PingError{Kind: "status", Status: 502}); !errors.As(got, &pe) || pe.Status != 502 {
+		t.Errorf("appservice ping error after RPC: %v", got)
 	}
 	var fe *fedapi.Error
 	if got := rpc.RoundTrip(&fedapi.Error{Status: 404, Code: "M_NOT_FOUND", Message: "gone"}); !errors.As(got, &fe) || fe.Status != 404 {

@@ -17,6 +17,7 @@ type Users interface {
 	QueryDevices(ctx context.Context, userID string) ([]uapi.DeviceInfo, error)
 	AccountData(ctx context.Context, userID, roomID, dataType string) (json.RawMessage, error)
 	SetAccountData(ctx context.Context, userID, roomID, dataType string, content json.RawMessage) error
+	SearchUsers(ctx context.Context, term string, limit int) ([]uapi.DirectoryUser, error)
 }
 
 // Rooms is the part of the roomserver syncapi calls.

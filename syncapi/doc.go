@@ -60,6 +60,11 @@
 // on SQLite) and leave the index when redacted; POST /search checks every
 // candidate with memberView like /messages.
 //
+// User directory (userdir.go; storage/userdir.go): syncapi_user_directory
+// holds each user's name and avatar from their latest join,
+// syncapi_public_rooms the rooms with a public join rule; both follow
+// current state changes.
+//
 // Ignored users (ignore.go): m.ignored_user_list is cached per user and
 // applied by memberView.visible (every timeline read), to invites,
 // to-device, /notifications and push outcomes.

@@ -18,6 +18,7 @@ func (s *SyncAPI) registerRoutes() {
 	r.HandleClientAuthed("PUT /sendToDevice/{eventType}/{txnId}", s.handleSendToDevice)
 	r.HandleClientAuthed("GET /notifications", s.handleNotifications)
 	r.HandleClientAuthed("POST /search", s.handleSearch)
+	r.HandleClientAuthed("POST /user_directory/search", s.handleUserDirectorySearch)
 	if s.keys != nil { // takes /sync tokens, so it is served here
 		r.HandleClientAuthed("GET /keys/changes", s.handleKeyChanges)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 
 	"github.com/axon-hs/axon/userapi/api"
 	"github.com/axon-hs/axon/userapi/storage"
@@ -47,4 +48,20 @@ func (u *UserAPI) SetProfileField(ctx context.Context, userID, field string, val
 		return api.ErrProfileTooLarge
 	}
 	return err
+}
+
+// SearchUsers implements api.UserAPI.
+func (u *UserAPI) SearchUsers(ctx context.Context, term string, limit int) ([]api.DirectoryUser, error) {
+	ms, err := u.db.SearchProfiles(ctx, strings.ToLower(term), limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.DirectoryUser, 0, len(ms))
+	for _, m := range ms {
+		du := api.DirectoryUser{UserID: u.userID(m.Localpart)}
+		_ = json.Unmarshal(m.DisplayName, &du.DisplayName) // non-strings read as unset
+		_ = json.Unmarshal(m.AvatarURL, &du.AvatarURL)
+		out = append(out, du)
+	}
+	return out, nil
 }

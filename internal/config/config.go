@@ -43,7 +43,9 @@ type Config struct {
 	Presence     Presence     `yaml:"presence"`
 	Federation   Federation   `yaml:"federation"`
 	Push         Push         `yaml:"push"`
-	Media        Media        `yaml:"media"`
+	// UserDirectory shapes POST /user_directory/search.
+	UserDirectory UserDirectory `yaml:"user_directory"`
+	Media         Media         `yaml:"media"`
 	// ServerNotices: the spec's server notices room, written to by the
 	// admin API's send_server_notice.
 	ServerNotices ServerNotices `yaml:"server_notices"`
@@ -182,12 +184,20 @@ type Presence struct {
 	Enabled bool `yaml:"enabled"`
 }
 
+// UserDirectory: whom a user directory search finds.
+type UserDirectory struct {
+	// SearchAllUsers finds every local user, not only those sharing a
+	// room with the searcher or in a public room.
+	SearchAllUsers bool `yaml:"search_all_users"`
+}
+
 // Push configures delivery to push gateways (pushserver).
 type Push struct {
-	// AllowPrivateGateways lets pushers name gateways on loopback or
-	// private addresses. Off by default: users choose gateway URLs, so
-	// they could otherwise make the server POST to internal services.
-	AllowPrivateGateways bool `yaml:"allow_private_gateways"`
+	// AllowedPrivateNetworks are non-public IPs/CIDRs push gateways may
+	// still be on (as federation.allowed_private_networks): users choose
+	// gateway URLs, so by default they cannot make the server POST into
+	// its own network.
+	AllowedPrivateNetworks []string `yaml:"allowed_private_networks"`
 }
 
 type Federation struct {
@@ -358,10 +368,12 @@ func (c *Config) Validate() error {
 			bad("rate_limits."+name, "per_second and burst must be positive")
 		}
 	}
-	for i, n := range c.Federation.AllowedPrivateNetworks {
-		if net.ParseIP(n) == nil {
-			if _, _, err := net.ParseCIDR(n); err != nil {
-				bad(fmt.Sprintf("federation.allowed_private_networks[%d]", i), "%q is not an IP or CIDR", n)
+	for key, list := range map[string][]string{"federation": c.Federation.AllowedPrivateNetworks, "push": c.Push.AllowedPrivateNetworks} {
+		for i, n := range list {
+			if net.ParseIP(n) == nil {
+				if _, _, err := net.ParseCIDR(n); err != nil {
+					bad(fmt.Sprintf("%s.allowed_private_networks[%d]", key, i), "%q is not an IP or CIDR", n)
+				}
 			}
 		}
 	}

@@ -172,8 +172,9 @@ limits:
   body_timeout: 60s
   # Idle keep-alive connections are closed after this long.
   idle_timeout: 120s
-  # Open connections allowed from one client IP per listener; more are
-  # closed at once. Trusted proxies are exempt. 0: no cap.
+  # Open connections allowed from one client IP (IPv6: one /64) per
+  # listener; more are closed at once. Trusted proxies are exempt.
+  # 0: no cap.
   max_connections_per_ip: 500
   # Soft memory limit in MiB for the Go heap: the garbage collector works
   # harder as the heap nears it, trading CPU for a smaller footprint.
@@ -188,11 +189,16 @@ presence:
   # Turn off to save work on large servers.
   enabled: true
 
+user_directory:
+  # Users find the people they share a room with and the members of
+  # public rooms; true also finds every local user.
+  search_all_users: false
+
 push:
-  # Let pushers use push gateways on loopback or private networks
-  # (a gateway in your own network). Users choose gateway URLs, so this
-  # lets them make the server send requests inside that network.
-  allow_private_gateways: false
+  # Non-public IPs/CIDRs push gateways may be on (a gateway in your own
+  # network). Users choose gateway URLs, so each entry lets them make the
+  # server send requests there.
+  allowed_private_networks: []
 
 federation:
   enabled: true

@@ -6,7 +6,7 @@ import (
 )
 
 // LimitConnsPerIP wraps ln so that at most max connections from one
-// client IP are open at a time; further ones are closed as soon as they
+// client IP (IPv6: one /64) are open at a time; further ones are closed as soon as they
 // are accepted, so one client cannot use up the process's file
 // descriptors. Connections from exempt peers (trusted reverse proxies,
 // which carry many clients) are not counted.
@@ -36,7 +36,7 @@ func (l *connLimiter) Accept() (net.Conn, error) {
 		if ip == nil || l.exempt.trusts(ip) {
 			return c, nil
 		}
-		key := ip.String()
+		key := connKey(ip)
 		if !l.take(key) {
 			c.Close()
 			continue
@@ -61,6 +61,15 @@ func (l *connLimiter) release(key string) {
 	if l.open[key]--; l.open[key] <= 0 {
 		delete(l.open, key)
 	}
+}
+
+// connKey is what one client is counted by: its IPv4 address, or its
+// IPv6 /64 (one subscriber's network, in which it may pick any address).
+func connKey(ip net.IP) string {
+	if ip4 := ip.To4(); ip4 != nil {
+		return ip4.String()
+	}
+	return ip.Mask(net.CIDRMask(64, 128)).String()
 }
 
 func peerIP(c net.Conn) net.IP {

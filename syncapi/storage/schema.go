@@ -196,4 +196,52 @@ INSERT INTO syncapi_search (pos, room_id, key, vec)
 		FROM syncapi_events WHERE NOT redacted AND type IN ('m.room.message', 'm.room.name', 'm.room.topic')) e
 	WHERE jsonb_typeof(json::jsonb -> 'content' -> field) = 'string';
 `,
+}, {
+	// The user directory: each user's name and avatar from their latest
+	// join event (display name changes are re-sent as member events), with
+	// a lower-cased text to match words against; and which rooms are
+	// public (join rule), whose members anyone may find. Filled from
+	// current state for existing rooms.
+	Version: 5,
+	Name:    "user directory",
+	SQL: `
+CREATE TABLE syncapi_user_directory (
+	user_id TEXT PRIMARY KEY,
+	display_name TEXT NOT NULL,
+	avatar_url TEXT NOT NULL,
+	search TEXT NOT NULL
+);
+CREATE TABLE syncapi_public_rooms (
+	room_id TEXT PRIMARY KEY
+);
+INSERT INTO syncapi_user_directory (user_id, display_name, avatar_url, search)
+	SELECT s.state_key, COALESCE(json_extract(e.json, '$.content.displayname'), ''), COALESCE(json_extract(e.json, '$.content.avatar_url'), ''),
+		' ' || lower(COALESCE(json_extract(e.json, '$.content.displayname'), '')) || ' ' || lower(substr(s.state_key, 2, instr(s.state_key, ':') - 2)) || ' ' || lower(s.state_key)
+	FROM syncapi_current_state s JOIN syncapi_events e ON e.event_id = s.event_id
+	WHERE s.type = 'm.room.member' AND s.membership = 'join'
+	ON CONFLICT (user_id) DO NOTHING;
+INSERT INTO syncapi_public_rooms (room_id)
+	SELECT s.room_id FROM syncapi_current_state s JOIN syncapi_events e ON e.event_id = s.event_id
+	WHERE s.type = 'm.room.join_rules' AND s.state_key = '' AND json_extract(e.json, '$.content.join_rule') = 'public';
+`,
+	Postgres: `
+CREATE TABLE syncapi_user_directory (
+	user_id TEXT PRIMARY KEY,
+	display_name TEXT NOT NULL,
+	avatar_url TEXT NOT NULL,
+	search TEXT NOT NULL
+);
+CREATE TABLE syncapi_public_rooms (
+	room_id TEXT PRIMARY KEY
+);
+INSERT INTO syncapi_user_directory (user_id, display_name, avatar_url, search)
+	SELECT s.state_key, COALESCE(e.json::jsonb -> 'content' ->> 'displayname', ''), COALESCE(e.json::jsonb -> 'content' ->> 'avatar_url', ''),
+		' ' || lower(COALESCE(e.json::jsonb -> 'content' ->> 'displayname', '')) || ' ' || lower(split_part(substr(s.state_key, 2), ':', 1)) || ' ' || lower(s.state_key)
+	FROM syncapi_current_state s JOIN syncapi_events e ON e.event_id = s.event_id
+	WHERE s.type = 'm.room.member' AND s.membership = 'join'
+	ON CONFLICT (user_id) DO NOTHING;
+INSERT INTO syncapi_public_rooms (room_id)
+	SELECT s.room_id FROM syncapi_current_state s JOIN syncapi_events e ON e.event_id = s.event_id
+	WHERE s.type = 'm.room.join_rules' AND s.state_key = '' AND e.json::jsonb -> 'content' ->> 'join_rule' = 'public';
+`,
 }}

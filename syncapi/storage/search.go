@@ -108,7 +108,9 @@ func (d *DB) searchWhere(q *SearchQuery) (from, where string, args []any) {
 			quoted[i] = `"` + t + `"`
 		}
 		args = []any{strings.Join(quoted, " ")}
-		from = `syncapi_search_fts JOIN syncapi_search s ON s.pos = syncapi_search_fts.docid`
+		// CROSS JOIN: the full-text match drives the join (SQLite would
+		// otherwise run the match once per row of the room index).
+		from = `syncapi_search_fts CROSS JOIN syncapi_search s ON s.pos = syncapi_search_fts.docid`
 		where = `syncapi_search_fts MATCH $1`
 	}
 	where += ` AND s.room_id IN (` + storage.InList(len(args)+1, len(q.Rooms)) + `)`
@@ -122,30 +124,55 @@ func (d *DB) searchWhere(q *SearchQuery) (from, where string, args []any) {
 	return from, where, args
 }
 
+// sqliteRankWindow: on SQLite, rank order ranks the newest this many
+// matches. FTS4 has no ranking index, so ranking means re-reading every
+// matching text; bounding it keeps a search for a common word in time
+// (PostgreSQL ranks every match).
+const sqliteRankWindow = 2000
+
+// maxSearchCount bounds the count a search reports (the spec's count is
+// approximate; counting every match of a common word is not worth it).
+const maxSearchCount = 1000
+
 // Search returns one page of matches in q.Rooms.
 func (d *DB) Search(ctx context.Context, q SearchQuery) ([]SearchHit, error) {
 	if len(q.Terms) == 0 || len(q.Rooms) == 0 || len(q.Keys) == 0 {
 		return nil, nil
 	}
 	from, where, args := d.searchWhere(&q)
-	// Rank: PostgreSQL's ts_rank; on SQLite the number of term hits
-	// (from offsets()) damped by the text's length.
-	rank := `ts_rank(s.vec, q)`
-	if d.DB.Dialect != storage.Postgres {
-		rank = `(length(offsets(syncapi_search_fts)) - length(replace(offsets(syncapi_search_fts), ' ', '')) + 1) / 4.0
+	sqlite := d.DB.Dialect != storage.Postgres
+	if !q.ByRank && q.Before != 0 {
+		where += fmt.Sprintf(` AND s.pos < $%d`, len(args)+1)
+		args = append(args, q.Before)
+	}
+	page := func(args []any) ([]any, string) {
+		args = append(args, q.Limit, q.Offset)
+		return args, fmt.Sprintf(` LIMIT $%d OFFSET $%d`, len(args)-1, len(args))
+	}
+	var query string
+	switch {
+	case sqlite && q.ByRank:
+		// Hits of the terms (from offsets()) damped by the text's length.
+		rank := `(length(offsets(syncapi_search_fts)) - length(replace(offsets(syncapi_search_fts), ' ', '')) + 1) / 4.0
 			/ (1.0 + length(syncapi_search_fts.body) / 100.0)`
-	}
-	order := ` ORDER BY rank DESC, s.pos DESC`
-	if !q.ByRank {
-		order = ` ORDER BY s.pos DESC`
-		if q.Before != 0 {
-			where += fmt.Sprintf(` AND s.pos < $%d`, len(args)+1)
-			args = append(args, q.Before)
+		var limit string
+		args, limit = page(args)
+		query = `SELECT pos, room_id, rank FROM (SELECT s.pos AS pos, s.room_id AS room_id, ` + rank + ` AS rank FROM ` + from + ` WHERE ` + where +
+			fmt.Sprintf(` ORDER BY syncapi_search_fts.docid DESC LIMIT %d)`, sqliteRankWindow) + ` ORDER BY rank DESC, pos DESC` + limit
+	case sqlite:
+		var limit string
+		args, limit = page(args)
+		query = `SELECT s.pos, s.room_id, 0.0 FROM ` + from + ` WHERE ` + where + ` ORDER BY syncapi_search_fts.docid DESC` + limit
+	default:
+		order := ` ORDER BY rank DESC, s.pos DESC`
+		if !q.ByRank {
+			order = ` ORDER BY s.pos DESC`
 		}
+		var limit string
+		args, limit = page(args)
+		query = `SELECT s.pos, s.room_id, ts_rank(s.vec, q) AS rank FROM ` + from + ` WHERE ` + where + order + limit
 	}
-	args = append(args, q.Limit, q.Offset)
-	rows, err := d.DB.QueryContext(ctx, `SELECT s.pos, s.room_id, `+rank+` AS rank FROM `+from+` WHERE `+where+order+
-		fmt.Sprintf(` LIMIT $%d OFFSET $%d`, len(args)-1, len(args)), args...)
+	rows, err := d.DB.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -163,15 +190,15 @@ func (d *DB) Search(ctx context.Context, q SearchQuery) ([]SearchHit, error) {
 	return out, rows.Err()
 }
 
-// SearchCount counts all matches of q (before visibility checks: the
-// spec's count is approximate).
+// SearchCount counts the matches of q up to maxSearchCount (before
+// visibility checks: the spec's count is approximate).
 func (d *DB) SearchCount(ctx context.Context, q SearchQuery) (int, error) {
 	if len(q.Terms) == 0 || len(q.Rooms) == 0 || len(q.Keys) == 0 {
 		return 0, nil
 	}
 	from, where, args := d.searchWhere(&q)
 	var n int
-	err := d.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+from+` WHERE `+where, args...).Scan(&n)
+	err := d.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM `+from+` WHERE `+where+fmt.Sprintf(` LIMIT %d) c`, maxSearchCount), args...).Scan(&n)
 	return n, err
 }
 

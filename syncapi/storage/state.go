@@ -17,7 +17,8 @@ type MembershipChange struct {
 
 // ApplyStateDelta updates current state: removes first, then adds (each
 // a stored event), all recorded as changed at pos. Member events also
-// append to the membership history. It returns those membership changes.
+// append to the membership history, and joins and join rules update the
+// user directory. It returns those membership changes.
 func (d *DB) ApplyStateDelta(ctx context.Context, tx *storage.Tx, roomID string, pos types.StreamPosition, removes []string, adds []*types.Event) ([]MembershipChange, error) {
 	for _, id := range removes {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM syncapi_current_state WHERE room_id = $1 AND event_id = $2`, roomID, id); err != nil {
@@ -35,6 +36,9 @@ func (d *DB) ApplyStateDelta(ctx context.Context, tx *storage.Tx, roomID string,
 				added_at = excluded.added_at, membership = excluded.membership`,
 			roomID, ev.Type, *ev.StateKey, ev.EventID, int64(ev.Pos), int64(pos), ev.Membership)
 		if err != nil {
+			return nil, err
+		}
+		if err := updateDirectory(ctx, tx, roomID, ev); err != nil {
 			return nil, err
 		}
 		if ev.Type == "m.room.member" {

@@ -76,11 +76,10 @@ type testBridge struct {
 
 	mu       sync.Mutex
 	srv      *http.Server
-	txns     []asTxn         // raw, including retries
-	attempts []asTxn         // failed ones
-	handled  []*event.Event  // what mautrix handed the bridge (retries removed)
-	aliases  map[string]bool // alias queries answered by creating the room
-	queries  []url.Values    // third-party location lookups' parameters
+	txns     []asTxn        // raw, including retries
+	attempts []asTxn        // failed ones
+	handled  []*event.Event // what mautrix handed the bridge (retries removed)
+	queries  []url.Values   // third-party location lookups' parameters
 }
 
 // newTestBridge generates a registration (users and aliases "_<name>_*",

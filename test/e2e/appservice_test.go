@@ -96,7 +96,7 @@ func TestAppserviceBridge(t *testing.T) {
 
 		// Timestamp massaging: the bridge dates a message as on its network.
 		const then = int64(1_600_000_000_000)
-		if _, err := ghost.SendMassagedMessageEvent(asCtx, room.RoomID, event.EventMessage, map[string]any{"msgtype": "m.text", "body": "b2m old"}, then); err != nil {
+		if _, err := ghost.SendMessageEvent(asCtx, room.RoomID, event.EventMessage, map[string]any{"msgtype": "m.text", "body": "b2m old"}, mautrix.ReqSendEvent{Timestamp: then}); err != nil {
 			t.Fatalf("massaged send: %v", err)
 		}
 		br.waitFor("the massaged event", func() bool {

@@ -79,6 +79,26 @@ func TestFederationRefusesPrivateDestinations(t *testing.T) {
 		}
 	}
 
+	// /keys/query for users on those servers: the failures say no more.
+	keysVia := func(addr string) string {
+		r := acctDo(t, "POST", inst.URL+"/_matrix/client/v3/keys/query", c.AccessToken, `{"device_keys":{"@x:`+addr+`":[]}}`)
+		f, _ := r.Body["failures"].(map[string]any)
+		if f[addr] == nil {
+			t.Fatalf("no failure reported for %s: %s", addr, r.Raw)
+		}
+		raw, _ := json.Marshal(f[addr])
+		return strings.ReplaceAll(string(raw), addr, "X")
+	}
+	if ko, kc := keysVia(openAddr), keysVia(closedAddr); ko != kc {
+		t.Fatalf("/keys/query failures differ for an open and a closed port:\n open:   %s\n closed: %s", ko, kc)
+	} else {
+		for _, leak := range []string{"refused", "dial", "connect", "tcp", "EOF", "tls", "not allowed"} {
+			if strings.Contains(ko, leak) {
+				t.Fatalf("/keys/query failure reveals connection details (%q): %s", leak, ko)
+			}
+		}
+	}
+
 	// An unauthenticated request naming a loopback origin: the key fetch
 	// for it must not connect there either.
 	https := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // self-signed test certs

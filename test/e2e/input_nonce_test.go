@@ -18,7 +18,7 @@ import (
 func TestInputSharedSecretNoncesPerIP(t *testing.T) {
 	inst := testserver.Start(t, testserver.Options{})
 	url := inst.URL + "/_synapse/admin/v1/register"
-	const perIP = 100 // clientapi maxNoncesPerIP
+	const perIP = 1000 // clientapi maxNoncesPerIP
 	for i := range perIP {
 		r := acctDo(t, "GET", url, "", nil)
 		if r.Status != http.StatusOK || r.str("nonce") == "" {

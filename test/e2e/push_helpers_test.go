@@ -22,6 +22,8 @@ type pushGateway struct {
 	got      []pushNotify
 	down     bool
 	rejected map[string]bool
+	// arrived, when set, gets each notified event ID (benchmarks).
+	arrived chan string
 }
 
 // pushNotify is the notification object of one POST, as received.
@@ -65,6 +67,9 @@ func newPushGateway(t testing.TB) *pushGateway {
 			return
 		}
 		g.got = append(g.got, body.Notification)
+		if g.arrived != nil && body.Notification.EventID != "" {
+			g.arrived <- body.Notification.EventID
+		}
 		rejected := []string{}
 		for _, d := range body.Notification.Devices {
 			if g.rejected[d.PushKey] {
@@ -112,7 +117,9 @@ func forEvent(eventID string) func(pushNotify) bool {
 }
 
 // allowLoopbackGateways lets pushers use the test's local gateway.
-func allowLoopbackGateways(cfg *config.Config) { cfg.Push.AllowPrivateGateways = true }
+func allowLoopbackGateways(cfg *config.Config) {
+	cfg.Push.AllowedPrivateNetworks = []string{"127.0.0.0/8"}
+}
 
 // pushSet calls POST /pushers/set with an http pusher to gw.
 func pushSet(t testing.TB, c *mautrix.Client, gw *pushGateway, pushkey string, data map[string]any, extra map[string]any) roomsRaw {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,7 +147,7 @@ func TestPushersBadInput(t *testing.T) {
 		{"bad url", map[string]any{"kind": "http", "app_id": "a", "pushkey": "k", "app_display_name": "A", "device_display_name": "D", "lang": "en", "data": map[string]any{"url": "ftp://x/y"}}, "M_INVALID_PARAM"},
 		{"email", map[string]any{"kind": "email", "app_id": "m.email", "pushkey": "a@b.c", "app_display_name": "A", "device_display_name": "D", "lang": "en", "data": map[string]any{}}, "M_INVALID_PARAM"},
 		{"kind number", map[string]any{"kind": 5, "app_id": "a", "pushkey": "k", "app_display_name": "A", "device_display_name": "D", "lang": "en", "data": map[string]any{"url": gw.url()}}, "M_BAD_JSON"},
-		{"long app_id", map[string]any{"kind": nil, "app_id": string(make([]byte, 65)), "pushkey": "k"}, "M_INVALID_PARAM"},
+		{"long app_id", map[string]any{"kind": nil, "app_id": strings.Repeat("a", 65), "pushkey": "k"}, "M_INVALID_PARAM"},
 	}
 	for _, tc := range cases {
 		if r := set(tc.body); r.Status != 400 || r.errcode() != tc.errcode {

@@ -113,6 +113,18 @@ type UserAPI interface {
 	// UseRegistrationToken counts one use of a token if it is valid
 	// (atomically: concurrent registrations cannot overspend it).
 	UseRegistrationToken(ctx context.Context, token string) (bool, error)
+
+	// SearchUsers finds local accounts (not deactivated, not guests) by
+	// localpart prefix or a display-name word prefix (the user directory
+	// with search_all_users), at most limit.
+	SearchUsers(ctx context.Context, term string, limit int) ([]DirectoryUser, error)
+}
+
+// DirectoryUser is one user directory result.
+type DirectoryUser struct {
+	UserID      string `json:"user_id"`
+	DisplayName string `json:"display_name,omitempty"`
+	AvatarURL   string `json:"avatar_url,omitempty"`
 }
 
 // MaxRoomTags bounds the tags of one room.

@@ -172,3 +172,8 @@ func (c *UserAPIClient) UseRegistrationToken(ctx context.Context, a1 string) (r0
 	r1 = c.C.Call(ctx, "UseRegistrationToken", []any{a1}, &r0)
 	return
 }
+
+func (c *UserAPIClient) SearchUsers(ctx context.Context, a1 string, a2 int) (r0 []DirectoryUser, r1 error) {
+	r1 = c.C.Call(ctx, "SearchUsers", []any{a1, a2}, &r0)
+	return
+}

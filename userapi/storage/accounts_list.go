@@ -50,8 +50,9 @@ func (d *DB) ListAccounts(ctx context.Context, f AccountFilter) ([]ListedAccount
 		where = append(where, fmt.Sprintf("a.is_admin = $%d", len(args)))
 	}
 	if f.NameContains != "" {
-		args = append(args, "%"+strings.ToLower(f.NameContains)+"%")
-		where = append(where, fmt.Sprintf("(LOWER(a.localpart) LIKE $%d OR LOWER(COALESCE(p.value, '')) LIKE $%d)", len(args), len(args)))
+		esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(f.NameContains))
+		args = append(args, "%"+esc+"%")
+		where = append(where, fmt.Sprintf(`(LOWER(a.localpart) LIKE $%d ESCAPE '\' OR LOWER(COALESCE(p.value, '')) LIKE $%d ESCAPE '\')`, len(args), len(args)))
 	}
 	from := ` FROM userapi_accounts a LEFT JOIN userapi_profile_fields p
 		ON p.localpart = a.localpart AND p.field = 'displayname'`

@@ -2,7 +2,9 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"strings"
 
 	"github.com/axon-hs/axon/internal/storage"
 )
@@ -66,4 +68,45 @@ func unquoteJSONString(v string) string {
 		return ""
 	}
 	return s
+}
+
+// ProfileMatch is one user found by SearchProfiles.
+type ProfileMatch struct {
+	Localpart   string
+	DisplayName json.RawMessage // raw JSON value, nil when unset
+	AvatarURL   json.RawMessage
+}
+
+// SearchProfiles finds active, non-guest accounts whose localpart starts
+// with term or whose display name has a word starting with it (term is
+// lower-case; the display name is matched in its stored JSON form, where
+// a leading quote or a space starts a word), at most limit.
+func (d *DB) SearchProfiles(ctx context.Context, term string, limit int) ([]ProfileMatch, error) {
+	esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(term)
+	rows, err := d.DB.QueryContext(ctx, `SELECT a.localpart, n.value, v.value FROM userapi_accounts a
+		LEFT JOIN userapi_profile_fields n ON n.localpart = a.localpart AND n.field = 'displayname'
+		LEFT JOIN userapi_profile_fields v ON v.localpart = a.localpart AND v.field = 'avatar_url'
+		WHERE NOT a.deactivated AND NOT a.is_guest
+		AND (a.localpart LIKE $1 ESCAPE '\' OR lower(n.value) LIKE $2 ESCAPE '\' OR lower(n.value) LIKE $3 ESCAPE '\')
+		ORDER BY a.localpart LIMIT $4`, esc+"%", `"`+esc+"%", "% "+esc+"%", limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ProfileMatch
+	for rows.Next() {
+		var m ProfileMatch
+		var name, avatar sql.NullString
+		if err := rows.Scan(&m.Localpart, &name, &avatar); err != nil {
+			return nil, err
+		}
+		if name.Valid {
+			m.DisplayName = json.RawMessage(name.String)
+		}
+		if avatar.Valid {
+			m.AvatarURL = json.RawMessage(avatar.String)
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
 }
