@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/axon-hs/axon/adminapi/storage"
+	fedapi "github.com/axon-hs/axon/federationapi/api"
 	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/setup"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
@@ -20,6 +21,7 @@ type AdminAPI struct {
 	serverName string
 	users      uapi.UserAPI
 	rooms      rsapi.RoomserverAPI
+	fed        fedapi.FederationAPI
 	version    string
 	db         *storage.DB
 	// noticeLocks serialise finding-or-creating a user's notices room.
@@ -39,7 +41,7 @@ func New(ctx context.Context, base *setup.Base, deps Deps) (*AdminAPI, error) {
 	}
 	a := &AdminAPI{
 		base: base, log: log.With("component", "adminapi"), serverName: base.Cfg.ServerName,
-		users: deps.Users, rooms: deps.Rooms, version: deps.Version, db: storage.New(sdb),
+		users: deps.Users, rooms: deps.Rooms, fed: deps.Federation, version: deps.Version, db: storage.New(sdb),
 	}
 	if base.Client != nil {
 		a.registerRoutes()

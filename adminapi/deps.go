@@ -1,6 +1,7 @@
 package adminapi
 
 import (
+	fedapi "github.com/axon-hs/axon/federationapi/api"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
@@ -9,6 +10,8 @@ import (
 type Deps struct {
 	Users uapi.UserAPI
 	Rooms rsapi.RoomserverAPI
+	// Federation is nil when federation is disabled.
+	Federation fedapi.FederationAPI
 	// Version is the server version reported by server_version.
 	Version string
 }

@@ -8,7 +8,8 @@
 // /_synapse/admin/v1/users/{userId}/admin); anyone else gets 403
 // M_FORBIDDEN.
 //
-// It reaches the userapi and the roomserver through their api interfaces
+// It reaches the userapi, the roomserver and federationapi through their
+// api interfaces
 // (so it works in a polylith). Registration tokens are stored by the
 // userapi. Its one table (prefix adminapi_) maps each user to their server
 // notices room. No streams in or out.
@@ -20,5 +21,6 @@
 //
 // Files, by feature prefix: users_ (accounts, devices, whois, login as),
 // rooms_ (room list, details, members, state), tokens_ (registration
-// tokens), notices_ (server notices), server_ (server version).
+// tokens), notices_ (server notices), federation_ (outbound destinations),
+// server_ (server version).
 package adminapi

@@ -34,6 +34,11 @@ func (a *AdminAPI) registerRoutes() {
 	route("GET /v1/rooms/{roomId}/members", a.roomMembers)
 	route("GET /v1/rooms/{roomId}/state", a.roomState)
 
+	// Federation.
+	route("GET /v1/federation/destinations", a.listDestinations)
+	route("GET /v1/federation/destinations/{destination}", a.getDestination)
+	route("POST /v1/federation/destinations/{destination}/reset_connection", a.resetDestination)
+
 	// Server notices.
 	route("POST /v1/send_server_notice", a.sendServerNotice)
 

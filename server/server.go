@@ -195,7 +195,7 @@ func (s *Server) build(ctx context.Context) error {
 	if cfg.Runs("clientapi") {
 		clientapi.New(base, s.UserAPI, s.RoomAPI, fed, as)
 		appservice.RegisterRoutes(base, as, s.RoomAPI)
-		if _, err := adminapi.New(ctx, base, adminapi.Deps{Users: s.UserAPI, Rooms: s.RoomAPI, Version: federationapi.Version}); err != nil {
+		if _, err := adminapi.New(ctx, base, adminapi.Deps{Users: s.UserAPI, Rooms: s.RoomAPI, Federation: fed, Version: federationapi.Version}); err != nil {
 			return fmt.Errorf("adminapi: %w", err)
 		}
 		if s.Reports, err = reports.New(ctx, base); err != nil {
