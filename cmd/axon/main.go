@@ -19,6 +19,7 @@ Usage:
   axon generate-config [--server-name NAME]   print a commented config with a new signing key
   axon create-account --user NAME [--password P] [--admin] [--config axon.yaml]
   axon admin [--url URL] [--token T] COMMAND  administer a running server (axon admin --help)
+  axon backup [--config axon.yaml] [--out DIR]  consistent copy of the SQLite databases and the signing key, while running
   axon version
 
 On first run without a config file, 'axon run' writes axon.yaml (server name
@@ -41,6 +42,8 @@ func main() {
 		err = createAccountCmd(args)
 	case "admin":
 		err = adminCmd(context.Background(), args, os.Stdout)
+	case "backup":
+		err = backupCmd(context.Background(), args, os.Stdout)
 	case "version", "--version":
 		fmt.Println("axon", version)
 	case "help", "-h", "--help":
