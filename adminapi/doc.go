@@ -9,9 +9,8 @@
 // M_FORBIDDEN.
 //
 // It reaches the userapi, the roomserver and federationapi through their
-// api interfaces
-// (so it works in a polylith). Registration tokens are stored by the
-// userapi. Its one table (prefix adminapi_) maps each user to their server
+// api interfaces (so it works in a polylith). Registration tokens are
+// stored by the userapi. Its one table (prefix adminapi_) maps each user to their server
 // notices room. No streams in or out.
 //
 // Server notices (server_notices in the config): the notices user (created

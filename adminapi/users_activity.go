@@ -9,13 +9,11 @@ import (
 // whois: GET /_synapse/admin/v1/whois/{userId}: the user's devices with
 // their last connection.
 func (a *AdminAPI) whois(req *http.Request, _ *httputil.Device) httputil.JSONResponse {
-	userID, e := a.localUser(req)
+	acc, e := a.existingUser(req)
 	if e != nil {
 		return *e
 	}
-	if _, err := a.users.QueryAccount(req.Context(), userID); err != nil {
-		return a.fail(err, "query user")
-	}
+	userID := acc.UserID
 	devs, err := a.users.QueryDevices(req.Context(), userID)
 	if err != nil {
 		return a.fail(err, "list devices")
@@ -44,13 +42,11 @@ func (a *AdminAPI) whois(req *http.Request, _ *httputil.Device) httputil.JSONRes
 
 // joinedRooms: GET /_synapse/admin/v1/users/{userId}/joined_rooms.
 func (a *AdminAPI) joinedRooms(req *http.Request, _ *httputil.Device) httputil.JSONResponse {
-	userID, e := a.localUser(req)
+	acc, e := a.existingUser(req)
 	if e != nil {
 		return *e
 	}
-	if _, err := a.users.QueryAccount(req.Context(), userID); err != nil {
-		return a.fail(err, "query user")
-	}
+	userID := acc.UserID
 	rooms, err := a.rooms.QueryRoomsForUser(req.Context(), userID, "join")
 	if err != nil {
 		return a.fail(err, "joined rooms")

@@ -49,6 +49,20 @@ func (a *AdminAPI) localUser(req *http.Request) (string, *httputil.JSONResponse)
 	return userID, nil
 }
 
+// existingUser reads the path's user, which must exist.
+func (a *AdminAPI) existingUser(req *http.Request) (*uapi.Account, *httputil.JSONResponse) {
+	userID, e := a.localUser(req)
+	if e != nil {
+		return nil, e
+	}
+	acc, err := a.users.QueryAccount(req.Context(), userID)
+	if err != nil {
+		r := a.fail(err, "query user")
+		return nil, &r
+	}
+	return acc, nil
+}
+
 // loadUser reads an account with its profile.
 func (a *AdminAPI) loadUser(ctx context.Context, userID string) (*userJSON, error) {
 	acc, err := a.users.QueryAccount(ctx, userID)

@@ -11,13 +11,11 @@ const maxDeviceIDs = 1000
 
 // listDevices: GET /_synapse/admin/v2/users/{userId}/devices.
 func (a *AdminAPI) listDevices(req *http.Request, _ *httputil.Device) httputil.JSONResponse {
-	userID, e := a.localUser(req)
+	acc, e := a.existingUser(req)
 	if e != nil {
 		return *e
 	}
-	if _, err := a.users.QueryAccount(req.Context(), userID); err != nil {
-		return a.fail(err, "query user")
-	}
+	userID := acc.UserID
 	devs, err := a.users.QueryDevices(req.Context(), userID)
 	if err != nil {
 		return a.fail(err, "list devices")

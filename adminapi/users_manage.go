@@ -229,13 +229,9 @@ func (a *AdminAPI) resetPassword(req *http.Request, _ *httputil.Device) httputil
 
 // getAdmin: GET /_synapse/admin/v1/users/{userId}/admin.
 func (a *AdminAPI) getAdmin(req *http.Request, _ *httputil.Device) httputil.JSONResponse {
-	userID, e := a.localUser(req)
+	acc, e := a.existingUser(req)
 	if e != nil {
 		return *e
-	}
-	acc, err := a.users.QueryAccount(req.Context(), userID)
-	if err != nil {
-		return a.fail(err, "query user")
 	}
 	return httputil.OK(map[string]bool{"admin": acc.IsAdmin})
 }
@@ -267,16 +263,13 @@ func (a *AdminAPI) putAdmin(req *http.Request, admin *httputil.Device) httputil.
 // loginAsUser: POST /_synapse/admin/v1/users/{userId}/login gives the
 // admin an access token of a new device of the user (for support).
 func (a *AdminAPI) loginAsUser(req *http.Request, admin *httputil.Device) httputil.JSONResponse {
-	userID, e := a.localUser(req)
+	acc, e := a.existingUser(req)
 	if e != nil {
 		return *e
 	}
+	userID := acc.UserID
 	if userID == admin.UserID {
 		return httputil.InvalidParam("Cannot use the admin API to log in as yourself")
-	}
-	acc, err := a.users.QueryAccount(req.Context(), userID)
-	if err != nil {
-		return a.fail(err, "query user")
 	}
 	if acc.Deactivated {
 		return a.fail(uapi.ErrUserDeactivated, "login as user")
