@@ -128,6 +128,17 @@ func (c *Component) startConsumers(ctx, runCtx context.Context, base *setup.Base
 			handlers[stream.DeviceListUpdates] = c.consumeInto(stream.DeviceListUpdates, c.deviceListItems)
 		}
 	}
+	var unused []string
+	for _, name := range []string{stream.Typing, stream.Receipts, stream.Presence, stream.SendToDevice, stream.DeviceListUpdates} {
+		if handlers[name] == nil {
+			unused = append(unused, name)
+		}
+	}
+	if len(unused) > 0 {
+		if err := c.db.ForgetPositions(ctx, unused...); err != nil {
+			return fmt.Errorf("appservice: positions: %w", err)
+		}
+	}
 	for name, h := range handlers {
 		st, err := base.Stream(ctx, name)
 		if err != nil {
@@ -141,7 +152,7 @@ func (c *Component) startConsumers(ctx, runCtx context.Context, base *setup.Base
 		if err != nil {
 			return fmt.Errorf("appservice: %s position: %w", name, err)
 		}
-		done, err := st.ConsumeBatch(runCtx, "appservice", seq, stream.BatchOptions{}, h)
+		done, err := st.ConsumeBatch(runCtx, "appservice", seq, stream.BatchOptions{DeadLetter: c.db.DeadLetterer(name)}, h)
 		if err != nil {
 			return fmt.Errorf("appservice: consume %s: %w", name, err)
 		}

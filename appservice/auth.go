@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/internal/httputil"
@@ -25,6 +27,43 @@ type Authenticator struct {
 	Cfg   *config.Config
 	Next  httputil.Authenticator
 	Users AccountQuerier
+
+	// known remembers users found registered, so a bridge's stream of
+	// requests as its ghosts costs one account lookup per ghost per
+	// knownFor (a deactivated ghost may act that much longer).
+	mu    sync.Mutex
+	known map[string]time.Time
+}
+
+const (
+	knownFor = 30 * time.Second
+	maxKnown = 10_000
+)
+
+// registered says whether userID is an active account, from memory when
+// it was seen recently.
+func (a *Authenticator) registered(ctx context.Context, userID string) (bool, error) {
+	now := time.Now()
+	a.mu.Lock()
+	seen, ok := a.known[userID]
+	a.mu.Unlock()
+	if ok && now.Sub(seen) < knownFor {
+		return true, nil
+	}
+	acc, err := a.Users.QueryAccount(ctx, userID)
+	if errors.Is(err, uapi.ErrNotFound) || (err == nil && acc.Deactivated) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.known == nil || len(a.known) >= maxKnown {
+		a.known = map[string]time.Time{} // simple bound: start over
+	}
+	a.known[userID] = now
+	return true, nil
 }
 
 // AuthenticateToken implements httputil.Authenticator.
@@ -43,12 +82,12 @@ func (a *Authenticator) AuthenticateToken(req *http.Request, token string) (*uap
 		if !strings.HasSuffix(userID, ":"+a.Cfg.ServerName) || !reg.InUserNamespace(userID) {
 			return nil, &httputil.MatrixError{ErrCode: "M_EXCLUSIVE", Err: "Application service cannot masquerade as " + userID + ": not in its namespaces"}
 		}
-		acc, err := a.Users.QueryAccount(req.Context(), userID)
+		ok, err := a.registered(req.Context(), userID)
 		switch {
-		case errors.Is(err, uapi.ErrNotFound), err == nil && acc.Deactivated:
-			return nil, &httputil.MatrixError{ErrCode: "M_FORBIDDEN", Err: "Application service has not registered " + userID}
 		case err != nil:
 			return nil, &httputil.MatrixError{ErrCode: "M_UNKNOWN", Err: "Could not check the user; try again"}
+		case !ok:
+			return nil, &httputil.MatrixError{ErrCode: "M_FORBIDDEN", Err: "Application service has not registered " + userID}
 		}
 	}
 	dev := &uapi.Device{

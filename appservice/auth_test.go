@@ -13,7 +13,10 @@ import (
 
 type fakeAccounts map[string]*uapi.Account // user → account; devices "DEV" only
 
+var accountLookups int
+
 func (f fakeAccounts) QueryAccount(_ context.Context, userID string) (*uapi.Account, error) {
+	accountLookups++
 	if a := f[userID]; a != nil {
 		return a, nil
 	}
@@ -74,6 +77,15 @@ func TestAuthenticator(t *testing.T) {
 		if _, code := auth("AS", query); code != want {
 			t.Errorf("%s: %s, want %s", query, code, want)
 		}
+	}
+	before := accountLookups
+	for range 5 {
+		if _, code := auth("AS", "user_id=@_irc_bob:hs"); code != "" {
+			t.Fatal(code)
+		}
+	}
+	if accountLookups != before {
+		t.Fatalf("a ghost seen moments ago was looked up %d more times", accountLookups-before)
 	}
 	if dev, _ := auth("user-token", "user_id=@_irc_bob:hs"); !next.called || dev.UserID != "@alice:hs" {
 		t.Fatalf("a normal token must go to the userapi, ignoring user_id: %+v", dev)

@@ -3,8 +3,12 @@ package appservice
 import (
 	"context"
 	"encoding/json"
+	"slices"
+
+	"github.com/tidwall/gjson"
 
 	"github.com/axon-hs/axon/appservice/storage"
+	"github.com/axon-hs/axon/internal/config"
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
@@ -73,7 +77,41 @@ func (c *Component) itemsForEvent(ctx context.Context, ore *rsapi.OutputNewRoomE
 	for i, a := range apps {
 		items[i] = storage.Item{AppserviceID: a.ID, Kind: storage.KindEvent, Body: body}
 	}
-	return items, nil
+	left, err := c.deviceListsLeft(ctx, ev, apps)
+	return append(items, left...), err
+}
+
+// deviceListsLeft: when a user leaves a room, the MSC3202 appservices
+// interested in it that no longer share any room with the user are told
+// to stop tracking the user's devices.
+func (c *Component) deviceListsLeft(ctx context.Context, ev *rsapi.Event, apps []*config.AppService) ([]storage.Item, error) {
+	sk := ev.StateKey()
+	if ev.Type() != "m.room.member" || sk == nil || c.interest.owned(*sk) {
+		return nil, nil
+	}
+	if m := gjson.GetBytes(ev.Content(), "membership").Str; m != "leave" && m != "ban" {
+		return nil, nil
+	}
+	var candidates []*config.AppService
+	for _, a := range apps {
+		if a.MSC3202 {
+			candidates = append(candidates, a)
+		}
+	}
+	if len(candidates) == 0 {
+		return nil, nil
+	}
+	sharing, err := c.appsSharingUser(ctx, *sk, func(a *config.AppService) bool { return slices.Contains(candidates, a) })
+	if err != nil {
+		return nil, err
+	}
+	var gone []*config.AppService
+	for _, a := range candidates {
+		if !slices.Contains(sharing, a) {
+			gone = append(gone, a)
+		}
+	}
+	return ephemeralItems(gone, storage.KindDeviceListLeft, *sk)
 }
 
 // notify wakes the senders of the appservices that got items.

@@ -81,6 +81,7 @@ func (s *sender) run(ctx context.Context) {
 		if err == nil {
 			if ackErr := s.db.Ack(ctx, s.reg.ID, txnID); ackErr != nil {
 				s.log.Error("acknowledging a delivered transaction; it will be sent again", "txn_id", txnID, "error", ackErr)
+				s.wait(ctx, minBackoff, nil)
 				continue
 			}
 			s.metrics.delivered(s.reg.ID, len(items))
@@ -165,7 +166,7 @@ type deviceLists struct {
 
 func buildTransaction(items []storage.Item) transactionBody {
 	body := transactionBody{Events: []json.RawMessage{}}
-	changed := map[string]bool{}
+	seen := map[string]map[string]bool{storage.KindDeviceList: {}, storage.KindDeviceListLeft: {}}
 	for _, it := range items {
 		switch it.Kind {
 		case storage.KindEvent:
@@ -174,14 +175,19 @@ func buildTransaction(items []storage.Item) transactionBody {
 			body.Ephemeral = append(body.Ephemeral, it.Body)
 		case storage.KindToDevice:
 			body.ToDevice = append(body.ToDevice, it.Body)
-		case storage.KindDeviceList:
+		case storage.KindDeviceList, storage.KindDeviceListLeft:
 			var user string
-			if json.Unmarshal(it.Body, &user) == nil && !changed[user] {
-				changed[user] = true
-				if body.DeviceLists == nil {
-					body.DeviceLists = &deviceLists{Left: []string{}}
-				}
+			if json.Unmarshal(it.Body, &user) != nil || seen[it.Kind][user] {
+				continue
+			}
+			seen[it.Kind][user] = true
+			if body.DeviceLists == nil {
+				body.DeviceLists = &deviceLists{Changed: []string{}, Left: []string{}}
+			}
+			if it.Kind == storage.KindDeviceList {
 				body.DeviceLists.Changed = append(body.DeviceLists.Changed, user)
+			} else {
+				body.DeviceLists.Left = append(body.DeviceLists.Left, user)
 			}
 		}
 	}

@@ -32,3 +32,15 @@ func TestBuildTransaction(t *testing.T) {
 		t.Fatalf("an empty transaction still has events: %s", empty)
 	}
 }
+
+func TestBuildTransactionDeviceLists(t *testing.T) {
+	body := buildTransaction([]storage.Item{
+		{Kind: storage.KindDeviceList, Body: []byte(`"@a:hs"`)},
+		{Kind: storage.KindDeviceList, Body: []byte(`"@a:hs"`)},
+		{Kind: storage.KindDeviceListLeft, Body: []byte(`"@b:hs"`)},
+	})
+	data, _ := json.Marshal(body.DeviceLists)
+	if string(data) != `{"changed":["@a:hs"],"left":["@b:hs"]}` {
+		t.Fatalf("device lists %s", data)
+	}
+}

@@ -2,11 +2,9 @@ package clientapi
 
 import (
 	"log/slog"
-	"net/http"
 	"strings"
 
 	"github.com/axon-hs/axon/internal/config"
-	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/internal/uia"
 	uapi "github.com/axon-hs/axon/userapi/api"
@@ -43,11 +41,6 @@ func newAccountRoutes(base *setup.Base, users uapi.UserAPI) *accountRoutes {
 	}
 	a.uia = a.newUIA()
 	return a
-}
-
-// guestForbidden is the answer to guests on endpoints not open to them.
-func guestForbidden() httputil.JSONResponse {
-	return httputil.Error(http.StatusForbidden, "M_GUEST_ACCESS_FORBIDDEN", "Guest accounts cannot use this endpoint")
 }
 
 // parseUserID checks the shape "@localpart:server" of a user ID in a path.

@@ -39,7 +39,7 @@ func (a *accountRoutes) ownRoomTarget(req *http.Request, dev *uapi.Device) (room
 		return "", &r
 	}
 	if dev.IsGuest {
-		r := guestForbidden()
+		r := httputil.GuestForbidden()
 		return "", &r
 	}
 	roomID = req.PathValue("roomId")

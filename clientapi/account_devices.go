@@ -112,7 +112,7 @@ func (a *accountRoutes) deleteDevices(req *http.Request, dev *uapi.Device) httpu
 
 func (a *accountRoutes) removeDevices(req *http.Request, dev *uapi.Device, auth *uia.Auth, ids []string) httputil.JSONResponse {
 	if dev.IsGuest {
-		return guestForbidden()
+		return httputil.GuestForbidden()
 	}
 	// Appservices manage their users' devices without UIA (they have no passwords).
 	session := ""

@@ -18,7 +18,7 @@ func (a *accountRoutes) whoami(req *http.Request, dev *uapi.Device) httputil.JSO
 // every other device is logged out.
 func (a *accountRoutes) changePassword(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	if dev.IsGuest {
-		return guestForbidden()
+		return httputil.GuestForbidden()
 	}
 	var body struct {
 		Auth          *uia.Auth `json:"auth"`
@@ -49,7 +49,7 @@ func (a *accountRoutes) changePassword(req *http.Request, dev *uapi.Device) http
 // deactivate: POST /account/deactivate.
 func (a *accountRoutes) deactivate(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	if dev.IsGuest {
-		return guestForbidden()
+		return httputil.GuestForbidden()
 	}
 	var body struct {
 		Auth  *uia.Auth `json:"auth"`

@@ -109,7 +109,7 @@ func (a *accountRoutes) ownProfileField(req *http.Request, dev *uapi.Device) (st
 		return "", &r
 	}
 	if dev.IsGuest && key != "displayname" {
-		r := guestForbidden()
+		r := httputil.GuestForbidden()
 		return "", &r
 	}
 	return key, nil

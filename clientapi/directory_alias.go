@@ -24,6 +24,9 @@ func (h *roomRoutes) checkLocalAlias(alias string) *httputil.JSONResponse {
 }
 
 func (h *roomRoutes) putAlias(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	if dev.IsGuest {
+		return httputil.GuestForbidden()
+	}
 	ctx := req.Context()
 	alias := req.PathValue("roomAlias")
 	var body struct {

@@ -105,6 +105,9 @@ func (h *roomRoutes) putState(req *http.Request, dev *uapi.Device) httputil.JSON
 	if r != nil {
 		return *r
 	}
+	if evType == "m.room.guest_access" && stateKey == "" && !guestsMayJoin(content) {
+		h.removeGuests(ctx, roomID)
+	}
 	return httputil.OK(map[string]string{"event_id": id})
 }
 

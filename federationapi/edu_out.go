@@ -149,7 +149,10 @@ func (f *FederationAPI) startEDUConsumers(ctx, runCtx context.Context) error {
 			}
 		}
 		h := h
-		done, err := s.Consume(runCtx, consumer, pos, func(ctx context.Context, msg stream.Message) error {
+		done, err := s.Consume(runCtx, consumer, pos, f.store.DeadLetterer(consumer), func(ctx context.Context, msg stream.Message) error {
+			if !json.Valid(msg.Data) {
+				return stream.Poison(fmt.Errorf("%s message is not JSON", name))
+			}
 			eduType, content, dests := h(ctx, msg.Data)
 			dests = f.remoteOnly(dests)
 			var body []byte

@@ -145,7 +145,10 @@ func TestInboundDeviceListEDUs(t *testing.T) {
 	var got []ksapi.DeviceListUpdate
 	var decodeErr error
 	cctx, stop := context.WithCancel(ctx)
-	done, err := st.Consume(cctx, "test", after, func(_ context.Context, m stream.Message) error {
+	done, err := st.Consume(cctx, "test", after, func(_ context.Context, m stream.Message, cause error) error {
+		t.Errorf("update %d dead-lettered: %v", m.Seq, cause)
+		return nil
+	}, func(_ context.Context, m stream.Message) error {
 		var u ksapi.DeviceListUpdate
 		err := json.Unmarshal(m.Data, &u)
 		mu.Lock()

@@ -30,6 +30,9 @@ func (b *backupVersionBody) check() *httputil.JSONResponse {
 
 // POST /room_keys/version
 func (k *routes) handleCreateBackup(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	if dev.IsGuest {
+		return httputil.GuestForbidden()
+	}
 	var body backupVersionBody
 	if r := httputil.DecodeJSON(req, &body); r != nil {
 		return *r

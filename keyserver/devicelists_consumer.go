@@ -25,7 +25,7 @@ func (k *Keyserver) consumeDeviceChanges(ctx context.Context, base *setup.Base) 
 		return fmt.Errorf("keyserver %s position: %w", stream.UserDevices, err)
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
-	done, err := st.Consume(runCtx, "keyserver", seq, k.onDeviceChange)
+	done, err := st.Consume(runCtx, "keyserver", seq, k.db.DeadLetterer(stream.UserDevices), k.onDeviceChange)
 	if err != nil {
 		cancel()
 		return err
@@ -38,8 +38,11 @@ func (k *Keyserver) consumeDeviceChanges(ctx context.Context, base *setup.Base) 
 // transaction as the deletion and its announcement.
 func (k *Keyserver) onDeviceChange(ctx context.Context, msg stream.Message) error {
 	var c uapi.OutputDeviceChange
-	if err := json.Unmarshal(msg.Data, &c); err != nil || !k.isLocal(c.UserID) {
-		k.log.Error("malformed user_devices message; skipping", "seq", msg.Seq, "error", err)
+	if err := json.Unmarshal(msg.Data, &c); err != nil {
+		return stream.Poison(fmt.Errorf("malformed user_devices message: %w", err))
+	}
+	if !k.isLocal(c.UserID) {
+		k.log.Error("user_devices message for another server's user; skipping", "seq", msg.Seq, "user_id", c.UserID)
 		return k.db.WriteTx(ctx, func(tx *istorage.Tx) error {
 			return k.db.SetConsumerSeq(ctx, tx, stream.UserDevices, msg.Seq)
 		})

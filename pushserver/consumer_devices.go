@@ -22,7 +22,7 @@ func (p *PushServer) startDeviceConsumer(ctx, runCtx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("pushserver %s position: %w", stream.UserDevices, err)
 	}
-	done, err := st.ConsumeBatch(runCtx, "pushserver", seq, stream.BatchOptions{}, p.onDeviceChanges)
+	done, err := st.ConsumeBatch(runCtx, "pushserver", seq, stream.BatchOptions{DeadLetter: p.db.DeadLetterer(stream.UserDevices)}, p.onDeviceChanges)
 	if err != nil {
 		return err
 	}
@@ -39,8 +39,8 @@ func (p *PushServer) onDeviceChanges(ctx context.Context, msgs []stream.Message)
 	for _, msg := range msgs {
 		var c uapi.OutputDeviceChange
 		if err := json.Unmarshal(msg.Data, &c); err != nil {
-			p.log.Error("malformed user_devices message; skipping", "seq", msg.Seq, "error", err)
-			continue
+			// Dead-lettered (the batch is applied again message by message).
+			return stream.Poison(fmt.Errorf("malformed user_devices message (seq %d): %w", msg.Seq, err))
 		}
 		changes = append(changes, storage.DeviceChange{UserID: c.UserID, DeviceIDs: c.DeletedDeviceIDs})
 	}

@@ -1,6 +1,8 @@
 package roomserver
 
 import (
+	"time"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,8 +15,14 @@ import (
 // outboxConfig: outputs go through the shared transactional outbox (see
 // internal/outbox), keyed by room.
 func outboxConfig(r *RoomServer) outbox.Config {
-	return outbox.Config{Table: "roomserver_outbox", KeyHeader: "room_id", MsgIDPrefix: "axon-rs-", Log: r.log}
+	return outbox.Config{Table: "roomserver_outbox", KeyHeader: "room_id", MsgIDPrefix: "axon-rs-", Log: r.log,
+		Retain: outputRetention}
 }
+
+// outputRetention is how long published outputs are kept to be published
+// again if the stream is lost: well beyond how far behind back-pressure
+// lets the consumers fall.
+const outputRetention = time.Minute
 
 // stageOutputs encodes the batch's outputs and writes them to the outbox
 // in the same transaction as the events, so what is committed is
@@ -43,5 +51,21 @@ func (r *RoomServer) publish(entries []outbox.Entry) {
 	defer cancel()
 	if err := r.outbox.Send(ctx, entries); err != nil {
 		r.log.Warn("room output not yet published; the outbox will publish it", "error", err)
+		return
+	}
+	// Back-pressure: while this process's consumers (syncapi, federation
+	// sender) are far behind, the room waits (within answerAfter) rather
+	// than accepting writes faster than /sync can deliver them.
+	if w, ok := r.out.(consumerWaiter); ok {
+		_ = w.WaitForConsumers(ctx, maxConsumerLag)
 	}
 }
+
+// consumerWaiter is the part of *stream.Stream that applies back-pressure.
+type consumerWaiter interface {
+	WaitForConsumers(ctx context.Context, maxLag uint64) error
+}
+
+// maxConsumerLag is how many room outputs the local consumers may be
+// behind before rooms wait for them: well under a second of syncapi work.
+const maxConsumerLag = 100

@@ -10,7 +10,7 @@ import (
 )
 
 // QueryEventVisibility implements api.RoomserverAPI with
-// api.HistoryVisible, reading the state before each event.
+// api.VisibilityCheck, reading the state before each event.
 func (r *RoomServer) QueryEventVisibility(ctx context.Context, userID string, events []*api.Event) ([]bool, error) {
 	out := make([]bool, len(events))
 	for i, ev := range events {
@@ -43,18 +43,58 @@ func (r *RoomServer) QueryEventVisibility(ctx context.Context, userID string, ev
 				vis = visibilityOf(hv[nid].pdu)
 			}
 		}
-		atEvent, _, err := r.membership(ctx, rm, before, userID)
-		if err != nil {
+		c := api.VisibilityCheck{Visibility: vis}
+		if c.MembershipBefore, _, err = r.membership(ctx, rm, before, userID); err != nil {
 			return nil, err
 		}
-		if ev.Type() == spec.MRoomMember && ev.StateKeyEquals(userID) {
-			atEvent = membershipOf(ev.PDU)
+		switch {
+		case ev.Type() == spec.MRoomMember && ev.StateKeyEquals(userID):
+			c.OwnMembershipAfter = membershipOf(ev.PDU)
+		case ev.Type() == spec.MRoomHistoryVisibility && ev.StateKeyEquals(""):
+			c.VisibilityAfter = visibilityOf(ev.PDU)
 		}
-		current, _, err := r.membership(ctx, rm, rm.snapshot([]api.StateKey{{Type: spec.MRoomMember, StateKey: userID}}), userID)
-		if err != nil {
-			return nil, err
+		if !c.Visible() {
+			if c.JoinedAfter, err = r.joinedAfter(ctx, rm, userID, st.nid); err != nil {
+				return nil, err
+			}
 		}
-		out[i] = api.HistoryVisible(vis, atEvent, current)
+		out[i] = c.Visible()
 	}
 	return out, nil
+}
+
+// maxMembershipWalk bounds how many of a user's membership changes
+// joinedAfter looks back through.
+const maxMembershipWalk = 100
+
+// joinedAfter reports whether userID was joined at some point after the
+// event afterNID, walking back from their current member event through
+// the state before each earlier one. Events are ordered by when this
+// server stored them; an event learned later (backfill) than a join
+// therefore counts as after it, which errs towards hiding.
+func (r *RoomServer) joinedAfter(ctx context.Context, rm *room, userID string, afterNID int64) (bool, error) {
+	key := storage.Tuple{EventType: spec.MRoomMember, StateKey: userID}
+	nid := rm.snapshot([]api.StateKey{{Type: spec.MRoomMember, StateKey: userID}})[key]
+	for range maxMembershipWalk {
+		if nid == 0 || nid <= afterNID {
+			return false, nil
+		}
+		evs, err := r.eventsByNID(ctx, r.db, rm.version, []int64{nid})
+		if err != nil {
+			return false, err
+		}
+		m := evs[nid]
+		if m == nil {
+			return false, nil
+		}
+		if membershipOf(m.pdu) == spec.Join {
+			return true, nil
+		}
+		before, _, err := r.loadSnapshot(ctx, r.db, m.snapshotNID)
+		if err != nil {
+			return false, err
+		}
+		nid = before[key]
+	}
+	return false, nil
 }

@@ -49,5 +49,6 @@ bench send -c 50 -t 30s --rooms both
 bench sync-latency -m 500
 bench initial-sync -r 500 -k 10 --repeat 5
 bench herd -h 300 --members 500 --events 1000
+bench mixed -t 40s
 grep -E "VmHWM|VmRSS" /proc/$pid/status | tee -a "$out/summary.txt"
 echo "results in $out"

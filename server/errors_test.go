@@ -116,7 +116,7 @@ func TestAPIErrorsCrossRPC(t *testing.T) {
 		t.Errorf("roomserver error after RPC: %v", got)
 	}
 	var pe *asapi.PingError
-	if got := rpc.RoundTrip(&asapi.PingError{Kind: "status", Status: 502}); !errors.As(got, &pe) || pe.Status != 502 {
+	if got := rpc.RoundTrip(&asapi.PingError{Kind: "status", Status: 403, Body: "no"}); !errors.As(got, &pe) || pe.Status != 403 || pe.Body != "no" {
 		t.Errorf("appservice ping error after RPC: %v", got)
 	}
 	var fe *fedapi.Error

@@ -3,6 +3,7 @@ package syncapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
@@ -15,10 +16,7 @@ import (
 func (s *SyncAPI) onAccountDataMsg(ctx context.Context, msg stream.Message) error {
 	var ad uapi.OutputAccountData
 	if err := json.Unmarshal(msg.Data, &ad); err != nil || ad.UserID == "" || ad.Type == "" {
-		s.log.Error("malformed account data output; skipping", "seq", msg.Seq, "error", err)
-		return s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
-			return s.db.SetConsumerSeq(ctx, tx, stream.AccountData, msg.Seq)
-		})
+		return stream.Poison(fmt.Errorf("malformed account data output: %v", err))
 	}
 	content := ad.Content
 	if len(content) == 0 {

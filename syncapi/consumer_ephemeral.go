@@ -48,24 +48,27 @@ func (s *SyncAPI) startEphemeralConsumers(ctx, runCtx context.Context) error {
 	return s.consumeRemote(runCtx, stream.Typing, last, s.applyRemoteTyping)
 }
 
-// remoteOrigin returns the message's origin, or "" when it is ours (or
-// unreadable), which needs nothing done.
-func (s *SyncAPI) remoteOrigin(data []byte) string {
+// remoteOrigin returns the message's origin, or "" when it is ours,
+// which needs nothing done; an unreadable message is poison.
+func (s *SyncAPI) remoteOrigin(data []byte) (string, error) {
 	var m struct {
 		Origin string `json:"origin"`
 	}
-	if json.Unmarshal(data, &m) != nil || m.Origin == s.base.Cfg.ServerName {
-		return ""
+	if err := json.Unmarshal(data, &m); err != nil {
+		return "", stream.Poison(fmt.Errorf("malformed ephemeral message: %w", err))
 	}
-	return m.Origin
+	if m.Origin == s.base.Cfg.ServerName {
+		return "", nil
+	}
+	return m.Origin, nil
 }
 
 // consumeRemote consumes name from afterSeq, handing remote messages to
 // apply.
 func (s *SyncAPI) consumeRemote(runCtx context.Context, name string, afterSeq uint64, apply func(ctx context.Context, data []byte, seq uint64) error) error {
-	done, err := s.streams[name].Consume(runCtx, "syncapi", afterSeq, func(ctx context.Context, msg stream.Message) error {
-		if s.remoteOrigin(msg.Data) == "" {
-			return nil
+	done, err := s.streams[name].Consume(runCtx, "syncapi", afterSeq, s.deadLetterer(name), func(ctx context.Context, msg stream.Message) error {
+		if origin, err := s.remoteOrigin(msg.Data); origin == "" {
+			return err
 		}
 		return apply(ctx, msg.Data, msg.Seq)
 	})

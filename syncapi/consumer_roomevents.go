@@ -19,9 +19,8 @@ func (s *SyncAPI) onRoomEventBatch(ctx context.Context, msgs []stream.Message) e
 	for _, msg := range msgs {
 		var out rsapi.OutputEvent
 		if err := json.Unmarshal(msg.Data, &out); err != nil {
-			// A malformed message can never succeed: it is applied as nothing.
-			s.log.Error("malformed room event output; skipping", "seq", msg.Seq, "error", err)
-			continue
+			// A malformed message can never succeed: dead-letter it.
+			return stream.Poison(fmt.Errorf("malformed room event output (seq %d): %w", msg.Seq, err))
 		}
 		outs = append(outs, &out)
 	}
@@ -32,17 +31,17 @@ func (s *SyncAPI) onRoomEventBatch(ctx context.Context, msgs []stream.Message) e
 type roomBatch struct {
 	s  *SyncAPI
 	tx *istorage.Tx
-	// dirty rooms had their state changed earlier in this transaction:
-	// their state is read through tx, since the cache and the reader pool
-	// only see committed state.
-	dirty map[string]bool
-	after []func() // effects to run after commit, in output order
+	// states holds the state of rooms changed earlier in this
+	// transaction (the cache and the reader pool only see committed
+	// state).
+	states map[string]*roomState
+	after  []func() // effects to run after commit, in output order
 }
 
 func (s *SyncAPI) applyRoomOutputs(ctx context.Context, outs []*rsapi.OutputEvent, seq uint64) error {
 	var b *roomBatch
 	err := s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
-		b = &roomBatch{s: s, tx: tx, dirty: map[string]bool{}}
+		b = &roomBatch{s: s, tx: tx, states: map[string]*roomState{}}
 		for _, out := range outs {
 			var err error
 			switch {
@@ -68,16 +67,15 @@ func (s *SyncAPI) applyRoomOutputs(ctx context.Context, outs []*rsapi.OutputEven
 	return nil
 }
 
-// stateBefore is the room's state as of the transaction so far.
+// stateBefore is the room's state as of the transaction so far: the
+// committed state, with the batch's deltas applied in memory (reading it
+// back after every state event made the consumer fall behind when
+// member events came quickly, e.g. profile changes).
 func (b *roomBatch) stateBefore(ctx context.Context, roomID string) (*roomState, error) {
-	if !b.dirty[roomID] {
-		return b.s.cache.get(ctx, roomID)
+	if rs := b.states[roomID]; rs != nil {
+		return rs, nil
 	}
-	evs, err := b.s.db.CurrentState(ctx, b.tx, roomID)
-	if err != nil {
-		return nil, err
-	}
-	return newRoomState(evs), nil
+	return b.s.cache.get(ctx, roomID)
 }
 
 func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEvent) error {
@@ -150,7 +148,7 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 	}
 	stateChanged := len(adds) > 0 || len(removes) > 0
 	if stateChanged {
-		b.dirty[ore.RoomID] = true
+		b.states[ore.RoomID] = rs.withDelta(removes, addEvents)
 	}
 	notified, err := s.recordNotifications(ctx, tx, rs, ev)
 	if err != nil {
@@ -212,7 +210,12 @@ func (b *roomBatch) redaction(ctx context.Context, r *rsapi.OutputRedaction) err
 	if err := s.db.UpdateEventJSON(ctx, tx, r.RedactedEventID, js, true); err != nil {
 		return err
 	}
-	b.dirty[r.RoomID] = true // a redacted state event changes what state says
+	// A redacted state event changes what state says (rare: read it back).
+	evs, err := s.db.CurrentState(ctx, tx, r.RoomID)
+	if err != nil {
+		return err
+	}
+	b.states[r.RoomID] = newRoomState(evs)
 	b.after = append(b.after, func() { s.cache.invalidate(r.RoomID) })
 	return nil
 }

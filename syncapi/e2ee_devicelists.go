@@ -45,7 +45,7 @@ func (s *SyncAPI) startDeviceLists(ctx context.Context, keys Keys) error {
 	// first, then waits for s.done).
 	runCtx, cancel := context.WithCancel(context.Background())
 	go func() { <-s.notif.Closed(); cancel() }()
-	done, err := st.Consume(runCtx, "syncapi", seq, func(ctx context.Context, msg stream.Message) error {
+	done, err := st.Consume(runCtx, "syncapi", seq, s.deadLetterer(stream.DeviceListUpdates), func(ctx context.Context, msg stream.Message) error {
 		if err := s.onDeviceListMsg(ctx, msg); err != nil {
 			return err
 		}
@@ -65,10 +65,7 @@ func (s *SyncAPI) startDeviceLists(ctx context.Context, keys Keys) error {
 func (s *SyncAPI) onDeviceListMsg(ctx context.Context, msg stream.Message) error {
 	var u ksapi.DeviceListUpdate
 	if err := json.Unmarshal(msg.Data, &u); err != nil || u.UserID == "" {
-		s.log.Error("malformed device list update; skipping", "seq", msg.Seq, "error", err)
-		return s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
-			return s.db.SetConsumerSeq(ctx, tx, stream.DeviceListUpdates, msg.Seq)
-		})
+		return stream.Poison(fmt.Errorf("malformed device list update: %v", err))
 	}
 	var pos types.StreamPosition
 	err := s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {

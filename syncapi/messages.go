@@ -144,7 +144,7 @@ func (s *SyncAPI) accessibleView(ctx context.Context, userID, roomID string, cur
 	}
 	if mv.current == "" {
 		rs, err := s.cache.get(ctx, roomID)
-		if err != nil || rs.contentField("m.room.history_visibility", "", "history_visibility").String() != "world_readable" {
+		if err != nil || !rs.worldReadable() {
 			r := httputil.Forbidden("You are not allowed to view this room")
 			return nil, &r
 		}
@@ -185,7 +185,12 @@ func (s *SyncAPI) handleMessages(req *http.Request, dev *uapi.Device) httputil.J
 		s.log.Error("messages", "error", err)
 		return httputil.InternalError()
 	}
-	rels, err := s.aggregations(ctx, evs, cur, dev.UserID)
+	rs, horizon, err := s.viewerState(ctx, mv, roomID, cur)
+	if err != nil {
+		s.log.Error("messages", "error", err)
+		return httputil.InternalError()
+	}
+	rels, err := s.aggregations(ctx, evs, horizon, dev.UserID)
 	if err != nil {
 		s.log.Error("messages", "error", err)
 		return httputil.InternalError()
@@ -200,14 +205,11 @@ func (s *SyncAPI) handleMessages(req *http.Request, dev *uapi.Device) httputil.J
 		resp["end"] = p.nextToken(last).String()
 	}
 	if filter.LazyLoadMembers && len(evs) > 0 {
-		rs, err := s.cache.get(ctx, roomID)
-		if err == nil {
-			state := []json.RawMessage{}
-			for _, m := range lazyMembers(rs, evs, dev.UserID) {
-				state = append(state, m.Serve("", nil))
-			}
-			resp["state"] = state
+		state := []json.RawMessage{}
+		for _, m := range lazyMembers(rs, evs, dev.UserID) {
+			state = append(state, m.Serve("", nil))
 		}
+		resp["state"] = state
 	}
 	return httputil.OK(resp)
 }
@@ -257,7 +259,12 @@ func (s *SyncAPI) handleContext(req *http.Request, dev *uapi.Device) httputil.JS
 		return httputil.InternalError()
 	}
 	all := append(append([]*types.Event{ev}, evsBefore...), evsAfter...)
-	rels, err := s.aggregations(ctx, all, cur, dev.UserID)
+	rs, horizon, err := s.viewerState(ctx, mv, roomID, cur)
+	if err != nil {
+		s.log.Error("context", "error", err)
+		return httputil.InternalError()
+	}
+	rels, err := s.aggregations(ctx, all, horizon, dev.UserID)
 	if err != nil {
 		s.log.Error("context", "error", err)
 		return httputil.InternalError()
@@ -275,11 +282,6 @@ func (s *SyncAPI) handleContext(req *http.Request, dev *uapi.Device) httputil.JS
 	}
 	if len(evsAfter) > 0 {
 		end = pf.nextToken(lastF)
-	}
-	rs, err := s.cache.get(ctx, roomID)
-	if err != nil {
-		s.log.Error("context", "error", err)
-		return httputil.InternalError()
 	}
 	stateFilter := *filter
 	state := s.stateEvents(rs.events, nil, &stateFilter, dev.UserID)

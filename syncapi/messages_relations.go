@@ -231,7 +231,12 @@ func (s *SyncAPI) handleThreads(req *http.Request, dev *uapi.Device) httputil.JS
 			visible = append(visible, ev)
 		}
 	}
-	rels, err := s.aggregations(ctx, visible, cur, dev.UserID)
+	_, horizon, err := s.viewerState(ctx, mv, roomID, cur)
+	if err != nil {
+		s.log.Error("threads", "error", err)
+		return httputil.InternalError()
+	}
+	rels, err := s.aggregations(ctx, visible, horizon, dev.UserID)
 	if err != nil {
 		s.log.Error("threads", "error", err)
 		return httputil.InternalError()

@@ -26,6 +26,11 @@ type stateKey struct{ typ, key string }
 
 func (r *roomState) get(typ, key string) *types.Event { return r.byKey[stateKey{typ, key}] }
 
+// worldReadable: may anyone read the room's history now?
+func (r *roomState) worldReadable() bool {
+	return r.contentField("m.room.history_visibility", "", "history_visibility").String() == "world_readable"
+}
+
 // content returns a field of a state event's content ("" if absent).
 func (r *roomState) contentField(typ, key, field string) gjson.Result {
 	ev := r.get(typ, key)
@@ -113,4 +118,32 @@ func newRoomState(evs []*types.Event) *roomState {
 		}
 	}
 	return rs
+}
+
+// withDelta is the state after removes (event IDs) and then adds, as
+// ApplyStateDelta stores it: the consumer keeps a room's state this way
+// through a batch instead of reading it back after every state event.
+func (r *roomState) withDelta(removes []string, adds []*types.Event) *roomState {
+	gone := make(map[string]bool, len(removes))
+	for _, id := range removes {
+		gone[id] = true
+	}
+	slots := make(map[stateKey]bool, len(adds))
+	for _, ev := range adds {
+		if ev.StateKey != nil {
+			slots[stateKey{ev.Type, *ev.StateKey}] = true
+		}
+	}
+	evs := make([]*types.Event, 0, len(r.events)+len(adds))
+	for _, ev := range r.events {
+		if !gone[ev.EventID] && !slots[stateKey{ev.Type, *ev.StateKey}] {
+			evs = append(evs, ev)
+		}
+	}
+	for _, ev := range adds {
+		if ev.StateKey != nil {
+			evs = append(evs, ev)
+		}
+	}
+	return newRoomState(evs)
 }

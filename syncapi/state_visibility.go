@@ -4,6 +4,8 @@ import (
 	"context"
 	"sort"
 
+	"github.com/tidwall/gjson"
+
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/syncapi/storage"
 	"github.com/axon-hs/axon/syncapi/types"
@@ -29,20 +31,12 @@ func (s *SyncAPI) newMemberView(ctx context.Context, userID, roomID string, late
 	return &memberView{s: s, ctx: ctx, userID: userID, roomID: roomID, latest: latest, current: current, ignored: s.ignoredBy(ctx, userID)}
 }
 
-// membershipAt is the user's membership just before ev (its own member
-// event counts with the new membership).
-func (m *memberView) membershipAt(ev *types.Event) string {
-	if ev.Type == "m.room.member" && ev.StateKey != nil && *ev.StateKey == m.userID {
-		return ev.Membership
-	}
+// membershipBefore is the user's membership in the state before ev.
+func (m *memberView) membershipBefore(ev *types.Event) string {
 	if m.latest.Pos > 0 && ev.Pos > m.latest.Pos {
 		return m.latest.Membership
 	}
-	if !m.loaded {
-		m.loaded = true
-		m.history, m.err = m.s.db.MembershipHistory(m.ctx, m.userID, m.roomID)
-	}
-	h := m.history
+	h := m.loadHistory()
 	i := sort.Search(len(h), func(i int) bool { return h[i].Pos >= ev.Pos })
 	if i == 0 {
 		return ""
@@ -50,17 +44,57 @@ func (m *memberView) membershipAt(ev *types.Event) string {
 	return h[i-1].Membership
 }
 
-// visible: the user's own membership events are always theirs to see
-// (their leave, kick or ban ends a rooms.leave timeline); events of users
-// they ignore are not.
-func (m *memberView) visible(ev *types.Event) bool {
-	if ev.Type == "m.room.member" && ev.StateKey != nil && *ev.StateKey == m.userID {
+// joinedAfter: was the user joined at some point after ev?
+func (m *memberView) joinedAfter(ev *types.Event) bool {
+	if m.current == "join" && m.latest.Pos > ev.Pos {
 		return true
 	}
-	if hiddenByIgnore(ev, m.ignored) {
+	for _, c := range m.loadHistory() {
+		if c.Pos > ev.Pos && c.Membership == "join" {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *memberView) loadHistory() []storage.MembershipChange {
+	if !m.loaded {
+		m.loaded = true
+		m.history, m.err = m.s.db.MembershipHistory(m.ctx, m.userID, m.roomID)
+	}
+	return m.history
+}
+
+// visible applies the roomserver's history visibility rule to ev; events
+// of users they ignore are hidden (their own membership events never).
+func (m *memberView) visible(ev *types.Event) bool {
+	own := ev.Type == "m.room.member" && ev.StateKey != nil && *ev.StateKey == m.userID
+	if !own && hiddenByIgnore(ev, m.ignored) {
 		return false
 	}
-	return rsapi.HistoryVisible(ev.HistoryVisibility, m.membershipAt(ev), m.current)
+	c := rsapi.VisibilityCheck{Visibility: ev.HistoryVisibility, MembershipBefore: m.membershipBefore(ev)}
+	if ev.StateKey != nil {
+		switch {
+		case ev.Type == "m.room.member" && *ev.StateKey == m.userID:
+			c.OwnMembershipAfter = ev.Membership
+		case ev.Type == "m.room.history_visibility" && *ev.StateKey == "":
+			c.VisibilityAfter = gjson.GetBytes(ev.JSON, "content.history_visibility").Str
+		}
+	}
+	if c.Visible() {
+		return true
+	}
+	c.JoinedAfter = m.joinedAfter(ev)
+	return c.Visible()
+}
+
+// horizon is the newest position whose room data the user may see: now
+// while joined (or if the room is world readable), else their leave.
+func (m *memberView) horizon(cur types.StreamPosition, worldReadable bool) types.StreamPosition {
+	if m.current == "join" || worldReadable || m.latest.Pos == 0 {
+		return cur
+	}
+	return min(cur, m.latest.Pos)
 }
 
 // fetchTimeline returns up to limit visible events of roomID that pass
@@ -107,6 +141,27 @@ func (s *SyncAPI) fetchTimeline(ctx context.Context, roomID string, lo, hi types
 		out[i], out[j] = out[j], out[i]
 	}
 	return out, limited, nil
+}
+
+// viewerState is the room state the user may see: the current state while
+// joined (or if the room is world readable), else the state as of their
+// latest membership event (leave, kick, ban), so nothing that happened
+// after they left shows (a new name, members who joined later). The
+// second result is the horizon: the newest position they may see.
+func (s *SyncAPI) viewerState(ctx context.Context, mv *memberView, roomID string, cur types.StreamPosition) (*roomState, types.StreamPosition, error) {
+	rs, err := s.cache.get(ctx, roomID)
+	if err != nil {
+		return nil, 0, err
+	}
+	worldReadable := rs.worldReadable()
+	if mv.current == "join" || mv.latest.EventID == "" || worldReadable {
+		return rs, cur, nil
+	}
+	evs, err := s.stateAtLeave(ctx, mv.latest, 0)
+	if err != nil {
+		return nil, 0, err
+	}
+	return newRoomState(evs), mv.horizon(cur, worldReadable), nil
 }
 
 // isJoined reports whether userID is joined to roomID now.

@@ -8,6 +8,19 @@ import (
 	"github.com/axon-hs/axon/internal/stream"
 )
 
+// deadLetterer records a message of name the consumer gives up on; it
+// then counts as applied, so catch-up waits do not wait for it.
+func (s *SyncAPI) deadLetterer(name string) stream.DeadLetterFunc {
+	record := s.db.DeadLetterer(name)
+	return func(ctx context.Context, msg stream.Message, cause error) error {
+		if err := record(ctx, msg, cause); err != nil {
+			return err
+		}
+		s.progress.set(name, msg.Seq)
+		return nil
+	}
+}
+
 // progress tracks the last stream sequence each consumer applied, so a
 // request can wait until everything acknowledged before it arrived has
 // been applied (read-your-writes: a client that got 200 for a send sees

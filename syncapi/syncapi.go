@@ -145,7 +145,7 @@ func (s *SyncAPI) startConsumers(ctx, runCtx context.Context) error {
 		seqs[name] = seq
 	}
 	// Room events come in bursts (a busy room): several per transaction.
-	done, err := s.streams[stream.RoomEvents].ConsumeBatch(runCtx, "syncapi", seqs[stream.RoomEvents], stream.BatchOptions{MaxMessages: roomEventBatch},
+	done, err := s.streams[stream.RoomEvents].ConsumeBatch(runCtx, "syncapi", seqs[stream.RoomEvents], stream.BatchOptions{MaxMessages: roomEventBatch, DeadLetter: s.deadLetterer(stream.RoomEvents)},
 		func(ctx context.Context, msgs []stream.Message) error {
 			if err := s.onRoomEventBatch(ctx, msgs); err != nil {
 				return err
@@ -157,7 +157,7 @@ func (s *SyncAPI) startConsumers(ctx, runCtx context.Context) error {
 		return err
 	}
 	s.done = append(s.done, done)
-	done, err = s.streams[stream.AccountData].Consume(runCtx, "syncapi", seqs[stream.AccountData], func(ctx context.Context, msg stream.Message) error {
+	done, err = s.streams[stream.AccountData].Consume(runCtx, "syncapi", seqs[stream.AccountData], s.deadLetterer(stream.AccountData), func(ctx context.Context, msg stream.Message) error {
 		if err := s.onAccountDataMsg(ctx, msg); err != nil {
 			return err
 		}

@@ -2,7 +2,6 @@ package userapi
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -19,14 +18,15 @@ import (
 
 // UserAPI implements api.UserAPI and httputil.Authenticator.
 type UserAPI struct {
-	base        *setup.Base
-	serverName  string
-	db          *storage.DB
-	accountData *stream.Stream
-	// outbox carries device deletions to the user_devices stream.
-	outbox   *outbox.Outbox
-	tokens   *tokenCache
-	lastSeen *lastSeenTracker
+	base       *setup.Base
+	serverName string
+	db         *storage.DB
+	// accountData carries account data changes to their stream; outbox
+	// carries device deletions to the user_devices stream.
+	accountData *outbox.Outbox
+	outbox      *outbox.Outbox
+	tokens      *tokenCache
+	lastSeen    *lastSeenTracker
 	// userLocks serialise a user's account data writes with their
 	// publication, so the stream order matches the database order.
 	userLocks [64]sync.Mutex
@@ -37,10 +37,6 @@ type UserAPI struct {
 
 var _ api.UserAPI = (*UserAPI)(nil)
 
-// errNoLog is returned for account data writes by a UserAPI built
-// without the log.
-var errNoLog = errors.New("userapi: account data changes need the log (NATS), which this process has not started")
-
 // New opens the userapi's storage and starts the last-seen writer.
 func New(ctx context.Context, base *setup.Base) (*UserAPI, error) {
 	db, err := base.OpenDB(ctx, "userapi", storage.Migrations)
@@ -48,14 +44,11 @@ func New(ctx context.Context, base *setup.Base) (*UserAPI, error) {
 		return nil, err
 	}
 	// Without a log (the create-account command, which must not start a
-	// second embedded NATS beside a running server) account data cannot
-	// change; everything else works.
-	// Device deletions made without it wait in the outbox for a process
-	// that has the log.
-	var s *stream.Stream
-	var devicesOut outbox.Publisher
+	// second embedded NATS beside a running server) account data changes
+	// and device deletions wait in the outboxes for a process that has it.
+	var accountDataOut, devicesOut outbox.Publisher
 	if base.Bus != nil {
-		if s, err = base.Stream(ctx, stream.AccountData); err != nil {
+		if accountDataOut, err = base.Stream(ctx, stream.AccountData); err != nil {
 			return nil, err
 		}
 		if devicesOut, err = base.Stream(ctx, stream.UserDevices); err != nil {
@@ -63,10 +56,11 @@ func New(ctx context.Context, base *setup.Base) (*UserAPI, error) {
 		}
 	}
 	u := &UserAPI{
-		base:        base,
-		serverName:  base.Cfg.ServerName,
-		db:          storage.New(db),
-		accountData: s,
+		base:       base,
+		serverName: base.Cfg.ServerName,
+		db:         storage.New(db),
+		accountData: outbox.New(db, accountDataOut, outbox.Config{Table: storage.AccountDataOutboxTable, KeyHeader: "user_id",
+			MsgIDPrefix: "axon-uad-", Log: base.Log}),
 		outbox: outbox.New(db, devicesOut, outbox.Config{Table: storage.OutboxTable, KeyHeader: "user_id",
 			MsgIDPrefix: "axon-ua-", Log: base.Log}),
 		tokens:   newTokenCache(100_000),
@@ -80,8 +74,10 @@ func New(ctx context.Context, base *setup.Base) (*UserAPI, error) {
 	if err := u.db.SeedRegistrationTokens(ctx, base.Cfg.Registration.Tokens); err != nil {
 		return nil, fmt.Errorf("seed registration tokens: %w", err)
 	}
-	if err := u.outbox.Start(ctx); err != nil {
-		return nil, err
+	for _, o := range []*outbox.Outbox{u.accountData, u.outbox} {
+		if err := o.Start(ctx); err != nil {
+			return nil, err
+		}
 	}
 	go u.flushLastSeenLoop(5 * time.Second)
 	return u, nil
@@ -96,6 +92,7 @@ func (u *UserAPI) Close() {
 	}
 	close(u.stop)
 	<-u.done
+	u.accountData.Close()
 	u.outbox.Close()
 }
 

@@ -26,6 +26,13 @@ var natsPrefix atomic.Int64
 // forEachBackend runs fn with a UserAPI on a fresh database of each
 // engine and an embedded NATS.
 func forEachBackend(t *testing.T, fn func(t *testing.T, u *UserAPI)) {
+	forEachBackendOnBus(t, func(t *testing.T) stream.Config {
+		return stream.Config{StoreDir: t.TempDir(), InMemory: true}
+	}, fn)
+}
+
+// forEachBackendOnBus is forEachBackend on the log busConfig returns.
+func forEachBackendOnBus(t *testing.T, busConfig func(t *testing.T) stream.Config, fn func(t *testing.T, u *UserAPI)) {
 	for _, b := range storagetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
@@ -36,10 +43,9 @@ func forEachBackend(t *testing.T, fn func(t *testing.T, u *UserAPI)) {
 			if b.Name == "sqlite" {
 				cfg.Database.Default = "sqlite:" + cfg.Database.Default
 			}
-			bus, err := stream.Connect(ctx, stream.Config{
-				StoreDir: t.TempDir(), InMemory: true,
-				Prefix: fmt.Sprintf("uapitest%d_%d", os.Getpid(), natsPrefix.Add(1)),
-			})
+			busCfg := busConfig(t)
+			busCfg.Prefix = fmt.Sprintf("uapitest%d_%d", os.Getpid(), natsPrefix.Add(1))
+			bus, err := stream.Connect(ctx, busCfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -165,21 +171,11 @@ func TestAccountDataPublished(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := make(chan api.OutputAccountData, 10)
 		s, err := u.base.Stream(ctx, stream.AccountData)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Consume(ctx, "test", 0, func(_ context.Context, m stream.Message) error {
-			var out api.OutputAccountData
-			if err := json.Unmarshal(m.Data, &out); err != nil {
-				return err
-			}
-			got <- out
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
+		got := consumeAccountData(ctx, t, s)
 		if err := u.SetAccountData(ctx, userID, "", "m.direct", json.RawMessage(`{"a": 1}`)); err != nil {
 			t.Fatal(err)
 		}
@@ -228,4 +224,25 @@ func TestAccountTokenCacheRace(t *testing.T) {
 	if len(c.byHash) > 10 {
 		t.Fatalf("cache grew to %d entries, cap 10", len(c.byHash))
 	}
+}
+
+// consumeAccountData delivers the account_data stream's messages from its
+// start until ctx ends.
+func consumeAccountData(ctx context.Context, t *testing.T, s *stream.Stream) <-chan api.OutputAccountData {
+	t.Helper()
+	got := make(chan api.OutputAccountData, 10)
+	if _, err := s.Consume(ctx, "test", 0, func(_ context.Context, m stream.Message, cause error) error {
+		t.Errorf("message %d dead-lettered: %v", m.Seq, cause)
+		return nil
+	}, func(_ context.Context, m stream.Message) error {
+		var out api.OutputAccountData
+		if err := json.Unmarshal(m.Data, &out); err != nil {
+			return err
+		}
+		got <- out
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return got
 }

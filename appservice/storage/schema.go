@@ -32,4 +32,11 @@ CREATE TABLE appservice_txn_ids (
 	last_txn_id BIGINT NOT NULL
 );
 `,
+}, {
+	Version: 2,
+	Name:    "dead letters",
+	SQL:     streampos.DeadLetterSchema(consumerTables.DeadLetters),
 }}
+
+// consumerTables add the messages the consumers gave up on.
+var consumerTables = streampos.Tables{Positions: consumerTable, DeadLetters: "appservice_dead_letters"}

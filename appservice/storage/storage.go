@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/axon-hs/axon/internal/storage"
+	istream "github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/internal/streampos"
 )
 
@@ -22,6 +23,9 @@ const (
 	KindToDevice  = "to_device"
 	// KindDeviceList: a user (JSON string) whose devices changed (MSC3202).
 	KindDeviceList = "device_list"
+	// KindDeviceListLeft: a user (JSON string) who no longer shares a
+	// room with the appservice's users (MSC3202).
+	KindDeviceListLeft = "device_list_left"
 )
 
 // Item is one thing queued for an appservice.
@@ -40,6 +44,11 @@ type DB struct {
 
 // New wraps db, whose schema Migrations must already have been applied.
 func New(db *storage.DB) *DB { return &DB{db: db} }
+
+// DeadLetterer records the messages of stream the consumers give up on.
+func (d *DB) DeadLetterer(stream string) istream.DeadLetterFunc {
+	return consumerTables.DeadLetterer(d.db, stream)
+}
 
 // WriteTx runs fn in one write transaction (queueing and the stream
 // position go together).
@@ -185,10 +194,18 @@ func (d *DB) StartPosition(ctx context.Context, stream string, current uint64) (
 	return current, err
 }
 
-// ForgetPositions drops every stored position: with no appservice
-// registered nothing is consumed, and the next one registered starts
-// from the streams' ends.
-func (d *DB) ForgetPositions(ctx context.Context) error {
-	_, err := d.db.ExecContext(ctx, `DELETE FROM `+consumerTable)
-	return err
+// ForgetPositions drops the stored positions of streams (all when none
+// are named): a stream not consumed in this run is started from its end
+// when it is consumed again, rather than replaying what happened meanwhile.
+func (d *DB) ForgetPositions(ctx context.Context, streams ...string) error {
+	if len(streams) == 0 {
+		_, err := d.db.ExecContext(ctx, `DELETE FROM `+consumerTable)
+		return err
+	}
+	for _, s := range streams {
+		if _, err := d.db.ExecContext(ctx, `DELETE FROM `+consumerTable+` WHERE stream = $1`, s); err != nil {
+			return err
+		}
+	}
+	return nil
 }

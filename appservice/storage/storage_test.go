@@ -118,6 +118,16 @@ func TestStartPosition(t *testing.T) {
 		if seq, err := d.StartPosition(ctx, "typing", 99); err != nil || seq != 50 {
 			t.Fatalf("after progress %d %v", seq, err)
 		}
+		enqueue(t, d, "presence", 9)
+		if err := d.ForgetPositions(ctx, "presence"); err != nil {
+			t.Fatal(err)
+		}
+		if seq, err := d.StartPosition(ctx, "presence", 77); err != nil || seq != 77 {
+			t.Fatalf("forgotten stream starts at the end: %d %v", seq, err)
+		}
+		if seq, err := d.StartPosition(ctx, "typing", 99); err != nil || seq != 50 {
+			t.Fatalf("other streams untouched: %d %v", seq, err)
+		}
 		if err := d.ForgetPositions(ctx); err != nil {
 			t.Fatal(err)
 		}

@@ -19,6 +19,9 @@
 //	              /sync, repeated
 //	herd          H clients of a big room all do their initial /sync at the
 //	              same moment: errors, time to all done, per-request latency
+//	mixed         S senders, L long-polling receivers, registrations and
+//	              profile changes at once for T: delivery lag p50/p99 under
+//	              load, lost deliveries, catch-up time after the load
 //	all           every scenario above with moderate defaults
 //
 // Each scenario sets up its own users and rooms (not measured), then runs a

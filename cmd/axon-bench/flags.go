@@ -40,7 +40,7 @@ type scenario interface {
 // scenarios lists constructors in the order usage and `all` show them.
 func scenarios() []scenario {
 	return []scenario{
-		newRegisterScenario(), newSendScenario(), newSyncLatencyScenario(),
+		newRegisterScenario(), newSendScenario(), newSyncLatencyScenario(), newMixedScenario(),
 		newInitialSyncScenario(), newHerdScenario(), &allScenario{},
 	}
 }

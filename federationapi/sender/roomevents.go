@@ -47,7 +47,7 @@ func (c *RoomEvents) Start(ctx context.Context, s *stream.Stream) (<-chan struct
 			return nil, err
 		}
 	}
-	return s.Consume(ctx, ConsumerName, pos, c.Handle)
+	return s.Consume(ctx, ConsumerName, pos, c.Store.DeadLetterer(ConsumerName), c.Handle)
 }
 
 // Handle applies one stream message; the queue rows, joined-server
@@ -55,8 +55,8 @@ func (c *RoomEvents) Start(ctx context.Context, s *stream.Stream) (<-chan struct
 func (c *RoomEvents) Handle(ctx context.Context, msg stream.Message) error {
 	var out rsapi.OutputEvent
 	if err := json.Unmarshal(msg.Data, &out); err != nil {
-		// Undecodable output can never apply; skip it rather than wedge.
-		return c.Store.DB.WriteTx(ctx, func(tx *istorage.Tx) error { return c.Store.SetPosition(ctx, tx, ConsumerName, msg.Seq) })
+		// Undecodable output can never apply: dead-letter it.
+		return stream.Poison(fmt.Errorf("malformed room event output: %w", err))
 	}
 	ev := out.NewRoomEvent
 	if out.Type != rsapi.OutputTypeNewRoomEvent || ev == nil {

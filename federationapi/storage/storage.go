@@ -9,6 +9,7 @@ import (
 	"context"
 
 	istorage "github.com/axon-hs/axon/internal/storage"
+	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/internal/streampos"
 )
 
@@ -64,10 +65,27 @@ CREATE TABLE IF NOT EXISTS federationapi_positions (
 	Version: 2,
 	Name:    "positions in the internal/streampos layout",
 	SQL:     `ALTER TABLE federationapi_positions RENAME COLUMN name TO stream`,
+}, {
+	Version: 3,
+	Name:    "dead letters",
+	SQL:     streampos.DeadLetterSchema(consumerTables.DeadLetters),
 }}
 
 // positionsTable holds the consumers' stream positions (internal/streampos).
 const positionsTable = "federationapi_positions"
+
+// consumerTables add the messages the consumers gave up on.
+var consumerTables = streampos.Tables{Positions: positionsTable, DeadLetters: "federationapi_dead_letters"}
+
+// DeadLetterer records the messages the consumer name gives up on.
+func (s *DB) DeadLetterer(name string) stream.DeadLetterFunc {
+	return consumerTables.DeadLetterer(s.DB, name)
+}
+
+// DeadLetters lists the messages the consumers gave up on.
+func (s *DB) DeadLetters(ctx context.Context) ([]streampos.DeadLetter, error) {
+	return streampos.DeadLetters(ctx, s.DB, consumerTables.DeadLetters)
+}
 
 // DB holds the federationapi tables. Not found is storage.ErrNotFound.
 type DB struct {

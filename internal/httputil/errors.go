@@ -35,6 +35,11 @@ func Error(status int, errcode, format string, args ...any) JSONResponse {
 	return JSONResponse{Code: status, JSON: &MatrixError{ErrCode: errcode, Err: msg}}
 }
 
+// GuestForbidden is the answer to guests on endpoints not open to them.
+func GuestForbidden() JSONResponse {
+	return Error(http.StatusForbidden, "M_GUEST_ACCESS_FORBIDDEN", "Guest accounts cannot use this endpoint")
+}
+
 // Common errors, named after their errcode.
 func BadJSON(format string, args ...any) JSONResponse {
 	return Error(http.StatusBadRequest, "M_BAD_JSON", format, args...)

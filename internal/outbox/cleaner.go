@@ -2,8 +2,6 @@ package outbox
 
 import (
 	"context"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -58,6 +56,7 @@ func (o *Outbox) runCleaner() {
 			return
 		}
 		o.deletePublished()
+		o.purge()
 	}
 }
 
@@ -77,17 +76,12 @@ func (o *Outbox) deletePublished() {
 	}
 }
 
-// deleteRows removes published rows, reporting success.
+// deleteRows removes published rows (marks them, when retained: see
+// retain.go), reporting success.
 func (o *Outbox) deleteRows(ids []int64) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	args := make([]any, len(ids))
-	marks := make([]string, len(ids))
-	for i, id := range ids {
-		args[i], marks[i] = id, "$"+strconv.Itoa(i+1)
-	}
-	_, err := o.db.ExecContext(ctx, `DELETE FROM `+o.cfg.Table+` WHERE outbox_id IN (`+strings.Join(marks, ",")+`)`, args...)
-	if err != nil {
+	if err := o.markPublished(ctx, ids); err != nil {
 		o.cfg.Log.Warn("clean outbox", "table", o.cfg.Table, "error", err)
 		return false
 	}

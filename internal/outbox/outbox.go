@@ -51,6 +51,9 @@ type Config struct {
 	// outboxes publishing to one stream, e.g. "axon-ks-".
 	MsgIDPrefix string
 	Log         *slog.Logger
+	// Retain keeps published rows this long, to publish them again if
+	// the stream is lost (retain.go; the table needs RetainSchema).
+	Retain time.Duration
 }
 
 // Entry is one staged message.
@@ -86,6 +89,9 @@ type Outbox struct {
 	queued   uint64
 	advanced chan struct{} // closed (and replaced) when sent grows
 
+	seenResets uint64    // the publisher's Resets when last checked
+	lastPurge  time.Time // retained rows last purged (cleaner goroutine)
+
 	clean     *cleaner
 	kick      chan struct{}
 	stop      chan struct{}
@@ -109,6 +115,9 @@ func (o *Outbox) Start(ctx context.Context) error {
 	if o.out == nil {
 		close(o.done)
 		return nil
+	}
+	if rc, ok := o.out.(resetCounter); ok {
+		o.seenResets = rc.Resets()
 	}
 	if err := o.reload(ctx, nil); err != nil {
 		return fmt.Errorf("read %s: %w", o.cfg.Table, err)
@@ -150,10 +159,30 @@ func (o *Outbox) Enqueue(entries []Entry) { o.enqueue(entries) }
 // published or ctx is done. The error only says the wait ended early:
 // the entries are published anyway.
 func (o *Outbox) Send(ctx context.Context, entries []Entry) error {
-	ticket, ok := o.enqueue(entries)
-	if !ok {
+	return o.Wait(ctx, o.Queue(entries))
+}
+
+// Ticket says when queued entries are published (see Queue).
+type Ticket struct {
+	sent uint64
+	ok   bool
+}
+
+// Queue queues committed entries like Send without waiting: call it
+// where the order of commits is kept (under the caller's lock), then Wait
+// outside it.
+func (o *Outbox) Queue(entries []Entry) Ticket {
+	sent, ok := o.enqueue(entries)
+	return Ticket{sent: sent, ok: ok}
+}
+
+// Wait waits until the entries of t are published or ctx is done; the
+// error only says the wait ended early.
+func (o *Outbox) Wait(ctx context.Context, t Ticket) error {
+	if !t.ok {
 		return nil
 	}
+	ticket := t.sent
 	for {
 		o.mu.Lock()
 		sent, ch := o.sent, o.advanced
@@ -205,6 +234,11 @@ func (o *Outbox) run() {
 		case <-o.stop:
 			return
 		default:
+		}
+		if o.streamWasReset() {
+			if err := o.replayRetained(context.Background()); err != nil {
+				o.cfg.Log.Error("read retained outbox rows", "table", o.cfg.Table, "error", err)
+			}
 		}
 		o.mu.Lock()
 		batch := append([]Entry(nil), o.queue[:min(len(o.queue), publishBatch)]...)
@@ -302,7 +336,7 @@ func (o *Outbox) reload(ctx context.Context, acked []int64) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	rows, err := o.db.QueryContext(ctx, `SELECT outbox_id, msg_key, output_json FROM `+o.cfg.Table+
+	rows, err := o.db.QueryContext(ctx, `SELECT outbox_id, msg_key, output_json FROM `+o.cfg.Table+o.unpublishedOnly()+
 		` ORDER BY outbox_id LIMIT `+strconv.Itoa(maxQueue+len(acked)))
 	if err != nil {
 		return err

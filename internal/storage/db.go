@@ -81,13 +81,16 @@ func SQLitePath(dsn string) string {
 	return strings.TrimPrefix(dsn, "//")
 }
 
+// postgresPoolSize is the most connections one component's pool opens.
+const postgresPoolSize = 20
+
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	pool, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	pool.SetMaxOpenConns(20)
-	pool.SetMaxIdleConns(20)
+	pool.SetMaxOpenConns(postgresPoolSize)
+	pool.SetMaxIdleConns(postgresPoolSize)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -177,14 +180,24 @@ func (db *DB) Q(query string) string {
 	return q
 }
 
-// QueryContext runs a read on the reader pool.
+// QueryContext runs a read on the reader pool (again, once, if its
+// connection was lost; see connlost.go).
 func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return db.reader.QueryContext(ctx, db.Q(query), args...)
+	rows, err := db.reader.QueryContext(ctx, db.Q(query), args...)
+	if err != nil && db.retryable(ctx, err) {
+		return db.reader.QueryContext(ctx, db.Q(query), args...)
+	}
+	return rows, err
 }
 
-// QueryRowContext runs a single-row read on the reader pool.
+// QueryRowContext runs a single-row read on the reader pool (again,
+// once, if its connection was lost).
 func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return db.reader.QueryRowContext(ctx, db.Q(query), args...)
+	row := db.reader.QueryRowContext(ctx, db.Q(query), args...)
+	if db.retryable(ctx, row.Err()) {
+		return db.reader.QueryRowContext(ctx, db.Q(query), args...)
+	}
+	return row
 }
 
 // ExecContext runs one write statement in its own transaction.
@@ -202,13 +215,26 @@ func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 // On SQLite all write transactions of one database run one at a time on
 // the single writer, several to a commit when they queue up (see
 // groupcommit.go); fn must not start another WriteTx on the same database.
-func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+// On PostgreSQL fn runs again, once, if the connection was lost before
+// the commit (see connlost.go): fn must only act through tx, or reset
+// what it gathers when it starts.
+func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if db.writeQueue != nil {
 		return db.groupedWriteTx(ctx, fn)
 	}
+	committing, err := db.writeTxOnce(ctx, fn)
+	if err != nil && !committing && db.retryable(ctx, err) {
+		_, err = db.writeTxOnce(ctx, fn)
+	}
+	return err
+}
+
+// writeTxOnce is one attempt of WriteTx; committing says the error came
+// from the commit, whose outcome is then unknown.
+func (db *DB) writeTxOnce(ctx context.Context, fn func(tx *Tx) error) (committing bool, err error) {
 	sqlTx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return false, fmt.Errorf("begin: %w", err)
 	}
 	tx := &Tx{db: db, tx: sqlTx}
 	defer func() {
@@ -219,12 +245,12 @@ func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	}()
 	if err = fn(tx); err != nil {
 		_ = sqlTx.Rollback()
-		return err
+		return false, err
 	}
 	if err = sqlTx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return true, fmt.Errorf("commit: %w", err)
 	}
-	return nil
+	return false, nil
 }
 
 // Tx is a write transaction. Reads made through it see its own writes.

@@ -1,18 +1,18 @@
 package stream
 
 import (
+	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
-
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // BatchHandler applies consecutive messages, in order, together — one
 // database transaction for all of them, recording the last msgs' Seq in
-// it. An error retries the same batch: it must leave nothing applied.
+// it. An error must leave nothing applied: the messages are then applied
+// one at a time (a slice of one), and one that keeps failing is
+// dead-lettered (see deadletter.go).
 type BatchHandler func(ctx context.Context, msgs []Message) error
 
 // BatchOptions bound a batch.
@@ -23,6 +23,16 @@ type BatchOptions struct {
 	// 0 takes only what is already queued, so a lone message is applied
 	// at once; batches form on their own while the previous one is applied.
 	MaxWait time.Duration
+	// DeadLetter records a message given up on (required: no consumer
+	// may be stopped by one bad message).
+	DeadLetter DeadLetterFunc
+	// MaxAttempts per message before it is dead-lettered (default
+	// DefaultMaxAttempts); RetryBackoff is the first wait between them.
+	MaxAttempts  int
+	RetryBackoff time.Duration
+	// ResetCheckEvery is how often the stream is checked for a reset
+	// (default 2 s; see reset.go).
+	ResetCheckEvery time.Duration
 }
 
 // ConsumeBatch is Consume for a handler that applies several messages
@@ -32,53 +42,30 @@ func (s *Stream) ConsumeBatch(ctx context.Context, consumerName string, afterSeq
 	if opts.MaxMessages <= 0 {
 		opts.MaxMessages = 64
 	}
-	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
-	if afterSeq > 0 {
-		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
-		cfg.OptStartSeq = afterSeq + 1
-	}
-	cons, err := s.js.OrderedConsumer(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("consume %s: %w", s.name, err)
-	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(256))
-	if err != nil {
-		return nil, fmt.Errorf("consume %s: %w", s.name, err)
+	if opts.DeadLetter == nil {
+		return nil, fmt.Errorf("consume %s: consumer %s has no dead-letter store", s.name, consumerName)
 	}
 	log := slog.With("stream", s.name, "consumer", consumerName)
-	queue := make(chan Message, 2*opts.MaxMessages)
+	rd := &reader{s: s, consumer: consumerName, log: log, queue: make(chan Message, 2*opts.MaxMessages),
+		checkEvery: cmp.Or(opts.ResetCheckEvery, defaultResetCheckEvery)}
+	it, epoch, err := rd.start(ctx, afterSeq)
+	if err != nil {
+		return nil, err
+	}
+	app := &applier{stream: s.short, consumer: consumerName, log: log, h: h, deadLetter: opts.DeadLetter,
+		maxAttempts: cmp.Or(opts.MaxAttempts, DefaultMaxAttempts), backoff: cmp.Or(opts.RetryBackoff, defaultRetryBackoff)}
+	queue := rd.queue
 	readerDone := make(chan struct{})
-	go func() {
-		<-ctx.Done()
-		it.Stop()
-	}()
 	go func() { // reader: keeps the queue full while a batch is applied
 		defer close(readerDone)
-		for {
-			m, err := it.Next()
-			if err != nil {
-				if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-					return
-				}
-				log.Warn("stream read error", "error", err)
-				continue
-			}
-			meta, err := m.Metadata()
-			if err != nil {
-				log.Error("message without metadata", "error", err)
-				continue
-			}
-			select {
-			case queue <- Message{Seq: meta.Sequence.Stream, Data: m.Data(), Headers: m.Headers(), Time: meta.Timestamp}:
-			case <-ctx.Done():
-				return
-			}
-		}
+		rd.run(ctx, it, epoch)
 	}()
+	slot := s.bus.board(s.name).join(rd.delivered.Load())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		defer func() { <-readerDone }()
+		defer slot.leave()
 		batch := make([]Message, 0, opts.MaxMessages)
 		for {
 			select {
@@ -88,9 +75,10 @@ func (s *Stream) ConsumeBatch(ctx context.Context, consumerName string, afterSeq
 				return
 			}
 			batch = fillBatch(ctx, queue, batch, opts)
-			if !applyWithRetry(ctx, log, batch, h) {
+			if !app.apply(ctx, batch) {
 				return
 			}
+			slot.set(batch[len(batch)-1].Seq)
 		}
 	}()
 	return done, nil
@@ -124,25 +112,4 @@ func fillBatch(ctx context.Context, queue <-chan Message, batch []Message, opts 
 		}
 	}
 	return batch
-}
-
-// applyWithRetry runs h until it succeeds; false means ctx ended first.
-func applyWithRetry(ctx context.Context, log *slog.Logger, batch []Message, h BatchHandler) bool {
-	backoff := 50 * time.Millisecond
-	for {
-		err := h(ctx, batch)
-		if err == nil {
-			return true
-		}
-		if ctx.Err() != nil {
-			return false
-		}
-		log.Error("applying stream messages failed; retrying", "first_seq", batch[0].Seq, "last_seq", batch[len(batch)-1].Seq, "error", err, "retry_in", backoff)
-		select {
-		case <-time.After(backoff):
-		case <-ctx.Done():
-			return false
-		}
-		backoff = min(backoff*2, 10*time.Second)
-	}
 }

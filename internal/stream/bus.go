@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -44,6 +46,9 @@ type Bus struct {
 	nc     *nats.Conn
 	js     jetstream.JetStream
 	server *server.Server // nil with an external cluster
+
+	boardsMu sync.Mutex
+	boards   map[string]*progressBoard // by stream (backpressure.go)
 }
 
 // Connect starts the embedded server if no URLs are configured, then
@@ -146,8 +151,10 @@ func (b *Bus) Conn() *nats.Conn { return b.nc }
 type Stream struct {
 	bus     *Bus
 	name    string // JetStream stream name
+	short   string // name without the deployment prefix, e.g. "room_events"
 	subject string
-	js      jetstream.Stream
+	cfg     jetstream.StreamConfig
+	js      atomic.Pointer[jetstream.Stream] // replaced when recreated (reset.go)
 }
 
 // Subject returns the subject messages are published on.
@@ -165,7 +172,7 @@ func (b *Bus) Stream(ctx context.Context, name string, maxAge time.Duration, max
 	if maxBytes == 0 {
 		maxBytes = -1
 	}
-	js, err := b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	s := &Stream{bus: b, name: full, short: name, subject: subject, cfg: jetstream.StreamConfig{
 		Name:      full,
 		Subjects:  []string{subject, subject + ".>"},
 		Storage:   storage,
@@ -174,11 +181,11 @@ func (b *Bus) Stream(ctx context.Context, name string, maxAge time.Duration, max
 		MaxBytes:  maxBytes,
 		Replicas:  b.cfg.Replicas,
 		Discard:   jetstream.DiscardOld,
-	})
-	if err != nil {
+	}}
+	if err := s.recreate(ctx); err != nil {
 		return nil, fmt.Errorf("create stream %s: %w", full, err)
 	}
-	return &Stream{bus: b, name: full, subject: subject, js: js}, nil
+	return s, nil
 }
 
 // Publish appends data and waits for the log to acknowledge it, returning
@@ -193,9 +200,13 @@ func (s *Stream) Publish(ctx context.Context, data []byte, headers map[string]st
 		}
 	}
 	ack, err := s.bus.js.PublishMsg(ctx, msg)
+	if err != nil && streamMissing(err) && s.restore(ctx) == nil {
+		ack, err = s.bus.js.PublishMsg(ctx, msg)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("publish to %s: %w", s.name, err)
 	}
+	s.bus.board(s.name).publishedUpTo(ack.Sequence)
 	return ack.Sequence, nil
 }
 
@@ -209,21 +220,22 @@ type Message struct {
 
 // Handler applies one message. It must record msg.Seq as its new position
 // in the same transaction as the effect. An error is logged and the same
-// message retried with backoff: a message is never skipped.
+// message retried with backoff; one that keeps failing is handed to
+// deadLetter and the stream goes on (see deadletter.go).
 type Handler func(ctx context.Context, msg Message) error
 
 // Consume delivers every message after afterSeq, in order, to h until ctx
 // is cancelled. It returns once the subscription is set up; delivery runs
 // in the background. The returned channel closes when delivery stops.
-func (s *Stream) Consume(ctx context.Context, consumerName string, afterSeq uint64, h Handler) (<-chan struct{}, error) {
-	return s.ConsumeBatch(ctx, consumerName, afterSeq, BatchOptions{MaxMessages: 1}, func(ctx context.Context, msgs []Message) error {
+func (s *Stream) Consume(ctx context.Context, consumerName string, afterSeq uint64, deadLetter DeadLetterFunc, h Handler) (<-chan struct{}, error) {
+	return s.ConsumeBatch(ctx, consumerName, afterSeq, BatchOptions{MaxMessages: 1, DeadLetter: deadLetter}, func(ctx context.Context, msgs []Message) error {
 		return h(ctx, msgs[0])
 	})
 }
 
 // LastSeq is the sequence of the newest message in the stream.
 func (s *Stream) LastSeq(ctx context.Context) (uint64, error) {
-	info, err := s.js.Info(ctx)
+	info, err := s.handle().Info(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -276,10 +288,15 @@ func (s *Stream) PublishBatch(ctx context.Context, msgs []OutMsg) (int, error) {
 		}
 		futures = append(futures, f)
 	}
+	board := s.bus.board(s.name)
 	for i, f := range futures {
 		select {
-		case <-f.Ok():
+		case ack := <-f.Ok():
+			board.publishedUpTo(ack.Sequence)
 		case err := <-f.Err():
+			if streamMissing(err) {
+				_ = s.restore(ctx) // the caller publishes the rest again
+			}
 			return i, fmt.Errorf("publish to %s: %w", s.name, err)
 		case <-ctx.Done():
 			return i, ctx.Err()

@@ -56,7 +56,7 @@ func TestPublishConsumeResume(t *testing.T) {
 			var got []string
 			failedOnce := false
 			cctx, cancel := context.WithCancel(ctx)
-			done, err := s.Consume(cctx, "c", 4, func(ctx context.Context, m stream.Message) error {
+			done, err := s.Consume(cctx, "c", 4, unexpectedDeadLetter(t), func(ctx context.Context, m stream.Message) error {
 				mu.Lock()
 				defer mu.Unlock()
 				if string(m.Data) == "7" && !failedOnce {
@@ -118,7 +118,7 @@ func TestPublishBatch(t *testing.T) {
 	}
 	var got []string
 	cctx, cancel := context.WithCancel(ctx)
-	done, err := s.Consume(cctx, "c", 0, func(_ context.Context, m stream.Message) error {
+	done, err := s.Consume(cctx, "c", 0, unexpectedDeadLetter(t), func(_ context.Context, m stream.Message) error {
 		got = append(got, string(m.Data))
 		if len(got) == 100 {
 			cancel()

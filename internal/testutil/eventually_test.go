@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"errors"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -49,4 +50,16 @@ func (f *fakeT) Helper() {}
 func (f *fakeT) Fatalf(string, ...any) {
 	f.failed = true
 	runtime.Goexit()
+}
+
+func TestConcurrentlyCollectsErrors(t *testing.T) {
+	errs := Concurrently(6, func(i int) error {
+		if i%2 == 1 {
+			return errors.New("odd")
+		}
+		return nil
+	})
+	if len(errs) != 3 {
+		t.Fatalf("errors %v", errs)
+	}
 }

@@ -49,7 +49,8 @@ func (k *BackupKey) better(old *BackupKey) bool {
 func (d *DB) CreateBackupVersion(ctx context.Context, userID, algorithm string, authData json.RawMessage) (int64, error) {
 	var v int64
 	err := d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM keyserver_backup_versions WHERE user_id = $1`,
+		if err := tx.QueryRowContext(ctx, `INSERT INTO keyserver_backup_version_counters (user_id, last) VALUES ($1, 1)
+			ON CONFLICT (user_id) DO UPDATE SET last = keyserver_backup_version_counters.last + 1 RETURNING last`,
 			userID).Scan(&v); err != nil {
 			return err
 		}

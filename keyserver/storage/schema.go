@@ -94,4 +94,24 @@ CREATE TABLE keyserver_backup_keys (
 	Version: 2,
 	Name:    "outbox; consumed stream positions",
 	SQL:     outbox.Schema(OutboxTable) + "\n" + streampos.Schema(consumerTable),
+}, {
+	Version: 3,
+	Name:    "dead letters",
+	SQL:     streampos.DeadLetterSchema(consumerTables.DeadLetters),
+}, {
+	// Each user's last backup version, taken with one upsert: MAX()+1
+	// let concurrent creations collide.
+	Version: 4,
+	Name:    "backup version counters",
+	SQL: `
+CREATE TABLE keyserver_backup_version_counters (
+	user_id TEXT PRIMARY KEY,
+	last BIGINT NOT NULL
+);
+INSERT INTO keyserver_backup_version_counters (user_id, last)
+	SELECT user_id, MAX(version) FROM keyserver_backup_versions GROUP BY user_id;
+`,
 }}
+
+// consumerTables add the messages the consumer gave up on.
+var consumerTables = streampos.Tables{Positions: consumerTable, DeadLetters: "keyserver_dead_letters"}

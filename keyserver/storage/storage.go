@@ -8,6 +8,7 @@ import (
 	"errors"
 
 	"github.com/axon-hs/axon/internal/storage"
+	istream "github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/internal/streampos"
 )
 
@@ -24,6 +25,16 @@ func New(db *storage.DB) *DB { return &DB{DB: db} }
 // ConsumerSeq is the last applied sequence of a consumed stream.
 func (d *DB) ConsumerSeq(ctx context.Context, stream string) (uint64, error) {
 	return streampos.Get(ctx, d.DB, consumerTable, stream)
+}
+
+// DeadLetterer records the messages of stream the consumer gives up on.
+func (d *DB) DeadLetterer(stream string) istream.DeadLetterFunc {
+	return consumerTables.DeadLetterer(d.DB, stream)
+}
+
+// DeadLetters lists the messages the consumer gave up on.
+func (d *DB) DeadLetters(ctx context.Context) ([]streampos.DeadLetter, error) {
+	return streampos.DeadLetters(ctx, d.DB, consumerTables.DeadLetters)
 }
 
 // SetConsumerSeq records seq as applied, inside the effect's transaction.

@@ -31,4 +31,11 @@ CREATE TABLE pushserver_pushers (
 CREATE INDEX pushserver_pushers_user ON pushserver_pushers (user_id);
 CREATE INDEX pushserver_pushers_device ON pushserver_pushers (user_id, device_id);
 ` + streampos.Schema("pushserver_consumer_seqs"),
+}, {
+	Version: 2,
+	Name:    "dead letters",
+	SQL:     streampos.DeadLetterSchema(consumerTables.DeadLetters),
 }}
+
+// consumerTables keep the consumed streams' positions and dead letters.
+var consumerTables = streampos.Tables{Positions: "pushserver_consumer_seqs", DeadLetters: "pushserver_dead_letters"}

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 
 	"github.com/axon-hs/axon/internal/storage"
+	istream "github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/internal/streampos"
 )
 
@@ -108,6 +109,11 @@ func (d *DB) DeletePusher(ctx context.Context, k Key) (bool, error) {
 // ConsumerSeq is the last applied sequence of a consumed stream.
 func (d *DB) ConsumerSeq(ctx context.Context, stream string) (uint64, error) {
 	return streampos.Get(ctx, d.db, "pushserver_consumer_seqs", stream)
+}
+
+// DeadLetterer records the messages of stream the consumer gives up on.
+func (d *DB) DeadLetterer(stream string) istream.DeadLetterFunc {
+	return consumerTables.DeadLetterer(d.db, stream)
 }
 
 // DeviceChange is one user's deleted devices, from a stream message.

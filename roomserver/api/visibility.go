@@ -8,30 +8,60 @@ const (
 	VisibilityJoined        = "joined"
 )
 
-// HistoryVisible applies the spec's history visibility rules
-// (client-server "Room history visibility"):
-//
-//   - visibility is the m.room.history_visibility in force at the event
-//     (state before it; "shared" when unset),
-//   - membershipAtEvent is the user's membership at the event (state
-//     before it, except that a user's own member event counts with its
-//     new membership so users see their own join),
-//   - currentMembership is the user's membership now.
-//
-// syncapi and the roomserver both call this so /sync, /messages, /event
-// and /state agree.
-func HistoryVisible(visibility, membershipAtEvent, currentMembership string) bool {
-	if visibility == "" {
+// VisibilityCheck is what the spec's history visibility rules
+// (client-server "Room history visibility", server behaviour) need to
+// know about one event and one user. syncapi and the roomserver fill it
+// from their own tables and call Visible, so every read path (/sync,
+// sliding sync, /messages, /context, /event, /relations, /threads)
+// applies the same rule.
+type VisibilityCheck struct {
+	// Visibility is the m.room.history_visibility in force at the event
+	// (state before it; "shared" when unset or not understood).
+	Visibility string
+	// MembershipBefore is the user's membership in the state before the
+	// event ("" when none).
+	MembershipBefore string
+	// JoinedAfter: the user's membership was join at some point after
+	// the event (for "shared").
+	JoinedAfter bool
+	// OwnMembershipAfter is, for the user's own m.room.member event, the
+	// membership it sets; "" for other events.
+	OwnMembershipAfter string
+	// VisibilityAfter is, for an m.room.history_visibility event, the
+	// value it sets; "" for other events.
+	VisibilityAfter string
+}
+
+// Visible applies the rules; a user's own member event and a history
+// visibility event are visible if the membership (visibility) before or
+// after them allows it.
+func (c VisibilityCheck) Visible() bool {
+	if historyVisible(c.Visibility, c.MembershipBefore, c.JoinedAfter) {
+		return true
+	}
+	if c.OwnMembershipAfter != "" && historyVisible(c.Visibility, c.OwnMembershipAfter, c.JoinedAfter) {
+		return true
+	}
+	return c.VisibilityAfter != "" && historyVisible(c.VisibilityAfter, c.MembershipBefore, c.JoinedAfter)
+}
+
+// historyVisible is the spec's list: world_readable; joined at the
+// event; shared and joined at any point after it; invited at the event
+// with "invited"; else deny.
+func historyVisible(visibility, membership string, joinedAfter bool) bool {
+	switch visibility {
+	case VisibilityWorldReadable, VisibilityInvited, VisibilityJoined:
+	default:
 		visibility = VisibilityShared
 	}
 	switch {
 	case visibility == VisibilityWorldReadable:
 		return true
-	case membershipAtEvent == "join":
+	case membership == "join":
 		return true
-	case visibility == VisibilityShared && currentMembership == "join":
+	case visibility == VisibilityShared && joinedAfter:
 		return true
-	case visibility == VisibilityInvited && membershipAtEvent == "invite":
+	case visibility == VisibilityInvited && membership == "invite":
 		return true
 	}
 	return false

@@ -10,7 +10,10 @@
 // were sent.
 package storage
 
-import "github.com/axon-hs/axon/internal/storage"
+import (
+	"github.com/axon-hs/axon/internal/outbox"
+	"github.com/axon-hs/axon/internal/storage"
+)
 
 // Migrations is the roomserver schema.
 var Migrations = []storage.Migration{{
@@ -108,4 +111,10 @@ CREATE TABLE roomserver_txns (
 	room_id TEXT NOT NULL,
 	PRIMARY KEY (appservice_id, network_id, room_id)
 )`,
+}, {
+	// Published outputs are kept a minute, to publish them again if an
+	// external NATS loses the stream (internal/outbox, Config.Retain).
+	Version: 5,
+	Name:    "outbox retention",
+	SQL:     outbox.RetainSchema("roomserver_outbox"),
 }}

@@ -36,7 +36,7 @@ func (d *DB) InsertBackfilledEvent(ctx context.Context, tx *storage.Tx, ev *type
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM syncapi_events WHERE pos = $1`, int64(pos)).Scan(&taken)
 		if errors.Is(err, sql.ErrNoRows) {
 			ev.Pos = pos
-			return true, d.insertEventAt(ctx, tx, ev, true)
+			return d.insertEventAt(ctx, tx, ev, true)
 		}
 		if err != nil {
 			return false, err

@@ -111,6 +111,12 @@ type Count struct {
 // receipts: the unthreaded receipt covers everything; a threaded one
 // covers its thread ("main" is the main timeline). Rooms not in rooms
 // are skipped; rooms without unread notifications are absent.
+//
+// Counting every notification since the last read on every /sync grew
+// with the unread backlog and made /sync fall behind under sustained
+// writes, so the counts of each user are kept (unread_cache.go) and only
+// notifications after the last counted position are read, as long as the
+// user's read receipts are unchanged.
 func (d *DB) UnreadForRooms(ctx context.Context, userID string, rooms map[string]bool, upTo types.StreamPosition) (map[string]*UnreadCounts, error) {
 	read := map[[2]string]types.StreamPosition{}
 	rows, err := d.DB.QueryContext(ctx, `SELECT room_id, thread_id, MAX(event_pos) FROM syncapi_receipts
@@ -128,11 +134,11 @@ func (d *DB) UnreadForRooms(ctx context.Context, userID string, rooms map[string
 		read[[2]string{r, t}] = types.StreamPosition(p)
 	}
 	rows.Close()
-	out := map[string]*UnreadCounts{}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	from, all := d.unread.start(userID, read, upTo)
 	add := func(room, thread string, pos types.StreamPosition, hl bool) {
-		if rooms != nil && !rooms[room] {
-			return
-		}
 		key := thread
 		if key == "" {
 			key = "main"
@@ -140,26 +146,7 @@ func (d *DB) UnreadForRooms(ctx context.Context, userID string, rooms map[string
 		if pos <= read[[2]string{room, key}] {
 			return
 		}
-		c := out[room]
-		if c == nil {
-			c = &UnreadCounts{Threads: map[string]Count{}}
-			out[room] = c
-		}
-		h := 0
-		if hl {
-			h = 1
-		}
-		c.Notification++
-		c.Highlight += h
-		if thread == "" {
-			c.Main.Notification++
-			c.Main.Highlight += h
-		} else {
-			tc := c.Threads[thread]
-			tc.Notification++
-			tc.Highlight += h
-			c.Threads[thread] = tc
-		}
+		all.add(room, thread, hl)
 	}
 	// Own rows, then shared rows of rooms the user joined at some point,
 	// both after the unthreaded receipt.
@@ -167,22 +154,25 @@ func (d *DB) UnreadForRooms(ctx context.Context, userID string, rooms map[string
 		AND r.thread_id = '' AND r.receipt_type IN ('m.read', 'm.read.private')), 0)`
 	queries := []string{
 		`SELECT n.room_id, n.thread_id, n.event_pos, n.highlight FROM syncapi_notifications n
-			WHERE n.user_id = $1 AND n.notify AND n.event_pos <= $2 AND n.event_pos > ` + unthreadedRead,
+			WHERE n.user_id = $1 AND n.notify AND n.event_pos <= $2 AND n.event_pos > $3 AND n.event_pos > ` + unthreadedRead,
 		`SELECT c.room_id, c.thread_id, c.event_pos, c.highlight FROM syncapi_notify_events c
 			JOIN (SELECT room_id, MIN(pos) AS first_join FROM syncapi_memberships WHERE user_id = $1 AND membership = 'join' GROUP BY room_id) n
 			ON n.room_id = c.room_id
-			WHERE c.event_pos > n.first_join AND c.event_pos <= $2 AND c.event_pos > ` + unthreadedRead + ` AND` + sharedForUser,
+			WHERE c.event_pos > n.first_join AND c.event_pos <= $2 AND c.event_pos > $3 AND c.event_pos > ` + unthreadedRead + ` AND` + sharedForUser,
 	}
 	for _, q := range queries {
-		if err := d.scanCounts(ctx, q, userID, upTo, add); err != nil {
+		if err := d.scanCounts(ctx, q, userID, from, upTo, add); err != nil {
 			return nil, err
 		}
 	}
-	return out, nil
+	if upTo != math.MaxInt64 { // "up to now": no position to keep the counts at
+		d.unread.store(userID, read, upTo, all)
+	}
+	return all.pick(rooms), nil
 }
 
-func (d *DB) scanCounts(ctx context.Context, q, userID string, upTo types.StreamPosition, add func(string, string, types.StreamPosition, bool)) error {
-	rows, err := d.DB.QueryContext(ctx, q, userID, int64(upTo))
+func (d *DB) scanCounts(ctx context.Context, q, userID string, from, upTo types.StreamPosition, add func(string, string, types.StreamPosition, bool)) error {
+	rows, err := d.DB.QueryContext(ctx, q, userID, int64(upTo), int64(from))
 	if err != nil {
 		return err
 	}
@@ -264,6 +254,7 @@ func scanNotifications(rows *sql.Rows, err error) ([]Notification, error) {
 // IDs grow with time, so the age cut is "every id below the first young
 // row", found by walking the primary key from the oldest end.
 func (d *DB) PruneNotifications(ctx context.Context, before int64, keep int) (int64, error) {
+	defer d.unread.reset() // kept unread counts may include deleted rows
 	var deleted int64
 	err := d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
 		var firstYoung int64

@@ -1,6 +1,9 @@
 package storage
 
-import "github.com/axon-hs/axon/internal/storage"
+import (
+	"github.com/axon-hs/axon/internal/storage"
+	"github.com/axon-hs/axon/internal/streampos"
+)
 
 // Migrations is the syncapi schema. Every table is prefixed syncapi_.
 var Migrations = []storage.Migration{{
@@ -244,4 +247,8 @@ INSERT INTO syncapi_public_rooms (room_id)
 	SELECT s.room_id FROM syncapi_current_state s JOIN syncapi_events e ON e.event_id = s.event_id
 	WHERE s.type = 'm.room.join_rules' AND s.state_key = '' AND e.json::jsonb -> 'content' ->> 'join_rule' = 'public';
 `,
+}, {
+	Version: 6,
+	Name:    "dead letters",
+	SQL:     streampos.DeadLetterSchema(consumerTables.DeadLetters),
 }}

@@ -5,11 +5,10 @@ package storage
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/axon-hs/axon/internal/storage"
+	istream "github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/internal/streampos"
 	"github.com/axon-hs/axon/syncapi/types"
 )
@@ -26,23 +25,20 @@ const (
 // DB holds the syncapi tables.
 type DB struct {
 	*storage.DB
+	unread *unreadCache
 }
 
 // New wraps db, whose schema Migrations must already have been applied.
-func New(db *storage.DB) *DB { return &DB{DB: db} }
+func New(db *storage.DB) *DB { return &DB{DB: db, unread: newUnreadCache()} }
 
 // NextPos allocates the next position of a counter inside tx. The row
 // lock held until commit makes positions commit in order.
 func (d *DB) NextPos(ctx context.Context, tx *storage.Tx, counter string) (types.StreamPosition, error) {
+	// One upsert, so concurrent first uses of a counter cannot both
+	// insert it.
 	var v int64
-	err := tx.QueryRowContext(ctx, `UPDATE syncapi_counters SET value = value + 1 WHERE name = $1 RETURNING value`, counter).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		if _, err = tx.ExecContext(ctx, `INSERT INTO syncapi_counters (name, value) VALUES ($1, 1)`, counter); err != nil {
-			return 0, fmt.Errorf("init counter %s: %w", counter, err)
-		}
-		return 1, nil
-	}
-	if err != nil {
+	if err := tx.QueryRowContext(ctx, `INSERT INTO syncapi_counters (name, value) VALUES ($1, 1)
+		ON CONFLICT (name) DO UPDATE SET value = syncapi_counters.value + 1 RETURNING value`, counter).Scan(&v); err != nil {
 		return 0, fmt.Errorf("next %s position: %w", counter, err)
 	}
 	return types.StreamPosition(v), nil
@@ -78,12 +74,25 @@ func (d *DB) MaxPositions(ctx context.Context) (types.StreamToken, error) {
 	return t, rows.Err()
 }
 
+// consumerTables keep the consumed streams' positions and dead letters.
+var consumerTables = streampos.Tables{Positions: "syncapi_consumer_seqs", DeadLetters: "syncapi_dead_letters"}
+
 // ConsumerSeq is the last applied sequence of a consumed stream.
 func (d *DB) ConsumerSeq(ctx context.Context, stream string) (uint64, error) {
-	return streampos.Get(ctx, d.DB, "syncapi_consumer_seqs", stream)
+	return streampos.Get(ctx, d.DB, consumerTables.Positions, stream)
 }
 
 // SetConsumerSeq records seq as applied, inside the effect's transaction.
 func (d *DB) SetConsumerSeq(ctx context.Context, tx *storage.Tx, stream string, seq uint64) error {
-	return streampos.Set(ctx, tx, "syncapi_consumer_seqs", stream, seq)
+	return streampos.Set(ctx, tx, consumerTables.Positions, stream, seq)
+}
+
+// DeadLetterer records the messages of stream the consumer gives up on.
+func (d *DB) DeadLetterer(stream string) istream.DeadLetterFunc {
+	return consumerTables.DeadLetterer(d.DB, stream)
+}
+
+// DeadLetters lists the messages the consumers gave up on.
+func (d *DB) DeadLetters(ctx context.Context) ([]streampos.DeadLetter, error) {
+	return streampos.DeadLetters(ctx, d.DB, consumerTables.DeadLetters)
 }

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -44,6 +45,7 @@ type asTxn struct {
 	// MSC3202.
 	DeviceLists *struct {
 		Changed []string `json:"changed"`
+		Left    []string `json:"left"`
 	} `json:"org.matrix.msc3202.device_lists"`
 	OTKCounts map[string]map[string]map[string]int `json:"org.matrix.msc3202.device_one_time_keys_count"`
 }
@@ -262,6 +264,16 @@ func (b *testBridge) QueryAlias(alias id.RoomAlias) bool {
 // QueryUser implements appservice.QueryHandler: any ghost may exist.
 func (b *testBridge) QueryUser(userID id.UserID) bool {
 	return b.AS.Intent(userID).EnsureRegistered(asCtx) == nil
+}
+
+// deviceListsLeft says whether some transaction listed user as left.
+func (b *testBridge) deviceListsLeft(user string) bool {
+	for _, txn := range b.txnsCopy() {
+		if txn.DeviceLists != nil && slices.Contains(txn.DeviceLists.Left, user) {
+			return true
+		}
+	}
+	return false
 }
 
 // handledCount counts the messages with body mautrix handed the bridge.

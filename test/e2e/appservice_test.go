@@ -169,6 +169,21 @@ func TestAppserviceBridge(t *testing.T) {
 			}
 			return false
 		})
+		// A user who leaves the only room shared with the bridge's users is "left".
+		carol := inst.Register("carol", "password123")
+		if _, err := alice.InviteUser(asCtx, room.RoomID, &mautrix.ReqInviteUser{UserID: carol.UserID}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := carol.JoinRoomByID(asCtx, room.RoomID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := carol.LeaveRoom(asCtx, room.RoomID); err != nil {
+			t.Fatal(err)
+		}
+		br.waitFor("carol's device list left", func() bool { return br.deviceListsLeft(carol.UserID.String()) })
+		if br.deviceListsLeft(alice.UserID.String()) {
+			t.Fatal("alice, still sharing a room with the ghost, was listed as left")
+		}
 		_, err = alice.SendToDevice(asCtx, event.Type{Type: "org.example.hello", Class: event.ToDeviceEventType}, &mautrix.ReqSendToDevice{
 			Messages: map[id.UserID]map[id.DeviceID]*event.Content{ghostID: {login.DeviceID: {Raw: map[string]any{"hi": "there"}}}},
 		})

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+
+	"github.com/axon-hs/axon/internal/storage"
 )
 
 // AccountData returns one item (roomID "" for global), or nil if unset.
@@ -21,9 +23,10 @@ func (d *DB) AccountData(ctx context.Context, localpart, roomID, dataType string
 	return json.RawMessage(content), nil
 }
 
-// SetAccountData stores one item, replacing any earlier content.
-func (d *DB) SetAccountData(ctx context.Context, localpart, roomID, dataType string, content json.RawMessage) error {
-	_, err := d.DB.ExecContext(ctx, `INSERT INTO userapi_account_data (localpart, room_id, data_type, content)
+// SetAccountData stores one item inside tx (with the outbox message
+// announcing it), replacing any earlier content.
+func (d *DB) SetAccountData(ctx context.Context, tx *storage.Tx, localpart, roomID, dataType string, content json.RawMessage) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO userapi_account_data (localpart, room_id, data_type, content)
 		VALUES ($1, $2, $3, $4)
 		ON CONFLICT (localpart, room_id, data_type) DO UPDATE SET content = excluded.content`,
 		localpart, roomID, dataType, string(content))

@@ -8,6 +8,10 @@ import (
 // OutboxTable holds user_devices messages committed but not yet published.
 const OutboxTable = "userapi_outbox"
 
+// AccountDataOutboxTable holds account_data messages committed but not
+// yet published.
+const AccountDataOutboxTable = "userapi_account_data_outbox"
+
 // Migrations is the userapi schema. Users are keyed by localpart: the
 // userapi only stores local users. Tokens are stored as hex SHA-256
 // hashes, never in the clear.
@@ -80,6 +84,10 @@ CREATE TABLE userapi_account_data (
 	SQL:     outbox.Schema(OutboxTable),
 }, {
 	Version: 3,
+	Name:    "account data outbox",
+	SQL:     outbox.Schema(AccountDataOutboxTable),
+}, {
+	Version: 4,
 	Name:    "registration tokens",
 	// uses_allowed NULL: unlimited; expiry_ts NULL: never expires.
 	// pending is kept for the admin API's shape; a use is counted in

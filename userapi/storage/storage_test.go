@@ -241,10 +241,10 @@ func TestAccountStorageAccountData(t *testing.T) {
 		if got != nil {
 			t.Fatalf("unset: %s", got)
 		}
-		must(t, d.SetAccountData(ctx, "erin", "", "m.direct", json.RawMessage(`{"a":1}`)))
-		must(t, d.SetAccountData(ctx, "erin", "", "m.direct", json.RawMessage(`{"a":2}`)))
-		must(t, d.SetAccountData(ctx, "erin", "!r:x", "m.tag", json.RawMessage(`{"tags":{}}`)))
-		must(t, d.SetAccountData(ctx, "frank", "", "m.direct", json.RawMessage(`{"b":1}`)))
+		must(t, setAccountData(d, "erin", "", "m.direct", json.RawMessage(`{"a":1}`)))
+		must(t, setAccountData(d, "erin", "", "m.direct", json.RawMessage(`{"a":2}`)))
+		must(t, setAccountData(d, "erin", "!r:x", "m.tag", json.RawMessage(`{"tags":{}}`)))
+		must(t, setAccountData(d, "frank", "", "m.direct", json.RawMessage(`{"b":1}`)))
 		got, err = d.AccountData(ctx, "erin", "", "m.direct")
 		must(t, err)
 		if string(got) != `{"a":2}` {
@@ -261,4 +261,10 @@ func TestAccountStorageAccountData(t *testing.T) {
 			t.Fatalf("all: %v %v", global, rooms)
 		}
 	})
+}
+
+// setAccountData stores one item in its own transaction.
+func setAccountData(d *storage.DB, localpart, roomID, dataType string, content json.RawMessage) error {
+	ctx := context.Background()
+	return d.WriteTx(ctx, func(tx *istorage.Tx) error { return d.SetAccountData(ctx, tx, localpart, roomID, dataType, content) })
 }
