@@ -44,6 +44,9 @@ type RoomserverAPI interface {
 	QueryEventByTimestamp(ctx context.Context, roomID string, ts int64, dir string) (eventID string, eventTS int64, err error)
 	// QueryRoomSummary is what the directory and hierarchy show.
 	QueryRoomSummary(ctx context.Context, roomID string) (*RoomSummary, error)
+	// QueryAllRooms lists every room the server knows, oldest first
+	// (server administration).
+	QueryAllRooms(ctx context.Context) ([]string, error)
 
 	// Aliases.
 	SetRoomAlias(ctx context.Context, alias, roomID, creator string) error
