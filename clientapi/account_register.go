@@ -237,5 +237,12 @@ func (a *accountRoutes) registrationTokenValidity(req *http.Request) httputil.JS
 	if token == "" {
 		return httputil.MissingParam("token is required")
 	}
-	return httputil.OK(map[string]bool{"valid": a.validRegistrationToken(token)})
+	if len(token) > maxRegistrationTokenLen {
+		return httputil.InvalidParam("token is at most %d characters", maxRegistrationTokenLen)
+	}
+	valid, err := a.users.CheckRegistrationToken(req.Context(), token)
+	if err != nil {
+		return a.userError(err, "check registration token")
+	}
+	return httputil.OK(map[string]bool{"valid": valid})
 }

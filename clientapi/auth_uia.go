@@ -1,7 +1,6 @@
 package clientapi
 
 import (
-	"crypto/subtle"
 	"net/http"
 
 	"github.com/axon-hs/axon/internal/httputil"
@@ -30,19 +29,23 @@ func (a *accountRoutes) newUIA() *uia.Authenticator {
 	})
 }
 
-func (a *accountRoutes) registrationTokenStage(_ *http.Request, auth *uia.Auth, _ uia.Op) (string, *httputil.JSONResponse) {
-	if !a.validRegistrationToken(auth.Token) {
+// registrationTokenStage spends one use of the token (the use is counted
+// when the stage passes, atomically, so concurrent registrations cannot
+// overspend a token).
+func (a *accountRoutes) registrationTokenStage(req *http.Request, auth *uia.Auth, _ uia.Op) (string, *httputil.JSONResponse) {
+	if auth.Token == "" || len(auth.Token) > maxRegistrationTokenLen {
+		return "Invalid registration token", nil
+	}
+	ok, err := a.users.UseRegistrationToken(req.Context(), auth.Token)
+	if err != nil {
+		resp := a.userError(err, "use registration token")
+		return "", &resp
+	}
+	if !ok {
 		return "Invalid registration token", nil
 	}
 	return "", nil
 }
 
-// validRegistrationToken compares in constant time against every
-// configured token.
-func (a *accountRoutes) validRegistrationToken(token string) bool {
-	ok := 0
-	for _, t := range a.cfg.Registration.Tokens {
-		ok |= subtle.ConstantTimeCompare([]byte(t), []byte(token))
-	}
-	return token != "" && ok == 1
-}
+// maxRegistrationTokenLen bounds a token (the spec allows 64 characters).
+const maxRegistrationTokenLen = 64

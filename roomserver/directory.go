@@ -239,3 +239,8 @@ func (r *RoomServer) QueryPublicRooms(ctx context.Context, req *api.PublicRoomsR
 	}
 	return resp, nil
 }
+
+// QueryAllRooms implements api.RoomserverAPI.
+func (r *RoomServer) QueryAllRooms(ctx context.Context) ([]string, error) {
+	return r.db.AllRooms(ctx)
+}

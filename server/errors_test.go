@@ -26,7 +26,7 @@ var apiErrors = map[string]map[string]error{
 		"ErrNotFound": uapi.ErrNotFound, "ErrUserInUse": uapi.ErrUserInUse, "ErrInvalidUsername": uapi.ErrInvalidUsername,
 		"ErrInvalidPassword": uapi.ErrInvalidPassword, "ErrUserDeactivated": uapi.ErrUserDeactivated,
 		"ErrUnknownToken": uapi.ErrUnknownToken, "ErrTokenExpired": uapi.ErrTokenExpired, "ErrProfileTooLarge": uapi.ErrProfileTooLarge,
-		"ErrTooManyTags": uapi.ErrTooManyTags,
+		"ErrTooManyTags": uapi.ErrTooManyTags, "ErrTokenExists": uapi.ErrTokenExists,
 	},
 	"../keyserver/api": {
 		"ErrInvalidKeys": ksapi.ErrInvalidKeys, "ErrInvalidSignature": ksapi.ErrInvalidSignature,

@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/axon-hs/axon/adminapi"
 	"github.com/axon-hs/axon/appservice"
 	asapi "github.com/axon-hs/axon/appservice/api"
 	"github.com/axon-hs/axon/clientapi"
@@ -116,6 +117,7 @@ func (s *Server) build(ctx context.Context) error {
 	// Appservice as_tokens are resolved from the registrations, here.
 	auth = &appservice.Authenticator{Cfg: cfg, Next: auth, Users: s.UserAPI}
 	s.buildRouters(auth)
+	s.registerHealth()
 
 	if cfg.Runs("keyserver") {
 		keys, err := keyserver.New(ctx, base, s.UserAPI)
@@ -193,6 +195,9 @@ func (s *Server) build(ctx context.Context) error {
 	if cfg.Runs("clientapi") {
 		clientapi.New(base, s.UserAPI, s.RoomAPI, fed, as)
 		appservice.RegisterRoutes(base, as, s.RoomAPI)
+		if _, err := adminapi.New(ctx, base, adminapi.Deps{Users: s.UserAPI, Rooms: s.RoomAPI, Federation: fed, Version: federationapi.Version}); err != nil {
+			return fmt.Errorf("adminapi: %w", err)
+		}
 		if s.Reports, err = reports.New(ctx, base); err != nil {
 			return fmt.Errorf("reports: %w", err)
 		}
@@ -232,6 +237,10 @@ func (s *Server) buildRouters(auth httputil.Authenticator) {
 		base.Federation.MaxBodyBytes = base.Cfg.Limits.MaxRequestBytes
 		base.Federation.BodyTimeout = base.Cfg.Limits.BodyTimeout
 		base.Federation.Proxies = base.Client.Proxies
+	}
+	if base.Cfg.Logging.AccessLog && base.Log != nil {
+		access := base.Log.With("log", "access")
+		base.Client.AccessLog, base.Federation.AccessLog = access, access
 	}
 }
 

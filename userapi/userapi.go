@@ -71,6 +71,9 @@ func New(ctx context.Context, base *setup.Base) (*UserAPI, error) {
 	if c := base.Cfg.Registration.PasswordHashCost; c > 0 {
 		bcryptCost.Store(int32(c))
 	}
+	if err := u.db.SeedRegistrationTokens(ctx, base.Cfg.Registration.Tokens); err != nil {
+		return nil, fmt.Errorf("seed registration tokens: %w", err)
+	}
 	for _, o := range []*outbox.Outbox{u.accountData, u.outbox} {
 		if err := o.Start(ctx); err != nil {
 			return nil, err

@@ -4,6 +4,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 )
@@ -17,6 +18,8 @@ Usage:
   axon [run] [--config axon.yaml]             run the server (default command)
   axon generate-config [--server-name NAME]   print a commented config with a new signing key
   axon create-account --user NAME [--password P] [--admin] [--config axon.yaml]
+  axon admin [--url URL] [--token T] COMMAND  administer a running server (axon admin --help)
+  axon backup [--config axon.yaml] [--out DIR]  consistent copy of the SQLite databases and the signing key, while running
   axon version
 
 On first run without a config file, 'axon run' writes axon.yaml (server name
@@ -37,6 +40,10 @@ func main() {
 		err = generateConfigCmd(args)
 	case "create-account":
 		err = createAccountCmd(args)
+	case "admin":
+		err = adminCmd(context.Background(), args, os.Stdout)
+	case "backup":
+		err = backupCmd(context.Background(), args, os.Stdout)
 	case "version", "--version":
 		fmt.Println("axon", version)
 	case "help", "-h", "--help":

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/logging"
 	"github.com/axon-hs/axon/server"
 )
 
@@ -33,8 +33,7 @@ func runCmd(args []string) error {
 			return err
 		}
 	}
-	log := newLogger(cfg.Logging)
-	slog.SetDefault(log)
+	log := logging.New(cfg.Logging, os.Stderr)
 	if cfg.Limits.MemoryLimitMB > 0 && os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(cfg.Limits.MemoryLimitMB << 20)
 	}
@@ -73,14 +72,4 @@ func loadOrCreateConfig(path string) (*config.Config, error) {
 		fmt.Fprintf(os.Stderr, "axon: no config found; wrote a default one to %s (SQLite + embedded NATS in ./data, registration closed)\n", path)
 	}
 	return config.Load(path)
-}
-
-func newLogger(c config.Logging) *slog.Logger {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(c.Level))
-	opts := &slog.HandlerOptions{Level: level}
-	if c.Format == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }

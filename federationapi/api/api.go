@@ -55,6 +55,25 @@ type FederationAPI interface {
 	// another component received (mediaapi's streaming routes) and returns
 	// the origin server; an *Error (401 M_UNAUTHORIZED) when it fails.
 	VerifyRequest(ctx context.Context, req *SignedRequest) (origin string, err error)
+
+	// QueryDestinations lists the servers outbound federation is failing
+	// to reach or has given up on (healthy ones have no recorded state),
+	// by server name (server administration).
+	QueryDestinations(ctx context.Context) ([]Destination, error)
+	// ResetDestination ends a server's backoff: the next send is tried
+	// at once.
+	ResetDestination(ctx context.Context, serverName string) error
+}
+
+// Destination is the retry state of an outbound destination.
+type Destination struct {
+	ServerName string `json:"server_name"`
+	// Failures in a row since FirstFailureTS (ms).
+	Failures       int64 `json:"failures"`
+	FirstFailureTS int64 `json:"first_failure_ts"`
+	// RetryAtTS (ms): nothing is sent before then.
+	RetryAtTS   int64 `json:"retry_at_ts"`
+	Blacklisted bool  `json:"blacklisted"`
 }
 
 // SignedRequest is what an X-Matrix signature covers.

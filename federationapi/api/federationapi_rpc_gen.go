@@ -74,3 +74,13 @@ func (c *FederationAPIClient) VerifyRequest(ctx context.Context, a1 *SignedReque
 	r1 = c.C.Call(ctx, "VerifyRequest", []any{a1}, &r0)
 	return
 }
+
+func (c *FederationAPIClient) QueryDestinations(ctx context.Context) (r0 []Destination, r1 error) {
+	r1 = c.C.Call(ctx, "QueryDestinations", []any{}, &r0)
+	return
+}
+
+func (c *FederationAPIClient) ResetDestination(ctx context.Context, a1 string) (r0 error) {
+	r0 = c.C.Call(ctx, "ResetDestination", []any{a1})
+	return
+}

@@ -248,3 +248,16 @@ func (c *Config) backoff(n int64) time.Duration {
 	}
 	return min(d, c.MaxBackoff)
 }
+
+// Reset forgets server's failures (and blacklisting) now, in the store
+// too, and wakes its queue so anything waiting is sent at once (the admin
+// API's reset_connection).
+func (s *Sender) Reset(ctx context.Context, server string) error {
+	if err := s.store.SetDestination(ctx, storage.Destination{ServerName: server}); err != nil {
+		return err
+	}
+	s.troubled.Delete(server)
+	s.MarkAlive(spec.ServerName(server))
+	s.Notify(server)
+	return nil
+}

@@ -45,3 +45,23 @@ func (s *DB) SetDestination(ctx context.Context, d Destination) error {
 func (s *DB) FailingDestinations(ctx context.Context) ([]string, error) {
 	return istorage.Strings(s.DB.QueryContext(ctx, `SELECT server_name FROM federationapi_destinations`))
 }
+
+// Destinations returns every stored (failing or blacklisted) state, by
+// server name.
+func (s *DB) Destinations(ctx context.Context) ([]Destination, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT server_name, failures, first_failure_ts, retry_at_ts, blacklisted
+		FROM federationapi_destinations ORDER BY server_name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Destination
+	for rows.Next() {
+		var d Destination
+		if err := rows.Scan(&d.ServerName, &d.Failures, &d.FirstFailureTS, &d.RetryAtTS, &d.Blacklisted); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}

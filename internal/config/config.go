@@ -52,6 +52,9 @@ type Config struct {
 	// UserDirectory shapes POST /user_directory/search.
 	UserDirectory UserDirectory `yaml:"user_directory"`
 	Media         Media         `yaml:"media"`
+	// ServerNotices: the spec's server notices room, written to by the
+	// admin API's send_server_notice.
+	ServerNotices ServerNotices `yaml:"server_notices"`
 
 	// Components to run; empty runs all (monolith).
 	Components []string `yaml:"components"`
@@ -145,9 +148,21 @@ type RateLimits struct {
 	ExemptIPs []string `yaml:"exempt_ips"`
 }
 
+type ServerNotices struct {
+	Enabled bool `yaml:"enabled"`
+	// Localpart of the user that sends notices (created on first use).
+	Localpart   string `yaml:"localpart"`
+	DisplayName string `yaml:"display_name"`
+	// RoomName of each user's notices room.
+	RoomName string `yaml:"room_name"`
+}
+
 type Logging struct {
 	Level  string `yaml:"level"`
 	Format string `yaml:"format"`
+	// AccessLog logs one line per HTTP request (method, route, status,
+	// duration, user) at info level.
+	AccessLog bool `yaml:"access_log"`
 }
 
 type Limits struct {
@@ -263,9 +278,10 @@ func Defaults() *Config {
 			HeaderTimeout: 10 * time.Second, BodyTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
 			MaxConnectionsPerIP: 500,
 		},
-		Rooms:    Rooms{DefaultVersion: matrixrules.DefaultVersion},
-		Presence: Presence{Enabled: true},
-		VoIP:     VoIP{TURNUserLifetimeSeconds: 86400, TURNAllowGuests: true},
+		Rooms:         Rooms{DefaultVersion: matrixrules.DefaultVersion},
+		ServerNotices: ServerNotices{Localpart: "notices", DisplayName: "Server Notices", RoomName: "Server Notices"},
+		Presence:      Presence{Enabled: true},
+		VoIP:          VoIP{TURNUserLifetimeSeconds: 86400, TURNAllowGuests: true},
 		Federation: Federation{
 			Enabled:           true,
 			TrustedKeyServers: []string{"matrix.org"},
@@ -355,10 +371,7 @@ func (c *Config) Validate() error {
 	}
 	switch c.Registration.Mode {
 	case "closed", "open":
-	case "token":
-		if len(c.Registration.Tokens) == 0 {
-			bad("registration.tokens", "mode \"token\" needs at least one token")
-		}
+	case "token": // tokens may also be created with the admin API
 	case "shared_secret":
 		if c.Registration.SharedSecret == "" {
 			bad("registration.shared_secret", "mode \"shared_secret\" needs a secret")
@@ -424,6 +437,9 @@ func (c *Config) Validate() error {
 				bad(fmt.Sprintf("rate_limits.exempt_ips[%d]", i), "%q is not an IP or CIDR", ip)
 			}
 		}
+	}
+	if c.ServerNotices.Enabled && (c.ServerNotices.Localpart == "" || strings.ContainsAny(c.ServerNotices.Localpart, ":@ ")) {
+		bad("server_notices.localpart", "%q must be a plain localpart", c.ServerNotices.Localpart)
 	}
 	switch strings.ToLower(c.Logging.Level) {
 	case "debug", "info", "warn", "error":

@@ -58,7 +58,6 @@ func TestErrorsNameTheKey(t *testing.T) {
 		"database:\n  default: mysql://x\n":                           "database.default",
 		"rooms:\n  default_version: \"99\"\n":                         "rooms.default_version",
 		"logging:\n  level: loud\n":                                   "logging.level",
-		"registration:\n  mode: token\n":                              "registration.tokens",
 		"rate_limits:\n  login:\n    per_second: abc\n":               "line 3",
 		"nats:\n  urls: [\"http://x\"]\n":                             "nats.urls[0]",
 		"limits:\n  body_timeout: 0s\n":                               "limits.body_timeout",

@@ -88,7 +88,9 @@ registration:
   # Enables /_synapse/admin/v1/register (HMAC of this secret). Works in
   # every mode when set.
   shared_secret: ""
-  # Registration tokens accepted in mode "token".
+  # Registration tokens accepted in mode "token". They are copied into the
+  # database on start (unlimited uses, never expiring); more can be made,
+  # limited or removed with the admin API (/_synapse/admin/v1/registration_tokens).
   tokens: []
   allow_guests: false
   min_password_length: 8
@@ -136,11 +138,25 @@ rate_limits:
   # IPs or CIDRs never limited (bridges, load tests).
   exempt_ips: []
 
+# Server notices: messages from the server to a user (terms of service,
+# maintenance) in a room of its own, tagged m.server_notice, sent with
+# POST /_synapse/admin/v1/send_server_notice or "axon admin notice".
+server_notices:
+  enabled: false
+  # The sending user, created on first use.
+  localpart: "notices"
+  display_name: "Server Notices"
+  room_name: "Server Notices"
+
 logging:
   # debug, info, warn or error.
   level: "info"
-  # text (for people) or json (for log collectors).
+  # text (for people) or json (for log collectors). Libraries' logs
+  # (gomatrixserverlib) go through the same logger and format.
   format: "text"
+  # One line per HTTP request: method, route template (not the raw path,
+  # so no IDs or tokens), status, duration and the authenticated user.
+  access_log: false
 
 limits:
   # Largest request body accepted (media uploads excepted). A larger

@@ -1,6 +1,8 @@
 package httputil
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -35,11 +37,37 @@ func (s *statusRecorder) Flush() {
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-func instrument(route string, h http.Handler) http.Handler {
+// instrument records every request's duration and, with an access log,
+// logs it (the route template, never the raw path: no IDs or tokens).
+func (r *Router) instrument(route string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+		var who *accessUser
+		if r.AccessLog != nil {
+			who = &accessUser{}
+			req = req.WithContext(context.WithValue(req.Context(), accessUserKey{}, who))
+		}
 		h.ServeHTTP(rec, req)
-		requestDuration.WithLabelValues(route, req.Method, strconv.Itoa(rec.code)).Observe(since(start).Seconds())
+		took := since(start)
+		requestDuration.WithLabelValues(route, req.Method, strconv.Itoa(rec.code)).Observe(took.Seconds())
+		if who != nil {
+			r.AccessLog.LogAttrs(req.Context(), slog.LevelInfo, "request",
+				slog.String("method", req.Method), slog.String("route", route), slog.Int("status", rec.code),
+				slog.Float64("duration_ms", float64(took.Microseconds())/1000), slog.String("user", who.userID),
+				slog.String("ip", ClientIP(req)))
+		}
 	})
+}
+
+// accessUser is filled in by RequireAuth for the access log.
+type accessUser struct{ userID string }
+
+type accessUserKey struct{}
+
+// noteAccessUser records the authenticated user for the access log.
+func noteAccessUser(req *http.Request, userID string) {
+	if who, ok := req.Context().Value(accessUserKey{}).(*accessUser); ok {
+		who.userID = userID
+	}
 }

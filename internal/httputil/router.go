@@ -37,6 +37,8 @@ type Router struct {
 	BodyTimeout time.Duration
 	// Proxies whose X-Forwarded-For is believed.
 	Proxies TrustedProxies
+	// AccessLog, if set, gets one line per request (logging.access_log).
+	AccessLog *slog.Logger
 	// routeLimits override MaxBodyBytes per pattern (media uploads).
 	routeLimits map[string]int64
 }
@@ -81,7 +83,7 @@ func (r *Router) HandleAuthed(pattern string, h AuthedHandler) {
 func (r *Router) HandleRaw(pattern string, h http.Handler) {
 	_, path, _ := strings.Cut(pattern, " ")
 	route := routeLabel(path)
-	r.mux.Handle(pattern, instrument(route, h))
+	r.mux.Handle(pattern, r.instrument(route, h))
 }
 
 // HandleRawLimit registers a plain http.Handler whose bodies may be up to
@@ -115,6 +117,7 @@ func (r *Router) RequireAuth(h AuthedHandler) Handler {
 		if merr != nil {
 			return JSONResponse{Code: authErrorStatus(merr.ErrCode), JSON: merr}
 		}
+		noteAccessUser(req, dev.UserID)
 		return h(req, dev)
 	}
 }

@@ -26,8 +26,9 @@ type Base struct {
 	Federation *httputil.Router
 	Log        *slog.Logger
 
-	mu  sync.Mutex
-	dbs []*storage.DB
+	mu      sync.Mutex
+	dbs     []*storage.DB
+	dbNames []string
 }
 
 // OpenDB opens component's database (per the config) and brings its schema
@@ -44,6 +45,7 @@ func (b *Base) OpenDB(ctx context.Context, component string, migrations []storag
 	}
 	b.mu.Lock()
 	b.dbs = append(b.dbs, db)
+	b.dbNames = append(b.dbNames, component)
 	b.mu.Unlock()
 	return db, nil
 }
@@ -63,5 +65,18 @@ func (b *Base) CloseDatabases() {
 			b.Log.Warn("closing database", "error", err)
 		}
 	}
-	b.dbs = nil
+	b.dbs, b.dbNames = nil, nil
+}
+
+// CheckDatabases checks every database opened through OpenDB, returning
+// each component's error (nil when it answered).
+func (b *Base) CheckDatabases(ctx context.Context) map[string]error {
+	b.mu.Lock()
+	dbs, names := append([]*storage.DB(nil), b.dbs...), append([]string(nil), b.dbNames...)
+	b.mu.Unlock()
+	out := make(map[string]error, len(dbs))
+	for i, db := range dbs {
+		out[names[i]] = db.Check(ctx)
+	}
+	return out
 }

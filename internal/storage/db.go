@@ -317,3 +317,16 @@ func Strings(rows *sql.Rows, err error) ([]string, error) {
 	}
 	return out, rows.Err()
 }
+
+// Check reports whether both the read pool and the writer answer within
+// ctx (readiness checks). On SQLite the write check queues behind
+// running writes, so a writer stuck for longer than ctx shows here.
+func (db *DB) Check(ctx context.Context) error {
+	var one int
+	if err := db.reader.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		return fmt.Errorf("read: %w", err)
+	}
+	return db.WriteTx(ctx, func(tx *Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT 1`).Scan(&one)
+	})
+}

@@ -2,9 +2,15 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 )
+
+// ErrSchemaTooNew: the database was migrated by a newer Axon than this
+// binary (a downgrade). Running against it could corrupt data, so the
+// server refuses to start.
+var ErrSchemaTooNew = errors.New("database schema is newer than this Axon")
 
 // Migration is one versioned step of a component's schema. SQL is written
 // once for both engines using these macros:
@@ -61,6 +67,11 @@ func (db *DB) migrateIn(ctx context.Context, tx *Tx, component string, migration
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM axon_schema_versions WHERE component = $1`, component).Scan(&current); err != nil {
 		return fmt.Errorf("%s: read schema version: %w", component, err)
 	}
+	if known := newestVersion(migrations); current > known {
+		return fmt.Errorf("%w: the %s database is at schema version %d, this binary knows versions up to %d; "+
+			"it was upgraded by a newer Axon: run that version again, or restore the backup taken before the upgrade",
+			ErrSchemaTooNew, component, current, known)
+	}
 	for _, m := range migrations {
 		if m.Version <= current {
 			continue
@@ -79,6 +90,14 @@ func (db *DB) migrateIn(ctx context.Context, tx *Tx, component string, migration
 		}
 	}
 	return nil
+}
+
+func newestVersion(migrations []Migration) int {
+	newest := 0
+	for _, m := range migrations {
+		newest = max(newest, m.Version)
+	}
+	return newest
 }
 
 // splitStatements splits a migration on semicolons that end a line.

@@ -307,3 +307,19 @@ func (s *Stream) PublishBatch(ctx context.Context, msgs []OutMsg) (int, error) {
 	}
 	return len(futures), nil
 }
+
+// Check reports whether the log is reachable: connected, and the server
+// answers a round trip within ctx (readiness checks).
+func (b *Bus) Check(ctx context.Context) error {
+	if b.nc == nil || !b.nc.IsConnected() {
+		return errors.New("not connected to NATS")
+	}
+	timeout := 2 * time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = time.Until(dl)
+	}
+	if err := b.nc.FlushTimeout(timeout); err != nil {
+		return fmt.Errorf("NATS round trip: %w", err)
+	}
+	return nil
+}

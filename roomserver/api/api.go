@@ -46,6 +46,9 @@ type RoomserverAPI interface {
 	QueryEventByTimestamp(ctx context.Context, roomID matrixid.RoomID, ts int64, dir string) (eventID matrixid.EventID, eventTS int64, err error)
 	// QueryRoomSummary is what the directory and hierarchy show.
 	QueryRoomSummary(ctx context.Context, roomID matrixid.RoomID) (*RoomSummary, error)
+	// QueryAllRooms lists every room the server knows, oldest first
+	// (server administration).
+	QueryAllRooms(ctx context.Context) ([]string, error)
 
 	// Aliases.
 	SetRoomAlias(ctx context.Context, alias string, roomID matrixid.RoomID, creator matrixid.UserID) error

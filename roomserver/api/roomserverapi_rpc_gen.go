@@ -68,6 +68,11 @@ func (c *RoomserverAPIClient) QueryRoomSummary(ctx context.Context, a1 matrixid.
 	return
 }
 
+func (c *RoomserverAPIClient) QueryAllRooms(ctx context.Context) (r0 []string, r1 error) {
+	r1 = c.C.Call(ctx, "QueryAllRooms", []any{}, &r0)
+	return
+}
+
 func (c *RoomserverAPIClient) SetRoomAlias(ctx context.Context, a1 string, a2 matrixid.RoomID, a3 matrixid.UserID) (r0 error) {
 	r0 = c.C.Call(ctx, "SetRoomAlias", []any{a1, a2, a3})
 	return

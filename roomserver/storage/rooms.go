@@ -102,3 +102,8 @@ func (d *DB) RoomByNID(ctx context.Context, nid int64) (roomID, version string, 
 	err = d.QueryRowContext(ctx, `SELECT room_id, room_version FROM roomserver_rooms WHERE room_nid = $1`, nid).Scan(&roomID, &version)
 	return
 }
+
+// AllRooms lists every room this server knows, oldest first (admin API).
+func (d *DB) AllRooms(ctx context.Context) ([]string, error) {
+	return storage.Strings(d.QueryContext(ctx, `SELECT room_id FROM roomserver_rooms ORDER BY room_nid`))
+}

@@ -93,6 +93,29 @@ type UserAPI interface {
 	// the room would have more than MaxRoomTags.
 	SetRoomTag(ctx context.Context, userID matrixid.UserID, roomID matrixid.RoomID, tag string, content json.RawMessage) error
 
+	// Server administration (the admin API).
+
+	// QueryAccounts pages through local accounts.
+	QueryAccounts(ctx context.Context, q AccountsQuery) (*AccountsPage, error)
+	// SetAdmin grants or revokes server admin; ErrNotFound.
+	SetAdmin(ctx context.Context, userID string, admin bool) error
+	// ReactivateAccount lets a deactivated account log in again with a
+	// new password; ErrNotFound.
+	ReactivateAccount(ctx context.Context, userID, password string) error
+
+	// Registration tokens (m.login.registration_token). ErrNotFound,
+	// ErrTokenExists.
+	RegistrationTokens(ctx context.Context) ([]RegistrationToken, error)
+	RegistrationToken(ctx context.Context, token string) (*RegistrationToken, error)
+	CreateRegistrationToken(ctx context.Context, t RegistrationToken) (*RegistrationToken, error)
+	UpdateRegistrationToken(ctx context.Context, token string, u RegistrationTokenUpdate) (*RegistrationToken, error)
+	DeleteRegistrationToken(ctx context.Context, token string) error
+	// CheckRegistrationToken says whether a token may be used now.
+	CheckRegistrationToken(ctx context.Context, token string) (bool, error)
+	// UseRegistrationToken counts one use of a token if it is valid
+	// (atomically: concurrent registrations cannot overspend it).
+	UseRegistrationToken(ctx context.Context, token string) (bool, error)
+
 	// SearchUsers finds local accounts (not deactivated, not guests) by
 	// localpart prefix or a display-name word prefix (the user directory
 	// with search_all_users), at most limit.
@@ -158,4 +181,57 @@ type AccountDataSet struct {
 	Global map[string]json.RawMessage `json:"global"`
 	// Rooms maps room ID → type → content.
 	Rooms map[string]map[string]json.RawMessage `json:"rooms"`
+}
+
+// AccountsQuery filters and pages QueryAccounts.
+type AccountsQuery struct {
+	From  int `json:"from"`
+	Limit int `json:"limit"`
+	// Name matches the localpart or display name (substring).
+	Name        string `json:"name,omitempty"`
+	Guests      bool   `json:"guests"`
+	Deactivated bool   `json:"deactivated"`
+	// Admins: nil any, else only admins / only non-admins.
+	Admins *bool `json:"admins,omitempty"`
+	// OrderBy: "name" (default), "creation_ts", "admin", "deactivated",
+	// "is_guest", "displayname".
+	OrderBy string `json:"order_by,omitempty"`
+	Desc    bool   `json:"desc,omitempty"`
+}
+
+// AccountsPage is one page of QueryAccounts.
+type AccountsPage struct {
+	Accounts []AccountWithProfile `json:"accounts"`
+	Total    int                  `json:"total"`
+}
+
+// AccountWithProfile is an account with its display name.
+type AccountWithProfile struct {
+	Account
+	DisplayName string `json:"display_name,omitempty"`
+}
+
+// RegistrationToken is a registration token and its use counts.
+type RegistrationToken struct {
+	Token       string `json:"token"`
+	UsesAllowed *int64 `json:"uses_allowed"`
+	Pending     int64  `json:"pending"`
+	Completed   int64  `json:"completed"`
+	// ExpiryTime is in ms since the epoch; nil never expires.
+	ExpiryTime *int64 `json:"expiry_time"`
+}
+
+// ValidAt says whether the token may be used at nowMs (uses left, not
+// expired): the one statement of that rule.
+func (t *RegistrationToken) ValidAt(nowMs int64) bool {
+	return (t.UsesAllowed == nil || t.Pending+t.Completed < *t.UsesAllowed) && (t.ExpiryTime == nil || *t.ExpiryTime > nowMs)
+}
+
+// RegistrationTokenUpdate changes the fields whose Set* flag is true (a
+// nil value removes that limit).
+type RegistrationTokenUpdate struct {
+	SetUsesAllowed bool   `json:"set_uses_allowed,omitempty"`
+	UsesAllowed    *int64 `json:"uses_allowed,omitempty"`
+	SetExpiryTime  bool   `json:"set_expiry_time,omitempty"`
+	ExpiryTime     *int64 `json:"expiry_time,omitempty"`
 }

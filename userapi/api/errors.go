@@ -18,6 +18,7 @@ var (
 	ErrTokenExpired    = errors.New("access token has expired")
 	ErrProfileTooLarge = errors.New("profile would exceed 64 KiB")
 	ErrTooManyTags     = errors.New("too many tags on this room")
+	ErrTokenExists     = errors.New("registration token already exists")
 )
 
 // The errors cross internal/rpc as themselves, so errors.Is works the
@@ -28,7 +29,7 @@ func init() {
 		"userapi.invalid_username": ErrInvalidUsername, "userapi.invalid_password": ErrInvalidPassword,
 		"userapi.deactivated": ErrUserDeactivated, "userapi.unknown_token": ErrUnknownToken,
 		"userapi.token_expired": ErrTokenExpired, "userapi.profile_too_large": ErrProfileTooLarge,
-		"userapi.too_many_tags": ErrTooManyTags,
+		"userapi.too_many_tags": ErrTooManyTags, "userapi.token_exists": ErrTokenExists,
 	} {
 		rpc.RegisterSentinel(kind, err)
 	}

@@ -124,6 +124,56 @@ func (c *UserAPIClient) SetRoomTag(ctx context.Context, a1 matrixid.UserID, a2 m
 	return
 }
 
+func (c *UserAPIClient) QueryAccounts(ctx context.Context, a1 AccountsQuery) (r0 *AccountsPage, r1 error) {
+	r1 = c.C.Call(ctx, "QueryAccounts", []any{a1}, &r0)
+	return
+}
+
+func (c *UserAPIClient) SetAdmin(ctx context.Context, a1 string, a2 bool) (r0 error) {
+	r0 = c.C.Call(ctx, "SetAdmin", []any{a1, a2})
+	return
+}
+
+func (c *UserAPIClient) ReactivateAccount(ctx context.Context, a1 string, a2 string) (r0 error) {
+	r0 = c.C.Call(ctx, "ReactivateAccount", []any{a1, a2})
+	return
+}
+
+func (c *UserAPIClient) RegistrationTokens(ctx context.Context) (r0 []RegistrationToken, r1 error) {
+	r1 = c.C.Call(ctx, "RegistrationTokens", []any{}, &r0)
+	return
+}
+
+func (c *UserAPIClient) RegistrationToken(ctx context.Context, a1 string) (r0 *RegistrationToken, r1 error) {
+	r1 = c.C.Call(ctx, "RegistrationToken", []any{a1}, &r0)
+	return
+}
+
+func (c *UserAPIClient) CreateRegistrationToken(ctx context.Context, a1 RegistrationToken) (r0 *RegistrationToken, r1 error) {
+	r1 = c.C.Call(ctx, "CreateRegistrationToken", []any{a1}, &r0)
+	return
+}
+
+func (c *UserAPIClient) UpdateRegistrationToken(ctx context.Context, a1 string, a2 RegistrationTokenUpdate) (r0 *RegistrationToken, r1 error) {
+	r1 = c.C.Call(ctx, "UpdateRegistrationToken", []any{a1, a2}, &r0)
+	return
+}
+
+func (c *UserAPIClient) DeleteRegistrationToken(ctx context.Context, a1 string) (r0 error) {
+	r0 = c.C.Call(ctx, "DeleteRegistrationToken", []any{a1})
+	return
+}
+
+func (c *UserAPIClient) CheckRegistrationToken(ctx context.Context, a1 string) (r0 bool, r1 error) {
+	r1 = c.C.Call(ctx, "CheckRegistrationToken", []any{a1}, &r0)
+	return
+}
+
+func (c *UserAPIClient) UseRegistrationToken(ctx context.Context, a1 string) (r0 bool, r1 error) {
+	r1 = c.C.Call(ctx, "UseRegistrationToken", []any{a1}, &r0)
+	return
+}
+
 func (c *UserAPIClient) SearchUsers(ctx context.Context, a1 string, a2 int) (r0 []DirectoryUser, r1 error) {
 	r1 = c.C.Call(ctx, "SearchUsers", []any{a1, a2}, &r0)
 	return

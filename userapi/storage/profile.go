@@ -61,6 +61,15 @@ func jsonString(s string) json.RawMessage {
 	return b
 }
 
+// unquoteJSONString decodes a stored JSON string value ("" if it is not one).
+func unquoteJSONString(v string) string {
+	var s string
+	if json.Unmarshal([]byte(v), &s) != nil {
+		return ""
+	}
+	return s
+}
+
 // ProfileMatch is one user found by SearchProfiles.
 type ProfileMatch struct {
 	Localpart   string

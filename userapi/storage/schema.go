@@ -86,4 +86,19 @@ CREATE TABLE userapi_account_data (
 	Version: 3,
 	Name:    "account data outbox",
 	SQL:     outbox.Schema(AccountDataOutboxTable),
+}, {
+	Version: 4,
+	Name:    "registration tokens",
+	// uses_allowed NULL: unlimited; expiry_ts NULL: never expires.
+	// pending is kept for the admin API's shape; a use is counted in
+	// completed when the token stage of a registration passes.
+	SQL: `
+CREATE TABLE userapi_registration_tokens (
+	token TEXT PRIMARY KEY,
+	uses_allowed BIGINT,
+	pending BIGINT NOT NULL DEFAULT 0,
+	completed BIGINT NOT NULL DEFAULT 0,
+	expiry_ts BIGINT
+);
+`,
 }}

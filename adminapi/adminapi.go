@@ -1,0 +1,63 @@
+package adminapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/axon-hs/axon/adminapi/storage"
+	fedapi "github.com/axon-hs/axon/federationapi/api"
+	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/setup"
+	rsapi "github.com/axon-hs/axon/roomserver/api"
+	uapi "github.com/axon-hs/axon/userapi/api"
+)
+
+// AdminAPI serves /_synapse/admin.
+type AdminAPI struct {
+	base       *setup.Base
+	log        *slog.Logger
+	serverName string
+	users      uapi.UserAPI
+	rooms      rsapi.RoomserverAPI
+	fed        fedapi.FederationAPI
+	version    string
+	db         *storage.DB
+	// noticeLocks serialise finding-or-creating a user's notices room.
+	noticeLocks [16]sync.Mutex
+}
+
+// New opens the adminapi database and registers the admin routes on
+// base.Client.
+func New(ctx context.Context, base *setup.Base, deps Deps) (*AdminAPI, error) {
+	sdb, err := base.OpenDB(ctx, "adminapi", storage.Migrations)
+	if err != nil {
+		return nil, err
+	}
+	log := base.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	a := &AdminAPI{
+		base: base, log: log.With("component", "adminapi"), serverName: base.Cfg.ServerName,
+		users: deps.Users, rooms: deps.Rooms, fed: deps.Federation, version: deps.Version, db: storage.New(sdb),
+	}
+	if base.Client != nil {
+		a.registerRoutes()
+	}
+	return a, nil
+}
+
+// adminHandler answers a request from a server admin.
+type adminHandler func(req *http.Request, admin *httputil.Device) httputil.JSONResponse
+
+// requireAdmin lets only server admins through (403 M_FORBIDDEN).
+func requireAdmin(h adminHandler) httputil.AuthedHandler {
+	return func(req *http.Request, dev *httputil.Device) httputil.JSONResponse {
+		if !dev.IsAdmin {
+			return httputil.Forbidden("You are not a server admin")
+		}
+		return h(req, dev)
+	}
+}

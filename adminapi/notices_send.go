@@ -1,0 +1,177 @@
+package adminapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"hash/fnv"
+	"net/http"
+
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
+	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
+	"github.com/axon-hs/axon/internal/matrixrules"
+	istorage "github.com/axon-hs/axon/internal/storage"
+	rsapi "github.com/axon-hs/axon/roomserver/api"
+	uapi "github.com/axon-hs/axon/userapi/api"
+)
+
+// noticeTag is the room tag of a server notices room (spec).
+const noticeTag = "m.server_notice"
+
+// sendServerNotice: POST /_synapse/admin/v1/send_server_notice
+// {user_id, content, type (default m.room.message), state_key}.
+func (a *AdminAPI) sendServerNotice(req *http.Request, _ *httputil.Device) httputil.JSONResponse {
+	if !a.base.Cfg.ServerNotices.Enabled {
+		return httputil.Error(http.StatusBadRequest, "M_UNKNOWN", "Server notices are not enabled (server_notices.enabled)")
+	}
+	var body struct {
+		UserID   string          `json:"user_id"`
+		Content  json.RawMessage `json:"content"`
+		Type     string          `json:"type"`
+		StateKey *string         `json:"state_key"`
+	}
+	if e := httputil.DecodeJSON(req, &body); e != nil {
+		return *e
+	}
+	var obj map[string]json.RawMessage
+	if len(body.Content) == 0 || json.Unmarshal(body.Content, &obj) != nil {
+		return httputil.BadJSON("content must be an object")
+	}
+	if body.Type == "" {
+		body.Type = matrixrules.MRoomMessage
+	}
+	if len(body.Type) > 255 || (body.StateKey != nil && len(*body.StateKey) > 255) {
+		return httputil.InvalidParam("type and state_key are at most 255 bytes")
+	}
+	ctx := req.Context()
+	acc, err := a.users.QueryAccount(ctx, matrixid.UserID(body.UserID))
+	if err != nil {
+		return a.fail(err, "query user")
+	}
+	if acc.Deactivated || acc.IsGuest {
+		return httputil.InvalidParam("Server notices go to active, non-guest local users")
+	}
+	roomID, err := a.noticeRoom(ctx, body.UserID)
+	if err != nil {
+		return a.fail(err, "server notices room")
+	}
+	eventID, err := a.send(ctx, &rsapi.LocalEvent{RoomID: matrixid.RoomID(roomID), Sender: matrixid.UserID(a.noticesUserID()), Type: matrixid.EventType(body.Type),
+		StateKey: body.StateKey, Content: body.Content})
+	if err != nil {
+		return a.fail(err, "send server notice")
+	}
+	return httputil.OK(map[string]string{"event_id": eventID})
+}
+
+func (a *AdminAPI) noticesUserID() string {
+	return "@" + a.base.Cfg.ServerNotices.Localpart + ":" + a.serverName
+}
+
+// noticeRoom finds the user's notices room (one they are still joined or
+// invited to) or creates one.
+func (a *AdminAPI) noticeRoom(ctx context.Context, userID string) (string, error) {
+	h := fnv.New32a()
+	h.Write([]byte(userID))
+	lock := &a.noticeLocks[h.Sum32()%uint32(len(a.noticeLocks))]
+	lock.Lock()
+	defer lock.Unlock()
+
+	roomID, err := a.db.NoticeRoom(ctx, userID)
+	switch {
+	case err == nil:
+		membership, _, err := a.rooms.QueryMembership(ctx, matrixid.RoomID(roomID), matrixid.UserID(userID))
+		if err != nil {
+			return "", err
+		}
+		if membership == "join" || membership == "invite" {
+			return roomID, nil
+		}
+	case !errors.Is(err, istorage.ErrNotFound):
+		return "", err
+	}
+	if err := a.ensureNoticesUser(ctx); err != nil {
+		return "", err
+	}
+	roomID, err = a.createNoticeRoom(ctx, userID)
+	if err != nil {
+		return "", err
+	}
+	if err := a.users.SetRoomTag(ctx, matrixid.UserID(userID), matrixid.RoomID(roomID), noticeTag, json.RawMessage(`{}`)); err != nil {
+		return "", err
+	}
+	return roomID, a.db.SetNoticeRoom(ctx, userID, roomID)
+}
+
+// ensureNoticesUser creates the notices user on first use, with a
+// password nobody knows.
+func (a *AdminAPI) ensureNoticesUser(ctx context.Context) error {
+	cfg := a.base.Cfg.ServerNotices
+	_, err := a.users.QueryAccount(ctx, matrixid.UserID(a.noticesUserID()))
+	if !errors.Is(err, uapi.ErrNotFound) {
+		return err
+	}
+	if _, err := a.users.CreateAccount(ctx, cfg.Localpart, randomString(32), false); err != nil && !errors.Is(err, uapi.ErrUserInUse) {
+		return err
+	}
+	return a.setProfileString(ctx, a.noticesUserID(), "displayname", cfg.DisplayName)
+}
+
+// createNoticeRoom creates a read-only room (only the notices user may
+// send) and invites userID.
+func (a *AdminAPI) createNoticeRoom(ctx context.Context, userID string) (string, error) {
+	cfg := a.base.Cfg
+	sender := a.noticesUserID()
+	version := cfg.Rooms.DefaultVersion
+	users := map[string]any{}
+	if version != "12" { // v12 creators are implicitly all-powerful
+		users[sender] = 100
+	}
+	state := func(evType, stateKey string, content any) rsapi.InputRoomEvent {
+		c, _ := json.Marshal(content)
+		return rsapi.InputRoomEvent{Kind: rsapi.KindNew, Local: &rsapi.LocalEvent{Sender: matrixid.UserID(sender), Type: matrixid.EventType(evType), StateKey: &stateKey, Content: c}}
+	}
+	events := []rsapi.InputRoomEvent{
+		state(spec.MRoomCreate, "", map[string]any{"room_version": version}),
+		state(spec.MRoomMember, sender, map[string]any{"membership": "join", "displayname": cfg.ServerNotices.DisplayName}),
+		state(spec.MRoomPowerLevels, "", map[string]any{
+			"users": users, "users_default": 0, "events_default": 100, "state_default": 100,
+			"ban": 100, "kick": 100, "redact": 100, "invite": 100,
+		}),
+		state(spec.MRoomJoinRules, "", map[string]any{"join_rule": "invite"}),
+		state(spec.MRoomHistoryVisibility, "", map[string]any{"history_visibility": "shared"}),
+		state(spec.MRoomGuestAccess, "", map[string]any{"guest_access": "forbidden"}),
+		state(spec.MRoomName, "", map[string]any{"name": cfg.ServerNotices.RoomName}),
+	}
+	events[0].Local.RoomVersion = version
+	resp, err := a.rooms.InputRoomEvents(ctx, &rsapi.InputRoomEventsRequest{Events: events})
+	if err != nil {
+		return "", err
+	}
+	for _, r := range resp.Results {
+		if r.Err != nil {
+			return "", r.Err
+		}
+	}
+	if _, err := a.send(ctx, &rsapi.LocalEvent{RoomID: resp.RoomID, Sender: matrixid.UserID(sender), Type: spec.MRoomMember, StateKey: &userID,
+		Content: json.RawMessage(`{"membership":"invite"}`)}); err != nil {
+		return "", err
+	}
+	return string(resp.RoomID), nil
+}
+
+// send inputs one local event and returns its ID.
+func (a *AdminAPI) send(ctx context.Context, le *rsapi.LocalEvent) (string, error) {
+	resp, err := a.rooms.InputRoomEvents(ctx, &rsapi.InputRoomEventsRequest{Events: []rsapi.InputRoomEvent{{Kind: rsapi.KindNew, Local: le}}})
+	if err != nil {
+		return "", err
+	}
+	if len(resp.Results) != 1 {
+		return "", errors.New("roomserver returned no result")
+	}
+	if r := resp.Results[0]; r.Err != nil {
+		return "", r.Err
+	}
+	return string(resp.Results[0].EventID), nil
+}
