@@ -7,7 +7,11 @@ import (
 	"hash/fnv"
 	"net/http"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	istorage "github.com/axon-hs/axon/internal/storage"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
@@ -36,13 +40,13 @@ func (a *AdminAPI) sendServerNotice(req *http.Request, _ *httputil.Device) httpu
 		return httputil.BadJSON("content must be an object")
 	}
 	if body.Type == "" {
-		body.Type = "m.room.message"
+		body.Type = matrixrules.MRoomMessage
 	}
 	if len(body.Type) > 255 || (body.StateKey != nil && len(*body.StateKey) > 255) {
 		return httputil.InvalidParam("type and state_key are at most 255 bytes")
 	}
 	ctx := req.Context()
-	acc, err := a.users.QueryAccount(ctx, body.UserID)
+	acc, err := a.users.QueryAccount(ctx, matrixid.UserID(body.UserID))
 	if err != nil {
 		return a.fail(err, "query user")
 	}
@@ -53,7 +57,7 @@ func (a *AdminAPI) sendServerNotice(req *http.Request, _ *httputil.Device) httpu
 	if err != nil {
 		return a.fail(err, "server notices room")
 	}
-	eventID, err := a.send(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: a.noticesUserID(), Type: body.Type,
+	eventID, err := a.send(ctx, &rsapi.LocalEvent{RoomID: matrixid.RoomID(roomID), Sender: matrixid.UserID(a.noticesUserID()), Type: matrixid.EventType(body.Type),
 		StateKey: body.StateKey, Content: body.Content})
 	if err != nil {
 		return a.fail(err, "send server notice")
@@ -77,7 +81,7 @@ func (a *AdminAPI) noticeRoom(ctx context.Context, userID string) (string, error
 	roomID, err := a.db.NoticeRoom(ctx, userID)
 	switch {
 	case err == nil:
-		membership, _, err := a.rooms.QueryMembership(ctx, roomID, userID)
+		membership, _, err := a.rooms.QueryMembership(ctx, matrixid.RoomID(roomID), matrixid.UserID(userID))
 		if err != nil {
 			return "", err
 		}
@@ -94,7 +98,7 @@ func (a *AdminAPI) noticeRoom(ctx context.Context, userID string) (string, error
 	if err != nil {
 		return "", err
 	}
-	if err := a.users.SetRoomTag(ctx, userID, roomID, noticeTag, json.RawMessage(`{}`)); err != nil {
+	if err := a.users.SetRoomTag(ctx, matrixid.UserID(userID), matrixid.RoomID(roomID), noticeTag, json.RawMessage(`{}`)); err != nil {
 		return "", err
 	}
 	return roomID, a.db.SetNoticeRoom(ctx, userID, roomID)
@@ -104,7 +108,7 @@ func (a *AdminAPI) noticeRoom(ctx context.Context, userID string) (string, error
 // password nobody knows.
 func (a *AdminAPI) ensureNoticesUser(ctx context.Context) error {
 	cfg := a.base.Cfg.ServerNotices
-	_, err := a.users.QueryAccount(ctx, a.noticesUserID())
+	_, err := a.users.QueryAccount(ctx, matrixid.UserID(a.noticesUserID()))
 	if !errors.Is(err, uapi.ErrNotFound) {
 		return err
 	}
@@ -126,19 +130,19 @@ func (a *AdminAPI) createNoticeRoom(ctx context.Context, userID string) (string,
 	}
 	state := func(evType, stateKey string, content any) rsapi.InputRoomEvent {
 		c, _ := json.Marshal(content)
-		return rsapi.InputRoomEvent{Kind: rsapi.KindNew, Local: &rsapi.LocalEvent{Sender: sender, Type: evType, StateKey: &stateKey, Content: c}}
+		return rsapi.InputRoomEvent{Kind: rsapi.KindNew, Local: &rsapi.LocalEvent{Sender: matrixid.UserID(sender), Type: matrixid.EventType(evType), StateKey: &stateKey, Content: c}}
 	}
 	events := []rsapi.InputRoomEvent{
-		state("m.room.create", "", map[string]any{"room_version": version}),
-		state("m.room.member", sender, map[string]any{"membership": "join", "displayname": cfg.ServerNotices.DisplayName}),
-		state("m.room.power_levels", "", map[string]any{
+		state(spec.MRoomCreate, "", map[string]any{"room_version": version}),
+		state(spec.MRoomMember, sender, map[string]any{"membership": "join", "displayname": cfg.ServerNotices.DisplayName}),
+		state(spec.MRoomPowerLevels, "", map[string]any{
 			"users": users, "users_default": 0, "events_default": 100, "state_default": 100,
 			"ban": 100, "kick": 100, "redact": 100, "invite": 100,
 		}),
-		state("m.room.join_rules", "", map[string]any{"join_rule": "invite"}),
-		state("m.room.history_visibility", "", map[string]any{"history_visibility": "shared"}),
-		state("m.room.guest_access", "", map[string]any{"guest_access": "forbidden"}),
-		state("m.room.name", "", map[string]any{"name": cfg.ServerNotices.RoomName}),
+		state(spec.MRoomJoinRules, "", map[string]any{"join_rule": "invite"}),
+		state(spec.MRoomHistoryVisibility, "", map[string]any{"history_visibility": "shared"}),
+		state(spec.MRoomGuestAccess, "", map[string]any{"guest_access": "forbidden"}),
+		state(spec.MRoomName, "", map[string]any{"name": cfg.ServerNotices.RoomName}),
 	}
 	events[0].Local.RoomVersion = version
 	resp, err := a.rooms.InputRoomEvents(ctx, &rsapi.InputRoomEventsRequest{Events: events})
@@ -150,11 +154,11 @@ func (a *AdminAPI) createNoticeRoom(ctx context.Context, userID string) (string,
 			return "", r.Err
 		}
 	}
-	if _, err := a.send(ctx, &rsapi.LocalEvent{RoomID: resp.RoomID, Sender: sender, Type: "m.room.member", StateKey: &userID,
+	if _, err := a.send(ctx, &rsapi.LocalEvent{RoomID: resp.RoomID, Sender: matrixid.UserID(sender), Type: spec.MRoomMember, StateKey: &userID,
 		Content: json.RawMessage(`{"membership":"invite"}`)}); err != nil {
 		return "", err
 	}
-	return resp.RoomID, nil
+	return string(resp.RoomID), nil
 }
 
 // send inputs one local event and returns its ID.
@@ -169,5 +173,5 @@ func (a *AdminAPI) send(ctx context.Context, le *rsapi.LocalEvent) (string, erro
 	if r := resp.Results[0]; r.Err != nil {
 		return "", r.Err
 	}
-	return resp.Results[0].EventID, nil
+	return string(resp.Results[0].EventID), nil
 }

@@ -7,9 +7,11 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
 
@@ -43,11 +45,11 @@ func strPtr(s string) *string {
 
 // roomDetails builds a room's admin view from its current state.
 func (a *AdminAPI) roomDetails(ctx context.Context, roomID string) (*roomJSON, error) {
-	version, err := a.rooms.QueryRoomVersion(ctx, roomID)
+	version, err := a.rooms.QueryRoomVersion(ctx, matrixid.RoomID(roomID))
 	if err != nil {
 		return nil, err
 	}
-	state, err := a.rooms.QueryCurrentState(ctx, roomID, nil)
+	state, err := a.rooms.QueryCurrentState(ctx, matrixid.RoomID(roomID), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +58,7 @@ func (a *AdminAPI) roomDetails(ctx context.Context, roomID string) (*roomJSON, e
 	for _, ev := range state {
 		c := ev.Content()
 		switch ev.Type() {
-		case "m.room.create":
+		case spec.MRoomCreate:
 			r.Creator = ev.SenderID().ToUserID().String()
 			if f := gjson.GetBytes(c, "m\\.federate"); f.Exists() {
 				r.Federatable = f.Bool()
@@ -65,23 +67,23 @@ func (a *AdminAPI) roomDetails(ctx context.Context, roomID string) (*roomJSON, e
 				r.Creator = cr
 			}
 			r.RoomType = strPtr(gjson.GetBytes(c, "type").Str)
-		case "m.room.name":
+		case spec.MRoomName:
 			r.Name = strPtr(gjson.GetBytes(c, "name").Str)
-		case "m.room.topic":
+		case spec.MRoomTopic:
 			r.Topic = strPtr(gjson.GetBytes(c, "topic").Str)
-		case "m.room.avatar":
+		case spec.MRoomAvatar:
 			r.Avatar = strPtr(gjson.GetBytes(c, "url").Str)
-		case "m.room.canonical_alias":
+		case spec.MRoomCanonicalAlias:
 			r.CanonicalAlias = strPtr(gjson.GetBytes(c, "alias").Str)
-		case "m.room.encryption":
+		case spec.MRoomEncryption:
 			r.Encryption = strPtr(gjson.GetBytes(c, "algorithm").Str)
-		case "m.room.join_rules":
+		case spec.MRoomJoinRules:
 			r.JoinRules = strPtr(gjson.GetBytes(c, "join_rule").Str)
-		case "m.room.guest_access":
+		case spec.MRoomGuestAccess:
 			r.GuestAccess = strPtr(gjson.GetBytes(c, "guest_access").Str)
-		case "m.room.history_visibility":
+		case spec.MRoomHistoryVisibility:
 			r.HistoryVisibility = strPtr(gjson.GetBytes(c, "history_visibility").Str)
-		case "m.room.member":
+		case spec.MRoomMember:
 			if gjson.GetBytes(c, "membership").Str == "join" {
 				r.JoinedMembers++
 				if sk := ev.StateKey(); sk != nil && strings.HasSuffix(*sk, suffix) {
@@ -90,7 +92,7 @@ func (a *AdminAPI) roomDetails(ctx context.Context, roomID string) (*roomJSON, e
 			}
 		}
 	}
-	vis, err := a.rooms.QueryRoomVisibility(ctx, roomID)
+	vis, err := a.rooms.QueryRoomVisibility(ctx, matrixid.RoomID(roomID))
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +185,7 @@ func (a *AdminAPI) pathRoom(req *http.Request) (string, *httputil.JSONResponse) 
 		r := httputil.InvalidParam("%q is not a room ID", roomID)
 		return "", &r
 	}
-	if _, err := a.rooms.QueryRoomVersion(req.Context(), roomID); err != nil {
+	if _, err := a.rooms.QueryRoomVersion(req.Context(), matrixid.RoomID(roomID)); err != nil {
 		r := a.fail(err, "room version")
 		if errors.Is(err, rsapi.ErrRoomNotFound) {
 			r = httputil.NotFound("Room not found")
@@ -212,13 +214,13 @@ func (a *AdminAPI) roomMembers(req *http.Request, _ *httputil.Device) httputil.J
 	if e != nil {
 		return *e
 	}
-	state, err := a.rooms.QueryCurrentState(req.Context(), roomID, nil)
+	state, err := a.rooms.QueryCurrentState(req.Context(), matrixid.RoomID(roomID), nil)
 	if err != nil {
 		return a.fail(err, "room state")
 	}
 	members := []string{}
 	for _, ev := range state {
-		if ev.Type() == "m.room.member" && ev.StateKey() != nil && gjson.GetBytes(ev.Content(), "membership").Str == "join" {
+		if ev.Type() == spec.MRoomMember && ev.StateKey() != nil && gjson.GetBytes(ev.Content(), "membership").Str == "join" {
 			members = append(members, *ev.StateKey())
 		}
 	}
@@ -232,7 +234,7 @@ func (a *AdminAPI) roomState(req *http.Request, _ *httputil.Device) httputil.JSO
 	if e != nil {
 		return *e
 	}
-	state, err := a.rooms.QueryCurrentState(req.Context(), roomID, nil)
+	state, err := a.rooms.QueryCurrentState(req.Context(), matrixid.RoomID(roomID), nil)
 	if err != nil {
 		return a.fail(err, "room state")
 	}

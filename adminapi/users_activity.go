@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 )
 
 // whois: GET /_synapse/admin/v1/whois/{userId}: the user's devices with
@@ -14,7 +15,7 @@ func (a *AdminAPI) whois(req *http.Request, _ *httputil.Device) httputil.JSONRes
 		return *e
 	}
 	userID := acc.UserID
-	devs, err := a.users.QueryDevices(req.Context(), userID)
+	devs, err := a.users.QueryDevices(req.Context(), matrixid.UserID(userID))
 	if err != nil {
 		return a.fail(err, "list devices")
 	}
@@ -47,7 +48,7 @@ func (a *AdminAPI) joinedRooms(req *http.Request, _ *httputil.Device) httputil.J
 		return *e
 	}
 	userID := acc.UserID
-	rooms, err := a.rooms.QueryRoomsForUser(req.Context(), userID, "join")
+	rooms, err := a.rooms.QueryRoomsForUser(req.Context(), matrixid.UserID(userID), "join")
 	if err != nil {
 		return a.fail(err, "joined rooms")
 	}

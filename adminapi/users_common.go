@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
@@ -55,7 +56,7 @@ func (a *AdminAPI) existingUser(req *http.Request) (*uapi.Account, *httputil.JSO
 	if e != nil {
 		return nil, e
 	}
-	acc, err := a.users.QueryAccount(req.Context(), userID)
+	acc, err := a.users.QueryAccount(req.Context(), matrixid.UserID(userID))
 	if err != nil {
 		r := a.fail(err, "query user")
 		return nil, &r
@@ -65,11 +66,11 @@ func (a *AdminAPI) existingUser(req *http.Request) (*uapi.Account, *httputil.JSO
 
 // loadUser reads an account with its profile.
 func (a *AdminAPI) loadUser(ctx context.Context, userID string) (*userJSON, error) {
-	acc, err := a.users.QueryAccount(ctx, userID)
+	acc, err := a.users.QueryAccount(ctx, matrixid.UserID(userID))
 	if err != nil {
 		return nil, err
 	}
-	name, avatar, err := a.users.QueryProfile(ctx, userID)
+	name, avatar, err := a.users.QueryProfile(ctx, matrixid.UserID(userID))
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +84,7 @@ func (a *AdminAPI) setProfileString(ctx context.Context, userID, field, value st
 	if value != "" {
 		v, _ = json.Marshal(value)
 	}
-	return a.users.SetProfileField(ctx, userID, field, v)
+	return a.users.SetProfileField(ctx, matrixid.UserID(userID), field, v)
 }
 
 // boolParam reads a "true"/"false" query parameter.

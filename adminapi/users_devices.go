@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 )
 
 // maxDeviceIDs bounds one delete_devices request.
@@ -16,7 +17,7 @@ func (a *AdminAPI) listDevices(req *http.Request, _ *httputil.Device) httputil.J
 		return *e
 	}
 	userID := acc.UserID
-	devs, err := a.users.QueryDevices(req.Context(), userID)
+	devs, err := a.users.QueryDevices(req.Context(), matrixid.UserID(userID))
 	if err != nil {
 		return a.fail(err, "list devices")
 	}
@@ -29,7 +30,7 @@ func (a *AdminAPI) getDevice(req *http.Request, _ *httputil.Device) httputil.JSO
 	if e != nil {
 		return *e
 	}
-	dev, err := a.users.QueryDevice(req.Context(), userID, req.PathValue("deviceId"))
+	dev, err := a.users.QueryDevice(req.Context(), matrixid.UserID(userID), req.PathValue("deviceId"))
 	if err != nil {
 		return a.fail(err, "get device")
 	}
@@ -54,7 +55,7 @@ func (a *AdminAPI) putDevice(req *http.Request, _ *httputil.Device) httputil.JSO
 	if len(*body.DisplayName) > 255 {
 		return httputil.InvalidParam("display_name is at most 255 bytes")
 	}
-	if err := a.users.SetDeviceDisplayName(req.Context(), userID, req.PathValue("deviceId"), *body.DisplayName); err != nil {
+	if err := a.users.SetDeviceDisplayName(req.Context(), matrixid.UserID(userID), req.PathValue("deviceId"), *body.DisplayName); err != nil {
 		return a.fail(err, "rename device")
 	}
 	return httputil.Empty()
@@ -67,7 +68,7 @@ func (a *AdminAPI) deleteDevice(req *http.Request, _ *httputil.Device) httputil.
 	if e != nil {
 		return *e
 	}
-	if err := a.users.DeleteDevices(req.Context(), userID, []string{req.PathValue("deviceId")}); err != nil {
+	if err := a.users.DeleteDevices(req.Context(), matrixid.UserID(userID), []string{req.PathValue("deviceId")}); err != nil {
 		return a.fail(err, "delete device")
 	}
 	return httputil.Empty()
@@ -91,7 +92,7 @@ func (a *AdminAPI) deleteDevices(req *http.Request, _ *httputil.Device) httputil
 	if len(body.Devices) > maxDeviceIDs {
 		return httputil.InvalidParam("at most %d devices at a time", maxDeviceIDs)
 	}
-	if err := a.users.DeleteDevices(req.Context(), userID, body.Devices); err != nil {
+	if err := a.users.DeleteDevices(req.Context(), matrixid.UserID(userID), body.Devices); err != nil {
 		return a.fail(err, "delete devices")
 	}
 	return httputil.Empty()

@@ -9,7 +9,10 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
@@ -68,7 +71,7 @@ func (a *AdminAPI) putUser(req *http.Request, admin *httputil.Device) httputil.J
 		return httputil.InvalidParam("You cannot deactivate yourself")
 	}
 	ctx := req.Context()
-	acc, err := a.users.QueryAccount(ctx, userID)
+	acc, err := a.users.QueryAccount(ctx, matrixid.UserID(userID))
 	created := false
 	switch {
 	case errors.Is(err, uapi.ErrNotFound):
@@ -136,7 +139,7 @@ func (a *AdminAPI) modifyUser(ctx context.Context, acc *uapi.Account, body *putU
 		}
 	case body.Password != nil && !acc.Deactivated:
 		logout := body.LogoutDevices == nil || *body.LogoutDevices
-		if err := a.users.SetPassword(ctx, acc.UserID, *body.Password, logout, ""); err != nil {
+		if err := a.users.SetPassword(ctx, matrixid.UserID(acc.UserID), *body.Password, logout, ""); err != nil {
 			return err
 		}
 	}
@@ -153,24 +156,24 @@ var errMissingPassword = requestError{http.StatusBadRequest, "M_MISSING_PARAM", 
 // then deactivates the account (devices, tokens and profile go).
 func (a *AdminAPI) deactivate(ctx context.Context, userID string) error {
 	for _, membership := range []string{"join", "invite", "knock"} {
-		rooms, err := a.rooms.QueryRoomsForUser(ctx, userID, membership)
+		rooms, err := a.rooms.QueryRoomsForUser(ctx, matrixid.UserID(userID), membership)
 		if err != nil {
 			return err
 		}
 		for _, roomID := range rooms {
-			if err := a.leave(ctx, userID, roomID); err != nil {
+			if err := a.leave(ctx, userID, string(roomID)); err != nil {
 				// A room this server cannot send into (e.g. no longer
 				// resident) must not keep the account active.
 				a.log.Warn("deactivate: leave room", "user", userID, "room", roomID, "error", err)
 			}
 		}
 	}
-	return a.users.DeactivateAccount(ctx, userID)
+	return a.users.DeactivateAccount(ctx, matrixid.UserID(userID))
 }
 
 // leave sends userID's own leave event into roomID.
 func (a *AdminAPI) leave(ctx context.Context, userID, roomID string) error {
-	_, err := a.send(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: userID, Type: "m.room.member", StateKey: &userID,
+	_, err := a.send(ctx, &rsapi.LocalEvent{RoomID: matrixid.RoomID(roomID), Sender: matrixid.UserID(userID), Type: spec.MRoomMember, StateKey: &userID,
 		Content: json.RawMessage(`{"membership":"leave"}`)})
 	return err
 }
@@ -194,7 +197,7 @@ func (a *AdminAPI) deactivateUser(req *http.Request, admin *httputil.Device) htt
 	if userID == admin.UserID {
 		return httputil.InvalidParam("You cannot deactivate yourself")
 	}
-	if _, err := a.users.QueryAccount(req.Context(), userID); err != nil {
+	if _, err := a.users.QueryAccount(req.Context(), matrixid.UserID(userID)); err != nil {
 		return a.fail(err, "query user")
 	}
 	if err := a.deactivate(req.Context(), userID); err != nil {
@@ -221,7 +224,7 @@ func (a *AdminAPI) resetPassword(req *http.Request, _ *httputil.Device) httputil
 		return httputil.MissingParam("new_password must be 1-%d bytes", maxPasswordBytes)
 	}
 	logout := body.LogoutDevices == nil || *body.LogoutDevices
-	if err := a.users.SetPassword(req.Context(), userID, body.NewPassword, logout, ""); err != nil {
+	if err := a.users.SetPassword(req.Context(), matrixid.UserID(userID), body.NewPassword, logout, ""); err != nil {
 		return a.fail(err, "reset password")
 	}
 	return httputil.Empty()

@@ -11,6 +11,7 @@ import (
 	"github.com/axon-hs/axon/appservice/api"
 	"github.com/axon-hs/axon/appservice/storage"
 	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/internal/stream"
 	uapi "github.com/axon-hs/axon/userapi/api"
@@ -18,8 +19,8 @@ import (
 
 // UserQuerier is what the component needs of the userapi.
 type UserQuerier interface {
-	CreateAccount(ctx context.Context, localpart, password string, admin bool) (string, error)
-	QueryDevices(ctx context.Context, userID string) ([]uapi.DeviceInfo, error)
+	CreateAccount(ctx context.Context, localpart, password string, admin bool) (matrixid.UserID, error)
+	QueryDevices(ctx context.Context, userID matrixid.UserID) ([]uapi.DeviceInfo, error)
 }
 
 // Component pushes to and queries the registered application services.

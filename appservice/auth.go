@@ -10,13 +10,14 @@ import (
 
 	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
 // AccountQuerier is what appservice authentication needs of the userapi.
 type AccountQuerier interface {
-	QueryAccount(ctx context.Context, userID string) (*uapi.Account, error)
-	QueryDevice(ctx context.Context, userID, deviceID string) (*uapi.DeviceInfo, error)
+	QueryAccount(ctx context.Context, userID matrixid.UserID) (*uapi.Account, error)
+	QueryDevice(ctx context.Context, userID matrixid.UserID, deviceID string) (*uapi.DeviceInfo, error)
 }
 
 // Authenticator lets an appservice's as_token act as its users
@@ -50,7 +51,7 @@ func (a *Authenticator) registered(ctx context.Context, userID string) (bool, er
 	if ok && now.Sub(seen) < knownFor {
 		return true, nil
 	}
-	acc, err := a.Users.QueryAccount(ctx, userID)
+	acc, err := a.Users.QueryAccount(ctx, matrixid.UserID(userID))
 	if errors.Is(err, uapi.ErrNotFound) || (err == nil && acc.Deactivated) {
 		return false, nil
 	}
@@ -100,7 +101,7 @@ func (a *Authenticator) AuthenticateToken(req *http.Request, token string) (*uap
 		deviceID = q.Get("org.matrix.msc3202.device_id")
 	}
 	if deviceID != "" {
-		_, err := a.Users.QueryDevice(req.Context(), userID, deviceID)
+		_, err := a.Users.QueryDevice(req.Context(), matrixid.UserID(userID), deviceID)
 		switch {
 		case errors.Is(err, uapi.ErrNotFound):
 			return nil, &httputil.MatrixError{ErrCode: "M_UNKNOWN_DEVICE", Err: "Device " + deviceID + " does not belong to " + userID}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
@@ -15,19 +16,19 @@ type fakeAccounts map[string]*uapi.Account // user → account; devices "DEV" on
 
 var accountLookups int
 
-func (f fakeAccounts) QueryAccount(_ context.Context, userID string) (*uapi.Account, error) {
+func (f fakeAccounts) QueryAccount(_ context.Context, userID matrixid.UserID) (*uapi.Account, error) {
 	accountLookups++
-	if a := f[userID]; a != nil {
+	if a := f[string(userID)]; a != nil {
 		return a, nil
 	}
 	return nil, uapi.ErrNotFound
 }
 
-func (f fakeAccounts) QueryDevice(_ context.Context, userID, deviceID string) (*uapi.DeviceInfo, error) {
+func (f fakeAccounts) QueryDevice(_ context.Context, userID matrixid.UserID, deviceID string) (*uapi.DeviceInfo, error) {
 	if deviceID != "DEV" {
 		return nil, uapi.ErrNotFound
 	}
-	return &uapi.DeviceInfo{UserID: userID, DeviceID: deviceID}, nil
+	return &uapi.DeviceInfo{UserID: string(userID), DeviceID: deviceID}, nil
 }
 
 type nextAuth struct{ called bool }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/axon-hs/axon/appservice/storage"
 	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/matrixid"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	"github.com/axon-hs/axon/internal/stream"
 	ksapi "github.com/axon-hs/axon/keyserver/api"
 	syncapi "github.com/axon-hs/axon/syncapi/api"
@@ -108,7 +110,7 @@ func (c *Component) typingItems(ctx context.Context, data []byte) ([]storage.Ite
 		return nil, err
 	}
 	return ephemeralItems(apps, storage.KindEphemeral, map[string]any{
-		"type": "m.typing", "room_id": ev.RoomID, "content": map[string]any{"user_ids": userIDs},
+		"type": matrixrules.MTyping, "room_id": ev.RoomID, "content": map[string]any{"user_ids": userIDs},
 	})
 }
 
@@ -131,7 +133,7 @@ func (c *Component) receiptItems(ctx context.Context, data []byte) ([]storage.It
 		receipt["thread_id"] = ev.ThreadID
 	}
 	return ephemeralItems(apps, storage.KindEphemeral, map[string]any{
-		"type": "m.receipt", "room_id": ev.RoomID,
+		"type": matrixrules.MReceipt, "room_id": ev.RoomID,
 		"content": map[string]any{ev.EventID: map[string]any{ev.Type: map[string]any{ev.UserID: receipt}}},
 	})
 }
@@ -153,7 +155,7 @@ func (c *Component) presenceItems(ctx context.Context, data []byte) ([]storage.I
 	if ev.StatusMsg != nil {
 		content["status_msg"] = *ev.StatusMsg
 	}
-	return ephemeralItems(apps, storage.KindEphemeral, map[string]any{"type": "m.presence", "sender": ev.UserID, "content": content})
+	return ephemeralItems(apps, storage.KindEphemeral, map[string]any{"type": matrixrules.MPresence, "sender": ev.UserID, "content": content})
 }
 
 // presenceApps: the appservices owning the user or sharing a room with it.
@@ -179,17 +181,17 @@ func (c *Component) appsSharingUser(ctx context.Context, userID string, only fun
 	if len(pending) == 0 {
 		return out, nil
 	}
-	rooms, err := c.interest.rooms.QueryRoomsForUser(ctx, userID, "join")
+	rooms, err := c.interest.rooms.QueryRoomsForUser(ctx, matrixid.UserID(userID), "join")
 	if err != nil {
 		return nil, err
 	}
 	for _, roomID := range rooms {
-		info, err := c.interest.room(ctx, roomID)
+		info, err := c.interest.room(ctx, string(roomID))
 		if err != nil {
 			return nil, err
 		}
 		for a := range pending {
-			if c.interest.roomInterested(a, roomID, info) {
+			if c.interest.roomInterested(a, string(roomID), info) {
 				out = append(out, a)
 				delete(pending, a)
 			}
@@ -220,7 +222,7 @@ func (c *Component) toDeviceItems(ctx context.Context, data []byte) ([]storage.I
 	}
 	devices := []string{ev.DeviceID}
 	if ev.DeviceID == "*" {
-		infos, err := c.users.QueryDevices(ctx, ev.UserID)
+		infos, err := c.users.QueryDevices(ctx, matrixid.UserID(ev.UserID))
 		if errors.Is(err, uapi.ErrNotFound) {
 			return nil, nil // no such user: nothing to deliver
 		}

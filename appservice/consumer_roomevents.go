@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
 
 	"github.com/axon-hs/axon/appservice/storage"
@@ -86,7 +87,7 @@ func (c *Component) itemsForEvent(ctx context.Context, ore *rsapi.OutputNewRoomE
 // to stop tracking the user's devices.
 func (c *Component) deviceListsLeft(ctx context.Context, ev *rsapi.Event, apps []*config.AppService) ([]storage.Item, error) {
 	sk := ev.StateKey()
-	if ev.Type() != "m.room.member" || sk == nil || c.interest.owned(*sk) {
+	if ev.Type() != spec.MRoomMember || sk == nil || c.interest.owned(*sk) {
 		return nil, nil
 	}
 	if m := gjson.GetBytes(ev.Content(), "membership").Str; m != "leave" && m != "ban" {

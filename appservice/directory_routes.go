@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
@@ -23,7 +24,7 @@ func (r *routes) publishInNetwork(req *http.Request, dev *uapi.Device) httputil.
 	if networkID == "" || len(networkID) > 255 {
 		return httputil.InvalidParam("Invalid network ID")
 	}
-	if err := r.directory.SetNetworkRoomVisibility(req.Context(), dev.AppserviceID, networkID, roomID, visibility); err != nil {
+	if err := r.directory.SetNetworkRoomVisibility(req.Context(), dev.AppserviceID, networkID, matrixid.RoomID(roomID), visibility); err != nil {
 		return roomError(err, roomID)
 	}
 	return httputil.Empty()

@@ -7,9 +7,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
 
 	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/matrixid"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
 
@@ -19,9 +21,9 @@ const aliasRefresh = time.Minute
 
 // roomQuerier is what interest needs of the roomserver.
 type roomQuerier interface {
-	QueryCurrentState(ctx context.Context, roomID string, tuples []rsapi.StateKey) ([]*rsapi.Event, error)
-	QueryAliasesForRoom(ctx context.Context, roomID string) ([]string, error)
-	QueryRoomsForUser(ctx context.Context, userID, membership string) ([]string, error)
+	QueryCurrentState(ctx context.Context, roomID matrixid.RoomID, tuples []rsapi.StateKey) ([]*rsapi.Event, error)
+	QueryAliasesForRoom(ctx context.Context, roomID matrixid.RoomID) ([]string, error)
+	QueryRoomsForUser(ctx context.Context, userID matrixid.UserID, membership string) ([]matrixid.RoomID, error)
 }
 
 // roomInfo is what decides which appservices a room's events go to.
@@ -79,7 +81,7 @@ func (in *interest) room(ctx context.Context, roomID string) (*roomInfo, error) 
 	info := in.cache[roomID]
 	in.mu.Unlock()
 	if info == nil {
-		evs, err := in.rooms.QueryCurrentState(ctx, roomID, []rsapi.StateKey{{Type: "m.room.member", StateKey: "*"}})
+		evs, err := in.rooms.QueryCurrentState(ctx, matrixid.RoomID(roomID), []rsapi.StateKey{{Type: spec.MRoomMember, StateKey: "*"}})
 		if err != nil && !roomGone(err) { // retried by the consumer; a room the roomserver lacks has no members
 			return nil, err
 		}
@@ -118,11 +120,11 @@ func (in *interest) aliasesAt(info *roomInfo) time.Time {
 // loadAliases is the room's directory aliases and its canonical alias
 // and alt_aliases.
 func (in *interest) loadAliases(ctx context.Context, roomID string) ([]string, error) {
-	aliases, err := in.rooms.QueryAliasesForRoom(ctx, roomID)
+	aliases, err := in.rooms.QueryAliasesForRoom(ctx, matrixid.RoomID(roomID))
 	if err != nil && !roomGone(err) {
 		return nil, err
 	}
-	evs, err := in.rooms.QueryCurrentState(ctx, roomID, []rsapi.StateKey{{Type: "m.room.canonical_alias"}})
+	evs, err := in.rooms.QueryCurrentState(ctx, matrixid.RoomID(roomID), []rsapi.StateKey{{Type: spec.MRoomCanonicalAlias}})
 	if err != nil && !roomGone(err) {
 		return nil, err
 	}
@@ -155,7 +157,7 @@ func (in *interest) observe(roomID, evType string, stateKey *string, content jso
 		return
 	}
 	switch evType {
-	case "m.room.member":
+	case spec.MRoomMember:
 		if !in.owned(*stateKey) {
 			return
 		}
@@ -164,7 +166,7 @@ func (in *interest) observe(roomID, evType string, stateKey *string, content jso
 		} else {
 			delete(info.members, *stateKey)
 		}
-	case "m.room.canonical_alias":
+	case spec.MRoomCanonicalAlias:
 		info.aliasesAt = time.Time{}
 	}
 }
@@ -205,7 +207,7 @@ func (in *interest) forEvent(ctx context.Context, roomID, sender string, stateKe
 	var out []*config.AppService
 	for _, a := range in.apps {
 		if in.userInterested(a, sender) ||
-			(evType == "m.room.member" && stateKey != nil && in.userInterested(a, *stateKey)) ||
+			(evType == spec.MRoomMember && stateKey != nil && in.userInterested(a, *stateKey)) ||
 			in.roomInterested(a, roomID, info) {
 			out = append(out, a)
 		}

@@ -7,22 +7,23 @@ import (
 	"testing"
 
 	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/matrixid"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
 
 // fakeRooms serves no state: rooms start with no appservice members.
 type fakeRooms struct{ aliases map[string][]string }
 
-func (fakeRooms) QueryCurrentState(_ context.Context, roomID string, _ []rsapi.StateKey) ([]*rsapi.Event, error) {
+func (fakeRooms) QueryCurrentState(_ context.Context, roomID matrixid.RoomID, _ []rsapi.StateKey) ([]*rsapi.Event, error) {
 	if roomID == "!gone:hs" {
 		return nil, rsapi.ErrRoomNotFound
 	}
 	return nil, nil
 }
-func (f fakeRooms) QueryAliasesForRoom(_ context.Context, roomID string) ([]string, error) {
-	return f.aliases[roomID], nil
+func (f fakeRooms) QueryAliasesForRoom(_ context.Context, roomID matrixid.RoomID) ([]string, error) {
+	return f.aliases[string(roomID)], nil
 }
-func (fakeRooms) QueryRoomsForUser(context.Context, string, string) ([]string, error) {
+func (fakeRooms) QueryRoomsForUser(context.Context, matrixid.UserID, string) ([]matrixid.RoomID, error) {
 	return nil, nil
 }
 

@@ -4,13 +4,14 @@ import (
 	"context"
 
 	"github.com/axon-hs/axon/appservice/api"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/setup"
 )
 
 // NetworkDirectory is where appservices publish rooms per network (the
 // roomserver).
 type NetworkDirectory interface {
-	SetNetworkRoomVisibility(ctx context.Context, appserviceID, networkID, roomID, visibility string) error
+	SetNetworkRoomVisibility(ctx context.Context, appserviceID, networkID string, roomID matrixid.RoomID, visibility string) error
 }
 
 // routes serve the Client-Server endpoints that reach appservices. They

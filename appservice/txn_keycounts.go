@@ -4,12 +4,13 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	ksapi "github.com/axon-hs/axon/keyserver/api"
 )
 
 // KeyCounter is what MSC3202 needs of the keyserver.
 type KeyCounter interface {
-	KeyCounts(ctx context.Context, userID, deviceID string) (*ksapi.KeyCounts, error)
+	KeyCounts(ctx context.Context, userID matrixid.UserID, deviceID string) (*ksapi.KeyCounts, error)
 }
 
 // addKeyCounts adds the one-time key counts and unused fallback key
@@ -29,7 +30,7 @@ func (s *sender) addKeyCounts(ctx context.Context, body *transactionBody) {
 			continue
 		}
 		seen[device{m.User, m.Device}] = true
-		counts, err := s.keys.KeyCounts(ctx, m.User, m.Device)
+		counts, err := s.keys.KeyCounts(ctx, matrixid.UserID(m.User), m.Device)
 		if err != nil {
 			s.log.Warn("one-time key counts for an appservice device", "user_id", m.User, "device_id", m.Device, "error", err)
 			continue

@@ -195,7 +195,7 @@ func (a *accountRoutes) sharedSecretRegister(req *http.Request) httputil.JSONRes
 		}
 	}
 	sess, err := a.users.Login(req.Context(), uapi.LoginRequest{
-		UserID: userID, IP: httputil.ClientIP(req), UserAgent: req.UserAgent(),
+		UserID: string(userID), IP: httputil.ClientIP(req), UserAgent: req.UserAgent(),
 	})
 	if err != nil {
 		return a.userError(err, "log in new account")

@@ -7,14 +7,16 @@ import (
 	"strings"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
 // serverManagedAccountData are types with their own endpoints, which the
 // spec forbids setting through the account data API.
 var serverManagedAccountData = map[string]string{
-	"m.fully_read": "Cannot set m.fully_read through this API; use /rooms/{roomId}/read_markers",
-	"m.push_rules": "Cannot set m.push_rules through this API; use /pushrules",
+	matrixrules.MFullyRead: "Cannot set m.fully_read through this API; use /rooms/{roomId}/read_markers",
+	matrixrules.MPushRules: "Cannot set m.push_rules through this API; use /pushrules",
 }
 
 // accountDataTarget checks the {userId}, {roomId} and {type} of an
@@ -58,7 +60,7 @@ func (a *accountRoutes) getAccountData(req *http.Request, dev *uapi.Device) http
 	if errResp != nil {
 		return *errResp
 	}
-	content, err := a.users.AccountData(req.Context(), dev.UserID, roomID, dataType)
+	content, err := a.users.AccountData(req.Context(), matrixid.UserID(dev.UserID), matrixid.RoomID(roomID), dataType)
 	if err != nil {
 		return a.userError(err, "get account data")
 	}
@@ -93,7 +95,7 @@ func (a *accountRoutes) setAccountData(req *http.Request, dev *uapi.Device) http
 		content.Reset()
 		content.WriteString("{}") // an empty body decodes as {}
 	}
-	if err := a.users.SetAccountData(req.Context(), dev.UserID, roomID, dataType, content.Bytes()); err != nil {
+	if err := a.users.SetAccountData(req.Context(), matrixid.UserID(dev.UserID), matrixid.RoomID(roomID), dataType, content.Bytes()); err != nil {
 		return a.userError(err, "set account data")
 	}
 	return httputil.Empty()

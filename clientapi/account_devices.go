@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/uia"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
@@ -23,7 +24,7 @@ func toClientDevice(d uapi.DeviceInfo) clientDevice {
 
 // listDevices: GET /devices.
 func (a *accountRoutes) listDevices(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
-	devs, err := a.users.QueryDevices(req.Context(), dev.UserID)
+	devs, err := a.users.QueryDevices(req.Context(), matrixid.UserID(dev.UserID))
 	if err != nil {
 		return a.userError(err, "list devices")
 	}
@@ -36,7 +37,7 @@ func (a *accountRoutes) listDevices(req *http.Request, dev *uapi.Device) httputi
 
 // getDevice: GET /devices/{deviceId}.
 func (a *accountRoutes) getDevice(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
-	d, err := a.users.QueryDevice(req.Context(), dev.UserID, req.PathValue("deviceId"))
+	d, err := a.users.QueryDevice(req.Context(), matrixid.UserID(dev.UserID), req.PathValue("deviceId"))
 	if err != nil {
 		return a.userError(err, "get device")
 	}
@@ -64,7 +65,7 @@ func (a *accountRoutes) updateDevice(req *http.Request, dev *uapi.Device) httput
 		}
 	}
 	if body.DisplayName == nil { // nothing to change; the device must exist
-		if _, err := a.users.QueryDevice(req.Context(), dev.UserID, deviceID); err != nil {
+		if _, err := a.users.QueryDevice(req.Context(), matrixid.UserID(dev.UserID), deviceID); err != nil {
 			return a.userError(err, "get device")
 		}
 		return httputil.Empty()
@@ -72,7 +73,7 @@ func (a *accountRoutes) updateDevice(req *http.Request, dev *uapi.Device) httput
 	if len(*body.DisplayName) > maxDeviceNameBytes {
 		return httputil.InvalidParam("display_name is longer than %d bytes", maxDeviceNameBytes)
 	}
-	if err := a.users.SetDeviceDisplayName(req.Context(), dev.UserID, deviceID, *body.DisplayName); err != nil {
+	if err := a.users.SetDeviceDisplayName(req.Context(), matrixid.UserID(dev.UserID), deviceID, *body.DisplayName); err != nil {
 		return a.userError(err, "rename device")
 	}
 	return httputil.Empty()
@@ -89,7 +90,7 @@ func (a *accountRoutes) deleteDevice(req *http.Request, dev *uapi.Device) httput
 	// The spec's 404 for a device the user does not have (someone else's
 	// included), before asking for authentication.
 	id := req.PathValue("deviceId")
-	if _, err := a.users.QueryDevice(req.Context(), dev.UserID, id); err != nil {
+	if _, err := a.users.QueryDevice(req.Context(), matrixid.UserID(dev.UserID), id); err != nil {
 		return a.userError(err, "delete device")
 	}
 	return a.removeDevices(req, dev, body.Auth, []string{id})
@@ -122,7 +123,7 @@ func (a *accountRoutes) removeDevices(req *http.Request, dev *uapi.Device, auth 
 			return *challenge
 		}
 	}
-	if err := a.users.DeleteDevices(req.Context(), dev.UserID, ids); err != nil {
+	if err := a.users.DeleteDevices(req.Context(), matrixid.UserID(dev.UserID), ids); err != nil {
 		return a.userError(err, "delete devices")
 	}
 	if session != "" {
@@ -136,7 +137,7 @@ func (a *accountRoutes) removeDevices(req *http.Request, dev *uapi.Device, auth 
 // token like any login, which nobody is told: the appservice acts on it
 // with its as_token and device_id.
 func (a *accountRoutes) createAppserviceDevice(req *http.Request, dev *uapi.Device, deviceID string, name *string) (bool, *httputil.JSONResponse) {
-	_, err := a.users.QueryDevice(req.Context(), dev.UserID, deviceID)
+	_, err := a.users.QueryDevice(req.Context(), matrixid.UserID(dev.UserID), deviceID)
 	if err == nil {
 		return false, nil
 	}

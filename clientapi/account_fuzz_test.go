@@ -14,6 +14,7 @@ import (
 
 	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/internal/uia"
 	uapi "github.com/axon-hs/axon/userapi/api"
@@ -33,17 +34,19 @@ func (fakeUsers) CheckLocalpart(_ context.Context, l string) error {
 	}
 	return nil
 }
-func (f fakeUsers) CreateAccount(ctx context.Context, l, _ string, _ bool) (string, error) {
+func (f fakeUsers) CreateAccount(ctx context.Context, l, _ string, _ bool) (matrixid.UserID, error) {
 	if err := f.CheckLocalpart(ctx, l); err != nil {
 		return "", err
 	}
-	return "@" + l + ":test", nil
+	return matrixid.UserID("@" + l + ":test"), nil
 }
-func (fakeUsers) CreateGuestAccount(context.Context) (string, error) { return "@123:test", nil }
+func (fakeUsers) CreateGuestAccount(context.Context) (matrixid.UserID, error) {
+	return "@123:test", nil
+}
 func (fakeUsers) Login(_ context.Context, r uapi.LoginRequest) (*uapi.Session, error) {
 	return &uapi.Session{UserID: r.UserID, DeviceID: "DEV", AccessToken: "tok"}, nil
 }
-func (fakeUsers) CheckPassword(_ context.Context, _, pw string) error {
+func (fakeUsers) CheckPassword(_ context.Context, _ matrixid.UserID, pw string) error {
 	if pw == "right-password" {
 		return nil
 	}

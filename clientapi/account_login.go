@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
@@ -54,7 +55,7 @@ func (a *accountRoutes) login(req *http.Request) httputil.JSONResponse {
 		if limited := a.limits.loginUser.Check(req, userID); limited != nil {
 			return *limited
 		}
-		if err := a.users.CheckPassword(req.Context(), userID, body.Password); err != nil {
+		if err := a.users.CheckPassword(req.Context(), matrixid.UserID(userID), body.Password); err != nil {
 			return a.userError(err, "check password")
 		}
 	}
@@ -80,7 +81,7 @@ func (a *accountRoutes) checkAppserviceLogin(req *http.Request, userID string) *
 	if !reg.OwnsUser(userID, a.cfg.ServerName) {
 		return exclusive("User ID %s is outside the application service's namespaces", userID)
 	}
-	acc, err := a.users.QueryAccount(req.Context(), userID)
+	acc, err := a.users.QueryAccount(req.Context(), matrixid.UserID(userID))
 	if err == nil && acc.Deactivated {
 		err = uapi.ErrUserDeactivated
 	}
@@ -93,7 +94,7 @@ func (a *accountRoutes) checkAppserviceLogin(req *http.Request, userID string) *
 
 // logout: POST /logout deletes the calling device and its tokens.
 func (a *accountRoutes) logout(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
-	if err := a.users.DeleteDevices(req.Context(), dev.UserID, []string{dev.ID}); err != nil {
+	if err := a.users.DeleteDevices(req.Context(), matrixid.UserID(dev.UserID), []string{dev.ID}); err != nil {
 		return a.userError(err, "logout")
 	}
 	return httputil.Empty()
@@ -101,7 +102,7 @@ func (a *accountRoutes) logout(req *http.Request, dev *uapi.Device) httputil.JSO
 
 // logoutAll: POST /logout/all deletes every device of the user.
 func (a *accountRoutes) logoutAll(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
-	if err := a.users.DeleteAllDevices(req.Context(), dev.UserID, ""); err != nil {
+	if err := a.users.DeleteAllDevices(req.Context(), matrixid.UserID(dev.UserID), ""); err != nil {
 		return a.userError(err, "logout all")
 	}
 	return httputil.Empty()

@@ -5,6 +5,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/uia"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
@@ -39,7 +40,7 @@ func (a *accountRoutes) changePassword(req *http.Request, dev *uapi.Device) http
 		return weakPassword(a.cfg.Registration.MinPasswordLen)
 	}
 	logout := body.LogoutDevices == nil || *body.LogoutDevices
-	if err := a.users.SetPassword(req.Context(), dev.UserID, body.NewPassword, logout, dev.ID); err != nil {
+	if err := a.users.SetPassword(req.Context(), matrixid.UserID(dev.UserID), body.NewPassword, logout, dev.ID); err != nil {
 		return a.userError(err, "change password")
 	}
 	a.uia.Finish(session)
@@ -62,7 +63,7 @@ func (a *accountRoutes) deactivate(req *http.Request, dev *uapi.Device) httputil
 	if challenge != nil {
 		return *challenge
 	}
-	if err := a.users.DeactivateAccount(req.Context(), dev.UserID); err != nil {
+	if err := a.users.DeactivateAccount(req.Context(), matrixid.UserID(dev.UserID)); err != nil {
 		return a.userError(err, "deactivate")
 	}
 	a.uia.Finish(session)

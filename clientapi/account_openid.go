@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
@@ -22,7 +23,7 @@ func (h *roomRoutes) openIDToken(req *http.Request, dev *uapi.Device) httputil.J
 	if fed == nil {
 		return httputil.Error(http.StatusNotFound, "M_UNRECOGNIZED", "OpenID tokens need federation, which is disabled")
 	}
-	tok, err := fed.RequestOpenIDToken(req.Context(), dev.UserID)
+	tok, err := fed.RequestOpenIDToken(req.Context(), matrixid.UserID(dev.UserID))
 	if err != nil {
 		return h.rsError(err, "openid token")
 	}

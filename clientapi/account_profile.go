@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
@@ -58,9 +59,9 @@ func (a *accountRoutes) profileFields(req *http.Request) (map[string]json.RawMes
 // localProfileFields reads a local profile; an unknown user in an
 // appservice namespace is asked of the appservice first, which may create it.
 func (a *accountRoutes) localProfileFields(ctx context.Context, userID string) (map[string]json.RawMessage, error) {
-	fields, err := a.users.QueryProfileFields(ctx, userID)
+	fields, err := a.users.QueryProfileFields(ctx, matrixid.UserID(userID))
 	if errors.Is(err, uapi.ErrNotFound) && a.appservices.askForUser(ctx, userID) {
-		fields, err = a.users.QueryProfileFields(ctx, userID)
+		fields, err = a.users.QueryProfileFields(ctx, matrixid.UserID(userID))
 	}
 	return fields, err
 }
@@ -133,7 +134,7 @@ func (a *accountRoutes) setProfileField(req *http.Request, dev *uapi.Device) htt
 	if errResp != nil {
 		return *errResp
 	}
-	if err := a.users.SetProfileField(req.Context(), dev.UserID, key, value); err != nil {
+	if err := a.users.SetProfileField(req.Context(), matrixid.UserID(dev.UserID), key, value); err != nil {
 		return a.userError(err, "set profile")
 	}
 	a.profileChanged(dev.UserID, key)
@@ -176,7 +177,7 @@ func (a *accountRoutes) deleteProfileField(req *http.Request, dev *uapi.Device) 
 	if errResp != nil {
 		return *errResp
 	}
-	if err := a.users.SetProfileField(req.Context(), dev.UserID, key, nil); err != nil {
+	if err := a.users.SetProfileField(req.Context(), matrixid.UserID(dev.UserID), key, nil); err != nil {
 		return a.userError(err, "delete profile field")
 	}
 	a.profileChanged(dev.UserID, key)

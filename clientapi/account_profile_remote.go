@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+
+	"github.com/axon-hs/axon/internal/matrixid"
 )
 
 // Remote profiles (GET /profile/{userId} for another server's user) are
@@ -13,7 +15,7 @@ import (
 
 // RemoteProfiles is what the profile routes ask of federation.
 type RemoteProfiles interface {
-	QueryProfile(ctx context.Context, userID, field string) (map[string]json.RawMessage, error)
+	QueryProfile(ctx context.Context, userID matrixid.UserID, field string) (map[string]json.RawMessage, error)
 }
 
 type remoteProfileCache struct {
@@ -29,6 +31,6 @@ func newRemoteProfileCache(fed RemoteProfiles) *remoteProfileCache {
 // e.g. its 404, when it has none).
 func (c *remoteProfileCache) get(ctx context.Context, userID string) (map[string]json.RawMessage, error) {
 	return c.cache.get(ctx, userID, func(ctx context.Context) (map[string]json.RawMessage, error) {
-		return c.fed.QueryProfile(ctx, userID, "")
+		return c.fed.QueryProfile(ctx, matrixid.UserID(userID), "")
 	})
 }

@@ -149,7 +149,8 @@ func (a *accountRoutes) userID(localpart string) string {
 // createAccount creates the account, picking a name if none was asked for.
 func (a *accountRoutes) createAccount(req *http.Request, username, password string) (string, error) {
 	if username != "" {
-		return a.users.CreateAccount(req.Context(), username, password, false)
+		userID, err := a.users.CreateAccount(req.Context(), username, password, false)
+		return string(userID), err
 	}
 	for range 10 {
 		localpart := generatedLocalpart()
@@ -158,7 +159,7 @@ func (a *accountRoutes) createAccount(req *http.Request, username, password stri
 		}
 		userID, err := a.users.CreateAccount(req.Context(), localpart, password, false)
 		if !errors.Is(err, uapi.ErrUserInUse) {
-			return userID, err
+			return string(userID), err
 		}
 	}
 	return "", errors.New("could not generate a free user ID")
@@ -184,7 +185,7 @@ func (a *accountRoutes) registerGuest(req *http.Request, body *registerRequest) 
 	if err != nil {
 		return a.userError(err, "create guest")
 	}
-	return a.startSession(req, userID, body)
+	return a.startSession(req, string(userID), body)
 }
 
 // startSession logs a new account in unless the client asked not to.

@@ -9,7 +9,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
 
@@ -73,13 +76,13 @@ func (ar *accountRooms) profileChanged(userID string) {
 		mu.Lock()
 		defer mu.Unlock()
 		ctx := context.Background()
-		rooms, err := ar.h.rs.QueryRoomsForUser(ctx, userID, "join")
+		rooms, err := ar.h.rs.QueryRoomsForUser(ctx, matrixid.UserID(userID), "join")
 		if err != nil {
 			ar.log.Warn("profile change: listing rooms", "user_id", userID, "error", err)
 			return
 		}
 		dn, av := ar.h.profile(ctx, userID)
-		forEachRoom(ctx, rooms, func(ctx context.Context, roomID string) error {
+		forEachRoom(ctx, matrixid.Strings(rooms), func(ctx context.Context, roomID string) error {
 			return ar.updateMember(ctx, userID, roomID, dn, av)
 		}, func(roomID string, err error) {
 			ar.log.Warn("profile change: updating membership", "user_id", userID, "room_id", roomID, "error", err)
@@ -90,7 +93,7 @@ func (ar *accountRooms) profileChanged(userID string) {
 // updateMember sends a join with the new profile, keeping the rest of
 // the current member event's content.
 func (ar *accountRooms) updateMember(ctx context.Context, userID, roomID, displayName, avatarURL string) error {
-	raw, _, err := ar.h.stateContent(ctx, roomID, "m.room.member", userID)
+	raw, _, err := ar.h.stateContent(ctx, roomID, spec.MRoomMember, userID)
 	if err != nil {
 		return err
 	}
@@ -118,7 +121,7 @@ func (ar *accountRooms) updateMember(ctx context.Context, userID, roomID, displa
 		return err
 	}
 	sk := userID
-	_, r := ar.h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: userID, Type: "m.room.member", StateKey: &sk, Content: data}, nil)
+	_, r := ar.h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: matrixid.RoomID(roomID), Sender: matrixid.UserID(userID), Type: spec.MRoomMember, StateKey: &sk, Content: data}, nil, unknownRoom(roomID))
 	return responseError(r)
 }
 
@@ -141,12 +144,12 @@ func (ar *accountRooms) leaveAll(ctx context.Context, userID string) {
 	}
 	ctx = context.WithoutCancel(ctx) // finish even if the client goes away
 	for _, membership := range []string{"join", "invite", "knock"} {
-		rooms, err := ar.h.rs.QueryRoomsForUser(ctx, userID, membership)
+		rooms, err := ar.h.rs.QueryRoomsForUser(ctx, matrixid.UserID(userID), membership)
 		if err != nil {
 			ar.log.Warn("deactivation: listing rooms", "user_id", userID, "membership", membership, "error", err)
 			continue
 		}
-		forEachRoom(ctx, rooms, func(ctx context.Context, roomID string) error {
+		forEachRoom(ctx, matrixid.Strings(rooms), func(ctx context.Context, roomID string) error {
 			return ar.leave(ctx, userID, roomID, membership)
 		}, func(roomID string, err error) {
 			ar.log.Warn("deactivation: leaving room", "user_id", userID, "room_id", roomID, "error", err)
@@ -161,7 +164,7 @@ func (ar *accountRooms) leave(ctx context.Context, userID, roomID, current strin
 		r := ar.h.remoteLeave(ctx, userID, roomID, "")
 		return responseError(&r)
 	}
-	_, r := ar.h.setMembership(ctx, userID, roomID, userID, "leave", "", nil)
+	_, r := ar.h.setMembership(ctx, userID, roomID, userID, "leave", "", nil, unknownRoom(roomID))
 	return responseError(r)
 }
 

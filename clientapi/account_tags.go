@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
@@ -37,7 +38,7 @@ func (a *accountRoutes) getTags(req *http.Request, dev *uapi.Device) httputil.JS
 	if errResp != nil {
 		return *errResp
 	}
-	content, err := a.users.AccountData(req.Context(), dev.UserID, roomID, "m.tag")
+	content, err := a.users.AccountData(req.Context(), matrixid.UserID(dev.UserID), matrixid.RoomID(roomID), "m.tag")
 	if err != nil {
 		return a.userError(err, "get tags")
 	}
@@ -76,7 +77,7 @@ func (a *accountRoutes) putTag(req *http.Request, dev *uapi.Device) httputil.JSO
 		}
 	}
 	compact, _ := json.Marshal(content)
-	if err := a.users.SetRoomTag(req.Context(), dev.UserID, roomID, tag, compact); err != nil {
+	if err := a.users.SetRoomTag(req.Context(), matrixid.UserID(dev.UserID), matrixid.RoomID(roomID), tag, compact); err != nil {
 		return a.userError(err, "set tag")
 	}
 	return httputil.Empty()
@@ -88,7 +89,7 @@ func (a *accountRoutes) deleteTag(req *http.Request, dev *uapi.Device) httputil.
 	if errResp != nil {
 		return *errResp
 	}
-	if err := a.users.SetRoomTag(req.Context(), dev.UserID, roomID, tag, nil); err != nil {
+	if err := a.users.SetRoomTag(req.Context(), matrixid.UserID(dev.UserID), matrixid.RoomID(roomID), tag, nil); err != nil {
 		return a.userError(err, "delete tag")
 	}
 	return httputil.Empty()

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
@@ -40,19 +41,12 @@ func (a *accountRoutes) wellKnownServer(req *http.Request) httputil.JSONResponse
 	return httputil.OK(map[string]string{"m.server": a.cfg.WellKnownServer})
 }
 
-// roomVersions are the room versions the server can create and join.
-var roomVersions = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"}
-
 // capabilities: GET /capabilities.
 func (a *accountRoutes) capabilities(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
-	available := make(map[string]string, len(roomVersions))
-	for _, v := range roomVersions {
-		available[v] = "stable"
-	}
 	enabled := func(b bool) map[string]bool { return map[string]bool{"enabled": b} }
 	return httputil.OK(map[string]any{"capabilities": map[string]any{
 		"m.change_password": enabled(!dev.IsGuest),
-		"m.room_versions":   map[string]any{"default": a.cfg.Rooms.DefaultVersion, "available": available},
+		"m.room_versions":   map[string]any{"default": a.cfg.Rooms.DefaultVersion, "available": matrixrules.VersionStability()},
 		"m.set_displayname": enabled(true),
 		"m.set_avatar_url":  enabled(!dev.IsGuest),
 		"m.3pid_changes":    enabled(false),

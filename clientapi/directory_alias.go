@@ -5,14 +5,18 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
 	fedapi "github.com/axon-hs/axon/federationapi/api"
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
 func (h *roomRoutes) checkLocalAlias(alias string) *httputil.JSONResponse {
-	if !validRoomAlias(alias) {
+	if !matrixrules.ValidRoomAlias(alias) {
 		r := httputil.InvalidParam("Invalid room alias %q", alias)
 		return &r
 	}
@@ -44,15 +48,15 @@ func (h *roomRoutes) putAlias(req *http.Request, dev *uapi.Device) httputil.JSON
 	if body.RoomID == "" {
 		return httputil.MissingParam("Missing room_id")
 	}
-	if r := h.roomExists(ctx, body.RoomID, httputil.NotFound("Unknown room %s", body.RoomID)); r != nil {
+	if r := checkRoomID(body.RoomID); r != nil {
 		return *r
 	}
-	if m, _, err := h.rs.QueryMembership(ctx, body.RoomID, dev.UserID); err != nil {
-		return h.rsError(err, "membership")
+	if m, _, err := h.rs.QueryMembership(ctx, matrixid.RoomID(body.RoomID), matrixid.UserID(dev.UserID)); err != nil {
+		return h.rsErrorOr(err, "membership", unknownRoom(body.RoomID))
 	} else if m != "join" && !dev.IsAdmin {
 		return httputil.Forbidden("You must be in the room to give it an alias")
 	}
-	if err := h.rs.SetRoomAlias(ctx, alias, body.RoomID, dev.UserID); err != nil {
+	if err := h.rs.SetRoomAlias(ctx, alias, matrixid.RoomID(body.RoomID), matrixid.UserID(dev.UserID)); err != nil {
 		if e, ok := rsapi.AsError(err); ok && e.Code == rsapi.CodeInUse {
 			return httputil.Error(http.StatusConflict, "M_UNKNOWN", "Room alias %s already exists", alias)
 		}
@@ -63,7 +67,7 @@ func (h *roomRoutes) putAlias(req *http.Request, dev *uapi.Device) httputil.JSON
 
 func (h *roomRoutes) getAlias(req *http.Request) httputil.JSONResponse {
 	alias := req.PathValue("roomAlias")
-	if !validRoomAlias(alias) {
+	if !matrixrules.ValidRoomAlias(alias) {
 		return httputil.InvalidParam("Invalid room alias %q", alias)
 	}
 	if _, server, _ := strings.Cut(alias, ":"); server != h.server {
@@ -103,7 +107,7 @@ func (h *roomRoutes) getRemoteAlias(req *http.Request, alias, server string) htt
 func (h *roomRoutes) deleteAlias(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	ctx := req.Context()
 	alias := req.PathValue("roomAlias")
-	if !validRoomAlias(alias) {
+	if !matrixrules.ValidRoomAlias(alias) {
 		return httputil.InvalidParam("Invalid room alias %q", alias)
 	}
 	roomID, creator, err := h.rs.QueryAlias(ctx, alias)
@@ -116,12 +120,12 @@ func (h *roomRoutes) deleteAlias(req *http.Request, dev *uapi.Device) httputil.J
 	if r := h.c.appservices.checkAlias(dev, alias); r != nil {
 		return *r
 	}
-	if creator != dev.UserID && !dev.IsAdmin {
-		level, needed, err := h.powerLevel(ctx, roomID, dev.UserID, "m.room.canonical_alias")
+	if creator != matrixid.UserID(dev.UserID) && !dev.IsAdmin {
+		level, needed, err := h.powerLevel(ctx, string(roomID), dev.UserID, spec.MRoomCanonicalAlias)
 		if err != nil {
 			return h.rsError(err, "power levels")
 		}
-		m, _, _ := h.rs.QueryMembership(ctx, roomID, dev.UserID)
+		m, _, _ := h.rs.QueryMembership(ctx, roomID, matrixid.UserID(dev.UserID))
 		if m != "join" || level < needed {
 			return httputil.Forbidden("You may not remove this alias")
 		}
@@ -142,7 +146,7 @@ func (h *roomRoutes) roomAliases(req *http.Request, dev *uapi.Device) httputil.J
 	if at != "" {
 		return httputil.Forbidden("You are not in this room")
 	}
-	aliases, err := h.rs.QueryAliasesForRoom(ctx, roomID)
+	aliases, err := h.rs.QueryAliasesForRoom(ctx, matrixid.RoomID(roomID))
 	if err != nil {
 		return h.rsError(err, "aliases")
 	}

@@ -7,17 +7,20 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
 	fedapi "github.com/axon-hs/axon/federationapi/api"
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
 func (h *roomRoutes) getVisibility(req *http.Request) httputil.JSONResponse {
 	roomID := req.PathValue("roomId")
-	v, err := h.rs.QueryRoomVisibility(req.Context(), roomID)
+	v, err := h.rs.QueryRoomVisibility(req.Context(), matrixid.RoomID(roomID))
 	if err != nil {
-		return h.rsError(err, "visibility")
+		return h.rsErrorOr(err, "visibility", unknownRoom(roomID))
 	}
 	return httputil.OK(map[string]string{"visibility": v})
 }
@@ -31,15 +34,15 @@ func (h *roomRoutes) putVisibility(req *http.Request, dev *uapi.Device) httputil
 	if errResp != nil {
 		return *errResp
 	}
-	if r := h.roomExists(ctx, roomID, httputil.NotFound("Unknown room %s", roomID)); r != nil {
+	if r := checkRoomID(roomID); r != nil {
 		return *r
 	}
 	if !dev.IsAdmin {
-		m, _, err := h.rs.QueryMembership(ctx, roomID, dev.UserID)
+		m, _, err := h.rs.QueryMembership(ctx, matrixid.RoomID(roomID), matrixid.UserID(dev.UserID))
 		if err != nil {
-			return h.rsError(err, "membership")
+			return h.rsErrorOr(err, "membership", unknownRoom(roomID))
 		}
-		level, needed, err := h.powerLevel(ctx, roomID, dev.UserID, "m.room.canonical_alias")
+		level, needed, err := h.powerLevel(ctx, roomID, dev.UserID, spec.MRoomCanonicalAlias)
 		if err != nil {
 			return h.rsError(err, "power levels")
 		}
@@ -47,8 +50,8 @@ func (h *roomRoutes) putVisibility(req *http.Request, dev *uapi.Device) httputil
 			return httputil.Forbidden("You may not change this room's directory visibility")
 		}
 	}
-	if err := h.rs.SetRoomVisibility(ctx, roomID, visibility); err != nil {
-		return h.rsError(err, "visibility")
+	if err := h.rs.SetRoomVisibility(ctx, matrixid.RoomID(roomID), visibility); err != nil {
+		return h.rsErrorOr(err, "visibility", unknownRoom(roomID))
 	}
 	return httputil.Empty()
 }

@@ -5,9 +5,12 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
@@ -20,7 +23,7 @@ type membershipBody struct {
 
 // setMembership sends an m.room.member event for target. Joins, invites
 // and knocks carry the target's profile.
-func (h *roomRoutes) setMembership(ctx context.Context, sender, roomID, target, membership, reason string, extra map[string]any) (string, *httputil.JSONResponse) {
+func (h *roomRoutes) setMembership(ctx context.Context, sender, roomID, target, membership, reason string, extra map[string]any, unknown httputil.JSONResponse) (string, *httputil.JSONResponse) {
 	content := map[string]any{"membership": membership}
 	if reason != "" {
 		content["reason"] = reason
@@ -32,12 +35,12 @@ func (h *roomRoutes) setMembership(ctx context.Context, sender, roomID, target, 
 		content[k] = v
 	}
 	sk := target
-	return h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: sender, Type: "m.room.member", StateKey: &sk, Content: mustMarshal(content)}, nil)
+	return h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: matrixid.RoomID(roomID), Sender: matrixid.UserID(sender), Type: spec.MRoomMember, StateKey: &sk, Content: mustMarshal(content)}, nil, unknown)
 }
 
 func (h *roomRoutes) joinRoomIDOrAlias(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	idOrAlias := req.PathValue("roomIdOrAlias")
-	if strings.HasPrefix(idOrAlias, "#") && validRoomAlias(idOrAlias) && !strings.HasSuffix(idOrAlias, ":"+h.server) {
+	if strings.HasPrefix(idOrAlias, "#") && matrixrules.ValidRoomAlias(idOrAlias) && !strings.HasSuffix(idOrAlias, ":"+h.server) {
 		// A remote alias: resolved (over federation) by the join itself,
 		// which also learns the servers to join through.
 		var body membershipBody
@@ -73,29 +76,27 @@ func (h *roomRoutes) doJoin(req *http.Request, dev *uapi.Device, roomID string) 
 		// through the servers given, the inviter's and the room ID's.
 		return h.remoteJoin(ctx, dev.UserID, roomID, vias, body.Reason)
 	}
-	if r := h.roomExists(ctx, roomID, httputil.NotFound("Room %s is not known to this server", roomID)); r != nil {
-		return *r
-	}
+	unknown := httputil.NotFound("Room %s is not known to this server", roomID)
 	extra := map[string]any{}
-	current, _, err := h.rs.QueryMembership(ctx, roomID, dev.UserID)
+	current, _, err := h.rs.QueryMembership(ctx, matrixid.RoomID(roomID), matrixid.UserID(dev.UserID))
 	if err != nil {
-		return h.rsError(err, "membership")
+		return h.rsErrorOr(err, "membership", unknown)
 	}
-	summary, err := h.rs.QueryRoomSummary(ctx, roomID)
+	summary, err := h.rs.QueryRoomSummary(ctx, matrixid.RoomID(roomID))
 	if err != nil {
 		return h.rsError(err, "summary")
 	}
 	if dev.IsGuest && !summary.GuestCanJoin {
 		return httputil.Forbidden("Guest access is not allowed in this room")
 	}
-	if (summary.JoinRule == "restricted" || summary.JoinRule == "knock_restricted") && current != "invite" && current != "join" {
+	if matrixrules.NeedsRestrictedAuthoriser(summary.JoinRule, current) {
 		via, r := h.restrictedAuthoriser(ctx, roomID, dev.UserID, summary.AllowedRoomIDs)
 		if r != nil {
 			return *r
 		}
 		extra["join_authorised_via_users_server"] = via
 	}
-	if _, r := h.setMembership(ctx, dev.UserID, roomID, dev.UserID, "join", body.Reason, extra); r != nil {
+	if _, r := h.setMembership(ctx, dev.UserID, roomID, dev.UserID, "join", body.Reason, extra, unknown); r != nil {
 		return *r
 	}
 	return httputil.OK(map[string]string{"room_id": roomID})
@@ -106,7 +107,7 @@ func (h *roomRoutes) doJoin(req *http.Request, dev *uapi.Device, roomID string) 
 func (h *roomRoutes) restrictedAuthoriser(ctx context.Context, roomID, userID string, allowed []string) (string, *httputil.JSONResponse) {
 	ok := false
 	for _, a := range allowed {
-		if m, _, err := h.rs.QueryMembership(ctx, a, userID); err == nil && m == "join" {
+		if m, _, err := h.rs.QueryMembership(ctx, matrixid.RoomID(a), matrixid.UserID(userID)); err == nil && m == "join" {
 			ok = true
 			break
 		}
@@ -115,22 +116,22 @@ func (h *roomRoutes) restrictedAuthoriser(ctx context.Context, roomID, userID st
 		r := httputil.Forbidden("You are not a member of any room that grants access to this restricted room")
 		return "", &r
 	}
-	members, err := h.rs.QueryCurrentState(ctx, roomID, []rsapi.StateKey{{Type: "m.room.member", StateKey: "*"}})
+	members, err := h.rs.QueryCurrentState(ctx, matrixid.RoomID(roomID), []rsapi.StateKey{{Type: spec.MRoomMember, StateKey: "*"}})
 	if err != nil {
 		r := h.rsError(err, "members")
 		return "", &r
 	}
-	pl, _, _ := h.stateContent(ctx, roomID, "m.room.power_levels", "")
-	inviteLevel := int64(0)
-	if v := gjson.GetBytes(pl, "invite"); v.Exists() {
-		inviteLevel = v.Int()
+	pl, err := h.powerLevels(ctx, roomID)
+	if err != nil {
+		r := h.rsError(err, "power levels")
+		return "", &r
 	}
 	for _, m := range members {
 		uid := *m.StateKey()
 		if gjson.GetBytes(m.Content(), "membership").Str != "join" || !strings.HasSuffix(uid, ":"+h.server) {
 			continue
 		}
-		if level, _, err := h.powerLevel(ctx, roomID, uid, "m.room.member"); err == nil && level >= inviteLevel {
+		if pl.UserLevel(uid) >= pl.Invite {
 			return uid, nil
 		}
 	}
@@ -148,17 +149,15 @@ func (h *roomRoutes) knock(req *http.Request, dev *uapi.Device) httputil.JSONRes
 	if r != nil {
 		return *r
 	}
-	if r := h.roomExists(ctx, roomID, httputil.NotFound("Room %s is not known to this server", roomID)); r != nil {
-		return *r
-	}
-	if _, r := h.setMembership(ctx, dev.UserID, roomID, dev.UserID, "knock", body.Reason, nil); r != nil {
+	unknown := httputil.NotFound("Room %s is not known to this server", roomID)
+	if _, r := h.setMembership(ctx, dev.UserID, roomID, dev.UserID, "knock", body.Reason, nil, unknown); r != nil {
 		return *r
 	}
 	return httputil.OK(map[string]string{"room_id": roomID})
 }
 
 // otherMembership runs invite/kick/ban/unban: body.user_id is the target.
-func (h *roomRoutes) otherMembership(req *http.Request, dev *uapi.Device, membership string, requireCurrent ...string) httputil.JSONResponse {
+func (h *roomRoutes) otherMembership(req *http.Request, dev *uapi.Device, action matrixrules.Action) httputil.JSONResponse {
 	ctx := req.Context()
 	roomID := req.PathValue("roomId")
 	var body membershipBody
@@ -171,39 +170,35 @@ func (h *roomRoutes) otherMembership(req *http.Request, dev *uapi.Device, member
 	if _, _, ok := parseUserIDParts(body.UserID); !ok {
 		return httputil.InvalidParam("Invalid user_id")
 	}
-	if r := h.roomExists(ctx, roomID, httputil.Forbidden("You are not in room %s", roomID)); r != nil {
+	if r := checkRoomID(roomID); r != nil {
 		return *r
 	}
-	if membership == "invite" && h.isRemoteUser(body.UserID) {
-		if cur, _, err := h.rs.QueryMembership(ctx, roomID, body.UserID); err == nil && (cur == "join" || cur == "ban") {
-			return httputil.Forbidden("The user's membership is %q, so they cannot be invited", cur)
+	unknown := httputil.Forbidden("You are not in room %s", roomID)
+	if action == matrixrules.ActionInvite && h.isRemoteUser(body.UserID) {
+		cur, _, err := h.rs.QueryMembership(ctx, matrixid.RoomID(roomID), matrixid.UserID(body.UserID))
+		if err != nil {
+			return h.rsErrorOr(err, "membership", unknown)
+		}
+		if msg := matrixrules.CheckTransition(action, cur); msg != "" {
+			return httputil.Forbidden("%s", msg)
 		}
 		return h.remoteInvite(ctx, dev.UserID, roomID, body.UserID, body.Reason)
 	}
-	if len(requireCurrent) > 0 {
-		cur, _, err := h.rs.QueryMembership(ctx, roomID, body.UserID)
+	if action == matrixrules.ActionKick || action == matrixrules.ActionUnban {
+		// The auth rules would accept a leave over a leave; these
+		// requests ask for a change, so say why there is none.
+		cur, _, err := h.rs.QueryMembership(ctx, matrixid.RoomID(roomID), matrixid.UserID(body.UserID))
 		if err != nil {
-			return h.rsError(err, "membership")
+			return h.rsErrorOr(err, "membership", unknown)
 		}
-		found := false
-		for _, m := range requireCurrent {
-			found = found || m == cur
-		}
-		if !found {
-			return httputil.Forbidden("The user's membership is %q, so they cannot be %s", cur, pastTense(membership, requireCurrent))
+		if msg := matrixrules.CheckTransition(action, cur); msg != "" {
+			return httputil.Forbidden("%s", msg)
 		}
 	}
-	if _, r := h.setMembership(ctx, dev.UserID, roomID, body.UserID, membership, body.Reason, nil); r != nil {
+	if _, r := h.setMembership(ctx, dev.UserID, roomID, body.UserID, matrixrules.ResultingMembership(action), body.Reason, nil, unknown); r != nil {
 		return *r
 	}
 	return httputil.Empty()
-}
-
-func pastTense(membership string, from []string) string {
-	if membership == "leave" && len(from) == 1 && from[0] == "ban" {
-		return "unbanned"
-	}
-	return "kicked"
 }
 
 func parseUserIDParts(userID string) (string, string, bool) {
@@ -215,19 +210,19 @@ func parseUserIDParts(userID string) (string, string, bool) {
 }
 
 func (h *roomRoutes) invite(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
-	return h.otherMembership(req, dev, "invite")
+	return h.otherMembership(req, dev, matrixrules.ActionInvite)
 }
 
 func (h *roomRoutes) kick(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
-	return h.otherMembership(req, dev, "leave", "join", "invite", "knock")
+	return h.otherMembership(req, dev, matrixrules.ActionKick)
 }
 
 func (h *roomRoutes) ban(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
-	return h.otherMembership(req, dev, "ban")
+	return h.otherMembership(req, dev, matrixrules.ActionBan)
 }
 
 func (h *roomRoutes) unban(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
-	return h.otherMembership(req, dev, "leave", "ban")
+	return h.otherMembership(req, dev, matrixrules.ActionUnban)
 }
 
 func (h *roomRoutes) leave(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
@@ -237,23 +232,23 @@ func (h *roomRoutes) leave(req *http.Request, dev *uapi.Device) httputil.JSONRes
 	if r := httputil.DecodeJSON(req, &body); r != nil {
 		return *r
 	}
-	if r := h.roomExists(ctx, roomID, httputil.NotFound("Unknown room %s", roomID)); r != nil {
+	if r := checkRoomID(roomID); r != nil {
 		return *r
 	}
-	cur, _, err := h.rs.QueryMembership(ctx, roomID, dev.UserID)
+	cur, _, err := h.rs.QueryMembership(ctx, matrixid.RoomID(roomID), matrixid.UserID(dev.UserID))
 	if err != nil {
-		return h.rsError(err, "membership")
+		return h.rsErrorOr(err, "membership", unknownRoom(roomID))
 	}
 	if cur == "leave" {
 		return httputil.Empty() // already left: leaving again is a no-op
 	}
-	if cur == "" || cur == "ban" {
+	if matrixrules.CheckTransition(matrixrules.ActionLeave, cur) != "" {
 		return httputil.Forbidden("You are not in room %s", roomID)
 	}
 	if (cur == "invite" || cur == "knock") && !h.serverInRoom(ctx, roomID) {
 		return h.remoteLeave(ctx, dev.UserID, roomID, body.Reason)
 	}
-	if _, r := h.setMembership(ctx, dev.UserID, roomID, dev.UserID, "leave", body.Reason, nil); r != nil {
+	if _, r := h.setMembership(ctx, dev.UserID, roomID, dev.UserID, "leave", body.Reason, nil, unknownRoom(roomID)); r != nil {
 		return *r
 	}
 	return httputil.Empty()
@@ -262,14 +257,14 @@ func (h *roomRoutes) leave(req *http.Request, dev *uapi.Device) httputil.JSONRes
 func (h *roomRoutes) forget(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	ctx := req.Context()
 	roomID := req.PathValue("roomId")
-	if r := h.roomExists(ctx, roomID, httputil.NotFound("Unknown room %s", roomID)); r != nil {
+	if r := checkRoomID(roomID); r != nil {
 		return *r
 	}
-	if err := h.rs.ForgetRoom(ctx, dev.UserID, roomID); err != nil {
+	if err := h.rs.ForgetRoom(ctx, matrixid.UserID(dev.UserID), matrixid.RoomID(roomID)); err != nil {
 		if e, ok := rsapi.AsError(err); ok && e.Code == rsapi.CodeForbidden {
 			return httputil.Error(http.StatusBadRequest, "M_UNKNOWN", "%s", e.Message)
 		}
-		return h.rsError(err, "forget")
+		return h.rsErrorOr(err, "forget", unknownRoom(roomID))
 	}
 	return httputil.Empty()
 }

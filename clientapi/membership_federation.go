@@ -6,8 +6,11 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
 	fedapi "github.com/axon-hs/axon/federationapi/api"
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 )
 
 // Membership of rooms on other servers goes through the federation
@@ -18,14 +21,14 @@ func (h *roomRoutes) fed() fedapi.FederationAPI { return h.c.fed }
 // serverInRoom: is this server in the room (so can act in it locally)?
 // False for unknown rooms and for stubs holding only a remote invite.
 func (h *roomRoutes) serverInRoom(ctx context.Context, roomID string) bool {
-	in, err := h.rs.QueryServerInRoom(ctx, roomID, h.server)
+	in, err := h.rs.QueryServerInRoom(ctx, matrixid.RoomID(roomID), h.server)
 	return err == nil && in
 }
 
 // createdHere: was the room created by a user of this server? Such a
 // room's state is complete here even when no local user is in it.
 func (h *roomRoutes) createdHere(ctx context.Context, roomID string) bool {
-	_, create, err := h.stateContent(ctx, roomID, "m.room.create", "")
+	_, create, err := h.stateContent(ctx, roomID, spec.MRoomCreate, "")
 	if err != nil || create == nil {
 		return false
 	}
@@ -42,11 +45,11 @@ func viaServers(req *http.Request) []string {
 // inviterServer is the server of whoever invited userID (from the
 // stored invite), so a join or rejection can go through it.
 func (h *roomRoutes) inviterServer(ctx context.Context, roomID, userID string) []string {
-	m, eventID, err := h.rs.QueryMembership(ctx, roomID, userID)
+	m, eventID, err := h.rs.QueryMembership(ctx, matrixid.RoomID(roomID), matrixid.UserID(userID))
 	if err != nil || eventID == "" || (m != "invite" && m != "knock") {
 		return nil
 	}
-	evs, err := h.rs.QueryEvents(ctx, []string{eventID})
+	evs, err := h.rs.QueryEvents(ctx, []matrixid.EventID{eventID})
 	if err != nil || len(evs) != 1 {
 		return nil
 	}

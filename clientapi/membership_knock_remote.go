@@ -7,6 +7,7 @@ import (
 
 	fedapi "github.com/axon-hs/axon/federationapi/api"
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
@@ -18,7 +19,7 @@ func (h *roomRoutes) knockAnywhere(req *http.Request, dev *uapi.Device) httputil
 	ctx := req.Context()
 	idOrAlias := req.PathValue("roomIdOrAlias")
 	vias := viaServers(req)
-	remote := strings.HasPrefix(idOrAlias, "#") && validRoomAlias(idOrAlias) && !strings.HasSuffix(idOrAlias, ":"+h.server)
+	remote := strings.HasPrefix(idOrAlias, "#") && matrixrules.ValidRoomAlias(idOrAlias) && !strings.HasSuffix(idOrAlias, ":"+h.server)
 	if strings.HasPrefix(idOrAlias, "!") && !h.serverInRoom(ctx, idOrAlias) && (len(vias) > 0 || !h.createdHere(ctx, idOrAlias)) {
 		remote = true
 	}

@@ -4,20 +4,22 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
 func (h *roomRoutes) joinedRooms(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
-	rooms, err := h.rs.QueryRoomsForUser(req.Context(), dev.UserID, "join")
+	rooms, err := h.rs.QueryRoomsForUser(req.Context(), matrixid.UserID(dev.UserID), "join")
 	if err != nil {
 		return h.rsError(err, "joined rooms")
 	}
 	if rooms == nil {
-		rooms = []string{}
+		rooms = []matrixid.RoomID{}
 	}
 	return httputil.OK(map[string]any{"joined_rooms": rooms})
 }
@@ -36,7 +38,7 @@ func (h *roomRoutes) members(req *http.Request, dev *uapi.Device) httputil.JSONR
 	if a := q.Get("at"); strings.HasPrefix(a, "$") && at == "" {
 		at = a
 	}
-	evs, err := h.roomState(ctx, roomID, at, []rsapi.StateKey{{Type: "m.room.member", StateKey: "*"}})
+	evs, err := h.roomState(ctx, roomID, at, []rsapi.StateKey{{Type: spec.MRoomMember, StateKey: "*"}})
 	if err != nil {
 		return h.rsError(err, "members")
 	}
@@ -64,7 +66,7 @@ func (h *roomRoutes) joinedMembers(req *http.Request, dev *uapi.Device) httputil
 	if r != nil {
 		return *r
 	}
-	evs, err := h.roomState(ctx, roomID, at, []rsapi.StateKey{{Type: "m.room.member", StateKey: "*"}})
+	evs, err := h.roomState(ctx, roomID, at, []rsapi.StateKey{{Type: spec.MRoomMember, StateKey: "*"}})
 	if err != nil {
 		return h.rsError(err, "members")
 	}

@@ -7,10 +7,13 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
 
 	fedapi "github.com/axon-hs/axon/federationapi/api"
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
@@ -41,9 +44,15 @@ func (h *roomRoutes) checkMsgLimit(req *http.Request, dev *uapi.Device) *httputi
 // input sends local events (one room) and maps a failure to a response:
 // the first rejected event's error, or an internal error.
 func (h *roomRoutes) input(ctx context.Context, events ...rsapi.InputRoomEvent) (*rsapi.InputRoomEventsResponse, *httputil.JSONResponse) {
+	return h.inputOr(ctx, httputil.NotFound("Unknown room"), events...)
+}
+
+// inputOr is input answering unknown when the room does not exist: the
+// input call says so itself, so writes make no separate lookup first.
+func (h *roomRoutes) inputOr(ctx context.Context, unknown httputil.JSONResponse, events ...rsapi.InputRoomEvent) (*rsapi.InputRoomEventsResponse, *httputil.JSONResponse) {
 	resp, err := h.rs.InputRoomEvents(ctx, &rsapi.InputRoomEventsRequest{Events: events})
 	if err != nil {
-		r := h.rsError(err, "input events")
+		r := h.rsErrorOr(err, "input events", unknown)
 		return nil, &r
 	}
 	for _, res := range resp.Results {
@@ -55,22 +64,47 @@ func (h *roomRoutes) input(ctx context.Context, events ...rsapi.InputRoomEvent) 
 	return resp, nil
 }
 
-// sendLocal sends one local event and returns its ID.
-func (h *roomRoutes) sendLocal(ctx context.Context, le *rsapi.LocalEvent, txn *rsapi.TransactionID) (string, *httputil.JSONResponse) {
-	resp, errResp := h.input(ctx, rsapi.InputRoomEvent{Kind: rsapi.KindNew, Local: le, TransactionID: txn})
+// sendLocal sends one local event to an existing room and returns its ID;
+// unknown is the answer if the room does not exist.
+func (h *roomRoutes) sendLocal(ctx context.Context, le *rsapi.LocalEvent, txn *rsapi.TransactionID, unknown httputil.JSONResponse) (string, *httputil.JSONResponse) {
+	resp, errResp := h.inputOr(ctx, unknown, rsapi.InputRoomEvent{Kind: rsapi.KindNew, Local: le, TransactionID: txn})
 	if errResp != nil {
 		return "", errResp
 	}
-	return resp.Results[0].EventID, nil
+	return string(resp.Results[0].EventID), nil
 }
 
-// roomExists is false (and a response) for unknown or malformed room IDs.
-func (h *roomRoutes) roomExists(ctx context.Context, roomID string, unknown httputil.JSONResponse) *httputil.JSONResponse {
+// unknownRoom is the usual answer for a room this server does not know.
+func unknownRoom(roomID string) httputil.JSONResponse {
+	return httputil.NotFound("Unknown room %s", roomID)
+}
+
+// rsErrorOr is rsError answering unknown for "room not found": a
+// handler's first roomserver call answers whether the room exists.
+func (h *roomRoutes) rsErrorOr(err error, action string, unknown httputil.JSONResponse) httputil.JSONResponse {
+	if errors.Is(err, rsapi.ErrRoomNotFound) {
+		return unknown
+	}
+	return h.rsError(err, action)
+}
+
+// checkRoomID refuses what cannot be a room ID, before any lookup.
+func checkRoomID(roomID string) *httputil.JSONResponse {
 	if !strings.HasPrefix(roomID, "!") {
 		r := httputil.InvalidParam("Invalid room ID")
 		return &r
 	}
-	if _, err := h.rs.QueryRoomVersion(ctx, roomID); err != nil {
+	return nil
+}
+
+// roomExists is false (and a response) for unknown or malformed room IDs,
+// for reads that would otherwise not tell an unknown room from an empty
+// answer.
+func (h *roomRoutes) roomExists(ctx context.Context, roomID string, unknown httputil.JSONResponse) *httputil.JSONResponse {
+	if r := checkRoomID(roomID); r != nil {
+		return r
+	}
+	if _, err := h.rs.QueryRoomVersion(ctx, matrixid.RoomID(roomID)); err != nil {
 		if errors.Is(err, rsapi.ErrRoomNotFound) {
 			return &unknown
 		}
@@ -82,56 +116,41 @@ func (h *roomRoutes) roomExists(ctx context.Context, roomID string, unknown http
 
 // stateContent reads one current state event's content (nil if none).
 func (h *roomRoutes) stateContent(ctx context.Context, roomID, evType, stateKey string) (json.RawMessage, *rsapi.Event, error) {
-	evs, err := h.rs.QueryCurrentState(ctx, roomID, []rsapi.StateKey{{Type: evType, StateKey: stateKey}})
+	evs, err := h.rs.QueryCurrentState(ctx, matrixid.RoomID(roomID), []rsapi.StateKey{{Type: matrixid.EventType(evType), StateKey: stateKey}})
 	if err != nil || len(evs) == 0 {
 		return nil, nil, err
 	}
 	return evs[0].Content(), evs[0], nil
 }
 
+// powerLevels reads the room's create and power levels events in one
+// query and applies the room version's power rules to them.
+func (h *roomRoutes) powerLevels(ctx context.Context, roomID string) (*matrixrules.PowerLevels, error) {
+	evs, err := h.rs.QueryCurrentState(ctx, matrixid.RoomID(roomID), []rsapi.StateKey{{Type: spec.MRoomCreate}, {Type: spec.MRoomPowerLevels}})
+	if err != nil {
+		return nil, err
+	}
+	var room matrixrules.Room
+	for _, ev := range evs {
+		switch ev.Type() {
+		case spec.MRoomCreate:
+			room.CreateSender, room.CreateContent = string(ev.SenderID()), ev.Content()
+			room.Version = matrixrules.VersionOfCreate(room.CreateContent)
+		case spec.MRoomPowerLevels:
+			room.PowerLevels = ev.Content()
+		}
+	}
+	return matrixrules.NewPowerLevels(room)
+}
+
 // powerLevel returns the user's power level and the level needed to send
 // a state event of evType (state) in the room's current state.
 func (h *roomRoutes) powerLevel(ctx context.Context, roomID, userID, evType string) (user, needed int64, err error) {
-	create, _, err := h.stateContent(ctx, roomID, "m.room.create", "")
+	pl, err := h.powerLevels(ctx, roomID)
 	if err != nil {
 		return 0, 0, err
 	}
-	_, createEv, _ := h.stateContent(ctx, roomID, "m.room.create", "")
-	pl, _, err := h.stateContent(ctx, roomID, "m.room.power_levels", "")
-	if err != nil {
-		return 0, 0, err
-	}
-	needed = 50
-	if pl == nil {
-		if createEv != nil && string(createEv.SenderID()) == userID {
-			return 100, needed, nil
-		}
-		return 0, needed, nil
-	}
-	p := gjson.ParseBytes(pl)
-	if v := p.Get("state_default"); v.Exists() {
-		needed = v.Int()
-	}
-	if v := p.Get("events." + gjsonEscape(evType)); v.Exists() {
-		needed = v.Int()
-	}
-	user = p.Get("users_default").Int()
-	if v := p.Get("users." + gjsonEscape(userID)); v.Exists() {
-		user = v.Int()
-	}
-	if createEv != nil {
-		if rv := gjson.GetBytes(create, "room_version").Str; rv == "12" {
-			if string(createEv.SenderID()) == userID {
-				return 1 << 53, needed, nil
-			}
-			for _, c := range gjson.GetBytes(create, "additional_creators").Array() {
-				if c.Str == userID {
-					return 1 << 53, needed, nil
-				}
-			}
-		}
-	}
-	return user, needed, nil
+	return pl.UserLevel(userID), pl.StateLevel(evType), nil
 }
 
 // gjsonEscape escapes gjson path metacharacters in a key.
@@ -142,13 +161,11 @@ func gjsonEscape(k string) string {
 
 // profile is the user's display name and avatar for member events.
 func (h *roomRoutes) profile(ctx context.Context, userID string) (string, string) {
-	type profiler interface {
-		QueryProfile(ctx context.Context, userID string) (string, string, error)
+	if h.c.users == nil {
+		return "", ""
 	}
-	if p, ok := any(h.c.users).(profiler); ok && p != nil {
-		if dn, av, err := p.QueryProfile(ctx, userID); err == nil {
-			return dn, av
-		}
+	if dn, av, err := h.c.users.QueryProfile(ctx, matrixid.UserID(userID)); err == nil {
+		return dn, av
 	}
 	return "", ""
 }
@@ -173,7 +190,7 @@ func (h *roomRoutes) visibleState(ctx context.Context, dev *uapi.Device, roomID 
 	if r := h.roomExists(ctx, roomID, notMember); r != nil {
 		return "", r
 	}
-	m, evID, err := h.rs.QueryMembership(ctx, roomID, dev.UserID)
+	m, evID, err := h.rs.QueryMembership(ctx, matrixid.RoomID(roomID), matrixid.UserID(dev.UserID))
 	if err != nil {
 		r := h.rsError(err, "membership")
 		return "", &r
@@ -182,9 +199,9 @@ func (h *roomRoutes) visibleState(ctx context.Context, dev *uapi.Device, roomID 
 	case "join":
 		return "", nil
 	case "leave", "ban":
-		return evID, nil
+		return string(evID), nil
 	}
-	hv, _, err := h.stateContent(ctx, roomID, "m.room.history_visibility", "")
+	hv, _, err := h.stateContent(ctx, roomID, spec.MRoomHistoryVisibility, "")
 	if err != nil {
 		r := h.rsError(err, "history visibility")
 		return "", &r
@@ -198,18 +215,9 @@ func (h *roomRoutes) visibleState(ctx context.Context, dev *uapi.Device, roomID 
 // roomState returns current state, or the state after atEventID.
 func (h *roomRoutes) roomState(ctx context.Context, roomID, atEventID string, tuples []rsapi.StateKey) ([]*rsapi.Event, error) {
 	if atEventID == "" {
-		return h.rs.QueryCurrentState(ctx, roomID, tuples)
+		return h.rs.QueryCurrentState(ctx, matrixid.RoomID(roomID), tuples)
 	}
-	return h.rs.QueryStateAfterEvent(ctx, roomID, atEventID, tuples)
-}
-
-// validRoomAlias checks "#localpart:server".
-func validRoomAlias(alias string) bool {
-	if len(alias) < 4 || len(alias) > 255 || alias[0] != '#' {
-		return false
-	}
-	local, server, ok := strings.Cut(alias[1:], ":")
-	return ok && local != "" && server != "" && !strings.ContainsAny(local, " \t\n:")
+	return h.rs.QueryStateAfterEvent(ctx, matrixid.RoomID(roomID), matrixid.EventID(atEventID), tuples)
 }
 
 // resolveRoom maps a room ID or local alias to a room ID.
@@ -217,7 +225,7 @@ func (h *roomRoutes) resolveRoom(ctx context.Context, idOrAlias string) (string,
 	if strings.HasPrefix(idOrAlias, "!") {
 		return idOrAlias, nil
 	}
-	if !validRoomAlias(idOrAlias) {
+	if !matrixrules.ValidRoomAlias(idOrAlias) {
 		r := httputil.InvalidParam("Invalid room ID or alias %q", idOrAlias)
 		return "", &r
 	}
@@ -241,8 +249,8 @@ func (h *roomRoutes) resolveRoom(ctx context.Context, idOrAlias string) (string,
 func (h *roomRoutes) queryAlias(ctx context.Context, alias string) (string, error) {
 	roomID, _, err := h.rs.QueryAlias(ctx, alias)
 	if err != nil || roomID != "" || !h.c.appservices.askForAlias(ctx, alias) {
-		return roomID, err
+		return string(roomID), err
 	}
 	roomID, _, err = h.rs.QueryAlias(ctx, alias)
-	return roomID, err
+	return string(roomID), err
 }

@@ -6,7 +6,11 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
@@ -107,7 +111,7 @@ func (h *roomRoutes) createRoom(req *http.Request, dev *uapi.Device) httputil.JS
 	alias := ""
 	if body.RoomAliasName != "" {
 		alias = "#" + body.RoomAliasName + ":" + h.server
-		if strings.ContainsAny(body.RoomAliasName, ": \t\n#") || !validRoomAlias(alias) {
+		if strings.ContainsAny(body.RoomAliasName, ": \t\n#") || !matrixrules.ValidRoomAlias(alias) {
 			return httputil.InvalidParam("Invalid room_alias_name")
 		}
 		if r := h.c.appservices.checkAlias(dev, alias); r != nil {
@@ -130,7 +134,7 @@ func (h *roomRoutes) createRoom(req *http.Request, dev *uapi.Device) httputil.JS
 		creation = map[string]any{}
 	}
 	creation["room_version"] = version
-	events := []rsapi.InputRoomEvent{h.stateEv(dev, "m.room.create", "", creation)}
+	events := []rsapi.InputRoomEvent{h.stateEv(dev, spec.MRoomCreate, "", creation)}
 	events[0].Local.RoomVersion = version
 
 	joinContent := map[string]any{"membership": "join"}
@@ -138,20 +142,20 @@ func (h *roomRoutes) createRoom(req *http.Request, dev *uapi.Device) httputil.JS
 	if body.IsDirect {
 		joinContent["is_direct"] = true
 	}
-	events = append(events, h.stateEv(dev, "m.room.member", dev.UserID, joinContent))
+	events = append(events, h.stateEv(dev, spec.MRoomMember, dev.UserID, joinContent))
 
 	pl, r := h.initialPowerLevels(dev.UserID, version, body, preset.trusted)
 	if r != nil {
 		return *r
 	}
-	events = append(events, h.stateEv(dev, "m.room.power_levels", "", pl))
+	events = append(events, h.stateEv(dev, spec.MRoomPowerLevels, "", pl))
 	if alias != "" {
-		events = append(events, h.stateEv(dev, "m.room.canonical_alias", "", map[string]any{"alias": alias}))
+		events = append(events, h.stateEv(dev, spec.MRoomCanonicalAlias, "", map[string]any{"alias": alias}))
 	}
 	events = append(events,
-		h.stateEv(dev, "m.room.join_rules", "", map[string]any{"join_rule": preset.joinRule}),
-		h.stateEv(dev, "m.room.history_visibility", "", map[string]any{"history_visibility": preset.history}),
-		h.stateEv(dev, "m.room.guest_access", "", map[string]any{"guest_access": preset.guest}),
+		h.stateEv(dev, spec.MRoomJoinRules, "", map[string]any{"join_rule": preset.joinRule}),
+		h.stateEv(dev, spec.MRoomHistoryVisibility, "", map[string]any{"history_visibility": preset.history}),
+		h.stateEv(dev, spec.MRoomGuestAccess, "", map[string]any{"guest_access": preset.guest}),
 	)
 	for _, s := range body.InitialState {
 		ev := h.stateEv(dev, s.Type, s.StateKey, nil)
@@ -159,10 +163,10 @@ func (h *roomRoutes) createRoom(req *http.Request, dev *uapi.Device) httputil.JS
 		events = append(events, ev)
 	}
 	if body.Name != nil {
-		events = append(events, h.stateEv(dev, "m.room.name", "", map[string]any{"name": *body.Name}))
+		events = append(events, h.stateEv(dev, spec.MRoomName, "", map[string]any{"name": *body.Name}))
 	}
 	if body.Topic != nil {
-		events = append(events, h.stateEv(dev, "m.room.topic", "", map[string]any{"topic": *body.Topic}))
+		events = append(events, h.stateEv(dev, spec.MRoomTopic, "", map[string]any{"topic": *body.Topic}))
 	}
 	resp, errResp := h.input(ctx, events...)
 	if resp == nil || resp.RoomID == "" {
@@ -173,15 +177,15 @@ func (h *roomRoutes) createRoom(req *http.Request, dev *uapi.Device) httputil.JS
 	}
 	roomID := resp.RoomID
 	if errResp == nil {
-		errResp = h.createInvites(ctx, dev, roomID, body)
+		errResp = h.createInvites(ctx, dev, string(roomID), body)
 	}
 	if alias != "" {
-		if err := h.rs.SetRoomAlias(ctx, alias, roomID, dev.UserID); err != nil {
+		if err := h.rs.SetRoomAlias(ctx, alias, matrixid.RoomID(roomID), matrixid.UserID(dev.UserID)); err != nil {
 			return h.rsError(err, "set alias")
 		}
 	}
 	if body.Visibility == "public" {
-		if err := h.rs.SetRoomVisibility(ctx, roomID, "public"); err != nil {
+		if err := h.rs.SetRoomVisibility(ctx, matrixid.RoomID(roomID), "public"); err != nil {
 			return h.rsError(err, "publish")
 		}
 	}
@@ -190,7 +194,7 @@ func (h *roomRoutes) createRoom(req *http.Request, dev *uapi.Device) httputil.JS
 		// (the client cannot get the room ID otherwise anyway).
 		return *errResp
 	}
-	return httputil.OK(map[string]string{"room_id": roomID})
+	return httputil.OK(map[string]string{"room_id": string(roomID)})
 }
 
 // createInvites sends the invites of a new room: local invitees
@@ -215,8 +219,8 @@ func (h *roomRoutes) createInvites(ctx context.Context, dev *uapi.Device, roomID
 				c["is_direct"] = true
 			}
 			h.addProfile(ctx, inv, c)
-			ev := h.stateEv(dev, "m.room.member", inv, c)
-			ev.Local.RoomID = roomID
+			ev := h.stateEv(dev, spec.MRoomMember, inv, c)
+			ev.Local.RoomID = matrixid.RoomID(roomID)
 			events = append(events, ev)
 		}
 		if _, errResp := h.input(ctx, events...); errResp != nil {
@@ -266,17 +270,17 @@ func checkCreateBounds(body *createRoomBody) *httputil.JSONResponse {
 func (h *roomRoutes) stateEv(dev *uapi.Device, evType, stateKey string, content any) rsapi.InputRoomEvent {
 	sk := stateKey
 	return rsapi.InputRoomEvent{Kind: rsapi.KindNew, Local: &rsapi.LocalEvent{
-		Sender: dev.UserID, Type: evType, StateKey: &sk, Content: mustMarshal(content),
+		Sender: matrixid.UserID(dev.UserID), Type: matrixid.EventType(evType), StateKey: &sk, Content: mustMarshal(content),
 	}}
 }
 
 // initialPowerLevels is the default power levels for a new room, with
 // invitees raised for trusted_private_chat and the client's override
-// merged on top. Room v12 creators are implicitly all-powerful and must
-// not be listed.
+// merged on top. Privileged creators (v12) are implicitly all-powerful
+// and must not be listed.
 func (h *roomRoutes) initialPowerLevels(creator, version string, body createRoomBody, trusted bool) (map[string]any, *httputil.JSONResponse) {
 	users := map[string]any{}
-	if version != "12" {
+	if !matrixrules.FeaturesOf(version).PrivilegedCreators {
 		users[creator] = 100
 	}
 	if trusted {
@@ -298,9 +302,9 @@ func (h *roomRoutes) initialPowerLevels(creator, version string, body createRoom
 		"redact":         50,
 		"invite":         invite,
 		"events": map[string]any{
-			"m.room.name": 50, "m.room.power_levels": 100, "m.room.history_visibility": 100,
-			"m.room.canonical_alias": 50, "m.room.avatar": 50, "m.room.tombstone": 100,
-			"m.room.server_acl": 100, "m.room.encryption": 100,
+			spec.MRoomName: 50, spec.MRoomPowerLevels: 100, spec.MRoomHistoryVisibility: 100,
+			spec.MRoomCanonicalAlias: 50, spec.MRoomAvatar: 50, matrixrules.MRoomTombstone: 100,
+			matrixrules.MRoomServerACL: 100, spec.MRoomEncryption: 100,
 		},
 		"notifications": map[string]any{"room": 50},
 	}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
@@ -53,7 +54,7 @@ func (h *roomRoutes) hierarchy(req *http.Request, dev *uapi.Device) httputil.JSO
 	for len(queue) > 0 {
 		it := queue[0]
 		queue = queue[1:]
-		s, err := h.rs.QueryRoomSummary(ctx, it.roomID)
+		s, err := h.rs.QueryRoomSummary(ctx, matrixid.RoomID(it.roomID))
 		if err != nil {
 			continue // unknown (remote) rooms are skipped
 		}
@@ -87,9 +88,9 @@ func (h *roomRoutes) hierarchy(req *http.Request, dev *uapi.Device) httputil.JSO
 
 func (h *roomRoutes) canSeeRoom(req *http.Request, dev *uapi.Device, roomID string) bool {
 	ctx := req.Context()
-	if m, _, err := h.rs.QueryMembership(ctx, roomID, dev.UserID); err == nil && (m == "join" || m == "invite") {
+	if m, _, err := h.rs.QueryMembership(ctx, matrixid.RoomID(roomID), matrixid.UserID(dev.UserID)); err == nil && (m == "join" || m == "invite") {
 		return true
 	}
-	s, err := h.rs.QueryRoomSummary(ctx, roomID)
+	s, err := h.rs.QueryRoomSummary(ctx, matrixid.RoomID(roomID))
 	return err == nil && (s.WorldReadable || s.JoinRule == "public")
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
@@ -31,7 +32,7 @@ func (h *roomRoutes) getStateEvent(req *http.Request, dev *uapi.Device) httputil
 	if r != nil {
 		return *r
 	}
-	evs, err := h.roomState(ctx, roomID, at, []rsapi.StateKey{{Type: evType, StateKey: stateKey}})
+	evs, err := h.roomState(ctx, roomID, at, []rsapi.StateKey{{Type: matrixid.EventType(evType), StateKey: stateKey}})
 	if err != nil {
 		return h.rsError(err, "state")
 	}
@@ -54,14 +55,14 @@ func (h *roomRoutes) getEvent(req *http.Request, dev *uapi.Device) httputil.JSON
 	if r := h.roomExists(ctx, roomID, notFound); r != nil {
 		return *r
 	}
-	evs, err := h.rs.QueryEvents(ctx, []string{eventID})
+	evs, err := h.rs.QueryEvents(ctx, []matrixid.EventID{matrixid.EventID(eventID)})
 	if err != nil {
 		return h.rsError(err, "event")
 	}
 	if len(evs) == 0 || evs[0].RoomID().String() != roomID {
 		return notFound
 	}
-	vis, err := h.rs.QueryEventVisibility(ctx, dev.UserID, evs)
+	vis, err := h.rs.QueryEventVisibility(ctx, matrixid.UserID(dev.UserID), evs)
 	if err != nil {
 		return h.rsError(err, "visibility")
 	}
@@ -86,7 +87,7 @@ func (h *roomRoutes) timestampToEvent(req *http.Request, dev *uapi.Device) httpu
 	if _, r := h.visibleState(ctx, dev, roomID); r != nil {
 		return *r
 	}
-	id, got, err := h.rs.QueryEventByTimestamp(ctx, roomID, ts, dir)
+	id, got, err := h.rs.QueryEventByTimestamp(ctx, matrixid.RoomID(roomID), ts, dir)
 	if err != nil {
 		return h.rsError(err, "timestamp")
 	}

@@ -5,9 +5,11 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/tidwall/gjson"
+	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
@@ -54,15 +56,15 @@ func (h *roomRoutes) sendMessage(req *http.Request, dev *uapi.Device) httputil.J
 	if r != nil {
 		return *r
 	}
-	if r := h.roomExists(ctx, roomID, httputil.NotFound("Unknown room %s", roomID)); r != nil {
+	if r := checkRoomID(roomID); r != nil {
 		return *r
 	}
 	ts, r := massagedTS(req, dev)
 	if r != nil {
 		return *r
 	}
-	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: evType, Content: content, OriginServerTS: ts},
-		&rsapi.TransactionID{DeviceID: dev.ID, TransactionID: txnID})
+	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: matrixid.RoomID(roomID), Sender: matrixid.UserID(dev.UserID), Type: matrixid.EventType(evType), Content: content, OriginServerTS: ts},
+		&rsapi.TransactionID{DeviceID: dev.ID, TransactionID: txnID}, unknownRoom(roomID))
 	if r != nil {
 		return *r
 	}
@@ -82,10 +84,10 @@ func (h *roomRoutes) putState(req *http.Request, dev *uapi.Device) httputil.JSON
 	if r != nil {
 		return *r
 	}
-	if r := h.roomExists(ctx, roomID, httputil.NotFound("Unknown room %s", roomID)); r != nil {
+	if r := checkRoomID(roomID); r != nil {
 		return *r
 	}
-	if evType == "m.room.canonical_alias" {
+	if evType == spec.MRoomCanonicalAlias {
 		if r := h.checkCanonicalAlias(req, roomID, content); r != nil {
 			return *r
 		}
@@ -101,11 +103,11 @@ func (h *roomRoutes) putState(req *http.Request, dev *uapi.Device) httputil.JSON
 	if r != nil {
 		return *r
 	}
-	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: evType, StateKey: &sk, Content: content, OriginServerTS: ts}, nil)
+	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: matrixid.RoomID(roomID), Sender: matrixid.UserID(dev.UserID), Type: matrixid.EventType(evType), StateKey: &sk, Content: content, OriginServerTS: ts}, nil, unknownRoom(roomID))
 	if r != nil {
 		return *r
 	}
-	if evType == "m.room.guest_access" && stateKey == "" && !guestsMayJoin(content) {
+	if evType == spec.MRoomGuestAccess && stateKey == "" && !guestsMayJoin(content) {
 		h.removeGuests(ctx, roomID)
 	}
 	return httputil.OK(map[string]string{"event_id": id})
@@ -124,34 +126,18 @@ func jsonEqual(a, b json.RawMessage) bool {
 // checkCanonicalAlias: every alias named must exist and point here
 // (400 M_BAD_ALIAS otherwise), per the spec.
 func (h *roomRoutes) checkCanonicalAlias(req *http.Request, roomID string, content json.RawMessage) *httputil.JSONResponse {
-	c := gjson.ParseBytes(content)
-	var aliases []string
-	if a := c.Get("alias"); a.Exists() {
-		if a.Type != gjson.String {
-			r := httputil.BadJSON("alias must be a string")
-			return &r
-		}
-		aliases = append(aliases, a.Str)
-	}
-	if alts := c.Get("alt_aliases"); alts.Exists() {
-		if !alts.IsArray() {
-			r := httputil.BadJSON("alt_aliases must be an array")
-			return &r
-		}
-		for _, a := range alts.Array() {
-			aliases = append(aliases, a.Str)
-		}
+	aliases, msg := matrixrules.CheckCanonicalAliasShape(content)
+	if msg != "" {
+		r := httputil.BadJSON("%s", msg)
+		return &r
 	}
 	for _, a := range aliases {
-		if a == "" {
-			continue
-		}
 		target, _, err := h.rs.QueryAlias(req.Context(), a)
 		if err != nil {
 			r := h.rsError(err, "alias")
 			return &r
 		}
-		if !validRoomAlias(a) || target != roomID {
+		if !matrixrules.ValidRoomAlias(a) || target != matrixid.RoomID(roomID) {
 			r := httputil.Error(http.StatusBadRequest, "M_BAD_ALIAS", "Alias %s does not point to this room", a)
 			return &r
 		}
@@ -176,15 +162,15 @@ func (h *roomRoutes) redact(req *http.Request, dev *uapi.Device) httputil.JSONRe
 	if !strings.HasPrefix(eventID, "$") {
 		return httputil.InvalidParam("Invalid event ID")
 	}
-	if r := h.roomExists(ctx, roomID, httputil.NotFound("Unknown room %s", roomID)); r != nil {
+	if r := checkRoomID(roomID); r != nil {
 		return *r
 	}
 	content := map[string]any{}
 	if body.Reason != "" {
 		content["reason"] = body.Reason
 	}
-	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: "m.room.redaction", Redacts: eventID, Content: mustMarshal(content)},
-		&rsapi.TransactionID{DeviceID: dev.ID, TransactionID: "redact:" + txnID})
+	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: matrixid.RoomID(roomID), Sender: matrixid.UserID(dev.UserID), Type: spec.MRoomRedaction, Redacts: matrixid.EventID(eventID), Content: mustMarshal(content)},
+		&rsapi.TransactionID{DeviceID: dev.ID, TransactionID: "redact:" + txnID}, unknownRoom(roomID))
 	if r != nil {
 		return *r
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
@@ -28,7 +30,7 @@ func (h *roomRoutes) roomSummary(req *http.Request) httputil.JSONResponse {
 	roomID := target
 	switch {
 	case strings.HasPrefix(target, "#"):
-		if !validRoomAlias(target) {
+		if !matrixrules.ValidRoomAlias(target) {
 			return httputil.InvalidParam("Invalid room alias %q", target)
 		}
 		id, err := h.queryAlias(ctx, target)
@@ -43,13 +45,13 @@ func (h *roomRoutes) roomSummary(req *http.Request) httputil.JSONResponse {
 		return httputil.InvalidParam("%q is not a room ID or alias", target)
 	}
 	notFound := httputil.NotFound("Room %s not found or not visible", target)
-	s, err := h.rs.QueryRoomSummary(ctx, roomID)
+	s, err := h.rs.QueryRoomSummary(ctx, matrixid.RoomID(roomID))
 	if err != nil || s == nil {
 		return notFound // the same answer for unknown and hidden rooms
 	}
 	membership := ""
 	if dev != nil {
-		if m, _, err := h.rs.QueryMembership(ctx, roomID, dev.UserID); err == nil {
+		if m, _, err := h.rs.QueryMembership(ctx, matrixid.RoomID(roomID), matrixid.UserID(dev.UserID)); err == nil {
 			membership = m
 		}
 	}
@@ -60,7 +62,7 @@ func (h *roomRoutes) roomSummary(req *http.Request) httputil.JSONResponse {
 	case "restricted": // members of an allowed room may join
 		for _, allowed := range s.AllowedRoomIDs {
 			if dev != nil && !previewable {
-				m, _, err := h.rs.QueryMembership(ctx, allowed, dev.UserID)
+				m, _, err := h.rs.QueryMembership(ctx, matrixid.RoomID(allowed), matrixid.UserID(dev.UserID))
 				previewable = err == nil && m == "join"
 			}
 		}

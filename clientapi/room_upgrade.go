@@ -4,19 +4,21 @@ import (
 	"encoding/json"
 	"net/http"
 
-	"github.com/matrix-org/gomatrixserverlib"
+	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
 // carriedState is the state copied into an upgraded room.
 var carriedState = []string{
-	"m.room.join_rules", "m.room.history_visibility", "m.room.guest_access", "m.room.name", "m.room.topic",
-	"m.room.avatar", "m.room.encryption", "m.room.server_acl", "m.room.canonical_alias", "m.room.related_groups",
+	spec.MRoomJoinRules, spec.MRoomHistoryVisibility, spec.MRoomGuestAccess, spec.MRoomName, spec.MRoomTopic,
+	spec.MRoomAvatar, spec.MRoomEncryption, matrixrules.MRoomServerACL, spec.MRoomCanonicalAlias, matrixrules.MRoomRelatedGroups,
 }
 
 // upgrade replaces a room with a new one of another version: the new room
@@ -35,25 +37,25 @@ func (h *roomRoutes) upgrade(req *http.Request, dev *uapi.Device) httputil.JSONR
 	if body.NewVersion == "" {
 		return httputil.MissingParam("Missing new_version")
 	}
-	if v, err := gomatrixserverlib.GetRoomVersion(gomatrixserverlib.RoomVersion(body.NewVersion)); err != nil || !v.Stable() {
+	if !matrixrules.IsSupported(body.NewVersion) {
 		return httputil.Error(http.StatusBadRequest, "M_UNSUPPORTED_ROOM_VERSION", "Room version %q is not supported", body.NewVersion)
 	}
-	if r := h.roomExists(ctx, roomID, httputil.NotFound("Unknown room %s", roomID)); r != nil {
+	if r := checkRoomID(roomID); r != nil {
 		return *r
 	}
-	if m, _, err := h.rs.QueryMembership(ctx, roomID, dev.UserID); err != nil {
-		return h.rsError(err, "membership")
+	if m, _, err := h.rs.QueryMembership(ctx, matrixid.RoomID(roomID), matrixid.UserID(dev.UserID)); err != nil {
+		return h.rsErrorOr(err, "membership", unknownRoom(roomID))
 	} else if m != "join" {
 		return httputil.Forbidden("You are not in room %s", roomID)
 	}
-	level, needed, err := h.powerLevel(ctx, roomID, dev.UserID, "m.room.tombstone")
+	level, needed, err := h.powerLevel(ctx, roomID, dev.UserID, matrixrules.MRoomTombstone)
 	if err != nil {
 		return h.rsError(err, "power levels")
 	}
 	if level < needed {
 		return httputil.Forbidden("You need power level %d to upgrade this room", needed)
 	}
-	state, err := h.rs.QueryCurrentState(ctx, roomID, nil)
+	state, err := h.rs.QueryCurrentState(ctx, matrixid.RoomID(roomID), nil)
 	if err != nil {
 		return h.rsError(err, "state")
 	}
@@ -63,15 +65,15 @@ func (h *roomRoutes) upgrade(req *http.Request, dev *uapi.Device) httputil.JSONR
 			byKey[ev.Type()] = ev
 		}
 	}
-	ext, err := h.rs.QueryForwardExtremities(ctx, roomID)
+	ext, err := h.rs.QueryForwardExtremities(ctx, matrixid.RoomID(roomID))
 	if err != nil || len(ext) == 0 {
 		return h.rsError(err, "extremities")
 	}
 
 	// New room: create (with predecessor and the old type/federate flags),
 	// creator join, power levels, carried state.
-	creation := map[string]any{"room_version": body.NewVersion, "predecessor": map[string]string{"room_id": roomID, "event_id": ext[0]}}
-	if old := byKey["m.room.create"]; old != nil {
+	creation := map[string]any{"room_version": body.NewVersion, "predecessor": map[string]string{"room_id": roomID, "event_id": string(ext[0])}}
+	if old := byKey[spec.MRoomCreate]; old != nil {
 		c := gjson.ParseBytes(old.Content())
 		for _, k := range []string{"type", "m.federate"} {
 			if v := c.Get(k); v.Exists() {
@@ -79,7 +81,7 @@ func (h *roomRoutes) upgrade(req *http.Request, dev *uapi.Device) httputil.JSONR
 			}
 		}
 	}
-	events := []rsapi.InputRoomEvent{h.stateEv(dev, "m.room.create", "", creation)}
+	events := []rsapi.InputRoomEvent{h.stateEv(dev, spec.MRoomCreate, "", creation)}
 	events[0].Local.RoomVersion = body.NewVersion
 	joinContent := map[string]any{"membership": "join"}
 	if dn, av := h.profile(ctx, dev.UserID); dn != "" {
@@ -88,16 +90,16 @@ func (h *roomRoutes) upgrade(req *http.Request, dev *uapi.Device) httputil.JSONR
 			joinContent["avatar_url"] = av
 		}
 	}
-	events = append(events, h.stateEv(dev, "m.room.member", dev.UserID, joinContent))
+	events = append(events, h.stateEv(dev, spec.MRoomMember, dev.UserID, joinContent))
 	pl := json.RawMessage(`{}`)
-	if old := byKey["m.room.power_levels"]; old != nil {
+	if old := byKey[spec.MRoomPowerLevels]; old != nil {
 		pl = old.Content()
 	}
 	newPL, _ := sjson.SetBytes(pl, "users."+gjsonEscape(dev.UserID), max(level, 100))
-	if body.NewVersion == "12" {
+	if matrixrules.FeaturesOf(body.NewVersion).PrivilegedCreators {
 		newPL, _ = sjson.DeleteBytes(newPL, "users."+gjsonEscape(dev.UserID))
 	}
-	plEv := h.stateEv(dev, "m.room.power_levels", "", nil)
+	plEv := h.stateEv(dev, spec.MRoomPowerLevels, "", nil)
 	plEv.Local.Content = newPL
 	events = append(events, plEv)
 	for _, t := range carriedState {
@@ -117,33 +119,33 @@ func (h *roomRoutes) upgrade(req *http.Request, dev *uapi.Device) httputil.JSONR
 	newRoom := resp.RoomID
 
 	// Old room: tombstone, then stop ordinary users talking or inviting.
-	tomb := &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: "m.room.tombstone", StateKey: new(string),
-		Content: mustMarshal(map[string]string{"body": "This room has been replaced", "replacement_room": newRoom})}
-	if _, r := h.sendLocal(ctx, tomb, nil); r != nil {
+	tomb := &rsapi.LocalEvent{RoomID: matrixid.RoomID(roomID), Sender: matrixid.UserID(dev.UserID), Type: matrixrules.MRoomTombstone, StateKey: new(string),
+		Content: mustMarshal(map[string]string{"body": "This room has been replaced", "replacement_room": string(newRoom)})}
+	if _, r := h.sendLocal(ctx, tomb, nil, unknownRoom(roomID)); r != nil {
 		return *r
 	}
-	if old := byKey["m.room.power_levels"]; old != nil {
+	if old := byKey[spec.MRoomPowerLevels]; old != nil {
 		c := gjson.ParseBytes(old.Content())
 		restrict := max(50, c.Get("users_default").Int()+1)
 		restricted, _ := sjson.SetBytes(old.Content(), "events_default", restrict)
 		restricted, _ = sjson.SetBytes(restricted, "invite", restrict)
 		sk := ""
-		if _, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: "m.room.power_levels", StateKey: &sk, Content: restricted}, nil); r != nil {
+		if _, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: matrixid.RoomID(roomID), Sender: matrixid.UserID(dev.UserID), Type: spec.MRoomPowerLevels, StateKey: &sk, Content: restricted}, nil, unknownRoom(roomID)); r != nil {
 			return *r
 		}
 	}
-	if err := h.rs.MoveAliases(ctx, roomID, newRoom); err != nil {
+	if err := h.rs.MoveAliases(ctx, matrixid.RoomID(roomID), matrixid.RoomID(newRoom)); err != nil {
 		return h.rsError(err, "move aliases")
 	}
-	if byKey["m.room.canonical_alias"] != nil {
+	if byKey[spec.MRoomCanonicalAlias] != nil {
 		sk := ""
-		if _, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: roomID, Sender: dev.UserID, Type: "m.room.canonical_alias", StateKey: &sk, Content: json.RawMessage(`{}`)}, nil); r != nil {
+		if _, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: matrixid.RoomID(roomID), Sender: matrixid.UserID(dev.UserID), Type: spec.MRoomCanonicalAlias, StateKey: &sk, Content: json.RawMessage(`{}`)}, nil, unknownRoom(roomID)); r != nil {
 			return *r
 		}
 	}
-	if v, err := h.rs.QueryRoomVisibility(ctx, roomID); err == nil && v == "public" {
-		_ = h.rs.SetRoomVisibility(ctx, newRoom, "public")
-		_ = h.rs.SetRoomVisibility(ctx, roomID, "private")
+	if v, err := h.rs.QueryRoomVisibility(ctx, matrixid.RoomID(roomID)); err == nil && v == "public" {
+		_ = h.rs.SetRoomVisibility(ctx, matrixid.RoomID(newRoom), "public")
+		_ = h.rs.SetRoomVisibility(ctx, matrixid.RoomID(roomID), "private")
 	}
-	return httputil.OK(map[string]string{"replacement_room": newRoom})
+	return httputil.OK(map[string]string{"replacement_room": string(newRoom)})
 }

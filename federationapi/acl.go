@@ -10,6 +10,8 @@ import (
 
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
+	"github.com/axon-hs/axon/internal/matrixid"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
 
@@ -97,7 +99,7 @@ func (a *serverACL) allows(server spec.ServerName) bool {
 
 // aclDenies reports whether the room's server ACL denies server.
 func (f *FederationAPI) aclDenies(ctx context.Context, roomID string, server spec.ServerName) bool {
-	evs, err := f.rooms.QueryCurrentState(ctx, roomID, []rsapi.StateKey{{Type: "m.room.server_acl"}})
+	evs, err := f.rooms.QueryCurrentState(ctx, matrixid.RoomID(roomID), []rsapi.StateKey{{Type: matrixrules.MRoomServerACL}})
 	if err != nil || len(evs) == 0 {
 		return false
 	}

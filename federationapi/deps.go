@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	ksapi "github.com/axon-hs/axon/keyserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
@@ -11,14 +12,14 @@ import (
 // Users is the part of the userapi the federation routes call (profile
 // queries, OpenID).
 type Users interface {
-	QueryAccount(ctx context.Context, userID string) (*uapi.Account, error)
-	QueryProfileFields(ctx context.Context, userID string) (map[string]json.RawMessage, error)
+	QueryAccount(ctx context.Context, userID matrixid.UserID) (*uapi.Account, error)
+	QueryProfileFields(ctx context.Context, userID matrixid.UserID) (map[string]json.RawMessage, error)
 }
 
 // Keys is the part of the keyserver other servers reach through us: our
 // users' device lists and keys.
 type Keys interface {
-	LocalUserDevices(ctx context.Context, userID string) (*ksapi.UserDevices, error)
+	LocalUserDevices(ctx context.Context, userID matrixid.UserID) (*ksapi.UserDevices, error)
 	QueryKeys(ctx context.Context, req *ksapi.QueryKeysRequest) (*ksapi.QueryKeysResponse, error)
 	ClaimKeys(ctx context.Context, req *ksapi.ClaimKeysRequest) (*ksapi.ClaimKeysResponse, error)
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
+	"github.com/axon-hs/axon/internal/matrixrules"
 	"github.com/axon-hs/axon/internal/stream"
 	ksapi "github.com/axon-hs/axon/keyserver/api"
 	syncapi "github.com/axon-hs/axon/syncapi/api"
@@ -23,13 +24,13 @@ const remoteTypingTimeoutMS = 30000
 func (f *FederationAPI) processEDUs(ctx context.Context, origin spec.ServerName, edus []inboundEDU) {
 	for _, e := range edus {
 		switch e.Type {
-		case "m.typing":
+		case matrixrules.MTyping:
 			f.inboundTyping(ctx, origin, e.Content)
-		case "m.receipt":
+		case matrixrules.MReceipt:
 			f.inboundReceipts(ctx, origin, e.Content)
-		case "m.presence":
+		case matrixrules.MPresence:
 			f.inboundPresence(ctx, origin, e.Content)
-		case "m.direct_to_device":
+		case matrixrules.MDirectToDevice:
 			f.inboundToDevice(ctx, origin, e.Content)
 		case "m.device_list_update":
 			f.inboundDeviceList(ctx, origin, e.Content)

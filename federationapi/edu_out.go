@@ -9,6 +9,8 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/matrix-org/util"
 
+	"github.com/axon-hs/axon/internal/matrixid"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
 	ksapi "github.com/axon-hs/axon/keyserver/api"
@@ -34,7 +36,7 @@ func (f *FederationAPI) eduConsumers() map[string]func(ctx context.Context, data
 			if json.Unmarshal(data, &m) != nil || m.Origin != string(f.id.ServerName) {
 				return "", nil, nil
 			}
-			return "m.typing", map[string]any{"room_id": m.RoomID, "user_id": m.UserID, "typing": m.Typing}, f.roomServers(ctx, m.RoomID)
+			return matrixrules.MTyping, map[string]any{"room_id": m.RoomID, "user_id": m.UserID, "typing": m.Typing}, f.roomServers(ctx, m.RoomID)
 		},
 		stream.Receipts: func(ctx context.Context, data []byte) (string, any, []string) {
 			var m syncapi.OutputReceipt
@@ -45,14 +47,14 @@ func (f *FederationAPI) eduConsumers() map[string]func(ctx context.Context, data
 			if m.ThreadID != "" {
 				receipt["data"].(map[string]any)["thread_id"] = m.ThreadID
 			}
-			return "m.receipt", map[string]any{m.RoomID: map[string]any{m.Type: map[string]any{m.UserID: receipt}}}, f.roomServers(ctx, m.RoomID)
+			return matrixrules.MReceipt, map[string]any{m.RoomID: map[string]any{m.Type: map[string]any{m.UserID: receipt}}}, f.roomServers(ctx, m.RoomID)
 		},
 		stream.SendToDevice: func(ctx context.Context, data []byte) (string, any, []string) {
 			var m syncapi.OutputSendToDevice
 			if json.Unmarshal(data, &m) != nil || m.Origin != string(f.id.ServerName) || domainOf(m.UserID) == f.id.ServerName {
 				return "", nil, nil
 			}
-			return "m.direct_to_device", map[string]any{
+			return matrixrules.MDirectToDevice, map[string]any{
 				"sender": m.Sender, "type": m.Type, "message_id": util.RandomString(16),
 				"messages": map[string]any{m.UserID: map[string]json.RawMessage{m.DeviceID: m.Content}},
 			}, []string{string(domainOf(m.UserID))}
@@ -67,7 +69,7 @@ func (f *FederationAPI) eduConsumers() map[string]func(ctx context.Context, data
 			if m.StatusMsg != nil {
 				push["status_msg"] = *m.StatusMsg
 			}
-			return "m.presence", map[string]any{"push": []any{push}}, f.userServers(ctx, m.UserID)
+			return matrixrules.MPresence, map[string]any{"push": []any{push}}, f.userServers(ctx, m.UserID)
 		},
 		stream.DeviceListUpdates: func(ctx context.Context, data []byte) (string, any, []string) {
 			var m ksapi.DeviceListUpdate
@@ -117,14 +119,14 @@ func (f *FederationAPI) roomServers(ctx context.Context, roomID string) []string
 
 // userServers are the servers sharing a room with userID.
 func (f *FederationAPI) userServers(ctx context.Context, userID string) []string {
-	rooms, err := f.rooms.QueryRoomsForUser(ctx, userID, spec.Join)
+	rooms, err := f.rooms.QueryRoomsForUser(ctx, matrixid.UserID(userID), spec.Join)
 	if err != nil {
 		return nil
 	}
 	seen := map[string]bool{}
 	var out []string
 	for _, r := range rooms {
-		for _, s := range f.roomServers(ctx, r) {
+		for _, s := range f.roomServers(ctx, string(r)) {
 			if !seen[s] {
 				seen[s] = true
 				out = append(out, s)

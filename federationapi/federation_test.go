@@ -23,6 +23,7 @@ import (
 	"github.com/axon-hs/axon/federationapi/keys"
 	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/internal/stream"
@@ -39,10 +40,10 @@ type fakeRooms struct {
 	inputs   []*rsapi.Event
 }
 
-func (r *fakeRooms) QueryRoomVersion(_ context.Context, roomID string) (string, error) {
+func (r *fakeRooms) QueryRoomVersion(_ context.Context, roomID matrixid.RoomID) (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if v, ok := r.versions[roomID]; ok {
+	if v, ok := r.versions[string(roomID)]; ok {
 		return v, nil
 	}
 	return "", rsapi.ErrRoomNotFound
@@ -54,15 +55,17 @@ func (r *fakeRooms) InputRoomEvents(_ context.Context, req *rsapi.InputRoomEvent
 	resp := &rsapi.InputRoomEventsResponse{}
 	for _, in := range req.Events {
 		r.inputs = append(r.inputs, in.Event)
-		resp.Results = append(resp.Results, rsapi.InputResult{EventID: in.Event.EventID()})
+		resp.Results = append(resp.Results, rsapi.InputResult{EventID: matrixid.EventID(in.Event.EventID())})
 	}
 	return resp, nil
 }
 
-func (r *fakeRooms) QueryEvents(context.Context, []string) ([]*rsapi.Event, error) { return nil, nil }
+func (r *fakeRooms) QueryEvents(context.Context, []matrixid.EventID) ([]*rsapi.Event, error) {
+	return nil, nil
+}
 
 // QueryCurrentState: no state, so no server ACL.
-func (r *fakeRooms) QueryCurrentState(context.Context, string, []rsapi.StateKey) ([]*rsapi.Event, error) {
+func (r *fakeRooms) QueryCurrentState(context.Context, matrixid.RoomID, []rsapi.StateKey) ([]*rsapi.Event, error) {
 	return nil, nil
 }
 

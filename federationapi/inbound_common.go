@@ -8,6 +8,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
 
@@ -20,7 +21,7 @@ func (f *FederationAPI) roomAccess(ctx context.Context, roomID string, origin sp
 	if _, err := spec.NewRoomID(roomID); err != nil {
 		return fail(httputil.InvalidParam("Invalid room ID"))
 	}
-	v, err := f.rooms.QueryRoomVersion(ctx, roomID)
+	v, err := f.rooms.QueryRoomVersion(ctx, matrixid.RoomID(roomID))
 	if err != nil {
 		if errors.Is(err, rsapi.ErrRoomNotFound) {
 			return fail(httputil.NotFound("Unknown room %s", roomID))
@@ -35,7 +36,7 @@ func (f *FederationAPI) roomAccess(ctx context.Context, roomID string, origin sp
 		return fail(httputil.Forbidden("Server %s is denied by the room's server ACL", origin))
 	}
 	if member {
-		in, err := f.rooms.QueryServerInRoom(ctx, roomID, string(origin))
+		in, err := f.rooms.QueryServerInRoom(ctx, matrixid.RoomID(roomID), string(origin))
 		if err != nil {
 			return fail(f.internal("server in room", err))
 		}
@@ -61,7 +62,7 @@ func (f *FederationAPI) authChain(ctx context.Context, events []*rsapi.Event) ([
 	}
 	var out []*rsapi.Event
 	for len(frontier) > 0 {
-		found, err := f.rooms.QueryEvents(ctx, frontier)
+		found, err := f.rooms.QueryEvents(ctx, matrixid.From[matrixid.EventID](frontier))
 		if err != nil {
 			return nil, err
 		}

@@ -6,6 +6,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
 
@@ -27,7 +28,7 @@ func (f *FederationAPI) hierarchy(req *FedRequest) httputil.JSONResponse {
 	if _, r := f.roomAccess(ctx, roomID, req.Origin, false); r != nil {
 		return *r
 	}
-	root, err := f.rooms.QueryRoomSummary(ctx, roomID)
+	root, err := f.rooms.QueryRoomSummary(ctx, matrixid.RoomID(roomID))
 	if err != nil {
 		return f.rsError("room summary", err)
 	}
@@ -38,7 +39,7 @@ func (f *FederationAPI) hierarchy(req *FedRequest) httputil.JSONResponse {
 	children := []fedHierarchyRoom{}
 	inaccessible := []string{}
 	for _, ev := range room.ChildrenState {
-		child, err := f.rooms.QueryRoomSummary(ctx, ev.StateKey)
+		child, err := f.rooms.QueryRoomSummary(ctx, matrixid.RoomID(ev.StateKey))
 		if err != nil || f.aclDenies(ctx, ev.StateKey, req.Origin) {
 			continue // not known here: the asker tries the child's own servers
 		}
@@ -60,7 +61,7 @@ func (f *FederationAPI) hierarchyVisible(ctx context.Context, s *rsapi.RoomSumma
 	if s.WorldReadable {
 		return true
 	}
-	in, err := f.rooms.QueryServerInRoom(ctx, s.RoomID, string(origin))
+	in, err := f.rooms.QueryServerInRoom(ctx, matrixid.RoomID(s.RoomID), string(origin))
 	return err == nil && in
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
 
@@ -35,7 +36,7 @@ func (f *FederationAPI) makeMembership(membership string, checkVersions bool) Fe
 				}}
 			}
 		}
-		in, err := f.rooms.QueryServerInRoom(ctx, roomID, string(f.id.ServerName))
+		in, err := f.rooms.QueryServerInRoom(ctx, matrixid.RoomID(roomID), string(f.id.ServerName))
 		if err != nil {
 			return f.internal("server in room", err)
 		}
@@ -159,7 +160,7 @@ func v1Response(h FedHandler) FedHandler {
 
 func (f *FederationAPI) sendJoinResponse(req *FedRequest, join gomatrixserverlib.PDU) httputil.JSONResponse {
 	ctx := req.Context()
-	state, err := f.rooms.QueryStateBeforeEvent(ctx, join.RoomID().String(), join.EventID())
+	state, err := f.rooms.QueryStateBeforeEvent(ctx, matrixid.RoomID(join.RoomID().String()), matrixid.EventID(join.EventID()))
 	if err != nil {
 		return f.rsError("state before join", err)
 	}
@@ -210,11 +211,11 @@ func (f *FederationAPI) inviteV2(req *FedRequest) httputil.JSONResponse {
 	if domainOf(invitee) != f.id.ServerName {
 		return httputil.BadJSON("The invitee is not a user of this server")
 	}
-	if acct, err := f.users.QueryAccount(ctx, invitee); err != nil || acct == nil {
+	if acct, err := f.users.QueryAccount(ctx, matrixid.UserID(invitee)); err != nil || acct == nil {
 		return httputil.NotFound("Unknown user %s", invitee)
 	}
 	roomID := ev.RoomID().String()
-	if _, err := f.rooms.QueryRoomVersion(ctx, roomID); err == nil && f.aclDenies(ctx, roomID, req.Origin) {
+	if _, err := f.rooms.QueryRoomVersion(ctx, matrixid.RoomID(roomID)); err == nil && f.aclDenies(ctx, roomID, req.Origin) {
 		return httputil.Forbidden("Server %s is denied by the room's server ACL", req.Origin)
 	}
 	signed := ev.Sign(string(f.id.ServerName), f.id.KeyID, f.id.PrivateKey)
@@ -225,7 +226,7 @@ func (f *FederationAPI) inviteV2(req *FedRequest) httputil.JSONResponse {
 			signed = withState
 		}
 	}
-	in, _ := f.rooms.QueryServerInRoom(ctx, roomID, string(f.id.ServerName))
+	in, _ := f.rooms.QueryServerInRoom(ctx, matrixid.RoomID(roomID), string(f.id.ServerName))
 	if !in {
 		res, err := f.rooms.InputRoomEvents(ctx, &rsapi.InputRoomEventsRequest{Events: []rsapi.InputRoomEvent{
 			{Kind: rsapi.KindOutOfBand, Event: rsapi.NewEvent(signed)},

@@ -10,6 +10,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
@@ -80,16 +81,16 @@ func (f *FederationAPI) queryProfile(req *FedRequest) httputil.JSONResponse {
 	if domainOf(userID) != f.id.ServerName {
 		return httputil.InvalidParam("User %s is not on this server", userID)
 	}
-	acct, err := f.users.QueryAccount(ctx, userID)
+	acct, err := f.users.QueryAccount(ctx, matrixid.UserID(userID))
 	if errors.Is(err, uapi.ErrNotFound) && f.appservices != nil && f.base.Cfg.AppServiceMayCreateUser(userID) {
 		if created, _ := f.appservices.QueryUserID(ctx, userID); created {
-			acct, err = f.users.QueryAccount(ctx, userID)
+			acct, err = f.users.QueryAccount(ctx, matrixid.UserID(userID))
 		}
 	}
 	if err != nil || acct == nil {
 		return httputil.NotFound("Unknown user %s", userID)
 	}
-	fields, err := f.users.QueryProfileFields(ctx, userID)
+	fields, err := f.users.QueryProfileFields(ctx, matrixid.UserID(userID))
 	if err != nil {
 		return httputil.NotFound("Unknown user %s", userID)
 	}

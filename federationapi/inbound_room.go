@@ -10,6 +10,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
 
@@ -25,7 +26,7 @@ func (f *FederationAPI) txnResponse(pdus []*rsapi.Event) httputil.JSONResponse {
 
 // roomEvent loads one event of roomID ("" for any room) or answers 404.
 func (f *FederationAPI) roomEvent(req *FedRequest, roomID, eventID string) (*rsapi.Event, *httputil.JSONResponse) {
-	evs, err := f.rooms.QueryEvents(req.Context(), []string{eventID})
+	evs, err := f.rooms.QueryEvents(req.Context(), []matrixid.EventID{matrixid.EventID(eventID)})
 	if err != nil {
 		r := f.internal("query event", err)
 		return nil, &r
@@ -59,7 +60,7 @@ func (f *FederationAPI) getState(idsOnly bool) FedHandler {
 		if _, r := f.roomAccess(ctx, roomID, req.Origin, true); r != nil {
 			return *r
 		}
-		state, err := f.rooms.QueryStateBeforeEvent(ctx, roomID, eventID)
+		state, err := f.rooms.QueryStateBeforeEvent(ctx, matrixid.RoomID(roomID), matrixid.EventID(eventID))
 		if err != nil {
 			return f.rsError("state before event", err)
 		}
@@ -105,7 +106,7 @@ func (f *FederationAPI) walkBack(req *FedRequest, roomID string, start, stop []s
 	}
 	first := true
 	for len(frontier) > 0 && len(out) < limit {
-		evs, err := f.rooms.QueryEvents(req.Context(), frontier)
+		evs, err := f.rooms.QueryEvents(req.Context(), matrixid.From[matrixid.EventID](frontier))
 		if err != nil {
 			return nil, err
 		}
@@ -199,7 +200,7 @@ func (f *FederationAPI) timestampToEvent(req *FedRequest) httputil.JSONResponse 
 	if dir != "f" && dir != "b" {
 		return httputil.InvalidParam("dir must be f or b")
 	}
-	id, at, err := f.rooms.QueryEventByTimestamp(req.Context(), roomID, ts, dir)
+	id, at, err := f.rooms.QueryEventByTimestamp(req.Context(), matrixid.RoomID(roomID), ts, dir)
 	if err != nil {
 		return f.rsError("timestamp to event", err)
 	}

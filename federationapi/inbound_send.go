@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
 
@@ -152,7 +153,7 @@ func (p *txnProcessor) parsePDU(ctx context.Context, raw json.RawMessage) (gomat
 	if err := json.Unmarshal(raw, &head); err != nil {
 		return nil, err
 	}
-	version, err := p.f.rooms.QueryRoomVersion(ctx, head.RoomID)
+	version, err := p.f.rooms.QueryRoomVersion(ctx, matrixid.RoomID(head.RoomID))
 	if err != nil {
 		return nil, err
 	}
@@ -182,15 +183,15 @@ func (f *FederationAPI) retiresOutOfBandInvite(ctx context.Context, pdu gomatrix
 		return false
 	}
 	roomID := pdu.RoomID().String()
-	if in, err := f.rooms.QueryServerInRoom(ctx, roomID, string(f.id.ServerName)); err != nil || in {
+	if in, err := f.rooms.QueryServerInRoom(ctx, matrixid.RoomID(roomID), string(f.id.ServerName)); err != nil || in {
 		return false
 	}
-	cur, eventID, err := f.rooms.QueryMembership(ctx, roomID, *pdu.StateKey())
+	cur, eventID, err := f.rooms.QueryMembership(ctx, matrixid.RoomID(roomID), matrixid.UserID(*pdu.StateKey()))
 	if err != nil || (cur != spec.Invite && cur != spec.Knock) {
 		return false
 	}
 	// Only the inviter may rescind an invite: we cannot check anyone
 	// else's power without the room.
-	evs, err := f.rooms.QueryEvents(ctx, []string{eventID})
+	evs, err := f.rooms.QueryEvents(ctx, []matrixid.EventID{matrixid.EventID(string(eventID))})
 	return err == nil && len(evs) == 1 && evs[0].SenderID() == pdu.SenderID()
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	ksapi "github.com/axon-hs/axon/keyserver/api"
 )
 
@@ -22,13 +23,13 @@ func (f *FederationAPI) userDevices(req *FedRequest) httputil.JSONResponse {
 	if domainOf(userID) != f.id.ServerName {
 		return httputil.InvalidParam("User %s is not on this server", userID)
 	}
-	if acct, err := f.users.QueryAccount(req.Context(), userID); err != nil || acct == nil {
+	if acct, err := f.users.QueryAccount(req.Context(), matrixid.UserID(userID)); err != nil || acct == nil {
 		return httputil.NotFound("Unknown user %s", userID)
 	}
 	if f.keyAPI == nil {
 		return httputil.OK(&ksapi.UserDevices{UserID: userID, Devices: []ksapi.DeviceKeys{}})
 	}
-	devs, err := f.keyAPI.LocalUserDevices(req.Context(), userID)
+	devs, err := f.keyAPI.LocalUserDevices(req.Context(), matrixid.UserID(userID))
 	if err != nil {
 		if errors.Is(err, ksapi.ErrNotLocal) {
 			return httputil.InvalidParam("User %s is not on this server", userID)

@@ -7,6 +7,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
 
@@ -32,7 +33,7 @@ func (f *FederationAPI) redactInvisible(ctx context.Context, origin spec.ServerN
 }
 
 func (f *FederationAPI) serverSees(ctx context.Context, origin spec.ServerName, roomID string, ev *rsapi.Event) (bool, error) {
-	before, err := f.rooms.QueryStateBeforeEvent(ctx, roomID, ev.EventID())
+	before, err := f.rooms.QueryStateBeforeEvent(ctx, matrixid.RoomID(roomID), matrixid.EventID(ev.EventID()))
 	if err != nil {
 		return false, err
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/internal/stream"
 	ksapi "github.com/axon-hs/axon/keyserver/api"
@@ -56,16 +57,16 @@ func (k *fakeKeys) ClaimKeys(_ context.Context, req *ksapi.ClaimKeysRequest) (*k
 	return resp, nil
 }
 
-func (k *fakeKeys) LocalUserDevices(_ context.Context, userID string) (*ksapi.UserDevices, error) {
-	return &ksapi.UserDevices{UserID: userID, StreamID: 3, Devices: []ksapi.DeviceKeys{{DeviceID: "DEV", DisplayName: "phone",
+func (k *fakeKeys) LocalUserDevices(_ context.Context, userID matrixid.UserID) (*ksapi.UserDevices, error) {
+	return &ksapi.UserDevices{UserID: string(userID), StreamID: 3, Devices: []ksapi.DeviceKeys{{DeviceID: "DEV", DisplayName: "phone",
 		Keys: json.RawMessage(`{"user_id":"` + userID + `","device_id":"DEV"}`)}}}, nil
 }
 
 // fakeUsers knows every account.
 type fakeUsers struct{ uapi.UserAPI }
 
-func (fakeUsers) QueryAccount(_ context.Context, userID string) (*uapi.Account, error) {
-	return &uapi.Account{UserID: userID}, nil
+func (fakeUsers) QueryAccount(_ context.Context, userID matrixid.UserID) (*uapi.Account, error) {
+	return &uapi.Account{UserID: string(userID)}, nil
 }
 
 // Key queries and claims between two federation components: only the

@@ -10,6 +10,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/fclient"
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
 
@@ -91,12 +92,12 @@ func (f *FederationAPI) fillGapAndRetry(ctx context.Context, origin spec.ServerN
 // it still has a gap behind it, is input with state from /state_ids.
 func (f *FederationAPI) fetchMissingEvents(ctx context.Context, origin spec.ServerName, ver gomatrixserverlib.IRoomVersion, ev gomatrixserverlib.PDU) {
 	roomID := ev.RoomID().String()
-	ext, err := f.rooms.QueryForwardExtremities(ctx, roomID)
+	ext, err := f.rooms.QueryForwardExtremities(ctx, matrixid.RoomID(roomID))
 	if err != nil {
 		return
 	}
 	resp, err := f.Client.LookupMissingEvents(ctx, f.id.ServerName, origin, roomID, fclient.MissingEvents{
-		Limit: gapLimit, EarliestEvents: ext, LatestEvents: []string{ev.EventID()},
+		Limit: gapLimit, EarliestEvents: matrixid.Strings(ext), LatestEvents: []string{ev.EventID()},
 	}, ver.Version())
 	if err != nil {
 		f.base.Log.Info("get_missing_events failed", "room_id", roomID, "origin", origin, "error", err)
@@ -164,7 +165,7 @@ func (f *FederationAPI) fetchAuthChain(ctx context.Context, origin spec.ServerNa
 func (f *FederationAPI) fetchUnknown(ctx context.Context, origin spec.ServerName, ver gomatrixserverlib.IRoomVersion, ids []string) error {
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	have, err := f.rooms.QueryEvents(ctx, ids)
+	have, err := f.rooms.QueryEvents(ctx, matrixid.From[matrixid.EventID](ids))
 	if err != nil {
 		return err
 	}

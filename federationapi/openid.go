@@ -10,6 +10,7 @@ import (
 
 	fedapi "github.com/axon-hs/axon/federationapi/api"
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 )
 
 // openIDLifetime is how long an OpenID token stays valid.
@@ -56,12 +57,12 @@ func (o *openIDTokens) lookup(token string, now time.Time) (string, bool) {
 }
 
 // RequestOpenIDToken implements fedapi.FederationAPI.
-func (f *FederationAPI) RequestOpenIDToken(_ context.Context, userID string) (*fedapi.OpenIDToken, error) {
-	if domainOf(userID) != f.id.ServerName {
+func (f *FederationAPI) RequestOpenIDToken(_ context.Context, userID matrixid.UserID) (*fedapi.OpenIDToken, error) {
+	if domainOf(string(userID)) != f.id.ServerName {
 		return nil, fedErr(http.StatusForbidden, "M_FORBIDDEN", "can only issue OpenID tokens for local users")
 	}
 	return &fedapi.OpenIDToken{
-		AccessToken:      f.openID.issue(userID, time.Now()),
+		AccessToken:      f.openID.issue(string(userID), time.Now()),
 		TokenType:        "Bearer",
 		MatrixServerName: string(f.id.ServerName),
 		ExpiresIn:        int(openIDLifetime / time.Second),

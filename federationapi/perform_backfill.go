@@ -8,6 +8,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
 
@@ -17,7 +18,7 @@ import (
 // roomserver outputs them as backfill, which syncapi stores before the
 // room's known history; syncapi's /messages calls this when a client
 // pages past the oldest event it has.
-func (f *FederationAPI) Backfill(ctx context.Context, roomID string, fromEventIDs []string, limit int) (int, error) {
+func (f *FederationAPI) Backfill(ctx context.Context, roomID matrixid.RoomID, fromEventIDs []matrixid.EventID, limit int) (int, error) {
 	v, err := f.rooms.QueryRoomVersion(ctx, roomID)
 	if err != nil {
 		return 0, err
@@ -28,8 +29,8 @@ func (f *FederationAPI) Backfill(ctx context.Context, roomID string, fromEventID
 	}
 	limit = min(max(limit, 1), maxBackfill)
 	var last error = fedErr(http.StatusNotFound, "M_NOT_FOUND", "no server to backfill %s from", roomID)
-	for _, server := range f.candidates(f.roomServers(ctx, roomID), []string{string(domainOf(roomID))}) {
-		n, err := f.backfillFrom(ctx, server, ver, roomID, fromEventIDs, limit)
+	for _, server := range f.candidates(f.roomServers(ctx, string(roomID)), []string{string(domainOf(string(roomID)))}) {
+		n, err := f.backfillFrom(ctx, server, ver, string(roomID), matrixid.Strings(fromEventIDs), limit)
 		if err == nil {
 			return n, nil
 		}

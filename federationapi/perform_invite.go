@@ -10,23 +10,24 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	fedapi "github.com/axon-hs/axon/federationapi/api"
+	"github.com/axon-hs/axon/internal/matrixid"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
 
 // strippedStateTypes is the room state sent with invites and knocks
 // (spec "Stripped state").
 var strippedStateTypes = []string{
-	spec.MRoomCreate, spec.MRoomJoinRules, spec.MRoomName, "m.room.avatar",
-	spec.MRoomCanonicalAlias, "m.room.encryption", spec.MRoomTopic,
+	spec.MRoomCreate, spec.MRoomJoinRules, spec.MRoomName, spec.MRoomAvatar,
+	spec.MRoomCanonicalAlias, spec.MRoomEncryption, spec.MRoomTopic,
 }
 
 // strippedState is the room's stripped state, plus extra events.
 func (f *FederationAPI) strippedState(ctx context.Context, roomID string, extra ...gomatrixserverlib.PDU) []gomatrixserverlib.InviteStrippedState {
 	tuples := make([]rsapi.StateKey, len(strippedStateTypes))
 	for i, t := range strippedStateTypes {
-		tuples[i] = rsapi.StateKey{Type: t}
+		tuples[i] = rsapi.StateKey{Type: matrixid.EventType(t)}
 	}
-	evs, _ := f.rooms.QueryCurrentState(ctx, roomID, tuples)
+	evs, _ := f.rooms.QueryCurrentState(ctx, matrixid.RoomID(roomID), tuples)
 	out := make([]gomatrixserverlib.InviteStrippedState, 0, len(evs)+len(extra))
 	for _, e := range evs {
 		out = append(out, gomatrixserverlib.NewInviteStrippedState(e.PDU))
@@ -40,7 +41,7 @@ func (f *FederationAPI) strippedState(ctx context.Context, roomID string, extra 
 // PerformInvite implements fedapi.FederationAPI: the invite is built on
 // the room head, signed by us, countersigned by the invitee's server,
 // then input (and so sent to the room's other servers).
-func (f *FederationAPI) PerformInvite(ctx context.Context, req *fedapi.PerformInviteRequest) (string, error) {
+func (f *FederationAPI) PerformInvite(ctx context.Context, req *fedapi.PerformInviteRequest) (matrixid.EventID, error) {
 	ctx, cancel := context.WithTimeout(ctx, performTimeout)
 	defer cancel()
 	target := domainOf(req.Invitee)
@@ -91,5 +92,5 @@ func (f *FederationAPI) PerformInvite(ctx context.Context, req *fedapi.PerformIn
 	if len(res.Results) == 1 && res.Results[0].Err != nil {
 		return "", res.Results[0].Err
 	}
-	return signed.EventID(), nil
+	return matrixid.EventID(signed.EventID()), nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	fedapi "github.com/axon-hs/axon/federationapi/api"
+	"github.com/axon-hs/axon/internal/matrixid"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
 
@@ -21,8 +22,8 @@ func (f *FederationAPI) PerformLeave(ctx context.Context, req *fedapi.PerformLea
 	}
 	servers := append([]string{}, req.ServerNames...)
 	var invite gomatrixserverlib.PDU // the invite (or knock) being retired, if we hold it
-	if m, eventID, err := f.rooms.QueryMembership(ctx, req.RoomID, req.UserID); err == nil && eventID != "" {
-		if evs, err := f.rooms.QueryEvents(ctx, []string{eventID}); err == nil && len(evs) == 1 {
+	if m, eventID, err := f.rooms.QueryMembership(ctx, matrixid.RoomID(req.RoomID), matrixid.UserID(req.UserID)); err == nil && eventID != "" {
+		if evs, err := f.rooms.QueryEvents(ctx, []matrixid.EventID{matrixid.EventID(string(eventID))}); err == nil && len(evs) == 1 {
 			servers = append(servers, string(domainOf(string(evs[0].SenderID()))))
 			if m == spec.Invite || m == spec.Knock {
 				invite = evs[0].PDU

@@ -9,6 +9,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	fedapi "github.com/axon-hs/axon/federationapi/api"
+	"github.com/axon-hs/axon/internal/matrixid"
 )
 
 // QueryRoomAlias implements fedapi.FederationAPI (/query/directory).
@@ -31,14 +32,14 @@ func (f *FederationAPI) QueryRoomAlias(ctx context.Context, alias string) (*feda
 }
 
 // QueryProfile implements fedapi.FederationAPI (/query/profile).
-func (f *FederationAPI) QueryProfile(ctx context.Context, userID, field string) (map[string]json.RawMessage, error) {
-	server := domainOf(userID)
+func (f *FederationAPI) QueryProfile(ctx context.Context, userID matrixid.UserID, field string) (map[string]json.RawMessage, error) {
+	server := domainOf(string(userID))
 	if server == "" {
 		return nil, fedErr(http.StatusBadRequest, "M_INVALID_PARAM", "invalid user ID %q", userID)
 	}
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	resp, err := f.Client.LookupProfile(ctx, f.id.ServerName, server, userID, field)
+	resp, err := f.Client.LookupProfile(ctx, f.id.ServerName, server, string(userID), field)
 	if err != nil {
 		return nil, remoteError(server, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	fedapi "github.com/axon-hs/axon/federationapi/api"
+	"github.com/axon-hs/axon/internal/matrixrules"
 )
 
 // performTimeout bounds one remote operation (make_X + send_X) against
@@ -98,10 +99,10 @@ func (f *FederationAPI) buildSigned(ver gomatrixserverlib.IRoomVersion, proto go
 // roomVersion checks a version another server offers.
 func roomVersion(v gomatrixserverlib.RoomVersion) (gomatrixserverlib.IRoomVersion, *fedapi.Error) {
 	if v == "" {
-		v = gomatrixserverlib.RoomVersionV1
+		v = matrixrules.VersionV1
 	}
-	ver, err := gomatrixserverlib.GetRoomVersion(v)
-	if err != nil || !ver.Stable() {
+	ver, err := matrixrules.Version(string(v))
+	if err != nil {
 		return nil, fedErr(http.StatusBadRequest, "M_UNSUPPORTED_ROOM_VERSION", "room version %q is not supported", v)
 	}
 	return ver, nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	istorage "github.com/axon-hs/axon/internal/storage"
 
 	"github.com/axon-hs/axon/keyserver/api"
@@ -37,8 +38,8 @@ func backupErr(err error) error {
 }
 
 // CreateBackupVersion implements api.KeyserverAPI.
-func (k *Keyserver) CreateBackupVersion(ctx context.Context, userID string, info *api.BackupVersionInfo) (string, error) {
-	v, err := k.db.CreateBackupVersion(ctx, userID, info.Algorithm, info.AuthData)
+func (k *Keyserver) CreateBackupVersion(ctx context.Context, userID matrixid.UserID, info *api.BackupVersionInfo) (string, error) {
+	v, err := k.db.CreateBackupVersion(ctx, string(userID), info.Algorithm, info.AuthData)
 	if err != nil {
 		return "", err
 	}
@@ -46,12 +47,12 @@ func (k *Keyserver) CreateBackupVersion(ctx context.Context, userID string, info
 }
 
 // BackupVersion implements api.KeyserverAPI.
-func (k *Keyserver) BackupVersion(ctx context.Context, userID, version string) (*api.BackupVersionInfo, error) {
+func (k *Keyserver) BackupVersion(ctx context.Context, userID matrixid.UserID, version string) (*api.BackupVersionInfo, error) {
 	v, err := parseVersion(version)
 	if err != nil {
 		return nil, err
 	}
-	b, err := k.db.BackupVersion(ctx, userID, v)
+	b, err := k.db.BackupVersion(ctx, string(userID), v)
 	if err != nil {
 		return nil, backupErr(err)
 	}
@@ -61,7 +62,7 @@ func (k *Keyserver) BackupVersion(ctx context.Context, userID, version string) (
 
 // UpdateBackupVersion implements api.KeyserverAPI. Only auth_data may
 // change; the algorithm must stay the same (ErrInvalidKeys otherwise).
-func (k *Keyserver) UpdateBackupVersion(ctx context.Context, userID, version string, info *api.BackupVersionInfo) error {
+func (k *Keyserver) UpdateBackupVersion(ctx context.Context, userID matrixid.UserID, version string, info *api.BackupVersionInfo) error {
 	cur, err := k.BackupVersion(ctx, userID, version)
 	if err != nil {
 		return err
@@ -73,20 +74,20 @@ func (k *Keyserver) UpdateBackupVersion(ctx context.Context, userID, version str
 		return fmt.Errorf("%w: algorithm does not match the backup's", api.ErrInvalidKeys)
 	}
 	v, _ := parseVersion(version)
-	return backupErr(k.db.UpdateBackupAuthData(ctx, userID, v, info.AuthData))
+	return backupErr(k.db.UpdateBackupAuthData(ctx, string(userID), v, info.AuthData))
 }
 
 // DeleteBackupVersion implements api.KeyserverAPI.
-func (k *Keyserver) DeleteBackupVersion(ctx context.Context, userID, version string) error {
+func (k *Keyserver) DeleteBackupVersion(ctx context.Context, userID matrixid.UserID, version string) error {
 	v, err := parseVersion(version)
 	if err != nil || v == 0 {
 		return api.ErrNoBackup
 	}
-	return backupErr(k.db.DeleteBackupVersion(ctx, userID, v))
+	return backupErr(k.db.DeleteBackupVersion(ctx, string(userID), v))
 }
 
 // PutRoomKeys implements api.KeyserverAPI.
-func (k *Keyserver) PutRoomKeys(ctx context.Context, userID, version string, rooms map[string]map[string]*api.KeyBackupData) (*api.BackupCount, error) {
+func (k *Keyserver) PutRoomKeys(ctx context.Context, userID matrixid.UserID, version string, rooms map[string]map[string]*api.KeyBackupData) (*api.BackupCount, error) {
 	v, err := parseVersion(version)
 	if err != nil || v == 0 {
 		return nil, api.ErrNoBackup
@@ -101,7 +102,7 @@ func (k *Keyserver) PutRoomKeys(ctx context.Context, userID, version string, roo
 				ForwardedCount: d.ForwardedCount, IsVerified: d.IsVerified, SessionData: d.SessionData})
 		}
 	}
-	count, etag, err := k.db.PutBackupKeys(ctx, userID, v, keys)
+	count, etag, err := k.db.PutBackupKeys(ctx, string(userID), v, keys)
 	if err != nil {
 		return nil, backupErr(err)
 	}
@@ -109,12 +110,12 @@ func (k *Keyserver) PutRoomKeys(ctx context.Context, userID, version string, roo
 }
 
 // RoomKeys implements api.KeyserverAPI.
-func (k *Keyserver) RoomKeys(ctx context.Context, userID, version, roomID, sessionID string) (map[string]map[string]*api.KeyBackupData, error) {
+func (k *Keyserver) RoomKeys(ctx context.Context, userID matrixid.UserID, version string, roomID matrixid.RoomID, sessionID string) (map[string]map[string]*api.KeyBackupData, error) {
 	v, err := parseVersion(version)
 	if err != nil || v == 0 {
 		return nil, api.ErrNoBackup
 	}
-	keys, err := k.db.BackupKeys(ctx, userID, v, roomID, sessionID)
+	keys, err := k.db.BackupKeys(ctx, string(userID), v, string(roomID), sessionID)
 	if err != nil {
 		return nil, backupErr(err)
 	}
@@ -133,12 +134,12 @@ func (k *Keyserver) RoomKeys(ctx context.Context, userID, version, roomID, sessi
 }
 
 // DeleteRoomKeys implements api.KeyserverAPI.
-func (k *Keyserver) DeleteRoomKeys(ctx context.Context, userID, version, roomID, sessionID string) (*api.BackupCount, error) {
+func (k *Keyserver) DeleteRoomKeys(ctx context.Context, userID matrixid.UserID, version string, roomID matrixid.RoomID, sessionID string) (*api.BackupCount, error) {
 	v, err := parseVersion(version)
 	if err != nil || v == 0 {
 		return nil, api.ErrNoBackup
 	}
-	count, etag, err := k.db.DeleteBackupKeys(ctx, userID, v, roomID, sessionID)
+	count, etag, err := k.db.DeleteBackupKeys(ctx, string(userID), v, string(roomID), sessionID)
 	if err != nil {
 		return nil, backupErr(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/keyserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
@@ -40,7 +41,7 @@ func (k *routes) handleCreateBackup(req *http.Request, dev *uapi.Device) httputi
 	if r := body.check(); r != nil {
 		return *r
 	}
-	v, err := k.CreateBackupVersion(req.Context(), dev.UserID, &api.BackupVersionInfo{Algorithm: body.Algorithm, AuthData: body.AuthData})
+	v, err := k.CreateBackupVersion(req.Context(), matrixid.UserID(dev.UserID), &api.BackupVersionInfo{Algorithm: body.Algorithm, AuthData: body.AuthData})
 	if err != nil {
 		return k.apiError(err, "create backup version")
 	}
@@ -49,7 +50,7 @@ func (k *routes) handleCreateBackup(req *http.Request, dev *uapi.Device) httputi
 
 // GET /room_keys/version[/{version}]
 func (k *routes) handleGetBackup(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
-	info, err := k.BackupVersion(req.Context(), dev.UserID, req.PathValue("version"))
+	info, err := k.BackupVersion(req.Context(), matrixid.UserID(dev.UserID), req.PathValue("version"))
 	if errors.Is(err, api.ErrNoBackup) {
 		return httputil.NotFound("No current backup version")
 	}
@@ -72,7 +73,7 @@ func (k *routes) handleUpdateBackup(req *http.Request, dev *uapi.Device) httputi
 	if body.Version != "" && body.Version != version {
 		return httputil.InvalidParam("version in body does not match the path")
 	}
-	err := k.UpdateBackupVersion(req.Context(), dev.UserID, version, &api.BackupVersionInfo{Algorithm: body.Algorithm, AuthData: body.AuthData})
+	err := k.UpdateBackupVersion(req.Context(), matrixid.UserID(dev.UserID), version, &api.BackupVersionInfo{Algorithm: body.Algorithm, AuthData: body.AuthData})
 	if err != nil {
 		return k.apiError(err, "update backup version")
 	}
@@ -81,7 +82,7 @@ func (k *routes) handleUpdateBackup(req *http.Request, dev *uapi.Device) httputi
 
 // DELETE /room_keys/version/{version}
 func (k *routes) handleDeleteBackup(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
-	if err := k.DeleteBackupVersion(req.Context(), dev.UserID, req.PathValue("version")); err != nil {
+	if err := k.DeleteBackupVersion(req.Context(), matrixid.UserID(dev.UserID), req.PathValue("version")); err != nil {
 		return k.apiError(err, "delete backup version")
 	}
 	return httputil.Empty()
@@ -103,7 +104,7 @@ func (k *routes) handleGetRoomKeys(req *http.Request, dev *uapi.Device) httputil
 	if r != nil {
 		return *r
 	}
-	keys, err := k.RoomKeys(req.Context(), dev.UserID, version, roomID, sessionID)
+	keys, err := k.RoomKeys(req.Context(), matrixid.UserID(dev.UserID), version, matrixid.RoomID(roomID), sessionID)
 	if err != nil {
 		if errors.Is(err, api.ErrNoBackup) && sessionID != "" {
 			return httputil.NotFound("No such session in the backup")
@@ -171,9 +172,9 @@ func (k *routes) handlePutRoomKeys(req *http.Request, dev *uapi.Device) httputil
 			}
 		}
 	}
-	count, err := k.PutRoomKeys(req.Context(), dev.UserID, version, rooms)
+	count, err := k.PutRoomKeys(req.Context(), matrixid.UserID(dev.UserID), version, rooms)
 	if errors.Is(err, api.ErrWrongBackupVersion) {
-		cur, _ := k.BackupVersion(req.Context(), dev.UserID, "")
+		cur, _ := k.BackupVersion(req.Context(), matrixid.UserID(dev.UserID), "")
 		current := ""
 		if cur != nil {
 			current = cur.Version
@@ -193,7 +194,7 @@ func (k *routes) handleDeleteRoomKeys(req *http.Request, dev *uapi.Device) httpu
 	if r != nil {
 		return *r
 	}
-	count, err := k.DeleteRoomKeys(req.Context(), dev.UserID, version, roomID, sessionID)
+	count, err := k.DeleteRoomKeys(req.Context(), matrixid.UserID(dev.UserID), version, matrixid.RoomID(roomID), sessionID)
 	if err != nil {
 		return k.apiError(err, "delete room keys")
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/matrix-org/gomatrixserverlib"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/internal/testutil"
@@ -72,7 +73,7 @@ type devicesOf struct {
 	devices []uapi.DeviceInfo
 }
 
-func (d devicesOf) QueryDevices(context.Context, string) ([]uapi.DeviceInfo, error) {
+func (d devicesOf) QueryDevices(context.Context, matrixid.UserID) ([]uapi.DeviceInfo, error) {
 	return d.devices, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/outbox"
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
@@ -47,7 +48,7 @@ func (l *flakyLog) updates() []api.DeviceListUpdate {
 
 type noDevices struct{ uapi.UserAPI }
 
-func (noDevices) QueryDevice(context.Context, string, string) (*uapi.DeviceInfo, error) {
+func (noDevices) QueryDevice(context.Context, matrixid.UserID, string) (*uapi.DeviceInfo, error) {
 	return nil, uapi.ErrNotFound
 }
 

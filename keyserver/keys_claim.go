@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	istorage "github.com/axon-hs/axon/internal/storage"
 
 	"github.com/axon-hs/axon/keyserver/api"
@@ -46,12 +47,12 @@ func (k *Keyserver) ClaimKeys(ctx context.Context, req *api.ClaimKeysRequest) (*
 }
 
 // KeyCounts implements api.KeyserverAPI.
-func (k *Keyserver) KeyCounts(ctx context.Context, userID, deviceID string) (*api.KeyCounts, error) {
-	counts, err := k.db.OneTimeKeyCounts(ctx, userID, deviceID)
+func (k *Keyserver) KeyCounts(ctx context.Context, userID matrixid.UserID, deviceID string) (*api.KeyCounts, error) {
+	counts, err := k.db.OneTimeKeyCounts(ctx, string(userID), deviceID)
 	if err != nil {
 		return nil, err
 	}
-	algs, err := k.db.UnusedFallbackAlgorithms(ctx, userID, deviceID)
+	algs, err := k.db.UnusedFallbackAlgorithms(ctx, string(userID), deviceID)
 	if err != nil {
 		return nil, err
 	}

@@ -6,14 +6,15 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/keyserver/api"
 	"github.com/axon-hs/axon/keyserver/storage"
 )
 
 // CrossSigningKeys implements api.KeyserverAPI.
-func (k *Keyserver) CrossSigningKeys(ctx context.Context, userID string) (*api.CrossSigningKeys, error) {
-	keys, err := k.db.CrossSigningKeys(ctx, userID)
+func (k *Keyserver) CrossSigningKeys(ctx context.Context, userID matrixid.UserID) (*api.CrossSigningKeys, error) {
+	keys, err := k.db.CrossSigningKeys(ctx, string(userID))
 	if err != nil {
 		return nil, err
 	}
@@ -21,8 +22,8 @@ func (k *Keyserver) CrossSigningKeys(ctx context.Context, userID string) (*api.C
 }
 
 // UploadCrossSigningKeys implements api.KeyserverAPI.
-func (k *Keyserver) UploadCrossSigningKeys(ctx context.Context, userID string, in *api.CrossSigningKeys) error {
-	defer k.lockUser(userID).Unlock()
+func (k *Keyserver) UploadCrossSigningKeys(ctx context.Context, userID matrixid.UserID, in *api.CrossSigningKeys) error {
+	defer k.lockUser(string(userID)).Unlock()
 	given := map[string]json.RawMessage{}
 	for typ, js := range map[string]json.RawMessage{storage.KeyMaster: in.Master, storage.KeySelfSigning: in.SelfSigning, storage.KeyUserSigning: in.UserSigning} {
 		if len(js) > 0 && string(js) != "null" {
@@ -32,7 +33,7 @@ func (k *Keyserver) UploadCrossSigningKeys(ctx context.Context, userID string, i
 	if len(given) == 0 {
 		return nil
 	}
-	stored, err := k.db.CrossSigningKeys(ctx, userID)
+	stored, err := k.db.CrossSigningKeys(ctx, string(userID))
 	if err != nil {
 		return err
 	}
@@ -43,7 +44,7 @@ func (k *Keyserver) UploadCrossSigningKeys(ctx context.Context, userID string, i
 	if master == nil {
 		return api.ErrMissingMasterKey
 	}
-	mo, err := k.checkCrossSigningKey(master, userID, storage.KeyMaster)
+	mo, err := k.checkCrossSigningKey(master, string(userID), storage.KeyMaster)
 	if err != nil {
 		return err
 	}
@@ -53,7 +54,7 @@ func (k *Keyserver) UploadCrossSigningKeys(ctx context.Context, userID string, i
 		return err
 	}
 	for typ, js := range given {
-		o, err := k.checkCrossSigningKey(js, userID, typ)
+		o, err := k.checkCrossSigningKey(js, string(userID), typ)
 		if err != nil {
 			return err
 		}
@@ -64,14 +65,14 @@ func (k *Keyserver) UploadCrossSigningKeys(ctx context.Context, userID string, i
 			}
 		}
 		if typ != storage.KeyMaster {
-			if err := verify(js, userID, "ed25519:"+masterPub, masterPub); err != nil {
+			if err := verify(js, string(userID), "ed25519:"+masterPub, masterPub); err != nil {
 				return fmt.Errorf("%w: %s key: %v", api.ErrInvalidSignature, typ, err)
 			}
 		}
 	}
 	return k.commit(ctx, func(tx *istorage.Tx) ([]api.DeviceListUpdate, error) {
-		streamID, err := k.db.StoreCrossSigningKeys(ctx, tx, userID, given)
-		return []api.DeviceListUpdate{{UserID: userID, StreamID: streamID,
+		streamID, err := k.db.StoreCrossSigningKeys(ctx, tx, string(userID), given)
+		return []api.DeviceListUpdate{{UserID: string(userID), StreamID: streamID,
 			MasterKey: given[storage.KeyMaster], SelfSigningKey: given[storage.KeySelfSigning]}}, err
 	})
 }
@@ -98,7 +99,7 @@ func (k *Keyserver) checkCrossSigningKey(js json.RawMessage, userID, typ string)
 // accepted, as the spec describes: the user's self-signing key on their
 // own devices, the user's devices on their own master key, and the
 // user's user-signing key on another user's master key.
-func (k *Keyserver) UploadSignatures(ctx context.Context, userID string, signed map[string]map[string]json.RawMessage) (map[string]map[string]*api.KeyError, error) {
+func (k *Keyserver) UploadSignatures(ctx context.Context, userID matrixid.UserID, signed map[string]map[string]json.RawMessage) (map[string]map[string]*api.KeyError, error) {
 	failures := map[string]map[string]*api.KeyError{}
 	fail := func(target, keyID, code, msg string) {
 		if failures[target] == nil {
@@ -106,11 +107,11 @@ func (k *Keyserver) UploadSignatures(ctx context.Context, userID string, signed 
 		}
 		failures[target][keyID] = &api.KeyError{ErrCode: code, Err: msg}
 	}
-	own, err := k.db.CrossSigningKeys(ctx, userID)
+	own, err := k.db.CrossSigningKeys(ctx, string(userID))
 	if err != nil {
 		return nil, err
 	}
-	ownDevices, err := k.db.DeviceKeys(ctx, userID)
+	ownDevices, err := k.db.DeviceKeys(ctx, string(userID))
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +119,7 @@ func (k *Keyserver) UploadSignatures(ctx context.Context, userID string, signed 
 	for target, byKey := range signed {
 		var targetDevices map[string]json.RawMessage
 		var targetCS map[string]json.RawMessage
-		if target == userID {
+		if matrixid.UserID(target) == userID {
 			targetDevices, targetCS = ownDevices, own
 		} else if k.isLocal(target) {
 			if targetCS, err = k.db.CrossSigningKeys(ctx, target); err != nil {
@@ -126,7 +127,7 @@ func (k *Keyserver) UploadSignatures(ctx context.Context, userID string, signed 
 			}
 		}
 		for keyID, obj := range byKey {
-			stored, signers := k.signatureTarget(userID, target, keyID, targetDevices, targetCS, own, ownDevices)
+			stored, signers := k.signatureTarget(string(userID), target, keyID, targetDevices, targetCS, own, ownDevices)
 			if stored == nil {
 				fail(target, keyID, "M_NOT_FOUND", "Unknown key or not signable by you")
 				continue
@@ -137,12 +138,12 @@ func (k *Keyserver) UploadSignatures(ctx context.Context, userID string, signed 
 			}
 			var added int
 			for signerKeyID, pub := range signers {
-				if verify(obj, userID, signerKeyID, pub) != nil {
+				if verify(obj, string(userID), signerKeyID, pub) != nil {
 					continue
 				}
 				o, _ := parseKeyObject(obj)
-				sigs = append(sigs, storage.Signature{OriginUserID: userID, OriginKeyID: signerKeyID, TargetUserID: target,
-					TargetKeyID: keyID, Signature: o.Signatures[userID][signerKeyID]})
+				sigs = append(sigs, storage.Signature{OriginUserID: string(userID), OriginKeyID: signerKeyID, TargetUserID: target,
+					TargetKeyID: keyID, Signature: o.Signatures[string(userID)][signerKeyID]})
 				added++
 			}
 			if added == 0 {

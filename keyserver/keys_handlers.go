@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/uia"
 	"github.com/axon-hs/axon/keyserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
@@ -74,7 +75,7 @@ func (k *routes) handleDeviceSigningUpload(req *http.Request, dev *uapi.Device) 
 		return *r
 	}
 	ctx := req.Context()
-	stored, err := k.CrossSigningKeys(ctx, dev.UserID)
+	stored, err := k.CrossSigningKeys(ctx, matrixid.UserID(dev.UserID))
 	if err != nil {
 		return k.apiError(err, "cross-signing keys")
 	}
@@ -85,7 +86,7 @@ func (k *routes) handleDeviceSigningUpload(req *http.Request, dev *uapi.Device) 
 			return *r
 		}
 	}
-	if err := k.UploadCrossSigningKeys(ctx, dev.UserID, &body.CrossSigningKeys); err != nil {
+	if err := k.UploadCrossSigningKeys(ctx, matrixid.UserID(dev.UserID), &body.CrossSigningKeys); err != nil {
 		return k.apiError(err, "upload cross-signing keys")
 	}
 	k.uia.Finish(session)
@@ -119,7 +120,7 @@ func (k *routes) handleSignaturesUpload(req *http.Request, dev *uapi.Device) htt
 			}
 		}
 	}
-	failures, err := k.UploadSignatures(req.Context(), dev.UserID, body)
+	failures, err := k.UploadSignatures(req.Context(), matrixid.UserID(dev.UserID), body)
 	if err != nil {
 		return k.apiError(err, "upload signatures")
 	}

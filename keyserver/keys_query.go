@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/keyserver/api"
 	"github.com/axon-hs/axon/keyserver/storage"
@@ -47,7 +48,7 @@ func (k *Keyserver) QueryKeys(ctx context.Context, req *api.QueryKeysRequest) (*
 // userapi no longer has are deleted (and the change announced) here,
 // because device deletions are not published.
 func (k *Keyserver) queryLocal(ctx context.Context, requester, userID string, want []string, resp *api.QueryKeysResponse) error {
-	devices, err := k.users.QueryDevices(ctx, userID)
+	devices, err := k.users.QueryDevices(ctx, matrixid.UserID(userID))
 	if errors.Is(err, uapi.ErrNotFound) {
 		return nil
 	}
@@ -69,7 +70,7 @@ func (k *Keyserver) queryLocal(ctx context.Context, requester, userID string, wa
 		}
 	}
 	if len(gone) > 0 {
-		if err := k.DeleteDeviceKeys(ctx, userID, gone); err != nil {
+		if err := k.DeleteDeviceKeys(ctx, matrixid.UserID(userID), gone); err != nil {
 			return err
 		}
 	}
@@ -143,21 +144,21 @@ func (k *Keyserver) signaturesFor(ctx context.Context, requester, userID string)
 }
 
 // LocalUserDevices implements api.KeyserverAPI.
-func (k *Keyserver) LocalUserDevices(ctx context.Context, userID string) (*api.UserDevices, error) {
-	if !k.isLocal(userID) {
+func (k *Keyserver) LocalUserDevices(ctx context.Context, userID matrixid.UserID) (*api.UserDevices, error) {
+	if !k.isLocal(string(userID)) {
 		return nil, api.ErrNotLocal
 	}
-	q, err := k.QueryKeys(ctx, &api.QueryKeysRequest{DeviceKeys: map[string][]string{userID: nil}})
+	q, err := k.QueryKeys(ctx, &api.QueryKeysRequest{DeviceKeys: map[string][]string{string(userID): nil}})
 	if err != nil {
 		return nil, err
 	}
-	streamID, err := k.db.StreamID(ctx, userID)
+	streamID, err := k.db.StreamID(ctx, string(userID))
 	if err != nil {
 		return nil, err
 	}
-	out := &api.UserDevices{UserID: userID, StreamID: streamID, Devices: []api.DeviceKeys{},
-		MasterKey: q.MasterKeys[userID], SelfSigningKey: q.SelfSigningKeys[userID]}
-	for id, keys := range q.DeviceKeys[userID] {
+	out := &api.UserDevices{UserID: string(userID), StreamID: streamID, Devices: []api.DeviceKeys{},
+		MasterKey: q.MasterKeys[string(userID)], SelfSigningKey: q.SelfSigningKeys[string(userID)]}
+	for id, keys := range q.DeviceKeys[string(userID)] {
 		d := api.DeviceKeys{DeviceID: id, Keys: keys}
 		var o struct {
 			Unsigned struct {
@@ -173,10 +174,10 @@ func (k *Keyserver) LocalUserDevices(ctx context.Context, userID string) (*api.U
 }
 
 // DeleteDeviceKeys implements api.KeyserverAPI.
-func (k *Keyserver) DeleteDeviceKeys(ctx context.Context, userID string, deviceIDs []string) error {
-	defer k.lockUser(userID).Unlock()
+func (k *Keyserver) DeleteDeviceKeys(ctx context.Context, userID matrixid.UserID, deviceIDs []string) error {
+	defer k.lockUser(string(userID)).Unlock()
 	return k.commit(ctx, func(tx *istorage.Tx) ([]api.DeviceListUpdate, error) {
-		return k.deleteKeys(ctx, tx, userID, deviceIDs)
+		return k.deleteKeys(ctx, tx, string(userID), deviceIDs)
 	})
 }
 

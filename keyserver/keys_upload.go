@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/keyserver/api"
 	"github.com/axon-hs/axon/keyserver/storage"
@@ -48,7 +49,7 @@ func (k *Keyserver) UploadKeys(ctx context.Context, req *api.UploadKeysRequest) 
 func (k *Keyserver) store(ctx context.Context, up storage.Upload) error {
 	update := api.DeviceListUpdate{UserID: up.UserID, DeviceID: up.DeviceID, Keys: up.DeviceKeys}
 	if up.DeviceKeys != nil { // federation's update carries the device's name
-		if dev, err := k.users.QueryDevice(ctx, up.UserID, up.DeviceID); err == nil {
+		if dev, err := k.users.QueryDevice(ctx, matrixid.UserID(up.UserID), up.DeviceID); err == nil {
 			update.DisplayName = dev.DisplayName
 		}
 	}

@@ -3,6 +3,7 @@ package pushserver
 import (
 	"encoding/json"
 
+	"github.com/axon-hs/axon/internal/matrixrules"
 	"github.com/axon-hs/axon/pushserver/storage"
 	syncapi "github.com/axon-hs/axon/syncapi/api"
 )
@@ -87,7 +88,7 @@ func badgeNotification(p *storage.Pusher, c syncapi.PushCounts) notifyRequest {
 // rules that ring (sound), and encrypted events (the phone has to decrypt
 // them to know what they are).
 func priority(n *syncapi.PushNotification) string {
-	if n.Highlight || n.Tweaks["sound"] != nil || n.Type == "m.room.encrypted" {
+	if n.Highlight || n.Tweaks["sound"] != nil || n.Type == matrixrules.MRoomEncrypted {
 		return "high"
 	}
 	return "low"

@@ -7,18 +7,20 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/roomserver/storage"
 )
 
 // SetRoomAlias implements api.RoomserverAPI.
-func (r *RoomServer) SetRoomAlias(ctx context.Context, alias, roomID, creator string) error {
-	if _, err := r.mustRoom(ctx, roomID); err != nil {
+func (r *RoomServer) SetRoomAlias(ctx context.Context, alias string, roomID matrixid.RoomID, creator matrixid.UserID) error {
+	if _, err := r.mustRoom(ctx, string(roomID)); err != nil {
 		return err
 	}
-	err := r.db.InsertAlias(ctx, alias, roomID, creator)
+	err := r.db.InsertAlias(ctx, alias, string(roomID), string(creator))
 	if errors.Is(err, storage.ErrAliasExists) {
 		return api.Errorf(api.CodeInUse, "room alias "+alias+" already exists")
 	}
@@ -35,34 +37,35 @@ func (r *RoomServer) RemoveRoomAlias(ctx context.Context, alias string) error {
 }
 
 // QueryAlias implements api.RoomserverAPI; roomID is empty when unknown.
-func (r *RoomServer) QueryAlias(ctx context.Context, alias string) (string, string, error) {
-	return r.db.Alias(ctx, alias)
+func (r *RoomServer) QueryAlias(ctx context.Context, alias string) (matrixid.RoomID, matrixid.UserID, error) {
+	roomID, creator, err := r.db.Alias(ctx, alias)
+	return matrixid.RoomID(roomID), matrixid.UserID(creator), err
 }
 
 // QueryAliasesForRoom implements api.RoomserverAPI.
-func (r *RoomServer) QueryAliasesForRoom(ctx context.Context, roomID string) ([]string, error) {
-	return r.db.AliasesForRoom(ctx, roomID)
+func (r *RoomServer) QueryAliasesForRoom(ctx context.Context, roomID matrixid.RoomID) ([]string, error) {
+	return r.db.AliasesForRoom(ctx, string(roomID))
 }
 
 // MoveAliases re-points a room's aliases to another (room upgrades).
-func (r *RoomServer) MoveAliases(ctx context.Context, from, to string) error {
-	return r.db.MoveAliases(ctx, from, to)
+func (r *RoomServer) MoveAliases(ctx context.Context, from, to matrixid.RoomID) error {
+	return r.db.MoveAliases(ctx, string(from), string(to))
 }
 
 // SetRoomVisibility implements api.RoomserverAPI.
-func (r *RoomServer) SetRoomVisibility(ctx context.Context, roomID, visibility string) error {
-	if _, err := r.mustRoom(ctx, roomID); err != nil {
+func (r *RoomServer) SetRoomVisibility(ctx context.Context, roomID matrixid.RoomID, visibility string) error {
+	if _, err := r.mustRoom(ctx, string(roomID)); err != nil {
 		return err
 	}
-	return r.db.SetPublished(ctx, roomID, visibility == "public")
+	return r.db.SetPublished(ctx, string(roomID), visibility == "public")
 }
 
 // SetNetworkRoomVisibility implements api.RoomserverAPI.
-func (r *RoomServer) SetNetworkRoomVisibility(ctx context.Context, appserviceID, networkID, roomID, visibility string) error {
-	if _, err := r.mustRoom(ctx, roomID); err != nil {
+func (r *RoomServer) SetNetworkRoomVisibility(ctx context.Context, appserviceID, networkID string, roomID matrixid.RoomID, visibility string) error {
+	if _, err := r.mustRoom(ctx, string(roomID)); err != nil {
 		return err
 	}
-	return r.db.SetNetworkPublished(ctx, appserviceID, networkID, roomID, visibility == "public")
+	return r.db.SetNetworkPublished(ctx, appserviceID, networkID, string(roomID), visibility == "public")
 }
 
 // publicRoomIDs are the rooms of the directory req asks for.
@@ -95,8 +98,8 @@ func (r *RoomServer) publicRoomIDs(ctx context.Context, req *api.PublicRoomsRequ
 }
 
 // QueryRoomVisibility implements api.RoomserverAPI.
-func (r *RoomServer) QueryRoomVisibility(ctx context.Context, roomID string) (string, error) {
-	row, err := r.db.RoomByID(ctx, r.db, roomID)
+func (r *RoomServer) QueryRoomVisibility(ctx context.Context, roomID matrixid.RoomID) (string, error) {
+	row, err := r.db.RoomByID(ctx, r.db, string(roomID))
 	if err != nil {
 		return "", err
 	}
@@ -110,20 +113,20 @@ func (r *RoomServer) QueryRoomVisibility(ctx context.Context, roomID string) (st
 }
 
 // QueryRoomSummary implements api.RoomserverAPI from current state.
-func (r *RoomServer) QueryRoomSummary(ctx context.Context, roomID string) (*api.RoomSummary, error) {
-	rm, err := r.mustRoom(ctx, roomID)
+func (r *RoomServer) QueryRoomSummary(ctx context.Context, roomID matrixid.RoomID) (*api.RoomSummary, error) {
+	rm, err := r.mustRoom(ctx, string(roomID))
 	if err != nil {
 		return nil, err
 	}
-	s := &api.RoomSummary{RoomID: roomID, RoomVersion: string(rm.version.Version()), HistoryVisibility: api.VisibilityShared}
+	s := &api.RoomSummary{RoomID: string(roomID), RoomVersion: string(rm.version.Version()), HistoryVisibility: api.VisibilityShared}
 	full := rm.snapshot(nil)
 	interesting := storage.StateMap{}
 	for t, nid := range full {
 		switch t.EventType {
-		case "m.room.member":
+		case spec.MRoomMember:
 			continue // counted below without loading events
-		case "m.room.name", "m.room.topic", "m.room.avatar", "m.room.canonical_alias", "m.room.join_rules",
-			"m.room.guest_access", "m.room.history_visibility", "m.room.create", "m.space.child":
+		case spec.MRoomName, spec.MRoomTopic, spec.MRoomAvatar, spec.MRoomCanonicalAlias, spec.MRoomJoinRules,
+			spec.MRoomGuestAccess, spec.MRoomHistoryVisibility, spec.MRoomCreate, spec.MSpaceChild:
 			interesting[t] = nid
 		}
 	}
@@ -134,29 +137,29 @@ func (r *RoomServer) QueryRoomSummary(ctx context.Context, roomID string) (*api.
 	for _, ev := range evs {
 		c := ev.Content()
 		switch ev.Type() {
-		case "m.room.name":
+		case spec.MRoomName:
 			s.Name = gjson.GetBytes(c, "name").Str
-		case "m.room.topic":
+		case spec.MRoomTopic:
 			s.Topic = gjson.GetBytes(c, "topic").Str
-		case "m.room.avatar":
+		case spec.MRoomAvatar:
 			s.AvatarURL = gjson.GetBytes(c, "url").Str
-		case "m.room.canonical_alias":
+		case spec.MRoomCanonicalAlias:
 			s.CanonicalAlias = gjson.GetBytes(c, "alias").Str
-		case "m.room.join_rules":
+		case spec.MRoomJoinRules:
 			s.JoinRule = gjson.GetBytes(c, "join_rule").Str
 			for _, a := range gjson.GetBytes(c, "allow").Array() {
 				if a.Get("type").Str == "m.room_membership" && a.Get("room_id").Str != "" {
 					s.AllowedRoomIDs = append(s.AllowedRoomIDs, a.Get("room_id").Str)
 				}
 			}
-		case "m.room.guest_access":
+		case spec.MRoomGuestAccess:
 			s.GuestCanJoin = gjson.GetBytes(c, "guest_access").Str == "can_join"
-		case "m.room.history_visibility":
+		case spec.MRoomHistoryVisibility:
 			s.HistoryVisibility = visibilityOf(ev.PDU)
 			s.WorldReadable = s.HistoryVisibility == api.VisibilityWorldReadable
-		case "m.room.create":
+		case spec.MRoomCreate:
 			s.RoomType = gjson.GetBytes(c, "type").Str
-		case "m.space.child":
+		case spec.MSpaceChild:
 			via := gjson.GetBytes(c, "via").Array()
 			if len(via) == 0 {
 				continue // an empty via removes the child
@@ -177,7 +180,7 @@ func (r *RoomServer) QueryRoomSummary(ctx context.Context, roomID string) (*api.
 func (r *RoomServer) joinedCount(ctx context.Context, rm *room, s storage.StateMap) (int, error) {
 	var nids []int64
 	for t, nid := range s {
-		if t.EventType == "m.room.member" {
+		if t.EventType == spec.MRoomMember {
 			nids = append(nids, nid)
 		}
 	}
@@ -204,7 +207,7 @@ func (r *RoomServer) QueryPublicRooms(ctx context.Context, req *api.PublicRoomsR
 	term := strings.ToLower(strings.TrimSpace(req.Filter))
 	var all []api.RoomSummary
 	for _, id := range ids {
-		s, err := r.QueryRoomSummary(ctx, id)
+		s, err := r.QueryRoomSummary(ctx, matrixid.RoomID(id))
 		if err != nil {
 			if _, ok := api.AsError(err); ok {
 				continue

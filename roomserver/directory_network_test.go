@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/roomserver/api"
 )
@@ -20,10 +21,10 @@ func TestNetworkDirectories(t *testing.T) {
 			owner := "@owner:" + testServer
 			bridged := createTestRoom(t, rs, owner, "10", "invite")
 			public := createTestRoom(t, rs, owner, "10", "public")
-			if err := rs.SetRoomVisibility(ctx, public, "public"); err != nil {
+			if err := rs.SetRoomVisibility(ctx, matrixid.RoomID(public), "public"); err != nil {
 				t.Fatal(err)
 			}
-			if err := rs.SetNetworkRoomVisibility(ctx, "irc", "libera", bridged, "public"); err != nil {
+			if err := rs.SetNetworkRoomVisibility(ctx, "irc", "libera", matrixid.RoomID(bridged), "public"); err != nil {
 				t.Fatal(err)
 			}
 			if err := rs.SetNetworkRoomVisibility(ctx, "irc", "libera", "!unknown:"+testServer, "public"); err == nil {
@@ -56,7 +57,7 @@ func TestNetworkDirectories(t *testing.T) {
 					t.Errorf("%s: got %v, want %v", name, got, c.want)
 				}
 			}
-			if err := rs.SetNetworkRoomVisibility(ctx, "irc", "libera", bridged, "private"); err != nil {
+			if err := rs.SetNetworkRoomVisibility(ctx, "irc", "libera", matrixid.RoomID(bridged), "private"); err != nil {
 				t.Fatal(err)
 			}
 			if got := ids(&api.PublicRoomsRequest{ThirdPartyInstanceID: "irc|libera"}); got != nil {

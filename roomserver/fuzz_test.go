@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/roomserver/api"
 )
@@ -36,7 +37,7 @@ func FuzzLocalEvent(f *testing.F) {
 		if isState {
 			sk = &stateKey
 		}
-		ev := api.InputRoomEvent{Kind: api.KindNew, Local: &api.LocalEvent{RoomID: roomID, Sender: alice, Type: typ, StateKey: sk, Content: []byte(content)}}
+		ev := api.InputRoomEvent{Kind: api.KindNew, Local: &api.LocalEvent{RoomID: matrixid.RoomID(roomID), Sender: matrixid.UserID(alice), Type: matrixid.EventType(typ), StateKey: sk, Content: []byte(content)}}
 		resp, err := rs.InputRoomEvents(context.Background(), &api.InputRoomEventsRequest{Events: []api.InputRoomEvent{ev}})
 		if err != nil {
 			t.Fatalf("internal error: %v", err)
@@ -74,20 +75,20 @@ func FuzzRemoteStateResolution(f *testing.F) {
 		roomID := createTestRoom(f, rs, alice, version, "public")
 		send(f, rs, local(roomID, alice, "m.room.power_levels", strp(""), map[string]any{"users": map[string]int{bob: 50}}))
 		ctx := context.Background()
-		ext, err := rs.QueryForwardExtremities(ctx, roomID)
+		ext, err := rs.QueryForwardExtremities(ctx, matrixid.RoomID(roomID))
 		if err != nil {
 			f.Fatal(err)
 		}
-		pool := append(ext, rem.stateIDs(roomID, tCreate, tPL, tJR)...)
+		pool := append(ext, matrixid.From[matrixid.EventID](rem.stateIDs(roomID, tCreate, tPL, tJR))...)
 		join := rem.build(roomID, bob, "m.room.member", strp(bob), map[string]string{"membership": "join"},
-			ext, rem.stateIDs(roomID, tCreate, tPL, tJR), 10, time.Now())
+			matrixid.Strings(ext), rem.stateIDs(roomID, tCreate, tPL, tJR), 10, time.Now())
 		if res := rem.input(join); res.Err != nil {
 			f.Fatal(res.Err)
 		}
-		pool = append(pool, join.EventID())
+		pool = append(pool, matrixid.EventID(join.EventID()))
 		send(f, rs, local(roomID, alice, "m.room.name", strp(""), map[string]string{"name": "A"}))
-		pool = append(pool, rem.stateIDs(roomID, api.StateKey{Type: "m.room.name"})...)
-		return fixture{rs: rs, rem: rem, roomID: roomID, pool: pool}
+		pool = append(pool, matrixid.From[matrixid.EventID](rem.stateIDs(roomID, api.StateKey{Type: "m.room.name"}))...)
+		return fixture{rs: rs, rem: rem, roomID: roomID, pool: matrixid.Strings(pool)}
 	}
 	rooms := map[bool]fixture{false: setUp("10"), true: setUp("12")}
 	f.Fuzz(func(t *testing.T, v12 bool, typ string, isState bool, stateKey, content string, authMask, prevMask uint8) {

@@ -6,9 +6,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/testutil"
 
 	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/roomserver/api"
@@ -68,7 +70,7 @@ func strp(s string) *string { return &s }
 // local is a LocalEvent input.
 func local(roomID, sender, typ string, stateKey *string, content any) api.InputRoomEvent {
 	c, _ := json.Marshal(content)
-	return api.InputRoomEvent{Kind: api.KindNew, Local: &api.LocalEvent{RoomID: roomID, Sender: sender, Type: typ, StateKey: stateKey, Content: c}}
+	return api.InputRoomEvent{Kind: api.KindNew, Local: &api.LocalEvent{RoomID: matrixid.RoomID(roomID), Sender: matrixid.UserID(sender), Type: matrixid.EventType(typ), StateKey: stateKey, Content: c}}
 }
 
 // createTestRoom makes a room with creator joined, power levels and the
@@ -78,8 +80,8 @@ func createTestRoom(tb testing.TB, rs *RoomServer, creator, version, joinRule st
 	create := local("", creator, "m.room.create", strp(""), map[string]any{})
 	create.Local.RoomVersion = version
 	users := map[string]int{creator: 100}
-	if version == "12" {
-		users = map[string]int{} // v12 creators are privileged and must not be listed
+	if matrixrules.FeaturesOf(version).PrivilegedCreators {
+		users = map[string]int{} // privileged creators must not be listed
 	}
 	resp, err := rs.InputRoomEvents(context.Background(), &api.InputRoomEventsRequest{Events: []api.InputRoomEvent{
 		create,
@@ -95,7 +97,7 @@ func createTestRoom(tb testing.TB, rs *RoomServer, creator, version, joinRule st
 			tb.Fatalf("create event %d: %v", i, res.Err)
 		}
 	}
-	return resp.RoomID
+	return string(resp.RoomID)
 }
 
 // send inputs one local event and returns its result.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
 	"github.com/axon-hs/axon/roomserver/api"
 )
 
@@ -83,7 +85,7 @@ func (r *RoomServer) InputRoomEvents(ctx context.Context, req *api.InputRoomEven
 // creates a new one.
 func targetRoom(ev *api.InputRoomEvent) (string, bool) {
 	if ev.Local != nil {
-		return ev.Local.RoomID, ev.Local.RoomID == "" && ev.Local.Type == "m.room.create"
+		return string(ev.Local.RoomID), ev.Local.RoomID == "" && ev.Local.Type == spec.MRoomCreate
 	}
 	if ev.Event != nil && ev.Event.PDU != nil {
 		return ev.Event.RoomID().String(), false

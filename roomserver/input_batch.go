@@ -4,9 +4,11 @@ import (
 	"context"
 	"time"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/outbox"
 
 	"github.com/matrix-org/gomatrixserverlib"
+	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/roomserver/api"
@@ -175,7 +177,7 @@ func (r *RoomServer) commitBatch(rm *room, tasks []*inputTask) (*batch, error) {
 	// server-wide) write lock: with many rooms, batches are mostly one
 	// event, and signing is the costliest CPU step, so this lets it run
 	// in parallel across rooms.
-	if first := &tasks[0].req.Events[0]; first.Local != nil && first.Local.Type != "m.room.create" {
+	if first := &tasks[0].req.Events[0]; first.Local != nil && first.Local.Type != spec.MRoomCreate {
 		pre, err := r.prepareLocal(ctx, b, first)
 		if err != nil {
 			return nil, err
@@ -276,7 +278,7 @@ func (r *RoomServer) processTask(ctx context.Context, b *batch, req *api.InputRo
 		}
 		resp.Results = append(resp.Results, res)
 	}
-	resp.RoomID = b.rm.id
+	resp.RoomID = matrixid.RoomID(b.rm.id)
 	return resp, nil
 }
 

@@ -71,7 +71,7 @@ func (r *RoomServer) advance(ctx context.Context, b *batch, ev gomatrixserverlib
 	b.headChanged = true
 	b.outputs = append(b.outputs, api.OutputEvent{Type: api.OutputTypeNewRoomEvent, NewRoomEvent: out})
 
-	if ev.Type() == "m.room.redaction" {
+	if ev.Type() == spec.MRoomRedaction {
 		return r.applyRedaction(ctx, b, ev)
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/roomserver/storage"
 )
@@ -134,7 +135,7 @@ func (r *RoomServer) adoptState(ctx context.Context, b *batch, ev gomatrixserver
 // carrying it as a state change so their clients see the invite (or its
 // rejection).
 func (r *RoomServer) storeOutOfBand(ctx context.Context, b *batch, ev gomatrixserverlib.PDU, in *api.InputRoomEvent) (api.InputResult, error) {
-	res := api.InputResult{EventID: ev.EventID()}
+	res := api.InputResult{EventID: matrixid.EventID(ev.EventID())}
 	if ev.Type() != spec.MRoomMember || ev.StateKey() == nil {
 		return reject(api.CodeBadJSON, "out-of-band events must be membership events"), nil
 	}

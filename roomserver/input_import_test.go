@@ -8,6 +8,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/roomserver/api"
 )
@@ -42,7 +43,7 @@ func TestImportRemoteRoom(t *testing.T) {
 			if res := rem.input(api.NewEvent(join)); res.Err != nil {
 				t.Fatalf("resident refused the join: %v", res.Err)
 			}
-			state, err := resident.QueryStateBeforeEvent(ctx, roomID, join.EventID())
+			state, err := resident.QueryStateBeforeEvent(ctx, matrixid.RoomID(roomID), matrixid.EventID(join.EventID()))
 			if err != nil || len(state) == 0 {
 				t.Fatalf("state before join: %d %v", len(state), err)
 			}
@@ -70,10 +71,10 @@ func TestImportRemoteRoom(t *testing.T) {
 					t.Fatalf("import event %d: %v", i, r.Err)
 				}
 			}
-			if m, _, err := joiner.QueryMembership(ctx, roomID, user); err != nil || m != "join" {
+			if m, _, err := joiner.QueryMembership(ctx, matrixid.RoomID(roomID), matrixid.UserID(user)); err != nil || m != "join" {
 				t.Fatalf("joiner sees membership %q", m)
 			}
-			if in, err := joiner.QueryServerInRoom(ctx, roomID, "other.test"); err != nil || !in {
+			if in, err := joiner.QueryServerInRoom(ctx, matrixid.RoomID(roomID), "other.test"); err != nil || !in {
 				t.Fatal("joined server not in room")
 			}
 			last := out.outputs()[len(out.outputs())-1].NewRoomEvent
@@ -83,10 +84,10 @@ func TestImportRemoteRoom(t *testing.T) {
 
 			// An event after a gap: its prev events are reported missing.
 			msg := send(t, resident, local(roomID, "@alice:"+testServer, "m.room.message", nil, map[string]any{"body": "x"}))
-			gapEv, err := resident.QueryEvents(ctx, []string{msg.EventID})
+			gapEv, err := resident.QueryEvents(ctx, []matrixid.EventID{matrixid.EventID(msg.EventID)})
 			must(t, err)
 			next := send(t, resident, local(roomID, "@alice:"+testServer, "m.room.message", nil, map[string]any{"body": "y"}))
-			nextEv, err := resident.QueryEvents(ctx, []string{next.EventID})
+			nextEv, err := resident.QueryEvents(ctx, []matrixid.EventID{matrixid.EventID(next.EventID)})
 			must(t, err)
 			r, err := joiner.InputRoomEvents(ctx, &api.InputRoomEventsRequest{Events: []api.InputRoomEvent{{Kind: api.KindNew, Event: nextEv[0]}}})
 			if err != nil || len(r.Results[0].MissingPrevEvents) != 1 || r.Results[0].MissingPrevEvents[0] != gapEv[0].EventID() {
@@ -101,10 +102,10 @@ func TestImportRemoteRoom(t *testing.T) {
 			if err != nil || r.Results[0].Err != nil {
 				t.Fatalf("out-of-band invite: %+v %v", r, err)
 			}
-			if m, id, err := joiner.QueryMembership(ctx, inviteRoom, target); err != nil || m != "invite" || id != inv.EventID() {
+			if m, id, err := joiner.QueryMembership(ctx, matrixid.RoomID(inviteRoom), matrixid.UserID(target)); err != nil || m != "invite" || id != matrixid.EventID(inv.EventID()) {
 				t.Fatalf("stub membership %q %q", m, id)
 			}
-			if rooms, err := joiner.QueryRoomsForUser(ctx, target, "invite"); err != nil || len(rooms) != 1 || rooms[0] != inviteRoom {
+			if rooms, err := joiner.QueryRoomsForUser(ctx, matrixid.UserID(target), "invite"); err != nil || len(rooms) != 1 || rooms[0] != matrixid.RoomID(inviteRoom) {
 				t.Fatalf("invited rooms %v", rooms)
 			}
 		})

@@ -12,13 +12,14 @@ import (
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
-	"github.com/axon-hs/axon/internal/jsontext"
+	"github.com/axon-hs/axon/internal/matrixid"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	"github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/roomserver/storage"
 )
 
 // MaxEventBytes is the spec's limit on a PDU, signatures included.
-const MaxEventBytes = 65536
+const MaxEventBytes = matrixrules.MaxEventBytes
 
 type txnKey struct{ user, device, room, txn string }
 
@@ -52,7 +53,7 @@ func (r *RoomServer) processLocal(ctx context.Context, b *batch, in *api.InputRo
 		}
 		b.txns[key] = ev.EventID()
 	}
-	return api.InputResult{EventID: ev.EventID()}, nil
+	return api.InputResult{EventID: matrixid.EventID(ev.EventID())}, nil
 }
 
 // preparedLocal is a built, signed and auth-checked local event, or the
@@ -92,18 +93,18 @@ func (r *RoomServer) buildLocal(ctx context.Context, b *batch, in *api.InputRoom
 	if !isCreate && b.rm.nid == 0 {
 		return rej(api.CodeForbidden, "the room was not created")
 	}
-	if le.RoomID != "" && b.rm.id != "" && le.RoomID != b.rm.id {
+	if le.RoomID != "" && b.rm.id != "" && le.RoomID != matrixid.RoomID(b.rm.id) {
 		return rej(api.CodeBadJSON, "events of one request must be in one room")
 	}
-	if msg := validateLocal(le); msg != "" {
+	if msg := matrixrules.CheckLocalEvent(string(le.Type), le.StateKey, le.Content, string(le.Sender)); msg != "" {
 		return rej(api.CodeBadJSON, msg)
 	}
 
 	var key txnKey
 	if in.TransactionID != nil && !isCreate {
-		key = txnKey{le.Sender, in.TransactionID.DeviceID, b.rm.id, in.TransactionID.TransactionID}
+		key = txnKey{string(le.Sender), in.TransactionID.DeviceID, b.rm.id, in.TransactionID.TransactionID}
 		if id, err := r.txnEvent(ctx, b, key); err != nil || id != "" {
-			return &api.InputResult{EventID: id, Duplicate: true}, err
+			return &api.InputResult{EventID: matrixid.EventID(id), Duplicate: true}, err
 		}
 	}
 
@@ -112,8 +113,8 @@ func (r *RoomServer) buildLocal(ctx context.Context, b *batch, in *api.InputRoom
 		prev = []string{}
 	}
 	proto := gomatrixserverlib.ProtoEvent{
-		SenderID: le.Sender, RoomID: b.rm.id, Type: le.Type, StateKey: le.StateKey,
-		Content: spec.RawJSON(le.Content), Redacts: le.Redacts,
+		SenderID: string(le.Sender), RoomID: b.rm.id, Type: string(le.Type), StateKey: le.StateKey,
+		Content: spec.RawJSON(le.Content), Redacts: string(le.Redacts),
 		PrevEvents: prev, Depth: b.depth + 1,
 	}
 	if isCreate {
@@ -124,7 +125,7 @@ func (r *RoomServer) buildLocal(ctx context.Context, b *batch, in *api.InputRoom
 		b.rm.version = ver
 		proto.Content, proto.RoomID, proto.Depth = content, roomID, 1
 	}
-	if le.Type == "m.room.redaction" && le.Redacts != "" && !gjson.GetBytes(proto.Content, "redacts").Exists() && redactsInContent(b.rm.version) {
+	if le.Type == spec.MRoomRedaction && le.Redacts != "" && !gjson.GetBytes(proto.Content, "redacts").Exists() && matrixrules.FeaturesOf(string(b.rm.version.Version())).RedactsInContent {
 		proto.Content, _ = sjson.SetBytes(proto.Content, "redacts", le.Redacts)
 	}
 	proto.Version = b.rm.version
@@ -164,7 +165,7 @@ func (r *RoomServer) buildLocal(ctx context.Context, b *batch, in *api.InputRoom
 	if err := gomatrixserverlib.Allowed(ev, authEvents, userIDForSender); err != nil {
 		return rej(api.CodeForbidden, trimAuthErr(err))
 	}
-	if ev.Type() == "m.room.redaction" {
+	if ev.Type() == spec.MRoomRedaction {
 		if msg, err := r.checkLocalRedaction(ctx, b, ev); err != nil || msg != "" {
 			if err != nil {
 				return nil, err
@@ -184,46 +185,6 @@ func trimAuthErr(err error) string {
 	return strings.TrimPrefix(err.Error(), "eventauth: ")
 }
 
-func redactsInContent(v gomatrixserverlib.IRoomVersion) bool {
-	switch v.Version() {
-	case "1", "2", "3", "4", "5", "6", "7", "8", "9", "10":
-		return false
-	}
-	return true
-}
-
-// validateLocal checks what the builder would otherwise accept or fail
-// on obscurely: type and state key lengths, content a JSON object, a
-// member event's state key a user ID.
-func validateLocal(le *api.LocalEvent) string {
-	switch {
-	case le.Type == "":
-		return "event type must not be empty"
-	case len(le.Type) > 255 || jsontext.CheckString(le.Type) != nil:
-		return "event type is too long or not text"
-	case le.StateKey != nil && (len(*le.StateKey) > 255 || jsontext.CheckString(*le.StateKey) != nil):
-		return "state key is too long or not text"
-	case len(le.Content) == 0 || !gjson.ValidBytes(le.Content) || !gjson.ParseBytes(le.Content).IsObject():
-		return "content must be a JSON object"
-	case jsontext.Check(le.Content) != nil:
-		return "content refused: " + jsontext.Check(le.Content).Error()
-	case !strings.HasPrefix(le.Sender, "@"):
-		return "invalid sender"
-	}
-	if le.Type == spec.MRoomMember {
-		if le.StateKey == nil {
-			return "m.room.member needs a state key"
-		}
-		if _, err := spec.NewUserID(*le.StateKey, true); err != nil {
-			return "m.room.member state key must be a user ID"
-		}
-		if m := gjson.GetBytes(le.Content, "membership"); m.Type != gjson.String {
-			return "m.room.member content needs a membership string"
-		}
-	}
-	return ""
-}
-
 // prepareCreate checks the room version and fills content.room_version
 // (and creator for versions that still carry it). For versions with a
 // server-named room ID, it picks a fresh ID; v12+ IDs come from the hash.
@@ -235,8 +196,8 @@ func (r *RoomServer) prepareCreate(le *api.LocalEvent) (gomatrixserverlib.IRoomV
 	if verStr == "" {
 		verStr = r.base.Cfg.Rooms.DefaultVersion
 	}
-	ver, err := gomatrixserverlib.GetRoomVersion(gomatrixserverlib.RoomVersion(verStr))
-	if err != nil || !ver.Stable() {
+	ver, err := matrixrules.Version(verStr)
+	if err != nil {
 		return nil, nil, "", api.Errorf(api.CodeVersion, fmt.Sprintf("room version %q is not supported", verStr))
 	}
 	content := []byte(le.Content)
@@ -285,7 +246,7 @@ func (r *RoomServer) preTxnCheck(ctx context.Context, req *api.InputRoomEventsRe
 		return nil, nil
 	}
 	le, txn := req.Events[0].Local, req.Events[0].TransactionID
-	key := txnKey{le.Sender, txn.DeviceID, le.RoomID, txn.TransactionID}
+	key := txnKey{string(le.Sender), txn.DeviceID, string(le.RoomID), txn.TransactionID}
 	id, ok := r.txns.get(key)
 	if !ok {
 		var err error
@@ -296,7 +257,7 @@ func (r *RoomServer) preTxnCheck(ctx context.Context, req *api.InputRoomEventsRe
 	if id == "" {
 		return nil, nil
 	}
-	return &api.InputRoomEventsResponse{RoomID: le.RoomID, Results: []api.InputResult{{EventID: id, Duplicate: true}}}, nil
+	return &api.InputRoomEventsResponse{RoomID: le.RoomID, Results: []api.InputResult{{EventID: matrixid.EventID(id), Duplicate: true}}}, nil
 }
 
 // checkLocalRedaction: a user may redact their own events, or others'
@@ -321,40 +282,29 @@ func (r *RoomServer) checkLocalRedaction(ctx context.Context, b *batch, ev gomat
 	if err != nil {
 		return "", err
 	}
-	if r.userLevel(ctx, b, pl, string(ev.SenderID())) >= pl.Redact {
+	if pl.UserLevel(string(ev.SenderID())) >= pl.Redact {
 		return "", nil
 	}
 	return "You don't have permission to redact other users' events", nil
 }
 
-// powerLevels is the current m.room.power_levels content (defaults if none).
-func (r *RoomServer) powerLevels(ctx context.Context, b *batch) (gomatrixserverlib.PowerLevelContent, error) {
-	ev, err := r.currentPDU(ctx, b, storage.Tuple{EventType: spec.MRoomPowerLevels})
+// powerLevels are the room's current power levels with its version's
+// creators rule.
+func (r *RoomServer) powerLevels(ctx context.Context, b *batch) (*matrixrules.PowerLevels, error) {
+	create, err := r.currentPDU(ctx, b, storage.Tuple{EventType: spec.MRoomCreate})
 	if err != nil {
-		return gomatrixserverlib.PowerLevelContent{}, err
+		return nil, err
 	}
-	if ev == nil {
-		var c gomatrixserverlib.PowerLevelContent
-		c.Defaults()
-		return c, nil
+	pl, err := r.currentPDU(ctx, b, storage.Tuple{EventType: spec.MRoomPowerLevels})
+	if err != nil {
+		return nil, err
 	}
-	return gomatrixserverlib.NewPowerLevelContentFromEvent(ev)
-}
-
-// userLevel honours v12 privileged creators and the no-PL-event creator.
-func (r *RoomServer) userLevel(ctx context.Context, b *batch, pl gomatrixserverlib.PowerLevelContent, userID string) int64 {
-	create, _ := r.currentPDU(ctx, b, storage.Tuple{EventType: spec.MRoomCreate})
+	room := matrixrules.Room{Version: string(b.rm.version.Version())}
 	if create != nil {
-		if b.rm.version.PrivilegedCreators() {
-			for _, c := range gomatrixserverlib.CreatorsFromCreateEvent(create) {
-				if c == userID {
-					return 1 << 53
-				}
-			}
-		}
-		if b.get(storage.Tuple{EventType: spec.MRoomPowerLevels}) == 0 && string(create.SenderID()) == userID {
-			return 100
-		}
+		room.CreateSender, room.CreateContent = string(create.SenderID()), create.Content()
 	}
-	return pl.UserLevel(spec.SenderID(userID))
+	if pl != nil {
+		room.PowerLevels = pl.Content()
+	}
+	return matrixrules.NewPowerLevels(room)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/matrix-org/gomatrixserverlib"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/roomserver/api"
 )
@@ -29,10 +30,10 @@ func TestInputPanicFailsOnlyThatInput(t *testing.T) {
 			rem := newRemote(t, rs)
 			alice, bob := "@alice:"+testServer, "@bob:other.test"
 			roomID := createTestRoom(t, rs, alice, "10", "public")
-			ext, err := rs.QueryForwardExtremities(ctx, roomID)
+			ext, err := rs.QueryForwardExtremities(ctx, matrixid.RoomID(roomID))
 			must(t, err)
 			join := rem.build(roomID, bob, "m.room.member", strp(bob), map[string]string{"membership": "join"},
-				ext, rem.stateIDs(roomID, tCreate, tPL, tJR), 10, time.Now())
+				matrixid.Strings(ext), rem.stateIDs(roomID, tCreate, tPL, tJR), 10, time.Now())
 			bad := api.NewEvent(explodingPDU{join.PDU})
 			_, err = rs.InputRoomEvents(ctx, &api.InputRoomEventsRequest{Events: []api.InputRoomEvent{{Kind: api.KindNew, Event: bad}}})
 			if !errors.Is(err, errInputPanicked) {

@@ -6,8 +6,10 @@ import (
 	"slices"
 
 	"github.com/matrix-org/gomatrixserverlib"
+	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	"github.com/axon-hs/axon/internal/jsontext"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/roomserver/storage"
 )
@@ -27,7 +29,7 @@ import (
 // this point. Missing prev/auth events are the caller's to fetch first.
 func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoomEvent) (api.InputResult, error) {
 	ev := in.Event.PDU
-	res := api.InputResult{EventID: ev.EventID()}
+	res := api.InputResult{EventID: matrixid.EventID(ev.EventID())}
 	if b.rm.nid == 0 {
 		if rej := r.startRemoteRoom(ctx, b, in); rej != nil {
 			return *rej, nil
@@ -64,7 +66,7 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 	// 1. auth events
 	if missing := missingAuth(ev, known); len(missing) > 0 {
 		res := reject(api.CodeNotFound, "missing auth events")
-		res.EventID, res.MissingAuthEvents = ev.EventID(), missing
+		res.EventID, res.MissingAuthEvents = matrixid.EventID(ev.EventID()), missing
 		return res, nil
 	}
 	var authPDUs []gomatrixserverlib.PDU
@@ -97,13 +99,13 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 		}
 		if len(missing) > 0 {
 			res := reject(api.CodeNotFound, "missing state events")
-			res.EventID, res.MissingAuthEvents = ev.EventID(), missing
+			res.EventID, res.MissingAuthEvents = matrixid.EventID(ev.EventID()), missing
 			return res, nil
 		}
 	} else {
 		if missing := missingPrev(ev, known); len(missing) > 0 {
 			res := reject(api.CodeNotFound, "missing prev events")
-			res.EventID, res.MissingPrevEvents = ev.EventID(), missing
+			res.EventID, res.MissingPrevEvents = matrixid.EventID(ev.EventID()), missing
 			return res, nil
 		}
 		prevs := make([]*stored, 0, len(ev.PrevEventIDs()))
@@ -244,7 +246,7 @@ func (r *RoomServer) storeRejected(ctx context.Context, b *batch, ev gomatrixser
 	if _, err := r.commitEvent(ctx, b, ev, in, storage.StatusRejected, 0, false); err != nil {
 		return api.InputResult{}, err
 	}
-	return api.InputResult{EventID: ev.EventID(), Err: api.Errorf(api.CodeForbidden, why)}, nil
+	return api.InputResult{EventID: matrixid.EventID(ev.EventID()), Err: api.Errorf(api.CodeForbidden, why)}, nil
 }
 
 // replaceState makes next the current state after ev (a fork merge):
@@ -288,7 +290,7 @@ func (r *RoomServer) replaceState(ctx context.Context, b *batch, ev gomatrixserv
 		if e.pdu.EventID() != ev.EventID() {
 			out.AddedStateEvents = append(out.AddedStateEvents, e.pdu.JSON())
 		}
-		if e.pdu.Type() == "m.room.member" {
+		if e.pdu.Type() == spec.MRoomMember {
 			if err := r.db.UpsertMembership(ctx, b.tx, b.rm.nid, *e.pdu.StateKey(), membershipOf(e.pdu), nid); err != nil {
 				return err
 			}
@@ -307,7 +309,7 @@ func (r *RoomServer) replaceState(ctx context.Context, b *batch, ev gomatrixserv
 	b.depth = max(b.depth, ev.Depth())
 	b.headChanged = true
 	b.outputs = append(b.outputs, api.OutputEvent{Type: api.OutputTypeNewRoomEvent, NewRoomEvent: out})
-	if ev.Type() == "m.room.redaction" {
+	if ev.Type() == spec.MRoomRedaction {
 		return r.applyRedaction(ctx, b, ev)
 	}
 	return nil

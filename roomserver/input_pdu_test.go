@@ -10,6 +10,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/roomserver/api"
 )
@@ -29,7 +30,7 @@ func newRemote(t *testing.T, rs *RoomServer) *remote {
 
 // stateIDs returns current state event IDs for tuples (type, state key).
 func (r *remote) stateIDs(roomID string, tuples ...api.StateKey) []string {
-	evs, err := r.rs.QueryCurrentState(context.Background(), roomID, tuples)
+	evs, err := r.rs.QueryCurrentState(context.Background(), matrixid.RoomID(roomID), tuples)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -89,21 +90,21 @@ func TestSoftFail(t *testing.T) {
 			rem := newRemote(t, rs)
 			alice, bob := "@alice:"+testServer, "@bob:other.test"
 			roomID := createTestRoom(t, rs, alice, "10", "public")
-			ext, err := rs.QueryForwardExtremities(ctx, roomID)
+			ext, err := rs.QueryForwardExtremities(ctx, matrixid.RoomID(roomID))
 			must(t, err)
 			join := rem.build(roomID, bob, "m.room.member", strp(bob), map[string]string{"membership": "join"},
-				ext, rem.stateIDs(roomID, tCreate, tPL, tJR), 10, time.Now())
+				matrixid.Strings(ext), rem.stateIDs(roomID, tCreate, tPL, tJR), 10, time.Now())
 			if res := rem.input(join); res.Err != nil || res.SoftFailed {
 				t.Fatalf("remote join: %+v", res)
 			}
-			if m, _, err := rs.QueryMembership(ctx, roomID, bob); err != nil || m != "join" {
+			if m, _, err := rs.QueryMembership(ctx, matrixid.RoomID(roomID), matrixid.UserID(bob)); err != nil || m != "join" {
 				t.Fatalf("bob membership %q", m)
 			}
 			// Alice bans bob; bob, not yet aware, sends on top of his join.
 			if res := send(t, rs, local(roomID, alice, "m.room.member", strp(bob), map[string]string{"membership": "ban"})); res.Err != nil {
 				t.Fatal(res.Err)
 			}
-			tipsBefore, err := rs.QueryForwardExtremities(ctx, roomID)
+			tipsBefore, err := rs.QueryForwardExtremities(ctx, matrixid.RoomID(roomID))
 			must(t, err)
 			outputsBefore := len(pub.outputs())
 			msg := rem.build(roomID, bob, "m.room.message", nil, map[string]string{"body": "am I banned?"},
@@ -115,17 +116,17 @@ func TestSoftFail(t *testing.T) {
 			if len(pub.outputs()) != outputsBefore {
 				t.Fatal("soft-failed event was output")
 			}
-			tips, err := rs.QueryForwardExtremities(ctx, roomID)
+			tips, err := rs.QueryForwardExtremities(ctx, matrixid.RoomID(roomID))
 			must(t, err)
 			if len(tips) != 1 || tips[0] != tipsBefore[0] {
 				t.Fatalf("soft-failed event moved the extremities: %v", tips)
 			}
-			if evs, err := rs.QueryEvents(ctx, []string{msg.EventID()}); err != nil || len(evs) != 0 {
+			if evs, err := rs.QueryEvents(ctx, []matrixid.EventID{matrixid.EventID(msg.EventID())}); err != nil || len(evs) != 0 {
 				t.Fatal("soft-failed event served")
 			}
 			// An event failing its own auth events is rejected outright.
 			forged := rem.build(roomID, "@mallory:other.test", "m.room.message", nil, map[string]string{"body": "x"},
-				tips, rem.stateIDs(roomID, tCreate, tPL), 13, time.Now())
+				matrixid.Strings(tips), rem.stateIDs(roomID, tCreate, tPL), 13, time.Now())
 			if res := rem.input(forged); res.Err == nil || res.Err.Code != api.CodeForbidden {
 				t.Fatalf("forged: %+v", res)
 			}
@@ -146,10 +147,10 @@ func TestForkStateResolution(t *testing.T) {
 			roomID := createTestRoom(t, rs, alice, "10", "public")
 			// Give bob power 100 and let him join.
 			send(t, rs, local(roomID, alice, "m.room.power_levels", strp(""), map[string]any{"users": map[string]int{alice: 100, bob: 100}}))
-			ext, err := rs.QueryForwardExtremities(ctx, roomID)
+			ext, err := rs.QueryForwardExtremities(ctx, matrixid.RoomID(roomID))
 			must(t, err)
 			join := rem.build(roomID, bob, "m.room.member", strp(bob), map[string]string{"membership": "join"},
-				ext, rem.stateIDs(roomID, tCreate, tPL, tJR), 10, time.Now())
+				matrixid.Strings(ext), rem.stateIDs(roomID, tCreate, tPL, tJR), 10, time.Now())
 			if res := rem.input(join); res.Err != nil {
 				t.Fatal(res.Err)
 			}
@@ -164,12 +165,12 @@ func TestForkStateResolution(t *testing.T) {
 			if res := rem.input(bName); res.Err != nil || res.SoftFailed {
 				t.Fatalf("fork event: %+v", res)
 			}
-			tips, err := rs.QueryForwardExtremities(ctx, roomID)
+			tips, err := rs.QueryForwardExtremities(ctx, matrixid.RoomID(roomID))
 			must(t, err)
 			if len(tips) != 2 {
 				t.Fatalf("expected 2 tips after the fork, got %v", tips)
 			}
-			name, err := rs.QueryCurrentState(ctx, roomID, []api.StateKey{{Type: "m.room.name"}})
+			name, err := rs.QueryCurrentState(ctx, matrixid.RoomID(roomID), []api.StateKey{{Type: "m.room.name"}})
 			must(t, err)
 			if len(name) != 1 || name[0].EventID() != bName.EventID() {
 				t.Fatalf("resolved name is not bob's later event: %v", name)
@@ -180,7 +181,7 @@ func TestForkStateResolution(t *testing.T) {
 			}
 			// Alice's next event points at both tips.
 			res := send(t, rs, local(roomID, alice, "m.room.message", nil, map[string]string{"body": "merged"}))
-			evs, err := rs.QueryEvents(ctx, []string{res.EventID})
+			evs, err := rs.QueryEvents(ctx, []matrixid.EventID{matrixid.EventID(res.EventID)})
 			must(t, err)
 			if len(evs[0].PrevEventIDs()) != 2 {
 				t.Fatalf("merge event prev_events %v", evs[0].PrevEventIDs())
@@ -188,7 +189,7 @@ func TestForkStateResolution(t *testing.T) {
 			if err := rs.CheckDAG(ctx, roomID); err != nil {
 				t.Fatal(err)
 			}
-			if tips, err := rs.QueryForwardExtremities(ctx, roomID); err != nil || len(tips) != 1 {
+			if tips, err := rs.QueryForwardExtremities(ctx, matrixid.RoomID(roomID)); err != nil || len(tips) != 1 {
 				t.Fatalf("tips after merge %v", tips)
 			}
 		})
@@ -210,10 +211,10 @@ func TestForkStateResolutionV2_1(t *testing.T) {
 			alice, bob := "@alice:"+testServer, "@bob:other.test"
 			roomID := createTestRoom(t, rs, alice, "12", "public")
 			send(t, rs, local(roomID, alice, "m.room.power_levels", strp(""), map[string]any{"users": map[string]int{bob: 100}}))
-			ext, err := rs.QueryForwardExtremities(ctx, roomID)
+			ext, err := rs.QueryForwardExtremities(ctx, matrixid.RoomID(roomID))
 			must(t, err)
 			join := rem.build(roomID, bob, "m.room.member", strp(bob), map[string]string{"membership": "join"},
-				ext, rem.stateIDs(roomID, tPL, tJR), 10, time.Now())
+				matrixid.Strings(ext), rem.stateIDs(roomID, tPL, tJR), 10, time.Now())
 			if res := rem.input(join); res.Err != nil {
 				t.Fatal(res.Err)
 			}
@@ -230,7 +231,7 @@ func TestForkStateResolutionV2_1(t *testing.T) {
 			if res.Err != nil {
 				t.Fatal(res.Err)
 			}
-			if tips, err := rs.QueryForwardExtremities(ctx, roomID); err != nil || len(tips) != 1 {
+			if tips, err := rs.QueryForwardExtremities(ctx, matrixid.RoomID(roomID)); err != nil || len(tips) != 1 {
 				t.Fatalf("tips after merge %v (%v)", tips, err)
 			}
 			if err := rs.CheckDAG(ctx, roomID); err != nil {

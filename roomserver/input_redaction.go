@@ -31,7 +31,7 @@ func (r *RoomServer) applyRedaction(ctx context.Context, b *batch, redaction gom
 		if err != nil {
 			return err
 		}
-		if r.userLevel(ctx, b, pl, string(redaction.SenderID())) < pl.Redact {
+		if pl.UserLevel(string(redaction.SenderID())) < pl.Redact {
 			return nil
 		}
 	}

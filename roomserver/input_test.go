@@ -4,17 +4,19 @@ import (
 	"context"
 	"testing"
 
+	"github.com/axon-hs/axon/internal/matrixid"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/roomserver/api"
 )
 
 func TestCreateRoomAllVersions(t *testing.T) {
 	rs, _ := newTestServer(t, storagetest.SQLiteDSN(t))
-	for _, v := range []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"} {
+	for _, v := range matrixrules.SupportedVersions {
 		t.Run("v"+v, func(t *testing.T) {
 			alice := "@alice:" + testServer
 			roomID := createTestRoom(t, rs, alice, v, "public")
-			got, err := rs.QueryRoomVersion(context.Background(), roomID)
+			got, err := rs.QueryRoomVersion(context.Background(), matrixid.RoomID(roomID))
 			if err != nil || got != v {
 				t.Fatalf("version %q %v", got, err)
 			}
@@ -66,7 +68,7 @@ func TestAuthRejection(t *testing.T) {
 			if got := len(pub.outputs()); got != before {
 				t.Fatalf("rejected events were output: %d -> %d", before, got)
 			}
-			m, _, err := rs.QueryMembership(context.Background(), roomID, mallory)
+			m, _, err := rs.QueryMembership(context.Background(), matrixid.RoomID(roomID), matrixid.UserID(mallory))
 			if err != nil || m != "" {
 				t.Fatalf("membership %q %v", m, err)
 			}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/roomserver/api"
 )
@@ -23,9 +24,9 @@ func TestRemotePDUWithUnstorableTextIsRefused(t *testing.T) {
 			rem := newRemote(t, rs)
 			alice, bob := "@alice:"+testServer, "@bob:other.test"
 			roomID := createTestRoom(t, rs, alice, "10", "public")
-			ext, _ := rs.QueryForwardExtremities(ctx, roomID)
+			ext, _ := rs.QueryForwardExtremities(ctx, matrixid.RoomID(roomID))
 			join := rem.build(roomID, bob, "m.room.member", strp(bob), map[string]string{"membership": "join"},
-				ext, rem.stateIDs(roomID, tCreate, tPL, tJR), 10, time.Now())
+				matrixid.Strings(ext), rem.stateIDs(roomID, tCreate, tPL, tJR), 10, time.Now())
 			if res := rem.input(join); res.Err != nil {
 				t.Fatalf("remote join: %+v", res)
 			}
@@ -47,7 +48,7 @@ func TestRemotePDUWithUnstorableTextIsRefused(t *testing.T) {
 				if len(pub.outputs()) != outputsBefore {
 					t.Fatalf("%s: refused event was output", name)
 				}
-				if evs, _ := rs.QueryEvents(ctx, []string{ev.EventID()}); len(evs) != 0 {
+				if evs, _ := rs.QueryEvents(ctx, []matrixid.EventID{matrixid.EventID(ev.EventID())}); len(evs) != 0 {
 					t.Fatalf("%s: refused event stored", name)
 				}
 			}

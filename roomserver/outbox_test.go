@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/internal/testutil"
@@ -69,9 +70,9 @@ func TestOutputsSurviveLogOutage(t *testing.T) {
 						ids = append(ids, o.NewRoomEvent.EventID)
 					}
 				}
-				return len(ids) > 0 && ids[len(ids)-1] == res.EventID
+				return len(ids) > 0 && matrixid.EventID(ids[len(ids)-1]) == res.EventID
 			})
-			if len(ids) < 5 || ids[len(ids)-1] != res.EventID {
+			if len(ids) < 5 || matrixid.EventID(ids[len(ids)-1]) != res.EventID {
 				t.Fatalf("replayed %v; want the room's events ending with %s", ids, res.EventID)
 			}
 			seen := map[string]bool{}

@@ -8,13 +8,15 @@ import (
 	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
+	"github.com/axon-hs/axon/internal/matrixid"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	"github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/roomserver/storage"
 )
 
 // QueryRoomVersion implements api.RoomserverAPI.
-func (r *RoomServer) QueryRoomVersion(ctx context.Context, roomID string) (string, error) {
-	rm, err := r.mustRoom(ctx, roomID)
+func (r *RoomServer) QueryRoomVersion(ctx context.Context, roomID matrixid.RoomID) (string, error) {
+	rm, err := r.mustRoom(ctx, string(roomID))
 	if err != nil {
 		return "", err
 	}
@@ -22,8 +24,8 @@ func (r *RoomServer) QueryRoomVersion(ctx context.Context, roomID string) (strin
 }
 
 // QueryCurrentState implements api.RoomserverAPI.
-func (r *RoomServer) QueryCurrentState(ctx context.Context, roomID string, tuples []api.StateKey) ([]*api.Event, error) {
-	rm, err := r.mustRoom(ctx, roomID)
+func (r *RoomServer) QueryCurrentState(ctx context.Context, roomID matrixid.RoomID, tuples []api.StateKey) ([]*api.Event, error) {
+	rm, err := r.mustRoom(ctx, string(roomID))
 	if err != nil {
 		return nil, err
 	}
@@ -43,12 +45,12 @@ func (r *RoomServer) stateEvents(ctx context.Context, rm *room, s storage.StateM
 }
 
 // QueryStateAfterEvent implements api.RoomserverAPI.
-func (r *RoomServer) QueryStateAfterEvent(ctx context.Context, roomID, eventID string, tuples []api.StateKey) ([]*api.Event, error) {
-	rm, err := r.mustRoom(ctx, roomID)
+func (r *RoomServer) QueryStateAfterEvent(ctx context.Context, roomID matrixid.RoomID, eventID matrixid.EventID, tuples []api.StateKey) ([]*api.Event, error) {
+	rm, err := r.mustRoom(ctx, string(roomID))
 	if err != nil {
 		return nil, err
 	}
-	s, err := r.stateAfter(ctx, rm, eventID)
+	s, err := r.stateAfter(ctx, rm, string(eventID))
 	if err != nil {
 		return nil, err
 	}
@@ -82,8 +84,8 @@ func (r *RoomServer) stateAfter(ctx context.Context, rm *room, eventID string) (
 
 // QueryEvents implements api.RoomserverAPI. Rejected and soft-failed
 // events are not returned.
-func (r *RoomServer) QueryEvents(ctx context.Context, eventIDs []string) ([]*api.Event, error) {
-	rows, err := r.db.EventsByID(ctx, r.db, eventIDs)
+func (r *RoomServer) QueryEvents(ctx context.Context, eventIDs []matrixid.EventID) ([]*api.Event, error) {
+	rows, err := r.db.EventsByID(ctx, r.db, matrixid.Strings(eventIDs))
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +109,7 @@ func (r *RoomServer) QueryEvents(ctx context.Context, eventIDs []string) ([]*api
 	}
 	out := make([]*api.Event, 0, len(byID))
 	for _, id := range eventIDs {
-		if e := byID[id]; e != nil {
+		if e := byID[string(id)]; e != nil {
 			out = append(out, e)
 		}
 	}
@@ -127,16 +129,17 @@ func (r *RoomServer) versionOfRoomNID(ctx context.Context, nid int64) (gomatrixs
 }
 
 // QueryMembership implements api.RoomserverAPI.
-func (r *RoomServer) QueryMembership(ctx context.Context, roomID, userID string) (string, string, error) {
-	rm, err := r.mustRoom(ctx, roomID)
+func (r *RoomServer) QueryMembership(ctx context.Context, roomID matrixid.RoomID, userID matrixid.UserID) (string, matrixid.EventID, error) {
+	rm, err := r.mustRoom(ctx, string(roomID))
 	if err != nil {
 		return "", "", err
 	}
-	m, id, err := r.membership(ctx, rm, rm.snapshot([]api.StateKey{{Type: spec.MRoomMember, StateKey: userID}}), userID)
+	m, id, err := r.membership(ctx, rm, rm.snapshot([]api.StateKey{{Type: spec.MRoomMember, StateKey: string(userID)}}), string(userID))
 	if err != nil || m != "" {
-		return m, id, err
+		return m, matrixid.EventID(id), err
 	}
-	return r.outOfBandMembership(ctx, rm, userID)
+	m, id, err = r.outOfBandMembership(ctx, rm, string(userID))
+	return m, matrixid.EventID(id), err
 }
 
 // membership reads userID's membership in state s.
@@ -153,19 +156,20 @@ func (r *RoomServer) membership(ctx context.Context, rm *room, s storage.StateMa
 }
 
 // QueryRoomsForUser implements api.RoomserverAPI.
-func (r *RoomServer) QueryRoomsForUser(ctx context.Context, userID, membership string) ([]string, error) {
-	return r.db.RoomsForUser(ctx, userID, membership)
+func (r *RoomServer) QueryRoomsForUser(ctx context.Context, userID matrixid.UserID, membership string) ([]matrixid.RoomID, error) {
+	rooms, err := r.db.RoomsForUser(ctx, string(userID), membership)
+	return matrixid.From[matrixid.RoomID](rooms), err
 }
 
 // QueryForwardExtremities implements api.RoomserverAPI.
-func (r *RoomServer) QueryForwardExtremities(ctx context.Context, roomID string) ([]string, error) {
-	rm, err := r.mustRoom(ctx, roomID)
+func (r *RoomServer) QueryForwardExtremities(ctx context.Context, roomID matrixid.RoomID) ([]matrixid.EventID, error) {
+	rm, err := r.mustRoom(ctx, string(roomID))
 	if err != nil {
 		return nil, err
 	}
 	rm.mu.RLock()
 	defer rm.mu.RUnlock()
-	return slices.Clone(rm.extremities), nil
+	return matrixid.From[matrixid.EventID](slices.Clone(rm.extremities)), nil
 }
 
 // CheckDAG verifies that every stored event's prev_events exist and that
@@ -204,7 +208,8 @@ func (r *RoomServer) CheckDAG(ctx context.Context, roomID string) error {
 			tips = append(tips, row.EventID)
 		}
 	}
-	ext, _ := r.QueryForwardExtremities(ctx, roomID)
+	extIDs, _ := r.QueryForwardExtremities(ctx, matrixid.RoomID(roomID))
+	ext := matrixid.Strings(extIDs)
 	slices.Sort(tips)
 	slices.Sort(ext)
 	if !slices.Equal(tips, ext) {
@@ -214,17 +219,18 @@ func (r *RoomServer) CheckDAG(ctx context.Context, roomID string) error {
 }
 
 // QueryEventByTimestamp implements api.RoomserverAPI.
-func (r *RoomServer) QueryEventByTimestamp(ctx context.Context, roomID string, ts int64, dir string) (string, int64, error) {
-	rm, err := r.mustRoom(ctx, roomID)
+func (r *RoomServer) QueryEventByTimestamp(ctx context.Context, roomID matrixid.RoomID, ts int64, dir string) (matrixid.EventID, int64, error) {
+	rm, err := r.mustRoom(ctx, string(roomID))
 	if err != nil {
 		return "", 0, err
 	}
-	return r.db.EventByTimestamp(ctx, rm.nid, ts, dir != "b")
+	id, originTS, err := r.db.EventByTimestamp(ctx, rm.nid, ts, dir != "b")
+	return matrixid.EventID(id), originTS, err
 }
 
 // ForgetRoom implements api.RoomserverAPI.
-func (r *RoomServer) ForgetRoom(ctx context.Context, userID, roomID string) error {
-	rm, err := r.mustRoom(ctx, roomID)
+func (r *RoomServer) ForgetRoom(ctx context.Context, userID matrixid.UserID, roomID matrixid.RoomID) error {
+	rm, err := r.mustRoom(ctx, string(roomID))
 	if err != nil {
 		return err
 	}
@@ -232,8 +238,8 @@ func (r *RoomServer) ForgetRoom(ctx context.Context, userID, roomID string) erro
 	if err != nil {
 		return err
 	}
-	if m == "join" || m == "invite" || m == "knock" {
+	if matrixrules.IsActive(m) {
 		return api.Errorf(api.CodeForbidden, "you must leave the room before forgetting it")
 	}
-	return r.db.Forget(ctx, rm.nid, userID)
+	return r.db.Forget(ctx, rm.nid, string(userID))
 }

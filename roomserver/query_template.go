@@ -8,6 +8,8 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
 
+	"github.com/axon-hs/axon/internal/matrixid"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	"github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/roomserver/storage"
 )
@@ -21,8 +23,7 @@ func (r *RoomServer) QueryEventTemplate(ctx context.Context, req *api.EventTempl
 	if err != nil {
 		return nil, err
 	}
-	le := &api.LocalEvent{RoomID: req.RoomID, Sender: req.Sender, Type: req.Type, StateKey: req.StateKey, Content: req.Content}
-	if msg := validateLocal(le); msg != "" {
+	if msg := matrixrules.CheckLocalEvent(req.Type, req.StateKey, req.Content, req.Sender); msg != "" {
 		return nil, api.Errorf(api.CodeBadJSON, msg)
 	}
 	rm.mu.RLock()
@@ -77,16 +78,16 @@ func (r *RoomServer) QueryEventTemplate(ctx context.Context, req *api.EventTempl
 }
 
 // QueryStateBeforeEvent implements api.RoomserverAPI.
-func (r *RoomServer) QueryStateBeforeEvent(ctx context.Context, roomID, eventID string) ([]*api.Event, error) {
-	rm, err := r.mustRoom(ctx, roomID)
+func (r *RoomServer) QueryStateBeforeEvent(ctx context.Context, roomID matrixid.RoomID, eventID matrixid.EventID) ([]*api.Event, error) {
+	rm, err := r.mustRoom(ctx, string(roomID))
 	if err != nil {
 		return nil, err
 	}
-	evs, err := r.eventsByID(ctx, r.db, rm.version, []string{eventID})
+	evs, err := r.eventsByID(ctx, r.db, rm.version, []string{string(eventID)})
 	if err != nil {
 		return nil, err
 	}
-	e := evs[eventID]
+	e := evs[string(eventID)]
 	if e == nil || e.roomNID != rm.nid || e.status == storage.StatusRejected || e.status == storage.StatusOutlier || e.snapshotNID == 0 {
 		return nil, api.Errorf(api.CodeNotFound, "event not found or its state is unknown")
 	}
@@ -98,8 +99,8 @@ func (r *RoomServer) QueryStateBeforeEvent(ctx context.Context, roomID, eventID 
 }
 
 // QueryServerInRoom implements api.RoomserverAPI.
-func (r *RoomServer) QueryServerInRoom(ctx context.Context, roomID, serverName string) (bool, error) {
-	rm, err := r.mustRoom(ctx, roomID)
+func (r *RoomServer) QueryServerInRoom(ctx context.Context, roomID matrixid.RoomID, serverName string) (bool, error) {
+	rm, err := r.mustRoom(ctx, string(roomID))
 	if err != nil {
 		return false, err
 	}

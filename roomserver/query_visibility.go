@@ -5,13 +5,14 @@ import (
 
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/roomserver/storage"
 )
 
 // QueryEventVisibility implements api.RoomserverAPI with
 // api.VisibilityCheck, reading the state before each event.
-func (r *RoomServer) QueryEventVisibility(ctx context.Context, userID string, events []*api.Event) ([]bool, error) {
+func (r *RoomServer) QueryEventVisibility(ctx context.Context, userID matrixid.UserID, events []*api.Event) ([]bool, error) {
 	out := make([]bool, len(events))
 	for i, ev := range events {
 		rm, err := r.room(ctx, ev.RoomID().String())
@@ -44,17 +45,17 @@ func (r *RoomServer) QueryEventVisibility(ctx context.Context, userID string, ev
 			}
 		}
 		c := api.VisibilityCheck{Visibility: vis}
-		if c.MembershipBefore, _, err = r.membership(ctx, rm, before, userID); err != nil {
+		if c.MembershipBefore, _, err = r.membership(ctx, rm, before, string(userID)); err != nil {
 			return nil, err
 		}
 		switch {
-		case ev.Type() == spec.MRoomMember && ev.StateKeyEquals(userID):
+		case ev.Type() == spec.MRoomMember && ev.StateKeyEquals(string(userID)):
 			c.OwnMembershipAfter = membershipOf(ev.PDU)
 		case ev.Type() == spec.MRoomHistoryVisibility && ev.StateKeyEquals(""):
 			c.VisibilityAfter = visibilityOf(ev.PDU)
 		}
 		if !c.Visible() {
-			if c.JoinedAfter, err = r.joinedAfter(ctx, rm, userID, st.nid); err != nil {
+			if c.JoinedAfter, err = r.joinedAfter(ctx, rm, string(userID), st.nid); err != nil {
 				return nil, err
 			}
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/matrix-org/gomatrixserverlib"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/roomserver/storage"
 )
@@ -56,10 +57,10 @@ func filterState(s storage.StateMap, tuples []api.StateKey) storage.StateMap {
 	}
 	out := make(storage.StateMap, len(tuples))
 	for _, t := range tuples {
-		k := storage.Tuple{EventType: t.Type, StateKey: t.StateKey}
+		k := storage.Tuple{EventType: string(t.Type), StateKey: t.StateKey}
 		if t.StateKey == "*" {
 			for sk, v := range s {
-				if sk.EventType == t.Type {
+				if matrixid.EventType(sk.EventType) == t.Type {
 					out[sk] = v
 				}
 			}

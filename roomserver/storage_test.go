@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/roomserver/api"
 )
@@ -58,11 +59,11 @@ func TestStateSnapshotsShared(t *testing.T) {
 				}
 			}
 			// State after an old event is that old state.
-			evs, err := rs.QueryCurrentState(ctx, roomID, []api.StateKey{{Type: "m.room.member", StateKey: "@m0:" + testServer}})
+			evs, err := rs.QueryCurrentState(ctx, matrixid.RoomID(roomID), []api.StateKey{{Type: "m.room.member", StateKey: "@m0:" + testServer}})
 			if err != nil || len(evs) != 1 {
 				t.Fatal(err)
 			}
-			old, err := rs.QueryStateAfterEvent(ctx, roomID, evs[0].EventID(), []api.StateKey{{Type: "m.room.member", StateKey: "*"}})
+			old, err := rs.QueryStateAfterEvent(ctx, matrixid.RoomID(roomID), matrixid.EventID(evs[0].EventID()), []api.StateKey{{Type: "m.room.member", StateKey: "*"}})
 			if err != nil {
 				t.Fatal(err)
 			}

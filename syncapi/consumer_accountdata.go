@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/axon-hs/axon/internal/matrixrules"
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/syncapi/types"
@@ -33,7 +34,7 @@ func (s *SyncAPI) onAccountDataMsg(ctx context.Context, msg stream.Message) erro
 	if err != nil {
 		return err
 	}
-	if ad.Type == "m.push_rules" && ad.RoomID == "" {
+	if ad.Type == matrixrules.MPushRules && ad.RoomID == "" {
 		s.push.set(ad.UserID, content)
 	}
 	if ad.Type == "m.ignored_user_list" && ad.RoomID == "" {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/syncapi/api"
@@ -173,7 +174,7 @@ func (s *SyncAPI) applyRemoteToDevice(ctx context.Context, data []byte, seq uint
 	}
 	devices := []string{m.DeviceID}
 	if m.DeviceID == "*" {
-		devs, err := s.users.QueryDevices(ctx, m.UserID)
+		devs, err := s.users.QueryDevices(ctx, matrixid.UserID(m.UserID))
 		if err != nil {
 			return err
 		}

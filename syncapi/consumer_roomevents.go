@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
@@ -170,7 +172,7 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 }
 
 func (s *SyncAPI) currentHistoryVisibility(ctx context.Context, q istorage.Querier, roomID string) string {
-	ev, err := s.db.StateEvent(ctx, q, roomID, "m.room.history_visibility", "")
+	ev, err := s.db.StateEvent(ctx, q, roomID, spec.MRoomHistoryVisibility, "")
 	if err != nil || ev == nil {
 		return rsapi.VisibilityShared
 	}

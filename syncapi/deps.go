@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	ksapi "github.com/axon-hs/axon/keyserver/api"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
@@ -14,23 +15,23 @@ import (
 
 // Users is the part of the userapi syncapi calls.
 type Users interface {
-	QueryDevices(ctx context.Context, userID string) ([]uapi.DeviceInfo, error)
-	AccountData(ctx context.Context, userID, roomID, dataType string) (json.RawMessage, error)
-	SetAccountData(ctx context.Context, userID, roomID, dataType string, content json.RawMessage) error
+	QueryDevices(ctx context.Context, userID matrixid.UserID) ([]uapi.DeviceInfo, error)
+	AccountData(ctx context.Context, userID matrixid.UserID, roomID matrixid.RoomID, dataType string) (json.RawMessage, error)
+	SetAccountData(ctx context.Context, userID matrixid.UserID, roomID matrixid.RoomID, dataType string, content json.RawMessage) error
 	SearchUsers(ctx context.Context, term string, limit int) ([]uapi.DirectoryUser, error)
 }
 
 // Rooms is the part of the roomserver syncapi calls.
 type Rooms interface {
-	QueryStateAfterEvent(ctx context.Context, roomID, eventID string, tuples []rsapi.StateKey) ([]*rsapi.Event, error)
+	QueryStateAfterEvent(ctx context.Context, roomID matrixid.RoomID, eventID matrixid.EventID, tuples []rsapi.StateKey) ([]*rsapi.Event, error)
 }
 
 // Keys gives /sync its E2EE counts (the keyserver).
 type Keys interface {
-	KeyCounts(ctx context.Context, userID, deviceID string) (*ksapi.KeyCounts, error)
+	KeyCounts(ctx context.Context, userID matrixid.UserID, deviceID string) (*ksapi.KeyCounts, error)
 }
 
 // Federation backfills /messages from other servers (the federationapi).
 type Federation interface {
-	Backfill(ctx context.Context, roomID string, fromEventIDs []string, limit int) (int, error)
+	Backfill(ctx context.Context, roomID matrixid.RoomID, fromEventIDs []matrixid.EventID, limit int) (int, error)
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
 	ksapi "github.com/axon-hs/axon/keyserver/api"
@@ -90,7 +91,7 @@ func (s *SyncAPI) addE2EE(ctx context.Context, dev *uapi.Device, since, cur type
 	}
 	// An unreachable keyserver (polylith) must not fail every /sync: the
 	// counts are left empty and the client asks again next time.
-	if counts, err := s.keys.KeyCounts(ctx, dev.UserID, dev.ID); err != nil {
+	if counts, err := s.keys.KeyCounts(ctx, matrixid.UserID(dev.UserID), dev.ID); err != nil {
 		s.log.Warn("one-time key counts", "user_id", dev.UserID, "error", err)
 	} else {
 		resp.DeviceOneTimeKeysCount = counts.OneTimeKeyCounts

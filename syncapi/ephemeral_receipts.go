@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/syncapi/api"
@@ -26,7 +28,7 @@ func (s *SyncAPI) handleReceipt(req *http.Request, dev *uapi.Device) httputil.JS
 	roomID, rtype, eventID := req.PathValue("roomId"), req.PathValue("receiptType"), req.PathValue("eventId")
 	switch rtype {
 	case "m.read", "m.read.private":
-	case "m.fully_read":
+	case matrixrules.MFullyRead:
 		if body.ThreadID != "" {
 			return httputil.InvalidParam("m.fully_read cannot be threaded")
 		}
@@ -128,7 +130,7 @@ func (s *SyncAPI) setFullyRead(ctx context.Context, userID, roomID, eventID stri
 		return *errResp
 	}
 	content, _ := json.Marshal(map[string]string{"event_id": eventID})
-	if err := s.setAccountData(ctx, userID, roomID, "m.fully_read", content); err != nil {
+	if err := s.setAccountData(ctx, userID, roomID, matrixrules.MFullyRead, content); err != nil {
 		s.log.Error("set m.fully_read", "error", err)
 		return httputil.InternalError()
 	}
@@ -138,5 +140,5 @@ func (s *SyncAPI) setFullyRead(ctx context.Context, userID, roomID, eventID stri
 // setAccountData writes through the userapi (which publishes to the
 // account_data stream that syncapi consumes).
 func (s *SyncAPI) setAccountData(ctx context.Context, userID, roomID, typ string, content json.RawMessage) error {
-	return s.users.SetAccountData(ctx, userID, roomID, typ, content)
+	return s.users.SetAccountData(ctx, matrixid.UserID(userID), matrixid.RoomID(roomID), typ, content)
 }

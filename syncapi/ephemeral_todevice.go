@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/syncapi/api"
@@ -46,7 +47,7 @@ func (s *SyncAPI) handleSendToDevice(req *http.Request, dev *uapi.Device) httput
 				local[target{userID, deviceID}] = content
 				continue
 			}
-			devs, err := s.users.QueryDevices(ctx, userID)
+			devs, err := s.users.QueryDevices(ctx, matrixid.UserID(userID))
 			if err != nil {
 				continue // unknown user: nothing to deliver
 			}

@@ -5,6 +5,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
+	"github.com/axon-hs/axon/internal/matrixid"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/syncapi/types"
 )
@@ -58,7 +61,7 @@ func (s *SyncAPI) backfillRoom(ctx context.Context, roomID string, limit int) bo
 		return false
 	}
 	oldest, err := s.db.RoomEvents(ctx, roomID, types.MinBackfillPos-1, types.StreamPosition(1<<62-1), 1, false)
-	if err != nil || len(oldest) == 0 || oldest[0].Type == "m.room.create" {
+	if err != nil || len(oldest) == 0 || oldest[0].Type == spec.MRoomCreate {
 		return false
 	}
 	if !s.backfills.claim(roomID, oldest[0].EventID) {
@@ -66,7 +69,7 @@ func (s *SyncAPI) backfillRoom(ctx context.Context, roomID string, limit int) bo
 	}
 	bctx, cancel := context.WithTimeout(ctx, backfillTimeout)
 	defer cancel()
-	n, err := s.fed.Backfill(bctx, roomID, []string{oldest[0].EventID}, min(max(limit, 10), 100))
+	n, err := s.fed.Backfill(bctx, matrixid.RoomID(roomID), []matrixid.EventID{matrixid.EventID(oldest[0].EventID)}, min(max(limit, 10), 100))
 	if err != nil {
 		s.log.Warn("backfill", "room_id", roomID, "error", err)
 		return false

@@ -3,11 +3,14 @@ package syncapi
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"sync"
 	"time"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
 
+	"github.com/axon-hs/axon/internal/matrixrules"
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/syncapi/pushrules"
 	"github.com/axon-hs/axon/syncapi/storage"
@@ -47,7 +50,7 @@ func (s *SyncAPI) rulesFor(ctx context.Context, userID string) (*pushrules.Compi
 	if ok {
 		return rs, nil
 	}
-	content, err := s.db.GetAccountData(ctx, userID, "", "m.push_rules")
+	content, err := s.db.GetAccountData(ctx, userID, "", matrixrules.MPushRules)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +67,7 @@ func (s *SyncAPI) rulesFor(ctx context.Context, userID string) (*pushrules.Compi
 // row per member only where it differs (a mention, a muted room, own
 // rules): a plain message in a big room costs one row, not one per member.
 func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *roomState, ev *types.Event) ([]string, error) {
-	if ev.Type == "m.room.create" {
+	if ev.Type == spec.MRoomCreate {
 		return nil, nil
 	}
 	joined := make([]string, 0, len(rs.joined))
@@ -74,14 +77,20 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *
 		}
 	}
 	invitee := ""
-	if ev.Type == "m.room.member" && ev.StateKey != nil && s.isLocal(*ev.StateKey) && *ev.StateKey != ev.Sender && ev.Membership == "invite" &&
+	if ev.Type == spec.MRoomMember && ev.StateKey != nil && s.isLocal(*ev.StateKey) && *ev.StateKey != ev.Sender && ev.Membership == "invite" &&
 		!s.ignoredBy(ctx, *ev.StateKey)[ev.Sender] {
 		invitee = *ev.StateKey
 	}
 	if len(joined) == 0 && invitee == "" {
 		return nil, nil
 	}
-	senderPL, levels := powerLevels(rs, ev.Sender)
+	senderPL, levels, err := powerLevels(rs, ev.Sender)
+	if err != nil {
+		// Accepted by the auth rules yet unreadable: notify as if the
+		// sender had no power rather than stop the stream.
+		slog.Warn("push: unreadable power levels", "room", ev.RoomID, "error", err)
+		senderPL, levels = 0, map[string]int64{"room": matrixrules.DefaultNotificationLevel}
+	}
 	pev := pushrules.NewEvent(ev.JSON) // parsed once for every member
 	eval := func(u string) (pushrules.Result, error) {
 		rules, err := s.rulesFor(ctx, u)
@@ -159,37 +168,21 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *
 	return notified, s.db.InsertNotifications(ctx, tx, notes)
 }
 
-// powerLevels returns the sender's level and the notifications levels.
-func powerLevels(rs *roomState, sender string) (int64, map[string]int64) {
-	levels := map[string]int64{"room": 50}
-	pl := rs.get("m.room.power_levels", "")
-	if pl == nil {
-		// Without power levels the creator has 100, everyone else 0.
-		if c := rs.get("m.room.create", ""); c != nil && gjson.GetBytes(c.JSON, "sender").Str == sender {
-			return 100, levels
-		}
-		return 0, levels
+// powerLevels returns the sender's level and the notification levels,
+// by the room version's power rules (v12 creators are privileged).
+func powerLevels(rs *roomState, sender string) (int64, map[string]int64, error) {
+	var room matrixrules.Room
+	if c := rs.get(spec.MRoomCreate, ""); c != nil {
+		content := gjson.GetBytes(c.JSON, "content")
+		room.CreateSender, room.CreateContent = gjson.GetBytes(c.JSON, "sender").Str, []byte(content.Raw)
+		room.Version = matrixrules.VersionOfCreate(room.CreateContent)
 	}
-	content := gjson.GetBytes(pl.JSON, "content")
-	content.Get("notifications").ForEach(func(k, v gjson.Result) bool {
-		levels[k.String()] = v.Int()
-		return true
-	})
-	if u := content.Get("users." + gjsonEscape(sender)); u.Exists() {
-		return u.Int(), levels
+	if pl := rs.get(spec.MRoomPowerLevels, ""); pl != nil {
+		room.PowerLevels = []byte(gjson.GetBytes(pl.JSON, "content").Raw)
 	}
-	return content.Get("users_default").Int(), levels
-}
-
-// gjsonEscape escapes characters gjson treats as path syntax.
-func gjsonEscape(s string) string {
-	out := make([]byte, 0, len(s)+4)
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '.', '*', '?', '|', '#', '@', '\\':
-			out = append(out, '\\')
-		}
-		out = append(out, s[i])
+	p, err := matrixrules.NewPowerLevels(room)
+	if err != nil {
+		return 0, nil, err
 	}
-	return string(out)
+	return p.UserLevel(sender), p.NotificationLevels(), nil
 }

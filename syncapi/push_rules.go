@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	"github.com/axon-hs/axon/syncapi/pushrules"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
@@ -14,7 +16,7 @@ import (
 // loadRules reads the user's push rules from the userapi (the source of
 // truth, so a PUT is visible to the next GET at once).
 func (s *SyncAPI) loadRules(ctx context.Context, userID string) (*pushrules.Ruleset, error) {
-	content, err := s.users.AccountData(ctx, userID, "", "m.push_rules")
+	content, err := s.users.AccountData(ctx, matrixid.UserID(userID), "", matrixrules.MPushRules)
 	if err != nil {
 		return nil, err
 	}
@@ -26,7 +28,7 @@ func (s *SyncAPI) saveRules(ctx context.Context, userID string, rs *pushrules.Ru
 	if err != nil {
 		return err
 	}
-	if err := s.setAccountData(ctx, userID, "", "m.push_rules", content); err != nil {
+	if err := s.setAccountData(ctx, userID, "", matrixrules.MPushRules, content); err != nil {
 		return err
 	}
 	s.push.set(userID, content)

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"math"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
 
+	"github.com/axon-hs/axon/internal/matrixrules"
 	"github.com/axon-hs/axon/syncapi/api"
 )
 
@@ -66,14 +68,14 @@ func (s *SyncAPI) PushNotificationsAfter(ctx context.Context, userID string, aft
 			if c := gjson.GetBytes(js, "content"); c.IsObject() {
 				p.Content = json.RawMessage(c.Raw)
 			}
-			if sk := gjson.GetBytes(js, "state_key"); p.Type == "m.room.member" && sk.Str == userID {
+			if sk := gjson.GetBytes(js, "state_key"); p.Type == spec.MRoomMember && sk.Str == userID {
 				p.UserIsTarget = true
 			}
 			p.Skip = ignored[p.Sender]
 		}
 		if rs, err := s.cache.get(ctx, n.RoomID); err == nil {
-			p.RoomName = rs.contentField("m.room.name", "", "name").Str
-			p.RoomAlias = rs.contentField("m.room.canonical_alias", "", "alias").Str
+			p.RoomName = rs.contentField(spec.MRoomName, "", "name").Str
+			p.RoomAlias = rs.contentField(spec.MRoomCanonicalAlias, "", "alias").Str
 			p.SenderDisplayName = rs.displayName(p.Sender)
 		}
 		out = append(out, p)
@@ -92,7 +94,7 @@ func (s *SyncAPI) PushCounts(ctx context.Context, userID string) (api.PushCounts
 	for _, r := range rooms {
 		c.Unread += r.Notification
 	}
-	c.MissedCalls, err = s.db.UnreadOfType(ctx, userID, "m.call.invite")
+	c.MissedCalls, err = s.db.UnreadOfType(ctx, userID, matrixrules.MCallInvite)
 	return c, err
 }
 

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
 	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/syncapi/storage"
 	"github.com/axon-hs/axon/syncapi/types"
@@ -341,10 +343,10 @@ func (s *SyncAPI) searchContext(ctx context.Context, dev *uapi.Device, ev *types
 				continue
 			}
 			p := map[string]string{}
-			if n := rs.contentField("m.room.member", e.Sender, "displayname").Str; n != "" {
+			if n := rs.contentField(spec.MRoomMember, e.Sender, "displayname").Str; n != "" {
 				p["displayname"] = n
 			}
-			if a := rs.contentField("m.room.member", e.Sender, "avatar_url").Str; a != "" {
+			if a := rs.contentField(spec.MRoomMember, e.Sender, "avatar_url").Str; a != "" {
 				p["avatar_url"] = a
 			}
 			profiles[e.Sender] = p

@@ -8,7 +8,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	"github.com/axon-hs/axon/syncapi/storage"
 	"github.com/axon-hs/axon/syncapi/types"
 	uapi "github.com/axon-hs/axon/userapi/api"
@@ -250,7 +253,7 @@ func (s *SyncAPI) slidingRoom(ctx context.Context, dev *uapi.Device, m storage.M
 		return nil, err
 	}
 	room := map[string]any{"initial": initial, "bump_stamp": bump}
-	if n := rs.contentField("m.room.name", "", "name").String(); n != "" {
+	if n := rs.contentField(spec.MRoomName, "", "name").String(); n != "" {
 		room["name"] = n
 	} else {
 		var hs []map[string]string
@@ -382,7 +385,7 @@ func (s *SyncAPI) slidingExtensions(ctx context.Context, dev *uapi.Device, body 
 		for _, id := range rooms {
 			users, changed := s.typing.Users(id, from.Typing)
 			if (initial && len(users) > 0) || (!initial && changed) {
-				out[id], _ = json.Marshal(map[string]any{"type": "m.typing", "content": map[string]any{"user_ids": users}})
+				out[id], _ = json.Marshal(map[string]any{"type": matrixrules.MTyping, "content": map[string]any{"user_ids": users}})
 			}
 		}
 		hasData = hasData || len(out) > 0

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"sort"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
 
+	"github.com/axon-hs/axon/internal/matrixrules"
 	"github.com/axon-hs/axon/syncapi/storage"
 	"github.com/axon-hs/axon/syncapi/types"
 )
@@ -25,8 +27,8 @@ type slidingFilters struct {
 
 // bumpEventTypes are the events that move a room up a list: messages and
 // the like, not state or reactions (MSC4186 bump_stamp).
-var bumpEventTypes = []string{"m.room.create", "m.room.message", "m.room.encrypted", "m.sticker",
-	"m.call.invite", "m.poll.start", "m.beacon_info"}
+var bumpEventTypes = []string{spec.MRoomCreate, matrixrules.MRoomMessage, matrixrules.MRoomEncrypted, "m.sticker",
+	matrixrules.MCallInvite, "m.poll.start", "m.beacon_info"}
 
 // roomOrder sorts room IDs by bump stamp, newest first, then by ID so the
 // order is stable. A room the user is invited to is bumped by the invite.
@@ -62,7 +64,7 @@ type filterContext struct {
 func (f *filterContext) isDM(roomID string) bool {
 	if f.direct == nil {
 		f.direct = map[string]bool{}
-		content, err := f.s.db.GetAccountData(f.ctx, f.userID, "", "m.direct")
+		content, err := f.s.db.GetAccountData(f.ctx, f.userID, "", matrixrules.MDirect)
 		if err == nil && len(content) > 0 {
 			var m map[string][]string
 			if json.Unmarshal(content, &m) == nil {
@@ -93,7 +95,7 @@ func (f *filterContext) spaceChildren(spaceID string) map[string]bool {
 	children := map[string]bool{}
 	if rs, err := f.s.cache.get(f.ctx, spaceID); err == nil {
 		for _, ev := range rs.events {
-			if ev.Type == "m.space.child" && gjson.GetBytes(ev.JSON, "content.via.#").Int() > 0 {
+			if ev.Type == spec.MSpaceChild && gjson.GetBytes(ev.JSON, "content.via.#").Int() > 0 {
 				children[*ev.StateKey] = true
 			}
 		}
@@ -132,11 +134,11 @@ func (f *filterContext) allows(fl *slidingFilters, roomID string) (bool, error) 
 	if err != nil {
 		return false, err
 	}
-	if fl.IsEncrypted != nil && *fl.IsEncrypted != (rs.get("m.room.encryption", "") != nil) {
+	if fl.IsEncrypted != nil && *fl.IsEncrypted != (rs.get(spec.MRoomEncryption, "") != nil) {
 		return false, nil
 	}
 	var roomType *string
-	if t := rs.contentField("m.room.create", "", "type"); t.Type == gjson.String {
+	if t := rs.contentField(spec.MRoomCreate, "", "type"); t.Type == gjson.String {
 		roomType = &t.Str
 	}
 	if fl.RoomTypes != nil && !typeListed(fl.RoomTypes, roomType) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
 
 	"github.com/axon-hs/axon/syncapi/storage"
@@ -28,7 +29,7 @@ func (r *roomState) get(typ, key string) *types.Event { return r.byKey[stateKey{
 
 // worldReadable: may anyone read the room's history now?
 func (r *roomState) worldReadable() bool {
-	return r.contentField("m.room.history_visibility", "", "history_visibility").String() == "world_readable"
+	return r.contentField(spec.MRoomHistoryVisibility, "", "history_visibility").String() == "world_readable"
 }
 
 // content returns a field of a state event's content ("" if absent).
@@ -45,7 +46,7 @@ func (r *roomState) displayName(userID string) string {
 	r.namesOnce.Do(func() {
 		r.names = map[string]string{}
 		for _, ev := range r.events {
-			if ev.Type == "m.room.member" {
+			if ev.Type == spec.MRoomMember {
 				if n := gjson.GetBytes(ev.JSON, "content.displayname"); n.Type == gjson.String && n.Str != "" {
 					r.names[*ev.StateKey] = n.Str
 				}
@@ -108,7 +109,7 @@ func newRoomState(evs []*types.Event) *roomState {
 	rs := &roomState{events: evs, byKey: make(map[stateKey]*types.Event, len(evs))}
 	for _, ev := range evs {
 		rs.byKey[stateKey{ev.Type, *ev.StateKey}] = ev
-		if ev.Type == "m.room.member" {
+		if ev.Type == spec.MRoomMember {
 			switch ev.Membership {
 			case "join":
 				rs.joined = append(rs.joined, *ev.StateKey)

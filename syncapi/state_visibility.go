@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
 
 	rsapi "github.com/axon-hs/axon/roomserver/api"
@@ -68,16 +69,16 @@ func (m *memberView) loadHistory() []storage.MembershipChange {
 // visible applies the roomserver's history visibility rule to ev; events
 // of users they ignore are hidden (their own membership events never).
 func (m *memberView) visible(ev *types.Event) bool {
-	own := ev.Type == "m.room.member" && ev.StateKey != nil && *ev.StateKey == m.userID
+	own := ev.Type == spec.MRoomMember && ev.StateKey != nil && *ev.StateKey == m.userID
 	if !own && hiddenByIgnore(ev, m.ignored) {
 		return false
 	}
 	c := rsapi.VisibilityCheck{Visibility: ev.HistoryVisibility, MembershipBefore: m.membershipBefore(ev)}
 	if ev.StateKey != nil {
 		switch {
-		case ev.Type == "m.room.member" && *ev.StateKey == m.userID:
+		case ev.Type == spec.MRoomMember && *ev.StateKey == m.userID:
 			c.OwnMembershipAfter = ev.Membership
-		case ev.Type == "m.room.history_visibility" && *ev.StateKey == "":
+		case ev.Type == spec.MRoomHistoryVisibility && *ev.StateKey == "":
 			c.VisibilityAfter = gjson.GetBytes(ev.JSON, "content.history_visibility").Str
 		}
 	}
@@ -170,6 +171,6 @@ func (s *SyncAPI) isJoined(ctx context.Context, userID, roomID string) (bool, er
 	if err != nil {
 		return false, err
 	}
-	m := rs.get("m.room.member", userID)
+	m := rs.get(spec.MRoomMember, userID)
 	return m != nil && m.Membership == "join", nil
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"sort"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
 	"github.com/axon-hs/axon/syncapi/storage"
 	"github.com/axon-hs/axon/syncapi/types"
 	uapi "github.com/axon-hs/axon/userapi/api"
@@ -246,7 +248,7 @@ func (s *SyncAPI) stateEvents(state []*types.Event, tl []*types.Event, f *types.
 		if inTimeline[ev.EventID] || !f.AllowsEvent(ev) {
 			continue
 		}
-		if f.LazyLoadMembers && ev.Type == "m.room.member" && !senders[*ev.StateKey] {
+		if f.LazyLoadMembers && ev.Type == spec.MRoomMember && !senders[*ev.StateKey] {
 			continue
 		}
 		out = append(out, ev.Serve("", nil))
@@ -274,7 +276,7 @@ func lazyMembers(rs *roomState, tl []*types.Event, userID string) []*types.Event
 			continue
 		}
 		seen[ev.Sender] = true
-		if m := rs.get("m.room.member", ev.Sender); m != nil {
+		if m := rs.get(spec.MRoomMember, ev.Sender); m != nil {
 			out = append(out, m)
 		}
 	}
@@ -297,7 +299,7 @@ func dedupe(evs []*types.Event) []*types.Event {
 func summarize(rs *roomState, userID string) *roomSummary {
 	j, i := len(rs.joined), len(rs.invited)
 	sum := &roomSummary{JoinedCount: &j, InvitedCnt: &i}
-	if rs.get("m.room.name", "") == nil && rs.get("m.room.canonical_alias", "") == nil {
+	if rs.get(spec.MRoomName, "") == nil && rs.get(spec.MRoomCanonicalAlias, "") == nil {
 		sum.Heroes = heroes(rs, userID, 5)
 	}
 	return sum
@@ -330,7 +332,7 @@ func (s *SyncAPI) invitedRoomSection(ctx context.Context, m storage.MembershipCh
 }
 
 // strippedStateTypes are what invite/knock state shows (spec "Stripped state").
-var strippedStateTypes = []string{"m.room.create", "m.room.join_rules", "m.room.name", "m.room.avatar", "m.room.canonical_alias", "m.room.encryption", "m.room.topic"}
+var strippedStateTypes = []string{spec.MRoomCreate, spec.MRoomJoinRules, spec.MRoomName, spec.MRoomAvatar, spec.MRoomCanonicalAlias, spec.MRoomEncryption, spec.MRoomTopic}
 
 func (s *SyncAPI) strippedRoomState(ctx context.Context, roomID string) []json.RawMessage {
 	out := []json.RawMessage{}

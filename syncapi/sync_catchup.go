@@ -54,23 +54,43 @@ func (p *progress) get(name string) (uint64, <-chan struct{}) {
 // catchUpTimeout bounds how long a request waits for the consumers.
 const catchUpTimeout = 3 * time.Second
 
-// waitCaughtUp waits until the consumed streams have applied every
-// message that was in the log when called.
-func (s *SyncAPI) waitCaughtUp(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, catchUpTimeout)
-	defer cancel()
-	for _, name := range []string{stream.RoomEvents, stream.AccountData, stream.DeviceListUpdates} {
+// caughtUpStreams are the streams a read waits for (device lists only
+// with a keyserver).
+var caughtUpStreams = []string{stream.RoomEvents, stream.AccountData, stream.DeviceListUpdates}
+
+// readHeads reads the newest sequence of each of caughtUpStreams (0 for
+// one this server does not consume).
+func (s *SyncAPI) readHeads(ctx context.Context) ([]uint64, error) {
+	heads := make([]uint64, len(caughtUpStreams))
+	for i, name := range caughtUpStreams {
 		st := s.streams[name]
-		if st == nil { // device lists: only with a keyserver
+		if st == nil {
 			continue
 		}
 		last, err := st.LastSeq(ctx)
 		if err != nil {
-			return
+			return nil, err
 		}
+		heads[i] = last
+	}
+	return heads, nil
+}
+
+// waitCaughtUp waits until the consumed streams have applied every
+// message that was in the log when called. The senders were answered
+// once their messages were in the log, so that is every write the client
+// saw succeed. Concurrent requests share the head reads (headReads).
+func (s *SyncAPI) waitCaughtUp(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, catchUpTimeout)
+	defer cancel()
+	heads, err := s.heads.get(ctx)
+	if err != nil {
+		return
+	}
+	for i, name := range caughtUpStreams {
 		for {
 			applied, changed := s.progress.get(name)
-			if applied >= last {
+			if applied >= heads[i] {
 				break
 			}
 			select {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/axon-hs/axon/internal/matrixrules"
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/syncapi/api"
@@ -31,7 +32,7 @@ func (s *SyncAPI) addRoomExtras(ctx context.Context, sr *syncRequest, since, cur
 	for _, id := range joined {
 		isJoined[id] = true
 	}
-	if ephemeralOn && ef.Allows("m.typing", "") {
+	if ephemeralOn && ef.Allows(matrixrules.MTyping, "") {
 		for _, id := range joined {
 			if !ef.AllowsRoom(id) {
 				continue
@@ -40,11 +41,11 @@ func (s *SyncAPI) addRoomExtras(ctx context.Context, sr *syncRequest, since, cur
 			if (initial && len(users) == 0) || (!initial && !changed) {
 				continue
 			}
-			ev, _ := json.Marshal(map[string]any{"type": "m.typing", "content": map[string]any{"user_ids": users}})
+			ev, _ := json.Marshal(map[string]any{"type": matrixrules.MTyping, "content": map[string]any{"user_ids": users}})
 			room(id).Ephemeral.Events = append(room(id).Ephemeral.Events, ev)
 		}
 	}
-	if ephemeralOn && ef.Allows("m.receipt", "") && (initial || cur.Receipt > since.Receipt) {
+	if ephemeralOn && ef.Allows(matrixrules.MReceipt, "") && (initial || cur.Receipt > since.Receipt) {
 		receipts, err := s.db.ReceiptsBetween(ctx, joined, since.Receipt, cur.Receipt)
 		if err != nil {
 			return err
@@ -123,7 +124,7 @@ func receiptEvents(receipts []storage.Receipt, viewer string) map[string]json.Ra
 	}
 	out := make(map[string]json.RawMessage, len(byRoom))
 	for room, content := range byRoom {
-		out[room], _ = json.Marshal(map[string]any{"type": "m.receipt", "content": content})
+		out[room], _ = json.Marshal(map[string]any{"type": matrixrules.MReceipt, "content": content})
 	}
 	return out
 }
@@ -143,7 +144,7 @@ func (s *SyncAPI) addPresence(ctx context.Context, userID string, from, to types
 		visible[u] = true
 	}
 	for _, p := range ps {
-		if !visible[p.UserID] || !f.Presence.Allows("m.presence", p.UserID) {
+		if !visible[p.UserID] || !f.Presence.Allows(matrixrules.MPresence, p.UserID) {
 			continue
 		}
 		p.LastActiveTS = s.presence.lastActive(p.UserID, p.LastActiveTS)
@@ -157,7 +158,7 @@ func (s *SyncAPI) addPresence(ctx context.Context, userID string, from, to types
 
 // presenceEvent formats an m.presence event.
 func presenceEvent(p storage.Presence) json.RawMessage {
-	b, _ := json.Marshal(map[string]any{"type": "m.presence", "sender": p.UserID, "content": presenceContent(p)})
+	b, _ := json.Marshal(map[string]any{"type": matrixrules.MPresence, "sender": p.UserID, "content": presenceContent(p)})
 	return b
 }
 

@@ -3,6 +3,7 @@ package syncapi
 import (
 	"context"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/syncapi/storage"
 	"github.com/axon-hs/axon/syncapi/types"
 )
@@ -20,7 +21,7 @@ func (s *SyncAPI) stateAtLeave(ctx context.Context, m storage.MembershipChange, 
 	if s.rooms == nil {
 		return nil, nil
 	}
-	after, err := s.rooms.QueryStateAfterEvent(ctx, m.RoomID, m.EventID, nil)
+	after, err := s.rooms.QueryStateAfterEvent(ctx, matrixid.RoomID(m.RoomID), matrixid.EventID(m.EventID), nil)
 	if err != nil {
 		// An unreachable roomserver (polylith) must not fail the whole
 		// sync: the section goes out without state.

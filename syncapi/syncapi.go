@@ -41,6 +41,7 @@ type SyncAPI struct {
 	streams                    map[string]*stream.Stream
 	sliding                    *slidingConns
 	progress                   *progress
+	heads                      *headReads // stream head reads shared by concurrent requests (sync_heads.go)
 	// keys serves the E2EE fields of /sync (e2ee_devicelists.go); nil: none.
 	keys Keys
 	// fed backfills /messages from other servers (messages_backfill.go); nil when
@@ -93,6 +94,7 @@ func New(ctx context.Context, base *setup.Base, users Users, rooms Rooms, keys K
 		sliding:       newSlidingConns(),
 		progress:      newProgress(),
 	}
+	s.heads = &headReads{read: s.readHeads}
 	pos.Typing = s.typing.Position()
 	s.notif = notifier.New(pos, joined)
 	runCtx, cancel := context.WithCancel(context.Background())

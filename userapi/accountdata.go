@@ -8,31 +8,32 @@ import (
 	"sync"
 	"time"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/outbox"
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/userapi/api"
 )
 
 // AccountData implements api.UserAPI.
-func (u *UserAPI) AccountData(ctx context.Context, userID, roomID, dataType string) (json.RawMessage, error) {
-	local, err := u.localpart(userID)
+func (u *UserAPI) AccountData(ctx context.Context, userID matrixid.UserID, roomID matrixid.RoomID, dataType string) (json.RawMessage, error) {
+	local, err := u.localpart(string(userID))
 	if err != nil {
 		return nil, err
 	}
-	return u.db.AccountData(ctx, local, roomID, dataType)
+	return u.db.AccountData(ctx, local, string(roomID), dataType)
 }
 
 // SetAccountData implements api.UserAPI. The write and its stream message
 // commit together and are queued for publication under a per-user lock,
 // so consumers see a user's changes in the order they were stored.
-func (u *UserAPI) SetAccountData(ctx context.Context, userID, roomID, dataType string, content json.RawMessage) error {
-	local, err := u.localpart(userID)
+func (u *UserAPI) SetAccountData(ctx context.Context, userID matrixid.UserID, roomID matrixid.RoomID, dataType string, content json.RawMessage) error {
+	local, err := u.localpart(string(userID))
 	if err != nil {
 		return err
 	}
 	lock := u.userLock(local)
 	lock.Lock()
-	ticket, err := u.storeAccountData(ctx, local, roomID, dataType, content)
+	ticket, err := u.storeAccountData(ctx, local, string(roomID), dataType, content)
 	lock.Unlock()
 	if err != nil {
 		return err
@@ -79,14 +80,14 @@ const accountDataPublishWait = 3 * time.Second
 
 // SetRoomTag implements api.UserAPI: a read-modify-write of m.tag under
 // the user's lock, so concurrent tag changes do not lose each other.
-func (u *UserAPI) SetRoomTag(ctx context.Context, userID, roomID, tag string, content json.RawMessage) error {
-	local, err := u.localpart(userID)
+func (u *UserAPI) SetRoomTag(ctx context.Context, userID matrixid.UserID, roomID matrixid.RoomID, tag string, content json.RawMessage) error {
+	local, err := u.localpart(string(userID))
 	if err != nil {
 		return err
 	}
 	lock := u.userLock(local)
 	lock.Lock()
-	ticket, err := u.setRoomTagLocked(ctx, local, roomID, tag, content)
+	ticket, err := u.setRoomTagLocked(ctx, local, string(roomID), tag, content)
 	lock.Unlock()
 	if err != nil {
 		return err
@@ -122,12 +123,12 @@ func (u *UserAPI) setRoomTagLocked(ctx context.Context, local, roomID, tag strin
 	if err != nil {
 		return outbox.Ticket{}, err
 	}
-	return u.storeAccountData(ctx, local, roomID, "m.tag", data)
+	return u.storeAccountData(ctx, local, string(roomID), "m.tag", data)
 }
 
 // AllAccountData implements api.UserAPI.
-func (u *UserAPI) AllAccountData(ctx context.Context, userID string) (*api.AccountDataSet, error) {
-	local, err := u.localpart(userID)
+func (u *UserAPI) AllAccountData(ctx context.Context, userID matrixid.UserID) (*api.AccountDataSet, error) {
+	local, err := u.localpart(string(userID))
 	if err != nil {
 		return nil, err
 	}

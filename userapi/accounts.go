@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/big"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	istorage "github.com/axon-hs/axon/internal/storage"
 
 	"github.com/axon-hs/axon/userapi/api"
@@ -14,7 +15,7 @@ import (
 )
 
 // CreateAccount implements api.UserAPI (also used by `axon create-account`).
-func (u *UserAPI) CreateAccount(ctx context.Context, localpart, password string, admin bool) (string, error) {
+func (u *UserAPI) CreateAccount(ctx context.Context, localpart, password string, admin bool) (matrixid.UserID, error) {
 	if err := u.validateLocalpart(localpart, false); err != nil {
 		return "", err
 	}
@@ -33,11 +34,11 @@ func (u *UserAPI) CreateAccount(ctx context.Context, localpart, password string,
 	if err != nil {
 		return "", err
 	}
-	return u.userID(localpart), nil
+	return matrixid.UserID(u.userID(localpart)), nil
 }
 
 // CreateGuestAccount implements api.UserAPI.
-func (u *UserAPI) CreateGuestAccount(ctx context.Context) (string, error) {
+func (u *UserAPI) CreateGuestAccount(ctx context.Context) (matrixid.UserID, error) {
 	for range 5 {
 		n, err := rand.Int(rand.Reader, big.NewInt(1e12))
 		if err != nil {
@@ -51,7 +52,7 @@ func (u *UserAPI) CreateGuestAccount(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		return u.userID(localpart), nil
+		return matrixid.UserID(u.userID(localpart)), nil
 	}
 	return "", errors.New("could not find a free guest user ID")
 }
@@ -73,8 +74,8 @@ func (u *UserAPI) CheckLocalpart(ctx context.Context, localpart string) error {
 }
 
 // QueryAccount implements api.UserAPI.
-func (u *UserAPI) QueryAccount(ctx context.Context, userID string) (*api.Account, error) {
-	acc, err := u.account(ctx, userID)
+func (u *UserAPI) QueryAccount(ctx context.Context, userID matrixid.UserID) (*api.Account, error) {
+	acc, err := u.account(ctx, string(userID))
 	if err != nil {
 		return nil, err
 	}
@@ -85,8 +86,8 @@ func (u *UserAPI) QueryAccount(ctx context.Context, userID string) (*api.Account
 }
 
 // CheckPassword implements api.UserAPI.
-func (u *UserAPI) CheckPassword(ctx context.Context, userID, password string) error {
-	acc, err := u.account(ctx, userID)
+func (u *UserAPI) CheckPassword(ctx context.Context, userID matrixid.UserID, password string) error {
+	acc, err := u.account(ctx, string(userID))
 	if errors.Is(err, api.ErrNotFound) {
 		if _, err := passwordMatches(ctx, "", password); err != nil { // same time as a real check
 			return err
@@ -110,8 +111,8 @@ func (u *UserAPI) CheckPassword(ctx context.Context, userID, password string) er
 }
 
 // SetPassword implements api.UserAPI.
-func (u *UserAPI) SetPassword(ctx context.Context, userID, password string, logoutOtherDevices bool, keepDeviceID string) error {
-	acc, err := u.account(ctx, userID)
+func (u *UserAPI) SetPassword(ctx context.Context, userID matrixid.UserID, password string, logoutOtherDevices bool, keepDeviceID string) error {
+	acc, err := u.account(ctx, string(userID))
 	if err != nil {
 		return err
 	}
@@ -134,8 +135,8 @@ func (u *UserAPI) SetPassword(ctx context.Context, userID, password string, logo
 }
 
 // DeactivateAccount implements api.UserAPI.
-func (u *UserAPI) DeactivateAccount(ctx context.Context, userID string) error {
-	local, err := u.localpart(userID)
+func (u *UserAPI) DeactivateAccount(ctx context.Context, userID matrixid.UserID) error {
+	local, err := u.localpart(string(userID))
 	if err != nil {
 		return err
 	}

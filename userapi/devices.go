@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/outbox"
 	istorage "github.com/axon-hs/axon/internal/storage"
 
@@ -25,8 +26,8 @@ func (u *UserAPI) deviceInfo(d storage.Device) api.DeviceInfo {
 }
 
 // QueryDevices implements api.UserAPI.
-func (u *UserAPI) QueryDevices(ctx context.Context, userID string) ([]api.DeviceInfo, error) {
-	local, err := u.localpart(userID)
+func (u *UserAPI) QueryDevices(ctx context.Context, userID matrixid.UserID) ([]api.DeviceInfo, error) {
+	local, err := u.localpart(string(userID))
 	if err != nil {
 		return nil, err
 	}
@@ -42,8 +43,8 @@ func (u *UserAPI) QueryDevices(ctx context.Context, userID string) ([]api.Device
 }
 
 // QueryDevice implements api.UserAPI.
-func (u *UserAPI) QueryDevice(ctx context.Context, userID, deviceID string) (*api.DeviceInfo, error) {
-	local, err := u.localpart(userID)
+func (u *UserAPI) QueryDevice(ctx context.Context, userID matrixid.UserID, deviceID string) (*api.DeviceInfo, error) {
+	local, err := u.localpart(string(userID))
 	if err != nil {
 		return nil, err
 	}
@@ -59,8 +60,8 @@ func (u *UserAPI) QueryDevice(ctx context.Context, userID, deviceID string) (*ap
 }
 
 // SetDeviceDisplayName implements api.UserAPI.
-func (u *UserAPI) SetDeviceDisplayName(ctx context.Context, userID, deviceID, displayName string) error {
-	local, err := u.localpart(userID)
+func (u *UserAPI) SetDeviceDisplayName(ctx context.Context, userID matrixid.UserID, deviceID, displayName string) error {
+	local, err := u.localpart(string(userID))
 	if err != nil {
 		return err
 	}
@@ -75,8 +76,8 @@ func (u *UserAPI) SetDeviceDisplayName(ctx context.Context, userID, deviceID, di
 }
 
 // DeleteDevices implements api.UserAPI.
-func (u *UserAPI) DeleteDevices(ctx context.Context, userID string, deviceIDs []string) error {
-	local, err := u.localpart(userID)
+func (u *UserAPI) DeleteDevices(ctx context.Context, userID matrixid.UserID, deviceIDs []string) error {
+	local, err := u.localpart(string(userID))
 	if err != nil {
 		return err
 	}
@@ -92,8 +93,8 @@ func (u *UserAPI) DeleteDevices(ctx context.Context, userID string, deviceIDs []
 }
 
 // DeleteAllDevices implements api.UserAPI.
-func (u *UserAPI) DeleteAllDevices(ctx context.Context, userID, exceptDeviceID string) error {
-	local, err := u.localpart(userID)
+func (u *UserAPI) DeleteAllDevices(ctx context.Context, userID matrixid.UserID, exceptDeviceID string) error {
+	local, err := u.localpart(string(userID))
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/userapi/api"
 	"github.com/axon-hs/axon/userapi/storage"
 )
@@ -14,7 +15,7 @@ import (
 const maxProfileBytes = 64 << 10
 
 // QueryProfile implements api.UserAPI.
-func (u *UserAPI) QueryProfile(ctx context.Context, userID string) (displayName, avatarURL string, err error) {
+func (u *UserAPI) QueryProfile(ctx context.Context, userID matrixid.UserID) (displayName, avatarURL string, err error) {
 	fields, err := u.QueryProfileFields(ctx, userID)
 	if err != nil {
 		return "", "", err
@@ -26,8 +27,8 @@ func (u *UserAPI) QueryProfile(ctx context.Context, userID string) (displayName,
 }
 
 // QueryProfileFields implements api.UserAPI.
-func (u *UserAPI) QueryProfileFields(ctx context.Context, userID string) (map[string]json.RawMessage, error) {
-	acc, err := u.account(ctx, userID)
+func (u *UserAPI) QueryProfileFields(ctx context.Context, userID matrixid.UserID) (map[string]json.RawMessage, error) {
+	acc, err := u.account(ctx, string(userID))
 	if err != nil {
 		return nil, err
 	}
@@ -35,8 +36,8 @@ func (u *UserAPI) QueryProfileFields(ctx context.Context, userID string) (map[st
 }
 
 // SetProfileField implements api.UserAPI.
-func (u *UserAPI) SetProfileField(ctx context.Context, userID, field string, value json.RawMessage) error {
-	acc, err := u.account(ctx, userID)
+func (u *UserAPI) SetProfileField(ctx context.Context, userID matrixid.UserID, field string, value json.RawMessage) error {
+	acc, err := u.account(ctx, string(userID))
 	if err != nil {
 		return err
 	}

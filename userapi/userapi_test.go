@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/internal/stream"
@@ -101,11 +102,11 @@ func TestAccountUserAPI(t *testing.T) {
 		}
 
 		// Tokens: served from the cache, revoked at once on device deletion.
-		s1, err := u.Login(ctx, api.LoginRequest{UserID: userID, DisplayName: "one", IP: "10.0.0.1"})
+		s1, err := u.Login(ctx, api.LoginRequest{UserID: string(userID), DisplayName: "one", IP: "10.0.0.1"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		s2, err := u.Login(ctx, api.LoginRequest{UserID: userID, DisplayName: "two"})
+		s2, err := u.Login(ctx, api.LoginRequest{UserID: string(userID), DisplayName: "two"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,7 +114,7 @@ func TestAccountUserAPI(t *testing.T) {
 		req.RemoteAddr = "192.0.2.7:1234"
 		for range 3 {
 			dev, merr := u.AuthenticateToken(req, s1.AccessToken)
-			if merr != nil || dev.UserID != userID || dev.ID != s1.DeviceID || dev.DisplayName != "one" {
+			if merr != nil || matrixid.UserID(dev.UserID) != userID || dev.ID != s1.DeviceID || dev.DisplayName != "one" {
 				t.Fatalf("auth: %v %+v", merr, dev)
 			}
 		}
@@ -155,7 +156,7 @@ func TestAccountUserAPI(t *testing.T) {
 		if _, merr := u.AuthenticateToken(req, s2.AccessToken); merr == nil {
 			t.Fatal("token of deactivated account still valid")
 		}
-		if _, err := u.Login(ctx, api.LoginRequest{UserID: userID}); !errors.Is(err, api.ErrUserDeactivated) {
+		if _, err := u.Login(ctx, api.LoginRequest{UserID: string(userID)}); !errors.Is(err, api.ErrUserDeactivated) {
 			t.Fatalf("login deactivated: %v", err)
 		}
 	})
@@ -183,8 +184,8 @@ func TestAccountDataPublished(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i, want := range []api.OutputAccountData{
-			{UserID: userID, Type: "m.direct", Content: json.RawMessage(`{"a":1}`)},
-			{UserID: userID, RoomID: "!r:test.local", Type: "m.tag", Content: json.RawMessage(`{"tags":{}}`)},
+			{UserID: string(userID), Type: "m.direct", Content: json.RawMessage(`{"a":1}`)},
+			{UserID: string(userID), RoomID: "!r:test.local", Type: "m.tag", Content: json.RawMessage(`{"tags":{}}`)},
 		} {
 			select {
 			case out := <-got:

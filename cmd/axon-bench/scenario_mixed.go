@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/axon-hs/axon/internal/matrixrules"
 )
 
 // mixedScenario measures whether /sync keeps up under sustained mixed
@@ -73,7 +75,7 @@ func (s *mixedScenario) run(ctx context.Context, b *bench) error {
 	if err := b.awaitRooms(ctx, receivers[len(receivers)-1], len(rooms)); err != nil {
 		return err
 	}
-	filter := lightFilter(rooms, 1000, "m.room.message")
+	filter := lightFilter(rooms, 1000, matrixrules.MRoomMessage)
 	m := b.measure("mixed", "", "deliveries", "send start → seen in a receiver's /sync",
 		map[string]any{"s": s.senders, "l": s.receivers, "r": s.rooms, "t": s.dur.String(), "wait": s.wait.String()})
 

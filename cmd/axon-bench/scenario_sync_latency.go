@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/axon-hs/axon/internal/matrixrules"
 )
 
 // longPoll is the /sync timeout the receiver uses, as real clients do.
@@ -103,7 +105,7 @@ func (s *syncLatencyScenario) run(ctx context.Context, b *bench) error {
 	if err := b.joinAll(ctx, "synclat", users[1:], room, 1); err != nil {
 		return err
 	}
-	filter, err := b.c.uploadFilter(ctx, receiver, lightFilter([]string{room}, 50, "m.room.message"))
+	filter, err := b.c.uploadFilter(ctx, receiver, lightFilter([]string{room}, 50, matrixrules.MRoomMessage))
 	if err != nil {
 		return err
 	}
@@ -195,7 +197,7 @@ func (s *syncLatencyScenario) receive(ctx context.Context, b *bench, m *measurem
 		}
 		since = sr.NextBatch
 		for _, ev := range sr.Rooms.Join[room].Timeline.Events {
-			if ev.Sender != senderID || ev.Type != "m.room.message" {
+			if ev.Sender != senderID || ev.Type != matrixrules.MRoomMessage {
 				continue
 			}
 			if i, ok := b.parseProbe(ev.Content.Body); ok {

@@ -9,6 +9,7 @@ import (
 	"maunium.net/go/mautrix"
 
 	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/server/testserver"
 )
 
@@ -48,7 +49,7 @@ func TestAdminCLI(t *testing.T) {
 	expect(run("users", "reset-password", "--user", "carol", "--password", "carolpass2"), "reset")
 	loginToken(t, inst.URL, "carol", "carolpass2")
 	expect(run("users", "make-admin", "--user", "carol"), "admin: true")
-	if acc, err := inst.Server.UserAPI.QueryAccount(ctx, "@carol:"+inst.Cfg.ServerName); err != nil || !acc.IsAdmin {
+	if acc, err := inst.Server.UserAPI.QueryAccount(ctx, matrixid.UserID("@carol:"+inst.Cfg.ServerName)); err != nil || !acc.IsAdmin {
 		t.Fatalf("carol after make-admin: %+v %v", acc, err)
 	}
 	expect(run("rooms", "list"), "Lobby", "1 of 1 rooms")
@@ -63,7 +64,7 @@ func TestAdminCLI(t *testing.T) {
 	}
 	expect(run("notice", "--user", "bob", "--message", "hello from ops"), "sent to @bob:")
 	expect(run("users", "deactivate", "--user", "carol"), "deactivated")
-	if acc, err := inst.Server.UserAPI.QueryAccount(ctx, "@carol:"+inst.Cfg.ServerName); err != nil || !acc.Deactivated {
+	if acc, err := inst.Server.UserAPI.QueryAccount(ctx, matrixid.UserID("@carol:"+inst.Cfg.ServerName)); err != nil || !acc.Deactivated {
 		t.Fatalf("carol after deactivate: %+v %v", acc, err)
 	}
 

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	ksapi "github.com/axon-hs/axon/keyserver/api"
 )
 
@@ -24,24 +25,24 @@ type FederationAPI interface {
 	PerformLeave(ctx context.Context, req *PerformLeaveRequest) error
 	// PerformInvite invites a user of another server to a local room: the
 	// invite is countersigned by their server (/invite v2), then sent.
-	PerformInvite(ctx context.Context, req *PerformInviteRequest) (eventID string, err error)
+	PerformInvite(ctx context.Context, req *PerformInviteRequest) (eventID matrixid.EventID, err error)
 	// PerformKnock knocks on a room of another server for a local user,
 	// through make_knock/send_knock (same request shape as a join).
 	PerformKnock(ctx context.Context, req *PerformJoinRequest) (*PerformJoinResponse, error)
 	// RequestOpenIDToken issues a short-lived OpenID token that other
 	// servers can check with federation /openid/userinfo. Tokens are held
 	// in memory: a restart invalidates them.
-	RequestOpenIDToken(ctx context.Context, userID string) (*OpenIDToken, error)
+	RequestOpenIDToken(ctx context.Context, userID matrixid.UserID) (*OpenIDToken, error)
 	// QueryRoomAlias resolves an alias of another server.
 	QueryRoomAlias(ctx context.Context, alias string) (*RoomAlias, error)
 	// QueryProfile reads a remote user's profile (field "" for all).
-	QueryProfile(ctx context.Context, userID, field string) (map[string]json.RawMessage, error)
+	QueryProfile(ctx context.Context, userID matrixid.UserID, field string) (map[string]json.RawMessage, error)
 	// QueryPublicRooms reads a page of another server's public room
 	// directory (POST /publicRooms), returned as that server sent it.
 	QueryPublicRooms(ctx context.Context, server string, q PublicRoomsQuery) (json.RawMessage, error)
 	// Backfill fetches up to limit events before fromEventIDs from the
 	// other servers in the room and inputs them as history.
-	Backfill(ctx context.Context, roomID string, fromEventIDs []string, limit int) (int, error)
+	Backfill(ctx context.Context, roomID matrixid.RoomID, fromEventIDs []matrixid.EventID, limit int) (int, error)
 
 	// QueryRemoteKeys and ClaimRemoteKeys ask server for its users' keys
 	// (federation /user/keys/query and /user/keys/claim); they make this

@@ -5,6 +5,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/rpc"
 	ksapi "github.com/axon-hs/axon/keyserver/api"
 )
@@ -24,7 +25,7 @@ func (c *FederationAPIClient) PerformLeave(ctx context.Context, a1 *PerformLeave
 	return
 }
 
-func (c *FederationAPIClient) PerformInvite(ctx context.Context, a1 *PerformInviteRequest) (r0 string, r1 error) {
+func (c *FederationAPIClient) PerformInvite(ctx context.Context, a1 *PerformInviteRequest) (r0 matrixid.EventID, r1 error) {
 	r1 = c.C.Call(ctx, "PerformInvite", []any{a1}, &r0)
 	return
 }
@@ -34,7 +35,7 @@ func (c *FederationAPIClient) PerformKnock(ctx context.Context, a1 *PerformJoinR
 	return
 }
 
-func (c *FederationAPIClient) RequestOpenIDToken(ctx context.Context, a1 string) (r0 *OpenIDToken, r1 error) {
+func (c *FederationAPIClient) RequestOpenIDToken(ctx context.Context, a1 matrixid.UserID) (r0 *OpenIDToken, r1 error) {
 	r1 = c.C.Call(ctx, "RequestOpenIDToken", []any{a1}, &r0)
 	return
 }
@@ -44,7 +45,7 @@ func (c *FederationAPIClient) QueryRoomAlias(ctx context.Context, a1 string) (r0
 	return
 }
 
-func (c *FederationAPIClient) QueryProfile(ctx context.Context, a1 string, a2 string) (r0 map[string]json.RawMessage, r1 error) {
+func (c *FederationAPIClient) QueryProfile(ctx context.Context, a1 matrixid.UserID, a2 string) (r0 map[string]json.RawMessage, r1 error) {
 	r1 = c.C.Call(ctx, "QueryProfile", []any{a1, a2}, &r0)
 	return
 }
@@ -54,7 +55,7 @@ func (c *FederationAPIClient) QueryPublicRooms(ctx context.Context, a1 string, a
 	return
 }
 
-func (c *FederationAPIClient) Backfill(ctx context.Context, a1 string, a2 []string, a3 int) (r0 int, r1 error) {
+func (c *FederationAPIClient) Backfill(ctx context.Context, a1 matrixid.RoomID, a2 []matrixid.EventID, a3 int) (r0 int, r1 error) {
 	r1 = c.C.Call(ctx, "Backfill", []any{a1, a2, a3}, &r0)
 	return
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	"github.com/axon-hs/axon/federationapi/storage"
+	"github.com/axon-hs/axon/internal/matrixid"
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
@@ -20,7 +21,7 @@ const ConsumerName = "federationapi_room_events"
 // EventQuerier is the part of the roomserver the consumer needs (to read
 // state events the stream names only by ID).
 type EventQuerier interface {
-	QueryEvents(ctx context.Context, eventIDs []string) ([]*rsapi.Event, error)
+	QueryEvents(ctx context.Context, eventIDs []matrixid.EventID) ([]*rsapi.Event, error)
 }
 
 // RoomEvents applies the roomserver's output: it keeps the servers joined
@@ -189,7 +190,7 @@ func (c *RoomEvents) addedJoins(ctx context.Context, ev *rsapi.OutputNewRoomEven
 		}
 	}
 	if len(missing) > 0 {
-		events, err := c.Rooms.QueryEvents(ctx, missing)
+		events, err := c.Rooms.QueryEvents(ctx, matrixid.From[matrixid.EventID](missing))
 		if err != nil {
 			return nil, fmt.Errorf("query added state events: %w", err)
 		}

@@ -11,13 +11,16 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	"github.com/axon-hs/axon/federationapi/storage"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/stream"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
 
 type noEvents struct{}
 
-func (noEvents) QueryEvents(context.Context, []string) ([]*rsapi.Event, error) { return nil, nil }
+func (noEvents) QueryEvents(context.Context, []matrixid.EventID) ([]*rsapi.Event, error) {
+	return nil, nil
+}
 
 func member(t *testing.T, origin, roomID, userID, membership string) gomatrixserverlib.PDU {
 	t.Helper()

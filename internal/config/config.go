@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/axon-hs/axon/internal/matrixrules"
 )
 
 // Config is the whole of axon.yaml.
@@ -276,7 +278,7 @@ func Defaults() *Config {
 			HeaderTimeout: 10 * time.Second, BodyTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
 			MaxConnectionsPerIP: 500,
 		},
-		Rooms:         Rooms{DefaultVersion: "10"},
+		Rooms:         Rooms{DefaultVersion: matrixrules.DefaultVersion},
 		ServerNotices: ServerNotices{Localpart: "notices", DisplayName: "Server Notices", RoomName: "Server Notices"},
 		Presence:      Presence{Enabled: true},
 		VoIP:          VoIP{TURNUserLifetimeSeconds: 86400, TURNAllowGuests: true},
@@ -467,8 +469,8 @@ func (c *Config) Validate() error {
 		bad("limits.max_upload_bytes", "must be positive")
 	}
 	c.Media.validate(bad)
-	if !validRoomVersion(c.Rooms.DefaultVersion) {
-		bad("rooms.default_version", "%q is not a supported room version (1-12)", c.Rooms.DefaultVersion)
+	if !matrixrules.IsSupported(c.Rooms.DefaultVersion) {
+		bad("rooms.default_version", "%q is not a supported room version (%s)", c.Rooms.DefaultVersion, matrixrules.SupportedList())
 	}
 	known := map[string]bool{"clientapi": true, "userapi": true, "roomserver": true, "syncapi": true, "federationapi": true, "keyserver": true, "mediaapi": true, "appservice": true}
 	for i, comp := range c.Components {
@@ -488,14 +490,6 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("invalid config:\n  %s", strings.Join(errs, "\n  "))
 	}
 	return nil
-}
-
-func validRoomVersion(v string) bool {
-	switch v {
-	case "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12":
-		return true
-	}
-	return false
 }
 
 func (c *Config) databaseDSNs() map[string]string {

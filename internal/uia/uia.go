@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 )
 
 // The stages offered somewhere on this server.
@@ -75,7 +76,7 @@ type Challenge struct {
 // PasswordChecker verifies a user's password (the userapi has it): nil,
 // an error Config.Rejected recognises, or an internal error.
 type PasswordChecker interface {
-	CheckPassword(ctx context.Context, userID, password string) error
+	CheckPassword(ctx context.Context, userID matrixid.UserID, password string) error
 }
 
 // StageFunc checks one stage's credentials. A failure returns its
@@ -203,7 +204,7 @@ func (a *Authenticator) checkPassword(req *http.Request, auth *Auth, op Op) (str
 			return "", limited
 		}
 	}
-	err := a.cfg.Passwords.CheckPassword(req.Context(), op.UserID, auth.Password)
+	err := a.cfg.Passwords.CheckPassword(req.Context(), matrixid.UserID(op.UserID), auth.Password)
 	switch {
 	case err == nil:
 		return "", nil

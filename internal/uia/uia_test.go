@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/testutil"
 )
 
@@ -18,7 +19,7 @@ var errWrongPassword = errors.New("wrong password")
 
 func isWrongPassword(err error) bool { return errors.Is(err, errWrongPassword) }
 
-func (f *fakePasswords) CheckPassword(_ context.Context, userID, pw string) error {
+func (f *fakePasswords) CheckPassword(_ context.Context, userID matrixid.UserID, pw string) error {
 	f.calls++
 	if userID == "@alice:test" && pw == "right" {
 		return nil

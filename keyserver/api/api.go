@@ -9,6 +9,8 @@ package api
 import (
 	"context"
 	"encoding/json"
+
+	"github.com/axon-hs/axon/internal/matrixid"
 )
 
 // KeyserverAPI is what other components may ask of the keyserver. User
@@ -27,40 +29,40 @@ type KeyserverAPI interface {
 	// once, or the device's fallback key when none is left.
 	ClaimKeys(ctx context.Context, req *ClaimKeysRequest) (*ClaimKeysResponse, error)
 	// KeyCounts is what /sync tells a device about its own keys.
-	KeyCounts(ctx context.Context, userID, deviceID string) (*KeyCounts, error)
+	KeyCounts(ctx context.Context, userID matrixid.UserID, deviceID string) (*KeyCounts, error)
 	// DeleteDeviceKeys forgets the keys of deleted devices and announces
 	// the change. Devices that had no keys are ignored.
-	DeleteDeviceKeys(ctx context.Context, userID string, deviceIDs []string) error
+	DeleteDeviceKeys(ctx context.Context, userID matrixid.UserID, deviceIDs []string) error
 	// LocalUserDevices is a local user's device list as federation's
 	// GET /user/devices serves it.
-	LocalUserDevices(ctx context.Context, userID string) (*UserDevices, error)
+	LocalUserDevices(ctx context.Context, userID matrixid.UserID) (*UserDevices, error)
 
 	// CrossSigningKeys returns the user's stored cross-signing keys.
-	CrossSigningKeys(ctx context.Context, userID string) (*CrossSigningKeys, error)
+	CrossSigningKeys(ctx context.Context, userID matrixid.UserID) (*CrossSigningKeys, error)
 	// UploadCrossSigningKeys replaces the keys given (the caller has done
 	// any user-interactive auth). ErrInvalidSignature, ErrInvalidKeys,
 	// ErrMissingMasterKey.
-	UploadCrossSigningKeys(ctx context.Context, userID string, keys *CrossSigningKeys) error
+	UploadCrossSigningKeys(ctx context.Context, userID matrixid.UserID, keys *CrossSigningKeys) error
 	// UploadSignatures adds signatures made by userID to device and
 	// cross-signing keys: signed maps user ID → key ID (device ID or
 	// public key) → the signed object. Per-key failures are returned.
-	UploadSignatures(ctx context.Context, userID string, signed map[string]map[string]json.RawMessage) (map[string]map[string]*KeyError, error)
+	UploadSignatures(ctx context.Context, userID matrixid.UserID, signed map[string]map[string]json.RawMessage) (map[string]map[string]*KeyError, error)
 
 	// Server-side key backup (spec "Server-side key backups"). Versions
 	// are decimal strings; "" means the current (newest) version.
 	// ErrNoBackup when the version does not exist (or was deleted).
-	CreateBackupVersion(ctx context.Context, userID string, info *BackupVersionInfo) (version string, err error)
-	BackupVersion(ctx context.Context, userID, version string) (*BackupVersionInfo, error)
-	UpdateBackupVersion(ctx context.Context, userID, version string, info *BackupVersionInfo) error
-	DeleteBackupVersion(ctx context.Context, userID, version string) error
+	CreateBackupVersion(ctx context.Context, userID matrixid.UserID, info *BackupVersionInfo) (version string, err error)
+	BackupVersion(ctx context.Context, userID matrixid.UserID, version string) (*BackupVersionInfo, error)
+	UpdateBackupVersion(ctx context.Context, userID matrixid.UserID, version string, info *BackupVersionInfo) error
+	DeleteBackupVersion(ctx context.Context, userID matrixid.UserID, version string) error
 	// PutRoomKeys stores sessions into version, which must be the current
 	// one (ErrWrongBackupVersion otherwise), keeping the better of an old
 	// and new copy of each session per the spec's rules.
-	PutRoomKeys(ctx context.Context, userID, version string, rooms map[string]map[string]*KeyBackupData) (*BackupCount, error)
+	PutRoomKeys(ctx context.Context, userID matrixid.UserID, version string, rooms map[string]map[string]*KeyBackupData) (*BackupCount, error)
 	// RoomKeys reads sessions: all (roomID ""), one room's, or one
 	// session (ErrNoBackup when it is not stored).
-	RoomKeys(ctx context.Context, userID, version, roomID, sessionID string) (map[string]map[string]*KeyBackupData, error)
-	DeleteRoomKeys(ctx context.Context, userID, version, roomID, sessionID string) (*BackupCount, error)
+	RoomKeys(ctx context.Context, userID matrixid.UserID, version string, roomID matrixid.RoomID, sessionID string) (map[string]map[string]*KeyBackupData, error)
+	DeleteRoomKeys(ctx context.Context, userID matrixid.UserID, version string, roomID matrixid.RoomID, sessionID string) (*BackupCount, error)
 }
 
 // UploadKeysRequest is POST /keys/upload for one device.

@@ -5,6 +5,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/rpc"
 )
 
@@ -28,67 +29,67 @@ func (c *KeyserverAPIClient) ClaimKeys(ctx context.Context, a1 *ClaimKeysRequest
 	return
 }
 
-func (c *KeyserverAPIClient) KeyCounts(ctx context.Context, a1 string, a2 string) (r0 *KeyCounts, r1 error) {
+func (c *KeyserverAPIClient) KeyCounts(ctx context.Context, a1 matrixid.UserID, a2 string) (r0 *KeyCounts, r1 error) {
 	r1 = c.C.Call(ctx, "KeyCounts", []any{a1, a2}, &r0)
 	return
 }
 
-func (c *KeyserverAPIClient) DeleteDeviceKeys(ctx context.Context, a1 string, a2 []string) (r0 error) {
+func (c *KeyserverAPIClient) DeleteDeviceKeys(ctx context.Context, a1 matrixid.UserID, a2 []string) (r0 error) {
 	r0 = c.C.Call(ctx, "DeleteDeviceKeys", []any{a1, a2})
 	return
 }
 
-func (c *KeyserverAPIClient) LocalUserDevices(ctx context.Context, a1 string) (r0 *UserDevices, r1 error) {
+func (c *KeyserverAPIClient) LocalUserDevices(ctx context.Context, a1 matrixid.UserID) (r0 *UserDevices, r1 error) {
 	r1 = c.C.Call(ctx, "LocalUserDevices", []any{a1}, &r0)
 	return
 }
 
-func (c *KeyserverAPIClient) CrossSigningKeys(ctx context.Context, a1 string) (r0 *CrossSigningKeys, r1 error) {
+func (c *KeyserverAPIClient) CrossSigningKeys(ctx context.Context, a1 matrixid.UserID) (r0 *CrossSigningKeys, r1 error) {
 	r1 = c.C.Call(ctx, "CrossSigningKeys", []any{a1}, &r0)
 	return
 }
 
-func (c *KeyserverAPIClient) UploadCrossSigningKeys(ctx context.Context, a1 string, a2 *CrossSigningKeys) (r0 error) {
+func (c *KeyserverAPIClient) UploadCrossSigningKeys(ctx context.Context, a1 matrixid.UserID, a2 *CrossSigningKeys) (r0 error) {
 	r0 = c.C.Call(ctx, "UploadCrossSigningKeys", []any{a1, a2})
 	return
 }
 
-func (c *KeyserverAPIClient) UploadSignatures(ctx context.Context, a1 string, a2 map[string]map[string]json.RawMessage) (r0 map[string]map[string]*KeyError, r1 error) {
+func (c *KeyserverAPIClient) UploadSignatures(ctx context.Context, a1 matrixid.UserID, a2 map[string]map[string]json.RawMessage) (r0 map[string]map[string]*KeyError, r1 error) {
 	r1 = c.C.Call(ctx, "UploadSignatures", []any{a1, a2}, &r0)
 	return
 }
 
-func (c *KeyserverAPIClient) CreateBackupVersion(ctx context.Context, a1 string, a2 *BackupVersionInfo) (r0 string, r1 error) {
+func (c *KeyserverAPIClient) CreateBackupVersion(ctx context.Context, a1 matrixid.UserID, a2 *BackupVersionInfo) (r0 string, r1 error) {
 	r1 = c.C.Call(ctx, "CreateBackupVersion", []any{a1, a2}, &r0)
 	return
 }
 
-func (c *KeyserverAPIClient) BackupVersion(ctx context.Context, a1 string, a2 string) (r0 *BackupVersionInfo, r1 error) {
+func (c *KeyserverAPIClient) BackupVersion(ctx context.Context, a1 matrixid.UserID, a2 string) (r0 *BackupVersionInfo, r1 error) {
 	r1 = c.C.Call(ctx, "BackupVersion", []any{a1, a2}, &r0)
 	return
 }
 
-func (c *KeyserverAPIClient) UpdateBackupVersion(ctx context.Context, a1 string, a2 string, a3 *BackupVersionInfo) (r0 error) {
+func (c *KeyserverAPIClient) UpdateBackupVersion(ctx context.Context, a1 matrixid.UserID, a2 string, a3 *BackupVersionInfo) (r0 error) {
 	r0 = c.C.Call(ctx, "UpdateBackupVersion", []any{a1, a2, a3})
 	return
 }
 
-func (c *KeyserverAPIClient) DeleteBackupVersion(ctx context.Context, a1 string, a2 string) (r0 error) {
+func (c *KeyserverAPIClient) DeleteBackupVersion(ctx context.Context, a1 matrixid.UserID, a2 string) (r0 error) {
 	r0 = c.C.Call(ctx, "DeleteBackupVersion", []any{a1, a2})
 	return
 }
 
-func (c *KeyserverAPIClient) PutRoomKeys(ctx context.Context, a1 string, a2 string, a3 map[string]map[string]*KeyBackupData) (r0 *BackupCount, r1 error) {
+func (c *KeyserverAPIClient) PutRoomKeys(ctx context.Context, a1 matrixid.UserID, a2 string, a3 map[string]map[string]*KeyBackupData) (r0 *BackupCount, r1 error) {
 	r1 = c.C.Call(ctx, "PutRoomKeys", []any{a1, a2, a3}, &r0)
 	return
 }
 
-func (c *KeyserverAPIClient) RoomKeys(ctx context.Context, a1 string, a2 string, a3 string, a4 string) (r0 map[string]map[string]*KeyBackupData, r1 error) {
+func (c *KeyserverAPIClient) RoomKeys(ctx context.Context, a1 matrixid.UserID, a2 string, a3 matrixid.RoomID, a4 string) (r0 map[string]map[string]*KeyBackupData, r1 error) {
 	r1 = c.C.Call(ctx, "RoomKeys", []any{a1, a2, a3, a4}, &r0)
 	return
 }
 
-func (c *KeyserverAPIClient) DeleteRoomKeys(ctx context.Context, a1 string, a2 string, a3 string, a4 string) (r0 *BackupCount, r1 error) {
+func (c *KeyserverAPIClient) DeleteRoomKeys(ctx context.Context, a1 matrixid.UserID, a2 string, a3 matrixid.RoomID, a4 string) (r0 *BackupCount, r1 error) {
 	r1 = c.C.Call(ctx, "DeleteRoomKeys", []any{a1, a2, a3, a4}, &r0)
 	return
 }

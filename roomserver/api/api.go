@@ -8,6 +8,8 @@ package api
 
 import (
 	"context"
+
+	"github.com/axon-hs/axon/internal/matrixid"
 )
 
 // RoomserverAPI is what other components may ask of the roomserver.
@@ -18,55 +20,55 @@ type RoomserverAPI interface {
 	InputRoomEvents(ctx context.Context, req *InputRoomEventsRequest) (*InputRoomEventsResponse, error)
 
 	// QueryRoomVersion returns ErrRoomNotFound for unknown rooms.
-	QueryRoomVersion(ctx context.Context, roomID string) (string, error)
+	QueryRoomVersion(ctx context.Context, roomID matrixid.RoomID) (string, error)
 	// QueryCurrentState returns current state events for the tuples asked
 	// (all current state when tuples is empty).
-	QueryCurrentState(ctx context.Context, roomID string, tuples []StateKey) ([]*Event, error)
+	QueryCurrentState(ctx context.Context, roomID matrixid.RoomID, tuples []StateKey) ([]*Event, error)
 	// QueryStateAfterEvent returns the room state after eventID (including
 	// it when it is a state event), filtered like QueryCurrentState.
-	QueryStateAfterEvent(ctx context.Context, roomID, eventID string, tuples []StateKey) ([]*Event, error)
+	QueryStateAfterEvent(ctx context.Context, roomID matrixid.RoomID, eventID matrixid.EventID, tuples []StateKey) ([]*Event, error)
 	// QueryEvents returns the events it knows, in request order, skipping
 	// unknown IDs. Redacted events come back redacted.
-	QueryEvents(ctx context.Context, eventIDs []string) ([]*Event, error)
+	QueryEvents(ctx context.Context, eventIDs []matrixid.EventID) ([]*Event, error)
 	// QueryMembership is a user's current membership ("" if none) and the
 	// member event ID.
-	QueryMembership(ctx context.Context, roomID, userID string) (membership, eventID string, err error)
+	QueryMembership(ctx context.Context, roomID matrixid.RoomID, userID matrixid.UserID) (membership string, eventID matrixid.EventID, err error)
 	// QueryRoomsForUser lists rooms where the user's current membership is
 	// membership (not forgotten).
-	QueryRoomsForUser(ctx context.Context, userID, membership string) ([]string, error)
+	QueryRoomsForUser(ctx context.Context, userID matrixid.UserID, membership string) ([]matrixid.RoomID, error)
 	// QueryEventVisibility says, for each event, whether userID may see it
 	// under the room's history visibility rules.
-	QueryEventVisibility(ctx context.Context, userID string, events []*Event) ([]bool, error)
+	QueryEventVisibility(ctx context.Context, userID matrixid.UserID, events []*Event) ([]bool, error)
 	// QueryForwardExtremities lists the room's current DAG tips.
-	QueryForwardExtremities(ctx context.Context, roomID string) ([]string, error)
+	QueryForwardExtremities(ctx context.Context, roomID matrixid.RoomID) ([]matrixid.EventID, error)
 	// QueryEventByTimestamp finds the closest event at or after (dir "f")
 	// or at or before (dir "b") ts in ms.
-	QueryEventByTimestamp(ctx context.Context, roomID string, ts int64, dir string) (eventID string, eventTS int64, err error)
+	QueryEventByTimestamp(ctx context.Context, roomID matrixid.RoomID, ts int64, dir string) (eventID matrixid.EventID, eventTS int64, err error)
 	// QueryRoomSummary is what the directory and hierarchy show.
-	QueryRoomSummary(ctx context.Context, roomID string) (*RoomSummary, error)
+	QueryRoomSummary(ctx context.Context, roomID matrixid.RoomID) (*RoomSummary, error)
 	// QueryAllRooms lists every room the server knows, oldest first
 	// (server administration).
 	QueryAllRooms(ctx context.Context) ([]string, error)
 
 	// Aliases.
-	SetRoomAlias(ctx context.Context, alias, roomID, creator string) error
+	SetRoomAlias(ctx context.Context, alias string, roomID matrixid.RoomID, creator matrixid.UserID) error
 	RemoveRoomAlias(ctx context.Context, alias string) error
-	QueryAlias(ctx context.Context, alias string) (roomID, creator string, err error)
-	QueryAliasesForRoom(ctx context.Context, roomID string) ([]string, error)
+	QueryAlias(ctx context.Context, alias string) (roomID matrixid.RoomID, creator matrixid.UserID, err error)
+	QueryAliasesForRoom(ctx context.Context, roomID matrixid.RoomID) ([]string, error)
 	// MoveAliases re-points every alias of one room to another (upgrades).
-	MoveAliases(ctx context.Context, fromRoomID, toRoomID string) error
+	MoveAliases(ctx context.Context, fromRoomID, toRoomID matrixid.RoomID) error
 
 	// Room directory visibility ("public" / "private").
-	SetRoomVisibility(ctx context.Context, roomID, visibility string) error
-	QueryRoomVisibility(ctx context.Context, roomID string) (string, error)
+	SetRoomVisibility(ctx context.Context, roomID matrixid.RoomID, visibility string) error
+	QueryRoomVisibility(ctx context.Context, roomID matrixid.RoomID) (string, error)
 	// SetNetworkRoomVisibility lists ("public") or unlists a room in an
 	// appservice's directory of one of its networks.
-	SetNetworkRoomVisibility(ctx context.Context, appserviceID, networkID, roomID, visibility string) error
+	SetNetworkRoomVisibility(ctx context.Context, appserviceID, networkID string, roomID matrixid.RoomID, visibility string) error
 	// QueryPublicRooms pages through published rooms, largest first.
 	QueryPublicRooms(ctx context.Context, req *PublicRoomsRequest) (*PublicRoomsResponse, error)
 
 	// ForgetRoom hides a left room from the user (spec /forget).
-	ForgetRoom(ctx context.Context, userID, roomID string) error
+	ForgetRoom(ctx context.Context, userID matrixid.UserID, roomID matrixid.RoomID) error
 
 	// Federation support (types in federation.go).
 
@@ -78,8 +80,8 @@ type RoomserverAPI interface {
 	QueryEventTemplate(ctx context.Context, req *EventTemplateRequest) (*EventTemplate, error)
 	// QueryStateBeforeEvent is the room state before eventID (federation
 	// /state and /state_ids).
-	QueryStateBeforeEvent(ctx context.Context, roomID, eventID string) ([]*Event, error)
+	QueryStateBeforeEvent(ctx context.Context, roomID matrixid.RoomID, eventID matrixid.EventID) ([]*Event, error)
 	// QueryServerInRoom says whether serverName has a joined member in
 	// the room's current state.
-	QueryServerInRoom(ctx context.Context, roomID, serverName string) (bool, error)
+	QueryServerInRoom(ctx context.Context, roomID matrixid.RoomID, serverName string) (bool, error)
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/matrix-org/gomatrixserverlib"
+	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
 )
 
@@ -88,7 +89,7 @@ func ToClientEvents(evs []*Event, opts FormatOptions) []ClientEvent {
 // RedactsOf is the event a redaction targets: content.redacts from room
 // v11 on, the top-level key before (both are honoured).
 func RedactsOf(ev gomatrixserverlib.PDU) string {
-	if ev.Type() != "m.room.redaction" {
+	if ev.Type() != spec.MRoomRedaction {
 		return ""
 	}
 	if r := gjson.GetBytes(ev.Content(), "redacts"); r.Type == gjson.String {

@@ -4,6 +4,7 @@ package api
 
 import (
 	"context"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/rpc"
 )
 
@@ -17,52 +18,52 @@ func (c *RoomserverAPIClient) InputRoomEvents(ctx context.Context, a1 *InputRoom
 	return
 }
 
-func (c *RoomserverAPIClient) QueryRoomVersion(ctx context.Context, a1 string) (r0 string, r1 error) {
+func (c *RoomserverAPIClient) QueryRoomVersion(ctx context.Context, a1 matrixid.RoomID) (r0 string, r1 error) {
 	r1 = c.C.Call(ctx, "QueryRoomVersion", []any{a1}, &r0)
 	return
 }
 
-func (c *RoomserverAPIClient) QueryCurrentState(ctx context.Context, a1 string, a2 []StateKey) (r0 []*Event, r1 error) {
+func (c *RoomserverAPIClient) QueryCurrentState(ctx context.Context, a1 matrixid.RoomID, a2 []StateKey) (r0 []*Event, r1 error) {
 	r1 = c.C.Call(ctx, "QueryCurrentState", []any{a1, a2}, &r0)
 	return
 }
 
-func (c *RoomserverAPIClient) QueryStateAfterEvent(ctx context.Context, a1 string, a2 string, a3 []StateKey) (r0 []*Event, r1 error) {
+func (c *RoomserverAPIClient) QueryStateAfterEvent(ctx context.Context, a1 matrixid.RoomID, a2 matrixid.EventID, a3 []StateKey) (r0 []*Event, r1 error) {
 	r1 = c.C.Call(ctx, "QueryStateAfterEvent", []any{a1, a2, a3}, &r0)
 	return
 }
 
-func (c *RoomserverAPIClient) QueryEvents(ctx context.Context, a1 []string) (r0 []*Event, r1 error) {
+func (c *RoomserverAPIClient) QueryEvents(ctx context.Context, a1 []matrixid.EventID) (r0 []*Event, r1 error) {
 	r1 = c.C.Call(ctx, "QueryEvents", []any{a1}, &r0)
 	return
 }
 
-func (c *RoomserverAPIClient) QueryMembership(ctx context.Context, a1 string, a2 string) (r0 string, r1 string, r2 error) {
+func (c *RoomserverAPIClient) QueryMembership(ctx context.Context, a1 matrixid.RoomID, a2 matrixid.UserID) (r0 string, r1 matrixid.EventID, r2 error) {
 	r2 = c.C.Call(ctx, "QueryMembership", []any{a1, a2}, &r0, &r1)
 	return
 }
 
-func (c *RoomserverAPIClient) QueryRoomsForUser(ctx context.Context, a1 string, a2 string) (r0 []string, r1 error) {
+func (c *RoomserverAPIClient) QueryRoomsForUser(ctx context.Context, a1 matrixid.UserID, a2 string) (r0 []matrixid.RoomID, r1 error) {
 	r1 = c.C.Call(ctx, "QueryRoomsForUser", []any{a1, a2}, &r0)
 	return
 }
 
-func (c *RoomserverAPIClient) QueryEventVisibility(ctx context.Context, a1 string, a2 []*Event) (r0 []bool, r1 error) {
+func (c *RoomserverAPIClient) QueryEventVisibility(ctx context.Context, a1 matrixid.UserID, a2 []*Event) (r0 []bool, r1 error) {
 	r1 = c.C.Call(ctx, "QueryEventVisibility", []any{a1, a2}, &r0)
 	return
 }
 
-func (c *RoomserverAPIClient) QueryForwardExtremities(ctx context.Context, a1 string) (r0 []string, r1 error) {
+func (c *RoomserverAPIClient) QueryForwardExtremities(ctx context.Context, a1 matrixid.RoomID) (r0 []matrixid.EventID, r1 error) {
 	r1 = c.C.Call(ctx, "QueryForwardExtremities", []any{a1}, &r0)
 	return
 }
 
-func (c *RoomserverAPIClient) QueryEventByTimestamp(ctx context.Context, a1 string, a2 int64, a3 string) (r0 string, r1 int64, r2 error) {
+func (c *RoomserverAPIClient) QueryEventByTimestamp(ctx context.Context, a1 matrixid.RoomID, a2 int64, a3 string) (r0 matrixid.EventID, r1 int64, r2 error) {
 	r2 = c.C.Call(ctx, "QueryEventByTimestamp", []any{a1, a2, a3}, &r0, &r1)
 	return
 }
 
-func (c *RoomserverAPIClient) QueryRoomSummary(ctx context.Context, a1 string) (r0 *RoomSummary, r1 error) {
+func (c *RoomserverAPIClient) QueryRoomSummary(ctx context.Context, a1 matrixid.RoomID) (r0 *RoomSummary, r1 error) {
 	r1 = c.C.Call(ctx, "QueryRoomSummary", []any{a1}, &r0)
 	return
 }
@@ -72,7 +73,7 @@ func (c *RoomserverAPIClient) QueryAllRooms(ctx context.Context) (r0 []string, r
 	return
 }
 
-func (c *RoomserverAPIClient) SetRoomAlias(ctx context.Context, a1 string, a2 string, a3 string) (r0 error) {
+func (c *RoomserverAPIClient) SetRoomAlias(ctx context.Context, a1 string, a2 matrixid.RoomID, a3 matrixid.UserID) (r0 error) {
 	r0 = c.C.Call(ctx, "SetRoomAlias", []any{a1, a2, a3})
 	return
 }
@@ -82,32 +83,32 @@ func (c *RoomserverAPIClient) RemoveRoomAlias(ctx context.Context, a1 string) (r
 	return
 }
 
-func (c *RoomserverAPIClient) QueryAlias(ctx context.Context, a1 string) (r0 string, r1 string, r2 error) {
+func (c *RoomserverAPIClient) QueryAlias(ctx context.Context, a1 string) (r0 matrixid.RoomID, r1 matrixid.UserID, r2 error) {
 	r2 = c.C.Call(ctx, "QueryAlias", []any{a1}, &r0, &r1)
 	return
 }
 
-func (c *RoomserverAPIClient) QueryAliasesForRoom(ctx context.Context, a1 string) (r0 []string, r1 error) {
+func (c *RoomserverAPIClient) QueryAliasesForRoom(ctx context.Context, a1 matrixid.RoomID) (r0 []string, r1 error) {
 	r1 = c.C.Call(ctx, "QueryAliasesForRoom", []any{a1}, &r0)
 	return
 }
 
-func (c *RoomserverAPIClient) MoveAliases(ctx context.Context, a1 string, a2 string) (r0 error) {
+func (c *RoomserverAPIClient) MoveAliases(ctx context.Context, a1 matrixid.RoomID, a2 matrixid.RoomID) (r0 error) {
 	r0 = c.C.Call(ctx, "MoveAliases", []any{a1, a2})
 	return
 }
 
-func (c *RoomserverAPIClient) SetRoomVisibility(ctx context.Context, a1 string, a2 string) (r0 error) {
+func (c *RoomserverAPIClient) SetRoomVisibility(ctx context.Context, a1 matrixid.RoomID, a2 string) (r0 error) {
 	r0 = c.C.Call(ctx, "SetRoomVisibility", []any{a1, a2})
 	return
 }
 
-func (c *RoomserverAPIClient) QueryRoomVisibility(ctx context.Context, a1 string) (r0 string, r1 error) {
+func (c *RoomserverAPIClient) QueryRoomVisibility(ctx context.Context, a1 matrixid.RoomID) (r0 string, r1 error) {
 	r1 = c.C.Call(ctx, "QueryRoomVisibility", []any{a1}, &r0)
 	return
 }
 
-func (c *RoomserverAPIClient) SetNetworkRoomVisibility(ctx context.Context, a1 string, a2 string, a3 string, a4 string) (r0 error) {
+func (c *RoomserverAPIClient) SetNetworkRoomVisibility(ctx context.Context, a1 string, a2 string, a3 matrixid.RoomID, a4 string) (r0 error) {
 	r0 = c.C.Call(ctx, "SetNetworkRoomVisibility", []any{a1, a2, a3, a4})
 	return
 }
@@ -117,7 +118,7 @@ func (c *RoomserverAPIClient) QueryPublicRooms(ctx context.Context, a1 *PublicRo
 	return
 }
 
-func (c *RoomserverAPIClient) ForgetRoom(ctx context.Context, a1 string, a2 string) (r0 error) {
+func (c *RoomserverAPIClient) ForgetRoom(ctx context.Context, a1 matrixid.UserID, a2 matrixid.RoomID) (r0 error) {
 	r0 = c.C.Call(ctx, "ForgetRoom", []any{a1, a2})
 	return
 }
@@ -127,12 +128,12 @@ func (c *RoomserverAPIClient) QueryEventTemplate(ctx context.Context, a1 *EventT
 	return
 }
 
-func (c *RoomserverAPIClient) QueryStateBeforeEvent(ctx context.Context, a1 string, a2 string) (r0 []*Event, r1 error) {
+func (c *RoomserverAPIClient) QueryStateBeforeEvent(ctx context.Context, a1 matrixid.RoomID, a2 matrixid.EventID) (r0 []*Event, r1 error) {
 	r1 = c.C.Call(ctx, "QueryStateBeforeEvent", []any{a1, a2}, &r0)
 	return
 }
 
-func (c *RoomserverAPIClient) QueryServerInRoom(ctx context.Context, a1 string, a2 string) (r0 bool, r1 error) {
+func (c *RoomserverAPIClient) QueryServerInRoom(ctx context.Context, a1 matrixid.RoomID, a2 string) (r0 bool, r1 error) {
 	r1 = c.C.Call(ctx, "QueryServerInRoom", []any{a1, a2}, &r0)
 	return
 }

@@ -3,6 +3,8 @@ package api
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/axon-hs/axon/internal/matrixid"
 )
 
 // InputKind says how an event reached us, which decides the checks and
@@ -60,12 +62,12 @@ type InputRoomEvent struct {
 // matters for v12 where the room ID is the create event's hash); later
 // events in the same request with an empty RoomID go to that new room.
 type LocalEvent struct {
-	RoomID   string          `json:"room_id"`
-	Sender   string          `json:"sender"`
-	Type     string          `json:"type"`
-	StateKey *string         `json:"state_key,omitempty"`
-	Content  json.RawMessage `json:"content"`
-	Redacts  string          `json:"redacts,omitempty"`
+	RoomID   matrixid.RoomID    `json:"room_id"`
+	Sender   matrixid.UserID    `json:"sender"`
+	Type     matrixid.EventType `json:"type"`
+	StateKey *string            `json:"state_key,omitempty"`
+	Content  json.RawMessage    `json:"content"`
+	Redacts  matrixid.EventID   `json:"redacts,omitempty"`
 	// RoomVersion is used only for a create event.
 	RoomVersion string `json:"room_version,omitempty"`
 	// OriginServerTS defaults to now.
@@ -74,14 +76,14 @@ type LocalEvent struct {
 
 // InputRoomEventsResponse has one result per input event.
 type InputRoomEventsResponse struct {
-	RoomID  string        `json:"room_id"`
-	Results []InputResult `json:"results"`
+	RoomID  matrixid.RoomID `json:"room_id"`
+	Results []InputResult   `json:"results"`
 }
 
 // InputResult is the outcome of one event. Err is nil for accepted
 // events; for local events a rejection is not stored.
 type InputResult struct {
-	EventID string `json:"event_id"`
+	EventID matrixid.EventID `json:"event_id"`
 	// SoftFailed: stored but not part of the timeline (federation).
 	SoftFailed bool `json:"soft_failed,omitempty"`
 	// Duplicate: txnId or event already seen; EventID is the first one.
@@ -96,8 +98,8 @@ type InputResult struct {
 
 // StateKey is an (event type, state key) pair.
 type StateKey struct {
-	Type     string `json:"type"`
-	StateKey string `json:"state_key"`
+	Type     matrixid.EventType `json:"type"`
+	StateKey string             `json:"state_key"`
 }
 
 // RoomSummary is the public view of a room for directories and spaces.

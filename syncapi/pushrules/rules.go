@@ -2,7 +2,13 @@
 // rule sets against events, deciding notify/highlight per user.
 package pushrules
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
+	"github.com/axon-hs/axon/internal/matrixrules"
+)
 
 // Condition is one push rule condition.
 type Condition struct {
@@ -102,26 +108,26 @@ func Defaults(userID string) *Ruleset {
 		Override: []*Rule{
 			d(".m.rule.master", false, nil),
 			d(".m.rule.suppress_notices", true, []Condition{match("content.msgtype", "m.notice")}),
-			d(".m.rule.invite_for_me", true, []Condition{match("type", "m.room.member"), match("content.membership", "invite"), match("state_key", userID)}, actNotify, actSound),
-			d(".m.rule.member_event", true, []Condition{match("type", "m.room.member")}),
+			d(".m.rule.invite_for_me", true, []Condition{match("type", spec.MRoomMember), match("content.membership", "invite"), match("state_key", userID)}, actNotify, actSound),
+			d(".m.rule.member_event", true, []Condition{match("type", spec.MRoomMember)}),
 			d(".m.rule.is_user_mention", true, []Condition{{Kind: "event_property_contains", Key: `content.m\.mentions.user_ids`, Value: mustJSON(userID)}}, actNotify, actSound, actHighlight),
 			d(".m.rule.contains_display_name", true, []Condition{{Kind: "contains_display_name"}}, actNotify, actSound, actHighlight),
 			d(".m.rule.is_room_mention", true, []Condition{{Kind: "event_property_is", Key: `content.m\.mentions.room`, Value: raw("true")}, {Kind: "sender_notification_permission", Key: "room"}}, actNotify, actHighlight),
 			d(".m.rule.roomnotif", true, []Condition{match("content.body", "@room"), {Kind: "sender_notification_permission", Key: "room"}}, actNotify, actHighlight),
-			d(".m.rule.tombstone", true, []Condition{match("type", "m.room.tombstone"), match("state_key", "")}, actNotify, actHighlight),
-			d(".m.rule.reaction", true, []Condition{match("type", "m.reaction")}),
-			d(".m.rule.room.server_acl", true, []Condition{match("type", "m.room.server_acl"), match("state_key", "")}),
+			d(".m.rule.tombstone", true, []Condition{match("type", matrixrules.MRoomTombstone), match("state_key", "")}, actNotify, actHighlight),
+			d(".m.rule.reaction", true, []Condition{match("type", matrixrules.MReaction)}),
+			d(".m.rule.room.server_acl", true, []Condition{match("type", matrixrules.MRoomServerACL), match("state_key", "")}),
 			d(".m.rule.suppress_edits", true, []Condition{{Kind: "event_property_is", Key: `content.m\.relates_to.rel_type`, Value: raw(`"m.replace"`)}}),
 		},
 		Content: []*Rule{},
 		Room:    []*Rule{},
 		Sender:  []*Rule{},
 		Underride: []*Rule{
-			d(".m.rule.call", true, []Condition{match("type", "m.call.invite")}, actNotify, actRing),
-			d(".m.rule.encrypted_room_one_to_one", true, []Condition{{Kind: "room_member_count", Is: "2"}, match("type", "m.room.encrypted")}, actNotify, actSound),
-			d(".m.rule.room_one_to_one", true, []Condition{{Kind: "room_member_count", Is: "2"}, match("type", "m.room.message")}, actNotify, actSound),
-			d(".m.rule.message", true, []Condition{match("type", "m.room.message")}, actNotify),
-			d(".m.rule.encrypted", true, []Condition{match("type", "m.room.encrypted")}, actNotify),
+			d(".m.rule.call", true, []Condition{match("type", matrixrules.MCallInvite)}, actNotify, actRing),
+			d(".m.rule.encrypted_room_one_to_one", true, []Condition{{Kind: "room_member_count", Is: "2"}, match("type", matrixrules.MRoomEncrypted)}, actNotify, actSound),
+			d(".m.rule.room_one_to_one", true, []Condition{{Kind: "room_member_count", Is: "2"}, match("type", matrixrules.MRoomMessage)}, actNotify, actSound),
+			d(".m.rule.message", true, []Condition{match("type", matrixrules.MRoomMessage)}, actNotify),
+			d(".m.rule.encrypted", true, []Condition{match("type", matrixrules.MRoomEncrypted)}, actNotify),
 		},
 	}
 }

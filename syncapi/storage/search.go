@@ -6,8 +6,10 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
 
+	"github.com/axon-hs/axon/internal/matrixrules"
 	"github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/syncapi/types"
 )
@@ -17,11 +19,11 @@ import (
 // name them ("" for events that are not searchable).
 func SearchKey(evType string) string {
 	switch evType {
-	case "m.room.message":
+	case matrixrules.MRoomMessage:
 		return "content.body"
-	case "m.room.name":
+	case spec.MRoomName:
 		return "content.name"
-	case "m.room.topic":
+	case spec.MRoomTopic:
 		return "content.topic"
 	}
 	return ""

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
 	"github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/syncapi/types"
 )
@@ -41,7 +43,7 @@ func (d *DB) ApplyStateDelta(ctx context.Context, tx *storage.Tx, roomID string,
 		if err := updateDirectory(ctx, tx, roomID, ev); err != nil {
 			return nil, err
 		}
-		if ev.Type == "m.room.member" {
+		if ev.Type == spec.MRoomMember {
 			_, err := tx.ExecContext(ctx, `INSERT INTO syncapi_memberships (user_id, room_id, pos, membership, event_id)
 				VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, room_id, pos) DO UPDATE SET membership = excluded.membership, event_id = excluded.event_id`,
 				*ev.StateKey, roomID, int64(pos), ev.Membership, ev.EventID)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
 
 	"github.com/axon-hs/axon/internal/storage"
@@ -30,14 +31,14 @@ func DirectorySearchText(userID, displayName string) string {
 // public or not.
 func updateDirectory(ctx context.Context, tx *storage.Tx, roomID string, ev *types.Event) error {
 	switch {
-	case ev.Type == "m.room.member" && ev.Membership == "join":
+	case ev.Type == spec.MRoomMember && ev.Membership == "join":
 		name := gjson.GetBytes(ev.JSON, "content.displayname").Str
 		avatar := gjson.GetBytes(ev.JSON, "content.avatar_url").Str
 		_, err := tx.ExecContext(ctx, `INSERT INTO syncapi_user_directory (user_id, display_name, avatar_url, search) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name, avatar_url = excluded.avatar_url, search = excluded.search`,
 			*ev.StateKey, name, avatar, DirectorySearchText(*ev.StateKey, name))
 		return err
-	case ev.Type == "m.room.join_rules" && *ev.StateKey == "":
+	case ev.Type == spec.MRoomJoinRules && *ev.StateKey == "":
 		if gjson.GetBytes(ev.JSON, "content.join_rule").Str == "public" {
 			_, err := tx.ExecContext(ctx, `INSERT INTO syncapi_public_rooms (room_id) VALUES ($1) ON CONFLICT (room_id) DO NOTHING`, roomID)
 			return err

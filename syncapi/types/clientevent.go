@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/matrix-org/gomatrixserverlib"
+	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
@@ -48,7 +49,7 @@ func EventFromPDU(pdu gomatrixserverlib.PDU, historyVisibility string) (*Event, 
 		Redacted:          pdu.Redacted(),
 	}
 	content := gjson.ParseBytes(pdu.Content())
-	if pdu.Type() == "m.room.member" {
+	if pdu.Type() == spec.MRoomMember {
 		ev.Membership = content.Get("membership").String()
 	}
 	rel := content.Get(`m\.relates_to`)

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/server/testserver"
 )
 
@@ -179,7 +180,7 @@ func TestRegisterClosed(t *testing.T) {
 	acctExpect(t, "closed", acctDo(t, "POST", inst.URL+"/_matrix/client/v3/register", "", map[string]any{}), http.StatusForbidden, "M_FORBIDDEN")
 	acctExpect(t, "no shared secret", acctDo(t, "GET", inst.URL+"/_synapse/admin/v1/register", "", nil), http.StatusBadRequest, "M_UNKNOWN")
 	userID, err := inst.Server.Users.CreateAccount(context.Background(), "admin", "password123", true)
-	if err != nil || userID != string(inst.UserID("admin")) {
+	if err != nil || userID != matrixid.UserID(inst.UserID("admin")) {
 		t.Fatalf("create-account: %v %s", err, userID)
 	}
 	acctExpect(t, "login created account", acctLogin(t, inst.URL, "admin", "password123", nil), http.StatusOK, "")

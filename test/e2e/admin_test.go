@@ -10,6 +10,7 @@ import (
 	"maunium.net/go/mautrix"
 
 	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/server/testserver"
 )
 
@@ -225,7 +226,7 @@ func TestAdminUsers(t *testing.T) {
 		if r := adminDo(t, admin, "POST", "/v1/deactivate/"+a, map[string]any{"erase": true}); r.Status != 200 {
 			t.Fatalf("deactivate: %d %v", r.Status, r.Body)
 		}
-		if mem, _, err := inst.Server.RoomAPI.QueryMembership(ctx, room.String(), alice.UserID.String()); err != nil || mem != "leave" {
+		if mem, _, err := inst.Server.RoomAPI.QueryMembership(ctx, matrixid.RoomID(room.String()), matrixid.UserID(alice.UserID.String())); err != nil || mem != "leave" {
 			t.Fatalf("alice's membership after deactivation: %q %v", mem, err)
 		}
 		if r := acctLogin(t, inst.URL, "alice", "newpass12", nil); r.Status != 403 {

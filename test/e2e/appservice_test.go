@@ -14,6 +14,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/server/testserver"
 )
@@ -447,10 +448,10 @@ func TestAppserviceFederationQueries(t *testing.T) {
 		t.Fatalf("alias the bridge created: %+v %v", roomID, err)
 	}
 	ghost := "@_bridge_remote:" + a.Cfg.ServerName
-	if _, err := b.Server.Fed.QueryProfile(asCtx, ghost, ""); err != nil {
+	if _, err := b.Server.Fed.QueryProfile(asCtx, matrixid.UserID(ghost), ""); err != nil {
 		t.Fatalf("remote profile query of a ghost created on demand: %v", err)
 	}
-	if _, err := b.Server.Fed.QueryProfile(asCtx, "@nobody:"+a.Cfg.ServerName, ""); err == nil {
+	if _, err := b.Server.Fed.QueryProfile(asCtx, matrixid.UserID("@nobody:"+a.Cfg.ServerName), ""); err == nil {
 		t.Fatal("profile of an unknown user outside namespaces")
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/server/testserver"
 )
@@ -106,7 +107,7 @@ func TestFederationBenchmark(t *testing.T) {
 	}
 	sent := time.Since(start)
 	testutil.Eventually(t, 5*time.Minute, "every live event on B", func() bool {
-		evs, err := b.Server.Rooms.QueryEvents(ctx, ids)
+		evs, err := b.Server.Rooms.QueryEvents(ctx, matrixid.From[matrixid.EventID](ids))
 		return err == nil && len(evs) == sendN
 	})
 	took := time.Since(start)

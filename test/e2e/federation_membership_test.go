@@ -7,6 +7,7 @@ import (
 
 	"maunium.net/go/mautrix"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/server/testserver"
 )
 
@@ -90,7 +91,7 @@ func TestFederationThreeServersMembership(t *testing.T) {
 	// (syncapi's leave section omits the user's own leave event from its
 	// timeline, so the section itself is what is checked.)
 	bs.until(wait, "bob's kick on B", func() bool { return bs.left[room] })
-	if m, _, err := b.Server.Rooms.QueryMembership(ctx, room.String(), bob.UserID.String()); err != nil || m != "leave" {
+	if m, _, err := b.Server.Rooms.QueryMembership(ctx, matrixid.RoomID(room.String()), matrixid.UserID(bob.UserID.String())); err != nil || m != "leave" {
 		t.Fatalf("B has bob as %q after the kick", m)
 	}
 	if _, err := bob.SendText(ctx, room, "still here?"); err == nil {
@@ -100,7 +101,7 @@ func TestFederationThreeServersMembership(t *testing.T) {
 		t.Fatalf("ban dave: %v", err)
 	}
 	ds.until(wait, "dave's ban on B", func() bool { return ds.left[room] })
-	if m, _, err := b.Server.Rooms.QueryMembership(ctx, room.String(), dave.UserID.String()); err != nil || m != "ban" {
+	if m, _, err := b.Server.Rooms.QueryMembership(ctx, matrixid.RoomID(room.String()), matrixid.UserID(dave.UserID.String())); err != nil || m != "ban" {
 		t.Fatalf("B has dave as %q after the ban", m)
 	}
 }

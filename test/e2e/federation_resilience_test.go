@@ -14,6 +14,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/testutil"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/server/testserver"
@@ -84,15 +85,15 @@ func TestFederationRejectsForgedEvent(t *testing.T) {
 	ctx := context.Background()
 	a, b, _, bob, room := fedJoinedPair(t, testserver.Options{})
 	testutil.Eventually(t, 20*time.Second, "bob joined on A", func() bool {
-		m, _, err := a.Server.Rooms.QueryMembership(ctx, room.String(), bob.UserID.String())
+		m, _, err := a.Server.Rooms.QueryMembership(ctx, matrixid.RoomID(room.String()), matrixid.UserID(bob.UserID.String()))
 		must(t, err)
 		return m == "join"
 	})
-	prev, err := a.Server.Rooms.QueryForwardExtremities(ctx, room.String())
+	prev, err := a.Server.Rooms.QueryForwardExtremities(ctx, matrixid.RoomID(room.String()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	state, err := a.Server.Rooms.QueryCurrentState(ctx, room.String(), []rsapi.StateKey{
+	state, err := a.Server.Rooms.QueryCurrentState(ctx, matrixid.RoomID(room.String()), []rsapi.StateKey{
 		{Type: "m.room.create"}, {Type: "m.room.power_levels"}, {Type: "m.room.member", StateKey: bob.UserID.String()}})
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +122,7 @@ func TestFederationRejectsForgedEvent(t *testing.T) {
 	if r, ok := resp.PDUs[forged.EventID()]; !ok || r.Error == "" {
 		t.Fatalf("forged event accepted: %+v", resp.PDUs)
 	}
-	if evs, err := a.Server.Rooms.QueryEvents(ctx, []string{forged.EventID()}); err != nil || len(evs) != 0 {
+	if evs, err := a.Server.Rooms.QueryEvents(ctx, []matrixid.EventID{matrixid.EventID(forged.EventID())}); err != nil || len(evs) != 0 {
 		t.Fatal("forged event stored")
 	}
 }
@@ -152,7 +153,7 @@ func TestFederationServerACL(t *testing.T) {
 		marker := syncSend(t, carol, markers, what)
 		testutil.Eventually(t, 20*time.Second, what+" from C on A and B", func() bool {
 			for _, inst := range []*testserver.Instance{a, b} {
-				if evs, err := inst.Server.Rooms.QueryEvents(ctx, []string{marker.String()}); err != nil || len(evs) == 0 {
+				if evs, err := inst.Server.Rooms.QueryEvents(ctx, []matrixid.EventID{matrixid.EventID(marker.String())}); err != nil || len(evs) == 0 {
 					return false
 				}
 			}
@@ -165,7 +166,7 @@ func TestFederationServerACL(t *testing.T) {
 	}
 	testutil.Eventually(t, 20*time.Second, "ACL on B and C", func() bool {
 		for _, inst := range []*testserver.Instance{b, c} {
-			evs, err := inst.Server.Rooms.QueryCurrentState(ctx, room.String(), []rsapi.StateKey{{Type: "m.room.server_acl"}})
+			evs, err := inst.Server.Rooms.QueryCurrentState(ctx, matrixid.RoomID(room.String()), []rsapi.StateKey{{Type: "m.room.server_acl"}})
 			must(t, err)
 			if len(evs) == 0 {
 				return false
@@ -179,7 +180,7 @@ func TestFederationServerACL(t *testing.T) {
 	as.until(20*time.Second, "B's message", func() bool { return as.hasBody(room, "from an allowed server") })
 	markerArrived("marker after the denied message")
 	for _, inst := range []*testserver.Instance{a, b} {
-		if evs, err := inst.Server.Rooms.QueryEvents(ctx, []string{denied.String()}); err != nil || len(evs) != 0 {
+		if evs, err := inst.Server.Rooms.QueryEvents(ctx, []matrixid.EventID{matrixid.EventID(denied.String())}); err != nil || len(evs) != 0 {
 			t.Fatalf("%s accepted an event from a denied server", inst.Cfg.ServerName)
 		}
 	}
@@ -193,7 +194,7 @@ func TestFederationServerACL(t *testing.T) {
 		t.Fatal("A gave a denied server a join template")
 	}
 	markerArrived("marker after carl's join")
-	if m, _, err := a.Server.Rooms.QueryMembership(ctx, room.String(), carl.UserID.String()); err != nil || m != "" {
+	if m, _, err := a.Server.Rooms.QueryMembership(ctx, matrixid.RoomID(room.String()), matrixid.UserID(carl.UserID.String())); err != nil || m != "" {
 		t.Fatalf("A accepted a join from a denied server: %q (%v)", m, err)
 	}
 }
@@ -207,14 +208,14 @@ func TestFederationProfileAndDirectory(t *testing.T) {
 	if err := alice.SetDisplayName(ctx, "Alice of A"); err != nil {
 		t.Fatal(err)
 	}
-	prof, err := b.Server.Fed.QueryProfile(ctx, alice.UserID.String(), "")
+	prof, err := b.Server.Fed.QueryProfile(ctx, matrixid.UserID(alice.UserID.String()), "")
 	if err != nil {
 		t.Fatalf("profile over federation: %v", err)
 	}
 	if string(prof["displayname"]) != `"Alice of A"` {
 		t.Fatalf("profile %v", prof)
 	}
-	if _, err := b.Server.Fed.QueryProfile(ctx, "@nobody:"+a.Cfg.ServerName, ""); err == nil {
+	if _, err := b.Server.Fed.QueryProfile(ctx, matrixid.UserID("@nobody:"+a.Cfg.ServerName), ""); err == nil {
 		t.Fatal("profile of an unknown user")
 	}
 	room := roomsCreate(t, alice, &mautrix.ReqCreateRoom{Preset: "public_chat", RoomAliasName: "fedroom"})

@@ -9,6 +9,7 @@ import (
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/testutil"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/server/testserver"
@@ -37,7 +38,7 @@ func TestFederationStateResolutionConverges(t *testing.T) {
 	}
 	// currentPL is the event ID and ban level of inst's current power levels.
 	currentPL := func(inst *testserver.Instance) (string, int) {
-		evs, err := inst.Server.Rooms.QueryCurrentState(ctx, room.String(), []rsapi.StateKey{{Type: "m.room.power_levels"}})
+		evs, err := inst.Server.Rooms.QueryCurrentState(ctx, matrixid.RoomID(room.String()), []rsapi.StateKey{{Type: "m.room.power_levels"}})
 		if err != nil || len(evs) == 0 {
 			return "", 0
 		}
@@ -78,7 +79,7 @@ func TestFederationStateResolutionConverges(t *testing.T) {
 			t.Fatalf("%s resolved to %s (ban %d); want bob's %s (ban 70), not alice's %s", inst.Cfg.ServerName, id, ban, bobPL, alicePL)
 		}
 		for _, u := range []*mautrix.Client{alice, bob} {
-			if m, _, err := inst.Server.Rooms.QueryMembership(ctx, room.String(), u.UserID.String()); err != nil || m != "join" {
+			if m, _, err := inst.Server.Rooms.QueryMembership(ctx, matrixid.RoomID(room.String()), matrixid.UserID(u.UserID.String())); err != nil || m != "join" {
 				t.Fatalf("%s: %s is %q after resolution (%v), want join", inst.Cfg.ServerName, u.UserID, m, err)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/server/testserver"
 )
 
@@ -55,7 +56,7 @@ func TestRoomsConcurrentSendersDAG(t *testing.T) {
 			if err := rs.CheckDAG(roomsCtx, string(room)); err != nil {
 				t.Fatalf("%s: %v", room, err)
 			}
-			ext, err := rs.QueryForwardExtremities(roomsCtx, string(room))
+			ext, err := rs.QueryForwardExtremities(roomsCtx, matrixid.RoomID(room))
 			roomsNoErr(t, err)
 			if len(ext) != 1 {
 				t.Fatalf("%s has %d forward extremities", room, len(ext))

@@ -5,6 +5,8 @@ package api
 import (
 	"context"
 	"encoding/json"
+
+	"github.com/axon-hs/axon/internal/matrixid"
 )
 
 // UserAPI is what other components may ask of the userapi. In a monolith
@@ -23,25 +25,25 @@ type UserAPI interface {
 	// CreateAccount registers localpart with password (bcrypt-hashed) and
 	// its display name set to the localpart. ErrInvalidUsername,
 	// ErrUserInUse. It does not log in: see Login.
-	CreateAccount(ctx context.Context, localpart, password string, admin bool) (userID string, err error)
+	CreateAccount(ctx context.Context, localpart, password string, admin bool) (userID matrixid.UserID, err error)
 	// CreateGuestAccount registers a guest with a numeric localpart and no
 	// password.
-	CreateGuestAccount(ctx context.Context) (userID string, err error)
+	CreateGuestAccount(ctx context.Context) (userID matrixid.UserID, err error)
 	// CheckLocalpart says whether localpart could be registered now: nil,
 	// ErrInvalidUsername or ErrUserInUse.
 	CheckLocalpart(ctx context.Context, localpart string) error
 	// QueryAccount returns the account (deactivated ones too), or
 	// ErrNotFound.
-	QueryAccount(ctx context.Context, userID string) (*Account, error)
+	QueryAccount(ctx context.Context, userID matrixid.UserID) (*Account, error)
 	// CheckPassword verifies a password: nil, ErrInvalidPassword (also
 	// for unknown users, taking the same time) or ErrUserDeactivated.
-	CheckPassword(ctx context.Context, userID, password string) error
+	CheckPassword(ctx context.Context, userID matrixid.UserID, password string) error
 	// SetPassword changes the password. If logoutOtherDevices, every
 	// device but keepDeviceID is deleted with its tokens.
-	SetPassword(ctx context.Context, userID, password string, logoutOtherDevices bool, keepDeviceID string) error
+	SetPassword(ctx context.Context, userID matrixid.UserID, password string, logoutOtherDevices bool, keepDeviceID string) error
 	// DeactivateAccount marks the account deactivated (its name stays
 	// taken), deletes every device and token and clears the profile.
-	DeactivateAccount(ctx context.Context, userID string) error
+	DeactivateAccount(ctx context.Context, userID matrixid.UserID) error
 
 	// Login opens a session for an already-authenticated user: creates
 	// (or reuses) the device and issues an access token, plus a refresh
@@ -54,42 +56,42 @@ type UserAPI interface {
 
 	// QueryDevices lists the user's devices (last-seen data may lag by
 	// a few seconds behind requests).
-	QueryDevices(ctx context.Context, userID string) ([]DeviceInfo, error)
+	QueryDevices(ctx context.Context, userID matrixid.UserID) ([]DeviceInfo, error)
 	// QueryDevice returns one device or ErrNotFound.
-	QueryDevice(ctx context.Context, userID, deviceID string) (*DeviceInfo, error)
+	QueryDevice(ctx context.Context, userID matrixid.UserID, deviceID string) (*DeviceInfo, error)
 	// SetDeviceDisplayName renames a device; ErrNotFound if it does not
 	// exist.
-	SetDeviceDisplayName(ctx context.Context, userID, deviceID, displayName string) error
+	SetDeviceDisplayName(ctx context.Context, userID matrixid.UserID, deviceID, displayName string) error
 	// DeleteDevices deletes devices and revokes their tokens (logout).
 	// Unknown device IDs are ignored.
-	DeleteDevices(ctx context.Context, userID string, deviceIDs []string) error
+	DeleteDevices(ctx context.Context, userID matrixid.UserID, deviceIDs []string) error
 	// DeleteAllDevices deletes every device except exceptDeviceID (which
 	// may be empty) and revokes their tokens (logout/all).
-	DeleteAllDevices(ctx context.Context, userID, exceptDeviceID string) error
+	DeleteAllDevices(ctx context.Context, userID matrixid.UserID, exceptDeviceID string) error
 
 	// QueryProfile returns a local user's display name and avatar URL
 	// ("" when unset), or ErrNotFound if there is no such user.
-	QueryProfile(ctx context.Context, userID string) (displayName, avatarURL string, err error)
+	QueryProfile(ctx context.Context, userID matrixid.UserID) (displayName, avatarURL string, err error)
 	// QueryProfileFields returns every profile field (displayname,
 	// avatar_url, m.tz, custom keys) as raw JSON values, or ErrNotFound.
-	QueryProfileFields(ctx context.Context, userID string) (map[string]json.RawMessage, error)
+	QueryProfileFields(ctx context.Context, userID matrixid.UserID) (map[string]json.RawMessage, error)
 	// SetProfileField sets one profile field to a JSON value; a nil value
 	// deletes it. ErrProfileTooLarge if the profile would exceed 64 KiB.
-	SetProfileField(ctx context.Context, userID, field string, value json.RawMessage) error
+	SetProfileField(ctx context.Context, userID matrixid.UserID, field string, value json.RawMessage) error
 
 	// AccountData returns the content of one item of account data
 	// (global when roomID is ""), or nil when it is not set.
-	AccountData(ctx context.Context, userID, roomID, dataType string) (json.RawMessage, error)
+	AccountData(ctx context.Context, userID matrixid.UserID, roomID matrixid.RoomID, dataType string) (json.RawMessage, error)
 	// SetAccountData stores content (a JSON object) and publishes an
 	// OutputAccountData on the account_data stream before returning.
-	SetAccountData(ctx context.Context, userID, roomID, dataType string, content json.RawMessage) error
+	SetAccountData(ctx context.Context, userID matrixid.UserID, roomID matrixid.RoomID, dataType string, content json.RawMessage) error
 	// AllAccountData returns all of a user's account data.
-	AllAccountData(ctx context.Context, userID string) (*AccountDataSet, error)
+	AllAccountData(ctx context.Context, userID matrixid.UserID) (*AccountDataSet, error)
 	// SetRoomTag sets (content: a JSON object) or, with nil content,
 	// removes one tag in the user's m.tag account data for roomID, and
 	// publishes the new m.tag as SetAccountData does. ErrTooManyTags when
 	// the room would have more than MaxRoomTags.
-	SetRoomTag(ctx context.Context, userID, roomID, tag string, content json.RawMessage) error
+	SetRoomTag(ctx context.Context, userID matrixid.UserID, roomID matrixid.RoomID, tag string, content json.RawMessage) error
 
 	// Server administration (the admin API).
 

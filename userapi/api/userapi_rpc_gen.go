@@ -5,6 +5,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/rpc"
 )
 
@@ -18,12 +19,12 @@ func (c *UserAPIClient) QueryAccessToken(ctx context.Context, a1 string, a2 stri
 	return
 }
 
-func (c *UserAPIClient) CreateAccount(ctx context.Context, a1 string, a2 string, a3 bool) (r0 string, r1 error) {
+func (c *UserAPIClient) CreateAccount(ctx context.Context, a1 string, a2 string, a3 bool) (r0 matrixid.UserID, r1 error) {
 	r1 = c.C.Call(ctx, "CreateAccount", []any{a1, a2, a3}, &r0)
 	return
 }
 
-func (c *UserAPIClient) CreateGuestAccount(ctx context.Context) (r0 string, r1 error) {
+func (c *UserAPIClient) CreateGuestAccount(ctx context.Context) (r0 matrixid.UserID, r1 error) {
 	r1 = c.C.Call(ctx, "CreateGuestAccount", []any{}, &r0)
 	return
 }
@@ -33,22 +34,22 @@ func (c *UserAPIClient) CheckLocalpart(ctx context.Context, a1 string) (r0 error
 	return
 }
 
-func (c *UserAPIClient) QueryAccount(ctx context.Context, a1 string) (r0 *Account, r1 error) {
+func (c *UserAPIClient) QueryAccount(ctx context.Context, a1 matrixid.UserID) (r0 *Account, r1 error) {
 	r1 = c.C.Call(ctx, "QueryAccount", []any{a1}, &r0)
 	return
 }
 
-func (c *UserAPIClient) CheckPassword(ctx context.Context, a1 string, a2 string) (r0 error) {
+func (c *UserAPIClient) CheckPassword(ctx context.Context, a1 matrixid.UserID, a2 string) (r0 error) {
 	r0 = c.C.Call(ctx, "CheckPassword", []any{a1, a2})
 	return
 }
 
-func (c *UserAPIClient) SetPassword(ctx context.Context, a1 string, a2 string, a3 bool, a4 string) (r0 error) {
+func (c *UserAPIClient) SetPassword(ctx context.Context, a1 matrixid.UserID, a2 string, a3 bool, a4 string) (r0 error) {
 	r0 = c.C.Call(ctx, "SetPassword", []any{a1, a2, a3, a4})
 	return
 }
 
-func (c *UserAPIClient) DeactivateAccount(ctx context.Context, a1 string) (r0 error) {
+func (c *UserAPIClient) DeactivateAccount(ctx context.Context, a1 matrixid.UserID) (r0 error) {
 	r0 = c.C.Call(ctx, "DeactivateAccount", []any{a1})
 	return
 }
@@ -63,62 +64,62 @@ func (c *UserAPIClient) Refresh(ctx context.Context, a1 string) (r0 *Session, r1
 	return
 }
 
-func (c *UserAPIClient) QueryDevices(ctx context.Context, a1 string) (r0 []DeviceInfo, r1 error) {
+func (c *UserAPIClient) QueryDevices(ctx context.Context, a1 matrixid.UserID) (r0 []DeviceInfo, r1 error) {
 	r1 = c.C.Call(ctx, "QueryDevices", []any{a1}, &r0)
 	return
 }
 
-func (c *UserAPIClient) QueryDevice(ctx context.Context, a1 string, a2 string) (r0 *DeviceInfo, r1 error) {
+func (c *UserAPIClient) QueryDevice(ctx context.Context, a1 matrixid.UserID, a2 string) (r0 *DeviceInfo, r1 error) {
 	r1 = c.C.Call(ctx, "QueryDevice", []any{a1, a2}, &r0)
 	return
 }
 
-func (c *UserAPIClient) SetDeviceDisplayName(ctx context.Context, a1 string, a2 string, a3 string) (r0 error) {
+func (c *UserAPIClient) SetDeviceDisplayName(ctx context.Context, a1 matrixid.UserID, a2 string, a3 string) (r0 error) {
 	r0 = c.C.Call(ctx, "SetDeviceDisplayName", []any{a1, a2, a3})
 	return
 }
 
-func (c *UserAPIClient) DeleteDevices(ctx context.Context, a1 string, a2 []string) (r0 error) {
+func (c *UserAPIClient) DeleteDevices(ctx context.Context, a1 matrixid.UserID, a2 []string) (r0 error) {
 	r0 = c.C.Call(ctx, "DeleteDevices", []any{a1, a2})
 	return
 }
 
-func (c *UserAPIClient) DeleteAllDevices(ctx context.Context, a1 string, a2 string) (r0 error) {
+func (c *UserAPIClient) DeleteAllDevices(ctx context.Context, a1 matrixid.UserID, a2 string) (r0 error) {
 	r0 = c.C.Call(ctx, "DeleteAllDevices", []any{a1, a2})
 	return
 }
 
-func (c *UserAPIClient) QueryProfile(ctx context.Context, a1 string) (r0 string, r1 string, r2 error) {
+func (c *UserAPIClient) QueryProfile(ctx context.Context, a1 matrixid.UserID) (r0 string, r1 string, r2 error) {
 	r2 = c.C.Call(ctx, "QueryProfile", []any{a1}, &r0, &r1)
 	return
 }
 
-func (c *UserAPIClient) QueryProfileFields(ctx context.Context, a1 string) (r0 map[string]json.RawMessage, r1 error) {
+func (c *UserAPIClient) QueryProfileFields(ctx context.Context, a1 matrixid.UserID) (r0 map[string]json.RawMessage, r1 error) {
 	r1 = c.C.Call(ctx, "QueryProfileFields", []any{a1}, &r0)
 	return
 }
 
-func (c *UserAPIClient) SetProfileField(ctx context.Context, a1 string, a2 string, a3 json.RawMessage) (r0 error) {
+func (c *UserAPIClient) SetProfileField(ctx context.Context, a1 matrixid.UserID, a2 string, a3 json.RawMessage) (r0 error) {
 	r0 = c.C.Call(ctx, "SetProfileField", []any{a1, a2, a3})
 	return
 }
 
-func (c *UserAPIClient) AccountData(ctx context.Context, a1 string, a2 string, a3 string) (r0 json.RawMessage, r1 error) {
+func (c *UserAPIClient) AccountData(ctx context.Context, a1 matrixid.UserID, a2 matrixid.RoomID, a3 string) (r0 json.RawMessage, r1 error) {
 	r1 = c.C.Call(ctx, "AccountData", []any{a1, a2, a3}, &r0)
 	return
 }
 
-func (c *UserAPIClient) SetAccountData(ctx context.Context, a1 string, a2 string, a3 string, a4 json.RawMessage) (r0 error) {
+func (c *UserAPIClient) SetAccountData(ctx context.Context, a1 matrixid.UserID, a2 matrixid.RoomID, a3 string, a4 json.RawMessage) (r0 error) {
 	r0 = c.C.Call(ctx, "SetAccountData", []any{a1, a2, a3, a4})
 	return
 }
 
-func (c *UserAPIClient) AllAccountData(ctx context.Context, a1 string) (r0 *AccountDataSet, r1 error) {
+func (c *UserAPIClient) AllAccountData(ctx context.Context, a1 matrixid.UserID) (r0 *AccountDataSet, r1 error) {
 	r1 = c.C.Call(ctx, "AllAccountData", []any{a1}, &r0)
 	return
 }
 
-func (c *UserAPIClient) SetRoomTag(ctx context.Context, a1 string, a2 string, a3 string, a4 json.RawMessage) (r0 error) {
+func (c *UserAPIClient) SetRoomTag(ctx context.Context, a1 matrixid.UserID, a2 matrixid.RoomID, a3 string, a4 json.RawMessage) (r0 error) {
 	r0 = c.C.Call(ctx, "SetRoomTag", []any{a1, a2, a3, a4})
 	return
 }
