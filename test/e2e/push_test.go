@@ -185,7 +185,7 @@ func TestPusherRemovedWithDevice(t *testing.T) {
 		t.Fatal(err)
 	}
 	tablet := inst.Client()
-	tablet.SetCredentials(resp.UserID, resp.AccessToken)
+	tablet.UserID, tablet.AccessToken = resp.UserID, resp.AccessToken
 	if r := pushSet(t, phone, gw, "phone", nil, nil); r.Status != 200 {
 		t.Fatalf("set: %d %v", r.Status, r.Body)
 	}
