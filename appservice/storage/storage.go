@@ -38,27 +38,25 @@ type Item struct {
 }
 
 // DB holds the appservice tables.
-type DB struct {
-	db *storage.DB
-}
+type DB struct{ *storage.DB }
 
 // New wraps db, whose schema Migrations must already have been applied.
-func New(db *storage.DB) *DB { return &DB{db: db} }
+func New(db *storage.DB) *DB { return &DB{DB: db} }
 
 // DeadLetterer records the messages of stream the consumers give up on.
 func (d *DB) DeadLetterer(stream string) istream.DeadLetterFunc {
-	return consumerTables.DeadLetterer(d.db, stream)
+	return consumerTables.DeadLetterer(d.DB, stream)
 }
 
 // WriteTx runs fn in one write transaction (queueing and the stream
 // position go together).
 func (d *DB) WriteTx(ctx context.Context, fn func(tx *storage.Tx) error) error {
-	return d.db.WriteTx(ctx, fn)
+	return d.DB.WriteTx(ctx, fn)
 }
 
 // ConsumerSeq is the last applied sequence of a consumed stream.
 func (d *DB) ConsumerSeq(ctx context.Context, stream string) (uint64, error) {
-	return streampos.Get(ctx, d.db, consumerTable, stream)
+	return streampos.Get(ctx, d.DB, consumerTable, stream)
 }
 
 // SetConsumerSeq records seq as applied, inside the effect's transaction.
@@ -82,12 +80,12 @@ func (d *DB) Enqueue(ctx context.Context, tx *storage.Tx, items []Item) error {
 // sent again with the same ID and items.
 func (d *DB) InFlight(ctx context.Context, appserviceID string) (int64, []Item, error) {
 	var txnID sql.NullInt64
-	err := d.db.QueryRowContext(ctx, `SELECT MIN(txn_id) FROM appservice_queue WHERE appservice_id = $1 AND txn_id IS NOT NULL`,
+	err := d.DB.QueryRowContext(ctx, `SELECT MIN(txn_id) FROM appservice_queue WHERE appservice_id = $1 AND txn_id IS NOT NULL`,
 		appserviceID).Scan(&txnID)
 	if err != nil || !txnID.Valid {
 		return 0, nil, err
 	}
-	items, err := d.txnItems(ctx, d.db, appserviceID, txnID.Int64)
+	items, err := d.txnItems(ctx, d.DB, appserviceID, txnID.Int64)
 	return txnID.Int64, items, err
 }
 
@@ -96,7 +94,7 @@ func (d *DB) InFlight(ctx context.Context, appserviceID string) (int64, []Item, 
 func (d *DB) StartTxn(ctx context.Context, appserviceID string, max int) (int64, []Item, error) {
 	var txnID int64
 	var items []Item
-	err := d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+	err := d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
 		ids, err := int64s(tx.QueryContext(ctx, `SELECT id FROM appservice_queue WHERE appservice_id = $1 AND txn_id IS NULL ORDER BY id LIMIT $2`,
 			appserviceID, max))
 		if err != nil || len(ids) == 0 {
@@ -121,14 +119,14 @@ func (d *DB) StartTxn(ctx context.Context, appserviceID string, max int) (int64,
 
 // Ack deletes the items of an acknowledged transaction.
 func (d *DB) Ack(ctx context.Context, appserviceID string, txnID int64) error {
-	_, err := d.db.ExecContext(ctx, `DELETE FROM appservice_queue WHERE appservice_id = $1 AND txn_id = $2`, appserviceID, txnID)
+	_, err := d.DB.ExecContext(ctx, `DELETE FROM appservice_queue WHERE appservice_id = $1 AND txn_id = $2`, appserviceID, txnID)
 	return err
 }
 
 // QueueDepth counts what is waiting for appserviceID (in flight included).
 func (d *DB) QueueDepth(ctx context.Context, appserviceID string) (int64, error) {
 	var n int64
-	err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM appservice_queue WHERE appservice_id = $1`, appserviceID).Scan(&n)
+	err := d.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM appservice_queue WHERE appservice_id = $1`, appserviceID).Scan(&n)
 	return n, err
 }
 
@@ -183,14 +181,14 @@ func idList(ids []int64) string {
 // appservice is sent what happens from now on, not the whole history.
 func (d *DB) StartPosition(ctx context.Context, stream string, current uint64) (uint64, error) {
 	var seq int64
-	err := d.db.QueryRowContext(ctx, `SELECT seq FROM `+consumerTable+` WHERE stream = $1`, stream).Scan(&seq)
+	err := d.DB.QueryRowContext(ctx, `SELECT seq FROM `+consumerTable+` WHERE stream = $1`, stream).Scan(&seq)
 	if err == nil {
 		return uint64(seq), nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return 0, err
 	}
-	err = d.db.WriteTx(ctx, func(tx *storage.Tx) error { return streampos.Set(ctx, tx, consumerTable, stream, current) })
+	err = d.DB.WriteTx(ctx, func(tx *storage.Tx) error { return streampos.Set(ctx, tx, consumerTable, stream, current) })
 	return current, err
 }
 
@@ -199,11 +197,11 @@ func (d *DB) StartPosition(ctx context.Context, stream string, current uint64) (
 // when it is consumed again, rather than replaying what happened meanwhile.
 func (d *DB) ForgetPositions(ctx context.Context, streams ...string) error {
 	if len(streams) == 0 {
-		_, err := d.db.ExecContext(ctx, `DELETE FROM `+consumerTable)
+		_, err := d.DB.ExecContext(ctx, `DELETE FROM `+consumerTable)
 		return err
 	}
 	for _, s := range streams {
-		if _, err := d.db.ExecContext(ctx, `DELETE FROM `+consumerTable+` WHERE stream = $1`, s); err != nil {
+		if _, err := d.DB.ExecContext(ctx, `DELETE FROM `+consumerTable+` WHERE stream = $1`, s); err != nil {
 			return err
 		}
 	}

@@ -11,12 +11,10 @@ import (
 )
 
 // DB is mediaapi's database.
-type DB struct {
-	db *storage.DB
-}
+type DB struct{ *storage.DB }
 
 // New wraps db, whose schema Migrations must already have been applied.
-func New(db *storage.DB) *DB { return &DB{db: db} }
+func New(db *storage.DB) *DB { return &DB{DB: db} }
 
 // Media is one row of mediaapi_media. SHA256 is "" while an asynchronous
 // upload is pending. Times are Unix milliseconds.
@@ -52,7 +50,7 @@ func scanMedia(row interface{ Scan(...any) error }) (*Media, error) {
 // InsertMedia stores a new row; an existing (origin, media_id) gives an
 // error for which storage.IsUniqueViolation is true.
 func (d *DB) InsertMedia(ctx context.Context, m *Media) error {
-	_, err := d.db.ExecContext(ctx, `INSERT INTO mediaapi_media (`+mediaColumns+`)
+	_, err := d.DB.ExecContext(ctx, `INSERT INTO mediaapi_media (`+mediaColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		m.Origin, m.MediaID, m.Uploader, m.ContentType, m.FileName, m.Size, m.SHA256,
 		m.CreatedTS, m.ExpiresTS, m.LastAccess, m.Quarantined)
@@ -61,7 +59,7 @@ func (d *DB) InsertMedia(ctx context.Context, m *Media) error {
 
 // UpsertRemote stores (or refreshes) a cached remote file's row.
 func (d *DB) UpsertRemote(ctx context.Context, m *Media) error {
-	_, err := d.db.ExecContext(ctx, `INSERT INTO mediaapi_media (`+mediaColumns+`)
+	_, err := d.DB.ExecContext(ctx, `INSERT INTO mediaapi_media (`+mediaColumns+`)
 		VALUES ($1, $2, '', $3, $4, $5, $6, $7, 0, $8, FALSE)
 		ON CONFLICT (origin, media_id) DO UPDATE SET content_type = excluded.content_type,
 			file_name = excluded.file_name, size = excluded.size, sha256 = excluded.sha256,
@@ -72,7 +70,7 @@ func (d *DB) UpsertRemote(ctx context.Context, m *Media) error {
 
 // Media reads one row, or storage.ErrNotFound.
 func (d *DB) Media(ctx context.Context, origin, mediaID string) (*Media, error) {
-	return scanMedia(d.db.QueryRowContext(ctx, `SELECT `+mediaColumns+` FROM mediaapi_media
+	return scanMedia(d.DB.QueryRowContext(ctx, `SELECT `+mediaColumns+` FROM mediaapi_media
 		WHERE origin = $1 AND media_id = $2`, origin, mediaID))
 }
 
@@ -80,7 +78,7 @@ func (d *DB) Media(ctx context.Context, origin, mediaID string) (*Media, error) 
 // uploader. It reports false when no such pending row exists (already
 // uploaded, expired or someone else's).
 func (d *DB) CompletePending(ctx context.Context, m *Media, now int64) (bool, error) {
-	res, err := d.db.ExecContext(ctx, `UPDATE mediaapi_media SET content_type = $1, file_name = $2, size = $3,
+	res, err := d.DB.ExecContext(ctx, `UPDATE mediaapi_media SET content_type = $1, file_name = $2, size = $3,
 		sha256 = $4, created_ts = $5, last_access_ts = $5, expires_ts = 0
 		WHERE origin = $6 AND media_id = $7 AND uploader = $8 AND sha256 = '' AND expires_ts > $5`,
 		m.ContentType, m.FileName, m.Size, m.SHA256, now, m.Origin, m.MediaID, m.Uploader)
@@ -94,14 +92,14 @@ func (d *DB) CompletePending(ctx context.Context, m *Media, now int64) (bool, er
 // CountPending counts uploader's pending uploads that have not expired.
 func (d *DB) CountPending(ctx context.Context, uploader string, now int64) (int, error) {
 	var n int
-	err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM mediaapi_media
+	err := d.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM mediaapi_media
 		WHERE uploader = $1 AND sha256 = '' AND expires_ts > $2`, uploader, now).Scan(&n)
 	return n, err
 }
 
 // DeleteExpiredPending removes pending uploads whose time ran out.
 func (d *DB) DeleteExpiredPending(ctx context.Context, now int64) (int64, error) {
-	res, err := d.db.ExecContext(ctx, `DELETE FROM mediaapi_media WHERE sha256 = '' AND expires_ts <= $1`, now)
+	res, err := d.DB.ExecContext(ctx, `DELETE FROM mediaapi_media WHERE sha256 = '' AND expires_ts <= $1`, now)
 	if err != nil {
 		return 0, err
 	}
@@ -110,13 +108,13 @@ func (d *DB) DeleteExpiredPending(ctx context.Context, now int64) (int64, error)
 
 // TouchMedia records an access (kept coarse by the caller).
 func (d *DB) TouchMedia(ctx context.Context, origin, mediaID string, now int64) error {
-	_, err := d.db.ExecContext(ctx, `UPDATE mediaapi_media SET last_access_ts = $1 WHERE origin = $2 AND media_id = $3`, now, origin, mediaID)
+	_, err := d.DB.ExecContext(ctx, `UPDATE mediaapi_media SET last_access_ts = $1 WHERE origin = $2 AND media_id = $3`, now, origin, mediaID)
 	return err
 }
 
 // SetQuarantined marks media as not to be served (admin action).
 func (d *DB) SetQuarantined(ctx context.Context, origin, mediaID string, q bool) error {
-	res, err := d.db.ExecContext(ctx, `UPDATE mediaapi_media SET quarantined = $1 WHERE origin = $2 AND media_id = $3`, q, origin, mediaID)
+	res, err := d.DB.ExecContext(ctx, `UPDATE mediaapi_media SET quarantined = $1 WHERE origin = $2 AND media_id = $3`, q, origin, mediaID)
 	if err != nil {
 		return err
 	}
@@ -129,7 +127,7 @@ func (d *DB) SetQuarantined(ctx context.Context, origin, mediaID string, q bool)
 // StaleRemote lists cached remote media (not from ours) last accessed
 // before the given time, oldest first.
 func (d *DB) StaleRemote(ctx context.Context, ours string, before int64, limit int) ([]Media, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT `+mediaColumns+` FROM mediaapi_media
+	rows, err := d.DB.QueryContext(ctx, `SELECT `+mediaColumns+` FROM mediaapi_media
 		WHERE origin <> $1 AND uploader = '' AND last_access_ts < $2 ORDER BY last_access_ts LIMIT $3`, ours, before, limit)
 	if err != nil {
 		return nil, err
@@ -150,7 +148,7 @@ func (d *DB) StaleRemote(ctx context.Context, ours string, before int64, limit i
 // hashes they referred to (delete the files no row uses any more).
 func (d *DB) DeleteMedia(ctx context.Context, origin, mediaID string) ([]string, error) {
 	var shas []string
-	err := d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+	err := d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
 		shas = nil
 		rows, err := tx.QueryContext(ctx, `SELECT sha256 FROM mediaapi_media WHERE origin = $1 AND media_id = $2 AND sha256 <> ''
 			UNION SELECT sha256 FROM mediaapi_thumbnails WHERE origin = $1 AND media_id = $2`, origin, mediaID)
@@ -170,7 +168,7 @@ func (d *DB) DeleteMedia(ctx context.Context, origin, mediaID string) ([]string,
 // the file sha.
 func (d *DB) SHA256InUse(ctx context.Context, sha string) (bool, error) {
 	var n int
-	err := d.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM mediaapi_media WHERE sha256 = $1)
+	err := d.DB.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM mediaapi_media WHERE sha256 = $1)
 		+ (SELECT COUNT(*) FROM mediaapi_thumbnails WHERE sha256 = $1)`, sha).Scan(&n)
 	return n > 0, err
 }
@@ -189,7 +187,7 @@ type Thumbnail struct {
 
 // InsertThumbnail stores a thumbnail row (replacing one of the same key).
 func (d *DB) InsertThumbnail(ctx context.Context, t *Thumbnail) error {
-	_, err := d.db.ExecContext(ctx, `INSERT INTO mediaapi_thumbnails
+	_, err := d.DB.ExecContext(ctx, `INSERT INTO mediaapi_thumbnails
 		(origin, media_id, width, height, method, animated, content_type, size, sha256, created_ts)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT (origin, media_id, width, height, method, animated) DO UPDATE SET
@@ -200,7 +198,7 @@ func (d *DB) InsertThumbnail(ctx context.Context, t *Thumbnail) error {
 
 // Thumbnails lists the stored thumbnails of one file.
 func (d *DB) Thumbnails(ctx context.Context, origin, mediaID string) ([]Thumbnail, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT origin, media_id, width, height, method, animated, content_type, size, sha256, created_ts
+	rows, err := d.DB.QueryContext(ctx, `SELECT origin, media_id, width, height, method, animated, content_type, size, sha256, created_ts
 		FROM mediaapi_thumbnails WHERE origin = $1 AND media_id = $2 ORDER BY width, height`, origin, mediaID)
 	if err != nil {
 		return nil, err
@@ -221,7 +219,7 @@ func (d *DB) Thumbnails(ctx context.Context, origin, mediaID string) ([]Thumbnai
 // storage.ErrNotFound.
 func (d *DB) URLPreview(ctx context.Context, url string, hour int64) (string, error) {
 	var og string
-	err := d.db.QueryRowContext(ctx, `SELECT og_json FROM mediaapi_url_previews WHERE url = $1 AND hour = $2`, url, hour).Scan(&og)
+	err := d.DB.QueryRowContext(ctx, `SELECT og_json FROM mediaapi_url_previews WHERE url = $1 AND hour = $2`, url, hour).Scan(&og)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", storage.ErrNotFound
 	}
@@ -230,7 +228,7 @@ func (d *DB) URLPreview(ctx context.Context, url string, hour int64) (string, er
 
 // StoreURLPreview caches a preview and drops those older than before.
 func (d *DB) StoreURLPreview(ctx context.Context, url string, hour int64, og string, now, before int64) error {
-	return d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+	return d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO mediaapi_url_previews (url, hour, og_json, created_ts) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (url, hour) DO UPDATE SET og_json = excluded.og_json, created_ts = excluded.created_ts`, url, hour, og, now); err != nil {
 			return err

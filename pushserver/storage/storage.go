@@ -14,12 +14,10 @@ import (
 )
 
 // DB holds the pushserver tables.
-type DB struct {
-	db *storage.DB
-}
+type DB struct{ *storage.DB }
 
 // New wraps db, whose schema Migrations must already have been applied.
-func New(db *storage.DB) *DB { return &DB{db: db} }
+func New(db *storage.DB) *DB { return &DB{DB: db} }
 
 // Pusher is one registered pusher.
 type Pusher struct {
@@ -49,18 +47,18 @@ const pusherColumns = `user_id, app_id, pushkey, kind, app_display_name, device_
 
 // Pushers lists the user's pushers.
 func (d *DB) Pushers(ctx context.Context, userID string) ([]Pusher, error) {
-	return scanPushers(d.db.QueryContext(ctx, `SELECT `+pusherColumns+` FROM pushserver_pushers WHERE user_id = $1 ORDER BY app_id, pushkey`, userID))
+	return scanPushers(d.DB.QueryContext(ctx, `SELECT `+pusherColumns+` FROM pushserver_pushers WHERE user_id = $1 ORDER BY app_id, pushkey`, userID))
 }
 
 // AllPushers lists every pusher (loaded on start).
 func (d *DB) AllPushers(ctx context.Context) ([]Pusher, error) {
-	return scanPushers(d.db.QueryContext(ctx, `SELECT `+pusherColumns+` FROM pushserver_pushers ORDER BY user_id, app_id, pushkey`))
+	return scanPushers(d.DB.QueryContext(ctx, `SELECT `+pusherColumns+` FROM pushserver_pushers ORDER BY user_id, app_id, pushkey`))
 }
 
 // CountOtherPushers is how many pushers the user has besides k.
 func (d *DB) CountOtherPushers(ctx context.Context, k Key) (int, error) {
 	var n int
-	err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pushserver_pushers WHERE user_id = $1 AND NOT (app_id = $2 AND pushkey = $3)`,
+	err := d.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM pushserver_pushers WHERE user_id = $1 AND NOT (app_id = $2 AND pushkey = $3)`,
 		k.UserID, k.AppID, k.PushKey).Scan(&n)
 	return n, err
 }
@@ -70,7 +68,7 @@ func (d *DB) CountOtherPushers(ctx context.Context, k Key) (int, error) {
 // users with the same app ID and pushkey are removed and returned: the
 // pushkey moved to this user.
 func (d *DB) SetPusher(ctx context.Context, p Pusher, keepOthers bool) (removed []Key, err error) {
-	err = d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+	err = d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
 		removed = nil
 		if !keepOthers {
 			users, err := storage.Strings(tx.QueryContext(ctx, `DELETE FROM pushserver_pushers WHERE app_id = $1 AND pushkey = $2 AND user_id <> $3 RETURNING user_id`,
@@ -95,7 +93,7 @@ func (d *DB) SetPusher(ctx context.Context, p Pusher, keepOthers bool) (removed 
 // DeletePusher removes one pusher; it reports whether it existed.
 func (d *DB) DeletePusher(ctx context.Context, k Key) (bool, error) {
 	var n int64
-	err := d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+	err := d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM pushserver_pushers WHERE user_id = $1 AND app_id = $2 AND pushkey = $3`, k.UserID, k.AppID, k.PushKey)
 		if err != nil {
 			return err
@@ -108,12 +106,12 @@ func (d *DB) DeletePusher(ctx context.Context, k Key) (bool, error) {
 
 // ConsumerSeq is the last applied sequence of a consumed stream.
 func (d *DB) ConsumerSeq(ctx context.Context, stream string) (uint64, error) {
-	return streampos.Get(ctx, d.db, "pushserver_consumer_seqs", stream)
+	return streampos.Get(ctx, d.DB, "pushserver_consumer_seqs", stream)
 }
 
 // DeadLetterer records the messages of stream the consumer gives up on.
 func (d *DB) DeadLetterer(stream string) istream.DeadLetterFunc {
-	return consumerTables.DeadLetterer(d.db, stream)
+	return consumerTables.DeadLetterer(d.DB, stream)
 }
 
 // DeviceChange is one user's deleted devices, from a stream message.
@@ -127,7 +125,7 @@ type DeviceChange struct {
 // pushers removed.
 func (d *DB) DeleteDevicePushers(ctx context.Context, changes []DeviceChange, stream string, seq uint64) ([]Key, error) {
 	var out []Key
-	err := d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+	err := d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
 		out = nil
 		for _, c := range changes {
 			for _, dev := range c.DeviceIDs {
@@ -162,7 +160,7 @@ func deleteDevicePushers(ctx context.Context, tx *storage.Tx, userID, deviceID s
 
 // SetDelivered records that k delivered up to pos.
 func (d *DB) SetDelivered(ctx context.Context, k Key, pos int64) error {
-	return d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+	return d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE pushserver_pushers SET delivered_pos = $4 WHERE user_id = $1 AND app_id = $2 AND pushkey = $3 AND delivered_pos < $4`,
 			k.UserID, k.AppID, k.PushKey, pos)
 		return err

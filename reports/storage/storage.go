@@ -10,12 +10,10 @@ import (
 )
 
 // DB holds the reports tables.
-type DB struct {
-	db *storage.DB
-}
+type DB struct{ *storage.DB }
 
 // New wraps db, whose schema Migrations must already have been applied.
-func New(db *storage.DB) *DB { return &DB{db: db} }
+func New(db *storage.DB) *DB { return &DB{DB: db} }
 
 // Report is one user's report.
 type Report struct {
@@ -35,7 +33,7 @@ func (d *DB) AddReport(ctx context.Context, r Report) error {
 	if r.Score != nil {
 		score = sql.NullInt64{Int64: int64(*r.Score), Valid: true}
 	}
-	return d.db.WriteTx(ctx, func(tx *storage.Tx) error {
+	return d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO reports_reports (reporter, room_id, event_id, user_id, reason, score, ts)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, r.Reporter, r.RoomID, r.EventID, r.UserID, r.Reason, score, r.TS)
 		return err
@@ -51,7 +49,7 @@ func (d *DB) Reports(ctx context.Context, before int64, limit int) ([]Report, er
 		q += ` WHERE id < $2`
 		args = append(args, before)
 	}
-	rows, err := d.db.QueryContext(ctx, q+` ORDER BY id DESC LIMIT $1`, args...)
+	rows, err := d.DB.QueryContext(ctx, q+` ORDER BY id DESC LIMIT $1`, args...)
 	if err != nil {
 		return nil, err
 	}
