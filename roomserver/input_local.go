@@ -99,6 +99,11 @@ func (r *RoomServer) buildLocal(ctx context.Context, b *batch, in *api.InputRoom
 	if msg := matrixrules.CheckLocalEvent(string(le.Type), le.StateKey, le.Content, string(le.Sender)); msg != "" {
 		return rej(api.CodeBadJSON, msg)
 	}
+	if le.Type == matrixrules.MRoomServerACL && le.StateKey != nil && *le.StateKey == "" {
+		if msg := matrixrules.CheckServerACLKeepsSelf(le.Content, r.serverName); msg != "" {
+			return rej(api.CodeBadJSON, msg)
+		}
+	}
 
 	var key txnKey
 	if in.TransactionID != nil && !isCreate {
