@@ -28,13 +28,8 @@ func TestGuestsLeaveWhenGuestAccessRevokedOverFederation(t *testing.T) {
 	}})
 	alice := a.Register("alice", "password123")
 	bob := b.Register("bob", "password123")
-	reg := acctDo(t, "POST", b.URL+"/_matrix/client/v3/register?kind=guest", "", map[string]any{})
-	acctExpect(t, "guest", reg, http.StatusOK, "")
-	guestID, token := reg.str("user_id"), reg.str("access_token")
-
-	roomID := roomsCreate(t, alice, &mautrix.ReqCreateRoom{Preset: "public_chat",
-		InitialState: []*event.Event{{Type: event.StateGuestAccess, StateKey: new(string),
-			Content: event.Content{Raw: map[string]any{"guest_access": "can_join"}}}}})
+	guestID, token := registerGuest(t, b)
+	roomID := guestRoom(t, alice)
 	_, err := bob.JoinRoom(roomsCtx, roomID.String(), &mautrix.ReqJoinRoom{Via: []string{a.Cfg.ServerName}})
 	roomsNoErr(t, err)
 	join := acctDo(t, "POST", b.URL+"/_matrix/client/v3/join/"+url.PathEscape(string(roomID))+"?server_name="+url.QueryEscape(a.Cfg.ServerName), token, map[string]any{})

@@ -24,9 +24,7 @@ import (
 // their start instead of silently skipping them.
 func TestSyncSurvivesStreamReset(t *testing.T) {
 	testserver.ForEachBackend(t, func(t *testing.T, opts testserver.Options) {
-		nats := natstest.Start(t)
-		opts.Configure = func(cfg *config.Config) { cfg.NATS.URLs = []string{nats.URL()} }
-		inst := testserver.Start(t, opts)
+		inst, nats := startOnExternalNATS(t, opts)
 		alice := inst.Register("alice", "password123")
 		bob := inst.Register("bob", "password123")
 		room := syncRoom(t, alice, bob)
@@ -61,9 +59,7 @@ func TestSyncSurvivesStreamReset(t *testing.T) {
 // gets it, and /sync shows it and the change made after the reset.
 func TestAccountDataReplayedAfterStreamReset(t *testing.T) {
 	testserver.ForEachBackend(t, func(t *testing.T, opts testserver.Options) {
-		nats := natstest.Start(t)
-		opts.Configure = func(cfg *config.Config) { cfg.NATS.URLs = []string{nats.URL()} }
-		inst := testserver.Start(t, opts)
+		inst, nats := startOnExternalNATS(t, opts)
 		alice := inst.Register("alice", "password123")
 		ctx := context.Background()
 		since := syncOnce(t, alice, "", 0, "").NextBatch
@@ -104,4 +100,13 @@ func TestAccountDataReplayedAfterStreamReset(t *testing.T) {
 			return got["org.example.before"] && got["org.example.after"]
 		})
 	})
+}
+
+// startOnExternalNATS starts a server on a NATS of its own, which the
+// test can then wipe.
+func startOnExternalNATS(t *testing.T, opts testserver.Options) (*testserver.Instance, *natstest.Server) {
+	t.Helper()
+	nats := natstest.Start(t)
+	opts.Configure = func(cfg *config.Config) { cfg.NATS.URLs = []string{nats.URL()} }
+	return testserver.Start(t, opts), nats
 }
