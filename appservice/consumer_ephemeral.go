@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sort"
 	"sync"
 	"time"
@@ -35,6 +36,12 @@ func (c *Component) consumeInto(streamName string, f itemsFunc) stream.BatchHand
 		}
 		return c.queue(ctx, streamName, msgs[len(msgs)-1].Seq, items)
 	}
+}
+
+// malformed marks a message that can never be applied, so the consumer
+// dead-letters it at once and goes on.
+func malformed(what string, err error) error {
+	return stream.Poison(fmt.Errorf("malformed %s: %w", what, err))
 }
 
 func wantsEphemeral(a *config.AppService) bool { return a.WantsEphemeral() }
@@ -101,8 +108,7 @@ func (t *typingRooms) apply(ev syncapi.OutputTyping) []string {
 func (c *Component) typingItems(ctx context.Context, data []byte) ([]storage.Item, error) {
 	var ev syncapi.OutputTyping
 	if err := json.Unmarshal(data, &ev); err != nil {
-		c.log.Error("malformed typing message; skipping", "error", err)
-		return nil, nil
+		return nil, malformed("typing message", err)
 	}
 	userIDs := c.typing.apply(ev)
 	apps, err := c.interest.forRoom(ctx, ev.RoomID, ev.UserID, wantsEphemeral)
@@ -117,8 +123,7 @@ func (c *Component) typingItems(ctx context.Context, data []byte) ([]storage.Ite
 func (c *Component) receiptItems(ctx context.Context, data []byte) ([]storage.Item, error) {
 	var ev syncapi.OutputReceipt
 	if err := json.Unmarshal(data, &ev); err != nil {
-		c.log.Error("malformed receipt message; skipping", "error", err)
-		return nil, nil
+		return nil, malformed("receipt message", err)
 	}
 	private := ev.Type == "m.read.private"
 	apps, err := c.interest.forRoom(ctx, ev.RoomID, ev.UserID, func(a *config.AppService) bool {
@@ -141,8 +146,7 @@ func (c *Component) receiptItems(ctx context.Context, data []byte) ([]storage.It
 func (c *Component) presenceItems(ctx context.Context, data []byte) ([]storage.Item, error) {
 	var ev syncapi.OutputPresence
 	if err := json.Unmarshal(data, &ev); err != nil {
-		c.log.Error("malformed presence message; skipping", "error", err)
-		return nil, nil
+		return nil, malformed("presence message", err)
 	}
 	apps, err := c.presenceApps(ctx, ev.UserID)
 	if err != nil {
@@ -208,8 +212,7 @@ func (c *Component) appsSharingUser(ctx context.Context, userID string, only fun
 func (c *Component) toDeviceItems(ctx context.Context, data []byte) ([]storage.Item, error) {
 	var ev syncapi.OutputSendToDevice
 	if err := json.Unmarshal(data, &ev); err != nil {
-		c.log.Error("malformed to-device message; skipping", "error", err)
-		return nil, nil
+		return nil, malformed("to-device message", err)
 	}
 	var apps []*config.AppService
 	for _, a := range c.interest.apps {
@@ -251,9 +254,11 @@ func (c *Component) toDeviceItems(ctx context.Context, data []byte) ([]storage.I
 // appservices that own the user or share a room with it.
 func (c *Component) deviceListItems(ctx context.Context, data []byte) ([]storage.Item, error) {
 	var ev ksapi.DeviceListUpdate
-	if err := json.Unmarshal(data, &ev); err != nil || ev.UserID == "" {
-		c.log.Error("malformed device list update; skipping", "error", err)
-		return nil, nil
+	if err := json.Unmarshal(data, &ev); err != nil {
+		return nil, malformed("device list update", err)
+	}
+	if ev.UserID == "" {
+		return nil, malformed("device list update", errors.New("no user_id"))
 	}
 	apps, err := c.appsSharingUser(ctx, ev.UserID, func(a *config.AppService) bool { return a.MSC3202 })
 	if err != nil {

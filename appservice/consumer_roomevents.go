@@ -23,8 +23,7 @@ func (c *Component) onRoomEvents(ctx context.Context, msgs []stream.Message) err
 	for _, msg := range msgs {
 		var out rsapi.OutputEvent
 		if err := json.Unmarshal(msg.Data, &out); err != nil {
-			c.log.Error("malformed room event output; skipping", "seq", msg.Seq, "error", err)
-			continue
+			return malformed("room event output", err)
 		}
 		if out.Type != rsapi.OutputTypeNewRoomEvent || out.NewRoomEvent == nil {
 			continue // redactions arrive as their own event; backfill is history
@@ -57,8 +56,7 @@ func (c *Component) queue(ctx context.Context, streamName string, seq uint64, it
 func (c *Component) itemsForEvent(ctx context.Context, ore *rsapi.OutputNewRoomEvent) ([]storage.Item, error) {
 	ev, err := rsapi.ParseEvent(ore.RoomVersion, ore.Event)
 	if err != nil {
-		c.log.Error("unparseable event in output; skipping", "event_id", ore.EventID, "error", err)
-		return nil, nil
+		return nil, malformed("event "+ore.EventID+" in room event output", err)
 	}
 	for _, js := range ore.AddedStateEvents { // state learned from elsewhere (joins over federation)
 		if st, err := rsapi.ParseEvent(ore.RoomVersion, js); err == nil {

@@ -107,9 +107,6 @@ func (h *roomRoutes) putState(req *http.Request, dev *uapi.Device) httputil.JSON
 	if r != nil {
 		return *r
 	}
-	if evType == spec.MRoomGuestAccess && stateKey == "" && !guestsMayJoin(content) {
-		h.removeGuests(ctx, roomID)
-	}
 	return httputil.OK(map[string]string{"event_id": id})
 }
 

@@ -68,7 +68,7 @@ func New(ctx context.Context, base *setup.Base, users Users) (*Keyserver, error)
 		users:      users,
 		sendWait:   defaultSendWait,
 		outbox: outbox.New(db, st, outbox.Config{Table: storage.OutboxTable, KeyHeader: "user_id",
-			MsgIDPrefix: "axon-ks-", Log: log.With("component", "keyserver")}),
+			MsgIDPrefix: "axon-ks-", Log: log.With("component", "keyserver"), Retain: outbox.DefaultRetain}),
 	}
 	if err := k.outbox.Start(ctx); err != nil {
 		return nil, err

@@ -31,6 +31,11 @@
 // in per-room order (internal/outbox); a sender is answered once its
 // event is on the stream.
 //
+// Follow-up rule on outputs (output_guests.go): when m.room.guest_access
+// stops being can_join, by a local user or over federation, this
+// server's joined guests leave the room (GuestAccounts, the userapi,
+// says who is a guest).
+//
 // State: snapshots of (type, state_key) → event, stored as deltas on a
 // parent snapshot with periodic full snapshots (see storage). A message
 // shares its room's current snapshot; a state event adds one delta row.

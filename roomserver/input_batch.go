@@ -162,6 +162,7 @@ func (r *RoomServer) runBatch(rm *room, tasks []*inputTask) {
 	}
 	// Publish, then answer (see publish).
 	r.publish(b.staged)
+	r.removeGuestsAfter(b.outputs)
 	for _, t := range tasks {
 		close(t.done)
 	}

@@ -1,8 +1,6 @@
 package roomserver
 
 import (
-	"time"
-
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,13 +14,8 @@ import (
 // internal/outbox), keyed by room.
 func outboxConfig(r *RoomServer) outbox.Config {
 	return outbox.Config{Table: "roomserver_outbox", KeyHeader: "room_id", MsgIDPrefix: "axon-rs-", Log: r.log,
-		Retain: outputRetention}
+		Retain: outbox.DefaultRetain}
 }
-
-// outputRetention is how long published outputs are kept to be published
-// again if the stream is lost: well beyond how far behind back-pressure
-// lets the consumers fall.
-const outputRetention = time.Minute
 
 // stageOutputs encodes the batch's outputs and writes them to the outbox
 // in the same transaction as the events, so what is committed is

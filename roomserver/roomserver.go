@@ -24,6 +24,8 @@ type RoomServer struct {
 	db   *storage.DB
 	out  publisher
 	log  *slog.Logger
+	// guests is nil in tests that build the roomserver alone.
+	guests GuestAccounts
 
 	serverName spec.ServerName
 	keyID      gomatrixserverlib.KeyID
@@ -55,8 +57,9 @@ type publisher interface {
 	Publish(ctx context.Context, data []byte, headers map[string]string) (uint64, error)
 }
 
-// New opens the roomserver's storage and output stream.
-func New(ctx context.Context, base *setup.Base) (*RoomServer, error) {
+// New opens the roomserver's storage and output stream; guests (the
+// userapi) says who is a guest, for the guest_access rule.
+func New(ctx context.Context, base *setup.Base, guests GuestAccounts) (*RoomServer, error) {
 	db, err := base.OpenDB(ctx, "roomserver", storage.Migrations)
 	if err != nil {
 		return nil, err
@@ -65,7 +68,12 @@ func New(ctx context.Context, base *setup.Base) (*RoomServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("room events stream: %w", err)
 	}
-	return newRoomServer(ctx, base, storage.New(db), out)
+	r, err := newRoomServer(ctx, base, storage.New(db), out)
+	if err != nil {
+		return nil, err
+	}
+	r.guests = guests
+	return r, nil
 }
 
 func newRoomServer(ctx context.Context, base *setup.Base, db *storage.DB, out publisher) (*RoomServer, error) {

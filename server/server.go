@@ -136,7 +136,7 @@ func (s *Server) build(ctx context.Context) error {
 	}
 
 	if cfg.Runs("roomserver") {
-		rooms, err := roomserver.New(ctx, base)
+		rooms, err := roomserver.New(ctx, base, s.UserAPI)
 		if err != nil {
 			return fmt.Errorf("roomserver: %w", err)
 		}

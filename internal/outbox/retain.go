@@ -15,6 +15,10 @@ import (
 // held and they had not read yet. Consumers must take a message twice
 // without harm (they do: positions and event IDs).
 
+// DefaultRetain is how long the components keep published rows: well
+// beyond how far behind back-pressure lets the consumers fall.
+const DefaultRetain = time.Minute
+
 // RetainSchema adds the publication time to an outbox table (Schema) for
 // an outbox with Config.Retain; 0 means not yet published.
 func RetainSchema(table string) string {

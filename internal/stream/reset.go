@@ -19,8 +19,8 @@ import (
 // resuming "after" them would silently skip every new message. So:
 //
 //   - publishing to a stream that no longer exists creates it again, and
-//     an outbox that keeps published messages a while (the roomserver's)
-//     publishes them again first;
+//     an outbox that keeps published messages a while (every component's,
+//     for outbox.DefaultRetain) publishes them again first;
 //   - a consumer notices a reset — at start, its position beyond the
 //     stream's last message; while running, the stream gone, recreated
 //     (a new creation time) or its last sequence below what was already

@@ -111,6 +111,12 @@ CREATE TABLE keyserver_backup_version_counters (
 INSERT INTO keyserver_backup_version_counters (user_id, last)
 	SELECT user_id, MAX(version) FROM keyserver_backup_versions GROUP BY user_id;
 `,
+}, {
+	// Published rows are kept a while (outbox.DefaultRetain) to be
+	// published again if the stream is lost with an external NATS store.
+	Version: 5,
+	Name:    "outbox retention",
+	SQL:     outbox.RetainSchema(OutboxTable),
 }}
 
 // consumerTables add the messages the consumer gave up on.

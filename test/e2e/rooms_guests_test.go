@@ -24,13 +24,8 @@ func TestGuestRules(t *testing.T) {
 		inst := testserver.Start(t, opts)
 		alice := inst.Register("alice", "password123")
 		bob := inst.Register("bob", "password123")
-		reg := acctDo(t, "POST", inst.URL+"/_matrix/client/v3/register?kind=guest", "", map[string]any{})
-		acctExpect(t, "guest", reg, http.StatusOK, "")
-		guestID, token := reg.str("user_id"), reg.str("access_token")
-
-		roomID := roomsCreate(t, alice, &mautrix.ReqCreateRoom{Preset: "public_chat",
-			InitialState: []*event.Event{{Type: event.StateGuestAccess, StateKey: new(string),
-				Content: event.Content{Raw: map[string]any{"guest_access": "can_join"}}}}})
+		guestID, token := registerGuest(t, inst)
+		roomID := guestRoom(t, alice)
 		_, err := bob.JoinRoomByID(roomsCtx, roomID)
 		roomsNoErr(t, err)
 		join := acctDo(t, "POST", inst.URL+"/_matrix/client/v3/rooms/"+url.PathEscape(string(roomID))+"/join", token, map[string]any{})
@@ -58,4 +53,21 @@ func TestGuestRules(t *testing.T) {
 			t.Fatalf("bob (not a guest) was removed too: %q", m)
 		}
 	})
+}
+
+// registerGuest registers a guest on inst (guests allowed there): its
+// user ID and access token.
+func registerGuest(t *testing.T, inst *testserver.Instance) (userID, token string) {
+	t.Helper()
+	reg := acctDo(t, "POST", inst.URL+"/_matrix/client/v3/register?kind=guest", "", map[string]any{})
+	acctExpect(t, "guest", reg, http.StatusOK, "")
+	return reg.str("user_id"), reg.str("access_token")
+}
+
+// guestRoom creates a public room guests can join.
+func guestRoom(t *testing.T, creator *mautrix.Client) id.RoomID {
+	t.Helper()
+	return roomsCreate(t, creator, &mautrix.ReqCreateRoom{Preset: "public_chat",
+		InitialState: []*event.Event{{Type: event.StateGuestAccess, StateKey: new(string),
+			Content: event.Content{Raw: map[string]any{"guest_access": "can_join"}}}}})
 }

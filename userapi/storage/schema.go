@@ -101,4 +101,10 @@ CREATE TABLE userapi_registration_tokens (
 	expiry_ts BIGINT
 );
 `,
+}, {
+	// Published rows are kept a while (outbox.DefaultRetain) to be
+	// published again if the stream is lost with an external NATS store.
+	Version: 5,
+	Name:    "outbox retention",
+	SQL:     outbox.RetainSchema(OutboxTable) + ";\n" + outbox.RetainSchema(AccountDataOutboxTable),
 }}
