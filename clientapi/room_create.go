@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/matrix-org/gomatrixserverlib/spec"
@@ -134,6 +135,9 @@ func (h *roomRoutes) createRoom(req *http.Request, dev *uapi.Device) httputil.JS
 		creation = map[string]any{}
 	}
 	creation["room_version"] = version
+	if preset.trusted && matrixrules.FeaturesOf(version).PrivilegedCreators {
+		addAdditionalCreators(creation, body.Invite)
+	}
 	events := []rsapi.InputRoomEvent{h.stateEv(dev, spec.MRoomCreate, "", creation)}
 	events[0].Local.RoomVersion = version
 
@@ -274,6 +278,29 @@ func (h *roomRoutes) stateEv(dev *uapi.Device, evType, stateKey string, content 
 	}}
 }
 
+// addAdditionalCreators makes trusted_private_chat invitees creators of
+// a v12+ room (they would get level 100 before v12), keeping any the
+// client put in creation_content. A malformed list is left for the
+// roomserver to refuse.
+func addAdditionalCreators(creation map[string]any, invitees []string) {
+	var list []any
+	switch v := creation["additional_creators"].(type) {
+	case nil:
+	case []any:
+		list = v
+	default:
+		return
+	}
+	for _, inv := range invitees {
+		if !slices.Contains(list, any(inv)) {
+			list = append(list, inv)
+		}
+	}
+	if len(list) > 0 {
+		creation["additional_creators"] = list
+	}
+}
+
 // initialPowerLevels is the default power levels for a new room, with
 // invitees raised for trusted_private_chat and the client's override
 // merged on top. Privileged creators (v12) are implicitly all-powerful
@@ -283,7 +310,7 @@ func (h *roomRoutes) initialPowerLevels(creator, version string, body createRoom
 	if !matrixrules.FeaturesOf(version).PrivilegedCreators {
 		users[creator] = 100
 	}
-	if trusted {
+	if trusted && !matrixrules.FeaturesOf(version).PrivilegedCreators {
 		for _, inv := range body.Invite {
 			users[inv] = 100
 		}
@@ -303,7 +330,7 @@ func (h *roomRoutes) initialPowerLevels(creator, version string, body createRoom
 		"invite":         invite,
 		"events": map[string]any{
 			spec.MRoomName: 50, spec.MRoomPowerLevels: 100, spec.MRoomHistoryVisibility: 100,
-			spec.MRoomCanonicalAlias: 50, spec.MRoomAvatar: 50, matrixrules.MRoomTombstone: 100,
+			spec.MRoomCanonicalAlias: 50, spec.MRoomAvatar: 50, matrixrules.MRoomTombstone: matrixrules.TombstoneLevel(version),
 			matrixrules.MRoomServerACL: 100, spec.MRoomEncryption: 100,
 		},
 		"notifications": map[string]any{"room": 50},

@@ -72,7 +72,11 @@ func (h *roomRoutes) upgrade(req *http.Request, dev *uapi.Device) httputil.JSONR
 
 	// New room: create (with predecessor and the old type/federate flags),
 	// creator join, power levels, carried state.
-	creation := map[string]any{"room_version": body.NewVersion, "predecessor": map[string]string{"room_id": roomID, "event_id": string(ext[0])}}
+	predecessor := map[string]string{"room_id": roomID, "event_id": string(ext[0])}
+	if !matrixrules.FeaturesOf(body.NewVersion).ServerNamedRoomIDs {
+		delete(predecessor, "event_id") // v12+ (MSC4291): deprecated, not sent
+	}
+	creation := map[string]any{"room_version": body.NewVersion, "predecessor": predecessor}
 	if old := byKey[spec.MRoomCreate]; old != nil {
 		c := gjson.ParseBytes(old.Content())
 		for _, k := range []string{"type", "m.federate"} {

@@ -85,7 +85,7 @@ func (f *FederationAPI) remoteTarget(ctx context.Context, req *fedapi.PerformJoi
 func (f *FederationAPI) joinVia(ctx context.Context, server spec.ServerName, roomID, userID string, content map[string]any) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, performTimeout)
 	defer cancel()
-	mj, err := f.Client.MakeJoin(ctx, f.id.ServerName, server, roomID, userID)
+	mj, err := f.makeJoin(ctx, server, roomID, userID)
 	if err != nil {
 		return "", err
 	}

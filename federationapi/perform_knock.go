@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	fedapi "github.com/axon-hs/axon/federationapi/api"
@@ -38,11 +37,7 @@ func (f *FederationAPI) PerformKnock(ctx context.Context, req *fedapi.PerformJoi
 func (f *FederationAPI) knockVia(ctx context.Context, server spec.ServerName, roomID, userID string, content map[string]any) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, performTimeout)
 	defer cancel()
-	var versions []gomatrixserverlib.RoomVersion
-	for v := range gomatrixserverlib.StableRoomVersions() {
-		versions = append(versions, v)
-	}
-	mk, err := f.Client.MakeKnock(ctx, f.id.ServerName, server, roomID, userID, versions)
+	mk, err := f.Client.MakeKnock(ctx, f.id.ServerName, server, roomID, userID, advertisedVersions())
 	if err != nil {
 		return "", err
 	}

@@ -88,7 +88,7 @@ func (r *RoomServer) buildLocal(ctx context.Context, b *batch, in *api.InputRoom
 	le := in.Local
 	isCreate := le.Type == spec.MRoomCreate && le.StateKey != nil && *le.StateKey == ""
 	if isCreate && (!b.newRoom || b.rm.nid != 0) {
-		return rej(api.CodeForbidden, "the room already exists")
+		return rej(api.CodeBadJSON, "the room already exists: m.room.create can only be sent once")
 	}
 	if !isCreate && b.rm.nid == 0 {
 		return rej(api.CodeForbidden, "the room was not created")
@@ -98,6 +98,11 @@ func (r *RoomServer) buildLocal(ctx context.Context, b *batch, in *api.InputRoom
 	}
 	if msg := matrixrules.CheckLocalEvent(string(le.Type), le.StateKey, le.Content, string(le.Sender)); msg != "" {
 		return rej(api.CodeBadJSON, msg)
+	}
+	if le.Type == matrixrules.MRoomServerACL && le.StateKey != nil && *le.StateKey == "" {
+		if msg := matrixrules.CheckServerACLKeepsSelf(le.Content, r.serverName); msg != "" {
+			return rej(api.CodeBadJSON, msg)
+		}
 	}
 
 	var key txnKey
@@ -137,6 +142,12 @@ func (r *RoomServer) buildLocal(ctx context.Context, b *batch, in *api.InputRoom
 	authEvents, err := r.authProvider(ctx, b, needed.Tuples())
 	if err != nil {
 		return nil, err
+	}
+	if msg, err := checkCreatorsNotListed(b.rm.version, le, authEvents); err != nil || msg != "" {
+		if err != nil {
+			return nil, err
+		}
+		return rej(api.CodeBadJSON, msg)
 	}
 	builder := b.rm.version.NewEventBuilderFromProtoEvent(&proto)
 	if err := builder.AddAuthEvents(authEvents); err != nil {
@@ -199,6 +210,11 @@ func (r *RoomServer) prepareCreate(le *api.LocalEvent) (gomatrixserverlib.IRoomV
 	ver, err := matrixrules.Version(verStr)
 	if err != nil {
 		return nil, nil, "", api.Errorf(api.CodeVersion, fmt.Sprintf("room version %q is not supported", verStr))
+	}
+	if matrixrules.FeaturesOf(verStr).PrivilegedCreators {
+		if msg := matrixrules.CheckAdditionalCreators(le.Content); msg != "" {
+			return nil, nil, "", api.Errorf(api.CodeBadJSON, msg)
+		}
 	}
 	content := []byte(le.Content)
 	content, _ = sjson.SetBytes(content, "room_version", verStr)
@@ -307,4 +323,17 @@ func (r *RoomServer) powerLevels(ctx context.Context, b *batch) (*matrixrules.Po
 		room.PowerLevels = pl.Content()
 	}
 	return matrixrules.NewPowerLevels(room)
+}
+
+// checkCreatorsNotListed: in rooms with privileged creators (v12+), a
+// power levels event must not list a creator. "" or the client's message.
+func checkCreatorsNotListed(ver gomatrixserverlib.IRoomVersion, le *api.LocalEvent, authEvents *gomatrixserverlib.AuthEvents) (string, error) {
+	if le.Type != spec.MRoomPowerLevels || le.StateKey == nil || *le.StateKey != "" || !ver.PrivilegedCreators() {
+		return "", nil
+	}
+	create, err := authEvents.Create()
+	if err != nil || create == nil {
+		return "", err
+	}
+	return matrixrules.CheckPowerLevelsCreators(matrixrules.Creators(string(create.SenderID()), create.Content()), le.Content), nil
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"strings"
 	"time"
 )
@@ -174,6 +175,12 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		resp.Write(w)
 		return
 	}
+	if !isCleanPath(req.URL.Path) {
+		// The mux would redirect to the cleaned path; a client following
+		// it could reach an endpoint it did not ask for.
+		Unrecognized("Unrecognized request").Write(w)
+		return
+	}
 	h, pattern := r.mux.Handler(req)
 	if pattern == "" {
 		// Not found or wrong method: ask the mux which, answer in Matrix.
@@ -183,13 +190,8 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			Error(http.StatusMethodNotAllowed, "M_UNRECOGNIZED", "Method not allowed").Write(w)
 			return
 		}
-		if rec.Code >= 300 && rec.Code < 400 { // path cleaning redirect
-			for k, v := range rec.Header() {
-				w.Header()[k] = v
-			}
-			w.WriteHeader(rec.Code)
-			return
-		}
+		// Anything else (a redirect to add a trailing slash included) is
+		// an unknown endpoint.
 		Unrecognized("Unrecognized request").Write(w)
 		return
 	}
@@ -214,6 +216,19 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		}
 	}
 	r.mux.ServeHTTP(w, req)
+}
+
+// isCleanPath: no "//", "." or ".." segments, as the mux requires
+// before it matches without redirecting.
+func isCleanPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c == p
 }
 
 func setCORS(w http.ResponseWriter) {

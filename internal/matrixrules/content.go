@@ -18,7 +18,8 @@ const MaxTypeBytes = 255
 // CheckLocalEvent checks what the event builder would otherwise accept or
 // fail on obscurely: type and state key lengths, content a JSON object,
 // the sender a user ID, a member event's state key a user ID and its
-// content a membership string. It returns "" or the client's message.
+// content a membership string, and the field types of the state events
+// CheckStateContent knows. It returns "" or the client's message.
 func CheckLocalEvent(evType string, stateKey *string, content []byte, sender string) string {
 	switch {
 	case evType == "":
@@ -33,6 +34,11 @@ func CheckLocalEvent(evType string, stateKey *string, content []byte, sender str
 		return "content refused: " + jsontext.Check(content).Error()
 	case !strings.HasPrefix(sender, "@"):
 		return "invalid sender"
+	}
+	if stateKey != nil {
+		if msg := CheckStateContent(evType, content); msg != "" {
+			return msg
+		}
 	}
 	if evType == spec.MRoomMember {
 		if stateKey == nil {
@@ -65,6 +71,9 @@ func CheckCanonicalAliasShape(content []byte) ([]string, string) {
 			return nil, "alt_aliases must be an array"
 		}
 		for _, a := range alts.Array() {
+			if a.Type != gjson.String {
+				return nil, "alt_aliases entries must be strings"
+			}
 			aliases = append(aliases, a.Str)
 		}
 	}

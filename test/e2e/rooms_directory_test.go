@@ -121,6 +121,10 @@ func TestRoomsUpgrade(t *testing.T) {
 			if create["room_version"] != v || create["predecessor"].(map[string]any)["room_id"] != string(old) {
 				t.Fatalf("create %v", create)
 			}
+			// From v12 (MSC4291) the predecessor is named by room ID only.
+			if _, has := create["predecessor"].(map[string]any)["event_id"]; has != (v != "12") {
+				t.Fatalf("upgrade to %s: predecessor %v", v, create["predecessor"])
+			}
 			if got := roomsStateContent(t, alice, newRoom, "m.room.topic", "")["topic"]; got != "keep me" {
 				t.Fatalf("topic not carried: %v", got)
 			}
