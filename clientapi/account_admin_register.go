@@ -184,7 +184,7 @@ func (a *accountRoutes) sharedSecretRegister(req *http.Request) httputil.JSONRes
 	if err != nil || !hmac.Equal(got, body.mac(a.cfg.Registration.SharedSecret)) {
 		return httputil.Forbidden("HMAC incorrect")
 	}
-	userID, err := a.users.CreateAccount(req.Context(), body.Username, body.Password, body.Admin)
+	userID, err := a.users.CreateAccount(req.Context(), canonicalUsername(body.Username), body.Password, body.Admin)
 	if err != nil {
 		return a.userError(err, "shared-secret registration")
 	}

@@ -65,3 +65,9 @@ func validDeviceID(id string) bool {
 	}
 	return true
 }
+
+// canonicalUsername is the localpart a requested username registers as:
+// user IDs are lowercase, and clients (and other servers) send names as
+// people type them, so "Alice" registers @alice rather than failing.
+// The shared-secret MAC is still checked over the name as sent.
+func canonicalUsername(name string) string { return strings.ToLower(name) }

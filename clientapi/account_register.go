@@ -90,6 +90,7 @@ func (a *accountRoutes) register(req *http.Request) httputil.JSONResponse {
 	default:
 		return httputil.Forbidden("Registration is disabled on this server")
 	}
+	body.Username = canonicalUsername(body.Username)
 	// Check what can be checked before asking the client to authenticate.
 	if body.Username != "" {
 		if err := a.users.CheckLocalpart(req.Context(), body.Username); err != nil {
@@ -212,7 +213,7 @@ func (a *accountRoutes) registerAvailable(req *http.Request) httputil.JSONRespon
 	if limited := a.limits.registerIP.CheckIP(req); limited != nil {
 		return *limited
 	}
-	username := req.URL.Query().Get("username")
+	username := canonicalUsername(req.URL.Query().Get("username"))
 	if username == "" {
 		return httputil.MissingParam("username is required")
 	}
