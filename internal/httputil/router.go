@@ -175,9 +175,12 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		resp.Write(w)
 		return
 	}
-	if !isCleanPath(req.URL.Path) {
+	if !isCleanPath(req.URL.EscapedPath()) {
 		// The mux would redirect to the cleaned path; a client following
-		// it could reach an endpoint it did not ask for.
+		// it could reach an endpoint it did not ask for. Checked on the
+		// escaped path, as the mux does: an escaped slash (%2F) inside a
+		// segment, such as an mxc:// URI sent as a media ID, is not a
+		// separator.
 		Unrecognized("Unrecognized request").Write(w)
 		return
 	}

@@ -40,6 +40,9 @@ func newTestRouter() *Router {
 		return OK(map[string]string{"user_id": d.UserID})
 	})
 	r.HandleClient("GET /panic", func(req *http.Request) JSONResponse { panic("boom") })
+	r.HandleClientAuthed("GET /thing/{id}", func(req *http.Request, d *Device) JSONResponse {
+		return OK(map[string]string{"id": req.PathValue("id")})
+	})
 	return r
 }
 
@@ -83,6 +86,9 @@ func TestRouterErrors(t *testing.T) {
 		{"good token", "GET", "/_matrix/client/v3/me", "", map[string]string{"Authorization": "Bearer good"}, 200, ""},
 		{"query token", "GET", "/_matrix/client/v3/me?access_token=good", "", nil, 200, ""},
 		{"panic", "GET", "/_matrix/client/v3/panic", "", nil, 500, "M_UNKNOWN"},
+		{"double slash", "GET", "/_matrix/client/v3//me", "", map[string]string{"Authorization": "Bearer good"}, 404, "M_UNRECOGNIZED"},
+		{"escaped slashes in a segment", "GET", "/_matrix/client/v3/thing/mxc:%2F%2Fx%2Fy", "", map[string]string{"Authorization": "Bearer good"}, 200, ""},
+		{"escaped slashes, no token", "GET", "/_matrix/client/v3/thing/mxc:%2F%2Fx%2Fy", "", nil, 401, "M_MISSING_TOKEN"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
