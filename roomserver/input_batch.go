@@ -200,8 +200,10 @@ func (r *RoomServer) commitBatch(rm *room, tasks []*inputTask) (*batch, error) {
 			}
 		}
 		var err error
-		b.staged, err = r.stageOutputs(ctx, tx, rm.id, b.outputs)
-		return err
+		if b.staged, err = r.stageOutputs(ctx, tx, rm.id, b.outputs); err != nil {
+			return err
+		}
+		return r.fence(ctx, tx, rm)
 	})
 	if err != nil {
 		return nil, err
@@ -238,8 +240,11 @@ func (r *RoomServer) createRoom(req *api.InputRoomEventsRequest) (*api.InputRoom
 		if err := r.db.UpdateRoomHead(ctx, tx, rm.nid, b.snapNID, b.extremities, b.depth); err != nil {
 			return err
 		}
-		b.staged, err = r.stageOutputs(ctx, tx, rm.id, b.outputs)
-		return err
+		if b.staged, err = r.stageOutputs(ctx, tx, rm.id, b.outputs); err != nil {
+			return err
+		}
+		rm.epoch, _ = r.parts.leaseFor(rm.id)
+		return r.fence(ctx, tx, rm)
 	})
 	if err != nil {
 		return nil, err
@@ -250,6 +255,7 @@ func (r *RoomServer) createRoom(req *api.InputRoomEventsRequest) (*api.InputRoom
 	b.apply()
 	r.roomsMu.Lock()
 	r.rooms[rm.id] = rm
+	r.parts.cached(rm)
 	r.roomsMu.Unlock()
 	for k, v := range b.txns {
 		r.txns.put(k, v)

@@ -117,4 +117,16 @@ CREATE TABLE roomserver_txns (
 	Version: 5,
 	Name:    "outbox retention",
 	SQL:     outbox.RetainSchema("roomserver_outbox"),
+}, {
+	// Fencing for partitioned roomservers (roomserver/partition.go): the
+	// newest lease epoch seen per partition. A write checks its epoch
+	// here in its own transaction; taking a partition raises it.
+	Version: 6,
+	Name:    "partition lease epochs",
+	SQL: `CREATE TABLE roomserver_partitions (
+	partition_id INTEGER PRIMARY KEY,
+	lease_gen BIGINT NOT NULL,
+	lease_rev BIGINT NOT NULL,
+	owner TEXT NOT NULL
+)`,
 }}
