@@ -143,8 +143,8 @@ var (
 
 // Start takes part in the sharing of cfg.Partitions partitions through kv
 // (a bucket whose TTL is cfg.TTL). It returns after the first round, in
-// which a lone instance takes every free partition; it gives all leases
-// back on Close (or when ctx ends).
+// which a lone instance takes every free partition; ctx bounds only that
+// round. It gives all leases back on Close.
 func Start(ctx context.Context, kv jetstream.KeyValue, cfg Config, h Handler) (*Manager, error) {
 	if cfg.Partitions <= 0 || cfg.Instance == "" || cfg.TTL <= 0 {
 		return nil, errors.New("lease: partitions, instance and TTL must be set")
@@ -178,7 +178,7 @@ func Start(ctx context.Context, kv jetstream.KeyValue, cfg Config, h Handler) (*
 	if err := m.step(ctx, true); err != nil {
 		return nil, err
 	}
-	go m.run(ctx)
+	go m.run()
 	return m, nil
 }
 
@@ -256,7 +256,7 @@ func (m *Manager) opCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), max(m.cfg.TTL/3, 200*time.Millisecond))
 }
 
-func (m *Manager) run(ctx context.Context) {
+func (m *Manager) run() {
 	defer close(m.done)
 	t := time.NewTicker(m.cfg.Tick)
 	defer t.Stop()
@@ -264,15 +264,12 @@ func (m *Manager) run(ctx context.Context) {
 		select {
 		case <-m.stop:
 			return
-		case <-ctx.Done():
-			go m.Close()
-			return
 		case <-t.C:
 		}
 		if m.frozen.Load() {
 			continue
 		}
-		if err := m.step(ctx, false); err != nil {
+		if err := m.step(context.Background(), false); err != nil {
 			m.cfg.Log.Warn("partition leases", "error", err)
 		}
 	}
