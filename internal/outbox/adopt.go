@@ -16,12 +16,17 @@ func (o *Outbox) Adopt(ctx context.Context, match func(key string) bool) error {
 	if o.out == nil {
 		return nil
 	}
+	// What this process queued, then what it published and has not yet
+	// marked, then the table: a row moves through them in that order.
 	o.mu.Lock()
 	queued := make(map[int64]bool, len(o.queue))
 	for _, e := range o.queue {
 		queued[e.ID] = true
 	}
 	o.mu.Unlock()
+	for _, id := range o.clean.pending() {
+		queued[id] = true
+	}
 	rows, err := o.db.QueryContext(ctx, `SELECT outbox_id, msg_key, output_json FROM `+o.cfg.Table+o.unpublishedOnly()+
 		` ORDER BY outbox_id LIMIT `+strconv.Itoa(maxQueue))
 	if err != nil {
