@@ -104,11 +104,13 @@ func TestLeasesSpreadAndMoveBack(t *testing.T) {
 	// b shuts down: it gives its partitions back and a takes them at
 	// once (well before the TTL would free them).
 	moved := b.Owned()
+	closed := time.Now()
 	b.Close()
 	if len(b.Owned()) != 0 {
 		t.Fatalf("b still reports %v after Close", b.Owned())
 	}
 	testutil.Eventually(t, 10*time.Second, "a holding every partition again", func() bool { return split(n, a) })
+	t.Logf("graceful handover of %d partitions: %s (TTL %s)", len(moved), time.Since(closed).Round(time.Millisecond), ttl)
 	for _, p := range moved {
 		ep, _ := a.Owner(p)
 		ra.mu.Lock()
