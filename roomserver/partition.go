@@ -135,7 +135,9 @@ func (pt *partitions) partition(roomID string) int { return lease.Partition(room
 // left, and starts answering forwarded input.
 func (pt *partitions) Acquired(ctx context.Context, p int, e lease.Epoch) error {
 	r := pt.r
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	// Bounded well inside the TTL: the lease manager renews the other
+	// partitions after this returns.
+	ctx, cancel := context.WithTimeout(ctx, r.base.Cfg.Partitioning.LeaseTTL/3)
 	defer cancel()
 	var claimed bool
 	err := r.db.WriteTx(ctx, func(tx *istorage.Tx) error {
@@ -151,12 +153,14 @@ func (pt *partitions) Acquired(ctx context.Context, p int, e lease.Epoch) error 
 	}
 	pt.forget(p)
 	r.events.clear() // may hold events another holder redacted since
-	adoptCtx, cancelAdopt := context.WithTimeout(ctx, r.base.Cfg.Partitioning.LeaseTTL/4)
-	if err := r.outbox.Adopt(adoptCtx, func(key string) bool { return pt.partition(key) == p }); err != nil {
+	ticket, err := r.outbox.Adopt(ctx, func(key string) bool { return pt.partition(key) == p })
+	if err != nil {
+		return err
+	}
+	if err := r.outbox.Wait(ctx, ticket); err != nil {
 		// Queued ahead of new input all the same; published when the log takes them.
 		r.log.Warn("outputs of the former holder not yet published", "partition", p, "error", err)
 	}
-	cancelAdopt()
 	sctx, stop := context.WithCancel(context.Background())
 	if err := rpc.Serve(sctx, pt.nc, pt.prefix, pt.component(p), reflect.TypeOf((*partitionInput)(nil)).Elem(), &partitionServer{pt: pt, p: p}); err != nil {
 		stop()

@@ -305,8 +305,8 @@ func (m *Manager) step(ctx context.Context, first bool) error {
 				_ = m.kv.Delete(ctx, m.instanceKey())
 				return err
 			}
-			m.cfg.Log.Error("partition count mismatch; not taking partitions", "error", err)
-			return nil
+			m.cfg.Log.Error("ignoring an instance configured differently", "error", err)
+			continue
 		}
 		live = append(live, name)
 	}

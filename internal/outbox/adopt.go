@@ -5,16 +5,17 @@ import (
 	"strconv"
 )
 
-// Adopt publishes the rows another process staged and did not publish
-// (it stopped, or lost the keys to this one) whose key match accepts,
-// oldest first, and waits until they are published or ctx ends. A
-// partitioned component calls it when it takes over a partition, before
-// handling anything new for the partition's keys, so their order on the
-// stream is kept. Rows the other process publishes as well are dropped
-// by the log (same Nats-Msg-Id).
-func (o *Outbox) Adopt(ctx context.Context, match func(key string) bool) error {
+// Adopt queues for publication the rows another process staged and did
+// not publish (it stopped, or lost the keys to this one) whose key match
+// accepts, oldest first; Wait on the ticket to know they are published.
+// A partitioned component calls it when it takes over a partition,
+// before handling anything new for the partition's keys, so their order
+// on the stream is kept (an error means nothing was queued: do not take
+// the keys). Rows the other process publishes as well are dropped by the
+// log (same Nats-Msg-Id).
+func (o *Outbox) Adopt(ctx context.Context, match func(key string) bool) (Ticket, error) {
 	if o.out == nil {
-		return nil
+		return Ticket{}, nil
 	}
 	// What this process queued, then what it published and has not yet
 	// marked, then the table: a row moves through them in that order.
@@ -30,7 +31,7 @@ func (o *Outbox) Adopt(ctx context.Context, match func(key string) bool) error {
 	rows, err := o.db.QueryContext(ctx, `SELECT outbox_id, msg_key, output_json FROM `+o.cfg.Table+o.unpublishedOnly()+
 		` ORDER BY outbox_id LIMIT `+strconv.Itoa(maxQueue))
 	if err != nil {
-		return err
+		return Ticket{}, err
 	}
 	defer rows.Close()
 	var adopt []Entry
@@ -38,7 +39,7 @@ func (o *Outbox) Adopt(ctx context.Context, match func(key string) bool) error {
 		var e Entry
 		var js string
 		if err := rows.Scan(&e.ID, &e.Key, &js); err != nil {
-			return err
+			return Ticket{}, err
 		}
 		if !queued[e.ID] && match(e.Key) {
 			e.Data = []byte(js)
@@ -46,11 +47,10 @@ func (o *Outbox) Adopt(ctx context.Context, match func(key string) bool) error {
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return err
+		return Ticket{}, err
 	}
-	if len(adopt) == 0 {
-		return nil
+	if len(adopt) > 0 {
+		o.cfg.Log.Info("publishing outbox rows another process left", "table", o.cfg.Table, "count", len(adopt))
 	}
-	o.cfg.Log.Info("publishing outbox rows another process left", "table", o.cfg.Table, "count", len(adopt))
-	return o.Send(ctx, adopt)
+	return o.Queue(adopt), nil
 }

@@ -40,7 +40,7 @@ func TestAdoptPublishesWhatAnotherProcessLeft(t *testing.T) {
 			// Adopt must not repeat rows already on their way.
 			testutil.Eventually(t, 10*time.Second, "the leftovers published on start", func() bool { return len(log.got()) == 3 })
 			start := 3
-			if err := o.Adopt(ctx, func(key string) bool { return key == "a" }); err != nil {
+			if err := adopt(ctx, o, "a"); err != nil {
 				t.Fatal(err)
 			}
 			if got := log.got()[start:]; len(got) != 0 {
@@ -57,7 +57,7 @@ func TestAdoptPublishesWhatAnotherProcessLeft(t *testing.T) {
 				}
 			}
 			before := len(log.got())
-			if err := o.Adopt(ctx, func(key string) bool { return key == "a" }); err != nil {
+			if err := adopt(ctx, o, "a"); err != nil {
 				t.Fatal(err)
 			}
 			if got := log.got()[before:]; fmt.Sprint(got) != "[a3 a4]" {
@@ -65,4 +65,12 @@ func TestAdoptPublishesWhatAnotherProcessLeft(t *testing.T) {
 			}
 		})
 	}
+}
+
+func adopt(ctx context.Context, o *Outbox, key string) error {
+	tk, err := o.Adopt(ctx, func(k string) bool { return k == key })
+	if err != nil {
+		return err
+	}
+	return o.Wait(ctx, tk)
 }

@@ -2,6 +2,7 @@ package stream
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -17,13 +18,18 @@ func (b *Bus) KeyValue(ctx context.Context, name string, ttl time.Duration) (jet
 		storage = jetstream.MemoryStorage
 	}
 	bucket := b.cfg.Prefix + "_" + name
-	kv, err := b.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	// Created once, never updated: a process configured differently must
+	// not change the bucket under the others (its user checks the TTL).
+	kv, err := b.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:   bucket,
 		History:  1,
 		TTL:      ttl,
 		Storage:  storage,
 		Replicas: b.cfg.Replicas,
 	})
+	if errors.Is(err, jetstream.ErrBucketExists) {
+		kv, err = b.js.KeyValue(ctx, bucket)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("key-value bucket %s: %w", bucket, err)
 	}
