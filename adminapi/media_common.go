@@ -66,9 +66,9 @@ func (a *AdminAPI) pathMedia(req *http.Request, local bool) (origin, mediaID str
 	return origin, mediaID, nil
 }
 
-// validMediaRef bounds what is passed on (mediaapi checks the form).
+// validMediaRef is mediaapi's rule for the parts of an mxc:// URI.
 func validMediaRef(origin, mediaID string) bool {
-	return origin != "" && len(origin) <= 255 && mediaID != "" && len(mediaID) <= 255
+	return mapi.ValidServerName(origin) && mapi.ValidMediaID(mediaID)
 }
 
 // timestampParam reads a required millisecond timestamp. Values before
