@@ -119,13 +119,13 @@ func TestAdminMedia(t *testing.T) {
 			t.Fatalf("by size, largest first: %v", r.Body)
 		}
 		for path, want := range map[string]int{
-			"/v1/users/" + au + "/media?order_by=sha256":                                  400,
-			"/v1/users/" + au + "/media?dir=x":                                            400,
-			"/v1/users/" + au + "/media?from=-1":                                          400,
-			"/v1/users/" + url.PathEscape("@nobody:"+hs) + "/media":                       404,
-			"/v1/users/" + url.PathEscape("@x:elsewhere.example") + "/media":              400,
-			"/v1/media/" + hs + "/nosuchmedia":                                            404,
-			"/v1/room/" + url.PathEscape("!nope:"+hs) + "/media":                          404,
+			"/v1/users/" + au + "/media?order_by=sha256":                                 400,
+			"/v1/users/" + au + "/media?dir=x":                                           400,
+			"/v1/users/" + au + "/media?from=-1":                                         400,
+			"/v1/users/" + url.PathEscape("@nobody:"+hs) + "/media":                      404,
+			"/v1/users/" + url.PathEscape("@x:elsewhere.example") + "/media":             400,
+			"/v1/media/" + hs + "/nosuchmedia":                                           404,
+			"/v1/room/" + url.PathEscape("!nope:"+hs) + "/media":                         404,
 			"/v1/media/" + hs + "/" + url.PathEscape("bad id") + "?x=" + strconv.Itoa(1): 400,
 		} {
 			if got := adminDo(t, admin, "GET", path, nil); got.Status != want {
