@@ -2,10 +2,15 @@ package e2e
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/url"
+	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +18,8 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/axon-hs/axon/federationapi"
+	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/server/testserver"
 )
 
@@ -315,4 +322,117 @@ func (r roomsRaw) err() error {
 		return nil
 	}
 	return fmt.Errorf("status %d: %v", r.Status, r.Body)
+}
+
+// TestAdminMediaFederation: media quarantined on its own server is
+// refused over federation (download and thumbnail); purge_media_cache on
+// another server removes its cached copy (row, file and thumbnails), after
+// which it is fetched again; quarantining the cached copy there stops it
+// being served without a new fetch.
+func TestAdminMediaFederation(t *testing.T) {
+	a := testserver.Start(t, testserver.Options{Configure: testserver.Federated(t)})
+	b := testserver.Start(t, testserver.Options{Configure: testserver.Federated(t)})
+	adminA, adminB := adminUser(t, a, "roota"), adminUser(t, b, "rootb")
+	alice := a.Register("alice", "password123")
+	bob := b.Register("bob", "password123")
+	pic := mediaUpload(t, alice, mediaPNG(t, 400, 300), "image/png", "pic.png")
+	secret := mediaUpload(t, alice, mediaPNG(t, 300, 300), "image/png", "secret.png")
+
+	// Cached on B, with a thumbnail.
+	if !adminMediaServed(t, b, bob, pic, false) || !adminMediaServed(t, b, bob, pic, true) {
+		t.Fatal("remote media not served on B")
+	}
+	// Quarantined on A before B has it: A refuses B, B refuses bob.
+	if r := adminDo(t, adminA, "POST", "/v1/media/quarantine/"+a.Cfg.ServerName+"/"+secret.FileID, nil); r.Status != 200 {
+		t.Fatalf("quarantine on A: %d %v", r.Status, r.Body)
+	}
+	for _, path := range []string{"download/" + secret.FileID, "thumbnail/" + secret.FileID + "?width=32&height=32"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		resp, err := federationapi.NewRawClient(b.Cfg).Get(ctx, a.Cfg.ServerName, "/_matrix/federation/v1/media/"+path, true)
+		if err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		cancel()
+		must(t, err)
+		if resp.StatusCode != 404 || !strings.Contains(string(body), "M_NOT_FOUND") {
+			t.Fatalf("federation %s of quarantined media: %d %s", path, resp.StatusCode, body)
+		}
+	}
+	if adminMediaServed(t, b, bob, secret, false) || adminMediaServed(t, b, bob, secret, true) {
+		t.Fatal("media quarantined on its server served by B")
+	}
+
+	// Purging B's cache removes the copy; it is fetched again on demand.
+	files := adminMediaFiles(t, b, pic)
+	if len(files) < 2 {
+		t.Fatalf("B keeps %d files for the remote picture, want it and a thumbnail", len(files))
+	}
+	for q, want := range map[string]int{"": 400, "?before_ts=12": 400} {
+		if r := adminDo(t, adminB, "POST", "/v1/purge_media_cache"+q, nil); r.Status != want {
+			t.Fatalf("purge_media_cache%s: %d %v", q, r.Status, r.Body)
+		}
+	}
+	r := adminDo(t, adminB, "POST", "/v1/purge_media_cache?before_ts="+strconv.FormatInt(time.Now().UnixMilli()+1000, 10), nil)
+	if r.Status != 200 || r.Body["deleted"] != float64(1) {
+		t.Fatalf("purge on B: %d %v (want 1: the picture)", r.Status, r.Body)
+	}
+	adminMediaGone(t, b, files)
+	if r := adminDo(t, adminB, "GET", "/v1/media/"+a.Cfg.ServerName+"/"+pic.FileID, nil); r.Status != 404 {
+		t.Fatalf("purged row still there: %d %v", r.Status, r.Body)
+	}
+	before := b.Server.Media.RemoteFetches()
+	if !adminMediaServed(t, b, bob, pic, false) || b.Server.Media.RemoteFetches() != before+1 {
+		t.Fatal("purged remote media not fetched again")
+	}
+
+	// Quarantined on B (cached there): refused without asking A.
+	if r := adminDo(t, adminB, "POST", "/v1/media/quarantine/"+a.Cfg.ServerName+"/"+pic.FileID, nil); r.Status != 200 {
+		t.Fatalf("quarantine on B: %d %v", r.Status, r.Body)
+	}
+	if adminMediaServed(t, b, bob, pic, false) || adminMediaServed(t, b, bob, pic, true) {
+		t.Fatal("remote media quarantined on B still served")
+	}
+	if r := adminDo(t, adminB, "POST", "/v1/purge_media_cache?before_ts="+strconv.FormatInt(time.Now().UnixMilli()+1000, 10), nil); r.Body["deleted"] != float64(0) {
+		t.Fatalf("purge removed a quarantined copy: %v", r.Body)
+	}
+	if !adminMediaServed(t, a, alice, pic, false) {
+		t.Fatal("quarantine on B changed A")
+	}
+}
+
+// TestAdminMediaS3: deleting media removes its file and thumbnails from an
+// S3 bucket (SeaweedFS from scripts/s3-test-server.sh on 127.0.0.1:8333;
+// AXON_TEST_S3_ENDPOINT overrides, AXON_SKIP_S3=1 skips).
+func TestAdminMediaS3(t *testing.T) {
+	if os.Getenv("AXON_SKIP_S3") == "1" {
+		t.Skip("AXON_SKIP_S3=1")
+	}
+	endpoint := os.Getenv("AXON_TEST_S3_ENDPOINT")
+	if endpoint == "" {
+		endpoint = "http://127.0.0.1:8333"
+	}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	inst := testserver.Start(t, testserver.Options{Configure: func(cfg *config.Config) {
+		cfg.Media.Storage = "s3"
+		cfg.Media.S3 = config.MediaS3{Endpoint: endpoint, Bucket: "axon-e2e-" + hex.EncodeToString(b[:]),
+			AccessKey: "axon", SecretKey: "axon-test-secret", Region: "us-east-1", PathStyle: true, Prefix: "media"}
+	}})
+	admin := adminUser(t, inst, "root")
+	alice := inst.Register("alice", "password123")
+	img := mediaUpload(t, alice, mediaPNG(t, 400, 300), "image/png", "")
+	if !adminMediaServed(t, inst, alice, img, true) {
+		t.Fatal("S3 thumbnail not served")
+	}
+	files := adminMediaFiles(t, inst, img)
+	if len(files) < 2 {
+		t.Fatalf("%d stored files, want the original and a thumbnail", len(files))
+	}
+	if r := adminDo(t, admin, "DELETE", "/v1/media/"+inst.Cfg.ServerName+"/"+img.FileID, nil); r.Status != 200 {
+		t.Fatalf("delete: %d %v", r.Status, r.Body)
+	}
+	adminMediaGone(t, inst, files)
 }
