@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"path/filepath"
+	"runtime"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -86,6 +87,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	if err != nil {
 		return nil, err
 	}
+	buildInfo.WithLabelValues(federationapi.Version, runtime.Version()).Set(1)
 	base := &setup.Base{Cfg: cfg, Bus: bus, Log: log}
 	s := &Server{Base: base}
 	if err := s.build(ctx); err != nil {

@@ -79,6 +79,7 @@ func (s *Stream) ConsumeBatch(ctx context.Context, consumerName string, afterSeq
 				return
 			}
 			slot.set(batch[len(batch)-1].Seq)
+			rd.applied.Store(batch[len(batch)-1].Seq)
 		}
 	}()
 	return done, nil
