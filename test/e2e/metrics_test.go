@@ -135,7 +135,7 @@ func TestMetricsAlerting(t *testing.T) {
 			}
 		}
 		atLeast("axon_build_info", map[string]string{"version": federationapi.Version, "go_version": runtime.Version()}, 1)
-		atLeast("axon_roomserver_events_persisted_total", map[string]string{"origin": "local"}, 6) // createRoom's events and a message
+		atLeast("axon_roomserver_events_persisted_total", map[string]string{"origin": "local"}, 6)      // createRoom's events and a message
 		atLeast("axon_roomserver_events_persisted_total", map[string]string{"origin": "federation"}, 2) // bob's join and message on A (and A's on B)
 		atLeast("axon_roomserver_input_duration_seconds", map[string]string{"origin": "local"}, 1)
 		atLeast("axon_roomserver_input_duration_seconds", map[string]string{"origin": "federation"}, 1)
