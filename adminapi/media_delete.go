@@ -5,9 +5,14 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
+	"github.com/tidwall/gjson"
+
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/matrixrules"
 	mapi "github.com/axon-hs/axon/mediaapi/api"
+	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
@@ -60,7 +65,7 @@ func (a *AdminAPI) deleteOneMedia(req *http.Request, _ *httputil.Device) httputi
 // deleteOldMedia: POST /_synapse/admin/v1/media/delete?before_ts&size_gt&keep_profiles:
 // local media last accessed before
 // before_ts, larger than size_gt; protected media stays, and so do
-// users' profile pictures unless keep_profiles=false.
+// users' and rooms' pictures unless keep_profiles=false.
 func (a *AdminAPI) deleteOldMedia(req *http.Request, _ *httputil.Device) httputil.JSONResponse {
 	if e := a.mediaAvailable(); e != nil {
 		return *e
@@ -95,19 +100,36 @@ func (a *AdminAPI) deleteOldMedia(req *http.Request, _ *httputil.Device) httputi
 	return httputil.OK(map[string]any{"deleted_media": deleted, "total": len(deleted)})
 }
 
-// profileMedia lists local users' avatars (every account, deactivated
-// and guests included).
+// profileMedia lists local media used as pictures: users' avatars
+// (every account, deactivated and guests included) and rooms' avatars.
 func (a *AdminAPI) profileMedia(ctx context.Context) ([]mapi.MXC, error) {
 	var out []mapi.MXC
+	keep := func(uri string) {
+		if server, id, ok := matrixrules.SplitMXC(uri); ok && server == a.serverName {
+			out = append(out, mapi.MXC{Origin: server, MediaID: id})
+		}
+	}
+	rooms, err := a.rooms.QueryAllRooms(ctx)
+	if err != nil {
+		return nil, err
+	}
+	avatar := []rsapi.StateKey{{Type: spec.MRoomAvatar}}
+	for _, roomID := range rooms {
+		evs, err := a.rooms.QueryCurrentState(ctx, matrixid.RoomID(roomID), avatar)
+		if err != nil {
+			return nil, err
+		}
+		for _, ev := range evs {
+			keep(gjson.GetBytes(ev.Content(), "url").Str)
+		}
+	}
 	for from := 0; ; {
 		page, err := a.users.QueryAccounts(ctx, uapi.AccountsQuery{From: from, Limit: 1000, Guests: true, Deactivated: true})
 		if err != nil {
 			return nil, err
 		}
 		for _, acc := range page.Accounts {
-			if server, id, ok := matrixrules.SplitMXC(acc.AvatarURL); ok && server == a.serverName {
-				out = append(out, mapi.MXC{Origin: server, MediaID: id})
-			}
+			keep(acc.AvatarURL)
 		}
 		from += len(page.Accounts)
 		if len(page.Accounts) == 0 || from >= page.Total {

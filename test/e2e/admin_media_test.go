@@ -238,6 +238,9 @@ func TestAdminMedia(t *testing.T) {
 		// By age: profile pictures and protected media stay.
 		avatar := mediaUpload(t, alice, mediaPNG(t, 64, 64), "image/png", "me.png")
 		must(t, alice.SetAvatarURL(ctx, avatar))
+		roomPic := mediaUpload(t, bob, mediaPNG(t, 48, 48), "image/png", "room.png")
+		_, err = bob.SendStateEvent(ctx, room, event.StateRoomAvatar, "", map[string]any{"url": roomPic.String()})
+		must(t, err)
 		for q, want := range map[string]int{"": 400, "?before_ts=1700000000": 400, "?before_ts=x": 400,
 			"?before_ts=" + strconv.FormatInt(time.Now().UnixMilli(), 10) + "&size_gt=-1": 400} {
 			if r := adminDo(t, admin, "POST", "/v1/media/delete"+q, nil); r.Status != want {
@@ -251,15 +254,15 @@ func TestAdminMedia(t *testing.T) {
 		now := strconv.FormatInt(time.Now().UnixMilli()+1000, 10)
 		r = adminDo(t, admin, "POST", "/v1/media/delete?before_ts="+now+"&size_gt=100", nil)
 		if del := adminMediaIDs(r, "deleted_media"); r.Status != 200 || len(del) != 2 || !del[zip.FileID] || !del[bobImg.FileID] {
-			t.Fatalf("delete by age and size: %d %v (want zip and bob's image: note is protected and small, avatar kept)", r.Status, r.Body)
+			t.Fatalf("delete by age and size: %d %v (want zip and bob's image: note is protected and small, avatars kept)", r.Status, r.Body)
 		}
 		adminMediaGone(t, inst, zipFiles)
-		if !adminMediaServed(t, inst, bob, avatar, false) || !adminMediaServed(t, inst, bob, txt, false) {
-			t.Fatal("profile picture or protected media deleted")
+		if !adminMediaServed(t, inst, bob, avatar, false) || !adminMediaServed(t, inst, bob, roomPic, false) || !adminMediaServed(t, inst, bob, txt, false) {
+			t.Fatal("user or room avatar, or protected media, deleted")
 		}
 		must(t, adminDo(t, admin, "POST", "/v1/media/unprotect/"+txt.FileID, nil).err())
 		r = adminDo(t, admin, "POST", "/v1/media/delete?before_ts="+now+"&keep_profiles=false", nil)
-		if del := adminMediaIDs(r, "deleted_media"); len(del) != 2 || !del[avatar.FileID] || !del[txt.FileID] {
+		if del := adminMediaIDs(r, "deleted_media"); len(del) != 3 || !del[avatar.FileID] || !del[roomPic.FileID] || !del[txt.FileID] {
 			t.Fatalf("delete with keep_profiles=false: %v", r.Body)
 		}
 
