@@ -1,0 +1,66 @@
+package e2e
+
+import (
+	"net/url"
+	"testing"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/axon-hs/axon/server/testserver"
+)
+
+// Joining a room one is already joined to with the same content sends no
+// new member event; custom keys of the /join body are kept in the member
+// event, by room ID and by alias, and a join with other content is a new
+// event.
+func TestRoomsJoinIdempotentAndCustomContent(t *testing.T) {
+	inst := testserver.Start(t, testserver.Options{})
+	alice := inst.Register("alice", "password123")
+	bob := inst.Register("bob", "password123")
+	roomID := roomsCreate(t, alice, &mautrix.ReqCreateRoom{Preset: "public_chat", RoomAliasName: "joinme"})
+	path := "/_matrix/client/v3/rooms/" + url.PathEscape(roomID.String()) + "/state/m.room.member/" + url.PathEscape(bob.UserID.String())
+
+	if r := roomsDo(t, bob, "POST", "/_matrix/client/v3/join/"+url.PathEscape(roomID.String()), map[string]any{}); r.Status != 200 || r.Body["room_id"] != roomID.String() {
+		t.Fatalf("join: %d %v", r.Status, r.Body)
+	}
+	first := roomsMemberEventID(t, alice, roomID, bob.UserID.String())
+	if r := roomsDo(t, bob, "POST", "/_matrix/client/v3/rooms/"+url.PathEscape(roomID.String())+"/join", map[string]any{}); r.Status != 200 {
+		t.Fatalf("join again: %d %v", r.Status, r.Body)
+	}
+	if again := roomsMemberEventID(t, alice, roomID, bob.UserID.String()); again != first {
+		t.Fatalf("second identical join sent a new event: %s then %s", first, again)
+	}
+
+	// Custom content by alias: a new event that keeps the custom key;
+	// the server's own keys (membership, displayname) are not taken from the body.
+	if r := roomsDo(t, bob, "POST", "/_matrix/client/v3/join/"+url.PathEscape("#joinme:"+inst.Cfg.ServerName), map[string]any{
+		"foo": "bar", "membership": "leave", "displayname": "Not Bob"}); r.Status != 200 || r.Body["room_id"] != roomID.String() {
+		t.Fatalf("join by alias with content: %d %v", r.Status, r.Body)
+	}
+	c := roomsDo(t, alice, "GET", path, nil)
+	if c.Body["foo"] != "bar" || c.Body["membership"] != "join" || c.Body["displayname"] != "bob" {
+		t.Fatalf("custom join content: %v", c.Body)
+	}
+	if again := roomsMemberEventID(t, alice, roomID, bob.UserID.String()); again == first {
+		t.Fatal("join with new content sent no event")
+	}
+
+	// A malformed reason is refused.
+	if r := roomsDo(t, bob, "POST", "/_matrix/client/v3/rooms/"+url.PathEscape(roomID.String())+"/join", `{"reason":5}`); r.Status != 400 || r.errcode() != "M_BAD_JSON" {
+		t.Fatalf("bad reason: %d %v", r.Status, r.Body)
+	}
+}
+
+// roomsMemberEventID is the event ID of user's current member event, from /state.
+func roomsMemberEventID(t *testing.T, c *mautrix.Client, roomID id.RoomID, user string) string {
+	t.Helper()
+	state, err := c.State(roomsCtx, roomID)
+	roomsNoErr(t, err)
+	ev := state[event.StateMember][user]
+	if ev == nil {
+		t.Fatalf("no member event for %s", user)
+	}
+	return ev.ID.String()
+}
