@@ -114,6 +114,12 @@ func (s *SyncAPI) buildRooms(ctx context.Context, sr *syncRequest, since, cur ty
 			return err
 		}
 	}
+	var forgotten map[string]string // initial syncs leave out forgotten rooms
+	if initial && rf.IncludeLeave {
+		if forgotten, err = s.db.ForgottenRooms(ctx, userID); err != nil {
+			return err
+		}
+	}
 	var joined []string
 	for _, m := range memberships {
 		if !rf.AllowsRoom(m.RoomID) {
@@ -151,7 +157,7 @@ func (s *SyncAPI) buildRooms(ctx context.Context, sr *syncRequest, since, cur ty
 				resp.Rooms.Knock[m.RoomID] = kr
 			}
 		case "leave", "ban":
-			if (initial && rf.IncludeLeave) || (!initial && changed[m.RoomID]) {
+			if (initial && rf.IncludeLeave && forgotten[m.RoomID] != m.EventID) || (!initial && changed[m.RoomID]) {
 				lr, err := s.leftRoomSection(ctx, sr, m, since, initial)
 				if err != nil {
 					return err

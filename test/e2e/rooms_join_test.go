@@ -3,11 +3,13 @@ package e2e
 import (
 	"net/url"
 	"testing"
+	"time"
 
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/server/testserver"
 )
 
@@ -63,4 +65,32 @@ func roomsMemberEventID(t *testing.T, c *mautrix.Client, roomID id.RoomID, user 
 		t.Fatalf("no member event for %s", user)
 	}
 	return ev.ID.String()
+}
+
+// /joined_members lists display_name and avatar_url for every joined
+// member (null when unset) and is only for current members.
+func TestRoomsJoinedMembers(t *testing.T) {
+	inst := testserver.Start(t, testserver.Options{})
+	alice := inst.Register("alice", "password123")
+	bob := inst.Register("bob", "password123")
+	roomID := roomsCreate(t, alice, &mautrix.ReqCreateRoom{Preset: "public_chat"})
+	roomsNoErr(t, alice.SetAvatarURL(roomsCtx, id.ContentURI{Homeserver: "example.org", FileID: "pic"}))
+	_, err := bob.JoinRoomByID(roomsCtx, roomID)
+	roomsNoErr(t, err)
+	path := "/_matrix/client/v3/rooms/" + url.PathEscape(roomID.String()) + "/joined_members"
+	var r roomsRaw
+	testutil.Eventually(t, 10*time.Second, "alice's avatar in the room", func() bool {
+		r = roomsDo(t, bob, "GET", path, nil)
+		a, _ := r.Body["joined"].(map[string]any)[alice.UserID.String()].(map[string]any)
+		return a["avatar_url"] == "mxc://example.org/pic"
+	})
+	b, ok := r.Body["joined"].(map[string]any)[bob.UserID.String()].(map[string]any)
+	if av, has := b["avatar_url"]; !ok || !has || av != nil || b["display_name"] != "bob" {
+		t.Fatalf("bob without avatar: %v", r.Body)
+	}
+	_, err = bob.LeaveRoom(roomsCtx, roomID)
+	roomsNoErr(t, err)
+	if r := roomsDo(t, bob, "GET", path, nil); r.Status != 403 || r.errcode() != "M_FORBIDDEN" {
+		t.Fatalf("joined_members after leaving: %d %v", r.Status, r.Body)
+	}
 }
