@@ -316,7 +316,10 @@ func (h *roomRoutes) leave(req *http.Request, dev *uapi.Device) httputil.JSONRes
 	if matrixrules.CheckTransition(matrixrules.ActionLeave, cur) != "" {
 		return httputil.Forbidden("You are not in room %s", roomID)
 	}
-	if (cur == "invite" || cur == "knock") && !h.serverInRoom(ctx, roomID) {
+	if (cur == "invite" || cur == "knock") && !h.serverInRoom(ctx, roomID) && !h.createdHere(ctx, roomID) {
+		// An invite or knock to a room known only through it: the leave
+		// goes through another server. A room made here (its state is
+		// here even when no local user is in it) is left locally.
 		return h.remoteLeave(ctx, dev.UserID, roomID, body.Reason)
 	}
 	if _, r := h.setMembership(ctx, dev.UserID, roomID, dev.UserID, "leave", body.Reason, nil, unknownRoom(roomID)); r != nil {

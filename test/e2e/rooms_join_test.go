@@ -94,3 +94,35 @@ func TestRoomsJoinedMembers(t *testing.T) {
 		t.Fatalf("joined_members after leaving: %d %v", r.Status, r.Body)
 	}
 }
+
+// An invite to a room of this server whose members have all left can
+// still be rejected: the leave is a local event, seen in the invitee's
+// /sync, and the invite is gone.
+func TestRoomsRejectInviteToEmptyRoom(t *testing.T) {
+	inst := testserver.Start(t, testserver.Options{})
+	alice := inst.Register("alice", "password123")
+	bob := inst.Register("bob", "password123")
+	roomID := roomsCreate(t, alice, &mautrix.ReqCreateRoom{Preset: "private_chat"})
+	_, err := alice.InviteUser(roomsCtx, roomID, &mautrix.ReqInviteUser{UserID: bob.UserID})
+	roomsNoErr(t, err)
+	since := syncUntil(t, bob, "", 10*time.Second, func(r *mautrix.RespSync) bool { _, ok := r.Rooms.Invite[roomID]; return ok })
+	_, err = alice.LeaveRoom(roomsCtx, roomID)
+	roomsNoErr(t, err)
+	_, err = bob.LeaveRoom(roomsCtx, roomID)
+	roomsNoErr(t, err)
+	syncUntil(t, bob, since, 10*time.Second, func(r *mautrix.RespSync) bool {
+		left, ok := r.Rooms.Leave[roomID]
+		if !ok {
+			return false
+		}
+		for _, ev := range append(left.Timeline.Events, left.State.Events...) {
+			if ev.Type == event.StateMember && ev.GetStateKey() == bob.UserID.String() && ev.Content.Raw["membership"] == "leave" {
+				return true
+			}
+		}
+		return false
+	})
+	if _, ok := syncOnce(t, bob, "", 0, "").Rooms.Invite[roomID]; ok {
+		t.Fatal("rejected invite still in an initial sync")
+	}
+}
