@@ -7,6 +7,7 @@ import (
 
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
+	"github.com/axon-hs/axon/internal/matrixrules"
 	"github.com/axon-hs/axon/syncapi/storage"
 	"github.com/axon-hs/axon/syncapi/types"
 	uapi "github.com/axon-hs/axon/userapi/api"
@@ -31,8 +32,13 @@ func (s *SyncAPI) buildSync(ctx context.Context, sr *syncRequest, cur types.Stre
 		return nil, false, err
 	}
 	roomAD := map[string][]json.RawMessage{}
+	sentRules := false
 	for _, a := range ad {
-		ev, _ := json.Marshal(map[string]any{"type": a.Type, "content": a.Content})
+		content := a.Content
+		if a.RoomID == "" && a.Type == matrixrules.MPushRules {
+			content, sentRules = pushRulesContent(userID, content), true
+		}
+		ev, _ := json.Marshal(map[string]any{"type": a.Type, "content": content})
 		if a.RoomID == "" {
 			if sr.filter.AccountData.Allows(a.Type, "") {
 				resp.AccountData.Events = append(resp.AccountData.Events, ev)
@@ -40,6 +46,13 @@ func (s *SyncAPI) buildSync(ctx context.Context, sr *syncRequest, cur types.Stre
 		} else if sr.filter.Room.AccountData.Allows(a.Type, "") && sr.filter.Room.AccountData.AllowsRoom(a.RoomID) {
 			roomAD[a.RoomID] = append(roomAD[a.RoomID], ev)
 		}
+	}
+
+	// Clients take their push rules from an initial sync: a user who
+	// never changed them has the defaults.
+	if initial && !sentRules && sr.filter.AccountData.Allows(matrixrules.MPushRules, "") {
+		ev, _ := json.Marshal(map[string]any{"type": matrixrules.MPushRules, "content": pushRulesContent(userID, nil)})
+		resp.AccountData.Events = append(resp.AccountData.Events, ev)
 	}
 
 	// Rooms.
