@@ -62,7 +62,7 @@ func (s *SyncAPI) buildSync(ctx context.Context, sr *syncRequest, cur types.Stre
 
 	// Presence of users sharing a room, and our own.
 	if s.base.Cfg.Presence.Enabled && (sr.filter.Presence.Limit == nil || *sr.filter.Presence.Limit > 0) {
-		if err := s.addPresence(ctx, userID, since.Presence, cur.Presence, sr.filter, resp); err != nil {
+		if err := s.addPresence(ctx, userID, since.Presence, cur.Presence, sr.newlyShared, sr.filter, resp); err != nil {
 			return nil, false, err
 		}
 	}
@@ -91,6 +91,21 @@ func (s *SyncAPI) buildSync(ctx context.Context, sr *syncRequest, cur types.Stre
 	return resp, hasData, nil
 }
 
+// joinedRoomsAt is the set of rooms userID was joined to at position at.
+func (s *SyncAPI) joinedRoomsAt(ctx context.Context, userID string, at types.StreamPosition) (map[string]bool, error) {
+	ms, err := s.db.MembershipsAt(ctx, userID, at)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(ms))
+	for _, m := range ms {
+		if m.Membership == "join" {
+			out[m.RoomID] = true
+		}
+	}
+	return out, nil
+}
+
 // clampToken keeps a client's token within what the server has (after a
 // database reset or clock skew), so no stream is skipped forever.
 func clampToken(t, cur types.StreamToken) types.StreamToken {
@@ -115,6 +130,7 @@ func (s *SyncAPI) buildRooms(ctx context.Context, sr *syncRequest, since, cur ty
 	}
 	changed := map[string]bool{}
 	var eventRooms map[string]bool
+	var joinedAtSince map[string]bool // rooms joined at since (when some membership changed)
 	if !initial {
 		changes, err := s.db.MembershipChangesBetween(ctx, userID, since.PDU, cur.PDU)
 		if err != nil {
@@ -122,6 +138,11 @@ func (s *SyncAPI) buildRooms(ctx context.Context, sr *syncRequest, since, cur ty
 		}
 		for _, c := range changes {
 			changed[c.RoomID] = true
+		}
+		if len(changes) > 0 {
+			if joinedAtSince, err = s.joinedRoomsAt(ctx, userID, since.PDU); err != nil {
+				return err
+			}
 		}
 		if eventRooms, err = s.db.RoomsWithEvents(ctx, since.PDU, cur.PDU); err != nil {
 			return err
@@ -144,7 +165,8 @@ func (s *SyncAPI) buildRooms(ctx context.Context, sr *syncRequest, since, cur ty
 			if !initial && !sr.fullState && !changed[m.RoomID] && !eventRooms[m.RoomID] && roomAD[m.RoomID] == nil {
 				continue // maybe ephemeral only; handled below
 			}
-			jr, err := s.joinedRoomSection(ctx, sr, m, since, cur, initial || sr.fullState || changed[m.RoomID])
+			newlyJoined := changed[m.RoomID] && !joinedAtSince[m.RoomID]
+			jr, err := s.joinedRoomSection(ctx, sr, m, since, cur, initial || sr.fullState || changed[m.RoomID], newlyJoined)
 			if err != nil {
 				return err
 			}
@@ -181,12 +203,18 @@ func (s *SyncAPI) buildRooms(ctx context.Context, sr *syncRequest, since, cur ty
 			}
 		}
 	}
+	if !initial && s.base.Cfg.Presence.Enabled {
+		if sr.newlyShared, err = s.newlySharedUsers(ctx, userID, joined, changed, joinedAtSince, eventRooms, since.PDU); err != nil {
+			return err
+		}
+	}
 	return s.addRoomExtras(ctx, sr, since, cur, initial, joined, resp, roomAD)
 }
 
 // joinedRoomSection builds one joined room. full means send the whole
-// state (initial sync, full_state, or joined since the last sync).
-func (s *SyncAPI) joinedRoomSection(ctx context.Context, sr *syncRequest, m storage.MembershipChange, since, cur types.StreamToken, full bool) (*joinedRoom, error) {
+// state (initial sync, full_state, or joined since the last sync);
+// newlyJoined, that the user joined since the last (incremental) sync.
+func (s *SyncAPI) joinedRoomSection(ctx context.Context, sr *syncRequest, m storage.MembershipChange, since, cur types.StreamToken, full, newlyJoined bool) (*joinedRoom, error) {
 	userID := sr.device.UserID
 	rf := &sr.filter.Room
 	mv := s.newMemberView(ctx, userID, m.RoomID, m, "join")
@@ -198,6 +226,12 @@ func (s *SyncAPI) joinedRoomSection(ctx context.Context, sr *syncRequest, m stor
 	evs, limited, err := s.fetchTimeline(ctx, m.RoomID, lo, cur.PDU, limit, &rf.Timeline, mv)
 	if err != nil {
 		return nil, err
+	}
+	if newlyJoined && !limited && (len(evs) == 0 || evs[0].Type != spec.MRoomCreate) {
+		// The client has none of this room's history: unless the
+		// timeline starts at the room's beginning, there is a gap
+		// before it that prev_batch fills.
+		limited = true
 	}
 	jr := newJoinedRoom()
 	jr.Timeline.Limited = limited
