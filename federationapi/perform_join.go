@@ -40,7 +40,7 @@ func (f *FederationAPI) PerformJoin(ctx context.Context, req *fedapi.PerformJoin
 			return &fedapi.PerformJoinResponse{RoomID: roomID, EventID: eventID}, nil
 		}
 		last = remoteError(server, err)
-		f.base.Log.Info("remote join failed", "room_id", roomID, "server", server, "error", err)
+		f.base.Log.Info("remote join failed", "room_id", roomID, "server", server, "error", last.Error())
 		if ctx.Err() != nil {
 			break
 		}
