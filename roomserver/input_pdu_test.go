@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -287,5 +288,47 @@ func TestForkStateResolutionV2_1ControlEvents(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestLenientStateKeyLength: before room v11 the 255 limit on a state key
+// counted code points, and other servers kept longer-in-bytes keys
+// (Complement TestOutboundFederationEventSizeGetMissingEvents). Such an
+// event from another server is stored; from v11 on it is refused.
+func TestLenientStateKeyLength(t *testing.T) {
+	be := storagetest.Backends()[0]
+	ctx := context.Background()
+	rs, _ := newTestServer(t, be.NewDSN(t))
+	key := strings.Repeat("💥", 70) // 280 bytes, 70 code points
+	for _, tc := range []struct {
+		version string
+		stored  bool
+	}{{"10", true}, {"11", false}} {
+		rem := newRemote(t, rs)
+		rem.version = tc.version
+		alice, bob := "@alice:"+testServer, "@bob:other.test"
+		roomID := createTestRoom(t, rs, alice, tc.version, "public")
+		send(t, rs, local(roomID, alice, "m.room.power_levels", strp(""), map[string]any{"users": map[string]int{alice: 100, bob: 100}}))
+		ext, err := rs.QueryForwardExtremities(ctx, matrixid.RoomID(roomID))
+		must(t, err)
+		join := rem.build(roomID, bob, "m.room.member", strp(bob), map[string]string{"membership": "join"},
+			matrixid.Strings(ext), rem.stateIDs(roomID, tCreate, tPL, tJR), 10, time.Now())
+		if res := rem.input(join); res.Err != nil {
+			t.Fatal(res.Err)
+		}
+		v := gomatrixserverlib.MustGetRoomVersion(gomatrixserverlib.RoomVersion(tc.version))
+		b := v.NewEventBuilderFromProtoEvent(&gomatrixserverlib.ProtoEvent{
+			SenderID: bob, RoomID: roomID, Type: "my.room.breaker", StateKey: &key, Content: []byte(`{}`),
+			PrevEvents: []string{join.EventID()}, AuthEvents: append(rem.stateIDs(roomID, tCreate, tPL), join.EventID()), Depth: 11,
+		})
+		// Build signs the event and reports the size limit it breaks.
+		pdu, _ := b.Build(time.Now(), spec.ServerName("other.test"), "ed25519:o", rem.key)
+		if pdu == nil {
+			t.Fatalf("v%s: no event built", tc.version)
+		}
+		res := rem.input(api.NewEvent(pdu))
+		if stored := res.Err == nil; stored != tc.stored {
+			t.Fatalf("v%s: stored %v, want %v (%+v)", tc.version, stored, tc.stored, res)
+		}
 	}
 }
