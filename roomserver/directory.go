@@ -125,9 +125,13 @@ func (r *RoomServer) QueryRoomSummary(ctx context.Context, roomID matrixid.RoomI
 		switch t.EventType {
 		case spec.MRoomMember:
 			continue // counted below without loading events
-		case spec.MRoomName, spec.MRoomTopic, spec.MRoomAvatar, spec.MRoomCanonicalAlias, spec.MRoomJoinRules,
-			spec.MRoomGuestAccess, spec.MRoomHistoryVisibility, spec.MRoomCreate, spec.MSpaceChild:
+		case spec.MSpaceChild:
 			interesting[t] = nid
+		case spec.MRoomName, spec.MRoomTopic, spec.MRoomAvatar, spec.MRoomCanonicalAlias, spec.MRoomJoinRules,
+			spec.MRoomGuestAccess, spec.MRoomHistoryVisibility, spec.MRoomCreate, spec.MRoomEncryption:
+			if t.StateKey == "" {
+				interesting[t] = nid
+			}
 		}
 	}
 	evs, err := r.stateEvents(ctx, rm, interesting)
@@ -159,6 +163,8 @@ func (r *RoomServer) QueryRoomSummary(ctx context.Context, roomID matrixid.RoomI
 			s.WorldReadable = s.HistoryVisibility == api.VisibilityWorldReadable
 		case spec.MRoomCreate:
 			s.RoomType = gjson.GetBytes(c, "type").Str
+		case spec.MRoomEncryption:
+			s.Encryption = gjson.GetBytes(c, "algorithm").Str
 		case spec.MSpaceChild:
 			via := gjson.GetBytes(c, "via").Array()
 			if len(via) == 0 {
