@@ -233,6 +233,7 @@ func (w *hierarchyWalk) room(n hierarchyNode) (*hierarchyRoom, bool) {
 		if !room.IsSpace() {
 			room.ChildrenState = []rsapi.StrippedChild{}
 		}
+		room.ChildrenState = rsapi.SortChildren(room.ChildrenState)
 		return &hierarchyRoom{HierarchyRoom: room, remote: rh}, true
 	}
 	if lerr == nil {

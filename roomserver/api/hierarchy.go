@@ -67,13 +67,9 @@ func (r *HierarchyRoom) Links() []SpaceLink {
 	if !r.IsSpace() {
 		return nil
 	}
-	type keyed struct {
-		link SpaceLink
-		key  matrixrules.SpaceChildOrder
-	}
-	var ks []keyed
+	var out []SpaceLink
 	seen := map[string]bool{}
-	for _, c := range r.ChildrenState {
+	for _, c := range SortChildren(r.ChildrenState) {
 		if c.Type != spec.MSpaceChild || c.StateKey == "" || seen[c.StateKey] {
 			continue
 		}
@@ -87,18 +83,23 @@ func (r *HierarchyRoom) Links() []SpaceLink {
 			continue
 		}
 		seen[c.StateKey] = true
-		order := gjson.GetBytes(c.Content, "order")
-		key := matrixrules.SpaceChildOrder{RoomID: c.StateKey, TS: c.OriginServerTS}
-		if order.Type == gjson.String {
-			key.Order, key.HasOrder = order.Str, true
+		out = append(out, SpaceLink{RoomID: c.StateKey, Via: via})
+	}
+	return out
+}
+
+// SortChildren returns m.space.child events in the spec's order
+// (matrixrules.CompareSpaceChildren); children is not changed.
+func SortChildren(children []StrippedChild) []StrippedChild {
+	key := func(c StrippedChild) matrixrules.SpaceChildOrder {
+		k := matrixrules.SpaceChildOrder{RoomID: c.StateKey, TS: c.OriginServerTS}
+		if order := gjson.GetBytes(c.Content, "order"); order.Type == gjson.String {
+			k.Order, k.HasOrder = order.Str, true
 		}
-		ks = append(ks, keyed{SpaceLink{RoomID: c.StateKey, Via: via}, key})
+		return k
 	}
-	slices.SortStableFunc(ks, func(a, b keyed) int { return matrixrules.CompareSpaceChildren(a.key, b.key) })
-	out := make([]SpaceLink, len(ks))
-	for i, k := range ks {
-		out[i] = k.link
-	}
+	out := slices.Clone(children)
+	slices.SortStableFunc(out, func(a, b StrippedChild) int { return matrixrules.CompareSpaceChildren(key(a), key(b)) })
 	return out
 }
 
@@ -116,7 +117,7 @@ func (s *RoomSummary) HierarchyRoom(suggestedOnly bool) HierarchyRoom {
 		r.AllowedRoomIDs = s.AllowedRoomIDs
 	}
 	if r.IsSpace() {
-		r.ChildrenState = s.StrippedChildren(suggestedOnly)
+		r.ChildrenState = SortChildren(s.StrippedChildren(suggestedOnly))
 	}
 	return r
 }
