@@ -208,10 +208,10 @@ type hierarchyRoom struct {
 // another server said the room is not for us.
 func (w *hierarchyWalk) room(n hierarchyNode) (*hierarchyRoom, bool) {
 	ctx := w.ctx
-	local, lerr := w.h.rs.QueryRoomSummary(ctx, matrixid.RoomID(n.roomID))
+	local, lerr := w.h.rs.QueryHierarchyRoom(ctx, matrixid.RoomID(n.roomID), w.suggestedOnly)
 	if lerr == nil {
 		if in, err := w.h.rs.QueryServerInRoom(ctx, matrixid.RoomID(n.roomID), w.h.server); err == nil && in {
-			return &hierarchyRoom{HierarchyRoom: local.HierarchyRoom(w.suggestedOnly)}, true
+			return &hierarchyRoom{HierarchyRoom: *local}, true
 		}
 	}
 	if p := n.parent; p != nil {
@@ -237,7 +237,7 @@ func (w *hierarchyWalk) room(n hierarchyNode) (*hierarchyRoom, bool) {
 		return &hierarchyRoom{HierarchyRoom: room, remote: rh}, true
 	}
 	if lerr == nil {
-		return &hierarchyRoom{HierarchyRoom: local.HierarchyRoom(w.suggestedOnly)}, true
+		return &hierarchyRoom{HierarchyRoom: *local}, true
 	}
 	return nil, false
 }

@@ -137,11 +137,10 @@ func (h *roomRoutes) summaryAlias(ctx context.Context, alias string) (string, []
 // from what this server last knew. nil when nothing is known.
 func (h *roomRoutes) summaryRoom(req *http.Request, dev *uapi.Device, roomID string, via []string) (*rsapi.HierarchyRoom, *httputil.JSONResponse) {
 	ctx := req.Context()
-	local, lerr := h.rs.QueryRoomSummary(ctx, matrixid.RoomID(roomID))
+	local, lerr := h.rs.QueryHierarchyRoom(ctx, matrixid.RoomID(roomID), false)
 	if lerr == nil {
 		if in, err := h.rs.QueryServerInRoom(ctx, matrixid.RoomID(roomID), h.server); err == nil && in {
-			room := local.HierarchyRoom(false)
-			return &room, nil
+			return local, nil
 		}
 	} else if _, ok := rsapi.AsError(lerr); !ok && !errors.Is(lerr, rsapi.ErrRoomNotFound) {
 		r := h.rsError(lerr, "room summary")
@@ -164,8 +163,7 @@ func (h *roomRoutes) summaryRoom(req *http.Request, dev *uapi.Device, roomID str
 		return &room, nil
 	}
 	if lerr == nil {
-		room := local.HierarchyRoom(false)
-		return &room, nil
+		return local, nil
 	}
 	return nil, nil
 }

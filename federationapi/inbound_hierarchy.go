@@ -21,18 +21,17 @@ func (f *FederationAPI) hierarchy(req *FedRequest) httputil.JSONResponse {
 	if _, r := f.roomAccess(ctx, roomID, req.Origin, false); r != nil {
 		return *r
 	}
-	root, err := f.rooms.QueryRoomSummary(ctx, matrixid.RoomID(roomID))
+	room, err := f.rooms.QueryHierarchyRoom(ctx, matrixid.RoomID(roomID), suggestedOnly)
 	if err != nil {
 		return f.rsError("room summary", err)
 	}
-	if !f.hierarchyVisible(ctx, root, req.Origin) {
+	if !f.hierarchyVisible(ctx, room, req.Origin) {
 		return httputil.NotFound("Room %s is not accessible to %s", roomID, req.Origin)
 	}
-	room := root.HierarchyRoom(suggestedOnly)
 	children := []rsapi.HierarchyRoom{}
 	inaccessible := []string{}
 	for _, link := range room.Links() {
-		child, err := f.rooms.QueryRoomSummary(ctx, matrixid.RoomID(link.RoomID))
+		child, err := f.rooms.QueryHierarchyRoom(ctx, matrixid.RoomID(link.RoomID), false)
 		if err != nil || f.aclDenies(ctx, link.RoomID, req.Origin) {
 			continue // not known here: the asker tries the child's own servers
 		}
@@ -40,7 +39,7 @@ func (f *FederationAPI) hierarchy(req *FedRequest) httputil.JSONResponse {
 			inaccessible = append(inaccessible, link.RoomID)
 			continue
 		}
-		children = append(children, child.HierarchyRoom(false))
+		children = append(children, *child)
 	}
 	return httputil.OK(map[string]any{"room": room, "children": children, "inaccessible_children": inaccessible})
 }
@@ -48,7 +47,7 @@ func (f *FederationAPI) hierarchy(req *FedRequest) httputil.JSONResponse {
 // hierarchyVisible: could origin's users see or try to join the room?
 // The origin counts as in an allowed room of a restricted rule when one
 // of its users is joined to it as far as this server knows.
-func (f *FederationAPI) hierarchyVisible(ctx context.Context, s *rsapi.RoomSummary, origin spec.ServerName) bool {
+func (f *FederationAPI) hierarchyVisible(ctx context.Context, s *rsapi.HierarchyRoom, origin spec.ServerName) bool {
 	if in, err := f.rooms.QueryServerInRoom(ctx, matrixid.RoomID(s.RoomID), string(origin)); err == nil && in {
 		return true
 	}

@@ -182,6 +182,16 @@ func (r *RoomServer) QueryRoomSummary(ctx context.Context, roomID matrixid.RoomI
 	return s, err
 }
 
+// QueryHierarchyRoom implements api.RoomserverAPI.
+func (r *RoomServer) QueryHierarchyRoom(ctx context.Context, roomID matrixid.RoomID, suggestedOnly bool) (*api.HierarchyRoom, error) {
+	s, err := r.QueryRoomSummary(ctx, roomID)
+	if err != nil {
+		return nil, err
+	}
+	hr := s.HierarchyRoom(suggestedOnly)
+	return &hr, nil
+}
+
 // joinedCount counts joined members of state s.
 func (r *RoomServer) joinedCount(ctx context.Context, rm *room, s storage.StateMap) (int, error) {
 	var nids []int64

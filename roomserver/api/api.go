@@ -46,6 +46,11 @@ type RoomserverAPI interface {
 	QueryEventByTimestamp(ctx context.Context, roomID matrixid.RoomID, ts int64, dir string) (eventID matrixid.EventID, eventTS int64, err error)
 	// QueryRoomSummary is what the directory and hierarchy show.
 	QueryRoomSummary(ctx context.Context, roomID matrixid.RoomID) (*RoomSummary, error)
+	// QueryHierarchyRoom is the room as a space hierarchy or a room
+	// summary shows it (children_state only for a space, only suggested
+	// children with suggestedOnly); unlike RoomSummary, all of it crosses
+	// RPC.
+	QueryHierarchyRoom(ctx context.Context, roomID matrixid.RoomID, suggestedOnly bool) (*HierarchyRoom, error)
 	// QueryAllRooms lists every room the server knows, oldest first
 	// (server administration).
 	QueryAllRooms(ctx context.Context) ([]string, error)
