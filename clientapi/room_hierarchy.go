@@ -242,12 +242,11 @@ func (w *hierarchyWalk) room(n hierarchyNode) (*hierarchyRoom, bool) {
 	return nil, false
 }
 
-// ask asks other servers about n, within the request's budget.
+// ask asks other servers about n, within the request's budget (once it
+// is spent, only cached answers are used).
 func (w *hierarchyWalk) ask(n hierarchyNode) *remoteHierarchy {
-	if w.h.c.fed == nil || w.remoteCtx.Err() != nil {
-		return nil
-	}
-	rh, fetched := w.h.remoteHierarchy(w.remoteCtx, n.roomID, n.via, w.suggestedOnly, w.remote < hierarchyMaxRemote)
+	mayFetch := w.remote < hierarchyMaxRemote && w.remoteCtx.Err() == nil
+	rh, fetched := w.h.remoteHierarchy(w.remoteCtx, n.roomID, n.via, w.suggestedOnly, mayFetch)
 	if fetched {
 		w.remote++
 	}

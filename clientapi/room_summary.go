@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	fedapi "github.com/axon-hs/axon/federationapi/api"
 	"github.com/axon-hs/axon/internal/httputil"
@@ -15,8 +16,12 @@ import (
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
-// roomSummaryMaxVia bounds the via servers a summary request may name.
-const roomSummaryMaxVia = 10
+const (
+	// roomSummaryMaxVia bounds the via servers a summary request may name.
+	roomSummaryMaxVia = 10
+	// roomSummaryRemoteBudget bounds the time spent asking other servers.
+	roomSummaryRemoteBudget = 20 * time.Second
+)
 
 // roomSummaryResponse is a room summary: the room as a hierarchy shows
 // it, without children_state, with the caller's membership.
@@ -157,7 +162,9 @@ func (h *roomRoutes) summaryRoom(req *http.Request, dev *uapi.Device, roomID str
 			}
 		}
 	}
-	rh, _, _ := h.remoteHierarchyErr(ctx, roomID, via, false, mayFetch)
+	remoteCtx, cancel := context.WithTimeout(ctx, roomSummaryRemoteBudget)
+	defer cancel()
+	rh, _, _ := h.remoteHierarchyErr(remoteCtx, roomID, via, false, mayFetch)
 	if rh != nil {
 		room := rh.resp.Room
 		return &room, nil
