@@ -108,7 +108,9 @@ func TestFederationSpacesHierarchy(t *testing.T) {
 		t.Fatalf("bad via: %d %v", s.Status, s.Body)
 	}
 
-	// B is gone: its answers are still used for a while.
+	// B is gone: its answers are still used for a while, and a room only
+	// B could describe is left out.
+	spacesLink(t, alice, root, id.RoomID("!gone:"+b.Cfg.ServerName), map[string]any{"via": viaB})
 	b.Stop()
 	if s := summary(carol, string(bRoom), b.Cfg.ServerName); s.Status != 200 || s.Body["name"] != "bRoom" {
 		t.Fatalf("summary from the cache: %d %v", s.Status, s.Body)
