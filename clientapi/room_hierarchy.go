@@ -255,10 +255,13 @@ func (w *hierarchyWalk) ask(n hierarchyNode) *remoteHierarchy {
 
 // visible: may the user see r in a hierarchy? Joined or invited, or the
 // room may be previewed (matrixrules.RoomPreview; restricted rooms when
-// the user is joined to an allowed room).
+// the user is joined to an allowed room); never when banned from it.
 func (w *hierarchyWalk) visible(r *hierarchyRoom) bool {
-	if m := w.membership(r.RoomID); m == "join" || m == "invite" {
+	switch w.membership(r.RoomID) {
+	case "join", "invite":
 		return true
+	case "ban":
+		return false
 	}
 	return r.Preview().Previewable(func(id string) bool { return w.membership(id) == "join" })
 }

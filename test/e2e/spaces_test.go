@@ -62,7 +62,8 @@ func spacesNames(ids []string, names map[string]string) string {
 // links of a room that is not a space, honours max_depth, suggested_only
 // and pagination (the token is bound to its options), hides invite-only
 // rooms until the user is invited and restricted rooms until the user
-// is in an allowed room, and drops removed links.
+// is in an allowed room, never shows rooms the user is banned from, and
+// drops removed links.
 func TestSpacesHierarchy(t *testing.T) {
 	inst := testserver.Start(t, testserver.Options{})
 	alice := inst.Register("alice", "password1")
@@ -187,5 +188,15 @@ func TestSpacesHierarchy(t *testing.T) {
 	ids, links, _ = spacesHierarchy(t, bob, root, "")
 	if got, want := spacesNames(ids, names), "root,a,b,secret"; got != want || len(links[string(root)]) != 3 {
 		t.Fatalf("after removing sub: %s (want %s), links %v", got, want, links)
+	}
+
+	// Banned from a public room: it is not shown (nor is a banned root).
+	_, err = alice.BanUser(roomsCtx, b, &mautrix.ReqBanUser{UserID: bob.UserID})
+	roomsNoErr(t, err)
+	if ids, _, _ = spacesHierarchy(t, bob, root, ""); spacesNames(ids, names) != "root,a,secret" {
+		t.Fatalf("bob banned from b: %s", spacesNames(ids, names))
+	}
+	if r := roomsDo(t, bob, "GET", "/_matrix/client/v1/rooms/"+url.PathEscape(string(b))+"/hierarchy", nil); r.Status != 403 {
+		t.Fatalf("hierarchy of a room bob is banned from: %d %v", r.Status, r.Body)
 	}
 }
