@@ -225,6 +225,9 @@ func (w *hierarchyWalk) room(n hierarchyNode) (*hierarchyRoom, bool) {
 			}
 		}
 	}
+	if lerr == nil { // known but not joined: perhaps only invited
+		n.via = append(slices.Clone(n.via), w.h.inviterServer(ctx, n.roomID, w.userID)...)
+	}
 	if rh := w.ask(n); rh != nil {
 		room := rh.resp.Room
 		if w.suggestedOnly {

@@ -162,6 +162,9 @@ func (h *roomRoutes) summaryRoom(req *http.Request, dev *uapi.Device, roomID str
 			}
 		}
 	}
+	if lerr == nil && dev != nil { // known but not joined: perhaps only invited
+		via = append(slices.Clone(via), h.inviterServer(ctx, roomID, dev.UserID)...)
+	}
 	remoteCtx, cancel := context.WithTimeout(ctx, roomSummaryRemoteBudget)
 	defer cancel()
 	rh, _, _ := h.remoteHierarchyErr(remoteCtx, roomID, via, false, mayFetch)

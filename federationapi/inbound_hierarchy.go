@@ -45,11 +45,18 @@ func (f *FederationAPI) hierarchy(req *FedRequest) httputil.JSONResponse {
 }
 
 // hierarchyVisible: could origin's users see or try to join the room?
-// The origin counts as in an allowed room of a restricted rule when one
-// of its users is joined to it as far as this server knows.
+// Yes when one of them is joined or invited, or the room may be
+// previewed; the origin counts as in an allowed room of a restricted rule
+// when one of its users is joined to it as far as this server knows.
 func (f *FederationAPI) hierarchyVisible(ctx context.Context, s *rsapi.HierarchyRoom, origin spec.ServerName) bool {
 	if in, err := f.rooms.QueryServerInRoom(ctx, matrixid.RoomID(s.RoomID), string(origin)); err == nil && in {
 		return true
+	}
+	if s.Preview().Previewable(nil) {
+		return true
+	}
+	if invited, err := f.rooms.QueryServerInvited(ctx, matrixid.RoomID(s.RoomID), string(origin)); err == nil && invited {
+		return true // a user of origin may join
 	}
 	return s.Preview().Previewable(func(allowed string) bool {
 		in, err := f.rooms.QueryServerInRoom(ctx, matrixid.RoomID(allowed), string(origin))

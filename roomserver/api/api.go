@@ -89,4 +89,8 @@ type RoomserverAPI interface {
 	// QueryServerInRoom says whether serverName has a joined member in
 	// the room's current state.
 	QueryServerInRoom(ctx context.Context, roomID matrixid.RoomID, serverName string) (bool, error)
+	// QueryServerInvited says whether serverName has an invited member
+	// in the room's current state (federation /hierarchy lets it see the
+	// room).
+	QueryServerInvited(ctx context.Context, roomID matrixid.RoomID, serverName string) (bool, error)
 }

@@ -142,3 +142,8 @@ func (c *RoomserverAPIClient) QueryServerInRoom(ctx context.Context, a1 matrixid
 	r1 = c.C.Call(ctx, "QueryServerInRoom", []any{a1, a2}, &r0)
 	return
 }
+
+func (c *RoomserverAPIClient) QueryServerInvited(ctx context.Context, a1 matrixid.RoomID, a2 string) (r0 bool, r1 error) {
+	r1 = c.C.Call(ctx, "QueryServerInvited", []any{a1, a2}, &r0)
+	return
+}

@@ -20,7 +20,8 @@ import (
 // (one of B's users joined it), and only for A's users in the space.
 // The room summary of B's rooms is answered from B's answer (via, or an
 // alias of B), with encryption, room_version and allowed_room_ids; and
-// from the cache once B is gone.
+// from the cache once B is gone. A space of B a user of A is invited to
+// is shown to that user, asked of the inviter's server.
 func TestFederationSpacesHierarchy(t *testing.T) {
 	a, b := fedPair(t)
 	alice, carol := a.Register("alice", "password1"), a.Register("carol", "password1")
@@ -106,6 +107,28 @@ func TestFederationSpacesHierarchy(t *testing.T) {
 	}
 	if s := summary(alice, string(aRoom), "bad/server"); s.Status != 400 {
 		t.Fatalf("bad via: %d %v", s.Status, s.Body)
+	}
+
+	// An invite-only space of B (room v12: no server in its ID) that
+	// carol of A is invited to: A asks the inviter's server, B lets A see
+	// it because a user of A is invited; dave of A sees nothing.
+	dave := a.Register("dave", "password1")
+	bPriv := mk(bob, "bPriv", mautrix.ReqCreateRoom{Preset: "private_chat", RoomVersion: "12", CreationContent: space})
+	spacesLink(t, bob, bPriv, bRoom, map[string]any{"via": viaB})
+	_, err = bob.InviteUser(roomsCtx, bPriv, &mautrix.ReqInviteUser{UserID: carol.UserID})
+	roomsNoErr(t, err)
+	testutil.Eventually(t, 30*time.Second, "carol's view of the space she is invited to", func() bool {
+		r := roomsDo(t, carol, "GET", "/_matrix/client/v1/rooms/"+url.PathEscape(string(bPriv))+"/hierarchy", nil)
+		return r.Status == 200
+	})
+	if ids, _, r := spacesHierarchy(t, carol, bPriv, ""); spacesNames(ids, names) != "bPriv,bRoom" {
+		t.Fatalf("carol's hierarchy of bPriv: %s %v", spacesNames(ids, names), r.Body)
+	}
+	if s := summary(carol, string(bPriv)); s.Status != 200 || s.Body["name"] != "bPriv" || s.Body["membership"] != "invite" || s.Body["room_type"] != "m.space" {
+		t.Fatalf("carol's summary of bPriv: %d %v", s.Status, s.Body)
+	}
+	if r := roomsDo(t, dave, "GET", "/_matrix/client/v1/rooms/"+url.PathEscape(string(bPriv))+"/hierarchy", nil); r.Status != 403 {
+		t.Fatalf("dave's hierarchy of bPriv: %d %v", r.Status, r.Body)
 	}
 
 	// B is gone: its answers are still used for a while, and a room only
