@@ -147,3 +147,8 @@ func (c *RoomserverAPIClient) QueryServerInvited(ctx context.Context, a1 matrixi
 	r1 = c.C.Call(ctx, "QueryServerInvited", []any{a1, a2}, &r0)
 	return
 }
+
+func (c *RoomserverAPIClient) QueryJoinAuthoriser(ctx context.Context, a1 matrixid.RoomID, a2 matrixid.UserID) (r0 matrixid.UserID, r1 error) {
+	r1 = c.C.Call(ctx, "QueryJoinAuthoriser", []any{a1, a2}, &r0)
+	return
+}
