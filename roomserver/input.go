@@ -3,6 +3,7 @@ package roomserver
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
@@ -30,8 +31,9 @@ func (r *RoomServer) InputRoomEvents(ctx context.Context, req *api.InputRoomEven
 		return &api.InputRoomEventsResponse{}, nil
 	}
 	if r.parts != nil && !r.parts.routed(ctx) {
-		return r.parts.input(ctx, req) // partition.go
+		return r.parts.input(ctx, req) // partition.go; observed where it runs
 	}
+	defer r.observeInput(req, time.Now())
 	r.closeMu.RLock()
 	if r.closed {
 		r.closeMu.RUnlock()
