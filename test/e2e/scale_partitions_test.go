@@ -39,7 +39,7 @@ const (
 // sharing the rooms by partition (docs/scaling.md), on PostgreSQL and an
 // external NATS: an "edge" process (clientapi, syncapi, userapi,
 // keyserver), roomserver rs-1 in this process and rs-2 as a real child
-// process. Clients write into 20 rooms while rs-2 is killed (SIGKILL):
+// process. Clients write into 20 rooms (some v12) while rs-2 is killed (SIGKILL):
 // its partitions move to rs-1, no acknowledged event is lost (in the
 // roomserver and in /messages) and no room forks. Then rs-3 joins, rs-1
 // stalls (its lease renewal frozen past expiry, still believing it holds
@@ -85,9 +85,17 @@ func TestRoomserverPartitions(t *testing.T) {
 	})
 
 	alice := edge.Register("alice", "password123")
+	// Every fourth room has a v12 (hash-named) ID: its create event is
+	// what places it in a partition of the creating process.
 	rooms := make([]id.RoomID, scaleRooms)
 	for i := range rooms {
-		rooms[i] = syncRoom(t, alice)
+		req := &mautrix.ReqCreateRoom{Preset: "public_chat"}
+		if i%4 == 0 {
+			req.RoomVersion = "12"
+		}
+		resp, err := alice.CreateRoom(context.Background(), req)
+		must(t, err)
+		rooms[i] = resp.RoomID
 	}
 	// Rooms were created in both processes' partitions.
 	created := map[bool]int{}
