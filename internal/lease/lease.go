@@ -28,8 +28,9 @@
 // the same transaction as the write, refuses a former owner that was
 // paused past its lease (fencing; see roomserver/partition.go).
 //
-// An owner stops counting a lease as held when its renewal fails for
-// longer than the TTL allows, before the entry can expire at the server.
+// An owner stops counting a lease as held ¾ TTL after the last renewal it
+// sent (Owner checks the time itself, so a held-up manager loop cannot
+// stretch it), before the entry can expire at the server.
 package lease
 
 import (
@@ -103,7 +104,7 @@ type Manager struct {
 	h   Handler
 	gen int64
 
-	owned []atomic.Pointer[Epoch] // what Owner reports
+	owned []atomic.Pointer[lead] // what Owner reports
 
 	mu   sync.Mutex
 	held map[int]*held // guarded by mu
@@ -120,7 +121,19 @@ type held struct {
 	epoch     Epoch
 	rev       uint64    // revision last written
 	renewedAt time.Time // when the last successful write was sent
+	lead      *lead     // once reported by Owner
 }
+
+// lead is a held lease as Owner reports it: valid until a point well
+// before the server can expire it, moved on by each renewal, so a
+// manager whose loop is held up stops reporting it in time by itself.
+type lead struct {
+	e     Epoch
+	until atomic.Int64 // Unix nanoseconds
+}
+
+// validFor is how long after a renewal was sent Owner keeps reporting it.
+func (m *Manager) validFor() time.Duration { return m.cfg.TTL - m.cfg.TTL/4 }
 
 type heartbeat struct {
 	Partitions int `json:"partitions"`
@@ -170,7 +183,7 @@ func Start(ctx context.Context, kv jetstream.KeyValue, cfg Config, h Handler) (*
 	if s, ok := st.(*jetstream.KeyValueBucketStatus); ok {
 		gen = s.StreamInfo().Created.UnixNano()
 	}
-	m := &Manager{cfg: cfg, kv: kv, h: h, gen: gen, owned: make([]atomic.Pointer[Epoch], cfg.Partitions),
+	m := &Manager{cfg: cfg, kv: kv, h: h, gen: gen, owned: make([]atomic.Pointer[lead], cfg.Partitions),
 		held: map[int]*held{}, absent: map[int]int{}, stop: make(chan struct{}), done: make(chan struct{})}
 	for p := 0; p < cfg.Partitions; p++ {
 		ownerGauge.WithLabelValues(cfg.Component, cfg.Instance, strconv.Itoa(p)).Set(0)
@@ -184,17 +197,18 @@ func Start(ctx context.Context, kv jetstream.KeyValue, cfg Config, h Handler) (*
 
 // Owner reports whether this instance holds p, and the lease's epoch.
 func (m *Manager) Owner(p int) (Epoch, bool) {
-	if e := m.owned[p].Load(); e != nil {
-		return *e, true
+	l := m.owned[p].Load()
+	if l == nil || (!m.frozen.Load() && time.Now().UnixNano() > l.until.Load()) {
+		return Epoch{}, false
 	}
-	return Epoch{}, false
+	return l.e, true
 }
 
 // Owned lists the partitions this instance holds.
 func (m *Manager) Owned() []int {
 	var out []int
 	for p := range m.owned {
-		if m.owned[p].Load() != nil {
+		if _, ok := m.Owner(p); ok {
 			out = append(out, p)
 		}
 	}
@@ -225,9 +239,9 @@ func (m *Manager) Lose(p int, e Epoch) {
 }
 
 // Freeze stops renewing and reconciling but keeps reporting the leases
-// held as held — what a stalled process (a long GC pause, SIGSTOP, a cut
-// network) does. It exists for tests that check fencing; Close still
-// works.
+// held as held, past their local validity — what a process that checked
+// its lease and then stalled (a long GC pause, SIGSTOP) does when it
+// wakes. It exists for tests that check fencing; Close still works.
 func (m *Manager) Freeze() {
 	m.frozen.Store(true)
 }
@@ -446,7 +460,9 @@ func (m *Manager) acquireLocked(ctx context.Context, p int) {
 	if !m.renewLocked(p, hl) {
 		return
 	}
-	m.owned[p].Store(&e)
+	hl.lead = &lead{e: e}
+	hl.lead.until.Store(hl.renewedAt.Add(m.validFor()).UnixNano())
+	m.owned[p].Store(hl.lead)
 	ownerGauge.WithLabelValues(m.cfg.Component, m.cfg.Instance, strconv.Itoa(p)).Set(1)
 	handovers.WithLabelValues(m.cfg.Component, m.cfg.Instance, "acquired").Inc()
 	m.cfg.Log.Info("partition taken", "partition", p, "epoch", e)
@@ -468,6 +484,9 @@ func (m *Manager) renewLocked(p int, hl *held) bool {
 		return true // retried next round; expireLocked gives it up in time
 	}
 	hl.rev, hl.renewedAt = rev, sent
+	if hl.lead != nil {
+		hl.lead.until.Store(sent.Add(m.validFor()).UnixNano())
+	}
 	return true
 }
 
@@ -475,7 +494,7 @@ func (m *Manager) renewLocked(p int, hl *held) bool {
 // the server may expire them soon.
 func (m *Manager) expireLocked() {
 	for p, hl := range m.held {
-		if time.Since(hl.renewedAt) > m.cfg.TTL-m.cfg.TTL/4 {
+		if time.Since(hl.renewedAt) > m.validFor() {
 			m.cfg.Log.Warn("partition lease not renewed in time", "partition", p)
 			m.dropLocked(p, "lost")
 		}

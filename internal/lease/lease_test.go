@@ -9,6 +9,7 @@ import (
 
 	"github.com/axon-hs/axon/internal/lease"
 	"github.com/axon-hs/axon/internal/stream"
+	"github.com/axon-hs/axon/internal/stream/natstest"
 	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -174,4 +175,45 @@ func TestPartitionIsStable(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("Partition = %v, want %v", got, want)
 	}
+}
+
+// TestLeaseGivenUpWhenNATSUnreachable: an instance cut off from NATS
+// stops reporting its leases by itself (it cannot renew them), and the
+// other instance takes them once they expire.
+func TestLeaseGivenUpWhenNATSUnreachable(t *testing.T) {
+	srv := natstest.Start(t)
+	ctx := context.Background()
+	connect := func() (*stream.Bus, jetstream.KeyValue) {
+		bus, err := stream.Connect(ctx, stream.Config{URLs: []string{srv.URL()}, Prefix: "lt"})
+		testutil.Must(t, err)
+		t.Cleanup(bus.Close)
+		kv, err := bus.KeyValue(ctx, "test_leases", ttl)
+		testutil.Must(t, err)
+		return bus, kv
+	}
+	busA, kvA := connect()
+	_, kvB := connect()
+	const n = 8
+	ra := newRecorder()
+	a := start(t, kvA, "a", n, ra)
+	b := start(t, kvB, "b", n, newRecorder())
+	testutil.Eventually(t, 10*time.Second, "partitions shared", func() bool {
+		return split(n, a, b) && len(a.Owned()) > 0 && len(b.Owned()) > 0
+	})
+	held := a.Owned()
+	busA.Close()
+	testutil.Eventually(t, 10*time.Second, "a told it lost its leases", func() bool {
+		ra.mu.Lock()
+		defer ra.mu.Unlock()
+		for _, p := range held {
+			if ra.lost[p] == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	if len(a.Owned()) != 0 {
+		t.Fatalf("a still reports %v", a.Owned())
+	}
+	testutil.Eventually(t, 10*time.Second, "b holding every partition", func() bool { return split(n, b) })
 }
