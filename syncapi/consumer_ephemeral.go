@@ -23,8 +23,9 @@ import (
 // restart resumes where it stopped. Typing is in memory: it is read from
 // the newest message on start, old typing notices being worthless.
 
-// startEphemeralConsumers starts the consumers of the ephemeral streams.
-func (s *SyncAPI) startEphemeralConsumers(ctx, runCtx context.Context) error {
+// startEphemeralConsumers starts the consumers of the ephemeral streams
+// kept in the database.
+func (s *SyncAPI) startEphemeralConsumers(ctx, runCtx context.Context) ([]<-chan struct{}, error) {
 	durable := []struct {
 		name  string
 		apply func(ctx context.Context, data []byte, seq uint64) error
@@ -33,20 +34,33 @@ func (s *SyncAPI) startEphemeralConsumers(ctx, runCtx context.Context) error {
 		{stream.Presence, s.applyRemotePresence},
 		{stream.SendToDevice, s.applyRemoteToDevice},
 	}
+	var dones []<-chan struct{}
 	for _, d := range durable {
 		seq, err := s.db.ConsumerSeq(ctx, d.name)
 		if err != nil {
-			return fmt.Errorf("syncapi %s position: %w", d.name, err)
+			return dones, fmt.Errorf("syncapi %s position: %w", d.name, err)
 		}
-		if err := s.consumeRemote(runCtx, d.name, seq, d.apply); err != nil {
-			return err
+		done, err := s.consumeRemote(runCtx, d.name, seq, d.apply)
+		if err != nil {
+			return dones, err
 		}
+		dones = append(dones, done)
 	}
+	return dones, nil
+}
+
+// consumeTyping follows remote typing (held in memory) from now on.
+func (s *SyncAPI) consumeTyping(ctx, runCtx context.Context) error {
 	last, err := s.streams[stream.Typing].LastSeq(ctx)
 	if err != nil {
 		return fmt.Errorf("syncapi typing position: %w", err)
 	}
-	return s.consumeRemote(runCtx, stream.Typing, last, s.applyRemoteTyping)
+	done, err := s.consumeRemote(runCtx, stream.Typing, last, s.applyRemoteTyping)
+	if err != nil {
+		return err
+	}
+	s.done = append(s.done, done)
+	return nil
 }
 
 // remoteOrigin returns the message's origin, or "" when it is ours,
@@ -66,18 +80,13 @@ func (s *SyncAPI) remoteOrigin(data []byte) (string, error) {
 
 // consumeRemote consumes name from afterSeq, handing remote messages to
 // apply.
-func (s *SyncAPI) consumeRemote(runCtx context.Context, name string, afterSeq uint64, apply func(ctx context.Context, data []byte, seq uint64) error) error {
-	done, err := s.streams[name].Consume(runCtx, "syncapi", afterSeq, s.deadLetterer(name), func(ctx context.Context, msg stream.Message) error {
+func (s *SyncAPI) consumeRemote(runCtx context.Context, name string, afterSeq uint64, apply func(ctx context.Context, data []byte, seq uint64) error) (<-chan struct{}, error) {
+	return s.streams[name].Consume(runCtx, "syncapi", afterSeq, s.deadLetterer(name), func(ctx context.Context, msg stream.Message) error {
 		if origin, err := s.remoteOrigin(msg.Data); origin == "" {
 			return err
 		}
 		return apply(ctx, msg.Data, msg.Seq)
 	})
-	if err != nil {
-		return err
-	}
-	s.done = append(s.done, done)
-	return nil
 }
 
 // skipMsg records seq for a message that has no effect (malformed or not

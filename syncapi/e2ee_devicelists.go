@@ -35,30 +35,25 @@ func (s *SyncAPI) startDeviceLists(ctx context.Context, keys Keys) error {
 	if err != nil {
 		return err
 	}
-	seq, err := s.db.ConsumerSeq(ctx, stream.DeviceListUpdates)
-	if err != nil {
-		return fmt.Errorf("syncapi %s position: %w", stream.DeviceListUpdates, err)
-	}
 	s.keys = keys
 	s.streams[stream.DeviceListUpdates] = st
+	return nil
+}
+
+// consumeDeviceLists applies key changes until runCtx ends.
+func (s *SyncAPI) consumeDeviceLists(ctx, runCtx context.Context) (<-chan struct{}, error) {
+	seq, err := s.db.ConsumerSeq(ctx, stream.DeviceListUpdates)
+	if err != nil {
+		return nil, fmt.Errorf("syncapi %s position: %w", stream.DeviceListUpdates, err)
+	}
 	s.progress.set(stream.DeviceListUpdates, seq)
-	// Stop consuming when the syncapi closes (Close closes the notifier
-	// first, then waits for s.done).
-	runCtx, cancel := context.WithCancel(context.Background())
-	go func() { <-s.notif.Closed(); cancel() }()
-	done, err := st.Consume(runCtx, "syncapi", seq, s.deadLetterer(stream.DeviceListUpdates), func(ctx context.Context, msg stream.Message) error {
+	return s.streams[stream.DeviceListUpdates].Consume(runCtx, "syncapi", seq, s.deadLetterer(stream.DeviceListUpdates), func(ctx context.Context, msg stream.Message) error {
 		if err := s.onDeviceListMsg(ctx, msg); err != nil {
 			return err
 		}
 		s.progress.set(stream.DeviceListUpdates, msg.Seq)
 		return nil
 	})
-	if err != nil {
-		cancel()
-		return err
-	}
-	s.done = append(s.done, done)
-	return nil
 }
 
 // onDeviceListMsg records a user's key change at a new device list

@@ -46,6 +46,13 @@ func (c *ignoreCache) set(userID string, content json.RawMessage) {
 	c.mu.Unlock()
 }
 
+// forget drops userID's cached list (another replica applied a change).
+func (c *ignoreCache) forget(userID string) {
+	c.mu.Lock()
+	delete(c.users, userID)
+	c.mu.Unlock()
+}
+
 // ignoredBy is the set of users userID ignores (never nil; do not modify).
 // A read error ignores nobody, logged: hiding too little beats failing a sync.
 func (s *SyncAPI) ignoredBy(ctx context.Context, userID string) map[string]bool {

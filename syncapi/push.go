@@ -41,6 +41,13 @@ func (p *pushCache) set(userID string, content []byte) {
 	p.mu.Unlock()
 }
 
+// reset drops every cached rule set.
+func (p *pushCache) reset() {
+	p.mu.Lock()
+	p.rules = map[string]*pushrules.Compiled{}
+	p.mu.Unlock()
+}
+
 // rulesFor returns the user's rules, loading them from syncapi's copy of
 // account data on first use.
 func (s *SyncAPI) rulesFor(ctx context.Context, userID string) (*pushrules.Compiled, error) {

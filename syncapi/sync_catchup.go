@@ -2,10 +2,13 @@ package syncapi
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"time"
 
 	"github.com/axon-hs/axon/internal/stream"
+	"github.com/axon-hs/axon/syncapi/storage"
 )
 
 // deadLetterer records a message of name the consumer gives up on; it
@@ -13,6 +16,14 @@ import (
 func (s *SyncAPI) deadLetterer(name string) stream.DeadLetterFunc {
 	record := s.db.DeadLetterer(name)
 	return func(ctx context.Context, msg stream.Message, cause error) error {
+		if s.replica != nil {
+			// Never record a message as given up on because another
+			// replica took over the writing.
+			s.replica.fenced(cause)
+			if errors.Is(cause, storage.ErrFenced) || !s.Writer() {
+				return fmt.Errorf("not the syncapi writer: %w", cause)
+			}
+		}
 		if err := record(ctx, msg, cause); err != nil {
 			return err
 		}
@@ -29,6 +40,8 @@ type progress struct {
 	mu      sync.Mutex
 	applied map[string]uint64
 	changed chan struct{}
+	// publish, when set (replicas.go), tells the other replicas.
+	publish func(name string, seq uint64)
 }
 
 func newProgress() *progress {
@@ -36,6 +49,17 @@ func newProgress() *progress {
 }
 
 func (p *progress) set(name string, seq uint64) {
+	p.apply(name, seq)
+	p.mu.Lock()
+	publish := p.publish
+	p.mu.Unlock()
+	if publish != nil {
+		publish(name, seq)
+	}
+}
+
+// apply records seq without publishing it.
+func (p *progress) apply(name string, seq uint64) {
 	p.mu.Lock()
 	if seq > p.applied[name] {
 		p.applied[name] = seq

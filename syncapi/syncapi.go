@@ -52,6 +52,10 @@ type SyncAPI struct {
 	// (push_source.go); nil: no push delivery.
 	pusher PushWaker
 
+	// replica runs the writer lease and wakes among several syncapi
+	// processes (replicas.go); nil for one syncapi.
+	replica *replica
+
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	done   []<-chan struct{}
@@ -107,14 +111,6 @@ func New(ctx context.Context, base *setup.Base, users Users, rooms Rooms, keys K
 		}
 		s.streams[name] = st
 	}
-	if err := s.startConsumers(ctx, runCtx); err != nil {
-		cancel()
-		return nil, err
-	}
-	if err := s.startEphemeralConsumers(ctx, runCtx); err != nil {
-		cancel()
-		return nil, err
-	}
 	if keys != nil {
 		if err := s.startDeviceLists(ctx, keys); err != nil {
 			cancel()
@@ -127,6 +123,26 @@ func New(ctx context.Context, base *setup.Base, users Users, rooms Rooms, keys K
 			return nil, fmt.Errorf("syncapi presence: %w", err)
 		}
 	}
+	// Typing is held in memory: every process follows it.
+	if err := s.consumeTyping(ctx, runCtx); err != nil {
+		cancel()
+		return nil, err
+	}
+	if base.Cfg.Partitioning.Instance != "" {
+		// One of several replicas: the consumers run where the writer
+		// lease is (replicas.go).
+		if err := s.startReplica(ctx); err != nil {
+			cancel()
+			return nil, err
+		}
+	} else {
+		done, err := s.startWriting(ctx, runCtx)
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		s.done = append(s.done, done...)
+	}
 	s.wg.Add(2)
 	go s.typing.expireLoop(runCtx, &s.wg, s.onTypingExpired)
 	go s.maintenanceLoop(runCtx, &s.wg)
@@ -136,12 +152,16 @@ func New(ctx context.Context, base *setup.Base, users Users, rooms Rooms, keys K
 	return s, nil
 }
 
-func (s *SyncAPI) startConsumers(ctx, runCtx context.Context) error {
+// startWriting starts the consumers that write syncapi's tables from the
+// streams, each from the position stored with what it applied; they stop
+// when runCtx ends (the returned channels close).
+func (s *SyncAPI) startWriting(ctx, runCtx context.Context) ([]<-chan struct{}, error) {
+	var dones []<-chan struct{}
 	seqs := map[string]uint64{}
 	for _, name := range []string{stream.RoomEvents, stream.AccountData} {
 		seq, err := s.db.ConsumerSeq(ctx, name)
 		if err != nil {
-			return fmt.Errorf("syncapi %s position: %w", name, err)
+			return dones, fmt.Errorf("syncapi %s position: %w", name, err)
 		}
 		s.progress.set(name, seq)
 		seqs[name] = seq
@@ -156,9 +176,9 @@ func (s *SyncAPI) startConsumers(ctx, runCtx context.Context) error {
 			return nil
 		})
 	if err != nil {
-		return err
+		return dones, err
 	}
-	s.done = append(s.done, done)
+	dones = append(dones, done)
 	done, err = s.streams[stream.AccountData].Consume(runCtx, "syncapi", seqs[stream.AccountData], s.deadLetterer(stream.AccountData), func(ctx context.Context, msg stream.Message) error {
 		if err := s.onAccountDataMsg(ctx, msg); err != nil {
 			return err
@@ -167,10 +187,22 @@ func (s *SyncAPI) startConsumers(ctx, runCtx context.Context) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return dones, err
 	}
-	s.done = append(s.done, done)
-	return nil
+	dones = append(dones, done)
+	more, err := s.startEphemeralConsumers(ctx, runCtx)
+	dones = append(dones, more...)
+	if err != nil {
+		return dones, err
+	}
+	if s.keys != nil {
+		done, err := s.consumeDeviceLists(ctx, runCtx)
+		if err != nil {
+			return dones, fmt.Errorf("syncapi device lists: %w", err)
+		}
+		dones = append(dones, done)
+	}
+	return dones, nil
 }
 
 // roomEventBatch is the most room_events messages applied per transaction.
@@ -179,6 +211,9 @@ const roomEventBatch = 64
 // Close stops the consumers and wakes long-polls so they return.
 func (s *SyncAPI) Close() {
 	s.once.Do(func() {
+		if s.replica != nil {
+			s.replica.close()
+		}
 		s.notif.Close()
 		s.cancel()
 		for _, d := range s.done {

@@ -111,10 +111,11 @@ type NATS struct {
 	Replicas int      `yaml:"replicas"`
 }
 
-// Partitioning shares room input among several roomserver processes.
+// Partitioning shares room input among several roomserver processes, and
+// the stream consumers among several syncapi processes (one writes).
 type Partitioning struct {
-	// Instance names this process among the roomservers; empty runs one
-	// roomserver, unpartitioned.
+	// Instance names this process among the roomservers and syncapis;
+	// empty runs one roomserver, unpartitioned, and one syncapi.
 	Instance string `yaml:"instance"`
 	// Partitions rooms are hashed into; the same in every process.
 	Partitions int `yaml:"partitions"`
@@ -611,13 +612,18 @@ func (p Partitioning) validate(c *Config, bad func(key, format string, args ...a
 	if !instanceName.MatchString(p.Instance) {
 		bad("partitioning.instance", "%q must be 1-64 letters, digits, '-' or '_'", p.Instance)
 	}
-	if !c.Runs("roomserver") {
-		bad("partitioning.instance", "is set but this process does not run the roomserver")
+	if !c.Runs("roomserver") && !c.Runs("syncapi") {
+		bad("partitioning.instance", "is set but this process runs neither the roomserver nor the syncapi")
 	}
 	if len(c.NATS.URLs) == 0 {
-		bad("partitioning.instance", "several roomserver processes need an external NATS (nats.urls) shared by all of them")
+		bad("partitioning.instance", "several roomserver or syncapi processes need an external NATS (nats.urls) shared by all of them")
 	}
-	if dsn := c.DatabaseDSN("roomserver"); !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
-		bad("partitioning.instance", "several roomserver processes need a PostgreSQL database for the roomserver")
+	for _, comp := range []string{"roomserver", "syncapi"} {
+		if !c.Runs(comp) {
+			continue
+		}
+		if dsn := c.DatabaseDSN(comp); !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+			bad("partitioning.instance", "several %s processes need a PostgreSQL database for the %s", comp, comp)
+		}
 	}
 }

@@ -120,13 +120,16 @@ func TestPartitioningNeedsWhatItRunsOn(t *testing.T) {
 	if _, err := Parse([]byte(ok + "partitioning: {instance: rs-1}\n")); err != nil {
 		t.Fatalf("a valid partitioned roomserver refused: %v", err)
 	}
+	if _, err := Parse([]byte(strings.Replace(ok, "[roomserver]", "[syncapi]", 1) + "partitioning: {instance: sync-1}\n")); err != nil {
+		t.Fatalf("a valid syncapi replica refused: %v", err)
+	}
 	cases := map[string]string{
-		"server_name: x\npartitioning: {instance: rs-1}\n":                                       "external NATS",
-		"server_name: x\nnats: {urls: [\"nats://n:4222\"]}\npartitioning: {instance: rs-1}\n":    "PostgreSQL",
-		ok + "partitioning: {instance: \"rs 1\"}\n":                                              "partitioning.instance",
-		ok + "partitioning: {instance: rs-1, partitions: 0}\n":                                   "partitioning.partitions",
-		ok + "partitioning: {instance: rs-1, lease_ttl: 100ms}\n":                                "partitioning.lease_ttl",
-		strings.Replace(ok, "[roomserver]", "[syncapi]", 1) + "partitioning: {instance: rs-1}\n": "does not run the roomserver",
+		"server_name: x\npartitioning: {instance: rs-1}\n":                                         "external NATS",
+		"server_name: x\nnats: {urls: [\"nats://n:4222\"]}\npartitioning: {instance: rs-1}\n":      "PostgreSQL",
+		ok + "partitioning: {instance: \"rs 1\"}\n":                                                "partitioning.instance",
+		ok + "partitioning: {instance: rs-1, partitions: 0}\n":                                     "partitioning.partitions",
+		ok + "partitioning: {instance: rs-1, lease_ttl: 100ms}\n":                                  "partitioning.lease_ttl",
+		strings.Replace(ok, "[roomserver]", "[clientapi]", 1) + "partitioning: {instance: rs-1}\n": "runs neither the roomserver nor the syncapi",
 	}
 	for input, want := range cases {
 		if _, err := Parse([]byte(input)); err == nil || !strings.Contains(err.Error(), want) {

@@ -17,6 +17,61 @@ type Notifier struct {
 	rooms   map[string]map[string]struct{}
 	closed  chan struct{}
 	once    sync.Once
+	// publish, when set (syncapi replicas), is told every change made
+	// here, under mu so the others see them in order.
+	publish func(Wake)
+}
+
+// Wake is a change one syncapi replica tells the others (replicas.go), so
+// their long-polls wake and their positions follow the shared database.
+type Wake struct {
+	// Pos is the sender's positions; Typing is not shared (each process
+	// keeps its own) and is zero.
+	Pos types.StreamToken `json:"pos"`
+	// Users to wake.
+	Users []string `json:"users,omitempty"`
+	// Room's joined users are woken too; with RoomEvent, Members are the
+	// membership changes of a room event (OnRoomEvent).
+	Room      string            `json:"room,omitempty"`
+	RoomEvent bool              `json:"room_event,omitempty"`
+	Members   map[string]string `json:"members,omitempty"`
+}
+
+// SetPublish has every later change passed to publish (called with the
+// notifier's lock held: it must not block or call back).
+func (n *Notifier) SetPublish(publish func(Wake)) {
+	n.mu.Lock()
+	n.publish = publish
+	n.mu.Unlock()
+}
+
+func (n *Notifier) publishLocked(w Wake) {
+	if n.publish == nil {
+		return
+	}
+	w.Pos = n.pos
+	w.Pos.Typing = 0
+	n.publish(w)
+}
+
+// Apply takes in a change another replica made: its positions (the
+// newer of each), memberships and wakes. It is not published again.
+func (n *Notifier) Apply(w Wake) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	typing := n.pos.Typing
+	n.pos = n.pos.Max(w.Pos)
+	n.pos.Typing = typing
+	if w.RoomEvent {
+		n.roomEventLocked(w.Room, w.Members)
+	} else if w.Room != "" {
+		for u := range n.rooms[w.Room] {
+			n.wakeLocked(u)
+		}
+	}
+	for _, u := range w.Users {
+		n.wakeLocked(u)
+	}
 }
 
 // New returns a notifier starting at pos with the given joined members.
@@ -92,6 +147,7 @@ func (n *Notifier) Advance(update func(t *types.StreamToken), users ...string) {
 	for _, u := range users {
 		n.wakeLocked(u)
 	}
+	n.publishLocked(Wake{Users: users})
 }
 
 // OnRoomEvent records membership changes (user -> membership) made by a
@@ -103,6 +159,11 @@ func (n *Notifier) OnRoomEvent(roomID string, pos types.StreamPosition, membersh
 	if pos > n.pos.PDU {
 		n.pos.PDU = pos
 	}
+	n.roomEventLocked(roomID, memberships)
+	n.publishLocked(Wake{Room: roomID, RoomEvent: true, Members: memberships})
+}
+
+func (n *Notifier) roomEventLocked(roomID string, memberships map[string]string) {
 	set := n.rooms[roomID]
 	for u, m := range memberships {
 		if m == "join" {
@@ -133,6 +194,7 @@ func (n *Notifier) WakeRoom(roomID string, update func(t *types.StreamToken)) {
 	for u := range n.rooms[roomID] {
 		n.wakeLocked(u)
 	}
+	n.publishLocked(Wake{Room: roomID})
 }
 
 // JoinedUsers returns the joined users of roomID.

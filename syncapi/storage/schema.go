@@ -262,4 +262,15 @@ CREATE TABLE syncapi_forgotten (
 	PRIMARY KEY (user_id, room_id)
 );
 `,
+}, {
+	Version: 8,
+	Name:    "writer epochs",
+	SQL: `
+CREATE TABLE syncapi_writer (
+	id INTEGER PRIMARY KEY,
+	lease_gen BIGINT NOT NULL,
+	lease_rev BIGINT NOT NULL,
+	owner TEXT NOT NULL
+);
+`,
 }}

@@ -6,6 +6,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/axon-hs/axon/internal/storage"
 	istream "github.com/axon-hs/axon/internal/stream"
@@ -26,6 +27,9 @@ const (
 type DB struct {
 	*storage.DB
 	unread *unreadCache
+	// fence, when set (syncapi replicas), is the writer lease every
+	// consumer transaction must still hold (writer.go).
+	fence atomic.Pointer[Fence]
 }
 
 // New wraps db, whose schema Migrations must already have been applied.
@@ -84,6 +88,9 @@ func (d *DB) ConsumerSeq(ctx context.Context, stream string) (uint64, error) {
 
 // SetConsumerSeq records seq as applied, inside the effect's transaction.
 func (d *DB) SetConsumerSeq(ctx context.Context, tx *storage.Tx, stream string, seq uint64) error {
+	if err := d.checkFence(ctx, tx); err != nil {
+		return err
+	}
 	return streampos.Set(ctx, tx, consumerTables.Positions, stream, seq)
 }
 
