@@ -54,6 +54,11 @@ type RoomserverAPI interface {
 	// QueryAllRooms lists every room the server knows, oldest first
 	// (server administration).
 	QueryAllRooms(ctx context.Context) ([]string, error)
+	// QueryRoomMediaURIs lists the mxc:// URIs in the content of a
+	// room's events (server administration: quarantining a room's media),
+	// a page of events at a time: after is 0 or the Next of the previous
+	// page; Next is 0 after the last page.
+	QueryRoomMediaURIs(ctx context.Context, roomID matrixid.RoomID, after int64) (*RoomMediaPage, error)
 
 	// Aliases.
 	SetRoomAlias(ctx context.Context, alias string, roomID matrixid.RoomID, creator matrixid.UserID) error

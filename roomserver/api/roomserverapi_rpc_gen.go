@@ -78,6 +78,11 @@ func (c *RoomserverAPIClient) QueryAllRooms(ctx context.Context) (r0 []string, r
 	return
 }
 
+func (c *RoomserverAPIClient) QueryRoomMediaURIs(ctx context.Context, a1 matrixid.RoomID, a2 int64) (r0 *RoomMediaPage, r1 error) {
+	r1 = c.C.Call(ctx, "QueryRoomMediaURIs", []any{a1, a2}, &r0)
+	return
+}
+
 func (c *RoomserverAPIClient) SetRoomAlias(ctx context.Context, a1 string, a2 matrixid.RoomID, a3 matrixid.UserID) (r0 error) {
 	r0 = c.C.Call(ctx, "SetRoomAlias", []any{a1, a2, a3})
 	return
