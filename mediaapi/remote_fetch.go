@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"strings"
 	"time"
 
 	istorage "github.com/axon-hs/axon/internal/storage"
@@ -98,6 +100,11 @@ func (m *MediaAPI) fetchFederation(ctx context.Context, ref mediaRef, row *stora
 	if resp.StatusCode != http.StatusOK {
 		return nil, remoteStatusError(resp, true)
 	}
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); !strings.HasPrefix(mt, "multipart/") {
+		// Some servers answer with the file itself, as the legacy
+		// endpoint does, instead of the multipart form: take it so.
+		return m.plainContent(resp, row)
+	}
 	var sp *blob.Spooled
 	rc, err := readMediaMultipart(resp.Body, resp.Header.Get("Content-Type"), func(h textproto.MIMEHeader, r io.Reader) error {
 		var err error
@@ -141,6 +148,12 @@ func (m *MediaAPI) fetchLegacy(ctx context.Context, ref mediaRef, row *storage.M
 	if resp.StatusCode != http.StatusOK {
 		return nil, remoteStatusError(resp, false)
 	}
+	return m.plainContent(resp, row)
+}
+
+// plainContent reads a response whose body is the file, typed by its
+// Content-Type and named by its Content-Disposition.
+func (m *MediaAPI) plainContent(resp *http.Response, row *storage.Media) (*blob.Spooled, error) {
 	if resp.ContentLength > m.maxUpload {
 		return nil, errRemoteTooLarge
 	}

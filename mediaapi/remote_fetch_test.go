@@ -90,3 +90,24 @@ func TestRemoteRedirectForm(t *testing.T) {
 		t.Fatalf("refused fetch left a row: %v", err)
 	}
 }
+
+// TestRemotePlainFederationResponse: a server that answers the federation
+// media endpoint with the file itself (not the multipart form) still
+// serves its media, typed by the response's Content-Type.
+func TestRemotePlainFederationResponse(t *testing.T) {
+	ctx := context.Background()
+	m := testMedia(t, nil, &fakeRemote{contentType: "text/plain", body: []byte("Hello from the other side")}, nil)
+	row, err := m.remoteMedia(ctx, mediaRef{origin: "them", mediaID: "PlainTextFile", allowRemote: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := m.store.Open(ctx, row.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(f)
+	f.Close()
+	if string(got) != "Hello from the other side" || row.ContentType != "text/plain" || row.FileName != "" {
+		t.Fatalf("row %+v content %q", row, got)
+	}
+}
