@@ -87,7 +87,8 @@ func (m *MediaAPI) fetchRemote(ctx context.Context, ref mediaRef) (*storage.Medi
 }
 
 // errEndpointUnsupported: the server does not know the federation media
-// endpoint (answers M_UNRECOGNIZED, 404 without errcode, 405, 501).
+// endpoint (answers M_UNRECOGNIZED, 405, 501, or a 4xx other than 429
+// without a Matrix errcode).
 var errEndpointUnsupported = errors.New("federation media endpoint not supported")
 
 func (m *MediaAPI) fetchFederation(ctx context.Context, ref mediaRef, row *storage.Media) (*blob.Spooled, error) {
@@ -171,7 +172,10 @@ func remoteStatusError(resp *http.Response, newEndpoint bool) error {
 	_ = json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&body)
 	switch {
 	case newEndpoint && (body.ErrCode == "M_UNRECOGNIZED" || resp.StatusCode == http.StatusMethodNotAllowed ||
-		resp.StatusCode == http.StatusNotImplemented || (resp.StatusCode == http.StatusNotFound && body.ErrCode == "")):
+		resp.StatusCode == http.StatusNotImplemented || (body.ErrCode == "" && resp.StatusCode >= 400 && resp.StatusCode < 500 &&
+		resp.StatusCode != http.StatusTooManyRequests)):
+		// A client error that is no Matrix error is no answer of the
+		// endpoint either (a server or proxy that does not know it).
 		return errEndpointUnsupported
 	case resp.StatusCode == http.StatusNotFound:
 		return errNotFound
