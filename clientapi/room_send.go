@@ -125,8 +125,9 @@ func jsonEqual(a, b json.RawMessage) bool {
 	return string(xa) == string(ya)
 }
 
-// checkCanonicalAlias: every alias named must exist and point here
-// (400 M_BAD_ALIAS otherwise), per the spec.
+// checkCanonicalAlias: every alias named must be valid (400
+// M_INVALID_PARAM otherwise), exist and point here (400 M_BAD_ALIAS
+// otherwise), per the spec.
 func (h *roomRoutes) checkCanonicalAlias(req *http.Request, roomID string, content json.RawMessage) *httputil.JSONResponse {
 	aliases, msg := matrixrules.CheckCanonicalAliasShape(content)
 	if msg != "" {
@@ -134,12 +135,18 @@ func (h *roomRoutes) checkCanonicalAlias(req *http.Request, roomID string, conte
 		return &r
 	}
 	for _, a := range aliases {
+		if !matrixrules.ValidRoomAlias(a) {
+			r := httputil.InvalidParam("%q is not a valid room alias", a)
+			return &r
+		}
+	}
+	for _, a := range aliases {
 		target, _, err := h.rs.QueryAlias(req.Context(), a)
 		if err != nil {
 			r := h.rsError(err, "alias")
 			return &r
 		}
-		if !matrixrules.ValidRoomAlias(a) || target != matrixid.RoomID(roomID) {
+		if target != matrixid.RoomID(roomID) {
 			r := httputil.Error(http.StatusBadRequest, "M_BAD_ALIAS", "Alias %s does not point to this room", a)
 			return &r
 		}
