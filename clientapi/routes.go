@@ -115,6 +115,7 @@ func (c *ClientAPI) registerRoutes() {
 	r.HandleAuthed("GET /_matrix/client/v1/rooms/{roomId}/hierarchy", h.hierarchy)
 	r.Handle("GET /_matrix/client/v1/room_summary/{roomIdOrAlias}", h.roomSummary)
 	r.Handle("GET /_matrix/client/unstable/im.nheko.summary/rooms/{roomIdOrAlias}/summary", h.roomSummary)
+	r.Handle("GET /_matrix/client/unstable/im.nheko.summary/summary/{roomIdOrAlias}", h.roomSummary)
 	r.HandleClientAuthed("POST /user/{userId}/openid/request_token", h.openIDToken)
 
 	r.HandleClientAuthed("PUT /directory/room/{roomAlias}", h.putAlias)

@@ -215,7 +215,11 @@ func (r *RoomServer) commitBatch(rm *room, tasks []*inputTask) (*batch, error) {
 }
 
 func (r *RoomServer) failBatch(rm *room, tasks []*inputTask, err error) {
-	r.log.Error("room input failed", "room_id", rm.id, "error", err)
+	if movedAway(err) {
+		r.log.Info("room input retried at the partition's holder", "room_id", rm.id, "error", err)
+	} else {
+		r.log.Error("room input failed", "room_id", rm.id, "error", err)
+	}
 	for _, t := range tasks {
 		t.resp, t.err = nil, err
 		close(t.done)

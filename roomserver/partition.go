@@ -321,6 +321,10 @@ func (pt *partitions) local(ctx context.Context, req *api.InputRoomEventsRequest
 	return resp, err
 }
 
+// movedAway reports an input refused because the room's partition is no
+// longer held here (it is retried at the holder, not a failure).
+func movedAway(err error) bool { return errors.Is(err, errNotOwner) || errors.Is(err, errFenced) }
+
 func retryable(err error) bool {
 	return errors.Is(err, errNotOwner) || errors.Is(err, errFenced) || errors.Is(err, nats.ErrNoResponders) ||
 		errors.Is(err, ErrClosed)

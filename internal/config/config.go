@@ -612,8 +612,10 @@ func (p Partitioning) validate(c *Config, bad func(key, format string, args ...a
 	if !instanceName.MatchString(p.Instance) {
 		bad("partitioning.instance", "%q must be 1-64 letters, digits, '-' or '_'", p.Instance)
 	}
-	if !c.Runs("roomserver") && !c.Runs("syncapi") {
-		bad("partitioning.instance", "is set but this process runs neither the roomserver nor the syncapi")
+	if len(c.Components) != 1 || (c.Components[0] != "roomserver" && c.Components[0] != "syncapi") {
+		// The other components run once (docs/scaling.md): several
+		// federation senders or appservice queues would send twice.
+		bad("partitioning.instance", "is for processes running only the roomserver (components: [roomserver]) or only the syncapi (components: [syncapi]); run the other components in processes of their own")
 	}
 	if len(c.NATS.URLs) == 0 {
 		bad("partitioning.instance", "several roomserver or syncapi processes need an external NATS (nats.urls) shared by all of them")

@@ -124,12 +124,15 @@ func TestPartitioningNeedsWhatItRunsOn(t *testing.T) {
 		t.Fatalf("a valid syncapi replica refused: %v", err)
 	}
 	cases := map[string]string{
-		"server_name: x\npartitioning: {instance: rs-1}\n":                                         "external NATS",
-		"server_name: x\nnats: {urls: [\"nats://n:4222\"]}\npartitioning: {instance: rs-1}\n":      "PostgreSQL",
-		ok + "partitioning: {instance: \"rs 1\"}\n":                                                "partitioning.instance",
-		ok + "partitioning: {instance: rs-1, partitions: 0}\n":                                     "partitioning.partitions",
-		ok + "partitioning: {instance: rs-1, lease_ttl: 100ms}\n":                                  "partitioning.lease_ttl",
-		strings.Replace(ok, "[roomserver]", "[clientapi]", 1) + "partitioning: {instance: rs-1}\n": "runs neither the roomserver nor the syncapi",
+		"server_name: x\npartitioning: {instance: rs-1}\n":                                                         "external NATS",
+		"server_name: x\nnats: {urls: [\"nats://n:4222\"]}\npartitioning: {instance: rs-1}\n":                      "PostgreSQL",
+		ok + "partitioning: {instance: \"rs 1\"}\n":                                                                "partitioning.instance",
+		ok + "partitioning: {instance: rs-1, partitions: 0}\n":                                                     "partitioning.partitions",
+		ok + "partitioning: {instance: rs-1, lease_ttl: 100ms}\n":                                                  "partitioning.lease_ttl",
+		strings.Replace(ok, "[roomserver]", "[clientapi]", 1) + "partitioning: {instance: rs-1}\n":                 "only the roomserver",
+		strings.Replace(ok, "[roomserver]", "[roomserver, federationapi]", 1) + "partitioning: {instance: rs-1}\n": "only the roomserver",
+		strings.Replace(ok, "[roomserver]", "[syncapi, pushserver]", 1) + "partitioning: {instance: rs-1}\n":       "only the syncapi",
+		strings.Replace(ok, "components: [roomserver]\n", "", 1) + "partitioning: {instance: rs-1}\n":              "only the roomserver",
 	}
 	for input, want := range cases {
 		if _, err := Parse([]byte(input)); err == nil || !strings.Contains(err.Error(), want) {

@@ -305,8 +305,9 @@ components: []
 # Several roomserver processes (docs/scaling.md): rooms are hashed into
 # partitions, and each process running the roomserver with an instance
 # name takes a share of them through leases in NATS, taking over a dead
-# process's share within about lease_ttl. Needs PostgreSQL for the
-# roomserver and an external NATS. Empty instance: one roomserver.
+# process's share within about lease_ttl. Only for processes running just
+# the roomserver (components: [roomserver]); needs PostgreSQL for it and an
+# external NATS. Empty instance: one roomserver.
 partitioning:
   # This process's name among the roomservers ('axon run --instance').
   instance: ""
