@@ -104,6 +104,40 @@ func (c *stateCache) get(ctx context.Context, roomID string) (*roomState, error)
 	return rs, nil
 }
 
+// prefetch loads the state of those of roomIDs not cached yet with one
+// query per chunk of rooms (an initial /sync reads every room's state).
+func (c *stateCache) prefetch(ctx context.Context, roomIDs []string) error {
+	c.mu.Lock()
+	var missing []string
+	gens := map[string]uint64{}
+	for _, r := range roomIDs {
+		if _, ok := c.rooms[r]; !ok {
+			missing = append(missing, r)
+			gens[r] = c.gen[r]
+		}
+	}
+	c.mu.Unlock()
+	if len(missing) == 0 {
+		return nil
+	}
+	states, err := c.db.CurrentStateOfRooms(ctx, missing)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range missing {
+		if c.gen[r] != gens[r] {
+			continue // changed meanwhile: get reads it again
+		}
+		if len(c.rooms) >= maxCachedRooms {
+			c.rooms = map[string]*roomState{}
+		}
+		c.rooms[r] = newRoomState(states[r])
+	}
+	return nil
+}
+
 // newRoomState indexes a room's current state events.
 func newRoomState(evs []*types.Event) *roomState {
 	rs := &roomState{events: evs, byKey: make(map[stateKey]*types.Event, len(evs))}

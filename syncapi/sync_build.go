@@ -114,6 +114,18 @@ func (s *SyncAPI) buildRooms(ctx context.Context, sr *syncRequest, since, cur ty
 			return err
 		}
 	}
+	var pre *roomPrefetch
+	if initial || sr.fullState {
+		var full []string
+		for _, m := range memberships {
+			if m.Membership == "join" && rf.AllowsRoom(m.RoomID) {
+				full = append(full, m.RoomID)
+			}
+		}
+		if pre, err = s.prefetchRooms(ctx, sr, full, cur.PDU); err != nil {
+			return err
+		}
+	}
 	var joined []string
 	for _, m := range memberships {
 		if !rf.AllowsRoom(m.RoomID) {
@@ -125,7 +137,7 @@ func (s *SyncAPI) buildRooms(ctx context.Context, sr *syncRequest, since, cur ty
 			if !initial && !sr.fullState && !changed[m.RoomID] && !eventRooms[m.RoomID] && roomAD[m.RoomID] == nil {
 				continue // maybe ephemeral only; handled below
 			}
-			jr, err := s.joinedRoomSection(ctx, sr, m, since, cur, initial || sr.fullState || changed[m.RoomID])
+			jr, err := s.joinedRoomSection(ctx, sr, pre, m, since, cur, initial || sr.fullState || changed[m.RoomID])
 			if err != nil {
 				return err
 			}
@@ -166,11 +178,13 @@ func (s *SyncAPI) buildRooms(ctx context.Context, sr *syncRequest, since, cur ty
 }
 
 // joinedRoomSection builds one joined room. full means send the whole
-// state (initial sync, full_state, or joined since the last sync).
-func (s *SyncAPI) joinedRoomSection(ctx context.Context, sr *syncRequest, m storage.MembershipChange, since, cur types.StreamToken, full bool) (*joinedRoom, error) {
+// state (initial sync, full_state, or joined since the last sync). pre,
+// if not nil, holds rows read for all rooms at once.
+func (s *SyncAPI) joinedRoomSection(ctx context.Context, sr *syncRequest, pre *roomPrefetch, m storage.MembershipChange, since, cur types.StreamToken, full bool) (*joinedRoom, error) {
 	userID := sr.device.UserID
 	rf := &sr.filter.Room
 	mv := s.newMemberView(ctx, userID, m.RoomID, m, "join")
+	mv.pre = pre
 	lo := since.PDU
 	if full {
 		lo = 0
@@ -182,7 +196,7 @@ func (s *SyncAPI) joinedRoomSection(ctx context.Context, sr *syncRequest, m stor
 	}
 	jr := newJoinedRoom()
 	jr.Timeline.Limited = limited
-	if err := s.fillTimeline(ctx, &jr.Timeline, evs, sr.device, cur.PDU); err != nil {
+	if err := s.fillTimeline(ctx, pre, &jr.Timeline, evs, sr.device, cur.PDU); err != nil {
 		return nil, err
 	}
 	rs, err := s.cache.get(ctx, m.RoomID)
@@ -217,9 +231,9 @@ func (s *SyncAPI) joinedRoomSection(ctx context.Context, sr *syncRequest, m stor
 
 // fillTimeline serves evs (with per-device txn IDs and bundled
 // aggregations) and sets prev_batch.
-func (s *SyncAPI) fillTimeline(ctx context.Context, t *timeline, evs []*types.Event, dev *uapi.Device, upTo types.StreamPosition) error {
+func (s *SyncAPI) fillTimeline(ctx context.Context, pre *roomPrefetch, t *timeline, evs []*types.Event, dev *uapi.Device, upTo types.StreamPosition) error {
 	deviceID, userID := dev.ID, dev.UserID
-	rels, err := s.aggregations(ctx, evs, upTo, userID)
+	rels, err := s.aggregationsWith(ctx, pre, evs, upTo, userID)
 	if err != nil {
 		return err
 	}
@@ -362,7 +376,7 @@ func (s *SyncAPI) leftRoomSection(ctx context.Context, sr *syncRequest, m storag
 		return nil, err
 	}
 	lr := &leftRoom{State: eventList{Events: []json.RawMessage{}}, Timeline: timeline{Events: []json.RawMessage{}, Limited: limited}, AccountData: eventList{Events: []json.RawMessage{}}}
-	if err := s.fillTimeline(ctx, &lr.Timeline, evs, sr.device, m.Pos); err != nil {
+	if err := s.fillTimeline(ctx, nil, &lr.Timeline, evs, sr.device, m.Pos); err != nil {
 		return nil, err
 	}
 	state, err := s.stateAtLeave(ctx, m, lo)
