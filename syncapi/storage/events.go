@@ -229,17 +229,22 @@ type RelationRow struct {
 }
 
 // RelationsOf returns every relation (child rows, pos ascending) pointing
-// at one of parents, for m.relations aggregation.
+// at one of parents with pos <= upTo, for m.relations aggregation.
 func (d *DB) RelationsOf(ctx context.Context, parents []string, upTo types.StreamPosition) ([]RelationRow, error) {
 	var out []RelationRow
 	for len(parents) > 0 {
 		n := min(len(parents), 500)
-		args := []any{int64(upTo)}
+		args := make([]any, n)
 		for i := range n {
-			args = append(args, parents[i])
+			args[i] = parents[i]
 		}
-		rows, err := d.DB.QueryContext(ctx, `SELECT relates_to, event_id, rel_type, sender, type, pos, origin_ts FROM syncapi_events
-			WHERE pos <= $1 AND redacted = FALSE AND relates_to IN (`+storage.InList(2, n)+`) ORDER BY pos ASC`, args...)
+		// The position bound is applied here: "pos <= $1" in the query
+		// lets a PostgreSQL planner without statistics (autovacuum off,
+		// before the first ANALYZE) range-scan the primary key, i.e. every
+		// event, instead of using the relates_to index.
+		q := `SELECT relates_to, event_id, rel_type, sender, type, pos, origin_ts FROM syncapi_events
+			WHERE relates_to IN (` + storage.InList(1, n) + `) AND redacted = FALSE ORDER BY pos ASC`
+		rows, err := d.DB.QueryContext(ctx, q, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -249,7 +254,13 @@ func (d *DB) RelationsOf(ctx context.Context, parents []string, upTo types.Strea
 				rows.Close()
 				return nil, err
 			}
-			out = append(out, r)
+			if r.Pos <= upTo {
+				out = append(out, r)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			rows.Close()
+			return nil, err
 		}
 		rows.Close()
 		parents = parents[n:]

@@ -2,6 +2,8 @@ package storage
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/syncapi/types"
@@ -38,18 +40,11 @@ func (d *DB) RecentRoomEvents(ctx context.Context, roomIDs []string, to types.St
 	for len(roomIDs) > 0 {
 		n := min(len(roomIDs), manyRoomsChunk)
 		args := []any{int64(to), limit}
-		values := make([]byte, 0, n*8)
 		for i := range n {
-			if i > 0 {
-				values = append(values, ',')
-			}
-			values = append(values, '(')
-			values = append(values, storage.InList(len(args)+1, 1)...)
-			values = append(values, ')')
 			args = append(args, roomIDs[i])
 		}
 		// One index range scan per room, like RoomEvents, joined laterally.
-		evs, err := scanEvents(d.DB.QueryContext(ctx, `SELECT `+prefixed("e.")+` FROM (VALUES `+string(values)+`) AS r(id)
+		evs, err := scanEvents(d.DB.QueryContext(ctx, `SELECT `+prefixed("e.")+` FROM (VALUES `+valuesList(3, n)+`) AS r(id)
 			CROSS JOIN LATERAL (SELECT `+eventColumns+` FROM syncapi_events
 				WHERE room_id = r.id AND in_timeline AND pos <= $1 ORDER BY pos DESC LIMIT $2) e
 			ORDER BY e.room_id, e.pos DESC`, args...))
@@ -62,6 +57,19 @@ func (d *DB) RecentRoomEvents(ctx context.Context, roomIDs []string, to types.St
 		roomIDs = roomIDs[n:]
 	}
 	return out, nil
+}
+
+// valuesList is "($first), ($first+1), ..." with count rows: a VALUES
+// list of bind parameters to join laterally against.
+func valuesList(first, count int) string {
+	var b strings.Builder
+	for i := range count {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "($%d)", first+i)
+	}
+	return b.String()
 }
 
 // CurrentStateOfRooms returns the current state events of each of roomIDs.
