@@ -49,10 +49,16 @@ func scanEvents(rows *sql.Rows, err error) ([]*types.Event, error) {
 // InsertEvent stores ev at a new PDU position (set on ev). It returns
 // false, without error, if the event is already stored.
 func (d *DB) InsertEvent(ctx context.Context, tx *storage.Tx, ev *types.Event, inTimeline bool) (bool, error) {
+	return d.InsertEventFrom(ctx, tx, nil, ev, inTimeline)
+}
+
+// InsertEventFrom is InsertEvent taking the position from p, positions
+// reserved earlier in tx (nil: from the counter).
+func (d *DB) InsertEventFrom(ctx context.Context, tx *storage.Tx, p *Positions, ev *types.Event, inTimeline bool) (bool, error) {
 	// Insert first and look the event up only if it was there already
 	// (a redelivery, rare): one statement fewer per event. The position
 	// taken for a duplicate is left unused, which tokens do not mind.
-	pos, err := d.NextPos(ctx, tx, CounterPDU)
+	pos, err := d.nextPosFrom(ctx, tx, p, CounterPDU)
 	if err != nil {
 		return false, err
 	}
