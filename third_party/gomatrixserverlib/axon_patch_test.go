@@ -46,6 +46,9 @@ func TestBuildNamesEventByReferenceHash(t *testing.T) {
 			if ev.EventID() != fresh.EventID() || ev.EventID() != ref.EventID {
 				t.Fatalf("%s: built ID %s, reference hash of the event %s / %s", ver.Version(), ev.EventID(), fresh.EventID(), ref.EventID)
 			}
+			if err := checkEventContentHash(ev.JSON()); err != nil {
+				t.Fatalf("%s: content hash: %v", ver.Version(), err)
+			}
 			redacted, err := ver.RedactEventJSON(ev.JSON())
 			if err != nil {
 				t.Fatal(err)
