@@ -316,6 +316,11 @@ func (h *roomRoutes) leave(req *http.Request, dev *uapi.Device) httputil.JSONRes
 	if matrixrules.CheckTransition(matrixrules.ActionLeave, cur) != "" {
 		return httputil.Forbidden("You are not in room %s", roomID)
 	}
+	if cur == "invite" && h.isServerNoticesRoom(ctx, roomID) {
+		// Spec (server notices): the invite cannot be rejected; leaving
+		// after joining is allowed.
+		return httputil.Error(http.StatusForbidden, "M_CANNOT_LEAVE_SERVER_NOTICE_ROOM", "The invite to your server notices room cannot be rejected; join it, then leave if you like")
+	}
 	if (cur == "invite" || cur == "knock") && !h.serverInRoom(ctx, roomID) && !h.createdHere(ctx, roomID) {
 		// An invite or knock to a room known only through it: the leave
 		// goes through another server. A room made here (its state is
@@ -326,6 +331,16 @@ func (h *roomRoutes) leave(req *http.Request, dev *uapi.Device) httputil.JSONRes
 		return *r
 	}
 	return httputil.Empty()
+}
+
+// isServerNoticesRoom: was roomID created by the server notices user?
+func (h *roomRoutes) isServerNoticesRoom(ctx context.Context, roomID string) bool {
+	notices := h.c.base.Cfg.ServerNoticesUserID()
+	if notices == "" {
+		return false
+	}
+	_, create, err := h.stateContent(ctx, roomID, spec.MRoomCreate, "")
+	return err == nil && create != nil && string(create.SenderID()) == notices
 }
 
 func (h *roomRoutes) forget(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
