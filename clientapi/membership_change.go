@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/matrix-org/gomatrixserverlib/spec"
-	"github.com/tidwall/gjson"
 
 	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/matrixid"
@@ -157,11 +156,13 @@ func (h *roomRoutes) doJoin(req *http.Request, dev *uapi.Device, roomID string) 
 		return httputil.Forbidden("Guest access is not allowed in this room")
 	}
 	if matrixrules.NeedsRestrictedAuthoriser(summary.JoinRule, current) {
-		via, r := h.restrictedAuthoriser(ctx, roomID, dev.UserID, summary.AllowedRoomIDs)
-		if r != nil {
-			return *r
+		via, err := h.rs.QueryJoinAuthoriser(ctx, matrixid.RoomID(roomID), matrixid.UserID(dev.UserID))
+		if err != nil {
+			return h.rsError(err, "join authoriser")
 		}
-		extra["join_authorised_via_users_server"] = via
+		if via != "" {
+			extra["join_authorised_via_users_server"] = string(via)
+		}
 	}
 	content := h.memberContent(ctx, dev.UserID, "join", body.Reason, extra)
 	if h.sameJoin(ctx, current, currentID, content) {
@@ -171,43 +172,6 @@ func (h *roomRoutes) doJoin(req *http.Request, dev *uapi.Device, roomID string) 
 		return *r
 	}
 	return httputil.OK(map[string]string{"room_id": roomID})
-}
-
-// restrictedAuthoriser finds a local joined user allowed to invite, if
-// the joiner is in one of the allowed rooms.
-func (h *roomRoutes) restrictedAuthoriser(ctx context.Context, roomID, userID string, allowed []string) (string, *httputil.JSONResponse) {
-	ok := false
-	for _, a := range allowed {
-		if m, _, err := h.rs.QueryMembership(ctx, matrixid.RoomID(a), matrixid.UserID(userID)); err == nil && m == "join" {
-			ok = true
-			break
-		}
-	}
-	if !ok {
-		r := httputil.Forbidden("You are not a member of any room that grants access to this restricted room")
-		return "", &r
-	}
-	members, err := h.rs.QueryCurrentState(ctx, matrixid.RoomID(roomID), []rsapi.StateKey{{Type: spec.MRoomMember, StateKey: "*"}})
-	if err != nil {
-		r := h.rsError(err, "members")
-		return "", &r
-	}
-	pl, err := h.powerLevels(ctx, roomID)
-	if err != nil {
-		r := h.rsError(err, "power levels")
-		return "", &r
-	}
-	for _, m := range members {
-		uid := *m.StateKey()
-		if gjson.GetBytes(m.Content(), "membership").Str != "join" || !strings.HasSuffix(uid, ":"+h.server) {
-			continue
-		}
-		if pl.UserLevel(uid) >= pl.Invite {
-			return uid, nil
-		}
-	}
-	r := httputil.Forbidden("No local user can authorise a join to this restricted room")
-	return "", &r
 }
 
 func (h *roomRoutes) knock(req *http.Request, dev *uapi.Device) httputil.JSONResponse {

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/matrix-org/gomatrixserverlib/spec"
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
 
 	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/matrixid"
@@ -92,10 +94,13 @@ func (h *roomRoutes) putState(req *http.Request, dev *uapi.Device) httputil.JSON
 			return *r
 		}
 	}
+	cur, ev, err := h.stateContent(ctx, roomID, evType, stateKey)
+	if evType == spec.MRoomMember && stateKey == dev.UserID && err == nil && ev != nil {
+		content = dropMootAuthoriser(cur, content)
+	}
 	// Setting state to what it already is returns the existing event
 	// instead of growing the DAG (clients re-send state freely).
-	if cur, ev, err := h.stateContent(ctx, roomID, evType, stateKey); err == nil && ev != nil &&
-		string(ev.SenderID()) == dev.UserID && jsonEqual(cur, content) {
+	if err == nil && ev != nil && string(ev.SenderID()) == dev.UserID && jsonEqual(cur, content) {
 		return httputil.OK(map[string]string{"event_id": ev.EventID()})
 	}
 	sk := stateKey
@@ -179,4 +184,20 @@ func (h *roomRoutes) redact(req *http.Request, dev *uapi.Device) httputil.JSONRe
 		return *r
 	}
 	return httputil.OK(map[string]string{"event_id": id})
+}
+
+// dropMootAuthoriser removes join_authorised_via_users_server from a
+// user's own join when they are already joined or invited: the field is
+// then moot, and other servers would demand the named server's
+// signature (refusing the event, and every later one citing it).
+func dropMootAuthoriser(current, content json.RawMessage) json.RawMessage {
+	if gjson.GetBytes(content, "membership").Str != spec.Join || !gjson.GetBytes(content, "join_authorised_via_users_server").Exists() ||
+		matrixrules.NeedsRestrictedAuthoriser(spec.Restricted, gjson.GetBytes(current, "membership").Str) {
+		return content
+	}
+	out, err := sjson.DeleteBytes(content, "join_authorised_via_users_server")
+	if err != nil {
+		return content
+	}
+	return out
 }

@@ -84,4 +84,10 @@ type RoomserverAPI interface {
 	// QueryServerInRoom says whether serverName has a joined member in
 	// the room's current state.
 	QueryServerInRoom(ctx context.Context, roomID matrixid.RoomID, serverName string) (bool, error)
+	// QueryJoinAuthoriser picks the user of this server who vouches for
+	// userID's join to a restricted room (join_authorised_via_users_server),
+	// "" when the join needs none. CodeForbidden: the user meets no
+	// condition; CodeUnableToAuthoriseJoin / CodeUnableToGrantJoin: this
+	// server cannot vouch, another one may.
+	QueryJoinAuthoriser(ctx context.Context, roomID matrixid.RoomID, userID matrixid.UserID) (matrixid.UserID, error)
 }

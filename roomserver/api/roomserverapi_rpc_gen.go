@@ -137,3 +137,8 @@ func (c *RoomserverAPIClient) QueryServerInRoom(ctx context.Context, a1 matrixid
 	r1 = c.C.Call(ctx, "QueryServerInRoom", []any{a1, a2}, &r0)
 	return
 }
+
+func (c *RoomserverAPIClient) QueryJoinAuthoriser(ctx context.Context, a1 matrixid.RoomID, a2 matrixid.UserID) (r0 matrixid.UserID, r1 error) {
+	r1 = c.C.Call(ctx, "QueryJoinAuthoriser", []any{a1, a2}, &r0)
+	return
+}
