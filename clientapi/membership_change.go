@@ -113,7 +113,7 @@ func (h *roomRoutes) joinRoomIDOrAlias(req *http.Request, dev *uapi.Device) http
 		if r != nil {
 			return *r
 		}
-		return h.remoteJoin(req.Context(), dev.UserID, idOrAlias, viaServers(req), body.Reason)
+		return h.remoteJoin(req.Context(), dev.UserID, idOrAlias, viaServers(req), body)
 	}
 	roomID, r := h.resolveRoom(req.Context(), idOrAlias)
 	if r != nil {
@@ -140,7 +140,7 @@ func (h *roomRoutes) doJoin(req *http.Request, dev *uapi.Device, roomID string) 
 	if vias := viaServers(req); !h.serverInRoom(ctx, roomID) && (len(vias) > 0 || !h.createdHere(ctx, roomID)) {
 		// Unknown here, known only through an invite, or left: join
 		// through the servers given, the inviter's and the room ID's.
-		return h.remoteJoin(ctx, dev.UserID, roomID, vias, body.Reason)
+		return h.remoteJoin(ctx, dev.UserID, roomID, vias, body)
 	}
 	unknown := httputil.NotFound("Room %s is not known to this server", roomID)
 	extra := body.Extra
