@@ -76,6 +76,12 @@
 // and offline 30 s after their last sync ends. Only state changes are
 // written. unsigned.age is added when an event is served.
 //
+// Replicas (replicas.go; config partitioning.instance): several syncapi
+// processes serve from the same tables; only the holder of the writer
+// lease runs the stream consumers (fenced by the lease epoch), and every
+// replica publishes its wakes on <prefix>.syncapi.wake for the others
+// (docs/scaling.md).
+//
 // Files are named by feature: routes.go (the route table), sync_ (GET
 // /sync: request, build, response, catch-up, lazy members, filters),
 // sliding_ (sliding sync), messages_ (/messages, /context, relations,
