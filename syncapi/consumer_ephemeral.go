@@ -55,7 +55,15 @@ func (s *SyncAPI) consumeTyping(ctx, runCtx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("syncapi typing position: %w", err)
 	}
-	done, err := s.consumeRemote(runCtx, stream.Typing, last, s.applyRemoteTyping)
+	done, err := s.streams[stream.Typing].Consume(runCtx, "syncapi", last, s.deadLetterer(stream.Typing), func(ctx context.Context, msg stream.Message) error {
+		origin, err := s.remoteOrigin(msg.Data)
+		// Our own server's typing set through another syncapi replica
+		// is news here too (replicas.go).
+		if origin == "" && (err != nil || !s.fromOtherReplica(msg)) {
+			return err
+		}
+		return s.applyRemoteTyping(ctx, msg.Data, msg.Seq)
+	})
 	if err != nil {
 		return err
 	}

@@ -120,7 +120,7 @@ func (s *SyncAPI) setReceipt(ctx context.Context, userID, roomID, rtype, eventID
 	}
 	s.notif.WakeRoom(roomID, func(t *types.StreamToken) { t.Receipt = pos })
 	s.publishEDU(ctx, stream.Receipts, &api.OutputReceipt{Origin: s.base.Cfg.ServerName, RoomID: roomID, UserID: userID,
-		Type: rtype, EventID: eventID, ThreadID: threadID, TS: r.TS})
+		Type: rtype, EventID: eventID, ThreadID: threadID, TS: r.TS}, nil)
 	return httputil.Empty()
 }
 

@@ -85,7 +85,7 @@ func (s *SyncAPI) handleSendToDevice(req *http.Request, dev *uapi.Device) httput
 		s.notif.Advance(func(t *types.StreamToken) { t.ToDevice = pos }, users...)
 	}
 	for i := range publish {
-		s.publishEDU(ctx, stream.SendToDevice, &publish[i])
+		s.publishEDU(ctx, stream.SendToDevice, &publish[i], nil)
 	}
 	return httputil.Empty()
 }

@@ -155,6 +155,6 @@ func (s *SyncAPI) handleTyping(req *http.Request, dev *uapi.Device) httputil.JSO
 		s.notif.WakeRoom(roomID, func(t *types.StreamToken) { t.Typing = pos })
 	}
 	s.publishEDU(req.Context(), stream.Typing, &api.OutputTyping{Origin: s.base.Cfg.ServerName, RoomID: roomID, UserID: dev.UserID,
-		Typing: *body.Typing, TimeoutMS: timeout.Milliseconds()})
+		Typing: *body.Typing, TimeoutMS: timeout.Milliseconds()}, s.replicaHeaders())
 	return httputil.Empty()
 }

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/nats-io/nats.go"
 
 	"github.com/axon-hs/axon/internal/lease"
+	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/syncapi/notifier"
 	"github.com/axon-hs/axon/syncapi/storage"
 )
@@ -37,7 +39,7 @@ const writerPartition = 0
 type replica struct {
 	s        *SyncAPI
 	instance string
-	m        *lease.Manager
+	m        atomic.Pointer[lease.Manager] // set once lease.Start returns
 	sub      *nats.Subscription
 
 	mu     sync.Mutex // guards the fields below; held by Acquired and Lost
@@ -103,6 +105,7 @@ func (s *SyncAPI) startReplica(ctx context.Context) error {
 		}
 		s.progress.apply(name, seq)
 	}
+	s.replica = r // before any consumer starts (they read it)
 	kv, err := s.base.Bus.KeyValue(ctx, "syncapi_leases", cfg.LeaseTTL)
 	if err != nil {
 		_ = sub.Unsubscribe()
@@ -114,8 +117,7 @@ func (s *SyncAPI) startReplica(ctx context.Context) error {
 		_ = sub.Unsubscribe()
 		return err
 	}
-	r.m = m
-	s.replica = r
+	r.m.Store(m)
 	return nil
 }
 
@@ -132,13 +134,41 @@ func (s *SyncAPI) applyWake(w notifier.Wake) {
 	s.notif.Apply(w)
 }
 
+// replicaHeader names the syncapi replica that published a typing update,
+// so the other replicas apply it (typing is held in each one's memory).
+const replicaHeader = "Axon-Syncapi-Replica"
+
+// replicaHeaders are the headers of this replica's typing updates (nil
+// without replicas).
+func (s *SyncAPI) replicaHeaders() map[string]string {
+	if s.replica == nil {
+		return nil
+	}
+	return map[string]string{replicaHeader: s.replica.instance}
+}
+
+// fromOtherReplica: msg was published by another syncapi replica.
+func (s *SyncAPI) fromOtherReplica(msg stream.Message) bool {
+	if s.replica == nil || msg.Headers == nil {
+		return false
+	}
+	from := msg.Headers.Get(replicaHeader)
+	return from != "" && from != s.replica.instance
+}
+
 // Writer reports whether this process holds the writer lease (always
 // true for one syncapi without replicas).
 func (s *SyncAPI) Writer() bool {
 	if s.replica == nil {
 		return true
 	}
-	_, ok := s.replica.m.Owner(writerPartition)
+	m := s.replica.m.Load()
+	if m == nil {
+		// lease.Start has not returned: Acquired may be starting the
+		// consumers; the fence decides for their writes.
+		return true
+	}
+	_, ok := m.Owner(writerPartition)
 	return ok
 }
 
@@ -148,7 +178,7 @@ func (s *SyncAPI) Leases() *lease.Manager {
 	if s.replica == nil {
 		return nil
 	}
-	return s.replica.m
+	return s.replica.m.Load()
 }
 
 // Acquired (lease.Handler) records the epoch, then starts the consumers
@@ -207,14 +237,20 @@ func (r *replica) fenced(err error) {
 	if !errors.Is(err, storage.ErrFenced) {
 		return
 	}
-	if e, ok := r.m.Owner(writerPartition); ok {
-		go r.m.Lose(writerPartition, e) // Lost waits for the consumers: not from theirs
+	m := r.m.Load()
+	if m == nil {
+		return
+	}
+	if e, ok := m.Owner(writerPartition); ok {
+		go m.Lose(writerPartition, e) // Lost waits for the consumers: not from theirs
 	}
 }
 
 // close gives the lease back (the consumers stop) and stops the wakes.
 func (r *replica) close() {
-	r.m.Close()
+	if m := r.m.Load(); m != nil {
+		m.Close()
+	}
 	r.Lost(writerPartition)
 	_ = r.sub.Unsubscribe()
 	r.s.notif.SetPublish(nil)

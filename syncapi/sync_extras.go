@@ -243,6 +243,6 @@ func (s *SyncAPI) setPresence(ctx context.Context, p storage.Presence) error {
 	users := append(s.notif.UsersSharingRoom(p.UserID), p.UserID)
 	s.notif.Advance(func(t *types.StreamToken) { t.Presence = pos }, users...)
 	s.publishEDU(ctx, stream.Presence, &api.OutputPresence{Origin: s.base.Cfg.ServerName, UserID: p.UserID, Presence: p.Presence,
-		StatusMsg: p.StatusMsg, LastActiveTS: p.LastActiveTS, CurrentlyActive: p.CurrentlyActive})
+		StatusMsg: p.StatusMsg, LastActiveTS: p.LastActiveTS, CurrentlyActive: p.CurrentlyActive}, nil)
 	return nil
 }

@@ -123,11 +123,6 @@ func New(ctx context.Context, base *setup.Base, users Users, rooms Rooms, keys K
 			return nil, fmt.Errorf("syncapi presence: %w", err)
 		}
 	}
-	// Typing is held in memory: every process follows it.
-	if err := s.consumeTyping(ctx, runCtx); err != nil {
-		cancel()
-		return nil, err
-	}
 	if base.Cfg.Partitioning.Instance != "" {
 		// One of several replicas: the consumers run where the writer
 		// lease is (replicas.go).
@@ -142,6 +137,11 @@ func New(ctx context.Context, base *setup.Base, users Users, rooms Rooms, keys K
 			return nil, err
 		}
 		s.done = append(s.done, done...)
+	}
+	// Typing is held in memory: every process follows it.
+	if err := s.consumeTyping(ctx, runCtx); err != nil {
+		s.Close()
+		return nil, err
 	}
 	s.wg.Add(2)
 	go s.typing.expireLoop(runCtx, &s.wg, s.onTypingExpired)
@@ -231,7 +231,7 @@ func (s *SyncAPI) isLocal(userID string) bool {
 // publishEDU writes a local ephemeral change to its stream for the
 // federation sender. It is already applied locally, so a failure is
 // logged rather than failing the client's request.
-func (s *SyncAPI) publishEDU(ctx context.Context, name string, v any) {
+func (s *SyncAPI) publishEDU(ctx context.Context, name string, v any, headers map[string]string) {
 	st := s.streams[name]
 	if st == nil {
 		return
@@ -240,7 +240,7 @@ func (s *SyncAPI) publishEDU(ctx context.Context, name string, v any) {
 	if err != nil {
 		return
 	}
-	if _, err := st.Publish(ctx, data, nil); err != nil {
+	if _, err := st.Publish(ctx, data, headers); err != nil {
 		s.log.Warn("publish ephemeral update", "stream", name, "error", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/axon-hs/axon/internal/config"
@@ -29,7 +30,8 @@ const syncReplicaFilter = `{"room":{"timeline":{"limit":200}}}`
 // write is woken by a new event. Then the writer dies while the client
 // long-polls on it (its lease frozen, so it expires as after a crash):
 // the survivor takes the writing over, and the client continues from its
-// token there with no event missing or repeated.
+// token there with no event missing or repeated. Typing set through one
+// replica reaches clients of the other.
 func TestSyncapiReplicas(t *testing.T) {
 	if os.Getenv("AXON_SKIP_NATS") == "1" || os.Getenv("AXON_SKIP_POSTGRES") == "1" {
 		t.Skip("needs the external NATS server and PostgreSQL")
@@ -177,6 +179,33 @@ func TestSyncapiReplicas(t *testing.T) {
 		return complete()
 	})
 	check("after the woken long-poll")
+
+	// Typing set through one replica reaches a client of the other
+	// (typing is held in each replica's memory).
+	aliceAt, err := mautrix.NewClient("http://"+replicas[w].Cfg.Listeners.Client.Address, alice.UserID, alice.AccessToken)
+	must(t, err)
+	_, err = aliceAt.UserTyping(context.Background(), rooms[0], true, 30*time.Second)
+	must(t, err)
+	typingSince := since
+	testutil.Eventually(t, 10*time.Second, "alice's typing (set at the writer) at the other replica", func() bool {
+		resp := syncOnce(t, bobAt[other], typingSince, 1000, syncReplicaFilter)
+		typingSince = resp.NextBatch
+		take(resp)
+		jr := resp.Rooms.Join[rooms[0]]
+		if jr == nil {
+			return false
+		}
+		for _, ev := range jr.Ephemeral.Events {
+			if ev.Content.ParseRaw(ev.Type) != nil {
+				continue
+			}
+			if ev.Type == event.EphemeralEventTyping && slices.Contains(ev.Content.AsTyping().UserIDs, alice.UserID) {
+				return true
+			}
+		}
+		return false
+	})
+	since = typingSince
 
 	// The writer dies while bob long-polls on it.
 	w = writer()
