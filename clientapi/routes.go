@@ -17,7 +17,8 @@ import (
 //
 // Room routes (handlers in room_*.go, membership_*.go and directory_*.go,
 // methods of roomRoutes): createRoom, membership, send/state/event,
-// redaction, aliases, directory, upgrades, hierarchy.
+// redaction, aliases, directory, upgrades, hierarchy. (GET
+// /rooms/{roomId}/event/{eventId} is syncapi's, beside /context.)
 func (c *ClientAPI) registerRoutes() {
 	a := newAccountRoutes(c.base, c.users)
 	a.rooms = c.newAccountRooms()
@@ -104,7 +105,6 @@ func (c *ClientAPI) registerRoutes() {
 	r.HandleClientAuthed("GET /rooms/{roomId}/state", h.getState)
 	r.HandleClientAuthed("GET /rooms/{roomId}/state/{eventType}", h.getStateEvent)
 	r.HandleClientAuthed("GET /rooms/{roomId}/state/{eventType}/{stateKey...}", h.getStateEvent)
-	r.HandleClientAuthed("GET /rooms/{roomId}/event/{eventId}", h.getEvent)
 	r.HandleClientAuthed("GET /rooms/{roomId}/timestamp_to_event", h.timestampToEvent)
 	r.HandleAuthed("GET /_matrix/client/v1/rooms/{roomId}/timestamp_to_event", h.timestampToEvent)
 	r.HandleClientAuthed("POST /rooms/{roomId}/upgrade", h.upgrade)

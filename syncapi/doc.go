@@ -1,5 +1,5 @@
 // Package syncapi serves what clients read: GET /sync (v3), simplified
-// sliding sync (MSC4186), /messages, /context, /relations, /threads,
+// sliding sync (MSC4186), /messages, /context, /event, /relations, /threads,
 // filters, typing, receipts, read markers, presence, to-device, push
 // rules and /notifications.
 //

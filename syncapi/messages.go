@@ -296,3 +296,44 @@ func (s *SyncAPI) handleContext(req *http.Request, dev *uapi.Device) httputil.JS
 		"start": start.String(), "end": end.String(), "state": state,
 	})
 }
+
+// handleEvent serves GET /rooms/{roomId}/event/{eventId}: one event the
+// user may see, with the same bundled aggregations /messages and
+// /context attach. An event the user may not see, of a room they may not
+// view, or of another room is 404 alike, so its existence is not told.
+// Senders the user ignores are not hidden here: the client asked for
+// that event by ID.
+func (s *SyncAPI) handleEvent(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	ctx := req.Context()
+	roomID, eventID := req.PathValue("roomId"), req.PathValue("eventId")
+	notFound := httputil.NotFound("Event not found or you do not have permission to read it")
+	s.waitCaughtUp(ctx)
+	cur := s.notif.Current().PDU
+	mv, errResp := s.accessibleView(ctx, dev.UserID, roomID, cur)
+	if errResp != nil {
+		if errResp.Code == http.StatusForbidden {
+			return notFound
+		}
+		return *errResp
+	}
+	mv.ignored = nil
+	ev, err := s.db.EventByID(ctx, nil, eventID)
+	if err != nil {
+		s.log.Error("event", "error", err)
+		return httputil.InternalError()
+	}
+	if ev == nil || ev.RoomID != roomID || !mv.visible(ev) {
+		return notFound
+	}
+	_, horizon, err := s.viewerState(ctx, mv, roomID, cur)
+	if err != nil {
+		s.log.Error("event", "error", err)
+		return httputil.InternalError()
+	}
+	rels, err := s.aggregations(ctx, []*types.Event{ev}, horizon, dev.UserID)
+	if err != nil {
+		s.log.Error("event", "error", err)
+		return httputil.InternalError()
+	}
+	return httputil.OK(json.RawMessage(ev.Serve(dev.ID, rels[ev.EventID])))
+}
