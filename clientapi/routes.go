@@ -58,6 +58,9 @@ func (c *ClientAPI) registerRoutes() {
 	r.HandleClientAuthed("POST /logout", a.logout)
 	r.HandleClientAuthed("POST /logout/all", a.logoutAll)
 	r.HandleClient("POST /refresh", a.refresh)
+	if c.base.Cfg.Registration.GetLoginToken {
+		r.HandleAuthed("POST /_matrix/client/v1/login/get_token", a.getLoginToken)
+	}
 
 	r.HandleClientAuthed("GET /account/whoami", a.whoami)
 	r.HandleClientAuthed("POST /account/password", a.changePassword)

@@ -5,6 +5,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/axon-hs/axon/internal/matrixid"
 )
@@ -50,6 +51,14 @@ type UserAPI interface {
 	// token when asked for and access tokens are configured to expire.
 	// Reusing a device revokes its earlier tokens.
 	Login(ctx context.Context, req LoginRequest) (*Session, error)
+	// CreateLoginToken issues a single-use token with which another
+	// client logs in as userID (m.login.token), valid for
+	// LoginTokenLifetime. ErrUserDeactivated, ErrNotFound.
+	CreateLoginToken(ctx context.Context, userID matrixid.UserID) (*LoginToken, error)
+	// TakeLoginToken spends a login token and returns the user it logs
+	// in as; ErrInvalidLoginToken if it is unknown, spent or expired,
+	// ErrUserDeactivated if its user has been deactivated since.
+	TakeLoginToken(ctx context.Context, token string) (matrixid.UserID, error)
 	// Refresh exchanges a refresh token for a new access and refresh
 	// token (spec /refresh). ErrUnknownToken if it is unknown or spent.
 	Refresh(ctx context.Context, refreshToken string) (*Session, error)
@@ -164,6 +173,16 @@ type Session struct {
 	// RefreshToken and ExpiresInMs are set only for expiring tokens.
 	RefreshToken string `json:"refresh_token,omitempty"`
 	ExpiresInMs  int64  `json:"expires_in_ms,omitempty"`
+}
+
+// LoginTokenLifetime is how long a login token may be used (the spec's
+// recommended 2 minutes).
+const LoginTokenLifetime = 2 * time.Minute
+
+// LoginToken is a token from CreateLoginToken.
+type LoginToken struct {
+	Token       string `json:"login_token"`
+	ExpiresInMs int64  `json:"expires_in_ms"`
 }
 
 // DeviceInfo is a device as /devices shows it.

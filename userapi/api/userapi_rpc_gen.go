@@ -59,6 +59,16 @@ func (c *UserAPIClient) Login(ctx context.Context, a1 LoginRequest) (r0 *Session
 	return
 }
 
+func (c *UserAPIClient) CreateLoginToken(ctx context.Context, a1 matrixid.UserID) (r0 *LoginToken, r1 error) {
+	r1 = c.C.Call(ctx, "CreateLoginToken", []any{a1}, &r0)
+	return
+}
+
+func (c *UserAPIClient) TakeLoginToken(ctx context.Context, a1 string) (r0 matrixid.UserID, r1 error) {
+	r1 = c.C.Call(ctx, "TakeLoginToken", []any{a1}, &r0)
+	return
+}
+
 func (c *UserAPIClient) Refresh(ctx context.Context, a1 string) (r0 *Session, r1 error) {
 	r1 = c.C.Call(ctx, "Refresh", []any{a1}, &r0)
 	return

@@ -82,7 +82,14 @@ func (d *DB) Deactivate(ctx context.Context, localpart string, onDeleted OnDelet
 		if err := d.deleteDevicesExcept(ctx, tx, localpart, "", onDeleted); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM userapi_profile_fields WHERE localpart = $1`, localpart)
-		return err
+		for _, q := range []string{
+			`DELETE FROM userapi_profile_fields WHERE localpart = $1`,
+			`DELETE FROM userapi_login_tokens WHERE localpart = $1`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, localpart); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
