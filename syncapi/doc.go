@@ -5,7 +5,8 @@
 //
 // Streams in: room_events (roomserver/api.OutputEvent: new events,
 // redactions, backfilled history) and account_data
-// (userapi/api.OutputAccountData), applied by consumers that store the
+// (userapi/api.OutputAccountData; erasures of deactivated users,
+// consumer_erasure.go), applied by consumers that store the
 // stream sequence in the same transaction as the effect and resume from
 // it on start; room_events are applied up to 64 per transaction when
 // queued (stream.ConsumeBatch; consumer_roomevents.go), each event's
@@ -35,7 +36,7 @@
 // Initial syncs are bounded (initialSlots) and share a per-room current
 // state cache (state_cache.go).
 //
-// Tables (prefix syncapi_): consumer_seqs, counters, events (client JSON
+// Tables (prefix syncapi_): consumer_seqs, counters, erased_users, events (client JSON
 // per event, with visibility, relation and thread columns), current_state,
 // memberships (history, for visibility and leave/join deltas),
 // account_data, receipts, send_to_device, to_device_txns, presence,

@@ -251,4 +251,10 @@ INSERT INTO syncapi_public_rooms (room_id)
 	Version: 6,
 	Name:    "dead letters",
 	SQL:     streampos.DeadLetterSchema(consumerTables.DeadLetters),
+}, {
+	// Users deactivated with erase: their messages are stored redacted,
+	// also ones that arrive after the erasure (consumer_erasure.go).
+	Version: 7,
+	Name:    "erased users",
+	SQL:     `CREATE TABLE syncapi_erased_users (user_id TEXT PRIMARY KEY)`,
 }}

@@ -44,7 +44,10 @@ type UserAPI interface {
 	SetPassword(ctx context.Context, userID matrixid.UserID, password string, logoutOtherDevices bool, keepDeviceID string) error
 	// DeactivateAccount marks the account deactivated (its name stays
 	// taken), deletes every device and token and clears the profile.
-	DeactivateAccount(ctx context.Context, userID matrixid.UserID) error
+	// With erase the account is also marked erased, for good, and an
+	// OutputAccountData with Erased is published: syncapi then serves the
+	// user's past messages redacted.
+	DeactivateAccount(ctx context.Context, userID matrixid.UserID, erase bool) error
 
 	// Login opens a session for an already-authenticated user: creates
 	// (or reuses) the device and issues an access token, plus a refresh
@@ -149,6 +152,8 @@ type Account struct {
 	IsAdmin     bool   `json:"is_admin"`
 	IsGuest     bool   `json:"is_guest"`
 	Deactivated bool   `json:"deactivated"`
+	// Erased: deactivated with erase (past messages are hidden).
+	Erased bool `json:"erased,omitempty"`
 }
 
 // LoginRequest opens a session for UserID.

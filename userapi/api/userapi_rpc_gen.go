@@ -49,8 +49,8 @@ func (c *UserAPIClient) SetPassword(ctx context.Context, a1 matrixid.UserID, a2 
 	return
 }
 
-func (c *UserAPIClient) DeactivateAccount(ctx context.Context, a1 matrixid.UserID) (r0 error) {
-	r0 = c.C.Call(ctx, "DeactivateAccount", []any{a1})
+func (c *UserAPIClient) DeactivateAccount(ctx context.Context, a1 matrixid.UserID, a2 bool) (r0 error) {
+	r0 = c.C.Call(ctx, "DeactivateAccount", []any{a1, a2})
 	return
 }
 

@@ -31,7 +31,7 @@ func TestLoginTokens(t *testing.T) {
 			t.Fatalf("unknown: %v, want ErrNotFound", err)
 		}
 		must(t, d.InsertLoginToken(ctx, "h3", "alice", 5000, 1000))
-		must(t, d.Deactivate(ctx, "alice", nil))
+		must(t, d.Deactivate(ctx, "alice", nil, nil))
 		if _, err := d.TakeLoginToken(ctx, "h3", 1000); !errors.Is(err, istorage.ErrNotFound) {
 			t.Fatalf("after deactivation: %v, want ErrNotFound", err)
 		}

@@ -121,4 +121,10 @@ CREATE TABLE userapi_login_tokens (
 CREATE INDEX userapi_login_tokens_localpart ON userapi_login_tokens (localpart);
 CREATE INDEX userapi_login_tokens_expires ON userapi_login_tokens (expires_ts);
 `,
+}, {
+	// erased: deactivated with erase; never cleared (syncapi has
+	// redacted the user's messages by then).
+	Version: 7,
+	Name:    "erased accounts",
+	SQL:     `ALTER TABLE userapi_accounts ADD COLUMN erased BOOLEAN NOT NULL DEFAULT FALSE`,
 }}
