@@ -12,7 +12,8 @@ import (
 //
 // Account routes (handlers in account_*.go, shared state in accountRoutes):
 // versions, well-known, capabilities, register, login, logout, refresh,
-// account, devices, profile, account data and the Synapse-compatible
+// account, third-party identifiers (account_3pid.go: none accepted),
+// devices, profile, account data and the Synapse-compatible
 // shared-secret registration.
 //
 // Room routes (handlers in room_*.go, membership_*.go and directory_*.go,
@@ -65,6 +66,16 @@ func (c *ClientAPI) registerRoutes() {
 	r.HandleClientAuthed("GET /account/whoami", a.whoami)
 	r.HandleClientAuthed("POST /account/password", a.changePassword)
 	r.HandleClientAuthed("POST /account/deactivate", a.deactivate)
+	r.HandleClientAuthed("GET /account/3pid", a.listThreepids)
+	r.HandleClientAuthed("POST /account/3pid/add", a.addThreepid)
+	r.HandleClientAuthed("POST /account/3pid/bind", a.addThreepid)
+	r.HandleClientAuthed("POST /account/3pid/delete", a.removeThreepid)
+	r.HandleClientAuthed("POST /account/3pid/unbind", a.removeThreepid)
+	for _, medium := range []string{"email", "msisdn"} {
+		r.HandleClient("POST /register/"+medium+"/requestToken", a.threepidRequestToken)
+		r.HandleClient("POST /account/password/"+medium+"/requestToken", a.threepidRequestToken)
+		r.HandleClient("POST /account/3pid/"+medium+"/requestToken", a.threepidRequestToken)
+	}
 
 	r.HandleClientAuthed("GET /devices", a.listDevices)
 	r.HandleClientAuthed("GET /devices/{deviceId}", a.getDevice)
