@@ -13,8 +13,8 @@ import (
 // list in /versions, endpoints that version requires: for r0 the core
 // API, for each v1.x what it added (the spec's x-addedInMatrixVersion
 // and changelog; a version that added none has an empty list). Optional
-// modules Axon does not implement (SSO login, peeking with GET /events,
-// GET /admin/whois), and OpenID (optional, off without federation as in
+// modules Axon does not implement (SSO login, peeking with GET /events),
+// and OpenID (optional, off without federation as in
 // this test server), are not listed. {room}, {user} and {server} are
 // replaced.
 var versionEndpoints = map[string][]string{
@@ -31,7 +31,7 @@ var versionEndpoints = map[string][]string{
 		"GET /_matrix/client/v3/pushrules/", "GET /_matrix/client/v3/pushers", "GET /_matrix/client/v3/notifications",
 		"GET /_matrix/client/v3/devices", "POST /_matrix/client/v3/keys/upload", "POST /_matrix/client/v3/keys/query",
 		"GET /_matrix/client/v3/presence/{user}/status", "PUT /_matrix/client/v3/sendToDevice/m.test/t1",
-		"POST /_matrix/client/v3/search", "GET /_matrix/client/v3/voip/turnServer", "GET /_matrix/client/v3/thirdparty/protocols",
+		"POST /_matrix/client/v3/search", "GET /_matrix/client/v3/admin/whois/{user}", "GET /_matrix/client/v3/voip/turnServer", "GET /_matrix/client/v3/thirdparty/protocols",
 		"GET /_matrix/media/v3/config",
 	},
 	"v1.1": {
