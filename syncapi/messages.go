@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/syncapi/types"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
@@ -322,7 +323,20 @@ func (s *SyncAPI) handleEvent(req *http.Request, dev *uapi.Device) httputil.JSON
 		s.log.Error("event", "error", err)
 		return httputil.InternalError()
 	}
-	if ev == nil || ev.RoomID != roomID || !mv.visible(ev) {
+	if ev == nil {
+		// Not in the timeline syncapi keeps (an outlier, e.g. state a
+		// join over federation fetched): the roomserver's copy, under its
+		// visibility rules.
+		if ev, err = s.roomserverEvent(ctx, dev.UserID, eventID); err != nil {
+			s.log.Error("event", "error", err)
+			return httputil.InternalError()
+		}
+		if ev == nil || ev.RoomID != roomID {
+			return notFound
+		}
+		return httputil.OK(json.RawMessage(ev.Serve(dev.ID, nil)))
+	}
+	if ev.RoomID != roomID || !mv.visible(ev) {
 		return notFound
 	}
 	_, horizon, err := s.viewerState(ctx, mv, roomID, cur)
@@ -336,4 +350,29 @@ func (s *SyncAPI) handleEvent(req *http.Request, dev *uapi.Device) httputil.JSON
 		return httputil.InternalError()
 	}
 	return httputil.OK(json.RawMessage(ev.Serve(dev.ID, rels[ev.EventID])))
+}
+
+// roomserverEvent is eventID from the roomserver if userID may see it
+// there, formatted as syncapi stores events (an erased sender's message
+// erased), or nil.
+func (s *SyncAPI) roomserverEvent(ctx context.Context, userID, eventID string) (*types.Event, error) {
+	if s.rooms == nil {
+		return nil, nil
+	}
+	evs, err := s.rooms.QueryEvents(ctx, []matrixid.EventID{matrixid.EventID(eventID)})
+	if err != nil || len(evs) == 0 {
+		return nil, err
+	}
+	vis, err := s.rooms.QueryEventVisibility(ctx, matrixid.UserID(userID), evs)
+	if err != nil || len(vis) == 0 || !vis[0] {
+		return nil, err
+	}
+	ev, err := types.EventFromPDU(evs[0].PDU, "")
+	if err != nil {
+		return nil, err
+	}
+	s.erased.mu.RLock()
+	erased := s.erased.set
+	s.erased.mu.RUnlock()
+	return ev, eraseIfErased(ev, erased)
 }
