@@ -21,5 +21,6 @@
 // Files, by feature prefix: users_ (accounts, devices, whois, login as),
 // rooms_ (room list, details, members, state), tokens_ (registration
 // tokens), notices_ (server notices), federation_ (outbound destinations),
-// server_ (server version).
+// server_ (server version), media_ (media administration, carried out by
+// mediaapi through Deps.Media).
 package adminapi

@@ -11,6 +11,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/axon-hs/axon/internal/matrixid"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	"github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/roomserver/storage"
 )
@@ -147,11 +148,7 @@ func (r *RoomServer) QueryRoomSummary(ctx context.Context, roomID matrixid.RoomI
 			s.CanonicalAlias = gjson.GetBytes(c, "alias").Str
 		case spec.MRoomJoinRules:
 			s.JoinRule = gjson.GetBytes(c, "join_rule").Str
-			for _, a := range gjson.GetBytes(c, "allow").Array() {
-				if a.Get("type").Str == "m.room_membership" && a.Get("room_id").Str != "" {
-					s.AllowedRoomIDs = append(s.AllowedRoomIDs, a.Get("room_id").Str)
-				}
-			}
+			s.AllowedRoomIDs = matrixrules.AllowedRoomIDs(c)
 		case spec.MRoomGuestAccess:
 			s.GuestCanJoin = gjson.GetBytes(c, "guest_access").Str == "can_join"
 		case spec.MRoomHistoryVisibility:

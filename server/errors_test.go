@@ -15,6 +15,7 @@ import (
 	fedapi "github.com/axon-hs/axon/federationapi/api"
 	"github.com/axon-hs/axon/internal/rpc"
 	ksapi "github.com/axon-hs/axon/keyserver/api"
+	mapi "github.com/axon-hs/axon/mediaapi/api"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
@@ -39,6 +40,7 @@ var apiErrors = map[string]map[string]error{
 		"ErrUnknownAppservice": asapi.ErrUnknownAppservice, "ErrNoURL": asapi.ErrNoURL, "ErrUnknownProtocol": asapi.ErrUnknownProtocol,
 	},
 	"../federationapi/api": {},
+	"../mediaapi/api":      {"ErrNotFound": mapi.ErrNotFound, "ErrInvalidOrder": mapi.ErrInvalidOrder},
 	"../syncapi/api":       {},
 }
 

@@ -57,6 +57,9 @@ func (s *SyncAPI) applyRoomOutputs(ctx context.Context, outs []*rsapi.OutputEven
 				err = b.redaction(ctx, out.Redaction)
 			case out.Type == rsapi.OutputTypeBackfill && out.Backfill != nil:
 				err = b.backfill(ctx, out.Backfill)
+			case out.Type == rsapi.OutputTypeForget && out.Forget != nil:
+				f := out.Forget
+				err = s.db.SetForgotten(ctx, tx, f.UserID, f.RoomID, f.MembershipEventID)
 			}
 			if err != nil {
 				return err

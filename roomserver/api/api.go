@@ -49,6 +49,11 @@ type RoomserverAPI interface {
 	// QueryAllRooms lists every room the server knows, oldest first
 	// (server administration).
 	QueryAllRooms(ctx context.Context) ([]string, error)
+	// QueryRoomMediaURIs lists the mxc:// URIs in the content of a
+	// room's events (server administration: quarantining a room's media),
+	// a page of events at a time: after is 0 or the Next of the previous
+	// page; Next is 0 after the last page.
+	QueryRoomMediaURIs(ctx context.Context, roomID matrixid.RoomID, after int64) (*RoomMediaPage, error)
 
 	// Aliases.
 	SetRoomAlias(ctx context.Context, alias string, roomID matrixid.RoomID, creator matrixid.UserID) error
@@ -84,4 +89,10 @@ type RoomserverAPI interface {
 	// QueryServerInRoom says whether serverName has a joined member in
 	// the room's current state.
 	QueryServerInRoom(ctx context.Context, roomID matrixid.RoomID, serverName string) (bool, error)
+	// QueryJoinAuthoriser picks the user of this server who vouches for
+	// userID's join to a restricted room (join_authorised_via_users_server),
+	// "" when the join needs none. CodeForbidden: the user meets no
+	// condition; CodeUnableToAuthoriseJoin / CodeUnableToGrantJoin: this
+	// server cannot vouch, another one may.
+	QueryJoinAuthoriser(ctx context.Context, roomID matrixid.RoomID, userID matrixid.UserID) (matrixid.UserID, error)
 }

@@ -10,6 +10,8 @@ const (
 	OutputTypeRedaction    OutputType = "redaction"
 	// OutputTypeBackfill: a historical event stored by backfill.
 	OutputTypeBackfill OutputType = "backfill"
+	// OutputTypeForget: a user forgot a room they had left (/forget).
+	OutputTypeForget OutputType = "forget"
 )
 
 // OutputEvent is one message on the room_events stream, written by the
@@ -21,6 +23,7 @@ type OutputEvent struct {
 	NewRoomEvent *OutputNewRoomEvent `json:"new_room_event,omitempty"`
 	Redaction    *OutputRedaction    `json:"redaction,omitempty"`
 	Backfill     *OutputBackfill     `json:"backfill,omitempty"`
+	Forget       *OutputForget       `json:"forget,omitempty"`
 }
 
 // OutputNewRoomEvent is an accepted event (not rejected; soft-failed
@@ -78,4 +81,14 @@ type OutputBackfill struct {
 	Depth int64 `json:"depth"`
 	// HistoryVisibility in force for this event (the state before it).
 	HistoryVisibility string `json:"history_visibility,omitempty"`
+}
+
+// OutputForget says UserID forgot RoomID: the membership event
+// MembershipEventID (a leave or ban) is the one forgotten, so a consumer
+// that already holds a newer membership ignores it. It is not part of
+// the room's history (no stream position of its own in /sync).
+type OutputForget struct {
+	RoomID            string `json:"room_id"`
+	UserID            string `json:"user_id"`
+	MembershipEventID string `json:"membership_event_id"`
 }

@@ -73,6 +73,11 @@ func (c *RoomserverAPIClient) QueryAllRooms(ctx context.Context) (r0 []string, r
 	return
 }
 
+func (c *RoomserverAPIClient) QueryRoomMediaURIs(ctx context.Context, a1 matrixid.RoomID, a2 int64) (r0 *RoomMediaPage, r1 error) {
+	r1 = c.C.Call(ctx, "QueryRoomMediaURIs", []any{a1, a2}, &r0)
+	return
+}
+
 func (c *RoomserverAPIClient) SetRoomAlias(ctx context.Context, a1 string, a2 matrixid.RoomID, a3 matrixid.UserID) (r0 error) {
 	r0 = c.C.Call(ctx, "SetRoomAlias", []any{a1, a2, a3})
 	return
@@ -135,5 +140,10 @@ func (c *RoomserverAPIClient) QueryStateBeforeEvent(ctx context.Context, a1 matr
 
 func (c *RoomserverAPIClient) QueryServerInRoom(ctx context.Context, a1 matrixid.RoomID, a2 string) (r0 bool, r1 error) {
 	r1 = c.C.Call(ctx, "QueryServerInRoom", []any{a1, a2}, &r0)
+	return
+}
+
+func (c *RoomserverAPIClient) QueryJoinAuthoriser(ctx context.Context, a1 matrixid.RoomID, a2 matrixid.UserID) (r0 matrixid.UserID, r1 error) {
+	r1 = c.C.Call(ctx, "QueryJoinAuthoriser", []any{a1, a2}, &r0)
 	return
 }

@@ -147,3 +147,9 @@ type PublicRoomsResponse struct {
 	PrevBatch string        `json:"prev_batch,omitempty"`
 	Total     int           `json:"total_room_count_estimate"`
 }
+
+// RoomMediaPage is one page of QueryRoomMediaURIs.
+type RoomMediaPage struct {
+	URIs []string `json:"uris"`
+	Next int64    `json:"next"`
+}

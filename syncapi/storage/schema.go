@@ -252,9 +252,20 @@ INSERT INTO syncapi_public_rooms (room_id)
 	Name:    "dead letters",
 	SQL:     streampos.DeadLetterSchema(consumerTables.DeadLetters),
 }, {
+	Version: 7,
+	Name:    "forgotten rooms",
+	SQL: `
+CREATE TABLE syncapi_forgotten (
+	user_id TEXT NOT NULL,
+	room_id TEXT NOT NULL,
+	event_id TEXT NOT NULL,
+	PRIMARY KEY (user_id, room_id)
+);
+`,
+}, {
 	// Users deactivated with erase: their messages are stored redacted,
 	// also ones that arrive after the erasure (consumer_erasure.go).
-	Version: 7,
+	Version: 8,
 	Name:    "erased users",
 	SQL:     `CREATE TABLE syncapi_erased_users (user_id TEXT PRIMARY KEY)`,
 }}
