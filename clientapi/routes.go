@@ -36,6 +36,10 @@ func (c *ClientAPI) registerRoutes() {
 
 		remoteAliases:     newTTLCache[*fedapi.RoomAlias](time.Minute, 10000),
 		remoteDirectories: newTTLCache[json.RawMessage](30*time.Second, 1000),
+		remoteHierarchies: newRemoteHierarchyCache(),
+	}
+	if rl := c.base.Cfg.RateLimits; rl.Enabled {
+		h.remoteSummaryLimit = httputil.NewLimiter(0.5, 10, rl.ExemptIPs)
 	}
 	r := c.base.Client
 
@@ -125,6 +129,7 @@ func (c *ClientAPI) registerRoutes() {
 	r.HandleAuthed("GET /_matrix/client/v1/rooms/{roomId}/hierarchy", h.hierarchy)
 	r.Handle("GET /_matrix/client/v1/room_summary/{roomIdOrAlias}", h.roomSummary)
 	r.Handle("GET /_matrix/client/unstable/im.nheko.summary/rooms/{roomIdOrAlias}/summary", h.roomSummary)
+	r.Handle("GET /_matrix/client/unstable/im.nheko.summary/summary/{roomIdOrAlias}", h.roomSummary)
 	r.HandleClientAuthed("POST /user/{userId}/openid/request_token", h.openIDToken)
 
 	r.HandleClientAuthed("PUT /directory/room/{roomAlias}", h.putAlias)

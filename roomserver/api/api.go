@@ -46,6 +46,11 @@ type RoomserverAPI interface {
 	QueryEventByTimestamp(ctx context.Context, roomID matrixid.RoomID, ts int64, dir string) (eventID matrixid.EventID, eventTS int64, err error)
 	// QueryRoomSummary is what the directory and hierarchy show.
 	QueryRoomSummary(ctx context.Context, roomID matrixid.RoomID) (*RoomSummary, error)
+	// QueryHierarchyRoom is the room as a space hierarchy or a room
+	// summary shows it (children_state only for a space, only suggested
+	// children with suggestedOnly); unlike RoomSummary, all of it crosses
+	// RPC.
+	QueryHierarchyRoom(ctx context.Context, roomID matrixid.RoomID, suggestedOnly bool) (*HierarchyRoom, error)
 	// QueryAllRooms lists every room the server knows, oldest first
 	// (server administration).
 	QueryAllRooms(ctx context.Context) ([]string, error)
@@ -89,6 +94,10 @@ type RoomserverAPI interface {
 	// QueryServerInRoom says whether serverName has a joined member in
 	// the room's current state.
 	QueryServerInRoom(ctx context.Context, roomID matrixid.RoomID, serverName string) (bool, error)
+	// QueryServerInvited says whether serverName has an invited member
+	// in the room's current state (federation /hierarchy lets it see the
+	// room).
+	QueryServerInvited(ctx context.Context, roomID matrixid.RoomID, serverName string) (bool, error)
 	// QueryJoinAuthoriser picks the user of this server who vouches for
 	// userID's join to a restricted room (join_authorised_via_users_server),
 	// "" when the join needs none. CodeForbidden: the user meets no

@@ -115,6 +115,7 @@ type RoomSummary struct {
 	WorldReadable     bool            `json:"world_readable"`
 	RoomType          string          `json:"room_type,omitempty"`
 	RoomVersion       string          `json:"room_version,omitempty"`
+	Encryption        string          `json:"encryption,omitempty"`
 	HistoryVisibility string          `json:"-"`
 	AllowedRoomIDs    []string        `json:"-"`
 	Children          []SpaceChild    `json:"-"`
