@@ -57,6 +57,12 @@ func newSlidingConns() *slidingConns { return &slidingConns{conns: map[string]*s
 // maxSlidingConns bounds memory; the least recently used go first.
 const maxSlidingConns = 10000
 
+// slidingKeptPositions is how many of a connection's latest positions
+// stay usable (each holds a map of the rooms sent, so this multiplies a
+// connection's memory): enough to retry a request whose response was
+// lost; an older pos is M_UNKNOWN_POS and the client starts afresh.
+const slidingKeptPositions = 3
+
 func (c *slidingConns) get(key string, create bool) *slidingConn {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -248,19 +254,35 @@ func (s *SyncAPI) buildSliding(ctx context.Context, dev *uapi.Device, body *slid
 	if err != nil {
 		return nil, false, err
 	}
+	if sameSent(sent, prev) {
+		sent = prev // share the map: most long-polls change nothing
+	}
 	s.sliding.mu.Lock()
 	conn.next++
 	pos := strconv.FormatInt(conn.next, 10)
 	conn.positions[pos] = slidingPos{tok: cur, rooms: sent}
 	// Keep the last few positions so a retried request still works.
 	for k := range conn.positions {
-		if n, _ := strconv.ParseInt(k, 10, 64); n < conn.next-10 {
+		if n, _ := strconv.ParseInt(k, 10, 64); n <= conn.next-slidingKeptPositions {
 			delete(conn.positions, k)
 		}
 	}
 	s.sliding.mu.Unlock()
 	resp := map[string]any{"pos": pos, "lists": lists, "rooms": rooms, "extensions": ext}
 	return resp, len(rooms) > 0 || extData || since == nil, nil
+}
+
+// sameSent reports whether two positions' rooms are the same entries.
+func sameSent(a, b map[string]*slidingSentRoom) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for id, r := range a {
+		if b[id] != r {
+			return false
+		}
+	}
+	return true
 }
 
 // requiredStateKey identifies a required_state config, whatever the
