@@ -21,13 +21,18 @@ import (
 
 // erasedUsers is the set of erased users. A room_events batch holds the
 // read lock for its whole transaction and reads the set once; an erasure
-// holds the write lock while it replaces the set and rewrites the user's
-// stored messages, so every message is either committed before the
-// rewrite (and rewritten) or stored after it (and erased when stored).
+// holds the write lock while it records the user and replaces the set.
+// So every message of theirs is either committed before that (and found
+// by the rewrite that follows) or stored after it (and erased when
+// stored).
 type erasedUsers struct {
 	mu  sync.RWMutex
 	set map[string]bool // replaced, never changed in place
 }
+
+// erasureChunk is how many messages one rewrite transaction erases, so
+// erasing a prolific user does not hold the (SQLite) writer for long.
+const erasureChunk = 200
 
 // loadErasedUsers reads the set at start.
 func (s *SyncAPI) loadErasedUsers(ctx context.Context) error {
@@ -53,38 +58,62 @@ func eraseIfErased(ev *types.Event, erased map[string]bool) error {
 }
 
 // onErased applies an erasure from the account_data stream: records the
-// user and rewrites their stored messages, with the stream position, in
-// one transaction. Applying it twice changes nothing.
+// user, then rewrites their stored messages in chunks, then stores the
+// stream position. Rewriting is idempotent, so a crash part way through
+// is finished when the message is applied again on start.
 func (s *SyncAPI) onErased(ctx context.Context, msg stream.Message, userID string) error {
-	s.erased.mu.Lock()
-	defer s.erased.mu.Unlock()
-	var rooms []string
-	err := s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
-		rooms = rooms[:0]
-		if err := s.db.AddErasedUser(ctx, tx, userID); err != nil {
-			return err
-		}
-		evs, err := s.db.UnredactedMessagesBy(ctx, tx, userID)
+	if err := s.markErased(ctx, userID); err != nil {
+		return err
+	}
+	var after types.StreamPosition = types.MinBackfillPos - 1
+	erased := 0
+	for {
+		var n int
+		var last types.StreamPosition
+		err := s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error { // may run again: no effects outside
+			evs, err := s.db.UnredactedMessagesBy(ctx, tx, userID, after, erasureChunk)
+			if err != nil {
+				return err
+			}
+			n = len(evs)
+			for _, ev := range evs {
+				last = ev.Pos
+				if err := ev.Erase(); err != nil {
+					s.log.Warn("erasure: event left as it is, it cannot be redacted", "event_id", ev.EventID, "error", err)
+					continue
+				}
+				if err := s.db.UpdateEventJSON(ctx, tx, ev.EventID, ev.JSON, true); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		seen := map[string]bool{}
-		for _, ev := range evs {
-			if err := ev.Erase(); err != nil {
-				s.log.Warn("erasure: event left as it is, it cannot be redacted", "event_id", ev.EventID, "error", err)
-				continue
-			}
-			if err := s.db.UpdateEventJSON(ctx, tx, ev.EventID, ev.JSON, true); err != nil {
-				return err
-			}
-			if !seen[ev.RoomID] {
-				seen[ev.RoomID] = true
-				rooms = append(rooms, ev.RoomID)
-			}
+		erased, after = erased+n, last
+		if n < erasureChunk {
+			break
 		}
+	}
+	if err := s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
 		return s.db.SetConsumerSeq(ctx, tx, stream.AccountData, msg.Seq)
-	})
-	if err != nil {
+	}); err != nil {
+		return err
+	}
+	s.log.Info("user erased: messages redacted", "user_id", userID, "messages", erased)
+	return nil
+}
+
+// markErased records userID as erased and adds it to the set, under the
+// write lock (see erasedUsers).
+func (s *SyncAPI) markErased(ctx context.Context, userID string) error {
+	s.erased.mu.Lock()
+	defer s.erased.mu.Unlock()
+	if s.erased.set[userID] {
+		return nil
+	}
+	if err := s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error { return s.db.AddErasedUser(ctx, tx, userID) }); err != nil {
 		return err
 	}
 	set := make(map[string]bool, len(s.erased.set)+1)
@@ -93,6 +122,5 @@ func (s *SyncAPI) onErased(ctx context.Context, msg stream.Message, userID strin
 	}
 	set[userID] = true
 	s.erased.set = set
-	s.log.Info("user erased: messages redacted", "user_id", userID, "rooms", len(rooms))
 	return nil
 }

@@ -67,3 +67,30 @@ func TestErasure(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkErasure: one erasure of a user with 2,000 stored messages
+// (among as many of another user), on each engine. The erasure holds the
+// write transaction for its whole run.
+func BenchmarkErasure(b *testing.B) {
+	for _, be := range storagetest.Backends() {
+		b.Run(be.Name, func(b *testing.B) {
+			ctx := context.Background()
+			for i := range b.N {
+				b.StopTimer()
+				s := newTestSyncAPI(b, be.NewDSN(b))
+				alice, bob := "@alice:test", "@bob:test"
+				r := newTestRoom(b, "!room:test")
+				r.create(s, alice)
+				r.join(s, bob)
+				for range 2000 {
+					r.say(s, alice, "a message to erase")
+					r.say(s, bob, "a message to keep")
+				}
+				msg, err := json.Marshal(uapi.OutputAccountData{UserID: alice, Erased: true})
+				must(b, err)
+				b.StartTimer()
+				must(b, s.onAccountDataMsg(ctx, stream.Message{Seq: uint64(i + 1), Data: msg}))
+			}
+		})
+	}
+}

@@ -18,9 +18,10 @@ func (d *DB) ErasedUsers(ctx context.Context) ([]string, error) {
 	return storage.Strings(d.DB.QueryContext(ctx, `SELECT user_id FROM syncapi_erased_users`))
 }
 
-// UnredactedMessagesBy returns the events sender sent that are not state
-// and not redacted. (No index on sender: this runs once per erasure.)
-func (d *DB) UnredactedMessagesBy(ctx context.Context, tx *storage.Tx, sender string) ([]*types.Event, error) {
+// UnredactedMessagesBy returns up to limit events after position after
+// (in position order) that sender sent and that are not state and not
+// redacted. (No index on sender: an erasure walks the table once.)
+func (d *DB) UnredactedMessagesBy(ctx context.Context, tx *storage.Tx, sender string, after types.StreamPosition, limit int) ([]*types.Event, error) {
 	return scanEvents(tx.QueryContext(ctx, `SELECT `+eventColumns+` FROM syncapi_events
-		WHERE sender = $1 AND state_key IS NULL AND redacted = FALSE ORDER BY pos`, sender))
+		WHERE pos > $2 AND sender = $1 AND state_key IS NULL AND redacted = FALSE ORDER BY pos LIMIT $3`, sender, int64(after), limit))
 }
