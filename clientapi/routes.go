@@ -113,7 +113,6 @@ func (c *ClientAPI) registerRoutes() {
 	r.HandleClientAuthed("POST /rooms/{roomId}/unban", h.unban)
 	r.HandleClientAuthed("POST /rooms/{roomId}/forget", h.forget)
 	r.HandleClientAuthed("GET /joined_rooms", h.joinedRooms)
-	r.HandleClientAuthed("GET /rooms/{roomId}/members", h.members)
 	r.HandleClientAuthed("GET /rooms/{roomId}/joined_members", h.joinedMembers)
 
 	r.HandleClientAuthed("PUT /rooms/{roomId}/send/{eventType}/{txnId}", h.sendMessage)
