@@ -111,6 +111,15 @@ func (f *FederationAPI) sendMembership(membership string) FedHandler {
 		if r != nil {
 			return *r
 		}
+		if membership == spec.Join || membership == spec.Knock {
+			// make_join/make_knock refuse blocked rooms (the roomserver's
+			// template); a join built without one is refused here.
+			if blocked, _, err := f.rooms.QueryRoomBlocked(ctx, matrixid.RoomID(roomID)); err != nil {
+				return f.rsError("room blocked", err)
+			} else if blocked {
+				return httputil.Forbidden("This room has been blocked on this server")
+			}
+		}
 		// The resident server passes the event on to the room's other
 		// servers (SendAsServer), so they learn of it without waiting
 		// for the joiner.

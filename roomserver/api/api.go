@@ -84,4 +84,17 @@ type RoomserverAPI interface {
 	// QueryServerInRoom says whether serverName has a joined member in
 	// the room's current state.
 	QueryServerInRoom(ctx context.Context, roomID matrixid.RoomID, serverName string) (bool, error)
+
+	// Server administration (the admin API).
+
+	// SetRoomBlocked blocks or unblocks a room (known or not): in a
+	// blocked room nobody may join, be invited or knock, locally or over
+	// federation (CodeForbidden).
+	SetRoomBlocked(ctx context.Context, roomID matrixid.RoomID, blocked bool, by matrixid.UserID) error
+	// QueryRoomBlocked says whether a room is blocked, and by whom.
+	QueryRoomBlocked(ctx context.Context, roomID matrixid.RoomID) (blocked bool, by matrixid.UserID, err error)
+	// PurgeRoom deletes the room's events, state, memberships and aliases
+	// and outputs OutputPurgeRoom so consumers delete theirs. Unknown
+	// rooms are no error.
+	PurgeRoom(ctx context.Context, roomID matrixid.RoomID) error
 }

@@ -10,6 +10,9 @@ const (
 	OutputTypeRedaction    OutputType = "redaction"
 	// OutputTypeBackfill: a historical event stored by backfill.
 	OutputTypeBackfill OutputType = "backfill"
+	// OutputTypePurgeRoom: the room was deleted (admin API); consumers
+	// delete everything they hold of it.
+	OutputTypePurgeRoom OutputType = "purge_room"
 )
 
 // OutputEvent is one message on the room_events stream, written by the
@@ -21,6 +24,14 @@ type OutputEvent struct {
 	NewRoomEvent *OutputNewRoomEvent `json:"new_room_event,omitempty"`
 	Redaction    *OutputRedaction    `json:"redaction,omitempty"`
 	Backfill     *OutputBackfill     `json:"backfill,omitempty"`
+	PurgeRoom    *OutputPurgeRoom    `json:"purge_room,omitempty"`
+}
+
+// OutputPurgeRoom names a room the roomserver has deleted: its events,
+// state and memberships are gone, and consumers drop their copies. It is
+// the room's last output unless the room is joined again.
+type OutputPurgeRoom struct {
+	RoomID string `json:"room_id"`
 }
 
 // OutputNewRoomEvent is an accepted event (not rejected; soft-failed

@@ -14,6 +14,7 @@ type Account struct {
 	IsAdmin      bool
 	IsGuest      bool
 	Deactivated  bool
+	ShadowBanned bool
 }
 
 // CreateAccount inserts acc and, if displayName is not empty, its initial
@@ -41,9 +42,9 @@ func (d *DB) CreateAccount(ctx context.Context, acc Account, displayName string)
 // Account returns the account or storage.ErrNotFound.
 func (d *DB) Account(ctx context.Context, localpart string) (*Account, error) {
 	a := Account{Localpart: localpart}
-	err := d.DB.QueryRowContext(ctx, `SELECT password_hash, created_ts, is_admin, is_guest, deactivated
+	err := d.DB.QueryRowContext(ctx, `SELECT password_hash, created_ts, is_admin, is_guest, deactivated, shadow_banned
 		FROM userapi_accounts WHERE localpart = $1`, localpart).
-		Scan(&a.PasswordHash, &a.CreatedTS, &a.IsAdmin, &a.IsGuest, &a.Deactivated)
+		Scan(&a.PasswordHash, &a.CreatedTS, &a.IsAdmin, &a.IsGuest, &a.Deactivated, &a.ShadowBanned)
 	if err != nil {
 		return nil, storage.NotFound(err)
 	}

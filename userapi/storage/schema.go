@@ -107,4 +107,16 @@ CREATE TABLE userapi_registration_tokens (
 	Version: 5,
 	Name:    "outbox retention",
 	SQL:     outbox.RetainSchema(OutboxTable) + ";\n" + outbox.RetainSchema(AccountDataOutboxTable),
+}, {
+	// Admin API: shadow-banned users' events and invites appear to
+	// succeed but are dropped; per-user overrides of the message rate
+	// limit (0 = unlimited).
+	Version: 6,
+	Name:    "shadow ban and rate limit overrides",
+	SQL: `ALTER TABLE userapi_accounts ADD COLUMN shadow_banned BOOLEAN NOT NULL DEFAULT FALSE;
+CREATE TABLE userapi_ratelimit_overrides (
+	localpart TEXT PRIMARY KEY,
+	messages_per_second BIGINT NOT NULL,
+	burst_count BIGINT NOT NULL
+)`,
 }}
