@@ -33,6 +33,11 @@ func (a *AdminAPI) registerRoutes() {
 	route("GET /v1/rooms/{roomId}", a.getRoom)
 	route("GET /v1/rooms/{roomId}/members", a.roomMembers)
 	route("GET /v1/rooms/{roomId}/state", a.roomState)
+	route("PUT /v1/rooms/{roomId}/block", a.putRoomBlock)
+	route("GET /v1/rooms/{roomId}/block", a.getRoomBlock)
+	route("DELETE /v2/rooms/{roomId}", a.deleteRoom)
+	route("GET /v2/rooms/{roomId}/delete_status", a.roomDeleteStatus)
+	route("GET /v2/rooms/delete_status/{deleteId}", a.deleteStatus)
 
 	// Federation.
 	route("GET /v1/federation/destinations", a.listDestinations)

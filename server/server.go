@@ -57,6 +57,8 @@ type Server struct {
 	Push  *pushserver.PushServer
 	// Reports holds users' content reports (with clientapi).
 	Reports *reports.Reports
+	// Admin is the admin API (with clientapi).
+	Admin *adminapi.AdminAPI
 	Fed     *federationapi.FederationAPI
 	AS      *appservice.Component
 	Media   *mediaapi.MediaAPI
@@ -195,7 +197,7 @@ func (s *Server) build(ctx context.Context) error {
 	if cfg.Runs("clientapi") {
 		clientapi.New(base, s.UserAPI, s.RoomAPI, fed, as)
 		appservice.RegisterRoutes(base, as, s.RoomAPI)
-		if _, err := adminapi.New(ctx, base, adminapi.Deps{Users: s.UserAPI, Rooms: s.RoomAPI, Federation: fed, Version: federationapi.Version}); err != nil {
+		if s.Admin, err = adminapi.New(ctx, base, adminapi.Deps{Users: s.UserAPI, Rooms: s.RoomAPI, Federation: fed, Version: federationapi.Version}); err != nil {
 			return fmt.Errorf("adminapi: %w", err)
 		}
 		if s.Reports, err = reports.New(ctx, base); err != nil {
@@ -348,6 +350,9 @@ func (s *Server) Shutdown(ctx context.Context) {
 }
 
 func (s *Server) closeComponents() {
+	if s.Admin != nil {
+		s.Admin.Close() // its jobs call the components below
+	}
 	if s.stopRPC != nil {
 		s.stopRPC()
 	}
