@@ -152,9 +152,21 @@ func newDeleteStatus(j storage.RoomDelete) deleteStatusJSON {
 	return deleteStatusJSON{DeleteID: j.DeleteID, RoomID: j.RoomID, Status: j.Status, Error: j.Error, ShutdownRoom: json.RawMessage(j.Result)}
 }
 
+// deleteStatusRoutes serves GET /v2/rooms/{roomId}/delete_status and
+// GET /v2/rooms/delete_status/{deleteId}.
+func (a *AdminAPI) deleteStatusRoutes(req *http.Request, dev *httputil.Device) httputil.JSONResponse {
+	first, second := req.PathValue("first"), req.PathValue("second")
+	switch {
+	case first == "delete_status":
+		return a.deleteStatus(req, second)
+	case second == "delete_status":
+		return a.roomDeleteStatus(req, first)
+	}
+	return httputil.NotFound("Unrecognized request")
+}
+
 // roomDeleteStatus serves GET /v2/rooms/{roomId}/delete_status.
-func (a *AdminAPI) roomDeleteStatus(req *http.Request, _ *httputil.Device) httputil.JSONResponse {
-	roomID := req.PathValue("roomId")
+func (a *AdminAPI) roomDeleteStatus(req *http.Request, roomID string) httputil.JSONResponse {
 	if _, err := spec.NewRoomID(roomID); err != nil {
 		return httputil.InvalidParam("%q is not a room ID", roomID)
 	}
@@ -173,8 +185,7 @@ func (a *AdminAPI) roomDeleteStatus(req *http.Request, _ *httputil.Device) httpu
 }
 
 // deleteStatus serves GET /v2/rooms/delete_status/{deleteId}.
-func (a *AdminAPI) deleteStatus(req *http.Request, _ *httputil.Device) httputil.JSONResponse {
-	id := req.PathValue("deleteId")
+func (a *AdminAPI) deleteStatus(req *http.Request, id string) httputil.JSONResponse {
 	if len(id) > 64 {
 		return httputil.InvalidParam("Invalid delete ID")
 	}

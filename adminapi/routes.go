@@ -36,8 +36,9 @@ func (a *AdminAPI) registerRoutes() {
 	route("PUT /v1/rooms/{roomId}/block", a.putRoomBlock)
 	route("GET /v1/rooms/{roomId}/block", a.getRoomBlock)
 	route("DELETE /v2/rooms/{roomId}", a.deleteRoom)
-	route("GET /v2/rooms/{roomId}/delete_status", a.roomDeleteStatus)
-	route("GET /v2/rooms/delete_status/{deleteId}", a.deleteStatus)
+	// /v2/rooms/{roomId}/delete_status and /v2/rooms/delete_status/{deleteId}
+	// overlap as patterns; one route tells them apart (room IDs start with !).
+	route("GET /v2/rooms/{first}/{second}", a.deleteStatusRoutes)
 
 	// Federation.
 	route("GET /v1/federation/destinations", a.listDestinations)
