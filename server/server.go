@@ -59,9 +59,9 @@ type Server struct {
 	Reports *reports.Reports
 	// Admin is the admin API (with clientapi).
 	Admin *adminapi.AdminAPI
-	Fed     *federationapi.FederationAPI
-	AS      *appservice.Component
-	Media   *mediaapi.MediaAPI
+	Fed   *federationapi.FederationAPI
+	AS    *appservice.Component
+	Media *mediaapi.MediaAPI
 
 	stopRPC   context.CancelFunc
 	listeners []*listener
