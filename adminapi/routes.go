@@ -27,6 +27,11 @@ func (a *AdminAPI) registerRoutes() {
 	route("GET /v2/users/{userId}/devices/{deviceId}", a.getDevice)
 	route("PUT /v2/users/{userId}/devices/{deviceId}", a.putDevice)
 	route("DELETE /v2/users/{userId}/devices/{deviceId}", a.deleteDevice)
+	route("POST /v1/users/{userId}/shadow_ban", a.setShadowBan(true))
+	route("DELETE /v1/users/{userId}/shadow_ban", a.setShadowBan(false))
+	route("GET /v1/users/{userId}/override_ratelimit", a.getRateLimit)
+	route("POST /v1/users/{userId}/override_ratelimit", a.setRateLimit)
+	route("DELETE /v1/users/{userId}/override_ratelimit", a.deleteRateLimit)
 
 	// Rooms.
 	route("GET /v1/rooms", a.listRooms)
