@@ -22,6 +22,7 @@ type AdminAPI struct {
 	users      uapi.UserAPI
 	rooms      rsapi.RoomserverAPI
 	fed        fedapi.FederationAPI
+	reports    EventReports
 	version    string
 	db         *storage.DB
 	// noticeLocks serialise finding-or-creating a user's notices room.
@@ -46,7 +47,7 @@ func New(ctx context.Context, base *setup.Base, deps Deps) (*AdminAPI, error) {
 	}
 	a := &AdminAPI{
 		base: base, log: log.With("component", "adminapi"), serverName: base.Cfg.ServerName,
-		users: deps.Users, rooms: deps.Rooms, fed: deps.Federation, version: deps.Version, db: storage.New(sdb),
+		users: deps.Users, rooms: deps.Rooms, fed: deps.Federation, reports: deps.Reports, version: deps.Version, db: storage.New(sdb),
 	}
 	a.jobsCtx, a.stopJobs = context.WithCancel(context.Background())
 	if base.Client != nil {

@@ -45,6 +45,13 @@ func (a *AdminAPI) registerRoutes() {
 	// overlap as patterns; one route tells them apart (room IDs start with !).
 	route("GET /v2/rooms/{first}/{second}", a.deleteStatusRoutes)
 
+	// Event reports.
+	if a.reports != nil {
+		route("GET /v1/event_reports", a.listEventReports)
+		route("GET /v1/event_reports/{reportId}", a.getEventReport)
+		route("DELETE /v1/event_reports/{reportId}", a.deleteEventReport)
+	}
+
 	// Federation.
 	route("GET /v1/federation/destinations", a.listDestinations)
 	route("GET /v1/federation/destinations/{destination}", a.getDestination)

@@ -15,6 +15,7 @@ import (
 	fedapi "github.com/axon-hs/axon/federationapi/api"
 	"github.com/axon-hs/axon/internal/rpc"
 	ksapi "github.com/axon-hs/axon/keyserver/api"
+	rapi "github.com/axon-hs/axon/reports/api"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
@@ -38,6 +39,7 @@ var apiErrors = map[string]map[string]error{
 		"ErrUnknownAppservice": asapi.ErrUnknownAppservice, "ErrNoURL": asapi.ErrNoURL, "ErrUnknownProtocol": asapi.ErrUnknownProtocol,
 	},
 	"../federationapi/api": {},
+	"../reports/api":       {"ErrNotFound": rapi.ErrNotFound},
 	"../syncapi/api":       {},
 }
 

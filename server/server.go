@@ -32,6 +32,7 @@ import (
 	"github.com/axon-hs/axon/mediaapi"
 	"github.com/axon-hs/axon/pushserver"
 	"github.com/axon-hs/axon/reports"
+	rapi "github.com/axon-hs/axon/reports/api"
 	"github.com/axon-hs/axon/roomserver"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/syncapi"
@@ -197,11 +198,14 @@ func (s *Server) build(ctx context.Context) error {
 	if cfg.Runs("clientapi") {
 		clientapi.New(base, s.UserAPI, s.RoomAPI, fed, as)
 		appservice.RegisterRoutes(base, as, s.RoomAPI)
-		if s.Admin, err = adminapi.New(ctx, base, adminapi.Deps{Users: s.UserAPI, Rooms: s.RoomAPI, Federation: fed, Version: federationapi.Version}); err != nil {
-			return fmt.Errorf("adminapi: %w", err)
-		}
 		if s.Reports, err = reports.New(ctx, base); err != nil {
 			return fmt.Errorf("reports: %w", err)
+		}
+		if err := s.serveRPC(rpcCtx, "reports", (*rapi.ReportsAPI)(nil), s.Reports); err != nil {
+			return err
+		}
+		if s.Admin, err = adminapi.New(ctx, base, adminapi.Deps{Users: s.UserAPI, Rooms: s.RoomAPI, Federation: fed, Reports: s.Reports, Version: federationapi.Version}); err != nil {
+			return fmt.Errorf("adminapi: %w", err)
 		}
 	}
 	if cfg.Runs("mediaapi") {
