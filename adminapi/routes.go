@@ -38,6 +38,8 @@ func (a *AdminAPI) registerRoutes() {
 	route("GET /v1/rooms/{roomId}", a.getRoom)
 	route("GET /v1/rooms/{roomId}/members", a.roomMembers)
 	route("GET /v1/rooms/{roomId}/state", a.roomState)
+	route("POST /v1/join/{roomIdOrAlias}", a.forceJoin)
+	route("POST /v1/rooms/{roomIdOrAlias}/make_room_admin", a.makeRoomAdmin)
 	route("PUT /v1/rooms/{roomId}/block", a.putRoomBlock)
 	route("GET /v1/rooms/{roomId}/block", a.getRoomBlock)
 	route("DELETE /v2/rooms/{roomId}", a.deleteRoom)
