@@ -62,12 +62,46 @@ func newShutdownResult() shutdownResult {
 	return shutdownResult{KickedUsers: []string{}, FailedToKickUsers: []string{}, LocalAliases: []string{}}
 }
 
-// deleteRoom serves DELETE /v2/rooms/{roomId}.
+// deleteRoom serves DELETE /v2/rooms/{roomId}: the deletion runs in the
+// background.
 func (a *AdminAPI) deleteRoom(req *http.Request, admin *httputil.Device) httputil.JSONResponse {
+	job, r := a.newRoomDelete(req, admin)
+	if r != nil {
+		return *r
+	}
+	a.startRoomDelete(*job)
+	return httputil.OK(map[string]string{"delete_id": job.DeleteID})
+}
+
+// deleteRoomV1 serves DELETE /v1/rooms/{roomId}: the same deletion,
+// answered with its shutdown_room result once it is over.
+func (a *AdminAPI) deleteRoomV1(req *http.Request, admin *httputil.Device) httputil.JSONResponse {
+	job, r := a.newRoomDelete(req, admin)
+	if r != nil {
+		return *r
+	}
+	a.jobs.Add(1)
+	d := &roomDeletion{a: a, job: *job}
+	func() {
+		defer a.jobs.Done()
+		d.run(a.jobsCtx)
+	}()
+	switch d.job.Status {
+	case deleteComplete:
+		return httputil.OK(json.RawMessage(d.job.Result))
+	case deleteFailed:
+		return httputil.Error(http.StatusInternalServerError, "M_UNKNOWN", "Room deletion failed: %s", d.job.Error)
+	}
+	return httputil.Error(http.StatusServiceUnavailable, "M_UNKNOWN", "The server is shutting down; deletion %s resumes on start", job.DeleteID)
+}
+
+// newRoomDelete checks a deletion request and stores it as a new job.
+func (a *AdminAPI) newRoomDelete(req *http.Request, admin *httputil.Device) (*storage.RoomDelete, *httputil.JSONResponse) {
 	ctx := req.Context()
+	fail := func(r httputil.JSONResponse) (*storage.RoomDelete, *httputil.JSONResponse) { return nil, &r }
 	roomID := req.PathValue("roomId")
 	if _, err := spec.NewRoomID(roomID); err != nil || len(roomID) > 255 {
-		return httputil.InvalidParam("%q is not a room ID", roomID)
+		return fail(httputil.InvalidParam("%q is not a room ID", roomID))
 	}
 	var body struct {
 		NewRoomUserID *string `json:"new_room_user_id"`
@@ -78,13 +112,13 @@ func (a *AdminAPI) deleteRoom(req *http.Request, admin *httputil.Device) httputi
 		ForcePurge    *bool   `json:"force_purge"`
 	}
 	if r := httputil.DecodeJSON(req, &body); r != nil {
-		return *r
+		return nil, r
 	}
 	p := deleteParams{RoomName: defaultShutdownRoomName, Message: defaultShutdownMessage, Purge: true}
 	if body.NewRoomUserID != nil && *body.NewRoomUserID != "" {
 		u := *body.NewRoomUserID
 		if _, err := spec.NewUserID(u, true); err != nil || !strings.HasSuffix(u, ":"+a.serverName) || len(u) > 255 {
-			return httputil.InvalidParam("new_room_user_id must be a user of this server")
+			return fail(httputil.InvalidParam("new_room_user_id must be a user of this server"))
 		}
 		p.NewRoomUserID = u
 	}
@@ -97,7 +131,7 @@ func (a *AdminAPI) deleteRoom(req *http.Request, admin *httputil.Device) httputi
 			continue
 		}
 		if len(*f.v) > maxShutdownTextBytes {
-			return httputil.InvalidParam("%s is limited to %d bytes", f.name, maxShutdownTextBytes)
+			return fail(httputil.InvalidParam("%s is limited to %d bytes", f.name, maxShutdownTextBytes))
 		}
 		*f.dst = *f.v
 	}
@@ -112,19 +146,19 @@ func (a *AdminAPI) deleteRoom(req *http.Request, admin *httputil.Device) httputi
 	}
 	if _, err := a.rooms.QueryRoomVersion(ctx, matrixid.RoomID(roomID)); err != nil {
 		if !errors.Is(err, rsapi.ErrRoomNotFound) {
-			return a.fail(err, "room version")
+			return fail(a.fail(err, "room version"))
 		}
 		if !p.Block {
-			return httputil.InvalidParam("Room %s is unknown to this server; only blocking it (block: true) is possible", roomID)
+			return fail(httputil.InvalidParam("Room %s is unknown to this server; only blocking it (block: true) is possible", roomID))
 		}
 	}
 	jobs, err := a.db.RoomDeletes(ctx, roomID)
 	if err != nil {
-		return a.fail(err, "room deletions")
+		return fail(a.fail(err, "room deletions"))
 	}
 	for _, j := range jobs {
 		if j.Status != deleteComplete && j.Status != deleteFailed {
-			return httputil.Error(http.StatusBadRequest, "M_UNKNOWN", "A deletion of %s is already in progress (%s)", roomID, j.DeleteID)
+			return fail(httputil.Error(http.StatusBadRequest, "M_UNKNOWN", "A deletion of %s is already in progress (%s)", roomID, j.DeleteID))
 		}
 	}
 	params, _ := json.Marshal(p)
@@ -133,10 +167,9 @@ func (a *AdminAPI) deleteRoom(req *http.Request, admin *httputil.Device) httputi
 	job := storage.RoomDelete{DeleteID: randomString(16), RoomID: roomID, Requester: admin.UserID, Params: string(params),
 		Status: deleteShuttingDown, Result: string(result), CreatedTS: now, UpdatedTS: now}
 	if err := a.db.InsertRoomDelete(ctx, job); err != nil {
-		return a.fail(err, "store room deletion")
+		return fail(a.fail(err, "store room deletion"))
 	}
-	a.startRoomDelete(job)
-	return httputil.OK(map[string]string{"delete_id": job.DeleteID})
+	return &job, nil
 }
 
 // deleteStatusJSON is one deletion as delete_status shows it.

@@ -42,6 +42,7 @@ func (a *AdminAPI) registerRoutes() {
 	route("POST /v1/rooms/{roomIdOrAlias}/make_room_admin", a.makeRoomAdmin)
 	route("PUT /v1/rooms/{roomId}/block", a.putRoomBlock)
 	route("GET /v1/rooms/{roomId}/block", a.getRoomBlock)
+	route("DELETE /v1/rooms/{roomId}", a.deleteRoomV1)
 	route("DELETE /v2/rooms/{roomId}", a.deleteRoom)
 	// /v2/rooms/{roomId}/delete_status and /v2/rooms/delete_status/{deleteId}
 	// overlap as patterns; one route tells them apart (room IDs start with !).

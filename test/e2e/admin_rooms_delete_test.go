@@ -14,6 +14,7 @@ import (
 
 	adminstorage "github.com/axon-hs/axon/adminapi/storage"
 	fedstorage "github.com/axon-hs/axon/federationapi/storage"
+	"github.com/axon-hs/axon/internal/matrixid"
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/testutil"
 	rsstorage "github.com/axon-hs/axon/roomserver/storage"
@@ -276,4 +277,38 @@ func toStrings(v any) []string {
 		}
 	}
 	return out
+}
+
+// TestAdminRoomDeleteFederated: deleting a room another server is in
+// purges this server's federation rows of it too (joined servers), the
+// v1 endpoint answers with the result at once, and the other server
+// keeps the room.
+func TestAdminRoomDeleteFederated(t *testing.T) {
+	ctx := context.Background()
+	a, b := fedPair(t)
+	admin := adminUser(t, a, "root")
+	alice := a.Register("alice", "password1")
+	bob := b.Register("bob", "password1")
+	room := roomsCreate(t, alice, &mautrix.ReqCreateRoom{Preset: "public_chat"})
+	_, err := bob.JoinRoom(ctx, room.String(), &mautrix.ReqJoinRoom{Via: []string{a.Cfg.ServerName}})
+	must(t, err)
+	_, err = alice.SendText(ctx, room, "hello bob")
+	must(t, err)
+	testutil.Eventually(t, 30*time.Second, "A's federation sender to know B is in the room", func() bool {
+		return roomRowCounts(t, a, room)["federationapi_joined_servers"] > 0
+	})
+	got := adminDo(t, admin, "DELETE", "/v1/rooms/"+url.PathEscape(room.String()), map[string]any{})
+	if got.Status != 200 || !slices.Equal(toStrings(got.Body["kicked_users"]), []string{alice.UserID.String()}) || got.Body["new_room_id"] != nil {
+		t.Fatalf("v1 delete: %d %v", got.Status, got.Body)
+	}
+	testutil.Eventually(t, 30*time.Second, "no rows of the room left on A", func() bool {
+		return len(nonZero(roomRowCounts(t, a, room))) == 0
+	})
+	if _, err := b.Server.RoomAPI.QueryRoomVersion(ctx, matrixid.RoomID(room)); err != nil {
+		t.Errorf("B lost the room: %v", err)
+	}
+	// A's roomserver no longer knows the room: input for it is refused.
+	if _, err := alice.SendText(ctx, room, "into the void"); err == nil {
+		t.Error("sending to a purged room succeeded")
+	}
 }

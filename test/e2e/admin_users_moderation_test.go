@@ -52,6 +52,12 @@ func TestAdminShadowBan(t *testing.T) {
 	roomsNoErr(t, err)
 	created, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{Invite: []id.UserID{carol.UserID}})
 	roomsNoErr(t, err)
+	alias := id.RoomAlias("#hidden:" + inst.Cfg.ServerName)
+	_, err = alice.CreateAlias(ctx, alias, room)
+	roomsNoErr(t, err)
+	if _, err := bob.ResolveAlias(ctx, alias); roomsErrCode(err) != "M_NOT_FOUND" {
+		t.Errorf("a shadow-banned user's alias exists: %v", err)
+	}
 
 	// Nothing of it exists: the event is unknown, the topic unset, carol
 	// not invited, the created room unknown.
