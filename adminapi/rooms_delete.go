@@ -38,6 +38,8 @@ const (
 	defaultShutdownRoomName = "Content Violation Notification"
 	defaultShutdownMessage  = "Sharing illegal content on this server is not permitted and rooms in violation will be blocked."
 	maxShutdownTextBytes    = 4096
+	// purgeTimeout bounds the roomserver's purge of one room.
+	purgeTimeout = time.Hour
 )
 
 // deleteParams is the request, stored with the job.
@@ -453,7 +455,10 @@ func (d *roomDeletion) purge(ctx context.Context) error {
 			return fmt.Errorf("%d local users are still joined to the room (force_purge purges anyway)", len(joined))
 		}
 	}
-	if err := a.rooms.PurgeRoom(ctx, roomID); err != nil {
+	// A big room's purge outlasts the default RPC deadline (polylith).
+	pctx, cancel := context.WithTimeout(ctx, purgeTimeout)
+	defer cancel()
+	if err := a.rooms.PurgeRoom(pctx, roomID); err != nil {
 		return fmt.Errorf("purge the room: %w", err)
 	}
 	if err := a.users.DeleteRoomAccountData(ctx, roomID); err != nil {
