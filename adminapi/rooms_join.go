@@ -10,6 +10,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
 
+	fedapi "github.com/axon-hs/axon/federationapi/api"
 	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/matrixrules"
@@ -144,11 +145,18 @@ func (a *AdminAPI) forceJoin(req *http.Request, _ *httputil.Device) httputil.JSO
 	if _, err := a.users.QueryAccount(ctx, matrixid.UserID(body.UserID)); err != nil {
 		return a.fail(err, "query user")
 	}
-	roomID, r := a.resolveRoomIDOrAlias(ctx, req.PathValue("roomIdOrAlias"))
+	idOrAlias := req.PathValue("roomIdOrAlias")
+	if strings.HasPrefix(idOrAlias, "#") && !strings.HasSuffix(idOrAlias, ":"+a.serverName) && matrixrules.ValidRoomAlias(idOrAlias) {
+		return a.remoteForceJoin(ctx, body.UserID, idOrAlias)
+	}
+	roomID, r := a.resolveRoomIDOrAlias(ctx, idOrAlias)
 	if r != nil {
 		return *r
 	}
 	v, err := a.loadRoomView(ctx, roomID)
+	if errors.Is(err, rsapi.ErrRoomNotFound) {
+		return a.remoteForceJoin(ctx, body.UserID, roomID)
+	}
 	if err != nil {
 		return a.roomFail(err, roomID, "room state")
 	}
@@ -173,6 +181,25 @@ func (a *AdminAPI) forceJoin(req *http.Request, _ *httputil.Device) httputil.JSO
 		return a.fail(err, "join")
 	}
 	return httputil.OK(map[string]string{"room_id": roomID})
+}
+
+// remoteForceJoin joins a room this server is not in over federation,
+// through the alias's or the room ID's server (public rooms only: no
+// local user can invite).
+func (a *AdminAPI) remoteForceJoin(ctx context.Context, userID, idOrAlias string) httputil.JSONResponse {
+	if a.fed == nil {
+		return httputil.NotFound("Room %s is not known to this server and federation is disabled", idOrAlias)
+	}
+	var servers []string
+	if _, server, ok := strings.Cut(idOrAlias, ":"); ok && server != a.serverName {
+		servers = []string{server}
+	}
+	resp, err := a.fed.PerformJoin(ctx, &fedapi.PerformJoinRequest{RoomIDOrAlias: idOrAlias, UserID: userID, ServerNames: servers,
+		Content: a.memberContent(ctx, userID, spec.Join)})
+	if err != nil {
+		return a.fail(err, "remote join")
+	}
+	return httputil.OK(map[string]string{"room_id": resp.RoomID})
 }
 
 // makeRoomAdmin serves POST /v1/rooms/{roomIdOrAlias}/make_room_admin:

@@ -128,3 +128,66 @@ func TestAdminRoomMessages(t *testing.T) {
 		t.Errorf("unknown room: %d", got.Status)
 	}
 }
+
+// TestAdminForceJoinRemote: force-join into a public room of another
+// server joins over federation.
+func TestAdminForceJoinRemote(t *testing.T) {
+	ctx := context.Background()
+	a, b := fedPair(t)
+	admin := adminUser(t, a, "root")
+	alice := a.Register("alice", "password1")
+	bob := b.Register("bob", "password1")
+	room := roomsCreate(t, bob, &mautrix.ReqCreateRoom{Preset: "public_chat"})
+	got := adminDo(t, admin, "POST", "/v1/join/"+url.PathEscape(room.String()), map[string]any{"user_id": alice.UserID.String()})
+	if got.Status != 200 || got.Body["room_id"] != room.String() {
+		t.Fatalf("remote force-join: %d %v", got.Status, got.Body)
+	}
+	joined, err := alice.JoinedRooms(ctx)
+	roomsNoErr(t, err)
+	if !slices.Contains(joined.JoinedRooms, room) {
+		t.Fatalf("alice's rooms: %v", joined.JoinedRooms)
+	}
+}
+
+// TestAdminRoomsForbidden: every route added for rooms, reports and
+// moderation refuses a non-admin (403 M_FORBIDDEN) and no token (401).
+func TestAdminRoomsForbidden(t *testing.T) {
+	inst := testserver.Start(t, testserver.Options{})
+	bob := inst.Register("bob", "password1")
+	room := roomsCreate(t, bob, nil)
+	r := url.PathEscape(room.String())
+	u := url.PathEscape(bob.UserID.String())
+	routes := [][2]string{
+		{"DELETE", "/_synapse/admin/v1/rooms/" + r},
+		{"DELETE", "/_synapse/admin/v2/rooms/" + r},
+		{"GET", "/_synapse/admin/v2/rooms/" + r + "/delete_status"},
+		{"GET", "/_synapse/admin/v2/rooms/delete_status/abc"},
+		{"GET", "/_synapse/admin/v1/rooms/" + r + "/block"},
+		{"PUT", "/_synapse/admin/v1/rooms/" + r + "/block"},
+		{"POST", "/_synapse/admin/v1/join/" + r},
+		{"POST", "/_synapse/admin/v1/rooms/" + r + "/make_room_admin"},
+		{"GET", "/_synapse/admin/v1/rooms/" + r + "/messages"},
+		{"GET", "/_synapse/admin/v1/event_reports"},
+		{"GET", "/_synapse/admin/v1/event_reports/1"},
+		{"DELETE", "/_synapse/admin/v1/event_reports/1"},
+		{"POST", "/_synapse/admin/v1/users/" + u + "/shadow_ban"},
+		{"DELETE", "/_synapse/admin/v1/users/" + u + "/shadow_ban"},
+		{"GET", "/_synapse/admin/v1/users/" + u + "/override_ratelimit"},
+		{"POST", "/_synapse/admin/v1/users/" + u + "/override_ratelimit"},
+		{"DELETE", "/_synapse/admin/v1/users/" + u + "/override_ratelimit"},
+	}
+	anon := inst.Client()
+	for _, rt := range routes {
+		got := roomsDo(t, bob, rt[0], rt[1], map[string]any{"block": true, "user_id": bob.UserID.String()})
+		if got.Status != 403 || got.errcode() != "M_FORBIDDEN" {
+			t.Errorf("%s %s as non-admin: %d %v, want 403 M_FORBIDDEN", rt[0], rt[1], got.Status, got.Body)
+		}
+		if got := roomsDo(t, anon, rt[0], rt[1], nil); got.Status != 401 {
+			t.Errorf("%s %s without token: %d %v, want 401", rt[0], rt[1], got.Status, got.Body)
+		}
+	}
+	// Nothing happened: the room is neither blocked nor gone.
+	if _, err := bob.SendText(context.Background(), room, "still here"); err != nil {
+		t.Fatalf("after refused admin calls: %v", err)
+	}
+}
