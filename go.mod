@@ -68,3 +68,7 @@ require (
 	google.golang.org/protobuf v1.36.12 // indirect
 	gopkg.in/ini.v1 v1.67.3 // indirect
 )
+
+// A patched copy of gomatrixserverlib (room v12 state resolution); see
+// third_party/gomatrixserverlib/AXON-PATCH.md.
+replace github.com/matrix-org/gomatrixserverlib => ./third_party/gomatrixserverlib

@@ -23,6 +23,7 @@ type AdminAPI struct {
 	rooms      rsapi.RoomserverAPI
 	fed        fedapi.FederationAPI
 	reports    EventReports
+	media      MediaAdmin
 	version    string
 	db         *storage.DB
 	// noticeLocks serialise finding-or-creating a user's notices room.
@@ -47,7 +48,7 @@ func New(ctx context.Context, base *setup.Base, deps Deps) (*AdminAPI, error) {
 	}
 	a := &AdminAPI{
 		base: base, log: log.With("component", "adminapi"), serverName: base.Cfg.ServerName,
-		users: deps.Users, rooms: deps.Rooms, fed: deps.Federation, reports: deps.Reports, version: deps.Version, db: storage.New(sdb),
+		users: deps.Users, rooms: deps.Rooms, fed: deps.Federation, reports: deps.Reports, media: deps.Media, version: deps.Version, db: storage.New(sdb),
 	}
 	a.jobsCtx, a.stopJobs = context.WithCancel(context.Background())
 	if base.Client != nil {

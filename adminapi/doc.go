@@ -32,5 +32,6 @@
 // details, members, state; rooms_block, rooms_delete, rooms_join for
 // force-join and make_room_admin), reports_ (event reports), tokens_
 // (registration tokens), notices_ (server notices), federation_ (outbound
-// destinations), server_ (server version).
+// destinations), server_ (server version), media_ (media administration,
+// carried out by mediaapi through Deps.Media).
 package adminapi

@@ -60,6 +60,9 @@ func (a *AdminAPI) registerRoutes() {
 	route("GET /v1/federation/destinations/{destination}", a.getDestination)
 	route("POST /v1/federation/destinations/{destination}/reset_connection", a.resetDestination)
 
+	// Media (media_*.go).
+	a.registerMediaRoutes(route)
+
 	// Server notices.
 	route("POST /v1/send_server_notice", a.sendServerNotice)
 

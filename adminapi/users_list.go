@@ -60,7 +60,7 @@ func (a *AdminAPI) listUsers(req *http.Request, _ *httputil.Device) httputil.JSO
 	}
 	users := make([]userJSON, 0, len(page.Accounts))
 	for i := range page.Accounts {
-		users = append(users, newUserJSON(&page.Accounts[i].Account, page.Accounts[i].DisplayName, ""))
+		users = append(users, newUserJSON(&page.Accounts[i].Account, page.Accounts[i].DisplayName, page.Accounts[i].AvatarURL))
 	}
 	body := map[string]any{"users": users, "total": page.Total}
 	if next := from + len(users); next < page.Total {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
-	"strings"
 
 	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/matrixid"
@@ -19,6 +18,9 @@ var profileKey = regexp.MustCompile(`^(avatar_url|displayname|m\.tz|[a-z][a-z0-9
 // maxDisplayNameBytes matches what other servers accept, so names
 // survive federation.
 const maxDisplayNameBytes = 256
+
+// maxAvatarURLBytes bounds avatar_url, which is copied into member events.
+const maxAvatarURLBytes = 1000
 
 // profileUser checks the {userId} of a profile path and says whether the
 // user is another server's.
@@ -164,8 +166,12 @@ func checkProfileValue(key string, value json.RawMessage) (json.RawMessage, *htt
 			r := httputil.InvalidParam("displayname is longer than %d bytes", maxDisplayNameBytes)
 			return nil, &r
 		}
-		if key == "avatar_url" && !strings.HasPrefix(s, "mxc://") {
-			return bad("avatar_url must be an mxc:// URI")
+		// Any string is kept as the avatar (clients set mxc:// URIs; the
+		// spec does not restrict it and other servers accept any), bounded
+		// so member events stay small.
+		if key == "avatar_url" && len(s) > maxAvatarURLBytes {
+			r := httputil.InvalidParam("avatar_url is longer than %d bytes", maxAvatarURLBytes)
+			return nil, &r
 		}
 	}
 	return value, nil

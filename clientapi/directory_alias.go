@@ -2,6 +2,7 @@ package clientapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -136,7 +137,50 @@ func (h *roomRoutes) deleteAlias(req *http.Request, dev *uapi.Device) httputil.J
 	if err := h.rs.RemoveRoomAlias(ctx, alias); err != nil {
 		return h.rsError(err, "remove alias")
 	}
+	h.dropCanonicalAlias(ctx, dev.UserID, string(roomID), alias)
 	return httputil.Empty()
+}
+
+// dropCanonicalAlias takes a deleted alias out of the room's
+// m.room.canonical_alias (alias and alt_aliases), sent as the user who
+// deleted it, so the room no longer advertises it. The deletion stands
+// even when the user may not change that event (the spec recommends it).
+func (h *roomRoutes) dropCanonicalAlias(ctx context.Context, userID, roomID, alias string) {
+	content, _, err := h.stateContent(ctx, roomID, spec.MRoomCanonicalAlias, "")
+	if err != nil || content == nil {
+		return
+	}
+	var c map[string]any
+	if json.Unmarshal(content, &c) != nil || c == nil {
+		return
+	}
+	changed := false
+	if c["alias"] == alias {
+		delete(c, "alias")
+		changed = true
+	}
+	if alts, ok := c["alt_aliases"].([]any); ok {
+		kept := make([]any, 0, len(alts))
+		for _, a := range alts {
+			if a != alias {
+				kept = append(kept, a)
+			}
+		}
+		if len(kept) != len(alts) {
+			c["alt_aliases"], changed = kept, true
+			if len(kept) == 0 {
+				delete(c, "alt_aliases")
+			}
+		}
+	}
+	if !changed {
+		return
+	}
+	sk := ""
+	if _, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: matrixid.RoomID(roomID), Sender: matrixid.UserID(userID),
+		Type: spec.MRoomCanonicalAlias, StateKey: &sk, Content: mustMarshal(c)}, nil, unknownRoom(roomID)); r != nil {
+		h.c.base.Log.Info("deleted alias stays in the canonical alias event", "room_id", roomID, "alias", alias, "status", r.Code)
+	}
 }
 
 func (h *roomRoutes) roomAliases(req *http.Request, dev *uapi.Device) httputil.JSONResponse {

@@ -2,8 +2,10 @@
 // other component: versions and well-known, registration, login and
 // user-interactive auth, account, devices, profiles and account data
 // (calling the userapi), and room creation, membership, sending, state,
-// redaction, aliases, the room directory, upgrades and the space hierarchy
-// (calling the roomserver). /sync, /messages and the live streams are
+// redaction, aliases, the room directory, upgrades, the space hierarchy
+// and room summaries (calling the roomserver; rooms this server is not in
+// through the federationapi's QueryHierarchy, cached a minute,
+// room_hierarchy_remote.go). /sync, /messages and the live streams are
 // syncapi's; the E2EE key endpoints are the keyserver's.
 //
 // It owns no tables and no streams: it turns HTTP requests into calls on

@@ -2,11 +2,12 @@ package clientapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/matrix-org/gomatrixserverlib/spec"
-	"github.com/tidwall/gjson"
 
 	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/matrixid"
@@ -24,6 +25,13 @@ type membershipBody struct {
 // setMembership sends an m.room.member event for target. Joins, invites
 // and knocks carry the target's profile.
 func (h *roomRoutes) setMembership(ctx context.Context, sender, roomID, target, membership, reason string, extra map[string]any, unknown httputil.JSONResponse) (string, *httputil.JSONResponse) {
+	content := h.memberContent(ctx, target, membership, reason, extra)
+	return h.sendMemberContent(ctx, sender, roomID, target, content, unknown)
+}
+
+// memberContent is the content of target's m.room.member event: the
+// membership, the reason, the profile (joins, invites, knocks), then extra.
+func (h *roomRoutes) memberContent(ctx context.Context, target, membership, reason string, extra map[string]any) json.RawMessage {
 	content := map[string]any{"membership": membership}
 	if reason != "" {
 		content["reason"] = reason
@@ -34,8 +42,66 @@ func (h *roomRoutes) setMembership(ctx context.Context, sender, roomID, target, 
 	for k, v := range extra {
 		content[k] = v
 	}
+	return mustMarshal(content)
+}
+
+func (h *roomRoutes) sendMemberContent(ctx context.Context, sender, roomID, target string, content json.RawMessage, unknown httputil.JSONResponse) (string, *httputil.JSONResponse) {
 	sk := target
-	return h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: matrixid.RoomID(roomID), Sender: matrixid.UserID(sender), Type: spec.MRoomMember, StateKey: &sk, Content: mustMarshal(content)}, nil, unknown)
+	return h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: matrixid.RoomID(roomID), Sender: matrixid.UserID(sender), Type: spec.MRoomMember, StateKey: &sk, Content: content}, nil, unknown)
+}
+
+// joinBody is the body of /join: reason, and any custom keys, which are
+// kept in the member event (as clients and other servers expect); the
+// keys the server decides itself are not taken from it.
+type joinBody struct {
+	Reason string
+	Extra  map[string]any
+}
+
+// serverMemberKeys are the member content keys a join body cannot set.
+var serverMemberKeys = map[string]bool{
+	"membership": true, "reason": true, "displayname": true, "avatar_url": true,
+	"join_authorised_via_users_server": true, "third_party_invite": true, "third_party_signed": true,
+}
+
+func decodeJoinBody(req *http.Request) (joinBody, *httputil.JSONResponse) {
+	data, r := httputil.ReadBody(req, httputil.BodyLimit(req))
+	if r != nil {
+		return joinBody{}, r
+	}
+	var known membershipBody
+	if r := httputil.UnmarshalJSON(data, &known); r != nil {
+		return joinBody{}, r
+	}
+	var all map[string]json.RawMessage
+	if r := httputil.UnmarshalJSON(data, &all); r != nil {
+		return joinBody{}, r
+	}
+	body := joinBody{Reason: known.Reason, Extra: map[string]any{}}
+	for k, v := range all {
+		if !serverMemberKeys[k] && k != "user_id" {
+			body.Extra[k] = v
+		}
+	}
+	return body, nil
+}
+
+// sameJoin reports whether userID's current membership is a join whose
+// content is content: joining again then changes nothing, and no new
+// event is sent (the join is idempotent).
+func (h *roomRoutes) sameJoin(ctx context.Context, current string, eventID matrixid.EventID, content json.RawMessage) bool {
+	if current != "join" || eventID == "" {
+		return false
+	}
+	evs, err := h.rs.QueryEvents(ctx, []matrixid.EventID{eventID})
+	if err != nil || len(evs) != 1 {
+		return false
+	}
+	var have, want any
+	if json.Unmarshal(evs[0].Content(), &have) != nil || json.Unmarshal(content, &want) != nil {
+		return false
+	}
+	return reflect.DeepEqual(have, want)
 }
 
 func (h *roomRoutes) joinRoomIDOrAlias(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
@@ -43,8 +109,8 @@ func (h *roomRoutes) joinRoomIDOrAlias(req *http.Request, dev *uapi.Device) http
 	if strings.HasPrefix(idOrAlias, "#") && matrixrules.ValidRoomAlias(idOrAlias) && !strings.HasSuffix(idOrAlias, ":"+h.server) {
 		// A remote alias: resolved (over federation) by the join itself,
 		// which also learns the servers to join through.
-		var body membershipBody
-		if r := httputil.DecodeJSON(req, &body); r != nil {
+		body, r := decodeJoinBody(req)
+		if r != nil {
 			return *r
 		}
 		return h.remoteJoin(req.Context(), dev.UserID, idOrAlias, viaServers(req), body.Reason)
@@ -64,8 +130,8 @@ func (h *roomRoutes) joinRoom(req *http.Request, dev *uapi.Device) httputil.JSON
 // invite to vouch for the join (join_authorised_via_users_server).
 func (h *roomRoutes) doJoin(req *http.Request, dev *uapi.Device, roomID string) httputil.JSONResponse {
 	ctx := req.Context()
-	var body membershipBody
-	if r := httputil.DecodeJSON(req, &body); r != nil {
+	body, r := decodeJoinBody(req)
+	if r != nil {
 		return *r
 	}
 	if !strings.HasPrefix(roomID, "!") {
@@ -77,8 +143,8 @@ func (h *roomRoutes) doJoin(req *http.Request, dev *uapi.Device, roomID string) 
 		return h.remoteJoin(ctx, dev.UserID, roomID, vias, body.Reason)
 	}
 	unknown := httputil.NotFound("Room %s is not known to this server", roomID)
-	extra := map[string]any{}
-	current, _, err := h.rs.QueryMembership(ctx, matrixid.RoomID(roomID), matrixid.UserID(dev.UserID))
+	extra := body.Extra
+	current, currentID, err := h.rs.QueryMembership(ctx, matrixid.RoomID(roomID), matrixid.UserID(dev.UserID))
 	if err != nil {
 		return h.rsErrorOr(err, "membership", unknown)
 	}
@@ -90,53 +156,22 @@ func (h *roomRoutes) doJoin(req *http.Request, dev *uapi.Device, roomID string) 
 		return httputil.Forbidden("Guest access is not allowed in this room")
 	}
 	if matrixrules.NeedsRestrictedAuthoriser(summary.JoinRule, current) {
-		via, r := h.restrictedAuthoriser(ctx, roomID, dev.UserID, summary.AllowedRoomIDs)
-		if r != nil {
-			return *r
+		via, err := h.rs.QueryJoinAuthoriser(ctx, matrixid.RoomID(roomID), matrixid.UserID(dev.UserID))
+		if err != nil {
+			return h.rsError(err, "join authoriser")
 		}
-		extra["join_authorised_via_users_server"] = via
+		if via != "" {
+			extra["join_authorised_via_users_server"] = string(via)
+		}
 	}
-	if _, r := h.setMembership(ctx, dev.UserID, roomID, dev.UserID, "join", body.Reason, extra, unknown); r != nil {
+	content := h.memberContent(ctx, dev.UserID, "join", body.Reason, extra)
+	if h.sameJoin(ctx, current, currentID, content) {
+		return httputil.OK(map[string]string{"room_id": roomID})
+	}
+	if _, r := h.sendMemberContent(ctx, dev.UserID, roomID, dev.UserID, content, unknown); r != nil {
 		return *r
 	}
 	return httputil.OK(map[string]string{"room_id": roomID})
-}
-
-// restrictedAuthoriser finds a local joined user allowed to invite, if
-// the joiner is in one of the allowed rooms.
-func (h *roomRoutes) restrictedAuthoriser(ctx context.Context, roomID, userID string, allowed []string) (string, *httputil.JSONResponse) {
-	ok := false
-	for _, a := range allowed {
-		if m, _, err := h.rs.QueryMembership(ctx, matrixid.RoomID(a), matrixid.UserID(userID)); err == nil && m == "join" {
-			ok = true
-			break
-		}
-	}
-	if !ok {
-		r := httputil.Forbidden("You are not a member of any room that grants access to this restricted room")
-		return "", &r
-	}
-	members, err := h.rs.QueryCurrentState(ctx, matrixid.RoomID(roomID), []rsapi.StateKey{{Type: spec.MRoomMember, StateKey: "*"}})
-	if err != nil {
-		r := h.rsError(err, "members")
-		return "", &r
-	}
-	pl, err := h.powerLevels(ctx, roomID)
-	if err != nil {
-		r := h.rsError(err, "power levels")
-		return "", &r
-	}
-	for _, m := range members {
-		uid := *m.StateKey()
-		if gjson.GetBytes(m.Content(), "membership").Str != "join" || !strings.HasSuffix(uid, ":"+h.server) {
-			continue
-		}
-		if pl.UserLevel(uid) >= pl.Invite {
-			return uid, nil
-		}
-	}
-	r := httputil.Forbidden("No local user can authorise a join to this restricted room")
-	return "", &r
 }
 
 func (h *roomRoutes) knock(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
@@ -250,7 +285,10 @@ func (h *roomRoutes) leave(req *http.Request, dev *uapi.Device) httputil.JSONRes
 	if matrixrules.CheckTransition(matrixrules.ActionLeave, cur) != "" {
 		return httputil.Forbidden("You are not in room %s", roomID)
 	}
-	if (cur == "invite" || cur == "knock") && !h.serverInRoom(ctx, roomID) {
+	if (cur == "invite" || cur == "knock") && !h.serverInRoom(ctx, roomID) && !h.createdHere(ctx, roomID) {
+		// An invite or knock to a room known only through it: the leave
+		// goes through another server. A room made here (its state is
+		// here even when no local user is in it) is left locally.
 		return h.remoteLeave(ctx, dev.UserID, roomID, body.Reason)
 	}
 	if _, r := h.setMembership(ctx, dev.UserID, roomID, dev.UserID, "leave", body.Reason, nil, unknownRoom(roomID)); r != nil {

@@ -28,6 +28,12 @@ type roomRoutes struct {
 	remoteAliases *ttlCache[*fedapi.RoomAlias]
 	// remoteDirectories caches pages of other servers' room directories.
 	remoteDirectories *ttlCache[json.RawMessage]
+	// remoteHierarchies caches other servers' answers about spaces
+	// (room_hierarchy_remote.go).
+	remoteHierarchies *remoteHierarchyCache
+	// remoteSummaryLimit limits, per IP, room summaries without an
+	// access token that need another server.
+	remoteSummaryLimit *httputil.Limiter
 	// createLimit limits createRoom per user.
 	createLimit *httputil.Limiter
 	// overrides are users' own message rates (admin API).

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/matrix-org/gomatrixserverlib/spec"
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
 
 	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/matrixid"
@@ -95,10 +97,13 @@ func (h *roomRoutes) putState(req *http.Request, dev *uapi.Device) httputil.JSON
 			return *r
 		}
 	}
+	cur, ev, err := h.stateContent(ctx, roomID, evType, stateKey)
+	if evType == spec.MRoomMember && stateKey == dev.UserID && err == nil && ev != nil {
+		content = dropMootAuthoriser(cur, content)
+	}
 	// Setting state to what it already is returns the existing event
 	// instead of growing the DAG (clients re-send state freely).
-	if cur, ev, err := h.stateContent(ctx, roomID, evType, stateKey); err == nil && ev != nil &&
-		string(ev.SenderID()) == dev.UserID && jsonEqual(cur, content) {
+	if err == nil && ev != nil && string(ev.SenderID()) == dev.UserID && jsonEqual(cur, content) {
 		return httputil.OK(map[string]string{"event_id": ev.EventID()})
 	}
 	sk := stateKey
@@ -126,8 +131,9 @@ func jsonEqual(a, b json.RawMessage) bool {
 	return string(xa) == string(ya)
 }
 
-// checkCanonicalAlias: every alias named must exist and point here
-// (400 M_BAD_ALIAS otherwise), per the spec.
+// checkCanonicalAlias: every alias named must be valid (400
+// M_INVALID_PARAM otherwise), exist and point here (400 M_BAD_ALIAS
+// otherwise), per the spec.
 func (h *roomRoutes) checkCanonicalAlias(req *http.Request, roomID string, content json.RawMessage) *httputil.JSONResponse {
 	aliases, msg := matrixrules.CheckCanonicalAliasShape(content)
 	if msg != "" {
@@ -135,12 +141,18 @@ func (h *roomRoutes) checkCanonicalAlias(req *http.Request, roomID string, conte
 		return &r
 	}
 	for _, a := range aliases {
+		if !matrixrules.ValidRoomAlias(a) {
+			r := httputil.InvalidParam("%q is not a valid room alias", a)
+			return &r
+		}
+	}
+	for _, a := range aliases {
 		target, _, err := h.rs.QueryAlias(req.Context(), a)
 		if err != nil {
 			r := h.rsError(err, "alias")
 			return &r
 		}
-		if !matrixrules.ValidRoomAlias(a) || target != matrixid.RoomID(roomID) {
+		if target != matrixid.RoomID(roomID) {
 			r := httputil.Error(http.StatusBadRequest, "M_BAD_ALIAS", "Alias %s does not point to this room", a)
 			return &r
 		}
@@ -181,4 +193,20 @@ func (h *roomRoutes) redact(req *http.Request, dev *uapi.Device) httputil.JSONRe
 		return *r
 	}
 	return httputil.OK(map[string]string{"event_id": id})
+}
+
+// dropMootAuthoriser removes join_authorised_via_users_server from a
+// user's own join when they are already joined or invited: the field is
+// then moot, and other servers would demand the named server's
+// signature (refusing the event, and every later one citing it).
+func dropMootAuthoriser(current, content json.RawMessage) json.RawMessage {
+	if gjson.GetBytes(content, "membership").Str != spec.Join || !gjson.GetBytes(content, "join_authorised_via_users_server").Exists() ||
+		matrixrules.NeedsRestrictedAuthoriser(spec.Restricted, gjson.GetBytes(current, "membership").Str) {
+		return content
+	}
+	out, err := sjson.DeleteBytes(content, "join_authorised_via_users_server")
+	if err != nil {
+		return content
+	}
+	return out
 }

@@ -30,6 +30,9 @@ func (h *roomRoutes) upgrade(req *http.Request, dev *uapi.Device) httputil.JSONR
 	roomID := req.PathValue("roomId")
 	var body struct {
 		NewVersion string `json:"new_version"`
+		// AdditionalCreators (MSC4289) become creators of the new room
+		// besides the upgrading user.
+		AdditionalCreators json.RawMessage `json:"additional_creators"`
 	}
 	if r := httputil.DecodeJSON(req, &body); r != nil {
 		return *r
@@ -42,6 +45,17 @@ func (h *roomRoutes) upgrade(req *http.Request, dev *uapi.Device) httputil.JSONR
 	}
 	if r := checkRoomID(roomID); r != nil {
 		return *r
+	}
+	var additional []string
+	if len(body.AdditionalCreators) > 0 && string(body.AdditionalCreators) != "null" {
+		if !matrixrules.FeaturesOf(body.NewVersion).PrivilegedCreators {
+			return httputil.BadJSON("additional_creators needs a room version with privileged creators")
+		}
+		wrapped, _ := json.Marshal(map[string]json.RawMessage{"additional_creators": body.AdditionalCreators})
+		if msg := matrixrules.CheckAdditionalCreators(wrapped); msg != "" {
+			return httputil.BadJSON("%s", msg)
+		}
+		_ = json.Unmarshal(body.AdditionalCreators, &additional)
 	}
 	if m, _, err := h.rs.QueryMembership(ctx, matrixid.RoomID(roomID), matrixid.UserID(dev.UserID)); err != nil {
 		return h.rsErrorOr(err, "membership", unknownRoom(roomID))
@@ -85,6 +99,9 @@ func (h *roomRoutes) upgrade(req *http.Request, dev *uapi.Device) httputil.JSONR
 			}
 		}
 	}
+	if len(additional) > 0 {
+		creation["additional_creators"] = additional
+	}
 	events := []rsapi.InputRoomEvent{h.stateEv(dev, spec.MRoomCreate, "", creation)}
 	events[0].Local.RoomVersion = body.NewVersion
 	joinContent := map[string]any{"membership": "join"}
@@ -101,7 +118,10 @@ func (h *roomRoutes) upgrade(req *http.Request, dev *uapi.Device) httputil.JSONR
 	}
 	newPL, _ := sjson.SetBytes(pl, "users."+gjsonEscape(dev.UserID), max(level, 100))
 	if matrixrules.FeaturesOf(body.NewVersion).PrivilegedCreators {
-		newPL, _ = sjson.DeleteBytes(newPL, "users."+gjsonEscape(dev.UserID))
+		// Creators are all-powerful and must not be listed.
+		for _, c := range append([]string{dev.UserID}, additional...) {
+			newPL, _ = sjson.DeleteBytes(newPL, "users."+gjsonEscape(c))
+		}
 	}
 	plEv := h.stateEv(dev, spec.MRoomPowerLevels, "", nil)
 	plEv.Local.Content = newPL

@@ -35,6 +35,10 @@ func (c *ClientAPI) registerRoutes() {
 
 		remoteAliases:     newTTLCache[*fedapi.RoomAlias](time.Minute, 10000),
 		remoteDirectories: newTTLCache[json.RawMessage](30*time.Second, 1000),
+		remoteHierarchies: newRemoteHierarchyCache(),
+	}
+	if rl := c.base.Cfg.RateLimits; rl.Enabled {
+		h.remoteSummaryLimit = httputil.NewLimiter(0.5, 10, rl.ExemptIPs)
 	}
 	r := c.base.Client
 

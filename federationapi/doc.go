@@ -38,7 +38,9 @@
 //     of the send_join state as outliers, then the join with that state),
 //     leave/invite rejection, knock (make_knock/send_knock, stored out of
 //     band like a remote invite), invites countersigned by the invitee's
-//     server, alias and profile lookups, backfill.
+//     server, alias and profile lookups, backfill, other servers'
+//     /hierarchy of a space (perform_hierarchy.go: via servers in turn,
+//     10 s each, answers bounded to 4 MiB and checked).
 //
 // Streams in: room_events (roomserver/api.OutputEvent), consumed as
 // "federationapi_room_events" to track joined servers per room and to

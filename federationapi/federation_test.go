@@ -38,6 +38,13 @@ type fakeRooms struct {
 	mu       sync.Mutex
 	versions map[string]string
 	inputs   []*rsapi.Event
+	// missingPrev: events reported as having these prev events missing.
+	missingPrev map[string][]string
+}
+
+// QueryForwardExtremities: none (the gap tests ask for them).
+func (r *fakeRooms) QueryForwardExtremities(context.Context, matrixid.RoomID) ([]matrixid.EventID, error) {
+	return []matrixid.EventID{}, nil
 }
 
 func (r *fakeRooms) QueryRoomVersion(_ context.Context, roomID matrixid.RoomID) (string, error) {
@@ -55,7 +62,11 @@ func (r *fakeRooms) InputRoomEvents(_ context.Context, req *rsapi.InputRoomEvent
 	resp := &rsapi.InputRoomEventsResponse{}
 	for _, in := range req.Events {
 		r.inputs = append(r.inputs, in.Event)
-		resp.Results = append(resp.Results, rsapi.InputResult{EventID: matrixid.EventID(in.Event.EventID())})
+		res := rsapi.InputResult{EventID: matrixid.EventID(in.Event.EventID())}
+		if missing := r.missingPrev[in.Event.EventID()]; len(missing) > 0 && !in.HasState {
+			res.MissingPrevEvents = missing
+		}
+		resp.Results = append(resp.Results, res)
 	}
 	return resp, nil
 }

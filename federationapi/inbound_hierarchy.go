@@ -10,13 +10,6 @@ import (
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
 
-// fedHierarchyRoom is one room of a federation /hierarchy response.
-type fedHierarchyRoom struct {
-	rsapi.RoomSummary
-	ChildrenState  []rsapi.StrippedChild `json:"children_state"`
-	AllowedRoomIDs []string              `json:"allowed_room_ids,omitempty"`
-}
-
 // hierarchy answers for one space and its direct children (the asking
 // server walks further itself). Children unknown here are left out;
 // known ones the origin could not join or peek are listed as
@@ -28,46 +21,45 @@ func (f *FederationAPI) hierarchy(req *FedRequest) httputil.JSONResponse {
 	if _, r := f.roomAccess(ctx, roomID, req.Origin, false); r != nil {
 		return *r
 	}
-	root, err := f.rooms.QueryRoomSummary(ctx, matrixid.RoomID(roomID))
+	room, err := f.rooms.QueryHierarchyRoom(ctx, matrixid.RoomID(roomID), suggestedOnly)
 	if err != nil {
 		return f.rsError("room summary", err)
 	}
-	if !f.hierarchyVisible(ctx, root, req.Origin) {
+	if !f.hierarchyVisible(ctx, room, req.Origin) {
 		return httputil.NotFound("Room %s is not accessible to %s", roomID, req.Origin)
 	}
-	room := hierarchyEntry(root, suggestedOnly)
-	children := []fedHierarchyRoom{}
+	children := []rsapi.HierarchyRoom{}
 	inaccessible := []string{}
-	for _, ev := range room.ChildrenState {
-		child, err := f.rooms.QueryRoomSummary(ctx, matrixid.RoomID(ev.StateKey))
-		if err != nil || f.aclDenies(ctx, ev.StateKey, req.Origin) {
+	for _, link := range room.Links() {
+		child, err := f.rooms.QueryHierarchyRoom(ctx, matrixid.RoomID(link.RoomID), false)
+		if err != nil || f.aclDenies(ctx, link.RoomID, req.Origin) {
 			continue // not known here: the asker tries the child's own servers
 		}
 		if !f.hierarchyVisible(ctx, child, req.Origin) {
-			inaccessible = append(inaccessible, ev.StateKey)
+			inaccessible = append(inaccessible, link.RoomID)
 			continue
 		}
-		children = append(children, hierarchyEntry(child, false))
+		children = append(children, *child)
 	}
 	return httputil.OK(map[string]any{"room": room, "children": children, "inaccessible_children": inaccessible})
 }
 
 // hierarchyVisible: could origin's users see or try to join the room?
-func (f *FederationAPI) hierarchyVisible(ctx context.Context, s *rsapi.RoomSummary, origin spec.ServerName) bool {
-	switch s.JoinRule {
-	case spec.Public, spec.Knock, spec.Restricted, spec.KnockRestricted:
+// Yes when one of them is joined or invited, or the room may be
+// previewed; the origin counts as in an allowed room of a restricted rule
+// when one of its users is joined to it as far as this server knows.
+func (f *FederationAPI) hierarchyVisible(ctx context.Context, s *rsapi.HierarchyRoom, origin spec.ServerName) bool {
+	if in, err := f.rooms.QueryServerInRoom(ctx, matrixid.RoomID(s.RoomID), string(origin)); err == nil && in {
 		return true
 	}
-	if s.WorldReadable {
+	if s.Preview().Previewable(nil) {
 		return true
 	}
-	in, err := f.rooms.QueryServerInRoom(ctx, matrixid.RoomID(s.RoomID), string(origin))
-	return err == nil && in
-}
-
-// hierarchyEntry is a room with its m.space.child events (only the
-// suggested ones with suggestedOnly).
-func hierarchyEntry(s *rsapi.RoomSummary, suggestedOnly bool) fedHierarchyRoom {
-	children, _ := s.StrippedChildren(suggestedOnly)
-	return fedHierarchyRoom{RoomSummary: *s, AllowedRoomIDs: s.AllowedRoomIDs, ChildrenState: children}
+	if invited, err := f.rooms.QueryServerInvited(ctx, matrixid.RoomID(s.RoomID), string(origin)); err == nil && invited {
+		return true // a user of origin may join
+	}
+	return s.Preview().Previewable(func(allowed string) bool {
+		in, err := f.rooms.QueryServerInRoom(ctx, matrixid.RoomID(allowed), string(origin))
+		return err == nil && in
+	})
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/matrix-org/gomatrixserverlib/spec"
+	"github.com/tidwall/gjson"
 
 	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/matrixid"
@@ -43,7 +44,19 @@ func (f *FederationAPI) makeMembership(membership string, checkVersions bool) Fe
 		if !in {
 			return httputil.NotFound("This server is not in room %s", roomID)
 		}
-		content, _ := json.Marshal(map[string]string{"membership": membership})
+		fields := map[string]string{"membership": membership}
+		if membership == spec.Join {
+			// A restricted room: one of our members vouches for the join,
+			// and we sign it on send_join.
+			via, err := f.rooms.QueryJoinAuthoriser(ctx, matrixid.RoomID(roomID), matrixid.UserID(userID))
+			if err != nil {
+				return f.rsError("join authoriser", err)
+			}
+			if via != "" {
+				fields["join_authorised_via_users_server"] = string(via)
+			}
+		}
+		content, _ := json.Marshal(fields)
 		tmpl, err := f.rooms.QueryEventTemplate(ctx, &rsapi.EventTemplateRequest{
 			RoomID: roomID, Sender: userID, Type: spec.MRoomMember, StateKey: &userID, Content: content,
 		})
@@ -118,6 +131,11 @@ func (f *FederationAPI) sendMembership(membership string) FedHandler {
 				return f.rsError("room blocked", err)
 			} else if blocked {
 				return httputil.Forbidden("This room has been blocked on this server")
+			}
+		}
+		if membership == spec.Join {
+			if ev, r = f.authoriseRestrictedJoin(req, ver, ev); r != nil {
+				return *r
 			}
 		}
 		// The resident server passes the event on to the room's other
@@ -227,7 +245,10 @@ func (f *FederationAPI) inviteV2(req *FedRequest) httputil.JSONResponse {
 	if _, err := f.rooms.QueryRoomVersion(ctx, matrixid.RoomID(roomID)); err == nil && f.aclDenies(ctx, roomID, req.Origin) {
 		return httputil.Forbidden("Server %s is denied by the room's server ACL", req.Origin)
 	}
-	signed := ev.Sign(string(f.id.ServerName), f.id.KeyID, f.id.PrivateKey)
+	signed, err := f.countersign(ver, ev)
+	if err != nil {
+		return f.internal("countersign invite", err)
+	}
 	// The inviter gets the event without our unsigned additions.
 	reply := spec.RawJSON(signed.JSON())
 	if len(body.InviteRoomState) > 0 {
@@ -248,4 +269,36 @@ func (f *FederationAPI) inviteV2(req *FedRequest) httputil.JSONResponse {
 		}
 	}
 	return httputil.OK(map[string]any{"event": reply})
+}
+
+// authoriseRestrictedJoin signs a join that names one of our users as
+// join_authorised_via_users_server, after checking again that we would
+// vouch for it (the joiner may have left the allowed room since
+// make_join). Other joins pass unchanged; the auth rules judge them.
+func (f *FederationAPI) authoriseRestrictedJoin(req *FedRequest, ver gomatrixserverlib.IRoomVersion, ev gomatrixserverlib.PDU) (gomatrixserverlib.PDU, *httputil.JSONResponse) {
+	via := gjson.GetBytes(ev.Content(), "join_authorised_via_users_server")
+	if via.Type != gjson.String || domainOf(via.Str) != f.id.ServerName {
+		return ev, nil
+	}
+	if _, err := f.rooms.QueryJoinAuthoriser(req.Context(), matrixid.RoomID(ev.RoomID().String()), matrixid.UserID(*ev.StateKey())); err != nil {
+		r := f.rsError("join authoriser", err)
+		return nil, &r
+	}
+	// The server of the named user must sign (even where the joiner was
+	// invited meanwhile and the field is moot).
+	signed, err := f.countersign(ver, ev)
+	if err != nil {
+		r := f.internal("sign restricted join", err)
+		return nil, &r
+	}
+	return signed, nil
+}
+
+// countersign adds our signature to another server's event. The event
+// is parsed again from the signed JSON: gomatrixserverlib's Sign returns
+// the v2 event shape for every version, which in room v12 loses the
+// create event from AuthEventIDs (and the room ID of a create event).
+func (f *FederationAPI) countersign(ver gomatrixserverlib.IRoomVersion, ev gomatrixserverlib.PDU) (gomatrixserverlib.PDU, error) {
+	raw := ev.Sign(string(f.id.ServerName), f.id.KeyID, f.id.PrivateKey).JSON()
+	return ver.NewEventFromUntrustedJSON(raw)
 }

@@ -17,8 +17,10 @@ import (
 // Filling gaps in the DAG. A PDU whose auth events we lack gets its auth
 // chain from /event_auth. One whose prev events we lack gets them from
 // /get_missing_events (up to gapLimit); if the gap is wider, the state
-// before the event comes from /state_ids (unknown events from /event)
-// and the event is input with that state, stepping over the gap.
+// before the oldest event returned comes from /state_ids (unknown events
+// from /event) and it is input with that state, stepping over the gap.
+// The pushed event itself is stepped over that way only when the origin
+// does not answer /get_missing_events.
 const (
 	gapLimit      = 50
 	maxStateFetch = 10000
@@ -80,8 +82,13 @@ func (f *FederationAPI) fillGapAndRetry(ctx context.Context, origin spec.ServerN
 	if len(res.MissingPrevEvents) == 0 {
 		return res
 	}
-	f.fetchMissingEvents(ctx, origin, ver, ev)
-	if res = f.inputPDUs(ctx, rsapi.KindNew, []gomatrixserverlib.PDU{ev})[0]; needsFetch(res) {
+	answered := f.fetchMissingEvents(ctx, origin, ver, ev)
+	if res = f.inputPDUs(ctx, rsapi.KindNew, []gomatrixserverlib.PDU{ev})[0]; needsFetch(res) && !answered {
+		// Only when the origin could not say what the gap holds. An
+		// origin that answered get_missing_events had its chance: a
+		// pushed event whose prev events it cannot (or will not) give is
+		// dropped, not placed on state it asserts (which would let any
+		// server reset the room's state through an event of its own).
 		res = f.inputWithRemoteState(ctx, origin, ver, ev, rsapi.KindNew)
 	}
 	return res
@@ -89,19 +96,22 @@ func (f *FederationAPI) fillGapAndRetry(ctx context.Context, origin spec.ServerN
 
 // fetchMissingEvents asks origin for the events between our forward
 // extremities and ev, and inputs them oldest first; the oldest one, if
-// it still has a gap behind it, is input with state from /state_ids.
-func (f *FederationAPI) fetchMissingEvents(ctx context.Context, origin spec.ServerName, ver gomatrixserverlib.IRoomVersion, ev gomatrixserverlib.PDU) {
+// it still has a gap behind it (a gap wider than gapLimit), is input
+// with state from /state_ids. Events we cannot parse, whose signatures
+// fail, or that are too large are skipped. It reports whether origin
+// answered.
+func (f *FederationAPI) fetchMissingEvents(ctx context.Context, origin spec.ServerName, ver gomatrixserverlib.IRoomVersion, ev gomatrixserverlib.PDU) bool {
 	roomID := ev.RoomID().String()
 	ext, err := f.rooms.QueryForwardExtremities(ctx, matrixid.RoomID(roomID))
 	if err != nil {
-		return
+		return false
 	}
 	resp, err := f.Client.LookupMissingEvents(ctx, f.id.ServerName, origin, roomID, fclient.MissingEvents{
 		Limit: gapLimit, EarliestEvents: matrixid.Strings(ext), LatestEvents: []string{ev.EventID()},
 	}, ver.Version())
 	if err != nil {
 		f.base.Log.Info("get_missing_events failed", "room_id", roomID, "origin", origin, "error", err)
-		return
+		return false
 	}
 	var evs []gomatrixserverlib.PDU
 	for _, e := range resp.Events.UntrustedEvents(ver.Version()) {
@@ -121,6 +131,7 @@ func (f *FederationAPI) fetchMissingEvents(ctx context.Context, origin spec.Serv
 			f.inputWithRemoteState(ctx, origin, ver, e, rsapi.KindNew)
 		}
 	}
+	return true
 }
 
 // inputWithRemoteState inputs ev with the state before it as origin

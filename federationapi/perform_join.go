@@ -41,7 +41,7 @@ func (f *FederationAPI) PerformJoin(ctx context.Context, req *fedapi.PerformJoin
 			return &fedapi.PerformJoinResponse{RoomID: roomID, EventID: eventID}, nil
 		}
 		last = remoteError(server, err)
-		f.base.Log.Info("remote join failed", "room_id", roomID, "server", server, "error", err)
+		f.base.Log.Info("remote join failed", "room_id", roomID, "server", server, "error", last.Error())
 		if ctx.Err() != nil {
 			break
 		}
@@ -50,8 +50,8 @@ func (f *FederationAPI) PerformJoin(ctx context.Context, req *fedapi.PerformJoin
 }
 
 // remoteTarget checks a join or knock request: it resolves an alias, and
-// returns the room ID, the servers to try (given ones, then the alias's,
-// then the room ID's domain) and the membership content.
+// returns the room ID, the servers to try (given ones and the alias's,
+// else the room ID's domain) and the membership content.
 func (f *FederationAPI) remoteTarget(ctx context.Context, req *fedapi.PerformJoinRequest, membership string) (string, []spec.ServerName, map[string]any, *fedapi.Error) {
 	roomID := req.RoomIDOrAlias
 	servers := req.ServerNames
@@ -79,7 +79,13 @@ func (f *FederationAPI) remoteTarget(ctx context.Context, req *fedapi.PerformJoi
 		_ = json.Unmarshal(req.Content, &content)
 	}
 	content["membership"] = membership
-	candidates := f.candidates(servers, []string{string(domainOf(roomID))})
+	// The room ID's server only when no other is known: a client naming
+	// servers (via) means those, and a join that fails through them must
+	// fail (a restricted room's servers may refuse to vouch).
+	candidates := f.candidates(servers)
+	if len(candidates) == 0 {
+		candidates = f.candidates([]string{string(domainOf(roomID))})
+	}
 	if len(candidates) == 0 {
 		return "", nil, nil, fedErr(http.StatusNotFound, "M_NOT_FOUND", "no server to %s %s through", membership, roomID)
 	}

@@ -11,6 +11,12 @@
 //
 // Streams: none in or out.
 //
+// api/ (MediaAdminAPI, admin_media.go) is what the admin API asks: a
+// user's media, quarantine (a quarantined row is answered 404 everywhere;
+// uncached remote media gets a quarantined placeholder row so it is never
+// fetched), protection, deletion and purging the remote cache. Served over
+// NATS in a polylith.
+//
 // Routes (routes.go): POST /_matrix/media/v3/upload, POST
 // /_matrix/media/v1/create + PUT /_matrix/media/v3/upload/{server}/{id},
 // /_matrix/client/v1/media/{config,download,thumbnail,preview_url}, the

@@ -21,8 +21,8 @@ import (
 // deadline so one client giving up does not fail the others.
 func (m *MediaAPI) remoteMedia(ctx context.Context, ref mediaRef) (*storage.Media, error) {
 	row, err := m.db.Media(ctx, ref.origin, ref.mediaID)
-	if err == nil && !row.Pending() {
-		return row, nil
+	if err == nil && (!row.Pending() || row.Quarantined) {
+		return row, nil // a quarantined placeholder: refused, never fetched
 	}
 	if err != nil && !errors.Is(err, istorage.ErrNotFound) {
 		return nil, err

@@ -59,6 +59,7 @@ func (d *deliverer) add(p storage.Pusher) {
 	if w == nil {
 		w = &pusherWorker{}
 		ws[p.Key()] = w
+		pushersActive.Inc()
 	} else {
 		p.DeliveredPos = w.pusher.DeliveredPos // as the database keeps it
 	}
@@ -73,6 +74,7 @@ func (d *deliverer) remove(k storage.Key) {
 	defer d.mu.Unlock()
 	if w := d.byUser[k.UserID][k]; w != nil {
 		w.removed = true
+		pushersActive.Dec()
 		delete(d.byUser[k.UserID], k)
 		if len(d.byUser[k.UserID]) == 0 {
 			delete(d.byUser, k.UserID)
@@ -100,12 +102,28 @@ func (d *deliverer) startLocked(w *pusherWorker) {
 		return
 	}
 	w.running = true
+	pushersBusy.Inc()
 	d.wg.Add(1)
 	go d.run(w)
 }
 
 // wait returns when every worker has stopped (after the context ends).
 func (d *deliverer) wait() { d.wg.Wait() }
+
+// forget takes this deliverer's pushers and failing gateways out of the
+// gauges (after wait).
+func (d *deliverer) forget() {
+	d.mu.Lock()
+	for _, ws := range d.byUser {
+		pushersActive.Sub(float64(len(ws)))
+	}
+	d.byUser = map[string]map[storage.Key]*pusherWorker{}
+	d.mu.Unlock()
+	d.backoff.mu.Lock()
+	gatewaysBackingOff.Sub(float64(len(d.backoff.m)))
+	d.backoff.m = map[string]*backoff{}
+	d.backoff.mu.Unlock()
+}
 
 // run delivers until the pusher has nothing left to send.
 func (d *deliverer) run(w *pusherWorker) {
@@ -114,6 +132,7 @@ func (d *deliverer) run(w *pusherWorker) {
 		d.mu.Lock()
 		if w.removed || (!w.more && !w.badge) || d.ctx.Err() != nil {
 			w.running = false
+			pushersBusy.Dec()
 			d.mu.Unlock()
 			return
 		}
@@ -167,6 +186,9 @@ func (d *deliverer) deliverPending(w *pusherWorker, p *storage.Pusher) (bool, in
 			}
 			if !ok {
 				d.p.log.Warn("push gateway kept refusing a notification; skipped", "user_id", p.UserID, "app_id", p.AppID, "event_id", n.EventID)
+				pushesSent.WithLabelValues("gave_up").Inc()
+			} else {
+				pushesSent.WithLabelValues("ok").Inc()
 			}
 			sent = true
 			p.DeliveredPos = n.Pos
@@ -312,6 +334,7 @@ func (b *backoffs) failed(gateway string) {
 	if s == nil {
 		s = &backoff{}
 		b.m[gateway] = s
+		gatewaysBackingOff.Inc()
 	}
 	if time.Now().Before(s.next) {
 		return // another pusher of this gateway already backed off
@@ -323,5 +346,8 @@ func (b *backoffs) failed(gateway string) {
 func (b *backoffs) succeeded(gateway string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	delete(b.m, gateway)
+	if b.m[gateway] != nil {
+		delete(b.m, gateway)
+		gatewaysBackingOff.Dec()
+	}
 }

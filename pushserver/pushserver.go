@@ -109,6 +109,7 @@ func (p *PushServer) Close() {
 		p.cancel()
 		p.del.wait()
 		p.wg.Wait()
+		p.del.forget()
 	})
 }
 

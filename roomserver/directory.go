@@ -11,6 +11,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/axon-hs/axon/internal/matrixid"
+	"github.com/axon-hs/axon/internal/matrixrules"
 	"github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/roomserver/storage"
 )
@@ -125,9 +126,13 @@ func (r *RoomServer) QueryRoomSummary(ctx context.Context, roomID matrixid.RoomI
 		switch t.EventType {
 		case spec.MRoomMember:
 			continue // counted below without loading events
-		case spec.MRoomName, spec.MRoomTopic, spec.MRoomAvatar, spec.MRoomCanonicalAlias, spec.MRoomJoinRules,
-			spec.MRoomGuestAccess, spec.MRoomHistoryVisibility, spec.MRoomCreate, spec.MSpaceChild:
+		case spec.MSpaceChild:
 			interesting[t] = nid
+		case spec.MRoomName, spec.MRoomTopic, spec.MRoomAvatar, spec.MRoomCanonicalAlias, spec.MRoomJoinRules,
+			spec.MRoomGuestAccess, spec.MRoomHistoryVisibility, spec.MRoomCreate, spec.MRoomEncryption:
+			if t.StateKey == "" {
+				interesting[t] = nid
+			}
 		}
 	}
 	evs, err := r.stateEvents(ctx, rm, interesting)
@@ -147,11 +152,7 @@ func (r *RoomServer) QueryRoomSummary(ctx context.Context, roomID matrixid.RoomI
 			s.CanonicalAlias = gjson.GetBytes(c, "alias").Str
 		case spec.MRoomJoinRules:
 			s.JoinRule = gjson.GetBytes(c, "join_rule").Str
-			for _, a := range gjson.GetBytes(c, "allow").Array() {
-				if a.Get("type").Str == "m.room_membership" && a.Get("room_id").Str != "" {
-					s.AllowedRoomIDs = append(s.AllowedRoomIDs, a.Get("room_id").Str)
-				}
-			}
+			s.AllowedRoomIDs = matrixrules.AllowedRoomIDs(c)
 		case spec.MRoomGuestAccess:
 			s.GuestCanJoin = gjson.GetBytes(c, "guest_access").Str == "can_join"
 		case spec.MRoomHistoryVisibility:
@@ -159,6 +160,8 @@ func (r *RoomServer) QueryRoomSummary(ctx context.Context, roomID matrixid.RoomI
 			s.WorldReadable = s.HistoryVisibility == api.VisibilityWorldReadable
 		case spec.MRoomCreate:
 			s.RoomType = gjson.GetBytes(c, "type").Str
+		case spec.MRoomEncryption:
+			s.Encryption = gjson.GetBytes(c, "algorithm").Str
 		case spec.MSpaceChild:
 			via := gjson.GetBytes(c, "via").Array()
 			if len(via) == 0 {
@@ -174,6 +177,16 @@ func (r *RoomServer) QueryRoomSummary(ctx context.Context, roomID matrixid.RoomI
 	}
 	s.NumJoinedMembers, err = r.joinedCount(ctx, rm, full)
 	return s, err
+}
+
+// QueryHierarchyRoom implements api.RoomserverAPI.
+func (r *RoomServer) QueryHierarchyRoom(ctx context.Context, roomID matrixid.RoomID, suggestedOnly bool) (*api.HierarchyRoom, error) {
+	s, err := r.QueryRoomSummary(ctx, roomID)
+	if err != nil {
+		return nil, err
+	}
+	hr := s.HierarchyRoom(suggestedOnly)
+	return &hr, nil
 }
 
 // joinedCount counts joined members of state s.

@@ -3,6 +3,7 @@ package roomserver
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
@@ -31,6 +32,7 @@ func (r *RoomServer) InputRoomEvents(ctx context.Context, req *api.InputRoomEven
 	if len(req.Events) == 0 {
 		return &api.InputRoomEventsResponse{}, nil
 	}
+	defer r.observeInput(req, time.Now())
 	r.closeMu.RLock()
 	if r.closed {
 		r.closeMu.RUnlock()

@@ -39,6 +39,8 @@ type batch struct {
 	// prepared is the batch's first local event, built and signed before
 	// the write transaction (see runBatch).
 	prepared *preparedLocal
+	// persisted counts the events stored, by origin (metrics.go).
+	persisted [2]int
 }
 
 // q reads through the transaction once open (to see its own writes),
@@ -157,6 +159,7 @@ func (r *RoomServer) runBatch(rm *room, tasks []*inputTask) {
 		return
 	}
 	b.apply()
+	countPersisted(b.persisted)
 	for k, v := range b.txns {
 		r.txns.put(k, v)
 	}
@@ -186,7 +189,7 @@ func (r *RoomServer) commitBatch(rm *room, tasks []*inputTask) (*batch, error) {
 		b.prepared = pre
 	}
 	err := r.db.WriteTx(ctx, func(tx *istorage.Tx) error {
-		b.tx = tx
+		b.tx, b.persisted = tx, [2]int{}
 		for _, t := range tasks {
 			resp, err := r.processTask(ctx, b, t.req)
 			if err != nil {
@@ -248,6 +251,7 @@ func (r *RoomServer) createRoom(req *api.InputRoomEventsRequest) (*api.InputRoom
 		return resp, nil
 	}
 	b.apply()
+	countPersisted(b.persisted)
 	r.roomsMu.Lock()
 	r.rooms[rm.id] = rm
 	r.roomsMu.Unlock()

@@ -2,6 +2,7 @@ package roomserver
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"strings"
@@ -49,7 +50,7 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 		// kept on PostgreSQL, and would stop every consumer that copies it.
 		return reject(api.CodeBadJSON, "event refused: "+err.Error()), nil
 	}
-	if err := gomatrixserverlib.CheckFields(ev); err != nil {
+	if err := gomatrixserverlib.CheckFields(ev); err != nil && !persistable(b.rm.version, err) {
 		return reject(api.CodeBadJSON, err.Error()), nil
 	}
 	if sk := ev.StateKey(); sk != nil && ev.Type() == spec.MRoomMember && strings.HasSuffix(*sk, ":"+string(r.serverName)) {
@@ -324,4 +325,13 @@ func (r *RoomServer) replaceState(ctx context.Context, b *batch, ev gomatrixserv
 		return r.applyRedaction(ctx, b, ev)
 	}
 	return nil
+}
+
+// persistable: a size limit the room version enforces leniently (before
+// v11, a type or state key over 255 bytes but within 255 code points, as
+// other servers always accepted) — the event is kept so the room is not
+// broken for us. From v11 the limits count bytes.
+func persistable(version gomatrixserverlib.IRoomVersion, err error) bool {
+	var ve gomatrixserverlib.EventValidationError
+	return errors.As(err, &ve) && ve.Persistable && !version.StrictEventByteLimits()
 }

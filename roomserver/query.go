@@ -9,7 +9,6 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	"github.com/axon-hs/axon/internal/matrixid"
-	"github.com/axon-hs/axon/internal/matrixrules"
 	"github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/roomserver/storage"
 )
@@ -226,20 +225,4 @@ func (r *RoomServer) QueryEventByTimestamp(ctx context.Context, roomID matrixid.
 	}
 	id, originTS, err := r.db.EventByTimestamp(ctx, rm.nid, ts, dir != "b")
 	return matrixid.EventID(id), originTS, err
-}
-
-// ForgetRoom implements api.RoomserverAPI.
-func (r *RoomServer) ForgetRoom(ctx context.Context, userID matrixid.UserID, roomID matrixid.RoomID) error {
-	rm, err := r.mustRoom(ctx, string(roomID))
-	if err != nil {
-		return err
-	}
-	m, _, err := r.QueryMembership(ctx, roomID, userID)
-	if err != nil {
-		return err
-	}
-	if matrixrules.IsActive(m) {
-		return api.Errorf(api.CodeForbidden, "you must leave the room before forgetting it")
-	}
-	return r.db.Forget(ctx, rm.nid, string(userID))
 }

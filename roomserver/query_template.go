@@ -113,8 +113,22 @@ func (r *RoomServer) QueryServerInRoom(ctx context.Context, roomID matrixid.Room
 	return r.serverJoined(ctx, rm, rm.snapshot([]api.StateKey{{Type: spec.MRoomMember, StateKey: "*"}}), serverName)
 }
 
+// QueryServerInvited implements api.RoomserverAPI.
+func (r *RoomServer) QueryServerInvited(ctx context.Context, roomID matrixid.RoomID, serverName string) (bool, error) {
+	rm, err := r.mustRoom(ctx, string(roomID))
+	if err != nil {
+		return false, err
+	}
+	return r.serverHas(ctx, rm, rm.snapshot([]api.StateKey{{Type: spec.MRoomMember, StateKey: "*"}}), serverName, spec.Invite)
+}
+
 // serverJoined: does state s have a joined member of serverName?
 func (r *RoomServer) serverJoined(ctx context.Context, rm *room, s storage.StateMap, serverName string) (bool, error) {
+	return r.serverHas(ctx, rm, s, serverName, spec.Join)
+}
+
+// serverHas: does state s have a member of serverName with membership m?
+func (r *RoomServer) serverHas(ctx context.Context, rm *room, s storage.StateMap, serverName, m string) (bool, error) {
 	var nids []int64
 	for t, nid := range s {
 		if t.EventType == spec.MRoomMember && serverOf(t.StateKey) == serverName {
@@ -129,7 +143,7 @@ func (r *RoomServer) serverJoined(ctx context.Context, rm *room, s storage.State
 		return false, err
 	}
 	for _, e := range evs {
-		if gjson.GetBytes(e.pdu.Content(), "membership").Str == spec.Join {
+		if gjson.GetBytes(e.pdu.Content(), "membership").Str == m {
 			return true, nil
 		}
 	}

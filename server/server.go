@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"path/filepath"
+	"runtime"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -30,6 +31,7 @@ import (
 	"github.com/axon-hs/axon/keyserver"
 	ksapi "github.com/axon-hs/axon/keyserver/api"
 	"github.com/axon-hs/axon/mediaapi"
+	mapi "github.com/axon-hs/axon/mediaapi/api"
 	"github.com/axon-hs/axon/pushserver"
 	"github.com/axon-hs/axon/reports"
 	rapi "github.com/axon-hs/axon/reports/api"
@@ -88,6 +90,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	if err != nil {
 		return nil, err
 	}
+	buildInfo.WithLabelValues(federationapi.Version, runtime.Version()).Set(1)
 	base := &setup.Base{Cfg: cfg, Bus: bus, Log: log}
 	s := &Server{Base: base}
 	if err := s.build(ctx); err != nil {
@@ -195,6 +198,18 @@ func (s *Server) build(ctx context.Context) error {
 			return fmt.Errorf("pushserver: %w", err)
 		}
 	}
+	var media adminapi.MediaAdmin
+	if cfg.Runs("mediaapi") {
+		if s.Media, err = mediaapi.New(ctx, base, s.mediaDeps(fed)); err != nil {
+			return fmt.Errorf("mediaapi: %w", err)
+		}
+		media = s.Media
+		if err := s.serveRPC(rpcCtx, "mediaapi", (*mapi.MediaAdminAPI)(nil), s.Media); err != nil {
+			return err
+		}
+	} else {
+		media = &mapi.MediaAdminAPIClient{C: s.rpcClient("mediaapi")}
+	}
 	if cfg.Runs("clientapi") {
 		clientapi.New(base, s.UserAPI, s.RoomAPI, fed, as)
 		appservice.RegisterRoutes(base, as, s.RoomAPI)
@@ -204,13 +219,8 @@ func (s *Server) build(ctx context.Context) error {
 		if err := s.serveRPC(rpcCtx, "reports", (*rapi.ReportsAPI)(nil), s.Reports); err != nil {
 			return err
 		}
-		if s.Admin, err = adminapi.New(ctx, base, adminapi.Deps{Users: s.UserAPI, Rooms: s.RoomAPI, Federation: fed, Reports: s.Reports, Version: federationapi.Version}); err != nil {
+		if s.Admin, err = adminapi.New(ctx, base, adminapi.Deps{Users: s.UserAPI, Rooms: s.RoomAPI, Federation: fed, Reports: s.Reports, Version: federationapi.Version, Media: media}); err != nil {
 			return fmt.Errorf("adminapi: %w", err)
-		}
-	}
-	if cfg.Runs("mediaapi") {
-		if s.Media, err = mediaapi.New(ctx, base, s.mediaDeps(fed)); err != nil {
-			return fmt.Errorf("mediaapi: %w", err)
 		}
 	}
 	return nil

@@ -55,6 +55,9 @@ func (s *SyncAPI) applyRoomOutputs(ctx context.Context, outs []*rsapi.OutputEven
 				err = b.backfill(ctx, out.Backfill)
 			case out.Type == rsapi.OutputTypePurgeRoom && out.PurgeRoom != nil:
 				err = b.purgeRoom(ctx, out.PurgeRoom.RoomID)
+			case out.Type == rsapi.OutputTypeForget && out.Forget != nil:
+				f := out.Forget
+				err = s.db.SetForgotten(ctx, tx, f.UserID, f.RoomID, f.MembershipEventID)
 			}
 			if err != nil {
 				return err

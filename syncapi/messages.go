@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/syncapi/storage"
 	"github.com/axon-hs/axon/syncapi/types"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
@@ -133,10 +134,18 @@ func roomEventFilterParam(v string) (*types.RoomEventFilter, *httputil.JSONRespo
 }
 
 // accessibleView returns the user's view of the room, or an error
-// response if they never had any membership there and it is not world
-// readable.
+// response if they never had any membership there (or forgot the room
+// since leaving it) and it is not world readable.
 func (s *SyncAPI) accessibleView(ctx context.Context, userID, roomID string, cur types.StreamPosition) (*memberView, *httputil.JSONResponse) {
 	mv, err := s.roomView(ctx, userID, roomID, cur)
+	if err == nil && (mv.current == "leave" || mv.current == "ban") {
+		var forgot string
+		if forgot, err = s.db.ForgottenEvent(ctx, userID, roomID); err == nil && forgot != "" && forgot == mv.latest.EventID {
+			// A forgotten room is seen as by someone never in it.
+			mv = s.newMemberView(ctx, userID, roomID, storage.MembershipChange{}, "")
+			mv.loaded = true
+		}
+	}
 	if err != nil {
 		s.log.Error("membership view", "error", err)
 		r := httputil.InternalError()

@@ -23,6 +23,14 @@ func (s *SyncAPI) loadRules(ctx context.Context, userID string) (*pushrules.Rule
 	return pushrules.WithDefaults(userID, content), nil
 }
 
+// pushRulesContent is the m.push_rules account data clients are sent:
+// the stored rules with the server's defaults filled in, as GET /pushrules
+// answers.
+func pushRulesContent(userID string, stored []byte) json.RawMessage {
+	content, _ := json.Marshal(pushrules.AccountData{Global: *pushrules.WithDefaults(userID, stored)})
+	return content
+}
+
 func (s *SyncAPI) saveRules(ctx context.Context, userID string, rs *pushrules.Ruleset) error {
 	content, err := json.Marshal(pushrules.AccountData{Global: *rs})
 	if err != nil {

@@ -207,9 +207,10 @@ func (s *SyncAPI) search(ctx context.Context, dev *uapi.Device, q storage.Search
 				}
 			}
 			if len(res.events) == limit {
-				if i < len(hits)-1 || len(hits) == q.Limit {
-					res.nextBatch = nextSearchBatch(&q, i+1, h)
-				}
+				// A full page always carries next_batch (clients and
+				// other servers expect one); when nothing follows, the
+				// next page is empty and has none.
+				res.nextBatch = nextSearchBatch(&q, i+1, h)
 				return res, nil
 			}
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
+	"github.com/axon-hs/axon/internal/matrixrules"
 	"github.com/axon-hs/axon/syncapi/storage"
 	"github.com/axon-hs/axon/syncapi/types"
 	uapi "github.com/axon-hs/axon/userapi/api"
@@ -31,8 +32,13 @@ func (s *SyncAPI) buildSync(ctx context.Context, sr *syncRequest, cur types.Stre
 		return nil, false, err
 	}
 	roomAD := map[string][]json.RawMessage{}
+	sentRules := false
 	for _, a := range ad {
-		ev, _ := json.Marshal(map[string]any{"type": a.Type, "content": a.Content})
+		content := a.Content
+		if a.RoomID == "" && a.Type == matrixrules.MPushRules {
+			content, sentRules = pushRulesContent(userID, content), true
+		}
+		ev, _ := json.Marshal(map[string]any{"type": a.Type, "content": content})
 		if a.RoomID == "" {
 			if sr.filter.AccountData.Allows(a.Type, "") {
 				resp.AccountData.Events = append(resp.AccountData.Events, ev)
@@ -42,6 +48,13 @@ func (s *SyncAPI) buildSync(ctx context.Context, sr *syncRequest, cur types.Stre
 		}
 	}
 
+	// Clients take their push rules from an initial sync: a user who
+	// never changed them has the defaults.
+	if initial && !sentRules && sr.filter.AccountData.Allows(matrixrules.MPushRules, "") {
+		ev, _ := json.Marshal(map[string]any{"type": matrixrules.MPushRules, "content": pushRulesContent(userID, nil)})
+		resp.AccountData.Events = append(resp.AccountData.Events, ev)
+	}
+
 	// Rooms.
 	if err := s.buildRooms(ctx, sr, since, cur, initial, resp, roomAD); err != nil {
 		return nil, false, err
@@ -49,7 +62,7 @@ func (s *SyncAPI) buildSync(ctx context.Context, sr *syncRequest, cur types.Stre
 
 	// Presence of users sharing a room, and our own.
 	if s.base.Cfg.Presence.Enabled && (sr.filter.Presence.Limit == nil || *sr.filter.Presence.Limit > 0) {
-		if err := s.addPresence(ctx, userID, since.Presence, cur.Presence, sr.filter, resp); err != nil {
+		if err := s.addPresence(ctx, userID, since.Presence, cur.Presence, sr.newlyShared, sr.filter, resp); err != nil {
 			return nil, false, err
 		}
 	}
@@ -78,6 +91,21 @@ func (s *SyncAPI) buildSync(ctx context.Context, sr *syncRequest, cur types.Stre
 	return resp, hasData, nil
 }
 
+// joinedRoomsAt is the set of rooms userID was joined to at position at.
+func (s *SyncAPI) joinedRoomsAt(ctx context.Context, userID string, at types.StreamPosition) (map[string]bool, error) {
+	ms, err := s.db.MembershipsAt(ctx, userID, at)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(ms))
+	for _, m := range ms {
+		if m.Membership == "join" {
+			out[m.RoomID] = true
+		}
+	}
+	return out, nil
+}
+
 // clampToken keeps a client's token within what the server has (after a
 // database reset or clock skew), so no stream is skipped forever.
 func clampToken(t, cur types.StreamToken) types.StreamToken {
@@ -102,6 +130,7 @@ func (s *SyncAPI) buildRooms(ctx context.Context, sr *syncRequest, since, cur ty
 	}
 	changed := map[string]bool{}
 	var eventRooms map[string]bool
+	var joinedAtSince map[string]bool // rooms joined at since (when some membership changed)
 	if !initial {
 		changes, err := s.db.MembershipChangesBetween(ctx, userID, since.PDU, cur.PDU)
 		if err != nil {
@@ -110,7 +139,18 @@ func (s *SyncAPI) buildRooms(ctx context.Context, sr *syncRequest, since, cur ty
 		for _, c := range changes {
 			changed[c.RoomID] = true
 		}
+		if len(changes) > 0 {
+			if joinedAtSince, err = s.joinedRoomsAt(ctx, userID, since.PDU); err != nil {
+				return err
+			}
+		}
 		if eventRooms, err = s.db.RoomsWithEvents(ctx, since.PDU, cur.PDU); err != nil {
+			return err
+		}
+	}
+	var forgotten map[string]string // initial syncs leave out forgotten rooms
+	if initial && rf.IncludeLeave {
+		if forgotten, err = s.db.ForgottenRooms(ctx, userID); err != nil {
 			return err
 		}
 	}
@@ -125,7 +165,8 @@ func (s *SyncAPI) buildRooms(ctx context.Context, sr *syncRequest, since, cur ty
 			if !initial && !sr.fullState && !changed[m.RoomID] && !eventRooms[m.RoomID] && roomAD[m.RoomID] == nil {
 				continue // maybe ephemeral only; handled below
 			}
-			jr, err := s.joinedRoomSection(ctx, sr, m, since, cur, initial || sr.fullState || changed[m.RoomID])
+			newlyJoined := changed[m.RoomID] && !joinedAtSince[m.RoomID]
+			jr, err := s.joinedRoomSection(ctx, sr, m, since, cur, initial || sr.fullState || changed[m.RoomID], newlyJoined)
 			if err != nil {
 				return err
 			}
@@ -151,7 +192,7 @@ func (s *SyncAPI) buildRooms(ctx context.Context, sr *syncRequest, since, cur ty
 				resp.Rooms.Knock[m.RoomID] = kr
 			}
 		case "leave", "ban":
-			if (initial && rf.IncludeLeave) || (!initial && changed[m.RoomID]) {
+			if (initial && rf.IncludeLeave && forgotten[m.RoomID] != m.EventID) || (!initial && changed[m.RoomID]) {
 				lr, err := s.leftRoomSection(ctx, sr, m, since, initial)
 				if err != nil {
 					return err
@@ -162,12 +203,18 @@ func (s *SyncAPI) buildRooms(ctx context.Context, sr *syncRequest, since, cur ty
 			}
 		}
 	}
+	if !initial && s.base.Cfg.Presence.Enabled {
+		if sr.newlyShared, err = s.newlySharedUsers(ctx, userID, joined, changed, joinedAtSince, eventRooms, since.PDU); err != nil {
+			return err
+		}
+	}
 	return s.addRoomExtras(ctx, sr, since, cur, initial, joined, resp, roomAD)
 }
 
 // joinedRoomSection builds one joined room. full means send the whole
-// state (initial sync, full_state, or joined since the last sync).
-func (s *SyncAPI) joinedRoomSection(ctx context.Context, sr *syncRequest, m storage.MembershipChange, since, cur types.StreamToken, full bool) (*joinedRoom, error) {
+// state (initial sync, full_state, or joined since the last sync);
+// newlyJoined, that the user joined since the last (incremental) sync.
+func (s *SyncAPI) joinedRoomSection(ctx context.Context, sr *syncRequest, m storage.MembershipChange, since, cur types.StreamToken, full, newlyJoined bool) (*joinedRoom, error) {
 	userID := sr.device.UserID
 	rf := &sr.filter.Room
 	mv := s.newMemberView(ctx, userID, m.RoomID, m, "join")
@@ -179,6 +226,12 @@ func (s *SyncAPI) joinedRoomSection(ctx context.Context, sr *syncRequest, m stor
 	evs, limited, err := s.fetchTimeline(ctx, m.RoomID, lo, cur.PDU, limit, &rf.Timeline, mv)
 	if err != nil {
 		return nil, err
+	}
+	if newlyJoined && !limited && (len(evs) == 0 || evs[0].Type != spec.MRoomCreate) {
+		// The client has none of this room's history: unless the
+		// timeline starts at the room's beginning, there is a gap
+		// before it that prev_batch fills.
+		limited = true
 	}
 	jr := newJoinedRoom()
 	jr.Timeline.Limited = limited

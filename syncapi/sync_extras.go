@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/matrix-org/gomatrixserverlib/spec"
+
 	"github.com/axon-hs/axon/internal/matrixrules"
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
@@ -130,14 +132,34 @@ func receiptEvents(receipts []storage.Receipt, viewer string) map[string]json.Ra
 }
 
 // addPresence adds presence changes of users who share a room with userID.
-func (s *SyncAPI) addPresence(ctx context.Context, userID string, from, to types.StreamPosition, f *types.Filter, resp *syncResponse) error {
-	if to <= from {
-		return nil
-	}
+// Users who newly share a room with userID (newlyShared) get their
+// current presence sent even if it did not change: the client had no
+// reason to know it before.
+func (s *SyncAPI) addPresence(ctx context.Context, userID string, from, to types.StreamPosition, newlyShared []string, f *types.Filter, resp *syncResponse) error {
 	limit := f.Presence.LimitOr(100)
-	ps, err := s.db.PresenceBetween(ctx, from, to, 1000)
-	if err != nil {
-		return err
+	var ps []storage.Presence
+	if to > from {
+		var err error
+		if ps, err = s.db.PresenceBetween(ctx, from, to, 1000); err != nil {
+			return err
+		}
+	}
+	if len(newlyShared) > 0 {
+		changed := make(map[string]bool, len(ps))
+		for _, p := range ps {
+			changed[p.UserID] = true
+		}
+		var unchanged []string
+		for _, u := range newlyShared {
+			if !changed[u] && len(unchanged) < limit {
+				unchanged = append(unchanged, u)
+			}
+		}
+		more, err := s.db.PresenceOf(ctx, unchanged, to)
+		if err != nil {
+			return err
+		}
+		ps = append(more, ps...)
 	}
 	visible := map[string]bool{userID: true}
 	for _, u := range s.notif.UsersSharingRoom(userID) {
@@ -154,6 +176,37 @@ func (s *SyncAPI) addPresence(ctx context.Context, userID string, from, to types
 		}
 	}
 	return nil
+}
+
+// newlySharedUsers lists the users who came to share a room with userID
+// in (since, now]: every member of a room userID joined since then, and
+// those who joined one of userID's rooms since then (joined: userID's
+// joined rooms; changed: rooms with a membership change of userID;
+// joinedAtSince: rooms userID was joined to at since; eventRooms: rooms
+// with any event since).
+func (s *SyncAPI) newlySharedUsers(ctx context.Context, userID string, joined []string, changed, joinedAtSince, eventRooms map[string]bool, since types.StreamPosition) ([]string, error) {
+	seen := map[string]bool{userID: true}
+	var out []string
+	for _, roomID := range joined {
+		if !changed[roomID] && !eventRooms[roomID] {
+			continue
+		}
+		newRoom := changed[roomID] && !joinedAtSince[roomID]
+		rs, err := s.cache.get(ctx, roomID)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range rs.joined {
+			if seen[u] {
+				continue
+			}
+			if ev := rs.get(spec.MRoomMember, u); newRoom || (ev != nil && ev.Pos > since) {
+				seen[u] = true
+				out = append(out, u)
+			}
+		}
+	}
+	return out, nil
 }
 
 // presenceEvent formats an m.presence event.

@@ -23,6 +23,9 @@ type syncRequest struct {
 	fullState bool
 	filter    *types.Filter
 	presence  string
+	// newlyShared: users who came to share a room with the user since
+	// the last sync (set while building rooms, read for presence).
+	newlyShared []string
 }
 
 func (s *SyncAPI) parseSyncRequest(req *http.Request, dev *uapi.Device) (*syncRequest, *httputil.JSONResponse) {

@@ -28,7 +28,7 @@ func (u *UserAPI) QueryAccounts(ctx context.Context, q api.AccountsQuery) (*api.
 		page.Accounts = append(page.Accounts, api.AccountWithProfile{Account: api.Account{
 			UserID: u.userID(r.Localpart), Localpart: r.Localpart, CreatedTS: r.CreatedTS,
 			IsAdmin: r.IsAdmin, IsGuest: r.IsGuest, Deactivated: r.Deactivated,
-		}, DisplayName: r.DisplayName})
+		}, DisplayName: r.DisplayName, AvatarURL: r.AvatarURL})
 	}
 	return page, nil
 }

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/axon-hs/axon/federationapi"
 	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/internal/logging"
 	"github.com/axon-hs/axon/server"
@@ -41,6 +42,9 @@ func runCmd(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	// The build's version is what federation, the admin API and
+	// axon_build_info report.
+	federationapi.Version = version
 	srv, err := server.New(startCtx, cfg, log)
 	cancel()
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/axon-hs/axon/internal/matrixid"
 	ksapi "github.com/axon-hs/axon/keyserver/api"
+	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
 
 // FederationAPI is served by federationapi.FederationAPI. Every method
@@ -40,6 +41,11 @@ type FederationAPI interface {
 	// QueryPublicRooms reads a page of another server's public room
 	// directory (POST /publicRooms), returned as that server sent it.
 	QueryPublicRooms(ctx context.Context, server string, q PublicRoomsQuery) (json.RawMessage, error)
+	// QueryHierarchy asks other servers about a space they know and this
+	// server may not (federation /hierarchy): the first of Servers (then
+	// the room ID's domain) that answers. Another server's "no" (M_NOT_FOUND,
+	// M_FORBIDDEN) is returned as an *Error with that code.
+	QueryHierarchy(ctx context.Context, req *HierarchyRequest) (*HierarchyResponse, error)
 	// Backfill fetches up to limit events before fromEventIDs from the
 	// other servers in the room and inputs them as history.
 	Backfill(ctx context.Context, roomID matrixid.RoomID, fromEventIDs []matrixid.EventID, limit int) (int, error)
@@ -135,4 +141,20 @@ type PublicRoomsQuery struct {
 	Filter               string `json:"filter,omitempty"`
 	IncludeAllNetworks   bool   `json:"include_all_networks,omitempty"`
 	ThirdPartyInstanceID string `json:"third_party_instance_id,omitempty"`
+}
+
+// HierarchyRequest asks about RoomID through Servers.
+type HierarchyRequest struct {
+	RoomID        string   `json:"room_id"`
+	Servers       []string `json:"servers,omitempty"`
+	SuggestedOnly bool     `json:"suggested_only,omitempty"`
+}
+
+// HierarchyResponse is another server's answer: the room, those of its
+// children that server knows and lets us see, and the children it knows
+// we may not see (not to be asked about elsewhere).
+type HierarchyResponse struct {
+	Room                 rsapi.HierarchyRoom   `json:"room"`
+	Children             []rsapi.HierarchyRoom `json:"children"`
+	InaccessibleChildren []string              `json:"inaccessible_children"`
 }

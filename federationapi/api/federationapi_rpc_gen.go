@@ -55,6 +55,11 @@ func (c *FederationAPIClient) QueryPublicRooms(ctx context.Context, a1 string, a
 	return
 }
 
+func (c *FederationAPIClient) QueryHierarchy(ctx context.Context, a1 *HierarchyRequest) (r0 *HierarchyResponse, r1 error) {
+	r1 = c.C.Call(ctx, "QueryHierarchy", []any{a1}, &r0)
+	return
+}
+
 func (c *FederationAPIClient) Backfill(ctx context.Context, a1 matrixid.RoomID, a2 []matrixid.EventID, a3 int) (r0 int, r1 error) {
 	r1 = c.C.Call(ctx, "Backfill", []any{a1, a2, a3}, &r0)
 	return

@@ -119,7 +119,9 @@ func (q *queue) build(items []storage.QueuedItem) *gomatrixserverlib.Transaction
 func (q *queue) send(ctx context.Context, t *gomatrixserverlib.Transaction) error {
 	ctx, cancel := context.WithTimeout(ctx, q.s.cfg.RequestTimeout)
 	defer cancel()
+	start := time.Now()
 	resp, err := q.s.client.SendTransaction(ctx, *t)
+	observeTxn(start, err)
 	if err != nil {
 		return err
 	}

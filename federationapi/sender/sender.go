@@ -120,6 +120,8 @@ func (s *Sender) Start(ctx context.Context) error {
 		s.troubled.Store(d, true)
 	}
 	s.Notify(pending...)
+	s.wg.Add(1)
+	go s.sampleLoop(s.ctx)
 	return nil
 }
 

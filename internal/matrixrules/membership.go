@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/matrix-org/gomatrixserverlib/spec"
+	"github.com/tidwall/gjson"
 )
 
 // Membership values of m.room.member (the spec package's names).
@@ -80,4 +81,21 @@ func IsActive(membership string) bool {
 // by a member who may invite unless the joiner is already invited or in.
 func NeedsRestrictedAuthoriser(joinRule, current string) bool {
 	return (joinRule == spec.Restricted || joinRule == spec.KnockRestricted) && current != Invite && current != Join
+}
+
+// AllowedRoomIDs are the rooms whose members may join a restricted room:
+// the m.room_membership conditions of the join rules' allow list. Entries
+// of another shape are ignored; an allow that is not a list has none.
+func AllowedRoomIDs(joinRulesContent []byte) []string {
+	allow := gjson.GetBytes(joinRulesContent, "allow")
+	if !allow.IsArray() {
+		return nil
+	}
+	var out []string
+	for _, a := range allow.Array() {
+		if id := a.Get("room_id"); a.Get("type").Str == "m.room_membership" && id.Type == gjson.String && id.Str != "" {
+			out = append(out, id.Str)
+		}
+	}
+	return out
 }

@@ -28,12 +28,10 @@ func CheckStateContent(evType string, content []byte) string {
 		_, msg := CheckCanonicalAliasShape(content)
 		return msg
 	case spec.MRoomJoinRules:
-		if msg := stringField(c, "join_rule"); msg != "" {
-			return msg
-		}
-		if a := c.Get("allow"); a.Exists() && !a.IsArray() {
-			return "allow must be an array"
-		}
+		// allow is not checked: other servers accept any value, and one
+		// that is not a list of conditions grants nothing
+		// (AllowedRoomIDs), so a restricted room stays invite-only.
+		return stringField(c, "join_rule")
 	case spec.MRoomPowerLevels:
 		for _, k := range powerLevelInts {
 			if v := c.Get(k); v.Exists() && !isLevel(v) {

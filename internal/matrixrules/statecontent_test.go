@@ -16,7 +16,7 @@ func TestCheckStateContent(t *testing.T) {
 		{"m.room.name", `{"name":1}`, false},
 		{"m.room.topic", `{"topic":null}`, false},
 		{"m.room.join_rules", `{"join_rule":"restricted","allow":[]}`, true},
-		{"m.room.join_rules", `{"join_rule":"restricted","allow":"x"}`, false},
+		{"m.room.join_rules", `{"join_rule":"restricted","allow":"x"}`, true}, // grants nothing (AllowedRoomIDs)
 		{"m.room.power_levels", `{"ban":50,"users":{"@a:b":"100"},"events":{"m.room.name":0}}`, true},
 		{"m.room.power_levels", `{"ban":5.5}`, false},
 		{"m.room.power_levels", `{"notifications":{"room":true}}`, false},

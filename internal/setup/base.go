@@ -43,6 +43,7 @@ func (b *Base) OpenDB(ctx context.Context, component string, migrations []storag
 		db.Close()
 		return nil, err
 	}
+	db.Instrument(component)
 	b.mu.Lock()
 	b.dbs = append(b.dbs, db)
 	b.dbNames = append(b.dbNames, component)

@@ -57,6 +57,7 @@ type DB struct {
 	closed     bool
 
 	rebound sync.Map // original query -> SQLite query
+	metrics *dbMetrics
 }
 
 // Open connects to dsn: "postgres://…" / "postgresql://…" for PostgreSQL,
@@ -147,6 +148,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 
 // Close closes every connection.
 func (db *DB) Close() error {
+	db.uninstrument()
 	if db.writeQueue != nil {
 		db.closeMu.Lock()
 		if !db.closed {
@@ -183,6 +185,7 @@ func (db *DB) Q(query string) string {
 // QueryContext runs a read on the reader pool (again, once, if its
 // connection was lost; see connlost.go).
 func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	defer db.observeRead(time.Now())
 	rows, err := db.reader.QueryContext(ctx, db.Q(query), args...)
 	if err != nil && db.retryable(ctx, err) {
 		return db.reader.QueryContext(ctx, db.Q(query), args...)
@@ -193,6 +196,7 @@ func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql
 // QueryRowContext runs a single-row read on the reader pool (again,
 // once, if its connection was lost).
 func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	defer db.observeRead(time.Now())
 	row := db.reader.QueryRowContext(ctx, db.Q(query), args...)
 	if db.retryable(ctx, row.Err()) {
 		return db.reader.QueryRowContext(ctx, db.Q(query), args...)
@@ -219,6 +223,7 @@ func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 // the commit (see connlost.go): fn must only act through tx, or reset
 // what it gathers when it starts.
 func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error) error {
+	defer db.observeWrite(time.Now())
 	if db.writeQueue != nil {
 		return db.groupedWriteTx(ctx, fn)
 	}

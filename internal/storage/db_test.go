@@ -182,3 +182,34 @@ func BenchmarkSmallWrites(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkReadInstrumented measures a one-row read on SQLite with and
+// without the latency histogram Instrument adds (docs/performance.md).
+func BenchmarkReadInstrumented(b *testing.B) {
+	for _, instrumented := range []bool{false, true} {
+		b.Run(fmt.Sprintf("instrumented=%v", instrumented), func(b *testing.B) {
+			ctx := context.Background()
+			db, err := storage.Open(ctx, storagetest.SQLiteDSN(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			if err := db.Migrate(ctx, "test", testMigrations); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := db.ExecContext(ctx, `INSERT INTO items (name) VALUES ($1)`, "x"); err != nil {
+				b.Fatal(err)
+			}
+			if instrumented {
+				db.Instrument("bench")
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				var name string
+				if err := db.QueryRowContext(ctx, `SELECT name FROM items WHERE name = $1`, "x").Scan(&name); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

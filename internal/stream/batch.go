@@ -64,6 +64,9 @@ func (s *Stream) ConsumeBatch(ctx context.Context, consumerName string, afterSeq
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		// After the reader (which samples the lag) is done: a stopped
+		// consumer reports nothing.
+		defer consumerLag.DeleteLabelValues(s.short, consumerName)
 		defer func() { <-readerDone }()
 		defer slot.leave()
 		batch := make([]Message, 0, opts.MaxMessages)
@@ -79,6 +82,7 @@ func (s *Stream) ConsumeBatch(ctx context.Context, consumerName string, afterSeq
 				return
 			}
 			slot.set(batch[len(batch)-1].Seq)
+			rd.applied.Store(batch[len(batch)-1].Seq)
 		}
 	}()
 	return done, nil

@@ -91,6 +91,7 @@ func Connect(ctx context.Context, cfg Config) (*Bus, error) {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
 	b.js = js
+	trackBus(b, true)
 	return b, nil
 }
 
@@ -126,6 +127,7 @@ func startEmbedded(storeDir string) (*server.Server, error) {
 // Close drains the connection (flushing pending publishes) and stops the
 // embedded server.
 func (b *Bus) Close() {
+	trackBus(b, false)
 	if b.nc != nil {
 		_ = b.nc.Drain()
 		deadline := time.Now().Add(5 * time.Second)

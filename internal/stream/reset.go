@@ -46,6 +46,7 @@ type reader struct {
 	queue      chan Message
 	checkEvery time.Duration
 	delivered  atomic.Uint64 // last sequence queued
+	applied    atomic.Uint64 // last sequence the handler applied (lag)
 }
 
 // start opens the stream after afterSeq, or from its start if afterSeq
@@ -64,7 +65,29 @@ func (r *reader) start(ctx context.Context, afterSeq uint64) (jetstream.Messages
 		return nil, time.Time{}, err
 	}
 	r.delivered.Store(afterSeq)
+	r.applied.Store(afterSeq)
+	r.observeLag(info.State.LastSeq)
 	return it, info.Created, nil
+}
+
+// consumerLag is how many messages each consumer is behind its stream's
+// last one, sampled with the stream state the reset check reads anyway
+// (every BatchOptions.ResetCheckEvery, 2 s by default): the position
+// applied, not what JetStream delivered (NumPending would not count the
+// messages read ahead into the consumer's buffer).
+var consumerLag = promauto.NewGaugeVec(prometheus.GaugeOpts{
+	Namespace: "axon",
+	Name:      "stream_consumer_lag_messages",
+	Help:      "Messages a consumer has yet to apply: the stream's last sequence minus the consumer's applied position (sampled every 2 s).",
+}, []string{"stream", "consumer"})
+
+func (r *reader) observeLag(last uint64) {
+	applied := r.applied.Load()
+	lag := 0.0
+	if last > applied {
+		lag = float64(last - applied)
+	}
+	consumerLag.WithLabelValues(r.s.short, r.consumer).Set(lag)
 }
 
 func (r *reader) reset(why string, position, last uint64) {
@@ -158,6 +181,7 @@ func (r *reader) watch(ctx context.Context, it jetstream.MessagesContext, epoch 
 		case info.State.LastSeq < delivered:
 			r.reset("stream sequence went backwards", delivered, info.State.LastSeq)
 		default:
+			r.observeLag(info.State.LastSeq)
 			continue
 		}
 		resetTo <- info.Created

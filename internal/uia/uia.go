@@ -190,13 +190,19 @@ func (a *Authenticator) runStage(req *http.Request, auth *Auth, op Op) (string, 
 }
 
 // checkPassword is the m.login.password stage: the identifier, if given,
-// must name op.UserID.
+// must name op.UserID. One naming another user of this server is refused
+// with 403 (no challenge, no password check): the request is not theirs
+// to authorise, whatever their password.
 func (a *Authenticator) checkPassword(req *http.Request, auth *Auth, op Op) (string, *httputil.JSONResponse) {
 	const invalid = "Invalid username or password"
 	if auth.Identifier != nil || auth.User != "" {
 		id, errResp := UserID(a.cfg.ServerName, auth.Identifier, auth.User)
-		if errResp != nil || id != op.UserID {
+		if errResp != nil {
 			return invalid, nil
+		}
+		if id != op.UserID {
+			r := httputil.Forbidden("The identifier names another user than the one this request is for")
+			return "", &r
 		}
 	}
 	if a.cfg.RateLimit != nil {

@@ -50,10 +50,13 @@ func TestPasswordFlow(t *testing.T) {
 	if ch2.ErrCode != "M_FORBIDDEN" || ch2.Session != ch.Session {
 		t.Fatalf("wrong password: %+v", ch2)
 	}
-	// An identifier naming someone else fails without a password check.
+	// An identifier naming someone else is forbidden (403, not a
+	// challenge) without a password check.
 	calls := pw.calls
-	challengeOf(t, second(a.Authenticate(req, &Auth{Type: StagePassword, Session: ch.Session, Password: "right",
-		Identifier: &Identifier{Type: "m.id.user", User: "bob"}}, op)))
+	if r := second(a.Authenticate(req, &Auth{Type: StagePassword, Session: ch.Session, Password: "right",
+		Identifier: &Identifier{Type: "m.id.user", User: "bob"}}, op)); r == nil || r.Code != http.StatusForbidden {
+		t.Fatalf("identifier of another user: want 403, got %+v", r)
+	}
 	if pw.calls != calls {
 		t.Fatal("password checked for the wrong user")
 	}

@@ -52,4 +52,13 @@ CREATE TABLE mediaapi_url_previews (
 	PRIMARY KEY (url, hour)
 );
 `,
+}, {
+	Version: 2,
+	Name:    "admin: who quarantined, protection from quarantine",
+	SQL: `
+ALTER TABLE mediaapi_media ADD COLUMN quarantined_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE mediaapi_media ADD COLUMN safe_from_quarantine BOOLEAN NOT NULL DEFAULT FALSE;
+CREATE INDEX mediaapi_media_uploader_created ON mediaapi_media (uploader, created_ts);
+CREATE INDEX mediaapi_media_origin_access ON mediaapi_media (origin, last_access_ts);
+`,
 }}

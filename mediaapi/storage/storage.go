@@ -30,17 +30,22 @@ type Media struct {
 	ExpiresTS   int64
 	LastAccess  int64
 	Quarantined bool
+	// QuarantinedBy is the admin who quarantined it ("" when not).
+	QuarantinedBy string
+	// Protected media (safe_from_quarantine) is never quarantined nor
+	// deleted by age.
+	Protected bool
 }
 
 // Pending reports whether the content has not been uploaded yet.
 func (m *Media) Pending() bool { return m.SHA256 == "" }
 
-const mediaColumns = `origin, media_id, uploader, content_type, file_name, size, sha256, created_ts, expires_ts, last_access_ts, quarantined`
+const mediaColumns = `origin, media_id, uploader, content_type, file_name, size, sha256, created_ts, expires_ts, last_access_ts, quarantined, quarantined_by, safe_from_quarantine`
 
 func scanMedia(row interface{ Scan(...any) error }) (*Media, error) {
 	var m Media
 	err := row.Scan(&m.Origin, &m.MediaID, &m.Uploader, &m.ContentType, &m.FileName, &m.Size, &m.SHA256,
-		&m.CreatedTS, &m.ExpiresTS, &m.LastAccess, &m.Quarantined)
+		&m.CreatedTS, &m.ExpiresTS, &m.LastAccess, &m.Quarantined, &m.QuarantinedBy, &m.Protected)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, storage.ErrNotFound
 	}
@@ -51,16 +56,16 @@ func scanMedia(row interface{ Scan(...any) error }) (*Media, error) {
 // error for which storage.IsUniqueViolation is true.
 func (d *DB) InsertMedia(ctx context.Context, m *Media) error {
 	_, err := d.DB.ExecContext(ctx, `INSERT INTO mediaapi_media (`+mediaColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		m.Origin, m.MediaID, m.Uploader, m.ContentType, m.FileName, m.Size, m.SHA256,
-		m.CreatedTS, m.ExpiresTS, m.LastAccess, m.Quarantined)
+		m.CreatedTS, m.ExpiresTS, m.LastAccess, m.Quarantined, m.QuarantinedBy, m.Protected)
 	return err
 }
 
 // UpsertRemote stores (or refreshes) a cached remote file's row.
 func (d *DB) UpsertRemote(ctx context.Context, m *Media) error {
 	_, err := d.DB.ExecContext(ctx, `INSERT INTO mediaapi_media (`+mediaColumns+`)
-		VALUES ($1, $2, '', $3, $4, $5, $6, $7, 0, $8, FALSE)
+		VALUES ($1, $2, '', $3, $4, $5, $6, $7, 0, $8, FALSE, '', FALSE)
 		ON CONFLICT (origin, media_id) DO UPDATE SET content_type = excluded.content_type,
 			file_name = excluded.file_name, size = excluded.size, sha256 = excluded.sha256,
 			created_ts = excluded.created_ts, last_access_ts = excluded.last_access_ts`,
@@ -97,9 +102,10 @@ func (d *DB) CountPending(ctx context.Context, uploader string, now int64) (int,
 	return n, err
 }
 
-// DeleteExpiredPending removes pending uploads whose time ran out.
+// DeleteExpiredPending removes pending uploads whose time ran out (not
+// the placeholders that keep uncached remote media quarantined).
 func (d *DB) DeleteExpiredPending(ctx context.Context, now int64) (int64, error) {
-	res, err := d.DB.ExecContext(ctx, `DELETE FROM mediaapi_media WHERE sha256 = '' AND expires_ts <= $1`, now)
+	res, err := d.DB.ExecContext(ctx, `DELETE FROM mediaapi_media WHERE sha256 = '' AND expires_ts <= $1 AND quarantined = FALSE`, now)
 	if err != nil {
 		return 0, err
 	}
@@ -112,23 +118,12 @@ func (d *DB) TouchMedia(ctx context.Context, origin, mediaID string, now int64) 
 	return err
 }
 
-// SetQuarantined marks media as not to be served (admin action).
-func (d *DB) SetQuarantined(ctx context.Context, origin, mediaID string, q bool) error {
-	res, err := d.DB.ExecContext(ctx, `UPDATE mediaapi_media SET quarantined = $1 WHERE origin = $2 AND media_id = $3`, q, origin, mediaID)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return storage.ErrNotFound
-	}
-	return nil
-}
-
 // StaleRemote lists cached remote media (not from ours) last accessed
-// before the given time, oldest first.
+// before the given time, oldest first. Quarantined rows stay: they are
+// what keeps the file from being fetched and served again.
 func (d *DB) StaleRemote(ctx context.Context, ours string, before int64, limit int) ([]Media, error) {
 	rows, err := d.DB.QueryContext(ctx, `SELECT `+mediaColumns+` FROM mediaapi_media
-		WHERE origin <> $1 AND uploader = '' AND last_access_ts < $2 ORDER BY last_access_ts LIMIT $3`, ours, before, limit)
+		WHERE origin <> $1 AND uploader = '' AND last_access_ts < $2 AND quarantined = FALSE ORDER BY last_access_ts LIMIT $3`, ours, before, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -46,9 +46,19 @@ type RoomserverAPI interface {
 	QueryEventByTimestamp(ctx context.Context, roomID matrixid.RoomID, ts int64, dir string) (eventID matrixid.EventID, eventTS int64, err error)
 	// QueryRoomSummary is what the directory and hierarchy show.
 	QueryRoomSummary(ctx context.Context, roomID matrixid.RoomID) (*RoomSummary, error)
+	// QueryHierarchyRoom is the room as a space hierarchy or a room
+	// summary shows it (children_state only for a space, only suggested
+	// children with suggestedOnly); unlike RoomSummary, all of it crosses
+	// RPC.
+	QueryHierarchyRoom(ctx context.Context, roomID matrixid.RoomID, suggestedOnly bool) (*HierarchyRoom, error)
 	// QueryAllRooms lists every room the server knows, oldest first
 	// (server administration).
 	QueryAllRooms(ctx context.Context) ([]string, error)
+	// QueryRoomMediaURIs lists the mxc:// URIs in the content of a
+	// room's events (server administration: quarantining a room's media),
+	// a page of events at a time: after is 0 or the Next of the previous
+	// page; Next is 0 after the last page.
+	QueryRoomMediaURIs(ctx context.Context, roomID matrixid.RoomID, after int64) (*RoomMediaPage, error)
 
 	// Aliases.
 	SetRoomAlias(ctx context.Context, alias string, roomID matrixid.RoomID, creator matrixid.UserID) error
@@ -84,6 +94,16 @@ type RoomserverAPI interface {
 	// QueryServerInRoom says whether serverName has a joined member in
 	// the room's current state.
 	QueryServerInRoom(ctx context.Context, roomID matrixid.RoomID, serverName string) (bool, error)
+	// QueryServerInvited says whether serverName has an invited member
+	// in the room's current state (federation /hierarchy lets it see the
+	// room).
+	QueryServerInvited(ctx context.Context, roomID matrixid.RoomID, serverName string) (bool, error)
+	// QueryJoinAuthoriser picks the user of this server who vouches for
+	// userID's join to a restricted room (join_authorised_via_users_server),
+	// "" when the join needs none. CodeForbidden: the user meets no
+	// condition; CodeUnableToAuthoriseJoin / CodeUnableToGrantJoin: this
+	// server cannot vouch, another one may.
+	QueryJoinAuthoriser(ctx context.Context, roomID matrixid.RoomID, userID matrixid.UserID) (matrixid.UserID, error)
 
 	// Server administration (the admin API).
 

@@ -18,6 +18,10 @@ const (
 	CodeBadAlias  ErrorCode = "M_INVALID_PARAM"
 	CodeInUse     ErrorCode = "M_ROOM_IN_USE"
 	CodeVersion   ErrorCode = "M_UNSUPPORTED_ROOM_VERSION"
+	// CodeUnableToAuthoriseJoin, CodeUnableToGrantJoin: this server
+	// cannot vouch for a join to a restricted room; another may (400).
+	CodeUnableToAuthoriseJoin ErrorCode = "M_UNABLE_TO_AUTHORISE_JOIN"
+	CodeUnableToGrantJoin     ErrorCode = "M_UNABLE_TO_GRANT_JOIN"
 )
 
 // Error is a client-meaningful failure (as opposed to an internal one,

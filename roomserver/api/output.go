@@ -10,6 +10,8 @@ const (
 	OutputTypeRedaction    OutputType = "redaction"
 	// OutputTypeBackfill: a historical event stored by backfill.
 	OutputTypeBackfill OutputType = "backfill"
+	// OutputTypeForget: a user forgot a room they had left (/forget).
+	OutputTypeForget OutputType = "forget"
 	// OutputTypePurgeRoom: the room was deleted (admin API); consumers
 	// delete everything they hold of it.
 	OutputTypePurgeRoom OutputType = "purge_room"
@@ -24,6 +26,7 @@ type OutputEvent struct {
 	NewRoomEvent *OutputNewRoomEvent `json:"new_room_event,omitempty"`
 	Redaction    *OutputRedaction    `json:"redaction,omitempty"`
 	Backfill     *OutputBackfill     `json:"backfill,omitempty"`
+	Forget       *OutputForget       `json:"forget,omitempty"`
 	PurgeRoom    *OutputPurgeRoom    `json:"purge_room,omitempty"`
 }
 
@@ -89,4 +92,14 @@ type OutputBackfill struct {
 	Depth int64 `json:"depth"`
 	// HistoryVisibility in force for this event (the state before it).
 	HistoryVisibility string `json:"history_visibility,omitempty"`
+}
+
+// OutputForget says UserID forgot RoomID: the membership event
+// MembershipEventID (a leave or ban) is the one forgotten, so a consumer
+// that already holds a newer membership ignores it. It is not part of
+// the room's history (no stream position of its own in /sync).
+type OutputForget struct {
+	RoomID            string `json:"room_id"`
+	UserID            string `json:"user_id"`
+	MembershipEventID string `json:"membership_event_id"`
 }

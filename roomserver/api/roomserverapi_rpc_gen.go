@@ -68,8 +68,18 @@ func (c *RoomserverAPIClient) QueryRoomSummary(ctx context.Context, a1 matrixid.
 	return
 }
 
+func (c *RoomserverAPIClient) QueryHierarchyRoom(ctx context.Context, a1 matrixid.RoomID, a2 bool) (r0 *HierarchyRoom, r1 error) {
+	r1 = c.C.Call(ctx, "QueryHierarchyRoom", []any{a1, a2}, &r0)
+	return
+}
+
 func (c *RoomserverAPIClient) QueryAllRooms(ctx context.Context) (r0 []string, r1 error) {
 	r1 = c.C.Call(ctx, "QueryAllRooms", []any{}, &r0)
+	return
+}
+
+func (c *RoomserverAPIClient) QueryRoomMediaURIs(ctx context.Context, a1 matrixid.RoomID, a2 int64) (r0 *RoomMediaPage, r1 error) {
+	r1 = c.C.Call(ctx, "QueryRoomMediaURIs", []any{a1, a2}, &r0)
 	return
 }
 
@@ -135,6 +145,16 @@ func (c *RoomserverAPIClient) QueryStateBeforeEvent(ctx context.Context, a1 matr
 
 func (c *RoomserverAPIClient) QueryServerInRoom(ctx context.Context, a1 matrixid.RoomID, a2 string) (r0 bool, r1 error) {
 	r1 = c.C.Call(ctx, "QueryServerInRoom", []any{a1, a2}, &r0)
+	return
+}
+
+func (c *RoomserverAPIClient) QueryServerInvited(ctx context.Context, a1 matrixid.RoomID, a2 string) (r0 bool, r1 error) {
+	r1 = c.C.Call(ctx, "QueryServerInvited", []any{a1, a2}, &r0)
+	return
+}
+
+func (c *RoomserverAPIClient) QueryJoinAuthoriser(ctx context.Context, a1 matrixid.RoomID, a2 matrixid.UserID) (r0 matrixid.UserID, r1 error) {
+	r1 = c.C.Call(ctx, "QueryJoinAuthoriser", []any{a1, a2}, &r0)
 	return
 }
 

@@ -115,6 +115,7 @@ type RoomSummary struct {
 	WorldReadable     bool            `json:"world_readable"`
 	RoomType          string          `json:"room_type,omitempty"`
 	RoomVersion       string          `json:"room_version,omitempty"`
+	Encryption        string          `json:"encryption,omitempty"`
 	HistoryVisibility string          `json:"-"`
 	AllowedRoomIDs    []string        `json:"-"`
 	Children          []SpaceChild    `json:"-"`
@@ -146,4 +147,10 @@ type PublicRoomsResponse struct {
 	NextBatch string        `json:"next_batch,omitempty"`
 	PrevBatch string        `json:"prev_batch,omitempty"`
 	Total     int           `json:"total_room_count_estimate"`
+}
+
+// RoomMediaPage is one page of QueryRoomMediaURIs.
+type RoomMediaPage struct {
+	URIs []string `json:"uris"`
+	Next int64    `json:"next"`
 }

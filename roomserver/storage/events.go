@@ -149,3 +149,10 @@ func (d *DB) EventByTimestamp(ctx context.Context, roomNID, ts int64, forward bo
 	}
 	return id, got, err
 }
+
+// RoomEventsAfter pages through a room's DAG events (not outliers or
+// rejected) in storage order: those with an NID above after, at most
+// limit.
+func (d *DB) RoomEventsAfter(ctx context.Context, roomNID, after int64, limit int) ([]*Event, error) {
+	return d.queryEvents(ctx, d, `room_nid = $1 AND status IN (0, 1) AND event_nid > $2 ORDER BY event_nid LIMIT $3`, roomNID, after, limit)
+}

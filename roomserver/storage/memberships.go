@@ -23,7 +23,7 @@ func (d *DB) RoomsForUser(ctx context.Context, userID, membership string) ([]str
 }
 
 // Forget hides a room the user is no longer in.
-func (d *DB) Forget(ctx context.Context, roomNID int64, userID string) error {
-	_, err := d.ExecContext(ctx, `UPDATE roomserver_memberships SET forgotten = TRUE WHERE room_nid = $1 AND user_id = $2`, roomNID, userID)
+func (d *DB) Forget(ctx context.Context, tx *storage.Tx, roomNID int64, userID string) error {
+	_, err := tx.ExecContext(ctx, `UPDATE roomserver_memberships SET forgotten = TRUE WHERE room_nid = $1 AND user_id = $2`, roomNID, userID)
 	return err
 }

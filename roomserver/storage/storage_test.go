@@ -307,7 +307,7 @@ func TestMemberships(t *testing.T) {
 		if got := rooms("@u:x", "join"); len(got) != 0 {
 			t.Fatalf("still joined to %v after leaving", got)
 		}
-		must(t, d.Forget(ctx, a, "@u:x"))
+		write(t, d, func(tx *istorage.Tx) error { return d.Forget(ctx, tx, a, "@u:x") })
 		if got := rooms("@u:x", "leave"); len(got) != 0 {
 			t.Fatalf("forgotten room listed: %v", got)
 		}

@@ -50,6 +50,25 @@ func (d *DB) GetPresence(ctx context.Context, userID string) (*Presence, error) 
 func (d *DB) PresenceBetween(ctx context.Context, from, to types.StreamPosition, limit int) ([]Presence, error) {
 	rows, err := d.DB.QueryContext(ctx, `SELECT user_id, presence, status_msg, last_active_ts, currently_active, pos FROM syncapi_presence
 		WHERE pos > $1 AND pos <= $2 ORDER BY pos LIMIT $3`, int64(from), int64(to), limit)
+	return scanPresence(rows, err)
+}
+
+// PresenceOf returns the stored presence (at or before position to) of
+// those of userIDs that have one.
+func (d *DB) PresenceOf(ctx context.Context, userIDs []string, to types.StreamPosition) ([]Presence, error) {
+	if len(userIDs) == 0 {
+		return nil, nil
+	}
+	args := []any{int64(to)}
+	for _, u := range userIDs {
+		args = append(args, u)
+	}
+	rows, err := d.DB.QueryContext(ctx, `SELECT user_id, presence, status_msg, last_active_ts, currently_active, pos FROM syncapi_presence
+		WHERE pos <= $1 AND user_id IN (`+storage.InList(2, len(userIDs))+`) ORDER BY pos`, args...)
+	return scanPresence(rows, err)
+}
+
+func scanPresence(rows *sql.Rows, err error) ([]Presence, error) {
 	if err != nil {
 		return nil, err
 	}

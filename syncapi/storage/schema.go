@@ -251,4 +251,15 @@ INSERT INTO syncapi_public_rooms (room_id)
 	Version: 6,
 	Name:    "dead letters",
 	SQL:     streampos.DeadLetterSchema(consumerTables.DeadLetters),
+}, {
+	Version: 7,
+	Name:    "forgotten rooms",
+	SQL: `
+CREATE TABLE syncapi_forgotten (
+	user_id TEXT NOT NULL,
+	room_id TEXT NOT NULL,
+	event_id TEXT NOT NULL,
+	PRIMARY KEY (user_id, room_id)
+);
+`,
 }}

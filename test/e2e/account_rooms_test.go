@@ -80,6 +80,13 @@ func TestAccountProfileUpdatesRooms(t *testing.T) {
 			_, has := c["displayname"]
 			return !has && c["avatar_url"] == "mxc://example.org/abc"
 		})
+		// Any string is accepted as an avatar and reaches the rooms as sent.
+		if r := roomsDo(t, alice, "PUT", "/_matrix/client/v3/profile/"+url.PathEscape(user)+"/avatar_url", map[string]any{"avatar_url": "LemurLover"}); r.Status != 200 {
+			t.Fatalf("set non-mxc avatar: %d %v", r.Status, r.Body)
+		}
+		acctMemberUntil(t, bob, room2, user, "non-mxc avatar", func(c map[string]any) bool {
+			return c["avatar_url"] == "LemurLover"
+		})
 	})
 }
 

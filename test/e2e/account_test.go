@@ -82,6 +82,13 @@ func TestAccountLifecycle(t *testing.T) {
 		bad := acctDo(t, "DELETE", inst.URL+"/_matrix/client/v3/devices/"+string(login.DeviceID), alice.AccessToken,
 			map[string]any{"auth": acctPasswordAuth("alice", "wrong-password", r.str("session"))})
 		acctExpect(t, "delete device with wrong password", bad, http.StatusUnauthorized, "M_FORBIDDEN")
+		// Another user's (right) password is no authority over alice's device: 403.
+		other := acctDo(t, "DELETE", inst.URL+"/_matrix/client/v3/devices/"+string(login.DeviceID), alice.AccessToken,
+			map[string]any{"auth": acctPasswordAuth(bob.UserID.String(), "password456", r.str("session"))})
+		acctExpect(t, "delete device with another user's password", other, http.StatusForbidden, "M_FORBIDDEN")
+		if _, err := alice.GetDeviceInfo(ctx, login.DeviceID); err != nil {
+			t.Fatalf("device gone after another user's auth: %v", err)
+		}
 		if err := alice.DeleteDevice(ctx, login.DeviceID, &mautrix.ReqDeleteDevice{Auth: &mautrix.ReqUIAuthLogin{
 			BaseAuthData: mautrix.BaseAuthData{Type: mautrix.AuthTypePassword, Session: r.str("session")},
 			User:         "alice", Password: "password123",

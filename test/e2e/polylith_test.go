@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+
 	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/server/testserver"
@@ -80,4 +83,21 @@ func TestPolylith(t *testing.T) {
 		}
 		return false
 	})
+
+	// A space hierarchy and a room summary through the edge: the
+	// space's links and a restricted rule's allowed rooms cross RPC.
+	space := roomsCreate(t, alice, &mautrix.ReqCreateRoom{Preset: "public_chat", CreationContent: map[string]any{"type": "m.space"}})
+	child := roomsCreate(t, alice, &mautrix.ReqCreateRoom{RoomVersion: "10", InitialState: []*event.Event{{
+		Type: event.StateJoinRules, Content: event.Content{Raw: map[string]any{
+			"join_rule": "restricted", "allow": []map[string]any{{"type": "m.room_membership", "room_id": string(space)}}}}}}})
+	spacesLink(t, alice, space, child, map[string]any{"via": []string{edgeName}})
+	_, err := bob.JoinRoomByID(roomsCtx, space)
+	roomsNoErr(t, err)
+	if ids, links, _ := spacesHierarchy(t, bob, space, ""); !slices.Equal(ids, []string{string(space), string(child)}) || len(links[string(space)]) != 1 {
+		t.Fatalf("hierarchy through the edge: %v, links %v", ids, links)
+	}
+	s := roomsDo(t, bob, "GET", "/_matrix/client/v1/room_summary/"+string(child), nil)
+	if allowed, _ := s.Body["allowed_room_ids"].([]any); s.Status != 200 || len(allowed) != 1 || allowed[0] != string(space) {
+		t.Fatalf("summary through the edge: %d %v", s.Status, s.Body)
+	}
 }

@@ -44,7 +44,14 @@ func TestRoomsAliasesAndDirectory(t *testing.T) {
 		// Canonical alias must point here.
 		_, err = alice.SendStateEvent(roomsCtx, roomID, event.StateCanonicalAlias, "", map[string]string{"alias": "#missing:" + server})
 		roomsExpectErr(t, err, "M_BAD_ALIAS", "canonical alias to an unknown alias")
-		_, err = alice.SendStateEvent(roomsCtx, roomID, event.StateCanonicalAlias, "", map[string]string{"alias": string(alias)})
+		_, err = alice.SendStateEvent(roomsCtx, roomID, event.StateCanonicalAlias, "", map[string]string{"alias": "%not-an-alias:" + server})
+		roomsExpectErr(t, err, "M_INVALID_PARAM", "canonical alias with invalid syntax")
+		_, err = alice.SendStateEvent(roomsCtx, roomID, event.StateCanonicalAlias, "", map[string]any{"alias": string(alias), "alt_aliases": []string{"#bad"}})
+		roomsExpectErr(t, err, "M_INVALID_PARAM", "alt alias with invalid syntax")
+		alt := id.RoomAlias("#lounge-alt:" + server)
+		_, err = alice.CreateAlias(roomsCtx, alt, roomID)
+		roomsNoErr(t, err)
+		_, err = alice.SendStateEvent(roomsCtx, roomID, event.StateCanonicalAlias, "", map[string]any{"alias": string(alias), "alt_aliases": []string{string(alt)}})
 		roomsNoErr(t, err)
 		_, err = bob.DeleteAlias(roomsCtx, alias)
 		roomsExpectErr(t, err, "M_FORBIDDEN", "delete someone else's alias at level 0")
@@ -52,6 +59,15 @@ func TestRoomsAliasesAndDirectory(t *testing.T) {
 		roomsNoErr(t, err)
 		_, err = bob.ResolveAlias(roomsCtx, alias)
 		roomsExpectErr(t, err, "M_NOT_FOUND", "deleted alias")
+		// Deleting aliases takes them out of the canonical alias event.
+		if c := roomsStateContent(t, alice, roomID, "m.room.canonical_alias", ""); c["alias"] != nil || len(c["alt_aliases"].([]any)) != 1 {
+			t.Fatalf("canonical alias after deleting its alias: %v", c)
+		}
+		_, err = alice.DeleteAlias(roomsCtx, alt)
+		roomsNoErr(t, err)
+		if c := roomsStateContent(t, alice, roomID, "m.room.canonical_alias", ""); len(c) != 0 {
+			t.Fatalf("canonical alias after deleting every alias: %v", c)
+		}
 
 		// Directory visibility and /publicRooms with search and paging.
 		r = roomsDo(t, bob, "GET", "/_matrix/client/v3/directory/list/room/"+string(roomID), nil)

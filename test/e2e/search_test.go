@@ -58,7 +58,8 @@ func TestSearch(t *testing.T) {
 		// Newest first, one per page.
 		r = search(alice, map[string]any{"search_term": "FOX", "order_by": "recent", "filter": map[string]any{"limit": 1}}, "")
 		var paged []string
-		for page := 0; page < 5; page++ {
+		pages := 0
+		for ; pages < 5; pages++ {
 			ids, cat := searchIDs(r)
 			paged = append(paged, ids...)
 			nb, _ := cat["next_batch"].(string)
@@ -69,6 +70,11 @@ func TestSearch(t *testing.T) {
 		}
 		if !slices.Equal(paged, []string{before.String(), foxes.String(), quick.String()}) {
 			t.Fatalf("recent pages: %v", paged)
+		}
+		// Every full page has a next_batch; the page after the last one is
+		// empty and has none.
+		if pages != 3 {
+			t.Fatalf("recent pages: next_batch absent after page %d, want after the empty fourth", pages+1)
 		}
 
 		// All words must match; filters narrow by room and sender.

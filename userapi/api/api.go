@@ -226,10 +226,11 @@ type AccountsPage struct {
 	Total    int                  `json:"total"`
 }
 
-// AccountWithProfile is an account with its display name.
+// AccountWithProfile is an account with its display name and avatar.
 type AccountWithProfile struct {
 	Account
 	DisplayName string `json:"display_name,omitempty"`
+	AvatarURL   string `json:"avatar_url,omitempty"`
 }
 
 // RegistrationToken is a registration token and its use counts.

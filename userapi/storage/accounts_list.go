@@ -24,10 +24,11 @@ type AccountFilter struct {
 	Limit   int
 }
 
-// ListedAccount is an account with its display name.
+// ListedAccount is an account with its display name and avatar.
 type ListedAccount struct {
 	Account
 	DisplayName string
+	AvatarURL   string
 }
 
 var accountOrderColumns = map[string]string{
@@ -72,7 +73,8 @@ func (d *DB) ListAccounts(ctx context.Context, f AccountFilter) ([]ListedAccount
 		dir = "DESC"
 	}
 	args = append(args, f.Limit, f.From)
-	q := `SELECT a.localpart, a.created_ts, a.is_admin, a.is_guest, a.deactivated, COALESCE(p.value, '') AS dn` + from +
+	q := `SELECT a.localpart, a.created_ts, a.is_admin, a.is_guest, a.deactivated, COALESCE(p.value, '') AS dn,
+		COALESCE((SELECT av.value FROM userapi_profile_fields av WHERE av.localpart = a.localpart AND av.field = 'avatar_url'), '')` + from +
 		fmt.Sprintf(" ORDER BY %s %s, a.localpart %s LIMIT $%d OFFSET $%d", col, dir, dir, len(args)-1, len(args))
 	rows, err := d.DB.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -82,11 +84,11 @@ func (d *DB) ListAccounts(ctx context.Context, f AccountFilter) ([]ListedAccount
 	var out []ListedAccount
 	for rows.Next() {
 		var a ListedAccount
-		var dn string
-		if err := rows.Scan(&a.Localpart, &a.CreatedTS, &a.IsAdmin, &a.IsGuest, &a.Deactivated, &dn); err != nil {
+		var dn, av string
+		if err := rows.Scan(&a.Localpart, &a.CreatedTS, &a.IsAdmin, &a.IsGuest, &a.Deactivated, &dn, &av); err != nil {
 			return nil, 0, err
 		}
-		a.DisplayName = unquoteJSONString(dn)
+		a.DisplayName, a.AvatarURL = unquoteJSONString(dn), unquoteJSONString(av)
 		out = append(out, a)
 	}
 	return out, total, rows.Err()
