@@ -59,8 +59,9 @@ func (h *roomRoutes) inviterServer(ctx context.Context, roomID, userID string) [
 	return nil
 }
 
-// remoteJoin joins through other servers.
-func (h *roomRoutes) remoteJoin(ctx context.Context, userID, roomIDOrAlias string, servers []string, reason string) httputil.JSONResponse {
+// remoteJoin joins through other servers, with the body's reason and
+// custom keys in the member event like a local join.
+func (h *roomRoutes) remoteJoin(ctx context.Context, userID, roomIDOrAlias string, servers []string, body joinBody) httputil.JSONResponse {
 	if strings.HasPrefix(roomIDOrAlias, "!") {
 		// A blocked room this server is not in (perhaps purged); the
 		// federation join checks rooms found through an alias.
@@ -75,8 +76,11 @@ func (h *roomRoutes) remoteJoin(ctx context.Context, userID, roomIDOrAlias strin
 		return httputil.NotFound("Room %s is not known to this server and federation is disabled", roomIDOrAlias)
 	}
 	content := map[string]any{}
-	if reason != "" {
-		content["reason"] = reason
+	for k, v := range body.Extra {
+		content[k] = v
+	}
+	if body.Reason != "" {
+		content["reason"] = body.Reason
 	}
 	h.addProfile(ctx, userID, content)
 	if strings.HasPrefix(roomIDOrAlias, "!") {

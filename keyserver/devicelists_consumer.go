@@ -14,7 +14,8 @@ import (
 
 // consumeDeviceChanges follows the userapi's user_devices stream: keys of
 // deleted devices are forgotten and the user's new device list announced
-// at once, rather than when someone next queries the user's keys.
+// at once, rather than when someone next queries the user's keys; a
+// renamed device with keys is announced with its new name.
 func (k *Keyserver) consumeDeviceChanges(ctx context.Context, base *setup.Base) error {
 	st, err := base.Stream(ctx, stream.UserDevices)
 	if err != nil {
@@ -52,6 +53,18 @@ func (k *Keyserver) onDeviceChange(ctx context.Context, msg stream.Message) erro
 		updates, err := k.deleteKeys(ctx, tx, c.UserID, c.DeletedDeviceIDs)
 		if err != nil {
 			return nil, err
+		}
+		if c.RenamedDeviceID != "" {
+			// A renamed device with keys is a device list change: other
+			// servers show the name with the keys.
+			keys, streamID, err := k.db.TouchDevice(ctx, tx, c.UserID, c.RenamedDeviceID)
+			if err != nil {
+				return nil, err
+			}
+			if streamID != 0 {
+				updates = append(updates, api.DeviceListUpdate{UserID: c.UserID, DeviceID: c.RenamedDeviceID,
+					DisplayName: c.DisplayName, StreamID: streamID, Keys: keys})
+			}
 		}
 		return updates, k.db.SetConsumerSeq(ctx, tx, stream.UserDevices, msg.Seq)
 	})

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"strings"
 	"time"
 
 	istorage "github.com/axon-hs/axon/internal/storage"
@@ -85,7 +87,8 @@ func (m *MediaAPI) fetchRemote(ctx context.Context, ref mediaRef) (*storage.Medi
 }
 
 // errEndpointUnsupported: the server does not know the federation media
-// endpoint (answers M_UNRECOGNIZED, 404 without errcode, 405, 501).
+// endpoint (answers M_UNRECOGNIZED, 405, 501, or a 4xx other than 429
+// without a Matrix errcode).
 var errEndpointUnsupported = errors.New("federation media endpoint not supported")
 
 func (m *MediaAPI) fetchFederation(ctx context.Context, ref mediaRef, row *storage.Media) (*blob.Spooled, error) {
@@ -97,6 +100,11 @@ func (m *MediaAPI) fetchFederation(ctx context.Context, ref mediaRef, row *stora
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return nil, remoteStatusError(resp, true)
+	}
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); !strings.HasPrefix(mt, "multipart/") {
+		// Some servers answer with the file itself, as the legacy
+		// endpoint does, instead of the multipart form: take it so.
+		return m.plainContent(resp, row)
 	}
 	var sp *blob.Spooled
 	rc, err := readMediaMultipart(resp.Body, resp.Header.Get("Content-Type"), func(h textproto.MIMEHeader, r io.Reader) error {
@@ -141,6 +149,12 @@ func (m *MediaAPI) fetchLegacy(ctx context.Context, ref mediaRef, row *storage.M
 	if resp.StatusCode != http.StatusOK {
 		return nil, remoteStatusError(resp, false)
 	}
+	return m.plainContent(resp, row)
+}
+
+// plainContent reads a response whose body is the file, typed by its
+// Content-Type and named by its Content-Disposition.
+func (m *MediaAPI) plainContent(resp *http.Response, row *storage.Media) (*blob.Spooled, error) {
 	if resp.ContentLength > m.maxUpload {
 		return nil, errRemoteTooLarge
 	}
@@ -158,7 +172,10 @@ func remoteStatusError(resp *http.Response, newEndpoint bool) error {
 	_ = json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&body)
 	switch {
 	case newEndpoint && (body.ErrCode == "M_UNRECOGNIZED" || resp.StatusCode == http.StatusMethodNotAllowed ||
-		resp.StatusCode == http.StatusNotImplemented || (resp.StatusCode == http.StatusNotFound && body.ErrCode == "")):
+		resp.StatusCode == http.StatusNotImplemented || (body.ErrCode == "" && resp.StatusCode >= 400 && resp.StatusCode < 500 &&
+		resp.StatusCode != http.StatusTooManyRequests)):
+		// A client error that is no Matrix error is no answer of the
+		// endpoint either (a server or proxy that does not know it).
 		return errEndpointUnsupported
 	case resp.StatusCode == http.StatusNotFound:
 		return errNotFound

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,5 +89,60 @@ func TestRemoteRedirectForm(t *testing.T) {
 	}
 	if _, err := m.db.Media(ctx, "them", "abc"); !errors.Is(err, istorage.ErrNotFound) {
 		t.Fatalf("refused fetch left a row: %v", err)
+	}
+}
+
+// TestRemotePlainFederationResponse: a server that answers the federation
+// media endpoint with the file itself (not the multipart form) still
+// serves its media, typed by the response's Content-Type.
+func TestRemotePlainFederationResponse(t *testing.T) {
+	ctx := context.Background()
+	m := testMedia(t, nil, &fakeRemote{contentType: "text/plain", body: []byte("Hello from the other side")}, nil)
+	row, err := m.remoteMedia(ctx, mediaRef{origin: "them", mediaID: "PlainTextFile", allowRemote: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := m.store.Open(ctx, row.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(f)
+	f.Close()
+	if string(got) != "Hello from the other side" || row.ContentType != "text/plain" || row.FileName != "" {
+		t.Fatalf("row %+v content %q", row, got)
+	}
+}
+
+// routedRemote answers the federation media endpoint with status fedStatus
+// (a plain-text body) and the legacy endpoint with the file.
+type routedRemote struct {
+	fedStatus   int
+	legacyCalls int
+}
+
+func (r *routedRemote) Get(ctx context.Context, server, uri string, signed bool) (*http.Response, error) {
+	if strings.HasPrefix(uri, "/_matrix/federation/v1/media/") {
+		return &http.Response{StatusCode: r.fedStatus, Header: http.Header{"Content-Type": {"text/plain"}}, Body: io.NopCloser(strings.NewReader("no such route"))}, nil
+	}
+	r.legacyCalls++
+	return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"text/plain"}}, Body: io.NopCloser(strings.NewReader("legacy file"))}, nil
+}
+
+// TestRemoteLegacyFallbackOnNonMatrixError: a 4xx without a Matrix
+// errcode from the federation media endpoint means the server does not
+// know it, so the legacy download is tried; 429 (slow down) is not such
+// an answer.
+func TestRemoteLegacyFallbackOnNonMatrixError(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		status     int
+		wantLegacy bool
+	}{{http.StatusBadRequest, true}, {http.StatusNotFound, true}, {http.StatusTooManyRequests, false}} {
+		remote := &routedRemote{fedStatus: tc.status}
+		m := testMedia(t, nil, remote, nil)
+		_, err := m.remoteMedia(ctx, mediaRef{origin: "them", mediaID: "abc", allowRemote: true})
+		if got := remote.legacyCalls == 1 && err == nil; got != tc.wantLegacy {
+			t.Fatalf("status %d: legacy used %v (calls %d, err %v), want %v", tc.status, got, remote.legacyCalls, err, tc.wantLegacy)
+		}
 	}
 }

@@ -65,12 +65,22 @@ func (u *UserAPI) SetDeviceDisplayName(ctx context.Context, userID matrixid.User
 	if err != nil {
 		return err
 	}
-	err = u.db.SetDeviceDisplayName(ctx, local, deviceID, displayName)
+	userID = matrixid.UserID(u.userID(local))
+	var staged []outbox.Entry
+	err = u.db.SetDeviceDisplayName(ctx, local, deviceID, displayName, func(tx *istorage.Tx) error {
+		data, err := json.Marshal(api.OutputDeviceChange{UserID: string(userID), RenamedDeviceID: deviceID, DisplayName: displayName})
+		if err != nil {
+			return err
+		}
+		staged, err = u.outbox.Stage(ctx, tx, string(userID), data)
+		return err
+	})
 	if errors.Is(err, istorage.ErrNotFound) {
 		return fmt.Errorf("%w: no device %s", api.ErrNotFound, deviceID)
 	}
 	if err == nil {
 		u.tokens.invalidateDevice(local, deviceID) // cached Device carries the name
+		u.outbox.Enqueue(staged)                   // the keyserver announces the new name
 	}
 	return err
 }

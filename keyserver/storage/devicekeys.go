@@ -79,6 +79,26 @@ func (d *DB) storeDeviceKeys(ctx context.Context, tx *storage.Tx, u Upload) (int
 	return d.bumpStream(ctx, tx, u.UserID)
 }
 
+// TouchDevice marks a change of a device that has identity keys (its
+// name) inside tx: it returns the keys and the user's new stream ID, or
+// nil and 0 when the device has no keys (no one has seen it).
+func (d *DB) TouchDevice(ctx context.Context, tx *storage.Tx, userID, deviceID string) (json.RawMessage, int64, error) {
+	var js string
+	err := tx.QueryRowContext(ctx, `SELECT key_json FROM keyserver_device_keys WHERE user_id = $1 AND device_id = $2`,
+		userID, deviceID).Scan(&js)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	streamID, err := d.bumpStream(ctx, tx, userID)
+	if err != nil {
+		return nil, 0, err
+	}
+	return json.RawMessage(js), streamID, nil
+}
+
 // DeviceKeys returns userID's stored identity keys by device ID.
 func (d *DB) DeviceKeys(ctx context.Context, userID string) (map[string]json.RawMessage, error) {
 	rows, err := d.DB.QueryContext(ctx, `SELECT device_id, key_json FROM keyserver_device_keys WHERE user_id = $1`, userID)

@@ -102,13 +102,25 @@ func federationKeys(t *testing.T, opts testserver.Options) {
 	}); cs.Status != 200 {
 		t.Fatalf("cross-signing upload: %d %s", cs.Status, cs.Raw)
 	}
-	keysSyncUntil(t, bobSync, r.str("next_batch"), "alice changed on B after cross-signing", func(r acctResp) bool { return keysChanged(r, aliceID) })
+	r = keysSyncUntil(t, bobSync, r.str("next_batch"), "alice changed on B after cross-signing", func(r acctResp) bool { return keysChanged(r, aliceID) })
 	q = keysDo(t, bob, "POST", "/keys/query", map[string]any{"device_keys": map[string]any{aliceID: []string{}}})
 	mk, _ := q.Body["master_keys"].(map[string]any)
 	sk, _ := q.Body["self_signing_keys"].(map[string]any)
 	uk, _ := q.Body["user_signing_keys"].(map[string]any)
 	if mk[aliceID] == nil || sk[aliceID] == nil || uk[aliceID] != nil {
 		t.Fatalf("alice's cross-signing keys via federation: %s", q.Raw)
+	}
+
+	// Renaming a device with keys is a device list change: B marks alice
+	// changed and shows the new name with her keys.
+	if rn := keysDo(t, alice, "PUT", "/devices/"+alice.DeviceID.String(), map[string]any{"display_name": "My new name"}); rn.Status != 200 {
+		t.Fatalf("rename: %d %s", rn.Status, rn.Raw)
+	}
+	keysSyncUntil(t, bobSync, r.str("next_batch"), "alice changed on B after the rename", func(r acctResp) bool { return keysChanged(r, aliceID) })
+	q = keysDo(t, bob, "POST", "/keys/query", map[string]any{"device_keys": map[string]any{aliceID: []string{}}})
+	dev, _ := q.Body["device_keys"].(map[string]any)[aliceID].(map[string]any)[alice.DeviceID.String()].(map[string]any)
+	if unsigned, _ := dev["unsigned"].(map[string]any); unsigned["device_display_name"] != "My new name" {
+		t.Fatalf("alice's device name via federation after the rename: %s", q.Raw)
 	}
 }
 

@@ -18,4 +18,8 @@ type OutputAccountData struct {
 type OutputDeviceChange struct {
 	UserID           string   `json:"user_id"`
 	DeletedDeviceIDs []string `json:"deleted_device_ids"`
+	// RenamedDeviceID got the display name DisplayName (other servers
+	// show it with the device's keys).
+	RenamedDeviceID string `json:"renamed_device_id,omitempty"`
+	DisplayName     string `json:"display_name,omitempty"`
 }

@@ -55,16 +55,23 @@ func (d *DB) Device(ctx context.Context, localpart, deviceID string) (*Device, e
 }
 
 // SetDeviceDisplayName renames a device, or returns storage.ErrNotFound.
-func (d *DB) SetDeviceDisplayName(ctx context.Context, localpart, deviceID, name string) error {
-	res, err := d.DB.ExecContext(ctx, `UPDATE userapi_devices SET display_name = $3
-		WHERE localpart = $1 AND device_id = $2`, localpart, deviceID, name)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return storage.ErrNotFound
-	}
-	return nil
+// onRenamed (if not nil) runs in the same transaction, so the rename's
+// announcement commits with it.
+func (d *DB) SetDeviceDisplayName(ctx context.Context, localpart, deviceID, name string, onRenamed func(tx *storage.Tx) error) error {
+	return d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE userapi_devices SET display_name = $3
+			WHERE localpart = $1 AND device_id = $2`, localpart, deviceID, name)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return storage.ErrNotFound
+		}
+		if onRenamed != nil {
+			return onRenamed(tx)
+		}
+		return nil
+	})
 }
 
 // OnDeleted is called inside a deletion's transaction with the IDs of

@@ -106,8 +106,8 @@ func TestAccountStorageDevicesAndTokens(t *testing.T) {
 			t.Fatalf("reused device: %+v", dev)
 		}
 
-		must(t, d.SetDeviceDisplayName(ctx, "bob", "B", "laptop"))
-		if err := d.SetDeviceDisplayName(ctx, "bob", "Z", "x"); !errors.Is(err, istorage.ErrNotFound) {
+		must(t, d.SetDeviceDisplayName(ctx, "bob", "B", "laptop", nil))
+		if err := d.SetDeviceDisplayName(ctx, "bob", "Z", "x", nil); !errors.Is(err, istorage.ErrNotFound) {
 			t.Fatalf("rename missing device: %v", err)
 		}
 		must(t, d.UpdateLastSeen(ctx, []storage.LastSeen{{Localpart: "bob", DeviceID: "B", TS: 99, IP: "1.2.3.4", UserAgent: "ua"}}))
