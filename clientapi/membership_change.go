@@ -208,6 +208,11 @@ func (h *roomRoutes) otherMembership(req *http.Request, dev *uapi.Device, action
 	if r := checkRoomID(roomID); r != nil {
 		return *r
 	}
+	if action == matrixrules.ActionInvite {
+		if r := shadowBanned(dev, false); r != nil {
+			return *r
+		}
+	}
 	unknown := httputil.Forbidden("You are not in room %s", roomID)
 	if action == matrixrules.ActionInvite && h.isRemoteUser(body.UserID) {
 		cur, _, err := h.rs.QueryMembership(ctx, matrixid.RoomID(roomID), matrixid.UserID(body.UserID))
