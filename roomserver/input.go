@@ -32,6 +32,9 @@ func (r *RoomServer) InputRoomEvents(ctx context.Context, req *api.InputRoomEven
 	if len(req.Events) == 0 {
 		return &api.InputRoomEventsResponse{}, nil
 	}
+	if r.parts != nil && !r.parts.routed(ctx) {
+		return r.parts.input(ctx, req) // partition.go; observed where it runs
+	}
 	defer r.observeInput(req, time.Now())
 	r.closeMu.RLock()
 	if r.closed {

@@ -128,4 +128,16 @@ CREATE TABLE roomserver_txns (
 	blocked_by TEXT NOT NULL,
 	ts BIGINT NOT NULL
 )`,
+}, {
+	// Fencing for partitioned roomservers (roomserver/partition.go): the
+	// newest lease epoch seen per partition. A write checks its epoch
+	// here in its own transaction; taking a partition raises it.
+	Version: 7,
+	Name:    "partition lease epochs",
+	SQL: `CREATE TABLE roomserver_partitions (
+	partition_id INTEGER PRIMARY KEY,
+	lease_gen BIGINT NOT NULL,
+	lease_rev BIGINT NOT NULL,
+	owner TEXT NOT NULL
+)`,
 }}
