@@ -44,6 +44,7 @@ func (a *AdminAPI) registerRoutes() {
 
 	// Server notices.
 	route("POST /v1/send_server_notice", a.sendServerNotice)
+	route("PUT /v1/send_server_notice/{txnId}", a.sendServerNoticeTxn)
 
 	// Registration tokens.
 	route("GET /v1/registration_tokens", a.listTokens)

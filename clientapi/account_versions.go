@@ -20,6 +20,7 @@ func (a *accountRoutes) versions(req *http.Request) httputil.JSONResponse {
 		"versions": specVersions,
 		"unstable_features": map[string]bool{
 			"org.matrix.simplified_msc3575": true,
+			"im.nheko.summary":              true, // MSC3266 room summary, also on its unstable paths
 		},
 	})
 }

@@ -64,7 +64,7 @@ func (h *roomRoutes) roomSummary(req *http.Request) httputil.JSONResponse {
 		if !matrixrules.ValidRoomAlias(target) {
 			return httputil.InvalidParam("Invalid room alias %q", target)
 		}
-		id, servers, r := h.summaryAlias(ctx, target)
+		id, servers, r := h.summaryAlias(req, dev, target)
 		if r != nil {
 			return *r
 		}
@@ -109,8 +109,10 @@ func (h *roomRoutes) roomSummary(req *http.Request) httputil.JSONResponse {
 	return httputil.OK(roomSummaryResponse{HierarchyRoom: *room, Membership: membership})
 }
 
-// summaryAlias resolves an alias: here, or by asking its server.
-func (h *roomRoutes) summaryAlias(ctx context.Context, alias string) (string, []string, *httputil.JSONResponse) {
+// summaryAlias resolves an alias: here, or by asking its server (rate
+// limited per IP without an access token).
+func (h *roomRoutes) summaryAlias(req *http.Request, dev *uapi.Device, alias string) (string, []string, *httputil.JSONResponse) {
+	ctx := req.Context()
 	notFound := httputil.NotFound("Room alias %s not found", alias)
 	if _, server, _ := strings.Cut(alias, ":"); server == h.server {
 		id, err := h.queryAlias(ctx, alias)
@@ -125,6 +127,11 @@ func (h *roomRoutes) summaryAlias(ctx context.Context, alias string) (string, []
 	}
 	if h.c.fed == nil {
 		return "", nil, &notFound
+	}
+	if dev == nil {
+		if r := h.remoteSummaryLimit.Check(req, httputil.ClientIP(req)); r != nil {
+			return "", nil, r
+		}
 	}
 	ra, err := h.remoteAliases.get(ctx, alias, func(ctx context.Context) (*fedapi.RoomAlias, error) {
 		return h.c.fed.QueryRoomAlias(ctx, alias)

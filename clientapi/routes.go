@@ -98,7 +98,6 @@ func (c *ClientAPI) registerRoutes() {
 	r.HandleClientAuthed("POST /rooms/{roomId}/unban", h.unban)
 	r.HandleClientAuthed("POST /rooms/{roomId}/forget", h.forget)
 	r.HandleClientAuthed("GET /joined_rooms", h.joinedRooms)
-	r.HandleClientAuthed("GET /rooms/{roomId}/members", h.members)
 	r.HandleClientAuthed("GET /rooms/{roomId}/joined_members", h.joinedMembers)
 
 	r.HandleClientAuthed("PUT /rooms/{roomId}/send/{eventType}/{txnId}", h.sendMessage)
@@ -115,6 +114,7 @@ func (c *ClientAPI) registerRoutes() {
 	r.HandleAuthed("GET /_matrix/client/v1/rooms/{roomId}/hierarchy", h.hierarchy)
 	r.Handle("GET /_matrix/client/v1/room_summary/{roomIdOrAlias}", h.roomSummary)
 	r.Handle("GET /_matrix/client/unstable/im.nheko.summary/rooms/{roomIdOrAlias}/summary", h.roomSummary)
+	r.Handle("GET /_matrix/client/unstable/im.nheko.summary/summary/{roomIdOrAlias}", h.roomSummary)
 	r.HandleClientAuthed("POST /user/{userId}/openid/request_token", h.openIDToken)
 
 	r.HandleClientAuthed("PUT /directory/room/{roomAlias}", h.putAlias)

@@ -108,21 +108,6 @@ func (m *MediaAPI) DeleteMedia(ctx context.Context, origin, mediaID string) erro
 	return m.deleteMedia(ctx, origin, mediaID)
 }
 
-// deleteMedia removes a row, its thumbnails and the files nothing else
-// uses.
-func (m *MediaAPI) deleteMedia(ctx context.Context, origin, mediaID string) error {
-	shas, err := m.db.DeleteMedia(ctx, origin, mediaID)
-	if err != nil {
-		return err
-	}
-	for _, sha := range shas {
-		if err := m.deleteUnusedFile(ctx, sha); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // DeleteLocalMedia implements api.MediaAdminAPI.
 func (m *MediaAPI) DeleteLocalMedia(ctx context.Context, q api.DeleteLocalQuery) ([]string, error) {
 	keep := make(map[string]bool, len(q.Keep))

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/mediaapi/storage"
 	"github.com/axon-hs/axon/mediaapi/thumbnail"
 )
@@ -58,7 +59,20 @@ func (m *MediaAPI) storeThumbnail(ctx context.Context, row *storage.Media, src *
 	t := &storage.Thumbnail{Origin: row.Origin, MediaID: row.MediaID, Width: size.Width, Height: size.Height,
 		Method: string(size.Method), Animated: th.Animated, ContentType: th.ContentType, Size: sp.Size,
 		SHA256: sp.SHA256, CreatedTS: time.Now().UnixMilli()}
-	return t, m.commitAndRecord(ctx, sp, func() error { return m.db.InsertThumbnail(ctx, t) })
+	err = m.commitAndRecord(ctx, sp, func() error {
+		// Deleted meanwhile (admin API, eviction): record nothing.
+		if _, err := m.db.Media(ctx, row.Origin, row.MediaID); err != nil {
+			return err
+		}
+		return m.db.InsertThumbnail(ctx, t)
+	})
+	if errors.Is(err, istorage.ErrNotFound) {
+		if err := m.deleteUnusedFile(ctx, sp.SHA256); err != nil {
+			m.log.Warn("removing the thumbnail of deleted media", "error", err)
+		}
+		return nil, errNotFound
+	}
+	return t, err
 }
 
 // pregenerateThumbnails makes the configured sizes of a new image upload
@@ -74,7 +88,9 @@ func (m *MediaAPI) pregenerateThumbnails(ctx context.Context, row *storage.Media
 	}
 	for _, s := range m.cfg.ThumbnailSizes {
 		size := thumbnail.Size{Width: s.Width, Height: s.Height, Method: thumbnail.Method(s.Method)}
-		if _, err := m.storeThumbnail(ctx, row, src, size); err != nil && !errors.Is(err, thumbnail.ErrNotSmaller) {
+		if _, err := m.storeThumbnail(ctx, row, src, size); errors.Is(err, errNotFound) {
+			return // deleted meanwhile
+		} else if err != nil && !errors.Is(err, thumbnail.ErrNotSmaller) {
 			m.log.Warn("thumbnail at upload", "media_id", row.MediaID, "size", size, "error", err)
 		}
 	}

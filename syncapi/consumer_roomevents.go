@@ -10,6 +10,7 @@ import (
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
+	"github.com/axon-hs/axon/syncapi/storage"
 	"github.com/axon-hs/axon/syncapi/types"
 )
 
@@ -38,12 +39,26 @@ type roomBatch struct {
 	// state).
 	states map[string]*roomState
 	after  []func() // effects to run after commit, in output order
+	// pos holds the PDU positions reserved for the batch's new events.
+	pos *storage.Positions
 }
 
 func (s *SyncAPI) applyRoomOutputs(ctx context.Context, outs []*rsapi.OutputEvent, seq uint64) error {
 	var b *roomBatch
 	err := s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
 		b = &roomBatch{s: s, tx: tx, states: map[string]*roomState{}}
+		n := 0
+		for _, out := range outs {
+			if out.Type == rsapi.OutputTypeNewRoomEvent && out.NewRoomEvent != nil {
+				n++
+			}
+		}
+		if n > 1 { // one event: InsertEvent takes its position anyway
+			var err error
+			if b.pos, err = s.db.ReservePositions(ctx, tx, storage.CounterPDU, n); err != nil {
+				return err
+			}
+		}
 		for _, out := range outs {
 			var err error
 			switch {
@@ -121,11 +136,11 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 		if id == ev.EventID {
 			continue
 		}
-		if _, err := s.db.InsertEvent(ctx, tx, a, false); err != nil {
+		if _, err := s.db.InsertEventFrom(ctx, tx, b.pos, a, false); err != nil {
 			return err
 		}
 	}
-	inserted, err := s.db.InsertEvent(ctx, tx, ev, true)
+	inserted, err := s.db.InsertEventFrom(ctx, tx, b.pos, ev, true)
 	if err != nil || !inserted {
 		return err
 	}

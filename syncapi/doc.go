@@ -39,7 +39,8 @@
 // per event, with visibility, relation and thread columns), current_state,
 // memberships (history, for visibility and leave/join deltas),
 // account_data, receipts, send_to_device, to_device_txns, presence,
-// filters, notify_events (an event's push outcome shared by most joined
+// filters, forgotten (rooms a user forgot, by the membership event
+// forgotten: initial syncs and /messages leave them out), notify_events (an event's push outcome shared by most joined
 // members, stored once), notifications (per-user rows only where a
 // member's outcome differs: a mention, a muted room, own rules; notify =
 // FALSE suppresses the shared row for that user). Unread counts and

@@ -33,6 +33,11 @@ Commands:
   tokens create [--token T] [--uses N] [--expires DURATION]
   tokens delete --token T
   notice --user NAME --message TEXT
+  media list --user NAME [--limit N]
+  media quarantine (--mxc URI [--undo] | --room ROOM_ID | --user NAME)
+  media delete --mxc URI
+  media delete-old --older-than DURATION [--larger-than BYTES] [--delete-avatars]
+  media purge-remote --older-than DURATION
 
 NAME is a localpart (alice) or a user ID (@alice:example.org).
 `
@@ -60,7 +65,7 @@ func adminCmd(ctx context.Context, args []string, out io.Writer) error {
 	}
 	c := newAdminClient(*base, *token)
 	cmd, rest := rest[0], rest[1:]
-	if cmd == "users" || cmd == "rooms" || cmd == "tokens" {
+	if cmd == "users" || cmd == "rooms" || cmd == "tokens" || cmd == "media" {
 		if len(rest) == 0 {
 			return fmt.Errorf("%s: which action? (see axon admin --help)", cmd)
 		}
@@ -88,6 +93,11 @@ var adminCommands = map[string]adminCommand{
 	"tokens create":        adminTokensCreate,
 	"tokens delete":        adminTokensDelete,
 	"notice":               adminNotice,
+	"media list":           adminMediaList,
+	"media quarantine":     adminMediaQuarantine,
+	"media delete":         adminMediaDelete,
+	"media delete-old":     adminMediaDeleteOld,
+	"media purge-remote":   adminMediaPurgeRemote,
 }
 
 func envOr(key, def string) string {

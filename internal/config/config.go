@@ -157,6 +157,16 @@ type ServerNotices struct {
 	RoomName string `yaml:"room_name"`
 }
 
+// ServerNoticesUserID is the user that sends server notices and creates
+// every user's notices room ("" when server notices are off): a room
+// whose creator it is, is a server notices room.
+func (c *Config) ServerNoticesUserID() string {
+	if !c.ServerNotices.Enabled {
+		return ""
+	}
+	return "@" + c.ServerNotices.Localpart + ":" + c.ServerName
+}
+
 type Logging struct {
 	Level  string `yaml:"level"`
 	Format string `yaml:"format"`

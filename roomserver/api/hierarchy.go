@@ -55,11 +55,6 @@ func (r *HierarchyRoom) Preview() matrixrules.RoomPreview {
 	return matrixrules.RoomPreview{JoinRule: r.JoinRule, WorldReadable: r.WorldReadable, RoomVersion: r.RoomVersion, AllowedRoomIDs: r.AllowedRoomIDs}
 }
 
-// Preview is what decides whether the room may be shown (matrixrules).
-func (s *RoomSummary) Preview() matrixrules.RoomPreview {
-	return matrixrules.RoomPreview{JoinRule: s.JoinRule, WorldReadable: s.WorldReadable, RoomVersion: s.RoomVersion, AllowedRoomIDs: s.AllowedRoomIDs}
-}
-
 // Links are the space's children in the spec's order ("Ordering of
 // children within a space"); links without a via list are removed
 // ones and left out, as is everything of a room that is not a space.

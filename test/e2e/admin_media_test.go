@@ -50,11 +50,19 @@ func adminMediaServed(t *testing.T, inst *testserver.Instance, c *mautrix.Client
 	return false
 }
 
-// adminMediaFiles are the stored files (hashes) of uri and its thumbnails.
+// adminMediaFiles are the stored files (hashes) of uri and its
+// thumbnails, each checked to be in the store.
 func adminMediaFiles(t *testing.T, inst *testserver.Instance, uri id.ContentURI) []string {
 	t.Helper()
 	shas, err := inst.Server.Media.FilesOf(context.Background(), uri.Homeserver, uri.FileID)
 	must(t, err)
+	for _, sha := range shas {
+		ok, err := inst.Server.Media.FileStored(context.Background(), sha)
+		must(t, err)
+		if !ok {
+			t.Fatalf("file %s of %s is not in the store", sha, uri)
+		}
+	}
 	return shas
 }
 

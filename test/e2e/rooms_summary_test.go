@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 
 	"maunium.net/go/mautrix"
@@ -35,6 +36,18 @@ func TestRoomSummary(t *testing.T) {
 	unknown := roomsDo(t, bob, "GET", "/_matrix/client/v1/room_summary/"+url.PathEscape("!nope:"+inst.Cfg.ServerName), nil)
 	if hidden.Status != 404 || unknown.Status != 404 || hidden.errcode() != "M_NOT_FOUND" {
 		t.Fatalf("private room %d %v / unknown %d %v", hidden.Status, hidden.Body, unknown.Status, unknown.Body)
+	}
+	for _, path := range []string{"/_matrix/client/unstable/im.nheko.summary/summary/", "/_matrix/client/unstable/im.nheko.summary/rooms/"} {
+		suffix := ""
+		if strings.HasSuffix(path, "/rooms/") {
+			suffix = "/summary"
+		}
+		if r := roomsDo(t, anon, "GET", path+url.PathEscape(public.String())+suffix, nil); r.Status != 200 || r.Body["room_id"] != public.String() {
+			t.Fatalf("unstable path %s: %d %v", path, r.Status, r.Body)
+		}
+	}
+	if v := roomsDo(t, anon, "GET", "/_matrix/client/versions", nil); v.Body["unstable_features"].(map[string]any)["im.nheko.summary"] != true {
+		t.Fatalf("/versions does not advertise the unstable summary: %v", v.Body)
 	}
 	if r := roomsDo(t, bob, "GET", "/_matrix/client/v1/room_summary/nonsense", nil); r.Status != 400 {
 		t.Fatalf("bad ID: %d %v", r.Status, r.Body)

@@ -39,7 +39,7 @@ func spacesHierarchy(t *testing.T, c *mautrix.Client, root id.RoomID, query stri
 	return ids, links, r
 }
 
-func spacesLink(t *testing.T, c *mautrix.Client, parent, child id.RoomID, content map[string]any) {
+func spacesLink(t testing.TB, c *mautrix.Client, parent, child id.RoomID, content map[string]any) {
 	t.Helper()
 	_, err := c.SendStateEvent(roomsCtx, parent, event.StateSpaceChild, string(child), content)
 	roomsNoErr(t, err)
