@@ -22,7 +22,24 @@ const noticeTag = "m.server_notice"
 
 // sendServerNotice: POST /_synapse/admin/v1/send_server_notice
 // {user_id, content, type (default m.room.message), state_key}.
-func (a *AdminAPI) sendServerNotice(req *http.Request, _ *httputil.Device) httputil.JSONResponse {
+func (a *AdminAPI) sendServerNotice(req *http.Request, dev *httputil.Device) httputil.JSONResponse {
+	return a.serverNotice(req, dev, nil)
+}
+
+// sendServerNoticeTxn: PUT /_synapse/admin/v1/send_server_notice/{txnId},
+// idempotent per admin device and transaction ID: a repeat answers the
+// event of the first.
+func (a *AdminAPI) sendServerNoticeTxn(req *http.Request, dev *httputil.Device) httputil.JSONResponse {
+	txnID := req.PathValue("txnId")
+	if txnID == "" || len(txnID) > 255 {
+		return httputil.InvalidParam("txnId must be 1 to 255 bytes")
+	}
+	// The event's sender is the notices user, so the admin's device is
+	// named in full: no device of the notices user can match it.
+	return a.serverNotice(req, dev, &rsapi.TransactionID{DeviceID: "admin " + dev.UserID + " " + dev.ID, TransactionID: txnID})
+}
+
+func (a *AdminAPI) serverNotice(req *http.Request, _ *httputil.Device, txn *rsapi.TransactionID) httputil.JSONResponse {
 	if !a.base.Cfg.ServerNotices.Enabled {
 		return httputil.Error(http.StatusBadRequest, "M_UNKNOWN", "Server notices are not enabled (server_notices.enabled)")
 	}
@@ -57,20 +74,18 @@ func (a *AdminAPI) sendServerNotice(req *http.Request, _ *httputil.Device) httpu
 	if err != nil {
 		return a.fail(err, "server notices room")
 	}
-	eventID, err := a.send(ctx, &rsapi.LocalEvent{RoomID: matrixid.RoomID(roomID), Sender: matrixid.UserID(a.noticesUserID()), Type: matrixid.EventType(body.Type),
-		StateKey: body.StateKey, Content: body.Content})
+	eventID, err := a.sendTxn(ctx, &rsapi.LocalEvent{RoomID: matrixid.RoomID(roomID), Sender: matrixid.UserID(a.noticesUserID()), Type: matrixid.EventType(body.Type),
+		StateKey: body.StateKey, Content: body.Content}, txn)
 	if err != nil {
 		return a.fail(err, "send server notice")
 	}
 	return httputil.OK(map[string]string{"event_id": eventID})
 }
 
-func (a *AdminAPI) noticesUserID() string {
-	return "@" + a.base.Cfg.ServerNotices.Localpart + ":" + a.serverName
-}
+func (a *AdminAPI) noticesUserID() string { return a.base.Cfg.ServerNoticesUserID() }
 
-// noticeRoom finds the user's notices room (one they are still joined or
-// invited to) or creates one.
+// noticeRoom finds the user's notices room or creates one: a user who
+// left it is invited back into the same room (one room per user, spec).
 func (a *AdminAPI) noticeRoom(ctx context.Context, userID string) (string, error) {
 	h := fnv.New32a()
 	h.Write([]byte(userID))
@@ -88,6 +103,12 @@ func (a *AdminAPI) noticeRoom(ctx context.Context, userID string) (string, error
 		if membership == "join" || membership == "invite" {
 			return roomID, nil
 		}
+		if _, err := a.invite(ctx, roomID, userID); err == nil {
+			return roomID, nil
+		} else if _, ok := rsapi.AsError(err); !ok {
+			return "", err
+		}
+		// Refused by the room's rules (say the user was banned): a new room.
 	case !errors.Is(err, istorage.ErrNotFound):
 		return "", err
 	}
@@ -154,16 +175,27 @@ func (a *AdminAPI) createNoticeRoom(ctx context.Context, userID string) (string,
 			return "", r.Err
 		}
 	}
-	if _, err := a.send(ctx, &rsapi.LocalEvent{RoomID: resp.RoomID, Sender: matrixid.UserID(sender), Type: spec.MRoomMember, StateKey: &userID,
-		Content: json.RawMessage(`{"membership":"invite"}`)}); err != nil {
+	if _, err := a.invite(ctx, string(resp.RoomID), userID); err != nil {
 		return "", err
 	}
 	return string(resp.RoomID), nil
 }
 
+// invite invites userID to a notices room, from the notices user.
+func (a *AdminAPI) invite(ctx context.Context, roomID, userID string) (string, error) {
+	return a.send(ctx, &rsapi.LocalEvent{RoomID: matrixid.RoomID(roomID), Sender: matrixid.UserID(a.noticesUserID()), Type: spec.MRoomMember, StateKey: &userID,
+		Content: json.RawMessage(`{"membership":"invite"}`)})
+}
+
 // send inputs one local event and returns its ID.
 func (a *AdminAPI) send(ctx context.Context, le *rsapi.LocalEvent) (string, error) {
-	resp, err := a.rooms.InputRoomEvents(ctx, &rsapi.InputRoomEventsRequest{Events: []rsapi.InputRoomEvent{{Kind: rsapi.KindNew, Local: le}}})
+	return a.sendTxn(ctx, le, nil)
+}
+
+// sendTxn is send with an optional client transaction ID (a repeat of one
+// answers the first event's ID).
+func (a *AdminAPI) sendTxn(ctx context.Context, le *rsapi.LocalEvent, txn *rsapi.TransactionID) (string, error) {
+	resp, err := a.rooms.InputRoomEvents(ctx, &rsapi.InputRoomEventsRequest{Events: []rsapi.InputRoomEvent{{Kind: rsapi.KindNew, Local: le, TransactionID: txn}}})
 	if err != nil {
 		return "", err
 	}

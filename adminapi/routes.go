@@ -18,6 +18,8 @@ func (a *AdminAPI) registerRoutes() {
 	route("POST /v1/deactivate/{userId}", a.deactivateUser)
 	route("POST /v1/reset_password/{userId}", a.resetPassword)
 	route("GET /v1/whois/{userId}", a.whois)
+	// The Client-Server API's own whois (Server Administration module).
+	c.HandleClientAuthed("GET /admin/whois/{userId}", requireSelfOrAdmin(a.whois))
 	route("GET /v1/users/{userId}/admin", a.getAdmin)
 	route("PUT /v1/users/{userId}/admin", a.putAdmin)
 	route("POST /v1/users/{userId}/login", a.loginAsUser)
@@ -44,6 +46,7 @@ func (a *AdminAPI) registerRoutes() {
 
 	// Server notices.
 	route("POST /v1/send_server_notice", a.sendServerNotice)
+	route("PUT /v1/send_server_notice/{txnId}", a.sendServerNoticeTxn)
 
 	// Registration tokens.
 	route("GET /v1/registration_tokens", a.listTokens)

@@ -113,7 +113,7 @@ func (h *roomRoutes) joinRoomIDOrAlias(req *http.Request, dev *uapi.Device) http
 		if r != nil {
 			return *r
 		}
-		return h.remoteJoin(req.Context(), dev.UserID, idOrAlias, viaServers(req), body.Reason)
+		return h.remoteJoin(req.Context(), dev.UserID, idOrAlias, viaServers(req), body)
 	}
 	roomID, r := h.resolveRoom(req.Context(), idOrAlias)
 	if r != nil {
@@ -140,7 +140,7 @@ func (h *roomRoutes) doJoin(req *http.Request, dev *uapi.Device, roomID string) 
 	if vias := viaServers(req); !h.serverInRoom(ctx, roomID) && (len(vias) > 0 || !h.createdHere(ctx, roomID)) {
 		// Unknown here, known only through an invite, or left: join
 		// through the servers given, the inviter's and the room ID's.
-		return h.remoteJoin(ctx, dev.UserID, roomID, vias, body.Reason)
+		return h.remoteJoin(ctx, dev.UserID, roomID, vias, body)
 	}
 	unknown := httputil.NotFound("Room %s is not known to this server", roomID)
 	extra := body.Extra
@@ -280,6 +280,11 @@ func (h *roomRoutes) leave(req *http.Request, dev *uapi.Device) httputil.JSONRes
 	if matrixrules.CheckTransition(matrixrules.ActionLeave, cur) != "" {
 		return httputil.Forbidden("You are not in room %s", roomID)
 	}
+	if cur == "invite" && h.isServerNoticesRoom(ctx, roomID) {
+		// Spec (server notices): the invite cannot be rejected; leaving
+		// after joining is allowed.
+		return httputil.Error(http.StatusForbidden, "M_CANNOT_LEAVE_SERVER_NOTICE_ROOM", "The invite to your server notices room cannot be rejected; join it, then leave if you like")
+	}
 	if (cur == "invite" || cur == "knock") && !h.serverInRoom(ctx, roomID) && !h.createdHere(ctx, roomID) {
 		// An invite or knock to a room known only through it: the leave
 		// goes through another server. A room made here (its state is
@@ -290,6 +295,16 @@ func (h *roomRoutes) leave(req *http.Request, dev *uapi.Device) httputil.JSONRes
 		return *r
 	}
 	return httputil.Empty()
+}
+
+// isServerNoticesRoom: was roomID created by the server notices user?
+func (h *roomRoutes) isServerNoticesRoom(ctx context.Context, roomID string) bool {
+	notices := h.c.base.Cfg.ServerNoticesUserID()
+	if notices == "" {
+		return false
+	}
+	_, create, err := h.stateContent(ctx, roomID, spec.MRoomCreate, "")
+	return err == nil && create != nil && string(create.SenderID()) == notices
 }
 
 func (h *roomRoutes) forget(req *http.Request, dev *uapi.Device) httputil.JSONResponse {

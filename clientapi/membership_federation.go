@@ -59,15 +59,19 @@ func (h *roomRoutes) inviterServer(ctx context.Context, roomID, userID string) [
 	return nil
 }
 
-// remoteJoin joins through other servers.
-func (h *roomRoutes) remoteJoin(ctx context.Context, userID, roomIDOrAlias string, servers []string, reason string) httputil.JSONResponse {
+// remoteJoin joins through other servers, with the body's reason and
+// custom keys in the member event like a local join.
+func (h *roomRoutes) remoteJoin(ctx context.Context, userID, roomIDOrAlias string, servers []string, body joinBody) httputil.JSONResponse {
 	fed := h.fed()
 	if fed == nil {
 		return httputil.NotFound("Room %s is not known to this server and federation is disabled", roomIDOrAlias)
 	}
 	content := map[string]any{}
-	if reason != "" {
-		content["reason"] = reason
+	for k, v := range body.Extra {
+		content[k] = v
+	}
+	if body.Reason != "" {
+		content["reason"] = body.Reason
 	}
 	h.addProfile(ctx, userID, content)
 	if strings.HasPrefix(roomIDOrAlias, "!") {

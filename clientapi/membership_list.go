@@ -2,7 +2,6 @@ package clientapi
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
@@ -23,36 +22,6 @@ func (h *roomRoutes) joinedRooms(req *http.Request, dev *uapi.Device) httputil.J
 		rooms = []matrixid.RoomID{}
 	}
 	return httputil.OK(map[string]any{"joined_rooms": rooms})
-}
-
-// members serves GET /rooms/{roomId}/members. The optional "at" is
-// honoured when it is an event ID; sync tokens are ignored (current
-// state), since stream positions belong to syncapi.
-func (h *roomRoutes) members(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
-	ctx := req.Context()
-	roomID := req.PathValue("roomId")
-	at, r := h.visibleState(ctx, dev, roomID)
-	if r != nil {
-		return *r
-	}
-	q := req.URL.Query()
-	if a := q.Get("at"); strings.HasPrefix(a, "$") && at == "" {
-		at = a
-	}
-	evs, err := h.roomState(ctx, roomID, at, []rsapi.StateKey{{Type: spec.MRoomMember, StateKey: "*"}})
-	if err != nil {
-		return h.rsError(err, "members")
-	}
-	want, notWant := q.Get("membership"), q.Get("not_membership")
-	chunk := make([]rsapi.ClientEvent, 0, len(evs))
-	for _, ev := range evs {
-		m := gjson.GetBytes(ev.Content(), "membership").Str
-		if (want != "" && m != want) || (notWant != "" && m == notWant) {
-			continue
-		}
-		chunk = append(chunk, rsapi.ToClientEvent(ev.PDU, rsapi.FormatOptions{}))
-	}
-	return httputil.OK(map[string]any{"chunk": chunk})
 }
 
 // joinedMember is one entry of /joined_members. Both keys are always

@@ -122,7 +122,10 @@ func TestCheckProfileValue(t *testing.T) {
 		{"displayname", `42`, "M_BAD_JSON"},
 		{"displayname", long, "M_INVALID_PARAM"},
 		{"avatar_url", `"mxc://x/y"`, ""},
-		{"avatar_url", `"https://x/y"`, "M_BAD_JSON"},
+		{"avatar_url", `"https://x/y"`, ""}, // any string: the spec does not restrict it
+		{"avatar_url", `"LemurLover"`, ""},
+		{"avatar_url", `5`, "M_BAD_JSON"},
+		{"avatar_url", `"` + strings.Repeat("a", 1001) + `"`, "M_INVALID_PARAM"},
 		{"avatar_url", `null`, "remove"},
 		{"m.tz", `"Europe/Paris"`, ""},
 		{"m.tz", `{}`, "M_BAD_JSON"},

@@ -10,6 +10,7 @@ import (
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
+	"github.com/axon-hs/axon/syncapi/storage"
 	"github.com/axon-hs/axon/syncapi/types"
 )
 
@@ -38,12 +39,30 @@ type roomBatch struct {
 	// state).
 	states map[string]*roomState
 	after  []func() // effects to run after commit, in output order
+	// erased is the set of erased users, fixed for the batch.
+	erased map[string]bool
+	// pos holds the PDU positions reserved for the batch's new events.
+	pos *storage.Positions
 }
 
 func (s *SyncAPI) applyRoomOutputs(ctx context.Context, outs []*rsapi.OutputEvent, seq uint64) error {
 	var b *roomBatch
+	s.erased.mu.RLock()
+	erased := s.erased.set
 	err := s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
-		b = &roomBatch{s: s, tx: tx, states: map[string]*roomState{}}
+		b = &roomBatch{s: s, tx: tx, states: map[string]*roomState{}, erased: erased}
+		n := 0
+		for _, out := range outs {
+			if out.Type == rsapi.OutputTypeNewRoomEvent && out.NewRoomEvent != nil {
+				n++
+			}
+		}
+		if n > 1 { // one event: InsertEvent takes its position anyway
+			var err error
+			if b.pos, err = s.db.ReservePositions(ctx, tx, storage.CounterPDU, n); err != nil {
+				return err
+			}
+		}
 		for _, out := range outs {
 			var err error
 			switch {
@@ -63,6 +82,7 @@ func (s *SyncAPI) applyRoomOutputs(ctx context.Context, outs []*rsapi.OutputEven
 		}
 		return s.db.SetConsumerSeq(ctx, tx, stream.RoomEvents, seq)
 	})
+	s.erased.mu.RUnlock()
 	if err != nil {
 		return err
 	}
@@ -97,6 +117,9 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 	if ore.TransactionID != nil {
 		ev.TxnDevice, ev.TxnID = ore.TransactionID.DeviceID, ore.TransactionID.TransactionID
 	}
+	if err := eraseIfErased(ev, b.erased); err != nil {
+		return err
+	}
 	added := map[string]*types.Event{ev.EventID: ev}
 	for _, js := range ore.AddedStateEvents {
 		p, err := types.ParsePDU(ore.RoomVersion, js, false)
@@ -121,11 +144,11 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 		if id == ev.EventID {
 			continue
 		}
-		if _, err := s.db.InsertEvent(ctx, tx, a, false); err != nil {
+		if _, err := s.db.InsertEventFrom(ctx, tx, b.pos, a, false); err != nil {
 			return err
 		}
 	}
-	inserted, err := s.db.InsertEvent(ctx, tx, ev, true)
+	inserted, err := s.db.InsertEventFrom(ctx, tx, b.pos, ev, true)
 	if err != nil || !inserted {
 		return err
 	}

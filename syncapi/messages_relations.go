@@ -16,6 +16,12 @@ import (
 // m.thread (latest reply, count, participation), m.replace (latest valid
 // edit) and m.reference (referencing event IDs).
 func (s *SyncAPI) aggregations(ctx context.Context, evs []*types.Event, upTo types.StreamPosition, userID string) (map[string]json.RawMessage, error) {
+	return s.aggregationsWith(ctx, nil, evs, upTo, userID)
+}
+
+// aggregationsWith is aggregations taking the relation rows from pre when
+// it holds them (an initial /sync reads them for all rooms at once).
+func (s *SyncAPI) aggregationsWith(ctx context.Context, pre *roomPrefetch, evs []*types.Event, upTo types.StreamPosition, userID string) (map[string]json.RawMessage, error) {
 	if len(evs) == 0 {
 		return nil, nil
 	}
@@ -25,9 +31,15 @@ func (s *SyncAPI) aggregations(ctx context.Context, evs []*types.Event, upTo typ
 		byID[ev.EventID] = ev
 		ids = append(ids, ev.EventID)
 	}
-	rows, err := s.db.RelationsOf(ctx, ids, upTo)
-	if err != nil || len(rows) == 0 {
-		return nil, err
+	rows, ok := pre.relationsOf(ids, upTo)
+	if !ok {
+		var err error
+		if rows, err = s.db.RelationsOf(ctx, ids, upTo); err != nil {
+			return nil, err
+		}
+	}
+	if len(rows) == 0 {
+		return nil, nil
 	}
 	type thread struct {
 		count        int

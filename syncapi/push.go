@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/matrix-org/gomatrixserverlib/spec"
-	"github.com/tidwall/gjson"
 
 	"github.com/axon-hs/axon/internal/matrixrules"
 	istorage "github.com/axon-hs/axon/internal/storage"
@@ -171,16 +170,7 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *
 // powerLevels returns the sender's level and the notification levels,
 // by the room version's power rules (v12 creators are privileged).
 func powerLevels(rs *roomState, sender string) (int64, map[string]int64, error) {
-	var room matrixrules.Room
-	if c := rs.get(spec.MRoomCreate, ""); c != nil {
-		content := gjson.GetBytes(c.JSON, "content")
-		room.CreateSender, room.CreateContent = gjson.GetBytes(c.JSON, "sender").Str, []byte(content.Raw)
-		room.Version = matrixrules.VersionOfCreate(room.CreateContent)
-	}
-	if pl := rs.get(spec.MRoomPowerLevels, ""); pl != nil {
-		room.PowerLevels = []byte(gjson.GetBytes(pl.JSON, "content").Raw)
-	}
-	p, err := matrixrules.NewPowerLevels(room)
+	p, err := rs.powerLevels()
 	if err != nil {
 		return 0, nil, err
 	}

@@ -26,6 +26,7 @@ type memberView struct {
 	loaded  bool
 	err     error
 	ignored map[string]bool // senders the user ignores (ignore.go)
+	pre     *roomPrefetch   // rows read for all rooms of an initial /sync, or nil
 }
 
 func (s *SyncAPI) newMemberView(ctx context.Context, userID, roomID string, latest storage.MembershipChange, current string) *memberView {
@@ -61,7 +62,11 @@ func (m *memberView) joinedAfter(ev *types.Event) bool {
 func (m *memberView) loadHistory() []storage.MembershipChange {
 	if !m.loaded {
 		m.loaded = true
-		m.history, m.err = m.s.db.MembershipHistory(m.ctx, m.userID, m.roomID)
+		if h, ok := m.pre.membershipHistory(m.roomID); ok {
+			m.history = h
+		} else {
+			m.history, m.err = m.s.db.MembershipHistory(m.ctx, m.userID, m.roomID)
+		}
 	}
 	return m.history
 }
@@ -105,17 +110,21 @@ func (s *SyncAPI) fetchTimeline(ctx context.Context, roomID string, lo, hi types
 	if limit <= 0 || hi <= lo {
 		return nil, hi > lo && limit == 0, nil
 	}
-	batch := limit + 1
-	if filter != nil && !filter.IsEmpty() {
-		batch = max(batch, 50)
+	batch := timelineBatch(limit, filter)
+	var pre *roomPrefetch
+	if mv != nil {
+		pre = mv.pre
 	}
 	var out []*types.Event
 	limited := false
 	upper := hi
 	for upper > lo {
-		rows, err := s.db.RoomEvents(ctx, roomID, lo, upper, batch, true)
-		if err != nil {
-			return nil, false, err
+		rows, ok := pre.roomEvents(roomID, lo, upper, batch)
+		if !ok {
+			var err error
+			if rows, err = s.db.RoomEvents(ctx, roomID, lo, upper, batch, true); err != nil {
+				return nil, false, err
+			}
 		}
 		for _, ev := range rows {
 			if filter != nil && !filter.AllowsEvent(ev) {

@@ -148,6 +148,18 @@ func (s *SyncAPI) buildRooms(ctx context.Context, sr *syncRequest, since, cur ty
 			return err
 		}
 	}
+	var pre *roomPrefetch
+	if initial || sr.fullState {
+		var full []string
+		for _, m := range memberships {
+			if m.Membership == "join" && rf.AllowsRoom(m.RoomID) {
+				full = append(full, m.RoomID)
+			}
+		}
+		if pre, err = s.prefetchRooms(ctx, sr, full, cur.PDU); err != nil {
+			return err
+		}
+	}
 	var forgotten map[string]string // initial syncs leave out forgotten rooms
 	if initial && rf.IncludeLeave {
 		if forgotten, err = s.db.ForgottenRooms(ctx, userID); err != nil {
@@ -166,7 +178,7 @@ func (s *SyncAPI) buildRooms(ctx context.Context, sr *syncRequest, since, cur ty
 				continue // maybe ephemeral only; handled below
 			}
 			newlyJoined := changed[m.RoomID] && !joinedAtSince[m.RoomID]
-			jr, err := s.joinedRoomSection(ctx, sr, m, since, cur, initial || sr.fullState || changed[m.RoomID], newlyJoined)
+			jr, err := s.joinedRoomSection(ctx, sr, pre, m, since, cur, initial || sr.fullState || changed[m.RoomID], newlyJoined)
 			if err != nil {
 				return err
 			}
@@ -214,10 +226,12 @@ func (s *SyncAPI) buildRooms(ctx context.Context, sr *syncRequest, since, cur ty
 // joinedRoomSection builds one joined room. full means send the whole
 // state (initial sync, full_state, or joined since the last sync);
 // newlyJoined, that the user joined since the last (incremental) sync.
-func (s *SyncAPI) joinedRoomSection(ctx context.Context, sr *syncRequest, m storage.MembershipChange, since, cur types.StreamToken, full, newlyJoined bool) (*joinedRoom, error) {
+// pre, if not nil, holds rows read for all rooms at once.
+func (s *SyncAPI) joinedRoomSection(ctx context.Context, sr *syncRequest, pre *roomPrefetch, m storage.MembershipChange, since, cur types.StreamToken, full, newlyJoined bool) (*joinedRoom, error) {
 	userID := sr.device.UserID
 	rf := &sr.filter.Room
 	mv := s.newMemberView(ctx, userID, m.RoomID, m, "join")
+	mv.pre = pre
 	lo := since.PDU
 	if full {
 		lo = 0
@@ -235,7 +249,7 @@ func (s *SyncAPI) joinedRoomSection(ctx context.Context, sr *syncRequest, m stor
 	}
 	jr := newJoinedRoom()
 	jr.Timeline.Limited = limited
-	if err := s.fillTimeline(ctx, &jr.Timeline, evs, sr.device, cur.PDU); err != nil {
+	if err := s.fillTimeline(ctx, pre, &jr.Timeline, evs, sr.device, cur.PDU); err != nil {
 		return nil, err
 	}
 	rs, err := s.cache.get(ctx, m.RoomID)
@@ -270,9 +284,9 @@ func (s *SyncAPI) joinedRoomSection(ctx context.Context, sr *syncRequest, m stor
 
 // fillTimeline serves evs (with per-device txn IDs and bundled
 // aggregations) and sets prev_batch.
-func (s *SyncAPI) fillTimeline(ctx context.Context, t *timeline, evs []*types.Event, dev *uapi.Device, upTo types.StreamPosition) error {
+func (s *SyncAPI) fillTimeline(ctx context.Context, pre *roomPrefetch, t *timeline, evs []*types.Event, dev *uapi.Device, upTo types.StreamPosition) error {
 	deviceID, userID := dev.ID, dev.UserID
-	rels, err := s.aggregations(ctx, evs, upTo, userID)
+	rels, err := s.aggregationsWith(ctx, pre, evs, upTo, userID)
 	if err != nil {
 		return err
 	}
@@ -415,7 +429,7 @@ func (s *SyncAPI) leftRoomSection(ctx context.Context, sr *syncRequest, m storag
 		return nil, err
 	}
 	lr := &leftRoom{State: eventList{Events: []json.RawMessage{}}, Timeline: timeline{Events: []json.RawMessage{}, Limited: limited}, AccountData: eventList{Events: []json.RawMessage{}}}
-	if err := s.fillTimeline(ctx, &lr.Timeline, evs, sr.device, m.Pos); err != nil {
+	if err := s.fillTimeline(ctx, nil, &lr.Timeline, evs, sr.device, m.Pos); err != nil {
 		return nil, err
 	}
 	state, err := s.stateAtLeave(ctx, m, lo)

@@ -50,13 +50,15 @@ func (b *bench) showProgress(status func(elapsed time.Duration) string) *progres
 
 // measurement is the timed phase of a scenario; setup happens before it.
 type measurement struct {
-	b    *bench
-	res  result
-	rec  recorder
-	t0   time.Time
-	base int64 // client 429 count when the phase started
-	prog *progress
-	peak bool // VmHWM reset succeeded
+	b      *bench
+	res    result
+	rec    recorder
+	t0     time.Time
+	base   int64 // client 429 count when the phase started
+	prog   *progress
+	peak   bool      // VmHWM reset succeeded
+	cpu0   *cpuTimes // server CPU when the phase started (--pid)
+	cpuErr error
 }
 
 // measure starts a phase: resets the server's peak RSS (with --pid) and
@@ -68,6 +70,11 @@ func (b *bench) measure(scenario, variant, unit, latencyOf string, params map[st
 	}}
 	if b.opts.PID > 0 {
 		m.peak = resetPeakRSS(b.opts.PID)
+		if c, err := readCPU(b.opts.PID); err != nil {
+			m.cpuErr = err
+		} else {
+			m.cpu0 = &c
+		}
 	}
 	m.base = b.c.rateLimited.Load()
 	m.t0 = time.Now()
@@ -85,9 +92,13 @@ func (b *bench) measure(scenario, variant, unit, latencyOf string, params map[st
 func (m *measurement) abort() { m.prog.Stop() }
 
 // finish ends the phase, then reports it: summary on stdout, --json file,
-// server memory. extra holds scenario-specific figures.
+// server memory and CPU. extra holds scenario-specific figures.
 func (m *measurement) finish(extra map[string]any) error {
 	elapsed := time.Since(m.t0)
+	var cpu1 cpuTimes
+	if m.cpu0 != nil {
+		cpu1, m.cpuErr = readCPU(m.b.opts.PID)
+	}
 	m.prog.Stop()
 	b := m.b
 	r := &m.res
@@ -109,6 +120,12 @@ func (m *measurement) finish(extra map[string]any) error {
 				mem.PeakSince = "phase"
 			}
 			r.Memory = &mem
+		}
+		if m.cpuErr != nil {
+			r.CPUError = m.cpuErr.Error()
+		} else {
+			use := cpuBetween(*m.cpu0, cpu1, r.DurationS, r.OK)
+			r.CPU = &use
 		}
 	}
 	r.print(b.out)

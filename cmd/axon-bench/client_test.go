@@ -163,7 +163,7 @@ func TestRunEveryScenario(t *testing.T) {
 				t.Fatalf("%d results, want %d", len(results), wantResults[name])
 			}
 			for _, r := range results {
-				if r.OK == 0 || r.Errors != 0 || r.Latency == nil || r.Memory == nil || r.Memory.PeakRSSKB == 0 {
+				if r.OK == 0 || r.Errors != 0 || r.Latency == nil || r.Memory == nil || r.Memory.PeakRSSKB == 0 || r.CPU == nil || r.CPU.UserS+r.CPU.SystemS < 0 {
 					t.Errorf("result = %+v\nstdout:\n%s", r, stdout.String())
 				}
 			}

@@ -27,7 +27,10 @@
 // Each scenario sets up its own users and rooms (not measured), then runs a
 // measured phase. Results are printed as a human summary on stdout and can be
 // written as a JSON array with --json. With --pid the server's peak and
-// current RSS are read from /proc after each measured phase.
+// current RSS are read from /proc after each measured phase, and its user
+// and system CPU time (/proc/PID/stat) before and after it: the phase's
+// CPU and CPU per counted unit (µs per acknowledged event, per sync, ...).
+// Only that process is counted: a database server's own CPU is not.
 //
 // Latencies are taken from the final attempt of each request: 429
 // M_LIMIT_EXCEEDED responses are retried after retry_after_ms and counted, but

@@ -58,7 +58,7 @@ func defaultGlobalOpts() globalOpts {
 func bindGlobal(fs *flag.FlagSet, g *globalOpts) {
 	fs.StringVar(&g.HS, "hs", g.HS, "homeserver base `URL`")
 	fs.StringVar(&g.JSON, "json", g.JSON, "write results as a JSON array to `FILE`")
-	fs.IntVar(&g.PID, "pid", g.PID, "server process `PID`: report its peak/current RSS after each phase")
+	fs.IntVar(&g.PID, "pid", g.PID, "server process `PID`: report its peak/current RSS and user+system CPU (per counted unit) for each phase")
 	fs.StringVar(&g.SharedSecret, "shared-secret", g.SharedSecret, "register users via /_synapse/admin/v1/register with this `secret`")
 	fs.StringVar(&g.RegToken, "registration-token", g.RegToken, "complete m.login.registration_token with this `token`")
 	fs.StringVar(&g.Prefix, "prefix", g.Prefix, "username `prefix` (default: random per run, so reruns don't collide)")

@@ -45,3 +45,12 @@ func seconds(s float64) string {
 	}
 	return fmt.Sprintf("%.1fs", s)
 }
+
+// singular turns a unit name into one of it: "events" → "event",
+// "deliveries" → "delivery".
+func singular(unit string) string {
+	if s, ok := strings.CutSuffix(unit, "ies"); ok {
+		return s + "y"
+	}
+	return strings.TrimSuffix(unit, "s")
+}

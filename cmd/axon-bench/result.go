@@ -29,6 +29,8 @@ type result struct {
 	ErrorSample []string        `json:"error_samples,omitempty"`
 	Memory      *memSample      `json:"server_memory,omitempty"`
 	MemoryError string          `json:"server_memory_error,omitempty"`
+	CPU         *cpuUse         `json:"server_cpu,omitempty"`
+	CPUError    string          `json:"server_cpu_error,omitempty"`
 }
 
 func (r *result) title() string {
@@ -58,6 +60,14 @@ func (r *result) print(w io.Writer) {
 		fmt.Fprintf(w, "  %-13s %s responses were 429 M_LIMIT_EXCEEDED and retried: throughput is capped by\n"+
 			"  %-13s server rate limits, not capacity; disable them on the server when benchmarking\n",
 			"rate limited", commas(r.RateLimited), "")
+	}
+	switch {
+	case r.CPU != nil:
+		c := r.CPU
+		fmt.Fprintf(w, "  %-13s %.2f s user + %.2f s system = %.2f cores; %s µs per %s\n", "server CPU",
+			c.UserS, c.SystemS, c.Cores, commas(int64(c.PerUnitUS+0.5)), singular(r.Unit))
+	case r.CPUError != "":
+		fmt.Fprintf(w, "  %-13s unavailable: %s\n", "server CPU", r.CPUError)
 	}
 	switch {
 	case r.Memory != nil:

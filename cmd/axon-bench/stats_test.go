@@ -91,3 +91,27 @@ func TestParseProcStatus(t *testing.T) {
 		t.Error("want an error when VmHWM/VmRSS are missing")
 	}
 }
+
+func TestParseProcStat(t *testing.T) {
+	// A command name with spaces and a ')' must not shift the fields.
+	const stat = "4242 (axon (x) y) S 1 4242 4242 0 -1 4194304 900 0 0 0 1234 567 0 0 20 0 12 0 100 1000000 2000 18446744073709551615\n"
+	c, err := parseProcStat(stat)
+	if err != nil || c.user != 12.34 || c.system != 5.67 {
+		t.Errorf("parseProcStat = %+v, %v; want user 12.34 s, system 5.67 s", c, err)
+	}
+	for _, bad := range []string{"4242 axon S 1", "4242 (axon) S 1 2 3", "4242 (axon) S 1 4242 4242 0 -1 4194304 900 0 0 0 x 567 0"} {
+		if _, err := parseProcStat(bad); err == nil {
+			t.Errorf("parseProcStat(%q): want an error", bad)
+		}
+	}
+}
+
+func TestCPUBetween(t *testing.T) {
+	u := cpuBetween(cpuTimes{user: 10, system: 2}, cpuTimes{user: 13, system: 3}, 2, 8000)
+	if u.UserS != 3 || u.SystemS != 1 || u.Cores != 2 || u.PerUnitUS != 500 {
+		t.Errorf("cpuBetween = %+v, want 3 s user, 1 s system, 2 cores, 500 µs per unit", u)
+	}
+	if u := cpuBetween(cpuTimes{}, cpuTimes{user: 1}, 0, 0); u.PerUnitUS != 0 || u.Cores != 0 {
+		t.Errorf("empty phase: %+v, want zero rates", u)
+	}
+}

@@ -49,10 +49,16 @@ func scanEvents(rows *sql.Rows, err error) ([]*types.Event, error) {
 // InsertEvent stores ev at a new PDU position (set on ev). It returns
 // false, without error, if the event is already stored.
 func (d *DB) InsertEvent(ctx context.Context, tx *storage.Tx, ev *types.Event, inTimeline bool) (bool, error) {
+	return d.InsertEventFrom(ctx, tx, nil, ev, inTimeline)
+}
+
+// InsertEventFrom is InsertEvent taking the position from p, positions
+// reserved earlier in tx (nil: from the counter).
+func (d *DB) InsertEventFrom(ctx context.Context, tx *storage.Tx, p *Positions, ev *types.Event, inTimeline bool) (bool, error) {
 	// Insert first and look the event up only if it was there already
 	// (a redelivery, rare): one statement fewer per event. The position
 	// taken for a duplicate is left unused, which tokens do not mind.
-	pos, err := d.NextPos(ctx, tx, CounterPDU)
+	pos, err := d.nextPosFrom(ctx, tx, p, CounterPDU)
 	if err != nil {
 		return false, err
 	}
@@ -229,17 +235,22 @@ type RelationRow struct {
 }
 
 // RelationsOf returns every relation (child rows, pos ascending) pointing
-// at one of parents, for m.relations aggregation.
+// at one of parents with pos <= upTo, for m.relations aggregation.
 func (d *DB) RelationsOf(ctx context.Context, parents []string, upTo types.StreamPosition) ([]RelationRow, error) {
 	var out []RelationRow
 	for len(parents) > 0 {
 		n := min(len(parents), 500)
-		args := []any{int64(upTo)}
+		args := make([]any, n)
 		for i := range n {
-			args = append(args, parents[i])
+			args[i] = parents[i]
 		}
-		rows, err := d.DB.QueryContext(ctx, `SELECT relates_to, event_id, rel_type, sender, type, pos, origin_ts FROM syncapi_events
-			WHERE pos <= $1 AND redacted = FALSE AND relates_to IN (`+storage.InList(2, n)+`) ORDER BY pos ASC`, args...)
+		// The position bound is applied here: "pos <= $1" in the query
+		// lets a PostgreSQL planner without statistics (autovacuum off,
+		// before the first ANALYZE) range-scan the primary key, i.e. every
+		// event, instead of using the relates_to index.
+		q := `SELECT relates_to, event_id, rel_type, sender, type, pos, origin_ts FROM syncapi_events
+			WHERE relates_to IN (` + storage.InList(1, n) + `) AND redacted = FALSE ORDER BY pos ASC`
+		rows, err := d.DB.QueryContext(ctx, q, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -249,7 +260,13 @@ func (d *DB) RelationsOf(ctx context.Context, parents []string, upTo types.Strea
 				rows.Close()
 				return nil, err
 			}
-			out = append(out, r)
+			if r.Pos <= upTo {
+				out = append(out, r)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			rows.Close()
+			return nil, err
 		}
 		rows.Close()
 		parents = parents[n:]

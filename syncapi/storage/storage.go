@@ -44,6 +44,39 @@ func (d *DB) NextPos(ctx context.Context, tx *storage.Tx, counter string) (types
 	return types.StreamPosition(v), nil
 }
 
+// Positions is a run of one counter's positions reserved inside a write
+// transaction with one statement and handed out in order. What is left
+// over at commit stays unused, like the position of a duplicate (tokens
+// do not mind gaps). The room event consumer reserves its batch's
+// positions at once: one upsert per event was ~7 % of server CPU under
+// load.
+type Positions struct {
+	counter   string
+	next, end types.StreamPosition
+}
+
+// ReservePositions reserves n positions of counter inside tx.
+func (d *DB) ReservePositions(ctx context.Context, tx *storage.Tx, counter string, n int) (*Positions, error) {
+	var v int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO syncapi_counters (name, value) VALUES ($1, $2)
+		ON CONFLICT (name) DO UPDATE SET value = syncapi_counters.value + $2 RETURNING value`, counter, int64(n)).Scan(&v); err != nil {
+		return nil, fmt.Errorf("reserve %d %s positions: %w", n, counter, err)
+	}
+	return &Positions{counter: counter, next: types.StreamPosition(v - int64(n) + 1), end: types.StreamPosition(v)}, nil
+}
+
+// nextPosFrom takes the next position of counter from p, or from the
+// counter itself once p is used up (or nil, or of another counter): then
+// it is later than every reserved one, so positions keep their order.
+func (d *DB) nextPosFrom(ctx context.Context, tx *storage.Tx, p *Positions, counter string) (types.StreamPosition, error) {
+	if p != nil && p.counter == counter && p.next <= p.end {
+		pos := p.next
+		p.next++
+		return pos, nil
+	}
+	return d.NextPos(ctx, tx, counter)
+}
+
 // MaxPositions reads the newest committed position of every stored stream.
 func (d *DB) MaxPositions(ctx context.Context) (types.StreamToken, error) {
 	var t types.StreamToken

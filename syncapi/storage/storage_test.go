@@ -84,6 +84,9 @@ func TestStorage(t *testing.T) {
 		if len(rels) != 1 || rels[0].EventID != "$2" {
 			t.Fatalf("relations %+v", rels)
 		}
+		if rels, err := d.RelationsOf(ctx, []string{"$1", "$c"}, evs[3].Pos-1); err != nil || len(rels) != 0 {
+			t.Fatalf("relations up to before the child: %+v %v", rels, err)
+		}
 		threads, err := d.Threads(ctx, "!r", 0, "", 10)
 		must(t, err)
 		if len(threads) != 1 || threads[0].RootID != "$1" {

@@ -45,6 +45,10 @@ func TestServerNotices(t *testing.T) {
 			}
 			return room != ""
 		})
+		// The invite cannot be rejected (spec).
+		if r := roomsDo(t, bob, "POST", "/_matrix/client/v3/rooms/"+string(room)+"/leave", map[string]any{}); r.Status != 403 || r.errcode() != "M_CANNOT_LEAVE_SERVER_NOTICE_ROOM" {
+			t.Fatalf("rejecting the notices invite: %d %v", r.Status, r.Body)
+		}
 		_, err := bob.JoinRoomByID(syncCtx, room)
 		must(t, err)
 		second := adminDo(t, admin, "POST", "/v1/send_server_notice", map[string]any{"user_id": bob.UserID.String(),
@@ -89,6 +93,31 @@ func TestServerNotices(t *testing.T) {
 		if _, err := bob.SendText(syncCtx, room, "hi"); roomsErrCode(err) != "M_FORBIDDEN" {
 			t.Fatalf("user writing to the notices room: %v", err)
 		}
+		// A transaction ID makes a notice idempotent.
+		put := func(txn string) string {
+			t.Helper()
+			r := adminDo(t, admin, "PUT", "/v1/send_server_notice/"+txn, notice)
+			if r.Status != 200 {
+				t.Fatalf("PUT notice %s: %d %v", txn, r.Status, r.Body)
+			}
+			id, _ := r.Body["event_id"].(string)
+			return id
+		}
+		if a, b, c := put("t1"), put("t1"), put("t2"); a == "" || a != b || a == c {
+			t.Fatalf("txn notices: t1 %q then %q, t2 %q", a, b, c)
+		}
+		// Leaving after joining is allowed; the next notice invites the
+		// user back into the same room.
+		if _, err := bob.LeaveRoom(syncCtx, room); err != nil {
+			t.Fatalf("leaving the joined notices room: %v", err)
+		}
+		if r := adminDo(t, admin, "POST", "/v1/send_server_notice", notice); r.Status != 200 {
+			t.Fatalf("notice after leaving: %d %v", r.Status, r.Body)
+		}
+		syncUntil(t, bob, "", 30*time.Second, func(r *mautrix.RespSync) bool {
+			_, ok := r.Rooms.Invite[room]
+			return ok && len(r.Rooms.Invite) == 1
+		})
 		if r := adminDo(t, admin, "POST", "/v1/send_server_notice", map[string]any{"user_id": "@nobody:" + inst.Cfg.ServerName, "content": map[string]any{"body": "x"}}); r.Status != 404 {
 			t.Fatalf("unknown user: %d %v", r.Status, r.Body)
 		}

@@ -63,4 +63,3 @@ func TestSyncPushRules(t *testing.T) {
 		t.Fatalf("initial sync after a change: %v", c)
 	}
 }
-

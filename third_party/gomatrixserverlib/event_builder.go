@@ -7,6 +7,7 @@ import (
 
 	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/matrix-org/util"
+	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 	"golang.org/x/crypto/ed25519"
 )
@@ -229,7 +230,16 @@ func (eb *EventBuilder) Build(
 		return
 	}
 
-	if eventJSON, err = signEvent(string(origin), keyID, privateKey, eventJSON, eb.version.Version()); err != nil {
+	// Axon patch: sign and name the event in one pass (see signNewEvent).
+	var eventID string
+	var named bool
+	var res PDU
+	if gjson.GetBytes(eventJSON, "signatures").Exists() {
+		eventJSON, err = signEvent(string(origin), keyID, privateKey, eventJSON, eb.version.Version())
+	} else {
+		eventJSON, eventID, named, err = signNewEvent(string(origin), keyID, privateKey, eventJSON, eb.version)
+	}
+	if err != nil {
 		return
 	}
 
@@ -237,7 +247,11 @@ func (eb *EventBuilder) Build(
 		return
 	}
 
-	res, err := eb.version.NewEventFromTrustedJSON(eventJSON, false)
+	if named {
+		res, err = eb.version.NewEventFromTrustedJSONWithEventID(eventID, eventJSON, false)
+	} else {
+		res, err = eb.version.NewEventFromTrustedJSON(eventJSON, false)
+	}
 	if err != nil {
 		return nil, err
 	}

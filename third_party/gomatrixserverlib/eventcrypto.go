@@ -223,47 +223,24 @@ func emptyAuthorisedViaServerName([]byte) (spec.ServerName, error) { return "", 
 // This hash is used to detect whether the unredacted content of the event is valid.
 // Returns the event JSON with a "hashes" key added to it.
 func addContentHashesToEvent(eventJSON []byte) ([]byte, error) {
-	var event map[string]spec.RawJSON
-
-	if err := json.Unmarshal(eventJSON, &event); err != nil {
-		return nil, err
+	// Axon patch: edit the JSON in place instead of decoding it into a map
+	// and encoding it twice; Build canonicalises the result afterwards.
+	hashable := eventJSON
+	for _, key := range []string{"signatures", "unsigned", "hashes"} {
+		if gjson.GetBytes(hashable, key).Exists() {
+			var err error
+			if hashable, err = sjson.DeleteBytes(hashable, key); err != nil {
+				return nil, err
+			}
+		}
 	}
-
-	unsignedJSON := event["unsigned"]
-	signatures := event["signatures"]
-
-	delete(event, "signatures")
-	delete(event, "unsigned")
-	delete(event, "hashes")
-
-	hashableEventJSON, err := json.Marshal(event)
+	canonical, err := CanonicalJSON(hashable)
 	if err != nil {
 		return nil, err
 	}
-
-	hashableEventJSON, err = CanonicalJSON(hashableEventJSON)
-	if err != nil {
-		return nil, err
-	}
-
-	sha256Hash := sha256.Sum256(hashableEventJSON)
-	hashes := struct {
-		Sha256 spec.Base64Bytes `json:"sha256"`
-	}{spec.Base64Bytes(sha256Hash[:])}
-	hashesJSON, err := json.Marshal(&hashes)
-	if err != nil {
-		return nil, err
-	}
-
-	if len(unsignedJSON) > 0 {
-		event["unsigned"] = unsignedJSON
-	}
-	if len(signatures) > 0 {
-		event["signatures"] = signatures
-	}
-	event["hashes"] = spec.RawJSON(hashesJSON)
-
-	return json.Marshal(event)
+	sha256Hash := sha256.Sum256(canonical)
+	hashesJSON := `{"sha256":"` + base64.RawStdEncoding.EncodeToString(sha256Hash[:]) + `"}`
+	return sjson.SetRawBytes(eventJSON, "hashes", []byte(hashesJSON))
 }
 
 // checkEventContentHash checks if the unredacted content of the event matches the SHA-256 hash under the "hashes" key.
@@ -351,6 +328,49 @@ func referenceOfEvent(eventJSON []byte, roomVersion RoomVersion) (eventReference
 	}
 
 	return eventReference{eventID, sha256Hash[:]}, nil
+}
+
+// Axon patch: signNewEvent signs an event that has no signatures yet,
+// like signEvent, with fewer JSON round trips, and also returns its event
+// ID for the v2 event format: the reference hash covers exactly the
+// canonical redacted JSON that was signed, so Build need not redact and
+// canonicalise the event again to name it (ok is false for the v1
+// format, whose IDs are not hashes).
+func signNewEvent(signingName string, keyID KeyID, privateKey ed25519.PrivateKey, eventJSON []byte, verImpl IRoomVersion) (signed []byte, eventID string, ok bool, err error) {
+	redactedJSON, err := verImpl.RedactEventJSON(eventJSON)
+	if err != nil {
+		return nil, "", false, err
+	}
+	if redactedJSON, err = sjson.DeleteBytes(redactedJSON, "unsigned"); err != nil {
+		return nil, "", false, err
+	}
+	canonical, err := CanonicalJSON(redactedJSON)
+	if err != nil {
+		return nil, "", false, err
+	}
+	signatures, err := json.Marshal(map[string]map[KeyID]spec.Base64Bytes{
+		signingName: {keyID: spec.Base64Bytes(ed25519.Sign(privateKey, canonical))},
+	})
+	if err != nil {
+		return nil, "", false, err
+	}
+	if signed, err = sjson.SetRawBytes(eventJSON, "signatures", signatures); err != nil {
+		return nil, "", false, err
+	}
+	if verImpl.EventFormat() != EventFormatV2 {
+		return signed, "", false, nil
+	}
+	var encoder *base64.Encoding
+	switch verImpl.EventIDFormat() {
+	case EventIDFormatV2:
+		encoder = base64.RawStdEncoding
+	case EventIDFormatV3:
+		encoder = base64.RawURLEncoding
+	default:
+		return signed, "", false, nil
+	}
+	sum := sha256.Sum256(canonical)
+	return signed, "$" + encoder.EncodeToString(sum[:]), true, nil
 }
 
 // SignEvent adds a ED25519 signature to the event for the given key.
