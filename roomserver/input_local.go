@@ -100,6 +100,14 @@ func (r *RoomServer) buildLocal(ctx context.Context, b *batch, in *api.InputRoom
 	if msg := matrixrules.CheckLocalEvent(string(le.Type), le.StateKey, le.Content, string(le.Sender)); msg != "" {
 		return rej(api.CodeBadJSON, msg)
 	}
+	if !isCreate {
+		if refused, err := r.refusedByBlock(ctx, b.q(), b.rm.id, string(le.Type), le.Content); err != nil || refused {
+			if err != nil {
+				return nil, err
+			}
+			return rej(api.CodeForbidden, blockedMessage)
+		}
+	}
 	if le.Type == matrixrules.MRoomServerACL && le.StateKey != nil && *le.StateKey == "" {
 		if msg := matrixrules.CheckServerACLKeepsSelf(le.Content, r.serverName); msg != "" {
 			return rej(api.CodeBadJSON, msg)

@@ -27,6 +27,9 @@ type room struct {
 	qmu     sync.Mutex
 	pending []*inputTask
 	running bool
+	// gone: the room was purged (set by its worker); input still queued
+	// on this head fails as for an unknown room.
+	gone bool
 
 	mu          sync.RWMutex
 	snapNID     int64

@@ -39,14 +39,18 @@ type roomBatch struct {
 	// state).
 	states map[string]*roomState
 	after  []func() // effects to run after commit, in output order
+	// erased is the set of erased users, fixed for the batch.
+	erased map[string]bool
 	// pos holds the PDU positions reserved for the batch's new events.
 	pos *storage.Positions
 }
 
 func (s *SyncAPI) applyRoomOutputs(ctx context.Context, outs []*rsapi.OutputEvent, seq uint64) error {
 	var b *roomBatch
+	s.erased.mu.RLock()
+	erased := s.erased.set
 	err := s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
-		b = &roomBatch{s: s, tx: tx, states: map[string]*roomState{}}
+		b = &roomBatch{s: s, tx: tx, states: map[string]*roomState{}, erased: erased}
 		n := 0
 		for _, out := range outs {
 			if out.Type == rsapi.OutputTypeNewRoomEvent && out.NewRoomEvent != nil {
@@ -68,6 +72,8 @@ func (s *SyncAPI) applyRoomOutputs(ctx context.Context, outs []*rsapi.OutputEven
 				err = b.redaction(ctx, out.Redaction)
 			case out.Type == rsapi.OutputTypeBackfill && out.Backfill != nil:
 				err = b.backfill(ctx, out.Backfill)
+			case out.Type == rsapi.OutputTypePurgeRoom && out.PurgeRoom != nil:
+				err = b.purgeRoom(ctx, out.PurgeRoom.RoomID)
 			case out.Type == rsapi.OutputTypeForget && out.Forget != nil:
 				f := out.Forget
 				err = s.db.SetForgotten(ctx, tx, f.UserID, f.RoomID, f.MembershipEventID)
@@ -78,6 +84,7 @@ func (s *SyncAPI) applyRoomOutputs(ctx context.Context, outs []*rsapi.OutputEven
 		}
 		return s.db.SetConsumerSeq(ctx, tx, stream.RoomEvents, seq)
 	})
+	s.erased.mu.RUnlock()
 	if err != nil {
 		return err
 	}
@@ -111,6 +118,9 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 	}
 	if ore.TransactionID != nil {
 		ev.TxnDevice, ev.TxnID = ore.TransactionID.DeviceID, ore.TransactionID.TransactionID
+	}
+	if err := eraseIfErased(ev, b.erased); err != nil {
+		return err
 	}
 	added := map[string]*types.Event{ev.EventID: ev}
 	for _, js := range ore.AddedStateEvents {
@@ -237,5 +247,22 @@ func (b *roomBatch) redaction(ctx context.Context, r *rsapi.OutputRedaction) err
 	}
 	b.states[r.RoomID] = newRoomState(evs)
 	b.after = append(b.after, func() { s.cache.invalidate(r.RoomID) })
+	return nil
+}
+
+// purgeRoom deletes everything syncapi holds of a room the roomserver
+// purged (admin API): events, state, memberships, receipts,
+// notifications, search rows, the room's account data copies.
+func (b *roomBatch) purgeRoom(ctx context.Context, roomID string) error {
+	s := b.s
+	if err := s.db.PurgeRoom(ctx, b.tx, roomID); err != nil {
+		return err
+	}
+	delete(b.states, roomID)
+	b.after = append(b.after, func() {
+		s.cache.invalidate(roomID)
+		s.db.ForgetUnreadCounts()
+		s.notif.ForgetRoom(roomID)
+	})
 	return nil
 }

@@ -197,8 +197,15 @@ func (r *replica) Acquired(ctx context.Context, _ int, e lease.Epoch) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s.db.SetFence(&storage.Fence{Gen: e.Gen, Rev: e.Rev})
-	// Rules cached while another process wrote may be stale.
+	// Rules and erasures cached while another process wrote may be stale.
 	s.push.reset()
+	s.erased.mu.Lock()
+	err = s.loadErasedUsers(ctx)
+	s.erased.mu.Unlock()
+	if err != nil {
+		s.db.SetFence(nil)
+		return fmt.Errorf("syncapi erased users: %w", err)
+	}
 	runCtx, stop := context.WithCancel(context.Background())
 	dones, err := s.startWriting(ctx, runCtx)
 	if err != nil {

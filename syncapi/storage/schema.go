@@ -263,7 +263,13 @@ CREATE TABLE syncapi_forgotten (
 );
 `,
 }, {
+	// Users deactivated with erase: their messages are stored redacted,
+	// also ones that arrive after the erasure (consumer_erasure.go).
 	Version: 8,
+	Name:    "erased users",
+	SQL:     `CREATE TABLE syncapi_erased_users (user_id TEXT PRIMARY KEY)`,
+}, {
+	Version: 9,
 	Name:    "writer epochs",
 	SQL: `
 CREATE TABLE syncapi_writer (
