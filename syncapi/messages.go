@@ -206,7 +206,7 @@ func (s *SyncAPI) handleMessages(req *http.Request, dev *uapi.Device) httputil.J
 	}
 	chunk := make([]json.RawMessage, 0, len(evs))
 	for _, ev := range evs {
-		chunk = append(chunk, ev.Serve(dev.ID, rels[ev.EventID]))
+		chunk = append(chunk, ev.ServeTo(dev.ID, mv.membershipAt(ev), rels[ev.EventID]))
 	}
 	start := types.TopologyToken{Pos: p.from}
 	resp := map[string]any{"start": start.String(), "chunk": chunk}
@@ -281,7 +281,7 @@ func (s *SyncAPI) handleContext(req *http.Request, dev *uapi.Device) httputil.JS
 	serve := func(evs []*types.Event) []json.RawMessage {
 		out := make([]json.RawMessage, 0, len(evs))
 		for _, e := range evs {
-			out = append(out, e.Serve(dev.ID, rels[e.EventID]))
+			out = append(out, e.ServeTo(dev.ID, mv.membershipAt(e), rels[e.EventID]))
 		}
 		return out
 	}
@@ -301,7 +301,7 @@ func (s *SyncAPI) handleContext(req *http.Request, dev *uapi.Device) httputil.JS
 		}
 	}
 	return httputil.OK(map[string]any{
-		"event": ev.Serve(dev.ID, rels[ev.EventID]), "events_before": serve(evsBefore), "events_after": serve(evsAfter),
+		"event": ev.ServeTo(dev.ID, mv.membershipAt(ev), rels[ev.EventID]), "events_before": serve(evsBefore), "events_after": serve(evsAfter),
 		"start": start.String(), "end": end.String(), "state": state,
 	})
 }
