@@ -54,6 +54,17 @@ func New(ctx context.Context, base *setup.Base, deps Deps) (*AdminAPI, error) {
 type adminHandler func(req *http.Request, admin *httputil.Device) httputil.JSONResponse
 
 // requireAdmin lets only server admins through (403 M_FORBIDDEN).
+// requireSelfOrAdmin lets a user ask about themselves, and a server
+// admin about anyone ({userId} in the path).
+func requireSelfOrAdmin(h adminHandler) httputil.AuthedHandler {
+	return func(req *http.Request, dev *httputil.Device) httputil.JSONResponse {
+		if !dev.IsAdmin && req.PathValue("userId") != dev.UserID {
+			return httputil.Forbidden("You may only look up yourself unless you are a server admin")
+		}
+		return h(req, dev)
+	}
+}
+
 func requireAdmin(h adminHandler) httputil.AuthedHandler {
 	return func(req *http.Request, dev *httputil.Device) httputil.JSONResponse {
 		if !dev.IsAdmin {

@@ -18,6 +18,8 @@ func (a *AdminAPI) registerRoutes() {
 	route("POST /v1/deactivate/{userId}", a.deactivateUser)
 	route("POST /v1/reset_password/{userId}", a.resetPassword)
 	route("GET /v1/whois/{userId}", a.whois)
+	// The Client-Server API's own whois (Server Administration module).
+	c.HandleClientAuthed("GET /admin/whois/{userId}", requireSelfOrAdmin(a.whois))
 	route("GET /v1/users/{userId}/admin", a.getAdmin)
 	route("PUT /v1/users/{userId}/admin", a.putAdmin)
 	route("POST /v1/users/{userId}/login", a.loginAsUser)

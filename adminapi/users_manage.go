@@ -127,7 +127,7 @@ func (a *AdminAPI) createUser(ctx context.Context, userID string, body *putUserR
 func (a *AdminAPI) modifyUser(ctx context.Context, acc *uapi.Account, body *putUserRequest) error {
 	switch {
 	case body.Deactivated != nil && *body.Deactivated && !acc.Deactivated:
-		if err := a.deactivate(ctx, acc.UserID); err != nil {
+		if err := a.deactivate(ctx, acc.UserID, false); err != nil {
 			return err
 		}
 	case body.Deactivated != nil && !*body.Deactivated && acc.Deactivated:
@@ -154,7 +154,7 @@ var errMissingPassword = requestError{http.StatusBadRequest, "M_MISSING_PARAM", 
 
 // deactivate makes the user leave every room it is in or invited to,
 // then deactivates the account (devices, tokens and profile go).
-func (a *AdminAPI) deactivate(ctx context.Context, userID string) error {
+func (a *AdminAPI) deactivate(ctx context.Context, userID string, erase bool) error {
 	for _, membership := range []string{"join", "invite", "knock"} {
 		rooms, err := a.rooms.QueryRoomsForUser(ctx, matrixid.UserID(userID), membership)
 		if err != nil {
@@ -168,7 +168,7 @@ func (a *AdminAPI) deactivate(ctx context.Context, userID string) error {
 			}
 		}
 	}
-	return a.users.DeactivateAccount(ctx, matrixid.UserID(userID))
+	return a.users.DeactivateAccount(ctx, matrixid.UserID(userID), erase)
 }
 
 // leave sends userID's own leave event into roomID.
@@ -179,8 +179,8 @@ func (a *AdminAPI) leave(ctx context.Context, userID, roomID string) error {
 }
 
 // deactivateUser: POST /_synapse/admin/v1/deactivate/{userId} {erase}.
-// The account's profile is removed in every case; erase is accepted for
-// compatibility (Axon does not hide an erased user's past messages).
+// The account's profile is removed in every case; with erase the user's
+// past messages are served redacted from then on (docs/admin-api.md).
 func (a *AdminAPI) deactivateUser(req *http.Request, admin *httputil.Device) httputil.JSONResponse {
 	userID, e := a.localUser(req)
 	if e != nil {
@@ -200,7 +200,7 @@ func (a *AdminAPI) deactivateUser(req *http.Request, admin *httputil.Device) htt
 	if _, err := a.users.QueryAccount(req.Context(), matrixid.UserID(userID)); err != nil {
 		return a.fail(err, "query user")
 	}
-	if err := a.deactivate(req.Context(), userID); err != nil {
+	if err := a.deactivate(req.Context(), userID, body.Erase); err != nil {
 		return a.fail(err, "deactivate user")
 	}
 	return httputil.OK(map[string]string{"id_server_unbind_result": "success"})

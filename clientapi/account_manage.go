@@ -63,7 +63,7 @@ func (a *accountRoutes) deactivate(req *http.Request, dev *uapi.Device) httputil
 	if challenge != nil {
 		return *challenge
 	}
-	if err := a.users.DeactivateAccount(req.Context(), matrixid.UserID(dev.UserID)); err != nil {
+	if err := a.users.DeactivateAccount(req.Context(), matrixid.UserID(dev.UserID), body.Erase); err != nil {
 		return a.userError(err, "deactivate")
 	}
 	a.uia.Finish(session)

@@ -51,7 +51,7 @@ func (a *accountRoutes) capabilities(req *http.Request, dev *uapi.Device) httput
 		"m.set_displayname": enabled(true),
 		"m.set_avatar_url":  enabled(!dev.IsGuest),
 		"m.3pid_changes":    enabled(false),
-		"m.get_login_token": enabled(false),
+		"m.get_login_token": enabled(a.cfg.Registration.GetLoginToken && !dev.IsGuest),
 		"m.profile_fields":  enabled(!dev.IsGuest),
 	}})
 }

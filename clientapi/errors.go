@@ -43,6 +43,8 @@ func userError(err error) (httputil.JSONResponse, bool) {
 		return httputil.Forbidden("Invalid username or password"), true
 	case errors.Is(err, uapi.ErrUserDeactivated):
 		return httputil.Error(http.StatusForbidden, "M_USER_DEACTIVATED", "This account has been deactivated"), true
+	case errors.Is(err, uapi.ErrInvalidLoginToken):
+		return httputil.Forbidden("Invalid or expired login token"), true
 	case errors.Is(err, uapi.ErrUnknownToken):
 		return httputil.Error(http.StatusUnauthorized, "M_UNKNOWN_TOKEN", "Unknown or expired token"), true
 	case errors.Is(err, uapi.ErrProfileTooLarge):

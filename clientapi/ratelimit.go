@@ -14,12 +14,21 @@ type rateLimits struct {
 	loginIP, loginUser *httputil.Limiter
 	// registerIP limits /register and its availability/validity checks.
 	registerIP *httputil.Limiter
+	// loginTokenUser limits POST /login/get_token per user more strictly
+	// than logins (the spec suggests about one a minute): each token
+	// logs in another device.
+	loginTokenUser *httputil.Limiter
 }
+
+// loginTokenRate: a burst of 3, then one a minute.
+var loginTokenRate = config.Rate{PerSecond: 1.0 / 60, Burst: 3}
 
 func newRateLimits(cfg config.RateLimits) rateLimits {
 	return rateLimits{
 		loginIP:    httputil.NewRateLimiter(cfg, cfg.Login),
 		loginUser:  httputil.NewRateLimiter(cfg, cfg.Login),
 		registerIP: httputil.NewRateLimiter(cfg, cfg.Registration),
+
+		loginTokenUser: httputil.NewRateLimiter(cfg, loginTokenRate),
 	}
 }

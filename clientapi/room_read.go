@@ -48,30 +48,6 @@ func (h *roomRoutes) getStateEvent(req *http.Request, dev *uapi.Device) httputil
 	return httputil.NotFound("Event not found")
 }
 
-func (h *roomRoutes) getEvent(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
-	ctx := req.Context()
-	roomID, eventID := req.PathValue("roomId"), req.PathValue("eventId")
-	notFound := httputil.NotFound("Event not found or you do not have permission to read it")
-	if r := h.roomExists(ctx, roomID, notFound); r != nil {
-		return *r
-	}
-	evs, err := h.rs.QueryEvents(ctx, []matrixid.EventID{matrixid.EventID(eventID)})
-	if err != nil {
-		return h.rsError(err, "event")
-	}
-	if len(evs) == 0 || evs[0].RoomID().String() != roomID {
-		return notFound
-	}
-	vis, err := h.rs.QueryEventVisibility(ctx, matrixid.UserID(dev.UserID), evs)
-	if err != nil {
-		return h.rsError(err, "visibility")
-	}
-	if !vis[0] {
-		return notFound
-	}
-	return httputil.OK(rsapi.ToClientEvent(evs[0].PDU, rsapi.FormatOptions{}))
-}
-
 func (h *roomRoutes) timestampToEvent(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
 	ctx := req.Context()
 	roomID := req.PathValue("roomId")

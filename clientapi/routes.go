@@ -12,12 +12,14 @@ import (
 //
 // Account routes (handlers in account_*.go, shared state in accountRoutes):
 // versions, well-known, capabilities, register, login, logout, refresh,
-// account, devices, profile, account data and the Synapse-compatible
+// account, third-party identifiers (account_3pid.go: none accepted),
+// devices, profile, account data and the Synapse-compatible
 // shared-secret registration.
 //
 // Room routes (handlers in room_*.go, membership_*.go and directory_*.go,
 // methods of roomRoutes): createRoom, membership, send/state/event,
-// redaction, aliases, directory, upgrades, hierarchy.
+// redaction, aliases, directory, upgrades, hierarchy. (GET
+// /rooms/{roomId}/event/{eventId} is syncapi's, beside /context.)
 func (c *ClientAPI) registerRoutes() {
 	a := newAccountRoutes(c.base, c.users)
 	a.rooms = c.newAccountRooms()
@@ -61,10 +63,23 @@ func (c *ClientAPI) registerRoutes() {
 	r.HandleClientAuthed("POST /logout", a.logout)
 	r.HandleClientAuthed("POST /logout/all", a.logoutAll)
 	r.HandleClient("POST /refresh", a.refresh)
+	if c.base.Cfg.Registration.GetLoginToken {
+		r.HandleAuthed("POST /_matrix/client/v1/login/get_token", a.getLoginToken)
+	}
 
 	r.HandleClientAuthed("GET /account/whoami", a.whoami)
 	r.HandleClientAuthed("POST /account/password", a.changePassword)
 	r.HandleClientAuthed("POST /account/deactivate", a.deactivate)
+	r.HandleClientAuthed("GET /account/3pid", a.listThreepids)
+	r.HandleClientAuthed("POST /account/3pid/add", a.addThreepid)
+	r.HandleClientAuthed("POST /account/3pid/bind", a.addThreepid)
+	r.HandleClientAuthed("POST /account/3pid/delete", a.removeThreepid)
+	r.HandleClientAuthed("POST /account/3pid/unbind", a.removeThreepid)
+	for _, medium := range []string{"email", "msisdn"} {
+		r.HandleClient("POST /register/"+medium+"/requestToken", a.threepidRequestToken)
+		r.HandleClient("POST /account/password/"+medium+"/requestToken", a.threepidRequestToken)
+		r.HandleClient("POST /account/3pid/"+medium+"/requestToken", a.threepidRequestToken)
+	}
 
 	r.HandleClientAuthed("GET /devices", a.listDevices)
 	r.HandleClientAuthed("GET /devices/{deviceId}", a.getDevice)
@@ -107,7 +122,6 @@ func (c *ClientAPI) registerRoutes() {
 	r.HandleClientAuthed("GET /rooms/{roomId}/state", h.getState)
 	r.HandleClientAuthed("GET /rooms/{roomId}/state/{eventType}", h.getStateEvent)
 	r.HandleClientAuthed("GET /rooms/{roomId}/state/{eventType}/{stateKey...}", h.getStateEvent)
-	r.HandleClientAuthed("GET /rooms/{roomId}/event/{eventId}", h.getEvent)
 	r.HandleClientAuthed("GET /rooms/{roomId}/timestamp_to_event", h.timestampToEvent)
 	r.HandleAuthed("GET /_matrix/client/v1/rooms/{roomId}/timestamp_to_event", h.timestampToEvent)
 	r.HandleClientAuthed("POST /rooms/{roomId}/upgrade", h.upgrade)

@@ -28,6 +28,7 @@ var apiErrors = map[string]map[string]error{
 		"ErrInvalidPassword": uapi.ErrInvalidPassword, "ErrUserDeactivated": uapi.ErrUserDeactivated,
 		"ErrUnknownToken": uapi.ErrUnknownToken, "ErrTokenExpired": uapi.ErrTokenExpired, "ErrProfileTooLarge": uapi.ErrProfileTooLarge,
 		"ErrTooManyTags": uapi.ErrTooManyTags, "ErrTokenExists": uapi.ErrTokenExists,
+		"ErrInvalidLoginToken": uapi.ErrInvalidLoginToken,
 	},
 	"../keyserver/api": {
 		"ErrInvalidKeys": ksapi.ErrInvalidKeys, "ErrInvalidSignature": ksapi.ErrInvalidSignature,

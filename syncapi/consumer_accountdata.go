@@ -16,7 +16,11 @@ import (
 // storage at a new account data position.
 func (s *SyncAPI) onAccountDataMsg(ctx context.Context, msg stream.Message) error {
 	var ad uapi.OutputAccountData
-	if err := json.Unmarshal(msg.Data, &ad); err != nil || ad.UserID == "" || ad.Type == "" {
+	err := json.Unmarshal(msg.Data, &ad)
+	if err == nil && ad.Erased && ad.UserID != "" {
+		return s.onErased(ctx, msg, ad.UserID)
+	}
+	if err != nil || ad.UserID == "" || ad.Type == "" {
 		return stream.Poison(fmt.Errorf("malformed account data output: %v", err))
 	}
 	content := ad.Content
@@ -24,7 +28,7 @@ func (s *SyncAPI) onAccountDataMsg(ctx context.Context, msg stream.Message) erro
 		content = json.RawMessage("{}")
 	}
 	var pos types.StreamPosition
-	err := s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
+	err = s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
 		var err error
 		if pos, err = s.db.UpsertAccountData(ctx, tx, ad.UserID, ad.RoomID, ad.Type, content); err != nil {
 			return err

@@ -39,14 +39,18 @@ type roomBatch struct {
 	// state).
 	states map[string]*roomState
 	after  []func() // effects to run after commit, in output order
+	// erased is the set of erased users, fixed for the batch.
+	erased map[string]bool
 	// pos holds the PDU positions reserved for the batch's new events.
 	pos *storage.Positions
 }
 
 func (s *SyncAPI) applyRoomOutputs(ctx context.Context, outs []*rsapi.OutputEvent, seq uint64) error {
 	var b *roomBatch
+	s.erased.mu.RLock()
+	erased := s.erased.set
 	err := s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
-		b = &roomBatch{s: s, tx: tx, states: map[string]*roomState{}}
+		b = &roomBatch{s: s, tx: tx, states: map[string]*roomState{}, erased: erased}
 		n := 0
 		for _, out := range outs {
 			if out.Type == rsapi.OutputTypeNewRoomEvent && out.NewRoomEvent != nil {
@@ -78,6 +82,7 @@ func (s *SyncAPI) applyRoomOutputs(ctx context.Context, outs []*rsapi.OutputEven
 		}
 		return s.db.SetConsumerSeq(ctx, tx, stream.RoomEvents, seq)
 	})
+	s.erased.mu.RUnlock()
 	if err != nil {
 		return err
 	}
@@ -111,6 +116,9 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 	}
 	if ore.TransactionID != nil {
 		ev.TxnDevice, ev.TxnID = ore.TransactionID.DeviceID, ore.TransactionID.TransactionID
+	}
+	if err := eraseIfErased(ev, b.erased); err != nil {
+		return err
 	}
 	added := map[string]*types.Event{ev.EventID: ev}
 	for _, js := range ore.AddedStateEvents {

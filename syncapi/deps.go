@@ -24,6 +24,10 @@ type Users interface {
 // Rooms is the part of the roomserver syncapi calls.
 type Rooms interface {
 	QueryStateAfterEvent(ctx context.Context, roomID matrixid.RoomID, eventID matrixid.EventID, tuples []rsapi.StateKey) ([]*rsapi.Event, error)
+	// QueryEvents and QueryEventVisibility serve GET /event for events
+	// syncapi has no copy of (outliers: state fetched with a join).
+	QueryEvents(ctx context.Context, eventIDs []matrixid.EventID) ([]*rsapi.Event, error)
+	QueryEventVisibility(ctx context.Context, userID matrixid.UserID, events []*rsapi.Event) ([]bool, error)
 }
 
 // Keys gives /sync its E2EE counts (the keyserver).

@@ -1,11 +1,12 @@
 // Package syncapi serves what clients read: GET /sync (v3), simplified
-// sliding sync (MSC4186), /messages, /context, /relations, /threads,
+// sliding sync (MSC4186), /messages, /context, /event, /relations, /threads,
 // filters, typing, receipts, read markers, presence, to-device, push
 // rules and /notifications.
 //
 // Streams in: room_events (roomserver/api.OutputEvent: new events,
 // redactions, backfilled history) and account_data
-// (userapi/api.OutputAccountData), applied by consumers that store the
+// (userapi/api.OutputAccountData; erasures of deactivated users,
+// consumer_erasure.go), applied by consumers that store the
 // stream sequence in the same transaction as the effect and resume from
 // it on start; room_events are applied up to 64 per transaction when
 // queued (stream.ConsumeBatch; consumer_roomevents.go), each event's
@@ -35,7 +36,7 @@
 // Initial syncs are bounded (initialSlots) and share a per-room current
 // state cache (state_cache.go).
 //
-// Tables (prefix syncapi_): consumer_seqs, counters, events (client JSON
+// Tables (prefix syncapi_): consumer_seqs, counters, erased_users, events (client JSON
 // per event, with visibility, relation and thread columns), current_state,
 // memberships (history, for visibility and leave/join deltas),
 // account_data, receipts, send_to_device, to_device_txns, presence,

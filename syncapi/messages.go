@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/axon-hs/axon/internal/httputil"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/syncapi/storage"
 	"github.com/axon-hs/axon/syncapi/types"
 	uapi "github.com/axon-hs/axon/userapi/api"
@@ -304,4 +305,83 @@ func (s *SyncAPI) handleContext(req *http.Request, dev *uapi.Device) httputil.JS
 		"event": ev.ServeTo(dev.ID, mv.membershipAt(ev), rels[ev.EventID]), "events_before": serve(evsBefore), "events_after": serve(evsAfter),
 		"start": start.String(), "end": end.String(), "state": state,
 	})
+}
+
+// handleEvent serves GET /rooms/{roomId}/event/{eventId}: one event the
+// user may see, with the same bundled aggregations /messages and
+// /context attach. An event the user may not see, of a room they may not
+// view, or of another room is 404 alike, so its existence is not told.
+// Senders the user ignores are not hidden here: the client asked for
+// that event by ID.
+func (s *SyncAPI) handleEvent(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	ctx := req.Context()
+	roomID, eventID := req.PathValue("roomId"), req.PathValue("eventId")
+	notFound := httputil.NotFound("Event not found or you do not have permission to read it")
+	s.waitCaughtUp(ctx)
+	cur := s.notif.Current().PDU
+	mv, errResp := s.accessibleView(ctx, dev.UserID, roomID, cur)
+	if errResp != nil {
+		if errResp.Code == http.StatusForbidden {
+			return notFound
+		}
+		return *errResp
+	}
+	mv.ignored = nil
+	ev, err := s.db.EventByID(ctx, nil, eventID)
+	if err != nil {
+		s.log.Error("event", "error", err)
+		return httputil.InternalError()
+	}
+	if ev == nil {
+		// Not in the timeline syncapi keeps (an outlier, e.g. state a
+		// join over federation fetched): the roomserver's copy, under its
+		// visibility rules.
+		if ev, err = s.roomserverEvent(ctx, dev.UserID, eventID); err != nil {
+			s.log.Error("event", "error", err)
+			return httputil.InternalError()
+		}
+		if ev == nil || ev.RoomID != roomID {
+			return notFound
+		}
+		return httputil.OK(json.RawMessage(ev.Serve(dev.ID, nil)))
+	}
+	if ev.RoomID != roomID || !mv.visible(ev) {
+		return notFound
+	}
+	_, horizon, err := s.viewerState(ctx, mv, roomID, cur)
+	if err != nil {
+		s.log.Error("event", "error", err)
+		return httputil.InternalError()
+	}
+	rels, err := s.aggregations(ctx, []*types.Event{ev}, horizon, dev.UserID)
+	if err != nil {
+		s.log.Error("event", "error", err)
+		return httputil.InternalError()
+	}
+	return httputil.OK(json.RawMessage(ev.Serve(dev.ID, rels[ev.EventID])))
+}
+
+// roomserverEvent is eventID from the roomserver if userID may see it
+// there, formatted as syncapi stores events (an erased sender's message
+// erased), or nil.
+func (s *SyncAPI) roomserverEvent(ctx context.Context, userID, eventID string) (*types.Event, error) {
+	if s.rooms == nil {
+		return nil, nil
+	}
+	evs, err := s.rooms.QueryEvents(ctx, []matrixid.EventID{matrixid.EventID(eventID)})
+	if err != nil || len(evs) == 0 {
+		return nil, err
+	}
+	vis, err := s.rooms.QueryEventVisibility(ctx, matrixid.UserID(userID), evs)
+	if err != nil || len(vis) == 0 || !vis[0] {
+		return nil, err
+	}
+	ev, err := types.EventFromPDU(evs[0].PDU, "")
+	if err != nil {
+		return nil, err
+	}
+	s.erased.mu.RLock()
+	erased := s.erased.set
+	s.erased.mu.RUnlock()
+	return ev, eraseIfErased(ev, erased)
 }

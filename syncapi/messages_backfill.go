@@ -93,6 +93,9 @@ func (b *roomBatch) backfill(ctx context.Context, ob *rsapi.OutputBackfill) erro
 	if err != nil {
 		return err
 	}
+	if err := eraseIfErased(ev, b.erased); err != nil {
+		return err
+	}
 	_, err = b.s.db.InsertBackfilledEvent(ctx, b.tx, ev, ob.Depth)
 	return err
 }

@@ -10,6 +10,8 @@ func (s *SyncAPI) registerRoutes() {
 	r.HandleClientAuthed("GET /user/{userId}/filter/{filterId}", s.handleGetFilter)
 	r.HandleClientAuthed("GET /rooms/{roomId}/messages", s.handleMessages)
 	r.HandleClientAuthed("GET /rooms/{roomId}/context/{eventId}", s.handleContext)
+	r.HandleClientAuthed("GET /rooms/{roomId}/event/{eventId}", s.handleEvent)
+	r.HandleClientAuthed("GET /rooms/{roomId}/initialSync", s.handleRoomInitialSync)
 	r.HandleClientAuthed("GET /rooms/{roomId}/members", s.handleMembers) // "at" takes /sync tokens
 	r.HandleClientAuthed("PUT /rooms/{roomId}/typing/{userId}", s.handleTyping)
 	r.HandleClientAuthed("POST /rooms/{roomId}/receipt/{receiptType}/{eventId}", s.handleReceipt)

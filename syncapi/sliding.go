@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,14 +20,31 @@ import (
 )
 
 // Simplified sliding sync (MSC4186). A connection (user, device, conn_id)
-// remembers, per handed-out pos, the stream token it stood for and which
-// rooms the client has already been sent, so rooms are "initial" once.
+// remembers, per handed-out pos, the stream token it stood for and what
+// the client had been sent by then: which rooms, with which
+// required_state config, and which members $LAZY sent. So a room is
+// "initial" once, and an incremental response carries only the
+// required_state that changed since pos, unless the room's required_state
+// config changed or it left the lists' ranges and came back (then all of
+// it). Retrying an earlier pos starts from what that pos had.
 
 type slidingConn struct {
-	tokens map[string]types.StreamToken
-	sent   map[string]bool
-	next   int64
-	used   time.Time
+	positions map[string]slidingPos
+	next      int64
+	used      time.Time
+}
+
+// slidingPos is one handed-out pos.
+type slidingPos struct {
+	tok   types.StreamToken
+	rooms map[string]*slidingSentRoom
+}
+
+// slidingSentRoom is what a connection has been sent of a room. Shared
+// between positions: never changed once stored.
+type slidingSentRoom struct {
+	config string          // requiredStateKey of the config it was sent with
+	lazy   map[string]bool // members sent because of $LAZY
 }
 
 type slidingConns struct {
@@ -37,6 +56,12 @@ func newSlidingConns() *slidingConns { return &slidingConns{conns: map[string]*s
 
 // maxSlidingConns bounds memory; the least recently used go first.
 const maxSlidingConns = 10000
+
+// slidingKeptPositions is how many of a connection's latest positions
+// stay usable (each holds a map of the rooms sent, so this multiplies a
+// connection's memory): enough to retry a request whose response was
+// lost; an older pos is M_UNKNOWN_POS and the client starts afresh.
+const slidingKeptPositions = 3
 
 func (c *slidingConns) get(key string, create bool) *slidingConn {
 	c.mu.Lock()
@@ -53,7 +78,7 @@ func (c *slidingConns) get(key string, create bool) *slidingConn {
 			}
 			delete(c.conns, oldest)
 		}
-		conn = &slidingConn{tokens: map[string]types.StreamToken{}, sent: map[string]bool{}}
+		conn = &slidingConn{positions: map[string]slidingPos{}}
 		c.conns[key] = conn
 	}
 	if conn != nil {
@@ -99,22 +124,22 @@ func (s *SyncAPI) handleSlidingSync(req *http.Request, dev *uapi.Device) httputi
 	}
 	key := dev.UserID + "|" + dev.ID + "|" + body.ConnID
 	var since *types.StreamToken
+	var prev map[string]*slidingSentRoom
 	conn := s.sliding.get(key, q.Get("pos") == "")
 	if pos := q.Get("pos"); pos != "" {
 		if conn == nil {
 			return httputil.Error(http.StatusBadRequest, "M_UNKNOWN_POS", "Unknown pos")
 		}
 		s.sliding.mu.Lock()
-		tok, ok := conn.tokens[pos]
+		p, ok := conn.positions[pos]
 		s.sliding.mu.Unlock()
 		if !ok {
 			return httputil.Error(http.StatusBadRequest, "M_UNKNOWN_POS", "Unknown pos")
 		}
-		since = &tok
+		since, prev = &p.tok, p.rooms
 	} else {
 		s.sliding.mu.Lock()
-		conn.sent = map[string]bool{}
-		conn.tokens = map[string]types.StreamToken{}
+		conn.positions = map[string]slidingPos{}
 		s.sliding.mu.Unlock()
 	}
 	s.waitCaughtUp(ctx)
@@ -132,7 +157,7 @@ func (s *SyncAPI) handleSlidingSync(req *http.Request, dev *uapi.Device) httputi
 	for {
 		wake := s.notif.Wait(dev.UserID)
 		cur := s.notif.Current()
-		resp, hasData, err := s.buildSliding(ctx, dev, &body, conn, since, cur)
+		resp, hasData, err := s.buildSliding(ctx, dev, &body, conn, since, prev, cur)
 		if err != nil {
 			s.log.Error("sliding sync", "error", err)
 			return httputil.InternalError()
@@ -146,7 +171,7 @@ func (s *SyncAPI) handleSlidingSync(req *http.Request, dev *uapi.Device) httputi
 	}
 }
 
-func (s *SyncAPI) buildSliding(ctx context.Context, dev *uapi.Device, body *slidingRequest, conn *slidingConn, since *types.StreamToken, cur types.StreamToken) (map[string]any, bool, error) {
+func (s *SyncAPI) buildSliding(ctx context.Context, dev *uapi.Device, body *slidingRequest, conn *slidingConn, since *types.StreamToken, prev map[string]*slidingSentRoom, cur types.StreamToken) (map[string]any, bool, error) {
 	var from types.StreamToken
 	if since != nil {
 		from = clampToken(*since, cur)
@@ -203,42 +228,72 @@ func (s *SyncAPI) buildSliding(ctx context.Context, dev *uapi.Device, body *slid
 		}
 	}
 	rooms := map[string]any{}
-	s.sliding.mu.Lock()
-	sent := make(map[string]bool, len(conn.sent))
-	for k, v := range conn.sent {
-		sent[k] = v
-	}
-	s.sliding.mu.Unlock()
+	// Rooms outside every range and subscription are forgotten: if they
+	// come back, they are sent in full again.
+	sent := make(map[string]*slidingSentRoom, len(want))
 	for id, cfg := range want {
-		initial := !sent[id]
-		if !initial && !changed[id] {
+		cfgKey := requiredStateKey(cfg.RequiredState)
+		p := prev[id]
+		if p != nil && p.config == cfgKey && !changed[id] {
+			sent[id] = p
 			continue
 		}
-		room, err := s.slidingRoom(ctx, dev, byRoom[id], cfg, initial, from, cur, bump[id])
+		var stateSince types.StreamPosition // 0: all of required_state
+		var lazySent map[string]bool
+		if p != nil && p.config == cfgKey {
+			stateSince, lazySent = from.PDU, p.lazy
+		}
+		room, lazy, err := s.slidingRoom(ctx, dev, byRoom[id], cfg, p == nil, stateSince, lazySent, from, cur, bump[id])
 		if err != nil {
 			return nil, false, err
 		}
 		rooms[id] = room
-		sent[id] = true
+		sent[id] = &slidingSentRoom{config: cfgKey, lazy: lazy}
 	}
 	ext, extData, err := s.slidingExtensions(ctx, dev, body, ids, from, cur, since == nil)
 	if err != nil {
 		return nil, false, err
 	}
+	if sameSent(sent, prev) {
+		sent = prev // share the map: most long-polls change nothing
+	}
 	s.sliding.mu.Lock()
-	conn.sent = sent
 	conn.next++
 	pos := strconv.FormatInt(conn.next, 10)
-	conn.tokens[pos] = cur
+	conn.positions[pos] = slidingPos{tok: cur, rooms: sent}
 	// Keep the last few positions so a retried request still works.
-	for k := range conn.tokens {
-		if n, _ := strconv.ParseInt(k, 10, 64); n < conn.next-10 {
-			delete(conn.tokens, k)
+	for k := range conn.positions {
+		if n, _ := strconv.ParseInt(k, 10, 64); n <= conn.next-slidingKeptPositions {
+			delete(conn.positions, k)
 		}
 	}
 	s.sliding.mu.Unlock()
 	resp := map[string]any{"pos": pos, "lists": lists, "rooms": rooms, "extensions": ext}
 	return resp, len(rooms) > 0 || extData || since == nil, nil
+}
+
+// sameSent reports whether two positions' rooms are the same entries.
+func sameSent(a, b map[string]*slidingSentRoom) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for id, r := range a {
+		if b[id] != r {
+			return false
+		}
+	}
+	return true
+}
+
+// requiredStateKey identifies a required_state config, whatever the
+// order of its pairs (lists are merged in map order).
+func requiredStateKey(pairs [][2]string) string {
+	keys := make([]string, 0, len(pairs))
+	for _, p := range pairs {
+		keys = append(keys, p[0]+"\x00"+p[1])
+	}
+	slices.Sort(keys)
+	return strings.Join(slices.Compact(keys), "\x01")
 }
 
 func mergeConfig(a, b slidingRoomConfig) slidingRoomConfig {
@@ -247,10 +302,15 @@ func mergeConfig(a, b slidingRoomConfig) slidingRoomConfig {
 	return a
 }
 
-func (s *SyncAPI) slidingRoom(ctx context.Context, dev *uapi.Device, m storage.MembershipChange, cfg slidingRoomConfig, initial bool, from, cur types.StreamToken, bump types.StreamPosition) (map[string]any, error) {
+// slidingRoom builds one room of a response. required_state is all of
+// it when stateSince is 0, else only state that became current after
+// stateSince plus $LAZY members not in lazySent; it returns the members
+// $LAZY has sent by now.
+func (s *SyncAPI) slidingRoom(ctx context.Context, dev *uapi.Device, m storage.MembershipChange, cfg slidingRoomConfig, initial bool,
+	stateSince types.StreamPosition, lazySent map[string]bool, from, cur types.StreamToken, bump types.StreamPosition) (map[string]any, map[string]bool, error) {
 	rs, err := s.cache.get(ctx, m.RoomID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	room := map[string]any{"initial": initial, "bump_stamp": bump}
 	if n := rs.contentField(spec.MRoomName, "", "name").String(); n != "" {
@@ -265,10 +325,10 @@ func (s *SyncAPI) slidingRoom(ctx context.Context, dev *uapi.Device, m storage.M
 	if m.Membership == "invite" {
 		inv, err := s.invitedRoomSection(ctx, m)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		room["invite_state"] = inv.InviteState.Events
-		return room, nil
+		return room, nil, nil
 	}
 	lo := from.PDU
 	if initial {
@@ -277,52 +337,88 @@ func (s *SyncAPI) slidingRoom(ctx context.Context, dev *uapi.Device, m storage.M
 	mv := s.newMemberView(ctx, dev.UserID, m.RoomID, m, "join")
 	evs, limited, err := s.fetchTimeline(ctx, m.RoomID, lo, cur.PDU, cfg.TimelineLimit, nil, mv)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	tl := timeline{Events: []json.RawMessage{}}
 	if err := s.fillTimeline(ctx, nil, &tl, evs, dev, mv, cur.PDU); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	room["timeline"], room["limited"], room["prev_batch"] = tl.Events, limited, tl.PrevBatch
 	room["num_live"] = 0
 	if !initial {
 		room["num_live"] = len(evs)
 	}
-	room["required_state"] = requiredState(rs, cfg.RequiredState, evs, dev.UserID)
+	var changedState map[string]bool // nil: all
+	if stateSince > 0 {
+		delta, err := s.db.StateChangedBetween(ctx, m.RoomID, stateSince, cur.PDU+1)
+		if err != nil {
+			return nil, nil, err
+		}
+		changedState = make(map[string]bool, len(delta))
+		for _, ev := range delta {
+			changedState[ev.EventID] = true
+		}
+	}
+	var lazy map[string]bool
+	room["required_state"], lazy = requiredState(rs, cfg.RequiredState, evs, dev.UserID, changedState, lazySent)
 	room["joined_count"], room["invited_count"] = len(rs.joined), len(rs.invited)
 	counts, err := s.db.UnreadForRooms(ctx, dev.UserID, map[string]bool{m.RoomID: true}, cur.PDU)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if c := counts[m.RoomID]; c != nil {
 		room["notification_count"], room["highlight_count"] = c.Notification, c.Highlight
 	} else {
 		room["notification_count"], room["highlight_count"] = 0, 0
 	}
-	return room, nil
+	return room, lazy, nil
 }
 
 // requiredState selects state by [type, state_key] pairs, where "*" is a
-// wildcard, "$ME" the user and "$LAZY" the timeline senders.
-func requiredState(rs *roomState, want [][2]string, tl []*types.Event, userID string) []json.RawMessage {
+// wildcard, "$ME" the user and "$LAZY" the timeline senders. With
+// changed nil, all that matches; else only matching events in changed,
+// and members matched by $LAZY that are not in lazySent. It returns
+// lazySent with the members $LAZY sent now added (lazySent itself is
+// not changed).
+func requiredState(rs *roomState, want [][2]string, tl []*types.Event, userID string, changed, lazySent map[string]bool) ([]json.RawMessage, map[string]bool) {
 	senders := map[string]bool{}
 	for _, ev := range tl {
 		senders[ev.Sender] = true
 	}
 	out := []json.RawMessage{}
+	lazy := lazySent
 	for _, ev := range rs.events {
+		key := *ev.StateKey
+		matched, viaLazy := false, false
 		for _, w := range want {
 			if w[0] != "*" && w[0] != ev.Type {
 				continue
 			}
-			key := *ev.StateKey
-			if w[1] == "*" || w[1] == key || (w[1] == "$ME" && key == userID) || (w[1] == "$LAZY" && senders[key]) {
-				out = append(out, ev.Serve("", nil))
-				break
+			if w[1] == "*" || w[1] == key || (w[1] == "$ME" && key == userID) {
+				matched = true
+			} else if w[1] == "$LAZY" && senders[key] {
+				matched, viaLazy = true, true
 			}
 		}
+		if !matched {
+			continue
+		}
+		newLazy := viaLazy && !lazySent[key]
+		if changed != nil && !changed[ev.EventID] && !newLazy {
+			continue
+		}
+		out = append(out, ev.Serve("", nil))
+		if newLazy {
+			if len(lazy) == len(lazySent) { // copy before the first addition
+				lazy = make(map[string]bool, len(lazySent)+1)
+				for k := range lazySent {
+					lazy[k] = true
+				}
+			}
+			lazy[key] = true
+		}
 	}
-	return out
+	return out, lazy
 }
 
 func (s *SyncAPI) slidingExtensions(ctx context.Context, dev *uapi.Device, body *slidingRequest, rooms []string, from, cur types.StreamToken, initial bool) (map[string]any, bool, error) {

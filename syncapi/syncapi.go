@@ -51,6 +51,8 @@ type SyncAPI struct {
 	// pusher is woken when notifications commit or a user reads
 	// (push_source.go); nil: no push delivery.
 	pusher PushWaker
+	// erased is the set of users deactivated with erase (consumer_erasure.go).
+	erased erasedUsers
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -95,6 +97,9 @@ func New(ctx context.Context, base *setup.Base, users Users, rooms Rooms, keys K
 		progress:      newProgress(),
 	}
 	s.heads = &headReads{read: s.readHeads}
+	if err := s.loadErasedUsers(ctx); err != nil {
+		return nil, fmt.Errorf("syncapi erased users: %w", err)
+	}
 	pos.Typing = s.typing.Position()
 	s.notif = notifier.New(pos, joined)
 	runCtx, cancel := context.WithCancel(context.Background())

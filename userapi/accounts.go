@@ -3,11 +3,13 @@ package userapi
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
 
 	"github.com/axon-hs/axon/internal/matrixid"
+	"github.com/axon-hs/axon/internal/outbox"
 	istorage "github.com/axon-hs/axon/internal/storage"
 
 	"github.com/axon-hs/axon/userapi/api"
@@ -81,7 +83,7 @@ func (u *UserAPI) QueryAccount(ctx context.Context, userID matrixid.UserID) (*ap
 	}
 	return &api.Account{
 		UserID: u.userID(acc.Localpart), Localpart: acc.Localpart, CreatedTS: acc.CreatedTS,
-		IsAdmin: acc.IsAdmin, IsGuest: acc.IsGuest, Deactivated: acc.Deactivated,
+		IsAdmin: acc.IsAdmin, IsGuest: acc.IsGuest, Deactivated: acc.Deactivated, Erased: acc.Erased,
 	}, nil
 }
 
@@ -134,14 +136,29 @@ func (u *UserAPI) SetPassword(ctx context.Context, userID matrixid.UserID, passw
 	return nil
 }
 
-// DeactivateAccount implements api.UserAPI.
-func (u *UserAPI) DeactivateAccount(ctx context.Context, userID matrixid.UserID) error {
+// DeactivateAccount implements api.UserAPI. The erasure message goes on
+// the account_data stream through its outbox, committed with the
+// deactivation, so it reaches syncapi even if the log is down now.
+func (u *UserAPI) DeactivateAccount(ctx context.Context, userID matrixid.UserID, erase bool) error {
 	local, err := u.localpart(string(userID))
 	if err != nil {
 		return err
 	}
 	d := u.deletion(ctx, local)
-	if err := u.db.Deactivate(ctx, local, d.stage); err != nil {
+	var onErased func(tx *istorage.Tx) error
+	var erasure []outbox.Entry
+	if erase {
+		msg, err := json.Marshal(api.OutputAccountData{UserID: u.userID(local), Erased: true})
+		if err != nil {
+			return err
+		}
+		onErased = func(tx *istorage.Tx) error {
+			var serr error
+			erasure, serr = u.accountData.Stage(ctx, tx, u.userID(local), msg)
+			return serr
+		}
+	}
+	if err := u.db.Deactivate(ctx, local, d.stage, onErased); err != nil {
 		if errors.Is(err, istorage.ErrNotFound) {
 			return fmt.Errorf("%w: no user %s", api.ErrNotFound, userID)
 		}
@@ -149,5 +166,8 @@ func (u *UserAPI) DeactivateAccount(ctx context.Context, userID matrixid.UserID)
 	}
 	u.tokens.invalidateUserExcept(local, "")
 	d.send()
+	if erasure != nil {
+		u.awaitPublished(ctx, local, u.accountData.Queue(erasure))
+	}
 	return nil
 }

@@ -4,11 +4,12 @@
 // httputil.Authenticator for the HTTP routers.
 //
 // Tables (userapi/storage): userapi_accounts, userapi_devices,
-// userapi_access_tokens, userapi_refresh_tokens (tokens stored as SHA-256
+// userapi_access_tokens, userapi_refresh_tokens, userapi_login_tokens
+// (m.login.token: single use, 2 minutes; tokens stored as SHA-256
 // hashes), userapi_profile_fields, userapi_account_data, userapi_outbox.
 //
 // Streams out: account_data (api.OutputAccountData) whenever account data
-// changes; user_devices (api.OutputDeviceChange) whenever devices are
+// changes, and once when an account is deactivated with erase (Erased); user_devices (api.OutputDeviceChange) whenever devices are
 // deleted (logout, DELETE /devices, password change with logout,
 // deactivation), staged in userapi_outbox in the deletion's transaction
 // and published after it (internal/outbox), so the keyserver hears of

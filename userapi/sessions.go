@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	istorage "github.com/axon-hs/axon/internal/storage"
 
 	"github.com/axon-hs/axon/userapi/api"
@@ -81,4 +82,43 @@ func hashOrEmpty(token string) string {
 		return ""
 	}
 	return hashToken(token)
+}
+
+// loginTokenPrefix marks login tokens (m.login.token).
+const loginTokenPrefix = "axl_"
+
+// CreateLoginToken implements api.UserAPI.
+func (u *UserAPI) CreateLoginToken(ctx context.Context, userID matrixid.UserID) (*api.LoginToken, error) {
+	acc, err := u.account(ctx, string(userID))
+	if err != nil {
+		return nil, err
+	}
+	if acc.Deactivated {
+		return nil, api.ErrUserDeactivated
+	}
+	now := time.Now()
+	tok := &api.LoginToken{Token: newToken(loginTokenPrefix), ExpiresInMs: api.LoginTokenLifetime.Milliseconds()}
+	if err := u.db.InsertLoginToken(ctx, hashToken(tok.Token), acc.Localpart, now.Add(api.LoginTokenLifetime).UnixMilli(), now.UnixMilli()); err != nil {
+		return nil, err
+	}
+	return tok, nil
+}
+
+// TakeLoginToken implements api.UserAPI.
+func (u *UserAPI) TakeLoginToken(ctx context.Context, token string) (matrixid.UserID, error) {
+	local, err := u.db.TakeLoginToken(ctx, hashToken(token), time.Now().UnixMilli())
+	if errors.Is(err, istorage.ErrNotFound) {
+		return "", api.ErrInvalidLoginToken
+	}
+	if err != nil {
+		return "", err
+	}
+	acc, err := u.account(ctx, u.userID(local))
+	if err != nil {
+		return "", err
+	}
+	if acc.Deactivated {
+		return "", api.ErrUserDeactivated
+	}
+	return matrixid.UserID(u.userID(acc.Localpart)), nil
 }

@@ -150,7 +150,7 @@ func TestAccountUserAPI(t *testing.T) {
 		if _, merr := u.AuthenticateToken(req, s1.AccessToken); merr == nil {
 			t.Fatal("token of deleted device still valid")
 		}
-		if err := u.DeactivateAccount(ctx, userID); err != nil {
+		if err := u.DeactivateAccount(ctx, userID, false); err != nil {
 			t.Fatal(err)
 		}
 		if _, merr := u.AuthenticateToken(req, s2.AccessToken); merr == nil {

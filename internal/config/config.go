@@ -121,6 +121,10 @@ type Registration struct {
 	// AccessTokenLifetime > 0 issues expiring access tokens with refresh
 	// tokens to clients that ask for them.
 	AccessTokenLifetime time.Duration `yaml:"access_token_lifetime"`
+	// GetLoginToken lets a logged-in user mint a single-use login token
+	// (POST /login/get_token, after re-entering their password) for
+	// logging another device in with m.login.token (spec 1.7).
+	GetLoginToken bool `yaml:"get_login_token"`
 }
 
 type Rate struct {
@@ -270,6 +274,7 @@ func Defaults() *Config {
 			Mode:             "closed",
 			MinPasswordLen:   8,
 			PasswordHashCost: 10,
+			GetLoginToken:    true,
 		},
 		RateLimits: RateLimits{
 			Enabled:      true,

@@ -100,6 +100,10 @@ registration:
   # If set (e.g. 1h), clients that support refresh tokens get access tokens
   # that expire after this long, plus a refresh token.
   access_token_lifetime: 0s
+  # Logged-in users may mint a single-use login token valid for 2 minutes
+  # (POST /_matrix/client/v1/login/get_token, after re-entering their
+  # password) to log another device in with m.login.token.
+  get_login_token: true
 
 rate_limits:
   enabled: true

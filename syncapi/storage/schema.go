@@ -262,4 +262,10 @@ CREATE TABLE syncapi_forgotten (
 	PRIMARY KEY (user_id, room_id)
 );
 `,
+}, {
+	// Users deactivated with erase: their messages are stored redacted,
+	// also ones that arrive after the erasure (consumer_erasure.go).
+	Version: 8,
+	Name:    "erased users",
+	SQL:     `CREATE TABLE syncapi_erased_users (user_id TEXT PRIMARY KEY)`,
 }}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 )
@@ -100,6 +101,25 @@ func splice(js []byte, at int, insert string) []byte {
 	out = append(out, js[:at]...)
 	out = append(out, insert...)
 	return append(out, js[at:]...)
+}
+
+// Erase strips what the sender wrote from a message whose sender was
+// erased, as a redaction does (the room version's redaction algorithm;
+// content emptied if the version is unknown). There is no
+// redacted_because: no redaction event exists.
+func (e *Event) Erase() error {
+	var js []byte
+	verImpl, err := gomatrixserverlib.GetRoomVersion(gomatrixserverlib.RoomVersion(e.RoomVersion))
+	if err == nil {
+		js, err = verImpl.RedactEventJSON(e.JSON)
+	} else {
+		js, err = sjson.SetRawBytes(e.JSON, "content", []byte("{}"))
+	}
+	if err != nil {
+		return err
+	}
+	e.JSON, e.Redacted, e.ContainsURL = js, true, false
+	return nil
 }
 
 // StrippedState is the event reduced to type, state_key, sender and

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -170,3 +171,77 @@ func TestSlidingSyncFilters(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestSlidingSyncRequiredStateDelta: on one connection, an incremental
+// response carries only the required_state that changed since pos (and
+// $LAZY members not sent yet); retrying a pos gives the same delta; a
+// changed required_state config sends the room's full required_state.
+func TestSlidingSyncRequiredStateDelta(t *testing.T) {
+	testserver.ForEachBackend(t, func(t *testing.T, opts testserver.Options) {
+		inst := testserver.Start(t, opts)
+		alice, bob := inst.Register("alice", "password123"), inst.Register("bob", "password123")
+		room := roomsCreate(t, alice, &mautrix.ReqCreateRoom{Preset: "public_chat", Name: "first"})
+		syncSend(t, alice, room, "hello")
+		path := "/_matrix/client/unstable/org.matrix.simplified_msc3575/sync"
+		config := [][2]string{{"m.room.create", ""}, {"m.room.name", ""}, {"m.room.member", "$LAZY"}}
+		request := func(pos string, config [][2]string) (map[string]any, string) {
+			t.Helper()
+			q := ""
+			if pos != "" {
+				q = "?timeout=5000&pos=" + pos
+			}
+			r := roomsDo(t, alice, "POST", path+q, map[string]any{"conn_id": "c1", "lists": map[string]any{"all": map[string]any{
+				"ranges": [][2]int{{0, 10}}, "timeline_limit": 10, "required_state": config}}})
+			if r.Status != 200 {
+				t.Fatalf("sliding sync: %d %v", r.Status, r.Body)
+			}
+			rm, _ := r.Body["rooms"].(map[string]any)[string(room)].(map[string]any)
+			if rm == nil {
+				t.Fatalf("room missing from sliding sync response: %v", r.Body)
+			}
+			return rm, r.Body["pos"].(string)
+		}
+		state := func(rm map[string]any) []string {
+			var out []string
+			for _, e := range rm["required_state"].([]any) {
+				ev := e.(map[string]any)
+				out = append(out, ev["type"].(string)+"|"+ev["state_key"].(string))
+			}
+			slices.Sort(out)
+			return out
+		}
+		aliceMember, bobMember := "m.room.member|"+string(alice.UserID), "m.room.member|"+string(bob.UserID)
+
+		rm, pos1 := request("", config)
+		if got := state(rm); rm["initial"] != true || !slices.Equal(got, []string{"m.room.create|", aliceMember, "m.room.name|"}) {
+			t.Fatalf("initial required_state %v (initial %v)", got, rm["initial"])
+		}
+		// A message: nothing in required_state changed, nothing is resent.
+		syncSend(t, alice, room, "again")
+		rm, pos2 := request(pos1, config)
+		if got := state(rm); rm["initial"] != false || len(got) != 0 {
+			t.Fatalf("unchanged required_state resent: %v", got)
+		}
+		// bob joins and speaks, the room is renamed: only those.
+		_, err := bob.JoinRoomByID(roomsCtx, room)
+		must(t, err)
+		syncSend(t, bob, room, "hi from bob")
+		_, err = alice.SendStateEvent(roomsCtx, room, event.StateRoomName, "", map[string]any{"name": "second"})
+		must(t, err)
+		want := []string{bobMember, "m.room.name|"}
+		rm, pos3 := request(pos2, config)
+		if got := state(rm); !slices.Equal(got, want) {
+			t.Fatalf("incremental required_state %v, want %v", got, want)
+		}
+		// Retrying pos2 (a lost response) gives the same delta.
+		if rm, _ = request(pos2, config); !slices.Equal(state(rm), want) {
+			t.Fatalf("retried pos: required_state %v, want %v", state(rm), want)
+		}
+		// A new required_state config: all of it, without new events.
+		wider := append(slices.Clone(config), [2]string{"m.room.join_rules", ""})
+		rm, _ = request(pos3, wider)
+		if got := state(rm); rm["initial"] != false || !slices.Equal(got, []string{"m.room.create|", "m.room.join_rules|", "m.room.name|"}) {
+			t.Fatalf("required_state after a config change %v", got)
+		}
+	})
+}

@@ -5,6 +5,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/axon-hs/axon/internal/matrixid"
 )
@@ -43,13 +44,24 @@ type UserAPI interface {
 	SetPassword(ctx context.Context, userID matrixid.UserID, password string, logoutOtherDevices bool, keepDeviceID string) error
 	// DeactivateAccount marks the account deactivated (its name stays
 	// taken), deletes every device and token and clears the profile.
-	DeactivateAccount(ctx context.Context, userID matrixid.UserID) error
+	// With erase the account is also marked erased, for good, and an
+	// OutputAccountData with Erased is published: syncapi then serves the
+	// user's past messages redacted.
+	DeactivateAccount(ctx context.Context, userID matrixid.UserID, erase bool) error
 
 	// Login opens a session for an already-authenticated user: creates
 	// (or reuses) the device and issues an access token, plus a refresh
 	// token when asked for and access tokens are configured to expire.
 	// Reusing a device revokes its earlier tokens.
 	Login(ctx context.Context, req LoginRequest) (*Session, error)
+	// CreateLoginToken issues a single-use token with which another
+	// client logs in as userID (m.login.token), valid for
+	// LoginTokenLifetime. ErrUserDeactivated, ErrNotFound.
+	CreateLoginToken(ctx context.Context, userID matrixid.UserID) (*LoginToken, error)
+	// TakeLoginToken spends a login token and returns the user it logs
+	// in as; ErrInvalidLoginToken if it is unknown, spent or expired,
+	// ErrUserDeactivated if its user has been deactivated since.
+	TakeLoginToken(ctx context.Context, token string) (matrixid.UserID, error)
 	// Refresh exchanges a refresh token for a new access and refresh
 	// token (spec /refresh). ErrUnknownToken if it is unknown or spent.
 	Refresh(ctx context.Context, refreshToken string) (*Session, error)
@@ -140,6 +152,8 @@ type Account struct {
 	IsAdmin     bool   `json:"is_admin"`
 	IsGuest     bool   `json:"is_guest"`
 	Deactivated bool   `json:"deactivated"`
+	// Erased: deactivated with erase (past messages are hidden).
+	Erased bool `json:"erased,omitempty"`
 }
 
 // LoginRequest opens a session for UserID.
@@ -164,6 +178,16 @@ type Session struct {
 	// RefreshToken and ExpiresInMs are set only for expiring tokens.
 	RefreshToken string `json:"refresh_token,omitempty"`
 	ExpiresInMs  int64  `json:"expires_in_ms,omitempty"`
+}
+
+// LoginTokenLifetime is how long a login token may be used (the spec's
+// recommended 2 minutes).
+const LoginTokenLifetime = 2 * time.Minute
+
+// LoginToken is a token from CreateLoginToken.
+type LoginToken struct {
+	Token       string `json:"login_token"`
+	ExpiresInMs int64  `json:"expires_in_ms"`
 }
 
 // DeviceInfo is a device as /devices shows it.

@@ -19,6 +19,9 @@ var (
 	ErrProfileTooLarge = errors.New("profile would exceed 64 KiB")
 	ErrTooManyTags     = errors.New("too many tags on this room")
 	ErrTokenExists     = errors.New("registration token already exists")
+	// ErrInvalidLoginToken: an m.login.token token that is unknown,
+	// already used or expired.
+	ErrInvalidLoginToken = errors.New("invalid or expired login token")
 )
 
 // The errors cross internal/rpc as themselves, so errors.Is works the
@@ -30,6 +33,7 @@ func init() {
 		"userapi.deactivated": ErrUserDeactivated, "userapi.unknown_token": ErrUnknownToken,
 		"userapi.token_expired": ErrTokenExpired, "userapi.profile_too_large": ErrProfileTooLarge,
 		"userapi.too_many_tags": ErrTooManyTags, "userapi.token_exists": ErrTokenExists,
+		"userapi.invalid_login_token": ErrInvalidLoginToken,
 	} {
 		rpc.RegisterSentinel(kind, err)
 	}

@@ -3,12 +3,15 @@ package api
 import "encoding/json"
 
 // OutputAccountData is one message on the account_data stream: a user's
-// global (RoomID empty) or per-room account data of Type changed.
+// global (RoomID empty) or per-room account data of Type changed, or,
+// with Erased (and no Type), the user was deactivated with erase: readers
+// hide the messages the user sent (syncapi serves them redacted).
 type OutputAccountData struct {
 	UserID  string          `json:"user_id"`
 	RoomID  string          `json:"room_id,omitempty"`
 	Type    string          `json:"type"`
 	Content json.RawMessage `json:"content"`
+	Erased  bool            `json:"erased,omitempty"`
 }
 
 // OutputDeviceChange is one message on the user_devices stream: devices

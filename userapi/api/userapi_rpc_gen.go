@@ -49,13 +49,23 @@ func (c *UserAPIClient) SetPassword(ctx context.Context, a1 matrixid.UserID, a2 
 	return
 }
 
-func (c *UserAPIClient) DeactivateAccount(ctx context.Context, a1 matrixid.UserID) (r0 error) {
-	r0 = c.C.Call(ctx, "DeactivateAccount", []any{a1})
+func (c *UserAPIClient) DeactivateAccount(ctx context.Context, a1 matrixid.UserID, a2 bool) (r0 error) {
+	r0 = c.C.Call(ctx, "DeactivateAccount", []any{a1, a2})
 	return
 }
 
 func (c *UserAPIClient) Login(ctx context.Context, a1 LoginRequest) (r0 *Session, r1 error) {
 	r1 = c.C.Call(ctx, "Login", []any{a1}, &r0)
+	return
+}
+
+func (c *UserAPIClient) CreateLoginToken(ctx context.Context, a1 matrixid.UserID) (r0 *LoginToken, r1 error) {
+	r1 = c.C.Call(ctx, "CreateLoginToken", []any{a1}, &r0)
+	return
+}
+
+func (c *UserAPIClient) TakeLoginToken(ctx context.Context, a1 string) (r0 matrixid.UserID, r1 error) {
+	r1 = c.C.Call(ctx, "TakeLoginToken", []any{a1}, &r0)
 	return
 }
 

@@ -14,6 +14,7 @@ type Account struct {
 	IsAdmin      bool
 	IsGuest      bool
 	Deactivated  bool
+	Erased       bool
 }
 
 // CreateAccount inserts acc and, if displayName is not empty, its initial
@@ -41,9 +42,9 @@ func (d *DB) CreateAccount(ctx context.Context, acc Account, displayName string)
 // Account returns the account or storage.ErrNotFound.
 func (d *DB) Account(ctx context.Context, localpart string) (*Account, error) {
 	a := Account{Localpart: localpart}
-	err := d.DB.QueryRowContext(ctx, `SELECT password_hash, created_ts, is_admin, is_guest, deactivated
+	err := d.DB.QueryRowContext(ctx, `SELECT password_hash, created_ts, is_admin, is_guest, deactivated, erased
 		FROM userapi_accounts WHERE localpart = $1`, localpart).
-		Scan(&a.PasswordHash, &a.CreatedTS, &a.IsAdmin, &a.IsGuest, &a.Deactivated)
+		Scan(&a.PasswordHash, &a.CreatedTS, &a.IsAdmin, &a.IsGuest, &a.Deactivated, &a.Erased)
 	if err != nil {
 		return nil, storage.NotFound(err)
 	}
@@ -70,19 +71,34 @@ func (d *DB) SetPasswordHash(ctx context.Context, localpart, hash string, logout
 
 // Deactivate marks the account deactivated and removes its devices,
 // tokens and profile. The row stays so the name cannot be taken again.
-func (d *DB) Deactivate(ctx context.Context, localpart string, onDeleted OnDeleted) error {
+// A non-nil onErased also marks it erased and runs in the same
+// transaction (to stage the erasure's stream message).
+func (d *DB) Deactivate(ctx context.Context, localpart string, onDeleted OnDeleted, onErased func(tx *storage.Tx) error) error {
 	return d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE userapi_accounts SET deactivated = TRUE, password_hash = '' WHERE localpart = $1`, localpart)
+		res, err := tx.ExecContext(ctx, `UPDATE userapi_accounts SET deactivated = TRUE, password_hash = '',
+			erased = (erased OR $2) WHERE localpart = $1`, localpart, onErased != nil)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return storage.ErrNotFound
 		}
+		if onErased != nil {
+			if err := onErased(tx); err != nil {
+				return err
+			}
+		}
 		if err := d.deleteDevicesExcept(ctx, tx, localpart, "", onDeleted); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM userapi_profile_fields WHERE localpart = $1`, localpart)
-		return err
+		for _, q := range []string{
+			`DELETE FROM userapi_profile_fields WHERE localpart = $1`,
+			`DELETE FROM userapi_login_tokens WHERE localpart = $1`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, localpart); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }

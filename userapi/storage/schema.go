@@ -107,4 +107,24 @@ CREATE TABLE userapi_registration_tokens (
 	Version: 5,
 	Name:    "outbox retention",
 	SQL:     outbox.RetainSchema(OutboxTable) + ";\n" + outbox.RetainSchema(AccountDataOutboxTable),
+}, {
+	// Login tokens (m.login.token, POST /login/get_token): single-use,
+	// short-lived, stored hashed like every other token.
+	Version: 6,
+	Name:    "login tokens",
+	SQL: `
+CREATE TABLE userapi_login_tokens (
+	token_hash TEXT PRIMARY KEY,
+	localpart TEXT NOT NULL,
+	expires_ts BIGINT NOT NULL
+);
+CREATE INDEX userapi_login_tokens_localpart ON userapi_login_tokens (localpart);
+CREATE INDEX userapi_login_tokens_expires ON userapi_login_tokens (expires_ts);
+`,
+}, {
+	// erased: deactivated with erase; never cleared (syncapi has
+	// redacted the user's messages by then).
+	Version: 7,
+	Name:    "erased accounts",
+	SQL:     `ALTER TABLE userapi_accounts ADD COLUMN erased BOOLEAN NOT NULL DEFAULT FALSE`,
 }}

@@ -54,7 +54,7 @@ func TestAccountStorageAccounts(t *testing.T) {
 		}
 
 		must(t, d.CreateSession(ctx, session("alice", "DEV1", "tok1", "")))
-		must(t, d.Deactivate(ctx, "alice", nil))
+		must(t, d.Deactivate(ctx, "alice", nil, nil))
 		acc, err = d.Account(ctx, "alice")
 		must(t, err)
 		if !acc.Deactivated || acc.PasswordHash != "" {
