@@ -358,7 +358,7 @@ func (s *SyncAPI) handleEvent(req *http.Request, dev *uapi.Device) httputil.JSON
 		s.log.Error("event", "error", err)
 		return httputil.InternalError()
 	}
-	return httputil.OK(json.RawMessage(ev.Serve(dev.ID, rels[ev.EventID])))
+	return httputil.OK(json.RawMessage(ev.ServeTo(dev.ID, mv.membershipAt(ev), rels[ev.EventID])))
 }
 
 // roomserverEvent is eventID from the roomserver if userID may see it

@@ -15,8 +15,8 @@ import (
 // Events served to a user carry unsigned.membership, the user's
 // membership at the event (Matrix 1.11): "leave" before they joined,
 // their own join event and everything after it "join", and after they
-// leave, their leave. /sync (joined and left rooms), /messages and
-// /context agree.
+// leave, their leave. /sync (joined and left rooms), /messages,
+// /context and /event agree.
 func TestSyncUnsignedMembership(t *testing.T) {
 	inst := testserver.Start(t, testserver.Options{})
 	alice := inst.Register("alice", "password123")
@@ -81,6 +81,13 @@ func TestSyncUnsignedMembership(t *testing.T) {
 		t.Fatalf("/context event: %+v", c.Event)
 	}
 	want(append(c.EventsBefore, c.EventsAfter...), "/context", map[id.EventID]event.Membership{pre: "leave", post: "join"})
+	for evID, m := range map[id.EventID]event.Membership{pre: "leave", post: "join"} {
+		ev, err := bob.GetEvent(roomsCtx, roomID, evID)
+		roomsNoErr(t, err)
+		if ev.Unsigned.Membership != m {
+			t.Errorf("/event %s: membership %q, want %q", evID, ev.Unsigned.Membership, m)
+		}
+	}
 
 	// After bob leaves: the leave is "leave", what he saw while joined
 	// stays "join".
