@@ -12,6 +12,8 @@
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
+# go.mod replaces gomatrixserverlib with the patched copy in third_party.
+COPY third_party ./third_party
 RUN go mod download
 COPY . .
 # mattn/go-sqlite3 needs cgo; the result links only against glibc.

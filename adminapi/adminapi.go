@@ -22,11 +22,17 @@ type AdminAPI struct {
 	users      uapi.UserAPI
 	rooms      rsapi.RoomserverAPI
 	fed        fedapi.FederationAPI
+	reports    EventReports
 	media      MediaAdmin
 	version    string
 	db         *storage.DB
 	// noticeLocks serialise finding-or-creating a user's notices room.
 	noticeLocks [16]sync.Mutex
+
+	// Background jobs (room deletions) run under jobsCtx until Close.
+	jobsCtx  context.Context
+	stopJobs context.CancelFunc
+	jobs     sync.WaitGroup
 }
 
 // New opens the adminapi database and registers the admin routes on
@@ -42,12 +48,24 @@ func New(ctx context.Context, base *setup.Base, deps Deps) (*AdminAPI, error) {
 	}
 	a := &AdminAPI{
 		base: base, log: log.With("component", "adminapi"), serverName: base.Cfg.ServerName,
-		users: deps.Users, rooms: deps.Rooms, fed: deps.Federation, media: deps.Media, version: deps.Version, db: storage.New(sdb),
+		users: deps.Users, rooms: deps.Rooms, fed: deps.Federation, reports: deps.Reports, media: deps.Media, version: deps.Version, db: storage.New(sdb),
 	}
+	a.jobsCtx, a.stopJobs = context.WithCancel(context.Background())
 	if base.Client != nil {
 		a.registerRoutes()
 	}
+	if err := a.resumeRoomDeletes(ctx); err != nil {
+		a.stopJobs()
+		return nil, err
+	}
 	return a, nil
+}
+
+// Close stops background jobs (an interrupted room deletion resumes on
+// the next start) and waits for them.
+func (a *AdminAPI) Close() {
+	a.stopJobs()
+	a.jobs.Wait()
 }
 
 // adminHandler answers a request from a server admin.

@@ -5,6 +5,7 @@ import (
 
 	fedapi "github.com/axon-hs/axon/federationapi/api"
 	mapi "github.com/axon-hs/axon/mediaapi/api"
+	rapi "github.com/axon-hs/axon/reports/api"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
@@ -15,6 +16,8 @@ type Deps struct {
 	Rooms rsapi.RoomserverAPI
 	// Federation is nil when federation is disabled.
 	Federation fedapi.FederationAPI
+	// Reports are users' reports of events (the reports component).
+	Reports EventReports
 	// Version is the server version reported by server_version.
 	Version string
 	// Media is mediaapi's administration (in-process or over RPC).
@@ -33,4 +36,12 @@ type MediaAdmin interface {
 	DeleteMedia(ctx context.Context, origin, mediaID string) error
 	DeleteLocalMedia(ctx context.Context, q mapi.DeleteLocalQuery) ([]string, error)
 	PurgeRemoteCache(ctx context.Context, beforeTS int64) (int, error)
+}
+
+// EventReports is what the admin API reads and deletes of the reports
+// component (reports/api.ReportsAPI).
+type EventReports interface {
+	QueryEventReports(ctx context.Context, q rapi.EventReportsQuery) (*rapi.EventReportsPage, error)
+	QueryEventReport(ctx context.Context, id int64) (*rapi.EventReport, error)
+	DeleteEventReport(ctx context.Context, id int64) error
 }

@@ -29,12 +29,33 @@ func (a *AdminAPI) registerRoutes() {
 	route("GET /v2/users/{userId}/devices/{deviceId}", a.getDevice)
 	route("PUT /v2/users/{userId}/devices/{deviceId}", a.putDevice)
 	route("DELETE /v2/users/{userId}/devices/{deviceId}", a.deleteDevice)
+	route("POST /v1/users/{userId}/shadow_ban", a.setShadowBan(true))
+	route("DELETE /v1/users/{userId}/shadow_ban", a.setShadowBan(false))
+	route("GET /v1/users/{userId}/override_ratelimit", a.getRateLimit)
+	route("POST /v1/users/{userId}/override_ratelimit", a.setRateLimit)
+	route("DELETE /v1/users/{userId}/override_ratelimit", a.deleteRateLimit)
 
 	// Rooms.
 	route("GET /v1/rooms", a.listRooms)
 	route("GET /v1/rooms/{roomId}", a.getRoom)
 	route("GET /v1/rooms/{roomId}/members", a.roomMembers)
 	route("GET /v1/rooms/{roomId}/state", a.roomState)
+	route("POST /v1/join/{roomIdOrAlias}", a.forceJoin)
+	route("POST /v1/rooms/{roomIdOrAlias}/make_room_admin", a.makeRoomAdmin)
+	route("PUT /v1/rooms/{roomId}/block", a.putRoomBlock)
+	route("GET /v1/rooms/{roomId}/block", a.getRoomBlock)
+	route("DELETE /v1/rooms/{roomId}", a.deleteRoomV1)
+	route("DELETE /v2/rooms/{roomId}", a.deleteRoom)
+	// /v2/rooms/{roomId}/delete_status and /v2/rooms/delete_status/{deleteId}
+	// overlap as patterns; one route tells them apart (room IDs start with !).
+	route("GET /v2/rooms/{first}/{second}", a.deleteStatusRoutes)
+
+	// Event reports.
+	if a.reports != nil {
+		route("GET /v1/event_reports", a.listEventReports)
+		route("GET /v1/event_reports/{reportId}", a.getEventReport)
+		route("DELETE /v1/event_reports/{reportId}", a.deleteEventReport)
+	}
 
 	// Federation.
 	route("GET /v1/federation/destinations", a.listDestinations)

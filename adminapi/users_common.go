@@ -31,7 +31,7 @@ type userJSON struct {
 func newUserJSON(acc *uapi.Account, displayName, avatarURL string) userJSON {
 	return userJSON{
 		Name: acc.UserID, DisplayName: displayName, AvatarURL: avatarURL, Admin: acc.IsAdmin,
-		Deactivated: acc.Deactivated, Erased: acc.Erased, IsGuest: acc.IsGuest, CreationTS: acc.CreatedTS,
+		Deactivated: acc.Deactivated, Erased: acc.Erased, IsGuest: acc.IsGuest, CreationTS: acc.CreatedTS, ShadowBanned: acc.ShadowBanned,
 		Threepids: []string{}, ExternalIDs: []string{},
 	}
 }

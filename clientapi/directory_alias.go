@@ -43,6 +43,9 @@ func (h *roomRoutes) putAlias(req *http.Request, dev *uapi.Device) httputil.JSON
 	if r := h.checkLocalAlias(alias); r != nil {
 		return *r
 	}
+	if r := shadowBanned(dev, false); r != nil {
+		return *r
+	}
 	if r := h.c.appservices.checkAlias(dev, alias); r != nil {
 		return *r
 	}

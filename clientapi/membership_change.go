@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/matrix-org/gomatrixserverlib/spec"
@@ -157,6 +158,13 @@ func (h *roomRoutes) doJoin(req *http.Request, dev *uapi.Device, roomID string) 
 	}
 	if matrixrules.NeedsRestrictedAuthoriser(summary.JoinRule, current) {
 		via, err := h.rs.QueryJoinAuthoriser(ctx, matrixid.RoomID(roomID), matrixid.UserID(dev.UserID))
+		if e, ok := rsapi.AsError(err); ok && (e.Code == rsapi.CodeUnableToGrantJoin || e.Code == rsapi.CodeUnableToAuthoriseJoin) && h.fed() != nil {
+			// No member of ours can vouch for the join: another server
+			// of the room may (a remote join, though we are in the room).
+			if others := h.otherJoinedServers(ctx, roomID); len(others) > 0 {
+				return h.remoteJoin(ctx, dev.UserID, roomID, append(viaServers(req), others...), body)
+			}
+		}
 		if err != nil {
 			return h.rsError(err, "join authoriser")
 		}
@@ -207,6 +215,11 @@ func (h *roomRoutes) otherMembership(req *http.Request, dev *uapi.Device, action
 	}
 	if r := checkRoomID(roomID); r != nil {
 		return *r
+	}
+	if action == matrixrules.ActionInvite {
+		if r := shadowBanned(dev, false); r != nil {
+			return *r
+		}
 	}
 	unknown := httputil.Forbidden("You are not in room %s", roomID)
 	if action == matrixrules.ActionInvite && h.isRemoteUser(body.UserID) {
@@ -320,4 +333,23 @@ func (h *roomRoutes) forget(req *http.Request, dev *uapi.Device) httputil.JSONRe
 		return h.rsErrorOr(err, "forget", unknownRoom(roomID))
 	}
 	return httputil.Empty()
+}
+
+// otherJoinedServers are the servers, other than this one, with a joined
+// member in the room.
+func (h *roomRoutes) otherJoinedServers(ctx context.Context, roomID string) []string {
+	members, err := h.rs.QueryCurrentState(ctx, matrixid.RoomID(roomID), []rsapi.StateKey{{Type: spec.MRoomMember, StateKey: "*"}})
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, m := range members {
+		if mem, _ := m.Membership(); mem != spec.Join {
+			continue
+		}
+		if _, server, ok := parseUserIDParts(*m.StateKey()); ok && server != h.server && !slices.Contains(out, server) {
+			out = append(out, server)
+		}
+	}
+	return out
 }

@@ -62,6 +62,15 @@ func (h *roomRoutes) inviterServer(ctx context.Context, roomID, userID string) [
 // remoteJoin joins through other servers, with the body's reason and
 // custom keys in the member event like a local join.
 func (h *roomRoutes) remoteJoin(ctx context.Context, userID, roomIDOrAlias string, servers []string, body joinBody) httputil.JSONResponse {
+	if strings.HasPrefix(roomIDOrAlias, "!") {
+		// A blocked room this server is not in (perhaps purged); the
+		// federation join checks rooms found through an alias.
+		if blocked, _, err := h.rs.QueryRoomBlocked(ctx, matrixid.RoomID(roomIDOrAlias)); err != nil {
+			return h.rsError(err, "room blocked")
+		} else if blocked {
+			return httputil.Forbidden("This room has been blocked on this server")
+		}
+	}
 	fed := h.fed()
 	if fed == nil {
 		return httputil.NotFound("Room %s is not known to this server and federation is disabled", roomIDOrAlias)

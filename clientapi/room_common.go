@@ -36,13 +36,19 @@ type roomRoutes struct {
 	remoteSummaryLimit *httputil.Limiter
 	// createLimit limits createRoom per user.
 	createLimit *httputil.Limiter
+	// overrides are users' own message rates (admin API).
+	overrides *overrideLimiters
 }
 
 // checkMsgLimit applies the per-user message limit, which appservice
-// users are exempt from when their registration says so.
+// users are exempt from when their registration says so, and which a
+// user's own rate (admin API override_ratelimit) replaces.
 func (h *roomRoutes) checkMsgLimit(req *http.Request, dev *uapi.Device) *httputil.JSONResponse {
 	if dev.RateLimitExempt {
 		return nil
+	}
+	if dev.RateLimit != nil {
+		return h.overrides.check(req, dev)
 	}
 	return h.msgLimit.Check(req, dev.UserID)
 }

@@ -82,6 +82,10 @@ func (h *roomRoutes) createRoom(req *http.Request, dev *uapi.Device) httputil.JS
 	if r := checkCreateBounds(&body); r != nil {
 		return *r
 	}
+	if dev.ShadowBanned {
+		// Appears to succeed; nothing is created, nobody invited.
+		return httputil.OK(map[string]string{"room_id": h.fakeRoomID()})
+	}
 	if body.Visibility != "" && body.Visibility != "public" && body.Visibility != "private" {
 		return httputil.BadJSON("visibility must be public or private")
 	}

@@ -65,6 +65,9 @@ func (h *roomRoutes) sendMessage(req *http.Request, dev *uapi.Device) httputil.J
 	if r != nil {
 		return *r
 	}
+	if r := shadowBanned(dev, true); r != nil {
+		return *r
+	}
 	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: matrixid.RoomID(roomID), Sender: matrixid.UserID(dev.UserID), Type: matrixid.EventType(evType), Content: content, OriginServerTS: ts},
 		&rsapi.TransactionID{DeviceID: dev.ID, TransactionID: txnID}, unknownRoom(roomID))
 	if r != nil {
@@ -106,6 +109,9 @@ func (h *roomRoutes) putState(req *http.Request, dev *uapi.Device) httputil.JSON
 	sk := stateKey
 	ts, r := massagedTS(req, dev)
 	if r != nil {
+		return *r
+	}
+	if r := shadowBanned(dev, true); r != nil {
 		return *r
 	}
 	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: matrixid.RoomID(roomID), Sender: matrixid.UserID(dev.UserID), Type: matrixid.EventType(evType), StateKey: &sk, Content: content, OriginServerTS: ts}, nil, unknownRoom(roomID))
@@ -177,6 +183,9 @@ func (h *roomRoutes) redact(req *http.Request, dev *uapi.Device) httputil.JSONRe
 	content := map[string]any{}
 	if body.Reason != "" {
 		content["reason"] = body.Reason
+	}
+	if r := shadowBanned(dev, true); r != nil {
+		return *r
 	}
 	id, r := h.sendLocal(ctx, &rsapi.LocalEvent{RoomID: matrixid.RoomID(roomID), Sender: matrixid.UserID(dev.UserID), Type: spec.MRoomRedaction, Redacts: matrixid.EventID(eventID), Content: mustMarshal(content)},
 		&rsapi.TransactionID{DeviceID: dev.ID, TransactionID: "redact:" + txnID}, unknownRoom(roomID))

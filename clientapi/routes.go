@@ -33,6 +33,7 @@ func (c *ClientAPI) registerRoutes() {
 		server:      c.base.Cfg.ServerName,
 		msgLimit:    httputil.NewRateLimiter(c.base.Cfg.RateLimits, c.base.Cfg.RateLimits.Messages),
 		createLimit: httputil.NewRateLimiter(c.base.Cfg.RateLimits, c.base.Cfg.RateLimits.RoomCreation),
+		overrides:   &overrideLimiters{cfg: c.base.Cfg.RateLimits},
 
 		remoteAliases:     newTTLCache[*fedapi.RoomAlias](time.Minute, 10000),
 		remoteDirectories: newTTLCache[json.RawMessage](30*time.Second, 1000),

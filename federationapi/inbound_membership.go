@@ -124,6 +124,15 @@ func (f *FederationAPI) sendMembership(membership string) FedHandler {
 		if r != nil {
 			return *r
 		}
+		if membership == spec.Join || membership == spec.Knock {
+			// make_join/make_knock refuse blocked rooms (the roomserver's
+			// template); a join built without one is refused here.
+			if blocked, _, err := f.rooms.QueryRoomBlocked(ctx, matrixid.RoomID(roomID)); err != nil {
+				return f.rsError("room blocked", err)
+			} else if blocked {
+				return httputil.Forbidden("This room has been blocked on this server")
+			}
+		}
 		if membership == spec.Join {
 			if ev, r = f.authoriseRestrictedJoin(req, ver, ev); r != nil {
 				return *r

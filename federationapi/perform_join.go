@@ -3,6 +3,7 @@ package federationapi
 import (
 	"context"
 	"encoding/json"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"net/http"
 	"strings"
 	"sync"
@@ -67,6 +68,11 @@ func (f *FederationAPI) remoteTarget(ctx context.Context, req *fedapi.PerformJoi
 	}
 	if _, err := spec.NewUserID(req.UserID, true); err != nil || domainOf(req.UserID) != f.id.ServerName {
 		return "", nil, nil, fedErr(http.StatusBadRequest, "M_INVALID_PARAM", "can only %s for local users", membership)
+	}
+	if blocked, _, err := f.rooms.QueryRoomBlocked(ctx, matrixid.RoomID(roomID)); err != nil {
+		return "", nil, nil, fedErr(http.StatusInternalServerError, "M_UNKNOWN", "could not check the room: %v", err)
+	} else if blocked {
+		return "", nil, nil, fedErr(http.StatusForbidden, "M_FORBIDDEN", "This room has been blocked on this server")
 	}
 	content := map[string]any{}
 	if len(req.Content) > 0 {

@@ -59,20 +59,22 @@ func (m *MediaAPI) storeThumbnail(ctx context.Context, row *storage.Media, src *
 	t := &storage.Thumbnail{Origin: row.Origin, MediaID: row.MediaID, Width: size.Width, Height: size.Height,
 		Method: string(size.Method), Animated: th.Animated, ContentType: th.ContentType, Size: sp.Size,
 		SHA256: sp.SHA256, CreatedTS: time.Now().UnixMilli()}
-	err = m.commitAndRecord(ctx, sp, func() error {
-		// Deleted meanwhile (admin API, eviction): record nothing.
-		if _, err := m.db.Media(ctx, row.Origin, row.MediaID); err != nil {
-			return err
+	// Under the blobs lock, as deletion holds it: media deleted meanwhile
+	// (admin API, eviction) gets no thumbnail file or row.
+	m.blobs.RLock()
+	defer m.blobs.RUnlock()
+	if _, err := m.db.Media(ctx, row.Origin, row.MediaID); err != nil {
+		sp.Remove()
+		if errors.Is(err, istorage.ErrNotFound) {
+			return nil, errNotFound
 		}
-		return m.db.InsertThumbnail(ctx, t)
-	})
-	if errors.Is(err, istorage.ErrNotFound) {
-		if err := m.deleteUnusedFile(ctx, sp.SHA256); err != nil {
-			m.log.Warn("removing the thumbnail of deleted media", "error", err)
-		}
-		return nil, errNotFound
+		return nil, err
 	}
-	return t, err
+	if err := m.store.Commit(ctx, sp); err != nil {
+		sp.Remove()
+		return nil, err
+	}
+	return t, m.db.InsertThumbnail(ctx, t)
 }
 
 // pregenerateThumbnails makes the configured sizes of a new image upload

@@ -1,7 +1,9 @@
 // Package reports takes users' reports of rooms, events and other users
 // (POST /rooms/{roomId}/report[/{eventId}], POST /users/{userId}/report)
 // and stores them (reporter, target, reason, score, time) for server
-// administrators; an admin API to read them comes later.
+// administrators. api.ReportsAPI (reports_admin.go; served over RPC in a
+// polylith) lets the admin API page through, read and delete reports of
+// events.
 //
 // Every well-formed report is answered 200, whether or not the room,
 // event or user exists or the reporter may see it, as the spec allows: a

@@ -35,6 +35,14 @@ func (c *lru[K, V]) get(k K) (V, bool) {
 	return zero, false
 }
 
+// clear empties the cache.
+func (c *lru[K, V]) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ll.Init()
+	clear(c.items)
+}
+
 func (c *lru[K, V]) put(k K, v V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -42,15 +42,31 @@
 // Forks are merged with the room version's state resolution. Current
 // state, parsed events and recent snapshots are cached in memory.
 //
+// Administration (admin.go): a blocked room (blocked_rooms, kept through
+// a purge) refuses membership events that join, invite or knock, local
+// ones and federation ones for local users, and event templates for
+// them. PurgeRoom runs on the room's input worker: one transaction
+// deletes the room's rows and stages OutputPurgeRoom, so every consumer
+// deletes its own; input queued after it finds no room.
+//
+// Partitioned (partition.go, config partitioning.instance): several
+// roomserver processes share the rooms by partition of the room ID,
+// each the only writer of the partitions it leases (internal/lease);
+// input is forwarded to the holder, and every input transaction checks
+// the lease epoch recorded in roomserver_partitions (fencing). See
+// docs/scaling.md.
+//
 // Tables (prefix roomserver_): rooms, events, state_snapshots,
 // state_entries, memberships (current membership per user, for
 // joined_rooms), aliases, txns (client transaction IDs, for idempotent
-// sends that survive restarts).
+// sends that survive restarts), network_rooms, blocked_rooms, partitions
+// (lease epochs, when partitioned).
 //
 // Files: input*.go (the write path: batch, auth, commit, redactions,
 // imported federation state), query*.go (read-only RoomserverAPI methods,
 // event templates, history visibility), output*.go (what goes to the
 // room_events stream), room.go / events.go / cache.go / stateres.go (the
 // in-memory room head, parsed events, caches, state resolution),
-// directory.go (aliases and the room directory).
+// directory.go (aliases and the room directory), admin.go (blocks and
+// purges), partition.go (input by partition across processes).
 package roomserver

@@ -33,7 +33,7 @@ func (r *RoomServer) eventsByNID(ctx context.Context, q istorage.Querier, versio
 	out := make(map[int64]*stored, len(nids))
 	var missing []int64
 	for _, nid := range nids {
-		if e, ok := r.events.get(nid); ok {
+		if e, ok := r.cachedEvent(nid); ok {
 			out[nid] = e
 		} else if nid != 0 {
 			missing = append(missing, nid)
@@ -65,7 +65,7 @@ func (r *RoomServer) eventsByID(ctx context.Context, q istorage.Querier, version
 	}
 	out := make(map[string]*stored, len(rows))
 	for _, row := range rows {
-		if e, ok := r.events.get(row.NID); ok {
+		if e, ok := r.cachedEvent(row.NID); ok {
 			out[row.EventID] = e
 			continue
 		}

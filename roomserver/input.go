@@ -19,6 +19,8 @@ type inputTask struct {
 	resp *api.InputRoomEventsResponse
 	err  error
 	done chan struct{}
+	// purge: not input but PurgeRoom, run in its place in the queue.
+	purge bool
 }
 
 // InputRoomEvents queues the events on their room's worker and waits for
@@ -29,6 +31,9 @@ type inputTask struct {
 func (r *RoomServer) InputRoomEvents(ctx context.Context, req *api.InputRoomEventsRequest) (*api.InputRoomEventsResponse, error) {
 	if len(req.Events) == 0 {
 		return &api.InputRoomEventsResponse{}, nil
+	}
+	if r.parts != nil && !r.parts.routed(ctx) {
+		return r.parts.input(ctx, req) // partition.go; observed where it runs
 	}
 	defer r.observeInput(req, time.Now())
 	r.closeMu.RLock()
@@ -62,6 +67,21 @@ func (r *RoomServer) InputRoomEvents(ctx context.Context, req *api.InputRoomEven
 		return nil, api.ErrRoomNotFound
 	}
 	t := &inputTask{req: req, done: make(chan struct{})}
+	r.enqueue(rm, t)
+	// The task runs to completion even if ctx ends: once queued, the
+	// client's event may be committed, and so must be published.
+	select {
+	case <-t.done:
+		return t.resp, t.err
+	case <-ctx.Done():
+		<-t.done
+		return t.resp, t.err
+	}
+}
+
+// enqueue adds t to the room's queue, starting its worker if none runs.
+// The caller holds one count of r.workers, which passes to the worker.
+func (r *RoomServer) enqueue(rm *room, t *inputTask) {
 	rm.qmu.Lock()
 	rm.pending = append(rm.pending, t)
 	start := !rm.running
@@ -71,15 +91,6 @@ func (r *RoomServer) InputRoomEvents(ctx context.Context, req *api.InputRoomEven
 		go r.worker(rm)
 	} else {
 		r.workers.Done() // the running worker holds the count
-	}
-	// The task runs to completion even if ctx ends: once queued, the
-	// client's event may be committed, and so must be published.
-	select {
-	case <-t.done:
-		return t.resp, t.err
-	case <-ctx.Done():
-		<-t.done
-		return t.resp, t.err
 	}
 }
 
@@ -109,6 +120,25 @@ func (r *RoomServer) worker(rm *room) {
 			return
 		}
 		rm.qmu.Unlock()
-		r.runBatch(rm, tasks)
+		for len(tasks) > 0 {
+			n := 0
+			for n < len(tasks) && !tasks[n].purge {
+				n++
+			}
+			switch {
+			case n == 0:
+				r.runPurge(rm, tasks[0])
+				n = 1
+			case rm.gone:
+				// Purged: the input finds no room, as if it came later.
+				for _, t := range tasks[:n] {
+					t.resp, t.err = nil, api.ErrRoomNotFound
+					close(t.done)
+				}
+			default:
+				r.runBatch(rm, tasks[:n])
+			}
+			tasks = tasks[n:]
+		}
 	}
 }

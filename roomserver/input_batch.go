@@ -203,8 +203,10 @@ func (r *RoomServer) commitBatch(rm *room, tasks []*inputTask) (*batch, error) {
 			}
 		}
 		var err error
-		b.staged, err = r.stageOutputs(ctx, tx, rm.id, b.outputs)
-		return err
+		if b.staged, err = r.stageOutputs(ctx, tx, rm.id, b.outputs); err != nil {
+			return err
+		}
+		return r.fence(ctx, tx, rm)
 	})
 	if err != nil {
 		return nil, err
@@ -213,7 +215,11 @@ func (r *RoomServer) commitBatch(rm *room, tasks []*inputTask) (*batch, error) {
 }
 
 func (r *RoomServer) failBatch(rm *room, tasks []*inputTask, err error) {
-	r.log.Error("room input failed", "room_id", rm.id, "error", err)
+	if movedAway(err) {
+		r.log.Info("room input retried at the partition's holder", "room_id", rm.id, "error", err)
+	} else {
+		r.log.Error("room input failed", "room_id", rm.id, "error", err)
+	}
 	for _, t := range tasks {
 		t.resp, t.err = nil, err
 		close(t.done)
@@ -241,8 +247,11 @@ func (r *RoomServer) createRoom(req *api.InputRoomEventsRequest) (*api.InputRoom
 		if err := r.db.UpdateRoomHead(ctx, tx, rm.nid, b.snapNID, b.extremities, b.depth); err != nil {
 			return err
 		}
-		b.staged, err = r.stageOutputs(ctx, tx, rm.id, b.outputs)
-		return err
+		if b.staged, err = r.stageOutputs(ctx, tx, rm.id, b.outputs); err != nil {
+			return err
+		}
+		rm.epoch, _ = r.parts.leaseFor(rm.id)
+		return r.fence(ctx, tx, rm)
 	})
 	if err != nil {
 		return nil, err
@@ -254,6 +263,7 @@ func (r *RoomServer) createRoom(req *api.InputRoomEventsRequest) (*api.InputRoom
 	countPersisted(b.persisted)
 	r.roomsMu.Lock()
 	r.rooms[rm.id] = rm
+	r.parts.cached(rm)
 	r.roomsMu.Unlock()
 	for k, v := range b.txns {
 		r.txns.put(k, v)

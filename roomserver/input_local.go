@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/matrix-org/gomatrixserverlib/spec"
@@ -99,6 +100,14 @@ func (r *RoomServer) buildLocal(ctx context.Context, b *batch, in *api.InputRoom
 	if msg := matrixrules.CheckLocalEvent(string(le.Type), le.StateKey, le.Content, string(le.Sender)); msg != "" {
 		return rej(api.CodeBadJSON, msg)
 	}
+	if !isCreate {
+		if refused, err := r.refusedByBlock(ctx, b.q(), b.rm.id, string(le.Type), le.Content); err != nil || refused {
+			if err != nil {
+				return nil, err
+			}
+			return rej(api.CodeForbidden, blockedMessage)
+		}
+	}
 	if le.Type == matrixrules.MRoomServerACL && le.StateKey != nil && *le.StateKey == "" {
 		if msg := matrixrules.CheckServerACLKeepsSelf(le.Content, r.serverName); msg != "" {
 			return rej(api.CodeBadJSON, msg)
@@ -158,6 +167,10 @@ func (r *RoomServer) buildLocal(ctx context.Context, b *batch, in *api.InputRoom
 		ts = now()
 	}
 	ev, err := builder.Build(ts, r.serverName, r.keyID, r.key)
+	for tries := 0; isCreate && err == nil && !r.parts.placeable(ev.RoomID().String()) && tries < maxPlacementTries; tries++ {
+		ts = ts.Add(time.Millisecond) // a hash-named room lands in a partition held here (partition.go)
+		ev, err = builder.Build(ts, r.serverName, r.keyID, r.key)
+	}
 	if err != nil {
 		var verr gomatrixserverlib.EventValidationError
 		if errors.As(err, &verr) && verr.Code == gomatrixserverlib.EventValidationTooLarge {
@@ -226,6 +239,9 @@ func (r *RoomServer) prepareCreate(le *api.LocalEvent) (gomatrixserverlib.IRoomV
 	roomID := ""
 	if !ver.DomainlessRoomIDs() {
 		roomID = "!" + util.RandomString(18) + ":" + string(r.serverName)
+		for tries := 0; !r.parts.placeable(roomID) && tries < maxPlacementTries; tries++ {
+			roomID = "!" + util.RandomString(18) + ":" + string(r.serverName) // partition.go
+		}
 	}
 	return ver, content, roomID, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/matrix-org/gomatrixserverlib/spec"
@@ -51,6 +52,16 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 	}
 	if err := gomatrixserverlib.CheckFields(ev); err != nil && !persistable(b.rm.version, err) {
 		return reject(api.CodeBadJSON, err.Error()), nil
+	}
+	if sk := ev.StateKey(); sk != nil && ev.Type() == spec.MRoomMember && strings.HasSuffix(*sk, ":"+string(r.serverName)) {
+		// Our users may not join, be invited to or knock on a blocked
+		// room over federation either.
+		if refused, err := r.refusedByBlock(ctx, b.q(), b.rm.id, ev.Type(), ev.Content()); err != nil || refused {
+			if err != nil {
+				return res, err
+			}
+			return reject(api.CodeForbidden, blockedMessage), nil
+		}
 	}
 	known, err := r.eventsByID(ctx, b.tx, b.rm.version, append(append([]string{ev.EventID()}, ev.AuthEventIDs()...), ev.PrevEventIDs()...))
 	if err != nil {

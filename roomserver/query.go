@@ -93,7 +93,7 @@ func (r *RoomServer) QueryEvents(ctx context.Context, eventIDs []matrixid.EventI
 		if row.Status == storage.StatusRejected || row.Status == storage.StatusSoftFailed {
 			continue
 		}
-		e, ok := r.events.get(row.NID)
+		e, ok := r.cachedEvent(row.NID)
 		if !ok {
 			ver, err := r.versionOfRoomNID(ctx, row.RoomNID)
 			if err != nil {

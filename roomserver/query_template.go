@@ -26,6 +26,12 @@ func (r *RoomServer) QueryEventTemplate(ctx context.Context, req *api.EventTempl
 	if msg := matrixrules.CheckLocalEvent(req.Type, req.StateKey, req.Content, req.Sender); msg != "" {
 		return nil, api.Errorf(api.CodeBadJSON, msg)
 	}
+	if refused, err := r.refusedByBlock(ctx, r.db, req.RoomID, req.Type, req.Content); err != nil || refused {
+		if err != nil {
+			return nil, err
+		}
+		return nil, api.Errorf(api.CodeForbidden, blockedMessage)
+	}
 	rm.mu.RLock()
 	prev := slices.Clone(rm.extremities)
 	depth := rm.depth + 1

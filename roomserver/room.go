@@ -7,6 +7,7 @@ import (
 
 	"github.com/matrix-org/gomatrixserverlib"
 
+	"github.com/axon-hs/axon/internal/lease"
 	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/roomserver/storage"
@@ -19,11 +20,16 @@ type room struct {
 	nid     int64
 	id      string
 	version gomatrixserverlib.IRoomVersion
+	// epoch is the partition lease the head was loaded under (partition.go).
+	epoch lease.Epoch
 
 	// queue of input tasks; one worker drains it at a time.
 	qmu     sync.Mutex
 	pending []*inputTask
 	running bool
+	// gone: the room was purged (set by its worker); input still queued
+	// on this head fails as for an unknown room.
+	gone bool
 
 	mu          sync.RWMutex
 	snapNID     int64
@@ -78,9 +84,12 @@ func (r *RoomServer) room(ctx context.Context, roomID string) (*room, error) {
 	r.roomsMu.Lock()
 	rm := r.rooms[roomID]
 	r.roomsMu.Unlock()
-	if rm != nil {
+	if rm != nil && r.parts.current(rm) {
 		return rm, nil
 	}
+	// Partitioned: the lease first, so the head read below is newer
+	// than the takeover; rooms not held here are not cached.
+	epoch, cache := r.parts.leaseFor(roomID)
 	row, err := r.db.RoomByID(ctx, r.db, roomID)
 	if err != nil || row == nil {
 		return nil, err
@@ -94,13 +103,17 @@ func (r *RoomServer) room(ctx context.Context, roomID string) (*room, error) {
 		return nil, err
 	}
 	rm = &room{nid: row.NID, id: roomID, version: ver, snapNID: row.SnapshotNID, chainLen: chainLen,
-		state: state, extremities: row.Extremities, depth: row.Depth}
+		state: state, extremities: row.Extremities, depth: row.Depth, epoch: epoch}
+	if !cache {
+		return rm, nil
+	}
 	r.roomsMu.Lock()
 	defer r.roomsMu.Unlock()
-	if existing := r.rooms[roomID]; existing != nil {
+	if existing := r.rooms[roomID]; existing != nil && r.parts.current(existing) {
 		return existing, nil // someone loaded (and maybe changed) it meanwhile
 	}
 	r.rooms[roomID] = rm
+	r.parts.cached(rm)
 	return rm, nil
 }
 

@@ -44,6 +44,10 @@ type RoomServer struct {
 	// to reach the log before being answered anyway.
 	answerAfter time.Duration
 
+	// parts routes input by partition when several roomserver processes
+	// share the rooms (partition.go); nil otherwise.
+	parts *partitions
+
 	workers sync.WaitGroup
 	closeMu sync.RWMutex
 	closed  bool
@@ -73,6 +77,12 @@ func New(ctx context.Context, base *setup.Base, guests GuestAccounts) (*RoomServ
 		return nil, err
 	}
 	r.guests = guests
+	if base.Cfg.Partitioning.Instance != "" {
+		if err := r.startPartitions(ctx); err != nil {
+			r.Close()
+			return nil, fmt.Errorf("roomserver partitions: %w", err)
+		}
+	}
 	return r, nil
 }
 
@@ -106,6 +116,7 @@ func newRoomServer(ctx context.Context, base *setup.Base, db *storage.DB, out pu
 
 // Close stops the per-room workers after they finish their current event.
 func (r *RoomServer) Close() {
+	r.parts.close()
 	r.closeMu.Lock()
 	r.closed = true
 	r.closeMu.Unlock()

@@ -16,6 +16,7 @@ import (
 	"github.com/axon-hs/axon/internal/rpc"
 	ksapi "github.com/axon-hs/axon/keyserver/api"
 	mapi "github.com/axon-hs/axon/mediaapi/api"
+	rapi "github.com/axon-hs/axon/reports/api"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
@@ -40,6 +41,7 @@ var apiErrors = map[string]map[string]error{
 		"ErrUnknownAppservice": asapi.ErrUnknownAppservice, "ErrNoURL": asapi.ErrNoURL, "ErrUnknownProtocol": asapi.ErrUnknownProtocol,
 	},
 	"../federationapi/api": {},
+	"../reports/api":       {"ErrNotFound": rapi.ErrNotFound},
 	"../mediaapi/api":      {"ErrNotFound": mapi.ErrNotFound, "ErrInvalidOrder": mapi.ErrInvalidOrder},
 	"../syncapi/api":       {},
 }

@@ -34,6 +34,7 @@ import (
 	mapi "github.com/axon-hs/axon/mediaapi/api"
 	"github.com/axon-hs/axon/pushserver"
 	"github.com/axon-hs/axon/reports"
+	rapi "github.com/axon-hs/axon/reports/api"
 	"github.com/axon-hs/axon/roomserver"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/syncapi"
@@ -59,9 +60,11 @@ type Server struct {
 	Push  *pushserver.PushServer
 	// Reports holds users' content reports (with clientapi).
 	Reports *reports.Reports
-	Fed     *federationapi.FederationAPI
-	AS      *appservice.Component
-	Media   *mediaapi.MediaAPI
+	// Admin is the admin API (with clientapi).
+	Admin *adminapi.AdminAPI
+	Fed   *federationapi.FederationAPI
+	AS    *appservice.Component
+	Media *mediaapi.MediaAPI
 
 	stopRPC   context.CancelFunc
 	listeners []*listener
@@ -210,11 +213,14 @@ func (s *Server) build(ctx context.Context) error {
 	if cfg.Runs("clientapi") {
 		clientapi.New(base, s.UserAPI, s.RoomAPI, fed, as)
 		appservice.RegisterRoutes(base, as, s.RoomAPI)
-		if _, err := adminapi.New(ctx, base, adminapi.Deps{Users: s.UserAPI, Rooms: s.RoomAPI, Federation: fed, Version: federationapi.Version, Media: media}); err != nil {
-			return fmt.Errorf("adminapi: %w", err)
-		}
 		if s.Reports, err = reports.New(ctx, base); err != nil {
 			return fmt.Errorf("reports: %w", err)
+		}
+		if err := s.serveRPC(rpcCtx, "reports", (*rapi.ReportsAPI)(nil), s.Reports); err != nil {
+			return err
+		}
+		if s.Admin, err = adminapi.New(ctx, base, adminapi.Deps{Users: s.UserAPI, Rooms: s.RoomAPI, Federation: fed, Reports: s.Reports, Version: federationapi.Version, Media: media}); err != nil {
+			return fmt.Errorf("adminapi: %w", err)
 		}
 	}
 	return nil
@@ -358,6 +364,9 @@ func (s *Server) Shutdown(ctx context.Context) {
 }
 
 func (s *Server) closeComponents() {
+	if s.Admin != nil {
+		s.Admin.Close() // its jobs call the components below
+	}
 	if s.stopRPC != nil {
 		s.stopRPC()
 	}

@@ -72,6 +72,8 @@ func (s *SyncAPI) applyRoomOutputs(ctx context.Context, outs []*rsapi.OutputEven
 				err = b.redaction(ctx, out.Redaction)
 			case out.Type == rsapi.OutputTypeBackfill && out.Backfill != nil:
 				err = b.backfill(ctx, out.Backfill)
+			case out.Type == rsapi.OutputTypePurgeRoom && out.PurgeRoom != nil:
+				err = b.purgeRoom(ctx, out.PurgeRoom.RoomID)
 			case out.Type == rsapi.OutputTypeForget && out.Forget != nil:
 				f := out.Forget
 				err = s.db.SetForgotten(ctx, tx, f.UserID, f.RoomID, f.MembershipEventID)
@@ -245,5 +247,22 @@ func (b *roomBatch) redaction(ctx context.Context, r *rsapi.OutputRedaction) err
 	}
 	b.states[r.RoomID] = newRoomState(evs)
 	b.after = append(b.after, func() { s.cache.invalidate(r.RoomID) })
+	return nil
+}
+
+// purgeRoom deletes everything syncapi holds of a room the roomserver
+// purged (admin API): events, state, memberships, receipts,
+// notifications, search rows, the room's account data copies.
+func (b *roomBatch) purgeRoom(ctx context.Context, roomID string) error {
+	s := b.s
+	if err := s.db.PurgeRoom(ctx, b.tx, roomID); err != nil {
+		return err
+	}
+	delete(b.states, roomID)
+	b.after = append(b.after, func() {
+		s.cache.invalidate(roomID)
+		s.db.ForgetUnreadCounts()
+		s.notif.ForgetRoom(roomID)
+	})
 	return nil
 }

@@ -77,10 +77,16 @@
 // and offline 30 s after their last sync ends. Only state changes are
 // written. unsigned.age is added when an event is served.
 //
+// Purged rooms (admin API room deletion): the roomserver's purge_room
+// output deletes everything syncapi holds of the room in the consumer's
+// transaction (storage/purge.go). A server admin reads any room's history
+// through GET /_synapse/admin/v1/rooms/{roomId}/messages
+// (messages_admin.go: /messages with every event visible, no backfill).
+//
 // Files are named by feature: routes.go (the route table), sync_ (GET
 // /sync: request, build, response, catch-up, lazy members, filters),
 // sliding_ (sliding sync), messages_ (/messages, /context, relations,
-// threads, backfill), push_ (push outcomes, push rules, /notifications),
+// threads, backfill, the admin messages), push_ (push outcomes, push rules, /notifications),
 // ephemeral_ (typing, receipts, presence, to-device), e2ee_ (device lists,
 // key counts), state_ (current state cache, history visibility),
 // consumer_ (stream consumers); all SQL is in storage/.

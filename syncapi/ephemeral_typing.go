@@ -146,6 +146,10 @@ func (s *SyncAPI) handleTyping(req *http.Request, dev *uapi.Device) httputil.JSO
 	if !joined {
 		return httputil.Forbidden("You are not in this room")
 	}
+	if dev.ShadowBanned {
+		// Shadow-banned (admin API): appears to work, nobody sees it.
+		return httputil.Empty()
+	}
 	timeout := 30 * time.Second
 	if body.Timeout != nil && *body.Timeout > 0 {
 		timeout = min(time.Duration(*body.Timeout)*time.Millisecond, 2*time.Minute)

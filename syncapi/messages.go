@@ -164,12 +164,22 @@ func (s *SyncAPI) accessibleView(ctx context.Context, userID, roomID string, cur
 
 // handleMessages serves GET /rooms/{roomId}/messages.
 func (s *SyncAPI) handleMessages(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	return s.messages(req, dev, false)
+}
+
+// messages pages through a room's history: as the user may see it, or
+// all of it for a server admin (admin API, no backfill; messages_admin.go).
+func (s *SyncAPI) messages(req *http.Request, dev *uapi.Device, admin bool) httputil.JSONResponse {
 	ctx := req.Context()
 	roomID := req.PathValue("roomId")
 	q := req.URL.Query()
 	s.waitCaughtUp(ctx)
 	cur := s.notif.Current().PDU
-	p, errResp := parsePaging(q.Get("from"), q.Get("to"), q.Get("dir"), q.Get("limit"), "b", cur)
+	defaultDir := "b"
+	if admin {
+		defaultDir = "f"
+	}
+	p, errResp := parsePaging(q.Get("from"), q.Get("to"), q.Get("dir"), q.Get("limit"), defaultDir, cur)
 	if errResp != nil {
 		return *errResp
 	}
@@ -180,12 +190,17 @@ func (s *SyncAPI) handleMessages(req *http.Request, dev *uapi.Device) httputil.J
 	if filter.Limit != nil && q.Get("limit") == "" {
 		p.limit = min(*filter.Limit, types.MaxTimelineLimit)
 	}
-	mv, errResp := s.accessibleView(ctx, dev.UserID, roomID, cur)
+	var mv *memberView
+	if admin {
+		mv, errResp = s.adminView(ctx, dev.UserID, roomID)
+	} else {
+		mv, errResp = s.accessibleView(ctx, dev.UserID, roomID, cur)
+	}
 	if errResp != nil {
 		return *errResp
 	}
 	evs, last, more, err := s.paginate(ctx, roomID, p, cur, filter, mv)
-	if err == nil && p.backwards && !more && !p.hasTo && s.backfillRoom(ctx, roomID, p.limit) {
+	if err == nil && !admin && p.backwards && !more && !p.hasTo && s.backfillRoom(ctx, roomID, p.limit) {
 		evs, last, more, err = s.paginate(ctx, roomID, p, cur, filter, mv)
 		// Other servers had history: there may be more before it, which
 		// the next page backfills.

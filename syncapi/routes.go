@@ -9,6 +9,7 @@ func (s *SyncAPI) registerRoutes() {
 	r.HandleClientAuthed("POST /user/{userId}/filter", s.handlePostFilter)
 	r.HandleClientAuthed("GET /user/{userId}/filter/{filterId}", s.handleGetFilter)
 	r.HandleClientAuthed("GET /rooms/{roomId}/messages", s.handleMessages)
+	r.HandleAuthed("GET /_synapse/admin/v1/rooms/{roomId}/messages", s.handleAdminMessages)
 	r.HandleClientAuthed("GET /rooms/{roomId}/context/{eventId}", s.handleContext)
 	r.HandleClientAuthed("GET /rooms/{roomId}/event/{eventId}", s.handleEvent)
 	r.HandleClientAuthed("GET /rooms/{roomId}/initialSync", s.handleRoomInitialSync)

@@ -83,7 +83,7 @@ func (u *UserAPI) QueryAccount(ctx context.Context, userID matrixid.UserID) (*ap
 	}
 	return &api.Account{
 		UserID: u.userID(acc.Localpart), Localpart: acc.Localpart, CreatedTS: acc.CreatedTS,
-		IsAdmin: acc.IsAdmin, IsGuest: acc.IsGuest, Deactivated: acc.Deactivated, Erased: acc.Erased,
+		IsAdmin: acc.IsAdmin, IsGuest: acc.IsGuest, Deactivated: acc.Deactivated, Erased: acc.Erased, ShadowBanned: acc.ShadowBanned,
 	}, nil
 }
 

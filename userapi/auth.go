@@ -84,11 +84,14 @@ func (u *UserAPI) loadToken(ctx context.Context, hash string) (*cachedToken, err
 	e := &cachedToken{
 		device: api.Device{
 			UserID: u.userID(info.Localpart), ID: info.DeviceID, DisplayName: info.DisplayName,
-			IsAdmin: info.IsAdmin, IsGuest: info.IsGuest,
+			IsAdmin: info.IsAdmin, IsGuest: info.IsGuest, ShadowBanned: info.ShadowBanned,
 		},
 		localpart: info.Localpart,
 		expiresTS: info.ExpiresTS,
 		loadedAt:  time.Now(),
+	}
+	if info.HasRateLimit {
+		e.device.RateLimit = &api.RateLimitOverride{MessagesPerSecond: info.MessagesPerSecond, BurstCount: info.BurstCount}
 	}
 	u.tokens.put(hash, e, gen)
 	return e, nil

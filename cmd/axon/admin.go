@@ -29,6 +29,11 @@ Commands:
   users deactivate --user NAME
   users make-admin --user NAME [--revoke]
   rooms list [--search TEXT] [--limit N]
+  rooms delete ROOM_ID [--purge=false] [--force-purge] [--block]
+      [--new-room-user NAME [--room-name N] [--message M]] [--no-wait]
+  rooms delete-status ROOM_ID | --id DELETE_ID
+  rooms block ROOM_ID [--unblock]
+  reports list [--room ROOM_ID] [--user NAME] [--limit N]
   tokens list
   tokens create [--token T] [--uses N] [--expires DURATION]
   tokens delete --token T
@@ -65,7 +70,7 @@ func adminCmd(ctx context.Context, args []string, out io.Writer) error {
 	}
 	c := newAdminClient(*base, *token)
 	cmd, rest := rest[0], rest[1:]
-	if cmd == "users" || cmd == "rooms" || cmd == "tokens" || cmd == "media" {
+	if cmd == "users" || cmd == "rooms" || cmd == "tokens" || cmd == "media" || cmd == "reports" {
 		if len(rest) == 0 {
 			return fmt.Errorf("%s: which action? (see axon admin --help)", cmd)
 		}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -133,6 +134,11 @@ func TestProcessLifecycle(t *testing.T) {
 	}
 	if !strings.Contains(string(body), "axon_http_request_duration_seconds") {
 		t.Fatalf("metrics missing request histogram")
+	}
+	// The binary's version (main.version, set by -ldflags in the image)
+	// is what axon_build_info reports.
+	if want := fmt.Sprintf(`axon_build_info{go_version=%q,version=%q} 1`, runtime.Version(), version); !strings.Contains(string(body), want) {
+		t.Fatalf("metrics lack %s", want)
 	}
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {

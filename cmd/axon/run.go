@@ -21,6 +21,7 @@ func runCmd(args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	configPath := fs.String("config", "axon.yaml", "path to the config file")
 	components := fs.String("components", "", "comma-separated components to run (polylith); default all")
+	instance := fs.String("instance", "", "this process's name among several roomservers (partitioning.instance)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -28,8 +29,13 @@ func runCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	if *components != "" {
-		cfg.Components = splitList(*components)
+	if *components != "" || *instance != "" {
+		if *components != "" {
+			cfg.Components = splitList(*components)
+		}
+		if *instance != "" {
+			cfg.Partitioning.Instance = *instance
+		}
 		if err := cfg.Validate(); err != nil {
 			return err
 		}

@@ -59,6 +59,14 @@ func (c *RoomEvents) Handle(ctx context.Context, msg stream.Message) error {
 		// Undecodable output can never apply: dead-letter it.
 		return stream.Poison(fmt.Errorf("malformed room event output: %w", err))
 	}
+	if out.Type == rsapi.OutputTypePurgeRoom && out.PurgeRoom != nil {
+		return c.Store.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
+			if err := c.Store.ForgetRoom(ctx, tx, out.PurgeRoom.RoomID); err != nil {
+				return err
+			}
+			return c.Store.SetPosition(ctx, tx, ConsumerName, msg.Seq)
+		})
+	}
 	ev := out.NewRoomEvent
 	if out.Type != rsapi.OutputTypeNewRoomEvent || ev == nil {
 		return c.Store.DB.WriteTx(ctx, func(tx *istorage.Tx) error { return c.Store.SetPosition(ctx, tx, ConsumerName, msg.Seq) })

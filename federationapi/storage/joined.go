@@ -28,3 +28,17 @@ func (s *DB) RemoveJoined(ctx context.Context, tx *istorage.Tx, roomID string, e
 func (s *DB) JoinedServers(ctx context.Context, q istorage.Querier, roomID string) ([]string, error) {
 	return istorage.Strings(q.QueryContext(ctx, `SELECT DISTINCT server_name FROM federationapi_joined_servers WHERE room_id = $1 ORDER BY server_name`, roomID))
 }
+
+// ForgetRoom deletes what is known of a purged room's servers.
+func (s *DB) ForgetRoom(ctx context.Context, tx *istorage.Tx, roomID string) error {
+	_, err := tx.ExecContext(ctx, `DELETE FROM federationapi_joined_servers WHERE room_id = $1`, roomID)
+	return err
+}
+
+// RoomRowCounts counts the federationapi rows of a room, for checking a
+// purge (tests).
+func (s *DB) RoomRowCounts(ctx context.Context, roomID string) (map[string]int, error) {
+	var n int
+	err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM federationapi_joined_servers WHERE room_id = $1`, roomID).Scan(&n)
+	return map[string]int{"federationapi_joined_servers": n}, err
+}

@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -58,6 +59,8 @@ type Config struct {
 
 	// Components to run; empty runs all (monolith).
 	Components []string `yaml:"components"`
+	// Partitioning runs several roomserver processes (docs/scaling.md).
+	Partitioning Partitioning `yaml:"partitioning"`
 
 	// AppServicePaths are application service registration files
 	// (bridges, bots), relative to data_dir unless absolute.
@@ -106,6 +109,18 @@ type NATS struct {
 	URLs     []string `yaml:"urls"`
 	Prefix   string   `yaml:"prefix"`
 	Replicas int      `yaml:"replicas"`
+}
+
+// Partitioning shares room input among several roomserver processes.
+type Partitioning struct {
+	// Instance names this process among the roomservers; empty runs one
+	// roomserver, unpartitioned.
+	Instance string `yaml:"instance"`
+	// Partitions rooms are hashed into; the same in every process.
+	Partitions int `yaml:"partitions"`
+	// LeaseTTL is how long a partition lease lasts unrenewed: a dead
+	// process's partitions move this long after its last renewal.
+	LeaseTTL time.Duration `yaml:"lease_ttl"`
 }
 
 type Registration struct {
@@ -268,8 +283,9 @@ func Defaults() *Config {
 			Federation: Listener{Address: ""},
 			Metrics:    Listener{Address: "127.0.0.1:9108"},
 		},
-		Database: Database{Default: "sqlite"},
-		NATS:     NATS{Prefix: "axon", Replicas: 1},
+		Database:     Database{Default: "sqlite"},
+		NATS:         NATS{Prefix: "axon", Replicas: 1},
+		Partitioning: Partitioning{Partitions: 64, LeaseTTL: 5 * time.Second},
 		Registration: Registration{
 			Mode:             "closed",
 			MinPasswordLen:   8,
@@ -498,6 +514,7 @@ func (c *Config) Validate() error {
 			bad(fmt.Sprintf("app_services[%d]", i), "must be a path to a registration file")
 		}
 	}
+	c.Partitioning.validate(c, bad)
 	if len(c.Components) > 0 && len(c.NATS.URLs) == 0 {
 		bad("nats.urls", "running only some components (%v) needs an external NATS cluster shared by all processes", c.Components)
 	}
@@ -592,4 +609,32 @@ func ParseSigningKey(text string) (ed25519.PrivateKey, string, error) {
 		return nil, "", errors.New("key seed is not 32 bytes of base64")
 	}
 	return ed25519.NewKeyFromSeed(seed), "ed25519:" + fields[1], nil
+}
+
+var instanceName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+func (p Partitioning) validate(c *Config, bad func(key, format string, args ...any)) {
+	if p.Partitions < 1 || p.Partitions > 4096 {
+		bad("partitioning.partitions", "%d must be between 1 and 4096", p.Partitions)
+	}
+	if p.LeaseTTL < time.Second || p.LeaseTTL > time.Minute {
+		bad("partitioning.lease_ttl", "%s must be between 1s and 60s", p.LeaseTTL)
+	}
+	if p.Instance == "" {
+		return
+	}
+	if !instanceName.MatchString(p.Instance) {
+		bad("partitioning.instance", "%q must be 1-64 letters, digits, '-' or '_'", p.Instance)
+	}
+	if len(c.Components) != 1 || c.Components[0] != "roomserver" {
+		// The other components run once (docs/scaling.md): several
+		// federation senders or appservice queues would send twice.
+		bad("partitioning.instance", "is for processes running only the roomserver (components: [roomserver]); run the other components in processes of their own")
+	}
+	if len(c.NATS.URLs) == 0 {
+		bad("partitioning.instance", "several roomserver processes need an external NATS (nats.urls) shared by all of them")
+	}
+	if dsn := c.DatabaseDSN("roomserver"); !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		bad("partitioning.instance", "several roomserver processes need a PostgreSQL database for the roomserver")
+	}
 }

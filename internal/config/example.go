@@ -305,4 +305,18 @@ app_services: []
 # polylith, start the same binary several times with different lists,
 # sharing PostgreSQL and an external NATS cluster.
 components: []
+
+# Several roomserver processes (docs/scaling.md): rooms are hashed into
+# partitions, and each process running the roomserver with an instance
+# name takes a share of them through leases in NATS, taking over a dead
+# process's share within about lease_ttl. Only for processes running just
+# the roomserver (components: [roomserver]); needs PostgreSQL for it and an
+# external NATS. Empty instance: one roomserver.
+partitioning:
+  # This process's name among the roomservers ('axon run --instance').
+  instance: ""
+  # How many partitions; the same in every process.
+  partitions: 64
+  # How long a lease lasts unrenewed (1s-60s).
+  lease_ttl: 5s
 `

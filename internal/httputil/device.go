@@ -16,4 +16,17 @@ type Device struct {
 	// RateLimitExempt: an appservice user the registration exempts from
 	// rate limits.
 	RateLimitExempt bool
+	// ShadowBanned (admin API): the user's sends, state, invites and room
+	// creations appear to succeed but are dropped.
+	ShadowBanned bool
+	// RateLimit is the user's own message rate limit (admin API), or nil.
+	RateLimit *RateOverride
+}
+
+// RateOverride is a per-user message rate limit: MessagesPerSecond
+// events per second with bursts of BurstCount; 0 messages per second is
+// no limit at all.
+type RateOverride struct {
+	MessagesPerSecond int64 `json:"messages_per_second"`
+	BurstCount        int64 `json:"burst_count"`
 }

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -244,13 +245,14 @@ func (s *Stream) LastSeq(ctx context.Context) (uint64, error) {
 	return info.State.LastSeq, nil
 }
 
-// DeleteStreams removes every stream of this bus's prefix. Tests on a
+// DeleteStreams removes every stream (and key-value bucket) of this bus's prefix. Tests on a
 // shared NATS server use it to leave nothing behind.
 func (b *Bus) DeleteStreams(ctx context.Context) error {
 	names := b.js.StreamNames(ctx)
 	var toDelete []string
 	for name := range names.Name() {
-		if len(name) > len(b.cfg.Prefix) && name[:len(b.cfg.Prefix)+1] == b.cfg.Prefix+"_" {
+		// Streams, and key-value buckets (KeyValue), of this prefix.
+		if strings.HasPrefix(name, b.cfg.Prefix+"_") || strings.HasPrefix(name, "KV_"+b.cfg.Prefix+"_") {
 			toDelete = append(toDelete, name)
 		}
 	}

@@ -104,4 +104,17 @@ type RoomserverAPI interface {
 	// condition; CodeUnableToAuthoriseJoin / CodeUnableToGrantJoin: this
 	// server cannot vouch, another one may.
 	QueryJoinAuthoriser(ctx context.Context, roomID matrixid.RoomID, userID matrixid.UserID) (matrixid.UserID, error)
+
+	// Server administration (the admin API).
+
+	// SetRoomBlocked blocks or unblocks a room (known or not): in a
+	// blocked room nobody may join, be invited or knock, locally or over
+	// federation (CodeForbidden).
+	SetRoomBlocked(ctx context.Context, roomID matrixid.RoomID, blocked bool, by matrixid.UserID) error
+	// QueryRoomBlocked says whether a room is blocked, and by whom.
+	QueryRoomBlocked(ctx context.Context, roomID matrixid.RoomID) (blocked bool, by matrixid.UserID, err error)
+	// PurgeRoom deletes the room's events, state, memberships and aliases
+	// and outputs OutputPurgeRoom so consumers delete theirs. Unknown
+	// rooms are no error.
+	PurgeRoom(ctx context.Context, roomID matrixid.RoomID) error
 }

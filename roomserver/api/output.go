@@ -12,6 +12,9 @@ const (
 	OutputTypeBackfill OutputType = "backfill"
 	// OutputTypeForget: a user forgot a room they had left (/forget).
 	OutputTypeForget OutputType = "forget"
+	// OutputTypePurgeRoom: the room was deleted (admin API); consumers
+	// delete everything they hold of it.
+	OutputTypePurgeRoom OutputType = "purge_room"
 )
 
 // OutputEvent is one message on the room_events stream, written by the
@@ -24,6 +27,14 @@ type OutputEvent struct {
 	Redaction    *OutputRedaction    `json:"redaction,omitempty"`
 	Backfill     *OutputBackfill     `json:"backfill,omitempty"`
 	Forget       *OutputForget       `json:"forget,omitempty"`
+	PurgeRoom    *OutputPurgeRoom    `json:"purge_room,omitempty"`
+}
+
+// OutputPurgeRoom names a room the roomserver has deleted: its events,
+// state and memberships are gone, and consumers drop their copies. It is
+// the room's last output unless the room is joined again.
+type OutputPurgeRoom struct {
+	RoomID string `json:"room_id"`
 }
 
 // OutputNewRoomEvent is an accepted event (not rejected; soft-failed

@@ -157,3 +157,18 @@ func (c *RoomserverAPIClient) QueryJoinAuthoriser(ctx context.Context, a1 matrix
 	r1 = c.C.Call(ctx, "QueryJoinAuthoriser", []any{a1, a2}, &r0)
 	return
 }
+
+func (c *RoomserverAPIClient) SetRoomBlocked(ctx context.Context, a1 matrixid.RoomID, a2 bool, a3 matrixid.UserID) (r0 error) {
+	r0 = c.C.Call(ctx, "SetRoomBlocked", []any{a1, a2, a3})
+	return
+}
+
+func (c *RoomserverAPIClient) QueryRoomBlocked(ctx context.Context, a1 matrixid.RoomID) (r0 bool, r1 matrixid.UserID, r2 error) {
+	r2 = c.C.Call(ctx, "QueryRoomBlocked", []any{a1}, &r0, &r1)
+	return
+}
+
+func (c *RoomserverAPIClient) PurgeRoom(ctx context.Context, a1 matrixid.RoomID) (r0 error) {
+	r0 = c.C.Call(ctx, "PurgeRoom", []any{a1})
+	return
+}

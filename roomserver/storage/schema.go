@@ -117,4 +117,27 @@ CREATE TABLE roomserver_txns (
 	Version: 5,
 	Name:    "outbox retention",
 	SQL:     outbox.RetainSchema("roomserver_outbox"),
+}, {
+	// Rooms the server admin blocked (admin API): no local user may
+	// join, be invited or knock, and other servers' joins, invites and
+	// knocks are refused. A row outlives a purge of the room.
+	Version: 6,
+	Name:    "blocked rooms",
+	SQL: `CREATE TABLE roomserver_blocked_rooms (
+	room_id TEXT PRIMARY KEY,
+	blocked_by TEXT NOT NULL,
+	ts BIGINT NOT NULL
+)`,
+}, {
+	// Fencing for partitioned roomservers (roomserver/partition.go): the
+	// newest lease epoch seen per partition. A write checks its epoch
+	// here in its own transaction; taking a partition raises it.
+	Version: 7,
+	Name:    "partition lease epochs",
+	SQL: `CREATE TABLE roomserver_partitions (
+	partition_id INTEGER PRIMARY KEY,
+	lease_gen BIGINT NOT NULL,
+	lease_rev BIGINT NOT NULL,
+	owner TEXT NOT NULL
+)`,
 }}

@@ -370,3 +370,22 @@ func TestClientTxns(t *testing.T) {
 		}
 	})
 }
+
+// TestBlockedRooms: a block names who set it, is idempotent and is
+// lifted; rooms need not exist.
+func TestBlockedRooms(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, d *storage.DB) {
+		if blocked, _, err := d.RoomBlocked(ctx, d, "!r:x"); err != nil || blocked {
+			t.Fatalf("before: %v %v", blocked, err)
+		}
+		must(t, d.BlockRoom(ctx, "!r:x", true, "@admin:x", 1))
+		must(t, d.BlockRoom(ctx, "!r:x", true, "@other:x", 2))
+		if blocked, by, err := d.RoomBlocked(ctx, d, "!r:x"); err != nil || !blocked || by != "@admin:x" {
+			t.Fatalf("blocked: %v %q %v", blocked, by, err)
+		}
+		must(t, d.BlockRoom(ctx, "!r:x", false, "", 3))
+		if blocked, _, err := d.RoomBlocked(ctx, d, "!r:x"); err != nil || blocked {
+			t.Fatalf("unblocked: %v %v", blocked, err)
+		}
+	})
+}

@@ -121,6 +121,16 @@ func (n *Notifier) OnRoomEvent(roomID string, pos types.StreamPosition, membersh
 	}
 }
 
+// ForgetRoom drops a purged room's joined users, waking them.
+func (n *Notifier) ForgetRoom(roomID string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for u := range n.rooms[roomID] {
+		n.wakeLocked(u)
+	}
+	delete(n.rooms, roomID)
+}
+
 // WakeRoom wakes every joined user of roomID (typing, receipts).
 func (n *Notifier) WakeRoom(roomID string, update func(t *types.StreamToken)) {
 	n.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sync"
 
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
@@ -150,8 +151,12 @@ func scanMemberships(rows *sql.Rows, err error, userID string) ([]MembershipChan
 	return out, rows.Err()
 }
 
-// prefixed qualifies eventColumns with a table alias.
+// prefixed qualifies eventColumns with a table alias. Queries call it
+// every time they run, so each alias's list is built once.
 func prefixed(alias string) string {
+	if v, ok := prefixedCols.Load(alias); ok {
+		return v.(string)
+	}
 	out := ""
 	for i, c := range splitCols(eventColumns) {
 		if i > 0 {
@@ -159,8 +164,11 @@ func prefixed(alias string) string {
 		}
 		out += alias + c
 	}
+	prefixedCols.Store(alias, out)
 	return out
 }
+
+var prefixedCols sync.Map // alias -> column list
 
 func splitCols(s string) []string {
 	var out []string

@@ -147,3 +147,31 @@ func TestFederationRestrictedJoinFailOver(t *testing.T) {
 		t.Fatalf("carol's second join: %v", m)
 	}
 }
+
+// A is in B's restricted room, but its only member there may not invite:
+// a user of A who qualifies joins through A all the same, A asking B
+// (a remote join for a room A is in), and B's creator vouches.
+func TestFederationRestrictedJoinThroughOtherServer(t *testing.T) {
+	ctx := context.Background()
+	a, b := fedPair(t)
+	alice, bob, carol := a.Register("alice", "password123"), a.Register("bob", "password123"), b.Register("carol", "password123")
+	cs := newFedSyncer(t, carol)
+	const wait = 20 * time.Second
+	allowed, room := restrictedRoom(t, carol, "10", b.Cfg.ServerName)
+	viaA, viaB := &mautrix.ReqJoinRoom{Via: []string{a.Cfg.ServerName}}, &mautrix.ReqJoinRoom{Via: []string{b.Cfg.ServerName}}
+	_, err := carol.InviteUser(ctx, room, &mautrix.ReqInviteUser{UserID: alice.UserID})
+	roomsNoErr(t, err)
+	_, err = alice.JoinRoom(ctx, room.String(), viaB)
+	roomsNoErr(t, err)
+
+	_, err = bob.JoinRoom(ctx, room.String(), viaA)
+	roomsExpectErr(t, err, "M_FORBIDDEN", "bob, in no allowed room (A cannot judge, B refuses)")
+	_, err = bob.JoinRoom(ctx, allowed.String(), viaB)
+	roomsNoErr(t, err)
+	_, err = bob.JoinRoom(ctx, room.String(), viaA)
+	roomsNoErr(t, err)
+	cs.until(wait, "bob's join on B", func() bool { return cs.membershipOf(room, bob.UserID) == "join" })
+	if m := roomsStateContent(t, carol, room, "m.room.member", string(bob.UserID)); m["join_authorised_via_users_server"] != string(carol.UserID) {
+		t.Fatalf("bob's join: %v", m)
+	}
+}

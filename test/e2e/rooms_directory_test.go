@@ -160,3 +160,42 @@ func TestRoomsUpgrade(t *testing.T) {
 		}
 	})
 }
+
+// Upgrading to v12 with additional_creators (MSC4289): they are creators
+// of the new room, and no creator keeps a power level entry; other
+// users keep theirs. additional_creators is refused for a version
+// without privileged creators, and must be a list of user IDs.
+func TestRoomsUpgradeAdditionalCreators(t *testing.T) {
+	inst := testserver.Start(t, testserver.Options{})
+	alice := inst.Register("alice", "password123")
+	bob := inst.Register("bob", "password123")
+	carol := inst.Register("carol", "password123")
+	old := roomsCreate(t, alice, &mautrix.ReqCreateRoom{Preset: "public_chat", RoomVersion: "11"})
+	for _, c := range []*mautrix.Client{bob, carol} {
+		_, err := c.JoinRoomByID(roomsCtx, old)
+		roomsNoErr(t, err)
+	}
+	_, err := alice.SendStateEvent(roomsCtx, old, event.StatePowerLevels, "", map[string]any{
+		"users": map[string]int{string(alice.UserID): 100, string(bob.UserID): 100, string(carol.UserID): 50}})
+	roomsNoErr(t, err)
+	up := "/_matrix/client/v3/rooms/" + string(old) + "/upgrade"
+	if r := roomsDo(t, alice, "POST", up, map[string]any{"new_version": "11", "additional_creators": []string{string(bob.UserID)}}); r.errcode() != "M_BAD_JSON" {
+		t.Fatalf("additional_creators for v11: %d %v", r.Status, r.Body)
+	}
+	if r := roomsDo(t, alice, "POST", up, map[string]any{"new_version": "12", "additional_creators": []string{"bob"}}); r.errcode() != "M_BAD_JSON" {
+		t.Fatalf("additional_creators not user IDs: %d %v", r.Status, r.Body)
+	}
+	r := roomsDo(t, alice, "POST", up, map[string]any{"new_version": "12", "additional_creators": []string{string(bob.UserID)}})
+	if r.Status != 200 {
+		t.Fatalf("upgrade: %d %v", r.Status, r.Body)
+	}
+	newRoom := id.RoomID(r.Body["replacement_room"].(string))
+	create := roomsStateContent(t, alice, newRoom, "m.room.create", "")
+	if ac, _ := create["additional_creators"].([]any); len(ac) != 1 || ac[0] != string(bob.UserID) {
+		t.Fatalf("create %v", create)
+	}
+	users, _ := roomsStateContent(t, alice, newRoom, "m.room.power_levels", "")["users"].(map[string]any)
+	if len(users) != 1 || users[string(carol.UserID)] != float64(50) {
+		t.Fatalf("new power levels users %v, want only carol at 50", users)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/matrixid"
 )
 
@@ -128,6 +129,19 @@ type UserAPI interface {
 	// (atomically: concurrent registrations cannot overspend it).
 	UseRegistrationToken(ctx context.Context, token string) (bool, error)
 
+	// SetShadowBanned sets or clears a local user's shadow ban;
+	// ErrNotFound.
+	SetShadowBanned(ctx context.Context, userID matrixid.UserID, banned bool) error
+	// QueryRateLimitOverride is the user's own message rate limit, or
+	// nil when the server's applies.
+	QueryRateLimitOverride(ctx context.Context, userID matrixid.UserID) (*RateLimitOverride, error)
+	// SetRateLimitOverride stores the user's own message rate limit, or
+	// with nil removes it; ErrNotFound.
+	SetRateLimitOverride(ctx context.Context, userID matrixid.UserID, o *RateLimitOverride) error
+	// DeleteRoomAccountData deletes every user's account data (tags
+	// included) of a purged room.
+	DeleteRoomAccountData(ctx context.Context, roomID matrixid.RoomID) error
+
 	// SearchUsers finds local accounts (not deactivated, not guests) by
 	// localpart prefix or a display-name word prefix (the user directory
 	// with search_all_users), at most limit.
@@ -140,6 +154,10 @@ type DirectoryUser struct {
 	DisplayName string `json:"display_name,omitempty"`
 	AvatarURL   string `json:"avatar_url,omitempty"`
 }
+
+// RateLimitOverride is the admin API's per-user message rate limit
+// (Synapse's override_ratelimit); 0 messages per second is no limit.
+type RateLimitOverride = httputil.RateOverride
 
 // MaxRoomTags bounds the tags of one room.
 const MaxRoomTags = 100
@@ -154,6 +172,9 @@ type Account struct {
 	Deactivated bool   `json:"deactivated"`
 	// Erased: deactivated with erase (past messages are hidden).
 	Erased bool `json:"erased,omitempty"`
+	// ShadowBanned: the user's events and invites are dropped while
+	// appearing to succeed (admin API).
+	ShadowBanned bool `json:"shadow_banned,omitempty"`
 }
 
 // LoginRequest opens a session for UserID.

@@ -184,6 +184,26 @@ func (c *UserAPIClient) UseRegistrationToken(ctx context.Context, a1 string) (r0
 	return
 }
 
+func (c *UserAPIClient) SetShadowBanned(ctx context.Context, a1 matrixid.UserID, a2 bool) (r0 error) {
+	r0 = c.C.Call(ctx, "SetShadowBanned", []any{a1, a2})
+	return
+}
+
+func (c *UserAPIClient) QueryRateLimitOverride(ctx context.Context, a1 matrixid.UserID) (r0 *RateLimitOverride, r1 error) {
+	r1 = c.C.Call(ctx, "QueryRateLimitOverride", []any{a1}, &r0)
+	return
+}
+
+func (c *UserAPIClient) SetRateLimitOverride(ctx context.Context, a1 matrixid.UserID, a2 *RateLimitOverride) (r0 error) {
+	r0 = c.C.Call(ctx, "SetRateLimitOverride", []any{a1, a2})
+	return
+}
+
+func (c *UserAPIClient) DeleteRoomAccountData(ctx context.Context, a1 matrixid.RoomID) (r0 error) {
+	r0 = c.C.Call(ctx, "DeleteRoomAccountData", []any{a1})
+	return
+}
+
 func (c *UserAPIClient) SearchUsers(ctx context.Context, a1 string, a2 int) (r0 []DirectoryUser, r1 error) {
 	r1 = c.C.Call(ctx, "SearchUsers", []any{a1, a2}, &r0)
 	return

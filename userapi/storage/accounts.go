@@ -15,6 +15,7 @@ type Account struct {
 	IsGuest      bool
 	Deactivated  bool
 	Erased       bool
+	ShadowBanned bool
 }
 
 // CreateAccount inserts acc and, if displayName is not empty, its initial
@@ -42,9 +43,9 @@ func (d *DB) CreateAccount(ctx context.Context, acc Account, displayName string)
 // Account returns the account or storage.ErrNotFound.
 func (d *DB) Account(ctx context.Context, localpart string) (*Account, error) {
 	a := Account{Localpart: localpart}
-	err := d.DB.QueryRowContext(ctx, `SELECT password_hash, created_ts, is_admin, is_guest, deactivated, erased
+	err := d.DB.QueryRowContext(ctx, `SELECT password_hash, created_ts, is_admin, is_guest, deactivated, erased, shadow_banned
 		FROM userapi_accounts WHERE localpart = $1`, localpart).
-		Scan(&a.PasswordHash, &a.CreatedTS, &a.IsAdmin, &a.IsGuest, &a.Deactivated, &a.Erased)
+		Scan(&a.PasswordHash, &a.CreatedTS, &a.IsAdmin, &a.IsGuest, &a.Deactivated, &a.Erased, &a.ShadowBanned)
 	if err != nil {
 		return nil, storage.NotFound(err)
 	}

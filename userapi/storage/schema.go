@@ -127,4 +127,16 @@ CREATE INDEX userapi_login_tokens_expires ON userapi_login_tokens (expires_ts);
 	Version: 7,
 	Name:    "erased accounts",
 	SQL:     `ALTER TABLE userapi_accounts ADD COLUMN erased BOOLEAN NOT NULL DEFAULT FALSE`,
+}, {
+	// Admin API: shadow-banned users' events and invites appear to
+	// succeed but are dropped; per-user overrides of the message rate
+	// limit (0 = unlimited).
+	Version: 8,
+	Name:    "shadow ban and rate limit overrides",
+	SQL: `ALTER TABLE userapi_accounts ADD COLUMN shadow_banned BOOLEAN NOT NULL DEFAULT FALSE;
+CREATE TABLE userapi_ratelimit_overrides (
+	localpart TEXT PRIMARY KEY,
+	messages_per_second BIGINT NOT NULL,
+	burst_count BIGINT NOT NULL
+)`,
 }}

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/axon-hs/axon/internal/storage"
 )
@@ -70,6 +71,11 @@ type TokenInfo struct {
 	ExpiresTS   int64
 	IsAdmin     bool
 	IsGuest     bool
+	// ShadowBanned, and the user's message rate override (HasRateLimit).
+	ShadowBanned      bool
+	HasRateLimit      bool
+	MessagesPerSecond int64
+	BurstCount        int64
 	// RefreshID is the refresh token issued with this access token, and
 	// PrevRefreshID the one that refresh token replaced (0: none/spent).
 	RefreshID     int64
@@ -79,17 +85,21 @@ type TokenInfo struct {
 // LookupAccessToken resolves a hashed access token, or storage.ErrNotFound.
 func (d *DB) LookupAccessToken(ctx context.Context, hash string) (*TokenInfo, error) {
 	var t TokenInfo
+	var mps, burst sql.NullInt64
 	err := d.DB.QueryRowContext(ctx, `SELECT t.localpart, t.device_id, COALESCE(dev.display_name, ''), t.expires_ts,
-			a.is_admin, a.is_guest, t.refresh_token_id, COALESCE(r.prev_id, 0)
+			a.is_admin, a.is_guest, t.refresh_token_id, COALESCE(r.prev_id, 0), a.shadow_banned, o.messages_per_second, o.burst_count
 		FROM userapi_access_tokens t
 		JOIN userapi_accounts a ON a.localpart = t.localpart
 		LEFT JOIN userapi_devices dev ON dev.localpart = t.localpart AND dev.device_id = t.device_id
 		LEFT JOIN userapi_refresh_tokens r ON r.id = t.refresh_token_id
+		LEFT JOIN userapi_ratelimit_overrides o ON o.localpart = t.localpart
 		WHERE t.token_hash = $1 AND NOT a.deactivated`, hash).
-		Scan(&t.Localpart, &t.DeviceID, &t.DisplayName, &t.ExpiresTS, &t.IsAdmin, &t.IsGuest, &t.RefreshID, &t.PrevRefreshID)
+		Scan(&t.Localpart, &t.DeviceID, &t.DisplayName, &t.ExpiresTS, &t.IsAdmin, &t.IsGuest, &t.RefreshID, &t.PrevRefreshID,
+			&t.ShadowBanned, &mps, &burst)
 	if err != nil {
 		return nil, storage.NotFound(err)
 	}
+	t.HasRateLimit, t.MessagesPerSecond, t.BurstCount = mps.Valid, mps.Int64, burst.Int64
 	return &t, nil
 }
 
