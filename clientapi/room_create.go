@@ -180,7 +180,10 @@ func (h *roomRoutes) createRoom(req *http.Request, dev *uapi.Device) httputil.JS
 		events = append(events, h.stateEv(dev, spec.MRoomName, "", map[string]any{"name": *body.Name}))
 	}
 	if body.Topic != nil {
-		events = append(events, h.stateEv(dev, spec.MRoomTopic, "", map[string]any{"topic": *body.Topic}))
+		// The plain topic and its text/plain m.topic form (spec 1.15).
+		events = append(events, h.stateEv(dev, spec.MRoomTopic, "", map[string]any{
+			"topic": *body.Topic, "m.topic": map[string]any{"m.text": []map[string]string{{"body": *body.Topic, "mimetype": "text/plain"}}},
+		}))
 	}
 	resp, errResp := h.input(ctx, events...)
 	if resp == nil || resp.RoomID == "" {

@@ -24,6 +24,18 @@ func (k *routes) handleUpload(req *http.Request, dev *uapi.Device) httputil.JSON
 	if len(body.DeviceKeys) > 0 && body.DeviceKeys[0] != '{' && string(body.DeviceKeys) != "null" {
 		return httputil.BadJSON("device_keys must be an object")
 	}
+	if len(body.DeviceKeys) > 0 && string(body.DeviceKeys) != "null" {
+		// The spec's DeviceKeys requires all of these.
+		var required map[string]json.RawMessage
+		if err := json.Unmarshal(body.DeviceKeys, &required); err != nil {
+			return httputil.BadJSON("device_keys: %v", err)
+		}
+		for _, key := range []string{"user_id", "device_id", "algorithms", "keys", "signatures"} {
+			if v, ok := required[key]; !ok || string(v) == "null" {
+				return httputil.BadJSON("device_keys must have %s", key)
+			}
+		}
+	}
 	resp, err := k.UploadKeys(req.Context(), &api.UploadKeysRequest{UserID: dev.UserID, DeviceID: dev.ID,
 		DeviceKeys: body.DeviceKeys, OneTimeKeys: body.OneTimeKeys, FallbackKeys: body.FallbackKeys})
 	if err != nil {

@@ -222,7 +222,7 @@ func (s *SyncAPI) messages(req *http.Request, dev *uapi.Device, admin bool) http
 	}
 	chunk := make([]json.RawMessage, 0, len(evs))
 	for _, ev := range evs {
-		chunk = append(chunk, ev.Serve(dev.ID, rels[ev.EventID]))
+		chunk = append(chunk, ev.ServeTo(dev.ID, mv.membershipAt(ev), rels[ev.EventID]))
 	}
 	start := types.TopologyToken{Pos: p.from}
 	resp := map[string]any{"start": start.String(), "chunk": chunk}
@@ -297,7 +297,7 @@ func (s *SyncAPI) handleContext(req *http.Request, dev *uapi.Device) httputil.JS
 	serve := func(evs []*types.Event) []json.RawMessage {
 		out := make([]json.RawMessage, 0, len(evs))
 		for _, e := range evs {
-			out = append(out, e.Serve(dev.ID, rels[e.EventID]))
+			out = append(out, e.ServeTo(dev.ID, mv.membershipAt(e), rels[e.EventID]))
 		}
 		return out
 	}
@@ -317,7 +317,7 @@ func (s *SyncAPI) handleContext(req *http.Request, dev *uapi.Device) httputil.JS
 		}
 	}
 	return httputil.OK(map[string]any{
-		"event": ev.Serve(dev.ID, rels[ev.EventID]), "events_before": serve(evsBefore), "events_after": serve(evsAfter),
+		"event": ev.ServeTo(dev.ID, mv.membershipAt(ev), rels[ev.EventID]), "events_before": serve(evsBefore), "events_after": serve(evsAfter),
 		"start": start.String(), "end": end.String(), "state": state,
 	})
 }
@@ -373,7 +373,7 @@ func (s *SyncAPI) handleEvent(req *http.Request, dev *uapi.Device) httputil.JSON
 		s.log.Error("event", "error", err)
 		return httputil.InternalError()
 	}
-	return httputil.OK(json.RawMessage(ev.Serve(dev.ID, rels[ev.EventID])))
+	return httputil.OK(json.RawMessage(ev.ServeTo(dev.ID, mv.membershipAt(ev), rels[ev.EventID])))
 }
 
 // roomserverEvent is eventID from the roomserver if userID may see it

@@ -48,7 +48,7 @@ func (s *SyncAPI) handleRoomInitialSync(req *http.Request, dev *uapi.Device) htt
 	slices.Reverse(evs)
 	chunk := make([]json.RawMessage, 0, len(evs))
 	for _, ev := range evs {
-		chunk = append(chunk, ev.Serve(dev.ID, rels[ev.EventID]))
+		chunk = append(chunk, ev.ServeTo(dev.ID, mv.membershipAt(ev), rels[ev.EventID]))
 	}
 	start := types.TopologyToken{Pos: p.from}
 	if more || len(evs) > 0 {

@@ -168,7 +168,7 @@ func (s *SyncAPI) handleRelations(req *http.Request, dev *uapi.Device) httputil.
 	chunk := []json.RawMessage{}
 	for _, ev := range evs {
 		if mv.visible(ev) {
-			chunk = append(chunk, ev.Serve(dev.ID, nil))
+			chunk = append(chunk, ev.ServeTo(dev.ID, mv.membershipAt(ev), nil))
 		}
 	}
 	resp := map[string]any{"chunk": chunk}
@@ -256,7 +256,7 @@ func (s *SyncAPI) handleThreads(req *http.Request, dev *uapi.Device) httputil.JS
 	chunk := []json.RawMessage{}
 	for _, r := range roots {
 		if ev := byID[r.RootID]; ev != nil {
-			chunk = append(chunk, ev.Serve(dev.ID, rels[ev.EventID]))
+			chunk = append(chunk, ev.ServeTo(dev.ID, mv.membershipAt(ev), rels[ev.EventID]))
 		}
 	}
 	resp := map[string]any{"chunk": chunk}

@@ -340,7 +340,7 @@ func (s *SyncAPI) slidingRoom(ctx context.Context, dev *uapi.Device, m storage.M
 		return nil, nil, err
 	}
 	tl := timeline{Events: []json.RawMessage{}}
-	if err := s.fillTimeline(ctx, nil, &tl, evs, dev, cur.PDU); err != nil {
+	if err := s.fillTimeline(ctx, nil, &tl, evs, dev, mv, cur.PDU); err != nil {
 		return nil, nil, err
 	}
 	room["timeline"], room["limited"], room["prev_batch"] = tl.Events, limited, tl.PrevBatch

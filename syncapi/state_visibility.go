@@ -48,6 +48,20 @@ func (m *memberView) membershipBefore(ev *types.Event) string {
 	return h[i-1].Membership
 }
 
+// membershipAt is the user's membership at ev as served to them in
+// unsigned.membership: after ev for their own membership events, else
+// before it; "leave" when they had none.
+func (m *memberView) membershipAt(ev *types.Event) string {
+	ms := m.membershipBefore(ev)
+	if ev.Type == spec.MRoomMember && ev.StateKey != nil && *ev.StateKey == m.userID {
+		ms = ev.Membership
+	}
+	if ms == "" {
+		return "leave"
+	}
+	return ms
+}
+
 // joinedAfter: was the user joined at some point after ev?
 func (m *memberView) joinedAfter(ev *types.Event) bool {
 	if m.current == "join" && m.latest.Pos > ev.Pos {

@@ -249,7 +249,7 @@ func (s *SyncAPI) joinedRoomSection(ctx context.Context, sr *syncRequest, pre *r
 	}
 	jr := newJoinedRoom()
 	jr.Timeline.Limited = limited
-	if err := s.fillTimeline(ctx, pre, &jr.Timeline, evs, sr.device, cur.PDU); err != nil {
+	if err := s.fillTimeline(ctx, pre, &jr.Timeline, evs, sr.device, mv, cur.PDU); err != nil {
 		return nil, err
 	}
 	rs, err := s.cache.get(ctx, m.RoomID)
@@ -283,15 +283,15 @@ func (s *SyncAPI) joinedRoomSection(ctx context.Context, sr *syncRequest, pre *r
 }
 
 // fillTimeline serves evs (with per-device txn IDs and bundled
-// aggregations) and sets prev_batch.
-func (s *SyncAPI) fillTimeline(ctx context.Context, pre *roomPrefetch, t *timeline, evs []*types.Event, dev *uapi.Device, upTo types.StreamPosition) error {
+// aggregations, the user's membership at each from mv) and sets prev_batch.
+func (s *SyncAPI) fillTimeline(ctx context.Context, pre *roomPrefetch, t *timeline, evs []*types.Event, dev *uapi.Device, mv *memberView, upTo types.StreamPosition) error {
 	deviceID, userID := dev.ID, dev.UserID
 	rels, err := s.aggregationsWith(ctx, pre, evs, upTo, userID)
 	if err != nil {
 		return err
 	}
 	for _, ev := range evs {
-		t.Events = append(t.Events, ev.Serve(deviceID, rels[ev.EventID]))
+		t.Events = append(t.Events, ev.ServeTo(deviceID, mv.membershipAt(ev), rels[ev.EventID]))
 	}
 	if len(evs) > 0 {
 		t.PrevBatch = types.TopologyToken{Pos: evs[0].Pos - 1}.String()
@@ -429,7 +429,7 @@ func (s *SyncAPI) leftRoomSection(ctx context.Context, sr *syncRequest, m storag
 		return nil, err
 	}
 	lr := &leftRoom{State: eventList{Events: []json.RawMessage{}}, Timeline: timeline{Events: []json.RawMessage{}, Limited: limited}, AccountData: eventList{Events: []json.RawMessage{}}}
-	if err := s.fillTimeline(ctx, nil, &lr.Timeline, evs, sr.device, m.Pos); err != nil {
+	if err := s.fillTimeline(ctx, nil, &lr.Timeline, evs, sr.device, mv, m.Pos); err != nil {
 		return nil, err
 	}
 	state, err := s.stateAtLeave(ctx, m, lo)

@@ -34,8 +34,13 @@ type VisibilityCheck struct {
 
 // Visible applies the rules; a user's own member event and a history
 // visibility event are visible if the membership (visibility) before or
-// after them allows it.
+// after them allows it. A user's own leave or ban is always visible:
+// it is how their clients learn that a knock was withdrawn or refused,
+// an invite rejected or that they were removed.
 func (c VisibilityCheck) Visible() bool {
+	if c.OwnMembershipAfter == "leave" || c.OwnMembershipAfter == "ban" {
+		return true
+	}
 	if historyVisible(c.Visibility, c.MembershipBefore, c.JoinedAfter) {
 		return true
 	}

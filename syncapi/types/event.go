@@ -47,7 +47,19 @@ func (e *Event) IsState() bool { return e.StateKey != nil }
 // echoed only to the device that sent it, and bundled aggregations (may
 // be nil) are attached as unsigned.m.relations.
 func (e *Event) Serve(viewerDevice string, relations json.RawMessage) json.RawMessage {
+	return e.ServeTo(viewerDevice, "", relations)
+}
+
+// ServeTo is Serve for a timeline read by a user whose membership at the
+// event is membership (Matrix 1.11, MSC4115): it goes in
+// unsigned.membership unless empty.
+func (e *Event) ServeTo(viewerDevice, membership string, relations json.RawMessage) json.RawMessage {
 	out := withAge(e.JSON, max(time.Now().UnixMilli()-e.OriginTS, 0))
+	if membership != "" {
+		if b, err := sjson.SetBytes(out, "unsigned.membership", membership); err == nil {
+			out = b
+		}
+	}
 	if e.TxnID != "" && viewerDevice != "" && viewerDevice == e.TxnDevice {
 		if b, err := sjson.SetBytes(out, "unsigned.transaction_id", e.TxnID); err == nil {
 			out = b

@@ -3,7 +3,10 @@ package types
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
+
+	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	"github.com/axon-hs/axon/internal/jsontext"
 )
@@ -79,6 +82,38 @@ func (f *Filter) Validate() error {
 	for _, l := range []*int{f.Presence.Limit, f.AccountData.Limit, f.Room.Timeline.Limit, f.Room.State.Limit, f.Room.Ephemeral.Limit, f.Room.AccountData.Limit} {
 		if l != nil && *l < 0 {
 			return errors.New("limit must not be negative")
+		}
+	}
+	// senders and rooms lists name users and rooms: anything else is a
+	// client bug the client should hear about.
+	events := []*EventFilter{&f.Presence, &f.AccountData}
+	rooms := [][]string{f.Room.NotRooms}
+	if f.Room.Rooms != nil {
+		rooms = append(rooms, *f.Room.Rooms)
+	}
+	for _, rf := range []*RoomEventFilter{&f.Room.Timeline, &f.Room.State, &f.Room.Ephemeral, &f.Room.AccountData} {
+		events = append(events, &rf.EventFilter)
+		rooms = append(rooms, rf.NotRooms)
+		if rf.Rooms != nil {
+			rooms = append(rooms, *rf.Rooms)
+		}
+	}
+	for _, ef := range events {
+		senders := ef.NotSenders
+		if ef.Senders != nil {
+			senders = append(senders[:len(senders):len(senders)], *ef.Senders...)
+		}
+		for _, u := range senders {
+			if _, err := spec.NewUserID(u, true); err != nil {
+				return fmt.Errorf("invalid user ID %q in senders: %v", u, err)
+			}
+		}
+	}
+	for _, list := range rooms {
+		for _, r := range list {
+			if _, err := spec.NewRoomID(r); err != nil {
+				return fmt.Errorf("invalid room ID %q in rooms: %v", r, err)
+			}
 		}
 	}
 	return nil

@@ -51,18 +51,18 @@ func TestStreamTokenRoundTrip(t *testing.T) {
 }
 
 func TestFilters(t *testing.T) {
-	f, err := ParseFilter([]byte(`{"room":{"rooms":["!a"],"not_rooms":["!b"],"timeline":{"limit":5,"types":["m.room.*"],"not_types":["m.room.member"],"not_senders":["@spam:x"],"contains_url":true},"state":{"lazy_load_members":true},"include_leave":true}}`))
+	f, err := ParseFilter([]byte(`{"room":{"rooms":["!a:x"],"not_rooms":["!b:x"],"timeline":{"limit":5,"types":["m.room.*"],"not_types":["m.room.member"],"not_senders":["@spam:x"],"contains_url":true},"state":{"lazy_load_members":true},"include_leave":true}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if f.TimelineLimit() != 5 || !f.Room.IncludeLeave || !f.Room.State.LazyLoadMembers {
 		t.Fatalf("parsed %+v", f)
 	}
-	if !f.Room.AllowsRoom("!a") || f.Room.AllowsRoom("!b") || f.Room.AllowsRoom("!c") {
+	if !f.Room.AllowsRoom("!a:x") || f.Room.AllowsRoom("!b:x") || f.Room.AllowsRoom("!c:x") {
 		t.Fatal("room allow lists")
 	}
 	tl := &f.Room.Timeline
-	ok := &Event{Type: "m.room.message", Sender: "@a:x", RoomID: "!a", ContainsURL: true}
+	ok := &Event{Type: "m.room.message", Sender: "@a:x", RoomID: "!a:x", ContainsURL: true}
 	if !tl.AllowsEvent(ok) {
 		t.Fatal("message rejected")
 	}
@@ -81,6 +81,19 @@ func TestFilters(t *testing.T) {
 	}
 	if _, err := ParseFilter([]byte(`{"event_format":"xml"}`)); err == nil {
 		t.Fatal("bad event_format accepted")
+	}
+	for _, bad := range []string{
+		`{"room":{"timeline":{"rooms":["not_a_room_id"]}}}`,
+		`{"room":{"not_rooms":["#alias:x"]}}`,
+		`{"room":{"state":{"senders":["not_a_sender_id"]}}}`,
+		`{"presence":{"not_senders":["!room:x"]}}`,
+	} {
+		if _, err := ParseFilter([]byte(bad)); err == nil {
+			t.Errorf("filter with a bad ID accepted: %s", bad)
+		}
+	}
+	if _, err := ParseFilter([]byte(`{"room":{"rooms":["!AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"],"timeline":{"senders":["@a:x"]}}}`)); err != nil {
+		t.Errorf("domainless room ID refused: %v", err)
 	}
 	if _, err := ParseFilter([]byte(`{"room":{"timeline":{"senders":"x"}}}`)); err == nil {
 		t.Fatal("wrong type accepted")

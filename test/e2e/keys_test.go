@@ -134,6 +134,12 @@ func TestKeysUploadBadInput(t *testing.T) {
 	must(t, json.Unmarshal(ad.deviceKeys(t), &dk))
 	dk["device_id"] = "OTHER"
 	acctExpect(t, "other device ID", keysDo(t, alice, "POST", "/keys/upload", map[string]any{"device_keys": dk}), 400, "M_INVALID_PARAM")
+	for _, key := range []string{"algorithms", "keys", "signatures"} {
+		var partial map[string]any
+		must(t, json.Unmarshal(ad.deviceKeys(t), &partial))
+		delete(partial, key)
+		acctExpect(t, "device_keys without "+key, keysDo(t, alice, "POST", "/keys/upload", map[string]any{"device_keys": partial}), 400, "M_BAD_JSON")
+	}
 	acctExpect(t, "device_keys not an object", keysDo(t, alice, "POST", "/keys/upload", map[string]any{"device_keys": "nope"}), 400, "M_BAD_JSON")
 	acctExpect(t, "one_time_keys not a map", keysDo(t, alice, "POST", "/keys/upload", map[string]any{"one_time_keys": []int{1}}), 400, "M_BAD_JSON")
 	acctExpect(t, "bad key name", keysDo(t, alice, "POST", "/keys/upload", map[string]any{"one_time_keys": map[string]any{"nocolon": map[string]any{}}}), 400, "M_INVALID_PARAM")

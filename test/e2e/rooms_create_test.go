@@ -53,6 +53,13 @@ func TestRoomsCreatePresets(t *testing.T) {
 				if got := roomsStateContent(t, alice, roomID, "m.room.name", "")["name"]; got != "Room "+tc.preset {
 					t.Fatalf("name %v", got)
 				}
+				// topic: the plain form and the text/plain m.topic form.
+				topic := roomsStateContent(t, alice, roomID, "m.room.topic", "")
+				rich, _ := topic["m.topic"].(map[string]any)
+				texts, _ := rich["m.text"].([]any)
+				if topic["topic"] != "topic" || len(texts) != 1 || texts[0].(map[string]any)["body"] != "topic" || texts[0].(map[string]any)["mimetype"] != "text/plain" {
+					t.Fatalf("topic content %v", topic)
+				}
 				if got := roomsStateContent(t, alice, roomID, "m.room.member", string(bob.UserID))["membership"]; got != "invite" {
 					t.Fatalf("bob membership %v", got)
 				}

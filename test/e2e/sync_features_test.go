@@ -320,6 +320,8 @@ func TestSyncBadInput(t *testing.T) {
 			{"GET", v3 + "/sync?set_presence=dancing", nil, 400, "M_INVALID_PARAM"},
 			{"POST", v3 + "/user/" + string(alice.UserID) + "/filter", `{"room":{"timeline":{"limit":"ten"}}}`, 400, "M_BAD_JSON"},
 			{"POST", v3 + "/user/" + string(alice.UserID) + "/filter", `{`, 400, "M_NOT_JSON"},
+			{"POST", v3 + "/user/" + string(alice.UserID) + "/filter", `{"room":{"timeline":{"rooms":["not_a_room_id"]}}}`, 400, "M_BAD_JSON"},
+			{"POST", v3 + "/user/" + string(alice.UserID) + "/filter", `{"room":{"timeline":{"senders":["not_a_sender_id"]}}}`, 400, "M_BAD_JSON"},
 			{"POST", v3 + "/user/@other:x/filter", `{}`, 403, "M_FORBIDDEN"},
 			{"GET", v3 + "/user/" + string(alice.UserID) + "/filter/999", nil, 404, "M_NOT_FOUND"},
 			{"GET", v3 + "/rooms/" + string(room) + "/messages?from=zzz&dir=b", nil, 400, "M_INVALID_PARAM"},
