@@ -166,14 +166,9 @@ func (a *AdminAPI) createNoticeRoom(ctx context.Context, userID string) (string,
 		state(spec.MRoomName, "", map[string]any{"name": cfg.ServerNotices.RoomName}),
 	}
 	events[0].Local.RoomVersion = version
-	resp, err := a.rooms.InputRoomEvents(ctx, &rsapi.InputRoomEventsRequest{Events: events})
+	resp, err := a.createRoom(ctx, events)
 	if err != nil {
 		return "", err
-	}
-	for _, r := range resp.Results {
-		if r.Err != nil {
-			return "", r.Err
-		}
 	}
 	if _, err := a.invite(ctx, string(resp.RoomID), userID); err != nil {
 		return "", err
@@ -206,4 +201,20 @@ func (a *AdminAPI) sendTxn(ctx context.Context, le *rsapi.LocalEvent, txn *rsapi
 		return "", r.Err
 	}
 	return string(resp.Results[0].EventID), nil
+}
+
+// createRoom inputs a new room's first events (the admin API's own rooms:
+// server notices, the room users move to when one is deleted) and fails
+// with the first event's error.
+func (a *AdminAPI) createRoom(ctx context.Context, events []rsapi.InputRoomEvent) (*rsapi.InputRoomEventsResponse, error) {
+	resp, err := a.rooms.InputRoomEvents(ctx, &rsapi.InputRoomEventsRequest{Events: events})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range resp.Results {
+		if r.Err != nil {
+			return nil, r.Err
+		}
+	}
+	return resp, nil
 }

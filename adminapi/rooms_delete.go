@@ -425,14 +425,9 @@ func (d *roomDeletion) createNewRoom(ctx context.Context) (string, error) {
 		state(spec.MRoomName, "", map[string]any{"name": d.params.RoomName}),
 	}
 	events[0].Local.RoomVersion = version
-	resp, err := a.rooms.InputRoomEvents(ctx, &rsapi.InputRoomEventsRequest{Events: events})
+	resp, err := a.createRoom(ctx, events)
 	if err != nil {
 		return "", err
-	}
-	for _, r := range resp.Results {
-		if r.Err != nil {
-			return "", r.Err
-		}
 	}
 	msg, _ := json.Marshal(map[string]string{"msgtype": "m.text", "body": d.params.Message})
 	if _, err := a.send(ctx, &rsapi.LocalEvent{RoomID: resp.RoomID, Sender: matrixid.UserID(creator), Type: matrixrules.MRoomMessage, Content: msg}); err != nil {
