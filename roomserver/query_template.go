@@ -94,6 +94,11 @@ func (r *RoomServer) QueryStateBeforeEvent(ctx context.Context, roomID matrixid.
 		return nil, err
 	}
 	e := evs[string(eventID)]
+	if e != nil && e.roomNID == rm.nid && e.status != storage.StatusRejected && isRoomCreate(e.pdu) {
+		// Nothing comes before a room's creation: its state is known
+		// (empty) even though no snapshot is stored for it.
+		return []*api.Event{}, nil
+	}
 	if e == nil || e.roomNID != rm.nid || e.status == storage.StatusRejected || e.status == storage.StatusOutlier || e.snapshotNID == 0 {
 		return nil, api.Errorf(api.CodeNotFound, "event not found or its state is unknown")
 	}
@@ -148,4 +153,9 @@ func (r *RoomServer) serverHas(ctx context.Context, rm *room, s storage.StateMap
 		}
 	}
 	return false, nil
+}
+
+// isRoomCreate: is ev a room's create event (the one with nothing before it)?
+func isRoomCreate(ev gomatrixserverlib.PDU) bool {
+	return ev.Type() == spec.MRoomCreate && ev.StateKeyEquals("") && len(ev.PrevEventIDs()) == 0
 }

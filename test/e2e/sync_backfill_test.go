@@ -60,3 +60,43 @@ func TestSyncBackfillMessages(t *testing.T) {
 		t.Fatalf("history through backfill:\n got %q\nwant %q", got, wantAll)
 	}
 }
+
+// Paging back through a backfilled room reaches its very first messages:
+// the last /backfill answer holds the room's creation (whose state, on
+// the server that has it, is empty rather than unknown), and the page
+// ends with the oldest message, not two short of it.
+func TestSyncBackfillToRoomStart(t *testing.T) {
+	ctx := context.Background()
+	a, b := fedStart(t, testserver.Options{}, "127.0.0.1"), fedStart(t, testserver.Options{}, "127.0.0.2")
+	alice, bob := a.Register("alice", "password123"), b.Register("bob", "password123")
+	room := roomsCreate(t, alice, &mautrix.ReqCreateRoom{Preset: "public_chat"})
+	var want []string
+	for i := range 20 {
+		body := fmt.Sprintf("history %02d", i)
+		syncSend(t, alice, room, body)
+		want = append(want, body)
+	}
+	if _, err := bob.JoinRoom(ctx, room.String(), &mautrix.ReqJoinRoom{Via: []string{a.Cfg.ServerName}}); err != nil {
+		t.Fatalf("bob joins via A: %v", err)
+	}
+	var got []string
+	from := ""
+	for page := 0; ; page++ {
+		if page > 20 {
+			t.Fatalf("pagination does not end")
+		}
+		resp, err := bob.Messages(ctx, room, from, "", mautrix.DirectionBackward, nil, 10)
+		if err != nil {
+			t.Fatalf("messages: %v", err)
+		}
+		got = append(got, syncBodies(resp.Chunk)...)
+		if resp.End == "" {
+			break
+		}
+		from = resp.End
+	}
+	slices.Reverse(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("history through backfill:\n got %q\nwant %q", got, want)
+	}
+}
