@@ -200,11 +200,8 @@ func (s *SyncAPI) messages(req *http.Request, dev *uapi.Device, admin bool) http
 		return *errResp
 	}
 	evs, last, more, err := s.paginate(ctx, roomID, p, cur, filter, mv)
-	if err == nil && !admin && p.backwards && !more && !p.hasTo && s.backfillRoom(ctx, roomID, p.limit) {
-		evs, last, more, err = s.paginate(ctx, roomID, p, cur, filter, mv)
-		// Other servers had history: there may be more before it, which
-		// the next page backfills.
-		more = more || len(evs) > 0
+	if err == nil && !admin && p.backwards && !more && !p.hasTo && len(evs) < p.limit {
+		evs, last, more, err = s.backfillPage(ctx, roomID, p, cur, filter, mv, evs, last)
 	}
 	if err != nil {
 		s.log.Error("messages", "error", err)

@@ -17,7 +17,8 @@ import (
 // has for a room (and that is not the room's creation), it asks the
 // federation API to backfill before it; the roomserver stores what comes
 // back and outputs it as OutputTypeBackfill, which is placed below live
-// history by depth (types.BackfillPos), and the page is read again.
+// history by depth (types.BackfillPos), and the page is read again,
+// round after round until it is full (backfillPage).
 
 const (
 	// backfillTimeout bounds the wait for other servers in a request.
@@ -25,7 +26,31 @@ const (
 	// backfillRetryAfter: the same oldest event is not asked about again
 	// sooner (the other servers had nothing, or failed).
 	backfillRetryAfter = 5 * time.Minute
+	// maxBackfillRounds bounds the /backfill requests one /messages page
+	// makes to fill itself.
+	maxBackfillRounds = 5
 )
+
+// backfillPage fills a backwards page that ran out of stored history
+// (evs, last from paginate): it backfills before the room's oldest event
+// and pages again, round after round, until the page is full, other
+// servers have nothing more (or the room's creation is reached), or the
+// rounds or backfillTimeout run out.
+func (s *SyncAPI) backfillPage(ctx context.Context, roomID string, p *paging, cur types.StreamPosition, filter *types.RoomEventFilter, mv *memberView, evs []*types.Event, last types.StreamPosition) ([]*types.Event, types.StreamPosition, bool, error) {
+	bctx, cancel := context.WithTimeout(ctx, backfillTimeout)
+	defer cancel()
+	more, backfilled := false, false
+	for round := 0; round < maxBackfillRounds && !more && len(evs) < p.limit && s.backfillRoom(bctx, roomID, p.limit); round++ {
+		backfilled = true
+		var err error
+		if evs, last, more, err = s.paginate(ctx, roomID, p, cur, filter, mv); err != nil {
+			return nil, 0, false, err
+		}
+	}
+	// Other servers had history: there may be more before it, which the
+	// next page backfills.
+	return evs, last, more || (backfilled && len(evs) > 0), nil
+}
 
 // backfillTries remembers, per room, the oldest event last backfilled
 // from and when, so a room with no more history is not asked every page.

@@ -100,3 +100,35 @@ func TestSyncBackfillToRoomStart(t *testing.T) {
 		t.Fatalf("history through backfill:\n got %q\nwant %q", got, want)
 	}
 }
+
+// A page larger than one /backfill answer is filled by asking again from
+// the new oldest event, not cut short at the first answer.
+func TestSyncBackfillFillsPage(t *testing.T) {
+	ctx := context.Background()
+	a, b := fedStart(t, testserver.Options{}, "127.0.0.1"), fedStart(t, testserver.Options{}, "127.0.0.2")
+	alice, bob := a.Register("alice", "password123"), b.Register("bob", "password123")
+	room := roomsCreate(t, alice, &mautrix.ReqCreateRoom{Preset: "public_chat"})
+	const n, limit = 130, 120 // one /backfill answer holds at most 100
+	var want []string
+	for i := range n {
+		body := fmt.Sprintf("history %03d", i)
+		syncSend(t, alice, room, body)
+		want = append(want, body)
+	}
+	if _, err := bob.JoinRoom(ctx, room.String(), &mautrix.ReqJoinRoom{Via: []string{a.Cfg.ServerName}}); err != nil {
+		t.Fatalf("bob joins via A: %v", err)
+	}
+	resp, err := bob.Messages(ctx, room, "", "", mautrix.DirectionBackward, nil, limit)
+	if err != nil {
+		t.Fatalf("messages: %v", err)
+	}
+	got := syncBodies(resp.Chunk)
+	slices.Reverse(got)
+	// The page holds bob's join and the newest limit-1 messages.
+	if wantPage := want[n-limit+1:]; !slices.Equal(got, wantPage) {
+		t.Fatalf("first page of %d:\n got %d %q\nwant %d %q", limit, len(got), got, len(wantPage), wantPage)
+	}
+	if resp.End == "" {
+		t.Fatalf("first page has no end token; %d older messages remain", n-limit+1)
+	}
+}
