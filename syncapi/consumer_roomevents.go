@@ -185,8 +185,16 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 		return fmt.Errorf("notifications: %w", err)
 	}
 	memberships := make(map[string]string, len(changes))
+	var upgradeJoins []string
 	for _, c := range changes {
 		memberships[c.UserID] = c.Membership
+		if c.Membership == spec.Join && s.isLocal(c.UserID) && !rs.isJoined(c.UserID) {
+			upgradeJoins = append(upgradeJoins, c.UserID)
+		}
+	}
+	predecessor := ""
+	if len(upgradeJoins) > 0 {
+		predecessor = b.states[ore.RoomID].predecessor()
 	}
 	b.after = append(b.after, func() {
 		if stateChanged {
@@ -195,6 +203,9 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 		s.notif.OnRoomEvent(ore.RoomID, ev.Pos, memberships)
 		s.wakePushers(notified)
 		s.presenceActivity(ctx, ev.Sender)
+		if predecessor != "" {
+			s.copyUpgradePushRules(ctx, predecessor, ore.RoomID, upgradeJoins)
+		}
 	})
 	return nil
 }

@@ -53,6 +53,8 @@
 // user's rules are compiled once (push.go, replaced when the account data
 // changes) and each event parsed once for all members; notifications are
 // pruned hourly (30 days; 5,000 own rows per user; maintenance.go).
+// A local user's first join to an upgraded room copies their rules for
+// the predecessor room to it (push_upgrade.go, pushrules.CopyForUpgrade).
 // The pushserver delivers them: syncapi serves it a user's notifications
 // after a position and badge counts (push_source.go) and wakes it (the
 // PushWaker given to New) after commits and read receipts.
