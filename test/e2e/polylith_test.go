@@ -70,7 +70,10 @@ func TestPolylith(t *testing.T) {
 		t.Fatalf("keys/query through the edge: %d %s", q.Status, q.Raw)
 	}
 	// A keyserver error keeps its Matrix error across RPC.
-	bad := keysDo(t, alice, "POST", "/keys/upload", map[string]any{"device_keys": map[string]any{"user_id": "@someone:else", "device_id": "X"}})
+	// (Complete keys naming another user: the edge's shape check passes, the keyserver refuses.)
+	bad := keysDo(t, alice, "POST", "/keys/upload", map[string]any{"device_keys": map[string]any{
+		"user_id": "@someone:else", "device_id": "X", "algorithms": []string{"m.olm.v1.curve25519-aes-sha2"},
+		"keys": map[string]string{"curve25519:X": "a"}, "signatures": map[string]any{}}})
 	acctExpect(t, "foreign device_keys through the edge", bad, 400, "M_INVALID_PARAM")
 	room := syncRoom(t, alice, bob)
 	since := syncOnce(t, bob, "", 0, "").NextBatch
