@@ -206,7 +206,7 @@ func TestLeaseGivenUpWhenNATSUnreachable(t *testing.T) {
 	// closed, so wait for it to report none at all (its own ¾ TTL check
 	// guarantees that) as well as being told of each one it held.
 	testutil.Eventually(t, 10*time.Second, "a told it lost its leases and reporting none", func() bool {
-		if len(a.Owned()) != 0 { // outside ra.mu: Lost is called under the manager's lock
+		if len(a.Owned()) != 0 { // outside ra.mu, which the handler takes
 			return false
 		}
 		ra.mu.Lock()
