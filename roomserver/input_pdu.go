@@ -79,6 +79,11 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 	if missing := missingAuth(ev, known); len(missing) > 0 {
 		res := reject(api.CodeNotFound, "missing auth events")
 		res.EventID, res.MissingAuthEvents = matrixid.EventID(ev.EventID()), missing
+		if in.Kind != api.KindOutlier && !in.HasState {
+			// Both at once: the caller fills the prev gap first, which
+			// usually brings the auth events with it.
+			res.MissingPrevEvents = missingPrev(ev, known)
+		}
 		return res, nil
 	}
 	var authPDUs []gomatrixserverlib.PDU
