@@ -2,6 +2,7 @@ package gomatrixserverlib
 
 import (
 	"crypto/ed25519"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -134,5 +135,33 @@ func TestConflictedSubgraphLinear(t *testing.T) {
 	}
 	if got := subgraph([]PDU{prev}, []PDU{prev, bottom}, all); len(got) != len(all) {
 		t.Fatalf("chain subgraph has %d events, want %d", len(got), len(all))
+	}
+}
+
+// Axon patch: invite_room_state entries are the events themselves (Matrix
+// 1.16), and read back with their stripped fields.
+func TestInviteStrippedStateIsPDU(t *testing.T) {
+	_, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sk := ""
+	ev, err := MustGetRoomVersion(RoomVersionV10).NewEventBuilderFromProtoEvent(&ProtoEvent{
+		SenderID: "@a:example.org", RoomID: "!r:example.org", Type: "m.room.name", StateKey: &sk,
+		Content: spec.RawJSON(`{"name":"n"}`), PrevEvents: []string{}, AuthEvents: []string{}, Depth: 1,
+	}).Build(time.UnixMilli(1700000000000), "example.org", "ed25519:k", priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := json.Marshal([]InviteStrippedState{NewInviteStrippedState(ev)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(js) != "["+string(ev.JSON())+"]" {
+		t.Fatalf("sent %s, want the event %s", js, ev.JSON())
+	}
+	var back []InviteStrippedState
+	if err := json.Unmarshal(js, &back); err != nil || len(back) != 1 || back[0].Type() != "m.room.name" || string(back[0].Content()) != `{"name":"n"}` {
+		t.Fatalf("read back %+v (%v)", back, err)
 	}
 }
