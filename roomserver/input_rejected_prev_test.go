@@ -25,13 +25,7 @@ func TestRejectedPrevEvent(t *testing.T) {
 			rem := newRemote(t, rs)
 			alice, bob := "@alice:"+testServer, "@bob:other.test"
 			roomID := createTestRoom(t, rs, alice, "10", "public")
-			ext, err := rs.QueryForwardExtremities(ctx, matrixid.RoomID(roomID))
-			must(t, err)
-			join := rem.build(roomID, bob, "m.room.member", strp(bob), map[string]string{"membership": "join"},
-				matrixid.Strings(ext), rem.stateIDs(roomID, tCreate, tPL, tJR), 10, time.Now())
-			if res := rem.input(join); res.Err != nil {
-				t.Fatal(res.Err)
-			}
+			join := rem.join(roomID, bob, tCreate, tPL, tJR)
 			auth := append(rem.stateIDs(roomID, tCreate, tPL), join.EventID())
 			// Bob (power 0) names the room: rejected by its own auth events.
 			name := rem.build(roomID, bob, "m.room.name", strp(""), map[string]string{"name": "mine"},

@@ -43,13 +43,7 @@ func gapStateResolutionV2_1(t *testing.T, dsn string, rejoin bool) {
 		t.Fatal(res.Err)
 	}
 	publicRule := rem.stateIDs(roomID, tJR)[0]
-	ext, err := rs.QueryForwardExtremities(ctx, matrixid.RoomID(roomID))
-	must(t, err)
-	join := rem.build(roomID, charlie, "m.room.member", strp(charlie), map[string]string{"membership": "join"},
-		matrixid.Strings(ext), rem.stateIDs(roomID, tPL, tJR), 10, time.Now())
-	if res := rem.input(join); res.Err != nil {
-		t.Fatal(res.Err)
-	}
+	join := rem.join(roomID, charlie, tPL, tJR)
 	invite := send(t, rs, local(roomID, alice, "m.room.join_rules", strp(""), map[string]string{"join_rule": "invite"}))
 	leave := send(t, rs, local(roomID, alice, "m.room.member", strp(alice), map[string]string{"membership": "leave"}))
 	if invite.Err != nil || leave.Err != nil {

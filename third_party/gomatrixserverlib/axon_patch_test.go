@@ -83,14 +83,15 @@ func BenchmarkBuildAndName(b *testing.B) {
 // every path. A -> B -> C -> D and A -> E -> D, with A and C conflicted:
 // the subgraph is A, B, C (E and D lead to nothing conflicted). A chain
 // of thousands of events between two conflicted ones is all subgraph.
-func TestConflictedSubgraphLinear(t *testing.T) {
+// memberBuilder builds signed member events naming their auth events.
+func memberBuilder(tb testing.TB) func(name string, auth ...PDU) PDU {
 	_, priv, err := ed25519.GenerateKey(nil)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	ver := MustGetRoomVersion(RoomVersionV10)
 	sk := "@a:example.org"
-	build := func(name string, auth ...PDU) PDU {
+	return func(name string, auth ...PDU) PDU {
 		ids := []string{}
 		for _, a := range auth {
 			ids = append(ids, a.EventID())
@@ -100,22 +101,27 @@ func TestConflictedSubgraphLinear(t *testing.T) {
 			Content: spec.RawJSON(`{"membership":"join","displayname":"` + name + `"}`), PrevEvents: []string{}, AuthEvents: ids, Depth: 1,
 		}).Build(time.UnixMilli(1700000000000), "example.org", "ed25519:k", priv)
 		if err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 		return ev
 	}
-	subgraph := func(state []PDU, conflicted []PDU, all []PDU) map[string]bool {
-		r := &stateResolverV2{authEventMap: map[string]PDU{}}
-		for _, e := range all {
-			r.authEventMap[e.EventID()] = e
-		}
-		_, sub := r.calculateFullAuthChainAndConflictedSubgraph(StateResV2_1, state, newPDUSet(conflicted))
-		out := map[string]bool{}
-		for _, e := range sub.Slice() {
-			out[e.EventID()] = true
-		}
-		return out
+}
+
+func conflictedSubgraph(state []PDU, conflicted []PDU, all []PDU) map[string]bool {
+	r := &stateResolverV2{authEventMap: map[string]PDU{}}
+	for _, e := range all {
+		r.authEventMap[e.EventID()] = e
 	}
+	_, sub := r.calculateFullAuthChainAndConflictedSubgraph(StateResV2_1, state, newPDUSet(conflicted))
+	out := map[string]bool{}
+	for _, e := range sub.Slice() {
+		out[e.EventID()] = true
+	}
+	return out
+}
+
+func TestConflictedSubgraphLinear(t *testing.T) {
+	build, subgraph := memberBuilder(t), conflictedSubgraph
 	d := build("D")
 	c := build("C", d)
 	b := build("B", c)
@@ -163,5 +169,24 @@ func TestInviteStrippedStateIsPDU(t *testing.T) {
 	var back []InviteStrippedState
 	if err := json.Unmarshal(js, &back); err != nil || len(back) != 1 || back[0].Type() != "m.room.name" || string(back[0].Content()) != `{"name":"n"}` {
 		t.Fatalf("read back %+v (%v)", back, err)
+	}
+}
+
+// BenchmarkConflictedSubgraph: 250 profile changes between two conflicted
+// events (Complement TestMSC4297StateResolutionV2_1_includes_conflicted_subgraph).
+func BenchmarkConflictedSubgraph(b *testing.B) {
+	build := memberBuilder(b)
+	bottom := build("bottom")
+	all := []PDU{bottom}
+	prev := bottom
+	for i := range 250 {
+		prev = build(string(rune('a'+i%26)), prev, bottom)
+		all = append(all, prev)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if got := conflictedSubgraph([]PDU{prev}, []PDU{prev, bottom}, all); len(got) != len(all) {
+			b.Fatalf("subgraph %d, want %d", len(got), len(all))
+		}
 	}
 }
