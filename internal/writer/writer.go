@@ -165,8 +165,19 @@ func (w *Writer) DeadLetterer(record stream.DeadLetterFunc) stream.DeadLetterFun
 	}
 }
 
-// Close gives the lease back (the work stops first).
+// Close stops the work while the lease is still held (so its last
+// writes, e.g. the position of a delivery in flight, pass the fence),
+// then gives the lease back.
 func (w *Writer) Close() {
+	w.mu.Lock()
+	if w.cancel != nil {
+		w.cancel()
+		for _, d := range w.dones {
+			<-d
+		}
+	}
+	w.cancel, w.dones = nil, nil
+	w.mu.Unlock()
 	if m := w.m.Load(); m != nil {
 		m.Close()
 	}
