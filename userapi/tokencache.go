@@ -32,6 +32,9 @@ type tokenCache struct {
 	byHash map[string]*cachedToken
 	// byUser: localpart → hash → device ID, to invalidate by user/device.
 	byUser map[string]map[string]string
+	// publish, with several userapi processes, tells the others of each
+	// invalidation (tokens_shared.go).
+	publish atomic.Pointer[func(tokenInvalidation)]
 }
 
 func newTokenCache(max int) *tokenCache {
@@ -91,15 +94,33 @@ func (c *tokenCache) removeLocked(hash, localpart string) {
 	}
 }
 
-// invalidateDevice drops every cached token of one device.
+// invalidateDevice drops every cached token of one device (here and, with
+// several userapi processes, in the others: tokens_shared.go).
 func (c *tokenCache) invalidateDevice(localpart, deviceID string) {
-	c.invalidate(localpart, func(dev string) bool { return dev == deviceID })
+	c.applyInvalidation(tokenInvalidation{Localpart: localpart, Device: deviceID})
+	c.tell(tokenInvalidation{Localpart: localpart, Device: deviceID})
 }
 
 // invalidateUserExcept drops the user's cached tokens except those of
-// keepDeviceID ("" keeps none).
+// keepDeviceID ("" keeps none), here and in the other userapi processes.
 func (c *tokenCache) invalidateUserExcept(localpart, keepDeviceID string) {
-	c.invalidate(localpart, func(dev string) bool { return keepDeviceID == "" || dev != keepDeviceID })
+	c.applyInvalidation(tokenInvalidation{Localpart: localpart, Except: keepDeviceID, User: true})
+	c.tell(tokenInvalidation{Localpart: localpart, Except: keepDeviceID, User: true})
+}
+
+// applyInvalidation drops what inv names from this process's cache.
+func (c *tokenCache) applyInvalidation(inv tokenInvalidation) {
+	if inv.User {
+		c.invalidate(inv.Localpart, func(dev string) bool { return inv.Except == "" || dev != inv.Except })
+	} else {
+		c.invalidate(inv.Localpart, func(dev string) bool { return dev == inv.Device })
+	}
+}
+
+func (c *tokenCache) tell(inv tokenInvalidation) {
+	if f := c.publish.Load(); f != nil {
+		(*f)(inv)
+	}
 }
 
 func (c *tokenCache) invalidate(localpart string, match func(deviceID string) bool) {
