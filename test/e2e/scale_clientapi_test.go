@@ -1,16 +1,11 @@
 package e2e
 
 import (
-	"fmt"
 	"net/url"
-	"os"
 	"testing"
-	"time"
 
 	"maunium.net/go/mautrix"
 
-	"github.com/axon-hs/axon/internal/config"
-	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/server/testserver"
 )
 
@@ -20,31 +15,12 @@ import (
 // deletion) is completed at the other (with sessions in process memory
 // the second answers M_UNKNOWN). Rate-limit buckets stay per process.
 func TestUIAAcrossClientAPIs(t *testing.T) {
-	if os.Getenv("AXON_SKIP_NATS") == "1" || os.Getenv("AXON_SKIP_POSTGRES") == "1" {
-		t.Skip("needs the external NATS server and PostgreSQL")
-	}
-	prefix := fmt.Sprintf("axonuia%d", time.Now().UnixNano())
-	dsn := storagetest.PostgresDSN(t)
-	mk := func(components ...string) *config.Config {
-		return testserver.NewConfig(t, testserver.Options{ExternalNATS: true, Configure: func(c *config.Config) {
-			c.NATS.Prefix = prefix
-			c.Components = components
-			c.Database.Default = dsn
-		}})
-	}
-	edge1 := mk("clientapi")
-	addr := testserver.FreeLoopbackAddr(t)
-	edge1.ServerName, edge1.Listeners.Client.Address = addr, addr
-	must(t, edge1.LoadSigningKey())
-	others := []*config.Config{mk("userapi", "roomserver", "syncapi", "keyserver"), mk("clientapi")}
-	for _, c := range others {
-		c.ServerName = addr
-		c.Listeners.Client.Address = testserver.FreeLoopbackAddr(t)
-		c.SigningKeyPath = edge1.ResolvePath("signing.key")
-	}
-	testserver.StartWithConfig(t, others[0])
+	mk := scaleConfigs(t, "uia", nil)
+	edge1, core, edge2 := mk("", "clientapi"), mk("", "userapi", "roomserver", "syncapi", "keyserver"), mk("", "clientapi")
+	oneServer(t, edge1, true, core, edge2)
+	testserver.StartWithConfig(t, core)
 	at1 := testserver.StartWithConfig(t, edge1)
-	at2 := testserver.StartWithConfig(t, others[1])
+	at2 := testserver.StartWithConfig(t, edge2)
 
 	alice := at1.Register("alice", "password123")
 	user := alice.UserID.String()

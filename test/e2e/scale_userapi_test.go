@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +9,6 @@ import (
 	"maunium.net/go/mautrix"
 
 	"github.com/axon-hs/axon/internal/config"
-	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/server/testserver"
 )
@@ -22,26 +20,10 @@ import (
 // invalidation reaches the other's cache). Account data set through them
 // reaches /sync.
 func TestUserapiTwoProcesses(t *testing.T) {
-	if os.Getenv("AXON_SKIP_NATS") == "1" || os.Getenv("AXON_SKIP_POSTGRES") == "1" {
-		t.Skip("needs the external NATS server and PostgreSQL")
-	}
-	prefix := fmt.Sprintf("axonua%d", time.Now().UnixNano())
-	dsn := storagetest.PostgresDSN(t)
-	mk := func(components ...string) *config.Config {
-		return testserver.NewConfig(t, testserver.Options{ExternalNATS: true, Configure: func(c *config.Config) {
-			c.NATS.Prefix = prefix
-			c.Components = components
-			c.Database.Default = dsn
-		}})
-	}
-	coreCfg := mk("clientapi", "roomserver", "syncapi", "keyserver")
-	addr := testserver.FreeLoopbackAddr(t)
-	coreCfg.ServerName, coreCfg.Listeners.Client.Address = addr, addr
-	must(t, coreCfg.LoadSigningKey())
-	for i := 0; i < 2; i++ {
-		c := mk("userapi")
-		c.ServerName, c.Listeners.Client.Address = addr, "127.0.0.1:0"
-		c.SigningKeyPath = coreCfg.ResolvePath("signing.key")
+	mk := scaleConfigs(t, "ua", nil)
+	coreCfg, users := mk("", "clientapi", "roomserver", "syncapi", "keyserver"), []*config.Config{mk("", "userapi"), mk("", "userapi")}
+	oneServer(t, coreCfg, false, users...)
+	for _, c := range users {
 		testserver.StartWithConfig(t, c)
 	}
 	core := testserver.StartWithConfig(t, coreCfg)

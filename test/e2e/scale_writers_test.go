@@ -38,38 +38,57 @@ type writerClusterOpts struct {
 	leases         func(*testserver.Instance) *lease.Manager
 }
 
-func startWriterCluster(t *testing.T, o writerClusterOpts) *writerCluster {
+// scaleConfigs makes the configs of processes that share one PostgreSQL
+// database and one NATS prefix (named after name), with the scale tests'
+// lease TTL and partitions; configure, if set, adjusts each. It skips the
+// test without NATS or PostgreSQL.
+func scaleConfigs(t *testing.T, name string, configure func(*config.Config)) func(instance string, components ...string) *config.Config {
 	if os.Getenv("AXON_SKIP_NATS") == "1" || os.Getenv("AXON_SKIP_POSTGRES") == "1" {
 		t.Skip("needs the external NATS server and PostgreSQL")
 	}
-	prefix := fmt.Sprintf("axon%s%d", o.name, time.Now().UnixNano())
+	prefix := fmt.Sprintf("axon%s%d", name, time.Now().UnixNano())
 	dsn := storagetest.PostgresDSN(t)
-	mk := func(instance string, components ...string) *config.Config {
+	return func(instance string, components ...string) *config.Config {
 		return testserver.NewConfig(t, testserver.Options{ExternalNATS: true, Configure: func(c *config.Config) {
 			c.NATS.Prefix = prefix
 			c.Components = components
 			c.Database.Default = dsn
 			c.Partitioning.Instance = instance
+			c.Partitioning.Partitions = scalePartitions
 			c.Partitioning.LeaseTTL = scaleLeaseTTL
-			if o.configure != nil {
-				o.configure(c)
+			if configure != nil {
+				configure(c)
 			}
 		}})
 	}
-	coreCfg := mk("", o.core...)
-	coreAddr := testserver.FreeLoopbackAddr(t)
-	coreCfg.ServerName, coreCfg.Listeners.Client.Address = coreAddr, coreAddr
-	must(t, coreCfg.LoadSigningKey())
-	wc := &writerCluster{t: t, held: o.held, leases: o.leases}
-	wc.core = testserver.StartWithConfig(t, coreCfg)
-	for i := 1; i <= 2; i++ {
-		c := mk(fmt.Sprintf("%s-%d", o.name, i), o.component)
-		c.ServerName = coreAddr
+}
+
+// oneServer makes first the server's public process (its client
+// listener is the server name; it makes the signing key) and others
+// processes of the same server; an other listens for clients when
+// listens says so, else on a port nobody uses.
+func oneServer(t *testing.T, first *config.Config, listens bool, others ...*config.Config) {
+	addr := testserver.FreeLoopbackAddr(t)
+	first.ServerName, first.Listeners.Client.Address = addr, addr
+	must(t, first.LoadSigningKey())
+	for _, c := range others {
+		c.ServerName = addr
 		c.Listeners.Client.Address = "127.0.0.1:0"
-		if o.clientListener {
+		if listens {
 			c.Listeners.Client.Address = testserver.FreeLoopbackAddr(t)
 		}
-		c.SigningKeyPath = coreCfg.ResolvePath("signing.key")
+		c.SigningKeyPath = first.ResolvePath("signing.key")
+	}
+}
+
+func startWriterCluster(t *testing.T, o writerClusterOpts) *writerCluster {
+	mk := scaleConfigs(t, o.name, o.configure)
+	coreCfg := mk("", o.core...)
+	replicaCfgs := []*config.Config{mk(o.name+"-1", o.component), mk(o.name+"-2", o.component)}
+	oneServer(t, coreCfg, o.clientListener, replicaCfgs...)
+	wc := &writerCluster{t: t, held: o.held, leases: o.leases}
+	wc.core = testserver.StartWithConfig(t, coreCfg)
+	for _, c := range replicaCfgs {
 		wc.replicas = append(wc.replicas, testserver.StartWithConfig(t, c))
 	}
 	return wc
