@@ -1,6 +1,7 @@
 package userapi
 
 import (
+	"github.com/nats-io/nats.go"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,8 +34,10 @@ type tokenCache struct {
 	// byUser: localpart → hash → device ID, to invalidate by user/device.
 	byUser map[string]map[string]string
 	// publish, with several userapi processes, tells the others of each
-	// invalidation (tokens_shared.go).
-	publish atomic.Pointer[func(tokenInvalidation)]
+	// invalidation, and received holds theirs (tokens_shared.go).
+	publish  atomic.Pointer[func(tokenInvalidation)]
+	received atomic.Pointer[chan *nats.Msg]
+	self     string // this process's name on the subject
 }
 
 func newTokenCache(max int) *tokenCache {
