@@ -1,12 +1,6 @@
 package setup
 
-import (
-	"context"
-
-	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/axon-hs/axon/internal/uia"
-)
+import "github.com/axon-hs/axon/internal/uia"
 
 // UIASessions is where UIA sessions live: this process's memory for the
 // monolith (nil), or, when components run in several processes (so
@@ -20,9 +14,7 @@ func (b *Base) UIASessions() uia.Store {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.uia == nil {
-		b.uia = uia.KVStore(func(ctx context.Context) (jetstream.KeyValue, error) {
-			return b.Bus.KeyValue(ctx, "uia_sessions", uia.DefaultTTL)
-		})
+		b.uia = uia.KVStore(b.Bus.LazyKeyValue("uia_sessions", uia.DefaultTTL).Bucket)
 	}
 	return b.uia
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
-	"sync"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -17,30 +16,14 @@ var errSessionGone = errors.New("uia session gone")
 // the bucket's TTL after their last write (the session TTL), shared by
 // every process using the bucket.
 type kvStore struct {
-	open func(ctx context.Context) (jetstream.KeyValue, error)
-
-	mu  sync.Mutex
-	got jetstream.KeyValue
+	bucket func(ctx context.Context) (jetstream.KeyValue, error)
 }
 
-// KVStore shares sessions through the bucket open returns (entries
-// expire with its TTL). The bucket is opened on first use, and again
-// after a failure.
-func KVStore(open func(ctx context.Context) (jetstream.KeyValue, error)) Store {
-	return &kvStore{open: open}
-}
-
-func (s *kvStore) bucket(ctx context.Context) (jetstream.KeyValue, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.got == nil {
-		kv, err := s.open(ctx)
-		if err != nil {
-			return nil, err
-		}
-		s.got = kv
-	}
-	return s.got, nil
+// KVStore shares sessions through the bucket that bucket returns
+// (entries expire with its TTL; stream.LazyKV.Bucket opens it on first
+// use).
+func KVStore(bucket func(ctx context.Context) (jetstream.KeyValue, error)) Store {
+	return &kvStore{bucket: bucket}
 }
 
 type kvSession struct {

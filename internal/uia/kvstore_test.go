@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/internal/stream/natstest"
@@ -25,9 +23,7 @@ func TestKVStoreSharedFlow(t *testing.T) {
 		bus, err := stream.Connect(ctx, stream.Config{URLs: []string{srv.URL()}, Prefix: "uiat"})
 		testutil.Must(t, err)
 		t.Cleanup(bus.Close)
-		return KVStore(func(ctx context.Context) (jetstream.KeyValue, error) {
-			return bus.KeyValue(ctx, "uia_sessions", time.Minute)
-		})
+		return KVStore(bus.LazyKeyValue("uia_sessions", time.Minute).Bucket)
 	}
 	op := Op{Key: "op", Flows: [][]string{{StageDummy, "x.token"}}}
 	pass := map[string]StageFunc{"x.token": func(*http.Request, *Auth, Op) (string, *httputil.JSONResponse) { return "", nil }}
