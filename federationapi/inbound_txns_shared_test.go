@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/internal/stream/natstest"
 	"github.com/axon-hs/axon/internal/testutil"
 )
@@ -17,10 +16,7 @@ func TestSharedTxns(t *testing.T) {
 	srv := natstest.Start(t)
 	ctx := context.Background()
 	shared := func() *sharedTxns {
-		bus, err := stream.Connect(ctx, stream.Config{URLs: []string{srv.URL()}, Prefix: "fedtxn"})
-		testutil.Must(t, err)
-		t.Cleanup(bus.Close)
-		return &sharedTxns{bucket: bus.LazyKeyValue("federation_txns", time.Minute).Bucket}
+		return &sharedTxns{bucket: srv.Bus(t, "fedtxn").LazyKeyValue("federation_txns", time.Minute).Bucket}
 	}
 	a, b := shared(), shared()
 	key := "origin.example\x00txn1"

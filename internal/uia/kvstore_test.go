@@ -1,16 +1,13 @@
 package uia
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/axon-hs/axon/internal/httputil"
-	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/internal/stream/natstest"
-	"github.com/axon-hs/axon/internal/testutil"
 )
 
 // TestKVStoreSharedFlow: a two-stage flow started through one
@@ -18,12 +15,8 @@ import (
 // shares the key-value bucket; a finished session is gone for both.
 func TestKVStoreSharedFlow(t *testing.T) {
 	srv := natstest.Start(t)
-	ctx := context.Background()
 	store := func() Store {
-		bus, err := stream.Connect(ctx, stream.Config{URLs: []string{srv.URL()}, Prefix: "uiat"})
-		testutil.Must(t, err)
-		t.Cleanup(bus.Close)
-		return KVStore(bus.LazyKeyValue("uia_sessions", time.Minute).Bucket)
+		return KVStore(srv.Bus(t, "uiat").LazyKeyValue("uia_sessions", time.Minute).Bucket)
 	}
 	op := Op{Key: "op", Flows: [][]string{{StageDummy, "x.token"}}}
 	pass := map[string]StageFunc{"x.token": func(*http.Request, *Auth, Op) (string, *httputil.JSONResponse) { return "", nil }}

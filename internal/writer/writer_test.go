@@ -9,7 +9,6 @@ import (
 
 	"github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
-	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/internal/stream/natstest"
 	"github.com/axon-hs/axon/internal/streampos"
 	"github.com/axon-hs/axon/internal/testutil"
@@ -34,9 +33,7 @@ func TestWriterHandover(t *testing.T) {
 			running atomic.Int32
 		}
 		start := func(name string) *proc {
-			bus, err := stream.Connect(ctx, stream.Config{URLs: []string{srv.URL()}, Prefix: "wt" + db.Dialect.String()})
-			testutil.Must(t, err)
-			t.Cleanup(bus.Close)
+			bus := srv.Bus(t, "wt"+db.Dialect.String())
 			p := &proc{fence: NewFence("test_writer")}
 			p.w = New(db, p.fence, Config{Component: "test", Instance: name, TTL: time.Second},
 				func(_, runCtx context.Context) ([]<-chan struct{}, error) {
