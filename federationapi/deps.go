@@ -10,10 +10,12 @@ import (
 )
 
 // Users is the part of the userapi the federation routes call (profile
-// queries, OpenID).
+// queries, OpenID, device lists).
 type Users interface {
 	QueryAccount(ctx context.Context, userID matrixid.UserID) (*uapi.Account, error)
 	QueryProfileFields(ctx context.Context, userID matrixid.UserID) (map[string]json.RawMessage, error)
+	// QueryDevices lists a user's devices (device lists announced on join).
+	QueryDevices(ctx context.Context, userID matrixid.UserID) ([]uapi.DeviceInfo, error)
 }
 
 // Keys is the part of the keyserver other servers reach through us: our

@@ -144,6 +144,8 @@ func (f *FederationAPI) inboundToDevice(ctx context.Context, origin spec.ServerN
 // inboundDeviceList publishes a remote user's device change on
 // device_list_updates, where syncapi tells local users sharing a room
 // with them (their keys are fetched from the origin on the next query).
+// Duplicates and whole-list announcements are not published
+// (newDeviceListUpdate).
 func (f *FederationAPI) inboundDeviceList(ctx context.Context, origin spec.ServerName, content json.RawMessage) {
 	var c struct {
 		UserID      string          `json:"user_id"`
@@ -162,6 +164,9 @@ func (f *FederationAPI) inboundDeviceList(ctx context.Context, origin spec.Serve
 	}
 	if c.Deleted {
 		c.Keys = nil
+	}
+	if !f.newDeviceListUpdate(ctx, c.UserID, c.StreamID, c.PrevID) {
+		return
 	}
 	f.publish(ctx, stream.DeviceListUpdates, &ksapi.DeviceListUpdate{UserID: c.UserID, DeviceID: c.DeviceID,
 		DisplayName: c.DisplayName, StreamID: c.StreamID, PrevID: c.PrevID, Deleted: c.Deleted, Keys: c.Keys})

@@ -87,7 +87,7 @@ func New(ctx context.Context, base *setup.Base, rooms rsapi.RoomserverAPI, users
 		f.Close()
 		return nil, err
 	}
-	consumer := &sender.RoomEvents{Store: f.store, Rooms: rooms, Sender: f.sender}
+	consumer := &sender.RoomEvents{Store: f.store, Rooms: rooms, Sender: f.sender, LocalJoined: f.announceDevicesOnJoin}
 	if f.consumer, err = consumer.Start(runCtx, s); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("federationapi: %w", err)

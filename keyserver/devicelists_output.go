@@ -38,7 +38,9 @@ func (k *Keyserver) stageTx(ctx context.Context, write func(tx *istorage.Tx) ([]
 			return err
 		}
 		for _, u := range updates {
-			if u.StreamID > 1 && u.PrevID == nil {
+			// Even a first change names its predecessor (0): an empty
+			// prev_id is left to whole-list announcements on join.
+			if u.StreamID >= 1 && u.PrevID == nil {
 				u.PrevID = []int64{u.StreamID - 1}
 			}
 			data, err := json.Marshal(u)

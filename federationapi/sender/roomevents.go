@@ -35,6 +35,10 @@ type RoomEvents struct {
 	// servers. Set on a first start so enabling federation on an
 	// existing server does not send its whole history.
 	BacklogUntil uint64
+	// LocalJoined, if set, is called once a local user's join (from a
+	// membership other than join) is applied, with the room's servers
+	// up to date.
+	LocalJoined func(ctx context.Context, roomID, userID string)
 }
 
 // Start consumes s from the stored position.
@@ -114,7 +118,38 @@ func (c *RoomEvents) Handle(ctx context.Context, msg stream.Message) error {
 		return err
 	}
 	c.Sender.Notify(dests...)
+	if c.LocalJoined != nil && msg.Seq > c.BacklogUntil && joins[ev.EventID] == string(c.Sender.cfg.Origin) {
+		if userID := c.newJoiner(ctx, ev); userID != "" {
+			c.LocalJoined(ctx, ev.RoomID, userID)
+		}
+	}
 	return nil
+}
+
+// newJoiner is the user whose join ev is, unless they were joined
+// already (a profile change).
+func (c *RoomEvents) newJoiner(ctx context.Context, ev *rsapi.OutputNewRoomEvent) string {
+	var e struct {
+		StateKey string `json:"state_key"`
+	}
+	if json.Unmarshal(ev.Event, &e) != nil || e.StateKey == "" {
+		return ""
+	}
+	if len(ev.RemovesStateEventIDs) == 0 {
+		return e.StateKey
+	}
+	removed, err := c.Rooms.QueryEvents(ctx, matrixid.From[matrixid.EventID](ev.RemovesStateEventIDs))
+	if err != nil {
+		return ""
+	}
+	for _, r := range removed {
+		if r.Type() == spec.MRoomMember && r.StateKeyEquals(e.StateKey) {
+			if m, _ := r.Membership(); m == spec.Join {
+				return ""
+			}
+		}
+	}
+	return e.StateKey
 }
 
 // isLocal: did this server originate the event (so must federate it)?

@@ -69,6 +69,15 @@ CREATE TABLE IF NOT EXISTS federationapi_positions (
 	Version: 3,
 	Name:    "dead letters",
 	SQL:     streampos.DeadLetterSchema(consumerTables.DeadLetters),
+}, {
+	Version: 4,
+	Name:    "remote device list stream IDs",
+	SQL: `
+CREATE TABLE IF NOT EXISTS federationapi_remote_device_streams (
+	user_id TEXT NOT NULL PRIMARY KEY,
+	stream_id BIGINT NOT NULL
+);
+`,
 }}
 
 // positionsTable holds the consumers' stream positions (internal/streampos).
