@@ -60,6 +60,7 @@ func runCmd(args []string) error {
 		srv.Shutdown(context.Background())
 		return err
 	}
+	releaseStartupPages()
 	log.Info("axon is running", "server_name", cfg.ServerName, "version", version,
 		"client_url", "http://"+srv.Addr("client"), "registration", cfg.Registration.Mode)
 	<-ctx.Done()
