@@ -52,9 +52,7 @@ func NewWakeups() *Wakeups { return &Wakeups{} }
 // Notified wakes the pushers of users with new notifications.
 func (w *Wakeups) Notified(userIDs []string) {
 	if p := w.to.Load(); p != nil {
-		for _, u := range userIDs {
-			p.del.wake(u, false)
-		}
+		p.del.wakeNotified(userIDs)
 	}
 }
 

@@ -1,6 +1,7 @@
 package syncapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -113,7 +114,24 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *
 		actions           string
 	}
 	results := make([]outcome, len(joined))
-	tally := map[outcome]int{}
+	// Few distinct outcomes per event: a slice beats hashing each
+	// member's actions string into a map.
+	type count struct {
+		o outcome
+		n int
+	}
+	var tally []count
+	add := func(o outcome) {
+		for i := range tally {
+			if tally[i].o == o {
+				tally[i].n++
+				return
+			}
+		}
+		tally = append(tally, count{o, 1})
+	}
+	var lastActions []byte // most members share actions: convert once
+	var lastActionsStr string
 	for i, u := range joined {
 		res, err := eval(u)
 		if err != nil {
@@ -121,15 +139,29 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *
 		}
 		o := outcome{notify: res.Notify}
 		if res.Notify {
-			o.highlight, o.actions = res.Highlight, string(res.ActionsJSON)
+			if lastActions == nil || !bytes.Equal(res.ActionsJSON, lastActions) {
+				lastActions, lastActionsStr = res.ActionsJSON, string(res.ActionsJSON)
+			}
+			o.highlight, o.actions = res.Highlight, lastActionsStr
 		}
 		results[i] = o
-		tally[o]++
+		add(o)
 	}
-	var shared outcome // zero: nobody shares a notification
-	for o, n := range tally {
-		if o.notify && (n > tally[shared] || (n == tally[shared] && o.actions < shared.actions)) {
-			shared = o
+	// The most common outcome is shared; zero (nobody shares a
+	// notification) unless a notifying one beats the members not notified.
+	var shared outcome
+	sharedN := 0
+	for _, c := range tally {
+		if c.o == (outcome{}) {
+			sharedN = c.n
+		}
+	}
+	for _, c := range tally {
+		if !c.o.notify {
+			continue
+		}
+		if c.n > sharedN || (c.n == sharedN && c.o.actions < shared.actions) {
+			shared, sharedN = c.o, c.n
 		}
 	}
 	now := time.Now().UnixMilli()
