@@ -24,27 +24,45 @@ import (
 type pushCache struct {
 	mu    sync.Mutex
 	rules map[string]*pushrules.Compiled
+	// defaults: users without stored rules (the server defaults), whose
+	// outcomes recordNotifications may share.
+	defaults map[string]bool
 }
 
 // maxCachedRuleSets bounds memory; past it the cache starts over.
 const maxCachedRuleSets = 100000
 
-func newPushCache() *pushCache { return &pushCache{rules: map[string]*pushrules.Compiled{}} }
+func newPushCache() *pushCache {
+	return &pushCache{rules: map[string]*pushrules.Compiled{}, defaults: map[string]bool{}}
+}
 
 func (p *pushCache) set(userID string, content []byte) {
 	rs := pushrules.Compile(pushrules.WithDefaults(userID, content))
 	p.mu.Lock()
 	if len(p.rules) > maxCachedRuleSets {
-		p.rules = map[string]*pushrules.Compiled{}
+		p.rules, p.defaults = map[string]*pushrules.Compiled{}, map[string]bool{}
 	}
 	p.rules[userID] = rs
+	if len(content) == 0 {
+		p.defaults[userID] = true
+	} else {
+		delete(p.defaults, userID)
+	}
 	p.mu.Unlock()
+}
+
+// onDefaults reports whether userID's cached rules are the server
+// defaults (false if not cached yet).
+func (p *pushCache) onDefaults(userID string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.defaults[userID]
 }
 
 // reset drops every cached rule set.
 func (p *pushCache) reset() {
 	p.mu.Lock()
-	p.rules = map[string]*pushrules.Compiled{}
+	p.rules, p.defaults = map[string]*pushrules.Compiled{}, map[string]bool{}
 	p.mu.Unlock()
 }
 
@@ -132,7 +150,16 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *
 	}
 	var lastActions []byte // most members share actions: convert once
 	var lastActionsStr string
+	// Members on the default rules whom the event does not name share one
+	// result (pushrules.Event.MayName): evaluated for the first of them.
+	var plain *outcome
 	for i, u := range joined {
+		shares := s.push.onDefaults(u) && !pev.MayName(u, rs.displayName(u))
+		if shares && plain != nil {
+			results[i] = *plain
+			add(*plain)
+			continue
+		}
 		res, err := eval(u)
 		if err != nil {
 			return nil, err
@@ -146,6 +173,9 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *
 		}
 		results[i] = o
 		add(o)
+		if shares {
+			plain = &results[i]
+		}
 	}
 	// The most common outcome is shared; zero (nobody shares a
 	// notification) unless a notifying one beats the members not notified.
