@@ -103,7 +103,7 @@ func newRoomServer(ctx context.Context, base *setup.Base, db *storage.DB, out pu
 		rooms:       make(map[string]*room),
 		// ~1.4 KB per parsed event; every committed event goes in, so
 		// 10,000 held ~14 MB of recent messages nobody reads again.
-		events:    newLRU[int64, *stored](4096),
+		events:    newLRU[int64, *stored](2048),
 		snapshots: newLRU[int64, cachedSnapshot](256),
 		// Must cover what commits while a request waits in its room's
 		// queue (preTxnCheck): ~4 s at 2,000 events/s; ~320 B each.

@@ -104,7 +104,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 
 // sqliteSoftHeapLimit bounds the memory of all SQLite databases of the
 // process together (page and statement caches); see openSQLite.
-const sqliteSoftHeapLimit = 12 << 20
+const sqliteSoftHeapLimit = 8 << 20
 
 func openSQLite(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
