@@ -48,14 +48,18 @@
 // send_to_device (syncapi/api types, Origin = us) and device_list_updates
 // (keyserver/api.DeviceListUpdate of local users) queued as EDUs for the
 // servers concerned (edu_out.go; device lists become
-// m.device_list_update, cross-signing changes m.signing_key_update).
+// m.device_list_update, cross-signing changes m.signing_key_update); a
+// local user joining a room whose servers share no other room with them
+// has their whole device list announced there (devicelists_join.go).
 // Streams out: inbound EDUs are published on typing, receipts, presence,
 // send_to_device (Origin = the sending server) and device_list_updates
 // (a DeviceListUpdate whose user is the sending server's, which is how
-// consumers tell it from a local change) (edu_in.go). Inbound PDUs go through RoomserverAPI.InputRoomEvents.
+// consumers tell it from a local change) (edu_in.go); device list
+// duplicates and first whole-list announcements are recorded, not
+// published (devicelists_in.go, matrixrules.DeviceListUpdateStep). Inbound PDUs go through RoomserverAPI.InputRoomEvents.
 //
 // Tables (package storage): federationapi_server_keys,
 // federationapi_key_responses, federationapi_queue,
 // federationapi_destinations, federationapi_joined_servers,
-// federationapi_positions.
+// federationapi_remote_device_streams, federationapi_positions.
 package federationapi

@@ -1,7 +1,8 @@
 // Package storage keeps the federation component's tables: remote signing
 // keys (and the raw key responses a notary re-serves), the outbound queue,
-// per-destination backoff state, the servers joined to each room and the
-// component's stream positions. One implementation serves SQLite and
+// per-destination backoff state, the servers joined to each room, the
+// last device list stream ID applied per remote user and the component's
+// stream positions. One implementation serves SQLite and
 // PostgreSQL.
 package storage
 
