@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -59,7 +60,8 @@ type Config struct {
 
 	// Components to run; empty runs all (monolith).
 	Components []string `yaml:"components"`
-	// Partitioning runs several roomserver processes (docs/scaling.md).
+	// Partitioning runs several roomserver, syncapi or federationapi
+	// processes (docs/scaling.md).
 	Partitioning Partitioning `yaml:"partitioning"`
 
 	// AppServicePaths are application service registration files
@@ -111,13 +113,15 @@ type NATS struct {
 	Replicas int      `yaml:"replicas"`
 }
 
-// Partitioning shares room input among several roomserver processes, and
+// Partitioning shares room input among several roomserver processes,
+// destinations among several federationapi processes, and
 // the stream consumers among several syncapi processes (one writes).
 type Partitioning struct {
-	// Instance names this process among the roomservers and syncapis;
-	// empty runs one roomserver, unpartitioned, and one syncapi.
+	// Instance names this process among the roomservers, syncapis or
+	// federationapis; empty runs one of each, unpartitioned.
 	Instance string `yaml:"instance"`
-	// Partitions rooms are hashed into; the same in every process.
+	// Partitions rooms (and federation destinations) are hashed into;
+	// the same in every process.
 	Partitions int `yaml:"partitions"`
 	// LeaseTTL is how long a partition lease lasts unrenewed: a dead
 	// process's partitions move this long after its last renewal.
@@ -612,6 +616,10 @@ func ParseSigningKey(text string) (ed25519.PrivateKey, string, error) {
 	return ed25519.NewKeyFromSeed(seed), "ed25519:" + fields[1], nil
 }
 
+// partitionedComponents may run as several processes with an instance
+// name each (docs/scaling.md).
+var partitionedComponents = []string{"roomserver", "syncapi", "federationapi"}
+
 var instanceName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 func (p Partitioning) validate(c *Config, bad func(key, format string, args ...any)) {
@@ -627,15 +635,15 @@ func (p Partitioning) validate(c *Config, bad func(key, format string, args ...a
 	if !instanceName.MatchString(p.Instance) {
 		bad("partitioning.instance", "%q must be 1-64 letters, digits, '-' or '_'", p.Instance)
 	}
-	if len(c.Components) != 1 || (c.Components[0] != "roomserver" && c.Components[0] != "syncapi") {
+	if len(c.Components) != 1 || !slices.Contains(partitionedComponents, c.Components[0]) {
 		// The other components run once (docs/scaling.md): several
-		// federation senders or appservice queues would send twice.
-		bad("partitioning.instance", "is for processes running only the roomserver (components: [roomserver]) or only the syncapi (components: [syncapi]); run the other components in processes of their own")
+		// appservice queues or pushers would send twice.
+		bad("partitioning.instance", "is for processes running only the roomserver (components: [roomserver]), only the syncapi (components: [syncapi]) or only the federationapi (components: [federationapi]); run the other components in processes of their own")
 	}
 	if len(c.NATS.URLs) == 0 {
-		bad("partitioning.instance", "several roomserver or syncapi processes need an external NATS (nats.urls) shared by all of them")
+		bad("partitioning.instance", "several roomserver, syncapi or federationapi processes need an external NATS (nats.urls) shared by all of them")
 	}
-	for _, comp := range []string{"roomserver", "syncapi"} {
+	for _, comp := range partitionedComponents {
 		if !c.Runs(comp) {
 			continue
 		}

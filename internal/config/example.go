@@ -313,9 +313,13 @@ components: []
 # the roomserver (components: [roomserver]); needs PostgreSQL for it and an
 # external NATS. Empty instance: one roomserver. The same keys run several
 # syncapi processes (components: [syncapi]): all serve /sync from the
-# shared tables, the one holding the writer lease consumes the streams.
+# shared tables, the one holding the writer lease consumes the streams;
+# and several federationapi processes (components: [federationapi]):
+# destination servers are hashed into the partitions, each process sends
+# to the destinations of the partitions it holds, all serve inbound
+# federation.
 partitioning:
-  # This process's name among the roomservers or syncapis ('axon run --instance').
+  # This process's name among the roomservers, syncapis or federationapis ('axon run --instance').
   instance: ""
   # How many partitions; the same in every process.
   partitions: 64
