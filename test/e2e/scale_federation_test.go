@@ -1,0 +1,250 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/id"
+
+	fedstorage "github.com/axon-hs/axon/federationapi/storage"
+	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/lease"
+	"github.com/axon-hs/axon/internal/storage/storagetest"
+	"github.com/axon-hs/axon/internal/testutil"
+	"github.com/axon-hs/axon/server/testserver"
+)
+
+// TestFederationSenderPartitions runs the federationapi as several
+// processes sharing the destinations by partition (docs/scaling.md), on
+// PostgreSQL and an external NATS: a core (clientapi, syncapi, userapi,
+// roomserver, keyserver), federationapi fs-1 in this process (serving
+// inbound federation on the server name) and fs-2 as a real child
+// process. Two other Axon servers, one in a partition of each sender,
+// join three rooms; a local user writes into them continuously while
+// fs-2 is killed (SIGKILL): its partitions move to fs-1, and each remote
+// server receives every acknowledged event exactly once (in one
+// transaction, as its own record of answered transactions shows) and,
+// room by room, in order. Then fs-3 joins and fs-1 stalls (its leases
+// frozen past expiry, still believing it holds its partitions): what is
+// written afterwards reaches the remote servers only in fs-3's
+// transactions.
+func TestFederationSenderPartitions(t *testing.T) {
+	if os.Getenv("AXON_SKIP_NATS") == "1" || os.Getenv("AXON_SKIP_POSTGRES") == "1" {
+		t.Skip("needs the external NATS server and PostgreSQL")
+	}
+	bin := buildAxon(t)
+	prefix := fmt.Sprintf("axonfedsend%d", time.Now().UnixNano())
+	dsn := storagetest.PostgresDSN(t)
+	mk := func(instance string, components ...string) *config.Config {
+		return testserver.NewConfig(t, testserver.Options{ExternalNATS: true, Configure: func(c *config.Config) {
+			testserver.Federated(t)(c)
+			c.NATS.Prefix = prefix
+			c.Components = components
+			c.Database.Default = dsn
+			c.Partitioning.Instance = instance
+			c.Partitioning.Partitions = scalePartitions
+			c.Partitioning.LeaseTTL = scaleLeaseTTL
+		}})
+	}
+	fs1Cfg := mk("fs-1", "federationapi")
+	must(t, fs1Cfg.LoadSigningKey())
+	name := fs1Cfg.ServerName // fs-1's federation listener
+	// The other processes share the name and key; only fs-1 listens for
+	// federation on its own port.
+	beside := func(c *config.Config) *config.Config {
+		c.ServerName, c.SigningKeyPath = name, fs1Cfg.ResolvePath("signing.key")
+		c.Listeners.Federation = config.Listener{}
+		return c
+	}
+	core := testserver.StartWithConfig(t, beside(mk("", "clientapi", "syncapi", "userapi", "roomserver", "keyserver")))
+	fs1 := testserver.StartWithConfig(t, fs1Cfg)
+	leases1 := fs1.Server.Fed.Leases()
+	if len(leases1.Owned()) != scalePartitions {
+		t.Fatalf("a lone federation sender holds %v", leases1.Owned())
+	}
+	fs2 := startComponentProcess(t, bin, beside(mk("fs-2", "federationapi")), "federationapi")
+	testutil.Eventually(t, 30*time.Second, "fs-2 taking its share of the partitions", func() bool {
+		n := len(leases1.Owned())
+		return n > 0 && n < scalePartitions && fs2.ownedMetric(t) == scalePartitions-n
+	})
+
+	// One remote server in a partition of each sender.
+	remoteWhere := func(want bool) *testserver.Instance {
+		for i := 0; i < 500; i++ {
+			cfg := testserver.NewConfig(t, testserver.Options{Configure: testserver.Federated(t)})
+			if _, at1 := leases1.Owner(lease.Partition(cfg.ServerName, scalePartitions)); at1 == want {
+				return testserver.StartWithConfig(t, cfg)
+			}
+		}
+		t.Fatal("no server name found in the wanted partitions")
+		return nil
+	}
+	remotes := []*testserver.Instance{remoteWhere(true), remoteWhere(false)}
+	t.Logf("remote %s is sent to by fs-1, %s by fs-2", remotes[0].Cfg.ServerName, remotes[1].Cfg.ServerName)
+
+	ctx := context.Background()
+	alice := core.Register("alice", "password123")
+	rooms := make([]id.RoomID, 3)
+	for i := range rooms {
+		resp, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "public_chat"})
+		must(t, err)
+		rooms[i] = resp.RoomID
+	}
+	for i, r := range remotes {
+		u := r.Register(fmt.Sprintf("remote%d", i), "password123")
+		for _, room := range rooms {
+			_, err := u.JoinRoom(ctx, room.String(), &mautrix.ReqJoinRoom{Via: []string{name}})
+			must(t, err)
+		}
+	}
+	received := make([]*fedstorage.DB, len(remotes))
+	for i, r := range remotes {
+		received[i] = fedstorage.New(openComponentDB(t, r, "federationapi"))
+	}
+
+	load := newScaleLoad(alice, rooms)
+	load.start(t)
+	testutil.Eventually(t, 60*time.Second, "5 messages acknowledged in every room", func() bool { return load.minAcked() >= 5 })
+	killed := time.Now()
+	fs2.kill(t)
+	testutil.Eventually(t, 30*time.Second, "fs-1 holding every partition after fs-2 was killed", func() bool {
+		return len(leases1.Owned()) == scalePartitions
+	})
+	t.Logf("handover after SIGKILL: fs-1 held all %d partitions %s after the kill (lease TTL %s)",
+		scalePartitions, time.Since(killed).Round(10*time.Millisecond), scaleLeaseTTL)
+	before := load.minAcked()
+	testutil.Eventually(t, 90*time.Second, "5 more messages acknowledged in every room after the handover", func() bool {
+		return load.minAcked() >= before+5
+	})
+	load.stop(t)
+	acked := make([][]string, len(rooms))
+	for i := range rooms {
+		acked[i] = load.ackedIn(i)
+	}
+	for i, db := range received {
+		checkReceivedOnce(t, db, name, remotes[i].Cfg.ServerName, acked, nil)
+	}
+	gap := firstTxnAfter(t, received[1], name, killed)
+	t.Logf("destination of fs-2 (%s): first transaction after the kill received %s after it", remotes[1].Cfg.ServerName, gap)
+
+	// fs-3 joins; then fs-1 stalls past its leases.
+	fs3 := testserver.StartWithConfig(t, beside(mk("fs-3", "federationapi")))
+	leases3 := fs3.Server.Fed.Leases()
+	testutil.Eventually(t, 30*time.Second, "fs-3 taking its share", func() bool {
+		n := len(leases3.Owned())
+		return n > 0 && n+len(leases1.Owned()) == scalePartitions
+	})
+	stale := leases1.Owned()
+	leases1.Freeze()
+	testutil.Eventually(t, 30*time.Second, "fs-3 holding every partition once fs-1's leases expired", func() bool {
+		return len(leases3.Owned()) == scalePartitions
+	})
+	after := make([][]string, len(rooms))
+	for i, r := range rooms {
+		for j := 0; j < 3; j++ {
+			resp, err := alice.SendText(ctx, r, fmt.Sprintf("after the stall %d", j))
+			must(t, err)
+			after[i] = append(after[i], string(resp.EventID))
+			acked[i] = append(acked[i], string(resp.EventID))
+		}
+	}
+	for i, db := range received {
+		checkReceivedOnce(t, db, name, remotes[i].Cfg.ServerName, acked, after)
+	}
+	for _, r := range remotes {
+		p := lease.Partition(r.Cfg.ServerName, scalePartitions)
+		_, still := leases1.Owner(p)
+		t.Logf("stalled fs-1 held %s's partition %d: %t; still believes it holds it: %t", r.Cfg.ServerName, p, slices.Contains(stale, p), still)
+	}
+}
+
+// checkReceivedOnce waits until the remote server (its federationapi
+// tables in db) has received every event of acked in transactions from
+// origin, then checks each was in exactly one transaction, accepted, in
+// order room by room (a transaction received earlier holds earlier
+// events), and that the events of fromFS3 came in fs-3's transactions.
+func checkReceivedOnce(t *testing.T, db *fedstorage.DB, origin, remote string, acked, fromFS3 [][]string) {
+	t.Helper()
+	type seen struct {
+		txn   int
+		id    string
+		count int
+	}
+	var where map[string]*seen
+	var txns []fedstorage.InboundTxn
+	testutil.Eventually(t, 90*time.Second, remote+" receiving every acknowledged event", func() bool {
+		var err error
+		txns, err = db.InboundTxns(context.Background(), origin)
+		must(t, err)
+		where = map[string]*seen{}
+		for i, txn := range txns {
+			var pdus map[string]struct {
+				Error string `json:"error"`
+			}
+			if txn.Response == nil || json.Unmarshal(txn.Response, &pdus) != nil {
+				continue
+			}
+			for ev, res := range pdus {
+				if res.Error != "" {
+					t.Errorf("%s refused %s: %s", remote, ev, res.Error)
+				}
+				if s := where[ev]; s != nil {
+					s.count++
+					continue
+				}
+				where[ev] = &seen{txn: i, id: txn.TxnID, count: 1}
+			}
+		}
+		for _, room := range acked {
+			for _, ev := range room {
+				if where[ev] == nil {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	for r, room := range acked {
+		for i, ev := range room {
+			s := where[ev]
+			if s.count != 1 {
+				t.Errorf("%s: %s arrived in %d transactions", remote, ev, s.count)
+			}
+			if i > 0 {
+				prev := where[room[i-1]]
+				if prev.txn > s.txn && txns[prev.txn].ReceivedTS != txns[s.txn].ReceivedTS {
+					t.Errorf("%s: room %d: %s (transaction %s) arrived before the earlier %s (transaction %s)",
+						remote, r, ev, s.id, room[i-1], prev.id)
+				}
+			}
+		}
+	}
+	for _, room := range fromFS3 {
+		for _, ev := range room {
+			if id := where[ev].id; !strings.HasPrefix(id, "fs-3-") {
+				t.Errorf("%s: %s, written after fs-1 stalled, arrived in transaction %s, not fs-3's", remote, ev, id)
+			}
+		}
+	}
+}
+
+// firstTxnAfter is how long after at db first received a transaction
+// from origin.
+func firstTxnAfter(t *testing.T, db *fedstorage.DB, origin string, at time.Time) time.Duration {
+	t.Helper()
+	txns, err := db.InboundTxns(context.Background(), origin)
+	must(t, err)
+	for _, txn := range txns {
+		if txn.ReceivedTS > at.UnixMilli() {
+			return time.Duration(txn.ReceivedTS-at.UnixMilli()) * time.Millisecond
+		}
+	}
+	return -1
+}
