@@ -28,7 +28,8 @@ import (
 // inbound federation on the server name) and fs-2 as a real child
 // process. Two other Axon servers, one in a partition of each sender,
 // join three rooms; a local user writes into them continuously while
-// fs-2 is killed (SIGKILL): its partitions move to fs-1, and each remote
+// fs-2 is killed (SIGKILL). Until then each remote server hears only from
+// its partition's holder; then fs-2's partitions move to fs-1, and each remote
 // server receives every acknowledged event exactly once (in one
 // transaction, as its own record of answered transactions shows) and,
 // room by room, in order. Then fs-3 joins and fs-1 stalls (its leases
@@ -130,6 +131,24 @@ func TestFederationSenderPartitions(t *testing.T) {
 	}
 	for i, db := range received {
 		checkReceivedOnce(t, db, name, remotes[i].Cfg.ServerName, acked, nil)
+	}
+	// Until the kill each remote was sent to by its partition's holder only.
+	for i, holder := range []string{"fs-1-", "fs-2-"} {
+		txns, err := received[i].InboundTxns(ctx, name)
+		must(t, err)
+		n := 0
+		for _, txn := range txns {
+			if txn.ReceivedTS >= killed.UnixMilli() {
+				break
+			}
+			n++
+			if !strings.HasPrefix(txn.TxnID, holder) {
+				t.Errorf("%s, in a partition of %s, received transaction %s before the kill", remotes[i].Cfg.ServerName, holder, txn.TxnID)
+			}
+		}
+		if n == 0 {
+			t.Errorf("%s received nothing before the kill", remotes[i].Cfg.ServerName)
+		}
 	}
 	gap := firstTxnAfter(t, received[1], name, killed)
 	t.Logf("destination of fs-2 (%s): first transaction after the kill received %s after it", remotes[1].Cfg.ServerName, gap)
