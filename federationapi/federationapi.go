@@ -55,7 +55,6 @@ type FederationAPI struct {
 
 	joinLocks roomLocks
 	acls      aclCache
-	openID    openIDTokens
 }
 
 // New opens the federation database, builds the client, key ring and

@@ -99,6 +99,17 @@ CREATE TABLE federationapi_partitions (
 	PRIMARY KEY (origin, txn_id)
 );
 CREATE INDEX federationapi_inbound_txns_received ON federationapi_inbound_txns (received_ts);`,
+}, {
+	// OpenID tokens, checked by whichever federationapi process a
+	// /openid/userinfo request reaches (stored as SHA-256 hashes).
+	Version: 6,
+	Name:    "openid tokens",
+	SQL: `CREATE TABLE federationapi_openid_tokens (
+	token_hash TEXT NOT NULL PRIMARY KEY,
+	user_id TEXT NOT NULL,
+	expires_ts BIGINT NOT NULL
+);
+CREATE INDEX federationapi_openid_tokens_expires ON federationapi_openid_tokens (expires_ts);`,
 }}
 
 // positionsTable holds the consumers' stream positions (internal/streampos).

@@ -241,3 +241,26 @@ func TestInboundTxns(t *testing.T) {
 		}
 	})
 }
+
+func TestOpenIDTokens(t *testing.T) {
+	forEach(t, func(t *testing.T, s *DB) {
+		ctx := context.Background()
+		must(t, s.StoreOpenIDToken(ctx, "h1", "@a:x", 2000, 1000))
+		if u, err := s.OpenIDTokenUser(ctx, "h1", 1500); err != nil || u != "@a:x" {
+			t.Fatalf("live token: %q %v", u, err)
+		}
+		if u, err := s.OpenIDTokenUser(ctx, "h1", 2001); err != nil || u != "" {
+			t.Fatalf("expired token: %q %v", u, err)
+		}
+		if u, err := s.OpenIDTokenUser(ctx, "nope", 1500); err != nil || u != "" {
+			t.Fatalf("unknown token: %q %v", u, err)
+		}
+		// Issuing forgets expired tokens.
+		must(t, s.StoreOpenIDToken(ctx, "h2", "@b:x", 9000, 3000))
+		var n int
+		must(t, s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM federationapi_openid_tokens`).Scan(&n))
+		if n != 1 {
+			t.Fatalf("%d tokens kept, want 1", n)
+		}
+	})
+}
