@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -67,9 +66,8 @@ type partitions struct {
 	stop     chan struct{}
 	swept    chan struct{}
 
-	mu     sync.Mutex // guards the consumers; held by Acquired and Lost
-	cancel context.CancelFunc
-	dones  []<-chan struct{}
+	// consuming is the stream consumers, while partition 0 is held.
+	consuming stream.Running
 }
 
 // wakeMsg is what goes on the wake subject.
@@ -185,20 +183,11 @@ func (pt *partitions) Acquired(ctx context.Context, p int, e lease.Epoch) error 
 	if p != writerPartition {
 		return nil
 	}
-	pt.mu.Lock()
-	defer pt.mu.Unlock()
 	f.store.SetWriterFence(storage.Fence{Partition: p, Gen: e.Gen, Rev: e.Rev})
-	runCtx, stop := context.WithCancel(context.Background())
-	dones, err := f.startConsumers(ctx, runCtx)
-	if err != nil {
-		stop()
-		for _, d := range dones {
-			<-d
-		}
+	if err := pt.consuming.Start(func(runCtx context.Context) ([]<-chan struct{}, error) { return f.startConsumers(ctx, runCtx) }); err != nil {
 		f.store.SetWriterFence(storage.Fence{})
 		return err
 	}
-	pt.cancel, pt.dones = stop, dones
 	f.base.Log.Info("federation partition 0 taken: consuming the streams", "instance", pt.instance, "epoch", e.String())
 	return nil
 }
@@ -220,17 +209,9 @@ func (pt *partitions) Lost(p int) {
 		return
 	}
 	pt.f.store.SetWriterFence(storage.Fence{})
-	pt.mu.Lock()
-	defer pt.mu.Unlock()
-	if pt.cancel == nil {
-		return
+	if pt.consuming.Stop() {
+		pt.f.base.Log.Info("federation partition 0 lost: stopped consuming", "instance", pt.instance)
 	}
-	pt.cancel()
-	for _, d := range pt.dones {
-		<-d
-	}
-	pt.cancel, pt.dones = nil, nil
-	pt.f.base.Log.Info("federation partition 0 lost: stopped consuming", "instance", pt.instance)
 }
 
 // sweep resumes the queues held with items stored: at once after

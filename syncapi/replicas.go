@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 
 	"github.com/nats-io/nats.go"
@@ -42,9 +41,8 @@ type replica struct {
 	m        atomic.Pointer[lease.Manager] // set once lease.Start returns
 	sub      *nats.Subscription
 
-	mu     sync.Mutex // guards the fields below; held by Acquired and Lost
-	cancel context.CancelFunc
-	dones  []<-chan struct{}
+	// writing is the stream consumers, while the writer lease is held.
+	writing stream.Running
 }
 
 // wakeMsg is what goes on the wake subject.
@@ -194,8 +192,6 @@ func (r *replica) Acquired(ctx context.Context, _ int, e lease.Epoch) error {
 	if !claimed {
 		return fmt.Errorf("syncapi writer epoch %s is older than the recorded one", e)
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	s.db.SetFence(&storage.Fence{Gen: e.Gen, Rev: e.Rev})
 	// Rules and erasures cached while another process wrote may be stale.
 	s.push.reset()
@@ -206,17 +202,10 @@ func (r *replica) Acquired(ctx context.Context, _ int, e lease.Epoch) error {
 		s.db.SetFence(nil)
 		return fmt.Errorf("syncapi erased users: %w", err)
 	}
-	runCtx, stop := context.WithCancel(context.Background())
-	dones, err := s.startWriting(ctx, runCtx)
-	if err != nil {
-		stop()
-		for _, d := range dones {
-			<-d
-		}
+	if err := r.writing.Start(func(runCtx context.Context) ([]<-chan struct{}, error) { return s.startWriting(ctx, runCtx) }); err != nil {
 		s.db.SetFence(nil)
 		return err
 	}
-	r.cancel, r.dones = stop, dones
 	s.log.Info("syncapi writer lease taken: consuming the streams", "instance", r.instance, "epoch", e.String())
 	return nil
 }
@@ -225,17 +214,9 @@ func (r *replica) Acquired(ctx context.Context, _ int, e lease.Epoch) error {
 // from now on even if one is still running.
 func (r *replica) Lost(int) {
 	r.s.db.SetFence(nil)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.cancel == nil {
-		return
+	if r.writing.Stop() {
+		r.s.log.Info("syncapi writer lease lost: stopped consuming", "instance", r.instance)
 	}
-	r.cancel()
-	for _, d := range r.dones {
-		<-d
-	}
-	r.cancel, r.dones = nil, nil
-	r.s.log.Info("syncapi writer lease lost: stopped consuming", "instance", r.instance)
 }
 
 // fenced is told of a consumer error: one refused because the lease has
