@@ -25,17 +25,18 @@ import (
 // processes sharing the destinations by partition (docs/scaling.md), on
 // PostgreSQL and an external NATS: a core (clientapi, syncapi, userapi,
 // roomserver, keyserver), federationapi fs-1 in this process (serving
-// inbound federation on the server name) and fs-2 as a real child
-// process. Two other Axon servers, one in a partition of each sender,
-// join three rooms; a local user writes into them continuously while
-// fs-2 is killed (SIGKILL). Until then each remote server hears only from
-// its partition's holder; then fs-2's partitions move to fs-1, and each remote
-// server receives every acknowledged event exactly once (in one
-// transaction, as its own record of answered transactions shows) and,
-// room by room, in order. Then fs-3 joins and fs-1 stalls (its leases
-// frozen past expiry, still believing it holds its partitions): what is
-// written afterwards reaches the remote servers only in fs-3's
-// transactions.
+// inbound federation on the server name) and fs-3 as a real child
+// process, holding partition 0 (so running the stream consumers). Two
+// other Axon servers, one in a partition of each sender, join three
+// rooms; a local user writes into them continuously while fs-3 is killed
+// (SIGKILL). Until then each remote server hears only from its
+// partition's holder; then fs-3's partitions (and the consumers) move to
+// fs-1, and each remote server receives every acknowledged event exactly
+// once (in one transaction, as its own record of answered transactions
+// shows) and, room by room, in order. Then fs-2 joins and fs-1 stalls
+// (its leases frozen past expiry, still believing it holds its
+// partitions, partition 0 among them): what is written afterwards
+// reaches the remote servers only in fs-2's transactions.
 func TestFederationSenderPartitions(t *testing.T) {
 	if os.Getenv("AXON_SKIP_NATS") == "1" || os.Getenv("AXON_SKIP_POSTGRES") == "1" {
 		t.Skip("needs the external NATS server and PostgreSQL")
@@ -70,11 +71,16 @@ func TestFederationSenderPartitions(t *testing.T) {
 	if len(leases1.Owned()) != scalePartitions {
 		t.Fatalf("a lone federation sender holds %v", leases1.Owned())
 	}
-	fs2 := startComponentProcess(t, bin, beside(mk("fs-2", "federationapi")), "federationapi")
-	testutil.Eventually(t, 30*time.Second, "fs-2 taking its share of the partitions", func() bool {
+	// Partition 0 goes to fs-3 beside fs-1 (rendezvous hashing of the
+	// names), and to fs-1 beside fs-2.
+	fs3 := startComponentProcess(t, bin, beside(mk("fs-3", "federationapi")), "federationapi")
+	testutil.Eventually(t, 30*time.Second, "fs-3 taking its share of the partitions", func() bool {
 		n := len(leases1.Owned())
-		return n > 0 && n < scalePartitions && fs2.ownedMetric(t) == scalePartitions-n
+		return n > 0 && n < scalePartitions && fs3.ownedMetric(t) == scalePartitions-n
 	})
+	if _, held := leases1.Owner(0); held {
+		t.Fatal("fs-1 holds partition 0: the stream consumers would not move when fs-3 dies")
+	}
 
 	// One remote server in a partition of each sender.
 	remoteWhere := func(want bool) *testserver.Instance {
@@ -88,7 +94,7 @@ func TestFederationSenderPartitions(t *testing.T) {
 		return nil
 	}
 	remotes := []*testserver.Instance{remoteWhere(true), remoteWhere(false)}
-	t.Logf("remote %s is sent to by fs-1, %s by fs-2", remotes[0].Cfg.ServerName, remotes[1].Cfg.ServerName)
+	t.Logf("remote %s is sent to by fs-1, %s by fs-3", remotes[0].Cfg.ServerName, remotes[1].Cfg.ServerName)
 
 	ctx := context.Background()
 	alice := core.Register("alice", "password123")
@@ -114,8 +120,8 @@ func TestFederationSenderPartitions(t *testing.T) {
 	load.start(t)
 	testutil.Eventually(t, 60*time.Second, "5 messages acknowledged in every room", func() bool { return load.minAcked() >= 5 })
 	killed := time.Now()
-	fs2.kill(t)
-	testutil.Eventually(t, 30*time.Second, "fs-1 holding every partition after fs-2 was killed", func() bool {
+	fs3.kill(t)
+	testutil.Eventually(t, 30*time.Second, "fs-1 holding every partition after fs-3 was killed", func() bool {
 		return len(leases1.Owned()) == scalePartitions
 	})
 	t.Logf("handover after SIGKILL: fs-1 held all %d partitions %s after the kill (lease TTL %s)",
@@ -133,7 +139,7 @@ func TestFederationSenderPartitions(t *testing.T) {
 		checkReceivedOnce(t, db, name, remotes[i].Cfg.ServerName, acked, nil)
 	}
 	// Until the kill each remote was sent to by its partition's holder only.
-	for i, holder := range []string{"fs-1-", "fs-2-"} {
+	for i, holder := range []string{"fs-1-", "fs-3-"} {
 		txns, err := received[i].InboundTxns(ctx, name)
 		must(t, err)
 		n := 0
@@ -151,19 +157,22 @@ func TestFederationSenderPartitions(t *testing.T) {
 		}
 	}
 	gap := firstTxnAfter(t, received[1], name, killed)
-	t.Logf("destination of fs-2 (%s): first transaction after the kill received %s after it", remotes[1].Cfg.ServerName, gap)
+	t.Logf("destination of fs-3 (%s): first transaction after the kill received %s after it", remotes[1].Cfg.ServerName, gap)
 
-	// fs-3 joins; then fs-1 stalls past its leases.
-	fs3 := testserver.StartWithConfig(t, beside(mk("fs-3", "federationapi")))
-	leases3 := fs3.Server.Fed.Leases()
-	testutil.Eventually(t, 30*time.Second, "fs-3 taking its share", func() bool {
-		n := len(leases3.Owned())
+	// fs-2 joins; then fs-1 stalls past its leases.
+	fs2 := testserver.StartWithConfig(t, beside(mk("fs-2", "federationapi")))
+	leases2 := fs2.Server.Fed.Leases()
+	testutil.Eventually(t, 30*time.Second, "fs-2 taking its share", func() bool {
+		n := len(leases2.Owned())
 		return n > 0 && n+len(leases1.Owned()) == scalePartitions
 	})
 	stale := leases1.Owned()
+	if !slices.Contains(stale, 0) {
+		t.Fatal("fs-1 does not hold partition 0 beside fs-2: its stalled consumers would not be tested")
+	}
 	leases1.Freeze()
-	testutil.Eventually(t, 30*time.Second, "fs-3 holding every partition once fs-1's leases expired", func() bool {
-		return len(leases3.Owned()) == scalePartitions
+	testutil.Eventually(t, 30*time.Second, "fs-2 holding every partition once fs-1's leases expired", func() bool {
+		return len(leases2.Owned()) == scalePartitions
 	})
 	after := make([][]string, len(rooms))
 	for i, r := range rooms {
@@ -188,8 +197,8 @@ func TestFederationSenderPartitions(t *testing.T) {
 // tables in db) has received every event of acked in transactions from
 // origin, then checks each was in exactly one transaction, accepted, in
 // order room by room (a transaction received earlier holds earlier
-// events), and that the events of fromFS3 came in fs-3's transactions.
-func checkReceivedOnce(t *testing.T, db *fedstorage.DB, origin, remote string, acked, fromFS3 [][]string) {
+// events), and that the events of late came in fs-2's transactions.
+func checkReceivedOnce(t *testing.T, db *fedstorage.DB, origin, remote string, acked, late [][]string) {
 	t.Helper()
 	type seen struct {
 		txn   int
@@ -245,10 +254,10 @@ func checkReceivedOnce(t *testing.T, db *fedstorage.DB, origin, remote string, a
 			}
 		}
 	}
-	for _, room := range fromFS3 {
+	for _, room := range late {
 		for _, ev := range room {
-			if id := where[ev].id; !strings.HasPrefix(id, "fs-3-") {
-				t.Errorf("%s: %s, written after fs-1 stalled, arrived in transaction %s, not fs-3's", remote, ev, id)
+			if id := where[ev].id; !strings.HasPrefix(id, "fs-2-") {
+				t.Errorf("%s: %s, written after fs-1 stalled, arrived in transaction %s, not fs-2's", remote, ev, id)
 			}
 		}
 	}
