@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
@@ -60,8 +59,7 @@ type Config struct {
 
 	// Components to run; empty runs all (monolith).
 	Components []string `yaml:"components"`
-	// Partitioning runs several roomserver, syncapi or federationapi
-	// processes (docs/scaling.md).
+	// Partitioning runs several roomserver processes (docs/scaling.md).
 	Partitioning Partitioning `yaml:"partitioning"`
 
 	// AppServicePaths are application service registration files
@@ -113,12 +111,12 @@ type NATS struct {
 	Replicas int      `yaml:"replicas"`
 }
 
-// Partitioning shares room input among several roomserver processes,
-// destinations among several federationapi processes, and
+// Partitioning shares room input among several roomserver processes, and
 // the stream consumers among several syncapi processes (one writes).
 type Partitioning struct {
-	// Instance names this process among the roomservers, syncapis or
-	// federationapis; empty runs one of each, unpartitioned.
+	// Instance names this process among the processes of its component
+	// (roomserver, syncapi, keyserver, appservice, federationapi); empty
+	// runs one of it.
 	Instance string `yaml:"instance"`
 	// Partitions rooms (and federation destinations) are hashed into;
 	// the same in every process.
@@ -616,11 +614,17 @@ func ParseSigningKey(text string) (ed25519.PrivateKey, string, error) {
 	return ed25519.NewKeyFromSeed(seed), "ed25519:" + fields[1], nil
 }
 
-// partitionedComponents may run as several processes with an instance
-// name each (docs/scaling.md).
-var partitionedComponents = []string{"roomserver", "syncapi", "federationapi"}
-
 var instanceName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+func postgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// replicated are the components run as several processes with an
+// instance name: the roomserver partitioned by room, the federationapi's
+// sender by destination, the others with one writer (internal/writer;
+// the syncapi's carries the pushserver).
+var replicated = map[string]bool{"roomserver": true, "syncapi": true, "keyserver": true, "appservice": true, "federationapi": true}
 
 func (p Partitioning) validate(c *Config, bad func(key, format string, args ...any)) {
 	if p.Partitions < 1 || p.Partitions > 4096 {
@@ -635,19 +639,22 @@ func (p Partitioning) validate(c *Config, bad func(key, format string, args ...a
 	if !instanceName.MatchString(p.Instance) {
 		bad("partitioning.instance", "%q must be 1-64 letters, digits, '-' or '_'", p.Instance)
 	}
-	if len(c.Components) != 1 || !slices.Contains(partitionedComponents, c.Components[0]) {
-		// The other components run once (docs/scaling.md): several
-		// appservice queues or pushers would send twice.
-		bad("partitioning.instance", "is for processes running only the roomserver (components: [roomserver]), only the syncapi (components: [syncapi]) or only the federationapi (components: [federationapi]); run the other components in processes of their own")
+	if len(c.Components) != 1 || !replicated[c.Components[0]] {
+		// A process of several runs one component (docs/scaling.md); the
+		// clientapi, userapi and mediaapi need no instance name.
+		bad("partitioning.instance", "is for processes running only one of roomserver, syncapi, keyserver, appservice or federationapi (e.g. components: [roomserver]); run the other components in processes of their own")
 	}
 	if len(c.NATS.URLs) == 0 {
-		bad("partitioning.instance", "several roomserver, syncapi or federationapi processes need an external NATS (nats.urls) shared by all of them")
+		bad("partitioning.instance", "several processes of a component need an external NATS (nats.urls) shared by all of them")
 	}
-	for _, comp := range partitionedComponents {
+	for comp := range replicated {
 		if !c.Runs(comp) {
 			continue
 		}
-		if dsn := c.DatabaseDSN(comp); !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		if comp == "syncapi" && !postgres(c.DatabaseDSN("pushserver")) {
+			bad("partitioning.instance", "several syncapi processes need a PostgreSQL database for the pushserver (database.default)")
+		}
+		if !postgres(c.DatabaseDSN(comp)) {
 			bad("partitioning.instance", "several %s processes need a PostgreSQL database for the %s", comp, comp)
 		}
 	}
