@@ -117,6 +117,16 @@ func TestFederationSenderPartitions(t *testing.T) {
 	load := newScaleLoad(alice, rooms)
 	load.start(t)
 	testutil.Eventually(t, 60*time.Second, "5 messages acknowledged in every room", func() bool { return load.minAcked() >= 5 })
+	testutil.Eventually(t, 60*time.Second, "both senders delivering", func() bool {
+		for _, db := range received {
+			txns, err := db.InboundTxns(ctx, name)
+			must(t, err)
+			if len(txns) == 0 {
+				return false
+			}
+		}
+		return true
+	})
 	killed := time.Now()
 	fs3.kill(t)
 	testutil.Eventually(t, 30*time.Second, "fs-1 holding every partition after fs-3 was killed", func() bool {
