@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -16,7 +15,6 @@ import (
 	fedstorage "github.com/axon-hs/axon/federationapi/storage"
 	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/internal/lease"
-	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/server/testserver"
 )
@@ -38,23 +36,8 @@ import (
 // partitions, partition 0 among them): what is written afterwards
 // reaches the remote servers only in fs-2's transactions.
 func TestFederationSenderPartitions(t *testing.T) {
-	if os.Getenv("AXON_SKIP_NATS") == "1" || os.Getenv("AXON_SKIP_POSTGRES") == "1" {
-		t.Skip("needs the external NATS server and PostgreSQL")
-	}
+	mk := scaleConfigs(t, "fedsend", testserver.Federated(t))
 	bin := buildAxon(t)
-	prefix := fmt.Sprintf("axonfedsend%d", time.Now().UnixNano())
-	dsn := storagetest.PostgresDSN(t)
-	mk := func(instance string, components ...string) *config.Config {
-		return testserver.NewConfig(t, testserver.Options{ExternalNATS: true, Configure: func(c *config.Config) {
-			testserver.Federated(t)(c)
-			c.NATS.Prefix = prefix
-			c.Components = components
-			c.Database.Default = dsn
-			c.Partitioning.Instance = instance
-			c.Partitioning.Partitions = scalePartitions
-			c.Partitioning.LeaseTTL = scaleLeaseTTL
-		}})
-	}
 	fs1Cfg := mk("fs-1", "federationapi")
 	must(t, fs1Cfg.LoadSigningKey())
 	name := fs1Cfg.ServerName // fs-1's federation listener
