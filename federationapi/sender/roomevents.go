@@ -39,6 +39,8 @@ type RoomEvents struct {
 	// membership other than join) is applied, with the room's servers
 	// up to date.
 	LocalJoined func(ctx context.Context, roomID, userID string)
+	// DeadLetter records messages given up on (nil: in Store).
+	DeadLetter stream.DeadLetterFunc
 }
 
 // Start consumes s from the stored position.
@@ -52,7 +54,11 @@ func (c *RoomEvents) Start(ctx context.Context, s *stream.Stream) (<-chan struct
 			return nil, err
 		}
 	}
-	return s.Consume(ctx, ConsumerName, pos, c.Store.DeadLetterer(ConsumerName), c.Handle)
+	dl := c.DeadLetter
+	if dl == nil {
+		dl = c.Store.DeadLetterer(ConsumerName)
+	}
+	return s.Consume(ctx, ConsumerName, pos, dl, c.Handle)
 }
 
 // Handle applies one stream message; the queue rows, joined-server
