@@ -29,7 +29,7 @@ func TestRetriedTransactionAppliedOnce(t *testing.T) {
 			before, err := st.LastSeq(ctx)
 			must(t, err)
 			txn := &inboundTxn{EDUs: []inboundEDU{{Type: "m.device_list_update",
-				Content: json.RawMessage(`{"user_id":"@u:remote.example","device_id":"D","stream_id":1,"keys":{"user_id":"@u:remote.example","device_id":"D"}}`)}}}
+				Content: json.RawMessage(`{"user_id":"@u:remote.example","device_id":"D","stream_id":1,"prev_id":[0],"keys":{"user_id":"@u:remote.example","device_id":"D"}}`)}}}
 			first, second := &txnProcessor{f: a.api}, &txnProcessor{f: a.api}
 			for i, p := range []*txnProcessor{first, second, first} {
 				if r := p.process(ctx, "remote.example", "t1", txn); r.Code != http.StatusOK {
