@@ -116,6 +116,7 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 	if err != nil {
 		return err
 	}
+	ev.HistoryGap = ore.HistoryGap
 	if ore.TransactionID != nil {
 		ev.TxnDevice, ev.TxnID = ore.TransactionID.DeviceID, ore.TransactionID.TransactionID
 	}
