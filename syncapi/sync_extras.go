@@ -24,7 +24,7 @@ func (s *SyncAPI) addRoomExtras(ctx context.Context, sr *syncRequest, since, cur
 	room := func(id string) *joinedRoom {
 		jr := resp.Rooms.Join[id]
 		if jr == nil {
-			jr = newJoinedRoom()
+			jr = newJoinedRoom(sr.stateAfter)
 			jr.Timeline.PrevBatch = types.TopologyToken{Pos: cur.PDU}.String()
 			resp.Rooms.Join[id] = jr
 		}
