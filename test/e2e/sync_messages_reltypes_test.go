@@ -39,7 +39,7 @@ func TestMessagesRelTypeFilter(t *testing.T) {
 		filter string
 		want   []string
 	}{
-		{`{"org.matrix.msc3874.rel_types":["m.thread"]}`, []string{thread}},
+		{`{ "org.matrix.msc3874.rel_types" : ["m.thread"] }`, []string{thread}},
 		{`{"org.matrix.msc3874.rel_types":["m.thread","m.reference"]}`, []string{thread, ref}},
 		{`{"org.matrix.msc3874.not_rel_types":["m.thread"]}`, []string{root, ref}},
 		{`{"org.matrix.msc3874.not_rel_types":["m.thread","m.reference"]}`, []string{root}},
