@@ -76,3 +76,77 @@ func BenchmarkBuildAndName(b *testing.B) {
 		_ = ev.EventID()
 	}
 }
+
+// Axon patch 4: power levels parsed from the cache equal a fresh parse,
+// follow the room version's rules (string levels only before v10) and
+// change with the content.
+func TestCachedPowerLevelsFollowContentAndVersion(t *testing.T) {
+	mk := func(ver IRoomVersion, content string) PDU {
+		t.Helper()
+		sk := ""
+		proto := ProtoEvent{SenderID: "@alice:example.org", RoomID: "!room:example.org", Type: spec.MRoomPowerLevels, StateKey: &sk,
+			Content: spec.RawJSON(content), PrevEvents: []string{}, Depth: 3}
+		_, priv, _ := ed25519.GenerateKey(nil)
+		ev, err := ver.NewEventBuilderFromProtoEvent(&proto).Build(time.UnixMilli(1700000000000), "example.org", "ed25519:k", priv)
+		if err != nil {
+			t.Fatalf("%s: build: %v", ver.Version(), err)
+		}
+		return ev
+	}
+	v9, v10 := MustGetRoomVersion(RoomVersionV9), MustGetRoomVersion(RoomVersionV10)
+	for range 2 { // the second round is served from the cache
+		p, err := NewPowerLevelContentFromEvent(mk(v9, `{"ban":"60","users":{"@bob:example.org":"20"}}`))
+		if err != nil || p.Ban != 60 || p.UserLevel("@bob:example.org") != 20 || p.Kick != 50 || p.Notifications["room"] != 50 {
+			t.Fatalf("v9 string levels: %+v, %v", p, err)
+		}
+		if _, err := NewPowerLevelContentFromEvent(mk(v10, `{"ban":"60","users":{"@bob:example.org":"20"}}`)); err == nil {
+			t.Fatal("v10 accepted string power levels")
+		}
+		p, err = NewPowerLevelContentFromEvent(mk(v10, `{"ban":70}`))
+		if err != nil || p.Ban != 70 || p.UserLevel("@bob:example.org") != 0 {
+			t.Fatalf("v10 changed content: %+v, %v", p, err)
+		}
+		ev := mk(v10, `{"ban":80,"invite":30,"users":{"@bob:example.org":90}}`)
+		if p, _ := NewPowerLevelContentFromEvent(ev); p.Invite != 30 || p.UserLevel("@bob:example.org") != 90 {
+			t.Fatalf("before redaction: %+v", p)
+		}
+		ev.Redact() // v10 redaction drops invite, keeps ban and users
+		if p, _ := NewPowerLevelContentFromEvent(ev); p.Invite != 0 || p.Ban != 80 || p.UserLevel("@bob:example.org") != 90 {
+			t.Fatalf("after redaction: %+v", p)
+		}
+	}
+}
+
+// BenchmarkAllowedMessage is the auth check of one message against the
+// room's create, power levels and sender's member events, as the
+// roomserver runs it for every local event.
+func BenchmarkAllowedMessage(b *testing.B) {
+	_, priv, _ := ed25519.GenerateKey(nil)
+	ver := MustGetRoomVersion(RoomVersionV10)
+	sk, alice := "", "@alice:example.org"
+	build := func(typ string, stateKey *string, content string, auth []string) PDU {
+		proto := ProtoEvent{SenderID: alice, RoomID: "!room:example.org", Type: typ, StateKey: stateKey,
+			Content: spec.RawJSON(content), PrevEvents: []string{}, AuthEvents: auth, Depth: 1}
+		ev, err := ver.NewEventBuilderFromProtoEvent(&proto).Build(time.UnixMilli(1700000000000), "example.org", "ed25519:k", priv)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return ev
+	}
+	create := build(spec.MRoomCreate, &sk, `{"creator":"@alice:example.org","room_version":"10"}`, []string{})
+	member := build(spec.MRoomMember, &alice, `{"membership":"join"}`, []string{create.EventID()})
+	pl := build(spec.MRoomPowerLevels, &sk, `{"ban":50,"events":{"m.room.name":50,"m.room.power_levels":100},"events_default":0,"invite":0,"kick":50,"notifications":{"room":50},"redact":50,"state_default":50,"users":{"@alice:example.org":100},"users_default":0}`,
+		[]string{create.EventID(), member.EventID()})
+	msg := build("m.room.message", nil, `{"msgtype":"m.text","body":"hello"}`, []string{create.EventID(), member.EventID(), pl.EventID()})
+	auth, err := NewAuthEvents([]PDU{create, member, pl})
+	if err != nil {
+		b.Fatal(err)
+	}
+	querier := func(_ spec.RoomID, s spec.SenderID) (*spec.UserID, error) { return spec.NewUserID(string(s), true) }
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := Allowed(msg, auth, querier); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
