@@ -348,11 +348,12 @@ func signNewEvent(signingName string, keyID KeyID, privateKey ed25519.PrivateKey
 	if err != nil {
 		return nil, "", false, err
 	}
-	signatures, err := json.Marshal(map[string]map[KeyID]spec.Base64Bytes{
-		signingName: {keyID: spec.Base64Bytes(ed25519.Sign(privateKey, canonical))},
-	})
-	if err != nil {
-		return nil, "", false, err
+	sig := ed25519.Sign(privateKey, canonical)
+	signatures, plain := signaturesJSON(signingName, keyID, sig) // Axon patch 5
+	if !plain {
+		if signatures, err = json.Marshal(map[string]map[KeyID]spec.Base64Bytes{signingName: {keyID: spec.Base64Bytes(sig)}}); err != nil {
+			return nil, "", false, err
+		}
 	}
 	if signed, err = sjson.SetRawBytes(eventJSON, "signatures", signatures); err != nil {
 		return nil, "", false, err
