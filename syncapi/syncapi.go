@@ -232,7 +232,6 @@ func (s *SyncAPI) Close() {
 func (s *SyncAPI) isLocal(userID string) bool {
 	name := s.base.Cfg.ServerName // (no concatenation: this runs per member per event)
 	return len(userID) > len(name) && strings.HasSuffix(userID, name) && userID[len(userID)-len(name)-1] == ':'
-
 }
 
 // publishEDU writes a local ephemeral change to its stream for the
