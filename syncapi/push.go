@@ -112,8 +112,12 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *
 		notify, highlight bool
 		actions           string
 	}
+	type count struct {
+		o outcome
+		n int
+	}
 	results := make([]outcome, len(joined))
-	tally := map[outcome]int{}
+	var tally []count // distinct outcomes: few (usually one or two), so a list
 	for i, u := range joined {
 		res, err := eval(u)
 		if err != nil {
@@ -124,12 +128,27 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *
 			o.highlight, o.actions = res.Highlight, string(res.ActionsJSON)
 		}
 		results[i] = o
-		tally[o]++
+		j := 0
+		for j < len(tally) && tally[j].o != o {
+			j++
+		}
+		if j == len(tally) {
+			tally = append(tally, count{o: o})
+		}
+		tally[j].n++
 	}
+	// The shared outcome must be more common than no notification (the
+	// zero outcome, which needs no row either).
 	var shared outcome // zero: nobody shares a notification
-	for o, n := range tally {
-		if o.notify && (n > tally[shared] || (n == tally[shared] && o.actions < shared.actions)) {
-			shared = o
+	sharedN := 0
+	for _, c := range tally {
+		if c.o == shared {
+			sharedN = c.n
+		}
+	}
+	for _, c := range tally {
+		if c.o.notify && (c.n > sharedN || (c.n == sharedN && c.o.actions < shared.actions)) {
+			shared, sharedN = c.o, c.n
 		}
 	}
 	now := time.Now().UnixMilli()
