@@ -47,6 +47,9 @@ func TestBuildNamesEventByReferenceHash(t *testing.T) {
 			if ev.EventID() != fresh.EventID() || ev.EventID() != ref.EventID {
 				t.Fatalf("%s: built ID %s, reference hash of the event %s / %s", ver.Version(), ev.EventID(), fresh.EventID(), ref.EventID)
 			}
+			if c, err := CanonicalJSON(ev.JSON()); err != nil || string(c) != string(ev.JSON()) {
+				t.Fatalf("%s: not canonical:\n%s\n%s", ver.Version(), ev.JSON(), c)
+			}
 			if err := checkEventContentHash(ev.JSON()); err != nil {
 				t.Fatalf("%s: content hash: %v", ver.Version(), err)
 			}
@@ -194,5 +197,24 @@ func TestBuiltEventEqualsParsed(t *testing.T) {
 	}
 	if _, ok := signaturesJSON("a<b", "ed25519:k", nil); ok {
 		t.Fatal("signaturesJSON wrote a name json.Marshal escapes")
+	}
+}
+
+// Axon patch 6: keys inserted in order keep a canonical object canonical.
+func TestInsertSortedKey(t *testing.T) {
+	for _, tc := range []struct{ in, key, want string }{
+		{`{}`, "m", `{"m":1}`},
+		{`{"a":0}`, "m", `{"a":0,"m":1}`},
+		{`{"z":0}`, "m", `{"m":1,"z":0}`},
+		{`{"a":{"q":"}"},"z":[0]}`, "m", `{"a":{"q":"}"},"m":1,"z":[0]}`},
+		{`{"a":0,"ma":1,"n":2}`, "m", `{"a":0,"m":1,"ma":1,"n":2}`},
+	} {
+		got, ok := insertSortedKey([]byte(tc.in), tc.key, []byte("1"))
+		if !ok || string(got) != tc.want {
+			t.Errorf("insert %q into %s: %s, want %s", tc.key, tc.in, got, tc.want)
+		}
+	}
+	if _, ok := insertSortedKey([]byte(`[1]`), "m", []byte("1")); ok {
+		t.Error("inserted into an array")
 	}
 }

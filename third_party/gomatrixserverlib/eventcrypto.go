@@ -355,8 +355,12 @@ func signNewEvent(signingName string, keyID KeyID, privateKey ed25519.PrivateKey
 			return nil, "", false, err
 		}
 	}
-	if signed, err = sjson.SetRawBytes(eventJSON, "signatures", signatures); err != nil {
-		return nil, "", false, err
+	// Axon patch 6: in key order, so canonical input stays canonical.
+	var sorted bool
+	if signed, sorted = insertSortedKey(eventJSON, "signatures", signatures); !sorted {
+		if signed, err = sjson.SetRawBytes(eventJSON, "signatures", signatures); err != nil {
+			return nil, "", false, err
+		}
 	}
 	if verImpl.EventFormat() != EventFormatV2 {
 		return signed, "", false, nil
