@@ -2,6 +2,7 @@ package gomatrixserverlib
 
 import (
 	"crypto/ed25519"
+	"encoding/json"
 	"reflect"
 	"testing"
 	"time"
@@ -155,8 +156,8 @@ func BenchmarkAllowedMessage(b *testing.B) {
 	}
 }
 
-// Axon patch 5: the event Build fills from its own JSON equals the one
-// json.Unmarshal parses from the same bytes, in every room version.
+// Axon patch 5: events Build makes are filled without json.Unmarshal,
+// and equal what json.Unmarshal makes of them, in every room version.
 func TestBuiltEventEqualsParsed(t *testing.T) {
 	_, priv, _ := ed25519.GenerateKey(nil)
 	empty, alice := "", "@alice:example.org"
@@ -184,8 +185,14 @@ func TestBuiltEventEqualsParsed(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s/%d: parse: %v", ver.Version(), i, err)
 			}
-			if ver.EventFormat() == EventFormatV2 && builtEvent(ver, ev.EventID(), ev.JSON()) == nil {
-				t.Fatalf("%s/%d: not filled directly", ver.Version(), i)
+			if ver.EventFormat() == EventFormatV2 {
+				var fast, slow eventV2
+				if !fillEventV2(&fast, ev.JSON()) {
+					t.Fatalf("%s/%d: not filled directly", ver.Version(), i)
+				}
+				if err := json.Unmarshal(ev.JSON(), &slow); err != nil || !reflect.DeepEqual(fast, slow) {
+					t.Fatalf("%s/%d: filled\n%#v\njson.Unmarshal (%v)\n%#v", ver.Version(), i, fast, err, slow)
+				}
 			}
 			if !reflect.DeepEqual(ev, parsed) {
 				t.Fatalf("%s/%d: built\n%#v\nparsed\n%#v", ver.Version(), i, ev, parsed)
@@ -216,5 +223,46 @@ func TestInsertSortedKey(t *testing.T) {
 	}
 	if _, ok := insertSortedKey([]byte(`[1]`), "m", []byte("1")); ok {
 		t.Error("inserted into an array")
+	}
+}
+
+// Axon patch 5: wherever fillEventV2 accepts an input, it sets exactly
+// what json.Unmarshal sets; inputs where they could differ are declined.
+func TestFillEventV2MatchesUnmarshal(t *testing.T) {
+	base := `"room_id":"!r:hs","sender":"@u:hs","type":"m.room.message","content":{"body":"x"},"depth":3,"origin_server_ts":17,"prev_events":["$p"],"auth_events":["$a","$b"]`
+	for _, tc := range []struct {
+		js      string
+		accepts bool
+	}{
+		{`{` + base + `}`, true},
+		{`{` + base + `,"state_key":"","unsigned":{"age":1},"hashes":{"sha256":"h"},"signatures":{},"origin":"hs","redacts":"$x"}`, true},
+		{`{` + base + `,"state_key":"a","state_key":null}`, true},
+		{`{` + base + `,"type":"second","prev_events":null,"content":null}`, true},
+		{`{` + base + `,"sender":"q\"uote\n\\"}`, true},
+		{`{` + base + `,"sender":"\u00e9"}`, false},
+		{`{` + base + `,"sender":"\ud800"}`, false},
+		{`{` + base + `,"sender":"bad ` + "\xff" + ` utf8"}`, false},
+		{`{` + base + `,"Type":"m.x"}`, false},
+		{`{` + base + `,"t\u0079pe":"m.x"}`, false},
+		{`{` + base + `,"depth":1.0}`, false},
+		{`{` + base + `,"depth":"3"}`, false},
+		{`{` + base + `,"origin_server_ts":-1}`, false},
+		{`{` + base + `,"prev_events":[1]}`, false},
+		{`{` + base + `,"event_id":"$e"}`, false},
+		{`{` + base + `,"sticky":{"duration_ms":5}}`, false},
+		{`{` + base + `,"room_id":5}`, false},
+		{`[1]`, false},
+	} {
+		var fast, slow eventV2
+		got := fillEventV2(&fast, []byte(tc.js))
+		if got != tc.accepts {
+			t.Errorf("%s: accepted %v, want %v", tc.js, got, tc.accepts)
+		}
+		if !got {
+			continue
+		}
+		if err := json.Unmarshal([]byte(tc.js), &slow); err != nil || !reflect.DeepEqual(fast, slow) {
+			t.Errorf("%s: filled\n%#v\njson.Unmarshal (%v)\n%#v", tc.js, fast, err, slow)
+		}
 	}
 }

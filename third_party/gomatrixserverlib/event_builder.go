@@ -254,10 +254,7 @@ func (eb *EventBuilder) Build(
 	}
 
 	if named {
-		// Axon patch 5: filled without json.Unmarshal (axon_buildparse.go).
-		if res = builtEvent(eb.version, eventID, eventJSON); res == nil {
-			res, err = eb.version.NewEventFromTrustedJSONWithEventID(eventID, eventJSON, false)
-		}
+		res, err = eb.version.NewEventFromTrustedJSONWithEventID(eventID, eventJSON, false)
 	} else {
 		res, err = eb.version.NewEventFromTrustedJSON(eventJSON, false)
 	}

@@ -2,54 +2,33 @@ package gomatrixserverlib
 
 import (
 	"encoding/base64"
-	"reflect"
+	"encoding/json"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
 )
 
-// Axon patch 5: Build used to parse the event it had just written with
-// json.Unmarshal into the event struct (reflection, about a fifth of
-// building a message). The JSON is its own output, so its shape is
-// known: builtEvent fills the same struct from one gjson pass instead,
-// and returns nil (the caller then takes the json.Unmarshal path) for
-// anything it does not expect. TestBuiltEventEqualsParsed holds it equal
-// to the parsed event in every room version.
+// Axon patch 5: trusted events of the v2 format (every room version from
+// v3) were parsed with json.Unmarshal into the event struct, by
+// reflection: a fifth of building a message, and again in every
+// consumer. fillEventV2 fills the same struct from one gjson pass, and
+// declines (the caller then uses json.Unmarshal) whenever the two could
+// differ: an unexpected key, a type json.Unmarshal would refuse, a
+// string with a \u escape or invalid UTF-8 (which encoding/json
+// rewrites). TestFillEventV2MatchesUnmarshal and TestBuiltEventEqualsParsed
+// hold it equal to json.Unmarshal.
 
-var (
-	trustedWithIDV2 = reflect.ValueOf(newEventFromTrustedJSONWithEventIDV2).Pointer()
-	trustedWithIDV3 = reflect.ValueOf(newEventFromTrustedJSONWithEventIDV3).Pointer()
-)
-
-// builtEvent is what ver.NewEventFromTrustedJSONWithEventID(eventID,
-// eventJSON, false) returns, for Build's own output; nil if it cannot
-// tell.
-func builtEvent(ver IRoomVersion, eventID string, eventJSON []byte) PDU {
-	impl, ok := ver.(RoomVersionImpl)
-	if !ok || impl.newEventFromTrustedJSONWithEventIDFunc == nil {
+// unmarshalEventV2 is json.Unmarshal(eventJSON, e) for a zero e, by
+// fillEventV2 where it can tell the result is the same.
+func unmarshalEventV2(eventJSON []byte, e *eventV2) error {
+	if fillEventV2(e, eventJSON) {
 		return nil
 	}
-	switch reflect.ValueOf(impl.newEventFromTrustedJSONWithEventIDFunc).Pointer() {
-	case trustedWithIDV2:
-		res := &eventV2{}
-		if !fillEventV2(res, eventJSON) || checkID(res.eventFields.RoomID, "room", '!') != nil {
-			return nil
-		}
-		res.roomVersion, res.eventJSON, res.EventIDRaw = impl.Version(), eventJSON, eventID
-		return res
-	case trustedWithIDV3:
-		res := &eventV3{}
-		if !fillEventV2(&res.eventV2, eventJSON) {
-			return nil
-		}
-		res.roomVersion, res.eventJSON, res.EventIDRaw = impl.Version(), eventJSON, eventID
-		if checkRoomID(res) != nil {
-			return nil
-		}
-		return res
-	}
-	return nil
+	*e = eventV2{}
+	return json.Unmarshal(eventJSON, e)
 }
 
 // fillEventV2 sets the fields json.Unmarshal would set from the
@@ -63,6 +42,7 @@ func fillEventV2(e *eventV2, eventJSON []byte) bool {
 	str := func(v gjson.Result, dst *string) {
 		switch v.Type {
 		case gjson.String:
+			ok = ok && !strings.Contains(v.Raw, `\u`) && utf8.ValidString(v.Str)
 			*dst = v.Str
 		case gjson.Null:
 		default:
@@ -79,7 +59,7 @@ func fillEventV2(e *eventV2, eventJSON []byte) bool {
 		}
 		out := []string{}
 		v.ForEach(func(_, item gjson.Result) bool {
-			if item.Type != gjson.String {
+			if item.Type != gjson.String || strings.Contains(item.Raw, `\u`) || !utf8.ValidString(item.Str) {
 				ok = false
 				return false
 			}
@@ -92,6 +72,10 @@ func fillEventV2(e *eventV2, eventJSON []byte) bool {
 		return append(spec.RawJSON(nil), v.Raw...)
 	}
 	root.ForEach(func(k, v gjson.Result) bool {
+		if strings.IndexByte(k.Raw, '\\') >= 0 {
+			ok = false // an escaped key: json.Unmarshal's matching decides
+			return false
+		}
 		switch k.Str {
 		case "room_id":
 			str(v, &e.eventFields.RoomID)
@@ -102,6 +86,7 @@ func fillEventV2(e *eventV2, eventJSON []byte) bool {
 		case "redacts":
 			str(v, &e.eventFields.Redacts)
 		case "state_key":
+			e.eventFields.StateKey = nil
 			if v.Type != gjson.Null {
 				var s string
 				str(v, &s)
