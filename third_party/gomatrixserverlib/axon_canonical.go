@@ -44,7 +44,7 @@ func hashAndSignCanonical(origin string, keyID KeyID, key ed25519.PrivateKey, ev
 	if !ok {
 		return nil, "", false, BadJSONError{errorf("event JSON is not an object")}
 	}
-	return signNewEvent(origin, keyID, key, withHash, ver)
+	return signNewEvent(origin, keyID, key, withHash, ver, true)
 }
 
 // insertSortedKey adds key (absent from obj, a compact JSON object) with

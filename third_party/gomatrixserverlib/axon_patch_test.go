@@ -266,3 +266,42 @@ func TestFillEventV2MatchesUnmarshal(t *testing.T) {
 		}
 	}
 }
+
+// Axon patch 7: the direct redaction equals the canonical form of
+// RedactEventJSON's, in every room version; auth event types are left to
+// RedactEventJSON.
+func TestRedactedCanonicalMatches(t *testing.T) {
+	events := []string{
+		`{"auth_events":["$a"],"content":{"body":"<b>&","msgtype":"m.text","nested":{"z":[1,{"y":null}]}},"depth":4,"hashes":{"sha256":"h"},"origin":"hs","origin_server_ts":5,"prev_events":["$p"],"room_id":"!r:hs","sender":"@u:hs","type":"m.room.message","unsigned":{"transaction_id":"t"}}`,
+		`{"content":{},"depth":1,"origin_server_ts":5,"prev_events":[],"prev_state":[],"room_id":"!r:hs","sender":"@u:hs","state_key":"","type":"org.example.state"}`,
+		`{"content":{"a":1},"membership":"join","prev_state_events":["$s"],"room_id":"!r:hs","sender":"@u:hs","state_key":null,"type":"m.room.encrypted"}`,
+		`{"content":{"membership":"join"},"room_id":"!r:hs","sender":"@u:hs","state_key":"@u:hs","type":"m.room.member"}`,
+		`{"content":"not an object","room_id":"!r:hs","sender":"@u:hs","type":"m.room.message"}`,
+	}
+	for _, ver := range RoomVersions() {
+		for i, js := range events {
+			canonical, err := CanonicalJSON([]byte(js))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok := redactedCanonical(canonical, ver)
+			if want := i < 3; ok != want {
+				t.Fatalf("%s/%d: direct %v, want %v", ver.Version(), i, ok, want)
+			}
+			if !ok {
+				continue
+			}
+			red, err := ver.RedactEventJSON(canonical)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := CanonicalJSON(red)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != string(want) {
+				t.Fatalf("%s/%d: direct\n%s\nRedactEventJSON\n%s", ver.Version(), i, got, want)
+			}
+		}
+	}
+}

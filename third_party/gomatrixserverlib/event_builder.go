@@ -243,7 +243,7 @@ func (eb *EventBuilder) Build(
 		if gjson.GetBytes(eventJSON, "signatures").Exists() {
 			eventJSON, err = signEvent(string(origin), keyID, privateKey, eventJSON, eb.version.Version())
 		} else {
-			eventJSON, eventID, named, err = signNewEvent(string(origin), keyID, privateKey, eventJSON, eb.version)
+			eventJSON, eventID, named, err = signNewEvent(string(origin), keyID, privateKey, eventJSON, eb.version, false)
 		}
 		if err != nil {
 			return
