@@ -2,7 +2,10 @@ package api
 
 import (
 	"encoding/json"
+	"strings"
 	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
 )
 
 // EncodeOutput is json.Marshal(o), written directly for the common
@@ -102,4 +105,115 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// DecodeOutput is json.Unmarshal(data, o) for a zero o, read directly
+// for the common output (a new room event, as EncodeOutput writes it):
+// decoding by reflection re-scanned the whole PDU for every consumer.
+// Anything where the two could differ (other keys or output types,
+// escaped keys, strings with \u escapes or invalid UTF-8, which
+// encoding/json rewrites) goes through json.Unmarshal.
+func DecodeOutput(data []byte, o *OutputEvent) error {
+	if decodeNewRoomEvent(data, o) {
+		return nil
+	}
+	*o = OutputEvent{}
+	return json.Unmarshal(data, o)
+}
+
+func decodeNewRoomEvent(data []byte, o *OutputEvent) bool {
+	root := gjson.ParseBytes(data)
+	if !root.IsObject() || root.Get("type").Str != string(OutputTypeNewRoomEvent) {
+		return false
+	}
+	n := &OutputNewRoomEvent{}
+	ok, seenEvent, seenTxn := true, false, false
+	str := func(v gjson.Result, dst *string) {
+		switch v.Type {
+		case gjson.String:
+			ok = ok && plainDecoded(v)
+			*dst = v.Str
+		case gjson.Null:
+		default:
+			ok = false
+		}
+	}
+	strs := func(v gjson.Result) []string {
+		if v.Type == gjson.Null {
+			return nil
+		}
+		if !v.IsArray() {
+			ok = false
+			return nil
+		}
+		out := []string{}
+		v.ForEach(func(_, item gjson.Result) bool {
+			ok = ok && item.Type == gjson.String && plainDecoded(item)
+			out = append(out, item.Str)
+			return ok
+		})
+		return out
+	}
+	root.ForEach(func(k, v gjson.Result) bool {
+		ok = ok && strings.IndexByte(k.Raw, '\\') < 0
+		switch {
+		case !ok:
+		case k.Str == "type":
+			ok = v.Type == gjson.String && v.Raw == `"new_room_event"` // every one (json keeps the last)
+		case k.Str == "new_room_event" && v.IsObject() && !seenEvent:
+			seenEvent = true // a repeat would be merged field by field: left to json
+			v.ForEach(func(k, v gjson.Result) bool {
+				ok = ok && strings.IndexByte(k.Raw, '\\') < 0
+				switch {
+				case !ok:
+				case k.Str == "room_id":
+					str(v, &n.RoomID)
+				case k.Str == "room_version":
+					str(v, &n.RoomVersion)
+				case k.Str == "event_id":
+					str(v, &n.EventID)
+				case k.Str == "event":
+					n.Event = append(json.RawMessage(nil), v.Raw...)
+				case k.Str == "adds_state_event_ids":
+					n.AddsStateEventIDs = strs(v)
+				case k.Str == "removes_state_event_ids":
+					n.RemovesStateEventIDs = strs(v)
+				case k.Str == "history_visibility":
+					str(v, &n.HistoryVisibility)
+				case k.Str == "send_as_server":
+					str(v, &n.SendAsServer)
+				case k.Str == "transaction_id" && v.IsObject() && !seenTxn:
+					seenTxn = true
+					t := &TransactionID{}
+					v.ForEach(func(k, v gjson.Result) bool {
+						switch k.Str {
+						case "device_id":
+							str(v, &t.DeviceID)
+						case "txn_id":
+							str(v, &t.TransactionID)
+						default:
+							ok = false
+						}
+						return ok
+					})
+					n.TransactionID = t
+				default:
+					ok = false
+				}
+				return ok
+			})
+		default:
+			ok = false
+		}
+		return ok
+	})
+	if ok = ok && seenEvent; ok {
+		*o = OutputEvent{Type: OutputTypeNewRoomEvent, NewRoomEvent: n}
+	}
+	return ok
+}
+
+// plainDecoded: gjson's reading of the string is encoding/json's.
+func plainDecoded(v gjson.Result) bool {
+	return !strings.Contains(v.Raw, `\u`) && utf8.ValidString(v.Str)
 }

@@ -88,3 +88,78 @@ func BenchmarkEncodeOutput(b *testing.B) {
 		}
 	})
 }
+
+// TestDecodeOutputMatchesUnmarshal: DecodeOutput reads what
+// json.Unmarshal reads, for EncodeOutput's output and for inputs where a
+// direct reading could differ (which it leaves to json.Unmarshal).
+func TestDecodeOutputMatchesUnmarshal(t *testing.T) {
+	msg := &OutputEvent{Type: OutputTypeNewRoomEvent, NewRoomEvent: &OutputNewRoomEvent{
+		RoomID: "!r:hs", RoomVersion: "10", EventID: "$e", Event: encodeEvent, HistoryVisibility: VisibilityShared,
+		AddsStateEventIDs: []string{"$a"}, RemovesStateEventIDs: []string{"$b"}, SendAsServer: "hs",
+		TransactionID: &TransactionID{DeviceID: "DEV", TransactionID: "t\"x\\n"},
+	}}
+	encoded, err := EncodeOutput(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nre := `"room_id":"!r:hs","room_version":"10","event_id":"$e","event":{"a": 1}`
+	for _, tc := range []struct {
+		data   string
+		direct bool
+	}{
+		{string(encoded), true},
+		{`{"type":"new_room_event","new_room_event":{` + nre + `,"event":null,"adds_state_event_ids":null}}`, true},
+		{`{"new_room_event":{` + nre + `},"type":"new_room_event"}`, true},
+		{`{"type":"new_room_event","new_room_event":{` + nre + `},"type":"redaction"}`, false},
+		{`{"type":"new_room_event","new_room_event":{` + nre + `},"new_room_event":{"event_id":"$2"}}`, false},
+		{`{"type":"new_room_event","new_room_event":{` + nre + `,"transaction_id":{"device_id":"D"},"transaction_id":{"txn_id":"t"}}}`, false},
+		{`{"type":"new_room_event","new_room_event":{` + nre + `,"event_id":"\u00e9"}}`, false},
+		{`{"type":"new_room_event","new_room_event":{` + nre + `,"event_id":"` + "\xff" + `"}}`, false},
+		{`{"type":"new_room_event","new_room_event":{` + nre + `,"Event_ID":"$x"}}`, false},
+		{`{"type":"new_room_event","new_room_event":{` + nre + `,"added_state_events":[{}]}}`, false},
+		{`{"type":"new_room_event","new_room_event":null}`, false},
+		{`{"type":"new_room_event"}`, false},
+		{`{"type":"purge_room","purge_room":{"room_id":"!r:hs"}}`, false},
+	} {
+		var direct, slow OutputEvent
+		if got := decodeNewRoomEvent([]byte(tc.data), &direct); got != tc.direct {
+			t.Errorf("%s: read directly %v, want %v", tc.data, got, tc.direct)
+		}
+		if err := DecodeOutput([]byte(tc.data), &direct); err != nil {
+			t.Fatalf("%s: %v", tc.data, err)
+		}
+		if err := json.Unmarshal([]byte(tc.data), &slow); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(direct, slow) {
+			t.Errorf("%s: DecodeOutput %+v, json.Unmarshal %+v", tc.data, direct, slow)
+		}
+	}
+}
+
+// BenchmarkDecodeOutput is a consumer's decoding of one new message's
+// output.
+func BenchmarkDecodeOutput(b *testing.B) {
+	data, _ := EncodeOutput(&OutputEvent{Type: OutputTypeNewRoomEvent, NewRoomEvent: &OutputNewRoomEvent{
+		RoomID: "!r:hs", RoomVersion: "10", EventID: "$e", Event: encodeEvent, HistoryVisibility: VisibilityShared,
+		TransactionID: &TransactionID{DeviceID: "DEV", TransactionID: "m1234.5"},
+	}})
+	b.Run("DecodeOutput", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var o OutputEvent
+			if err := DecodeOutput(data, &o); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("json.Unmarshal", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var o OutputEvent
+			if err := json.Unmarshal(data, &o); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
