@@ -9,7 +9,7 @@ import (
 	"github.com/tidwall/sjson"
 )
 
-// Axon patch 6: Build canonicalised the whole event three times (for the
+// Axon patch 8: Build canonicalised the whole event three times (for the
 // content hash, after adding the hash, and the signed result). Here the
 // event is made canonical once, and every later edit keeps it canonical:
 // deleting a key keeps the others in order, and the hashes and

@@ -5,7 +5,7 @@ import (
 	"sync"
 )
 
-// Axon patch 4: the auth checks of every event parse the room's power
+// Axon patch 6: the auth checks of every event parse the room's power
 // levels and create event content again (Allowed builds a new
 // allowerContext per event), although those change rarely. Parsed
 // contents are kept here, keyed by the exact content bytes (and, for

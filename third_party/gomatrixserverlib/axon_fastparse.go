@@ -11,7 +11,7 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// Axon patch 5: trusted events of the v2 format (every room version from
+// Axon patch 7: trusted events of the v2 format (every room version from
 // v3) were parsed with json.Unmarshal into the event struct, by
 // reflection: a fifth of building a message, and again in every
 // consumer. fillEventV2 fills the same struct from one gjson pass, and

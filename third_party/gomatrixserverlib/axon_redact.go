@@ -7,7 +7,7 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// Axon patch 7: signing a new event redacts it first, and
+// Axon patch 9: signing a new event redacts it first, and
 // RedactEventJSON decodes the event into a struct and encodes it again
 // (a third of building a message). For a canonical event whose type
 // keeps no content in any room version (every type but the few auth

@@ -231,7 +231,7 @@ func (eb *EventBuilder) Build(
 	var named bool
 	var res PDU
 	if !gjson.GetBytes(eventJSON, "signatures").Exists() && !gjson.GetBytes(eventJSON, "hashes").Exists() {
-		// Axon patch 6: canonical once (axon_canonical.go).
+		// Axon patch 8: canonical once (axon_canonical.go).
 		eventJSON, eventID, named, err = hashAndSignCanonical(string(origin), keyID, privateKey, eventJSON, eb.version)
 		if err != nil {
 			return

@@ -70,7 +70,7 @@ func NewCreateContentFromAuthEvents(authEvents AuthEventProvider, userIDForSende
 		err = errorf("missing create event")
 		return
 	}
-	if c, err = cachedCreateContent(createEvent.Content()); err != nil { // Axon patch 4
+	if c, err = cachedCreateContent(createEvent.Content()); err != nil { // Axon patch 6
 		err = errorf("unparseable create event content: %s", err.Error())
 		return
 	}
@@ -462,7 +462,7 @@ func NewPowerLevelContentFromEvent(event PDU) (c PowerLevelContent, err error) {
 		return c, err
 	}
 
-	// Axon patch 4: parsed once per content (axon_contentcache.go).
+	// Axon patch 6: parsed once per content (axon_contentcache.go).
 	if c, err = cachedPowerLevels(verImpl, event.Content()); err != nil {
 		err = errorf("unparseable power_levels event content: %s", err.Error())
 		return
@@ -654,7 +654,7 @@ func checkCreateEventV3(event PDU, sender spec.UserID, knownRoomVersion KnownRoo
 
 func CreatorsFromCreateEvent(createEvent PDU) (creators []string) {
 	creators = append(creators, string(createEvent.SenderID()))
-	content, err := cachedCreateContent(createEvent.Content()) // Axon patch 4
+	content, err := cachedCreateContent(createEvent.Content()) // Axon patch 6
 	if err != nil {
 		// should not be possible as we already have made the PDU
 		panic("invalid create event content: " + string(createEvent.JSON()))

@@ -339,7 +339,7 @@ func referenceOfEvent(eventJSON []byte, roomVersion RoomVersion) (eventReference
 func signNewEvent(signingName string, keyID KeyID, privateKey ed25519.PrivateKey, eventJSON []byte, verImpl IRoomVersion, isCanonical bool) (signed []byte, eventID string, ok bool, err error) {
 	var canonical []byte
 	var direct bool
-	if isCanonical { // Axon patch 7 (axon_redact.go)
+	if isCanonical { // Axon patch 9 (axon_redact.go)
 		canonical, direct = redactedCanonical(eventJSON, verImpl)
 	}
 	if !direct {
@@ -355,13 +355,13 @@ func signNewEvent(signingName string, keyID KeyID, privateKey ed25519.PrivateKey
 		}
 	}
 	sig := ed25519.Sign(privateKey, canonical)
-	signatures, plain := signaturesJSON(signingName, keyID, sig) // Axon patch 5
+	signatures, plain := signaturesJSON(signingName, keyID, sig) // Axon patch 7
 	if !plain {
 		if signatures, err = json.Marshal(map[string]map[KeyID]spec.Base64Bytes{signingName: {keyID: spec.Base64Bytes(sig)}}); err != nil {
 			return nil, "", false, err
 		}
 	}
-	// Axon patch 6: in key order, so canonical input stays canonical.
+	// Axon patch 8: in key order, so canonical input stays canonical.
 	var sorted bool
 	if signed, sorted = insertSortedKey(eventJSON, "signatures", signatures); !sorted {
 		if signed, err = sjson.SetRawBytes(eventJSON, "signatures", signatures); err != nil {
