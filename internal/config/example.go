@@ -184,6 +184,8 @@ limits:
   # Soft memory limit in MiB for the Go heap: the garbage collector works
   # harder as the heap nears it, trading CPU for a smaller footprint.
   # 0 leaves Go's default. The GOMEMLIMIT environment variable overrides it.
+  # Without a limit too, Axon collects at 50 % heap growth (GOGC=50)
+  # unless the GOGC environment variable says otherwise.
   memory_limit_mb: 0
 
 rooms:
@@ -316,7 +318,10 @@ components: []
 # lease_ttl) run several syncapi, keyserver or appservice processes
 # (components: [syncapi] etc.): all serve requests from the shared tables,
 # the one holding the component's writer lease consumes the streams and
-# delivers (pushes, appservice transactions).
+# delivers (pushes, appservice transactions). Several federationapi
+# processes (components: [federationapi]) share the destination servers by
+# partition: each sends to the destinations of the partitions it holds,
+# all serve inbound federation.
 partitioning:
   # This process's name among its component's processes ('axon run --instance').
   instance: ""
