@@ -126,3 +126,14 @@ func (c *Cluster) waitReady(i int) {
 		c.t.Fatalf("NATS node %s did not start within 60s", c.nodes[i].name)
 	}
 }
+
+// StreamLeader is the index of the node leading JetStream stream name
+// (-1 while none does).
+func (c *Cluster) StreamLeader(name string) int {
+	for i, n := range c.nodes {
+		if n.srv != nil && n.srv.JetStreamIsStreamLeader(server.DEFAULT_GLOBAL_ACCOUNT, name) {
+			return i
+		}
+	}
+	return -1
+}
