@@ -65,11 +65,11 @@ listeners:
 database: {default: %q}
 nats: {urls: [%s], prefix: %q, replicas: %d}
 logging: {level: "warn"}
-federation: {enabled: false}
+federation: {enabled: %v, insecure_skip_verify: true, trusted_key_servers: []}
 rate_limits: {enabled: false}
 partitioning: {partitions: %d, lease_ttl: %s}
 `, cfg.ServerName, dir, cfg.SigningKeyPath, cfg.Listeners.Client.Address, metrics, cfg.Database.Default,
-		strings.Join(urls, ", "), cfg.NATS.Prefix, cfg.NATS.Replicas, cfg.Partitioning.Partitions, cfg.Partitioning.LeaseTTL)
+		strings.Join(urls, ", "), cfg.NATS.Prefix, cfg.NATS.Replicas, cfg.Federation.Enabled, cfg.Partitioning.Partitions, cfg.Partitioning.LeaseTTL)
 	path := filepath.Join(dir, "axon.yaml")
 	must(t, os.WriteFile(path, []byte(yaml), 0o600))
 	c := &childProcess{component: cfg.Components[0], instance: cfg.Partitioning.Instance, metrics: metrics, done: make(chan struct{})}

@@ -189,4 +189,3 @@ func TestRoomserverPartitions(t *testing.T) {
 		t.Errorf("after the fenced write the room's extremities are %v, want only %s", ext, res.Results[0].EventID)
 	}
 }
-
