@@ -17,6 +17,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/lease"
 	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/internal/stream/natstest"
@@ -38,8 +39,9 @@ const federationSenders = 1
 // appservice and federationapi once each. A user writes into 20 rooms
 // through both clientapis while two readers long-poll, one preferring
 // each syncapi. During the load the NATS node leading room_events is
-// killed, then sync-1 is killed (SIGKILL) while its reader long-polls on
-// it: the reader goes on at sync-2 with the token it had. At the end
+// killed, then sync-1 (the replica writing the tables) is killed
+// (SIGKILL) while its reader long-polls on it: the reader goes on at
+// sync-2 with the token it had, and sync-2 takes the writing over. At the end
 // every acknowledged event was seen by both readers exactly once, in the
 // order it was sent (each room has one writer: its DAG order), and no
 // room forked.
@@ -78,10 +80,16 @@ func TestDeployment(t *testing.T) {
 	startFederationSenders(t, mk)
 	rs1 := testserver.StartWithConfig(t, mk("rs-1", "roomserver"))
 	rs2 := startChildProcess(t, bin, mk("rs-2", "roomserver"))
-	sync1Cfg := mk("sync-1", "syncapi")
+	// sync-1 is the replica that will write (the lease's preferred
+	// holder), so killing it also moves the writing.
+	names := []string{"sync-a", "sync-b"}
+	if lease.Preferred(names, 0) != names[0] {
+		names[0], names[1] = names[1], names[0]
+	}
+	sync1Cfg := mk(names[0], "syncapi")
 	sync1Cfg.Listeners.Client.Address = testserver.FreeLoopbackAddr(t)
 	sync1 := startChildProcess(t, bin, sync1Cfg)
-	sync2Cfg := mk("sync-2", "syncapi")
+	sync2Cfg := mk(names[1], "syncapi")
 	sync2Cfg.Listeners.Client.Address = testserver.FreeLoopbackAddr(t)
 	sync2 := testserver.StartWithConfig(t, sync2Cfg)
 	edge1Cfg := mk("", "clientapi")
@@ -95,8 +103,8 @@ func TestDeployment(t *testing.T) {
 		n := len(rs1.Server.Rooms.Leases().Owned())
 		return n > 0 && n < scalePartitions && rs2.ownedMetric(t) == scalePartitions-n
 	})
-	testutil.Eventually(t, 30*time.Second, "one syncapi writer", func() bool {
-		return (sync1.ownedMetric(t) == 1) != sync2.Server.Sync.Writer()
+	testutil.Eventually(t, 30*time.Second, "sync-1 the one syncapi writer", func() bool {
+		return sync1.ownedMetric(t) == 1 && !sync2.Server.Sync.Writer()
 	})
 	checkReplicas(t, cluster.URLs(), prefix, 3)
 
@@ -167,14 +175,19 @@ func TestDeployment(t *testing.T) {
 		leader+1, progress("after a NATS node was killed", 1).Round(10*time.Millisecond))
 	progress("after a NATS node was killed", 5)
 	caughtUp("after a NATS node was killed")
+	testutil.Eventually(t, 30*time.Second, "every partition held after the NATS node was lost", func() bool {
+		return len(rs1.Server.Rooms.Leases().Owned())+rs2.ownedMetric(t) == scalePartitions
+	})
 
 	// Kill sync-1 while bob long-polls on it.
 	testutil.Eventually(t, 30*time.Second, "bob long-polling at sync-1", func() bool { return readers[0].polling(0) })
-	wasWriter := sync1.ownedMetric(t) == 1
+	if sync1.ownedMetric(t) != 1 {
+		t.Fatal("sync-1 is not the syncapi writer")
+	}
 	killed := time.Now()
 	sync1.kill(t)
 	testutil.Eventually(t, 30*time.Second, "sync-2 writing", func() bool { return sync2.Server.Sync.Writer() })
-	t.Logf("sync-1 killed (writer: %v): sync-2 writing %s later (lease TTL %s)", wasWriter,
+	t.Logf("sync-1 (the writer) killed: sync-2 writing %s later (lease TTL %s)",
 		time.Since(killed).Round(10*time.Millisecond), scaleLeaseTTL)
 	progress("after sync-1 was killed", 5)
 	caughtUp("after sync-1 was killed")
