@@ -170,9 +170,10 @@ func TestDeployment(t *testing.T) {
 	if leader < 0 {
 		t.Fatal("room_events has no stream leader")
 	}
+	clients := cluster.Clients(leader)
 	cluster.Kill(leader)
-	t.Logf("NATS node %d (room_events leader) killed: a new message acknowledged in every room %s later",
-		leader+1, progress("after a NATS node was killed", 1).Round(10*time.Millisecond))
+	t.Logf("NATS node %d (room_events leader, %d client connections) killed: a new message acknowledged in every room %s later",
+		leader+1, clients, progress("after a NATS node was killed", 1).Round(10*time.Millisecond))
 	progress("after a NATS node was killed", 5)
 	caughtUp("after a NATS node was killed")
 	testutil.Eventually(t, 30*time.Second, "every partition held after the NATS node was lost", func() bool {

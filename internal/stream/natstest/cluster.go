@@ -137,3 +137,11 @@ func (c *Cluster) StreamLeader(name string) int {
 	}
 	return -1
 }
+
+// Clients is how many client connections node i has (0 when stopped).
+func (c *Cluster) Clients(i int) int {
+	if n := c.nodes[i].srv; n != nil {
+		return n.NumClients()
+	}
+	return 0
+}
