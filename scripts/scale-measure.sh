@@ -16,11 +16,13 @@
 # (send -> seen in a long-poll), as axon-bench talks to one URL.
 #
 #   scripts/scale-measure.sh [outdir]     # needs nats-server, psql, PostgreSQL on 127.0.0.1:5432
+#   ONLY="split edge" scripts/scale-measure.sh   # some of: mono split edge
 set -euo pipefail
 out=${1:-/tmp/axon-scale-measure}
+only=${ONLY:-mono split edge}
 secs=${SECS:-20}
 cd "$(dirname "$0")/.."
-rm -rf "$out" && mkdir -p "$out"
+mkdir -p "$out"
 go build -o "$out/axon" ./cmd/axon
 go build -o "$out/axon-bench" ./cmd/axon-bench
 pids=()
@@ -82,6 +84,7 @@ data_dir: "$dir/data"
 signing_key_path: "$out/signing-$tag.key"
 listeners:
   client: {address: "127.0.0.1:$port"}
+  metrics: {address: ""}
 database: {default: "postgres://postgres@127.0.0.1:5432/$db?sslmode=disable"}
 $natsyaml
 registration: {mode: open}
@@ -112,8 +115,8 @@ measure() {
   for n in "${names[@]}"; do before[$n]=$(ticks "${procs[$n]}"); done
   local i=0
   for p in "${natspids[@]}"; do i=$((i + 1)); before[nats$i]=$(ticks "$p"); done
-  local pg0=0
-  for p in $(pgpids "$db"); do pg0=$((pg0 + $(ticks "$p"))); done
+  declare -A pg0
+  for p in $(pgpids "$db"); do pg0[$p]=$(ticks "$p"); done
   "$out/axon-bench" --quiet --json "$out/$label.json" "$@" | tee "$out/$label.txt"
   local ok
   ok=$(python3 -c "import json,sys; r=json.load(open('$out/$label.json')); print(sum(x['ok'] for x in r))")
@@ -127,11 +130,13 @@ measure() {
     local natsd=0
     for p in "${natspids[@]}"; do i=$((i + 1)); natsd=$((natsd + $(ticks "$p") - ${before[nats$i]})); done
     [ ${#natspids[@]} -gt 0 ] && echo "  nats (3 nodes): $((natsd * 10000 / (ok > 0 ? ok : 1))) µs ($natsd ticks)"
-    local pg1=0
-    for p in $(pgpids "$db"); do pg1=$((pg1 + $(ticks "$p"))); done
-    echo "  postgres backends: $(((pg1 - pg0) * 10000 / (ok > 0 ? ok : 1))) µs ($((pg1 - pg0)) ticks)"
+    # Backends alive at the end: their CPU since the start (or since
+    # they connected). A backend that left during the run is not counted.
+    local pgd=0
+    for p in $(pgpids "$db"); do pgd=$((pgd + $(ticks "$p") - ${pg0[$p]:-0})); done
+    echo "  postgres backends: $((pgd * 10000 / (ok > 0 ? ok : 1))) µs ($pgd ticks)"
   } | tee -a "$out/$label.txt" "$out/summary.txt"
-  grep -E "^== |ok |latency" "$out/$label.txt" >>"$out/summary.txt"
+  grep -E "^== [a-z-]+( \(.*\))? ==$|  ok |latency" "$out/$label.txt" >>"$out/summary.txt"
 }
 
 hs=http://127.0.0.1:18108
@@ -141,6 +146,7 @@ run_sends() {
 }
 
 # monolith
+if [[ " $only " == *" mono "* ]]; then
 tag=mono
 natspids=()
 db=$(newdb mono)
@@ -148,9 +154,11 @@ axon_proc all 18108 "$db" "" ""
 run_sends
 measure "$tag-synclat" "$db" -- --hs $hs sync-latency -m 200
 cleanup; pids=(); procs=()
+fi
 
 urls='"nats://127.0.0.1:14222", "nats://127.0.0.1:14223", "nats://127.0.0.1:14224"'
 for n in 1 2; do
+  [[ " $only " == *" split "* ]] || break
   tag=split$n
   start_nats
   db=$(newdb "$tag")
@@ -166,6 +174,7 @@ for n in 1 2; do
 done
 
 # edge split for send -> seen: clientapi+syncapi+core | rs-1
+if [[ " $only " == *" edge "* ]]; then
 tag=edge
 start_nats
 db=$(newdb edge)
@@ -175,4 +184,5 @@ measure "$tag-send1" "$db" -- --hs $hs send -c 1 -t 10s --rooms each
 measure "$tag-synclat" "$db" -- --hs $hs sync-latency -m 200
 cleanup; pids=(); procs=()
 stop_nats
+fi
 echo "results in $out (summary.txt)"

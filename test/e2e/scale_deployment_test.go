@@ -18,7 +18,6 @@ import (
 
 	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/internal/lease"
-	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/internal/stream/natstest"
 	"github.com/axon-hs/axon/internal/testutil"
@@ -56,18 +55,11 @@ func TestDeployment(t *testing.T) {
 	edge1Addr := testserver.FreeLoopbackAddr(t)
 	var signingKey string
 	mk := func(instance string, components ...string) *config.Config {
-		c := testserver.NewConfig(t, testserver.Options{Configure: func(c *config.Config) {
-			c.NATS.URLs, c.NATS.Prefix, c.NATS.Replicas = cluster.URLs(), prefix, 3
-			c.Components = components
-			c.Database.Default = dsn
-			c.Partitioning.Instance = instance
-			c.Partitioning.Partitions = scalePartitions
-			c.Partitioning.LeaseTTL = scaleLeaseTTL
-			c.ServerName = edge1Addr
-			c.Listeners.Client.Address = "127.0.0.1:0"
-			// Federation on (the federationapi runs), with no peers.
-			c.Federation.Enabled, c.Federation.InsecureSkipVerify, c.Federation.TrustedKeyServers = true, true, nil
-		}})
+		c := scaleConfig(t, prefix, dsn, instance, components...)
+		c.NATS.URLs, c.NATS.Replicas = cluster.URLs(), 3
+		c.ServerName, c.Listeners.Client.Address = edge1Addr, "127.0.0.1:0"
+		// Federation on (the federationapi runs), with no peers.
+		c.Federation.Enabled, c.Federation.InsecureSkipVerify, c.Federation.TrustedKeyServers = true, true, nil
 		if signingKey == "" {
 			signingKey = c.ResolvePath("signing.key")
 			must(t, c.LoadSigningKey())
@@ -209,17 +201,7 @@ func TestDeployment(t *testing.T) {
 			t.Error(e)
 		}
 	}
-	ctx := context.Background()
-	for i, r := range rooms {
-		if err := rs1.Server.Rooms.CheckDAG(ctx, string(r)); err != nil {
-			t.Errorf("room %d: %v", i, err)
-		}
-		ext, err := rs1.Server.Rooms.QueryForwardExtremities(ctx, matrixid.RoomID(r))
-		must(t, err)
-		if len(ext) != 1 {
-			t.Errorf("room %d forked: forward extremities %v", i, ext)
-		}
-	}
+	checkRoomsLinear(t, rs1.Server.Rooms, rooms)
 }
 
 // startFederationSenders runs the federationapi: federationSenders

@@ -19,9 +19,42 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/testutil"
+	"github.com/axon-hs/axon/roomserver"
 	"github.com/axon-hs/axon/server/testserver"
 )
+
+// scaleConfig is the config of one process of a scaled-out test
+// deployment: components on the shared PostgreSQL database dsn and the
+// external NATS under prefix, with the scale tests' partitioning.
+func scaleConfig(t *testing.T, prefix, dsn, instance string, components ...string) *config.Config {
+	return testserver.NewConfig(t, testserver.Options{ExternalNATS: true, Configure: func(c *config.Config) {
+		c.NATS.Prefix = prefix
+		c.Components = components
+		c.Database.Default = dsn
+		c.Partitioning.Instance = instance
+		c.Partitioning.Partitions = scalePartitions
+		c.Partitioning.LeaseTTL = scaleLeaseTTL
+	}})
+}
+
+// checkRoomsLinear fails t for each room whose DAG is inconsistent or
+// that forked (more than one forward extremity).
+func checkRoomsLinear(t *testing.T, rs *roomserver.RoomServer, rooms []id.RoomID) {
+	t.Helper()
+	ctx := context.Background()
+	for i, r := range rooms {
+		if err := rs.CheckDAG(ctx, string(r)); err != nil {
+			t.Errorf("room %d: %v", i, err)
+		}
+		ext, err := rs.QueryForwardExtremities(ctx, matrixid.RoomID(r))
+		must(t, err)
+		if len(ext) != 1 {
+			t.Errorf("room %d forked: forward extremities %v", i, ext)
+		}
+	}
+}
 
 // buildAxon compiles the axon binary for child processes.
 func buildAxon(t *testing.T) string {

@@ -235,13 +235,7 @@ func startSyncReplicas(t *testing.T) (core, sync1, sync2 *testserver.Instance) {
 	prefix := fmt.Sprintf("axonsyncrep%d", time.Now().UnixNano())
 	dsn := storagetest.PostgresDSN(t)
 	mk := func(instance string, components ...string) *config.Config {
-		return testserver.NewConfig(t, testserver.Options{ExternalNATS: true, Configure: func(c *config.Config) {
-			c.NATS.Prefix = prefix
-			c.Components = components
-			c.Database.Default = dsn
-			c.Partitioning.Instance = instance
-			c.Partitioning.LeaseTTL = scaleLeaseTTL
-		}})
+		return scaleConfig(t, prefix, dsn, instance, components...)
 	}
 	coreCfg := mk("", "clientapi", "userapi", "roomserver", "keyserver")
 	coreAddr := testserver.FreeLoopbackAddr(t)
