@@ -13,7 +13,8 @@
 # every NATS node and the PostgreSQL backends of the test database before
 # and after; then one sender alone (send -> ack latency). The monolith and
 # an "edge" split (clientapi+syncapi+core | rs-1) also run sync-latency
-# (send -> seen in a long-poll), as axon-bench talks to one URL.
+# (send -> seen in a long-poll), as axon-bench talks to one URL, with one
+# receiver and with 20 (the difference is what 19 /sync responses cost).
 #
 #   scripts/scale-measure.sh [outdir]     # needs nats-server, psql, PostgreSQL on 127.0.0.1:5432
 #   ONLY="split edge" scripts/scale-measure.sh   # some of: mono split edge
@@ -153,6 +154,7 @@ db=$(newdb mono)
 axon_proc all 18108 "$db" "" ""
 run_sends
 measure "$tag-synclat" "$db" -- --hs $hs sync-latency -m 200
+measure "$tag-synclat20" "$db" -- --hs $hs sync-latency -m 100 -receivers 20
 cleanup; pids=(); procs=()
 fi
 
@@ -182,6 +184,7 @@ axon_proc rs1 18111 "$db" "$urls" roomserver rs-1
 axon_proc edge 18108 "$db" "$urls" clientapi,syncapi,userapi,keyserver,mediaapi,appservice
 measure "$tag-send1" "$db" -- --hs $hs send -c 1 -t 10s --rooms each
 measure "$tag-synclat" "$db" -- --hs $hs sync-latency -m 200
+measure "$tag-synclat20" "$db" -- --hs $hs sync-latency -m 100 -receivers 20
 cleanup; pids=(); procs=()
 stop_nats
 fi
