@@ -40,10 +40,10 @@ const federationSenders = 1
 // each syncapi. During the load the NATS node leading room_events is
 // killed, then sync-1 (the replica writing the tables) is killed
 // (SIGKILL) while its reader long-polls on it: the reader goes on at
-// sync-2 with the token it had, and sync-2 takes the writing over. At the end
-// every acknowledged event was seen by both readers exactly once, in the
-// order it was sent (each room has one writer: its DAG order), and no
-// room forked.
+// sync-2 with the token it had, and sync-2 takes the writing over. At
+// the end every acknowledged event was seen by both readers exactly
+// once, in the order it was sent (each room has one writer: its DAG
+// order), and no room forked.
 func TestDeployment(t *testing.T) {
 	if os.Getenv("AXON_SKIP_POSTGRES") == "1" {
 		t.Skip("needs PostgreSQL")
@@ -68,7 +68,7 @@ func TestDeployment(t *testing.T) {
 		}
 		return c
 	}
-	core := testserver.StartWithConfig(t, mk("", "userapi", "keyserver", "mediaapi", "appservice"))
+	testserver.StartWithConfig(t, mk("", "userapi", "keyserver", "mediaapi", "appservice"))
 	startFederationSenders(t, mk)
 	rs1 := testserver.StartWithConfig(t, mk("rs-1", "roomserver"))
 	rs2 := startChildProcess(t, bin, mk("rs-2", "roomserver"))
@@ -90,7 +90,6 @@ func TestDeployment(t *testing.T) {
 	edge2Cfg := mk("", "clientapi")
 	edge2Cfg.Listeners.Client.Address = testserver.FreeLoopbackAddr(t)
 	edge2 := testserver.StartWithConfig(t, edge2Cfg)
-	_ = core
 	testutil.Eventually(t, 30*time.Second, "rs-1 and rs-2 sharing the partitions", func() bool {
 		n := len(rs1.Server.Rooms.Leases().Owned())
 		return n > 0 && n < scalePartitions && rs2.ownedMetric(t) == scalePartitions-n
