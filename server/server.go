@@ -152,7 +152,7 @@ func (s *Server) build(ctx context.Context) error {
 			return err
 		}
 	} else {
-		s.RoomAPI = &rsapi.RoomserverAPIClient{C: s.rpcClient("roomserver")}
+		s.RoomAPI = &rsapi.RetryingClient{RoomserverAPIClient: &rsapi.RoomserverAPIClient{C: s.rpcClient("roomserver")}}
 	}
 
 	var err error
