@@ -126,7 +126,7 @@ func TestDeployment(t *testing.T) {
 			acked[i] = load.ackedIn(i)
 		}
 		for _, r := range readers {
-			testutil.Eventually(t, 90*time.Second, r.name+" seeing every event acknowledged "+what, func() bool {
+			testutil.Eventually(t, 180*time.Second, r.name+" seeing every event acknowledged "+what, func() bool {
 				return r.hasAll(acked)
 			})
 		}
@@ -138,7 +138,7 @@ func TestDeployment(t *testing.T) {
 		for i := range rooms {
 			base[i] = len(load.ackedIn(i))
 		}
-		testutil.Eventually(t, 120*time.Second, fmt.Sprintf("%d more messages acknowledged in every room %s", n, what), func() bool {
+		testutil.Eventually(t, 180*time.Second, fmt.Sprintf("%d more messages acknowledged in every room %s", n, what), func() bool {
 			for i := range rooms {
 				if len(load.ackedIn(i)) < base[i]+n {
 					return false

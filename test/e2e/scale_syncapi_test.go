@@ -295,14 +295,23 @@ func TestSlidingSyncAcrossReplicas(t *testing.T) {
 		})
 		return pos, rm
 	}
-	first := roomsDo(t, bobAt[0], "POST", path, req)
-	if first.Status != 200 {
-		t.Fatalf("sliding sync: %d %v", first.Status, first.Body)
-	}
-	if rm := first.Body["rooms"].(map[string]any)[string(room)].(map[string]any); rm["initial"] != true {
-		t.Fatalf("first response's room not initial: %v", rm)
-	}
-	pos := first.Body["pos"].(string)
+	// The connection starts at sync-1 (once it has bob's join).
+	var pos string
+	testutil.Eventually(t, 30*time.Second, "the room in a new connection's first response", func() bool {
+		first := roomsDo(t, bobAt[0], "POST", path, req)
+		if first.Status != 200 {
+			t.Fatalf("sliding sync: %d %v", first.Status, first.Body)
+		}
+		rm, _ := first.Body["rooms"].(map[string]any)[string(room)].(map[string]any)
+		if rm == nil {
+			return false
+		}
+		if rm["initial"] != true {
+			t.Fatalf("first response's room not initial: %v", rm)
+		}
+		pos = first.Body["pos"].(string)
+		return true
+	})
 	for i, c := range []*mautrix.Client{bobAt[1], bobAt[0], bobAt[1]} {
 		body := fmt.Sprintf("step %d", i)
 		syncSend(t, alice, room, body)
