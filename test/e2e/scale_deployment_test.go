@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/internal/lease"
-	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/internal/stream/natstest"
 	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/server/testserver"
@@ -45,21 +43,18 @@ const federationSenders = 1
 // once, in the order it was sent (each room has one writer: its DAG
 // order), and no room forked.
 func TestDeployment(t *testing.T) {
-	if os.Getenv("AXON_SKIP_POSTGRES") == "1" {
-		t.Skip("needs PostgreSQL")
-	}
 	bin := buildAxon(t)
 	cluster := natstest.StartCluster(t, 3)
-	prefix := fmt.Sprintf("axondeploy%d", time.Now().UnixNano())
-	dsn := storagetest.PostgresDSN(t)
 	edge1Addr := testserver.FreeLoopbackAddr(t)
-	var signingKey string
-	mk := func(instance string, components ...string) *config.Config {
-		c := scaleConfig(t, prefix, dsn, instance, components...)
+	scaled := scaleConfigs(t, "deploy", func(c *config.Config) {
 		c.NATS.URLs, c.NATS.Replicas = cluster.URLs(), 3
 		c.ServerName, c.Listeners.Client.Address = edge1Addr, "127.0.0.1:0"
 		// Federation on (the federationapi runs), with no peers.
 		c.Federation.Enabled, c.Federation.InsecureSkipVerify, c.Federation.TrustedKeyServers = true, true, nil
+	})
+	var signingKey string
+	mk := func(instance string, components ...string) *config.Config {
+		c := scaled(instance, components...)
 		if signingKey == "" {
 			signingKey = c.ResolvePath("signing.key")
 			must(t, c.LoadSigningKey())
@@ -68,7 +63,9 @@ func TestDeployment(t *testing.T) {
 		}
 		return c
 	}
-	testserver.StartWithConfig(t, mk("", "userapi", "keyserver", "mediaapi", "appservice"))
+	coreCfg := mk("", "userapi", "keyserver", "mediaapi", "appservice")
+	prefix := coreCfg.NATS.Prefix
+	testserver.StartWithConfig(t, coreCfg)
 	startFederationSenders(t, mk)
 	rs1 := testserver.StartWithConfig(t, mk("rs-1", "roomserver"))
 	rs2 := startChildProcess(t, bin, mk("rs-2", "roomserver"))

@@ -25,20 +25,6 @@ import (
 	"github.com/axon-hs/axon/server/testserver"
 )
 
-// scaleConfig is the config of one process of a scaled-out test
-// deployment: components on the shared PostgreSQL database dsn and the
-// external NATS under prefix, with the scale tests' partitioning.
-func scaleConfig(t *testing.T, prefix, dsn, instance string, components ...string) *config.Config {
-	return testserver.NewConfig(t, testserver.Options{ExternalNATS: true, Configure: func(c *config.Config) {
-		c.NATS.Prefix = prefix
-		c.Components = components
-		c.Database.Default = dsn
-		c.Partitioning.Instance = instance
-		c.Partitioning.Partitions = scalePartitions
-		c.Partitioning.LeaseTTL = scaleLeaseTTL
-	}})
-}
-
 // checkRoomsLinear fails t for each room whose DAG is inconsistent or
 // that forked (more than one forward extremity).
 func checkRoomsLinear(t *testing.T, rs *roomserver.RoomServer, rooms []id.RoomID) {

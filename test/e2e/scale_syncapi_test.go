@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/axon-hs/axon/internal/config"
-	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/server/testserver"
 )
@@ -33,9 +31,6 @@ const syncReplicaFilter = `{"room":{"timeline":{"limit":200}}}`
 // token there with no event missing or repeated. Typing set through one
 // replica reaches clients of the other.
 func TestSyncapiReplicas(t *testing.T) {
-	if os.Getenv("AXON_SKIP_NATS") == "1" || os.Getenv("AXON_SKIP_POSTGRES") == "1" {
-		t.Skip("needs the external NATS server and PostgreSQL")
-	}
 	core, sync1, sync2 := startSyncReplicas(t)
 	replicas := []*testserver.Instance{sync1, sync2}
 	// writer is the index of the one replica writing (the lease goes to
@@ -232,24 +227,13 @@ func TestSyncapiReplicas(t *testing.T) {
 // and the external NATS.
 func startSyncReplicas(t *testing.T) (core, sync1, sync2 *testserver.Instance) {
 	t.Helper()
-	prefix := fmt.Sprintf("axonsyncrep%d", time.Now().UnixNano())
-	dsn := storagetest.PostgresDSN(t)
-	mk := func(instance string, components ...string) *config.Config {
-		return scaleConfig(t, prefix, dsn, instance, components...)
-	}
+	mk := scaleConfigs(t, "syncrep", nil)
 	coreCfg := mk("", "clientapi", "userapi", "roomserver", "keyserver")
-	coreAddr := testserver.FreeLoopbackAddr(t)
-	coreCfg.ServerName, coreCfg.Listeners.Client.Address = coreAddr, coreAddr
-	must(t, coreCfg.LoadSigningKey())
-	replicaCfg := func(instance string) *config.Config {
-		c := mk(instance, "syncapi")
-		c.ServerName, c.Listeners.Client.Address = coreAddr, testserver.FreeLoopbackAddr(t)
-		c.SigningKeyPath = coreCfg.ResolvePath("signing.key")
-		return c
-	}
+	replicaCfgs := []*config.Config{mk("sync-1", "syncapi"), mk("sync-2", "syncapi")}
+	oneServer(t, coreCfg, true, replicaCfgs...)
 	core = testserver.StartWithConfig(t, coreCfg)
-	sync1 = testserver.StartWithConfig(t, replicaCfg("sync-1"))
-	sync2 = testserver.StartWithConfig(t, replicaCfg("sync-2"))
+	sync1 = testserver.StartWithConfig(t, replicaCfgs[0])
+	sync2 = testserver.StartWithConfig(t, replicaCfgs[1])
 	return core, sync1, sync2
 }
 
@@ -260,9 +244,6 @@ func startSyncReplicas(t *testing.T) (core, sync1, sync2 *testserver.Instance) {
 // are not sent again), and restarting the connection drops its stored
 // positions.
 func TestSlidingSyncAcrossReplicas(t *testing.T) {
-	if os.Getenv("AXON_SKIP_NATS") == "1" || os.Getenv("AXON_SKIP_POSTGRES") == "1" {
-		t.Skip("needs the external NATS server and PostgreSQL")
-	}
 	core, sync1, sync2 := startSyncReplicas(t)
 	alice := core.Register("alice", "password123")
 	bob := core.Register("bob", "password123")
