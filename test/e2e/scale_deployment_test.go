@@ -123,9 +123,15 @@ func TestDeployment(t *testing.T) {
 			acked[i] = load.ackedIn(i)
 		}
 		for _, r := range readers {
-			testutil.Eventually(t, 180*time.Second, r.name+" seeing every event acknowledged "+what, func() bool {
-				return r.hasAll(acked)
-			})
+			if !testutil.Within(180*time.Second, func() bool { return r.hasAll(acked) }) {
+				for i, room := range rooms {
+					if seen := r.seenIn(room); len(seen) < len(acked[i]) {
+						t.Logf("%s, room %d: saw %d of %d acknowledged; missing %v", r.name, i, len(seen), len(acked[i]),
+							missing(acked[i], seen))
+					}
+				}
+				t.Fatalf("timed out after 3m waiting for %s to see every event acknowledged %s (reader errors: %v)", r.name, what, r.errors())
+			}
 		}
 	}
 	progress := func(what string, n int) time.Duration {
@@ -198,6 +204,17 @@ func TestDeployment(t *testing.T) {
 		}
 	}
 	checkRoomsLinear(t, rs1.Server.Rooms, rooms)
+}
+
+// missing lists what of want is not in got.
+func missing(want, got []string) []string {
+	var out []string
+	for _, w := range want {
+		if !slices.Contains(got, w) {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // startFederationSenders runs the federationapi: federationSenders
