@@ -272,7 +272,8 @@ func at(t *testing.T, cfg *config.Config, c *mautrix.Client) *mautrix.Client {
 
 // syncReader long-polls /sync in a goroutine, at its first client's
 // server while that answers and at the next one after an error, always
-// with the token it had, and records the load's messages per room.
+// with the token it had, and records the load's messages per room (a
+// limited timeline's gap filled from /messages).
 type syncReader struct {
 	t       *testing.T
 	name    string
@@ -321,27 +322,85 @@ func (r *syncReader) start() {
 				continue
 			}
 			r.served[cur]++
+			r.mu.Unlock()
 			for _, room := range r.rooms {
 				jr, ok := resp.Rooms.Join[room]
 				if !ok {
 					continue
 				}
+				var got []string
 				if jr.Timeline.Limited && since != "" {
-					r.errs = append(r.errs, fmt.Sprintf("%s: limited timeline (a gap) for %s in an incremental sync", r.name, room))
-				}
-				for _, ev := range jr.Timeline.Events {
-					if ev.Type != event.EventMessage {
-						continue
+					// More than the timeline limit is new: fill the gap
+					// from /messages, as a client does.
+					gap, err := r.fillGap(r.clients[cur], room, jr.Timeline.PrevBatch)
+					if err != nil {
+						r.mu.Lock()
+						r.errs = append(r.errs, fmt.Sprintf("%s: filling a gap in %s: %v", r.name, room, err))
+						r.mu.Unlock()
 					}
-					if body, _ := ev.Content.Raw["body"].(string); strings.HasPrefix(body, "scale-") {
-						r.seen[room] = append(r.seen[room], string(ev.ID))
-					}
+					got = gap
 				}
+				got = append(got, loadMessages(jr.Timeline.Events)...)
+				r.mu.Lock()
+				r.seen[room] = append(r.seen[room], got...)
+				r.mu.Unlock()
 			}
-			r.mu.Unlock()
 			since = resp.NextBatch
 		}
 	}()
+}
+
+// fillGap pages /messages back from prevBatch to the last event the
+// reader saw in room and returns the load's messages in between, oldest
+// first.
+func (r *syncReader) fillGap(c *mautrix.Client, room id.RoomID, prevBatch string) ([]string, error) {
+	r.mu.Lock()
+	seen := r.seen[room]
+	r.mu.Unlock()
+	last := ""
+	if len(seen) > 0 {
+		last = seen[len(seen)-1]
+	}
+	var back []*event.Event // newest first
+	from := prevBatch
+	for page := 0; page < 200; page++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		resp, err := c.Messages(ctx, room, from, "", mautrix.DirectionBackward, nil, 100)
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+		for _, ev := range resp.Chunk {
+			if string(ev.ID) == last {
+				slices.Reverse(back)
+				return loadMessages(back), nil
+			}
+			back = append(back, ev)
+		}
+		if resp.End == "" || len(resp.Chunk) == 0 {
+			break
+		}
+		from = resp.End
+	}
+	if last != "" {
+		return nil, fmt.Errorf("the last event seen (%s) not found going back", last)
+	}
+	slices.Reverse(back)
+	return loadMessages(back), nil
+}
+
+// loadMessages are the IDs of the load's messages among evs, in order.
+func loadMessages(evs []*event.Event) []string {
+	var out []string
+	for _, ev := range evs {
+		if ev.Type != event.EventMessage {
+			continue
+		}
+		if body, _ := ev.Content.Raw["body"].(string); strings.HasPrefix(body, "scale-") {
+			out = append(out, string(ev.ID))
+		}
+	}
+	return out
 }
 
 func (r *syncReader) stop() {
