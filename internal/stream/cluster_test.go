@@ -96,6 +96,9 @@ func TestClusterReplicas(t *testing.T) {
 		}
 	}
 	publish(10)
+	testutil.Eventually(t, 30*time.Second, "every node current on the stream and the bucket", func() bool {
+		return cluster.StreamCurrent("clustertest_events") && cluster.StreamCurrent("KV_clustertest_leases")
+	})
 	leader := cluster.StreamLeader("clustertest_events")
 	if leader < 0 {
 		t.Fatal("no stream leader")

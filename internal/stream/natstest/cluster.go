@@ -145,3 +145,14 @@ func (c *Cluster) Clients(i int) int {
 	}
 	return 0
 }
+
+// StreamCurrent reports whether every running node has stream name and
+// is caught up on it (a replica still catching up cannot take over).
+func (c *Cluster) StreamCurrent(name string) bool {
+	for _, n := range c.nodes {
+		if n.srv != nil && !n.srv.JetStreamIsStreamCurrent(server.DEFAULT_GLOBAL_ACCOUNT, name) {
+			return false
+		}
+	}
+	return true
+}
