@@ -35,6 +35,8 @@ type RoomEvents struct {
 	// servers. Set on a first start so enabling federation on an
 	// existing server does not send its whole history.
 	BacklogUntil uint64
+	// DeadLetter records messages given up on (nil: in Store).
+	DeadLetter stream.DeadLetterFunc
 }
 
 // Start consumes s from the stored position.
@@ -48,7 +50,11 @@ func (c *RoomEvents) Start(ctx context.Context, s *stream.Stream) (<-chan struct
 			return nil, err
 		}
 	}
-	return s.Consume(ctx, ConsumerName, pos, c.Store.DeadLetterer(ConsumerName), c.Handle)
+	dl := c.DeadLetter
+	if dl == nil {
+		dl = c.Store.DeadLetterer(ConsumerName)
+	}
+	return s.Consume(ctx, ConsumerName, pos, dl, c.Handle)
 }
 
 // Handle applies one stream message; the queue rows, joined-server

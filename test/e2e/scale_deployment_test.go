@@ -68,7 +68,7 @@ func TestDeployment(t *testing.T) {
 	testserver.StartWithConfig(t, coreCfg)
 	startFederationSenders(t, mk)
 	rs1 := testserver.StartWithConfig(t, mk("rs-1", "roomserver"))
-	rs2 := startChildProcess(t, bin, mk("rs-2", "roomserver"))
+	rs2 := startComponentProcess(t, bin, mk("rs-2", "roomserver"), "roomserver")
 	// sync-1 is the replica that will write (the lease's preferred
 	// holder), so killing it also moves the writing.
 	names := []string{"sync-a", "sync-b"}
@@ -77,7 +77,7 @@ func TestDeployment(t *testing.T) {
 	}
 	sync1Cfg := mk(names[0], "syncapi")
 	sync1Cfg.Listeners.Client.Address = testserver.FreeLoopbackAddr(t)
-	sync1 := startChildProcess(t, bin, sync1Cfg)
+	sync1 := startComponentProcess(t, bin, sync1Cfg, "syncapi")
 	sync2Cfg := mk(names[1], "syncapi")
 	sync2Cfg.Listeners.Client.Address = testserver.FreeLoopbackAddr(t)
 	sync2 := testserver.StartWithConfig(t, sync2Cfg)

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -54,8 +55,8 @@ func buildAxon(t *testing.T) string {
 	return bin
 }
 
-// childProcess is one partitioned component (roomserver or syncapi,
-// cfg.Components[0]) running as a process of its own.
+// childProcess is one partitioned component running as a process of its
+// own.
 type childProcess struct {
 	cmd       *exec.Cmd
 	component string
@@ -64,16 +65,24 @@ type childProcess struct {
 	done      chan struct{}
 }
 
-// startChildProcess runs `axon run --components <component> --instance
-// <name>` on cfg's settings (its client listener, database, NATS URLs,
-// prefix and replicas, partitioning).
-func startChildProcess(t *testing.T, bin string, cfg *config.Config) *childProcess {
+// startComponentProcess runs `axon run --components <component>
+// --instance <name>` on cfg's settings: its client listener, database,
+// NATS URLs, prefix and replicas, partitioning, and federation as in cfg
+// (with no listener of its own: its routes are on the client listener).
+func startComponentProcess(t *testing.T, bin string, cfg *config.Config, component string) *childProcess {
 	t.Helper()
 	dir := t.TempDir()
 	metrics := testserver.FreeLoopbackAddr(t)
 	urls := make([]string, len(cfg.NATS.URLs))
 	for i, u := range cfg.NATS.URLs {
 		urls[i] = fmt.Sprintf("%q", u)
+	}
+	federation := "federation: {enabled: false}"
+	if cfg.Federation.Enabled {
+		nets, err := json.Marshal(cfg.Federation.AllowedPrivateNetworks)
+		must(t, err)
+		federation = fmt.Sprintf("federation: {enabled: true, insecure_skip_verify: %t, trusted_key_servers: [], allowed_private_networks: %s}",
+			cfg.Federation.InsecureSkipVerify, nets)
 	}
 	yaml := fmt.Sprintf(`server_name: %q
 data_dir: %q
@@ -84,15 +93,15 @@ listeners:
 database: {default: %q}
 nats: {urls: [%s], prefix: %q, replicas: %d}
 logging: {level: "warn"}
-federation: {enabled: %v, insecure_skip_verify: true, trusted_key_servers: []}
+%s
 rate_limits: {enabled: false}
 partitioning: {partitions: %d, lease_ttl: %s}
 `, cfg.ServerName, dir, cfg.SigningKeyPath, cfg.Listeners.Client.Address, metrics, cfg.Database.Default,
-		strings.Join(urls, ", "), cfg.NATS.Prefix, cfg.NATS.Replicas, cfg.Federation.Enabled, cfg.Partitioning.Partitions, cfg.Partitioning.LeaseTTL)
+		strings.Join(urls, ", "), cfg.NATS.Prefix, cfg.NATS.Replicas, federation, cfg.Partitioning.Partitions, cfg.Partitioning.LeaseTTL)
 	path := filepath.Join(dir, "axon.yaml")
 	must(t, os.WriteFile(path, []byte(yaml), 0o600))
-	c := &childProcess{component: cfg.Components[0], instance: cfg.Partitioning.Instance, metrics: metrics, done: make(chan struct{})}
-	c.cmd = exec.Command(bin, "run", "--config", path, "--components", c.component, "--instance", c.instance)
+	c := &childProcess{component: component, instance: cfg.Partitioning.Instance, metrics: metrics, done: make(chan struct{})}
+	c.cmd = exec.Command(bin, "run", "--config", path, "--components", component, "--instance", c.instance)
 	if os.Getenv("AXON_TEST_LOG") == "1" {
 		c.cmd.Stderr = os.Stderr
 	}

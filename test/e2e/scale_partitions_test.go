@@ -54,7 +54,7 @@ func TestRoomserverPartitions(t *testing.T) {
 	if len(rs1.Server.Rooms.Leases().Owned()) != scalePartitions {
 		t.Fatalf("a lone roomserver holds %v", rs1.Server.Rooms.Leases().Owned())
 	}
-	rs2 := startChildProcess(t, bin, rsCfg("rs-2"))
+	rs2 := startComponentProcess(t, bin, rsCfg("rs-2"), "roomserver")
 	testutil.Eventually(t, 20*time.Second, "rs-2 taking its share of the partitions", func() bool {
 		n := len(rs1.Server.Rooms.Leases().Owned())
 		return n > 0 && n < scalePartitions && rs2.ownedMetric(t) == scalePartitions-n
