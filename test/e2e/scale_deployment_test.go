@@ -23,18 +23,17 @@ import (
 )
 
 // federationSenders is how many federationapi processes the deployment
-// runs. One today: the sender is not partitioned yet (docs/scaling.md).
-// Once it is, raise this to 2; startFederationSenders gives each an
-// instance name then.
-const federationSenders = 1
+// runs (partitioned by destination with more than one, each with an
+// instance name).
+const federationSenders = 2
 
 // TestDeployment runs Axon as a scaled-out deployment on a 3-node NATS
 // JetStream cluster started by the test (streams and leases with
 // replicas 3) and PostgreSQL: two roomserver processes (rs-1 here, rs-2
 // a child process), two syncapi replicas (sync-1 a child process, sync-2
-// here), two clientapi processes, and userapi, keyserver, mediaapi,
-// appservice and federationapi once each. A user writes into 20 rooms
-// through both clientapis while two readers long-poll, one preferring
+// here), two clientapi processes, two federation senders, and userapi,
+// keyserver, mediaapi and appservice once each. A user writes into 20
+// rooms through both clientapis while two readers long-poll, one preferring
 // each syncapi. During the load the NATS node leading room_events is
 // killed, then sync-1 (the replica writing the tables) is killed
 // (SIGKILL) while its reader long-polls on it: the reader goes on at
@@ -218,7 +217,7 @@ func missing(want, got []string) []string {
 }
 
 // startFederationSenders runs the federationapi: federationSenders
-// processes, each an instance once the sender is partitioned.
+// processes, each with an instance name when there are several.
 func startFederationSenders(t *testing.T, mk func(instance string, components ...string) *config.Config) {
 	for i := range federationSenders {
 		instance := ""
