@@ -61,7 +61,7 @@ func (c *RoomEvents) Start(ctx context.Context, s *stream.Stream) (<-chan struct
 // changes and the new position commit together.
 func (c *RoomEvents) Handle(ctx context.Context, msg stream.Message) error {
 	var out rsapi.OutputEvent
-	if err := json.Unmarshal(msg.Data, &out); err != nil {
+	if err := rsapi.DecodeOutput(msg.Data, &out); err != nil {
 		// Undecodable output can never apply: dead-letter it.
 		return stream.Poison(fmt.Errorf("malformed room event output: %w", err))
 	}

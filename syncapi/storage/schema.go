@@ -280,9 +280,13 @@ CREATE TABLE syncapi_writer (
 );
 `,
 }, {
+	Version: 10,
+	Name:    "history gaps",
+	SQL:     `ALTER TABLE syncapi_events ADD COLUMN history_gap BOOLEAN NOT NULL DEFAULT FALSE`,
+}, {
 	// Sliding sync positions, shared by syncapi replicas so a connection
 	// continues on any of them (sliding_shared.go).
-	Version: 10,
+	Version: 11,
 	Name:    "sliding sync positions",
 	SQL: `
 CREATE TABLE syncapi_sliding_positions (
