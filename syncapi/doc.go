@@ -86,8 +86,10 @@
 // Replicas (replicas.go; config partitioning.instance): several syncapi
 // processes serve from the same tables; only the holder of the writer
 // lease runs the stream consumers (fenced by the lease epoch), and every
-// replica publishes its wakes on <prefix>.syncapi.wake for the others
-// (docs/scaling.md).
+// replica publishes its wakes on <prefix>.syncapi.wake for the others;
+// sliding sync positions are also stored in syncapi_sliding_positions so
+// a connection continues on any replica (sliding_shared.go;
+// docs/scaling.md).
 //
 // Purged rooms (admin API room deletion): the roomserver's purge_room
 // output deletes everything syncapi holds of the room in the consumer's

@@ -16,7 +16,8 @@ const (
 	notificationsPruneEvery = time.Hour
 )
 
-// maintenanceLoop runs the presence timers and prunes notifications.
+// maintenanceLoop runs the presence timers and prunes notifications (and
+// shared sliding sync positions long unused).
 func (s *SyncAPI) maintenanceLoop(ctx context.Context, wg *sync.WaitGroup) {
 	defer wg.Done()
 	reap := time.NewTicker(presenceReapEvery)
@@ -34,6 +35,7 @@ func (s *SyncAPI) maintenanceLoop(ctx context.Context, wg *sync.WaitGroup) {
 			}
 		case now := <-prune.C:
 			s.pruneNotifications(ctx, now)
+			s.pruneSharedSliding(ctx, now)
 		}
 	}
 }

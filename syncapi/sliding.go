@@ -36,6 +36,7 @@ type slidingConn struct {
 
 // slidingPos is one handed-out pos.
 type slidingPos struct {
+	seq   int64 // n of the connection's n-th pos
 	tok   types.StreamToken
 	rooms map[string]*slidingSentRoom
 }
@@ -125,23 +126,24 @@ func (s *SyncAPI) handleSlidingSync(req *http.Request, dev *uapi.Device) httputi
 	key := dev.UserID + "|" + dev.ID + "|" + body.ConnID
 	var since *types.StreamToken
 	var prev map[string]*slidingSentRoom
-	conn := s.sliding.get(key, q.Get("pos") == "")
 	if pos := q.Get("pos"); pos != "" {
-		if conn == nil {
-			return httputil.Error(http.StatusBadRequest, "M_UNKNOWN_POS", "Unknown pos")
+		p, ok, err := s.slidingAt(ctx, key, pos)
+		if err != nil {
+			s.log.Error("sliding sync pos", "error", err)
+			return httputil.InternalError()
 		}
-		s.sliding.mu.Lock()
-		p, ok := conn.positions[pos]
-		s.sliding.mu.Unlock()
 		if !ok {
 			return httputil.Error(http.StatusBadRequest, "M_UNKNOWN_POS", "Unknown pos")
 		}
 		since, prev = &p.tok, p.rooms
 	} else {
+		conn := s.sliding.get(key, true)
 		s.sliding.mu.Lock()
 		conn.positions = map[string]slidingPos{}
 		s.sliding.mu.Unlock()
+		s.forgetSharedSliding(ctx, key)
 	}
+	conn := s.sliding.get(key, true)
 	s.waitCaughtUp(ctx)
 	var timer <-chan time.Time
 	if since != nil && timeout > 0 {
@@ -162,10 +164,8 @@ func (s *SyncAPI) handleSlidingSync(req *http.Request, dev *uapi.Device) httputi
 			s.log.Error("sliding sync", "error", err)
 			return httputil.InternalError()
 		}
-		if hasData || timer == nil {
-			return httputil.OK(resp)
-		}
-		if !s.waitForNews(ctx, wake, timer) {
+		if hasData || timer == nil || !s.waitForNews(ctx, wake, timer) {
+			s.shareSlidingPos(ctx, key, conn, resp["pos"].(string))
 			return httputil.OK(resp)
 		}
 	}
@@ -259,11 +259,11 @@ func (s *SyncAPI) buildSliding(ctx context.Context, dev *uapi.Device, body *slid
 	}
 	s.sliding.mu.Lock()
 	conn.next++
-	pos := strconv.FormatInt(conn.next, 10)
-	conn.positions[pos] = slidingPos{tok: cur, rooms: sent}
+	pos := s.slidingPosName(conn.next)
+	conn.positions[pos] = slidingPos{seq: conn.next, tok: cur, rooms: sent}
 	// Keep the last few positions so a retried request still works.
-	for k := range conn.positions {
-		if n, _ := strconv.ParseInt(k, 10, 64); n <= conn.next-slidingKeptPositions {
+	for k, p := range conn.positions {
+		if p.seq <= conn.next-slidingKeptPositions {
 			delete(conn.positions, k)
 		}
 	}

@@ -13,8 +13,8 @@
 //	register      N users registered with concurrency C: users/s and latency
 //	send          C senders PUT m.room.message into one shared room and/or one
 //	              room each: acknowledged events/s and latency
-//	sync-latency  one sender, one long-polling /sync receiver: send→visible
-//	              delivery latency and lost messages
+//	sync-latency  one sender, one long-polling /sync receiver (or -receivers
+//	              N): send→visible delivery latency and lost messages
 //	initial-sync  a user in R rooms with K messages each: time of the initial
 //	              /sync, repeated
 //	herd          H clients of a big room all do their initial /sync at the

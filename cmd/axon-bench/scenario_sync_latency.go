@@ -20,22 +20,27 @@ const longPoll = 30 * time.Second
 // syncLatencyScenario measures delivery latency: how long after a client
 // starts sending a message another client's long-polling /sync returns it.
 // Messages go one at a time so each latency is unaffected by queueing.
+// With -receivers N, N clients long-poll and a message counts as seen
+// once all have it: the server's CPU per message then covers one send
+// and N /sync responses (compare with N = 1 for the cost of a response).
 type syncLatencyScenario struct {
-	m    int
-	wait time.Duration
+	m         int
+	receivers int
+	wait      time.Duration
 }
 
 func newSyncLatencyScenario() *syncLatencyScenario {
-	return &syncLatencyScenario{m: 200, wait: 10 * time.Second}
+	return &syncLatencyScenario{m: 200, receivers: 1, wait: 10 * time.Second}
 }
 
 func (s *syncLatencyScenario) name() string { return "sync-latency" }
 func (s *syncLatencyScenario) summary() string {
-	return "one sender, one long-polling /sync receiver: send→visible latency"
+	return "one sender, long-polling /sync receivers (default one): send→visible latency"
 }
 
 func (s *syncLatencyScenario) bind(fs *flag.FlagSet) {
 	fs.IntVar(&s.m, "m", s.m, "messages to send, one at a time")
+	fs.IntVar(&s.receivers, "receivers", s.receivers, "long-polling receivers in the room; a message is seen when all have it")
 	fs.Var(secondsFlag{&s.wait}, "wait", "count a message lost when not seen after this `duration` (seconds or like 10s)")
 }
 
@@ -43,12 +48,15 @@ func (s *syncLatencyScenario) validate() error {
 	if s.wait <= 0 {
 		return errors.New("-wait must be positive")
 	}
-	return positive(map[string]int{"m": s.m})
+	return positive(map[string]int{"m": s.m, "receivers": s.receivers})
 }
 
-// probes tracks each message from send start to arrival in /sync.
+// probes tracks each message from send start to arrival in /sync (at
+// every one of need receivers).
 type probes struct {
 	mu      sync.Mutex
+	need    int
+	got     []int // receivers that have it
 	sent    []time.Time
 	acked   []time.Time
 	arrived []time.Time
@@ -56,8 +64,8 @@ type probes struct {
 	nSeen   atomic.Int64
 }
 
-func newProbes(n int) *probes {
-	p := &probes{sent: make([]time.Time, n), acked: make([]time.Time, n), arrived: make([]time.Time, n), seen: make([]chan struct{}, n)}
+func newProbes(n, need int) *probes {
+	p := &probes{need: need, got: make([]int, n), sent: make([]time.Time, n), acked: make([]time.Time, n), arrived: make([]time.Time, n), seen: make([]chan struct{}, n)}
 	for i := range p.seen {
 		p.seen[i] = make(chan struct{})
 	}
@@ -67,11 +75,15 @@ func newProbes(n int) *probes {
 func (p *probes) markSent(i int, t time.Time)  { p.mu.Lock(); p.sent[i] = t; p.mu.Unlock() }
 func (p *probes) markAcked(i int, t time.Time) { p.mu.Lock(); p.acked[i] = t; p.mu.Unlock() }
 
-// arrive records the first arrival of probe i and returns its latency.
+// arrive records that a receiver got probe i (each receiver calls it
+// once per probe) and, once all have, returns its latency.
 func (p *probes) arrive(i int, t time.Time) (time.Duration, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if i < 0 || i >= len(p.arrived) || !p.arrived[i].IsZero() || p.sent[i].IsZero() {
+		return 0, false
+	}
+	if p.got[i]++; p.got[i] < p.need {
 		return 0, false
 	}
 	p.arrived[i] = t
@@ -92,45 +104,49 @@ func (b *bench) parseProbe(body string) (int, bool) {
 }
 
 func (s *syncLatencyScenario) run(ctx context.Context, b *bench) error {
-	users, err := b.newUsers(ctx, "synclat", 2, 2)
+	users, err := b.newUsers(ctx, "synclat", 1+s.receivers, 2)
 	if err != nil {
 		return err
 	}
-	sender, receiver := users[0], users[1]
+	sender, receivers := users[0], users[1:]
 	rooms, err := b.createRooms(ctx, "synclat", users[:1], 1)
 	if err != nil {
 		return err
 	}
 	room := rooms[0]
-	if err := b.joinAll(ctx, "synclat", users[1:], room, 1); err != nil {
+	if err := b.joinAll(ctx, "synclat", receivers, room, 4); err != nil {
 		return err
 	}
-	filter, err := b.c.uploadFilter(ctx, receiver, lightFilter([]string{room}, 50, matrixrules.MRoomMessage))
-	if err != nil {
-		return err
-	}
-	var initial syncResponse
-	if _, err := b.c.sync(ctx, receiver, syncParams{filter: filter}, &initial); err != nil {
-		return fmt.Errorf("receiver's initial sync: %w", err)
+	filters, sinces := make([]string, len(receivers)), make([]string, len(receivers))
+	for i, receiver := range receivers {
+		if filters[i], err = b.c.uploadFilter(ctx, receiver, lightFilter([]string{room}, 50, matrixrules.MRoomMessage)); err != nil {
+			return err
+		}
+		var initial syncResponse
+		if _, err := b.c.sync(ctx, receiver, syncParams{filter: filters[i]}, &initial); err != nil {
+			return fmt.Errorf("receiver's initial sync: %w", err)
+		}
+		sinces[i] = initial.NextBatch
 	}
 
-	p := newProbes(s.m)
-	m := b.measure("sync-latency", "", "messages", "send start → seen in receiver's /sync",
-		map[string]any{"m": s.m, "wait": s.wait.String()})
+	p := newProbes(s.m, len(receivers))
+	m := b.measure("sync-latency", "", "messages", "send start → seen in every receiver's /sync",
+		map[string]any{"m": s.m, "receivers": s.receivers, "wait": s.wait.String()})
 	recvCtx, stopRecv := context.WithCancel(ctx)
 	var syncErrors atomic.Int64
-	recvDone := make(chan struct{})
-	go func() {
-		defer close(recvDone)
-		s.receive(recvCtx, b, m, p, receiver, sender.UserID, room, filter, initial.NextBatch, &syncErrors)
-	}()
+	var recvWG sync.WaitGroup
+	for i, receiver := range receivers {
+		recvWG.Go(func() {
+			s.receive(recvCtx, b, m, p, receiver, sender.UserID, room, filters[i], sinces[i], &syncErrors)
+		})
+	}
 	acks, sendErrors := s.send(ctx, b, m, p, sender, room)
 	// Give the last messages the same chance to arrive as the others had.
 	for deadline := time.Now().Add(s.wait); p.nSeen.Load() < int64(len(acks)) && time.Now().Before(deadline) && ctx.Err() == nil; {
 		time.Sleep(20 * time.Millisecond)
 	}
 	stopRecv()
-	<-recvDone
+	recvWG.Wait()
 	if err := ctx.Err(); err != nil {
 		m.abort()
 		return err

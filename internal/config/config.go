@@ -106,9 +106,11 @@ type Database struct {
 
 type NATS struct {
 	// URLs of an external NATS JetStream cluster; empty runs NATS embedded.
-	URLs     []string `yaml:"urls"`
-	Prefix   string   `yaml:"prefix"`
-	Replicas int      `yaml:"replicas"`
+	URLs   []string `yaml:"urls"`
+	Prefix string   `yaml:"prefix"`
+	// Replicas is how many cluster nodes keep each stream and key-value
+	// bucket (leases); 3 on a 3-node cluster survives losing one node.
+	Replicas int `yaml:"replicas"`
 }
 
 // Partitioning shares room input among several roomserver processes, and
@@ -399,6 +401,11 @@ func (c *Config) Validate() error {
 		if !strings.HasPrefix(u, "nats://") && !strings.HasPrefix(u, "tls://") {
 			bad(fmt.Sprintf("nats.urls[%d]", i), "%q must start with nats:// or tls://", u)
 		}
+	}
+	if c.NATS.Replicas < 1 || c.NATS.Replicas > 5 {
+		bad("nats.replicas", "%d must be 1 to 5 (the copies JetStream keeps of each stream and key-value bucket)", c.NATS.Replicas)
+	} else if c.NATS.Replicas > 1 && len(c.NATS.URLs) == 0 {
+		bad("nats.replicas", "%d needs an external NATS cluster (nats.urls); the embedded NATS is one node", c.NATS.Replicas)
 	}
 	if c.NATS.Prefix == "" || strings.ContainsAny(c.NATS.Prefix, ". *>") {
 		bad("nats.prefix", "%q must be non-empty without dots, spaces or wildcards", c.NATS.Prefix)

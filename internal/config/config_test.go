@@ -60,6 +60,8 @@ func TestErrorsNameTheKey(t *testing.T) {
 		"logging:\n  level: loud\n":                                   "logging.level",
 		"rate_limits:\n  login:\n    per_second: abc\n":               "line 3",
 		"nats:\n  urls: [\"http://x\"]\n":                             "nats.urls[0]",
+		"nats:\n  urls: [\"nats://x:4222\"]\n  replicas: 7\n":         "nats.replicas",
+		"nats:\n  replicas: 3\n":                                      "nats.replicas",
 		"limits:\n  body_timeout: 0s\n":                               "limits.body_timeout",
 		"limits:\n  header_timeout: 10ms\n":                           "limits.header_timeout",
 		"limits:\n  max_connections_per_ip: -1\n":                     "limits.max_connections_per_ip",

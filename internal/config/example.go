@@ -78,7 +78,10 @@ nats:
   urls: []
   # Namespaces streams so several deployments can share a cluster.
   prefix: "axon"
-  # Stream replicas on an external cluster.
+  # Copies JetStream keeps of every stream and key-value bucket (leases),
+  # 1 to 5; more than 1 needs an external cluster of at least that many
+  # nodes. 3 on a 3-node cluster keeps Axon working when one node is lost
+  # (list every node in urls: clients reconnect to another).
   replicas: 1
 
 registration:

@@ -349,7 +349,7 @@ func (m *Manager) step(ctx context.Context, first bool) error {
 			m.dropLocked(p, "lost")
 			continue
 		}
-		if want := preferred(live, p); want != m.cfg.Instance && isLive[want] {
+		if want := Preferred(live, p); want != m.cfg.Instance && isLive[want] {
 			octx, cancel := m.opCtx()
 			m.releaseLocked(octx, p)
 			cancel()
@@ -368,7 +368,7 @@ func (m *Manager) step(ctx context.Context, first bool) error {
 			continue
 		}
 		m.absent[p]++
-		if preferred(live, p) != m.cfg.Instance && m.absent[p] < 4 {
+		if Preferred(live, p) != m.cfg.Instance && m.absent[p] < 4 {
 			continue
 		}
 		if !first && time.Since(start) > m.cfg.TTL/4 {
@@ -415,8 +415,9 @@ func (m *Manager) snapshot() (map[string]jetstream.KeyValueEntry, error) {
 	}
 }
 
-// preferred is the live instance scoring highest for p.
-func preferred(live []string, p int) string {
+// Preferred is the instance partition p goes to among live ones (the
+// one scoring highest for it); tests use it to know who will hold what.
+func Preferred(live []string, p int) string {
 	best, bestScore := "", uint64(0)
 	for _, name := range live {
 		h := fnv.New64a()

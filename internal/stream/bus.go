@@ -186,7 +186,7 @@ func (b *Bus) Stream(ctx context.Context, name string, maxAge time.Duration, max
 		Discard:   jetstream.DiscardOld,
 	}}
 	if err := s.recreate(ctx); err != nil {
-		return nil, fmt.Errorf("create stream %s: %w", full, err)
+		return nil, fmt.Errorf("create stream %s: %w%s", full, err, b.replicasHint())
 	}
 	return s, nil
 }

@@ -19,8 +19,9 @@ func (b *Bus) KeyValue(ctx context.Context, name string, ttl time.Duration) (jet
 		storage = jetstream.MemoryStorage
 	}
 	bucket := b.cfg.Prefix + "_" + name
-	// Created once, never updated: a process configured differently must
-	// not change the bucket under the others (its user checks the TTL).
+	// Created once, never updated but for its replicas: a process
+	// configured differently must not change the TTL under the others
+	// (its user checks the TTL).
 	kv, err := b.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:   bucket,
 		History:  1,
@@ -30,11 +31,42 @@ func (b *Bus) KeyValue(ctx context.Context, name string, ttl time.Duration) (jet
 	})
 	if errors.Is(err, jetstream.ErrBucketExists) {
 		kv, err = b.js.KeyValue(ctx, bucket)
+		if err == nil {
+			err = b.setReplicas(ctx, "KV_"+bucket)
+		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("key-value bucket %s: %w", bucket, err)
+		return nil, fmt.Errorf("key-value bucket %s: %w%s", bucket, err, b.replicasHint())
 	}
 	return kv, nil
+}
+
+// setReplicas moves an existing stream (a bucket's backing stream) to
+// the configured replica count, so raising nats.replicas on a running
+// deployment also replicates what was created before. Only the replica
+// count is changed.
+func (b *Bus) setReplicas(ctx context.Context, name string) error {
+	st, err := b.js.Stream(ctx, name)
+	if err != nil {
+		return err
+	}
+	info, err := st.Info(ctx)
+	if err != nil || info.Config.Replicas == b.cfg.Replicas {
+		return err
+	}
+	cfg := info.Config
+	cfg.Replicas = b.cfg.Replicas
+	_, err = b.js.UpdateStream(ctx, cfg)
+	return err
+}
+
+// replicasHint explains a creation failure that too few cluster nodes
+// for nats.replicas would cause.
+func (b *Bus) replicasHint() string {
+	if b.cfg.Replicas <= 1 {
+		return ""
+	}
+	return fmt.Sprintf(" (nats.replicas is %d: the NATS cluster needs at least %d JetStream nodes up)", b.cfg.Replicas, b.cfg.Replicas)
 }
 
 // LazyKV is a key-value bucket opened on first use (and again after a

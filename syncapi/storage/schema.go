@@ -283,4 +283,21 @@ CREATE TABLE syncapi_writer (
 	Version: 10,
 	Name:    "history gaps",
 	SQL:     `ALTER TABLE syncapi_events ADD COLUMN history_gap BOOLEAN NOT NULL DEFAULT FALSE`,
+}, {
+	// Sliding sync positions, shared by syncapi replicas so a connection
+	// continues on any of them (sliding_shared.go).
+	Version: 11,
+	Name:    "sliding sync positions",
+	SQL: `
+CREATE TABLE syncapi_sliding_positions (
+	conn_key TEXT NOT NULL,
+	pos TEXT NOT NULL,
+	seq BIGINT NOT NULL,
+	token TEXT NOT NULL,
+	rooms TEXT NOT NULL,
+	created_ts BIGINT NOT NULL,
+	PRIMARY KEY (conn_key, pos)
+);
+CREATE INDEX syncapi_sliding_positions_created ON syncapi_sliding_positions (created_ts);
+`,
 }}

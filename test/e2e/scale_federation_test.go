@@ -97,7 +97,7 @@ func TestFederationSenderPartitions(t *testing.T) {
 		received[i] = fedstorage.New(openComponentDB(t, r, "federationapi"))
 	}
 
-	load := newScaleLoad(alice, rooms)
+	load := newScaleLoad(rooms, alice)
 	load.start(t)
 	testutil.Eventually(t, 60*time.Second, "5 messages acknowledged in every room", func() bool { return load.minAcked() >= 5 })
 	testutil.Eventually(t, 60*time.Second, "both senders delivering", func() bool {

@@ -31,13 +31,7 @@ const syncReplicaFilter = `{"room":{"timeline":{"limit":200}}}`
 // token there with no event missing or repeated. Typing set through one
 // replica reaches clients of the other.
 func TestSyncapiReplicas(t *testing.T) {
-	mk := scaleConfigs(t, "syncrep", nil)
-	coreCfg := mk("", "clientapi", "userapi", "roomserver", "keyserver")
-	replicaCfgs := []*config.Config{mk("sync-1", "syncapi"), mk("sync-2", "syncapi")}
-	oneServer(t, coreCfg, true, replicaCfgs...)
-	core := testserver.StartWithConfig(t, coreCfg)
-	sync1 := testserver.StartWithConfig(t, replicaCfgs[0])
-	sync2 := testserver.StartWithConfig(t, replicaCfgs[1])
+	core, sync1, sync2 := startSyncReplicas(t)
 	replicas := []*testserver.Instance{sync1, sync2}
 	// writer is the index of the one replica writing (the lease goes to
 	// the replica ranked first for it, so it may move once sync-2 joins).
@@ -226,4 +220,99 @@ func TestSyncapiReplicas(t *testing.T) {
 	resp := syncOnce(t, bobAt[other], since, 0, syncReplicaFilter)
 	take(resp)
 	check("after a last sync")
+}
+
+// startSyncReplicas runs a core (clientapi, userapi, roomserver,
+// keyserver) and two syncapi replicas, sync-1 and sync-2, on PostgreSQL
+// and the external NATS.
+func startSyncReplicas(t *testing.T) (core, sync1, sync2 *testserver.Instance) {
+	t.Helper()
+	mk := scaleConfigs(t, "syncrep", nil)
+	coreCfg := mk("", "clientapi", "userapi", "roomserver", "keyserver")
+	replicaCfgs := []*config.Config{mk("sync-1", "syncapi"), mk("sync-2", "syncapi")}
+	oneServer(t, coreCfg, true, replicaCfgs...)
+	core = testserver.StartWithConfig(t, coreCfg)
+	sync1 = testserver.StartWithConfig(t, replicaCfgs[0])
+	sync2 = testserver.StartWithConfig(t, replicaCfgs[1])
+	return core, sync1, sync2
+}
+
+// TestSlidingSyncAcrossReplicas: a sliding sync connection opened at one
+// syncapi replica continues at the other with the pos it was given, and
+// back: each step carries only what is new (rooms already sent are not
+// initial again, the timeline holds only the new message, $LAZY members
+// are not sent again), and restarting the connection drops its stored
+// positions.
+func TestSlidingSyncAcrossReplicas(t *testing.T) {
+	core, sync1, sync2 := startSyncReplicas(t)
+	alice := core.Register("alice", "password123")
+	bob := core.Register("bob", "password123")
+	room := syncRoom(t, alice, bob)
+	syncSend(t, alice, room, "before")
+	bobAt := []*mautrix.Client{at(t, sync1.Cfg, bob), at(t, sync2.Cfg, bob)}
+	path := "/_matrix/client/unstable/org.matrix.simplified_msc3575/sync"
+	req := map[string]any{
+		"conn_id": "main",
+		"lists": map[string]any{"all": map[string]any{"ranges": [][2]int{{0, 9}}, "timeline_limit": 10,
+			"required_state": [][2]string{{"m.room.member", "$LAZY"}, {"m.room.create", ""}}}},
+	}
+	// Every room section the connection gets until the message arrives
+	// (the replica may answer before it applied the send).
+	until := func(c *mautrix.Client, pos, body string) (string, map[string]any) {
+		t.Helper()
+		var rm map[string]any
+		testutil.Eventually(t, 30*time.Second, body+" in sliding sync at "+c.HomeserverURL.Host, func() bool {
+			r := roomsDo(t, c, "POST", path+"?timeout=2000&pos="+pos, req)
+			if r.Status != 200 {
+				t.Fatalf("sliding sync at %s with pos %s: %d %v", c.HomeserverURL.Host, pos, r.Status, r.Body)
+			}
+			pos = r.Body["pos"].(string)
+			got, _ := r.Body["rooms"].(map[string]any)[string(room)].(map[string]any)
+			if got == nil {
+				return false
+			}
+			rm = got
+			return true
+		})
+		return pos, rm
+	}
+	// The connection starts at sync-1 (once it has bob's join).
+	var pos string
+	testutil.Eventually(t, 30*time.Second, "the room in a new connection's first response", func() bool {
+		first := roomsDo(t, bobAt[0], "POST", path, req)
+		if first.Status != 200 {
+			t.Fatalf("sliding sync: %d %v", first.Status, first.Body)
+		}
+		rm, _ := first.Body["rooms"].(map[string]any)[string(room)].(map[string]any)
+		if rm == nil {
+			return false
+		}
+		if rm["initial"] != true {
+			t.Fatalf("first response's room not initial: %v", rm)
+		}
+		pos = first.Body["pos"].(string)
+		return true
+	})
+	for i, c := range []*mautrix.Client{bobAt[1], bobAt[0], bobAt[1]} {
+		body := fmt.Sprintf("step %d", i)
+		syncSend(t, alice, room, body)
+		var rm map[string]any
+		pos, rm = until(c, pos, body)
+		tl := rm["timeline"].([]any)
+		if rm["initial"] != false || len(tl) != 1 || tl[0].(map[string]any)["content"].(map[string]any)["body"] != body {
+			t.Fatalf("%s at %s: want the room incremental with only the new message: %v", body, c.HomeserverURL.Host, rm)
+		}
+		// $LAZY: alice was sent with the first timeline; not again.
+		if rs := rm["required_state"].([]any); len(rs) != 0 {
+			t.Fatalf("%s: required_state sent again on another replica: %v", body, rs)
+		}
+	}
+	// Restarting the connection drops its stored positions: the last pos
+	// (made at sync-2) is unknown at sync-1 then.
+	if r := roomsDo(t, bobAt[0], "POST", path, req); r.Status != 200 {
+		t.Fatalf("restart the connection: %d %v", r.Status, r.Body)
+	}
+	if r := roomsDo(t, bobAt[0], "POST", path+"?pos="+pos, req); r.Status != 400 || r.errcode() != "M_UNKNOWN_POS" {
+		t.Fatalf("old pos after a restart: %d %v", r.Status, r.Body)
+	}
 }

@@ -28,15 +28,7 @@ type Server struct {
 // Start runs a server on a free loopback port, stopped when the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s := &Server{t: t, port: port, storeDir: t.TempDir()}
+	s := &Server{t: t, port: freePort(t), storeDir: t.TempDir()}
 	s.Restart()
 	t.Cleanup(s.Stop)
 	return s
@@ -85,4 +77,18 @@ func (s *Server) Restart() {
 		s.t.Fatal("NATS did not start within 30s")
 	}
 	s.srv = srv
+}
+
+// freePort asks the kernel for a free loopback port.
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return port
 }
