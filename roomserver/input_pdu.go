@@ -82,12 +82,14 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 		return res, nil
 	}
 	var authPDUs []gomatrixserverlib.PDU
+	var authNIDs []int64
 	for _, id := range ev.AuthEventIDs() {
 		a := known[id]
 		if a.status == storage.StatusRejected {
 			return r.storeRejected(ctx, b, ev, in, "auth event "+id+" was rejected")
 		}
 		authPDUs = append(authPDUs, a.pdu)
+		authNIDs = append(authNIDs, a.nid)
 	}
 	provider, err := gomatrixserverlib.NewAuthEvents(authPDUs)
 	if err != nil {
@@ -128,7 +130,8 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 			return res, err
 		}
 	}
-	if ok, err := r.allowedBy(ctx, b, ev, before); err != nil || !ok {
+	ok, beforeNIDs, err := r.allowedBy(ctx, b, ev, before, authNIDs)
+	if err != nil || !ok {
 		if err != nil {
 			return res, err
 		}
@@ -152,7 +155,7 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 			return res, r.adoptState(ctx, b, ev, in, current, before, beforeSnap)
 		}
 	}
-	if ok, err := r.allowedBy(ctx, b, ev, current); err != nil || !ok {
+	if ok, _, err := r.allowedBy(ctx, b, ev, current, beforeNIDs); err != nil || !ok {
 		if err != nil {
 			return res, err
 		}
@@ -192,18 +195,25 @@ func coversAll(prevs, extremities []string) bool {
 	return true
 }
 
-// allowedBy checks ev against the given state.
-func (r *RoomServer) allowedBy(ctx context.Context, b *batch, ev gomatrixserverlib.PDU, state storage.StateMap) (bool, error) {
+// allowedBy checks ev against the given state, and returns the NIDs of
+// the state events the check looked at. When they are the events of
+// passed, a set ev was already allowed by, the check is not run again:
+// its outcome depends only on the event and that set (on a linear chain
+// the state before, current state and the auth events usually agree).
+func (r *RoomServer) allowedBy(ctx context.Context, b *batch, ev gomatrixserverlib.PDU, state storage.StateMap, passed []int64) (bool, []int64, error) {
 	needed := gomatrixserverlib.StateNeededForAuth([]gomatrixserverlib.PDU{ev}).Tuples()
 	nids := make([]int64, 0, len(needed))
 	for _, t := range needed {
-		if nid := state[t]; nid != 0 {
+		if nid := state[t]; nid != 0 && !slices.Contains(nids, nid) {
 			nids = append(nids, nid)
 		}
 	}
+	if sameNIDs(nids, passed) {
+		return true, nids, nil
+	}
 	evs, err := r.eventsByNID(ctx, b.tx, b.rm.version, nids)
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	pdus := make([]gomatrixserverlib.PDU, 0, len(evs))
 	for _, e := range evs {
@@ -211,9 +221,22 @@ func (r *RoomServer) allowedBy(ctx context.Context, b *batch, ev gomatrixserverl
 	}
 	provider, err := gomatrixserverlib.NewAuthEvents(pdus)
 	if err != nil {
-		return false, nil
+		return false, nil, nil
 	}
-	return gomatrixserverlib.Allowed(ev, provider, userIDForSender) == nil, nil
+	return gomatrixserverlib.Allowed(ev, provider, userIDForSender) == nil, nids, nil
+}
+
+// sameNIDs: do a and b hold the same events (each without repeats)?
+func sameNIDs(a, b []int64) bool {
+	if len(a) != len(b) || a == nil {
+		return false
+	}
+	for _, nid := range a {
+		if !slices.Contains(b, nid) {
+			return false
+		}
+	}
+	return true
 }
 
 // stateBefore is the state after each prev event, resolved when there are

@@ -127,6 +127,12 @@ func VerifyEventSignatures(ctx context.Context, e PDU, verifier JSONVerifier, us
 		return fmt.Errorf("failed to redact event: %w", err)
 	}
 
+	// Axon patch: canonicalise the redacted event once for every server
+	// that must have signed it, and name the event from those bytes.
+	prepared, err := PrepareSignedJSON(redactedJSON)
+	if err != nil {
+		return fmt.Errorf("failed to read event signatures: %w", err)
+	}
 	var toVerify []VerifyJSONRequest
 	for serverName := range needed {
 		v := VerifyJSONRequest{
@@ -134,6 +140,7 @@ func VerifyEventSignatures(ctx context.Context, e PDU, verifier JSONVerifier, us
 			AtTS:                 e.OriginServerTS(),
 			ServerName:           serverName,
 			ValidityCheckingFunc: verImpl.SignatureValidityCheck,
+			Prepared:             prepared,
 		}
 		toVerify = append(toVerify, v)
 	}
@@ -154,8 +161,49 @@ func VerifyEventSignatures(ctx context.Context, e PDU, verifier JSONVerifier, us
 			return result.Error
 		}
 	}
-
+	nameFromSigned(e, verImpl, prepared.Canonical)
 	return nil
+}
+
+// Axon patch: nameFromSigned gives a v2-format event that has no ID yet
+// the ID its reference hash would give: that hash covers exactly the
+// canonical redacted JSON without signatures that the signatures cover.
+func nameFromSigned(e PDU, verImpl IRoomVersion, canonical []byte) {
+	var ev *eventV2
+	switch t := e.(type) {
+	case *eventV2:
+		ev = t
+	case *eventV3:
+		ev = &t.eventV2
+	default:
+		return
+	}
+	if ev.EventIDRaw != "" {
+		return
+	}
+	if id, ok := eventIDOfCanonical(verImpl, canonical); ok {
+		ev.EventIDRaw = id
+	}
+}
+
+// eventIDOfCanonical is the v2-format event ID of an event whose
+// canonical redacted JSON without signatures is canonical (ok is false
+// for the v1 format, whose IDs are not hashes).
+func eventIDOfCanonical(verImpl IRoomVersion, canonical []byte) (string, bool) {
+	if verImpl.EventFormat() != EventFormatV2 {
+		return "", false
+	}
+	var encoder *base64.Encoding
+	switch verImpl.EventIDFormat() {
+	case EventIDFormatV2:
+		encoder = base64.RawStdEncoding
+	case EventIDFormatV3:
+		encoder = base64.RawURLEncoding
+	default:
+		return "", false
+	}
+	sum := sha256.Sum256(canonical)
+	return "$" + encoder.EncodeToString(sum[:]), true
 }
 
 func getMXIDMapping(e PDU) (*MXIDMapping, error) {
@@ -357,20 +405,8 @@ func signNewEvent(signingName string, keyID KeyID, privateKey ed25519.PrivateKey
 	if signed, err = sjson.SetRawBytes(eventJSON, "signatures", signatures); err != nil {
 		return nil, "", false, err
 	}
-	if verImpl.EventFormat() != EventFormatV2 {
-		return signed, "", false, nil
-	}
-	var encoder *base64.Encoding
-	switch verImpl.EventIDFormat() {
-	case EventIDFormatV2:
-		encoder = base64.RawStdEncoding
-	case EventIDFormatV3:
-		encoder = base64.RawURLEncoding
-	default:
-		return signed, "", false, nil
-	}
-	sum := sha256.Sum256(canonical)
-	return signed, "$" + encoder.EncodeToString(sum[:]), true, nil
+	eventID, ok = eventIDOfCanonical(verImpl, canonical)
+	return signed, eventID, ok, nil
 }
 
 // SignEvent adds a ED25519 signature to the event for the given key.
