@@ -115,7 +115,7 @@ func TestVerifyEventSignaturesNamesEvent(t *testing.T) {
 			continue // senders are keys there, not users of example.org
 		}
 		proto := ProtoEvent{SenderID: "@alice:example.org", RoomID: "!room:example.org", Type: "m.room.message",
-			Content: spec.RawJSON(`{"body":"h\u00e9llo","nested":{"b":1,"a":2}}`), PrevEvents: []string{}, Depth: 3}
+			Content: spec.RawJSON(`{"body":"h\u00e9llo <>&","nested":{"b":1,"a":2}}`), PrevEvents: []string{}, Depth: 3}
 		if ver.StateDAGs() {
 			proto.PrevStateEvents = &[]string{}
 		}

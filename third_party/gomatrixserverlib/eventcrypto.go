@@ -129,7 +129,7 @@ func VerifyEventSignatures(ctx context.Context, e PDU, verifier JSONVerifier, us
 
 	// Axon patch: canonicalise the redacted event once for every server
 	// that must have signed it, and name the event from those bytes.
-	prepared, err := PrepareSignedJSON(redactedJSON)
+	prepared, err := prepareMarshalled(redactedJSON)
 	if err != nil {
 		return fmt.Errorf("failed to read event signatures: %w", err)
 	}
@@ -163,6 +163,30 @@ func VerifyEventSignatures(ctx context.Context, e PDU, verifier JSONVerifier, us
 	}
 	nameFromSigned(e, verImpl, prepared.Canonical)
 	return nil
+}
+
+// Axon patch: prepareMarshalled is PrepareSignedJSON for JSON that
+// encoding/json wrote (as RedactEventJSON does): valid, and without
+// repeated keys, so the keys can be cut out in place rather than by
+// decoding and re-encoding the object.
+func prepareMarshalled(message []byte) (*SignedJSON, error) {
+	var out SignedJSON
+	if sigs := gjson.GetBytes(message, "signatures"); sigs.Exists() {
+		if err := json.Unmarshal([]byte(sigs.Raw), &out.Signatures); err != nil {
+			return nil, err
+		}
+	}
+	unsigned := message
+	for _, key := range []string{"signatures", "unsigned"} {
+		if gjson.GetBytes(unsigned, key).Exists() {
+			var err error
+			if unsigned, err = sjson.DeleteBytes(unsigned, key); err != nil {
+				return nil, err
+			}
+		}
+	}
+	out.Canonical = CanonicalJSONAssumeValid(unsigned)
+	return &out, nil
 }
 
 // Axon patch: nameFromSigned gives a v2-format event that has no ID yet

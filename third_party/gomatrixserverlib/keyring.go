@@ -152,7 +152,8 @@ type VerifyJSONRequest struct {
 	ValidityCheckingFunc SignatureValidityCheckFunc
 	// Axon patch: Prepared, when set, is Message already split into its
 	// canonical signed bytes and its signatures (see PrepareSignedJSON),
-	// so checking it against several servers and keys parses it once.
+	// so checking it against several servers and keys parses it once;
+	// Message is then not read.
 	Prepared *SignedJSON
 }
 
