@@ -106,6 +106,7 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 	// 3. state before: from the prev events, or given (HasState)
 	var before storage.StateMap
 	var beforeSnap int64
+	onTip := false // ev's one prev event is the room's one forward extremity
 	if in.HasState {
 		var missing []string
 		if before, beforeSnap, missing, err = r.givenState(ctx, b, in.StateEventIDs); err != nil {
@@ -126,11 +127,19 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 		for _, id := range ev.PrevEventIDs() {
 			prevs = append(prevs, known[id])
 		}
-		if before, beforeSnap, err = r.stateBefore(ctx, b, prevs); err != nil {
+		if onTip = len(prevs) == 1 && len(b.extremities) == 1 && b.extremities[0] == prevs[0].pdu.EventID(); onTip {
+			// The one forward extremity: the state after it is current
+			// state (no snapshot to load, nothing to resolve or copy).
+			beforeSnap = b.snapNID
+		} else if before, beforeSnap, err = r.stateBefore(ctx, b, prevs); err != nil {
 			return res, err
 		}
 	}
-	ok, beforeNIDs, err := r.allowedBy(ctx, b, ev, before, authNIDs)
+	beforeGet := before.Get
+	if onTip {
+		beforeGet = b.get
+	}
+	ok, beforeNIDs, err := r.allowedBy(ctx, b, ev, beforeGet, authNIDs)
 	if err != nil || !ok {
 		if err != nil {
 			return res, err
@@ -139,14 +148,17 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 	}
 	// 4. backfill
 	if in.Kind == api.KindBackfill {
+		if onTip {
+			before = b.fullState()
+		}
 		if _, err := r.commitEvent(ctx, b, ev, in, storage.StatusAccepted, beforeSnap, false); err != nil {
 			return res, err
 		}
 		return res, r.outputBackfill(ctx, b, ev, before)
 	}
 	// 5. soft-fail (unless the given state replaces stale current state)
-	current := b.fullState()
 	if in.HasState {
+		current := b.fullState()
 		stale, err := r.staleState(ctx, b, current)
 		if err != nil {
 			return res, err
@@ -155,7 +167,7 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 			return res, r.adoptState(ctx, b, ev, in, current, before, beforeSnap)
 		}
 	}
-	if ok, _, err := r.allowedBy(ctx, b, ev, current, beforeNIDs); err != nil || !ok {
+	if ok, _, err := r.allowedBy(ctx, b, ev, b.get, beforeNIDs); err != nil || !ok {
 		if err != nil {
 			return res, err
 		}
@@ -172,6 +184,10 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 	nid, err := r.commitEvent(ctx, b, ev, in, storage.StatusAccepted, beforeSnap, false)
 	if err != nil {
 		return res, err
+	}
+	current := b.fullState()
+	if onTip {
+		before = current
 	}
 	after := maps.Clone(before)
 	if sk := ev.StateKey(); sk != nil {
@@ -195,16 +211,16 @@ func coversAll(prevs, extremities []string) bool {
 	return true
 }
 
-// allowedBy checks ev against the given state, and returns the NIDs of
+// allowedBy checks ev against the given state (a lookup), and returns the NIDs of
 // the state events the check looked at. When they are the events of
 // passed, a set ev was already allowed by, the check is not run again:
 // its outcome depends only on the event and that set (on a linear chain
 // the state before, current state and the auth events usually agree).
-func (r *RoomServer) allowedBy(ctx context.Context, b *batch, ev gomatrixserverlib.PDU, state storage.StateMap, passed []int64) (bool, []int64, error) {
+func (r *RoomServer) allowedBy(ctx context.Context, b *batch, ev gomatrixserverlib.PDU, state func(storage.Tuple) int64, passed []int64) (bool, []int64, error) {
 	needed := gomatrixserverlib.StateNeededForAuth([]gomatrixserverlib.PDU{ev}).Tuples()
 	nids := make([]int64, 0, len(needed))
 	for _, t := range needed {
-		if nid := state[t]; nid != 0 && !slices.Contains(nids, nid) {
+		if nid := state(t); nid != 0 && !slices.Contains(nids, nid) {
 			nids = append(nids, nid)
 		}
 	}

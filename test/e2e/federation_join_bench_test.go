@@ -59,6 +59,7 @@ func BenchmarkFederationJoinBigRoom(b *testing.B) {
 		herdResetPeakRSS()
 		rss0 := herdRSS()
 		b.StartTimer()
+		stopProfile := phaseProfile(b)
 		cpu0, start := processCPU(b), time.Now()
 		if _, err := carol.JoinRoom(ctx, room.String(), &mautrix.ReqJoinRoom{Via: []string{a.Cfg.ServerName}}); err != nil {
 			b.Fatalf("join: %v", err)
@@ -70,6 +71,7 @@ func BenchmarkFederationJoinBigRoom(b *testing.B) {
 		cpuTotal += processCPU(b) - cpu0
 		peak = max(peak, herdPeakRSS()-rss0)
 		b.StopTimer()
+		stopProfile()
 		c.Stop()
 	}
 	n := float64(b.N)
