@@ -3,10 +3,12 @@ package federationapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sync"
 
 	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/matrix-org/gomatrixserverlib/spec"
+	"github.com/tidwall/gjson"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/axon-hs/axon/internal/httputil"
@@ -147,13 +149,13 @@ func (p *txnProcessor) processPDUs(ctx context.Context, origin spec.ServerName, 
 // parsePDU reads a PDU in its room's version. A content hash mismatch
 // makes gomatrixserverlib redact the event, as the spec requires.
 func (p *txnProcessor) parsePDU(ctx context.Context, raw json.RawMessage) (gomatrixserverlib.PDU, error) {
-	var head struct {
-		RoomID string `json:"room_id"`
+	// Only the room ID is read here (the roomserver checks that the
+	// parsed event is for the room whose version parsed it).
+	roomID := gjson.GetBytes(raw, "room_id")
+	if roomID.Type != gjson.String {
+		return nil, errors.New("PDU has no room_id")
 	}
-	if err := json.Unmarshal(raw, &head); err != nil {
-		return nil, err
-	}
-	version, err := p.f.rooms.QueryRoomVersion(ctx, matrixid.RoomID(head.RoomID))
+	version, err := p.f.rooms.QueryRoomVersion(ctx, matrixid.RoomID(roomID.Str))
 	if err != nil {
 		return nil, err
 	}
