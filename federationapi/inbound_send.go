@@ -97,6 +97,7 @@ func (p *txnProcessor) processPDUs(ctx context.Context, origin spec.ServerName, 
 	byRoom := map[string][]gomatrixserverlib.PDU{}
 	var roomOrder []string
 	denied := map[string]bool{}
+	var allowed []gomatrixserverlib.PDU
 	for _, raw := range pdus {
 		pdu, err := p.parsePDU(ctx, raw)
 		if err != nil {
@@ -111,7 +112,14 @@ func (p *txnProcessor) processPDUs(ctx context.Context, origin spec.ServerName, 
 			results[pdu.EventID()] = pduResult{Error: "the room's server ACL denies " + string(origin)}
 			continue
 		}
-		if err := gomatrixserverlib.VerifyEventSignatures(ctx, pdu, p.f.ring, userIDForSender); err != nil {
+		allowed = append(allowed, pdu)
+	}
+	// Signatures are checked on every core at once, then the PDUs go on
+	// in transaction order.
+	sigErrs := gomatrixserverlib.VerifyAllEventSignatures(ctx, allowed, p.f.ring, userIDForSender)
+	for i, pdu := range allowed {
+		roomID := pdu.RoomID().String()
+		if err := sigErrs[i]; err != nil {
 			results[pdu.EventID()] = pduResult{Error: "signature check failed: " + err.Error()}
 			continue
 		}

@@ -12,6 +12,8 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/server/testserver"
 )
 
@@ -21,7 +23,8 @@ import (
 // 10,000), built by the test as B's signed PDUs and sent to A over
 // /send; then each iteration starts a fresh server C whose user joins
 // through A (make_join, send_join with all that state and its auth
-// chain); B is stopped first. Reported: time to the /join response, to the room in C's
+// chain); B is stopped first, and C has A as its notary for B's key.
+// Reported: time to the /join response, to the room in C's
 // /sync, the process's peak RSS growth meanwhile (A answering and C
 // joining both run in this process) and its CPU per join.
 func BenchmarkFederationJoinBigRoom(b *testing.B) {
@@ -50,15 +53,21 @@ func BenchmarkFederationJoinBigRoom(b *testing.B) {
 	b.Logf("set-up: %d members and %d state events sent to A in %s", members, stateN, time.Since(start).Round(time.Millisecond))
 	// B never saw the events the test built for it: left running, it
 	// would fetch the whole room from A when C's join reaches it, and
-	// that catch-up would be measured with the join.
+	// that catch-up would be measured with the join. C gets B's key from
+	// A as its notary instead.
 	bs.Stop()
+	copts := opts
+	copts.Configure = func(cfg *config.Config) {
+		testserver.FederatedAt(b, "127.0.0.3")(cfg)
+		cfg.Federation.TrustedKeyServers = []string{a.Cfg.ServerName}
+	}
 
 	var joinTotal, syncTotal, cpuTotal time.Duration
 	var peak int64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		c := fedStart(b, opts, "127.0.0.3")
+		c := testserver.Start(b, copts)
 		carol := c.Register("carol", "password123")
 		herdResetPeakRSS()
 		rss0 := herdRSS()
@@ -76,6 +85,15 @@ func BenchmarkFederationJoinBigRoom(b *testing.B) {
 		peak = max(peak, herdPeakRSS()-rss0)
 		b.StopTimer()
 		stopProfile()
+		// C must hold the room's whole state, not a join that dropped
+		// what it could not verify.
+		for _, k := range []int{0, members - 1} {
+			user := fmt.Sprintf("@m%d:%s", k, bs.Cfg.ServerName)
+			m, _, err := c.Server.Rooms.QueryMembership(ctx, matrixid.RoomID(room.String()), matrixid.UserID(user))
+			if err != nil || m != "join" {
+				b.Fatalf("C sees %s as %q (%v)", user, m, err)
+			}
+		}
 		c.Stop()
 	}
 	n := float64(b.N)
