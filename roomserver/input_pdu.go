@@ -340,6 +340,7 @@ func (r *RoomServer) replaceState(ctx context.Context, b *batch, ev gomatrixserv
 		out.AddsStateEventIDs = append(out.AddsStateEventIDs, e.pdu.EventID())
 		if e.pdu.EventID() != ev.EventID() {
 			out.AddedStateEvents = append(out.AddedStateEvents, e.pdu.JSON())
+			out.AddedStateEventIDs = append(out.AddedStateEventIDs, e.pdu.EventID())
 		}
 		if e.pdu.Type() == spec.MRoomMember {
 			if err := r.db.UpsertMembership(ctx, b.tx, b.rm.nid, *e.pdu.StateKey(), membershipOf(e.pdu), nid); err != nil {

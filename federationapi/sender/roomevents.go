@@ -186,8 +186,11 @@ func (c *RoomEvents) addedJoins(ctx context.Context, ev *rsapi.OutputNewRoomEven
 		return nil, nil
 	}
 	known := map[string]gomatrixserverlib.PDU{}
-	for _, raw := range append([]json.RawMessage{ev.Event}, ev.AddedStateEvents...) {
-		if e, err := rsapi.ParseEvent(ev.RoomVersion, raw); err == nil {
+	if e, err := rsapi.ParseEventWithID(ev.RoomVersion, ev.EventID, ev.Event); err == nil {
+		known[e.EventID()] = e.PDU
+	}
+	for i := range ev.AddedStateEvents {
+		if e, err := ev.ParseAddedStateEvent(i); err == nil {
 			known[e.EventID()] = e.PDU
 		}
 	}
