@@ -297,9 +297,9 @@ func (pt *partitions) input(ctx context.Context, req *api.InputRoomEventsRequest
 		if p < 0 {
 			resp, err = pt.local(ctx, req)
 		} else {
-			err = pt.clients[p].Call(ctx, "InputRoomEvents", []any{req}, &resp)
+			resp, err = pt.forward(ctx, p, req)
 		}
-		if !retryable(err) || ctx.Err() != nil {
+		if !(retryable(err) || (p >= 0 && req.Idempotent() && rpc.Unanswered(err))) || ctx.Err() != nil {
 			return resp, err
 		}
 		select {
@@ -309,6 +309,19 @@ func (pt *partitions) input(ctx context.Context, req *api.InputRoomEventsRequest
 		}
 		backoff = min(backoff*2, 500*time.Millisecond)
 	}
+}
+
+// forward sends input to partition p's holder. Idempotent input waits
+// api.InputAttemptTimeout per attempt, so a holder that died with the
+// request costs that long, not the whole route timeout.
+func (pt *partitions) forward(ctx context.Context, p int, req *api.InputRoomEventsRequest) (*api.InputRoomEventsResponse, error) {
+	var wait time.Duration
+	if req.Idempotent() {
+		wait = api.InputAttemptTimeout
+	}
+	var resp *api.InputRoomEventsResponse
+	err := pt.clients[p].CallAttempt(ctx, wait, "InputRoomEvents", []any{req}, &resp)
+	return resp, err
 }
 
 // local runs input here; a fenced write gives up the lease at once.

@@ -14,6 +14,7 @@ import (
 	"net/http/pprof"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -151,7 +152,7 @@ func (s *Server) build(ctx context.Context) error {
 			return err
 		}
 	} else {
-		s.RoomAPI = &rsapi.RoomserverAPIClient{C: s.rpcClient("roomserver")}
+		s.RoomAPI = &rsapi.RetryingClient{RoomserverAPIClient: &rsapi.RoomserverAPIClient{C: s.rpcClient("roomserver")}}
 	}
 
 	var err error
@@ -292,7 +293,7 @@ func (s *Server) Listen() error {
 		s.listeners = append(s.listeners, lis)
 		return nil
 	}
-	if err := add("client", cfg.Listeners.Client, s.Base.Client); err != nil {
+	if err := add("client", cfg.Listeners.Client, s.clientHandler()); err != nil {
 		return err
 	}
 	if s.Base.Federation != s.Base.Client {
@@ -329,6 +330,30 @@ func (s *Server) Listen() error {
 		s.Base.Log.Info("listening", "listener", l.name, "address", l.ln.Addr().String(), "tls", l.tls)
 	}
 	return nil
+}
+
+// clientHandler is what the client listener serves. With a federation
+// listener of its own, the client listener still answers the federation
+// and key paths (through the federation router), so one port behind a
+// reverse proxy carries both APIs, as operators expect from other servers,
+// and a wrong method on a federation path gets 405 there too.
+func (s *Server) clientHandler() http.Handler {
+	client, fed := s.Base.Client, s.Base.Federation
+	if fed == client {
+		return client
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isFederationPath(r.URL.Path) {
+			fed.ServeHTTP(w, r)
+			return
+		}
+		client.ServeHTTP(w, r)
+	})
+}
+
+func isFederationPath(p string) bool {
+	return strings.HasPrefix(p, "/_matrix/federation/") || p == "/_matrix/federation" ||
+		strings.HasPrefix(p, "/_matrix/key/") || p == "/_matrix/key"
 }
 
 // Addr returns the bound address of a listener ("client", "federation",

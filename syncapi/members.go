@@ -1,6 +1,7 @@
 package syncapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -100,8 +101,18 @@ func (s *SyncAPI) membersAt(req *http.Request, mv *memberView, roomID string, po
 	if err != nil {
 		return fail(err)
 	}
-	if len(last) == 0 {
-		return nil, nil // before the room's first event
+	if len(last) == 0 || last[0].Type == spec.MRoomCreate {
+		// Before anyone joined: the members as the room began, its
+		// creator. A client asking with the prev_batch of a timeline that
+		// starts at the create event wants the members of that timeline,
+		// and an empty room state is of no use to it (other servers answer
+		// the same; Complement's TestGetRoomMembersAtPoint).
+		if last, err = s.firstMemberEvent(ctx, roomID, horizon); err != nil {
+			return fail(err)
+		}
+		if len(last) == 0 {
+			return nil, nil
+		}
 	}
 	if ev := last[0]; !mv.visible(ev) && !mv.ignored[ev.Sender] {
 		r := httputil.Forbidden("You may not see the room at that point")
@@ -123,4 +134,19 @@ func (s *SyncAPI) membersAt(req *http.Request, mv *memberView, roomID string, po
 		return fail(err)
 	}
 	return evs, nil
+}
+
+// firstMemberEvent is the room's first member event (its creator's join)
+// at or before horizon, as a one-element list; none if there is none.
+func (s *SyncAPI) firstMemberEvent(ctx context.Context, roomID string, horizon types.StreamPosition) ([]*types.Event, error) {
+	first, err := s.db.RoomEvents(ctx, roomID, types.MinBackfillPos-1, horizon, 3, false)
+	if err != nil {
+		return nil, err
+	}
+	for _, ev := range first {
+		if ev.Type == spec.MRoomMember {
+			return []*types.Event{ev}, nil
+		}
+	}
+	return nil, nil
 }

@@ -3,6 +3,7 @@ package syncapi
 import (
 	"context"
 	"encoding/json"
+	"github.com/matrix-org/gomatrixserverlib/spec"
 	"net/http"
 	"strconv"
 
@@ -223,7 +224,7 @@ func (s *SyncAPI) messages(req *http.Request, dev *uapi.Device, admin bool) http
 	}
 	start := types.TopologyToken{Pos: p.from}
 	resp := map[string]any{"start": start.String(), "chunk": chunk}
-	if more {
+	if more || endsShortOfCreate(p, evs) {
 		resp["end"] = p.nextToken(last).String()
 	}
 	if filter.LazyLoadMembers && len(evs) > 0 {
@@ -234,6 +235,15 @@ func (s *SyncAPI) messages(req *http.Request, dev *uapi.Device, admin bool) http
 		resp["state"] = state
 	}
 	return httputil.OK(resp)
+}
+
+// endsShortOfCreate reports a backward page that found nothing older but
+// did not reach the room's create event (a filter or the history
+// visibility left it out). Its `end` is kept, as clients and other servers
+// expect, and the next request answers an empty chunk without one; `end`
+// is left out at once only when the start of the room is in the page.
+func endsShortOfCreate(p *paging, evs []*types.Event) bool {
+	return p.backwards && len(evs) > 0 && evs[len(evs)-1].Type != spec.MRoomCreate
 }
 
 // handleContext serves GET /rooms/{roomId}/context/{eventId}.

@@ -47,7 +47,8 @@ listeners:
     tls_cert: ""
     tls_key: ""
   # The Server-Server (federation) API. Empty address: served on the
-  # client listener instead.
+  # client listener only. With an address it is served here and also on
+  # the client listener's /_matrix/federation and /_matrix/key paths.
   federation:
     address: ""
     tls_cert: ""

@@ -125,12 +125,20 @@ func subject(prefix, component, method string) string {
 var ctxType = reflect.TypeOf((*context.Context)(nil)).Elem()
 var errType = reflect.TypeOf((*error)(nil)).Elem()
 
+// MaxConcurrentCalls bounds the calls one Serve runs at once (over all
+// its methods). NATS delivers a subscription's messages one at a time, so
+// each call runs in a goroutine of its own: one slow call (a big join's
+// state, a room waiting for its turn) must not hold up every other call
+// to the method. Beyond the bound, delivery waits (back-pressure).
+const MaxConcurrentCalls = 512
+
 // Serve answers calls to every method of iface (an interface type, e.g.
 // reflect.TypeOf((*api.RoomserverAPI)(nil)).Elem()) on impl. Processes
 // serving the same component form a queue group, so calls are spread
 // over them. It stops when ctx ends.
 func Serve(ctx context.Context, nc *nats.Conn, prefix, component string, iface reflect.Type, impl any) error {
 	v := reflect.ValueOf(impl)
+	slots := make(chan struct{}, MaxConcurrentCalls)
 	var subs []*nats.Subscription
 	for i := 0; i < iface.NumMethod(); i++ {
 		m := iface.Method(i)
@@ -140,14 +148,18 @@ func Serve(ctx context.Context, nc *nats.Conn, prefix, component string, iface r
 		fn := v.MethodByName(m.Name)
 		mt := m.Type
 		sub, err := nc.QueueSubscribe(subject(prefix, component, m.Name), component, func(msg *nats.Msg) {
-			resp := invoke(ctx, fn, mt, msg.Data)
-			data, err := json.Marshal(resp)
-			if err != nil {
-				data, _ = json.Marshal(response{Error: &wireError{Message: "rpc: encode results: " + err.Error()}})
-			}
-			if err := msg.Respond(data); err != nil {
-				slog.Warn("rpc respond", "component", component, "method", m.Name, "error", err)
-			}
+			slots <- struct{}{}
+			go func() {
+				defer func() { <-slots }()
+				resp := invoke(ctx, fn, mt, msg.Data)
+				data, err := json.Marshal(resp)
+				if err != nil {
+					data, _ = json.Marshal(response{Error: &wireError{Message: "rpc: encode results: " + err.Error()}})
+				}
+				if err := msg.Respond(data); err != nil {
+					slog.Warn("rpc respond", "component", component, "method", m.Name, "error", err)
+				}
+			}()
 		})
 		if err != nil {
 			return err
@@ -233,6 +245,18 @@ func NewClient(nc *nats.Conn, prefix, component string) *Client {
 // Call invokes method with args and decodes its results into the
 // pointers in results (one per non-error result).
 func (c *Client) Call(ctx context.Context, method string, args []any, results ...any) error {
+	return c.call(ctx, 0, method, args, results...)
+}
+
+// CallAttempt is Call waiting at most wait for the reply, while the
+// serving process still works under ctx's deadline: a caller that sends an
+// idempotent call again after an unanswered attempt (Unanswered) does not
+// cut short the first attempt's work if its process is alive.
+func (c *Client) CallAttempt(ctx context.Context, wait time.Duration, method string, args []any, results ...any) error {
+	return c.call(ctx, wait, method, args, results...)
+}
+
+func (c *Client) call(ctx context.Context, wait time.Duration, method string, args []any, results ...any) error {
 	req := request{}
 	for _, a := range args {
 		b, err := json.Marshal(a)
@@ -250,6 +274,11 @@ func (c *Client) Call(ctx context.Context, method string, args []any, results ..
 		req.DeadlineMs = max(time.Until(dl).Milliseconds(), 1)
 	}
 	data, _ := json.Marshal(req)
+	if wait > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, wait)
+		defer cancel()
+	}
 	msg, err := c.nc.RequestWithContext(ctx, subject(c.prefix, c.component, method), data)
 	if err != nil {
 		return fmt.Errorf("rpc %s.%s: %w", c.component, method, err)

@@ -45,7 +45,10 @@ func TestRoomsMembersAt(t *testing.T) {
 	a, b, c := alice.UserID.String(), bob.UserID.String(), carol.UserID.String()
 	room := roomsCreate(t, alice, &mautrix.ReqCreateRoom{Preset: "public_chat"})
 	hello := syncSend(t, alice, room, "hello")
-	aliceOnly := syncOnce(t, alice, "", 0, "").NextBatch
+	first := syncOnce(t, alice, "", 0, "")
+	aliceOnly := first.NextBatch
+	// The timeline of that sync starts at the create event.
+	roomStart := first.Rooms.Join[room].Timeline.PrevBatch
 
 	_, err := bob.JoinRoomByID(roomsCtx, room)
 	roomsNoErr(t, err)
@@ -63,7 +66,8 @@ func TestRoomsMembersAt(t *testing.T) {
 	check(alice, aliceOnly, a)
 	check(bob, aliceOnly, a) // shared history: bob may look before his join
 	check(alice, hello.String(), a)
-	check(alice, "t1") // before the room's members: none
+	check(alice, "t1", a) // before anyone joined: the room as it began
+	check(alice, roomStart, a)
 	check(alice, both, a, b)
 
 	if _, s := membersAt(t, alice, room, "garbage"); s != 400 {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/axon-hs/axon/server/testserver"
 	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
 )
 
 // TestSyncPaginationExactlyOnce: 1000 messages paged back and then forward
@@ -106,4 +107,39 @@ func TestSyncLimitedGapFill(t *testing.T) {
 			t.Fatalf("gap %v", gap)
 		}
 	})
+}
+
+// TestMessagesEndAtRoomStart: a backward page that holds the create event
+// has no `end`; a filtered page that ran out of matches without reaching
+// it keeps `end`, and following it gives an empty chunk without one.
+func TestMessagesEndAtRoomStart(t *testing.T) {
+	inst := testserver.Start(t, testserver.Options{})
+	alice := inst.Register("alice", "password123")
+	room := syncRoom(t, alice)
+	syncSend(t, alice, room, "one")
+	syncSend(t, alice, room, "two")
+
+	all, err := alice.Messages(syncCtx, room, "", "", mautrix.DirectionBackward, nil, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all.Chunk) == 0 || all.Chunk[len(all.Chunk)-1].Type.Type != "m.room.create" || all.End != "" {
+		t.Fatalf("unfiltered page: %d events, end %q; want the create event last and no end", len(all.Chunk), all.End)
+	}
+
+	filter := &mautrix.FilterPart{Types: []event.Type{event.EventMessage}}
+	msgs, err := alice.Messages(syncCtx, room, "", "", mautrix.DirectionBackward, filter, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := syncBodies(msgs.Chunk); len(got) != 2 || msgs.End == "" {
+		t.Fatalf("filtered page: %v, end %q; want both messages and an end", got, msgs.End)
+	}
+	rest, err := alice.Messages(syncCtx, room, msgs.End, "", mautrix.DirectionBackward, filter, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rest.Chunk) != 0 || rest.End != "" {
+		t.Fatalf("after the end: %d events, end %q; want none and no end", len(rest.Chunk), rest.End)
+	}
 }
