@@ -35,7 +35,18 @@ type RoomEvents struct {
 	// servers. Set on a first start so enabling federation on an
 	// existing server does not send its whole history.
 	BacklogUntil uint64
+
+	// unsaved counts messages applied without storing the position
+	// (Handle runs one message at a time).
+	unsaved int
 }
+
+// positionEvery: outputs that change nothing here (another server's
+// event that is no membership change) are not worth a write transaction
+// each, the consumer's only one per inbound event; the position is
+// stored at least every positionEvery of them, so a restart re-reads at
+// most that many, harmlessly.
+const positionEvery = 100
 
 // Start consumes s from the stored position.
 func (c *RoomEvents) Start(ctx context.Context, s *stream.Stream) (<-chan struct{}, error) {
@@ -76,11 +87,19 @@ func (c *RoomEvents) Handle(ctx context.Context, msg stream.Message) error {
 		return err
 	}
 	local := msg.Seq > c.BacklogUntil && c.isLocal(ev)
+	if !local && len(joins) == 0 && len(ev.RemovesStateEventIDs) == 0 {
+		if c.unsaved++; c.unsaved < positionEvery {
+			return nil
+		}
+	}
+	c.unsaved = 0
 	var dests []string
 	err = c.Store.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
-		before, err := c.Store.JoinedServers(ctx, tx, ev.RoomID)
-		if err != nil {
-			return err
+		var before []string
+		if local {
+			if before, err = c.Store.JoinedServers(ctx, tx, ev.RoomID); err != nil {
+				return err
+			}
 		}
 		if err := c.Store.RemoveJoined(ctx, tx, ev.RoomID, ev.RemovesStateEventIDs); err != nil {
 			return err
