@@ -11,9 +11,11 @@ import (
 	"github.com/axon-hs/axon/appservice/api"
 	"github.com/axon-hs/axon/appservice/storage"
 	"github.com/axon-hs/axon/internal/config"
+	"github.com/axon-hs/axon/internal/lease"
 	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/internal/stream"
+	"github.com/axon-hs/axon/internal/writer"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
 
@@ -39,6 +41,9 @@ type Component struct {
 
 	stop context.CancelFunc
 	wg   sync.WaitGroup
+	// writer, with several appservice processes (partitioning.instance),
+	// runs the consumers and senders in the one holding the writer lease.
+	writer *writer.Writer
 }
 
 var _ api.AppserviceAPI = (*Component)(nil)
@@ -82,16 +87,60 @@ func New(ctx context.Context, base *setup.Base, users UserQuerier, rooms roomQue
 	for _, reg := range pushed {
 		c.senders[reg.ID] = newSender(reg, c.db, c.clients[reg.ID], c.keys, c.log, sharedMetrics)
 	}
-	if err := c.startConsumers(ctx, runCtx, base, pushed); err != nil {
+	if cfg := base.Cfg.Partitioning; cfg.Instance != "" {
+		// Every process serves the appservice API; the queues are filled
+		// and delivered where the writer lease is (docs/scaling.md).
+		stop()
+		c.writer = writer.New(c.db.DB, c.db.Fence, writer.Config{Component: "appservice", Instance: cfg.Instance,
+			TTL: cfg.LeaseTTL, Log: c.log}, func(ctx, runCtx context.Context) ([]<-chan struct{}, error) {
+			return c.startDelivery(ctx, runCtx, base, pushed)
+		})
+		for _, s := range c.senders {
+			s.fenced = c.writer.Fenced
+		}
+		if err := c.writer.Start(ctx, base.Bus); err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+	done, err := c.startDelivery(ctx, runCtx, base, pushed)
+	for _, d := range done {
+		c.wg.Add(1)
+		go func() { defer c.wg.Done(); <-d }()
+	}
+	if err != nil {
 		stop()
 		c.wg.Wait()
 		return nil, err
 	}
-	for _, s := range c.senders {
-		c.wg.Add(1)
-		go func() { defer c.wg.Done(); s.run(runCtx) }()
-	}
 	return c, nil
+}
+
+// startDelivery starts the consumers filling the queues and the senders
+// delivering them, until runCtx ends (the channels close once stopped).
+func (c *Component) startDelivery(ctx, runCtx context.Context, base *setup.Base, pushed []*config.AppService) ([]<-chan struct{}, error) {
+	dones, err := c.startConsumers(ctx, runCtx, base, pushed)
+	if err != nil {
+		return dones, err
+	}
+	for _, s := range c.senders {
+		done := make(chan struct{})
+		go func() { defer close(done); s.run(runCtx) }()
+		dones = append(dones, done)
+	}
+	return dones, nil
+}
+
+// Writer reports whether this process fills and delivers the queues
+// (always with one appservice process).
+func (c *Component) Writer() bool { return c.writer == nil || c.writer.Held() }
+
+// Leases is the writer lease manager (nil with one appservice process).
+func (c *Component) Leases() *lease.Manager {
+	if c.writer == nil {
+		return nil
+	}
+	return c.writer.Leases()
 }
 
 // ensureSenders creates each appservice's sender_localpart user if it can
@@ -112,7 +161,7 @@ func (c *Component) ensureSenders(ctx context.Context) {
 
 // startConsumers consumes room_events, and the ephemeral, to-device and
 // device list streams when some registration asks for them.
-func (c *Component) startConsumers(ctx, runCtx context.Context, base *setup.Base, pushed []*config.AppService) error {
+func (c *Component) startConsumers(ctx, runCtx context.Context, base *setup.Base, pushed []*config.AppService) ([]<-chan struct{}, error) {
 	handlers := map[string]stream.BatchHandler{
 		stream.RoomEvents: c.onRoomEvents,
 	}
@@ -137,34 +186,41 @@ func (c *Component) startConsumers(ctx, runCtx context.Context, base *setup.Base
 	}
 	if len(unused) > 0 {
 		if err := c.db.ForgetPositions(ctx, unused...); err != nil {
-			return fmt.Errorf("appservice: positions: %w", err)
+			return nil, fmt.Errorf("appservice: positions: %w", err)
 		}
 	}
+	var dones []<-chan struct{}
 	for name, h := range handlers {
 		st, err := base.Stream(ctx, name)
 		if err != nil {
-			return fmt.Errorf("appservice: open %s: %w", name, err)
+			return dones, fmt.Errorf("appservice: open %s: %w", name, err)
 		}
 		last, err := st.LastSeq(ctx)
 		if err != nil {
-			return fmt.Errorf("appservice: %s position: %w", name, err)
+			return dones, fmt.Errorf("appservice: %s position: %w", name, err)
 		}
 		seq, err := c.db.StartPosition(ctx, name, last)
 		if err != nil {
-			return fmt.Errorf("appservice: %s position: %w", name, err)
+			return dones, fmt.Errorf("appservice: %s position: %w", name, err)
 		}
-		done, err := st.ConsumeBatch(runCtx, "appservice", seq, stream.BatchOptions{DeadLetter: c.db.DeadLetterer(name)}, h)
+		deadLetter := c.db.DeadLetterer(name)
+		if c.writer != nil {
+			deadLetter = c.writer.DeadLetterer(deadLetter)
+		}
+		done, err := st.ConsumeBatch(runCtx, "appservice", seq, stream.BatchOptions{DeadLetter: deadLetter}, h)
 		if err != nil {
-			return fmt.Errorf("appservice: consume %s: %w", name, err)
+			return dones, fmt.Errorf("appservice: consume %s: %w", name, err)
 		}
-		c.wg.Add(1)
-		go func() { defer c.wg.Done(); <-done }()
+		dones = append(dones, done)
 	}
-	return nil
+	return dones, nil
 }
 
 // Close stops consuming and pushing (what is queued stays queued).
 func (c *Component) Close() {
+	if c.writer != nil {
+		c.writer.Close()
+	}
 	if c.stop != nil {
 		c.stop()
 	}

@@ -30,6 +30,11 @@
 // (features; *_routes.go their HTTP handlers, listed in routes.go),
 // auth.go (as_token), client.go (HTTP to appservices), errors.go.
 //
+// Several appservice processes (partitioning.instance; docs/scaling.md)
+// all serve the appservice API; the consumers and senders run in the one
+// holding the writer lease (internal/writer), and starting a transaction
+// is fenced by its epoch.
+//
 // Tables (storage/): appservice_queue, appservice_txn_ids,
-// appservice_consumer_seqs.
+// appservice_consumer_seqs, appservice_writer.
 package appservice

@@ -36,6 +36,9 @@ type sender struct {
 	queued, retry chan struct{}
 	// depthAt is when the queue depth metric was last counted.
 	depthAt time.Time
+	// fenced, with several appservice processes, is told of a queue
+	// error (writer.Writer.Fenced: another process took the queues).
+	fenced func(error)
 }
 
 // depthEvery bounds how often the queue is counted for the metric (a
@@ -66,6 +69,9 @@ func (s *sender) run(ctx context.Context) {
 		s.updateDepth(ctx)
 		txnID, items, err := s.next(ctx)
 		if err != nil {
+			if s.fenced != nil {
+				s.fenced(err)
+			}
 			if ctx.Err() == nil {
 				s.log.Error("reading the appservice queue", "error", err)
 				s.wait(ctx, 5*time.Second, nil)

@@ -39,7 +39,7 @@ func newAccountRoutes(base *setup.Base, users uapi.UserAPI) *accountRoutes {
 		// Replaced by the ClientAPI's (shared with the room routes).
 		appservices: &appservices{cfg: base.Cfg},
 	}
-	a.uia = a.newUIA()
+	a.uia = a.newUIA(base.UIASessions())
 	return a
 }
 

@@ -18,7 +18,8 @@ const (
 	stageRegistrationToken = uia.StageRegistrationToken
 )
 
-func (a *accountRoutes) newUIA() *uia.Authenticator {
+// newUIA runs UIA with sessions in store (nil: this process's memory).
+func (a *accountRoutes) newUIA(store uia.Store) *uia.Authenticator {
 	return uia.New(uia.Config{
 		ServerName: a.cfg.ServerName,
 		Passwords:  a.users,
@@ -26,6 +27,7 @@ func (a *accountRoutes) newUIA() *uia.Authenticator {
 		RateLimit:  a.limits.loginUser.Check,
 		Stages:     map[string]uia.StageFunc{stageRegistrationToken: a.registrationTokenStage},
 		Log:        a.log,
+		Store:      store,
 	})
 }
 

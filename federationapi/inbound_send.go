@@ -28,9 +28,12 @@ type txnProcessor struct {
 	f *FederationAPI
 
 	inflight singleflight.Group
-	mu       sync.Mutex
-	done     map[string]map[string]pduResult
-	order    []string
+	// shared, with components in several processes, remembers answers
+	// across federationapi processes (inbound_txns_shared.go).
+	shared *sharedTxns
+	mu     sync.Mutex
+	done   map[string]map[string]pduResult
+	order  []string
 }
 
 // recentTxns is how many answered transactions are remembered for retries.
@@ -64,10 +67,24 @@ func (p *txnProcessor) process(ctx context.Context, origin spec.ServerName, txnI
 	}
 	p.mu.Unlock()
 	v, _, _ := p.inflight.Do(key, func() (any, error) {
+		if p.shared != nil {
+			r, mine, err := p.shared.begin(ctx, key)
+			if err != nil {
+				p.f.base.Log.Warn("shared inbound transactions unavailable; processing here", "error", err)
+			}
+			if !mine {
+				return r, nil
+			}
+		}
 		ctx := context.WithoutCancel(ctx)
 		r := p.processPDUs(ctx, origin, txn.PDUs)
 		p.f.processEDUs(ctx, origin, txn.EDUs)
 		p.remember(key, r)
+		if p.shared != nil {
+			if err := p.shared.finish(ctx, key, r); err != nil {
+				p.f.base.Log.Warn("store the answer of an inbound transaction", "error", err)
+			}
+		}
 		return r, nil
 	})
 	return v.(map[string]pduResult)

@@ -16,23 +16,22 @@ import (
 // deleted devices are forgotten and the user's new device list announced
 // at once, rather than when someone next queries the user's keys; a
 // renamed device with keys is announced with its new name.
-func (k *Keyserver) consumeDeviceChanges(ctx context.Context, base *setup.Base) error {
+// It runs until runCtx ends (the channel closes then); with several
+// keyserver processes, only in the writer (keyserver.go).
+func (k *Keyserver) consumeDeviceChanges(ctx, runCtx context.Context, base *setup.Base) (<-chan struct{}, error) {
 	st, err := base.Stream(ctx, stream.UserDevices)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	seq, err := k.db.ConsumerSeq(ctx, stream.UserDevices)
 	if err != nil {
-		return fmt.Errorf("keyserver %s position: %w", stream.UserDevices, err)
+		return nil, fmt.Errorf("keyserver %s position: %w", stream.UserDevices, err)
 	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	done, err := st.Consume(runCtx, "keyserver", seq, k.db.DeadLetterer(stream.UserDevices), k.onDeviceChange)
-	if err != nil {
-		cancel()
-		return err
+	deadLetter := k.db.DeadLetterer(stream.UserDevices)
+	if k.writer != nil {
+		deadLetter = k.writer.DeadLetterer(deadLetter)
 	}
-	k.stopConsumer, k.consumerDone = cancel, done
-	return nil
+	return st.Consume(runCtx, "keyserver", seq, deadLetter, k.onDeviceChange)
 }
 
 // onDeviceChange applies one message, recording its position in the same

@@ -12,7 +12,8 @@
 // one_time_keys, fallback_keys, cross_signing_keys, cross_signing_sigs,
 // device_list_streams (per-user stream_id for federation),
 // backup_versions, backup_keys, outbox (updates committed but not yet
-// published), consumer_seqs (position in each consumed stream).
+// published), consumer_seqs (position in each consumed stream), writer
+// (the writer lease's epoch, several processes).
 //
 // Streams out: device_list_updates (api.DeviceListUpdate) whenever a
 // local user's device keys, cross-signing keys or signatures on them
@@ -33,6 +34,10 @@
 // Users of other servers are asked through a Remote (the federationapi,
 // set by the assembly with SetRemote); without one they are reported in
 // `failures`.
+//
+// Several keyserver processes (partitioning.instance; docs/scaling.md)
+// all serve RPC and routes; the user_devices consumer runs in the one
+// holding the writer lease (internal/writer, table keyserver_writer).
 //
 // Files: routes.go (the route table), errors.go (domain errors as Matrix
 // errors), keys_*.go (upload, query, claim, cross-signing, remote users;

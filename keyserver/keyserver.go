@@ -2,6 +2,7 @@ package keyserver
 
 import (
 	"context"
+	"fmt"
 	"hash/fnv"
 	"log/slog"
 	"slices"
@@ -9,9 +10,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/axon-hs/axon/internal/lease"
 	"github.com/axon-hs/axon/internal/outbox"
 	"github.com/axon-hs/axon/internal/setup"
 	"github.com/axon-hs/axon/internal/stream"
+	"github.com/axon-hs/axon/internal/writer"
 	"github.com/axon-hs/axon/keyserver/api"
 	"github.com/axon-hs/axon/keyserver/storage"
 )
@@ -32,9 +35,12 @@ type Keyserver struct {
 	outbox     *outbox.Outbox
 	sendWait   time.Duration
 	// stopConsumer ends the user_devices consumer; consumerDone closes
-	// when it has stopped.
+	// when it has stopped (one keyserver process).
 	stopConsumer context.CancelFunc
 	consumerDone <-chan struct{}
+	// writer, with several keyserver processes (partitioning.instance),
+	// runs the consumer in the one holding the writer lease.
+	writer *writer.Writer
 
 	remoteMu sync.RWMutex
 	remote   Remote
@@ -73,7 +79,7 @@ func New(ctx context.Context, base *setup.Base, users Users) (*Keyserver, error)
 	if err := k.outbox.Start(ctx); err != nil {
 		return nil, err
 	}
-	if err := k.consumeDeviceChanges(ctx, base); err != nil {
+	if err := k.startConsuming(ctx, base); err != nil {
 		k.outbox.Close()
 		return nil, err
 	}
@@ -86,12 +92,58 @@ func New(ctx context.Context, base *setup.Base, users Users) (*Keyserver, error)
 // Close stops consuming and publishing (what is unpublished stays in the
 // outbox for the next start). The database is closed by setup.Base.
 func (k *Keyserver) Close() {
+	if k.writer != nil {
+		k.writer.Close()
+	}
 	if k.stopConsumer != nil {
 		k.stopConsumer()
 		<-k.consumerDone
 		k.stopConsumer = nil
 	}
 	k.outbox.Close()
+}
+
+// startConsuming runs the user_devices consumer here, or, with several
+// keyserver processes, wherever the writer lease is (docs/scaling.md):
+// every process serves requests and publishes what it staged itself.
+func (k *Keyserver) startConsuming(ctx context.Context, base *setup.Base) error {
+	cfg := base.Cfg.Partitioning
+	if cfg.Instance == "" {
+		runCtx, cancel := context.WithCancel(context.Background())
+		done, err := k.consumeDeviceChanges(ctx, runCtx, base)
+		if err != nil {
+			cancel()
+			return err
+		}
+		k.stopConsumer, k.consumerDone = cancel, done
+		return nil
+	}
+	k.writer = writer.New(k.db.DB, k.db.Fence, writer.Config{Component: "keyserver", Instance: cfg.Instance,
+		TTL: cfg.LeaseTTL, Log: k.log}, func(ctx, runCtx context.Context) ([]<-chan struct{}, error) {
+		// Rows a stopped process staged and did not publish (the
+		// stream drops those a live one publishes too: same ID).
+		if _, err := k.outbox.Adopt(ctx, func(string) bool { return true }); err != nil {
+			return nil, fmt.Errorf("keyserver outbox: %w", err)
+		}
+		done, err := k.consumeDeviceChanges(ctx, runCtx, base)
+		if err != nil {
+			return nil, err
+		}
+		return []<-chan struct{}{done}, nil
+	})
+	return k.writer.Start(ctx, base.Bus)
+}
+
+// Writer reports whether this process runs the keyserver's consumer
+// (always with one keyserver process).
+func (k *Keyserver) Writer() bool { return k.writer == nil || k.writer.Held() }
+
+// Leases is the writer lease manager (nil with one keyserver process).
+func (k *Keyserver) Leases() *lease.Manager {
+	if k.writer == nil {
+		return nil
+	}
+	return k.writer.Leases()
 }
 
 // SetRemote installs the federation hook for users of other servers.

@@ -30,6 +30,7 @@ func RegisterRoutes(base *setup.Base, keys api.KeyserverAPI, users Users) {
 	k := &routes{KeyserverAPI: keys, log: log, uia: uia.New(uia.Config{
 		ServerName: base.Cfg.ServerName, Passwords: users, Rejected: uapi.IsRejectedCredentials, Log: log,
 		RateLimit: httputil.NewRateLimiter(base.Cfg.RateLimits, base.Cfg.RateLimits.Login).Check,
+		Store:     base.UIASessions(),
 	})}
 	r := base.Client
 	r.HandleClientAuthed("POST /keys/upload", k.handleUpload)

@@ -13,25 +13,20 @@ import (
 // startDeviceConsumer follows the userapi's user_devices stream: a
 // deleted device (logout, device deletion, deactivation) takes the
 // pushers it created with it, so a signed-out phone gets no more pushes.
-func (p *PushServer) startDeviceConsumer(ctx, runCtx context.Context) error {
+func (p *PushServer) startDeviceConsumer(ctx, runCtx context.Context) (<-chan struct{}, error) {
 	st, err := p.base.Stream(ctx, stream.UserDevices)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	seq, err := p.db.ConsumerSeq(ctx, stream.UserDevices)
 	if err != nil {
-		return fmt.Errorf("pushserver %s position: %w", stream.UserDevices, err)
+		return nil, fmt.Errorf("pushserver %s position: %w", stream.UserDevices, err)
 	}
-	done, err := st.ConsumeBatch(runCtx, "pushserver", seq, stream.BatchOptions{DeadLetter: p.db.DeadLetterer(stream.UserDevices)}, p.onDeviceChanges)
-	if err != nil {
-		return err
+	deadLetter := p.db.DeadLetterer(stream.UserDevices)
+	if p.replica != nil {
+		deadLetter = p.replica.w.DeadLetterer(deadLetter)
 	}
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		<-done
-	}()
-	return nil
+	return st.ConsumeBatch(runCtx, "pushserver", seq, stream.BatchOptions{DeadLetter: deadLetter}, p.onDeviceChanges)
 }
 
 func (p *PushServer) onDeviceChanges(ctx context.Context, msgs []stream.Message) error {
@@ -48,8 +43,10 @@ func (p *PushServer) onDeviceChanges(ctx context.Context, msgs []stream.Message)
 	if err != nil {
 		return err
 	}
-	for _, k := range removed {
-		p.del.remove(k)
+	if del := p.del.Load(); del != nil {
+		for _, k := range removed {
+			del.remove(k)
+		}
 	}
 	return nil
 }

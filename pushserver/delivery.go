@@ -21,7 +21,12 @@ const (
 // deliverer runs one goroutine per pusher that has work; it exits when
 // the pusher has caught up.
 type deliverer struct {
-	ctx     context.Context
+	ctx context.Context
+	// req carries a notify and the storing of its position: not
+	// cancelled when delivery stops, so a stop lets the notify in flight
+	// finish (bounded by gatewayTimeout) and stores it rather than
+	// sending it again at the next start.
+	req     context.Context
 	p       *PushServer
 	gw      *gatewayClient
 	backoff *backoffs
@@ -42,7 +47,7 @@ type pusherWorker struct {
 }
 
 func newDeliverer(ctx context.Context, p *PushServer, gw *gatewayClient) *deliverer {
-	return &deliverer{ctx: ctx, p: p, gw: gw, backoff: newBackoffs(), byUser: map[string]map[storage.Key]*pusherWorker{}}
+	return &deliverer{ctx: ctx, req: context.WithoutCancel(ctx), p: p, gw: gw, backoff: newBackoffs(), byUser: map[string]map[storage.Key]*pusherWorker{}}
 }
 
 // add starts delivering for a new or updated pusher (an update keeps the
@@ -192,8 +197,11 @@ func (d *deliverer) deliverPending(w *pusherWorker, p *storage.Pusher) (bool, in
 			}
 			sent = true
 			p.DeliveredPos = n.Pos
-			if err := d.p.db.SetDelivered(d.ctx, p.Key(), n.Pos); err != nil && d.ctx.Err() == nil {
-				// Kept in memory; after a restart the gateway may see it again.
+			if err := d.p.db.SetDelivered(d.req, p.Key(), n.Pos); err != nil {
+				// Kept in memory; after a restart the gateway may see it
+				// again. Refused because another process delivers now:
+				// this one stops.
+				d.p.fenced(err)
 				d.p.log.Error("store pusher position", "user_id", p.UserID, "error", err)
 			}
 		}
@@ -220,13 +228,13 @@ func (d *deliverer) post(w *pusherWorker, p *storage.Pusher, body notifyRequest)
 	if err != nil {
 		return err, false
 	}
-	rejected, err := d.gw.notify(d.ctx, gatewayURL(p), data)
+	rejected, err := d.gw.notify(d.req, gatewayURL(p), data)
 	if err != nil {
 		return err, false
 	}
 	for _, k := range rejected {
 		if k == p.PushKey {
-			d.p.removeRejected(p.Key())
+			d.p.removeRejected(d, p.Key())
 		}
 	}
 	return nil, true

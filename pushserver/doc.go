@@ -24,5 +24,8 @@
 // created by a device is removed with the device (user_devices stream).
 //
 // The pushserver runs in the process that runs syncapi (it reads
-// syncapi's notifications in-process).
+// syncapi's notifications in-process). With several syncapi processes
+// every one serves the routes and delivery runs in the one holding the
+// pushserver writer lease (replicas.go; docs/scaling.md), table
+// pushserver_writer.
 package pushserver

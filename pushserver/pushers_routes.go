@@ -74,7 +74,7 @@ func (p *PushServer) handleSetPusher(req *http.Request, dev *uapi.Device) httput
 			p.log.Error("delete pusher", "error", err)
 			return httputil.InternalError()
 		}
-		p.del.remove(key)
+		p.signal(signalMsg{Pusher: &key})
 		return httputil.Empty()
 	}
 	pusher, errResp := body.pusher(key, dev.ID)
@@ -99,9 +99,9 @@ func (p *PushServer) handleSetPusher(req *http.Request, dev *uapi.Device) httput
 		return httputil.InternalError()
 	}
 	for _, k := range removed {
-		p.del.remove(k)
+		p.signal(signalMsg{Pusher: &k})
 	}
-	p.del.add(pusher)
+	p.signal(signalMsg{Pusher: &key, Set: &pusher})
 	return httputil.Empty()
 }
 
@@ -154,9 +154,9 @@ func (b *setPusherRequest) pusher(key storage.Key, deviceID string) (storage.Pus
 }
 
 // removeRejected deletes a pusher whose pushkey the gateway rejected.
-func (p *PushServer) removeRejected(k storage.Key) {
-	p.del.remove(k)
-	if _, err := p.db.DeletePusher(p.del.ctx, k); err != nil {
+func (p *PushServer) removeRejected(d *deliverer, k storage.Key) {
+	d.remove(k)
+	if _, err := p.db.DeletePusher(d.ctx, k); err != nil {
 		p.log.Error("delete rejected pusher", "user_id", k.UserID, "app_id", k.AppID, "error", err)
 		return
 	}

@@ -30,7 +30,11 @@ type PushServer struct {
 	log  *slog.Logger
 	db   *storage.DB
 	src  NotificationSource
-	del  *deliverer
+	// del delivers: always with one pushserver; with syncapi replicas
+	// only in the one holding the pushserver writer lease (nil elsewhere).
+	del     atomic.Pointer[deliverer]
+	gw      *gatewayClient
+	replica *replica // nil with one pushserver
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -52,16 +56,14 @@ func NewWakeups() *Wakeups { return &Wakeups{} }
 // Notified wakes the pushers of users with new notifications.
 func (w *Wakeups) Notified(userIDs []string) {
 	if p := w.to.Load(); p != nil {
-		for _, u := range userIDs {
-			p.del.wake(u, false)
-		}
+		p.signal(signalMsg{Notified: userIDs})
 	}
 }
 
 // Read sends the user's pushers a badge update.
 func (w *Wakeups) Read(userID string) {
 	if p := w.to.Load(); p != nil {
-		p.del.wake(userID, true)
+		p.signal(signalMsg{Read: userID})
 	}
 }
 
@@ -77,24 +79,32 @@ func New(ctx context.Context, base *setup.Base, src NotificationSource, wake *Wa
 	if log == nil {
 		log = slog.Default()
 	}
-	p := &PushServer{base: base, log: log.With("component", "pushserver"), db: storage.New(sdb), src: src}
-	runCtx, cancel := context.WithCancel(context.Background())
-	p.cancel = cancel
-	p.del = newDeliverer(runCtx, p, newGatewayClient(base.Cfg.Push.AllowedPrivateNetworks))
-	// Take the signals before loading: a wake-up dropped before a pusher
-	// is added came after a commit its first read will see.
-	wake.to.Store(p)
-	pushers, err := p.db.AllPushers(ctx)
-	if err != nil {
-		cancel()
-		return nil, fmt.Errorf("pushserver: load pushers: %w", err)
-	}
-	for i := range pushers {
-		p.del.add(pushers[i])
-	}
-	if err := p.startDeviceConsumer(ctx, runCtx); err != nil {
-		cancel()
-		return nil, err
+	p := &PushServer{base: base, log: log.With("component", "pushserver"), db: storage.New(sdb), src: src,
+		gw: newGatewayClient(base.Cfg.Push.AllowedPrivateNetworks)}
+	if cfg := base.Cfg.Partitioning; cfg.Instance != "" {
+		// One of several syncapi processes: delivery runs where the
+		// pushserver writer lease is (replicas.go).
+		wake.to.Store(p)
+		if err := p.startReplica(ctx); err != nil {
+			return nil, err
+		}
+	} else {
+		runCtx, cancel := context.WithCancel(context.Background())
+		p.cancel = cancel
+		// Take the signals before loading (startDelivery).
+		wake.to.Store(p)
+		done, err := p.startDelivery(ctx, runCtx)
+		if err != nil {
+			cancel()
+			for _, d := range done {
+				<-d
+			}
+			return nil, err
+		}
+		p.wg.Add(len(done))
+		for _, d := range done {
+			go func() { defer p.wg.Done(); <-d }()
+		}
 	}
 	if base.Client != nil {
 		p.registerRoutes()
@@ -106,11 +116,45 @@ func New(ctx context.Context, base *setup.Base, src NotificationSource, wake *Wa
 // stored, so the next start resumes).
 func (p *PushServer) Close() {
 	p.once.Do(func() {
-		p.cancel()
-		p.del.wait()
+		if p.replica != nil {
+			p.replica.close()
+		}
+		if p.cancel != nil {
+			p.cancel()
+		}
 		p.wg.Wait()
-		p.del.forget()
 	})
+}
+
+// startDelivery starts delivery for every stored pusher (catching up on
+// what arrived meanwhile) and the user_devices consumer, until runCtx
+// ends; the channels close once they have stopped.
+func (p *PushServer) startDelivery(ctx, runCtx context.Context) ([]<-chan struct{}, error) {
+	del := newDeliverer(runCtx, p, p.gw)
+	// Take the signals before loading: a wake-up dropped before a pusher
+	// is added came after a commit its first read will see.
+	p.del.Store(del)
+	delDone := make(chan struct{})
+	go func() {
+		defer close(delDone)
+		<-runCtx.Done()
+		del.wait()
+		p.del.CompareAndSwap(del, nil)
+		del.forget()
+	}()
+	dones := []<-chan struct{}{delDone}
+	pushers, err := p.db.AllPushers(ctx)
+	if err != nil {
+		return dones, fmt.Errorf("pushserver: load pushers: %w", err)
+	}
+	for i := range pushers {
+		del.add(pushers[i])
+	}
+	done, err := p.startDeviceConsumer(ctx, runCtx)
+	if err != nil {
+		return dones, err
+	}
+	return append(dones, done), nil
 }
 
 // httpClient is what delivery POSTs with (a test may swap it).

@@ -3,29 +3,22 @@ package syncapi
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 
 	"github.com/nats-io/nats.go"
 
 	"github.com/axon-hs/axon/internal/lease"
 	"github.com/axon-hs/axon/internal/stream"
+	"github.com/axon-hs/axon/internal/writer"
 	"github.com/axon-hs/axon/syncapi/notifier"
-	"github.com/axon-hs/axon/syncapi/storage"
 )
 
 // Replicas (config partitioning.instance; docs/scaling.md). Several
 // syncapi processes serve /sync, /messages and sliding sync from the
 // same PostgreSQL tables, so a token means the same on every one. The
 // tables are written from the streams once: the consumers run only in
-// the process holding the writer lease (internal/lease, one partition,
-// bucket <prefix>_syncapi_leases). A new holder records the lease epoch
-// (ClaimWriter) and then starts the consumers from the positions stored
-// with what was applied, so nothing is skipped or applied twice; every
-// consumer transaction checks that epoch (storage.SetFence), so a former
-// holder paused past its lease commits nothing more.
+// the process holding the syncapi writer lease (internal/writer), fenced
+// by its epoch, so nothing is skipped or applied twice across a handover.
 //
 // Every change a process makes (the writer's consumers, and requests
 // each process serves: receipts, to-device, presence) is published
@@ -33,18 +26,11 @@ import (
 // and wake their long-polls (notifier.Apply), and drop cached state of
 // the room or user concerned.
 
-// writerPartition is the one partition of the writer lease.
-const writerPartition = 0
-
 type replica struct {
 	s        *SyncAPI
 	instance string
-	m        atomic.Pointer[lease.Manager] // set once lease.Start returns
+	w        *writer.Writer
 	sub      *nats.Subscription
-
-	mu     sync.Mutex // guards the fields below; held by Acquired and Lost
-	cancel context.CancelFunc
-	dones  []<-chan struct{}
 }
 
 // wakeMsg is what goes on the wake subject.
@@ -62,8 +48,8 @@ func (s *SyncAPI) wakeSubject() string { return s.base.Cfg.NATS.Prefix + ".synca
 // directions, then the writer lease (a lone process takes it at once).
 func (s *SyncAPI) startReplica(ctx context.Context) error {
 	cfg := s.base.Cfg.Partitioning
-	r := &replica{s: s, instance: cfg.Instance}
-	s.db.SetFence(nil) // nothing is written from the streams until the lease is held
+	r := &replica{s: s, instance: cfg.Instance, w: writer.New(s.db.DB, s.db.Fence, writer.Config{Component: "syncapi",
+		Instance: cfg.Instance, TTL: cfg.LeaseTTL, Log: s.log}, s.startWritingReplica)}
 	nc := s.base.Bus.Conn()
 	subject := s.wakeSubject()
 	sub, err := nc.Subscribe(subject, func(m *nats.Msg) {
@@ -106,18 +92,10 @@ func (s *SyncAPI) startReplica(ctx context.Context) error {
 		s.progress.apply(name, seq)
 	}
 	s.replica = r // before any consumer starts (they read it)
-	kv, err := s.base.Bus.KeyValue(ctx, "syncapi_leases", cfg.LeaseTTL)
-	if err != nil {
+	if err := r.w.Start(ctx, s.base.Bus); err != nil {
 		_ = sub.Unsubscribe()
 		return err
 	}
-	m, err := lease.Start(ctx, kv, lease.Config{Component: "syncapi", Instance: cfg.Instance,
-		Partitions: 1, TTL: cfg.LeaseTTL, Log: s.log}, r)
-	if err != nil {
-		_ = sub.Unsubscribe()
-		return err
-	}
-	r.m.Store(m)
 	return nil
 }
 
@@ -162,14 +140,7 @@ func (s *SyncAPI) Writer() bool {
 	if s.replica == nil {
 		return true
 	}
-	m := s.replica.m.Load()
-	if m == nil {
-		// lease.Start has not returned: Acquired may be starting the
-		// consumers; the fence decides for their writes.
-		return true
-	}
-	_, ok := m.Owner(writerPartition)
-	return ok
+	return s.replica.w.Held()
 }
 
 // Leases is the writer lease manager (nil without replicas), for tests
@@ -178,87 +149,26 @@ func (s *SyncAPI) Leases() *lease.Manager {
 	if s.replica == nil {
 		return nil
 	}
-	return s.replica.m.Load()
+	return s.replica.w.Leases()
 }
 
-// Acquired (lease.Handler) records the epoch, then starts the consumers
-// from the stored positions.
-func (r *replica) Acquired(ctx context.Context, _ int, e lease.Epoch) error {
-	s := r.s
-	ctx, cancel := context.WithTimeout(ctx, s.base.Cfg.Partitioning.LeaseTTL/2)
-	defer cancel()
-	claimed, err := s.db.ClaimWriter(ctx, e.Gen, e.Rev, r.instance)
-	if err != nil {
-		return fmt.Errorf("record syncapi writer epoch: %w", err)
-	}
-	if !claimed {
-		return fmt.Errorf("syncapi writer epoch %s is older than the recorded one", e)
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	s.db.SetFence(&storage.Fence{Gen: e.Gen, Rev: e.Rev})
+// startWritingReplica (writer.Work) starts the consumers once this
+// replica holds the writer lease.
+func (s *SyncAPI) startWritingReplica(ctx, runCtx context.Context) ([]<-chan struct{}, error) {
 	// Rules and erasures cached while another process wrote may be stale.
 	s.push.reset()
 	s.erased.mu.Lock()
-	err = s.loadErasedUsers(ctx)
+	err := s.loadErasedUsers(ctx)
 	s.erased.mu.Unlock()
 	if err != nil {
-		s.db.SetFence(nil)
-		return fmt.Errorf("syncapi erased users: %w", err)
+		return nil, fmt.Errorf("syncapi erased users: %w", err)
 	}
-	runCtx, stop := context.WithCancel(context.Background())
-	dones, err := s.startWriting(ctx, runCtx)
-	if err != nil {
-		stop()
-		for _, d := range dones {
-			<-d
-		}
-		s.db.SetFence(nil)
-		return err
-	}
-	r.cancel, r.dones = stop, dones
-	s.log.Info("syncapi writer lease taken: consuming the streams", "instance", r.instance, "epoch", e.String())
-	return nil
-}
-
-// Lost (lease.Handler) stops the consumers; their writes are refused
-// from now on even if one is still running.
-func (r *replica) Lost(int) {
-	r.s.db.SetFence(nil)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.cancel == nil {
-		return
-	}
-	r.cancel()
-	for _, d := range r.dones {
-		<-d
-	}
-	r.cancel, r.dones = nil, nil
-	r.s.log.Info("syncapi writer lease lost: stopped consuming", "instance", r.instance)
-}
-
-// fenced is told of a consumer error: one refused because the lease has
-// moved gives the lease up at once rather than retrying.
-func (r *replica) fenced(err error) {
-	if !errors.Is(err, storage.ErrFenced) {
-		return
-	}
-	m := r.m.Load()
-	if m == nil {
-		return
-	}
-	if e, ok := m.Owner(writerPartition); ok {
-		go m.Lose(writerPartition, e) // Lost waits for the consumers: not from theirs
-	}
+	return s.startWriting(ctx, runCtx)
 }
 
 // close gives the lease back (the consumers stop) and stops the wakes.
 func (r *replica) close() {
-	if m := r.m.Load(); m != nil {
-		m.Close()
-	}
-	r.Lost(writerPartition)
+	r.w.Close()
 	_ = r.sub.Unsubscribe()
 	r.s.notif.SetPublish(nil)
 }

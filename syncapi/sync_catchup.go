@@ -2,28 +2,22 @@ package syncapi
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"sync"
 	"time"
 
 	"github.com/axon-hs/axon/internal/stream"
-	"github.com/axon-hs/axon/syncapi/storage"
 )
 
 // deadLetterer records a message of name the consumer gives up on; it
 // then counts as applied, so catch-up waits do not wait for it.
 func (s *SyncAPI) deadLetterer(name string) stream.DeadLetterFunc {
 	record := s.db.DeadLetterer(name)
+	if s.replica != nil {
+		// Never recorded as given up on because another replica took
+		// over the writing.
+		record = s.replica.w.DeadLetterer(record)
+	}
 	return func(ctx context.Context, msg stream.Message, cause error) error {
-		if s.replica != nil {
-			// Never record a message as given up on because another
-			// replica took over the writing.
-			s.replica.fenced(cause)
-			if errors.Is(cause, storage.ErrFenced) || !s.Writer() {
-				return fmt.Errorf("not the syncapi writer: %w", cause)
-			}
-		}
 		if err := record(ctx, msg, cause); err != nil {
 			return err
 		}

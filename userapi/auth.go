@@ -18,6 +18,7 @@ import (
 // memory; the database is read on a miss.
 func (u *UserAPI) QueryAccessToken(ctx context.Context, token, ip, userAgent string) (*api.Device, error) {
 	hash := hashToken(token)
+	u.tokens.catchUp() // other userapi processes' revocations first
 	e := u.tokens.get(hash)
 	if e == nil {
 		var err error

@@ -1,6 +1,7 @@
 package userapi
 
 import (
+	"github.com/nats-io/nats.go"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +33,11 @@ type tokenCache struct {
 	byHash map[string]*cachedToken
 	// byUser: localpart → hash → device ID, to invalidate by user/device.
 	byUser map[string]map[string]string
+	// publish, with several userapi processes, tells the others of each
+	// invalidation, and received holds theirs (tokens_shared.go).
+	publish  atomic.Pointer[func(tokenInvalidation)]
+	received atomic.Pointer[chan *nats.Msg]
+	self     string // this process's name on the subject
 }
 
 func newTokenCache(max int) *tokenCache {
@@ -91,15 +97,33 @@ func (c *tokenCache) removeLocked(hash, localpart string) {
 	}
 }
 
-// invalidateDevice drops every cached token of one device.
+// invalidateDevice drops every cached token of one device (here and, with
+// several userapi processes, in the others: tokens_shared.go).
 func (c *tokenCache) invalidateDevice(localpart, deviceID string) {
-	c.invalidate(localpart, func(dev string) bool { return dev == deviceID })
+	c.applyInvalidation(tokenInvalidation{Localpart: localpart, Device: deviceID})
+	c.tell(tokenInvalidation{Localpart: localpart, Device: deviceID})
 }
 
 // invalidateUserExcept drops the user's cached tokens except those of
-// keepDeviceID ("" keeps none).
+// keepDeviceID ("" keeps none), here and in the other userapi processes.
 func (c *tokenCache) invalidateUserExcept(localpart, keepDeviceID string) {
-	c.invalidate(localpart, func(dev string) bool { return keepDeviceID == "" || dev != keepDeviceID })
+	c.applyInvalidation(tokenInvalidation{Localpart: localpart, Except: keepDeviceID, User: true})
+	c.tell(tokenInvalidation{Localpart: localpart, Except: keepDeviceID, User: true})
+}
+
+// applyInvalidation drops what inv names from this process's cache.
+func (c *tokenCache) applyInvalidation(inv tokenInvalidation) {
+	if inv.User {
+		c.invalidate(inv.Localpart, func(dev string) bool { return inv.Except == "" || dev != inv.Except })
+	} else {
+		c.invalidate(inv.Localpart, func(dev string) bool { return dev == inv.Device })
+	}
+}
+
+func (c *tokenCache) tell(inv tokenInvalidation) {
+	if f := c.publish.Load(); f != nil {
+		(*f)(inv)
+	}
 }
 
 func (c *tokenCache) invalidate(localpart string, match func(deviceID string) bool) {

@@ -33,6 +33,8 @@ type UserAPI struct {
 
 	stop chan struct{}
 	done chan struct{}
+	// unshare stops sharing token invalidations (several processes).
+	unshare func()
 }
 
 var _ api.UserAPI = (*UserAPI)(nil)
@@ -79,6 +81,14 @@ func New(ctx context.Context, base *setup.Base) (*UserAPI, error) {
 			return nil, err
 		}
 	}
+	if base.Bus != nil && len(base.Cfg.Components) > 0 {
+		// Components in several processes: userapis may run side by side.
+		if u.unshare, err = u.shareTokenInvalidations(); err != nil {
+			u.accountData.Close()
+			u.outbox.Close()
+			return nil, err
+		}
+	}
 	go u.flushLastSeenLoop(5 * time.Second)
 	return u, nil
 }
@@ -92,6 +102,9 @@ func (u *UserAPI) Close() {
 	}
 	close(u.stop)
 	<-u.done
+	if u.unshare != nil {
+		u.unshare()
+	}
 	u.accountData.Close()
 	u.outbox.Close()
 }

@@ -3,6 +3,7 @@ package storage
 import (
 	"github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/streampos"
+	"github.com/axon-hs/axon/internal/writer"
 )
 
 // consumerTable holds the position in each consumed stream.
@@ -36,6 +37,12 @@ CREATE TABLE appservice_txn_ids (
 	Version: 2,
 	Name:    "dead letters",
 	SQL:     streampos.DeadLetterSchema(consumerTables.DeadLetters),
+}, {
+	// The writer lease's epoch, with several appservice processes
+	// (internal/writer).
+	Version: 3,
+	Name:    "writer epoch",
+	SQL:     writer.Schema(WriterTable),
 }}
 
 // consumerTables add the messages the consumers gave up on.

@@ -8,6 +8,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"github.com/axon-hs/axon/internal/writer"
 	"strconv"
 	"strings"
 
@@ -38,10 +39,18 @@ type Item struct {
 }
 
 // DB holds the appservice tables.
-type DB struct{ *storage.DB }
+type DB struct {
+	*storage.DB
+	// Fence is the writer epoch the consumers write under (internal/writer;
+	// set only with several appservice processes).
+	Fence *writer.Fence
+}
 
 // New wraps db, whose schema Migrations must already have been applied.
-func New(db *storage.DB) *DB { return &DB{DB: db} }
+func New(db *storage.DB) *DB { return &DB{DB: db, Fence: writer.NewFence(WriterTable)} }
+
+// WriterTable keeps the appservice writer lease's epoch (internal/writer).
+const WriterTable = "appservice_writer"
 
 // DeadLetterer records the messages of stream the consumers give up on.
 func (d *DB) DeadLetterer(stream string) istream.DeadLetterFunc {
@@ -61,6 +70,9 @@ func (d *DB) ConsumerSeq(ctx context.Context, stream string) (uint64, error) {
 
 // SetConsumerSeq records seq as applied, inside the effect's transaction.
 func (d *DB) SetConsumerSeq(ctx context.Context, tx *storage.Tx, stream string, seq uint64) error {
+	if err := d.Fence.Check(ctx, tx); err != nil {
+		return err
+	}
 	return streampos.Set(ctx, tx, consumerTable, stream, seq)
 }
 
@@ -95,6 +107,11 @@ func (d *DB) StartTxn(ctx context.Context, appserviceID string, max int) (int64,
 	var txnID int64
 	var items []Item
 	err := d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
+		// Only the writer starts transactions (a former one paused past
+		// its lease must not split the queue differently).
+		if err := d.Fence.Check(ctx, tx); err != nil {
+			return err
+		}
 		ids, err := int64s(tx.QueryContext(ctx, `SELECT id FROM appservice_queue WHERE appservice_id = $1 AND txn_id IS NULL ORDER BY id LIMIT $2`,
 			appserviceID, max))
 		if err != nil || len(ids) == 0 {

@@ -21,7 +21,7 @@ func runCmd(args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	configPath := fs.String("config", "axon.yaml", "path to the config file")
 	components := fs.String("components", "", "comma-separated components to run (polylith); default all")
-	instance := fs.String("instance", "", "this process's name among several roomservers (partitioning.instance)")
+	instance := fs.String("instance", "", "this process's name among several processes of its component (partitioning.instance)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

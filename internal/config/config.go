@@ -114,8 +114,8 @@ type NATS struct {
 // Partitioning shares room input among several roomserver processes, and
 // the stream consumers among several syncapi processes (one writes).
 type Partitioning struct {
-	// Instance names this process among the roomservers and syncapis;
-	// empty runs one roomserver, unpartitioned, and one syncapi.
+	// Instance names this process among the processes of its component
+	// (roomserver, syncapi, keyserver, appservice); empty runs one of it.
 	Instance string `yaml:"instance"`
 	// Partitions rooms are hashed into; the same in every process.
 	Partitions int `yaml:"partitions"`
@@ -614,6 +614,15 @@ func ParseSigningKey(text string) (ed25519.PrivateKey, string, error) {
 
 var instanceName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
+func postgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// replicated are the components run as several processes with an
+// instance name: the roomserver partitioned by room, the others with one
+// writer (internal/writer; the syncapi's carries the pushserver).
+var replicated = map[string]bool{"roomserver": true, "syncapi": true, "keyserver": true, "appservice": true}
+
 func (p Partitioning) validate(c *Config, bad func(key, format string, args ...any)) {
 	if p.Partitions < 1 || p.Partitions > 4096 {
 		bad("partitioning.partitions", "%d must be between 1 and 4096", p.Partitions)
@@ -627,19 +636,23 @@ func (p Partitioning) validate(c *Config, bad func(key, format string, args ...a
 	if !instanceName.MatchString(p.Instance) {
 		bad("partitioning.instance", "%q must be 1-64 letters, digits, '-' or '_'", p.Instance)
 	}
-	if len(c.Components) != 1 || (c.Components[0] != "roomserver" && c.Components[0] != "syncapi") {
-		// The other components run once (docs/scaling.md): several
-		// federation senders or appservice queues would send twice.
-		bad("partitioning.instance", "is for processes running only the roomserver (components: [roomserver]) or only the syncapi (components: [syncapi]); run the other components in processes of their own")
+	if len(c.Components) != 1 || !replicated[c.Components[0]] {
+		// A process of several runs one component (docs/scaling.md); the
+		// federation sender, clientapi, userapi and mediaapi need no
+		// instance name.
+		bad("partitioning.instance", "is for processes running only one of roomserver, syncapi, keyserver or appservice (e.g. components: [roomserver]); run the other components in processes of their own")
 	}
 	if len(c.NATS.URLs) == 0 {
-		bad("partitioning.instance", "several roomserver or syncapi processes need an external NATS (nats.urls) shared by all of them")
+		bad("partitioning.instance", "several processes of a component need an external NATS (nats.urls) shared by all of them")
 	}
-	for _, comp := range []string{"roomserver", "syncapi"} {
+	for comp := range replicated {
 		if !c.Runs(comp) {
 			continue
 		}
-		if dsn := c.DatabaseDSN(comp); !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		if comp == "syncapi" && !postgres(c.DatabaseDSN("pushserver")) {
+			bad("partitioning.instance", "several syncapi processes need a PostgreSQL database for the pushserver (database.default)")
+		}
+		if !postgres(c.DatabaseDSN(comp)) {
 			bad("partitioning.instance", "several %s processes need a PostgreSQL database for the %s", comp, comp)
 		}
 	}

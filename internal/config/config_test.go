@@ -113,15 +113,17 @@ func TestDatabaseDSN(t *testing.T) {
 	}
 }
 
-// TestPartitioningNeedsWhatItRunsOn: an instance name only works with the
-// roomserver in this process, an external NATS and PostgreSQL.
+// TestPartitioningNeedsWhatItRunsOn: an instance name only works with one
+// replicated component in this process, an external NATS and PostgreSQL.
 func TestPartitioningNeedsWhatItRunsOn(t *testing.T) {
 	ok := "server_name: x\nnats: {urls: [\"nats://n:4222\"]}\ndatabase: {default: \"postgres://db/axon\"}\ncomponents: [roomserver]\n"
 	if _, err := Parse([]byte(ok + "partitioning: {instance: rs-1}\n")); err != nil {
 		t.Fatalf("a valid partitioned roomserver refused: %v", err)
 	}
-	if _, err := Parse([]byte(strings.Replace(ok, "[roomserver]", "[syncapi]", 1) + "partitioning: {instance: sync-1}\n")); err != nil {
-		t.Fatalf("a valid syncapi replica refused: %v", err)
+	for _, comp := range []string{"syncapi", "keyserver", "appservice"} {
+		if _, err := Parse([]byte(strings.Replace(ok, "[roomserver]", "["+comp+"]", 1) + "partitioning: {instance: r-1}\n")); err != nil {
+			t.Fatalf("a valid %s replica refused: %v", comp, err)
+		}
 	}
 	cases := map[string]string{
 		"server_name: x\npartitioning: {instance: rs-1}\n":                                                         "external NATS",
@@ -129,10 +131,11 @@ func TestPartitioningNeedsWhatItRunsOn(t *testing.T) {
 		ok + "partitioning: {instance: \"rs 1\"}\n":                                                                "partitioning.instance",
 		ok + "partitioning: {instance: rs-1, partitions: 0}\n":                                                     "partitioning.partitions",
 		ok + "partitioning: {instance: rs-1, lease_ttl: 100ms}\n":                                                  "partitioning.lease_ttl",
-		strings.Replace(ok, "[roomserver]", "[clientapi]", 1) + "partitioning: {instance: rs-1}\n":                 "only the roomserver",
-		strings.Replace(ok, "[roomserver]", "[roomserver, federationapi]", 1) + "partitioning: {instance: rs-1}\n": "only the roomserver",
-		strings.Replace(ok, "[roomserver]", "[syncapi, pushserver]", 1) + "partitioning: {instance: rs-1}\n":       "only the syncapi",
-		strings.Replace(ok, "components: [roomserver]\n", "", 1) + "partitioning: {instance: rs-1}\n":              "only the roomserver",
+		strings.Replace(ok, "[roomserver]", "[clientapi]", 1) + "partitioning: {instance: rs-1}\n":                 "only one of roomserver",
+		strings.Replace(ok, "[roomserver]", "[keyserver, appservice]", 1) + "partitioning: {instance: rs-1}\n":     "only one of roomserver",
+		strings.Replace(ok, "[roomserver]", "[roomserver, federationapi]", 1) + "partitioning: {instance: rs-1}\n": "only one of roomserver",
+		strings.Replace(ok, "[roomserver]", "[syncapi, pushserver]", 1) + "partitioning: {instance: rs-1}\n":       "only one of roomserver",
+		strings.Replace(ok, "components: [roomserver]\n", "", 1) + "partitioning: {instance: rs-1}\n":              "only one of roomserver",
 	}
 	for input, want := range cases {
 		if _, err := Parse([]byte(input)); err == nil || !strings.Contains(err.Error(), want) {

@@ -312,11 +312,13 @@ components: []
 # name takes a share of them through leases in NATS, taking over a dead
 # process's share within about lease_ttl. Only for processes running just
 # the roomserver (components: [roomserver]); needs PostgreSQL for it and an
-# external NATS. Empty instance: one roomserver. The same keys run several
-# syncapi processes (components: [syncapi]): all serve /sync from the
-# shared tables, the one holding the writer lease consumes the streams.
+# external NATS. Empty instance: one roomserver. The same keys (instance,
+# lease_ttl) run several syncapi, keyserver or appservice processes
+# (components: [syncapi] etc.): all serve requests from the shared tables,
+# the one holding the component's writer lease consumes the streams and
+# delivers (pushes, appservice transactions).
 partitioning:
-  # This process's name among the roomservers or syncapis ('axon run --instance').
+  # This process's name among its component's processes ('axon run --instance').
   instance: ""
   # How many partitions; the same in every process.
   partitions: 64

@@ -6,6 +6,7 @@ package setup
 import (
 	"context"
 	"fmt"
+	"github.com/axon-hs/axon/internal/uia"
 	"log/slog"
 	"sync"
 
@@ -29,6 +30,7 @@ type Base struct {
 	mu      sync.Mutex
 	dbs     []*storage.DB
 	dbNames []string
+	uia     uia.Store // UIASessions, once made
 }
 
 // OpenDB opens component's database (per the config) and brings its schema

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -34,4 +35,34 @@ func (b *Bus) KeyValue(ctx context.Context, name string, ttl time.Duration) (jet
 		return nil, fmt.Errorf("key-value bucket %s: %w", bucket, err)
 	}
 	return kv, nil
+}
+
+// LazyKV is a key-value bucket opened on first use (and again after a
+// failure), for users built where no context is at hand.
+type LazyKV struct {
+	bus  *Bus
+	name string
+	ttl  time.Duration
+
+	mu  sync.Mutex
+	got jetstream.KeyValue
+}
+
+// LazyKeyValue is the bucket name (see KeyValue), opened on first use.
+func (b *Bus) LazyKeyValue(name string, ttl time.Duration) *LazyKV {
+	return &LazyKV{bus: b, name: name, ttl: ttl}
+}
+
+// Bucket opens the bucket, or returns it opened.
+func (l *LazyKV) Bucket(ctx context.Context) (jetstream.KeyValue, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.got == nil {
+		kv, err := l.bus.KeyValue(ctx, l.name, l.ttl)
+		if err != nil {
+			return nil, err
+		}
+		l.got = kv
+	}
+	return l.got, nil
 }

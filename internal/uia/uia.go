@@ -98,16 +98,23 @@ type Config struct {
 	// Stages adds stages beyond m.login.dummy and m.login.password.
 	Stages map[string]StageFunc
 	Log    *slog.Logger
-	// TTL and MaxSessions default to 15 minutes and 100 000.
+	// TTL and MaxSessions default to 15 minutes and 100 000 (the
+	// in-memory store's).
 	TTL         time.Duration
 	MaxSessions int
+	// Store, if set, keeps the sessions instead of this process's memory
+	// (KVStore: several clientapi processes).
+	Store Store
 }
 
 // Authenticator runs UIA. It lives as long as the component using it.
 type Authenticator struct {
 	cfg      Config
-	sessions *sessions
+	sessions Store
 }
+
+// storeTimeout bounds one session read or write.
+const storeTimeout = 5 * time.Second
 
 // New returns an Authenticator.
 func New(cfg Config) *Authenticator {
@@ -120,28 +127,50 @@ func New(cfg Config) *Authenticator {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &Authenticator{cfg: cfg, sessions: newSessions(cfg.TTL, cfg.MaxSessions)}
+	a := &Authenticator{cfg: cfg, sessions: cfg.Store}
+	if a.sessions == nil {
+		a.sessions = newSessions(cfg.TTL, cfg.MaxSessions)
+	}
+	return a
 }
+
+// DefaultTTL is how long a session lasts unused (a KVStore bucket's TTL).
+const DefaultTTL = defaultTTL
 
 // Authenticate runs one UIA round for req. It returns the session ID when
 // a flow is complete (call Finish after the operation succeeded), or else
 // the response to send: the 401 challenge or another error.
 func (a *Authenticator) Authenticate(req *http.Request, auth *Auth, op Op) (string, *httputil.JSONResponse) {
+	ctx, cancel := context.WithTimeout(req.Context(), storeTimeout)
+	defer cancel()
 	if auth == nil {
-		id, _ := a.sessions.create(op.Key)
+		id, err := a.sessions.Create(ctx, op.Key)
+		if err != nil {
+			return "", a.storeError(err)
+		}
 		return "", challenge(id, op, nil, "", "")
 	}
-	id, sess := auth.Session, (*session)(nil)
+	id := auth.Session
+	var completed []string
 	if id == "" {
-		id, sess = a.sessions.create(op.Key)
-	} else if sess = a.sessions.get(id); sess == nil {
-		r := httputil.Unknown("Unknown or expired UIA session; start again without one")
-		return "", &r
-	} else if sess.op != op.Key {
-		r := httputil.Unknown("This UIA session belongs to a different request")
-		return "", &r
+		var err error
+		if id, err = a.sessions.Create(ctx, op.Key); err != nil {
+			return "", a.storeError(err)
+		}
+	} else {
+		sessOp, done, ok, err := a.sessions.Get(ctx, id)
+		switch {
+		case err != nil:
+			return "", a.storeError(err)
+		case !ok:
+			r := httputil.Unknown("Unknown or expired UIA session; start again without one")
+			return "", &r
+		case sessOp != op.Key:
+			r := httputil.Unknown("This UIA session belongs to a different request")
+			return "", &r
+		}
+		completed = done
 	}
-	completed := a.sessions.completedStages(sess)
 	if auth.Type != "" && !slices.Contains(completed, auth.Type) {
 		if !nextStageAllowed(op.Flows, completed, auth.Type) {
 			return "", challenge(id, op, completed, "M_UNKNOWN", "Auth type "+auth.Type+" is not expected now")
@@ -151,8 +180,13 @@ func (a *Authenticator) Authenticate(req *http.Request, auth *Auth, op Op) (stri
 		} else if errResp != nil {
 			return "", errResp
 		}
-		a.sessions.complete(sess, auth.Type)
-		completed = a.sessions.completedStages(sess)
+		var err error
+		if completed, err = a.sessions.Complete(ctx, id, auth.Type); errors.Is(err, errSessionGone) {
+			r := httputil.Unknown("Unknown or expired UIA session; start again without one")
+			return "", &r
+		} else if err != nil {
+			return "", a.storeError(err)
+		}
 	}
 	for _, flow := range op.Flows {
 		if len(completed) >= len(flow) && slices.Equal(flow, completed[:len(flow)]) {
@@ -162,9 +196,20 @@ func (a *Authenticator) Authenticate(req *http.Request, auth *Auth, op Op) (stri
 	return "", challenge(id, op, completed, "", "")
 }
 
+// storeError answers a session store failure (NATS unreachable).
+func (a *Authenticator) storeError(err error) *httputil.JSONResponse {
+	a.cfg.Log.Error("uia session store", "error", err)
+	r := httputil.InternalError()
+	return &r
+}
+
 // Finish ends a session once its operation succeeded, so it cannot be
 // replayed. (Until then a client may retry with the same session.)
-func (a *Authenticator) Finish(session string) { a.sessions.remove(session) }
+func (a *Authenticator) Finish(session string) {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	a.sessions.Remove(ctx, session)
+}
 
 // nextStageAllowed: stages must be completed in the order of some flow.
 func nextStageAllowed(flows [][]string, completed []string, stage string) bool {

@@ -105,12 +105,16 @@ func TestStageOrderCustomStageAndRateLimit(t *testing.T) {
 }
 
 func TestSessionExpiryAndCap(t *testing.T) {
+	ctx := context.Background()
 	s := newSessions(time.Millisecond, 10)
-	id, _ := s.create("op")
-	testutil.Eventually(t, 5*time.Second, "the 1 ms session to expire", func() bool { return s.get(id) == nil })
+	id, _ := s.Create(ctx, "op")
+	testutil.Eventually(t, 5*time.Second, "the 1 ms session to expire", func() bool {
+		_, _, ok, _ := s.Get(ctx, id)
+		return !ok
+	})
 	s = newSessions(time.Hour, 10)
 	for range 50 {
-		s.create("op")
+		_, _ = s.Create(ctx, "op")
 	}
 	if len(s.m) > 10 {
 		t.Fatalf("%d sessions kept, cap 10", len(s.m))

@@ -4,6 +4,7 @@ import (
 	"github.com/axon-hs/axon/internal/outbox"
 	"github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/streampos"
+	"github.com/axon-hs/axon/internal/writer"
 )
 
 // OutboxTable holds device list updates committed but not yet published.
@@ -117,6 +118,12 @@ INSERT INTO keyserver_backup_version_counters (user_id, last)
 	Version: 5,
 	Name:    "outbox retention",
 	SQL:     outbox.RetainSchema(OutboxTable),
+}, {
+	// The writer lease's epoch, with several keyserver processes
+	// (internal/writer).
+	Version: 6,
+	Name:    "writer epoch",
+	SQL:     writer.Schema(WriterTable),
 }}
 
 // consumerTables add the messages the consumer gave up on.

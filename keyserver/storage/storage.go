@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"github.com/axon-hs/axon/internal/writer"
 
 	"github.com/axon-hs/axon/internal/storage"
 	istream "github.com/axon-hs/axon/internal/stream"
@@ -17,10 +18,16 @@ import (
 // is storage.ErrNotFound.
 type DB struct {
 	*storage.DB
+	// Fence is the writer epoch the consumers write under (internal/writer;
+	// set only with several keyserver processes).
+	Fence *writer.Fence
 }
 
 // New wraps db, whose schema Migrations must already have been applied.
-func New(db *storage.DB) *DB { return &DB{DB: db} }
+func New(db *storage.DB) *DB { return &DB{DB: db, Fence: writer.NewFence(WriterTable)} }
+
+// WriterTable keeps the keyserver writer lease's epoch (internal/writer).
+const WriterTable = "keyserver_writer"
 
 // ConsumerSeq is the last applied sequence of a consumed stream.
 func (d *DB) ConsumerSeq(ctx context.Context, stream string) (uint64, error) {
@@ -39,6 +46,9 @@ func (d *DB) DeadLetters(ctx context.Context) ([]streampos.DeadLetter, error) {
 
 // SetConsumerSeq records seq as applied, inside the effect's transaction.
 func (d *DB) SetConsumerSeq(ctx context.Context, tx *storage.Tx, stream string, seq uint64) error {
+	if err := d.Fence.Check(ctx, tx); err != nil {
+		return err
+	}
 	return streampos.Set(ctx, tx, consumerTable, stream, seq)
 }
 

@@ -3,6 +3,7 @@ package storage
 import (
 	"github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/streampos"
+	"github.com/axon-hs/axon/internal/writer"
 )
 
 // Migrations is the pushserver schema. A pusher is keyed by app, pushkey
@@ -35,6 +36,12 @@ CREATE INDEX pushserver_pushers_device ON pushserver_pushers (user_id, device_id
 	Version: 2,
 	Name:    "dead letters",
 	SQL:     streampos.DeadLetterSchema(consumerTables.DeadLetters),
+}, {
+	// The writer lease's epoch, with several pushserver processes
+	// (internal/writer).
+	Version: 3,
+	Name:    "writer epoch",
+	SQL:     writer.Schema(WriterTable),
 }}
 
 // consumerTables keep the consumed streams' positions and dead letters.

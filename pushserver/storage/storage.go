@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"github.com/axon-hs/axon/internal/writer"
 
 	"github.com/axon-hs/axon/internal/storage"
 	istream "github.com/axon-hs/axon/internal/stream"
@@ -14,10 +15,18 @@ import (
 )
 
 // DB holds the pushserver tables.
-type DB struct{ *storage.DB }
+type DB struct {
+	*storage.DB
+	// Fence is the writer epoch the consumers write under (internal/writer;
+	// set only with several pushserver processes).
+	Fence *writer.Fence
+}
 
 // New wraps db, whose schema Migrations must already have been applied.
-func New(db *storage.DB) *DB { return &DB{DB: db} }
+func New(db *storage.DB) *DB { return &DB{DB: db, Fence: writer.NewFence(WriterTable)} }
+
+// WriterTable keeps the pushserver writer lease's epoch (internal/writer).
+const WriterTable = "pushserver_writer"
 
 // Pusher is one registered pusher.
 type Pusher struct {
@@ -114,6 +123,20 @@ func (d *DB) DeadLetterer(stream string) istream.DeadLetterFunc {
 	return consumerTables.DeadLetterer(d.DB, stream)
 }
 
+// Pusher is one stored pusher (nil if there is none).
+func (d *DB) Pusher(ctx context.Context, k Key) (*Pusher, error) {
+	ps, err := d.Pushers(ctx, k.UserID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range ps {
+		if ps[i].Key() == k {
+			return &ps[i], nil
+		}
+	}
+	return nil, nil
+}
+
 // DeviceChange is one user's deleted devices, from a stream message.
 type DeviceChange struct {
 	UserID    string
@@ -135,6 +158,9 @@ func (d *DB) DeleteDevicePushers(ctx context.Context, changes []DeviceChange, st
 				}
 				out = append(out, keys...)
 			}
+		}
+		if err := d.Fence.Check(ctx, tx); err != nil {
+			return err
 		}
 		return streampos.Set(ctx, tx, "pushserver_consumer_seqs", stream, seq)
 	})
@@ -158,9 +184,13 @@ func deleteDevicePushers(ctx context.Context, tx *storage.Tx, userID, deviceID s
 	return out, rows.Err()
 }
 
-// SetDelivered records that k delivered up to pos.
+// SetDelivered records that k delivered up to pos (refused, ErrFenced,
+// once another process delivers).
 func (d *DB) SetDelivered(ctx context.Context, k Key, pos int64) error {
 	return d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
+		if err := d.Fence.Check(ctx, tx); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, `UPDATE pushserver_pushers SET delivered_pos = $4 WHERE user_id = $1 AND app_id = $2 AND pushkey = $3 AND delivered_pos < $4`,
 			k.UserID, k.AppID, k.PushKey, pos)
 		return err

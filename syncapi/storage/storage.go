@@ -6,11 +6,11 @@ package storage
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 
 	"github.com/axon-hs/axon/internal/storage"
 	istream "github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/internal/streampos"
+	"github.com/axon-hs/axon/internal/writer"
 	"github.com/axon-hs/axon/syncapi/types"
 )
 
@@ -27,13 +27,18 @@ const (
 type DB struct {
 	*storage.DB
 	unread *unreadCache
-	// fence, when set (syncapi replicas), is the writer lease every
-	// consumer transaction must still hold (writer.go).
-	fence atomic.Pointer[Fence]
+	// Fence is the writer epoch every consumer transaction checks
+	// (internal/writer; set only with syncapi replicas).
+	Fence *writer.Fence
 }
 
+// WriterTable keeps the syncapi writer lease's epoch (internal/writer).
+const WriterTable = "syncapi_writer"
+
 // New wraps db, whose schema Migrations must already have been applied.
-func New(db *storage.DB) *DB { return &DB{DB: db, unread: newUnreadCache()} }
+func New(db *storage.DB) *DB {
+	return &DB{DB: db, unread: newUnreadCache(), Fence: writer.NewFence(WriterTable)}
+}
 
 // NextPos allocates the next position of a counter inside tx. The row
 // lock held until commit makes positions commit in order.
@@ -121,7 +126,7 @@ func (d *DB) ConsumerSeq(ctx context.Context, stream string) (uint64, error) {
 
 // SetConsumerSeq records seq as applied, inside the effect's transaction.
 func (d *DB) SetConsumerSeq(ctx context.Context, tx *storage.Tx, stream string, seq uint64) error {
-	if err := d.checkFence(ctx, tx); err != nil {
+	if err := d.Fence.Check(ctx, tx); err != nil {
 		return err
 	}
 	return streampos.Set(ctx, tx, consumerTables.Positions, stream, seq)

@@ -23,7 +23,6 @@ import (
 	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/internal/lease"
 	"github.com/axon-hs/axon/internal/matrixid"
-	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/server/testserver"
@@ -46,22 +45,8 @@ const (
 // its partitions): a write it takes is refused by the fence in its own
 // transaction and lands, once, at rs-3.
 func TestRoomserverPartitions(t *testing.T) {
-	if os.Getenv("AXON_SKIP_NATS") == "1" || os.Getenv("AXON_SKIP_POSTGRES") == "1" {
-		t.Skip("needs the external NATS server and PostgreSQL")
-	}
+	mk := scaleConfigs(t, "scale", nil)
 	bin := buildAxon(t)
-	prefix := fmt.Sprintf("axonscale%d", time.Now().UnixNano())
-	dsn := storagetest.PostgresDSN(t)
-	mk := func(instance string, components ...string) *config.Config {
-		return testserver.NewConfig(t, testserver.Options{ExternalNATS: true, Configure: func(c *config.Config) {
-			c.NATS.Prefix = prefix
-			c.Components = components
-			c.Database.Default = dsn
-			c.Partitioning.Instance = instance
-			c.Partitioning.Partitions = scalePartitions
-			c.Partitioning.LeaseTTL = scaleLeaseTTL
-		}})
-	}
 	edgeCfg := mk("", "clientapi", "syncapi", "userapi", "keyserver")
 	edgeAddr := testserver.FreeLoopbackAddr(t)
 	edgeCfg.ServerName, edgeCfg.Listeners.Client.Address = edgeAddr, edgeAddr

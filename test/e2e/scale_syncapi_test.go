@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/axon-hs/axon/internal/config"
-	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/server/testserver"
 )
@@ -33,33 +31,13 @@ const syncReplicaFilter = `{"room":{"timeline":{"limit":200}}}`
 // token there with no event missing or repeated. Typing set through one
 // replica reaches clients of the other.
 func TestSyncapiReplicas(t *testing.T) {
-	if os.Getenv("AXON_SKIP_NATS") == "1" || os.Getenv("AXON_SKIP_POSTGRES") == "1" {
-		t.Skip("needs the external NATS server and PostgreSQL")
-	}
-	prefix := fmt.Sprintf("axonsyncrep%d", time.Now().UnixNano())
-	dsn := storagetest.PostgresDSN(t)
-	mk := func(instance string, components ...string) *config.Config {
-		return testserver.NewConfig(t, testserver.Options{ExternalNATS: true, Configure: func(c *config.Config) {
-			c.NATS.Prefix = prefix
-			c.Components = components
-			c.Database.Default = dsn
-			c.Partitioning.Instance = instance
-			c.Partitioning.LeaseTTL = scaleLeaseTTL
-		}})
-	}
+	mk := scaleConfigs(t, "syncrep", nil)
 	coreCfg := mk("", "clientapi", "userapi", "roomserver", "keyserver")
-	coreAddr := testserver.FreeLoopbackAddr(t)
-	coreCfg.ServerName, coreCfg.Listeners.Client.Address = coreAddr, coreAddr
-	must(t, coreCfg.LoadSigningKey())
-	replicaCfg := func(instance string) *config.Config {
-		c := mk(instance, "syncapi")
-		c.ServerName, c.Listeners.Client.Address = coreAddr, testserver.FreeLoopbackAddr(t)
-		c.SigningKeyPath = coreCfg.ResolvePath("signing.key")
-		return c
-	}
+	replicaCfgs := []*config.Config{mk("sync-1", "syncapi"), mk("sync-2", "syncapi")}
+	oneServer(t, coreCfg, true, replicaCfgs...)
 	core := testserver.StartWithConfig(t, coreCfg)
-	sync1 := testserver.StartWithConfig(t, replicaCfg("sync-1"))
-	sync2 := testserver.StartWithConfig(t, replicaCfg("sync-2"))
+	sync1 := testserver.StartWithConfig(t, replicaCfgs[0])
+	sync2 := testserver.StartWithConfig(t, replicaCfgs[1])
 	replicas := []*testserver.Instance{sync1, sync2}
 	// writer is the index of the one replica writing (the lease goes to
 	// the replica ranked first for it, so it may move once sync-2 joins).

@@ -5,6 +5,7 @@
 package natstest
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"testing"
@@ -43,6 +44,17 @@ func Start(t testing.TB) *Server {
 
 // URL is the server's client URL.
 func (s *Server) URL() string { return fmt.Sprintf("nats://127.0.0.1:%d", s.port) }
+
+// Bus connects a stream.Bus under prefix, closed when the test ends.
+func (s *Server) Bus(t testing.TB, prefix string) *stream.Bus {
+	t.Helper()
+	bus, err := stream.Connect(context.Background(), stream.Config{URLs: []string{s.URL()}, Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(bus.Close)
+	return bus
+}
 
 // Stop shuts the server down; its store stays (see Restart, WipeStore).
 func (s *Server) Stop() {
