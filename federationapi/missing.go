@@ -227,7 +227,7 @@ func (f *FederationAPI) inputOutliers(ctx context.Context, evs []gomatrixserverl
 	if len(evs) == 0 {
 		return nil
 	}
-	ordered := gomatrixserverlib.ReverseTopologicalOrdering(evs, gomatrixserverlib.TopologicalOrderByAuthEvents)
+	ordered := authOrder(evs)
 	_, err := f.rooms.InputRoomEvents(ctx, &rsapi.InputRoomEventsRequest{Events: func() []rsapi.InputRoomEvent {
 		out := make([]rsapi.InputRoomEvent, len(ordered))
 		for i, e := range ordered {

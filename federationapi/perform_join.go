@@ -194,5 +194,47 @@ func linearise(authEvents, stateEvents []gomatrixserverlib.PDU) []gomatrixserver
 			}
 		}
 	}
-	return gomatrixserverlib.ReverseTopologicalOrdering(all, gomatrixserverlib.TopologicalOrderByAuthEvents)
+	return authOrder(all)
+}
+
+// authOrder orders events so that each comes after those of its auth
+// events that are among them: a depth-first walk, linear in events and
+// auth references. (gomatrixserverlib's ReverseTopologicalOrdering also
+// breaks ties by power level and timestamp, which input does not need;
+// it took 3 s of a 20,000-event join.) Each event comes once; an auth
+// cycle (possible only where event IDs are not hashes, rooms v1 and v2)
+// ends the walk instead of looping.
+func authOrder(evs []gomatrixserverlib.PDU) []gomatrixserverlib.PDU {
+	byID := make(map[string]gomatrixserverlib.PDU, len(evs))
+	for _, e := range evs {
+		byID[e.EventID()] = e
+	}
+	type frame struct {
+		ev   gomatrixserverlib.PDU
+		next int // the next of ev's auth events to visit
+	}
+	seen := make(map[string]bool, len(evs))
+	out := make([]gomatrixserverlib.PDU, 0, len(evs))
+	for _, root := range evs {
+		if seen[root.EventID()] {
+			continue
+		}
+		seen[root.EventID()] = true
+		stack := []frame{{ev: root}}
+		for len(stack) > 0 {
+			top := &stack[len(stack)-1]
+			if auth := top.ev.AuthEventIDs(); top.next < len(auth) {
+				id := auth[top.next]
+				top.next++
+				if a, ok := byID[id]; ok && !seen[id] {
+					seen[id] = true
+					stack = append(stack, frame{ev: a})
+				}
+				continue
+			}
+			out = append(out, top.ev)
+			stack = stack[:len(stack)-1]
+		}
+	}
+	return out
 }
