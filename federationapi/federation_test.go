@@ -40,6 +40,10 @@ type fakeRooms struct {
 	inputs   []*rsapi.Event
 	// missingPrev: events reported as having these prev events missing.
 	missingPrev map[string][]string
+	// refuse: events whose input fails (not stored).
+	refuse map[string]bool
+	// givenState: the StateEventIDs of the last input with HasState.
+	givenState []string
 }
 
 // QueryForwardExtremities: none (the gap tests ask for them).
@@ -65,6 +69,12 @@ func (r *fakeRooms) InputRoomEvents(_ context.Context, req *rsapi.InputRoomEvent
 		res := rsapi.InputResult{EventID: matrixid.EventID(in.Event.EventID())}
 		if missing := r.missingPrev[in.Event.EventID()]; len(missing) > 0 && !in.HasState {
 			res.MissingPrevEvents = missing
+		}
+		if r.refuse[in.Event.EventID()] {
+			res.Err = rsapi.Errorf(rsapi.CodeNotFound, "missing auth events")
+		}
+		if in.HasState {
+			r.givenState = in.StateEventIDs
 		}
 		resp.Results = append(resp.Results, res)
 	}

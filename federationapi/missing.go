@@ -1,9 +1,11 @@
 package federationapi
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/matrix-org/gomatrixserverlib"
@@ -14,13 +16,14 @@ import (
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
 
-// Filling gaps in the DAG. A PDU whose auth events we lack gets its auth
-// chain from /event_auth. One whose prev events we lack gets them from
+// Filling gaps in the DAG. A PDU whose prev events we lack gets them from
 // /get_missing_events (up to gapLimit); if the gap is wider, the state
 // before the oldest event returned comes from /state_ids (unknown events
 // from /event) and it is input with that state, stepping over the gap.
 // The pushed event itself is stepped over that way only when the origin
-// does not answer /get_missing_events.
+// does not answer /get_missing_events. Auth events still missing after
+// that come from /event_auth, or one by one from /event when the origin
+// does not serve /event_auth.
 const (
 	gapLimit      = 50
 	maxStateFetch = 10000
@@ -72,26 +75,41 @@ func (f *FederationAPI) fillGapAndRetry(ctx context.Context, origin spec.ServerN
 	if res = f.inputPDUs(ctx, rsapi.KindNew, []gomatrixserverlib.PDU{ev})[0]; !needsFetch(res) {
 		return res
 	}
-	if len(res.MissingAuthEvents) > 0 {
-		if err := f.fetchAuthChain(ctx, origin, ver, ev); err != nil {
-			f.base.Log.Info("fetching auth chain failed", "event_id", ev.EventID(), "origin", origin, "error", err)
-			return res
+	// Prev events first: the events get_missing_events returns (or the
+	// state /state_ids names) usually hold the missing auth events too.
+	if len(res.MissingPrevEvents) > 0 {
+		answered := f.fetchMissingEvents(ctx, origin, ver, ev)
+		if res = f.inputPDUs(ctx, rsapi.KindNew, []gomatrixserverlib.PDU{ev})[0]; len(res.MissingPrevEvents) > 0 {
+			if answered {
+				// An origin that answered get_missing_events had its
+				// chance: a pushed event whose prev events it cannot (or
+				// will not) give is dropped, not placed on state it
+				// asserts (which would let any server reset the room's
+				// state through an event of its own).
+				return res
+			}
+			// Only when the origin could not say what the gap holds.
+			return f.inputWithRemoteState(ctx, origin, ver, ev, rsapi.KindNew)
 		}
+	}
+	if len(res.MissingAuthEvents) > 0 {
+		f.fetchAuthEvents(ctx, origin, ver, ev, res.MissingAuthEvents)
 		res = f.inputPDUs(ctx, rsapi.KindNew, []gomatrixserverlib.PDU{ev})[0]
 	}
-	if len(res.MissingPrevEvents) == 0 {
-		return res
-	}
-	answered := f.fetchMissingEvents(ctx, origin, ver, ev)
-	if res = f.inputPDUs(ctx, rsapi.KindNew, []gomatrixserverlib.PDU{ev})[0]; needsFetch(res) && !answered {
-		// Only when the origin could not say what the gap holds. An
-		// origin that answered get_missing_events had its chance: a
-		// pushed event whose prev events it cannot (or will not) give is
-		// dropped, not placed on state it asserts (which would let any
-		// server reset the room's state through an event of its own).
-		res = f.inputWithRemoteState(ctx, origin, ver, ev, rsapi.KindNew)
-	}
 	return res
+}
+
+// fetchAuthEvents fetches ev's auth chain (/event_auth), or, when the
+// origin does not answer that, the missing auth events one by one.
+func (f *FederationAPI) fetchAuthEvents(ctx context.Context, origin spec.ServerName, ver gomatrixserverlib.IRoomVersion, ev gomatrixserverlib.PDU, missing []string) {
+	err := f.fetchAuthChain(ctx, origin, ver, ev)
+	if err == nil {
+		return
+	}
+	f.base.Log.Info("fetching auth chain failed; fetching the missing auth events", "event_id", ev.EventID(), "origin", origin, "error", err)
+	if err := f.fetchUnknown(ctx, origin, ver, missing); err != nil {
+		f.base.Log.Info("fetching auth events failed", "event_id", ev.EventID(), "origin", origin, "error", err)
+	}
 }
 
 // fetchMissingEvents asks origin for the events between our forward
@@ -236,4 +254,41 @@ func (f *FederationAPI) inputOutliers(ctx context.Context, evs []gomatrixserverl
 		return out
 	}()})
 	return err
+}
+
+// authOrder orders evs so that each comes after those of its auth events
+// that are among evs (depth, then event ID, between unrelated ones). The
+// library's ordering is state resolution's, which in room v12 needs the
+// create event among the events; fetched events seldom include it.
+func authOrder(evs []gomatrixserverlib.PDU) []gomatrixserverlib.PDU {
+	byID := make(map[string]gomatrixserverlib.PDU, len(evs))
+	for _, e := range evs {
+		byID[e.EventID()] = e
+	}
+	start := slices.Clone(evs)
+	slices.SortFunc(start, func(a, b gomatrixserverlib.PDU) int {
+		if a.Depth() != b.Depth() {
+			return cmp.Compare(a.Depth(), b.Depth())
+		}
+		return strings.Compare(a.EventID(), b.EventID())
+	})
+	out := make([]gomatrixserverlib.PDU, 0, len(evs))
+	done := make(map[string]bool, len(evs))
+	var visit func(e gomatrixserverlib.PDU)
+	visit = func(e gomatrixserverlib.PDU) {
+		if done[e.EventID()] {
+			return
+		}
+		done[e.EventID()] = true // set first: a cycle cannot loop
+		for _, id := range e.AuthEventIDs() {
+			if a := byID[id]; a != nil {
+				visit(a)
+			}
+		}
+		out = append(out, e)
+	}
+	for _, e := range start {
+		visit(e)
+	}
+	return out
 }

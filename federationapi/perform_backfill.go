@@ -61,7 +61,7 @@ func (f *FederationAPI) backfillFrom(ctx context.Context, server spec.ServerName
 	for _, e := range evs {
 		res := f.inputPDUs(ctx, rsapi.KindBackfill, []gomatrixserverlib.PDU{e})[0]
 		if len(res.MissingAuthEvents) > 0 {
-			_ = f.fetchAuthChain(ctx, server, ver, e)
+			f.fetchAuthEvents(ctx, server, ver, e, res.MissingAuthEvents)
 			res = f.inputPDUs(ctx, rsapi.KindBackfill, []gomatrixserverlib.PDU{e})[0]
 		}
 		if needsFetch(res) {

@@ -92,6 +92,24 @@ func (d *deliverer) remove(k storage.Key) {
 func (d *deliverer) wake(userID string, badge bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.wakeLocked(userID, badge)
+}
+
+// wakeNotified wakes the pushers of every notified member of an event
+// under one lock: a message in a 10,000-member room notifies them all,
+// while usually few of them have a pusher.
+func (d *deliverer) wakeNotified(userIDs []string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.byUser) == 0 {
+		return
+	}
+	for _, u := range userIDs {
+		d.wakeLocked(u, false)
+	}
+}
+
+func (d *deliverer) wakeLocked(userID string, badge bool) {
 	for _, w := range d.byUser[userID] {
 		if badge {
 			w.badge = true

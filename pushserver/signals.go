@@ -32,8 +32,8 @@ func (p *PushServer) apply(m signalMsg, set *storage.Pusher) {
 	if del == nil {
 		return
 	}
-	for _, u := range m.Notified {
-		del.wake(u, false)
+	if len(m.Notified) > 0 {
+		del.wakeNotified(m.Notified)
 	}
 	if m.Read != "" {
 		del.wake(m.Read, true)

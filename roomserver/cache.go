@@ -20,8 +20,10 @@ type lruEntry[K comparable, V any] struct {
 	val V
 }
 
+// newLRU does not presize its map: most caches never fill, and a
+// presized one costs its full size in memory from start-up on.
 func newLRU[K comparable, V any](size int) *lru[K, V] {
-	return &lru[K, V]{size: size, ll: list.New(), items: make(map[K]*list.Element, size)}
+	return &lru[K, V]{size: size, ll: list.New(), items: make(map[K]*list.Element)}
 }
 
 func (c *lru[K, V]) get(k K) (V, bool) {

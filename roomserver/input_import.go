@@ -67,11 +67,12 @@ func missingAuth(ev gomatrixserverlib.PDU, known map[string]*stored) []string {
 	return out
 }
 
-// missingPrev lists prev events not stored as part of the DAG.
+// missingPrev lists prev events not stored as part of the DAG. A
+// rejected event counts when the state before it is known.
 func missingPrev(ev gomatrixserverlib.PDU, known map[string]*stored) []string {
 	var out []string
 	for _, id := range ev.PrevEventIDs() {
-		if p := known[id]; p == nil || p.status == storage.StatusOutlier || p.status == storage.StatusRejected {
+		if p := known[id]; p == nil || p.status == storage.StatusOutlier || (p.status == storage.StatusRejected && p.snapshotNID == 0) {
 			out = append(out, id)
 		}
 	}

@@ -79,6 +79,11 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 	if missing := missingAuth(ev, known); len(missing) > 0 {
 		res := reject(api.CodeNotFound, "missing auth events")
 		res.EventID, res.MissingAuthEvents = matrixid.EventID(ev.EventID()), missing
+		if in.Kind != api.KindOutlier && !in.HasState {
+			// Both at once: the caller fills the prev gap first, which
+			// usually brings the auth events with it.
+			res.MissingPrevEvents = missingPrev(ev, known)
+		}
 		return res, nil
 	}
 	var authPDUs []gomatrixserverlib.PDU
@@ -86,17 +91,17 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 	for _, id := range ev.AuthEventIDs() {
 		a := known[id]
 		if a.status == storage.StatusRejected {
-			return r.storeRejected(ctx, b, ev, in, "auth event "+id+" was rejected")
+			return r.rejectEarly(ctx, b, ev, in, known, "auth event "+id+" was rejected")
 		}
 		authPDUs = append(authPDUs, a.pdu)
 		authNIDs = append(authNIDs, a.nid)
 	}
 	provider, err := gomatrixserverlib.NewAuthEvents(authPDUs)
 	if err != nil {
-		return r.storeRejected(ctx, b, ev, in, err.Error())
+		return r.rejectEarly(ctx, b, ev, in, known, err.Error())
 	}
 	if err := gomatrixserverlib.Allowed(ev, provider, userIDForSender); err != nil {
-		return r.storeRejected(ctx, b, ev, in, trimAuthErr(err))
+		return r.rejectEarly(ctx, b, ev, in, known, trimAuthErr(err))
 	}
 	// 2. outliers
 	if in.Kind == api.KindOutlier {
@@ -123,10 +128,7 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 			res.EventID, res.MissingPrevEvents = matrixid.EventID(ev.EventID()), missing
 			return res, nil
 		}
-		prevs := make([]*stored, 0, len(ev.PrevEventIDs()))
-		for _, id := range ev.PrevEventIDs() {
-			prevs = append(prevs, known[id])
-		}
+		prevs := prevsOf(ev, known)
 		if onTip = len(prevs) == 1 && len(b.extremities) == 1 && b.extremities[0] == prevs[0].pdu.EventID(); onTip {
 			// The one forward extremity: the state after it is current
 			// state (no snapshot to load, nothing to resolve or copy).
@@ -144,7 +146,7 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 		if err != nil {
 			return res, err
 		}
-		return r.storeRejected(ctx, b, ev, in, "not allowed by the state before the event")
+		return r.storeRejected(ctx, b, ev, in, "not allowed by the state before the event", beforeSnap)
 	}
 	// 4. backfill
 	if in.Kind == api.KindBackfill {
@@ -265,7 +267,7 @@ func (r *RoomServer) stateBefore(ctx context.Context, b *batch, prevs []*stored)
 		if err != nil {
 			return nil, 0, err
 		}
-		if sk := p.pdu.StateKey(); sk != nil {
+		if sk := stateKeyIfApplied(p); sk != nil {
 			s = maps.Clone(s)
 			s[storage.Tuple{EventType: p.pdu.Type(), StateKey: *sk}] = p.nid
 		}
@@ -273,7 +275,7 @@ func (r *RoomServer) stateBefore(ctx context.Context, b *batch, prevs []*stored)
 		single = p
 	}
 	if len(prevs) == 1 {
-		if single.pdu.StateKey() == nil {
+		if stateKeyIfApplied(single) == nil {
 			return sets[0], single.snapshotNID, nil
 		}
 		if maps.Equal(sets[0], b.fullState()) {
@@ -291,10 +293,44 @@ func (r *RoomServer) stateBefore(ctx context.Context, b *batch, prevs []*stored)
 	return resolved, snap, err
 }
 
+// stateKeyIfApplied is a prev event's state key if it changed the state
+// after it: a rejected event changes nothing (spec: the state is
+// calculated as normal, not updated with the rejected event).
+func stateKeyIfApplied(p *stored) *string {
+	if p.status == storage.StatusRejected {
+		return nil
+	}
+	return p.pdu.StateKey()
+}
+
+func prevsOf(ev gomatrixserverlib.PDU, known map[string]*stored) []*stored {
+	prevs := make([]*stored, 0, len(ev.PrevEventIDs()))
+	for _, id := range ev.PrevEventIDs() {
+		prevs = append(prevs, known[id])
+	}
+	return prevs
+}
+
+// rejectEarly stores an event that failed auth against its own auth
+// events. When its prev events are known the state before it is kept
+// with it: later events of other servers may cite it as a prev event
+// and must still be placed (spec, "Rejection").
+func (r *RoomServer) rejectEarly(ctx context.Context, b *batch, ev gomatrixserverlib.PDU, in *api.InputRoomEvent, known map[string]*stored, why string) (api.InputResult, error) {
+	var snap int64
+	if in.Kind != api.KindOutlier && !in.HasState && len(missingPrev(ev, known)) == 0 {
+		var err error
+		if _, snap, err = r.stateBefore(ctx, b, prevsOf(ev, known)); err != nil {
+			return api.InputResult{}, err
+		}
+	}
+	return r.storeRejected(ctx, b, ev, in, why, snap)
+}
+
 // storeRejected keeps a rejected PDU (so it is not re-fetched and events
-// citing it are rejected too) and reports it.
-func (r *RoomServer) storeRejected(ctx context.Context, b *batch, ev gomatrixserverlib.PDU, in *api.InputRoomEvent, why string) (api.InputResult, error) {
-	if _, err := r.commitEvent(ctx, b, ev, in, storage.StatusRejected, 0, false); err != nil {
+// citing it as an auth event are rejected too) and reports it. beforeSnap
+// is the state before it, 0 when unknown.
+func (r *RoomServer) storeRejected(ctx context.Context, b *batch, ev gomatrixserverlib.PDU, in *api.InputRoomEvent, why string, beforeSnap int64) (api.InputResult, error) {
+	if _, err := r.commitEvent(ctx, b, ev, in, storage.StatusRejected, beforeSnap, false); err != nil {
 		return api.InputResult{}, err
 	}
 	return api.InputResult{EventID: matrixid.EventID(ev.EventID()), Err: api.Errorf(api.CodeForbidden, why)}, nil

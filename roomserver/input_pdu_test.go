@@ -77,6 +77,22 @@ func (r *remote) input(ev *api.Event) api.InputResult {
 	return resp.Results[0]
 }
 
+// join has user join roomID on top of its current extremities, citing
+// the state at auth (the create event is implied from room v12 on).
+func (r *remote) join(roomID, user string, auth ...api.StateKey) *api.Event {
+	r.t.Helper()
+	ext, err := r.rs.QueryForwardExtremities(context.Background(), matrixid.RoomID(roomID))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	join := r.build(roomID, user, "m.room.member", strp(user), map[string]string{"membership": "join"},
+		matrixid.Strings(ext), r.stateIDs(roomID, auth...), 10, time.Now())
+	if res := r.input(join); res.Err != nil {
+		r.t.Fatal(res.Err)
+	}
+	return join
+}
+
 var (
 	tCreate = api.StateKey{Type: "m.room.create"}
 	tPL     = api.StateKey{Type: "m.room.power_levels"}

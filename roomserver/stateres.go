@@ -45,7 +45,9 @@ func (r *RoomServer) resolveState(ctx context.Context, q istorage.Querier, versi
 			}
 		}
 	}
-	authChain, err := r.authChain(ctx, q, version, stateSets, rejected)
+	// State res v2.1 can resolve a key to an event of the conflicted
+	// subgraph, which is in the auth chain but in neither state set.
+	authChain, err := r.authChain(ctx, q, version, stateSets, rejected, idToNID)
 	if err != nil {
 		return nil, err
 	}
@@ -66,8 +68,8 @@ func (r *RoomServer) resolveState(ctx context.Context, q istorage.Querier, versi
 }
 
 // authChain walks auth_events from every event of the sets, noting which
-// of them were rejected.
-func (r *RoomServer) authChain(ctx context.Context, q istorage.Querier, version gomatrixserverlib.IRoomVersion, sets [][]gomatrixserverlib.PDU, rejected map[string]bool) ([]gomatrixserverlib.PDU, error) {
+// of them were rejected and their NIDs.
+func (r *RoomServer) authChain(ctx context.Context, q istorage.Querier, version gomatrixserverlib.IRoomVersion, sets [][]gomatrixserverlib.PDU, rejected map[string]bool, idToNID map[string]int64) ([]gomatrixserverlib.PDU, error) {
 	seen := map[string]bool{}
 	var frontier []string
 	for _, s := range sets {
@@ -89,6 +91,7 @@ func (r *RoomServer) authChain(ctx context.Context, q istorage.Querier, version 
 		frontier = nil
 		for id, e := range found {
 			chain = append(chain, e.pdu)
+			idToNID[id] = e.nid
 			if e.status == storage.StatusRejected {
 				rejected[id] = true
 			}

@@ -142,6 +142,17 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 	if ev.HistoryVisibility == "" {
 		ev.HistoryVisibility = s.currentHistoryVisibility(ctx, tx, ore.RoomID)
 	}
+	rs, err := b.stateBefore(ctx, ore.RoomID)
+	if err != nil {
+		return err
+	}
+	if ev.IsState() {
+		// An out-of-band invite is state here too, so a remote join
+		// shows the invite it replaces (with is_direct).
+		if err := ev.SetReplaces(rs.get(ev.Type, *ev.StateKey)); err != nil {
+			return err
+		}
+	}
 	for id, a := range added {
 		if id == ev.EventID {
 			continue
@@ -167,10 +178,6 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 			continue
 		}
 		addEvents = append(addEvents, a)
-	}
-	rs, err := b.stateBefore(ctx, ore.RoomID)
-	if err != nil {
-		return err
 	}
 	changes, err := s.db.ApplyStateDelta(ctx, tx, ore.RoomID, ev.Pos, removes, addEvents)
 	if err != nil {
@@ -250,6 +257,21 @@ func (b *roomBatch) redaction(ctx context.Context, r *rsapi.OutputRedaction) err
 	}
 	if err := s.db.UpdateEventJSON(ctx, tx, r.RedactedEventID, js, true); err != nil {
 		return err
+	}
+	if target.IsState() {
+		// The event that replaced it carries its content as prev_content.
+		next, err := s.db.NextInStateSlot(ctx, tx, target)
+		if err != nil {
+			return err
+		}
+		if next != nil {
+			if changed, err := next.ReplacedRedacted(target.EventID, js); err != nil || !changed {
+				return err
+			}
+			if err := s.db.SetEventJSON(ctx, tx, next.EventID, next.JSON); err != nil {
+				return err
+			}
+		}
 	}
 	// A redacted state event changes what state says (rare: read it back).
 	evs, err := s.db.CurrentState(ctx, tx, r.RoomID)

@@ -1,6 +1,7 @@
 package syncapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -23,27 +24,45 @@ import (
 type pushCache struct {
 	mu    sync.Mutex
 	rules map[string]*pushrules.Compiled
+	// defaults: users without stored rules (the server defaults), whose
+	// outcomes recordNotifications may share.
+	defaults map[string]bool
 }
 
 // maxCachedRuleSets bounds memory; past it the cache starts over.
 const maxCachedRuleSets = 100000
 
-func newPushCache() *pushCache { return &pushCache{rules: map[string]*pushrules.Compiled{}} }
+func newPushCache() *pushCache {
+	return &pushCache{rules: map[string]*pushrules.Compiled{}, defaults: map[string]bool{}}
+}
 
 func (p *pushCache) set(userID string, content []byte) {
 	rs := pushrules.Compile(pushrules.WithDefaults(userID, content))
 	p.mu.Lock()
 	if len(p.rules) > maxCachedRuleSets {
-		p.rules = map[string]*pushrules.Compiled{}
+		p.rules, p.defaults = map[string]*pushrules.Compiled{}, map[string]bool{}
 	}
 	p.rules[userID] = rs
+	if len(content) == 0 {
+		p.defaults[userID] = true
+	} else {
+		delete(p.defaults, userID)
+	}
 	p.mu.Unlock()
+}
+
+// onDefaults reports whether userID's cached rules are the server
+// defaults (false if not cached yet).
+func (p *pushCache) onDefaults(userID string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.defaults[userID]
 }
 
 // reset drops every cached rule set.
 func (p *pushCache) reset() {
 	p.mu.Lock()
-	p.rules = map[string]*pushrules.Compiled{}
+	p.rules, p.defaults = map[string]*pushrules.Compiled{}, map[string]bool{}
 	p.mu.Unlock()
 }
 
@@ -113,23 +132,66 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *
 		actions           string
 	}
 	results := make([]outcome, len(joined))
-	tally := map[outcome]int{}
+	// Few distinct outcomes per event: a slice beats hashing each
+	// member's actions string into a map.
+	type count struct {
+		o outcome
+		n int
+	}
+	var tally []count
+	add := func(o outcome) {
+		for i := range tally {
+			if tally[i].o == o {
+				tally[i].n++
+				return
+			}
+		}
+		tally = append(tally, count{o, 1})
+	}
+	var lastActions []byte // most members share actions: convert once
+	var lastActionsStr string
+	// Members on the default rules whom the event does not name share one
+	// result (pushrules.Event.MayName): evaluated for the first of them.
+	var plain *outcome
 	for i, u := range joined {
+		shares := s.push.onDefaults(u) && !pev.MayName(u, rs.displayName(u))
+		if shares && plain != nil {
+			results[i] = *plain
+			add(*plain)
+			continue
+		}
 		res, err := eval(u)
 		if err != nil {
 			return nil, err
 		}
 		o := outcome{notify: res.Notify}
 		if res.Notify {
-			o.highlight, o.actions = res.Highlight, string(res.ActionsJSON)
+			if lastActions == nil || !bytes.Equal(res.ActionsJSON, lastActions) {
+				lastActions, lastActionsStr = res.ActionsJSON, string(res.ActionsJSON)
+			}
+			o.highlight, o.actions = res.Highlight, lastActionsStr
 		}
 		results[i] = o
-		tally[o]++
+		add(o)
+		if shares {
+			plain = &results[i]
+		}
 	}
-	var shared outcome // zero: nobody shares a notification
-	for o, n := range tally {
-		if o.notify && (n > tally[shared] || (n == tally[shared] && o.actions < shared.actions)) {
-			shared = o
+	// The most common outcome is shared; zero (nobody shares a
+	// notification) unless a notifying one beats the members not notified.
+	var shared outcome
+	sharedN := 0
+	for _, c := range tally {
+		if c.o == (outcome{}) {
+			sharedN = c.n
+		}
+	}
+	for _, c := range tally {
+		if !c.o.notify {
+			continue
+		}
+		if c.n > sharedN || (c.n == sharedN && c.o.actions < shared.actions) {
+			shared, sharedN = c.o, c.n
 		}
 	}
 	now := time.Now().UnixMilli()

@@ -394,7 +394,11 @@ func (s *SyncAPI) invitedRoomSection(ctx context.Context, m storage.MembershipCh
 	if err != nil || ev == nil {
 		return ir, err
 	}
-	ir.InviteState.Events = append(s.strippedRoomState(ctx, m.RoomID), ev.StrippedState())
+	state := ev.InviteRoomState()
+	if state == nil {
+		state = s.strippedRoomState(ctx, m.RoomID)
+	}
+	ir.InviteState.Events = append(state, ev.StrippedState())
 	return ir, nil
 }
 

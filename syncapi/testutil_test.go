@@ -36,7 +36,7 @@ func newTestSyncAPI(t testing.TB, dsn string) *SyncAPI {
 	s := &SyncAPI{
 		base: &setup.Base{Cfg: cfg, Log: slog.New(slog.DiscardHandler)}, log: slog.New(slog.DiscardHandler), db: db,
 		cache: newStateCache(db), push: newPushCache(), ignores: newIgnoreCache(), typing: newTypingState(), presence: newPresenceTracker(), initialSlots: make(chan struct{}, 8),
-		sliding: newSlidingConns(), progress: newProgress(),
+		sliding: newSlidingConns(), progress: newProgress(), lazy: newLazySent(),
 	}
 	s.notif = notifier.New(types.StreamToken{}, nil)
 	return s

@@ -184,6 +184,8 @@ limits:
   # Soft memory limit in MiB for the Go heap: the garbage collector works
   # harder as the heap nears it, trading CPU for a smaller footprint.
   # 0 leaves Go's default. The GOMEMLIMIT environment variable overrides it.
+  # Without a limit too, Axon collects at 50 % heap growth (GOGC=50)
+  # unless the GOGC environment variable says otherwise.
   memory_limit_mb: 0
 
 rooms:

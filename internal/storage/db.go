@@ -102,6 +102,10 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	return &DB{Dialect: Postgres, reader: pool, writer: pool}, nil
 }
 
+// sqliteSoftHeapLimit bounds the memory of all SQLite databases of the
+// process together (page and statement caches); see openSQLite.
+const sqliteSoftHeapLimit = 8 << 20
+
 func openSQLite(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("empty sqlite path")
@@ -129,6 +133,14 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
 	if err := writer.PingContext(ctx); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	// The caches above are per connection and a server opens ten
+	// databases: together they could hold 160 MB. SQLite's soft heap
+	// limit is one budget for the whole process; near it, a connection
+	// reuses its own least recently used pages instead of allocating.
+	if _, err := writer.ExecContext(ctx, fmt.Sprintf("PRAGMA soft_heap_limit = %d", sqliteSoftHeapLimit)); err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}

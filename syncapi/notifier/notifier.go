@@ -177,6 +177,21 @@ func (n *Notifier) roomEventLocked(roomID string, memberships map[string]string)
 		}
 		n.wakeLocked(u)
 	}
+	n.wakeMembersLocked(set)
+}
+
+// wakeMembersLocked wakes the waiting users of a room's joined set,
+// walking whichever is smaller: a 10,000-member room with a few hundred
+// long-polls costs a few hundred lookups per event, not 10,000.
+func (n *Notifier) wakeMembersLocked(set map[string]struct{}) {
+	if len(n.waiters) < len(set) {
+		for u := range n.waiters {
+			if _, ok := set[u]; ok {
+				n.wakeLocked(u)
+			}
+		}
+		return
+	}
 	for u := range set {
 		n.wakeLocked(u)
 	}
@@ -186,9 +201,7 @@ func (n *Notifier) roomEventLocked(roomID string, memberships map[string]string)
 func (n *Notifier) ForgetRoom(roomID string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	for u := range n.rooms[roomID] {
-		n.wakeLocked(u)
-	}
+	n.wakeMembersLocked(n.rooms[roomID])
 	delete(n.rooms, roomID)
 }
 
@@ -201,9 +214,7 @@ func (n *Notifier) WakeRoom(roomID string, update func(t *types.StreamToken)) {
 		update(&next)
 		n.pos = n.pos.Max(next)
 	}
-	for u := range n.rooms[roomID] {
-		n.wakeLocked(u)
-	}
+	n.wakeMembersLocked(n.rooms[roomID])
 	n.publishLocked(Wake{Room: roomID})
 }
 

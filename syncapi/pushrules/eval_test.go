@@ -116,3 +116,53 @@ func TestContainsWord(t *testing.T) {
 		}
 	}
 }
+
+func TestMayName(t *testing.T) {
+	ev := NewEvent([]byte(`{"type":"m.room.message","sender":"@a:x","content":{"body":"Hello Bob!","m.mentions":{"user_ids":["@carol:x"]}}}`))
+	cases := []struct {
+		user, name string
+		want       bool
+	}{
+		{"@dave:x", "", false},
+		{"@dave:x", "Dave", false},
+		{"@carol:x", "", true},  // in m.mentions
+		{"@bob:x", "bob", true}, // display name in the body, any case
+		{"@b<b:x", "", true},    // might be escaped in JSON: not ruled out
+	}
+	for _, c := range cases {
+		if got := ev.MayName(c.user, c.name); got != c.want {
+			t.Errorf("MayName(%q, %q) = %v, want %v", c.user, c.name, got, c.want)
+		}
+	}
+}
+
+// TestMayNameSharedResult: members on the default rules that an event
+// does not name all get the representative's result.
+func TestMayNameSharedResult(t *testing.T) {
+	events := []string{
+		`{"type":"m.room.message","sender":"@a:x","content":{"msgtype":"m.text","body":"hi all"}}`,
+		`{"type":"m.room.message","sender":"@a:x","content":{"msgtype":"m.text","body":"hi Bob"}}`,
+		`{"type":"m.room.message","sender":"@a:x","content":{"msgtype":"m.notice","body":"notice"}}`,
+		`{"type":"m.room.message","sender":"@a:x","content":{"msgtype":"m.text","body":"@room look","m.mentions":{"room":true}}}`,
+		`{"type":"m.room.message","sender":"@a:x","content":{"msgtype":"m.text","body":"x","m.mentions":{"user_ids":["@carol:x"]}}}`,
+		`{"type":"m.room.member","sender":"@a:x","state_key":"@carol:x","content":{"membership":"invite"}}`,
+		`{"type":"m.room.encrypted","sender":"@a:x","content":{}}`,
+	}
+	users := []struct{ id, name string }{{"@bob:x", "Bob"}, {"@carol:x", "Carol"}, {"@dave:x", ""}, {"@erin:x", "Erin"}}
+	for _, js := range events {
+		ev := NewEvent([]byte(js))
+		var plain *Result
+		for _, u := range users {
+			ctx := &Context{UserID: u.id, DisplayName: u.name, MemberCount: 10, SenderPowerLevel: 100, NotificationLevels: map[string]int64{"room": 50}}
+			got := Compile(Defaults(u.id)).Evaluate(ev, ctx)
+			if ev.MayName(u.id, u.name) {
+				continue
+			}
+			if plain == nil {
+				plain = &got
+			} else if got.Notify != plain.Notify || got.Highlight != plain.Highlight || string(got.ActionsJSON) != string(plain.ActionsJSON) {
+				t.Errorf("%s: %s got %+v, another unnamed member %+v", js, u.id, got, *plain)
+			}
+		}
+	}
+}

@@ -107,6 +107,28 @@ func (d *DB) UpdateEventJSON(ctx context.Context, tx *storage.Tx, eventID string
 	return nil
 }
 
+// SetEventJSON replaces a stored event's JSON, nothing else (an unsigned
+// field changed).
+func (d *DB) SetEventJSON(ctx context.Context, tx *storage.Tx, eventID string, js []byte) error {
+	_, err := tx.ExecContext(ctx, `UPDATE syncapi_events SET json = $1 WHERE event_id = $2`, string(js), eventID)
+	return err
+}
+
+// NextInStateSlot returns the first state event stored after ev with its
+// room, type and state key, or nil.
+func (d *DB) NextInStateSlot(ctx context.Context, q storage.Querier, ev *types.Event) (*types.Event, error) {
+	if ev.StateKey == nil {
+		return nil, nil
+	}
+	next, err := scanEvent(q.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM syncapi_events
+		WHERE room_id = $1 AND type = $2 AND state_key = $3 AND pos > $4 ORDER BY pos LIMIT 1`,
+		ev.RoomID, ev.Type, *ev.StateKey, int64(ev.Pos)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return next, err
+}
+
 // EventByID returns one stored event, or nil.
 func (d *DB) EventByID(ctx context.Context, q storage.Querier, eventID string) (*types.Event, error) {
 	if q == nil {

@@ -125,7 +125,30 @@ func (e *Event) Erase() error {
 // StrippedState is the event reduced to type, state_key, sender and
 // content, as used in invite_state.
 func (e *Event) StrippedState() json.RawMessage {
-	r := gjson.ParseBytes(e.JSON)
+	return strip(gjson.ParseBytes(e.JSON))
+}
+
+// InviteRoomState is the room state the inviting server sent with this
+// invite (unsigned.invite_room_state: full PDUs since Matrix 1.16,
+// stripped before), stripped for clients; nil when it sent none.
+func (e *Event) InviteRoomState() []json.RawMessage {
+	var out []json.RawMessage
+	for _, r := range gjson.GetBytes(e.JSON, "unsigned.invite_room_state").Array() {
+		typ, key := r.Get("type"), r.Get("state_key")
+		if typ.Type != gjson.String || key.Type != gjson.String || r.Get("sender").Type != gjson.String || !r.Get("content").IsObject() {
+			continue // not an event
+		}
+		if typ.Str == "m.room.member" && e.StateKey != nil && key.Str == *e.StateKey {
+			continue // the invite itself follows
+		}
+		out = append(out, strip(r))
+	}
+	return out
+}
+
+// strip reduces an event to type, state_key, sender and content (spec
+// "Stripped state").
+func strip(r gjson.Result) json.RawMessage {
 	m := map[string]json.RawMessage{
 		"type":      json.RawMessage(r.Get("type").Raw),
 		"state_key": json.RawMessage(r.Get("state_key").Raw),

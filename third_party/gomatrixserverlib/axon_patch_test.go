@@ -3,6 +3,7 @@ package gomatrixserverlib
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -76,6 +77,119 @@ func BenchmarkBuildAndName(b *testing.B) {
 			b.Fatal(err)
 		}
 		_ = ev.EventID()
+	}
+}
+
+// Axon patch: the v2.1 conflicted subgraph is the events on an auth path
+// from a conflicted event to a conflicted event, found without walking
+// every path. A -> B -> C -> D and A -> E -> D, with A and C conflicted:
+// the subgraph is A, B, C (E and D lead to nothing conflicted). A chain
+// of thousands of events between two conflicted ones is all subgraph.
+// memberBuilder builds signed member events naming their auth events.
+func memberBuilder(tb testing.TB) func(name string, auth ...PDU) PDU {
+	_, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ver := MustGetRoomVersion(RoomVersionV10)
+	sk := "@a:example.org"
+	return func(name string, auth ...PDU) PDU {
+		ids := []string{}
+		for _, a := range auth {
+			ids = append(ids, a.EventID())
+		}
+		ev, err := ver.NewEventBuilderFromProtoEvent(&ProtoEvent{
+			SenderID: sk, RoomID: "!r:example.org", Type: "m.room.member", StateKey: &sk,
+			Content: spec.RawJSON(`{"membership":"join","displayname":"` + name + `"}`), PrevEvents: []string{}, AuthEvents: ids, Depth: 1,
+		}).Build(time.UnixMilli(1700000000000), "example.org", "ed25519:k", priv)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return ev
+	}
+}
+
+func conflictedSubgraph(state []PDU, conflicted []PDU, all []PDU) map[string]bool {
+	r := &stateResolverV2{authEventMap: map[string]PDU{}}
+	for _, e := range all {
+		r.authEventMap[e.EventID()] = e
+	}
+	_, sub := r.calculateFullAuthChainAndConflictedSubgraph(StateResV2_1, state, newPDUSet(conflicted))
+	out := map[string]bool{}
+	for _, e := range sub.Slice() {
+		out[e.EventID()] = true
+	}
+	return out
+}
+
+func TestConflictedSubgraphLinear(t *testing.T) {
+	build, subgraph := memberBuilder(t), conflictedSubgraph
+	d := build("D")
+	c := build("C", d)
+	b := build("B", c)
+	e := build("E", d)
+	a := build("A", b, e)
+	got := subgraph([]PDU{a}, []PDU{a, c}, []PDU{a, b, c, d, e})
+	if len(got) != 3 || !got[a.EventID()] || !got[b.EventID()] || !got[c.EventID()] {
+		t.Fatalf("subgraph %v, want A, B, C", got)
+	}
+
+	bottom := build("bottom")
+	all := []PDU{bottom}
+	prev := bottom
+	for i := range 3000 {
+		prev = build(string(rune('a'+i%26)), prev, bottom)
+		all = append(all, prev)
+	}
+	if got := subgraph([]PDU{prev}, []PDU{prev, bottom}, all); len(got) != len(all) {
+		t.Fatalf("chain subgraph has %d events, want %d", len(got), len(all))
+	}
+}
+
+// Axon patch: invite_room_state entries are the events themselves (Matrix
+// 1.16), and read back with their stripped fields.
+func TestInviteStrippedStateIsPDU(t *testing.T) {
+	_, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sk := ""
+	ev, err := MustGetRoomVersion(RoomVersionV10).NewEventBuilderFromProtoEvent(&ProtoEvent{
+		SenderID: "@a:example.org", RoomID: "!r:example.org", Type: "m.room.name", StateKey: &sk,
+		Content: spec.RawJSON(`{"name":"n"}`), PrevEvents: []string{}, AuthEvents: []string{}, Depth: 1,
+	}).Build(time.UnixMilli(1700000000000), "example.org", "ed25519:k", priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := json.Marshal([]InviteStrippedState{NewInviteStrippedState(ev)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(js) != "["+string(ev.JSON())+"]" {
+		t.Fatalf("sent %s, want the event %s", js, ev.JSON())
+	}
+	var back []InviteStrippedState
+	if err := json.Unmarshal(js, &back); err != nil || len(back) != 1 || back[0].Type() != "m.room.name" || string(back[0].Content()) != `{"name":"n"}` {
+		t.Fatalf("read back %+v (%v)", back, err)
+	}
+}
+
+// BenchmarkConflictedSubgraph: 250 profile changes between two conflicted
+// events (Complement TestMSC4297StateResolutionV2_1_includes_conflicted_subgraph).
+func BenchmarkConflictedSubgraph(b *testing.B) {
+	build := memberBuilder(b)
+	bottom := build("bottom")
+	all := []PDU{bottom}
+	prev := bottom
+	for i := range 250 {
+		prev = build(string(rune('a'+i%26)), prev, bottom)
+		all = append(all, prev)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if got := conflictedSubgraph([]PDU{prev}, []PDU{prev, bottom}, all); len(got) != len(all) {
+			b.Fatalf("subgraph %d, want %d", len(got), len(all))
+		}
 	}
 }
 

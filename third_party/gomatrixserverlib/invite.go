@@ -54,6 +54,10 @@ type InviteStrippedState struct {
 		Type     string       `json:"type"`
 		SenderID string       `json:"sender"`
 	}
+	// Axon patch: the whole event, sent as it is. Matrix 1.16 (MSC4311)
+	// wants invite_room_state and knock_room_state entries to be PDUs in
+	// the room version's format.
+	raw spec.RawJSON
 }
 
 // NewInviteStrippedState creates a stripped state event from a
@@ -63,17 +67,25 @@ func NewInviteStrippedState(event PDU) (ss InviteStrippedState) {
 	ss.fields.StateKey = event.StateKey()
 	ss.fields.Type = event.Type()
 	ss.fields.SenderID = string(event.SenderID())
+	ss.raw = event.JSON()
 	return
 }
 
 // MarshalJSON implements json.Marshaller
 func (i InviteStrippedState) MarshalJSON() ([]byte, error) {
+	if len(i.raw) > 0 {
+		return i.raw, nil
+	}
 	return json.Marshal(i.fields)
 }
 
 // UnmarshalJSON implements json.Unmarshaller
 func (i *InviteStrippedState) UnmarshalJSON(data []byte) error {
-	return json.Unmarshal(data, &i.fields)
+	if err := json.Unmarshal(data, &i.fields); err != nil {
+		return err
+	}
+	i.raw = append(spec.RawJSON(nil), data...)
+	return nil
 }
 
 // Content returns the content of the stripped state.

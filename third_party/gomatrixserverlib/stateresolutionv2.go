@@ -21,7 +21,6 @@ import (
 
 	sets "github.com/hashicorp/go-set/v3"
 	"github.com/matrix-org/gomatrixserverlib/spec"
-	"github.com/oleiade/lane/v2"
 )
 
 // TopologicalOrder represents how to sort a list of events, used primarily in ReverseTopologicalOrdering
@@ -587,91 +586,84 @@ func (r *stateResolverV2) calculateAuthDifferenceNew(
 
 // extract the full auth chain for a given state set
 // extract the conflicted subgraph for a given state set
-// We do this at the same time because it's more efficient to DFS once, which unfortunately means
-// the function name is a bit wonky.
+//
+// Axon patch: the conflicted subgraph is the set of events on an auth
+// path from a conflicted event to a conflicted event. The original walk
+// re-walked every path from each conflicted event (and printed each one),
+// which is quadratic in a long chain of membership changes (a few hundred
+// profile changes took seconds and hundreds of megabytes of output).
+// Here it is found in linear time: the events reachable from the state
+// set's conflicted events, kept when they reach a conflicted event.
 func (r *stateResolverV2) calculateFullAuthChainAndConflictedSubgraph(
 	stateResAlgo StateResAlgorithm, stateSet []PDU, conflictedEvents *sets.HashSet[PDU, string],
 ) (fullAuthChains, conflictedSubgraph *sets.HashSet[PDU, string]) {
 	fullAuthChains = newPDUSet(nil)
 	conflictedSubgraph = newPDUSet(nil)
 
-	type pduVisitors struct {
-		pdu PDU
-		// the current exploration path
-		visiting []string
-		// flag to indicate that the starting node is conflicted.
-		// We are only interested in doing the book-keeping for 'visiting' for conflicted events.
-		originConflicted bool
-	}
-	initial := make([]pduVisitors, len(stateSet))
-	for i, p := range stateSet {
-		initial[i] = pduVisitors{
-			pdu: p,
-			// we iteratively add event IDs to this as we walk, so we know the path from
-			// a conflicted origin event to a potential conflicted event.
-			visiting:         nil,
-			originConflicted: conflictedEvents.Contains(p),
-		}
-	}
-
-	// Using a stack ensure that we do DFS walks, which will consume less memory as we can short-circuit
-	// earlier when we reach events we've already seen.
-	stack := lane.NewStack(initial...)
-	for stack.Size() > 0 {
-		curr, ok := stack.Pop()
-		if !ok {
-			break
-		}
-		// determine if we need to do extra book-keeping on the visiting set
-		shouldCalculateConflictedSubgraph := stateResAlgo == StateResV2_1 && curr.originConflicted
-
-		// check if the current node is conflicted. If so, then ta-da, we found
-		// a subgraph. This will add single conflicted nodes but shrug.
-		if shouldCalculateConflictedSubgraph && conflictedEvents.Contains(curr.pdu) {
-			conflictedSubgraphEventIDs := append(slices.Clone(curr.visiting), curr.pdu.EventID())
-			fmt.Printf("found conflicted subgraph %v\n", conflictedSubgraphEventIDs)
-			for _, eventID := range conflictedSubgraphEventIDs {
-				conflictedSubgraph.Insert(r.authEventMap[eventID])
-			}
-		}
-
-		for _, authEventID := range curr.pdu.AuthEventIDs() {
+	// The full auth chain: a plain walk.
+	stack := append([]PDU(nil), stateSet...)
+	for len(stack) > 0 {
+		curr := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, authEventID := range curr.AuthEventIDs() {
 			authEvent, ok := r.authEventMap[authEventID]
-			if !ok {
-				// FIXME: we should return an error but prior code silently continued,
-				// so match the existing behaviour.
+			if !ok || fullAuthChains.Contains(authEvent) {
+				// FIXME: a missing auth event should be an error but prior
+				// code silently continued, so match the existing behaviour.
 				continue
-			}
-			// don't walk paths we've already walked
-			if fullAuthChains.Contains(authEvent) {
-				// ...unless we're tracking conflicted events in which case we need to re-walk:
-				//
-				// E1 <-- C1 <-- E2 <-- E3 <-- C2       C = conflicted
-				//                ^---- E4 <-- E5
-				//
-				// If we walk E5 -> E1 first then we would never find out that C2 -> C1 as we would
-				// have stopped at E2 due to having already walked it.
-				if !shouldCalculateConflictedSubgraph {
-					continue
-				}
 			}
 			fullAuthChains.Insert(authEvent)
+			stack = append(stack, authEvent)
+		}
+	}
+	if stateResAlgo != StateResV2_1 {
+		return fullAuthChains, conflictedSubgraph
+	}
 
-			if !shouldCalculateConflictedSubgraph {
-				stack.Push(pduVisitors{
-					pdu:      authEvent,
-					visiting: nil,
-				})
-				continue
+	// reaches reports (memoised) whether an event is conflicted or has
+	// a conflicted event in its auth chain.
+	memo := map[string]bool{}
+	var reaches func(ev PDU) bool
+	reaches = func(ev PDU) bool {
+		if v, ok := memo[ev.EventID()]; ok {
+			return v
+		}
+		memo[ev.EventID()] = false // a cycle (malformed DAG) ends here
+		found := conflictedEvents.Contains(ev)
+		for _, authEventID := range ev.AuthEventIDs() {
+			if authEvent, ok := r.authEventMap[authEventID]; ok && reaches(authEvent) {
+				found = true
 			}
-
-			// append this node to the visiting set
-			newVisiting := append(slices.Clone(curr.visiting), curr.pdu.EventID())
-			stack.Push(pduVisitors{
-				pdu:              authEvent,
-				visiting:         newVisiting,
-				originConflicted: curr.originConflicted,
-			})
+		}
+		memo[ev.EventID()] = found
+		return found
+	}
+	// Walk down from the state set's conflicted events; keep what
+	// reaches a conflicted event (a conflicted event alone counts too).
+	seen := map[string]bool{}
+	stack = stack[:0]
+	for _, p := range stateSet {
+		if conflictedEvents.Contains(p) && !seen[p.EventID()] {
+			seen[p.EventID()] = true
+			stack = append(stack, p)
+		}
+	}
+	for len(stack) > 0 {
+		curr := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if !reaches(curr) {
+			continue // nothing conflicted below: no path goes through it
+		}
+		if e, ok := r.authEventMap[curr.EventID()]; ok {
+			conflictedSubgraph.Insert(e)
+		} else {
+			conflictedSubgraph.Insert(curr)
+		}
+		for _, authEventID := range curr.AuthEventIDs() {
+			if authEvent, ok := r.authEventMap[authEventID]; ok && !seen[authEventID] {
+				seen[authEventID] = true
+				stack = append(stack, authEvent)
+			}
 		}
 	}
 	return fullAuthChains, conflictedSubgraph

@@ -1,0 +1,107 @@
+package syncapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/axon-hs/axon/syncapi/types"
+)
+
+// memberCounts are the room sizes the growth benchmarks compare: the cost
+// per message should barely grow from a DM to a large public room.
+var memberCounts = []int{2, 1_000, 10_000}
+
+// roomWithMembers builds a room of n local members, @u0 the creator.
+// The joins reach the consumer as one state delta (as state learned
+// over federation does), so set-up does not evaluate every member's push
+// rules for every join.
+func roomWithMembers(b *testing.B, n int) (*SyncAPI, *testRoom) {
+	b.Helper()
+	s := newTestSyncAPI(b, filepath.Join(b.TempDir(), "bench.db"))
+	r := newTestRoom(b, "!bench:test")
+	r.create(s, "@u0:test")
+	var ids []string
+	var pdus []json.RawMessage
+	for i := 1; i < n; i++ {
+		user := fmt.Sprintf("@u%d:test", i)
+		ev := r.event(user, "m.room.member", sk(user), map[string]any{"membership": "join"})
+		ids, pdus = append(ids, ev.EventID), append(pdus, ev.Event)
+	}
+	if len(ids) > 0 {
+		last := r.event("@u0:test", "m.room.topic", sk(""), map[string]any{"topic": "members"})
+		last.AddsStateEventIDs = append(last.AddsStateEventIDs, ids...)
+		last.AddedStateEvents = pdus
+		s.mustApply(b, 0, last)
+	}
+	return s, r
+}
+
+// BenchmarkConsumeMessageMembers is the syncapi consumer's cost of one
+// message (stored, push rules of every other member, notification
+// counts) in rooms of growing size; a few senders take turns.
+func BenchmarkConsumeMessageMembers(b *testing.B) {
+	for _, n := range memberCounts {
+		b.Run(fmt.Sprintf("members=%d", n), func(b *testing.B) {
+			s, r := roomWithMembers(b, n)
+			r.say(s, "@u0:test", "warm-up") // loads every member's push rules
+			b.ReportAllocs()
+			cpu := startCPU()
+			i := 0
+			for b.Loop() {
+				r.say(s, fmt.Sprintf("@u%d:test", i%min(n, 10)), fmt.Sprintf("message %d", i))
+				i++
+			}
+			cpu.report(b)
+		})
+	}
+}
+
+// BenchmarkInitialSyncLazyMembers is an initial /sync (built and encoded)
+// of a member of one large room with lazy-loaded members: the response
+// carries only the timeline's senders, so it should not grow with the room.
+func BenchmarkInitialSyncLazyMembers(b *testing.B) {
+	for _, n := range memberCounts {
+		b.Run(fmt.Sprintf("members=%d", n), func(b *testing.B) {
+			s, r := roomWithMembers(b, n)
+			for i := 0; i < 20; i++ {
+				r.say(s, fmt.Sprintf("@u%d:test", i%min(n, 5)), fmt.Sprintf("message %d", i))
+			}
+			f := &types.Filter{}
+			f.Room.State.LazyLoadMembers = true
+			f.Room.Timeline.LazyLoadMembers = true
+			user := fmt.Sprintf("@u%d:test", n-1)
+			b.ReportAllocs()
+			cpu := startCPU()
+			for b.Loop() {
+				resp := testSync(b, s, user, nil, f)
+				if _, err := json.Marshal(resp); err != nil {
+					b.Fatal(err)
+				}
+			}
+			cpu.report(b)
+		})
+	}
+}
+
+// cpuClock is the process's user+system CPU time: on a shared, loaded
+// machine CPU per operation varies far less than wall time per operation.
+type cpuClock struct{ start time.Duration }
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func startCPU() cpuClock { return cpuClock{processCPU()} }
+
+// report adds cpu-µs/op (all goroutines: consumer, SQLite writer, GC).
+func (c cpuClock) report(b *testing.B) {
+	b.ReportMetric(float64((processCPU()-c.start).Microseconds())/float64(b.N), "cpu-µs/op")
+}

@@ -1,0 +1,32 @@
+package pushrules
+
+import "strings"
+
+// MayName reports whether the event could name userID for the
+// server-default rules, the only ones that see who evaluates them:
+// invite_for_me and is_user_mention need the user ID in the event,
+// contains_display_name the display name in the body. It errs towards
+// true; every member on the default rules for whom it is false gets the
+// same result, so a big room evaluates the defaults once, not per member.
+func (e *Event) MayName(userID, displayName string) bool {
+	if !verbatimInJSON(userID) || strings.Contains(e.root.Raw, userID) {
+		return true
+	}
+	if displayName == "" {
+		return false
+	}
+	body, ok := e.lowerBody()
+	return ok && strings.Contains(body, strings.ToLower(displayName))
+}
+
+// verbatimInJSON: s has no character a JSON encoder might escape, so
+// it appears in the event's JSON as is wherever the event contains it.
+func verbatimInJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c > 0x7e, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
+}
