@@ -22,7 +22,7 @@ func (c *Component) onRoomEvents(ctx context.Context, msgs []stream.Message) err
 	var items []storage.Item
 	for _, msg := range msgs {
 		var out rsapi.OutputEvent
-		if err := json.Unmarshal(msg.Data, &out); err != nil {
+		if err := rsapi.DecodeOutput(msg.Data, &out); err != nil {
 			return malformed("room event output", err)
 		}
 		if out.Type != rsapi.OutputTypeNewRoomEvent || out.NewRoomEvent == nil {

@@ -21,6 +21,8 @@ func (a *accountRoutes) versions(req *http.Request) httputil.JSONResponse {
 		"unstable_features": map[string]bool{
 			"org.matrix.simplified_msc3575": true,
 			"im.nheko.summary":              true, // MSC3266 room summary, also on its unstable paths
+			"org.matrix.msc4222":            true, // /sync use_state_after (v1.16), also its unstable name
+			"org.matrix.msc3874":            true, // rel_types / not_rel_types in room event filters
 		},
 	})
 }

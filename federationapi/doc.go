@@ -11,8 +11,10 @@
 //   - server discovery and the outbound HTTPS transport (package
 //     transport);
 //   - the outbound sender: per-destination persistent queues with
-//     backoff (package sender);
-//   - inbound transactions (PUT /send/{txnId}): server ACL, signature
+//     backoff (package sender); several federationapi processes share
+//     the destinations by partition (partition.go, docs/scaling.md);
+//   - inbound transactions (PUT /send/{txnId}): answered once whichever
+//     process a retry reaches (remembered in the database), server ACL, signature
 //     and hash checks, then the roomserver; PDUs whose prev/auth events
 //     are missing are completed through /get_missing_events, /event_auth
 //     and /state_ids + /event (missing.go);
@@ -26,8 +28,8 @@
 //     and /backfill redact what the origin may not see under history
 //     visibility (inbound_visibility.go, rsapi.ServerHistoryVisible);
 //   - OpenID: tokens issued for the CS /openid/request_token and checked
-//     by the unsigned /openid/userinfo (openid.go); kept in memory only,
-//     so a restart invalidates them (they live an hour);
+//     by the unsigned /openid/userinfo (openid.go); stored as hashes,
+//     for an hour, so any process can check them;
 //   - end-to-end encryption between servers: /user/devices,
 //     /user/keys/query and /user/keys/claim for local users, answered from
 //     the keyserver (inbound_userkeys.go); QueryRemoteKeys/ClaimRemoteKeys,
@@ -57,5 +59,7 @@
 // Tables (package storage): federationapi_server_keys,
 // federationapi_key_responses, federationapi_queue,
 // federationapi_destinations, federationapi_joined_servers,
-// federationapi_positions.
+// federationapi_positions, federationapi_dead_letters,
+// federationapi_partitions (lease epochs), federationapi_inbound_txns,
+// federationapi_openid_tokens.
 package federationapi

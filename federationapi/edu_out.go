@@ -136,22 +136,23 @@ func (f *FederationAPI) userServers(ctx context.Context, userID string) []string
 	return out
 }
 
-// startEDUConsumers starts one consumer per ephemeral stream.
-func (f *FederationAPI) startEDUConsumers(ctx, runCtx context.Context) error {
+// startEDUConsumers starts one consumer per ephemeral stream, adding
+// their done channels to dones.
+func (f *FederationAPI) startEDUConsumers(ctx, runCtx context.Context, dones []<-chan struct{}) ([]<-chan struct{}, error) {
 	for name, h := range f.eduConsumers() {
 		s := f.streams[name]
 		consumer := "federationapi_" + name
 		pos, err := f.store.Position(ctx, consumer)
 		if err != nil {
-			return err
+			return dones, err
 		}
 		if pos == 0 {
 			if pos, err = s.LastSeq(ctx); err != nil {
-				return err
+				return dones, err
 			}
 		}
 		h := h
-		done, err := s.Consume(runCtx, consumer, pos, f.store.DeadLetterer(consumer), func(ctx context.Context, msg stream.Message) error {
+		done, err := s.Consume(runCtx, consumer, pos, f.deadLetterer(consumer), func(ctx context.Context, msg stream.Message) error {
 			if !json.Valid(msg.Data) {
 				return stream.Poison(fmt.Errorf("%s message is not JSON", name))
 			}
@@ -178,11 +179,11 @@ func (f *FederationAPI) startEDUConsumers(ctx, runCtx context.Context) error {
 			return err
 		})
 		if err != nil {
-			return err
+			return dones, err
 		}
-		f.edus = append(f.edus, done)
+		dones = append(dones, done)
 	}
-	return nil
+	return dones, nil
 }
 
 func (f *FederationAPI) remoteOnly(servers []string) []string {

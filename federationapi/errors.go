@@ -1,6 +1,10 @@
 package federationapi
 
-import "github.com/axon-hs/axon/internal/httputil"
+import (
+	"net/http"
+
+	"github.com/axon-hs/axon/internal/httputil"
+)
 
 // rsError is the one place the federation surface answers another
 // component's failure: the Matrix error it names (httputil.CodedError,
@@ -16,4 +20,10 @@ func (f *FederationAPI) rsError(what string, err error) httputil.JSONResponse {
 func (f *FederationAPI) internal(what string, err error) httputil.JSONResponse {
 	f.base.Log.Error("federation request failed", "what", what, "error", err)
 	return httputil.InternalError()
+}
+
+// txnInProgress answers a retried transaction another process (or
+// attempt) is still processing: the sender retries it later.
+func txnInProgress() httputil.JSONResponse {
+	return httputil.Error(http.StatusServiceUnavailable, "M_UNKNOWN", "The transaction is still being processed; retry it later")
 }

@@ -41,17 +41,20 @@ type FederationAPI struct {
 	sender *sender.Sender
 	rt     *transport.RoundTripper
 
-	cancel   context.CancelFunc
-	consumer <-chan struct{}
-	// edus are the outbound ephemeral consumers (see edu_out.go).
-	edus []<-chan struct{}
-	// streams are the ephemeral streams (inbound EDUs are published on
-	// them, local ones read from them).
-	streams map[string]*stream.Stream
+	cancel context.CancelFunc
+	// consumers are the room events and outbound EDU consumers (see
+	// edu_out.go) when not partitioned; else partition 0's holder runs them.
+	consumers []<-chan struct{}
+	// roomEvents is the room events stream; streams are the ephemeral
+	// ones (inbound EDUs are published on them, local ones read from them).
+	roomEvents *stream.Stream
+	streams    map[string]*stream.Stream
+	// parts shares the destinations among several federationapi
+	// processes (partition.go; nil: one process sends to all).
+	parts *partitions
 
 	joinLocks roomLocks
 	acls      aclCache
-	openID    openIDTokens
 }
 
 // New opens the federation database, builds the client, key ring and
@@ -75,22 +78,21 @@ func New(ctx context.Context, base *setup.Base, rooms rsapi.RoomserverAPI, users
 	keyClient := fclient.NewClient(fclient.WithTransport(f.rt), fclient.WithTimeout(requestTimeout), fclient.WithUserAgent("Axon"))
 	f.ring = keys.NewRing(f.id, f.store, keyClient, cfg.Federation.TrustedKeyServers)
 
-	f.sender = sender.New(f.store, f.Client, sender.Config{Origin: f.id.ServerName, Log: base.Log.With("component", "federation-sender")})
+	scfg := sender.Config{Origin: f.id.ServerName, Log: base.Log.With("component", "federation-sender")}
+	if cfg.Partitioning.Instance != "" {
+		f.parts = f.newPartitions()
+		scfg.Partitions, scfg.Instance = f.parts, cfg.Partitioning.Instance
+	}
+	f.sender = sender.New(f.store, f.Client, scfg)
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	f.cancel = cancel
 	if err := f.sender.Start(runCtx); err != nil {
 		cancel()
 		return nil, err
 	}
-	s, err := base.Stream(ctx, stream.RoomEvents)
-	if err != nil {
+	if f.roomEvents, err = base.Stream(ctx, stream.RoomEvents); err != nil {
 		f.Close()
 		return nil, err
-	}
-	consumer := &sender.RoomEvents{Store: f.store, Rooms: rooms, Sender: f.sender}
-	if f.consumer, err = consumer.Start(runCtx, s); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("federationapi: %w", err)
 	}
 	f.streams = map[string]*stream.Stream{}
 	for _, name := range []string{stream.Typing, stream.Receipts, stream.Presence, stream.SendToDevice, stream.DeviceListUpdates} {
@@ -99,7 +101,12 @@ func New(ctx context.Context, base *setup.Base, rooms rsapi.RoomserverAPI, users
 			return nil, fmt.Errorf("federationapi: %w", err)
 		}
 	}
-	if err := f.startEDUConsumers(ctx, runCtx); err != nil {
+	if f.parts != nil {
+		err = f.parts.start(ctx)
+	} else {
+		f.consumers, err = f.startConsumers(ctx, runCtx)
+	}
+	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("federationapi: %w", err)
 	}
@@ -112,13 +119,11 @@ var _ fedapi.FederationAPI = (*FederationAPI)(nil)
 // Close stops the consumer and the destination queues (queued items stay
 // stored for the next start).
 func (f *FederationAPI) Close() {
+	f.parts.close()
 	if f.cancel != nil {
 		f.cancel()
 	}
-	if f.consumer != nil {
-		<-f.consumer
-	}
-	for _, done := range f.edus {
+	for _, done := range f.consumers {
 		<-done
 	}
 	if f.sender != nil {
@@ -127,6 +132,18 @@ func (f *FederationAPI) Close() {
 	if f.rt != nil {
 		f.rt.CloseIdleConnections()
 	}
+}
+
+// startConsumers starts the room events and outbound EDU consumers from
+// their stored positions, until runCtx ends; their done channels are
+// returned even on error (those started).
+func (f *FederationAPI) startConsumers(ctx, runCtx context.Context) ([]<-chan struct{}, error) {
+	consumer := &sender.RoomEvents{Store: f.store, Rooms: f.rooms, Sender: f.sender, DeadLetter: f.deadLetterer(sender.ConsumerName)}
+	done, err := consumer.Start(runCtx, f.roomEvents)
+	if err != nil {
+		return nil, err
+	}
+	return f.startEDUConsumers(ctx, runCtx, []<-chan struct{}{done})
 }
 
 // KeyRing verifies signatures of other servers (events, requests).

@@ -4,7 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/matrix-org/gomatrixserverlib/spec"
@@ -23,24 +24,28 @@ type pduResult struct {
 
 // txnProcessor handles inbound transactions: signature and hash checks,
 // then the roomserver's input path. A repeated (origin, txnId) gets the
-// first answer without reprocessing.
+// first answer without reprocessing, whichever federationapi process it
+// reaches: answers are remembered in the database (rememberTxnsFor).
 type txnProcessor struct {
 	f *FederationAPI
 
-	inflight singleflight.Group
-	// shared, with components in several processes, remembers answers
-	// across federationapi processes (inbound_txns_shared.go).
-	shared *sharedTxns
-	mu     sync.Mutex
-	done   map[string]map[string]pduResult
-	order  []string
+	inflight  singleflight.Group
+	lastPrune atomic.Int64 // Unix ms
 }
 
-// recentTxns is how many answered transactions are remembered for retries.
-const recentTxns = 1024
+const (
+	// rememberTxnsFor is how long answered transactions are kept for
+	// retries: senders retry a transaction until it is answered, backing
+	// off to about an hour.
+	rememberTxnsFor = time.Hour
+	// txnClaimTimeout: a transaction claimed this long ago and not
+	// answered (its process died) is processed by the next attempt.
+	txnClaimTimeout = 2 * time.Minute
+	// pruneEvery is how often a process forgets old transactions.
+	pruneEvery = time.Minute
+)
 
-// sendTransaction serves /send/{txnID} with p, which remembers the
-// transactions being processed.
+// sendTransaction serves /send/{txnID} with p.
 func (f *FederationAPI) sendTransaction(p *txnProcessor) FedHandler {
 	return func(req *FedRequest) httputil.JSONResponse {
 		txn, errResp := parseTransaction(req.Content)
@@ -53,54 +58,48 @@ func (f *FederationAPI) sendTransaction(p *txnProcessor) FedHandler {
 		if txn.Refused > 0 {
 			f.base.Log.Warn("dropped PDUs/EDUs with NUL, invalid UTF-8 or over-deep JSON", "origin", req.Origin, "count", txn.Refused)
 		}
-		results := p.process(req.Context(), req.Origin, req.PathValue("txnID"), txn)
-		return httputil.OK(map[string]any{"pdus": results})
+		return p.process(req.Context(), req.Origin, req.PathValue("txnID"), txn)
 	}
 }
 
-func (p *txnProcessor) process(ctx context.Context, origin spec.ServerName, txnID string, txn *inboundTxn) map[string]pduResult {
-	key := string(origin) + "\x00" + txnID
-	p.mu.Lock()
-	if r, ok := p.done[key]; ok {
-		p.mu.Unlock()
-		return r
-	}
-	p.mu.Unlock()
-	v, _, _ := p.inflight.Do(key, func() (any, error) {
-		if p.shared != nil {
-			r, mine, err := p.shared.begin(ctx, key)
-			if err != nil {
-				p.f.base.Log.Warn("shared inbound transactions unavailable; processing here", "error", err)
-			}
-			if !mine {
-				return r, nil
-			}
-		}
+func (p *txnProcessor) process(ctx context.Context, origin spec.ServerName, txnID string, txn *inboundTxn) httputil.JSONResponse {
+	v, _, _ := p.inflight.Do(string(origin)+"\x00"+txnID, func() (any, error) {
 		ctx := context.WithoutCancel(ctx)
+		now := time.Now()
+		stored, claimed, err := p.f.store.ClaimInboundTxn(ctx, string(origin), txnID, now.UnixMilli(), now.Add(-txnClaimTimeout).UnixMilli())
+		if err != nil {
+			return p.f.internal("remember inbound transaction", err), nil
+		}
+		if !claimed {
+			var r map[string]pduResult
+			if stored == nil || json.Unmarshal(stored, &r) != nil {
+				return txnInProgress(), nil
+			}
+			return httputil.OK(map[string]any{"pdus": r}), nil
+		}
 		r := p.processPDUs(ctx, origin, txn.PDUs)
 		p.f.processEDUs(ctx, origin, txn.EDUs)
-		p.remember(key, r)
-		if p.shared != nil {
-			if err := p.shared.finish(ctx, key, r); err != nil {
-				p.f.base.Log.Warn("store the answer of an inbound transaction", "error", err)
+		if body, err := json.Marshal(r); err == nil {
+			err = p.f.store.AnswerInboundTxn(ctx, string(origin), txnID, body)
+			if err != nil {
+				p.f.base.Log.Warn("remember inbound transaction answer", "origin", origin, "txn_id", txnID, "error", err)
 			}
 		}
-		return r, nil
+		p.prune(ctx, now)
+		return httputil.OK(map[string]any{"pdus": r}), nil
 	})
-	return v.(map[string]pduResult)
+	return v.(httputil.JSONResponse)
 }
 
-func (p *txnProcessor) remember(key string, r map[string]pduResult) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.done == nil {
-		p.done = map[string]map[string]pduResult{}
+// prune forgets transactions older than rememberTxnsFor, at most once
+// per pruneEvery in this process.
+func (p *txnProcessor) prune(ctx context.Context, now time.Time) {
+	last := p.lastPrune.Load()
+	if now.UnixMilli()-last < pruneEvery.Milliseconds() || !p.lastPrune.CompareAndSwap(last, now.UnixMilli()) {
+		return
 	}
-	p.done[key] = r
-	p.order = append(p.order, key)
-	if len(p.order) > recentTxns {
-		delete(p.done, p.order[0])
-		p.order = p.order[1:]
+	if err := p.f.store.ForgetInboundTxns(ctx, now.Add(-rememberTxnsFor).UnixMilli()); err != nil {
+		p.f.base.Log.Warn("forget old inbound transactions", "error", err)
 	}
 }
 

@@ -20,7 +20,7 @@ func (f *FederationAPI) registerRoutes() {
 	r.Handle("GET /_matrix/federation/v1/openid/userinfo", f.openIDUserInfo)
 
 	// Everything else is X-Matrix signed (handleAuthed).
-	f.handleAuthedBody("PUT /_matrix/federation/v1/send/{txnID}", f.sendTransaction(f.newTxnProcessor())) // text rule per PDU/EDU
+	f.handleAuthedBody("PUT /_matrix/federation/v1/send/{txnID}", f.sendTransaction(&txnProcessor{f: f})) // text rule per PDU/EDU
 
 	// Joining, leaving and knocking from another server: make_X hands out
 	// a template on our room head, send_X takes the signed event back,

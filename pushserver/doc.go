@@ -21,7 +21,9 @@
 // Only "http" pushers exist: "email" pushers are refused (not built).
 //
 // Tables (prefix pushserver_): pushers (with delivered_pos). A pusher
-// created by a device is removed with the device (user_devices stream).
+// created by a device is removed with the device (user_devices stream);
+// GET /pushers first waits briefly until that consumer's stored position
+// reaches the stream's head (pushers_catchup.go).
 //
 // The pushserver runs in the process that runs syncapi (it reads
 // syncapi's notifications in-process). With several syncapi processes

@@ -26,6 +26,7 @@ const (
 
 // handleGetPushers serves GET /pushers.
 func (p *PushServer) handleGetPushers(req *http.Request, dev *uapi.Device) httputil.JSONResponse {
+	p.waitDevicesApplied(req.Context())
 	ps, err := p.db.Pushers(req.Context(), dev.UserID)
 	if err != nil {
 		p.log.Error("list pushers", "error", err)

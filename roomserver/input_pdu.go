@@ -113,6 +113,9 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 	var beforeSnap int64
 	onTip := false // ev's one prev event is the room's one forward extremity
 	if in.HasState {
+		if len(missingPrev(ev, known)) > 0 {
+			defer markHistoryGap(b, len(b.outputs), ev.EventID())
+		}
 		var missing []string
 		if before, beforeSnap, missing, err = r.givenState(ctx, b, in.StateEventIDs); err != nil {
 			return res, err
@@ -202,6 +205,17 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 		}
 	}
 	return res, r.replaceState(ctx, b, ev, in, current, next)
+}
+
+// markHistoryGap flags the output of eventID written from outputs[from]
+// on: the event was placed on given state over prev events this server
+// does not have.
+func markHistoryGap(b *batch, from int, eventID string) {
+	for _, o := range b.outputs[min(from, len(b.outputs)):] {
+		if o.NewRoomEvent != nil && o.NewRoomEvent.EventID == eventID {
+			o.NewRoomEvent.HistoryGap = true
+		}
+	}
 }
 
 func coversAll(prevs, extremities []string) bool {

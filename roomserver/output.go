@@ -2,7 +2,6 @@ package roomserver
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/axon-hs/axon/internal/outbox"
@@ -23,7 +22,7 @@ func outboxConfig(r *RoomServer) outbox.Config {
 func (r *RoomServer) stageOutputs(ctx context.Context, tx *istorage.Tx, roomID string, outputs []api.OutputEvent) ([]outbox.Entry, error) {
 	data := make([][]byte, 0, len(outputs))
 	for i := range outputs {
-		d, err := json.Marshal(&outputs[i])
+		d, err := api.EncodeOutput(&outputs[i])
 		if err != nil {
 			return nil, fmt.Errorf("encode output event: %w", err)
 		}

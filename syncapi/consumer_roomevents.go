@@ -21,7 +21,7 @@ func (s *SyncAPI) onRoomEventBatch(ctx context.Context, msgs []stream.Message) e
 	outs := make([]*rsapi.OutputEvent, 0, len(msgs))
 	for _, msg := range msgs {
 		var out rsapi.OutputEvent
-		if err := json.Unmarshal(msg.Data, &out); err != nil {
+		if err := rsapi.DecodeOutput(msg.Data, &out); err != nil {
 			// A malformed message can never succeed: dead-letter it.
 			return stream.Poison(fmt.Errorf("malformed room event output (seq %d): %w", msg.Seq, err))
 		}
@@ -116,6 +116,7 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 	if err != nil {
 		return err
 	}
+	ev.HistoryGap = ore.HistoryGap
 	if ore.TransactionID != nil {
 		ev.TxnDevice, ev.TxnID = ore.TransactionID.DeviceID, ore.TransactionID.TransactionID
 	}

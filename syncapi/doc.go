@@ -29,6 +29,10 @@
 // New argument) for earlier history; the roomserver outputs it as
 // OutputTypeBackfill and it is stored at negative positions ordered by
 // depth (types.BackfillPos), below live history and outside /sync ranges.
+// A live event the roomserver placed on given state over prev events it
+// lacks (OutputNewRoomEvent.HistoryGap) is stored with history_gap: a
+// /sync timeline stops at it and is limited (the gap itself is not yet
+// backfilled; docs/conformance.md).
 //
 // Long-polls wait on a per-user channel in notifier (closed when data for
 // that user commits), never by polling. Requests first wait until the

@@ -44,9 +44,12 @@ func (s *SyncAPI) saveRules(ctx context.Context, userID string, rs *pushrules.Ru
 }
 
 // pushRuleTarget validates scope/kind/ruleId and loads the rule set.
-// existingPushRule is pushRuleTarget for a rule that must already exist.
+// existingPushRule is pushRuleTarget for a rule that must already exist:
+// one of a kind this server does not have (a newer one, such as
+// MSC4306's postcontent) does not exist either, so it is 404 like any
+// other missing rule, and a client probing for it can tell.
 func (s *SyncAPI) existingPushRule(req *http.Request, dev *uapi.Device) (*pushrules.Ruleset, string, string, *pushrules.Rule, *httputil.JSONResponse) {
-	rs, kind, id, errResp := s.pushRuleTarget(req, dev)
+	rs, kind, id, errResp := s.pushRuleSet(req, dev)
 	if errResp != nil {
 		return nil, "", "", nil, errResp
 	}
@@ -59,6 +62,16 @@ func (s *SyncAPI) existingPushRule(req *http.Request, dev *uapi.Device) (*pushru
 }
 
 func (s *SyncAPI) pushRuleTarget(req *http.Request, dev *uapi.Device) (*pushrules.Ruleset, string, string, *httputil.JSONResponse) {
+	rs, kind, id, errResp := s.pushRuleSet(req, dev)
+	if errResp == nil && rs.List(kind) == nil {
+		r := httputil.InvalidParam("Unknown rule kind %q", kind)
+		errResp = &r
+	}
+	return rs, kind, id, errResp
+}
+
+// pushRuleSet validates the scope and loads the rule set.
+func (s *SyncAPI) pushRuleSet(req *http.Request, dev *uapi.Device) (*pushrules.Ruleset, string, string, *httputil.JSONResponse) {
 	scope, kind, id := req.PathValue("scope"), req.PathValue("kind"), req.PathValue("ruleId")
 	fail := func(r httputil.JSONResponse) (*pushrules.Ruleset, string, string, *httputil.JSONResponse) {
 		return nil, "", "", &r
@@ -70,9 +83,6 @@ func (s *SyncAPI) pushRuleTarget(req *http.Request, dev *uapi.Device) (*pushrule
 	if err != nil {
 		s.log.Error("load push rules", "error", err)
 		return fail(httputil.InternalError())
-	}
-	if rs.List(kind) == nil {
-		return fail(httputil.InvalidParam("Unknown rule kind %q", kind))
 	}
 	return rs, kind, id, nil
 }

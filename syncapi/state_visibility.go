@@ -124,7 +124,7 @@ func (m *memberView) horizon(cur types.StreamPosition, worldReadable bool) types
 
 // fetchTimeline returns up to limit visible events of roomID that pass
 // filter with lo < pos <= hi, oldest first, and whether older matching
-// events were left out.
+// events were left out. It goes no further back than a history gap.
 func (s *SyncAPI) fetchTimeline(ctx context.Context, roomID string, lo, hi types.StreamPosition, limit int, filter *types.RoomEventFilter, mv *memberView) ([]*types.Event, bool, error) {
 	if limit <= 0 || hi <= lo {
 		return nil, hi > lo && limit == 0, nil
@@ -146,17 +146,19 @@ func (s *SyncAPI) fetchTimeline(ctx context.Context, roomID string, lo, hi types
 			}
 		}
 		for _, ev := range rows {
-			if filter != nil && !filter.AllowsEvent(ev) {
-				continue
+			if (filter == nil || filter.AllowsEvent(ev)) && (mv == nil || mv.visible(ev)) {
+				if len(out) == limit {
+					limited = true
+					break
+				}
+				out = append(out, ev)
 			}
-			if mv != nil && !mv.visible(ev) {
-				continue
-			}
-			if len(out) == limit {
+			if ev.HistoryGap {
+				// What came before is not here: the timeline starts
+				// after the gap, and prev_batch leads across it.
 				limited = true
 				break
 			}
-			out = append(out, ev)
 		}
 		if limited || len(rows) < batch {
 			break

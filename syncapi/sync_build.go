@@ -247,7 +247,7 @@ func (s *SyncAPI) joinedRoomSection(ctx context.Context, sr *syncRequest, pre *r
 		// before it that prev_batch fills.
 		limited = true
 	}
-	jr := newJoinedRoom()
+	jr := newJoinedRoom(sr.stateAfter)
 	jr.Timeline.Limited = limited
 	if err := s.fillTimeline(ctx, pre, &jr.Timeline, evs, sr.device, mv, cur.PDU); err != nil {
 		return nil, err
@@ -262,7 +262,22 @@ func (s *SyncAPI) joinedRoomSection(ctx context.Context, sr *syncRequest, pre *r
 			s.lazy.reset(userID, sr.device.ID, m.RoomID)
 			s.lazy.unsent(userID, sr.device.ID, m.RoomID, lazyMembers(rs, evs, userID))
 		}
-		jr.State.Events = s.stateEvents(rs.events, evs, &rf.State, userID)
+		if sr.stateAfter != "" {
+			jr.set(sr.stateAfter, stateEvents(rs.events, evs, &rf.State, userID, false))
+			break
+		}
+		jr.State.Events = stateEvents(rs.events, evs, &rf.State, userID, true)
+	case sr.stateAfter != "":
+		// Every change up to the end of the timeline, those in it too:
+		// the client takes its state from state_after alone.
+		delta, err := s.db.StateChangedBetween(ctx, m.RoomID, since.PDU, cur.PDU+1)
+		if err != nil {
+			return nil, err
+		}
+		if rf.State.LazyLoadMembers {
+			delta = append(delta, s.lazyMembersToSend(sr, m.RoomID, rs, evs, &rf.State)...)
+		}
+		jr.set(sr.stateAfter, stateEvents(dedupe(delta), evs, &rf.State, userID, false))
 	case limited && len(evs) > 0:
 		delta, err := s.db.StateChangedBetween(ctx, m.RoomID, since.PDU, evs[0].Pos)
 		if err != nil {
@@ -271,12 +286,12 @@ func (s *SyncAPI) joinedRoomSection(ctx context.Context, sr *syncRequest, pre *r
 		if rf.State.LazyLoadMembers {
 			delta = append(delta, s.lazyMembersToSend(sr, m.RoomID, rs, evs, &rf.State)...)
 		}
-		jr.State.Events = s.stateEvents(dedupe(delta), evs, &rf.State, userID)
+		jr.State.Events = stateEvents(dedupe(delta), evs, &rf.State, userID, true)
 	case rf.State.LazyLoadMembers && len(evs) > 0:
 		// A gapless incremental timeline has no state delta, but a
 		// lazy-loading client may not have the member event of someone
 		// who now speaks.
-		jr.State.Events = s.stateEvents(s.lazyMembersToSend(sr, m.RoomID, rs, evs, &rf.State), evs, &rf.State, userID)
+		jr.State.Events = stateEvents(s.lazyMembersToSend(sr, m.RoomID, rs, evs, &rf.State), evs, &rf.State, userID, true)
 	}
 	jr.Summary = summarize(rs, userID)
 	return jr, nil
@@ -301,9 +316,10 @@ func (s *SyncAPI) fillTimeline(ctx context.Context, pre *roomPrefetch, t *timeli
 	return nil
 }
 
-// stateEvents serves state minus what the timeline already carries,
-// applying the state filter and lazy loading.
-func (s *SyncAPI) stateEvents(state []*types.Event, tl []*types.Event, f *types.RoomEventFilter, userID string) []json.RawMessage {
+// stateEvents serves state, applying the state filter and lazy loading
+// (members of the timeline's senders), minus what the timeline already
+// carries if omitTimeline (state, not state_after).
+func stateEvents(state []*types.Event, tl []*types.Event, f *types.RoomEventFilter, userID string, omitTimeline bool) []json.RawMessage {
 	inTimeline := make(map[string]bool, len(tl))
 	senders := map[string]bool{userID: true}
 	for _, ev := range tl {
@@ -312,7 +328,7 @@ func (s *SyncAPI) stateEvents(state []*types.Event, tl []*types.Event, f *types.
 	}
 	out := []json.RawMessage{}
 	for _, ev := range state {
-		if inTimeline[ev.EventID] || !f.AllowsEvent(ev) {
+		if (omitTimeline && inTimeline[ev.EventID]) || !f.AllowsEvent(ev) {
 			continue
 		}
 		if f.LazyLoadMembers && ev.Type == spec.MRoomMember && !senders[*ev.StateKey] {
@@ -432,7 +448,7 @@ func (s *SyncAPI) leftRoomSection(ctx context.Context, sr *syncRequest, m storag
 	if err != nil {
 		return nil, err
 	}
-	lr := &leftRoom{State: eventList{Events: []json.RawMessage{}}, Timeline: timeline{Events: []json.RawMessage{}, Limited: limited}, AccountData: eventList{Events: []json.RawMessage{}}}
+	lr := &leftRoom{Timeline: timeline{Events: []json.RawMessage{}, Limited: limited}, AccountData: eventList{Events: []json.RawMessage{}}}
 	if err := s.fillTimeline(ctx, nil, &lr.Timeline, evs, sr.device, mv, m.Pos); err != nil {
 		return nil, err
 	}
@@ -440,6 +456,10 @@ func (s *SyncAPI) leftRoomSection(ctx context.Context, sr *syncRequest, m storag
 	if err != nil {
 		return nil, err
 	}
-	lr.State.Events = s.stateEvents(state, evs, &rf.State, sr.device.UserID)
+	if sr.stateAfter != "" { // the state at the leave, which ends the timeline
+		lr.set(sr.stateAfter, stateEvents(state, evs, &rf.State, sr.device.UserID, false))
+	} else {
+		lr.State = &eventList{Events: stateEvents(state, evs, &rf.State, sr.device.UserID, true)}
+	}
 	return lr, nil
 }

@@ -24,7 +24,7 @@ func (s *SyncAPI) addRoomExtras(ctx context.Context, sr *syncRequest, since, cur
 	room := func(id string) *joinedRoom {
 		jr := resp.Rooms.Join[id]
 		if jr == nil {
-			jr = newJoinedRoom()
+			jr = newJoinedRoom(sr.stateAfter)
 			jr.Timeline.PrevBatch = types.TopologyToken{Pos: cur.PDU}.String()
 			resp.Rooms.Join[id] = jr
 		}
@@ -96,7 +96,9 @@ func (s *SyncAPI) addRoomExtras(ctx context.Context, sr *syncRequest, since, cur
 }
 
 // receiptEvents groups receipts into one m.receipt event per room.
-// Private receipts are shown only to their owner.
+// Private receipts are shown only to their owner. The format holds one
+// receipt per user, type and event: when a user has a threaded and an
+// unthreaded one on the same event, the unthreaded one is sent.
 func receiptEvents(receipts []storage.Receipt, viewer string) map[string]json.RawMessage {
 	type entry struct {
 		TS       int64  `json:"ts"`
@@ -121,6 +123,9 @@ func receiptEvents(receipts []storage.Receipt, viewer string) map[string]json.Ra
 		if us == nil {
 			us = map[string]entry{}
 			ts[r.Type] = us
+		}
+		if old, ok := us[r.UserID]; ok && old.ThreadID == "" {
+			continue // unthreaded wins (MSC4102): it covers every thread
 		}
 		us[r.UserID] = entry{TS: r.TS, ThreadID: r.ThreadID}
 	}

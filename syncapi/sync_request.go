@@ -23,6 +23,9 @@ type syncRequest struct {
 	fullState bool
 	filter    *types.Filter
 	presence  string
+	// stateAfter names the parameter that asked for state_after
+	// (stateAfterParam or stateAfterUnstable), "" for state.
+	stateAfter string
 	// newlyShared: users who came to share a room with the user since
 	// the last sync (set while building rooms, read for presence).
 	newlyShared []string
@@ -54,6 +57,16 @@ func (s *SyncAPI) parseSyncRequest(req *http.Request, dev *uapi.Device) (*syncRe
 	default:
 		r := httputil.InvalidParam("full_state must be true or false")
 		return nil, &r
+	}
+	for _, param := range []string{stateAfterParam, stateAfterUnstable} {
+		switch q.Get(param) {
+		case "", "false":
+		case "true":
+			sr.stateAfter = param
+		default:
+			r := httputil.InvalidParam("%s must be true or false", param)
+			return nil, &r
+		}
 	}
 	switch v := q.Get("set_presence"); v {
 	case "", "online", "offline", "unavailable":

@@ -26,9 +26,36 @@ type unreadCounts struct {
 	Highlight    int `json:"highlight_count"`
 }
 
+// stateAfter is a room's state_after (Matrix 1.16, MSC4222), under the
+// name the client asked for; state is then omitted.
+type stateAfter struct {
+	Stable   *eventList `json:"state_after,omitempty"`
+	Unstable *eventList `json:"org.matrix.msc4222.state_after,omitempty"`
+}
+
+// stateAfterParam and stateAfterUnstable name the /sync query parameter
+// of each form.
+const (
+	stateAfterParam    = "use_state_after"
+	stateAfterUnstable = "org.matrix.msc4222.use_state_after"
+)
+
+// set fills the field that param (one of the two above) asks for.
+func (a *stateAfter) set(param string, evs []json.RawMessage) {
+	if evs == nil {
+		evs = []json.RawMessage{}
+	}
+	if param == stateAfterUnstable {
+		a.Unstable = &eventList{Events: evs}
+	} else {
+		a.Stable = &eventList{Events: evs}
+	}
+}
+
 type joinedRoom struct {
-	Summary                   *roomSummary            `json:"summary,omitempty"`
-	State                     eventList               `json:"state"`
+	Summary *roomSummary `json:"summary,omitempty"`
+	State   *eventList   `json:"state,omitempty"`
+	stateAfter
 	Timeline                  timeline                `json:"timeline"`
 	Ephemeral                 eventList               `json:"ephemeral"`
 	AccountData               eventList               `json:"account_data"`
@@ -45,7 +72,8 @@ type knockedRoom struct {
 }
 
 type leftRoom struct {
-	State       eventList `json:"state"`
+	State *eventList `json:"state,omitempty"`
+	stateAfter
 	Timeline    timeline  `json:"timeline"`
 	AccountData eventList `json:"account_data"`
 }
@@ -88,11 +116,18 @@ func newSyncResponse() *syncResponse {
 	}
 }
 
-func newJoinedRoom() *joinedRoom {
-	return &joinedRoom{
-		State:       eventList{Events: []json.RawMessage{}},
+// newJoinedRoom is an empty joined room section; with stateAfterParam
+// set (see syncRequest) it has an empty state_after instead of state.
+func newJoinedRoom(stateAfterParam string) *joinedRoom {
+	jr := &joinedRoom{
+		State:       &eventList{Events: []json.RawMessage{}},
 		Timeline:    timeline{Events: []json.RawMessage{}},
 		Ephemeral:   eventList{Events: []json.RawMessage{}},
 		AccountData: eventList{Events: []json.RawMessage{}},
 	}
+	if stateAfterParam != "" {
+		jr.State = nil
+		jr.set(stateAfterParam, nil)
+	}
+	return jr
 }

@@ -230,7 +230,8 @@ func (s *SyncAPI) Close() {
 
 // isLocal reports whether userID belongs to this server.
 func (s *SyncAPI) isLocal(userID string) bool {
-	return strings.HasSuffix(userID, ":"+s.base.Cfg.ServerName)
+	name := s.base.Cfg.ServerName // (no concatenation: this runs per member per event)
+	return len(userID) > len(name) && strings.HasSuffix(userID, name) && userID[len(userID)-len(name)-1] == ':'
 }
 
 // publishEDU writes a local ephemeral change to its stream for the

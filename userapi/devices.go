@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/outbox"
@@ -146,6 +147,17 @@ func (d *deviceDeletion) stage(tx *istorage.Tx, deleted []string) error {
 	return err
 }
 
-// send hands the committed message to the publisher without waiting:
-// a logout must not wait for the log.
-func (d *deviceDeletion) send() { d.u.outbox.Enqueue(d.staged) }
+// send hands the committed message to the publisher and waits for it a
+// little (deletionPublishWait), so what follows the deletion (the
+// pushers' removal, GET /pushers right after a password change) sees it;
+// a log that is slow or down delays a logout by no more than that.
+func (d *deviceDeletion) send() {
+	wait, cancel := context.WithTimeout(context.WithoutCancel(d.ctx), deletionPublishWait)
+	defer cancel()
+	if err := d.u.outbox.Send(wait, d.staged); err != nil {
+		d.u.base.Log.Info("device deletion not yet published; the outbox will publish it", "user_id", d.userID, "error", err)
+	}
+}
+
+// deletionPublishWait bounds how long a device deletion waits for the log.
+const deletionPublishWait = time.Second

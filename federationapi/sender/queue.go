@@ -3,12 +3,14 @@ package sender
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	"github.com/axon-hs/axon/federationapi/storage"
+	istorage "github.com/axon-hs/axon/internal/storage"
 )
 
 // queue sends everything stored for one destination, one transaction at
@@ -37,8 +39,16 @@ func (q *queue) run() {
 	cfg := &q.s.cfg
 	log := cfg.Log.With("destination", q.dest)
 	var pending *gomatrixserverlib.Transaction // resent unchanged until acked
-	var pendingIDs []int64
+	var pendingUnder storage.Fence             // the lease pending was read under
 	for ctx.Err() == nil {
+		under, held := q.lease()
+		if !held {
+			q.s.drop(q) // its partition moved: the new holder resumes from the store
+			return
+		}
+		if under != pendingUnder {
+			pending = nil // held again after another process may have sent it: read the store
+		}
 		state, err := q.s.store.Destination(ctx, q.dest)
 		if err != nil {
 			if !q.sleep(ctx, time.Second) {
@@ -60,6 +70,13 @@ func (q *queue) run() {
 		}
 		if pending == nil {
 			items, err := q.s.store.NextBatch(ctx, q.dest, cfg.MaxPDUs, cfg.MaxEDUs)
+			if err == nil && len(items) > 0 {
+				pending, err = q.transaction(ctx, items)
+				pendingUnder = under
+			}
+			if q.fenced(err) {
+				return
+			}
 			if err != nil {
 				log.Warn("federation queue read failed", "error", err)
 				if !q.sleep(ctx, time.Second) {
@@ -67,13 +84,15 @@ func (q *queue) run() {
 				}
 				continue
 			}
-			if len(items) == 0 {
+			if pending == nil {
 				if !q.idle(ctx) {
 					return
 				}
 				continue
 			}
-			pending, pendingIDs = q.build(items), ids(items)
+		}
+		if q.fenced(q.checkFence(ctx)) {
+			return
 		}
 		err = q.send(ctx, pending)
 		if ctx.Err() != nil {
@@ -83,20 +102,86 @@ func (q *queue) run() {
 			q.failed(ctx, &state, err)
 			continue
 		}
-		if err := q.s.store.Ack(ctx, pendingIDs); err != nil {
+		if err := q.s.store.Ack(ctx, q.dest, string(pending.TransactionID)); err != nil {
 			log.Warn("federation queue ack failed", "error", err)
 			continue // resend the same transaction: receivers dedupe
 		}
-		pending, pendingIDs = nil, nil
+		pending = nil
 		if state.Failures > 0 {
 			q.reset(ctx, &state)
 		}
 	}
 }
 
-func (q *queue) build(items []storage.QueuedItem) *gomatrixserverlib.Transaction {
+// transaction is the transaction of items: the one they were already
+// put in (a former sender's, resent unchanged), or a new one recorded
+// with them before it is sent, under the destination's lease.
+func (q *queue) transaction(ctx context.Context, items []storage.QueuedItem) (*gomatrixserverlib.Transaction, error) {
+	if items[0].TxnID != "" {
+		return q.build(gomatrixserverlib.TransactionID(items[0].TxnID), items), nil
+	}
+	t := q.build(q.s.nextTxnID(), items)
+	err := q.s.store.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
+		if err := q.fence(ctx, tx); err != nil {
+			return err
+		}
+		return q.s.store.AssignTxn(ctx, tx, q.dest, string(t.TransactionID), ids(items))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// lease is the lease the destination is sent under (the zero Fence when
+// not partitioned) and whether it is held.
+func (q *queue) lease() (storage.Fence, bool) {
+	if q.s.cfg.Partitions == nil {
+		return storage.Fence{}, true
+	}
+	return q.s.cfg.Partitions.Fence(q.dest)
+}
+
+// fence checks inside tx that the destination's lease is still the
+// newest (nothing to check for a sender that is not partitioned).
+func (q *queue) fence(ctx context.Context, tx *istorage.Tx) error {
+	p := q.s.cfg.Partitions
+	if p == nil {
+		return nil
+	}
+	f, ok := p.Fence(q.dest)
+	if !ok {
+		return storage.ErrFenced
+	}
+	return q.s.store.CheckFence(ctx, tx, f)
+}
+
+// checkFence is fence before a send: a former holder paused past its
+// lease must not send, even a transaction the new holder resends.
+func (q *queue) checkFence(ctx context.Context) error {
+	if q.s.cfg.Partitions == nil {
+		return nil
+	}
+	return q.s.store.DB.WriteTx(ctx, func(tx *istorage.Tx) error { return q.fence(ctx, tx) })
+}
+
+// fenced reports err as the lease having moved: the lease is given up at
+// once and the queue ends.
+func (q *queue) fenced(err error) bool {
+	if q.s.cfg.Partitions == nil || !errors.Is(err, storage.ErrFenced) {
+		return false
+	}
+	if f, ok := q.s.cfg.Partitions.Fence(q.dest); ok {
+		q.s.cfg.Partitions.Lose(f)
+	}
+	q.s.cfg.Log.Warn("destination's partition taken over by another process: not sending", "destination", q.dest)
+	q.s.drop(q)
+	return true
+}
+
+func (q *queue) build(id gomatrixserverlib.TransactionID, items []storage.QueuedItem) *gomatrixserverlib.Transaction {
 	t := &gomatrixserverlib.Transaction{
-		TransactionID:  q.s.nextTxnID(),
+		TransactionID:  id,
 		Origin:         q.s.cfg.Origin,
 		Destination:    spec.ServerName(q.dest),
 		OriginServerTS: spec.AsTimestamp(q.s.cfg.Now()),

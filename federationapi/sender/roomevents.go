@@ -35,6 +35,8 @@ type RoomEvents struct {
 	// servers. Set on a first start so enabling federation on an
 	// existing server does not send its whole history.
 	BacklogUntil uint64
+	// DeadLetter records messages given up on (nil: in Store).
+	DeadLetter stream.DeadLetterFunc
 
 	// unsaved counts messages applied without storing the position
 	// (Handle runs one message at a time).
@@ -59,14 +61,18 @@ func (c *RoomEvents) Start(ctx context.Context, s *stream.Stream) (<-chan struct
 			return nil, err
 		}
 	}
-	return s.Consume(ctx, ConsumerName, pos, c.Store.DeadLetterer(ConsumerName), c.Handle)
+	dl := c.DeadLetter
+	if dl == nil {
+		dl = c.Store.DeadLetterer(ConsumerName)
+	}
+	return s.Consume(ctx, ConsumerName, pos, dl, c.Handle)
 }
 
 // Handle applies one stream message; the queue rows, joined-server
 // changes and the new position commit together.
 func (c *RoomEvents) Handle(ctx context.Context, msg stream.Message) error {
 	var out rsapi.OutputEvent
-	if err := json.Unmarshal(msg.Data, &out); err != nil {
+	if err := rsapi.DecodeOutput(msg.Data, &out); err != nil {
 		// Undecodable output can never apply: dead-letter it.
 		return stream.Poison(fmt.Errorf("malformed room event output: %w", err))
 	}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,8 +42,30 @@ type Config struct {
 	RequestTimeout time.Duration
 	// IdleExit: a queue goroutine with nothing to do exits after this.
 	IdleExit time.Duration
+	// Partitions limits this sender to the destinations whose partition
+	// this process holds (nil: it sends to every destination).
+	Partitions Partitioner
+	// Instance names this process among several federationapi processes
+	// (in transaction IDs, which must not collide between them).
+	Instance string
 	Log      *slog.Logger
 	Now      func() time.Time
+}
+
+// Partitioner shares the destinations among several federationapi
+// processes (federationapi/partition.go).
+type Partitioner interface {
+	// Fence is the lease destination is sent under here; false when its
+	// partition is not held here.
+	Fence(destination string) (storage.Fence, bool)
+	// Lose gives f up at once: a write under it was refused.
+	Lose(f storage.Fence)
+	// Broadcast tells every process (this one too) that destinations
+	// have new items.
+	Broadcast(destinations []string)
+	// BroadcastAlive tells the holder of server's partition that it
+	// reached us.
+	BroadcastAlive(server string)
 }
 
 func (c *Config) defaults() {
@@ -91,16 +114,21 @@ type Sender struct {
 	// (called on every inbound request) skips the store for healthy ones.
 	troubled sync.Map
 
-	// Transaction IDs are unique per process start (epoch) and counter;
-	// a resent batch keeps its ID until acknowledged.
-	epoch   int64
+	// Transaction IDs are unique per process (instance and start time)
+	// and counter; a batch keeps its ID, stored with its items, until
+	// acknowledged.
+	epoch   string
 	counter atomic.Int64
 }
 
 // New returns a stopped sender; call Start.
 func New(store *storage.DB, client Client, cfg Config) *Sender {
 	cfg.defaults()
-	return &Sender{cfg: cfg, store: store, client: client, queues: map[string]*queue{}, epoch: cfg.Now().UnixMilli()}
+	epoch := strconv.FormatInt(cfg.Now().UnixMilli(), 10)
+	if cfg.Instance != "" {
+		epoch = cfg.Instance + "-" + epoch
+	}
+	return &Sender{cfg: cfg, store: store, client: client, queues: map[string]*queue{}, epoch: epoch}
 }
 
 // Start resumes every destination with queued items.
@@ -119,7 +147,7 @@ func (s *Sender) Start(ctx context.Context) error {
 	for _, d := range failing {
 		s.troubled.Store(d, true)
 	}
-	s.Notify(pending...)
+	s.Wake(pending...)
 	s.wg.Add(1)
 	go s.sampleLoop(s.ctx)
 	return nil
@@ -136,8 +164,17 @@ func (s *Sender) Stop() {
 	s.wg.Wait()
 }
 
-// Notify wakes the queues of destinations after items were enqueued.
+// Notify wakes the queues of destinations after items were enqueued, in
+// whichever process sends to them.
 func (s *Sender) Notify(destinations ...string) {
+	if s.cfg.Partitions != nil && len(destinations) > 0 {
+		s.cfg.Partitions.Broadcast(destinations)
+	}
+	s.Wake(destinations...)
+}
+
+// Wake wakes the queues of destinations sent to by this process.
+func (s *Sender) Wake(destinations ...string) {
 	for _, d := range destinations {
 		if spec.ServerName(d) == s.cfg.Origin {
 			continue
@@ -146,9 +183,42 @@ func (s *Sender) Notify(destinations ...string) {
 	}
 }
 
+// WakePending wakes every queue with items stored that this process
+// sends to (after taking partitions, and now and then in case a
+// Broadcast was lost).
+func (s *Sender) WakePending(ctx context.Context) error {
+	pending, err := s.store.PendingDestinations(ctx)
+	if err != nil {
+		return err
+	}
+	s.Wake(pending...)
+	return nil
+}
+
+// holds reports whether this process sends to dest.
+func (s *Sender) holds(dest string) bool {
+	if s.cfg.Partitions == nil {
+		return true
+	}
+	_, ok := s.cfg.Partitions.Fence(dest)
+	return ok
+}
+
 // MarkAlive ends backoff (and blacklisting) for a server that just
-// reached us, and resumes sending to it.
+// reached us, and resumes sending to it (in the process that does).
 func (s *Sender) MarkAlive(server spec.ServerName) {
+	if !s.holds(string(server)) {
+		s.cfg.Partitions.BroadcastAlive(string(server))
+		return
+	}
+	s.WakeAlive(server)
+}
+
+// WakeAlive is MarkAlive in this process only.
+func (s *Sender) WakeAlive(server spec.ServerName) {
+	if !s.holds(string(server)) {
+		return
+	}
 	s.mu.Lock()
 	q, ok := s.queues[string(server)]
 	if ok {
@@ -174,7 +244,7 @@ func (s *Sender) MarkAlive(server spec.ServerName) {
 		defer s.wg.Done()
 		if err := s.store.SetDestination(ctx, storage.Destination{ServerName: string(server)}); err == nil {
 			s.troubled.Delete(string(server))
-			s.Notify(string(server))
+			s.Wake(string(server))
 		}
 	}()
 }
@@ -192,6 +262,9 @@ func (s *Sender) wakeQueue(dest string, alive bool) {
 	defer s.mu.Unlock()
 	if s.ctx == nil || s.ctx.Err() != nil {
 		return // not running: Start picks up whatever is stored
+	}
+	if !s.holds(dest) {
+		return // another process sends to dest
 	}
 	q, ok := s.queues[dest]
 	if !ok {
@@ -238,8 +311,17 @@ func (s *Sender) exit(q *queue) bool {
 	return true
 }
 
+// drop removes q at once (its destination's partition moved away).
+func (s *Sender) drop(q *queue) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.queues[q.dest] == q {
+		delete(s.queues, q.dest)
+	}
+}
+
 func (s *Sender) nextTxnID() gomatrixserverlib.TransactionID {
-	return gomatrixserverlib.TransactionID(fmt.Sprintf("%d-%d", s.epoch, s.counter.Add(1)))
+	return gomatrixserverlib.TransactionID(fmt.Sprintf("%s-%d", s.epoch, s.counter.Add(1)))
 }
 
 // backoff is the wait after the n-th consecutive failure.
@@ -260,6 +342,6 @@ func (s *Sender) Reset(ctx context.Context, server string) error {
 	}
 	s.troubled.Delete(server)
 	s.MarkAlive(spec.ServerName(server))
-	s.Notify(server)
+	s.Wake(server)
 	return nil
 }

@@ -25,19 +25,21 @@ type fakeClient struct {
 	mu       sync.Mutex
 	txns     map[string][]gomatrixserverlib.Transaction
 	attempts map[string][]time.Time
+	tried    map[string][]string // transaction IDs attempted
 	failing  map[string]bool
 	hanging  map[string]bool
 }
 
 func newFake() *fakeClient {
 	return &fakeClient{txns: map[string][]gomatrixserverlib.Transaction{}, attempts: map[string][]time.Time{},
-		failing: map[string]bool{}, hanging: map[string]bool{}}
+		tried: map[string][]string{}, failing: map[string]bool{}, hanging: map[string]bool{}}
 }
 
 func (f *fakeClient) SendTransaction(ctx context.Context, t gomatrixserverlib.Transaction) (fclient.RespSend, error) {
 	d := string(t.Destination)
 	f.mu.Lock()
 	f.attempts[d] = append(f.attempts[d], time.Now())
+	f.tried[d] = append(f.tried[d], string(t.TransactionID))
 	hang, fail := f.hanging[d], f.failing[d]
 	f.mu.Unlock()
 	if hang {

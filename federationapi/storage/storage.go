@@ -7,6 +7,7 @@ package storage
 
 import (
 	"context"
+	"sync/atomic"
 
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
@@ -69,6 +70,46 @@ CREATE TABLE IF NOT EXISTS federationapi_positions (
 	Version: 3,
 	Name:    "dead letters",
 	SQL:     streampos.DeadLetterSchema(consumerTables.DeadLetters),
+}, {
+	// Several federation senders (federationapi/partition.go): a batch
+	// is given its transaction ID in the table before it is sent, so a
+	// new holder of the destination resends that transaction unchanged;
+	// and the newest lease epoch of each destination partition, which
+	// every such assignment and every consumer write checks.
+	Version: 4,
+	Name:    "partitioned sender",
+	SQL: `ALTER TABLE federationapi_queue ADD COLUMN txn_id TEXT;
+CREATE TABLE federationapi_partitions (
+	partition_id INTEGER PRIMARY KEY,
+	lease_gen BIGINT NOT NULL,
+	lease_rev BIGINT NOT NULL,
+	owner TEXT NOT NULL
+);`,
+}, {
+	// Inbound /send transactions answered (or being processed), so a
+	// retry reaching any federationapi process is answered, not applied
+	// again.
+	Version: 5,
+	Name:    "inbound transactions",
+	SQL: `CREATE TABLE federationapi_inbound_txns (
+	origin TEXT NOT NULL,
+	txn_id TEXT NOT NULL,
+	response TEXT,
+	received_ts BIGINT NOT NULL,
+	PRIMARY KEY (origin, txn_id)
+);
+CREATE INDEX federationapi_inbound_txns_received ON federationapi_inbound_txns (received_ts);`,
+}, {
+	// OpenID tokens, checked by whichever federationapi process a
+	// /openid/userinfo request reaches (stored as SHA-256 hashes).
+	Version: 6,
+	Name:    "openid tokens",
+	SQL: `CREATE TABLE federationapi_openid_tokens (
+	token_hash TEXT NOT NULL PRIMARY KEY,
+	user_id TEXT NOT NULL,
+	expires_ts BIGINT NOT NULL
+);
+CREATE INDEX federationapi_openid_tokens_expires ON federationapi_openid_tokens (expires_ts);`,
 }}
 
 // positionsTable holds the consumers' stream positions (internal/streampos).
@@ -90,6 +131,8 @@ func (s *DB) DeadLetters(ctx context.Context) ([]streampos.DeadLetter, error) {
 // DB holds the federationapi tables. Not found is storage.ErrNotFound.
 type DB struct {
 	*istorage.DB
+	// writer fences the consumers' transactions (SetWriterFence).
+	writer atomic.Pointer[Fence]
 }
 
 // New wraps db, whose schema Migrations must already have been applied.
@@ -100,7 +143,13 @@ func (s *DB) Position(ctx context.Context, name string) (uint64, error) {
 	return streampos.Get(ctx, s.DB, positionsTable, name)
 }
 
-// SetPosition records seq for name inside tx.
+// SetPosition records seq for name inside tx, once the writer fence (if
+// set) is checked: every consumer transaction ends with it.
 func (s *DB) SetPosition(ctx context.Context, tx *istorage.Tx, name string, seq uint64) error {
+	if f := s.writer.Load(); f != nil {
+		if err := s.CheckFence(ctx, tx, *f); err != nil {
+			return err
+		}
+	}
 	return streampos.Set(ctx, tx, positionsTable, name, seq)
 }

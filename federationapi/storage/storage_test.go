@@ -94,12 +94,27 @@ func TestQueueAndPositions(t *testing.T) {
 		if err != nil || len(dests) != 2 {
 			t.Fatalf("dests %v %v", dests, err)
 		}
-		if err := s.Ack(ctx, []int64{batch[0].ID, batch[1].ID, batch[2].ID}); err != nil {
+		// A batch put in a transaction is what NextBatch returns until
+		// it is acknowledged, whatever the limits.
+		must(t, s.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
+			return s.AssignTxn(ctx, tx, "a.org", "t1", []int64{batch[0].ID, batch[1].ID, batch[2].ID})
+		}))
+		again, err := s.NextBatch(ctx, "a.org", 1, 1)
+		if err != nil || len(again) != 3 || again[0].TxnID != "t1" || again[0].ID != batch[0].ID || !again[2].IsEDU {
+			t.Fatalf("assigned batch %+v %v", again, err)
+		}
+		// Items already in a transaction cannot be put in another.
+		if err := s.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
+			return s.AssignTxn(ctx, tx, "a.org", "t2", []int64{batch[0].ID})
+		}); !errors.Is(err, errQueueChanged) {
+			t.Fatalf("re-assigning an item: %v", err)
+		}
+		if err := s.Ack(ctx, "a.org", "t1"); err != nil {
 			t.Fatal(err)
 		}
 		batch, err = s.NextBatch(ctx, "a.org", 50, 100)
-		if err != nil || len(batch) != 1 {
-			t.Fatalf("left %d %v", len(batch), err)
+		if err != nil || len(batch) != 1 || batch[0].TxnID != "" {
+			t.Fatalf("left %+v %v", batch, err)
 		}
 		must(t, s.DropQueue(ctx, "b.org"))
 		if batch, err = s.NextBatch(ctx, "b.org", 50, 100); err != nil || len(batch) != 0 {
@@ -142,6 +157,110 @@ func TestDestinationsAndJoined(t *testing.T) {
 		servers, err := s.JoinedServers(ctx, s, "!r:x")
 		if err != nil || len(servers) != 1 || servers[0] != "a.org" {
 			t.Fatalf("%v %v", servers, err)
+		}
+	})
+}
+
+func TestPartitionFence(t *testing.T) {
+	forEach(t, func(t *testing.T, s *DB) {
+		ctx := context.Background()
+		check := func(f Fence) error {
+			return s.DB.WriteTx(ctx, func(tx *istorage.Tx) error { return s.CheckFence(ctx, tx, f) })
+		}
+		old, newer := Fence{Partition: 3, Gen: 1, Rev: 5}, Fence{Partition: 3, Gen: 1, Rev: 9}
+		if err := check(old); !errors.Is(err, ErrFenced) {
+			t.Fatalf("unclaimed partition: %v", err)
+		}
+		if ok, err := s.ClaimPartition(ctx, 3, old.Gen, old.Rev, "fs-1"); err != nil || !ok {
+			t.Fatalf("claim %v %v", ok, err)
+		}
+		must(t, check(old))
+		if ok, err := s.ClaimPartition(ctx, 3, newer.Gen, newer.Rev, "fs-2"); err != nil || !ok {
+			t.Fatalf("newer claim %v %v", ok, err)
+		}
+		if err := check(old); !errors.Is(err, ErrFenced) {
+			t.Fatalf("a superseded epoch passed: %v", err)
+		}
+		if ok, _ := s.ClaimPartition(ctx, 3, old.Gen, old.Rev, "fs-1"); ok {
+			t.Fatal("an older epoch was recorded over a newer one")
+		}
+		must(t, check(newer))
+		if err := check(Fence{Partition: 3}); !errors.Is(err, ErrFenced) {
+			t.Fatalf("no lease passed: %v", err)
+		}
+
+		// The writer fence guards every consumer position write.
+		pos := func() error {
+			return s.DB.WriteTx(ctx, func(tx *istorage.Tx) error { return s.SetPosition(ctx, tx, "room_events", 7) })
+		}
+		s.SetWriterFence(old)
+		if err := pos(); !errors.Is(err, ErrFenced) {
+			t.Fatalf("a fenced consumer wrote its position: %v", err)
+		}
+		s.SetWriterFence(newer)
+		must(t, pos())
+		if p, err := s.Position(ctx, "room_events"); err != nil || p != 7 {
+			t.Fatalf("position %d %v", p, err)
+		}
+	})
+}
+
+func TestInboundTxns(t *testing.T) {
+	forEach(t, func(t *testing.T, s *DB) {
+		ctx := context.Background()
+		r, claimed, err := s.ClaimInboundTxn(ctx, "a.org", "t1", 1000, 0)
+		if err != nil || !claimed || r != nil {
+			t.Fatalf("first claim %s %v %v", r, claimed, err)
+		}
+		// Being processed: not claimed again, no answer yet.
+		if r, claimed, err := s.ClaimInboundTxn(ctx, "a.org", "t1", 1001, 0); err != nil || claimed || r != nil {
+			t.Fatalf("claim in progress %s %v %v", r, claimed, err)
+		}
+		// Another origin's transaction of the same ID is its own.
+		if _, claimed, err := s.ClaimInboundTxn(ctx, "b.org", "t1", 1001, 0); err != nil || !claimed {
+			t.Fatalf("other origin %v %v", claimed, err)
+		}
+		// A claim left unanswered past staleBefore is taken over.
+		if _, claimed, err := s.ClaimInboundTxn(ctx, "b.org", "t1", 5000, 2000); err != nil || !claimed {
+			t.Fatalf("stale claim %v %v", claimed, err)
+		}
+		must(t, s.AnswerInboundTxn(ctx, "a.org", "t1", []byte(`{"$e":{}}`)))
+		if r, claimed, err := s.ClaimInboundTxn(ctx, "a.org", "t1", 9000, 8000); err != nil || claimed || string(r) != `{"$e":{}}` {
+			t.Fatalf("answered %s %v %v", r, claimed, err)
+		}
+		txns, err := s.InboundTxns(ctx, "a.org")
+		if err != nil || len(txns) != 1 || txns[0].TxnID != "t1" || string(txns[0].Response) != `{"$e":{}}` {
+			t.Fatalf("listed %+v %v", txns, err)
+		}
+		must(t, s.ForgetInboundTxns(ctx, 2000))
+		if txns, err := s.InboundTxns(ctx, "a.org"); err != nil || len(txns) != 0 {
+			t.Fatalf("after forgetting %+v %v", txns, err)
+		}
+		if txns, err := s.InboundTxns(ctx, "b.org"); err != nil || len(txns) != 1 {
+			t.Fatalf("b.org's (received at 5000) %+v %v", txns, err)
+		}
+	})
+}
+
+func TestOpenIDTokens(t *testing.T) {
+	forEach(t, func(t *testing.T, s *DB) {
+		ctx := context.Background()
+		must(t, s.StoreOpenIDToken(ctx, "h1", "@a:x", 2000, 1000))
+		if u, err := s.OpenIDTokenUser(ctx, "h1", 1500); err != nil || u != "@a:x" {
+			t.Fatalf("live token: %q %v", u, err)
+		}
+		if u, err := s.OpenIDTokenUser(ctx, "h1", 2001); err != nil || u != "" {
+			t.Fatalf("expired token: %q %v", u, err)
+		}
+		if u, err := s.OpenIDTokenUser(ctx, "nope", 1500); err != nil || u != "" {
+			t.Fatalf("unknown token: %q %v", u, err)
+		}
+		// Issuing forgets expired tokens.
+		must(t, s.StoreOpenIDToken(ctx, "h2", "@b:x", 9000, 3000))
+		var n int
+		must(t, s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM federationapi_openid_tokens`).Scan(&n))
+		if n != 1 {
+			t.Fatalf("%d tokens kept, want 1", n)
 		}
 	})
 }

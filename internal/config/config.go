@@ -115,9 +115,11 @@ type NATS struct {
 // the stream consumers among several syncapi processes (one writes).
 type Partitioning struct {
 	// Instance names this process among the processes of its component
-	// (roomserver, syncapi, keyserver, appservice); empty runs one of it.
+	// (roomserver, syncapi, keyserver, appservice, federationapi); empty
+	// runs one of it.
 	Instance string `yaml:"instance"`
-	// Partitions rooms are hashed into; the same in every process.
+	// Partitions rooms (and federation destinations) are hashed into;
+	// the same in every process.
 	Partitions int `yaml:"partitions"`
 	// LeaseTTL is how long a partition lease lasts unrenewed: a dead
 	// process's partitions move this long after its last renewal.
@@ -619,9 +621,10 @@ func postgres(dsn string) bool {
 }
 
 // replicated are the components run as several processes with an
-// instance name: the roomserver partitioned by room, the others with one
-// writer (internal/writer; the syncapi's carries the pushserver).
-var replicated = map[string]bool{"roomserver": true, "syncapi": true, "keyserver": true, "appservice": true}
+// instance name: the roomserver partitioned by room, the federationapi's
+// sender by destination, the others with one writer (internal/writer;
+// the syncapi's carries the pushserver).
+var replicated = map[string]bool{"roomserver": true, "syncapi": true, "keyserver": true, "appservice": true, "federationapi": true}
 
 func (p Partitioning) validate(c *Config, bad func(key, format string, args ...any)) {
 	if p.Partitions < 1 || p.Partitions > 4096 {
@@ -638,9 +641,8 @@ func (p Partitioning) validate(c *Config, bad func(key, format string, args ...a
 	}
 	if len(c.Components) != 1 || !replicated[c.Components[0]] {
 		// A process of several runs one component (docs/scaling.md); the
-		// federation sender, clientapi, userapi and mediaapi need no
-		// instance name.
-		bad("partitioning.instance", "is for processes running only one of roomserver, syncapi, keyserver or appservice (e.g. components: [roomserver]); run the other components in processes of their own")
+		// clientapi, userapi and mediaapi need no instance name.
+		bad("partitioning.instance", "is for processes running only one of roomserver, syncapi, keyserver, appservice or federationapi (e.g. components: [roomserver]); run the other components in processes of their own")
 	}
 	if len(c.NATS.URLs) == 0 {
 		bad("partitioning.instance", "several processes of a component need an external NATS (nats.urls) shared by all of them")

@@ -120,22 +120,23 @@ func TestPartitioningNeedsWhatItRunsOn(t *testing.T) {
 	if _, err := Parse([]byte(ok + "partitioning: {instance: rs-1}\n")); err != nil {
 		t.Fatalf("a valid partitioned roomserver refused: %v", err)
 	}
-	for _, comp := range []string{"syncapi", "keyserver", "appservice"} {
+	for _, comp := range []string{"syncapi", "keyserver", "appservice", "federationapi"} {
 		if _, err := Parse([]byte(strings.Replace(ok, "[roomserver]", "["+comp+"]", 1) + "partitioning: {instance: r-1}\n")); err != nil {
 			t.Fatalf("a valid %s replica refused: %v", comp, err)
 		}
 	}
 	cases := map[string]string{
-		"server_name: x\npartitioning: {instance: rs-1}\n":                                                         "external NATS",
-		"server_name: x\nnats: {urls: [\"nats://n:4222\"]}\npartitioning: {instance: rs-1}\n":                      "PostgreSQL",
-		ok + "partitioning: {instance: \"rs 1\"}\n":                                                                "partitioning.instance",
-		ok + "partitioning: {instance: rs-1, partitions: 0}\n":                                                     "partitioning.partitions",
-		ok + "partitioning: {instance: rs-1, lease_ttl: 100ms}\n":                                                  "partitioning.lease_ttl",
-		strings.Replace(ok, "[roomserver]", "[clientapi]", 1) + "partitioning: {instance: rs-1}\n":                 "only one of roomserver",
-		strings.Replace(ok, "[roomserver]", "[keyserver, appservice]", 1) + "partitioning: {instance: rs-1}\n":     "only one of roomserver",
-		strings.Replace(ok, "[roomserver]", "[roomserver, federationapi]", 1) + "partitioning: {instance: rs-1}\n": "only one of roomserver",
-		strings.Replace(ok, "[roomserver]", "[syncapi, pushserver]", 1) + "partitioning: {instance: rs-1}\n":       "only one of roomserver",
-		strings.Replace(ok, "components: [roomserver]\n", "", 1) + "partitioning: {instance: rs-1}\n":              "only one of roomserver",
+		"server_name: x\npartitioning: {instance: rs-1}\n":                                                                 "external NATS",
+		"server_name: x\nnats: {urls: [\"nats://n:4222\"]}\npartitioning: {instance: rs-1}\n":                              "PostgreSQL",
+		"server_name: x\nnats: {urls: [\"nats://n:4222\"]}\ncomponents: [federationapi]\npartitioning: {instance: fs-1}\n": "PostgreSQL database for the federationapi",
+		ok + "partitioning: {instance: \"rs 1\"}\n":                                                                        "partitioning.instance",
+		ok + "partitioning: {instance: rs-1, partitions: 0}\n":                                                             "partitioning.partitions",
+		ok + "partitioning: {instance: rs-1, lease_ttl: 100ms}\n":                                                          "partitioning.lease_ttl",
+		strings.Replace(ok, "[roomserver]", "[clientapi]", 1) + "partitioning: {instance: rs-1}\n":                         "only one of roomserver",
+		strings.Replace(ok, "[roomserver]", "[keyserver, appservice]", 1) + "partitioning: {instance: rs-1}\n":             "only one of roomserver",
+		strings.Replace(ok, "[roomserver]", "[roomserver, federationapi]", 1) + "partitioning: {instance: rs-1}\n":         "only one of roomserver",
+		strings.Replace(ok, "[roomserver]", "[syncapi, pushserver]", 1) + "partitioning: {instance: rs-1}\n":               "only one of roomserver",
+		strings.Replace(ok, "components: [roomserver]\n", "", 1) + "partitioning: {instance: rs-1}\n":                      "only one of roomserver",
 	}
 	for input, want := range cases {
 		if _, err := Parse([]byte(input)); err == nil || !strings.Contains(err.Error(), want) {

@@ -318,7 +318,10 @@ components: []
 # lease_ttl) run several syncapi, keyserver or appservice processes
 # (components: [syncapi] etc.): all serve requests from the shared tables,
 # the one holding the component's writer lease consumes the streams and
-# delivers (pushes, appservice transactions).
+# delivers (pushes, appservice transactions). Several federationapi
+# processes (components: [federationapi]) share the destination servers by
+# partition: each sends to the destinations of the partitions it holds,
+# all serve inbound federation.
 partitioning:
   # This process's name among its component's processes ('axon run --instance').
   instance: ""

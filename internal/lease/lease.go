@@ -80,6 +80,14 @@ type Handler interface {
 	Lost(p int)
 }
 
+// Taker is a Handler that also wants to know when Owner starts
+// reporting a partition (Acquired runs before): the place to start work
+// that checks Owner. Taken is called with the manager's lock held, so it
+// must not block (start a goroutine).
+type Taker interface {
+	Taken(p int)
+}
+
 // Config names the instance and the partitions.
 type Config struct {
 	// Component labels logs and metrics, e.g. "roomserver".
@@ -463,6 +471,9 @@ func (m *Manager) acquireLocked(ctx context.Context, p int) {
 	hl.lead = &lead{e: e}
 	hl.lead.until.Store(hl.renewedAt.Add(m.validFor()).UnixNano())
 	m.owned[p].Store(hl.lead)
+	if t, ok := m.h.(Taker); ok {
+		t.Taken(p)
+	}
 	ownerGauge.WithLabelValues(m.cfg.Component, m.cfg.Instance, strconv.Itoa(p)).Set(1)
 	handovers.WithLabelValues(m.cfg.Component, m.cfg.Instance, "acquired").Inc()
 	m.cfg.Log.Info("partition taken", "partition", p, "epoch", e)

@@ -274,21 +274,39 @@ func (db *DB) writeTxOnce(ctx context.Context, fn func(tx *Tx) error) (committin
 type Tx struct {
 	db *DB
 	tx *sql.Tx
+	// grouped: one of several callers' work in a SQLite group commit
+	// (groupcommit.go), whose statements ignore their context's
+	// cancellation (see stmtCtx).
+	grouped bool
+}
+
+// stmtCtx is the context a statement of tx runs with. In a SQLite group
+// commit a caller's cancellation must not reach the statement: the
+// driver would interrupt the shared connection (and another caller's
+// statement with it), and for every statement with a cancellable
+// context it starts a goroutine to watch it, a large share of a small
+// write's CPU. The group's commit still answers a cancelled caller with
+// its error (runGroup checks each context before running it).
+func (tx *Tx) stmtCtx(ctx context.Context) context.Context {
+	if tx.grouped && ctx.Done() != nil {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 // Dialect is the engine this transaction runs on.
 func (tx *Tx) Dialect() Dialect { return tx.db.Dialect }
 
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return tx.tx.ExecContext(ctx, tx.db.Q(query), args...)
+	return tx.tx.ExecContext(tx.stmtCtx(ctx), tx.db.Q(query), args...)
 }
 
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return tx.tx.QueryContext(ctx, tx.db.Q(query), args...)
+	return tx.tx.QueryContext(tx.stmtCtx(ctx), tx.db.Q(query), args...)
 }
 
 func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return tx.tx.QueryRowContext(ctx, tx.db.Q(query), args...)
+	return tx.tx.QueryRowContext(tx.stmtCtx(ctx), tx.db.Q(query), args...)
 }
 
 // Querier is what both *DB (reads) and *Tx can run queries with, so a

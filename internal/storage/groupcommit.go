@@ -99,7 +99,7 @@ func (db *DB) runGroup(group []*writeReq) {
 		}
 		return
 	}
-	tx := &Tx{db: db, tx: sqlTx}
+	tx := &Tx{db: db, tx: sqlTx, grouped: true}
 	results := make([]error, len(live))
 	single := len(live) == 1
 	for i, r := range live {

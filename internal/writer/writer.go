@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -42,9 +41,8 @@ type Writer struct {
 	// running: the work has been started under the lease (or is being).
 	running atomic.Bool
 
-	mu     sync.Mutex // guards the fields below; held by Acquired and Lost
-	cancel context.CancelFunc
-	dones  []<-chan struct{}
+	// consumers is the work, while the lease is held.
+	consumers stream.Running
 }
 
 // New prepares this process's part; the work's writes through fence are
@@ -99,22 +97,13 @@ func (w *Writer) Acquired(ctx context.Context, _ int, e lease.Epoch) error {
 	if !claimed {
 		return fmt.Errorf("%s writer epoch %s is older than the recorded one", w.cfg.Component, e)
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	w.fence.set(&e)
 	w.running.Store(true)
-	runCtx, stop := context.WithCancel(context.Background())
-	dones, err := w.work(ctx, runCtx)
-	if err != nil {
-		stop()
-		for _, d := range dones {
-			<-d
-		}
+	if err := w.consumers.Start(func(runCtx context.Context) ([]<-chan struct{}, error) { return w.work(ctx, runCtx) }); err != nil {
 		w.fence.set(nil)
 		w.running.Store(false)
 		return err
 	}
-	w.cancel, w.dones = stop, dones
 	w.cfg.Log.Info(w.cfg.Component+" writer lease taken: running the consumers", "instance", w.cfg.Instance, "epoch", e.String())
 	return nil
 }
@@ -124,17 +113,9 @@ func (w *Writer) Acquired(ctx context.Context, _ int, e lease.Epoch) error {
 func (w *Writer) Lost(int) {
 	w.fence.set(nil)
 	w.running.Store(false)
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.cancel == nil {
-		return
+	if w.consumers.Stop() {
+		w.cfg.Log.Info(w.cfg.Component+" writer lease lost: stopped the consumers", "instance", w.cfg.Instance)
 	}
-	w.cancel()
-	for _, d := range w.dones {
-		<-d
-	}
-	w.cancel, w.dones = nil, nil
-	w.cfg.Log.Info(w.cfg.Component+" writer lease lost: stopped the consumers", "instance", w.cfg.Instance)
 }
 
 // Fenced is told of a write's error: one refused because the lease has
@@ -169,15 +150,7 @@ func (w *Writer) DeadLetterer(record stream.DeadLetterFunc) stream.DeadLetterFun
 // writes, e.g. the position of a delivery in flight, pass the fence),
 // then gives the lease back.
 func (w *Writer) Close() {
-	w.mu.Lock()
-	if w.cancel != nil {
-		w.cancel()
-		for _, d := range w.dones {
-			<-d
-		}
-	}
-	w.cancel, w.dones = nil, nil
-	w.mu.Unlock()
+	w.consumers.Stop()
 	if m := w.m.Load(); m != nil {
 		m.Close()
 	}

@@ -31,6 +31,10 @@ type FormatOptions struct {
 	// ExtraUnsigned fields are merged into unsigned (e.g. transaction_id,
 	// prev_content, replaces_state).
 	ExtraUnsigned map[string]any
+	// OmitAge leaves unsigned.age out (and unsigned itself when nothing
+	// else is in it): for JSON stored to be served later, where an age
+	// computed now would be stale.
+	OmitAge bool
 }
 
 // ToClientEvent converts a PDU to the client format: content, event_id,
@@ -67,6 +71,13 @@ func ToClientEvent(ev gomatrixserverlib.PDU, opts FormatOptions) ClientEvent {
 	}
 	for k, v := range opts.ExtraUnsigned {
 		unsigned[k] = v
+	}
+	if opts.OmitAge {
+		delete(unsigned, "age") // a stored one (from another server) too
+		if len(unsigned) > 0 {
+			ce.Unsigned, _ = json.Marshal(unsigned)
+		}
+		return ce
 	}
 	if age := now.UnixMilli() - int64(ev.OriginServerTS()); age >= 0 {
 		unsigned["age"] = age

@@ -67,6 +67,10 @@ type OutputNewRoomEvent struct {
 	TransactionID *TransactionID `json:"transaction_id,omitempty"`
 	// SendAsServer is set when a local event must be federated.
 	SendAsServer string `json:"send_as_server,omitempty"`
+	// HistoryGap: some of the event's prev events are unknown here (it
+	// came with its state given, over a gap this server could not fill),
+	// so history before it is missing; /sync reports the gap as limited.
+	HistoryGap bool `json:"history_gap,omitempty"`
 }
 
 // TransactionID identifies the client request that sent an event.

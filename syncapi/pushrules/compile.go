@@ -41,6 +41,8 @@ type cond struct {
 	op    string       // room_member_count
 	n     int
 	key   string // sender_notification_permission
+	// shared numbers a condition on the event alone (shared.go), -1.
+	shared int16
 }
 
 // Compile prepares rs for Evaluate. Rules that can never match (an
@@ -53,7 +55,11 @@ func Compile(rs *Ruleset) *Compiled {
 			if !r.Enabled {
 				continue
 			}
-			c.rules = append(c.rules, compiledRule{conds: compileConds(kind, r), res: outcome(r)})
+			conds := compileConds(kind, r)
+			for i := range conds {
+				conds[i].shared = sharedID(&conds[i])
+			}
+			c.rules = append(c.rules, compiledRule{conds: conds, res: outcome(r)})
 		}
 	}
 	return c
@@ -160,6 +166,24 @@ func (r *compiledRule) matches(ev *Event, ctx *Context) bool {
 }
 
 func (c *cond) matches(ev *Event, ctx *Context) bool {
+	if c.shared < 0 {
+		return c.eval(ev, ctx)
+	}
+	switch ev.memo[c.shared] {
+	case memoTrue:
+		return true
+	case memoFalse:
+		return false
+	}
+	ok := c.eval(ev, ctx)
+	ev.memo[c.shared] = memoFalse
+	if ok {
+		ev.memo[c.shared] = memoTrue
+	}
+	return ok
+}
+
+func (c *cond) eval(ev *Event, ctx *Context) bool {
 	switch c.kind {
 	case condEventMatch:
 		v := ev.get(c.path)

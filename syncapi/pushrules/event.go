@@ -15,7 +15,15 @@ type Event struct {
 	body   string
 	bodyOK bool
 	lowerd bool
+	// memo holds the results of shared conditions (shared.go).
+	memo [maxSharedConds]uint8
 }
+
+const (
+	memoUnknown uint8 = iota
+	memoFalse
+	memoTrue
+)
 
 // NewEvent wraps client-format event JSON.
 func NewEvent(js []byte) *Event {

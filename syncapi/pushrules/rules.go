@@ -92,8 +92,16 @@ var (
 	actHighlight = raw(`{"set_tweak":"highlight"}`)
 )
 
+// The event types of polls (MSC3381, unstable names, which clients send).
+const (
+	pollStart    = "org.matrix.msc3381.poll.start"
+	pollResponse = "org.matrix.msc3381.poll.response"
+	pollEnd      = "org.matrix.msc3381.poll.end"
+)
+
 // Defaults returns the server-default rules for userID (spec "Predefined
-// Rules"), plus the legacy display-name/@room rules clients still expect.
+// Rules"), plus the legacy display-name/@room rules clients still expect
+// and MSC3930's poll rules.
 func Defaults(userID string) *Ruleset {
 	d := func(id string, enabled bool, conds []Condition, acts ...json.RawMessage) *Rule {
 		if conds == nil {
@@ -118,6 +126,8 @@ func Defaults(userID string) *Ruleset {
 			d(".m.rule.reaction", true, []Condition{match("type", matrixrules.MReaction)}),
 			d(".m.rule.room.server_acl", true, []Condition{match("type", matrixrules.MRoomServerACL), match("state_key", "")}),
 			d(".m.rule.suppress_edits", true, []Condition{{Kind: "event_property_is", Key: `content.m\.relates_to.rel_type`, Value: raw(`"m.replace"`)}}),
+			// MSC3930: poll votes are silent, like reactions.
+			d(".org.matrix.msc3930.rule.poll_response", true, []Condition{match("type", pollResponse)}),
 		},
 		Content: []*Rule{},
 		Room:    []*Rule{},
@@ -128,6 +138,12 @@ func Defaults(userID string) *Ruleset {
 			d(".m.rule.room_one_to_one", true, []Condition{{Kind: "room_member_count", Is: "2"}, match("type", matrixrules.MRoomMessage)}, actNotify, actSound),
 			d(".m.rule.message", true, []Condition{match("type", matrixrules.MRoomMessage)}, actNotify),
 			d(".m.rule.encrypted", true, []Condition{match("type", matrixrules.MRoomEncrypted)}, actNotify),
+			// MSC3930: a poll starting or ending notifies like a message
+			// (with a sound in a one-to-one room, whose rules come first).
+			d(".org.matrix.msc3930.rule.poll_start_one_to_one", true, []Condition{{Kind: "room_member_count", Is: "2"}, match("type", pollStart)}, actNotify, actSound),
+			d(".org.matrix.msc3930.rule.poll_start", true, []Condition{match("type", pollStart)}, actNotify),
+			d(".org.matrix.msc3930.rule.poll_end_one_to_one", true, []Condition{{Kind: "room_member_count", Is: "2"}, match("type", pollEnd)}, actNotify, actSound),
+			d(".org.matrix.msc3930.rule.poll_end", true, []Condition{match("type", pollEnd)}, actNotify),
 		},
 	}
 }

@@ -11,7 +11,7 @@ import (
 )
 
 const eventColumns = `pos, event_id, room_id, type, sender, state_key, origin_ts, json, room_version, txn_device, txn_id,
-	history_visibility, membership, relates_to, rel_type, thread_id, contains_url, redacted`
+	history_visibility, membership, relates_to, rel_type, thread_id, contains_url, redacted, history_gap`
 
 func scanEvent(row interface{ Scan(...any) error }) (*types.Event, error) {
 	var ev types.Event
@@ -19,7 +19,7 @@ func scanEvent(row interface{ Scan(...any) error }) (*types.Event, error) {
 	var js string
 	if err := row.Scan(&ev.Pos, &ev.EventID, &ev.RoomID, &ev.Type, &ev.Sender, &sk, &ev.OriginTS, &js, &ev.RoomVersion,
 		&ev.TxnDevice, &ev.TxnID, &ev.HistoryVisibility, &ev.Membership, &ev.RelatesTo, &ev.RelType,
-		&ev.ThreadID, &ev.ContainsURL, &ev.Redacted); err != nil {
+		&ev.ThreadID, &ev.ContainsURL, &ev.Redacted, &ev.HistoryGap); err != nil {
 		return nil, err
 	}
 	if sk.Valid {
@@ -83,9 +83,9 @@ func (d *DB) insertEventAt(ctx context.Context, tx *storage.Tx, ev *types.Event,
 		sk = *ev.StateKey
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO syncapi_events (`+eventColumns+`, in_timeline)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19) ON CONFLICT (event_id) DO NOTHING`,
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20) ON CONFLICT (event_id) DO NOTHING`,
 		int64(ev.Pos), ev.EventID, ev.RoomID, ev.Type, ev.Sender, sk, ev.OriginTS, string(ev.JSON), ev.RoomVersion, ev.TxnDevice, ev.TxnID,
-		ev.HistoryVisibility, ev.Membership, ev.RelatesTo, ev.RelType, ev.ThreadID, ev.ContainsURL, ev.Redacted, inTimeline)
+		ev.HistoryVisibility, ev.Membership, ev.RelatesTo, ev.RelType, ev.ThreadID, ev.ContainsURL, ev.Redacted, ev.HistoryGap, inTimeline)
 	if err != nil {
 		return false, fmt.Errorf("insert event %s: %w", ev.EventID, err)
 	}

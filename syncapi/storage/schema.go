@@ -279,4 +279,8 @@ CREATE TABLE syncapi_writer (
 	owner TEXT NOT NULL
 );
 `,
+}, {
+	Version: 10,
+	Name:    "history gaps",
+	SQL:     `ALTER TABLE syncapi_events ADD COLUMN history_gap BOOLEAN NOT NULL DEFAULT FALSE`,
 }}

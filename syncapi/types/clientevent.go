@@ -7,7 +7,6 @@ import (
 	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
-	"github.com/tidwall/sjson"
 
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 )
@@ -16,18 +15,7 @@ import (
 // formatter. unsigned fields in extra are merged in. The age field is
 // dropped: stored JSON would make it stale.
 func ToClientJSON(pdu gomatrixserverlib.PDU, extra map[string]any) ([]byte, error) {
-	ce := rsapi.ToClientEvent(pdu, rsapi.FormatOptions{ExtraUnsigned: extra})
-	js, err := json.Marshal(ce)
-	if err != nil {
-		return nil, err
-	}
-	if out, err := sjson.DeleteBytes(js, "unsigned.age"); err == nil {
-		js = out
-	}
-	if u := gjson.GetBytes(js, "unsigned"); u.Exists() && u.Raw == "{}" {
-		js, _ = sjson.DeleteBytes(js, "unsigned")
-	}
-	return js, nil
+	return json.Marshal(rsapi.ToClientEvent(pdu, rsapi.FormatOptions{ExtraUnsigned: extra, OmitAge: true}))
 }
 
 // EventFromPDU builds the stored form of pdu.

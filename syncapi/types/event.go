@@ -37,6 +37,9 @@ type Event struct {
 	ThreadID    string
 	ContainsURL bool
 	Redacted    bool
+	// HistoryGap: history before this event is missing here (its prev
+	// events were never received), so a timeline reaching it is limited.
+	HistoryGap bool
 }
 
 // IsState reports whether the event has a state key.

@@ -30,6 +30,10 @@ type RoomEventFilter struct {
 	LazyLoadMembers           bool      `json:"lazy_load_members,omitempty"`
 	IncludeRedundantMembers   bool      `json:"include_redundant_members,omitempty"`
 	UnreadThreadNotifications bool      `json:"unread_thread_notifications,omitempty"`
+	// RelTypes / NotRelTypes select events by m.relates_to.rel_type
+	// (MSC3874, unstable names); an event without a relation has none.
+	RelTypes    *[]string `json:"org.matrix.msc3874.rel_types,omitempty"`
+	NotRelTypes []string  `json:"org.matrix.msc3874.not_rel_types,omitempty"`
 }
 
 // RoomFilter is the spec's RoomFilter.
@@ -212,12 +216,15 @@ func (f *RoomEventFilter) AllowsEvent(ev *Event) bool {
 	if f.ContainsURL != nil && *f.ContainsURL != ev.ContainsURL {
 		return false
 	}
-	return true
+	if ev.RelType != "" && contains(f.NotRelTypes, ev.RelType) {
+		return false
+	}
+	return f.RelTypes == nil || (ev.RelType != "" && contains(*f.RelTypes, ev.RelType))
 }
 
 // IsEmpty reports whether the room-event filter selects everything, so
 // callers can skip per-event checks.
 func (f *RoomEventFilter) IsEmpty() bool {
 	return f.Types == nil && len(f.NotTypes) == 0 && f.Senders == nil && len(f.NotSenders) == 0 &&
-		f.Rooms == nil && len(f.NotRooms) == 0 && f.ContainsURL == nil
+		f.Rooms == nil && len(f.NotRooms) == 0 && f.ContainsURL == nil && f.RelTypes == nil && len(f.NotRelTypes) == 0
 }

@@ -3,6 +3,7 @@ package types
 import (
 	"time"
 
+	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/tidwall/gjson"
 
 	"encoding/json"
@@ -144,5 +145,40 @@ func TestServeAddsAge(t *testing.T) {
 	}
 	if gjson.GetBytes(ev.Serve("OTHER", nil), "unsigned.transaction_id").Exists() {
 		t.Error("transaction_id leaked to another device")
+	}
+}
+
+// TestToClientJSONStoresNoAge: the stored client form carries no age
+// (Serve adds it), keeps other unsigned fields, and has no unsigned key
+// when nothing else is in it.
+func TestToClientJSONStoresNoAge(t *testing.T) {
+	ver := gomatrixserverlib.MustGetRoomVersion(gomatrixserverlib.RoomVersionV10)
+	for _, tc := range []struct {
+		unsigned string
+		extra    map[string]any
+		want     string // unsigned as stored; "" = absent
+	}{
+		{``, nil, ``},
+		{`,"unsigned":{}`, nil, ``},
+		{`,"unsigned":{"age":7}`, nil, ``},
+		{`,"unsigned":{"age":7,"redacted_because":{"type":"m.room.redaction"}}`, nil, `{"redacted_because":{"type":"m.room.redaction"}}`},
+		{``, map[string]any{"prev_content": json.RawMessage(`{"a":1}`)}, `{"prev_content":{"a":1}}`},
+	} {
+		js := `{"auth_events":[],"content":{"body":"x"},"depth":1,"origin_server_ts":1,"prev_events":[],"room_id":"!r:hs","sender":"@u:hs","type":"m.room.message"` + tc.unsigned + `}`
+		pdu, err := ver.NewEventFromTrustedJSONWithEventID("$e", []byte(js), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := ToClientJSON(pdu, tc.extra)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := gjson.GetBytes(out, "unsigned")
+		if got := u.Raw; got != tc.want {
+			t.Errorf("unsigned %s with %v: stored %s, want %q", tc.unsigned, tc.extra, out, tc.want)
+		}
+		if gjson.GetBytes(out, "content.body").Str != "x" || gjson.GetBytes(out, "event_id").Str != "$e" {
+			t.Errorf("stored %s", out)
+		}
 	}
 }

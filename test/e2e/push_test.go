@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -198,4 +199,34 @@ func TestPusherRemovedWithDevice(t *testing.T) {
 	testutil.Eventually(t, 20*time.Second, "the tablet's pusher removed", func() bool {
 		return slices.Equal(pushKeys(t, phone), []string{"phone"})
 	})
+}
+
+// TestPushersGoneAfterPasswordChange: a password change signs the other
+// devices out, and GET /pushers straight after it no longer lists their
+// pushers (the deletion reaches the pushserver before either answers).
+func TestPushersGoneAfterPasswordChange(t *testing.T) {
+	inst := testserver.Start(t, testserver.Options{Configure: allowLoopbackGateways})
+	gw := newPushGateway(t)
+	password := "password1"
+	phone := inst.Register("bob", password)
+	for i := range 5 {
+		resp, err := inst.Client().Login(syncCtx, &mautrix.ReqLogin{Type: mautrix.AuthTypePassword,
+			Identifier: mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: "bob"}, Password: password})
+		must(t, err)
+		tablet := inst.Client()
+		tablet.UserID, tablet.AccessToken = resp.UserID, resp.AccessToken
+		if r := pushSet(t, tablet, gw, "tablet", nil, nil); r.Status != 200 {
+			t.Fatalf("set: %d %v", r.Status, r.Body)
+		}
+		next := fmt.Sprintf("password%d", i+2)
+		r := roomsDo(t, phone, "POST", "/_matrix/client/v3/account/password", map[string]any{"new_password": next,
+			"auth": map[string]any{"type": "m.login.password", "identifier": map[string]any{"type": "m.id.user", "user": "bob"}, "password": password}})
+		if r.Status != 200 {
+			t.Fatalf("change password: %d %v", r.Status, r.Body)
+		}
+		if got := pushKeys(t, phone); len(got) != 0 {
+			t.Fatalf("round %d: pushers right after the password change: %v, want none", i, got)
+		}
+		password = next
+	}
 }

@@ -63,7 +63,7 @@ func TestRoomserverPartitions(t *testing.T) {
 	if len(rs1.Server.Rooms.Leases().Owned()) != scalePartitions {
 		t.Fatalf("a lone roomserver holds %v", rs1.Server.Rooms.Leases().Owned())
 	}
-	rs2 := startRoomserverProcess(t, bin, rsCfg("rs-2"))
+	rs2 := startComponentProcess(t, bin, rsCfg("rs-2"), "roomserver")
 	testutil.Eventually(t, 20*time.Second, "rs-2 taking its share of the partitions", func() bool {
 		n := len(rs1.Server.Rooms.Leases().Owned())
 		return n > 0 && n < scalePartitions && rs2.ownedMetric(t) == scalePartitions-n
@@ -195,20 +195,30 @@ func buildAxon(t *testing.T) string {
 	return bin
 }
 
-// childRoomserver is a roomserver running as a process of its own.
-type childRoomserver struct {
-	cmd      *exec.Cmd
-	instance string
-	metrics  string
-	done     chan struct{}
+// childProcess is one partitioned component running as a process of its
+// own.
+type childProcess struct {
+	cmd       *exec.Cmd
+	component string
+	instance  string
+	metrics   string
+	done      chan struct{}
 }
 
-// startRoomserverProcess runs `axon run --components roomserver
-// --instance <name>` on cfg's settings.
-func startRoomserverProcess(t *testing.T, bin string, cfg *config.Config) *childRoomserver {
+// startComponentProcess runs `axon run --components <component>
+// --instance <name>` on cfg's settings (federation as in cfg, with no
+// listener of its own: its routes are on the client listener).
+func startComponentProcess(t *testing.T, bin string, cfg *config.Config, component string) *childProcess {
 	t.Helper()
 	dir := t.TempDir()
 	metrics := testserver.FreeLoopbackAddr(t)
+	federation := "federation: {enabled: false}"
+	if cfg.Federation.Enabled {
+		nets, err := json.Marshal(cfg.Federation.AllowedPrivateNetworks)
+		must(t, err)
+		federation = fmt.Sprintf("federation: {enabled: true, insecure_skip_verify: %t, trusted_key_servers: [], allowed_private_networks: %s}",
+			cfg.Federation.InsecureSkipVerify, nets)
+	}
 	yaml := fmt.Sprintf(`server_name: %q
 data_dir: %q
 signing_key_path: %q
@@ -218,14 +228,14 @@ listeners:
 database: {default: %q}
 nats: {urls: [%q], prefix: %q}
 logging: {level: "warn"}
-federation: {enabled: false}
+%s
 partitioning: {partitions: %d, lease_ttl: %s}
 `, cfg.ServerName, dir, cfg.SigningKeyPath, metrics, cfg.Database.Default, cfg.NATS.URLs[0], cfg.NATS.Prefix,
-		cfg.Partitioning.Partitions, cfg.Partitioning.LeaseTTL)
+		federation, cfg.Partitioning.Partitions, cfg.Partitioning.LeaseTTL)
 	path := filepath.Join(dir, "axon.yaml")
 	must(t, os.WriteFile(path, []byte(yaml), 0o600))
-	c := &childRoomserver{instance: cfg.Partitioning.Instance, metrics: metrics, done: make(chan struct{})}
-	c.cmd = exec.Command(bin, "run", "--config", path, "--components", "roomserver", "--instance", c.instance)
+	c := &childProcess{component: component, instance: cfg.Partitioning.Instance, metrics: metrics, done: make(chan struct{})}
+	c.cmd = exec.Command(bin, "run", "--config", path, "--components", component, "--instance", c.instance)
 	if os.Getenv("AXON_TEST_LOG") == "1" {
 		c.cmd.Stderr = os.Stderr
 	}
@@ -238,7 +248,7 @@ partitioning: {partitions: %d, lease_ttl: %s}
 
 // ownedMetric reads axon_partitions_owned from the process (-1 while it
 // does not answer).
-func (c *childRoomserver) ownedMetric(t *testing.T) int {
+func (c *childProcess) ownedMetric(t *testing.T) int {
 	resp, err := http.Get("http://" + c.metrics + "/metrics")
 	if err != nil {
 		return -1
@@ -248,7 +258,7 @@ func (c *childRoomserver) ownedMetric(t *testing.T) int {
 	if err != nil {
 		return -1
 	}
-	want := fmt.Sprintf(`axon_partitions_owned{component="roomserver",instance=%q} `, c.instance)
+	want := fmt.Sprintf(`axon_partitions_owned{component=%q,instance=%q} `, c.component, c.instance)
 	for _, line := range strings.Split(string(body), "\n") {
 		if v, ok := strings.CutPrefix(line, want); ok {
 			var n int
@@ -261,7 +271,7 @@ func (c *childRoomserver) ownedMetric(t *testing.T) int {
 }
 
 // kill ends the process at once (SIGKILL): nothing is given back.
-func (c *childRoomserver) kill(t *testing.T) {
+func (c *childProcess) kill(t *testing.T) {
 	select {
 	case <-c.done:
 		return

@@ -335,6 +335,10 @@ func TestSyncBadInput(t *testing.T) {
 			{"PUT", v3 + "/presence/" + string(alice.UserID) + "/status", `{"presence":"dancing"}`, 400, "M_INVALID_PARAM"},
 			{"PUT", v3 + "/pushrules/global/bogus/x", `{"actions":[]}`, 400, "M_INVALID_PARAM"},
 			{"GET", v3 + "/pushrules/global/override/nope", nil, 404, "M_NOT_FOUND"},
+			// A rule of a kind this server lacks (MSC4306) does not exist.
+			{"GET", v3 + "/pushrules/global/postcontent/.io.element.msc4306.rule.subscribed_thread", nil, 404, "M_NOT_FOUND"},
+			{"PUT", v3 + "/pushrules/global/postcontent/x/enabled", `{"enabled":false}`, 404, "M_NOT_FOUND"},
+			{"GET", v3 + "/pushrules/device/override/nope", nil, 400, "M_INVALID_PARAM"},
 			{"DELETE", v3 + "/pushrules/global/override/.m.rule.master", nil, 400, "M_INVALID_PARAM"},
 		}
 		for _, c := range cases {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -49,6 +50,9 @@ func TestBuildNamesEventByReferenceHash(t *testing.T) {
 			if ev.EventID() != fresh.EventID() || ev.EventID() != ref.EventID {
 				t.Fatalf("%s: built ID %s, reference hash of the event %s / %s", ver.Version(), ev.EventID(), fresh.EventID(), ref.EventID)
 			}
+			if c, err := CanonicalJSON(ev.JSON()); err != nil || string(c) != string(ev.JSON()) {
+				t.Fatalf("%s: not canonical:\n%s\n%s", ver.Version(), ev.JSON(), c)
+			}
 			if err := checkEventContentHash(ev.JSON()); err != nil {
 				t.Fatalf("%s: content hash: %v", ver.Version(), err)
 			}
@@ -77,6 +81,230 @@ func BenchmarkBuildAndName(b *testing.B) {
 			b.Fatal(err)
 		}
 		_ = ev.EventID()
+	}
+}
+
+// Axon patch 6: power levels parsed from the cache equal a fresh parse,
+// follow the room version's rules (string levels only before v10) and
+// change with the content.
+func TestCachedPowerLevelsFollowContentAndVersion(t *testing.T) {
+	mk := func(ver IRoomVersion, content string) PDU {
+		t.Helper()
+		sk := ""
+		proto := ProtoEvent{SenderID: "@alice:example.org", RoomID: "!room:example.org", Type: spec.MRoomPowerLevels, StateKey: &sk,
+			Content: spec.RawJSON(content), PrevEvents: []string{}, Depth: 3}
+		_, priv, _ := ed25519.GenerateKey(nil)
+		ev, err := ver.NewEventBuilderFromProtoEvent(&proto).Build(time.UnixMilli(1700000000000), "example.org", "ed25519:k", priv)
+		if err != nil {
+			t.Fatalf("%s: build: %v", ver.Version(), err)
+		}
+		return ev
+	}
+	v9, v10 := MustGetRoomVersion(RoomVersionV9), MustGetRoomVersion(RoomVersionV10)
+	for range 2 { // the second round is served from the cache
+		p, err := NewPowerLevelContentFromEvent(mk(v9, `{"ban":"60","users":{"@bob:example.org":"20"}}`))
+		if err != nil || p.Ban != 60 || p.UserLevel("@bob:example.org") != 20 || p.Kick != 50 || p.Notifications["room"] != 50 {
+			t.Fatalf("v9 string levels: %+v, %v", p, err)
+		}
+		if _, err := NewPowerLevelContentFromEvent(mk(v10, `{"ban":"60","users":{"@bob:example.org":"20"}}`)); err == nil {
+			t.Fatal("v10 accepted string power levels")
+		}
+		p, err = NewPowerLevelContentFromEvent(mk(v10, `{"ban":70}`))
+		if err != nil || p.Ban != 70 || p.UserLevel("@bob:example.org") != 0 {
+			t.Fatalf("v10 changed content: %+v, %v", p, err)
+		}
+		ev := mk(v10, `{"ban":80,"invite":30,"users":{"@bob:example.org":90}}`)
+		if p, _ := NewPowerLevelContentFromEvent(ev); p.Invite != 30 || p.UserLevel("@bob:example.org") != 90 {
+			t.Fatalf("before redaction: %+v", p)
+		}
+		ev.Redact() // v10 redaction drops invite, keeps ban and users
+		if p, _ := NewPowerLevelContentFromEvent(ev); p.Invite != 0 || p.Ban != 80 || p.UserLevel("@bob:example.org") != 90 {
+			t.Fatalf("after redaction: %+v", p)
+		}
+	}
+}
+
+// BenchmarkAllowedMessage is the auth check of one message against the
+// room's create, power levels and sender's member events, as the
+// roomserver runs it for every local event.
+func BenchmarkAllowedMessage(b *testing.B) {
+	_, priv, _ := ed25519.GenerateKey(nil)
+	ver := MustGetRoomVersion(RoomVersionV10)
+	sk, alice := "", "@alice:example.org"
+	build := func(typ string, stateKey *string, content string, auth []string) PDU {
+		proto := ProtoEvent{SenderID: alice, RoomID: "!room:example.org", Type: typ, StateKey: stateKey,
+			Content: spec.RawJSON(content), PrevEvents: []string{}, AuthEvents: auth, Depth: 1}
+		ev, err := ver.NewEventBuilderFromProtoEvent(&proto).Build(time.UnixMilli(1700000000000), "example.org", "ed25519:k", priv)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return ev
+	}
+	create := build(spec.MRoomCreate, &sk, `{"creator":"@alice:example.org","room_version":"10"}`, []string{})
+	member := build(spec.MRoomMember, &alice, `{"membership":"join"}`, []string{create.EventID()})
+	pl := build(spec.MRoomPowerLevels, &sk, `{"ban":50,"events":{"m.room.name":50,"m.room.power_levels":100},"events_default":0,"invite":0,"kick":50,"notifications":{"room":50},"redact":50,"state_default":50,"users":{"@alice:example.org":100},"users_default":0}`,
+		[]string{create.EventID(), member.EventID()})
+	msg := build("m.room.message", nil, `{"msgtype":"m.text","body":"hello"}`, []string{create.EventID(), member.EventID(), pl.EventID()})
+	auth, err := NewAuthEvents([]PDU{create, member, pl})
+	if err != nil {
+		b.Fatal(err)
+	}
+	querier := func(_ spec.RoomID, s spec.SenderID) (*spec.UserID, error) { return spec.NewUserID(string(s), true) }
+	b.ReportAllocs()
+	for range b.N {
+		if err := Allowed(msg, auth, querier); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// Axon patch 7: events Build makes are filled without json.Unmarshal,
+// and equal what json.Unmarshal makes of them, in every room version.
+func TestBuiltEventEqualsParsed(t *testing.T) {
+	_, priv, _ := ed25519.GenerateKey(nil)
+	empty, alice := "", "@alice:example.org"
+	protos := []ProtoEvent{
+		{Type: "m.room.message", Content: spec.RawJSON(`{"body":"h\u00e9llo \"q\" \\ \u0001 \u2603","msgtype":"m.text","n":-12,"z":{"b":null,"a":[1]}}`),
+			PrevEvents: []string{"$p1", "$p2"}, AuthEvents: []string{"$a"}, Unsigned: spec.RawJSON(`{"transaction_id":"t1"}`)},
+		{Type: spec.MRoomMember, StateKey: &alice, Content: spec.RawJSON(`{"membership":"join"}`), PrevEvents: []string{"$p"}, AuthEvents: []string{"$a", "$b"}},
+		{Type: spec.MRoomName, StateKey: &empty, Content: spec.RawJSON(`{}`)},
+		{Type: spec.MRoomRedaction, Redacts: "$target", Content: spec.RawJSON(`{"reason":"spam","redacts":"$target"}`), PrevEvents: []string{"$p"}},
+	}
+	for _, ver := range RoomVersions() {
+		for i, proto := range protos {
+			proto.SenderID, proto.RoomID, proto.Depth = alice, "!room:example.org", int64(7+i)
+			if ver.DomainlessRoomIDs() {
+				proto.RoomID = "!abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ"
+			}
+			if ver.StateDAGs() {
+				proto.PrevStateEvents = &[]string{"$ps"}
+			}
+			ev, err := ver.NewEventBuilderFromProtoEvent(&proto).Build(time.UnixMilli(1700000000123), "example.org", "ed25519:k", priv)
+			if err != nil {
+				t.Fatalf("%s/%d: build: %v", ver.Version(), i, err)
+			}
+			parsed, err := ver.NewEventFromTrustedJSONWithEventID(ev.EventID(), ev.JSON(), false)
+			if err != nil {
+				t.Fatalf("%s/%d: parse: %v", ver.Version(), i, err)
+			}
+			if ver.EventFormat() == EventFormatV2 {
+				var fast, slow eventV2
+				if !fillEventV2(&fast, ev.JSON()) {
+					t.Fatalf("%s/%d: not filled directly", ver.Version(), i)
+				}
+				if err := json.Unmarshal(ev.JSON(), &slow); err != nil || !reflect.DeepEqual(fast, slow) {
+					t.Fatalf("%s/%d: filled\n%#v\njson.Unmarshal (%v)\n%#v", ver.Version(), i, fast, err, slow)
+				}
+			}
+			if !reflect.DeepEqual(ev, parsed) {
+				t.Fatalf("%s/%d: built\n%#v\nparsed\n%#v", ver.Version(), i, ev, parsed)
+			}
+		}
+	}
+	if got, ok := signaturesJSON("example.org", "ed25519:k", []byte{1, 2, 250}); !ok || string(got) != `{"example.org":{"ed25519:k":"AQL6"}}` {
+		t.Fatalf("signaturesJSON: %s", got)
+	}
+	if _, ok := signaturesJSON("a<b", "ed25519:k", nil); ok {
+		t.Fatal("signaturesJSON wrote a name json.Marshal escapes")
+	}
+}
+
+// Axon patch 8: keys inserted in order keep a canonical object canonical.
+func TestInsertSortedKey(t *testing.T) {
+	for _, tc := range []struct{ in, key, want string }{
+		{`{}`, "m", `{"m":1}`},
+		{`{"a":0}`, "m", `{"a":0,"m":1}`},
+		{`{"z":0}`, "m", `{"m":1,"z":0}`},
+		{`{"a":{"q":"}"},"z":[0]}`, "m", `{"a":{"q":"}"},"m":1,"z":[0]}`},
+		{`{"a":0,"ma":1,"n":2}`, "m", `{"a":0,"m":1,"ma":1,"n":2}`},
+	} {
+		got, ok := insertSortedKey([]byte(tc.in), tc.key, []byte("1"))
+		if !ok || string(got) != tc.want {
+			t.Errorf("insert %q into %s: %s, want %s", tc.key, tc.in, got, tc.want)
+		}
+	}
+	if _, ok := insertSortedKey([]byte(`[1]`), "m", []byte("1")); ok {
+		t.Error("inserted into an array")
+	}
+}
+
+// Axon patch 7: wherever fillEventV2 accepts an input, it sets exactly
+// what json.Unmarshal sets; inputs where they could differ are declined.
+func TestFillEventV2MatchesUnmarshal(t *testing.T) {
+	base := `"room_id":"!r:hs","sender":"@u:hs","type":"m.room.message","content":{"body":"x"},"depth":3,"origin_server_ts":17,"prev_events":["$p"],"auth_events":["$a","$b"]`
+	for _, tc := range []struct {
+		js      string
+		accepts bool
+	}{
+		{`{` + base + `}`, true},
+		{`{` + base + `,"state_key":"","unsigned":{"age":1},"hashes":{"sha256":"h"},"signatures":{},"origin":"hs","redacts":"$x"}`, true},
+		{`{` + base + `,"state_key":"a","state_key":null}`, true},
+		{`{` + base + `,"type":"second","prev_events":null,"content":null}`, true},
+		{`{` + base + `,"sender":"q\"uote\n\\"}`, true},
+		{`{` + base + `,"sender":"\u00e9"}`, false},
+		{`{` + base + `,"sender":"\ud800"}`, false},
+		{`{` + base + `,"sender":"bad ` + "\xff" + ` utf8"}`, false},
+		{`{` + base + `,"Type":"m.x"}`, false},
+		{`{` + base + `,"t\u0079pe":"m.x"}`, false},
+		{`{` + base + `,"depth":1.0}`, false},
+		{`{` + base + `,"depth":"3"}`, false},
+		{`{` + base + `,"origin_server_ts":-1}`, false},
+		{`{` + base + `,"prev_events":[1]}`, false},
+		{`{` + base + `,"event_id":"$e"}`, false},
+		{`{` + base + `,"sticky":{"duration_ms":5}}`, false},
+		{`{` + base + `,"room_id":5}`, false},
+		{`[1]`, false},
+	} {
+		var fast, slow eventV2
+		got := fillEventV2(&fast, []byte(tc.js))
+		if got != tc.accepts {
+			t.Errorf("%s: accepted %v, want %v", tc.js, got, tc.accepts)
+		}
+		if !got {
+			continue
+		}
+		if err := json.Unmarshal([]byte(tc.js), &slow); err != nil || !reflect.DeepEqual(fast, slow) {
+			t.Errorf("%s: filled\n%#v\njson.Unmarshal (%v)\n%#v", tc.js, fast, err, slow)
+		}
+	}
+}
+
+// Axon patch 9: the direct redaction equals the canonical form of
+// RedactEventJSON's, in every room version; auth event types are left to
+// RedactEventJSON.
+func TestRedactedCanonicalMatches(t *testing.T) {
+	events := []string{
+		`{"auth_events":["$a"],"content":{"body":"<b>&","msgtype":"m.text","nested":{"z":[1,{"y":null}]}},"depth":4,"hashes":{"sha256":"h"},"origin":"hs","origin_server_ts":5,"prev_events":["$p"],"room_id":"!r:hs","sender":"@u:hs","type":"m.room.message","unsigned":{"transaction_id":"t"}}`,
+		`{"content":{},"depth":1,"origin_server_ts":5,"prev_events":[],"prev_state":[],"room_id":"!r:hs","sender":"@u:hs","state_key":"","type":"org.example.state"}`,
+		`{"content":{"a":1},"membership":"join","prev_state_events":["$s"],"room_id":"!r:hs","sender":"@u:hs","state_key":null,"type":"m.room.encrypted"}`,
+		`{"content":{"membership":"join"},"room_id":"!r:hs","sender":"@u:hs","state_key":"@u:hs","type":"m.room.member"}`,
+		`{"content":"not an object","room_id":"!r:hs","sender":"@u:hs","type":"m.room.message"}`,
+	}
+	for _, ver := range RoomVersions() {
+		for i, js := range events {
+			canonical, err := CanonicalJSON([]byte(js))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok := redactedCanonical(canonical, ver)
+			if want := i < 3; ok != want {
+				t.Fatalf("%s/%d: direct %v, want %v", ver.Version(), i, ok, want)
+			}
+			if !ok {
+				continue
+			}
+			red, err := ver.RedactEventJSON(canonical)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := CanonicalJSON(red)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != string(want) {
+				t.Fatalf("%s/%d: direct\n%s\nRedactEventJSON\n%s", ver.Version(), i, got, want)
+			}
+		}
 	}
 }
 

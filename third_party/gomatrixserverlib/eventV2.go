@@ -287,7 +287,7 @@ func CheckFields(input PDU) error { // nolint: gocyclo
 
 func newEventFromTrustedJSONV2(eventJSON []byte, redacted bool, roomVersion IRoomVersion) (PDU, error) {
 	res := eventV2{}
-	if err := json.Unmarshal(eventJSON, &res); err != nil {
+	if err := unmarshalEventV2(eventJSON, &res); err != nil { // Axon patch 7
 		return nil, err
 	}
 
@@ -303,7 +303,7 @@ func newEventFromTrustedJSONV2(eventJSON []byte, redacted bool, roomVersion IRoo
 
 func newEventFromTrustedJSONWithEventIDV2(eventID string, eventJSON []byte, redacted bool, roomVersion IRoomVersion) (PDU, error) {
 	res := &eventV2{}
-	if err := json.Unmarshal(eventJSON, &res); err != nil {
+	if err := unmarshalEventV2(eventJSON, res); err != nil { // Axon patch 7
 		return nil, err
 	}
 

@@ -110,7 +110,7 @@ func newEventFromUntrustedJSONV3(eventJSON []byte, roomVersion IRoomVersion) (PD
 
 func newEventFromTrustedJSONV3(eventJSON []byte, redacted bool, roomVersion IRoomVersion) (PDU, error) {
 	res := eventV3{}
-	if err := json.Unmarshal(eventJSON, &res); err != nil {
+	if err := unmarshalEventV2(eventJSON, &res.eventV2); err != nil { // Axon patch 7
 		return nil, err
 	}
 
@@ -129,7 +129,7 @@ func newEventFromTrustedJSONV3(eventJSON []byte, redacted bool, roomVersion IRoo
 
 func newEventFromTrustedJSONWithEventIDV3(eventID string, eventJSON []byte, redacted bool, roomVersion IRoomVersion) (PDU, error) {
 	res := &eventV3{}
-	if err := json.Unmarshal(eventJSON, &res); err != nil {
+	if err := unmarshalEventV2(eventJSON, &res.eventV2); err != nil { // Axon patch 7
 		return nil, err
 	}
 

@@ -226,25 +226,31 @@ func (eb *EventBuilder) Build(
 		}
 	}
 
-	if eventJSON, err = addContentHashesToEvent(eventJSON); err != nil {
-		return
-	}
-
 	// Axon patch: sign and name the event in one pass (see signNewEvent).
 	var eventID string
 	var named bool
 	var res PDU
-	if gjson.GetBytes(eventJSON, "signatures").Exists() {
-		eventJSON, err = signEvent(string(origin), keyID, privateKey, eventJSON, eb.version.Version())
+	if !gjson.GetBytes(eventJSON, "signatures").Exists() && !gjson.GetBytes(eventJSON, "hashes").Exists() {
+		// Axon patch 8: canonical once (axon_canonical.go).
+		eventJSON, eventID, named, err = hashAndSignCanonical(string(origin), keyID, privateKey, eventJSON, eb.version)
+		if err != nil {
+			return
+		}
 	} else {
-		eventJSON, eventID, named, err = signNewEvent(string(origin), keyID, privateKey, eventJSON, eb.version)
-	}
-	if err != nil {
-		return
-	}
-
-	if eventJSON, err = EnforcedCanonicalJSON(eventJSON, eb.version.Version()); err != nil {
-		return
+		if eventJSON, err = addContentHashesToEvent(eventJSON); err != nil {
+			return
+		}
+		if gjson.GetBytes(eventJSON, "signatures").Exists() {
+			eventJSON, err = signEvent(string(origin), keyID, privateKey, eventJSON, eb.version.Version())
+		} else {
+			eventJSON, eventID, named, err = signNewEvent(string(origin), keyID, privateKey, eventJSON, eb.version, false)
+		}
+		if err != nil {
+			return
+		}
+		if eventJSON, err = EnforcedCanonicalJSON(eventJSON, eb.version.Version()); err != nil {
+			return
+		}
 	}
 
 	if named {

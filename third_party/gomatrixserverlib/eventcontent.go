@@ -70,7 +70,7 @@ func NewCreateContentFromAuthEvents(authEvents AuthEventProvider, userIDForSende
 		err = errorf("missing create event")
 		return
 	}
-	if err = json.Unmarshal(createEvent.Content(), &c); err != nil {
+	if c, err = cachedCreateContent(createEvent.Content()); err != nil { // Axon patch 6
 		err = errorf("unparseable create event content: %s", err.Error())
 		return
 	}
@@ -456,15 +456,14 @@ func (c *PowerLevelContent) Defaults() {
 
 // NewPowerLevelContentFromEvent loads the power level content from an event.
 func NewPowerLevelContentFromEvent(event PDU) (c PowerLevelContent, err error) {
-	// Set the levels to their default values.
-	c.Defaults()
-
 	verImpl, err := GetRoomVersion(event.Version())
 	if err != nil {
+		c.Defaults()
 		return c, err
 	}
 
-	if err = verImpl.ParsePowerLevels(event.Content(), &c); err != nil {
+	// Axon patch 6: parsed once per content (axon_contentcache.go).
+	if c, err = cachedPowerLevels(verImpl, event.Content()); err != nil {
 		err = errorf("unparseable power_levels event content: %s", err.Error())
 		return
 	}
@@ -655,8 +654,7 @@ func checkCreateEventV3(event PDU, sender spec.UserID, knownRoomVersion KnownRoo
 
 func CreatorsFromCreateEvent(createEvent PDU) (creators []string) {
 	creators = append(creators, string(createEvent.SenderID()))
-	var content CreateContent
-	err := json.Unmarshal(createEvent.Content(), &content)
+	content, err := cachedCreateContent(createEvent.Content()) // Axon patch 6
 	if err != nil {
 		// should not be possible as we already have made the PDU
 		panic("invalid create event content: " + string(createEvent.JSON()))

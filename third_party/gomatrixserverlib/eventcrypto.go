@@ -424,26 +424,37 @@ func referenceOfEvent(eventJSON []byte, roomVersion RoomVersion) (eventReference
 // canonical redacted JSON that was signed, so Build need not redact and
 // canonicalise the event again to name it (ok is false for the v1
 // format, whose IDs are not hashes).
-func signNewEvent(signingName string, keyID KeyID, privateKey ed25519.PrivateKey, eventJSON []byte, verImpl IRoomVersion) (signed []byte, eventID string, ok bool, err error) {
-	redactedJSON, err := verImpl.RedactEventJSON(eventJSON)
-	if err != nil {
-		return nil, "", false, err
+func signNewEvent(signingName string, keyID KeyID, privateKey ed25519.PrivateKey, eventJSON []byte, verImpl IRoomVersion, isCanonical bool) (signed []byte, eventID string, ok bool, err error) {
+	var canonical []byte
+	var direct bool
+	if isCanonical { // Axon patch 9 (axon_redact.go)
+		canonical, direct = redactedCanonical(eventJSON, verImpl)
 	}
-	if redactedJSON, err = sjson.DeleteBytes(redactedJSON, "unsigned"); err != nil {
-		return nil, "", false, err
+	if !direct {
+		redactedJSON, err := verImpl.RedactEventJSON(eventJSON)
+		if err != nil {
+			return nil, "", false, err
+		}
+		if redactedJSON, err = sjson.DeleteBytes(redactedJSON, "unsigned"); err != nil {
+			return nil, "", false, err
+		}
+		if canonical, err = CanonicalJSON(redactedJSON); err != nil {
+			return nil, "", false, err
+		}
 	}
-	canonical, err := CanonicalJSON(redactedJSON)
-	if err != nil {
-		return nil, "", false, err
+	sig := ed25519.Sign(privateKey, canonical)
+	signatures, plain := signaturesJSON(signingName, keyID, sig) // Axon patch 7
+	if !plain {
+		if signatures, err = json.Marshal(map[string]map[KeyID]spec.Base64Bytes{signingName: {keyID: spec.Base64Bytes(sig)}}); err != nil {
+			return nil, "", false, err
+		}
 	}
-	signatures, err := json.Marshal(map[string]map[KeyID]spec.Base64Bytes{
-		signingName: {keyID: spec.Base64Bytes(ed25519.Sign(privateKey, canonical))},
-	})
-	if err != nil {
-		return nil, "", false, err
-	}
-	if signed, err = sjson.SetRawBytes(eventJSON, "signatures", signatures); err != nil {
-		return nil, "", false, err
+	// Axon patch 8: in key order, so canonical input stays canonical.
+	var sorted bool
+	if signed, sorted = insertSortedKey(eventJSON, "signatures", signatures); !sorted {
+		if signed, err = sjson.SetRawBytes(eventJSON, "signatures", signatures); err != nil {
+			return nil, "", false, err
+		}
 	}
 	eventID, ok = eventIDOfCanonical(verImpl, canonical)
 	return signed, eventID, ok, nil
