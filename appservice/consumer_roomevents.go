@@ -58,8 +58,8 @@ func (c *Component) itemsForEvent(ctx context.Context, ore *rsapi.OutputNewRoomE
 	if err != nil {
 		return nil, malformed("event "+ore.EventID+" in room event output", err)
 	}
-	for _, js := range ore.AddedStateEvents { // state learned from elsewhere (joins over federation)
-		if st, err := rsapi.ParseEvent(ore.RoomVersion, js); err == nil {
+	for i := range ore.AddedStateEvents { // state learned from elsewhere (joins over federation)
+		if st, err := ore.ParseAddedStateEvent(i); err == nil {
 			c.interest.observe(ore.RoomID, st.Type(), st.StateKey(), st.Content())
 		}
 	}

@@ -83,25 +83,38 @@ func verifyXMatrix(ctx context.Context, method, uri string, authHeaders []string
 		return fail(unauthorized("Invalid origin server name"))
 	}
 	signed := struct {
-		Method      string                                                 `json:"method"`
-		URI         string                                                 `json:"uri"`
-		Origin      spec.ServerName                                        `json:"origin"`
-		Destination spec.ServerName                                        `json:"destination"`
-		Content     json.RawMessage                                        `json:"content,omitempty"`
-		Signatures  map[spec.ServerName]map[gomatrixserverlib.KeyID]string `json:"signatures"`
-	}{method, uri, origin, us, nil, map[spec.ServerName]map[gomatrixserverlib.KeyID]string{origin: sigs}}
+		Method      string          `json:"method"`
+		URI         string          `json:"uri"`
+		Origin      spec.ServerName `json:"origin"`
+		Destination spec.ServerName `json:"destination"`
+		Content     json.RawMessage `json:"content,omitempty"`
+	}{method, uri, origin, us, nil}
 	if len(body) > 0 {
 		if !json.Valid(body) {
 			return fail(httputil.NotJSON("Request body is not valid JSON"))
 		}
 		signed.Content = body
 	}
+	// The signed object is built here, so it is split into the bytes the
+	// signatures cover and the signatures directly (a 50-PDU body is not
+	// decoded and re-encoded again by the verifier).
 	msg, err := json.Marshal(signed)
 	if err != nil {
 		return fail(httputil.BadJSON("Request body is not valid JSON"))
 	}
+	prepared := &gomatrixserverlib.SignedJSON{Signatures: map[string]map[gomatrixserverlib.KeyID]spec.Base64Bytes{string(origin): {}}}
+	if prepared.Canonical, err = gomatrixserverlib.CanonicalJSON(msg); err != nil {
+		return fail(httputil.BadJSON("Request body is not valid JSON"))
+	}
+	for key, sig := range sigs {
+		var raw spec.Base64Bytes
+		if raw.Decode(sig) != nil {
+			return fail(unauthorized("Invalid request signature"))
+		}
+		prepared.Signatures[string(origin)][key] = raw
+	}
 	results, err := verifier.VerifyJSONs(ctx, []gomatrixserverlib.VerifyJSONRequest{{
-		ServerName: origin, AtTS: spec.AsTimestamp(now), Message: msg,
+		ServerName: origin, AtTS: spec.AsTimestamp(now), Message: msg, Prepared: prepared,
 		ValidityCheckingFunc: gomatrixserverlib.StrictValiditySignatureCheck,
 	}})
 	if err != nil {

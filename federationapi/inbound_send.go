@@ -3,11 +3,13 @@ package federationapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sync/atomic"
 	"time"
 
 	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/matrix-org/gomatrixserverlib/spec"
+	"github.com/tidwall/gjson"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/axon-hs/axon/internal/httputil"
@@ -111,6 +113,7 @@ func (p *txnProcessor) processPDUs(ctx context.Context, origin spec.ServerName, 
 	byRoom := map[string][]gomatrixserverlib.PDU{}
 	var roomOrder []string
 	denied := map[string]bool{}
+	var allowed []gomatrixserverlib.PDU
 	for _, raw := range pdus {
 		pdu, err := p.parsePDU(ctx, raw)
 		if err != nil {
@@ -125,7 +128,14 @@ func (p *txnProcessor) processPDUs(ctx context.Context, origin spec.ServerName, 
 			results[pdu.EventID()] = pduResult{Error: "the room's server ACL denies " + string(origin)}
 			continue
 		}
-		if err := gomatrixserverlib.VerifyEventSignatures(ctx, pdu, p.f.ring, userIDForSender); err != nil {
+		allowed = append(allowed, pdu)
+	}
+	// Signatures are checked on every core at once, then the PDUs go on
+	// in transaction order.
+	sigErrs := gomatrixserverlib.VerifyAllEventSignatures(ctx, allowed, p.f.ring, userIDForSender)
+	for i, pdu := range allowed {
+		roomID := pdu.RoomID().String()
+		if err := sigErrs[i]; err != nil {
 			results[pdu.EventID()] = pduResult{Error: "signature check failed: " + err.Error()}
 			continue
 		}
@@ -163,13 +173,13 @@ func (p *txnProcessor) processPDUs(ctx context.Context, origin spec.ServerName, 
 // parsePDU reads a PDU in its room's version. A content hash mismatch
 // makes gomatrixserverlib redact the event, as the spec requires.
 func (p *txnProcessor) parsePDU(ctx context.Context, raw json.RawMessage) (gomatrixserverlib.PDU, error) {
-	var head struct {
-		RoomID string `json:"room_id"`
+	// Only the room ID is read here (the roomserver checks that the
+	// parsed event is for the room whose version parsed it).
+	roomID := gjson.GetBytes(raw, "room_id")
+	if roomID.Type != gjson.String {
+		return nil, errors.New("PDU has no room_id")
 	}
-	if err := json.Unmarshal(raw, &head); err != nil {
-		return nil, err
-	}
-	version, err := p.f.rooms.QueryRoomVersion(ctx, matrixid.RoomID(head.RoomID))
+	version, err := p.f.rooms.QueryRoomVersion(ctx, matrixid.RoomID(roomID.Str))
 	if err != nil {
 		return nil, err
 	}

@@ -141,14 +141,13 @@ func (f *FederationAPI) importRoom(ctx context.Context, server spec.ServerName, 
 		fetched = append(fetched, out...)
 		return out, nil
 	}
-	checked, err := gomatrixserverlib.CheckSendJoinResponse(ctx, ver.Version(), state, f.ring, ev, provider, userIDForSender)
+	authEvents, stateEvents, err := gomatrixserverlib.CheckSendJoinResponseEvents(ctx, ver.Version(), state, f.ring, ev, provider, userIDForSender)
 	if err != nil {
 		return fedErr(http.StatusBadGateway, "M_UNKNOWN", "%s sent an invalid room state: %v", server, err)
 	}
-	all := gomatrixserverlib.LineariseStateResponse(ver.Version(), checked)
-	all = append(fetched, all...)
-	var stateIDs []string
-	for _, e := range checked.GetStateEvents().UntrustedEvents(ver.Version()) {
+	all := append(fetched, linearise(authEvents, stateEvents)...)
+	stateIDs := make([]string, 0, len(stateEvents))
+	for _, e := range stateEvents {
 		stateIDs = append(stateIDs, e.EventID())
 	}
 	in := make([]rsapi.InputRoomEvent, 0, len(all)+1)
@@ -199,4 +198,20 @@ func (f *FederationAPI) importRoom(ctx context.Context, server spec.ServerName, 
 		return fedErr(http.StatusForbidden, "M_FORBIDDEN", "the room state from %s does not allow the event: %s", server, msg)
 	}
 	return nil
+}
+
+// linearise orders the checked auth and state events (each once) so
+// that every event comes after its auth events.
+func linearise(authEvents, stateEvents []gomatrixserverlib.PDU) []gomatrixserverlib.PDU {
+	seen := make(map[string]bool, len(authEvents)+len(stateEvents))
+	all := make([]gomatrixserverlib.PDU, 0, len(authEvents)+len(stateEvents))
+	for _, evs := range [][]gomatrixserverlib.PDU{authEvents, stateEvents} {
+		for _, e := range evs {
+			if !seen[e.EventID()] {
+				seen[e.EventID()] = true
+				all = append(all, e)
+			}
+		}
+	}
+	return authOrder(all)
 }

@@ -87,12 +87,14 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 		return res, nil
 	}
 	var authPDUs []gomatrixserverlib.PDU
+	var authNIDs []int64
 	for _, id := range ev.AuthEventIDs() {
 		a := known[id]
 		if a.status == storage.StatusRejected {
 			return r.rejectEarly(ctx, b, ev, in, known, "auth event "+id+" was rejected")
 		}
 		authPDUs = append(authPDUs, a.pdu)
+		authNIDs = append(authNIDs, a.nid)
 	}
 	provider, err := gomatrixserverlib.NewAuthEvents(authPDUs)
 	if err != nil {
@@ -109,6 +111,7 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 	// 3. state before: from the prev events, or given (HasState)
 	var before storage.StateMap
 	var beforeSnap int64
+	onTip := false // ev's one prev event is the room's one forward extremity
 	if in.HasState {
 		if len(missingPrev(ev, known)) > 0 {
 			defer markHistoryGap(b, len(b.outputs), ev.EventID())
@@ -128,11 +131,21 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 			res.EventID, res.MissingPrevEvents = matrixid.EventID(ev.EventID()), missing
 			return res, nil
 		}
-		if before, beforeSnap, err = r.stateBefore(ctx, b, prevsOf(ev, known)); err != nil {
+		prevs := prevsOf(ev, known)
+		if onTip = len(prevs) == 1 && len(b.extremities) == 1 && b.extremities[0] == prevs[0].pdu.EventID(); onTip {
+			// The one forward extremity: the state after it is current
+			// state (no snapshot to load, nothing to resolve or copy).
+			beforeSnap = b.snapNID
+		} else if before, beforeSnap, err = r.stateBefore(ctx, b, prevs); err != nil {
 			return res, err
 		}
 	}
-	if ok, err := r.allowedBy(ctx, b, ev, before); err != nil || !ok {
+	beforeGet := before.Get
+	if onTip {
+		beforeGet = b.get
+	}
+	ok, beforeNIDs, err := r.allowedBy(ctx, b, ev, beforeGet, authNIDs)
+	if err != nil || !ok {
 		if err != nil {
 			return res, err
 		}
@@ -140,14 +153,17 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 	}
 	// 4. backfill
 	if in.Kind == api.KindBackfill {
+		if onTip {
+			before = b.fullState()
+		}
 		if _, err := r.commitEvent(ctx, b, ev, in, storage.StatusAccepted, beforeSnap, false); err != nil {
 			return res, err
 		}
 		return res, r.outputBackfill(ctx, b, ev, before)
 	}
 	// 5. soft-fail (unless the given state replaces stale current state)
-	current := b.fullState()
 	if in.HasState {
+		current := b.fullState()
 		stale, err := r.staleState(ctx, b, current)
 		if err != nil {
 			return res, err
@@ -156,7 +172,7 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 			return res, r.adoptState(ctx, b, ev, in, current, before, beforeSnap)
 		}
 	}
-	if ok, err := r.allowedBy(ctx, b, ev, current); err != nil || !ok {
+	if ok, _, err := r.allowedBy(ctx, b, ev, b.get, beforeNIDs); err != nil || !ok {
 		if err != nil {
 			return res, err
 		}
@@ -173,6 +189,10 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 	nid, err := r.commitEvent(ctx, b, ev, in, storage.StatusAccepted, beforeSnap, false)
 	if err != nil {
 		return res, err
+	}
+	current := b.fullState()
+	if onTip {
+		before = current
 	}
 	after := maps.Clone(before)
 	if sk := ev.StateKey(); sk != nil {
@@ -207,18 +227,25 @@ func coversAll(prevs, extremities []string) bool {
 	return true
 }
 
-// allowedBy checks ev against the given state.
-func (r *RoomServer) allowedBy(ctx context.Context, b *batch, ev gomatrixserverlib.PDU, state storage.StateMap) (bool, error) {
+// allowedBy checks ev against the given state (a lookup), and returns the NIDs of
+// the state events the check looked at. When they are the events of
+// passed, a set ev was already allowed by, the check is not run again:
+// its outcome depends only on the event and that set (on a linear chain
+// the state before, current state and the auth events usually agree).
+func (r *RoomServer) allowedBy(ctx context.Context, b *batch, ev gomatrixserverlib.PDU, state func(storage.Tuple) int64, passed []int64) (bool, []int64, error) {
 	needed := gomatrixserverlib.StateNeededForAuth([]gomatrixserverlib.PDU{ev}).Tuples()
 	nids := make([]int64, 0, len(needed))
 	for _, t := range needed {
-		if nid := state[t]; nid != 0 {
+		if nid := state(t); nid != 0 && !slices.Contains(nids, nid) {
 			nids = append(nids, nid)
 		}
 	}
+	if sameNIDs(nids, passed) {
+		return true, nids, nil
+	}
 	evs, err := r.eventsByNID(ctx, b.tx, b.rm.version, nids)
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	pdus := make([]gomatrixserverlib.PDU, 0, len(evs))
 	for _, e := range evs {
@@ -226,9 +253,22 @@ func (r *RoomServer) allowedBy(ctx context.Context, b *batch, ev gomatrixserverl
 	}
 	provider, err := gomatrixserverlib.NewAuthEvents(pdus)
 	if err != nil {
-		return false, nil
+		return false, nil, nil
 	}
-	return gomatrixserverlib.Allowed(ev, provider, userIDForSender) == nil, nil
+	return gomatrixserverlib.Allowed(ev, provider, userIDForSender) == nil, nids, nil
+}
+
+// sameNIDs: do a and b hold the same events (each without repeats)?
+func sameNIDs(a, b []int64) bool {
+	if len(a) != len(b) || a == nil {
+		return false
+	}
+	for _, nid := range a {
+		if !slices.Contains(b, nid) {
+			return false
+		}
+	}
+	return true
 }
 
 // stateBefore is the state after each prev event, resolved when there are
@@ -350,6 +390,7 @@ func (r *RoomServer) replaceState(ctx context.Context, b *batch, ev gomatrixserv
 		out.AddsStateEventIDs = append(out.AddsStateEventIDs, e.pdu.EventID())
 		if e.pdu.EventID() != ev.EventID() {
 			out.AddedStateEvents = append(out.AddedStateEvents, e.pdu.JSON())
+			out.AddedStateEventIDs = append(out.AddedStateEventIDs, e.pdu.EventID())
 		}
 		if e.pdu.Type() == spec.MRoomMember {
 			if err := r.db.UpsertMembership(ctx, b.tx, b.rm.nid, *e.pdu.StateKey(), membershipOf(e.pdu), nid); err != nil {

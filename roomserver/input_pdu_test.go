@@ -348,3 +348,52 @@ func TestLenientStateKeyLength(t *testing.T) {
 		}
 	}
 }
+
+// TestTipEventCheckedAgainstCurrentState: an event whose one prev event
+// is the room's one forward extremity takes current state as its state
+// before (no snapshot load); its auth events passing must not let it
+// skip the check against that state. Bob, banned at the tip, cites his
+// old join: rejected, not accepted nor soft-failed. A message citing the
+// current state passes on the same path.
+func TestTipEventCheckedAgainstCurrentState(t *testing.T) {
+	for _, be := range storagetest.Backends() {
+		t.Run(be.Name, func(t *testing.T) {
+			ctx := context.Background()
+			rs, _ := newTestServer(t, be.NewDSN(t))
+			rem := newRemote(t, rs)
+			alice, bob, carol := "@alice:"+testServer, "@bob:other.test", "@carol:other.test"
+			roomID := createTestRoom(t, rs, alice, "10", "public")
+			for i, user := range []string{bob, carol} {
+				ext, err := rs.QueryForwardExtremities(ctx, matrixid.RoomID(roomID))
+				must(t, err)
+				join := rem.build(roomID, user, "m.room.member", strp(user), map[string]string{"membership": "join"},
+					matrixid.Strings(ext), rem.stateIDs(roomID, tCreate, tPL, tJR), int64(10+i), time.Now())
+				if res := rem.input(join); res.Err != nil || res.SoftFailed {
+					t.Fatalf("join %s: %+v", user, res)
+				}
+			}
+			bobJoin := rem.stateIDs(roomID, api.StateKey{Type: "m.room.member", StateKey: bob})
+			if res := send(t, rs, local(roomID, alice, "m.room.member", strp(bob), map[string]string{"membership": "ban"})); res.Err != nil {
+				t.Fatal(res.Err)
+			}
+			tips, err := rs.QueryForwardExtremities(ctx, matrixid.RoomID(roomID))
+			must(t, err)
+			if len(tips) != 1 {
+				t.Fatalf("%d extremities", len(tips))
+			}
+			msg := rem.build(roomID, bob, "m.room.message", nil, map[string]string{"body": "still here"},
+				matrixid.Strings(tips), append(rem.stateIDs(roomID, tCreate, tPL), bobJoin...), 20, time.Now())
+			if res := rem.input(msg); res.Err == nil || res.SoftFailed || !strings.Contains(res.Err.Error(), "state before") {
+				t.Fatalf("banned sender's event on the tip: %+v", res)
+			}
+			ok := rem.build(roomID, carol, "m.room.message", nil, map[string]string{"body": "hello"},
+				matrixid.Strings(tips), rem.stateIDs(roomID, tCreate, tPL, api.StateKey{Type: "m.room.member", StateKey: carol}), 21, time.Now())
+			if res := rem.input(ok); res.Err != nil || res.SoftFailed {
+				t.Fatalf("carol's event on the tip: %+v", res)
+			}
+			if tips, err = rs.QueryForwardExtremities(ctx, matrixid.RoomID(roomID)); err != nil || len(tips) != 1 || string(tips[0]) != ok.EventID() {
+				t.Fatalf("extremities after carol's event: %v %v", tips, err)
+			}
+		})
+	}
+}

@@ -124,13 +124,13 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 		return err
 	}
 	added := map[string]*types.Event{ev.EventID: ev}
-	for _, js := range ore.AddedStateEvents {
-		p, err := types.ParsePDU(ore.RoomVersion, js, false)
+	for i := range ore.AddedStateEvents {
+		p, err := ore.ParseAddedStateEvent(i)
 		if err != nil {
 			s.log.Warn("unparseable added state event", "room_id", ore.RoomID, "error", err)
 			continue
 		}
-		a, err := types.EventFromPDU(p, "")
+		a, err := types.EventFromPDU(p.PDU, "")
 		if err != nil {
 			continue
 		}

@@ -2,7 +2,9 @@ package syncapi
 
 import (
 	"context"
+	"maps"
 	"sync"
+	"sync/atomic"
 
 	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
@@ -20,8 +22,9 @@ type roomState struct {
 	joined  []string
 	invited []string
 
-	namesOnce sync.Once
-	names     map[string]string // user ID -> display name, built on first use
+	namesOnce  sync.Once
+	names      map[string]string // user ID -> display name, built on first use
+	namesBuilt atomic.Bool       // names is complete (withDelta carries it over)
 
 	plOnce sync.Once
 	pl     *matrixrules.PowerLevels // parsed on first use (every pushed event needs it)
@@ -70,14 +73,23 @@ func (r *roomState) displayName(userID string) string {
 	r.namesOnce.Do(func() {
 		r.names = map[string]string{}
 		for _, ev := range r.events {
-			if ev.Type == spec.MRoomMember {
-				if n := gjson.GetBytes(ev.JSON, "content.displayname"); n.Type == gjson.String && n.Str != "" {
-					r.names[*ev.StateKey] = n.Str
-				}
-			}
+			setDisplayName(r.names, ev)
 		}
+		r.namesBuilt.Store(true)
 	})
 	return r.names[userID]
+}
+
+// setDisplayName records a member event's display name in names.
+func setDisplayName(names map[string]string, ev *types.Event) {
+	if ev.Type != spec.MRoomMember {
+		return
+	}
+	if n := gjson.GetBytes(ev.JSON, "content.displayname"); n.Type == gjson.String && n.Str != "" {
+		names[*ev.StateKey] = n.Str
+	} else {
+		delete(names, *ev.StateKey)
+	}
 }
 
 // maxCachedRooms bounds memory; past it the cache starts over.
@@ -204,5 +216,24 @@ func (r *roomState) withDelta(removes []string, adds []*types.Event) *roomState 
 			evs = append(evs, ev)
 		}
 	}
-	return newRoomState(evs)
+	next := newRoomState(evs)
+	if r.namesBuilt.Load() {
+		// Carry the display names over, changed by the delta only:
+		// rebuilding them reads every member event of the room, once per
+		// member event joining a big room.
+		names := maps.Clone(r.names)
+		for _, ev := range r.events {
+			if ev.Type == spec.MRoomMember && (gone[ev.EventID] || slots[stateKey{ev.Type, *ev.StateKey}]) {
+				delete(names, *ev.StateKey)
+			}
+		}
+		for _, ev := range adds {
+			if ev.StateKey != nil {
+				setDisplayName(names, ev)
+			}
+		}
+		next.namesOnce.Do(func() { next.names = names })
+		next.namesBuilt.Store(true)
+	}
+	return next
 }

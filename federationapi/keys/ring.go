@@ -2,6 +2,7 @@ package keys
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/matrix-org/gomatrixserverlib"
@@ -42,11 +43,22 @@ func (r *Ring) VerifyJSONs(ctx context.Context, requests []gomatrixserverlib.Ver
 	return r.ring.VerifyJSONs(ctx, requests)
 }
 
-// keyDB is the store, answering for our own keys without a lookup.
+// keyDB is the store, answering for our own keys without a lookup and
+// for other servers' keys from memory once read: every inbound PDU and
+// request needs its origin's key, and a query each would be one round
+// trip per PDU on PostgreSQL. Keys past their validity are still
+// returned, so the key ring refetches them as it would from the store;
+// what it stores replaces the memory copy on the next read.
 type keyDB struct {
 	store *storage.DB
 	id    *Identity
+
+	mu     sync.Mutex
+	cached map[lookupReq]lookupRes
 }
+
+// maxCachedKeys bounds keyDB's memory (the cache starts over when full).
+const maxCachedKeys = 10000
 
 func (k *keyDB) FetcherName() string { return "database" }
 
@@ -65,12 +77,29 @@ func (k *keyDB) FetchKeys(ctx context.Context, requests map[lookupReq]spec.Times
 			out[req] = lookupRes{VerifyKey: old.VerifyKey, ExpiredTS: old.ExpiredTS}
 		}
 	}
+	k.mu.Lock()
+	for req := range remote {
+		if res, ok := k.cached[req]; ok {
+			out[req] = res
+			delete(remote, req)
+		}
+	}
+	k.mu.Unlock()
+	if len(remote) == 0 {
+		return out, nil
+	}
 	stored, err := k.store.FetchKeys(ctx, remote)
 	if err != nil {
 		return nil, err
 	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.cached == nil || len(k.cached)+len(stored) > maxCachedKeys {
+		k.cached = map[lookupReq]lookupRes{}
+	}
 	for req, res := range stored {
 		out[req] = res
+		k.cached[req] = res
 	}
 	return out, nil
 }
@@ -82,5 +111,11 @@ func (k *keyDB) StoreKeys(ctx context.Context, results map[lookupReq]lookupRes) 
 			remote[req] = res
 		}
 	}
-	return k.store.StoreKeys(ctx, remote)
+	err := k.store.StoreKeys(ctx, remote)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for req := range remote {
+		delete(k.cached, req) // the store keeps the longest-valid copy: read it again
+	}
+	return err
 }

@@ -41,7 +41,18 @@ type RoomEvents struct {
 	LocalJoined func(ctx context.Context, roomID, userID string)
 	// DeadLetter records messages given up on (nil: in Store).
 	DeadLetter stream.DeadLetterFunc
+
+	// unsaved counts messages applied without storing the position
+	// (Handle runs one message at a time).
+	unsaved int
 }
+
+// positionEvery: outputs that change nothing here (another server's
+// event that is no membership change) are not worth a write transaction
+// each, the consumer's only one per inbound event; the position is
+// stored at least every positionEvery of them, so a restart re-reads at
+// most that many, harmlessly.
+const positionEvery = 100
 
 // Start consumes s from the stored position.
 func (c *RoomEvents) Start(ctx context.Context, s *stream.Stream) (<-chan struct{}, error) {
@@ -86,11 +97,19 @@ func (c *RoomEvents) Handle(ctx context.Context, msg stream.Message) error {
 		return err
 	}
 	local := msg.Seq > c.BacklogUntil && c.isLocal(ev)
+	if !local && len(joins) == 0 && len(ev.RemovesStateEventIDs) == 0 {
+		if c.unsaved++; c.unsaved < positionEvery {
+			return nil
+		}
+	}
+	c.unsaved = 0
 	var dests []string
 	err = c.Store.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
-		before, err := c.Store.JoinedServers(ctx, tx, ev.RoomID)
-		if err != nil {
-			return err
+		var before []string
+		if local {
+			if before, err = c.Store.JoinedServers(ctx, tx, ev.RoomID); err != nil {
+				return err
+			}
 		}
 		if err := c.Store.RemoveJoined(ctx, tx, ev.RoomID, ev.RemovesStateEventIDs); err != nil {
 			return err
@@ -227,8 +246,11 @@ func (c *RoomEvents) addedJoins(ctx context.Context, ev *rsapi.OutputNewRoomEven
 		return nil, nil
 	}
 	known := map[string]gomatrixserverlib.PDU{}
-	for _, raw := range append([]json.RawMessage{ev.Event}, ev.AddedStateEvents...) {
-		if e, err := rsapi.ParseEvent(ev.RoomVersion, raw); err == nil {
+	if e, err := rsapi.ParseEventWithID(ev.RoomVersion, ev.EventID, ev.Event); err == nil {
+		known[e.EventID()] = e.PDU
+	}
+	for i := range ev.AddedStateEvents {
+		if e, err := ev.ParseAddedStateEvent(i); err == nil {
 			known[e.EventID()] = e.PDU
 		}
 	}

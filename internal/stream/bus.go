@@ -111,7 +111,7 @@ func startEmbedded(storeDir string) (*server.Server, error) {
 		StoreDir:           abs,
 		NoSigs:             true,
 		NoLog:              true,
-		MaxPayload:         8 << 20,
+		MaxPayload:         MaxPayload,
 		JetStreamMaxMemory: 256 << 20,
 	})
 	if err != nil {
@@ -327,3 +327,9 @@ func (b *Bus) Check(ctx context.Context) error {
 	}
 	return nil
 }
+
+// MaxPayload is the largest message the embedded NATS server takes (the
+// NATS maximum). One room output can be big: a join over federation
+// carries the room's whole state (10,000 members and 10,000 other state
+// events are ~15 MB). An external NATS needs max_payload as large.
+const MaxPayload = 64 << 20

@@ -30,6 +30,20 @@ func ParseEvent(roomVersion string, eventJSON []byte) (*Event, error) {
 	return &Event{PDU: pdu}, nil
 }
 
+// ParseEventWithID is ParseEvent for JSON whose event ID is known (no
+// reference hash to compute).
+func ParseEventWithID(roomVersion, eventID string, eventJSON []byte) (*Event, error) {
+	v, err := gomatrixserverlib.GetRoomVersion(gomatrixserverlib.RoomVersion(roomVersion))
+	if err != nil {
+		return nil, err
+	}
+	pdu, err := v.NewEventFromTrustedJSONWithEventID(eventID, eventJSON, false)
+	if err != nil {
+		return nil, err
+	}
+	return &Event{PDU: pdu}, nil
+}
+
 type wireEvent struct {
 	RoomVersion string          `json:"room_version"`
 	EventID     string          `json:"event_id"`

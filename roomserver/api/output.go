@@ -55,6 +55,11 @@ type OutputNewRoomEvent struct {
 	// that were never output before (e.g. state learned over federation),
 	// so consumers need not query the roomserver for them.
 	AddedStateEvents []json.RawMessage `json:"added_state_events,omitempty"`
+	// AddedStateEventIDs names AddedStateEvents, entry by entry, so that
+	// consumers need not hash thousands of events (a join over federation
+	// adds a room's whole state) to learn their IDs. Outputs written
+	// before it existed lack it; ParseAddedStateEvent copes.
+	AddedStateEventIDs []string `json:"added_state_event_ids,omitempty"`
 	// HistoryVisibility in force for this event.
 	HistoryVisibility string `json:"history_visibility,omitempty"`
 	// TransactionID is set for events sent by a local client with a txnId,
@@ -106,4 +111,13 @@ type OutputForget struct {
 	RoomID            string `json:"room_id"`
 	UserID            string `json:"user_id"`
 	MembershipEventID string `json:"membership_event_id"`
+}
+
+// ParseAddedStateEvent parses AddedStateEvents[i], named from
+// AddedStateEventIDs when the output carries them.
+func (o *OutputNewRoomEvent) ParseAddedStateEvent(i int) (*Event, error) {
+	if len(o.AddedStateEventIDs) != len(o.AddedStateEvents) {
+		return ParseEvent(o.RoomVersion, o.AddedStateEvents[i])
+	}
+	return ParseEventWithID(o.RoomVersion, o.AddedStateEventIDs[i], o.AddedStateEvents[i])
 }

@@ -14,6 +14,9 @@ type Tuple = gomatrixserverlib.StateKeyTuple
 // StateMap maps state keys to event NIDs.
 type StateMap map[Tuple]int64
 
+// Get is the event NID for t (0 when unset).
+func (m StateMap) Get(t Tuple) int64 { return m[t] }
+
 // InsertSnapshot writes a snapshot. With parent 0, entries is the full
 // state; otherwise it is the delta on parent (an entry with event NID 0
 // removes the key). chainLen is the number of deltas since the last full

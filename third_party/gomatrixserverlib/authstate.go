@@ -324,14 +324,32 @@ func CheckSendJoinResponse(
 	keyRing JSONVerifier, joinEvent PDU,
 	missingAuth EventProvider, userIDForSender spec.UserIDForSender,
 ) (StateResponse, error) {
+	authEvents, stateEvents, err := CheckSendJoinResponseEvents(ctx, roomVersion, r, keyRing, joinEvent, missingAuth, userIDForSender)
+	if err != nil {
+		return nil, err
+	}
+	return &stateResponseImpl{
+		authEvents:  NewEventJSONsFromEvents(authEvents),
+		stateEvents: NewEventJSONsFromEvents(stateEvents),
+	}, nil
+}
+
+// Axon patch: CheckSendJoinResponseEvents is CheckSendJoinResponse
+// returning the checked events themselves, so a caller need not parse
+// (and name, a reference hash each) thousands of events again.
+func CheckSendJoinResponseEvents(
+	ctx context.Context, roomVersion RoomVersion, r StateResponse,
+	keyRing JSONVerifier, joinEvent PDU,
+	missingAuth EventProvider, userIDForSender spec.UserIDForSender,
+) (authEvents, stateEvents []PDU, err error) {
 	// First check that the state is valid and that the events in the response
 	// are correctly signed.
 	//
 	// The response to /send_join has the same data as a response to /state
 	// and the checks for a response to /state also apply.
-	authEvents, stateEvents, err := CheckStateResponse(ctx, r, roomVersion, keyRing, missingAuth, userIDForSender)
+	authEvents, stateEvents, err = CheckStateResponse(ctx, r, roomVersion, keyRing, missingAuth, userIDForSender)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
 	eventsByID := map[string]PDU{}
@@ -352,7 +370,7 @@ func CheckSendJoinResponse(
 
 	// Now check that the join event is valid against its auth events.
 	if err := checkAllowedByAuthEvents(joinEvent, eventsByID, missingAuth, userIDForSender); err != nil {
-		return nil, fmt.Errorf(
+		return nil, nil, fmt.Errorf(
 			"gomatrixserverlib: event with ID %q is not allowed by its auth events: %w",
 			joinEvent.EventID(), err,
 		)
@@ -361,25 +379,21 @@ func CheckSendJoinResponse(
 	// Add all of the current state events to an auth provider, allowing us
 	// to check specifically that the join event is allowed by the supplied
 	// state (and not by former auth events).
-	stateEventsJSON := NewEventJSONsFromEvents(stateEvents)
-	for i := range stateEventsJSON {
+	for i := range stateEvents {
 		if err := authEventProvider.AddEvent(stateEvents[i]); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 
 	// Now check that the join event is valid against the supplied state.
 	if err := Allowed(joinEvent, authEventProvider, userIDForSender); err != nil {
-		return nil, fmt.Errorf(
+		return nil, nil, fmt.Errorf(
 			"gomatrixserverlib: event with ID %q is not allowed by the current room state: %w",
 			joinEvent.EventID(), err,
 		)
 	}
 
-	return &stateResponseImpl{
-		authEvents:  NewEventJSONsFromEvents(authEvents),
-		stateEvents: stateEventsJSON,
-	}, nil
+	return authEvents, stateEvents, nil
 }
 
 // LineariseStateResponse combines the auth events and the state events and returns

@@ -22,6 +22,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
@@ -30,10 +33,23 @@ import (
 )
 
 func VerifyAllEventSignatures(ctx context.Context, events []PDU, verifier JSONVerifier, userIDForSender spec.UserIDForSender) []error {
-	errors := make([]error, 0, len(events))
-	for _, e := range events {
-		errors = append(errors, VerifyEventSignatures(ctx, e, verifier, userIDForSender))
+	// Axon patch: verify on every core (a room's state is thousands of
+	// events, each an ed25519 verification). Each event is checked by one
+	// goroutine and its result kept in its own slot.
+	errors := make([]error, len(events))
+	workers := min(runtime.GOMAXPROCS(0), len(events))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(events); i = int(next.Add(1) - 1) {
+				errors[i] = VerifyEventSignatures(ctx, events[i], verifier, userIDForSender)
+			}
+		}()
 	}
+	wg.Wait()
 	return errors
 }
 
@@ -127,6 +143,12 @@ func VerifyEventSignatures(ctx context.Context, e PDU, verifier JSONVerifier, us
 		return fmt.Errorf("failed to redact event: %w", err)
 	}
 
+	// Axon patch: canonicalise the redacted event once for every server
+	// that must have signed it, and name the event from those bytes.
+	prepared, err := prepareMarshalled(redactedJSON)
+	if err != nil {
+		return fmt.Errorf("failed to read event signatures: %w", err)
+	}
 	var toVerify []VerifyJSONRequest
 	for serverName := range needed {
 		v := VerifyJSONRequest{
@@ -134,6 +156,7 @@ func VerifyEventSignatures(ctx context.Context, e PDU, verifier JSONVerifier, us
 			AtTS:                 e.OriginServerTS(),
 			ServerName:           serverName,
 			ValidityCheckingFunc: verImpl.SignatureValidityCheck,
+			Prepared:             prepared,
 		}
 		toVerify = append(toVerify, v)
 	}
@@ -154,8 +177,73 @@ func VerifyEventSignatures(ctx context.Context, e PDU, verifier JSONVerifier, us
 			return result.Error
 		}
 	}
-
+	nameFromSigned(e, verImpl, prepared.Canonical)
 	return nil
+}
+
+// Axon patch: prepareMarshalled is PrepareSignedJSON for JSON that
+// encoding/json wrote (as RedactEventJSON does): valid, and without
+// repeated keys, so the keys can be cut out in place rather than by
+// decoding and re-encoding the object.
+func prepareMarshalled(message []byte) (*SignedJSON, error) {
+	var out SignedJSON
+	if sigs := gjson.GetBytes(message, "signatures"); sigs.Exists() {
+		if err := json.Unmarshal([]byte(sigs.Raw), &out.Signatures); err != nil {
+			return nil, err
+		}
+	}
+	unsigned := message
+	for _, key := range []string{"signatures", "unsigned"} {
+		if gjson.GetBytes(unsigned, key).Exists() {
+			var err error
+			if unsigned, err = sjson.DeleteBytes(unsigned, key); err != nil {
+				return nil, err
+			}
+		}
+	}
+	out.Canonical = CanonicalJSONAssumeValid(unsigned)
+	return &out, nil
+}
+
+// Axon patch: nameFromSigned gives a v2-format event that has no ID yet
+// the ID its reference hash would give: that hash covers exactly the
+// canonical redacted JSON without signatures that the signatures cover.
+func nameFromSigned(e PDU, verImpl IRoomVersion, canonical []byte) {
+	var ev *eventV2
+	switch t := e.(type) {
+	case *eventV2:
+		ev = t
+	case *eventV3:
+		ev = &t.eventV2
+	default:
+		return
+	}
+	if ev.EventIDRaw != "" {
+		return
+	}
+	if id, ok := eventIDOfCanonical(verImpl, canonical); ok {
+		ev.EventIDRaw = id
+	}
+}
+
+// eventIDOfCanonical is the v2-format event ID of an event whose
+// canonical redacted JSON without signatures is canonical (ok is false
+// for the v1 format, whose IDs are not hashes).
+func eventIDOfCanonical(verImpl IRoomVersion, canonical []byte) (string, bool) {
+	if verImpl.EventFormat() != EventFormatV2 {
+		return "", false
+	}
+	var encoder *base64.Encoding
+	switch verImpl.EventIDFormat() {
+	case EventIDFormatV2:
+		encoder = base64.RawStdEncoding
+	case EventIDFormatV3:
+		encoder = base64.RawURLEncoding
+	default:
+		return "", false
+	}
+	sum := sha256.Sum256(canonical)
+	return "$" + encoder.EncodeToString(sum[:]), true
 }
 
 func getMXIDMapping(e PDU) (*MXIDMapping, error) {
@@ -368,20 +456,8 @@ func signNewEvent(signingName string, keyID KeyID, privateKey ed25519.PrivateKey
 			return nil, "", false, err
 		}
 	}
-	if verImpl.EventFormat() != EventFormatV2 {
-		return signed, "", false, nil
-	}
-	var encoder *base64.Encoding
-	switch verImpl.EventIDFormat() {
-	case EventIDFormatV2:
-		encoder = base64.RawStdEncoding
-	case EventIDFormatV3:
-		encoder = base64.RawURLEncoding
-	default:
-		return signed, "", false, nil
-	}
-	sum := sha256.Sum256(canonical)
-	return signed, "$" + encoder.EncodeToString(sum[:]), true, nil
+	eventID, ok = eventIDOfCanonical(verImpl, canonical)
+	return signed, eventID, ok, nil
 }
 
 // SignEvent adds a ED25519 signature to the event for the given key.

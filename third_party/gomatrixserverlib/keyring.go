@@ -150,6 +150,11 @@ type VerifyJSONRequest struct {
 	// ValidityCheckingFunc is used to validate signatures. This can be used
 	// to enforce strict validation of signatures.
 	ValidityCheckingFunc SignatureValidityCheckFunc
+	// Axon patch: Prepared, when set, is Message already split into its
+	// canonical signed bytes and its signatures (see PrepareSignedJSON),
+	// so checking it against several servers and keys parses it once;
+	// Message is then not read.
+	Prepared *SignedJSON
 }
 
 // A VerifyJSONResult is the result of checking the signature of a JSON message.
@@ -182,7 +187,7 @@ func (k KeyRing) VerifyJSONs(ctx context.Context, requests []VerifyJSONRequest) 
 	numRequests := len(requests)
 
 	for i := range requests {
-		ids, err := ListKeyIDs(string(requests[i].ServerName), requests[i].Message)
+		ids, err := requests[i].keyIDs()
 		if err != nil {
 			results[i].Error = fmt.Errorf("gomatrixserverlib: error extracting key IDs")
 			continue
@@ -369,9 +374,7 @@ func (k *KeyRing) checkUsingKeys(
 				)
 				continue
 			}
-			if err := VerifyJSON(
-				string(requests[i].ServerName), keyID, ed25519.PublicKey(serverKey.Key), requests[i].Message,
-			); err != nil {
+			if err := requests[i].verify(keyID, ed25519.PublicKey(serverKey.Key)); err != nil {
 				// The signature wasn't valid, record the error and try the next key ID.
 				results[i].Error = err
 				continue

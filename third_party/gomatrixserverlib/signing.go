@@ -95,28 +95,38 @@ func ListKeyIDs(signingName string, message []byte) ([]KeyID, error) {
 
 // VerifyJSON checks that the entity has signed the message using a particular key.
 func VerifyJSON(signingName string, keyID KeyID, publicKey ed25519.PublicKey, message []byte) error {
+	signed, err := PrepareSignedJSON(message)
+	if err != nil {
+		return err
+	}
+	return signed.Verify(signingName, keyID, publicKey)
+}
+
+// Axon patch: SignedJSON is a signed message split once into what its
+// signatures cover and the signatures, so that verifying it against
+// several keys, or naming an event from the same bytes, does not decode,
+// re-encode and canonicalise the message again each time.
+type SignedJSON struct {
+	// Canonical is the canonical JSON of the message without its
+	// "signatures" and "unsigned" keys: the bytes the signatures cover.
+	Canonical  []byte
+	Signatures map[string]map[KeyID]spec.Base64Bytes
+}
+
+// PrepareSignedJSON splits message (a JSON object) into a SignedJSON.
+func PrepareSignedJSON(message []byte) (*SignedJSON, error) {
 	// Unpack the top-level key of the JSON object without unpacking the contents of the keys.
 	// This allows us to add and remove the top-level keys from the JSON object.
 	// It also ensures that the JSON is actually a valid JSON object.
 	var object map[string]*json.RawMessage
-	var signatures map[string]map[KeyID]spec.Base64Bytes
 	if err := json.Unmarshal(message, &object); err != nil {
-		return err
+		return nil, err
 	}
-
-	// Check that there is a signature from the entity that we are expecting a signature from.
-	if object["signatures"] == nil {
-		return fmt.Errorf("No signatures")
-	}
-	if err := json.Unmarshal(*object["signatures"], &signatures); err != nil {
-		return err
-	}
-	signature, ok := signatures[signingName][keyID]
-	if !ok {
-		return fmt.Errorf("No signature from %q with ID %q", signingName, keyID)
-	}
-	if len(signature) != ed25519.SignatureSize {
-		return fmt.Errorf("Bad signature length from %q with ID %q", signingName, keyID)
+	var out SignedJSON
+	if object["signatures"] != nil {
+		if err := json.Unmarshal(*object["signatures"], &out.Signatures); err != nil {
+			return nil, err
+		}
 	}
 
 	// The "unsigned" key and "signatures" keys aren't covered by the signature so remove them.
@@ -126,17 +136,51 @@ func VerifyJSON(signingName string, keyID KeyID, publicKey ed25519.PublicKey, me
 	// Encode the JSON without the "unsigned" and "signatures" keys in the canonical format.
 	unsorted, err := json.Marshal(object)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	canonical, err := CanonicalJSON(unsorted)
-	if err != nil {
-		return err
+	if out.Canonical, err = CanonicalJSON(unsorted); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Verify checks that signingName signed the message with the key.
+func (s *SignedJSON) Verify(signingName string, keyID KeyID, publicKey ed25519.PublicKey) error {
+	// Check that there is a signature from the entity that we are expecting a signature from.
+	if s.Signatures == nil {
+		return fmt.Errorf("No signatures")
+	}
+	signature, ok := s.Signatures[signingName][keyID]
+	if !ok {
+		return fmt.Errorf("No signature from %q with ID %q", signingName, keyID)
+	}
+	if len(signature) != ed25519.SignatureSize {
+		return fmt.Errorf("Bad signature length from %q with ID %q", signingName, keyID)
 	}
 
 	// Verify the ed25519 signature.
-	if !ed25519.Verify(publicKey, canonical, signature) {
+	if !ed25519.Verify(publicKey, s.Canonical, signature) {
 		return fmt.Errorf("Bad signature from %q with ID %q", signingName, keyID)
 	}
-
 	return nil
+}
+
+// keyIDs lists the key IDs the request's server signed its message with.
+func (r *VerifyJSONRequest) keyIDs() ([]KeyID, error) {
+	if r.Prepared == nil {
+		return ListKeyIDs(string(r.ServerName), r.Message)
+	}
+	var result []KeyID
+	for keyID := range r.Prepared.Signatures[string(r.ServerName)] {
+		result = append(result, keyID)
+	}
+	return result, nil
+}
+
+// verify checks the request's message against one key of its server.
+func (r *VerifyJSONRequest) verify(keyID KeyID, publicKey ed25519.PublicKey) error {
+	if r.Prepared == nil {
+		return VerifyJSON(string(r.ServerName), keyID, publicKey, r.Message)
+	}
+	return r.Prepared.Verify(string(r.ServerName), keyID, publicKey)
 }

@@ -66,7 +66,7 @@ func (s *Server) Restart() {
 	s.t.Helper()
 	srv, err := server.NewServer(&server.Options{
 		Host: "127.0.0.1", Port: s.port, JetStream: true, StoreDir: s.storeDir,
-		NoSigs: true, NoLog: true, MaxPayload: 8 << 20,
+		NoSigs: true, NoLog: true, MaxPayload: stream.MaxPayload,
 	})
 	if err != nil {
 		s.t.Fatal(err)
