@@ -58,7 +58,6 @@ type MediaAPI struct {
 	// (address-checked like previews: the URL is the remote's choice).
 	redirect *preview.Fetcher
 
-	blobs     sync.RWMutex // commit+record (read) vs. eviction's check+delete (write)
 	uploaded  uploadNotifier
 	fetches   singleflight.Group // remote fetches, by origin/mediaID
 	thumbs    singleflight.Group // thumbnail generation, by key

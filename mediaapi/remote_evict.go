@@ -45,35 +45,18 @@ func (m *MediaAPI) evictRemote(ctx context.Context, cutoff time.Time) (int, erro
 }
 
 // deleteMedia removes a media row, its thumbnails and the files no other
-// row uses. It holds the blobs lock throughout, so a thumbnail being made
-// meanwhile either lands before (and is deleted with the rest) or finds
-// the media gone (storeThumbnail) and records nothing.
+// row uses. A thumbnail being made meanwhile either lands before (and is
+// deleted with the rest) or finds the media gone and records nothing
+// (storage.InsertThumbnail).
 func (m *MediaAPI) deleteMedia(ctx context.Context, origin, mediaID string) error {
-	m.blobs.Lock()
-	defer m.blobs.Unlock()
 	shas, err := m.db.DeleteMedia(ctx, origin, mediaID)
 	if err != nil {
 		return err
 	}
 	for _, sha := range shas {
-		if err := m.deleteUnusedFileLocked(ctx, sha); err != nil {
+		if err := m.deleteUnusedFile(ctx, sha); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// deleteUnusedFile removes a stored file if no row refers to it any more.
-func (m *MediaAPI) deleteUnusedFile(ctx context.Context, sha string) error {
-	m.blobs.Lock()
-	defer m.blobs.Unlock()
-	return m.deleteUnusedFileLocked(ctx, sha)
-}
-
-func (m *MediaAPI) deleteUnusedFileLocked(ctx context.Context, sha string) error {
-	used, err := m.db.SHA256InUse(ctx, sha)
-	if err != nil || used {
-		return err
-	}
-	return m.store.Delete(ctx, sha)
 }

@@ -59,22 +59,19 @@ func (m *MediaAPI) storeThumbnail(ctx context.Context, row *storage.Media, src *
 	t := &storage.Thumbnail{Origin: row.Origin, MediaID: row.MediaID, Width: size.Width, Height: size.Height,
 		Method: string(size.Method), Animated: th.Animated, ContentType: th.ContentType, Size: sp.Size,
 		SHA256: sp.SHA256, CreatedTS: time.Now().UnixMilli()}
-	// Under the blobs lock, as deletion holds it: media deleted meanwhile
-	// (admin API, eviction) gets no thumbnail file or row.
-	m.blobs.RLock()
-	defer m.blobs.RUnlock()
+	// Media deleted meanwhile (admin API, eviction) gets no thumbnail row
+	// (storage.InsertThumbnail checks) and so no file.
 	if _, err := m.db.Media(ctx, row.Origin, row.MediaID); err != nil {
 		sp.Remove()
-		if errors.Is(err, istorage.ErrNotFound) {
-			return nil, errNotFound
-		}
+	} else {
+		err = m.commitAndRecord(ctx, sp, func() error { return m.db.InsertThumbnail(ctx, t) })
+	}
+	if errors.Is(err, istorage.ErrNotFound) {
+		return nil, errNotFound
+	} else if err != nil {
 		return nil, err
 	}
-	if err := m.store.Commit(ctx, sp); err != nil {
-		sp.Remove()
-		return nil, err
-	}
-	return t, m.db.InsertThumbnail(ctx, t)
+	return t, nil
 }
 
 // pregenerateThumbnails makes the configured sizes of a new image upload

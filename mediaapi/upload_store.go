@@ -62,14 +62,26 @@ func (m *MediaAPI) spool(r io.Reader, limit int64, tooLarge error) (*blob.Spoole
 }
 
 // commitAndRecord stores the spooled file, then runs record (which writes
-// the row pointing at it). Eviction deletes files only between such
-// pairs, never inside one, so no row is written for a file being deleted.
+// the row pointing at it), with the file pinned throughout (blob_lock.go)
+// so that no process deletes it in between. A file whose row was not
+// written is deleted again unless something else uses it.
 func (m *MediaAPI) commitAndRecord(ctx context.Context, sp *blob.Spooled, record func() error) error {
-	m.blobs.RLock()
-	defer m.blobs.RUnlock()
-	if err := m.store.Commit(ctx, sp); err != nil {
+	token, err := m.pinBlob(ctx, sp.SHA256)
+	if err != nil {
 		sp.Remove()
 		return err
 	}
-	return record()
+	err = m.store.Commit(ctx, sp)
+	if err != nil {
+		sp.Remove()
+	} else {
+		err = record()
+	}
+	m.unpinBlob(ctx, sp.SHA256, token)
+	if err != nil {
+		if derr := m.deleteUnusedFile(context.WithoutCancel(ctx), sp.SHA256); derr != nil {
+			m.log.Warn("deleting an unrecorded file", "sha256", sp.SHA256, "error", derr)
+		}
+	}
+	return err
 }

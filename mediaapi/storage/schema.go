@@ -61,4 +61,19 @@ ALTER TABLE mediaapi_media ADD COLUMN safe_from_quarantine BOOLEAN NOT NULL DEFA
 CREATE INDEX mediaapi_media_uploader_created ON mediaapi_media (uploader, created_ts);
 CREATE INDEX mediaapi_media_origin_access ON mediaapi_media (origin, last_access_ts);
 `,
+}, {
+	Version: 3,
+	Name:    "blob pins and deletion marks (several processes on one store)",
+	SQL: `
+CREATE TABLE mediaapi_blobs (
+	sha256 TEXT PRIMARY KEY,
+	deleting_ts BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE mediaapi_blob_pins (
+	sha256 TEXT NOT NULL,
+	token TEXT NOT NULL,
+	created_ts BIGINT NOT NULL,
+	PRIMARY KEY (sha256, token)
+);
+`,
 }}

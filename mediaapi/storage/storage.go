@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 
 	"github.com/axon-hs/axon/internal/storage"
 )
@@ -145,27 +146,26 @@ func (d *DB) DeleteMedia(ctx context.Context, origin, mediaID string) ([]string,
 	var shas []string
 	err := d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
 		shas = nil
-		rows, err := tx.QueryContext(ctx, `SELECT sha256 FROM mediaapi_media WHERE origin = $1 AND media_id = $2 AND sha256 <> ''
-			UNION SELECT sha256 FROM mediaapi_thumbnails WHERE origin = $1 AND media_id = $2`, origin, mediaID)
+		// The media row first: its lock orders this against
+		// InsertThumbnail, whose thumbnail the next statements then see.
+		var sha string
+		err := tx.QueryRowContext(ctx, `DELETE FROM mediaapi_media WHERE origin = $1 AND media_id = $2 RETURNING sha256`,
+			origin, mediaID).Scan(&sha)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `DELETE FROM mediaapi_thumbnails WHERE origin = $1 AND media_id = $2 RETURNING sha256`, origin, mediaID)
 		if shas, err = storage.Strings(rows, err); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM mediaapi_thumbnails WHERE origin = $1 AND media_id = $2`, origin, mediaID); err != nil {
-			return err
+		if sha != "" && !slices.Contains(shas, sha) {
+			shas = append(shas, sha)
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM mediaapi_media WHERE origin = $1 AND media_id = $2`, origin, mediaID)
-		return err
+		slices.Sort(shas)
+		shas = slices.Compact(shas)
+		return nil
 	})
 	return shas, err
-}
-
-// SHA256InUse reports whether any media row or thumbnail still refers to
-// the file sha.
-func (d *DB) SHA256InUse(ctx context.Context, sha string) (bool, error) {
-	var n int
-	err := d.DB.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM mediaapi_media WHERE sha256 = $1)
-		+ (SELECT COUNT(*) FROM mediaapi_thumbnails WHERE sha256 = $1)`, sha).Scan(&n)
-	return n > 0, err
 }
 
 // Thumbnail is one row of mediaapi_thumbnails.
@@ -180,16 +180,11 @@ type Thumbnail struct {
 	CreatedTS       int64
 }
 
-// InsertThumbnail stores a thumbnail row (replacing one of the same key).
-func (d *DB) InsertThumbnail(ctx context.Context, t *Thumbnail) error {
-	_, err := d.DB.ExecContext(ctx, `INSERT INTO mediaapi_thumbnails
-		(origin, media_id, width, height, method, animated, content_type, size, sha256, created_ts)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-		ON CONFLICT (origin, media_id, width, height, method, animated) DO UPDATE SET
-			content_type = excluded.content_type, size = excluded.size, sha256 = excluded.sha256, created_ts = excluded.created_ts`,
-		t.Origin, t.MediaID, t.Width, t.Height, t.Method, t.Animated, t.ContentType, t.Size, t.SHA256, t.CreatedTS)
-	return err
-}
+const insertThumbnailSQL = `INSERT INTO mediaapi_thumbnails
+	(origin, media_id, width, height, method, animated, content_type, size, sha256, created_ts)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+	ON CONFLICT (origin, media_id, width, height, method, animated) DO UPDATE SET
+		content_type = excluded.content_type, size = excluded.size, sha256 = excluded.sha256, created_ts = excluded.created_ts`
 
 // Thumbnails lists the stored thumbnails of one file.
 func (d *DB) Thumbnails(ctx context.Context, origin, mediaID string) ([]Thumbnail, error) {
