@@ -55,7 +55,7 @@ func (d *DB) MarkDeleting(ctx context.Context, sha string, now, staleBefore int6
 		var deleting int64
 		if err := tx.QueryRowContext(ctx, `INSERT INTO mediaapi_blobs (sha256) VALUES ($1)
 			ON CONFLICT (sha256) DO UPDATE SET deleting_ts = mediaapi_blobs.deleting_ts
-			RETURNING deleting_ts`, sha).Scan(&deleting); err != nil || deleting >= staleBefore {
+			RETURNING deleting_ts`, sha).Scan(&deleting); err != nil || (deleting != 0 && deleting >= staleBefore) {
 			return err
 		}
 		var uses int
