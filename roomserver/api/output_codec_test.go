@@ -193,7 +193,7 @@ func TestEncodeOutputKeepsEveryField(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, decode := range map[string]func([]byte, *OutputEvent) error{
-		"json": func(b []byte, o *OutputEvent) error { return json.Unmarshal(b, o) },
+		"json":   func(b []byte, o *OutputEvent) error { return json.Unmarshal(b, o) },
 		"direct": DecodeOutput,
 	} {
 		var got OutputEvent
