@@ -160,8 +160,14 @@ func (s *SyncAPI) buildRooms(ctx context.Context, sr *syncRequest, since, cur ty
 			return err
 		}
 	}
+	var removed map[string]bool // banned or kicked: shown on initial syncs anyway
+	if initial && !rf.IncludeLeave {
+		if removed, err = s.removedRooms(ctx, userID, memberships, rf); err != nil {
+			return err
+		}
+	}
 	var forgotten map[string]string // initial syncs leave out forgotten rooms
-	if initial && rf.IncludeLeave {
+	if initial && (rf.IncludeLeave || len(removed) > 0) {
 		if forgotten, err = s.db.ForgottenRooms(ctx, userID); err != nil {
 			return err
 		}
@@ -204,7 +210,7 @@ func (s *SyncAPI) buildRooms(ctx context.Context, sr *syncRequest, since, cur ty
 				resp.Rooms.Knock[m.RoomID] = kr
 			}
 		case "leave", "ban":
-			if (initial && rf.IncludeLeave && forgotten[m.RoomID] != m.EventID) || (!initial && changed[m.RoomID]) {
+			if (initial && (rf.IncludeLeave || removed[m.RoomID]) && forgotten[m.RoomID] != m.EventID) || (!initial && changed[m.RoomID]) {
 				lr, err := s.leftRoomSection(ctx, sr, m, since, initial)
 				if err != nil {
 					return err

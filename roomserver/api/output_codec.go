@@ -12,7 +12,9 @@ import (
 // output: a new room event. encoding/json re-scans and compacts every
 // json.RawMessage it writes, which for a new event meant reading the
 // whole PDU twice per output; the PDU here is the roomserver's own
-// compact JSON and is copied as it is. Anything else (other output
+// compact JSON and is copied as it is. Every field of OutputNewRoomEvent
+// must be written here (TestEncodeOutputKeepsEveryField fails otherwise).
+// Anything else (other output
 // types, added state events, strings that are not valid UTF-8, which
 // encoding/json would rewrite) goes through json.Marshal. Decoding
 // either encoding gives the same OutputEvent (output_encode_test.go).
@@ -33,6 +35,7 @@ func EncodeOutput(o *OutputEvent) ([]byte, error) {
 	b = append(b, n.Event...)
 	b = appendStrings(b, `,"adds_state_event_ids":`, n.AddsStateEventIDs)
 	b = appendStrings(b, `,"removes_state_event_ids":`, n.RemovesStateEventIDs)
+	b = appendStrings(b, `,"added_state_event_ids":`, n.AddedStateEventIDs)
 	if n.HistoryVisibility != "" {
 		b = append(b, `,"history_visibility":`...)
 		b = appendString(b, n.HistoryVisibility)
@@ -48,6 +51,9 @@ func EncodeOutput(o *OutputEvent) ([]byte, error) {
 		b = append(b, `,"send_as_server":`...)
 		b = appendString(b, n.SendAsServer)
 	}
+	if n.HistoryGap {
+		b = append(b, `,"history_gap":true`...)
+	}
 	return append(b, "}}"...), nil
 }
 
@@ -59,7 +65,7 @@ func plainStrings(n *OutputNewRoomEvent) bool {
 	if t := n.TransactionID; t != nil {
 		ok = ok && utf8.ValidString(t.DeviceID) && utf8.ValidString(t.TransactionID)
 	}
-	for _, l := range [][]string{n.AddsStateEventIDs, n.RemovesStateEventIDs} {
+	for _, l := range [][]string{n.AddsStateEventIDs, n.RemovesStateEventIDs, n.AddedStateEventIDs} {
 		for _, s := range l {
 			ok = ok && utf8.ValidString(s)
 		}
@@ -178,6 +184,11 @@ func decodeNewRoomEvent(data []byte, o *OutputEvent) bool {
 					n.AddsStateEventIDs = strs(v)
 				case k.Str == "removes_state_event_ids":
 					n.RemovesStateEventIDs = strs(v)
+				case k.Str == "added_state_event_ids":
+					n.AddedStateEventIDs = strs(v)
+				case k.Str == "history_gap":
+					ok = v.Type == gjson.True || v.Type == gjson.False
+					n.HistoryGap = v.Type == gjson.True
 				case k.Str == "history_visibility":
 					str(v, &n.HistoryVisibility)
 				case k.Str == "send_as_server":

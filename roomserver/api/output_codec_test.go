@@ -163,3 +163,45 @@ func BenchmarkDecodeOutput(b *testing.B) {
 		}
 	})
 }
+
+// TestEncodeOutputKeepsEveryField: a new field of OutputNewRoomEvent that
+// the direct encoder does not write fails here, instead of vanishing
+// from the stream (HistoryGap and AddedStateEventIDs once did).
+func TestEncodeOutputKeepsEveryField(t *testing.T) {
+	n := &OutputNewRoomEvent{}
+	v := reflect.ValueOf(n).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		f, name := v.Field(i), v.Type().Field(i).Name
+		switch {
+		case name == "AddedStateEvents": // written by json.Marshal (checked above)
+		case name == "Event":
+			f.Set(reflect.ValueOf(json.RawMessage(`{"type":"m.room.message"}`)))
+		case f.Kind() == reflect.String:
+			f.SetString("v-" + name)
+		case f.Kind() == reflect.Bool:
+			f.SetBool(true)
+		case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.String:
+			f.Set(reflect.ValueOf([]string{"$a-" + name, "$b-" + name}))
+		case f.Kind() == reflect.Pointer && f.Type().Elem() == reflect.TypeOf(TransactionID{}):
+			f.Set(reflect.ValueOf(&TransactionID{DeviceID: "D", TransactionID: "T"}))
+		default:
+			t.Fatalf("field %s (%s): teach this test to fill it, and EncodeOutput to write it", name, f.Type())
+		}
+	}
+	data, err := EncodeOutput(&OutputEvent{Type: OutputTypeNewRoomEvent, NewRoomEvent: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, decode := range map[string]func([]byte, *OutputEvent) error{
+		"json":   func(b []byte, o *OutputEvent) error { return json.Unmarshal(b, o) },
+		"direct": DecodeOutput,
+	} {
+		var got OutputEvent
+		if err := decode(data, &got); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got.NewRoomEvent, n) {
+			t.Errorf("%s decode of EncodeOutput lost fields:\n got %+v\nwant %+v", name, got.NewRoomEvent, n)
+		}
+	}
+}
