@@ -13,6 +13,11 @@ import (
 // Room input metrics, by origin: "local" (this server's users) or
 // "federation" (other servers' events).
 var (
+	// partitionInputs is the lag of a partition as callers see it.
+	partitionInputs = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "axon_partition_inputs_pending",
+		Help: "Room input routed through this roomserver process and not yet answered, by partition (waiting for its room, running, or forwarded to the holder); partitioned roomservers only.",
+	}, []string{"component", "instance", "partition"})
 	eventsPersisted = promauto.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "axon", Name: "roomserver_events_persisted_total",
 		Help: "Events stored by the roomserver (committed), by origin (local, federation).",

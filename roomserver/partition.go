@@ -277,6 +277,11 @@ func (r *RoomServer) fence(ctx context.Context, tx *istorage.Tx, rm *room) error
 // is held here, else to its holder, retrying while it changes hands.
 func (pt *partitions) input(ctx context.Context, req *api.InputRoomEventsRequest) (*api.InputRoomEventsResponse, error) {
 	roomID, isCreate := targetRoom(&req.Events[0])
+	if !isCreate {
+		pending := partitionInputs.WithLabelValues("roomserver", pt.instance, strconv.Itoa(pt.partition(roomID)))
+		pending.Inc()
+		defer pending.Dec()
+	}
 	ctx, cancel := context.WithTimeout(ctx, routeTimeout)
 	defer cancel()
 	backoff := 20 * time.Millisecond

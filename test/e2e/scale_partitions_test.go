@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -164,5 +165,18 @@ func TestRoomserverPartitions(t *testing.T) {
 	must(t, err)
 	if len(ext) != 1 || ext[0] != res.Results[0].EventID {
 		t.Errorf("after the fenced write the room's extremities are %v, want only %s", ext, res.Results[0].EventID)
+	}
+	// Every input routed has been answered: each partition's pending
+	// gauge is back to 0, and the target's was used.
+	pending := metricsFamily(t, "axon_partition_inputs_pending")
+	sawTarget := false
+	for _, s := range pending {
+		if s.value != 0 {
+			t.Errorf("partition inputs still pending after the load: %v = %v", s.labels, s.value)
+		}
+		sawTarget = sawTarget || s.labels["partition"] == strconv.Itoa(p)
+	}
+	if !sawTarget {
+		t.Errorf("no axon_partition_inputs_pending series for partition %d: %v", p, pending)
 	}
 }
