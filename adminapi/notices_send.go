@@ -144,28 +144,15 @@ func (a *AdminAPI) ensureNoticesUser(ctx context.Context) error {
 func (a *AdminAPI) createNoticeRoom(ctx context.Context, userID string) (string, error) {
 	cfg := a.base.Cfg
 	sender := a.noticesUserID()
-	version := cfg.Rooms.DefaultVersion
-	users := map[string]any{}
-	if version != "12" { // v12 creators are implicitly all-powerful
-		users[sender] = 100
-	}
-	state := func(evType, stateKey string, content any) rsapi.InputRoomEvent {
-		c, _ := json.Marshal(content)
-		return rsapi.InputRoomEvent{Kind: rsapi.KindNew, Local: &rsapi.LocalEvent{Sender: matrixid.UserID(sender), Type: matrixid.EventType(evType), StateKey: &stateKey, Content: c}}
-	}
-	events := []rsapi.InputRoomEvent{
-		state(spec.MRoomCreate, "", map[string]any{"room_version": version}),
-		state(spec.MRoomMember, sender, map[string]any{"membership": "join", "displayname": cfg.ServerNotices.DisplayName}),
-		state(spec.MRoomPowerLevels, "", map[string]any{
-			"users": users, "users_default": 0, "events_default": 100, "state_default": 100,
-			"ban": 100, "kick": 100, "redact": 100, "invite": 100,
-		}),
-		state(spec.MRoomJoinRules, "", map[string]any{"join_rule": "invite"}),
-		state(spec.MRoomHistoryVisibility, "", map[string]any{"history_visibility": "shared"}),
-		state(spec.MRoomGuestAccess, "", map[string]any{"guest_access": "forbidden"}),
-		state(spec.MRoomName, "", map[string]any{"name": cfg.ServerNotices.RoomName}),
-	}
-	events[0].Local.RoomVersion = version
+	events := newRoomEvents(sender, cfg.Rooms.DefaultVersion,
+		map[string]any{"membership": "join", "displayname": cfg.ServerNotices.DisplayName},
+		map[string]any{"users_default": 0, "events_default": 100, "state_default": 100,
+			"ban": 100, "kick": 100, "redact": 100, "invite": 100},
+		stateEvent{spec.MRoomJoinRules, map[string]any{"join_rule": "invite"}},
+		stateEvent{spec.MRoomHistoryVisibility, map[string]any{"history_visibility": "shared"}},
+		stateEvent{spec.MRoomGuestAccess, map[string]any{"guest_access": "forbidden"}},
+		stateEvent{spec.MRoomName, map[string]any{"name": cfg.ServerNotices.RoomName}},
+	)
 	resp, err := a.createRoom(ctx, events)
 	if err != nil {
 		return "", err

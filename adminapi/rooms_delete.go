@@ -404,27 +404,14 @@ func (d *roomDeletion) removeMember(ctx context.Context, userID string) error {
 func (d *roomDeletion) createNewRoom(ctx context.Context) (string, error) {
 	a := d.a
 	creator := d.params.NewRoomUserID
-	version := a.base.Cfg.Rooms.DefaultVersion
-	users := map[string]any{}
-	if version != "12" { // v12 creators are implicitly all-powerful
-		users[creator] = 100
-	}
-	state := func(evType, stateKey string, content any) rsapi.InputRoomEvent {
-		c, _ := json.Marshal(content)
-		return rsapi.InputRoomEvent{Kind: rsapi.KindNew, Local: &rsapi.LocalEvent{Sender: matrixid.UserID(creator), Type: matrixid.EventType(evType), StateKey: &stateKey, Content: c}}
-	}
-	events := []rsapi.InputRoomEvent{
-		state(spec.MRoomCreate, "", map[string]any{"room_version": version}),
-		state(spec.MRoomMember, creator, map[string]any{"membership": "join"}),
-		state(spec.MRoomPowerLevels, "", map[string]any{
-			"users": users, "users_default": -10, "events_default": 0, "state_default": 50,
-			"ban": 50, "kick": 50, "redact": 50, "invite": 0,
-		}),
-		state(spec.MRoomJoinRules, "", map[string]any{"join_rule": "public"}),
-		state(spec.MRoomHistoryVisibility, "", map[string]any{"history_visibility": "shared"}),
-		state(spec.MRoomName, "", map[string]any{"name": d.params.RoomName}),
-	}
-	events[0].Local.RoomVersion = version
+	events := newRoomEvents(creator, a.base.Cfg.Rooms.DefaultVersion,
+		map[string]any{"membership": "join"},
+		map[string]any{"users_default": -10, "events_default": 0, "state_default": 50,
+			"ban": 50, "kick": 50, "redact": 50, "invite": 0},
+		stateEvent{spec.MRoomJoinRules, map[string]any{"join_rule": "public"}},
+		stateEvent{spec.MRoomHistoryVisibility, map[string]any{"history_visibility": "shared"}},
+		stateEvent{spec.MRoomName, map[string]any{"name": d.params.RoomName}},
+	)
 	resp, err := a.createRoom(ctx, events)
 	if err != nil {
 		return "", err

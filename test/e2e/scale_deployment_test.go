@@ -300,28 +300,10 @@ func (r *syncReader) start() {
 		defer close(r.done)
 		since := ""
 		for {
-			select {
-			case <-r.quit:
+			resp, cur := r.poll(since)
+			if resp == nil {
 				return
-			default:
 			}
-			r.mu.Lock()
-			cur := r.cur
-			r.inPoll = since != ""
-			r.mu.Unlock()
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			resp, err := r.clients[cur].SyncRequest(ctx, 3000, since, syncReplicaFilter, false, "")
-			cancel()
-			r.mu.Lock()
-			r.inPoll = false
-			if err != nil {
-				r.cur = (cur + 1) % len(r.clients)
-				r.mu.Unlock()
-				time.Sleep(200 * time.Millisecond) // a client's retry pause, not a wait for a condition
-				continue
-			}
-			r.served[cur]++
-			r.mu.Unlock()
 			for _, room := range r.rooms {
 				jr, ok := resp.Rooms.Join[room]
 				if !ok {
@@ -347,6 +329,50 @@ func (r *syncReader) start() {
 			since = resp.NextBatch
 		}
 	}()
+}
+
+// poll long-polls /sync from since, moving to the next client after each
+// error until one answers (nil once the reader is stopped, or when none
+// answered within 90 s, which is recorded as an error).
+func (r *syncReader) poll(since string) (*mautrix.RespSync, int) {
+	var resp *mautrix.RespSync
+	var cur int
+	stopped := false
+	answered := testutil.Within(90*time.Second, func() bool {
+		select {
+		case <-r.quit:
+			stopped = true
+			return true
+		default:
+		}
+		r.mu.Lock()
+		cur = r.cur
+		r.inPoll = since != ""
+		r.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		var err error
+		resp, err = r.clients[cur].SyncRequest(ctx, 3000, since, syncReplicaFilter, false, "")
+		cancel()
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.inPoll = false
+		if err != nil {
+			r.cur = (cur + 1) % len(r.clients)
+			return false
+		}
+		r.served[cur]++
+		return true
+	})
+	if stopped {
+		return nil, 0
+	}
+	if !answered {
+		r.mu.Lock()
+		r.errs = append(r.errs, fmt.Sprintf("%s: no syncapi answered /sync for 90 s", r.name))
+		r.mu.Unlock()
+		return nil, 0
+	}
+	return resp, cur
 }
 
 // fillGap pages /messages back from prevBatch to the last event the

@@ -181,22 +181,20 @@ func (l *scaleLoad) start(t *testing.T) {
 				}
 				txn := fmt.Sprintf("scale-%d-%d", i, n)
 				c := l.clients[n%len(l.clients)]
-				deadline := time.Now().Add(90 * time.Second)
-				for {
-					resp, err := c.SendMessageEvent(context.Background(), r, event.EventMessage,
+				// Retried with the same transaction ID, as a client does.
+				var resp *mautrix.RespSendEvent
+				var err error
+				if !testutil.Within(90*time.Second, func() bool {
+					resp, err = c.SendMessageEvent(context.Background(), r, event.EventMessage,
 						map[string]any{"msgtype": "m.text", "body": txn}, mautrix.ReqSendEvent{TransactionID: txn})
-					if err == nil {
-						l.mu.Lock()
-						l.acked[i] = append(l.acked[i], resp.EventID)
-						l.mu.Unlock()
-						break
-					}
-					if time.Now().After(deadline) {
-						t.Errorf("room %d: send %s not acknowledged within 90s: %v", i, txn, err)
-						return
-					}
-					time.Sleep(200 * time.Millisecond) // a client's retry pause, not a wait for a condition
+					return err == nil
+				}) {
+					t.Errorf("room %d: send %s not acknowledged within 90s: %v", i, txn, err)
+					return
 				}
+				l.mu.Lock()
+				l.acked[i] = append(l.acked[i], resp.EventID)
+				l.mu.Unlock()
 			}
 		}()
 	}
