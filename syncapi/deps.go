@@ -28,6 +28,9 @@ type Rooms interface {
 	// syncapi has no copy of (outliers: state fetched with a join).
 	QueryEvents(ctx context.Context, eventIDs []matrixid.EventID) ([]*rsapi.Event, error)
 	QueryEventVisibility(ctx context.Context, userID matrixid.UserID, events []*rsapi.Event) ([]bool, error)
+	// QueryMembership answers isJoined when syncapi's copy of a room has
+	// not yet caught up with a join.
+	QueryMembership(ctx context.Context, roomID matrixid.RoomID, userID matrixid.UserID) (membership string, eventID matrixid.EventID, err error)
 }
 
 // Keys gives /sync its E2EE counts (the keyserver).

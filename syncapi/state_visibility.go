@@ -7,6 +7,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/syncapi/storage"
 	"github.com/axon-hs/axon/syncapi/types"
@@ -195,12 +196,21 @@ func (s *SyncAPI) viewerState(ctx context.Context, mv *memberView, roomID string
 	return newRoomState(evs), mv.horizon(cur, worldReadable), nil
 }
 
-// isJoined reports whether userID is joined to roomID now.
+// isJoined reports whether userID is joined to roomID now. syncapi's copy
+// of the room trails the roomserver by the stream's delay, so a "no" is
+// asked again of the roomserver: a client that types or reads the moment
+// its join (or createRoom) returns is joined.
 func (s *SyncAPI) isJoined(ctx context.Context, userID, roomID string) (bool, error) {
 	rs, err := s.cache.get(ctx, roomID)
 	if err != nil {
 		return false, err
 	}
-	m := rs.get(spec.MRoomMember, userID)
-	return m != nil && m.Membership == "join", nil
+	if m := rs.get(spec.MRoomMember, userID); m != nil && m.Membership == "join" {
+		return true, nil
+	}
+	if s.rooms == nil {
+		return false, nil
+	}
+	membership, _, err := s.rooms.QueryMembership(ctx, matrixid.RoomID(roomID), matrixid.UserID(userID))
+	return membership == spec.Join, err
 }
