@@ -201,7 +201,7 @@ func (s *SyncAPI) newlySharedUsers(ctx context.Context, userID string, joined []
 		if err != nil {
 			return nil, err
 		}
-		for _, u := range rs.joined {
+		for _, u := range rs.joined() {
 			if seen[u] {
 				continue
 			}
