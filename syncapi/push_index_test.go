@@ -3,7 +3,6 @@ package syncapi
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"maps"
 	"slices"
 	"sync"
@@ -37,22 +36,6 @@ func (f *fakePushers) PusherUsers(member func(string) bool) ([]string, bool) {
 		}
 	}
 	return out, true
-}
-
-// bigRoom makes a room of n plain local members @u0..@u{n-1} (joined as
-// one state delta) on s.
-func bigRoom(t *testing.T, s *SyncAPI, id string, n int) *testRoom {
-	r := newTestRoom(t, id)
-	r.create(s, "@u0:test")
-	last := r.event("@u0:test", "m.room.topic", sk(""), map[string]any{"topic": "big"})
-	for i := 1; i < n; i++ {
-		u := fmt.Sprintf("@u%d:test", i)
-		ev := r.event(u, "m.room.member", sk(u), map[string]any{"membership": "join"})
-		last.AddsStateEventIDs = append(last.AddsStateEventIDs, ev.EventID)
-		last.AddedStateEvents = append(last.AddedStateEvents, ev.Event)
-	}
-	s.mustApply(t, 0, last)
-	return r
 }
 
 // TestBigRoomNotificationCounts checks what members of a big room count
