@@ -185,8 +185,10 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 		return err
 	}
 	stateChanged := len(adds) > 0 || len(removes) > 0
+	var after *roomState
 	if stateChanged {
-		b.states[ore.RoomID] = rs.withDelta(removes, addEvents)
+		after = rs.withDelta(removes, addEvents)
+		b.states[ore.RoomID] = after
 	}
 	notified, err := s.recordNotifications(ctx, tx, rs, ev)
 	if err != nil {
@@ -206,7 +208,7 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 	}
 	b.after = append(b.after, func() {
 		if stateChanged {
-			s.cache.invalidate(ore.RoomID)
+			s.cache.replace(ore.RoomID, after)
 		}
 		s.notif.OnRoomEvent(ore.RoomID, ev.Pos, memberships)
 		s.wakePushers(notified)
