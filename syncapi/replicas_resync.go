@@ -12,10 +12,11 @@ import (
 // replica's notifier would learn its positions and no room's cached
 // state would be dropped, and /sync everywhere would miss those events
 // until the room's next event. So the new writer, before it consumes,
-// reads positions and joined members from the tables, and has the other
-// replicas do the same (wakeMsg.Resync). A takeover is rare; each costs
-// one read of every joined member per replica, and every long-poll
-// answers once.
+// reads the positions from the tables and, for the rooms with events
+// past what its notifier knew, their joined members (dropping their
+// cached state), and has the other replicas do the same
+// (wakeMsg.Resync). The reads are bounded by what went unannounced, not
+// by the server's size: they run inside the lease's take-over.
 
 // resyncTimeout bounds a replica's resync.
 const resyncTimeout = 10 * time.Second
@@ -40,18 +41,25 @@ func (s *SyncAPI) resyncFromTables() {
 	}
 }
 
-// resync takes positions and joined members from the tables and drops
-// the cached room states and ignore lists.
+// resync brings this replica up to the tables: positions, and for the
+// rooms with events its notifier was not told of, joined members and
+// cached state; ignore lists are read again.
 func (s *SyncAPI) resync(ctx context.Context) error {
 	pos, err := s.db.MaxPositions(ctx)
 	if err != nil {
 		return err
 	}
-	joined, err := s.db.AllJoinedMembers(ctx)
+	rooms, err := s.db.RoomsChangedBetween(ctx, s.notif.Current().PDU, pos.PDU)
 	if err != nil {
 		return err
 	}
-	s.cache.invalidateAll()
+	joined := make(map[string][]string, len(rooms))
+	for _, room := range rooms {
+		if joined[room], err = s.db.RoomMembers(ctx, nil, room, "join"); err != nil {
+			return err
+		}
+		s.cache.invalidate(room)
+	}
 	s.ignores.forgetAll()
 	s.notif.Resync(pos, joined)
 	return nil

@@ -103,8 +103,6 @@ type stateCache struct {
 	mu    sync.Mutex
 	rooms map[string]*roomState
 	gen   map[string]uint64
-	// all is bumped by invalidateAll, for readers begun before it.
-	all uint64
 }
 
 func newStateCache(db *storage.DB) *stateCache {
@@ -118,22 +116,13 @@ func (c *stateCache) invalidate(roomID string) {
 	c.mu.Unlock()
 }
 
-// invalidateAll forgets every room's state (a writer takeover: the
-// rooms the former writer changed last are not known).
-func (c *stateCache) invalidateAll() {
-	c.mu.Lock()
-	c.rooms = map[string]*roomState{}
-	c.all++
-	c.mu.Unlock()
-}
-
 func (c *stateCache) get(ctx context.Context, roomID string) (*roomState, error) {
 	c.mu.Lock()
 	if rs, ok := c.rooms[roomID]; ok {
 		c.mu.Unlock()
 		return rs, nil
 	}
-	gen, all := c.gen[roomID], c.all
+	gen := c.gen[roomID]
 	c.mu.Unlock()
 	evs, err := c.db.CurrentState(ctx, nil, roomID)
 	if err != nil {
@@ -141,7 +130,7 @@ func (c *stateCache) get(ctx context.Context, roomID string) (*roomState, error)
 	}
 	rs := newRoomState(evs)
 	c.mu.Lock()
-	if c.gen[roomID] == gen && c.all == all {
+	if c.gen[roomID] == gen {
 		if len(c.rooms) >= maxCachedRooms {
 			c.rooms = map[string]*roomState{}
 		}
@@ -157,7 +146,6 @@ func (c *stateCache) prefetch(ctx context.Context, roomIDs []string) error {
 	c.mu.Lock()
 	var missing []string
 	gens := map[string]uint64{}
-	all := c.all
 	for _, r := range roomIDs {
 		if _, ok := c.rooms[r]; !ok {
 			missing = append(missing, r)
@@ -174,9 +162,6 @@ func (c *stateCache) prefetch(ctx context.Context, roomIDs []string) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.all != all {
-		return nil // all forgotten meanwhile: get reads them again
-	}
 	for _, r := range missing {
 		if c.gen[r] != gens[r] {
 			continue // changed meanwhile: get reads it again
