@@ -190,6 +190,12 @@ func (d *DB) RoomsWithEvents(ctx context.Context, from, to types.StreamPosition)
 	return out, rows.Err()
 }
 
+// RoomsChangedBetween lists the rooms with events stored at positions in
+// (from, to], in the timeline or not (state a join brought).
+func (d *DB) RoomsChangedBetween(ctx context.Context, from, to types.StreamPosition) ([]string, error) {
+	return storage.Strings(d.DB.QueryContext(ctx, `SELECT DISTINCT room_id FROM syncapi_events WHERE pos > $1 AND pos <= $2`, int64(from), int64(to)))
+}
+
 // LatestRoomPositions returns the newest timeline position of each room
 // in roomIDs, counting only events of evTypes when given (rooms without
 // such events are absent).
