@@ -26,7 +26,8 @@ const (
 // DB holds the syncapi tables.
 type DB struct {
 	*storage.DB
-	unread *unreadCache
+	unread  *unreadCache
+	filters filterCache
 	// Fence is the writer epoch every consumer transaction checks
 	// (internal/writer; set only with syncapi replicas).
 	Fence *writer.Fence

@@ -151,6 +151,11 @@ func TestStorage(t *testing.T) {
 		if id1 != id2 {
 			t.Fatal("identical filter got a new ID")
 		}
+		for range 2 { // read, then served from the cache
+			if f, err := d.GetFilter(ctx, "@a:x", id1); err != nil || string(f) != `{"x":1}` {
+				t.Fatalf("filter %s (%v)", f, err)
+			}
+		}
 		if f, err := d.GetFilter(ctx, "@b:x", id1); err != nil || f != nil {
 			t.Fatalf("filter visible to another user (%v)", err)
 		}

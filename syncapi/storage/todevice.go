@@ -2,7 +2,9 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 
 	"github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/syncapi/types"
@@ -61,8 +63,19 @@ func (d *DB) ToDeviceBetween(ctx context.Context, userID, deviceID string, from,
 }
 
 // DeleteToDeviceUpTo deletes messages the device acknowledged by syncing
-// with a since token at or after pos.
+// with a since token at or after pos. Most syncs acknowledge nothing, so
+// a read looks first: a write would queue every /sync behind the
+// consumer's transactions on the one writer.
 func (d *DB) DeleteToDeviceUpTo(ctx context.Context, userID, deviceID string, pos types.StreamPosition) error {
-	_, err := d.DB.ExecContext(ctx, `DELETE FROM syncapi_send_to_device WHERE user_id = $1 AND device_id = $2 AND pos <= $3`, userID, deviceID, int64(pos))
+	var one int
+	err := d.DB.QueryRowContext(ctx, `SELECT 1 FROM syncapi_send_to_device WHERE user_id = $1 AND device_id = $2 AND pos <= $3 LIMIT 1`,
+		userID, deviceID, int64(pos)).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, err = d.DB.ExecContext(ctx, `DELETE FROM syncapi_send_to_device WHERE user_id = $1 AND device_id = $2 AND pos <= $3`, userID, deviceID, int64(pos))
 	return err
 }
