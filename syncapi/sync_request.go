@@ -122,10 +122,7 @@ func (s *SyncAPI) handleSync(req *http.Request, dev *uapi.Device) httputil.JSONR
 		s.touchPresence(ctx, dev.UserID, sr.presence)
 	}
 	if sr.since != nil {
-		// A since token acknowledges the to-device messages before it.
-		if err := s.db.DeleteToDeviceUpTo(ctx, dev.UserID, dev.ID, sr.since.ToDevice); err != nil {
-			s.log.Warn("delete acknowledged to-device messages", "error", err)
-		}
+		s.ackToDevice(ctx, dev, sr.since.ToDevice)
 	}
 	s.waitCaughtUp(ctx)
 	initial := sr.since == nil || sr.fullState
@@ -181,4 +178,17 @@ func (s *SyncAPI) handleSync(req *http.Request, dev *uapi.Device) httputil.JSONR
 // (an incremental sync would find nothing).
 func nothingSince(since, cur types.StreamToken) bool {
 	return clampToken(since, cur) == cur
+}
+
+// ackToDevice deletes the to-device messages a since token acknowledges.
+// A token beyond the stream (made up, or from before a reset) counts only
+// up to what exists, so nothing sent later is taken as acknowledged.
+func (s *SyncAPI) ackToDevice(ctx context.Context, dev *uapi.Device, pos types.StreamPosition) {
+	pos = min(pos, s.notif.Current().ToDevice)
+	if pos <= 0 {
+		return
+	}
+	if err := s.db.DeleteToDeviceUpTo(ctx, dev.UserID, dev.ID, pos); err != nil {
+		s.log.Warn("delete acknowledged to-device messages", "error", err)
+	}
 }
