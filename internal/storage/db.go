@@ -53,8 +53,12 @@ type DB struct {
 	// inside SQLite itself.
 	writeQueue chan *writeReq
 	writerDone chan struct{}
-	closeMu    sync.RWMutex
-	closed     bool
+	// Background WAL checkpoints (checkpoint.go), SQLite only.
+	commitKick       chan struct{}
+	stopCheckpoints  chan struct{}
+	checkpointerDone chan struct{}
+	closeMu          sync.RWMutex
+	closed           bool
 
 	rebound sync.Map // original query -> SQLite query
 	metrics *dbMetrics
@@ -144,6 +148,10 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		writer.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	if _, err := writer.ExecContext(ctx, fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", writerAutoCheckpointPages)); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
 	reader, err := sql.Open("sqlite3", "file:"+path+"?_query_only=true&_cache_size=-2000&"+common)
 	if err != nil {
 		writer.Close()
@@ -155,6 +163,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	reader.SetMaxIdleConns(4)
 	db := &DB{Dialect: SQLite, reader: reader, writer: writer}
 	db.startWriter()
+	db.startCheckpointer()
 	return db, nil
 }
 
@@ -163,12 +172,16 @@ func (db *DB) Close() error {
 	db.uninstrument()
 	if db.writeQueue != nil {
 		db.closeMu.Lock()
-		if !db.closed {
+		first := !db.closed
+		if first {
 			db.closed = true
 			close(db.writeQueue)
 		}
 		db.closeMu.Unlock()
 		<-db.writerDone
+		if first {
+			db.stopCheckpointer()
+		}
 	}
 	err := db.reader.Close()
 	if db.writer != db.reader {
