@@ -21,15 +21,7 @@ import (
 func TestEmbeddedStoreUsesSmallBlocksAndKeepsEverything(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	bus, err := stream.Connect(ctx, stream.Config{StoreDir: dir, Prefix: "blocks"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bus.Close()
-	s, err := bus.Stream(ctx, "room_events", 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStream(t, stream.Config{StoreDir: dir, Prefix: "blocks"}, "room_events")
 	payload := bytes.Repeat([]byte("x"), 64<<10)
 	const n = 96 // 6 MB
 	for i := range n {
