@@ -33,12 +33,10 @@ type Event struct {
 
 // InsertEvent stores an event; it returns the new NID.
 func (d *DB) InsertEvent(ctx context.Context, tx *storage.Tx, e *Event) (int64, error) {
-	var nid int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO roomserver_events
+	return tx.InsertID(ctx, `INSERT INTO roomserver_events
 		(room_nid, event_id, event_type, state_key, depth, origin_server_ts, snapshot_nid, status, event_json)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING event_nid`,
-		e.RoomNID, e.EventID, e.Type, e.StateKey, e.Depth, e.OriginServerTS, e.SnapshotNID, e.Status, string(e.JSON)).Scan(&nid)
-	return nid, err
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, "event_nid",
+		e.RoomNID, e.EventID, e.Type, e.StateKey, e.Depth, e.OriginServerTS, e.SnapshotNID, e.Status, string(e.JSON))
 }
 
 // UpdateEventJSON rewrites a stored event (redaction).

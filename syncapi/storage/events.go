@@ -240,7 +240,7 @@ func (d *DB) Relations(ctx context.Context, eventID, relType, evType string, fro
 	if backwards {
 		order = "DESC"
 	}
-	q := `SELECT ` + eventColumns + ` FROM syncapi_events WHERE relates_to = $1 AND pos > $2 AND pos <= $3`
+	q := `SELECT ` + eventColumns + ` FROM syncapi_events WHERE relates_to = $1 AND relates_to <> '' AND pos > $2 AND pos <= $3`
 	args := []any{eventID, int64(from), int64(to)}
 	if relType != "" {
 		args = append(args, relType)
@@ -277,7 +277,7 @@ func (d *DB) RelationsOf(ctx context.Context, parents []string, upTo types.Strea
 		// before the first ANALYZE) range-scan the primary key, i.e. every
 		// event, instead of using the relates_to index.
 		q := `SELECT relates_to, event_id, rel_type, sender, type, pos, origin_ts FROM syncapi_events
-			WHERE relates_to IN (` + storage.InList(1, n) + `) AND redacted = FALSE ORDER BY pos ASC`
+			WHERE relates_to IN (` + storage.InList(1, n) + `) AND relates_to <> '' AND redacted = FALSE ORDER BY pos ASC`
 		rows, err := d.DB.QueryContext(ctx, q, args...)
 		if err != nil {
 			return nil, err
