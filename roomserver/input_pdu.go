@@ -63,7 +63,7 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 			return reject(api.CodeForbidden, blockedMessage), nil
 		}
 	}
-	known, err := r.eventsByID(ctx, b.tx, b.rm.version, append(append([]string{ev.EventID()}, ev.AuthEventIDs()...), ev.PrevEventIDs()...))
+	known, err := r.knownFor(ctx, b, in)
 	if err != nil {
 		return res, err
 	}

@@ -33,3 +33,19 @@ func InList(first, count int) string {
 	}
 	return b.String()
 }
+
+// Rows returns "($1, …, $cols), ($cols+1, …), …" with rows groups of
+// cols placeholders: the VALUES list of a multi-row insert, one
+// statement instead of a round trip (and a statement's overhead) per row.
+func Rows(cols, rows int) string {
+	var b strings.Builder
+	for i := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		b.WriteString(InList(i*cols+1, cols))
+		b.WriteByte(')')
+	}
+	return b.String()
+}

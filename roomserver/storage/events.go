@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 
 	"github.com/axon-hs/axon/internal/storage"
 )
@@ -39,6 +40,54 @@ func (d *DB) InsertEvent(ctx context.Context, tx *storage.Tx, e *Event) (int64, 
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING event_nid`,
 		e.RoomNID, e.EventID, e.Type, e.StateKey, e.Depth, e.OriginServerTS, e.SnapshotNID, e.Status, string(e.JSON)).Scan(&nid)
 	return nid, err
+}
+
+// eventsPerInsert bounds one multi-row insert (9 bind parameters a row).
+const eventsPerInsert = 100
+
+// InsertEvents stores events in multi-row statements (a remote join's
+// thousands of outliers) and sets each one's NID.
+func (d *DB) InsertEvents(ctx context.Context, tx *storage.Tx, evs []*Event) error {
+	for len(evs) > 0 {
+		chunk := evs[:min(len(evs), eventsPerInsert)]
+		evs = evs[len(chunk):]
+		args := make([]any, 0, len(chunk)*9)
+		byID := make(map[string]*Event, len(chunk))
+		for _, e := range chunk {
+			args = append(args, e.RoomNID, e.EventID, e.Type, e.StateKey, e.Depth, e.OriginServerTS, e.SnapshotNID, e.Status, string(e.JSON))
+			byID[e.EventID] = e
+		}
+		// RETURNING's row order is not promised: rows are matched by ID.
+		rows, err := tx.QueryContext(ctx, `INSERT INTO roomserver_events
+			(room_nid, event_id, event_type, state_key, depth, origin_server_ts, snapshot_nid, status, event_json)
+			VALUES `+storage.Rows(9, len(chunk))+` RETURNING event_nid, event_id`, args...)
+		if err != nil {
+			return err
+		}
+		n := 0
+		for rows.Next() {
+			var nid int64
+			var id string
+			if err := rows.Scan(&nid, &id); err != nil {
+				rows.Close()
+				return err
+			}
+			if e := byID[id]; e != nil {
+				e.NID = nid
+				n++
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if n != len(chunk) {
+			return fmt.Errorf("inserted %d of %d events", n, len(chunk))
+		}
+	}
+	return nil
 }
 
 // UpdateEventJSON rewrites a stored event (redaction).
