@@ -122,3 +122,31 @@ type cachedSnapshot struct {
 func userIDForSender(_ spec.RoomID, senderID spec.SenderID) (*spec.UserID, error) {
 	return spec.NewUserID(string(senderID), true)
 }
+
+// stateRows loads the rows of events by NID without parsing them: from
+// the cache where held, else as stored. A state change naming a joined
+// room's whole state needs only their IDs, types, state keys and JSON,
+// and parsing tens of thousands of events again (the cache holds a few
+// thousand) cost more than storing them.
+func (r *RoomServer) stateRows(ctx context.Context, q istorage.Querier, nids []int64) (map[int64]*storage.Event, error) {
+	out := make(map[int64]*storage.Event, len(nids))
+	var missing []int64
+	for _, nid := range nids {
+		if e, ok := r.cachedEvent(nid); ok {
+			out[nid] = &storage.Event{NID: nid, EventID: e.pdu.EventID(), Type: e.pdu.Type(), StateKey: e.pdu.StateKey(), JSON: e.pdu.JSON()}
+		} else if nid != 0 {
+			missing = append(missing, nid)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	rows, err := r.db.EventsByNID(ctx, q, missing)
+	if err != nil {
+		return nil, err
+	}
+	for _, row := range rows {
+		out[row.NID] = row
+	}
+	return out, nil
+}

@@ -132,32 +132,53 @@ func (d *DB) queryEvents(ctx context.Context, q storage.Querier, where string, a
 
 // EventsByID returns the stored events among ids (any order).
 func (d *DB) EventsByID(ctx context.Context, q storage.Querier, ids []string) ([]*Event, error) {
-	var out []*Event
-	for start := 0; start < len(ids); start += 500 {
-		chunk := ids[start:min(start+500, len(ids))]
-		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			args[i] = id
-		}
-		evs, err := d.queryEvents(ctx, q, `event_id IN (`+storage.InList(1, len(chunk))+`)`, args...)
+	return inChunks(ids, func(in string, args []any) ([]*Event, error) {
+		return d.queryEvents(ctx, q, `event_id IN (`+in+`)`, args...)
+	})
+}
+
+// EventHeadsByID is EventsByID without the events' JSON: what placing
+// them in state needs (a joined room's whole state, read without
+// copying and parsing every event).
+func (d *DB) EventHeadsByID(ctx context.Context, q storage.Querier, ids []string) ([]*Event, error) {
+	return inChunks(ids, func(in string, args []any) ([]*Event, error) {
+		rows, err := q.QueryContext(ctx, `SELECT event_nid, room_nid, event_id, event_type, state_key, depth, origin_server_ts, snapshot_nid, status, redacted_by, ''
+			FROM roomserver_events WHERE event_id IN (`+in+`)`, args...)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, evs...)
-	}
-	return out, nil
+		defer rows.Close()
+		var out []*Event
+		for rows.Next() {
+			e, err := scanEvent(rows)
+			if err != nil {
+				return nil, err
+			}
+			e.JSON = nil
+			out = append(out, e)
+		}
+		return out, rows.Err()
+	})
 }
 
 // EventsByNID returns the stored events among nids (any order).
 func (d *DB) EventsByNID(ctx context.Context, q storage.Querier, nids []int64) ([]*Event, error) {
+	return inChunks(nids, func(in string, args []any) ([]*Event, error) {
+		return d.queryEvents(ctx, q, `event_nid IN (`+in+`)`, args...)
+	})
+}
+
+// inChunks runs query for keys 500 at a time (bind parameters of one
+// statement), with the IN list and its arguments, and joins the results.
+func inChunks[K any](keys []K, query func(in string, args []any) ([]*Event, error)) ([]*Event, error) {
 	var out []*Event
-	for start := 0; start < len(nids); start += 500 {
-		chunk := nids[start:min(start+500, len(nids))]
+	for start := 0; start < len(keys); start += 500 {
+		chunk := keys[start:min(start+500, len(keys))]
 		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			args[i] = id
+		for i, k := range chunk {
+			args[i] = k
 		}
-		evs, err := d.queryEvents(ctx, q, `event_nid IN (`+storage.InList(1, len(chunk))+`)`, args...)
+		evs, err := query(storage.InList(1, len(chunk)), args)
 		if err != nil {
 			return nil, err
 		}
