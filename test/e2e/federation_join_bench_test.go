@@ -72,7 +72,7 @@ func BenchmarkFederationJoinBigRoom(b *testing.B) {
 		herdResetPeakRSS()
 		rss0 := herdRSS()
 		b.StartTimer()
-		stopProfile := phaseProfile(b)
+		stopProfile, stopHeap := phaseProfile(b), peakHeapProfile(b)
 		cpu0, start := processCPU(b), time.Now()
 		if _, err := carol.JoinRoom(ctx, room.String(), &mautrix.ReqJoinRoom{Via: []string{a.Cfg.ServerName}}); err != nil {
 			b.Fatalf("join: %v", err)
@@ -85,6 +85,7 @@ func BenchmarkFederationJoinBigRoom(b *testing.B) {
 		peak = max(peak, herdPeakRSS()-rss0)
 		b.StopTimer()
 		stopProfile()
+		stopHeap()
 		// C must hold the room's whole state, not a join that dropped
 		// what it could not verify.
 		for _, k := range []int{0, members - 1} {
