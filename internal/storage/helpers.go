@@ -38,14 +38,9 @@ func InList(first, count int) string {
 // cols placeholders: the VALUES list of a multi-row insert, one
 // statement instead of a round trip (and a statement's overhead) per row.
 func Rows(cols, rows int) string {
-	var b strings.Builder
-	for i := range rows {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteByte('(')
-		b.WriteString(InList(i*cols+1, cols))
-		b.WriteByte(')')
+	groups := make([]string, rows)
+	for i := range groups {
+		groups[i] = "(" + InList(i*cols+1, cols) + ")"
 	}
-	return b.String()
+	return strings.Join(groups, ", ")
 }

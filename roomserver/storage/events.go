@@ -114,7 +114,13 @@ func scanEvent(sc interface{ Scan(...any) error }) (*Event, error) {
 }
 
 func (d *DB) queryEvents(ctx context.Context, q storage.Querier, where string, args ...any) ([]*Event, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+eventCols+` FROM roomserver_events WHERE `+where, args...)
+	return d.queryEventCols(ctx, q, eventCols, where, args...)
+}
+
+// queryEventCols is queryEvents reading cols (eventCols, or the same
+// columns with some read as constants).
+func (d *DB) queryEventCols(ctx context.Context, q storage.Querier, cols, where string, args ...any) ([]*Event, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+cols+` FROM roomserver_events WHERE `+where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -142,24 +148,16 @@ func (d *DB) EventsByID(ctx context.Context, q storage.Querier, ids []string) ([
 // copying and parsing every event).
 func (d *DB) EventHeadsByID(ctx context.Context, q storage.Querier, ids []string) ([]*Event, error) {
 	return inChunks(ids, func(in string, args []any) ([]*Event, error) {
-		rows, err := q.QueryContext(ctx, `SELECT event_nid, room_nid, event_id, event_type, state_key, depth, origin_server_ts, snapshot_nid, status, redacted_by, ''
-			FROM roomserver_events WHERE event_id IN (`+in+`)`, args...)
-		if err != nil {
-			return nil, err
-		}
-		defer rows.Close()
-		var out []*Event
-		for rows.Next() {
-			e, err := scanEvent(rows)
-			if err != nil {
-				return nil, err
-			}
+		evs, err := d.queryEventCols(ctx, q, headCols, `event_id IN (`+in+`)`, args...)
+		for _, e := range evs {
 			e.JSON = nil
-			out = append(out, e)
 		}
-		return out, rows.Err()
+		return evs, err
 	})
 }
+
+// headCols are eventCols with the JSON left out.
+const headCols = `event_nid, room_nid, event_id, event_type, state_key, depth, origin_server_ts, snapshot_nid, status, redacted_by, ''`
 
 // EventsByNID returns the stored events among nids (any order).
 func (d *DB) EventsByNID(ctx context.Context, q storage.Querier, nids []int64) ([]*Event, error) {
