@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -39,6 +40,8 @@ func BenchmarkFederationJoinBigRoom(b *testing.B) {
 		b.Fatalf("bob joins: %v", err)
 	}
 	chain := newFedChain(b, a, bs, room, bob.UserID.String())
+	as := newFedSyncer(b, alice)
+	as.once(0)
 	start := time.Now()
 	pdus := make([]json.RawMessage, 0, members+stateN)
 	for i := range members {
@@ -51,6 +54,13 @@ func BenchmarkFederationJoinBigRoom(b *testing.B) {
 	}
 	fedSendAll(b, a, bs, fmt.Sprintf("bigroom-%d", start.UnixNano()), pdus)
 	b.Logf("set-up: %d members and %d state events sent to A in %s", members, stateN, time.Since(start).Round(time.Millisecond))
+	// A's syncapi applies the set-up behind its roomserver (up to ~100
+	// outputs, each O(state) in a big room): wait for it, or the join
+	// would be measured with that backlog.
+	as.until(30*time.Minute, "A's /sync has the set-up's last event", func() bool {
+		return slices.ContainsFunc(as.events[room], func(ev *event.Event) bool { return ev.ID.String() == chain.prev })
+	})
+	b.Logf("A's syncapi caught up %s after the set-up began", time.Since(start).Round(time.Millisecond))
 	// B never saw the events the test built for it: left running, it
 	// would fetch the whole room from A when C's join reaches it, and
 	// that catch-up would be measured with the join. C gets B's key from
