@@ -109,6 +109,19 @@ func (d *deliverer) wakeNotified(userIDs []string) {
 	}
 }
 
+// pusherUsers lists the users with a pusher for whom member holds.
+func (d *deliverer) pusherUsers(member func(string) bool) []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []string
+	for u := range d.byUser {
+		if member(u) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
 func (d *deliverer) wakeLocked(userID string, badge bool) {
 	for _, w := range d.byUser[userID] {
 		if badge {

@@ -60,6 +60,24 @@ func (w *Wakeups) Notified(userIDs []string) {
 	}
 }
 
+// PusherUsers lists the users with a pusher for whom member holds (ok
+// false with syncapi replicas: delivery may run in another process).
+// Before delivery starts nothing is woken (it catches up when it does).
+func (w *Wakeups) PusherUsers(member func(string) bool) ([]string, bool) {
+	p := w.to.Load()
+	if p == nil {
+		return nil, true
+	}
+	if p.replica != nil {
+		return nil, false
+	}
+	del := p.del.Load()
+	if del == nil {
+		return nil, true
+	}
+	return del.pusherUsers(member), true
+}
+
 // Read sends the user's pushers a badge update.
 func (w *Wakeups) Read(userID string) {
 	if p := w.to.Load(); p != nil {

@@ -44,6 +44,8 @@ type batch struct {
 	// ids: event ID → NID (0: not stored) as of this transaction, for
 	// the IDs a request of several PDUs names (input_lookup.go).
 	ids map[string]int64
+	// outliers is the run of outliers being input, if any (input_outliers.go).
+	outliers *outlierRun
 }
 
 // q reads through the transaction once open (to see its own writes),
@@ -279,11 +281,15 @@ func (r *RoomServer) createRoom(req *api.InputRoomEventsRequest) (*api.InputRoom
 // internal (the transaction rolls back); rejections are per-event results.
 func (r *RoomServer) processTask(ctx context.Context, b *batch, req *api.InputRoomEventsRequest) (*api.InputRoomEventsResponse, error) {
 	resp := &api.InputRoomEventsResponse{Results: make([]api.InputResult, 0, len(req.Events))}
+	b.outliers = nil
 	if err := r.prefetchIDs(ctx, b, req); err != nil {
 		return nil, err
 	}
 	for i := range req.Events {
 		in := &req.Events[i]
+		if err := r.startOutlierRun(ctx, b, req.Events, i); err != nil {
+			return nil, err
+		}
 		var res api.InputResult
 		var err error
 		switch {
@@ -295,6 +301,9 @@ func (r *RoomServer) processTask(ctx context.Context, b *batch, req *api.InputRo
 			res.Err = api.Errorf(api.CodeBadJSON, "input event has neither a PDU nor a local event")
 		}
 		if err != nil {
+			return nil, err
+		}
+		if err := r.endOutlierRun(ctx, b, i); err != nil {
 			return nil, err
 		}
 		resp.Results = append(resp.Results, res)

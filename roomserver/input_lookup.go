@@ -29,7 +29,8 @@ func (r *RoomServer) prefetchIDs(ctx context.Context, b *batch, req *api.InputRo
 	}
 	pdus := 0
 	for i := range req.Events {
-		if ev := req.Events[i].Event; ev != nil && ev.PDU != nil {
+		// Outliers are looked up by their run (input_outliers.go).
+		if ev := req.Events[i].Event; ev != nil && ev.PDU != nil && !isOutlierPDU(&req.Events[i]) {
 			pdus++
 			add(ev.EventID())
 			for _, id := range ev.AuthEventIDs() {

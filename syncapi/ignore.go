@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"sync"
+	"sync/atomic"
 
 	"github.com/axon-hs/axon/syncapi/storage"
 	"github.com/axon-hs/axon/syncapi/types"
@@ -21,6 +22,10 @@ import (
 type ignoreCache struct {
 	mu    sync.Mutex
 	users map[string]map[string]bool
+	// gen changes when a cached list becomes empty or not, or one is
+	// dropped: rooms' push indexes (ignorers are evaluated one by one)
+	// are then rebuilt.
+	gen atomic.Uint64
 }
 
 // maxCachedIgnoreLists bounds memory; past it the cache starts over.
@@ -41,6 +46,10 @@ func (c *ignoreCache) set(userID string, content json.RawMessage) {
 	c.mu.Lock()
 	if len(c.users) > maxCachedIgnoreLists {
 		c.users = map[string]map[string]bool{}
+		c.gen.Add(1)
+	}
+	if old, known := c.users[userID]; known && (len(old) == 0) != (len(set) == 0) {
+		c.gen.Add(1)
 	}
 	c.users[userID] = set
 	c.mu.Unlock()
@@ -50,6 +59,14 @@ func (c *ignoreCache) set(userID string, content json.RawMessage) {
 func (c *ignoreCache) forget(userID string) {
 	c.mu.Lock()
 	delete(c.users, userID)
+	c.gen.Add(1)
+	c.mu.Unlock()
+}
+
+// forgetAll drops every cached list (a writer takeover).
+func (c *ignoreCache) forgetAll() {
+	c.mu.Lock()
+	c.users = map[string]map[string]bool{}
 	c.mu.Unlock()
 }
 

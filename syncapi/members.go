@@ -40,7 +40,7 @@ func (s *SyncAPI) handleMembers(req *http.Request, dev *uapi.Device) httputil.JS
 		s.log.Error("members", "error", err)
 		return httputil.InternalError()
 	}
-	state := rs.events
+	state := rs.all()
 	if at := q.Get("at"); at != "" {
 		pos, r := s.membersAtPos(req, roomID, at)
 		if r != nil {

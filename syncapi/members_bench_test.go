@@ -22,22 +22,26 @@ var memberCounts = []int{2, 1_000, 10_000}
 func roomWithMembers(b *testing.B, n int) (*SyncAPI, *testRoom) {
 	b.Helper()
 	s := newTestSyncAPI(b, filepath.Join(b.TempDir(), "bench.db"))
-	r := newTestRoom(b, "!bench:test")
+	return s, bigRoom(b, s, "!bench:test", n)
+}
+
+// bigRoom makes a room of n local members @u0..@u{n-1} on s, @u0 the
+// creator, the others joined as one state delta.
+func bigRoom(tb testing.TB, s *SyncAPI, id string, n int) *testRoom {
+	r := newTestRoom(tb, id)
 	r.create(s, "@u0:test")
-	var ids []string
-	var pdus []json.RawMessage
+	if n < 2 {
+		return r
+	}
+	last := r.event("@u0:test", "m.room.topic", sk(""), map[string]any{"topic": "members"})
 	for i := 1; i < n; i++ {
-		user := fmt.Sprintf("@u%d:test", i)
-		ev := r.event(user, "m.room.member", sk(user), map[string]any{"membership": "join"})
-		ids, pdus = append(ids, ev.EventID), append(pdus, ev.Event)
+		u := fmt.Sprintf("@u%d:test", i)
+		ev := r.event(u, "m.room.member", sk(u), map[string]any{"membership": "join"})
+		last.AddsStateEventIDs = append(last.AddsStateEventIDs, ev.EventID)
+		last.AddedStateEvents = append(last.AddedStateEvents, ev.Event)
 	}
-	if len(ids) > 0 {
-		last := r.event("@u0:test", "m.room.topic", sk(""), map[string]any{"topic": "members"})
-		last.AddsStateEventIDs = append(last.AddsStateEventIDs, ids...)
-		last.AddedStateEvents = pdus
-		s.mustApply(b, 0, last)
-	}
-	return s, r
+	s.mustApply(tb, 0, last)
+	return r
 }
 
 // BenchmarkConsumeMessageMembers is the syncapi consumer's cost of one
@@ -53,6 +57,27 @@ func BenchmarkConsumeMessageMembers(b *testing.B) {
 			i := 0
 			for b.Loop() {
 				r.say(s, fmt.Sprintf("@u%d:test", i%min(n, 10)), fmt.Sprintf("message %d", i))
+				i++
+			}
+			cpu.report(b)
+		})
+	}
+}
+
+// BenchmarkConsumeJoinMembers is the syncapi consumer's cost of one more
+// member joining a room of growing size (the room's state cached,
+// changed and evaluated for push): it should follow the change, not the
+// room's state.
+func BenchmarkConsumeJoinMembers(b *testing.B) {
+	for _, n := range memberCounts {
+		b.Run(fmt.Sprintf("members=%d", n), func(b *testing.B) {
+			s, r := roomWithMembers(b, n)
+			r.say(s, "@u0:test", "warm-up")
+			b.ReportAllocs()
+			cpu := startCPU()
+			i := 0
+			for b.Loop() {
+				r.join(s, fmt.Sprintf("@joiner%d:test", i))
 				i++
 			}
 			cpu.report(b)

@@ -316,7 +316,7 @@ func (s *SyncAPI) handleContext(req *http.Request, dev *uapi.Device) httputil.JS
 		end = pf.nextToken(lastF)
 	}
 	stateFilter := *filter
-	state := stateEvents(rs.events, nil, &stateFilter, dev.UserID, true)
+	state := stateEvents(rs.all(), nil, &stateFilter, dev.UserID, true)
 	if filter.LazyLoadMembers {
 		state = []json.RawMessage{}
 		for _, m := range lazyMembers(rs, all, dev.UserID) {

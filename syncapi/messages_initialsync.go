@@ -55,7 +55,7 @@ func (s *SyncAPI) handleRoomInitialSync(req *http.Request, dev *uapi.Device) htt
 		start = p.nextToken(last)
 	}
 	state := []json.RawMessage{}
-	for _, ev := range rs.events {
+	for _, ev := range rs.all() {
 		state = append(state, ev.Serve("", nil))
 	}
 	ad, err := s.db.AccountDataBetween(ctx, dev.UserID, 0, cur.AccountData)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/matrix-org/gomatrixserverlib/spec"
@@ -27,6 +28,9 @@ type pushCache struct {
 	// defaults: users without stored rules (the server defaults), whose
 	// outcomes recordNotifications may share.
 	defaults map[string]bool
+	// gen changes when a cached user moves on or off the defaults (or
+	// the cache starts over): rooms' push indexes are then rebuilt.
+	gen atomic.Uint64
 }
 
 // maxCachedRuleSets bounds memory; past it the cache starts over.
@@ -41,6 +45,10 @@ func (p *pushCache) set(userID string, content []byte) {
 	p.mu.Lock()
 	if len(p.rules) > maxCachedRuleSets {
 		p.rules, p.defaults = map[string]*pushrules.Compiled{}, map[string]bool{}
+		p.gen.Add(1)
+	}
+	if _, known := p.rules[userID]; known && p.defaults[userID] != (len(content) == 0) {
+		p.gen.Add(1)
 	}
 	p.rules[userID] = rs
 	if len(content) == 0 {
@@ -63,6 +71,7 @@ func (p *pushCache) onDefaults(userID string) bool {
 func (p *pushCache) reset() {
 	p.mu.Lock()
 	p.rules, p.defaults = map[string]*pushrules.Compiled{}, map[string]bool{}
+	p.gen.Add(1)
 	p.mu.Unlock()
 }
 
@@ -87,26 +96,29 @@ func (s *SyncAPI) rulesFor(ctx context.Context, userID string) (*pushrules.Compi
 
 // recordNotifications evaluates push rules of the room's local members
 // (and an invited local user) for ev, in the consumer's transaction, and
-// returns the users notified (for their pushers). The
-// outcome most joined members share is stored once for the event, and a
-// row per member only where it differs (a mention, a muted room, own
-// rules): a plain message in a big room costs one row, not one per member.
+// returns the users notified (for their pushers). The outcome most joined
+// members share is stored once for the event, and a row per member only
+// where it differs (a mention, a muted room, own rules, an ignored
+// sender): a plain message in a big room costs one row, not one per
+// member. Members on the default rules whom the event does not name
+// share one result, so only the others are visited (pushIndex): the
+// cost follows those, not the room's size.
 func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *roomState, ev *types.Event) ([]string, error) {
 	if ev.Type == spec.MRoomCreate {
 		return nil, nil
-	}
-	joined := make([]string, 0, len(rs.joined))
-	for _, u := range rs.joined {
-		if u != ev.Sender && s.isLocal(u) && !s.ignoredBy(ctx, u)[ev.Sender] {
-			joined = append(joined, u)
-		}
 	}
 	invitee := ""
 	if ev.Type == spec.MRoomMember && ev.StateKey != nil && s.isLocal(*ev.StateKey) && *ev.StateKey != ev.Sender && ev.Membership == "invite" &&
 		!s.ignoredBy(ctx, *ev.StateKey)[ev.Sender] {
 		invitee = *ev.StateKey
 	}
-	if len(joined) == 0 && invitee == "" {
+	idx, err := s.pushIndexOf(ctx, rs)
+	if err != nil {
+		return nil, err
+	}
+	pev := pushrules.NewEvent(ev.JSON) // parsed once for every member
+	m := s.sortMembers(rs, idx, pev, ev.Sender)
+	if len(m.each) == 0 && m.plainN == 0 && invitee == "" {
 		return nil, nil
 	}
 	senderPL, levels, err := powerLevels(rs, ev.Sender)
@@ -116,111 +128,85 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *
 		slog.Warn("push: unreadable power levels", "room", ev.RoomID, "error", err)
 		senderPL, levels = 0, map[string]int64{"room": matrixrules.DefaultNotificationLevel}
 	}
-	pev := pushrules.NewEvent(ev.JSON) // parsed once for every member
-	eval := func(u string) (pushrules.Result, error) {
-		rules, err := s.rulesFor(ctx, u)
-		if err != nil {
-			return pushrules.Result{}, err
-		}
-		return rules.Evaluate(pev, &pushrules.Context{
-			UserID: u, MemberCount: len(rs.joined), SenderPowerLevel: senderPL, NotificationLevels: levels,
-			DisplayName: rs.displayName(u),
-		}), nil
-	}
-	type outcome struct {
-		notify, highlight bool
-		actions           string
-	}
-	results := make([]outcome, len(joined))
-	// Few distinct outcomes per event: a slice beats hashing each
-	// member's actions string into a map.
-	type count struct {
-		o outcome
-		n int
-	}
-	var tally []count
-	add := func(o outcome) {
-		for i := range tally {
-			if tally[i].o == o {
-				tally[i].n++
-				return
-			}
-		}
-		tally = append(tally, count{o, 1})
-	}
 	var lastActions []byte // most members share actions: convert once
 	var lastActionsStr string
-	// Members on the default rules whom the event does not name share one
-	// result (pushrules.Event.MayName): evaluated for the first of them.
-	var plain *outcome
-	for i, u := range joined {
-		shares := s.push.onDefaults(u) && !pev.MayName(u, rs.displayName(u))
-		if shares && plain != nil {
-			results[i] = *plain
-			add(*plain)
-			continue
-		}
-		res, err := eval(u)
+	eval := func(u string) (pushOutcome, error) {
+		rules, err := s.rulesFor(ctx, u)
 		if err != nil {
-			return nil, err
+			return pushOutcome{}, err
 		}
-		o := outcome{notify: res.Notify}
+		res := rules.Evaluate(pev, &pushrules.Context{
+			UserID: u, MemberCount: rs.joinedN, SenderPowerLevel: senderPL, NotificationLevels: levels,
+			DisplayName: rs.displayName(u),
+		})
+		o := pushOutcome{notify: res.Notify}
 		if res.Notify {
 			if lastActions == nil || !bytes.Equal(res.ActionsJSON, lastActions) {
 				lastActions, lastActionsStr = res.ActionsJSON, string(res.ActionsJSON)
 			}
 			o.highlight, o.actions = res.Highlight, lastActionsStr
 		}
-		results[i] = o
-		add(o)
-		if shares {
-			plain = &results[i]
-		}
+		return o, nil
 	}
-	// The most common outcome is shared; zero (nobody shares a
-	// notification) unless a notifying one beats the members not notified.
-	var shared outcome
-	sharedN := 0
-	for _, c := range tally {
-		if c.o == (outcome{}) {
-			sharedN = c.n
+	var t pushTally
+	var plain pushOutcome
+	if m.plainN > 0 {
+		if plain, err = eval(m.sample); err != nil {
+			return nil, err
 		}
+		t.add(plain, m.plainN)
 	}
-	for _, c := range tally {
-		if !c.o.notify {
+	results := make([]pushOutcome, len(m.each))
+	for i, u := range m.each {
+		if s.ignoredBy(ctx, u)[ev.Sender] {
+			t.add(pushOutcome{}, 1) // nothing from an ignored sender
 			continue
 		}
-		if c.n > sharedN || (c.n == sharedN && c.o.actions < shared.actions) {
-			shared, sharedN = c.o, c.n
+		if results[i], err = eval(u); err != nil {
+			return nil, err
 		}
+		t.add(results[i], 1)
 	}
+	shared := t.shared()
 	now := time.Now().UnixMilli()
-	note := func(u string, o outcome) storage.Notification {
+	note := func(u string, o pushOutcome) storage.Notification {
+		if !o.notify {
+			o.actions = "[]"
+		}
 		return storage.Notification{
 			UserID: u, RoomID: ev.RoomID, EventID: ev.EventID, EventPos: ev.Pos, ThreadID: ev.ThreadID,
 			Highlight: o.highlight, Suppress: !o.notify, Actions: json.RawMessage(o.actions), TS: now,
 		}
 	}
+	differs := func(o pushOutcome) bool { return o != shared && (o.notify || shared.notify) }
 	var notes []storage.Notification
 	var notified []string
-	for i, u := range joined {
+	for i, u := range m.each {
 		if results[i].notify {
 			notified = append(notified, u)
 		}
-		if o := results[i]; o != shared && (o.notify || shared.notify) {
-			if !o.notify {
-				o.actions = "[]"
-			}
-			notes = append(notes, note(u, o))
+		if differs(results[i]) {
+			notes = append(notes, note(u, results[i]))
 		}
 	}
+	if m.plainN > 0 && differs(plain) {
+		// Plain members are not the majority (so few): a row each.
+		for u := range idx.plain.all() {
+			if m.isPlain(u) {
+				notes = append(notes, note(u, plain))
+			}
+		}
+	}
+	if m.plainN > 0 && plain.notify {
+		notified = append(notified, s.plainWithPushers(idx, m)...)
+	}
 	if invitee != "" {
-		res, err := eval(invitee)
+		o, err := eval(invitee)
 		if err != nil {
 			return nil, err
 		}
-		if res.Notify {
-			notes = append(notes, note(invitee, outcome{true, res.Highlight, string(res.ActionsJSON)}))
+		if o.notify {
+			notes = append(notes, note(invitee, o))
 			notified = append(notified, invitee)
 		}
 	}

@@ -18,6 +18,11 @@ import (
 type PushWaker interface {
 	Notified(userIDs []string)
 	Read(userID string)
+	// PusherUsers lists the users with a pusher for whom member holds,
+	// so a message notifying a big room's members wakes only those; ok
+	// is false when it cannot tell (delivery runs in another process):
+	// every notified user must then be named.
+	PusherUsers(member func(userID string) bool) (users []string, ok bool)
 }
 
 func (s *SyncAPI) wakePushers(users []string) {

@@ -286,8 +286,8 @@ func (s *SyncAPI) searchResponse(ctx context.Context, dev *uapi.Device, c *roomE
 			if err != nil {
 				return nil, err
 			}
-			evs := make([]json.RawMessage, 0, len(rs.events))
-			for _, st := range rs.events {
+			evs := make([]json.RawMessage, 0, len(rs.all()))
+			for _, st := range rs.all() {
 				evs = append(evs, st.Serve("", nil))
 			}
 			state[ev.RoomID] = evs

@@ -361,7 +361,7 @@ func (s *SyncAPI) slidingRoom(ctx context.Context, dev *uapi.Device, m storage.M
 	}
 	var lazy map[string]bool
 	room["required_state"], lazy = requiredState(rs, cfg.RequiredState, evs, dev.UserID, changedState, lazySent)
-	room["joined_count"], room["invited_count"] = len(rs.joined), len(rs.invited)
+	room["joined_count"], room["invited_count"] = rs.joinedN, rs.invitedN
 	counts, err := s.db.UnreadForRooms(ctx, dev.UserID, map[string]bool{m.RoomID: true}, cur.PDU)
 	if err != nil {
 		return nil, nil, err
@@ -387,7 +387,7 @@ func requiredState(rs *roomState, want [][2]string, tl []*types.Event, userID st
 	}
 	out := []json.RawMessage{}
 	lazy := lazySent
-	for _, ev := range rs.events {
+	for _, ev := range rs.all() {
 		key := *ev.StateKey
 		matched, viaLazy := false, false
 		for _, w := range want {
@@ -430,9 +430,7 @@ func (s *SyncAPI) slidingExtensions(ctx context.Context, dev *uapi.Device, body 
 		if err != nil {
 			return nil, false, err
 		}
-		if from.ToDevice > 0 {
-			_ = s.db.DeleteToDeviceUpTo(ctx, dev.UserID, dev.ID, from.ToDevice)
-		}
+		s.ackToDevice(ctx, dev, from.ToDevice)
 		evs := []json.RawMessage{}
 		for _, m := range s.dropIgnoredToDevice(ctx, dev.UserID, msgs) {
 			ev, _ := json.Marshal(map[string]any{"sender": m.Sender, "type": m.Type, "content": m.Content})

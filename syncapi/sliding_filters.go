@@ -94,7 +94,7 @@ func (f *filterContext) spaceChildren(spaceID string) map[string]bool {
 	}
 	children := map[string]bool{}
 	if rs, err := f.s.cache.get(f.ctx, spaceID); err == nil {
-		for _, ev := range rs.events {
+		for _, ev := range rs.all() {
 			if ev.Type == spec.MSpaceChild && gjson.GetBytes(ev.JSON, "content.via.#").Int() > 0 {
 				children[*ev.StateKey] = true
 			}

@@ -1,8 +1,9 @@
 package syncapi
 
 import (
+	"cmp"
 	"context"
-	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -15,25 +16,106 @@ import (
 )
 
 // roomState is a room's current state, shared read-only by every request
-// until the consumer changes that room's state.
+// until the consumer changes that room's state. Its maps are cowMaps, so
+// the next version after a state change (withDelta) shares all but the
+// touched shards with this one; lists are built on first use.
 type roomState struct {
-	events  []*types.Event
-	byKey   map[stateKey]*types.Event
-	joined  []string
-	invited []string
+	members cowMap[string, *types.Event]   // m.room.member events by state key
+	others  cowMap[stateKey, *types.Event] // every other state event
+	byID    cowMap[string, stateKey]       // event ID -> slot, for removes
+
+	joinedN, invitedN int
+
+	listsOnce               sync.Once
+	allEvents, nonMembers   []*types.Event // oldest first
+	joinedList, invitedList []string
+	heroesOnce              sync.Once
+	heroCands               []string // the smallest member IDs (heroes)
 
 	namesOnce  sync.Once
-	names      map[string]string // user ID -> display name, built on first use
-	namesBuilt atomic.Bool       // names is complete (withDelta carries it over)
+	names      cowMap[string, string] // user ID -> display name, built on first use
+	namesBuilt atomic.Bool            // names is complete (withDelta carries it over)
 
 	plOnce sync.Once
 	pl     *matrixrules.PowerLevels // parsed on first use (every pushed event needs it)
 	plErr  error
+
+	// push is the consumer's index of local members for push rules
+	// (push_index.go), built on first use and carried by withDelta.
+	push atomic.Pointer[pushIndex]
 }
 
 type stateKey struct{ typ, key string }
 
-func (r *roomState) get(typ, key string) *types.Event { return r.byKey[stateKey{typ, key}] }
+func keyOf(ev *types.Event) stateKey { return stateKey{ev.Type, *ev.StateKey} }
+
+func (r *roomState) get(typ, key string) *types.Event {
+	if typ == spec.MRoomMember {
+		ev, _ := r.members.get(key)
+		return ev
+	}
+	ev, _ := r.others.get(stateKey{typ, key})
+	return ev
+}
+
+// all is the room's state events, oldest first.
+func (r *roomState) all() []*types.Event { r.lists(); return r.allEvents }
+
+// nonMemberState is the state events other than m.room.member, oldest first.
+func (r *roomState) nonMemberState() []*types.Event { r.lists(); return r.nonMembers }
+
+// joined and invited list the members by membership (oldest first).
+func (r *roomState) joined() []string  { r.lists(); return r.joinedList }
+func (r *roomState) invited() []string { r.lists(); return r.invitedList }
+
+func (r *roomState) lists() {
+	r.listsOnce.Do(func() {
+		r.allEvents = make([]*types.Event, 0, r.members.len()+r.others.len())
+		for _, ev := range r.others.all() {
+			r.nonMembers = append(r.nonMembers, ev)
+		}
+		byPos := func(a, b *types.Event) int { return cmp.Compare(a.Pos, b.Pos) }
+		slices.SortFunc(r.nonMembers, byPos)
+		var ms []*types.Event
+		for _, ev := range r.members.all() {
+			ms = append(ms, ev)
+		}
+		slices.SortFunc(ms, byPos)
+		for _, ev := range ms {
+			switch ev.Membership {
+			case spec.Join:
+				r.joinedList = append(r.joinedList, *ev.StateKey)
+			case spec.Invite:
+				r.invitedList = append(r.invitedList, *ev.StateKey)
+			}
+		}
+		r.allEvents = append(append(r.allEvents, r.nonMembers...), ms...)
+		slices.SortStableFunc(r.allEvents, byPos)
+	})
+}
+
+// heroCandidates is the n smallest IDs of joined and invited members
+// (heroes are picked from them), found in one pass once per state
+// instead of sorting every member for every summary.
+func (r *roomState) heroCandidates(n int) []string {
+	r.heroesOnce.Do(func() {
+		for _, ev := range r.members.all() {
+			if ev.Membership != spec.Join && ev.Membership != spec.Invite {
+				continue
+			}
+			u := *ev.StateKey
+			if len(r.heroCands) == n && u >= r.heroCands[n-1] {
+				continue
+			}
+			i, _ := slices.BinarySearch(r.heroCands, u)
+			r.heroCands = slices.Insert(r.heroCands, i, u)
+			if len(r.heroCands) > n {
+				r.heroCands = r.heroCands[:n]
+			}
+		}
+	})
+	return r.heroCands
+}
 
 // worldReadable: may anyone read the room's history now?
 func (r *roomState) worldReadable() bool {
@@ -71,24 +153,26 @@ func (r *roomState) powerLevels() (*matrixrules.PowerLevels, error) {
 // displayName is userID's display name in the room ("" if none).
 func (r *roomState) displayName(userID string) string {
 	r.namesOnce.Do(func() {
-		r.names = map[string]string{}
-		for _, ev := range r.events {
-			setDisplayName(r.names, ev)
+		e := cowMap[string, string]{}.edit()
+		for _, ev := range r.members.all() {
+			setDisplayName(e, ev)
 		}
+		r.names = e.done()
 		r.namesBuilt.Store(true)
 	})
-	return r.names[userID]
+	n, _ := r.names.get(userID)
+	return n
 }
 
 // setDisplayName records a member event's display name in names.
-func setDisplayName(names map[string]string, ev *types.Event) {
+func setDisplayName(names *cowEdit[string, string], ev *types.Event) {
 	if ev.Type != spec.MRoomMember {
 		return
 	}
 	if n := gjson.GetBytes(ev.JSON, "content.displayname"); n.Type == gjson.String && n.Str != "" {
-		names[*ev.StateKey] = n.Str
+		names.set(*ev.StateKey, n.Str)
 	} else {
-		delete(names, *ev.StateKey)
+		names.del(*ev.StateKey)
 	}
 }
 
@@ -113,6 +197,20 @@ func (c *stateCache) invalidate(roomID string) {
 	c.mu.Lock()
 	delete(c.rooms, roomID)
 	c.gen[roomID]++
+	c.mu.Unlock()
+}
+
+// replace caches rs, the state a committed change left the room in (the
+// consumer's in-memory copy, as ApplyStateDelta stored it): the next
+// event in a big room then starts from it instead of reading the whole
+// state back, and keeps its push index.
+func (c *stateCache) replace(roomID string, rs *roomState) {
+	c.mu.Lock()
+	c.gen[roomID]++
+	if len(c.rooms) >= maxCachedRooms {
+		c.rooms = map[string]*roomState{}
+	}
+	c.rooms[roomID] = rs
 	c.mu.Unlock()
 }
 
@@ -176,64 +274,122 @@ func (c *stateCache) prefetch(ctx context.Context, roomIDs []string) error {
 
 // newRoomState indexes a room's current state events.
 func newRoomState(evs []*types.Event) *roomState {
-	rs := &roomState{events: evs, byKey: make(map[stateKey]*types.Event, len(evs))}
+	rs := &roomState{}
+	nm := 0
 	for _, ev := range evs {
-		rs.byKey[stateKey{ev.Type, *ev.StateKey}] = ev
 		if ev.Type == spec.MRoomMember {
-			switch ev.Membership {
-			case "join":
-				rs.joined = append(rs.joined, *ev.StateKey)
-			case "invite":
-				rs.invited = append(rs.invited, *ev.StateKey)
+			nm++
+		}
+	}
+	members := func(yield func(string, *types.Event) bool) {
+		for _, ev := range evs {
+			if ev.Type == spec.MRoomMember && !yield(*ev.StateKey, ev) {
+				return
 			}
 		}
 	}
+	others := func(yield func(stateKey, *types.Event) bool) {
+		for _, ev := range evs {
+			if ev.Type != spec.MRoomMember && !yield(keyOf(ev), ev) {
+				return
+			}
+		}
+	}
+	ids := func(yield func(string, stateKey) bool) {
+		for _, ev := range evs {
+			if !yield(ev.EventID, keyOf(ev)) {
+				return
+			}
+		}
+	}
+	rs.members = buildCowMap(nm, members)
+	rs.others = buildCowMap(len(evs)-nm, others)
+	rs.byID = buildCowMap(len(evs), ids)
+	for _, ev := range rs.members.all() {
+		rs.count(ev, 1)
+	}
 	return rs
+}
+
+// count adds d to the membership counts for member event ev.
+func (r *roomState) count(ev *types.Event, d int) {
+	switch ev.Membership {
+	case spec.Join:
+		r.joinedN += d
+	case spec.Invite:
+		r.invitedN += d
+	}
 }
 
 // withDelta is the state after removes (event IDs) and then adds, as
 // ApplyStateDelta stores it: the consumer keeps a room's state this way
 // through a batch instead of reading it back after every state event.
+// It costs O(change): the maps copy only the shards the delta touches,
+// and display names (push rules need them) and the push index are
+// carried over, changed by the delta only.
 func (r *roomState) withDelta(removes []string, adds []*types.Event) *roomState {
-	gone := make(map[string]bool, len(removes))
+	next := &roomState{joinedN: r.joinedN, invitedN: r.invitedN}
+	me, oe, ie := r.members.edit(), r.others.edit(), r.byID.edit()
+	var changed []string // member slots the delta touched
+	drop := func(k stateKey) {
+		old := next.getIn(me, oe, k)
+		if old == nil {
+			return
+		}
+		ie.del(old.EventID)
+		if k.typ == spec.MRoomMember {
+			next.count(old, -1)
+			me.del(k.key)
+			changed = append(changed, k.key)
+		} else {
+			oe.del(k)
+		}
+	}
 	for _, id := range removes {
-		gone[id] = true
-	}
-	slots := make(map[stateKey]bool, len(adds))
-	for _, ev := range adds {
-		if ev.StateKey != nil {
-			slots[stateKey{ev.Type, *ev.StateKey}] = true
-		}
-	}
-	evs := make([]*types.Event, 0, len(r.events)+len(adds))
-	for _, ev := range r.events {
-		if !gone[ev.EventID] && !slots[stateKey{ev.Type, *ev.StateKey}] {
-			evs = append(evs, ev)
+		if k, ok := ie.m.get(id); ok {
+			drop(k)
 		}
 	}
 	for _, ev := range adds {
-		if ev.StateKey != nil {
-			evs = append(evs, ev)
+		if ev.StateKey == nil {
+			continue
+		}
+		k := keyOf(ev)
+		drop(k)
+		ie.set(ev.EventID, k)
+		if k.typ == spec.MRoomMember {
+			next.count(ev, 1)
+			me.set(k.key, ev)
+			changed = append(changed, k.key)
+		} else {
+			oe.set(k, ev)
 		}
 	}
-	next := newRoomState(evs)
+	next.members, next.others, next.byID = me.done(), oe.done(), ie.done()
 	if r.namesBuilt.Load() {
-		// Carry the display names over, changed by the delta only:
-		// rebuilding them reads every member event of the room, once per
-		// member event joining a big room.
-		names := maps.Clone(r.names)
-		for _, ev := range r.events {
-			if ev.Type == spec.MRoomMember && (gone[ev.EventID] || slots[stateKey{ev.Type, *ev.StateKey}]) {
-				delete(names, *ev.StateKey)
+		ne := r.names.edit()
+		for _, u := range changed {
+			ne.del(u)
+			if ev, ok := next.members.get(u); ok {
+				setDisplayName(ne, ev)
 			}
 		}
-		for _, ev := range adds {
-			if ev.StateKey != nil {
-				setDisplayName(names, ev)
-			}
-		}
+		names := ne.done()
 		next.namesOnce.Do(func() { next.names = names })
 		next.namesBuilt.Store(true)
 	}
+	if p := r.push.Load(); p != nil {
+		next.push.Store(p.withChanges(changed))
+	}
 	return next
+}
+
+// getIn reads slot k from the edits being made.
+func (r *roomState) getIn(me *cowEdit[string, *types.Event], oe *cowEdit[stateKey, *types.Event], k stateKey) *types.Event {
+	if k.typ == spec.MRoomMember {
+		ev, _ := me.m.get(k.key)
+		return ev
+	}
+	ev, _ := oe.m.get(k)
+	return ev
 }

@@ -27,7 +27,7 @@ func TestRoomStateDisplayNamesAcrossDeltas(t *testing.T) {
 		memberEvent("$b2", "@b:x", `{"membership":"join"}`),
 		memberEvent("$d1", "@d:x", `{"membership":"join","displayname":"Dan"}`),
 	})
-	fresh := newRoomState(next.events)
+	fresh := newRoomState(next.all())
 	for _, u := range []string{"@a:x", "@b:x", "@c:x", "@d:x", "@e:x"} {
 		if got, want := next.displayName(u), fresh.displayName(u); got != want {
 			t.Errorf("%s: carried %q, built %q", u, got, want)

@@ -3,7 +3,7 @@ package syncapi
 import (
 	"context"
 	"encoding/json"
-	"sort"
+	"slices"
 
 	"github.com/matrix-org/gomatrixserverlib/spec"
 
@@ -268,11 +268,15 @@ func (s *SyncAPI) joinedRoomSection(ctx context.Context, sr *syncRequest, pre *r
 			s.lazy.reset(userID, sr.device.ID, m.RoomID)
 			s.lazy.unsent(userID, sr.device.ID, m.RoomID, lazyMembers(rs, evs, userID))
 		}
+		state := rs.all()
+		if rf.State.LazyLoadMembers {
+			state = lazyState(rs, evs, userID)
+		}
 		if sr.stateAfter != "" {
-			jr.set(sr.stateAfter, stateEvents(rs.events, evs, &rf.State, userID, false))
+			jr.set(sr.stateAfter, stateEvents(state, evs, &rf.State, userID, false))
 			break
 		}
-		jr.State.Events = stateEvents(rs.events, evs, &rf.State, userID, true)
+		jr.State.Events = stateEvents(state, evs, &rf.State, userID, true)
 	case sr.stateAfter != "":
 		// Every change up to the end of the timeline, those in it too:
 		// the client takes its state from state_after alone.
@@ -356,6 +360,18 @@ func (s *SyncAPI) lazyMembersToSend(sr *syncRequest, roomID string, rs *roomStat
 	return unsent
 }
 
+// lazyState is the state a lazy-loading client is sent in full: every
+// state event but the members, and the members stateEvents keeps (the
+// timeline's senders and the user), without walking every member.
+func lazyState(rs *roomState, tl []*types.Event, userID string) []*types.Event {
+	state := append([]*types.Event(nil), rs.nonMemberState()...)
+	state = append(state, lazyMembers(rs, tl, userID)...)
+	if m := rs.get(spec.MRoomMember, userID); m != nil && !slices.Contains(state, m) {
+		state = append(state, m)
+	}
+	return state
+}
+
 // lazyMembers returns the current member events of timeline senders.
 func lazyMembers(rs *roomState, tl []*types.Event, userID string) []*types.Event {
 	var out []*types.Event
@@ -386,27 +402,29 @@ func dedupe(evs []*types.Event) []*types.Event {
 
 // summarize builds the room summary (heroes only for unnamed rooms).
 func summarize(rs *roomState, userID string) *roomSummary {
-	j, i := len(rs.joined), len(rs.invited)
+	j, i := rs.joinedN, rs.invitedN
 	sum := &roomSummary{JoinedCount: &j, InvitedCnt: &i}
 	if rs.get(spec.MRoomName, "") == nil && rs.get(spec.MRoomCanonicalAlias, "") == nil {
-		sum.Heroes = heroes(rs, userID, 5)
+		sum.Heroes = heroes(rs, userID, maxHeroes)
 	}
 	return sum
 }
 
 func heroes(rs *roomState, userID string, n int) []string {
 	var out []string
-	for _, u := range append(append([]string{}, rs.joined...), rs.invited...) {
+	for _, u := range rs.heroCandidates(maxHeroes + 1) {
 		if u != userID {
 			out = append(out, u)
 		}
 	}
-	sort.Strings(out)
 	if len(out) > n {
 		out = out[:n]
 	}
 	return out
 }
+
+// maxHeroes is the most heroes a summary names.
+const maxHeroes = 5
 
 // invitedRoomSection serves stripped state: the invite's own
 // invite_room_state when the inviter's server sent one, else ours.

@@ -166,10 +166,14 @@ func (s *SyncAPI) addPresence(ctx context.Context, userID string, from, to types
 		}
 		ps = append(more, ps...)
 	}
-	visible := map[string]bool{userID: true}
-	for _, u := range s.notif.UsersSharingRoom(userID) {
-		visible[u] = true
+	if len(ps) == 0 {
+		return nil
 	}
+	others := make([]string, len(ps))
+	for i, p := range ps {
+		others[i] = p.UserID
+	}
+	visible := s.notif.SharingRoom(userID, others) // not every member of userID's rooms
 	for _, p := range ps {
 		if !visible[p.UserID] || !f.Presence.Allows(matrixrules.MPresence, p.UserID) {
 			continue
@@ -201,7 +205,7 @@ func (s *SyncAPI) newlySharedUsers(ctx context.Context, userID string, joined []
 		if err != nil {
 			return nil, err
 		}
-		for _, u := range rs.joined {
+		for _, u := range rs.joined() {
 			if seen[u] {
 				continue
 			}

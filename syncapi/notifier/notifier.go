@@ -244,6 +244,30 @@ func (n *Notifier) SharesRoom(a, b string) bool {
 	return false
 }
 
+// SharingRoom reports which of others are joined to a room with userID
+// (userID itself included): cheaper than UsersSharingRoom when others
+// are few and userID's rooms are big.
+func (n *Notifier) SharingRoom(userID string, others []string) map[string]bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var rooms []map[string]struct{}
+	for _, set := range n.rooms {
+		if _, ok := set[userID]; ok {
+			rooms = append(rooms, set)
+		}
+	}
+	out := map[string]bool{userID: true}
+	for _, o := range others {
+		for _, set := range rooms {
+			if _, ok := set[o]; ok {
+				out[o] = true
+				break
+			}
+		}
+	}
+	return out
+}
+
 // UsersSharingRoom returns everyone joined to a room with userID.
 func (n *Notifier) UsersSharingRoom(userID string) []string {
 	n.mu.Lock()

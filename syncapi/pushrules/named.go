@@ -30,3 +30,33 @@ func verbatimInJSON(s string) bool {
 	}
 	return true
 }
+
+// VerbatimInJSON: s has no character a JSON encoder might escape (see
+// MayName: a member whose ID is not is evaluated on its own).
+func VerbatimInJSON(s string) bool { return verbatimInJSON(s) }
+
+// UserIDsEndingIn calls fn with every substring of the event's JSON that
+// starts with '@', ends with ":"+domain and is at most maxLen bytes long,
+// until fn returns false: every user ID of domain that MayName finds in
+// the event is among them, so a room need not ask MayName of every
+// member.
+func (e *Event) UserIDsEndingIn(domain string, maxLen int, fn func(string) bool) {
+	raw, suffix := e.root.Raw, ":"+domain
+	for i := 0; i < len(raw); {
+		j := strings.Index(raw[i:], suffix)
+		if j < 0 {
+			return
+		}
+		end := i + j + len(suffix)
+		for at := i + j - 1; at >= 0 && end-at <= maxLen; at-- {
+			if raw[at] == '@' && !fn(raw[at:end]) {
+				return
+			}
+		}
+		i += j + 1
+	}
+}
+
+// LowerBody is content.body lowered (false if it is not a string), as
+// MayName matches display names against it.
+func (e *Event) LowerBody() (string, bool) { return e.lowerBody() }
