@@ -82,27 +82,15 @@ func verifyXMatrix(ctx context.Context, method, uri string, authHeaders []string
 	if _, _, ok := spec.ParseAndValidateServerName(origin); !ok {
 		return fail(unauthorized("Invalid origin server name"))
 	}
-	signed := struct {
-		Method      string          `json:"method"`
-		URI         string          `json:"uri"`
-		Origin      spec.ServerName `json:"origin"`
-		Destination spec.ServerName `json:"destination"`
-		Content     json.RawMessage `json:"content,omitempty"`
-	}{method, uri, origin, us, nil}
-	if len(body) > 0 {
-		if !json.Valid(body) {
-			return fail(httputil.NotJSON("Request body is not valid JSON"))
-		}
-		signed.Content = body
+	if len(body) > 0 && !json.Valid(body) {
+		return fail(httputil.NotJSON("Request body is not valid JSON"))
 	}
 	// The signed object is built here, so it is split into the bytes the
 	// signatures cover and the signatures directly (a 50-PDU body is not
-	// decoded and re-encoded again by the verifier).
-	msg, err := json.Marshal(signed)
-	if err != nil {
-		return fail(httputil.BadJSON("Request body is not valid JSON"))
-	}
+	// decoded and re-encoded again by the verifier, nor by a marshaller).
+	msg := signedRequest(method, uri, origin, us, body)
 	prepared := &gomatrixserverlib.SignedJSON{Signatures: map[string]map[gomatrixserverlib.KeyID]spec.Base64Bytes{string(origin): {}}}
+	var err error
 	if prepared.Canonical, err = gomatrixserverlib.CanonicalJSON(msg); err != nil {
 		return fail(httputil.BadJSON("Request body is not valid JSON"))
 	}
@@ -124,6 +112,26 @@ func verifyXMatrix(ctx context.Context, method, uri string, authHeaders []string
 		return fail(unauthorized("Invalid request signature"))
 	}
 	return origin, nil
+}
+
+// signedRequest is the object an X-Matrix signature covers, its keys in
+// order (the body, valid JSON, is copied as it is).
+func signedRequest(method, uri string, origin, destination spec.ServerName, body []byte) []byte {
+	msg := make([]byte, 0, len(body)+len(uri)+128)
+	msg = append(msg, '{')
+	if len(body) > 0 {
+		msg = append(msg, `"content":`...)
+		msg = append(msg, body...)
+		msg = append(msg, ',')
+	}
+	for i, kv := range [][2]string{{"destination", string(destination)}, {"method", method}, {"origin", string(origin)}, {"uri", uri}} {
+		if i > 0 {
+			msg = append(msg, ',')
+		}
+		v, _ := json.Marshal(kv[1]) // a string always encodes
+		msg = append(append(append(msg, '"'), kv[0]+`":`...), v...)
+	}
+	return append(msg, '}')
 }
 
 // VerifyRequest checks the X-Matrix signature of a request another

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -152,23 +153,52 @@ func (p *txnProcessor) processPDUs(ctx context.Context, origin spec.ServerName, 
 		}
 		byRoom[roomID] = append(byRoom[roomID], pdu)
 	}
+	// Rooms are independent DAGs: each room's PDUs go in order, the
+	// rooms side by side (their commits can share one on SQLite, and run
+	// at once on PostgreSQL).
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var panicked any // re-raised here, where the router answers it
+	slots := make(chan struct{}, maxRoomsAtOnce)
 	for _, roomID := range roomOrder {
 		events := byRoom[roomID]
-		res := p.f.inputPDUs(ctx, rsapi.KindNew, events)
-		for i, e := range events {
-			r := res[i]
-			if needsFetch(r) {
-				r = p.f.fillGapAndRetry(ctx, origin, e, r)
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer func() {
+				if v := recover(); v != nil {
+					mu.Lock()
+					panicked = v
+					mu.Unlock()
+				}
+				<-slots
+				wg.Done()
+			}()
+			res := p.f.inputPDUs(ctx, rsapi.KindNew, events)
+			for i, e := range events {
+				r := res[i]
+				if needsFetch(r) {
+					r = p.f.fillGapAndRetry(ctx, origin, e, r)
+				}
+				mu.Lock()
+				if r.Err != nil {
+					results[e.EventID()] = pduResult{Error: r.Err.Error()}
+				} else {
+					results[e.EventID()] = pduResult{}
+				}
+				mu.Unlock()
 			}
-			if r.Err != nil {
-				results[e.EventID()] = pduResult{Error: r.Err.Error()}
-			} else {
-				results[e.EventID()] = pduResult{}
-			}
-		}
+		}()
+	}
+	wg.Wait()
+	if panicked != nil {
+		panic(panicked)
 	}
 	return results
 }
+
+// maxRoomsAtOnce bounds the rooms of one transaction input at once.
+const maxRoomsAtOnce = 8
 
 // parsePDU reads a PDU in its room's version. A content hash mismatch
 // makes gomatrixserverlib redact the event, as the spec requires.

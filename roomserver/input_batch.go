@@ -41,6 +41,9 @@ type batch struct {
 	prepared *preparedLocal
 	// persisted counts the events stored, by origin (metrics.go).
 	persisted [2]int
+	// ids: event ID → NID (0: not stored) as of this transaction, for
+	// the IDs a request of several PDUs names (input_lookup.go).
+	ids map[string]int64
 	// outliers is the run of outliers being input, if any (input_outliers.go).
 	outliers *outlierRun
 }
@@ -279,6 +282,9 @@ func (r *RoomServer) createRoom(req *api.InputRoomEventsRequest) (*api.InputRoom
 func (r *RoomServer) processTask(ctx context.Context, b *batch, req *api.InputRoomEventsRequest) (*api.InputRoomEventsResponse, error) {
 	resp := &api.InputRoomEventsResponse{Results: make([]api.InputResult, 0, len(req.Events))}
 	b.outliers = nil
+	if err := r.prefetchIDs(ctx, b, req); err != nil {
+		return nil, err
+	}
 	for i := range req.Events {
 		in := &req.Events[i]
 		if err := r.startOutlierRun(ctx, b, req.Events, i); err != nil {

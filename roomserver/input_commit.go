@@ -33,6 +33,7 @@ func (r *RoomServer) commitEvent(ctx context.Context, b *batch, ev gomatrixserve
 		return 0, err
 	}
 	b.persisted[r.originOf(in, ev)]++
+	b.noteStored(ev.EventID(), nid)
 	r.events.put(nid, &stored{nid: nid, roomNID: b.rm.nid, snapshotNID: beforeSnap, status: status, pdu: ev})
 	if status != storage.StatusAccepted || !advance {
 		return nid, nil

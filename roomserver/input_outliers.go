@@ -93,6 +93,7 @@ func (r *RoomServer) endOutlierRun(ctx context.Context, b *batch, i int) error {
 		s := run.pendingStored[k]
 		s.nid = row.NID
 		r.events.put(s.nid, s)
+		b.noteStored(row.EventID, row.NID)
 	}
 	return nil
 }
@@ -104,5 +105,5 @@ func (r *RoomServer) knownFor(ctx context.Context, b *batch, in *api.InputRoomEv
 		return b.outliers.known, nil
 	}
 	ev := in.Event.PDU
-	return r.eventsByID(ctx, b.tx, b.rm.version, append(append([]string{ev.EventID()}, ev.AuthEventIDs()...), ev.PrevEventIDs()...))
+	return r.knownEvents(ctx, b, append(append([]string{ev.EventID()}, ev.AuthEventIDs()...), ev.PrevEventIDs()...))
 }

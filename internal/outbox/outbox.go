@@ -17,7 +17,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -144,15 +146,72 @@ func (o *Outbox) Close() {
 func (o *Outbox) Stage(ctx context.Context, tx *storage.Tx, key string, msgs ...[]byte) ([]Entry, error) {
 	out := make([]Entry, 0, len(msgs))
 	for _, m := range msgs {
-		e := Entry{Key: key, Data: m}
-		var err error
-		e.ID, err = tx.InsertID(ctx, o.insert, "outbox_id", key, string(m))
-		if err != nil {
+		out = append(out, Entry{Key: key, Data: m})
+	}
+	for rest := out; len(rest) > 0; {
+		n := stageRows
+		for n > len(rest) {
+			n /= 2
+		}
+		if err := o.stageRows(ctx, tx, rest[:n]); err != nil {
 			return nil, fmt.Errorf("outbox: %w", err)
 		}
-		out = append(out, e)
+		rest = rest[n:]
 	}
 	return out, nil
+}
+
+// stageRows bounds the rows of one INSERT (a room's batch of PDUs has
+// one output each: a few statements, not one round trip per output).
+// Rows go in runs of a power of two, so the statement takes one of
+// seven shapes and stays in the connection's prepared statements.
+const stageRows = 64
+
+// stageRows inserts entries with one statement and sets their IDs. The
+// IDs are taken in VALUES order, so sorted they match the entries.
+func (o *Outbox) stageRows(ctx context.Context, tx *storage.Tx, entries []Entry) error {
+	if len(entries) == 1 {
+		// One row (a local send's batch, often): on SQLite an exec and
+		// the last rowid are cheaper than a query with RETURNING.
+		id, err := tx.InsertID(ctx, o.insert, "outbox_id", entries[0].Key, string(entries[0].Data))
+		entries[0].ID = id
+		return err
+	}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO ` + o.cfg.Table + ` (msg_key, output_json) VALUES `)
+	args := make([]any, 0, 2*len(entries))
+	for i, e := range entries {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		fmt.Fprintf(&q, "($%d, $%d)", 2*i+1, 2*i+2)
+		args = append(args, e.Key, string(e.Data))
+	}
+	q.WriteString(` RETURNING outbox_id`)
+	rows, err := tx.QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	ids := make([]int64, 0, len(entries))
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(ids) != len(entries) {
+		return fmt.Errorf("%d of %d rows staged", len(ids), len(entries))
+	}
+	slices.Sort(ids)
+	for i := range entries {
+		entries[i].ID = ids[i]
+	}
+	return nil
 }
 
 // Enqueue queues committed entries for publication without waiting.

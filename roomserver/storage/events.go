@@ -222,3 +222,44 @@ func (d *DB) EventByTimestamp(ctx context.Context, roomNID, ts int64, forward bo
 func (d *DB) RoomEventsAfter(ctx context.Context, roomNID, after int64, limit int) ([]*Event, error) {
 	return d.queryEvents(ctx, d, `room_nid = $1 AND status IN (0, 1) AND event_nid > $2 ORDER BY event_nid LIMIT $3`, roomNID, after, limit)
 }
+
+// EventNIDsByID returns the NIDs of the stored events among ids (the
+// rest are not stored), without reading the events themselves. The IN
+// list is padded to a power of two (repeating the last ID) so the few
+// statement shapes stay prepared.
+func (d *DB) EventNIDsByID(ctx context.Context, q storage.Querier, ids []string) (map[string]int64, error) {
+	out := make(map[string]int64, len(ids))
+	const chunkMax = 256
+	for start := 0; start < len(ids); start += chunkMax {
+		chunk := ids[start:min(start+chunkMax, len(ids))]
+		n := 8
+		for n < len(chunk) {
+			n *= 2
+		}
+		args := make([]any, n)
+		for i := range args {
+			args[i] = chunk[min(i, len(chunk)-1)]
+		}
+		if err := d.eventNIDs(ctx, q, args, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (d *DB) eventNIDs(ctx context.Context, q storage.Querier, args []any, out map[string]int64) error {
+	rows, err := q.QueryContext(ctx, `SELECT event_id, event_nid FROM roomserver_events WHERE event_id IN (`+storage.InList(1, len(args))+`)`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var nid int64
+		if err := rows.Scan(&id, &nid); err != nil {
+			return err
+		}
+		out[id] = nid
+	}
+	return rows.Err()
+}

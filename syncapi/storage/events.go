@@ -191,8 +191,11 @@ func eventArgs(ev *types.Event, inTimeline bool) []any {
 // insertEventAt writes (and indexes) ev at ev.Pos; false if an event with
 // its ID is stored already.
 func (d *DB) insertEventAt(ctx context.Context, tx *storage.Tx, ev *types.Event, inTimeline bool) (bool, error) {
-	res, err := tx.ExecContext(ctx, `INSERT INTO syncapi_events (`+eventColumns+`, in_timeline)
-		VALUES `+storage.Rows(20, 1)+` ON CONFLICT (event_id) DO NOTHING`, eventArgs(ev, inTimeline)...)
+	args := eventArgs(ev, inTimeline)
+	if key, text := searchText(ev); key != "" && tx.Dialect() == storage.Postgres {
+		return insertIndexedEventPostgres(ctx, tx, ev, args, key, text)
+	}
+	res, err := tx.ExecContext(ctx, insertEvent+` ON CONFLICT (event_id) DO NOTHING`, args...)
 	if err != nil {
 		return false, fmt.Errorf("insert event %s: %w", ev.EventID, err)
 	}
@@ -200,6 +203,23 @@ func (d *DB) insertEventAt(ctx context.Context, tx *storage.Tx, ev *types.Event,
 		return false, err
 	}
 	return true, indexEvent(ctx, tx, ev)
+}
+
+const insertEvent = `INSERT INTO syncapi_events (` + eventColumns + `, in_timeline)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20)`
+
+// insertIndexedEventPostgres stores a searchable event and its index
+// row in one statement (one round trip, not two, per message).
+func insertIndexedEventPostgres(ctx context.Context, tx *storage.Tx, ev *types.Event, args []any, key, text string) (bool, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `WITH ev AS (`+insertEvent+` ON CONFLICT (event_id) DO NOTHING RETURNING pos),
+		ix AS (INSERT INTO syncapi_search (pos, room_id, key, vec)
+			SELECT pos, $21::text, $22::text, to_tsvector('simple', $23::text) FROM ev ON CONFLICT (pos) DO NOTHING)
+		SELECT COUNT(*) FROM ev`, append(args, ev.RoomID, key, text)...).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("insert event %s: %w", ev.EventID, err)
+	}
+	return n == 1, nil
 }
 
 // UpdateEventJSON replaces a stored event's JSON (after a redaction).

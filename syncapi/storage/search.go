@@ -34,20 +34,9 @@ const maxIndexedBytes = 16384
 
 // indexEvent adds ev's searchable text to the full-text index.
 func indexEvent(ctx context.Context, tx *storage.Tx, ev *types.Event) error {
-	key := SearchKey(ev.Type)
-	if key == "" || ev.Redacted {
+	key, text := searchText(ev)
+	if key == "" {
 		return nil
-	}
-	v := gjson.GetBytes(ev.JSON, key)
-	if v.Type != gjson.String || v.Str == "" {
-		return nil
-	}
-	text := v.Str
-	if len(text) > maxIndexedBytes {
-		text = text[:maxIndexedBytes]
-		for !utf8.ValidString(text) {
-			text = text[:len(text)-1]
-		}
 	}
 	if tx.Dialect() == storage.Postgres {
 		_, err := tx.ExecContext(ctx, `INSERT INTO syncapi_search (pos, room_id, key, vec) VALUES ($1, $2, $3, to_tsvector('simple', $4))
@@ -59,6 +48,27 @@ func indexEvent(ctx context.Context, tx *storage.Tx, ev *types.Event) error {
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO syncapi_search_fts (docid, body) VALUES ($1, $2)`, int64(ev.Pos), text)
 	return err
+}
+
+// searchText is the search key and the text ev is indexed under ("" if
+// it is not indexed).
+func searchText(ev *types.Event) (key, text string) {
+	key = SearchKey(ev.Type)
+	if key == "" || ev.Redacted {
+		return "", ""
+	}
+	v := gjson.GetBytes(ev.JSON, key)
+	if v.Type != gjson.String || v.Str == "" {
+		return "", ""
+	}
+	text = v.Str
+	if len(text) > maxIndexedBytes {
+		text = text[:maxIndexedBytes]
+		for !utf8.ValidString(text) {
+			text = text[:len(text)-1]
+		}
+	}
+	return key, text
 }
 
 // unindexEvent removes a (redacted) event from the index.

@@ -53,6 +53,21 @@ func TestSearchIndex(t *testing.T) {
 			if n, err := d.SearchCount(ctx, q); err != nil || n != 2 {
 				t.Fatalf("count %d %v", n, err)
 			}
+			// A message delivered again is neither stored nor indexed twice.
+			again := msg("$1", "!a", "the quick brown fox")
+			err = d.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
+				inserted, err := d.InsertEvent(ctx, tx, again, true)
+				if err == nil && inserted {
+					t.Error("a stored message was inserted again")
+				}
+				return err
+			})
+			if err != nil || again.Pos != evs[0].Pos {
+				t.Fatalf("insert again: %v, position %d, first %d", err, again.Pos, evs[0].Pos)
+			}
+			if n, err := d.SearchCount(ctx, q); err != nil || n != 2 {
+				t.Fatalf("count after a repeat %d %v", n, err)
+			}
 			q.Terms = []string{"quick", "fox"}
 			if hits, _ := d.Search(ctx, q); len(hits) != 1 || hits[0].Pos != evs[0].Pos {
 				t.Fatalf("all terms: %+v", hits)

@@ -138,9 +138,17 @@ func VerifyEventSignatures(ctx context.Context, e PDU, verifier JSONVerifier, us
 
 	}
 
-	redactedJSON, err := verImpl.RedactEventJSON(e.JSON())
-	if err != nil {
-		return fmt.Errorf("failed to redact event: %w", err)
+	// Axon patch 13: a canonical event of a type whose content no
+	// version keeps is redacted in place (patch 9), not decoded and
+	// encoded again.
+	redactedJSON, inPlace := []byte(nil), false
+	if sortedJSON(e.JSON()) {
+		redactedJSON, inPlace = redactedCanonical(e.JSON(), verImpl)
+	}
+	if !inPlace {
+		if redactedJSON, err = verImpl.RedactEventJSON(e.JSON()); err != nil {
+			return fmt.Errorf("failed to redact event: %w", err)
+		}
 	}
 
 	// Axon patch: canonicalise the redacted event once for every server

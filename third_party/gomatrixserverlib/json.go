@@ -152,12 +152,18 @@ func verifyEnforcedCanonicalJSON(input []byte) error {
 // input is valid JSON
 func CanonicalJSONAssumeValid(input []byte) []byte {
 	input = CompactJSON(input, make([]byte, 0, len(input)))
+	if sortedJSON(input) { // Axon patch 12
+		return input
+	}
 	return SortJSON(input, make([]byte, 0, len(input)))
 }
 
 // SortJSON reencodes the JSON with the object keys sorted by lexicographically
 // by codepoint. The input must be valid JSON.
 func SortJSON(input, output []byte) []byte {
+	if sortedJSON(input) { // Axon patch 12
+		return append(output, input...)
+	}
 	result := gjson.ParseBytes(input)
 	return sortJSONValue(result, output)
 }
@@ -165,6 +171,9 @@ func SortJSON(input, output []byte) []byte {
 // sortJSONValue takes a gjson.Result and sorts it. inputJSON must be the
 // raw JSON bytes that gjson.Result points to.
 func sortJSONValue(input gjson.Result, output []byte) []byte {
+	if input.Type == gjson.JSON && sortedJSON(input.Raw) { // Axon patch 12
+		return append(output, input.Raw...)
+	}
 	if input.IsArray() {
 		return sortJSONArray(input, output)
 	}

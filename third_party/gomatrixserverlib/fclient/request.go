@@ -2,6 +2,7 @@ package fclient
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/matrix-org/util"
+	"github.com/tidwall/gjson"
 	"golang.org/x/crypto/ed25519"
 )
 
@@ -98,20 +100,29 @@ func (r *FederationRequest) Sign(serverName spec.ServerName, keyID gomatrixserve
 		return fmt.Errorf("gomatrixserverlib: the request is already signed by a different server")
 	}
 	r.fields.Origin = serverName
-	// The request fields are already in the form required by the specification
-	// So we can just serialise the request fields using the default marshaller
-	data, err := json.Marshal(r.fields)
+	// Axon patch 14: the request is signed as SignJSON would sign it, and
+	// keeps its content in canonical form as before, without SignJSON's
+	// decode of the whole request, second canonicalisation and the
+	// decode back into the fields (a transaction's 50 PDUs each time).
+	toSign := r.fields
+	toSign.Signatures = nil
+	data, err := json.Marshal(toSign)
 	if err != nil {
 		return err
 	}
-	signedData, err := gomatrixserverlib.SignJSON(string(serverName), keyID, privateKey, data)
-	if err != nil {
-		return err
+	canonical := gomatrixserverlib.CanonicalJSONAssumeValid(data)
+	if r.fields.Content != nil {
+		r.fields.Content = spec.RawJSON(gjson.GetBytes(canonical, "content").Raw)
 	}
-	// Now we can deserialise the signed request back into the request structure
-	// to set the Signatures field, (This will clobber the other fields but they
-	// will all round-trip through an encode/decode.)
-	return json.Unmarshal(signedData, &r.fields)
+	sig := base64.RawStdEncoding.EncodeToString(ed25519.Sign(privateKey, canonical))
+	if r.fields.Signatures == nil {
+		r.fields.Signatures = map[spec.ServerName]map[gomatrixserverlib.KeyID]string{}
+	}
+	if r.fields.Signatures[serverName] == nil {
+		r.fields.Signatures[serverName] = map[gomatrixserverlib.KeyID]string{}
+	}
+	r.fields.Signatures[serverName][keyID] = sig
+	return nil
 }
 
 // HTTPRequest constructs an net/http.Request for this matrix request.
