@@ -22,7 +22,10 @@ const maxRoomSize = 100_000
 // as fast as answered (or at --rate in total) for T. Per size it reports
 // events/s, send latency, the server's CPU per event and the delivery to
 // the long-polls (every online member should see every message: lost 0),
-// then times the lazy-loading initial /sync of one member. Users are
+// then times the lazy-loading initial /sync of one member. lost counts
+// (message, online member) pairs that member's /sync never returned:
+// not caught up within -wait, or skipped by a limited timeline (then
+// limited_timelines > 0; a client would page back with /messages). Users are
 // shared between sizes (the room of N is joined by users 0..N-1), so the
 // largest size decides how many are registered.
 type bigroomScenario struct {
