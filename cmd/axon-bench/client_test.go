@@ -87,27 +87,14 @@ func TestRequestTimeout(t *testing.T) {
 // TestRunRegisterScenario drives the whole tool against the fake server.
 func TestRunRegisterScenario(t *testing.T) {
 	srv := (&fakeHS{mode: "dummy", limitFirst: true}).start(t)
-	out := filepath.Join(t.TempDir(), "results.json")
-	var stdout, stderr bytes.Buffer
-	code := run([]string{"--hs", srv.URL, "--json", out, "register", "-n", "6", "-c", "3"}, &stdout, &stderr, false)
-	if code != 0 {
-		t.Fatalf("exit %d, stderr: %s", code, stderr.String())
-	}
-	var results []result
-	data, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, &results); err != nil {
-		t.Fatal(err)
-	}
+	results, stdout := runForResults(t, srv.URL, "register", "-n", "6", "-c", "3")
 	r := results[0]
 	if len(results) != 1 || r.Scenario != "register" || r.OK != 6 || r.Errors != 0 || r.RateLimited != 6 || r.Latency == nil || r.Latency.Count != 6 {
 		t.Errorf("results = %+v", results)
 	}
 	for _, want := range []string{"== register ==", "users/s", "p99", "429 M_LIMIT_EXCEEDED"} {
-		if !strings.Contains(stdout.String(), want) {
-			t.Errorf("summary lacks %q:\n%s", want, stdout.String())
+		if !strings.Contains(stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, stdout)
 		}
 	}
 }
@@ -178,23 +165,10 @@ func TestRunEveryScenario(t *testing.T) {
 // first and the last member's initial sync is timed.
 func TestRunBigroomDeliveries(t *testing.T) {
 	srv := (&fakeHS{mode: "dummy"}).start(t)
-	out := filepath.Join(t.TempDir(), "results.json")
-	var stdout, stderr bytes.Buffer
-	args := []string{"--hs", srv.URL, "--json", out, "bigroom", "--members", "8,3", "--online", "4", "--senders", "2", "-t", "0.3", "--rate", "50"}
-	if code := run(args, &stdout, &stderr, false); code != 0 {
-		t.Fatalf("exit %d, stderr: %s", code, stderr.String())
-	}
-	var results []result
-	data, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, &results); err != nil {
-		t.Fatal(err)
-	}
+	results, stdout := runForResults(t, srv.URL, "bigroom", "--members", "8,3", "--online", "4", "--senders", "2", "-t", "0.3", "--rate", "50")
 	want := []string{"members=3", "members=3 initial sync", "members=8", "members=8 initial sync"}
 	if len(results) != len(want) {
-		t.Fatalf("%d results, want %d:\n%s", len(results), len(want), stdout.String())
+		t.Fatalf("%d results, want %d:\n%s", len(results), len(want), stdout)
 	}
 	for k, r := range results {
 		if r.Variant != want[k] {
@@ -214,7 +188,27 @@ func TestRunBigroomDeliveries(t *testing.T) {
 			t.Errorf("%s: online %v, extra %+v", r.Variant, online, r.Extra)
 		}
 	}
-	if !strings.Contains(stdout.String(), "== bigroom (members=8 initial sync) ==") {
-		t.Errorf("summary lacks the initial sync:\n%s", stdout.String())
+	if !strings.Contains(stdout, "== bigroom (members=8 initial sync) ==") {
+		t.Errorf("summary lacks the initial sync:\n%s", stdout)
 	}
+}
+
+// runForResults runs the tool against hs with args, expecting success,
+// and returns the --json results and the summary.
+func runForResults(t *testing.T, hs string, args ...string) ([]result, string) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "results.json")
+	var stdout, stderr bytes.Buffer
+	if code := run(append([]string{"--hs", hs, "--json", out}, args...), &stdout, &stderr, false); code != 0 {
+		t.Fatalf("exit %d, stderr: %s", code, stderr.String())
+	}
+	var results []result
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &results); err != nil {
+		t.Fatal(err)
+	}
+	return results, stdout.String()
 }

@@ -171,11 +171,7 @@ func (s *bigroomScenario) measureSends(ctx context.Context, b *bench, size int, 
 		}
 		return true
 	}
-	drainStart := time.Now()
-	for deadline := drainStart.Add(s.wait); !caughtUp() && time.Now().Before(deadline) && ctx.Err() == nil; {
-		time.Sleep(20 * time.Millisecond)
-	}
-	drain := time.Since(drainStart)
+	drain := waitUntil(ctx, s.wait, caughtUp)
 	stopRecv()
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
