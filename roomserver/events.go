@@ -30,15 +30,7 @@ func (r *RoomServer) parseStored(row *storage.Event, version gomatrixserverlib.I
 
 // eventsByNID loads events of one room by NID through the cache.
 func (r *RoomServer) eventsByNID(ctx context.Context, q istorage.Querier, version gomatrixserverlib.IRoomVersion, nids []int64) (map[int64]*stored, error) {
-	out := make(map[int64]*stored, len(nids))
-	var missing []int64
-	for _, nid := range nids {
-		if e, ok := r.cachedEvent(nid); ok {
-			out[nid] = e
-		} else if nid != 0 {
-			missing = append(missing, nid)
-		}
-	}
+	out, missing := r.cachedByNID(nids)
 	if len(missing) == 0 {
 		return out, nil
 	}
@@ -121,4 +113,36 @@ type cachedSnapshot struct {
 // room versions, so they are the same.
 func userIDForSender(_ spec.RoomID, senderID spec.SenderID) (*spec.UserID, error) {
 	return spec.NewUserID(string(senderID), true)
+}
+
+// stateRows loads the rows of events by NID without parsing them: from
+// the cache where held, else as stored. A state change naming a joined
+// room's whole state needs only their IDs, types, state keys and JSON,
+// and parsing tens of thousands of events again (the cache holds a few
+// thousand) cost more than storing them.
+func (r *RoomServer) stateRows(ctx context.Context, q istorage.Querier, nids []int64) (map[int64]*storage.Event, error) {
+	cached, missing := r.cachedByNID(nids)
+	out := make(map[int64]*storage.Event, len(nids))
+	for nid, e := range cached {
+		out[nid] = &storage.Event{NID: nid, EventID: e.pdu.EventID(), Type: e.pdu.Type(), StateKey: e.pdu.StateKey(), JSON: e.pdu.JSON()}
+	}
+	rows, err := r.db.EventsByNID(ctx, q, missing) // none: no query
+	for _, row := range rows {
+		out[row.NID] = row
+	}
+	return out, err
+}
+
+// cachedByNID splits nids into the cached events and the NIDs to read.
+func (r *RoomServer) cachedByNID(nids []int64) (map[int64]*stored, []int64) {
+	out := make(map[int64]*stored, len(nids))
+	var missing []int64
+	for _, nid := range nids {
+		if e, ok := r.cachedEvent(nid); ok {
+			out[nid] = e
+		} else if nid != 0 {
+			missing = append(missing, nid)
+		}
+	}
+	return out, missing
 }

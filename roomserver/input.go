@@ -49,9 +49,9 @@ func (r *RoomServer) InputRoomEvents(ctx context.Context, req *api.InputRoomEven
 		defer r.workers.Done()
 		return r.createRoomContained(req)
 	}
-	if resp, err := r.preTxnCheck(ctx, req); resp != nil || err != nil {
+	if resp := r.preTxnCheck(req); resp != nil {
 		r.workers.Done()
-		return resp, err
+		return resp, nil
 	}
 	rm, err := r.room(ctx, roomID)
 	if err != nil {

@@ -41,6 +41,8 @@ type batch struct {
 	prepared *preparedLocal
 	// persisted counts the events stored, by origin (metrics.go).
 	persisted [2]int
+	// outliers is the run of outliers being input, if any (input_outliers.go).
+	outliers *outlierRun
 }
 
 // q reads through the transaction once open (to see its own writes),
@@ -276,8 +278,12 @@ func (r *RoomServer) createRoom(req *api.InputRoomEventsRequest) (*api.InputRoom
 // internal (the transaction rolls back); rejections are per-event results.
 func (r *RoomServer) processTask(ctx context.Context, b *batch, req *api.InputRoomEventsRequest) (*api.InputRoomEventsResponse, error) {
 	resp := &api.InputRoomEventsResponse{Results: make([]api.InputResult, 0, len(req.Events))}
+	b.outliers = nil
 	for i := range req.Events {
 		in := &req.Events[i]
+		if err := r.startOutlierRun(ctx, b, req.Events, i); err != nil {
+			return nil, err
+		}
 		var res api.InputResult
 		var err error
 		switch {
@@ -289,6 +295,9 @@ func (r *RoomServer) processTask(ctx context.Context, b *batch, req *api.InputRo
 			res.Err = api.Errorf(api.CodeBadJSON, "input event has neither a PDU nor a local event")
 		}
 		if err != nil {
+			return nil, err
+		}
+		if err := r.endOutlierRun(ctx, b, i); err != nil {
 			return nil, err
 		}
 		resp.Results = append(resp.Results, res)

@@ -21,6 +21,13 @@ func (r *RoomServer) commitEvent(ctx context.Context, b *batch, ev gomatrixserve
 		Depth: ev.Depth(), OriginServerTS: int64(ev.OriginServerTS()), SnapshotNID: beforeSnap,
 		Status: status, JSON: ev.JSON(),
 	}
+	if b.inOutlierRun(in) {
+		// Inserted with the run's others (its NID is set then; nothing
+		// reads it before).
+		b.persisted[r.originOf(in, ev)]++
+		b.outliers.stage(row, &stored{roomNID: b.rm.nid, snapshotNID: beforeSnap, status: status, pdu: ev})
+		return 0, nil
+	}
 	nid, err := r.db.InsertEvent(ctx, b.tx, row)
 	if err != nil {
 		return 0, err

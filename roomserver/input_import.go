@@ -82,22 +82,28 @@ func missingPrev(ev gomatrixserverlib.PDU, known map[string]*stored) []string {
 // givenState is the state before an event given as event IDs
 // (HasState), stored as a full snapshot. Unknown IDs are reported.
 func (r *RoomServer) givenState(ctx context.Context, b *batch, ids []string) (storage.StateMap, int64, []string, error) {
-	evs, err := r.eventsByID(ctx, b.tx, b.rm.version, ids)
+	// Heads only: a joined room's state is tens of thousands of events,
+	// which need not be read back and parsed to be placed.
+	rows, err := r.db.EventHeadsByID(ctx, b.tx, ids)
 	if err != nil {
 		return nil, 0, nil, err
 	}
-	s := storage.StateMap{}
+	byID := make(map[string]*storage.Event, len(rows))
+	for _, e := range rows {
+		byID[e.EventID] = e
+	}
+	s := make(storage.StateMap, len(ids))
 	var missing []string
 	for _, id := range ids {
-		e := evs[id]
+		e := byID[id]
 		if e == nil {
 			missing = append(missing, id)
 			continue
 		}
-		if e.roomNID != b.rm.nid || e.status == storage.StatusRejected || e.pdu.StateKey() == nil {
+		if e.RoomNID != b.rm.nid || e.Status == storage.StatusRejected || e.StateKey == nil {
 			continue
 		}
-		s[storage.Tuple{EventType: e.pdu.Type(), StateKey: *e.pdu.StateKey()}] = e.nid
+		s[storage.Tuple{EventType: e.Type, StateKey: *e.StateKey}] = e.NID
 	}
 	if len(missing) > 0 {
 		return nil, 0, missing, nil
@@ -117,18 +123,27 @@ func (r *RoomServer) staleState(ctx context.Context, b *batch, current storage.S
 	return !joined, err
 }
 
-// adoptState stores ev with the given state before it and makes the
-// state after it the room's current state, replacing stale state.
+// adoptState stores ev with the given state before it (beforeSnap, a
+// full snapshot from givenState) and makes the state after it the room's
+// current state, replacing stale state. The state after is a one-entry
+// delta on the state before: a second full snapshot of a big room's
+// state would double the join's snapshot writes.
 func (r *RoomServer) adoptState(ctx context.Context, b *batch, ev gomatrixserverlib.PDU, in *api.InputRoomEvent, current, before storage.StateMap, beforeSnap int64) error {
 	nid, err := r.commitEvent(ctx, b, ev, in, storage.StatusAccepted, beforeSnap, false)
 	if err != nil {
 		return err
 	}
-	after := maps.Clone(before)
+	after, afterSnap, chainLen := before, beforeSnap, 0
 	if sk := ev.StateKey(); sk != nil {
-		after[storage.Tuple{EventType: ev.Type(), StateKey: *sk}] = nid
+		t := storage.Tuple{EventType: ev.Type(), StateKey: *sk}
+		after = maps.Clone(before)
+		after[t] = nid
+		if afterSnap, err = r.db.InsertSnapshot(ctx, b.tx, b.rm.nid, beforeSnap, 1, storage.StateMap{t: nid}); err != nil {
+			return err
+		}
+		chainLen = 1
 	}
-	return r.replaceState(ctx, b, ev, in, current, after)
+	return r.replaceState(ctx, b, ev, in, current, after, &stateSnapshot{nid: afterSnap, chainLen: chainLen})
 }
 
 // storeOutOfBand stores a membership event for a room we are not in

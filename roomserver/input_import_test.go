@@ -23,7 +23,8 @@ func TestImportRemoteRoom(t *testing.T) {
 		t.Run(be.Name, func(t *testing.T) {
 			ctx := context.Background()
 			resident, _ := newTestServer(t, be.NewDSN(t))
-			joiner, out := newTestServer(t, be.NewDSN(t))
+			joinerDSN := be.NewDSN(t)
+			joiner, out := newTestServer(t, joinerDSN)
 			roomID := createTestRoom(t, resident, "@alice:"+testServer, "10", "public")
 			send(t, resident, local(roomID, "@alice:"+testServer, "m.room.message", nil, map[string]any{"body": "hi"}))
 
@@ -80,6 +81,19 @@ func TestImportRemoteRoom(t *testing.T) {
 			last := out.outputs()[len(out.outputs())-1].NewRoomEvent
 			if last == nil || last.EventID != join.EventID() || len(last.AddsStateEventIDs) != len(state)+1 {
 				t.Fatalf("import output %+v", last)
+			}
+
+			// The state after the join, read back from storage (a restart):
+			// the given state and the join.
+			restarted, _ := newTestServer(t, joinerDSN)
+			after, err := restarted.QueryCurrentState(ctx, matrixid.RoomID(roomID), nil)
+			must(t, err)
+			joined := false
+			for _, e := range after {
+				joined = joined || e.EventID() == join.EventID()
+			}
+			if len(after) != len(state)+1 || !joined {
+				t.Fatalf("state after the join from storage: %d events (want %d), join among them: %v", len(after), len(state)+1, joined)
 			}
 
 			// An event after a gap: its prev events are reported missing.

@@ -45,14 +45,22 @@ func (r *RoomServer) processLocal(ctx context.Context, b *batch, in *api.InputRo
 			return api.InputResult{}, err
 		}
 	}
-	if _, err := r.commitEvent(ctx, b, ev, in, storage.StatusAccepted, b.snapNID, true); err != nil {
-		return api.InputResult{}, err
-	}
 	if in.TransactionID != nil && !isCreate {
-		if err := r.db.InsertTxn(ctx, b.tx, key.user, key.device, key.room, key.txn, ev.EventID()); err != nil {
+		// Claimed before the event is stored: a repeat the memory did not
+		// know (sent long ago, or before a restart) is found here, and
+		// the event built for it is dropped.
+		first, err := r.db.ClaimTxn(ctx, b.tx, key.user, key.device, key.room, key.txn, ev.EventID())
+		if err != nil {
 			return api.InputResult{}, err
 		}
+		if first != "" {
+			b.txns[key] = first
+			return api.InputResult{EventID: matrixid.EventID(first), Duplicate: true}, nil
+		}
 		b.txns[key] = ev.EventID()
+	}
+	if _, err := r.commitEvent(ctx, b, ev, in, storage.StatusAccepted, b.snapNID, true); err != nil {
+		return api.InputResult{}, err
 	}
 	return api.InputResult{EventID: matrixid.EventID(ev.EventID())}, nil
 }
@@ -265,31 +273,27 @@ func (r *RoomServer) txnEvent(ctx context.Context, b *batch, key txnKey) (string
 	if id, ok := r.txns.get(key); ok {
 		return id, nil
 	}
-	// The database was consulted before queueing (preTxnCheck); anything
-	// committed since is in r.txns, so no read is needed under the lock.
+	// Older ones are found when the write claims the transaction
+	// (processLocal), so no read is needed here.
 	return "", nil
 }
 
-// preTxnCheck answers a repeated client transaction from the database
-// before the request takes a place in the room's queue (and the write
-// lock): the common retry after a restart or a lost response.
-func (r *RoomServer) preTxnCheck(ctx context.Context, req *api.InputRoomEventsRequest) (*api.InputRoomEventsResponse, error) {
+// preTxnCheck answers a repeated client transaction that committed
+// recently (the common retry after a lost response) before the request
+// takes a place in the room's queue. Older repeats are caught when the
+// write claims the transaction: a read of the table here, for every
+// send, cost more than building the rare repeat's event for nothing.
+func (r *RoomServer) preTxnCheck(req *api.InputRoomEventsRequest) *api.InputRoomEventsResponse {
 	if len(req.Events) != 1 || req.Events[0].Local == nil || req.Events[0].TransactionID == nil {
-		return nil, nil
+		return nil
 	}
 	le, txn := req.Events[0].Local, req.Events[0].TransactionID
 	key := txnKey{string(le.Sender), txn.DeviceID, string(le.RoomID), txn.TransactionID}
 	id, ok := r.txns.get(key)
-	if !ok {
-		var err error
-		if id, err = r.db.TxnEvent(ctx, r.db, key.user, key.device, key.room, key.txn); err != nil {
-			return nil, err
-		}
+	if !ok || id == "" {
+		return nil
 	}
-	if id == "" {
-		return nil, nil
-	}
-	return &api.InputRoomEventsResponse{RoomID: le.RoomID, Results: []api.InputResult{{EventID: matrixid.EventID(id), Duplicate: true}}}, nil
+	return &api.InputRoomEventsResponse{RoomID: le.RoomID, Results: []api.InputResult{{EventID: matrixid.EventID(id), Duplicate: true}}}
 }
 
 // checkLocalRedaction: a user may redact their own events, or others'

@@ -9,6 +9,7 @@ import (
 
 	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/matrix-org/gomatrixserverlib/spec"
+	"github.com/tidwall/gjson"
 
 	"github.com/axon-hs/axon/internal/jsontext"
 	"github.com/axon-hs/axon/internal/matrixid"
@@ -63,7 +64,7 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 			return reject(api.CodeForbidden, blockedMessage), nil
 		}
 	}
-	known, err := r.eventsByID(ctx, b.tx, b.rm.version, append(append([]string{ev.EventID()}, ev.AuthEventIDs()...), ev.PrevEventIDs()...))
+	known, err := r.knownFor(ctx, b, in)
 	if err != nil {
 		return res, err
 	}
@@ -204,7 +205,7 @@ func (r *RoomServer) processPDU(ctx context.Context, b *batch, in *api.InputRoom
 			return res, err
 		}
 	}
-	return res, r.replaceState(ctx, b, ev, in, current, next)
+	return res, r.replaceState(ctx, b, ev, in, current, next, nil)
 }
 
 // markHistoryGap flags the output of eventID written from outputs[from]
@@ -350,10 +351,17 @@ func (r *RoomServer) storeRejected(ctx context.Context, b *batch, ev gomatrixser
 	return api.InputResult{EventID: matrixid.EventID(ev.EventID()), Err: api.Errorf(api.CodeForbidden, why)}, nil
 }
 
+// stateSnapshot names a stored snapshot and its delta chain length.
+type stateSnapshot struct {
+	nid      int64
+	chainLen int
+}
+
 // replaceState makes next the current state after ev (a fork merge):
-// a full snapshot, membership rows for changed members, and an output
-// carrying the whole state delta.
-func (r *RoomServer) replaceState(ctx context.Context, b *batch, ev gomatrixserverlib.PDU, in *api.InputRoomEvent, current, next storage.StateMap) error {
+// a snapshot (nextSnap when the caller stored next already, else a full
+// one), membership rows for changed members, and an output carrying the
+// whole state delta.
+func (r *RoomServer) replaceState(ctx context.Context, b *batch, ev gomatrixserverlib.PDU, in *api.InputRoomEvent, current, next storage.StateMap, nextSnap *stateSnapshot) error {
 	out := &api.OutputNewRoomEvent{
 		RoomID: b.rm.id, RoomVersion: string(b.rm.version.Version()), EventID: ev.EventID(), Event: ev.JSON(),
 		TransactionID: in.TransactionID, SendAsServer: in.SendAsServer,
@@ -378,35 +386,41 @@ func (r *RoomServer) replaceState(ctx context.Context, b *batch, ev gomatrixserv
 			}
 		}
 	}
-	evs, err := r.eventsByNID(ctx, b.tx, b.rm.version, append(slices.Clone(changed), removed...))
+	evs, err := r.stateRows(ctx, b.tx, append(slices.Clone(changed), removed...))
 	if err != nil {
 		return err
 	}
+	var members []storage.Membership
 	for _, nid := range changed {
 		e := evs[nid]
 		if e == nil {
 			continue
 		}
-		out.AddsStateEventIDs = append(out.AddsStateEventIDs, e.pdu.EventID())
-		if e.pdu.EventID() != ev.EventID() {
-			out.AddedStateEvents = append(out.AddedStateEvents, e.pdu.JSON())
-			out.AddedStateEventIDs = append(out.AddedStateEventIDs, e.pdu.EventID())
+		out.AddsStateEventIDs = append(out.AddsStateEventIDs, e.EventID)
+		if e.EventID != ev.EventID() {
+			out.AddedStateEvents = append(out.AddedStateEvents, e.JSON)
+			out.AddedStateEventIDs = append(out.AddedStateEventIDs, e.EventID)
 		}
-		if e.pdu.Type() == spec.MRoomMember {
-			if err := r.db.UpsertMembership(ctx, b.tx, b.rm.nid, *e.pdu.StateKey(), membershipOf(e.pdu), nid); err != nil {
-				return err
-			}
+		if e.Type == spec.MRoomMember && e.StateKey != nil {
+			members = append(members, storage.Membership{UserID: *e.StateKey, Membership: gjson.GetBytes(e.JSON, "content.membership").Str, EventNID: nid})
 		}
+	}
+	if err := r.db.UpsertMemberships(ctx, b.tx, b.rm.nid, members); err != nil {
+		return err
 	}
 	for _, nid := range removed {
 		if e := evs[nid]; e != nil {
-			out.RemovesStateEventIDs = append(out.RemovesStateEventIDs, e.pdu.EventID())
+			out.RemovesStateEventIDs = append(out.RemovesStateEventIDs, e.EventID)
 		}
 	}
-	if b.snapNID, err = r.db.InsertSnapshot(ctx, b.tx, b.rm.nid, 0, 0, next); err != nil {
-		return err
+	if nextSnap == nil {
+		snap, err := r.db.InsertSnapshot(ctx, b.tx, b.rm.nid, 0, 0, next)
+		if err != nil {
+			return err
+		}
+		nextSnap = &stateSnapshot{nid: snap}
 	}
-	b.chainLen, b.stateLen = 0, len(next)
+	b.snapNID, b.chainLen, b.stateLen = nextSnap.nid, nextSnap.chainLen, len(next)
 	b.extremities = nextExtremities(b.extremities, ev)
 	b.depth = max(b.depth, ev.Depth())
 	b.headChanged = true

@@ -2,6 +2,7 @@ package roomserver
 
 import (
 	"context"
+	"github.com/matrix-org/gomatrixserverlib"
 	"testing"
 
 	"github.com/axon-hs/axon/internal/matrixid"
@@ -91,7 +92,7 @@ func TestAuthRejection(t *testing.T) {
 
 func TestTxnIdempotent(t *testing.T) {
 	dsn := storagetest.SQLiteDSN(t)
-	rs, _ := newTestServer(t, dsn)
+	rs, pub := newTestServer(t, dsn)
 	alice := "@alice:" + testServer
 	roomID := createTestRoom(t, rs, alice, "10", "public")
 	ev := local(roomID, alice, "m.room.message", nil, map[string]any{"body": "once"})
@@ -101,10 +102,36 @@ func TestTxnIdempotent(t *testing.T) {
 	if first.Err != nil || second.EventID != first.EventID || !second.Duplicate {
 		t.Fatalf("first %+v second %+v", first, second)
 	}
-	// A fresh server on the same database (restart) still knows it.
-	rs2, _ := newTestServer(t, dsn)
+	// A fresh server on the same database (restart) still knows it, from
+	// the database (its memory is empty): it stores and publishes nothing.
+	rs2, pub2 := newTestServer(t, dsn)
 	third := send(t, rs2, ev)
-	if third.EventID != first.EventID {
+	if third.EventID != first.EventID || !third.Duplicate {
 		t.Fatalf("after restart %+v", third)
+	}
+	// The room goes on from the first event: the next message follows it.
+	next := send(t, rs2, local(roomID, alice, "m.room.message", nil, map[string]any{"body": "next"}))
+	if next.Err != nil {
+		t.Fatalf("next: %+v", next.Err)
+	}
+	// (It publishes the first server's retained outputs again, outbox.Retain.)
+	known := map[string]bool{string(next.EventID): true}
+	for _, o := range pub.outputs() {
+		if o.NewRoomEvent != nil {
+			known[o.NewRoomEvent.EventID] = true
+		}
+	}
+	for _, o := range pub2.outputs() {
+		if o.NewRoomEvent != nil && !known[o.NewRoomEvent.EventID] {
+			t.Errorf("restarted server published a new event %s for the repeat", o.NewRoomEvent.EventID)
+		}
+	}
+	evs, err := rs2.eventsByID(context.Background(), rs2.db, gomatrixserverlib.MustGetRoomVersion("10"), []string{string(next.EventID)})
+	if err != nil || evs[string(next.EventID)] == nil {
+		t.Fatalf("next event not stored: %v", err)
+	}
+	prev := evs[string(next.EventID)].pdu.PrevEventIDs()
+	if len(prev) != 1 || prev[0] != string(first.EventID) {
+		t.Fatalf("next event's prev_events = %v, want [%s]", prev, first.EventID)
 	}
 }

@@ -123,19 +123,12 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 	if err := eraseIfErased(ev, b.erased); err != nil {
 		return err
 	}
-	added := map[string]*types.Event{ev.EventID: ev}
-	for i := range ore.AddedStateEvents {
-		p, err := ore.ParseAddedStateEvent(i)
-		if err != nil {
-			s.log.Warn("unparseable added state event", "room_id", ore.RoomID, "error", err)
-			continue
-		}
-		a, err := types.EventFromPDU(p.PDU, "")
-		if err != nil {
-			continue
-		}
+	addedList := s.parseAddedState(ore, ev.EventID)
+	added := make(map[string]*types.Event, len(addedList)+1)
+	for _, a := range addedList {
 		added[a.EventID] = a
 	}
+	added[ev.EventID] = ev
 	adds, removes := ore.AddsStateEventIDs, ore.RemovesStateEventIDs
 	if adds == nil && removes == nil && ev.IsState() {
 		adds = []string{ev.EventID} // producer gave no delta: the event replaces its slot
@@ -154,13 +147,8 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 			return err
 		}
 	}
-	for id, a := range added {
-		if id == ev.EventID {
-			continue
-		}
-		if _, err := s.db.InsertEventFrom(ctx, tx, b.pos, a, false); err != nil {
-			return err
-		}
+	if err := s.db.InsertStateEventsFrom(ctx, tx, b.pos, addedList); err != nil {
+		return err
 	}
 	inserted, err := s.db.InsertEventFrom(ctx, tx, b.pos, ev, true)
 	if err != nil || !inserted {

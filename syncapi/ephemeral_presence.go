@@ -227,7 +227,7 @@ func (s *SyncAPI) handleGetPresence(req *http.Request, dev *uapi.Device) httputi
 	if !s.base.Cfg.Presence.Enabled {
 		return httputil.OK(map[string]any{"presence": "offline"})
 	}
-	if userID != dev.UserID && !s.notif.SharesRoom(userID, dev.UserID) {
+	if userID != dev.UserID && !s.sharesRoomNow(req.Context(), userID, dev.UserID) {
 		return httputil.Forbidden("You do not share a room with this user")
 	}
 	p, err := s.db.GetPresence(req.Context(), userID)
@@ -240,6 +240,18 @@ func (s *SyncAPI) handleGetPresence(req *http.Request, dev *uapi.Device) httputi
 	}
 	p.LastActiveTS = s.presence.lastActive(p.UserID, p.LastActiveTS)
 	return httputil.OK(presenceContent(*p))
+}
+
+// sharesRoomNow reports whether two users share a room, counting joins
+// acknowledged before the call that syncapi has not applied yet: a "no"
+// is asked again once it has caught up, so a user who just joined a room
+// may read its members' presence at once.
+func (s *SyncAPI) sharesRoomNow(ctx context.Context, a, b string) bool {
+	if s.notif.SharesRoom(a, b) {
+		return true
+	}
+	s.waitCaughtUp(ctx)
+	return s.notif.SharesRoom(a, b)
 }
 
 // handleSetPresence serves PUT /presence/{userId}/status.

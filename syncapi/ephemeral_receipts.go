@@ -69,6 +69,8 @@ func (s *SyncAPI) handleReadMarkers(req *http.Request, dev *uapi.Device) httputi
 }
 
 // receiptTarget checks the user is joined and the event is in the room.
+// An event syncapi does not have yet is looked for again once syncapi
+// has applied every write acknowledged before the request.
 func (s *SyncAPI) receiptTarget(ctx context.Context, userID, roomID, eventID string) (*types.Event, *httputil.JSONResponse) {
 	joined, err := s.isJoined(ctx, userID, roomID)
 	if err != nil {
@@ -81,6 +83,12 @@ func (s *SyncAPI) receiptTarget(ctx context.Context, userID, roomID, eventID str
 		return nil, &r
 	}
 	ev, err := s.db.EventByID(ctx, nil, eventID)
+	if err == nil && ev == nil {
+		// The client's own message the moment its send returned: syncapi
+		// applies it from the log a little later.
+		s.waitCaughtUp(ctx)
+		ev, err = s.db.EventByID(ctx, nil, eventID)
+	}
 	if err != nil {
 		s.log.Error("receipt", "error", err)
 		r := httputil.InternalError()

@@ -63,6 +63,13 @@ func (c *ignoreCache) forget(userID string) {
 	c.mu.Unlock()
 }
 
+// forgetAll drops every cached list (a writer takeover).
+func (c *ignoreCache) forgetAll() {
+	c.mu.Lock()
+	c.users = map[string]map[string]bool{}
+	c.mu.Unlock()
+}
+
 // ignoredBy is the set of users userID ignores (never nil; do not modify).
 // A read error ignores nobody, logged: hiding too little beats failing a sync.
 func (s *SyncAPI) ignoredBy(ctx context.Context, userID string) map[string]bool {

@@ -32,6 +32,8 @@ func (s *SyncAPI) handleNotifications(req *http.Request, dev *uapi.Device) httpu
 		from = n
 	}
 	onlyHighlight := q.Get("only") == "highlight"
+	// Notifications of events acknowledged before the request are listed.
+	s.waitCaughtUp(ctx)
 	ns, err := s.db.Notifications(ctx, dev.UserID, from, limit+1, onlyHighlight)
 	if err != nil {
 		s.log.Error("notifications", "error", err)

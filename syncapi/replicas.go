@@ -31,6 +31,7 @@ type replica struct {
 	instance string
 	w        *writer.Writer
 	sub      *nats.Subscription
+	publish  func(wakeMsg) // to the other replicas
 }
 
 // wakeMsg is what goes on the wake subject.
@@ -40,6 +41,9 @@ type wakeMsg struct {
 	// Progress is what the writer has applied of a stream, for the
 	// others' read-your-writes waits (waitCaughtUp).
 	Progress map[string]uint64 `json:"progress,omitempty"`
+	// Resync: a new writer took over; read positions and members from
+	// the tables again (replicas_resync.go).
+	Resync bool `json:"resync,omitempty"`
 }
 
 func (s *SyncAPI) wakeSubject() string { return s.base.Cfg.NATS.Prefix + ".syncapi.wake" }
@@ -63,6 +67,11 @@ func (s *SyncAPI) startReplica(ctx context.Context) error {
 		for name, seq := range w.Progress {
 			s.progress.apply(name, seq)
 		}
+		if w.Resync {
+			// In the subscription's goroutine: wakes published after it
+			// are applied after the resync.
+			s.resyncFromTables()
+		}
 	})
 	if err != nil {
 		return fmt.Errorf("syncapi wakes: %w", err)
@@ -78,6 +87,7 @@ func (s *SyncAPI) startReplica(ctx context.Context) error {
 			s.log.Warn("publish syncapi wake", "error", err)
 		}
 	}
+	r.publish = publish
 	s.notif.SetPublish(func(w notifier.Wake) { publish(wakeMsg{Wake: &w}) })
 	s.progress.mu.Lock()
 	s.progress.publish = func(name string, seq uint64) { publish(wakeMsg{Progress: map[string]uint64{name: seq}}) }
@@ -162,6 +172,9 @@ func (s *SyncAPI) startWritingReplica(ctx, runCtx context.Context) ([]<-chan str
 	s.erased.mu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("syncapi erased users: %w", err)
+	}
+	if err := s.takeOverWriting(ctx); err != nil {
+		return nil, err
 	}
 	return s.startWriting(ctx, runCtx)
 }

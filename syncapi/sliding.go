@@ -430,9 +430,7 @@ func (s *SyncAPI) slidingExtensions(ctx context.Context, dev *uapi.Device, body 
 		if err != nil {
 			return nil, false, err
 		}
-		if from.ToDevice > 0 {
-			_ = s.db.DeleteToDeviceUpTo(ctx, dev.UserID, dev.ID, from.ToDevice)
-		}
+		s.ackToDevice(ctx, dev, from.ToDevice)
 		evs := []json.RawMessage{}
 		for _, m := range s.dropIgnoredToDevice(ctx, dev.UserID, msgs) {
 			ev, _ := json.Marshal(map[string]any{"sender": m.Sender, "type": m.Type, "content": m.Content})

@@ -122,10 +122,7 @@ func (s *SyncAPI) handleSync(req *http.Request, dev *uapi.Device) httputil.JSONR
 		s.touchPresence(ctx, dev.UserID, sr.presence)
 	}
 	if sr.since != nil {
-		// A since token acknowledges the to-device messages before it.
-		if err := s.db.DeleteToDeviceUpTo(ctx, dev.UserID, dev.ID, sr.since.ToDevice); err != nil {
-			s.log.Warn("delete acknowledged to-device messages", "error", err)
-		}
+		s.ackToDevice(ctx, dev, sr.since.ToDevice)
 	}
 	s.waitCaughtUp(ctx)
 	initial := sr.since == nil || sr.fullState
@@ -151,6 +148,15 @@ func (s *SyncAPI) handleSync(req *http.Request, dev *uapi.Device) httputil.JSONR
 	for {
 		wake := s.notif.Wait(dev.UserID)
 		cur := s.notif.Current()
+		if timer != nil && nothingSince(*sr.since, cur) {
+			// Every stream is where the client's token says: the
+			// response would be empty, so wait without building it.
+			if s.waitForNews(ctx, wake, timer) {
+				continue
+			}
+			timer = nil // build what there is and answer
+			continue
+		}
 		resp, hasData, err := s.buildSync(ctx, sr, cur)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -165,5 +171,24 @@ func (s *SyncAPI) handleSync(req *http.Request, dev *uapi.Device) httputil.JSONR
 		if !s.waitForNews(ctx, wake, timer) {
 			return httputil.OK(resp)
 		}
+	}
+}
+
+// nothingSince says whether no stream has moved past the client's token
+// (an incremental sync would find nothing).
+func nothingSince(since, cur types.StreamToken) bool {
+	return clampToken(since, cur) == cur
+}
+
+// ackToDevice deletes the to-device messages a since token acknowledges.
+// A token beyond the stream (made up, or from before a reset) counts only
+// up to what exists, so nothing sent later is taken as acknowledged.
+func (s *SyncAPI) ackToDevice(ctx context.Context, dev *uapi.Device, pos types.StreamPosition) {
+	pos = min(pos, s.notif.Current().ToDevice)
+	if pos <= 0 {
+		return
+	}
+	if err := s.db.DeleteToDeviceUpTo(ctx, dev.UserID, dev.ID, pos); err != nil {
+		s.log.Warn("delete acknowledged to-device messages", "error", err)
 	}
 }

@@ -20,7 +20,7 @@ func (allScenario) run(ctx context.Context, b *bench) error {
 	steps := []scenario{
 		&registerScenario{n: 200, c: 20},
 		&sendScenario{c: 20, dur: 15 * time.Second, rooms: "both", maxEvents: 1_000_000},
-		&syncLatencyScenario{m: 100, wait: 10 * time.Second},
+		&syncLatencyScenario{m: 100, receivers: 1, wait: 10 * time.Second},
 		&initialSyncScenario{r: 50, k: 20, repeat: 5, c: 16},
 		&herdScenario{h: 100, members: 100, events: 300, c: 32},
 		&mixedScenario{senders: 10, receivers: 50, rooms: 5, dur: 20 * time.Second, wait: 30 * time.Second},

@@ -79,8 +79,10 @@ const (
 // Close it before closing the database.
 type Outbox struct {
 	cfg Config
-	db  *storage.DB
-	out Publisher // nil: stage only; a later run publishes
+	// insert is Stage's statement, built once (not per staged message).
+	insert string
+	db     *storage.DB
+	out    Publisher // nil: stage only; a later run publishes
 
 	mu       sync.Mutex
 	queue    []Entry
@@ -106,7 +108,8 @@ func New(db *storage.DB, out Publisher, cfg Config) *Outbox {
 		cfg.Log = slog.Default()
 	}
 	return &Outbox{cfg: cfg, db: db, out: out, advanced: make(chan struct{}), clean: newCleaner(),
-		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+		insert: `INSERT INTO ` + cfg.Table + ` (msg_key, output_json) VALUES ($1, $2)`,
+		kick:   make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 }
 
 // Start queues what a previous run left unpublished, to go out before
@@ -142,8 +145,8 @@ func (o *Outbox) Stage(ctx context.Context, tx *storage.Tx, key string, msgs ...
 	out := make([]Entry, 0, len(msgs))
 	for _, m := range msgs {
 		e := Entry{Key: key, Data: m}
-		err := tx.QueryRowContext(ctx, `INSERT INTO `+o.cfg.Table+` (msg_key, output_json) VALUES ($1, $2) RETURNING outbox_id`,
-			key, string(m)).Scan(&e.ID)
+		var err error
+		e.ID, err = tx.InsertID(ctx, o.insert, "outbox_id", key, string(m))
 		if err != nil {
 			return nil, fmt.Errorf("outbox: %w", err)
 		}

@@ -213,3 +213,44 @@ func BenchmarkReadInstrumented(b *testing.B) {
 		})
 	}
 }
+
+// TestInsertID: the key InsertID returns is the inserted row's, on both
+// engines.
+func TestInsertID(t *testing.T) {
+	for _, b := range storagetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db, err := storage.Open(ctx, b.NewDSN(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if err := db.Migrate(ctx, "test", testMigrations); err != nil {
+				t.Fatal(err)
+			}
+			var ids []int64
+			if err := db.WriteTx(ctx, func(tx *storage.Tx) error {
+				ids = ids[:0]
+				for _, name := range []string{"first", "second"} {
+					id, err := tx.InsertID(ctx, `INSERT INTO items (name) VALUES ($1)`, "id", name)
+					if err != nil {
+						return err
+					}
+					ids = append(ids, id)
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if ids[0] == 0 || ids[1] <= ids[0] {
+				t.Fatalf("ids %v", ids)
+			}
+			for i, name := range []string{"first", "second"} {
+				var got string
+				if err := db.QueryRowContext(ctx, `SELECT name FROM items WHERE id = $1`, ids[i]).Scan(&got); err != nil || got != name {
+					t.Fatalf("row %d = %q (%v), want %q", ids[i], got, err, name)
+				}
+			}
+		})
+	}
+}

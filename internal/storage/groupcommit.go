@@ -131,6 +131,7 @@ func (db *DB) runGroup(group []*writeReq) {
 		}
 		return
 	}
+	db.committed()
 	for i, r := range live {
 		r.done <- results[i]
 	}

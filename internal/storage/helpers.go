@@ -33,3 +33,14 @@ func InList(first, count int) string {
 	}
 	return b.String()
 }
+
+// Rows returns "($1, …, $cols), ($cols+1, …), …" with rows groups of
+// cols placeholders: the VALUES list of a multi-row insert, one
+// statement instead of a round trip (and a statement's overhead) per row.
+func Rows(cols, rows int) string {
+	groups := make([]string, rows)
+	for i := range groups {
+		groups[i] = "(" + InList(i*cols+1, cols) + ")"
+	}
+	return strings.Join(groups, ", ")
+}

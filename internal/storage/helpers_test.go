@@ -18,6 +18,17 @@ func TestInList(t *testing.T) {
 	}
 }
 
+func TestRows(t *testing.T) {
+	for _, c := range []struct {
+		cols, rows int
+		want       string
+	}{{2, 0, ""}, {1, 2, "($1), ($2)"}, {3, 2, "($1, $2, $3), ($4, $5, $6)"}} {
+		if got := Rows(c.cols, c.rows); got != c.want {
+			t.Errorf("Rows(%d, %d) = %q, want %q", c.cols, c.rows, got, c.want)
+		}
+	}
+}
+
 func TestNotFound(t *testing.T) {
 	if err := NotFound(fmt.Errorf("scan: %w", sql.ErrNoRows)); err != ErrNotFound {
 		t.Fatalf("no rows: got %v", err)

@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -184,6 +185,12 @@ func (b *Bus) Stream(ctx context.Context, name string, maxAge time.Duration, max
 		MaxBytes:  maxBytes,
 		Replicas:  b.cfg.Replicas,
 		Discard:   jetstream.DiscardOld,
+		// A per-subject limit no stream can reach: it changes no
+		// retention, but makes the file store pick 4 MB blocks instead
+		// of the 8 MB it uses for streams without limits (nats-server's
+		// autoTuneFileStorageBlockSize), and the block being written is
+		// held in memory whole (docs/performance.md, Memory).
+		MaxMsgsPerSubject: math.MaxInt64,
 	}}
 	if err := s.recreate(ctx); err != nil {
 		return nil, fmt.Errorf("create stream %s: %w%s", full, err, b.replicasHint())

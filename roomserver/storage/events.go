@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 
 	"github.com/axon-hs/axon/internal/storage"
 )
@@ -33,12 +34,58 @@ type Event struct {
 
 // InsertEvent stores an event; it returns the new NID.
 func (d *DB) InsertEvent(ctx context.Context, tx *storage.Tx, e *Event) (int64, error) {
-	var nid int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO roomserver_events
+	return tx.InsertID(ctx, `INSERT INTO roomserver_events
 		(room_nid, event_id, event_type, state_key, depth, origin_server_ts, snapshot_nid, status, event_json)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING event_nid`,
-		e.RoomNID, e.EventID, e.Type, e.StateKey, e.Depth, e.OriginServerTS, e.SnapshotNID, e.Status, string(e.JSON)).Scan(&nid)
-	return nid, err
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, "event_nid",
+		e.RoomNID, e.EventID, e.Type, e.StateKey, e.Depth, e.OriginServerTS, e.SnapshotNID, e.Status, string(e.JSON))
+}
+
+// eventsPerInsert bounds one multi-row insert (9 bind parameters a row).
+const eventsPerInsert = 100
+
+// InsertEvents stores events in multi-row statements (a remote join's
+// thousands of outliers) and sets each one's NID.
+func (d *DB) InsertEvents(ctx context.Context, tx *storage.Tx, evs []*Event) error {
+	for len(evs) > 0 {
+		chunk := evs[:min(len(evs), eventsPerInsert)]
+		evs = evs[len(chunk):]
+		args := make([]any, 0, len(chunk)*9)
+		byID := make(map[string]*Event, len(chunk))
+		for _, e := range chunk {
+			args = append(args, e.RoomNID, e.EventID, e.Type, e.StateKey, e.Depth, e.OriginServerTS, e.SnapshotNID, e.Status, string(e.JSON))
+			byID[e.EventID] = e
+		}
+		// RETURNING's row order is not promised: rows are matched by ID.
+		rows, err := tx.QueryContext(ctx, `INSERT INTO roomserver_events
+			(room_nid, event_id, event_type, state_key, depth, origin_server_ts, snapshot_nid, status, event_json)
+			VALUES `+storage.Rows(9, len(chunk))+` RETURNING event_nid, event_id`, args...)
+		if err != nil {
+			return err
+		}
+		n := 0
+		for rows.Next() {
+			var nid int64
+			var id string
+			if err := rows.Scan(&nid, &id); err != nil {
+				rows.Close()
+				return err
+			}
+			if e := byID[id]; e != nil {
+				e.NID = nid
+				n++
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if n != len(chunk) {
+			return fmt.Errorf("inserted %d of %d events", n, len(chunk))
+		}
+	}
+	return nil
 }
 
 // UpdateEventJSON rewrites a stored event (redaction).
@@ -65,7 +112,13 @@ func scanEvent(sc interface{ Scan(...any) error }) (*Event, error) {
 }
 
 func (d *DB) queryEvents(ctx context.Context, q storage.Querier, where string, args ...any) ([]*Event, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+eventCols+` FROM roomserver_events WHERE `+where, args...)
+	return d.queryEventCols(ctx, q, eventCols, where, args...)
+}
+
+// queryEventCols is queryEvents reading cols (eventCols, or the same
+// columns with some read as constants).
+func (d *DB) queryEventCols(ctx context.Context, q storage.Querier, cols, where string, args ...any) ([]*Event, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+cols+` FROM roomserver_events WHERE `+where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -83,32 +136,45 @@ func (d *DB) queryEvents(ctx context.Context, q storage.Querier, where string, a
 
 // EventsByID returns the stored events among ids (any order).
 func (d *DB) EventsByID(ctx context.Context, q storage.Querier, ids []string) ([]*Event, error) {
-	var out []*Event
-	for start := 0; start < len(ids); start += 500 {
-		chunk := ids[start:min(start+500, len(ids))]
-		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			args[i] = id
-		}
-		evs, err := d.queryEvents(ctx, q, `event_id IN (`+storage.InList(1, len(chunk))+`)`, args...)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, evs...)
-	}
-	return out, nil
+	return inChunks(ids, func(in string, args []any) ([]*Event, error) {
+		return d.queryEvents(ctx, q, `event_id IN (`+in+`)`, args...)
+	})
 }
+
+// EventHeadsByID is EventsByID without the events' JSON: what placing
+// them in state needs (a joined room's whole state, read without
+// copying and parsing every event).
+func (d *DB) EventHeadsByID(ctx context.Context, q storage.Querier, ids []string) ([]*Event, error) {
+	return inChunks(ids, func(in string, args []any) ([]*Event, error) {
+		evs, err := d.queryEventCols(ctx, q, headCols, `event_id IN (`+in+`)`, args...)
+		for _, e := range evs {
+			e.JSON = nil
+		}
+		return evs, err
+	})
+}
+
+// headCols are eventCols with the JSON left out.
+const headCols = `event_nid, room_nid, event_id, event_type, state_key, depth, origin_server_ts, snapshot_nid, status, redacted_by, ''`
 
 // EventsByNID returns the stored events among nids (any order).
 func (d *DB) EventsByNID(ctx context.Context, q storage.Querier, nids []int64) ([]*Event, error) {
+	return inChunks(nids, func(in string, args []any) ([]*Event, error) {
+		return d.queryEvents(ctx, q, `event_nid IN (`+in+`)`, args...)
+	})
+}
+
+// inChunks runs query for keys 500 at a time (bind parameters of one
+// statement), with the IN list and its arguments, and joins the results.
+func inChunks[K any](keys []K, query func(in string, args []any) ([]*Event, error)) ([]*Event, error) {
 	var out []*Event
-	for start := 0; start < len(nids); start += 500 {
-		chunk := nids[start:min(start+500, len(nids))]
+	for start := 0; start < len(keys); start += 500 {
+		chunk := keys[start:min(start+500, len(keys))]
 		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			args[i] = id
+		for i, k := range chunk {
+			args[i] = k
 		}
-		evs, err := d.queryEvents(ctx, q, `event_nid IN (`+storage.InList(1, len(chunk))+`)`, args...)
+		evs, err := query(storage.InList(1, len(chunk)), args)
 		if err != nil {
 			return nil, err
 		}

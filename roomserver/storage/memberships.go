@@ -9,11 +9,34 @@ import (
 // UpsertMembership records a user's current membership of a room; a new
 // membership un-forgets the room.
 func (d *DB) UpsertMembership(ctx context.Context, tx *storage.Tx, roomNID int64, userID, membership string, eventNID int64) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO roomserver_memberships (room_nid, user_id, membership, event_nid, forgotten)
-		VALUES ($1, $2, $3, $4, FALSE)
-		ON CONFLICT (room_nid, user_id) DO UPDATE SET membership = $3, event_nid = $4, forgotten = FALSE`,
-		roomNID, userID, membership, eventNID)
-	return err
+	return d.UpsertMemberships(ctx, tx, roomNID, []Membership{{UserID: userID, Membership: membership, EventNID: eventNID}})
+}
+
+// Membership is one user's membership row of a room.
+type Membership struct {
+	UserID, Membership string
+	EventNID           int64
+}
+
+// UpsertMemberships is UpsertMembership for many users of one room (a
+// joined room's members), in multi-row statements. Each user at most once.
+func (d *DB) UpsertMemberships(ctx context.Context, tx *storage.Tx, roomNID int64, ms []Membership) error {
+	const perStmt = 200
+	for len(ms) > 0 {
+		chunk := ms[:min(len(ms), perStmt)]
+		ms = ms[len(chunk):]
+		args := make([]any, 0, len(chunk)*4)
+		for _, m := range chunk {
+			args = append(args, roomNID, m.UserID, m.Membership, m.EventNID)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO roomserver_memberships (room_nid, user_id, membership, event_nid)
+			VALUES `+storage.Rows(4, len(chunk))+`
+			ON CONFLICT (room_nid, user_id) DO UPDATE SET membership = excluded.membership, event_nid = excluded.event_nid, forgotten = FALSE`, args...)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // RoomsForUser lists the rooms where userID's membership is membership.

@@ -34,18 +34,8 @@ func (d *DB) InsertSnapshot(ctx context.Context, tx *storage.Tx, roomNID, parent
 		if len(batch) == 0 {
 			return nil
 		}
-		n := len(batch) / 4
-		q := make([]byte, 0, 80+n*24)
-		q = append(q, "INSERT INTO roomserver_state_entries (snapshot_nid, event_type, state_key, event_nid) VALUES "...)
-		for i := 0; i < n; i++ {
-			if i > 0 {
-				q = append(q, ',')
-			}
-			q = append(q, '(')
-			q = append(q, storage.InList(i*4+1, 4)...)
-			q = append(q, ')')
-		}
-		_, err := tx.ExecContext(ctx, string(q), batch...)
+		q := "INSERT INTO roomserver_state_entries (snapshot_nid, event_type, state_key, event_nid) VALUES " + storage.Rows(4, len(batch)/4)
+		_, err := tx.ExecContext(ctx, q, batch...)
 		batch = batch[:0]
 		return err
 	}

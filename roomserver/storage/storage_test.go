@@ -355,7 +355,19 @@ func TestClientTxns(t *testing.T) {
 		if id, err := d.TxnEvent(ctx, d, "@u:x", "D", "!r:x", "t1"); err != nil || id != "" {
 			t.Fatalf("unknown txn: %q %v", id, err)
 		}
-		write(t, d, func(tx *istorage.Tx) error { return d.InsertTxn(ctx, tx, "@u:x", "D", "!r:x", "t1", "$e1") })
+		claim := func(eventID string) string {
+			t.Helper()
+			var first string
+			write(t, d, func(tx *istorage.Tx) error {
+				var err error
+				first, err = d.ClaimTxn(ctx, tx, "@u:x", "D", "!r:x", "t1", eventID)
+				return err
+			})
+			return first
+		}
+		if first := claim("$e1"); first != "" {
+			t.Fatalf("new txn claimed as a repeat of %q", first)
+		}
 		if id, err := d.TxnEvent(ctx, d, "@u:x", "D", "!r:x", "t1"); err != nil || id != "$e1" {
 			t.Fatalf("txn: %q %v", id, err)
 		}
@@ -365,8 +377,12 @@ func TestClientTxns(t *testing.T) {
 				t.Fatalf("txn of another device/room %v: %q %v", k, id, err)
 			}
 		}
-		if err := d.WriteTx(ctx, func(tx *istorage.Tx) error { return d.InsertTxn(ctx, tx, "@u:x", "D", "!r:x", "t1", "$e2") }); !istorage.IsUniqueViolation(err) {
-			t.Fatalf("repeated txn: %v", err)
+		// A repeat names the first event and leaves it in place.
+		if first := claim("$e2"); first != "$e1" {
+			t.Fatalf("repeated txn: first = %q, want $e1", first)
+		}
+		if id, err := d.TxnEvent(ctx, d, "@u:x", "D", "!r:x", "t1"); err != nil || id != "$e1" {
+			t.Fatalf("txn after repeat: %q %v", id, err)
 		}
 	})
 }

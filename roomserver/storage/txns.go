@@ -19,9 +19,23 @@ func (d *DB) TxnEvent(ctx context.Context, q storage.Querier, userID, deviceID, 
 	return id, err
 }
 
-// InsertTxn remembers a client transaction in the event's transaction.
-func (d *DB) InsertTxn(ctx context.Context, tx *storage.Tx, userID, deviceID, roomID, txnID, eventID string) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO roomserver_txns (user_id, device_id, room_id, txn_id, event_id) VALUES ($1, $2, $3, $4, $5)`,
+// ClaimTxn records a client transaction in the transaction storing its
+// event, unless it was recorded before: then it returns the event ID
+// sent first (and the caller must not store its own). One statement in
+// the common case: no read of the table before the write.
+func (d *DB) ClaimTxn(ctx context.Context, tx *storage.Tx, userID, deviceID, roomID, txnID, eventID string) (string, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO roomserver_txns (user_id, device_id, room_id, txn_id, event_id) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (user_id, device_id, room_id, txn_id) DO NOTHING`,
 		userID, deviceID, roomID, txnID, eventID)
-	return err
+	if err != nil {
+		return "", err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return "", err
+	}
+	first, err := d.TxnEvent(ctx, tx, userID, deviceID, roomID, txnID)
+	if err == nil && first == "" {
+		err = errors.New("client transaction conflicts but is not stored")
+	}
+	return first, err
 }

@@ -30,6 +30,9 @@ func (d *DB) UpsertAccountData(ctx context.Context, tx *storage.Tx, userID, room
 
 // AccountDataBetween returns the user's account data changed in (from, to].
 func (d *DB) AccountDataBetween(ctx context.Context, userID string, from, to types.StreamPosition) ([]AccountData, error) {
+	if from >= to { // nothing can be in the range: most syncs, no query
+		return nil, nil
+	}
 	rows, err := d.DB.QueryContext(ctx, `SELECT room_id, type, content, pos FROM syncapi_account_data
 		WHERE user_id = $1 AND pos > $2 AND pos <= $3 ORDER BY pos`, userID, int64(from), int64(to))
 	if err != nil {

@@ -75,17 +75,124 @@ func (d *DB) InsertEventFrom(ctx context.Context, tx *storage.Tx, p *Positions, 
 	return false, nil
 }
 
-// insertEventAt writes (and indexes) ev at ev.Pos; false if an event with
-// its ID is stored already.
-func (d *DB) insertEventAt(ctx context.Context, tx *storage.Tx, ev *types.Event, inTimeline bool) (bool, error) {
+// InsertStateEventsFrom stores state events outside the timeline (those
+// a state change names, a joined room's whole state) at new positions
+// taken from p, then from the counter, in multi-row statements. Events
+// stored already keep their position (set on them).
+func (d *DB) InsertStateEventsFrom(ctx context.Context, tx *storage.Tx, p *Positions, evs []*types.Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	if err := d.positionsFor(ctx, tx, p, evs); err != nil {
+		return err
+	}
+	var existing []string
+	err := inChunksOf(evs, 50, func(evs []*types.Event) error {
+		args := make([]any, 0, len(evs)*20)
+		for _, ev := range evs {
+			args = append(args, eventArgs(ev, false)...)
+		}
+		rows, err := tx.QueryContext(ctx, `INSERT INTO syncapi_events (`+eventColumns+`, in_timeline)
+			VALUES `+storage.Rows(20, len(evs))+` ON CONFLICT (event_id) DO NOTHING RETURNING event_id`, args...)
+		if err != nil {
+			return fmt.Errorf("insert %d events: %w", len(evs), err)
+		}
+		inserted, err := storage.Strings(rows, nil)
+		if err != nil {
+			return err
+		}
+		done := make(map[string]bool, len(inserted))
+		for _, id := range inserted {
+			done[id] = true
+		}
+		for _, ev := range evs {
+			if !done[ev.EventID] {
+				existing = append(existing, ev.EventID)
+			} else if err := indexEvent(ctx, tx, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil || len(existing) == 0 {
+		return err
+	}
+	return d.keepStoredPositions(ctx, tx, existing, evs)
+}
+
+// positionsFor gives each of evs a new position: from p while it lasts,
+// the rest reserved from the counter in one statement (later than all of
+// p's, so positions keep their order).
+func (d *DB) positionsFor(ctx context.Context, tx *storage.Tx, p *Positions, evs []*types.Event) error {
+	i := 0
+	for ; i < len(evs) && p != nil && p.counter == CounterPDU && p.next <= p.end; i++ {
+		evs[i].Pos = p.next
+		p.next++
+	}
+	if i == len(evs) {
+		return nil
+	}
+	more, err := d.ReservePositions(ctx, tx, CounterPDU, len(evs)-i)
+	if err != nil {
+		return err
+	}
+	for ; i < len(evs); i++ {
+		evs[i].Pos = more.next
+		more.next++
+	}
+	return nil
+}
+
+// keepStoredPositions sets the stored position on those of evs whose IDs
+// are among ids (events that were stored already).
+func (d *DB) keepStoredPositions(ctx context.Context, tx *storage.Tx, ids []string, evs []*types.Event) error {
+	stored := make(map[string]types.StreamPosition, len(ids))
+	err := inChunksOf(ids, 500, func(ids []string) error {
+		args := make([]any, len(ids))
+		for i, id := range ids {
+			args[i] = id
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT event_id, pos FROM syncapi_events WHERE event_id IN (`+storage.InList(1, len(ids))+`)`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var pos int64
+			if err := rows.Scan(&id, &pos); err != nil {
+				return err
+			}
+			stored[id] = types.StreamPosition(pos)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return err
+	}
+	for _, ev := range evs {
+		if pos, ok := stored[ev.EventID]; ok {
+			ev.Pos = pos
+		}
+	}
+	return nil
+}
+
+// eventArgs are ev's values for eventColumns and in_timeline.
+func eventArgs(ev *types.Event, inTimeline bool) []any {
 	var sk any
 	if ev.StateKey != nil {
 		sk = *ev.StateKey
 	}
+	return []any{int64(ev.Pos), ev.EventID, ev.RoomID, ev.Type, ev.Sender, sk, ev.OriginTS, string(ev.JSON), ev.RoomVersion, ev.TxnDevice, ev.TxnID,
+		ev.HistoryVisibility, ev.Membership, ev.RelatesTo, ev.RelType, ev.ThreadID, ev.ContainsURL, ev.Redacted, ev.HistoryGap, inTimeline}
+}
+
+// insertEventAt writes (and indexes) ev at ev.Pos; false if an event with
+// its ID is stored already.
+func (d *DB) insertEventAt(ctx context.Context, tx *storage.Tx, ev *types.Event, inTimeline bool) (bool, error) {
 	res, err := tx.ExecContext(ctx, `INSERT INTO syncapi_events (`+eventColumns+`, in_timeline)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20) ON CONFLICT (event_id) DO NOTHING`,
-		int64(ev.Pos), ev.EventID, ev.RoomID, ev.Type, ev.Sender, sk, ev.OriginTS, string(ev.JSON), ev.RoomVersion, ev.TxnDevice, ev.TxnID,
-		ev.HistoryVisibility, ev.Membership, ev.RelatesTo, ev.RelType, ev.ThreadID, ev.ContainsURL, ev.Redacted, ev.HistoryGap, inTimeline)
+		VALUES `+storage.Rows(20, 1)+` ON CONFLICT (event_id) DO NOTHING`, eventArgs(ev, inTimeline)...)
 	if err != nil {
 		return false, fmt.Errorf("insert event %s: %w", ev.EventID, err)
 	}
@@ -190,6 +297,12 @@ func (d *DB) RoomsWithEvents(ctx context.Context, from, to types.StreamPosition)
 	return out, rows.Err()
 }
 
+// RoomsChangedBetween lists the rooms with events stored at positions in
+// (from, to], in the timeline or not (state a join brought).
+func (d *DB) RoomsChangedBetween(ctx context.Context, from, to types.StreamPosition) ([]string, error) {
+	return storage.Strings(d.DB.QueryContext(ctx, `SELECT DISTINCT room_id FROM syncapi_events WHERE pos > $1 AND pos <= $2`, int64(from), int64(to)))
+}
+
 // LatestRoomPositions returns the newest timeline position of each room
 // in roomIDs, counting only events of evTypes when given (rooms without
 // such events are absent).
@@ -234,7 +347,7 @@ func (d *DB) Relations(ctx context.Context, eventID, relType, evType string, fro
 	if backwards {
 		order = "DESC"
 	}
-	q := `SELECT ` + eventColumns + ` FROM syncapi_events WHERE relates_to = $1 AND pos > $2 AND pos <= $3`
+	q := `SELECT ` + eventColumns + ` FROM syncapi_events WHERE relates_to = $1 AND relates_to <> '' AND pos > $2 AND pos <= $3`
 	args := []any{eventID, int64(from), int64(to)}
 	if relType != "" {
 		args = append(args, relType)
@@ -271,7 +384,7 @@ func (d *DB) RelationsOf(ctx context.Context, parents []string, upTo types.Strea
 		// before the first ANALYZE) range-scan the primary key, i.e. every
 		// event, instead of using the relates_to index.
 		q := `SELECT relates_to, event_id, rel_type, sender, type, pos, origin_ts FROM syncapi_events
-			WHERE relates_to IN (` + storage.InList(1, n) + `) AND redacted = FALSE ORDER BY pos ASC`
+			WHERE relates_to IN (` + storage.InList(1, n) + `) AND relates_to <> '' AND redacted = FALSE ORDER BY pos ASC`
 		rows, err := d.DB.QueryContext(ctx, q, args...)
 		if err != nil {
 			return nil, err

@@ -23,8 +23,12 @@ func (d *DB) InsertFilter(ctx context.Context, userID string, filter []byte) (st
 	return strconv.FormatInt(id, 10), err
 }
 
-// GetFilter returns a stored filter's JSON, or nil.
+// GetFilter returns a stored filter's JSON, or nil. The result is shared:
+// callers must not modify it.
 func (d *DB) GetFilter(ctx context.Context, userID, filterID string) ([]byte, error) {
+	if f := d.filters.get(userID, filterID); f != nil {
+		return f, nil
+	}
 	id, err := strconv.ParseInt(filterID, 10, 64)
 	if err != nil {
 		return nil, nil
@@ -34,6 +38,7 @@ func (d *DB) GetFilter(ctx context.Context, userID, filterID string) ([]byte, er
 	if err != nil {
 		return nil, ignoreNoRows(err)
 	}
+	d.filters.put(userID, filterID, []byte(f))
 	return []byte(f), nil
 }
 

@@ -149,7 +149,10 @@ func (d *DB) UnreadForRooms(ctx context.Context, userID string, rooms map[string
 		all.add(room, thread, hl)
 	}
 	// Own rows, then shared rows of rooms the user joined at some point,
-	// both after the unthreaded receipt.
+	// both after the unthreaded receipt. The shared rows' lower bound is
+	// one expression: given two (first join, last counted), SQLite bounds
+	// the index range by the first and filters by the second, reading
+	// the room's whole history since the join on every /sync.
 	const unthreadedRead = `COALESCE((SELECT MAX(r.event_pos) FROM syncapi_receipts r WHERE r.user_id = $1 AND r.room_id = n.room_id
 		AND r.thread_id = '' AND r.receipt_type IN ('m.read', 'm.read.private')), 0)`
 	queries := []string{
@@ -158,7 +161,8 @@ func (d *DB) UnreadForRooms(ctx context.Context, userID string, rooms map[string
 		`SELECT c.room_id, c.thread_id, c.event_pos, c.highlight FROM syncapi_notify_events c
 			JOIN (SELECT room_id, MIN(pos) AS first_join FROM syncapi_memberships WHERE user_id = $1 AND membership = 'join' GROUP BY room_id) n
 			ON n.room_id = c.room_id
-			WHERE c.event_pos > n.first_join AND c.event_pos <= $2 AND c.event_pos > $3 AND c.event_pos > ` + unthreadedRead + ` AND` + sharedForUser,
+			WHERE c.event_pos > (CASE WHEN n.first_join > $3 THEN n.first_join ELSE $3 END) AND c.event_pos <= $2
+			AND c.event_pos > ` + unthreadedRead + ` AND` + sharedForUser,
 	}
 	for _, q := range queries {
 		if err := d.scanCounts(ctx, q, userID, from, upTo, add); err != nil {

@@ -300,4 +300,17 @@ CREATE TABLE syncapi_sliding_positions (
 );
 CREATE INDEX syncapi_sliding_positions_created ON syncapi_sliding_positions (created_ts);
 `,
+}, {
+	// Most events relate to nothing and are in no thread, yet every one
+	// was an entry in both indexes (a page written per event and room in
+	// each commit). Only the queries for relations and threads use them,
+	// and those name a relation or a thread (their WHERE says so).
+	Version: 12,
+	Name:    "partial relation and thread indexes",
+	SQL: `
+DROP INDEX syncapi_events_relates;
+CREATE INDEX syncapi_events_relates ON syncapi_events (relates_to, rel_type, pos) WHERE relates_to <> '';
+DROP INDEX syncapi_events_thread;
+CREATE INDEX syncapi_events_thread ON syncapi_events (room_id, thread_id, pos) WHERE thread_id <> '';
+`,
 }}

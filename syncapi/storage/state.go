@@ -22,39 +22,91 @@ type MembershipChange struct {
 // a stored event), all recorded as changed at pos. Member events also
 // append to the membership history, and joins and join rules update the
 // user directory. It returns those membership changes.
+//
+// Rows are written in multi-row statements: a joined room's state is tens
+// of thousands of events, three or four statements each one at a time.
 func (d *DB) ApplyStateDelta(ctx context.Context, tx *storage.Tx, roomID string, pos types.StreamPosition, removes []string, adds []*types.Event) ([]MembershipChange, error) {
-	for _, id := range removes {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM syncapi_current_state WHERE room_id = $1 AND event_id = $2`, roomID, id); err != nil {
-			return nil, err
+	if err := inChunksOf(removes, 500, func(ids []string) error {
+		args := []any{roomID}
+		for _, id := range ids {
+			args = append(args, id)
 		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM syncapi_current_state WHERE room_id = $1 AND event_id IN (`+storage.InList(2, len(ids))+`)`, args...)
+		return err
+	}); err != nil {
+		return nil, err
 	}
+	// A later add for the same slot (or user) wins, as it did applied one
+	// by one; one statement may not touch a row twice.
+	var state, members, joined []*types.Event
+	slot, member, joinedAt := map[[2]string]int{}, map[string]int{}, map[string]int{}
 	var changes []MembershipChange
 	for _, ev := range adds {
 		if ev.StateKey == nil {
 			continue
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO syncapi_current_state (room_id, type, state_key, event_id, event_pos, added_at, membership)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)
-			ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id, event_pos = excluded.event_pos,
-				added_at = excluded.added_at, membership = excluded.membership`,
-			roomID, ev.Type, *ev.StateKey, ev.EventID, int64(ev.Pos), int64(pos), ev.Membership)
-		if err != nil {
-			return nil, err
-		}
-		if err := updateDirectory(ctx, tx, roomID, ev); err != nil {
-			return nil, err
-		}
+		state = lastFor(state, slot, [2]string{ev.Type, *ev.StateKey}, ev)
 		if ev.Type == spec.MRoomMember {
-			_, err := tx.ExecContext(ctx, `INSERT INTO syncapi_memberships (user_id, room_id, pos, membership, event_id)
-				VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, room_id, pos) DO UPDATE SET membership = excluded.membership, event_id = excluded.event_id`,
-				*ev.StateKey, roomID, int64(pos), ev.Membership, ev.EventID)
-			if err != nil {
-				return nil, err
+			members = lastFor(members, member, *ev.StateKey, ev)
+			if ev.Membership == "join" {
+				joined = lastFor(joined, joinedAt, *ev.StateKey, ev)
 			}
 			changes = append(changes, MembershipChange{RoomID: roomID, UserID: *ev.StateKey, Membership: ev.Membership, EventID: ev.EventID, Pos: pos})
+		} else if err := updateDirectory(ctx, tx, roomID, ev); err != nil {
+			return nil, err
 		}
 	}
+	if err := inChunksOf(state, 100, func(evs []*types.Event) error {
+		args := make([]any, 0, len(evs)*7)
+		for _, ev := range evs {
+			args = append(args, roomID, ev.Type, *ev.StateKey, ev.EventID, int64(ev.Pos), int64(pos), ev.Membership)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO syncapi_current_state (room_id, type, state_key, event_id, event_pos, added_at, membership)
+			VALUES `+storage.Rows(7, len(evs))+`
+			ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id, event_pos = excluded.event_pos,
+				added_at = excluded.added_at, membership = excluded.membership`, args...)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if err := inChunksOf(members, 100, func(evs []*types.Event) error {
+		args := make([]any, 0, len(evs)*5)
+		for _, ev := range evs {
+			args = append(args, *ev.StateKey, roomID, int64(pos), ev.Membership, ev.EventID)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO syncapi_memberships (user_id, room_id, pos, membership, event_id)
+			VALUES `+storage.Rows(5, len(evs))+` ON CONFLICT (user_id, room_id, pos) DO UPDATE SET membership = excluded.membership, event_id = excluded.event_id`, args...)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if err := updateDirectoryJoins(ctx, tx, joined); err != nil {
+		return nil, err
+	}
 	return changes, nil
+}
+
+// lastFor puts ev in list as the one event for key: in place of an
+// earlier one (index in at), else appended.
+func lastFor[K comparable](list []*types.Event, at map[K]int, key K, ev *types.Event) []*types.Event {
+	if i, ok := at[key]; ok {
+		list[i] = ev
+		return list
+	}
+	at[key] = len(list)
+	return append(list, ev)
+}
+
+// inChunksOf calls f on items n at a time (none: not at all).
+func inChunksOf[T any](items []T, n int, f func([]T) error) error {
+	for len(items) > 0 {
+		k := min(len(items), n)
+		if err := f(items[:k]); err != nil {
+			return err
+		}
+		items = items[k:]
+	}
+	return nil
 }
 
 // CurrentState returns the room's current state events.

@@ -26,7 +26,10 @@ const (
 // DB holds the syncapi tables.
 type DB struct {
 	*storage.DB
-	unread *unreadCache
+	unread  *unreadCache
+	filters filterCache
+	// toDeviceAcked: devices with no to-device message left up to a position.
+	toDeviceAcked ackedCache
 	// Fence is the writer epoch every consumer transaction checks
 	// (internal/writer; set only with syncapi replicas).
 	Fence *writer.Fence

@@ -143,6 +143,21 @@ func TestStorage(t *testing.T) {
 		if msgs, err := d.ToDeviceBetween(ctx, "@b:x", "E", 0, 10, 100); err != nil || len(msgs) != 0 {
 			t.Fatalf("acknowledged message not deleted (%v)", err)
 		}
+		// A later message survives the same acknowledgement again (it is
+		// remembered as done) and goes with the next one.
+		must(t, d.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
+			_, err := d.InsertToDevice(ctx, tx, "@b:x", "E", "@a:x", "m.test", []byte(`{}`))
+			return err
+		}))
+		must(t, d.DeleteToDeviceUpTo(ctx, "@b:x", "E", msgs[0].Pos))
+		later, err := d.ToDeviceBetween(ctx, "@b:x", "E", 0, 10, 100)
+		if err != nil || len(later) != 1 || later[0].Pos <= msgs[0].Pos {
+			t.Fatalf("later message %+v (%v)", later, err)
+		}
+		must(t, d.DeleteToDeviceUpTo(ctx, "@b:x", "E", later[0].Pos))
+		if left, err := d.ToDeviceBetween(ctx, "@b:x", "E", 0, 10, 100); err != nil || len(left) != 0 {
+			t.Fatalf("second acknowledged message not deleted: %+v (%v)", left, err)
+		}
 		// Filters and account data.
 		id1, err := d.InsertFilter(ctx, "@a:x", []byte(`{"x":1}`))
 		must(t, err)
@@ -150,6 +165,11 @@ func TestStorage(t *testing.T) {
 		must(t, err)
 		if id1 != id2 {
 			t.Fatal("identical filter got a new ID")
+		}
+		for range 2 { // read, then served from the cache
+			if f, err := d.GetFilter(ctx, "@a:x", id1); err != nil || string(f) != `{"x":1}` {
+				t.Fatalf("filter %s (%v)", f, err)
+			}
 		}
 		if f, err := d.GetFilter(ctx, "@b:x", id1); err != nil || f != nil {
 			t.Fatalf("filter visible to another user (%v)", err)

@@ -2,7 +2,9 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 
 	"github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/syncapi/types"
@@ -41,6 +43,9 @@ func (d *DB) InsertToDevice(ctx context.Context, tx *storage.Tx, userID, deviceI
 
 // ToDeviceBetween returns the device's messages in (from, to], oldest first, at most limit.
 func (d *DB) ToDeviceBetween(ctx context.Context, userID, deviceID string, from, to types.StreamPosition, limit int) ([]ToDeviceMessage, error) {
+	if from >= to { // nothing can be in the range: most syncs, no query
+		return nil, nil
+	}
 	rows, err := d.DB.QueryContext(ctx, `SELECT pos, sender, type, content FROM syncapi_send_to_device
 		WHERE user_id = $1 AND device_id = $2 AND pos > $3 AND pos <= $4 ORDER BY pos LIMIT $5`, userID, deviceID, int64(from), int64(to), limit)
 	if err != nil {
@@ -61,8 +66,26 @@ func (d *DB) ToDeviceBetween(ctx context.Context, userID, deviceID string, from,
 }
 
 // DeleteToDeviceUpTo deletes messages the device acknowledged by syncing
-// with a since token at or after pos.
+// with a since token at or after pos. Most syncs acknowledge nothing, so
+// a write, which would queue every /sync behind the consumer's
+// transactions on the one writer, is made only when a read finds
+// something; and a device known to have nothing left up to pos (new
+// messages take higher positions) is not looked up again.
 func (d *DB) DeleteToDeviceUpTo(ctx context.Context, userID, deviceID string, pos types.StreamPosition) error {
-	_, err := d.DB.ExecContext(ctx, `DELETE FROM syncapi_send_to_device WHERE user_id = $1 AND device_id = $2 AND pos <= $3`, userID, deviceID, int64(pos))
-	return err
+	if d.toDeviceAcked.covers(userID, deviceID, pos) {
+		return nil
+	}
+	var one int
+	err := d.DB.QueryRowContext(ctx, `SELECT 1 FROM syncapi_send_to_device WHERE user_id = $1 AND device_id = $2 AND pos <= $3 LIMIT 1`,
+		userID, deviceID, int64(pos)).Scan(&one)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if err == nil {
+		if _, err := d.DB.ExecContext(ctx, `DELETE FROM syncapi_send_to_device WHERE user_id = $1 AND device_id = $2 AND pos <= $3`, userID, deviceID, int64(pos)); err != nil {
+			return err
+		}
+	}
+	d.toDeviceAcked.set(userID, deviceID, pos)
+	return nil
 }

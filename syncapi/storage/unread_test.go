@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"testing"
 
@@ -88,5 +89,57 @@ func TestUnreadCountsUpToNow(t *testing.T) {
 				t.Fatalf("after %d notifications: %+v", i+1, c)
 			}
 		}
+	})
+}
+
+// TestUnreadCountsSharedIncremental: a room's shared notification rows
+// count from the user's join, and counts carried over from an earlier
+// /sync plus the rows after it equal a full count.
+func TestUnreadCountsSharedIncremental(t *testing.T) {
+	ctx := context.Background()
+	forEachBackend(t, func(t *testing.T, d *storage.DB) {
+		user, other := "@v:x", "@o:x"
+		var joinedAt types.StreamPosition
+		shared := func(positions ...types.StreamPosition) {
+			t.Helper()
+			must(t, d.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
+				for _, pos := range positions {
+					if err := d.InsertSharedNotification(ctx, tx, storage.SharedNotification{RoomID: "!r", EventID: fmt.Sprintf("$%d", pos),
+						EventPos: pos, Sender: other, Highlight: pos%2 == 0, Actions: []byte(`[]`), TS: 1}); err != nil {
+						return err
+					}
+				}
+				return nil
+			}))
+		}
+		want := func(upTo types.StreamPosition, n int) {
+			t.Helper()
+			un, err := d.UnreadForRooms(ctx, user, nil, upTo)
+			must(t, err)
+			if got := un["!r"]; (n == 0 && got != nil) || (n > 0 && (got == nil || got.Notification != n)) {
+				t.Fatalf("unread up to %d: %+v, want %d", upTo, got, n)
+			}
+		}
+		must(t, d.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
+			before := &types.Event{EventID: "$before", RoomID: "!r", Type: "m.room.message", Sender: other, JSON: []byte(`{}`)}
+			if _, err := d.InsertEvent(ctx, tx, before, true); err != nil {
+				return err
+			}
+			key := user
+			ev := &types.Event{EventID: "$join", RoomID: "!r", Type: "m.room.member", Sender: user, StateKey: &key, Membership: "join", JSON: []byte(`{}`)}
+			if _, err := d.InsertEvent(ctx, tx, ev, true); err != nil {
+				return err
+			}
+			joinedAt = ev.Pos
+			_, err := d.ApplyStateDelta(ctx, tx, "!r", ev.Pos, nil, []*types.Event{ev})
+			return err
+		}))
+		j := joinedAt
+		shared(j-1, j+1, j+2) // the first is before the join: not counted
+		want(j+2, 2)
+		shared(j+3, j+4, j+5)
+		want(j+4, 4)
+		want(j+5, 5)
+		want(j+5, 5) // asked again: nothing added twice
 	})
 }

@@ -32,12 +32,7 @@ func DirectorySearchText(userID, displayName string) string {
 func updateDirectory(ctx context.Context, tx *storage.Tx, roomID string, ev *types.Event) error {
 	switch {
 	case ev.Type == spec.MRoomMember && ev.Membership == "join":
-		name := gjson.GetBytes(ev.JSON, "content.displayname").Str
-		avatar := gjson.GetBytes(ev.JSON, "content.avatar_url").Str
-		_, err := tx.ExecContext(ctx, `INSERT INTO syncapi_user_directory (user_id, display_name, avatar_url, search) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name, avatar_url = excluded.avatar_url, search = excluded.search`,
-			*ev.StateKey, name, avatar, DirectorySearchText(*ev.StateKey, name))
-		return err
+		return updateDirectoryJoins(ctx, tx, []*types.Event{ev})
 	case ev.Type == spec.MRoomJoinRules && *ev.StateKey == "":
 		if gjson.GetBytes(ev.JSON, "content.join_rule").Str == "public" {
 			_, err := tx.ExecContext(ctx, `INSERT INTO syncapi_public_rooms (room_id) VALUES ($1) ON CONFLICT (room_id) DO NOTHING`, roomID)
@@ -47,6 +42,22 @@ func updateDirectory(ctx context.Context, tx *storage.Tx, roomID string, ev *typ
 		return err
 	}
 	return nil
+}
+
+// updateDirectoryJoins records joined members' names and avatars (their
+// join events, each user once), in multi-row statements.
+func updateDirectoryJoins(ctx context.Context, tx *storage.Tx, joins []*types.Event) error {
+	return inChunksOf(joins, 100, func(evs []*types.Event) error {
+		args := make([]any, 0, len(evs)*4)
+		for _, ev := range evs {
+			name := gjson.GetBytes(ev.JSON, "content.displayname").Str
+			avatar := gjson.GetBytes(ev.JSON, "content.avatar_url").Str
+			args = append(args, *ev.StateKey, name, avatar, DirectorySearchText(*ev.StateKey, name))
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO syncapi_user_directory (user_id, display_name, avatar_url, search) VALUES `+storage.Rows(4, len(evs))+`
+			ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name, avatar_url = excluded.avatar_url, search = excluded.search`, args...)
+		return err
+	})
 }
 
 // likeEscape escapes LIKE wildcards (with \ as the escape character).

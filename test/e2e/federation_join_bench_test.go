@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -39,6 +40,8 @@ func BenchmarkFederationJoinBigRoom(b *testing.B) {
 		b.Fatalf("bob joins: %v", err)
 	}
 	chain := newFedChain(b, a, bs, room, bob.UserID.String())
+	as := newFedSyncer(b, alice)
+	as.once(0)
 	start := time.Now()
 	pdus := make([]json.RawMessage, 0, members+stateN)
 	for i := range members {
@@ -51,6 +54,13 @@ func BenchmarkFederationJoinBigRoom(b *testing.B) {
 	}
 	fedSendAll(b, a, bs, fmt.Sprintf("bigroom-%d", start.UnixNano()), pdus)
 	b.Logf("set-up: %d members and %d state events sent to A in %s", members, stateN, time.Since(start).Round(time.Millisecond))
+	// A's syncapi applies the set-up behind its roomserver (up to ~100
+	// outputs, each O(state) in a big room): wait for it, or the join
+	// would be measured with that backlog.
+	as.until(30*time.Minute, "A's /sync has the set-up's last event", func() bool {
+		return slices.ContainsFunc(as.events[room], func(ev *event.Event) bool { return ev.ID.String() == chain.prev })
+	})
+	b.Logf("A's syncapi caught up %s after the set-up began", time.Since(start).Round(time.Millisecond))
 	// B never saw the events the test built for it: left running, it
 	// would fetch the whole room from A when C's join reaches it, and
 	// that catch-up would be measured with the join. C gets B's key from
@@ -72,7 +82,7 @@ func BenchmarkFederationJoinBigRoom(b *testing.B) {
 		herdResetPeakRSS()
 		rss0 := herdRSS()
 		b.StartTimer()
-		stopProfile := phaseProfile(b)
+		stopProfile, stopHeap := phaseProfile(b), peakHeapProfile(b)
 		cpu0, start := processCPU(b), time.Now()
 		if _, err := carol.JoinRoom(ctx, room.String(), &mautrix.ReqJoinRoom{Via: []string{a.Cfg.ServerName}}); err != nil {
 			b.Fatalf("join: %v", err)
@@ -85,6 +95,7 @@ func BenchmarkFederationJoinBigRoom(b *testing.B) {
 		peak = max(peak, herdPeakRSS()-rss0)
 		b.StopTimer()
 		stopProfile()
+		stopHeap()
 		// C must hold the room's whole state, not a join that dropped
 		// what it could not verify.
 		for _, k := range []int{0, members - 1} {

@@ -5,11 +5,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/axon-hs/axon/internal/testutil"
 	"github.com/axon-hs/axon/server/testserver"
 )
 
@@ -39,10 +41,19 @@ func spacesHierarchy(t *testing.T, c *mautrix.Client, root id.RoomID, query stri
 	return ids, links, r
 }
 
+// spacesLink sends parent's m.space.child link to child. Links without
+// an order key are walked by their timestamps, ties by room ID (spec),
+// and two links sent within one millisecond tie: the clock is let pass
+// the link's millisecond first, so links sent one after the other are
+// walked in the order sent, as the tests expect.
 func spacesLink(t testing.TB, c *mautrix.Client, parent, child id.RoomID, content map[string]any) {
 	t.Helper()
 	_, err := c.SendStateEvent(roomsCtx, parent, event.StateSpaceChild, string(child), content)
 	roomsNoErr(t, err)
+	sentBy := time.Now().UnixMilli() // the servers share this machine's clock
+	testutil.Eventually(t, time.Second, "the clock past the link's millisecond", func() bool {
+		return time.Now().UnixMilli() > sentBy
+	})
 }
 
 func spacesNames(ids []string, names map[string]string) string {
