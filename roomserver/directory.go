@@ -197,17 +197,14 @@ func (r *RoomServer) joinedCount(ctx context.Context, rm *room, s storage.StateM
 			nids = append(nids, nid)
 		}
 	}
-	evs, err := r.eventsByNID(ctx, r.db, rm.version, nids)
-	if err != nil {
-		return 0, err
-	}
 	n := 0
-	for _, e := range evs {
-		if membershipOf(e.pdu) == "join" {
+	err := r.eachMembership(ctx, rm, nids, func(m string) bool {
+		if m == spec.Join {
 			n++
 		}
-	}
-	return n, nil
+		return true
+	})
+	return n, err
 }
 
 // QueryPublicRooms implements api.RoomserverAPI: published rooms, most

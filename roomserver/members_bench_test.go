@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/roomserver/api"
@@ -14,10 +15,47 @@ import (
 
 // BenchmarkInputEventsMembers is the roomserver's cost of one message
 // (build, sign, auth, store, output) in rooms of growing size, the
-// input side of syncapi's BenchmarkConsumeMessageMembers. The members
-// join one input each, so set-up is slow at 10,000 (AXON_BENCH_MAX_MEMBERS
-// lowers the largest size).
+// input side of syncapi's BenchmarkConsumeMessageMembers.
 func BenchmarkInputEventsMembers(b *testing.B) {
+	forRoomSizes(b, func(b *testing.B, rs *RoomServer, roomID, owner string) {
+		cpuStart := processCPU(b)
+		i := 0
+		for b.Loop() {
+			ev := local(roomID, owner, "m.room.message", nil, map[string]any{"msgtype": "m.text", "body": fmt.Sprintf("message %d", i)})
+			ev.TransactionID = &api.TransactionID{DeviceID: "D", TransactionID: fmt.Sprintf("t%d", i)}
+			if res := send(b, rs, ev); res.Err != nil {
+				b.Fatal(res.Err)
+			}
+			i++
+		}
+		b.ReportMetric(float64((processCPU(b)-cpuStart).Microseconds())/float64(b.N), "cpu-µs/event")
+	})
+}
+
+// BenchmarkJoinQueriesMembers is what the client API asks the roomserver
+// before a local join (the room's summary for its join rules, whether
+// this server is in the room) in rooms of growing size.
+func BenchmarkJoinQueriesMembers(b *testing.B) {
+	forRoomSizes(b, func(b *testing.B, rs *RoomServer, roomID, owner string) {
+		ctx := context.Background()
+		cpuStart := processCPU(b)
+		for b.Loop() {
+			s, err := rs.QueryRoomSummary(ctx, matrixid.RoomID(roomID))
+			if err != nil || s.JoinRule != "public" {
+				b.Fatalf("summary %+v, %v", s, err)
+			}
+			if in, err := rs.QueryServerInRoom(ctx, matrixid.RoomID(roomID), testServer); err != nil || !in {
+				b.Fatalf("server in room: %v, %v", in, err)
+			}
+		}
+		b.ReportMetric(float64((processCPU(b)-cpuStart).Microseconds())/float64(b.N), "cpu-µs/op")
+	})
+}
+
+// forRoomSizes runs bench on a room of 2, 1,000 and 10,000 members
+// (AXON_BENCH_MAX_MEMBERS lowers the largest), all joined one input
+// each, so set-up is slow at 10,000.
+func forRoomSizes(b *testing.B, bench func(b *testing.B, rs *RoomServer, roomID, owner string)) {
 	limit := 10_000
 	if v, err := strconv.Atoi(os.Getenv("AXON_BENCH_MAX_MEMBERS")); err == nil {
 		limit = v
@@ -46,17 +84,7 @@ func BenchmarkInputEventsMembers(b *testing.B) {
 					b.Fatal(res.Err)
 				}
 			}
-			cpuStart := processCPU(b)
-			i := 0
-			for b.Loop() {
-				ev := local(roomID, owner, "m.room.message", nil, map[string]any{"msgtype": "m.text", "body": fmt.Sprintf("message %d", i)})
-				ev.TransactionID = &api.TransactionID{DeviceID: "D", TransactionID: fmt.Sprintf("t%d", i)}
-				if res := send(b, rs, ev); res.Err != nil {
-					b.Fatal(res.Err)
-				}
-				i++
-			}
-			b.ReportMetric(float64((processCPU(b)-cpuStart).Microseconds())/float64(b.N), "cpu-µs/event")
+			bench(b, rs, roomID, owner)
 		})
 	}
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/matrix-org/gomatrixserverlib/spec"
-	"github.com/tidwall/gjson"
 
 	"github.com/axon-hs/axon/internal/matrixid"
 	"github.com/axon-hs/axon/internal/matrixrules"
@@ -140,19 +139,12 @@ func (r *RoomServer) serverHas(ctx context.Context, rm *room, s storage.StateMap
 			nids = append(nids, nid)
 		}
 	}
-	if len(nids) == 0 {
-		return false, nil
-	}
-	evs, err := r.eventsByNID(ctx, r.db, rm.version, nids)
-	if err != nil {
-		return false, err
-	}
-	for _, e := range evs {
-		if gjson.GetBytes(e.pdu.Content(), "membership").Str == m {
-			return true, nil
-		}
-	}
-	return false, nil
+	found := false
+	err := r.eachMembership(ctx, rm, nids, func(got string) bool {
+		found = got == m
+		return !found
+	})
+	return found, err
 }
 
 // isRoomCreate: is ev a room's create event (the one with nothing before it)?

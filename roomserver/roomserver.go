@@ -36,7 +36,9 @@ type RoomServer struct {
 
 	events    *lru[int64, *stored]
 	snapshots *lru[int64, cachedSnapshot]
-	txns      *lru[txnKey, string]
+	// memberships: member event NID → membership (members_count.go).
+	memberships *lru[int64, string]
+	txns        *lru[txnKey, string]
 
 	// outbox publishes outputs committed with their events.
 	outbox *outbox.Outbox
@@ -103,8 +105,9 @@ func newRoomServer(ctx context.Context, base *setup.Base, db *storage.DB, out pu
 		rooms:       make(map[string]*room),
 		// ~1.4 KB per parsed event; every committed event goes in, so
 		// 10,000 held ~14 MB of recent messages nobody reads again.
-		events:    newLRU[int64, *stored](2048),
-		snapshots: newLRU[int64, cachedSnapshot](256),
+		events:      newLRU[int64, *stored](2048),
+		snapshots:   newLRU[int64, cachedSnapshot](256),
+		memberships: newLRU[int64, string](membershipCacheSize),
 		// Recent client transactions, to answer a retry before it queues
 		// (preTxnCheck; older ones are found when the write claims the
 		// transaction): ~4 s at 2,000 events/s; ~320 B each.

@@ -172,15 +172,18 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 	if err != nil {
 		return err
 	}
+	// Notifications first: they bring rs's push index up to date, and the
+	// next state carries it on; derived before, the next state would
+	// inherit a stale one and a run of joins would rebuild it every time.
+	notified, err := s.recordNotifications(ctx, tx, rs, ev)
+	if err != nil {
+		return fmt.Errorf("notifications: %w", err)
+	}
 	stateChanged := len(adds) > 0 || len(removes) > 0
 	var after *roomState
 	if stateChanged {
 		after = rs.withDelta(removes, addEvents)
 		b.states[ore.RoomID] = after
-	}
-	notified, err := s.recordNotifications(ctx, tx, rs, ev)
-	if err != nil {
-		return fmt.Errorf("notifications: %w", err)
 	}
 	memberships := make(map[string]string, len(changes))
 	var upgradeJoins []string

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/matrixid"
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
 	ksapi "github.com/axon-hs/axon/keyserver/api"
+	"github.com/axon-hs/axon/syncapi/storage"
 	"github.com/axon-hs/axon/syncapi/types"
 	uapi "github.com/axon-hs/axon/userapi/api"
 )
@@ -121,59 +123,70 @@ func (s *SyncAPI) e2eeExtension(ctx context.Context, dev *uapi.Device, from, cur
 // room (left). Room sharing is judged on current membership.
 func (s *SyncAPI) deviceListChanges(ctx context.Context, userID string, since, cur types.StreamToken) (deviceLists, error) {
 	out := deviceLists{Changed: []string{}, Left: []string{}}
-	shared := map[string]bool{userID: true}
-	for _, u := range s.notif.UsersSharingRoom(userID) {
-		shared[u] = true
-	}
-	changed, left := map[string]bool{}, map[string]bool{}
+	var keyUsers []string
+	var events []storage.MembershipChange
+	var err error
 	if since.DeviceList < cur.DeviceList {
-		users, err := s.db.DeviceListChangesBetween(ctx, since.DeviceList, cur.DeviceList)
-		if err != nil {
+		if keyUsers, err = s.db.DeviceListChangesBetween(ctx, since.DeviceList, cur.DeviceList); err != nil {
 			return out, err
-		}
-		for _, u := range users {
-			if shared[u] {
-				changed[u] = true
-			}
 		}
 	}
 	if since.PDU < cur.PDU {
-		events, err := s.db.MemberEventsBetween(ctx, since.PDU, cur.PDU)
-		if err != nil {
+		if events, err = s.db.MemberEventsBetween(ctx, since.PDU, cur.PDU); err != nil {
 			return out, err
 		}
-		members := map[string][]string{} // room → current joined users, read once
-		joined := func(roomID string) []string {
-			if m, ok := members[roomID]; ok {
-				return m
-			}
-			members[roomID] = s.notif.JoinedUsers(roomID)
-			return members[roomID]
+	}
+	members := map[string][]string{} // room → current joined users, read once
+	joined := func(roomID string) []string {
+		if m, ok := members[roomID]; ok {
+			return m
 		}
-		isIn := func(roomID, u string) bool {
-			for _, m := range joined(roomID) {
-				if m == u {
-					return true
+		members[roomID] = s.notif.JoinedUsers(roomID)
+		return members[roomID]
+	}
+	// Only the users these changes name are checked for sharing a room
+	// with userID: listing everyone who does costs a big room's size on
+	// every sync.
+	candidates := slices.Clone(keyUsers)
+	for _, e := range events {
+		candidates = append(candidates, e.UserID)
+		if e.UserID == userID && e.Membership != "join" {
+			candidates = append(candidates, joined(e.RoomID)...)
+		}
+	}
+	shared := map[string]bool{userID: true}
+	if len(candidates) > 0 {
+		shared = s.notif.SharingRoom(userID, candidates)
+	}
+	changed, left := map[string]bool{}, map[string]bool{}
+	for _, u := range keyUsers {
+		if shared[u] {
+			changed[u] = true
+		}
+	}
+	isIn := func(roomID, u string) bool {
+		for _, m := range joined(roomID) {
+			if m == u {
+				return true
+			}
+		}
+		return false
+	}
+	for _, e := range events {
+		switch {
+		case e.UserID == userID: // we joined or left: everyone there
+			for _, m := range joined(e.RoomID) {
+				if e.Membership == "join" {
+					changed[m] = true
+				} else if !shared[m] {
+					left[m] = true
 				}
 			}
-			return false
-		}
-		for _, e := range events {
-			switch {
-			case e.UserID == userID: // we joined or left: everyone there
-				for _, m := range joined(e.RoomID) {
-					if e.Membership == "join" {
-						changed[m] = true
-					} else if !shared[m] {
-						left[m] = true
-					}
-				}
-			case !isIn(e.RoomID, userID):
-			case e.Membership == "join" && shared[e.UserID]:
-				changed[e.UserID] = true
-			case e.Membership != "join" && !shared[e.UserID]:
-				left[e.UserID] = true
-			}
+		case !isIn(e.RoomID, userID):
+		case e.Membership == "join" && shared[e.UserID]:
+			changed[e.UserID] = true
+		case e.Membership != "join" && !shared[e.UserID]:
+			left[e.UserID] = true
 		}
 	}
 	for u := range changed {

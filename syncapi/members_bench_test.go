@@ -1,6 +1,7 @@
 package syncapi
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -8,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/axon-hs/axon/internal/matrixid"
+	ksapi "github.com/axon-hs/axon/keyserver/api"
 	"github.com/axon-hs/axon/syncapi/types"
 )
 
@@ -110,6 +113,38 @@ func BenchmarkInitialSyncLazyMembers(b *testing.B) {
 			cpu.report(b)
 		})
 	}
+}
+
+// BenchmarkIncrementalSyncMembers is the /sync a parked long-poll makes
+// when one message arrives (device lists and presence included), for a
+// member of one large room: it should follow what changed, not the room.
+func BenchmarkIncrementalSyncMembers(b *testing.B) {
+	for _, n := range memberCounts {
+		b.Run(fmt.Sprintf("members=%d", n), func(b *testing.B) {
+			s, r := roomWithMembers(b, n)
+			s.keys = noKeys{}
+			r.say(s, "@u0:test", "before")
+			since := s.notif.Current()
+			r.say(s, "@u0:test", "the news")
+			user := fmt.Sprintf("@u%d:test", n-1)
+			b.ReportAllocs()
+			cpu := startCPU()
+			for b.Loop() {
+				resp := testSync(b, s, user, &since, nil)
+				if _, err := json.Marshal(resp); err != nil {
+					b.Fatal(err)
+				}
+			}
+			cpu.report(b)
+		})
+	}
+}
+
+// noKeys is a keyserver with no keys, so /sync computes device lists.
+type noKeys struct{}
+
+func (noKeys) KeyCounts(context.Context, matrixid.UserID, string) (*ksapi.KeyCounts, error) {
+	return &ksapi.KeyCounts{}, nil
 }
 
 // cpuClock is the process's user+system CPU time: on a shared, loaded

@@ -3,7 +3,9 @@ package syncapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -185,5 +187,39 @@ func TestPushIndexAcrossDeltas(t *testing.T) {
 	must(t, err)
 	if _, ok := p.individual.get("@u4:test"); !ok {
 		t.Error("a user with own rules is not evaluated on their own")
+	}
+}
+
+// TestPushIndexCarriedThroughJoins: a run of joins (more than an index
+// may have pending) keeps the room's push index carried from state to
+// state with only the last change pending, instead of dropping it and
+// rebuilding it on every join.
+func TestPushIndexCarriedThroughJoins(t *testing.T) {
+	s := newTestSyncAPI(t, filepath.Join(t.TempDir(), "joins.db"))
+	r := bigRoom(t, s, "!joins:test", 100)
+	r.say(s, "@u0:test", "builds the index")
+	for i := range 200 {
+		r.join(s, fmt.Sprintf("@joiner%d:test", i))
+	}
+	rs, err := s.cache.get(context.Background(), "!joins:test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := rs.push.Load()
+	if p == nil || p.pending == nil || p.pending.n != 1 {
+		t.Fatalf("push index after 200 joins: %+v, want one carried with the last join pending", p)
+	}
+	// And it is the index a rebuild gives.
+	got, err := s.pushIndexOf(context.Background(), rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := s.buildPushIndex(context.Background(), rs, s.pushGen())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.plain.len() != want.plain.len() || got.individual.len() != want.individual.len() || got.plain.len() != 300 {
+		t.Errorf("carried index: %d plain, %d individual; rebuilt: %d plain, %d individual",
+			got.plain.len(), got.individual.len(), want.plain.len(), want.individual.len())
 	}
 }

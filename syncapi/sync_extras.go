@@ -3,6 +3,7 @@ package syncapi
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"time"
 
 	"github.com/matrix-org/gomatrixserverlib/spec"
@@ -196,22 +197,42 @@ func (s *SyncAPI) addPresence(ctx context.Context, userID string, from, to types
 func (s *SyncAPI) newlySharedUsers(ctx context.Context, userID string, joined []string, changed, joinedAtSince, eventRooms map[string]bool, since types.StreamPosition) ([]string, error) {
 	seen := map[string]bool{userID: true}
 	var out []string
+	add := func(u string) {
+		if !seen[u] {
+			seen[u] = true
+			out = append(out, u)
+		}
+	}
+	var changedSince map[string][]string // room → users with a member event after since
 	for _, roomID := range joined {
 		if !changed[roomID] && !eventRooms[roomID] {
 			continue
 		}
-		newRoom := changed[roomID] && !joinedAtSince[roomID]
 		rs, err := s.cache.get(ctx, roomID)
 		if err != nil {
 			return nil, err
 		}
-		for _, u := range rs.joined() {
-			if seen[u] {
-				continue
+		if changed[roomID] && !joinedAtSince[roomID] {
+			for _, u := range rs.joined() {
+				add(u)
 			}
-			if ev := rs.get(spec.MRoomMember, u); newRoom || (ev != nil && ev.Pos > since) {
-				seen[u] = true
-				out = append(out, u)
+			continue
+		}
+		// Those who joined since are found from the member events since,
+		// not by visiting every member of a big room on every sync.
+		if changedSince == nil {
+			evs, err := s.db.MemberEventsBetween(ctx, since, types.StreamPosition(math.MaxInt64))
+			if err != nil {
+				return nil, err
+			}
+			changedSince = map[string][]string{}
+			for _, e := range evs {
+				changedSince[e.RoomID] = append(changedSince[e.RoomID], e.UserID)
+			}
+		}
+		for _, u := range changedSince[roomID] {
+			if ev := rs.get(spec.MRoomMember, u); ev != nil && ev.Pos > since && rs.isJoined(u) {
+				add(u)
 			}
 		}
 	}

@@ -87,27 +87,14 @@ func TestRequestTimeout(t *testing.T) {
 // TestRunRegisterScenario drives the whole tool against the fake server.
 func TestRunRegisterScenario(t *testing.T) {
 	srv := (&fakeHS{mode: "dummy", limitFirst: true}).start(t)
-	out := filepath.Join(t.TempDir(), "results.json")
-	var stdout, stderr bytes.Buffer
-	code := run([]string{"--hs", srv.URL, "--json", out, "register", "-n", "6", "-c", "3"}, &stdout, &stderr, false)
-	if code != 0 {
-		t.Fatalf("exit %d, stderr: %s", code, stderr.String())
-	}
-	var results []result
-	data, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, &results); err != nil {
-		t.Fatal(err)
-	}
+	results, stdout := runForResults(t, srv.URL, "register", "-n", "6", "-c", "3")
 	r := results[0]
 	if len(results) != 1 || r.Scenario != "register" || r.OK != 6 || r.Errors != 0 || r.RateLimited != 6 || r.Latency == nil || r.Latency.Count != 6 {
 		t.Errorf("results = %+v", results)
 	}
 	for _, want := range []string{"== register ==", "users/s", "p99", "429 M_LIMIT_EXCEEDED"} {
-		if !strings.Contains(stdout.String(), want) {
-			t.Errorf("summary lacks %q:\n%s", want, stdout.String())
+		if !strings.Contains(stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, stdout)
 		}
 	}
 }
@@ -144,8 +131,9 @@ func TestRunEveryScenario(t *testing.T) {
 		"sync-latency": {"sync-latency", "-m", "20", "-wait", "2s"},
 		"initial-sync": {"initial-sync", "-r", "3", "-k", "4", "--repeat", "2"},
 		"herd":         {"herd", "-h", "12", "--members", "5", "--events", "10"},
+		"bigroom":      {"bigroom", "--members", "6,2", "--online", "3", "--senders", "2", "-t", "0.3", "--repeat", "2"},
 	}
-	wantResults := map[string]int{"send": 2, "sync-latency": 1, "initial-sync": 1, "herd": 1}
+	wantResults := map[string]int{"send": 2, "sync-latency": 1, "initial-sync": 1, "herd": 1, "bigroom": 4}
 	for name, args := range runs {
 		t.Run(name, func(t *testing.T) {
 			srv := (&fakeHS{mode: "dummy"}).start(t)
@@ -170,4 +158,57 @@ func TestRunEveryScenario(t *testing.T) {
 			t.Log(stdout.String())
 		})
 	}
+}
+
+// TestRunBigroomDeliveries checks the bigroom scenario's own figures: every
+// acknowledged message reaches every online member, the smaller room runs
+// first and the last member's initial sync is timed.
+func TestRunBigroomDeliveries(t *testing.T) {
+	srv := (&fakeHS{mode: "dummy"}).start(t)
+	results, stdout := runForResults(t, srv.URL, "bigroom", "--members", "8,3", "--online", "4", "--senders", "2", "-t", "0.3", "--rate", "50")
+	want := []string{"members=3", "members=3 initial sync", "members=8", "members=8 initial sync"}
+	if len(results) != len(want) {
+		t.Fatalf("%d results, want %d:\n%s", len(results), len(want), stdout)
+	}
+	for k, r := range results {
+		if r.Variant != want[k] {
+			t.Errorf("result %d is %q, want %q", k, r.Variant, want[k])
+		}
+	}
+	for _, k := range []int{0, 2} {
+		r := results[k]
+		online := min(4, r.Params["members"].(float64))
+		acked := r.Extra["messages_acked"].(float64)
+		// 50/s for 0.3 s: a few messages, never more than the rate allows.
+		if acked == 0 || acked > 50*0.3+2 || float64(r.OK) != acked {
+			t.Errorf("%s: ok %d, acked %v", r.Variant, r.OK, acked)
+		}
+		if r.Extra["lost"].(float64) != 0 || r.Extra["delivered"].(float64) != acked*online ||
+			r.Extra["min_online_seeing_a_msg"].(float64) != online || r.Extra["duplicates"].(float64) != 0 {
+			t.Errorf("%s: online %v, extra %+v", r.Variant, online, r.Extra)
+		}
+	}
+	if !strings.Contains(stdout, "== bigroom (members=8 initial sync) ==") {
+		t.Errorf("summary lacks the initial sync:\n%s", stdout)
+	}
+}
+
+// runForResults runs the tool against hs with args, expecting success,
+// and returns the --json results and the summary.
+func runForResults(t *testing.T, hs string, args ...string) ([]result, string) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "results.json")
+	var stdout, stderr bytes.Buffer
+	if code := run(append([]string{"--hs", hs, "--json", out}, args...), &stdout, &stderr, false); code != 0 {
+		t.Fatalf("exit %d, stderr: %s", code, stderr.String())
+	}
+	var results []result
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &results); err != nil {
+		t.Fatal(err)
+	}
+	return results, stdout.String()
 }

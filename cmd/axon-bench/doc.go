@@ -22,7 +22,12 @@
 //	mixed         S senders, L long-polling receivers, registrations and
 //	              profile changes at once for T: delivery lag p50/p99 under
 //	              load, lost deliveries, catch-up time after the load
-//	all           every scenario above with moderate defaults
+//	bigroom       for each room size N (-members 2,1000,10000): O members
+//	              long-poll /sync in the room while S send for T: events/s,
+//	              server CPU per event, delivery to every long-poll (lost);
+//	              then the lazy-loading initial /sync of one member
+//	all           every scenario above with moderate defaults (bigroom
+//	              with rooms of 2 and 200 members)
 //
 // Each scenario sets up its own users and rooms (not measured), then runs a
 // measured phase. Results are printed as a human summary on stdout and can be

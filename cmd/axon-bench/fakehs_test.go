@@ -200,7 +200,7 @@ func (f *fakeHS) sync(w http.ResponseWriter, r *http.Request, user string) {
 				}
 			}
 			if initial || len(evs) > 0 {
-				join[id] = map[string]any{"timeline": map[string]any{"events": evs}}
+				join[id] = map[string]any{"timeline": map[string]any{"events": evs}, "summary": map[string]any{"m.joined_member_count": len(m)}}
 			}
 		}
 		next, changed := len(f.events), f.changed

@@ -41,7 +41,7 @@ type scenario interface {
 func scenarios() []scenario {
 	return []scenario{
 		newRegisterScenario(), newSendScenario(), newSyncLatencyScenario(), newMixedScenario(),
-		newInitialSyncScenario(), newHerdScenario(), &allScenario{},
+		newInitialSyncScenario(), newHerdScenario(), newBigroomScenario(), &allScenario{},
 	}
 }
 
@@ -181,5 +181,34 @@ func positive(vals map[string]int) error {
 			return fmt.Errorf("-%s must be positive", name)
 		}
 	}
+	return nil
+}
+
+// sizesFlag is a comma-separated list of positive counts, kept sorted
+// ascending without repeats: "2,1000,10000".
+type sizesFlag struct{ v *[]int }
+
+func (f sizesFlag) String() string {
+	if f.v == nil {
+		return ""
+	}
+	parts := make([]string, len(*f.v))
+	for i, n := range *f.v {
+		parts[i] = strconv.Itoa(n)
+	}
+	return strings.Join(parts, ",")
+}
+
+func (f sizesFlag) Set(s string) error {
+	var sizes []int
+	for part := range strings.SplitSeq(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || n <= 0 || n > maxRoomSize {
+			return fmt.Errorf("want comma-separated counts between 1 and %d", maxRoomSize)
+		}
+		sizes = append(sizes, n)
+	}
+	slices.Sort(sizes)
+	*f.v = slices.Compact(sizes)
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -60,6 +61,10 @@ func TestParseScenarioFlags(t *testing.T) {
 	if s := sc.(*herdScenario); s.h != 3 || s.members != 8 || s.events != 12 {
 		t.Errorf("herd = %+v", s)
 	}
+	_, sc = mustParse(t, "bigroom", "--members", "10000,2,1000,2", "--online", "5", "--rate", "20")
+	if s := sc.(*bigroomScenario); !slices.Equal(s.sizes, []int{2, 1000, 10000}) || s.online != 5 || s.rate != 20 {
+		t.Errorf("bigroom = %+v", s)
+	}
 	mustParse(t, "all")
 }
 
@@ -70,6 +75,9 @@ func TestParseErrors(t *testing.T) {
 		{"send", "--rooms", "some"},
 		{"send", "-t", "soon"},
 		{"register", "-n", "0"},
+		{"bigroom", "--members", "2,0"},
+		{"bigroom", "--members", "1,x"},
+		{"bigroom", "--members", "1000000"},
 		{"register", "extra"},
 		{"--hs", "127.0.0.1:8008", "register"},
 		{"--prefix", "Bad Prefix", "register"},

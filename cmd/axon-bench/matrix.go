@@ -26,8 +26,12 @@ type syncResponse struct {
 	NextBatch string `json:"next_batch"`
 	Rooms     struct {
 		Join map[string]struct {
+			Summary struct {
+				JoinedMembers *int `json:"m.joined_member_count"`
+			} `json:"summary"`
 			Timeline struct {
-				Events []struct {
+				Limited bool `json:"limited"`
+				Events  []struct {
 					Type    string `json:"type"`
 					Sender  string `json:"sender"`
 					Content struct {

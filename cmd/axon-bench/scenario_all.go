@@ -24,6 +24,7 @@ func (allScenario) run(ctx context.Context, b *bench) error {
 		&initialSyncScenario{r: 50, k: 20, repeat: 5, c: 16},
 		&herdScenario{h: 100, members: 100, events: 300, c: 32},
 		&mixedScenario{senders: 10, receivers: 50, rooms: 5, dur: 20 * time.Second, wait: 30 * time.Second},
+		&bigroomScenario{sizes: []int{2, 200}, online: 50, senders: 5, c: 32, repeat: 3, dur: 10 * time.Second, wait: 30 * time.Second},
 	}
 	for _, sc := range steps {
 		if err := sc.run(ctx, b); err != nil {

@@ -53,10 +53,16 @@ func (s *initialSyncScenario) run(ctx context.Context, b *bench) error {
 
 	m := b.measure("initial-sync", "", "syncs", "GET /sync without since, full response read",
 		map[string]any{"r": s.r, "k": s.k, "repeat": s.repeat})
+	return timeInitialSyncs(ctx, b, m, users[0], "", s.repeat)
+}
+
+// timeInitialSyncs does repeat initial /syncs of acc (with filter, when
+// not empty) one after another as the phase m, and finishes it.
+func timeInitialSyncs(ctx context.Context, b *bench, m *measurement, acc *account, filter string, repeat int) error {
 	var runs []float64
 	var bytes int
-	for range s.repeat {
-		res, err := b.c.sync(ctx, users[0], syncParams{}, nil)
+	for range repeat {
+		res, err := b.c.sync(ctx, acc, syncParams{filter: filter}, nil)
 		if ctx.Err() != nil {
 			m.abort()
 			return ctx.Err()

@@ -141,7 +141,6 @@ func (s *mixedScenario) run(ctx context.Context, b *bench) error {
 		}
 	})
 	loadWG.Wait()
-	loadEnd := time.Now()
 	total := sent.Load()
 	caughtUp := func() bool {
 		for i := range seen {
@@ -151,10 +150,7 @@ func (s *mixedScenario) run(ctx context.Context, b *bench) error {
 		}
 		return true
 	}
-	for deadline := loadEnd.Add(s.wait); !caughtUp() && time.Now().Before(deadline) && ctx.Err() == nil; {
-		time.Sleep(20 * time.Millisecond)
-	}
-	catchUp := time.Since(loadEnd)
+	catchUp := waitUntil(ctx, s.wait, caughtUp)
 	stopRecv()
 	wg.Wait()
 	if err := ctx.Err(); err != nil {

@@ -126,6 +126,36 @@ func (b *bench) awaitRooms(ctx context.Context, acc *account, want int) error {
 	}
 }
 
+// awaitMembers polls /sync until acc's view of roomID counts at least want
+// joined members (m.joined_member_count of the room summary), so a phase
+// doesn't start while the server is still absorbing the joins. A server
+// that sends no count is waited for only until acc sees the room.
+func (b *bench) awaitMembers(ctx context.Context, acc *account, roomID string, want int) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	fid, err := b.c.uploadFilter(ctx, acc, lightFilter([]string{roomID}, 1))
+	if err != nil {
+		return err
+	}
+	for {
+		var sr syncResponse
+		_, serr := b.c.sync(ctx, acc, syncParams{filter: fid}, &sr)
+		room, seen := sr.Rooms.Join[roomID]
+		got := room.Summary.JoinedMembers
+		if serr == nil && seen && (got == nil || *got >= want) {
+			return nil
+		}
+		if err := sleep(ctx, 500*time.Millisecond); err != nil {
+			count := "none"
+			if got != nil {
+				count = commas(int64(*got))
+			}
+			return fmt.Errorf("waiting for %s to count %d members in %s (last sync: room seen %v, count %s, error %v): %w",
+				acc.UserID, want, roomID, seen, count, serr, err)
+		}
+	}
+}
+
 // registrationMethod names how users are created, for the results.
 func (b *bench) registrationMethod() string {
 	if b.opts.SharedSecret != "" {

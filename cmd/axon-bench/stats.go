@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -113,4 +114,14 @@ func ms(d time.Duration) float64 {
 
 func (l *latencySummary) String() string {
 	return fmt.Sprintf("p50 %.1f/p95 %.1f/p99 %.1f ms", l.P50, l.P95, l.P99)
+}
+
+// waitUntil polls done every 20 ms until it holds, d has passed or ctx
+// ends, and returns how long it waited.
+func waitUntil(ctx context.Context, d time.Duration, done func() bool) time.Duration {
+	start := time.Now()
+	for deadline := start.Add(d); !done() && time.Now().Before(deadline) && ctx.Err() == nil; {
+		time.Sleep(20 * time.Millisecond)
+	}
+	return time.Since(start)
 }
