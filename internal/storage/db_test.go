@@ -100,14 +100,7 @@ func TestGroupCommitIsolation(t *testing.T) {
 	for _, b := range storagetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
-			db, err := storage.Open(ctx, b.NewDSN(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if err := db.Migrate(ctx, "test", testMigrations); err != nil {
-				t.Fatal(err)
-			}
+			db := storagetest.OpenMigrated(t, b.NewDSN(t), "test", testMigrations)
 			var wg sync.WaitGroup
 			errs := make([]error, 300)
 			for i := 0; i < 300; i++ {
@@ -220,14 +213,7 @@ func TestInsertID(t *testing.T) {
 	for _, b := range storagetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
-			db, err := storage.Open(ctx, b.NewDSN(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if err := db.Migrate(ctx, "test", testMigrations); err != nil {
-				t.Fatal(err)
-			}
+			db := storagetest.OpenMigrated(t, b.NewDSN(t), "test", testMigrations)
 			var ids []int64
 			if err := db.WriteTx(ctx, func(tx *storage.Tx) error {
 				ids = ids[:0]

@@ -17,15 +17,8 @@ func TestSchemaGuard(t *testing.T) {
 	for _, b := range storagetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
-			db, err := storage.Open(ctx, b.NewDSN(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if err := db.Migrate(ctx, "guarded", testMigrations); err != nil {
-				t.Fatal(err)
-			}
-			err = db.Migrate(ctx, "guarded", testMigrations[:1])
+			db := storagetest.OpenMigrated(t, b.NewDSN(t), "guarded", testMigrations)
+			err := db.Migrate(ctx, "guarded", testMigrations[:1])
 			if !errors.Is(err, storage.ErrSchemaTooNew) {
 				t.Fatalf("older binary: got %v, want ErrSchemaTooNew", err)
 			}
