@@ -120,12 +120,9 @@ func (r *RoomServer) QueryRoomSummary(ctx context.Context, roomID matrixid.RoomI
 		return nil, err
 	}
 	s := &api.RoomSummary{RoomID: string(roomID), RoomVersion: string(rm.version.Version()), HistoryVisibility: api.VisibilityShared}
-	full := rm.snapshot(nil)
 	interesting := storage.StateMap{}
-	for t, nid := range full {
+	for t, nid := range rm.nonMemberState() { // members are counted below
 		switch t.EventType {
-		case spec.MRoomMember:
-			continue // counted below without loading events
 		case spec.MSpaceChild:
 			interesting[t] = nid
 		case spec.MRoomName, spec.MRoomTopic, spec.MRoomAvatar, spec.MRoomCanonicalAlias, spec.MRoomJoinRules,
@@ -175,7 +172,7 @@ func (r *RoomServer) QueryRoomSummary(ctx context.Context, roomID matrixid.RoomI
 			s.ChildrenState = append(s.ChildrenState, ev)
 		}
 	}
-	s.NumJoinedMembers, err = r.joinedCount(ctx, rm, full)
+	s.NumJoinedMembers, err = r.joinedNow(ctx, rm)
 	return s, err
 }
 
@@ -187,24 +184,6 @@ func (r *RoomServer) QueryHierarchyRoom(ctx context.Context, roomID matrixid.Roo
 	}
 	hr := s.HierarchyRoom(suggestedOnly)
 	return &hr, nil
-}
-
-// joinedCount counts joined members of state s.
-func (r *RoomServer) joinedCount(ctx context.Context, rm *room, s storage.StateMap) (int, error) {
-	var nids []int64
-	for t, nid := range s {
-		if t.EventType == spec.MRoomMember {
-			nids = append(nids, nid)
-		}
-	}
-	n := 0
-	err := r.eachMembership(ctx, rm, nids, func(m string) bool {
-		if m == spec.Join {
-			n++
-		}
-		return true
-	})
-	return n, err
 }
 
 // QueryPublicRooms implements api.RoomserverAPI: published rooms, most

@@ -46,6 +46,10 @@ type batch struct {
 	ids map[string]int64
 	// outliers is the run of outliers being input, if any (input_outliers.go).
 	outliers *outlierRun
+	// tally is the member tally's delta of this batch's state changes;
+	// tallyUnknown: a membership could not be read (members_tally.go).
+	tally        *memberTally
+	tallyUnknown bool
 }
 
 // q reads through the transaction once open (to see its own writes),
@@ -104,10 +108,15 @@ func (b *batch) apply() {
 	for k, v := range b.changes {
 		if v == 0 {
 			delete(rm.state, k)
+			delete(rm.nonMembers, k)
 		} else {
 			rm.state[k] = v
+			if k.EventType != spec.MRoomMember {
+				rm.nonMembers[k] = struct{}{}
+			}
 		}
 	}
+	b.applyTally()
 	rm.snapNID, rm.chainLen = b.snapNID, b.chainLen
 	rm.extremities, rm.depth = b.extremities, b.depth
 }
@@ -234,7 +243,7 @@ func (r *RoomServer) failBatch(rm *room, tasks []*inputTask, err error) {
 // createRoom runs a request whose first event creates a new room.
 func (r *RoomServer) createRoom(req *api.InputRoomEventsRequest) (*api.InputRoomEventsResponse, error) {
 	ctx := context.Background()
-	rm := &room{state: storage.StateMap{}}
+	rm := &room{state: storage.StateMap{}, nonMembers: map[storage.Tuple]struct{}{}, tally: newMemberTally()}
 	var b *batch
 	var resp *api.InputRoomEventsResponse
 	err := r.db.WriteTx(ctx, func(tx *istorage.Tx) error {

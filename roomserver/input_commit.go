@@ -60,16 +60,21 @@ func (r *RoomServer) advance(ctx context.Context, b *batch, ev gomatrixserverlib
 			return err
 		}
 		out.AddsStateEventIDs = []string{ev.EventID()}
+		was, known := "", true
 		if old != 0 {
 			olds, err := r.eventsByNID(ctx, b.tx, b.rm.version, []int64{old})
 			if err != nil {
 				return err
 			}
-			if o := olds[old]; o != nil {
+			o := olds[old]
+			if o != nil {
 				out.RemovesStateEventIDs = []string{o.pdu.EventID()}
+				was = membershipOf(o.pdu)
 			}
+			known = o != nil
 		}
 		if ev.Type() == spec.MRoomMember {
+			b.tallyChange(*sk, was, membershipOf(ev), known)
 			if err := r.db.UpsertMembership(ctx, b.tx, b.rm.nid, *sk, membershipOf(ev), nid); err != nil {
 				return err
 			}

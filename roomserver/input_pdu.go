@@ -371,10 +371,14 @@ func (r *RoomServer) replaceState(ctx context.Context, b *batch, ev gomatrixserv
 		return err
 	}
 	var changed []int64
+	var memberDelta []memberEntry
 	for t, nid := range next {
 		if current[t] != nid {
 			changed = append(changed, nid)
 			b.changes[t] = nid
+			if t.EventType == spec.MRoomMember {
+				memberDelta = append(memberDelta, memberEntry{t.StateKey, current[t], nid})
+			}
 		}
 	}
 	var removed []int64
@@ -383,12 +387,20 @@ func (r *RoomServer) replaceState(ctx context.Context, b *batch, ev gomatrixserv
 			removed = append(removed, nid)
 			if _, ok := next[t]; !ok {
 				b.changes[t] = 0
+				if t.EventType == spec.MRoomMember {
+					memberDelta = append(memberDelta, memberEntry{t.StateKey, nid, 0})
+				}
 			}
 		}
 	}
 	evs, err := r.stateRows(ctx, b.tx, append(slices.Clone(changed), removed...))
 	if err != nil {
 		return err
+	}
+	for _, d := range memberDelta {
+		was, wasOK := rowMembership(evs, d.was)
+		now, nowOK := rowMembership(evs, d.now)
+		b.tallyChange(d.userID, was, now, wasOK && nowOK)
 	}
 	var members []storage.Membership
 	for _, nid := range changed {

@@ -19,10 +19,15 @@ const membershipChunk = 256
 // eachMembership calls fn with the membership of every member event in
 // nids (in no particular order) until fn returns false.
 func (r *RoomServer) eachMembership(ctx context.Context, rm *room, nids []int64, fn func(membership string) bool) error {
+	return r.eachMembershipNID(ctx, rm, nids, func(_ int64, m string) bool { return fn(m) })
+}
+
+// eachMembershipNID is eachMembership also naming each event's NID.
+func (r *RoomServer) eachMembershipNID(ctx context.Context, rm *room, nids []int64, fn func(nid int64, membership string) bool) error {
 	var missing []int64
 	for _, nid := range nids {
 		if m, ok := r.memberships.get(nid); ok {
-			if !fn(m) {
+			if !fn(nid, m) {
 				return nil
 			}
 		} else {
@@ -39,7 +44,7 @@ func (r *RoomServer) eachMembership(ctx context.Context, rm *room, nids []int64,
 		for nid, e := range evs {
 			m := knownMembership(membershipOf(e.pdu))
 			r.memberships.put(nid, m)
-			if !fn(m) {
+			if !fn(nid, m) {
 				return nil
 			}
 		}

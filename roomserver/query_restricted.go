@@ -71,7 +71,7 @@ func (r *RoomServer) QueryJoinAuthoriser(ctx context.Context, roomID matrixid.Ro
 		if arm == nil {
 			continue
 		}
-		in, err := r.serverJoined(ctx, arm, arm.snapshot([]api.StateKey{{Type: spec.MRoomMember, StateKey: "*"}}), string(r.serverName))
+		in, err := r.serverHasNow(ctx, arm, string(r.serverName), spec.Join)
 		if err != nil {
 			return "", err
 		}

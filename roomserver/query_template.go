@@ -114,7 +114,7 @@ func (r *RoomServer) QueryServerInRoom(ctx context.Context, roomID matrixid.Room
 	if err != nil {
 		return false, err
 	}
-	return r.serverJoined(ctx, rm, rm.snapshot([]api.StateKey{{Type: spec.MRoomMember, StateKey: "*"}}), serverName)
+	return r.serverHasNow(ctx, rm, serverName, spec.Join)
 }
 
 // QueryServerInvited implements api.RoomserverAPI.
@@ -123,7 +123,7 @@ func (r *RoomServer) QueryServerInvited(ctx context.Context, roomID matrixid.Roo
 	if err != nil {
 		return false, err
 	}
-	return r.serverHas(ctx, rm, rm.snapshot([]api.StateKey{{Type: spec.MRoomMember, StateKey: "*"}}), serverName, spec.Invite)
+	return r.serverHasNow(ctx, rm, serverName, spec.Invite)
 }
 
 // serverJoined: does state s have a joined member of serverName?

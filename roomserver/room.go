@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/matrix-org/gomatrixserverlib"
+	"github.com/matrix-org/gomatrixserverlib/spec"
 
 	"github.com/axon-hs/axon/internal/lease"
 	"github.com/axon-hs/axon/internal/matrixid"
@@ -37,6 +38,24 @@ type room struct {
 	state       storage.StateMap
 	extremities []string
 	depth       int64
+	// nonMembers indexes the state's entries other than members (few,
+	// even in a big room), for queries that want those only.
+	nonMembers map[storage.Tuple]struct{}
+	// tally counts the state's members (members_tally.go); nil until
+	// first needed. stateGen counts applied state changes, so a tally
+	// built off the lock is kept only if the state did not move meanwhile.
+	tally    *memberTally
+	stateGen uint64
+}
+
+// indexNonMembers builds rm.nonMembers from rm.state.
+func (rm *room) indexNonMembers() {
+	rm.nonMembers = map[storage.Tuple]struct{}{}
+	for k := range rm.state {
+		if k.EventType != spec.MRoomMember {
+			rm.nonMembers[k] = struct{}{}
+		}
+	}
 }
 
 // stateNID reads one current state entry.
@@ -104,6 +123,7 @@ func (r *RoomServer) room(ctx context.Context, roomID string) (*room, error) {
 	}
 	rm = &room{nid: row.NID, id: roomID, version: ver, snapNID: row.SnapshotNID, chainLen: chainLen,
 		state: state, extremities: row.Extremities, depth: row.Depth, epoch: epoch}
+	rm.indexNonMembers()
 	if !cache {
 		return rm, nil
 	}
