@@ -140,6 +140,39 @@ func BenchmarkIncrementalSyncMembers(b *testing.B) {
 	}
 }
 
+// BenchmarkIncrementalSyncNewMessage is a parked long-poll's /sync as
+// a room in use sees it: a new message every time, so the unread counts
+// have one more notification to count. cpu-µs/op is the /sync's alone
+// (the message's consumer work is left out).
+func BenchmarkIncrementalSyncNewMessage(b *testing.B) {
+	for _, n := range memberCounts[:2] {
+		b.Run(fmt.Sprintf("members=%d", n), func(b *testing.B) {
+			s, r := roomWithMembers(b, n)
+			s.keys = noKeys{}
+			r.say(s, "@u0:test", "before")
+			since := s.notif.Current()
+			user := fmt.Sprintf("@u%d:test", n-1)
+			b.ReportAllocs()
+			var cpu time.Duration
+			i := 0
+			for b.Loop() {
+				b.StopTimer()
+				r.say(s, "@u0:test", fmt.Sprintf("news %d", i))
+				i++
+				b.StartTimer()
+				start := processCPU()
+				resp := testSync(b, s, user, &since, nil)
+				if _, err := json.Marshal(resp); err != nil {
+					b.Fatal(err)
+				}
+				cpu += processCPU() - start
+				since = s.notif.Current()
+			}
+			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/op")
+		})
+	}
+}
+
 // noKeys is a keyserver with no keys, so /sync computes device lists.
 type noKeys struct{}
 

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"testing"
 
-	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 	"github.com/axon-hs/axon/syncapi/storage"
 )
@@ -118,13 +117,8 @@ func TestBigRoomNotificationCounts(t *testing.T) {
 			must(t, err)
 			thirdEv, err := s.db.EventByID(ctx, nil, third)
 			must(t, err)
-			must(t, s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
-				if _, err := s.db.UpsertReceipt(ctx, tx, storage.Receipt{RoomID: r.id, Type: "m.read", UserID: plain, EventID: first, EventPos: firstEv.Pos, TS: 1}); err != nil {
-					return err
-				}
-				_, err := s.db.UpsertReceipt(ctx, tx, storage.Receipt{RoomID: r.id, Type: "m.read", UserID: named, EventID: third, EventPos: thirdEv.Pos, TS: 1})
-				return err
-			}))
+			storeReceipts(t, s, storage.Receipt{RoomID: r.id, Type: "m.read", UserID: plain, EventID: first, EventPos: firstEv.Pos, TS: 1},
+				storage.Receipt{RoomID: r.id, Type: "m.read", UserID: named, EventID: third, EventPos: thirdEv.Pos, TS: 1})
 			check("after receipts", map[string]want{
 				plain: {2, 0, 4, 4, -1},
 				named: {0, 0, 4, 4, -1},

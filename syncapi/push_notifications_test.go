@@ -4,7 +4,6 @@ import (
 	"context"
 	"testing"
 
-	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/syncapi/storage"
@@ -76,13 +75,7 @@ func TestSharedNotificationExceptions(t *testing.T) {
 			// dave reads up to the last event: his count resets, carol's stays.
 			lastEv, err := s.db.EventByID(ctx, nil, last)
 			must(t, err)
-			err = s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
-				_, err := s.db.UpsertReceipt(ctx, tx, storage.Receipt{RoomID: r.id, Type: "m.read", UserID: dave, EventID: last, EventPos: lastEv.Pos, TS: 1})
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			storeReceipts(t, s, storage.Receipt{RoomID: r.id, Type: "m.read", UserID: dave, EventID: last, EventPos: lastEv.Pos, TS: 1})
 			if n, hl := unread(dave); n != 0 || hl != 0 {
 				t.Fatalf("dave after receipt %d/%d", n, hl)
 			}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/axon-hs/axon/internal/matrixrules"
 	"github.com/axon-hs/axon/syncapi/api"
+	"github.com/axon-hs/axon/syncapi/storage"
 )
 
 // PushWaker is told when users get new notifications or read some, so
@@ -91,7 +92,7 @@ func (s *SyncAPI) PushNotificationsAfter(ctx context.Context, userID string, aft
 // PushCounts are the user's badge counts: unread notifications over all
 // rooms, and unread call invites.
 func (s *SyncAPI) PushCounts(ctx context.Context, userID string) (api.PushCounts, error) {
-	rooms, err := s.db.UnreadForRooms(ctx, userID, nil, math.MaxInt64)
+	rooms, err := s.db.UnreadForRooms(ctx, userID, nil, math.MaxInt64, storage.NoReceiptPos)
 	if err != nil {
 		return api.PushCounts{}, err
 	}

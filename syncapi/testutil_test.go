@@ -15,6 +15,7 @@ import (
 
 	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/internal/setup"
+	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/storage/storagetest"
 	rsapi "github.com/axon-hs/axon/roomserver/api"
 	"github.com/axon-hs/axon/syncapi/notifier"
@@ -140,4 +141,25 @@ func testSync(t testing.TB, s *SyncAPI, user string, since *types.StreamToken, f
 		t.Fatal(err)
 	}
 	return resp
+}
+
+// storeReceipts stores receipts in one transaction and moves the receipt
+// stream on as the handlers do: /sync trusts that a receipt it has not
+// seen the position of has not changed anything.
+func storeReceipts(t testing.TB, s *SyncAPI, rs ...storage.Receipt) {
+	t.Helper()
+	var last types.StreamPosition
+	must(t, s.db.DB.WriteTx(context.Background(), func(tx *istorage.Tx) error {
+		for _, r := range rs {
+			pos, err := s.db.UpsertReceipt(context.Background(), tx, r)
+			if err != nil {
+				return err
+			}
+			last = max(last, pos)
+		}
+		return nil
+	}))
+	if last > 0 {
+		s.notif.WakeRoom(rs[0].RoomID, func(tok *types.StreamToken) { tok.Receipt = last })
+	}
 }

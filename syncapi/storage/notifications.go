@@ -107,35 +107,31 @@ type Count struct {
 	Highlight    int `json:"highlight_count"`
 }
 
+// NoReceiptPos tells UnreadForRooms the caller has no receipt position:
+// the receipts are read.
+const NoReceiptPos types.StreamPosition = -1
+
 // UnreadForRooms counts the user's notifications per room after its read
 // receipts: the unthreaded receipt covers everything; a threaded one
 // covers its thread ("main" is the main timeline). Rooms not in rooms
 // are skipped; rooms without unread notifications are absent.
+// receiptsAt is the receipt stream position of the caller's token
+// (NoReceiptPos: none): while it has not moved, no receipt can have
+// changed, so the user's receipts kept from the last count are used
+// instead of read again.
 //
 // Counting every notification since the last read on every /sync grew
 // with the unread backlog and made /sync fall behind under sustained
 // writes, so the counts of each user are kept (unread_cache.go) and only
 // notifications after the last counted position are read, as long as the
 // user's read receipts are unchanged.
-func (d *DB) UnreadForRooms(ctx context.Context, userID string, rooms map[string]bool, upTo types.StreamPosition) (map[string]*UnreadCounts, error) {
-	read := map[[2]string]types.StreamPosition{}
-	rows, err := d.DB.QueryContext(ctx, `SELECT room_id, thread_id, MAX(event_pos) FROM syncapi_receipts
-		WHERE user_id = $1 AND receipt_type IN ('m.read', 'm.read.private') GROUP BY room_id, thread_id`, userID)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var r, t string
-		var p int64
-		if err := rows.Scan(&r, &t, &p); err != nil {
-			rows.Close()
+func (d *DB) UnreadForRooms(ctx context.Context, userID string, rooms map[string]bool, upTo, receiptsAt types.StreamPosition) (map[string]*UnreadCounts, error) {
+	read := d.unread.receipts(userID, receiptsAt)
+	if read == nil {
+		var err error
+		if read, err = d.readReceiptsOf(ctx, userID); err != nil {
 			return nil, err
 		}
-		read[[2]string{r, t}] = types.StreamPosition(p)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
 	}
 	from, all := d.unread.start(userID, read, upTo)
 	add := func(room, thread string, pos types.StreamPosition, hl bool) {
@@ -165,14 +161,38 @@ func (d *DB) UnreadForRooms(ctx context.Context, userID string, rooms map[string
 			AND c.event_pos > ` + unthreadedRead + ` AND` + sharedForUser,
 	}
 	for _, q := range queries {
+		if from >= upTo {
+			break // counted up to upTo already: woken by something else
+		}
 		if err := d.scanCounts(ctx, q, userID, from, upTo, add); err != nil {
 			return nil, err
 		}
 	}
 	if upTo != math.MaxInt64 { // "up to now": no position to keep the counts at
-		d.unread.store(userID, read, upTo, all)
+		d.unread.store(userID, read, receiptsAt, upTo, all)
 	}
 	return all.pick(rooms), nil
+}
+
+// readReceiptsOf returns the user's read positions by room and thread
+// (m.read and m.read.private alike).
+func (d *DB) readReceiptsOf(ctx context.Context, userID string) (map[[2]string]types.StreamPosition, error) {
+	read := map[[2]string]types.StreamPosition{}
+	rows, err := d.DB.QueryContext(ctx, `SELECT room_id, thread_id, MAX(event_pos) FROM syncapi_receipts
+		WHERE user_id = $1 AND receipt_type IN ('m.read', 'm.read.private') GROUP BY room_id, thread_id`, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r, t string
+		var p int64
+		if err := rows.Scan(&r, &t, &p); err != nil {
+			return nil, err
+		}
+		read[[2]string{r, t}] = types.StreamPosition(p)
+	}
+	return read, rows.Err()
 }
 
 func (d *DB) scanCounts(ctx context.Context, q, userID string, from, upTo types.StreamPosition, add func(string, string, types.StreamPosition, bool)) error {

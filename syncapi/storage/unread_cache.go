@@ -10,7 +10,8 @@ import (
 // unreadCache keeps each user's unread counts as of a stream position,
 // with the read receipts they were counted against. A /sync then counts
 // only notifications after that position; new receipts (or pruned
-// notifications) start the user's counts over.
+// notifications) start the user's counts over. The receipts are reused
+// unread while the receipt stream has not moved since they were read.
 type unreadCache struct {
 	mu    sync.Mutex
 	users map[string]*userUnread
@@ -20,8 +21,12 @@ type unreadCache struct {
 const maxUnreadUsers = 20_000
 
 type userUnread struct {
-	pos    types.StreamPosition
-	read   map[[2]string]types.StreamPosition
+	pos  types.StreamPosition
+	read map[[2]string]types.StreamPosition
+	// readAt is the receipt stream position read was read at
+	// (NoReceiptPos: unknown): every receipt up to it was committed
+	// before the read.
+	readAt types.StreamPosition
 	counts unreadSet
 }
 
@@ -29,6 +34,21 @@ type userUnread struct {
 type unreadSet map[string]*UnreadCounts
 
 func newUnreadCache() *unreadCache { return &unreadCache{users: map[string]*userUnread{}} }
+
+// receipts returns the user's kept read receipts if they were read at
+// receipt position at, when no receipt can have changed since; else nil.
+// The map is shared: callers must not change it.
+func (c *unreadCache) receipts(userID string, at types.StreamPosition) map[[2]string]types.StreamPosition {
+	if at == NoReceiptPos {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if u := c.users[userID]; u != nil && u.readAt == at {
+		return u.read
+	}
+	return nil
+}
 
 // start returns the position to count from and a copy of the counts up
 // to it (0 and empty when nothing usable is kept).
@@ -43,8 +63,9 @@ func (c *unreadCache) start(userID string, read map[[2]string]types.StreamPositi
 	return u.pos, u.counts.clone()
 }
 
-// store keeps counts as of upTo unless newer ones are kept already.
-func (c *unreadCache) store(userID string, read map[[2]string]types.StreamPosition, upTo types.StreamPosition, counts unreadSet) {
+// store keeps counts as of upTo, and read as read at receipt position
+// readAt, unless newer counts are kept already.
+func (c *unreadCache) store(userID string, read map[[2]string]types.StreamPosition, readAt, upTo types.StreamPosition, counts unreadSet) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if u := c.users[userID]; u != nil && u.pos > upTo {
@@ -53,7 +74,7 @@ func (c *unreadCache) store(userID string, read map[[2]string]types.StreamPositi
 	if len(c.users) >= maxUnreadUsers {
 		c.users = map[string]*userUnread{}
 	}
-	c.users[userID] = &userUnread{pos: upTo, read: read, counts: counts.clone()}
+	c.users[userID] = &userUnread{pos: upTo, read: read, readAt: readAt, counts: counts.clone()}
 }
 
 // reset forgets every user's counts (notifications were deleted).

@@ -37,7 +37,7 @@ func TestUnreadCountsIncremental(t *testing.T) {
 			}
 			want := func(upTo types.StreamPosition, n, hl int) {
 				t.Helper()
-				un, err := d.UnreadForRooms(ctx, "@v:x", nil, upTo)
+				un, err := d.UnreadForRooms(ctx, "@v:x", nil, upTo, storage.NoReceiptPos)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -81,7 +81,7 @@ func TestUnreadCountsUpToNow(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			un, err := d.UnreadForRooms(ctx, "@v:x", nil, math.MaxInt64)
+			un, err := d.UnreadForRooms(ctx, "@v:x", nil, math.MaxInt64, storage.NoReceiptPos)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -114,7 +114,7 @@ func TestUnreadCountsSharedIncremental(t *testing.T) {
 		}
 		want := func(upTo types.StreamPosition, n int) {
 			t.Helper()
-			un, err := d.UnreadForRooms(ctx, user, nil, upTo)
+			un, err := d.UnreadForRooms(ctx, user, nil, upTo, storage.NoReceiptPos)
 			must(t, err)
 			if got := un["!r"]; (n == 0 && got != nil) || (n > 0 && (got == nil || got.Notification != n)) {
 				t.Fatalf("unread up to %d: %+v, want %d", upTo, got, n)
@@ -141,5 +141,39 @@ func TestUnreadCountsSharedIncremental(t *testing.T) {
 		want(j+4, 4)
 		want(j+5, 5)
 		want(j+5, 5) // asked again: nothing added twice
+	})
+}
+
+// TestUnreadReceiptsKeptAtPosition: the user's receipts are read again
+// only when the caller's receipt position moves; at the same position
+// the kept ones are used (the caller has not seen a newer receipt).
+func TestUnreadReceiptsKeptAtPosition(t *testing.T) {
+	ctx := context.Background()
+	forEachBackend(t, func(t *testing.T, d *storage.DB) {
+		must(t, d.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
+			for _, pos := range []types.StreamPosition{1, 2, 3} {
+				if err := d.InsertNotification(ctx, tx, storage.Notification{UserID: "@v:x", RoomID: "!r", EventID: "$", EventPos: pos, Actions: []byte(`[]`), TS: 1}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+		want := func(stage string, receiptsAt types.StreamPosition, n int) {
+			t.Helper()
+			un, err := d.UnreadForRooms(ctx, "@v:x", nil, 3, receiptsAt)
+			must(t, err)
+			if got := un["!r"]; (n == 0 && got != nil) || (n > 0 && (got == nil || got.Notification != n)) {
+				t.Fatalf("%s: unread %+v, want %d", stage, got, n)
+			}
+		}
+		want("no receipts", 0, 3)
+		var pos types.StreamPosition
+		must(t, d.DB.WriteTx(ctx, func(tx *istorage.Tx) (err error) {
+			pos, err = d.UpsertReceipt(ctx, tx, storage.Receipt{RoomID: "!r", Type: "m.read", UserID: "@v:x", EventID: "$", EventPos: 2})
+			return err
+		}))
+		want("receipt position unchanged", 0, 3)
+		want("receipt position moved", pos, 1)
+		want("no receipt position", storage.NoReceiptPos, 1)
 	})
 }
