@@ -26,7 +26,7 @@ func (d *DB) InsertFilter(ctx context.Context, userID string, filter []byte) (st
 // GetFilter returns a stored filter's JSON, or nil. The result is shared:
 // callers must not modify it.
 func (d *DB) GetFilter(ctx context.Context, userID, filterID string) ([]byte, error) {
-	if f := d.filters.get(userID, filterID); f != nil {
+	if f, ok := d.filters.get([2]string{userID, filterID}); ok {
 		return f, nil
 	}
 	id, err := strconv.ParseInt(filterID, 10, 64)
@@ -38,7 +38,7 @@ func (d *DB) GetFilter(ctx context.Context, userID, filterID string) ([]byte, er
 	if err != nil {
 		return nil, ignoreNoRows(err)
 	}
-	d.filters.put(userID, filterID, []byte(f))
+	d.filters.update([2]string{userID, filterID}, func([]byte, bool) []byte { return []byte(f) })
 	return []byte(f), nil
 }
 

@@ -26,10 +26,13 @@ const (
 // DB holds the syncapi tables.
 type DB struct {
 	*storage.DB
-	unread  *unreadCache
-	filters filterCache
-	// toDeviceAcked: devices with no to-device message left up to a position.
-	toDeviceAcked ackedCache
+	unread *unreadCache
+	// filters keeps stored filters: they never change once stored, and a
+	// client sends the same filter ID with every /sync.
+	filters *boundedMap[[2]string, []byte]
+	// toDeviceAcked: devices with no to-device message left up to a
+	// position (a message sent later takes a higher one).
+	toDeviceAcked *boundedMap[[2]string, types.StreamPosition]
 	// Fence is the writer epoch every consumer transaction checks
 	// (internal/writer; set only with syncapi replicas).
 	Fence *writer.Fence
@@ -38,9 +41,17 @@ type DB struct {
 // WriterTable keeps the syncapi writer lease's epoch (internal/writer).
 const WriterTable = "syncapi_writer"
 
+// Bounds of the caches above.
+const (
+	maxCachedFilters = 10_000
+	maxAckedDevices  = 50_000
+)
+
 // New wraps db, whose schema Migrations must already have been applied.
 func New(db *storage.DB) *DB {
-	return &DB{DB: db, unread: newUnreadCache(), Fence: writer.NewFence(WriterTable)}
+	return &DB{DB: db, unread: newUnreadCache(), Fence: writer.NewFence(WriterTable),
+		filters:       newBoundedMap[[2]string, []byte](maxCachedFilters),
+		toDeviceAcked: newBoundedMap[[2]string, types.StreamPosition](maxAckedDevices)}
 }
 
 // NextPos allocates the next position of a counter inside tx. The row

@@ -72,7 +72,8 @@ func (d *DB) ToDeviceBetween(ctx context.Context, userID, deviceID string, from,
 // something; and a device known to have nothing left up to pos (new
 // messages take higher positions) is not looked up again.
 func (d *DB) DeleteToDeviceUpTo(ctx context.Context, userID, deviceID string, pos types.StreamPosition) error {
-	if d.toDeviceAcked.covers(userID, deviceID, pos) {
+	device := [2]string{userID, deviceID}
+	if upTo, ok := d.toDeviceAcked.get(device); ok && pos <= upTo {
 		return nil
 	}
 	var one int
@@ -86,6 +87,6 @@ func (d *DB) DeleteToDeviceUpTo(ctx context.Context, userID, deviceID string, po
 			return err
 		}
 	}
-	d.toDeviceAcked.set(userID, deviceID, pos)
+	d.toDeviceAcked.update(device, func(upTo types.StreamPosition, _ bool) types.StreamPosition { return max(upTo, pos) })
 	return nil
 }
