@@ -353,8 +353,8 @@ func (r *RoomServer) storeRejected(ctx context.Context, b *batch, ev gomatrixser
 
 // maxOutputStateDelta is the largest state change an output carries
 // itself (events added and removed); past it the output names the
-// snapshots instead (api.StateDeltaRef).
-const maxOutputStateDelta = 100
+// snapshots instead (api.StateDeltaRef). A variable for tests.
+var maxOutputStateDelta = 100
 
 // stateSnapshot names a stored snapshot and its delta chain length.
 type stateSnapshot struct {
