@@ -25,6 +25,13 @@ func (s *SyncAPI) onRoomEventBatch(ctx context.Context, msgs []stream.Message) e
 			// A malformed message can never succeed: dead-letter it.
 			return stream.Poison(fmt.Errorf("malformed room event output (seq %d): %w", msg.Seq, err))
 		}
+		// A big state change is read from the roomserver (as of the
+		// output), before the write transaction is open.
+		if out.NewRoomEvent != nil {
+			if err := out.NewRoomEvent.FetchStateDelta(ctx, s.rooms); err != nil {
+				return err
+			}
+		}
 		outs = append(outs, &out)
 	}
 	return s.applyRoomOutputs(ctx, outs, msgs[len(msgs)-1].Seq)
