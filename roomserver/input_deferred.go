@@ -59,11 +59,17 @@ func (r *RoomServer) flushDeferred(ctx context.Context, b *batch) error {
 		return nil
 	}
 	b.deferred = deferredRows{}
-	if err := r.db.InsertEvents(ctx, b.tx, d.rows); err != nil {
+	return r.insertStored(ctx, b, d.rows, d.stored)
+}
+
+// insertStored inserts rows in multi-row statements, then sets each
+// one's NID on its cache entry (ss[k] is rows[k]'s) and records it.
+func (r *RoomServer) insertStored(ctx context.Context, b *batch, rows []*storage.Event, ss []*stored) error {
+	if err := r.db.InsertEvents(ctx, b.tx, rows); err != nil {
 		return err
 	}
-	for k, row := range d.rows {
-		s := d.stored[k]
+	for k, row := range rows {
+		s := ss[k]
 		s.nid = row.NID
 		r.events.put(s.nid, s)
 		b.noteStored(row.EventID, row.NID)
