@@ -68,14 +68,16 @@ func (r *RoomServer) knownEvents(ctx context.Context, b *batch, ids []string) (m
 	}
 	var nids []int64
 	var rest []string
+	out := make(map[string]*stored, len(ids))
 	for _, id := range ids {
-		if nid, ok := b.ids[id]; !ok {
+		if s := b.deferredEvent(id); s != nil {
+			out[id] = s
+		} else if nid, ok := b.ids[id]; !ok {
 			rest = append(rest, id)
 		} else if nid != 0 {
 			nids = append(nids, nid)
 		}
 	}
-	out := make(map[string]*stored, len(ids))
 	if len(rest) > 0 {
 		more, err := r.eventsByID(ctx, b.tx, b.rm.version, rest)
 		if err != nil {

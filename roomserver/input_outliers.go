@@ -86,16 +86,7 @@ func (r *RoomServer) endOutlierRun(ctx context.Context, b *batch, i int) error {
 		return nil
 	}
 	b.outliers = nil
-	if err := r.db.InsertEvents(ctx, b.tx, run.pending); err != nil {
-		return err
-	}
-	for k, row := range run.pending {
-		s := run.pendingStored[k]
-		s.nid = row.NID
-		r.events.put(s.nid, s)
-		b.noteStored(row.EventID, row.NID)
-	}
-	return nil
+	return r.insertStored(ctx, b, run.pending, run.pendingStored)
 }
 
 // knownFor looks up in's event and the auth and prev events it names
