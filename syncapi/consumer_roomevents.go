@@ -182,7 +182,7 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 	// Notifications first: they bring rs's push index up to date, and the
 	// next state carries it on; derived before, the next state would
 	// inherit a stale one and a run of joins would rebuild it every time.
-	notified, err := s.recordNotifications(ctx, tx, rs, ev)
+	notified, written, err := s.recordNotifications(ctx, tx, rs, ev)
 	if err != nil {
 		return fmt.Errorf("notifications: %w", err)
 	}
@@ -208,6 +208,7 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 		if stateChanged {
 			s.cache.replace(ore.RoomID, after)
 		}
+		s.db.NotificationsCommitted(ev.Pos, written) // before /sync can see ev.Pos
 		s.notif.OnRoomEvent(ore.RoomID, ev.Pos, memberships)
 		s.wakePushers(notified)
 		s.presenceActivity(ctx, ev.Sender)

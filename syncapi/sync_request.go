@@ -29,6 +29,9 @@ type syncRequest struct {
 	// newlyShared: users who came to share a room with the user since
 	// the last sync (set while building rooms, read for presence).
 	newlyShared []string
+	// joinedAll: the user's joined rooms at the sync's position, before
+	// the room filter (set while building rooms, read for unread counts).
+	joinedAll []string
 }
 
 func (s *SyncAPI) parseSyncRequest(req *http.Request, dev *uapi.Device) (*syncRequest, *httputil.JSONResponse) {
