@@ -21,7 +21,8 @@ type unreadLog struct {
 	on             bool
 	since, through types.StreamPosition
 	shared         map[string][]loggedShared // room -> rows by position
-	own            map[string][]Notification // user -> rows by position
+	own            map[string][]loggedOwn    // user -> rows by position
+	rows           int                       // in shared and own together
 	// memberAt is each user's last membership change, noted before the
 	// commit (a rolled-back one only costs a query); memberFloor bounds
 	// the changes forgotten when the map was emptied.
@@ -32,6 +33,13 @@ type unreadLog struct {
 	floor map[string]types.StreamPosition
 }
 
+// loggedOwn is what counting needs of a user's own notification row.
+type loggedOwn struct {
+	room, thread        string
+	pos                 types.StreamPosition
+	highlight, suppress bool
+}
+
 type loggedShared struct {
 	pos       types.StreamPosition
 	thread    string
@@ -39,10 +47,12 @@ type loggedShared struct {
 	highlight bool
 }
 
-// Bounds: rows kept per room or user, rooms and users kept.
+// Bounds: rows kept per room or user, rooms and users kept, rows kept in
+// all (~64 B each: a few MB whatever the server's size).
 const (
-	maxLoggedRows = 256
-	maxLoggedKeys = 20_000
+	maxLoggedRows  = 256
+	maxLoggedKeys  = 20_000
+	maxLoggedTotal = 100_000
 )
 
 func newUnreadLog() *unreadLog {
@@ -53,7 +63,7 @@ func newUnreadLog() *unreadLog {
 // deleted, or written by another process.
 func (l *unreadLog) reset() {
 	l.mu.Lock()
-	l.on, l.shared, l.own, l.floor = false, nil, nil, nil
+	l.on, l.shared, l.own, l.floor, l.rows = false, nil, nil, nil, 0
 	l.mu.Unlock()
 }
 
@@ -77,10 +87,10 @@ func (l *unreadLog) memberChanged(users []string, pos types.StreamPosition) {
 func (l *unreadLog) committed(pos types.StreamPosition, shared *SharedNotification, own []Notification) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if !l.on || len(l.shared) > maxLoggedKeys || len(l.own) > maxLoggedKeys {
+	if !l.on || len(l.shared) > maxLoggedKeys || len(l.own) > maxLoggedKeys || l.rows > maxLoggedTotal {
 		// Rows before pos may be missing: cover from pos on.
-		l.on, l.since = true, pos-1
-		l.shared, l.own, l.floor = map[string][]loggedShared{}, map[string][]Notification{}, map[string]types.StreamPosition{}
+		l.on, l.since, l.rows = true, pos-1, 0
+		l.shared, l.own, l.floor = map[string][]loggedShared{}, map[string][]loggedOwn{}, map[string]types.StreamPosition{}
 	}
 	l.through = max(l.through, pos)
 	if shared != nil {
@@ -88,17 +98,20 @@ func (l *unreadLog) committed(pos types.StreamPosition, shared *SharedNotificati
 		l.shared[shared.RoomID] = trimRows(l, shared.RoomID, rows, func(r loggedShared) types.StreamPosition { return r.pos })
 	}
 	for _, n := range own {
-		l.own[n.UserID] = trimRows(l, n.UserID, append(l.own[n.UserID], n), func(r Notification) types.StreamPosition { return r.EventPos })
+		row := loggedOwn{room: n.RoomID, thread: n.ThreadID, pos: n.EventPos, highlight: n.Highlight, suppress: n.Suppress}
+		l.own[n.UserID] = trimRows(l, n.UserID, append(l.own[n.UserID], row), func(r loggedOwn) types.StreamPosition { return r.pos })
 	}
 }
 
 // trimRows drops the oldest rows of key (a room or user ID) past
 // maxLoggedRows, noting the floor.
 func trimRows[T any](l *unreadLog, key string, rows []T, pos func(T) types.StreamPosition) []T {
+	l.rows++ // the row just appended
 	if len(rows) <= maxLoggedRows {
 		return rows
 	}
 	drop := len(rows) - maxLoggedRows/2
+	l.rows -= drop
 	l.floor[key] = pos(rows[drop-1])
 	return append([]T(nil), rows[drop:]...)
 }
@@ -125,17 +138,17 @@ func (l *unreadLog) count(userID string, joined []string, from, upTo types.Strea
 	}
 	var ownAt map[at]bool // the user's own rows replace the shared ones
 	rows := l.own[userID]
-	for i := len(rows) - 1; i >= 0 && rows[i].EventPos > from; i-- {
+	for i := len(rows) - 1; i >= 0 && rows[i].pos > from; i-- {
 		n := rows[i]
-		if n.EventPos > upTo {
+		if n.pos > upTo {
 			continue
 		}
 		if ownAt == nil {
 			ownAt = map[at]bool{}
 		}
-		ownAt[at{n.RoomID, n.EventPos}] = true
-		if !n.Suppress && unreadAfter(read, n.RoomID, n.ThreadID, n.EventPos) {
-			all.add(n.RoomID, n.ThreadID, n.Highlight)
+		ownAt[at{n.room, n.pos}] = true
+		if !n.suppress && unreadAfter(read, n.room, n.thread, n.pos) {
+			all.add(n.room, n.thread, n.highlight)
 		}
 	}
 	for _, room := range joined {
