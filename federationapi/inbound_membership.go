@@ -205,10 +205,9 @@ func (f *FederationAPI) sendJoinResponse(req *FedRequest, join gomatrixserverlib
 			}
 		}
 	}
-	return httputil.OK(map[string]any{
-		"origin": f.id.ServerName, "state": eventJSONs(state), "auth_chain": eventJSONs(chain),
-		"event": spec.RawJSON(join.JSON()), "members_omitted": false, "servers_in_room": servers,
-	})
+	return f.eventsBody(map[string]any{
+		"origin": f.id.ServerName, "event": spec.RawJSON(join.JSON()), "members_omitted": false, "servers_in_room": servers,
+	}, map[string][]*rsapi.Event{"state": state, "auth_chain": chain})
 }
 
 // inviteV2 countersigns an invite of one of our users. When we are in

@@ -71,7 +71,7 @@ func (f *FederationAPI) getState(idsOnly bool) FedHandler {
 		if idsOnly {
 			return httputil.OK(map[string]any{"pdu_ids": eventIDs(state), "auth_chain_ids": eventIDs(chain)})
 		}
-		return httputil.OK(map[string]any{"pdus": eventJSONs(state), "auth_chain": eventJSONs(chain)})
+		return f.eventsBody(nil, map[string][]*rsapi.Event{"pdus": state, "auth_chain": chain})
 	}
 }
 
@@ -88,7 +88,7 @@ func (f *FederationAPI) getEventAuth(req *FedRequest) httputil.JSONResponse {
 	if err != nil {
 		return f.internal("auth chain", err)
 	}
-	return httputil.OK(map[string]any{"auth_chain": eventJSONs(chain)})
+	return f.eventsBody(nil, map[string][]*rsapi.Event{"auth_chain": chain})
 }
 
 // walkBack collects up to limit events reachable backwards through

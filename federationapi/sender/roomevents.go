@@ -7,6 +7,7 @@ import (
 
 	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/matrix-org/gomatrixserverlib/spec"
+	"github.com/tidwall/gjson"
 
 	"github.com/axon-hs/axon/federationapi/storage"
 	"github.com/axon-hs/axon/internal/matrixid"
@@ -245,18 +246,17 @@ func (c *RoomEvents) destinations(ctx context.Context, origin spec.ServerName, b
 }
 
 // addedJoins maps each join membership event entering current state to
-// the server of the joined user.
+// the server of the joined user. The events are read with gjson, not
+// parsed: a join over federation adds a room's whole state.
 func (c *RoomEvents) addedJoins(ctx context.Context, ev *rsapi.OutputNewRoomEvent) (map[string]string, error) {
 	if len(ev.AddsStateEventIDs) == 0 {
 		return nil, nil
 	}
-	known := map[string]gomatrixserverlib.PDU{}
-	if e, err := rsapi.ParseEventWithID(ev.RoomVersion, ev.EventID, ev.Event); err == nil {
-		known[e.EventID()] = e.PDU
-	}
-	for i := range ev.AddedStateEvents {
-		if e, err := ev.ParseAddedStateEvent(i); err == nil {
-			known[e.EventID()] = e.PDU
+	known := make(map[string][]byte, len(ev.AddedStateEvents)+1)
+	known[ev.EventID] = ev.Event
+	if len(ev.AddedStateEventIDs) == len(ev.AddedStateEvents) { // else (older outputs) queried below
+		for i, js := range ev.AddedStateEvents {
+			known[ev.AddedStateEventIDs[i]] = js
 		}
 	}
 	var missing []string
@@ -271,19 +271,16 @@ func (c *RoomEvents) addedJoins(ctx context.Context, ev *rsapi.OutputNewRoomEven
 			return nil, fmt.Errorf("query added state events: %w", err)
 		}
 		for _, e := range events {
-			known[e.EventID()] = e.PDU
+			known[e.EventID()] = e.JSON()
 		}
 	}
 	joins := map[string]string{}
 	for _, id := range ev.AddsStateEventIDs {
-		e, ok := known[id]
-		if !ok || e.Type() != spec.MRoomMember || e.StateKey() == nil {
+		f := gjson.GetManyBytes(known[id], "type", "state_key", "content.membership")
+		if f[0].Str != spec.MRoomMember || f[1].Type != gjson.String || f[2].Str != spec.Join {
 			continue
 		}
-		if m, err := e.Membership(); err != nil || m != spec.Join {
-			continue
-		}
-		if _, domain, err := gomatrixserverlib.SplitID('@', *e.StateKey()); err == nil {
+		if _, domain, err := gomatrixserverlib.SplitID('@', f[1].Str); err == nil {
 			joins[id] = string(domain)
 		}
 	}

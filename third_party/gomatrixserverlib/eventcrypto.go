@@ -22,9 +22,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"runtime"
-	"sync"
-	"sync/atomic"
 
 	"github.com/matrix-org/gomatrixserverlib/spec"
 	"github.com/tidwall/gjson"
@@ -34,22 +31,11 @@ import (
 
 func VerifyAllEventSignatures(ctx context.Context, events []PDU, verifier JSONVerifier, userIDForSender spec.UserIDForSender) []error {
 	// Axon patch: verify on every core (a room's state is thousands of
-	// events, each an ed25519 verification). Each event is checked by one
-	// goroutine and its result kept in its own slot.
+	// events, each an ed25519 verification), one result slot per event.
 	errors := make([]error, len(events))
-	workers := min(runtime.GOMAXPROCS(0), len(events))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < len(events); i = int(next.Add(1) - 1) {
-				errors[i] = VerifyEventSignatures(ctx, events[i], verifier, userIDForSender)
-			}
-		}()
-	}
-	wg.Wait()
+	onEveryCore(len(events), func(i int) {
+		errors[i] = VerifyEventSignatures(ctx, events[i], verifier, userIDForSender)
+	})
 	return errors
 }
 

@@ -50,19 +50,27 @@ func (e EventJSONs) UntrustedEvents(roomVersion RoomVersion) []PDU {
 	if err != nil {
 		return nil
 	}
-	events := make([]PDU, 0, len(e))
-	for _, js := range e {
-		event, err := verImpl.NewEventFromUntrustedJSON(js)
+	// Axon patch: parsed (and named, a reference hash each) on every
+	// core, in order: a send_join response holds a room's whole state.
+	parsed := make([]PDU, len(e))
+	onEveryCore(len(e), func(i int) {
+		event, err := verImpl.NewEventFromUntrustedJSON(e[i])
 		switch e := err.(type) {
 		case EventValidationError:
 			if !e.Persistable {
-				continue
+				return
 			}
 		case nil:
 		default:
-			continue
+			return
 		}
-		events = append(events, event)
+		parsed[i] = event
+	})
+	events := make([]PDU, 0, len(e))
+	for _, event := range parsed {
+		if event != nil {
+			events = append(events, event)
+		}
 	}
 	return events
 }
