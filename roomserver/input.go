@@ -88,7 +88,7 @@ func (r *RoomServer) enqueue(rm *room, t *inputTask) {
 	rm.running = true
 	rm.qmu.Unlock()
 	if start {
-		go r.worker(rm)
+		r.startWorker(rm)
 	} else {
 		r.workers.Done() // the running worker holds the count
 	}
@@ -106,10 +106,9 @@ func targetRoom(ev *api.InputRoomEvent) (string, bool) {
 	return "", false
 }
 
-// worker drains the room's queue, one batch (all tasks pending) per
-// database transaction.
-func (r *RoomServer) worker(rm *room) {
-	defer r.workers.Done()
+// drain runs the room's queue until it is empty, one batch (all tasks
+// pending) per database transaction.
+func (r *RoomServer) drain(rm *room) {
 	for {
 		rm.qmu.Lock()
 		tasks := rm.pending

@@ -51,8 +51,12 @@ type RoomServer struct {
 	parts *partitions
 
 	workers sync.WaitGroup
-	closeMu sync.RWMutex
-	closed  bool
+	// idle hands a room's queue to a worker whose own room is drained
+	// (input_workers.go); stopIdle ends those waiting, at Close.
+	idle     chan *room
+	stopIdle chan struct{}
+	closeMu  sync.RWMutex
+	closed   bool
 }
 
 var _ api.RoomserverAPI = (*RoomServer)(nil)
@@ -103,6 +107,8 @@ func newRoomServer(ctx context.Context, base *setup.Base, db *storage.DB, out pu
 		keyID:       gomatrixserverlib.KeyID(base.Cfg.KeyID),
 		key:         base.Cfg.SigningKey,
 		rooms:       make(map[string]*room),
+		idle:        make(chan *room),
+		stopIdle:    make(chan struct{}),
 		// ~1.4 KB per parsed event; every committed event goes in, so
 		// 10,000 held ~14 MB of recent messages nobody reads again.
 		events:      newLRU[int64, *stored](2048),
@@ -126,8 +132,12 @@ func newRoomServer(ctx context.Context, base *setup.Base, db *storage.DB, out pu
 func (r *RoomServer) Close() {
 	r.parts.close()
 	r.closeMu.Lock()
+	first := !r.closed
 	r.closed = true
 	r.closeMu.Unlock()
 	r.workers.Wait()
+	if first {
+		close(r.stopIdle)
+	}
 	r.outbox.Close()
 }

@@ -25,7 +25,7 @@ func (d *DB) TxnEvent(ctx context.Context, q storage.Querier, userID, deviceID, 
 // the common case: no read of the table before the write.
 func (d *DB) ClaimTxn(ctx context.Context, tx *storage.Tx, userID, deviceID, roomID, txnID, eventID string) (string, error) {
 	res, err := tx.ExecContext(ctx, `INSERT INTO roomserver_txns (user_id, device_id, room_id, txn_id, event_id) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (user_id, device_id, room_id, txn_id) DO NOTHING`,
+		ON CONFLICT (txn_id, user_id, device_id, room_id) DO NOTHING`,
 		userID, deviceID, roomID, txnID, eventID)
 	if err != nil {
 		return "", err
