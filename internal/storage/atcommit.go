@@ -14,10 +14,10 @@ import (
 
 // On PostgreSQL every statement of a write transaction is a round trip,
 // BEGIN and COMMIT included. Writes whose results the transaction does
-// not read back (a consumer's stream position, a room's new head, an
-// outbox row) can wait for the commit and go to the server with it, in
-// one pipeline: a message's send and delivery paths each had six round
-// trips in their write transactions. PostgreSQL write transactions run
+// not read back (a consumer's stream position, a room's new head) can
+// wait for the commit and go to the server with it, in one pipeline: a
+// message's send and delivery paths each had six round trips in their
+// write transactions. PostgreSQL write transactions run
 // on a connection taken from the pool (not a *sql.Tx) so that the
 // COMMIT can be sent in that pipeline.
 
@@ -25,7 +25,6 @@ import (
 type atCommit struct {
 	query string
 	args  []any
-	id    *int64 // InsertIDAtCommit: where the new row's key goes
 }
 
 // ExecAtCommit runs a write whose result nothing needs, and which no
@@ -34,22 +33,10 @@ type atCommit struct {
 // WriteTx's. On SQLite, where a statement is no round trip, it runs now.
 func (tx *Tx) ExecAtCommit(ctx context.Context, query string, args ...any) error {
 	if tx.db.Dialect == Postgres {
-		tx.atCommit = append(tx.atCommit, atCommit{query: query, args: args})
+		tx.atCommit = append(tx.atCommit, atCommit{query, args})
 		return nil
 	}
 	_, err := tx.ExecContext(ctx, query, args...)
-	return err
-}
-
-// InsertIDAtCommit is InsertID run as ExecAtCommit: the new row's key is
-// in *id once WriteTx has returned nil (on SQLite at once).
-func (tx *Tx) InsertIDAtCommit(ctx context.Context, id *int64, query, idCol string, args ...any) error {
-	if tx.db.Dialect == Postgres {
-		tx.atCommit = append(tx.atCommit, atCommit{query: query + " RETURNING " + idCol, args: args, id: id})
-		return nil
-	}
-	v, err := tx.InsertID(ctx, query, idCol, args...)
-	*id = v
 	return err
 }
 
@@ -103,13 +90,7 @@ func commitPipelined(ctx context.Context, conn *sql.Conn, writes []atCommit) (co
 		c := dc.(*stdlib.Conn).Conn()
 		b := &pgx.Batch{}
 		for _, w := range writes {
-			if w.id != nil {
-				q := b.Queue(w.query, w.args...)
-				id := w.id
-				q.QueryRow(func(row pgx.Row) error { return row.Scan(id) })
-			} else {
-				b.Queue(w.query, w.args...)
-			}
+			b.Queue(w.query, w.args...)
 		}
 		b.Queue("COMMIT").Exec(func(tag pgconn.CommandTag) error {
 			if tag.String() == "ROLLBACK" { // an earlier error aborted the transaction
