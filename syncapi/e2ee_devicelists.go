@@ -8,7 +8,6 @@ import (
 	"slices"
 
 	"github.com/axon-hs/axon/internal/httputil"
-	"github.com/axon-hs/axon/internal/matrixid"
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
 	ksapi "github.com/axon-hs/axon/keyserver/api"
@@ -81,14 +80,18 @@ func (s *SyncAPI) onDeviceListMsg(ctx context.Context, msg stream.Message) error
 }
 
 // addE2EE fills the /sync E2EE fields; device_lists only on incremental
-// syncs, as the spec says.
-func (s *SyncAPI) addE2EE(ctx context.Context, dev *uapi.Device, memo *memberEventsRead, since, cur types.StreamToken, initial bool, resp *syncResponse) error {
+// syncs, as the spec says. keys, if not nil, is the key counts' read
+// started with the request (startKeyCounts).
+func (s *SyncAPI) addE2EE(ctx context.Context, dev *uapi.Device, keys *keyCountsRead, memo *memberEventsRead, since, cur types.StreamToken, initial bool, resp *syncResponse) error {
 	if s.keys == nil {
 		return nil
 	}
+	if keys == nil {
+		keys = s.startKeyCounts(ctx, dev)
+	}
 	// An unreachable keyserver (polylith) must not fail every /sync: the
 	// counts are left empty and the client asks again next time.
-	if counts, err := s.keys.KeyCounts(ctx, matrixid.UserID(dev.UserID), dev.ID); err != nil {
+	if counts, err := keys.wait(); err != nil {
 		s.log.Warn("one-time key counts", "user_id", dev.UserID, "error", err)
 	} else {
 		resp.DeviceOneTimeKeysCount = counts.OneTimeKeyCounts
@@ -107,7 +110,7 @@ func (s *SyncAPI) addE2EE(ctx context.Context, dev *uapi.Device, memo *memberEve
 // e2eeExtension is the sliding sync "e2ee" extension.
 func (s *SyncAPI) e2eeExtension(ctx context.Context, dev *uapi.Device, from, cur types.StreamToken, initial bool) (map[string]any, bool, error) {
 	resp := newSyncResponse()
-	if err := s.addE2EE(ctx, dev, nil, from, cur, initial, resp); err != nil {
+	if err := s.addE2EE(ctx, dev, nil, nil, from, cur, initial, resp); err != nil {
 		return nil, false, err
 	}
 	return map[string]any{

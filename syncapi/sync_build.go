@@ -25,6 +25,7 @@ func (s *SyncAPI) buildSync(ctx context.Context, sr *syncRequest, cur types.Stre
 	userID := sr.device.UserID
 	resp := newSyncResponse()
 	next := cur
+	keys := s.startKeyCounts(ctx, sr.device) // read beside the rest
 
 	// Global and room account data.
 	ad, err := s.db.AccountDataBetween(ctx, userID, since.AccountData, cur.AccountData)
@@ -80,7 +81,7 @@ func (s *SyncAPI) buildSync(ctx context.Context, sr *syncRequest, cur types.Stre
 		next.ToDevice = msgs[len(msgs)-1].Pos
 	}
 
-	if err := s.addE2EE(ctx, sr.device, &sr.memberEvents, since, cur, initial, resp); err != nil {
+	if err := s.addE2EE(ctx, sr.device, keys, &sr.memberEvents, since, cur, initial, resp); err != nil {
 		return nil, false, err
 	}
 
