@@ -58,6 +58,11 @@ func (c *Component) itemsForEvent(ctx context.Context, ore *rsapi.OutputNewRoomE
 	if err != nil {
 		return nil, malformed("event "+ore.EventID+" in room event output", err)
 	}
+	if ore.StateDelta != nil && c.interest.follows(ore.RoomID) { // else observing it changes nothing
+		if err := ore.FetchStateDelta(ctx, c.interest.rooms); err != nil {
+			return nil, err
+		}
+	}
 	for i := range ore.AddedStateEvents { // state learned from elsewhere (joins over federation)
 		if st, err := ore.ParseAddedStateEvent(i); err == nil {
 			c.interest.observe(ore.RoomID, st.Type(), st.StateKey(), st.Content())

@@ -24,6 +24,8 @@ type roomQuerier interface {
 	QueryCurrentState(ctx context.Context, roomID matrixid.RoomID, tuples []rsapi.StateKey) ([]*rsapi.Event, error)
 	QueryAliasesForRoom(ctx context.Context, roomID matrixid.RoomID) ([]string, error)
 	QueryRoomsForUser(ctx context.Context, userID matrixid.UserID, membership string) ([]matrixid.RoomID, error)
+	// QueryStateDelta reads a state change too big for its output.
+	rsapi.StateDeltaQuerier
 }
 
 // roomInfo is what decides which appservices a room's events go to.
@@ -145,6 +147,13 @@ func (in *interest) loadAliases(ctx context.Context, roomID string) ([]string, e
 func roomGone(err error) bool {
 	e, ok := rsapi.AsError(err)
 	return ok && e.Code == rsapi.CodeNotFound
+}
+
+// follows: the room is cached, so observe would update it.
+func (in *interest) follows(roomID string) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.cache[roomID] != nil
 }
 
 // observe updates the cached room from one event: membership of owned

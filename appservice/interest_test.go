@@ -26,6 +26,9 @@ func (f fakeRooms) QueryAliasesForRoom(_ context.Context, roomID matrixid.RoomID
 func (fakeRooms) QueryRoomsForUser(context.Context, matrixid.UserID, string) ([]matrixid.RoomID, error) {
 	return nil, nil
 }
+func (fakeRooms) QueryStateDelta(context.Context, matrixid.RoomID, rsapi.StateDeltaRef) (*rsapi.StateDelta, error) {
+	return &rsapi.StateDelta{}, nil
+}
 
 func registration(t *testing.T, yaml string) *config.AppService {
 	t.Helper()

@@ -46,6 +46,8 @@ type batch struct {
 	ids map[string]int64
 	// outliers is the run of outliers being input, if any (input_outliers.go).
 	outliers *outlierRun
+	// deferred are event rows waiting for one insert (input_deferred.go).
+	deferred deferredRows
 	// tally is the member tally's delta of this batch's state changes;
 	// tallyUnknown: a membership could not be read (members_tally.go).
 	tally        *memberTally
@@ -290,12 +292,17 @@ func (r *RoomServer) createRoom(req *api.InputRoomEventsRequest) (*api.InputRoom
 // internal (the transaction rolls back); rejections are per-event results.
 func (r *RoomServer) processTask(ctx context.Context, b *batch, req *api.InputRoomEventsRequest) (*api.InputRoomEventsResponse, error) {
 	resp := &api.InputRoomEventsResponse{Results: make([]api.InputResult, 0, len(req.Events))}
-	b.outliers = nil
+	b.outliers, b.deferred = nil, deferredRows{}
 	if err := r.prefetchIDs(ctx, b, req); err != nil {
 		return nil, err
 	}
 	for i := range req.Events {
 		in := &req.Events[i]
+		if in.Local != nil || in.Event == nil || isOutlierPDU(in) {
+			if err := r.flushDeferred(ctx, b); err != nil {
+				return nil, err
+			}
+		}
 		if err := r.startOutlierRun(ctx, b, req.Events, i); err != nil {
 			return nil, err
 		}
@@ -316,6 +323,9 @@ func (r *RoomServer) processTask(ctx context.Context, b *batch, req *api.InputRo
 			return nil, err
 		}
 		resp.Results = append(resp.Results, res)
+	}
+	if err := r.flushDeferred(ctx, b); err != nil {
+		return nil, err
 	}
 	resp.RoomID = matrixid.RoomID(b.rm.id)
 	return resp, nil

@@ -28,6 +28,14 @@ func (r *RoomServer) commitEvent(ctx context.Context, b *batch, ev gomatrixserve
 		b.outliers.stage(row, &stored{roomNID: b.rm.nid, snapshotNID: beforeSnap, status: status, pdu: ev})
 		return 0, nil
 	}
+	if deferrable(b, in, ev, status, advance) {
+		b.persisted[r.originOf(in, ev)]++
+		b.deferRow(row, &stored{roomNID: b.rm.nid, snapshotNID: beforeSnap, status: status, pdu: ev})
+		return 0, r.advance(ctx, b, ev, 0, in)
+	}
+	if err := r.flushDeferred(ctx, b); err != nil {
+		return 0, err
+	}
 	nid, err := r.db.InsertEvent(ctx, b.tx, row)
 	if err != nil {
 		return 0, err

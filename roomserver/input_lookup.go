@@ -17,7 +17,8 @@ import (
 // look-up found absent stays absent unless the batch stores it.
 
 // prefetchIDs looks up the IDs every PDU of req names, when it has
-// more than one.
+// more than one (a join's run of outliers, input_outliers.go, is served
+// from it too).
 func (r *RoomServer) prefetchIDs(ctx context.Context, b *batch, req *api.InputRoomEventsRequest) error {
 	var ids []string
 	seen := map[string]bool{}
@@ -29,12 +30,14 @@ func (r *RoomServer) prefetchIDs(ctx context.Context, b *batch, req *api.InputRo
 	}
 	pdus := 0
 	for i := range req.Events {
-		// Outliers are looked up by their run (input_outliers.go).
-		if ev := req.Events[i].Event; ev != nil && ev.PDU != nil && !isOutlierPDU(&req.Events[i]) {
+		if ev := req.Events[i].Event; ev != nil && ev.PDU != nil {
 			pdus++
 			add(ev.EventID())
 			for _, id := range ev.AuthEventIDs() {
 				add(id)
+			}
+			if isOutlierPDU(&req.Events[i]) {
+				continue // an outlier is placed by its auth events alone
 			}
 			for _, id := range ev.PrevEventIDs() {
 				add(id)
@@ -65,14 +68,16 @@ func (r *RoomServer) knownEvents(ctx context.Context, b *batch, ids []string) (m
 	}
 	var nids []int64
 	var rest []string
+	out := make(map[string]*stored, len(ids))
 	for _, id := range ids {
-		if nid, ok := b.ids[id]; !ok {
+		if s := b.deferredEvent(id); s != nil {
+			out[id] = s
+		} else if nid, ok := b.ids[id]; !ok {
 			rest = append(rest, id)
 		} else if nid != 0 {
 			nids = append(nids, nid)
 		}
 	}
-	out := make(map[string]*stored, len(ids))
 	if len(rest) > 0 {
 		more, err := r.eventsByID(ctx, b.tx, b.rm.version, rest)
 		if err != nil {

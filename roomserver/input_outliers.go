@@ -11,7 +11,7 @@ import (
 // state as outliers in one request: tens of thousands of events in a big
 // room. Looked up and inserted one at a time, each cost a query and an
 // insert (~2 s of a 20,000-event join). A run of consecutive outliers is
-// instead looked up in one query per chunk before it starts, and its
+// instead looked up with the request's other IDs (prefetchIDs), and its
 // events are inserted in multi-row statements when it ends. Every event
 // is still checked on its own, in order, as processPDU always does.
 
@@ -58,7 +58,7 @@ func (r *RoomServer) startOutlierRun(ctx context.Context, b *batch, events []api
 			}
 		}
 	}
-	known, err := r.eventsByID(ctx, b.tx, b.rm.version, ids)
+	known, err := r.knownEvents(ctx, b, ids) // through prefetchIDs' look-up
 	if err != nil {
 		return err
 	}
@@ -86,16 +86,7 @@ func (r *RoomServer) endOutlierRun(ctx context.Context, b *batch, i int) error {
 		return nil
 	}
 	b.outliers = nil
-	if err := r.db.InsertEvents(ctx, b.tx, run.pending); err != nil {
-		return err
-	}
-	for k, row := range run.pending {
-		s := run.pendingStored[k]
-		s.nid = row.NID
-		r.events.put(s.nid, s)
-		b.noteStored(row.EventID, row.NID)
-	}
-	return nil
+	return r.insertStored(ctx, b, run.pending, run.pendingStored)
 }
 
 // knownFor looks up in's event and the auth and prev events it names

@@ -351,6 +351,11 @@ func (r *RoomServer) storeRejected(ctx context.Context, b *batch, ev gomatrixser
 	return api.InputResult{EventID: matrixid.EventID(ev.EventID()), Err: api.Errorf(api.CodeForbidden, why)}, nil
 }
 
+// maxOutputStateDelta is the largest state change an output carries
+// itself (events added and removed); past it the output names the
+// snapshots instead (api.StateDeltaRef). A variable for tests.
+var maxOutputStateDelta = 100
+
 // stateSnapshot names a stored snapshot and its delta chain length.
 type stateSnapshot struct {
 	nid      int64
@@ -402,16 +407,34 @@ func (r *RoomServer) replaceState(ctx context.Context, b *batch, ev gomatrixserv
 		now, nowOK := rowMembership(evs, d.now)
 		b.tallyChange(d.userID, was, now, wasOK && nowOK)
 	}
+	if nextSnap == nil {
+		snap, err := r.db.InsertSnapshot(ctx, b.tx, b.rm.nid, 0, 0, next)
+		if err != nil {
+			return err
+		}
+		nextSnap = &stateSnapshot{nid: snap}
+	}
+	// A big change is left for consumers to read from the snapshots
+	// (b.snapNID is current's, 0 only while the room has no state).
+	inline := len(changed)+len(removed) <= maxOutputStateDelta || (b.snapNID == 0 && len(current) > 0)
+	if !inline {
+		out.StateDelta = &api.StateDeltaRef{Before: b.snapNID, After: nextSnap.nid}
+	}
 	var members []storage.Membership
 	for _, nid := range changed {
 		e := evs[nid]
 		if e == nil {
 			continue
 		}
-		out.AddsStateEventIDs = append(out.AddsStateEventIDs, e.EventID)
-		if e.EventID != ev.EventID() {
-			out.AddedStateEvents = append(out.AddedStateEvents, e.JSON)
-			out.AddedStateEventIDs = append(out.AddedStateEventIDs, e.EventID)
+		if e.EventID == ev.EventID() && !inline {
+			out.StateDelta.AddsEvent = true
+		}
+		if inline {
+			out.AddsStateEventIDs = append(out.AddsStateEventIDs, e.EventID)
+			if e.EventID != ev.EventID() {
+				out.AddedStateEvents = append(out.AddedStateEvents, e.JSON)
+				out.AddedStateEventIDs = append(out.AddedStateEventIDs, e.EventID)
+			}
 		}
 		if e.Type == spec.MRoomMember && e.StateKey != nil {
 			members = append(members, storage.Membership{UserID: *e.StateKey, Membership: gjson.GetBytes(e.JSON, "content.membership").Str, EventNID: nid})
@@ -421,16 +444,9 @@ func (r *RoomServer) replaceState(ctx context.Context, b *batch, ev gomatrixserv
 		return err
 	}
 	for _, nid := range removed {
-		if e := evs[nid]; e != nil {
+		if e := evs[nid]; e != nil && inline {
 			out.RemovesStateEventIDs = append(out.RemovesStateEventIDs, e.EventID)
 		}
-	}
-	if nextSnap == nil {
-		snap, err := r.db.InsertSnapshot(ctx, b.tx, b.rm.nid, 0, 0, next)
-		if err != nil {
-			return err
-		}
-		nextSnap = &stateSnapshot{nid: snap}
 	}
 	b.snapNID, b.chainLen, b.stateLen = nextSnap.nid, nextSnap.chainLen, len(next)
 	b.extremities = nextExtremities(b.extremities, ev)

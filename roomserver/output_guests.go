@@ -43,7 +43,7 @@ func guestAccessRevoked(outputs []api.OutputEvent) []string {
 	var rooms []string
 	for _, o := range outputs {
 		ore := o.NewRoomEvent
-		if o.Type != api.OutputTypeNewRoomEvent || ore == nil || !slices.Contains(ore.AddsStateEventIDs, ore.EventID) {
+		if o.Type != api.OutputTypeNewRoomEvent || ore == nil || !addsOwnEvent(ore) {
 			continue
 		}
 		ev := gjson.ParseBytes(ore.Event)
@@ -55,6 +55,14 @@ func guestAccessRevoked(outputs []api.OutputEvent) []string {
 		rooms = append(rooms, ore.RoomID)
 	}
 	return rooms
+}
+
+// addsOwnEvent: the output's event entered current state.
+func addsOwnEvent(ore *api.OutputNewRoomEvent) bool {
+	if ore.StateDelta != nil {
+		return ore.StateDelta.AddsEvent
+	}
+	return slices.Contains(ore.AddsStateEventIDs, ore.EventID)
 }
 
 // removeGuests makes the room's joined local guests leave; a failure is

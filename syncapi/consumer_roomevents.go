@@ -25,6 +25,13 @@ func (s *SyncAPI) onRoomEventBatch(ctx context.Context, msgs []stream.Message) e
 			// A malformed message can never succeed: dead-letter it.
 			return stream.Poison(fmt.Errorf("malformed room event output (seq %d): %w", msg.Seq, err))
 		}
+		// A big state change is read from the roomserver (as of the
+		// output), before the write transaction is open.
+		if out.NewRoomEvent != nil {
+			if err := out.NewRoomEvent.FetchStateDelta(ctx, s.rooms); err != nil {
+				return err
+			}
+		}
 		outs = append(outs, &out)
 	}
 	return s.applyRoomOutputs(ctx, outs, msgs[len(msgs)-1].Seq)
@@ -175,7 +182,7 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 	// Notifications first: they bring rs's push index up to date, and the
 	// next state carries it on; derived before, the next state would
 	// inherit a stale one and a run of joins would rebuild it every time.
-	notified, err := s.recordNotifications(ctx, tx, rs, ev)
+	notified, written, err := s.recordNotifications(ctx, tx, rs, ev)
 	if err != nil {
 		return fmt.Errorf("notifications: %w", err)
 	}
@@ -201,6 +208,7 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 		if stateChanged {
 			s.cache.replace(ore.RoomID, after)
 		}
+		s.db.NotificationsCommitted(ev.Pos, written) // before /sync can see ev.Pos
 		s.notif.OnRoomEvent(ore.RoomID, ev.Pos, memberships)
 		s.wakePushers(notified)
 		s.presenceActivity(ctx, ev.Sender)

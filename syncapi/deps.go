@@ -31,6 +31,8 @@ type Rooms interface {
 	// QueryMembership answers isJoined when syncapi's copy of a room has
 	// not yet caught up with a join.
 	QueryMembership(ctx context.Context, roomID matrixid.RoomID, userID matrixid.UserID) (membership string, eventID matrixid.EventID, err error)
+	// QueryStateDelta reads a state change too big for its output.
+	rsapi.StateDeltaQuerier
 }
 
 // Keys gives /sync its E2EE counts (the keyserver).

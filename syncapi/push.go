@@ -96,16 +96,18 @@ func (s *SyncAPI) rulesFor(ctx context.Context, userID string) (*pushrules.Compi
 
 // recordNotifications evaluates push rules of the room's local members
 // (and an invited local user) for ev, in the consumer's transaction, and
-// returns the users notified (for their pushers). The outcome most joined
+// returns the users notified (for their pushers) and the rows written
+// (for the unread log, after the commit). The outcome most joined
 // members share is stored once for the event, and a row per member only
 // where it differs (a mention, a muted room, own rules, an ignored
 // sender): a plain message in a big room costs one row, not one per
 // member. Members on the default rules whom the event does not name
 // share one result, so only the others are visited (pushIndex): the
 // cost follows those, not the room's size.
-func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *roomState, ev *types.Event) ([]string, error) {
+func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *roomState, ev *types.Event) ([]string, storage.EventNotifications, error) {
+	var w storage.EventNotifications
 	if ev.Type == spec.MRoomCreate {
-		return nil, nil
+		return nil, w, nil
 	}
 	invitee := ""
 	if ev.Type == spec.MRoomMember && ev.StateKey != nil && s.isLocal(*ev.StateKey) && *ev.StateKey != ev.Sender && ev.Membership == "invite" &&
@@ -114,12 +116,12 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *
 	}
 	idx, err := s.pushIndexOf(ctx, rs)
 	if err != nil {
-		return nil, err
+		return nil, w, err
 	}
 	pev := pushrules.NewEvent(ev.JSON) // parsed once for every member
 	m := s.sortMembers(rs, idx, pev, ev.Sender)
 	if len(m.each) == 0 && m.plainN == 0 && invitee == "" {
-		return nil, nil
+		return nil, w, nil
 	}
 	senderPL, levels, err := powerLevels(rs, ev.Sender)
 	if err != nil {
@@ -152,7 +154,7 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *
 	var plain pushOutcome
 	if m.plainN > 0 {
 		if plain, err = eval(m.sample); err != nil {
-			return nil, err
+			return nil, w, err
 		}
 		t.add(plain, m.plainN)
 	}
@@ -163,7 +165,7 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *
 			continue
 		}
 		if results[i], err = eval(u); err != nil {
-			return nil, err
+			return nil, w, err
 		}
 		t.add(results[i], 1)
 	}
@@ -203,7 +205,7 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *
 	if invitee != "" {
 		o, err := eval(invitee)
 		if err != nil {
-			return nil, err
+			return nil, w, err
 		}
 		if o.notify {
 			notes = append(notes, note(invitee, o))
@@ -211,15 +213,16 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *
 		}
 	}
 	if shared.notify {
-		err := s.db.InsertSharedNotification(ctx, tx, storage.SharedNotification{
+		w.Shared = &storage.SharedNotification{
 			RoomID: ev.RoomID, EventID: ev.EventID, EventPos: ev.Pos, ThreadID: ev.ThreadID, Sender: ev.Sender,
 			Highlight: shared.highlight, Actions: json.RawMessage(shared.actions), TS: now,
-		})
-		if err != nil {
-			return nil, err
+		}
+		if err := s.db.InsertSharedNotification(ctx, tx, *w.Shared); err != nil {
+			return nil, w, err
 		}
 	}
-	return notified, s.db.InsertNotifications(ctx, tx, notes)
+	w.Rows = notes
+	return notified, w, s.db.InsertNotifications(ctx, tx, notes)
 }
 
 // powerLevels returns the sender's level and the notification levels,

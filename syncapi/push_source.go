@@ -92,7 +92,7 @@ func (s *SyncAPI) PushNotificationsAfter(ctx context.Context, userID string, aft
 // PushCounts are the user's badge counts: unread notifications over all
 // rooms, and unread call invites.
 func (s *SyncAPI) PushCounts(ctx context.Context, userID string) (api.PushCounts, error) {
-	rooms, err := s.db.UnreadForRooms(ctx, userID, nil, math.MaxInt64, storage.NoReceiptPos)
+	rooms, err := s.db.UnreadForRooms(ctx, userID, nil, nil, math.MaxInt64, storage.NoReceiptPos)
 	if err != nil {
 		return api.PushCounts{}, err
 	}

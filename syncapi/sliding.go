@@ -362,7 +362,7 @@ func (s *SyncAPI) slidingRoom(ctx context.Context, dev *uapi.Device, m storage.M
 	var lazy map[string]bool
 	room["required_state"], lazy = requiredState(rs, cfg.RequiredState, evs, dev.UserID, changedState, lazySent)
 	room["joined_count"], room["invited_count"] = rs.joinedN, rs.invitedN
-	counts, err := s.db.UnreadForRooms(ctx, dev.UserID, map[string]bool{m.RoomID: true}, cur.PDU, cur.Receipt)
+	counts, err := s.db.UnreadForRooms(ctx, dev.UserID, map[string]bool{m.RoomID: true}, nil, cur.PDU, cur.Receipt)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -139,6 +139,12 @@ func (s *SyncAPI) buildRooms(ctx context.Context, sr *syncRequest, since, cur ty
 	if memberships, err = s.dropIgnoredInvites(ctx, userID, memberships); err != nil {
 		return err
 	}
+	sr.joinedAll = sr.joinedAll[:0] // every joined room, filtered or not, for the unread counts
+	for _, m := range memberships {
+		if m.Membership == "join" {
+			sr.joinedAll = append(sr.joinedAll, m.RoomID)
+		}
+	}
 	var eventRooms map[string]bool
 	var joinedAtSince map[string]bool // rooms joined at since (when some membership changed)
 	if !initial {

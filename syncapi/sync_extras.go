@@ -70,7 +70,7 @@ func (s *SyncAPI) addRoomExtras(ctx context.Context, sr *syncRequest, since, cur
 	for id := range resp.Rooms.Join {
 		inResp[id] = true
 	}
-	counts, err := s.db.UnreadForRooms(ctx, userID, inResp, cur.PDU, cur.Receipt)
+	counts, err := s.db.UnreadForRooms(ctx, userID, inResp, sr.joinedAll, cur.PDU, cur.Receipt)
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,9 @@ type syncRequest struct {
 	newlyShared []string
 	// memberEvents: the member events since the last sync, read once.
 	memberEvents memberEventsRead
+	// joinedAll: the user's joined rooms at the sync's position, before
+	// the room filter (set while building rooms, read for unread counts).
+	joinedAll []string
 }
 
 func (s *SyncAPI) parseSyncRequest(req *http.Request, dev *uapi.Device) (*syncRequest, *httputil.JSONResponse) {

@@ -161,6 +161,7 @@ func New(ctx context.Context, base *setup.Base, users Users, rooms Rooms, keys K
 // streams, each from the position stored with what it applied; they stop
 // when runCtx ends (the returned channels close).
 func (s *SyncAPI) startWriting(ctx, runCtx context.Context) ([]<-chan struct{}, error) {
+	s.db.StartUnreadLog() // rows since this process last wrote may be another writer's
 	var dones []<-chan struct{}
 	seqs := map[string]uint64{}
 	for _, name := range []string{stream.RoomEvents, stream.AccountData} {

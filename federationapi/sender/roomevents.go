@@ -22,6 +22,8 @@ const ConsumerName = "federationapi_room_events"
 // state events the stream names only by ID).
 type EventQuerier interface {
 	QueryEvents(ctx context.Context, eventIDs []matrixid.EventID) ([]*rsapi.Event, error)
+	// QueryStateDelta reads a state change too big for its output.
+	rsapi.StateDeltaQuerier
 }
 
 // RoomEvents applies the roomserver's output: it keeps the servers joined
@@ -91,6 +93,9 @@ func (c *RoomEvents) Handle(ctx context.Context, msg stream.Message) error {
 	ev := out.NewRoomEvent
 	if out.Type != rsapi.OutputTypeNewRoomEvent || ev == nil {
 		return c.Store.DB.WriteTx(ctx, func(tx *istorage.Tx) error { return c.Store.SetPosition(ctx, tx, ConsumerName, msg.Seq) })
+	}
+	if err := ev.FetchStateDelta(ctx, c.Rooms); err != nil {
+		return err
 	}
 	joins, err := c.addedJoins(ctx, ev)
 	if err != nil {

@@ -22,6 +22,10 @@ func (noEvents) QueryEvents(context.Context, []matrixid.EventID) ([]*rsapi.Event
 	return nil, nil
 }
 
+func (noEvents) QueryStateDelta(context.Context, matrixid.RoomID, rsapi.StateDeltaRef) (*rsapi.StateDelta, error) {
+	return &rsapi.StateDelta{}, nil
+}
+
 func member(t *testing.T, origin, roomID, userID, membership string) gomatrixserverlib.PDU {
 	t.Helper()
 	return memberOf(t, origin, roomID, userID, userID, membership)

@@ -148,23 +148,17 @@ func (o *Outbox) Stage(ctx context.Context, tx *storage.Tx, key string, msgs ...
 	for _, m := range msgs {
 		out = append(out, Entry{Key: key, Data: m})
 	}
-	for rest := out; len(rest) > 0; {
-		n := stageRows
-		for n > len(rest) {
-			n /= 2
-		}
-		if err := o.stageRows(ctx, tx, rest[:n]); err != nil {
-			return nil, fmt.Errorf("outbox: %w", err)
-		}
-		rest = rest[n:]
+	if err := storage.Runs(len(out), stageRows, func(lo, hi int) error {
+		return o.stageRows(ctx, tx, out[lo:hi])
+	}); err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
 	}
 	return out, nil
 }
 
 // stageRows bounds the rows of one INSERT (a room's batch of PDUs has
 // one output each: a few statements, not one round trip per output).
-// Rows go in runs of a power of two, so the statement takes one of
-// seven shapes and stays in the connection's prepared statements.
+// Rows go in runs of a power of two (storage.Runs).
 const stageRows = 64
 
 // stageRows inserts entries with one statement and sets their IDs. The

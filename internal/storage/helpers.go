@@ -44,3 +44,22 @@ func Rows(cols, rows int) string {
 	}
 	return strings.Join(groups, ", ")
 }
+
+// Runs splits n rows into runs of a power of two, at most max (itself a
+// power of two), and calls fn with each run's bounds in order. A
+// multi-row statement then takes one of log2(max)+1 shapes, so each
+// shape stays among the connection's prepared statements instead of a
+// new statement for every row count.
+func Runs(n, max int, fn func(lo, hi int) error) error {
+	for lo := 0; lo < n; {
+		size := max
+		for size > n-lo {
+			size /= 2
+		}
+		if err := fn(lo, lo+size); err != nil {
+			return err
+		}
+		lo += size
+	}
+	return nil
+}

@@ -30,6 +30,9 @@ type RoomserverAPI interface {
 	// QueryEvents returns the events it knows, in request order, skipping
 	// unknown IDs. Redacted events come back redacted.
 	QueryEvents(ctx context.Context, eventIDs []matrixid.EventID) ([]*Event, error)
+	// QueryStateDelta reads the state change an output left out
+	// (OutputNewRoomEvent.StateDelta; consumers call FetchStateDelta).
+	QueryStateDelta(ctx context.Context, roomID matrixid.RoomID, ref StateDeltaRef) (*StateDelta, error)
 	// QueryMembership is a user's current membership ("" if none) and the
 	// member event ID.
 	QueryMembership(ctx context.Context, roomID matrixid.RoomID, userID matrixid.UserID) (membership string, eventID matrixid.EventID, err error)

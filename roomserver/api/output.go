@@ -1,6 +1,12 @@
 package api
 
-import "encoding/json"
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/axon-hs/axon/internal/matrixid"
+)
 
 // OutputType says which field of an OutputEvent is set.
 type OutputType string
@@ -60,6 +66,12 @@ type OutputNewRoomEvent struct {
 	// adds a room's whole state) to learn their IDs. Outputs written
 	// before it existed lack it; ParseAddedStateEvent copes.
 	AddedStateEventIDs []string `json:"added_state_event_ids,omitempty"`
+	// StateDelta, when set, stands for the four fields above, left out
+	// because the change is big (a join over federation adds a room's
+	// whole state: carried whole, the output was tens of MB, copied
+	// several times over by NATS). Consumers read it with
+	// FetchStateDelta, as of this output.
+	StateDelta *StateDeltaRef `json:"state_delta,omitempty"`
 	// HistoryVisibility in force for this event.
 	HistoryVisibility string `json:"history_visibility,omitempty"`
 	// TransactionID is set for events sent by a local client with a txnId,
@@ -71,6 +83,58 @@ type OutputNewRoomEvent struct {
 	// came with its state given, over a gap this server could not fill),
 	// so history before it is missing; /sync reports the gap as limited.
 	HistoryGap bool `json:"history_gap,omitempty"`
+}
+
+// StateDeltaRef names a state change by the roomserver's state
+// snapshots before and after it. Snapshots never change once written, so
+// the delta read from them is the one of this output however far the
+// room has moved on since.
+type StateDeltaRef struct {
+	Before int64 `json:"before"`
+	After  int64 `json:"after"`
+	// AddsEvent: the output's own event is among the added state (what
+	// a consumer checking only that need not fetch the delta for).
+	AddsEvent bool `json:"adds_event,omitempty"`
+}
+
+// StateDelta is a state change read back from snapshots: the fields
+// OutputNewRoomEvent would have carried, except that AddedStateEvents[i]
+// is the PDU of AddsStateEventIDs[i] (the output's own event included).
+type StateDelta struct {
+	AddsStateEventIDs    []string          `json:"adds_state_event_ids,omitempty"`
+	RemovesStateEventIDs []string          `json:"removes_state_event_ids,omitempty"`
+	AddedStateEvents     []json.RawMessage `json:"added_state_events,omitempty"`
+}
+
+// StateDeltaQuerier reads a state change an output left out.
+type StateDeltaQuerier interface {
+	QueryStateDelta(ctx context.Context, roomID matrixid.RoomID, ref StateDeltaRef) (*StateDelta, error)
+}
+
+// FetchStateDelta fills in the state change the output left out (see
+// StateDelta); it does nothing for an output that carries its own.
+func (o *OutputNewRoomEvent) FetchStateDelta(ctx context.Context, q StateDeltaQuerier) error {
+	if o.StateDelta == nil {
+		return nil
+	}
+	d, err := q.QueryStateDelta(ctx, matrixid.RoomID(o.RoomID), *o.StateDelta)
+	if err != nil {
+		return fmt.Errorf("state delta of %s: %w", o.EventID, err)
+	}
+	if len(d.AddedStateEvents) != len(d.AddsStateEventIDs) {
+		return fmt.Errorf("state delta of %s: %d events for %d IDs", o.EventID, len(d.AddedStateEvents), len(d.AddsStateEventIDs))
+	}
+	o.AddsStateEventIDs, o.RemovesStateEventIDs = d.AddsStateEventIDs, d.RemovesStateEventIDs
+	o.AddedStateEvents = make([]json.RawMessage, 0, len(d.AddedStateEvents))
+	o.AddedStateEventIDs = make([]string, 0, len(d.AddedStateEvents))
+	for i, js := range d.AddedStateEvents {
+		if id := d.AddsStateEventIDs[i]; id != o.EventID {
+			o.AddedStateEvents = append(o.AddedStateEvents, js)
+			o.AddedStateEventIDs = append(o.AddedStateEventIDs, id)
+		}
+	}
+	o.StateDelta = nil
+	return nil
 }
 
 // TransactionID identifies the client request that sent an event.

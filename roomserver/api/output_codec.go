@@ -15,13 +15,13 @@ import (
 // compact JSON and is copied as it is. Every field of OutputNewRoomEvent
 // must be written here (TestEncodeOutputKeepsEveryField fails otherwise).
 // Anything else (other output
-// types, added state events, strings that are not valid UTF-8, which
+// types, added state events, a state delta reference, strings that are not valid UTF-8, which
 // encoding/json would rewrite) goes through json.Marshal. Decoding
 // either encoding gives the same OutputEvent (output_encode_test.go).
 func EncodeOutput(o *OutputEvent) ([]byte, error) {
 	n := o.NewRoomEvent
 	if o.Type != OutputTypeNewRoomEvent || n == nil || o.Redaction != nil || o.Backfill != nil || o.Forget != nil || o.PurgeRoom != nil ||
-		len(n.AddedStateEvents) > 0 || len(n.Event) == 0 || !plainStrings(n) {
+		len(n.AddedStateEvents) > 0 || n.StateDelta != nil || len(n.Event) == 0 || !plainStrings(n) {
 		return json.Marshal(o)
 	}
 	b := make([]byte, 0, len(n.Event)+256)

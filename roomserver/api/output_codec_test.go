@@ -32,6 +32,9 @@ func TestEncodeOutputDecodesLikeMarshal(t *testing.T) {
 		{"added state events fall back", OutputEvent{Type: OutputTypeNewRoomEvent, NewRoomEvent: &OutputNewRoomEvent{
 			RoomID: "!r:hs", RoomVersion: "10", EventID: "$e", Event: encodeEvent, AddedStateEvents: []json.RawMessage{encodeEvent},
 		}}},
+		{"state delta left out falls back", OutputEvent{Type: OutputTypeNewRoomEvent, NewRoomEvent: &OutputNewRoomEvent{
+			RoomID: "!r:hs", RoomVersion: "10", EventID: "$e", Event: encodeEvent, StateDelta: &StateDeltaRef{Before: 3, After: 7, AddsEvent: true},
+		}}},
 		{"other output", OutputEvent{Type: OutputTypePurgeRoom, PurgeRoom: &OutputPurgeRoom{RoomID: "!r:hs"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -173,7 +176,7 @@ func TestEncodeOutputKeepsEveryField(t *testing.T) {
 	for i := 0; i < v.NumField(); i++ {
 		f, name := v.Field(i), v.Type().Field(i).Name
 		switch {
-		case name == "AddedStateEvents": // written by json.Marshal (checked above)
+		case name == "AddedStateEvents", name == "StateDelta": // written by json.Marshal (checked above)
 		case name == "Event":
 			f.Set(reflect.ValueOf(json.RawMessage(`{"type":"m.room.message"}`)))
 		case f.Kind() == reflect.String:

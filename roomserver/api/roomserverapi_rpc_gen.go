@@ -38,6 +38,11 @@ func (c *RoomserverAPIClient) QueryEvents(ctx context.Context, a1 []matrixid.Eve
 	return
 }
 
+func (c *RoomserverAPIClient) QueryStateDelta(ctx context.Context, a1 matrixid.RoomID, a2 StateDeltaRef) (r0 *StateDelta, r1 error) {
+	r1 = c.C.Call(ctx, "QueryStateDelta", []any{a1, a2}, &r0)
+	return
+}
+
 func (c *RoomserverAPIClient) QueryMembership(ctx context.Context, a1 matrixid.RoomID, a2 matrixid.UserID) (r0 string, r1 matrixid.EventID, r2 error) {
 	r2 = c.C.Call(ctx, "QueryMembership", []any{a1, a2}, &r0, &r1)
 	return

@@ -40,50 +40,59 @@ func (d *DB) InsertEvent(ctx context.Context, tx *storage.Tx, e *Event) (int64, 
 		e.RoomNID, e.EventID, e.Type, e.StateKey, e.Depth, e.OriginServerTS, e.SnapshotNID, e.Status, string(e.JSON))
 }
 
-// eventsPerInsert bounds one multi-row insert (9 bind parameters a row).
-const eventsPerInsert = 100
+// eventsPerInsert bounds one multi-row insert (9 bind parameters a
+// row); runs are a power of two (storage.Runs).
+const eventsPerInsert = 64
 
 // InsertEvents stores events in multi-row statements (a remote join's
-// thousands of outliers) and sets each one's NID.
+// thousands of outliers, a /send transaction's events of a room) and
+// sets each one's NID. NIDs follow the order of evs.
 func (d *DB) InsertEvents(ctx context.Context, tx *storage.Tx, evs []*Event) error {
-	for len(evs) > 0 {
-		chunk := evs[:min(len(evs), eventsPerInsert)]
-		evs = evs[len(chunk):]
-		args := make([]any, 0, len(chunk)*9)
-		byID := make(map[string]*Event, len(chunk))
-		for _, e := range chunk {
-			args = append(args, e.RoomNID, e.EventID, e.Type, e.StateKey, e.Depth, e.OriginServerTS, e.SnapshotNID, e.Status, string(e.JSON))
-			byID[e.EventID] = e
-		}
-		// RETURNING's row order is not promised: rows are matched by ID.
-		rows, err := tx.QueryContext(ctx, `INSERT INTO roomserver_events
-			(room_nid, event_id, event_type, state_key, depth, origin_server_ts, snapshot_nid, status, event_json)
-			VALUES `+storage.Rows(9, len(chunk))+` RETURNING event_nid, event_id`, args...)
-		if err != nil {
+	return storage.Runs(len(evs), eventsPerInsert, func(lo, hi int) error {
+		if hi-lo == 1 {
+			nid, err := d.InsertEvent(ctx, tx, evs[lo])
+			evs[lo].NID = nid
 			return err
 		}
-		n := 0
-		for rows.Next() {
-			var nid int64
-			var id string
-			if err := rows.Scan(&nid, &id); err != nil {
-				rows.Close()
-				return err
-			}
-			if e := byID[id]; e != nil {
-				e.NID = nid
-				n++
-			}
-		}
-		if err := rows.Close(); err != nil {
+		return d.insertEventRun(ctx, tx, evs[lo:hi])
+	})
+}
+
+func (d *DB) insertEventRun(ctx context.Context, tx *storage.Tx, chunk []*Event) error {
+	args := make([]any, 0, len(chunk)*9)
+	byID := make(map[string]*Event, len(chunk))
+	for _, e := range chunk {
+		args = append(args, e.RoomNID, e.EventID, e.Type, e.StateKey, e.Depth, e.OriginServerTS, e.SnapshotNID, e.Status, string(e.JSON))
+		byID[e.EventID] = e
+	}
+	// RETURNING's row order is not promised: rows are matched by ID.
+	rows, err := tx.QueryContext(ctx, `INSERT INTO roomserver_events
+		(room_nid, event_id, event_type, state_key, depth, origin_server_ts, snapshot_nid, status, event_json)
+		VALUES `+storage.Rows(9, len(chunk))+` RETURNING event_nid, event_id`, args...)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for rows.Next() {
+		var nid int64
+		var id string
+		if err := rows.Scan(&nid, &id); err != nil {
+			rows.Close()
 			return err
 		}
-		if err := rows.Err(); err != nil {
-			return err
+		if e := byID[id]; e != nil {
+			e.NID = nid
+			n++
 		}
-		if n != len(chunk) {
-			return fmt.Errorf("inserted %d of %d events", n, len(chunk))
-		}
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if n != len(chunk) {
+		return fmt.Errorf("inserted %d of %d events", n, len(chunk))
 	}
 	return nil
 }

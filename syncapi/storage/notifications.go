@@ -125,7 +125,12 @@ const NoReceiptPos types.StreamPosition = -1
 // writes, so the counts of each user are kept (unread_cache.go) and only
 // notifications after the last counted position are read, as long as the
 // user's read receipts are unchanged.
-func (d *DB) UnreadForRooms(ctx context.Context, userID string, rooms map[string]bool, upTo, receiptsAt types.StreamPosition) (map[string]*UnreadCounts, error) {
+//
+// joined is the user's joined rooms at upTo (nil: not known). With it,
+// the rows after the last counted position are taken from the writer's
+// log (unread_log.go) when it covers them: the count queries were about
+// half of the /sync a new message wakes in a big room.
+func (d *DB) UnreadForRooms(ctx context.Context, userID string, rooms map[string]bool, joined []string, upTo, receiptsAt types.StreamPosition) (map[string]*UnreadCounts, error) {
 	read := d.unread.receipts(userID, receiptsAt)
 	if read == nil {
 		var err error
@@ -135,14 +140,9 @@ func (d *DB) UnreadForRooms(ctx context.Context, userID string, rooms map[string
 	}
 	from, all := d.unread.start(userID, read, upTo)
 	add := func(room, thread string, pos types.StreamPosition, hl bool) {
-		key := thread
-		if key == "" {
-			key = "main"
+		if unreadAfter(read, room, thread, pos) {
+			all.add(room, thread, hl)
 		}
-		if pos <= read[[2]string{room, key}] {
-			return
-		}
-		all.add(room, thread, hl)
 	}
 	// Own rows, then shared rows of rooms the user joined at some point,
 	// both after the unthreaded receipt. The shared rows' lower bound is
@@ -151,17 +151,23 @@ func (d *DB) UnreadForRooms(ctx context.Context, userID string, rooms map[string
 	// the room's whole history since the join on every /sync.
 	const unthreadedRead = `COALESCE((SELECT MAX(r.event_pos) FROM syncapi_receipts r WHERE r.user_id = $1 AND r.room_id = n.room_id
 		AND r.thread_id = '' AND r.receipt_type IN ('m.read', 'm.read.private')), 0)`
-	// Both in one statement: one round trip per /sync on PostgreSQL.
-	const counts = `SELECT n.room_id, n.thread_id, n.event_pos, n.highlight FROM syncapi_notifications n
-			WHERE n.user_id = $1 AND n.notify AND n.event_pos <= $2 AND n.event_pos > $3 AND n.event_pos > ` + unthreadedRead + `
-		UNION ALL
-		SELECT c.room_id, c.thread_id, c.event_pos, c.highlight FROM syncapi_notify_events c
+	queries := []string{
+		`SELECT n.room_id, n.thread_id, n.event_pos, n.highlight FROM syncapi_notifications n
+			WHERE n.user_id = $1 AND n.notify AND n.event_pos <= $2 AND n.event_pos > $3 AND n.event_pos > ` + unthreadedRead,
+		`SELECT c.room_id, c.thread_id, c.event_pos, c.highlight FROM syncapi_notify_events c
 			JOIN (SELECT room_id, MIN(pos) AS first_join FROM syncapi_memberships WHERE user_id = $1 AND membership = 'join' GROUP BY room_id) n
 			ON n.room_id = c.room_id
 			WHERE c.event_pos > (CASE WHEN n.first_join > $3 THEN n.first_join ELSE $3 END) AND c.event_pos <= $2
-			AND c.event_pos > ` + unthreadedRead + ` AND` + sharedForUser
-	if from < upTo { // else counted up to upTo already: woken by something else
-		if err := d.scanCounts(ctx, counts, userID, from, upTo, add); err != nil {
+			AND c.event_pos > ` + unthreadedRead + ` AND` + sharedForUser,
+	}
+	if from > 0 && from < upTo && joined != nil && d.unreadLog.count(userID, joined, from, upTo, read, all) {
+		from = upTo
+	}
+	for _, q := range queries {
+		if from >= upTo {
+			break // counted up to upTo already: woken by something else
+		}
+		if err := d.scanCounts(ctx, q, userID, from, upTo, add); err != nil {
 			return nil, err
 		}
 	}
@@ -169,6 +175,17 @@ func (d *DB) UnreadForRooms(ctx context.Context, userID string, rooms map[string
 		d.unread.store(userID, read, receiptsAt, upTo, all)
 	}
 	return all.pick(rooms), nil
+}
+
+// unreadAfter says whether a notification at pos is after the read
+// receipts read: the unthreaded one covers everything; a threaded one
+// covers its thread ("main" is the main timeline).
+func unreadAfter(read map[[2]string]types.StreamPosition, room, thread string, pos types.StreamPosition) bool {
+	key := thread
+	if key == "" {
+		key = "main"
+	}
+	return pos > read[[2]string{room, ""}] && pos > read[[2]string{room, key}]
 }
 
 // readReceiptsOf returns the user's read positions by room and thread
@@ -275,7 +292,7 @@ func scanNotifications(rows *sql.Rows, err error) ([]Notification, error) {
 // IDs grow with time, so the age cut is "every id below the first young
 // row", found by walking the primary key from the oldest end.
 func (d *DB) PruneNotifications(ctx context.Context, before int64, keep int) (int64, error) {
-	defer d.unread.reset() // kept unread counts may include deleted rows
+	defer d.forgetUnread() // kept unread counts may include deleted rows
 	var deleted int64
 	err := d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
 		var firstYoung int64

@@ -64,4 +64,9 @@ func (d *DB) RoomRowCounts(ctx context.Context, roomID string) (map[string]int, 
 
 // ForgetUnreadCounts drops kept unread counts, which may count rows a
 // purge deleted.
-func (d *DB) ForgetUnreadCounts() { d.unread.reset() }
+func (d *DB) ForgetUnreadCounts() { d.forgetUnread() }
+
+func (d *DB) forgetUnread() {
+	d.unread.reset()
+	d.unreadLog.reset()
+}

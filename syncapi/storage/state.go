@@ -69,6 +69,12 @@ func (d *DB) ApplyStateDelta(ctx context.Context, tx *storage.Tx, roomID string,
 	}); err != nil {
 		return nil, err
 	}
+	users := make([]string, 0, len(members))
+	for _, ev := range members {
+		users = append(users, *ev.StateKey)
+	}
+	// Noted before the commit: the unread log then never misses one.
+	d.unreadLog.memberChanged(users, pos)
 	if err := inChunksOf(members, 100, func(evs []*types.Event) error {
 		args := make([]any, 0, len(evs)*5)
 		for _, ev := range evs {

@@ -27,6 +27,8 @@ const (
 type DB struct {
 	*storage.DB
 	unread *unreadCache
+	// unreadLog: notification rows this process committed as writer.
+	unreadLog *unreadLog
 	// filters keeps stored filters: they never change once stored, and a
 	// client sends the same filter ID with every /sync.
 	filters *boundedMap[[2]string, []byte]
@@ -49,7 +51,7 @@ const (
 
 // New wraps db, whose schema Migrations must already have been applied.
 func New(db *storage.DB) *DB {
-	return &DB{DB: db, unread: newUnreadCache(), Fence: writer.NewFence(WriterTable),
+	return &DB{DB: db, unread: newUnreadCache(), unreadLog: newUnreadLog(), Fence: writer.NewFence(WriterTable),
 		filters:       newBoundedMap[[2]string, []byte](maxCachedFilters),
 		toDeviceAcked: newBoundedMap[[2]string, types.StreamPosition](maxAckedDevices)}
 }

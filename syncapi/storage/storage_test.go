@@ -105,7 +105,7 @@ func TestStorage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		un, err := d.UnreadForRooms(ctx, "@v:x", nil, 10, storage.NoReceiptPos)
+		un, err := d.UnreadForRooms(ctx, "@v:x", nil, nil, 10, storage.NoReceiptPos)
 		must(t, err)
 		if c := un["!r"]; c == nil || c.Notification != 1 || c.Highlight != 1 {
 			t.Fatalf("unread %+v", un["!r"])

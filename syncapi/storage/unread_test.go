@@ -37,7 +37,7 @@ func TestUnreadCountsIncremental(t *testing.T) {
 			}
 			want := func(upTo types.StreamPosition, n, hl int) {
 				t.Helper()
-				un, err := d.UnreadForRooms(ctx, "@v:x", nil, upTo, storage.NoReceiptPos)
+				un, err := d.UnreadForRooms(ctx, "@v:x", nil, nil, upTo, storage.NoReceiptPos)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -81,7 +81,7 @@ func TestUnreadCountsUpToNow(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			un, err := d.UnreadForRooms(ctx, "@v:x", nil, math.MaxInt64, storage.NoReceiptPos)
+			un, err := d.UnreadForRooms(ctx, "@v:x", nil, nil, math.MaxInt64, storage.NoReceiptPos)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -114,7 +114,7 @@ func TestUnreadCountsSharedIncremental(t *testing.T) {
 		}
 		want := func(upTo types.StreamPosition, n int) {
 			t.Helper()
-			un, err := d.UnreadForRooms(ctx, user, nil, upTo, storage.NoReceiptPos)
+			un, err := d.UnreadForRooms(ctx, user, nil, nil, upTo, storage.NoReceiptPos)
 			must(t, err)
 			if got := un["!r"]; (n == 0 && got != nil) || (n > 0 && (got == nil || got.Notification != n)) {
 				t.Fatalf("unread up to %d: %+v, want %d", upTo, got, n)
@@ -160,7 +160,7 @@ func TestUnreadReceiptsKeptAtPosition(t *testing.T) {
 		}))
 		want := func(stage string, receiptsAt types.StreamPosition, n int) {
 			t.Helper()
-			un, err := d.UnreadForRooms(ctx, "@v:x", nil, 3, receiptsAt)
+			un, err := d.UnreadForRooms(ctx, "@v:x", nil, nil, 3, receiptsAt)
 			must(t, err)
 			if got := un["!r"]; (n == 0 && got != nil) || (n > 0 && (got == nil || got.Notification != n)) {
 				t.Fatalf("%s: unread %+v, want %d", stage, got, n)
