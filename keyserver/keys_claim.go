@@ -48,11 +48,7 @@ func (k *Keyserver) ClaimKeys(ctx context.Context, req *api.ClaimKeysRequest) (*
 
 // KeyCounts implements api.KeyserverAPI.
 func (k *Keyserver) KeyCounts(ctx context.Context, userID matrixid.UserID, deviceID string) (*api.KeyCounts, error) {
-	counts, err := k.db.OneTimeKeyCounts(ctx, string(userID), deviceID)
-	if err != nil {
-		return nil, err
-	}
-	algs, err := k.db.UnusedFallbackAlgorithms(ctx, string(userID), deviceID)
+	counts, algs, err := k.db.KeyCounts(ctx, string(userID), deviceID)
 	if err != nil {
 		return nil, err
 	}

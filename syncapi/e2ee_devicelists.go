@@ -8,7 +8,6 @@ import (
 	"slices"
 
 	"github.com/axon-hs/axon/internal/httputil"
-	"github.com/axon-hs/axon/internal/matrixid"
 	istorage "github.com/axon-hs/axon/internal/storage"
 	"github.com/axon-hs/axon/internal/stream"
 	ksapi "github.com/axon-hs/axon/keyserver/api"
@@ -81,21 +80,25 @@ func (s *SyncAPI) onDeviceListMsg(ctx context.Context, msg stream.Message) error
 }
 
 // addE2EE fills the /sync E2EE fields; device_lists only on incremental
-// syncs, as the spec says.
-func (s *SyncAPI) addE2EE(ctx context.Context, dev *uapi.Device, since, cur types.StreamToken, initial bool, resp *syncResponse) error {
+// syncs, as the spec says. keys, if not nil, is the key counts' read
+// started with the request (startKeyCounts).
+func (s *SyncAPI) addE2EE(ctx context.Context, dev *uapi.Device, keys *keyCountsRead, memo *memberEventsRead, since, cur types.StreamToken, initial bool, resp *syncResponse) error {
 	if s.keys == nil {
 		return nil
 	}
+	if keys == nil {
+		keys = s.startKeyCounts(ctx, dev)
+	}
 	// An unreachable keyserver (polylith) must not fail every /sync: the
 	// counts are left empty and the client asks again next time.
-	if counts, err := s.keys.KeyCounts(ctx, matrixid.UserID(dev.UserID), dev.ID); err != nil {
+	if counts, err := keys.wait(); err != nil {
 		s.log.Warn("one-time key counts", "user_id", dev.UserID, "error", err)
 	} else {
 		resp.DeviceOneTimeKeysCount = counts.OneTimeKeyCounts
 		resp.DeviceUnusedFallbackKeyTyp = counts.UnusedFallbackKeyAlgs
 	}
 	if !initial {
-		lists, err := s.deviceListChanges(ctx, dev.UserID, since, cur)
+		lists, err := s.deviceListChanges(ctx, dev.UserID, memo, since, cur)
 		if err != nil {
 			return err
 		}
@@ -107,7 +110,7 @@ func (s *SyncAPI) addE2EE(ctx context.Context, dev *uapi.Device, since, cur type
 // e2eeExtension is the sliding sync "e2ee" extension.
 func (s *SyncAPI) e2eeExtension(ctx context.Context, dev *uapi.Device, from, cur types.StreamToken, initial bool) (map[string]any, bool, error) {
 	resp := newSyncResponse()
-	if err := s.addE2EE(ctx, dev, from, cur, initial, resp); err != nil {
+	if err := s.addE2EE(ctx, dev, nil, nil, from, cur, initial, resp); err != nil {
 		return nil, false, err
 	}
 	return map[string]any{
@@ -120,8 +123,9 @@ func (s *SyncAPI) e2eeExtension(ctx context.Context, dev *uapi.Device, from, cur
 // deviceListChanges computes device_lists for (since, cur]: users sharing
 // a room with userID (and userID) whose keys changed, users who started
 // sharing a room with them (changed) and users who no longer share any
-// room (left). Room sharing is judged on current membership.
-func (s *SyncAPI) deviceListChanges(ctx context.Context, userID string, since, cur types.StreamToken) (deviceLists, error) {
+// room (left). Room sharing is judged on current membership. memo, if
+// not nil, shares the member events read with the rest of the /sync.
+func (s *SyncAPI) deviceListChanges(ctx context.Context, userID string, memo *memberEventsRead, since, cur types.StreamToken) (deviceLists, error) {
 	out := deviceLists{Changed: []string{}, Left: []string{}}
 	var keyUsers []string
 	var events []storage.MembershipChange
@@ -132,7 +136,7 @@ func (s *SyncAPI) deviceListChanges(ctx context.Context, userID string, since, c
 		}
 	}
 	if since.PDU < cur.PDU {
-		if events, err = s.db.MemberEventsBetween(ctx, since.PDU, cur.PDU); err != nil {
+		if events, err = s.memberEventsBetween(ctx, memo, since.PDU, cur.PDU); err != nil {
 			return out, err
 		}
 	}
@@ -218,7 +222,7 @@ func (s *SyncAPI) handleKeyChanges(req *http.Request, dev *uapi.Device) httputil
 	cur := s.notif.Current()
 	to = clampToken(to, cur)
 	from = clampToken(from, to)
-	lists, err := s.deviceListChanges(req.Context(), dev.UserID, from, to)
+	lists, err := s.deviceListChanges(req.Context(), dev.UserID, nil, from, to)
 	if err != nil {
 		s.log.Error("key changes", "user_id", dev.UserID, "error", err)
 		return httputil.InternalError()

@@ -25,6 +25,7 @@ func (s *SyncAPI) buildSync(ctx context.Context, sr *syncRequest, cur types.Stre
 	userID := sr.device.UserID
 	resp := newSyncResponse()
 	next := cur
+	keys := s.startKeyCounts(ctx, sr.device) // read beside the rest
 
 	// Global and room account data.
 	ad, err := s.db.AccountDataBetween(ctx, userID, since.AccountData, cur.AccountData)
@@ -80,7 +81,7 @@ func (s *SyncAPI) buildSync(ctx context.Context, sr *syncRequest, cur types.Stre
 		next.ToDevice = msgs[len(msgs)-1].Pos
 	}
 
-	if err := s.addE2EE(ctx, sr.device, since, cur, initial, resp); err != nil {
+	if err := s.addE2EE(ctx, sr.device, keys, &sr.memberEvents, since, cur, initial, resp); err != nil {
 		return nil, false, err
 	}
 
@@ -122,10 +123,20 @@ func (s *SyncAPI) buildRooms(ctx context.Context, sr *syncRequest, since, cur ty
 	userID := sr.device.UserID
 	rf := &sr.filter.Room
 	memberships, err := s.db.MembershipsAt(ctx, userID, cur.PDU)
-	if err == nil {
-		memberships, err = s.dropIgnoredInvites(ctx, userID, memberships)
-	}
 	if err != nil {
+		return err
+	}
+	// A room's membership changed in (since, cur] exactly when its latest
+	// membership at cur is after since: no second read of the history.
+	changed := map[string]bool{}
+	if !initial {
+		for _, m := range memberships {
+			if m.Pos > since.PDU {
+				changed[m.RoomID] = true
+			}
+		}
+	}
+	if memberships, err = s.dropIgnoredInvites(ctx, userID, memberships); err != nil {
 		return err
 	}
 	sr.joinedAll = sr.joinedAll[:0] // every joined room, filtered or not, for the unread counts
@@ -134,25 +145,21 @@ func (s *SyncAPI) buildRooms(ctx context.Context, sr *syncRequest, since, cur ty
 			sr.joinedAll = append(sr.joinedAll, m.RoomID)
 		}
 	}
-	changed := map[string]bool{}
 	var eventRooms map[string]bool
 	var joinedAtSince map[string]bool // rooms joined at since (when some membership changed)
 	if !initial {
-		changes, err := s.db.MembershipChangesBetween(ctx, userID, since.PDU, cur.PDU)
-		if err != nil {
-			return err
-		}
-		for _, c := range changes {
-			changed[c.RoomID] = true
-		}
-		if len(changes) > 0 {
+		if len(changed) > 0 {
 			if joinedAtSince, err = s.joinedRoomsAt(ctx, userID, since.PDU); err != nil {
 				return err
 			}
 		}
-		if eventRooms, err = s.db.RoomsWithEvents(ctx, since.PDU, cur.PDU); err != nil {
+		// The member events of the same range go to presence and
+		// device lists (sr.memberEvents): one statement for both.
+		var evs []storage.MembershipChange
+		if eventRooms, evs, err = s.db.RoomsAndMemberEventsBetween(ctx, since.PDU, cur.PDU); err != nil {
 			return err
 		}
+		sr.memberEvents = memberEventsRead{from: since.PDU, to: cur.PDU, evs: evs, done: true}
 	}
 	var pre *roomPrefetch
 	if initial || sr.fullState {
@@ -228,7 +235,7 @@ func (s *SyncAPI) buildRooms(ctx context.Context, sr *syncRequest, since, cur ty
 		}
 	}
 	if !initial && s.base.Cfg.Presence.Enabled {
-		if sr.newlyShared, err = s.newlySharedUsers(ctx, userID, joined, changed, joinedAtSince, eventRooms, since.PDU); err != nil {
+		if sr.newlyShared, err = s.newlySharedUsers(ctx, sr, joined, changed, joinedAtSince, eventRooms, since.PDU, cur.PDU); err != nil {
 			return err
 		}
 	}

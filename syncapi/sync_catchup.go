@@ -77,19 +77,29 @@ const catchUpTimeout = 3 * time.Second
 var caughtUpStreams = []string{stream.RoomEvents, stream.AccountData, stream.DeviceListUpdates}
 
 // readHeads reads the newest sequence of each of caughtUpStreams (0 for
-// one this server does not consume).
+// one this server does not consume). The streams are asked at once, not
+// one after the other: a request that arrives after a send waits for
+// these reads before it can answer.
 func (s *SyncAPI) readHeads(ctx context.Context) ([]uint64, error) {
 	heads := make([]uint64, len(caughtUpStreams))
+	errs := make([]error, len(caughtUpStreams))
+	var wg sync.WaitGroup
 	for i, name := range caughtUpStreams {
 		st := s.streams[name]
 		if st == nil {
 			continue
 		}
-		last, err := st.LastSeq(ctx)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			heads[i], errs[i] = st.LastSeq(ctx)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}
-		heads[i] = last
 	}
 	return heads, nil
 }

@@ -3,7 +3,6 @@ package syncapi
 import (
 	"context"
 	"encoding/json"
-	"math"
 	"time"
 
 	"github.com/matrix-org/gomatrixserverlib/spec"
@@ -193,8 +192,9 @@ func (s *SyncAPI) addPresence(ctx context.Context, userID string, from, to types
 // those who joined one of userID's rooms since then (joined: userID's
 // joined rooms; changed: rooms with a membership change of userID;
 // joinedAtSince: rooms userID was joined to at since; eventRooms: rooms
-// with any event since).
-func (s *SyncAPI) newlySharedUsers(ctx context.Context, userID string, joined []string, changed, joinedAtSince, eventRooms map[string]bool, since types.StreamPosition) ([]string, error) {
+// with any event since; cur: the sync's position).
+func (s *SyncAPI) newlySharedUsers(ctx context.Context, sr *syncRequest, joined []string, changed, joinedAtSince, eventRooms map[string]bool, since, cur types.StreamPosition) ([]string, error) {
+	userID := sr.device.UserID
 	seen := map[string]bool{userID: true}
 	var out []string
 	add := func(u string) {
@@ -221,7 +221,9 @@ func (s *SyncAPI) newlySharedUsers(ctx context.Context, userID string, joined []
 		// Those who joined since are found from the member events since,
 		// not by visiting every member of a big room on every sync.
 		if changedSince == nil {
-			evs, err := s.db.MemberEventsBetween(ctx, since, types.StreamPosition(math.MaxInt64))
+			// Up to cur, not beyond: a join after it is in the next
+			// sync's (cur, …], and device lists read the same range.
+			evs, err := s.memberEventsBetween(ctx, &sr.memberEvents, since, cur)
 			if err != nil {
 				return nil, err
 			}

@@ -29,6 +29,8 @@ type syncRequest struct {
 	// newlyShared: users who came to share a room with the user since
 	// the last sync (set while building rooms, read for presence).
 	newlyShared []string
+	// memberEvents: the member events since the last sync, read once.
+	memberEvents memberEventsRead
 	// joinedAll: the user's joined rooms at the sync's position, before
 	// the room filter (set while building rooms, read for unread counts).
 	joinedAll []string

@@ -262,6 +262,9 @@ func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error) error {
 // writeTxOnce is one attempt of WriteTx; committing says the error came
 // from the commit, whose outcome is then unknown.
 func (db *DB) writeTxOnce(ctx context.Context, fn func(tx *Tx) error) (committing bool, err error) {
+	if db.Dialect == Postgres {
+		return db.postgresWriteTxOnce(ctx, fn)
+	}
 	sqlTx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("begin: %w", err)
@@ -286,11 +289,20 @@ func (db *DB) writeTxOnce(ctx context.Context, fn func(tx *Tx) error) (committin
 // Tx is a write transaction. Reads made through it see its own writes.
 type Tx struct {
 	db *DB
-	tx *sql.Tx
+	tx txConn // a *sql.Tx; on PostgreSQL the *sql.Conn the transaction runs on
+	// atCommit: writes sent with the COMMIT (PostgreSQL; atcommit.go).
+	atCommit []atCommit
 	// grouped: one of several callers' work in a SQLite group commit
 	// (groupcommit.go), whose statements ignore their context's
 	// cancellation (see stmtCtx).
 	grouped bool
+}
+
+// txConn runs a transaction's statements.
+type txConn interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // stmtCtx is the context a statement of tx runs with. In a SQLite group

@@ -34,7 +34,7 @@ func Get(ctx context.Context, db *storage.DB, table, stream string) (uint64, err
 
 // Set records seq as applied, inside the effect's transaction.
 func Set(ctx context.Context, tx *storage.Tx, table, stream string, seq uint64) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (stream, seq) VALUES ($1, $2)
+	// Nothing in the transaction reads it back: it goes with the commit.
+	return tx.ExecAtCommit(ctx, `INSERT INTO `+table+` (stream, seq) VALUES ($1, $2)
 		ON CONFLICT (stream) DO UPDATE SET seq = excluded.seq`, stream, int64(seq))
-	return err
 }

@@ -29,24 +29,36 @@ func (d *DB) OneTimeKeyCounts(ctx context.Context, userID, deviceID string) (map
 	return out, rows.Err()
 }
 
-// UnusedFallbackAlgorithms lists the algorithms of a device's fallback
-// keys that have not been claimed yet.
-func (d *DB) UnusedFallbackAlgorithms(ctx context.Context, userID, deviceID string) ([]string, error) {
-	rows, err := d.DB.QueryContext(ctx, `SELECT algorithm FROM keyserver_fallback_keys
-		WHERE user_id = $1 AND device_id = $2 AND used = FALSE ORDER BY algorithm`, userID, deviceID)
+// KeyCounts is what /sync tells a device about its keys: its unclaimed
+// one-time keys by algorithm and the algorithms of its fallback keys not
+// claimed yet (sorted). One statement: it is on every /sync's path, where
+// each statement is a round trip on PostgreSQL.
+func (d *DB) KeyCounts(ctx context.Context, userID, deviceID string) (map[string]int, []string, error) {
+	rows, err := d.DB.QueryContext(ctx, `SELECT algorithm, COUNT(*), FALSE FROM keyserver_one_time_keys
+			WHERE user_id = $1 AND device_id = $2 GROUP BY algorithm
+		UNION ALL
+		SELECT algorithm, 0, TRUE FROM keyserver_fallback_keys
+			WHERE user_id = $1 AND device_id = $2 AND used = FALSE
+		ORDER BY 3, 1`, userID, deviceID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
-	out := []string{}
+	counts, fallback := map[string]int{}, []string{}
 	for rows.Next() {
 		var alg string
-		if err := rows.Scan(&alg); err != nil {
-			return nil, err
+		var n int
+		var isFallback bool
+		if err := rows.Scan(&alg, &n, &isFallback); err != nil {
+			return nil, nil, err
 		}
-		out = append(out, alg)
+		if isFallback {
+			fallback = append(fallback, alg)
+		} else {
+			counts[alg] = n
+		}
 	}
-	return out, rows.Err()
+	return counts, fallback, rows.Err()
 }
 
 // Claim takes the oldest one-time key of algorithm for the device, or

@@ -105,6 +105,12 @@ func TestClaimOrderAndFallback(t *testing.T) {
 		if counts["signed_curve25519"] != 2 {
 			t.Fatalf("counts %v", counts)
 		}
+		// What /sync reads: the same counts and the unused fallback key.
+		counts, algs, err := d.KeyCounts(ctx, "@a:x", "D")
+		must(t, err)
+		if len(counts) != 1 || counts["signed_curve25519"] != 2 || len(algs) != 1 || algs[0] != "signed_curve25519" {
+			t.Fatalf("key counts %v, fallback %v", counts, algs)
+		}
 		for _, want := range []string{"A", "B", "F", "F"} {
 			k, err := d.Claim(ctx, "@a:x", "D", "signed_curve25519")
 			must(t, err)
@@ -112,20 +118,20 @@ func TestClaimOrderAndFallback(t *testing.T) {
 				t.Fatalf("claimed %s, want %s", k.KeyID, want)
 			}
 		}
-		algs, err := d.UnusedFallbackAlgorithms(ctx, "@a:x", "D")
+		counts, algs, err = d.KeyCounts(ctx, "@a:x", "D")
 		must(t, err)
-		if len(algs) != 0 {
-			t.Fatalf("fallback still unused: %v", algs)
+		if len(counts) != 0 || len(algs) != 0 {
+			t.Fatalf("after the claims: counts %v, fallback still unused: %v", counts, algs)
 		}
 		// Same fallback again stays used; a new one is unused.
 		_, err = upload(t, d, storage.Upload{UserID: "@a:x", DeviceID: "D", FallbackKeys: []storage.Key{otk("F", "f")}})
 		must(t, err)
-		if algs, err := d.UnusedFallbackAlgorithms(ctx, "@a:x", "D"); err != nil || len(algs) != 0 {
+		if _, algs, err := d.KeyCounts(ctx, "@a:x", "D"); err != nil || len(algs) != 0 {
 			t.Fatalf("re-upload reset used flag")
 		}
 		_, err = upload(t, d, storage.Upload{UserID: "@a:x", DeviceID: "D", FallbackKeys: []storage.Key{otk("G", "g")}})
 		must(t, err)
-		if algs, err := d.UnusedFallbackAlgorithms(ctx, "@a:x", "D"); err != nil || len(algs) != 1 {
+		if _, algs, err := d.KeyCounts(ctx, "@a:x", "D"); err != nil || len(algs) != 1 {
 			t.Fatalf("new fallback not unused: %v", algs)
 		}
 		if _, err := d.Claim(ctx, "@a:x", "OTHER", "signed_curve25519"); !errors.Is(err, istorage.ErrNotFound) {

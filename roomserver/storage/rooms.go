@@ -60,9 +60,10 @@ func (d *DB) UpdateRoomHead(ctx context.Context, tx *storage.Tx, roomNID, snapsh
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE roomserver_rooms SET snapshot_nid = $1, extremities = $2, depth = $3 WHERE room_nid = $4`,
+	// The last write of an input batch, read back by no later statement
+	// of it: it goes with the commit.
+	return tx.ExecAtCommit(ctx, `UPDATE roomserver_rooms SET snapshot_nid = $1, extremities = $2, depth = $3 WHERE room_nid = $4`,
 		snapshotNID, string(ext), depth, roomNID)
-	return err
 }
 
 // SetPublished lists or unlists a room in the public directory.

@@ -40,24 +40,47 @@ func (d *DB) DeviceListChangesBetween(ctx context.Context, from, to types.Stream
 		int64(from), int64(to)))
 }
 
+// memberEventsBetween selects the membership events in (from, to],
+// oldest first.
+const memberEventsBetween = `SELECT room_id, state_key, membership, pos FROM syncapi_events
+		WHERE pos > $1 AND pos <= $2 AND type = 'm.room.member' AND state_key IS NOT NULL`
+
 // MemberEventsBetween returns the membership events in (from, to], oldest
 // first (for device list joins and leaves).
 func (d *DB) MemberEventsBetween(ctx context.Context, from, to types.StreamPosition) ([]MembershipChange, error) {
-	rows, err := d.DB.QueryContext(ctx, `SELECT room_id, state_key, membership, pos FROM syncapi_events
-		WHERE pos > $1 AND pos <= $2 AND type = 'm.room.member' AND state_key IS NOT NULL ORDER BY pos`, int64(from), int64(to))
+	_, evs, err := scanRoomsAndMembers(d.DB.QueryContext(ctx, memberEventsBetween+` ORDER BY pos`, int64(from), int64(to)))
+	return evs, err
+}
+
+// RoomsAndMemberEventsBetween is RoomsWithEvents and MemberEventsBetween
+// in one statement: an incremental /sync needs both.
+func (d *DB) RoomsAndMemberEventsBetween(ctx context.Context, from, to types.StreamPosition) (map[string]bool, []MembershipChange, error) {
+	return scanRoomsAndMembers(d.DB.QueryContext(ctx, `SELECT DISTINCT room_id, '', '', 0 FROM syncapi_events
+		WHERE pos > $1 AND pos <= $2 AND in_timeline
+		UNION ALL `+memberEventsBetween+` ORDER BY 4`, int64(from), int64(to)))
+}
+
+// scanRoomsAndMembers reads rows of (room, user, membership, position):
+// member events, or with position 0 a room with timeline events.
+func scanRoomsAndMembers(rows *sql.Rows, err error) (map[string]bool, []MembershipChange, error) {
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
-	var out []MembershipChange
+	rooms := map[string]bool{}
+	var evs []MembershipChange
 	for rows.Next() {
 		var m MembershipChange
 		var pos int64
 		if err := rows.Scan(&m.RoomID, &m.UserID, &m.Membership, &pos); err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		if pos == 0 {
+			rooms[m.RoomID] = true
+			continue
 		}
 		m.Pos = types.StreamPosition(pos)
-		out = append(out, m)
+		evs = append(evs, m)
 	}
-	return out, rows.Err()
+	return rooms, evs, rows.Err()
 }

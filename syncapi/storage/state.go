@@ -179,13 +179,6 @@ func (d *DB) MembershipsAt(ctx context.Context, userID string, at types.StreamPo
 	return scanMemberships(rows, err, userID)
 }
 
-// MembershipChangesBetween returns the user's membership changes in (from, to], oldest first.
-func (d *DB) MembershipChangesBetween(ctx context.Context, userID string, from, to types.StreamPosition) ([]MembershipChange, error) {
-	rows, err := d.DB.QueryContext(ctx, `SELECT room_id, membership, event_id, pos FROM syncapi_memberships
-		WHERE user_id = $1 AND pos > $2 AND pos <= $3 ORDER BY pos ASC`, userID, int64(from), int64(to))
-	return scanMemberships(rows, err, userID)
-}
-
 // MembershipHistory returns the user's membership changes in roomID, oldest first.
 func (d *DB) MembershipHistory(ctx context.Context, userID, roomID string) ([]MembershipChange, error) {
 	rows, err := d.DB.QueryContext(ctx, `SELECT room_id, membership, event_id, pos FROM syncapi_memberships

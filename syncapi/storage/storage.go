@@ -90,11 +90,16 @@ func (d *DB) ReservePositions(ctx context.Context, tx *storage.Tx, counter strin
 	return &Positions{counter: counter, next: types.StreamPosition(v - int64(n) + 1), end: types.StreamPosition(v)}, nil
 }
 
+// has reports whether p still holds a position of counter.
+func (p *Positions) has(counter string) bool {
+	return p != nil && p.counter == counter && p.next <= p.end
+}
+
 // nextPosFrom takes the next position of counter from p, or from the
 // counter itself once p is used up (or nil, or of another counter): then
 // it is later than every reserved one, so positions keep their order.
 func (d *DB) nextPosFrom(ctx context.Context, tx *storage.Tx, p *Positions, counter string) (types.StreamPosition, error) {
-	if p != nil && p.counter == counter && p.next <= p.end {
+	if p.has(counter) {
 		pos := p.next
 		p.next++
 		return pos, nil

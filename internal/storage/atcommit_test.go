@@ -1,0 +1,86 @@
+package storage_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/axon-hs/axon/internal/storage"
+	"github.com/axon-hs/axon/internal/storage/storagetest"
+)
+
+// TestWritesAtCommit: writes queued for the commit are applied with the
+// transaction; a refused one fails WriteTx and
+// undoes the transaction's other statements; the connection is clean
+// for the next transaction (a transaction aborted by an ignored error,
+// too).
+func TestWritesAtCommit(t *testing.T) {
+	for _, b := range storagetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db := storagetest.OpenMigrated(t, b.NewDSN(t), "test", testMigrations)
+			count := func(name string) int {
+				t.Helper()
+				var n int
+				if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM items WHERE name = $1`, name).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			if err := db.WriteTx(ctx, func(tx *storage.Tx) error {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO items (name) VALUES ('now')`); err != nil {
+					return err
+				}
+				if err := tx.ExecAtCommit(ctx, `INSERT INTO items (name) VALUES ($1)`, "later"); err != nil {
+					return err
+				}
+				return tx.ExecAtCommit(ctx, `INSERT INTO items (name) VALUES ($1)`, "later too")
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if count("now") != 1 || count("later") != 1 || count("later too") != 1 {
+				t.Fatal("a write of the transaction is missing")
+			}
+
+			// A queued write the server refuses (unique name) fails the
+			// transaction: its immediate statement is not applied.
+			err := db.WriteTx(ctx, func(tx *storage.Tx) error {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO items (name) VALUES ('undone')`); err != nil {
+					return err
+				}
+				return tx.ExecAtCommit(ctx, `INSERT INTO items (name) VALUES ($1)`, "later")
+			})
+			if err == nil || !storage.IsUniqueViolation(err) {
+				t.Fatalf("duplicate queued write: %v", err)
+			}
+			if count("undone") != 0 {
+				t.Fatal("statement of a failed transaction applied")
+			}
+
+			// An error fn ignores aborts the transaction on PostgreSQL:
+			// its commit must fail, not report success.
+			if b.Name == "postgres" {
+				err = db.WriteTx(ctx, func(tx *storage.Tx) error {
+					_, _ = tx.ExecContext(ctx, `INSERT INTO items (name) VALUES ('now')`)
+					return tx.ExecAtCommit(ctx, `INSERT INTO items (name) VALUES ($1)`, "aborted")
+				})
+				if err == nil || count("aborted") != 0 {
+					t.Fatalf("commit of an aborted transaction: %v", err)
+				}
+			}
+
+			// Every pooled connection is outside a transaction: many
+			// writes after the failures all commit.
+			for i := range 30 {
+				if err := db.WriteTx(ctx, func(tx *storage.Tx) error {
+					return tx.ExecAtCommit(ctx, `INSERT INTO items (name) VALUES ($1)`, "after"+string(rune('a'+i)))
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var n int
+			if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM items WHERE name LIKE 'after%'`).Scan(&n); err != nil || n != 30 {
+				t.Fatalf("%d of 30 later writes (%v)", n, err)
+			}
+		})
+	}
+}
