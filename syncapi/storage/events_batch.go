@@ -96,21 +96,13 @@ func (b *EventBatch) Flush(ctx context.Context, tx *storage.Tx) error {
 	return indexEvents(ctx, tx, evs)
 }
 
-// storedPositions returns the positions of those of ids that are stored.
-// The IN list is padded to a power of two (repeating the last ID) so its
-// few shapes stay prepared.
+// storedPositions returns the positions of those of ids that are stored
+// (IN lists padded: storage.PaddedArgs).
 func (d *DB) storedPositions(ctx context.Context, q storage.Querier, ids []string) (map[string]types.StreamPosition, error) {
 	stored := make(map[string]types.StreamPosition, len(ids))
 	err := inChunksOf(ids, 256, func(ids []string) error {
-		n := 8
-		for n < len(ids) {
-			n *= 2
-		}
-		args := make([]any, n)
-		for i := range args {
-			args[i] = ids[min(i, len(ids)-1)]
-		}
-		rows, err := q.QueryContext(ctx, `SELECT event_id, pos FROM syncapi_events WHERE event_id IN (`+storage.InList(1, n)+`)`, args...)
+		args := storage.PaddedArgs(ids, 8)
+		rows, err := q.QueryContext(ctx, `SELECT event_id, pos FROM syncapi_events WHERE event_id IN (`+storage.InList(1, len(args))+`)`, args...)
 		if err != nil {
 			return err
 		}
