@@ -50,6 +50,8 @@ type roomBatch struct {
 	erased map[string]bool
 	// pos holds the PDU positions reserved for the batch's new events.
 	pos *storage.Positions
+	// events stores the timeline events of a batch of several (nil: one).
+	events *storage.EventBatch
 }
 
 func (s *SyncAPI) applyRoomOutputs(ctx context.Context, outs []*rsapi.OutputEvent, seq uint64) error {
@@ -58,22 +60,32 @@ func (s *SyncAPI) applyRoomOutputs(ctx context.Context, outs []*rsapi.OutputEven
 	erased := s.erased.set
 	err := s.db.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
 		b = &roomBatch{s: s, tx: tx, states: map[string]*roomState{}, erased: erased}
-		n := 0
+		var ids []string
 		for _, out := range outs {
 			if out.Type == rsapi.OutputTypeNewRoomEvent && out.NewRoomEvent != nil {
-				n++
+				ids = append(ids, out.NewRoomEvent.EventID)
 			}
 		}
-		if n > 1 { // one event: InsertEvent takes its position anyway
+		if len(ids) > 1 { // one event: InsertEvent takes its position anyway
 			var err error
-			if b.pos, err = s.db.ReservePositions(ctx, tx, storage.CounterPDU, n); err != nil {
+			if b.pos, err = s.db.ReservePositions(ctx, tx, storage.CounterPDU, len(ids)); err != nil {
+				return err
+			}
+			if b.events, err = s.db.NewEventBatch(ctx, tx, b.pos, ids); err != nil {
 				return err
 			}
 		}
 		for _, out := range outs {
+			isNew := out.Type == rsapi.OutputTypeNewRoomEvent && out.NewRoomEvent != nil
+			if !isNew {
+				// What follows may read the batch's events.
+				if err := b.flushEvents(ctx); err != nil {
+					return err
+				}
+			}
 			var err error
 			switch {
-			case out.Type == rsapi.OutputTypeNewRoomEvent && out.NewRoomEvent != nil:
+			case isNew:
 				err = b.newRoomEvent(ctx, out.NewRoomEvent)
 			case out.Type == rsapi.OutputTypeRedaction && out.Redaction != nil:
 				err = b.redaction(ctx, out.Redaction)
@@ -88,6 +100,9 @@ func (s *SyncAPI) applyRoomOutputs(ctx context.Context, outs []*rsapi.OutputEven
 			if err != nil {
 				return err
 			}
+		}
+		if err := b.flushEvents(ctx); err != nil {
+			return err
 		}
 		return s.db.SetConsumerSeq(ctx, tx, stream.RoomEvents, seq)
 	})
@@ -157,7 +172,7 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 	if err := s.db.InsertStateEventsFrom(ctx, tx, b.pos, addedList); err != nil {
 		return err
 	}
-	inserted, err := s.db.InsertEventFrom(ctx, tx, b.pos, ev, true)
+	inserted, err := b.insertEvent(ctx, ev)
 	if err != nil || !inserted {
 		return err
 	}
@@ -217,6 +232,23 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 		}
 	})
 	return nil
+}
+
+// insertEvent stores ev (through the batch's EventBatch when there is
+// one: a new non-state event is then written by flushEvents); false if
+// it was stored already.
+func (b *roomBatch) insertEvent(ctx context.Context, ev *types.Event) (bool, error) {
+	if b.events == nil {
+		return b.s.db.InsertEventFrom(ctx, b.tx, b.pos, ev, true)
+	}
+	return b.events.Insert(ctx, b.tx, ev)
+}
+
+func (b *roomBatch) flushEvents(ctx context.Context) error {
+	if b.events == nil {
+		return nil
+	}
+	return b.events.Flush(ctx, b.tx)
 }
 
 func (s *SyncAPI) currentHistoryVisibility(ctx context.Context, q istorage.Querier, roomID string) string {

@@ -63,3 +63,18 @@ func Runs(n, max int, fn func(lo, hi int) error) error {
 	}
 	return nil
 }
+
+// PaddedArgs returns ids as the arguments of an IN list of at least
+// least entries, padded to a power of two by repeating the last ID: the
+// list then takes one of a few shapes, each kept prepared.
+func PaddedArgs(ids []string, least int) []any {
+	n := least
+	for n < len(ids) {
+		n *= 2
+	}
+	args := make([]any, n)
+	for i := range args {
+		args[i] = ids[min(i, len(ids)-1)]
+	}
+	return args
+}

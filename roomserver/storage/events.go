@@ -241,15 +241,7 @@ func (d *DB) EventNIDsByID(ctx context.Context, q storage.Querier, ids []string)
 	const chunkMax = 256
 	for start := 0; start < len(ids); start += chunkMax {
 		chunk := ids[start:min(start+chunkMax, len(ids))]
-		n := 8
-		for n < len(chunk) {
-			n *= 2
-		}
-		args := make([]any, n)
-		for i := range args {
-			args[i] = chunk[min(i, len(chunk)-1)]
-		}
-		if err := d.eventNIDs(ctx, q, args, out); err != nil {
+		if err := d.eventNIDs(ctx, q, storage.PaddedArgs(chunk, 8), out); err != nil {
 			return nil, err
 		}
 	}

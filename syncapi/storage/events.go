@@ -153,27 +153,7 @@ func (d *DB) positionsFor(ctx context.Context, tx *storage.Tx, p *Positions, evs
 // keepStoredPositions sets the stored position on those of evs whose IDs
 // are among ids (events that were stored already).
 func (d *DB) keepStoredPositions(ctx context.Context, tx *storage.Tx, ids []string, evs []*types.Event) error {
-	stored := make(map[string]types.StreamPosition, len(ids))
-	err := inChunksOf(ids, 500, func(ids []string) error {
-		args := make([]any, len(ids))
-		for i, id := range ids {
-			args[i] = id
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT event_id, pos FROM syncapi_events WHERE event_id IN (`+storage.InList(1, len(ids))+`)`, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			var pos int64
-			if err := rows.Scan(&id, &pos); err != nil {
-				return err
-			}
-			stored[id] = types.StreamPosition(pos)
-		}
-		return rows.Err()
-	})
+	stored, err := d.storedPositions(ctx, tx, ids)
 	if err != nil {
 		return err
 	}

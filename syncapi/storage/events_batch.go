@@ -1,0 +1,166 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/axon-hs/axon/internal/storage"
+	"github.com/axon-hs/axon/syncapi/types"
+)
+
+// errStoredMeanwhile fails a batch whose deferred event was stored by
+// another transaction after the batch looked it up (a backfill): the
+// batch's later steps treated it as new, so the batch is redone.
+var errStoredMeanwhile = errors.New("a deferred event was stored meanwhile; retry the batch")
+
+// EventBatch stores the timeline events of one consumer transaction:
+// which of them are stored already is read in one query up front, and
+// the new non-state ones wait to go in by multi-row statements (a
+// round trip per run, not per event). State events are stored at once,
+// as later steps of the batch read them back.
+type EventBatch struct {
+	d       *DB
+	p       *Positions
+	stored  map[string]types.StreamPosition
+	pending []*types.Event
+}
+
+// NewEventBatch looks up which of ids (the batch's event IDs) are stored.
+func (d *DB) NewEventBatch(ctx context.Context, tx *storage.Tx, p *Positions, ids []string) (*EventBatch, error) {
+	stored, err := d.storedPositions(ctx, tx, ids)
+	if err != nil {
+		return nil, err
+	}
+	return &EventBatch{d: d, p: p, stored: stored}, nil
+}
+
+// Insert is InsertEventFrom for the batch: false (ev.Pos set to the stored
+// position) if ev is stored already or earlier in the batch.
+func (b *EventBatch) Insert(ctx context.Context, tx *storage.Tx, ev *types.Event) (bool, error) {
+	if pos, ok := b.stored[ev.EventID]; ok {
+		ev.Pos = pos
+		return false, nil
+	}
+	if ev.IsState() {
+		if err := b.Flush(ctx, tx); err != nil {
+			return false, err
+		}
+		inserted, err := b.d.InsertEventFrom(ctx, tx, b.p, ev, true)
+		if err == nil {
+			b.stored[ev.EventID] = ev.Pos
+		}
+		return inserted, err
+	}
+	pos, err := b.d.nextPosFrom(ctx, tx, b.p, CounterPDU)
+	if err != nil {
+		return false, err
+	}
+	ev.Pos = pos
+	b.stored[ev.EventID] = pos
+	b.pending = append(b.pending, ev)
+	return true, nil
+}
+
+// Flush stores the waiting events and their search rows. Call it before
+// anything in the transaction reads events, and before commit.
+func (b *EventBatch) Flush(ctx context.Context, tx *storage.Tx) error {
+	evs := b.pending
+	if len(evs) == 0 {
+		return nil
+	}
+	b.pending = nil
+	err := storage.Runs(len(evs), 32, func(lo, hi int) error {
+		args := make([]any, 0, (hi-lo)*20)
+		for _, ev := range evs[lo:hi] {
+			args = append(args, eventArgs(ev, true)...)
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO syncapi_events (`+eventColumns+`, in_timeline)
+			VALUES `+storage.Rows(20, hi-lo)+` ON CONFLICT (event_id) DO NOTHING`, args...)
+		if err != nil {
+			return fmt.Errorf("insert %d events: %w", hi-lo, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != int64(hi-lo) {
+			if err == nil {
+				err = errStoredMeanwhile
+			}
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return indexEvents(ctx, tx, evs)
+}
+
+// storedPositions returns the positions of those of ids that are stored
+// (IN lists padded: storage.PaddedArgs).
+func (d *DB) storedPositions(ctx context.Context, q storage.Querier, ids []string) (map[string]types.StreamPosition, error) {
+	stored := make(map[string]types.StreamPosition, len(ids))
+	err := inChunksOf(ids, 256, func(ids []string) error {
+		args := storage.PaddedArgs(ids, 8)
+		rows, err := q.QueryContext(ctx, `SELECT event_id, pos FROM syncapi_events WHERE event_id IN (`+storage.InList(1, len(args))+`)`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var pos int64
+			if err := rows.Scan(&id, &pos); err != nil {
+				return err
+			}
+			stored[id] = types.StreamPosition(pos)
+		}
+		return rows.Err()
+	})
+	return stored, err
+}
+
+// indexEvents writes the search rows of evs (new events) in multi-row
+// statements.
+func indexEvents(ctx context.Context, tx *storage.Tx, evs []*types.Event) error {
+	var args []any
+	for _, ev := range evs {
+		if key, text := searchText(ev); key != "" {
+			args = append(args, int64(ev.Pos), ev.RoomID, key, text)
+		}
+	}
+	return storage.Runs(len(args)/4, 32, func(lo, hi int) error {
+		run := args[lo*4 : hi*4]
+		if tx.Dialect() == storage.Postgres {
+			_, err := tx.ExecContext(ctx, `INSERT INTO syncapi_search (pos, room_id, key, vec) VALUES `+searchRowsPostgres(hi-lo)+`
+				ON CONFLICT (pos) DO NOTHING`, run...)
+			return err
+		}
+		rows := make([]any, 0, (hi-lo)*3)
+		fts := make([]any, 0, (hi-lo)*2)
+		for i := 0; i < len(run); i += 4 {
+			rows = append(rows, run[i], run[i+1], run[i+2])
+			fts = append(fts, run[i], run[i+3])
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO syncapi_search (pos, room_id, key) VALUES `+storage.Rows(3, hi-lo), rows...); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO syncapi_search_fts (docid, body) VALUES `+storage.Rows(2, hi-lo), fts...)
+		return err
+	})
+}
+
+// searchRowsPostgres is the VALUES list of n search rows, the text of
+// each turned into its vector.
+func searchRowsPostgres(n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		p := i*4 + 1
+		b.WriteString("($" + strconv.Itoa(p) + ", $" + strconv.Itoa(p+1) + ", $" + strconv.Itoa(p+2) +
+			", to_tsvector('simple', $" + strconv.Itoa(p+3) + "))")
+	}
+	return b.String()
+}
