@@ -37,13 +37,59 @@ func (r JSONResponse) Write(w http.ResponseWriter) {
 	if body == nil {
 		body = struct{}{}
 	}
+	if _, special := body.(json.RawMessage); !special {
+		if _, special = body.(*MatrixError); !special {
+			r.stream(w, code, body)
+			return
+		}
+	}
 	data, err := marshalBody(body)
 	if err != nil {
 		slog.Error("encode response", "error", err)
-		code, data = http.StatusInternalServerError, []byte(`{"errcode":"M_UNKNOWN","error":"Internal server error"}`)
+		code, data = http.StatusInternalServerError, internalError
 	}
 	w.WriteHeader(code)
 	_, _ = w.Write(data)
+}
+
+var internalError = []byte(`{"errcode":"M_UNKNOWN","error":"Internal server error"}`)
+
+// stream encodes body straight into w: json.Marshal would copy the
+// encoded bytes once more (for a /sync with a full timeline, tens of KB
+// per response, and a herd of them at once raised the peak RSS). The
+// encoder writes only once the whole body has encoded, so an encoding
+// error still becomes a 500.
+func (r JSONResponse) stream(w http.ResponseWriter, code int, body any) {
+	hw := &headerOnWrite{w: w, code: code}
+	if err := json.NewEncoder(hw).Encode(body); err != nil && !hw.wrote {
+		slog.Error("encode response", "error", err)
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write(internalError)
+	}
+}
+
+// headerOnWrite sends the status before the first byte of the body and
+// drops the newline json.Encoder ends its one Write with, so the body is
+// byte for byte what json.Marshal gives.
+type headerOnWrite struct {
+	w     http.ResponseWriter
+	code  int
+	wrote bool
+}
+
+func (h *headerOnWrite) Write(p []byte) (int, error) {
+	if !h.wrote {
+		h.wrote = true
+		h.w.WriteHeader(h.code)
+	}
+	n := len(p)
+	if n > 0 && p[n-1] == '\n' {
+		p = p[:n-1]
+	}
+	if _, err := h.w.Write(p); err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 func marshalBody(body any) ([]byte, error) {
