@@ -148,6 +148,15 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		writer.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	// The writer's statement and savepoint journals (the original of
+	// every page a statement or a group commit's SAVEPOINT changes) stay
+	// in memory: on file, SQLite spills them past 64 KiB into a temporary
+	// file, and a group's savepoints reach that, so each page was written
+	// there too (~8.6 extra pwrites per event into 50 rooms).
+	if _, err := writer.ExecContext(ctx, "PRAGMA temp_store = MEMORY"); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
 	if _, err := writer.ExecContext(ctx, fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", writerAutoCheckpointPages)); err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
