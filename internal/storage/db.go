@@ -21,6 +21,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -53,6 +54,7 @@ type DB struct {
 	// inside SQLite itself.
 	writeQueue chan *writeReq
 	writerDone chan struct{}
+	announced  atomic.Int64 // write transactions announced, not yet queued (announce.go)
 	// Background WAL checkpoints (checkpoint.go), SQLite only.
 	commitKick       chan struct{}
 	stopCheckpoints  chan struct{}
@@ -257,10 +259,15 @@ func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 // the commit (see connlost.go): fn must only act through tx, or reset
 // what it gathers when it starts.
 func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.writeTx(ctx, fn, nil)
+}
+
+func (db *DB) writeTx(ctx context.Context, fn func(tx *Tx) error, a *Announcement) error {
 	defer db.observeWrite(time.Now())
 	if db.writeQueue != nil {
-		return db.groupedWriteTx(ctx, fn)
+		return db.groupedWriteTx(ctx, fn, a)
 	}
+	a.Withdraw()
 	committing, err := db.writeTxOnce(ctx, fn)
 	if err != nil && !committing && db.retryable(ctx, err) {
 		_, err = db.writeTxOnce(ctx, fn)
