@@ -11,7 +11,8 @@ import (
 // Group commit for SQLite. SQLite has one writer, and with many small
 // write transactions the commit itself dominates. So write transactions
 // queue for one writer goroutine, which runs whatever is queued (up to
-// maxGroup) inside a single SQLite transaction, each in its own SAVEPOINT
+// maxGroup, waiting briefly for announced writes: announce.go) inside a
+// single SQLite transaction, each in its own SAVEPOINT
 // so one caller's failure rolls back only its own work, then commits once
 // and answers every caller. A caller's WriteTx returns only after that
 // commit, so "returned nil" still means "durable".
@@ -51,7 +52,9 @@ func (db *DB) writeLoop() {
 		group = append(group[:0], req)
 		closed := db.fill(&group)
 		if !closed {
-			group, closed = db.gather(group, timer)
+			if group, closed = db.gather(group, timer); !closed {
+				closed = db.fill(&group) // queued meanwhile by writers not announced
+			}
 		}
 		db.runGroup(group)
 		if closed {
