@@ -197,6 +197,10 @@ func (r *RoomServer) commitBatch(rm *room, tasks []*inputTask) (*batch, error) {
 	// server-wide) write lock: with many rooms, batches are mostly one
 	// event, and signing is the costliest CPU step, so this lets it run
 	// in parallel across rooms.
+	// Announced first, so the writer waits for it rather than commit the
+	// other rooms' writes without it (storage/announce.go).
+	write := r.db.Announce()
+	defer write.Withdraw() // on a refusal or panic before the write
 	if first := &tasks[0].req.Events[0]; first.Local != nil && first.Local.Type != spec.MRoomCreate {
 		pre, err := r.prepareLocal(ctx, b, first)
 		if err != nil {
@@ -204,7 +208,7 @@ func (r *RoomServer) commitBatch(rm *room, tasks []*inputTask) (*batch, error) {
 		}
 		b.prepared = pre
 	}
-	err := r.db.WriteTx(ctx, func(tx *istorage.Tx) error {
+	err := write.WriteTx(ctx, func(tx *istorage.Tx) error {
 		b.tx, b.persisted = tx, [2]int{}
 		for _, t := range tasks {
 			resp, err := r.processTask(ctx, b, t.req)

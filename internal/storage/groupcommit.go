@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"time"
 )
 
 // Group commit for SQLite. SQLite has one writer, and with many small
 // write transactions the commit itself dominates. So write transactions
 // queue for one writer goroutine, which runs whatever is queued (up to
-// maxGroup) inside a single SQLite transaction, each in its own SAVEPOINT
+// maxGroup, waiting briefly for announced writes: announce.go) inside a
+// single SQLite transaction, each in its own SAVEPOINT
 // so one caller's failure rolls back only its own work, then commits once
 // and answers every caller. A caller's WriteTx returns only after that
 // commit, so "returned nil" still means "durable".
@@ -44,31 +46,52 @@ func (db *DB) startWriter() {
 func (db *DB) writeLoop() {
 	defer close(db.writerDone)
 	group := make([]*writeReq, 0, maxGroup)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	for req := range db.writeQueue {
 		group = append(group[:0], req)
-	fill:
-		for len(group) < maxGroup {
-			select {
-			case r, ok := <-db.writeQueue:
-				if !ok {
-					break fill
-				}
-				group = append(group, r)
-			default:
-				break fill
+		closed := db.fill(&group)
+		if !closed {
+			if group, closed = db.gather(group, timer); !closed {
+				closed = db.fill(&group) // queued meanwhile by writers not announced
 			}
 		}
 		db.runGroup(group)
+		if closed {
+			return
+		}
 	}
 }
 
-func (db *DB) groupedWriteTx(ctx context.Context, fn func(tx *Tx) error) error {
+// fill adds what is queued now to group (up to maxGroup); true if the
+// queue closed.
+func (db *DB) fill(group *[]*writeReq) bool {
+	for len(*group) < maxGroup {
+		select {
+		case r, ok := <-db.writeQueue:
+			if !ok {
+				return true
+			}
+			*group = append(*group, r)
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+func (db *DB) groupedWriteTx(ctx context.Context, fn func(tx *Tx) error, a *Announcement) error {
 	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	db.closeMu.RLock()
 	if db.closed {
 		db.closeMu.RUnlock()
+		a.Withdraw()
 		return errClosed
 	}
+	// Withdrawn just before it is queued: the writer may then miss it for
+	// this group (it goes to the next), but never waits for a write it
+	// already holds.
+	a.Withdraw()
 	db.writeQueue <- req
 	db.closeMu.RUnlock()
 	err := <-req.done
