@@ -32,13 +32,14 @@ type pgPhase struct {
 
 // startPerf records the database's backends with perf (temporary aid).
 func (p *pgPhase) startPerf(out string) *exec.Cmd {
-	rows, err := p.admin.QueryContext(context.Background(), `SELECT pid FROM pg_stat_activity WHERE datname = $1`, p.db)
+	rows, err := p.admin.QueryContext(context.Background(), `SELECT pid, application_name FROM pg_stat_activity WHERE datname = $1`, p.db)
 	must(p.t, err)
 	var pids []string
 	for rows.Next() {
-		var pid string
-		must(p.t, rows.Scan(&pid))
+		var pid, app string
+		must(p.t, rows.Scan(&pid, &app))
 		pids = append(pids, pid)
+		fmt.Fprintf(os.Stderr, "perf: backend %s is %s\n", pid, app)
 	}
 	rows.Close()
 	cmd := exec.Command("perf", "record", "-F", "997", "-g", "-o", out, "-p", strings.Join(pids, ","))
