@@ -13,17 +13,22 @@ import (
 // TestRoomOutputsBatchDeferredRows applies a batch whose messages are
 // written together after the rest: they keep output order around a
 // state event, a redaction later in the batch finds its target, search
-// finds them, and the same batch delivered again stores nothing twice.
+// finds them, their shared notifications (written with them) count for
+// the members joined before each, and the same batch delivered again
+// stores nothing twice.
 func TestRoomOutputsBatchDeferredRows(t *testing.T) {
 	for _, b := range storagetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
 			s := newTestSyncAPI(t, b.NewDSN(t))
-			alice, bob := "@alice:test", "@bob:test"
+			alice, bob, carol := "@alice:test", "@bob:test", "@carol:test"
 			r := newTestRoom(t, "!deferred:test")
 			r.create(s, alice)
 			wrap := func(ore *rsapi.OutputNewRoomEvent) *rsapi.OutputEvent {
 				return &rsapi.OutputEvent{Type: rsapi.OutputTypeNewRoomEvent, NewRoomEvent: ore}
+			}
+			if err := s.applyRoomOutputs(ctx, []*rsapi.OutputEvent{wrap(r.event(carol, "m.room.member", sk(carol), map[string]any{"membership": "join"}))}, 6); err != nil {
+				t.Fatal(err)
 			}
 			say := func(body string) *rsapi.OutputEvent {
 				return wrap(r.event(alice, "m.room.message", nil, map[string]any{"msgtype": "m.text", "body": body}))
@@ -74,6 +79,13 @@ func TestRoomOutputsBatchDeferredRows(t *testing.T) {
 				must(t, err)
 				if n != 41 { // the redacted one left the index
 					t.Fatalf("search finds %d, want 41", n)
+				}
+				for user, want := range map[string]int{carol: 42, bob: 2} {
+					n, err := s.db.UnreadOfType(ctx, user, "m.room.message")
+					must(t, err)
+					if n != want {
+						t.Fatalf("%s has %d notifications, want %d", user, n, want)
+					}
 				}
 			}
 			check()

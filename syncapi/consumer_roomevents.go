@@ -197,7 +197,11 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 	// Notifications first: they bring rs's push index up to date, and the
 	// next state carries it on; derived before, the next state would
 	// inherit a stale one and a run of joins would rebuild it every time.
-	notified, written, err := s.recordNotifications(ctx, tx, rs, ev)
+	var shared sharedNotificationStore = s.db
+	if b.events != nil {
+		shared = b.events
+	}
+	notified, written, err := s.recordNotifications(ctx, tx, shared, rs, ev)
 	if err != nil {
 		return fmt.Errorf("notifications: %w", err)
 	}

@@ -104,7 +104,7 @@ func (s *SyncAPI) rulesFor(ctx context.Context, userID string) (*pushrules.Compi
 // member. Members on the default rules whom the event does not name
 // share one result, so only the others are visited (pushIndex): the
 // cost follows those, not the room's size.
-func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *roomState, ev *types.Event) ([]string, storage.EventNotifications, error) {
+func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, shared sharedNotificationStore, rs *roomState, ev *types.Event) ([]string, storage.EventNotifications, error) {
 	var w storage.EventNotifications
 	if ev.Type == spec.MRoomCreate {
 		return nil, w, nil
@@ -169,7 +169,7 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *
 		}
 		t.add(results[i], 1)
 	}
-	shared := t.shared()
+	common := t.shared()
 	now := time.Now().UnixMilli()
 	note := func(u string, o pushOutcome) storage.Notification {
 		if !o.notify {
@@ -180,7 +180,7 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *
 			Highlight: o.highlight, Suppress: !o.notify, Actions: json.RawMessage(o.actions), TS: now,
 		}
 	}
-	differs := func(o pushOutcome) bool { return o != shared && (o.notify || shared.notify) }
+	differs := func(o pushOutcome) bool { return o != common && (o.notify || common.notify) }
 	var notes []storage.Notification
 	var notified []string
 	for i, u := range m.each {
@@ -212,17 +212,23 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, rs *
 			notified = append(notified, invitee)
 		}
 	}
-	if shared.notify {
+	if common.notify {
 		w.Shared = &storage.SharedNotification{
 			RoomID: ev.RoomID, EventID: ev.EventID, EventPos: ev.Pos, ThreadID: ev.ThreadID, Sender: ev.Sender,
-			Highlight: shared.highlight, Actions: json.RawMessage(shared.actions), TS: now,
+			Highlight: common.highlight, Actions: json.RawMessage(common.actions), TS: now,
 		}
-		if err := s.db.InsertSharedNotification(ctx, tx, *w.Shared); err != nil {
+		if err := shared.InsertSharedNotification(ctx, tx, *w.Shared); err != nil {
 			return nil, w, err
 		}
 	}
 	w.Rows = notes
 	return notified, w, s.db.InsertNotifications(ctx, tx, notes)
+}
+
+// sharedNotificationStore stores an event's shared push outcome: the
+// database at once, or a consumer batch with its event rows.
+type sharedNotificationStore interface {
+	InsertSharedNotification(ctx context.Context, tx *istorage.Tx, n storage.SharedNotification) error
 }
 
 // powerLevels returns the sender's level and the notification levels,

@@ -36,7 +36,7 @@ type Base struct {
 // OpenDB opens component's database (per the config) and brings its schema
 // up to date. It is closed by Close.
 func (b *Base) OpenDB(ctx context.Context, component string, migrations []storage.Migration) (*storage.DB, error) {
-	dsn := b.Cfg.DatabaseDSN(component)
+	dsn := storage.WithApplicationName(b.Cfg.DatabaseDSN(component), "axon-"+component)
 	db, err := storage.Open(ctx, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("%s database: %w", component, err)

@@ -93,12 +93,19 @@ const postgresPoolSize = 20
 
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	pool, err := sql.Open("pgx", dsn)
+	if pgTraceEnabled {
+		pool, err = openTracedPostgres(dsn)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
 	pool.SetMaxOpenConns(postgresPoolSize)
 	pool.SetMaxIdleConns(postgresPoolSize)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
+	// Renewed now and then: a prepared statement's generic plan is
+	// chosen once per connection, from the table sizes of that time (a
+	// plan made on a new server's small tables scans them when large).
+	pool.SetConnMaxLifetime(30 * time.Minute)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := pool.PingContext(pingCtx); err != nil {

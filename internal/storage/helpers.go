@@ -3,6 +3,8 @@ package storage
 import (
 	"database/sql"
 	"errors"
+	"github.com/jackc/pgx/v5"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -64,17 +66,45 @@ func Runs(n, max int, fn func(lo, hi int) error) error {
 	return nil
 }
 
-// PaddedArgs returns ids as the arguments of an IN list of at least
-// least entries, padded to a power of two by repeating the last ID: the
-// list then takes one of a few shapes, each kept prepared.
-func PaddedArgs(ids []string, least int) []any {
+// InLookup returns the IN list ($1, …) and the arguments of a look-up
+// by ids through an index. On SQLite the list is padded to a power of
+// two (at least least entries, repeating the last ID) so it takes one of
+// a few shapes, each kept prepared. On PostgreSQL the statement is sent
+// unprepared and planned with its values on every call: a prepared
+// statement's generic plan, chosen while the table was small, scans the
+// whole table ever after (a consumer batch's look-up took 15 ms at
+// 8,000 events, and would grow with the table).
+func (db *DB) InLookup(ids []string, least int) (in string, args []any) {
+	if db.Dialect == Postgres {
+		args = make([]any, 1, len(ids)+1)
+		args[0] = pgx.QueryExecModeExec
+		for _, id := range ids {
+			args = append(args, id)
+		}
+		return InList(1, len(ids)), args
+	}
 	n := least
 	for n < len(ids) {
 		n *= 2
 	}
-	args := make([]any, n)
+	args = make([]any, n)
 	for i := range args {
 		args[i] = ids[min(i, len(ids)-1)]
 	}
-	return args
+	return InList(1, n), args
+}
+
+// WithApplicationName names the connections of a PostgreSQL DSN (URL
+// form) after name, unless the DSN names them already: pg_stat_activity
+// then tells which component holds a connection and what it runs.
+// Other DSNs are returned unchanged.
+func WithApplicationName(dsn, name string) string {
+	if !IsPostgres(dsn) || strings.Contains(dsn, "application_name=") {
+		return dsn
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return dsn + sep + "application_name=" + url.QueryEscape(name)
 }

@@ -41,3 +41,16 @@ func TestNotFound(t *testing.T) {
 		t.Fatal("nil changed")
 	}
 }
+
+func TestWithApplicationName(t *testing.T) {
+	for _, c := range []struct{ dsn, want string }{
+		{"postgres://u@h/db", "postgres://u@h/db?application_name=axon-syncapi"},
+		{"postgres://u@h/db?sslmode=disable", "postgres://u@h/db?sslmode=disable&application_name=axon-syncapi"},
+		{"postgres://u@h/db?application_name=mine", "postgres://u@h/db?application_name=mine"},
+		{"sqlite", "sqlite"},
+	} {
+		if got := WithApplicationName(c.dsn, "axon-syncapi"); got != c.want {
+			t.Errorf("WithApplicationName(%q) = %q, want %q", c.dsn, got, c.want)
+		}
+	}
+}

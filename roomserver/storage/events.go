@@ -233,23 +233,23 @@ func (d *DB) RoomEventsAfter(ctx context.Context, roomNID, after int64, limit in
 }
 
 // EventNIDsByID returns the NIDs of the stored events among ids (the
-// rest are not stored), without reading the events themselves. The IN
-// list is padded to a power of two (repeating the last ID) so the few
-// statement shapes stay prepared.
+// rest are not stored), without reading the events themselves (IN list:
+// storage.DB.InLookup).
 func (d *DB) EventNIDsByID(ctx context.Context, q storage.Querier, ids []string) (map[string]int64, error) {
 	out := make(map[string]int64, len(ids))
 	const chunkMax = 256
 	for start := 0; start < len(ids); start += chunkMax {
 		chunk := ids[start:min(start+chunkMax, len(ids))]
-		if err := d.eventNIDs(ctx, q, storage.PaddedArgs(chunk, 8), out); err != nil {
+		if err := d.eventNIDs(ctx, q, chunk, out); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
-func (d *DB) eventNIDs(ctx context.Context, q storage.Querier, args []any, out map[string]int64) error {
-	rows, err := q.QueryContext(ctx, `SELECT event_id, event_nid FROM roomserver_events WHERE event_id IN (`+storage.InList(1, len(args))+`)`, args...)
+func (d *DB) eventNIDs(ctx context.Context, q storage.Querier, ids []string, out map[string]int64) error {
+	in, args := d.InLookup(ids, 8)
+	rows, err := q.QueryContext(ctx, `SELECT event_id, event_nid FROM roomserver_events WHERE event_id IN (`+in+`)`, args...)
 	if err != nil {
 		return err
 	}

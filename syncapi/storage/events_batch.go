@@ -19,13 +19,16 @@ var errStoredMeanwhile = errors.New("a deferred event was stored meanwhile; retr
 // EventBatch stores the timeline events of one consumer transaction:
 // which of them are stored already is read in one query up front, and
 // the new non-state ones wait to go in by multi-row statements (a
-// round trip per run, not per event). State events are stored at once,
-// as later steps of the batch read them back.
+// round trip per run, not per event), and so do the events' shared
+// notification rows (nothing in the transaction reads them before a
+// flush). State events are stored at once, as later steps of the batch
+// read them back.
 type EventBatch struct {
 	d       *DB
 	p       *Positions
 	stored  map[string]types.StreamPosition
 	pending []*types.Event
+	shared  []SharedNotification
 }
 
 // NewEventBatch looks up which of ids (the batch's event IDs) are stored.
@@ -64,9 +67,26 @@ func (b *EventBatch) Insert(ctx context.Context, tx *storage.Tx, ev *types.Event
 	return true, nil
 }
 
-// Flush stores the waiting events and their search rows. Call it before
-// anything in the transaction reads events, and before commit.
+// InsertSharedNotification is DB.InsertSharedNotification for the batch:
+// n waits for the next Flush.
+func (b *EventBatch) InsertSharedNotification(_ context.Context, _ *storage.Tx, n SharedNotification) error {
+	b.shared = append(b.shared, n)
+	return nil
+}
+
+// Flush stores the waiting events, their search rows and the waiting
+// shared notifications. Call it before anything in the transaction
+// reads events or notifications, and before commit.
 func (b *EventBatch) Flush(ctx context.Context, tx *storage.Tx) error {
+	if err := b.flushEvents(ctx, tx); err != nil {
+		return err
+	}
+	shared := b.shared
+	b.shared = nil
+	return insertSharedNotifications(ctx, tx, shared)
+}
+
+func (b *EventBatch) flushEvents(ctx context.Context, tx *storage.Tx) error {
 	evs := b.pending
 	if len(evs) == 0 {
 		return nil
@@ -97,12 +117,12 @@ func (b *EventBatch) Flush(ctx context.Context, tx *storage.Tx) error {
 }
 
 // storedPositions returns the positions of those of ids that are stored
-// (IN lists padded: storage.PaddedArgs).
+// (storage.DB.InLookup).
 func (d *DB) storedPositions(ctx context.Context, q storage.Querier, ids []string) (map[string]types.StreamPosition, error) {
 	stored := make(map[string]types.StreamPosition, len(ids))
 	err := inChunksOf(ids, 256, func(ids []string) error {
-		args := storage.PaddedArgs(ids, 8)
-		rows, err := q.QueryContext(ctx, `SELECT event_id, pos FROM syncapi_events WHERE event_id IN (`+storage.InList(1, len(args))+`)`, args...)
+		in, args := d.InLookup(ids, 8)
+		rows, err := q.QueryContext(ctx, `SELECT event_id, pos FROM syncapi_events WHERE event_id IN (`+in+`)`, args...)
 		if err != nil {
 			return err
 		}

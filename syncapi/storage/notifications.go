@@ -79,10 +79,20 @@ type SharedNotification struct {
 
 // InsertSharedNotification records n.
 func (d *DB) InsertSharedNotification(ctx context.Context, tx *storage.Tx, n SharedNotification) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO syncapi_notify_events (room_id, event_pos, event_id, thread_id, sender, highlight, actions, ts)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (room_id, event_pos) DO NOTHING`,
-		n.RoomID, int64(n.EventPos), n.EventID, n.ThreadID, n.Sender, n.Highlight, string(n.Actions), n.TS)
-	return err
+	return insertSharedNotifications(ctx, tx, []SharedNotification{n})
+}
+
+// insertSharedNotifications records ns by multi-row INSERTs (storage.Runs).
+func insertSharedNotifications(ctx context.Context, tx *storage.Tx, ns []SharedNotification) error {
+	return storage.Runs(len(ns), 32, func(lo, hi int) error {
+		args := make([]any, 0, (hi-lo)*8)
+		for _, n := range ns[lo:hi] {
+			args = append(args, n.RoomID, int64(n.EventPos), n.EventID, n.ThreadID, n.Sender, n.Highlight, string(n.Actions), n.TS)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO syncapi_notify_events (room_id, event_pos, event_id, thread_id, sender, highlight, actions, ts)
+			VALUES `+storage.Rows(8, hi-lo)+` ON CONFLICT (room_id, event_pos) DO NOTHING`, args...)
+		return err
+	})
 }
 
 // sharedForUser restricts syncapi_notify_events c to rows that apply to

@@ -73,6 +73,7 @@ func BenchmarkFederationIngest(b *testing.B) {
 	total := perRoom * rooms
 
 	stopProfile := phaseProfile(b)
+	pg := startPGPhase(b, a)
 	cpu0, start := processCPU(b), time.Now()
 	b.ResetTimer()
 	var wg sync.WaitGroup
@@ -117,6 +118,7 @@ func BenchmarkFederationIngest(b *testing.B) {
 	b.ReportMetric(float64(cpuAcked.Microseconds())/float64(total), "cpu-µs/event")
 	b.ReportMetric(float64(cpuDrained.Microseconds())/float64(total), "cpu-µs/event-synced")
 	b.ReportMetric(0, "ns/op")
+	pg.report(b, total)
 }
 
 // maxTxnPDUsBench is the spec's bound on PDUs per transaction.
