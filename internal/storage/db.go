@@ -92,9 +92,12 @@ func SQLitePath(dsn string) string {
 const postgresPoolSize = 20
 
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
-	pool, err := sql.Open("pgx", dsn)
+	var pool *sql.DB
+	var err error
 	if pgTraceEnabled {
 		pool, err = openTracedPostgres(dsn)
+	} else {
+		pool, err = sql.Open("pgx", dsn)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
