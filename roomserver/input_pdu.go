@@ -398,7 +398,10 @@ func (r *RoomServer) replaceState(ctx context.Context, b *batch, ev gomatrixserv
 			}
 		}
 	}
-	evs, err := r.stateRows(ctx, b.tx, append(slices.Clone(changed), removed...))
+	// A big change is left for consumers to read from the snapshots
+	// (b.snapNID is current's, 0 only while the room has no state).
+	inline := len(changed)+len(removed) <= maxOutputStateDelta || (b.snapNID == 0 && len(current) > 0)
+	evs, err := r.stateRows(ctx, b.tx, rowsNeeded(ev, next, changed, removed, memberDelta, inline))
 	if err != nil {
 		return err
 	}
@@ -414,9 +417,6 @@ func (r *RoomServer) replaceState(ctx context.Context, b *batch, ev gomatrixserv
 		}
 		nextSnap = &stateSnapshot{nid: snap}
 	}
-	// A big change is left for consumers to read from the snapshots
-	// (b.snapNID is current's, 0 only while the room has no state).
-	inline := len(changed)+len(removed) <= maxOutputStateDelta || (b.snapNID == 0 && len(current) > 0)
 	if !inline {
 		out.StateDelta = &api.StateDeltaRef{Before: b.snapNID, After: nextSnap.nid}
 	}
@@ -457,6 +457,24 @@ func (r *RoomServer) replaceState(ctx context.Context, b *batch, ev gomatrixserv
 		return r.applyRedaction(ctx, b, ev)
 	}
 	return nil
+}
+
+// rowsNeeded are the events replaceState reads: an inline change's
+// events go into its output; a big one's output names snapshots, so
+// only the member events (for membership rows and the tally) and ev
+// itself are read, not every event of a joined room's state.
+func rowsNeeded(ev gomatrixserverlib.PDU, next storage.StateMap, changed, removed []int64, memberDelta []memberEntry, inline bool) []int64 {
+	if inline {
+		return append(slices.Clone(changed), removed...)
+	}
+	nids := make([]int64, 0, 2*len(memberDelta)+1)
+	for _, d := range memberDelta {
+		nids = append(nids, d.was, d.now)
+	}
+	if sk := ev.StateKey(); sk != nil {
+		nids = append(nids, next[storage.Tuple{EventType: ev.Type(), StateKey: *sk}])
+	}
+	return nids
 }
 
 // persistable: a size limit the room version enforces leniently (before

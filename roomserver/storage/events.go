@@ -1,10 +1,12 @@
 package storage
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/axon-hs/axon/internal/storage"
 )
@@ -175,7 +177,13 @@ func (d *DB) EventsByNID(ctx context.Context, q storage.Querier, nids []int64) (
 
 // inChunks runs query for keys 500 at a time (bind parameters of one
 // statement), with the IN list and its arguments, and joins the results.
-func inChunks[K any](keys []K, query func(in string, args []any) ([]*Event, error)) ([]*Event, error) {
+// Keys of several chunks are sorted first, so each chunk reads one range
+// of the index: in the order given (a joined room's state), every chunk
+// read pages across the whole index.
+func inChunks[K cmp.Ordered](keys []K, query func(in string, args []any) ([]*Event, error)) ([]*Event, error) {
+	if len(keys) > 500 {
+		keys = slices.Sorted(slices.Values(keys))
+	}
 	var out []*Event
 	for start := 0; start < len(keys); start += 500 {
 		chunk := keys[start:min(start+500, len(keys))]
@@ -238,6 +246,9 @@ func (d *DB) RoomEventsAfter(ctx context.Context, roomNID, after int64, limit in
 func (d *DB) EventNIDsByID(ctx context.Context, q storage.Querier, ids []string) (map[string]int64, error) {
 	out := make(map[string]int64, len(ids))
 	const chunkMax = 256
+	if len(ids) > chunkMax { // as inChunks
+		ids = slices.Sorted(slices.Values(ids))
+	}
 	for start := 0; start < len(ids); start += chunkMax {
 		chunk := ids[start:min(start+chunkMax, len(ids))]
 		if err := d.eventNIDs(ctx, q, chunk, out); err != nil {

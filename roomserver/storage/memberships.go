@@ -2,6 +2,8 @@ package storage
 
 import (
 	"context"
+	"slices"
+	"strings"
 
 	"github.com/axon-hs/axon/internal/storage"
 )
@@ -22,6 +24,8 @@ type Membership struct {
 // joined room's members), in multi-row statements. Each user at most once.
 func (d *DB) UpsertMemberships(ctx context.Context, tx *storage.Tx, roomNID int64, ms []Membership) error {
 	const perStmt = 200
+	// In key order, as InsertSnapshot writes its rows.
+	ms = slices.SortedStableFunc(slices.Values(ms), func(a, b Membership) int { return strings.Compare(a.UserID, b.UserID) })
 	for len(ms) > 0 {
 		chunk := ms[:min(len(ms), perStmt)]
 		ms = ms[len(chunk):]

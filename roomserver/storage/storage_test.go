@@ -172,12 +172,28 @@ func TestEventsByIDManyChunks(t *testing.T) {
 			}
 			return nil
 		})
+		// Asked for in another order than their keys' (the chunks are
+		// read in key order): each event once all the same.
+		slices.Reverse(ids)
+		slices.Reverse(nids)
 		byID, err := d.EventsByID(ctx, d, ids)
+		must(t, err)
+		heads, err := d.EventHeadsByID(ctx, d, ids)
 		must(t, err)
 		byNID, err := d.EventsByNID(ctx, d, nids)
 		must(t, err)
-		if len(byID) != len(ids) || len(byNID) != len(nids) || !slices.Equal(eventIDs(byID), ids) {
-			t.Fatalf("got %d by ID, %d by NID, want %d", len(byID), len(byNID), len(ids))
+		nidOf, err := d.EventNIDsByID(ctx, d, ids)
+		must(t, err)
+		want := slices.Sorted(slices.Values(ids))
+		for what, got := range map[string][]*storage.Event{"by ID": byID, "heads by ID": heads, "by NID": byNID} {
+			if gotIDs := slices.Sorted(slices.Values(eventIDs(got))); !slices.Equal(gotIDs, want) {
+				t.Fatalf("%s: got %d events, want the %d asked for", what, len(got), len(ids))
+			}
+		}
+		for k, id := range ids {
+			if nidOf[id] != nids[k] {
+				t.Fatalf("NID of %s: %d, want %d", id, nidOf[id], nids[k])
+			}
 		}
 	})
 }

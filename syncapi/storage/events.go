@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/axon-hs/axon/internal/storage"
@@ -90,6 +91,11 @@ func (d *DB) InsertStateEventsFrom(ctx context.Context, tx *storage.Tx, p *Posit
 	if len(evs) == 0 {
 		return nil
 	}
+	// By event ID, before positions are given: the rows then go into the
+	// event ID index in its order as well as into the position's (in the
+	// order a state response gives them, each of a big state's rows
+	// landed on another page of that index).
+	evs = slices.SortedFunc(slices.Values(evs), func(a, b *types.Event) int { return strings.Compare(a.EventID, b.EventID) })
 	if err := d.positionsFor(ctx, tx, p, evs); err != nil {
 		return err
 	}

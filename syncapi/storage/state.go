@@ -1,9 +1,12 @@
 package storage
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/matrix-org/gomatrixserverlib/spec"
@@ -56,6 +59,12 @@ func (d *DB) ApplyStateDelta(ctx context.Context, tx *storage.Tx, roomID string,
 			return nil, err
 		}
 	}
+	// In key order, each table's and index's rows go in next to each
+	// other: in the order a state response gives them, every row of a
+	// big state lands on another B-tree page.
+	slices.SortFunc(state, byTypeAndStateKey)
+	slices.SortFunc(members, byTypeAndStateKey)
+	slices.SortFunc(joined, byTypeAndStateKey)
 	if err := inChunksOf(state, 100, func(evs []*types.Event) error {
 		args := make([]any, 0, len(evs)*7)
 		for _, ev := range evs {
@@ -90,6 +99,13 @@ func (d *DB) ApplyStateDelta(ctx context.Context, tx *storage.Tx, roomID string,
 		return nil, err
 	}
 	return changes, nil
+}
+
+// byTypeAndStateKey orders state events by their slot (the key of
+// syncapi_current_state; for member events the user, that of the
+// membership and directory tables).
+func byTypeAndStateKey(a, b *types.Event) int {
+	return cmp.Or(strings.Compare(a.Type, b.Type), strings.Compare(*a.StateKey, *b.StateKey))
 }
 
 // lastFor puts ev in list as the one event for key: in place of an
