@@ -313,4 +313,22 @@ CREATE INDEX syncapi_events_relates ON syncapi_events (relates_to, rel_type, pos
 DROP INDEX syncapi_events_thread;
 CREATE INDEX syncapi_events_thread ON syncapi_events (room_id, thread_id, pos) WHERE thread_id <> '';
 `,
+}, {
+	// SQLite: the search row's room and key move into the full-text
+	// table as stored, not indexed, columns (FTS4 notindexed), keyed by
+	// the event's pos as docid; matchinfo=fts3 drops the per-document
+	// sizes nothing reads. A stored message wrote six b-trees for search
+	// (row, its pos and room indexes, FTS content, sizes, segments) and
+	// now writes two. PostgreSQL keeps its table (tsvector + GIN).
+	Version: 13,
+	Name:    "search rows in one full-text table",
+	SQL: `
+ALTER TABLE syncapi_search RENAME TO syncapi_search_old;
+CREATE VIRTUAL TABLE syncapi_search USING fts4(body, room_id, key, notindexed=room_id, notindexed=key, matchinfo=fts3, tokenize=unicode61);
+INSERT INTO syncapi_search (docid, body, room_id, key)
+	SELECT f.docid, f.body, s.room_id, s.key FROM syncapi_search_fts f JOIN syncapi_search_old s ON s.pos = f.docid;
+DROP TABLE syncapi_search_fts;
+DROP TABLE syncapi_search_old;
+`,
+	Postgres: `SELECT 1`,
 }}
