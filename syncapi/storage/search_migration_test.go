@@ -10,11 +10,13 @@ import (
 	"github.com/axon-hs/axon/syncapi/types"
 )
 
-// TestSearchSurvivesMigrations: events stored and indexed under the first
-// search layout (migration 4) are still found, ranked and paged after the
-// later migrations (13 folds SQLite's search rows into one full-text
-// table), and a purge of their room leaves no search row behind.
-func TestSearchSurvivesMigrations(t *testing.T) {
+// TestEventsAndSearchSurviveMigrations: events stored and indexed under
+// the first search layout (migration 4) are still read back by position,
+// found, ranked and paged after the later migrations (13 folds SQLite's
+// search rows into one full-text table, 14 rebuilds syncapi_events keyed
+// by pos), a repeat of one is still refused, and a purge of their room
+// leaves no search row behind.
+func TestEventsAndSearchSurviveMigrations(t *testing.T) {
 	ctx := context.Background()
 	var beforeSearch int
 	for _, m := range storage.Migrations {
@@ -58,8 +60,24 @@ func TestSearchSurvivesMigrations(t *testing.T) {
 			if hits, err = d.Search(ctx, q); err != nil || len(hits) != 2 || hits[0].Pos != 2 {
 				t.Fatalf("newest-first hits before pos 4: %+v %v", hits, err)
 			}
-			if evs, err := d.EventsByPos(ctx, []types.StreamPosition{3}); err != nil || len(evs) != 1 || evs[0].EventID != "$3" {
-				t.Fatalf("event by pos after the migrations: %+v %v", evs, err)
+			evs, err := d.EventsByPos(ctx, []types.StreamPosition{3, 4})
+			if err != nil || len(evs) != 2 {
+				t.Fatalf("events by pos after the migrations: %+v %v", evs, err)
+			}
+			for _, ev := range evs {
+				if want := old[ev.Pos-1]; ev.EventID != want.id || ev.RoomID != want.room || string(ev.JSON) != want.json || (ev.StateKey != nil) != (want.stateKey != nil) {
+					t.Fatalf("event %d after the migrations: %+v", ev.Pos, ev)
+				}
+			}
+			err = db.WriteTx(ctx, func(tx *istorage.Tx) error {
+				inserted, err := d.InsertEvent(ctx, tx, &types.Event{EventID: "$3", RoomID: "!b", Type: "m.room.message", Sender: "@u:x", JSON: []byte(old[2].json)}, true)
+				if err == nil && inserted {
+					t.Error("an event stored before the migrations was stored again")
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
 			}
 			if err := db.WriteTx(ctx, func(tx *istorage.Tx) error { return d.PurgeRoom(ctx, tx, "!a") }); err != nil {
 				t.Fatal(err)
