@@ -370,29 +370,4 @@ CREATE INDEX syncapi_events_relates ON syncapi_events (relates_to, rel_type, pos
 CREATE INDEX syncapi_events_thread ON syncapi_events (room_id, thread_id, pos) WHERE thread_id <> '';
 `,
 	Postgres: `SELECT 1`,
-}, {
-	// SQLite: the shared notification rows live in their key (room,
-	// event position) instead of in a rowid table beside it: one b-tree
-	// fewer written per notifying event. PostgreSQL is unchanged.
-	Version: 15,
-	Name:    "shared notifications without a SQLite rowid",
-	SQL: `
-CREATE TABLE syncapi_notify_events_new (
-	room_id TEXT NOT NULL,
-	event_pos BIGINT NOT NULL,
-	event_id TEXT NOT NULL,
-	thread_id TEXT NOT NULL DEFAULT '',
-	sender TEXT NOT NULL,
-	highlight BOOLEAN NOT NULL,
-	actions TEXT NOT NULL,
-	ts BIGINT NOT NULL,
-	PRIMARY KEY (room_id, event_pos)
-) WITHOUT ROWID;
-INSERT INTO syncapi_notify_events_new (room_id, event_pos, event_id, thread_id, sender, highlight, actions, ts)
-	SELECT room_id, event_pos, event_id, thread_id, sender, highlight, actions, ts FROM syncapi_notify_events;
-DROP TABLE syncapi_notify_events;
-ALTER TABLE syncapi_notify_events_new RENAME TO syncapi_notify_events;
-CREATE INDEX syncapi_notify_events_ts ON syncapi_notify_events (ts);
-`,
-	Postgres: `SELECT 1`,
 }}
