@@ -315,16 +315,18 @@ CREATE INDEX syncapi_events_thread ON syncapi_events (room_id, thread_id, pos) W
 `,
 }, {
 	// SQLite: the search row's room and key move into the full-text
-	// table as stored, not indexed, columns (FTS4 notindexed), keyed by
-	// the event's pos as docid; matchinfo=fts3 drops the per-document
-	// sizes nothing reads. A stored message wrote six b-trees for search
-	// (row, its pos and room indexes, FTS content, sizes, segments) and
-	// now writes two. PostgreSQL keeps its table (tsvector + GIN).
+	// table as stored, not indexed, columns (FTS4 notindexed; first, so
+	// a long text's overflow pages are not read for them), keyed by the
+	// event's pos as docid; matchinfo=fts3 drops the per-document sizes
+	// nothing reads. A stored message was a row in five b-trees (search
+	// row, its pos and room indexes, FTS content and sizes) beside its
+	// commit's new segment; now in one. PostgreSQL keeps its table
+	// (tsvector + GIN).
 	Version: 13,
 	Name:    "search rows in one full-text table",
 	SQL: `
 ALTER TABLE syncapi_search RENAME TO syncapi_search_old;
-CREATE VIRTUAL TABLE syncapi_search USING fts4(body, room_id, key, notindexed=room_id, notindexed=key, matchinfo=fts3, tokenize=unicode61);
+CREATE VIRTUAL TABLE syncapi_search USING fts4(room_id, key, body, notindexed=room_id, notindexed=key, matchinfo=fts3, tokenize=unicode61);
 INSERT INTO syncapi_search (docid, body, room_id, key)
 	SELECT f.docid, f.body, s.room_id, s.key FROM syncapi_search_fts f JOIN syncapi_search_old s ON s.pos = f.docid;
 DROP TABLE syncapi_search_fts;
