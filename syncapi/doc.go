@@ -64,8 +64,8 @@
 // PushWaker given to New) after commits and read receipts.
 //
 // Search (search.go; storage/search.go): message bodies, room names and
-// topics are indexed when stored (syncapi_search, plus syncapi_search_fts
-// on SQLite) and leave the index when redacted; POST /search checks every
+// topics are indexed when stored (syncapi_search: a full-text table on
+// SQLite) and leave the index when redacted; POST /search checks every
 // candidate with memberView like /messages.
 //
 // User directory (userdir.go; storage/userdir.go): syncapi_user_directory

@@ -156,16 +156,7 @@ func indexEvents(ctx context.Context, tx *storage.Tx, evs []*types.Event) error 
 				ON CONFLICT (pos) DO NOTHING`, run...)
 			return err
 		}
-		rows := make([]any, 0, (hi-lo)*3)
-		fts := make([]any, 0, (hi-lo)*2)
-		for i := 0; i < len(run); i += 4 {
-			rows = append(rows, run[i], run[i+1], run[i+2])
-			fts = append(fts, run[i], run[i+3])
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO syncapi_search (pos, room_id, key) VALUES `+storage.Rows(3, hi-lo), rows...); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO syncapi_search_fts (docid, body) VALUES `+storage.Rows(2, hi-lo), fts...)
+		_, err := tx.ExecContext(ctx, `INSERT INTO syncapi_search (docid, room_id, key, body) VALUES `+storage.Rows(4, hi-lo), run...)
 		return err
 	})
 }

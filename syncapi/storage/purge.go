@@ -26,13 +26,18 @@ var purgeTables = []string{
 // consumer's, with its stream position). The caller calls
 // ForgetUnreadCounts after the commit.
 func (d *DB) PurgeRoom(ctx context.Context, tx *storage.Tx, roomID string) error {
-	if tx.Dialect() != storage.Postgres {
-		// SQLite's full-text rows are keyed by the indexed event's pos.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM syncapi_search_fts WHERE docid IN (SELECT pos FROM syncapi_search WHERE room_id = $1)`, roomID); err != nil {
+	sqlite := tx.Dialect() != storage.Postgres
+	if sqlite {
+		// SQLite's full-text rows are keyed by the indexed event's pos
+		// (their room_id is not indexed).
+		if _, err := tx.ExecContext(ctx, `DELETE FROM syncapi_search WHERE docid IN (SELECT pos FROM syncapi_events WHERE room_id = $1)`, roomID); err != nil {
 			return err
 		}
 	}
 	for _, t := range purgeTables {
+		if sqlite && t == "syncapi_search" {
+			continue
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE room_id = $1`, roomID); err != nil {
 			return err
 		}
@@ -41,8 +46,8 @@ func (d *DB) PurgeRoom(ctx context.Context, tx *storage.Tx, roomID string) error
 }
 
 // RoomRowCounts counts the rows each syncapi table holds for the room,
-// for checking a purge (tests). SQLite's full-text table is counted as
-// rows left without their syncapi_search row.
+// for checking a purge (tests). On SQLite, full-text rows left without
+// their event are counted too.
 func (d *DB) RoomRowCounts(ctx context.Context, roomID string) (map[string]int, error) {
 	out := map[string]int{}
 	for _, t := range purgeTables {
@@ -54,10 +59,10 @@ func (d *DB) RoomRowCounts(ctx context.Context, roomID string) (map[string]int, 
 	}
 	if d.DB.Dialect != storage.Postgres {
 		var n int
-		if err := d.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM syncapi_search_fts WHERE docid NOT IN (SELECT pos FROM syncapi_search)`).Scan(&n); err != nil {
+		if err := d.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM syncapi_search WHERE docid NOT IN (SELECT pos FROM syncapi_events)`).Scan(&n); err != nil {
 			return nil, err
 		}
-		out["syncapi_search_fts (orphaned)"] = n
+		out["syncapi_search (orphaned)"] = n
 	}
 	return out, nil
 }

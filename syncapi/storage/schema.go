@@ -313,4 +313,63 @@ CREATE INDEX syncapi_events_relates ON syncapi_events (relates_to, rel_type, pos
 DROP INDEX syncapi_events_thread;
 CREATE INDEX syncapi_events_thread ON syncapi_events (room_id, thread_id, pos) WHERE thread_id <> '';
 `,
+}, {
+	// SQLite: the search row's room and key move into the full-text
+	// table as stored, not indexed, columns (FTS4 notindexed; first, so
+	// a long text's overflow pages are not read for them), keyed by the
+	// event's pos as docid; matchinfo=fts3 drops the per-document sizes
+	// nothing reads. A stored message was a row in five b-trees (search
+	// row, its pos and room indexes, FTS content and sizes) beside its
+	// commit's new segment; now in one. PostgreSQL keeps its table
+	// (tsvector + GIN).
+	Version: 13,
+	Name:    "search rows in one full-text table",
+	SQL: `
+ALTER TABLE syncapi_search RENAME TO syncapi_search_old;
+CREATE VIRTUAL TABLE syncapi_search USING fts4(room_id, key, body, notindexed=room_id, notindexed=key, matchinfo=fts3, tokenize=unicode61);
+INSERT INTO syncapi_search (docid, body, room_id, key)
+	SELECT f.docid, f.body, s.room_id, s.key FROM syncapi_search_fts f JOIN syncapi_search_old s ON s.pos = f.docid;
+DROP TABLE syncapi_search_fts;
+DROP TABLE syncapi_search_old;
+`,
+	Postgres: `SELECT 1`,
+}, {
+	// SQLite: syncapi_events keyed by pos as its rowid. "pos BIGINT
+	// PRIMARY KEY" is not SQLite's rowid alias, so the table kept a
+	// second b-tree on pos beside its rows (a page written per commit,
+	// and a lookup by pos went through it). PostgreSQL is unchanged.
+	Version: 14,
+	Name:    "events keyed by pos as the SQLite rowid",
+	SQL: `
+CREATE TABLE syncapi_events_new (
+	pos INTEGER PRIMARY KEY,
+	event_id TEXT NOT NULL UNIQUE,
+	room_id TEXT NOT NULL,
+	type TEXT NOT NULL,
+	sender TEXT NOT NULL,
+	state_key TEXT,
+	origin_ts BIGINT NOT NULL,
+	json TEXT NOT NULL,
+	room_version TEXT NOT NULL DEFAULT '',
+	txn_device TEXT NOT NULL DEFAULT '',
+	txn_id TEXT NOT NULL DEFAULT '',
+	history_visibility TEXT NOT NULL DEFAULT 'shared',
+	membership TEXT NOT NULL DEFAULT '',
+	relates_to TEXT NOT NULL DEFAULT '',
+	rel_type TEXT NOT NULL DEFAULT '',
+	thread_id TEXT NOT NULL DEFAULT '',
+	contains_url BOOLEAN NOT NULL DEFAULT FALSE,
+	redacted BOOLEAN NOT NULL DEFAULT FALSE,
+	in_timeline BOOLEAN NOT NULL DEFAULT TRUE,
+	history_gap BOOLEAN NOT NULL DEFAULT FALSE
+);
+INSERT INTO syncapi_events_new (pos, event_id, room_id, type, sender, state_key, origin_ts, json, room_version, txn_device, txn_id, history_visibility, membership, relates_to, rel_type, thread_id, contains_url, redacted, in_timeline, history_gap)
+	SELECT pos, event_id, room_id, type, sender, state_key, origin_ts, json, room_version, txn_device, txn_id, history_visibility, membership, relates_to, rel_type, thread_id, contains_url, redacted, in_timeline, history_gap FROM syncapi_events;
+DROP TABLE syncapi_events;
+ALTER TABLE syncapi_events_new RENAME TO syncapi_events;
+CREATE INDEX syncapi_events_room_pos ON syncapi_events (room_id, pos);
+CREATE INDEX syncapi_events_relates ON syncapi_events (relates_to, rel_type, pos) WHERE relates_to <> '';
+CREATE INDEX syncapi_events_thread ON syncapi_events (room_id, thread_id, pos) WHERE thread_id <> '';
+`,
+	Postgres: `SELECT 1`,
 }}

@@ -43,10 +43,7 @@ func indexEvent(ctx context.Context, tx *storage.Tx, ev *types.Event) error {
 			ON CONFLICT (pos) DO NOTHING`, int64(ev.Pos), ev.RoomID, key, text)
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO syncapi_search (pos, room_id, key) VALUES ($1, $2, $3)`, int64(ev.Pos), ev.RoomID, key); err != nil {
-		return err
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO syncapi_search_fts (docid, body) VALUES ($1, $2)`, int64(ev.Pos), text)
+	_, err := tx.ExecContext(ctx, `INSERT INTO syncapi_search (docid, body, room_id, key) VALUES ($1, $2, $3, $4)`, int64(ev.Pos), text, ev.RoomID, key)
 	return err
 }
 
@@ -77,13 +74,7 @@ func unindexEvent(ctx context.Context, tx *storage.Tx, eventID string) error {
 	if err := tx.QueryRowContext(ctx, `SELECT pos FROM syncapi_events WHERE event_id = $1`, eventID).Scan(&pos); err != nil {
 		return ignoreNoRows(err)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM syncapi_search WHERE pos = $1`, pos); err != nil {
-		return err
-	}
-	if tx.Dialect() == storage.Postgres {
-		return nil
-	}
-	_, err := tx.ExecContext(ctx, `DELETE FROM syncapi_search_fts WHERE docid = $1`, pos)
+	_, err := tx.ExecContext(ctx, `DELETE FROM syncapi_search AS s WHERE `+posColumn(tx.Dialect() != storage.Postgres)+` = $1`, pos)
 	return err
 }
 
@@ -120,10 +111,10 @@ func (d *DB) searchWhere(q *SearchQuery) (from, where string, args []any) {
 			quoted[i] = `"` + t + `"`
 		}
 		args = []any{strings.Join(quoted, " ")}
-		// CROSS JOIN: the full-text match drives the join (SQLite would
-		// otherwise run the match once per row of the room index).
-		from = `syncapi_search_fts CROSS JOIN syncapi_search s ON s.pos = syncapi_search_fts.docid`
-		where = `syncapi_search_fts MATCH $1`
+		// One full-text table (migration 13): the room and key are
+		// stored, not indexed, columns beside the text, read by docid.
+		from = `syncapi_search s`
+		where = `s.syncapi_search MATCH $1`
 	}
 	where += ` AND s.room_id IN (` + storage.InList(len(args)+1, len(q.Rooms)) + `)`
 	for _, r := range q.Rooms {
@@ -134,6 +125,15 @@ func (d *DB) searchWhere(q *SearchQuery) (from, where string, args []any) {
 		args = append(args, k)
 	}
 	return from, where, args
+}
+
+// posColumn is the search row's event position: on SQLite the
+// full-text table's docid.
+func posColumn(sqlite bool) string {
+	if sqlite {
+		return `s.docid`
+	}
+	return `s.pos`
 }
 
 // sqliteRankWindow: on SQLite, rank order ranks the newest this many
@@ -154,7 +154,7 @@ func (d *DB) Search(ctx context.Context, q SearchQuery) ([]SearchHit, error) {
 	from, where, args := d.searchWhere(&q)
 	sqlite := d.DB.Dialect != storage.Postgres
 	if !q.ByRank && q.Before != 0 {
-		where += fmt.Sprintf(` AND s.pos < $%d`, len(args)+1)
+		where += fmt.Sprintf(` AND `+posColumn(sqlite)+` < $%d`, len(args)+1)
 		args = append(args, q.Before)
 	}
 	page := func(args []any) ([]any, string) {
@@ -165,16 +165,16 @@ func (d *DB) Search(ctx context.Context, q SearchQuery) ([]SearchHit, error) {
 	switch {
 	case sqlite && q.ByRank:
 		// Hits of the terms (from offsets()) damped by the text's length.
-		rank := `(length(offsets(syncapi_search_fts)) - length(replace(offsets(syncapi_search_fts), ' ', '')) + 1) / 4.0
-			/ (1.0 + length(syncapi_search_fts.body) / 100.0)`
+		rank := `(length(offsets(s.syncapi_search)) - length(replace(offsets(s.syncapi_search), ' ', '')) + 1) / 4.0
+			/ (1.0 + length(s.body) / 100.0)`
 		var limit string
 		args, limit = page(args)
-		query = `SELECT pos, room_id, rank FROM (SELECT s.pos AS pos, s.room_id AS room_id, ` + rank + ` AS rank FROM ` + from + ` WHERE ` + where +
-			fmt.Sprintf(` ORDER BY syncapi_search_fts.docid DESC LIMIT %d)`, sqliteRankWindow) + ` ORDER BY rank DESC, pos DESC` + limit
+		query = `SELECT pos, room_id, rank FROM (SELECT s.docid AS pos, s.room_id AS room_id, ` + rank + ` AS rank FROM ` + from + ` WHERE ` + where +
+			fmt.Sprintf(` ORDER BY s.docid DESC LIMIT %d)`, sqliteRankWindow) + ` ORDER BY rank DESC, pos DESC` + limit
 	case sqlite:
 		var limit string
 		args, limit = page(args)
-		query = `SELECT s.pos, s.room_id, 0.0 FROM ` + from + ` WHERE ` + where + ` ORDER BY syncapi_search_fts.docid DESC` + limit
+		query = `SELECT s.docid, s.room_id, 0.0 FROM ` + from + ` WHERE ` + where + ` ORDER BY s.docid DESC` + limit
 	default:
 		order := ` ORDER BY rank DESC, s.pos DESC`
 		if !q.ByRank {
