@@ -329,6 +329,7 @@ func (b *roomBatch) purgeRoom(ctx context.Context, roomID string) error {
 	b.after = append(b.after, func() {
 		s.cache.invalidate(roomID)
 		s.db.ForgetUnreadCounts()
+		s.shared.forget()
 		s.notif.ForgetRoom(roomID)
 	})
 	return nil
