@@ -292,6 +292,7 @@ func (b *roomBatch) redaction(ctx context.Context, r *rsapi.OutputRedaction) err
 	if err := s.db.UpdateEventJSON(ctx, tx, r.RedactedEventID, js, true); err != nil {
 		return err
 	}
+	b.after = append(b.after, s.shared.forget) // rewritten at no new position
 	if target.IsState() {
 		// The event that replaced it carries its content as prev_content.
 		next, err := s.db.NextInStateSlot(ctx, tx, target)

@@ -2,6 +2,7 @@ package syncapi
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -12,18 +13,21 @@ import (
 // sharedReads lets the incremental /syncs built at one PDU position share
 // the reads that do not depend on the user: a message into a room wakes
 // every long-poll in it, and each would otherwise read the same timeline
-// rows and the same rooms-with-events list again. Everything at or below
-// a position the notifier showed is committed, and syncapi writes live
-// events only at new, higher positions, so such a read gives the same
-// rows for as long as the notifier stands there (a later redaction is a
-// later position; a build at that position reads again). The first
-// reader of a key reads; those arriving meanwhile wait for its answer.
-// Only reads of positive ranges are shared (backfilled history sits at
-// negative positions and is inserted at any time). An erasure rewrites
-// old events without a new position: the writer forgets the shared reads
-// when it erases or purges, and entries are dropped after
-// sharedReadsFor anyway (a replica is not told), which is no longer
-// than a build in flight could serve what it read before.
+// rows, relations and rooms-with-events list again. Everything at or
+// below a position the notifier showed is committed, and syncapi stores
+// live events only at new, higher positions, so such a read gives the
+// same rows while the notifier stands there. The first reader of a key
+// reads; those arriving meanwhile wait for its answer. What the user may
+// see (filters, history visibility, ignored senders, membership) is
+// applied by each build to the shared rows.
+//
+// Only positive ranges are shared: backfilled history sits at negative
+// positions and is stored at any time. A redaction applied to its target
+// and an erasure rewrite old events at no new position: the writer
+// forgets the shared reads after committing either, or a purge; and
+// entries are dropped after sharedReadsFor anyway (a replica is not
+// told), about as long as a build in flight may serve what it read
+// before the rewrite.
 type sharedReads struct {
 	mu      sync.Mutex
 	at      types.StreamPosition // the position entries were read at
@@ -103,7 +107,7 @@ type timelineKey struct {
 // at, shared between builds when the range is positive.
 func (s *SyncAPI) roomEventsAt(ctx context.Context, at types.StreamPosition, roomID string, lo, hi types.StreamPosition, batch int) ([]*types.Event, error) {
 	read := func() ([]*types.Event, error) { return s.db.RoomEvents(ctx, roomID, lo, hi, batch, true) }
-	if lo <= 0 || hi > at {
+	if lo <= 0 || hi > at || !s.shown(at) {
 		return read()
 	}
 	return sharedRead(&s.shared, at, timelineKey{roomID, lo, hi, batch, true}, read)
@@ -125,10 +129,31 @@ func (s *SyncAPI) roomsAndMemberEventsBetween(ctx context.Context, from, to type
 	}
 	var r roomsAndMembers
 	var err error
-	if from <= 0 {
+	if from <= 0 || !s.shown(to) {
 		r, err = read()
 	} else {
 		r, err = sharedRead(&s.shared, to, roomsAndMembersKey{from, to}, read)
 	}
 	return r.rooms, r.members, err
+}
+
+type relationsKey struct {
+	upTo    types.StreamPosition
+	parents string // the parent event IDs, NUL-separated
+}
+
+// relationsOf is db.RelationsOf, shared between the builds at upTo. The
+// answer is read-only.
+func (s *SyncAPI) relationsOf(ctx context.Context, parents []string, upTo types.StreamPosition) ([]storage.RelationRow, error) {
+	read := func() ([]storage.RelationRow, error) { return s.db.RelationsOf(ctx, parents, upTo) }
+	if !s.shown(upTo) {
+		return read()
+	}
+	return sharedRead(&s.shared, upTo, relationsKey{upTo, strings.Join(parents, "\x00")}, read)
+}
+
+// shown reports whether the notifier has shown position at (so all at or
+// below it is committed): only such reads are shared.
+func (s *SyncAPI) shown(at types.StreamPosition) bool {
+	return at > 0 && at <= s.notif.Current().PDU
 }
