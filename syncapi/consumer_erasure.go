@@ -91,6 +91,7 @@ func (s *SyncAPI) onErased(ctx context.Context, msg stream.Message, userID strin
 		if err != nil {
 			return err
 		}
+		s.shared.forget() // old events rewritten at no new position
 		erased, after = erased+n, last
 		if n < erasureChunk {
 			break

@@ -296,6 +296,7 @@ func (b *roomBatch) redaction(ctx context.Context, r *rsapi.OutputRedaction) err
 	if err := s.db.UpdateEventJSON(ctx, tx, r.RedactedEventID, js, true); err != nil {
 		return err
 	}
+	b.after = append(b.after, s.shared.forget) // rewritten at no new position
 	if target.IsState() {
 		// The event that replaced it carries its content as prev_content.
 		next, err := s.db.NextInStateSlot(ctx, tx, target)
@@ -333,6 +334,7 @@ func (b *roomBatch) purgeRoom(ctx context.Context, roomID string) error {
 	b.after = append(b.after, func() {
 		s.cache.invalidate(roomID)
 		s.db.ForgetUnreadCounts()
+		s.shared.forget()
 		s.notif.ForgetRoom(roomID)
 	})
 	return nil

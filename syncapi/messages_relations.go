@@ -34,7 +34,7 @@ func (s *SyncAPI) aggregationsWith(ctx context.Context, pre *roomPrefetch, evs [
 	rows, ok := pre.relationsOf(ids, upTo)
 	if !ok {
 		var err error
-		if rows, err = s.db.RelationsOf(ctx, ids, upTo); err != nil {
+		if rows, err = s.relationsOf(ctx, ids, upTo); err != nil {
 			return nil, err
 		}
 	}

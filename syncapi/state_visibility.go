@@ -142,7 +142,7 @@ func (s *SyncAPI) fetchTimeline(ctx context.Context, roomID string, lo, hi types
 		rows, ok := pre.roomEvents(roomID, lo, upper, batch)
 		if !ok {
 			var err error
-			if rows, err = s.db.RoomEvents(ctx, roomID, lo, upper, batch, true); err != nil {
+			if rows, err = s.roomEventsAt(ctx, hi, roomID, lo, upper, batch); err != nil {
 				return nil, false, err
 			}
 		}

@@ -156,7 +156,7 @@ func (s *SyncAPI) buildRooms(ctx context.Context, sr *syncRequest, since, cur ty
 		// The member events of the same range go to presence and
 		// device lists (sr.memberEvents): one statement for both.
 		var evs []storage.MembershipChange
-		if eventRooms, evs, err = s.db.RoomsAndMemberEventsBetween(ctx, since.PDU, cur.PDU); err != nil {
+		if eventRooms, evs, err = s.roomsAndMemberEventsBetween(ctx, since.PDU, cur.PDU); err != nil {
 			return err
 		}
 		sr.memberEvents = memberEventsRead{from: since.PDU, to: cur.PDU, evs: evs, done: true}

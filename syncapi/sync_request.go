@@ -93,23 +93,30 @@ func (s *SyncAPI) parseSyncRequest(req *http.Request, dev *uapi.Device) (*syncRe
 // loadFilter resolves a filter query parameter: inline JSON or a filter ID.
 func (s *SyncAPI) loadFilter(ctx context.Context, userID, v string) (*types.Filter, *httputil.JSONResponse) {
 	data := []byte(v)
-	if !strings.HasPrefix(strings.TrimSpace(v), "{") {
-		stored, err := s.db.GetFilter(ctx, userID, v)
+	stored := !strings.HasPrefix(strings.TrimSpace(v), "{")
+	if stored {
+		if f := s.filters.get(userID, v); f != nil {
+			return f, nil
+		}
+		raw, err := s.db.GetFilter(ctx, userID, v)
 		if err != nil {
 			s.log.Error("load filter", "error", err)
 			r := httputil.InternalError()
 			return nil, &r
 		}
-		if stored == nil {
+		if raw == nil {
 			r := httputil.InvalidParam("No such filter %q", v)
 			return nil, &r
 		}
-		data = stored
+		data = raw
 	}
 	f, err := types.ParseFilter(data)
 	if err != nil {
 		r := httputil.BadJSON("Invalid filter: %v", err)
 		return nil, &r
+	}
+	if stored {
+		s.filters.put(userID, v, f)
 	}
 	return f, nil
 }

@@ -41,7 +41,9 @@ type SyncAPI struct {
 	streams                    map[string]*stream.Stream
 	sliding                    *slidingConns
 	progress                   *progress
-	heads                      *headReads // stream head reads shared by concurrent requests (sync_heads.go)
+	heads                      *headReads    // stream head reads shared by concurrent requests (sync_heads.go)
+	shared                     sharedReads   // reads shared by the /syncs built at one position (sync_shared.go)
+	filters                    parsedFilters // stored filters, parsed (sync_filtercache.go)
 	// keys serves the E2EE fields of /sync (e2ee_devicelists.go); nil: none.
 	keys Keys
 	// fed backfills /messages from other servers (messages_backfill.go); nil when

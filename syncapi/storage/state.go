@@ -186,15 +186,6 @@ func (d *DB) AllJoinedMembers(ctx context.Context) (map[string][]string, error) 
 	return out, rows.Err()
 }
 
-// MembershipsAt returns the user's latest membership in every room it has
-// ever had one in, as of position at.
-func (d *DB) MembershipsAt(ctx context.Context, userID string, at types.StreamPosition) ([]MembershipChange, error) {
-	rows, err := d.DB.QueryContext(ctx, `SELECT m.room_id, m.membership, m.event_id, m.pos FROM syncapi_memberships m
-		WHERE m.user_id = $1 AND m.pos = (SELECT MAX(pos) FROM syncapi_memberships
-			WHERE user_id = $1 AND room_id = m.room_id AND pos <= $2)`, userID, int64(at))
-	return scanMemberships(rows, err, userID)
-}
-
 // MembershipHistory returns the user's membership changes in roomID, oldest first.
 func (d *DB) MembershipHistory(ctx context.Context, userID, roomID string) ([]MembershipChange, error) {
 	rows, err := d.DB.QueryContext(ctx, `SELECT room_id, membership, event_id, pos FROM syncapi_memberships

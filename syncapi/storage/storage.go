@@ -32,6 +32,8 @@ type DB struct {
 	// filters keeps stored filters: they never change once stored, and a
 	// client sends the same filter ID with every /sync.
 	filters *boundedMap[[2]string, []byte]
+	// memberships: users' last MembershipsAt answers (memberships_cache.go).
+	memberships *boundedMap[string, keptMemberships]
 	// toDeviceAcked: devices with no to-device message left up to a
 	// position (a message sent later takes a higher one).
 	toDeviceAcked *boundedMap[[2]string, types.StreamPosition]
@@ -53,6 +55,7 @@ const (
 func New(db *storage.DB) *DB {
 	return &DB{DB: db, unread: newUnreadCache(), unreadLog: newUnreadLog(), Fence: writer.NewFence(WriterTable),
 		filters:       newBoundedMap[[2]string, []byte](maxCachedFilters),
+		memberships:   newBoundedMap[string, keptMemberships](maxKeptMemberships),
 		toDeviceAcked: newBoundedMap[[2]string, types.StreamPosition](maxAckedDevices)}
 }
 
