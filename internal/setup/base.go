@@ -71,6 +71,20 @@ func (b *Base) CloseDatabases() {
 	b.dbs, b.dbNames = nil, nil
 }
 
+// ReleaseIdleMemory gives back the memory start-up left in the
+// databases' connections (storage.DB.ReleaseIdleMemory); the server
+// calls it once it is up.
+func (b *Base) ReleaseIdleMemory(ctx context.Context) {
+	b.mu.Lock()
+	dbs, names := append([]*storage.DB(nil), b.dbs...), append([]string(nil), b.dbNames...)
+	b.mu.Unlock()
+	for i, db := range dbs {
+		if err := db.ReleaseIdleMemory(ctx); err != nil {
+			b.Log.Warn("releasing idle database memory", "database", names[i], "error", err)
+		}
+	}
+}
+
 // CheckDatabases checks every database opened through OpenDB, returning
 // each component's error (nil when it answered).
 func (b *Base) CheckDatabases(ctx context.Context) map[string]error {
