@@ -9,6 +9,7 @@ import (
 	"github.com/axon-hs/axon/internal/uia"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/internal/httputil"
@@ -78,6 +79,9 @@ func (b *Base) ReleaseIdleMemory(ctx context.Context) {
 	b.mu.Lock()
 	dbs, names := append([]*storage.DB(nil), b.dbs...), append([]string(nil), b.dbNames...)
 	b.mu.Unlock()
+	// Bounded: the writer's part waits for a running commit.
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
 	for i, db := range dbs {
 		if err := db.ReleaseIdleMemory(ctx); err != nil {
 			b.Log.Warn("releasing idle database memory", "database", names[i], "error", err)
