@@ -41,7 +41,12 @@ func newPushCache() *pushCache {
 }
 
 func (p *pushCache) set(userID string, content []byte) {
-	rs := pushrules.Compile(pushrules.WithDefaults(userID, content))
+	var rs *pushrules.Compiled
+	if len(content) == 0 {
+		rs = pushrules.CompileDefaults(userID)
+	} else {
+		rs = pushrules.Compile(pushrules.WithDefaults(userID, content))
+	}
 	p.mu.Lock()
 	if len(p.rules) > maxCachedRuleSets {
 		p.rules, p.defaults = map[string]*pushrules.Compiled{}, map[string]bool{}

@@ -66,6 +66,10 @@ func runCmd(args []string) error {
 		srv.Shutdown(context.Background())
 		return err
 	}
+	// Start-up is over: what it filled (SQLite connections and caches,
+	// the binary's pages) need not stay resident.
+	srv.Base.ReleaseIdleMemory(ctx)
+	trimCHeap()
 	releaseStartupPages()
 	log.Info("axon is running", "server_name", cfg.ServerName, "version", version,
 		"client_url", "http://"+srv.Addr("client"), "registration", cfg.Registration.Mode)

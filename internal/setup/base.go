@@ -9,6 +9,7 @@ import (
 	"github.com/axon-hs/axon/internal/uia"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/axon-hs/axon/internal/config"
 	"github.com/axon-hs/axon/internal/httputil"
@@ -69,6 +70,23 @@ func (b *Base) CloseDatabases() {
 		}
 	}
 	b.dbs, b.dbNames = nil, nil
+}
+
+// ReleaseIdleMemory gives back the memory start-up left in the
+// databases' connections (storage.DB.ReleaseIdleMemory); the server
+// calls it once it is up.
+func (b *Base) ReleaseIdleMemory(ctx context.Context) {
+	b.mu.Lock()
+	dbs, names := append([]*storage.DB(nil), b.dbs...), append([]string(nil), b.dbNames...)
+	b.mu.Unlock()
+	// Bounded: the writer's part waits for a running commit.
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for i, db := range dbs {
+		if err := db.ReleaseIdleMemory(ctx); err != nil {
+			b.Log.Warn("releasing idle database memory", "database", names[i], "error", err)
+		}
+	}
 }
 
 // CheckDatabases checks every database opened through OpenDB, returning

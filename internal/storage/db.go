@@ -118,6 +118,9 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	return &DB{Dialect: Postgres, reader: pool, writer: pool}, nil
 }
 
+// sqliteReaders is the most read connections one SQLite database keeps.
+const sqliteReaders = 4
+
 // sqliteSoftHeapLimit bounds the memory of all SQLite databases of the
 // process together (page and statement caches); see openSQLite.
 const sqliteSoftHeapLimit = 8 << 20
@@ -180,8 +183,8 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	// Four readers serve two cores well; more only grew memory (each has
 	// its own page and statement caches).
-	reader.SetMaxOpenConns(4)
-	reader.SetMaxIdleConns(4)
+	reader.SetMaxOpenConns(sqliteReaders)
+	reader.SetMaxIdleConns(sqliteReaders)
 	db := &DB{Dialect: SQLite, reader: reader, writer: writer}
 	db.startWriter()
 	db.startCheckpointer()

@@ -240,3 +240,24 @@ func TestInsertID(t *testing.T) {
 		})
 	}
 }
+
+// TestReleaseIdleMemoryKeepsWorking: on both engines, reads and writes go
+// on after ReleaseIdleMemory (on SQLite through newly opened readers).
+func TestReleaseIdleMemoryKeepsWorking(t *testing.T) {
+	storagetest.ForEachBackend(t, "test", testMigrations, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		if _, err := db.ExecContext(ctx, `INSERT INTO items (name) VALUES ('before')`); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.ReleaseIdleMemory(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO items (name) VALUES ('after')`); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM items`).Scan(&n); err != nil || n != 2 {
+			t.Fatalf("read after the release: %d rows, %v", n, err)
+		}
+	})
+}

@@ -13,7 +13,7 @@ import (
 // rules, in priority order, with key paths, globs, comparison values and
 // action outcomes already parsed. It is immutable and safe to share.
 type Compiled struct {
-	rules []compiledRule
+	rules []*compiledRule // shared between users' sets (CompileDefaults)
 }
 
 type compiledRule struct {
@@ -50,19 +50,18 @@ type cond struct {
 // shadow nothing: they simply never match, as the spec requires.
 func Compile(rs *Ruleset) *Compiled {
 	c := &Compiled{}
-	for _, kind := range Kinds {
-		for _, r := range *rs.List(kind) {
-			if !r.Enabled {
-				continue
-			}
-			conds := compileConds(kind, r)
-			for i := range conds {
-				conds[i].shared = sharedID(&conds[i])
-			}
-			c.rules = append(c.rules, compiledRule{conds: conds, res: outcome(r)})
-		}
+	for _, kr := range enabledRules(rs) {
+		c.rules = append(c.rules, compileRule(kr.kind, kr.rule))
 	}
 	return c
+}
+
+func compileRule(kind string, r *Rule) *compiledRule {
+	conds := compileConds(kind, r)
+	for i := range conds {
+		conds[i].shared = sharedID(&conds[i])
+	}
+	return &compiledRule{conds: conds, res: outcome(r)}
 }
 
 func compileConds(kind string, r *Rule) []cond {
@@ -147,8 +146,7 @@ func outcome(r *Rule) Result {
 
 // Evaluate returns the outcome of the first rule matching ev.
 func (c *Compiled) Evaluate(ev *Event, ctx *Context) Result {
-	for i := range c.rules {
-		r := &c.rules[i]
+	for _, r := range c.rules {
 		if r.matches(ev, ctx) {
 			return r.res
 		}
