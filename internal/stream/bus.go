@@ -336,7 +336,9 @@ func (b *Bus) Check(ctx context.Context) error {
 }
 
 // MaxPayload is the largest message the embedded NATS server takes (the
-// NATS maximum). One room output can be big: a join over federation
-// carries the room's whole state (10,000 members and 10,000 other state
-// events are ~15 MB). An external NATS needs max_payload as large.
+// NATS maximum). Room outputs name big state changes instead of carrying
+// them, but the polylith's RPC replies travel over the same connection,
+// and QueryStateDelta answers a big join's whole change in one reply
+// (10,000 members and 10,000 other state events are ~15 MB). An external
+// NATS needs max_payload as large.
 const MaxPayload = 64 << 20
