@@ -29,9 +29,6 @@ type DB struct {
 	unread *unreadCache
 	// unreadLog: notification rows this process committed as writer.
 	unreadLog *unreadLog
-	// filters keeps stored filters: they never change once stored, and a
-	// client sends the same filter ID with every /sync.
-	filters *boundedMap[[2]string, []byte]
 	// memberships: users' last MembershipsAt answers (memberships_cache.go).
 	memberships *boundedMap[string, keptMemberships]
 	// toDeviceAcked: devices with no to-device message left up to a
@@ -47,14 +44,12 @@ const WriterTable = "syncapi_writer"
 
 // Bounds of the caches above.
 const (
-	maxCachedFilters = 10_000
-	maxAckedDevices  = 50_000
+	maxAckedDevices = 50_000
 )
 
 // New wraps db, whose schema Migrations must already have been applied.
 func New(db *storage.DB) *DB {
 	return &DB{DB: db, unread: newUnreadCache(), unreadLog: newUnreadLog(), Fence: writer.NewFence(WriterTable),
-		filters:       newBoundedMap[[2]string, []byte](maxCachedFilters),
 		memberships:   newBoundedMap[string, keptMemberships](maxKeptMemberships),
 		toDeviceAcked: newBoundedMap[[2]string, types.StreamPosition](maxAckedDevices)}
 }
