@@ -95,7 +95,7 @@ func (s *SyncAPI) loadFilter(ctx context.Context, userID, v string) (*types.Filt
 	data := []byte(v)
 	stored := !strings.HasPrefix(strings.TrimSpace(v), "{")
 	if stored {
-		if f := s.filters.get(userID, v); f != nil {
+		if f, ok := s.filters.Get([2]string{userID, v}); ok {
 			return f, nil
 		}
 		raw, err := s.db.GetFilter(ctx, userID, v)
@@ -116,7 +116,7 @@ func (s *SyncAPI) loadFilter(ctx context.Context, userID, v string) (*types.Filt
 		return nil, &r
 	}
 	if stored {
-		s.filters.put(userID, v, f)
+		s.filters.Put([2]string{userID, v}, f)
 	}
 	return f, nil
 }

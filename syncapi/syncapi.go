@@ -41,9 +41,9 @@ type SyncAPI struct {
 	streams                    map[string]*stream.Stream
 	sliding                    *slidingConns
 	progress                   *progress
-	heads                      *headReads    // stream head reads shared by concurrent requests (sync_heads.go)
-	shared                     sharedReads   // reads shared by the /syncs built at one position (sync_shared.go)
-	filters                    parsedFilters // stored filters, parsed (sync_filtercache.go)
+	heads                      *headReads     // stream head reads shared by concurrent requests (sync_heads.go)
+	shared                     sharedReads    // reads shared by the /syncs built at one position (sync_shared.go)
+	filters                    *parsedFilters // stored filters, parsed (sync_filtercache.go)
 	// keys serves the E2EE fields of /sync (e2ee_devicelists.go); nil: none.
 	keys Keys
 	// fed backfills /messages from other servers (messages_backfill.go); nil when
@@ -90,6 +90,7 @@ func New(ctx context.Context, base *setup.Base, users Users, rooms Rooms, keys K
 	s := &SyncAPI{
 		base: base, log: log.With("component", "syncapi"), db: db, users: users, rooms: rooms, fed: fed, pusher: pusher,
 		cache:         newStateCache(db),
+		filters:       newParsedFilters(),
 		lazy:          newLazySent(),
 		push:          newPushCache(),
 		ignores:       newIgnoreCache(),

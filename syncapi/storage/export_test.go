@@ -27,7 +27,7 @@ func (d *DB) UnreadLogCovers(user string, joined []string, from, upTo types.Stre
 // MembershipsKept says whether MembershipsAt(user, at) would be answered
 // from the user's kept answer.
 func (d *DB) MembershipsKept(user string, at types.StreamPosition) bool {
-	k, ok := d.memberships.get(user)
+	k, ok := d.memberships.Get(user)
 	return ok && k.at <= at && d.unreadLog.noMemberChange(user, k.at, at)
 }
 

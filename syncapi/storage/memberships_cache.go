@@ -23,13 +23,13 @@ const maxKeptMemberships = 20_000
 // was read (every /sync of a woken long-poll asks, and memberships
 // rarely change); everyone else reads the table.
 func (d *DB) MembershipsAt(ctx context.Context, userID string, at types.StreamPosition) ([]MembershipChange, error) {
-	if k, ok := d.memberships.get(userID); ok && k.at <= at && d.unreadLog.noMemberChange(userID, k.at, at) {
+	if k, ok := d.memberships.Get(userID); ok && k.at <= at && d.unreadLog.noMemberChange(userID, k.at, at) {
 		return slices.Clone(k.ms), nil
 	}
 	ms, err := d.membershipsAt(ctx, userID, at)
 	if err == nil && d.unreadLog.committedThrough(at) {
 		kept := keptMemberships{at: at, ms: slices.Clone(ms)}
-		d.memberships.update(userID, func(old keptMemberships, ok bool) keptMemberships {
+		d.memberships.Update(userID, func(old keptMemberships, ok bool) keptMemberships {
 			if ok && old.at > at {
 				return old
 			}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/axon-hs/axon/internal/boundedmap"
 	"github.com/axon-hs/axon/internal/storage"
 	istream "github.com/axon-hs/axon/internal/stream"
 	"github.com/axon-hs/axon/internal/streampos"
@@ -30,10 +31,10 @@ type DB struct {
 	// unreadLog: notification rows this process committed as writer.
 	unreadLog *unreadLog
 	// memberships: users' last MembershipsAt answers (memberships_cache.go).
-	memberships *boundedMap[string, keptMemberships]
+	memberships *boundedmap.Map[string, keptMemberships]
 	// toDeviceAcked: devices with no to-device message left up to a
 	// position (a message sent later takes a higher one).
-	toDeviceAcked *boundedMap[[2]string, types.StreamPosition]
+	toDeviceAcked *boundedmap.Map[[2]string, types.StreamPosition]
 	// Fence is the writer epoch every consumer transaction checks
 	// (internal/writer; set only with syncapi replicas).
 	Fence *writer.Fence
@@ -50,8 +51,8 @@ const (
 // New wraps db, whose schema Migrations must already have been applied.
 func New(db *storage.DB) *DB {
 	return &DB{DB: db, unread: newUnreadCache(), unreadLog: newUnreadLog(), Fence: writer.NewFence(WriterTable),
-		memberships:   newBoundedMap[string, keptMemberships](maxKeptMemberships),
-		toDeviceAcked: newBoundedMap[[2]string, types.StreamPosition](maxAckedDevices)}
+		memberships:   boundedmap.New[string, keptMemberships](maxKeptMemberships),
+		toDeviceAcked: boundedmap.New[[2]string, types.StreamPosition](maxAckedDevices)}
 }
 
 // NextPos allocates the next position of a counter inside tx. The row

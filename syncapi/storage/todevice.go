@@ -73,7 +73,7 @@ func (d *DB) ToDeviceBetween(ctx context.Context, userID, deviceID string, from,
 // messages take higher positions) is not looked up again.
 func (d *DB) DeleteToDeviceUpTo(ctx context.Context, userID, deviceID string, pos types.StreamPosition) error {
 	device := [2]string{userID, deviceID}
-	if upTo, ok := d.toDeviceAcked.get(device); ok && pos <= upTo {
+	if upTo, ok := d.toDeviceAcked.Get(device); ok && pos <= upTo {
 		return nil
 	}
 	var one int
@@ -87,6 +87,6 @@ func (d *DB) DeleteToDeviceUpTo(ctx context.Context, userID, deviceID string, po
 			return err
 		}
 	}
-	d.toDeviceAcked.update(device, func(upTo types.StreamPosition, _ bool) types.StreamPosition { return max(upTo, pos) })
+	d.toDeviceAcked.Update(device, func(upTo types.StreamPosition, _ bool) types.StreamPosition { return max(upTo, pos) })
 	return nil
 }
