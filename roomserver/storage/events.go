@@ -177,27 +177,34 @@ func (d *DB) EventsByNID(ctx context.Context, q storage.Querier, nids []int64) (
 
 // inChunks runs query for keys 500 at a time (bind parameters of one
 // statement), with the IN list and its arguments, and joins the results.
-// Keys of several chunks are sorted first, so each chunk reads one range
-// of the index: in the order given (a joined room's state), every chunk
-// read pages across the whole index.
 func inChunks[K cmp.Ordered](keys []K, query func(in string, args []any) ([]*Event, error)) ([]*Event, error) {
-	if len(keys) > 500 {
-		keys = slices.Sorted(slices.Values(keys))
-	}
 	var out []*Event
-	for start := 0; start < len(keys); start += 500 {
-		chunk := keys[start:min(start+500, len(keys))]
+	err := eachChunk(keys, 500, func(chunk []K) error {
 		args := make([]any, len(chunk))
 		for i, k := range chunk {
 			args[i] = k
 		}
 		evs, err := query(storage.InList(1, len(chunk)), args)
-		if err != nil {
-			return nil, err
-		}
 		out = append(out, evs...)
+		return err
+	})
+	return out, err
+}
+
+// eachChunk calls fn with keys chunkMax at a time. Keys of several chunks
+// are sorted first, so each chunk reads one range of the index: in the
+// order given (a joined room's state), every chunk read pages across the
+// whole index.
+func eachChunk[K cmp.Ordered](keys []K, chunkMax int, fn func(chunk []K) error) error {
+	if len(keys) > chunkMax {
+		keys = slices.Sorted(slices.Values(keys))
 	}
-	return out, nil
+	for start := 0; start < len(keys); start += chunkMax {
+		if err := fn(keys[start:min(start+chunkMax, len(keys))]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // EventByID returns nil, nil when unknown.
@@ -245,15 +252,9 @@ func (d *DB) RoomEventsAfter(ctx context.Context, roomNID, after int64, limit in
 // storage.DB.InLookup).
 func (d *DB) EventNIDsByID(ctx context.Context, q storage.Querier, ids []string) (map[string]int64, error) {
 	out := make(map[string]int64, len(ids))
-	const chunkMax = 256
-	if len(ids) > chunkMax { // as inChunks
-		ids = slices.Sorted(slices.Values(ids))
-	}
-	for start := 0; start < len(ids); start += chunkMax {
-		chunk := ids[start:min(start+chunkMax, len(ids))]
-		if err := d.eventNIDs(ctx, q, chunk, out); err != nil {
-			return nil, err
-		}
+	err := eachChunk(ids, 256, func(chunk []string) error { return d.eventNIDs(ctx, q, chunk, out) })
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
