@@ -105,6 +105,21 @@ func (s *SyncAPI) readHeads(ctx context.Context) ([]uint64, error) {
 	return heads, nil
 }
 
+// knownHeads is readHeads answered from memory (stream.KnownHead), or
+// false when a stream's head must be read.
+func (s *SyncAPI) knownHeads() ([]uint64, bool) {
+	heads := make([]uint64, len(caughtUpStreams))
+	for i, name := range caughtUpStreams {
+		if st := s.streams[name]; st != nil {
+			var ok bool
+			if heads[i], ok = st.KnownHead(); !ok {
+				return nil, false
+			}
+		}
+	}
+	return heads, true
+}
+
 // waitCaughtUp waits until the consumed streams have applied every
 // message that was in the log when called. The senders were answered
 // once their messages were in the log, so that is every write the client

@@ -18,23 +18,14 @@ import "context"
 // at least that of every message whose publisher was answered before the
 // call (LastSeq's guarantee, answered from memory where it can be).
 func (s *Stream) Head(ctx context.Context) (uint64, error) {
-	if s.bus.server == nil {
-		return s.LastSeq(ctx) // other processes publish too
-	}
-	p := s.bus.board(s.name)
-	p.mu.Lock()
-	known, off, head := p.headKnown, p.headOff, max(p.headBase, p.headAcked)
-	p.mu.Unlock()
-	if off {
-		return s.LastSeq(ctx)
-	}
-	if known {
+	if head, ok := s.KnownHead(); ok {
 		return head, nil
 	}
 	last, err := s.LastSeq(ctx)
-	if err != nil {
-		return 0, err
+	if err != nil || s.bus.server == nil {
+		return last, err
 	}
+	p := s.bus.board(s.name)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.headOff {
@@ -42,6 +33,21 @@ func (s *Stream) Head(ctx context.Context) (uint64, error) {
 	}
 	p.headBase, p.headKnown = max(p.headBase, last), true
 	return max(p.headBase, p.headAcked), nil
+}
+
+// KnownHead is Head when it can be answered from memory, without asking
+// the server (false: call Head).
+func (s *Stream) KnownHead() (uint64, bool) {
+	if s.bus.server == nil {
+		return 0, false // other processes publish too
+	}
+	p := s.bus.board(s.name)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.headKnown || p.headOff {
+		return 0, false
+	}
+	return max(p.headBase, p.headAcked), true
 }
 
 // acknowledged records an acknowledged sequence for Head (p.mu held).
