@@ -77,9 +77,10 @@ const catchUpTimeout = 3 * time.Second
 var caughtUpStreams = []string{stream.RoomEvents, stream.AccountData, stream.DeviceListUpdates}
 
 // readHeads reads the newest sequence of each of caughtUpStreams (0 for
-// one this server does not consume). The streams are asked at once, not
-// one after the other: a request that arrives after a send waits for
-// these reads before it can answer.
+// one this server does not consume). With the embedded server the heads
+// are known in memory (Stream.Head); otherwise the streams are asked at
+// once, not one after the other: a request that arrives after a send
+// waits for these reads before it can answer.
 func (s *SyncAPI) readHeads(ctx context.Context) ([]uint64, error) {
 	heads := make([]uint64, len(caughtUpStreams))
 	errs := make([]error, len(caughtUpStreams))
@@ -92,7 +93,7 @@ func (s *SyncAPI) readHeads(ctx context.Context) ([]uint64, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			heads[i], errs[i] = st.LastSeq(ctx)
+			heads[i], errs[i] = st.Head(ctx)
 		}()
 	}
 	wg.Wait()
@@ -102,6 +103,21 @@ func (s *SyncAPI) readHeads(ctx context.Context) ([]uint64, error) {
 		}
 	}
 	return heads, nil
+}
+
+// knownHeads is readHeads answered from memory (stream.KnownHead), or
+// false when a stream's head must be read.
+func (s *SyncAPI) knownHeads() ([]uint64, bool) {
+	heads := make([]uint64, len(caughtUpStreams))
+	for i, name := range caughtUpStreams {
+		if st := s.streams[name]; st != nil {
+			var ok bool
+			if heads[i], ok = st.KnownHead(); !ok {
+				return nil, false
+			}
+		}
+	}
+	return heads, true
 }
 
 // waitCaughtUp waits until the consumed streams have applied every

@@ -103,7 +103,7 @@ func New(ctx context.Context, base *setup.Base, users Users, rooms Rooms, keys K
 		sliding:       newSlidingConns(),
 		progress:      newProgress(),
 	}
-	s.heads = &headReads{read: s.readHeads}
+	s.heads = &headReads{read: s.readHeads, known: s.knownHeads}
 	if err := s.loadErasedUsers(ctx); err != nil {
 		return nil, fmt.Errorf("syncapi erased users: %w", err)
 	}

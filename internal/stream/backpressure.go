@@ -18,8 +18,11 @@ type progressBoard struct {
 	mu        sync.Mutex
 	published uint64
 	resets    uint64 // times a publisher here created the stream again (reset.go)
-	applied   map[*consumerSlot]uint64
-	changed   chan struct{}
+	// Head's memory (heads.go).
+	headKnown, headOff  bool
+	headBase, headAcked uint64
+	applied             map[*consumerSlot]uint64
+	changed             chan struct{}
 }
 
 type consumerSlot struct{ board *progressBoard }
@@ -68,6 +71,7 @@ func (c *consumerSlot) leave() {
 func (p *progressBoard) publishedUpTo(seq uint64) {
 	p.mu.Lock()
 	p.published = seq
+	p.acknowledged(seq)
 	p.mu.Unlock()
 }
 

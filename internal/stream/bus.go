@@ -267,6 +267,7 @@ func (b *Bus) DeleteStreams(ctx context.Context) error {
 		return err
 	}
 	for _, name := range toDelete {
+		b.board(name).renumbered() // Head asks again (heads.go)
 		if err := b.js.DeleteStream(ctx, name); err != nil {
 			return fmt.Errorf("delete stream %s: %w", name, err)
 		}

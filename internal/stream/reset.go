@@ -229,6 +229,7 @@ func (s *Stream) restore(ctx context.Context) error {
 		return err
 	}
 	b := s.bus.board(s.name)
+	b.renumbered()
 	b.mu.Lock()
 	b.resets++
 	b.mu.Unlock()
