@@ -1,6 +1,7 @@
 package clientapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -31,14 +32,16 @@ func readContent(req *http.Request) (json.RawMessage, *httputil.JSONResponse) {
 	if r != nil {
 		return nil, r
 	}
-	var obj map[string]json.RawMessage
-	if r := httputil.UnmarshalJSON(data, &obj); r != nil {
-		return nil, r
-	}
-	if len(strings.TrimSpace(string(data))) == 0 {
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 {
 		return []byte("{}"), nil
 	}
-	if obj == nil { // JSON null decodes without error
+	if r := httputil.CheckJSON(data); r != nil {
+		return nil, r
+	}
+	// Valid JSON: an object if it opens with a brace (the content is kept
+	// as sent, so it is not decoded here).
+	if trimmed[0] != '{' {
 		r := httputil.BadJSON("Event content must be a JSON object")
 		return nil, &r
 	}

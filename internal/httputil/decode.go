@@ -66,17 +66,8 @@ func UnmarshalJSON(data []byte, v any) *JSONResponse {
 	if len(bytes.TrimSpace(data)) == 0 {
 		data = []byte("{}")
 	}
-	if !utf8.Valid(data) {
-		r := NotJSON("Request body is not valid UTF-8")
-		return &r
-	}
-	if !json.Valid(data) {
-		r := NotJSON("Request body is not valid JSON")
-		return &r
-	}
-	if err := jsontext.Check(data); err != nil {
-		r := BadJSON("Request body refused: %v", err)
-		return &r
+	if r := CheckJSON(data); r != nil {
+		return r
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		var typeErr *json.UnmarshalTypeError
@@ -109,4 +100,23 @@ func DecodeVisibility(req *http.Request) (string, *JSONResponse) {
 		return "", &r
 	}
 	return body.Visibility, nil
+}
+
+// CheckJSON is what UnmarshalJSON asks of a non-empty body before it
+// decodes it: valid UTF-8, valid JSON, nothing jsontext refuses. For a
+// body kept as it is (event content), which needs no decoding.
+func CheckJSON(data []byte) *JSONResponse {
+	if !utf8.Valid(data) {
+		r := NotJSON("Request body is not valid UTF-8")
+		return &r
+	}
+	if !json.Valid(data) {
+		r := NotJSON("Request body is not valid JSON")
+		return &r
+	}
+	if err := jsontext.Check(data); err != nil {
+		r := BadJSON("Request body refused: %v", err)
+		return &r
+	}
+	return nil
 }

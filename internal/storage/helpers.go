@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // ErrNotFound is every storage package's "no such row"; match it with
@@ -40,6 +41,27 @@ func InList(first, count int) string {
 // cols placeholders: the VALUES list of a multi-row insert, one
 // statement instead of a round trip (and a statement's overhead) per row.
 func Rows(cols, rows int) string {
+	if rows > maxCachedRows {
+		return buildRows(cols, rows)
+	}
+	key := [2]int{cols, rows}
+	if s, ok := rowsCache.Load(key); ok {
+		return s.(string)
+	}
+	s := buildRows(cols, rows)
+	rowsCache.Store(key, s)
+	return s
+}
+
+// rowsCache keeps the VALUES lists of the shapes hot inserts take (runs
+// of up to 64 rows, storage.Runs): building one cost an allocation per
+// placeholder, for every batch. The shapes are few (a table's column
+// count by a row count up to maxCachedRows).
+var rowsCache sync.Map
+
+const maxCachedRows = 64
+
+func buildRows(cols, rows int) string {
 	groups := make([]string, rows)
 	for i := range groups {
 		groups[i] = "(" + InList(i*cols+1, cols) + ")"

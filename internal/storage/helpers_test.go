@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -23,9 +24,20 @@ func TestRows(t *testing.T) {
 		cols, rows int
 		want       string
 	}{{2, 0, ""}, {1, 2, "($1), ($2)"}, {3, 2, "($1, $2, $3), ($4, $5, $6)"}} {
-		if got := Rows(c.cols, c.rows); got != c.want {
-			t.Errorf("Rows(%d, %d) = %q, want %q", c.cols, c.rows, got, c.want)
+		// twice each (the second from the cache)
+		for range 2 {
+			if got := Rows(c.cols, c.rows); got != c.want {
+				t.Errorf("Rows(%d, %d) = %q, want %q", c.cols, c.rows, got, c.want)
+			}
 		}
+	}
+	if got := Rows(1, maxCachedRows+1); strings.Count(got, "$") != maxCachedRows+1 || !strings.HasSuffix(got, "($65)") {
+		t.Errorf("Rows(1, %d) = %q", maxCachedRows+1, got)
+	}
+	// A cached shape costs no allocation.
+	Rows(20, 16)
+	if n := testing.AllocsPerRun(10, func() { Rows(20, 16) }); n != 0 {
+		t.Errorf("Rows(20, 16) from the cache: %v allocs", n)
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/axon-hs/axon/internal/jsontext"
 )
 
 // EncodeOutput is json.Marshal(o), written directly for the common
@@ -128,7 +130,9 @@ func DecodeOutput(data []byte, o *OutputEvent) error {
 }
 
 func decodeNewRoomEvent(data []byte, o *OutputEvent) bool {
-	root := gjson.ParseBytes(data)
+	// In place: the message's data is not changed after it is read, and
+	// the event's JSON (which a consumer may edit) is copied out below.
+	root := jsontext.ParseInPlace(data)
 	if !root.IsObject() || root.Get("type").Str != string(OutputTypeNewRoomEvent) {
 		return false
 	}

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/axon-hs/axon/internal/jsontext"
 )
 
 // Event is an event parsed once for evaluation against many users' rules:
@@ -26,8 +28,9 @@ const (
 )
 
 // NewEvent wraps client-format event JSON.
+// js must not change while the Event is in use (it is parsed in place).
 func NewEvent(js []byte) *Event {
-	return &Event{root: gjson.ParseBytes(js), fields: make(map[string]gjson.Result, 8)}
+	return &Event{root: jsontext.ParseInPlace(js), fields: make(map[string]gjson.Result, 8)}
 }
 
 func (e *Event) get(path string) gjson.Result {

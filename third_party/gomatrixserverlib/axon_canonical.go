@@ -51,7 +51,7 @@ func hashAndSignCanonical(origin string, keyID KeyID, key ed25519.PrivateKey, ev
 // a compact value before the first key that sorts after it. false if obj
 // is not an object.
 func insertSortedKey(obj []byte, key string, value []byte) ([]byte, bool) {
-	root := gjson.ParseBytes(obj)
+	root := parseNoCopy(obj)
 	if !root.IsObject() || len(obj) < 2 || obj[0] != '{' || obj[len(obj)-1] != '}' {
 		return nil, false
 	}

@@ -34,7 +34,7 @@ func unmarshalEventV2(eventJSON []byte, e *eventV2) error {
 // fillEventV2 sets the fields json.Unmarshal would set from the
 // top-level keys Build writes; false for any other key or type.
 func fillEventV2(e *eventV2, eventJSON []byte) bool {
-	root := gjson.ParseBytes(eventJSON)
+	root := parseNoCopy(eventJSON)
 	if !root.IsObject() {
 		return false
 	}

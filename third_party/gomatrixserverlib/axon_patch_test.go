@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/matrix-org/gomatrixserverlib/spec"
+	"github.com/tidwall/gjson"
 )
 
 // Axon patch: Build names events from the bytes it signed. The ID must be
@@ -49,6 +50,9 @@ func TestBuildNamesEventByReferenceHash(t *testing.T) {
 			}
 			if ev.EventID() != fresh.EventID() || ev.EventID() != ref.EventID {
 				t.Fatalf("%s: built ID %s, reference hash of the event %s / %s", ver.Version(), ev.EventID(), fresh.EventID(), ref.EventID)
+			}
+			if has := gjson.GetBytes(ev.JSON(), "event_id").Exists(); has != (ver.EventIDFormat() == EventIDFormatV1) {
+				t.Fatalf("%s: event_id key present %v:\n%s", ver.Version(), has, ev.JSON())
 			}
 			if c, err := CanonicalJSON(ev.JSON()); err != nil || string(c) != string(ev.JSON()) {
 				t.Fatalf("%s: not canonical:\n%s\n%s", ver.Version(), ev.JSON(), c)

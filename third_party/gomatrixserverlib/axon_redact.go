@@ -78,7 +78,7 @@ var contentKeepingTypes = func() map[string]bool {
 // redactedCanonical is CanonicalJSON(ver.RedactEventJSON(canonical))
 // for a canonical event; ok false where it cannot tell.
 func redactedCanonical(canonical []byte, ver IRoomVersion) ([]byte, bool) {
-	root := gjson.ParseBytes(canonical)
+	root := parseNoCopy(canonical)
 	typ := root.Get("type")
 	if !root.IsObject() || typ.Type != gjson.String || contentKeepingTypes[typ.Str] || !root.Get("content").IsObject() {
 		return nil, false

@@ -157,7 +157,10 @@ func (eb *EventBuilder) Build(
 	eventIDFormat := eb.version.EventIDFormat()
 	var eventStruct struct {
 		EventBuilder
-		EventID        string          `json:"event_id"`
+		// Axon patch 16: omitempty instead of deleting the key from the
+		// JSON again (a copy of the event) for formats without it: only
+		// EventIDFormatV1 sets it, and always to a non-empty ID.
+		EventID        string          `json:"event_id,omitempty"`
 		OriginServerTS spec.Timestamp  `json:"origin_server_ts"`
 		Origin         spec.ServerName `json:"origin"`
 		// This key is either absent or an empty list.
@@ -212,12 +215,6 @@ func (eb *EventBuilder) Build(
 	var eventJSON []byte
 	if eventJSON, err = json.Marshal(&eventStruct); err != nil {
 		return
-	}
-
-	if eventFormat == EventFormatV2 {
-		if eventJSON, err = sjson.DeleteBytes(eventJSON, "event_id"); err != nil {
-			return
-		}
 	}
 
 	if isStateDAGs {

@@ -124,7 +124,7 @@ func noVerifyCanonicalJSON(input []byte) error { return nil }
 
 func verifyEnforcedCanonicalJSON(input []byte) error {
 	valid := true
-	res := gjson.ParseBytes(input)
+	res := parseNoCopy(input)
 	var iter func(key, value gjson.Result) bool
 	iter = func(_, value gjson.Result) bool {
 		if value.IsArray() || value.IsObject() {
@@ -167,12 +167,13 @@ func CanonicalJSONAssumeValid(input []byte) []byte {
 }
 
 // SortJSON reencodes the JSON with the object keys sorted by lexicographically
-// by codepoint. The input must be valid JSON.
+// by codepoint. The input must be valid JSON, and output must not
+// overlap it (Axon patch 16: the input is parsed in place).
 func SortJSON(input, output []byte) []byte {
 	if sortedJSON(input) { // Axon patch 12
 		return append(output, input...)
 	}
-	result := gjson.ParseBytes(input)
+	result := parseNoCopy(input)
 	return sortJSONValue(result, output)
 }
 

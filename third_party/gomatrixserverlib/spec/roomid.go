@@ -20,7 +20,14 @@ type RoomID struct {
 }
 
 func NewRoomID(id string) (*RoomID, error) {
-	return parseAndValidateRoomID(id)
+	// Axon patch 16: parsed into a value, so a caller that dereferences
+	// the result at once (eventV1.RoomID, on every call) does not
+	// allocate it.
+	roomID, err := parseAndValidateRoomID(id)
+	if err != nil {
+		return nil, err
+	}
+	return &roomID, nil
 }
 
 // Returns the full roomID string including leading sigil
@@ -41,22 +48,22 @@ func (room RoomID) Domain() ServerName {
 	return ServerName(room.domain)
 }
 
-func parseAndValidateRoomID(id string) (*RoomID, error) {
+func parseAndValidateRoomID(id string) (RoomID, error) {
 	idLength := len(id)
 	if idLength < 4 { // 4 since minimum roomID includes an !, :, non-empty opaque ID, non-empty domain
-		return nil, fmt.Errorf("length %d is too short to be valid", idLength)
+		return RoomID{}, fmt.Errorf("length %d is too short to be valid", idLength)
 	}
 	if id[0] != roomSigil {
-		return nil, fmt.Errorf("first character is not '%c'", roomSigil)
+		return RoomID{}, fmt.Errorf("first character is not '%c'", roomSigil)
 	}
 
 	hasDomain := strings.ContainsRune(id, localDomainSeparator)
 	if !hasDomain {
 		// new form room IDs must be 43 characters of unpadded urlsafe base64, so check that now.
 		if !domainlessRoomIDRegexp.MatchString(id[1:]) {
-			return nil, fmt.Errorf("domainless room IDs must consist of 43 unpadded urlsafe base64 characters")
+			return RoomID{}, fmt.Errorf("domainless room IDs must consist of 43 unpadded urlsafe base64 characters")
 		}
-		return &RoomID{
+		return RoomID{
 			raw:          id,
 			opaqueID:     id[1:],
 			domain:       "",
@@ -66,23 +73,22 @@ func parseAndValidateRoomID(id string) (*RoomID, error) {
 
 	opaqueID, domain, found := strings.Cut(id[1:], string(localDomainSeparator))
 	if !found {
-		return nil, fmt.Errorf("at least one '%c' is expected in the room id", localDomainSeparator)
+		return RoomID{}, fmt.Errorf("at least one '%c' is expected in the room id", localDomainSeparator)
 	}
 	if _, _, ok := ParseAndValidateServerName(ServerName(domain)); !ok {
-		return nil, fmt.Errorf("domain is invalid")
+		return RoomID{}, fmt.Errorf("domain is invalid")
 	}
 
 	// NOTE: There are no character limitations on the opaque part of room ids
 	opaqueLength := len(opaqueID)
 	if opaqueLength < 1 {
-		return nil, fmt.Errorf("opaque id length %d is too short to be valid", opaqueLength)
+		return RoomID{}, fmt.Errorf("opaque id length %d is too short to be valid", opaqueLength)
 	}
 
-	roomID := &RoomID{
+	return RoomID{
 		raw:          id,
 		opaqueID:     opaqueID,
 		domain:       domain,
 		isDomainless: false,
-	}
-	return roomID, nil
+	}, nil
 }

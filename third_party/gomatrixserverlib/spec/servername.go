@@ -46,11 +46,17 @@ func ParseAndValidateServerName(serverName ServerName) (host string, port int, v
 		return
 	}
 
-	// try parsing as an IPv4 address
-	ip := net.ParseIP(host)
-	if ip != nil && ip.To4() != nil {
-		valid = true
-		return
+	// try parsing as an IPv4 address. Axon patch 16: only a host of
+	// digits and dots (or an unbracketed IPv4-mapped IPv6 address, which
+	// net.ParseIP also takes) can be one; for DNS names (nearly every
+	// server name) the failed parse allocated an error, on every
+	// RoomID() call.
+	if maybeIPv4(host) {
+		ip := net.ParseIP(host)
+		if ip != nil && ip.To4() != nil {
+			valid = true
+			return
+		}
 	}
 
 	// must be a valid DNS Name
@@ -62,6 +68,20 @@ func ParseAndValidateServerName(serverName ServerName) (host string, port int, v
 
 	valid = true
 	return
+}
+
+// maybeIPv4: host is dotted decimal or has a colon, the only forms
+// net.ParseIP can take for an IPv4 address.
+func maybeIPv4(host string) bool {
+	if strings.IndexByte(host, ':') >= 0 {
+		return true
+	}
+	for i := 0; i < len(host); i++ {
+		if c := host[i]; c != '.' && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 func isDNSNameChar(r rune) bool {
