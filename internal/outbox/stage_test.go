@@ -57,3 +57,56 @@ func TestStageManyInOneCall(t *testing.T) {
 		})
 	}
 }
+
+// TestStageAtEndMerged: entries staged at the end by several calls of
+// one transaction (as a SQLite group commit merges them: one INSERT)
+// get, once committed, the IDs of rows holding their own messages, in
+// the order staged; a transaction that fails writes none.
+func TestStageAtEndMerged(t *testing.T) {
+	for _, b := range storagetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db := open(t, b.NewDSN(t))
+			defer db.Close()
+			o := New(db, &memLog{}, cfg)
+			var staged [][]Entry
+			if err := db.WriteTx(ctx, func(tx *storage.Tx) error {
+				staged = [][]Entry{
+					o.StageAtEnd(tx, "room1", []byte("1a"), []byte("1b")),
+					o.StageAtEnd(tx, "room2", []byte("2a")),
+					o.StageAtEnd(tx, "room3"),
+					o.StageAtEnd(tx, "room1", []byte("1c")),
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			var last int64
+			for _, es := range staged {
+				for _, e := range es {
+					var key, data string
+					if err := db.QueryRowContext(ctx, `SELECT msg_key, output_json FROM test_outbox WHERE outbox_id = $1`, e.ID).Scan(&key, &data); err != nil {
+						t.Fatal(err)
+					}
+					if key != e.Key || data != string(e.Data) || e.ID <= last {
+						t.Fatalf("entry %+v: row holds %s %q (previous ID %d)", e, key, data, last)
+					}
+					last = e.ID
+				}
+			}
+			if len(staged[2]) != 0 {
+				t.Fatalf("no messages staged %d entries", len(staged[2]))
+			}
+			if err := db.WriteTx(ctx, func(tx *storage.Tx) error {
+				o.StageAtEnd(tx, "room1", []byte("lost"))
+				return fmt.Errorf("refused")
+			}); err == nil {
+				t.Fatal("failed transaction committed")
+			}
+			var n int
+			if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM test_outbox WHERE output_json = 'lost'`).Scan(&n); err != nil || n != 0 {
+				t.Fatalf("rows of a failed transaction: %d %v", n, err)
+			}
+		})
+	}
+}
