@@ -19,9 +19,6 @@ func outboxConfig(r *RoomServer) outbox.Config {
 // stageOutputs encodes the batch's outputs and writes them to the outbox
 // in the same transaction as the events, so what is committed is
 // published even if the log is down or the process dies right after.
-// They are the transaction's last writes (with the other rooms' in a
-// SQLite group commit: outbox.StageAtEnd); their IDs are read after the
-// commit, by publish.
 func (r *RoomServer) stageOutputs(ctx context.Context, tx *istorage.Tx, roomID string, outputs []api.OutputEvent) ([]outbox.Entry, error) {
 	data := make([][]byte, 0, len(outputs))
 	for i := range outputs {
@@ -31,7 +28,7 @@ func (r *RoomServer) stageOutputs(ctx context.Context, tx *istorage.Tx, roomID s
 		}
 		data = append(data, d)
 	}
-	return r.outbox.StageAtEnd(tx, roomID, data...), nil
+	return r.outbox.Stage(ctx, tx, roomID, data...)
 }
 
 // publish hands committed outputs to the outbox and waits (at most

@@ -83,7 +83,6 @@ type Outbox struct {
 	cfg Config
 	// insert is Stage's statement, built once (not per staged message).
 	insert string
-	ends   *endStager // StageAtEnd's Merger (stage_end.go)
 	db     *storage.DB
 	out    Publisher // nil: stage only; a later run publishes
 
@@ -110,11 +109,9 @@ func New(db *storage.DB, out Publisher, cfg Config) *Outbox {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	o := &Outbox{cfg: cfg, db: db, out: out, advanced: make(chan struct{}), clean: newCleaner(),
+	return &Outbox{cfg: cfg, db: db, out: out, advanced: make(chan struct{}), clean: newCleaner(),
 		insert: `INSERT INTO ` + cfg.Table + ` (msg_key, output_json) VALUES ($1, $2)`,
 		kick:   make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
-	o.ends = &endStager{o: o}
-	return o
 }
 
 // Start queues what a previous run left unpublished, to go out before
@@ -147,29 +144,16 @@ func (o *Outbox) Close() {
 // Stage writes msgs, in order, to the outbox inside tx. Pass the entries
 // to Send once tx has committed.
 func (o *Outbox) Stage(ctx context.Context, tx *storage.Tx, key string, msgs ...[]byte) ([]Entry, error) {
-	out := entries(key, msgs)
-	if err := o.stageAll(ctx, tx, out); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func entries(key string, msgs [][]byte) []Entry {
 	out := make([]Entry, 0, len(msgs))
 	for _, m := range msgs {
 		out = append(out, Entry{Key: key, Data: m})
 	}
-	return out
-}
-
-// stageAll inserts entries in runs of rows and sets their IDs.
-func (o *Outbox) stageAll(ctx context.Context, tx *storage.Tx, out []Entry) error {
 	if err := storage.Runs(len(out), stageRows, func(lo, hi int) error {
 		return o.stageRows(ctx, tx, out[lo:hi])
 	}); err != nil {
-		return fmt.Errorf("outbox: %w", err)
+		return nil, fmt.Errorf("outbox: %w", err)
 	}
-	return nil
+	return out, nil
 }
 
 // stageRows bounds the rows of one INSERT (a room's batch of PDUs has
