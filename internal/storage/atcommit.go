@@ -60,7 +60,10 @@ func (db *DB) postgresWriteTxOnce(ctx context.Context, fn func(tx *Tx) error) (c
 			panic(p)
 		}
 	}()
-	if err = fn(tx); err != nil {
+	if err = fn(tx); err == nil {
+		err = tx.runEnds()
+	}
+	if err != nil {
 		rollback(conn)
 		return false, err
 	}

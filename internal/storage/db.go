@@ -305,7 +305,10 @@ func (db *DB) writeTxOnce(ctx context.Context, fn func(tx *Tx) error) (committin
 			panic(p)
 		}
 	}()
-	if err = fn(tx); err != nil {
+	if err = fn(tx); err == nil {
+		err = tx.runEnds()
+	}
+	if err != nil {
 		_ = sqlTx.Rollback()
 		return false, err
 	}
@@ -321,6 +324,8 @@ type Tx struct {
 	tx txConn // a *sql.Tx; on PostgreSQL the *sql.Conn the transaction runs on
 	// atCommit: writes sent with the COMMIT (PostgreSQL; atcommit.go).
 	atCommit []atCommit
+	// ends: writes merged after the write function (atend.go).
+	ends []atEnd
 	// grouped: one of several callers' work in a SQLite group commit
 	// (groupcommit.go), whose statements ignore their context's
 	// cancellation (see stmtCtx).

@@ -125,24 +125,43 @@ func (db *DB) runGroup(group []*writeReq) {
 	tx := &Tx{db: db, tx: sqlTx, grouped: true}
 	results := make([]error, len(live))
 	single := len(live) == 1
+	ok := 0
 	for i, r := range live {
+		mark := len(tx.ends)
 		if single {
 			results[i] = callWrite(r.fn, tx)
-			continue
-		}
-		if _, err := sqlTx.Exec("SAVEPOINT axon_group"); err != nil {
+		} else if _, err := sqlTx.Exec("SAVEPOINT axon_group"); err != nil {
 			results[i] = err
-			continue
+		} else {
+			results[i] = callWrite(r.fn, tx)
+			if results[i] != nil {
+				_, _ = sqlTx.Exec("ROLLBACK TO SAVEPOINT axon_group")
+			}
+			_, _ = sqlTx.Exec("RELEASE SAVEPOINT axon_group")
 		}
-		results[i] = callWrite(r.fn, tx)
 		if results[i] != nil {
-			_, _ = sqlTx.Exec("ROLLBACK TO SAVEPOINT axon_group")
+			tx.ends = tx.ends[:mark] // not written: the caller failed
+		} else {
+			ok++
 		}
-		_, _ = sqlTx.Exec("RELEASE SAVEPOINT axon_group")
 	}
-	if single && results[0] != nil {
+	// The callers' merged end writes (atend.go): if they fail, nothing of
+	// the group can commit.
+	if err := callWrite(func(tx *Tx) error { return tx.runEnds() }, tx); ok > 0 && err != nil {
 		_ = sqlTx.Rollback()
-		live[0].done <- results[0]
+		for i, r := range live {
+			if results[i] == nil {
+				results[i] = err
+			}
+			r.done <- results[i]
+		}
+		return
+	}
+	if ok == 0 {
+		_ = sqlTx.Rollback()
+		for i, r := range live {
+			r.done <- results[i]
+		}
 		return
 	}
 	if err := sqlTx.Commit(); err != nil {

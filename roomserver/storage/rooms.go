@@ -55,15 +55,16 @@ func (d *DB) InsertRoom(ctx context.Context, tx *storage.Tx, roomID, version str
 }
 
 // UpdateRoomHead records the room's current state, DAG tips and depth.
+// The last write of an input batch, read back by no later statement of
+// it: it is written at the transaction's end, in a SQLite group commit
+// with the other rooms' heads (rooms_head.go).
 func (d *DB) UpdateRoomHead(ctx context.Context, tx *storage.Tx, roomNID, snapshotNID int64, extremities []string, depth int64) error {
 	ext, err := json.Marshal(extremities)
 	if err != nil {
 		return err
 	}
-	// The last write of an input batch, read back by no later statement
-	// of it: it goes with the commit.
-	return tx.ExecAtCommit(ctx, `UPDATE roomserver_rooms SET snapshot_nid = $1, extremities = $2, depth = $3 WHERE room_nid = $4`,
-		snapshotNID, string(ext), depth, roomNID)
+	tx.AtEnd(roomHeads, &roomHead{nid: roomNID, snapshot: snapshotNID, extremities: string(ext), depth: depth})
+	return nil
 }
 
 // SetPublished lists or unlists a room in the public directory.
