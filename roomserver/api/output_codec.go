@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 )
@@ -128,7 +129,11 @@ func DecodeOutput(data []byte, o *OutputEvent) error {
 }
 
 func decodeNewRoomEvent(data []byte, o *OutputEvent) bool {
-	root := gjson.ParseBytes(data)
+	// Read in place: gjson.ParseBytes copies the whole message into a
+	// string, and the IDs taken from it kept that copy alive as long as
+	// the output was held. Kept strings are cloned (str, strs), the event
+	// copied.
+	root := gjson.Parse(unsafe.String(unsafe.SliceData(data), len(data)))
 	if !root.IsObject() || root.Get("type").Str != string(OutputTypeNewRoomEvent) {
 		return false
 	}
@@ -138,7 +143,7 @@ func decodeNewRoomEvent(data []byte, o *OutputEvent) bool {
 		switch v.Type {
 		case gjson.String:
 			ok = ok && plainDecoded(v)
-			*dst = v.Str
+			*dst = strings.Clone(v.Str)
 		case gjson.Null:
 		default:
 			ok = false
@@ -155,7 +160,7 @@ func decodeNewRoomEvent(data []byte, o *OutputEvent) bool {
 		out := []string{}
 		v.ForEach(func(_, item gjson.Result) bool {
 			ok = ok && item.Type == gjson.String && plainDecoded(item)
-			out = append(out, item.Str)
+			out = append(out, strings.Clone(item.Str))
 			return ok
 		})
 		return out
