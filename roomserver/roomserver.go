@@ -38,7 +38,7 @@ type RoomServer struct {
 	snapshots *lru[int64, cachedSnapshot]
 	// memberships: member event NID → membership (members_count.go).
 	memberships *lru[int64, string]
-	txns        *lru[txnKey, string]
+	txns        *txnCache
 
 	// outbox publishes outputs committed with their events.
 	outbox *outbox.Outbox
@@ -116,8 +116,8 @@ func newRoomServer(ctx context.Context, base *setup.Base, db *storage.DB, out pu
 		memberships: newLRU[int64, string](membershipCacheSize),
 		// Recent client transactions, to answer a retry before it queues
 		// (preTxnCheck; older ones are found when the write claims the
-		// transaction): ~4 s at 2,000 events/s; ~320 B each.
-		txns: newLRU[txnKey, string](8192),
+		// transaction): ~4 s at 2,000 events/s.
+		txns: newTxnCache(8192),
 	}
 	r.outbox = outbox.New(db.DB, out, outboxConfig(r))
 	// Outputs a previous run committed but did not publish go out before

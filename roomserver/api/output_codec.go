@@ -130,8 +130,10 @@ func DecodeOutput(data []byte, o *OutputEvent) error {
 }
 
 func decodeNewRoomEvent(data []byte, o *OutputEvent) bool {
-	// In place: the message's data is not changed after it is read, and
-	// the event's JSON (which a consumer may edit) is copied out below.
+	// Read in place (gjson.ParseBytes copies the whole message into a
+	// string, and the IDs taken from it kept that copy alive as long as
+	// the output was held). Kept strings are cloned (str, strs), the
+	// event copied.
 	root := jsontext.ParseInPlace(data)
 	if !root.IsObject() || root.Get("type").Str != string(OutputTypeNewRoomEvent) {
 		return false
@@ -142,7 +144,7 @@ func decodeNewRoomEvent(data []byte, o *OutputEvent) bool {
 		switch v.Type {
 		case gjson.String:
 			ok = ok && plainDecoded(v)
-			*dst = v.Str
+			*dst = strings.Clone(v.Str)
 		case gjson.Null:
 		default:
 			ok = false
@@ -159,7 +161,7 @@ func decodeNewRoomEvent(data []byte, o *OutputEvent) bool {
 		out := []string{}
 		v.ForEach(func(_, item gjson.Result) bool {
 			ok = ok && item.Type == gjson.String && plainDecoded(item)
-			out = append(out, item.Str)
+			out = append(out, strings.Clone(item.Str))
 			return ok
 		})
 		return out

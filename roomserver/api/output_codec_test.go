@@ -208,3 +208,25 @@ func TestEncodeOutputKeepsEveryField(t *testing.T) {
 		}
 	}
 }
+
+// The fast decoder reads the message in place: nothing it keeps may
+// still point into it (the stream may reuse the buffer).
+func TestDecodeOutputKeepsNoViewOfInput(t *testing.T) {
+	data := []byte(`{"type":"new_room_event","new_room_event":{"room_id":"!r:hs","room_version":"10","event_id":"$e","event":{"type":"m.room.message"},` +
+		`"adds_state_event_ids":["$s"],"removes_state_event_ids":["$t"],"added_state_event_ids":["$u"],"history_visibility":"shared","send_as_server":"hs",` +
+		`"transaction_id":{"device_id":"D","txn_id":"t1"}}}`)
+	var o OutputEvent
+	if !decodeNewRoomEvent(data, &o) {
+		t.Fatal("declined")
+	}
+	before, err := json.Marshal(o) // a copy that does not change with data
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range data {
+		data[i] = 'X'
+	}
+	if after, _ := json.Marshal(o); string(after) != string(before) {
+		t.Fatalf("output changed with its input:\n%s\n%s", before, after)
+	}
+}

@@ -10,10 +10,10 @@ import (
 // event JSON was copied so for every parse: while filling a new event
 // (twice per build and again in every consumer), canonicalising and
 // redacting. parseNoCopy parses the bytes in place. js must not change
-// while the result (or a string taken from it) is in use: true of an
-// event's JSON, which the event keeps as it is (the strings fillEventV2
-// sets point into it, as its eventJSON does), and of the inputs the
-// encoders only read while writing a new output.
+// while the result is in use, and nothing kept may point into it
+// (fillEventV2 clones the strings it keeps: an event's JSON is replaced
+// when it is signed or redacted, and a view would keep the old one
+// alive); the encoders only read their inputs while writing a new output.
 func parseNoCopy(js []byte) gjson.Result {
 	if len(js) == 0 {
 		return gjson.Result{}

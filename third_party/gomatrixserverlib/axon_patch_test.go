@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -499,5 +500,27 @@ func TestVerifyEventSignaturesNamesEvent(t *testing.T) {
 				t.Fatalf("%s: named %s, reference hash %s", ver.Version(), ev.EventID(), ref.EventID)
 			}
 		}
+	}
+}
+
+// fillEventV2 reads its input in place: nothing it keeps may still point
+// into it (a caller may reuse the buffer).
+func TestFillEventV2KeepsNoViewOfInput(t *testing.T) {
+	js := []byte(`{"room_id":"!r:hs","sender":"@u:hs","type":"m.room.member","state_key":"@u:hs","content":{"membership":"join"},"unsigned":{"age":1},"depth":3,"origin_server_ts":17,"prev_events":["$p"],"auth_events":["$a","$b"],"redacts":"$x"}`)
+	var e eventV2
+	if !fillEventV2(&e, js) {
+		t.Fatal("declined")
+	}
+	// Sprintf writes a new string: a snapshot that does not change with js.
+	fields := func() string {
+		f := e.eventFields
+		return fmt.Sprintf("%q %q %q %q %q %s %s %q %q", f.RoomID, f.SenderID, f.Type, f.Redacts, *f.StateKey, f.Content, f.Unsigned, e.PrevEvents, e.AuthEvents)
+	}
+	before := fields()
+	for i := range js {
+		js[i] = 'X'
+	}
+	if after := fields(); after != before {
+		t.Fatalf("fields changed with the input:\n%s\n%s", before, after)
 	}
 }
