@@ -48,6 +48,7 @@ func (k *Keyserver) onDeviceChange(ctx context.Context, msg stream.Message) erro
 		})
 	}
 	defer k.lockUser(c.UserID).Unlock()
+	defer k.forgetCounts(c.UserID, c.DeletedDeviceIDs...)
 	staged, err := k.stageTx(ctx, func(tx *istorage.Tx) ([]api.DeviceListUpdate, error) {
 		updates, err := k.deleteKeys(ctx, tx, c.UserID, c.DeletedDeviceIDs)
 		if err != nil {

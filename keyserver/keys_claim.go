@@ -6,7 +6,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/axon-hs/axon/internal/matrixid"
 	istorage "github.com/axon-hs/axon/internal/storage"
 
 	"github.com/axon-hs/axon/keyserver/api"
@@ -26,6 +25,7 @@ func (k *Keyserver) ClaimKeys(ctx context.Context, req *api.ClaimKeysRequest) (*
 		}
 		for deviceID, alg := range devices {
 			key, err := k.db.Claim(ctx, userID, deviceID, alg)
+			k.forgetCounts(userID, deviceID)
 			if errors.Is(err, istorage.ErrNotFound) {
 				continue
 			}
@@ -44,13 +44,4 @@ func (k *Keyserver) ClaimKeys(ctx context.Context, req *api.ClaimKeysRequest) (*
 		},
 		func(server string, res *api.ClaimKeysResponse) { mergeFrom(server, resp.OneTimeKeys, res.OneTimeKeys) })
 	return resp, nil
-}
-
-// KeyCounts implements api.KeyserverAPI.
-func (k *Keyserver) KeyCounts(ctx context.Context, userID matrixid.UserID, deviceID string) (*api.KeyCounts, error) {
-	counts, algs, err := k.db.KeyCounts(ctx, string(userID), deviceID)
-	if err != nil {
-		return nil, err
-	}
-	return &api.KeyCounts{OneTimeKeyCounts: counts, UnusedFallbackKeyAlgs: algs}, nil
 }

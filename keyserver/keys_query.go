@@ -176,6 +176,7 @@ func (k *Keyserver) LocalUserDevices(ctx context.Context, userID matrixid.UserID
 // DeleteDeviceKeys implements api.KeyserverAPI.
 func (k *Keyserver) DeleteDeviceKeys(ctx context.Context, userID matrixid.UserID, deviceIDs []string) error {
 	defer k.lockUser(string(userID)).Unlock()
+	defer k.forgetCounts(string(userID), deviceIDs...)
 	return k.commit(ctx, func(tx *istorage.Tx) ([]api.DeviceListUpdate, error) {
 		return k.deleteKeys(ctx, tx, string(userID), deviceIDs)
 	})

@@ -54,6 +54,7 @@ func (k *Keyserver) store(ctx context.Context, up storage.Upload) error {
 		}
 	}
 	defer k.lockUser(up.UserID).Unlock()
+	defer k.forgetCounts(up.UserID, up.DeviceID)
 	return k.commit(ctx, func(tx *istorage.Tx) ([]api.DeviceListUpdate, error) {
 		streamID, err := k.db.Upload(ctx, tx, up)
 		if err != nil || streamID == 0 {

@@ -48,6 +48,9 @@ type Keyserver struct {
 	// userLocks serialise one user's key changes with their publication,
 	// so the stream carries each user's stream IDs in order.
 	userLocks [64]sync.Mutex
+
+	// counts keeps key counts when this is the only keyserver (keys_counts.go).
+	counts *keyCountsCache
 }
 
 var _ api.KeyserverAPI = (*Keyserver)(nil)
@@ -75,6 +78,9 @@ func New(ctx context.Context, base *setup.Base, users Users) (*Keyserver, error)
 		sendWait:   defaultSendWait,
 		outbox: outbox.New(db, st, outbox.Config{Table: storage.OutboxTable, KeyHeader: "user_id",
 			MsgIDPrefix: "axon-ks-", Log: log.With("component", "keyserver"), Retain: outbox.DefaultRetain}),
+	}
+	if base.Cfg.Partitioning.Instance == "" {
+		k.counts = newKeyCountsCache()
 	}
 	if err := k.outbox.Start(ctx); err != nil {
 		return nil, err

@@ -65,6 +65,9 @@ func TestParseScenarioFlags(t *testing.T) {
 	if s := sc.(*bigroomScenario); !slices.Equal(s.sizes, []int{2, 1000, 10000}) || s.online != 5 || s.rate != 20 {
 		t.Errorf("bigroom = %+v", s)
 	}
+	if _, sc = mustParse(t, "bigroom", "--online", "0"); sc.(*bigroomScenario).online != 0 {
+		t.Error("bigroom --online 0 not kept")
+	}
 	mustParse(t, "all")
 }
 
@@ -76,6 +79,7 @@ func TestParseErrors(t *testing.T) {
 		{"send", "-t", "soon"},
 		{"register", "-n", "0"},
 		{"bigroom", "--members", "2,0"},
+		{"bigroom", "--online", "-1"},
 		{"bigroom", "--members", "1,x"},
 		{"bigroom", "--members", "1000000"},
 		{"register", "extra"},

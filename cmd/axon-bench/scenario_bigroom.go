@@ -47,7 +47,7 @@ func (s *bigroomScenario) summary() string {
 
 func (s *bigroomScenario) bind(fs *flag.FlagSet) {
 	fs.Var(sizesFlag{&s.sizes}, "members", "room `sizes` to measure, comma-separated (run smallest first)")
-	fs.IntVar(&s.online, "online", s.online, "members long-polling /sync in the room (at most the room's size)")
+	fs.IntVar(&s.online, "online", s.online, "members long-polling /sync in the room (at most the room's size; 0: the send path alone)")
 	fs.IntVar(&s.senders, "senders", s.senders, "members sending concurrently (at most the room's size)")
 	fs.Float64Var(&s.rate, "rate", s.rate, "messages per second in total (0: as fast as answered)")
 	fs.Var(secondsFlag{&s.dur}, "t", "`duration` of sending per size, in seconds or like 15s")
@@ -66,7 +66,11 @@ func (s *bigroomScenario) validate() error {
 	if len(s.sizes) == 0 {
 		return errors.New("-members needs at least one size")
 	}
-	return positive(map[string]int{"online": s.online, "senders": s.senders, "repeat": s.repeat, "c": s.c})
+	// --online 0 measures the send path alone (no /sync woken).
+	if s.online < 0 {
+		return errors.New("-online must not be negative")
+	}
+	return positive(map[string]int{"senders": s.senders, "repeat": s.repeat, "c": s.c})
 }
 
 func (s *bigroomScenario) run(ctx context.Context, b *bench) error {

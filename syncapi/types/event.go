@@ -57,8 +57,8 @@ func (e *Event) Serve(viewerDevice string, relations json.RawMessage) json.RawMe
 // event is membership (Matrix 1.11, MSC4115): it goes in
 // unsigned.membership unless empty.
 func (e *Event) ServeTo(viewerDevice, membership string, relations json.RawMessage) json.RawMessage {
-	out := withAge(e.JSON, max(time.Now().UnixMilli()-e.OriginTS, 0))
-	if membership != "" {
+	out, set := withAge(e.JSON, max(time.Now().UnixMilli()-e.OriginTS, 0), membership)
+	if membership != "" && !set {
 		if b, err := sjson.SetBytes(out, "unsigned.membership", membership); err == nil {
 			out = b
 		}
@@ -78,8 +78,34 @@ func (e *Event) ServeTo(viewerDevice, membership string, relations json.RawMessa
 
 // withAge returns a copy of the event JSON js with unsigned.age set,
 // splicing bytes rather than re-encoding (every served event pays this).
-func withAge(js []byte, age int64) []byte {
+// When js has no unsigned object and membership (may be empty) is a plain
+// word, unsigned.membership goes in the same splice, as sjson would have
+// put it after age, and set is true: each woken /sync serves every
+// timeline event with the viewer's membership, and sjson parses the whole
+// event again to add it.
+func withAge(js []byte, age int64, membership string) (out []byte, set bool) {
 	u := gjson.GetBytes(js, "unsigned")
+	if !u.Exists() && membership != "" && plainWord(membership) {
+		if end := bytes.LastIndexByte(js, '}'); end > 0 {
+			return splice(js, end, `,"unsigned":{"age":`+strconv.FormatInt(age, 10)+`,"membership":"`+membership+`"}`), true
+		}
+	}
+	return withAgeOnly(js, u, age), false
+}
+
+// plainWord reports whether s is lower-case ASCII letters only (nothing
+// to escape in JSON), as every membership is.
+func plainWord(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 'a' || s[i] > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+// withAgeOnly is withAge without membership; u is js's unsigned.
+func withAgeOnly(js []byte, u gjson.Result, age int64) []byte {
 	switch {
 	case u.Exists() && u.IsObject() && u.Index > 0 && !u.Get("age").Exists():
 		at := u.Index + strings.IndexByte(u.Raw, '{') + 1

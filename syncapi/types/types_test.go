@@ -5,6 +5,7 @@ import (
 
 	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
 
 	"encoding/json"
 	"testing"
@@ -128,7 +129,7 @@ func TestServeAddsAge(t *testing.T) {
 		{`{"type":"m.x","unsigned":{"age":1}}`, `{"type":"m.x","unsigned":{"age":42}}`},
 	} {
 		in := []byte(tc.in)
-		if got := string(withAge(in, 42)); got != tc.want {
+		if got, _ := withAge(in, 42, ""); string(got) != tc.want {
 			t.Errorf("withAge(%s) = %s, want %s", tc.in, got, tc.want)
 		}
 		if string(in) != tc.in {
@@ -181,4 +182,55 @@ func TestToClientJSONStoresNoAge(t *testing.T) {
 			t.Errorf("stored %s", out)
 		}
 	}
+}
+
+// withAge's one splice of age and membership gives, byte for byte, what
+// adding membership with sjson after the age gave; memberships it cannot
+// splice are left to sjson (set false).
+func TestWithAgeMembershipAsSjson(t *testing.T) {
+	for _, js := range []string{
+		`{"type":"m.room.message","content":{"body":"hi <b>"}}`,
+		`{"type":"m.x","content":{},"unsigned":{"prev_content":{}}}`,
+		`{"type":"m.x","unsigned":{}}`,
+		`{"type":"m.x","unsigned":{"membership":"leave"}}`,
+		`{}`,
+	} {
+		for _, m := range []string{"join", "leave", "invite", "ban", "knock", "odd\"one", "Join"} {
+			want, err := sjson.SetBytes(withAgeOnly([]byte(js), gjson.Get(js, "unsigned"), 42), "unsigned.membership", m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, set := withAge([]byte(js), 42, m)
+			if !set {
+				if got, err = sjson.SetBytes(got, "unsigned.membership", m); err != nil {
+					t.Fatal(err)
+				}
+			} else if !plainWord(m) {
+				t.Errorf("%q spliced", m)
+			}
+			if string(got) != string(want) {
+				t.Errorf("%s with %q: %s, want %s", js, m, got, want)
+			}
+		}
+	}
+}
+
+// BenchmarkServeToMember serves a message to a joined member, as every
+// woken /sync does for each timeline event ("sjson": membership added the
+// way it was before the one splice).
+func BenchmarkServeToMember(b *testing.B) {
+	ev := &Event{JSON: []byte(`{"content":{"body":"hello there, how are you","msgtype":"m.text"},"event_id":"$abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG","origin_server_ts":1700000000000,"room_id":"!room:localhost:18508","sender":"@axb4701aa-17:localhost:18508","type":"m.room.message"}`), OriginTS: 1700000000000}
+	b.Run("splice", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			_ = ev.ServeTo("DEV", "join", nil)
+		}
+	})
+	b.Run("sjson", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			out := withAgeOnly(ev.JSON, gjson.GetBytes(ev.JSON, "unsigned"), 42)
+			_, _ = sjson.SetBytes(out, "unsigned.membership", "join")
+		}
+	})
 }
