@@ -18,14 +18,7 @@ func TestWritesAtCommit(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
 			db := storagetest.OpenMigrated(t, b.NewDSN(t), "test", testMigrations)
-			count := func(name string) int {
-				t.Helper()
-				var n int
-				if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM items WHERE name = $1`, name).Scan(&n); err != nil {
-					t.Fatal(err)
-				}
-				return n
-			}
+			count := func(name string) int { return countItems(t, db, name) }
 			if err := db.WriteTx(ctx, func(tx *storage.Tx) error {
 				if _, err := tx.ExecContext(ctx, `INSERT INTO items (name) VALUES ('now')`); err != nil {
 					return err
@@ -83,4 +76,14 @@ func TestWritesAtCommit(t *testing.T) {
 			}
 		})
 	}
+}
+
+// countItems is the number of test items named name.
+func countItems(t *testing.T, db *storage.DB, name string) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM items WHERE name = $1`, name).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -60,14 +60,7 @@ func TestEndWritesMerged(t *testing.T) {
 			db := storagetest.OpenMigrated(t, b.NewDSN(t), "test", testMigrations)
 			grouped := b.Name == "sqlite"
 			m := &itemsMerger{}
-			count := func(name string) int {
-				t.Helper()
-				var n int
-				if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM items WHERE name = $1`, name).Scan(&n); err != nil {
-					t.Fatal(err)
-				}
-				return n
-			}
+			count := func(name string) int { return countItems(t, db, name) }
 			// run queues the writes in order behind a write that holds the
 			// SQLite writer until all are queued, so they form one group
 			// (on PostgreSQL, runs them in order), and returns their errors.
