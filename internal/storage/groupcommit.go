@@ -145,38 +145,33 @@ func (db *DB) runGroup(group []*writeReq) {
 			ok++
 		}
 	}
-	// The callers' merged end writes (atend.go): if they fail, nothing of
-	// the group can commit.
-	if err := callWrite(func(tx *Tx) error { return tx.runEnds() }, tx); ok > 0 && err != nil {
-		_ = sqlTx.Rollback()
+	// finish answers every caller: its own write's error, or else err.
+	finish := func(err error) {
 		for i, r := range live {
 			if results[i] == nil {
 				results[i] = err
 			}
 			r.done <- results[i]
 		}
-		return
 	}
 	if ok == 0 {
 		_ = sqlTx.Rollback()
-		for i, r := range live {
-			r.done <- results[i]
-		}
+		finish(nil)
+		return
+	}
+	// The callers' merged end writes (atend.go): if they fail, nothing of
+	// the group can commit.
+	if err := callWrite((*Tx).runEnds, tx); err != nil {
+		_ = sqlTx.Rollback()
+		finish(err)
 		return
 	}
 	if err := sqlTx.Commit(); err != nil {
-		for i, r := range live {
-			if results[i] == nil {
-				results[i] = fmt.Errorf("commit: %w", err)
-			}
-			r.done <- results[i]
-		}
+		finish(fmt.Errorf("commit: %w", err))
 		return
 	}
 	db.committed()
-	for i, r := range live {
-		r.done <- results[i]
-	}
+	finish(nil)
 }
 
 func callWrite(fn func(tx *Tx) error, tx *Tx) (err error) {
