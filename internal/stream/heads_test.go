@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/axon-hs/axon/internal/stream"
+	"github.com/axon-hs/axon/internal/testutil"
 )
 
 // TestHeadFollowsAcknowledgements: with the embedded server, Head starts
@@ -75,10 +76,12 @@ func TestHeadFollowsAcknowledgements(t *testing.T) {
 	if err := bus.DeleteStreams(ctx); err != nil {
 		t.Fatal(err)
 	}
-	s, err = bus.Stream(ctx, "h", time.Hour, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The embedded server removes a deleted stream's store after it
+	// answers, and refuses to create the stream again until then.
+	testutil.Eventually(t, 10*time.Second, "stream created again after its deletion", func() bool {
+		s, err = bus.Stream(ctx, "h", time.Hour, 0)
+		return err == nil
+	})
 	if _, err := s.Publish(ctx, []byte("z"), nil); err != nil {
 		t.Fatal(err)
 	}
