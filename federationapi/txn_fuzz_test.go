@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/axon-hs/axon/internal/httputil"
 	"github.com/axon-hs/axon/internal/jsontext"
 )
 
@@ -79,5 +80,31 @@ func TestParseTransactionDropsUnstorableItems(t *testing.T) {
 	}
 	if len(txn.PDUs) != 1 || len(txn.EDUs) != 1 || txn.Refused != 3 {
 		t.Fatalf("kept %d PDUs and %d EDUs (%d refused), want the 1 good of each", len(txn.PDUs), len(txn.EDUs), txn.Refused)
+	}
+}
+
+// TestParseTransactionErrorCodes: a body that is not JSON (truncated,
+// trailing text, nested past the decoder's limit) is M_NOT_JSON, valid
+// JSON of the wrong shape M_BAD_JSON.
+func TestParseTransactionErrorCodes(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"pdus":`:                          "M_NOT_JSON",
+		`{"pdus":[{"a":1}]} x`:              "M_NOT_JSON",
+		`{"pdus":[{"a":1,}]}`:               "M_NOT_JSON",
+		`{"pdus":[{"a":"` + "\x01" + `"}]}`: "M_NOT_JSON",
+		`{"pdus":[` + strings.Repeat(`[`, 10001) + strings.Repeat(`]`, 10001) + `]}`: "M_NOT_JSON",
+		`[]`:                          "M_NOT_JSON",
+		`{"pdus":"x"}`:                "M_BAD_JSON",
+		`{"pdus":[1]}`:                "M_BAD_JSON",
+		`{"origin_server_ts":"soon"}`: "M_BAD_JSON",
+	} {
+		_, resp := parseTransaction([]byte(body))
+		if resp == nil || resp.Code != 400 {
+			t.Errorf("%.40s: want 400, got %+v", body, resp)
+			continue
+		}
+		if got := resp.JSON.(*httputil.MatrixError).ErrCode; got != want {
+			t.Errorf("%.40s: errcode %s, want %s", body, got, want)
+		}
 	}
 }

@@ -2,7 +2,6 @@ package sender
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/matrix-org/gomatrixserverlib"
@@ -160,27 +159,25 @@ func (c *RoomEvents) Handle(ctx context.Context, msg stream.Message) error {
 // newJoiner is the user whose join ev is, unless they were joined
 // already (a profile change).
 func (c *RoomEvents) newJoiner(ctx context.Context, ev *rsapi.OutputNewRoomEvent) string {
-	var e struct {
-		StateKey string `json:"state_key"`
-	}
-	if json.Unmarshal(ev.Event, &e) != nil || e.StateKey == "" {
+	stateKey := gjson.GetBytes(ev.Event, "state_key")
+	if stateKey.Type != gjson.String || stateKey.Str == "" {
 		return ""
 	}
 	if len(ev.RemovesStateEventIDs) == 0 {
-		return e.StateKey
+		return stateKey.Str
 	}
 	removed, err := c.Rooms.QueryEvents(ctx, matrixid.From[matrixid.EventID](ev.RemovesStateEventIDs))
 	if err != nil {
 		return ""
 	}
 	for _, r := range removed {
-		if r.Type() == spec.MRoomMember && r.StateKeyEquals(e.StateKey) {
+		if r.Type() == spec.MRoomMember && r.StateKeyEquals(stateKey.Str) {
 			if m, _ := r.Membership(); m == spec.Join {
 				return ""
 			}
 		}
 	}
-	return e.StateKey
+	return stateKey.Str
 }
 
 // isLocal: did this server originate the event (so must federate it)?
@@ -194,33 +191,26 @@ func (c *RoomEvents) isLocal(ev *rsapi.OutputNewRoomEvent) bool {
 // memberTargetServer is the server of the user a leave or ban is about
 // ("" for other events; invites travel through /invite).
 func memberTargetServer(ev *rsapi.OutputNewRoomEvent) spec.ServerName {
-	var e struct {
-		Type     string  `json:"type"`
-		StateKey *string `json:"state_key"`
-		Content  struct {
-			Membership string `json:"membership"`
-		} `json:"content"`
-	}
-	if json.Unmarshal(ev.Event, &e) != nil || e.Type != spec.MRoomMember || e.StateKey == nil ||
-		(e.Content.Membership != spec.Leave && e.Content.Membership != spec.Ban) {
+	f := gjson.GetManyBytes(ev.Event, "type", "state_key", "content.membership")
+	if f[0].Str != spec.MRoomMember || (f[2].Str != spec.Leave && f[2].Str != spec.Ban) {
 		return ""
 	}
-	_, domain, err := gomatrixserverlib.SplitID('@', *e.StateKey)
-	if err != nil {
-		return ""
-	}
-	return domain
+	return userServer(f[1])
 }
 
 // senderServer is the server of the event's sender ("" if unreadable).
+// Read with gjson: it runs for every output, and decoding the whole
+// event for one field scanned and allocated for all of it.
 func senderServer(ev *rsapi.OutputNewRoomEvent) spec.ServerName {
-	var e struct {
-		Sender string `json:"sender"`
-	}
-	if json.Unmarshal(ev.Event, &e) != nil {
+	return userServer(gjson.GetBytes(ev.Event, "sender"))
+}
+
+// userServer is the server of a user ID held in v ("" if v is not one).
+func userServer(v gjson.Result) spec.ServerName {
+	if v.Type != gjson.String {
 		return ""
 	}
-	_, domain, err := gomatrixserverlib.SplitID('@', e.Sender)
+	_, domain, err := gomatrixserverlib.SplitID('@', v.Str)
 	if err != nil {
 		return ""
 	}

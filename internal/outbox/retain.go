@@ -25,6 +25,17 @@ func RetainSchema(table string) string {
 	return `ALTER TABLE ` + table + ` ADD COLUMN published_at BIGINT NOT NULL DEFAULT 0`
 }
 
+// RetainFillfactor leaves half of each page of a retaining outbox table
+// free on PostgreSQL (the migration's Postgres text; SQLite has no such
+// setting). Marking a row published then rewrites it on its own page as
+// a HOT update: published_at is in no index, so no index entry is added
+// and the WAL carries the change alone, not a new row version and its
+// index entries. Pages written before the setting keep their old fill
+// until their rows are purged.
+func RetainFillfactor(table string) string {
+	return `ALTER TABLE ` + table + ` SET (fillfactor = 50)`
+}
+
 // resetCounter is the part of *stream.Stream that says when the stream
 // was created again.
 type resetCounter interface{ Resets() uint64 }
