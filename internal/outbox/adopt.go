@@ -11,8 +11,9 @@ import (
 // A partitioned component calls it when it takes over a partition,
 // before handling anything new for the partition's keys, so their order
 // on the stream is kept (an error means nothing was queued: do not take
-// the keys). Rows the other process publishes as well are dropped by the
-// log (same Nats-Msg-Id).
+// the keys). Rows the other process published are looked for in the
+// stream's tail first (onlog.go); one it publishes at the same time is
+// dropped by the log's duplicate window (same Nats-Msg-Id).
 func (o *Outbox) Adopt(ctx context.Context, match func(key string) bool) (Ticket, error) {
 	if o.out == nil {
 		return Ticket{}, nil
@@ -52,5 +53,6 @@ func (o *Outbox) Adopt(ctx context.Context, match func(key string) bool) (Ticket
 	if len(adopt) > 0 {
 		o.cfg.Log.Info("publishing outbox rows another process left", "table", o.cfg.Table, "count", len(adopt))
 	}
-	return o.Queue(adopt), nil
+	sent, ok := o.enqueue(adopt, true)
+	return Ticket{sent: sent, ok: ok}, nil
 }

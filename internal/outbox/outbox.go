@@ -2,11 +2,11 @@
 // database writes (the transactional outbox): a message is written to the
 // component's outbox table in the same transaction as the change it
 // announces, and published after the commit by one background publisher,
-// in order, with a Nats-Msg-Id header so that JetStream drops a
-// re-publish. Published rows are deleted in batches; rows a previous run
-// left (log down, crash) are published again on start. A failed publish
-// is retried, never lost, and never fails the request that made the
-// change.
+// in order, with a Nats-Msg-Id header. Published rows are deleted in
+// batches; rows a previous run left (log down, crash) are published again
+// on start, except those the stream's tail shows already there (onlog.go).
+// A failed publish is retried, never lost, and never fails the request
+// that made the change.
 //
 // Order: messages go out in the order Send was called, so a caller that
 // commits and sends one key's changes under a lock (e.g. per user) keeps
@@ -63,6 +63,8 @@ type Entry struct {
 	ID   int64
 	Key  string
 	Data []byte
+
+	onLog bool // found on the stream (onlog.go): counted, not sent
 }
 
 const (
@@ -91,7 +93,8 @@ type Outbox struct {
 	overflow bool // rows were left out of queue: reload from the table
 	sent     uint64
 	queued   uint64
-	advanced chan struct{} // closed (and replaced) when sent grows
+	advanced chan struct{}  // closed (and replaced) when sent grows
+	unsure   map[int64]bool // queued rows that may be on the log (onlog.go)
 
 	seenResets uint64    // the publisher's Resets when last checked
 	lastPurge  time.Time // retained rows last purged (cleaner goroutine)
@@ -209,7 +212,7 @@ func (o *Outbox) stageRows(ctx context.Context, tx *storage.Tx, entries []Entry)
 }
 
 // Enqueue queues committed entries for publication without waiting.
-func (o *Outbox) Enqueue(entries []Entry) { o.enqueue(entries) }
+func (o *Outbox) Enqueue(entries []Entry) { o.enqueue(entries, false) }
 
 // Send queues committed entries for publication and waits until they are
 // published or ctx is done. The error only says the wait ended early:
@@ -228,7 +231,7 @@ type Ticket struct {
 // where the order of commits is kept (under the caller's lock), then Wait
 // outside it.
 func (o *Outbox) Queue(entries []Entry) Ticket {
-	sent, ok := o.enqueue(entries)
+	sent, ok := o.enqueue(entries, false)
 	return Ticket{sent: sent, ok: ok}
 }
 
@@ -257,8 +260,9 @@ func (o *Outbox) Wait(ctx context.Context, t Ticket) error {
 }
 
 // enqueue returns the count of sent messages at which entries are all
-// published, and false when there is nothing to wait for.
-func (o *Outbox) enqueue(entries []Entry) (uint64, bool) {
+// published, and false when there is nothing to wait for. unsure: they
+// may be on the log already (read from the table).
+func (o *Outbox) enqueue(entries []Entry, unsure bool) (uint64, bool) {
 	if len(entries) == 0 || o.out == nil {
 		return 0, false
 	}
@@ -271,6 +275,9 @@ func (o *Outbox) enqueue(entries []Entry) (uint64, bool) {
 	}
 	o.queue = append(o.queue, entries...)
 	o.queued += uint64(len(entries))
+	if unsure {
+		o.markUnsure(entries)
+	}
 	return o.queued, true
 }
 
@@ -297,6 +304,18 @@ func (o *Outbox) run() {
 			}
 		}
 		o.mu.Lock()
+		check := len(o.unsure) > 0
+		o.mu.Unlock()
+		if check {
+			if err := o.checkLogged(); err != nil {
+				o.cfg.Log.Error("read the stream's tail before publishing again; retrying", "table", o.cfg.Table, "error", err, "retry_in", backoff)
+				if !o.pause(&backoff) {
+					return
+				}
+				continue
+			}
+		}
+		o.mu.Lock()
 		batch := append([]Entry(nil), o.queue[:min(len(o.queue), publishBatch)]...)
 		reload := len(batch) == 0 && o.overflow
 		o.mu.Unlock()
@@ -310,13 +329,13 @@ func (o *Outbox) run() {
 			o.clean.add(ids)
 			o.pop(n)
 			if err != nil {
+				o.mu.Lock()
+				o.markUnsure(batch[n:]) // sent, perhaps stored, not acknowledged
+				o.mu.Unlock()
 				o.cfg.Log.Error("publish from outbox; retrying", "table", o.cfg.Table, "error", err, "retry_in", backoff)
-				select {
-				case <-time.After(backoff):
-				case <-o.stop:
+				if !o.pause(&backoff) {
 					return
 				}
-				backoff = min(backoff*2, maxBackoff)
 				continue
 			}
 			backoff = 50 * time.Millisecond
@@ -339,23 +358,59 @@ func (o *Outbox) run() {
 	}
 }
 
+// pause waits out backoff and doubles it; false means the outbox stops.
+func (o *Outbox) pause(backoff *time.Duration) bool {
+	select {
+	case <-time.After(*backoff):
+	case <-o.stop:
+		return false
+	}
+	*backoff = min(*backoff*2, maxBackoff)
+	return true
+}
+
+// checkLogged runs skipLogged within the publish bound.
+func (o *Outbox) checkLogged() error {
+	ctx, cancel := context.WithTimeout(context.Background(), publishLimit)
+	defer cancel()
+	return o.skipLogged(ctx)
+}
+
 // BatchPublisher is a Publisher that can pipeline several messages
 // (a *stream.Stream): acknowledgements are awaited together.
 type BatchPublisher interface {
 	PublishBatch(ctx context.Context, msgs []stream.OutMsg) (int, error)
 }
 
-// publish sends entries in order and returns how many the log took.
+// publish sends entries in order (but those found on the log) and
+// returns how many, from the start, are on the log now.
 func (o *Outbox) publish(entries []Entry) (int, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), publishLimit)
 	defer cancel()
-	msgs := make([]stream.OutMsg, len(entries))
+	msgs := make([]stream.OutMsg, 0, len(entries))
+	at := make([]int, 0, len(entries)) // entries index of each message
 	for i, e := range entries {
-		headers := map[string]string{"Nats-Msg-Id": o.cfg.MsgIDPrefix + strconv.FormatInt(e.ID, 10)}
+		if e.onLog {
+			continue
+		}
+		headers := map[string]string{"Nats-Msg-Id": o.msgID(e.ID)}
 		if o.cfg.KeyHeader != "" {
 			headers[o.cfg.KeyHeader] = e.Key
 		}
-		msgs[i] = stream.OutMsg{Data: e.Data, Headers: headers}
+		msgs = append(msgs, stream.OutMsg{Data: e.Data, Headers: headers})
+		at = append(at, i)
+	}
+	n, err := o.send(ctx, msgs)
+	if n < len(msgs) {
+		return at[n], err // entries before the first message not taken
+	}
+	return len(entries), err
+}
+
+// send publishes msgs in order and returns how many the log took.
+func (o *Outbox) send(ctx context.Context, msgs []stream.OutMsg) (int, error) {
+	if len(msgs) == 0 {
+		return 0, nil
 	}
 	if bp, ok := o.out.(BatchPublisher); ok {
 		return bp.PublishBatch(ctx, msgs)
@@ -383,8 +438,8 @@ func (o *Outbox) pop(n int) {
 }
 
 // reload queues the table's unpublished rows (oldest first), skipping
-// those published but not yet deleted. A row also sent meanwhile is
-// published twice; the Nats-Msg-Id makes the log drop the second.
+// those published but not yet deleted. An earlier run may have published
+// some of them: they are checked against the stream's tail (onlog.go).
 func (o *Outbox) reload(ctx context.Context, acked []int64) error {
 	skip := make(map[int64]bool, len(acked))
 	for _, id := range acked {
@@ -421,6 +476,7 @@ func (o *Outbox) reload(ctx context.Context, acked []int64) error {
 	o.mu.Lock()
 	o.queue = append(o.queue, loaded...)
 	o.queued += uint64(len(loaded))
+	o.markUnsure(loaded)
 	o.overflow = n >= maxQueue+len(acked) // more left in the table
 	o.mu.Unlock()
 	return nil

@@ -102,8 +102,9 @@ func (o *Outbox) streamWasReset() bool {
 func (o *Outbox) replayRetained(ctx context.Context) error {
 	o.mu.Lock()
 	queued := make(map[int64]bool, len(o.queue))
-	for _, e := range o.queue {
+	for i, e := range o.queue {
 		queued[e.ID] = true
+		o.queue[i].onLog = false // found on the stream that was lost
 	}
 	o.mu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)

@@ -40,7 +40,23 @@ type Config struct {
 	Replicas int
 	// InMemory keeps streams in memory (tests only).
 	InMemory bool
+	// DuplicateWindow is how long JetStream remembers message IDs to
+	// drop a re-publish; 0 means EmbeddedDuplicateWindow when embedded,
+	// ExternalDuplicateWindow otherwise (tests set it shorter).
+	DuplicateWindow time.Duration
 }
+
+// The duplicate window. Outboxes do not depend on it: before publishing
+// again what may have reached the log they read the stream's tail
+// (ScanBack). Embedded, it only has to cover a publish still in flight;
+// its IDs are a large part of the heap at thousands of messages per
+// second. With an external NATS several processes may publish one
+// outbox's rows (Adopt), which the tail cannot tell apart in time, so it
+// keeps JetStream's default.
+const (
+	EmbeddedDuplicateWindow = 10 * time.Second
+	ExternalDuplicateWindow = 2 * time.Minute
+)
 
 // Bus is a connection to the log.
 type Bus struct {
@@ -61,6 +77,12 @@ func Connect(ctx context.Context, cfg Config) (*Bus, error) {
 	}
 	if cfg.Replicas <= 0 {
 		cfg.Replicas = 1
+	}
+	if cfg.DuplicateWindow <= 0 {
+		cfg.DuplicateWindow = ExternalDuplicateWindow
+		if len(cfg.URLs) == 0 {
+			cfg.DuplicateWindow = EmbeddedDuplicateWindow
+		}
 	}
 	b := &Bus{cfg: cfg}
 	var opts []nats.Option
@@ -176,15 +198,20 @@ func (b *Bus) Stream(ctx context.Context, name string, maxAge time.Duration, max
 	if maxBytes == 0 {
 		maxBytes = -1
 	}
+	dups := b.cfg.DuplicateWindow
+	if maxAge > 0 {
+		dups = min(dups, maxAge) // JetStream refuses a longer window
+	}
 	s := &Stream{bus: b, name: full, short: name, subject: subject, cfg: jetstream.StreamConfig{
-		Name:      full,
-		Subjects:  []string{subject, subject + ".>"},
-		Storage:   storage,
-		Retention: jetstream.LimitsPolicy,
-		MaxAge:    maxAge,
-		MaxBytes:  maxBytes,
-		Replicas:  b.cfg.Replicas,
-		Discard:   jetstream.DiscardOld,
+		Name:       full,
+		Subjects:   []string{subject, subject + ".>"},
+		Storage:    storage,
+		Retention:  jetstream.LimitsPolicy,
+		MaxAge:     maxAge,
+		MaxBytes:   maxBytes,
+		Replicas:   b.cfg.Replicas,
+		Discard:    jetstream.DiscardOld,
+		Duplicates: dups,
 		// A per-subject limit no stream can reach: it changes no
 		// retention, but makes the file store pick 4 MB blocks instead
 		// of the 8 MB it uses for streams without limits (nats-server's
@@ -284,7 +311,8 @@ type OutMsg struct {
 // PublishBatch publishes msgs in order without waiting for each
 // acknowledgement in turn, then waits for all of them. It returns how
 // many (from the start) the log acknowledged; on error the rest must be
-// published again (a Nats-Msg-Id header makes that safe).
+// published again, and may be on the log already (ScanBack finds them;
+// a Nats-Msg-Id header drops a repeat within the duplicate window).
 func (s *Stream) PublishBatch(ctx context.Context, msgs []OutMsg) (int, error) {
 	futures := make([]jetstream.PubAckFuture, 0, len(msgs))
 	var sendErr error
