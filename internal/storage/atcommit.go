@@ -40,8 +40,9 @@ func (tx *Tx) ExecAtCommit(ctx context.Context, query string, args ...any) error
 	return err
 }
 
-// postgresWriteTxOnce is writeTxOnce on PostgreSQL: BEGIN on a pooled
-// connection, fn, then the queued writes and COMMIT in one pipeline.
+// postgresWriteTxOnce is writeTxOnce on PostgreSQL: a pooled connection,
+// fn (its first statement carries the BEGIN: begin.go), then the queued
+// writes and COMMIT in one pipeline.
 func (db *DB) postgresWriteTxOnce(ctx context.Context, fn func(tx *Tx) error) (committing bool, err error) {
 	conn, err := db.writer.Conn(ctx)
 	if err != nil {
@@ -50,24 +51,27 @@ func (db *DB) postgresWriteTxOnce(ctx context.Context, fn func(tx *Tx) error) (c
 	// A connection still inside a transaction (a failed ROLLBACK) must
 	// not go back to the pool.
 	defer releaseIdle(conn)
-	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
-		return false, fmt.Errorf("begin: %w", err)
-	}
-	tx := &Tx{db: db, tx: conn}
+	tx := &Tx{db: db, tx: conn, pgConn: conn, beginPending: true}
 	defer func() {
 		if p := recover(); p != nil {
-			rollback(conn)
+			tx.rollback()
 			panic(p)
 		}
 	}()
 	if err = fn(tx); err == nil {
 		err = tx.runEnds()
 	}
+	if tx.beginErr != nil {
+		err = tx.beginErr
+	}
 	if err != nil {
-		rollback(conn)
+		tx.rollback()
 		return false, err
 	}
-	committed, err := commitPipelined(ctx, conn, tx.atCommit)
+	if tx.beginPending && len(tx.atCommit) == 0 {
+		return false, nil // nothing was sent, nothing to commit
+	}
+	committed, err := commitPipelined(ctx, conn, tx.beginPending, tx.atCommit)
 	if committed {
 		return false, nil
 	}
@@ -86,12 +90,16 @@ func (db *DB) postgresWriteTxOnce(ctx context.Context, fn func(tx *Tx) error) (c
 	return true, fmt.Errorf("commit: %w", err)
 }
 
-// commitPipelined sends writes and COMMIT in one batch; committed says
-// the server answered the COMMIT.
-func commitPipelined(ctx context.Context, conn *sql.Conn, writes []atCommit) (committed bool, err error) {
+// commitPipelined sends writes and COMMIT in one batch (after BEGIN when
+// begin is set: no statement was sent); committed says the server
+// answered the COMMIT.
+func commitPipelined(ctx context.Context, conn *sql.Conn, begin bool, writes []atCommit) (committed bool, err error) {
 	err = conn.Raw(func(dc any) error {
 		c := dc.(*stdlib.Conn).Conn()
 		b := &pgx.Batch{}
+		if begin {
+			b.Queue("BEGIN")
+		}
 		for _, w := range writes {
 			b.Queue(w.query, w.args...)
 		}
@@ -105,6 +113,13 @@ func commitPipelined(ctx context.Context, conn *sql.Conn, writes []atCommit) (co
 		return c.SendBatch(ctx, b).Close()
 	})
 	return committed, err
+}
+
+// rollback ends tx's transaction, if its BEGIN was sent.
+func (tx *Tx) rollback() {
+	if !tx.beginPending {
+		rollback(tx.pgConn)
+	}
 }
 
 // rollback ends the connection's transaction; releaseIdle drops the
