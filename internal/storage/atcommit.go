@@ -21,10 +21,12 @@ import (
 // on a connection taken from the pool (not a *sql.Tx) so that the
 // COMMIT can be sent in that pipeline.
 
-// atCommit is a write queued until the commit (PostgreSQL).
+// atCommit is a write queued until the commit (PostgreSQL); dest, if
+// set, takes the row it returns.
 type atCommit struct {
 	query string
 	args  []any
+	dest  []any
 }
 
 // ExecAtCommit runs a write whose result nothing needs, and which no
@@ -33,10 +35,24 @@ type atCommit struct {
 // WriteTx's. On SQLite, where a statement is no round trip, it runs now.
 func (tx *Tx) ExecAtCommit(ctx context.Context, query string, args ...any) error {
 	if tx.db.Dialect == Postgres {
-		tx.atCommit = append(tx.atCommit, atCommit{query, args})
+		tx.atCommit = append(tx.atCommit, atCommit{query: query, args: args})
 		return nil
 	}
 	_, err := tx.ExecContext(ctx, query, args...)
+	return err
+}
+
+// InsertIDAtCommit is InsertID for a row nothing in tx reads back, whose
+// key is needed only once WriteTx returned: on PostgreSQL the INSERT is
+// sent with the COMMIT and *id is set when it commits; on SQLite it runs
+// now.
+func (tx *Tx) InsertIDAtCommit(ctx context.Context, query, idCol string, id *int64, args ...any) error {
+	if tx.db.Dialect == Postgres {
+		tx.atCommit = append(tx.atCommit, atCommit{query: query + " RETURNING " + idCol, args: args, dest: []any{id}})
+		return nil
+	}
+	var err error
+	*id, err = tx.InsertID(ctx, query, idCol, args...)
 	return err
 }
 
@@ -100,8 +116,22 @@ func commitPipelined(ctx context.Context, conn *sql.Conn, begin bool, writes []a
 		if begin {
 			b.Queue("BEGIN")
 		}
+		var scanErr error
 		for _, w := range writes {
-			b.Queue(w.query, w.args...)
+			q := b.Queue(w.query, w.args...)
+			if w.dest == nil {
+				continue
+			}
+			q.QueryRow(func(row pgx.Row) error {
+				err := row.Scan(w.dest...)
+				var pgErr *pgconn.PgError
+				if err == nil || errors.As(err, &pgErr) {
+					return err // refused: nothing after it runs
+				}
+				// Not the server's: the COMMIT's answer is still read.
+				scanErr = err
+				return nil
+			})
 		}
 		b.Queue("COMMIT").Exec(func(tag pgconn.CommandTag) error {
 			if tag.String() == "ROLLBACK" { // an earlier error aborted the transaction
@@ -110,8 +140,15 @@ func commitPipelined(ctx context.Context, conn *sql.Conn, begin bool, writes []a
 			committed = true
 			return nil
 		})
-		return c.SendBatch(ctx, b).Close()
+		if err := c.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
+		return scanErr
 	})
+	if committed && err != nil {
+		// Committed, but a returned row could not be read.
+		return false, fmt.Errorf("committed, reading a row it returned: %w", err)
+	}
 	return committed, err
 }
 
