@@ -16,37 +16,50 @@ import (
 // becomes part of current state (if a state event), the forward
 // extremities and the output.
 func (r *RoomServer) commitEvent(ctx context.Context, b *batch, ev gomatrixserverlib.PDU, in *api.InputRoomEvent, status int, beforeSnap int64, advance bool) (int64, error) {
+	nid, _, err := r.commitClaimedEvent(ctx, b, ev, in, status, beforeSnap, advance, nil)
+	return nid, err
+}
+
+// commitClaimedEvent is commitEvent claiming a client transaction for
+// the event (claim non-nil: a local event, stored at once) in the
+// event's insert. If the transaction was claimed before, nothing is
+// stored and first is the event ID it was sent as.
+func (r *RoomServer) commitClaimedEvent(ctx context.Context, b *batch, ev gomatrixserverlib.PDU, in *api.InputRoomEvent, status int, beforeSnap int64, advance bool, claim *storage.TxnClaim) (nid int64, first string, err error) {
 	row := &storage.Event{
 		RoomNID: b.rm.nid, EventID: ev.EventID(), Type: ev.Type(), StateKey: ev.StateKey(),
 		Depth: ev.Depth(), OriginServerTS: int64(ev.OriginServerTS()), SnapshotNID: beforeSnap,
 		Status: status, JSON: ev.JSON(),
 	}
-	if b.inOutlierRun(in) {
+	if claim == nil && b.inOutlierRun(in) {
 		// Inserted with the run's others (its NID is set then; nothing
 		// reads it before).
 		b.persisted[r.originOf(in, ev)]++
 		b.outliers.stage(row, &stored{roomNID: b.rm.nid, snapshotNID: beforeSnap, status: status, pdu: ev})
-		return 0, nil
+		return 0, "", nil
 	}
-	if deferrable(b, in, ev, status, advance) {
+	if claim == nil && deferrable(b, in, ev, status, advance) {
 		b.persisted[r.originOf(in, ev)]++
 		b.deferRow(row, &stored{roomNID: b.rm.nid, snapshotNID: beforeSnap, status: status, pdu: ev})
-		return 0, r.advance(ctx, b, ev, 0, in)
+		return 0, "", r.advance(ctx, b, ev, 0, in)
 	}
 	if err := r.flushDeferred(ctx, b); err != nil {
-		return 0, err
+		return 0, "", err
 	}
-	nid, err := r.db.InsertEvent(ctx, b.tx, row)
-	if err != nil {
-		return 0, err
+	if claim != nil {
+		nid, first, err = r.db.InsertClaimedEvent(ctx, b.tx, *claim, row)
+	} else {
+		nid, err = r.db.InsertEvent(ctx, b.tx, row)
+	}
+	if err != nil || first != "" {
+		return 0, first, err
 	}
 	b.persisted[r.originOf(in, ev)]++
 	b.noteStored(ev.EventID(), nid)
 	r.events.put(nid, &stored{nid: nid, roomNID: b.rm.nid, snapshotNID: beforeSnap, status: status, pdu: ev})
 	if status != storage.StatusAccepted || !advance {
-		return nid, nil
+		return nid, "", nil
 	}
-	return nid, r.advance(ctx, b, ev, nid, in)
+	return nid, "", r.advance(ctx, b, ev, nid, in)
 }
 
 // advance moves the room head over an accepted event whose state before

@@ -45,22 +45,23 @@ func (r *RoomServer) processLocal(ctx context.Context, b *batch, in *api.InputRo
 			return api.InputResult{}, err
 		}
 	}
+	var claim *storage.TxnClaim
 	if in.TransactionID != nil && !isCreate {
-		// Claimed before the event is stored: a repeat the memory did not
-		// know (sent long ago, or before a restart) is found here, and
+		// Claimed in the event's insert: a repeat the memory did not
+		// know (sent long ago, or before a restart) is found there, and
 		// the event built for it is dropped.
-		first, err := r.db.ClaimTxn(ctx, b.tx, key.user, key.device, key.room, key.txn, ev.EventID())
-		if err != nil {
-			return api.InputResult{}, err
-		}
-		if first != "" {
-			b.txns[key] = first
-			return api.InputResult{EventID: matrixid.EventID(first), Duplicate: true}, nil
-		}
-		b.txns[key] = ev.EventID()
+		claim = &storage.TxnClaim{UserID: key.user, DeviceID: key.device, RoomID: key.room, TxnID: key.txn}
 	}
-	if _, err := r.commitEvent(ctx, b, ev, in, storage.StatusAccepted, b.snapNID, true); err != nil {
+	_, first, err := r.commitClaimedEvent(ctx, b, ev, in, storage.StatusAccepted, b.snapNID, true, claim)
+	if err != nil {
 		return api.InputResult{}, err
+	}
+	if first != "" {
+		b.txns[key] = first
+		return api.InputResult{EventID: matrixid.EventID(first), Duplicate: true}, nil
+	}
+	if claim != nil {
+		b.txns[key] = ev.EventID()
 	}
 	return api.InputResult{EventID: matrixid.EventID(ev.EventID())}, nil
 }

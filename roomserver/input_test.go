@@ -90,8 +90,16 @@ func TestAuthRejection(t *testing.T) {
 	}
 }
 
+// TestTxnIdempotent: a repeated transaction ID gets the first event's
+// ID and stores nothing, from memory and, after a restart, from the
+// table (on PostgreSQL through the claim in the event's insert).
 func TestTxnIdempotent(t *testing.T) {
-	dsn := storagetest.SQLiteDSN(t)
+	for _, b := range storagetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) { testTxnIdempotent(t, b.NewDSN(t)) })
+	}
+}
+
+func testTxnIdempotent(t *testing.T, dsn string) {
 	rs, pub := newTestServer(t, dsn)
 	alice := "@alice:" + testServer
 	roomID := createTestRoom(t, rs, alice, "10", "public")

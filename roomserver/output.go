@@ -28,7 +28,9 @@ func (r *RoomServer) stageOutputs(ctx context.Context, tx *istorage.Tx, roomID s
 		}
 		data = append(data, d)
 	}
-	return r.outbox.Stage(ctx, tx, roomID, data...)
+	// The entries are used once committed (publish): a single output's
+	// row goes with the COMMIT on PostgreSQL.
+	return r.outbox.StageAtCommit(ctx, tx, roomID, data...)
 }
 
 // publish hands committed outputs to the outbox and waits (at most

@@ -52,6 +52,17 @@ type roomBatch struct {
 	pos *storage.Positions
 	// events stores the timeline events of a batch of several (nil: one).
 	events *storage.EventBatch
+	// shared holds a lone event's shared notification until the next
+	// flushEvents: the last goes with the commit.
+	shared sharedAtFlush
+}
+
+// sharedAtFlush keeps shared notifications for roomBatch.flushEvents.
+type sharedAtFlush []storage.SharedNotification
+
+func (p *sharedAtFlush) InsertSharedNotification(_ context.Context, _ *istorage.Tx, n storage.SharedNotification) error {
+	*p = append(*p, n)
+	return nil
 }
 
 func (s *SyncAPI) applyRoomOutputs(ctx context.Context, outs []*rsapi.OutputEvent, seq uint64) error {
@@ -79,7 +90,7 @@ func (s *SyncAPI) applyRoomOutputs(ctx context.Context, outs []*rsapi.OutputEven
 			isNew := out.Type == rsapi.OutputTypeNewRoomEvent && out.NewRoomEvent != nil
 			if !isNew {
 				// What follows may read the batch's events.
-				if err := b.flushEvents(ctx); err != nil {
+				if err := b.flushEvents(ctx, false); err != nil {
 					return err
 				}
 			}
@@ -101,7 +112,7 @@ func (s *SyncAPI) applyRoomOutputs(ctx context.Context, outs []*rsapi.OutputEven
 				return err
 			}
 		}
-		if err := b.flushEvents(ctx); err != nil {
+		if err := b.flushEvents(ctx, true); err != nil {
 			return err
 		}
 		return s.db.SetConsumerSeq(ctx, tx, stream.RoomEvents, seq)
@@ -197,7 +208,7 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 	// Notifications first: they bring rs's push index up to date, and the
 	// next state carries it on; derived before, the next state would
 	// inherit a stale one and a run of joins would rebuild it every time.
-	var shared sharedNotificationStore = s.db
+	var shared sharedNotificationStore = &b.shared
 	if b.events != nil {
 		shared = b.events
 	}
@@ -248,11 +259,22 @@ func (b *roomBatch) insertEvent(ctx context.Context, ev *types.Event) (bool, err
 	return b.events.Insert(ctx, b.tx, ev)
 }
 
-func (b *roomBatch) flushEvents(ctx context.Context) error {
-	if b.events == nil {
+// flushEvents writes what waits: before an output that may read it, and
+// at the end (last: only the stream position follows, so a lone event's
+// shared notification goes with the commit).
+func (b *roomBatch) flushEvents(ctx context.Context, last bool) error {
+	if b.events != nil {
+		return b.events.Flush(ctx, b.tx)
+	}
+	shared := b.shared
+	b.shared = nil
+	if len(shared) == 0 {
 		return nil
 	}
-	return b.events.Flush(ctx, b.tx)
+	if last {
+		return b.s.db.InsertSharedNotificationsAtCommit(ctx, b.tx, shared)
+	}
+	return b.s.db.InsertSharedNotifications(ctx, b.tx, shared)
 }
 
 func (s *SyncAPI) currentHistoryVisibility(ctx context.Context, q istorage.Querier, roomID string) string {

@@ -138,3 +138,44 @@ func TestRoomOutputsBatch(t *testing.T) {
 		})
 	}
 }
+
+// TestLoneEventSharedNotification: a batch's lone new event keeps its
+// shared notification for the end of the batch's outputs (with the
+// commit on PostgreSQL), but writes it before an output that changes
+// notifications: a purge of the room after it in the same batch leaves
+// no row of the room.
+func TestLoneEventSharedNotification(t *testing.T) {
+	for _, b := range storagetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			s := newTestSyncAPI(t, b.NewDSN(t))
+			alice, bob := "@alice:test", "@bob:test"
+			rows := func(roomID string) int {
+				t.Helper()
+				var n int
+				must(t, s.db.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM syncapi_notify_events WHERE room_id = $1`, roomID).Scan(&n))
+				return n
+			}
+			kept := newTestRoom(t, "!kept:test")
+			kept.create(s, alice)
+			kept.join(s, bob)
+			kept.say(s, alice, "hello")
+			if rows(kept.id) != 1 {
+				t.Fatalf("lone event: %d shared rows, want 1", rows(kept.id))
+			}
+			purged := newTestRoom(t, "!purged:test")
+			purged.create(s, alice)
+			purged.join(s, bob)
+			msg := purged.event(alice, "m.room.message", nil, map[string]any{"msgtype": "m.text", "body": "then purged"})
+			if err := s.applyRoomOutputs(ctx, []*rsapi.OutputEvent{
+				{Type: rsapi.OutputTypeNewRoomEvent, NewRoomEvent: msg},
+				{Type: rsapi.OutputTypePurgeRoom, PurgeRoom: &rsapi.OutputPurgeRoom{RoomID: purged.id}},
+			}, 100); err != nil {
+				t.Fatal(err)
+			}
+			if n := rows(purged.id); n != 0 {
+				t.Fatalf("purged room keeps %d shared rows", n)
+			}
+		})
+	}
+}

@@ -147,9 +147,28 @@ func (o *Outbox) Close() {
 // Stage writes msgs, in order, to the outbox inside tx. Pass the entries
 // to Send once tx has committed.
 func (o *Outbox) Stage(ctx context.Context, tx *storage.Tx, key string, msgs ...[]byte) ([]Entry, error) {
+	return o.stage(ctx, tx, false, key, msgs)
+}
+
+// StageAtCommit is Stage for a caller that uses the entries only once
+// WriteTx returned: on PostgreSQL one message's row is sent with the
+// COMMIT (storage.Tx.InsertIDAtCommit), not in a round trip of its own,
+// and its ID set when tx commits. The row is still written in tx, so
+// what commits is published as with Stage.
+func (o *Outbox) StageAtCommit(ctx context.Context, tx *storage.Tx, key string, msgs ...[]byte) ([]Entry, error) {
+	return o.stage(ctx, tx, true, key, msgs)
+}
+
+func (o *Outbox) stage(ctx context.Context, tx *storage.Tx, atCommit bool, key string, msgs [][]byte) ([]Entry, error) {
 	out := make([]Entry, 0, len(msgs))
 	for _, m := range msgs {
 		out = append(out, Entry{Key: key, Data: m})
+	}
+	if atCommit && len(out) == 1 {
+		if err := tx.InsertIDAtCommit(ctx, o.insert, "outbox_id", &out[0].ID, key, string(out[0].Data)); err != nil {
+			return nil, fmt.Errorf("outbox: %w", err)
+		}
+		return out, nil
 	}
 	if err := storage.Runs(len(out), stageRows, func(lo, hi int) error {
 		return o.stageRows(ctx, tx, out[lo:hi])

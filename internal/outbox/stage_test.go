@@ -57,3 +57,63 @@ func TestStageManyInOneCall(t *testing.T) {
 		})
 	}
 }
+
+// TestStageAtCommit: a message staged at the commit is in the table and
+// has its row's ID once the transaction commits (on PostgreSQL not
+// before), is published from there, and is not written if the
+// transaction fails.
+func TestStageAtCommit(t *testing.T) {
+	for _, b := range storagetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db := open(t, b.NewDSN(t))
+			defer db.Close()
+			log := &memLog{}
+			o := New(db, log, cfg)
+			if err := o.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			defer o.Close()
+			rows := func() int {
+				var n int
+				if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM test_outbox`).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			errUndo := fmt.Errorf("undo")
+			if err := db.WriteTx(ctx, func(tx *storage.Tx) error {
+				_, err := o.StageAtCommit(ctx, tx, "key", []byte("undone"))
+				if err != nil {
+					return err
+				}
+				return errUndo
+			}); err != errUndo || rows() != 0 {
+				t.Fatalf("failed transaction: %v, %d rows", err, rows())
+			}
+			var entries []Entry
+			if err := db.WriteTx(ctx, func(tx *storage.Tx) error {
+				var err error
+				if entries, err = o.StageAtCommit(ctx, tx, "key", []byte("one")); err != nil {
+					return err
+				}
+				if b.Name == "postgres" && entries[0].ID != 0 {
+					t.Error("ID set before the commit")
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			var data string
+			if err := db.QueryRowContext(ctx, `SELECT output_json FROM test_outbox WHERE outbox_id = $1`, entries[0].ID).Scan(&data); err != nil || data != "one" {
+				t.Fatalf("row of ID %d: %q %v", entries[0].ID, data, err)
+			}
+			if err := o.Send(ctx, entries); err != nil {
+				t.Fatal(err)
+			}
+			if got := log.got(); fmt.Sprint(got) != "[one]" {
+				t.Fatalf("published %v", got)
+			}
+		})
+	}
+}

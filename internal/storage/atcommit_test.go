@@ -87,3 +87,44 @@ func countItems(t *testing.T, db *storage.DB, name string) int {
 	}
 	return n
 }
+
+// TestInsertIDAtCommit: a row inserted at the commit gets its key once
+// WriteTx returns (on PostgreSQL not before: it is sent with the COMMIT);
+// a refused one fails the transaction and undoes its other statements.
+func TestInsertIDAtCommit(t *testing.T) {
+	for _, b := range storagetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db := storagetest.OpenMigrated(t, b.NewDSN(t), "test", testMigrations)
+			var id int64
+			if err := db.WriteTx(ctx, func(tx *storage.Tx) error {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO items (name) VALUES ('before')`); err != nil {
+					return err
+				}
+				if err := tx.InsertIDAtCommit(ctx, `INSERT INTO items (name) VALUES ($1)`, "id", &id, "at commit"); err != nil {
+					return err
+				}
+				if b.Name == "postgres" && id != 0 {
+					t.Error("key set before the commit")
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			var name string
+			if err := db.QueryRowContext(ctx, `SELECT name FROM items WHERE id = $1`, id).Scan(&name); err != nil || name != "at commit" {
+				t.Fatalf("row of key %d: %q %v", id, name, err)
+			}
+			var again int64
+			err := db.WriteTx(ctx, func(tx *storage.Tx) error {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO items (name) VALUES ('undone')`); err != nil {
+					return err
+				}
+				return tx.InsertIDAtCommit(ctx, `INSERT INTO items (name) VALUES ($1)`, "id", &again, "at commit")
+			})
+			if !storage.IsUniqueViolation(err) || countItems(t, db, "undone") != 0 || again != 0 {
+				t.Fatalf("refused insert at commit: %v, key %d", err, again)
+			}
+		})
+	}
+}

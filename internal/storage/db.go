@@ -322,6 +322,11 @@ func (db *DB) writeTxOnce(ctx context.Context, fn func(tx *Tx) error) (committin
 type Tx struct {
 	db *DB
 	tx txConn // a *sql.Tx; on PostgreSQL the *sql.Conn the transaction runs on
+	// pgConn is tx on PostgreSQL; beginPending: its BEGIN waits for the
+	// first statement (begin.go).
+	pgConn       *sql.Conn
+	beginPending bool
+	beginErr     error
 	// atCommit: writes sent with the COMMIT (PostgreSQL; atcommit.go).
 	atCommit []atCommit
 	// ends: writes merged after the write function (atend.go).
@@ -357,14 +362,30 @@ func (tx *Tx) stmtCtx(ctx context.Context) context.Context {
 func (tx *Tx) Dialect() Dialect { return tx.db.Dialect }
 
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if tx.beginPending {
+		return tx.execBegin(ctx, query, args)
+	}
 	return tx.tx.ExecContext(tx.stmtCtx(ctx), tx.db.Q(query), args...)
 }
 
+// QueryContext runs a query in tx; as the first statement on PostgreSQL
+// it waits for the BEGIN (begin.go).
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := tx.pgBegun(ctx); err != nil {
+		return nil, err
+	}
 	return tx.tx.QueryContext(tx.stmtCtx(ctx), tx.db.Q(query), args...)
 }
 
+// QueryRowContext runs a one-row query in tx; as the first statement on
+// PostgreSQL it waits for the BEGIN. If that fails the query is not sent
+// (its row has a context error) and WriteTx returns the BEGIN's error.
 func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if err := tx.pgBegun(ctx); err != nil {
+		done, cancel := context.WithCancel(ctx)
+		cancel()
+		return tx.tx.QueryRowContext(done, query, args...)
+	}
 	return tx.tx.QueryRowContext(tx.stmtCtx(ctx), tx.db.Q(query), args...)
 }
 
@@ -376,7 +397,7 @@ func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *s
 func (tx *Tx) InsertID(ctx context.Context, query, idCol string, args ...any) (int64, error) {
 	var id int64
 	if tx.db.Dialect == Postgres {
-		err := tx.QueryRowContext(ctx, query+" RETURNING "+idCol, args...).Scan(&id)
+		err := tx.QueryRowScan(ctx, query+" RETURNING "+idCol, args, &id)
 		return id, err
 	}
 	res, err := tx.ExecContext(ctx, query, args...)

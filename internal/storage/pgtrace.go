@@ -117,6 +117,19 @@ func (t *pgTracer) Snapshot() PGTraceSnapshot {
 	return out
 }
 
+// SentSince is how many statements and pipelines were sent to database
+// db since before (preparations and pings left out: a connection's first
+// use of a statement prepares it).
+func (t *pgTracer) SentSince(before PGTraceSnapshot, db string) int {
+	n := 0
+	for k, c := range t.Snapshot() {
+		if k.db == db && (k.kind == "query" || k.kind == "batch") {
+			n += c.n - before[k].n
+		}
+	}
+	return n
+}
+
 // WriteSince writes the counts added since before, per unit (events), for
 // the database db, most frequent first.
 func (t *pgTracer) WriteSince(w io.Writer, before PGTraceSnapshot, db string, units int) {

@@ -81,6 +81,10 @@ func (db *DB) migrateIn(ctx context.Context, tx *Tx, component string, migration
 			text = m.Postgres
 		}
 		for _, stmt := range splitStatements(db.Dialect.Expand(text)) {
+			// As written (no placeholder rewriting), inside the transaction.
+			if err := tx.pgBegun(ctx); err != nil {
+				return err
+			}
 			if _, err := tx.tx.ExecContext(ctx, stmt); err != nil {
 				return fmt.Errorf("%s: migration %d (%s): %w", component, m.Version, m.Name, err)
 			}

@@ -403,6 +403,64 @@ func TestClientTxns(t *testing.T) {
 	})
 }
 
+// TestInsertClaimedEvent: an event stored with its client transaction
+// claim (one statement on PostgreSQL) is stored once per transaction: a
+// repeat stores nothing and names the first event, whose row it leaves;
+// another transaction ID stores its own.
+func TestInsertClaimedEvent(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, d *storage.DB) {
+		room := newRoom(t, d, "!r:x")
+		sk := "@u:x"
+		store := func(txnID, eventID string, stateKey *string) (int64, string) {
+			t.Helper()
+			var nid int64
+			var first string
+			write(t, d, func(tx *istorage.Tx) (err error) {
+				e := &storage.Event{RoomNID: room, EventID: eventID, Type: "m.room.message", StateKey: stateKey, Depth: 3,
+					OriginServerTS: 17, SnapshotNID: 2, Status: storage.StatusAccepted, JSON: []byte(`{"event_id":"` + eventID + `"}`)}
+				nid, first, err = d.InsertClaimedEvent(ctx, tx, storage.TxnClaim{UserID: "@u:x", DeviceID: "D", RoomID: "!r:x", TxnID: txnID}, e)
+				return err
+			})
+			return nid, first
+		}
+		stored := func(eventID string) *storage.Event {
+			t.Helper()
+			evs, err := d.EventsByID(ctx, d, []string{eventID})
+			must(t, err)
+			if len(evs) == 0 {
+				return nil
+			}
+			return evs[0]
+		}
+		nid, first := store("t1", "$e1", nil)
+		if nid <= 0 || first != "" {
+			t.Fatalf("new transaction: nid %d, first %q", nid, first)
+		}
+		if e := stored("$e1"); e == nil || e.NID != nid || e.Depth != 3 || e.SnapshotNID != 2 || e.StateKey != nil || string(e.JSON) != `{"event_id":"$e1"}` {
+			t.Fatalf("stored %+v", e)
+		}
+		if id, err := d.TxnEvent(ctx, d, "@u:x", "D", "!r:x", "t1"); err != nil || id != "$e1" {
+			t.Fatalf("claim: %q %v", id, err)
+		}
+		if nid, first := store("t1", "$e2", nil); nid != 0 || first != "$e1" {
+			t.Fatalf("repeat: nid %d, first %q", nid, first)
+		}
+		if stored("$e2") != nil {
+			t.Fatal("a repeat stored its event")
+		}
+		if id, _ := d.TxnEvent(ctx, d, "@u:x", "D", "!r:x", "t1"); id != "$e1" {
+			t.Fatalf("claim after repeat: %q", id)
+		}
+		nid, first = store("t2", "$e3", &sk)
+		if nid <= 0 || first != "" {
+			t.Fatalf("another transaction: nid %d, first %q", nid, first)
+		}
+		if e := stored("$e3"); e == nil || e.StateKey == nil || *e.StateKey != sk {
+			t.Fatalf("stored %+v", e)
+		}
+	})
+}
+
 // TestBlockedRooms: a block names who set it, is idempotent and is
 // lifted; rooms need not exist.
 func TestBlockedRooms(t *testing.T) {

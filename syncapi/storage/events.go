@@ -242,7 +242,8 @@ func insertEventNextPosPostgres(ctx context.Context, tx *storage.Tx, ev *types.E
 	}
 	var pos int64
 	var n int
-	if err := tx.QueryRowContext(ctx, q, args...).Scan(&pos, &n); err != nil {
+	// Often a consumer transaction's first statement: sent with its BEGIN.
+	if err := tx.QueryRowScan(ctx, q, args, &pos, &n); err != nil {
 		return false, fmt.Errorf("insert event %s: %w", ev.EventID, err)
 	}
 	ev.Pos = types.StreamPosition(pos)

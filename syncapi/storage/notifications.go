@@ -82,16 +82,34 @@ func (d *DB) InsertSharedNotification(ctx context.Context, tx *storage.Tx, n Sha
 	return insertSharedNotifications(ctx, tx, []SharedNotification{n})
 }
 
+// InsertSharedNotifications records ns now.
+func (d *DB) InsertSharedNotifications(ctx context.Context, tx *storage.Tx, ns []SharedNotification) error {
+	return insertSharedNotifications(ctx, tx, ns)
+}
+
+// InsertSharedNotificationsAtCommit records ns with tx's commit
+// (storage.Tx.ExecAtCommit: on PostgreSQL no round trip of its own), for
+// a caller whose transaction reads and changes no notification after.
+func (d *DB) InsertSharedNotificationsAtCommit(ctx context.Context, tx *storage.Tx, ns []SharedNotification) error {
+	return writeSharedNotifications(ctx, ns, tx.ExecAtCommit)
+}
+
 // insertSharedNotifications records ns by multi-row INSERTs (storage.Runs).
 func insertSharedNotifications(ctx context.Context, tx *storage.Tx, ns []SharedNotification) error {
+	return writeSharedNotifications(ctx, ns, func(ctx context.Context, query string, args ...any) error {
+		_, err := tx.ExecContext(ctx, query, args...)
+		return err
+	})
+}
+
+func writeSharedNotifications(ctx context.Context, ns []SharedNotification, exec func(ctx context.Context, query string, args ...any) error) error {
 	return storage.Runs(len(ns), 32, func(lo, hi int) error {
 		args := make([]any, 0, (hi-lo)*8)
 		for _, n := range ns[lo:hi] {
 			args = append(args, n.RoomID, int64(n.EventPos), n.EventID, n.ThreadID, n.Sender, n.Highlight, string(n.Actions), n.TS)
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO syncapi_notify_events (room_id, event_pos, event_id, thread_id, sender, highlight, actions, ts)
+		return exec(ctx, `INSERT INTO syncapi_notify_events (room_id, event_pos, event_id, thread_id, sender, highlight, actions, ts)
 			VALUES `+storage.Rows(8, hi-lo)+` ON CONFLICT (room_id, event_pos) DO NOTHING`, args...)
-		return err
 	})
 }
 

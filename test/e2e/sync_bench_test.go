@@ -35,6 +35,7 @@ func reportSyncDelivery(b *testing.B, inst *testserver.Instance) {
 	room := syncRoom(b, alice, bob)
 	since := syncOnce(b, bob, "", 0, "").NextBatch
 	lat := make([]time.Duration, 0, b.N)
+	pg := startPGPhase(b, inst) // with AXON_PG_TRACE: round trips per message
 	b.ResetTimer()
 	for range b.N {
 		type result struct {
@@ -61,6 +62,7 @@ func reportSyncDelivery(b *testing.B, inst *testserver.Instance) {
 		lat = append(lat, r.at.Sub(start))
 	}
 	b.StopTimer()
+	pg.report(b, b.N)
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
