@@ -20,14 +20,7 @@ func TestOutboxPublishesWhileCleanupWaits(t *testing.T) {
 	for _, b := range storagetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
-			db := open(t, b.NewDSN(t))
-			defer db.Close()
-			log := &memLog{}
-			o := New(db, log, cfg)
-			if err := o.Start(ctx); err != nil {
-				t.Fatal(err)
-			}
-			defer o.Close()
+			db, log, o := startOutbox(t, b)
 			stage := func(n int, prefix string) []Entry {
 				var entries []Entry
 				if err := db.WriteTx(ctx, func(tx *storage.Tx) error {

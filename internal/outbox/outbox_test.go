@@ -53,6 +53,21 @@ func open(t *testing.T, dsn string) *storage.DB {
 	return db
 }
 
+// startOutbox opens a fresh outbox table on b and starts an outbox
+// publishing to an in-memory log; both close when the test ends.
+func startOutbox(t *testing.T, b storagetest.Backend) (*storage.DB, *memLog, *Outbox) {
+	t.Helper()
+	db := open(t, b.NewDSN(t))
+	t.Cleanup(func() { db.Close() })
+	log := &memLog{}
+	o := New(db, log, cfg)
+	if err := o.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(o.Close)
+	return db, log, o
+}
+
 // stageAndSend commits one message per value and sends it.
 func stageAndSend(t *testing.T, ctx context.Context, db *storage.DB, o *Outbox, values ...string) error {
 	t.Helper()

@@ -66,14 +66,7 @@ func TestStageAtCommit(t *testing.T) {
 	for _, b := range storagetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
-			db := open(t, b.NewDSN(t))
-			defer db.Close()
-			log := &memLog{}
-			o := New(db, log, cfg)
-			if err := o.Start(ctx); err != nil {
-				t.Fatal(err)
-			}
-			defer o.Close()
+			db, log, o := startOutbox(t, b)
 			rows := func() int {
 				var n int
 				if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM test_outbox`).Scan(&n); err != nil {
