@@ -58,6 +58,15 @@ const (
 	ExternalDuplicateWindow = 2 * time.Minute
 )
 
+// EmbeddedBlockCacheExpire is how long the embedded server's file store
+// keeps a block's messages in memory after their last read or write
+// (upstream: 10 s; third_party/nats-server/AXON-PATCH.md). Consumers read
+// each message within milliseconds of its write, so the buffers of full
+// blocks only waited out the expiry: 10 s of the log's bytes, ~48 MB at
+// 5,000 events/s. A consumer that falls further behind reads the block
+// from disk once and keeps it while it reads on.
+const EmbeddedBlockCacheExpire = time.Second
+
 // Bus is a connection to the log.
 type Bus struct {
 	cfg    Config
@@ -136,6 +145,8 @@ func startEmbedded(storeDir string) (*server.Server, error) {
 		NoLog:              true,
 		MaxPayload:         MaxPayload,
 		JetStreamMaxMemory: 256 << 20,
+
+		JetStreamBlockCacheExpire: EmbeddedBlockCacheExpire,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("embedded NATS: %w", err)

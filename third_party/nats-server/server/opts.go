@@ -610,6 +610,11 @@ type Options struct {
 
 	// configDigest represents the state of configuration.
 	configDigest string
+
+	// JetStreamBlockCacheExpire is how long a file-store block of a stream
+	// keeps its messages in memory after its last read or write; 0 keeps
+	// the file store's default (10 s). Axon patch, not in upstream.
+	JetStreamBlockCacheExpire time.Duration `json:"-"`
 }
 
 // WebsocketOpts are options for websocket

@@ -1106,6 +1106,11 @@ func (a *Account) addStreamWithAssignmentAndMode(config *StreamConfig, fsConfig 
 	// Grab configured sync interval.
 	fsCfg.SyncInterval = s.getOpts().SyncInterval
 	fsCfg.SyncAlways = s.getOpts().SyncAlways
+	// Axon patch: the embedder chooses how long a block keeps its
+	// messages in memory after the last access (0: the file store's 10 s).
+	if fsCfg.CacheExpire == 0 {
+		fsCfg.CacheExpire = s.getOpts().JetStreamBlockCacheExpire
+	}
 	fsCfg.Compression = config.Compression
 	// Async flushing is only allowed if the stream has a sync log backing it.
 	fsCfg.AsyncFlush = !fsCfg.SyncAlways && config.Replicas > 1
