@@ -1,6 +1,0 @@
-//go:build !(linux && cgo)
-
-package main
-
-func cArenas() int      { return -1 }
-func mallocAndHold(int) {}
