@@ -137,15 +137,14 @@ func startEmbedded(storeDir string) (*server.Server, error) {
 	}
 	abs, _ := filepath.Abs(storeDir)
 	srv, err := server.NewServer(&server.Options{
-		ServerName:         "axon-embedded",
-		DontListen:         true,
-		JetStream:          true,
-		StoreDir:           abs,
-		NoSigs:             true,
-		NoLog:              true,
-		MaxPayload:         MaxPayload,
-		JetStreamMaxMemory: 256 << 20,
-
+		ServerName:                "axon-embedded",
+		DontListen:                true,
+		JetStream:                 true,
+		StoreDir:                  abs,
+		NoSigs:                    true,
+		NoLog:                     true,
+		MaxPayload:                MaxPayload,
+		JetStreamMaxMemory:        256 << 20,
 		JetStreamBlockCacheExpire: EmbeddedBlockCacheExpire,
 	})
 	if err != nil {
