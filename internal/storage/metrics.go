@@ -19,6 +19,17 @@ var queryDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 	Buckets:   []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
 }, []string{"db", "op"})
 
+// groupSize is how many callers' write transactions each SQLite commit
+// carried (group commit: groupcommit.go); a commit's cost is mostly its
+// pages, shared by the group, so small groups under load mean CPU spent
+// rewriting the same pages.
+var groupSize = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+	Namespace: "axon",
+	Name:      "db_write_group_size",
+	Help:      "Write transactions committed together in one SQLite commit, by component database.",
+	Buckets:   []float64{1, 2, 4, 8, 16, 32, 64},
+}, []string{"db"})
+
 var (
 	poolOpen = prometheus.NewDesc("axon_db_pool_open_connections",
 		"Open connections of a database pool.", []string{"db", "pool"}, nil)
@@ -43,7 +54,7 @@ type poolCollector struct {
 
 var pools = &poolCollector{dbs: map[*DB]string{}}
 
-func init() { prometheus.MustRegister(queryDuration, pools) }
+func init() { prometheus.MustRegister(queryDuration, groupSize, pools) }
 
 func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{poolOpen, poolInUse, poolMax, poolWaits, poolWaitSeconds} {
@@ -88,13 +99,14 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 
 // dbMetrics are one database's observers (nil until Instrument).
 type dbMetrics struct {
-	read, write prometheus.Observer
+	read, write, group prometheus.Observer
 }
 
 // Instrument names the database in the metrics (its component) and
 // starts recording its query latencies and pool statistics, until Close.
 func (db *DB) Instrument(name string) {
-	db.metrics = &dbMetrics{read: queryDuration.WithLabelValues(name, "read"), write: queryDuration.WithLabelValues(name, "write_tx")}
+	db.metrics = &dbMetrics{read: queryDuration.WithLabelValues(name, "read"), write: queryDuration.WithLabelValues(name, "write_tx"),
+		group: groupSize.WithLabelValues(name)}
 	pools.mu.Lock()
 	pools.dbs[db] = name
 	pools.mu.Unlock()
@@ -115,5 +127,11 @@ func (db *DB) observeRead(start time.Time) {
 func (db *DB) observeWrite(start time.Time) {
 	if db.metrics != nil {
 		db.metrics.write.Observe(time.Since(start).Seconds())
+	}
+}
+
+func (db *DB) observeGroup(n int) {
+	if db.metrics != nil {
+		db.metrics.group.Observe(float64(n))
 	}
 }

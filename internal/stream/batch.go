@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/axon-hs/axon/internal/linger"
 )
 
 // BatchHandler applies consecutive messages, in order, together — one
@@ -23,6 +25,12 @@ type BatchOptions struct {
 	// 0 takes only what is already queued, so a lone message is applied
 	// at once; batches form on their own while the previous one is applied.
 	MaxWait time.Duration
+	// BusyWait is how long, at most, to wait for more messages after the
+	// first while they arrive often and batches already hold more than
+	// one (internal/linger): under load a batch then carries several
+	// messages' worth of fixed cost, and a lone message is never held.
+	// 0 never waits.
+	BusyWait time.Duration
 	// DeadLetter records a message given up on (required: no consumer
 	// may be stopped by one bad message).
 	DeadLetter DeadLetterFunc
@@ -70,6 +78,9 @@ func (s *Stream) ConsumeBatch(ctx context.Context, consumerName string, afterSeq
 		defer func() { <-readerDone }()
 		defer slot.leave()
 		batch := make([]Message, 0, opts.MaxMessages)
+		var load linger.Load
+		timer := time.NewTimer(time.Hour)
+		timer.Stop()
 		for {
 			select {
 			case m := <-queue:
@@ -77,7 +88,12 @@ func (s *Stream) ConsumeBatch(ctx context.Context, consumerName string, afterSeq
 			case <-ctx.Done():
 				return
 			}
+			start := time.Now()
 			batch = fillBatch(ctx, queue, batch, opts)
+			if opts.BusyWait > 0 {
+				batch, _ = linger.Gather(queue, batch, opts.MaxMessages, &load, start, opts.BusyWait, timer, ctx.Done())
+				load.Taken(start, len(batch))
+			}
 			if !app.apply(ctx, batch) {
 				return
 			}
