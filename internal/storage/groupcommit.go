@@ -26,8 +26,9 @@ const maxGroup = 64
 // while writes come often from concurrent callers (internal/linger). Into
 // 50 rooms at once a commit carried ~2 roomserver writes, the others
 // still being parsed and authorised on two busy cores; each commit
-// rewrites ~13 shared WAL pages. Waiting grew the groups to ~9.
-const lingerMax = time.Millisecond
+// rewrites ~13 shared WAL pages. Waiting up to 1 ms grew the groups to
+// ~9, up to 2 ms to ~16 (docs/performance.md, round twelve).
+const lingerMax = 2 * time.Millisecond
 
 type writeReq struct {
 	ctx  context.Context
