@@ -31,7 +31,7 @@ type batch struct {
 	headChanged bool
 	outputs     []api.OutputEvent
 	staged      []outbox.Entry
-	txns        map[txnKey]string
+	txns        []sentTxn
 	// newRoom is set while creating a room: it is registered on commit.
 	newRoom bool
 	// reader serves reads before the transaction is open.
@@ -65,7 +65,7 @@ func (b *batch) q() istorage.Querier {
 
 func newBatch(rm *room, tx *istorage.Tx) *batch {
 	return &batch{rm: rm, tx: tx, snapNID: rm.snapNID, chainLen: rm.chainLen, stateLen: len(rm.state),
-		changes: storage.StateMap{}, extremities: rm.extremities, depth: rm.depth, txns: map[txnKey]string{}}
+		changes: storage.StateMap{}, extremities: rm.extremities, depth: rm.depth}
 }
 
 // get reads current state as of this batch. Only the room's worker
@@ -176,8 +176,8 @@ func (r *RoomServer) runBatch(rm *room, tasks []*inputTask) {
 	}
 	b.apply()
 	countPersisted(b.persisted)
-	for k, v := range b.txns {
-		r.txns.put(k, v)
+	for _, t := range b.txns {
+		r.txns.put(t.key, t.eventID)
 	}
 	// Publish, then answer (see publish).
 	r.publish(b.staged)
@@ -285,8 +285,8 @@ func (r *RoomServer) createRoom(req *api.InputRoomEventsRequest) (*api.InputRoom
 	r.rooms[rm.id] = rm
 	r.parts.cached(rm)
 	r.roomsMu.Unlock()
-	for k, v := range b.txns {
-		r.txns.put(k, v)
+	for _, t := range b.txns {
+		r.txns.put(t.key, t.eventID)
 	}
 	r.publish(b.staged)
 	return resp, nil

@@ -165,7 +165,7 @@ func (o *Outbox) stage(ctx context.Context, tx *storage.Tx, atCommit bool, key s
 		out = append(out, Entry{Key: key, Data: m})
 	}
 	if atCommit && len(out) == 1 {
-		if err := tx.InsertIDAtCommit(ctx, o.insert, "outbox_id", &out[0].ID, key, string(out[0].Data)); err != nil {
+		if err := tx.InsertIDAtCommit(ctx, o.insert, "outbox_id", &out[0].ID, key, storage.Text(out[0].Data)); err != nil {
 			return nil, fmt.Errorf("outbox: %w", err)
 		}
 		return out, nil
@@ -189,7 +189,7 @@ func (o *Outbox) stageRows(ctx context.Context, tx *storage.Tx, entries []Entry)
 	if len(entries) == 1 {
 		// One row (a local send's batch, often): on SQLite an exec and
 		// the last rowid are cheaper than a query with RETURNING.
-		id, err := tx.InsertID(ctx, o.insert, "outbox_id", entries[0].Key, string(entries[0].Data))
+		id, err := tx.InsertID(ctx, o.insert, "outbox_id", entries[0].Key, storage.Text(entries[0].Data))
 		entries[0].ID = id
 		return err
 	}
@@ -201,7 +201,7 @@ func (o *Outbox) stageRows(ctx context.Context, tx *storage.Tx, entries []Entry)
 			q.WriteString(", ")
 		}
 		fmt.Fprintf(&q, "($%d, $%d)", 2*i+1, 2*i+2)
-		args = append(args, e.Key, string(e.Data))
+		args = append(args, e.Key, storage.Text(e.Data))
 	}
 	q.WriteString(` RETURNING outbox_id`)
 	rows, err := tx.QueryContext(ctx, q.String(), args...)

@@ -39,7 +39,7 @@ func (d *DB) InsertEvent(ctx context.Context, tx *storage.Tx, e *Event) (int64, 
 	return tx.InsertID(ctx, `INSERT INTO roomserver_events
 		(room_nid, event_id, event_type, state_key, depth, origin_server_ts, snapshot_nid, status, event_json)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, "event_nid",
-		e.RoomNID, e.EventID, e.Type, e.StateKey, e.Depth, e.OriginServerTS, e.SnapshotNID, e.Status, string(e.JSON))
+		e.RoomNID, e.EventID, e.Type, e.StateKey, e.Depth, e.OriginServerTS, e.SnapshotNID, e.Status, storage.Text(e.JSON))
 }
 
 // eventsPerInsert bounds one multi-row insert (9 bind parameters a
@@ -64,7 +64,7 @@ func (d *DB) insertEventRun(ctx context.Context, tx *storage.Tx, chunk []*Event)
 	args := make([]any, 0, len(chunk)*9)
 	byID := make(map[string]*Event, len(chunk))
 	for _, e := range chunk {
-		args = append(args, e.RoomNID, e.EventID, e.Type, e.StateKey, e.Depth, e.OriginServerTS, e.SnapshotNID, e.Status, string(e.JSON))
+		args = append(args, e.RoomNID, e.EventID, e.Type, e.StateKey, e.Depth, e.OriginServerTS, e.SnapshotNID, e.Status, storage.Text(e.JSON))
 		byID[e.EventID] = e
 	}
 	// RETURNING's row order is not promised: rows are matched by ID.

@@ -57,7 +57,7 @@ func (d *DB) InsertClaimedEvent(ctx context.Context, tx *storage.Tx, c TxnClaim,
 	}
 	var ok bool
 	err = tx.QueryRowScan(ctx, insertClaimedEvent, []any{e.RoomNID, e.EventID, e.Type, e.StateKey, e.Depth, e.OriginServerTS,
-		e.SnapshotNID, e.Status, string(e.JSON), c.UserID, c.DeviceID, c.RoomID, c.TxnID}, &nid, &first, &ok)
+		e.SnapshotNID, e.Status, storage.Text(e.JSON), c.UserID, c.DeviceID, c.RoomID, c.TxnID}, &nid, &first, &ok)
 	if err != nil || ok {
 		return nid, "", err
 	}

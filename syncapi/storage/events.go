@@ -177,7 +177,7 @@ func eventArgs(ev *types.Event, inTimeline bool) []any {
 	if ev.StateKey != nil {
 		sk = *ev.StateKey
 	}
-	return []any{int64(ev.Pos), ev.EventID, ev.RoomID, ev.Type, ev.Sender, sk, ev.OriginTS, string(ev.JSON), ev.RoomVersion, ev.TxnDevice, ev.TxnID,
+	return []any{int64(ev.Pos), ev.EventID, ev.RoomID, ev.Type, ev.Sender, sk, ev.OriginTS, storage.Text(ev.JSON), ev.RoomVersion, ev.TxnDevice, ev.TxnID,
 		ev.HistoryVisibility, ev.Membership, ev.RelatesTo, ev.RelType, ev.ThreadID, ev.ContainsURL, ev.Redacted, ev.HistoryGap, inTimeline}
 }
 
