@@ -28,8 +28,8 @@ type BatchOptions struct {
 	// BusyWait is how long, at most, to wait for more messages after the
 	// first while they arrive often and batches already hold more than
 	// one (internal/linger): under load a batch then carries several
-	// messages' worth of fixed cost, and a lone message is never held.
-	// 0 never waits.
+	// messages' worth of fixed cost. At a low rate nothing waits, and
+	// the wait ends as soon as messages stop coming. 0 never waits.
 	BusyWait time.Duration
 	// DeadLetter records a message given up on (required: no consumer
 	// may be stopped by one bad message).

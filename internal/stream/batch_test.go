@@ -68,3 +68,79 @@ func TestConsumeBatch(t *testing.T) {
 		})
 	}
 }
+
+// TestConsumeBatchBusyWait: messages published concurrently to a
+// consumer that lingers under load arrive in order, each once, and a
+// message that comes alone after the burst is applied at once, though
+// the consumer may wait an hour for more (it waits only while messages
+// keep coming).
+func TestConsumeBatchBusyWait(t *testing.T) {
+	for name, cfg := range busConfigs(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			bus, err := stream.Connect(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer bus.Close()
+			defer func() { _ = bus.DeleteStreams(ctx) }() // the external server is shared
+			s, err := bus.Stream(ctx, "busy", time.Hour, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var mu sync.Mutex
+			var got []uint64
+			cctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			done, err := s.ConsumeBatch(cctx, "c", 0, stream.BatchOptions{MaxMessages: 16, BusyWait: time.Hour, DeadLetter: unexpectedDeadLetter(t)}, func(ctx context.Context, msgs []stream.Message) error {
+				mu.Lock()
+				defer mu.Unlock()
+				for _, m := range msgs {
+					got = append(got, m.Seq)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			count := func() int { mu.Lock(); defer mu.Unlock(); return len(got) }
+			const publishers, each = 4, 50
+			errs := make(chan error, publishers)
+			for p := 0; p < publishers; p++ {
+				go func() {
+					for i := 0; i < each; i++ {
+						if _, err := s.Publish(ctx, []byte("m"), nil); err != nil {
+							errs <- err
+							return
+						}
+					}
+					errs <- nil
+				}()
+			}
+			for p := 0; p < publishers; p++ {
+				if err := <-errs; err != nil {
+					t.Fatal(err)
+				}
+			}
+			burst := publishers * each
+			if !testutil.Within(20*time.Second, func() bool { return count() >= burst }) {
+				t.Fatalf("applied %d of %d messages", count(), burst)
+			}
+			if _, err := s.Publish(ctx, []byte("lone"), nil); err != nil {
+				t.Fatal(err)
+			}
+			if !testutil.Within(10*time.Second, func() bool { return count() == burst+1 }) {
+				t.Fatal("a lone message after the burst was held")
+			}
+			cancel()
+			<-done
+			mu.Lock()
+			defer mu.Unlock()
+			for i, seq := range got {
+				if seq != uint64(i+1) {
+					t.Fatalf("message %d has seq %d", i, seq)
+				}
+			}
+		})
+	}
+}
