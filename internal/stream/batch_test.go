@@ -78,16 +78,7 @@ func TestConsumeBatchBusyWait(t *testing.T) {
 	for name, cfg := range busConfigs(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			bus, err := stream.Connect(ctx, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer bus.Close()
-			defer func() { _ = bus.DeleteStreams(ctx) }() // the external server is shared
-			s, err := bus.Stream(ctx, "busy", time.Hour, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := openStream(t, cfg, "busy")
 			var mu sync.Mutex
 			var got []uint64
 			cctx, cancel := context.WithCancel(ctx)
