@@ -67,6 +67,26 @@ func TestEncodeOutputDecodesLikeMarshal(t *testing.T) {
 	}
 }
 
+// TestEncodeOutputAllocatesOnce: a message's output, with IDs as long as
+// real ones and every optional field, is written into one allocation.
+func TestEncodeOutputAllocatesOnce(t *testing.T) {
+	o := &OutputEvent{Type: OutputTypeNewRoomEvent, NewRoomEvent: &OutputNewRoomEvent{
+		RoomID: "!OGEhHVWSdvArJzumhm:matrix.example.org", RoomVersion: "10", EventID: "$9AcnmPlYXtwm0GjuCIjU8Sz1fDoqCJ0lNW8dQmGBn3Q",
+		Event: encodeEvent, HistoryVisibility: VisibilityShared, SendAsServer: "matrix.example.org", HistoryGap: true,
+		AddsStateEventIDs:    []string{"$9AcnmPlYXtwm0GjuCIjU8Sz1fDoqCJ0lNW8dQmGBn3Q"},
+		RemovesStateEventIDs: []string{"$Mj2VnT5V7Lb8uOJtSpvP6HbrPStXy2Gq1bLMLxkYx0c", "$Q3PaP9CSbmUg7x0xUvTg0jLAIVtG6bf8d9s7yTXgeu4"},
+		AddedStateEventIDs:   []string{"$xk6CwZsuUsGd2j9bV4hLJEQzJm6bLq3C0fWc0OmV0nQ"},
+		TransactionID:        &TransactionID{DeviceID: "QWERTYUIOPASDF", TransactionID: "m1764763200000.42"},
+	}}
+	if n := testing.AllocsPerRun(20, func() {
+		if _, err := EncodeOutput(o); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 1 {
+		t.Fatalf("%v allocations per output, want 1", n)
+	}
+}
+
 // BenchmarkEncodeOutput is the roomserver's encoding of one new message's
 // output (staged in the outbox for every event).
 func BenchmarkEncodeOutput(b *testing.B) {
