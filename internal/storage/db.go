@@ -121,8 +121,18 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 // sqliteReaders is the most read connections one SQLite database keeps.
 const sqliteReaders = 4
 
-// sqliteSoftHeapLimit bounds the memory of all SQLite databases of the
-// process together (page and statement caches); see openSQLite.
+// Page cache sizes per connection (PRAGMA cache_size, KiB). They bound
+// SQLite's memory now that no process-wide soft heap limit can
+// (sqlite_memstatus.go): a hot database holds at most 2 MiB in its
+// writer and 512 KiB in each of its readers; the OS page cache holds the
+// rest, and most of the ten databases touch far fewer pages.
+const (
+	sqliteWriterCacheKiB = 2000
+	sqliteReaderCacheKiB = 500
+)
+
+// sqliteSoftHeapLimit bounds the memory of all SQLite databases together
+// only where SQLite's memory statistics could not be turned off.
 const sqliteSoftHeapLimit = 8 << 20
 
 func openSQLite(ctx context.Context, path string) (*DB, error) {
@@ -136,14 +146,14 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	// busy_timeout only matters for WAL checkpoints and other processes:
 	// our own writers never contend because there is exactly one.
-	// Page caches are per connection: 8 MiB for the writer (hot pages of
-	// what it is appending to), 2 MiB per reader; the OS page cache holds
-	// the rest. Larger caches mostly grew RSS without speeding anything up.
+	// Page caches are per connection (sqliteWriterCacheKiB,
+	// sqliteReaderCacheKiB). Larger caches mostly grew RSS without
+	// speeding anything up.
 	// A per-connection prepared statement cache: without it every query
 	// is prepared and finalized again (~14% of CPU under load). 64 covers
 	// a component's hot queries without holding hundreds per connection.
 	common := "_busy_timeout=30000&_foreign_keys=on&_synchronous=NORMAL&_stmt_cache_size=64"
-	writer, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL&_txlock=immediate&_cache_size=-8000&"+common)
+	writer, err := sql.Open("sqlite3", fmt.Sprintf("file:%s?_journal_mode=WAL&_txlock=immediate&_cache_size=-%d&%s", path, sqliteWriterCacheKiB, common))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -155,13 +165,14 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		writer.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	// The caches above are per connection and a server opens ten
-	// databases: together they could hold 160 MB. SQLite's soft heap
-	// limit is one budget for the whole process; near it, a connection
-	// reuses its own least recently used pages instead of allocating.
-	if _, err := writer.ExecContext(ctx, fmt.Sprintf("PRAGMA soft_heap_limit = %d", sqliteSoftHeapLimit)); err != nil {
-		writer.Close()
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	if sqliteMemstatusOff != 0 {
+		// SQLite keeps its memory statistics: one budget for the whole
+		// process then works (near it, a connection reuses its own least
+		// recently used pages instead of allocating).
+		if _, err := writer.ExecContext(ctx, fmt.Sprintf("PRAGMA soft_heap_limit = %d", sqliteSoftHeapLimit)); err != nil {
+			writer.Close()
+			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		}
 	}
 	// The writer's statement and savepoint journals (the original of
 	// every page a statement or a group commit's SAVEPOINT changes) stay
@@ -176,7 +187,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		writer.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	reader, err := sql.Open("sqlite3", "file:"+path+"?_query_only=true&_cache_size=-2000&"+common)
+	reader, err := sql.Open("sqlite3", fmt.Sprintf("file:%s?_query_only=true&_cache_size=-%d&%s", path, sqliteReaderCacheKiB, common))
 	if err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
