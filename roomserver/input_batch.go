@@ -208,8 +208,13 @@ func (r *RoomServer) commitBatch(rm *room, tasks []*inputTask) (*batch, error) {
 		}
 		b.prepared = pre
 	}
+	prepared := b.prepared
 	err := write.WriteTx(ctx, func(tx *istorage.Tx) error {
-		b.tx, b.persisted = tx, [2]int{}
+		// Run again (PostgreSQL, after a lost connection) it starts from
+		// the room as committed: the failed run's changes, outputs and
+		// rows were not applied, in the database or in memory.
+		*b = *newBatch(rm, tx)
+		b.reader, b.prepared = r.db, prepared
 		for _, t := range tasks {
 			resp, err := r.processTask(ctx, b, t.req)
 			if err != nil {

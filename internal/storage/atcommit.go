@@ -80,6 +80,9 @@ func (db *DB) postgresWriteTxOnce(ctx context.Context, fn func(tx *Tx) error) (c
 	if tx.beginErr != nil {
 		err = tx.beginErr
 	}
+	if err == nil {
+		err = db.lostCommit()
+	}
 	if err != nil {
 		tx.rollback()
 		return false, err

@@ -140,3 +140,29 @@ func TestTerminatedConnectionsAreRetried(t *testing.T) {
 }
 
 func markerName(n int) string { return "marker" + strconv.Itoa(n) }
+
+// TestLoseNextCommitForTesting: the injected loss runs the write
+// function again, once, and what it wrote is applied once.
+func TestLoseNextCommitForTesting(t *testing.T) {
+	if os.Getenv("AXON_SKIP_POSTGRES") == "1" {
+		t.Skip("PostgreSQL skipped")
+	}
+	ctx := context.Background()
+	db := storagetest.OpenMigrated(t, storagetest.PostgresDSN(t), "test", testMigrations)
+	db.LoseNextCommitForTesting()
+	runs := 0
+	if err := db.WriteTx(ctx, func(tx *storage.Tx) error {
+		runs++
+		_, err := tx.ExecContext(ctx, `INSERT INTO items (name) VALUES ('lost once')`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM items WHERE name = 'lost once'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if runs != 2 || n != 1 {
+		t.Fatalf("function ran %d times, %d rows; want 2 runs, 1 row", runs, n)
+	}
+}

@@ -64,6 +64,8 @@ type DB struct {
 
 	rebound sync.Map // original query -> SQLite query
 	metrics *dbMetrics
+	// loseCommit: LoseNextCommitForTesting was called (faults.go).
+	loseCommit atomic.Bool
 }
 
 // Open connects to dsn: "postgres://…" / "postgresql://…" for PostgreSQL,

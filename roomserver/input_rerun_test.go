@@ -1,0 +1,72 @@
+package roomserver
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"testing"
+
+	"github.com/axon-hs/axon/internal/storage/storagetest"
+	"github.com/axon-hs/axon/roomserver/api"
+)
+
+// TestBatchRunAgainAfterLostConnection: on PostgreSQL a write
+// transaction whose connection is lost before its commit runs again
+// (internal/storage/connlost.go). A room batch run again starts from the
+// room as committed: the message is stored and published once, its
+// transaction ID is known, and the next message follows it. (The second
+// run used to find the first run's outputs, state changes and deferred
+// rows still in the batch.)
+func TestBatchRunAgainAfterLostConnection(t *testing.T) {
+	if os.Getenv("AXON_SKIP_POSTGRES") == "1" {
+		t.Skip("PostgreSQL skipped")
+	}
+	rs, pub := newTestServer(t, storagetest.PostgresDSN(t))
+	alice := "@alice:" + testServer
+	roomID := createTestRoom(t, rs, alice, "10", "public")
+	before := len(pub.outputs())
+
+	ev := local(roomID, alice, "m.room.message", nil, map[string]any{"body": "lost once"})
+	ev.TransactionID = &api.TransactionID{DeviceID: "DEV", TransactionID: "rerun"}
+	rs.db.LoseNextCommitForTesting()
+	first := send(t, rs, ev)
+	if first.Err != nil || first.EventID == "" || first.Duplicate {
+		t.Fatalf("first send: %+v", first)
+	}
+	again := send(t, rs, ev)
+	if again.EventID != first.EventID || !again.Duplicate {
+		t.Fatalf("the same transaction again: %+v, want a duplicate of %s", again, first.EventID)
+	}
+	next := send(t, rs, local(roomID, alice, "m.room.message", nil, map[string]any{"body": "next"}))
+	if next.Err != nil {
+		t.Fatalf("next: %v", next.Err)
+	}
+
+	published := map[string]int{}
+	var nextPrev []string
+	for _, o := range pub.outputs()[before:] {
+		if o.NewRoomEvent == nil {
+			continue
+		}
+		published[o.NewRoomEvent.EventID]++
+		if o.NewRoomEvent.EventID == string(next.EventID) {
+			var pdu struct {
+				PrevEvents []string `json:"prev_events"`
+			}
+			if err := json.Unmarshal(o.NewRoomEvent.Event, &pdu); err != nil {
+				t.Fatal(err)
+			}
+			nextPrev = pdu.PrevEvents
+		}
+	}
+	if len(published) != 2 || published[string(first.EventID)] != 1 || published[string(next.EventID)] != 1 {
+		t.Fatalf("outputs per event %v, want one each for %s and %s", published, first.EventID, next.EventID)
+	}
+	if len(nextPrev) != 1 || nextPrev[0] != string(first.EventID) {
+		t.Fatalf("next message's prev_events %v, want [%s]", nextPrev, first.EventID)
+	}
+	var stored int
+	if err := rs.db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM roomserver_events WHERE event_id = $1`, string(first.EventID)).Scan(&stored); err != nil || stored != 1 {
+		t.Fatalf("event rows %d (%v), want 1", stored, err)
+	}
+}
