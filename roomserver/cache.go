@@ -37,6 +37,18 @@ func (c *lru[K, V]) get(k K) (V, bool) {
 	return zero, false
 }
 
+// forgetUncommitted empties the caches a batch fills inside its write
+// transaction (events it stored or redacted, snapshots and memberships it
+// read through the transaction) after that transaction failed or is run
+// again: their rows were rolled back, and on SQLite their NIDs may be
+// given to other rows. Failures are rare; the caches fill again from the
+// database.
+func (r *RoomServer) forgetUncommitted() {
+	r.events.clear()
+	r.snapshots.clear()
+	r.memberships.clear()
+}
+
 // clear empties the cache.
 func (c *lru[K, V]) clear() {
 	c.mu.Lock()

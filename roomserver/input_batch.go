@@ -165,6 +165,7 @@ func (r *RoomServer) runBatch(rm *room, tasks []*inputTask) {
 	if isInputPanic(err) && len(tasks) > 1 {
 		// The panic rolled back everyone's input: run each alone so only
 		// the input that panics fails.
+		r.forgetUncommitted()
 		for _, t := range tasks {
 			r.runBatch(rm, []*inputTask{t})
 		}
@@ -209,10 +210,14 @@ func (r *RoomServer) commitBatch(rm *room, tasks []*inputTask) (*batch, error) {
 		b.prepared = pre
 	}
 	prepared := b.prepared
+	runs := 0
 	err := write.WriteTx(ctx, func(tx *istorage.Tx) error {
 		// Run again (PostgreSQL, after a lost connection) it starts from
 		// the room as committed: the failed run's changes, outputs and
 		// rows were not applied, in the database or in memory.
+		if runs++; runs > 1 {
+			r.forgetUncommitted()
+		}
 		*b = *newBatch(rm, tx)
 		b.reader, b.prepared = r.db, prepared
 		for _, t := range tasks {
@@ -240,6 +245,7 @@ func (r *RoomServer) commitBatch(rm *room, tasks []*inputTask) (*batch, error) {
 }
 
 func (r *RoomServer) failBatch(rm *room, tasks []*inputTask, err error) {
+	r.forgetUncommitted()
 	if movedAway(err) {
 		r.log.Info("room input retried at the partition's holder", "room_id", rm.id, "error", err)
 	} else {
@@ -257,7 +263,11 @@ func (r *RoomServer) createRoom(req *api.InputRoomEventsRequest) (*api.InputRoom
 	rm := &room{state: storage.StateMap{}, nonMembers: map[storage.Tuple]struct{}{}, tally: newMemberTally()}
 	var b *batch
 	var resp *api.InputRoomEventsResponse
+	runs := 0
 	err := r.db.WriteTx(ctx, func(tx *istorage.Tx) error {
+		if runs++; runs > 1 {
+			r.forgetUncommitted()
+		}
 		rm.nid, rm.id, rm.version = 0, "", nil
 		b = newBatch(rm, tx)
 		b.reader = r.db
@@ -279,6 +289,7 @@ func (r *RoomServer) createRoom(req *api.InputRoomEventsRequest) (*api.InputRoom
 		return r.fence(ctx, tx, rm)
 	})
 	if err != nil {
+		r.forgetUncommitted()
 		return nil, err
 	}
 	if rm.nid == 0 {

@@ -70,3 +70,49 @@ func TestBatchRunAgainAfterLostConnection(t *testing.T) {
 		t.Fatalf("event rows %d (%v), want 1", stored, err)
 	}
 }
+
+// TestRedactionRunAgainAfterLostConnection: a redaction whose batch runs
+// again still redacts. The first run had already put the redacted event
+// in the event cache, so the second run took the target for redacted and
+// did nothing: the row kept its content and no redaction went out.
+func TestRedactionRunAgainAfterLostConnection(t *testing.T) {
+	if os.Getenv("AXON_SKIP_POSTGRES") == "1" {
+		t.Skip("PostgreSQL skipped")
+	}
+	ctx := context.Background()
+	rs, pub := newTestServer(t, storagetest.PostgresDSN(t))
+	alice := "@alice:" + testServer
+	roomID := createTestRoom(t, rs, alice, "10", "public")
+	target := send(t, rs, local(roomID, alice, "m.room.message", nil, map[string]any{"body": "secret"}))
+	if target.Err != nil {
+		t.Fatal(target.Err)
+	}
+	redaction := local(roomID, alice, "m.room.redaction", nil, map[string]any{"reason": "oops"})
+	redaction.Local.Redacts = target.EventID
+	rs.db.LoseNextCommitForTesting()
+	if res := send(t, rs, redaction); res.Err != nil {
+		t.Fatalf("redaction: %v", res.Err)
+	}
+	var stored string
+	if err := rs.db.QueryRowContext(ctx, `SELECT event_json FROM roomserver_events WHERE event_id = $1`, string(target.EventID)).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	var ev struct {
+		Content map[string]any `json:"content"`
+	}
+	if err := json.Unmarshal([]byte(stored), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if len(ev.Content) != 0 {
+		t.Fatalf("stored target still has content %v", ev.Content)
+	}
+	redactions := 0
+	for _, o := range pub.outputs() {
+		if o.Redaction != nil && o.Redaction.RedactedEventID == string(target.EventID) {
+			redactions++
+		}
+	}
+	if redactions != 1 {
+		t.Fatalf("%d redaction outputs for the target, want 1", redactions)
+	}
+}

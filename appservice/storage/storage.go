@@ -107,6 +107,7 @@ func (d *DB) StartTxn(ctx context.Context, appserviceID string, max int) (int64,
 	var txnID int64
 	var items []Item
 	err := d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
+		txnID, items = 0, nil // run again after a lost connection: nothing of the first run holds
 		// Only the writer starts transactions (a former one paused past
 		// its lease must not split the queue differently).
 		if err := d.Fence.Check(ctx, tx); err != nil {

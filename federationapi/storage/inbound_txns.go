@@ -21,6 +21,7 @@ type InboundTxn struct {
 // than staleBefore without an answer (its process died) is taken over.
 func (s *DB) ClaimInboundTxn(ctx context.Context, origin, txnID string, now, staleBefore int64) (response []byte, claimed bool, err error) {
 	err = s.DB.WriteTx(ctx, func(tx *istorage.Tx) error {
+		response, claimed = nil, false // run again after a lost connection: nothing of the first run holds
 		res, err := tx.ExecContext(ctx, `INSERT INTO federationapi_inbound_txns (origin, txn_id, response, received_ts)
 			VALUES ($1, $2, NULL, $3)
 			ON CONFLICT (origin, txn_id) DO UPDATE SET received_ts = excluded.received_ts

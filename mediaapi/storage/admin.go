@@ -72,8 +72,9 @@ func (d *DB) Quarantine(ctx context.Context, ours string, refs []Ref, by string,
 	n := 0
 	for start := 0; start < len(refs); start += 200 {
 		chunk := refs[start:min(start+200, len(refs))]
+		done := 0
 		err := d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
-			done := 0
+			done = 0 // run again after a lost connection: counted afresh
 			for _, r := range chunk {
 				res, err := tx.ExecContext(ctx, `UPDATE mediaapi_media SET quarantined = TRUE, quarantined_by = $1
 					WHERE origin = $2 AND media_id = $3 AND quarantined = FALSE AND safe_from_quarantine = FALSE`, by, r.Origin, r.MediaID)
@@ -96,12 +97,12 @@ func (d *DB) Quarantine(ctx context.Context, ours string, refs []Ref, by string,
 				}
 				done += int(changed)
 			}
-			n += done
 			return nil
 		})
 		if err != nil {
 			return n, err
 		}
+		n += done
 	}
 	return n, nil
 }

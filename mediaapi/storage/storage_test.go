@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"errors"
+	"os"
 	"testing"
 
 	istorage "github.com/axon-hs/axon/internal/storage"
@@ -162,4 +163,34 @@ func TestMediaAdminRows(t *testing.T) {
 			t.Fatalf("after a, larger than 15: %+v", old)
 		}
 	})
+}
+
+// TestQuarantineCountedOnceWhenRunAgain: on PostgreSQL a write whose
+// connection is lost before its commit runs again; the media it
+// quarantined are counted once (the second run used to add its count to
+// the first's).
+func TestQuarantineCountedOnceWhenRunAgain(t *testing.T) {
+	if os.Getenv("AXON_SKIP_POSTGRES") == "1" {
+		t.Skip("PostgreSQL skipped")
+	}
+	for _, b := range storagetest.Backends() {
+		if b.Name != "postgres" {
+			continue
+		}
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			db := storagetest.OpenMigrated(t, b.NewDSN(t), storage.Component, storage.Migrations)
+			d := storage.New(db)
+			for _, id := range []string{"x", "y"} {
+				if err := d.InsertMedia(ctx, &storage.Media{Origin: "hs", MediaID: id, Uploader: "@u:hs", SHA256: sha, CreatedTS: 1, LastAccess: 1}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			db.LoseNextCommitForTesting()
+			n, err := d.Quarantine(ctx, "hs", []storage.Ref{{Origin: "hs", MediaID: "x"}, {Origin: "hs", MediaID: "y"}}, "@admin:hs", 2)
+			if err != nil || n != 2 {
+				t.Fatalf("quarantined %d (%v), want 2", n, err)
+			}
+		})
+	}
 }

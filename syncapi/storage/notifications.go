@@ -323,6 +323,7 @@ func (d *DB) PruneNotifications(ctx context.Context, before int64, keep int) (in
 	defer d.forgetUnread() // kept unread counts may include deleted rows
 	var deleted int64
 	err := d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
+		deleted = 0 // run again after a lost connection: counted afresh
 		var firstYoung int64
 		err := tx.QueryRowContext(ctx, `SELECT COALESCE((SELECT id FROM syncapi_notifications WHERE ts >= $1 ORDER BY id ASC LIMIT 1),
 			(SELECT MAX(id) + 1 FROM syncapi_notifications), 0)`, before).Scan(&firstYoung)
@@ -366,16 +367,17 @@ func (d *DB) PruneNotifications(ctx context.Context, before int64, keep int) (in
 		return deleted, err
 	}
 	for _, u := range users {
+		var n int64
 		err := d.DB.WriteTx(ctx, func(tx *storage.Tx) error {
 			res, err := tx.ExecContext(ctx, `DELETE FROM syncapi_notifications WHERE user_id = $1 AND notify AND id <= (
 				SELECT id FROM syncapi_notifications WHERE user_id = $1 AND notify ORDER BY id DESC LIMIT 1 OFFSET $2)`, u, keep)
 			if err != nil {
 				return err
 			}
-			n, _ := res.RowsAffected()
-			deleted += n
+			n, _ = res.RowsAffected()
 			return nil
 		})
+		deleted += n
 		if err != nil {
 			return deleted, err
 		}
