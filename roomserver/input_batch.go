@@ -211,13 +211,22 @@ func (r *RoomServer) commitBatch(rm *room, tasks []*inputTask) (*batch, error) {
 	}
 	prepared := b.prepared
 	runs := 0
-	err := write.WriteTx(ctx, func(tx *istorage.Tx) error {
+	err := write.WriteTx(ctx, func(tx *istorage.Tx) (err error) {
 		// Run again (PostgreSQL, after a lost connection) it starts from
 		// the room as committed: the failed run's changes, outputs and
 		// rows were not applied, in the database or in memory.
 		if runs++; runs > 1 {
 			r.forgetUncommitted()
 		}
+		// Failing (an error or a panic), it forgets what it cached at
+		// once: on SQLite the next write of the same group commit may
+		// be given the rolled-back rows' NIDs.
+		done := false
+		defer func() {
+			if !done {
+				r.forgetUncommitted()
+			}
+		}()
 		*b = *newBatch(rm, tx)
 		b.reader, b.prepared = r.db, prepared
 		for _, t := range tasks {
@@ -232,11 +241,12 @@ func (r *RoomServer) commitBatch(rm *room, tasks []*inputTask) (*batch, error) {
 				return err
 			}
 		}
-		var err error
 		if b.staged, err = r.stageOutputs(ctx, tx, rm.id, b.outputs); err != nil {
 			return err
 		}
-		return r.fence(ctx, tx, rm)
+		err = r.fence(ctx, tx, rm)
+		done = err == nil
+		return err
 	})
 	if err != nil {
 		return nil, err
