@@ -64,8 +64,18 @@ func (b *batch) q() istorage.Querier {
 }
 
 func newBatch(rm *room, tx *istorage.Tx) *batch {
-	return &batch{rm: rm, tx: tx, snapNID: rm.snapNID, chainLen: rm.chainLen, stateLen: len(rm.state),
-		changes: storage.StateMap{}, extremities: rm.extremities, depth: rm.depth}
+	b := &batch{changes: storage.StateMap{}}
+	b.reset(rm, tx)
+	return b
+}
+
+// reset makes b a new batch of rm in tx (nothing of what it held before),
+// keeping its state-change map's memory.
+func (b *batch) reset(rm *room, tx *istorage.Tx) {
+	changes := b.changes
+	clear(changes)
+	*b = batch{rm: rm, tx: tx, snapNID: rm.snapNID, chainLen: rm.chainLen, stateLen: len(rm.state),
+		changes: changes, extremities: rm.extremities, depth: rm.depth}
 }
 
 // get reads current state as of this batch. Only the room's worker
@@ -227,7 +237,7 @@ func (r *RoomServer) commitBatch(rm *room, tasks []*inputTask) (*batch, error) {
 				r.forgetUncommitted()
 			}
 		}()
-		*b = *newBatch(rm, tx)
+		b.reset(rm, tx)
 		b.reader, b.prepared = r.db, prepared
 		for _, t := range tasks {
 			resp, err := r.processTask(ctx, b, t.req)
