@@ -175,7 +175,6 @@ func (r *RoomServer) runBatch(rm *room, tasks []*inputTask) {
 	if isInputPanic(err) && len(tasks) > 1 {
 		// The panic rolled back everyone's input: run each alone so only
 		// the input that panics fails.
-		r.forgetUncommitted()
 		for _, t := range tasks {
 			r.runBatch(rm, []*inputTask{t})
 		}
@@ -220,23 +219,10 @@ func (r *RoomServer) commitBatch(rm *room, tasks []*inputTask) (*batch, error) {
 		b.prepared = pre
 	}
 	prepared := b.prepared
-	runs := 0
-	err := write.WriteTx(ctx, func(tx *istorage.Tx) (err error) {
+	err := write.WriteTx(ctx, r.batchTx(func(tx *istorage.Tx) (err error) {
 		// Run again (PostgreSQL, after a lost connection) it starts from
 		// the room as committed: the failed run's changes, outputs and
 		// rows were not applied, in the database or in memory.
-		if runs++; runs > 1 {
-			r.forgetUncommitted()
-		}
-		// Failing (an error or a panic), it forgets what it cached at
-		// once: on SQLite the next write of the same group commit may
-		// be given the rolled-back rows' NIDs.
-		done := false
-		defer func() {
-			if !done {
-				r.forgetUncommitted()
-			}
-		}()
 		b.reset(rm, tx)
 		b.reader, b.prepared = r.db, prepared
 		for _, t := range tasks {
@@ -254,18 +240,39 @@ func (r *RoomServer) commitBatch(rm *room, tasks []*inputTask) (*batch, error) {
 		if b.staged, err = r.stageOutputs(ctx, tx, rm.id, b.outputs); err != nil {
 			return err
 		}
-		err = r.fence(ctx, tx, rm)
-		done = err == nil
-		return err
-	})
+		return r.fence(ctx, tx, rm)
+	}))
 	if err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
+// batchTx wraps a room batch's write function for what it leaves in the
+// roomserver's caches (forgetUncommitted): run again, it starts with them
+// forgotten; failing (an error or a panic), it forgets them at once, since
+// on SQLite the next write of the same group commit may be given the
+// rolled-back rows' NIDs. (A failed commit is forgotten by the caller.)
+func (r *RoomServer) batchTx(fn func(tx *istorage.Tx) error) func(tx *istorage.Tx) error {
+	runs := 0
+	return func(tx *istorage.Tx) error {
+		if runs++; runs > 1 {
+			r.forgetUncommitted()
+		}
+		done := false
+		defer func() {
+			if !done {
+				r.forgetUncommitted()
+			}
+		}()
+		err := fn(tx)
+		done = err == nil
+		return err
+	}
+}
+
 func (r *RoomServer) failBatch(rm *room, tasks []*inputTask, err error) {
-	r.forgetUncommitted()
+	r.forgetUncommitted() // the commit may have failed (batchTx forgot the rest)
 	if movedAway(err) {
 		r.log.Info("room input retried at the partition's holder", "room_id", rm.id, "error", err)
 	} else {
@@ -283,11 +290,7 @@ func (r *RoomServer) createRoom(req *api.InputRoomEventsRequest) (*api.InputRoom
 	rm := &room{state: storage.StateMap{}, nonMembers: map[storage.Tuple]struct{}{}, tally: newMemberTally()}
 	var b *batch
 	var resp *api.InputRoomEventsResponse
-	runs := 0
-	err := r.db.WriteTx(ctx, func(tx *istorage.Tx) error {
-		if runs++; runs > 1 {
-			r.forgetUncommitted()
-		}
+	err := r.db.WriteTx(ctx, r.batchTx(func(tx *istorage.Tx) error {
 		rm.nid, rm.id, rm.version = 0, "", nil
 		b = newBatch(rm, tx)
 		b.reader = r.db
@@ -307,9 +310,9 @@ func (r *RoomServer) createRoom(req *api.InputRoomEventsRequest) (*api.InputRoom
 		}
 		rm.epoch, _ = r.parts.leaseFor(rm.id)
 		return r.fence(ctx, tx, rm)
-	})
+	}))
 	if err != nil {
-		r.forgetUncommitted()
+		r.forgetUncommitted() // the commit may have failed
 		return nil, err
 	}
 	if rm.nid == 0 {

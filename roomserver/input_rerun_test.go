@@ -3,7 +3,6 @@ package roomserver
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"testing"
 
 	"github.com/axon-hs/axon/internal/storage/storagetest"
@@ -18,10 +17,7 @@ import (
 // run used to find the first run's outputs, state changes and deferred
 // rows still in the batch.)
 func TestBatchRunAgainAfterLostConnection(t *testing.T) {
-	if os.Getenv("AXON_SKIP_POSTGRES") == "1" {
-		t.Skip("PostgreSQL skipped")
-	}
-	rs, pub := newTestServer(t, storagetest.PostgresDSN(t))
+	rs, pub := newTestServer(t, storagetest.PostgresOnlyDSN(t))
 	alice := "@alice:" + testServer
 	roomID := createTestRoom(t, rs, alice, "10", "public")
 	before := len(pub.outputs())
@@ -76,11 +72,8 @@ func TestBatchRunAgainAfterLostConnection(t *testing.T) {
 // in the event cache, so the second run took the target for redacted and
 // did nothing: the row kept its content and no redaction went out.
 func TestRedactionRunAgainAfterLostConnection(t *testing.T) {
-	if os.Getenv("AXON_SKIP_POSTGRES") == "1" {
-		t.Skip("PostgreSQL skipped")
-	}
 	ctx := context.Background()
-	rs, pub := newTestServer(t, storagetest.PostgresDSN(t))
+	rs, pub := newTestServer(t, storagetest.PostgresOnlyDSN(t))
 	alice := "@alice:" + testServer
 	roomID := createTestRoom(t, rs, alice, "10", "public")
 	target := send(t, rs, local(roomID, alice, "m.room.message", nil, map[string]any{"body": "secret"}))

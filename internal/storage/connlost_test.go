@@ -3,7 +3,6 @@ package storage_test
 import (
 	"context"
 	"database/sql"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -33,11 +32,8 @@ func terminateBackends(t *testing.T, admin *sql.DB, dbName, queryLike string) in
 // transaction whose connection is killed while it runs, before commit,
 // is run again once and applied exactly once.
 func TestTerminatedConnectionsAreRetried(t *testing.T) {
-	if os.Getenv("AXON_SKIP_POSTGRES") == "1" {
-		t.Skip("PostgreSQL skipped")
-	}
 	ctx := context.Background()
-	dsn := storagetest.PostgresDSN(t)
+	dsn := storagetest.PostgresOnlyDSN(t)
 	db := storagetest.OpenMigrated(t, dsn, "test", testMigrations)
 	admin, err := sql.Open("pgx", storagetest.PostgresAdminDSN())
 	if err != nil {
@@ -144,11 +140,8 @@ func markerName(n int) string { return "marker" + strconv.Itoa(n) }
 // TestLoseNextCommitForTesting: the injected loss runs the write
 // function again, once, and what it wrote is applied once.
 func TestLoseNextCommitForTesting(t *testing.T) {
-	if os.Getenv("AXON_SKIP_POSTGRES") == "1" {
-		t.Skip("PostgreSQL skipped")
-	}
 	ctx := context.Background()
-	db := storagetest.OpenMigrated(t, storagetest.PostgresDSN(t), "test", testMigrations)
+	db := storagetest.OpenMigrated(t, storagetest.PostgresOnlyDSN(t), "test", testMigrations)
 	db.LoseNextCommitForTesting()
 	runs := 0
 	if err := db.WriteTx(ctx, func(tx *storage.Tx) error {

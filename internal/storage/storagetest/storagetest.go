@@ -51,6 +51,16 @@ func SQLiteDSN(t testing.TB) string {
 	return filepath.Join(t.TempDir(), "test.db")
 }
 
+// PostgresOnlyDSN is PostgresDSN for a test of PostgreSQL alone: it is
+// skipped where Backends leaves PostgreSQL out (AXON_SKIP_POSTGRES=1).
+func PostgresOnlyDSN(t testing.TB) string {
+	t.Helper()
+	if os.Getenv("AXON_SKIP_POSTGRES") == "1" {
+		t.Skip("PostgreSQL skipped (AXON_SKIP_POSTGRES=1)")
+	}
+	return PostgresDSN(t)
+}
+
 // PostgresDSN creates a new database and drops it when the test ends.
 func PostgresDSN(t testing.TB) string {
 	t.Helper()
