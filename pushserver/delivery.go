@@ -44,6 +44,10 @@ type pusherWorker struct {
 	more    bool // notifications may be waiting
 	badge   bool // counts changed (a read receipt)
 	removed bool
+	// added is the PushServer.adds count that took this worker on: a
+	// listing of pushers taken before it (Wakeups.PusherUsers) did not
+	// name it.
+	added uint64
 }
 
 func newDeliverer(ctx context.Context, p *PushServer, gw *gatewayClient) *deliverer {
@@ -68,6 +72,7 @@ func (d *deliverer) add(p storage.Pusher) {
 	} else {
 		p.DeliveredPos = w.pusher.DeliveredPos // as the database keeps it
 	}
+	w.added = d.p.adds.Add(1)
 	w.pusher = p
 	w.more = true
 	d.startLocked(w)
@@ -97,8 +102,11 @@ func (d *deliverer) wake(userID string, badge bool) {
 
 // wakeNotified wakes the pushers of every notified member of an event
 // under one lock: a message in a 10,000-member room notifies them all,
-// while usually few of them have a pusher.
-func (d *deliverer) wakeNotified(userIDs []string) {
+// while usually few of them have a pusher. Pushers added after listed (a
+// listing of pushers syncapi took in its transaction) are woken too: the
+// listing could not name them, and their first read may have come before
+// the commit.
+func (d *deliverer) wakeNotified(userIDs []string, listed uint64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if len(d.byUser) == 0 {
@@ -107,10 +115,22 @@ func (d *deliverer) wakeNotified(userIDs []string) {
 	for _, u := range userIDs {
 		d.wakeLocked(u, false)
 	}
+	if listed >= d.p.adds.Load() {
+		return
+	}
+	for _, ws := range d.byUser {
+		for _, w := range ws {
+			if w.added > listed {
+				w.more = true
+				d.startLocked(w)
+			}
+		}
+	}
 }
 
-// pusherUsers lists the users with a pusher for whom member holds.
-func (d *deliverer) pusherUsers(member func(string) bool) []string {
+// pusherUsers lists the users with a pusher for whom member holds, and
+// the adds count the listing saw.
+func (d *deliverer) pusherUsers(member func(string) bool) ([]string, uint64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var out []string
@@ -119,7 +139,7 @@ func (d *deliverer) pusherUsers(member func(string) bool) []string {
 			out = append(out, u)
 		}
 	}
-	return out
+	return out, d.p.adds.Load()
 }
 
 func (d *deliverer) wakeLocked(userID string, badge bool) {

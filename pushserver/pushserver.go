@@ -35,6 +35,9 @@ type PushServer struct {
 	del     atomic.Pointer[deliverer]
 	gw      *gatewayClient
 	replica *replica // nil with one pushserver
+	// adds counts pushers taken on by delivery, across deliverers: what
+	// marks a listing (Wakeups.PusherUsers).
+	adds atomic.Uint64
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -53,29 +56,41 @@ type Wakeups struct {
 // NewWakeups returns signals for New to take over.
 func NewWakeups() *Wakeups { return &Wakeups{} }
 
-// Notified wakes the pushers of users with new notifications.
-func (w *Wakeups) Notified(userIDs []string) {
-	if p := w.to.Load(); p != nil {
-		p.signal(signalMsg{Notified: userIDs})
+// Notified wakes the pushers of users with new notifications, after the
+// commit that stored them; listed is the PusherUsers listing they came
+// from (syncapi.NoPusherListing when all were named).
+func (w *Wakeups) Notified(userIDs []string, listed uint64) {
+	p := w.to.Load()
+	if p == nil {
+		return
 	}
+	m := signalMsg{Notified: userIDs}
+	if listed != syncapi.NoPusherListing {
+		m.Listing = &listed
+	}
+	p.signal(m)
 }
 
 // PusherUsers lists the users with a pusher for whom member holds (ok
-// false with syncapi replicas: delivery may run in another process).
-// Before delivery starts nothing is woken (it catches up when it does).
-func (w *Wakeups) PusherUsers(member func(string) bool) ([]string, bool) {
+// false with syncapi replicas: delivery may run in another process), and
+// marks the listing for Notified: a pusher added after it is woken
+// whatever the users named, since the listing (taken before the commit)
+// missed it and its first read may have come before that commit. Before
+// delivery starts nothing is listed, and every pusher is added later.
+func (w *Wakeups) PusherUsers(member func(string) bool) ([]string, uint64, bool) {
 	p := w.to.Load()
 	if p == nil {
-		return nil, true
+		return nil, 0, true
 	}
 	if p.replica != nil {
-		return nil, false
+		return nil, syncapi.NoPusherListing, false
 	}
 	del := p.del.Load()
 	if del == nil {
-		return nil, true
+		return nil, p.adds.Load(), true
 	}
-	return del.pusherUsers(member), true
+	users, listed := del.pusherUsers(member)
+	return users, listed, true
 }
 
 // Read sends the user's pushers a badge update.

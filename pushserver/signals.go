@@ -1,6 +1,9 @@
 package pushserver
 
-import "github.com/axon-hs/axon/pushserver/storage"
+import (
+	"github.com/axon-hs/axon/pushserver/storage"
+	syncapi "github.com/axon-hs/axon/syncapi/api"
+)
 
 // signalMsg is a change delivery must hear of: syncapi's wake-ups and
 // pushers set or deleted through the routes. With syncapi replicas it
@@ -8,6 +11,10 @@ import "github.com/axon-hs/axon/pushserver/storage"
 type signalMsg struct {
 	// Notified users have new notifications.
 	Notified []string `json:"notified,omitempty"`
+	// Listing marks the Wakeups.PusherUsers listing Notified came from
+	// (pushers added after it are woken too); nil when all were named.
+	// Not sent between replicas: there syncapi names every notified user.
+	Listing *uint64 `json:"-"`
 	// Read: the user read some (a counts-only notify updates the badge).
 	Read string `json:"read,omitempty"`
 	// Pusher was set or deleted (the deliverer reads which from the
@@ -32,8 +39,12 @@ func (p *PushServer) apply(m signalMsg, set *storage.Pusher) {
 	if del == nil {
 		return
 	}
-	if len(m.Notified) > 0 {
-		del.wakeNotified(m.Notified)
+	if len(m.Notified) > 0 || m.Listing != nil {
+		listed := syncapi.NoPusherListing
+		if m.Listing != nil {
+			listed = *m.Listing
+		}
+		del.wakeNotified(m.Notified, listed)
 	}
 	if m.Read != "" {
 		del.wake(m.Read, true)

@@ -212,7 +212,7 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 	if b.events != nil {
 		shared = b.events
 	}
-	notified, written, err := s.recordNotifications(ctx, tx, shared, rs, ev)
+	wake, written, err := s.recordNotifications(ctx, tx, shared, rs, ev)
 	if err != nil {
 		return fmt.Errorf("notifications: %w", err)
 	}
@@ -240,7 +240,7 @@ func (b *roomBatch) newRoomEvent(ctx context.Context, ore *rsapi.OutputNewRoomEv
 		}
 		s.db.NotificationsCommitted(ev.Pos, written) // before /sync can see ev.Pos
 		s.notif.OnRoomEvent(ore.RoomID, ev.Pos, memberships)
-		s.wakePushers(notified)
+		s.wakePushers(wake)
 		s.presenceActivity(ctx, ev.Sender)
 		if predecessor != "" {
 			s.copyUpgradePushRules(ctx, predecessor, ore.RoomID, upgradeJoins)

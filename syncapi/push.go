@@ -13,6 +13,7 @@ import (
 
 	"github.com/axon-hs/axon/internal/matrixrules"
 	istorage "github.com/axon-hs/axon/internal/storage"
+	"github.com/axon-hs/axon/syncapi/api"
 	"github.com/axon-hs/axon/syncapi/pushrules"
 	"github.com/axon-hs/axon/syncapi/storage"
 	"github.com/axon-hs/axon/syncapi/types"
@@ -101,7 +102,7 @@ func (s *SyncAPI) rulesFor(ctx context.Context, userID string) (*pushrules.Compi
 
 // recordNotifications evaluates push rules of the room's local members
 // (and an invited local user) for ev, in the consumer's transaction, and
-// returns the users notified (for their pushers) and the rows written
+// returns whom to wake (the users notified, for their pushers) and the rows written
 // (for the unread log, after the commit). The outcome most joined
 // members share is stored once for the event, and a row per member only
 // where it differs (a mention, a muted room, own rules, an ignored
@@ -109,10 +110,10 @@ func (s *SyncAPI) rulesFor(ctx context.Context, userID string) (*pushrules.Compi
 // member. Members on the default rules whom the event does not name
 // share one result, so only the others are visited (pushIndex): the
 // cost follows those, not the room's size.
-func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, shared sharedNotificationStore, rs *roomState, ev *types.Event) ([]string, storage.EventNotifications, error) {
+func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, shared sharedNotificationStore, rs *roomState, ev *types.Event) (pushWake, storage.EventNotifications, error) {
 	var w storage.EventNotifications
 	if ev.Type == spec.MRoomCreate {
-		return nil, w, nil
+		return pushWake{}, w, nil
 	}
 	invitee := ""
 	if ev.Type == spec.MRoomMember && ev.StateKey != nil && s.isLocal(*ev.StateKey) && *ev.StateKey != ev.Sender && ev.Membership == "invite" &&
@@ -121,12 +122,12 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, shar
 	}
 	idx, err := s.pushIndexOf(ctx, rs)
 	if err != nil {
-		return nil, w, err
+		return pushWake{}, w, err
 	}
 	pev := pushrules.NewEvent(ev.JSON) // parsed once for every member
 	m := s.sortMembers(rs, idx, pev, ev.Sender)
 	if len(m.each) == 0 && m.plainN == 0 && invitee == "" {
-		return nil, w, nil
+		return pushWake{}, w, nil
 	}
 	senderPL, levels, err := powerLevels(rs, ev.Sender)
 	if err != nil {
@@ -159,7 +160,7 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, shar
 	var plain pushOutcome
 	if m.plainN > 0 {
 		if plain, err = eval(m.sample); err != nil {
-			return nil, w, err
+			return pushWake{}, w, err
 		}
 		t.add(plain, m.plainN)
 	}
@@ -170,7 +171,7 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, shar
 			continue
 		}
 		if results[i], err = eval(u); err != nil {
-			return nil, w, err
+			return pushWake{}, w, err
 		}
 		t.add(results[i], 1)
 	}
@@ -187,10 +188,10 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, shar
 	}
 	differs := func(o pushOutcome) bool { return o != common && (o.notify || common.notify) }
 	var notes []storage.Notification
-	var notified []string
+	wake := pushWake{listed: api.NoPusherListing}
 	for i, u := range m.each {
 		if results[i].notify {
-			notified = append(notified, u)
+			wake.users = append(wake.users, u)
 		}
 		if differs(results[i]) {
 			notes = append(notes, note(u, results[i]))
@@ -205,16 +206,17 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, shar
 		}
 	}
 	if m.plainN > 0 && plain.notify {
-		notified = append(notified, s.plainWithPushers(idx, m)...)
+		users, listed := s.plainWithPushers(idx, m)
+		wake.users, wake.listed = append(wake.users, users...), listed
 	}
 	if invitee != "" {
 		o, err := eval(invitee)
 		if err != nil {
-			return nil, w, err
+			return pushWake{}, w, err
 		}
 		if o.notify {
 			notes = append(notes, note(invitee, o))
-			notified = append(notified, invitee)
+			wake.users = append(wake.users, invitee)
 		}
 	}
 	if common.notify {
@@ -223,11 +225,11 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, shar
 			Highlight: common.highlight, Actions: json.RawMessage(common.actions), TS: now,
 		}
 		if err := shared.InsertSharedNotification(ctx, tx, *w.Shared); err != nil {
-			return nil, w, err
+			return pushWake{}, w, err
 		}
 	}
 	w.Rows = notes
-	return notified, w, s.db.InsertNotifications(ctx, tx, notes)
+	return wake, w, s.db.InsertNotifications(ctx, tx, notes)
 }
 
 // sharedNotificationStore stores an event's shared push outcome: the

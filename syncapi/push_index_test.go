@@ -21,7 +21,7 @@ type fakePushers struct {
 	woken   map[string]int
 }
 
-func (f *fakePushers) Notified(users []string) {
+func (f *fakePushers) Notified(users []string, _ uint64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, u := range users {
@@ -29,14 +29,14 @@ func (f *fakePushers) Notified(users []string) {
 	}
 }
 func (f *fakePushers) Read(string) {}
-func (f *fakePushers) PusherUsers(member func(string) bool) ([]string, bool) {
+func (f *fakePushers) PusherUsers(member func(string) bool) ([]string, uint64, bool) {
 	var out []string
 	for u := range f.pushers {
 		if member(u) {
 			out = append(out, u)
 		}
 	}
-	return out, true
+	return out, 0, true
 }
 
 // TestBigRoomNotificationCounts checks what members of a big room count

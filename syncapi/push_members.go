@@ -1,6 +1,7 @@
 package syncapi
 
 import (
+	"github.com/axon-hs/axon/syncapi/api"
 	"github.com/axon-hs/axon/syncapi/pushrules"
 )
 
@@ -100,17 +101,18 @@ func (s *SyncAPI) sortMembers(rs *roomState, idx *pushIndex, pev *pushrules.Even
 }
 
 // plainWithPushers lists the plain members a notification must wake:
-// those with a pusher, when the pushserver can tell, else all of them.
-func (s *SyncAPI) plainWithPushers(idx *pushIndex, m *pushMembers) []string {
+// those with a pusher, when the pushserver can tell (with the listing's
+// mark), else all of them.
+func (s *SyncAPI) plainWithPushers(idx *pushIndex, m *pushMembers) ([]string, uint64) {
 	if s.pusher == nil {
-		return nil
+		return nil, api.NoPusherListing
 	}
 	isPlain := func(u string) bool {
 		_, ok := idx.plain.get(u)
 		return ok && m.isPlain(u)
 	}
-	if users, ok := s.pusher.PusherUsers(isPlain); ok {
-		return users
+	if users, listed, ok := s.pusher.PusherUsers(isPlain); ok {
+		return users, listed
 	}
 	var out []string
 	for u := range idx.plain.all() {
@@ -118,5 +120,5 @@ func (s *SyncAPI) plainWithPushers(idx *pushIndex, m *pushMembers) []string {
 			out = append(out, u)
 		}
 	}
-	return out
+	return out, api.NoPusherListing
 }

@@ -17,18 +17,29 @@ import (
 // their pushers deliver (the pushserver). Calls must not block: they run
 // on the consumer's path.
 type PushWaker interface {
-	Notified(userIDs []string)
+	// Notified wakes the users' pushers after the commit that stored
+	// their notifications; listed is the mark of the PusherUsers listing
+	// they came from (api.NoPusherListing if all were named).
+	Notified(userIDs []string, listed uint64)
 	Read(userID string)
 	// PusherUsers lists the users with a pusher for whom member holds,
-	// so a message notifying a big room's members wakes only those; ok
-	// is false when it cannot tell (delivery runs in another process):
+	// so a message notifying a big room's members wakes only those, with
+	// the listing's mark for Notified (pushers added after it are woken
+	// too: the listing, taken in the transaction, missed them); ok is
+	// false when it cannot tell (delivery runs in another process):
 	// every notified user must then be named.
-	PusherUsers(member func(userID string) bool) (users []string, ok bool)
+	PusherUsers(member func(userID string) bool) (users []string, listed uint64, ok bool)
 }
 
-func (s *SyncAPI) wakePushers(users []string) {
-	if s.pusher != nil && len(users) > 0 {
-		s.pusher.Notified(users)
+// pushWake is whom an event's notifications wake once committed.
+type pushWake struct {
+	users  []string
+	listed uint64 // PushWaker.PusherUsers's mark, or api.NoPusherListing
+}
+
+func (s *SyncAPI) wakePushers(w pushWake) {
+	if s.pusher != nil && (len(w.users) > 0 || w.listed != api.NoPusherListing) {
+		s.pusher.Notified(w.users, w.listed)
 	}
 }
 

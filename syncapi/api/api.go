@@ -5,7 +5,10 @@
 // from ones a federation receiver publishes.
 package api
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"math"
+)
 
 // OutputTyping is one typing change (stream.Typing).
 type OutputTyping struct {
@@ -47,6 +50,11 @@ type OutputSendToDevice struct {
 	Type     string          `json:"type"`
 	Content  json.RawMessage `json:"content"`
 }
+
+// NoPusherListing is the listing mark of a wake-up whose users were all
+// named rather than listed from the pushers (see syncapi.PushWaker): no
+// pusher is woken beyond those named.
+const NoPusherListing uint64 = math.MaxUint64
 
 // PushNotification is one notification a pusher delivers: an event push
 // rules said notifies the user, with what a push gateway shows.
