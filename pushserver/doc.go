@@ -9,7 +9,9 @@
 // a gateway outage loses nothing (a gateway may see a notification twice
 // after a crash; it deduplicates by event_id as the spec asks). syncapi
 // wakes the pushserver when notifications commit and when a user sends a
-// read receipt (then a counts-only notify updates the badge).
+// read receipt (then a counts-only notify updates the badge). The users
+// it wakes were listed before the commit (Wakeups.PusherUsers); pushers
+// taken on after the listing are woken as well.
 //
 // Delivery: one goroutine per pusher with work, each request with a
 // timeout, so a slow gateway never holds up another; a failing gateway
