@@ -55,6 +55,7 @@ type DB struct {
 	writeQueue chan *writeReq
 	writerDone chan struct{}
 	announced  atomic.Int64 // write transactions announced, not yet queued (announce.go)
+	savepoints *savepoints  // a group's savepoint statements (savepoints.go), SQLite only
 	// Background WAL checkpoints (checkpoint.go), SQLite only.
 	commitKick       chan struct{}
 	stopCheckpoints  chan struct{}
@@ -198,7 +199,13 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// its own page and statement caches).
 	reader.SetMaxOpenConns(sqliteReaders)
 	reader.SetMaxIdleConns(sqliteReaders)
-	db := &DB{Dialect: SQLite, reader: reader, writer: writer}
+	sp, err := prepareSavepoints(ctx, writer)
+	if err != nil {
+		reader.Close()
+		writer.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	db := &DB{Dialect: SQLite, reader: reader, writer: writer, savepoints: sp}
 	db.startWriter()
 	db.startCheckpointer()
 	return db, nil
@@ -221,6 +228,9 @@ func (db *DB) Close() error {
 		}
 	}
 	err := db.reader.Close()
+	if db.savepoints != nil {
+		err = errors.Join(err, db.savepoints.close())
+	}
 	if db.writer != db.reader {
 		if werr := db.writer.Close(); err == nil {
 			err = werr

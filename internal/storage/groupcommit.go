@@ -143,18 +143,19 @@ func (db *DB) runGroup(group []*writeReq) {
 	results := make([]error, len(live))
 	single := len(live) == 1
 	ok := 0
+	sp := db.savepoints.in(sqlTx)
 	for i, r := range live {
 		mark := len(tx.ends)
 		if single {
 			results[i] = callWrite(r.fn, tx)
-		} else if _, err := sqlTx.Exec("SAVEPOINT axon_group"); err != nil {
+		} else if err := sp.Begin(); err != nil {
 			results[i] = err
 		} else {
 			results[i] = callWrite(r.fn, tx)
 			if results[i] != nil {
-				_, _ = sqlTx.Exec("ROLLBACK TO SAVEPOINT axon_group")
+				_ = sp.Rollback()
 			}
-			_, _ = sqlTx.Exec("RELEASE SAVEPOINT axon_group")
+			_ = sp.Release()
 		}
 		if results[i] != nil {
 			tx.ends = tx.ends[:mark] // not written: the caller failed
