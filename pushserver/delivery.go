@@ -115,9 +115,21 @@ func (d *deliverer) wakeNotified(userIDs []string, listed uint64) {
 	for _, u := range userIDs {
 		d.wakeLocked(u, false)
 	}
-	if listed >= d.p.adds.Load() {
-		return
+	if listed < d.p.adds.Load() {
+		d.wakeAddedAfterLocked(listed)
 	}
+}
+
+// wakeAll has every pusher read what it has not delivered.
+func (d *deliverer) wakeAll() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.wakeAddedAfterLocked(0)
+}
+
+// wakeAddedAfterLocked wakes the pushers taken on after the adds count
+// listed (every pusher for 0).
+func (d *deliverer) wakeAddedAfterLocked(listed uint64) {
 	for _, ws := range d.byUser {
 		for _, w := range ws {
 			if w.added > listed {

@@ -88,21 +88,9 @@ func (g *recordingGateway) got(eventID string) bool {
 // the next one.
 func TestPusherAddedDuringListingIsWoken(t *testing.T) {
 	storagetest.ForEachBackend(t, "pushserver", storage.Migrations, func(t *testing.T, db *istorage.DB) {
-		gw := newRecordingGateway(t)
-		src := &memorySource{}
-		p := &PushServer{log: slog.Default(), db: storage.New(db), src: src, gw: newGatewayClient([]string{"127.0.0.0/8"})}
-		wake := NewWakeups()
-		wake.to.Store(p)
-		ctx, cancel := context.WithCancel(context.Background())
-		del := newDeliverer(ctx, p, p.gw)
-		p.del.Store(del)
-		t.Cleanup(func() { cancel(); del.wait(); del.forget() })
-
-		pusher := storage.Pusher{UserID: "@bob:x", AppID: "app", PushKey: "k", Kind: "http", AppDisplayName: "App",
-			DeviceDisplayName: "Phone", Lang: "en", Data: json.RawMessage(`{"url":"` + gw.srv.URL + `/_matrix/push/v1/notify"}`)}
-		if _, err := p.db.SetPusher(ctx, pusher, false); err != nil {
-			t.Fatal(err)
-		}
+		d := startTestDelivery(t, db)
+		wake := NewWakeups(false)
+		wake.to.Store(d.p)
 
 		// In syncapi's transaction: nobody has a pusher yet.
 		users, listed, ok := wake.PusherUsers(func(string) bool { return true })
@@ -110,20 +98,76 @@ func TestPusherAddedDuringListingIsWoken(t *testing.T) {
 			t.Fatalf("listing before any pusher: %v %v", users, ok)
 		}
 		// Delivery takes the pusher on and reads: nothing committed yet.
-		del.add(pusher)
-		testutil.Eventually(t, 10*time.Second, "the first read to finish", func() bool {
-			del.mu.Lock()
-			defer del.mu.Unlock()
-			return !del.byUser[pusher.UserID][pusher.Key()].running
-		})
+		d.addAndRead(t)
 		// The commit, then the wake-up with the listing's (empty) users.
-		src.commit(syncapi.PushNotification{Pos: 1, EventID: "$hello", RoomID: "!r:x", Type: "m.room.message", Sender: "@alice:x"})
+		d.src.commit(syncapi.PushNotification{Pos: 1, EventID: "$hello", RoomID: "!r:x", Type: "m.room.message", Sender: "@alice:x"})
 		wake.Notified(users, listed)
-		testutil.Eventually(t, 10*time.Second, "the notification delivered", func() bool { return gw.got("$hello") })
+		testutil.Eventually(t, 10*time.Second, "the notification delivered", func() bool { return d.gw.got("$hello") })
 
 		// A wake-up naming its users reaches them.
-		src.commit(syncapi.PushNotification{Pos: 2, EventID: "$other", RoomID: "!r:x", Type: "m.room.message", Sender: "@alice:x"})
-		wake.Notified([]string{pusher.UserID}, syncapi.NoPusherListing)
-		testutil.Eventually(t, 10*time.Second, "the named user's notification delivered", func() bool { return gw.got("$other") })
+		d.src.commit(syncapi.PushNotification{Pos: 2, EventID: "$other", RoomID: "!r:x", Type: "m.room.message", Sender: "@alice:x"})
+		wake.Notified([]string{d.pusher.UserID}, syncapi.NoPusherListing)
+		testutil.Eventually(t, 10*time.Second, "the named user's notification delivered", func() bool { return d.gw.got("$other") })
+	})
+}
+
+// TestReplicaDroppedWakeupsCatchUp: a syncapi replica's wake-ups before
+// its pushserver exists are dropped, while delivery may run in another
+// process; the drop is noted, and the catch-up signal it leads to has
+// every pusher read what it has not delivered. A replica's listing
+// always names everyone (delivery is elsewhere).
+func TestReplicaDroppedWakeupsCatchUp(t *testing.T) {
+	wake := NewWakeups(true)
+	if _, _, ok := wake.PusherUsers(func(string) bool { return true }); ok {
+		t.Fatal("a replica's listing must name every notified user")
+	}
+	wake.Notified([]string{"@bob:x"}, syncapi.NoPusherListing)
+	if !wake.missed.Load() {
+		t.Fatal("a wake-up dropped before the pushserver was not noted")
+	}
+	if NewWakeups(false).target() != nil || NewWakeups(false).missed.Load() {
+		t.Fatal("one pushserver needs no catch-up")
+	}
+	storagetest.ForEachBackend(t, "pushserver", storage.Migrations, func(t *testing.T, db *istorage.DB) {
+		d := startTestDelivery(t, db)
+		d.addAndRead(t)
+		d.src.commit(syncapi.PushNotification{Pos: 1, EventID: "$dropped", RoomID: "!r:x", Type: "m.room.message", Sender: "@alice:x"})
+		d.p.apply(signalMsg{CatchUp: true}, nil)
+		testutil.Eventually(t, 10*time.Second, "the dropped wake-up's notification delivered", func() bool { return d.gw.got("$dropped") })
+	})
+}
+
+// testDelivery is a pushserver delivering from memory to a local gateway.
+type testDelivery struct {
+	p      *PushServer
+	del    *deliverer
+	src    *memorySource
+	gw     *recordingGateway
+	pusher storage.Pusher
+}
+
+func startTestDelivery(t *testing.T, db *istorage.DB) *testDelivery {
+	d := &testDelivery{src: &memorySource{}, gw: newRecordingGateway(t)}
+	d.p = &PushServer{log: slog.Default(), db: storage.New(db), src: d.src, gw: newGatewayClient([]string{"127.0.0.0/8"})}
+	ctx, cancel := context.WithCancel(context.Background())
+	d.del = newDeliverer(ctx, d.p, d.p.gw)
+	d.p.del.Store(d.del)
+	t.Cleanup(func() { cancel(); d.del.wait(); d.del.forget() })
+	d.pusher = storage.Pusher{UserID: "@bob:x", AppID: "app", PushKey: "k", Kind: "http", AppDisplayName: "App",
+		DeviceDisplayName: "Phone", Lang: "en", Data: json.RawMessage(`{"url":"` + d.gw.srv.URL + `/_matrix/push/v1/notify"}`)}
+	if _, err := d.p.db.SetPusher(ctx, d.pusher, false); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// addAndRead has delivery take the pusher on and waits for its first
+// read (of nothing) to end.
+func (d *testDelivery) addAndRead(t *testing.T) {
+	d.del.add(d.pusher)
+	testutil.Eventually(t, 10*time.Second, "the first read to finish", func() bool {
+		d.del.mu.Lock()
+		defer d.del.mu.Unlock()
+		return !d.del.byUser[d.pusher.UserID][d.pusher.Key()].running
 	})
 }

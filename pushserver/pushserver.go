@@ -47,20 +47,35 @@ type PushServer struct {
 // Wakeups carries syncapi's "new notifications" / "user read" signals to
 // the pushserver. It exists before both (syncapi is built first and the
 // pushserver reads from it); signals before the pushserver starts are
-// dropped, which loses nothing: on start every pusher catches up from its
-// stored position.
+// dropped. With one pushserver that loses nothing: on start every pusher
+// catches up from its stored position. With syncapi replicas delivery may
+// already run in another process, which does not: a drop is noted, and
+// once this process signals it asks the deliverer to catch every pusher
+// up (signalMsg.CatchUp).
 type Wakeups struct {
-	to atomic.Pointer[PushServer]
+	to       atomic.Pointer[PushServer]
+	replicas bool
+	missed   atomic.Bool // a signal dropped before New (replicas)
 }
 
-// NewWakeups returns signals for New to take over.
-func NewWakeups() *Wakeups { return &Wakeups{} }
+// NewWakeups returns signals for New to take over; replicas: this is one
+// of several syncapi processes (partitioning instance set).
+func NewWakeups(replicas bool) *Wakeups { return &Wakeups{replicas: replicas} }
+
+// target is the pushserver to signal, nil (the drop noted) before New.
+func (w *Wakeups) target() *PushServer {
+	p := w.to.Load()
+	if p == nil && w.replicas {
+		w.missed.Store(true)
+	}
+	return p
+}
 
 // Notified wakes the pushers of users with new notifications, after the
 // commit that stored them; listed is the PusherUsers listing they came
 // from (syncapi.NoPusherListing when all were named).
 func (w *Wakeups) Notified(userIDs []string, listed uint64) {
-	p := w.to.Load()
+	p := w.target()
 	if p == nil {
 		return
 	}
@@ -78,12 +93,12 @@ func (w *Wakeups) Notified(userIDs []string, listed uint64) {
 // missed it and its first read may have come before that commit. Before
 // delivery starts nothing is listed, and every pusher is added later.
 func (w *Wakeups) PusherUsers(member func(string) bool) ([]string, uint64, bool) {
+	if w.replicas {
+		return nil, syncapi.NoPusherListing, false
+	}
 	p := w.to.Load()
 	if p == nil {
 		return nil, 0, true
-	}
-	if p.replica != nil {
-		return nil, syncapi.NoPusherListing, false
 	}
 	del := p.del.Load()
 	if del == nil {
@@ -95,7 +110,7 @@ func (w *Wakeups) PusherUsers(member func(string) bool) ([]string, uint64, bool)
 
 // Read sends the user's pushers a badge update.
 func (w *Wakeups) Read(userID string) {
-	if p := w.to.Load(); p != nil {
+	if p := w.target(); p != nil {
 		p.signal(signalMsg{Read: userID})
 	}
 }
@@ -116,10 +131,15 @@ func New(ctx context.Context, base *setup.Base, src NotificationSource, wake *Wa
 		gw: newGatewayClient(base.Cfg.Push.AllowedPrivateNetworks)}
 	if cfg := base.Cfg.Partitioning; cfg.Instance != "" {
 		// One of several syncapi processes: delivery runs where the
-		// pushserver writer lease is (replicas.go).
-		wake.to.Store(p)
+		// pushserver writer lease is (replicas.go). Signals are taken once
+		// they can be published; any dropped until then, the deliverer
+		// catches every pusher up after (their commits came before).
 		if err := p.startReplica(ctx); err != nil {
 			return nil, err
+		}
+		wake.to.Store(p)
+		if wake.missed.Swap(false) {
+			p.signal(signalMsg{CatchUp: true})
 		}
 	} else {
 		runCtx, cancel := context.WithCancel(context.Background())

@@ -19,7 +19,11 @@ import (
 // writer. Wake-ups and pusher changes reach it over core NATS
 // (<prefix>.pushserver.signal); one lost in transit delays a pusher until
 // its next wake-up or the next takeover, which catches every pusher up
-// from its stored position.
+// from its stored position. A starting replica's syncapi may wake before
+// its pushserver exists: those wake-ups are dropped, and once it can
+// publish it sends a catch-up (signalMsg.CatchUp) that has the deliverer
+// run every pusher from its stored position. Replicas' syncapi names
+// every notified member (no local list of pushers to narrow it by).
 //
 // Guarantee: every notification is delivered at least once. The
 // position is stored after each notify (fenced: a former deliverer

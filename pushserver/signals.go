@@ -19,8 +19,11 @@ type signalMsg struct {
 	Read string `json:"read,omitempty"`
 	// Pusher was set or deleted (the deliverer reads which from the
 	// database unless Set carries it in this process).
-	Pusher *storage.Key    `json:"pusher,omitempty"`
-	Set    *storage.Pusher `json:"-"`
+	Pusher *storage.Key `json:"pusher,omitempty"`
+	// CatchUp: wake-ups were dropped (a syncapi replica starting); every
+	// pusher reads what it has not delivered.
+	CatchUp bool            `json:"catch_up,omitempty"`
+	Set     *storage.Pusher `json:"-"`
 }
 
 // signal hands m to delivery, here or in the process delivering.
@@ -45,6 +48,9 @@ func (p *PushServer) apply(m signalMsg, set *storage.Pusher) {
 			listed = *m.Listing
 		}
 		del.wakeNotified(m.Notified, listed)
+	}
+	if m.CatchUp {
+		del.wakeAll()
 	}
 	if m.Read != "" {
 		del.wake(m.Read, true)

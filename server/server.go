@@ -190,7 +190,7 @@ func (s *Server) build(ctx context.Context) error {
 		}
 	}
 	if cfg.Runs("syncapi") {
-		wake := pushserver.NewWakeups()
+		wake := pushserver.NewWakeups(cfg.Partitioning.Instance != "")
 		if s.Sync, err = syncapi.New(ctx, base, s.UserAPI, s.RoomAPI, s.KeyAPI, fed, wake); err != nil {
 			return fmt.Errorf("syncapi: %w", err)
 		}
