@@ -125,7 +125,7 @@ func TestReplicaDroppedWakeupsCatchUp(t *testing.T) {
 	if !wake.missed.Load() {
 		t.Fatal("a wake-up dropped before the pushserver was not noted")
 	}
-	if NewWakeups(false).target() != nil || NewWakeups(false).missed.Load() {
+	if one := NewWakeups(false); one.target() != nil || one.missed.Load() {
 		t.Fatal("one pushserver needs no catch-up")
 	}
 	storagetest.ForEachBackend(t, "pushserver", storage.Migrations, func(t *testing.T, db *istorage.DB) {

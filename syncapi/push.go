@@ -188,7 +188,7 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, shar
 	}
 	differs := func(o pushOutcome) bool { return o != common && (o.notify || common.notify) }
 	var notes []storage.Notification
-	wake := pushWake{listed: api.NoPusherListing}
+	var wake pushWake
 	for i, u := range m.each {
 		if results[i].notify {
 			wake.users = append(wake.users, u)
@@ -207,7 +207,8 @@ func (s *SyncAPI) recordNotifications(ctx context.Context, tx *istorage.Tx, shar
 	}
 	if m.plainN > 0 && plain.notify {
 		users, listed := s.plainWithPushers(idx, m)
-		wake.users, wake.listed = append(wake.users, users...), listed
+		wake.users = append(wake.users, users...)
+		wake.listed, wake.listing = listed, listed != api.NoPusherListing
 	}
 	if invitee != "" {
 		o, err := eval(invitee)

@@ -31,16 +31,23 @@ type PushWaker interface {
 	PusherUsers(member func(userID string) bool) (users []string, listed uint64, ok bool)
 }
 
-// pushWake is whom an event's notifications wake once committed.
+// pushWake is whom an event's notifications wake once committed. The
+// zero value wakes no one.
 type pushWake struct {
-	users  []string
-	listed uint64 // PushWaker.PusherUsers's mark, or api.NoPusherListing
+	users   []string
+	listed  uint64 // PushWaker.PusherUsers's mark, when listing
+	listing bool   // some users came from a listing of pushers
 }
 
 func (s *SyncAPI) wakePushers(w pushWake) {
-	if s.pusher != nil && (len(w.users) > 0 || w.listed != api.NoPusherListing) {
-		s.pusher.Notified(w.users, w.listed)
+	if s.pusher == nil || (len(w.users) == 0 && !w.listing) {
+		return
 	}
+	listed := api.NoPusherListing
+	if w.listing {
+		listed = w.listed
+	}
+	s.pusher.Notified(w.users, listed)
 }
 
 func (s *SyncAPI) pushersRead(userID string) {

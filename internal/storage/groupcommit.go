@@ -143,7 +143,10 @@ func (db *DB) runGroup(group []*writeReq) {
 	results := make([]error, len(live))
 	single := len(live) == 1
 	ok := 0
-	sp := db.savepoints.in(sqlTx)
+	var sp *txSavepoints
+	if !single {
+		sp = db.savepoints.in(sqlTx)
+	}
 	for i, r := range live {
 		mark := len(tx.ends)
 		if single {
