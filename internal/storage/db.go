@@ -155,7 +155,8 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// A per-connection prepared statement cache: without it every query
 	// is prepared and finalized again (~14% of CPU under load). 64 covers
 	// a component's hot queries without holding hundreds per connection.
-	common := "_busy_timeout=30000&_foreign_keys=on&_synchronous=NORMAL&_stmt_cache_size=64"
+	// sqliteVFSParam: WAL frames gathered into one write (sqlite_walvfs.go).
+	common := "_busy_timeout=30000&_foreign_keys=on&_synchronous=NORMAL&_stmt_cache_size=64" + sqliteVFSParam()
 	writer, err := sql.Open("sqlite3", fmt.Sprintf("file:%s?_journal_mode=WAL&_txlock=immediate&_cache_size=-%d&%s", path, sqliteWriterCacheKiB, common))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
