@@ -28,6 +28,12 @@ package storage
 //   - Nothing is kept in memory past a commit, so a crash loses only
 //     what was not committed.
 //
+// A checkpoint's copies into the database file (40 % of them continue the
+// previous page: the tables' new pages) are gathered the same way while
+// the connection's WAL is open; the checkpoint's sync of the database
+// file, which comes before the WAL may be reused, writes them out, as do
+// the file's other methods, its shared-memory calls and closing the WAL.
+//
 // The shim's writes and flushes are counted (walVFSCounts) so a test can
 // see the gathering happen.
 
@@ -136,19 +142,32 @@ static int axFlush(axFile *p) {
 	return rc;
 }
 
-// axSettle writes a WAL file's buffer out before any other use of it, and
+// axSettle writes a file's buffer out before any other use of it, and
 // reports a barrier's failed write-out once.
 static int axSettle(ax_file *f) {
 	axFile *p = (axFile*)f;
-	if (!p->isWal) return AX_OK;
 	if (p->err) { int rc = p->err; p->err = 0; return rc; }
 	return axFlush(p);
+}
+
+// axSettleLater writes a buffer out where no error can be returned: the
+// next call on the file reports it.
+static void axSettleLater(axFile *p) {
+	if (p && p->n > 0) {
+		int rc = axFlush(p);
+		if (rc != AX_OK && !p->err) p->err = rc;
+	}
 }
 
 static int axClose(ax_file *f) {
 	axFile *p = (axFile*)f;
 	int rc = axSettle(f);
-	if (p->isWal && p->db && p->db->wal == p) p->db->wal = 0;
+	if (p->isWal && p->db && p->db->wal == p) {
+		// The WAL may be deleted next: the database's checkpointed
+		// pages go first.
+		axSettleLater(p->db);
+		p->db->wal = 0;
+	}
 	if (!p->isWal && p->wal) p->wal->db = 0;
 	int rc2 = RM(f)->xClose(REAL(f));
 	return rc != AX_OK ? rc : rc2;
@@ -161,14 +180,18 @@ static int axRead(ax_file *f, void *z, int n, ax_i64 off) {
 
 static int axWrite(ax_file *f, const void *z, int n, ax_i64 off) {
 	axFile *p = (axFile*)f;
-	if (!p->isWal) return RM(f)->xWrite(REAL(f), z, n, off);
+	// A database file gathers only while its WAL is open: then its writes
+	// are a checkpoint's copies, which other connections read only after
+	// the checkpoint's sync. In rollback-journal mode (before WAL mode is
+	// set) they pass through.
+	if (!p->isWal && !p->wal) return RM(f)->xWrite(REAL(f), z, n, off);
 	__atomic_add_fetch(&axWrites, 1, __ATOMIC_RELAXED);
 	if (p->err) { int rc = p->err; p->err = 0; return rc; }
 	int commit = p->commitNext;
 	// A frame header's bytes 4–7 are the database size after a commit,
 	// zero for the other frames of a transaction.
-	p->commitNext = n == AX_WAL_FRAME_HDR && (((const unsigned char*)z)[4] | ((const unsigned char*)z)[5] |
-		((const unsigned char*)z)[6] | ((const unsigned char*)z)[7]) != 0;
+	p->commitNext = p->isWal && n == AX_WAL_FRAME_HDR && (((const unsigned char*)z)[4] |
+		((const unsigned char*)z)[5] | ((const unsigned char*)z)[6] | ((const unsigned char*)z)[7]) != 0;
 	if (p->n > 0 && (off != p->off + p->n || p->n + n > AX_BUF_MAX)) {
 		int rc = axFlush(p);
 		if (rc != AX_OK) return rc;
@@ -214,14 +237,11 @@ static int axFileControl(ax_file *f, int op, void *arg) {
 static int axSectorSize(ax_file *f) { return RM(f)->xSectorSize(REAL(f)); }
 static int axDeviceCharacteristics(ax_file *f) { return RM(f)->xDeviceCharacteristics(REAL(f)); }
 
-// The shared-memory methods belong to the database file; its WAL file's
-// buffer is written out before each of them.
+// The shared-memory methods belong to the database file; its buffer and
+// its WAL file's are written out before each of them.
 static void axSettleWAL(ax_file *f) {
-	axFile *w = ((axFile*)f)->wal;
-	if (w && w->n > 0) {
-		int rc = axFlush(w);
-		if (rc != AX_OK && !w->err) w->err = rc;
-	}
+	axSettleLater((axFile*)f);
+	axSettleLater(((axFile*)f)->wal);
 }
 static int axShmMap(ax_file *f, int pg, int sz, int extend, void volatile **pp) {
 	return RM(f)->xShmMap(REAL(f), pg, sz, extend, pp);
@@ -259,7 +279,7 @@ static int axOpen(ax_vfs *vfs, const char *name, ax_file *f, int flags, int *out
 	}
 	int v = p->real->pMethods->iVersion;
 	p->base.pMethods = &axMethods[v < 1 ? 1 : v > 3 ? 3 : v];
-	if ((flags & AX_OPEN_WAL) && name && sqlite3_database_file_object) {
+	if (rc == AX_OK && (flags & AX_OPEN_WAL) && name && sqlite3_database_file_object) {
 		ax_file *db = sqlite3_database_file_object(name);
 		if (axIsOurs(db)) {
 			p->isWal = 1;
@@ -336,8 +356,9 @@ func sqliteVFSParam() string {
 	return "&vfs=axon-wal"
 }
 
-// walVFSCounts is what the VFS saw since the process started: writes to
-// WAL files, and the writes it made of them.
+// walVFSCounts is what the VFS saw since the process started: the writes
+// it gathered (WAL files, and database files in WAL mode), and the writes
+// it made of them.
 func walVFSCounts() (writes, flushes uint64) {
 	var w, f C.ulonglong
 	C.axon_wal_vfs_counts(&w, &f)

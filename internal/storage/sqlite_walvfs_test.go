@@ -105,6 +105,7 @@ func TestWALVFSReadersSeeWholeCommits(t *testing.T) {
 		}()
 	}
 	var writeErr error
+	checkpointed := 0
 	for b := 0; b < batches && writeErr == nil; b++ {
 		writeErr = db.WriteTx(ctx, func(tx *Tx) error {
 			for i := 0; i < rows; i++ {
@@ -114,6 +115,12 @@ func TestWALVFSReadersSeeWholeCommits(t *testing.T) {
 			}
 			return nil
 		})
+		if b%25 == 24 && writeErr == nil {
+			// Copied into the database file (gathered too), after which
+			// readers read those pages from there.
+			n, err := checkpoint(ctx, db)
+			checkpointed, writeErr = checkpointed+n, err
+		}
 	}
 	close(done)
 	wg.Wait()
@@ -124,7 +131,18 @@ func TestWALVFSReadersSeeWholeCommits(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
+	if checkpointed == 0 {
+		t.Fatal("no checkpoint copied a frame: the database file's writes went untested")
+	}
 	checkIntegrity(t, db)
+}
+
+// checkpoint runs a PASSIVE checkpoint on a reader connection, as the
+// background checkpointer does, and returns the frames it copied.
+func checkpoint(ctx context.Context, db *DB) (int, error) {
+	var busy, logFrames, copied int
+	err := db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &logFrames, &copied)
+	return copied, err
 }
 
 // The child side of TestWALVFSCrashKeepsCommits: commits rows one by one
@@ -160,6 +178,12 @@ func commitUntilKilled(path string) int {
 			return 2
 		}
 		fmt.Println(seq) // os.Stdout is unbuffered
+		if seq%50 == 0 {
+			if _, err := checkpoint(ctx, db); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 2
+			}
+		}
 	}
 }
 
