@@ -72,6 +72,16 @@ func TestAppserviceReplicas(t *testing.T) {
 	if got := br.bodies("rep-"); !reflect.DeepEqual(got, sent) {
 		t.Fatalf("bridge got %v, alice sent %v", got, sent)
 	}
+	// mautrix hands a transaction's events on after the push is
+	// recorded: wait for it to have handed each one on.
+	br.waitFor("mautrix handed the bridge every message", func() bool {
+		for _, body := range sent {
+			if br.handledCount(body) == 0 {
+				return false
+			}
+		}
+		return true
+	})
 	for _, body := range sent {
 		if n := br.handledCount(body); n != 1 {
 			t.Errorf("%s handed to the bridge %d times", body, n)
