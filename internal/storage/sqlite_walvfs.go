@@ -159,6 +159,9 @@ static void axSettleLater(axFile *p) {
 	}
 }
 
+// AX_SETTLED forwards a call to the real file once the buffer is out.
+#define AX_SETTLED(call) do { int rc = axSettle(f); return rc != AX_OK ? rc : RM(f)->call; } while (0)
+
 static int axClose(ax_file *f) {
 	axFile *p = (axFile*)f;
 	int rc = axSettle(f);
@@ -173,10 +176,7 @@ static int axClose(ax_file *f) {
 	return rc != AX_OK ? rc : rc2;
 }
 
-static int axRead(ax_file *f, void *z, int n, ax_i64 off) {
-	int rc = axSettle(f);
-	return rc != AX_OK ? rc : RM(f)->xRead(REAL(f), z, n, off);
-}
+static int axRead(ax_file *f, void *z, int n, ax_i64 off) { AX_SETTLED(xRead(REAL(f), z, n, off)); }
 
 static int axWrite(ax_file *f, const void *z, int n, ax_i64 off) {
 	axFile *p = (axFile*)f;
@@ -206,34 +206,13 @@ static int axWrite(ax_file *f, const void *z, int n, ax_i64 off) {
 	return commit ? axFlush(p) : AX_OK;
 }
 
-static int axTruncate(ax_file *f, ax_i64 size) {
-	int rc = axSettle(f);
-	return rc != AX_OK ? rc : RM(f)->xTruncate(REAL(f), size);
-}
-static int axSync(ax_file *f, int flags) {
-	int rc = axSettle(f);
-	return rc != AX_OK ? rc : RM(f)->xSync(REAL(f), flags);
-}
-static int axFileSize(ax_file *f, ax_i64 *size) {
-	int rc = axSettle(f);
-	return rc != AX_OK ? rc : RM(f)->xFileSize(REAL(f), size);
-}
-static int axLock(ax_file *f, int l) {
-	int rc = axSettle(f);
-	return rc != AX_OK ? rc : RM(f)->xLock(REAL(f), l);
-}
-static int axUnlock(ax_file *f, int l) {
-	int rc = axSettle(f);
-	return rc != AX_OK ? rc : RM(f)->xUnlock(REAL(f), l);
-}
-static int axCheckReservedLock(ax_file *f, int *out) {
-	int rc = axSettle(f);
-	return rc != AX_OK ? rc : RM(f)->xCheckReservedLock(REAL(f), out);
-}
-static int axFileControl(ax_file *f, int op, void *arg) {
-	int rc = axSettle(f);
-	return rc != AX_OK ? rc : RM(f)->xFileControl(REAL(f), op, arg);
-}
+static int axTruncate(ax_file *f, ax_i64 size) { AX_SETTLED(xTruncate(REAL(f), size)); }
+static int axSync(ax_file *f, int flags) { AX_SETTLED(xSync(REAL(f), flags)); }
+static int axFileSize(ax_file *f, ax_i64 *size) { AX_SETTLED(xFileSize(REAL(f), size)); }
+static int axLock(ax_file *f, int l) { AX_SETTLED(xLock(REAL(f), l)); }
+static int axUnlock(ax_file *f, int l) { AX_SETTLED(xUnlock(REAL(f), l)); }
+static int axCheckReservedLock(ax_file *f, int *out) { AX_SETTLED(xCheckReservedLock(REAL(f), out)); }
+static int axFileControl(ax_file *f, int op, void *arg) { AX_SETTLED(xFileControl(REAL(f), op, arg)); }
 static int axSectorSize(ax_file *f) { return RM(f)->xSectorSize(REAL(f)); }
 static int axDeviceCharacteristics(ax_file *f) { return RM(f)->xDeviceCharacteristics(REAL(f)); }
 
@@ -258,10 +237,7 @@ static int axShmUnmap(ax_file *f, int del) {
 	axSettleWAL(f);
 	return RM(f)->xShmUnmap(REAL(f), del);
 }
-static int axFetch(ax_file *f, ax_i64 off, int n, void **pp) {
-	int rc = axSettle(f);
-	return rc != AX_OK ? rc : RM(f)->xFetch(REAL(f), off, n, pp);
-}
+static int axFetch(ax_file *f, ax_i64 off, int n, void **pp) { AX_SETTLED(xFetch(REAL(f), off, n, pp)); }
 static int axUnfetch(ax_file *f, ax_i64 off, void *p) { return RM(f)->xUnfetch(REAL(f), off, p); }
 
 static int axIsOurs(ax_file *f) {
