@@ -6,8 +6,3 @@ package storage
 var sqliteMemstatusOff = -1
 
 func sqliteMemoryUsed() int64 { return -1 }
-
-// No SQLite, no VFS to select (sqlite_walvfs.go).
-func sqliteVFSParam() string { return "" }
-
-func walVFSCounts() (writes, flushes uint64) { return 0, 0 }

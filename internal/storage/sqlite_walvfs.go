@@ -95,7 +95,6 @@ struct ax_vfs {
 };
 
 #define AX_OK 0
-#define AX_IOERR_WRITE (10 | (3<<8))
 #define AX_IOERR_NOMEM (10 | (12<<8))
 #define AX_OPEN_WAL 0x00080000
 #define AX_WAL_FRAME_HDR 24
@@ -142,12 +141,18 @@ static int axFlush(axFile *p) {
 	return rc;
 }
 
-// axSettle writes a file's buffer out before any other use of it, and
-// reports a barrier's failed write-out once.
+// axTakeErr reports a barrier's failed write-out once.
+static int axTakeErr(axFile *p) {
+	int rc = p->err;
+	p->err = 0;
+	return rc;
+}
+
+// axSettle writes a file's buffer out before any other use of it.
 static int axSettle(ax_file *f) {
 	axFile *p = (axFile*)f;
-	if (p->err) { int rc = p->err; p->err = 0; return rc; }
-	return axFlush(p);
+	int rc = axTakeErr(p);
+	return rc != AX_OK ? rc : axFlush(p);
 }
 
 // axSettleLater writes a buffer out where no error can be returned: the
@@ -186,15 +191,15 @@ static int axWrite(ax_file *f, const void *z, int n, ax_i64 off) {
 	// set) they pass through.
 	if (!p->isWal && !p->wal) return RM(f)->xWrite(REAL(f), z, n, off);
 	__atomic_add_fetch(&axWrites, 1, __ATOMIC_RELAXED);
-	if (p->err) { int rc = p->err; p->err = 0; return rc; }
+	int rc = axTakeErr(p);
+	if (rc != AX_OK) return rc;
 	int commit = p->commitNext;
 	// A frame header's bytes 4–7 are the database size after a commit,
 	// zero for the other frames of a transaction.
 	p->commitNext = p->isWal && n == AX_WAL_FRAME_HDR && (((const unsigned char*)z)[4] |
 		((const unsigned char*)z)[5] | ((const unsigned char*)z)[6] | ((const unsigned char*)z)[7]) != 0;
 	if (p->n > 0 && (off != p->off + p->n || p->n + n > AX_BUF_MAX)) {
-		int rc = axFlush(p);
-		if (rc != AX_OK) return rc;
+		if ((rc = axFlush(p)) != AX_OK) return rc;
 	}
 	if (n > AX_BUF_MAX) return RM(f)->xWrite(REAL(f), z, n, off);
 	if (p->n == 0) {
@@ -218,7 +223,7 @@ static int axDeviceCharacteristics(ax_file *f) { return RM(f)->xDeviceCharacteri
 
 // The shared-memory methods belong to the database file; its buffer and
 // its WAL file's are written out before each of them.
-static void axSettleWAL(ax_file *f) {
+static void axSettleForShm(ax_file *f) {
 	axSettleLater((axFile*)f);
 	axSettleLater(((axFile*)f)->wal);
 }
@@ -226,15 +231,15 @@ static int axShmMap(ax_file *f, int pg, int sz, int extend, void volatile **pp) 
 	return RM(f)->xShmMap(REAL(f), pg, sz, extend, pp);
 }
 static int axShmLock(ax_file *f, int offset, int n, int flags) {
-	axSettleWAL(f);
+	axSettleForShm(f);
 	return RM(f)->xShmLock(REAL(f), offset, n, flags);
 }
 static void axShmBarrier(ax_file *f) {
-	axSettleWAL(f);
+	axSettleForShm(f);
 	RM(f)->xShmBarrier(REAL(f));
 }
 static int axShmUnmap(ax_file *f, int del) {
-	axSettleWAL(f);
+	axSettleForShm(f);
 	return RM(f)->xShmUnmap(REAL(f), del);
 }
 static int axFetch(ax_file *f, ax_i64 off, int n, void **pp) { AX_SETTLED(xFetch(REAL(f), off, n, pp)); }
